@@ -1,0 +1,1 @@
+"""The Qt shell: windows, docks, actions, workers and the command line."""

@@ -1,0 +1,1 @@
+"""Imaging: DICOM and film loading into Qt-free, VTK-free models (``views`` holds the VTK side)."""

@@ -1,0 +1,300 @@
+"""Index a file, a folder (recursive) or a DICOMDIR into patient → study → series → instances.
+
+Only headers are read here (``stop_before_pixels``); pixels load lazily (:mod:`.loading`).
+One unreadable file never stops the rest: it becomes a :class:`FileError` with its reason.
+PNG/JPEG films become single-instance series of their own, in a study per folder.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+FILM_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+# Files that sit beside images in real exports and are not images: skipped without an error.
+IGNORED_SUFFIXES = {".txt", ".md", ".json", ".csv", ".xml", ".docx", ".pdf", ".html", ".py", ".zip", ".gz"}
+
+
+@dataclass
+class FileError:
+    """A file that could not be indexed, with the reason in words."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
+class Instance:
+    """One image object (a DICOM SOP instance or a film file), header only."""
+
+    path: Path
+    sop_instance_uid: str
+    instance_number: int | None = None
+    position: tuple[float, float, float] | None = None  # ImagePositionPatient
+    orientation: tuple[float, ...] | None = None  # ImageOrientationPatient (6 values)
+    rows: int = 0
+    columns: int = 0
+    frames: int = 1
+    header: Dataset | None = None  # None for films
+    pixel_offset: int | None = None  # file offset of the (7FE0,0010) element, when known
+
+    @property
+    def is_film_file(self) -> bool:
+        return self.header is None
+
+
+@dataclass
+class Series:
+    """Instances sharing a SeriesInstanceUID (or one film file)."""
+
+    uid: str
+    modality: str = ""
+    description: str = ""
+    number: int | None = None
+    instances: list[Instance] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Filled by :func:`lightbox.viewer.series.analyse`:
+    kind: str = "unknown"  # "volume" (3D stack or multi-frame), "film" (single 2D image)
+    slice_spacing: float | None = None
+
+    @property
+    def first_header(self) -> Dataset | None:
+        return self.instances[0].header if self.instances else None
+
+    @property
+    def frame_count(self) -> int:
+        return sum(i.frames for i in self.instances)
+
+    def label(self) -> str:
+        number = f"#{self.number} " if self.number is not None else ""
+        text = self.description or self.modality or "series"
+        return f"{number}{text} ({self.frame_count} {'image' if self.frame_count == 1 else 'images'})"
+
+
+@dataclass
+class Study:
+    uid: str
+    date: str = ""
+    description: str = ""
+    accession: str = ""
+    series: dict[str, Series] = field(default_factory=dict)
+
+
+@dataclass
+class Patient:
+    id: str
+    name: str = ""
+    birth_date: str = ""
+    sex: str = ""
+    studies: dict[str, Study] = field(default_factory=dict)
+
+
+@dataclass
+class StudyIndex:
+    """Everything found under the paths that were opened."""
+
+    patients: dict[str, Patient] = field(default_factory=dict)
+    errors: list[FileError] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)
+
+    def all_series(self) -> list[Series]:
+        return [s for p in self.patients.values() for st in p.studies.values() for s in st.series.values()]
+
+    def all_studies(self) -> list[Study]:
+        return [st for p in self.patients.values() for st in p.studies.values()]
+
+    def find_series(self, uid: str) -> Series:
+        for series in self.all_series():
+            if series.uid == uid:
+                return series
+        raise KeyError(uid)
+
+
+def _text(ds: Dataset, keyword: str, default: str = "") -> str:
+    try:
+        value = ds.get(keyword, default)
+    except Exception:  # noqa: BLE001 - a malformed element must not stop indexing
+        return default
+    return str(value).strip() if value is not None else default
+
+
+def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
+    try:
+        value = ds.get(keyword)
+        if value is None or len(value) != count:
+            return None
+        return tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _int(ds: Dataset, keyword: str) -> int | None:
+    try:
+        value = ds.get(keyword)
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _walk(paths: Iterable[Path]) -> Iterable[Path]:
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for name in sorted(files):
+                    yield Path(root) / name
+        else:
+            yield path
+
+
+def _dicomdir_files(path: Path, errors: list[FileError]) -> list[Path]:
+    """Files referenced by a DICOMDIR (PS3.10 file-set), checking that each exists."""
+    try:
+        ds = pydicom.dcmread(path)
+    except Exception as exc:  # noqa: BLE001
+        errors.append(FileError(path, f"unreadable DICOMDIR: {exc}"))
+        return []
+    files: list[Path] = []
+    for record in ds.get("DirectoryRecordSequence", []):
+        ref = record.get("ReferencedFileID")
+        if not ref:
+            continue
+        parts = [ref] if isinstance(ref, str) else list(ref)
+        target = path.parent.joinpath(*parts)
+        if target.exists():
+            files.append(target)
+        else:
+            errors.append(FileError(target, f"listed in DICOMDIR {path.name} but missing on disk"))
+    return files
+
+
+def read_header(path: Path) -> tuple[Dataset, int]:
+    """Read a DICOM header (no pixels) and the file offset where reading stopped (the Pixel Data
+    element's tag when there is one). Files without the 128-byte preamble are accepted when they
+    parse to a dataset that has a SOP Class UID or Rows (PS3.10 files written by old software)."""
+    with open(path, "rb") as fp:
+        try:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True)
+        except InvalidDicomError:
+            fp.seek(0)
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
+            if "SOPClassUID" not in ds and "Rows" not in ds:
+                raise InvalidDicomError("not a DICOM file (no preamble, no SOP Class UID)") from None
+        return ds, fp.tell()
+
+
+def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | None = None) -> None:
+    if "Rows" not in ds or "Columns" not in ds:
+        sop_class = _text(ds, "SOPClassUID")
+        raise ValueError(f"no image (no Rows/Columns; SOP class {sop_class or 'unknown'})")
+    patient_id = _text(ds, "PatientID") or "(no patient id)"
+    patient = index.patients.setdefault(
+        patient_id,
+        Patient(patient_id, _text(ds, "PatientName"), _text(ds, "PatientBirthDate"), _text(ds, "PatientSex")),
+    )
+    study_uid = _text(ds, "StudyInstanceUID") or f"(no study uid) {path.parent}"
+    study = patient.studies.setdefault(
+        study_uid,
+        Study(study_uid, _text(ds, "StudyDate"), _text(ds, "StudyDescription"), _text(ds, "AccessionNumber")),
+    )
+    series_uid = _text(ds, "SeriesInstanceUID") or f"(no series uid) {path.parent}"
+    series = study.series.setdefault(
+        series_uid,
+        Series(series_uid, _text(ds, "Modality"), _text(ds, "SeriesDescription"), _int(ds, "SeriesNumber")),
+    )
+    series.instances.append(
+        Instance(
+            path=path,
+            sop_instance_uid=_text(ds, "SOPInstanceUID") or str(path),
+            instance_number=_int(ds, "InstanceNumber"),
+            position=_floats(ds, "ImagePositionPatient", 3),  # type: ignore[arg-type]
+            orientation=_floats(ds, "ImageOrientationPatient", 6),
+            rows=int(ds.Rows),
+            columns=int(ds.Columns),
+            frames=_int(ds, "NumberOfFrames") or 1,
+            header=ds,
+            pixel_offset=pixel_offset,
+        )
+    )
+
+
+def _add_film(index: StudyIndex, path: Path) -> None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()  # checks the container without decoding all pixels
+        with Image.open(path) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"not a readable {path.suffix.lstrip('.').upper()} image: {exc}") from None
+    patient = index.patients.setdefault("(films)", Patient("(films)", "Films (no DICOM header)"))
+    folder = str(path.parent)
+    study = patient.studies.setdefault(folder, Study(folder, description=f"Films in {path.parent.name}"))
+    series = study.series.setdefault(str(path), Series(str(path), "XC", path.name))
+    series.instances.append(Instance(path, str(path), 1, rows=height, columns=width))
+
+
+def build_index(
+    paths: Path | str | Iterable[Path | str],
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> StudyIndex:
+    """Index files, folders (recursively) and DICOMDIRs.
+
+    Parameters
+    ----------
+    paths
+        One or more files or folders.
+    progress
+        Called as ``progress(done, total)`` while headers are read.
+    cancelled
+        Polled between files; indexing stops early when it returns True.
+    """
+    from .series import analyse
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    index = StudyIndex()
+    roots = [Path(p) for p in paths]
+    for root in roots:
+        if not root.exists():
+            index.errors.append(FileError(root, "no such file or folder"))
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for path in _walk(r for r in roots if r.exists()):
+        if path.name.upper() == "DICOMDIR":
+            files.extend(_dicomdir_files(path, index.errors))
+            continue
+        files.append(path)
+    for done, path in enumerate(files, 1):
+        if cancelled is not None and cancelled():
+            break
+        if progress is not None:
+            progress(done, len(files))
+        resolved = path.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        suffix = path.suffix.lower()
+        try:
+            if suffix in FILM_SUFFIXES:
+                _add_film(index, path)
+            elif suffix in IGNORED_SUFFIXES or path.name.startswith("."):
+                index.ignored.append(path)
+            else:
+                if path.stat().st_size == 0:
+                    raise ValueError("empty file (0 bytes)")
+                _add_dicom(index, path, *read_header(path))
+        except InvalidDicomError as exc:
+            index.errors.append(FileError(path, str(exc) or "not a DICOM file"))
+        except Exception as exc:  # noqa: BLE001 - the reason is kept, the rest loads
+            index.errors.append(FileError(path, f"{type(exc).__name__}: {exc}"))
+    for series in index.all_series():
+        analyse(series)
+    return index

@@ -1,0 +1,310 @@
+"""Read pixels for an indexed series into a :class:`Volume` or a :class:`Film`.
+
+Uncompressed little-endian slices take a fast path: the index already knows where each file's
+Pixel Data element starts, so a slice is one ``numpy.fromfile`` call (no second header parse).
+Everything else goes through pydicom's decoders (pylibjpeg / -libjpeg / -openjpeg / -rle for
+JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000 and RLE; deflate and big endian natively).
+Slices are read by a thread pool (file I/O and the C decoders release the GIL); the slice shown
+first is read before the others and handed to ``on_first_slice``.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from .geometry import Geometry
+from .index import Instance, Series
+from .pixels import Window, apply_voi_table, auto_window, dataset_window, has_voi_lut_table, modality_values
+from .series import multiframe_positions, series_geometry, slice_normal, volume_instances
+from .volume import Film, Volume
+
+PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
+MAX_VOXELS = 2_000_000_000  # refuse absurd declared sizes before allocating (65535^2 x many)
+
+
+class LoadCancelled(Exception):
+    """Raised when the caller's ``cancelled()`` returned True during loading."""
+
+
+class LoadError(Exception):
+    """A series or file whose pixels cannot be shown, with the reason in words."""
+
+
+def _transfer_syntax(ds: Dataset) -> str:
+    meta = getattr(ds, "file_meta", None)
+    return str(meta.get("TransferSyntaxUID", ImplicitVRLittleEndian)) if meta is not None else str(ImplicitVRLittleEndian)
+
+
+def _raw_dtype(ds: Dataset) -> np.dtype | None:
+    bits = int(ds.get("BitsAllocated", 0) or 0)
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    if int(ds.get("SamplesPerPixel", 1) or 1) != 1 or bits not in (8, 16, 32):
+        return None
+    return np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
+
+
+def _read_raw_slice(instance: Instance) -> np.ndarray | None:
+    """Fast path: stored values of an uncompressed little-endian single-frame slice, or None."""
+    ds = instance.header
+    if ds is None or instance.pixel_offset is None or instance.frames != 1:
+        return None
+    syntax = _transfer_syntax(ds)
+    dtype = _raw_dtype(ds)
+    if dtype is None or syntax not in (ImplicitVRLittleEndian, ExplicitVRLittleEndian):
+        return None
+    bits_stored = int(ds.get("BitsStored", dtype.itemsize * 8) or 0)
+    if bits_stored != dtype.itemsize * 8 and dtype.kind == "i":
+        return None  # sign extension of e.g. 12-bit signed data: leave it to pydicom
+    with open(instance.path, "rb") as fp:
+        fp.seek(instance.pixel_offset)
+        head = fp.read(12)
+        if len(head) < 8 or head[:4] != PIXEL_DATA_TAG:
+            return None
+        if syntax == ExplicitVRLittleEndian:
+            length = struct.unpack("<I", head[8:12])[0]
+            start = instance.pixel_offset + 12
+        else:
+            length = struct.unpack("<I", head[4:8])[0]
+            start = instance.pixel_offset + 8
+        count = instance.rows * instance.columns
+        if length == 0xFFFFFFFF:
+            return None
+        if length < count * dtype.itemsize:
+            raise LoadError(f"pixel data shorter than declared ({length} bytes for {instance.rows}x{instance.columns})")
+        fp.seek(start)
+        data = np.fromfile(fp, dtype=dtype, count=count)
+    if data.size < count:
+        raise LoadError(f"file truncated: {data.size} of {count} pixels present")
+    if bits_stored < dtype.itemsize * 8 and dtype.kind == "u":
+        data &= np.array((1 << bits_stored) - 1, dtype=dtype)  # high bits may hold overlays
+    return data.reshape(instance.rows, instance.columns)
+
+
+def _check_size(rows: int, columns: int, frames: int, what: str) -> None:
+    if rows <= 0 or columns <= 0:
+        raise LoadError(f"{what}: image has no pixels (Rows={rows}, Columns={columns})")
+    if rows * columns * frames > MAX_VOXELS:
+        raise LoadError(f"{what}: declared size {columns}x{rows}x{frames} is too large to display")
+
+
+def read_dataset(path: Path) -> Dataset:
+    """Whole file (with pixels). Raises :class:`LoadError` with a readable reason."""
+    try:
+        return pydicom.dcmread(path, force=True)
+    except Exception as exc:  # noqa: BLE001
+        raise LoadError(f"{path.name}: unreadable DICOM ({type(exc).__name__}: {exc})") from exc
+
+
+def stored_pixels(ds: Dataset, path: Path) -> np.ndarray:
+    """Decoded stored values; a readable reason when the codec or the data fail."""
+    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        raise LoadError(f"{path.name}: no pixel data in this DICOM object")
+    _check_size(int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0), int(ds.get("NumberOfFrames", 1) or 1), path.name)
+    try:
+        return ds.pixel_array
+    except NotImplementedError as exc:
+        raise LoadError(f"{path.name}: transfer syntax {_transfer_syntax(ds)} cannot be decoded here ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001
+        raise LoadError(f"{path.name}: pixel data cannot be decoded ({type(exc).__name__}: {exc})") from exc
+
+
+def _slice_values(instance: Instance) -> np.ndarray:
+    raw = _read_raw_slice(instance)
+    ds = instance.header
+    if raw is None:
+        full = read_dataset(instance.path)
+        raw = stored_pixels(full, instance.path)
+        if raw.ndim == 3 and full.get("SamplesPerPixel", 1) == 1:
+            raw = raw[0]
+        ds = full
+    assert ds is not None
+    return modality_values(ds, raw)
+
+
+def _integral_rescale(members: list[Instance]) -> bool:
+    """True when every slice's rescale keeps integers within int16 (typical CT: 1, -1024)."""
+    for instance in members:
+        ds = instance.header
+        if ds is None or "ModalityLUTSequence" in ds:
+            return False
+        slope = float(ds.get("RescaleSlope", 1) or 1)
+        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+        bits = int(ds.get("BitsStored", 16) or 16)
+        signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+        lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+        if slope != int(slope) or intercept != int(intercept):
+            return False
+        ends = (lo * slope + intercept, hi * slope + intercept)
+        if min(ends) < -32768 or max(ends) > 32767:
+            return False
+    return True
+
+
+def _metadata(ds: Dataset | None) -> dict[str, str]:
+    if ds is None:
+        return {}
+    keys = {
+        "patient_name": "PatientName", "patient_id": "PatientID", "patient_sex": "PatientSex",
+        "patient_birth_date": "PatientBirthDate", "study_date": "StudyDate", "study_description": "StudyDescription",
+        "series_description": "SeriesDescription", "modality": "Modality", "institution": "InstitutionName",
+        "body_part": "BodyPartExamined", "view_position": "ViewPosition", "laterality": "ImageLaterality",
+    }
+    out = {}
+    for name, keyword in keys.items():
+        try:
+            value = ds.get(keyword)
+        except Exception:  # noqa: BLE001
+            value = None
+        if value not in (None, ""):
+            out[name] = str(value)
+    return out
+
+
+def load_volume(
+    series: Series,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    on_first_slice: Callable[[int, np.ndarray], None] | None = None,
+    workers: int | None = None,
+) -> Volume:
+    """Read a ``volume`` series. Unreadable slices are filled with the minimum and reported as
+    warnings on the returned volume; the rest loads."""
+    if series.kind != "volume":
+        raise LoadError(f"series {series.label()} is not a volume ({series.kind})")
+    members = volume_instances(series)
+    if len(members) == 1 and members[0].frames > 1:
+        return _load_multiframe(series, progress)
+    geometry = series_geometry(series)
+    first = members[0]
+    _check_size(first.rows, first.columns, len(members), series.label())
+    dtype = np.int16 if _integral_rescale(members) else np.float32
+    array = np.empty((len(members), first.rows, first.columns), dtype=dtype)
+    warnings = list(series.warnings)
+    failed: list[int] = []
+    middle = len(members) // 2
+
+    def read(k: int) -> None:
+        try:
+            array[k] = _slice_values(members[k])
+        except Exception as exc:  # noqa: BLE001 - one bad slice never stops the series
+            failed.append(k)
+            warnings.append(f"slice {k + 1} ({members[k].path.name}) unreadable: {exc}")
+            array[k] = 0
+
+    read(middle)
+    if on_first_slice is not None:
+        on_first_slice(middle, array[middle])
+    order = [k for k in range(len(members)) if k != middle]
+    done = 1
+    workers = workers or min(8, (os.cpu_count() or 2) * 2)
+    chunk = max(8, len(order) // 64)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, len(order), chunk):
+            if cancelled is not None and cancelled():
+                raise LoadCancelled(series.label())
+            list(pool.map(read, order[start:start + chunk]))
+            done += len(order[start:start + chunk])
+            if progress is not None:
+                progress(done, len(members))
+    if failed:
+        fill = array[[k for k in range(len(members)) if k not in failed]].min() if len(failed) < len(members) else 0
+        array[failed] = fill
+    if len(failed) == len(members):
+        raise LoadError(f"no slice of {series.label()} could be read: {warnings[-1]}")
+    ds = first.header
+    window = dataset_window(ds) if ds is not None else None
+    return Volume(array, geometry, series.modality, window or auto_window(array[middle]), _metadata(ds), warnings)
+
+
+def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None) -> Volume:
+    instance = series.instances[0]
+    ds = read_dataset(instance.path)
+    stored = stored_pixels(ds, instance.path)
+    if stored.ndim == 2:
+        stored = stored[np.newaxis]
+    frames = [modality_values(ds, stored[f], frame=f) for f in range(stored.shape[0])]
+    positions, orientation = multiframe_positions(series)
+    if positions is not None and orientation is not None:
+        order = np.argsort(positions @ slice_normal(orientation))
+        frames = [frames[i] for i in order]
+    array = np.stack(frames).astype(np.float32)
+    if progress is not None:
+        progress(1, 1)
+    geometry = series_geometry(series)
+    window = dataset_window(ds)
+    return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), list(series.warnings))
+
+
+def _film_from_dicom(instance: Instance) -> Film:
+    ds = read_dataset(instance.path)
+    stored = stored_pixels(ds, instance.path)
+    warnings: list[str] = []
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
+    if stored.ndim == 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 1:
+        warnings.append(f"{stored.shape[0]} frames: showing the first")
+        stored = stored[0]
+    if stored.ndim == 3:  # colour (RGB after pydicom's YBR conversion): shown as luminance
+        values = (stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))
+        window = Window(127.5 + 0.5, 256.0)
+        warnings.append(f"colour image ({photometric}) shown as greyscale luminance")
+        invert = False
+    else:
+        values = modality_values(ds, stored)
+        window = dataset_window(ds)
+        if window is None and has_voi_lut_table(ds):
+            values = apply_voi_table(ds, values)
+            lo, hi = float(values.min()), float(values.max())
+            window = Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
+        invert = photometric == "MONOCHROME1"
+    spacing, source = None, ""
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = ds.get(keyword)
+        try:
+            if value is not None and len(value) == 2 and float(value[0]) > 0 and float(value[1]) > 0:
+                spacing, source = (float(value[0]), float(value[1])), keyword
+                break
+        except (TypeError, ValueError):
+            continue
+    if spacing is None:
+        warnings.append("uncalibrated: no usable PixelSpacing or ImagerPixelSpacing; measurements in pixels")
+    elif source == "ImagerPixelSpacing":
+        warnings.append("calibrated at the detector (ImagerPixelSpacing): sizes include geometric magnification")
+    return Film(values, window or auto_window(values), invert, spacing, source, str(ds.get("Modality", "")), _metadata(ds), warnings)
+
+
+def _film_from_picture(path: Path) -> Film:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            grey = image.convert("L") if image.mode not in ("I;16", "I;16B", "I") else image.convert("I")
+            values = np.asarray(grey, dtype=np.float32)
+    except Exception as exc:  # noqa: BLE001
+        raise LoadError(f"{path.name}: not a readable image ({exc})") from exc
+    high = 65535.0 if values.max() > 255 else 255.0
+    window = Window(high / 2 + 0.5, high + 1.0)
+    return Film(values, window, False, None, "", "XC", {"series_description": path.name},
+                ["film file without DICOM header: uncalibrated, no patient data"])
+
+
+def load_film(series: Series, index: int = 0) -> Film:
+    """Read instance ``index`` of a ``film`` series."""
+    if not series.instances:
+        raise LoadError("empty series")
+    instance = series.instances[min(max(index, 0), len(series.instances) - 1)]
+    film = _film_from_picture(instance.path) if instance.is_film_file else _film_from_dicom(instance)
+    film.warnings[:0] = series.warnings
+    return film
+
+
+def volume_from_array(array: np.ndarray, geometry: Geometry | None = None, modality: str = "", window: Window | None = None) -> Volume:
+    """Wrap an in-memory array (e.g. the demo phantom) as a :class:`Volume`."""
+    return Volume(array, geometry or Geometry(), modality, window or auto_window(array[len(array) // 2]))

@@ -1,0 +1,138 @@
+"""The grayscale pixel pipeline of PS3.3 C.11 (Figure C.11-1), in the order the standard requires.
+
+stored values → Modality LUT (C.11.1: Rescale Slope/Intercept or Modality LUT Sequence)
+→ VOI LUT (C.11.2: Window Center/Width with its VOI LUT Function, or a VOI LUT Sequence)
+→ MONOCHROME1 inversion (C.7.6.3.1.2: "the minimum sample value is intended to be displayed
+as white after any VOI gray scale transformations have been performed") → display.
+
+The modality step is pydicom's (``apply_modality_lut``); the windowing formulas are written out
+here because the viewer needs them both as numpy functions (AI input, tests, exports) and as
+the parameters of VTK's linear window (see :func:`vtk_window_level`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
+VoiFunction = Literal["LINEAR", "LINEAR_EXACT", "SIGMOID"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A VOI window: center and width in modality units (HU for CT)."""
+
+    center: float
+    width: float
+    function: VoiFunction = "LINEAR"
+
+    def bounds(self) -> tuple[float, float]:
+        """Values mapped to black and to white (LINEAR, C.11.2.1.2.1)."""
+        if self.function == "LINEAR":
+            return (self.center - 0.5 - (self.width - 1) / 2, self.center - 0.5 + (self.width - 1) / 2)
+        return (self.center - self.width / 2, self.center + self.width / 2)
+
+
+def _first(value: object) -> float | None:
+    """First value of a possibly multi-valued DS/IS element."""
+    if value is None or value == "":
+        return None
+    try:
+        return float(value[0]) if hasattr(value, "__len__") and not isinstance(value, str) else float(value)  # type: ignore[index,arg-type]
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _functional_group_item(ds: Dataset, sequence: str, frame: int) -> Dataset | None:
+    """Item of a functional group macro for ``frame`` (per-frame first, then shared; C.7.6.16)."""
+    for groups, index in (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0)):
+        seq = ds.get(groups)
+        if seq and len(seq) > index and sequence in seq[index]:
+            inner = seq[index][sequence]
+            if inner:
+                return inner[0]
+    return None
+
+
+def modality_values(ds: Dataset, stored: np.ndarray, frame: int = 0) -> np.ndarray:
+    """Apply the Modality LUT stage (C.11.1) and return float32 values (HU for CT).
+
+    Enhanced multi-frame objects keep their rescale in the Pixel Value Transformation functional
+    group (C.7.6.16.2.9); classic objects in the top-level Rescale Slope/Intercept or the Modality
+    LUT Sequence, which pydicom's ``apply_modality_lut`` handles.
+    """
+    item = _functional_group_item(ds, "PixelValueTransformationSequence", frame)
+    if item is not None and "RescaleSlope" in item:
+        slope = float(item.RescaleSlope)
+        intercept = float(item.get("RescaleIntercept", 0.0))
+        return stored.astype(np.float32) * np.float32(slope) + np.float32(intercept)
+    out = apply_modality_lut(stored, ds)
+    return np.asarray(out, dtype=np.float32)
+
+
+def dataset_window(ds: Dataset, frame: int = 0) -> Window | None:
+    """The first VOI window the object declares, or ``None`` (C.11.2.1.2)."""
+    item = _functional_group_item(ds, "FrameVOILUTSequence", frame)
+    source = item if item is not None and "WindowCenter" in item else ds
+    center, width = _first(source.get("WindowCenter")), _first(source.get("WindowWidth"))
+    if center is None or width is None or width < 1:
+        return None
+    function = str(source.get("VOILUTFunction", "LINEAR")).upper()
+    if function not in ("LINEAR", "LINEAR_EXACT", "SIGMOID"):
+        function = "LINEAR"
+    return Window(center, width, function)  # type: ignore[arg-type]
+
+
+def has_voi_lut_table(ds: Dataset) -> bool:
+    """True when the object carries a VOI LUT Sequence (a table, not a window)."""
+    return bool(ds.get("VOILUTSequence"))
+
+
+def apply_voi_table(ds: Dataset, values: np.ndarray) -> np.ndarray:
+    """Apply the first VOI LUT Sequence table (C.11.2.1.1) with pydicom; float32 output."""
+    return np.asarray(apply_voi_lut(values, ds, prefer_lut=True), dtype=np.float32)
+
+
+def window_values(values: np.ndarray, window: Window, invert: bool = False) -> np.ndarray:
+    """Map modality values through a VOI window to display grey levels 0..255 (uint8).
+
+    Implements C.11.2.1.2.1 (LINEAR), C.11.2.1.3.2 (LINEAR_EXACT) and C.11.2.1.3.1 (SIGMOID)
+    with ``ymin = 0`` and ``ymax = 255``, then, when ``invert`` (MONOCHROME1 or the user's
+    invert), ``255 - y`` — inversion comes after VOI, as C.7.6.3.1.2 requires.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    c, w = float(window.center), float(window.width)
+    if window.function == "SIGMOID":
+        y = 255.0 / (1.0 + np.exp(-4.0 * (x - c) / w))
+    elif window.function == "LINEAR_EXACT":
+        y = np.clip((x - c) / w + 0.5, 0.0, 1.0) * 255.0
+    else:
+        lo = c - 0.5 - (w - 1) / 2
+        hi = c - 0.5 + (w - 1) / 2
+        y = np.where(x <= lo, 0.0, np.where(x > hi, 255.0, ((x - (c - 0.5)) / (w - 1) + 0.5) * 255.0))
+    out = np.rint(np.clip(y, 0.0, 255.0)).astype(np.uint8)
+    return 255 - out if invert else out
+
+
+def vtk_window_level(window: Window) -> tuple[float, float]:
+    """``(ColorWindow, ColorLevel)`` for VTK's linear ramp that equals :func:`window_values`.
+
+    VTK maps ``[level - window/2, level + window/2]`` linearly onto black..white; the DICOM
+    LINEAR function is the ramp ``[c - 0.5 - (w-1)/2, c - 0.5 + (w-1)/2]``, hence
+    ``window = w - 1`` and ``level = c - 0.5``. LINEAR_EXACT is the plain ``(w, c)`` ramp.
+    """
+    if window.function == "LINEAR":
+        return (max(window.width - 1.0, 1e-3), window.center - 0.5)
+    return (window.width, window.center)
+
+
+def auto_window(values: np.ndarray, low_percentile: float = 0.5, high_percentile: float = 99.5) -> Window:
+    """A window spanning the ``low..high`` percentiles of a (sub-sampled) image: "auto W/L"."""
+    flat = np.asarray(values).ravel()
+    step = max(1, flat.size // 262144)  # a quarter-million samples is plenty for two percentiles
+    lo, hi = np.percentile(flat[::step], [low_percentile, high_percentile])
+    width = max(float(hi - lo), 1.0)
+    return Window(float(lo + hi) / 2 + 0.5, width + 1.0)

@@ -1,0 +1,222 @@
+"""Order the slices of a series and say what is odd about it.
+
+Slices are sorted by ImagePositionPatient projected on the slice normal (the cross product of
+the ImageOrientationPatient row and column directions, PS3.3 C.7.6.2.1.1) — never by file name,
+InstanceNumber or SliceLocation, which real data get wrong (the LIDC series' SliceLocation
+disagrees with its positions). Findings become human-readable warnings on the series.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from .geometry import Geometry
+from .index import Instance, Series
+
+# Modalities whose images are projections: each instance is a film, never a slice of a stack.
+PROJECTION_MODALITIES = {"CR", "DX", "MG", "XC", "IO", "PX", "RF", "XA", "RG", "ES", "OP", "SC"}
+ORIENTATION_TOLERANCE = 1e-3
+SPACING_RELATIVE_TOLERANCE = 0.01  # 1 %: real scanners round positions to ~0.01 mm
+TILT_TOLERANCE_DEGREES = 0.1
+
+
+def slice_normal(orientation: tuple[float, ...]) -> np.ndarray:
+    row, col = np.asarray(orientation[:3], float), np.asarray(orientation[3:], float)
+    normal = np.cross(row, col)
+    norm = np.linalg.norm(normal)
+    return normal / norm if norm > 0 else np.array([0.0, 0.0, 1.0])
+
+
+def _orientation_key(orientation: tuple[float, ...] | None) -> tuple[float, ...] | None:
+    return None if orientation is None else tuple(round(v / ORIENTATION_TOLERANCE) * ORIENTATION_TOLERANCE for v in orientation)
+
+
+def _pixel_spacing(instance: Instance) -> tuple[float, float] | None:
+    ds = instance.header
+    if ds is None:
+        return None
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = ds.get(keyword)
+        try:
+            if value is not None and len(value) == 2 and float(value[0]) > 0 and float(value[1]) > 0:
+                return (float(value[0]), float(value[1]))
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def volume_instances(series: Series) -> list[Instance]:
+    """The instances that form the series' volume, in order (after :func:`analyse`)."""
+    return [i for i in series.instances if getattr(i, "_in_volume", True)]
+
+
+def analyse(series: Series) -> None:
+    """Sort ``series.instances`` along the slice normal, set ``kind`` and ``slice_spacing``,
+    and append warnings for gaps, uneven spacing, tilt, mixed orientations or sizes, duplicates,
+    missing positions and multi-frame objects."""
+    instances = series.instances
+    if not instances:
+        series.kind = "empty"
+        return
+    if instances[0].is_film_file:
+        series.kind = "film"
+        return
+    modality = series.modality.upper()
+    if len(instances) == 1 and instances[0].frames == 1:
+        series.kind = "film"
+        return
+    if len(instances) == 1 and instances[0].frames > 1:
+        series.kind = "volume"
+        series.warnings.append(f"multi-frame object: {instances[0].frames} frames in one file (enhanced or multi-frame IOD)")
+        _analyse_multiframe(series)
+        return
+    if modality in PROJECTION_MODALITIES or all(i.position is None for i in instances):
+        series.kind = "film"
+        instances.sort(key=lambda i: (i.instance_number is None, i.instance_number or 0, str(i.path)))
+        if modality not in PROJECTION_MODALITIES:
+            series.warnings.append("no ImagePositionPatient: shown as separate images ordered by InstanceNumber")
+        return
+
+    series.kind = "volume"
+    multiframe = [i for i in instances if i.frames > 1]
+    if multiframe:
+        series.warnings.append(f"{len(multiframe)} multi-frame file(s) mixed into a slice stack: only their first frame is used")
+
+    # Mixed orientations: keep the largest group as the volume.
+    groups = Counter(_orientation_key(i.orientation) for i in instances)
+    main_key, main_count = groups.most_common(1)[0]
+    if len(groups) > 1:
+        series.warnings.append(
+            f"mixed orientations: {len(groups)} different ImageOrientationPatient values; "
+            f"the volume uses the {main_count} slices of the most common one"
+        )
+    sizes = Counter((i.rows, i.columns) for i in instances)
+    main_size = sizes.most_common(1)[0][0]
+    if len(sizes) > 1:
+        series.warnings.append(f"mixed image sizes {sorted(sizes)}: the volume uses {main_size[0]}x{main_size[1]} slices")
+    for instance in instances:
+        instance._in_volume = (  # type: ignore[attr-defined]
+            _orientation_key(instance.orientation) == main_key
+            and (instance.rows, instance.columns) == main_size
+            and instance.position is not None
+        )
+    missing_position = [i for i in instances if i.position is None]
+    if missing_position:
+        series.warnings.append(f"{len(missing_position)} slice(s) without ImagePositionPatient left out of the volume")
+    members = [i for i in instances if i._in_volume]  # type: ignore[attr-defined]
+    others = [i for i in instances if not i._in_volume]  # type: ignore[attr-defined]
+    if not members:
+        series.kind = "film"
+        return
+    orientation = members[0].orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    normal = slice_normal(orientation)
+    distances = {id(i): float(np.dot(np.asarray(i.position), normal)) for i in members}
+    members.sort(key=lambda i: distances[id(i)])
+    series.instances = members + others
+
+    if len(members) < 2:
+        return
+    d = np.array([distances[id(i)] for i in members])
+    steps = np.diff(d)
+    duplicates = int(np.sum(np.abs(steps) < 1e-4))
+    if duplicates:
+        series.warnings.append(f"{duplicates} duplicated slice position(s): identical slices are shown once")
+        keep = [members[0]] + [m for m, s in zip(members[1:], steps) if abs(s) >= 1e-4]
+        for m in members:
+            if m not in keep:
+                m._in_volume = False  # type: ignore[attr-defined]
+        members = keep
+        d = np.array([distances[id(i)] for i in members])
+        steps = np.diff(d)
+    if len(steps) == 0:
+        return
+    spacing = float(np.median(steps))
+    series.slice_spacing = spacing
+    if np.max(steps) - np.min(steps) > SPACING_RELATIVE_TOLERANCE * spacing:
+        gaps = [(d[n], d[n + 1]) for n, s in enumerate(steps) if s > 1.5 * spacing]
+        if gaps:
+            a, b = gaps[0]
+            missing = int(round((b - a) / spacing)) - 1
+            series.warnings.append(
+                f"gap in the slice stack: {len(gaps)} place(s), first between {a:.2f} and {b:.2f} mm along the normal "
+                f"(~{missing} missing slice(s) at {spacing:.2f} mm spacing)"
+            )
+        series.warnings.append(
+            f"uneven slice spacing: steps from {np.min(steps):.3f} to {np.max(steps):.3f} mm (median {spacing:.3f} mm); "
+            "the volume is shown on the median spacing"
+        )
+    # Gantry tilt: the stack's axis (first → last position) is not along the normal.
+    axis = np.asarray(members[-1].position) - np.asarray(members[0].position)
+    if np.linalg.norm(axis) > 0:
+        cos = abs(float(np.dot(axis / np.linalg.norm(axis), normal)))
+        tilt = float(np.degrees(np.arccos(min(1.0, cos))))
+        if tilt > TILT_TOLERANCE_DEGREES:
+            series.warnings.append(f"gantry tilt / sheared stack: slices are offset {tilt:.1f}° from the slice normal")
+    header = members[0].header
+    if header is not None:
+        try:
+            declared = float(header.get("GantryDetectorTilt", 0) or 0)
+        except (TypeError, ValueError):
+            declared = 0.0
+        if abs(declared) > TILT_TOLERANCE_DEGREES and not any("tilt" in w for w in series.warnings):
+            series.warnings.append(f"GantryDetectorTilt is {declared:.1f}°")
+
+
+def _analyse_multiframe(series: Series) -> None:
+    ds = series.instances[0].header
+    if ds is None:
+        return
+    positions, orientation = multiframe_positions(series)
+    if positions is not None and len(positions) >= 2 and orientation is not None:
+        d = positions @ slice_normal(orientation)
+        steps = np.diff(d)
+        series.slice_spacing = float(np.median(np.abs(steps)))
+        if np.any(steps <= 0) and np.any(steps > 0):
+            series.warnings.append("multi-frame positions are not monotonic along the normal: frames are re-ordered")
+    elif ds.get("SpacingBetweenSlices") or ds.get("SliceThickness"):
+        series.slice_spacing = float(ds.get("SpacingBetweenSlices") or ds.get("SliceThickness"))
+        series.warnings.append("multi-frame object without per-frame positions: spacing taken from the header")
+
+
+def multiframe_positions(series: Series) -> tuple[np.ndarray | None, tuple[float, ...] | None]:
+    """Per-frame positions (N x 3) and orientation of a multi-frame object, when declared."""
+    ds = series.instances[0].header
+    if ds is None:
+        return None, None
+    positions = []
+    for item in ds.get("PerFrameFunctionalGroupsSequence") or []:
+        plane = item.get("PlanePositionSequence")
+        if plane and "ImagePositionPatient" in plane[0]:
+            positions.append([float(v) for v in plane[0].ImagePositionPatient])
+    orientation = None
+    for item in list(ds.get("SharedFunctionalGroupsSequence") or []) + list((ds.get("PerFrameFunctionalGroupsSequence") or [])[:1]):
+        seq = item.get("PlaneOrientationSequence")
+        if seq and "ImageOrientationPatient" in seq[0]:
+            orientation = tuple(float(v) for v in seq[0].ImageOrientationPatient)
+    if orientation is None and "ImageOrientationPatient" in ds:
+        orientation = tuple(float(v) for v in ds.ImageOrientationPatient)
+    return (np.asarray(positions) if len(positions) == int(ds.get("NumberOfFrames", 1)) else None), orientation
+
+
+def series_geometry(series: Series) -> Geometry:
+    """Geometry of the series' volume (origin at the first sorted slice)."""
+    members = volume_instances(series)
+    first = members[0]
+    pixel = _pixel_spacing(first) or (1.0, 1.0)
+    if len(series.instances) == 1 and first.frames > 1:
+        positions, orientation = multiframe_positions(series)
+        orientation = orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+        normal = slice_normal(orientation)
+        if positions is not None:
+            order = np.argsort(positions @ normal)
+            origin = positions[order[0]]
+        else:
+            origin = np.asarray(first.position or (0.0, 0.0, 0.0))
+    else:
+        orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+        normal = slice_normal(orientation)
+        origin = np.asarray(first.position or (0.0, 0.0, 0.0))
+    direction = np.column_stack([orientation[:3], orientation[3:], normal])
+    k_spacing = series.slice_spacing or 1.0
+    return Geometry(tuple(origin), (pixel[1], pixel[0], k_spacing), direction)

@@ -1,0 +1,72 @@
+"""The two image models everything downstream uses: :class:`Volume` (3D) and :class:`Film` (2D).
+
+Values are modality values (HU for CT, after the Modality LUT); display-only state (window,
+zoom, slice) lives in :mod:`.display`, not here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .geometry import Geometry
+from .pixels import Window
+
+
+@dataclass
+class Volume:
+    """A 3D image: ``array[k, j, i]`` (slice, row, column) with its patient-space geometry."""
+
+    array: np.ndarray
+    geometry: Geometry
+    modality: str = ""
+    window: Window | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.array.shape)  # type: ignore[return-value]
+
+    @property
+    def unit(self) -> str:
+        return "HU" if self.modality.upper() == "CT" else ""
+
+    def value_at(self, ijk: tuple[int, int, int]) -> float | None:
+        i, j, k = ijk
+        if 0 <= k < self.array.shape[0] and 0 <= j < self.array.shape[1] and 0 <= i < self.array.shape[2]:
+            return float(self.array[k, j, i])
+        return None
+
+
+@dataclass
+class Film:
+    """A 2D image (radiograph or photo film) with its photometric and calibration state.
+
+    ``spacing`` is ``(row spacing, column spacing)`` in mm, or ``None`` when the image is
+    uncalibrated (no PixelSpacing / ImagerPixelSpacing, or a zero value as in the NEMA WG04
+    films); measurements are then given in pixels and the scale bar is hidden.
+    """
+
+    values: np.ndarray
+    window: Window
+    invert: bool = False  # MONOCHROME1: minimum value displayed white (C.7.6.3.1.2)
+    spacing: tuple[float, float] | None = None
+    spacing_source: str = ""
+    modality: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.spacing is not None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.values.shape)  # type: ignore[return-value]
+
+    def as_volume(self) -> Volume:
+        """A one-slice volume (for code that only knows volumes, e.g. thumbnails)."""
+        sy, sx = self.spacing or (1.0, 1.0)
+        return Volume(self.values[np.newaxis], Geometry(spacing=(sx, sy, 1.0)), self.modality, self.window, self.metadata)
