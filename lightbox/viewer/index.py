@@ -298,3 +298,63 @@ def build_index(
     for series in index.all_series():
         analyse(series)
     return index
+
+
+def index_to_dict(index: StudyIndex) -> dict[str, object]:
+    """A JSON-ready description of the index: tree, geometry, warnings, per-file errors."""
+    from .series import series_geometry
+
+    patients = []
+    for patient in index.patients.values():
+        studies = []
+        for study in patient.studies.values():
+            series_out = []
+            for s in study.series.values():
+                entry: dict[str, object] = {
+                    "uid": s.uid, "number": s.number, "modality": s.modality, "description": s.description,
+                    "kind": s.kind, "instances": len(s.instances), "frames": s.frame_count, "warnings": s.warnings,
+                }
+                if s.instances:
+                    entry["size"] = [s.instances[0].columns, s.instances[0].rows]
+                if s.kind == "volume":
+                    entry["geometry"] = series_geometry(s).to_dict()
+                    entry["slice_spacing"] = s.slice_spacing
+                series_out.append(entry)
+            studies.append({"uid": study.uid, "date": study.date, "description": study.description,
+                            "accession": study.accession, "series": series_out})
+        patients.append({"id": patient.id, "name": patient.name, "sex": patient.sex, "birth_date": patient.birth_date,
+                         "studies": studies})
+    return {
+        "patients": patients,
+        "errors": [{"path": str(e.path), "reason": e.reason} for e in index.errors],
+        "ignored_files": len(index.ignored),
+    }
+
+
+def format_index(index: StudyIndex) -> str:
+    """The study tree as indented text, for ``lightbox inspect``."""
+    data = index_to_dict(index)
+    lines: list[str] = []
+    for p in data["patients"]:  # type: ignore[union-attr]
+        lines.append(f"Patient {p['id']}  {p['name']}".rstrip())
+        for st in p["studies"]:
+            lines.append(f"  Study {st['date'] or '(no date)'}  {st['description']}  [{st['uid']}]")
+            for s in st["series"]:
+                size = "x".join(str(v) for v in s.get("size", []))
+                lines.append(f"    Series {s['number'] if s['number'] is not None else '-'}  {s['modality']}  {s['description']}"
+                             f"  {s['kind']}, {s['frames']} image(s) {size}".rstrip())
+                if "geometry" in s:
+                    g = s["geometry"]
+                    fmt = lambda v: "(" + ", ".join(f"{x:.3f}" for x in v) + ")"  # noqa: E731
+                    lines.append(f"      origin {fmt(g['origin'])} mm  spacing {fmt(g['spacing'])} mm")
+                    lines.append(f"      direction {fmt(sum(g['direction'], []))}")
+                for w in s["warnings"]:
+                    lines.append(f"      warning: {w}")
+    errors = data["errors"]
+    if errors:
+        lines.append(f"{len(errors)} file(s) could not be read:")  # type: ignore[arg-type]
+        for e in errors:  # type: ignore[union-attr]
+            lines.append(f"  {e['path']}: {e['reason']}")
+    if data["ignored_files"]:
+        lines.append(f"{data['ignored_files']} non-image file(s) ignored")
+    return "\n".join(lines)

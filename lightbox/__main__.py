@@ -1,0 +1,3 @@
+from lightbox.app.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""The ``lightbox`` command: the window, and headless ``inspect`` and ``screenshot``.
+
+``lightbox`` alone opens the window on the built-in demo; ``lightbox PATH`` opens PATH.
+The headless commands call the same functions as the window (``compose``, the scenes).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from ..viewer.index import build_index, format_index, index_to_dict
+
+    index = build_index(Path(args.path))
+    if args.json:
+        print(json.dumps(index_to_dict(index), indent=2))
+    else:
+        print(format_index(index))
+    if not index.all_series():
+        print(f"lightbox: no image found under {args.path}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w < 16 or h < 16 or w > 8192 or h > 8192:
+            raise ValueError
+        return w, h
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1024x768 (16..8192), not {text!r}") from None
+
+
+def _cmd_screenshot(args: argparse.Namespace) -> int:
+    os.environ.pop("DISPLAY", None) if args.headless else None
+    from PIL import Image
+
+    from ..viewer.loading import LoadError
+    from ..viewer.views.offscreen import render_grid
+    from .compose import build_scenes, open_path
+
+    try:
+        opened, _ = open_path(args.path, args.series)
+        scenes, (rows, cols) = build_scenes(opened, args.layout, args.preset, args.mapper)
+    except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
+        print(f"lightbox: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    width, height = args.size
+    pixels = render_grid(scenes, rows, cols, width, height)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(out)
+    print(f"{out}  {width}x{height}  {opened.title}  layout {args.layout}")
+    return 0
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from .main_window import run_app
+
+    return run_app(args.path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lightbox", description="Offline radiology viewer (research/demo; not for clinical use).")
+    sub = parser.add_subparsers(dest="command")
+    p = sub.add_parser("inspect", help="print the study tree, geometry, warnings and unreadable files")
+    p.add_argument("path")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_inspect)
+    p = sub.add_parser("screenshot", help="render what the window would show to a PNG (offscreen)")
+    p.add_argument("path", help="file, folder, DICOMDIR, or demo / demo:ct / demo:film")
+    p.add_argument("--out", required=True)
+    p.add_argument("--layout", choices=["film", "mpr", "3d"], default="film")
+    p.add_argument("--preset", help="CT window preset (lung, mediastinum, bone, brain, abdomen, liver) or auto")
+    p.add_argument("--series", help="SeriesInstanceUID to show (default: the largest volume, else a film)")
+    p.add_argument("--size", type=_parse_size, default=(1024, 1024), help="WIDTHxHEIGHT in pixels")
+    p.add_argument("--mapper", choices=["gpu", "cpu"], help="volume rendering mapper (default: GPU with CPU fallback)")
+    p.add_argument("--headless", action="store_true", default=True, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_screenshot)
+    p = sub.add_parser("view", help="open the window (default command)")
+    p.add_argument("path", nargs="?", default="demo")
+    p.set_defaults(func=_cmd_gui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = {"inspect", "screenshot", "view", "-h", "--help"}
+    if not argv or argv[0] not in commands:
+        argv = ["view", *argv]  # `lightbox` and `lightbox PATH` open the window
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

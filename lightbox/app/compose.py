@@ -1,0 +1,110 @@
+"""What to show for an opened path: pick a series, load it, and build the scenes of a layout.
+
+Qt-free, so that ``lightbox screenshot`` and the window use the same choices.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..viewer.display import FilmDisplay, VolumeDisplay
+from ..viewer.index import Series, StudyIndex, build_index
+from ..viewer.loading import load_film, load_volume
+from ..viewer.presets import ct_window_presets
+from ..viewer.volume import Film, Volume
+
+LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x2": (2, 2)}
+DEMO_PATHS = {"demo", "demo:ct", "demo:film"}
+
+
+@dataclass
+class Opened:
+    """One loaded image set and its display state."""
+
+    title: str
+    volume: Volume | None = None
+    films: list[Film] = field(default_factory=list)
+    series: Series | None = None
+    is_demo: bool = False
+
+    @property
+    def is_volume(self) -> bool:
+        return self.volume is not None
+
+
+def series_priority(series: Series) -> tuple[int, int]:
+    """Volumes first (most slices first), then films."""
+    return (0 if series.kind == "volume" else 1, -series.frame_count)
+
+
+def pick_series(index: StudyIndex, uid: str | None = None) -> Series:
+    if uid:
+        return index.find_series(uid)
+    candidates = sorted((s for s in index.all_series() if s.kind in ("volume", "film")), key=series_priority)
+    if not candidates:
+        reasons = "; ".join(f"{e.path.name}: {e.reason}" for e in index.errors[:3])
+        raise FileNotFoundError(f"no image found{': ' + reasons if reasons else ''}")
+    return candidates[0]
+
+
+def open_series(series: Series, **load_options: object) -> Opened:
+    if series.kind == "volume":
+        return Opened(series.label(), volume=load_volume(series, **load_options), series=series)  # type: ignore[arg-type]
+    films = [load_film(series, n) for n in range(len(series.instances))]
+    return Opened(series.label(), films=films, series=series)
+
+
+def open_demo(which: str = "demo") -> Opened:
+    from ..viewer.demo import demo_ct, demo_film
+
+    if which == "demo:film":
+        return Opened("Demo chest film", films=[demo_film()], is_demo=True)
+    return Opened("Demo chest CT", volume=demo_ct(), is_demo=True)
+
+
+def open_path(path: str | Path, series_uid: str | None = None) -> tuple[Opened, StudyIndex | None]:
+    if str(path) in DEMO_PATHS:
+        return open_demo(str(path)), None
+    index = build_index(Path(path))
+    return open_series(pick_series(index, series_uid)), index
+
+
+def build_scenes(opened: Opened, layout: str, preset: str | None = None, mapper: str | None = None) -> tuple[list[object], tuple[int, int]]:
+    """Scenes for a screenshot layout: ``film`` (1x1), ``mpr`` (2x2: axial, coronal, sagittal,
+    3D) or ``3d`` (1x1)."""
+    from ..viewer.views.film_scene import FilmScene
+    from ..viewer.views.mpr_scene import MprScene, volume_center
+    from ..viewer.views.volume_scene import VolumeScene
+
+    if opened.volume is None:
+        film = opened.films[0]
+        display = FilmDisplay()
+        display.set_window(film.window)
+        if preset == "auto":
+            scene = FilmScene(film, display, demo_notice=opened.is_demo)
+            scene.auto_window()
+            return [scene], (1, 1)
+        return [FilmScene(film, display, demo_notice=opened.is_demo, frame_text=_frame_text(opened, 0))], (1, 1)
+    volume = opened.volume
+    display = VolumeDisplay()
+    display.set_window(volume.window or ct_window_presets()["mediastinum"])
+    if preset:
+        presets = ct_window_presets()
+        if preset not in presets:
+            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
+        display.set_window(presets[preset], preset)
+    display.crosshair = tuple(float(v) for v in volume_center(volume))
+    from ..viewer.views.vtk_data import to_vtk_image
+
+    image = to_vtk_image(volume.array, volume.geometry)  # one VTK image shared by every pane
+    if layout == "3d":
+        return [VolumeScene(volume, display, image=image, mapper=mapper, demo_notice=opened.is_demo)], (1, 1)
+    if layout == "film":
+        return [MprScene(volume, display, "axial", image=image, demo_notice=opened.is_demo)], (1, 1)
+    panes: list[object] = [MprScene(volume, display, p, image=image, demo_notice=opened.is_demo) for p in ("axial", "coronal", "sagittal")]
+    panes.append(VolumeScene(volume, display, image=image, mapper=mapper, demo_notice=opened.is_demo))
+    return panes, (2, 2)
+
+
+def _frame_text(opened: Opened, n: int) -> str:
+    return f"Image {n + 1}/{len(opened.films)}" if len(opened.films) > 1 else ""

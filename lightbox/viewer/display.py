@@ -1,0 +1,78 @@
+"""Display state: the small evented models that views and the status bar listen to.
+
+Following napari's evented models (psygnal), a view never owns state: it subscribes to
+``state.events`` and redraws. Nothing here imports Qt or VTK.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psygnal import evented
+
+from .pixels import Window
+
+SLAB_MODES = ("none", "mip", "minip", "mean")
+ORIENTATIONS = ("axial", "coronal", "sagittal")
+# Mouse window/level conventions. The default is the common PACS one (RadiAnt, Horos, Weasis):
+# horizontal drag changes the width (right = wider = less contrast), vertical drag the level
+# (down = higher level = darker image).
+WL_CONVENTIONS = ("horizontal-width", "horizontal-level")
+
+
+class _Windowed:
+    """Window/level behaviour shared by the film and volume display states."""
+
+    window_center: float
+    window_width: float
+    preset: str
+
+    @property
+    def window(self) -> Window:
+        return Window(self.window_center, self.window_width)
+
+    def set_window(self, window: Window, preset: str = "") -> None:
+        self.window_width = max(1.0, float(window.width))
+        self.window_center = float(window.center)
+        self.preset = preset
+
+    def drag_window(self, dx: float, dy: float, sensitivity: float, convention: str = "horizontal-width") -> None:
+        """Apply a mouse drag of ``(dx, dy)`` screen pixels (y down) with ``sensitivity``
+        modality units per pixel, following one of :data:`WL_CONVENTIONS`."""
+        d_width, d_center = (dx, dy) if convention == "horizontal-width" else (dy, dx)
+        self.set_window(Window(self.window_center + d_center * sensitivity, self.window_width + d_width * sensitivity))
+
+
+@evented
+@dataclass
+class FilmDisplay(_Windowed):
+    """How a 2D image is shown: window, view geometry and flags."""
+
+    window_center: float = 0.0
+    window_width: float = 1.0
+    invert: bool = False  # the user's invert, on top of MONOCHROME1 handling
+    zoom: float = 1.0  # screen pixels per image pixel
+    pan_x: float = 0.0  # image-pixel offset of the view centre from the image centre
+    pan_y: float = 0.0
+    rotation: int = 0  # degrees clockwise, multiples of 90
+    flip_horizontal: bool = False
+    flip_vertical: bool = False
+    preset: str = ""
+    frame: int = 0  # instance shown, for series of several films
+
+    def rotate(self, degrees: int) -> None:
+        self.rotation = (self.rotation + degrees) % 360
+
+
+@evented
+@dataclass
+class VolumeDisplay(_Windowed):
+    """Shared state of the MPR and 3D panes: crosshair (voxel index), window, slab."""
+
+    window_center: float = 40.0
+    window_width: float = 400.0
+    crosshair: tuple[float, float, float] = (0.0, 0.0, 0.0)  # world point (mm, LPS) all planes pass through
+    slab_mode: str = "none"
+    slab_thickness_mm: float = 10.0
+    preset: str = ""
+    render_preset: str = "bone"
+    invert: bool = False

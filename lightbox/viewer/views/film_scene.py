@@ -1,0 +1,261 @@
+"""The film view: a 2D radiograph with window/level, zoom/pan/rotate/flip, overlays and
+measurements. World coordinates are image pixels (x = column, y = row, pixel centres on
+integers); the camera looks along +z with view-up −y, so row 0 is at the top."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
+from vtkmodules.vtkRenderingCore import vtkImageSliceMapper
+from vtkmodules.vtkCommonCore import vtkLookupTable
+
+from ..display import FilmDisplay
+from ..measure import Measurement, describe
+from ..orientation import film_screen_labels
+from ..pixels import auto_window, vtk_window_level
+from ..volume import Film
+from .overlays import MEASURE_COLOR, CornerText, EdgeLabels, Polylines, RenderRequest, ScaleBar, WorldLabels
+from .text import patient_block, study_block
+from .vtk_data import to_vtk_image
+
+ZOOM_LIMITS = (0.02, 40.0)
+
+
+def inverted_grey_lut() -> vtkLookupTable:
+    lut = vtkLookupTable()
+    lut.SetNumberOfTableValues(256)
+    lut.SetHueRange(0, 0)
+    lut.SetSaturationRange(0, 0)
+    lut.SetValueRange(1, 0)
+    lut.Build()
+    return lut
+
+
+class FilmScene:
+    """Shows one :class:`Film` as :class:`FilmDisplay` says."""
+
+    kind = "film"
+
+    def __init__(self, film: Film, display: FilmDisplay | None = None, *, label: str = "", frame_text: str = "",
+                 demo_notice: bool = False) -> None:
+        self.film = film
+        self.display = display or FilmDisplay()
+        self.frame_text = frame_text
+        self.demo_notice = demo_notice
+        self.request_render: RenderRequest = lambda: None
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0, 0, 0)
+        self.image = to_vtk_image(film.values.astype(np.float32, copy=False))
+        mapper = vtkImageSliceMapper()
+        mapper.SetInputData(self.image)
+        self.actor = vtkImageSlice()
+        self.actor.SetMapper(mapper)
+        self.property = self.actor.GetProperty()
+        self.property.SetInterpolationTypeToLinear()
+        self._invert_lut = inverted_grey_lut()
+        self.renderer.AddViewProp(self.actor)
+        camera = self.renderer.GetActiveCamera()
+        camera.ParallelProjectionOn()
+        self.corners = CornerText(self.renderer)
+        self.edges = EdgeLabels(self.renderer)
+        self.scale_bar = ScaleBar(self.renderer)
+        self.measure_lines = Polylines(self.renderer, MEASURE_COLOR, 2.0)
+        self.measure_labels = WorldLabels(self.renderer)
+        self.measurements: list[Measurement] = []
+        self._value_range = (float(film.values.min()), float(film.values.max()))
+        if self.display.window_width <= 1.0 and self.display.window_center == 0.0:
+            self.display.set_window(film.window)
+        self.display.events.all.connect(self._on_display_changed)
+        self._apply()
+
+    # -- geometry -------------------------------------------------------------------------
+    @property
+    def size(self) -> tuple[int, int]:
+        w, h = self.renderer.GetSize()
+        return max(int(w), 1), max(int(h), 1)
+
+    def _flip_matrix(self) -> np.ndarray:
+        """2D affine (3x3) image → world: flips about the image centre."""
+        rows, cols = self.film.shape
+        sx = -1.0 if self.display.flip_horizontal else 1.0
+        sy = -1.0 if self.display.flip_vertical else 1.0
+        cx, cy = (cols - 1) / 2, (rows - 1) / 2
+        return np.array([[sx, 0, cx - sx * cx], [0, sy, cy - sy * cy], [0, 0, 1.0]])
+
+    def image_to_world(self, c: float, r: float) -> tuple[float, float, float]:
+        x, y, _ = self._flip_matrix() @ (c, r, 1.0)
+        return (float(x), float(y), 0.0)
+
+    def _axes(self) -> tuple[np.ndarray, np.ndarray]:
+        """World directions of screen-right and screen-up."""
+        t = math.radians(self.display.rotation)
+        up = np.array([-math.sin(t), -math.cos(t)])  # 0° → −y: row 0 at the top
+        right = np.array([math.cos(t), -math.sin(t)])  # VTK: direction of projection x view-up
+        return right, up
+
+    def display_to_image(self, x: float, y: float) -> tuple[float, float]:
+        """Image (column, row) under display pixel ``(x, y)`` (VTK display coordinates:
+        origin bottom-left, device pixels)."""
+        w, h = self.size
+        right, up = self._axes()
+        rows, cols = self.film.shape
+        centre = np.array([(cols - 1) / 2 + self.display.pan_x, (rows - 1) / 2 + self.display.pan_y])
+        world = centre + ((x + 0.5 - w / 2) * right + (y + 0.5 - h / 2) * up) / self.display.zoom
+        c, r, _ = np.linalg.solve(self._flip_matrix(), (world[0], world[1], 1.0))
+        return float(c), float(r)
+
+    def image_to_display(self, c: float, r: float) -> tuple[float, float]:
+        w, h = self.size
+        right, up = self._axes()
+        rows, cols = self.film.shape
+        wx, wy, _ = self.image_to_world(c, r)
+        centre = np.array([(cols - 1) / 2 + self.display.pan_x, (rows - 1) / 2 + self.display.pan_y])
+        d = (np.array([wx, wy]) - centre) * self.display.zoom
+        return float(d @ right + w / 2 - 0.5), float(d @ up + h / 2 - 0.5)
+
+    def fit(self) -> None:
+        """Zoom so the whole image fits the view, centred."""
+        w, h = self.size
+        rows, cols = self.film.shape
+        if self.display.rotation in (90, 270):
+            rows, cols = cols, rows
+        zoom = min(w / cols, h / rows)
+        with self.display.events.blocked():
+            self.display.pan_x = self.display.pan_y = 0.0
+        self.display.zoom = float(zoom)
+        self._apply()
+
+    def one_to_one(self) -> None:
+        self.display.zoom = 1.0
+
+    # -- state → VTK ----------------------------------------------------------------------
+    def _on_display_changed(self, *_: object) -> None:
+        self._apply()
+        self.request_render()
+
+    def _apply(self) -> None:
+        d = self.display
+        window, level = vtk_window_level(d.window)
+        self.property.SetColorWindow(window)
+        self.property.SetColorLevel(level)
+        inverted = self.film.invert != d.invert  # MONOCHROME1 XOR the user's invert
+        self.property.SetLookupTable(self._invert_lut if inverted else None)
+        self.property.SetUseLookupTableScalarRange(False)
+        matrix = vtkMatrix4x4()
+        f = self._flip_matrix()
+        for i, j in ((0, 0), (0, 2), (1, 1), (1, 2)):
+            matrix.SetElement(i, 3 if j == 2 else j, f[i, j])
+        self.actor.SetUserMatrix(matrix)
+        camera = self.renderer.GetActiveCamera()
+        rows, cols = self.film.shape
+        fx, fy = (cols - 1) / 2 + d.pan_x, (rows - 1) / 2 + d.pan_y
+        camera.SetFocalPoint(fx, fy, 0.0)
+        camera.SetPosition(fx, fy, -1000.0)
+        _, up = self._axes()
+        camera.SetViewUp(up[0], up[1], 0.0)
+        camera.SetParallelScale(self.size[1] / (2.0 * d.zoom))
+        self.renderer.ResetCameraClippingRange()
+        self._update_overlays()
+
+    def _update_overlays(self) -> None:
+        film, d = self.film, self.display
+        meta = film.metadata
+        self.corners.set("upper_left", patient_block(meta))
+        self.corners.set("upper_right", study_block(meta))
+        lines = [f"W {d.window_width:.0f}  L {d.window_center:.0f}" + (f"  ({d.preset})" if d.preset else ""),
+                 f"Zoom {d.zoom * 100:.0f}%"]
+        if self.frame_text:
+            lines.append(self.frame_text)
+        self.corners.set("lower_left", "\n".join(lines))
+        rows, cols = film.shape
+        cal = (f"{film.spacing[1]:.3f} x {film.spacing[0]:.3f} mm" if film.spacing else "UNCALIBRATED (px)")
+        notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
+        self.corners.set("lower_right", f"{film.modality} {meta.get('view_position', '')}\n{cols} x {rows}  {cal}{notice}".strip())
+        orientation = meta.get("patient_orientation", "")
+        parts = orientation.split("\\") if orientation else []
+        self.edges.set(film_screen_labels(parts[0], parts[1], d.rotation, d.flip_horizontal, d.flip_vertical) if len(parts) == 2 else None)
+        if film.spacing:
+            horizontal_mm = film.spacing[1] if d.rotation in (0, 180) else film.spacing[0]
+            self.scale_bar.update(d.zoom / horizontal_mm)
+        else:
+            self.scale_bar.update(None)
+        self._update_measurements()
+
+    def _update_measurements(self) -> None:
+        lines, labels = [], []
+        for m in self.measurements:
+            pts = [self.image_to_world(c, r) for c, r in m.points]
+            if len(pts) >= 2:
+                lines.append(pts)
+            text = describe(m, self.film.spacing)
+            if text:
+                anchor = pts[-1] if m.kind == "length" else pts[1]
+                labels.append(((anchor[0] + 6 / self.display.zoom, anchor[1], 0.0), text))
+        self.measure_lines.set(lines)
+        self.measure_labels.set(labels)
+
+    # -- interaction (called by the Qt glue or by tests) ----------------------------------
+    def window_sensitivity(self) -> float:
+        """Modality units per screen pixel of drag: the image's value range over 512 px."""
+        lo, hi = self._value_range
+        return max((hi - lo) / 512.0, 0.05)
+
+    def drag(self, tool: str, dx: float, dy: float, convention: str = "horizontal-width") -> None:
+        """A mouse drag of ``(dx, dy)`` display pixels (y up, VTK convention) with ``tool``."""
+        d = self.display
+        if tool == "wl":
+            d.drag_window(dx, -dy, self.window_sensitivity(), convention)
+            d.preset = ""
+        elif tool == "pan":
+            right, up = self._axes()
+            shift = -(dx * right + dy * up) / d.zoom
+            with d.events.blocked():
+                d.pan_x += float(shift[0])
+            d.pan_y += float(shift[1])
+        elif tool == "zoom":
+            self.zoom_by(math.exp(dy / 200.0))
+
+    def zoom_by(self, factor: float) -> None:
+        self.display.zoom = float(min(max(self.display.zoom * factor, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
+
+    def wheel(self, steps: float) -> None:
+        self.zoom_by(1.15 ** steps)
+
+    def auto_window(self) -> None:
+        self.display.set_window(auto_window(self.film.values), "auto")
+
+    def reset(self) -> None:
+        d = self.display
+        with d.events.blocked():
+            d.rotation = 0
+            d.flip_horizontal = d.flip_vertical = d.invert = False
+            d.set_window(self.film.window)
+        self.fit()
+
+    def add_measurement_point(self, kind: str, x: float, y: float) -> Measurement:
+        """Add a point (display coordinates) to the open measurement of ``kind``, or start one."""
+        c, r = self.display_to_image(x, y)
+        if not self.measurements or self.measurements[-1].complete or self.measurements[-1].kind != kind:
+            if self.measurements and not self.measurements[-1].complete:
+                self.measurements.pop()
+            self.measurements.append(Measurement(kind))
+        self.measurements[-1].points.append((c, r))
+        self._update_measurements()
+        self.request_render()
+        return self.measurements[-1]
+
+    def clear_measurements(self) -> None:
+        self.measurements.clear()
+        self._update_measurements()
+        self.request_render()
+
+    def status_text(self, x: float, y: float) -> str:
+        """``"x 120 y 340  value 1234"`` for the pixel under display point ``(x, y)``."""
+        c, r = self.display_to_image(x, y)
+        ci, ri = int(round(c)), int(round(r))
+        rows, cols = self.film.shape
+        if not (0 <= ci < cols and 0 <= ri < rows):
+            return ""
+        return f"x {ci}  y {ri}   value {self.film.values[ri, ci]:.0f}"

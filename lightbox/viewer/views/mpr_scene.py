@@ -1,0 +1,251 @@
+"""Multiplanar reformatting: one axial, coronal or sagittal plane through a :class:`Volume`,
+with a linked crosshair and optional thick slab (MIP / MinIP / mean).
+
+Planes are the patient's (LPS) planes, whatever the acquisition's orientation:
+``vtkImageResliceMapper`` samples the oriented ``vtkImageData`` on the plane through the
+camera's focal point that faces the camera. Screen conventions are the radiological ones:
+axial seen from the feet (patient's right on the screen's left, anterior up), coronal seen from
+the front (head up), sagittal seen from the patient's left (anterior on the left, head up).
+"""
+from __future__ import annotations
+
+import numpy as np
+from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
+from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
+
+from ..display import VolumeDisplay
+from ..orientation import direction_label
+from ..pixels import vtk_window_level
+from ..volume import Volume
+from .film_scene import inverted_grey_lut
+from .overlays import CornerText, EdgeLabels, Polylines, RenderRequest, ScaleBar
+from .text import patient_block, study_block
+from .vtk_data import to_vtk_image
+
+# Per plane: direction of projection (camera looks along it) and view-up, in LPS.
+PLANES: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    "axial": ((0.0, 0.0, 1.0), (0.0, -1.0, 0.0)),
+    "coronal": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
+    "sagittal": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
+}
+# 3D Slicer's colours: red axial, green coronal, yellow sagittal.
+PLANE_COLORS = {"axial": (0.95, 0.3, 0.3), "coronal": (0.35, 0.85, 0.35), "sagittal": (0.95, 0.85, 0.25)}
+
+
+def volume_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
+    """World-space axis-aligned bounding box (min corner, max corner) of the voxel centres."""
+    k, j, i = volume.shape
+    corners = np.array([[a, b, c] for a in (0, i - 1) for b in (0, j - 1) for c in (0, k - 1)], dtype=float)
+    world = volume.geometry.index_to_world(corners)
+    return world.min(axis=0), world.max(axis=0)
+
+
+def volume_center(volume: Volume) -> np.ndarray:
+    lo, hi = volume_bounds(volume)
+    return (lo + hi) / 2
+
+
+class MprScene:
+    """One MPR plane of a volume; shares a :class:`VolumeDisplay` with its sibling planes."""
+
+    kind = "mpr"
+
+    def __init__(self, volume: Volume, display: VolumeDisplay, plane: str = "axial", *, image=None, demo_notice: bool = False) -> None:
+        self.volume = volume
+        self.display = display
+        self.plane = plane
+        self.demo_notice = demo_notice
+        self.request_render: RenderRequest = lambda: None
+        self.renderer = vtkRenderer()
+        self.renderer.SetBackground(0, 0, 0)
+        self.image = image if image is not None else to_vtk_image(volume.array, volume.geometry)
+        self.mapper = vtkImageResliceMapper()
+        self.mapper.SetInputData(self.image)
+        self.mapper.SliceFacesCameraOn()
+        self.mapper.SliceAtFocalPointOn()
+        self.mapper.ResampleToScreenPixelsOn()
+        self.actor = vtkImageSlice()
+        self.actor.SetMapper(self.mapper)
+        self.property = self.actor.GetProperty()
+        self.property.SetInterpolationTypeToLinear()
+        self._invert_lut = inverted_grey_lut()
+        self.renderer.AddViewProp(self.actor)
+        self.renderer.GetActiveCamera().ParallelProjectionOn()
+        self.corners = CornerText(self.renderer)
+        self.edges = EdgeLabels(self.renderer)
+        self.scale_bar = ScaleBar(self.renderer)
+        others = [p for p in PLANES if p != plane]
+        self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
+        self.zoom = 1.0
+        self.pan = np.zeros(2)
+        self._lo, self._hi = volume_bounds(volume)
+        self.display.events.all.connect(self._on_display_changed)
+        self._apply()
+
+    # -- geometry -------------------------------------------------------------------------
+    @property
+    def size(self) -> tuple[int, int]:
+        w, h = self.renderer.GetSize()
+        return max(int(w), 1), max(int(h), 1)
+
+    @property
+    def normal(self) -> np.ndarray:
+        return np.asarray(PLANES[self.plane][0])
+
+    @property
+    def up(self) -> np.ndarray:
+        return np.asarray(PLANES[self.plane][1])
+
+    @property
+    def right(self) -> np.ndarray:
+        return np.cross(self.normal, self.up)
+
+    def _extent_mm(self) -> tuple[float, float]:
+        span = self._hi - self._lo
+        return float(abs(span @ self.right)), float(abs(span @ self.up))
+
+    def fit_scale(self) -> float:
+        """Parallel scale (half the view height in mm) at zoom 1: the volume fills the view."""
+        w, h = self.size
+        ew, eh = self._extent_mm()
+        return max(eh / 2, ew / 2 * h / w) * 1.02
+
+    def slice_step(self) -> float:
+        """Scroll step (mm): the voxel spacing along the axis closest to this plane's normal."""
+        direction = self.volume.geometry.direction
+        axis = int(np.argmax(np.abs(direction.T @ self.normal)))
+        return float(self.volume.geometry.spacing[axis])
+
+    def slice_count(self) -> tuple[int, int]:
+        """(current slice number from 1, number of slices) along this plane's normal."""
+        step = self.slice_step()
+        lo, hi = self._lo @ self.normal, self._hi @ self.normal
+        lo, hi = min(lo, hi), max(lo, hi)
+        position = float(np.asarray(self.display.crosshair) @ self.normal)
+        total = int(round((hi - lo) / step)) + 1
+        return int(round((position - lo) / step)) + 1, total
+
+    def display_to_world(self, x: float, y: float) -> np.ndarray:
+        """World point on this plane under display pixel ``(x, y)`` (origin bottom-left)."""
+        w, h = self.size
+        mm_per_pixel = 2 * self.fit_scale() / self.zoom / h
+        centre = self._focal_point()
+        return centre + ((x + 0.5 - w / 2) * self.right + (y + 0.5 - h / 2) * self.up) * mm_per_pixel
+
+    def world_to_display(self, p: np.ndarray) -> tuple[float, float]:
+        w, h = self.size
+        mm_per_pixel = 2 * self.fit_scale() / self.zoom / h
+        d = (np.asarray(p) - self._focal_point()) / mm_per_pixel
+        return float(d @ self.right + w / 2 - 0.5), float(d @ self.up + h / 2 - 0.5)
+
+    def _focal_point(self) -> np.ndarray:
+        centre = (self._lo + self._hi) / 2
+        cross = np.asarray(self.display.crosshair, dtype=float)
+        in_plane = centre - self.normal * float((centre - cross) @ self.normal)
+        return in_plane + self.pan[0] * self.right + self.pan[1] * self.up
+
+    # -- state → VTK ----------------------------------------------------------------------
+    def _on_display_changed(self, *_: object) -> None:
+        self._apply()
+        self.request_render()
+
+    def _apply(self) -> None:
+        d = self.display
+        window, level = vtk_window_level(d.window)
+        self.property.SetColorWindow(window)
+        self.property.SetColorLevel(level)
+        self.property.SetLookupTable(self._invert_lut if d.invert else None)
+        self.property.SetUseLookupTableScalarRange(False)
+        if d.slab_mode == "none":
+            self.mapper.SetSlabThickness(0.0)
+        else:
+            self.mapper.SetSlabThickness(float(d.slab_thickness_mm))
+            {"mip": self.mapper.SetSlabTypeToMax, "minip": self.mapper.SetSlabTypeToMin,
+             "mean": self.mapper.SetSlabTypeToMean}[d.slab_mode]()
+        camera = self.renderer.GetActiveCamera()
+        focal = self._focal_point()
+        camera.SetFocalPoint(*focal)
+        camera.SetPosition(*(focal - self.normal * 2000.0))
+        camera.SetViewUp(*self.up)
+        camera.SetParallelScale(self.fit_scale() / self.zoom)
+        camera.SetClippingRange(1.0, 4000.0)
+        self._update_overlays()
+
+    def _update_overlays(self) -> None:
+        d, v = self.display, self.volume
+        cross = np.asarray(d.crosshair, dtype=float)
+        reach = 4000.0
+        for plane, lines in self.cross_lines.items():
+            direction = np.cross(self.normal, np.asarray(PLANES[plane][0]))  # line where the planes meet
+            if np.linalg.norm(direction) < 1e-6:
+                lines.set([])
+                continue
+            direction /= np.linalg.norm(direction)
+            lines.set([[cross - direction * reach, cross + direction * reach]])
+        self.corners.set("upper_left", patient_block(v.metadata))
+        self.corners.set("upper_right", study_block(v.metadata))
+        number, total = self.slice_count()
+        slab = "" if d.slab_mode == "none" else f"\n{d.slab_mode.upper()} slab {d.slab_thickness_mm:g} mm"
+        self.corners.set("lower_left", f"{self.plane.capitalize()}  {number}/{total}\n"
+                         f"W {d.window_width:.0f}  L {d.window_center:.0f}" + (f"  ({d.preset})" if d.preset else "")
+                         + f"\nZoom {self.zoom * 100:.0f}%{slab}")
+        notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
+        k, j, i = v.shape
+        sx, sy, sz = v.geometry.spacing
+        self.corners.set("lower_right", f"{v.modality}  {i}x{j}x{k}\n{sx:.2f} x {sy:.2f} x {sz:.2f} mm{notice}")
+        self.edges.set({"right": direction_label(self.right), "left": direction_label(-self.right),
+                        "top": direction_label(self.up), "bottom": direction_label(-self.up)})
+        h = self.size[1]
+        self.scale_bar.update(h / (2 * self.fit_scale() / self.zoom))
+
+    # -- interaction ----------------------------------------------------------------------
+    def set_crosshair_at(self, x: float, y: float) -> None:
+        """Move the shared crosshair to the point under the cursor (the other planes follow)."""
+        p = np.clip(self.display_to_world(x, y), self._lo, self._hi)
+        self.display.crosshair = tuple(float(v) for v in p)
+
+    def scroll(self, steps: int) -> None:
+        """Move this plane ``steps`` slices along its normal (clamped to the volume)."""
+        cross = np.asarray(self.display.crosshair, dtype=float) + self.normal * self.slice_step() * steps
+        self.display.crosshair = tuple(float(v) for v in np.clip(cross, self._lo, self._hi))
+
+    def wheel(self, steps: float) -> None:
+        self.scroll(int(round(steps)))
+
+    def window_sensitivity(self) -> float:
+        return 4.0 if self.volume.modality.upper() == "CT" else max(self.display.window_width / 256.0, 0.5)
+
+    def drag(self, tool: str, dx: float, dy: float, convention: str = "horizontal-width") -> None:
+        if tool == "wl":
+            self.display.drag_window(dx, -dy, self.window_sensitivity(), convention)
+        elif tool == "pan":
+            mm_per_pixel = 2 * self.fit_scale() / self.zoom / self.size[1]
+            self.pan -= np.array([dx, dy]) * mm_per_pixel
+            self._apply()
+            self.request_render()
+        elif tool == "zoom":
+            self.zoom_by(float(np.exp(dy / 200.0)))
+        elif tool == "scroll":
+            self.scroll(int(round(dy / 4.0)))
+
+    def zoom_by(self, factor: float) -> None:
+        self.zoom = float(min(max(self.zoom * factor, 0.05), 40.0))
+        self._apply()
+        self.request_render()
+
+    def fit(self) -> None:
+        self.zoom = 1.0
+        self.pan = np.zeros(2)
+        self._apply()
+
+    def value_at(self, point: np.ndarray) -> float | None:
+        ijk = np.rint(self.volume.geometry.world_to_index(point)).astype(int)
+        return self.volume.value_at((int(ijk[0]), int(ijk[1]), int(ijk[2])))
+
+    def status_text(self, x: float, y: float) -> str:
+        p = self.display_to_world(x, y)
+        value = self.value_at(p)
+        if value is None:
+            return ""
+        unit = f" {self.volume.unit}" if self.volume.unit else ""
+        return f"{self.plane}  ({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) mm   {value:.0f}{unit}"

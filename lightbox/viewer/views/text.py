@@ -1,0 +1,30 @@
+"""Formatting of DICOM values for overlays (Qt-free, VTK-free helpers)."""
+from __future__ import annotations
+
+
+def person_name(value: str) -> str:
+    """``"DOE^JANE^^DR"`` → ``"DOE, JANE"`` (PS3.5 6.2 PN components)."""
+    parts = [p for p in str(value).split("=")[0].split("^") if p]
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else f"{parts[0]}, {' '.join(parts[1:3])}"
+
+
+def dicom_date(value: str) -> str:
+    """``"20260101"`` → ``"2026-01-01"``; other text is returned as it is."""
+    v = str(value).strip()
+    return f"{v[:4]}-{v[4:6]}-{v[6:8]}" if len(v) == 8 and v.isdigit() else v
+
+
+def patient_block(meta: dict[str, str]) -> str:
+    lines = [person_name(meta.get("patient_name", "")), meta.get("patient_id", "")]
+    sex, birth = meta.get("patient_sex", ""), dicom_date(meta.get("patient_birth_date", ""))
+    if sex in ("M", "F", "O") or birth:
+        lines.append(" ".join(x for x in (sex if sex in ("M", "F", "O") else "", birth) if x))
+    return "\n".join(line for line in lines if line)
+
+
+def study_block(meta: dict[str, str]) -> str:
+    lines = [meta.get("institution", ""), meta.get("study_description", ""), dicom_date(meta.get("study_date", "")),
+             meta.get("series_description", "")]
+    return "\n".join(line for line in lines if line)
