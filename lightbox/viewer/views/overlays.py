@@ -137,7 +137,7 @@ class ScaleBar:
         px = length * screen_pixels_per_mm
         x1 = width - 0.1 * width
         x0 = x1 - px
-        y = 0.1 * height
+        y = 0.1 * height + 48  # above the three-line lower-right corner text
         self.lines.set([[(x0, y + 5), (x0, y), (x1, y), (x1, y + 5)]])
         self.text.SetInput(f"{length:g} mm" if length < 10 else f"{length / 10:g} cm")
         self.text.SetPosition((x0 + x1) / 2, y + 6)

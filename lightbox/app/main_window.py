@@ -1,0 +1,548 @@
+"""The Lightbox main window: study browser, viewports, tools, presets, status bar, loading."""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QThread, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QImage, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTextBrowser,
+    QToolBar,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+)
+
+from ..viewer.display import SLAB_MODES
+from ..viewer.index import Series, StudyIndex
+from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
+from .compose import DEMO_PATHS, Opened, open_demo
+from .viewer_area import ViewerArea
+from .workers import LoadWorker, ThumbnailWorker
+
+TOOLS = [  # (tool, label, shortcut, tip)
+    ("wl", "W/L", "W", "Window/level: drag right = wider window, drag down = higher level"),
+    ("pan", "Pan", "P", "Pan (also: middle drag, or Shift + drag)"),
+    ("zoom", "Zoom", "Z", "Zoom by dragging up/down (also: right drag, or the wheel on films)"),
+    ("scroll", "Scroll", "S", "Scroll slices by dragging (also: the wheel on MPR panes)"),
+    ("crosshair", "Crosshair", "X", "Click to place the linked MPR crosshair"),
+    ("length", "Length", "L", "Measure a length: click two points (mm when calibrated, else px)"),
+    ("angle", "Angle", "G", "Measure an angle: click three points, vertex second"),
+]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("Lightbox - research viewer (not for clinical use)")
+        self.resize(1500, 950)
+        self.index: StudyIndex | None = None
+        self.series_items: dict[str, QTreeWidgetItem] = {}
+        self._thread: QThread | None = None
+        self._worker: LoadWorker | None = None
+        self._thumb_thread: QThread | None = None
+        self._thumb_worker: ThumbnailWorker | None = None
+        self.shortcuts: list[tuple[str, str]] = []  # (keys, what) for the help dialog
+        self.warnings: list[str] = []
+
+        self.area = ViewerArea(self)
+        self.setCentralWidget(self.area)
+        self.area.status.connect(self._show_cursor_status)
+        self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
+        self._build_browser()
+        self._build_status_bar()
+        self._build_actions()
+        self.cine = QTimer(self)
+        self.cine.setInterval(80)
+        self.cine.timeout.connect(lambda: self._scroll_active(1, wrap=True))
+
+    # -- construction ---------------------------------------------------------------------
+    def _build_browser(self) -> None:
+        dock = QDockWidget("Studies", self)
+        dock.setObjectName("studies")
+        self.browser = QTreeWidget(dock)
+        self.browser.setHeaderHidden(True)
+        self.browser.setIconSize(QSize(72, 72))
+        self.browser.itemActivated.connect(self._series_activated)
+        self.browser.itemClicked.connect(self._series_activated)
+        dock.setWidget(self.browser)
+        dock.setMinimumWidth(280)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.browser_dock = dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.cursor_label = QLabel("")
+        self.cursor_label.setMinimumWidth(380)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_loading)
+        self.warning_button = QPushButton("")
+        self.warning_button.setFlat(True)
+        self.warning_button.hide()
+        self.warning_button.clicked.connect(self.show_warnings)
+        bar.addPermanentWidget(self.warning_button)
+        bar.addPermanentWidget(self.cursor_label)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+
+    def _action(self, menu, text: str, slot: Callable[[], object], shortcut: str | None = None, *,
+                checkable: bool = False, group: QActionGroup | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            self.shortcuts.append((shortcut, tip or text.replace("&", "")))
+        action.setCheckable(checkable)
+        if tip:
+            action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+        if group is not None:
+            group.addAction(action)
+        action.triggered.connect(lambda *_: slot())
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work whatever has focus
+        return action
+
+    def _build_actions(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        self._action(file_menu, "&Open file...", self.open_file_dialog, "Ctrl+O")
+        self._action(file_menu, "Open &folder or DICOMDIR...", self.open_folder_dialog, "Ctrl+Shift+O")
+        self._action(file_menu, "Open demo &CT", lambda: self.open_path("demo:ct"))
+        self._action(file_menu, "Open demo film", lambda: self.open_path("demo:film"))
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
+
+        toolbar = QToolBar("Tools", self)
+        toolbar.setObjectName("tools")
+        toolbar.setMovable(False)
+        self.addToolBar(toolbar)
+        tools_menu = menus.addMenu("&Tools")
+        group = QActionGroup(self)
+        self.tool_actions: dict[str, QAction] = {}
+        for tool, label, key, tip in TOOLS:
+            action = self._action(tools_menu, label, lambda t=tool: self.set_tool(t), key, checkable=True, group=group, tip=tip)
+            toolbar.addAction(action)
+            self.tool_actions[tool] = action
+        self.tool_actions["wl"].setChecked(True)
+        tools_menu.addSeparator()
+        self._action(tools_menu, "Clear measurements", self.clear_measurements, "Delete")
+        toolbar.addSeparator()
+
+        view_menu = menus.addMenu("&View")
+        layout_group = QActionGroup(self)
+        self.layout_actions = {}
+        for n, name in enumerate(("1x1", "1x2", "2x2"), 1):
+            action = self._action(view_menu, f"Layout {name}", lambda x=name: self.set_layout(x), f"Ctrl+{n}",
+                                  checkable=True, group=layout_group, tip=f"Layout {name}")
+            toolbar.addAction(action)
+            self.layout_actions[name] = action
+        self.layout_actions["1x1"].setChecked(True)
+        view_menu.addSeparator()
+        for text, slot, key in (
+            ("Fit to window", lambda: self._each_scene("fit"), "F"),
+            ("Actual pixels (1:1)", self.one_to_one, "="),
+            ("Invert", self.toggle_invert, "I"),
+            ("Rotate 90° clockwise", lambda: self._film_display(lambda d: d.rotate(90)), "R"),
+            ("Rotate 90° counter-clockwise", lambda: self._film_display(lambda d: d.rotate(-90)), "Shift+R"),
+            ("Flip horizontal", lambda: self._film_display(lambda d: setattr(d, "flip_horizontal", not d.flip_horizontal)), "H"),
+            ("Flip vertical", lambda: self._film_display(lambda d: setattr(d, "flip_vertical", not d.flip_vertical)), "V"),
+            ("Reset view", self.reset_view, "Ctrl+R"),
+            ("Next slice / image", lambda: self._scroll_active(1), "Down"),
+            ("Previous slice / image", lambda: self._scroll_active(-1), "Up"),
+            ("Next slice ×10", lambda: self._scroll_active(10), "PgDown"),
+            ("Previous slice ×10", lambda: self._scroll_active(-10), "PgUp"),
+            ("Cine play / pause", self.toggle_cine, "Space"),
+        ):
+            self._action(view_menu, text, slot, key)
+        view_menu.addSeparator()
+        self.convention_action = self._action(view_menu, "W/L drag: horizontal = level", self.toggle_convention, checkable=True,
+                                              tip="Swap the mouse axes of window/level")
+
+        window_menu = menus.addMenu("&Window")
+        self._action(window_menu, "Auto window", self.auto_window, "A")
+        self._action(window_menu, "Image's own window (DICOM)", self.default_window, "D")
+        keys = ct_preset_keys()
+        for name, window in ct_window_presets().items():
+            self._action(window_menu, f"{name.capitalize()}  ({window.width:g}/{window.center:g})",
+                         lambda n=name: self.apply_preset(n), keys[name], tip=f"CT {name} window {window.width:g}/{window.center:g}")
+
+        mpr_menu = menus.addMenu("&MPR")
+        self._action(mpr_menu, "Slab mode: cycle none / MIP / MinIP / mean", self.cycle_slab, "M")
+        self._action(mpr_menu, "Thicker slab (+2 mm)", lambda: self.change_slab(2.0), "]")
+        self._action(mpr_menu, "Thinner slab (-2 mm)", lambda: self.change_slab(-2.0), "[")
+        mpr_menu.addSeparator()
+        for name in volume_rendering_presets():
+            self._action(mpr_menu, f"3D preset: {name}", lambda n=name: self.set_render_preset(n))
+
+        help_menu = menus.addMenu("&Help")
+        self._action(help_menu, "Keyboard shortcuts", self.show_help, "F1")
+        self._action(help_menu, "About Lightbox", self.show_about)
+
+    # -- opening --------------------------------------------------------------------------
+    def open_file_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", "", "Images (*.dcm *.png *.jpg *.jpeg DICOMDIR *);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open folder")
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> None:
+        """Open a file, folder, DICOMDIR or ``demo`` / ``demo:ct`` / ``demo:film``."""
+        if str(path) in DEMO_PATHS:
+            self.cancel_loading()
+            opened = open_demo(str(path))
+            self.index = None
+            self._fill_browser_demo(opened)
+            self._on_loaded(opened)
+            return
+        self._start_worker(LoadWorker(path=Path(path)))
+
+    def open_series(self, series: Series) -> None:
+        self._start_worker(LoadWorker(series=series, index=self.index))
+
+    def _start_worker(self, worker: LoadWorker) -> None:
+        self.cancel_loading()
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progress.connect(self._on_progress)
+        worker.indexed.connect(self._on_indexed)
+        worker.first_slice.connect(self._on_first_slice)
+        worker.loaded.connect(self._on_loaded)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled", 5000))
+        worker.finished.connect(thread.quit)
+        worker.finished.connect(self._loading_done)
+        self._thread, self._worker = thread, worker
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        thread.start()
+
+    def cancel_loading(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait(5000)
+        self._thread = self._worker = None
+        self._loading_done()
+
+    def is_loading(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def _loading_done(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def _on_progress(self, done: int, total: int, what: str) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{what} %v/%m")
+
+    def _on_indexed(self, index: StudyIndex) -> None:
+        self.index = index
+        self._fill_browser(index)
+        if index.errors:
+            self.statusBar().showMessage(f"{len(index.errors)} file(s) could not be read - see the warnings", 8000)
+
+    def _on_first_slice(self, series: Series, values: np.ndarray) -> None:
+        self.area.show_preview(values, series.label())
+
+    def _on_loaded(self, opened: Opened) -> None:
+        self.area.show_opened(opened, into_active=self.area.layout_name != "1x1")
+        self.setWindowTitle(f"Lightbox - {opened.title}" + (" - DEMO, not for clinical use" if opened.is_demo else ""))
+        warnings = list(opened.volume.warnings if opened.volume is not None else [w for f in opened.films for w in f.warnings])
+        if self.index is not None:
+            warnings += [f"{e.path}: {e.reason}" for e in self.index.errors]
+        self.warnings = warnings
+        self.warning_button.setText(f"⚠ {len(warnings)} warning(s)")
+        self.warning_button.setVisible(bool(warnings))
+        if opened.series is not None and opened.series.uid in self.series_items:
+            self.browser.setCurrentItem(self.series_items[opened.series.uid])
+
+    def _on_failed(self, message: str) -> None:
+        self._loading_done()
+        QMessageBox.warning(self, "Cannot open", message)
+
+    # -- study browser --------------------------------------------------------------------
+    def _fill_browser(self, index: StudyIndex) -> None:
+        self.browser.clear()
+        self.series_items = {}
+        for patient in index.patients.values():
+            top = QTreeWidgetItem([f"{patient.name or patient.id}  ({patient.id})"])
+            self.browser.addTopLevelItem(top)
+            for study in patient.studies.values():
+                study_item = QTreeWidgetItem([f"{study.date or ''} {study.description or 'Study'}".strip()])
+                top.addChild(study_item)
+                for series in study.series.values():
+                    text = series.label() + (f"\n⚠ {len(series.warnings)} warning(s)" if series.warnings else "")
+                    item = QTreeWidgetItem([text])
+                    item.setData(0, Qt.ItemDataRole.UserRole, series.uid)
+                    item.setToolTip(0, "\n".join(series.warnings) or series.uid)
+                    study_item.addChild(item)
+                    self.series_items[series.uid] = item
+        self.browser.expandAll()
+        self._start_thumbnails(index.all_series())
+
+    def _fill_browser_demo(self, opened: Opened) -> None:
+        self.browser.clear()
+        self.series_items = {}
+        top = QTreeWidgetItem(["DEMO, PHANTOM (built-in, not a patient)"])
+        self.browser.addTopLevelItem(top)
+        for key, label in (("demo:ct", "Demo chest CT (256x256x180)"), ("demo:film", "Demo PA chest film")):
+            item = QTreeWidgetItem([label])
+            item.setData(0, Qt.ItemDataRole.UserRole, key)
+            top.addChild(item)
+        self.browser.expandAll()
+
+    def _start_thumbnails(self, series: list[Series]) -> None:
+        if self._thumb_worker is not None:
+            self._thumb_worker.cancel()
+        if self._thumb_thread is not None:
+            self._thumb_thread.quit()
+            self._thumb_thread.wait(5000)
+        thread, worker = QThread(self), ThumbnailWorker(series)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.thumbnail.connect(self._on_thumbnail)
+        worker.finished.connect(thread.quit)
+        self._thumb_thread, self._thumb_worker = thread, worker
+        thread.start()
+
+    def _on_thumbnail(self, uid: str, pixels: np.ndarray) -> None:
+        item = self.series_items.get(uid)
+        if item is None:
+            return
+        h, w = pixels.shape
+        image = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+        item.setIcon(0, QIcon(QPixmap.fromImage(image)))
+
+    def _series_activated(self, item: QTreeWidgetItem, *_: object) -> None:
+        uid = item.data(0, Qt.ItemDataRole.UserRole)
+        if not uid:
+            return
+        if uid in DEMO_PATHS:
+            self.open_path(uid)
+        elif self.index is not None and not self.is_loading():
+            if self.area.opened is not None and self.area.opened.series is not None and self.area.opened.series.uid == uid:
+                return
+            self.open_series(self.index.find_series(uid))
+
+    # -- tools and view actions -----------------------------------------------------------
+    def set_tool(self, tool: str) -> None:
+        self.area.set_tool(tool)
+        self.tool_actions[tool].setChecked(True)
+
+    def set_layout(self, name: str) -> None:
+        self.area.set_layout(name)
+        self.layout_actions[name].setChecked(True)
+
+    def _each_scene(self, method: str) -> None:
+        for scene in self.area.scenes():
+            getattr(scene, method)()
+        self.area.render_all()
+
+    def _film_display(self, change: Callable[[object], None]) -> None:
+        scene = self.area.active_scene()
+        if scene is not None and getattr(scene, "kind", "") == "film":
+            change(scene.display)  # type: ignore[attr-defined]
+            scene.fit()  # type: ignore[attr-defined]
+            self.area.render_all()
+
+    def one_to_one(self) -> None:
+        scene = self.area.active_scene()
+        if scene is not None and hasattr(scene, "one_to_one"):
+            scene.one_to_one()
+
+    def toggle_invert(self) -> None:
+        display = self._window_display()
+        if display is not None:
+            display.invert = not display.invert
+
+    def _window_display(self):
+        if self.area.volume_display is not None:
+            return self.area.volume_display
+        scene = self.area.active_scene()
+        return getattr(scene, "display", None)
+
+    def apply_preset(self, name: str) -> None:
+        display = self._window_display()
+        if display is not None:
+            display.set_window(ct_window_presets()[name], name)
+
+    def auto_window(self) -> None:
+        scene = self.area.active_scene()
+        if scene is not None and hasattr(scene, "auto_window"):
+            scene.auto_window()
+        elif self.area.volume_display is not None and self.area.opened is not None and self.area.opened.volume is not None:
+            from ..viewer.pixels import auto_window
+
+            volume = self.area.opened.volume
+            self.area.volume_display.set_window(auto_window(volume.array[len(volume.array) // 2]), "auto")
+
+    def default_window(self) -> None:
+        display = self._window_display()
+        opened = self.area.opened
+        if display is None or opened is None:
+            return
+        scene = self.area.active_scene()
+        window = opened.volume.window if opened.volume is not None else getattr(getattr(scene, "film", None), "window", None)
+        if window is not None:
+            display.set_window(window, "")
+
+    def reset_view(self) -> None:
+        for scene in self.area.scenes():
+            if hasattr(scene, "reset"):
+                scene.reset()
+            else:
+                scene.fit()  # type: ignore[attr-defined]
+        self.default_window()
+        self.area.render_all()
+
+    def clear_measurements(self) -> None:
+        for scene in self.area.scenes():
+            if hasattr(scene, "clear_measurements"):
+                scene.clear_measurements()
+
+    def _scroll_active(self, steps: int, wrap: bool = False) -> None:
+        scene = self.area.active_scene()
+        if scene is None:
+            return
+        if hasattr(scene, "scroll"):
+            if wrap:
+                number, total = scene.slice_count()  # type: ignore[attr-defined]
+                if number + steps > total:
+                    steps = 1 - number
+            scene.scroll(steps)  # type: ignore[attr-defined]
+        elif len(self.area.films_shown) > 1 and self.area.layout_name == "1x1" and self.area.opened is not None:
+            films = self.area.opened.films
+            current = next((n for n, f in enumerate(films) if f is scene.film), 0)  # type: ignore[attr-defined]
+            n = (current + steps) % len(films)
+            self.area.films_shown[0] = (films[n], f"Image {n + 1}/{len(films)}", self.area.opened.is_demo)
+            self.area.viewports[0].set_scene(self.area._film_scene(*self.area.films_shown[0]))
+
+    def toggle_cine(self) -> None:
+        if self.cine.isActive():
+            self.cine.stop()
+        else:
+            self.cine.start()
+
+    def cycle_slab(self) -> None:
+        display = self.area.volume_display
+        if display is not None:
+            display.slab_mode = SLAB_MODES[(SLAB_MODES.index(display.slab_mode) + 1) % len(SLAB_MODES)]
+            self.statusBar().showMessage(f"Slab: {display.slab_mode} {display.slab_thickness_mm:g} mm", 3000)
+
+    def change_slab(self, delta: float) -> None:
+        display = self.area.volume_display
+        if display is not None:
+            display.slab_thickness_mm = float(min(max(display.slab_thickness_mm + delta, 1.0), 100.0))
+
+    def set_render_preset(self, name: str) -> None:
+        if self.area.volume_display is not None:
+            self.area.volume_display.render_preset = name
+
+    def toggle_convention(self) -> None:
+        self.area.set_wl_convention("horizontal-level" if self.convention_action.isChecked() else "horizontal-width")
+
+    def _show_cursor_status(self, text: str) -> None:
+        self.cursor_label.setText(text)
+
+    def grab_composite(self) -> QImage:
+        """The whole window as a picture, VTK viewports included (``QWidget.grab`` alone
+        cannot see what OpenGL drew; each viewport's pixels are pasted in)."""
+        from PySide6.QtGui import QPainter
+
+        image = self.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        painter = QPainter(image)
+        ratio = image.devicePixelRatio()
+        for widget in self.area.viewports:
+            pixels = np.ascontiguousarray(widget.grab_pixels())
+            h, w, _ = pixels.shape
+            tile = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+            tile.setDevicePixelRatio(ratio)
+            painter.drawImage(widget.mapTo(self, widget.rect().topLeft()), tile)
+        painter.end()
+        return image
+
+    # -- dialogs --------------------------------------------------------------------------
+    def help_text(self) -> str:
+        rows = "".join(f"<tr><td><b>{keys}</b></td><td>{what}</td></tr>" for keys, what in self.shortcuts)
+        mouse = ("<p><b>Mouse</b>: left drag uses the active tool; right drag zooms; middle drag or Shift+drag pans; "
+                 "the wheel zooms films and scrolls MPR panes; in the 3D pane, left drag rotates.</p>")
+        return f"<h3>Keyboard shortcuts</h3><table cellspacing=6>{rows}</table>{mouse}"
+
+    def show_help(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Lightbox shortcuts")
+        layout = QVBoxLayout(dialog)
+        text = QTextBrowser(dialog)
+        text.setHtml(self.help_text())
+        layout.addWidget(text)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout.addWidget(buttons)
+        dialog.resize(560, 640)
+        dialog.show()
+        self.help_dialog = dialog
+
+    def show_warnings(self) -> None:
+        QMessageBox.information(self, "Warnings", "\n".join(self.warnings[:200]) or "No warnings")
+
+    def show_about(self) -> None:
+        from .. import __version__
+
+        QMessageBox.about(self, "About Lightbox",
+                          f"Lightbox {__version__}\nOffline radiology viewer with a local AI assistant.\n"
+                          "Research and demonstration software: NOT for clinical use.")
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.cancel_loading()
+        if self._thumb_worker is not None:
+            self._thumb_worker.cancel()
+        if self._thumb_thread is not None:
+            self._thumb_thread.quit()
+            self._thumb_thread.wait(5000)
+        for widget in self.area.viewports:
+            widget.set_scene(None)
+            widget.Finalize()
+        super().closeEvent(event)
+
+
+def run_app(path: str | None = "demo") -> int:
+    """Start the window on ``path`` (the built-in demo by default)."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        print("lightbox: no display found; running offscreen (set DISPLAY to see the window)", file=sys.stderr)
+    from .theme import apply_dark_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Lightbox")
+    apply_dark_theme(app)  # type: ignore[arg-type]
+    window = MainWindow()
+    window.show()
+    window.open_path(path or "demo")
+    if os.environ.get("LIGHTBOX_EXIT_AFTER_MS"):
+        QTimer.singleShot(int(os.environ["LIGHTBOX_EXIT_AFTER_MS"]), app.quit)
+    return int(app.exec())

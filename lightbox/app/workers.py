@@ -1,0 +1,93 @@
+"""Background work for the window: indexing, loading and thumbnails run off the UI thread.
+
+Workers are QObjects moved to a QThread; they talk to the window only through signals
+(queued across threads), and poll a cancel flag between files and slices.
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..viewer.index import Series, StudyIndex, build_index
+from ..viewer.loading import LoadCancelled
+from ..viewer.thumbnails import series_thumbnail
+from .compose import open_series, pick_series
+
+
+class LoadWorker(QObject):
+    """Index ``path`` then load one series (the given one, or the best one)."""
+
+    progress = Signal(int, int, str)  # done, total, what
+    indexed = Signal(object)  # StudyIndex
+    first_slice = Signal(object, object)  # Series, 2D numpy array (modality values)
+    loaded = Signal(object)  # Opened
+    failed = Signal(str)
+    cancelled = Signal()
+    finished = Signal()
+
+    def __init__(self, path: Path | None = None, series: Series | None = None, index: StudyIndex | None = None) -> None:
+        super().__init__()
+        self.path = path
+        self.series = series
+        self.index = index
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            index = self.index
+            if index is None and self.path is not None:
+                index = build_index(self.path, lambda d, t: self.progress.emit(d, t, "Reading headers"), self._cancel.is_set)
+                if self._cancel.is_set():
+                    raise LoadCancelled("indexing")
+                self.indexed.emit(index)
+            series = self.series or (pick_series(index) if index is not None else None)
+            if series is None:
+                raise FileNotFoundError("nothing to open")
+            opened = open_series(
+                series,
+                progress=lambda d, t: self.progress.emit(d, t, "Loading slices"),
+                cancelled=self._cancel.is_set,
+                on_first_slice=lambda k, values: self.first_slice.emit(series, np.array(values)),
+            ) if series.kind == "volume" else open_series(series)
+            self.loaded.emit(opened)
+        except LoadCancelled:
+            self.cancelled.emit()
+        except Exception as exc:  # noqa: BLE001 - reported in the UI, never a crash
+            traceback.print_exc()
+            self.failed.emit(str(exc) or type(exc).__name__)
+        finally:
+            self.finished.emit()
+
+
+class ThumbnailWorker(QObject):
+    """Previews for every series of an index, one signal per series."""
+
+    thumbnail = Signal(str, object)  # series uid, uint8 array
+    finished = Signal()
+
+    def __init__(self, series: list[Series]) -> None:
+        super().__init__()
+        self.series = series
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @Slot()
+    def run(self) -> None:
+        for s in self.series:
+            if self._cancel.is_set():
+                break
+            try:
+                self.thumbnail.emit(s.uid, series_thumbnail(s))
+            except Exception:  # noqa: BLE001 - a series without preview still opens (or says why)
+                continue
+        self.finished.emit()

@@ -1,0 +1,151 @@
+"""Qt ↔ VTK glue: a widget that hosts one scene (pyvistaqt's QtInteractor idea, pared down).
+
+VTK's own interactor styles are bypassed: Qt mouse events are translated into the scene's
+``drag`` / ``wheel`` / click methods for the active tool, so the behaviour is the same in the
+window, in tests and for the headless commands. Under Qt's ``offscreen`` platform the render
+window must not be given the widget's native window id (it would render black): the window
+is then an offscreen one and the widget is only an event source.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QWidget
+from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
+from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
+
+from .vtk_data import new_render_window, read_pixels
+
+CLICK_TOOLS = {"length", "angle", "crosshair"}
+
+
+def headless_platform() -> bool:
+    return QGuiApplication.platformName() in ("offscreen", "minimal")
+
+
+class VtkWidget(QVTKRenderWindowInteractor):
+    """Shows one scene (``FilmScene``, ``MprScene`` or ``VolumeScene``) and routes the mouse
+    to it according to ``tool`` (``wl``, ``pan``, ``zoom``, ``scroll``, ``length``, ``angle``,
+    ``crosshair``, ``rotate``)."""
+
+    status = Signal(str)  # text for the status bar: the value under the cursor
+    activated = Signal(object)  # emitted with self on any click: the active viewport
+    measured = Signal(str)  # a finished measurement's label
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        window = new_render_window(offscreen=headless_platform())
+        if headless_platform():
+            # Shadow the method on this instance: QVTKRenderWindowInteractor calls it from Python.
+            window.SetWindowInfo = lambda *_: None  # type: ignore[method-assign]
+        super().__init__(parent, rw=window)
+        self.render_window = window
+        self._Iren.SetInteractorStyle(vtkInteractorStyleUser())
+        self.scene: object | None = None
+        self.tool = "wl"
+        self.wl_convention = "horizontal-width"
+        self._last: QPointF | None = None
+        self._button = Qt.MouseButton.NoButton
+        self.setMinimumSize(120, 120)
+
+    # -- scene ----------------------------------------------------------------------------
+    def set_scene(self, scene: object | None) -> None:
+        if self.scene is not None:
+            self.render_window.RemoveRenderer(self.scene.renderer)  # type: ignore[attr-defined]
+            self.scene.request_render = lambda: None  # type: ignore[attr-defined]
+        self.scene = scene
+        if scene is not None:
+            self.render_window.AddRenderer(scene.renderer)  # type: ignore[attr-defined]
+            scene.request_render = self.render  # type: ignore[attr-defined]
+            if hasattr(scene, "fall_back_to_cpu"):
+                scene.fall_back_to_cpu(self.render_window)
+            scene.fit()  # type: ignore[attr-defined]
+        self.render()
+
+    def render(self) -> None:  # noqa: D401 - Qt naming
+        """Render now (synchronously, so that a read-back right after sees the new frame)."""
+        if self.width() > 0 and self.height() > 0:
+            self.render_window.Render()
+
+    def grab_pixels(self):
+        """The last rendered frame as an RGB numpy array (top row first)."""
+        self.render()
+        return read_pixels(self.render_window)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(ev)
+        if self.scene is not None:
+            self.scene.fit()  # type: ignore[attr-defined]
+            self.render()
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        self.render()
+
+    # -- mouse ----------------------------------------------------------------------------
+    def _display_xy(self, pos: QPointF) -> tuple[float, float]:
+        """Qt logical position → VTK display pixels (origin bottom-left, device pixels)."""
+        ratio = self.devicePixelRatioF()
+        return pos.x() * ratio, (self.height() - 1 - pos.y()) * ratio
+
+    def _tool_for(self, button: Qt.MouseButton, modifiers: Qt.KeyboardModifier) -> str:
+        # Right drag zooms and middle drag pans in every tool, as in most PACS viewers.
+        if button == Qt.MouseButton.RightButton:
+            return "zoom"
+        if button == Qt.MouseButton.MiddleButton or modifiers & Qt.KeyboardModifier.ShiftModifier:
+            return "pan"
+        if self.scene is not None and getattr(self.scene, "kind", "") == "3d":
+            return "rotate" if self.tool not in ("pan", "zoom") else self.tool
+        return self.tool
+
+    def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        self.activated.emit(self)
+        self._button = ev.button()
+        self._last = ev.position()
+        if self.scene is None:
+            return
+        tool = self._tool_for(ev.button(), ev.modifiers())
+        x, y = self._display_xy(ev.position())
+        if tool in ("length", "angle") and hasattr(self.scene, "add_measurement_point"):
+            m = self.scene.add_measurement_point(tool, x, y)
+            if m.complete:
+                from ..measure import describe
+
+                self.measured.emit(describe(m, getattr(self.scene.film, "spacing", None)))
+        elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
+            self.scene.set_crosshair_at(x, y)
+
+    def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        if self.scene is None:
+            return
+        x, y = self._display_xy(ev.position())
+        if self._last is not None and self._button != Qt.MouseButton.NoButton:
+            tool = self._tool_for(self._button, ev.modifiers())
+            ratio = self.devicePixelRatioF()
+            dx = (ev.position().x() - self._last.x()) * ratio
+            dy = -(ev.position().y() - self._last.y()) * ratio  # VTK: y up
+            self._last = ev.position()
+            if tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
+                self.scene.set_crosshair_at(x, y)
+            elif tool not in CLICK_TOOLS:
+                self.scene.drag(tool, dx, dy, self.wl_convention)  # type: ignore[attr-defined]
+        self.status.emit(self.scene.status_text(x, y))  # type: ignore[attr-defined]
+
+    def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        self._last = None
+        self._button = Qt.MouseButton.NoButton
+
+    def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
+        if self.scene is not None:
+            steps = ev.angleDelta().y() / 120.0
+            self.scene.wheel(steps)  # type: ignore[attr-defined]
+
+    def keyPressEvent(self, ev) -> None:  # noqa: N802
+        ev.ignore()  # shortcuts belong to the window's actions
+
+    def keyReleaseEvent(self, ev) -> None:  # noqa: N802
+        ev.ignore()
+
+    def enterEvent(self, ev) -> None:  # noqa: N802
+        pass
+
+    def leaveEvent(self, ev) -> None:  # noqa: N802
+        self.status.emit("")
