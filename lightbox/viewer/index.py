@@ -20,6 +20,10 @@ FILM_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 IGNORED_SUFFIXES = {".txt", ".md", ".json", ".csv", ".xml", ".docx", ".pdf", ".html", ".py", ".zip", ".gz"}
 
 
+class UnreadableFile(ValueError):
+    """A file Lightbox recognised as not usable; the message is the reason in words."""
+
+
 @dataclass
 class FileError:
     """A file that could not be indexed, with the reason in words."""
@@ -191,7 +195,7 @@ def read_header(path: Path) -> tuple[Dataset, int]:
 def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | None = None) -> None:
     if "Rows" not in ds or "Columns" not in ds:
         sop_class = _text(ds, "SOPClassUID")
-        raise ValueError(f"no image (no Rows/Columns; SOP class {sop_class or 'unknown'})")
+        raise UnreadableFile(f"not an image (no Rows/Columns; SOP class {sop_class or 'unknown'})")
     patient_id = _text(ds, "PatientID") or "(no patient id)"
     patient = index.patients.setdefault(
         patient_id,
@@ -232,7 +236,7 @@ def _add_film(index: StudyIndex, path: Path) -> None:
         with Image.open(path) as image:
             width, height = image.size
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"not a readable {path.suffix.lstrip('.').upper()} image: {exc}") from None
+        raise UnreadableFile(f"not a readable {path.suffix.lstrip('.').upper()} image: {exc}") from None
     patient = index.patients.setdefault("(films)", Patient("(films)", "Films (no DICOM header)"))
     folder = str(path.parent)
     study = patient.studies.setdefault(folder, Study(folder, description=f"Films in {path.parent.name}"))
@@ -289,10 +293,12 @@ def build_index(
                 index.ignored.append(path)
             else:
                 if path.stat().st_size == 0:
-                    raise ValueError("empty file (0 bytes)")
+                    raise UnreadableFile("empty file (0 bytes)")
                 _add_dicom(index, path, *read_header(path))
         except InvalidDicomError as exc:
             index.errors.append(FileError(path, str(exc) or "not a DICOM file"))
+        except UnreadableFile as exc:
+            index.errors.append(FileError(path, str(exc)))
         except Exception as exc:  # noqa: BLE001 - the reason is kept, the rest loads
             index.errors.append(FileError(path, f"{type(exc).__name__}: {exc}"))
     for series in index.all_series():

@@ -92,7 +92,12 @@ def has_voi_lut_table(ds: Dataset) -> bool:
 
 
 def apply_voi_table(ds: Dataset, values: np.ndarray) -> np.ndarray:
-    """Apply the first VOI LUT Sequence table (C.11.2.1.1) with pydicom; float32 output."""
+    """Apply the first VOI LUT Sequence table (C.11.2.1.1) with pydicom; float32 output.
+
+    The table is indexed by integers: integral modality values are passed as integers (a
+    float input makes pydicom warn that the lookup may be wrong)."""
+    if np.issubdtype(values.dtype, np.floating) and np.array_equal(values, np.round(values)):
+        values = values.astype(np.int32)
     return np.asarray(apply_voi_lut(values, ds, prefer_lut=True), dtype=np.float32)
 
 

@@ -171,7 +171,7 @@ def _analyse_multiframe(series: Series) -> None:
     if positions is not None and len(positions) >= 2 and orientation is not None:
         d = positions @ slice_normal(orientation)
         steps = np.diff(d)
-        series.slice_spacing = float(np.median(np.abs(steps)))
+        series.slice_spacing = float(np.median(np.diff(np.sort(d))))
         if np.any(steps <= 0) and np.any(steps > 0):
             series.warnings.append("multi-frame positions are not monotonic along the normal: frames are re-ordered")
     elif ds.get("SpacingBetweenSlices") or ds.get("SliceThickness"):

@@ -1,0 +1,158 @@
+"""Write real DICOM files with known content for the tests (and the loading benchmark).
+
+Values are chosen so that every expectation can be computed by hand: slice ``k`` of a series
+holds stored value ``base + k`` everywhere except a marker square, so reading the files back
+tells exactly which file landed at which position.
+"""
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
+
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
+CR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.1"
+
+
+def base_dataset(sop_class: str = CTImageStorage, *, syntax: str = ExplicitVRLittleEndian, patient: str = "TEST^PATIENT",
+                 patient_id: str = "P001", study_uid: str | None = None, series_uid: str | None = None,
+                 modality: str = "CT") -> Dataset:
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = syntax
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.PatientName = patient
+    ds.PatientID = patient_id
+    ds.StudyInstanceUID = study_uid or generate_uid()
+    ds.SeriesInstanceUID = series_uid or generate_uid()
+    ds.StudyDate = datetime.date(2026, 1, 2).strftime("%Y%m%d")
+    ds.StudyTime = "101500"
+    ds.StudyID = "S1"
+    ds.AccessionNumber = "A1"
+    ds.ReferringPhysicianName = ""
+    ds.Modality = modality
+    ds.SeriesNumber = 1
+    return ds
+
+
+def set_pixels(ds: Dataset, stored: np.ndarray, *, signed: bool = False, bits_stored: int | None = None,
+               photometric: str = "MONOCHROME2") -> None:
+    ds.Rows, ds.Columns = stored.shape[-2:]
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = photometric
+    ds.BitsAllocated = stored.dtype.itemsize * 8
+    ds.BitsStored = bits_stored or ds.BitsAllocated
+    ds.HighBit = ds.BitsStored - 1
+    ds.PixelRepresentation = 1 if signed else 0
+    ds.PixelData = np.ascontiguousarray(stored).tobytes()
+
+
+def write_ct_series(folder: Path, positions: Sequence[Sequence[float]], *, rows: int = 32, columns: int = 24,
+                    orientation: Sequence[float] = (1, 0, 0, 0, 1, 0), spacing: tuple[float, float] = (0.7, 0.8),
+                    base: int = 1000, slope: float = 1.0, intercept: float = -1024.0, names: Sequence[str] | None = None,
+                    instance_numbers: Sequence[int] | None = None, syntax: str = ExplicitVRLittleEndian,
+                    series_uid: str | None = None, study_uid: str | None = None, window: tuple[float, float] | None = (40, 400),
+                    compress: str | None = None) -> list[Path]:
+    """One file per position; slice ``n`` (in the order given) stores ``base + n`` plus a
+    marker square of ``base + 500`` at rows 2..5, columns 3..7. Returns the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    series_uid = series_uid or generate_uid()
+    study_uid = study_uid or generate_uid()
+    paths = []
+    for n, position in enumerate(positions):
+        ds = base_dataset(syntax=syntax, series_uid=series_uid, study_uid=study_uid)
+        ds.InstanceNumber = instance_numbers[n] if instance_numbers is not None else n + 1
+        ds.ImagePositionPatient = [float(v) for v in position]
+        ds.ImageOrientationPatient = [float(v) for v in orientation]
+        ds.PixelSpacing = [spacing[0], spacing[1]]
+        ds.SliceThickness = 1.0
+        ds.RescaleSlope = slope
+        ds.RescaleIntercept = intercept
+        if window is not None:
+            ds.WindowCenter, ds.WindowWidth = window
+        stored = np.full((rows, columns), base + n, dtype=np.uint16)
+        stored[2:6, 3:8] = base + 500
+        set_pixels(ds, stored, bits_stored=12 if base + 600 < 4096 else 16)
+        if compress:
+            ds.compress(compress)
+        path = folder / (names[n] if names is not None else f"slice_{n:04d}.dcm")
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def write_film(path: Path, stored: np.ndarray, *, photometric: str = "MONOCHROME2", spacing: tuple[float, float] | None = (0.2, 0.2),
+               spacing_keyword: str = "PixelSpacing", window: tuple[float, float] | None = None, slope: float = 1.0,
+               intercept: float = 0.0, voi_lut: tuple[int, int, np.ndarray] | None = None, modality: str = "CR",
+               syntax: str = ExplicitVRLittleEndian, compress: str | None = None, patient_orientation: str | None = "L\\F") -> Path:
+    ds = base_dataset(CR_IMAGE_STORAGE, syntax=syntax, modality=modality)
+    set_pixels(ds, stored, photometric=photometric)
+    if spacing is not None:
+        setattr(ds, spacing_keyword, list(spacing))
+    if window is not None:
+        ds.WindowCenter, ds.WindowWidth = window
+    if slope != 1.0 or intercept != 0.0:
+        ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
+    if voi_lut is not None:
+        count, first, table = voi_lut
+        item = Dataset()
+        item.LUTDescriptor = [count, first, 16]
+        item.add_new(0x00283006, "US", [int(v) for v in table])  # LUTData (US or OW: say which)
+        ds.VOILUTSequence = [item]
+    if patient_orientation:
+        ds.PatientOrientation = patient_orientation.split("\\")
+    ds.InstanceNumber = 1
+    if compress:
+        ds.compress(compress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def write_enhanced_ct(path: Path, positions: Sequence[Sequence[float]], rows: int = 16, columns: int = 16,
+                      slope: float = 2.0, intercept: float = -100.0) -> Path:
+    """A multi-frame (Enhanced CT-like) object with per-frame positions in the functional groups."""
+    ds = base_dataset("1.2.840.10008.5.1.4.1.1.2.1")
+    frames = np.stack([np.full((rows, columns), 10 * (n + 1), np.uint16) for n in range(len(positions))])
+    set_pixels(ds, frames)
+    ds.NumberOfFrames = len(positions)
+    shared = Dataset()
+    orient = Dataset()
+    orient.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    shared.PlaneOrientationSequence = [orient]
+    measures = Dataset()
+    measures.PixelSpacing = [0.5, 0.5]
+    measures.SliceThickness = 2.0
+    shared.PixelMeasuresSequence = [measures]
+    transform = Dataset()
+    transform.RescaleSlope, transform.RescaleIntercept, transform.RescaleType = slope, intercept, "HU"
+    shared.PixelValueTransformationSequence = [transform]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    per_frame = []
+    for position in positions:
+        item, plane = Dataset(), Dataset()
+        plane.ImagePositionPatient = [float(v) for v in position]
+        item.PlanePositionSequence = [plane]
+        per_frame.append(item)
+    ds.PerFrameFunctionalGroupsSequence = per_frame
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.PixelSpacing = [0.5, 0.5]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def axial_positions(count: int, spacing: float = 2.0, start: float = -50.0, x: float = -10.0, y: float = -20.0) -> list[tuple[float, float, float]]:
+    return [(x, y, start + spacing * n) for n in range(count)]
+
+
+__all__ = ["write_ct_series", "write_film", "write_enhanced_ct", "axial_positions", "base_dataset", "set_pixels",
+           "ImplicitVRLittleEndian", "ExplicitVRLittleEndian"]

@@ -1,0 +1,142 @@
+"""Indexing and slice ordering on real DICOM files written by the tests."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import axial_positions, write_ct_series, write_enhanced_ct, write_film
+from PIL import Image
+
+from lightbox.viewer.index import build_index, format_index, index_to_dict
+from lightbox.viewer.loading import load_volume
+from lightbox.viewer.series import series_geometry
+
+
+def test_sorts_by_position_on_the_normal_not_by_name_or_instance_number(tmp_path: Path) -> None:
+    positions = axial_positions(12, spacing=2.5)
+    order = list(range(12))
+    random.Random(3).shuffle(order)
+    # File names and InstanceNumbers both disagree with the anatomy.
+    names = [f"img{order[n]:02d}.dcm" for n in range(12)]
+    write_ct_series(tmp_path, positions, names=names, instance_numbers=[100 - order[n] for n in range(12)])
+    index = build_index(tmp_path)
+    (series,) = index.all_series()
+    assert series.kind == "volume" and not series.warnings
+    z = [i.position[2] for i in series.instances]
+    assert z == sorted(z)
+    volume = load_volume(series)
+    # slice n stores 1000 + n, intercept -1024: HU = n - 24 in anatomical order
+    assert [int(volume.array[k, 0, 0]) for k in range(12)] == [n - 24 for n in range(12)]
+    assert volume.geometry.origin == pytest.approx((-10, -20, -50))
+    assert volume.geometry.spacing == pytest.approx((0.8, 0.7, 2.5))
+
+
+def test_feet_first_normal_and_oblique_orientation(tmp_path: Path) -> None:
+    # Row direction tilted 20° about z; positions stepping along the normal, listed backwards.
+    a = np.radians(20)
+    row, col = (np.cos(a), np.sin(a), 0.0), (-np.sin(a), np.cos(a), 0.0)
+    normal = np.cross(row, col)
+    positions = [tuple(np.array([5.0, 6.0, 7.0]) + normal * 3.0 * n) for n in range(6)][::-1]
+    write_ct_series(tmp_path, positions, orientation=(*row, *col))
+    (series,) = build_index(tmp_path).all_series()
+    g = series_geometry(series)
+    assert g.origin == pytest.approx((5, 6, 7))
+    assert g.direction[:, 0] == pytest.approx(row)
+    assert series.slice_spacing == pytest.approx(3.0)
+    assert g.index_to_world((0, 0, 5)) == pytest.approx(np.array([5.0, 6.0, 7.0]) + normal * 15.0)
+    assert g.world_to_index(g.index_to_world((2.0, 3.0, 4.0))) == pytest.approx((2, 3, 4))
+
+
+def test_gap_uneven_spacing_tilt_duplicates_and_mixed_orientation_are_warned(tmp_path: Path) -> None:
+    gap = [p for n, p in enumerate(axial_positions(10)) if n != 4]
+    write_ct_series(tmp_path / "gap", gap)
+    tilted = [(0.0, 0.5 * n, 2.0 * n) for n in range(8)]  # y drifts: a sheared (gantry tilt) stack
+    write_ct_series(tmp_path / "tilt", tilted)
+    dup = axial_positions(5) + axial_positions(5)[2:3]
+    write_ct_series(tmp_path / "dup", dup)
+    uid = "1.2.3.4.5.6.7.8.9"
+    study = "1.2.3.4.5.6.7.8"
+    write_ct_series(tmp_path / "mixed", axial_positions(6), series_uid=uid, study_uid=study)
+    write_ct_series(tmp_path / "mixed2", [(0, 0, 0), (0, 2, 0)], orientation=(1, 0, 0, 0, 0, -1), series_uid=uid,
+                    study_uid=study, names=["c1.dcm", "c2.dcm"])
+    index = build_index(tmp_path)
+    by_folder = {s.instances[0].path.parent.name: s for s in index.all_series()}
+    assert any("gap in the slice stack" in w and "~1 missing" in w for w in by_folder["gap"].warnings)
+    assert any("uneven slice spacing" in w for w in by_folder["gap"].warnings)
+    assert any("gantry tilt" in w for w in by_folder["tilt"].warnings)
+    assert any("1 duplicated slice position" in w for w in by_folder["dup"].warnings)
+    assert load_volume(by_folder["dup"]).shape[0] == 5
+    mixed = index.find_series(uid)
+    assert any("mixed orientations" in w for w in mixed.warnings)
+    assert load_volume(mixed).shape[0] == 6
+
+
+def test_multiframe_enhanced_object(tmp_path: Path) -> None:
+    positions = [(0, 0, 4.0), (0, 0, 0.0), (0, 0, 2.0)]  # frames out of order
+    write_enhanced_ct(tmp_path / "enh.dcm", positions)
+    (series,) = build_index(tmp_path).all_series()
+    assert series.kind == "volume"
+    assert any("multi-frame" in w for w in series.warnings)
+    volume = load_volume(series)
+    # frame n stores 10 (n+1); slope 2, intercept -100; ordered by z: frames 1, 2, 0
+    assert [float(volume.array[k, 0, 0]) for k in range(3)] == [2 * 20 - 100, 2 * 30 - 100, 2 * 10 - 100]
+    assert volume.geometry.spacing[2] == pytest.approx(2.0)
+
+
+def test_bad_files_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
+    write_ct_series(tmp_path / "good", axial_positions(4))
+    (tmp_path / "empty.dcm").write_bytes(b"")
+    (tmp_path / "random.dcm").write_bytes(bytes(random.Random(1).getrandbits(8) for _ in range(3000)))
+    (tmp_path / "fake.png").write_bytes(b"this is not a png")
+    (tmp_path / "notes.txt").write_text("hello")
+    good = sorted((tmp_path / "good").iterdir())[0].read_bytes()
+    (tmp_path / "truncated.dcm").write_bytes(good[:200])
+    index = build_index(tmp_path)
+    reasons = {e.path.name: e.reason for e in index.errors}
+    assert reasons["empty.dcm"] == "empty file (0 bytes)"
+    assert "not a DICOM file" in reasons["random.dcm"] or "random.dcm" in reasons
+    assert "not a readable PNG image" in reasons["fake.png"]
+    assert "truncated.dcm" in reasons
+    assert [p.name for p in index.ignored] == ["notes.txt"]
+    (series,) = [s for s in index.all_series() if s.kind == "volume"]
+    assert load_volume(series).shape == (4, 32, 24)
+    text = format_index(index)
+    assert "could not be read" in text and "empty.dcm" in text
+    assert index_to_dict(index)["errors"]
+
+
+def test_dicomdir_and_missing_referenced_file(tmp_path: Path) -> None:
+    from pydicom.fileset import FileSet
+    import pydicom
+
+    paths = write_ct_series(tmp_path / "src", axial_positions(3))
+    fs = FileSet()
+    for p in paths:
+        fs.add(pydicom.dcmread(p))
+    out = tmp_path / "media"
+    fs.write(out)
+    index = build_index(out / "DICOMDIR")
+    (series,) = index.all_series()
+    assert len(series.instances) == 3 and not index.errors
+    victim = next(p for p in out.rglob("*") if p.is_file() and p.name != "DICOMDIR")
+    victim.unlink()
+    index = build_index(out / "DICOMDIR")
+    assert len(index.all_series()[0].instances) == 2
+    assert any("missing on disk" in e.reason for e in index.errors)
+
+
+def test_films_png_jpeg_and_dicom_group_into_studies(tmp_path: Path) -> None:
+    Image.fromarray(np.full((40, 50), 77, np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(np.full((30, 20, 3), 200, np.uint8)).save(tmp_path / "b.jpg")
+    write_film(tmp_path / "cr.dcm", np.zeros((10, 12), np.uint16))
+    index = build_index(tmp_path)
+    kinds = sorted((s.modality, s.kind) for s in index.all_series())
+    assert kinds == [("CR", "film"), ("XC", "film"), ("XC", "film")]
+    assert len(index.patients["(films)"].studies) == 1
+
+
+def test_missing_path_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    index = build_index(tmp_path / "nope")
+    assert index.errors[0].reason == "no such file or folder"

@@ -1,0 +1,116 @@
+"""Pixel loading: transfer syntaxes, the fast raw path, first-slice callback, cancel, faults."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicom_factory import ImplicitVRLittleEndian, axial_positions, write_ct_series, write_film
+from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
+
+from lightbox.viewer.index import build_index
+from lightbox.viewer.loading import LoadCancelled, LoadError, _read_raw_slice, load_film, load_volume
+
+
+def _expected(count: int) -> list[int]:
+    return [1000 + n - 1024 for n in range(count)]
+
+
+@pytest.mark.parametrize(
+    "syntax,compress",
+    [
+        (ImplicitVRLittleEndian, None),
+        (pydicom.uid.ExplicitVRLittleEndian, None),
+        (DeflatedExplicitVRLittleEndian, None),
+        (pydicom.uid.ExplicitVRLittleEndian, RLELossless),
+        (pydicom.uid.ExplicitVRLittleEndian, JPEG2000Lossless),
+    ],
+    ids=["implicit", "explicit", "deflate", "rle", "j2k-lossless"],
+)
+def test_transfer_syntaxes_give_identical_hu(tmp_path: Path, syntax: str, compress: str | None) -> None:
+    write_ct_series(tmp_path, axial_positions(5), rows=64, columns=64, syntax=syntax, compress=compress)
+    (series,) = build_index(tmp_path).all_series()
+    volume = load_volume(series)
+    assert [int(volume.array[k, 0, 0]) for k in range(5)] == _expected(5)
+    assert (volume.array[:, 2:6, 3:8] == 1500 - 1024).all()
+    assert volume.array.dtype == np.int16
+
+
+def test_fast_path_equals_pydicom(tmp_path: Path) -> None:
+    write_ct_series(tmp_path, axial_positions(3))
+    (series,) = build_index(tmp_path).all_series()
+    for instance in series.instances:
+        raw = _read_raw_slice(instance)
+        assert raw is not None
+        assert np.array_equal(raw, pydicom.dcmread(instance.path).pixel_array)
+
+
+def test_non_integral_rescale_gives_float(tmp_path: Path) -> None:
+    write_ct_series(tmp_path, axial_positions(2), slope=0.5, intercept=-10.25)
+    (series,) = build_index(tmp_path).all_series()
+    volume = load_volume(series)
+    assert volume.array.dtype == np.float32
+    assert volume.array[1, 0, 0] == pytest.approx(1001 * 0.5 - 10.25)
+
+
+def test_first_slice_arrives_before_the_rest_and_cancel_stops(tmp_path: Path) -> None:
+    write_ct_series(tmp_path, axial_positions(40))
+    (series,) = build_index(tmp_path).all_series()
+    events: list[tuple[str, int]] = []
+    volume = load_volume(series, progress=lambda d, t: events.append(("progress", d)),
+                         on_first_slice=lambda k, a: events.append(("first", int(a[0, 0]))))
+    assert events[0] == ("first", 1000 + 20 - 1024)  # the middle slice, shown first
+    assert events[-1] == ("progress", 40)
+    assert volume.shape[0] == 40
+    flag = threading.Event()
+    flag.set()
+    with pytest.raises(LoadCancelled):
+        load_volume(series, cancelled=flag.is_set)
+
+
+def test_bad_slice_is_reported_and_the_volume_still_loads(tmp_path: Path) -> None:
+    paths = write_ct_series(tmp_path, axial_positions(6))
+    (series,) = build_index(tmp_path).all_series()
+    data = paths[2].read_bytes()
+    paths[2].write_bytes(data[: len(data) - 300])  # pixel data shorter than declared
+    volume = load_volume(series)
+    assert any("slice 3" in w and paths[2].name in w for w in volume.warnings)
+    assert volume.shape[0] == 6
+
+
+def test_absurd_dimensions_are_refused_before_allocating(tmp_path: Path) -> None:
+    path = write_film(tmp_path / "big.dcm", np.zeros((4, 4), np.uint16))
+    ds = pydicom.dcmread(path)
+    ds.Rows = ds.Columns = 65535
+    ds.NumberOfFrames = 1000
+    ds.save_as(path)
+    (series,) = build_index(tmp_path).all_series()
+    with pytest.raises(LoadError, match="too large"):
+        load_film(series)
+
+
+def test_no_pixel_data_has_a_clear_message(tmp_path: Path) -> None:
+    path = write_film(tmp_path / "nopix.dcm", np.zeros((4, 4), np.uint16))
+    ds = pydicom.dcmread(path)
+    del ds.PixelData
+    ds.save_as(path)
+    (series,) = build_index(tmp_path).all_series()
+    with pytest.raises(LoadError, match="no pixel data"):
+        load_film(series)
+
+
+def test_film_monochrome1_calibration_and_voi_lut(tmp_path: Path) -> None:
+    stored = np.arange(0, 4096, 16, dtype=np.uint16).reshape(16, 16)
+    write_film(tmp_path / "m1.dcm", stored, photometric="MONOCHROME1", spacing=(0.0, 0.0), window=(2048, 4096))
+    write_film(tmp_path / "imager.dcm", stored, spacing=(0.15, 0.15), spacing_keyword="ImagerPixelSpacing")
+    write_film(tmp_path / "voi.dcm", stored, spacing=None, voi_lut=(4096, 0, np.arange(4096) // 2))
+    index = build_index(tmp_path)
+    films = {s.instances[0].path.name: load_film(s) for s in index.all_series()}
+    m1 = films["m1.dcm"]
+    assert m1.invert and not m1.calibrated and any("uncalibrated" in w for w in m1.warnings)
+    assert films["imager.dcm"].spacing == (0.15, 0.15) and films["imager.dcm"].spacing_source == "ImagerPixelSpacing"
+    voi = films["voi.dcm"]
+    assert voi.values[0, 1] == 8  # stored 16 → table entry 16 // 2
+    assert voi.window.bounds() == pytest.approx((0, 2040 - 0))
