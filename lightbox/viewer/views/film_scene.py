@@ -7,9 +7,9 @@ import math
 
 import numpy as np
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
 from vtkmodules.vtkRenderingCore import vtkImageSliceMapper
-from vtkmodules.vtkCommonCore import vtkLookupTable
 
 from ..display import FilmDisplay
 from ..measure import Measurement, describe
@@ -24,8 +24,12 @@ ZOOM_LIMITS = (0.02, 40.0)
 
 
 def inverted_grey_lut() -> vtkLookupTable:
+    """White → black linear ramp. VTK maps the window onto it (a negative ColorWindow does not
+    invert in the image slice mappers); 4096 entries keep it within one grey level of
+    ``255 - y``."""
     lut = vtkLookupTable()
-    lut.SetNumberOfTableValues(256)
+    lut.SetNumberOfTableValues(4096)
+    lut.SetRampToLinear()
     lut.SetHueRange(0, 0)
     lut.SetSaturationRange(0, 0)
     lut.SetValueRange(1, 0)
@@ -138,9 +142,9 @@ class FilmScene:
     def _apply(self) -> None:
         d = self.display
         window, level = vtk_window_level(d.window)
+        inverted = self.film.invert != d.invert  # MONOCHROME1 XOR the user's invert
         self.property.SetColorWindow(window)
         self.property.SetColorLevel(level)
-        inverted = self.film.invert != d.invert  # MONOCHROME1 XOR the user's invert
         self.property.SetLookupTable(self._invert_lut if inverted else None)
         self.property.SetUseLookupTableScalarRange(False)
         matrix = vtkMatrix4x4()

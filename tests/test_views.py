@@ -1,0 +1,207 @@
+"""Offscreen VTK rendering: rendered grey levels equal the DICOM formulas, exactly."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lightbox.viewer.display import FilmDisplay, VolumeDisplay
+from lightbox.viewer.geometry import Geometry
+from lightbox.viewer.pixels import Window, window_values
+from lightbox.viewer.views.film_scene import FilmScene
+from lightbox.viewer.views.mpr_scene import MprScene
+from lightbox.viewer.views.volume_scene import VolumeScene
+from lightbox.viewer.views.vtk_data import new_render_window, read_pixels
+from lightbox.viewer.volume import Film, Volume
+
+SIZE = 200
+
+
+class Rendered:
+    """A scene in its own offscreen window, for pixel read-back."""
+
+    def __init__(self, scene) -> None:
+        self.scene = scene
+        self.window = new_render_window(SIZE, SIZE)
+        self.window.AddRenderer(scene.renderer)
+        scene.request_render = lambda: None
+        scene.fit()
+
+    def pixels(self) -> np.ndarray:
+        self.window.Render()
+        return read_pixels(self.window)
+
+    def at_display(self, x: float, y: float) -> np.ndarray:
+        """RGB at VTK display pixel (x, y) (origin bottom-left)."""
+        return self.pixels()[SIZE - 1 - int(round(y)), int(round(x))]
+
+    def close(self) -> None:
+        self.window.RemoveRenderer(self.scene.renderer)
+        self.window.Finalize()
+
+
+def two_tone_film(**kwargs) -> Film:
+    values = np.full((64, 64), 150.0, np.float32)
+    values[:, 32:] = 250.0
+    return Film(values, Window(200, 200), **kwargs)
+
+
+@pytest.fixture
+def film_view():
+    views = []
+
+    def make(film: Film, display: FilmDisplay | None = None) -> Rendered:
+        display = display or FilmDisplay()
+        display.set_window(film.window)
+        view = Rendered(FilmScene(film, display))
+        views.append(view)
+        return view
+
+    yield make
+    for view in views:
+        view.close()
+
+
+def grey_at_image(view: Rendered, c: float, r: float) -> int:
+    x, y = view.scene.image_to_display(c, r)
+    rgb = view.at_display(x, y)
+    assert rgb[0] == rgb[1] == rgb[2]
+    return int(rgb[0])
+
+
+def test_film_grey_levels_follow_c11_2_linear_window(film_view) -> None:
+    view = film_view(two_tone_film())
+    w = Window(200, 200)
+    left, right = window_values(np.array([150.0, 250.0]), w).tolist()
+    assert (left, right) == (64, 192)  # worked by hand: ((150-199.5)/199+0.5)*255 = 64.07
+    assert grey_at_image(view, 16, 32) == left
+    assert grey_at_image(view, 48, 32) == right
+    assert view.scene.display.zoom == pytest.approx(SIZE / 64)
+
+
+def test_monochrome1_and_user_invert(film_view) -> None:
+    view = film_view(two_tone_film(invert=True))
+    assert grey_at_image(view, 16, 32) == 255 - 64
+    view.scene.display.invert = True  # the user's invert undoes MONOCHROME1's
+    assert grey_at_image(view, 16, 32) == 64
+
+
+def test_window_level_drag_changes_state_and_pixels_exactly(film_view) -> None:
+    view = film_view(two_tone_film())
+    sensitivity = view.scene.window_sensitivity()
+    assert sensitivity == pytest.approx(100 / 512)
+    view.scene.drag("wl", 40.0, -20.0)  # right 40 px (wider), down 20 px (higher level)
+    d = view.scene.display
+    assert d.window_width == pytest.approx(200 + 40 * sensitivity)
+    assert d.window_center == pytest.approx(200 + 20 * sensitivity)
+    expected = window_values(np.array([150.0]), d.window)[0]
+    assert grey_at_image(view, 16, 32) == expected
+
+
+def test_rotation_and_flip_move_the_image(film_view) -> None:
+    view = film_view(two_tone_film())
+    view.scene.display.rotate(90)  # clockwise: the left half goes to the top
+    view.scene.fit()
+    top = view.at_display(SIZE / 2, SIZE * 0.8)
+    bottom = view.at_display(SIZE / 2, SIZE * 0.2)
+    assert (int(top[0]), int(bottom[0])) == (64, 192)
+    view.scene.display.rotate(-90)
+    view.scene.display.flip_horizontal = True
+    assert int(view.at_display(SIZE * 0.2, SIZE / 2)[0]) == 192
+    c, r = view.scene.display_to_image(SIZE * 0.2, SIZE / 2)
+    assert c > 32  # picking maps through the flip as well
+
+
+def test_length_and_angle_in_mm_and_px(film_view) -> None:
+    film = two_tone_film(spacing=(0.5, 0.25))
+    view = film_view(film)
+    s = view.scene
+    for c, r in ((10, 10), (40, 50)):
+        s.add_measurement_point("length", *s.image_to_display(c, r))
+    from lightbox.viewer.measure import describe
+
+    m = s.measurements[-1]
+    assert m.complete
+    assert describe(m, film.spacing) == f"{np.hypot(30 * 0.25, 40 * 0.5):.1f} mm"
+    for c, r in ((10, 30), (30, 30), (30, 10)):
+        s.add_measurement_point("angle", *s.image_to_display(c, r))
+    assert describe(s.measurements[-1], None) == "90.0°"
+    assert describe(s.measurements[0], None).endswith(" px")
+
+
+def test_scale_bar_only_when_calibrated(film_view) -> None:
+    assert film_view(two_tone_film()).scene.scale_bar.length_mm is None
+    calibrated = film_view(two_tone_film(spacing=(0.5, 0.5)))
+    # 64 px x 0.5 mm fill 200 screen px: 6.25 px/mm; the longest nice length under 40 px is 5 mm
+    assert calibrated.scene.scale_bar.length_mm == 5.0
+
+
+def ramp_volume() -> Volume:
+    array = np.zeros((12, 20, 16), np.int16)
+    for k in range(12):
+        array[k] = 10 * k
+    return Volume(array, Geometry((0, 0, 0), (1.0, 1.0, 2.0)), "CT", Window(50, 100))
+
+
+@pytest.fixture
+def mpr_view():
+    views = []
+
+    def make(volume: Volume, plane: str, crosshair=(8.0, 10.0, 10.0)) -> Rendered:
+        display = VolumeDisplay()
+        display.set_window(volume.window)
+        display.crosshair = crosshair
+        view = Rendered(MprScene(volume, display, plane))
+        view.scene.property.SetInterpolationTypeToNearest()  # voxel values, not blends of neighbours
+        views.append(view)
+        return view
+
+    yield make
+    for view in views:
+        view.close()
+
+
+def test_axial_slice_and_scroll(mpr_view) -> None:
+    view = mpr_view(ramp_volume(), "axial")  # crosshair z = 10 mm → k = 5 → 50 HU
+    expected = window_values(np.array([50.0, 60.0]), Window(50, 100)).tolist()
+    assert int(view.at_display(SIZE / 2, SIZE / 2)[0]) == expected[0]
+    assert view.scene.slice_count() == (6, 12)
+    view.scene.scroll(1)
+    assert view.scene.display.crosshair[2] == pytest.approx(12.0)
+    assert int(view.at_display(SIZE / 2, SIZE / 2)[0]) == expected[1]
+
+
+def test_coronal_shows_head_up_and_the_crosshair_links(mpr_view) -> None:
+    view = mpr_view(ramp_volume(), "coronal")
+    s = view.scene
+    for k in (1, 9):
+        x, y = s.world_to_display(np.array([8.0, 10.0, 2.0 * k]))
+        assert int(view.at_display(x, y)[0]) == window_values(np.array([10.0 * k]), Window(50, 100))[0]
+    s.set_crosshair_at(*s.world_to_display(np.array([3.0, 10.0, 16.0])))
+    assert s.display.crosshair == pytest.approx((3.0, 10.0, 16.0))
+
+
+def test_mip_slab_finds_the_bright_slice(mpr_view) -> None:
+    volume = ramp_volume()
+    volume.array[:] = 0
+    volume.array[7] = 1000
+    view = mpr_view(volume, "axial")  # k = 5 shows 0 → black
+    assert int(view.at_display(SIZE / 2, SIZE / 2)[0]) == 0
+    view.scene.display.slab_thickness_mm = 10.0  # z 5..15 mm: k 2.5..7.5 includes the bright k = 7
+    view.scene.display.slab_mode = "mip"
+    assert int(view.at_display(SIZE / 2, SIZE / 2)[0]) == 255
+    view.scene.display.slab_mode = "minip"
+    assert int(view.at_display(SIZE / 2, SIZE / 2)[0]) == 0
+
+
+def test_volume_rendering_mip_cpu() -> None:
+    array = np.full((40, 40, 40), -1000, np.int16)
+    array[15:25, 15:25, 15:25] = 1500
+    volume = Volume(array, Geometry(spacing=(1, 1, 1)), "CT", Window(40, 400))
+    display = VolumeDisplay(render_preset="mip")
+    scene = VolumeScene(volume, display, mapper="cpu")
+    view = Rendered(scene)
+    pixels = view.pixels()
+    assert pixels[SIZE // 2, SIZE // 2].tolist() == [255, 255, 255]
+    background = [round(0.02 * 255), round(0.02 * 255), round(0.03 * 255)]
+    assert pixels[5, SIZE // 2].tolist() == background
+    view.close()
