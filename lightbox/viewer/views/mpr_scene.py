@@ -40,9 +40,19 @@ def volume_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
     return world.min(axis=0), world.max(axis=0)
 
 
+def snap_to_voxel(volume: Volume, point: np.ndarray) -> np.ndarray:
+    """The centre of the voxel nearest to ``point`` (inside the volume): a crosshair on voxel
+    centres shows whole slices, never a blend of two."""
+    g = volume.geometry
+    k, j, i = volume.shape
+    index = np.clip(np.rint(g.world_to_index(np.asarray(point, dtype=float))), 0, [i - 1, j - 1, k - 1])
+    return g.index_to_world(index)
+
+
 def volume_center(volume: Volume) -> np.ndarray:
+    """The voxel centre nearest to the middle of the volume."""
     lo, hi = volume_bounds(volume)
-    return (lo + hi) / 2
+    return snap_to_voxel(volume, (lo + hi) / 2)
 
 
 class MprScene:
@@ -139,7 +149,7 @@ class MprScene:
         return float(d @ self.right + w / 2 - 0.5), float(d @ self.up + h / 2 - 0.5)
 
     def _focal_point(self) -> np.ndarray:
-        centre = (self._lo + self._hi) / 2
+        centre = (self._lo + self._hi) / 2  # the view stays centred on the volume in-plane
         cross = np.asarray(self.display.crosshair, dtype=float)
         in_plane = centre - self.normal * float((centre - cross) @ self.normal)
         return in_plane + self.pan[0] * self.right + self.pan[1] * self.up
@@ -201,13 +211,13 @@ class MprScene:
     # -- interaction ----------------------------------------------------------------------
     def set_crosshair_at(self, x: float, y: float) -> None:
         """Move the shared crosshair to the point under the cursor (the other planes follow)."""
-        p = np.clip(self.display_to_world(x, y), self._lo, self._hi)
+        p = snap_to_voxel(self.volume, self.display_to_world(x, y))
         self.display.crosshair = tuple(float(v) for v in p)
 
     def scroll(self, steps: int) -> None:
         """Move this plane ``steps`` slices along its normal (clamped to the volume)."""
         cross = np.asarray(self.display.crosshair, dtype=float) + self.normal * self.slice_step() * steps
-        self.display.crosshair = tuple(float(v) for v in np.clip(cross, self._lo, self._hi))
+        self.display.crosshair = tuple(float(v) for v in snap_to_voxel(self.volume, cross))
 
     def wheel(self, steps: float) -> None:
         self.scroll(int(round(steps)))
