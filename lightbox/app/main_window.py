@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
             ("Next slice ×10", lambda: self._scroll_active(10), "PgDown"),
             ("Previous slice ×10", lambda: self._scroll_active(-10), "PgUp"),
             ("Cine play / pause", self.toggle_cine, "Space"),
+            ("Show / hide overlays", self.toggle_overlays, "O"),
         ):
             self._action(view_menu, text, slot, key)
         view_menu.addSeparator()
@@ -441,6 +442,11 @@ class MainWindow(QMainWindow):
             n = (current + steps) % len(films)
             self.area.films_shown[0] = (films[n], f"Image {n + 1}/{len(films)}", self.area.opened.is_demo)
             self.area.viewports[0].set_scene(self.area._film_scene(*self.area.films_shown[0]))
+
+    def toggle_overlays(self) -> None:
+        self.overlays_visible = not getattr(self, "overlays_visible", True)
+        for scene in self.area.scenes():
+            scene.set_overlays_visible(self.overlays_visible)  # type: ignore[attr-defined]
 
     def toggle_cine(self) -> None:
         if self.cine.isActive():

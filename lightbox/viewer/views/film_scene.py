@@ -221,6 +221,12 @@ class FilmScene:
         elif tool == "zoom":
             self.zoom_by(math.exp(dy / 200.0))
 
+    def set_overlays_visible(self, visible: bool) -> None:
+        """Show or hide the text, orientation letters and scale bar (measurements stay)."""
+        for prop in (self.corners.actor, *self.edges.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text):
+            prop.SetVisibility(visible)
+        self.request_render()
+
     def zoom_by(self, factor: float) -> None:
         self.display.zoom = float(min(max(self.display.zoom * factor, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
 

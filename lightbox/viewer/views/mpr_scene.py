@@ -238,6 +238,14 @@ class MprScene:
         elif tool == "scroll":
             self.scroll(int(round(dy / 4.0)))
 
+    def set_overlays_visible(self, visible: bool) -> None:
+        """Show or hide text, orientation letters, scale bar and crosshair lines."""
+        props = [self.corners.actor, *self.edges.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text]
+        props += [lines.actor for lines in self.cross_lines.values()]
+        for prop in props:
+            prop.SetVisibility(visible)
+        self.request_render()
+
     def zoom_by(self, factor: float) -> None:
         self.zoom = float(min(max(self.zoom * factor, 0.05), 40.0))
         self._apply()

@@ -149,5 +149,9 @@ class VolumeScene:
     def fit(self) -> None:
         self.reset_camera()
 
+    def set_overlays_visible(self, visible: bool) -> None:
+        self.corners.actor.SetVisibility(visible)
+        self.request_render()
+
     def status_text(self, x: float, y: float) -> str:
         return ""
