@@ -130,7 +130,7 @@ def test_loading_shows_first_slice_then_volume_and_can_cancel(window, qtbot, tmp
     window.area.show_preview = lambda values, title: previews.append(values.shape)  # type: ignore[method-assign]
     window.open_path(tmp_path)
     wait_loaded(qtbot, window)
-    assert previews == [(64, 64)]
+    assert previews == [(64, 64), (64, 64)]  # the first file found, then the sorted middle slice
     assert window.area.opened.volume.shape == (60, 64, 64)
     window.open_path(tmp_path)
     window.cancel_loading()

@@ -267,8 +267,8 @@ class MainWindow(QMainWindow):
         if index.errors:
             self.statusBar().showMessage(f"{len(index.errors)} file(s) could not be read - see the warnings", 8000)
 
-    def _on_first_slice(self, series: Series, values: np.ndarray) -> None:
-        self.area.show_preview(values, series.label())
+    def _on_first_slice(self, title: str, values: np.ndarray) -> None:
+        self.area.show_preview(values, title)
 
     def _on_loaded(self, opened: Opened) -> None:
         self.area.show_opened(opened, into_active=self.area.layout_name != "1x1")

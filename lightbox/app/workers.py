@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..viewer.index import Series, StudyIndex, build_index
-from ..viewer.loading import LoadCancelled
+from ..viewer.loading import LoadCancelled, preview_first_image
 from ..viewer.thumbnails import series_thumbnail
 from .compose import open_series, pick_series
 
@@ -23,7 +23,7 @@ class LoadWorker(QObject):
 
     progress = Signal(int, int, str)  # done, total, what
     indexed = Signal(object)  # StudyIndex
-    first_slice = Signal(object, object)  # Series, 2D numpy array (modality values)
+    first_slice = Signal(object, object)  # title (str), 2D numpy array (modality values)
     loaded = Signal(object)  # Opened
     failed = Signal(str)
     cancelled = Signal()
@@ -44,6 +44,9 @@ class LoadWorker(QObject):
         try:
             index = self.index
             if index is None and self.path is not None:
+                preview = preview_first_image(self.path)
+                if preview is not None:
+                    self.first_slice.emit(preview[0].name, preview[1])
                 index = build_index(self.path, lambda d, t: self.progress.emit(d, t, "Reading headers"), self._cancel.is_set)
                 if self._cancel.is_set():
                     raise LoadCancelled("indexing")
@@ -55,7 +58,7 @@ class LoadWorker(QObject):
                 series,
                 progress=lambda d, t: self.progress.emit(d, t, "Loading slices"),
                 cancelled=self._cancel.is_set,
-                on_first_slice=lambda k, values: self.first_slice.emit(series, np.array(values)),
+                on_first_slice=lambda k, values: self.first_slice.emit(series.label(), np.array(values)),
             ) if series.kind == "volume" else open_series(series)
             self.loaded.emit(opened)
         except LoadCancelled:

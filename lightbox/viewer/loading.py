@@ -305,6 +305,33 @@ def load_film(series: Series, index: int = 0) -> Film:
     return film
 
 
+def preview_first_image(path: Path) -> tuple[Path, np.ndarray] | None:
+    """The first image file under ``path`` (in listing order) as modality values, read before
+    any indexing so the window shows a picture at once; ``None`` when nothing readable is found
+    among the first few files. Not the series' middle slice: that follows once headers are sorted."""
+    from .index import FILM_SUFFIXES, IGNORED_SUFFIXES, _walk
+
+    for n, candidate in enumerate(_walk([Path(path)])):
+        if n >= 20:
+            return None
+        suffix = candidate.suffix.lower()
+        if suffix in IGNORED_SUFFIXES or candidate.name.upper() == "DICOMDIR":
+            continue
+        try:
+            if suffix in FILM_SUFFIXES:
+                return candidate, _film_from_picture(candidate).values
+            ds = pydicom.dcmread(candidate)
+            stored = stored_pixels(ds, candidate)
+            if stored.ndim == 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 1:
+                stored = stored[stored.shape[0] // 2]
+            if stored.ndim != 2:
+                continue
+            return candidate, modality_values(ds, stored)
+        except Exception:  # noqa: BLE001 - a preview is a courtesy; indexing reports the errors
+            continue
+    return None
+
+
 def volume_from_array(array: np.ndarray, geometry: Geometry | None = None, modality: str = "", window: Window | None = None) -> Volume:
     """Wrap an in-memory array (e.g. the demo phantom) as a :class:`Volume`."""
     return Volume(array, geometry or Geometry(), modality, window or auto_window(array[len(array) // 2]))

@@ -45,7 +45,8 @@ def snap_to_voxel(volume: Volume, point: np.ndarray) -> np.ndarray:
     centres shows whole slices, never a blend of two."""
     g = volume.geometry
     k, j, i = volume.shape
-    index = np.clip(np.rint(g.world_to_index(np.asarray(point, dtype=float))), 0, [i - 1, j - 1, k - 1])
+    # Half-way rounds up, so the middle of an even stack is slice n // 2, the one the loader previews.
+    index = np.clip(np.floor(g.world_to_index(np.asarray(point, dtype=float)) + 0.5), 0, [i - 1, j - 1, k - 1])
     return g.index_to_world(index)
 
 

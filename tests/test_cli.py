@@ -1,0 +1,72 @@
+"""The headless commands: ``lightbox inspect`` and ``lightbox screenshot``."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from dicom_factory import axial_positions, write_ct_series
+from PIL import Image
+
+from lightbox.app.cli import main
+
+
+def test_inspect_text_and_json(tmp_path: Path, capsys) -> None:
+    write_ct_series(tmp_path / "ct", [p for n, p in enumerate(axial_positions(8)) if n != 3])
+    (tmp_path / "broken.dcm").write_bytes(b"DICM" * 10)
+    assert main(["inspect", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Patient P001  TEST^PATIENT" in out
+    assert "volume, 7 image(s) 24x32" in out
+    assert "spacing (0.800, 0.700, 2.000) mm" in out
+    assert "warning: gap in the slice stack" in out
+    assert "broken.dcm" in out and "could not be read" in out
+    assert main(["inspect", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    (series,) = data["patients"][0]["studies"][0]["series"]
+    assert series["geometry"]["origin"] == [-10.0, -20.0, -50.0]
+    assert data["errors"][0]["path"].endswith("broken.dcm")
+
+
+def test_inspect_without_images_exits_2(tmp_path: Path, capsys) -> None:
+    (tmp_path / "a.txt").write_text("x")
+    assert main(["inspect", str(tmp_path)]) == 2
+    assert "no image found" in capsys.readouterr().err
+
+
+def test_screenshot_film_layout_pixels(tmp_path: Path) -> None:
+    write_ct_series(tmp_path / "ct", axial_positions(10), rows=64, columns=64, window=(-20, 100))
+    out = tmp_path / "shot.png"
+    assert main(["screenshot", str(tmp_path / "ct"), "--out", str(out), "--size", "256x256"]) == 0
+    pixels = np.asarray(Image.open(out))
+    assert pixels.shape == (256, 256, 3)
+    # Axial through slice 5 (the middle voxel): HU 1000 + 5 - 1024 = -19 everywhere but the marker.
+    from lightbox.viewer.pixels import Window, window_values
+
+    grey = int(window_values(np.array([-19.0]), Window(-20, 100))[0])
+    assert grey in pixels[150:170, 150:170, 0].ravel().tolist()
+    assert np.median(pixels[120:200, 120:200, 0]) == grey
+
+
+def test_screenshot_mpr_and_3d_of_the_demo(tmp_path: Path) -> None:
+    for layout in ("mpr", "3d"):
+        out = tmp_path / f"{layout}.png"
+        assert main(["screenshot", "demo", "--layout", layout, "--out", str(out), "--size", "320x320", "--mapper", "cpu"]) == 0
+        pixels = np.asarray(Image.open(out))
+        assert pixels.shape == (320, 320, 3)
+        if layout == "mpr":  # four panes separated by a black gap
+            assert (pixels[159:161, :, :] == 0).all()
+
+
+def test_screenshot_errors_are_messages(tmp_path: Path, capsys) -> None:
+    assert main(["screenshot", str(tmp_path / "missing"), "--out", str(tmp_path / "x.png")]) == 2
+    assert "no image found" in capsys.readouterr().err
+    assert main(["screenshot", "demo", "--preset", "nonsense", "--out", str(tmp_path / "x.png")]) == 2
+    assert "unknown preset" in capsys.readouterr().err
+
+
+def test_console_script_runs_as_module() -> None:
+    result = subprocess.run([sys.executable, "-m", "lightbox", "inspect", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--json" in result.stdout

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install Lightbox with its test extras into .venv and run the whole test suite headless.
+# Usage: bash tools/run-tests.sh [pytest options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Headless Qt + VTK need EGL/Mesa, xkbcommon, fontconfig and D-Bus client libraries.
+needed=(libegl1 libegl-mesa0 libgl1-mesa-dri libxkbcommon0 libfontconfig1 libdbus-1-3)
+missing=()
+for package in "${needed[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing system libraries: ${missing[*]}"
+    if command -v apt-get >/dev/null 2>&1; then
+        SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    else
+        echo "warning: apt-get not found; install ${missing[*]} by hand" >&2
+    fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+
+export QT_QPA_PLATFORM=offscreen
+unset DISPLAY WAYLAND_DISPLAY
+exec .venv/bin/python -m pytest "$@"
