@@ -114,3 +114,29 @@ def test_film_monochrome1_calibration_and_voi_lut(tmp_path: Path) -> None:
     voi = films["voi.dcm"]
     assert voi.values[0, 1] == 8  # stored 16 → table entry 16 // 2
     assert voi.window.bounds() == pytest.approx((0, 2040 - 0))
+
+
+@pytest.mark.parametrize("variant", ["MR_small_bigendian.dcm", "MR_small_RLE.dcm", "MR_small_jp2klossless.dcm",
+                                     "MR_small_jpeg_ls_lossless.dcm"])
+def test_lossless_encodings_of_one_image_decode_identically(variant: str) -> None:
+    """pydicom's bundled MR_small in big endian, RLE, JPEG 2000 and JPEG-LS lossless: the same
+    stored values as the uncompressed original."""
+    from pydicom.data import get_testdata_file
+
+    reference = load_film(build_index(Path(get_testdata_file("MR_small.dcm", download=False))).all_series()[0])
+    film = load_film(build_index(Path(get_testdata_file(variant, download=False))).all_series()[0])
+    assert np.array_equal(film.values, reference.values)
+
+
+@pytest.mark.parametrize("name,syntax", [("JPGExtended.dcm", "1.2.840.10008.1.2.4.51"),
+                                         ("SC_rgb_jpeg_gdcm.dcm", "1.2.840.10008.1.2.4.70")])
+def test_jpeg_extended_and_lossless(name: str, syntax: str) -> None:
+    from pydicom.data import get_testdata_file
+
+    path = Path(get_testdata_file(name, download=False))
+    ds = pydicom.dcmread(path)
+    assert str(ds.file_meta.TransferSyntaxUID) == syntax
+    film = load_film(build_index(path).all_series()[0])
+    assert film.values.shape == ds.pixel_array.shape[:2]
+    if ds.SamplesPerPixel == 1:
+        assert np.array_equal(film.values, pydicom.pixels.apply_modality_lut(ds.pixel_array, ds).astype(np.float32))

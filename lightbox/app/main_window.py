@@ -297,7 +297,11 @@ class MainWindow(QMainWindow):
                 study_item = QTreeWidgetItem([f"{study.date or ''} {study.description or 'Study'}".strip()])
                 top.addChild(study_item)
                 for series in study.series.values():
-                    text = series.label() + (f"\n⚠ {len(series.warnings)} warning(s)" if series.warnings else "")
+                    number = f"#{series.number} " if series.number is not None else ""
+                    count = series.frame_count
+                    text = (f"{number}{series.modality} {series.description}".strip() + "\n"
+                            + f"{count} {'image' if count == 1 else 'images'} · {series.kind}"
+                            + (f"\n⚠ {len(series.warnings)} warning(s)" if series.warnings else ""))
                     item = QTreeWidgetItem([text])
                     item.setData(0, Qt.ItemDataRole.UserRole, series.uid)
                     item.setToolTip(0, "\n".join(series.warnings) or series.uid)
