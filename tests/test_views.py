@@ -205,3 +205,17 @@ def test_volume_rendering_mip_cpu() -> None:
     background = [round(0.02 * 255), round(0.02 * 255), round(0.03 * 255)]
     assert pixels[5, SIZE // 2].tolist() == background
     view.close()
+
+
+def test_mpr_length_in_mm_shows_on_its_own_slice(mpr_view) -> None:
+    view = mpr_view(ramp_volume(), "axial")
+    s = view.scene
+    a, b = np.array([2.0, 3.0, 10.0]), np.array([14.0, 8.0, 10.0])
+    s.add_measurement_point("length", *s.world_to_display(a))
+    m = s.add_measurement_point("length", *s.world_to_display(b))
+    assert s.measure.label(m) == f"{np.hypot(12.0, 5.0):.1f} mm"  # 13.0 mm, within a display pixel
+    assert s.measure.lines._points.GetNumberOfPoints() == 2
+    s.scroll(1)
+    assert s.measure.lines._points.GetNumberOfPoints() == 0  # another slice: hidden
+    s.scroll(-1)
+    assert s.measure.lines._points.GetNumberOfPoints() == 2

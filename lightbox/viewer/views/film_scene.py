@@ -12,11 +12,12 @@ from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
 from vtkmodules.vtkRenderingCore import vtkImageSliceMapper
 
 from ..display import FilmDisplay
-from ..measure import Measurement, describe
+from ..measure import Measurement
 from ..orientation import film_screen_labels
 from ..pixels import auto_window, vtk_window_level
 from ..volume import Film
-from .overlays import MEASURE_COLOR, CornerText, EdgeLabels, Polylines, RenderRequest, ScaleBar, WorldLabels
+from .measurements import MeasurementOverlay
+from .overlays import CornerText, EdgeLabels, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
 
@@ -65,9 +66,7 @@ class FilmScene:
         self.corners = CornerText(self.renderer)
         self.edges = EdgeLabels(self.renderer)
         self.scale_bar = ScaleBar(self.renderer)
-        self.measure_lines = Polylines(self.renderer, MEASURE_COLOR, 2.0)
-        self.measure_labels = WorldLabels(self.renderer)
-        self.measurements: list[Measurement] = []
+        self.measure = MeasurementOverlay(self.renderer, lambda p, _: self.image_to_world(*p), lambda: self.film.spacing)
         self._value_range = (float(film.values.min()), float(film.values.max()))
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:
             self.display.set_window(film.window)
@@ -188,17 +187,11 @@ class FilmScene:
         self._update_measurements()
 
     def _update_measurements(self) -> None:
-        lines, labels = [], []
-        for m in self.measurements:
-            pts = [self.image_to_world(c, r) for c, r in m.points]
-            if len(pts) >= 2:
-                lines.append(pts)
-            text = describe(m, self.film.spacing)
-            if text:
-                anchor = pts[-1] if m.kind == "length" else pts[1]
-                labels.append(((anchor[0] + 6 / self.display.zoom, anchor[1], 0.0), text))
-        self.measure_lines.set(lines)
-        self.measure_labels.set(labels)
+        self.measure.update(label_offset=6 / self.display.zoom)
+
+    @property
+    def measurements(self) -> list[Measurement]:
+        return self.measure.measurements
 
     # -- interaction (called by the Qt glue or by tests) ----------------------------------
     def window_sensitivity(self) -> float:
@@ -246,18 +239,13 @@ class FilmScene:
 
     def add_measurement_point(self, kind: str, x: float, y: float) -> Measurement:
         """Add a point (display coordinates) to the open measurement of ``kind``, or start one."""
-        c, r = self.display_to_image(x, y)
-        if not self.measurements or self.measurements[-1].complete or self.measurements[-1].kind != kind:
-            if self.measurements and not self.measurements[-1].complete:
-                self.measurements.pop()
-            self.measurements.append(Measurement(kind))
-        self.measurements[-1].points.append((c, r))
+        m = self.measure.add_point(kind, self.display_to_image(x, y))
         self._update_measurements()
         self.request_render()
-        return self.measurements[-1]
+        return m
 
     def clear_measurements(self) -> None:
-        self.measurements.clear()
+        self.measure.clear()
         self._update_measurements()
         self.request_render()
 

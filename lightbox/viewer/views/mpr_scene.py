@@ -18,6 +18,7 @@ from ..orientation import direction_label
 from ..pixels import vtk_window_level
 from ..volume import Volume
 from .film_scene import inverted_grey_lut
+from .measurements import MeasurementOverlay
 from .overlays import CornerText, EdgeLabels, Polylines, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
@@ -87,6 +88,7 @@ class MprScene:
         self.scale_bar = ScaleBar(self.renderer)
         others = [p for p in PLANES if p != plane]
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
+        self.measure = MeasurementOverlay(self.renderer, self._plane_to_world, lambda: (1.0, 1.0))  # points in mm
         self.zoom = 1.0
         self.pan = np.zeros(2)
         self._lo, self._hi = volume_bounds(volume)
@@ -208,6 +210,30 @@ class MprScene:
                         "top": direction_label(self.up), "bottom": direction_label(-self.up)})
         h = self.size[1]
         self.scale_bar.update(h / (2 * self.fit_scale() / self.zoom))
+        position = float(np.asarray(d.crosshair, dtype=float) @ self.normal)
+        half_step = self.slice_step() / 2
+        self.measure.update(lambda plane: abs(plane - position) < half_step, label_offset=0.0)
+
+    # -- measurements (in mm on this plane, shown on their own slice only) ---------------------
+    def _plane_to_world(self, uv: tuple[float, float], plane: float) -> tuple[float, float, float]:
+        p = uv[0] * self.right + uv[1] * self.up + plane * self.normal
+        return (float(p[0]), float(p[1]), float(p[2]))
+
+    @property
+    def measurements(self):
+        return self.measure.measurements
+
+    def add_measurement_point(self, kind: str, x: float, y: float):
+        p = self.display_to_world(x, y)
+        m = self.measure.add_point(kind, (float(p @ self.right), float(p @ self.up)), float(p @ self.normal))
+        self._update_overlays()
+        self.request_render()
+        return m
+
+    def clear_measurements(self) -> None:
+        self.measure.clear()
+        self._update_overlays()
+        self.request_render()
 
     # -- interaction ----------------------------------------------------------------------
     def set_crosshair_at(self, x: float, y: float) -> None:
@@ -253,6 +279,7 @@ class MprScene:
         self.request_render()
 
     def fit(self) -> None:
+        self.measure = MeasurementOverlay(self.renderer, self._plane_to_world, lambda: (1.0, 1.0))  # points in mm
         self.zoom = 1.0
         self.pan = np.zeros(2)
         self._apply()

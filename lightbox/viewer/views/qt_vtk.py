@@ -107,9 +107,7 @@ class VtkWidget(QVTKRenderWindowInteractor):
         if tool in ("length", "angle") and hasattr(self.scene, "add_measurement_point"):
             m = self.scene.add_measurement_point(tool, x, y)
             if m.complete:
-                from ..measure import describe
-
-                self.measured.emit(describe(m, getattr(self.scene.film, "spacing", None)))
+                self.measured.emit(self.scene.measure.label(m))
         elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
             self.scene.set_crosshair_at(x, y)
 

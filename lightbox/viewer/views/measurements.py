@@ -1,0 +1,62 @@
+"""Length and angle measurements drawn on a scene: one implementation for films and MPR planes.
+
+Points are kept in a 2D frame of the scene's own (film: image column/row; MPR: mm along the
+plane's right/up axes, tagged with the plane's position so a measurement shows only on its slice);
+``to_world`` maps them for drawing, and ``spacing`` turns them into mm (``None``: pixels).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vtkmodules.vtkRenderingCore import vtkRenderer
+
+from ..measure import Measurement, describe
+from .overlays import MEASURE_COLOR, Polylines, WorldLabels
+
+Point2D = tuple[float, float]
+World = tuple[float, float, float]
+
+
+class MeasurementOverlay:
+    def __init__(self, renderer: vtkRenderer, to_world: Callable[[Point2D, float], World],
+                 spacing: Callable[[], tuple[float, float] | None]) -> None:
+        self.lines = Polylines(renderer, MEASURE_COLOR, 2.0)
+        self.labels = WorldLabels(renderer)
+        self.to_world = to_world
+        self.spacing = spacing
+        self.items: list[tuple[Measurement, float]] = []  # (measurement, plane position)
+
+    @property
+    def measurements(self) -> list[Measurement]:
+        return [m for m, _ in self.items]
+
+    def add_point(self, kind: str, point: Point2D, plane: float = 0.0) -> Measurement:
+        """Add ``point`` to the open measurement of ``kind`` on ``plane``, or start a new one."""
+        last = self.items[-1] if self.items else None
+        if last is None or last[0].complete or last[0].kind != kind or abs(last[1] - plane) > 1e-6:
+            if last is not None and not last[0].complete:
+                self.items.pop()
+            self.items.append((Measurement(kind), plane))
+        self.items[-1][0].points.append(point)
+        return self.items[-1][0]
+
+    def clear(self) -> None:
+        self.items.clear()
+
+    def label(self, m: Measurement) -> str:
+        return describe(m, self.spacing())
+
+    def update(self, visible: Callable[[float], bool] = lambda _: True, label_offset: float = 6.0) -> None:
+        lines, labels = [], []
+        for m, plane in self.items:
+            if not visible(plane):
+                continue
+            pts = [self.to_world(p, plane) for p in m.points]
+            if len(pts) >= 2:
+                lines.append(pts)
+            text = self.label(m)
+            if text:
+                anchor = pts[-1] if m.kind == "length" else pts[1]
+                labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), text))
+        self.lines.set(lines)
+        self.labels.set(labels)
