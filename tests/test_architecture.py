@@ -26,6 +26,15 @@ def test_every_data_model_module_is_under_contract() -> None:
     assert present == listed
 
 
+def test_every_vtk_scene_module_is_under_contract() -> None:
+    """Only the Qt glue (qt_vtk) in viewer/views may import Qt."""
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    listed = set(config["tool"]["importlinter"]["contracts"][1]["source_modules"])
+    present = {f"lightbox.viewer.views.{p.stem}" for p in (REPO / "lightbox" / "viewer" / "views").glob("*.py")
+               if p.stem not in ("__init__", "qt_vtk")}
+    assert present == listed
+
+
 def test_data_model_imports_without_qt_or_vtk() -> None:
     code = ("import sys, lightbox.viewer.index, lightbox.viewer.loading, lightbox.viewer.demo, lightbox.viewer.display;"
             "bad = [m for m in sys.modules if m.startswith(('PySide6', 'vtkmodules'))]; print(bad); sys.exit(1 if bad else 0)")

@@ -12,11 +12,10 @@ from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
 from vtkmodules.vtkRenderingCore import vtkImageSliceMapper
 
 from ..display import FilmDisplay
-from ..measure import Measurement
 from ..orientation import film_screen_labels
 from ..pixels import auto_window, vtk_window_level
 from ..volume import Film
-from .measurements import MeasurementOverlay
+from .measurements import MeasurementOverlay, MeasuringScene
 from .overlays import CornerText, EdgeLabels, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
@@ -38,7 +37,7 @@ def inverted_grey_lut() -> vtkLookupTable:
     return lut
 
 
-class FilmScene:
+class FilmScene(MeasuringScene):
     """Shows one :class:`Film` as :class:`FilmDisplay` says."""
 
     kind = "film"
@@ -189,10 +188,6 @@ class FilmScene:
     def _update_measurements(self) -> None:
         self.measure.update(label_offset=6 / self.display.zoom)
 
-    @property
-    def measurements(self) -> list[Measurement]:
-        return self.measure.measurements
-
     # -- interaction (called by the Qt glue or by tests) ----------------------------------
     def window_sensitivity(self) -> float:
         """Modality units per screen pixel of drag: the image's value range over 512 px."""
@@ -237,17 +232,11 @@ class FilmScene:
             d.set_window(self.film.window)
         self.fit()
 
-    def add_measurement_point(self, kind: str, x: float, y: float) -> Measurement:
-        """Add a point (display coordinates) to the open measurement of ``kind``, or start one."""
-        m = self.measure.add_point(kind, self.display_to_image(x, y))
-        self._update_measurements()
-        self.request_render()
-        return m
+    def _measurement_point(self, x: float, y: float) -> tuple[tuple[float, float], float]:
+        return self.display_to_image(x, y), 0.0
 
-    def clear_measurements(self) -> None:
-        self.measure.clear()
+    def _refresh_measurements(self) -> None:
         self._update_measurements()
-        self.request_render()
 
     def status_text(self, x: float, y: float) -> str:
         """``"x 120 y 340  value 1234"`` for the pixel under display point ``(x, y)``."""

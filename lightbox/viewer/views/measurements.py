@@ -60,3 +60,34 @@ class MeasurementOverlay:
                 labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), text))
         self.lines.set(lines)
         self.labels.set(labels)
+
+
+class MeasuringScene:
+    """The measurement actions of a scene; the scene says where a display point lies
+    (:meth:`_measurement_point`) and how to redraw (:meth:`_refresh_measurements`)."""
+
+    measure: MeasurementOverlay
+    request_render: Callable[[], None]
+
+    def _measurement_point(self, x: float, y: float) -> tuple[Point2D, float]:
+        raise NotImplementedError
+
+    def _refresh_measurements(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def measurements(self) -> list[Measurement]:
+        return self.measure.measurements
+
+    def add_measurement_point(self, kind: str, x: float, y: float) -> Measurement:
+        """Add display point ``(x, y)`` to the open measurement of ``kind``, or start one."""
+        point, plane = self._measurement_point(x, y)
+        m = self.measure.add_point(kind, point, plane)
+        self._refresh_measurements()
+        self.request_render()
+        return m
+
+    def clear_measurements(self) -> None:
+        self.measure.clear()
+        self._refresh_measurements()
+        self.request_render()

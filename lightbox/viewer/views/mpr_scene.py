@@ -18,7 +18,7 @@ from ..orientation import direction_label
 from ..pixels import vtk_window_level
 from ..volume import Volume
 from .film_scene import inverted_grey_lut
-from .measurements import MeasurementOverlay
+from .measurements import MeasurementOverlay, MeasuringScene
 from .overlays import CornerText, EdgeLabels, Polylines, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
@@ -57,7 +57,7 @@ def volume_center(volume: Volume) -> np.ndarray:
     return snap_to_voxel(volume, (lo + hi) / 2)
 
 
-class MprScene:
+class MprScene(MeasuringScene):
     """One MPR plane of a volume; shares a :class:`VolumeDisplay` with its sibling planes."""
 
     kind = "mpr"
@@ -219,21 +219,12 @@ class MprScene:
         p = uv[0] * self.right + uv[1] * self.up + plane * self.normal
         return (float(p[0]), float(p[1]), float(p[2]))
 
-    @property
-    def measurements(self):
-        return self.measure.measurements
-
-    def add_measurement_point(self, kind: str, x: float, y: float):
+    def _measurement_point(self, x: float, y: float) -> tuple[tuple[float, float], float]:
         p = self.display_to_world(x, y)
-        m = self.measure.add_point(kind, (float(p @ self.right), float(p @ self.up)), float(p @ self.normal))
-        self._update_overlays()
-        self.request_render()
-        return m
+        return (float(p @ self.right), float(p @ self.up)), float(p @ self.normal)
 
-    def clear_measurements(self) -> None:
-        self.measure.clear()
+    def _refresh_measurements(self) -> None:
         self._update_overlays()
-        self.request_render()
 
     # -- interaction ----------------------------------------------------------------------
     def set_crosshair_at(self, x: float, y: float) -> None:
