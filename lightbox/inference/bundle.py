@@ -1,0 +1,169 @@
+"""Model bundles: the onnx-community / transformers.js folder layout, with a checksum manifest.
+
+    bundle/
+      onnx/vision_encoder[_VARIANT].onnx        (+ .onnx_data for external weights)
+      onnx/embed_tokens[_VARIANT].onnx
+      onnx/decoder_model_merged[_VARIANT].onnx
+      config.json  generation_config.json  preprocessor_config.json
+      tokenizer.json  tokenizer_config.json  (chat_template.jinja)
+      manifest.json                           sha256 of every other file
+
+VARIANT is one of ``fp16``, ``q4``, ``q4f16``, ``int8``, ``quantized`` (none: fp32). A folder
+with ``genai_config.json`` is onnxruntime-genai's format and is run by that package.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PARTS = ("vision_encoder", "embed_tokens", "decoder_model_merged")
+VARIANTS = ("", "fp16", "q4", "q4f16", "int8", "quantized")
+MANIFEST = "manifest.json"
+
+
+class BundleError(Exception):
+    """A model folder that cannot be used, with the reason in words."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fp:
+        while block := fp.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _bundle_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST and not p.name.startswith("."))
+
+
+def write_manifest(folder: Path, name: str | None = None, extra: dict[str, Any] | None = None) -> Path:
+    """Write ``manifest.json``: name, and the size and sha256 of every file in the bundle."""
+    files = {str(p.relative_to(folder)): {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in _bundle_files(folder)}
+    manifest = {"name": name or folder.name, "format": "onnx-community", "files": files, **(extra or {})}
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    return path
+
+
+def bundle_checksum(folder: Path) -> str:
+    """One sha256 over the manifest: identifies the exact model a result came from."""
+    return sha256_file(folder / MANIFEST)
+
+
+def verify_manifest(folder: Path) -> dict[str, Any]:
+    """Check every file against the manifest; raise :class:`BundleError` naming the first problem."""
+    path = folder / MANIFEST
+    if not path.exists():
+        raise BundleError(f"{folder}: no {MANIFEST}; run `python -m lightbox.inference.bundle --write {folder}` "
+                          "after checking where the files came from")
+    try:
+        manifest = json.loads(path.read_text())
+        entries = manifest["files"]
+    except (ValueError, KeyError) as exc:
+        raise BundleError(f"{path}: unreadable manifest ({exc})") from exc
+    for relative, entry in sorted(entries.items()):
+        file = folder / relative
+        if not file.exists():
+            raise BundleError(f"model file missing: {relative} (listed in {MANIFEST})")
+        if file.stat().st_size != entry.get("bytes", file.stat().st_size):
+            raise BundleError(f"model file changed: {relative} is {file.stat().st_size} bytes, manifest says {entry['bytes']}")
+        if sha256_file(file) != entry["sha256"]:
+            raise BundleError(f"model file corrupted: {relative} does not match its sha256 in {MANIFEST}")
+    return manifest
+
+
+@dataclass
+class ModelBundle:
+    """A verified model folder and the paths of the graphs of one variant."""
+
+    folder: Path
+    name: str
+    variant: str
+    graphs: dict[str, Path]
+    config: dict[str, Any]
+    generation_config: dict[str, Any]
+    preprocessor_config: dict[str, Any]
+    manifest: dict[str, Any] = field(default_factory=dict)
+    is_genai: bool = False
+
+    @property
+    def checksum(self) -> str:
+        return bundle_checksum(self.folder)
+
+    @property
+    def is_demo(self) -> bool:
+        return bool(self.manifest.get("demo", False))
+
+    @property
+    def image_token_id(self) -> int:
+        return int(self.config.get("image_token_index", self.config.get("image_token_id", -1)))
+
+    @property
+    def mm_tokens_per_image(self) -> int:
+        return int(self.config.get("mm_tokens_per_image", self.preprocessor_config.get("image_seq_length", 256)))
+
+    @property
+    def eos_token_ids(self) -> list[int]:
+        eos = self.generation_config.get("eos_token_id", self.config.get("text_config", {}).get("eos_token_id", []))
+        return [int(e) for e in (eos if isinstance(eos, list) else [eos]) if e is not None]
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise BundleError(f"model file missing: {path.name}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise BundleError(f"{path.name} is not valid JSON ({exc})") from exc
+
+
+def load_bundle(folder: Path | str, variant: str = "", verify: bool = True) -> ModelBundle:
+    """Open and (by default) verify a bundle; pick the graphs of ``variant`` (``""`` = fp32)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BundleError(f"no model folder at {folder}")
+    if variant not in VARIANTS:
+        raise BundleError(f"unknown variant {variant!r}; choose from {', '.join(v or 'fp32' for v in VARIANTS)}")
+    manifest = verify_manifest(folder) if verify else (_read_json(folder / MANIFEST) if (folder / MANIFEST).exists() else {})
+    if (folder / "genai_config.json").exists():
+        return ModelBundle(folder, manifest.get("name", folder.name), variant, {}, _read_json(folder / "genai_config.json"),
+                           {}, {}, manifest, is_genai=True)
+    graphs = {}
+    suffix = f"_{variant}" if variant else ""
+    for part in PARTS:
+        path = folder / "onnx" / f"{part}{suffix}.onnx"
+        if not path.exists():
+            available = sorted(p.stem for p in (folder / "onnx").glob(f"{part}*.onnx")) if (folder / "onnx").is_dir() else []
+            raise BundleError(f"model file missing: onnx/{path.name}" + (f" (found: {', '.join(available)})" if available else ""))
+        graphs[part] = path
+    config = _read_json(folder / "config.json")
+    generation = _read_json(folder / "generation_config.json") if (folder / "generation_config.json").exists() else {}
+    preprocessor = _read_json(folder / "preprocessor_config.json")
+    return ModelBundle(folder, manifest.get("name", folder.name), variant, graphs, config, generation, preprocessor, manifest)
+
+
+def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write or check a model bundle's manifest")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--write", action="store_true", help="write manifest.json for the files as they are")
+    args = parser.parse_args()
+    if args.write:
+        print(write_manifest(args.folder))
+        return 0
+    try:
+        verify_manifest(args.folder)
+    except BundleError as exc:
+        print(f"lightbox: {exc}")
+        return 2
+    print(f"{args.folder}: all files match {MANIFEST}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

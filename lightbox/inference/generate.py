@@ -1,0 +1,249 @@
+"""Generation with the three ONNX graphs: image features merged into the image-token rows,
+prefill, then decoding with the KV cache.
+
+A :class:`Chat` keeps the token history and the cache of one case, so a follow-up question only
+adds its own tokens. Tokens stream to a callback; a cancel flag is polled between tokens.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .bundle import ModelBundle, load_bundle
+from .preprocess import pixel_values
+from .sessions import SessionInfo, create_session
+
+ONNX_TO_NUMPY = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(int64)": np.int64,
+                 "tensor(int32)": np.int32, "tensor(bool)": np.bool_}
+
+
+@dataclass
+class GenerationOptions:
+    max_new_tokens: int = 256
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    repetition_penalty: float = 1.0
+    seed: int | None = None
+
+
+@dataclass
+class GenerationResult:
+    text: str
+    token_ids: list[int]
+    provider: str
+    time_to_first_token_s: float
+    total_s: float
+    prompt_tokens: int
+    stopped: str  # "eos", "length" or "cancelled"
+    notice: str = ""
+
+    @property
+    def tokens_per_second(self) -> float:
+        decode_time = self.total_s - self.time_to_first_token_s
+        return (len(self.token_ids) - 1) / decode_time if len(self.token_ids) > 1 and decode_time > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "provider": self.provider, "time_to_first_token_s": round(self.time_to_first_token_s, 4),
+                "tokens_per_second": round(self.tokens_per_second, 2), "total_s": round(self.total_s, 4),
+                "new_tokens": len(self.token_ids), "prompt_tokens": self.prompt_tokens, "stopped": self.stopped,
+                "notice": self.notice}
+
+
+def load_tokenizer(folder: Path) -> Any:
+    """The bundle's tokenizer through transformers (offline; no torch needed)."""
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    try:
+        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    except Exception:  # noqa: BLE001 - a bare tokenizer.json still works
+        return PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
+
+
+class VisionLanguageModel:
+    """The three sessions of a bundle, its tokenizer and its preprocessing."""
+
+    def __init__(self, bundle: ModelBundle, device: str = "auto") -> None:
+        if bundle.is_genai:
+            raise NotImplementedError("onnxruntime-genai bundles are opened with lightbox.inference.genai")
+        self.bundle = bundle
+        self.tokenizer = load_tokenizer(bundle.folder)
+        self.vision, info = create_session(bundle.graphs["vision_encoder"], device)
+        self.embed, _ = create_session(bundle.graphs["embed_tokens"], device)
+        self.decoder, self.info = create_session(bundle.graphs["decoder_model_merged"], device)
+        self.info = SessionInfo(self.info.provider, self.info.providers, self.info.notice or info.notice)
+        self._inputs = {i.name: i for i in self.decoder.get_inputs()}
+        self._outputs = [o.name for o in self.decoder.get_outputs()]
+        self.past_names = [n for n in self._inputs if n.startswith("past_key_values.")]
+        self.present_names = [n.replace("past_key_values.", "present.") for n in self.past_names]
+        first = self._inputs[self.past_names[0]]
+        self.kv_heads, self.head_dim = int(first.shape[1]), int(first.shape[3])
+        self.kv_dtype = ONNX_TO_NUMPY.get(first.type, np.float32)
+        self.embeds_dtype = ONNX_TO_NUMPY.get(self._inputs["inputs_embeds"].type, np.float32)
+        self.pixel_dtype = ONNX_TO_NUMPY.get(self.vision.get_inputs()[0].type, np.float32)
+        self.image_token_id = bundle.image_token_id
+        self.tokens_per_image = bundle.mm_tokens_per_image
+        self.use_io_binding = self.info.provider == "CUDA"
+
+    @classmethod
+    def from_folder(cls, folder: Path | str, variant: str = "", device: str = "auto") -> "VisionLanguageModel":
+        return cls(load_bundle(folder, variant), device)
+
+    # -- pieces ---------------------------------------------------------------------------
+    def image_features(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        pixels = pixel_values(images, self.bundle.preprocessor_config).astype(self.pixel_dtype)
+        name = self.vision.get_inputs()[0].name
+        return self.vision.run(None, {name: pixels})[0]
+
+    def embed_ids(self, ids: np.ndarray) -> np.ndarray:
+        return self.embed.run(None, {"input_ids": ids.astype(np.int64)})[0]
+
+    def empty_cache(self) -> dict[str, np.ndarray]:
+        return {n: np.zeros((1, self.kv_heads, 0, self.head_dim), self.kv_dtype) for n in self.past_names}
+
+    def decode(self, embeds: np.ndarray, past: dict[str, np.ndarray], start: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Run the decoder on ``embeds`` (1, n, hidden) after ``start`` cached tokens; return the
+        last position's logits and the grown cache."""
+        n = embeds.shape[1]
+        feed = {"inputs_embeds": embeds.astype(self.embeds_dtype),
+                "attention_mask": np.ones((1, start + n), np.int64),
+                "position_ids": np.arange(start, start + n, dtype=np.int64)[None], **past}
+        if "num_logits_to_keep" in self._inputs:
+            feed["num_logits_to_keep"] = np.array(1, np.int64)
+        if "use_cache_branch" in self._inputs:
+            feed["use_cache_branch"] = np.array([start > 0])
+        if self.use_io_binding:
+            return self._decode_bound(feed)
+        outputs = self.decoder.run(None, feed)
+        named = dict(zip(self._outputs, outputs))
+        return named["logits"][0, -1].astype(np.float32), {p: named[q] for p, q in zip(self.past_names, self.present_names)}
+
+    def _decode_bound(self, feed: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+        """CUDA: the cache stays on the GPU as OrtValues between steps (IO binding)."""
+        import onnxruntime as ort
+
+        binding = self.decoder.io_binding()
+        for name, value in feed.items():
+            if isinstance(value, ort.OrtValue):
+                binding.bind_ortvalue_input(name, value)
+            else:
+                binding.bind_cpu_input(name, value)
+        binding.bind_output("logits", "cpu")
+        for name in self.present_names:
+            binding.bind_output(name, "cuda")
+        self.decoder.run_with_iobinding(binding)
+        outputs = dict(zip(self._outputs, binding.get_outputs()))
+        logits = outputs["logits"].numpy()[0, -1].astype(np.float32)
+        return logits, {p: outputs[q] for p, q in zip(self.past_names, self.present_names)}
+
+
+def _expand_image_placeholders(text: str, boi: str, eoi: str, soft: str, count: int) -> str:
+    """Gemma 3's processor: each ``<start_of_image>`` becomes ``\\n\\n<boi>`` + soft tokens + ``<eoi>\\n\\n``."""
+    return text.replace(boi, f"\n\n{boi}{soft * count}{eoi}\n\n")
+
+
+@dataclass
+class Chat:
+    """One case's conversation: token history and KV cache, so follow-ups only add tokens."""
+
+    model: VisionLanguageModel
+    images: list[np.ndarray] = field(default_factory=list)
+    token_ids: list[int] = field(default_factory=list)
+    past: dict[str, Any] | None = None
+    history: list[tuple[str, str]] = field(default_factory=list)  # (question, answer)
+
+    def _prompt_ids(self, question: str) -> list[int]:
+        tok = self.model.tokenizer
+        boi, eoi, soft = "<start_of_image>", "<end_of_image>", tok.convert_ids_to_tokens(self.model.image_token_id)
+        if self.past is None:
+            content = [{"type": "image"} for _ in self.images] + [{"type": "text", "text": question}]
+            text = tok.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
+            text = _expand_image_placeholders(text, boi, eoi, soft, self.model.tokens_per_image)
+        else:  # close the model's turn, then the new question
+            text = f"<end_of_turn>\n<start_of_turn>user\n{question}<end_of_turn>\n<start_of_turn>model\n"
+        return list(tok(text, add_special_tokens=False)["input_ids"])
+
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None, options: GenerationOptions | None = None,
+            cancel: threading.Event | None = None) -> GenerationResult:
+        model, options = self.model, options or GenerationOptions()
+        start_time = time.perf_counter()
+        new_ids = self._prompt_ids(question)
+        ids = np.asarray([new_ids], np.int64)
+        embeds = model.embed_ids(ids)
+        if self.past is None and self.images:
+            features = model.image_features(self.images)
+            rows = np.nonzero(ids[0] == model.image_token_id)[0]
+            flat = features.reshape(-1, features.shape[-1])
+            if len(rows) != len(flat):
+                raise ValueError(f"prompt has {len(rows)} image tokens but the images give {len(flat)} features")
+            embeds[0, rows] = flat.astype(embeds.dtype)
+        past = self.past if self.past is not None else model.empty_cache()
+        logits, past = model.decode(embeds, past, len(self.token_ids))
+        self.token_ids += new_ids
+        prompt_tokens = len(new_ids)
+        rng = np.random.default_rng(options.seed)
+        eos = set(model.bundle.eos_token_ids)
+        end_of_turn = model.tokenizer.convert_tokens_to_ids("<end_of_turn>")
+        if isinstance(end_of_turn, int) and end_of_turn >= 0:
+            eos.add(end_of_turn)
+        generated: list[int] = []
+        first_token_time = 0.0
+        stopped = "length"
+        text_so_far = ""
+        for step in range(options.max_new_tokens):
+            if cancel is not None and cancel.is_set():  # checked first: every kept token is in the cache
+                stopped = "cancelled"
+                break
+            token = pick_token(logits, options, self.token_ids + generated, rng)
+            if step == 0:
+                first_token_time = time.perf_counter() - start_time
+            if token in eos:
+                stopped = "eos"
+                break
+            generated.append(token)
+            if on_token is not None:
+                text = model.tokenizer.decode(generated, skip_special_tokens=True)
+                on_token(text[len(text_so_far):])
+                text_so_far = text
+            embeds = model.embed_ids(np.asarray([[token]], np.int64))
+            cached = len(self.token_ids) + len(generated) - 1  # the new token is not in the cache yet
+            logits, past = model.decode(embeds, past, cached)
+        self.token_ids += generated
+        self.past = past
+        answer = model.tokenizer.decode(generated, skip_special_tokens=True).strip()
+        self.history.append((question, answer))
+        return GenerationResult(answer, generated, model.info.provider, first_token_time, time.perf_counter() - start_time,
+                                prompt_tokens, stopped, model.info.notice)
+
+
+def pick_token(logits: np.ndarray, options: GenerationOptions, previous: Sequence[int], rng: np.random.Generator) -> int:
+    """Greedy or sampled choice, with the CTRL-style repetition penalty on tokens already seen."""
+    scores = logits.astype(np.float64).copy()
+    if options.repetition_penalty != 1.0 and previous:
+        seen = np.unique(np.asarray(previous, np.int64))
+        seen = seen[seen < scores.shape[0]]
+        values = scores[seen]
+        scores[seen] = np.where(values > 0, values / options.repetition_penalty, values * options.repetition_penalty)
+    if not options.do_sample:
+        return int(np.argmax(scores))
+    scores /= max(options.temperature, 1e-5)
+    if options.top_k > 0:
+        cutoff = np.sort(scores)[-options.top_k]
+        scores[scores < cutoff] = -np.inf
+    probs = np.exp(scores - scores.max())
+    probs /= probs.sum()
+    if options.top_p < 1.0:
+        order = np.argsort(-probs)
+        keep = np.cumsum(probs[order]) - probs[order] < options.top_p
+        mask = np.zeros_like(probs, bool)
+        mask[order[keep]] = True
+        probs = np.where(mask, probs, 0.0)
+        probs /= probs.sum()
+    return int(rng.choice(len(probs), p=probs))
