@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapper", choices=["gpu", "cpu"], help="volume rendering mapper (default: GPU with CPU fallback)")
     p.add_argument("--headless", action="store_true", default=True, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_screenshot)
+    from .ai_cli import add_ai_commands
+
+    add_ai_commands(sub)
     p = sub.add_parser("view", help="open the window (default command)")
     p.add_argument("path", nargs="?", default="demo")
     p.set_defaults(func=_cmd_gui)
@@ -93,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = {"inspect", "screenshot", "view", "-h", "--help"}
+    commands = {"inspect", "screenshot", "draft", "ask", "view", "-h", "--help"}
     if not argv or argv[0] not in commands:
         argv = ["view", *argv]  # `lightbox` and `lightbox PATH` open the window
     args = parser.parse_args(argv)

@@ -1,0 +1,65 @@
+"""``lightbox draft`` and ``lightbox ask``: the AI on an opened study, headless."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..inference.bundle import BundleError
+from ..inference.generate import Chat, GenerationOptions, VisionLanguageModel
+from ..inference.models import DEMO_LABEL, default_model_dir
+from ..inference.prompts import clean_question, task_prompt
+from .ai_inputs import model_images
+from .compose import open_path
+
+
+def run_ai(args: argparse.Namespace, task: str) -> int:
+    from ..viewer.loading import LoadError
+
+    try:
+        opened, _ = open_path(args.path)
+    except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
+        print(f"lightbox: {exc}", file=sys.stderr)
+        return 2
+    folder = Path(args.model) if args.model else default_model_dir()
+    try:
+        model = VisionLanguageModel.from_folder(folder, variant=args.variant, device=args.device)
+    except (BundleError, NotImplementedError) as exc:
+        print(f"lightbox: {exc}", file=sys.stderr)
+        return 2
+    images, modality = model_images(opened)
+    if task == "draft":
+        prompt, budget = task_prompt("draft", modality=modality)
+    else:
+        prompt, budget = task_prompt("ask", question=clean_question(args.question))
+    options = GenerationOptions(max_new_tokens=args.max_new_tokens or budget)
+    stream = (lambda piece: print(piece, end="", flush=True)) if not args.json else None
+    result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
+    demo = model.bundle.is_demo
+    if args.json:
+        print(json.dumps({**result.to_dict(), "task": task, "prompt": prompt, "model": model.bundle.name,
+                          "model_sha256": model.bundle.checksum, "variant": args.variant or "fp32", "demo": demo,
+                          "label": DEMO_LABEL if demo else "AI draft - not reviewed"}, indent=2))
+    else:
+        print()
+        if result.notice:
+            print(f"notice: {result.notice}")
+        print(f"[{model.bundle.name}{' - ' + DEMO_LABEL if demo else ''}] provider {result.provider}  "
+              f"first token {result.time_to_first_token_s:.3f} s  {result.tokens_per_second:.1f} tokens/s  "
+              f"total {result.total_s:.2f} s")
+    return 0
+
+
+def add_ai_commands(sub: argparse._SubParsersAction) -> None:
+    for task in ("draft", "ask"):
+        p = sub.add_parser(task, help="draft a report (FINDINGS, IMPRESSION)" if task == "draft" else "ask a question about the images")
+        p.add_argument("path", help="file, folder, or demo / demo:ct / demo:film")
+        if task == "ask":
+            p.add_argument("question")
+        p.add_argument("--model", help="model bundle folder (default: the built-in demo model)")
+        p.add_argument("--variant", default="", help="graph variant: fp16, q4, q4f16, int8, quantized (default fp32)")
+        p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        p.add_argument("--max-new-tokens", type=int)
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=lambda a, t=task: run_ai(a, t))
