@@ -22,7 +22,8 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+# The train extra (torch, CPU build; onnx) lets the MedGemma drop-in test export a Gemma 3.
+.venv/bin/python -m pip install -q -e ".[test,train]"
 
 export QT_QPA_PLATFORM=offscreen
 unset DISPLAY WAYLAND_DISPLAY

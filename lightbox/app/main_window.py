@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.area.status.connect(self._show_cursor_status)
         self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
         self._build_browser()
+        self._build_ai_panel()
         self._build_status_bar()
         self._build_actions()
         self.cine = QTimer(self)
@@ -83,6 +84,17 @@ class MainWindow(QMainWindow):
         dock.setMinimumWidth(280)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.browser_dock = dock
+
+    def _build_ai_panel(self) -> None:
+        from .ai_panel import AiPanel
+
+        dock = QDockWidget("AI assistant", self)
+        dock.setObjectName("ai")
+        self.ai_panel = AiPanel(dock)
+        dock.setWidget(self.ai_panel)
+        dock.setMinimumWidth(340)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.ai_dock = dock
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -272,6 +284,7 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, opened: Opened) -> None:
         self.area.show_opened(opened, into_active=self.area.layout_name != "1x1")
+        self.ai_panel.set_case(self.area.opened or opened)
         self.setWindowTitle(f"Lightbox - {opened.title}" + (" - DEMO, not for clinical use" if opened.is_demo else ""))
         warnings = list(opened.volume.warnings if opened.volume is not None else [w for f in opened.films for w in f.warnings])
         if self.index is not None:
@@ -529,6 +542,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.cancel_loading()
+        self.ai_panel.shutdown()
         if self._thumb_worker is not None:
             self._thumb_worker.cancel()
         if self._thumb_thread is not None:

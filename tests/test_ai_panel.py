@@ -1,0 +1,71 @@
+"""pytest-qt: the AI panel drafts into the editor, answers questions with follow-ups, cancels."""
+from __future__ import annotations
+
+import pytest
+
+from lightbox.app.main_window import MainWindow
+from lightbox.inference.models import DEMO_LABEL, default_model_dir
+
+pytestmark = pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(),
+                                reason="the demo model bundle is not built (python -m lightbox.inference.train_demo)")
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    w.resize(1400, 850)
+    qtbot.addWidget(w)
+    w.show()
+    w.open_path("demo:film")
+    qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=20000)
+    yield w
+    w.close()
+
+
+def test_draft_streams_into_the_editor_with_labels(window, qtbot) -> None:
+    panel = window.ai_panel
+    streamed = []
+    panel.worker.token.connect(lambda task, piece: streamed.append(piece))
+    with qtbot.waitSignal(panel.worker.finished, timeout=120000) as done:
+        qtbot.mouseClick(panel.draft_button, qtbot_button())
+    task, result = done.args
+    assert task == "draft"
+    assert panel.editor.toPlainText() == result.text
+    assert "".join(streamed).strip() == result.text
+    assert panel.state_label.text().startswith("AI draft - not reviewed")
+    assert panel.demo_badge.isVisible() and panel.demo_badge.text() == DEMO_LABEL
+    assert result.provider in panel.model_label.text()
+
+
+def test_questions_keep_context(window, qtbot) -> None:
+    panel = window.ai_panel
+    for n, question in enumerate(("um, is there a pneumothorax?", "how big is the heart?")):
+        panel.question.setText(question)
+        with qtbot.waitSignal(panel.worker.finished, timeout=120000) as done:
+            panel.question.returnPressed.emit()
+        assert done.args[0] == "ask"
+        assert len(panel.worker.chat.history) == n + 1
+    assert panel.worker.chat.history[0][0] == "Is there a pneumothorax?"  # fillers dropped
+    assert done.args[1].prompt_tokens < 40  # the follow-up only adds its own tokens
+    assert "AI:" in panel.history.toPlainText()
+
+
+def test_cancel_stops_a_draft(window, qtbot) -> None:
+    from PySide6.QtCore import Qt
+
+    panel = window.ai_panel
+    panel.worker.cancel_event.set()  # a stale cancel is cleared when a new run starts
+    # Cancel from the first streamed token, on the worker's thread, as a click would mid-draft.
+    panel.worker.token.connect(lambda *_: panel.cancel(), Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(panel.worker.finished, timeout=120000) as done:
+        panel.start("draft", "")
+    result = done.args[1]
+    assert result.stopped == "cancelled" and len(result.token_ids) == 1
+    assert panel.state_label.text() == "AI draft - not reviewed (cancelled)"
+    assert panel.draft_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+def qtbot_button():
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
