@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .ai_cli import add_ai_commands
 
     add_ai_commands(sub)
+    from .eval_cli import add_eval_commands
+
+    add_eval_commands(sub)
     p = sub.add_parser("view", help="open the window (default command)")
     p.add_argument("path", nargs="?", default="demo")
     p.set_defaults(func=_cmd_gui)
@@ -96,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = {"inspect", "screenshot", "draft", "ask", "view", "-h", "--help"}
+    commands = {"inspect", "screenshot", "draft", "ask", "eval", "view", "-h", "--help"}
     if not argv or argv[0] not in commands:
         argv = ["view", *argv]  # `lightbox` and `lightbox PATH` open the window
     args = parser.parse_args(argv)

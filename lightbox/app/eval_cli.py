@@ -1,0 +1,78 @@
+"""``lightbox eval create|report``: evaluation sessions, headless."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..workflow.evaluation import EvaluationError, create_session, read_case_list
+from ..workflow.export import write_csv, write_json, write_png
+from ..workflow.statistics import format_results, session_results
+from ..workflow.storage import open_database
+
+
+def _create(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        cases = read_case_list(Path(args.case_list))
+        drafter, name, checksum = None, "", ""
+        if any(not c.ai_report for c in cases):
+            from ..inference.bundle import BundleError
+            from ..inference.generate import Chat, VisionLanguageModel
+            from ..inference.models import default_model_dir
+            from ..inference.prompts import task_prompt
+            from .ai_inputs import model_images
+            from .compose import open_path
+
+            try:
+                model = VisionLanguageModel.from_folder(Path(args.model) if args.model else default_model_dir(), device="auto")
+            except BundleError as exc:
+                raise EvaluationError(str(exc)) from exc
+            name, checksum = model.bundle.name, model.bundle.checksum
+
+            def drafter(case):  # noqa: ANN001
+                opened, _ = open_path(case.study_path or case.image_paths[0])
+                images, modality = model_images(opened)
+                prompt, budget = task_prompt("draft", modality=modality)
+                return Chat(model, images=images).ask(prompt).text
+
+        session_id = create_session(db, args.name, cases, drafter, name, checksum)
+    except EvaluationError as exc:
+        print(f"lightbox: {exc}", file=sys.stderr)
+        return 2
+    print(f"session {args.name!r} created (id {session_id}) with {len(cases)} cases")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        results = session_results(db, args.session)
+    except EvaluationError as exc:
+        print(f"lightbox: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(results, indent=2, default=float) if args.json else format_results(results))
+    for path, writer in ((args.csv, write_csv), (args.out_json, write_json), (args.png, write_png)):
+        if path:
+            writer(results, Path(path))
+    return 0
+
+
+def add_eval_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="blinded evaluation sessions: create, report")
+    eval_sub = p.add_subparsers(dest="eval_command", required=True)
+    c = eval_sub.add_parser("create", help="create a session from a CSV/JSON case list")
+    c.add_argument("case_list")
+    c.add_argument("--name", required=True)
+    c.add_argument("--model", help="bundle for drafting missing AI reports (default: the demo model)")
+    c.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
+    c.set_defaults(func=_create)
+    r = eval_sub.add_parser("report", help="statistics of a session (share equivalent or better, CIs, kappas)")
+    r.add_argument("session")
+    r.add_argument("--db")
+    r.add_argument("--json", action="store_true")
+    r.add_argument("--csv")
+    r.add_argument("--out-json")
+    r.add_argument("--png")
+    r.set_defaults(func=_report)

@@ -1,0 +1,173 @@
+"""One storage layer (SQLAlchemy 2): SQLite in the user's data folder by default, in WAL mode with
+full synchronous commits, or a PostgreSQL URL for a panel spread over several workstations."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Report(Base):
+    """A case's report: the AI draft, the reference, the clinician's edited text and sign-off."""
+
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_key: Mapped[str] = mapped_column(String(1024), index=True)
+    model_name: Mapped[str] = mapped_column(String(256), default="")
+    model_sha256: Mapped[str] = mapped_column(String(64), default="")
+    ai_text: Mapped[str] = mapped_column(Text, default="")
+    original_text: Mapped[str] = mapped_column(Text, default="")
+    current_text: Mapped[str] = mapped_column(Text, default="")
+    edit_distance: Mapped[int] = mapped_column(Integer, default=0)
+    signed_by: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revisions: Mapped[list["ReportRevision"]] = relationship(back_populates="report", order_by="ReportRevision.id")
+
+
+class ReportRevision(Base):
+    """Every autosaved state of a report's text (nothing typed is lost)."""
+
+    __tablename__ = "report_revisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    report: Mapped[Report] = relationship(back_populates="revisions")
+
+
+class EvalSession(Base):
+    __tablename__ = "eval_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), unique=True)
+    model_name: Mapped[str] = mapped_column(String(256), default="")
+    model_sha256: Mapped[str] = mapped_column(String(64), default="")
+    seed: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    cases: Mapped[list["EvalCase"]] = relationship(back_populates="session", order_by="EvalCase.position")
+    raters: Mapped[list["Rater"]] = relationship(back_populates="session", order_by="Rater.id")
+
+
+class EvalCase(Base):
+    __tablename__ = "eval_cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("eval_sessions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    case_key: Mapped[str] = mapped_column(String(1024))
+    study_path: Mapped[str] = mapped_column(String(2048), default="")
+    image_paths: Mapped[list] = mapped_column(JSON, default=list)
+    original_report: Mapped[str] = mapped_column(Text)
+    original_kind: Mapped[str] = mapped_column(String(32), default="report")  # "report" or "notes"
+    ai_report: Mapped[str] = mapped_column(Text, default="")
+    label: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "normal" / "abnormal"
+    session: Mapped[EvalSession] = relationship(back_populates="cases")
+
+
+class Rater(Base):
+    __tablename__ = "raters"
+    __table_args__ = (UniqueConstraint("session_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("eval_sessions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    order_seed: Mapped[int] = mapped_column(Integer)
+    session: Mapped[EvalSession] = relationship(back_populates="raters")
+
+
+class Answer(Base):
+    """One rater's judgement of one case, committed as it is given."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("rater_id", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("eval_cases.id"), index=True)
+    ai_side: Mapped[str] = mapped_column(String(1))  # where the AI report was shown: "A" or "B"
+    preference: Mapped[str] = mapped_column(String(16))  # "A", "equivalent", "B"
+    ai_verdict: Mapped[str] = mapped_column(String(16))  # "better", "equivalent", "worse" (derived, unblinded)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    acceptability: Mapped[int] = mapped_column(Integer)
+    corrected_text: Mapped[str] = mapped_column(Text, default="")
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    errors: Mapped[list["ErrorMark"]] = relationship(back_populates="answer", cascade="all, delete-orphan")
+
+
+class ErrorMark(Base):
+    __tablename__ = "error_marks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id"), index=True)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    passage: Mapped[str] = mapped_column(Text)
+    report: Mapped[str] = mapped_column(String(1))  # the report the rater marked: "A" or "B"
+    on_ai: Mapped[bool] = mapped_column(Boolean)  # derived at submission from the blinding
+    category: Mapped[str] = mapped_column(String(64))
+    significant: Mapped[bool] = mapped_column(Boolean)
+    answer: Mapped[Answer] = relationship(back_populates="errors")
+
+
+def default_data_dir() -> Path:
+    configured = os.environ.get("LIGHTBOX_DATA_DIR")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "lightbox"
+
+
+def default_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'lightbox.sqlite3'}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; crash-safe
+    cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged answer survives power loss
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def open_database(url: str | None = None) -> sessionmaker[Session]:
+    """Engine + session factory for ``url`` (default: SQLite in the user's data folder); creates
+    the tables when they are missing."""
+    url = url or default_url()
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    Base.metadata.create_all(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def integrity_ok(factory: sessionmaker[Session]) -> bool:
+    """SQLite's integrity check (PostgreSQL: a simple query)."""
+    with factory() as db:
+        if db.get_bind().dialect.name == "sqlite":
+            return db.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        return db.execute(text("SELECT 1")).scalar() == 1
