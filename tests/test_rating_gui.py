@@ -1,0 +1,146 @@
+"""pytest-qt: two raters rate a whole session in the real rating window, blinded; the statistics
+match the answers given; a rater process killed with SIGKILL resumes with nothing lost."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from postgres_server import PostgresServer, find_binaries
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from lightbox.app.rating_window import RatingWindow
+from lightbox.workflow.evaluation import CaseSpec, create_session, progress
+from lightbox.workflow.statistics import session_results
+from lightbox.workflow.storage import Answer, ErrorMark, integrity_ok, open_database
+
+AI_MARK, ORIGINAL_MARK = "effusion at the left base", "lungs are clear"
+
+
+def cases(n: int = 4) -> list[CaseSpec]:
+    return [CaseSpec(f"case{i}", f"FINDINGS: The {ORIGINAL_MARK}. IMPRESSION: Normal. ({i})", study_path="demo:film",
+                     ai_report=f"FINDINGS: Small {AI_MARK}. IMPRESSION: Effusion. ({i})",
+                     label="normal" if i % 2 == 0 else "abnormal") for i in range(n)]
+
+
+def rate_all(window: RatingWindow, qtbot) -> list[str]:
+    """Always prefer the report that mentions the effusion, mark it when it is A; returns verdicts."""
+    forbidden = ("ai report", "original report", "ai draft", "ai_side", "demo model", "generated", "radiologist's report")
+    verdicts = []
+    while window.case is not None:
+        before = " | ".join(window.visible_texts()).lower()
+        assert not any(word in before for word in forbidden), "the origin of a report is visible before submitting"
+        ai_is_a = AI_MARK in window.report_a.toPlainText()
+        assert window.focusWidget() is window.report_a
+        qtbot.keyClick(window.focusWidget(), Qt.Key.Key_1 if ai_is_a else Qt.Key.Key_3)
+        assert window.preference.checkedId() in (0, 2), (window.preference.checkedId(), QApplication.activeWindow(), window.isActiveWindow())
+        assert window.focusWidget() is window.reason
+        qtbot.keyClicks(window.reason, "mentions the effusion")
+        qtbot.keyClick(window.reason, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+        assert window.acceptability.checkedId() == 4
+        editor = window.report_a if ai_is_a else window.report_b
+        cursor = editor.textCursor()
+        start = editor.toPlainText().index(AI_MARK)
+        cursor.setPosition(start)
+        cursor.setPosition(start + len(AI_MARK), cursor.MoveMode.KeepAnchor)
+        editor.setTextCursor(cursor)
+        window.category.setCurrentText("wrong severity")
+        window.significant.setChecked(True)
+        window.mark_selection()
+        assert window.submit()
+        verdicts.append("better")
+    return verdicts
+
+
+@pytest.fixture(autouse=True)
+def no_modal_dialogs(monkeypatch):
+    def refuse(_parent, title, text, *args):
+        raise AssertionError(f"{title}: {text}")
+
+    monkeypatch.setattr("lightbox.app.rating_window.QMessageBox.warning", refuse)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_raters_rate_a_blinded_session(qtbot, tmp_path: Path, backend: str, tmp_path_factory) -> None:
+    server = None
+    if backend == "postgresql":
+        if find_binaries() is None:
+            pytest.skip("no PostgreSQL server binaries here (initdb/pg_ctl)")
+        server = PostgresServer(tmp_path_factory.mktemp("pg-gui"))
+        url = server.start()
+    else:
+        url = f"sqlite:///{tmp_path / 'gui.sqlite3'}"
+    try:
+        db = open_database(url)
+        create_session(db, "gui", cases(), seed=99)
+        for rater in ("hana", "ivan"):
+            window = RatingWindow(db, "gui", rater, show_images=(rater == "hana"))
+            qtbot.addWidget(window)
+            with qtbot.waitActive(window):
+                window.show()
+                window.activateWindow()
+            assert rate_all(window, qtbot) == ["better"] * 4
+            assert "All 4 cases rated" in window.progress_label.text()
+            window.close()
+        r = session_results(db, "gui")
+        assert r["overall"]["equivalent_or_better"]["share"] == 1.0 and r["overall"]["verdicts"]["better"] == 8
+        assert r["overall"]["normal"]["n"] == 4 and r["overall"]["abnormal"]["n"] == 4
+        assert r["overall"]["ai_errors"] == {"total": 8, "significant": 8, "by_category": {"wrong severity": 8},
+                                             "by_category_significant": {"wrong severity": 8}}
+        assert r["cohen_kappa"]["hana / ivan"]["kappa"] == 1.0  # same verdict everywhere: full agreement
+        with db() as s:
+            assert {m.passage for m in s.query(ErrorMark)} == {AI_MARK}
+    finally:
+        if server is not None:
+            server.stop()
+
+
+CHILD = r"""
+import os, sys
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtWidgets import QApplication
+from lightbox.app.rating_window import RatingWindow
+from lightbox.workflow.storage import open_database
+app = QApplication([])
+window = RatingWindow(open_database(sys.argv[1]), "kill", "jan", show_images=False)
+window.show()
+while window.case is not None:
+    case_id = window.case.case_id
+    window.preference.button(1).click()
+    window.reason.setText("same")
+    window.acceptability.button(3).click()
+    if not window.submit():
+        sys.exit(3)
+    print("ACK", case_id, flush=True)
+"""
+
+
+def test_rating_process_killed_mid_session_resumes_without_loss(qtbot, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kill.sqlite3'}"
+    db = open_database(url)
+    create_session(db, "kill", cases(60), seed=1)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, url], stdout=subprocess.PIPE, text=True, env=env)
+    acked = []
+    for line in child.stdout:  # type: ignore[union-attr]
+        acked.append(int(line.split()[1]))
+        if len(acked) == 10:
+            os.kill(child.pid, signal.SIGKILL)
+            break
+    child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    db = open_database(url)
+    assert integrity_ok(db)
+    with db() as s:
+        stored = {a.case_id for a in s.query(Answer)}
+    assert set(acked) <= stored
+    window = RatingWindow(db, "kill", "jan", show_images=False)  # restart: resumes after the last answer
+    qtbot.addWidget(window)
+    assert window.case is not None and window.case.case_id not in stored
+    assert progress(db, "kill", "jan")[0] == len(stored)
+    assert window.progress_label.text().startswith(f"Case {len(stored) + 1} of 60")
+    window.close()
