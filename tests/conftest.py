@@ -10,6 +10,10 @@ os.environ.pop("DISPLAY", None)
 os.environ.pop("WAYLAND_DISPLAY", None)
 os.environ.setdefault("LIGHTBOX_VOLUME_MAPPER", "cpu")  # llvmpipe: the CPU ray caster is ~10x faster
 os.environ.setdefault("LIGHTBOX_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".lightbox-cache"))
+# Reports typed in tests go to a throw-away database, never the user's data folder.
+import tempfile  # noqa: E402
+
+os.environ["LIGHTBOX_DATA_DIR"] = tempfile.mkdtemp(prefix="lightbox-test-data-")
 
 import pytest  # noqa: E402
 

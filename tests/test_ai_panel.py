@@ -69,3 +69,31 @@ def qtbot_button():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_edit_undo_redo_autosave_sign_and_export(window, qtbot, tmp_path) -> None:
+    from lightbox.workflow.reporting import load
+
+    panel = window.ai_panel
+    with qtbot.waitSignal(panel.worker.finished, timeout=120000):
+        panel.start("draft", "")
+    draft = panel.editor.toPlainText()
+    panel.editor.moveCursor(panel.editor.textCursor().MoveOperation.End)
+    qtbot.keyClicks(panel.editor, " Heart normal.")
+    assert panel.editor.toPlainText() == draft + " Heart normal."
+    panel.undo_button.click()
+    assert panel.editor.toPlainText() != draft + " Heart normal."
+    panel.redo_button.click()
+    assert panel.editor.toPlainText() == draft + " Heart normal."
+    qtbot.waitUntil(lambda: panel.report_id is not None and load(panel.database, panel.report_id).current_text
+                    == draft + " Heart normal.", timeout=5000)  # autosaved without any click
+    report = load(panel.database, panel.report_id)
+    assert report.ai_text == draft and report.edit_distance == 2
+    panel.diff_button.setChecked(True)
+    assert "Heart normal." in panel.diff_view.toPlainText()
+    panel.reader.setText("Dr Test Reader")
+    assert panel.sign()
+    assert panel.editor.isReadOnly() and panel.state_label.text().startswith("Signed by Dr Test Reader")
+    txt = panel.export(tmp_path / "report.txt").read_text()
+    assert "Signed by Dr Test Reader" in txt and DEMO_LABEL in txt
+    assert panel.export(tmp_path / "report.pdf").read_bytes()[:5] == b"%PDF-"

@@ -11,7 +11,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -38,7 +38,7 @@ class AiWorker(QObject):
     token = Signal(str, str)  # task, text piece
     finished = Signal(str, object)  # task, GenerationResult
     failed = Signal(str, str)  # task, message
-    model_ready = Signal(str, str, bool)  # name, provider (+ notice), is_demo
+    model_ready = Signal(str, str, bool, str)  # name, provider (+ notice), is_demo, bundle sha256
 
     def __init__(self, model_dir: Path | None = None, device: str = "auto") -> None:
         super().__init__()
@@ -55,7 +55,7 @@ class AiWorker(QObject):
             self.model = VisionLanguageModel.from_folder(self.model_dir, device=self.device)
             info = self.model.info
             self.model_ready.emit(self.model.bundle.name, info.provider + (f" ({info.notice})" if info.notice else ""),
-                                  self.model.bundle.is_demo)
+                                  self.model.bundle.is_demo, self.model.bundle.checksum)
         return self.model
 
     @Slot(object)
@@ -88,10 +88,18 @@ class AiPanel(QWidget):
     request = Signal(str, str)  # task, question → worker.run
     case = Signal(object)  # Opened → worker.set_case
 
-    def __init__(self, parent: QWidget | None = None, model_dir: Path | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, model_dir: Path | None = None, database=None) -> None:
         super().__init__(parent)
         self.busy = ""
         self.results: dict[str, GenerationResult] = {}
+        self.database = database
+        self.case_key = ""
+        self.report_id: int | None = None
+        self.model_name, self.model_sha256 = "", ""
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.setSingleShot(True)
+        self.autosave_timer.setInterval(400)  # debounce: a save a moment after typing stops
+        self.autosave_timer.timeout.connect(self.save_now)
         layout = QVBoxLayout(self)
         self.model_label = QLabel("Model: loads on first use")
         self.demo_badge = QLabel(DEMO_LABEL)
@@ -117,6 +125,30 @@ class AiPanel(QWidget):
         layout.addWidget(self.editor, 3)
         self.timing_label = QLabel("")
         layout.addWidget(self.timing_label)
+        edit_row = QHBoxLayout()
+        self.undo_button, self.redo_button = QPushButton("Undo"), QPushButton("Redo")
+        self.diff_button = QPushButton("Diff vs AI draft")
+        self.diff_button.setCheckable(True)
+        self.export_button = QPushButton("Export...")
+        for button in (self.undo_button, self.redo_button, self.diff_button, self.export_button):
+            edit_row.addWidget(button)
+        layout.addLayout(edit_row)
+        self.diff_view = QTextBrowser()
+        self.diff_view.setVisible(False)
+        layout.addWidget(self.diff_view, 2)
+        sign_row = QHBoxLayout()
+        self.reader = QLineEdit()
+        self.reader.setPlaceholderText("Reader's name")
+        self.sign_button = QPushButton("Sign report")
+        sign_row.addWidget(self.reader)
+        sign_row.addWidget(self.sign_button)
+        layout.addLayout(sign_row)
+        self.undo_button.clicked.connect(self.editor.undo)
+        self.redo_button.clicked.connect(self.editor.redo)
+        self.diff_button.toggled.connect(self._toggle_diff)
+        self.sign_button.clicked.connect(self.sign)
+        self.export_button.clicked.connect(self._export_dialog)
+        self.editor.textChanged.connect(self._on_text_changed)
         layout.addWidget(QLabel("Ask about the images"))
         self.history = QTextBrowser()
         layout.addWidget(self.history, 2)
@@ -145,8 +177,14 @@ class AiPanel(QWidget):
 
     def set_case(self, opened: Opened) -> None:
         self.cancel()
+        self.save_now()
         self.case.emit(opened)
+        self.case_key = opened.series.uid if opened.series is not None else opened.title
+        self.report_id = None
+        self.editor.setReadOnly(False)
+        self.editor.blockSignals(True)
         self.editor.clear()
+        self.editor.blockSignals(False)
         self.history.clear()
         self.state_label.setText("")
         self.timing_label.setText("")
@@ -190,8 +228,14 @@ class AiPanel(QWidget):
                   + ("  (cancelled)" if result.stopped == "cancelled" else ""))
         self.timing_label.setText(timing)
         if task == "draft":
+            self.editor.blockSignals(True)
             self.editor.setPlainText(result.text)
+            self.editor.blockSignals(False)
             self.state_label.setText(UNREVIEWED + (" (cancelled)" if result.stopped == "cancelled" else ""))
+            if self.database is not None:
+                from ..workflow.reporting import open_report
+
+                self.report_id = open_report(self.database, self.case_key, result.text, "", self.model_name, self.model_sha256)
         else:
             label = " <i>[demo model]</i>" if self.demo_badge.isVisible() else ""
             self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{label}</p>")
@@ -200,9 +244,84 @@ class AiPanel(QWidget):
         self._idle()
         self.state_label.setText(f"AI unavailable: {message}")
 
-    def _on_model_ready(self, name: str, provider: str, demo: bool) -> None:
+    def _on_model_ready(self, name: str, provider: str, demo: bool, sha256: str) -> None:
         self.model_label.setText(f"Model: {name}  ·  {provider}")
         self.demo_badge.setVisible(demo)
+        self.model_name, self.model_sha256 = name, sha256
+
+    # -- editing, autosave, sign-off, export ----------------------------------------------
+    def _on_text_changed(self) -> None:
+        if self.busy != "draft":
+            self.autosave_timer.start()
+        if self.diff_button.isChecked():
+            self._toggle_diff(True)
+
+    def save_now(self) -> None:
+        """Write the editor's text now (autosave calls this; so do case changes and close)."""
+        self.autosave_timer.stop()
+        if self.database is None or self.editor.isReadOnly():
+            return
+        from ..workflow.reporting import autosave, open_report
+
+        if self.report_id is None:
+            if not self.editor.toPlainText().strip():
+                return
+            self.report_id = open_report(self.database, self.case_key or "(unsaved case)", "", "", self.model_name, self.model_sha256)
+        autosave(self.database, self.report_id, self.editor.toPlainText())
+
+    def _toggle_diff(self, on: bool) -> None:
+        from ..workflow.reporting import diff_html
+
+        draft = self.results["draft"].text if "draft" in self.results else ""
+        self.diff_view.setVisible(on)
+        if on:
+            self.diff_view.setHtml(f"<p>{diff_html(draft, self.editor.toPlainText())}</p>")
+
+    def sign(self) -> bool:
+        from ..workflow.reporting import ReportError, sign
+
+        self.save_now()
+        if self.database is None or self.report_id is None:
+            self.state_label.setText("Nothing to sign yet: draft or type a report first")
+            return False
+        try:
+            signed_at = sign(self.database, self.report_id, self.reader.text())
+        except ReportError as exc:
+            self.state_label.setText(str(exc))
+            return False
+        self.editor.setReadOnly(True)
+        self.state_label.setStyleSheet("color: #9be39b;")
+        self.state_label.setText(f"Signed by {self.reader.text().strip()} at {signed_at:%Y-%m-%d %H:%M} UTC")
+        return True
+
+    def export(self, path: Path) -> Path:
+        """Write the report as .txt or .pdf (by the file's suffix)."""
+        from ..workflow.reporting import as_text, load
+
+        self.save_now()
+        text = as_text(load(self.database, self.report_id)) if self.database is not None and self.report_id else self.editor.toPlainText()
+        if self.demo_badge.isVisible():
+            text += "\n" + DEMO_LABEL
+        path = Path(path)
+        if path.suffix.lower() == ".pdf":
+            from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
+
+            writer = QPdfWriter(str(path))
+            writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+            writer.setResolution(150)
+            document = QTextDocument()
+            document.setPlainText(text)
+            document.print_(writer)
+        else:
+            path.write_text(text + "\n", encoding="utf-8")
+        return path
+
+    def _export_dialog(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export report", "report.pdf", "PDF (*.pdf);;Text (*.txt)")
+        if path:
+            self.export(Path(path))
 
     def _idle(self) -> None:
         self.busy = ""
@@ -211,6 +330,7 @@ class AiPanel(QWidget):
         self.cancel_button.setEnabled(False)
 
     def shutdown(self) -> None:
+        self.save_now()
         self.cancel()
         self.thread.quit()
         self.thread.wait(10000)

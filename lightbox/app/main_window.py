@@ -90,7 +90,9 @@ class MainWindow(QMainWindow):
 
         dock = QDockWidget("AI assistant", self)
         dock.setObjectName("ai")
-        self.ai_panel = AiPanel(dock)
+        from ..workflow.storage import open_database
+
+        self.ai_panel = AiPanel(dock, database=open_database())
         dock.setWidget(self.ai_panel)
         dock.setMinimumWidth(340)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
@@ -493,21 +495,10 @@ class MainWindow(QMainWindow):
         self.cursor_label.setText(text)
 
     def grab_composite(self) -> QImage:
-        """The whole window as a picture, VTK viewports included (``QWidget.grab`` alone
-        cannot see what OpenGL drew; each viewport's pixels are pasted in)."""
-        from PySide6.QtGui import QPainter
+        """The whole window as a picture, VTK viewports included."""
+        from .screenshots import grab_with_viewports
 
-        image = self.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-        painter = QPainter(image)
-        ratio = image.devicePixelRatio()
-        for widget in self.area.viewports:
-            pixels = np.ascontiguousarray(widget.grab_pixels())
-            h, w, _ = pixels.shape
-            tile = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-            tile.setDevicePixelRatio(ratio)
-            painter.drawImage(widget.mapTo(self, widget.rect().topLeft()), tile)
-        painter.end()
-        return image
+        return grab_with_viewports(self, self.area.viewports)
 
     # -- dialogs --------------------------------------------------------------------------
     def help_text(self) -> str:

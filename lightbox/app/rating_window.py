@@ -125,6 +125,7 @@ class RatingWindow(QMainWindow):
         marks.addWidget(self.significant)
         marks.addWidget(self.mark_button)
         layout.addLayout(marks)
+        layout.addWidget(QLabel("Error marks (select a passage in A or B, choose a category, press E)"))
         self.mark_list = QListWidget()
         self.mark_list.setMaximumHeight(90)
         layout.addWidget(self.mark_list)
@@ -209,6 +210,11 @@ class RatingWindow(QMainWindow):
             return False
         self.load_next()
         return True
+
+    def grab_composite(self):
+        from .screenshots import grab_with_viewports
+
+        return grab_with_viewports(self, self.area.viewports)
 
     def visible_texts(self) -> list[str]:
         """Every text a rater can read in this window (for the blinding check)."""

@@ -18,6 +18,10 @@ QMenu::item:selected, QMenuBar::item:selected { background: #2f4f6f; }
 QProgressBar { border: 1px solid #2a2c31; text-align: center; height: 14px; }
 QProgressBar::chunk { background: #3d6d99; }
 QHeaderView::section { background: #1b1c20; border: 0; padding: 3px; }
+QRadioButton::indicator, QCheckBox::indicator { width: 13px; height: 13px; border: 1px solid #9a9ea6; background: #101114; }
+QRadioButton::indicator { border-radius: 7px; }
+QCheckBox::indicator { border-radius: 2px; }
+QRadioButton::indicator:checked, QCheckBox::indicator:checked { background: #4c8ed9; border-color: #cfe2ff; }
 """
 
 

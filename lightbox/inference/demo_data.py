@@ -2,6 +2,7 @@
 
 * IU X-ray reports (Open-i): report text (FINDINGS / IMPRESSION) for the language side; sentences
   with the de-identification mark "XXXX" are dropped from targets. 5 % held out (by uid hash).
+  Each is paired with a training chest film (see :func:`pair_reports_with_films`).
 * VQA-RAD: clinician question-answer pairs on 315 images; the official ``test_*`` rows are the
   test split.
 * COVID-19 chest X-ray collection: films with free-text clinical notes (notes, not reports);
@@ -82,6 +83,22 @@ def chest_notes(data: Path) -> list[Sample]:
     return out
 
 
+def pair_reports_with_films(reports: list[Sample], films: list[Path]) -> list[Sample]:
+    """The IU report texts come without their images (only 2 of 7,466 are available), so each is
+    paired with a chest film chosen by hash from the training films: the model learns to answer
+    "draft a report" on an image with report-style text. Those drafts are NOT grounded in the
+    image; the model card says so."""
+    if not films:
+        return reports
+    out = []
+    for n, sample in enumerate(reports):
+        film = films[int(hashlib.sha256(f"pair{n}".encode()).hexdigest(), 16) % len(films)]
+        out.append(Sample(sample.task, sample.prompt, sample.target, film, sample.split))
+    return out
+
+
 def all_samples(data: Path | None = None) -> list[Sample]:
     data = data or default_data_dir()
-    return iu_reports(data) + vqa_rad(data) + chest_notes(data)
+    notes = chest_notes(data)
+    films = sorted({s.image for s in notes if s.split == "train" and s.image is not None})
+    return pair_reports_with_films(iu_reports(data), films) + vqa_rad(data) + notes

@@ -34,7 +34,9 @@ def render(bundle: Path) -> str:
         "",
         "## Data (from ../shared/data; licences are research/demo)",
         "- IU X-ray reports (Open-i, Demner-Fushman et al. 2016; CC BY-NC-ND 4.0): FINDINGS/IMPRESSION text, "
-        "sentences with the de-identification mark XXXX removed; 5 % held out by uid hash.",
+        "sentences with the de-identification mark XXXX removed; 5 % held out by uid hash. Their images are not "
+        "available here, so each report is paired with an unrelated training chest film: **the demo's drafted "
+        "reports are report-styled text, not a reading of the image.**",
         "- VQA-RAD (Lau et al. 2018; CC0): clinician question-answer pairs on 315 images; official test split held out.",
         "- COVID-19 chest X-ray collection (Cohen et al. 2020; per-image CC BY / CC BY-SA / CC BY-NC-SA): films with "
         "clinical notes (notes, not reports); 10 % of patients held out.",
