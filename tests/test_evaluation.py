@@ -170,3 +170,23 @@ def test_eval_cli_create_and_report(tmp_path: Path, capsys) -> None:
     bad.write_text("x\n1\n")
     assert main(["eval", "create", str(bad), "--name", "b", "--db", url]) == 2
     assert "missing column" in capsys.readouterr().err
+
+
+@pytest.mark.shared_data
+def test_example_session_from_shared_data(shared_data: Path, tmp_path: Path, capsys) -> None:
+    from lightbox.app.cli import main
+    from lightbox.inference.models import default_model_dir
+    from lightbox.workflow.storage import EvalCase, EvalSession
+
+    if not (default_model_dir() / "manifest.json").exists():
+        pytest.skip("the demo model bundle is not built")
+    url = f"sqlite:///{tmp_path / 'example.sqlite3'}"
+    assert main(["eval", "example", "--db", url, "--out", str(tmp_path / "cases.csv"), "--data", str(shared_data)]) == 0
+    db = open_database(url)
+    with db() as s:
+        session = s.query(EvalSession).one()
+        cases = s.query(EvalCase).all()
+        assert session.model_name == "lightbox-demo-cxr" and len(session.model_sha256) == 64
+        assert sorted(c.original_kind for c in cases) == ["notes"] * 6 + ["report"] * 2
+        assert all(c.ai_report.strip() for c in cases)
+        assert {c.label for c in cases if c.case_key == "IU-15"} == {"normal"}

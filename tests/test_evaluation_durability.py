@@ -2,19 +2,17 @@
 PostgreSQL server answers concurrently."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from crash import kill_after_acks, stored_answers
 from postgres_server import PostgresServer, find_binaries
 
 from lightbox.workflow.evaluation import CaseSpec, create_session, join, next_case, progress, submit
 from lightbox.workflow.statistics import session_results
-from lightbox.workflow.storage import Answer, integrity_ok, open_database
+from lightbox.workflow.storage import open_database
 
 CHILD = r"""
 import sys
@@ -36,20 +34,10 @@ def test_sigkill_mid_session_loses_no_acknowledged_answer(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
     db = open_database(url)
     create_session(db, "crash", cases(400), seed=5)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, url], stdout=subprocess.PIPE, text=True)
-    acked = []
-    for line in child.stdout:  # type: ignore[union-attr]
-        acked.append(int(line.split()[1]))
-        if len(acked) == 25:
-            os.kill(child.pid, signal.SIGKILL)  # the process, not just the window
-            break
-    child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
-    db = open_database(url)
-    assert integrity_ok(db)
-    with db() as s:
-        stored = {a.case_id for a in s.query(Answer)}
+    acked = kill_after_acks([sys.executable, "-c", CHILD, url], 25)
+    stored = stored_answers(url)
     assert set(acked) <= stored
+    db = open_database(url)
     done, total = progress(db, "crash", "dora")
     assert done == len(stored) and total == 400
     resumed = next_case(db, "crash", "dora")

@@ -3,12 +3,11 @@ match the answers given; a rater process killed with SIGKILL resumes with nothin
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from crash import kill_after_acks, stored_answers
 from postgres_server import PostgresServer, find_binaries
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from lightbox.app.rating_window import RatingWindow
 from lightbox.workflow.evaluation import CaseSpec, create_session, progress
 from lightbox.workflow.statistics import session_results
-from lightbox.workflow.storage import Answer, ErrorMark, integrity_ok, open_database
+from lightbox.workflow.storage import ErrorMark, open_database
 
 AI_MARK, ORIGINAL_MARK = "effusion at the left base", "lungs are clear"
 
@@ -124,20 +123,10 @@ def test_rating_process_killed_mid_session_resumes_without_loss(qtbot, tmp_path:
     db = open_database(url)
     create_session(db, "kill", cases(60), seed=1)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, url], stdout=subprocess.PIPE, text=True, env=env)
-    acked = []
-    for line in child.stdout:  # type: ignore[union-attr]
-        acked.append(int(line.split()[1]))
-        if len(acked) == 10:
-            os.kill(child.pid, signal.SIGKILL)
-            break
-    child.wait(timeout=60)
-    assert child.returncode == -signal.SIGKILL
-    db = open_database(url)
-    assert integrity_ok(db)
-    with db() as s:
-        stored = {a.case_id for a in s.query(Answer)}
+    acked = kill_after_acks([sys.executable, "-c", CHILD, url], 10, env)
+    stored = stored_answers(url)
     assert set(acked) <= stored
+    db = open_database(url)
     window = RatingWindow(db, "kill", "jan", show_images=False)  # restart: resumes after the last answer
     qtbot.addWidget(window)
     assert window.case is not None and window.case.case_id not in stored

@@ -15,7 +15,7 @@ from ..display import FilmDisplay
 from ..orientation import film_screen_labels
 from ..pixels import auto_window, vtk_window_level
 from ..volume import Film
-from .measurements import MeasurementOverlay, MeasuringScene
+from .measurements import MeasurementOverlay, PlaneScene
 from .overlays import CornerText, EdgeLabels, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
@@ -37,7 +37,7 @@ def inverted_grey_lut() -> vtkLookupTable:
     return lut
 
 
-class FilmScene(MeasuringScene):
+class FilmScene(PlaneScene):
     """Shows one :class:`Film` as :class:`FilmDisplay` says."""
 
     kind = "film"
@@ -73,11 +73,6 @@ class FilmScene(MeasuringScene):
         self._apply()
 
     # -- geometry -------------------------------------------------------------------------
-    @property
-    def size(self) -> tuple[int, int]:
-        w, h = self.renderer.GetSize()
-        return max(int(w), 1), max(int(h), 1)
-
     def _flip_matrix(self) -> np.ndarray:
         """2D affine (3x3) image → world: flips about the image centre."""
         rows, cols = self.film.shape
@@ -133,10 +128,6 @@ class FilmScene(MeasuringScene):
         self.display.zoom = 1.0
 
     # -- state → VTK ----------------------------------------------------------------------
-    def _on_display_changed(self, *_: object) -> None:
-        self._apply()
-        self.request_render()
-
     def _apply(self) -> None:
         d = self.display
         window, level = vtk_window_level(d.window)

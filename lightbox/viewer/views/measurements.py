@@ -62,12 +62,26 @@ class MeasurementOverlay:
         self.labels.set(labels)
 
 
-class MeasuringScene:
-    """The measurement actions of a scene; the scene says where a display point lies
-    (:meth:`_measurement_point`) and how to redraw (:meth:`_refresh_measurements`)."""
+class PlaneScene:
+    """What the 2D scenes (film, MPR) share: their viewport size, redrawing when their display
+    state changes, and the measurement actions. A scene says where a display point lies
+    (:meth:`_measurement_point`) and how to redraw (:meth:`_apply`, :meth:`_refresh_measurements`)."""
 
     measure: MeasurementOverlay
     request_render: Callable[[], None]
+    renderer: vtkRenderer
+
+    @property
+    def size(self) -> tuple[int, int]:
+        w, h = self.renderer.GetSize()
+        return max(int(w), 1), max(int(h), 1)
+
+    def _apply(self) -> None:
+        raise NotImplementedError
+
+    def _on_display_changed(self, *_: object) -> None:
+        self._apply()
+        self.request_render()
 
     def _measurement_point(self, x: float, y: float) -> tuple[Point2D, float]:
         raise NotImplementedError

@@ -18,7 +18,7 @@ from ..orientation import direction_label
 from ..pixels import vtk_window_level
 from ..volume import Volume
 from .film_scene import inverted_grey_lut
-from .measurements import MeasurementOverlay, MeasuringScene
+from .measurements import MeasurementOverlay, PlaneScene
 from .overlays import CornerText, EdgeLabels, Polylines, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
@@ -57,7 +57,7 @@ def volume_center(volume: Volume) -> np.ndarray:
     return snap_to_voxel(volume, (lo + hi) / 2)
 
 
-class MprScene(MeasuringScene):
+class MprScene(PlaneScene):
     """One MPR plane of a volume; shares a :class:`VolumeDisplay` with its sibling planes."""
 
     kind = "mpr"
@@ -96,11 +96,6 @@ class MprScene(MeasuringScene):
         self._apply()
 
     # -- geometry -------------------------------------------------------------------------
-    @property
-    def size(self) -> tuple[int, int]:
-        w, h = self.renderer.GetSize()
-        return max(int(w), 1), max(int(h), 1)
-
     @property
     def normal(self) -> np.ndarray:
         return np.asarray(PLANES[self.plane][0])
@@ -158,10 +153,6 @@ class MprScene(MeasuringScene):
         return in_plane + self.pan[0] * self.right + self.pan[1] * self.up
 
     # -- state → VTK ----------------------------------------------------------------------
-    def _on_display_changed(self, *_: object) -> None:
-        self._apply()
-        self.request_render()
-
     def _apply(self) -> None:
         d = self.display
         window, level = vtk_window_level(d.window)
