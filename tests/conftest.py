@@ -33,3 +33,40 @@ def shared_data() -> Path:
     if not (path / "README.md").exists():
         pytest.skip(f"real data not available at {path} (set LIGHTBOX_SHARED_DATA)")
     return path
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Refuse every Python socket connection except loopback and Unix sockets (a configured local
+    database). Applied to the GUI and inference tests: Lightbox runs offline."""
+    import socket
+
+    attempts: list[object] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def allowed(sock: socket.socket, address: object) -> bool:
+        if sock.family == getattr(socket, "AF_UNIX", None):
+            return True
+        host = address[0] if isinstance(address, tuple) else str(address)
+        return host in ("127.0.0.1", "::1", "localhost") or str(host).startswith("127.")
+
+    def guarded(real):
+        def connect(sock, address):
+            if not allowed(sock, address):
+                attempts.append(address)
+                raise ConnectionRefusedError(f"Lightbox tests are offline: connection to {address} refused")
+            return real(sock, address)
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guarded(real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(real_connect_ex))
+    yield attempts
+    assert not attempts, f"network connections attempted: {attempts}"
+
+
+def pytest_collection_modifyitems(items):
+    offline = ("test_gui.py", "test_ai_panel.py", "test_inference_gemma.py", "test_inference_inputs.py", "test_cli.py",
+               "test_views.py", "test_rating_gui.py")
+    for item in items:
+        if item.fspath.basename in offline:
+            item.fixturenames.append("no_network") if "no_network" not in item.fixturenames else None
