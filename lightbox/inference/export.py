@@ -67,11 +67,18 @@ def _wrappers(model: Any):
     return VisionEncoder(), EmbedTokens(), Decoder()
 
 
-def export_onnx(model: Any, out_dir: Path, opset: int = 18) -> dict[str, Path]:
-    """Write the three ONNX graphs of ``model`` (a ``Gemma3ForConditionalGeneration``) under ``out_dir/onnx``."""
+def export_onnx(model: Any, out_dir: Path, opset: int = 18, *, keep_dtype: bool = False,
+                external_data: bool = False) -> dict[str, Path]:
+    """Write the three ONNX graphs of ``model`` (a ``Gemma3ForConditionalGeneration``) under ``out_dir/onnx``.
+
+    By default the model is exported in fp32 on its device; ``keep_dtype`` keeps fp16/bf16
+    weights (the GPU benchmark), and ``external_data`` stores weights beside the graph (needed
+    past protobuf's 2 GB limit, e.g. MedGemma 4B)."""
     import torch
 
-    model = model.eval().float()
+    model = model.eval() if keep_dtype else model.eval().float()
+    device = next(model.parameters()).device
+    dtype = next(model.parameters()).dtype
     cfg = model.config
     text = cfg.text_config
     onnx_dir = out_dir / "onnx"
@@ -81,22 +88,22 @@ def export_onnx(model: Any, out_dir: Path, opset: int = 18) -> dict[str, Path]:
     batch, seq, past = torch.export.Dim("batch"), torch.export.Dim("sequence"), torch.export.Dim("past_sequence")
     paths = {}
     with torch.no_grad():
-        pixel_values = torch.randn(1, 3, size, size)
+        pixel_values = torch.randn(1, 3, size, size, device=device, dtype=dtype)
         paths["vision_encoder"] = onnx_dir / "vision_encoder.onnx"
         torch.onnx.export(vision, (pixel_values,), paths["vision_encoder"], dynamo=True, opset_version=opset,
                           input_names=["pixel_values"], output_names=["image_features"],
-                          dynamic_shapes={"pixel_values": {0: batch}}, external_data=False)
-        ids = torch.tensor([[2, 5, 6, 7]])
+                          dynamic_shapes={"pixel_values": {0: batch}}, external_data=external_data)
+        ids = torch.tensor([[2, 5, 6, 7]], device=device)
         paths["embed_tokens"] = onnx_dir / "embed_tokens.onnx"
         torch.onnx.export(embed, (ids,), paths["embed_tokens"], dynamo=True, opset_version=opset,
                           input_names=["input_ids"], output_names=["inputs_embeds"],
-                          dynamic_shapes={"input_ids": {0: batch, 1: seq}}, external_data=False)
+                          dynamic_shapes={"input_ids": {0: batch, 1: seq}}, external_data=external_data)
         layers, kv, hd = text.num_hidden_layers, text.num_key_value_heads, text.head_dim
         past_len, new_len = 3, 2
-        embeds = torch.randn(1, new_len, text.hidden_size)
-        mask = torch.ones(1, past_len + new_len, dtype=torch.int64)
-        positions = torch.arange(past_len, past_len + new_len).unsqueeze(0)
-        past_tensors = [torch.randn(1, kv, past_len, hd) for _ in range(2 * layers)]
+        embeds = torch.randn(1, new_len, text.hidden_size, device=device, dtype=dtype)
+        mask = torch.ones(1, past_len + new_len, dtype=torch.int64, device=device)
+        positions = torch.arange(past_len, past_len + new_len, device=device).unsqueeze(0)
+        past_tensors = [torch.randn(1, kv, past_len, hd, device=device, dtype=dtype) for _ in range(2 * layers)]
         past_names = [f"past_key_values.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
         present_names = [f"present.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
         total = torch.export.Dim("total_sequence")
@@ -105,7 +112,7 @@ def export_onnx(model: Any, out_dir: Path, opset: int = 18) -> dict[str, Path]:
         paths["decoder_model_merged"] = onnx_dir / "decoder_model_merged.onnx"
         torch.onnx.export(decoder, (embeds, mask, positions, *past_tensors), paths["decoder_model_merged"], dynamo=True,
                           opset_version=opset, input_names=["inputs_embeds", "attention_mask", "position_ids", *past_names],
-                          output_names=["logits", *present_names], dynamic_shapes=dynamic, external_data=False)
+                          output_names=["logits", *present_names], dynamic_shapes=dynamic, external_data=external_data)
     return paths
 
 

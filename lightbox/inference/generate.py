@@ -32,6 +32,7 @@ class GenerationOptions:
     top_p: float = 1.0
     repetition_penalty: float = 1.0
     seed: int | None = None
+    ignore_eos: bool = False  # benchmarks: always generate max_new_tokens
 
 
 @dataclass
@@ -204,7 +205,7 @@ class Chat:
             token = pick_token(logits, options, self.token_ids + generated, rng)
             if step == 0:
                 first_token_time = time.perf_counter() - start_time
-            if token in eos:
+            if token in eos and not options.ignore_eos:
                 stopped = "eos"
                 break
             generated.append(token)
