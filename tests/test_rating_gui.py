@@ -84,6 +84,11 @@ def test_two_raters_rate_a_blinded_session(qtbot, tmp_path: Path, backend: str, 
                 window.activateWindow()
             assert rate_all(window, qtbot) == ["better"] * 4
             assert "All 4 cases rated" in window.progress_label.text()
+            assert window.results_button.isVisible()
+            dialog = window.show_results()
+            assert "AI equivalent or better 100.0 %" in dialog.text.toPlainText()
+            assert not dialog.plot.pixmap().isNull()
+            dialog.close()
             window.close()
         r = session_results(db, "gui")
         assert r["overall"]["equivalent_or_better"]["share"] == 1.0 and r["overall"]["verdicts"]["better"] == 8

@@ -133,6 +133,10 @@ class RatingWindow(QMainWindow):
         self.corrected.setPlaceholderText("Optional: corrected text")
         self.corrected.setMaximumHeight(90)
         layout.addWidget(self.corrected)
+        self.results_button = QPushButton("Show session results")
+        self.results_button.setVisible(False)
+        self.results_button.clicked.connect(self.show_results)
+        layout.addWidget(self.results_button)
         self.submit_button = QPushButton("Submit and next (Ctrl+Enter)")
         self.submit_button.clicked.connect(self.submit)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.submit)
@@ -149,6 +153,7 @@ class RatingWindow(QMainWindow):
             self.report_a.clear()
             self.report_b.clear()
             self.submit_button.setEnabled(False)
+            self.results_button.setVisible(True)  # origins are shown only once every case is rated
             return
         self.progress_label.setText(f"Case {done + 1} of {total}  ({self.case.case_key})")
         self.report_a.setPlainText(self.case.report_a)
@@ -210,6 +215,13 @@ class RatingWindow(QMainWindow):
             return False
         self.load_next()
         return True
+
+    def show_results(self):
+        from .results_dialog import ResultsDialog
+
+        self.results_dialog = ResultsDialog(self.factory, self.session_name, self)
+        self.results_dialog.show()
+        return self.results_dialog
 
     def grab_composite(self):
         from .screenshots import grab_with_viewports

@@ -73,7 +73,8 @@ class VisionLanguageModel:
 
     def __init__(self, bundle: ModelBundle, device: str = "auto") -> None:
         if bundle.is_genai:
-            raise NotImplementedError("onnxruntime-genai bundles are opened with lightbox.inference.genai")
+            raise NotImplementedError(f"{bundle.folder.name} is an onnxruntime-genai model (genai_config.json); "
+                                      "Lightbox does not run that format yet - export it in the onnx-community layout")
         self.bundle = bundle
         self.tokenizer = load_tokenizer(bundle.folder)
         self.vision, info = create_session(bundle.graphs["vision_encoder"], device)
