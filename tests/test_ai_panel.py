@@ -91,6 +91,13 @@ def test_edit_undo_redo_autosave_sign_and_export(window, qtbot, tmp_path) -> Non
     assert report.ai_text == draft and report.edit_distance == 2
     panel.diff_button.setChecked(True)
     assert "Heart normal." in panel.diff_view.toPlainText()
+    original = tmp_path / "original.txt"
+    original.write_text("FINDINGS: Lungs clear. IMPRESSION: Normal.")
+    assert window.attach_original_report(original)
+    panel.diff_original_button.setChecked(True)
+    shown = panel.diff_view.toPlainText()
+    assert "vs AI draft:" in shown and "vs original report: FINDINGS:" in shown and "Lungs" in shown
+    assert load(panel.database, panel.report_id).original_text == "FINDINGS: Lungs clear. IMPRESSION: Normal."
     panel.reader.setText("Dr Test Reader")
     assert panel.sign()
     assert panel.editor.isReadOnly() and panel.state_label.text().startswith("Signed by Dr Test Reader")

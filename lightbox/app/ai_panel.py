@@ -129,8 +129,11 @@ class AiPanel(QWidget):
         self.undo_button, self.redo_button = QPushButton("Undo"), QPushButton("Redo")
         self.diff_button = QPushButton("Diff vs AI draft")
         self.diff_button.setCheckable(True)
+        self.diff_original_button = QPushButton("Diff vs original")
+        self.diff_original_button.setCheckable(True)
+        self.diff_original_button.setEnabled(False)  # enabled once an original report is attached
         self.export_button = QPushButton("Export...")
-        for button in (self.undo_button, self.redo_button, self.diff_button, self.export_button):
+        for button in (self.undo_button, self.redo_button, self.diff_button, self.diff_original_button, self.export_button):
             edit_row.addWidget(button)
         layout.addLayout(edit_row)
         self.diff_view = QTextBrowser()
@@ -146,6 +149,8 @@ class AiPanel(QWidget):
         self.undo_button.clicked.connect(self.editor.undo)
         self.redo_button.clicked.connect(self.editor.redo)
         self.diff_button.toggled.connect(self._toggle_diff)
+        self.diff_original_button.toggled.connect(self._toggle_diff)
+        self.original_text = ""
         self.sign_button.clicked.connect(self.sign)
         self.export_button.clicked.connect(self._export_dialog)
         self.editor.textChanged.connect(self._on_text_changed)
@@ -181,6 +186,9 @@ class AiPanel(QWidget):
         self.case.emit(opened)
         self.case_key = opened.series.uid if opened.series is not None else opened.title
         self.report_id = None
+        self.original_text = ""
+        self.diff_original_button.setChecked(False)
+        self.diff_original_button.setEnabled(False)
         self.editor.setReadOnly(False)
         self.editor.blockSignals(True)
         self.editor.clear()
@@ -235,7 +243,8 @@ class AiPanel(QWidget):
             if self.database is not None:
                 from ..workflow.reporting import open_report
 
-                self.report_id = open_report(self.database, self.case_key, result.text, "", self.model_name, self.model_sha256)
+                self.report_id = open_report(self.database, self.case_key, result.text, self.original_text, self.model_name,
+                                             self.model_sha256)
         else:
             label = " <i>[demo model]</i>" if self.demo_badge.isVisible() else ""
             self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{label}</p>")
@@ -250,10 +259,20 @@ class AiPanel(QWidget):
         self.model_name, self.model_sha256 = name, sha256
 
     # -- editing, autosave, sign-off, export ----------------------------------------------
+    def set_original_report(self, text: str) -> None:
+        """The case's original (reference) report, for the diff and the stored report."""
+        self.original_text = text.strip()
+        self.diff_original_button.setEnabled(bool(self.original_text))
+        if self.database is not None and self.report_id is not None:
+            from ..workflow.storage import Report
+
+            with self.database.begin() as db:
+                db.get(Report, self.report_id).original_text = self.original_text
+
     def _on_text_changed(self) -> None:
         if self.busy != "draft":
             self.autosave_timer.start()
-        if self.diff_button.isChecked():
+        if self.diff_button.isChecked() or self.diff_original_button.isChecked():
             self._toggle_diff(True)
 
     def save_now(self) -> None:
@@ -269,13 +288,18 @@ class AiPanel(QWidget):
             self.report_id = open_report(self.database, self.case_key or "(unsaved case)", "", "", self.model_name, self.model_sha256)
         autosave(self.database, self.report_id, self.editor.toPlainText())
 
-    def _toggle_diff(self, on: bool) -> None:
+    def _toggle_diff(self, _on: bool = True) -> None:
+        """Word diff of the editor against the AI draft and/or the original report."""
         from ..workflow.reporting import diff_html
 
-        draft = self.results["draft"].text if "draft" in self.results else ""
-        self.diff_view.setVisible(on)
-        if on:
-            self.diff_view.setHtml(f"<p>{diff_html(draft, self.editor.toPlainText())}</p>")
+        parts = []
+        if self.diff_button.isChecked():
+            draft = self.results["draft"].text if "draft" in self.results else ""
+            parts.append(f"<p><b>vs AI draft:</b> {diff_html(draft, self.editor.toPlainText())}</p>")
+        if self.diff_original_button.isChecked() and self.original_text:
+            parts.append(f"<p><b>vs original report:</b> {diff_html(self.original_text, self.editor.toPlainText())}</p>")
+        self.diff_view.setVisible(bool(parts))
+        self.diff_view.setHtml("".join(parts))
 
     def sign(self) -> bool:
         from ..workflow.reporting import ReportError, sign

@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &folder or DICOMDIR...", self.open_folder_dialog, "Ctrl+Shift+O")
         self._action(file_menu, "Open demo &CT", lambda: self.open_path("demo:ct"))
         self._action(file_menu, "Open demo film", lambda: self.open_path("demo:film"))
+        self._action(file_menu, "Attach original report (text)...", self.attach_original_report)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
 
@@ -220,6 +221,20 @@ class MainWindow(QMainWindow):
         path = QFileDialog.getExistingDirectory(self, "Open folder")
         if path:
             self.open_path(path)
+
+    def attach_original_report(self, path: str | Path | None = None) -> bool:
+        """Load a text report as the case's original, for the diff in the AI dock."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Original report", "", "Text (*.txt);;All files (*)")
+            if not path:
+                return False
+        try:
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot read the report", f"{path}: {exc}")
+            return False
+        self.ai_panel.set_original_report(text)
+        return True
 
     def open_path(self, path: str | Path) -> None:
         """Open a file, folder, DICOMDIR or ``demo`` / ``demo:ct`` / ``demo:film``."""
