@@ -112,7 +112,10 @@ def stored_pixels(ds: Dataset, path: Path) -> np.ndarray:
         return ds.pixel_array
     except NotImplementedError as exc:
         raise LoadError(f"{path.name}: transfer syntax {_transfer_syntax(ds)} cannot be decoded here ({exc})") from exc
-    except Exception as exc:  # noqa: BLE001
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - decoders written in Rust raise pyo3's PanicException
+        # (a BaseException) on corrupt data: it is the file's fault, not a reason to crash.
         raise LoadError(f"{path.name}: pixel data cannot be decoded ({type(exc).__name__}: {exc})") from exc
 
 
@@ -181,7 +184,8 @@ def load_volume(
         raise LoadError(f"series {series.label()} is not a volume ({series.kind})")
     members = volume_instances(series)
     if len(members) == 1 and members[0].frames > 1:
-        return _load_multiframe(series, progress)
+        with _named_load_errors(members[0].path):
+            return _load_multiframe(series, progress)
     geometry = series_geometry(series)
     first = members[0]
     _check_size(first.rows, first.columns, len(members), series.label())
@@ -295,12 +299,32 @@ def _film_from_picture(path: Path) -> Film:
                 ["film file without DICOM header: uncalibrated, no patient data"])
 
 
+def _named_load_errors(path: Path):
+    """Turn any unexpected error while reading ``path`` into a LoadError naming the file: a
+    malformed value (text where a number belongs, a decoder's panic) is the file's fault."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def guard():
+        try:
+            yield
+        except LoadError:
+            raise
+        except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            raise LoadError(f"{path.name}: cannot be shown ({type(exc).__name__}: {exc})") from exc
+
+    return guard()
+
+
 def load_film(series: Series, index: int = 0) -> Film:
     """Read instance ``index`` of a ``film`` series."""
     if not series.instances:
         raise LoadError("empty series")
     instance = series.instances[min(max(index, 0), len(series.instances) - 1)]
-    film = _film_from_picture(instance.path) if instance.is_film_file else _film_from_dicom(instance)
+    with _named_load_errors(instance.path):
+        film = _film_from_picture(instance.path) if instance.is_film_file else _film_from_dicom(instance)
     film.warnings[:0] = series.warnings
     return film
 

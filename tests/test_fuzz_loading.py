@@ -1,0 +1,31 @@
+"""A bounded fuzz run of the DICOM loading path in every CI run (see tests/fuzz_loading.py)."""
+from __future__ import annotations
+
+import pytest
+from fuzz_loading import fuzz
+
+
+@pytest.mark.timeout(240)
+def test_fuzzed_dicom_never_crashes_the_loader() -> None:
+    fuzz(examples=300)
+
+
+def test_inputs_that_once_crashed_now_give_a_message(tmp_path) -> None:
+    """Every input in tests/fuzz_crashes made the loader crash once (e.g. the Rust RLE decoder's
+    panic, a BaseException); each must now be a FileError or a LoadError with a message."""
+    import shutil
+    from pathlib import Path
+
+    from lightbox.viewer.index import build_index
+    from lightbox.viewer.loading import LoadError, load_film
+
+    crashes = sorted((Path(__file__).parent / "fuzz_crashes").glob("*.dcm"))
+    assert crashes, "the regression inputs are missing"
+    for crash in crashes:
+        folder = tmp_path / crash.stem
+        folder.mkdir()
+        shutil.copy(crash, folder / crash.name)
+        index = build_index(folder)
+        for series in index.all_series():
+            with pytest.raises(LoadError, match=crash.name):
+                load_film(series)
