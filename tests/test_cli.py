@@ -70,3 +70,12 @@ def test_screenshot_errors_are_messages(tmp_path: Path, capsys) -> None:
 def test_console_script_runs_as_module() -> None:
     result = subprocess.run([sys.executable, "-m", "lightbox", "inspect", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--json" in result.stdout
+
+
+def test_bench_command_prints_one_table(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--quick", "--frames", "4", "--data", str(tmp_path), "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "W/L drag, 2048x2048 film" in table and "3D rotation (cpu), demo CT" in table
+    data = json.loads(out.read_text())
+    assert data["window_level_2048"]["frames"] == 4 and data["window_level_2048"]["fps"] > 0

@@ -1,0 +1,1 @@
+"""Benchmarks behind ``lightbox bench``: interaction frame times and the demo model's speed."""

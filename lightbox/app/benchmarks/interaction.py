@@ -1,0 +1,88 @@
+"""Interaction frame times, offscreen: window/level drag on a 2048 x 2048 film, MPR scroll on a
+CT volume, and volume-rendering rotation. Each frame is a state change plus a full render and
+``glFinish`` (what the window does per mouse event); median, 95th percentile and frames/s."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ...viewer.display import FilmDisplay, VolumeDisplay
+from ...viewer.geometry import Geometry
+from ...viewer.pixels import Window
+from ...viewer.views.film_scene import FilmScene
+from ...viewer.views.mpr_scene import MprScene, volume_center
+from ...viewer.views.volume_scene import VolumeScene
+from ...viewer.views.vtk_data import new_render_window
+from ...viewer.volume import Film, Volume
+
+VIEW_SIZE = (1024, 1024)
+
+
+def frame_times(scene, step: Callable[[int], None], frames: int, size: tuple[int, int] = VIEW_SIZE) -> dict[str, float]:
+    window = new_render_window(*size)
+    window.AddRenderer(scene.renderer)
+    scene.request_render = lambda: None
+    if hasattr(scene, "fall_back_to_cpu"):
+        scene.fall_back_to_cpu(window)
+    scene.fit()
+    window.Render()  # first frame: textures and shaders; not timed
+    times = []
+    for n in range(frames):
+        t = time.perf_counter()
+        step(n)
+        window.Render()
+        window.WaitForCompletion()
+        times.append(time.perf_counter() - t)
+    window.RemoveRenderer(scene.renderer)
+    window.Finalize()
+    ms = np.array(times) * 1000
+    return {"frames": frames, "median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
+            "fps": float(1000 / np.median(ms))}
+
+
+def synthetic_film(size: int = 2048) -> Film:
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:size, 0:size]
+    values = (2000 + 1500 * np.sin(x / 97.0) * np.cos(y / 131.0) + rng.normal(0, 40, (size, size))).astype(np.float32)
+    return Film(values, Window(2000, 3000), spacing=(0.15, 0.15))
+
+
+def synthetic_ct(slices: int = 600, size: int = 512) -> Volume:
+    rng = np.random.default_rng(1)
+    base = rng.integers(-1000, 1500, (size, size), dtype=np.int16)
+    array = np.empty((slices, size, size), np.int16)
+    for k in range(slices):
+        array[k] = np.roll(base, k, axis=0)
+    return Volume(array, Geometry(spacing=(0.7, 0.7, 0.8)), "CT", Window(40, 400))
+
+
+def bench_window_level(frames: int = 120) -> dict[str, float]:
+    display = FilmDisplay()
+    scene = FilmScene(synthetic_film(), display)
+    return frame_times(scene, lambda n: display.drag_window(3.0 if n % 40 < 20 else -3.0, 1.5, 5.0), frames)
+
+
+def bench_mpr_scroll(volume: Volume, frames: int = 120) -> dict[str, float]:
+    display = VolumeDisplay()
+    display.set_window(Window(-600, 1500))
+    display.crosshair = tuple(volume_center(volume))
+    scene = MprScene(volume, display, "axial")
+    direction = [1]
+
+    def step(n: int) -> None:
+        number, total = scene.slice_count()
+        if number in (1, total):
+            direction[0] *= -1
+        scene.scroll(direction[0])
+
+    return frame_times(scene, step, frames)
+
+
+def bench_volume_rotation(volume: Volume, frames: int = 30, mapper: str = "cpu") -> dict[str, float]:
+    display = VolumeDisplay(render_preset="bone")
+    scene = VolumeScene(volume, display, mapper=mapper)
+    result = frame_times(scene, lambda n: scene.rotate(6.0), frames, (512, 512))
+    result["mapper"] = scene.mapper_kind  # type: ignore[assignment]
+    return result

@@ -1,0 +1,91 @@
+"""``lightbox bench``: loading, interaction and the demo model, in one table."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _lidc(data: Path):
+    folder = data / "ct" / "lidc-idri-0314" / "series"
+    if not folder.is_dir():
+        return None
+    from ...viewer.index import build_index
+    from ...viewer.loading import load_volume
+
+    (series,) = [s for s in build_index(folder).all_series() if s.kind == "volume"]
+    return load_volume(series)
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.pop("DISPLAY", None)
+    from ...inference.demo_data import default_data_dir
+    from . import interaction
+
+    data = Path(args.data) if args.data else default_data_dir()
+    rows: list[tuple[str, str, str]] = []
+    results: dict = {"cpu_count": os.cpu_count()}
+    r = interaction.bench_window_level(args.frames)
+    results["window_level_2048"] = r
+    rows.append(("W/L drag, 2048x2048 film", f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} ms", f"{r['fps']:.0f} fps"))
+    volumes = {}
+    lidc = _lidc(data)
+    if lidc is not None:
+        volumes["LIDC 512x512x275"] = lidc
+    if not args.quick:
+        volumes["synthetic 512x512x600"] = interaction.synthetic_ct()
+    for name, volume in volumes.items():
+        r = interaction.bench_mpr_scroll(volume, args.frames)
+        results[f"mpr_scroll {name}"] = r
+        rows.append((f"MPR scroll, {name}", f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} ms", f"{r['fps']:.0f} fps"))
+    from ...viewer.demo import demo_ct
+
+    target = lidc if lidc is not None else demo_ct()
+    r = interaction.bench_volume_rotation(target, max(10, args.frames // 4), args.mapper)
+    results["volume_rotation"] = r
+    rows.append((f"3D rotation ({r['mapper']}), {'LIDC' if lidc is not None else 'demo CT'}",
+                 f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} ms", f"{r['fps']:.1f} fps"))
+    try:
+        from ...inference.generate import Chat, GenerationOptions, VisionLanguageModel
+        from ...inference.models import default_model_dir
+        from ...inference.prompts import task_prompt
+        from ..ai_inputs import model_images
+        from ..compose import open_demo
+
+        model = VisionLanguageModel.from_folder(default_model_dir(), device=args.device)
+        images, modality = model_images(open_demo("demo:film"))
+        prompt, _ = task_prompt("draft", modality=modality)
+        Chat(model, images=images).ask(prompt, options=GenerationOptions(max_new_tokens=8))  # warm-up
+        g = Chat(model, images=images).ask(prompt, options=GenerationOptions(max_new_tokens=64, ignore_eos=True))
+        results["demo_model_draft"] = g.to_dict()
+        rows.append((f"demo model draft ({g.provider})", f"first token {g.time_to_first_token_s * 1000:.0f} ms",
+                     f"{g.tokens_per_second:.0f} tokens/s"))
+    except Exception as exc:  # noqa: BLE001 - the table still prints
+        rows.append(("demo model draft", "unavailable", str(exc)[:60]))
+    print(f"{'benchmark':40} {'median / p95 frame':>22} {'rate':>14}")
+    for name, times, rate in rows:
+        print(f"{name:40} {times:>22} {rate:>14}")
+    print(f"({os.cpu_count()} CPU cores, offscreen {interaction.VIEW_SIZE[0]}x{interaction.VIEW_SIZE[1]} views)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, default=str))
+    if args.loading:
+        bench = Path(__file__).resolve().parents[3] / "benchmarks" / "bench_loading.py"
+        if bench.exists():
+            import subprocess
+
+            subprocess.run([sys.executable, str(bench), "--repeat", "1"], check=False)
+    return 0
+
+
+def add_bench_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="interaction frame times and AI speed (and loading with --loading)")
+    p.add_argument("--frames", type=int, default=120)
+    p.add_argument("--mapper", choices=["cpu", "gpu"], default="cpu")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--data")
+    p.add_argument("--quick", action="store_true", help="skip the 600-slice synthetic volume")
+    p.add_argument("--loading", action="store_true", help="also run benchmarks/bench_loading.py (needs SimpleITK)")
+    p.add_argument("--json")
+    p.set_defaults(func=run)
