@@ -6,7 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from ..workflow.evaluation import EvaluationError, create_session, read_case_list
+from collections.abc import Callable
+
+from ..workflow.evaluation import CaseSpec, EvaluationError, create_session, read_case_list
 from ..workflow.export import write_csv, write_json, write_png
 from ..workflow.statistics import format_results, session_results
 from ..workflow.storage import open_database
@@ -16,10 +18,11 @@ def _create(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
         cases = read_case_list(Path(args.case_list))
-        drafter, name, checksum = None, "", ""
+        name, checksum = "", ""
+        drafter: Callable[[CaseSpec], str] | None = None
         if any(not c.ai_report for c in cases):
             from ..inference.bundle import BundleError
-            from ..inference.generate import Chat, VisionLanguageModel
+            from ..inference.generate import Chat, GenerationOptions, VisionLanguageModel
             from ..inference.models import default_model_dir
             from ..inference.prompts import task_prompt
             from .ai_inputs import model_images
@@ -31,11 +34,13 @@ def _create(args: argparse.Namespace) -> int:
                 raise EvaluationError(str(exc)) from exc
             name, checksum = model.bundle.name, model.bundle.checksum
 
-            def drafter(case):  # noqa: ANN001
+            def draft(case: CaseSpec) -> str:
                 opened, _ = open_path(case.study_path or case.image_paths[0])
                 images, modality = model_images(opened)
                 prompt, budget = task_prompt("draft", modality=modality)
-                return Chat(model, images=images).ask(prompt).text
+                return Chat(model, images=images).ask(prompt, options=GenerationOptions(max_new_tokens=budget)).text
+
+            drafter = draft
 
         session_id = create_session(db, args.name, cases, drafter, name, checksum)
     except EvaluationError as exc:

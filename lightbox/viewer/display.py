@@ -12,7 +12,6 @@ from psygnal import evented
 from .pixels import Window
 
 SLAB_MODES = ("none", "mip", "minip", "mean")
-ORIENTATIONS = ("axial", "coronal", "sagittal")
 # Mouse window/level conventions. The default is the common PACS one (RadiAnt, Horos, Weasis):
 # horizontal drag changes the width (right = wider = less contrast), vertical drag the level
 # (down = higher level = darker image).
@@ -57,7 +56,6 @@ class FilmDisplay(_Windowed):
     flip_horizontal: bool = False
     flip_vertical: bool = False
     preset: str = ""
-    frame: int = 0  # instance shown, for series of several films
 
     def rotate(self, degrees: int) -> None:
         self.rotation = (self.rotation + degrees) % 360
@@ -66,7 +64,7 @@ class FilmDisplay(_Windowed):
 @evented
 @dataclass
 class VolumeDisplay(_Windowed):
-    """Shared state of the MPR and 3D panes: crosshair (voxel index), window, slab."""
+    """Shared state of the MPR and 3D panes: crosshair (a world point), window, slab, 3D preset."""
 
     window_center: float = 40.0
     window_width: float = 400.0

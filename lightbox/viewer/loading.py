@@ -20,7 +20,6 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from .geometry import Geometry
 from .index import Instance, Series
 from .pixels import Window, apply_voi_table, auto_window, dataset_window, has_voi_lut_table, modality_values
 from .series import multiframe_positions, series_geometry, slice_normal, volume_instances
@@ -354,8 +353,3 @@ def preview_first_image(path: Path) -> tuple[Path, np.ndarray] | None:
         except Exception:  # noqa: BLE001 - a preview is a courtesy; indexing reports the errors
             continue
     return None
-
-
-def volume_from_array(array: np.ndarray, geometry: Geometry | None = None, modality: str = "", window: Window | None = None) -> Volume:
-    """Wrap an in-memory array (e.g. the demo phantom) as a :class:`Volume`."""
-    return Volume(array, geometry or Geometry(), modality, window or auto_window(array[len(array) // 2]))
