@@ -48,6 +48,14 @@ def test_questions_keep_context(window, qtbot) -> None:
     assert panel.worker.chat.history[0][0] == "Is there a pneumothorax?"  # fillers dropped
     assert done.args[1].prompt_tokens < 40  # the follow-up only adds its own tokens
     assert "AI:" in panel.history.toPlainText()
+    # The history stays with the case: reopening it shows both questions again.
+    window.open_path("demo:ct")
+    qtbot.waitUntil(lambda: window.area.opened is not None and window.area.opened.volume is not None, timeout=20000)
+    assert "pneumothorax" not in panel.history.toPlainText()
+    window.open_path("demo:film")
+    qtbot.waitUntil(lambda: window.area.opened is not None and not window.area.opened.is_volume, timeout=20000)
+    text = panel.history.toPlainText()
+    assert "Is there a pneumothorax?" in text and "How big is the heart?" in text
 
 
 def test_cancel_stops_a_draft(window, qtbot) -> None:

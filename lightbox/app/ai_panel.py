@@ -198,6 +198,11 @@ class AiPanel(QWidget):
         self.timing_label.setText("")
         self.results.clear()
         self.setEnabled(True)
+        if self.database is not None:  # earlier questions about this case come back with it
+            from ..workflow.reporting import chat_history
+
+            for question, answer in chat_history(self.database, self.case_key):
+                self.history.append(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}</p>")
 
     def _ask(self) -> None:
         text = self.question.text().strip()
@@ -248,6 +253,11 @@ class AiPanel(QWidget):
         else:
             label = " <i>[demo model]</i>" if self.demo_badge.isVisible() else ""
             self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{label}</p>")
+            if self.database is not None and self.worker.chat is not None and self.worker.chat.history:
+                from ..workflow.reporting import add_chat
+
+                question = self.worker.chat.history[-1][0]
+                add_chat(self.database, self.case_key, question, result.text, self.model_name)
 
     def _on_failed(self, task: str, message: str) -> None:
         self._idle()

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from .storage import Report, ReportRevision, utcnow
+from .storage import ChatMessage, Report, ReportRevision, utcnow
 
 _WORD = re.compile(r"\S+")
 
@@ -125,3 +125,15 @@ def as_text(report: Report) -> str:
     origin = f"Drafted with {report.model_name} (sha256 {report.model_sha256[:12]}), edited by the reader" if report.model_name else ""
     return "\n".join(x for x in (report.current_text.strip(), "", status, origin,
                                  f"Word edits from the AI draft: {report.edit_distance}") if x is not None)
+
+
+def add_chat(factory: sessionmaker[Session], case_key: str, question: str, answer: str, model_name: str = "") -> None:
+    with factory.begin() as db:
+        db.add(ChatMessage(case_key=case_key, question=question, answer=answer, model_name=model_name))
+
+
+def chat_history(factory: sessionmaker[Session], case_key: str) -> list[tuple[str, str]]:
+    """(question, answer) pairs asked about ``case_key``, oldest first."""
+    with factory() as db:
+        rows = db.scalars(select(ChatMessage).where(ChatMessage.case_key == case_key).order_by(ChatMessage.id))
+        return [(r.question, r.answer) for r in rows]

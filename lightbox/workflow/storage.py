@@ -62,6 +62,18 @@ class ReportRevision(Base):
     report: Mapped[Report] = relationship(back_populates="revisions")
 
 
+class ChatMessage(Base):
+    """A question asked about a case and the model's answer (the history stays with the case)."""
+
+    __tablename__ = "chat_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_key: Mapped[str] = mapped_column(String(1024), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    model_name: Mapped[str] = mapped_column(String(256), default="")
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class EvalSession(Base):
     __tablename__ = "eval_sessions"
     id: Mapped[int] = mapped_column(primary_key=True)
