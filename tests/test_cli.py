@@ -79,3 +79,21 @@ def test_bench_command_prints_one_table(tmp_path: Path, capsys) -> None:
     assert "W/L drag, 2048x2048 film" in table and "3D rotation (cpu), demo CT" in table
     data = json.loads(out.read_text())
     assert data["window_level_2048"]["frames"] == 4 and data["window_level_2048"]["fps"] > 0
+
+
+def test_deidentified_screenshot_hides_the_patient(tmp_path: Path) -> None:
+    from lightbox.app.compose import build_scenes, open_path
+    from lightbox.viewer.deidentify import deidentify_metadata
+
+    write_ct_series(tmp_path / "ct", axial_positions(4), rows=32, columns=32)
+    opened, _ = open_path(tmp_path / "ct")
+    assert opened.volume.metadata["patient_name"] == "TEST^PATIENT"
+    clean = deidentify_metadata({**opened.volume.metadata, "institution": "St Elsewhere"})
+    assert clean["patient_name"] == "ANONYMIZED" and clean["patient_id"] == "ANON" and clean["study_date"] == ""
+    assert "institution" not in clean and clean["modality"] == "CT"
+    opened.volume.metadata = clean
+    scenes, _ = build_scenes(opened, "film")
+    corner = scenes[0].corners.texts["upper_left"] + scenes[0].corners.texts["upper_right"]
+    assert "TEST" not in corner and "P001" not in corner and "2026" not in corner
+    out = tmp_path / "anon.png"
+    assert main(["screenshot", str(tmp_path / "ct"), "--deidentify", "--out", str(out), "--size", "128x128"]) == 0

@@ -48,6 +48,11 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
 
     try:
         opened, _ = open_path(args.path, args.series)
+        if args.deidentify:
+            from ..viewer.deidentify import deidentify_metadata
+
+            for item in ([opened.volume] if opened.volume is not None else []) + list(opened.films):
+                item.metadata = deidentify_metadata(item.metadata)
         scenes, (rows, cols) = build_scenes(opened, args.layout, args.preset, args.mapper)
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
         print(f"lightbox: {exc}", file=sys.stderr)
@@ -82,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--series", help="SeriesInstanceUID to show (default: the largest volume, else a film)")
     p.add_argument("--size", type=_parse_size, default=(1024, 1024), help="WIDTHxHEIGHT in pixels")
     p.add_argument("--mapper", choices=["gpu", "cpu"], help="volume rendering mapper (default: GPU with CPU fallback)")
+    p.add_argument("--deidentify", action="store_true", help="PS3.15 basic profile on the overlays (no name, ID, dates, institution)")
     p.add_argument("--headless", action="store_true", default=True, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_screenshot)
     from .ai_cli import add_ai_commands

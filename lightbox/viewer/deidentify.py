@@ -1,0 +1,28 @@
+"""De-identification of what Lightbox exports, following the DICOM PS3.15 Basic Application Level
+Confidentiality Profile (Annex E, Table E.1-1) for the attributes the overlays show.
+
+Action codes used: X (remove) for Institution Name and the free-text descriptions, Z (replace
+with an empty or dummy value) for Patient's Name, Patient ID, Birth Date, Sex and Study Date.
+Technical attributes (modality, view position, laterality, body part) are kept.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+# overlay key → PS3.15 action
+BASIC_PROFILE_ACTIONS = {
+    "patient_name": "Z", "patient_id": "Z", "patient_birth_date": "Z", "patient_sex": "Z",
+    "study_date": "Z", "institution": "X", "study_description": "X", "series_description": "X",
+}
+DUMMY = {"patient_name": "ANONYMIZED", "patient_id": "ANON"}
+
+
+def deidentify_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``metadata`` with the Basic Profile applied."""
+    out = {}
+    for key, value in metadata.items():
+        action = BASIC_PROFILE_ACTIONS.get(key)
+        if action == "X":
+            continue
+        out[key] = DUMMY.get(key, "") if action == "Z" else value
+    return out
