@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from ..inference.bundle import BundleError
-from ..inference.generate import Chat, GenerationOptions, VisionLanguageModel
+from ..inference.generate import Chat, VisionLanguageModel
 from ..inference.models import DEMO_LABEL, default_model_dir
-from ..inference.prompts import clean_question, task_prompt
+from ..inference.prompts import clean_question, task_options, task_prompt
 from .ai_inputs import model_images
 from .compose import open_path
 
@@ -30,10 +30,10 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         return 2
     images, modality = model_images(opened)
     if task == "draft":
-        prompt, budget = task_prompt("draft", modality=modality)
+        prompt, _ = task_prompt("draft", modality=modality)
     else:
-        prompt, budget = task_prompt("ask", question=clean_question(args.question))
-    options = GenerationOptions(max_new_tokens=args.max_new_tokens or budget)
+        prompt, _ = task_prompt("ask", question=clean_question(args.question))
+    options = task_options(task, args.max_new_tokens)
     stream = (lambda piece: print(piece, end="", flush=True)) if not args.json else None
     result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
     demo = model.bundle.is_demo

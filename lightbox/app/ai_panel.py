@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..inference.generate import Chat, GenerationOptions, GenerationResult, VisionLanguageModel
+from ..inference.generate import Chat, GenerationResult, VisionLanguageModel
 from ..inference.models import DEMO_LABEL, default_model_dir
-from ..inference.prompts import clean_question, task_prompt
+from ..inference.prompts import clean_question, task_options, task_prompt
 from .ai_inputs import model_images
 from .compose import Opened
 
@@ -69,15 +69,15 @@ class AiWorker(QObject):
         try:
             model = self._ensure_model()
             if task == "draft":
-                prompt, budget = task_prompt("draft", modality=self.modality)
+                prompt, _ = task_prompt("draft", modality=self.modality)
                 chat = Chat(model, images=list(self.images))
             else:
-                prompt, budget = task_prompt("ask", question=clean_question(question))
+                prompt, _ = task_prompt("ask", question=clean_question(question))
                 if self.chat is None:
                     self.chat = Chat(model, images=list(self.images))
                 chat = self.chat
             result = chat.ask(prompt, on_token=lambda piece: self.token.emit(task, piece),
-                              options=GenerationOptions(max_new_tokens=budget, repetition_penalty=1.1), cancel=self.cancel_event)
+                              options=task_options(task), cancel=self.cancel_event)
             self.finished.emit(task, result)
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never a crash
             traceback.print_exc()

@@ -48,9 +48,10 @@ def pick_series(index: StudyIndex, uid: str | None = None) -> Series:
 
 
 def open_series(series: Series, **load_options: object) -> Opened:
+    """Load a series; ``load_options`` (progress, cancelled, on_first_slice) apply to volumes."""
     if series.kind == "volume":
         return Opened(series.label(), volume=load_volume(series, **load_options), series=series)  # type: ignore[arg-type]
-    films = [load_film(series, n) for n in range(len(series.instances))]
+    films = [load_film(series, n) for n in range(len(series.instances))]  # options: volumes only
     return Opened(series.label(), films=films, series=series)
 
 
@@ -80,11 +81,10 @@ def build_scenes(opened: Opened, layout: str, preset: str | None = None, mapper:
         film = opened.films[0]
         display = FilmDisplay()
         display.set_window(film.window)
+        scene = FilmScene(film, display, demo_notice=opened.is_demo, frame_text=frame_text(opened, 0))
         if preset == "auto":
-            scene = FilmScene(film, display, demo_notice=opened.is_demo)
             scene.auto_window()
-            return [scene], (1, 1)
-        return [FilmScene(film, display, demo_notice=opened.is_demo, frame_text=_frame_text(opened, 0))], (1, 1)
+        return [scene], (1, 1)
     volume = opened.volume
     display = VolumeDisplay()
     display.set_window(volume.window or ct_window_presets()["mediastinum"])
@@ -106,5 +106,6 @@ def build_scenes(opened: Opened, layout: str, preset: str | None = None, mapper:
     return panes, (2, 2)
 
 
-def _frame_text(opened: Opened, n: int) -> str:
+def frame_text(opened: Opened, n: int) -> str:
+    """The film counter shown in the corner ("Image 2/3"); empty for a single film."""
     return f"Image {n + 1}/{len(opened.films)}" if len(opened.films) > 1 else ""

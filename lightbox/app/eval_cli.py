@@ -22,9 +22,9 @@ def _create(args: argparse.Namespace) -> int:
         drafter: Callable[[CaseSpec], str] | None = None
         if any(not c.ai_report for c in cases):
             from ..inference.bundle import BundleError
-            from ..inference.generate import Chat, GenerationOptions, VisionLanguageModel
+            from ..inference.generate import Chat, VisionLanguageModel
             from ..inference.models import default_model_dir
-            from ..inference.prompts import task_prompt
+            from ..inference.prompts import task_options, task_prompt
             from .ai_inputs import model_images
             from .compose import open_path
 
@@ -37,8 +37,8 @@ def _create(args: argparse.Namespace) -> int:
             def draft(case: CaseSpec) -> str:
                 opened, _ = open_path(case.study_path or case.image_paths[0])
                 images, modality = model_images(opened)
-                prompt, budget = task_prompt("draft", modality=modality)
-                return Chat(model, images=images).ask(prompt, options=GenerationOptions(max_new_tokens=budget)).text
+                prompt, _ = task_prompt("draft", modality=modality)
+                return Chat(model, images=images).ask(prompt, options=task_options("draft")).text
 
             drafter = draft
 

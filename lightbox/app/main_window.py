@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from ..viewer.display import SLAB_MODES
 from ..viewer.index import Series, StudyIndex
 from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
-from .compose import DEMO_PATHS, Opened, open_demo
+from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .viewer_area import ViewerArea
 from .workers import LoadWorker, ThumbnailWorker
 
@@ -474,7 +474,7 @@ class MainWindow(QMainWindow):
             films = self.area.opened.films
             current = next((n for n, f in enumerate(films) if f is scene.film), 0)  # type: ignore[attr-defined]
             n = (current + steps) % len(films)
-            self.area.films_shown[0] = (films[n], f"Image {n + 1}/{len(films)}", self.area.opened.is_demo)
+            self.area.films_shown[0] = (films[n], frame_text(self.area.opened, n), self.area.opened.is_demo)
             self.area.viewports[0].set_scene(self.area._film_scene(*self.area.films_shown[0]))
 
     def toggle_overlays(self) -> None:

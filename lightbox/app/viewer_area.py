@@ -11,7 +11,7 @@ from ..viewer.views.qt_vtk import VtkWidget
 from ..viewer.views.volume_scene import VolumeScene
 from ..viewer.views.vtk_data import to_vtk_image
 from ..viewer.volume import Film
-from .compose import LAYOUTS, Opened
+from .compose import LAYOUTS, Opened, frame_text
 
 VOLUME_PANES = {"1x1": ["axial"], "1x2": ["axial", "coronal"], "2x2": ["axial", "coronal", "sagittal", "3d"]}
 
@@ -91,8 +91,7 @@ class ViewerArea(QWidget):
         if opened.is_volume:
             self.films_shown = []
         else:
-            total = len(opened.films)
-            self.films_shown = [(f, f"Image {n + 1}/{total}" if total > 1 else "", opened.is_demo) for n, f in enumerate(opened.films)]
+            self.films_shown = [(f, frame_text(opened, n), opened.is_demo) for n, f in enumerate(opened.films)]
         self._build_scenes()
 
     def show_preview(self, values, title: str) -> None:
@@ -102,10 +101,10 @@ class ViewerArea(QWidget):
         film = Film(values, auto_window(values), metadata={"series_description": f"{title} (loading...)"})
         self.viewports[0].set_scene(self._film_scene(film, "loading...", False))
 
-    def _film_scene(self, film: Film, frame_text: str, demo: bool) -> FilmScene:
+    def _film_scene(self, film: Film, caption: str, demo: bool) -> FilmScene:
         display = FilmDisplay()
         display.set_window(film.window)
-        return FilmScene(film, display, frame_text=frame_text, demo_notice=demo)
+        return FilmScene(film, display, frame_text=caption, demo_notice=demo)
 
     def _build_scenes(self) -> None:
         opened = self.opened

@@ -59,7 +59,7 @@ class LoadWorker(QObject):
                 progress=lambda d, t: self.progress.emit(d, t, "Loading slices"),
                 cancelled=self._cancel.is_set,
                 on_first_slice=lambda k, values: self.first_slice.emit(series.label(), np.array(values)),
-            ) if series.kind == "volume" else open_series(series)
+            )
             self.loaded.emit(opened)
         except LoadCancelled:
             self.cancelled.emit()

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..resources import resource_path
+from .generate import GenerationOptions
 
 FILLERS = re.compile(r",?\s*\b(?:um+|uh+|erm+|er|hmm+|ah+|you know|i mean)\b\s*,?", re.IGNORECASE)
 OPENERS = re.compile(r"^(?:so|okay|ok|well|right|now)\b\s*,?\s*", re.IGNORECASE)
@@ -22,6 +23,14 @@ def task_prompt(task: str, **fields: str) -> tuple[str, int]:
     entry = tasks()[task]
     values = {"modality": "chest radiograph", "view": "", "question": ""} | {k: v for k, v in fields.items() if v}
     return entry["user"].format(**values).strip(), int(entry.get("max_new_tokens", 128))
+
+
+def task_options(task: str, max_new_tokens: int | None = None) -> GenerationOptions:
+    """Generation settings of ``task`` (one source for the window, the CLI and evaluation
+    drafting, so the same model answers the same way everywhere)."""
+    entry = tasks()[task]
+    return GenerationOptions(max_new_tokens=max_new_tokens or int(entry.get("max_new_tokens", 128)),
+                             repetition_penalty=float(entry.get("repetition_penalty", 1.0)))
 
 
 def clean_question(text: str) -> str:

@@ -9,9 +9,10 @@ first is read before the others and handed to ``on_first_slice``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -298,23 +299,18 @@ def _film_from_picture(path: Path) -> Film:
                 ["film file without DICOM header: uncalibrated, no patient data"])
 
 
-def _named_load_errors(path: Path):
+@contextlib.contextmanager
+def _named_load_errors(path: Path) -> Iterator[None]:
     """Turn any unexpected error while reading ``path`` into a LoadError naming the file: a
     malformed value (text where a number belongs, a decoder's panic) is the file's fault."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def guard():
-        try:
-            yield
-        except LoadError:
-            raise
-        except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
-            raise
-        except BaseException as exc:  # noqa: BLE001
-            raise LoadError(f"{path.name}: cannot be shown ({type(exc).__name__}: {exc})") from exc
-
-    return guard()
+    try:
+        yield
+    except LoadError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        raise LoadError(f"{path.name}: cannot be shown ({type(exc).__name__}: {exc})") from exc
 
 
 def load_film(series: Series, index: int = 0) -> Film:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .storage import Answer, ErrorMark, EvalCase, EvalSession, Rater
@@ -200,7 +200,7 @@ def next_case(factory: sessionmaker[Session], session_name: str, rater_name: str
 def progress(factory: sessionmaker[Session], session_name: str, rater_name: str) -> tuple[int, int]:
     with factory() as db:
         session, rater = _rater(db, session_name, rater_name)
-        done = len(list(db.scalars(select(Answer.id).where(Answer.rater_id == rater.id))))
+        done = db.scalar(select(func.count()).select_from(Answer).where(Answer.rater_id == rater.id)) or 0
         return done, len(session.cases)
 
 

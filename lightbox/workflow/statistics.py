@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from .evaluation import _session
 from .storage import Answer, EvalCase, Rater
@@ -63,9 +63,7 @@ def session_results(factory: sessionmaker[Session], name: str) -> dict[str, Any]
         session = _session(db, name)
         cases = {c.id: c for c in session.cases}
         raters = {r.id: r.name for r in db.scalars(select(Rater).where(Rater.session_id == session.id))}
-        answers = list(db.scalars(select(Answer).where(Answer.case_id.in_(list(cases)))))
-        for a in answers:
-            a.errors  # noqa: B018 - load while the session is open
+        answers = list(db.scalars(select(Answer).where(Answer.case_id.in_(list(cases))).options(selectinload(Answer.errors))))
     rows = [(raters[a.rater_id], cases[a.case_id], a) for a in answers]
 
     def summary(selected: list[tuple[str, EvalCase, Answer]]) -> dict[str, Any]:

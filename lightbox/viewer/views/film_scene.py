@@ -42,7 +42,7 @@ class FilmScene(PlaneScene):
 
     kind = "film"
 
-    def __init__(self, film: Film, display: FilmDisplay | None = None, *, label: str = "", frame_text: str = "",
+    def __init__(self, film: Film, display: FilmDisplay | None = None, *, frame_text: str = "",
                  demo_notice: bool = False) -> None:
         self.film = film
         self.display = display or FilmDisplay()
