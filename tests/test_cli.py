@@ -97,3 +97,16 @@ def test_deidentified_screenshot_hides_the_patient(tmp_path: Path) -> None:
     assert "TEST" not in corner and "P001" not in corner and "2026" not in corner
     out = tmp_path / "anon.png"
     assert main(["screenshot", str(tmp_path / "ct"), "--deidentify", "--out", str(out), "--size", "128x128"]) == 0
+
+
+def test_screenshot_auto_preset_on_a_volume(tmp_path: Path) -> None:
+    from lightbox.app.compose import build_scenes, open_path
+    from lightbox.viewer.pixels import auto_window
+
+    write_ct_series(tmp_path / "ct", axial_positions(6), rows=32, columns=32)
+    opened, _ = open_path(tmp_path / "ct")
+    scenes, _ = build_scenes(opened, "film", "auto")
+    expected = auto_window(opened.volume.array[3])
+    assert (scenes[0].display.window_center, scenes[0].display.window_width) == (expected.center, expected.width)
+    assert scenes[0].display.preset == "auto"
+    assert main(["screenshot", str(tmp_path / "ct"), "--preset", "auto", "--out", str(tmp_path / "a.png"), "--size", "64x64"]) == 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.index import Series, StudyIndex, build_index
 from ..viewer.loading import load_film, load_volume
+from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_window_presets
 from ..viewer.volume import Film, Volume
 
@@ -88,7 +89,9 @@ def build_scenes(opened: Opened, layout: str, preset: str | None = None, mapper:
     volume = opened.volume
     display = VolumeDisplay()
     display.set_window(volume.window or ct_window_presets()["mediastinum"])
-    if preset:
+    if preset == "auto":
+        display.set_window(auto_window(volume.array[len(volume.array) // 2]), "auto")
+    elif preset:
         presets = ct_window_presets()
         if preset not in presets:
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")

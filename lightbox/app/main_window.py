@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ..viewer.display import SLAB_MODES
 from ..viewer.index import Series, StudyIndex
+from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .viewer_area import ViewerArea
@@ -431,8 +432,6 @@ class MainWindow(QMainWindow):
         if scene is not None and hasattr(scene, "auto_window"):
             scene.auto_window()
         elif self.area.volume_display is not None and self.area.opened is not None and self.area.opened.volume is not None:
-            from ..viewer.pixels import auto_window
-
             volume = self.area.opened.volume
             self.area.volume_display.set_window(auto_window(volume.array[len(volume.array) // 2]), "auto")
 
