@@ -28,6 +28,16 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     except (BundleError, NotImplementedError) as exc:
         print(f"lightbox: {exc}", file=sys.stderr)
         return 2
+    heard = None
+    if task == "ask":
+        if args.audio:
+            heard = transcribe_file(args.audio)
+            if heard is None:
+                return 2
+            args.question = heard.text
+        if not (args.question or "").strip():
+            print("lightbox: give a question, or a recorded one with --audio FILE.wav", file=sys.stderr)
+            return 2
     images, modality = model_images(opened)
     if task == "draft":
         prompt, _ = task_prompt("draft", modality=modality)
@@ -35,10 +45,14 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         prompt, _ = task_prompt("ask", question=clean_question(args.question))
     options = task_options(task, args.max_new_tokens)
     stream = (lambda piece: print(piece, end="", flush=True)) if not args.json else None
+    if heard is not None and not args.json:
+        print(f"heard: {heard.text}  ({heard.audio_seconds:.1f} s of audio, transcribed in {heard.seconds:.2f} s)")
     result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
     demo = model.bundle.is_demo
     if args.json:
-        print(json.dumps({**result.to_dict(), "task": task, "prompt": prompt, "model": model.bundle.name,
+        spoken = {"transcript": heard.text, "audio_seconds": round(heard.audio_seconds, 2),
+                  "transcription_s": round(heard.seconds, 3)} if heard is not None else {}
+        print(json.dumps({**result.to_dict(), **spoken, "task": task, "prompt": prompt, "model": model.bundle.name,
                           "model_sha256": model.bundle.checksum, "variant": args.variant or "fp32", "demo": demo,
                           "label": DEMO_LABEL if demo else "AI draft - not reviewed"}, indent=2))
     else:
@@ -51,12 +65,29 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     return 0
 
 
+def transcribe_file(path: str):
+    """The recorded question as a Transcript, or None after printing why it cannot be used."""
+    from ..speech.audio import AudioError, read_for_recogniser
+    from ..speech.recognizer import SpeechRecognizer, SpeechUnavailable
+
+    try:
+        heard = SpeechRecognizer().transcribe(read_for_recogniser(path))
+    except (AudioError, SpeechUnavailable) as exc:
+        print(f"lightbox: {exc}", file=sys.stderr)
+        return None
+    if not heard.text:
+        print(f"lightbox: {path}: no words recognised in {heard.audio_seconds:.1f} s of audio", file=sys.stderr)
+        return None
+    return heard
+
+
 def add_ai_commands(sub: argparse._SubParsersAction) -> None:
     for task in ("draft", "ask"):
         p = sub.add_parser(task, help="draft a report (FINDINGS, IMPRESSION)" if task == "draft" else "ask a question about the images")
         p.add_argument("path", help="file, folder, or demo / demo:ct / demo:film")
         if task == "ask":
-            p.add_argument("question")
+            p.add_argument("question", nargs="?", default="", help="the question (or use --audio)")
+            p.add_argument("--audio", metavar="FILE.wav", help="a recorded spoken question, transcribed offline")
         p.add_argument("--model", help="model bundle folder (default: the built-in demo model)")
         p.add_argument("--variant", default="", help="graph variant: fp16, q4, q4f16, int8, quantized (default fp32)")
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

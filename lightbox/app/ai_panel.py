@@ -164,6 +164,14 @@ class AiPanel(QWidget):
         ask_row.addWidget(self.question)
         ask_row.addWidget(self.ask_button)
         layout.addLayout(ask_row)
+        from .voice import PushToTalkKey, VoiceControls, VoiceInput
+
+        self.voice = VoiceInput(self)
+        self.voice_controls = VoiceControls(self.voice)
+        self.push_to_talk_key = PushToTalkKey(self.voice)
+        layout.addWidget(self.voice_controls)
+        self.voice.transcribed.connect(self._on_transcribed)
+        self.speaker = None
         self.draft_button.clicked.connect(lambda: self.start("draft", ""))
         self.ask_button.clicked.connect(self._ask)
         self.question.returnPressed.connect(self._ask)
@@ -212,6 +220,23 @@ class AiPanel(QWidget):
             self._answer = ""
             self.start("ask", text)
 
+    def _on_transcribed(self, text: str) -> None:
+        """A spoken question: into the question box (editable), and sent like a typed one."""
+        self.question.setText(text)
+        self.question.setFocus()
+        if self.voice_controls.send_at_once.isChecked():
+            self._ask()
+
+    def _read_aloud(self, text: str) -> None:
+        from ..speech.tts import Speaker, SpeechOutputUnavailable
+
+        try:
+            if self.speaker is None:
+                self.speaker = Speaker()
+            self.speaker.speak(text)
+        except (SpeechOutputUnavailable, OSError) as exc:
+            self.voice_controls.status.setText(f"Cannot read the answer aloud: {exc}")
+
     def start(self, task: str, question: str) -> None:
         if self.busy:
             return
@@ -253,6 +278,8 @@ class AiPanel(QWidget):
         else:
             label = " <i>[demo model]</i>" if self.demo_badge.isVisible() else ""
             self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{label}</p>")
+            if self.voice_controls.read_aloud.isChecked() and result.text.strip():
+                self._read_aloud(result.text)
             if self.database is not None and self.worker.chat is not None and self.worker.chat.history:
                 from ..workflow.reporting import add_chat
 
@@ -366,5 +393,8 @@ class AiPanel(QWidget):
     def shutdown(self) -> None:
         self.save_now()
         self.cancel()
+        self.voice.shutdown()
+        if self.speaker is not None:
+            self.speaker.stop()
         self.thread.quit()
         self.thread.wait(10000)

@@ -1,0 +1,126 @@
+"""PCM audio for the recogniser: WAV reading, resampling to 16 kHz mono int16, and levels.
+
+pocketsphinx's en-us acoustic model is trained on 16 kHz, 16-bit mono speech, so everything that
+reaches the recogniser (a WAV file, a microphone buffer at the device's own rate) is brought to that
+format here.
+"""
+from __future__ import annotations
+
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+RECOGNISER_RATE = 16000
+
+
+class AudioError(ValueError):
+    """An audio file that cannot be used; the message names the file and the problem."""
+
+
+def to_mono_float(samples: np.ndarray) -> np.ndarray:
+    """Average channels (last axis when 2-D) into float32 in [-1, 1]."""
+    data = np.asarray(samples)
+    if data.dtype == np.int16:
+        scaled = data.astype(np.float32) / 32768.0
+    elif data.dtype == np.int32:
+        scaled = (data.astype(np.float64) / 2**31).astype(np.float32)
+    elif data.dtype == np.uint8:
+        scaled = (data.astype(np.float32) - 128.0) / 128.0
+    else:
+        scaled = data.astype(np.float32)
+    # scale before averaging: the mean of int16 channels is float64 and would skip the scaling
+    return scaled.mean(axis=1, dtype=np.float32) if scaled.ndim == 2 else scaled
+
+
+def resample(samples: np.ndarray, rate: int, target: int = RECOGNISER_RATE) -> np.ndarray:
+    """Band-limited resampling of a mono float signal by FFT (zero-padding or truncating the
+    spectrum). Utterances are seconds long, so one FFT is cheap; this avoids a SciPy dependency
+    for a single function."""
+    if rate == target or samples.size == 0:
+        return samples.astype(np.float32)
+    n_out = max(1, int(round(samples.size * target / rate)))
+    spectrum = np.fft.rfft(samples.astype(np.float64))
+    keep = min(spectrum.size, n_out // 2 + 1)
+    out = np.zeros(n_out // 2 + 1, dtype=np.complex128)
+    out[:keep] = spectrum[:keep]
+    return (np.fft.irfft(out, n_out) * (n_out / samples.size)).astype(np.float32)
+
+
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+
+
+def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read a PCM WAV file as (mono float32 samples, sample rate)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: no such audio file")
+    try:
+        with wave.open(str(path), "rb") as wav:
+            width, channels, rate, frames = wav.getsampwidth(), wav.getnchannels(), wav.getframerate(), wav.getnframes()
+            raw = wav.readframes(frames)
+    except (wave.Error, EOFError, OSError) as exc:
+        raise AudioError(f"{path}: not a PCM WAV file ({exc})") from exc
+    if width == 3:  # 24-bit: widen to int32 by hand (numpy has no int24)
+        bytes3 = np.frombuffer(raw[: len(raw) // 3 * 3], dtype=np.uint8).reshape(-1, 3)
+        data = (bytes3[:, 0].astype(np.int32) << 8 | bytes3[:, 1].astype(np.int32) << 16
+                | bytes3[:, 2].astype(np.int32) << 24)
+    elif width in (1, 2, 4):
+        data = np.frombuffer(raw[: len(raw) // width * width], dtype={1: np.uint8, 2: np.int16, 4: np.int32}[width])
+    else:
+        raise AudioError(f"{path}: unsupported sample width of {width} bytes")
+    if rate <= 0 or channels <= 0:
+        raise AudioError(f"{path}: invalid header ({channels} channels at {rate} Hz)")
+    data = data[: data.size // channels * channels].reshape(-1, channels)
+    return to_mono_float(data), rate
+
+
+def read_for_recogniser(path: str | Path) -> np.ndarray:
+    """A WAV file as 16 kHz mono int16, the recogniser's input."""
+    samples, rate = read_wav(path)
+    if samples.size < rate // 10:
+        raise AudioError(f"{path}: too short to hold speech ({samples.size / rate:.2f} s)")
+    return to_pcm16(resample(samples, rate))
+
+
+def write_wav(path: str | Path, pcm16: np.ndarray, rate: int = RECOGNISER_RATE) -> None:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(np.asarray(pcm16, dtype=np.int16).tobytes())
+
+
+def level_dbfs(samples: np.ndarray) -> float:
+    """RMS level of a chunk in dB relative to full scale (-100 for silence), for the level meter."""
+    data = to_mono_float(samples)
+    if data.size == 0:
+        return -100.0
+    rms = float(np.sqrt(np.mean(np.square(data, dtype=np.float64))))
+    return max(-100.0, 20.0 * np.log10(rms)) if rms > 0 else -100.0
+
+
+@dataclass
+class Recording:
+    """Audio collected while push-to-talk is held: chunks at the device's rate, converted to the
+    recogniser's format once at the end."""
+
+    rate: int
+    chunks: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, chunk: np.ndarray) -> float:
+        """Append a chunk (int16 or float, mono or interleaved 2-D) and return its level in dBFS."""
+        mono = to_mono_float(chunk)
+        self.chunks.append(mono)
+        return level_dbfs(mono)
+
+    @property
+    def seconds(self) -> float:
+        return sum(c.size for c in self.chunks) / self.rate if self.rate else 0.0
+
+    def pcm16(self) -> np.ndarray:
+        if not self.chunks:
+            return np.zeros(0, dtype=np.int16)
+        return to_pcm16(resample(np.concatenate(self.chunks), self.rate))

@@ -1,0 +1,182 @@
+"""Speech, Qt-free: audio reading and resampling, the radiology language model and dictionary,
+the recogniser on a real recording, WER next to the stock model, and reading aloud."""
+from __future__ import annotations
+
+import shutil
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lightbox.speech.audio import AudioError, Recording, level_dbfs, read_for_recogniser, read_wav, resample
+from lightbox.speech.g2p import ipa_to_arpabet
+from lightbox.speech.language_model import hand_pronunciations, read_dictionary, report_questions, spoken_words
+from lightbox.speech.recognizer import SpeechRecognizer, SpeechUnavailable, radiology_model_dir
+from lightbox.speech.testset import read_questions
+
+DATA = Path(__file__).resolve().parent / "data"
+QUESTION_WAV = DATA / "question_pneumothorax.wav"  # espeak-ng en-us, 175 wpm: "um is there a pneumothorax on the left"
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
+                                  reason="espeak-ng and sox synthesise the test set (tools/run-tests.sh installs them)")
+
+
+def _write(path: Path, data: np.ndarray, rate: int, width: int) -> None:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1 if data.ndim == 1 else data.shape[1])
+        wav.setsampwidth(width)
+        wav.setframerate(rate)
+        wav.writeframes(data.tobytes())
+
+
+@pytest.mark.parametrize("width", [1, 2, 4])
+def test_wav_sample_widths_read_to_the_same_signal(tmp_path, width) -> None:
+    t = np.arange(800) / 8000
+    signal = 0.5 * np.sin(2 * np.pi * 440 * t)
+    data = {1: (signal * 127 + 128).round().astype(np.uint8), 2: (signal * 32767).round().astype(np.int16),
+            4: (signal * (2**31 - 1)).round().astype(np.int32)}[width]
+    _write(tmp_path / "a.wav", data, 8000, width)
+    samples, rate = read_wav(tmp_path / "a.wav")
+    assert rate == 8000 and samples.dtype == np.float32
+    assert np.abs(samples - signal).max() < (1 / 100 if width == 1 else 1e-4)
+
+
+def test_stereo_int16_is_averaged_and_scaled(tmp_path) -> None:
+    left = np.full(1600, 16384, np.int16)
+    right = np.full(1600, -8192, np.int16)
+    _write(tmp_path / "s.wav", np.stack([left, right], axis=1), 16000, 2)
+    samples, _ = read_wav(tmp_path / "s.wav")
+    assert np.allclose(samples, (0.5 - 0.25) / 2)  # a regression: int16 averaged before scaling clipped everything
+
+
+def test_resampling_keeps_the_tone_and_the_duration() -> None:
+    rate = 44100
+    tone = np.sin(2 * np.pi * 1000 * np.arange(rate) / rate).astype(np.float32)
+    out = resample(tone, rate, 16000)
+    assert out.size == 16000
+    peak = np.argmax(np.abs(np.fft.rfft(out)))
+    assert peak == 1000  # 1 Hz bins over one second
+    assert abs(level_dbfs(out) - (-3.01)) < 0.05  # full-scale sine: RMS -3 dBFS
+
+
+def test_recording_collects_chunks_at_the_device_rate() -> None:
+    recording = Recording(48000)
+    chunk = (np.sin(np.linspace(0, 200, 960)) * 10000).astype(np.int16)
+    levels = [recording.add(chunk) for _ in range(50)]
+    assert recording.seconds == pytest.approx(1.0)
+    assert recording.pcm16().size == 16000
+    assert all(-20 < level < -9 for level in levels)
+    assert Recording(16000).add(np.zeros(320, np.int16)) == -100.0
+
+
+def test_bad_audio_files_get_a_message_naming_them(tmp_path) -> None:
+    (tmp_path / "notes.wav").write_text("this is not audio")
+    with pytest.raises(AudioError, match="notes.wav: not a PCM WAV file"):
+        read_wav(tmp_path / "notes.wav")
+    with pytest.raises(AudioError, match="no such audio file"):
+        read_wav(tmp_path / "missing.wav")
+    _write(tmp_path / "click.wav", np.zeros(100, np.int16), 16000, 2)
+    with pytest.raises(AudioError, match="too short"):
+        read_for_recogniser(tmp_path / "click.wav")
+
+
+def test_spoken_words_normalise_numbers_units_and_punctuation() -> None:
+    assert spoken_words("A 2.5 cm nodule, X-ray.") == ["a", "two", "point", "five", "centimeters", "nodule", "x", "ray"]
+    assert spoken_words("Heart size 120 mm") == ["heart", "size", "one", "hundred", "twenty", "millimeters"]
+
+
+def test_report_sentences_become_questions() -> None:
+    assert report_questions("there is no pneumothorax".split()) == [
+        "is there pneumothorax", "is there any pneumothorax", "is there a pneumothorax"]
+    assert report_questions("the lungs are clear".split()) == ["are the lungs clear"]
+    assert report_questions("no focal consolidation".split())[0] == "is there focal consolidation"
+    assert report_questions("heart size normal".split()) == []
+
+
+def test_ipa_to_arpabet() -> None:
+    assert ipa_to_arpabet("n_ˈuː_m_ə_θ_ˌoː_ɹ_æ_k_s") == "N UW M AH TH AO R AE K S"
+    assert ipa_to_arpabet("ɪ_f_j_ˈuː_ʒ_ə_n") == "IH F Y UW ZH AH N"
+    assert ipa_to_arpabet("q_☃") is None
+
+
+def _acoustic_phones() -> set[str]:
+    """The phone set of pocketsphinx's en-us model, as its own CMU dictionary uses it (the model
+    definition file is binary)."""
+    from pocketsphinx import get_model_path
+
+    return {phone for prons in read_dictionary(Path(get_model_path("en-us/cmudict-en-us.dict"))).values()
+            for pron in prons for phone in pron.split()}
+
+
+def test_shipped_dictionary_covers_the_radiology_words_with_real_phones() -> None:
+    phones = _acoustic_phones()
+    assert {"AA", "ZH", "NG"} <= phones and len(phones) == 39
+    dictionary = read_dictionary(radiology_model_dir() / "radiology.dict")
+    hand = hand_pronunciations()
+    for word in ("pneumothorax", "atelectasis", "cardiomegaly", "costophrenic"):
+        assert dictionary[word] == hand[word]
+    bad = {w: p for w, prons in dictionary.items() for p in prons if not set(p.split()) <= phones}
+    assert not bad
+    assert dictionary["ct"] == ["S IY T IY"]  # the CMU dictionary says "court"
+
+
+def test_test_questions_are_held_out_of_the_language_model(shared_data) -> None:
+    from lightbox.speech.language_model import build_corpus, dev_questions
+
+    held = read_questions() + dev_questions(shared_data)
+    corpus = build_corpus(shared_data, held)
+    sentences = set(corpus.sentences)
+    assert corpus.held_out > 0
+    assert not [q for q in held if " ".join(spoken_words(q)) in sentences]
+    assert len(read_questions()) >= 60
+
+
+def test_recogniser_transcribes_a_spoken_question() -> None:
+    audio = read_for_recogniser(QUESTION_WAV)
+    heard = SpeechRecognizer().transcribe(audio)
+    assert heard.text == "is there a pneumothorax on the left"  # the "um" is a filler, not a word
+    assert heard.audio_seconds == pytest.approx(2.08, abs=0.05)
+    stock = SpeechRecognizer("stock").transcribe(audio)
+    assert "pneumothorax" not in stock.text  # the stock dictionary lacks the word
+    silence = SpeechRecognizer().transcribe(np.zeros(16000, np.int16))
+    assert silence.text == ""
+
+
+def test_missing_language_model_is_a_clear_message(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("LIGHTBOX_SPEECH_MODEL_DIR", str(tmp_path))
+    with pytest.raises(SpeechUnavailable, match="radiology.lm.bin, radiology.dict"):
+        SpeechRecognizer()
+    with pytest.raises(ValueError, match="unknown language model"):
+        SpeechRecognizer("klingon")
+
+
+@needs_espeak
+def test_radiology_model_beats_the_stock_model_on_spoken_questions(tmp_path) -> None:
+    """A slice of the synthesised test set (every voice, speed and noise condition occurs)."""
+    from lightbox.speech.evaluate import evaluate
+    from lightbox.speech.testset import VOICES, synthesise_test_set
+
+    utterances = synthesise_test_set(tmp_path, read_questions()[:15])
+    assert {u.voice for u in utterances} == set(VOICES) and any(u.noise for u in utterances)
+    result = evaluate(tmp_path)
+    radiology, stock = result["models"]["radiology"], result["models"]["stock"]
+    assert radiology["wer"] < 0.5 * stock["wer"]
+    assert radiology["real_time_factor"] < 1.0
+
+
+@needs_espeak
+def test_reading_aloud_writes_speech(tmp_path) -> None:
+    from lightbox.speech.tts import Speaker
+
+    Speaker().speak("No pneumothorax.", to_wav=str(tmp_path / "answer.wav")).wait(30)
+    samples, rate = read_wav(tmp_path / "answer.wav")
+    assert samples.size / rate > 0.5 and level_dbfs(samples) > -40
+
+
+def test_reading_aloud_without_espeak_says_what_to_install(monkeypatch, tmp_path) -> None:
+    from lightbox.speech.tts import Speaker, SpeechOutputUnavailable, tts_available
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert not tts_available()
+    with pytest.raises(SpeechOutputUnavailable, match="apt-get install espeak-ng"):
+        Speaker()
