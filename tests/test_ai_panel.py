@@ -112,3 +112,21 @@ def test_edit_undo_redo_autosave_sign_and_export(window, qtbot, tmp_path) -> Non
     txt = panel.export(tmp_path / "report.txt").read_text()
     assert "Signed by Dr Test Reader" in txt and DEMO_LABEL in txt
     assert panel.export(tmp_path / "report.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_answer_arriving_after_a_case_change_stays_with_its_case(window, qtbot) -> None:
+    """Opening another study cancels the running answer; the question and whatever was answered
+    are stored with the case they were asked about, never with the newly opened one."""
+    panel = window.ai_panel
+    film_key = panel.case_key
+    panel.question.setText("is there free air under the diaphragm?")
+    with qtbot.waitSignal(panel.worker.finished, timeout=120000):
+        panel.question.returnPressed.emit()
+        window.open_path("demo:ct")
+    qtbot.waitUntil(lambda: window.area.opened is not None and window.area.opened.volume is not None, timeout=20000)
+    assert panel.case_key != film_key
+    assert "free air" not in panel.history.toPlainText()
+    from lightbox.workflow.reporting import chat_history
+
+    assert "Is there free air under the diaphragm?" in [q for q, _ in chat_history(panel.database, film_key)]
+    assert "Is there free air under the diaphragm?" not in [q for q, _ in chat_history(panel.database, panel.case_key)]

@@ -173,8 +173,8 @@ class AiPanel(QWidget):
         self.voice.transcribed.connect(self._on_transcribed)
         self.speaker = None
         self.draft_button.clicked.connect(lambda: self.start("draft", ""))
-        self.ask_button.clicked.connect(self._ask)
-        self.question.returnPressed.connect(self._ask)
+        self.ask_button.clicked.connect(lambda: self._ask())
+        self.question.returnPressed.connect(lambda: self._ask())
         self.cancel_button.clicked.connect(self.cancel)
         self.thread = QThread(self)
         self.worker = AiWorker(model_dir)
@@ -212,11 +212,11 @@ class AiPanel(QWidget):
             for question, answer in chat_history(self.database, self.case_key):
                 self.history.append(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}</p>")
 
-    def _ask(self) -> None:
+    def _ask(self, spoken: bool = False) -> None:
         text = self.question.text().strip()
         if text and not self.busy:
             self.question.clear()
-            self.history.append(f"<p><b>You:</b> {html.escape(text)}</p>")
+            self.history.append(f"<p><b>You{' (spoken)' if spoken else ''}:</b> {html.escape(text)}</p>")
             self._answer = ""
             self.start("ask", text)
 
@@ -225,7 +225,10 @@ class AiPanel(QWidget):
         self.question.setText(text)
         self.question.setFocus()
         if self.voice_controls.send_at_once.isChecked():
-            self._ask()
+            self._ask(spoken=True)
+        else:
+            status = self.voice_controls.status
+            status.setText(status.text() + " - edit the question and press Enter")
 
     def _read_aloud(self, text: str) -> None:
         from ..speech.tts import Speaker, SpeechOutputUnavailable
@@ -241,6 +244,9 @@ class AiPanel(QWidget):
         if self.busy:
             return
         self.busy = task
+        # the case and question this request belongs to: the answer may arrive after the reader
+        # has opened another case, and must be stored with the one it was asked about
+        self._asked = (self.case_key, clean_question(question) if task == "ask" else "")
         if task == "draft":
             self.editor.clear()
             self.state_label.setText(f"{UNREVIEWED} - drafting...")
@@ -259,32 +265,42 @@ class AiPanel(QWidget):
             self._answer = getattr(self, "_answer", "") + piece
 
     def _on_finished(self, task: str, result: GenerationResult) -> None:
-        self.results[task] = result
         self._idle()
-        timing = (f"{result.provider}  first token {result.time_to_first_token_s:.2f} s  "
-                  f"{result.tokens_per_second:.0f} tok/s  total {result.total_s:.2f} s"
-                  + ("  (cancelled)" if result.stopped == "cancelled" else ""))
-        self.timing_label.setText(timing)
+        case_key, question = self._asked
+        same_case = case_key == self.case_key
+        cancelled = result.stopped == "cancelled"
         if task == "draft":
-            self.editor.blockSignals(True)
-            self.editor.setPlainText(result.text)
-            self.editor.blockSignals(False)
-            self.state_label.setText(UNREVIEWED + (" (cancelled)" if result.stopped == "cancelled" else ""))
-            if self.database is not None:
+            if same_case:
+                self.results[task] = result
+                self._show_timing(result)
+                self.editor.blockSignals(True)
+                self.editor.setPlainText(result.text)
+                self.editor.blockSignals(False)
+                self.state_label.setText(UNREVIEWED + (" (cancelled)" if cancelled else ""))
+            if self.database is not None and (same_case or result.text.strip()):
                 from ..workflow.reporting import open_report
 
-                self.report_id = open_report(self.database, self.case_key, result.text, self.original_text, self.model_name,
-                                             self.model_sha256)
+                report_id = open_report(self.database, case_key, result.text, self.original_text if same_case else "",
+                                        self.model_name, self.model_sha256)
+                if same_case:
+                    self.report_id = report_id
         else:
-            label = " <i>[demo model]</i>" if self.demo_badge.isVisible() else ""
-            self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{label}</p>")
-            if self.voice_controls.read_aloud.isChecked() and result.text.strip():
-                self._read_aloud(result.text)
-            if self.database is not None and self.worker.chat is not None and self.worker.chat.history:
+            if same_case:
+                self.results[task] = result
+                self._show_timing(result)
+                label = " <i>[demo model]</i>" if self.demo_badge.isVisible() else ""
+                self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{' (cancelled)' if cancelled else ''}{label}</p>")
+                if self.voice_controls.read_aloud.isChecked() and result.text.strip() and not cancelled:
+                    self._read_aloud(result.text)
+            if self.database is not None:  # a cancelled answer is kept too, marked, with its question
                 from ..workflow.reporting import add_chat
 
-                question = self.worker.chat.history[-1][0]
-                add_chat(self.database, self.case_key, question, result.text, self.model_name)
+                add_chat(self.database, case_key, question, result.text + (" (cancelled)" if cancelled else ""), self.model_name)
+
+    def _show_timing(self, result: GenerationResult) -> None:
+        rate = f"{result.tokens_per_second:.0f} tok/s" if len(result.token_ids) > 1 else f"{len(result.token_ids)} token"
+        self.timing_label.setText(f"{result.provider}  first token {result.time_to_first_token_s:.2f} s  {rate}  "
+                                  f"total {result.total_s:.2f} s" + ("  (cancelled)" if result.stopped == "cancelled" else ""))
 
     def _on_failed(self, task: str, message: str) -> None:
         self._idle()

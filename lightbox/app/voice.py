@@ -224,7 +224,7 @@ class VoiceInput(QObject):
         if not text:
             self.message.emit("No words recognised: try again closer to the microphone, or type the question")
             return
-        self.message.emit(f"Heard in {seconds:.2f} s - edit the question if needed")
+        self.message.emit(f"Heard in {seconds:.2f} s")
         self.transcribed.emit(text)
 
     def shutdown(self) -> None:
