@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .benchmarks.runner import add_bench_command
 
     add_bench_command(sub)
+    from .selftest import add_selftest_command
+
+    add_selftest_command(sub)
     p = sub.add_parser("view", help="open the window (default command)")
     p.add_argument("path", nargs="?", default="demo")
     p.set_defaults(func=_cmd_gui)
@@ -108,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = {"inspect", "screenshot", "draft", "ask", "eval", "bench", "view", "-h", "--help"}
+    commands = {"inspect", "screenshot", "draft", "ask", "eval", "bench", "selftest", "view", "-h", "--help"}
     if not argv or argv[0] not in commands:
         argv = ["view", *argv]  # `lightbox` and `lightbox PATH` open the window
     args = parser.parse_args(argv)

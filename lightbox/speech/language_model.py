@@ -137,7 +137,7 @@ class Corpus:
     held_out: int  # sentences dropped because they equal a test question
 
 
-def build_corpus(data: Path, held_out_questions: Iterable[str] = ()) -> Corpus:
+def build_corpus(data: Path, held_out_questions: Iterable[str] = (), question_weight: int = QUESTION_WEIGHT) -> Corpus:
     """Sentences (space-separated spoken words) from the IU reports and VQA-RAD questions."""
     held = {" ".join(spoken_words(q)) for q in held_out_questions}
     sentences: list[str] = []
@@ -152,7 +152,7 @@ def build_corpus(data: Path, held_out_questions: Iterable[str] = ()) -> Corpus:
     rows = json.loads((data / "vqa-rad" / "VQA_RAD Dataset Public.json").read_text(encoding="utf-8"))
     for row in rows:
         for variant in question_variants(str(row["question"])):
-            sentences += [variant] * QUESTION_WEIGHT
+            sentences += [variant] * question_weight
     kept = [s for s in sentences if s and s not in held]
     return Corpus(kept, len(sentences) - len(kept))
 
@@ -184,14 +184,15 @@ class BuildReport:
 
 
 def build_language_model(data: Path, out_dir: Path, held_out_questions: Iterable[str] = (),
-                         min_count: int = 2) -> BuildReport:
+                         min_count: int = 2, discount_mass: float = 0.5,
+                         question_weight: int = QUESTION_WEIGHT) -> BuildReport:
     """Write ``radiology.lm.bin``, ``radiology.dict`` and ``corpus_stats.json`` into out_dir."""
     from pocketsphinx import Config, LogMath, NGramModel, get_model_path
     from pocketsphinx.lm import ArpaBoLM
 
     from .g2p import espeak_pronunciations
 
-    corpus = build_corpus(data, held_out_questions)
+    corpus = build_corpus(data, held_out_questions, question_weight)
     counts = Counter(w for s in corpus.sentences for w in s.split())
     cmu = read_dictionary(Path(get_model_path("en-us/cmudict-en-us.dict")))
     hand = hand_pronunciations()
@@ -203,7 +204,7 @@ def build_language_model(data: Path, out_dir: Path, held_out_questions: Iterable
     vocabulary = sorted({w for s in kept for w in s.split()})
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    lm = ArpaBoLM(text="\n".join(kept), add_start=True)
+    lm = ArpaBoLM(text="\n".join(kept), add_start=True, discount_mass=discount_mass)
     lm.compute()
     arpa = io.StringIO()
     lm.write(arpa)

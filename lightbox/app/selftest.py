@@ -1,0 +1,92 @@
+"""``lightbox selftest``: start the window on the built-in demo, render it, draft a report with the
+demo model and transcribe a synthesised spoken question, then exit 0 (1 when a step fails).
+
+It is how an installed or bundled Lightbox proves itself on a workstation (and in the bundle's
+start test): every part runs from what was installed, with no network and no Python on the path.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _wait(app, condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        app.processEvents()
+        time.sleep(0.005)
+    return True
+
+
+def run_selftest(args: argparse.Namespace) -> int:
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    started = time.perf_counter()
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    from .theme import apply_dark_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_dark_theme(app)  # type: ignore[arg-type]
+    window = MainWindow()
+    window.resize(1400, 850)
+    window.show()
+    window.open_path(args.path)
+    steps: list[tuple[str, bool, str]] = []
+
+    opened = _wait(app, lambda: window.area.opened is not None and window.ai_panel.isEnabled(), 60)
+    steps.append(("open", opened, f"{window.area.opened.title if opened else args.path} in {time.perf_counter() - started:.2f} s since start"))
+    if opened:
+        image = window.grab_composite()
+        # a rendered film has many grey levels inside its viewport, a black or blank one has one
+        viewport = window.area.viewports[0]
+        pixels = viewport.grab_pixels()
+        levels = len({int(v) for v in pixels[::7, ::7, 0].ravel()})
+        steps.append(("render", levels > 32, f"{pixels.shape[1]}x{pixels.shape[0]} viewport, {levels} grey levels"))
+        if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            image.save(str(args.out))
+        panel = window.ai_panel
+        t0 = time.perf_counter()
+        panel.start("draft", "")
+        drafted = _wait(app, lambda: "draft" in panel.results or panel.busy == "", 300) and "draft" in panel.results
+        result = panel.results.get("draft")
+        steps.append(("draft", bool(drafted and result and "IMPRESSION" in result.text.upper()),
+                      f"{len(result.token_ids)} tokens on {result.provider} in {time.perf_counter() - t0:.2f} s"
+                      if result else panel.state_label.text()))
+        steps.append(_speech_step())
+    window.close()
+    for name, ok, detail in steps:
+        print(f"{'ok  ' if ok else 'FAIL'} {name:<7} {detail}")
+    total = time.perf_counter() - started
+    print(f"selftest {'passed' if all(ok for _, ok, _ in steps) else 'FAILED'} in {total:.1f} s")
+    return 0 if steps and all(ok for _, ok, _ in steps) else 1
+
+
+def _speech_step() -> tuple[str, bool, str]:
+    """The recogniser loads its radiology model and decodes a second of silence to no words (no
+    spoken WAV is shipped; ``lightbox ask --audio`` covers real speech)."""
+    try:
+        import numpy as np
+
+        from ..speech.recognizer import SpeechRecognizer
+
+        t0 = time.perf_counter()
+        recognizer = SpeechRecognizer()
+        heard = recognizer.transcribe(np.zeros(16000, np.int16))
+        return ("speech", heard.text == "", f"radiology language model loaded and run in {time.perf_counter() - t0:.2f} s")
+    except Exception as exc:  # noqa: BLE001 - reported as a failed step
+        return ("speech", False, str(exc))
+
+
+def add_selftest_command(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("selftest", help="open the demo, render, draft and load speech recognition; exit 0 when all work")
+    p.add_argument("path", nargs="?", default="demo:film")
+    p.add_argument("--out", help="save a screenshot of the window here")
+    p.set_defaults(func=run_selftest)
