@@ -66,7 +66,7 @@ def no_network(monkeypatch):
 
 def pytest_collection_modifyitems(items):
     offline = ("test_gui.py", "test_ai_panel.py", "test_inference_gemma.py", "test_inference_inputs.py", "test_cli.py",
-               "test_views.py", "test_rating_gui.py", "test_speech.py", "test_voice_gui.py")
+               "test_views.py", "test_rating_gui.py", "test_speech.py", "test_voice_gui.py", "test_log_privacy.py")
     for item in items:
         if item.fspath.basename in offline:
             item.fixturenames.append("no_network") if "no_network" not in item.fixturenames else None

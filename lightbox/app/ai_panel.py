@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import threading
-import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
@@ -27,6 +26,7 @@ from ..inference.generate import Chat, GenerationResult, VisionLanguageModel
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import clean_question, task_options, task_prompt
 from .ai_inputs import model_images
+from .logs import LOG
 from .compose import Opened
 
 UNREVIEWED = "AI draft - not reviewed"
@@ -80,7 +80,7 @@ class AiWorker(QObject):
                               options=task_options(task), cancel=self.cancel_event)
             self.finished.emit(task, result)
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never a crash
-            traceback.print_exc()
+            LOG.exception("AI %s failed", task)
             self.failed.emit(task, str(exc) or type(exc).__name__)
 
 
@@ -265,6 +265,8 @@ class AiPanel(QWidget):
             self._answer = getattr(self, "_answer", "") + piece
 
     def _on_finished(self, task: str, result: GenerationResult) -> None:
+        LOG.info("AI %s: %d tokens on %s, first token %.3f s, total %.2f s, %s", task, len(result.token_ids),
+                 result.provider, result.time_to_first_token_s, result.total_s, result.stopped)
         self._idle()
         case_key, question = self._asked
         same_case = case_key == self.case_key

@@ -32,6 +32,7 @@ from ..viewer.index import Series, StudyIndex
 from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
+from .logs import LOG, REDACTOR, configure_logging, register_phi
 from .viewer_area import ViewerArea
 from .workers import LoadWorker, ThumbnailWorker
 
@@ -293,6 +294,10 @@ class MainWindow(QMainWindow):
 
     def _on_indexed(self, index: StudyIndex) -> None:
         self.index = index
+        for patient in index.patients.values():  # before any error about these files is logged
+            REDACTOR.register(patient.name, patient.id, patient.birth_date)
+        for error in index.errors:
+            LOG.warning("unreadable file %s: %s", error.path, error.reason)
         self._fill_browser(index)
         if index.errors:
             self.statusBar().showMessage(f"{len(index.errors)} file(s) could not be read - see the warnings", 8000)
@@ -301,6 +306,11 @@ class MainWindow(QMainWindow):
         self.area.show_preview(values, title)
 
     def _on_loaded(self, opened: Opened) -> None:
+        first = opened.volume if opened.volume is not None else (opened.films[0] if opened.films else None)
+        if first is not None:
+            register_phi(first.metadata)
+        LOG.info("opened %s: %s", opened.title, f"volume {opened.volume.array.shape}" if opened.volume is not None
+                 else f"{len(opened.films)} film(s)")
         self.area.show_opened(opened, into_active=self.area.layout_name != "1x1")
         self.ai_panel.set_case(self.area.opened or opened)
         self.setWindowTitle(f"Lightbox - {opened.title}" + (" - DEMO, not for clinical use" if opened.is_demo else ""))
@@ -314,6 +324,7 @@ class MainWindow(QMainWindow):
             self.browser.setCurrentItem(self.series_items[opened.series.uid])
 
     def _on_failed(self, message: str) -> None:
+        LOG.warning("could not open: %s", message)
         self._loading_done()
         QMessageBox.warning(self, "Cannot open", message)
 
@@ -566,6 +577,7 @@ def run_app(path: str | None = "demo") -> int:
         print("lightbox: no display found; running offscreen (set DISPLAY to see the window)", file=sys.stderr)
     from .theme import apply_dark_theme
 
+    LOG.info("Lightbox started (log: %s)", configure_logging())
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Lightbox")
     apply_dark_theme(app)  # type: ignore[arg-type]

@@ -32,6 +32,9 @@ def run_selftest(args: argparse.Namespace) -> int:
     from .main_window import MainWindow
     from .theme import apply_dark_theme
 
+    from .logs import LOG, configure_logging
+
+    LOG.info("selftest started (log: %s)", configure_logging())
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_dark_theme(app)  # type: ignore[arg-type]
     window = MainWindow()

@@ -10,7 +10,6 @@ and for tests without a sound card).
 from __future__ import annotations
 
 import os
-import traceback
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QHBoxLayout, QLabel, QPro
 
 from ..speech.audio import AudioError, Recording, read_wav
 from ..speech.recognizer import SpeechRecognizer, SpeechUnavailable
+from .logs import LOG
 
 PUSH_TO_TALK_KEY = Qt.Key.Key_F8  # hold to talk; dictation microphones map their buttons to F-keys
 CHUNK_SECONDS = 0.02
@@ -147,7 +147,7 @@ class RecognizerWorker(QObject):
         except SpeechUnavailable as exc:
             self.failed.emit(f"Speech recognition is unavailable: {exc}. Type the question instead.")
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
-            traceback.print_exc()
+            LOG.exception("speech recognition failed")
             self.failed.emit(f"Speech recognition failed: {exc}")
 
 
@@ -221,6 +221,7 @@ class VoiceInput(QObject):
         self.message.emit(text)
 
     def _on_done(self, text: str, seconds: float) -> None:
+        LOG.info("speech: %d word(s) recognised in %.2f s", len(text.split()), seconds)  # the words themselves stay out
         if not text:
             self.message.emit("No words recognised: try again closer to the microphone, or type the question")
             return

@@ -6,7 +6,6 @@ Workers are QObjects moved to a QThread; they talk to the window only through si
 from __future__ import annotations
 
 import threading
-import traceback
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from ..viewer.index import Series, StudyIndex, build_index
 from ..viewer.loading import LoadCancelled, preview_first_image
 from ..viewer.thumbnails import series_thumbnail
 from .compose import open_series, pick_series
+from .logs import LOG
 
 
 class LoadWorker(QObject):
@@ -64,7 +64,7 @@ class LoadWorker(QObject):
         except LoadCancelled:
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001 - reported in the UI, never a crash
-            traceback.print_exc()
+            LOG.exception("loading failed")
             self.failed.emit(str(exc) or type(exc).__name__)
         finally:
             self.finished.emit()

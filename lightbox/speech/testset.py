@@ -70,7 +70,9 @@ def synthesise_test_set(out_dir: Path, questions: list[str] | None = None) -> li
     out_dir.mkdir(parents=True, exist_ok=True)
     utterances = []
     for n, text in enumerate(questions):
-        voice, speed, noise = VOICES[n % len(VOICES)], SPEEDS[n % len(SPEEDS)], n % NOISE_EVERY == NOISE_EVERY - 1
+        # voice, speed and noise vary independently of each other across the set
+        voice, speed = VOICES[n % len(VOICES)], SPEEDS[(n // len(VOICES)) % len(SPEEDS)]
+        noise = n % NOISE_EVERY == 1
         name = f"q{n + 1:03d}.wav"
         synthesise(text, out_dir / name, voice, speed, noise)
         utterances.append(Utterance(name, text, voice, speed, noise))

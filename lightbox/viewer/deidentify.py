@@ -12,7 +12,7 @@ from typing import Any
 # overlay key → PS3.15 action
 BASIC_PROFILE_ACTIONS = {
     "patient_name": "Z", "patient_id": "Z", "patient_birth_date": "Z", "patient_sex": "Z",
-    "study_date": "Z", "institution": "X", "study_description": "X", "series_description": "X",
+    "study_date": "Z", "accession_number": "Z", "institution": "X", "study_description": "X", "series_description": "X",
 }
 DUMMY = {"patient_name": "ANONYMIZED", "patient_id": "ANON"}
 

@@ -158,7 +158,7 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "patient_name": "PatientName", "patient_id": "PatientID", "patient_sex": "PatientSex",
         "patient_birth_date": "PatientBirthDate", "study_date": "StudyDate", "study_description": "StudyDescription",
         "series_description": "SeriesDescription", "modality": "Modality", "institution": "InstitutionName",
-        "body_part": "BodyPartExamined", "view_position": "ViewPosition", "laterality": "ImageLaterality",
+        "body_part": "BodyPartExamined", "accession_number": "AccessionNumber", "view_position": "ViewPosition", "laterality": "ImageLaterality",
     }
     out = {}
     for name, keyword in keys.items():

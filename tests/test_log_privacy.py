@@ -1,0 +1,54 @@
+"""The log file records what Lightbox did and carries no patient identifiers: a study whose
+patient's name and ID also appear in its folder and file names is opened (with an unreadable file
+beside it), and a question is asked; the log has those events and none of the identifiers."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pydicom
+import pytest
+
+from dicom_factory import write_film
+from lightbox.app.logs import LOG, REDACTOR, configure_logging
+from lightbox.app.main_window import MainWindow
+from lightbox.inference.models import default_model_dir
+
+
+def test_redactor_covers_name_forms() -> None:
+    REDACTOR.register("ROE^RICHARD^^DR", "ID998877", "19450203")
+    assert REDACTOR.redact("Richard Roe, id998877 born 19450203 - roe_richard.dcm") == \
+        "[PHI] [PHI], [PHI] born [PHI] - [PHI]_[PHI].dcm"
+    assert REDACTOR.redact("no pleural effusion") == "no pleural effusion"
+
+
+@pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(), reason="the demo model bundle is not built")
+def test_log_file_has_events_but_no_patient_identifiers(qtbot, tmp_path) -> None:
+    folder = tmp_path / "Jane_DOE-MRN4471"
+    folder.mkdir()
+    film = write_film(folder / "DOE_JANE_chest.dcm", (np.arange(64 * 64).reshape(64, 64) % 4096).astype(np.uint16))
+    ds = pydicom.dcmread(film)
+    ds.PatientName, ds.PatientID, ds.PatientBirthDate, ds.AccessionNumber = "DOE^JANE", "MRN4471", "19610517", "ACC5531"
+    ds.save_as(film)
+    (folder / "DOE_JANE_broken.dcm").write_bytes(b"DICM" + b"\x00" * 50)
+    log_path = configure_logging(tmp_path / "logs")
+    try:
+        w = MainWindow()
+        qtbot.addWidget(w)
+        w.show()
+        w.open_path(folder)
+        qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=30000)
+        w.ai_panel.question.setText("Does Jane Doe (MRN4471) have a pneumothorax?")
+        with qtbot.waitSignal(w.ai_panel.worker.finished, timeout=120000):
+            w.ai_panel.question.returnPressed.emit()
+        w.close()
+    finally:
+        for handler in list(LOG.handlers):
+            if isinstance(handler, logging.FileHandler) and handler.baseFilename == str(log_path.resolve()):
+                handler.close()
+                LOG.removeHandler(handler)
+    text = log_path.read_text()
+    assert "opened" in text and "unreadable file" in text and "AI ask:" in text  # the events are there
+    assert "[PHI]" in text  # paths and titles were redacted, not dropped
+    for identifier in ("jane", "doe", "mrn4471", "19610517", "acc5531", "pneumothorax"):
+        assert identifier not in text.lower(), identifier
