@@ -52,3 +52,32 @@ def test_log_file_has_events_but_no_patient_identifiers(qtbot, tmp_path) -> None
     assert "[PHI]" in text  # paths and titles were redacted, not dropped
     for identifier in ("jane", "doe", "mrn4471", "19610517", "acc5531", "pneumothorax"):
         assert identifier not in text.lower(), identifier
+
+
+@pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(), reason="the demo model bundle is not built")
+def test_deidentified_report_export(qtbot, tmp_path) -> None:
+    import shutil
+    import subprocess
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    film = write_film(folder / "film.dcm", (np.arange(64 * 64).reshape(64, 64) % 4096).astype(np.uint16))
+    ds = pydicom.dcmread(film)
+    ds.PatientName, ds.PatientID = "SMITH^ALAN", "MRN0042"
+    ds.save_as(film)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.open_path(folder)
+    qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=30000)
+    panel = w.ai_panel
+    panel.editor.setPlainText("FINDINGS: Mr Alan Smith (MRN0042): no pneumothorax.\nIMPRESSION: Normal.")
+    plain = panel.export(tmp_path / "plain.txt", deidentify=False).read_text()
+    assert "Alan Smith" in plain and "MRN0042" in plain
+    text = panel.export(tmp_path / "report.txt", deidentify=True).read_text()
+    assert "Mr [PHI] [PHI] ([PHI]): no pneumothorax." in text and "De-identified export" in text
+    pdf = panel.export(tmp_path / "report.pdf", deidentify=True)
+    if shutil.which("pdftotext"):
+        extracted = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "no pneumothorax" in extracted and "Smith" not in extracted and "MRN0042" not in extracted
+    w.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,7 +27,7 @@ from ..inference.generate import Chat, GenerationResult, VisionLanguageModel
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import clean_question, task_options, task_prompt
 from .ai_inputs import model_images
-from .logs import LOG
+from .logs import LOG, REDACTOR
 from .compose import Opened
 
 UNREVIEWED = "AI draft - not reviewed"
@@ -133,7 +134,10 @@ class AiPanel(QWidget):
         self.diff_original_button.setCheckable(True)
         self.diff_original_button.setEnabled(False)  # enabled once an original report is attached
         self.export_button = QPushButton("Export...")
-        for button in (self.undo_button, self.redo_button, self.diff_button, self.diff_original_button, self.export_button):
+        self.deidentify_box = QCheckBox("De-identify")
+        self.deidentify_box.setToolTip("Exports replace the patient's name, ID, birth date and accession number with [PHI]")
+        for button in (self.undo_button, self.redo_button, self.diff_button, self.diff_original_button, self.export_button,
+                       self.deidentify_box):
             edit_row.addWidget(button)
         layout.addLayout(edit_row)
         self.diff_view = QTextBrowser()
@@ -373,12 +377,17 @@ class AiPanel(QWidget):
         self.state_label.setText(f"Signed by {self.reader.text().strip()} at {signed_at:%Y-%m-%d %H:%M} UTC")
         return True
 
-    def export(self, path: Path) -> Path:
-        """Write the report as .txt or .pdf (by the file's suffix)."""
+    def export(self, path: Path, deidentify: bool | None = None) -> Path:
+        """Write the report as .txt or .pdf (by the file's suffix). De-identified, every identifier
+        of the studies opened in this session (patient's name in any of its forms, patient ID,
+        birth date, accession number: PS3.15 Basic Profile attributes) is replaced by [PHI] in the
+        text, as the log file does; the reader's own name and the sign-off stay."""
         from ..workflow.reporting import as_text, load
 
         self.save_now()
         text = as_text(load(self.database, self.report_id)) if self.database is not None and self.report_id else self.editor.toPlainText()
+        if self.deidentify_box.isChecked() if deidentify is None else deidentify:
+            text = REDACTOR.redact(text) + "\nDe-identified export (DICOM PS3.15 Basic Profile identifiers removed)"
         if self.demo_badge.isVisible():
             text += "\n" + DEMO_LABEL
         path = Path(path)

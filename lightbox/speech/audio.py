@@ -85,6 +85,22 @@ def read_for_recogniser(path: str | Path) -> np.ndarray:
     return to_pcm16(resample(samples, rate))
 
 
+NOISE_FLOOR_RMS = 80.0  # int16 units, about -52 dBFS
+
+
+def add_noise_floor(pcm16: np.ndarray, rms: float = NOISE_FLOOR_RMS, seed: int = 0) -> np.ndarray:
+    """Add a faint, fixed-seed Gaussian noise floor.
+
+    Synthetic or digitally gated audio has stretches of exact zeros between words, which no
+    microphone produces; pocketsphinx's front end (noise estimation, cepstral mean normalisation)
+    then misjudges the speech around them. pocketsphinx's own ``-dither`` adds only one bit, too
+    little. On the development set (VQA-RAD questions held out of the language model) a floor of
+    60-100 RMS took the word error rate from 34 % to 24 %; 400 made it worse again.
+    """
+    noise = np.random.default_rng(seed).normal(0.0, rms, pcm16.size)
+    return np.clip(pcm16.astype(np.float64) + noise, -32768, 32767).astype(np.int16)
+
+
 def write_wav(path: str | Path, pcm16: np.ndarray, rate: int = RECOGNISER_RATE) -> None:
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)

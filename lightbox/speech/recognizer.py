@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import RECOGNISER_RATE
+from .audio import RECOGNISER_RATE, add_noise_floor
 
 
 class SpeechUnavailable(RuntimeError):
@@ -91,7 +91,7 @@ class SpeechRecognizer:
         if not self.has_speech(pcm):
             return Transcript("", time.perf_counter() - start, pcm.size / RECOGNISER_RATE, self.language_model)
         self._decoder.start_utt()
-        self._decoder.process_raw(pcm.tobytes(), no_search=False, full_utt=True)
+        self._decoder.process_raw(add_noise_floor(pcm).tobytes(), no_search=False, full_utt=True)
         self._decoder.end_utt()
         hyp = self._decoder.hyp()
         text = " ".join(w for w in (hyp.hypstr.split() if hyp else []) if not w.startswith(("<", "[", "+")))
