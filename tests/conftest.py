@@ -64,6 +64,21 @@ def no_network(monkeypatch):
     assert not attempts, f"network connections attempted: {attempts}"
 
 
+@pytest.fixture
+def demo_film_window(qtbot):
+    """The main window on the built-in demo film, its AI dock ready (GUI tests of the AI and voice)."""
+    from lightbox.app.main_window import MainWindow
+
+    w = MainWindow()
+    w.resize(1400, 850)
+    qtbot.addWidget(w)
+    w.show()
+    w.open_path("demo:film")
+    qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=20000)
+    yield w
+    w.close()
+
+
 def pytest_collection_modifyitems(items):
     offline = ("test_gui.py", "test_ai_panel.py", "test_inference_gemma.py", "test_inference_inputs.py", "test_cli.py",
                "test_views.py", "test_rating_gui.py", "test_speech.py", "test_voice_gui.py", "test_log_privacy.py")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from lightbox.app.main_window import MainWindow
 from lightbox.inference.models import DEMO_LABEL, default_model_dir
 
 pytestmark = pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(),
@@ -11,15 +10,8 @@ pytestmark = pytest.mark.skipif(not (default_model_dir() / "manifest.json").exis
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    w.resize(1400, 850)
-    qtbot.addWidget(w)
-    w.show()
-    w.open_path("demo:film")
-    qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=20000)
-    yield w
-    w.close()
+def window(demo_film_window):
+    return demo_film_window
 
 
 def test_draft_streams_into_the_editor_with_labels(window, qtbot) -> None:

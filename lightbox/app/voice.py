@@ -74,8 +74,10 @@ class MicrophoneSource(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        from PySide6.QtMultimedia import QAudioFormat, QAudioSource, QMediaDevices
-
+        try:
+            from PySide6.QtMultimedia import QAudioFormat, QAudioSource, QMediaDevices
+        except ImportError as exc:  # PySide6-Essentials alone has no Qt Multimedia
+            raise AudioSourceError("Recording needs Qt Multimedia (pip install PySide6-Addons). Type the question instead.") from exc
         device = QMediaDevices.defaultAudioInput()
         if device.isNull():
             raise AudioSourceError("No microphone found. Connect one, or type the question.")
