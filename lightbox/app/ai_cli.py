@@ -47,7 +47,11 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     stream = (lambda piece: print(piece, end="", flush=True)) if not args.json else None
     if heard is not None and not args.json:
         print(f"heard: {heard.text}  ({heard.audio_seconds:.1f} s of audio, transcribed in {heard.seconds:.2f} s)")
-    result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
+    try:
+        result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
+    except Exception as exc:  # noqa: BLE001 - a message, never a traceback, for the reader at the CLI
+        print(f"\nlightbox: the model could not answer: {exc}", file=sys.stderr)
+        return 2
     demo = model.bundle.is_demo
     if args.json:
         spoken = {"transcript": heard.text, "audio_seconds": round(heard.audio_seconds, 2),

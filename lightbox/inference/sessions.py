@@ -45,12 +45,20 @@ def create_session(path: Path, device: str = "auto", threads: int | None = None)
     if threads:
         options.intra_op_num_threads = threads
     wanted = requested_providers(device)
-    session = ort.InferenceSession(str(path), sess_options=options, providers=wanted)
+    if "CUDAExecutionProvider" in wanted:
+        # A missing CUDA/cuDNN library makes onnxruntime's default logger print red errors for every
+        # session before it falls back; Lightbox reports the fallback once, in its own words.
+        ort.set_default_logger_severity(4)
+    try:
+        session = ort.InferenceSession(str(path), sess_options=options, providers=wanted)
+    finally:
+        ort.set_default_logger_severity(2)
     got = session.get_providers()
     provider = "CUDA" if got and got[0] == "CUDAExecutionProvider" else "CPU"
     notice = ""
     if "CUDAExecutionProvider" in wanted and provider != "CUDA":
-        notice = "GPU requested but CUDA could not start: running on the CPU (slower)"
+        notice = ("GPU requested but CUDA could not start (onnxruntime-gpu needs the CUDA 13 and cuDNN 9 libraries "
+                  "and an NVIDIA driver): running on the CPU (slower)")
     elif device in ("cuda", "gpu") and "CUDAExecutionProvider" not in wanted:
         notice = "no GPU build of onnxruntime installed: running on the CPU (install the 'gpu' extra)"
     return session, SessionInfo(provider, got, notice)
