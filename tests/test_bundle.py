@@ -50,7 +50,7 @@ def bundle() -> Path:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     exe = REPO / "build" / "dist" / "cpu" / "lightbox" / "lightbox"
     assert exe.is_file()
-    size = sum(f.stat().st_size for f in exe.parent.rglob("*") if f.is_file())
+    size = sum(f.stat().st_size for f in exe.parent.rglob("*") if f.is_file() and not f.is_symlink())
     print(f"\nbundle built in {time.perf_counter() - t0:.0f} s, {size / 2**20:.0f} MiB")
     return exe
 
