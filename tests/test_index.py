@@ -140,3 +140,30 @@ def test_films_png_jpeg_and_dicom_group_into_studies(tmp_path: Path) -> None:
 def test_missing_path_is_an_error_not_a_crash(tmp_path: Path) -> None:
     index = build_index(tmp_path / "nope")
     assert index.errors[0].reason == "no such file or folder"
+
+
+@pytest.mark.parametrize("syntax", ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"])
+def test_header_fields_read_from_raw_bytes_equal_pydicoms(tmp_path, syntax) -> None:
+    """Indexing decodes UI/CS/DA/IS/DS/US values from the raw bytes (implicit VR through the data
+    dictionary); they must equal pydicom's own conversion, odd spellings included."""
+    import pydicom
+
+    from lightbox.viewer.index import _floats, _int, _raw_parts, _text
+
+    paths = write_ct_series(tmp_path / syntax, axial_positions(3), syntax=syntax)
+    ds = pydicom.dcmread(paths[1], stop_before_pixels=True)
+    ds.InstanceNumber = " 7 "
+    ds.ImagePositionPatient = ["-1.5e2", " 20.25", "+3"]
+    ds.SeriesNumber = ""
+    ds.save_as(paths[1], enforce_file_format=True)
+    raw = pydicom.dcmread(paths[1], stop_before_pixels=True)
+    converted = pydicom.dcmread(paths[1], stop_before_pixels=True)
+    assert _raw_parts(raw, "InstanceNumber") == ["7"]  # the raw path is the one taken
+    assert _int(raw, "InstanceNumber") == int(converted.InstanceNumber) == 7
+    assert _floats(raw, "ImagePositionPatient", 3) == tuple(float(v) for v in converted.ImagePositionPatient) == (-150.0, 20.25, 3.0)
+    assert _floats(raw, "ImageOrientationPatient", 6) == tuple(float(v) for v in converted.ImageOrientationPatient)
+    assert (_int(raw, "Rows"), _int(raw, "Columns")) == (converted.Rows, converted.Columns)
+    assert _text(raw, "SOPInstanceUID") == converted.SOPInstanceUID and not _text(raw, "SOPInstanceUID").endswith("\x00")
+    assert _text(raw, "Modality") == "CT" and _text(raw, "StudyDate") == converted.StudyDate
+    assert _int(raw, "SeriesNumber") is None and _int(raw, "NumberOfFrames") is None
+    assert _text(raw, "PatientName") == str(converted.PatientName)  # PN goes through pydicom (character sets)

@@ -6,12 +6,15 @@ PNG/JPEG films become single-instance series of their own, in a study per folder
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
@@ -119,7 +122,53 @@ class StudyIndex:
         raise KeyError(uid)
 
 
+# Values of these VRs are in the default repertoire whatever the Specific Character Set (PS3.5
+# 6.1.2.3), so their raw bytes are decoded here directly. pydicom's per-element conversion (hooks,
+# validation) was half of the indexing time (LIDC, 275 files: 0.6 of 1.25 s). Anything else, or
+# anything that does not parse, goes through pydicom as before.
+_ASCII_VRS = frozenset({"UI", "CS", "DA", "TM", "IS", "DS", "AS"})
+_MISSING = object()
+
+
+@functools.cache
+def _tag(keyword: str) -> int:
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        raise KeyError(keyword)
+    return tag
+
+
+@functools.cache
+def _dictionary_vr(keyword: str) -> str:
+    """The VR of a public attribute, which is what an implicit-VR file means by it (PS3.5 7.1.3)."""
+    return dictionary_VR(_tag(keyword))
+
+
+def _raw_parts(ds: Dataset, keyword: str) -> list[str] | list[int] | object | None:
+    """The element's values straight from its raw bytes; _MISSING when absent; None when only
+    pydicom can say (implicit VR, other VRs, an element already converted)."""
+    try:
+        element = ds.get_item(_tag(keyword))
+    except Exception:  # noqa: BLE001 - let pydicom report it below
+        return None
+    if element is None:
+        return _MISSING
+    if not isinstance(element, RawDataElement) or element.value is None:
+        return None
+    vr = element.VR or _dictionary_vr(keyword)
+    if vr in _ASCII_VRS:
+        return [part.strip(" \x00") for part in element.value.decode("ascii", "replace").split("\\")]
+    if vr == "US" and element.is_little_endian and len(element.value) == 2:
+        return [int.from_bytes(element.value, "little")]
+    return None
+
+
 def _text(ds: Dataset, keyword: str, default: str = "") -> str:
+    parts = _raw_parts(ds, keyword)
+    if parts is _MISSING:
+        return default
+    if parts is not None and len(parts) == 1:  # type: ignore[arg-type]
+        return str(parts[0])  # type: ignore[index]
     try:
         value = ds.get(keyword, default)
     except Exception:  # noqa: BLE001 - a malformed element must not stop indexing
@@ -128,6 +177,15 @@ def _text(ds: Dataset, keyword: str, default: str = "") -> str:
 
 
 def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
+    parts = _raw_parts(ds, keyword)
+    if parts is _MISSING:
+        return None
+    if parts is not None:
+        try:
+            values = tuple(float(v) for v in parts)  # type: ignore[union-attr]
+            return values if len(values) == count and all(v == v for v in values) else None
+        except ValueError:
+            pass  # pydicom decides below
     try:
         value = ds.get(keyword)
         if value is None or len(value) != count:
@@ -138,6 +196,16 @@ def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
 
 
 def _int(ds: Dataset, keyword: str) -> int | None:
+    parts = _raw_parts(ds, keyword)
+    if parts is _MISSING:
+        return None
+    if parts is not None and len(parts) == 1:  # type: ignore[arg-type]
+        if parts[0] == "":  # type: ignore[index]
+            return None
+        try:
+            return int(parts[0])  # type: ignore[index]
+        except ValueError:
+            pass  # e.g. "1.0": pydicom decides below
     try:
         value = ds.get(keyword)
         return int(value) if value not in (None, "") else None
@@ -196,21 +264,25 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
     if "Rows" not in ds or "Columns" not in ds:
         sop_class = _text(ds, "SOPClassUID")
         raise UnreadableFile(f"not an image (no Rows/Columns; SOP class {sop_class or 'unknown'})")
+    rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
+    if rows is None or columns is None:
+        raise UnreadableFile("unreadable Rows/Columns values")
+    # patient, study and series attributes are read once, from their first file
     patient_id = _text(ds, "PatientID") or "(no patient id)"
-    patient = index.patients.setdefault(
-        patient_id,
-        Patient(patient_id, _text(ds, "PatientName"), _text(ds, "PatientBirthDate"), _text(ds, "PatientSex")),
-    )
+    patient = index.patients.get(patient_id)
+    if patient is None:
+        patient = index.patients[patient_id] = Patient(patient_id, _text(ds, "PatientName"), _text(ds, "PatientBirthDate"),
+                                                       _text(ds, "PatientSex"))
     study_uid = _text(ds, "StudyInstanceUID") or f"(no study uid) {path.parent}"
-    study = patient.studies.setdefault(
-        study_uid,
-        Study(study_uid, _text(ds, "StudyDate"), _text(ds, "StudyDescription"), _text(ds, "AccessionNumber")),
-    )
+    study = patient.studies.get(study_uid)
+    if study is None:
+        study = patient.studies[study_uid] = Study(study_uid, _text(ds, "StudyDate"), _text(ds, "StudyDescription"),
+                                                   _text(ds, "AccessionNumber"))
     series_uid = _text(ds, "SeriesInstanceUID") or f"(no series uid) {path.parent}"
-    series = study.series.setdefault(
-        series_uid,
-        Series(series_uid, _text(ds, "Modality"), _text(ds, "SeriesDescription"), _int(ds, "SeriesNumber")),
-    )
+    series = study.series.get(series_uid)
+    if series is None:
+        series = study.series[series_uid] = Series(series_uid, _text(ds, "Modality"), _text(ds, "SeriesDescription"),
+                                                   _int(ds, "SeriesNumber"))
     series.instances.append(
         Instance(
             path=path,
@@ -218,8 +290,8 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
             instance_number=_int(ds, "InstanceNumber"),
             position=_floats(ds, "ImagePositionPatient", 3),  # type: ignore[arg-type]
             orientation=_floats(ds, "ImageOrientationPatient", 6),
-            rows=int(ds.Rows),
-            columns=int(ds.Columns),
+            rows=rows,
+            columns=columns,
             frames=_int(ds, "NumberOfFrames") or 1,
             header=ds,
             pixel_offset=pixel_offset,
