@@ -64,15 +64,9 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         if result.notice:
             print(f"notice: {result.notice}")
         print(f"[{model.bundle.name}{' - ' + DEMO_LABEL if demo else ''}] provider {result.provider}  "
-              f"first token {result.time_to_first_token_s:.3f} s  {_rate(result)}  "
+              f"first token {result.time_to_first_token_s:.3f} s  {result.rate_text()}  "
               f"total {result.total_s:.2f} s")
     return 0
-
-
-def _rate(result) -> str:
-    """Decode speed, or the token count when there was nothing to decode after the first token."""
-    n = len(result.token_ids)
-    return f"{result.tokens_per_second:.1f} tokens/s" if n > 1 else f"{n} token{'s' if n != 1 else ''}"
 
 
 def transcribe_file(path: str):

@@ -304,8 +304,7 @@ class AiPanel(QWidget):
                 add_chat(self.database, case_key, question, result.text + (" (cancelled)" if cancelled else ""), self.model_name)
 
     def _show_timing(self, result: GenerationResult) -> None:
-        rate = f"{result.tokens_per_second:.0f} tok/s" if len(result.token_ids) > 1 else f"{len(result.token_ids)} token"
-        self.timing_label.setText(f"{result.provider}  first token {result.time_to_first_token_s:.2f} s  {rate}  "
+        self.timing_label.setText(f"{result.provider}  first token {result.time_to_first_token_s:.2f} s  {result.rate_text()}  "
                                   f"total {result.total_s:.2f} s" + ("  (cancelled)" if result.stopped == "cancelled" else ""))
 
     def _on_failed(self, task: str, message: str) -> None:

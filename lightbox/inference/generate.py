@@ -51,6 +51,12 @@ class GenerationResult:
         decode_time = self.total_s - self.time_to_first_token_s
         return (len(self.token_ids) - 1) / decode_time if len(self.token_ids) > 1 and decode_time > 0 else 0.0
 
+    def rate_text(self) -> str:
+        """Decode speed for people ("267.2 tokens/s"), or the token count when a one-token answer
+        left nothing to decode after the first token."""
+        n = len(self.token_ids)
+        return f"{self.tokens_per_second:.1f} tokens/s" if n > 1 else f"{n} token{'' if n == 1 else 's'}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"text": self.text, "provider": self.provider, "time_to_first_token_s": round(self.time_to_first_token_s, 4),
                 "tokens_per_second": round(self.tokens_per_second, 2), "total_s": round(self.total_s, 4),
