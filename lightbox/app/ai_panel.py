@@ -27,8 +27,8 @@ from ..inference.generate import Chat, GenerationResult, VisionLanguageModel
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import clean_question, task_options, task_prompt
 from .ai_inputs import model_images
-from .logs import LOG, REDACTOR
 from .compose import Opened
+from .logs import LOG, REDACTOR
 
 UNREVIEWED = "AI draft - not reviewed"
 
@@ -221,7 +221,6 @@ class AiPanel(QWidget):
         if text and not self.busy:
             self.question.clear()
             self.history.append(f"<p><b>You{' (spoken)' if spoken else ''}:</b> {html.escape(text)}</p>")
-            self._answer = ""
             self.start("ask", text)
 
     def _on_transcribed(self, text: str) -> None:
@@ -263,10 +262,8 @@ class AiPanel(QWidget):
         self.worker.cancel_event.set()
 
     def _on_token(self, task: str, piece: str) -> None:
-        if task == "draft":
+        if task == "draft":  # answers are short: they appear whole, when finished
             self.editor.insertPlainText(piece)
-        else:
-            self._answer = getattr(self, "_answer", "") + piece
 
     def _on_finished(self, task: str, result: GenerationResult) -> None:
         LOG.info("AI %s: %d tokens on %s, first token %.3f s, total %.2f s, %s", task, len(result.token_ids),
