@@ -46,7 +46,6 @@ def run_selftest(args: argparse.Namespace) -> int:
     opened = _wait(app, lambda: window.area.opened is not None and window.ai_panel.isEnabled(), 60)
     steps.append(("open", opened, f"{window.area.opened.title if opened else args.path} in {time.perf_counter() - started:.2f} s since start"))
     if opened:
-        image = window.grab_composite()
         # a rendered film has many grey levels inside its viewport, a black or blank one has one
         viewport = window.area.viewports[0]
         pixels = viewport.grab_pixels()
@@ -54,7 +53,7 @@ def run_selftest(args: argparse.Namespace) -> int:
         steps.append(("render", levels > 32, f"{pixels.shape[1]}x{pixels.shape[0]} viewport, {levels} grey levels"))
         if args.out:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            image.save(str(args.out))
+            window.grab_composite().save(str(args.out))
         panel = window.ai_panel
         t0 = time.perf_counter()
         panel.start("draft", "")
