@@ -89,6 +89,12 @@ class MicrophoneSource(QObject):
             fmt = device.preferredFormat()
         self.format = fmt
         self.rate = fmt.sampleRate()
+        # the sample layout, worked out once rather than on every read
+        self.dtype = np.dtype({QAudioFormat.SampleFormat.Int16: np.int16, QAudioFormat.SampleFormat.Int32: np.int32,
+                               QAudioFormat.SampleFormat.UInt8: np.uint8,
+                               QAudioFormat.SampleFormat.Float: np.float32}[fmt.sampleFormat()])
+        self.channels = max(1, fmt.channelCount())
+        self.frame_bytes = self.dtype.itemsize * self.channels
         self.device_name = device.description()
         self.source = QAudioSource(device, fmt, self)
         self.source.stateChanged.connect(self._on_state)
@@ -107,16 +113,10 @@ class MicrophoneSource(QObject):
         self.io = None
 
     def _read(self) -> None:
-        from PySide6.QtMultimedia import QAudioFormat
-
         data = bytes(self.io.readAll().data()) if self.io is not None else b""
-        if not data:
-            return
-        dtype = {QAudioFormat.SampleFormat.Int16: np.int16, QAudioFormat.SampleFormat.Int32: np.int32,
-                 QAudioFormat.SampleFormat.UInt8: np.uint8, QAudioFormat.SampleFormat.Float: np.float32}[self.format.sampleFormat()]
-        channels = max(1, self.format.channelCount())
-        samples = np.frombuffer(data[: len(data) // (np.dtype(dtype).itemsize * channels) * np.dtype(dtype).itemsize * channels], dtype=dtype)
-        self.chunk.emit(samples.reshape(-1, channels))
+        whole = len(data) // self.frame_bytes * self.frame_bytes  # a read may end inside a frame
+        if whole:
+            self.chunk.emit(np.frombuffer(data[:whole], dtype=self.dtype).reshape(-1, self.channels))
 
     def _on_state(self, _state) -> None:
         from PySide6.QtMultimedia import QAudio
