@@ -145,8 +145,9 @@ def _dictionary_vr(keyword: str) -> str:
 
 
 def _raw_parts(ds: Dataset, keyword: str) -> list[str] | list[int] | object | None:
-    """The element's values straight from its raw bytes; _MISSING when absent; None when only
-    pydicom can say (implicit VR, other VRs, an element already converted)."""
+    """The element's values straight from its raw bytes (an implicit-VR element takes its VR from
+    the data dictionary); _MISSING when absent; None when only pydicom can say (other VRs, big
+    endian binary values, an element already converted)."""
     try:
         element = ds.get_item(_tag(keyword))
     except Exception:  # noqa: BLE001 - let pydicom report it below
