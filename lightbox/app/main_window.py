@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
     def _on_indexed(self, index: StudyIndex) -> None:
         self.index = index
         for patient in index.patients.values():  # before any error about these files is logged
-            REDACTOR.register(patient.name, patient.id, patient.birth_date)
+            REDACTOR.register(patient.name, patient.id, patient.birth_date, *(s.accession for s in patient.studies.values()))
         for error in index.errors:
             LOG.warning("unreadable file %s: %s", error.path, error.reason)
         self._fill_browser(index)
