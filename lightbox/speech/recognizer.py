@@ -35,6 +35,7 @@ class Transcript:
     seconds: float  # decoding time
     audio_seconds: float
     language_model: str
+    warp: float = 1.0  # the frequency warp whose decoding won (1.0: none)
 
 
 class SpeechRecognizer:
@@ -48,6 +49,7 @@ class SpeechRecognizer:
         Decoder settings (``lw`` language weight, ``wip`` word insertion penalty, ...). The
         radiology model's defaults, tuned on a development set, are in
         ``resources/speech/decoder.json``; the stock model runs with pocketsphinx's defaults.
+        ``vtln_warps`` (a list) is Lightbox's own: see :meth:`transcribe`.
     """
 
     def __init__(self, language_model: str = "radiology", settings: dict[str, float] | None = None) -> None:
@@ -71,10 +73,15 @@ class SpeechRecognizer:
         else:
             config["lm"] = get_model_path("en-us/en-us.lm.bin")
             config["dict"] = get_model_path("en-us/cmudict-en-us.dict")
-        for key, value in (settings or {}).items():
+        settings = dict(settings or {})
+        self.warps: tuple[float, ...] = tuple(float(w) for w in settings.pop("vtln_warps", None) or (1.0,))
+        for key, value in settings.items():
             config[key] = value
         self.language_model = language_model
-        self._decoder = Decoder(config)
+        self._decoders = []
+        for warp in self.warps:
+            config["warp_type"], config["warp_params"] = "inverse_linear", str(warp)  # 1.0: identity
+            self._decoders.append(Decoder(config))
         self._vad = Vad(mode=2, sample_rate=RECOGNISER_RATE)
 
     def has_speech(self, pcm: np.ndarray) -> bool:
@@ -85,14 +92,32 @@ class SpeechRecognizer:
         return sum(self._vad.is_speech(frame.tobytes()) for frame in frames) >= 3
 
     def transcribe(self, pcm16: np.ndarray) -> Transcript:
-        """Decode one utterance. Silence or noise gives an empty text, not an error."""
+        """Decode one utterance. Silence or noise gives an empty text, not an error.
+
+        With several ``vtln_warps`` the utterance is decoded once per frequency warp (vocal
+        tract length normalisation: pocketsphinx's ``inverse_linear`` warping of the mel filter
+        bank) and the decoding with the best path score wins: the acoustic model was trained on
+        other speakers, and a warp that brings this voice's formants closer to theirs scores
+        better. It costs one decoding per warp (pocketsphinx holds the GIL, so threads do not help).
+        """
         pcm = np.ascontiguousarray(pcm16, dtype=np.int16)
         start = time.perf_counter()
         if not self.has_speech(pcm):
             return Transcript("", time.perf_counter() - start, pcm.size / RECOGNISER_RATE, self.language_model)
-        self._decoder.start_utt()
-        self._decoder.process_raw(add_noise_floor(pcm).tobytes(), no_search=False, full_utt=True)
-        self._decoder.end_utt()
-        hyp = self._decoder.hyp()
-        text = " ".join(w for w in (hyp.hypstr.split() if hyp else []) if not w.startswith(("<", "[", "+")))
-        return Transcript(text, time.perf_counter() - start, pcm.size / RECOGNISER_RATE, self.language_model)
+        audio = add_noise_floor(pcm).tobytes()
+        results = [_decode(decoder, audio) for decoder in self._decoders]
+        best = max(range(len(results)), key=lambda n: results[n][1])
+        return Transcript(results[best][0], time.perf_counter() - start, pcm.size / RECOGNISER_RATE,
+                          self.language_model, self.warps[best])
+
+
+def _decode(decoder, audio: bytes) -> tuple[str, float]:
+    """One decoder's words (fillers and sentence markers dropped) and its path score."""
+    decoder.start_utt()
+    decoder.process_raw(audio, no_search=False, full_utt=True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    if hyp is None:
+        return "", float("-inf")
+    text = " ".join(w for w in hyp.hypstr.split() if not w.startswith(("<", "[", "+")))
+    return text, float(hyp.best_score)
