@@ -21,7 +21,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from .index import Instance, Series
+from .index import Instance, Series, header_float, header_int
 from .pixels import Window, apply_voi_table, auto_window, dataset_window, has_voi_lut_table, modality_values
 from .series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from .volume import Film, Volume
@@ -44,9 +44,9 @@ def _transfer_syntax(ds: Dataset) -> str:
 
 
 def _raw_dtype(ds: Dataset) -> np.dtype | None:
-    bits = int(ds.get("BitsAllocated", 0) or 0)
-    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
-    if int(ds.get("SamplesPerPixel", 1) or 1) != 1 or bits not in (8, 16, 32):
+    bits = header_int(ds, "BitsAllocated", 0) or 0
+    signed = header_int(ds, "PixelRepresentation", 0) == 1
+    if (header_int(ds, "SamplesPerPixel", 1) or 1) != 1 or bits not in (8, 16, 32):
         return None
     return np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
 
@@ -60,7 +60,7 @@ def _read_raw_slice(instance: Instance) -> np.ndarray | None:
     dtype = _raw_dtype(ds)
     if dtype is None or syntax not in (ImplicitVRLittleEndian, ExplicitVRLittleEndian):
         return None
-    bits_stored = int(ds.get("BitsStored", dtype.itemsize * 8) or 0)
+    bits_stored = header_int(ds, "BitsStored", dtype.itemsize * 8) or 0
     if bits_stored != dtype.itemsize * 8 and dtype.kind == "i":
         return None  # sign extension of e.g. 12-bit signed data: leave it to pydicom
     with open(instance.path, "rb") as fp:
@@ -132,23 +132,26 @@ def _slice_values(instance: Instance) -> np.ndarray:
     return modality_values(ds, raw)
 
 
-def _integral_rescale(members: list[Instance]) -> bool:
-    """True when every slice's rescale keeps integers within int16 (typical CT: 1, -1024)."""
+def _integral_rescales(members: list[Instance]) -> list[tuple[int, int]] | None:
+    """Each slice's (slope, intercept) when every slice's rescale keeps integers within int16
+    (typical CT: 1, -1024); None when one does not (the volume is float32 then)."""
+    rescales = []
     for instance in members:
         ds = instance.header
-        if ds is None or "ModalityLUTSequence" in ds:
-            return False
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        intercept = float(ds.get("RescaleIntercept", 0) or 0)
-        bits = int(ds.get("BitsStored", 16) or 16)
-        signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+        if ds is None or "ModalityLUTSequence" in ds or "SharedFunctionalGroupsSequence" in ds:
+            return None
+        slope = header_float(ds, "RescaleSlope", 1.0) or 1.0
+        intercept = header_float(ds, "RescaleIntercept", 0.0) or 0.0
+        bits = header_int(ds, "BitsStored", 16) or 16
+        signed = header_int(ds, "PixelRepresentation", 0) == 1
         lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
         if slope != int(slope) or intercept != int(intercept):
-            return False
+            return None
         ends = (lo * slope + intercept, hi * slope + intercept)
         if min(ends) < -32768 or max(ends) > 32767:
-            return False
-    return True
+            return None
+        rescales.append((int(slope), int(intercept)))
+    return rescales
 
 
 def _metadata(ds: Dataset | None) -> dict[str, str]:
@@ -189,15 +192,25 @@ def load_volume(
     geometry = series_geometry(series)
     first = members[0]
     _check_size(first.rows, first.columns, len(members), series.label())
-    dtype = np.int16 if _integral_rescale(members) else np.float32
-    array = np.empty((len(members), first.rows, first.columns), dtype=dtype)
+    rescales = _integral_rescales(members)
+    array = np.empty((len(members), first.rows, first.columns), dtype=np.int16 if rescales else np.float32)
     warnings = list(series.warnings)
     failed: list[int] = []
     middle = len(members) // 2
 
     def read(k: int) -> None:
         try:
-            array[k] = _slice_values(members[k])
+            raw = _read_raw_slice(members[k]) if rescales else None
+            if raw is not None and rescales:
+                # integers all the way: stored * slope + intercept in int32, straight into the
+                # volume (the generic path makes float64 and float32 copies of every slice)
+                slope, intercept = rescales[k]
+                if slope == 1:
+                    np.add(raw, intercept, out=array[k], dtype=np.int32, casting="unsafe")
+                else:
+                    np.add(raw.astype(np.int32) * slope, intercept, out=array[k], casting="unsafe")
+            else:
+                array[k] = _slice_values(members[k])
         except Exception as exc:  # noqa: BLE001 - one bad slice never stops the series
             failed.append(k)
             warnings.append(f"slice {k + 1} ({members[k].path.name}) unreadable: {exc}")
@@ -208,7 +221,9 @@ def load_volume(
         on_first_slice(middle, array[middle])
     order = [k for k in range(len(members)) if k != middle]
     done = 1
-    workers = workers or min(8, (os.cpu_count() or 2) * 2)
+    # one thread per core: more only contend (measured on 2 cores: 4 threads 0.9 s, 2 threads
+    # 0.75 s for 600 slices)
+    workers = workers or min(8, os.cpu_count() or 2)
     chunk = max(8, len(order) // 64)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for start in range(0, len(order), chunk):
