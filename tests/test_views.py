@@ -219,3 +219,24 @@ def test_mpr_length_in_mm_shows_on_its_own_slice(mpr_view) -> None:
     assert s.measure.lines._points.GetNumberOfPoints() == 0  # another slice: hidden
     s.scroll(-1)
     assert s.measure.lines._points.GetNumberOfPoints() == 2
+
+
+def test_scrolling_redraws_only_the_corner_that_changed(mpr_view) -> None:
+    """The slice number is in the lower-left corner: the other three corner texts are not
+    touched (each redrawn text costs a rasterisation on software OpenGL), and every corner
+    keeps within half the pane."""
+    view = mpr_view(ramp_volume(), "axial")
+    view.pixels()
+    view.pixels()  # the first frame lays the texts out for the pane's size
+    actors = view.scene.corners.actors
+    before = {corner: actor.GetMTime() for corner, actor in actors.items()}
+    text = view.scene.corners.texts["lower_left"]
+    view.scene.scroll(1)
+    view.pixels()
+    assert view.scene.corners.texts["lower_left"] != text
+    changed = {corner for corner, actor in actors.items() if actor.GetMTime() != before[corner]}
+    assert changed == {"lower_left"}
+    box = [0.0] * 4
+    for actor in actors.values():
+        actor.GetBoundingBox(view.scene.renderer, box)
+        assert box[1] - box[0] <= SIZE / 2 and box[3] - box[2] <= SIZE / 2

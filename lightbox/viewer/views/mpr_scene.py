@@ -249,7 +249,7 @@ class MprScene(PlaneScene):
 
     def set_overlays_visible(self, visible: bool) -> None:
         """Show or hide text, orientation letters, scale bar and crosshair lines."""
-        props = [self.corners.actor, *self.edges.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text]
+        props = [*self.corners.actors.values(), *self.edges.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text]
         props += [lines.actor for lines in self.cross_lines.values()]
         for prop in props:
             prop.SetVisibility(visible)

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 
 from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
-from vtkmodules.vtkRenderingAnnotation import vtkCornerAnnotation
 from vtkmodules.vtkRenderingCore import (
     vtkActor2D,
     vtkCoordinate,
@@ -21,27 +20,92 @@ NICE_LENGTHS_MM = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 
 
 class CornerText:
-    """The four corner texts (patient, study, technique, view state)."""
+    """The four corner texts (patient, study, technique, view state).
 
-    def __init__(self, renderer: vtkRenderer, font_size: int = 14) -> None:
-        self.actor = vtkCornerAnnotation()
-        self.actor.SetMaximumFontSize(font_size)
-        self.actor.SetMinimumFontSize(9)
-        self.actor.SetLinearFontScaleFactor(2)
-        self.actor.SetNonlinearFontScaleFactor(1)
-        prop = self.actor.GetTextProperty()
-        prop.SetColor(*OVERLAY_COLOR)
-        prop.SetFontFamilyToArial()
-        prop.ShadowOn()
-        renderer.AddViewProp(self.actor)
+    Four plain text actors rather than one ``vtkCornerAnnotation``: the annotation re-lays out
+    (and re-rasterises) all four corners, trying font sizes until they fit, whenever any one
+    changes, which is every frame of a scroll or a window/level drag (the slice number, the
+    window values): 30 ms a frame on software OpenGL. Here only the changed corner is redrawn.
+    As with the annotation, the font follows the viewport's size (14 pt down to 9 pt) and a
+    corner's text never takes more than half the viewport's width or height (smaller still, to
+    6 pt, when it would), so corners do not run into each other in the small panes of a grid.
+    """
+
+    MARGIN = 3  # display pixels from the viewport's edges
+    _PLACES = {  # corner: (normalised x, y, horizontal justification, vertical justification)
+        "lower_left": (0.0, 0.0, "Left", "Bottom"),
+        "lower_right": (1.0, 0.0, "Right", "Bottom"),
+        "upper_left": (0.0, 1.0, "Left", "Top"),
+        "upper_right": (1.0, 1.0, "Right", "Top"),
+    }
+
+    def __init__(self, renderer: vtkRenderer, font_size: int = 14, min_font_size: int = 9) -> None:
+        self.renderer = renderer
+        self.max_font_size, self.min_font_size = font_size, min_font_size
+        self.actors: dict[str, vtkTextActor] = {}
+        for corner, (x, y, horizontal, vertical) in self._PLACES.items():
+            actor = vtkTextActor()
+            prop = actor.GetTextProperty()
+            prop.SetColor(*OVERLAY_COLOR)
+            prop.SetFontFamilyToArial()
+            prop.ShadowOn()
+            prop.SetFontSize(font_size)
+            getattr(prop, f"SetJustificationTo{horizontal}")()
+            getattr(prop, f"SetVerticalJustificationTo{vertical}")()
+            coordinate = actor.GetPositionCoordinate()
+            coordinate.SetCoordinateSystemToNormalizedViewport()
+            coordinate.SetValue(x, y)  # moved in by MARGIN pixels once the viewport's size is known
+            renderer.AddViewProp(actor)
+            self.actors[corner] = actor
         self.texts: dict[str, str] = {}
+        self._size: tuple[int, int] = (0, 0)
+        renderer.AddObserver("StartEvent", lambda *_: self._fit_to_viewport())
 
-    # vtkCornerAnnotation corners: 0 lower left, 1 lower right, 2 upper left, 3 upper right.
-    _CORNERS = {"lower_left": 0, "lower_right": 1, "upper_left": 2, "upper_right": 3}
+    def set_visible(self, visible: bool) -> None:
+        for actor in self.actors.values():
+            actor.SetVisibility(visible)
 
     def set(self, corner: str, text: str) -> None:
+        if self.texts.get(corner) == text:
+            return
         self.texts[corner] = text
-        self.actor.SetText(self._CORNERS[corner], text)
+        self.actors[corner].SetInput(text)
+        if self._size != (0, 0):
+            self._fit(self.actors[corner])
+
+    def font_size_for(self, width: int, height: int) -> int:
+        """14 pt in a full-size view, smaller in the small panes of a grid (as the corner
+        annotation scaled: with the square root of the viewport's area)."""
+        return int(min(self.max_font_size, max(self.min_font_size, round((width * height) ** 0.5 / 36))))
+
+    def _fit(self, actor: vtkTextActor) -> None:
+        """The viewport's font size, or smaller until the text takes at most half the viewport."""
+        width, height = self._size
+        prop = actor.GetTextProperty()
+        font = self.font_size_for(width, height)
+        prop.SetFontSize(font)
+        if not actor.GetInput():
+            return
+        box = [0.0, 0.0, 0.0, 0.0]
+        while font > 6:
+            actor.GetBoundingBox(self.renderer, box)
+            if box[1] - box[0] <= width / 2 - self.MARGIN and box[3] - box[2] <= height / 2 - self.MARGIN:
+                break
+            font -= 1
+            prop.SetFontSize(font)
+
+    def _fit_to_viewport(self) -> None:
+        size = tuple(self.renderer.GetSize())
+        if size == self._size:
+            return
+        self._size = size  # type: ignore[assignment]
+        for corner, actor in self.actors.items():
+            self._fit(actor)
+            x, y, _, _ = self._PLACES[corner]
+            dx = self.MARGIN if x == 0.0 else -self.MARGIN
+            dy = self.MARGIN if y == 0.0 else -self.MARGIN
+            w, h = max(size[0], 1), max(size[1], 1)
+            actor.GetPositionCoordinate().SetValue(x + dx / w, y + dy / h)
 
 
 class EdgeLabels:

@@ -150,7 +150,7 @@ class VolumeScene:
         self.reset_camera()
 
     def set_overlays_visible(self, visible: bool) -> None:
-        self.corners.actor.SetVisibility(visible)
+        self.corners.set_visible(visible)
         self.request_render()
 
     def status_text(self, x: float, y: float) -> str:
