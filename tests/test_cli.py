@@ -79,6 +79,7 @@ def test_bench_command_prints_one_table(tmp_path: Path, capsys) -> None:
     assert "W/L drag, 2048x2048 film" in table and "3D rotation (cpu), demo CT" in table
     data = json.loads(out.read_text())
     assert data["window_level_2048"]["frames"] == 4 and data["window_level_2048"]["fps"] > 0
+    assert data["window_level_2048 cpu raster"]["renderer"] == "cpu raster" and data["window_level_2048 cpu raster"]["fps"] > 0
 
 
 def test_deidentified_screenshot_hides_the_patient(tmp_path: Path) -> None:

@@ -485,7 +485,7 @@ class MainWindow(QMainWindow):
             current = next((n for n, f in enumerate(films) if f is scene.film), 0)  # type: ignore[attr-defined]
             n = (current + steps) % len(films)
             self.area.films_shown[0] = (films[n], frame_text(self.area.opened, n), self.area.opened.is_demo)
-            self.area.viewports[0].set_scene(self.area._film_scene(*self.area.films_shown[0]))
+            self.area.show_scene(0, self.area._film_scene(*self.area.films_shown[0]))
 
     def toggle_overlays(self) -> None:
         self.overlays_visible = not getattr(self, "overlays_visible", True)

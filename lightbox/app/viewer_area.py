@@ -1,5 +1,13 @@
-"""The central image area: a grid of VTK viewports (1x1, 1x2, 2x2) and what each one shows."""
+"""The central image area: a grid of viewports (1x1, 1x2, 2x2) and what each one shows.
+
+A viewport is a VTK widget, or, for films and MPR planes when OpenGL is a software rasteriser, a
+CPU raster widget (:mod:`..viewer.views.qt_raster`: 60+ fps where VTK's image quad alone caps
+the frame rate near 40). ``LIGHTBOX_2D_RENDERER`` = ``vtk`` / ``cpu`` / ``auto`` (default)
+overrides the choice; 3D panes and oblique volumes always use VTK.
+"""
 from __future__ import annotations
+
+import os
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
@@ -7,13 +15,24 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.views.film_scene import FilmScene
 from ..viewer.views.mpr_scene import MprScene, volume_center
+from ..viewer.views.qt_raster import RasterWidget, raster_supported
 from ..viewer.views.qt_vtk import VtkWidget
 from ..viewer.views.volume_scene import VolumeScene
-from ..viewer.views.vtk_data import to_vtk_image
+from ..viewer.views.vtk_data import opengl_is_software, to_vtk_image
 from ..viewer.volume import Film
 from .compose import LAYOUTS, Opened, frame_text
 
 VOLUME_PANES = {"1x1": ["axial"], "1x2": ["axial", "coronal"], "2x2": ["axial", "coronal", "sagittal", "3d"]}
+Viewport = VtkWidget | RasterWidget
+
+
+def use_cpu_raster() -> bool:
+    """Draw films and MPR planes on the CPU: asked by ``LIGHTBOX_2D_RENDERER``, or (``auto``)
+    when OpenGL is a software rasteriser."""
+    choice = os.environ.get("LIGHTBOX_2D_RENDERER", "auto").strip().lower()
+    if choice in ("cpu", "vtk"):
+        return choice == "cpu"
+    return opengl_is_software()
 
 
 class ViewerArea(QWidget):
@@ -28,12 +47,12 @@ class ViewerArea(QWidget):
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(2)
-        self.viewports: list[VtkWidget] = []
+        self.viewports: list[Viewport] = []
         self.layout_name = "1x1"
         self.opened: Opened | None = None
         self.volume_display: VolumeDisplay | None = None
         self.films_shown: list[tuple[Film, str, bool]] = []  # (film, frame text, demo) per viewport
-        self.active: VtkWidget | None = None
+        self.active: Viewport | None = None
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
         self.set_layout("1x1")
@@ -50,19 +69,47 @@ class ViewerArea(QWidget):
         self.viewports = []
         for r in range(rows):
             for c in range(cols):
-                widget = VtkWidget(self)
-                widget.tool = self.tool
-                widget.wl_convention = self.wl_convention
-                widget.status.connect(self.status)
-                widget.activated.connect(self._activate)
-                widget.measured.connect(self.measured)
+                widget = self._new_viewport(VtkWidget)
                 self.grid.addWidget(widget, r, c)
                 self.viewports.append(widget)
         self.active = self.viewports[0]
         if self.opened is not None:
             self._build_scenes()
 
-    def _activate(self, widget: VtkWidget) -> None:
+    def _new_viewport(self, kind: type) -> Viewport:
+        widget = kind(self)
+        widget.tool = self.tool
+        widget.wl_convention = self.wl_convention
+        widget.status.connect(self.status)
+        widget.activated.connect(self._activate)
+        widget.measured.connect(self.measured)
+        return widget
+
+    def show_scene(self, n: int, scene: object | None) -> Viewport:
+        """Show ``scene`` in viewport ``n``, first swapping the viewport for the kind of widget
+        that should draw it (CPU raster or VTK) when it is not that kind already."""
+        widget = self.viewports[n]
+        kind = RasterWidget if scene is not None and use_cpu_raster() and raster_supported(scene) else VtkWidget
+        if scene is not None and not isinstance(widget, kind):
+            index = self.grid.indexOf(widget)
+            row, column, _, _ = self.grid.getItemPosition(index)
+            widget.set_scene(None)
+            self.grid.removeWidget(widget)
+            widget.Finalize()
+            widget.deleteLater()
+            replacement = self._new_viewport(kind)
+            self.grid.addWidget(replacement, row, column)
+            if self.isVisible():  # a child added to a shown parent is shown later (queued): now,
+                replacement.show()  # with its size, so a grab right after sees the scene
+                self.grid.activate()
+            self.viewports[n] = replacement
+            if self.active is widget:
+                self.active = replacement
+            widget = replacement
+        widget.set_scene(scene)
+        return widget
+
+    def _activate(self, widget: Viewport) -> None:
         self.active = widget
         self.active_changed.emit(widget)
 
@@ -85,7 +132,7 @@ class ViewerArea(QWidget):
             while len(self.films_shown) <= n:
                 self.films_shown.append(self.films_shown[-1] if self.films_shown else (opened.films[0], "", opened.is_demo))
             self.films_shown[n] = (opened.films[0], "", opened.is_demo)
-            self.active.set_scene(self._film_scene(*self.films_shown[n]))
+            self.show_scene(n, self._film_scene(*self.films_shown[n]))
             return
         self.opened = opened
         if opened.is_volume:
@@ -99,7 +146,7 @@ class ViewerArea(QWidget):
         from ..viewer.pixels import auto_window
 
         film = Film(values, auto_window(values), metadata={"series_description": f"{title} (loading...)"})
-        self.viewports[0].set_scene(self._film_scene(film, "loading...", False))
+        self.show_scene(0, self._film_scene(film, "loading...", False))
 
     def _film_scene(self, film: Film, caption: str, demo: bool) -> FilmScene:
         display = FilmDisplay()
@@ -116,19 +163,16 @@ class ViewerArea(QWidget):
             display.crosshair = tuple(float(v) for v in volume_center(volume))
             self.volume_display = display
             image = to_vtk_image(volume.array, volume.geometry)
-            for widget, pane in zip(self.viewports, VOLUME_PANES[self.layout_name]):
+            for n, pane in enumerate(VOLUME_PANES[self.layout_name][: len(self.viewports)]):
                 if pane == "3d":
                     scene = VolumeScene(volume, display, image=image, demo_notice=opened.is_demo)
                 else:
                     scene = MprScene(volume, display, pane, image=image, demo_notice=opened.is_demo)
-                widget.set_scene(scene)
+                self.show_scene(n, scene)
         else:
             self.volume_display = None
-            for n, widget in enumerate(self.viewports):
-                if n < len(self.films_shown):
-                    widget.set_scene(self._film_scene(*self.films_shown[n]))
-                else:
-                    widget.set_scene(None)
+            for n in range(len(self.viewports)):
+                self.show_scene(n, self._film_scene(*self.films_shown[n]) if n < len(self.films_shown) else None)
 
     # -- helpers for actions --------------------------------------------------------------
     def scenes(self) -> list[object]:

@@ -1,6 +1,9 @@
 """Interaction frame times, offscreen: window/level drag on a 2048 x 2048 film, MPR scroll on a
 CT volume, and volume-rendering rotation. Each frame is a state change plus a full render and
-``glFinish`` (what the window does per mouse event); median, 95th percentile and frames/s."""
+``glFinish`` (what the window does per mouse event); median, 95th percentile and frames/s.
+The 2D interactions are also timed on the CPU raster path (``qt_raster``: the image by numpy,
+the overlays by QPainter, into a picture of the view's size), which the window uses when OpenGL
+is a software rasteriser."""
 from __future__ import annotations
 
 import time
@@ -18,6 +21,7 @@ from ...viewer.views.vtk_data import new_render_window
 from ...viewer.volume import Film, Volume
 
 VIEW_SIZE = (1024, 1024)
+_APP = None
 
 
 def frame_times(scene, step: Callable[[int], None], frames: int, size: tuple[int, int] = VIEW_SIZE) -> dict[str, float]:
@@ -42,6 +46,32 @@ def frame_times(scene, step: Callable[[int], None], frames: int, size: tuple[int
             "fps": float(1000 / np.median(ms))}
 
 
+def raster_frame_times(scene, step: Callable[[int], None], frames: int, size: tuple[int, int] = VIEW_SIZE) -> dict[str, float]:
+    """As :func:`frame_times`, drawn by the CPU raster widget (a repaint's work: ``frame()``)."""
+    from PySide6.QtWidgets import QApplication
+
+    from ...viewer.views.qt_raster import RasterWidget
+
+    global _APP
+    if QApplication.instance() is None:  # widgets need one (kept: a collected one quits)
+        _APP = QApplication([])
+    widget = RasterWidget()
+    widget.resize(*size)
+    widget.set_scene(scene)
+    scene.request_render = lambda: None
+    widget.frame()  # first frame: pyramid and tables; not timed
+    times = []
+    for n in range(frames):
+        t = time.perf_counter()
+        step(n)
+        widget.frame()
+        times.append(time.perf_counter() - t)
+    widget.set_scene(None)
+    ms = np.array(times) * 1000
+    return {"frames": frames, "median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
+            "fps": float(1000 / np.median(ms)), "renderer": "cpu raster"}
+
+
 def synthetic_film(size: int = 2048) -> Film:
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:size, 0:size]
@@ -58,13 +88,14 @@ def synthetic_ct(slices: int = 600, size: int = 512) -> Volume:
     return Volume(array, Geometry(spacing=(0.7, 0.7, 0.8)), "CT", Window(40, 400))
 
 
-def bench_window_level(frames: int = 120) -> dict[str, float]:
+def bench_window_level(frames: int = 120, raster: bool = False) -> dict[str, float]:
     display = FilmDisplay()
     scene = FilmScene(synthetic_film(), display)
-    return frame_times(scene, lambda n: display.drag_window(3.0 if n % 40 < 20 else -3.0, 1.5, 5.0), frames)
+    timer = raster_frame_times if raster else frame_times
+    return timer(scene, lambda n: display.drag_window(3.0 if n % 40 < 20 else -3.0, 1.5, 5.0), frames)
 
 
-def bench_mpr_scroll(volume: Volume, frames: int = 120) -> dict[str, float]:
+def bench_mpr_scroll(volume: Volume, frames: int = 120, raster: bool = False) -> dict[str, float]:
     display = VolumeDisplay()
     display.set_window(Window(-600, 1500))
     display.crosshair = tuple(volume_center(volume))
@@ -77,7 +108,7 @@ def bench_mpr_scroll(volume: Volume, frames: int = 120) -> dict[str, float]:
             direction[0] *= -1
         scene.scroll(direction[0])
 
-    return frame_times(scene, step, frames)
+    return (raster_frame_times if raster else frame_times)(scene, step, frames)
 
 
 def bench_volume_rotation(volume: Volume, frames: int = 30, mapper: str = "cpu") -> dict[str, float]:

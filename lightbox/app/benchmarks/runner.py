@@ -30,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
     r = interaction.bench_window_level(args.frames)
     results["window_level_2048"] = r
     rows.append(("W/L drag, 2048x2048 film", f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} ms", f"{r['fps']:.0f} fps"))
+    r = interaction.bench_window_level(args.frames, raster=True)
+    results["window_level_2048 cpu raster"] = r
+    rows.append(("  same, CPU raster", f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} ms", f"{r['fps']:.0f} fps"))
     volumes = {}
     lidc = _lidc(data)
     if lidc is not None:
@@ -40,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
         r = interaction.bench_mpr_scroll(volume, args.frames)
         results[f"mpr_scroll {name}"] = r
         rows.append((f"MPR scroll, {name}", f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} ms", f"{r['fps']:.0f} fps"))
+        r = interaction.bench_mpr_scroll(volume, args.frames, raster=True)
+        results[f"mpr_scroll {name} cpu raster"] = r
+        rows.append(("  same, CPU raster", f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} ms", f"{r['fps']:.0f} fps"))
     from ...viewer.demo import demo_ct
 
     target = lidc if lidc is not None else demo_ct()

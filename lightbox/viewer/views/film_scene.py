@@ -54,6 +54,7 @@ class FilmScene(PlaneScene):
         self.image = to_vtk_image(film.values.astype(np.float32, copy=False))
         mapper = vtkImageSliceMapper()
         mapper.SetInputData(self.image)
+        mapper.BorderOn()  # whole edge pixels (VTK's default cuts the outer half of each off)
         self.actor = vtkImageSlice()
         self.actor.SetMapper(mapper)
         self.property = self.actor.GetProperty()

@@ -76,6 +76,7 @@ class MprScene(PlaneScene):
         self.mapper.SliceFacesCameraOn()
         self.mapper.SliceAtFocalPointOn()
         self.mapper.ResampleToScreenPixelsOn()
+        self.mapper.BorderOn()  # whole edge voxels (VTK's default cuts the outer half of each off)
         self.actor = vtkImageSlice()
         self.actor.SetMapper(self.mapper)
         self.property = self.actor.GetProperty()

@@ -23,64 +23,16 @@ def headless_platform() -> bool:
     return QGuiApplication.platformName() in ("offscreen", "minimal")
 
 
-class VtkWidget(QVTKRenderWindowInteractor):
-    """Shows one scene (``FilmScene``, ``MprScene`` or ``VolumeScene``) and routes the mouse
-    to it according to ``tool`` (``wl``, ``pan``, ``zoom``, ``scroll``, ``length``, ``angle``,
-    ``crosshair``, ``rotate``)."""
+class SceneInput:
+    """Qt mouse events → the scene's ``drag`` / ``wheel`` / click methods for the active tool.
+    Shared by the VTK host below and the CPU raster view (:mod:`.qt_raster`); the host provides
+    ``scene``, ``tool``, ``wl_convention`` and the ``status`` / ``activated`` / ``measured``
+    signals."""
 
-    status = Signal(str)  # text for the status bar: the value under the cursor
-    activated = Signal(object)  # emitted with self on any click: the active viewport
-    measured = Signal(str)  # a finished measurement's label
+    scene: object | None
+    tool: str
+    wl_convention: str
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        window = new_render_window(offscreen=headless_platform())
-        if headless_platform():
-            # Shadow the method on this instance: QVTKRenderWindowInteractor calls it from Python.
-            window.SetWindowInfo = lambda *_: None  # type: ignore[method-assign]
-        super().__init__(parent, rw=window)
-        self.render_window = window
-        self._Iren.SetInteractorStyle(vtkInteractorStyleUser())
-        self.scene: object | None = None
-        self.tool = "wl"
-        self.wl_convention = "horizontal-width"
-        self._last: QPointF | None = None
-        self._button = Qt.MouseButton.NoButton
-        self.setMinimumSize(120, 120)
-
-    # -- scene ----------------------------------------------------------------------------
-    def set_scene(self, scene: object | None) -> None:
-        if self.scene is not None:
-            self.render_window.RemoveRenderer(self.scene.renderer)  # type: ignore[attr-defined]
-            self.scene.request_render = lambda: None  # type: ignore[attr-defined]
-        self.scene = scene
-        if scene is not None:
-            self.render_window.AddRenderer(scene.renderer)  # type: ignore[attr-defined]
-            scene.request_render = self.render  # type: ignore[attr-defined]
-            if hasattr(scene, "fall_back_to_cpu"):
-                scene.fall_back_to_cpu(self.render_window)
-            scene.fit()  # type: ignore[attr-defined]
-        self.render()
-
-    def render(self) -> None:  # noqa: D401 - Qt naming
-        """Render now (synchronously, so that a read-back right after sees the new frame)."""
-        if self.width() > 0 and self.height() > 0:
-            self.render_window.Render()
-
-    def grab_pixels(self):
-        """The last rendered frame as an RGB numpy array (top row first)."""
-        self.render()
-        return read_pixels(self.render_window)
-
-    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt naming
-        super().resizeEvent(ev)
-        if self.scene is not None:
-            self.scene.fit()  # type: ignore[attr-defined]
-            self.render()
-
-    def paintEvent(self, ev) -> None:  # noqa: N802
-        self.render()
-
-    # -- mouse ----------------------------------------------------------------------------
     def _display_xy(self, pos: QPointF) -> tuple[float, float]:
         """Qt logical position → VTK display pixels (origin bottom-left, device pixels)."""
         ratio = self.devicePixelRatioF()
@@ -147,3 +99,61 @@ class VtkWidget(QVTKRenderWindowInteractor):
 
     def leaveEvent(self, ev) -> None:  # noqa: N802
         self.status.emit("")
+
+
+class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
+    """Shows one scene (``FilmScene``, ``MprScene`` or ``VolumeScene``) and routes the mouse
+    to it according to ``tool`` (``wl``, ``pan``, ``zoom``, ``scroll``, ``length``, ``angle``,
+    ``crosshair``, ``rotate``)."""
+
+    status = Signal(str)  # text for the status bar: the value under the cursor
+    activated = Signal(object)  # emitted with self on any click: the active viewport
+    measured = Signal(str)  # a finished measurement's label
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        window = new_render_window(offscreen=headless_platform())
+        if headless_platform():
+            # Shadow the method on this instance: QVTKRenderWindowInteractor calls it from Python.
+            window.SetWindowInfo = lambda *_: None  # type: ignore[method-assign]
+        super().__init__(parent, rw=window)
+        self.render_window = window
+        self._Iren.SetInteractorStyle(vtkInteractorStyleUser())
+        self.scene: object | None = None
+        self.tool = "wl"
+        self.wl_convention = "horizontal-width"
+        self._last: QPointF | None = None
+        self._button = Qt.MouseButton.NoButton
+        self.setMinimumSize(120, 120)
+
+    # -- scene ----------------------------------------------------------------------------
+    def set_scene(self, scene: object | None) -> None:
+        if self.scene is not None:
+            self.render_window.RemoveRenderer(self.scene.renderer)  # type: ignore[attr-defined]
+            self.scene.request_render = lambda: None  # type: ignore[attr-defined]
+        self.scene = scene
+        if scene is not None:
+            self.render_window.AddRenderer(scene.renderer)  # type: ignore[attr-defined]
+            scene.request_render = self.render  # type: ignore[attr-defined]
+            if hasattr(scene, "fall_back_to_cpu"):
+                scene.fall_back_to_cpu(self.render_window)
+            scene.fit()  # type: ignore[attr-defined]
+        self.render()
+
+    def render(self) -> None:  # noqa: D401 - Qt naming
+        """Render now (synchronously, so that a read-back right after sees the new frame)."""
+        if self.width() > 0 and self.height() > 0:
+            self.render_window.Render()
+
+    def grab_pixels(self):
+        """The last rendered frame as an RGB numpy array (top row first)."""
+        self.render()
+        return read_pixels(self.render_window)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(ev)
+        if self.scene is not None:
+            self.scene.fit()  # type: ignore[attr-defined]
+            self.render()
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        self.render()

@@ -1,6 +1,7 @@
 """numpy ↔ VTK conversions and offscreen pixel read-back."""
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -50,6 +51,23 @@ def new_render_window(width: int = 512, height: int = 512, offscreen: bool = Tru
     window.SetSize(width, height)
     window.SetMultiSamples(0)
     return window
+
+
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swiftshader", "software rasterizer", "swr")
+
+
+@functools.cache
+def opengl_is_software() -> bool:
+    """Whether VTK's OpenGL is a software rasteriser (Mesa llvmpipe and kin): asked once of a
+    16 x 16 offscreen window (about 0.3 s)."""
+    window = new_render_window(16, 16, offscreen=True)
+    try:
+        window.Render()
+        report = window.ReportCapabilities().lower()
+    finally:
+        window.Finalize()
+    renderer = next((line for line in report.splitlines() if "renderer string" in line), report)
+    return any(name in renderer for name in SOFTWARE_RENDERERS)
 
 
 def read_pixels(window: vtkRenderWindow) -> np.ndarray:

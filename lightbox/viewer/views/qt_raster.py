@@ -1,0 +1,186 @@
+"""A film or MPR scene drawn without OpenGL: the image by :class:`.raster.PlaneRaster` (numpy),
+the overlays by QPainter. For machines whose OpenGL is a software rasteriser (Mesa llvmpipe),
+where VTK's textured image quad alone caps a 1024 x 1024 view at about 40 fps on 2 cores.
+
+The scene stays what it is: its VTK renderer sits in a render window that is sized to the widget
+but never rendered, so the scene's geometry (zoom, pan, camera) and its overlay actors keep their
+state; this widget reads the overlay actors (texts, 2D polylines, their visibility, colours,
+sizes and justification) and paints them, so every overlay the VTK view shows appears here too.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import QWidget
+from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
+from vtkmodules.util.numpy_support import vtk_to_numpy
+
+from .qt_vtk import SceneInput
+from .raster import PlaneRaster
+from .vtk_data import new_render_window
+
+_BIG = 4000.0  # text boxes are anchored rectangles this large, aligned by Qt
+
+
+def raster_supported(scene: object) -> bool:
+    """Whether the CPU path can draw this scene (a film, or an axis-aligned MPR plane)."""
+    if scene is None or getattr(scene, "kind", "") not in ("film", "mpr"):
+        return False
+    return PlaneRaster(scene).supported()
+
+
+class RasterWidget(SceneInput, QWidget):
+    """Hosts one ``FilmScene`` or ``MprScene``; same signals and methods as ``VtkWidget``."""
+
+    status = Signal(str)
+    activated = Signal(object)
+    measured = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.render_window = new_render_window(offscreen=True)  # geometry only: never rendered
+        self.scene: object | None = None
+        self.raster: PlaneRaster | None = None
+        self.tool = "wl"
+        self.wl_convention = "horizontal-width"
+        self._last: QPointF | None = None
+        self._button = Qt.MouseButton.NoButton
+        self.setMinimumSize(120, 120)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMouseTracking(True)
+        self._to_display = vtkCoordinate()
+        self._to_display.SetCoordinateSystemToWorld()
+
+    # -- scene ----------------------------------------------------------------------------
+    def _device_size(self) -> tuple[int, int]:
+        ratio = self.devicePixelRatioF()
+        return max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
+
+    def set_scene(self, scene: object | None) -> None:
+        if self.scene is not None:
+            self.render_window.RemoveRenderer(self.scene.renderer)  # type: ignore[attr-defined]
+            self.scene.request_render = lambda: None  # type: ignore[attr-defined]
+        self.scene = scene
+        self.raster = None
+        if scene is not None:
+            self.render_window.SetSize(*self._device_size())
+            self.render_window.AddRenderer(scene.renderer)  # type: ignore[attr-defined]
+            scene.request_render = self.render  # type: ignore[attr-defined]
+            scene.fit()  # type: ignore[attr-defined]
+            self.raster = PlaneRaster(scene)
+        self.render()
+
+    def render(self) -> None:  # noqa: D401 - Qt naming
+        """Draw now (synchronously, so that a read-back right after sees the new frame)."""
+        if self.isVisible():
+            self.repaint()
+
+    def Finalize(self) -> None:  # noqa: N802 - the VTK host's name, called by the window on close
+        self.render_window.Finalize()
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(ev)
+        self.render_window.SetSize(*self._device_size())
+        if self.scene is not None:
+            self.scene.fit()  # type: ignore[attr-defined]
+
+    # -- drawing --------------------------------------------------------------------------
+    def frame(self) -> QImage:
+        """The view as an image of the widget's device pixels."""
+        width, height = self._device_size()
+        image = QImage(width, height, QImage.Format.Format_RGB32)
+        image.fill(Qt.GlobalColor.black)
+        if self.scene is None or self.raster is None:
+            return image
+        if tuple(self.render_window.GetSize()) != (width, height):
+            self.render_window.SetSize(width, height)
+        grey = np.ascontiguousarray(self.raster.render(width, height))
+        painter = QPainter(image)
+        painter.drawImage(0, 0, QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8))
+        self._paint_overlays(painter, height)
+        painter.end()
+        return image
+
+    def paintEvent(self, ev) -> None:  # noqa: N802
+        image = self.frame()
+        image.setDevicePixelRatio(self.devicePixelRatioF())
+        painter = QPainter(self)
+        painter.drawImage(0, 0, image)
+        painter.end()
+
+    def grab_pixels(self) -> np.ndarray:
+        """The view as an RGB numpy array (top row first), as ``VtkWidget.grab_pixels``."""
+        image = self.frame().convertToFormat(QImage.Format.Format_RGB888)
+        w, h = image.width(), image.height()
+        return np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
+
+    def _paint_overlays(self, painter: QPainter, height: int) -> None:
+        renderer = self.scene.renderer  # type: ignore[attr-defined]
+        renderer.InvokeEvent("StartEvent")  # what a VTK render would tell the overlays (text fitting)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        props = renderer.GetViewProps()
+        props.InitTraversal()
+        for _ in range(props.GetNumberOfItems()):
+            prop = props.GetNextProp()
+            if not prop.GetVisibility():
+                continue
+            if isinstance(prop, vtkTextActor):
+                self._paint_text(painter, prop, renderer, height)
+            elif isinstance(prop, vtkActor2D) and isinstance(prop.GetMapper(), vtkPolyDataMapper2D):
+                self._paint_lines(painter, prop, renderer, height)
+
+    def _qt_point(self, x: float, y: float, height: int) -> QPointF:
+        """VTK display pixel (origin bottom-left, pixel centres on integers) → QPainter point."""
+        return QPointF(x + 0.5, height - 0.5 - y)
+
+    def _paint_text(self, painter: QPainter, actor: vtkTextActor, renderer, height: int) -> None:
+        text = actor.GetInput()
+        if not text:
+            return
+        prop = actor.GetTextProperty()
+        x, y = actor.GetPositionCoordinate().GetComputedDoubleDisplayValue(renderer)
+        anchor = self._qt_point(x - 0.5, y - 0.5, height)
+        font = QFont("Arial")
+        font.setPixelSize(max(6, int(prop.GetFontSize())))
+        font.setBold(bool(prop.GetBold()))
+        painter.setFont(font)
+        horizontal = prop.GetJustification()  # 0 left, 1 centred, 2 right
+        vertical = prop.GetVerticalJustification()  # 0 bottom, 1 centred, 2 top
+        left = {0: anchor.x(), 1: anchor.x() - _BIG / 2, 2: anchor.x() - _BIG}[horizontal]
+        top = {0: anchor.y() - _BIG, 1: anchor.y() - _BIG / 2, 2: anchor.y()}[vertical]
+        flags = ({0: Qt.AlignmentFlag.AlignLeft, 1: Qt.AlignmentFlag.AlignHCenter, 2: Qt.AlignmentFlag.AlignRight}[horizontal]
+                 | {0: Qt.AlignmentFlag.AlignBottom, 1: Qt.AlignmentFlag.AlignVCenter, 2: Qt.AlignmentFlag.AlignTop}[vertical])
+        box = QRectF(left, top, _BIG, _BIG)
+        if prop.GetShadow():
+            painter.setPen(QColor(0, 0, 0))
+            painter.drawText(box.translated(1, 1), int(flags), text)
+        r, g, b = prop.GetColor()
+        painter.setPen(QColor.fromRgbF(r, g, b, prop.GetOpacity()))
+        painter.drawText(box, int(flags), text)
+
+    def _paint_lines(self, painter: QPainter, actor: vtkActor2D, renderer, height: int) -> None:
+        mapper = actor.GetMapper()
+        poly = mapper.GetInput()
+        if poly is None or poly.GetNumberOfPoints() == 0 or poly.GetLines().GetNumberOfCells() == 0:
+            return
+        points = vtk_to_numpy(poly.GetPoints().GetData())
+        world = mapper.GetTransformCoordinate() is not None
+        if world:
+            display = []
+            for p in points:
+                self._to_display.SetValue(float(p[0]), float(p[1]), float(p[2]))
+                display.append(self._to_display.GetComputedDoubleDisplayValue(renderer))
+            xy = np.asarray(display, dtype=float)
+        else:
+            xy = points[:, :2].astype(float)
+        prop = actor.GetProperty()
+        r, g, b = prop.GetColor()
+        pen = QPen(QColor.fromRgbF(r, g, b, prop.GetOpacity()))
+        pen.setWidthF(float(prop.GetLineWidth()))
+        painter.setPen(pen)
+        connectivity = vtk_to_numpy(poly.GetLines().GetConnectivityArray())
+        offsets = vtk_to_numpy(poly.GetLines().GetOffsetsArray())
+        for start, end in zip(offsets[:-1], offsets[1:]):
+            painter.drawPolyline(QPolygonF([self._qt_point(*xy[i][:2], height) for i in connectivity[start:end]]))
