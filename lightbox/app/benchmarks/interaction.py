@@ -24,6 +24,19 @@ VIEW_SIZE = (1024, 1024)
 _APP = None
 
 
+def _timed(step: Callable[[int], None], draw: Callable[[], None], frames: int) -> dict[str, float]:
+    """Time ``frames`` frames of ``step(n)`` then ``draw()``: median, 95th percentile, frames/s."""
+    times = []
+    for n in range(frames):
+        t = time.perf_counter()
+        step(n)
+        draw()
+        times.append(time.perf_counter() - t)
+    ms = np.array(times) * 1000
+    return {"frames": frames, "median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
+            "fps": float(1000 / np.median(ms))}
+
+
 def frame_times(scene, step: Callable[[int], None], frames: int, size: tuple[int, int] = VIEW_SIZE) -> dict[str, float]:
     window = new_render_window(*size)
     window.AddRenderer(scene.renderer)
@@ -32,18 +45,10 @@ def frame_times(scene, step: Callable[[int], None], frames: int, size: tuple[int
         scene.fall_back_to_cpu(window)
     scene.fit()
     window.Render()  # first frame: textures and shaders; not timed
-    times = []
-    for n in range(frames):
-        t = time.perf_counter()
-        step(n)
-        window.Render()
-        window.WaitForCompletion()
-        times.append(time.perf_counter() - t)
+    result = _timed(step, lambda: (window.Render(), window.WaitForCompletion()), frames)
     window.RemoveRenderer(scene.renderer)
     window.Finalize()
-    ms = np.array(times) * 1000
-    return {"frames": frames, "median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
-            "fps": float(1000 / np.median(ms))}
+    return result
 
 
 def raster_frame_times(scene, step: Callable[[int], None], frames: int, size: tuple[int, int] = VIEW_SIZE) -> dict[str, float]:
@@ -60,16 +65,9 @@ def raster_frame_times(scene, step: Callable[[int], None], frames: int, size: tu
     widget.set_scene(scene)
     scene.request_render = lambda: None
     widget.frame()  # first frame: pyramid and tables; not timed
-    times = []
-    for n in range(frames):
-        t = time.perf_counter()
-        step(n)
-        widget.frame()
-        times.append(time.perf_counter() - t)
+    result = _timed(step, widget.frame, frames)
     widget.set_scene(None)
-    ms = np.array(times) * 1000
-    return {"frames": frames, "median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)),
-            "fps": float(1000 / np.median(ms)), "renderer": "cpu raster"}
+    return {**result, "renderer": "cpu raster"}
 
 
 def synthetic_film(size: int = 2048) -> Film:
