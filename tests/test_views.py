@@ -95,6 +95,15 @@ def test_window_level_drag_changes_state_and_pixels_exactly(film_view) -> None:
     assert d.window_center == pytest.approx(200 + 20 * sensitivity)
     expected = window_values(np.array([150.0]), d.window)[0]
     assert grey_at_image(view, 16, 32) == expected
+    # one mouse-move step of the drag (width and level both change) is one redraw, not two
+    renders = []
+    view.scene.request_render = lambda: renders.append(1)
+    view.scene.drag("wl", 4.0, -2.0)
+    assert len(renders) == 1
+    view.scene.drag("wl", 0.0, 0.0)  # nothing changed: nothing to draw
+    assert len(renders) == 1
+    view.scene.drag("pan", 10.0, 0.0)  # purely horizontal: pan_y keeps its value
+    assert len(renders) == 2 and d.pan_x == pytest.approx(-10.0 / d.zoom) and d.pan_y == 0.0
 
 
 def test_rotation_and_flip_move_the_image(film_view) -> None:

@@ -30,9 +30,15 @@ class _Windowed:
         return Window(self.window_center, self.window_width)
 
     def set_window(self, window: Window, preset: str = "") -> None:
-        self.window_width = max(1.0, float(window.width))
-        self.window_center = float(window.center)
-        self.preset = preset
+        """Set width, center and preset as one change: listeners hear of it once (a W/L drag
+        step that changed both width and center used to redraw the views twice)."""
+        old = (self.window_width, self.window_center, self.preset)
+        with self.events.blocked():  # type: ignore[attr-defined]
+            self.window_width = max(1.0, float(window.width))
+            self.window_center = float(window.center)
+            self.preset = preset
+        if (self.window_width, self.window_center, self.preset) != old:
+            self.events.window_center.emit(self.window_center, old[1])  # type: ignore[attr-defined]
 
     def drag_window(self, dx: float, dy: float, sensitivity: float, convention: str = "horizontal-width") -> None:
         """Apply a mouse drag of ``(dx, dy)`` screen pixels (y down) with ``sensitivity``
@@ -59,6 +65,17 @@ class FilmDisplay(_Windowed):
 
     def rotate(self, degrees: int) -> None:
         self.rotation = (self.rotation + degrees) % 360
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Move the view centre by (dx, dy) image pixels, as one change (a purely horizontal
+        pan used to set ``pan_y`` to its own value last, which emits nothing: no redraw)."""
+        if dx == 0 and dy == 0:
+            return
+        old = self.pan_x
+        with self.events.blocked():  # type: ignore[attr-defined]
+            self.pan_x += float(dx)
+            self.pan_y += float(dy)
+        self.events.pan_x.emit(self.pan_x, old)  # type: ignore[attr-defined]
 
 
 @evented

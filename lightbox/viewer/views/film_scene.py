@@ -190,14 +190,11 @@ class FilmScene(PlaneScene):
         """A mouse drag of ``(dx, dy)`` display pixels (y up, VTK convention) with ``tool``."""
         d = self.display
         if tool == "wl":
-            d.drag_window(dx, -dy, self.window_sensitivity(), convention)
-            d.preset = ""
+            d.drag_window(dx, -dy, self.window_sensitivity(), convention)  # clears the preset too
         elif tool == "pan":
             right, up = self._axes()
             shift = -(dx * right + dy * up) / d.zoom
-            with d.events.blocked():
-                d.pan_x += float(shift[0])
-            d.pan_y += float(shift[1])
+            d.pan_by(float(shift[0]), float(shift[1]))
         elif tool == "zoom":
             self.zoom_by(math.exp(dy / 200.0))
 
@@ -223,6 +220,7 @@ class FilmScene(PlaneScene):
             d.flip_horizontal = d.flip_vertical = d.invert = False
             d.set_window(self.film.window)
         self.fit()
+        self.request_render()
 
     def _measurement_point(self, x: float, y: float) -> tuple[tuple[float, float], float]:
         return self.display_to_image(x, y), 0.0
