@@ -3,10 +3,10 @@
 On a machine without a GPU, OpenGL is Mesa's llvmpipe: filling a 1024 x 1024 view with VTK's
 textured image quad alone takes 25 ms on 2 cores, so no VTK frame reaches 60 fps there. This
 module computes the same picture with numpy instead: for each screen pixel the nearest source
-pixel (from a 2x2-mean pyramid when the image is shown smaller than 1:1, as a mipmap would),
-then the VOI window through a lookup table built with :func:`..pixels.window_values` (so the grey
-levels are the ones the DICOM formula gives). While only the window changes (a W/L drag), the
-sampled values are reused and a frame is one table lookup (about 3 ms for a megapixel).
+pixel (for a film shown under half size, from a 2x2-mean pyramid, as a mipmap would), and the
+VOI window through a lookup table built with :func:`..pixels.window_values` (so the grey levels
+are the ones the DICOM formula gives) — applied to whichever is smaller, the source plane or the
+screen's samples (kept while only the window changes, as in a W/L drag).
 
 It covers views whose screen axes run along the image's or volume's index axes (films at 0/90/
 180/270 degrees, flipped or not; axial, coronal and sagittal planes of an axis-aligned volume);
@@ -99,7 +99,7 @@ class PlaneRaster:
 
     # -- pixels ---------------------------------------------------------------------------
     def _level(self, n: int) -> np.ndarray:
-        """The source halved ``n`` times by 2x2 means (in-plane axes only for a volume)."""
+        """The film halved ``n`` times by 2x2 means (level 0: the source itself)."""
         while len(self._levels) <= n:
             a = self._levels[-1]
             if a.shape[-1] < 2 or a.shape[-2] < 2:
@@ -126,9 +126,10 @@ class PlaneRaster:
         xs = np.arange(width, dtype=np.float64)
         coord_x = origin[axis_x] + step_x[axis_x] * xs
         coord_y = origin[axis_y] + step_y[axis_y] * ys
-        # minified: sample a pyramid level whose pixels are about one screen pixel each
-        in_plane = (0, 1)  # film: column, row; volume: i, j (k is the slice axis of a level)
-        shrink = min(abs(step_x[axis_x]) if axis_x in in_plane else 1.0, abs(step_y[axis_y]) if axis_y in in_plane else 1.0)
+        # a film shown smaller than half size: sample a pyramid level whose pixels are about one
+        # screen pixel each. (Not volumes: a level of a whole CT costs its memory again, for
+        # panes under half a slice's size only.)
+        shrink = min(abs(step_x[axis_x]), abs(step_y[axis_y])) if self.kind == "film" else 1.0
         wanted = max(0, int(math.floor(math.log2(shrink)))) if shrink >= 2 else 0
         level = self._level(wanted)
         scale = 2 ** min(wanted, len(self._levels) - 1)
@@ -140,7 +141,7 @@ class PlaneRaster:
             ix, ok_x = _indices(coord_x, scale, plane.shape[1])
             iy, ok_y = _indices(coord_y, scale, plane.shape[0])
         else:
-            plane, iy, ix, ok_y, ok_x = self._volume_plane(level, scale, origin, axis_x, axis_y, coord_x, coord_y, slab)
+            plane, iy, ix, ok_y, ok_x = self._volume_plane(level, origin, axis_x, axis_y, coord_x, coord_y, slab)
         self._sample_key = key
         self._sample_cache = (plane, iy, ix, ok_y[:, None] & ok_x[None, :])
         return self._sample_cache
@@ -149,15 +150,15 @@ class PlaneRaster:
         d = self.scene.display
         return None if d.slab_mode == "none" or d.slab_thickness_mm <= 0 else (d.slab_mode, float(d.slab_thickness_mm))
 
-    def _volume_plane(self, level, scale, origin, axis_x, axis_y, coord_x, coord_y, slab):
+    def _volume_plane(self, level, origin, axis_x, axis_y, coord_x, coord_y, slab):
         """The MPR plane (or slab) of an axis-aligned volume as a 2D array whose rows run down
         the screen and columns across it, with the screen's row and column indices into it."""
         k_size, j_size, i_size = level.shape
         sizes = {0: i_size, 1: j_size, 2: k_size}
         array_axis = {0: 2, 1: 1, 2: 0}  # index axis (i, j, k) -> axis of the [k, j, i] array
         normal_axis = ({0, 1, 2} - {axis_x, axis_y}).pop()
-        ix, ok_x = _indices(coord_x, scale if axis_x in (0, 1) else 1, sizes[axis_x])
-        iy, ok_y = _indices(coord_y, scale if axis_y in (0, 1) else 1, sizes[axis_y])
+        ix, ok_x = _indices(coord_x, 1, sizes[axis_x])
+        iy, ok_y = _indices(coord_y, 1, sizes[axis_y])
         centre = float(origin[normal_axis])
         nearest = int(np.clip(math.floor(centre + 0.5), 0, sizes[normal_axis] - 1))
         ks = np.array([nearest])
