@@ -72,6 +72,38 @@ def test_mpr_pixels_equal_vtks(plane: str) -> None:
     view.close()
 
 
+def test_settled_frame_interpolates_as_vtk_does() -> None:
+    """Once still, magnified images are interpolated like the VTK views (linear sampling): a
+    film's grey levels, an MPR plane's values before the window."""
+    film = Film(RNG.integers(0, 1000, (30, 40)).astype(np.float32), Window(500, 800))
+    display = FilmDisplay()
+    display.set_window(film.window)
+    view = Rendered(FilmScene(film, display))
+    display.rotation = 90
+    view.scene.fit()
+    display.zoom *= 1.7
+    view.scene.set_overlays_visible(False)
+    smooth = PlaneRaster(view.scene).render(SIZE, SIZE, smooth=True)
+    # OpenGL filters textures with fixed-point weights (8 bits in llvmpipe): a level or two
+    assert np.abs(view.pixels()[..., 0].astype(int) - smooth).max() <= 2
+    assert len(np.unique(smooth)) > len(np.unique(PlaneRaster(view.scene).render(SIZE, SIZE)))  # blends
+    view.close()
+    volume = ramp_volume()
+    volume.array[:] = RNG.integers(-100, 100, volume.array.shape)
+    vdisplay = VolumeDisplay()
+    vdisplay.set_window(Window(0, 150))  # narrower than the values: windowing before or after
+    vdisplay.crosshair = (8.0, 10.0, 10.0)  # interpolating differs, VTK interpolates first
+    view = Rendered(MprScene(volume, vdisplay, "coronal"))
+    view.scene.set_overlays_visible(False)
+    for lines in view.scene.cross_lines.values():
+        lines.actor.SetVisibility(False)
+    smooth = PlaneRaster(view.scene).render(SIZE, SIZE, smooth=True)
+    # interpolated values are rounded to whole units before the window, and one unit is 1.7
+    # grey levels in this window: VTK and the raster may round a half differently
+    assert np.abs(view.pixels()[..., 0].astype(int) - smooth).max() <= 2
+    view.close()
+
+
 def test_minified_film_shows_the_mean_of_the_pixels_it_covers() -> None:
     """Shown at a quarter of its size, each screen pixel is the mean of a 4 x 4 block (a mipmap),
     not one pixel picked out of it (which aliases fine lines away)."""
@@ -147,6 +179,11 @@ def test_window_draws_films_and_planes_on_the_cpu_when_asked(window, qtbot, monk
     qtbot.mouseMove(axial, centre + QPoint(40, 0))
     qtbot.mouseRelease(axial, Qt.MouseButton.LeftButton, pos=centre + QPoint(40, 0))
     assert scene.display.window.width > before.width
+    # frames during the drag repeat the nearest voxel; once still, the view is interpolated
+    assert not axial._settled
+    nearest = axial.frame(settled=False)
+    qtbot.waitUntil(lambda: axial._settled, timeout=2000)
+    assert axial.frame() != nearest
     monkeypatch.setenv("LIGHTBOX_2D_RENDERER", "vtk")
     window.open_path("demo:film")
     wait_loaded(qtbot, window)

@@ -65,9 +65,12 @@ def raster_frame_times(scene, step: Callable[[int], None], frames: int, size: tu
     widget.set_scene(scene)
     scene.request_render = lambda: None
     widget.frame()  # first frame: pyramid and tables; not timed
-    result = _timed(step, widget.frame, frames)
+    # what the user sees while dragging: nearest-pixel frames; the interpolated frame drawn
+    # once the view is still is timed apart
+    result = _timed(step, lambda: widget.frame(settled=False), frames)
+    settled = _timed(lambda n: None, lambda: widget.frame(settled=True), max(3, frames // 10))
     widget.set_scene(None)
-    return {**result, "renderer": "cpu raster"}
+    return {**result, "renderer": "cpu raster", "settled_frame_ms": settled["median_ms"]}
 
 
 def synthetic_film(size: int = 2048) -> Film:

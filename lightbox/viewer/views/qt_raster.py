@@ -10,7 +10,7 @@ sizes and justification) and paints them, so every overlay the VTK view shows ap
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
@@ -21,6 +21,7 @@ from .raster import PlaneRaster
 from .vtk_data import new_render_window
 
 _BIG = 4000.0  # text boxes are anchored rectangles this large, aligned by Qt
+SETTLE_MS = 150  # after the last change, redraw once with interpolation
 
 
 def raster_supported(scene: object) -> bool:
@@ -51,6 +52,13 @@ class RasterWidget(SceneInput, QWidget):
         self.setMouseTracking(True)
         self._to_display = vtkCoordinate()
         self._to_display.SetCoordinateSystemToWorld()
+        # frames during a drag or scroll repeat the nearest pixel (fast); once the view has been
+        # still for SETTLE_MS it is redrawn interpolated, as the VTK view draws it
+        self._settled = True
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_settled)
 
     # -- scene ----------------------------------------------------------------------------
     def _device_size(self) -> tuple[int, int]:
@@ -72,9 +80,22 @@ class RasterWidget(SceneInput, QWidget):
         self.render()
 
     def render(self) -> None:  # noqa: D401 - Qt naming
-        """Draw now (synchronously, so that a read-back right after sees the new frame)."""
+        """Draw now (synchronously, so that a read-back right after sees the new frame), fast;
+        the interpolated frame follows when the view has been still for a moment."""
+        self._settled = False
+        self._settle.start()
         if self.isVisible():
             self.repaint()
+
+    def _on_settled(self) -> None:
+        self._settled = True
+        if self.isVisible():
+            self.repaint()
+
+    def _smooth(self, settled: bool) -> bool:
+        """Interpolate when settled and the scene asks for it (its VTK image property: tests set
+        nearest sampling to read exact voxel values)."""
+        return settled and self.scene is not None and self.scene.property.GetInterpolationType() != 0  # type: ignore[attr-defined]
 
     def Finalize(self) -> None:  # noqa: N802 - the VTK host's name, called by the window on close
         self.render_window.Finalize()
@@ -86,8 +107,9 @@ class RasterWidget(SceneInput, QWidget):
             self.scene.fit()  # type: ignore[attr-defined]
 
     # -- drawing --------------------------------------------------------------------------
-    def frame(self) -> QImage:
-        """The view as an image of the widget's device pixels."""
+    def frame(self, settled: bool | None = None) -> QImage:
+        """The view as an image of the widget's device pixels (``settled``: as shown once still;
+        default: as shown now)."""
         width, height = self._device_size()
         image = QImage(width, height, QImage.Format.Format_RGB32)
         image.fill(Qt.GlobalColor.black)
@@ -95,7 +117,8 @@ class RasterWidget(SceneInput, QWidget):
             return image
         if tuple(self.render_window.GetSize()) != (width, height):
             self.render_window.SetSize(width, height)
-        grey = np.ascontiguousarray(self.raster.render(width, height))
+        smooth = self._smooth(self._settled if settled is None else settled)
+        grey = np.ascontiguousarray(self.raster.render(width, height, smooth=smooth))
         painter = QPainter(image)
         painter.drawImage(0, 0, QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8))
         self._paint_overlays(painter, height)
@@ -110,8 +133,9 @@ class RasterWidget(SceneInput, QWidget):
         painter.end()
 
     def grab_pixels(self) -> np.ndarray:
-        """The view as an RGB numpy array (top row first), as ``VtkWidget.grab_pixels``."""
-        image = self.frame().convertToFormat(QImage.Format.Format_RGB888)
+        """The view as an RGB numpy array (top row first), as ``VtkWidget.grab_pixels``: the
+        settled (interpolated) picture, as a screenshot should show it."""
+        image = self.frame(settled=True).convertToFormat(QImage.Format.Format_RGB888)
         w, h = image.width(), image.height()
         return np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).copy()
 

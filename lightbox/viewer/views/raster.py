@@ -143,7 +143,7 @@ class PlaneRaster:
         else:
             plane, iy, ix, ok_y, ok_x = self._volume_plane(level, origin, axis_x, axis_y, coord_x, coord_y, slab)
         self._sample_key = key
-        self._sample_cache = (plane, iy, ix, ok_y[:, None] & ok_x[None, :])
+        self._sample_cache = (plane, iy, ix, ok_y[:, None] & ok_x[None, :], coord_y / scale, coord_x / scale)
         return self._sample_cache
 
     def _slab(self) -> tuple[str, float] | None:
@@ -193,14 +193,30 @@ class PlaneRaster:
             return _linear_window_float32(values, window, invert)
         return window_values(values, window, invert)
 
-    def render(self, width: int, height: int) -> np.ndarray:
-        """Grey levels (uint8, ``height x width``, top row first); black where there is no image."""
-        plane, rows, columns, inside = self._sample(width, height)
+    def render(self, width: int, height: int, smooth: bool = False) -> np.ndarray:
+        """Grey levels (uint8, ``height x width``, top row first); black where there is no image.
+
+        ``smooth``: where the source is magnified, interpolate bilinearly instead of repeating
+        the nearest pixel, as the VTK views do (a film's windowed grey levels, as its texture is
+        sampled; an MPR plane's values before the window, as the reslice does); a few times the
+        cost of a frame, so the window asks for it once a drag has settled.
+        """
+        plane, rows, columns, inside, at_rows, at_columns = self._sample(width, height)
         d = self.scene.display
         invert = (self.scene.film.invert != d.invert) if self.kind == "film" else bool(d.invert)
         if plane.size <= rows.size * columns.size:
             # the source has no more pixels than the screen: window it, then place bytes
-            grey = self._window(plane, d.window, invert)[rows][:, columns]
+            if smooth and self.kind == "mpr":
+                # VTK reslices MPR planes with linear interpolation of the values, then windows
+                values = _bilinear(plane, at_rows, at_columns)
+                if np.issubdtype(plane.dtype, np.integer):
+                    values = np.rint(values).astype(plane.dtype)
+                grey = self._window(values, d.window, invert)
+            elif smooth:
+                # VTK colours a film's pixels, then the texture sampling interpolates the colours
+                grey = np.rint(_bilinear(self._window(plane, d.window, invert), at_rows, at_columns)).astype(np.uint8)
+            else:
+                grey = self._window(plane, d.window, invert)[rows][:, columns]
         else:
             # more: sample once (kept while only the window changes), then window the samples
             key = (self._sample_key, id(plane))
@@ -211,6 +227,24 @@ class PlaneRaster:
         if not inside.all():
             grey = np.where(inside, grey, np.uint8(0))
         return grey
+
+
+def _bilinear(image: np.ndarray, at_rows: np.ndarray, at_columns: np.ndarray) -> np.ndarray:
+    """``image`` sampled at continuous positions (pixel centres on integers; separable: rows
+    first, then columns), clamped at the edges; float32."""
+    h, w = image.shape
+
+    def parts(at: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        low = np.clip(np.floor(at), 0, size - 1).astype(np.intp)
+        return low, np.minimum(low + 1, size - 1), np.clip(at - low, 0.0, 1.0).astype(np.float32)
+
+    r0, r1, fr = parts(at_rows, h)
+    c0, c1, fc = parts(at_columns, w)
+    rows = image[r0].astype(np.float32)
+    rows += (image[r1] - rows) * fr[:, None]
+    out = rows[:, c0]
+    out += (rows[:, c1] - out) * fc[None, :]
+    return out
 
 
 def _indices(coords: np.ndarray, scale: int, size: int) -> tuple[np.ndarray, np.ndarray]:
