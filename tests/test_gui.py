@@ -15,8 +15,11 @@ from lightbox.app.main_window import MainWindow
 from lightbox.viewer.pixels import Window, window_values
 
 
-@pytest.fixture
-def window(qtbot):
+@pytest.fixture(params=["cpu", "vtk"])
+def window(qtbot, request, monkeypatch):
+    """The main window, once with each 2D renderer: the CPU raster path (what this GPU-less
+    machine picks by itself) and the VTK views (what a workstation GPU gets)."""
+    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", request.param)
     w = MainWindow()
     w.resize(1200, 800)
     qtbot.addWidget(w)
