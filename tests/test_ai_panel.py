@@ -18,7 +18,7 @@ def test_draft_streams_into_the_editor_with_labels(window, qtbot) -> None:
     panel = window.ai_panel
     streamed = []
     panel.worker.token.connect(lambda task, piece: streamed.append(piece))
-    with qtbot.waitSignal(panel.worker.finished, timeout=120000) as done:
+    with qtbot.waitSignal(panel.shown, timeout=120000) as done:
         qtbot.mouseClick(panel.draft_button, qtbot_button())
     task, result = done.args
     assert task == "draft"
@@ -33,7 +33,7 @@ def test_questions_keep_context(window, qtbot) -> None:
     panel = window.ai_panel
     for n, question in enumerate(("um, is there a pneumothorax?", "how big is the heart?")):
         panel.question.setText(question)
-        with qtbot.waitSignal(panel.worker.finished, timeout=120000) as done:
+        with qtbot.waitSignal(panel.shown, timeout=120000) as done:
             panel.question.returnPressed.emit()
         assert done.args[0] == "ask"
         assert len(panel.worker.chat.history) == n + 1
@@ -57,7 +57,7 @@ def test_cancel_stops_a_draft(window, qtbot) -> None:
     panel.worker.cancel_event.set()  # a stale cancel is cleared when a new run starts
     # Cancel from the first streamed token, on the worker's thread, as a click would mid-draft.
     panel.worker.token.connect(lambda *_: panel.cancel(), Qt.ConnectionType.DirectConnection)
-    with qtbot.waitSignal(panel.worker.finished, timeout=120000) as done:
+    with qtbot.waitSignal(panel.shown, timeout=120000) as done:
         panel.start("draft", "")
     result = done.args[1]
     assert result.stopped == "cancelled" and len(result.token_ids) == 1
@@ -75,7 +75,7 @@ def test_edit_undo_redo_autosave_sign_and_export(window, qtbot, tmp_path) -> Non
     from lightbox.workflow.reporting import load
 
     panel = window.ai_panel
-    with qtbot.waitSignal(panel.worker.finished, timeout=120000):
+    with qtbot.waitSignal(panel.shown, timeout=120000):
         panel.start("draft", "")
     draft = panel.editor.toPlainText()
     panel.editor.moveCursor(panel.editor.textCursor().MoveOperation.End)
@@ -112,7 +112,7 @@ def test_answer_arriving_after_a_case_change_stays_with_its_case(window, qtbot) 
     panel = window.ai_panel
     film_key = panel.case_key
     panel.question.setText("is there free air under the diaphragm?")
-    with qtbot.waitSignal(panel.worker.finished, timeout=120000):
+    with qtbot.waitSignal(panel.shown, timeout=120000):
         panel.question.returnPressed.emit()
         window.open_path("demo:ct")
     qtbot.waitUntil(lambda: window.area.opened is not None and window.area.opened.volume is not None, timeout=20000)

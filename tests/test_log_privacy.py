@@ -39,7 +39,7 @@ def test_log_file_has_events_but_no_patient_identifiers(qtbot, tmp_path) -> None
         w.open_path(folder)
         qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=30000)
         w.ai_panel.question.setText("Does Jane Doe (MRN4471) have a pneumothorax?")
-        with qtbot.waitSignal(w.ai_panel.worker.finished, timeout=120000):
+        with qtbot.waitSignal(w.ai_panel.shown, timeout=120000):
             w.ai_panel.question.returnPressed.emit()
         w.close()
     finally:

@@ -40,7 +40,7 @@ def test_spoken_question_is_transcribed_asked_and_answered(window, qtbot) -> Non
     qtbot.mousePress(panel.voice_controls.talk_button, Qt.MouseButton.LeftButton)
     assert panel.voice.is_recording and "Listening" in panel.voice_controls.talk_button.text()
     qtbot.waitSignal(sources[0].ended, timeout=10000).wait()
-    with qtbot.waitSignal(panel.worker.finished, timeout=120000) as answered:
+    with qtbot.waitSignal(panel.shown, timeout=120000) as answered:
         qtbot.mouseRelease(panel.voice_controls.talk_button, Qt.MouseButton.LeftButton)
     task, result = answered.args
     assert task == "ask" and result.text.strip()
@@ -68,7 +68,7 @@ def test_held_key_records_and_transcript_waits_for_editing(window, qtbot) -> Non
     assert panel.busy == ""  # not sent: the reader edits it first
     assert panel.voice_controls.status.text().endswith("edit the question and press Enter")
     panel.question.setText(panel.question.text().replace("left", "right"))
-    with qtbot.waitSignal(panel.worker.finished, timeout=120000):
+    with qtbot.waitSignal(panel.shown, timeout=120000):
         panel.question.returnPressed.emit()
     assert panel.worker.chat.history[-1][0] == "Is there a pneumothorax on the right"
 
@@ -92,7 +92,7 @@ def test_short_press_and_missing_microphone_leave_typing_working(window, qtbot, 
     qtbot.mouseClick(panel.voice_controls.talk_button, Qt.MouseButton.LeftButton)  # released at once
     assert "Too short" in panel.voice_controls.status.text()
     panel.question.setText("is the heart enlarged?")
-    with qtbot.waitSignal(panel.worker.finished, timeout=120000) as answered:
+    with qtbot.waitSignal(panel.shown, timeout=120000) as answered:
         panel.question.returnPressed.emit()
     assert answered.args[0] == "ask"
 

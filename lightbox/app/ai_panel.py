@@ -88,6 +88,10 @@ class AiWorker(QObject):
 class AiPanel(QWidget):
     request = Signal(str, str)  # task, question → worker.run
     case = Signal(object)  # Opened → worker.set_case
+    # task, GenerationResult: emitted in the GUI thread once the panel has shown and stored the
+    # result (the worker's own ``finished`` can reach a listener before the panel has handled
+    # it, or even on the worker's thread)
+    shown = Signal(str, object)
 
     def __init__(self, parent: QWidget | None = None, model_dir: Path | None = None, database=None) -> None:
         super().__init__(parent)
@@ -299,6 +303,7 @@ class AiPanel(QWidget):
                 from ..workflow.reporting import add_chat
 
                 add_chat(self.database, case_key, question, result.text + (" (cancelled)" if cancelled else ""), self.model_name)
+        self.shown.emit(task, result)
 
     def _show_timing(self, result: GenerationResult) -> None:
         self.timing_label.setText(f"{result.provider}  first token {result.time_to_first_token_s:.2f} s  {result.rate_text()}  "
