@@ -19,7 +19,8 @@ WL_CONVENTIONS = ("horizontal-width", "horizontal-level")
 
 
 class _Windowed:
-    """Window/level behaviour shared by the film and volume display states."""
+    """What the film and volume display states share: window/level, and setting several fields
+    as one change."""
 
     window_center: float
     window_width: float
@@ -29,16 +30,21 @@ class _Windowed:
     def window(self) -> Window:
         return Window(self.window_center, self.window_width)
 
-    def set_window(self, window: Window, preset: str = "") -> None:
-        """Set width, center and preset as one change: listeners hear of it once (a W/L drag
-        step that changed both width and center used to redraw the views twice)."""
-        old = (self.window_width, self.window_center, self.preset)
+    def _update(self, **values: object) -> None:
+        """Set several fields as one change: listeners hear of it once, and only when a value
+        changed (setting them one by one redrew the views once per field; and a field set to
+        its own value emits nothing, so a change ending on one was never heard at all)."""
+        old = {name: getattr(self, name) for name in values}
         with self.events.blocked():  # type: ignore[attr-defined]
-            self.window_width = max(1.0, float(window.width))
-            self.window_center = float(window.center)
-            self.preset = preset
-        if (self.window_width, self.window_center, self.preset) != old:
-            self.events.window_center.emit(self.window_center, old[1])  # type: ignore[attr-defined]
+            for name, value in values.items():
+                setattr(self, name, value)
+        changed = next((name for name in values if getattr(self, name) != old[name]), None)
+        if changed is not None:
+            getattr(self.events, changed).emit(getattr(self, changed), old[changed])  # type: ignore[attr-defined]
+
+    def set_window(self, window: Window, preset: str = "") -> None:
+        """Width, center and preset, as one change."""
+        self._update(window_width=max(1.0, float(window.width)), window_center=float(window.center), preset=preset)
 
     def drag_window(self, dx: float, dy: float, sensitivity: float, convention: str = "horizontal-width") -> None:
         """Apply a mouse drag of ``(dx, dy)`` screen pixels (y down) with ``sensitivity``
@@ -67,15 +73,8 @@ class FilmDisplay(_Windowed):
         self.rotation = (self.rotation + degrees) % 360
 
     def pan_by(self, dx: float, dy: float) -> None:
-        """Move the view centre by (dx, dy) image pixels, as one change (a purely horizontal
-        pan used to set ``pan_y`` to its own value last, which emits nothing: no redraw)."""
-        if dx == 0 and dy == 0:
-            return
-        old = self.pan_x
-        with self.events.blocked():  # type: ignore[attr-defined]
-            self.pan_x += float(dx)
-            self.pan_y += float(dy)
-        self.events.pan_x.emit(self.pan_x, old)  # type: ignore[attr-defined]
+        """Move the view centre by (dx, dy) image pixels, as one change."""
+        self._update(pan_x=self.pan_x + float(dx), pan_y=self.pan_y + float(dy))
 
 
 @evented
