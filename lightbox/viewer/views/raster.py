@@ -22,7 +22,6 @@ import numpy as np
 from ..pixels import Window, window_values
 
 
-
 def _linear_window_float32(values: np.ndarray, window: Window, invert: bool) -> np.ndarray:
     """:func:`..pixels.window_values` for the LINEAR function in float32 and in place: the
     ramp clipped to 0..255 is the same as its three cases (below, inside, above the window);
@@ -50,25 +49,26 @@ class PlaneRaster:
     def __init__(self, scene) -> None:
         self.scene = scene
         self.kind = scene.kind
-        if self.kind == "film":
-            source = scene.film.values
-        else:
-            source = scene.volume.array
-        if np.issubdtype(source.dtype, np.floating) and source.size and bool(np.array_equal(source, np.rint(source))):
-            # stored values through an integer rescale (nearly every film): 16-bit integers
-            # when they fit, so that windowing is one table lookup
-            lo, hi = float(source.min()), float(source.max())
-            if 0 <= lo and hi <= 65535:
-                source = source.astype(np.uint16)
-            elif -32768 <= lo and hi <= 32767:
-                source = source.astype(np.int16)
-        self._levels: list[np.ndarray] = [source]
+        self._levels: list[np.ndarray] = []  # the source, then its pyramid; made on first use
         self._table_key: tuple | None = None
         self._table: np.ndarray | None = None
         self._sample_key: tuple | None = None
         self._sample_cache: tuple | None = None
         self._gathered_key: tuple | None = None
         self._gathered: np.ndarray | None = None
+
+    def _source(self) -> np.ndarray:
+        """The film's values or the volume's array; integral floats (stored values through an
+        integer rescale: nearly every film) as 16-bit integers when they fit, so that windowing
+        is one table lookup."""
+        source = self.scene.film.values if self.kind == "film" else self.scene.volume.array
+        if np.issubdtype(source.dtype, np.floating) and source.size and bool(np.array_equal(source, np.rint(source))):
+            lo, hi = float(source.min()), float(source.max())
+            if 0 <= lo and hi <= 65535:
+                return source.astype(np.uint16)
+            if -32768 <= lo and hi <= 32767:
+                return source.astype(np.int16)
+        return source
 
     # -- geometry -------------------------------------------------------------------------
     def _index_of(self, x: float, y: float) -> np.ndarray:
@@ -100,6 +100,8 @@ class PlaneRaster:
     # -- pixels ---------------------------------------------------------------------------
     def _level(self, n: int) -> np.ndarray:
         """The film halved ``n`` times by 2x2 means (level 0: the source itself)."""
+        if not self._levels:
+            self._levels.append(self._source())
         while len(self._levels) <= n:
             a = self._levels[-1]
             if a.shape[-1] < 2 or a.shape[-2] < 2:
@@ -134,7 +136,6 @@ class PlaneRaster:
         level = self._level(wanted)
         scale = 2 ** min(wanted, len(self._levels) - 1)
         if self.kind == "film":
-            rows, cols = level.shape
             # screen x along columns: screen[y, x] = level[iy[y], ix[x]]; a quarter turn puts
             # screen x along rows: screen[y, x] = level[ix[x], iy[y]] = level.T[iy[y], ix[x]]
             plane = level if axis_x == 0 else level.T
@@ -167,12 +168,14 @@ class PlaneRaster:
             span = np.arange(max(0, math.ceil(centre - half - 1e-9)), min(sizes[normal_axis] - 1, math.floor(centre + half + 1e-9)) + 1)
             ks = span if span.size else ks
         values = np.take(level, ks, axis=array_axis[normal_axis])
-        if ks.size > 1:
-            reduce = {"mip": np.max, "minip": np.min}.get(slab[0] if slab else "")
-            values = reduce(values, axis=array_axis[normal_axis], keepdims=True) if reduce else \
-                np.rint(values.mean(axis=array_axis[normal_axis], keepdims=True, dtype=np.float32)).astype(values.dtype) \
-                if np.issubdtype(values.dtype, np.integer) else values.mean(axis=array_axis[normal_axis], keepdims=True)
-        plane = np.squeeze(values, axis=array_axis[normal_axis])  # the two other axes, in array order
+        axis = array_axis[normal_axis]
+        if ks.size > 1 and slab is not None and slab[0] in ("mip", "minip"):
+            values = (np.max if slab[0] == "mip" else np.min)(values, axis=axis, keepdims=True)
+        elif ks.size > 1 and np.issubdtype(values.dtype, np.integer):  # mean, kept integral
+            values = np.rint(values.mean(axis=axis, keepdims=True, dtype=np.float32)).astype(values.dtype)
+        elif ks.size > 1:
+            values = values.mean(axis=axis, keepdims=True)
+        plane = np.squeeze(values, axis=axis)  # the two other axes, in array order
         if min((axis_x, axis_y), key=array_axis.get) != axis_y:  # the plane's rows are the screen's columns
             plane = plane.T
         return plane, iy, ix, ok_y, ok_x
@@ -181,14 +184,14 @@ class PlaneRaster:
         """Grey levels of ``values``: a table lookup for 8/16-bit integers (built with
         :func:`..pixels.window_values`, so exactly its grey levels), else the formula."""
         if values.dtype in (np.dtype(np.uint16), np.dtype(np.int16), np.dtype(np.uint8), np.dtype(np.int8)):
+            unsigned = np.dtype(values.dtype.str.replace("i", "u"))
             key = (values.dtype.str, window.center, window.width, window.function, invert)
             if key != self._table_key or self._table is None:
-                unsigned = np.dtype(values.dtype.str.replace("i", "u"))
                 codes = np.arange(np.iinfo(unsigned).max + 1, dtype=unsigned).view(values.dtype)
                 self._table = window_values(codes.astype(np.float64), window, invert)
                 self._table_key = key
             # indexed by the values' bit patterns: no offset arithmetic on the pixels
-            return self._table[values.view(np.dtype(values.dtype.str.replace("i", "u")))]
+            return self._table[values.view(unsigned)]
         if window.function == "LINEAR":
             return _linear_window_float32(values, window, invert)
         return window_values(values, window, invert)
