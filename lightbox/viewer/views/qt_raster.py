@@ -41,13 +41,8 @@ class RasterWidget(SceneInput, QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.render_window = new_render_window(offscreen=True)  # geometry only: never rendered
-        self.scene: object | None = None
+        self._init_input()
         self.raster: PlaneRaster | None = None
-        self.tool = "wl"
-        self.wl_convention = "horizontal-width"
-        self._last: QPointF | None = None
-        self._button = Qt.MouseButton.NoButton
-        self.setMinimumSize(120, 120)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMouseTracking(True)
         self._to_display = vtkCoordinate()

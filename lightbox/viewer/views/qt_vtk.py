@@ -33,6 +33,15 @@ class SceneInput:
     tool: str
     wl_convention: str
 
+    def _init_input(self) -> None:
+        """The input state both hosts start with (called from their ``__init__``)."""
+        self.scene = None
+        self.tool = "wl"
+        self.wl_convention = "horizontal-width"
+        self._last: QPointF | None = None
+        self._button = Qt.MouseButton.NoButton
+        self.setMinimumSize(120, 120)  # type: ignore[attr-defined]
+
     def _display_xy(self, pos: QPointF) -> tuple[float, float]:
         """Qt logical position → VTK display pixels (origin bottom-left, device pixels)."""
         ratio = self.devicePixelRatioF()
@@ -118,12 +127,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
         super().__init__(parent, rw=window)
         self.render_window = window
         self._Iren.SetInteractorStyle(vtkInteractorStyleUser())
-        self.scene: object | None = None
-        self.tool = "wl"
-        self.wl_convention = "horizontal-width"
-        self._last: QPointF | None = None
-        self._button = Qt.MouseButton.NoButton
-        self.setMinimumSize(120, 120)
+        self._init_input()
 
     # -- scene ----------------------------------------------------------------------------
     def set_scene(self, scene: object | None) -> None:
