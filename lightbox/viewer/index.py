@@ -216,13 +216,13 @@ def _int(ds: Dataset, keyword: str) -> int | None:
         return None
 
 
-def header_int(ds: Dataset, keyword: str, default: int | None = None) -> int | None:
+def header_int(ds: Dataset, keyword: str, default: int) -> int:
     """An integer attribute (IS, US, ...) read the fast way (from the raw bytes where it can be)."""
     value = _int(ds, keyword)
     return default if value is None else value
 
 
-def header_float(ds: Dataset, keyword: str, default: float | None = None) -> float | None:
+def header_float(ds: Dataset, keyword: str, default: float) -> float:
     """A single-valued decimal attribute (DS, ...) read the fast way."""
     value = _floats(ds, keyword, 1)
     return default if value is None else value[0]

@@ -44,7 +44,7 @@ def _transfer_syntax(ds: Dataset) -> str:
 
 
 def _raw_dtype(ds: Dataset) -> np.dtype | None:
-    bits = header_int(ds, "BitsAllocated", 0) or 0
+    bits = header_int(ds, "BitsAllocated", 0)
     signed = header_int(ds, "PixelRepresentation", 0) == 1
     if (header_int(ds, "SamplesPerPixel", 1) or 1) != 1 or bits not in (8, 16, 32):
         return None
@@ -60,7 +60,7 @@ def _read_raw_slice(instance: Instance) -> np.ndarray | None:
     dtype = _raw_dtype(ds)
     if dtype is None or syntax not in (ImplicitVRLittleEndian, ExplicitVRLittleEndian):
         return None
-    bits_stored = header_int(ds, "BitsStored", dtype.itemsize * 8) or 0
+    bits_stored = header_int(ds, "BitsStored", dtype.itemsize * 8)
     if bits_stored != dtype.itemsize * 8 and dtype.kind == "i":
         return None  # sign extension of e.g. 12-bit signed data: leave it to pydicom
     with open(instance.path, "rb") as fp:
@@ -141,7 +141,7 @@ def _integral_rescales(members: list[Instance]) -> list[tuple[int, int]] | None:
         if ds is None or "ModalityLUTSequence" in ds or "SharedFunctionalGroupsSequence" in ds:
             return None
         slope = header_float(ds, "RescaleSlope", 1.0) or 1.0
-        intercept = header_float(ds, "RescaleIntercept", 0.0) or 0.0
+        intercept = header_float(ds, "RescaleIntercept", 0.0)
         bits = header_int(ds, "BitsStored", 16) or 16
         signed = header_int(ds, "PixelRepresentation", 0) == 1
         lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
@@ -201,7 +201,7 @@ def load_volume(
     def read(k: int) -> None:
         try:
             raw = _read_raw_slice(members[k]) if rescales else None
-            if raw is not None and rescales:
+            if raw is not None:
                 # integers all the way: stored * slope + intercept in int32, straight into the
                 # volume (the generic path makes float64 and float32 copies of every slice)
                 slope, intercept = rescales[k]
