@@ -23,6 +23,7 @@ from .logs import LOG
 PUSH_TO_TALK_KEY = Qt.Key.Key_F8  # hold to talk; dictation microphones map their buttons to F-keys
 CHUNK_SECONDS = 0.02
 MIN_SECONDS = 0.3  # shorter presses are taken as accidental
+SILENT_DEVICE_SECONDS = 1.5  # a live microphone delivers samples (silence included) every few ms
 
 
 class AudioSourceError(RuntimeError):
@@ -75,7 +76,10 @@ class MicrophoneSource(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         try:
-            from PySide6.QtMultimedia import QAudioFormat, QAudioSource, QMediaDevices
+            # QAudio only for its side effect: until that namespace has been touched from Python,
+            # PySide6 cannot convert the QAudio::State that stateChanged carries ("Cannot call meta
+            # function ... cannot be converted") and _on_state never runs
+            from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSource, QMediaDevices  # noqa: F401
         except ImportError as exc:  # PySide6-Essentials alone has no Qt Multimedia
             raise AudioSourceError("Recording needs Qt Multimedia (pip install PySide6-Addons). Type the question instead.") from exc
         device = QMediaDevices.defaultAudioInput()
@@ -99,14 +103,21 @@ class MicrophoneSource(QObject):
         self.source = QAudioSource(device, fmt, self)
         self.source.stateChanged.connect(self._on_state)
         self.io = None
+        # A device unplugged while recording does not always raise an error: Qt 6.11 on
+        # PulseAudio just goes idle. No data for SILENT_DEVICE_SECONDS is reported instead.
+        self.watchdog = QTimer(self)
+        self.watchdog.setInterval(int(SILENT_DEVICE_SECONDS * 1000))
+        self.watchdog.timeout.connect(self._on_silent_device)
 
     def start(self) -> None:
         self.io = self.source.start()
         if self.io is None:
-            raise AudioSourceError(f"The microphone '{self.device_name}' could not be opened (access denied or in use).")
+            raise AudioSourceError(f"The microphone '{self.device_name}' could not be opened (access denied or in use). Type the question instead.")
         self.io.readyRead.connect(self._read)
+        self.watchdog.start()
 
     def stop(self) -> None:
+        self.watchdog.stop()
         if self.io is not None:
             self._read()
         self.source.stop()
@@ -116,16 +127,21 @@ class MicrophoneSource(QObject):
         data = bytes(self.io.readAll().data()) if self.io is not None else b""
         whole = len(data) // self.frame_bytes * self.frame_bytes  # a read may end inside a frame
         if whole:
+            self.watchdog.start()  # restarts the countdown
             self.chunk.emit(np.frombuffer(data[:whole], dtype=self.dtype).reshape(-1, self.channels))
 
-    def _on_state(self, _state) -> None:
-        from PySide6.QtMultimedia import QAudio
+    def _on_silent_device(self) -> None:
+        self.watchdog.stop()
+        self.error.emit(f"The microphone '{self.device_name}' stopped delivering audio. Type the question instead.")
 
-        err = self.source.error()
-        if err != QAudio.Error.NoError:
-            reason = {QAudio.Error.OpenError: "could not be opened (access denied or in use)",
-                      QAudio.Error.IOError: "stopped delivering audio",
-                      QAudio.Error.FatalError: "failed"}.get(err, "reported an error")
+    def _on_state(self, _state) -> None:
+        # compared by name: since Qt 6.7 error() returns QtAudio.Error, which never equals the
+        # older QAudio.Error member of the same name in Python
+        error = self.source.error().name
+        if error != "NoError":
+            reason = {"OpenError": "could not be opened (access denied or in use)",
+                      "IOError": "stopped delivering audio",
+                      "FatalError": "failed"}.get(error, "reported an error")
             self.error.emit(f"The microphone '{self.device_name}' {reason}. Type the question instead.")
 
 
