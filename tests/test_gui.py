@@ -53,6 +53,10 @@ def test_demo_ct_opens_in_mpr_layout_with_help(window, qtbot) -> None:
     window.set_layout("2x2")
     kinds = [getattr(w.scene, "plane", getattr(w.scene, "kind", None)) for w in window.area.viewports]
     assert kinds == ["axial", "coronal", "sagittal", "3d"]
+    qtbot.wait(50)  # the grid lays out the swapped-in viewports
+    area = window.area.size()
+    for w in window.area.viewports:  # four equal quarters, whichever widget draws each
+        assert abs(w.width() - area.width() / 2) <= 2 and abs(w.height() - area.height() / 2) <= 2, (w.size(), area)
     assert "DEMO" in window.windowTitle()
     assert "Keyboard shortcuts" in window.help_text() and "<b>W</b>" in window.help_text()
     window.set_layout("1x2")

@@ -144,6 +144,32 @@ def test_scale_bar_only_when_calibrated(film_view) -> None:
     assert calibrated.scene.scale_bar.length_mm == 5.0
 
 
+def test_long_corner_text_stops_short_of_the_orientation_letter(film_view) -> None:
+    """A long series description in the upper-right corner is set smaller, and cut short with an
+    ellipsis when even the smallest font is too wide, rather than run into the orientation
+    letter at the middle of the top edge."""
+    view = film_view(two_tone_film())
+    scene = view.scene
+    scene.edges.set({"top": "H", "bottom": "F", "left": "R", "right": "L"})
+    scene.corners.set("upper_right", "Demo PA chest film (projection of the phantom), second line of a long description")
+    view.pixels()
+    view.pixels()  # the first frame lays the texts out for the pane's size
+
+    def horizontal_extent(actor) -> tuple[float, float]:
+        box = [0.0] * 4
+        actor.GetBoundingBox(scene.renderer, box)  # relative to the actor's anchor
+        x = actor.GetPositionCoordinate().GetComputedDisplayValue(scene.renderer)[0]
+        return x + box[0], x + box[1]
+
+    text = horizontal_extent(scene.corners.actors["upper_right"])
+    letter = horizontal_extent(scene.edges.actors["top"])
+    assert letter[1] - letter[0] > 5 and abs(sum(letter) / 2 - SIZE / 2) < 2  # the letter, in the middle
+    assert text[0] > letter[1] and text[1] <= SIZE  # the text starts right of the letter
+    shown = scene.corners.actors["upper_right"].GetInput()
+    assert shown.startswith("Demo PA") and shown.endswith("\u2026") and len(shown) < 60
+    assert scene.corners.texts["upper_right"].endswith("long description")  # the text itself is kept
+
+
 def ramp_volume() -> Volume:
     array = np.zeros((12, 20, 16), np.int16)
     for k in range(12):

@@ -67,6 +67,9 @@ class ViewerArea(QWidget):
             widget.Finalize()
             widget.deleteLater()
         self.viewports = []
+        for n in range(max(max(shape) for shape in LAYOUTS.values())):  # equal shares for the rows and columns in use
+            self.grid.setRowStretch(n, int(n < rows))
+            self.grid.setColumnStretch(n, int(n < cols))
         for r in range(rows):
             for c in range(cols):
                 widget = self._new_viewport(VtkWidget)

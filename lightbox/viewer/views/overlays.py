@@ -27,11 +27,13 @@ class CornerText:
     changes, which is every frame of a scroll or a window/level drag (the slice number, the
     window values): 30 ms a frame on software OpenGL. Here only the changed corner is redrawn.
     As with the annotation, the font follows the viewport's size (14 pt down to 9 pt) and a
-    corner's text never takes more than half the viewport's width or height (smaller still, to
-    6 pt, when it would), so corners do not run into each other in the small panes of a grid.
+    corner's text stops short of the middle of the viewport's edges, where the orientation
+    letters are (smaller still, to 6 pt, when it would not), so corners run neither into each
+    other in the small panes of a grid nor into the letters.
     """
 
     MARGIN = 3  # display pixels from the viewport's edges
+    CENTRE_GAP = 12  # display pixels kept clear either side of an edge's middle (the orientation letter)
     _PLACES = {  # corner: (normalised x, y, horizontal justification, vertical justification)
         "lower_left": (0.0, 0.0, "Left", "Bottom"),
         "lower_right": (1.0, 0.0, "Right", "Bottom"),
@@ -71,28 +73,42 @@ class CornerText:
         self.texts[corner] = text
         self.actors[corner].SetInput(text)
         if self._size != (0, 0):
-            self._fit(self.actors[corner])
+            self._fit(corner)
 
     def font_size_for(self, width: int, height: int) -> int:
         """14 pt in a full-size view, smaller in the small panes of a grid (as the corner
         annotation scaled: with the square root of the viewport's area)."""
         return int(min(self.max_font_size, max(self.min_font_size, round((width * height) ** 0.5 / 36))))
 
-    def _fit(self, actor: vtkTextActor) -> None:
-        """The viewport's font size, or smaller until the text takes at most half the viewport."""
+    def _fit(self, corner: str) -> None:
+        """The viewport's font size, or smaller (down to 6 pt) until the text stops short of the
+        edges' middles; lines still too long at 6 pt are cut short with an ellipsis (a long
+        series description in a small pane of a grid)."""
+        actor = self.actors[corner]
         width, height = self._size
+        room = self.MARGIN + self.CENTRE_GAP
+        max_width, max_height = width / 2 - room, height / 2 - room
+        lines = self.texts.get(corner, "").split("\n")
+        actor.SetInput("\n".join(lines))
         prop = actor.GetTextProperty()
         font = self.font_size_for(width, height)
         prop.SetFontSize(font)
         if not actor.GetInput():
             return
         box = [0.0, 0.0, 0.0, 0.0]
-        while font > 6:
+
+        def fits() -> bool:
             actor.GetBoundingBox(self.renderer, box)
-            if box[1] - box[0] <= width / 2 - self.MARGIN and box[3] - box[2] <= height / 2 - self.MARGIN:
-                break
+            return box[1] - box[0] <= max_width and box[3] - box[2] <= max_height
+
+        while not fits() and font > 6:
             font -= 1
             prop.SetFontSize(font)
+        while box[1] - box[0] > max_width and max(map(len, lines)) > 1:
+            longest = max(range(len(lines)), key=lambda n: len(lines[n]))
+            lines[longest] = lines[longest].rstrip("\u2026")[:-1].rstrip() + "\u2026"
+            actor.SetInput("\n".join(lines))
+            fits()
 
     def _fit_to_viewport(self) -> None:
         size = tuple(self.renderer.GetSize())
@@ -100,7 +116,7 @@ class CornerText:
             return
         self._size = size  # type: ignore[assignment]
         for corner, actor in self.actors.items():
-            self._fit(actor)
+            self._fit(corner)
             x, y, _, _ = self._PLACES[corner]
             dx = self.MARGIN if x == 0.0 else -self.MARGIN
             dy = self.MARGIN if y == 0.0 else -self.MARGIN

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
@@ -44,6 +44,9 @@ class RasterWidget(SceneInput, QWidget):
         self._init_input()
         self.raster: PlaneRaster | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        # as the VTK widget: a plain QWidget is Preferred, and a grid hands all spare room to
+        # the Expanding VTK panes beside it (a 2x2 layout with one 3D pane became lopsided)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self._to_display = vtkCoordinate()
         self._to_display.SetCoordinateSystemToWorld()
