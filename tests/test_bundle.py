@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+# The first test also builds the bundle (PyInstaller, 2-5 min on 2 cores): more than the suite's
+# 300 s per test when the machine is busy.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def _clean_env(home: Path) -> dict[str, str]:
