@@ -126,7 +126,7 @@ def test_microphone_removed_while_recording(demo_film_window, qtbot, microphone)
     speak(np.zeros(16000 * 10, np.int16))
     qtbot.wait(500)
     _pactl("unload-module", module)
-    qtbot.waitUntil(lambda: not panel.voice.is_recording, timeout=5000)
+    qtbot.waitUntil(lambda: not panel.voice.is_recording, timeout=10000)
     assert panel.voice_controls.status.text().endswith("stopped delivering audio. Type the question instead.")
     qtbot.mouseRelease(panel.voice_controls.talk_button, Qt.MouseButton.LeftButton)  # nothing left to send
     assert panel.busy == "" and panel.question.isEnabled()

@@ -23,7 +23,8 @@ from .logs import LOG
 PUSH_TO_TALK_KEY = Qt.Key.Key_F8  # hold to talk; dictation microphones map their buttons to F-keys
 CHUNK_SECONDS = 0.02
 MIN_SECONDS = 0.3  # shorter presses are taken as accidental
-SILENT_DEVICE_SECONDS = 1.5  # a live microphone delivers samples (silence included) every few ms
+SILENT_DEVICE_SECONDS = 3.0  # a live microphone delivers samples (silence included) every few ms; a
+# Bluetooth headset switching to its microphone profile can take a second or two first
 
 
 class AudioSourceError(RuntimeError):
