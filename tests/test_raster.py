@@ -149,6 +149,33 @@ def test_oblique_volume_is_left_to_vtk() -> None:
     view.close()
 
 
+@pytest.mark.parametrize("width", range(420, 700, 20))
+def test_corner_text_painted_by_qt_keeps_clear_of_the_orientation_letter(qtbot, width: int) -> None:
+    """Qt paints the corner texts with the system's "Arial", wider than the one VTK fitted them
+    with: the painted text still ends before the letter at the middle of the top edge."""
+    film = Film(np.zeros((64, 64), np.float32), Window(500, 800))
+    display = FilmDisplay()
+    display.set_window(film.window)
+    scene = FilmScene(film, display)
+    widget = RasterWidget()
+    qtbot.addWidget(widget)
+    widget.resize(width, 600)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_scene(scene)
+    scene.edges.set({"top": "H", "bottom": "F", "left": "R", "right": "L"})
+    scene.corners.set("upper_right", "Synthetic chest phantom (demo, not a patient)\n2026-01-01\n"
+                                     "Demo PA chest film (projection of the phantom)")
+    pixels = widget.grab_pixels()
+    h, w, _ = pixels.shape
+    bright = np.flatnonzero((pixels[: h // 10].max(axis=2) > 120).any(axis=0))  # columns with text
+    letter = bright[np.abs(bright - w / 2) < 8]
+    assert letter.size >= 5  # the H is there, at the middle
+    right_of_letter = bright[bright > letter.max()]
+    assert right_of_letter.min() - letter.max() >= 4  # a clear gap before the corner text begins
+    widget.close()
+
+
 # -- in the window ------------------------------------------------------------------------------
 
 

@@ -2,15 +2,20 @@
 
     QT_QPA_PLATFORM=offscreen python tools/take_screenshots.py [--data ../shared/data] [--out docs/screenshots]
 
-Writes window-demo-ct-mpr.png (built-in demo, 2x2 MPR + 3D) always, and window-lidc-lung.png
-(LIDC chest CT, lung window) and window-cr-monochrome1.png (a MONOCHROME1 chest radiograph)
+Writes window-demo-ct-mpr.png (built-in demo, 2x2 MPR + 3D) and window-spoken-question.png (a
+recorded question through the push-to-talk path, answered by the demo model) always, and
+window-lidc-lung.png (LIDC chest CT, lung window), window-cr-monochrome1.png (a MONOCHROME1 chest
+radiograph) and window-ai-draft.png (the demo model's streamed draft and a typed question on it)
 when the shared data is there. Uses whichever 2D renderer the machine picks (the CPU raster on a
-software-OpenGL machine); VTK panes are read back from OpenGL and pasted in.
+software-OpenGL machine); VTK panes are read back from OpenGL and pasted in. Drafts go to a
+temporary data folder, not the user's.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,6 +38,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=default_data_dir())
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     args = parser.parse_args()
+    os.environ["LIGHTBOX_DATA_DIR"] = tempfile.mkdtemp(prefix="lightbox-screenshots-")
     app = QApplication.instance() or QApplication(sys.argv)
     from lightbox.app.main_window import MainWindow
     from lightbox.app.screenshots import grab_with_viewports
@@ -44,18 +50,32 @@ def main() -> int:
     window.show()
     from PySide6.QtWidgets import QDockWidget
 
-    window.findChild(QDockWidget, "ai").hide()  # the images at full width, as a reader closes the dock to read
+    ai_dock = window.findChild(QDockWidget, "ai")
+    ai_dock.hide()  # the images at full width, as a reader closes the dock to read
 
-    def shoot(path: str, layout: str, name: str, preset: str | None = None) -> None:
+    def open_case(path: str, layout: str, preset: str | None = None) -> None:
         window.open_path(path)
-        while window.is_loading() or window.area.opened is None:
+        while window.is_loading() or window.area.opened is None or (ai_dock.isVisible() and not window.ai_panel.isEnabled()):
             wait(100)
         window.set_layout(layout)
         if preset:
             window.apply_preset(preset)
+
+    def save(name: str) -> None:
         wait(1500)  # the settled (interpolated) frame of the CPU panes and the 3D pane's first render
         grab_with_viewports(window, window.area.viewports).save(str(args.out / name))
         print(args.out / name)
+
+    def shoot(path: str, layout: str, name: str, preset: str | None = None) -> None:
+        open_case(path, layout, preset)
+        save(name)
+
+    def until_shown(start) -> None:
+        shown: list[str] = []
+        window.ai_panel.shown.connect(lambda task, _result: shown.append(task))
+        start()
+        while not shown:
+            wait(100)
 
     shoot("demo:ct", "2x2", "window-demo-ct-mpr.png")
     lidc, cr = args.data / "ct" / "lidc-idri-0314", args.data / "cr" / "CR-MONO1-10-chest.dcm"
@@ -63,6 +83,27 @@ def main() -> int:
         shoot(str(lidc), "2x2", "window-lidc-lung.png", preset="lung")
     if cr.is_file():
         shoot(str(cr), "1x1", "window-cr-monochrome1.png")
+
+    ai_dock.show()
+    panel = window.ai_panel
+    if cr.is_file():
+        open_case(str(cr), "1x1")
+        until_shown(lambda: panel.start("draft", ""))
+        panel.question.setText("um, is there a pneumothorax on the left?")
+        until_shown(lambda: panel.question.returnPressed.emit())
+        save("window-ai-draft.png")
+    from lightbox.app.voice import WavFileSource
+
+    open_case("demo:film", "1x1")
+    source = WavFileSource(REPO / "tests" / "data" / "question_pneumothorax.wav", speed=4.0, parent=panel.voice)
+    panel.voice.source_factory = lambda parent: source
+    ended: list[bool] = []
+    source.ended.connect(lambda: ended.append(True))
+    panel.voice.start()
+    while not ended:
+        wait(50)
+    until_shown(panel.voice.stop)
+    save("window-spoken-question.png")
     window.close()
     return 0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
 from vtkmodules.util.numpy_support import vtk_to_numpy
@@ -48,6 +48,7 @@ class RasterWidget(SceneInput, QWidget):
         # the Expanding VTK panes beside it (a 2x2 layout with one 3D pane became lopsided)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
+        self._font_sizes: dict[tuple[str, int, bool], int] = {}  # see _font_like_vtk
         self._to_display = vtkCoordinate()
         self._to_display.SetCoordinateSystemToWorld()
         # frames during a drag or scroll repeat the nearest pixel (fast); once the view has been
@@ -164,10 +165,7 @@ class RasterWidget(SceneInput, QWidget):
         prop = actor.GetTextProperty()
         x, y = actor.GetPositionCoordinate().GetComputedDoubleDisplayValue(renderer)
         anchor = self._qt_point(x - 0.5, y - 0.5, height)
-        font = QFont("Arial")
-        font.setPixelSize(max(6, int(prop.GetFontSize())))
-        font.setBold(bool(prop.GetBold()))
-        painter.setFont(font)
+        painter.setFont(self._font_like_vtk(actor, renderer))
         horizontal = prop.GetJustification()  # 0 left, 1 centred, 2 right
         vertical = prop.GetVerticalJustification()  # 0 bottom, 1 centred, 2 top
         left = {0: anchor.x(), 1: anchor.x() - _BIG / 2, 2: anchor.x() - _BIG}[horizontal]
@@ -181,6 +179,32 @@ class RasterWidget(SceneInput, QWidget):
         r, g, b = prop.GetColor()
         painter.setPen(QColor.fromRgbF(r, g, b, prop.GetOpacity()))
         painter.drawText(box, int(flags), text)
+
+    def _font_like_vtk(self, actor: vtkTextActor, renderer) -> QFont:
+        """Qt's font at the actor's size, made smaller when Qt's text would be wider than VTK's:
+        the overlays fit their texts with VTK's own (narrower) Arial, and the system font that
+        Qt finds for "Arial" could otherwise run a corner text into an orientation letter.
+        Remembered per text and size (measuring with VTK costs a rasterisation)."""
+        prop = actor.GetTextProperty()
+        text, size, bold = actor.GetInput(), max(6, int(prop.GetFontSize())), bool(prop.GetBold())
+        key = (text, size, bold)
+        font = QFont("Arial")
+        font.setBold(bold)
+        if key not in self._font_sizes:
+            font.setPixelSize(size)
+            box = [0.0] * 4
+            actor.GetBoundingBox(renderer, box)
+            qt_width = QFontMetricsF(font).boundingRect(QRectF(0, 0, _BIG, _BIG), 0, text).width()
+            vtk_width = box[1] - box[0]
+            while qt_width > vtk_width + 1 and size > 6:
+                size -= 1
+                font.setPixelSize(size)
+                qt_width = QFontMetricsF(font).boundingRect(QRectF(0, 0, _BIG, _BIG), 0, text).width()
+            if len(self._font_sizes) > 256:
+                self._font_sizes.clear()
+            self._font_sizes[key] = size
+        font.setPixelSize(self._font_sizes[key])
+        return font
 
     def _paint_lines(self, painter: QPainter, actor: vtkActor2D, renderer, height: int) -> None:
         mapper = actor.GetMapper()
