@@ -101,6 +101,11 @@ def test_settled_frame_interpolates_as_vtk_does() -> None:
     # interpolated values are rounded to whole units before the window, and one unit is 1.7
     # grey levels in this window: VTK and the raster may round a half differently
     assert np.abs(view.pixels()[..., 0].astype(int) - smooth).max() <= 2
+    # minified (a small pane of a grid: fewer screen pixels than voxels) it still interpolates
+    vdisplay.zoom = 0.37
+    smooth = PlaneRaster(view.scene).render(SIZE, SIZE, smooth=True)
+    assert np.abs(view.pixels()[..., 0].astype(int) - smooth).max() <= 2
+    assert not np.array_equal(smooth, PlaneRaster(view.scene).render(SIZE, SIZE))
     view.close()
 
 
@@ -181,9 +186,11 @@ def test_corner_text_painted_by_qt_keeps_clear_of_the_orientation_letter(qtbot, 
 
 def test_window_draws_films_and_planes_on_the_cpu_when_asked(window, qtbot, monkeypatch) -> None:  # noqa: F811
     monkeypatch.setenv("LIGHTBOX_2D_RENDERER", "cpu")
+    window.resize(1800, 1100)  # quarters big enough to hold the corner texts counted below
     window.open_path("demo:ct")
     wait_loaded(qtbot, window)
     window.set_layout("2x2")
+    qtbot.wait(50)
     kinds = [type(w) for w in window.area.viewports]
     assert kinds == [RasterWidget, RasterWidget, RasterWidget, VtkWidget]  # the 3D pane stays VTK
     axial = window.area.viewports[0]

@@ -199,27 +199,28 @@ class PlaneRaster:
     def render(self, width: int, height: int, smooth: bool = False) -> np.ndarray:
         """Grey levels (uint8, ``height x width``, top row first); black where there is no image.
 
-        ``smooth``: where the source is magnified, interpolate bilinearly instead of repeating
-        the nearest pixel, as the VTK views do (a film's windowed grey levels, as its texture is
-        sampled; an MPR plane's values before the window, as the reslice does); a few times the
-        cost of a frame, so the window asks for it once a drag has settled.
+        ``smooth``: interpolate bilinearly instead of taking the nearest pixel, as the VTK views
+        do (a film's windowed grey levels, as its texture is sampled; an MPR plane's values
+        before the window, as the reslice does); a few times the cost of a frame, so the window
+        asks for it once a drag has settled.
         """
         plane, rows, columns, inside, at_rows, at_columns = self._sample(width, height)
         d = self.scene.display
         invert = (self.scene.film.invert != d.invert) if self.kind == "film" else bool(d.invert)
-        if plane.size <= rows.size * columns.size:
+        if smooth and self.kind == "mpr":
+            # VTK reslices MPR planes with linear interpolation of the values, then windows
+            # (minified too: a small pane of a grid shows fewer screen pixels than voxels)
+            values = _bilinear(plane, at_rows, at_columns)
+            if np.issubdtype(plane.dtype, np.integer):
+                values = np.rint(values).astype(plane.dtype)
+            grey = self._window(values, d.window, invert)
+        elif smooth:
+            # VTK colours a film's pixels, then the texture sampling interpolates the colours
+            # (a film under half size is sampled from the pyramid level nearest one screen pixel)
+            grey = np.rint(_bilinear(self._window(plane, d.window, invert), at_rows, at_columns)).astype(np.uint8)
+        elif plane.size <= rows.size * columns.size:
             # the source has no more pixels than the screen: window it, then place bytes
-            if smooth and self.kind == "mpr":
-                # VTK reslices MPR planes with linear interpolation of the values, then windows
-                values = _bilinear(plane, at_rows, at_columns)
-                if np.issubdtype(plane.dtype, np.integer):
-                    values = np.rint(values).astype(plane.dtype)
-                grey = self._window(values, d.window, invert)
-            elif smooth:
-                # VTK colours a film's pixels, then the texture sampling interpolates the colours
-                grey = np.rint(_bilinear(self._window(plane, d.window, invert), at_rows, at_columns)).astype(np.uint8)
-            else:
-                grey = self._window(plane, d.window, invert)[rows][:, columns]
+            grey = self._window(plane, d.window, invert)[rows][:, columns]
         else:
             # more: sample once (kept while only the window changes), then window the samples
             key = (self._sample_key, id(plane))
