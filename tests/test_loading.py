@@ -47,6 +47,18 @@ def test_fast_path_equals_pydicom(tmp_path: Path) -> None:
         assert np.array_equal(raw, pydicom.dcmread(instance.path).pixel_array)
 
 
+def test_volume_window_is_the_middle_slices(tmp_path: Path) -> None:
+    """MR windows vary by slice: the volume opens with the window of the slice it shows first."""
+    paths = write_ct_series(tmp_path, axial_positions(5), window=None)
+    for n, path in enumerate(paths):
+        ds = pydicom.dcmread(path)
+        ds.WindowCenter, ds.WindowWidth = 100 + n, 200 + 10 * n
+        ds.save_as(path)
+    (series,) = build_index(tmp_path).all_series()
+    volume = load_volume(series)
+    assert (volume.window.center, volume.window.width) == (102, 220)  # slice 3 of 5
+
+
 def test_non_integral_rescale_gives_float(tmp_path: Path) -> None:
     write_ct_series(tmp_path, axial_positions(2), slope=0.5, intercept=-10.25)
     (series,) = build_index(tmp_path).all_series()

@@ -239,7 +239,10 @@ def load_volume(
     if len(failed) == len(members):
         raise LoadError(f"no slice of {series.label()} could be read: {warnings[-1]}")
     ds = first.header
-    window = dataset_window(ds) if ds is not None else None
+    # The window of the slice shown first (the middle one), as a viewer shows each image with
+    # its own: MR windows vary slice by slice (Brainix EPI: width 215 in the end slice, 409
+    # mid-brain, where the end slice's window left the brain white).
+    window = next((w for m in (members[middle], first) if m.header is not None and (w := dataset_window(m.header))), None)
     return Volume(array, geometry, series.modality, window or auto_window(array[middle]), _metadata(ds), warnings)
 
 
