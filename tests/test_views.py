@@ -242,6 +242,28 @@ def test_volume_rendering_mip_cpu() -> None:
     view.close()
 
 
+def test_mr_volume_opens_as_a_mip_that_follows_the_window() -> None:
+    """Without Hounsfield units the HU presets mean nothing: an MR volume's 3D pane is a MIP
+    whose black-to-white ramp is the display window, and it follows window/level."""
+    from lightbox.viewer.presets import default_render_preset
+
+    array = np.zeros((40, 40, 40), np.int16)
+    array[15:25, 15:25, 15:25] = 300
+    volume = Volume(array, Geometry(spacing=(1, 1, 1)), "MR", Window(150.5, 300))
+    display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
+    display.set_window(volume.window)
+    assert display.render_preset == "mip" and default_render_preset("CT") == "bone"
+    view = Rendered(VolumeScene(volume, display, mapper="cpu"))
+    assert view.scene.property.GetRGBTransferFunction().GetRange() == pytest.approx((0.5, 299.5))
+    assert view.pixels()[SIZE // 2, SIZE // 2].tolist() == [255, 255, 255]  # the cube, at the top of the window
+    display.set_window(Window(300.5, 600))  # wider: the cube is mid-grey now
+    assert view.scene.property.GetRGBTransferFunction().GetRange() == pytest.approx((0.5, 599.5))
+    grey = view.pixels()[SIZE // 2, SIZE // 2]
+    assert 40 < grey[0] < 200 and grey[0] == grey[1] and abs(int(grey[2]) - int(grey[0])) <= 3  # over the bluish black
+    assert "MIP (follows the window)" in view.scene.corners.texts["upper_left"]
+    view.close()
+
+
 def test_mpr_length_in_mm_shows_on_its_own_slice(mpr_view) -> None:
     view = mpr_view(ramp_volume(), "axial")
     s = view.scene

@@ -11,7 +11,7 @@ from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.index import Series, StudyIndex, build_index
 from ..viewer.loading import load_film, load_volume
 from ..viewer.pixels import auto_window
-from ..viewer.presets import ct_window_presets
+from ..viewer.presets import ct_window_presets, default_render_preset
 from ..viewer.volume import Film, Volume
 
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x2": (2, 2)}
@@ -87,7 +87,7 @@ def build_scenes(opened: Opened, layout: str, preset: str | None = None, mapper:
             scene.auto_window()
         return [scene], (1, 1)
     volume = opened.volume
-    display = VolumeDisplay()
+    display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
     display.set_window(volume.window or ct_window_presets()["mediastinum"])
     if preset == "auto":
         display.set_window(auto_window(volume.array[len(volume.array) // 2]), "auto")

@@ -13,6 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ..viewer.display import FilmDisplay, VolumeDisplay
+from ..viewer.presets import default_render_preset
 from ..viewer.views.film_scene import FilmScene
 from ..viewer.views.mpr_scene import MprScene, volume_center
 from ..viewer.views.qt_raster import RasterWidget, raster_supported
@@ -161,7 +162,7 @@ class ViewerArea(QWidget):
         assert opened is not None
         if opened.volume is not None:
             volume = opened.volume
-            display = VolumeDisplay()
+            display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
             display.set_window(volume.window) if volume.window else None
             display.crosshair = tuple(float(v) for v in volume_center(volume))
             self.volume_display = display

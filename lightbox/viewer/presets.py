@@ -42,3 +42,10 @@ def volume_rendering_presets() -> dict[str, TransferFunction]:
                                bool(p.get("shade", True)), str(p.get("blend", "composite")))
         for name, p in raw.items() if not name.startswith("_")
     }
+
+
+def default_render_preset(modality: str) -> str:
+    """The 3D preset a volume opens with: "bone" for CT; a MIP for anything without Hounsfield
+    units (MR, PET, ...), where the presets' HU ramps mean nothing (a bone preset on a T2 brain
+    shows the head as a block of skin); that MIP runs over the display window instead."""
+    return "bone" if modality.upper() == "CT" else "mip"

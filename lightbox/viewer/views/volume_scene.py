@@ -51,6 +51,8 @@ class VolumeScene:
         notice = "\nDEMO - not for clinical use" if demo_notice else ""
         self.corners.set("lower_right", f"3D {self.mapper_kind.upper()} ray casting{notice}")
         self.display.events.render_preset.connect(self._on_preset)
+        self.display.events.window_center.connect(self._on_window)
+        self.display.events.window_width.connect(self._on_window)
         self.apply_preset(display.render_preset)
         self.reset_camera()
 
@@ -79,9 +81,24 @@ class VolumeScene:
         self.apply_preset(name)
         self.request_render()
 
+    def _follows_window(self, name: str) -> bool:
+        """A MIP of a volume without Hounsfield units (MR, PET, ...): the preset's HU ramp means
+        nothing there, so the ramp runs from black to white over the display window instead,
+        and follows window/level like the MPR planes."""
+        return name == "mip" and self.volume.modality.upper() != "CT"
+
+    def _on_window(self, *_values: object) -> None:
+        if self._follows_window(self.display.render_preset):
+            self.apply_preset(self.display.render_preset)
+            self.request_render()
+
     def apply_preset(self, name: str) -> None:
         presets = volume_rendering_presets()
         tf: TransferFunction = presets.get(name) or presets["bone"]
+        if self._follows_window(name):
+            low, high = self.display.window.bounds()
+            tf = TransferFunction("MIP (follows the window)", [(low, 0.0, 0.0, 0.0), (high, 1.0, 1.0, 1.0)],
+                                  [(low, 0.0), (high, 1.0)], shade=False, blend="maximum")
         color = vtkColorTransferFunction()
         for x, r, g, b in tf.color:
             color.AddRGBPoint(x, r, g, b)
