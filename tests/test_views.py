@@ -264,6 +264,32 @@ def test_mr_volume_opens_as_a_mip_that_follows_the_window() -> None:
     view.close()
 
 
+def test_window_following_mip_renders_once_the_drag_pauses(qtbot) -> None:
+    """Each W/L mouse step redraws the MPR planes; the 3D pane that follows the window waits
+    until the drag pauses (a CPU ray cast per step made W/L 8x slower in a 2x2 MR layout)."""
+    from lightbox.viewer.views.qt_vtk import VtkWidget
+
+    array = np.zeros((40, 40, 40), np.int16)
+    array[15:25, 15:25, 15:25] = 300
+    display = VolumeDisplay(render_preset="mip")
+    display.set_window(Window(150.5, 300))
+    scene = VolumeScene(Volume(array, Geometry(spacing=(1, 1, 1)), "MR", Window(150.5, 300)), display, mapper="cpu")
+    widget = VtkWidget()
+    qtbot.addWidget(widget)
+    widget.resize(200, 200)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_scene(scene)
+    renders: list[int] = []
+    scene.renderer.AddObserver("StartEvent", lambda *_: renders.append(1))
+    for step in range(10):
+        display.drag_window(3.0, 0.0, 5.0)
+    assert renders == []  # no ray cast during the drag
+    assert scene.property.GetRGBTransferFunction().GetRange()[1] == pytest.approx(display.window.bounds()[1])
+    qtbot.waitUntil(lambda: len(renders) >= 1, timeout=2000)  # once still
+    widget.close()
+
+
 def test_mpr_length_in_mm_shows_on_its_own_slice(mpr_view) -> None:
     view = mpr_view(ramp_volume(), "axial")
     s = view.scene

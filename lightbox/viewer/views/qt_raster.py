@@ -16,12 +16,11 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
-from .qt_vtk import SceneInput
+from .qt_vtk import SETTLE_MS, SceneInput
 from .raster import PlaneRaster
 from .vtk_data import new_render_window
 
 _BIG = 4000.0  # text boxes are anchored rectangles this large, aligned by Qt
-SETTLE_MS = 150  # after the last change, redraw once with interpolation
 
 
 def raster_supported(scene: object) -> bool:

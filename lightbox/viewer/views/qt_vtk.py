@@ -8,13 +8,15 @@ is then an offscreen one and the widget is only an event source.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
 from .vtk_data import new_render_window, read_pixels
+
+SETTLE_MS = 150  # the view counts as still this long after its last change
 
 CLICK_TOOLS = {"length", "angle", "crosshair"}
 
@@ -128,16 +130,27 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
         self.render_window = window
         self._Iren.SetInteractorStyle(vtkInteractorStyleUser())
         self._init_input()
+        # renders a scene asks for only once the view is still (a 3D pane that follows the
+        # window: one ray cast per W/L mouse step would cost 200 ms each)
+        self._when_still = QTimer(self)
+        self._when_still.setSingleShot(True)
+        self._when_still.setInterval(SETTLE_MS)
+        self._when_still.timeout.connect(self.render)
 
     # -- scene ----------------------------------------------------------------------------
     def set_scene(self, scene: object | None) -> None:
         if self.scene is not None:
             self.render_window.RemoveRenderer(self.scene.renderer)  # type: ignore[attr-defined]
             self.scene.request_render = lambda: None  # type: ignore[attr-defined]
+            if hasattr(self.scene, "request_render_when_still"):
+                self.scene.request_render_when_still = lambda: None  # type: ignore[attr-defined]
+            self._when_still.stop()
         self.scene = scene
         if scene is not None:
             self.render_window.AddRenderer(scene.renderer)  # type: ignore[attr-defined]
             scene.request_render = self.render  # type: ignore[attr-defined]
+            if hasattr(scene, "request_render_when_still"):
+                scene.request_render_when_still = self._when_still.start  # restarts the countdown
             if hasattr(scene, "fall_back_to_cpu"):
                 scene.fall_back_to_cpu(self.render_window)
             scene.fit()  # type: ignore[attr-defined]

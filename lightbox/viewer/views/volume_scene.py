@@ -36,6 +36,8 @@ class VolumeScene:
         self.volume = volume
         self.display = display
         self.request_render: RenderRequest = lambda: None
+        # a render that can wait until the view is still (the host may coalesce it; here: now)
+        self.request_render_when_still: RenderRequest = lambda: self.request_render()
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0.02, 0.02, 0.03)
         self.image = image if image is not None else to_vtk_image(volume.array, volume.geometry)
@@ -90,7 +92,9 @@ class VolumeScene:
     def _on_window(self, *_values: object) -> None:
         if self._follows_window(self.display.render_preset):
             self.apply_preset(self.display.render_preset)
-            self.request_render()
+            # the MPR planes redraw on every W/L mouse step; a ray cast (about 200 ms on the CPU)
+            # waits until the drag pauses
+            self.request_render_when_still()
 
     def apply_preset(self, name: str) -> None:
         presets = volume_rendering_presets()
