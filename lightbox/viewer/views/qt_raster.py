@@ -10,13 +10,13 @@ sizes and justification) and paints them, so every overlay the VTK view shows ap
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
-from .qt_vtk import SETTLE_MS, SceneInput
+from .qt_vtk import SceneInput, still_timer
 from .raster import PlaneRaster
 from .vtk_data import new_render_window
 
@@ -53,10 +53,7 @@ class RasterWidget(SceneInput, QWidget):
         # frames during a drag or scroll repeat the nearest pixel (fast); once the view has been
         # still for SETTLE_MS it is redrawn interpolated, as the VTK view draws it
         self._settled = True
-        self._settle = QTimer(self)
-        self._settle.setSingleShot(True)
-        self._settle.setInterval(SETTLE_MS)
-        self._settle.timeout.connect(self._on_settled)
+        self._settle = still_timer(self, self._on_settled)
 
     # -- scene ----------------------------------------------------------------------------
     def _device_size(self) -> tuple[int, int]:

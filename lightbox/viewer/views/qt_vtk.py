@@ -18,6 +18,16 @@ from .vtk_data import new_render_window, read_pixels
 
 SETTLE_MS = 150  # the view counts as still this long after its last change
 
+
+def still_timer(parent: QWidget, slot) -> QTimer:
+    """A single-shot timer for work that waits until the view is still: each ``start()``
+    restarts the countdown, ``slot`` runs SETTLE_MS after the last one."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(SETTLE_MS)
+    timer.timeout.connect(slot)
+    return timer
+
 CLICK_TOOLS = {"length", "angle", "crosshair"}
 
 
@@ -132,10 +142,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
         self._init_input()
         # renders a scene asks for only once the view is still (a 3D pane that follows the
         # window: one ray cast per W/L mouse step would cost 200 ms each)
-        self._when_still = QTimer(self)
-        self._when_still.setSingleShot(True)
-        self._when_still.setInterval(SETTLE_MS)
-        self._when_still.timeout.connect(self.render)
+        self._when_still = still_timer(self, self.render)
 
     # -- scene ----------------------------------------------------------------------------
     def set_scene(self, scene: object | None) -> None:
