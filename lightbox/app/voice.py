@@ -113,7 +113,7 @@ class MicrophoneSource(QObject):
     def start(self) -> None:
         self.io = self.source.start()
         if self.io is None:
-            raise AudioSourceError(f"The microphone '{self.device_name}' could not be opened (access denied or in use). Type the question instead.")
+            raise AudioSourceError(self._problem("OpenError"))
         self.io.readyRead.connect(self._read)
         self.watchdog.start()
 
@@ -133,17 +133,21 @@ class MicrophoneSource(QObject):
 
     def _on_silent_device(self) -> None:
         self.watchdog.stop()
-        self.error.emit(f"The microphone '{self.device_name}' stopped delivering audio. Type the question instead.")
+        self.error.emit(self._problem("IOError"))
 
     def _on_state(self, _state) -> None:
         # compared by name: since Qt 6.7 error() returns QtAudio.Error, which never equals the
         # older QAudio.Error member of the same name in Python
         error = self.source.error().name
         if error != "NoError":
-            reason = {"OpenError": "could not be opened (access denied or in use)",
-                      "IOError": "stopped delivering audio",
-                      "FatalError": "failed"}.get(error, "reported an error")
-            self.error.emit(f"The microphone '{self.device_name}' {reason}. Type the question instead.")
+            self.error.emit(self._problem(error))
+
+    def _problem(self, error: str) -> str:
+        """The message for a QtAudio error name ("OpenError", ...)."""
+        reason = {"OpenError": "could not be opened (access denied or in use)",
+                  "IOError": "stopped delivering audio",
+                  "FatalError": "failed"}.get(error, "reported an error")
+        return f"The microphone '{self.device_name}' {reason}. Type the question instead."
 
 
 class RecognizerWorker(QObject):
