@@ -63,10 +63,7 @@ class ViewerArea(QWidget):
         rows, cols = LAYOUTS[name]
         self.layout_name = name
         for widget in self.viewports:
-            widget.set_scene(None)
-            self.grid.removeWidget(widget)
-            widget.Finalize()
-            widget.deleteLater()
+            self._discard(widget)
         self.viewports = []
         for n in range(max(max(shape) for shape in LAYOUTS.values())):  # equal shares for the rows and columns in use
             self.grid.setRowStretch(n, int(n < rows))
@@ -89,6 +86,13 @@ class ViewerArea(QWidget):
         widget.measured.connect(self.measured)
         return widget
 
+    def _discard(self, widget: Viewport) -> None:
+        """Take a viewport out of the grid and release its scene and render window."""
+        widget.set_scene(None)
+        self.grid.removeWidget(widget)
+        widget.Finalize()
+        widget.deleteLater()
+
     def show_scene(self, n: int, scene: object | None) -> Viewport:
         """Show ``scene`` in viewport ``n``, first swapping the viewport for the kind of widget
         that should draw it (CPU raster or VTK) when it is not that kind already."""
@@ -97,10 +101,7 @@ class ViewerArea(QWidget):
         if scene is not None and not isinstance(widget, kind):
             index = self.grid.indexOf(widget)
             row, column, _, _ = self.grid.getItemPosition(index)
-            widget.set_scene(None)
-            self.grid.removeWidget(widget)
-            widget.Finalize()
-            widget.deleteLater()
+            self._discard(widget)
             replacement = self._new_viewport(kind)
             self.grid.addWidget(replacement, row, column)
             if self.isVisible():  # a child added to a shown parent is shown later (queued): now,
