@@ -187,15 +187,13 @@ class RasterWidget(SceneInput, QWidget):
         font = QFont("Arial")
         font.setBold(bold)
         if key not in self._font_sizes:
-            font.setPixelSize(size)
             box = [0.0] * 4
             actor.GetBoundingBox(renderer, box)
-            qt_width = QFontMetricsF(font).boundingRect(QRectF(0, 0, _BIG, _BIG), 0, text).width()
             vtk_width = box[1] - box[0]
-            while qt_width > vtk_width + 1 and size > 6:
+            font.setPixelSize(size)
+            while QFontMetricsF(font).boundingRect(QRectF(0, 0, _BIG, _BIG), 0, text).width() > vtk_width + 1 and size > 6:
                 size -= 1
                 font.setPixelSize(size)
-                qt_width = QFontMetricsF(font).boundingRect(QRectF(0, 0, _BIG, _BIG), 0, text).width()
             if len(self._font_sizes) > 256:
                 self._font_sizes.clear()
             self._font_sizes[key] = size
