@@ -37,7 +37,7 @@ def test_questions_keep_context(window, qtbot) -> None:
             panel.question.returnPressed.emit()
         assert done.args[0] == "ask"
         assert len(panel.worker.chat.history) == n + 1
-    assert panel.worker.chat.history[0][0] == "Is there a pneumothorax?"  # fillers dropped
+    assert panel.worker.chat.history[0][0] == "is there a pneumothorax?"  # fillers dropped, nothing else
     assert done.args[1].prompt_tokens < 40  # the follow-up only adds its own tokens
     assert "AI:" in panel.history.toPlainText()
     # The history stays with the case: reopening it shows both questions again.
@@ -47,7 +47,7 @@ def test_questions_keep_context(window, qtbot) -> None:
     window.open_path("demo:film")
     qtbot.waitUntil(lambda: window.area.opened is not None and not window.area.opened.is_volume, timeout=20000)
     text = panel.history.toPlainText()
-    assert "Is there a pneumothorax?" in text and "How big is the heart?" in text
+    assert "is there a pneumothorax?" in text and "how big is the heart?" in text
 
 
 def test_cancel_stops_a_draft(window, qtbot) -> None:
@@ -120,5 +120,5 @@ def test_answer_arriving_after_a_case_change_stays_with_its_case(window, qtbot) 
     assert "free air" not in panel.history.toPlainText()
     from lightbox.workflow.reporting import chat_history
 
-    assert "Is there free air under the diaphragm?" in [q for q, _ in chat_history(panel.database, film_key)]
-    assert "Is there free air under the diaphragm?" not in [q for q, _ in chat_history(panel.database, panel.case_key)]
+    assert "is there free air under the diaphragm?" in [q for q, _ in chat_history(panel.database, film_key)]
+    assert "is there free air under the diaphragm?" not in [q for q, _ in chat_history(panel.database, panel.case_key)]

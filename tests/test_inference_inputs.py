@@ -36,7 +36,7 @@ def test_ct_slices_carry_lung_mediastinum_and_bone_windows() -> None:
 
 
 def test_demo_study_inputs() -> None:
-    images, words = model_images(open_demo("demo:film"))
-    assert len(images) == 1 and images[0].ndim == 3 and words == "chest radiograph"
-    images, words = model_images(open_demo("demo:ct"))
-    assert len(images) == 6 and words.startswith("CT")
+    images, study = model_images(open_demo("demo:film"))
+    assert len(images) == 1 and images[0].ndim == 3 and study.words == "chest radiograph" and study.view == "PA"
+    images, study = model_images(open_demo("demo:ct"))
+    assert len(images) == 6 and study.words == "CT chest"

@@ -31,6 +31,6 @@ def test_rouge_l_by_hand() -> None:
 
 
 def test_spoken_questions_keep_their_clinical_content() -> None:
-    assert clean_question("um, is there any, uh, fluid at the left base?") == "Is there any fluid at the left base?"
-    assert clean_question("so uh is is the heart, you know, enlarged") == "Is the heart enlarged"
+    assert clean_question("um, is there any, uh, fluid at the left base?") == "is there any fluid at the left base?"
+    assert clean_question("so uh is is the heart, you know, enlarged") == "is the heart enlarged"
     assert clean_question("Is there a pneumothorax on the left?") == "Is there a pneumothorax on the left?"

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..inference.bundle import BundleError
 from ..inference.generate import Chat, VisionLanguageModel
 from ..inference.models import DEMO_LABEL, default_model_dir
-from ..inference.prompts import clean_question, task_options, task_prompt
+from ..inference.prompts import StudyRefused, request_prompt, task_options
 from .ai_inputs import model_images
 from .compose import open_path
 
@@ -38,17 +38,19 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         if not (args.question or "").strip():
             print("lightbox: give a question, or a recorded one with --audio FILE.wav", file=sys.stderr)
             return 2
-    images, modality = model_images(opened)
-    if task == "draft":
-        prompt, _ = task_prompt("draft", modality=modality)
-    else:
-        prompt, _ = task_prompt("ask", question=clean_question(args.question))
+    images, study = model_images(opened)
+    try:
+        prompt, notice = request_prompt(task, study, model.bundle.trained_for, model.bundle.name, args.question if task == "ask" else "")
+    except StudyRefused as exc:
+        print(f"lightbox: {exc}", file=sys.stderr)
+        return 2
     options = task_options(task, args.max_new_tokens)
     stream = (lambda piece: print(piece, end="", flush=True)) if not args.json else None
     if heard is not None and not args.json:
         print(f"heard: {heard.text}  ({heard.audio_seconds:.1f} s of audio, transcribed in {heard.seconds:.2f} s)")
     try:
         result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
+        result.notice = " ".join(x for x in (notice, result.notice) if x)
     except Exception as exc:  # noqa: BLE001 - a message, never a traceback, for the reader at the CLI
         print(f"\nlightbox: the model could not answer: {exc}", file=sys.stderr)
         return 2
@@ -56,7 +58,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     if args.json:
         spoken = {"transcript": heard.text, "audio_seconds": round(heard.audio_seconds, 2),
                   "transcription_s": round(heard.seconds, 3)} if heard is not None else {}
-        print(json.dumps({**result.to_dict(), **spoken, "task": task, "prompt": prompt, "model": model.bundle.name,
+        print(json.dumps({**result.to_dict(), **spoken, "task": task, "prompt": prompt, "study": study.words, "model": model.bundle.name,
                           "model_sha256": model.bundle.checksum, "variant": args.variant or "fp32", "demo": demo,
                           "label": DEMO_LABEL if demo else "AI draft - not reviewed"}, indent=2))
     else:

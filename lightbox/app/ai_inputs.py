@@ -7,18 +7,28 @@ from __future__ import annotations
 import numpy as np
 
 from ..inference.preprocess import sample_volume_slices, to_rgb8
+from ..inference.study import StudyContext, study_context
 from .compose import Opened
 
 MAX_FILMS = 2  # frontal + lateral
 VOLUME_SLICES = 6
 
 
-def model_images(opened: Opened) -> tuple[list[np.ndarray], str]:
-    """RGB images and the modality words for the prompt."""
+def study_of(opened: Opened) -> StudyContext:
+    """Modality, body part and view of the open image set, from its header fields."""
+    first = opened.volume if opened.volume is not None else (opened.films[0] if opened.films else None)
+    metadata = dict(first.metadata) if first is not None else {}
+    if first is not None and first.modality and not metadata.get("modality"):
+        metadata["modality"] = first.modality
+    return study_context(metadata, opened.is_volume)
+
+
+def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext]:
+    """RGB images, and the study they show (for the prompt and the model's declaration)."""
+    study = study_of(opened)
     if opened.volume is not None:
         v = opened.volume
         window = (v.window.center, v.window.width) if v.window else None
-        words = {"CT": "CT", "MR": "MR"}.get(v.modality.upper(), v.modality or "cross-sectional")
-        return sample_volume_slices(v.array, VOLUME_SLICES, v.modality, window), f"{words} (slices through the volume)"
+        return sample_volume_slices(v.array, VOLUME_SLICES, v.modality, window), study
     images = [to_rgb8(f.values, f.window.center, f.window.width, f.invert) for f in opened.films[:MAX_FILMS]]
-    return images, "chest radiograph"
+    return images, study

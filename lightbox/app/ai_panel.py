@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from ..inference.generate import Chat, GenerationResult, VisionLanguageModel
 from ..inference.models import DEMO_LABEL, default_model_dir
-from ..inference.prompts import clean_question, task_options, task_prompt
+from ..inference.prompts import StudyRefused, clean_question, request_prompt, task_options
+from ..inference.study import StudyContext
 from .ai_inputs import model_images
 from .compose import Opened
 from .logs import LOG, REDACTOR
@@ -47,7 +48,7 @@ class AiWorker(QObject):
         self.device = device
         self.model: VisionLanguageModel | None = None
         self.images: list = []
-        self.modality = "chest radiograph"
+        self.study = StudyContext()
         self.chat: Chat | None = None  # the question thread of the open case
         self.cancel_event = threading.Event()
 
@@ -61,7 +62,7 @@ class AiWorker(QObject):
 
     @Slot(object)
     def set_case(self, opened: Opened) -> None:
-        self.images, self.modality = model_images(opened)
+        self.images, self.study = model_images(opened)
         self.chat = None
 
     @Slot(str, str)
@@ -69,20 +70,32 @@ class AiWorker(QObject):
         self.cancel_event.clear()
         try:
             model = self._ensure_model()
+            prompt, notice = request_prompt(task, self.study, model.bundle.trained_for, model.bundle.name, question)
             if task == "draft":
-                prompt, _ = task_prompt("draft", modality=self.modality)
                 chat = Chat(model, images=list(self.images))
             else:
-                prompt, _ = task_prompt("ask", question=clean_question(question))
                 if self.chat is None:
                     self.chat = Chat(model, images=list(self.images))
                 chat = self.chat
             result = chat.ask(prompt, on_token=lambda piece: self.token.emit(task, piece),
                               options=task_options(task), cancel=self.cancel_event)
+            if notice:
+                result.notice = " ".join(x for x in (notice, result.notice) if x)
             self.finished.emit(task, result)
+        except StudyRefused as exc:  # nothing generated: the reader is told why
+            self.failed.emit(task, str(exc))
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never a crash
             LOG.exception("AI %s failed", task)
             self.failed.emit(task, str(exc) or type(exc).__name__)
+
+
+def timing_text(task: str, result: GenerationResult) -> str:
+    """"Draft: 142 tokens, CPU, first token 0.12 s, 220.5 tokens/s, total 0.76 s"."""
+    n = len(result.token_ids)
+    rate = f", {result.tokens_per_second:.1f} tokens/s" if n > 1 else ""
+    return (f"{'Draft' if task == 'draft' else 'Question'}: {n} token{'' if n == 1 else 's'}, {result.provider}, "
+            f"first token {result.time_to_first_token_s:.2f} s{rate}, total {result.total_s:.2f} s"
+            + (" (cancelled)" if result.stopped == "cancelled" else ""))
 
 
 class AiPanel(QWidget):
@@ -97,8 +110,11 @@ class AiPanel(QWidget):
         super().__init__(parent)
         self.busy = ""
         self.results: dict[str, GenerationResult] = {}
+        self.timings: dict[str, str] = {}  # task → its timing line, for this case
+        self._asked: tuple[str, str] = ("", "")
         self.database = database
         self.case_key = ""
+        self.case_metadata: dict[str, str] = {}  # the open study's patient / exam fields (export header)
         self.report_id: int | None = None
         self.model_name, self.model_sha256 = "", ""
         self.autosave_timer = QTimer(self)
@@ -120,6 +136,7 @@ class AiPanel(QWidget):
         buttons.addWidget(self.cancel_button)
         layout.addLayout(buttons)
         self.state_label = QLabel("")
+        self.state_label.setWordWrap(True)
         self.state_label.setStyleSheet("color: #e0a526;")
         layout.addWidget(self.state_label)
         self.editor = QPlainTextEdit()
@@ -201,10 +218,19 @@ class AiPanel(QWidget):
         self.save_now()
         self.case.emit(opened)
         self.case_key = opened.series.uid if opened.series is not None else opened.title
+        first = opened.volume if opened.volume is not None else (opened.films[0] if opened.films else None)
+        self.case_metadata = dict(first.metadata) if first is not None else {}
         self.report_id = None
         self.original_text = ""
-        self.diff_original_button.setChecked(False)
+        # the previous patient's word diff must not stay on screen beside this patient's images
+        for button in (self.diff_button, self.diff_original_button):
+            button.blockSignals(True)
+            button.setChecked(False)
+            button.blockSignals(False)
         self.diff_original_button.setEnabled(False)
+        self.diff_view.clear()
+        self.diff_view.setVisible(False)
+        self.state_label.setStyleSheet("color: #e0a526;")
         self.editor.setReadOnly(False)
         self.editor.blockSignals(True)
         self.editor.clear()
@@ -212,6 +238,8 @@ class AiPanel(QWidget):
         self.history.clear()
         self.state_label.setText("")
         self.timing_label.setText("")
+        self.timings.clear()
+        self.editor.setPlaceholderText("FINDINGS:\nIMPRESSION:")
         self.results.clear()
         self.setEnabled(True)
         if self.database is not None:  # earlier questions about this case come back with it
@@ -279,11 +307,12 @@ class AiPanel(QWidget):
         if task == "draft":
             if same_case:
                 self.results[task] = result
-                self._show_timing(result)
+                self._show_timing(task, result)
                 self.editor.blockSignals(True)
                 self.editor.setPlainText(result.text)
                 self.editor.blockSignals(False)
-                self.state_label.setText(UNREVIEWED + (" (cancelled)" if cancelled else ""))
+                self.state_label.setText(UNREVIEWED + (" (cancelled)" if cancelled else "")
+                                         + (f"\n{result.notice}" if result.notice else ""))
             if self.database is not None and (same_case or result.text.strip()):
                 from ..workflow.reporting import open_report
 
@@ -294,9 +323,10 @@ class AiPanel(QWidget):
         else:
             if same_case:
                 self.results[task] = result
-                self._show_timing(result)
+                self._show_timing(task, result)
                 label = " <i>[demo model]</i>" if self.demo_badge.isVisible() else ""
-                self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{' (cancelled)' if cancelled else ''}{label}</p>")
+                notice = f"<br><i>{html.escape(result.notice)}</i>" if result.notice else ""
+                self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{' (cancelled)' if cancelled else ''}{label}{notice}</p>")
                 if self.voice_controls.read_aloud.isChecked() and result.text.strip() and not cancelled:
                     self._read_aloud(result.text)
             if self.database is not None:  # a cancelled answer is kept too, marked, with its question
@@ -305,13 +335,20 @@ class AiPanel(QWidget):
                 add_chat(self.database, case_key, question, result.text + (" (cancelled)" if cancelled else ""), self.model_name)
         self.shown.emit(task, result)
 
-    def _show_timing(self, result: GenerationResult) -> None:
-        self.timing_label.setText(f"{result.provider}  first token {result.time_to_first_token_s:.2f} s  {result.rate_text()}  "
-                                  f"total {result.total_s:.2f} s" + ("  (cancelled)" if result.stopped == "cancelled" else ""))
+    def _show_timing(self, task: str, result: GenerationResult) -> None:
+        """One line per kind of request of this case (the draft's and the last question's), each
+        naming its request and counting every token it generated: a one-token answer must not
+        read as if the whole report were one token."""
+        self.timings[task] = timing_text(task, result)
+        self.timing_label.setText("\n".join(self.timings[t] for t in ("draft", "ask") if t in self.timings))
 
     def _on_failed(self, task: str, message: str) -> None:
         self._idle()
         self.state_label.setText(f"AI unavailable: {message}")
+        if task == "ask" and self._asked[0] == self.case_key:
+            self.history.append(f"<p><b>AI:</b> <i>not answered - {html.escape(message)}</i></p>")
+        if task == "draft" and self._asked[0] == self.case_key:
+            self.editor.setPlaceholderText(message)
 
     def _on_model_ready(self, name: str, provider: str, demo: bool, sha256: str) -> None:
         self.model_label.setText(f"Model: {name}  ·  {provider}")
@@ -379,16 +416,20 @@ class AiPanel(QWidget):
         return True
 
     def export(self, path: Path, deidentify: bool | None = None) -> Path:
-        """Write the report as .txt or .pdf (by the file's suffix). De-identified, every identifier
-        of the studies opened in this session (patient's name in any of its forms, patient ID,
-        birth date, accession number: PS3.15 Basic Profile attributes) is replaced by [PHI] in the
-        text, as the log file does; the reader's own name and the sign-off stay."""
-        from ..workflow.reporting import as_text, load
+        """Write the report as .txt or .pdf (by the file's suffix), under a header naming the
+        patient, the exam and its date. De-identified, the header's identifying fields read [PHI]
+        and every identifier of the studies opened in this session (patient's name in any of its
+        forms, patient ID, birth date, accession number: PS3.15 Basic Profile attributes) is
+        replaced by [PHI] in the text, as the log file does; the reader's own name and the
+        sign-off stay."""
+        from ..workflow.reporting import as_text, load, report_header
 
         self.save_now()
-        text = as_text(load(self.database, self.report_id)) if self.database is not None and self.report_id else self.editor.toPlainText()
-        if self.deidentify_box.isChecked() if deidentify is None else deidentify:
-            text = REDACTOR.redact(text) + "\nDe-identified export (DICOM PS3.15 Basic Profile identifiers removed)"
+        deidentify = self.deidentify_box.isChecked() if deidentify is None else deidentify
+        body = as_text(load(self.database, self.report_id)) if self.database is not None and self.report_id else self.editor.toPlainText()
+        if deidentify:  # the header's own labels are not redacted ("Patient" may be part of a registered name)
+            body = REDACTOR.redact(body) + "\nDe-identified export (DICOM PS3.15 Basic Profile identifiers removed)"
+        text = report_header(self.case_metadata, deidentify) + "\n\n" + body
         if self.demo_badge.isVisible():
             text += "\n" + DEMO_LABEL
         path = Path(path)

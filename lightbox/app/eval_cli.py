@@ -24,7 +24,7 @@ def _create(args: argparse.Namespace) -> int:
             from ..inference.bundle import BundleError
             from ..inference.generate import Chat, VisionLanguageModel
             from ..inference.models import default_model_dir
-            from ..inference.prompts import task_options, task_prompt
+            from ..inference.prompts import StudyRefused, request_prompt, task_options
             from .ai_inputs import model_images
             from .compose import open_path
 
@@ -36,8 +36,11 @@ def _create(args: argparse.Namespace) -> int:
 
             def draft(case: CaseSpec) -> str:
                 opened, _ = open_path(case.study_path or case.image_paths[0])
-                images, modality = model_images(opened)
-                prompt, _ = task_prompt("draft", modality=modality)
+                images, study = model_images(opened)
+                try:
+                    prompt, _ = request_prompt("draft", study, model.bundle.trained_for, model.bundle.name)
+                except StudyRefused as exc:
+                    raise EvaluationError(f"{case.study_path or case.image_paths[0]}: {exc}") from exc
                 return Chat(model, images=images).ask(prompt, options=task_options("draft")).text
 
             drafter = draft

@@ -99,6 +99,13 @@ class ModelBundle:
         return bool(self.manifest.get("demo", False))
 
     @property
+    def trained_for(self) -> dict[str, Any] | None:
+        """The studies the model declares it was trained for, per task (manifest or config.json
+        ``trained_for``; see :mod:`.study`); None: it declares nothing and is asked about anything."""
+        declared = self.manifest.get("trained_for") or self.config.get("trained_for")
+        return declared if isinstance(declared, dict) else None
+
+    @property
     def image_token_id(self) -> int:
         return int(self.config.get("image_token_index", self.config.get("image_token_id", -1)))
 

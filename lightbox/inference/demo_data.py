@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .prompts import task_prompt
+from .study import CHEST_RADIOGRAPH
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def _clean_report_text(text: str) -> str:
 
 
 def iu_reports(data: Path) -> list[Sample]:
-    prompt, _ = task_prompt("draft", modality="chest radiograph")
+    prompt, _ = task_prompt("draft", CHEST_RADIOGRAPH)
     out = []
     with open(data / "reports" / "iu-xray" / "indiana_reports.csv", newline="", encoding="utf-8") as fp:
         for row in csv.DictReader(fp):
@@ -70,7 +71,7 @@ def vqa_rad(data: Path) -> list[Sample]:
 
 
 def chest_notes(data: Path) -> list[Sample]:
-    prompt, _ = task_prompt("describe")
+    prompt, _ = task_prompt("describe", CHEST_RADIOGRAPH)
     folder = data / "cxr-notes" / "covid-chestxray"
     out = []
     with open(folder / "pairs.csv", newline="", encoding="utf-8") as fp:

@@ -8,9 +8,20 @@ from typing import Any
 
 from ..resources import resource_path
 from .generate import GenerationOptions
+from .study import StudyContext, check_study
 
-FILLERS = re.compile(r",?\s*\b(?:um+|uh+|erm+|er|hmm+|ah+|you know|i mean)\b\s*,?", re.IGNORECASE)
-OPENERS = re.compile(r"^(?:so|okay|ok|well|right|now)\b\s*,?\s*", re.IGNORECASE)
+# Dictation fillers, matched on a whole word (its punctuation aside); "er" only in lower case (or
+# "Er" followed by a comma) so that "ER" (emergency room) is never taken for one.
+FILLER_WORD = re.compile(r"(?i:u+m+|u+h+|e+rm+|h+m+|a+h+)|er")
+# Fillers of two words, dropped only when set off by commas or ending the question: "is it, you
+# know, enlarged" loses them; "do you know if ..." does not.
+FILLER_PHRASES = (("you", "know"), ("i", "mean"))
+# Discourse openers dropped at the very start: "so" and "okay" always; "well" and "now" only when
+# a comma sets them off ("Well-defined", "Well circumscribed?", "Now visible?" are questions).
+# "Right" is never dropped: "Right pleural effusion, is it present?" is a laterality.
+OPENERS_ALWAYS = {"so", "okay", "ok"}
+OPENERS_WITH_COMMA = {"well", "now"}
+PUNCTUATION = ",.;:?!"
 
 
 @lru_cache(maxsize=1)
@@ -18,11 +29,34 @@ def tasks() -> dict[str, Any]:
     return json.loads(resource_path("prompts", "tasks.json").read_text(encoding="utf-8"))
 
 
-def task_prompt(task: str, **fields: str) -> tuple[str, int]:
-    """The user text of ``task`` with its fields filled, and its token budget."""
+def task_prompt(task: str, study: StudyContext | None = None, question: str = "") -> tuple[str, int]:
+    """The user text of ``task`` for ``study`` (its template chosen by the study's kind, see
+    ``tasks.json``) with its fields filled, and its token budget. There is no default study: a
+    prompt that names the study needs one (every film was once prompted as a chest radiograph)."""
     entry = tasks()[task]
-    values = {"modality": "chest radiograph", "view": "", "question": ""} | {k: v for k, v in fields.items() if v}
-    return entry["user"].format(**values).strip(), int(entry.get("max_new_tokens", 128))
+    template = entry["user"]
+    if study is not None:
+        template = entry.get("templates", {}).get(study.key, template)
+    if "{study}" in template and study is None:
+        raise ValueError(f"the {task!r} prompt names the study: give its StudyContext")
+    values = {"study": study.words if study else "", "view": study.view if study else "", "question": question}
+    return template.format(**values).strip(), int(entry.get("max_new_tokens", 128))
+
+
+class StudyRefused(Exception):
+    """The model was not trained for this kind of study; the message says so."""
+
+
+def request_prompt(task: str, study: StudyContext, trained_for: dict[str, Any] | None, model_name: str,
+                   question: str = "") -> tuple[str, str]:
+    """The prompt for ``task`` about ``study`` and a notice to show with the answer (e.g. an
+    assumed body part); raises :class:`StudyRefused` for a study outside the model's declaration.
+    One function for the window, the CLI and evaluation drafting."""
+    suitability = check_study(trained_for, task, study, model_name)
+    if not suitability.allowed:
+        raise StudyRefused(suitability.notice)
+    prompt, _ = task_prompt(task, suitability.study, question=clean_question(question) if task == "ask" else "")
+    return prompt, suitability.notice
 
 
 def task_options(task: str, max_new_tokens: int | None = None) -> GenerationOptions:
@@ -33,11 +67,70 @@ def task_options(task: str, max_new_tokens: int | None = None) -> GenerationOpti
                              repetition_penalty=float(entry.get("repetition_penalty", 1.0)))
 
 
+def _core(word: str) -> str:
+    return word.strip(PUNCTUATION)
+
+
+def _is_filler(word: str) -> bool:
+    core = _core(word)
+    return bool(FILLER_WORD.fullmatch(core)) or (core == "Er" and word.endswith(","))
+
+
+def _next_kept(keep: list[bool], start: int) -> int | None:
+    return next((n for n in range(start, len(keep)) if keep[n]), None)
+
+
+def filler_mask(words: list[str]) -> list[bool]:
+    """For each word of a dictated question, whether it is content (True) or a filler, a stutter
+    or an opener (False)."""
+    keep = [not _is_filler(word) for word in words]
+    for n in range(len(words) - 1):  # "you know" / "I mean" set off by commas or ending the question
+        if (_core(words[n]).lower(), _core(words[n + 1]).lower()) in FILLER_PHRASES:
+            before = n == 0 or words[n - 1].endswith(",") or not keep[n - 1]
+            after = words[n + 1][-1:] in PUNCTUATION or n + 2 == len(words)
+            if before and after:
+                keep[n] = keep[n + 1] = False
+    first = _next_kept(keep, 0)
+    while first is not None:  # openers, possibly several ("okay so, ...")
+        core = _core(words[first]).lower()
+        if not (core in OPENERS_ALWAYS or (core in OPENERS_WITH_COMMA and words[first].endswith(","))):
+            break
+        keep[first] = False
+        first = _next_kept(keep, first + 1)
+    kept = [n for n in range(len(words)) if keep[n]]
+    for a, b in zip(kept, kept[1:]):  # stutters: the first of a word said twice goes
+        core = _core(words[a])
+        if core.isalpha() and core.lower() == _core(words[b]).lower() and words[a][len(core):] in ("", ","):
+            keep[a] = False
+    return keep
+
+
 def clean_question(text: str) -> str:
-    """Drop fillers and stutters of dictated speech; keep the clinical words as they are."""
-    text = FILLERS.sub(" ", text)
-    text = OPENERS.sub("", text.strip())
-    text = re.sub(r"\b(\w+)(?:\s*,?\s+\1\b)+", r"\1", text, flags=re.IGNORECASE)  # "any, any" → "any"
-    text = re.sub(r"\s+([,?.!])", r"\1", text)
-    text = re.sub(r"\s{2,}", " ", text).strip(" ,")
-    return text[:1].upper() + text[1:] if text else text
+    """Drop the fillers and stutters of dictated speech, and nothing else.
+
+    Works on whole words (:func:`filler_mask`): filler words ("um", "uh", "er"), filler phrases
+    set off by commas ("you know", "I mean"), discourse openers at the start ("so", "okay";
+    "well,", "now,") and the first of a word said twice ("is is", "any, any") go, with the commas
+    that set them off. Every other word keeps its letters, case, hyphens, digits and punctuation,
+    and the spacing between words that stay neighbours is kept: a question without fillers comes
+    back as typed (surrounding whitespace aside). The old cleaner capitalised the first letter
+    (which flipped 7 of 272 closed VQA-RAD answers of the demo model), dropped a leading "Right"
+    (laterality), and read "ER" and the "Well" of "Well-defined" as fillers.
+    """
+    spans = [m.span() for m in re.finditer(r"\S+", text)]
+    words = [text[a:b] for a, b in spans]
+    keep = filler_mask(words)
+    out: list[str] = []
+    previous: int | None = None
+    for n, word in enumerate(words):
+        if not keep[n]:
+            # a removed word set off by commas takes the comma before it too: "is there, uh, fluid"
+            if word.endswith(",") and out and out[-1].endswith(",") and _next_kept(keep, n + 1) is not None:
+                out[-1] = out[-1][:-1]
+            continue
+        if previous is not None:
+            out.append(text[spans[previous][1]:spans[n][0]] if previous == n - 1 else " ")
+        out.append(word)
+        previous = n
+    cleaned = "".join(out)
+    return cleaned.rstrip(" ,") if not all(keep) else cleaned

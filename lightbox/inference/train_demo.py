@@ -23,6 +23,14 @@ import numpy as np
 from PIL import Image
 
 from .bundle import write_manifest
+
+# What the demo model is trained on (lightbox.inference.study): drafts from IU chest-radiograph
+# reports and chest-film notes; questions from VQA-RAD (chest, abdomen and head; X-ray, CT, MR).
+DEMO_TRAINED_FOR = {
+    "draft": [{"modalities": ["radiograph"], "body_parts": ["CHEST"]}],
+    "describe": [{"modalities": ["radiograph"], "body_parts": ["CHEST"]}],
+    "ask": [{"modalities": ["radiograph", "CT", "MR"], "body_parts": ["CHEST", "ABDOMEN", "HEAD"]}],
+}
 from .demo_data import Sample, all_samples, default_data_dir
 from .generate import _expand_image_placeholders
 from .preprocess import pixel_values
@@ -147,7 +155,8 @@ def export(model_dir: Path, bundle: Path = BUNDLE_DIR) -> None:
             shutil.copy(model_dir / name, bundle / name)
     training = json.loads((model_dir / "training.json").read_text())
     training.pop("loss_log", None)
-    write_manifest(bundle, "lightbox-demo-cxr", {"demo": True, "not_for_clinical_use": True, "training": training})
+    write_manifest(bundle, "lightbox-demo-cxr", {"demo": True, "not_for_clinical_use": True, "training": training,
+                                                 "trained_for": DEMO_TRAINED_FOR})
 
 
 def main() -> int:

@@ -127,6 +127,42 @@ def as_text(report: Report) -> str:
                                  f"Word edits from the AI draft: {report.edit_distance}") if x is not None)
 
 
+# Header fields of an exported report, in print order: (label, metadata key, identifying).
+# Identifying ones are those the DICOM PS3.15 Basic Application Level Confidentiality Profile
+# removes or replaces (Table E.1-1: PatientName, PatientID, PatientBirthDate, AccessionNumber,
+# StudyDate, StudyDescription); modality and body part stay, so a de-identified export still says
+# what was examined.
+HEADER_FIELDS = (
+    ("Patient", "patient_name", True), ("Patient ID", "patient_id", True), ("Born", "patient_birth_date", True),
+    ("Sex", "patient_sex", False), ("Exam", "exam", False), ("Study", "study_description", True),
+    ("Study date", "study_date", True), ("Accession", "accession_number", True),
+)
+
+
+def dicom_date(value: str) -> str:
+    """A DICOM DA value (YYYYMMDD, PS3.5 6.2) as YYYY-MM-DD; anything else as it is."""
+    return f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 and value.isdigit() else value
+
+
+def report_header(metadata: dict[str, str], deidentify: bool = False) -> str:
+    """The patient / exam block printed above an exported report: who, what, when. The exam is
+    modality and body part (``exam`` may be given ready). De-identified, identifying fields read
+    [PHI] instead of being left out, so the reader sees that they were removed."""
+    fields = dict(metadata)
+    fields.setdefault("exam", " ".join(v for v in (fields.get("modality", ""), fields.get("body_part", "")) if v))
+    lines = []
+    for label, key, identifying in HEADER_FIELDS:
+        value = str(fields.get(key, "") or "").strip()
+        if key in ("patient_birth_date", "study_date"):
+            value = dicom_date(value)
+        if key == "patient_name":
+            value = value.replace("^", " ").strip()
+        if value and identifying and deidentify:
+            value = "[PHI]"
+        lines.append(f"{label}: {value or '-'}")
+    return "\n".join(lines)
+
+
 def add_chat(factory: sessionmaker[Session], case_key: str, question: str, answer: str, model_name: str = "") -> None:
     with factory.begin() as db:
         db.add(ChatMessage(case_key=case_key, question=question, answer=answer, model_name=model_name))

@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
         from ..compose import open_demo
 
         model = VisionLanguageModel.from_folder(default_model_dir(), device=args.device)
-        images, modality = model_images(open_demo("demo:film"))
-        prompt, _ = task_prompt("draft", modality=modality)
+        images, study = model_images(open_demo("demo:film"))
+        prompt, _ = task_prompt("draft", study)
         Chat(model, images=images).ask(prompt, options=GenerationOptions(max_new_tokens=8))  # warm-up
         g = Chat(model, images=images).ask(prompt, options=GenerationOptions(max_new_tokens=64, ignore_eos=True))
         results["demo_model_draft"] = g.to_dict()

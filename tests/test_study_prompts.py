@@ -1,0 +1,126 @@
+"""The prompt follows the study, and a model is never asked for a report it was not trained for.
+
+A brain MR got a chest radiograph report: every film and volume was prompted as a chest study.
+Expected study words and refusals are written by hand from the DICOM header fields.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pydicom
+import pytest
+from dicom_factory import axial_positions, write_ct_series
+
+from lightbox.inference.models import default_model_dir
+from lightbox.inference.prompts import StudyRefused, request_prompt, task_prompt
+from lightbox.inference.study import CHEST_RADIOGRAPH, check_study, study_context
+
+DEMO_DECLARATION = {
+    "draft": [{"modalities": ["radiograph"], "body_parts": ["CHEST"]}],
+    "ask": [{"modalities": ["radiograph", "CT", "MR"], "body_parts": ["CHEST", "ABDOMEN", "HEAD"]}],
+}
+needs_demo_model = pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(),
+                                      reason="the demo model bundle is not built (python -m lightbox.inference.train_demo)")
+
+
+@pytest.mark.parametrize(("metadata", "volume", "words"), [
+    ({"modality": "CR", "body_part": "CHEST", "view_position": "PA"}, False, "chest radiograph"),
+    ({"modality": "DX", "study_description": "THORAX PA"}, False, "chest radiograph"),
+    ({"modality": "MR", "study_description": "IRM cérébrale, neuro-crâne", "series_description": "sT2W/FLAIR"}, True, "MR head"),
+    ({"modality": "CT", "body_part": "ABDOMEN"}, True, "CT abdomen"),
+    ({"modality": "CT", "series_description": "HEAD W/O"}, True, "CT head"),
+    ({"modality": "CT"}, True, "CT"),
+    ({"modality": "CR"}, False, "radiograph"),
+    ({"modality": "XC", "series_description": "scan.png"}, False, "image"),  # a PNG: never "chest" by default
+])
+def test_study_words_come_from_the_header(metadata, volume, words) -> None:
+    assert study_context(metadata, volume).words == words
+
+
+def test_prompts_name_the_study() -> None:
+    brain = study_context({"modality": "MR", "study_description": "BRAIN"}, True)
+    prompt, _ = task_prompt("draft", brain)
+    assert "MR brain" in prompt and "chest" not in prompt
+    abdomen = study_context({"modality": "CT", "body_part": "ABDOMEN"}, True)
+    assert "CT abdomen" in task_prompt("draft", abdomen)[0]
+    # the chest film wording is the one the demo model was trained on, unchanged
+    assert task_prompt("draft", CHEST_RADIOGRAPH)[0] == ("Draft the radiology report for this chest radiograph study. "
+                                                         "Write FINDINGS and IMPRESSION sections.")
+    with pytest.raises(ValueError, match="StudyContext"):
+        task_prompt("draft")  # no silent default study
+
+
+def test_a_model_refuses_what_it_was_not_trained_for() -> None:
+    brain = study_context({"modality": "MR", "study_description": "IRM cérébrale"}, True)
+    with pytest.raises(StudyRefused, match=r"demo was not trained to draft reports for an MR of the head \(only for chest radiographs\)"):
+        request_prompt("draft", brain, DEMO_DECLARATION, "demo")
+    prompt, notice = request_prompt("ask", brain, DEMO_DECLARATION, "demo", "um, is there a mass?")
+    assert prompt == "is there a mass?" and notice == ""  # VQA-RAD has head MR questions: allowed
+    ultrasound = study_context({"modality": "US", "body_part": "ABDOMEN"})
+    assert not check_study(DEMO_DECLARATION, "ask", ultrasound).allowed
+    # a radiograph without a body part: read as the one kind the model drafts for, and said so
+    suit = check_study(DEMO_DECLARATION, "draft", study_context({"modality": "CR"}), "demo")
+    assert suit.allowed and suit.study.words == "chest radiograph"
+    assert suit.notice == ("The file does not state its body part: demo reads it as a chest radiograph, "
+                           "the only kind it was trained for.")
+    png = study_context({"modality": "XC", "series_description": "scan.png"})
+    suit = check_study(DEMO_DECLARATION, "draft", png, "demo")
+    assert suit.allowed and suit.study.words == "chest radiograph" and "does not state its modality and body part" in suit.notice
+    suit = check_study(DEMO_DECLARATION, "ask", png, "demo")
+    assert suit.allowed and suit.study.words == "image" and suit.notice == "The file does not state its modality and body part."
+    # an MR without a body part: the demo drafts for no MR at all
+    assert not check_study(DEMO_DECLARATION, "draft", study_context({"modality": "MR"}, True)).allowed
+    # a model that declares nothing (a site's MedGemma export) is asked about anything
+    assert request_prompt("draft", brain, None, "medgemma")[0].startswith("Draft the radiology report for this MR brain study")
+
+
+def test_the_demo_bundle_declares_chest_radiograph_drafts() -> None:
+    manifest = json.loads((default_model_dir() / "manifest.json").read_text())
+    assert manifest["trained_for"]["draft"] == [{"modalities": ["radiograph"], "body_parts": ["CHEST"]}]
+
+
+def write_brain_mr(folder: Path) -> Path:
+    """A small MR series whose header says brain only in its study description (as the Brainix MR)."""
+    paths = write_ct_series(folder, axial_positions(6, spacing=5.0), rows=32, columns=32, slope=1.0, intercept=0.0)
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.Modality, ds.StudyDescription, ds.SeriesDescription = "MR", "IRM cérébrale, neuro-crâne", "sT2W/FLAIR"
+        ds.save_as(path)
+    return folder
+
+
+@needs_demo_model
+def test_cli_draft_of_a_brain_mr_is_refused_and_writes_no_report(tmp_path) -> None:
+    folder = write_brain_mr(tmp_path / "mr")
+    run = subprocess.run([sys.executable, "-m", "lightbox", "draft", str(folder), "--json"], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "was not trained to draft reports for an MR of the head (only for chest radiographs)" in run.stderr
+    assert "FINDINGS" not in run.stdout and "lungs" not in run.stdout.lower()
+    asked = subprocess.run([sys.executable, "-m", "lightbox", "ask", str(folder), "is this an MRI?", "--json"],
+                           capture_output=True, text=True, timeout=300)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["study"] == "MR head" and answer["prompt"] == "is this an MRI?"
+
+
+@needs_demo_model
+def test_window_draft_of_a_brain_mr_is_refused(qtbot, tmp_path) -> None:
+    from lightbox.app.main_window import MainWindow
+
+    folder = write_brain_mr(tmp_path / "mr")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.open_path(folder)
+    qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=30000)
+    panel = w.ai_panel
+    with qtbot.waitSignal(panel.worker.failed, timeout=120000):
+        qtbot.mouseClick(panel.draft_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.busy == "", timeout=5000)
+    assert "not trained to draft reports for an MR of the head" in panel.state_label.text()
+    assert panel.editor.toPlainText() == ""
+    w.close()
