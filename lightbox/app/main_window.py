@@ -32,6 +32,7 @@ from ..viewer.index import Series, StudyIndex
 from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
+from .keyboard import TextInputKeyGuard
 from .logs import LOG, REDACTOR, configure_logging, register_phi
 from .viewer_area import ViewerArea
 from .workers import LoadWorker, ThumbnailWorker
@@ -45,6 +46,9 @@ TOOLS = [  # (tool, label, shortcut, tip)
     ("length", "Length", "L", "Measure a length: click two points (mm when calibrated, else px)"),
     ("angle", "Angle", "G", "Measure an angle: click three points, vertex second"),
 ]
+
+
+CINE_RATES = (4, 8, 12, 20, 30)  # images per second
 
 
 class MainWindow(QMainWindow):
@@ -65,13 +69,16 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.area)
         self.area.status.connect(self._show_cursor_status)
         self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
+        self.cine = QTimer(self)
+        self.cine_fps = 12
+        self.cine.setInterval(round(1000 / self.cine_fps))
+        self.cine.timeout.connect(lambda: self._scroll_active(1, wrap=True))
         self._build_browser()
         self._build_ai_panel()
         self._build_status_bar()
         self._build_actions()
-        self.cine = QTimer(self)
-        self.cine.setInterval(80)
-        self.cine.timeout.connect(lambda: self._scroll_active(1, wrap=True))
+        # typing in a text box (even a read-only, signed report) must never drive the viewer
+        self.key_guard = TextInputKeyGuard.install(self)
 
     # -- construction ---------------------------------------------------------------------
     def _build_browser(self) -> None:
@@ -114,6 +121,10 @@ class MainWindow(QMainWindow):
         self.warning_button.setFlat(True)
         self.warning_button.hide()
         self.warning_button.clicked.connect(self.show_warnings)
+        self.cine_label = QLabel("")  # cine never runs unseen: it says so while it plays
+        self.cine_label.setStyleSheet("color: #1b1c20; background: #7fc8ff; padding: 1px 6px; font-weight: bold;")
+        self.cine_label.hide()
+        bar.addPermanentWidget(self.cine_label)
         bar.addPermanentWidget(self.warning_button)
         bar.addPermanentWidget(self.cursor_label)
         bar.addPermanentWidget(self.progress)
@@ -189,6 +200,13 @@ class MainWindow(QMainWindow):
             ("Show / hide overlays", self.toggle_overlays, "O"),
         ):
             self._action(view_menu, text, slot, key)
+        cine_menu = view_menu.addMenu("Cine speed")
+        cine_group = QActionGroup(self)
+        self.cine_speed_actions = {}
+        for fps in CINE_RATES:
+            action = self._action(cine_menu, f"{fps} images/s", lambda f=fps: self.set_cine_rate(f), checkable=True, group=cine_group)
+            self.cine_speed_actions[fps] = action
+        self.cine_speed_actions[self.cine_fps].setChecked(True)
         view_menu.addSeparator()
         self.convention_action = self._action(view_menu, "W/L drag: horizontal = level", self.toggle_convention, checkable=True,
                                               tip="Swap the mouse axes of window/level")
@@ -240,6 +258,7 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path) -> None:
         """Open a file, folder, DICOMDIR or ``demo`` / ``demo:ct`` / ``demo:film``."""
+        self.stop_cine()
         if str(path) in DEMO_PATHS:
             self.cancel_loading()
             opened = open_demo(str(path))
@@ -250,6 +269,7 @@ class MainWindow(QMainWindow):
         self._start_worker(LoadWorker(path=Path(path)))
 
     def open_series(self, series: Series) -> None:
+        self.stop_cine()
         self._start_worker(LoadWorker(series=series, index=self.index))
 
     def _start_worker(self, worker: LoadWorker) -> None:
@@ -306,6 +326,7 @@ class MainWindow(QMainWindow):
         self.area.show_preview(values, title)
 
     def _on_loaded(self, opened: Opened) -> None:
+        self.stop_cine()
         first = opened.volume if opened.volume is not None else (opened.films[0] if opened.films else None)
         if first is not None:
             register_phi(first.metadata)
@@ -484,8 +505,7 @@ class MainWindow(QMainWindow):
             films = self.area.opened.films
             current = next((n for n, f in enumerate(films) if f is scene.film), 0)  # type: ignore[attr-defined]
             n = (current + steps) % len(films)
-            self.area.films_shown[0] = (films[n], frame_text(self.area.opened, n), self.area.opened.is_demo)
-            self.area.show_scene(0, self.area._film_scene(*self.area.films_shown[0]))
+            self.area.show_film(0, films[n], frame_text(self.area.opened, n), self.area.opened.is_demo)
 
     def toggle_overlays(self) -> None:
         self.overlays_visible = not getattr(self, "overlays_visible", True)
@@ -494,9 +514,25 @@ class MainWindow(QMainWindow):
 
     def toggle_cine(self) -> None:
         if self.cine.isActive():
-            self.cine.stop()
-        else:
+            self.stop_cine()
+        elif self.area.active_scene() is not None:
             self.cine.start()
+            self._show_cine_state()
+
+    def stop_cine(self) -> None:
+        """Stop cine (also when another study or series opens: it never runs on into them)."""
+        self.cine.stop()
+        self._show_cine_state()
+
+    def set_cine_rate(self, fps: int) -> None:
+        self.cine_fps = fps
+        self.cine.setInterval(round(1000 / fps))
+        self.cine_speed_actions[fps].setChecked(True)
+        self._show_cine_state()
+
+    def _show_cine_state(self) -> None:
+        self.cine_label.setText(f"▶ CINE {self.cine_fps}/s  (Space stops)")
+        self.cine_label.setVisible(self.cine.isActive())
 
     def cycle_slab(self) -> None:
         display = self.area.volume_display
@@ -557,6 +593,10 @@ class MainWindow(QMainWindow):
                           "Research and demonstration software: NOT for clinical use.")
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self.stop_cine()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.key_guard)
         self.cancel_loading()
         self.ai_panel.shutdown()
         if self._thumb_worker is not None:

@@ -53,6 +53,10 @@ class ViewerArea(QWidget):
         self.opened: Opened | None = None
         self.volume_display: VolumeDisplay | None = None
         self.films_shown: list[tuple[Film, str, bool]] = []  # (film, frame text, demo) per viewport
+        # The scenes of the open image set, kept across layout changes so that the reader's
+        # slice, window, crosshair, zoom, pan and measurements survive Ctrl+1/2/3: MPR/3D
+        # panes by pane name, films by the film they show.
+        self.scene_cache: dict[object, object] = {}
         self.active: Viewport | None = None
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
@@ -136,10 +140,11 @@ class ViewerArea(QWidget):
             n = self.viewports.index(self.active)
             while len(self.films_shown) <= n:
                 self.films_shown.append(self.films_shown[-1] if self.films_shown else (opened.films[0], "", opened.is_demo))
-            self.films_shown[n] = (opened.films[0], "", opened.is_demo)
-            self.show_scene(n, self._film_scene(*self.films_shown[n]))
+            self.show_film(n, opened.films[0], "", opened.is_demo)
             return
         self.opened = opened
+        self.scene_cache = {}
+        self.volume_display = None
         if opened.is_volume:
             self.films_shown = []
         else:
@@ -159,25 +164,50 @@ class ViewerArea(QWidget):
         return FilmScene(film, display, frame_text=caption, demo_notice=demo)
 
     def _build_scenes(self) -> None:
+        """Fill the viewports from the open image set, reusing the scenes it already has."""
         opened = self.opened
         assert opened is not None
         if opened.volume is not None:
             volume = opened.volume
-            display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
-            display.set_window(volume.window) if volume.window else None
-            display.crosshair = tuple(float(v) for v in volume_center(volume))
-            self.volume_display = display
-            image = to_vtk_image(volume.array, volume.geometry)
+            if self.volume_display is None:
+                display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
+                display.set_window(volume.window) if volume.window else None
+                display.crosshair = tuple(float(v) for v in volume_center(volume))
+                self.volume_display = display
+            image = None
             for n, pane in enumerate(VOLUME_PANES[self.layout_name][: len(self.viewports)]):
-                if pane == "3d":
-                    scene = VolumeScene(volume, display, image=image, demo_notice=opened.is_demo)
-                else:
-                    scene = MprScene(volume, display, pane, image=image, demo_notice=opened.is_demo)
+                scene = self.scene_cache.get(pane)
+                if scene is None:
+                    if image is None:
+                        image = next((s.image for s in self.scene_cache.values() if hasattr(s, "image")), None) \
+                            or to_vtk_image(volume.array, volume.geometry)  # one VTK image for every pane
+                    if pane == "3d":
+                        scene = VolumeScene(volume, self.volume_display, image=image, demo_notice=opened.is_demo)
+                    else:
+                        scene = MprScene(volume, self.volume_display, pane, image=image, demo_notice=opened.is_demo)
+                    self.scene_cache[pane] = scene
                 self.show_scene(n, scene)
         else:
             self.volume_display = None
+            used: set[int] = set()
             for n in range(len(self.viewports)):
-                self.show_scene(n, self._film_scene(*self.films_shown[n]) if n < len(self.films_shown) else None)
+                self.show_scene(n, self._cached_film_scene(*self.films_shown[n], used) if n < len(self.films_shown) else None)
+
+    def show_film(self, n: int, film: Film, caption: str, demo: bool) -> None:
+        """Show ``film`` in viewport ``n`` (as it was left there, if it was shown before)."""
+        used = {id(w.scene) for i, w in enumerate(self.viewports) if i != n and w.scene is not None}
+        self.films_shown[n] = (film, caption, demo)
+        self.show_scene(n, self._cached_film_scene(film, caption, demo, used))
+
+    def _cached_film_scene(self, film: Film, caption: str, demo: bool, used: set[int]) -> FilmScene:
+        """The film's scene (its window, zoom, pan, rotation and measurements), or a new one; a
+        film shown in two panes at once gets a second scene."""
+        scene = self.scene_cache.get(id(film))
+        if scene is None or id(scene) in used:
+            scene = self._film_scene(film, caption, demo)
+            self.scene_cache.setdefault(id(film), scene)
+        used.add(id(scene))
+        return scene  # type: ignore[return-value]
 
     # -- helpers for actions --------------------------------------------------------------
     def scenes(self) -> list[object]:

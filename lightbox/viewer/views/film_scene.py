@@ -68,6 +68,7 @@ class FilmScene(PlaneScene):
         self.scale_bar = ScaleBar(self.renderer)
         self.measure = MeasurementOverlay(self.renderer, lambda p, _: self.image_to_world(*p), lambda: self.film.spacing)
         self._value_range = (float(film.values.min()), float(film.values.max()))
+        self._fitted_zoom: float | None = None  # the zoom that fitted the viewport when last sized
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:
             self.display.set_window(film.window)
         self.display.events.all.connect(self._on_display_changed)
@@ -113,16 +114,31 @@ class FilmScene(PlaneScene):
         d = (np.array([wx, wy]) - centre) * self.display.zoom
         return float(d @ right + w / 2 - 0.5), float(d @ up + h / 2 - 0.5)
 
-    def fit(self) -> None:
-        """Zoom so the whole image fits the view, centred."""
+    def _zoom_to_fit(self) -> float:
         w, h = self.size
         rows, cols = self.film.shape
         if self.display.rotation in (90, 270):
             rows, cols = cols, rows
-        zoom = min(w / cols, h / rows)
+        return float(min(w / cols, h / rows))
+
+    def fit(self) -> None:
+        """Zoom so the whole image fits the view, centred."""
+        zoom = self._fitted_zoom = self._zoom_to_fit()
         with self.display.events.blocked():
             self.display.pan_x = self.display.pan_y = 0.0
-        self.display.zoom = float(zoom)
+        self.display.zoom = zoom
+        self._apply()
+
+    def resized(self) -> None:
+        """The viewport was shown or resized: keep the reader's zoom relative to the fitted one
+        and the pan (a layout change or a window resize must not undo a zoom); fit the first time."""
+        if self._fitted_zoom is None:
+            self.fit()
+            return
+        fitted = self._zoom_to_fit()
+        zoom = self.display.zoom * fitted / self._fitted_zoom
+        self._fitted_zoom = fitted
+        self.display.zoom = float(min(max(zoom, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
         self._apply()
 
     def one_to_one(self) -> None:

@@ -262,9 +262,14 @@ class MprScene(PlaneScene):
         self.request_render()
 
     def fit(self) -> None:
-        self.measure = MeasurementOverlay(self.renderer, self._plane_to_world, lambda: (1.0, 1.0))  # points in mm
+        """The whole plane in view, centred (measurements stay: they belong to the image)."""
         self.zoom = 1.0
         self.pan = np.zeros(2)
+        self._apply()
+
+    def resized(self) -> None:
+        """The viewport was shown or resized: zoom is relative to the fitted view, so the
+        reader's zoom and pan carry over as they are."""
         self._apply()
 
     def value_at(self, point: np.ndarray) -> float | None:

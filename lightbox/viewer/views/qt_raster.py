@@ -70,7 +70,7 @@ class RasterWidget(SceneInput, QWidget):
             self.render_window.SetSize(*self._device_size())
             self.render_window.AddRenderer(scene.renderer)  # type: ignore[attr-defined]
             scene.request_render = self.render  # type: ignore[attr-defined]
-            scene.fit()  # type: ignore[attr-defined]
+            scene.resized()  # type: ignore[attr-defined]
             self.raster = PlaneRaster(scene)
         self.render()
 
@@ -99,7 +99,7 @@ class RasterWidget(SceneInput, QWidget):
         super().resizeEvent(ev)
         self.render_window.SetSize(*self._device_size())
         if self.scene is not None:
-            self.scene.fit()  # type: ignore[attr-defined]
+            self.scene.resized()  # type: ignore[attr-defined]
 
     # -- drawing --------------------------------------------------------------------------
     def frame(self, settled: bool | None = None) -> QImage:

@@ -160,7 +160,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
                 scene.request_render_when_still = self._when_still.start  # restarts the countdown
             if hasattr(scene, "fall_back_to_cpu"):
                 scene.fall_back_to_cpu(self.render_window)
-            scene.fit()  # type: ignore[attr-defined]
+            scene.resized()  # type: ignore[attr-defined]
         self.render()
 
     def render(self) -> None:  # noqa: D401 - Qt naming
@@ -176,7 +176,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
     def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(ev)
         if self.scene is not None:
-            self.scene.fit()  # type: ignore[attr-defined]
+            self.scene.resized()  # type: ignore[attr-defined]
             self.render()
 
     def paintEvent(self, ev) -> None:  # noqa: N802

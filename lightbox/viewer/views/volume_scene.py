@@ -170,6 +170,10 @@ class VolumeScene:
     def fit(self) -> None:
         self.reset_camera()
 
+    def resized(self) -> None:
+        """The viewport was shown or resized: the reader's rotation and zoom stay (the camera
+        was placed when the scene was made)."""
+
     def set_overlays_visible(self, visible: bool) -> None:
         self.corners.set_visible(visible)
         self.request_render()
