@@ -10,18 +10,18 @@ import pytest
 from crash import kill_after_acks, stored_answers
 from postgres_server import PostgresServer, find_binaries
 
-from lightbox.workflow.evaluation import CaseSpec, create_session, join, next_case, progress, submit
+from lightbox.workflow.evaluation import CaseSpec, Rating, create_session, join, next_case, progress, submit
 from lightbox.workflow.statistics import session_results
 from lightbox.workflow.storage import open_database
 
 CHILD = r"""
 import sys
-from lightbox.workflow.evaluation import join, next_case, submit
+from lightbox.workflow.evaluation import Rating, join, next_case, submit
 from lightbox.workflow.storage import open_database
 db = open_database(sys.argv[1])
 join(db, "crash", "dora")
 while (case := next_case(db, "crash", "dora")) is not None:
-    submit(db, "crash", "dora", case.case_id, "equivalent", "same content", 4)
+    submit(db, "crash", "dora", case.case_id, Rating("equivalent", "same content", True, True))
     print("ACK", case.case_id, flush=True)   # acknowledged only after the commit returned
 """
 
@@ -33,7 +33,7 @@ def cases(n: int) -> list[CaseSpec]:
 def test_sigkill_mid_session_loses_no_acknowledged_answer(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
     db = open_database(url)
-    create_session(db, "crash", cases(400), seed=5)
+    create_session(db, "crash", cases(400), seed=5, raters=["dora"])
     acked = kill_after_acks([sys.executable, "-c", CHILD, url], 25)
     stored = stored_answers(url)
     assert set(acked) <= stored
@@ -56,7 +56,7 @@ def postgres_url(tmp_path_factory):
 
 def test_panel_on_postgresql_two_raters_at_once(postgres_url: str) -> None:
     db = open_database(postgres_url)
-    create_session(db, "panel", cases(30), seed=11)
+    create_session(db, "panel", cases(30), seed=11, raters=["erin", "frank"])
     errors: list[BaseException] = []
 
     def rate(name: str) -> None:
@@ -64,7 +64,7 @@ def test_panel_on_postgresql_two_raters_at_once(postgres_url: str) -> None:
             mine = open_database(postgres_url)  # each workstation has its own connection pool
             join(mine, "panel", name)
             while (case := next_case(mine, "panel", name)) is not None:
-                submit(mine, "panel", name, case.case_id, "A", "reason", 3)
+                submit(mine, "panel", name, case.case_id, Rating("A", "reason", True, False))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -75,6 +75,6 @@ def test_panel_on_postgresql_two_raters_at_once(postgres_url: str) -> None:
         t.join(timeout=120)
     assert not errors
     r = session_results(db, "panel")
-    assert r["raters"] == ["erin", "frank"] and r["overall"]["equivalent_or_better"]["n"] == 60
+    assert r["raters"] == ["erin", "frank"] and r["preference"]["per_answer"]["all"]["n"] == 60
     assert r["fleiss_kappa"]["n"] == 30
     assert db().get_bind().dialect.name == "postgresql"

@@ -26,21 +26,28 @@ def cases(n: int = 4) -> list[CaseSpec]:
                      label="normal" if i % 2 == 0 else "abnormal") for i in range(n)]
 
 
-def rate_all(window: RatingWindow, qtbot) -> list[str]:
-    """Always prefer the report that mentions the effusion, mark it when it is A; returns verdicts."""
-    forbidden = ("ai report", "original report", "ai draft", "ai_side", "demo model", "generated", "radiologist's report")
+def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = ()) -> list[str]:
+    """Keyboard only: prefer the report that mentions the effusion, call it acceptable and the other
+    not, mark its passage as a wrong severity and record a missed finding on the other; returns
+    verdicts. Before each answer, every string the window shows is scanned for the origin and for
+    the case's identifying strings."""
+    forbidden = ("ai report", "original report", "ai draft", "ai_side", "demo model", "generated", "radiologist's report",
+                 "case0", "case1", "case2", "case3", "findings:", "impression:", *forbidden_strings)
     verdicts = []
     while window.case is not None:
         before = " | ".join(window.visible_texts()).lower()
-        assert not any(word in before for word in forbidden), "the origin of a report is visible before submitting"
+        leaked = [word for word in forbidden if word.lower() in before]
+        assert not leaked, f"the window shows {leaked} before the answer is submitted"
         ai_is_a = AI_MARK in window.report_a.toPlainText()
         assert window.focusWidget() is window.report_a
         qtbot.keyClick(window.focusWidget(), Qt.Key.Key_1 if ai_is_a else Qt.Key.Key_3)
         assert window.preference.checkedId() in (0, 2), (window.preference.checkedId(), QApplication.activeWindow(), window.isActiveWindow())
         assert window.focusWidget() is window.reason
         qtbot.keyClicks(window.reason, "mentions the effusion")
-        qtbot.keyClick(window.reason, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
-        assert window.acceptability.checkedId() == 4
+        # acceptable: the effusion report yes, the other no (Alt+1/2 for A, Alt+3/4 for B)
+        for key in ((Qt.Key.Key_1, Qt.Key.Key_4) if ai_is_a else (Qt.Key.Key_2, Qt.Key.Key_3)):
+            qtbot.keyClick(window.reason, key, Qt.KeyboardModifier.AltModifier)
+        assert window.acceptable["A"].checkedId() == int(ai_is_a) and window.acceptable["B"].checkedId() == int(not ai_is_a)
         editor = window.report_a if ai_is_a else window.report_b
         cursor = editor.textCursor()
         start = editor.toPlainText().index(AI_MARK)
@@ -49,8 +56,14 @@ def rate_all(window: RatingWindow, qtbot) -> list[str]:
         editor.setTextCursor(cursor)
         window.category.setCurrentText("wrong severity")
         window.significant.setChecked(True)
-        window.mark_selection()
-        assert window.submit()
+        assert window.mark_selection()
+        # a missed finding on the other report: no selection, a note
+        window.mark_report.setCurrentIndex(1 if ai_is_a else 0)
+        window.category.setCurrentText("missed finding")
+        window.significant.setChecked(False)
+        window.note.setText("small left effusion")
+        assert window.mark_selection()
+        qtbot.keyClick(window.reason, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         verdicts.append("better")
     return verdicts
 
@@ -75,7 +88,7 @@ def test_two_raters_rate_a_blinded_session(qtbot, tmp_path: Path, backend: str, 
         url = f"sqlite:///{tmp_path / 'gui.sqlite3'}"
     try:
         db = open_database(url)
-        create_session(db, "gui", cases(), seed=99)
+        create_session(db, "gui", cases(), seed=99, raters=["hana", "ivan"])
         for rater in ("hana", "ivan"):
             window = RatingWindow(db, "gui", rater, show_images=(rater == "hana"))
             qtbot.addWidget(window)
@@ -86,18 +99,21 @@ def test_two_raters_rate_a_blinded_session(qtbot, tmp_path: Path, backend: str, 
             assert "All 4 cases rated" in window.progress_label.text()
             assert window.results_button.isVisible()
             dialog = window.show_results()
-            assert "AI equivalent or better 100.0 %" in dialog.text.toPlainText()
+            assert "per answer: all 100.0 %" in dialog.text.toPlainText()
             assert not dialog.plot.pixmap().isNull()
             dialog.close()
             window.close()
         r = session_results(db, "gui")
-        assert r["overall"]["equivalent_or_better"]["share"] == 1.0 and r["overall"]["verdicts"]["better"] == 8
-        assert r["overall"]["normal"]["n"] == 4 and r["overall"]["abnormal"]["n"] == 4
-        assert r["overall"]["ai_errors"] == {"total": 8, "significant": 8, "by_category": {"wrong severity": 8},
-                                             "by_category_significant": {"wrong severity": 8}}
-        assert r["cohen_kappa"]["hana / ivan"]["kappa"] == 1.0  # same verdict everywhere: full agreement
+        pref = r["preference"]["per_answer"]
+        assert pref["all"]["share"] == 1.0 and r["verdicts"]["better"] == 8
+        assert pref["normal"]["n"] == 4 and pref["abnormal"]["n"] == 4
+        assert r["by_category"]["ai"] == {"wrong severity": {"all": 8, "significant": 8, "normal": 4, "abnormal": 4}}
+        assert r["by_category"]["original"] == {"missed finding": {"all": 8, "significant": 0, "normal": 4, "abnormal": 4}}
+        assert r["acceptable"]["ai"]["share"] == 1.0 and r["acceptable"]["original"]["share"] == 0.0
+        assert r["cohen_kappa"]["hana / ivan"]["kappa"] != r["cohen_kappa"]["hana / ivan"]["kappa"]  # NaN: one category only
         with db() as s:
-            assert {m.passage for m in s.query(ErrorMark)} == {AI_MARK}
+            assert {m.passage for m in s.query(ErrorMark)} == {AI_MARK, ""}
+            assert {m.note for m in s.query(ErrorMark) if m.category == "missed finding"} == {"small left effusion"}
     finally:
         if server is not None:
             server.stop()
@@ -116,7 +132,8 @@ while window.case is not None:
     case_id = window.case.case_id
     window.preference.button(1).click()
     window.reason.setText("same")
-    window.acceptability.button(3).click()
+    window.acceptable["A"].button(1).click()
+    window.acceptable["B"].button(1).click()
     if not window.submit():
         sys.exit(3)
     print("ACK", case_id, flush=True)
@@ -126,7 +143,7 @@ while window.case is not None:
 def test_rating_process_killed_mid_session_resumes_without_loss(qtbot, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'kill.sqlite3'}"
     db = open_database(url)
-    create_session(db, "kill", cases(60), seed=1)
+    create_session(db, "kill", cases(60), seed=1, raters=["jan"])
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     acked = kill_after_acks([sys.executable, "-c", CHILD, url], 10, env)
     stored = stored_answers(url)

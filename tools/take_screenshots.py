@@ -105,7 +105,36 @@ def main() -> int:
     until_shown(panel.voice.stop)
     save("window-spoken-question.png")
     window.close()
+    evaluation_screenshots(args.out)
     return 0
+
+
+def evaluation_screenshots(out: Path) -> None:
+    """rating-screen.png (a blinded case of a reader study made from a folder of studies with
+    identifying names) and eval-results.png (the results figure of the tests' worked example)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import test_evaluation
+    from test_evaluation_menu import write_studies
+
+    from lightbox.app.eval_setup import case_list_from_folder, create_from_case_list
+    from lightbox.app.rating_window import RatingWindow
+    from lightbox.workflow.export import write_png
+    from lightbox.workflow.storage import open_database
+
+    tmp = Path(tempfile.mkdtemp(prefix="lightbox-eval-shots-"))
+    db = open_database(f"sqlite:///{tmp / 'eval.sqlite3'}")
+    folder, reports = write_studies(tmp)
+    create_from_case_list(db, case_list_from_folder(folder, reports, tmp / "cases.csv"), "reader-study", ["dr_a"])
+    rating = RatingWindow(db, "reader-study", "dr_a")
+    rating.resize(1500, 900)
+    rating.show()
+    wait(500)
+    rating.grab_composite().save(str(out / "rating-screen.png"))
+    rating.close()
+    worked = test_evaluation.worked
+    fixture = getattr(worked, "_get_wrapped_function", None)
+    results = (fixture() if fixture else worked.__wrapped__)(open_database(f"sqlite:///{tmp / 'worked.sqlite3'}"))
+    write_png(results, out / "eval-results.png")
 
 
 if __name__ == "__main__":

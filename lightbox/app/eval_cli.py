@@ -1,4 +1,4 @@
-"""``lightbox eval create|report``: evaluation sessions, headless."""
+"""``lightbox eval ...``: evaluation sessions, headless — create, raters, rate, status, report, export."""
 from __future__ import annotations
 
 import argparse
@@ -6,50 +6,100 @@ import json
 import sys
 from pathlib import Path
 
-from collections.abc import Callable
-
-from ..workflow.evaluation import CaseSpec, EvaluationError, create_session, read_case_list
-from ..workflow.export import write_csv, write_json, write_png
+from ..workflow.evaluation import EvaluationError, change_raters, rater_progress
+from ..workflow.export import write_answers_csv, write_csv, write_json, write_png
 from ..workflow.statistics import format_results, session_results
 from ..workflow.storage import open_database
 
 
+def _raters(text: str | None) -> list[str]:
+    return [r.strip() for r in (text or "").split(",") if r.strip()]
+
+
+def _fail(exc: Exception) -> int:
+    print(f"lightbox: {exc}", file=sys.stderr)
+    return 2
+
+
 def _create(args: argparse.Namespace) -> int:
+    from .eval_setup import create_from_case_list
+
     db = open_database(args.db)
     try:
-        cases = read_case_list(Path(args.case_list))
-        name, checksum = "", ""
-        drafter: Callable[[CaseSpec], str] | None = None
-        if any(not c.ai_report for c in cases):
-            from ..inference.bundle import BundleError
-            from ..inference.generate import Chat, VisionLanguageModel
-            from ..inference.models import default_model_dir
-            from ..inference.prompts import StudyRefused, request_prompt, task_options
-            from .ai_inputs import model_images
-            from .compose import open_path
-
-            try:
-                model = VisionLanguageModel.from_folder(Path(args.model) if args.model else default_model_dir(), device="auto")
-            except BundleError as exc:
-                raise EvaluationError(str(exc)) from exc
-            name, checksum = model.bundle.name, model.bundle.checksum
-
-            def draft(case: CaseSpec) -> str:
-                opened, _ = open_path(case.study_path or case.image_paths[0])
-                images, study = model_images(opened)
-                try:
-                    prompt, _ = request_prompt("draft", study, model.bundle.trained_for, model.bundle.name)
-                except StudyRefused as exc:
-                    raise EvaluationError(f"{case.study_path or case.image_paths[0]}: {exc}") from exc
-                return Chat(model, images=images).ask(prompt, options=task_options("draft")).text
-
-            drafter = draft
-
-        session_id = create_session(db, args.name, cases, drafter, name, checksum)
+        session_id, count = create_from_case_list(db, Path(args.case_list), args.name, _raters(args.raters),
+                                                  Path(args.model) if args.model else None)
     except EvaluationError as exc:
-        print(f"lightbox: {exc}", file=sys.stderr)
-        return 2
-    print(f"session {args.name!r} created (id {session_id}) with {len(cases)} cases")
+        return _fail(exc)
+    raters = _raters(args.raters)
+    print(f"session {args.name!r} created (id {session_id}) with {count} cases; raters: {', '.join(raters) or 'none yet'}"
+          + ("" if raters else f" (add them with: lightbox eval raters {args.name} --add NAME)"))
+    return 0
+
+
+def _change_raters(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        names = change_raters(db, args.session, args.add or [], args.remove or [])
+    except EvaluationError as exc:
+        return _fail(exc)
+    print(f"raters of {args.session!r}: {', '.join(names) or 'none'}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        progress = rater_progress(db, args.session)
+        results = session_results(db, args.session)
+    except EvaluationError as exc:
+        return _fail(exc)
+    status = {"session": args.session, "cases": results["cases"], "answers": results["answers"],
+              "raters": {name: {"answered": done, "total": total} for name, (done, total) in progress.items()}}
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        print(f"Session {args.session}: {results['cases']} cases, {results['answers']} answers")
+        for name, (done, total) in progress.items():
+            print(f"  {name}: {done} of {total}{'  (done)' if done == total else ''}")
+    return 0
+
+
+def _rate(args: argparse.Namespace) -> int:
+    """The rating window for one declared rater (a Qt window: needs a display, or runs offscreen)."""
+    import os
+
+    from PySide6.QtWidgets import QApplication
+
+    from .rating_window import RatingWindow
+    from .theme import apply_dark_theme
+
+    db = open_database(args.db)
+    try:
+        from ..workflow.evaluation import join
+
+        join(db, args.session, args.rater)
+    except EvaluationError as exc:
+        return _fail(exc)
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_dark_theme(app)  # type: ignore[arg-type]
+    window = RatingWindow(db, args.session, args.rater)
+    window.show()
+    if os.environ.get("LIGHTBOX_EXIT_AFTER_MS"):
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(int(os.environ["LIGHTBOX_EXIT_AFTER_MS"]), app.quit)
+    return int(app.exec())
+
+
+def _export(args: argparse.Namespace) -> int:
+    db = open_database(args.db)
+    try:
+        rows = write_answers_csv(db, args.session, Path(args.answers))
+    except EvaluationError as exc:
+        return _fail(exc)
+    print(f"{rows} rows (rater x case x report) written to {args.answers}")
     return 0
 
 
@@ -100,21 +150,26 @@ def _report(args: argparse.Namespace) -> int:
     try:
         results = session_results(db, args.session)
     except EvaluationError as exc:
-        print(f"lightbox: {exc}", file=sys.stderr)
-        return 2
+        return _fail(exc)
     print(json.dumps(results, indent=2, default=float) if args.json else format_results(results))
-    for path, writer in ((args.csv, write_csv), (args.out_json, write_json), (args.png, write_png)):
+    for path, writer in ((args.csv, write_csv), (args.out_json, write_json)):
         if path:
             writer(results, Path(path))
+    if args.png or args.pdf:
+        import tempfile
+
+        png = Path(args.png) if args.png else Path(tempfile.mkdtemp()) / "results.png"
+        write_png(results, png, Path(args.pdf) if args.pdf else None)
     return 0
 
 
 def add_eval_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="blinded evaluation sessions: create, report")
+    p = sub.add_parser("eval", help="blinded evaluation sessions: create, raters, rate, status, report, export")
     eval_sub = p.add_subparsers(dest="eval_command", required=True)
-    c = eval_sub.add_parser("create", help="create a session from a CSV/JSON case list")
+    c = eval_sub.add_parser("create", help="create a session from a CSV/JSON case list (checked whole first)")
     c.add_argument("case_list")
     c.add_argument("--name", required=True)
+    c.add_argument("--raters", help="comma-separated rater names (more can be added later)")
     c.add_argument("--model", help="bundle for drafting missing AI reports (default: the demo model)")
     c.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
     c.set_defaults(func=_create)
@@ -122,14 +177,37 @@ def add_eval_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--name", default="example")
     e.add_argument("--out", default="example_cases.csv", help="where to write the generated case list")
     e.add_argument("--data", help="shared data folder (default: ../shared/data or LIGHTBOX_SHARED_DATA)")
+    e.add_argument("--raters", default="rater1,rater2")
     e.add_argument("--model")
     e.add_argument("--db")
     e.set_defaults(func=_example)
-    r = eval_sub.add_parser("report", help="statistics of a session (share equivalent or better, CIs, kappas)")
+    ra = eval_sub.add_parser("raters", help="add or remove a session's raters (an unknown rater cannot rate)")
+    ra.add_argument("session")
+    ra.add_argument("--add", action="append", metavar="ID")
+    ra.add_argument("--remove", action="append", metavar="ID")
+    ra.add_argument("--db")
+    ra.set_defaults(func=_change_raters)
+    rt = eval_sub.add_parser("rate", help="open the rating window for a rater")
+    rt.add_argument("session")
+    rt.add_argument("--rater", required=True)
+    rt.add_argument("--db")
+    rt.set_defaults(func=_rate)
+    st = eval_sub.add_parser("status", help="cases, raters and answers per rater")
+    st.add_argument("session")
+    st.add_argument("--json", action="store_true")
+    st.add_argument("--db")
+    st.set_defaults(func=_status)
+    ex = eval_sub.add_parser("export", help="every answer as CSV (rater x case x report, with the unblinding key)")
+    ex.add_argument("session")
+    ex.add_argument("--answers", required=True, metavar="FILE.csv")
+    ex.add_argument("--db")
+    ex.set_defaults(func=_export)
+    r = eval_sub.add_parser("report", help="statistics of a session (shares with CIs, errors, kappas) and its figure")
     r.add_argument("session")
     r.add_argument("--db")
     r.add_argument("--json", action="store_true")
     r.add_argument("--csv")
     r.add_argument("--out-json")
     r.add_argument("--png")
+    r.add_argument("--pdf")
     r.set_defaults(func=_report)

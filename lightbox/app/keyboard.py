@@ -34,11 +34,12 @@ def belongs_to_text(event: QKeyEvent) -> bool:
 
 
 class TextInputKeyGuard(QObject):
-    """Application-wide event filter; install once per window (:meth:`install`)."""
+    """Application-wide event filter for the text boxes of one window, its parent (:meth:`install`)."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(watched, QWidget) and is_text_input(watched):
-            if belongs_to_text(event):  # type: ignore[arg-type]
+            # only for the window it guards: the rating window's read-only reports take 1/2/3
+            if watched.window() is self.parent() and belongs_to_text(event):  # type: ignore[arg-type]
                 event.accept()  # the key goes to the text widget, not to a shortcut
         return False
 

@@ -227,6 +227,10 @@ class MainWindow(QMainWindow):
         for name in volume_rendering_presets():
             self._action(mpr_menu, f"3D preset: {name}", lambda n=name: self.set_render_preset(n))
 
+        from .eval_menu import EvaluationMenu
+
+        self.evaluation = EvaluationMenu(self, menus.addMenu("&Evaluation"), self.ai_panel.database)
+
         help_menu = menus.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self.show_help, "F1")
         self._action(help_menu, "About Lightbox", self.show_about)

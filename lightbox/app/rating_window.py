@@ -1,16 +1,22 @@
 """The rating screen of a blinded evaluation session (Med-Gemini / Flamingo-CXR style).
 
-Left: the case's images in a viewer. Right: reports A and B side by side in large type, then the
-rater's answers — which is better (A / equivalent / B) with a reason, error marks on selected
-passages (category, clinically significant), an optional corrected text, and a 1-5
-acceptability score. Keyboard-first: 1/2/3 preference, Alt+1..5 acceptability, E marks the
-selected passage, Ctrl+Enter submits. Every answer is committed when submitted; leaving and
-coming back resumes at the first unanswered case. Nothing on screen says which report is the AI's.
+Left: the case's images in the viewer (W/L, zoom, scroll; a study, not only a film). Right:
+reports A and B side by side in large type, both in one normalised presentation
+(:func:`~lightbox.workflow.evaluation.presented`), then, for each report separately, whether it
+is clinically acceptable and its errors (the papers' categories, each clinically significant or
+not; a missed finding is recorded with a note, without selecting text), then which report is
+better (A / equivalent / B) with a reason.
+
+Keyboard-first: 1/2/3 preference; Alt+1 / Alt+2 report A acceptable yes / no, Alt+3 / Alt+4
+report B yes / no; E adds the error (the selected passage, or a missed finding with its note);
+Ctrl+Enter submits. Every answer is committed when submitted; leaving and coming back resumes at
+the first unanswered case. Nothing on screen says which report is the AI's, nor names the case,
+its files or the patient: the viewer's overlays show the modality only.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -36,18 +42,30 @@ from PySide6.QtWidgets import (
 
 from ..workflow.evaluation import (
     ERROR_CATEGORIES,
+    MISSED,
     BlindedCase,
     ErrorInput,
     EvaluationError,
+    Rating,
     join,
     next_case,
     progress,
     submit,
 )
-from .compose import open_path
+from .compose import DEMO_PATHS, Opened, open_path
 from .viewer_area import ViewerArea
 
 REPORT_FONT_POINTS = 13
+
+
+def anonymous(opened: Opened) -> Opened:
+    """The image set with its header text reduced to the modality: no file name, description,
+    patient or date reaches the rating screen's overlays."""
+    def scrub(image):
+        return dataclasses.replace(image, metadata={"modality": image.metadata.get("modality", image.modality)})
+
+    return Opened("", volume=scrub(opened.volume) if opened.volume is not None else None,
+                  films=[scrub(f) for f in opened.films], series=None, is_demo=opened.is_demo)
 
 
 class RatingWindow(QMainWindow):
@@ -55,7 +73,7 @@ class RatingWindow(QMainWindow):
         super().__init__()
         self.factory, self.session_name, self.rater = factory, session_name, rater
         self.show_images = show_images
-        join(factory, session_name, rater)
+        join(factory, session_name, rater)  # refuses a rater not declared for the session
         self.case: BlindedCase | None = None
         self.marks: list[ErrorInput] = []
         self.started = time.monotonic()
@@ -74,9 +92,10 @@ class RatingWindow(QMainWindow):
         layout.addWidget(self.progress_label)
         reports = QHBoxLayout()
         self.report_a, self.report_b = QTextEdit(), QTextEdit()
-        for title, editor in (("Report A", self.report_a), ("Report B", self.report_b)):
+        self.acceptable: dict[str, QButtonGroup] = {}
+        for n, (side, editor) in enumerate((("A", self.report_a), ("B", self.report_b))):
             box = QVBoxLayout()
-            label = QLabel(title)
+            label = QLabel(f"Report {side}")
             label.setStyleSheet("font-size: 15pt; font-weight: bold;")
             box.addWidget(label)
             editor.setReadOnly(True)
@@ -84,9 +103,40 @@ class RatingWindow(QMainWindow):
             font.setPointSize(REPORT_FONT_POINTS)
             editor.setFont(font)
             box.addWidget(editor)
+            row = QHBoxLayout()
+            row.addWidget(QLabel(f"Report {side} clinically acceptable?"))
+            group = QButtonGroup(self)
+            for value, (text, key) in enumerate(((f"Yes (Alt+{2 * n + 1})", 2 * n + 1), (f"No (Alt+{2 * n + 2})", 2 * n + 2))):
+                button = QRadioButton(text)
+                button.setToolTip(f"Could report {side} be signed as it is, or with edits a reader would accept?")
+                group.addButton(button, 1 - value)  # id 1 = acceptable, 0 = not
+                row.addWidget(button)
+                QShortcut(QKeySequence(f"Alt+{key}"), self, activated=button.click)
+            self.acceptable[side] = group
+            box.addLayout(row)
             reports.addLayout(box)
         layout.addLayout(reports, 3)
-        # Preference.
+        # Error marks, per report: a selected passage, or a missed finding with a note.
+        marks = QHBoxLayout()
+        self.mark_report = QComboBox()
+        self.mark_report.addItems(["Report A", "Report B"])
+        self.mark_report.setToolTip("The report a missed finding belongs to (a selected passage says it by itself)")
+        self.category = QComboBox()
+        self.category.addItems(ERROR_CATEGORIES)
+        self.significant = QCheckBox("clinically significant")
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("what was missed / comment")
+        self.mark_button = QPushButton("Add error (E)")
+        self.mark_button.clicked.connect(self.mark_selection)
+        QShortcut(QKeySequence("E"), self, activated=self.mark_selection)
+        for widget in (self.mark_report, self.category, self.significant, self.note, self.mark_button):
+            marks.addWidget(widget)
+        layout.addLayout(marks)
+        layout.addWidget(QLabel("Errors: select a passage in A or B, or describe a missed finding; choose the category; press E"))
+        self.mark_list = QListWidget()
+        self.mark_list.setMaximumHeight(90)
+        layout.addWidget(self.mark_list)
+        # Preference, then the reason.
         grid = QGridLayout()
         grid.addWidget(QLabel("Which report is better?"), 0, 0)
         self.preference = QButtonGroup(self)
@@ -96,39 +146,13 @@ class RatingWindow(QMainWindow):
             self.preference.addButton(button, n)
             grid.addWidget(button, 0, n + 1)
             QShortcut(QKeySequence(str(n + 1)), self, activated=button.click)
-
         grid.addWidget(QLabel("Reason"), 1, 0)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why? (required)")
-        # Keyboard-first: after 1/2/3 the reason is typed at once; Alt+1..5 and Ctrl+Enter still work there.
+        # Keyboard-first: after 1/2/3 the reason is typed at once; Alt+1..4 and Ctrl+Enter still work there.
         self.preference.buttonClicked.connect(lambda _button: self.reason.setFocus())
         grid.addWidget(self.reason, 1, 1, 1, 3)
-        grid.addWidget(QLabel("Acceptability (1-5)"), 2, 0)
-        self.acceptability = QButtonGroup(self)
-        row = QHBoxLayout()
-        for score in range(1, 6):
-            button = QRadioButton(str(score))
-            self.acceptability.addButton(button, score)
-            row.addWidget(button)
-            QShortcut(QKeySequence(f"Alt+{score}"), self, activated=button.click)
-        grid.addLayout(row, 2, 1, 1, 3)
         layout.addLayout(grid)
-        # Error marks on a selected passage of either report.
-        marks = QHBoxLayout()
-        self.category = QComboBox()
-        self.category.addItems(ERROR_CATEGORIES)
-        self.significant = QCheckBox("clinically significant")
-        self.mark_button = QPushButton("Mark selected passage as error (E)")
-        self.mark_button.clicked.connect(self.mark_selection)
-        QShortcut(QKeySequence("E"), self, activated=self.mark_selection)
-        marks.addWidget(self.category)
-        marks.addWidget(self.significant)
-        marks.addWidget(self.mark_button)
-        layout.addLayout(marks)
-        layout.addWidget(QLabel("Error marks (select a passage in A or B, choose a category, press E)"))
-        self.mark_list = QListWidget()
-        self.mark_list.setMaximumHeight(90)
-        layout.addWidget(self.mark_list)
         self.corrected = QPlainTextEdit()
         self.corrected.setPlaceholderText("Optional: corrected text")
         self.corrected.setMaximumHeight(90)
@@ -155,7 +179,7 @@ class RatingWindow(QMainWindow):
             self.submit_button.setEnabled(False)
             self.results_button.setVisible(True)  # origins are shown only once every case is rated
             return
-        self.progress_label.setText(f"Case {done + 1} of {total}  ({self.case.case_key})")
+        self.progress_label.setText(f"Case {done + 1} of {total}")  # never the case's name: it can carry the source
         self.report_a.setPlainText(self.case.report_a)
         self.report_b.setPlainText(self.case.report_b)
         self.started = time.monotonic()
@@ -164,52 +188,77 @@ class RatingWindow(QMainWindow):
             self._show_images(self.case)
 
     def _show_images(self, case: BlindedCase) -> None:
+        from pathlib import Path
+
         target = case.study_path or (case.image_paths[0] if case.image_paths else "")
-        if not target or not (target.startswith("demo") or Path(target).exists()):
+        if not target or not (target in DEMO_PATHS or Path(target).exists()):
+            self.progress_label.setText(self.progress_label.text() + "  (images unavailable)")
             return
         try:
             opened, _ = open_path(target)
-            self.area.show_opened(opened)
-        except Exception as exc:  # noqa: BLE001 - a case without images can still be rated
-            self.progress_label.setText(self.progress_label.text() + f"  (images unavailable: {exc})")
+            self.area.show_opened(anonymous(opened))
+        except Exception:  # noqa: BLE001 - a case without images can still be rated; the reason names files
+            self.progress_label.setText(self.progress_label.text() + "  (images unavailable)")
 
     def _clear_answers(self) -> None:
-        for group in (self.preference, self.acceptability):
+        for group in (self.preference, *self.acceptable.values()):
             group.setExclusive(False)
             for button in group.buttons():
                 button.setChecked(False)
             group.setExclusive(True)
         self.reason.clear()
         self.corrected.clear()
+        self.note.clear()
         self.marks = []
         self.mark_list.clear()
         self.significant.setChecked(False)
 
-    def mark_selection(self) -> None:
+    def mark_selection(self) -> bool:
+        """Add an error: on the passage selected in A or B, or (nothing selected) a missed finding
+        or a comment on the report chosen in the list, described by the note."""
+        note = self.note.text().strip()
         for side, editor in (("A", self.report_a), ("B", self.report_b)):
             cursor = editor.textCursor()
             if cursor.hasSelection():
                 start, end = cursor.selectionStart(), cursor.selectionEnd()
-                mark = ErrorInput(side, start, end, self.category.currentText(), self.significant.isChecked())
+                mark = ErrorInput(side, start, end, self.category.currentText(), self.significant.isChecked(), note)
                 self.marks.append(mark)
                 passage = editor.toPlainText()[start:end]
-                self.mark_list.addItem(f"{side}: \"{passage}\" - {mark.category}{' (significant)' if mark.significant else ''}")
+                self._list(mark, f'"{passage}"')
                 cursor.clearSelection()
                 editor.setTextCursor(cursor)
-                return
+                return True
+        side = "A" if self.mark_report.currentIndex() == 0 else "B"
+        category = self.category.currentText()
+        if category != MISSED and not note:
+            QMessageBox.information(self, "Nothing to mark",
+                                    "Select a passage in report A or B, or choose 'missed finding' (or write a note) to record "
+                                    "an error without a passage.")
+            return False
+        mark = ErrorInput(side, None, None, category, self.significant.isChecked(), note)
+        self.marks.append(mark)
+        self._list(mark, f"({note or 'not described'})")
+        self.note.clear()
+        return True
+
+    def _list(self, mark: ErrorInput, what: str) -> None:
+        self.mark_list.addItem(f"{mark.report}: {mark.category} {what}{' - clinically significant' if mark.significant else ''}")
 
     def submit(self) -> bool:
         if self.case is None:
             return False
         button = self.preference.checkedButton()
-        score = self.acceptability.checkedId()
         try:
+            for side, group in self.acceptable.items():
+                if group.checkedId() < 0:
+                    raise EvaluationError(f"say whether report {side} is clinically acceptable "
+                                          f"(Alt+{1 if side == 'A' else 3} yes, Alt+{2 if side == 'A' else 4} no)")
             if button is None:
                 raise EvaluationError("choose which report is better (1, 2 or 3)")
-            if score < 1:
-                raise EvaluationError("give an acceptability score (Alt+1 to Alt+5)")
-            submit(self.factory, self.session_name, self.rater, self.case.case_id, button.property("value"),
-                   self.reason.text(), score, self.marks, self.corrected.toPlainText(), time.monotonic() - self.started)
+            rating = Rating(button.property("value"), self.reason.text(), self.acceptable["A"].checkedId() == 1,
+                            self.acceptable["B"].checkedId() == 1, list(self.marks), self.corrected.toPlainText(),
+                            time.monotonic() - self.started)
+            submit(self.factory, self.session_name, self.rater, self.case.case_id, rating)
         except EvaluationError as exc:
             QMessageBox.warning(self, "Answer not saved", str(exc))
             return False
@@ -229,10 +278,16 @@ class RatingWindow(QMainWindow):
         return grab_with_viewports(self, self.area.viewports)
 
     def visible_texts(self) -> list[str]:
-        """Every text a rater can read in this window (for the blinding check)."""
+        """Every text a rater can read in this window (for the blinding check): widgets' texts,
+        tooltips, accessible names, and the viewer's overlay texts."""
         texts = [self.windowTitle()]
+        for viewport in self.area.viewports:
+            corners = getattr(viewport.scene, "corners", None)
+            if corners is not None:
+                texts += [t for t in corners.texts.values() if t]
         for widget in self.findChildren(QWidget):
-            for getter in ("text", "toPlainText", "placeholderText", "toolTip", "windowTitle", "currentText"):
+            for getter in ("text", "toPlainText", "placeholderText", "toolTip", "windowTitle", "currentText", "accessibleName",
+                           "accessibleDescription", "statusTip", "whatsThis"):
                 value = getattr(widget, getter, None)
                 if callable(value):
                     try:

@@ -49,9 +49,23 @@ def write_manifest(folder: Path, name: str | None = None, extra: dict[str, Any] 
     return path
 
 
+# Files that describe a model rather than define it: written after it is evaluated, so they are
+# left out of its checksum (the evaluation file records the checksum of the model it evaluated).
+DESCRIPTION_FILES = ("MODEL_CARD.md", "evaluation.json")
+
+
+def model_checksum(manifest: dict[str, Any]) -> str:
+    """The model's identity: sha256 over the sorted "path sha256" lines of every file the manifest
+    lists except its description files. One value for the evaluation session record, ``lightbox
+    draft --json``, the model card and evaluation.json (it was three different values)."""
+    lines = "".join(f"{path} {entry['sha256']}\n" for path, entry in sorted(manifest.get("files", {}).items())
+                    if path not in DESCRIPTION_FILES)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
 def bundle_checksum(folder: Path) -> str:
-    """One sha256 over the manifest: identifies the exact model a result came from."""
-    return sha256_file(folder / MANIFEST)
+    """:func:`model_checksum` of the folder's manifest: identifies the exact model a result came from."""
+    return model_checksum(json.loads((folder / MANIFEST).read_text()))
 
 
 def verify_manifest(folder: Path) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .bundle import MANIFEST, write_manifest
+from .bundle import MANIFEST, model_checksum, write_manifest
 
 
 def _pct(x: float) -> str:
@@ -31,6 +31,8 @@ def render(bundle: Path) -> str:
         "- Tokenizer: BPE (4,000 tokens) trained on the same text, Gemma 3 special tokens and chat template.",
         f"- Files: ONNX graphs in the onnx-community layout, fp32 ({fp32 / 1e6:.1f} MB) and int8 dynamic-quantised "
         f"({int8 / 1e6:.1f} MB) variants; `manifest.json` holds the sha256 of every file.",
+        f"- Model checksum: `{model_checksum(manifest)}` (sha256 over the files' sha256 sums, this card and "
+        "evaluation.json left out): the value `lightbox draft --json`, evaluation sessions and evaluation.json record.",
         "",
         "## Data (from ../shared/data; licences are research/demo)",
         "- IU X-ray reports (Open-i, Demner-Fushman et al. 2016; CC BY-NC-ND 4.0): FINDINGS/IMPRESSION text, "

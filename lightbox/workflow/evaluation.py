@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from .storage import Answer, ErrorMark, EvalCase, EvalSession, Rater
 
 PREFERENCES = ("A", "equivalent", "B")
-ERROR_CATEGORIES = ("false finding", "omission", "wrong location", "wrong severity", "spurious comparison", "missing comparison")
+# Error categories of the expert evaluations (Med-Gemini, Yang et al. 2024, and Flamingo-CXR, Tanno et
+# al. 2025: "finding I do not agree is present", "missed finding", "incorrect location or
+# laterality", "incorrect severity", "incorrect comparison with a prior", "other"), each with a
+# flag for clinical significance. A missed finding has no passage to select: it is recorded with
+# a note of what was missed.
+MISSED = "missed finding"
+ERROR_CATEGORIES = ("finding not present", MISSED, "wrong location or laterality", "wrong severity",
+                    "wrong comparison with prior", "other")
 LABELS = ("normal", "abnormal")
+KINDS = ("report", "notes")
 
 
 class EvaluationError(ValueError):
@@ -59,10 +68,63 @@ class BlindedCase:
 @dataclass
 class ErrorInput:
     report: str  # "A" or "B"
-    start: int
-    end: int
+    start: int | None  # the marked passage; None for a missed finding (nothing to select)
+    end: int | None
     category: str
     significant: bool
+    note: str = ""  # what was missed, or any comment
+
+
+@dataclass
+class Rating:
+    """One rater's answer to one case, as given on the rating screen (A/B, before unblinding).
+
+    Per report: clinically acceptable or not (the Med-Gemini-3D and Flamingo-CXR question: could
+    this report be signed as it is, or with edits a reader would accept?), and error marks. Then
+    the preference between the two with a reason."""
+
+    preference: str  # "A", "equivalent" or "B"
+    reason: str
+    acceptable_a: bool
+    acceptable_b: bool
+    errors: Sequence[ErrorInput] = ()
+    corrected_text: str = ""
+    seconds: float = 0.0
+
+
+SECTION = re.compile(r"\b(FINDINGS|IMPRESSION|CONCLUSIONS?|INDICATION|HISTORY|COMPARISON|TECHNIQUE|CLINICAL NOTES?)\s*:", re.I)
+SHOWN_SECTIONS = ("", "findings", "impression", "conclusion", "conclusions")  # "" = text before any heading
+PLACEHOLDERS = re.compile(r"^(see (the )?(impression|findings)|none|n/?a)\.?$", re.I)
+
+
+def _sentence_case(sentence: str) -> str:
+    """A sentence typed in capitals ("NO ACUTE DISEASE.") in sentence case; short all-capital
+    words (CT, PA, ICU) stay as abbreviations when the rest is in ordinary case."""
+    letters = [c for c in sentence if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.6:
+        sentence = sentence.lower()
+    return sentence[:1].upper() + sentence[1:]
+
+
+def presented(text: str) -> str:
+    """A report or clinical notes as the rater sees them: one paragraph of sentences, without
+    section headings, in sentence case, each sentence ending with a full stop; indication,
+    history, comparison and technique sections dropped (the AI draft has none). Both texts of a
+    case look alike, so layout and style do not tell which is the AI's (a fixed FINDINGS /
+    IMPRESSION layout beside prose notes did)."""
+    pieces = SECTION.split(text or "")
+    sections = [("", pieces[0])] + [(pieces[i].lower(), pieces[i + 1]) for i in range(1, len(pieces) - 1, 2)]
+    sentences = []
+    for heading, body in sections:
+        if heading not in SHOWN_SECTIONS:
+            continue
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", body):
+            sentence = " ".join(sentence.split()).strip(" ;,")
+            if not sentence or PLACEHOLDERS.match(sentence):
+                continue
+            sentence = _sentence_case(sentence)
+            sentences.append(sentence if sentence[-1] in ".!?" else sentence + ".")
+    return " ".join(sentences)
 
 
 def _seed_from(*parts: object) -> int:
@@ -70,10 +132,14 @@ def _seed_from(*parts: object) -> int:
     return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:8], 16) % 2**31
 
 
-def read_case_list(path: Path) -> list[CaseSpec]:
+def read_case_list(path: Path, check_opens: Callable[[str], str | None] | None = None) -> list[CaseSpec]:
     """Cases from CSV or JSON. Required: ``original_report`` and ``study_path`` or ``image_paths``
     (``;``-separated in CSV). Optional: ``case_id``, ``ai_report``, ``label`` (normal/abnormal),
-    ``original_kind`` (report/notes)."""
+    ``original_kind`` (report/notes). Relative paths are relative to the case list's folder.
+
+    Everything is checked before anything is returned: every row, every path (exists; opens, when
+    ``check_opens`` is given: it returns None or the reason a path cannot be opened), duplicate
+    case ids; the error lists every bad row with its reason."""
     if not path.exists():
         raise EvaluationError(f"case list not found: {path}")
     try:
@@ -86,28 +152,50 @@ def read_case_list(path: Path) -> list[CaseSpec]:
                 reader = csv.DictReader(fp)
                 rows = list(reader)
                 columns = set(reader.fieldnames or [])
-    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+    except (ValueError, UnicodeDecodeError, csv.Error, AttributeError) as exc:
         raise EvaluationError(f"{path.name}: unreadable case list ({exc})") from exc
     missing = [c for c in ("original_report",) if c not in columns]
     if not ({"study_path", "image_paths"} & columns):
         missing.append("study_path or image_paths")
     if missing:
         raise EvaluationError(f"{path.name}: missing column(s): {', '.join(missing)}")
-    cases = []
+    cases, problems, seen = [], [], set()
     for n, row in enumerate(rows, 2 if path.suffix.lower() != ".json" else 1):
+        reasons = []
         images = row.get("image_paths") or []
         if isinstance(images, str):
-            images = [p for p in images.split(";") if p.strip()]
-        label = (row.get("label") or "").strip().lower() or None
+            images = [p.strip() for p in images.split(";") if p.strip()]
+        study = str(row.get("study_path") or "").strip()
+        label = str(row.get("label") or "").strip().lower() or None
+        kind = str(row.get("original_kind") or "report").strip().lower()
         if label is not None and label not in LABELS:
-            raise EvaluationError(f"{path.name}, row {n}: label must be normal or abnormal, not {label!r}")
-        if not (row.get("original_report") or "").strip():
-            raise EvaluationError(f"{path.name}, row {n}: empty original_report")
-        if not row.get("study_path") and not images:
-            raise EvaluationError(f"{path.name}, row {n}: needs a study_path or image_paths")
-        cases.append(CaseSpec(str(row.get("case_id") or row.get("study_path") or images[0]), str(row["original_report"]).strip(),
-                              str(row.get("study_path") or ""), [str(p) for p in images], str(row.get("ai_report") or "").strip(),
-                              label, str(row.get("original_kind") or "report")))
+            reasons.append(f"label must be normal or abnormal, not {label!r}")
+        if kind not in KINDS:
+            reasons.append(f"original_kind must be report or notes, not {kind!r}")
+        if not str(row.get("original_report") or "").strip():
+            reasons.append("empty original_report")
+        if not study and not images:
+            reasons.append("needs a study_path or image_paths")
+        resolved = []
+        for target in ([study] if study else []) + list(images):
+            full = target if target.startswith("demo") or Path(target).is_absolute() else str(path.parent / target)
+            resolved.append(full)
+            if not full.startswith("demo") and not Path(full).exists():
+                reasons.append(f"not found: {target}")
+            elif check_opens is not None and (problem := check_opens(full)):
+                reasons.append(f"cannot be opened: {target} ({problem})")
+        key = str(row.get("case_id") or study or (images[0] if images else f"row {n}"))
+        if key in seen:
+            reasons.append(f"case_id {key!r} appears twice")
+        seen.add(key)
+        if reasons:
+            problems.append(f"row {n}: " + "; ".join(reasons))
+            continue
+        study_full = resolved[0] if study else ""
+        cases.append(CaseSpec(key, str(row["original_report"]).strip(), study_full, resolved[1:] if study else resolved,
+                              str(row.get("ai_report") or "").strip(), label, kind))
+    if problems:
+        raise EvaluationError(f"{path.name}: {len(problems)} bad row(s), nothing was created:\n  " + "\n  ".join(problems))
     if not cases:
         raise EvaluationError(f"{path.name}: no cases")
     return cases
@@ -115,16 +203,23 @@ def read_case_list(path: Path) -> list[CaseSpec]:
 
 def create_session(factory: sessionmaker[Session], name: str, cases: Sequence[CaseSpec],
                    drafter: Callable[[CaseSpec], str] | None = None, model_name: str = "", model_sha256: str = "",
-                   seed: int | None = None) -> int:
-    """Store a session; AI reports missing from the list are drafted with ``drafter`` first."""
+                   seed: int | None = None, raters: Sequence[str] = ()) -> int:
+    """Store a session with its declared raters; AI reports missing from the list are drafted with
+    ``drafter`` first (all of them, before anything is written: a failed draft creates nothing)."""
+    name = name.strip()
+    if not name:
+        raise EvaluationError("a session needs a name")
     with factory() as db:
         if db.scalar(select(EvalSession).where(EvalSession.name == name)) is not None:
             raise EvaluationError(f"a session named {name!r} already exists")
     missing = [c for c in cases if not c.ai_report]
     if missing and drafter is None:
-        raise EvaluationError(f"{len(missing)} case(s) have no ai_report and no model was given to draft them")
+        raise EvaluationError(f"{len(missing)} case(s) have no ai_report and no model was given to draft them: "
+                              + ", ".join(c.case_key for c in missing[:10]))
+    drafted = {id(c): drafter(c) for c in missing} if drafter is not None else {}  # type: ignore[misc]
     for case in missing:
-        case.ai_report = drafter(case)  # type: ignore[misc]
+        case.ai_report = drafted[id(case)]
+    names = _rater_names(raters)
     with factory.begin() as db:
         session = EvalSession(name=name, model_name=model_name, model_sha256=model_sha256,
                               seed=seed if seed is not None else random.SystemRandom().randrange(2**31))
@@ -134,7 +229,44 @@ def create_session(factory: sessionmaker[Session], name: str, cases: Sequence[Ca
                             image_paths=c.image_paths, original_report=c.original_report, original_kind=c.original_kind,
                             ai_report=c.ai_report, label=c.label))
         db.flush()
+        for rater in names:
+            db.add(Rater(session_id=session.id, name=rater, order_seed=_seed_from(session.seed, rater)))
         return session.id
+
+
+def _rater_names(names: Sequence[str]) -> list[str]:
+    out = []
+    for name in names:
+        name = name.strip()
+        if not name:
+            raise EvaluationError("a rater must have a name")
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def change_raters(factory: sessionmaker[Session], session_name: str, add: Sequence[str] = (),
+                  remove: Sequence[str] = ()) -> list[str]:
+    """Add raters to, or remove raters from, a session's declared list (one transaction); a
+    rater who has answered cannot be removed (their answers stay). Returns the list."""
+    with factory.begin() as db:
+        session = _session(db, session_name)
+        current = {r.name: r for r in session.raters}
+        for name in _rater_names(add):
+            if name not in current:
+                rater = Rater(session_id=session.id, name=name, order_seed=_seed_from(session.seed, name))
+                db.add(rater)
+                current[name] = rater
+        for name in _rater_names(remove):
+            rater = current.get(name)
+            if rater is None:
+                raise EvaluationError(f"{name!r} is not a rater of session {session_name!r}")
+            answered = db.scalar(select(func.count()).select_from(Answer).where(Answer.rater_id == rater.id)) or 0
+            if answered:
+                raise EvaluationError(f"{name!r} has rated {answered} case(s) of {session_name!r} and cannot be removed")
+            db.delete(rater)
+            del current[name]
+        return sorted(current)
 
 
 def _session(db: Session, name: str) -> EvalSession:
@@ -145,17 +277,17 @@ def _session(db: Session, name: str) -> EvalSession:
 
 
 def join(factory: sessionmaker[Session], session_name: str, rater_name: str) -> int:
-    """The rater's id, creating the rater (and their order seed) on first use."""
+    """The id of a declared rater of the session; an unknown name is refused, never added."""
     rater_name = rater_name.strip()
     if not rater_name:
         raise EvaluationError("a rater must give a name")
-    with factory.begin() as db:
+    with factory() as db:
         session = _session(db, session_name)
         rater = db.scalar(select(Rater).where(Rater.session_id == session.id, Rater.name == rater_name))
         if rater is None:
-            rater = Rater(session_id=session.id, name=rater_name, order_seed=_seed_from(session.seed, rater_name))
-            db.add(rater)
-            db.flush()
+            names = ", ".join(r.name for r in session.raters) or "none yet"
+            raise EvaluationError(f"{rater_name!r} is not a rater of session {session_name!r} (raters: {names}); "
+                                  f"the study lead adds raters with: lightbox eval raters {session_name} --add NAME")
         return rater.id
 
 
@@ -174,14 +306,14 @@ def _rater(db: Session, session_name: str, rater_name: str) -> tuple[EvalSession
     session = _session(db, session_name)
     rater = db.scalar(select(Rater).where(Rater.session_id == session.id, Rater.name == rater_name))
     if rater is None:
-        raise EvaluationError(f"{rater_name!r} has not joined session {session_name!r}")
+        raise EvaluationError(f"{rater_name!r} is not a rater of session {session_name!r}")
     return session, rater
 
 
 def _blind(case: EvalCase, rater: Rater, number: int, total: int) -> BlindedCase:
     side = ai_side(rater.order_seed, case.id)
     a, b = (case.ai_report, case.original_report) if side == "A" else (case.original_report, case.ai_report)
-    return BlindedCase(case.id, number, total, case.case_key, case.study_path, tuple(case.image_paths), a, b)
+    return BlindedCase(case.id, number, total, case.case_key, case.study_path, tuple(case.image_paths), presented(a), presented(b))
 
 
 def next_case(factory: sessionmaker[Session], session_name: str, rater_name: str) -> BlindedCase | None:
@@ -204,15 +336,12 @@ def progress(factory: sessionmaker[Session], session_name: str, rater_name: str)
         return done, len(session.cases)
 
 
-def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, case_id: int, preference: str,
-           reason: str, acceptability: int, errors: Sequence[ErrorInput] = (), corrected_text: str = "",
-           seconds: float = 0.0) -> None:
-    """Store one answer in one transaction (an earlier answer to the same case is replaced)."""
-    if preference not in PREFERENCES:
+def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, case_id: int, rating: Rating) -> None:
+    """Store one answer in one transaction (an earlier answer to the same case is replaced); the
+    origin of each report is derived here, never shown to the rater."""
+    if rating.preference not in PREFERENCES:
         raise EvaluationError(f"preference must be one of {', '.join(PREFERENCES)}")
-    if not 1 <= int(acceptability) <= 5:
-        raise EvaluationError("acceptability must be 1 to 5")
-    if not reason.strip():
+    if not rating.reason.strip():
         raise EvaluationError("please give a reason for the preference")
     with factory.begin() as db:
         session, rater = _rater(db, session_name, rater_name)
@@ -220,21 +349,43 @@ def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, c
         if case is None or case.session_id != session.id:
             raise EvaluationError(f"case {case_id} is not in session {session_name!r}")
         side = ai_side(rater.order_seed, case.id)
-        texts = {"A": case.ai_report if side == "A" else case.original_report,
-                 "B": case.original_report if side == "A" else case.ai_report}
+        texts = {"A": presented(case.ai_report if side == "A" else case.original_report),
+                 "B": presented(case.original_report if side == "A" else case.ai_report)}  # as shown: marks index these
         marks = []
-        for e in errors:
+        for e in rating.errors:
             if e.report not in ("A", "B") or e.category not in ERROR_CATEGORIES:
                 raise EvaluationError(f"error marks need report A or B and a category from: {', '.join(ERROR_CATEGORIES)}")
-            if not 0 <= e.start < e.end <= len(texts[e.report]):
-                raise EvaluationError(f"error mark {e.start}..{e.end} lies outside report {e.report}")
-            marks.append(ErrorMark(start=e.start, end=e.end, passage=texts[e.report][e.start:e.end], report=e.report,
+            if e.start is None or e.end is None:
+                if e.category != MISSED and not e.note.strip():
+                    raise EvaluationError(f"a {e.category!r} mark needs a selected passage or a note")
+                passage = ""
+            else:
+                if not 0 <= e.start < e.end <= len(texts[e.report]):
+                    raise EvaluationError(f"error mark {e.start}..{e.end} lies outside report {e.report}")
+                passage = texts[e.report][e.start:e.end]
+            marks.append(ErrorMark(start=e.start or 0, end=e.end or 0, passage=passage, note=e.note.strip(), report=e.report,
                                    on_ai=e.report == side, category=e.category, significant=bool(e.significant)))
-        verdict = "equivalent" if preference == "equivalent" else ("better" if preference == side else "worse")
+        verdict = "equivalent" if rating.preference == "equivalent" else ("better" if rating.preference == side else "worse")
+        ai_ok, original_ok = (rating.acceptable_a, rating.acceptable_b) if side == "A" else (rating.acceptable_b, rating.acceptable_a)
         old = db.scalar(select(Answer).where(Answer.rater_id == rater.id, Answer.case_id == case.id))
         if old is not None:
             db.delete(old)
             db.flush()
-        db.add(Answer(rater_id=rater.id, case_id=case.id, ai_side=side, preference=preference, ai_verdict=verdict,
-                      reason=reason.strip(), acceptability=int(acceptability), corrected_text=corrected_text,
-                      seconds=float(seconds), errors=marks))
+        db.add(Answer(rater_id=rater.id, case_id=case.id, ai_side=side, preference=rating.preference, ai_verdict=verdict,
+                      reason=rating.reason.strip(), acceptability=0, acceptable_a=bool(rating.acceptable_a),
+                      acceptable_b=bool(rating.acceptable_b), ai_acceptable=bool(ai_ok), original_acceptable=bool(original_ok),
+                      corrected_text=rating.corrected_text, seconds=float(rating.seconds), errors=marks))
+
+
+def rater_progress(factory: sessionmaker[Session], session_name: str) -> dict[str, tuple[int, int]]:
+    """Every declared rater's (answered, total) — the study lead's progress view."""
+    with factory() as db:
+        session = _session(db, session_name)
+        total = len(session.cases)
+        return {r.name: (db.scalar(select(func.count()).select_from(Answer).where(Answer.rater_id == r.id)) or 0, total)
+                for r in session.raters}
+
+
+def session_names(factory: sessionmaker[Session]) -> list[str]:
+    with factory() as db:
+        return list(db.scalars(select(EvalSession.name).order_by(EvalSession.id)))

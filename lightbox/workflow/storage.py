@@ -123,7 +123,12 @@ class Answer(Base):
     preference: Mapped[str] = mapped_column(String(16))  # "A", "equivalent", "B"
     ai_verdict: Mapped[str] = mapped_column(String(16))  # "better", "equivalent", "worse" (derived, unblinded)
     reason: Mapped[str] = mapped_column(Text, default="")
-    acceptability: Mapped[int] = mapped_column(Integer)
+    acceptability: Mapped[int] = mapped_column(Integer, default=0)  # the old 1-5 score (which report?); 0 in new answers
+    # Per report: clinically acceptable as shown (A/B as the rater saw them), and unblinded by source
+    acceptable_a: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    acceptable_b: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    ai_acceptable: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    original_acceptable: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     corrected_text: Mapped[str] = mapped_column(Text, default="")
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -134,9 +139,12 @@ class ErrorMark(Base):
     __tablename__ = "error_marks"
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id"), index=True)
+    # the marked passage; a missed finding has none (start = end = 0, empty passage, and a note).
+    # Kept NOT NULL so that databases of earlier versions take new marks without a table rebuild.
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
     passage: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
     report: Mapped[str] = mapped_column(String(1))  # the report the rater marked: "A" or "B"
     on_ai: Mapped[bool] = mapped_column(Boolean)  # derived at submission from the blinding
     category: Mapped[str] = mapped_column(String(64))
@@ -174,7 +182,30 @@ def open_database(url: str | None = None) -> sessionmaker[Session]:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)
+    _add_missing_columns(engine)
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added since a database was created (ALTER TABLE ... ADD COLUMN, nullable or with a
+    default: SQLite and PostgreSQL both take it without rewriting rows), so that an earlier
+    version's answers and reports stay readable and writable."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(engine.dialect)
+                default = ""
+                if column.default is not None and getattr(column.default, "is_scalar", False):
+                    value = column.default.arg
+                    default = f" DEFAULT {int(value) if isinstance(value, bool) else repr(value)}"
+                    default = default.replace('"', "'")
+                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'))
 
 
 def integrity_ok(factory: sessionmaker[Session]) -> bool:
