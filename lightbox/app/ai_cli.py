@@ -22,7 +22,9 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
         print(f"lightbox: {exc}", file=sys.stderr)
         return 2
-    folder = Path(args.model) if args.model else default_model_dir()
+    from ..inference.registry import resolve
+
+    folder = resolve(args.model) or default_model_dir()
     try:
         model = VisionLanguageModel.from_folder(folder, variant=args.variant, device=args.device)
     except (BundleError, NotImplementedError) as exc:
@@ -59,7 +61,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         spoken = {"transcript": heard.text, "audio_seconds": round(heard.audio_seconds, 2),
                   "transcription_s": round(heard.seconds, 3)} if heard is not None else {}
         print(json.dumps({**result.to_dict(), **spoken, "task": task, "prompt": prompt, "study": study.words, "model": model.bundle.name,
-                          "model_sha256": model.bundle.checksum, "variant": args.variant or "fp32", "demo": demo,
+                          "model_sha256": model.bundle.checksum, "variant": model.bundle.variant, "demo": demo,
                           "label": DEMO_LABEL if demo else "AI draft - not reviewed"}, indent=2))
     else:
         print()
@@ -94,8 +96,11 @@ def add_ai_commands(sub: argparse._SubParsersAction) -> None:
         if task == "ask":
             p.add_argument("question", nargs="?", default="", help="the question (or use --audio)")
             p.add_argument("--audio", metavar="FILE.wav", help="a recorded spoken question, transcribed offline")
-        p.add_argument("--model", help="model bundle folder (default: the built-in demo model)")
-        p.add_argument("--variant", default="", help="graph variant: fp16, q4, q4f16, int8, quantized (default fp32)")
+        p.add_argument("--model", help="a registered model's name (lightbox model list) or a model folder "
+                                       "(default: the built-in demo model)")
+        p.add_argument("--variant", default="", help="graph dtype: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4, or per graph "
+                                                     "vision_encoder=fp16,embed_tokens=q8,decoder_model_merged=q4f16 "
+                                                     "(default: per graph, the best present for the device)")
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
         p.add_argument("--max-new-tokens", type=int)
         p.add_argument("--json", action="store_true")

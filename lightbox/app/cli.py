@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_ai_commands(sub)
     from .eval_cli import add_eval_commands
+    from .model_cli import add_model_commands
+
+    add_model_commands(sub)
 
     add_eval_commands(sub)
     from .benchmarks.runner import add_bench_command
@@ -111,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = {"inspect", "screenshot", "draft", "ask", "eval", "bench", "selftest", "view", "-h", "--help"}
+    commands = set(parser._subparsers._group_actions[0].choices) | {"-h", "--help"}  # type: ignore[union-attr]
     if not argv or argv[0] not in commands:
         argv = ["view", *argv]  # `lightbox` and `lightbox PATH` open the window
     args = parser.parse_args(argv)

@@ -8,8 +8,10 @@
       tokenizer.json  tokenizer_config.json  (chat_template.jinja)
       manifest.json                           sha256 of every other file
 
-VARIANT is one of ``fp16``, ``q4``, ``q4f16``, ``int8``, ``quantized`` (none: fp32). A folder
-with ``genai_config.json`` is onnxruntime-genai's format and is run by that package.
+VARIANT is a transformers.js dtype name (``fp16``, ``q8``/``quantized``, ``int8``, ``uint8``, ``q4``,
+``q4f16``, ``bnb4``; none: fp32), chosen per graph. A downloaded export without ``manifest.json``
+is verified against the sums Lightbox's model registry recorded (:mod:`.registry`). A folder with
+``genai_config.json`` is onnxruntime-genai's format.
 """
 from __future__ import annotations
 
@@ -20,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 PARTS = ("vision_encoder", "embed_tokens", "decoder_model_merged")
-VARIANTS = ("", "fp16", "q4", "q4f16", "int8", "quantized")
+# transformers.js dtype names → graph file suffixes (onnx-community exports: decoder_model_merged_q4f16.onnx)
+DTYPE_SUFFIXES = {"fp32": "", "fp16": "_fp16", "q8": "_quantized", "quantized": "_quantized", "int8": "_int8",
+                  "uint8": "_uint8", "q4": "_q4", "q4f16": "_q4f16", "bnb4": "_bnb4"}
+VARIANTS = ("", *DTYPE_SUFFIXES)  # "" = the default choice per graph and provider
+# Default per graph when none is asked for: the first that exists. CPU: full precision when it is
+# there (the demo and small models), else 8-bit, else 4-bit (a 4B model is usually downloaded as
+# q4/q4f16 only); CUDA: half precision first.
+DEFAULT_ORDER = {"CPU": ("fp32", "q8", "int8", "uint8", "q4", "bnb4", "fp16", "q4f16"),
+                 "CUDA": ("fp16", "q4f16", "fp32", "q4", "q8", "int8", "uint8", "bnb4")}
 MANIFEST = "manifest.json"
 
 
@@ -106,7 +116,8 @@ class ModelBundle:
 
     @property
     def checksum(self) -> str:
-        return bundle_checksum(self.folder)
+        """:func:`model_checksum` of the bundle's manifest (or its registry record)."""
+        return model_checksum(self.manifest)
 
     @property
     def is_demo(self) -> bool:
@@ -142,29 +153,84 @@ def _read_json(path: Path) -> dict[str, Any]:
         raise BundleError(f"{path.name} is not valid JSON ({exc})") from exc
 
 
-def load_bundle(folder: Path | str, variant: str = "", verify: bool = True) -> ModelBundle:
-    """Open and (by default) verify a bundle; pick the graphs of ``variant`` (``""`` = fp32)."""
+def parse_variant(variant: str) -> dict[str, str]:
+    """``""`` (defaults), one dtype for every graph (``q4f16``), or per graph:
+    ``vision_encoder=fp16,embed_tokens=q8,decoder_model_merged=q4f16`` (graphs left out: default)."""
+    variant = (variant or "").strip()
+    if not variant:
+        return {}
+    if "=" not in variant:
+        choice = {part: variant for part in PARTS}
+    else:
+        choice = {}
+        for item in variant.split(","):
+            part, _, dtype = item.partition("=")
+            part, dtype = part.strip(), dtype.strip()
+            if part not in PARTS:
+                raise BundleError(f"unknown graph {part!r} in variant {variant!r}; graphs: {', '.join(PARTS)}")
+            choice[part] = dtype
+    for part, dtype in choice.items():
+        if dtype not in DTYPE_SUFFIXES:
+            raise BundleError(f"unknown variant {dtype!r}; choose from {', '.join(DTYPE_SUFFIXES)}")
+    return choice
+
+
+def available_dtypes(folder: Path, part: str) -> list[str]:
+    """The dtypes of ``part`` present in ``folder/onnx`` (q8 and quantized are one file)."""
+    onnx = folder / "onnx"
+    return [d for d in DTYPE_SUFFIXES if d != "quantized" and (onnx / f"{part}{DTYPE_SUFFIXES[d]}.onnx").exists()]
+
+
+def choose_graphs(folder: Path, variant: str = "", provider: str = "CPU") -> tuple[dict[str, Path], dict[str, str]]:
+    """The graph file of each part and the dtype chosen: asked for, else the provider's default order."""
+    asked = parse_variant(variant)
+    graphs, chosen = {}, {}
+    for part in PARTS:
+        present = available_dtypes(folder, part)
+        if part in asked:
+            dtype = asked[part]
+            if dtype == "quantized":
+                dtype = "q8"
+            if dtype not in present:
+                raise BundleError(f"model file missing: onnx/{part}{DTYPE_SUFFIXES[dtype]}.onnx"
+                                  + (f" (found: {', '.join(present)})" if present else ""))
+        else:
+            dtype = next((d for d in DEFAULT_ORDER.get(provider, DEFAULT_ORDER["CPU"]) if d in present), "")
+            if not dtype:
+                raise BundleError(f"model file missing: onnx/{part}.onnx (no variant of {part} in {folder / 'onnx'})")
+        graphs[part] = folder / "onnx" / f"{part}{DTYPE_SUFFIXES[dtype]}.onnx"
+        chosen[part] = dtype
+    return graphs, chosen
+
+
+def load_bundle(folder: Path | str, variant: str = "", verify: bool = True, provider: str = "CPU") -> ModelBundle:
+    """Open and (by default) verify a model folder; pick each graph's variant (``variant`` as in
+    :func:`parse_variant`; none: the provider's default). A folder is verified against its own
+    ``manifest.json`` (Lightbox's bundles) or, for a downloaded export left as downloaded, against
+    the sums Lightbox's model registry recorded when it was added (``lightbox model add``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BundleError(f"no model folder at {folder}")
-    if variant not in VARIANTS:
-        raise BundleError(f"unknown variant {variant!r}; choose from {', '.join(v or 'fp32' for v in VARIANTS)}")
-    manifest = verify_manifest(folder) if verify else (_read_json(folder / MANIFEST) if (folder / MANIFEST).exists() else {})
+    parse_variant(variant)
+    if (folder / MANIFEST).exists():
+        manifest = verify_manifest(folder) if verify else _read_json(folder / MANIFEST)
+    else:
+        from .registry import registered_manifest
+
+        manifest = registered_manifest(folder, verify)
     if (folder / "genai_config.json").exists():
         return ModelBundle(folder, manifest.get("name", folder.name), variant, {}, _read_json(folder / "genai_config.json"),
                            {}, {}, manifest, is_genai=True)
-    graphs = {}
-    suffix = f"_{variant}" if variant else ""
-    for part in PARTS:
-        path = folder / "onnx" / f"{part}{suffix}.onnx"
-        if not path.exists():
-            available = sorted(p.stem for p in (folder / "onnx").glob(f"{part}*.onnx")) if (folder / "onnx").is_dir() else []
-            raise BundleError(f"model file missing: onnx/{path.name}" + (f" (found: {', '.join(available)})" if available else ""))
-        graphs[part] = path
+    graphs, chosen = choose_graphs(folder, variant, provider)
     config = _read_json(folder / "config.json")
     generation = _read_json(folder / "generation_config.json") if (folder / "generation_config.json").exists() else {}
-    preprocessor = _read_json(folder / "preprocessor_config.json")
-    return ModelBundle(folder, manifest.get("name", folder.name), variant, graphs, config, generation, preprocessor, manifest)
+    preprocessor = next((_read_json(folder / name) for name in ("preprocessor_config.json", "processor_config.json")
+                         if (folder / name).exists()), None)
+    if preprocessor is None:
+        raise BundleError("model file missing: preprocessor_config.json (or processor_config.json)")
+    label = ",".join(f"{part}={dtype}" for part, dtype in chosen.items()) if len(set(chosen.values())) > 1 \
+        else next(iter(chosen.values()))
+    return ModelBundle(folder, manifest.get("name", folder.name), label, graphs, config, generation, preprocessor, manifest)
 
 
 def main() -> int:

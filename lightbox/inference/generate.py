@@ -6,6 +6,8 @@ adds its own tokens. Tokens stream to a callback; a cancel flag is polled betwee
 """
 from __future__ import annotations
 
+import json
+
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -65,13 +67,23 @@ class GenerationResult:
 
 
 def load_tokenizer(folder: Path) -> Any:
-    """The bundle's tokenizer through transformers (offline; no torch needed)."""
+    """The folder's tokenizer through transformers (offline; no torch needed), with its chat
+    template from whichever file holds it: tokenizer_config.json, chat_template.jinja, or
+    chat_template.json (``{"chat_template": ...}``, the processor-side file some exports ship alone)."""
     from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
     try:
-        return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     except Exception:  # noqa: BLE001 - a bare tokenizer.json still works
-        return PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
+        tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
+    if not getattr(tokenizer, "chat_template", None):
+        if (folder / "chat_template.jinja").exists():
+            tokenizer.chat_template = (folder / "chat_template.jinja").read_text(encoding="utf-8")
+        elif (folder / "chat_template.json").exists():
+            template = json.loads((folder / "chat_template.json").read_text(encoding="utf-8")).get("chat_template")
+            if template:
+                tokenizer.chat_template = template
+    return tokenizer
 
 
 class VisionLanguageModel:
@@ -96,13 +108,23 @@ class VisionLanguageModel:
         self.kv_dtype = ONNX_TO_NUMPY.get(first.type, np.float32)
         self.embeds_dtype = ONNX_TO_NUMPY.get(self._inputs["inputs_embeds"].type, np.float32)
         self.pixel_dtype = ONNX_TO_NUMPY.get(self.vision.get_inputs()[0].type, np.float32)
+        self.embed_input = self.embed.get_inputs()[0].name
+        # Exports differ in what the decoder takes besides embeddings and cache (onnx-community's
+        # gemma-3 decoder has no position_ids; some have no attention_mask): feed only what it
+        # declares, with transformers.js's conventions (positions count every token so far).
+        self.decoder_inputs = set(self._inputs)
         self.image_token_id = bundle.image_token_id
         self.tokens_per_image = bundle.mm_tokens_per_image
         self.use_io_binding = self.info.provider == "CUDA"
 
     @classmethod
     def from_folder(cls, folder: Path | str, variant: str = "", device: str = "auto") -> "VisionLanguageModel":
-        return cls(load_bundle(folder, variant), device)
+        """The model in ``folder`` (a bundle, or a registered download) with each graph's variant
+        chosen for the provider it will run on (see :func:`..bundle.choose_graphs`)."""
+        from .sessions import requested_providers
+
+        provider = "CUDA" if "CUDAExecutionProvider" in requested_providers(device) else "CPU"
+        return cls(load_bundle(folder, variant, provider=provider), device)
 
     # -- pieces ---------------------------------------------------------------------------
     def image_features(self, images: Sequence[np.ndarray]) -> np.ndarray:
@@ -111,7 +133,7 @@ class VisionLanguageModel:
         return self.vision.run(None, {name: pixels})[0]
 
     def embed_ids(self, ids: np.ndarray) -> np.ndarray:
-        return self.embed.run(None, {"input_ids": ids.astype(np.int64)})[0]
+        return self.embed.run(None, {self.embed_input: ids.astype(np.int64)})[0]
 
     def empty_cache(self) -> dict[str, np.ndarray]:
         return {n: np.zeros((1, self.kv_heads, 0, self.head_dim), self.kv_dtype) for n in self.past_names}
@@ -120,12 +142,16 @@ class VisionLanguageModel:
         """Run the decoder on ``embeds`` (1, n, hidden) after ``start`` cached tokens; return the
         last position's logits and the grown cache."""
         n = embeds.shape[1]
-        feed = {"inputs_embeds": embeds.astype(self.embeds_dtype),
-                "attention_mask": np.ones((1, start + n), np.int64),
-                "position_ids": np.arange(start, start + n, dtype=np.int64)[None], **past}
-        if "num_logits_to_keep" in self._inputs:
+        feed: dict[str, Any] = {"inputs_embeds": embeds.astype(self.embeds_dtype), **past}
+        if "attention_mask" in self.decoder_inputs:
+            feed["attention_mask"] = np.ones((1, start + n), np.int64)
+        if "position_ids" in self.decoder_inputs:
+            feed["position_ids"] = np.arange(start, start + n, dtype=np.int64)[None]
+        if "num_logits_to_keep" in self.decoder_inputs:  # the prefill's logits of the last position only
             feed["num_logits_to_keep"] = np.array(1, np.int64)
-        if "use_cache_branch" in self._inputs:
+        if "logits_to_keep" in self.decoder_inputs:
+            feed["logits_to_keep"] = np.array(1, np.int64)
+        if "use_cache_branch" in self.decoder_inputs:
             feed["use_cache_branch"] = np.array([start > 0])
         if self.use_io_binding:
             return self._decode_bound(feed)
@@ -204,7 +230,7 @@ class Chat:
         generated: list[int] = []
         first_token_time = 0.0
         stopped = "length"
-        text_so_far = ""
+        stream = TextStream(model.tokenizer)
         for step in range(options.max_new_tokens):
             if cancel is not None and cancel.is_set():  # checked first: every kept token is in the cache
                 stopped = "cancelled"
@@ -216,10 +242,8 @@ class Chat:
                 stopped = "eos"
                 break
             generated.append(token)
-            if on_token is not None:
-                text = model.tokenizer.decode(generated, skip_special_tokens=True)
-                on_token(text[len(text_so_far):])
-                text_so_far = text
+            if on_token is not None and (piece := stream.add(token)):
+                on_token(piece)
             embeds = model.embed_ids(np.asarray([[token]], np.int64))
             cached = len(self.token_ids) + len(generated) - 1  # the new token is not in the cache yet
             logits, past = model.decode(embeds, past, cached)
@@ -229,6 +253,27 @@ class Chat:
         self.history.append((question, answer))
         return GenerationResult(answer, generated, model.info.provider, first_token_time, time.perf_counter() - start_time,
                                 prompt_tokens, stopped, model.info.notice)
+
+
+class TextStream:
+    """Streams decoded text without decoding the whole answer again per token: each step decodes
+    only a window from the previous piece's start (the offsets text-generation-inference uses),
+    so a word's leading space and multi-byte characters come out right, and no piece is emitted
+    while it ends in an incomplete character."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = tokenizer
+        self.ids: list[int] = []
+        self.prefix = self.read = 0
+
+    def add(self, token: int) -> str:
+        self.ids.append(token)
+        before = self.tokenizer.decode(self.ids[self.prefix:self.read], skip_special_tokens=True)
+        after = self.tokenizer.decode(self.ids[self.prefix:], skip_special_tokens=True)
+        if len(after) > len(before) and not after.endswith("\ufffd"):
+            self.prefix, self.read = self.read, len(self.ids)
+            return after[len(before):]
+        return ""
 
 
 def pick_token(logits: np.ndarray, options: GenerationOptions, previous: Sequence[int], rng: np.random.Generator) -> int:

@@ -1,0 +1,174 @@
+"""An exporter written for the tests, independent of ``lightbox.inference.export``: it writes tiny
+Gemma 3 models in the layouts published MedGemma / Gemma 3 ONNX exports use, so that Lightbox is
+tested on folders it did not make.
+
+Layout options: a decoder without ``position_ids`` (positions computed in the graph from the cache
+length, as onnx-community's gemma-3 decoder does) or without ``attention_mask``; image features
+shaped [N, 256, H] or [N*256, H]; weights in external data files; the chat template only in
+``chat_template.json``; 8-bit graphs (``*_quantized.onnx``, onnxruntime's dynamic quantisation)
+beside or instead of fp32 ones. No ``manifest.json``: a download has none.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+
+def export_download(model, folder: Path, tokenizer_folder: Path, *, position_ids: bool = True, attention_mask: bool = True,
+                    flat_features: bool = False, external_data: bool = False, template_json_only: bool = False,
+                    quantize: tuple[str, ...] = (), drop_fp32: tuple[str, ...] = ()) -> Path:
+    import torch
+    from transformers.cache_utils import DynamicCache
+
+    model = model.eval().float()
+    cfg, text = model.config, model.config.text_config
+    layers = text.num_hidden_layers
+    onnx_dir = folder / "onnx"
+    onnx_dir.mkdir(parents=True, exist_ok=True)
+
+    class Vision(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, pixel_values):
+            out = self.model.model.get_image_features(pixel_values=pixel_values)
+            out = getattr(out, "pooler_output", out)
+            return out.reshape(-1, out.shape[-1]) if flat_features else out
+
+    class Embed(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = model.get_input_embeddings()
+
+        def forward(self, input_ids):
+            return self.embed(input_ids)
+
+    class Decoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lm = model.model.language_model
+            self.head = model.lm_head
+            self.softcap = text.final_logit_softcapping
+
+        def forward(self, inputs_embeds, *rest):
+            rest = list(rest)
+            mask = rest.pop(0) if attention_mask else None
+            positions = rest.pop(0) if position_ids else None
+            cache = DynamicCache()
+            for i in range(layers):
+                cache.update(rest[2 * i], rest[2 * i + 1], i)
+            if positions is None:
+                start = rest[0].shape[2]
+                positions = (torch.arange(inputs_embeds.shape[1]) + start).unsqueeze(0)
+            out = self.lm(inputs_embeds=inputs_embeds, attention_mask=mask, position_ids=positions,
+                          past_key_values=cache, use_cache=True)
+            logits = self.head(out.last_hidden_state)
+            if self.softcap is not None:
+                logits = torch.tanh(logits / self.softcap) * self.softcap
+            presents = []
+            for i in range(layers):
+                presents += [cache.layers[i].keys, cache.layers[i].values]
+            return (logits, *presents)
+
+    batch, seq, past = torch.export.Dim("batch"), torch.export.Dim("sequence"), torch.export.Dim("past_sequence")
+    size = cfg.vision_config.image_size
+    with torch.no_grad():
+        torch.onnx.export(Vision(), (torch.randn(1, 3, size, size),), onnx_dir / "vision_encoder.onnx", dynamo=True,
+                          input_names=["pixel_values"], output_names=["image_features"],
+                          dynamic_shapes={"pixel_values": {0: batch}}, external_data=external_data)
+        torch.onnx.export(Embed(), (torch.tensor([[2, 5, 6]]),), onnx_dir / "embed_tokens.onnx", dynamo=True,
+                          input_names=["input_ids"], output_names=["inputs_embeds"],
+                          dynamic_shapes={"input_ids": {0: batch, 1: seq}}, external_data=external_data)
+        kv, hd, past_len, new_len = text.num_key_value_heads, text.head_dim, 3, 2
+        args = [torch.randn(1, new_len, text.hidden_size)]
+        names = ["inputs_embeds"]
+        dynamic: dict = {"inputs_embeds": {0: batch, 1: seq}}
+        extra = []
+        if attention_mask:
+            args.append(torch.ones(1, past_len + new_len, dtype=torch.int64))
+            names.append("attention_mask")
+            extra.append({0: batch, 1: torch.export.Dim("total_sequence")})
+        if position_ids:
+            args.append(torch.arange(past_len, past_len + new_len).unsqueeze(0))
+            names.append("position_ids")
+            extra.append({0: batch, 1: seq})
+        past_names = [f"past_key_values.{i}.{k}" for i in range(layers) for k in ("key", "value")]
+        args += [torch.randn(1, kv, past_len, hd) for _ in past_names]
+        dynamic["rest"] = tuple(extra) + tuple({0: batch, 2: past} for _ in past_names)
+        torch.onnx.export(Decoder(), tuple(args), onnx_dir / "decoder_model_merged.onnx", dynamo=True,
+                          input_names=names + past_names,
+                          output_names=["logits", *[n.replace("past_key_values", "present") for n in past_names]],
+                          dynamic_shapes=dynamic, external_data=external_data)
+    for part in quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(onnx_dir / f"{part}.onnx"), str(onnx_dir / f"{part}_quantized.onnx"), weight_type=QuantType.QUInt8)
+    for part in drop_fp32:
+        for file in onnx_dir.glob(f"{part}.onnx*"):
+            file.unlink()
+    # configs as a download has them
+    cfg.save_pretrained(folder)
+    eos = text.eos_token_id if isinstance(text.eos_token_id, list) else [text.eos_token_id]
+    (folder / "generation_config.json").write_text(json.dumps({"eos_token_id": eos, "do_sample": False}))
+    (folder / "preprocessor_config.json").write_text(json.dumps({
+        "image_processor_type": "Gemma3ImageProcessor", "size": {"height": size, "width": size}, "do_resize": True,
+        "resample": 2, "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": [0.5] * 3,
+        "image_std": [0.5] * 3, "image_seq_length": cfg.mm_tokens_per_image}))
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"):
+        if (tokenizer_folder / name).exists():
+            shutil.copy(tokenizer_folder / name, folder / name)
+    if template_json_only:
+        template = (folder / "chat_template.jinja").read_text() if (folder / "chat_template.jinja").exists() else \
+            json.loads((folder / "tokenizer_config.json").read_text()).pop("chat_template")
+        (folder / "chat_template.jinja").unlink(missing_ok=True)
+        config = json.loads((folder / "tokenizer_config.json").read_text())
+        config.pop("chat_template", None)
+        (folder / "tokenizer_config.json").write_text(json.dumps(config))
+        (folder / "chat_template.json").write_text(json.dumps({"chat_template": template}))
+    return folder
+
+
+def reference_greedy(folder: Path, prompt_ids: list[int], pixel_values: np.ndarray, image_token_id: int,
+                     eos: set[int], max_new_tokens: int, dtypes: dict[str, str]) -> list[int]:
+    """A plain onnxruntime greedy loop over the folder's graphs, feeding each graph exactly its
+    declared inputs: the reference Lightbox's generation is compared with."""
+    import onnxruntime as ort
+
+    suffix = {"fp32": "", "q8": "_quantized"}
+    sessions = {part: ort.InferenceSession(str(folder / "onnx" / f"{part}{suffix[dtypes[part]]}.onnx"),
+                                           providers=["CPUExecutionProvider"])
+                for part in ("vision_encoder", "embed_tokens", "decoder_model_merged")}
+    vision, embed, decoder = sessions["vision_encoder"], sessions["embed_tokens"], sessions["decoder_model_merged"]
+    inputs = {i.name: i for i in decoder.get_inputs()}
+    past_names = [n for n in inputs if n.startswith("past_key_values.")]
+    kv, hd = inputs[past_names[0]].shape[1], inputs[past_names[0]].shape[3]
+    past = {n: np.zeros((1, kv, 0, hd), np.float32) for n in past_names}
+    features = vision.run(None, {"pixel_values": pixel_values.astype(np.float32)})[0]
+    features = features.reshape(-1, features.shape[-1])
+    ids = np.asarray([prompt_ids], np.int64)
+    embeds = embed.run(None, {"input_ids": ids})[0]
+    embeds[0, ids[0] == image_token_id] = features
+    generated: list[int] = []
+    total = 0
+    for _ in range(max_new_tokens):
+        n = embeds.shape[1]
+        feed = {"inputs_embeds": embeds, **past}
+        if "attention_mask" in inputs:
+            feed["attention_mask"] = np.ones((1, total + n), np.int64)
+        if "position_ids" in inputs:
+            feed["position_ids"] = np.arange(total, total + n, dtype=np.int64)[None]
+        out = decoder.run(None, feed)
+        names = [o.name for o in decoder.get_outputs()]
+        named = dict(zip(names, out))
+        past = {p: named[p.replace("past_key_values", "present")] for p in past_names}
+        total += n
+        token = int(np.argmax(named["logits"][0, -1]))
+        if token in eos:
+            break
+        generated.append(token)
+        embeds = embed.run(None, {"input_ids": np.asarray([[token]], np.int64)})[0]
+    return generated

@@ -1,0 +1,143 @@
+"""Bring your own model: folders in the layouts published MedGemma / Gemma 3 ONNX exports use,
+made by the tests' own exporter (tests/downloaded_exports.py, not Lightbox's), are added with
+``lightbox model add`` as downloaded (no manifest written into them) and draft through the CLI
+with the output of a plain onnxruntime loop and, unquantised, of PyTorch. Needs torch (dev extra)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch (dev-time extra) builds the reference models")
+
+from downloaded_exports import export_download, reference_greedy  # noqa: E402
+
+from lightbox.app.ai_inputs import model_images  # noqa: E402
+from lightbox.app.cli import main  # noqa: E402
+from lightbox.app.compose import open_demo  # noqa: E402
+from lightbox.inference.bundle import BundleError, load_bundle  # noqa: E402
+from lightbox.inference.generate import Chat, VisionLanguageModel  # noqa: E402
+from lightbox.inference.preprocess import pixel_values  # noqa: E402
+from lightbox.inference.tiny_gemma import tiny_gemma3_config  # noqa: E402
+from lightbox.inference.tokenizer_build import GEMMA_VOCAB_SIZE, train_tokenizer  # noqa: E402
+
+TEXTS = ["The heart is normal in size. The lungs are clear.", "Is there a pneumothorax on the left?",
+         "FINDINGS: Mild cardiomegaly. IMPRESSION: No acute cardiopulmonary abnormality."] * 40
+QUESTION = "Is there a pneumothorax on the left?"
+NEW_TOKENS = 8
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    tokenizer = tmp_path_factory.mktemp("tokenizer")
+    train_tokenizer(TEXTS, 300, tokenizer, gemma_ids=True)
+    torch.manual_seed(4321)
+    config = tiny_gemma3_config(GEMMA_VOCAB_SIZE, image_token_id=262144, boi_token_id=255999, eoi_token_id=256000,
+                                eos_token_id=[1, 106], hidden_size=32, layers=2, heads=2, kv_heads=1, head_dim=16,
+                                intermediate_size=64, vision_hidden=64, vision_layers=1)
+    from transformers import Gemma3ForConditionalGeneration
+
+    return Gemma3ForConditionalGeneration(config).eval(), tokenizer
+
+
+def prompt_and_pixels(folder: Path) -> tuple[list[int], np.ndarray, list[np.ndarray]]:
+    lm = VisionLanguageModel.from_folder(folder, device="cpu")
+    images, _ = model_images(open_demo("demo:film"))
+    return Chat(lm, images=images)._prompt_ids(QUESTION), pixel_values(images, lm.bundle.preprocessor_config), images
+
+
+def ask_cli(name: str, capsys, variant: str = "") -> dict:
+    capsys.readouterr()
+    code = main(["ask", "demo:film", QUESTION, "--model", name, "--json", "--max-new-tokens", str(NEW_TOKENS),
+                 *(["--variant", variant] if variant else [])])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    return json.loads(out.out)
+
+
+def decode(folder: Path, ids: list[int]) -> str:
+    from lightbox.inference.generate import load_tokenizer
+
+    return load_tokenizer(folder).decode(ids, skip_special_tokens=True).strip()
+
+
+def pytorch_greedy(model, prompt: list[int], pixels: np.ndarray) -> list[int]:
+    with torch.no_grad():
+        ids = torch.tensor([prompt])
+        out = model.generate(input_ids=ids, pixel_values=torch.tensor(pixels), attention_mask=torch.ones_like(ids),
+                             max_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=[1, 106], pad_token_id=0)
+    tokens = out[0, len(prompt):].tolist()
+    return [t for t in tokens if t not in (1, 106)][:NEW_TOKENS]
+
+
+@pytest.mark.parametrize("layout", [
+    {"position_ids": False, "flat_features": True, "external_data": True, "template_json_only": True},
+    {"attention_mask": False},
+])
+def test_an_unquantised_download_drafts_like_onnxruntime_and_pytorch(tiny, tmp_path, capsys, layout) -> None:
+    model, tokenizer = tiny
+    folder = export_download(model, tmp_path / "medgemma-download", tokenizer, **layout)
+    before = sorted(p.name for p in folder.rglob("*"))
+    assert main(["model", "add", str(folder), "--name", "medgemma-test"]) == 0
+    assert sorted(p.name for p in folder.rglob("*")) == before  # nothing written into the download
+    answer = ask_cli("medgemma-test", capsys)
+    prompt, pixels, _ = prompt_and_pixels(folder)
+    reference = reference_greedy(folder, prompt, pixels, 262144, {1, 106}, NEW_TOKENS,
+                                 {"vision_encoder": "fp32", "embed_tokens": "fp32", "decoder_model_merged": "fp32"})
+    assert answer["text"] == decode(folder, reference)
+    assert answer["new_tokens"] == len(reference) and len(reference) >= 2
+    assert reference == pytorch_greedy(model, prompt, pixels)
+    assert answer["variant"] == "fp32"
+
+
+def test_a_per_graph_mix_of_quantised_graphs_runs_as_downloaded(tiny, tmp_path, capsys) -> None:
+    model, tokenizer = tiny
+    folder = export_download(model, tmp_path / "mixed", tokenizer, position_ids=False,
+                             quantize=("embed_tokens", "decoder_model_merged"), drop_fp32=("decoder_model_merged",))
+    assert main(["model", "add", str(folder), "--name", "mixed"]) == 0
+    # CPU default per graph: fp32 where present, else q8
+    assert load_bundle(folder).variant == "vision_encoder=fp32,embed_tokens=fp32,decoder_model_merged=q8"
+    answer = ask_cli("mixed", capsys, variant="vision_encoder=fp32,embed_tokens=q8,decoder_model_merged=q8")
+    assert answer["variant"] == "vision_encoder=fp32,embed_tokens=q8,decoder_model_merged=q8"
+    prompt, pixels, _ = prompt_and_pixels(folder)
+    reference = reference_greedy(folder, prompt, pixels, 262144, {1, 106}, NEW_TOKENS,
+                                 {"vision_encoder": "fp32", "embed_tokens": "q8", "decoder_model_merged": "q8"})
+    assert answer["text"] == decode(folder, reference)
+    with pytest.raises(BundleError, match=r"model file missing: onnx/decoder_model_merged_q4f16.onnx \(found: q8\)"):
+        load_bundle(folder, "decoder_model_merged=q4f16")
+    with pytest.raises(BundleError, match="unknown variant 'q3'"):
+        load_bundle(folder, "q3")
+
+
+def test_registry_refuses_changed_files_and_unsupported_folders(tiny, tmp_path, capsys) -> None:
+    model, tokenizer = tiny
+    folder = export_download(model, tmp_path / "dl", tokenizer)
+    capsys.readouterr()
+    assert main(["ask", "demo:film", QUESTION, "--model", str(folder)]) == 2
+    assert "is not a Lightbox model yet: check and register it with `lightbox model add" in capsys.readouterr().err
+    assert main(["model", "add", str(folder), "--name", "dl"]) == 0
+    assert main(["model", "verify", "dl"]) == 0
+    capsys.readouterr()
+    assert main(["model", "list", "--json"]) == 0
+    assert "dl" in [m["name"] for m in json.loads(capsys.readouterr().out)["models"]]
+    with open(folder / "onnx" / "embed_tokens.onnx", "r+b") as fp:
+        fp.seek(100)
+        fp.write(b"\x00\x01")
+    assert main(["model", "verify", "dl"]) == 2
+    assert "model file changed: onnx/embed_tokens.onnx differs from when 'dl' was added" in capsys.readouterr().err
+    assert main(["ask", "demo:film", QUESTION, "--model", "dl"]) == 2
+    assert main(["model", "remove", "dl"]) == 0
+    genai = tmp_path / "genai"
+    genai.mkdir()
+    (genai / "genai_config.json").write_text("{}")
+    assert main(["model", "add", str(genai)]) == 2
+    assert "onnxruntime-genai package (genai_config.json): not supported yet" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    shutil.copytree(export_download(model, tmp_path / "b0", tokenizer), broken)
+    (broken / "tokenizer.json").unlink()
+    assert main(["model", "add", str(broken), "--name", "broken"]) == 2
+    assert "missing tokenizer.json" in capsys.readouterr().err
+    assert "broken" not in json.loads((Path(__import__("os").environ["LIGHTBOX_DATA_DIR"]) / "models.json").read_text())["models"]
