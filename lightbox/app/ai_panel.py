@@ -42,10 +42,11 @@ class AiWorker(QObject):
     failed = Signal(str, str)  # task, message
     model_ready = Signal(str, str, bool, str)  # name, provider (+ notice), is_demo, bundle sha256
 
-    def __init__(self, model_dir: Path | None = None, device: str = "auto") -> None:
+    def __init__(self, model_dir: Path | None = None, device: str = "auto", variant: str = "") -> None:
         super().__init__()
         self.model_dir = model_dir or default_model_dir()
         self.device = device
+        self.variant = variant
         self.model: VisionLanguageModel | None = None
         self.images: list = []
         self.study = StudyContext()
@@ -54,11 +55,26 @@ class AiWorker(QObject):
 
     def _ensure_model(self) -> VisionLanguageModel:
         if self.model is None:
-            self.model = VisionLanguageModel.from_folder(self.model_dir, device=self.device)
+            self.model = VisionLanguageModel.from_folder(self.model_dir, self.variant, device=self.device)
             info = self.model.info
             self.model_ready.emit(self.model.bundle.name, info.provider + (f" ({info.notice})" if info.notice else ""),
                                   self.model.bundle.is_demo, self.model.bundle.checksum)
         return self.model
+
+    def device_label(self) -> str:
+        if self.model is not None:
+            return f"{self.model.info.provider} (graphs {self.model.bundle.variant})"
+        from ..inference.sessions import requested_providers
+
+        return "CUDA" if "CUDAExecutionProvider" in requested_providers(self.device) else "CPU"
+
+    @Slot(object, str)
+    def set_model(self, folder: object, variant: str) -> None:
+        """Use another model from the next request on (the open case's question thread restarts)."""
+        self.model_dir = Path(folder) if folder else default_model_dir()  # type: ignore[arg-type]
+        self.variant = variant
+        self.model = None
+        self.chat = None
 
     @Slot(object)
     def set_case(self, opened: Opened) -> None:
@@ -101,6 +117,7 @@ def timing_text(task: str, result: GenerationResult) -> str:
 class AiPanel(QWidget):
     request = Signal(str, str)  # task, question → worker.run
     case = Signal(object)  # Opened → worker.set_case
+    model_choice = Signal(object, str)  # folder (None: demo), variant → worker.set_model
     # task, GenerationResult: emitted in the GUI thread once the panel has shown and stored the
     # result (the worker's own ``finished`` can reach a listener before the panel has handled
     # it, or even on the worker's thread)
@@ -202,10 +219,14 @@ class AiPanel(QWidget):
         self.question.returnPressed.connect(lambda: self._ask())
         self.cancel_button.clicked.connect(self.cancel)
         self.thread = QThread(self)
-        self.worker = AiWorker(model_dir)
+        from ..inference.registry import selected
+
+        chosen, variant = selected() if model_dir is None else (model_dir, "")
+        self.worker = AiWorker(chosen, variant=variant)
         self.worker.moveToThread(self.thread)
         self.request.connect(self.worker.run)
         self.case.connect(self.worker.set_case)
+        self.model_choice.connect(self.worker.set_model)
         self.worker.token.connect(self._on_token)
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
@@ -292,6 +313,13 @@ class AiPanel(QWidget):
 
     def cancel(self) -> None:
         self.worker.cancel_event.set()
+
+    def use_model(self, folder: Path | None, variant: str = "") -> None:
+        """Switch the dock to another model (AI → Model...); it loads on the next request."""
+        self.cancel()
+        self.model_choice.emit(folder, variant)
+        self.model_label.setText(f"Model: {(folder or default_model_dir()).name} {variant}".rstrip() + " - loads on first use")
+        self.demo_badge.setVisible(False)
 
     def _on_token(self, task: str, piece: str) -> None:
         if task == "draft":  # answers are short: they appear whole, when finished

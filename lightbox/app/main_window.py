@@ -227,6 +227,10 @@ class MainWindow(QMainWindow):
         for name in volume_rendering_presets():
             self._action(mpr_menu, f"3D preset: {name}", lambda n=name: self.set_render_preset(n))
 
+        ai_menu = menus.addMenu("&AI")
+        self._action(ai_menu, "Model...", self.show_model_dialog)
+        self._action(ai_menu, "Draft report", lambda: self.ai_panel.isEnabled() and self.ai_panel.start("draft", ""))
+
         from .eval_menu import EvaluationMenu
 
         self.evaluation = EvaluationMenu(self, menus.addMenu("&Evaluation"), self.ai_panel.database)
@@ -585,6 +589,13 @@ class MainWindow(QMainWindow):
         dialog.resize(560, 640)
         dialog.show()
         self.help_dialog = dialog
+
+    def show_model_dialog(self):
+        from .model_dialog import ModelDialog
+
+        self.model_dialog = ModelDialog(self.ai_panel, self)
+        self.model_dialog.show()
+        return self.model_dialog
 
     def show_warnings(self) -> None:
         QMessageBox.information(self, "Warnings", "\n".join(self.warnings[:200]) or "No warnings")

@@ -1,0 +1,56 @@
+"""pytest-qt: AI → Model... in the real window chooses a registered model and its variant; the
+choice drafts and persists across a restart. The model is the demo bundle copied without its
+manifest (as a download would arrive) and added with ``lightbox model add``."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from lightbox.app.cli import main
+from lightbox.app.main_window import MainWindow
+from lightbox.inference.models import default_model_dir
+
+pytestmark = pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(), reason="the demo model bundle is not built")
+
+
+@pytest.fixture(autouse=True)
+def forget_the_choice():
+    """The registry lives in the test session's data folder: later tests get the demo model again."""
+    yield
+    from lightbox.inference.registry import read_registry, remove, select
+
+    select(None)
+    if "site-model" in read_registry()["models"]:
+        remove("site-model")
+
+
+def test_model_dialog_chooses_a_registered_model_and_variant(qtbot, tmp_path) -> None:
+    download = tmp_path / "site-model"
+    shutil.copytree(default_model_dir(), download)
+    (download / "manifest.json").unlink()
+    assert main(["model", "add", str(download), "--name", "site-model"]) == 0
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path("demo:film")
+    qtbot.waitUntil(lambda: window.area.opened is not None and window.ai_panel.isEnabled(), timeout=20000)
+    dialog = window.show_model_dialog()
+    assert dialog.model.findText("site-model") >= 0
+    dialog.model.setCurrentText("site-model")
+    assert "decoder_model_merged: fp32, int8" in dialog.details.text()
+    dialog.variant.setText("q4f16")
+    assert not dialog.apply() and "model file missing: onnx/vision_encoder_q4f16.onnx (found: fp32, int8)" in dialog.message.text()
+    dialog.variant.setText("int8")
+    assert dialog.apply()
+    panel = window.ai_panel
+    with qtbot.waitSignal(panel.shown, timeout=120000) as done:
+        panel.start("draft", "")
+    assert done.args[1].text.strip()
+    assert "site-model" in panel.model_label.text()
+    assert panel.worker.model.bundle.variant == "int8" and panel.worker.model.bundle.folder == download
+    window.close()
+    again = MainWindow()  # the choice persists
+    qtbot.addWidget(again)
+    assert again.ai_panel.worker.model_dir == download.resolve() and again.ai_panel.worker.variant == "int8"
+    again.close()
