@@ -36,7 +36,7 @@ def build(root: Path) -> list[Broken]:
     (root / "zero.dcm").write_bytes(b"")
     out.append(Broken("zero.dcm", "empty file"))
     (root / "truncated.dcm").write_bytes(donor[:300])
-    out.append(Broken("truncated.dcm", "truncated.dcm"))
+    out.append(Broken("truncated.dcm", "truncated: the file ends after its header (300 bytes)"))
     (root / "random.dcm").write_bytes(random.Random(7).randbytes(4096))
     out.append(Broken("random.dcm", "DICOM"))
     (root / "not_a_png.png").write_bytes(b"GIF89a not really")

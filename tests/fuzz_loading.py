@@ -61,6 +61,10 @@ def mutate(data: bytes, ops: list[tuple[str, int, bytes]]) -> bytes:
 
 
 CRASHES = Path(__file__).resolve().parent / "fuzz_crashes"
+# Where a new crashing input is kept: the tree's regression folder only when fuzzing by hand (the
+# script); in a test run, a temporary folder named in the failure (a CI run must not write into the
+# checkout, and a developer copies the file into tests/fuzz_crashes once it is understood).
+KEEP_IN: list[Path] = [Path(tempfile.mkdtemp(prefix="lightbox-fuzz-crashes-"))]
 
 
 def check_one(data: bytes, folder: Path) -> None:
@@ -73,10 +77,10 @@ def check_one(data: bytes, folder: Path) -> None:
     except BaseException as exc:  # noqa: BLE001 - keep the input: it becomes a regression test
         import hashlib
 
-        CRASHES.mkdir(exist_ok=True)
-        kept = CRASHES / f"crash-{hashlib.sha256(data).hexdigest()[:12]}.dcm"
+        KEEP_IN[0].mkdir(parents=True, exist_ok=True)
+        kept = KEEP_IN[0] / f"crash-{hashlib.sha256(data).hexdigest()[:12]}.dcm"
         kept.write_bytes(data)
-        raise AssertionError(f"{type(exc).__name__}: {exc} (input kept as {kept.name})") from exc
+        raise AssertionError(f"{type(exc).__name__}: {exc} (input kept as {kept})") from exc
 
 
 def _load_all(folder: Path) -> None:
@@ -91,10 +95,13 @@ def _load_all(folder: Path) -> None:
             assert str(exc), "a LoadError must say what is wrong"
 
 
-def fuzz(examples: int) -> None:
+def fuzz(examples: int, derandomize: bool = True) -> None:
+    """``examples`` mutated inputs; derandomised by default (the same inputs every run, so a CI
+    failure reproduces), random when fuzzing by hand for new crashes."""
     folder = Path(tempfile.mkdtemp(prefix="lightbox-fuzz-"))
 
-    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+              derandomize=derandomize)
     @given(st.sampled_from(["ct", "rle", "j2k"]), mutations)
     def run(seed: str, ops: list[tuple[str, int, bytes]]) -> None:
         check_one(mutate(seed_files()[seed], ops), folder)
@@ -105,5 +112,6 @@ def fuzz(examples: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=5000)
-    fuzz(parser.parse_args().examples)
+    KEEP_IN[0] = CRASHES  # by hand: new crashes go straight into the regression folder
+    fuzz(parser.parse_args().examples, derandomize=False)
     print("no crash")

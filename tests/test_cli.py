@@ -102,12 +102,12 @@ def test_deidentified_screenshot_hides_the_patient(tmp_path: Path) -> None:
 
 def test_screenshot_auto_preset_on_a_volume(tmp_path: Path) -> None:
     from lightbox.app.compose import build_scenes, open_path
-    from lightbox.viewer.pixels import auto_window
-
     write_ct_series(tmp_path / "ct", axial_positions(6), rows=32, columns=32)
     opened, _ = open_path(tmp_path / "ct")
     scenes, _ = build_scenes(opened, "film", "auto")
-    expected = auto_window(opened.volume.array[3])
-    assert (scenes[0].display.window_center, scenes[0].display.window_width) == (expected.center, expected.width)
+    # slice 3 (the middle of 6): 1004 pixels at 1000 + 3 - 1024 = -21 HU and the 4x5 marker at
+    # 1500 - 1024 = 476 HU; the 0.5th percentile is -21, the 99.5th (position 0.995 * 1023 =
+    # 1017.9, past the 1004 lower values) is 476: width 476 + 21 + 1 = 498, centre (-21 + 476)/2 + 0.5 = 228
+    assert (scenes[0].display.window_center, scenes[0].display.window_width) == (228.0, 498.0)
     assert scenes[0].display.preset == "auto"
     assert main(["screenshot", str(tmp_path / "ct"), "--preset", "auto", "--out", str(tmp_path / "a.png"), "--size", "64x64"]) == 0

@@ -29,3 +29,20 @@ def test_inputs_that_once_crashed_now_give_a_message(tmp_path) -> None:
         for series in index.all_series():
             with pytest.raises(LoadError, match=crash.name):
                 load_film(series)
+
+
+def test_a_new_crash_is_kept_outside_the_checkout(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    import fuzz_loading
+
+    before = sorted((Path(__file__).parent / "fuzz_crashes").iterdir())
+
+    def explode(_folder):
+        raise RuntimeError("decoder panic")
+
+    monkeypatch.setattr(fuzz_loading, "_load_all", explode)
+    with pytest.raises(AssertionError, match="RuntimeError: decoder panic") as caught:
+        fuzz_loading.check_one(b"DICM not really", tmp_path)
+    assert str(fuzz_loading.KEEP_IN[0]) in str(caught.value)
+    assert sorted((Path(__file__).parent / "fuzz_crashes").iterdir()) == before

@@ -31,8 +31,10 @@ def test_ct_slices_carry_lung_mediastinum_and_bone_windows() -> None:
     volume = np.full((50, 8, 8), 40, np.int16)  # soft tissue everywhere
     slices = sample_volume_slices(volume, 6, "CT")
     assert len(slices) == 6 and slices[0].shape == (8, 8, 3)
-    expected = [round(float(window_to_unit(np.array([40.0]), c, w)[0]) * 255) for c, w in CT_WINDOWS_FOR_MODEL]
-    assert slices[0][0, 0].tolist() == expected
+    # 40 HU in lung -600/1500: (40 + 1350) / 1499 * 255 = 236.46 → 236; mediastinum 40/400:
+    # (40 + 160) / 399 * 255 = 127.8 → 128; bone 400/2000: (40 + 600) / 1999 * 255 = 81.6 → 82
+    assert CT_WINDOWS_FOR_MODEL == ((-600.0, 1500.0), (40.0, 400.0), (400.0, 2000.0))
+    assert slices[0][0, 0].tolist() == [236, 128, 82]
 
 
 def test_demo_study_inputs() -> None:

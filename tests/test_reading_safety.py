@@ -101,7 +101,7 @@ def test_the_previous_patients_diff_is_gone_when_another_study_opens(window, qtb
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) reads the PDF back; "
-                    "tools/run-tests.sh installs it and CI fails if it is missing (test_required_tools)")
+                    "tools/run-tests.sh installs it; in CI a skip fails (tests/conftest.py)")
 def test_exported_pdf_names_patient_exam_and_date(qtbot, tmp_path: Path) -> None:
     folder = tmp_path / "study"
     folder.mkdir()

@@ -283,6 +283,9 @@ def read_header(path: Path) -> tuple[Dataset, int]:
 
 def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | None = None) -> None:
     if "Rows" not in ds or "Columns" not in ds:
+        if len(ds) == 0:  # nothing after the file meta header: the file stops where its data set should begin
+            size = path.stat().st_size if path.exists() else 0
+            raise UnreadableFile(f"truncated: the file ends after its header ({size} bytes) and holds no data set")
         sop_class = _text(ds, "SOPClassUID")
         raise UnreadableFile(f"not an image (no Rows/Columns; SOP class {sop_class or 'unknown'})")
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
