@@ -53,7 +53,7 @@ class GpuMemory:
                 return
             time.sleep(0.05)
 
-    def __enter__(self) -> "GpuMemory":
+    def __enter__(self) -> GpuMemory:
         self._thread.start()
         return self
 
@@ -97,7 +97,8 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="lightbox-gpu-bench-"))
     model = build_model(args.shape, dtype, args.device)
     params = sum(p.numel() for p in model.parameters())
-    words = "heart lungs pleural effusion pneumothorax consolidation mediastinum normal size clear acute".split()
+    words = ["heart", "lungs", "pleural", "effusion", "pneumothorax", "consolidation", "mediastinum", "normal", "size", "clear",
+             "acute"]
     train_tokenizer([" ".join(words[i:] + words[:i]) for i in range(len(words))] * 20, 300, work, gemma_ids=True)
     t0 = time.perf_counter()
     export_onnx(model, work, keep_dtype=True, external_data=args.shape != "tiny")
@@ -141,15 +142,19 @@ def main() -> int:
                     torch.cuda.synchronize()
                 timings[n] = time.perf_counter() - t
         result[f"transformers_{cache}_ttft_s"] = timings[1]
-        result[f"transformers_{cache}_decode_tokens_per_s"] = (args.new_tokens - 1) / max(timings[args.new_tokens] - timings[1], 1e-9)
+        decode_s = max(timings[args.new_tokens] - timings[1], 1e-9)
+        result[f"transformers_{cache}_decode_tokens_per_s"] = (args.new_tokens - 1) / decode_s
     if args.device == "cuda":
         result["transformers_peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2**20
     weights_gb = params * (2 if dtype == torch.float16 else 4) / 1e9
     result["weights_gb"] = round(weights_gb, 2)
     print(json.dumps(result, indent=2))
-    print(f"decode tokens/s: Lightbox {result['lightbox_decode_tokens_per_s']:.1f}, transformers dynamic "
-          f"{result['transformers_dynamic_decode_tokens_per_s']:.1f}, static {result['transformers_static_decode_tokens_per_s']:.1f} "
-          f"(ratio to static {result['lightbox_decode_tokens_per_s'] / result['transformers_static_decode_tokens_per_s']:.2f}x)")
+    print(
+        f"decode tokens/s: Lightbox {result['lightbox_decode_tokens_per_s']:.1f}, transformers dynamic "
+        f"{result['transformers_dynamic_decode_tokens_per_s']:.1f}, "
+        f"static {result['transformers_static_decode_tokens_per_s']:.1f} "
+        f"(ratio to static {result['lightbox_decode_tokens_per_s'] / result['transformers_static_decode_tokens_per_s']:.2f}x)"
+    )
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
     if not args.work:

@@ -52,7 +52,9 @@ def main() -> int:
         print_table("flite voices (cross-check)", cross_check["models"])
     if args.show:
         for u, a, s in zip(utterances, models["radiology"]["transcripts"], models["stock"]["transcripts"]):
-            print(f"\n{u.file} [{u.voice} {u.speed} wpm{' noise' if u.noise else ''}]\n  ref   {u.text}\n  radio {a}\n  stock {s}")
+            print(
+                f"\n{u.file} [{u.voice} {u.speed} wpm{' noise' if u.noise else ''}]\n  ref   {u.text}\n  radio {a}\n  stock {s}"
+            )
     if args.json:
         result["machine"] = {"platform": platform.platform(), "processor": platform.processor() or platform.machine()}
         result["radiology_over_stock"] = round(ratio, 3)
@@ -65,8 +67,10 @@ def print_table(title: str, models: dict) -> float:
     """Print the figures of both language models; return radiology WER / stock WER."""
     print(f"\n{title}\n{'language model':<16}{'WER':>8}{'clean':>8}{'noisy':>8}{'sentences':>11}{'RTF':>7}")
     for name, m in models.items():
-        print(f"{name:<16}{m['wer']:>8.1%}{m['wer_clean']:>8.1%}{m['wer_noisy']:>8.1%}{m['sentence_accuracy']:>11.1%}"
-              f"{m['real_time_factor']:>7.2f}")
+        print(
+            f"{name:<16}{m['wer']:>8.1%}{m['wer_clean']:>8.1%}{m['wer_noisy']:>8.1%}{m['sentence_accuracy']:>11.1%}"
+            f"{m['real_time_factor']:>7.2f}"
+        )
     ratio = models["radiology"]["wer"] / max(1e-9, models["stock"]["wer"])
     print(f"radiology / stock WER: {ratio:.2f}")
     return ratio

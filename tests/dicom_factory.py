@@ -89,10 +89,22 @@ def write_ct_series(folder: Path, positions: Sequence[Sequence[float]], *, rows:
     return paths
 
 
-def write_film(path: Path, stored: np.ndarray, *, photometric: str = "MONOCHROME2", spacing: tuple[float, float] | None = (0.2, 0.2),
-               spacing_keyword: str = "PixelSpacing", window: tuple[float, float] | None = None, slope: float = 1.0,
-               intercept: float = 0.0, voi_lut: tuple[int, int, np.ndarray] | None = None, modality: str = "CR",
-               syntax: str = ExplicitVRLittleEndian, compress: str | None = None, patient_orientation: str | None = "L\\F") -> Path:
+def write_film(
+    path: Path,
+    stored: np.ndarray,
+    *,
+    photometric: str = "MONOCHROME2",
+    spacing: tuple[float, float] | None = (0.2, 0.2),
+    spacing_keyword: str = "PixelSpacing",
+    window: tuple[float, float] | None = None,
+    slope: float = 1.0,
+    intercept: float = 0.0,
+    voi_lut: tuple[int, int, np.ndarray] | None = None,
+    modality: str = "CR",
+    syntax: str = ExplicitVRLittleEndian,
+    compress: str | None = None,
+    patient_orientation: str | None = "L\\F",
+) -> Path:
     ds = base_dataset(CR_IMAGE_STORAGE, syntax=syntax, modality=modality)
     set_pixels(ds, stored, photometric=photometric)
     if spacing is not None:
@@ -117,8 +129,14 @@ def write_film(path: Path, stored: np.ndarray, *, photometric: str = "MONOCHROME
     return path
 
 
-def write_enhanced_ct(path: Path, positions: Sequence[Sequence[float]], rows: int = 16, columns: int = 16,
-                      slope: float = 2.0, intercept: float = -100.0) -> Path:
+def write_enhanced_ct(
+    path: Path,
+    positions: Sequence[Sequence[float]],
+    rows: int = 16,
+    columns: int = 16,
+    slope: float = 2.0,
+    intercept: float = -100.0,
+) -> Path:
     """A multi-frame (Enhanced CT-like) object with per-frame positions in the functional groups."""
     ds = base_dataset("1.2.840.10008.5.1.4.1.1.2.1")
     frames = np.stack([np.full((rows, columns), 10 * (n + 1), np.uint16) for n in range(len(positions))])
@@ -150,9 +168,19 @@ def write_enhanced_ct(path: Path, positions: Sequence[Sequence[float]], rows: in
     return path
 
 
-def axial_positions(count: int, spacing: float = 2.0, start: float = -50.0, x: float = -10.0, y: float = -20.0) -> list[tuple[float, float, float]]:
+def axial_positions(
+    count: int, spacing: float = 2.0, start: float = -50.0, x: float = -10.0, y: float = -20.0
+) -> list[tuple[float, float, float]]:
     return [(x, y, start + spacing * n) for n in range(count)]
 
 
-__all__ = ["write_ct_series", "write_film", "write_enhanced_ct", "axial_positions", "base_dataset", "set_pixels",
-           "ImplicitVRLittleEndian", "ExplicitVRLittleEndian"]
+__all__ = [
+    "write_ct_series",
+    "write_film",
+    "write_enhanced_ct",
+    "axial_positions",
+    "base_dataset",
+    "set_pixels",
+    "ImplicitVRLittleEndian",
+    "ExplicitVRLittleEndian",
+]

@@ -2,6 +2,7 @@
 socket). As root, the server runs as the ``postgres`` system user, since PostgreSQL refuses root."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -55,10 +56,8 @@ class PostgresServer:
         return f"postgresql+psycopg://lightbox@127.0.0.1:{self.port}/lightbox_test"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
-        except subprocess.CalledProcessError:
-            pass
         time.sleep(0.1)
         if self.owned_root:
             shutil.rmtree(self.root, ignore_errors=True)

@@ -110,4 +110,6 @@ def test_screenshot_auto_preset_on_a_volume(tmp_path: Path) -> None:
     # 1017.9, past the 1004 lower values) is 476: width 476 + 21 + 1 = 498, centre (-21 + 476)/2 + 0.5 = 228
     assert (scenes[0].display.window_center, scenes[0].display.window_width) == (228.0, 498.0)
     assert scenes[0].display.preset == "auto"
-    assert main(["screenshot", str(tmp_path / "ct"), "--preset", "auto", "--out", str(tmp_path / "a.png"), "--size", "64x64"]) == 0
+    assert (
+        main(["screenshot", str(tmp_path / "ct"), "--preset", "auto", "--out", str(tmp_path / "a.png"), "--size", "64x64"]) == 0
+    )

@@ -122,15 +122,19 @@ def test_only_declared_raters_rate(db) -> None:
 
 def test_blinding_order_and_resume(db, tmp_path: Path) -> None:
     create_session(db, "s", four_cases(), seed=42, raters=["alice", "bob"])
-    assert {f.name for f in dataclasses.fields(BlindedCase)}.isdisjoint({"ai_side", "origin", "is_ai", "ai_report", "original_report"})
+    assert {f.name for f in dataclasses.fields(BlindedCase)}.isdisjoint(
+        {"ai_side", "origin", "is_ai", "ai_report", "original_report"}
+    )
     seen_a, seen_b = [], []
     for rater, seen in (("alice", seen_a), ("bob", seen_b)):
         while (case := next_case(db, "s", rater)) is not None:
             seen.append(case.case_key)
             n = case.case_key[-1]
             # both texts in one presentation: no headings, one paragraph each
-            assert {case.report_a, case.report_b} == {f"Heart normal. Small left effusion. Left effusion. #{n}.",
-                                                      f"Heart normal. Lungs clear. Normal chest. #{n}."}
+            assert {case.report_a, case.report_b} == {
+                f"Heart normal. Small left effusion. Left effusion. #{n}.",
+                f"Heart normal. Lungs clear. Normal chest. #{n}.",
+            }
             submit(db, "s", rater, case.case_id, Rating("A", "A is more complete", True, False))
             if len(seen) == 2 and rater == "alice":
                 # Leave and come back: a new connection finds the same place.
@@ -174,21 +178,34 @@ def test_bad_answers_are_refused(db) -> None:
     with pytest.raises(EvaluationError, match="outside report A"):
         submit(db, "s", "carol", case.case_id, Rating("A", "x", True, True, [ErrorInput("A", 0, 10_000, "other", False)]))
     with pytest.raises(EvaluationError, match="needs a selected passage or a note"):
-        submit(db, "s", "carol", case.case_id, Rating("A", "x", True, True, [ErrorInput("A", None, None, "wrong severity", True)]))
+        submit(
+            db, "s", "carol", case.case_id, Rating("A", "x", True, True, [ErrorInput("A", None, None, "wrong severity", True)])
+        )
     assert progress(db, "s", "carol") == (0, 4)
     # a missed finding needs no passage
-    submit(db, "s", "carol", case.case_id, Rating("A", "x", True, True, [ErrorInput("B", None, None, "missed finding", True,
-                                                                                      "left effusion")]))
+    submit(
+        db,
+        "s",
+        "carol",
+        case.case_id,
+        Rating("A", "x", True, True, [ErrorInput("B", None, None, "missed finding", True, "left effusion")]),
+    )
     assert progress(db, "s", "carol") == (1, 4)
 
 
 def test_presentation_hides_the_layout_of_either_source() -> None:
-    assert presented("FINDINGS: See impression.\nIMPRESSION: NO ACUTE CARDIOPULMONARY ABNORMALITY") == \
-        "No acute cardiopulmonary abnormality."
-    assert presented("INDICATION: cough\nFINDINGS: Heart size normal.  Lungs clear\nIMPRESSION: Normal chest") == \
-        "Heart size normal. Lungs clear. Normal chest."
-    assert presented("72 y/o man, fever. CT showed bilateral GGO\nintubated in the ICU") == \
-        "72 y/o man, fever. CT showed bilateral GGO. Intubated in the ICU."
+    assert (
+        presented("FINDINGS: See impression.\nIMPRESSION: NO ACUTE CARDIOPULMONARY ABNORMALITY")
+        == "No acute cardiopulmonary abnormality."
+    )
+    assert (
+        presented("INDICATION: cough\nFINDINGS: Heart size normal.  Lungs clear\nIMPRESSION: Normal chest")
+        == "Heart size normal. Lungs clear. Normal chest."
+    )
+    assert (
+        presented("72 y/o man, fever. CT showed bilateral GGO\nintubated in the ICU")
+        == "72 y/o man, fever. CT showed bilateral GGO. Intubated in the ICU."
+    )
 
 
 # -- the worked example: 7 cases x 2 raters = 14 answers -------------------------------------
@@ -200,16 +217,27 @@ def test_presentation_hides_the_layout_of_either_source() -> None:
 # Every "worse" answer marks one clinically significant "finding not present" on the AI report and
 # calls it not acceptable; at c3 both raters mark a significant missed finding on the original and
 # call it not acceptable; at c0 alice marks a non-significant "wrong severity" on the original.
-VERDICTS = {"alice": ["better", "equivalent", "worse", "better", "worse", "worse", "equivalent"],
-            "bob": ["equivalent", "worse", "worse", "better", "equivalent", "worse", "worse"]}
+VERDICTS = {
+    "alice": ["better", "equivalent", "worse", "better", "worse", "worse", "equivalent"],
+    "bob": ["equivalent", "worse", "worse", "better", "equivalent", "worse", "worse"],
+}
 LABELS = ["normal"] * 4 + ["abnormal"] * 3
 KINDS = ["report", "report", "notes", "notes", "report", "notes", "notes"]
 
 
 @pytest.fixture
 def worked(db):
-    cases = [CaseSpec(f"c{n}", f"FINDINGS: Original text {n}.", image_paths=["x.png"], ai_report=f"FINDINGS: AI text {n}.",
-                      label=LABELS[n], original_kind=KINDS[n]) for n in range(7)]
+    cases = [
+        CaseSpec(
+            f"c{n}",
+            f"FINDINGS: Original text {n}.",
+            image_paths=["x.png"],
+            ai_report=f"FINDINGS: AI text {n}.",
+            label=LABELS[n],
+            original_kind=KINDS[n],
+        )
+        for n in range(7)
+    ]
     create_session(db, "w", cases, seed=7, model_name="demo", model_sha256="cd" * 32, raters=["alice", "bob"])
     with db() as s:
         case_ids = [c.id for c in s.query(EvalCase).order_by(EvalCase.position)]
@@ -299,7 +327,8 @@ def test_worked_example_errors_and_acceptability(worked) -> None:
     assert worked["by_category"]["ai"] == {"finding not present": {"all": 7, "significant": 7, "normal": 3, "abnormal": 4}}
     assert worked["by_category"]["original"] == {
         "missed finding": {"all": 2, "significant": 2, "normal": 2, "abnormal": 0},
-        "wrong severity": {"all": 1, "significant": 0, "normal": 1, "abnormal": 0}}
+        "wrong severity": {"all": 1, "significant": 0, "normal": 1, "abnormal": 0},
+    }
     # acceptable: AI where not worse 7/14; original everywhere but c3: 12/14
     assert worked["acceptable"]["ai"]["share"] == 0.5
     assert worked["acceptable"]["original"]["share"] == pytest.approx(12 / 14)
@@ -334,8 +363,10 @@ def test_eval_cli_create_raters_status_export_and_report(tmp_path: Path, capsys)
     from lightbox.app.cli import main
 
     cases = tmp_path / "cases.csv"
-    cases.write_text("case_id,image_paths,original_report,ai_report,label\n"
-                     "c1,demo:film,Normal chest.,Normal chest x-ray.,normal\nc2,demo:film,Left effusion.,No effusion.,abnormal\n")
+    cases.write_text(
+        "case_id,image_paths,original_report,ai_report,label\n"
+        "c1,demo:film,Normal chest.,Normal chest x-ray.,normal\nc2,demo:film,Left effusion.,No effusion.,abnormal\n"
+    )
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     assert main(["eval", "create", str(cases), "--name", "demo", "--raters", "gina", "--db", url]) == 0
     assert main(["eval", "raters", "demo", "--add", "hugo", "--db", url]) == 0
@@ -345,8 +376,10 @@ def test_eval_cli_create_raters_status_export_and_report(tmp_path: Path, capsys)
         submit(db, "demo", "gina", case.case_id, Rating("equivalent", "same", True, True))
     capsys.readouterr()
     assert main(["eval", "status", "demo", "--json", "--db", url]) == 0
-    assert json.loads(capsys.readouterr().out)["raters"] == {"gina": {"answered": 2, "total": 2},
-                                                              "hugo": {"answered": 0, "total": 2}}
+    assert json.loads(capsys.readouterr().out)["raters"] == {
+        "gina": {"answered": 2, "total": 2},
+        "hugo": {"answered": 0, "total": 2},
+    }
     answers = tmp_path / "answers.csv"
     assert main(["eval", "export", "demo", "--answers", str(answers), "--db", url]) == 0
     rows = list(csv.DictReader(answers.open()))

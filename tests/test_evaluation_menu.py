@@ -98,7 +98,7 @@ def test_a_study_lead_runs_a_reader_study_from_the_menu(qtbot, tmp_path: Path) -
     dialog.case_list.setText(str(bad))
     dialog.name.setText("bad-study")
     dialog.raters.setText("dr_a")
-    assert not dialog.create()
+    assert not dialog.create_session()
     text = dialog.message.toPlainText()
     assert "Nothing was created" in text and "row 2: not found: missing-folder" in text
     assert "row 3: label must be normal or abnormal, not 'sick'; empty original_report; needs a study_path or image_paths" in text
@@ -111,7 +111,7 @@ def test_a_study_lead_runs_a_reader_study_from_the_menu(qtbot, tmp_path: Path) -
     dialog.reports.setText(str(reports))
     dialog.name.setText("reader-study")
     dialog.raters.setText("dr_a, dr_b")
-    assert dialog.create(), dialog.message.toPlainText()
+    assert dialog.create_session(), dialog.message.toPlainText()
     assert "reader-study" in session_names(window.ai_panel.database)
     # Rater dr_a through the menu, keyboard only.
     menu_action(window, "Rate a session...").trigger()
@@ -128,12 +128,22 @@ def test_a_study_lead_runs_a_reader_study_from_the_menu(qtbot, tmp_path: Path) -
     rating.close()
     # Rater dr_b through `lightbox eval rate`, in its own process.
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    child = subprocess.run([sys.executable, "-c", RATE_IN_CHILD, str(Path(__file__).parent), default_url(), ",".join(IDENTIFYING)],
-                           capture_output=True, text=True, timeout=300, env=env)
+    child = subprocess.run(
+        [sys.executable, "-c", RATE_IN_CHILD, str(Path(__file__).parent), default_url(), ",".join(IDENTIFYING)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert child.returncode == 0 and "RATED 3" in child.stdout, child.stdout + child.stderr
     # An unknown rater is refused by the CLI, not added.
-    refused = subprocess.run([sys.executable, "-m", "lightbox", "eval", "rate", "reader-study", "--rater", "mallory",
-                              "--db", default_url()], capture_output=True, text=True, timeout=120, env=env)
+    refused = subprocess.run(
+        [sys.executable, "-m", "lightbox", "eval", "rate", "reader-study", "--rater", "mallory", "--db", default_url()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert refused.returncode == 2 and "'mallory' is not a rater of session 'reader-study'" in refused.stderr
     # Results: every answer prefers the AI report → 6 of 6 answers, 3 cases; Wilson for 3 of 3
     # cases: centre (1 + 3.841459/6)/(1 + 3.841459/3) = 0.719251, half 1.959964 * sqrt(3.841459/36)
@@ -147,8 +157,13 @@ def test_a_study_lead_runs_a_reader_study_from_the_menu(qtbot, tmp_path: Path) -
     assert "per answer: all 100.0 % [43.9, 100.0] (n=6)" in shown
     assert "Clinically acceptable: AI 100.0 % [43.9, 100.0] (n=6); original 0.0 % [0.0, 56.1] (n=6)" in shown
     assert not results.plot.pixmap().isNull()
-    report = subprocess.run([sys.executable, "-m", "lightbox", "eval", "report", "reader-study", "--json", "--db", default_url()],
-                            capture_output=True, text=True, timeout=120, env=env)
+    report = subprocess.run(
+        [sys.executable, "-m", "lightbox", "eval", "report", "reader-study", "--json", "--db", default_url()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     figures = json.loads(report.stdout)
     assert figures["preference"]["per_answer"]["all"]["ci95"] == pytest.approx([0.4385, 1.0], abs=5e-4)
     assert figures["preference"]["per_answer"]["all"]["share"] == 1.0 and figures["answers"] == 6

@@ -72,7 +72,9 @@ def test_open_folder_drag_window_level_scroll_and_status(window, qtbot, tmp_path
     scene = widget.scene
     assert scene.plane == "axial"
     scene.property.SetInterpolationTypeToNearest()
-    centre = viewport_point(widget, scene, scene.world_to_display(np.array([-10.0 + 0.8 * 40, -20.0 + 0.7 * 40, scene.display.crosshair[2]])))
+    centre = viewport_point(
+        widget, scene, scene.world_to_display(np.array([-10.0 + 0.8 * 40, -20.0 + 0.7 * 40, scene.display.crosshair[2]]))
+    )
     k = scene.slice_count()[0] - 1
     hu = 1000 + k - 1024
     assert grey_under(widget, centre) == window_values(np.array([hu]), Window(-20, 100))[0]
@@ -100,8 +102,14 @@ def test_open_folder_drag_window_level_scroll_and_status(window, qtbot, tmp_path
     # Status bar: the HU under the cursor.
     # A hover (no button) sent as Qt delivers it; QTest's mouseMove does not reach native
     # child windows under the offscreen platform unless a button is down.
-    hover = QMouseEvent(QEvent.Type.MouseMove, QPointF(centre), QPointF(widget.mapToGlobal(centre)),
-                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    hover = QMouseEvent(
+        QEvent.Type.MouseMove,
+        QPointF(centre),
+        QPointF(widget.mapToGlobal(centre)),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     QApplication.sendEvent(widget, hover)
     assert f"{hu2} HU" in window.cursor_label.text(), window.cursor_label.text()
 

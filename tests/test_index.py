@@ -108,8 +108,8 @@ def test_bad_files_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
 
 
 def test_dicomdir_and_missing_referenced_file(tmp_path: Path) -> None:
-    from pydicom.fileset import FileSet
     import pydicom
+    from pydicom.fileset import FileSet
 
     paths = write_ct_series(tmp_path / "src", axial_positions(3))
     fs = FileSet()
@@ -160,7 +160,8 @@ def test_header_fields_read_from_raw_bytes_equal_pydicoms(tmp_path, syntax) -> N
     converted = pydicom.dcmread(paths[1], stop_before_pixels=True)
     assert _raw_parts(raw, "InstanceNumber") == ["7"]  # the raw path is the one taken
     assert _int(raw, "InstanceNumber") == int(converted.InstanceNumber) == 7
-    assert _floats(raw, "ImagePositionPatient", 3) == tuple(float(v) for v in converted.ImagePositionPatient) == (-150.0, 20.25, 3.0)
+    expected = tuple(float(v) for v in converted.ImagePositionPatient)
+    assert _floats(raw, "ImagePositionPatient", 3) == expected == (-150.0, 20.25, 3.0)
     assert _floats(raw, "ImageOrientationPatient", 6) == tuple(float(v) for v in converted.ImageOrientationPatient)
     assert (_int(raw, "Rows"), _int(raw, "Columns")) == (converted.Rows, converted.Columns)
     assert _text(raw, "SOPInstanceUID") == converted.SOPInstanceUID and not _text(raw, "SOPInstanceUID").endswith("\x00")

@@ -8,8 +8,8 @@ import logging
 import numpy as np
 import pydicom
 import pytest
-
 from dicom_factory import write_film
+
 from lightbox.app.logs import LOG, REDACTOR, configure_logging
 from lightbox.app.main_window import MainWindow
 from lightbox.inference.models import default_model_dir

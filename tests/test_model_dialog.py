@@ -40,7 +40,9 @@ def test_model_dialog_chooses_a_registered_model_and_variant(qtbot, tmp_path) ->
     dialog.model.setCurrentText("site-model")
     assert "decoder_model_merged: fp32, int8" in dialog.details.text()
     dialog.variant.setText("q4f16")
-    assert not dialog.apply() and "model file missing: onnx/vision_encoder_q4f16.onnx (found: fp32, int8)" in dialog.message.text()
+    assert (
+        not dialog.apply() and "model file missing: onnx/vision_encoder_q4f16.onnx (found: fp32, int8)" in dialog.message.text()
+    )
     dialog.variant.setText("int8")
     assert dialog.apply()
     panel = window.ai_panel

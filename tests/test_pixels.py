@@ -22,7 +22,15 @@ def test_linear_window_matches_c11_2_1_2_1() -> None:
     # else ((x-39.5)/399 + 0.5) * 255.
     w = Window(40, 400)
     x = np.array([-1000, -160, -159, 39.5, 100, 239, 240])
-    expected = [0, 0, round(((-159 - 39.5) / 399 + 0.5) * 255), round(0.5 * 255), round(((100 - 39.5) / 399 + 0.5) * 255), 255, 255]
+    expected = [
+        0,
+        0,
+        round(((-159 - 39.5) / 399 + 0.5) * 255),
+        round(0.5 * 255),
+        round(((100 - 39.5) / 399 + 0.5) * 255),
+        255,
+        255,
+    ]
     assert window_values(x, w).tolist() == expected
 
 

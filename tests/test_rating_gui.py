@@ -41,11 +41,15 @@ def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = (
         ai_is_a = AI_MARK in window.report_a.toPlainText()
         assert window.focusWidget() is window.report_a
         qtbot.keyClick(window.focusWidget(), Qt.Key.Key_1 if ai_is_a else Qt.Key.Key_3)
-        assert window.preference.checkedId() in (0, 2), (window.preference.checkedId(), QApplication.activeWindow(), window.isActiveWindow())
+        assert window.preference.checkedId() in (0, 2), (
+            window.preference.checkedId(),
+            QApplication.activeWindow(),
+            window.isActiveWindow(),
+        )
         assert window.focusWidget() is window.reason
         qtbot.keyClicks(window.reason, "mentions the effusion")
         # acceptable: the effusion report yes, the other no (Alt+1/2 for A, Alt+3/4 for B)
-        for key in ((Qt.Key.Key_1, Qt.Key.Key_4) if ai_is_a else (Qt.Key.Key_2, Qt.Key.Key_3)):
+        for key in (Qt.Key.Key_1, Qt.Key.Key_4) if ai_is_a else (Qt.Key.Key_2, Qt.Key.Key_3):
             qtbot.keyClick(window.reason, key, Qt.KeyboardModifier.AltModifier)
         assert window.acceptable["A"].checkedId() == int(ai_is_a) and window.acceptable["B"].checkedId() == int(not ai_is_a)
         editor = window.report_a if ai_is_a else window.report_b

@@ -86,11 +86,11 @@ def test_spoken_words_normalise_numbers_units_and_punctuation() -> None:
 
 
 def test_report_sentences_become_questions() -> None:
-    assert report_questions("there is no pneumothorax".split()) == [
+    assert report_questions(["there", "is", "no", "pneumothorax"]) == [
         "is there pneumothorax", "is there any pneumothorax", "is there a pneumothorax"]
-    assert report_questions("the lungs are clear".split()) == ["are the lungs clear"]
-    assert report_questions("no focal consolidation".split())[0] == "is there focal consolidation"
-    assert report_questions("heart size normal".split()) == []
+    assert report_questions(["the", "lungs", "are", "clear"]) == ["are the lungs clear"]
+    assert report_questions(["no", "focal", "consolidation"])[0] == "is there focal consolidation"
+    assert report_questions(["heart", "size", "normal"]) == []
 
 
 def test_ipa_to_arpabet() -> None:

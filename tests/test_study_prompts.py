@@ -55,7 +55,9 @@ def test_prompts_name_the_study() -> None:
 
 def test_a_model_refuses_what_it_was_not_trained_for() -> None:
     brain = study_context({"modality": "MR", "study_description": "IRM cérébrale"}, True)
-    with pytest.raises(StudyRefused, match=r"demo was not trained to draft reports for an MR of the head \(only for chest radiographs\)"):
+    with pytest.raises(
+        StudyRefused, match=r"demo was not trained to draft reports for an MR of the head \(only for chest radiographs\)"
+    ):
         request_prompt("draft", brain, DEMO_DECLARATION, "demo")
     prompt, notice = request_prompt("ask", brain, DEMO_DECLARATION, "demo", "um, is there a mass?")
     assert prompt == "is there a mass?" and notice == ""  # VQA-RAD has head MR questions: allowed
@@ -64,8 +66,9 @@ def test_a_model_refuses_what_it_was_not_trained_for() -> None:
     # a radiograph without a body part: read as the one kind the model drafts for, and said so
     suit = check_study(DEMO_DECLARATION, "draft", study_context({"modality": "CR"}), "demo")
     assert suit.allowed and suit.study.words == "chest radiograph"
-    assert suit.notice == ("The file does not state its body part: demo reads it as a chest radiograph, "
-                           "the only kind it was trained for.")
+    assert suit.notice == (
+        "The file does not state its body part: demo reads it as a chest radiograph, the only kind it was trained for."
+    )
     png = study_context({"modality": "XC", "series_description": "scan.png"})
     suit = check_study(DEMO_DECLARATION, "draft", png, "demo")
     assert suit.allowed and suit.study.words == "chest radiograph" and "does not state its modality and body part" in suit.notice
@@ -95,13 +98,18 @@ def write_brain_mr(folder: Path) -> Path:
 @needs_demo_model
 def test_cli_draft_of_a_brain_mr_is_refused_and_writes_no_report(tmp_path) -> None:
     folder = write_brain_mr(tmp_path / "mr")
-    run = subprocess.run([sys.executable, "-m", "lightbox", "draft", str(folder), "--json"], capture_output=True, text=True,
-                         timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "lightbox", "draft", str(folder), "--json"], capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 2, run.stdout + run.stderr
     assert "was not trained to draft reports for an MR of the head (only for chest radiographs)" in run.stderr
     assert "FINDINGS" not in run.stdout and "lungs" not in run.stdout.lower()
-    asked = subprocess.run([sys.executable, "-m", "lightbox", "ask", str(folder), "is this an MRI?", "--json"],
-                           capture_output=True, text=True, timeout=300)
+    asked = subprocess.run(
+        [sys.executable, "-m", "lightbox", "ask", str(folder), "is this an MRI?", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert answer["study"] == "MR head" and answer["prompt"] == "is this an MRI?"

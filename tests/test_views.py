@@ -282,7 +282,7 @@ def test_window_following_mip_renders_once_the_drag_pauses(qtbot) -> None:
     widget.set_scene(scene)
     renders: list[int] = []
     scene.renderer.AddObserver("StartEvent", lambda *_: renders.append(1))
-    for step in range(10):
+    for _ in range(10):
         display.drag_window(3.0, 0.0, 5.0)
     assert renders == []  # no ray cast during the drag
     assert scene.property.GetRGBTransferFunction().GetRange()[1] == pytest.approx(display.window.bounds()[1])

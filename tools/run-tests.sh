@@ -36,6 +36,15 @@ python3 -m venv .venv
 # The train extra (torch, CPU build; onnx) lets the MedGemma drop-in test export a Gemma 3.
 .venv/bin/python -m pip install -q -e ".[test,train]"
 
+# Code-health gates before the tests (the same ones .pre-commit-config.yaml runs): any finding
+# fails the run. Rules and their reasons are in pyproject.toml.
+echo "ruff: lint"
+.venv/bin/ruff check lightbox tests tools benchmarks
+echo "mypy: types (strict for the Qt-free packages)"
+.venv/bin/mypy
+echo "import-linter: import contracts"
+.venv/bin/lint-imports
+
 export QT_QPA_PLATFORM=offscreen
 unset DISPLAY WAYLAND_DISPLAY
 exec .venv/bin/python -m pytest "$@"

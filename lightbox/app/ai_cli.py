@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ..inference.bundle import BundleError
 from ..inference.generate import Chat, VisionLanguageModel
@@ -42,7 +41,9 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
             return 2
     images, study = model_images(opened)
     try:
-        prompt, notice = request_prompt(task, study, model.bundle.trained_for, model.bundle.name, args.question if task == "ask" else "")
+        prompt, notice = request_prompt(
+            task, study, model.bundle.trained_for, model.bundle.name, args.question if task == "ask" else ""
+        )
     except StudyRefused as exc:
         print(f"lightbox: {exc}", file=sys.stderr)
         return 2
@@ -58,18 +59,37 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         return 2
     demo = model.bundle.is_demo
     if args.json:
-        spoken = {"transcript": heard.text, "audio_seconds": round(heard.audio_seconds, 2),
-                  "transcription_s": round(heard.seconds, 3)} if heard is not None else {}
-        print(json.dumps({**result.to_dict(), **spoken, "task": task, "prompt": prompt, "study": study.words, "model": model.bundle.name,
-                          "model_sha256": model.bundle.checksum, "variant": model.bundle.variant, "demo": demo,
-                          "label": DEMO_LABEL if demo else "AI draft - not reviewed"}, indent=2))
+        spoken = (
+            {"transcript": heard.text, "audio_seconds": round(heard.audio_seconds, 2), "transcription_s": round(heard.seconds, 3)}
+            if heard is not None
+            else {}
+        )
+        print(
+            json.dumps(
+                {
+                    **result.to_dict(),
+                    **spoken,
+                    "task": task,
+                    "prompt": prompt,
+                    "study": study.words,
+                    "model": model.bundle.name,
+                    "model_sha256": model.bundle.checksum,
+                    "variant": model.bundle.variant,
+                    "demo": demo,
+                    "label": DEMO_LABEL if demo else "AI draft - not reviewed",
+                },
+                indent=2,
+            )
+        )
     else:
         print()
         if result.notice:
             print(f"notice: {result.notice}")
-        print(f"[{model.bundle.name}{' - ' + DEMO_LABEL if demo else ''}] provider {result.provider}  "
-              f"first token {result.time_to_first_token_s:.3f} s  {result.rate_text()}  "
-              f"total {result.total_s:.2f} s")
+        print(
+            f"[{model.bundle.name}{' - ' + DEMO_LABEL if demo else ''}] provider {result.provider}  "
+            f"first token {result.time_to_first_token_s:.3f} s  {result.rate_text()}  "
+            f"total {result.total_s:.2f} s"
+        )
     return 0
 
 
@@ -91,16 +111,23 @@ def transcribe_file(path: str):
 
 def add_ai_commands(sub: argparse._SubParsersAction) -> None:
     for task in ("draft", "ask"):
-        p = sub.add_parser(task, help="draft a report (FINDINGS, IMPRESSION)" if task == "draft" else "ask a question about the images")
+        p = sub.add_parser(
+            task, help="draft a report (FINDINGS, IMPRESSION)" if task == "draft" else "ask a question about the images"
+        )
         p.add_argument("path", help="file, folder, or demo / demo:ct / demo:film")
         if task == "ask":
             p.add_argument("question", nargs="?", default="", help="the question (or use --audio)")
             p.add_argument("--audio", metavar="FILE.wav", help="a recorded spoken question, transcribed offline")
-        p.add_argument("--model", help="a registered model's name (lightbox model list) or a model folder "
-                                       "(default: the built-in demo model)")
-        p.add_argument("--variant", default="", help="graph dtype: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4, or per graph "
-                                                     "vision_encoder=fp16,embed_tokens=q8,decoder_model_merged=q4f16 "
-                                                     "(default: per graph, the best present for the device)")
+        p.add_argument(
+            "--model", help="a registered model's name (lightbox model list) or a model folder (default: the built-in demo model)"
+        )
+        p.add_argument(
+            "--variant",
+            default="",
+            help="graph dtype: fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4, or per graph "
+            "vision_encoder=fp16,embed_tokens=q8,decoder_model_merged=q4f16 "
+            "(default: per graph, the best present for the device)",
+        )
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
         p.add_argument("--max-new-tokens", type=int)
         p.add_argument("--json", action="store_true")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import threading
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -213,17 +214,17 @@ class AiPanel(QWidget):
         self.push_to_talk_key = PushToTalkKey(self.voice)
         layout.addWidget(self.voice_controls)
         self.voice.transcribed.connect(self._on_transcribed)
-        self.speaker = None
+        self.speaker: Any = None  # a speech.tts.Speaker once answers are read aloud
         self.draft_button.clicked.connect(lambda: self.start("draft", ""))
         self.ask_button.clicked.connect(lambda: self._ask())
         self.question.returnPressed.connect(lambda: self._ask())
         self.cancel_button.clicked.connect(self.cancel)
-        self.thread = QThread(self)
+        self.worker_thread = QThread(self)
         from ..inference.registry import selected
 
         chosen, variant = selected() if model_dir is None else (model_dir, "")
         self.worker = AiWorker(chosen, variant=variant)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self.request.connect(self.worker.run)
         self.case.connect(self.worker.set_case)
         self.model_choice.connect(self.worker.set_model)
@@ -231,7 +232,7 @@ class AiPanel(QWidget):
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
         self.worker.model_ready.connect(self._on_model_ready)
-        self.thread.start()
+        self.worker_thread.start()
         self.setEnabled(False)
 
     def set_case(self, opened: Opened) -> None:
@@ -354,7 +355,8 @@ class AiPanel(QWidget):
                 self._show_timing(task, result)
                 label = " <i>[demo model]</i>" if self.demo_badge.isVisible() else ""
                 notice = f"<br><i>{html.escape(result.notice)}</i>" if result.notice else ""
-                self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{' (cancelled)' if cancelled else ''}{label}{notice}</p>")
+                marks = f"{' (cancelled)' if cancelled else ''}{label}{notice}"
+                self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{marks}</p>")
                 if self.voice_controls.read_aloud.isChecked() and result.text.strip() and not cancelled:
                     self._read_aloud(result.text)
             if self.database is not None:  # a cancelled answer is kept too, marked, with its question
@@ -410,7 +412,9 @@ class AiPanel(QWidget):
         if self.report_id is None:
             if not self.editor.toPlainText().strip():
                 return
-            self.report_id = open_report(self.database, self.case_key or "(unsaved case)", "", "", self.model_name, self.model_sha256)
+            self.report_id = open_report(
+                self.database, self.case_key or "(unsaved case)", "", "", self.model_name, self.model_sha256
+            )
         autosave(self.database, self.report_id, self.editor.toPlainText())
 
     def _toggle_diff(self, _on: bool = True) -> None:
@@ -454,7 +458,11 @@ class AiPanel(QWidget):
 
         self.save_now()
         deidentify = self.deidentify_box.isChecked() if deidentify is None else deidentify
-        body = as_text(load(self.database, self.report_id)) if self.database is not None and self.report_id else self.editor.toPlainText()
+        body = (
+            as_text(load(self.database, self.report_id))
+            if self.database is not None and self.report_id
+            else self.editor.toPlainText()
+        )
         if deidentify:  # the header's own labels are not redacted ("Patient" may be part of a registered name)
             body = REDACTOR.redact(body) + "\nDe-identified export (DICOM PS3.15 Basic Profile identifiers removed)"
         text = report_header(self.case_metadata, deidentify) + "\n\n" + body
@@ -493,5 +501,5 @@ class AiPanel(QWidget):
         self.voice.shutdown()
         if self.speaker is not None:
             self.speaker.stop()
-        self.thread.quit()
-        self.thread.wait(10000)
+        self.worker_thread.quit()
+        self.worker_thread.wait(10000)

@@ -73,7 +73,9 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lightbox", description="Offline radiology viewer (research/demo; not for clinical use).")
+    parser = argparse.ArgumentParser(
+        prog="lightbox", description="Offline radiology viewer (research/demo; not for clinical use)."
+    )
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("inspect", help="print the study tree, geometry, warnings and unreadable files")
     p.add_argument("path")
@@ -87,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--series", help="SeriesInstanceUID to show (default: the largest volume, else a film)")
     p.add_argument("--size", type=_parse_size, default=(1024, 1024), help="WIDTHxHEIGHT in pixels")
     p.add_argument("--mapper", choices=["gpu", "cpu"], help="volume rendering mapper (default: GPU with CPU fallback)")
-    p.add_argument("--deidentify", action="store_true", help="PS3.15 basic profile on the overlays (no name, ID, dates, institution)")
+    p.add_argument(
+        "--deidentify", action="store_true", help="PS3.15 basic profile on the overlays (no name, ID, dates, institution)"
+    )
     p.add_argument("--headless", action="store_true", default=True, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_screenshot)
     from .ai_cli import add_ai_commands
@@ -114,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices) | {"-h", "--help"}  # type: ignore[union-attr]
+    commands = set(parser._subparsers._group_actions[0].choices or ()) | {"-h", "--help"}  # type: ignore[union-attr, arg-type]
     if not argv or argv[0] not in commands:
         argv = ["view", *argv]  # `lightbox` and `lightbox PATH` open the window
     args = parser.parse_args(argv)

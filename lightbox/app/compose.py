@@ -71,7 +71,9 @@ def open_path(path: str | Path, series_uid: str | None = None) -> tuple[Opened, 
     return open_series(pick_series(index, series_uid)), index
 
 
-def build_scenes(opened: Opened, layout: str, preset: str | None = None, mapper: str | None = None) -> tuple[list[object], tuple[int, int]]:
+def build_scenes(
+    opened: Opened, layout: str, preset: str | None = None, mapper: str | None = None
+) -> tuple[list[object], tuple[int, int]]:
     """Scenes for a screenshot layout: ``film`` (1x1), ``mpr`` (2x2: axial, coronal, sagittal,
     3D) or ``3d`` (1x1)."""
     from ..viewer.views.film_scene import FilmScene
@@ -87,25 +89,28 @@ def build_scenes(opened: Opened, layout: str, preset: str | None = None, mapper:
             scene.auto_window()
         return [scene], (1, 1)
     volume = opened.volume
-    display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
-    display.set_window(volume.window or ct_window_presets()["mediastinum"])
+    volume_display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
+    volume_display.set_window(volume.window or ct_window_presets()["mediastinum"])
     if preset == "auto":
-        display.set_window(auto_window(volume.array[len(volume.array) // 2]), "auto")
+        volume_display.set_window(auto_window(volume.array[len(volume.array) // 2]), "auto")
     elif preset:
         presets = ct_window_presets()
         if preset not in presets:
             raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
-        display.set_window(presets[preset], preset)
-    display.crosshair = tuple(float(v) for v in volume_center(volume))
+        volume_display.set_window(presets[preset], preset)
+    x, y, z = volume_center(volume)
+    volume_display.crosshair = (float(x), float(y), float(z))
     from ..viewer.views.vtk_data import to_vtk_image
 
     image = to_vtk_image(volume.array, volume.geometry)  # one VTK image shared by every pane
     if layout == "3d":
-        return [VolumeScene(volume, display, image=image, mapper=mapper, demo_notice=opened.is_demo)], (1, 1)
+        return [VolumeScene(volume, volume_display, image=image, mapper=mapper, demo_notice=opened.is_demo)], (1, 1)
     if layout == "film":
-        return [MprScene(volume, display, "axial", image=image, demo_notice=opened.is_demo)], (1, 1)
-    panes: list[object] = [MprScene(volume, display, p, image=image, demo_notice=opened.is_demo) for p in ("axial", "coronal", "sagittal")]
-    panes.append(VolumeScene(volume, display, image=image, mapper=mapper, demo_notice=opened.is_demo))
+        return [MprScene(volume, volume_display, "axial", image=image, demo_notice=opened.is_demo)], (1, 1)
+    panes: list[object] = [
+        MprScene(volume, volume_display, p, image=image, demo_notice=opened.is_demo) for p in ("axial", "coronal", "sagittal")
+    ]
+    panes.append(VolumeScene(volume, volume_display, image=image, mapper=mapper, demo_notice=opened.is_demo))
     return panes, (2, 2)
 
 

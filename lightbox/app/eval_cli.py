@@ -122,8 +122,15 @@ def example_case_list(data: Path, out: Path, notes_cases: int = 6) -> Path:
                          "label": "normal" if normal else "abnormal"})
     held_out = [s for s in chest_notes(data) if s.split == "test"][:notes_cases]
     for n, sample in enumerate(held_out):
-        rows.append({"case_id": f"NOTES-{n + 1}", "image_paths": str(sample.image), "original_kind": "notes",
-                     "original_report": sample.target, "label": "normal" if "no finding" in sample.target.lower() else "abnormal"})
+        rows.append(
+            {
+                "case_id": f"NOTES-{n + 1}",
+                "image_paths": str(sample.image),
+                "original_kind": "notes",
+                "original_report": sample.target,
+                "label": "normal" if "no finding" in sample.target.lower() else "abnormal",
+            }
+        )
     with open(out, "w", newline="", encoding="utf-8") as fp:
         writer = csv_module.DictWriter(fp, fieldnames=["case_id", "image_paths", "original_kind", "original_report", "label"])
         writer.writeheader()

@@ -31,7 +31,12 @@ def _browse_row(edit: QLineEdit, pick) -> QWidget:
     layout.setContentsMargins(0, 0, 0, 0)
     layout.addWidget(edit)
     button = QPushButton("Browse...")
-    button.clicked.connect(lambda: (path := pick()) and edit.setText(path))
+    def browse() -> None:
+        path = pick()
+        if path:
+            edit.setText(path)
+
+    button.clicked.connect(browse)
     layout.addWidget(button)
     return row
 
@@ -64,12 +69,12 @@ class NewSessionDialog(QDialog):
         form.addRow(self.message)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create")
-        self.buttons.accepted.connect(self.create)
+        self.buttons.accepted.connect(self.create_session)
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
         self.resize(640, 320)
 
-    def create(self) -> bool:
+    def create_session(self) -> bool:
         from .eval_setup import case_list_from_folder, create_from_case_list
 
         raters = [r.strip() for r in self.raters.text().split(",") if r.strip()]
@@ -204,7 +209,8 @@ class EvaluationMenu:
             return None
 
     def progress(self) -> SessionPicker | None:
-        return self._pick("Rater progress", False, lambda session, _: self._keep(ProgressDialog(self.factory, session, self.window)))
+        return self._pick("Rater progress", False,
+                          lambda session, _: self._keep(ProgressDialog(self.factory, session, self.window)))
 
     def results(self) -> SessionPicker | None:
         from .results_dialog import ResultsDialog

@@ -37,10 +37,10 @@ class TextInputKeyGuard(QObject):
     """Application-wide event filter for the text boxes of one window, its parent (:meth:`install`)."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(watched, QWidget) and is_text_input(watched):
-            # only for the window it guards: the rating window's read-only reports take 1/2/3
-            if watched.window() is self.parent() and belongs_to_text(event):  # type: ignore[arg-type]
-                event.accept()  # the key goes to the text widget, not to a shortcut
+        # only for the window it guards: the rating window's read-only reports take 1/2/3
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(watched, QWidget) and is_text_input(watched)
+                and watched.window() is self.parent() and belongs_to_text(event)):  # type: ignore[arg-type]
+            event.accept()  # the key goes to the text widget, not to a shortcut
         return False
 
     @classmethod

@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QThread, QTimer
@@ -130,7 +132,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
 
-    def _action(self, menu, text: str, slot: Callable[[], object], shortcut: str | None = None, *,
+    def _action(self, menu: Any, text: str, slot: Callable[[], Any], shortcut: str | None = None, *,
                 checkable: bool = False, group: QActionGroup | None = None, tip: str = "") -> QAction:
         action = QAction(text, self)
         if shortcut:
@@ -165,7 +167,7 @@ class MainWindow(QMainWindow):
         group = QActionGroup(self)
         self.tool_actions: dict[str, QAction] = {}
         for tool, label, key, tip in TOOLS:
-            action = self._action(tools_menu, label, lambda t=tool: self.set_tool(t), key, checkable=True, group=group, tip=tip)
+            action = self._action(tools_menu, label, partial(self.set_tool, tool), key, checkable=True, group=group, tip=tip)
             toolbar.addAction(action)
             self.tool_actions[tool] = action
         self.tool_actions["wl"].setChecked(True)
@@ -177,7 +179,7 @@ class MainWindow(QMainWindow):
         layout_group = QActionGroup(self)
         self.layout_actions = {}
         for n, name in enumerate(("1x1", "1x2", "2x2"), 1):
-            action = self._action(view_menu, f"Layout {name}", lambda x=name: self.set_layout(x), f"Ctrl+{n}",
+            action = self._action(view_menu, f"Layout {name}", partial(self.set_layout, name), f"Ctrl+{n}",
                                   checkable=True, group=layout_group, tip=f"Layout {name}")
             toolbar.addAction(action)
             self.layout_actions[name] = action
@@ -204,20 +206,31 @@ class MainWindow(QMainWindow):
         cine_group = QActionGroup(self)
         self.cine_speed_actions = {}
         for fps in CINE_RATES:
-            action = self._action(cine_menu, f"{fps} images/s", lambda f=fps: self.set_cine_rate(f), checkable=True, group=cine_group)
+            action = self._action(cine_menu, f"{fps} images/s", partial(self.set_cine_rate, fps), checkable=True,
+                                  group=cine_group)
             self.cine_speed_actions[fps] = action
         self.cine_speed_actions[self.cine_fps].setChecked(True)
         view_menu.addSeparator()
-        self.convention_action = self._action(view_menu, "W/L drag: horizontal = level", self.toggle_convention, checkable=True,
-                                              tip="Swap the mouse axes of window/level")
+        self.convention_action = self._action(
+            view_menu,
+            "W/L drag: horizontal = level",
+            self.toggle_convention,
+            checkable=True,
+            tip="Swap the mouse axes of window/level",
+        )
 
         window_menu = menus.addMenu("&Window")
         self._action(window_menu, "Auto window", self.auto_window, "A")
         self._action(window_menu, "Image's own window (DICOM)", self.default_window, "D")
         keys = ct_preset_keys()
         for name, window in ct_window_presets().items():
-            self._action(window_menu, f"{name.capitalize()}  ({window.width:g}/{window.center:g})",
-                         lambda n=name: self.apply_preset(n), keys[name], tip=f"CT {name} window {window.width:g}/{window.center:g}")
+            self._action(
+                window_menu,
+                f"{name.capitalize()}  ({window.width:g}/{window.center:g})",
+                partial(self.apply_preset, name),
+                keys[name],
+                tip=f"CT {name} window {window.width:g}/{window.center:g}",
+            )
 
         mpr_menu = menus.addMenu("&MPR")
         self._action(mpr_menu, "Slab mode: cycle none / MIP / MinIP / mean", self.cycle_slab, "M")
@@ -225,11 +238,11 @@ class MainWindow(QMainWindow):
         self._action(mpr_menu, "Thinner slab (-2 mm)", lambda: self.change_slab(-2.0), "[")
         mpr_menu.addSeparator()
         for name in volume_rendering_presets():
-            self._action(mpr_menu, f"3D preset: {name}", lambda n=name: self.set_render_preset(n))
+            self._action(mpr_menu, f"3D preset: {name}", partial(self.set_render_preset, name))
 
         ai_menu = menus.addMenu("&AI")
         self._action(ai_menu, "Model...", self.show_model_dialog)
-        self._action(ai_menu, "Draft report", lambda: self.ai_panel.isEnabled() and self.ai_panel.start("draft", ""))
+        self._action(ai_menu, "Draft report", self.draft_report)
 
         from .eval_menu import EvaluationMenu
 
@@ -241,7 +254,9 @@ class MainWindow(QMainWindow):
 
     # -- opening --------------------------------------------------------------------------
     def open_file_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", "", "Images (*.dcm *.png *.jpg *.jpeg DICOMDIR *);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open image", "", "Images (*.dcm *.png *.jpg *.jpeg DICOMDIR *);;All files (*)"
+        )
         if path:
             self.open_path(path)
 
@@ -338,8 +353,11 @@ class MainWindow(QMainWindow):
         first = opened.volume if opened.volume is not None else (opened.films[0] if opened.films else None)
         if first is not None:
             register_phi(first.metadata)
-        LOG.info("opened %s: %s", opened.title, f"volume {opened.volume.array.shape}" if opened.volume is not None
-                 else f"{len(opened.films)} film(s)")
+        LOG.info(
+            "opened %s: %s",
+            opened.title,
+            f"volume {opened.volume.array.shape}" if opened.volume is not None else f"{len(opened.films)} film(s)",
+        )
         self.area.show_opened(opened, into_active=self.area.layout_name != "1x1")
         self.ai_panel.set_case(self.area.opened or opened)
         self.setWindowTitle(f"Lightbox - {opened.title}" + (" - DEMO, not for clinical use" if opened.is_demo else ""))
@@ -370,9 +388,12 @@ class MainWindow(QMainWindow):
                 for series in study.series.values():
                     number = f"#{series.number} " if series.number is not None else ""
                     count = series.frame_count
-                    text = (f"{number}{series.modality} {series.description}".strip() + "\n"
-                            + f"{count} {'image' if count == 1 else 'images'} · {series.kind}"
-                            + (f"\n⚠ {len(series.warnings)} warning(s)" if series.warnings else ""))
+                    text = (
+                        f"{number}{series.modality} {series.description}".strip()
+                        + "\n"
+                        + f"{count} {'image' if count == 1 else 'images'} · {series.kind}"
+                        + (f"\n⚠ {len(series.warnings)} warning(s)" if series.warnings else "")
+                    )
                     item = QTreeWidgetItem([text])
                     item.setData(0, Qt.ItemDataRole.UserRole, series.uid)
                     item.setToolTip(0, "\n".join(series.warnings) or series.uid)
@@ -439,7 +460,7 @@ class MainWindow(QMainWindow):
             getattr(scene, method)()
         self.area.render_all()
 
-    def _film_display(self, change: Callable[[object], None]) -> None:
+    def _film_display(self, change: Callable[[Any], object]) -> None:
         scene = self.area.active_scene()
         if scene is not None and getattr(scene, "kind", "") == "film":
             change(scene.display)  # type: ignore[attr-defined]
@@ -572,8 +593,10 @@ class MainWindow(QMainWindow):
     # -- dialogs --------------------------------------------------------------------------
     def help_text(self) -> str:
         rows = "".join(f"<tr><td><b>{keys}</b></td><td>{what}</td></tr>" for keys, what in self.shortcuts)
-        mouse = ("<p><b>Mouse</b>: left drag uses the active tool; right drag zooms; middle drag or Shift+drag pans; "
-                 "the wheel zooms films and scrolls MPR panes; in the 3D pane, left drag rotates.</p>")
+        mouse = (
+            "<p><b>Mouse</b>: left drag uses the active tool; right drag zooms; middle drag or Shift+drag pans; "
+            "the wheel zooms films and scrolls MPR panes; in the 3D pane, left drag rotates.</p>"
+        )
         return f"<h3>Keyboard shortcuts</h3><table cellspacing=6>{rows}</table>{mouse}"
 
     def show_help(self) -> None:
@@ -590,6 +613,10 @@ class MainWindow(QMainWindow):
         dialog.show()
         self.help_dialog = dialog
 
+    def draft_report(self) -> None:
+        if self.ai_panel.isEnabled():
+            self.ai_panel.start("draft", "")
+
     def show_model_dialog(self):
         from .model_dialog import ModelDialog
 
@@ -603,9 +630,12 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from .. import __version__
 
-        QMessageBox.about(self, "About Lightbox",
-                          f"Lightbox {__version__}\nOffline radiology viewer with a local AI assistant.\n"
-                          "Research and demonstration software: NOT for clinical use.")
+        QMessageBox.about(
+            self,
+            "About Lightbox",
+            f"Lightbox {__version__}\nOffline radiology viewer with a local AI assistant.\n"
+            "Research and demonstration software: NOT for clinical use.",
+        )
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.stop_cine()

@@ -111,7 +111,7 @@ class RatingWindow(QMainWindow):
                 button.setToolTip(f"Could report {side} be signed as it is, or with edits a reader would accept?")
                 group.addButton(button, 1 - value)  # id 1 = acceptable, 0 = not
                 row.addWidget(button)
-                QShortcut(QKeySequence(f"Alt+{key}"), self, activated=button.click)
+                QShortcut(QKeySequence(f"Alt+{key}"), self).activated.connect(button.click)
             self.acceptable[side] = group
             box.addLayout(row)
             reports.addLayout(box)
@@ -128,7 +128,7 @@ class RatingWindow(QMainWindow):
         self.note.setPlaceholderText("what was missed / comment")
         self.mark_button = QPushButton("Add error (E)")
         self.mark_button.clicked.connect(self.mark_selection)
-        QShortcut(QKeySequence("E"), self, activated=self.mark_selection)
+        QShortcut(QKeySequence("E"), self).activated.connect(self.mark_selection)
         for widget in (self.mark_report, self.category, self.significant, self.note, self.mark_button):
             marks.addWidget(widget)
         layout.addLayout(marks)
@@ -140,12 +140,12 @@ class RatingWindow(QMainWindow):
         grid = QGridLayout()
         grid.addWidget(QLabel("Which report is better?"), 0, 0)
         self.preference = QButtonGroup(self)
-        for n, (text, value) in enumerate((("A better (1)", "A"), ("Equivalent (2)", "equivalent"), ("B better (3)", "B"))):
+        for n, (text, choice) in enumerate((("A better (1)", "A"), ("Equivalent (2)", "equivalent"), ("B better (3)", "B"))):
             button = QRadioButton(text)
-            button.setProperty("value", value)
+            button.setProperty("value", choice)
             self.preference.addButton(button, n)
             grid.addWidget(button, 0, n + 1)
-            QShortcut(QKeySequence(str(n + 1)), self, activated=button.click)
+            QShortcut(QKeySequence(str(n + 1)), self).activated.connect(button.click)
         grid.addWidget(QLabel("Reason"), 1, 0)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why? (required)")
@@ -163,7 +163,7 @@ class RatingWindow(QMainWindow):
         layout.addWidget(self.results_button)
         self.submit_button = QPushButton("Submit and next (Ctrl+Enter)")
         self.submit_button.clicked.connect(self.submit)
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.submit)
+        QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(self.submit)
         layout.addWidget(self.submit_button)
         self.load_next()
 

@@ -29,10 +29,9 @@ def run_selftest(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from PySide6.QtWidgets import QApplication
 
+    from .logs import LOG, configure_logging
     from .main_window import MainWindow
     from .theme import apply_dark_theme
-
-    from .logs import LOG, configure_logging
 
     LOG.info("selftest started (log: %s)", configure_logging())
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -44,7 +43,14 @@ def run_selftest(args: argparse.Namespace) -> int:
     steps: list[tuple[str, bool, str]] = []
 
     opened = _wait(app, lambda: window.area.opened is not None and window.ai_panel.isEnabled(), 60)
-    steps.append(("open", opened, f"{window.area.opened.title if opened else args.path} in {time.perf_counter() - started:.2f} s since start"))
+    steps.append(
+        (
+            "open",
+            opened,
+            f"{window.area.opened.title if opened and window.area.opened else args.path} in "
+            f"{time.perf_counter() - started:.2f} s since start",
+        )
+    )
     if opened:
         # a rendered film has many grey levels inside its viewport, a black or blank one has one
         viewport = window.area.viewports[0]
@@ -59,9 +65,15 @@ def run_selftest(args: argparse.Namespace) -> int:
         panel.start("draft", "")
         drafted = _wait(app, lambda: "draft" in panel.results or panel.busy == "", 300) and "draft" in panel.results
         result = panel.results.get("draft")
-        steps.append(("draft", bool(drafted and result and "IMPRESSION" in result.text.upper()),
-                      f"{len(result.token_ids)} tokens on {result.provider} in {time.perf_counter() - t0:.2f} s"
-                      if result else panel.state_label.text()))
+        steps.append(
+            (
+                "draft",
+                bool(drafted and result and "IMPRESSION" in result.text.upper()),
+                f"{len(result.token_ids)} tokens on {result.provider} in {time.perf_counter() - t0:.2f} s"
+                if result
+                else panel.state_label.text(),
+            )
+        )
         steps.append(_speech_step())
     window.close()
     for name, ok, detail in steps:

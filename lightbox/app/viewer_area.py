@@ -8,6 +8,7 @@ overrides the choice; 3D panes and oblique volumes always use VTK.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
@@ -104,7 +105,8 @@ class ViewerArea(QWidget):
         kind = RasterWidget if scene is not None and use_cpu_raster() and raster_supported(scene) else VtkWidget
         if scene is not None and not isinstance(widget, kind):
             index = self.grid.indexOf(widget)
-            row, column, _, _ = self.grid.getItemPosition(index)
+            position: Any = self.grid.getItemPosition(index)  # (row, column, row span, column span)
+            row, column = int(position[0]), int(position[1])
             self._discard(widget)
             replacement = self._new_viewport(kind)
             self.grid.addWidget(replacement, row, column)
@@ -172,7 +174,8 @@ class ViewerArea(QWidget):
             if self.volume_display is None:
                 display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
                 display.set_window(volume.window) if volume.window else None
-                display.crosshair = tuple(float(v) for v in volume_center(volume))
+                x, y, z = volume_center(volume)
+                display.crosshair = (float(x), float(y), float(z))
                 self.volume_display = display
             image = None
             for n, pane in enumerate(VOLUME_PANES[self.layout_name][: len(self.viewports)]):

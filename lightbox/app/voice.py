@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QThread, QTimer, Signal, Slot
@@ -82,7 +83,9 @@ class MicrophoneSource(QObject):
             # function ... cannot be converted") and _on_state never runs
             from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSource, QMediaDevices  # noqa: F401
         except ImportError as exc:  # PySide6-Essentials alone has no Qt Multimedia
-            raise AudioSourceError("Recording needs Qt Multimedia (pip install PySide6-Addons). Type the question instead.") from exc
+            raise AudioSourceError(
+                "Recording needs Qt Multimedia (pip install PySide6-Addons). Type the question instead."
+            ) from exc
         device = QMediaDevices.defaultAudioInput()
         if device.isNull():
             raise AudioSourceError("No microphone found. Connect one, or type the question.")
@@ -95,15 +98,20 @@ class MicrophoneSource(QObject):
         self.format = fmt
         self.rate = fmt.sampleRate()
         # the sample layout, worked out once rather than on every read
-        self.dtype = np.dtype({QAudioFormat.SampleFormat.Int16: np.int16, QAudioFormat.SampleFormat.Int32: np.int32,
-                               QAudioFormat.SampleFormat.UInt8: np.uint8,
-                               QAudioFormat.SampleFormat.Float: np.float32}[fmt.sampleFormat()])
+        self.dtype = np.dtype(
+            {
+                QAudioFormat.SampleFormat.Int16: np.int16,
+                QAudioFormat.SampleFormat.Int32: np.int32,
+                QAudioFormat.SampleFormat.UInt8: np.uint8,
+                QAudioFormat.SampleFormat.Float: np.float32,
+            }[fmt.sampleFormat()]
+        )
         self.channels = max(1, fmt.channelCount())
         self.frame_bytes = self.dtype.itemsize * self.channels
         self.device_name = device.description()
         self.source = QAudioSource(device, fmt, self)
         self.source.stateChanged.connect(self._on_state)
-        self.io = None
+        self.io: Any = None
         # A device unplugged while recording does not always raise an error: Qt 6.11 on
         # PulseAudio just goes idle. No data for SILENT_DEVICE_SECONDS is reported instead.
         self.watchdog = QTimer(self)
@@ -144,9 +152,11 @@ class MicrophoneSource(QObject):
 
     def _problem(self, error: str) -> str:
         """The message for a QtAudio error name ("OpenError", ...)."""
-        reason = {"OpenError": "could not be opened (access denied or in use)",
-                  "IOError": "stopped delivering audio",
-                  "FatalError": "failed"}.get(error, "reported an error")
+        reason = {
+            "OpenError": "could not be opened (access denied or in use)",
+            "IOError": "stopped delivering audio",
+            "FatalError": "failed",
+        }.get(error, "reported an error")
         return f"The microphone '{self.device_name}' {reason}. Type the question instead."
 
 
@@ -186,15 +196,15 @@ class VoiceInput(QObject):
     def __init__(self, parent: QObject | None = None, source_factory=None) -> None:
         super().__init__(parent)
         self.source_factory = source_factory or default_source
-        self.source = None
+        self.source: Any = None  # the open microphone (a QAudioSource or a file source)
         self.recording: Recording | None = None
-        self.thread = QThread(self)
+        self.worker_thread = QThread(self)
         self.worker = RecognizerWorker()
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self._transcribe.connect(self.worker.transcribe)
         self.worker.done.connect(self._on_done)
         self.worker.failed.connect(self.message)
-        self.thread.start()
+        self.worker_thread.start()
 
     @property
     def is_recording(self) -> bool:
@@ -254,8 +264,8 @@ class VoiceInput(QObject):
     def shutdown(self) -> None:
         if self.source is not None:
             self.source.stop()
-        self.thread.quit()
-        self.thread.wait(10000)
+        self.worker_thread.quit()
+        self.worker_thread.wait(10000)
 
 
 def default_source(parent: QObject):
@@ -323,9 +333,11 @@ class PushToTalkKey(QObject):
         super().__init__(voice)
         self.voice = voice
         self.key = key
-        QApplication.instance().installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, obj: QObject, event: Any) -> bool:  # noqa: N802 - Qt's name; a QKeyEvent when it matters
         if event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and event.key() == self.key:
             # the same key event passes the window and then the focus widget: start() and stop()
             # are idempotent, so acting on each delivery is safe

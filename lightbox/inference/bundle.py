@@ -97,7 +97,8 @@ def verify_manifest(folder: Path) -> dict[str, Any]:
             raise BundleError(f"model file changed: {relative} is {file.stat().st_size} bytes, manifest says {entry['bytes']}")
         if sha256_file(file) != entry["sha256"]:
             raise BundleError(f"model file corrupted: {relative} does not match its sha256 in {MANIFEST}")
-    return manifest
+    checked: dict[str, Any] = manifest
+    return checked
 
 
 @dataclass
@@ -148,7 +149,8 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise BundleError(f"model file missing: {path.name}")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return loaded
     except ValueError as exc:
         raise BundleError(f"{path.name} is not valid JSON ({exc})") from exc
 
@@ -169,7 +171,7 @@ def parse_variant(variant: str) -> dict[str, str]:
             if part not in PARTS:
                 raise BundleError(f"unknown graph {part!r} in variant {variant!r}; graphs: {', '.join(PARTS)}")
             choice[part] = dtype
-    for part, dtype in choice.items():
+    for dtype in choice.values():
         if dtype not in DTYPE_SUFFIXES:
             raise BundleError(f"unknown variant {dtype!r}; choose from {', '.join(DTYPE_SUFFIXES)}")
     return choice

@@ -39,23 +39,34 @@ def evaluate(model_dir: Path, variant: str = "", data: Path | None = None, limit
     results: dict = {"model": model.bundle.name, "variant": variant or "fp32", "model_sha256": model.bundle.checksum}
 
     vqa = [s for s in test if s.task == "ask"][:limit_vqa]
-    majority = {kind: Counter(normalise_answer(s.target) for s in train if s.task == "ask" and s.answer_type == kind).most_common(1)[0][0]
-                for kind in ("CLOSED", "OPEN")}
-    rows = {"CLOSED": [], "OPEN": []}
+    majority = {
+        kind: Counter(normalise_answer(s.target) for s in train if s.task == "ask" and s.answer_type == kind).most_common(1)[0][0]
+        for kind in ("CLOSED", "OPEN")
+    }
+    rows: dict[str, list[tuple[str, str]]] = {"CLOSED": [], "OPEN": []}
     for s in vqa:
         prediction = _answer(model, s, 16)
         rows[s.answer_type if s.answer_type in rows else "OPEN"].append((prediction, s.target))
     results["vqa_rad"] = {
         "split": "official test (test_freeform + test_para)",
-        "closed": {"n": len(rows["CLOSED"]), "accuracy": mean([exact_match(p, r) for p, r in rows["CLOSED"]]),
-                   "majority_answer": majority["CLOSED"],
-                   "majority_accuracy": mean([exact_match(majority["CLOSED"], r) for _, r in rows["CLOSED"]])},
-        "open": {"n": len(rows["OPEN"]), "exact_match": mean([exact_match(p, r) for p, r in rows["OPEN"]]),
-                 "token_f1": mean([token_f1(p, r) for p, r in rows["OPEN"]]), "majority_answer": majority["OPEN"],
-                 "majority_exact_match": mean([exact_match(majority["OPEN"], r) for _, r in rows["OPEN"]]),
-                 "majority_token_f1": mean([token_f1(majority["OPEN"], r) for _, r in rows["OPEN"]])},
-        "examples": [{"question": s.prompt, "answer": s.target, "model": p} for s, (p, _) in
-                     zip([x for x in vqa if x.answer_type == "CLOSED"][:3], rows["CLOSED"][:3])],
+        "closed": {
+            "n": len(rows["CLOSED"]),
+            "accuracy": mean([exact_match(p, r) for p, r in rows["CLOSED"]]),
+            "majority_answer": majority["CLOSED"],
+            "majority_accuracy": mean([exact_match(majority["CLOSED"], r) for _, r in rows["CLOSED"]]),
+        },
+        "open": {
+            "n": len(rows["OPEN"]),
+            "exact_match": mean([exact_match(p, r) for p, r in rows["OPEN"]]),
+            "token_f1": mean([token_f1(p, r) for p, r in rows["OPEN"]]),
+            "majority_answer": majority["OPEN"],
+            "majority_exact_match": mean([exact_match(majority["OPEN"], r) for _, r in rows["OPEN"]]),
+            "majority_token_f1": mean([token_f1(majority["OPEN"], r) for _, r in rows["OPEN"]]),
+        },
+        "examples": [
+            {"question": s.prompt, "answer": s.target, "model": p}
+            for s, (p, _) in zip([x for x in vqa if x.answer_type == "CLOSED"][:3], rows["CLOSED"][:3])
+        ],
     }
     for task, name in (("draft", "iu_reports_held_out"), ("describe", "chest_film_notes_held_out")):
         cases = [s for s in test if s.task == task][:limit_reports]
@@ -63,7 +74,8 @@ def evaluate(model_dir: Path, variant: str = "", data: Path | None = None, limit
         predictions = [_answer(model, s, 96) for s in cases]
         references = [s.target for s in cases]
         results[name] = {
-            "n": len(cases), "bleu4": corpus_bleu4(predictions, references),
+            "n": len(cases),
+            "bleu4": corpus_bleu4(predictions, references),
             "rouge_l": mean([rouge_l(p, r) for p, r in zip(predictions, references)]),
             "baseline": "most frequent training text for every case",
             "baseline_bleu4": corpus_bleu4([common] * len(cases), references),

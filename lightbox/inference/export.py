@@ -61,7 +61,7 @@ def _wrappers(model: Any):
             presents = []
             for i in range(layers):
                 layer = cache.layers[i]
-                presents += [layer.keys, layer.values]
+                presents += [layer.keys, layer.values]  # type: ignore[union-attr]  # Gemma 3 layers hold keys/values
             return (logits, *presents)
 
     return VisionEncoder(), EmbedTokens(), Decoder()

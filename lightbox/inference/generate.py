@@ -7,7 +7,6 @@ adds its own tokens. Tokens stream to a callback; a cancel flag is polled betwee
 from __future__ import annotations
 
 import json
-
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -118,7 +117,7 @@ class VisionLanguageModel:
         self.use_io_binding = self.info.provider == "CUDA"
 
     @classmethod
-    def from_folder(cls, folder: Path | str, variant: str = "", device: str = "auto") -> "VisionLanguageModel":
+    def from_folder(cls, folder: Path | str, variant: str = "", device: str = "auto") -> VisionLanguageModel:
         """The model in ``folder`` (a bundle, or a registered download) with each graph's variant
         chosen for the provider it will run on (see :func:`..bundle.choose_graphs`)."""
         from .sessions import requested_providers
@@ -128,12 +127,14 @@ class VisionLanguageModel:
 
     # -- pieces ---------------------------------------------------------------------------
     def image_features(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        pixels = pixel_values(images, self.bundle.preprocessor_config).astype(self.pixel_dtype)
+        pixels: np.ndarray = pixel_values(images, self.bundle.preprocessor_config).astype(self.pixel_dtype)
         name = self.vision.get_inputs()[0].name
-        return self.vision.run(None, {name: pixels})[0]
+        features: np.ndarray = self.vision.run(None, {name: pixels})[0]
+        return features
 
     def embed_ids(self, ids: np.ndarray) -> np.ndarray:
-        return self.embed.run(None, {self.embed_input: ids.astype(np.int64)})[0]
+        embeds: np.ndarray = self.embed.run(None, {self.embed_input: ids.astype(np.int64)})[0]
+        return embeds
 
     def empty_cache(self) -> dict[str, np.ndarray]:
         return {n: np.zeros((1, self.kv_heads, 0, self.head_dim), self.kv_dtype) for n in self.past_names}
@@ -268,8 +269,8 @@ class TextStream:
 
     def add(self, token: int) -> str:
         self.ids.append(token)
-        before = self.tokenizer.decode(self.ids[self.prefix:self.read], skip_special_tokens=True)
-        after = self.tokenizer.decode(self.ids[self.prefix:], skip_special_tokens=True)
+        before: str = self.tokenizer.decode(self.ids[self.prefix:self.read], skip_special_tokens=True)
+        after: str = self.tokenizer.decode(self.ids[self.prefix:], skip_special_tokens=True)
         if len(after) > len(before) and not after.endswith("\ufffd"):
             self.prefix, self.read = self.read, len(self.ids)
             return after[len(before):]

@@ -55,23 +55,39 @@ def render(bundle: Path) -> str:
         vqa = evaluation["vqa_rad"]
         c, o = vqa["closed"], vqa["open"]
         lines += [
-            f"Command: `python -m lightbox.inference.evaluate_demo` (model {evaluation['variant']}, CPU, {evaluation['seconds']} s).",
+            f"Command: `python -m lightbox.inference.evaluate_demo` (model {evaluation['variant']}, CPU, "
+            f"{evaluation['seconds']} s).",
             "",
             "| test | n | demo model | majority baseline (same run) |",
             "|---|---|---|---|",
-            f"| VQA-RAD closed, accuracy | {c['n']} | {_pct(c['accuracy'])} | {_pct(c['majority_accuracy'])} (\"{c['majority_answer']}\") |",
-            f"| VQA-RAD open, exact match | {o['n']} | {_pct(o['exact_match'])} | {_pct(o['majority_exact_match'])} (\"{o['majority_answer']}\") |",
+            f'| VQA-RAD closed, accuracy | {c["n"]} | {_pct(c["accuracy"])} | '
+            f'{_pct(c["majority_accuracy"])} ("{c["majority_answer"]}") |',
+            f'| VQA-RAD open, exact match | {o["n"]} | {_pct(o["exact_match"])} | '
+            f'{_pct(o["majority_exact_match"])} ("{o["majority_answer"]}") |',
             f"| VQA-RAD open, token F1 | {o['n']} | {_pct(o['token_f1'])} | {_pct(o['majority_token_f1'])} |",
         ]
-        for key, title in (("iu_reports_held_out", "IU reports held out"), ("chest_film_notes_held_out", "chest-film notes held out")):
+        for key, title in (
+            ("iu_reports_held_out", "IU reports held out"),
+            ("chest_film_notes_held_out", "chest-film notes held out"),
+        ):
             r = evaluation[key]
-            lines.append(f"| {title}, BLEU-4 / ROUGE-L | {r['n']} | {r['bleu4']:.3f} / {r['rouge_l']:.3f} | "
-                         f"{r['baseline_bleu4']:.3f} / {r['baseline_rouge_l']:.3f} (most frequent training text) |")
-        lines += ["", "These numbers show the pipeline works, not that the model reads images: a tiny model",
-                  "trained for minutes is close to the majority baseline, which is what a demo can honestly claim."]
+            lines.append(
+                f"| {title}, BLEU-4 / ROUGE-L | {r['n']} | {r['bleu4']:.3f} / {r['rouge_l']:.3f} | "
+                f"{r['baseline_bleu4']:.3f} / {r['baseline_rouge_l']:.3f} (most frequent training text) |"
+            )
+        lines += [
+            "",
+            "These numbers show the pipeline works, not that the model reads images: a tiny model",
+            "trained for minutes is close to the majority baseline, which is what a demo can honestly claim.",
+        ]
     else:
         lines.append("Not evaluated yet: run `python -m lightbox.inference.evaluate_demo`.")
-    lines += ["", "## Intended use", "Demonstrating and testing Lightbox offline. Not a medical device; not for clinical use.", ""]
+    lines += [
+        "",
+        "## Intended use",
+        "Demonstrating and testing Lightbox offline. Not a medical device; not for clinical use.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -20,7 +20,7 @@ CT_WINDOWS_FOR_MODEL = ((-600.0, 1500.0), (40.0, 400.0), (400.0, 2000.0))  # lun
 def window_to_unit(values: np.ndarray, center: float, width: float) -> np.ndarray:
     """Linear window onto 0..1 (the DICOM LINEAR ramp, before quantisation)."""
     lo = center - 0.5 - (width - 1) / 2
-    return np.clip((np.asarray(values, np.float32) - lo) / max(width - 1, 1e-6), 0.0, 1.0)
+    return np.asarray(np.clip((np.asarray(values, np.float32) - lo) / max(width - 1, 1e-6), 0.0, 1.0))
 
 
 def to_rgb8(values: np.ndarray, center: float, width: float, invert: bool = False) -> np.ndarray:

@@ -26,7 +26,8 @@ PUNCTUATION = ",.;:?!"
 
 @lru_cache(maxsize=1)
 def tasks() -> dict[str, Any]:
-    return json.loads(resource_path("prompts", "tasks.json").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(resource_path("prompts", "tasks.json").read_text(encoding="utf-8"))
+    return loaded
 
 
 def task_prompt(task: str, study: StudyContext | None = None, question: str = "") -> tuple[str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,8 @@ def read_registry() -> dict[str, Any]:
     if not path.exists():
         return {"models": {}, "selected": None}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return loaded
     except ValueError as exc:
         raise BundleError(f"{path}: unreadable model registry ({exc})") from exc
 
@@ -58,8 +59,13 @@ def record(folder: Path, name: str) -> dict[str, Any]:
     """Register ``folder`` under ``name`` (replacing an earlier record of that name)."""
     folder = folder.resolve()
     files = file_sums(folder)
-    entry = {"name": name, "path": str(folder), "format": "genai" if (folder / "genai_config.json").exists() else "onnx-community",
-             "files": files, "added_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    entry = {
+        "name": name,
+        "path": str(folder),
+        "format": "genai" if (folder / "genai_config.json").exists() else "onnx-community",
+        "files": files,
+        "added_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     entry["checksum"] = model_checksum(entry)
     registry = read_registry()
     registry["models"][name] = entry
@@ -112,24 +118,29 @@ def registered_manifest(folder: Path, verify: bool = True) -> dict[str, Any]:
     """The registry's record of ``folder`` as a manifest, after checking every recorded file."""
     entry = entry_for_folder(folder)
     if entry is None:
-        raise BundleError(f"{folder} is not a Lightbox model yet: check and register it with "
-                          f"`lightbox model add {folder}` (its files are recorded in Lightbox's own registry; "
-                          "nothing is written into the folder)")
+        raise BundleError(
+            f"{folder} is not a Lightbox model yet: check and register it with "
+            f"`lightbox model add {folder}` (its files are recorded in Lightbox's own registry; "
+            "nothing is written into the folder)"
+        )
     if verify:
         for relative, expected in sorted(entry["files"].items()):
             file = folder / relative
             if not file.exists():
                 raise BundleError(f"model file missing: {relative} (recorded when {entry['name']!r} was added)")
             if file.stat().st_size != expected["bytes"] or sha256_file(file) != expected["sha256"]:
-                raise BundleError(f"model file changed: {relative} differs from when {entry['name']!r} was added "
-                                  f"(run `lightbox model add {folder} --name {entry['name']}` again if the change is yours)")
+                raise BundleError(
+                    f"model file changed: {relative} differs from when {entry['name']!r} was added "
+                    f"(run `lightbox model add {folder} --name {entry['name']}` again if the change is yours)"
+                )
     return {"name": entry["name"], "format": entry["format"], "files": entry["files"], "registered": True}
 
 
 def manifest_files(folder: Path) -> dict[str, Any]:
     """A folder's own manifest (Lightbox bundle) or its registry record."""
     if (folder / MANIFEST).exists():
-        return json.loads((folder / MANIFEST).read_text())
+        loaded: dict[str, Any] = json.loads((folder / MANIFEST).read_text())
+        return loaded
     return registered_manifest(folder, verify=False)
 
 
@@ -143,8 +154,10 @@ def check_and_add(folder: Path, name: str | None = None, variant: str = "", devi
     if not folder.is_dir():
         raise BundleError(f"no model folder at {folder}")
     if (folder / "genai_config.json").exists():
-        raise BundleError(f"{folder} is an onnxruntime-genai package (genai_config.json): not supported yet; "
-                          "use an onnx-community export (onnx/vision_encoder*.onnx, embed_tokens*.onnx, decoder_model_merged*.onnx)")
+        raise BundleError(
+            f"{folder} is an onnxruntime-genai package (genai_config.json): not supported yet; "
+            "use an onnx-community export (onnx/vision_encoder*.onnx, embed_tokens*.onnx, decoder_model_merged*.onnx)"
+        )
     missing = [f for f in ("config.json", "tokenizer.json") if not (folder / f).exists()]
     if not any((folder / f).exists() for f in ("preprocessor_config.json", "processor_config.json")):
         missing.append("preprocessor_config.json")
@@ -168,8 +181,12 @@ def check_and_add(folder: Path, name: str | None = None, variant: str = "", devi
         _restore(name, previous)
         raise BundleError(f"{folder}: the model does not run in Lightbox: {type(exc).__name__}: {exc}") from exc
     entry = dict(entry)
-    entry["check"] = {"variant": model.bundle.variant, "provider": result.provider, "tokens": len(result.token_ids),
-                      "graph_inputs": sorted(model.decoder_inputs)}
+    entry["check"] = {
+        "variant": model.bundle.variant,
+        "provider": result.provider,
+        "tokens": len(result.token_ids),
+        "graph_inputs": sorted(model.decoder_inputs),
+    }
     registry = read_registry()
     registry["models"][name] = entry
     _write_registry(registry)
@@ -191,4 +208,5 @@ def verify(name: str) -> dict[str, Any]:
     if entry is None:
         raise BundleError(f"no model named {name!r} is registered (lightbox model list)")
     registered_manifest(Path(entry["path"]), verify=True)
-    return entry
+    checked: dict[str, Any] = entry
+    return checked

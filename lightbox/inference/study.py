@@ -95,7 +95,9 @@ class StudyContext:
     def describe(self) -> str:
         """The name with its article: "an MR of the head", "a chest radiograph"."""
         text = self.name()
-        vowel_sound = text[0] in "aeiou" or (text[0] in "AEFHILMNORSX" and (len(text) == 1 or text[1] in " ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        vowel_sound = text[0] in "aeiou" or (
+            text[0] in "AEFHILMNORSX" and (len(text) == 1 or text[1] in " ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        )
         return ("an " if vowel_sound else "a ") + text
 
 
@@ -107,8 +109,11 @@ def study_context(metadata: dict[str, str], is_volume: bool = False) -> StudyCon
     keys: modality, body_part, view_position, study_description, series_description)."""
     modality = (metadata.get("modality") or "").strip().upper()
     body_part, source = "", ""
-    for key, label in (("body_part", "BodyPartExamined"), ("study_description", "study description"),
-                       ("series_description", "series description")):
+    for key, label in (
+        ("body_part", "BodyPartExamined"),
+        ("study_description", "study description"),
+        ("series_description", "series description"),
+    ):
         body_part = body_part_from_text(metadata.get(key, ""))
         if body_part:
             source = label
@@ -154,20 +159,38 @@ def check_study(trained_for: dict[str, Any] | None, task: str, study: StudyConte
         if any(_accepts(e, study.group, study.body_part) for e in entries):
             return Suitability(True, study)
     else:
-        kinds = {(group, part) for e in entries for group in (e.get("modalities") or [""])
-                 for part in [p.upper() for p in e.get("body_parts", [])] or [""]
-                 if (not study.group or group in ("", study.group)) and (not study.body_part or part in ("", study.body_part))}
-        unstated = " and ".join(x for x, missing in (("modality", not study.group), ("body part", not study.body_part)) if missing)
+        kinds = {
+            (group, part)
+            for e in entries
+            for group in (e.get("modalities") or [""])
+            for part in [p.upper() for p in e.get("body_parts", [])] or [""]
+            if (not study.group or group in ("", study.group)) and (not study.body_part or part in ("", study.body_part))
+        }
+        unstated = " and ".join(
+            x for x, missing in (("modality", not study.group), ("body part", not study.body_part)) if missing
+        )
         if len(kinds) == 1:
             group, part = kinds.pop()
-            assumed = replace(study, modality=study.modality if study.group or not group else GROUP_MODALITY.get(group, group),
-                              body_part=study.body_part or part, body_part_source=study.body_part_source or "assumed")
-            return Suitability(True, assumed, f"The file does not state its {unstated}: {model_name} reads it as "
-                                              f"{assumed.describe()}, the only kind it was trained for.")
+            assumed = replace(
+                study,
+                modality=study.modality if study.group or not group else GROUP_MODALITY.get(group, group),
+                body_part=study.body_part or part,
+                body_part_source=study.body_part_source or "assumed",
+            )
+            return Suitability(
+                True,
+                assumed,
+                f"The file does not state its {unstated}: {model_name} reads it as "
+                f"{assumed.describe()}, the only kind it was trained for.",
+            )
         if kinds:
             return Suitability(True, study, f"The file does not state its {unstated}.")
-    return Suitability(False, study, f"{model_name} was not trained to {TASK_WORDS.get(task, task)} for {study.describe()} "
-                                     f"(only for {declared_names(entries)}); nothing was generated.")
+    return Suitability(
+        False,
+        study,
+        f"{model_name} was not trained to {TASK_WORDS.get(task, task)} for {study.describe()} "
+        f"(only for {declared_names(entries)}); nothing was generated.",
+    )
 
 
 def declared_names(entries: list[dict[str, list[str]]]) -> str:
@@ -179,6 +202,8 @@ def declared_names(entries: list[dict[str, list[str]]]) -> str:
         if groups == ["radiograph"]:
             names.append(f"{' / '.join(parts)} radiographs" if parts else "radiographs")
         else:
-            names.append(" or ".join(g + ("s" if g == "radiograph" else "") for g in groups)
-                         + (f" of the {' / '.join(parts)}" if parts else ""))
+            names.append(
+                " or ".join(g + ("s" if g == "radiograph" else "") for g in groups)
+                + (f" of the {' / '.join(parts)}" if parts else "")
+            )
     return "; ".join(names)

@@ -33,6 +33,7 @@ def tiny_gemma3_config(vocab_size: int, *, image_token_id: int, boi_token_id: in
     }
     config = Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=mm_tokens_per_image,
                           image_token_index=image_token_id, boi_token_index=boi_token_id, eoi_token_index=eoi_token_id,
-                          pad_token_id=pad_token_id, eos_token_id=eos_token_id, bos_token_id=bos_token_id)
+                          pad_token_id=pad_token_id, eos_token_id=eos_token_id,  # type: ignore[call-arg]
+                          bos_token_id=bos_token_id)
     config.tie_word_embeddings = True
     return config

@@ -23,6 +23,11 @@ import numpy as np
 from PIL import Image
 
 from .bundle import write_manifest
+from .demo_data import Sample, all_samples, default_data_dir
+from .generate import _expand_image_placeholders
+from .preprocess import pixel_values
+from .tiny_gemma import tiny_gemma3_config
+from .tokenizer_build import train_tokenizer
 
 # What the demo model is trained on (lightbox.inference.study): drafts from IU chest-radiograph
 # reports and chest-film notes; questions from VQA-RAD (chest, abdomen and head; X-ray, CT, MR).
@@ -31,11 +36,6 @@ DEMO_TRAINED_FOR = {
     "describe": [{"modalities": ["radiograph"], "body_parts": ["CHEST"]}],
     "ask": [{"modalities": ["radiograph", "CT", "MR"], "body_parts": ["CHEST", "ABDOMEN", "HEAD"]}],
 }
-from .demo_data import Sample, all_samples, default_data_dir
-from .generate import _expand_image_placeholders
-from .preprocess import pixel_values
-from .tiny_gemma import tiny_gemma3_config
-from .tokenizer_build import train_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE_DIR = REPO / "lightbox" / "resources" / "models" / "lightbox-demo-cxr"
@@ -74,12 +74,28 @@ def train(out: Path, minutes: float, epochs: int, batch_size: int, lr: float, se
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = train_tokenizer(texts, 4000, out)
     ids = tokenizer.convert_tokens_to_ids(["<image_soft_token>", "<start_of_image>", "<end_of_image>", "<eos>", "<end_of_turn>"])
-    config = tiny_gemma3_config(len(tokenizer), image_token_id=ids[0], boi_token_id=ids[1], eoi_token_id=ids[2],
-                                eos_token_id=[ids[3], ids[4]], pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                                hidden_size=256, layers=4, heads=4, kv_heads=1, head_dim=64, intermediate_size=768,
-                                vision_hidden=128, vision_layers=2, image_size=IMAGE_SIZE, patch_size=PATCH,
-                                mm_tokens_per_image=SOFT_TOKENS, max_positions=512)
-    model = Gemma3ForConditionalGeneration(config).to(device)
+    config = tiny_gemma3_config(
+        len(tokenizer),
+        image_token_id=ids[0],
+        boi_token_id=ids[1],
+        eoi_token_id=ids[2],
+        eos_token_id=[ids[3], ids[4]],
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        hidden_size=256,
+        layers=4,
+        heads=4,
+        kv_heads=1,
+        head_dim=64,
+        intermediate_size=768,
+        vision_hidden=128,
+        vision_layers=2,
+        image_size=IMAGE_SIZE,
+        patch_size=PATCH,
+        mm_tokens_per_image=SOFT_TOKENS,
+        max_positions=512,
+    )
+    model = Gemma3ForConditionalGeneration(config).to(device)  # type: ignore[arg-type]  # transformers types .to() narrowly
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params / 1e6:.2f} M parameters on {device}; {len(samples)} training samples", flush=True)
     encoded = [(s, *encode(tokenizer, s, "<image_soft_token>")) for s in samples]
@@ -97,8 +113,8 @@ def train(out: Path, minutes: float, epochs: int, batch_size: int, lr: float, se
     for epoch in range(epochs):
         random.shuffle(with_image)
         random.shuffle(text_only)
-        batches = [with_image[i:i + batch_size] for i in range(0, len(with_image), batch_size)]
-        batches += [text_only[i:i + batch_size] for i in range(0, len(text_only), batch_size)]
+        batches = [with_image[i : i + batch_size] for i in range(0, len(with_image), batch_size)]
+        batches += [text_only[i : i + batch_size] for i in range(0, len(text_only), batch_size)]
         random.shuffle(batches)
         for batch in batches:
             if time.monotonic() > deadline:
@@ -108,14 +124,16 @@ def train(out: Path, minutes: float, epochs: int, batch_size: int, lr: float, se
             labels = torch.full((len(batch), length), -100, dtype=torch.long)
             mask = torch.zeros((len(batch), length), dtype=torch.long)
             for row, (_, seq, lab) in enumerate(batch):
-                input_ids[row, :len(seq)] = torch.tensor(seq)
-                labels[row, :len(lab)] = torch.tensor(lab)
-                mask[row, :len(seq)] = 1
+                input_ids[row, : len(seq)] = torch.tensor(seq)
+                labels[row, : len(lab)] = torch.tensor(lab)
+                mask[row, : len(seq)] = 1
             kwargs = {}
             if batch[0][0].image:
-                pics = [images.setdefault(e[0].image, load_rgb(e[0].image)) for e in batch]
+                pics = [images.setdefault(e[0].image, load_rgb(e[0].image)) for e in batch if e[0].image is not None]
                 kwargs["pixel_values"] = torch.tensor(pixel_values(pics, PREPROCESSOR)).to(device)
-            scale = min(1.0, (step + 1) / max(warmup, 1)) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0))))
+            scale = min(1.0, (step + 1) / max(warmup, 1)) * (
+                0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step / total_steps, 1.0)))
+            )
             for group in optimizer.param_groups:
                 group["lr"] = lr * scale
             loss = model(input_ids=input_ids.to(device), attention_mask=mask.to(device), labels=labels.to(device), **kwargs).loss
@@ -130,8 +148,18 @@ def train(out: Path, minutes: float, epochs: int, batch_size: int, lr: float, se
         if time.monotonic() > deadline:
             break
     model.save_pretrained(out)
-    info = {"steps": step, "epochs_started": epoch + 1, "batch_size": batch_size, "lr": lr, "seed": seed, "device": device,
-            "minutes_budget": minutes, "parameters": params, "train_samples": len(samples), "loss_log": log}
+    info = {
+        "steps": step,
+        "epochs_started": epoch + 1,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "device": device,
+        "minutes_budget": minutes,
+        "parameters": params,
+        "train_samples": len(samples),
+        "loss_log": log,
+    }
     (out / "training.json").write_text(json.dumps(info, indent=2))
     print(f"saved to {out} after {step} steps", flush=True)
 
@@ -155,8 +183,11 @@ def export(model_dir: Path, bundle: Path = BUNDLE_DIR) -> None:
             shutil.copy(model_dir / name, bundle / name)
     training = json.loads((model_dir / "training.json").read_text())
     training.pop("loss_log", None)
-    write_manifest(bundle, "lightbox-demo-cxr", {"demo": True, "not_for_clinical_use": True, "training": training,
-                                                 "trained_for": DEMO_TRAINED_FOR})
+    write_manifest(
+        bundle,
+        "lightbox-demo-cxr",
+        {"demo": True, "not_for_clinical_use": True, "training": training, "trained_for": DEMO_TRAINED_FOR},
+    )
 
 
 def main() -> int:

@@ -49,7 +49,7 @@ def resample(samples: np.ndarray, rate: int, target: int = RECOGNISER_RATE) -> n
 
 
 def to_pcm16(samples: np.ndarray) -> np.ndarray:
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype(np.int16)
+    return np.asarray((np.clip(samples, -1.0, 1.0) * 32767.0).round(), dtype=np.int16)
 
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:

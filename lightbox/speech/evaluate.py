@@ -43,7 +43,9 @@ def evaluate(folder: Path, language_models: tuple[str, ...] = ("radiology", "sto
             "wer_noisy": subset([u.noise for u in utterances]),
             "wer_by_voice": {v: subset([u.voice == v for u in utterances]) for v in sorted({u.voice for u in utterances})},
             "sentence_accuracy": round(sum(spoken_words(h) == spoken_words(r) for h, r in zip(hyps, refs)) / len(refs), 4),
-            "real_time_factor": round(sum(t.seconds for t in transcripts) / max(1e-9, sum(t.audio_seconds for t in transcripts)), 3),
+            "real_time_factor": round(
+                sum(t.seconds for t in transcripts) / max(1e-9, sum(t.audio_seconds for t in transcripts)), 3
+            ),
             "median_decode_s": round(statistics.median(t.seconds for t in transcripts), 3),
             "transcripts": hyps,
         }

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
-        "seventeen eighteen nineteen".split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+         "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _ABBREVIATIONS = {"cm": "centimeters", "mm": "millimeters", "xray": "x ray", "&": " and ", "vs": "versus",
                   "w": "with", "l": "left", "r": "right"}
 QUESTION_WEIGHT = 3
@@ -209,7 +209,8 @@ def build_language_model(data: Path, out_dir: Path, held_out_questions: Iterable
     # Rare words outside the CMU dictionary are mostly misspellings in the reports: not worth a guess.
     unknown = sorted(w for w, n in counts.items() if w not in cmu and w not in hand and n >= min_count)
     espeak = espeak_pronunciations(unknown) if unknown else {}
-    lexicon = {w: hand.get(w) or cmu.get(w) or ([espeak[w]] if w in espeak else None) for w in counts}
+    found = {w: hand.get(w) or cmu.get(w) or ([espeak[w]] if w in espeak else None) for w in counts}
+    lexicon: dict[str, list[str]] = {w: phones for w, phones in found.items() if phones}
     kept = [s for s in corpus.sentences if all(lexicon.get(w) for w in s.split())]
     vocabulary = sorted({w for s in kept for w in s.split()})
     variants = 0

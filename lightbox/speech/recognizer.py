@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,8 @@ class SpeechRecognizer:
             config["lm"] = get_model_path("en-us/en-us.lm.bin")
             config["dict"] = get_model_path("en-us/cmudict-en-us.dict")
         settings = dict(settings or {})
-        self.warps: tuple[float, ...] = tuple(float(w) for w in settings.pop("vtln_warps", None) or (1.0,))
+        warps = settings.pop("vtln_warps", None) or (1.0,)
+        self.warps: tuple[float, ...] = tuple(float(w) for w in (warps if isinstance(warps, (list, tuple)) else (warps,)))
         for key, value in settings.items():
             config[key] = value
         self.language_model = language_model
@@ -89,7 +91,7 @@ class SpeechRecognizer:
         otherwise find a word in pure silence."""
         size = self._vad.frame_bytes // 2
         frames = pcm[: pcm.size // size * size].reshape(-1, size)
-        return sum(self._vad.is_speech(frame.tobytes()) for frame in frames) >= 3
+        return bool(sum(self._vad.is_speech(frame.tobytes()) for frame in frames) >= 3)
 
     def transcribe(self, pcm16: np.ndarray) -> Transcript:
         """Decode one utterance. Silence or noise gives an empty text, not an error.
@@ -111,7 +113,7 @@ class SpeechRecognizer:
                           self.language_model, self.warps[best])
 
 
-def _decode(decoder, audio: bytes) -> tuple[str, float]:
+def _decode(decoder: Any, audio: bytes) -> tuple[str, float]:
     """One decoder's words (fillers and sentence markers dropped) and its path score."""
     decoder.start_utt()
     decoder.process_raw(audio, no_search=False, full_utt=True)

@@ -40,7 +40,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lightbox"
 
 
-def _ellipsoid(x: np.ndarray, y: np.ndarray, z: np.ndarray, c: tuple[float, float, float], r: tuple[float, float, float]) -> np.ndarray:
+def _ellipsoid(
+    x: np.ndarray, y: np.ndarray, z: np.ndarray, c: tuple[float, float, float], r: tuple[float, float, float]
+) -> np.ndarray:
     return ((x - c[0]) / r[0]) ** 2 + ((y - c[1]) / r[1]) ** 2 + ((z - c[2]) / r[2]) ** 2 <= 1.0
 
 
@@ -80,7 +82,7 @@ def phantom_hu(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     hu[liver] = 60.0
     # Spine: vertebral bodies with cortex, discs every 32 mm, and the spinous processes.
     vertebra = np.hypot(x, y - 62.0)
-    disc = (np.mod(z, 32.0) < 6.0)
+    disc = np.mod(z, 32.0) < 6.0
     hu[(vertebra < 19.0)] = np.where(disc[(vertebra < 19.0)], 80.0, 300.0)
     hu[(vertebra >= 16.0) & (vertebra < 19.0) & ~disc] = 800.0
     hu[(np.abs(x) < 4.0) & (y > 80.0) & (y < 105.0) & ~disc] = 700.0
@@ -94,7 +96,12 @@ def phantom_hu(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     hu[(np.abs(x) < 14.0) & (np.abs(y + 93.0) < 6.0) & (z > -60.0) & (z < 90.0)] = 450.0  # sternum
     # Clavicles.
     for side in (-1.0, 1.0):
-        clav = (np.abs(z - 135.0 + 0.1 * np.abs(x)) < 5.0) & (np.abs(y + 70.0 - 0.2 * np.abs(x)) < 6.0) & (side * x > 10) & (side * x < 120)
+        clav = (
+            (np.abs(z - 135.0 + 0.1 * np.abs(x)) < 5.0)
+            & (np.abs(y + 70.0 - 0.2 * np.abs(x)) < 6.0)
+            & (side * x > 10)
+            & (side * x < 120)
+        )
         hu[clav] = 700.0
     # A solid nodule in the right upper lobe: something to find.
     nx, ny, nz = NODULE_CENTER
@@ -114,7 +121,7 @@ def _demo_ct_array() -> np.ndarray:
     cached = cache_dir() / f"demo-ct-{DEMO_VERSION}.npy"
     if cached.exists():
         try:
-            out = np.load(cached)
+            out: np.ndarray = np.load(cached)
             if out.shape == DEMO_SHAPE and out.dtype == np.int16:
                 out.setflags(write=False)
                 return out
@@ -123,7 +130,7 @@ def _demo_ct_array() -> np.ndarray:
     out = np.empty(DEMO_SHAPE, dtype=np.int16)
     rng = np.random.default_rng(314)
     for n, z in enumerate(zs):  # slice by slice: small temporaries, cache-friendly
-        hu = phantom_hu(xs[np.newaxis, :], ys[:, np.newaxis], np.float32(z))
+        hu = phantom_hu(xs[np.newaxis, :], ys[:, np.newaxis], np.full(1, z, np.float32))
         hu += rng.normal(0.0, 12.0, hu.shape).astype(np.float32) * (hu > -990)
         out[n] = np.clip(np.rint(hu), -1024, 3071).astype(np.int16)
     try:  # ~6 s to build on a laptop core, 20 ms to load: keep it
@@ -146,7 +153,10 @@ def demo_geometry() -> Geometry:
 def demo_ct() -> Volume:
     """The synthetic chest CT (int16 HU, 256x256x180, 1.4 x 1.4 x 1.6 mm)."""
     return Volume(
-        _demo_ct_array(), demo_geometry(), "CT", Window(40.0, 400.0),
+        _demo_ct_array(),
+        demo_geometry(),
+        "CT",
+        Window(40.0, 400.0),
         {**DEMO_METADATA, "modality": "CT", "series_description": "Demo chest CT phantom"},
     )
 
@@ -174,7 +184,17 @@ def demo_film() -> Film:
     """A PA chest film of the phantom (12-bit, 0.5 mm pixels)."""
     values = _demo_film_values()
     return Film(
-        values, auto_window(values, 1.0, 99.8), False, (0.5, 0.5), "PixelSpacing", "DX",
-        {**DEMO_METADATA, "modality": "DX", "series_description": "Demo PA chest film (projection of the phantom)",
-         "view_position": "PA", "patient_orientation": "L\\F"},
+        values,
+        auto_window(values, 1.0, 99.8),
+        False,
+        (0.5, 0.5),
+        "PixelSpacing",
+        "DX",
+        {
+            **DEMO_METADATA,
+            "modality": "DX",
+            "series_description": "Demo PA chest film (projection of the phantom)",
+            "view_position": "PA",
+            "patient_orientation": "L\\F",
+        },
     )

@@ -6,6 +6,7 @@ Following napari's evented models (psygnal), a view never owns state: it subscri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from psygnal import evented
 
@@ -25,6 +26,7 @@ class _Windowed:
     window_center: float
     window_width: float
     preset: str
+    events: Any  # the SignalGroup psygnal's @evented adds to each subclass
 
     @property
     def window(self) -> Window:
@@ -35,12 +37,12 @@ class _Windowed:
         changed (setting them one by one redrew the views once per field; and a field set to
         its own value emits nothing, so a change ending on one was never heard at all)."""
         old = {name: getattr(self, name) for name in values}
-        with self.events.blocked():  # type: ignore[attr-defined]
+        with self.events.blocked():
             for name, value in values.items():
                 setattr(self, name, value)
         changed = next((name for name in values if getattr(self, name) != old[name]), None)
         if changed is not None:
-            getattr(self.events, changed).emit(getattr(self, changed), old[changed])  # type: ignore[attr-defined]
+            getattr(self.events, changed).emit(getattr(self, changed), old[changed])
 
     def set_window(self, window: Window, preset: str = "") -> None:
         """Width, center and preset, as one change."""

@@ -44,14 +44,14 @@ class Geometry:
         """World position (mm) of a continuous voxel index ``(i, j, k)``."""
         ijk = np.asarray(ijk, dtype=float)
         world = np.asarray(self.origin) + (np.atleast_2d(ijk) * np.asarray(self.spacing)) @ self.direction.T
-        return world[0] if ijk.ndim == 1 else world
+        return np.asarray(world[0] if ijk.ndim == 1 else world)
 
     def world_to_index(self, xyz: np.ndarray | tuple[float, float, float]) -> np.ndarray:
         """Continuous voxel index of a world position (mm)."""
         xyz = np.asarray(xyz, dtype=float)
         local = (np.atleast_2d(xyz) - np.asarray(self.origin)) @ np.linalg.inv(self.direction).T
         index = local / np.asarray(self.spacing)
-        return index[0] if xyz.ndim == 1 else index
+        return np.asarray(index[0] if xyz.ndim == 1 else index)
 
     def is_axis_aligned(self, tolerance: float = 1e-3) -> bool:
         """True when the direction matrix is the identity (within ``tolerance``)."""

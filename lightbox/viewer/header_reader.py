@@ -23,8 +23,8 @@ from typing import BinaryIO
 from pydicom.charset import convert_encodings, default_encoding
 from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element, empty_value_for_VR
-from pydicom.filereader import read_sequence
 from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.filereader import read_sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ImplicitVRLittleEndian
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32, STANDARD_VR
@@ -123,7 +123,7 @@ def _walk(buf: _Bytes, pos: int, implicit: bool, meta: bool) -> tuple[dict[BaseT
             if not buf.need(value_at + length):
                 raise _NotCommon("truncated value")
             data = buf.data
-        value = data[value_at:value_at + length] if length else empty_value_for_VR(vr, raw=True)
+        value: bytes | None = data[value_at:value_at + length] if length else empty_value_for_VR(vr, raw=True)  # type: ignore[assignment]
         key = BaseTag(tag)
         elements[key] = RawDataElement(key, vr, length, value, value_at, implicit, True)
         pos = value_at + length

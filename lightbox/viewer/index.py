@@ -6,10 +6,11 @@ PNG/JPEG films become single-instance series of their own, in a study per folder
 """
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pydicom
@@ -19,6 +20,10 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from .header_reader import read_common_header
+from .series import analyse, series_geometry
+from .study_tree import FileError, Instance, Patient, Series, Study, StudyIndex
+
+__all__ = ["FileError", "Instance", "Patient", "Series", "Study", "StudyIndex", "UnreadableFile", "build_index"]
 
 FILM_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 # Files that sit beside images in real exports and are not images: skipped without an error.
@@ -27,101 +32,6 @@ IGNORED_SUFFIXES = {".txt", ".md", ".json", ".csv", ".xml", ".docx", ".pdf", ".h
 
 class UnreadableFile(ValueError):
     """A file Lightbox recognised as not usable; the message is the reason in words."""
-
-
-@dataclass
-class FileError:
-    """A file that could not be indexed, with the reason in words."""
-
-    path: Path
-    reason: str
-
-
-@dataclass
-class Instance:
-    """One image object (a DICOM SOP instance or a film file), header only."""
-
-    path: Path
-    sop_instance_uid: str
-    instance_number: int | None = None
-    position: tuple[float, float, float] | None = None  # ImagePositionPatient
-    orientation: tuple[float, ...] | None = None  # ImageOrientationPatient (6 values)
-    rows: int = 0
-    columns: int = 0
-    frames: int = 1
-    header: Dataset | None = None  # None for films
-    pixel_offset: int | None = None  # file offset of the (7FE0,0010) element, when known
-
-    @property
-    def is_film_file(self) -> bool:
-        return self.header is None
-
-
-@dataclass
-class Series:
-    """Instances sharing a SeriesInstanceUID (or one film file)."""
-
-    uid: str
-    modality: str = ""
-    description: str = ""
-    number: int | None = None
-    instances: list[Instance] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    # Filled by :func:`lightbox.viewer.series.analyse`:
-    kind: str = "unknown"  # "volume" (3D stack or multi-frame), "film" (single 2D image)
-    slice_spacing: float | None = None
-
-    @property
-    def first_header(self) -> Dataset | None:
-        return self.instances[0].header if self.instances else None
-
-    @property
-    def frame_count(self) -> int:
-        return sum(i.frames for i in self.instances)
-
-    def label(self) -> str:
-        number = f"#{self.number} " if self.number is not None else ""
-        text = self.description or self.modality or "series"
-        return f"{number}{text} ({self.frame_count} {'image' if self.frame_count == 1 else 'images'})"
-
-
-@dataclass
-class Study:
-    uid: str
-    date: str = ""
-    description: str = ""
-    accession: str = ""
-    series: dict[str, Series] = field(default_factory=dict)
-
-
-@dataclass
-class Patient:
-    id: str
-    name: str = ""
-    birth_date: str = ""
-    sex: str = ""
-    studies: dict[str, Study] = field(default_factory=dict)
-
-
-@dataclass
-class StudyIndex:
-    """Everything found under the paths that were opened."""
-
-    patients: dict[str, Patient] = field(default_factory=dict)
-    errors: list[FileError] = field(default_factory=list)
-    ignored: list[Path] = field(default_factory=list)
-
-    def all_series(self) -> list[Series]:
-        return [s for p in self.patients.values() for st in p.studies.values() for s in st.series.values()]
-
-    def all_studies(self) -> list[Study]:
-        return [st for p in self.patients.values() for st in p.studies.values()]
-
-    def find_series(self, uid: str) -> Series:
-        for series in self.all_series():
-            if series.uid == uid:
-                return series
-        raise KeyError(uid)
 
 
 # Values of these VRs are in the default repertoire whatever the Specific Character Set (PS3.5
@@ -185,7 +95,7 @@ def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
         return None
     if parts is not None:
         try:
-            values = tuple(float(v) for v in parts)  # type: ignore[union-attr]
+            values = tuple(float(v) for v in parts)  # type: ignore[attr-defined]  # a list, or pydicom's multi-value
             return values if len(values) == count and all(v == v for v in values) else None
         except ValueError:
             pass  # pydicom decides below
@@ -228,15 +138,48 @@ def header_float(ds: Dataset, keyword: str, default: float) -> float:
     return default if value is None else value[0]
 
 
-def _walk(paths: Iterable[Path]) -> Iterable[Path]:
+def _walk(paths: Iterable[Path], errors: list[FileError]) -> Iterable[Path]:
+    """Every file under ``paths``, following symbolic links to folders once: a folder reached a
+    second time (a link back up the tree, two links to each other) is skipped with a note, so a
+    cycle can neither hang the walk nor stop it."""
     for path in paths:
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in sorted(files):
-                    yield Path(root) / name
-        else:
+        if not path.is_dir():
             yield path
+            continue
+        visited: set[tuple[int, int]] = set()
+        for root, dirs, files in os.walk(path, followlinks=True):
+            try:
+                info = os.stat(root)
+            except OSError as exc:
+                errors.append(FileError(Path(root), f"folder cannot be read ({exc.strerror})"))
+                dirs[:] = []
+                continue
+            if (info.st_dev, info.st_ino) in visited:
+                errors.append(FileError(Path(root), "symbolic link to a folder already read (a link cycle): skipped"))
+                dirs[:] = []
+                continue
+            visited.add((info.st_dev, info.st_ino))
+            dirs.sort()
+            for name in sorted(files):
+                yield Path(root) / name
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` is no regular file to read (a link loop, a dangling link, a FIFO that would
+    block the reader forever, a device or socket), or None."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop: skipped"
+        if path.is_symlink():
+            return "broken symbolic link (its target does not exist): skipped"
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISREG(info.st_mode):
+        return None
+    kind = ("named pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else "socket" if stat.S_ISSOCK(info.st_mode)
+            else "device" if stat.S_ISBLK(info.st_mode) or stat.S_ISCHR(info.st_mode) else "special file")
+    return f"not a regular file ({kind}): skipped"
 
 
 def _dicomdir_files(path: Path, errors: list[FileError]) -> list[Path]:
@@ -356,7 +299,6 @@ def build_index(
     cancelled
         Polled between files; indexing stops early when it returns True.
     """
-    from .series import analyse
 
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -367,7 +309,7 @@ def build_index(
             index.errors.append(FileError(root, "no such file or folder"))
     files: list[Path] = []
     seen: set[Path] = set()
-    for path in _walk(r for r in roots if r.exists()):
+    for path in _walk((r for r in roots if r.exists()), index.errors):
         if path.name.upper() == "DICOMDIR":
             files.extend(_dicomdir_files(path, index.errors))
             continue
@@ -377,6 +319,10 @@ def build_index(
             break
         if progress is not None:
             progress(done, len(files))
+        problem = _not_a_file(path)
+        if problem is not None:
+            index.errors.append(FileError(path, problem))
+            continue
         resolved = path.resolve()
         if resolved in seen:
             continue
@@ -404,7 +350,6 @@ def build_index(
 
 def index_to_dict(index: StudyIndex) -> dict[str, object]:
     """A JSON-ready description of the index: tree, geometry, warnings, per-file errors."""
-    from .series import series_geometry
 
     patients = []
     for patient in index.patients.values():
@@ -437,7 +382,7 @@ def format_index(index: StudyIndex) -> str:
     """The study tree as indented text, for ``lightbox inspect``."""
     data = index_to_dict(index)
     lines: list[str] = []
-    for p in data["patients"]:  # type: ignore[union-attr]
+    for p in data["patients"]:  # type: ignore[attr-defined]  # index_to_dict's JSON-shaped dict
         lines.append(f"Patient {p['id']}  {p['name']}".rstrip())
         for st in p["studies"]:
             lines.append(f"  Study {st['date'] or '(no date)'}  {st['description']}  [{st['uid']}]")
@@ -455,7 +400,7 @@ def format_index(index: StudyIndex) -> str:
     errors = data["errors"]
     if errors:
         lines.append(f"{len(errors)} file(s) could not be read:")  # type: ignore[arg-type]
-        for e in errors:  # type: ignore[union-attr]
+        for e in errors:  # type: ignore[attr-defined]
             lines.append(f"  {e['path']}: {e['reason']}")
     if data["ignored_files"]:
         lines.append(f"{data['ignored_files']} non-image file(s) ignored")

@@ -22,7 +22,15 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .index import Instance, Series, header_float, header_int
-from .pixels import Window, apply_voi_table, auto_window, dataset_window, has_voi_lut_table, modality_values
+from .pixels import (
+    Window,
+    apply_voi_table,
+    auto_window,
+    dataset_window,
+    has_voi_lut_table,
+    modality_values,
+    rescale_problem,
+)
 from .series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from .volume import Film, Volume
 
@@ -138,8 +146,8 @@ def _integral_rescales(members: list[Instance]) -> list[tuple[int, int]] | None:
     rescales = []
     for instance in members:
         ds = instance.header
-        if ds is None or "ModalityLUTSequence" in ds or "SharedFunctionalGroupsSequence" in ds:
-            return None
+        if ds is None or "ModalityLUTSequence" in ds or "SharedFunctionalGroupsSequence" in ds or rescale_problem(ds):
+            return None  # (an unusable rescale: the generic path shows stored values, see modality_values)
         slope = header_float(ds, "RescaleSlope", 1.0) or 1.0
         intercept = header_float(ds, "RescaleIntercept", 0.0)
         bits = header_int(ds, "BitsStored", 16) or 16
@@ -158,10 +166,19 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
     if ds is None:
         return {}
     keys = {
-        "patient_name": "PatientName", "patient_id": "PatientID", "patient_sex": "PatientSex",
-        "patient_birth_date": "PatientBirthDate", "study_date": "StudyDate", "study_description": "StudyDescription",
-        "series_description": "SeriesDescription", "modality": "Modality", "institution": "InstitutionName",
-        "body_part": "BodyPartExamined", "accession_number": "AccessionNumber", "view_position": "ViewPosition", "laterality": "ImageLaterality",
+        "patient_name": "PatientName",
+        "patient_id": "PatientID",
+        "patient_sex": "PatientSex",
+        "patient_birth_date": "PatientBirthDate",
+        "study_date": "StudyDate",
+        "study_description": "StudyDescription",
+        "series_description": "SeriesDescription",
+        "modality": "Modality",
+        "institution": "InstitutionName",
+        "body_part": "BodyPartExamined",
+        "accession_number": "AccessionNumber",
+        "view_position": "ViewPosition",
+        "laterality": "ImageLaterality",
     }
     out = {}
     for name, keyword in keys.items():
@@ -201,7 +218,7 @@ def load_volume(
     def read(k: int) -> None:
         try:
             raw = _read_raw_slice(members[k]) if rescales else None
-            if raw is not None:
+            if raw is not None and rescales is not None:
                 # integers all the way: stored * slope + intercept in int32, straight into the
                 # volume (the generic path makes float64 and float32 copies of every slice)
                 slope, intercept = rescales[k]
@@ -229,8 +246,8 @@ def load_volume(
         for start in range(0, len(order), chunk):
             if cancelled is not None and cancelled():
                 raise LoadCancelled(series.label())
-            list(pool.map(read, order[start:start + chunk]))
-            done += len(order[start:start + chunk])
+            list(pool.map(read, order[start : start + chunk]))
+            done += len(order[start : start + chunk])
             if progress is not None:
                 progress(done, len(members))
     if failed:
@@ -262,7 +279,9 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
         progress(1, 1)
     geometry = series_geometry(series)
     window = dataset_window(ds)
-    return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), list(series.warnings))
+    return Volume(
+        array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), list(series.warnings)
+    )
 
 
 def _film_from_dicom(instance: Instance) -> Film:
@@ -274,13 +293,14 @@ def _film_from_dicom(instance: Instance) -> Film:
         warnings.append(f"{stored.shape[0]} frames: showing the first")
         stored = stored[0]
     if stored.ndim == 3:  # colour (RGB after pydicom's YBR conversion): shown as luminance
-        values = (stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32))
+        values = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
         window = Window(127.5 + 0.5, 256.0)
         warnings.append(f"colour image ({photometric}) shown as greyscale luminance")
         invert = False
     else:
         values = modality_values(ds, stored)
-        window = dataset_window(ds)
+        stated = dataset_window(ds)
+        window = stated  # type: ignore[assignment]  # None here is replaced below before use
         if window is None and has_voi_lut_table(ds):
             values = apply_voi_table(ds, values)
             lo, hi = float(values.min()), float(values.max())
@@ -299,7 +319,9 @@ def _film_from_dicom(instance: Instance) -> Film:
         warnings.append("uncalibrated: no usable PixelSpacing or ImagerPixelSpacing; measurements in pixels")
     elif source == "ImagerPixelSpacing":
         warnings.append("calibrated at the detector (ImagerPixelSpacing): sizes include geometric magnification")
-    return Film(values, window or auto_window(values), invert, spacing, source, str(ds.get("Modality", "")), _metadata(ds), warnings)
+    return Film(
+        values, window or auto_window(values), invert, spacing, source, str(ds.get("Modality", "")), _metadata(ds), warnings
+    )
 
 
 def _film_from_picture(path: Path) -> Film:
@@ -313,8 +335,16 @@ def _film_from_picture(path: Path) -> Film:
         raise LoadError(f"{path.name}: not a readable image ({exc})") from exc
     high = 65535.0 if values.max() > 255 else 255.0
     window = Window(high / 2 + 0.5, high + 1.0)
-    return Film(values, window, False, None, "", "XC", {"series_description": path.name},
-                ["film file without DICOM header: uncalibrated, no patient data"])
+    return Film(
+        values,
+        window,
+        False,
+        None,
+        "",
+        "XC",
+        {"series_description": path.name},
+        ["film file without DICOM header: uncalibrated, no patient data"],
+    )
 
 
 @contextlib.contextmanager
@@ -346,14 +376,14 @@ def preview_first_image(path: Path) -> tuple[Path, np.ndarray] | None:
     """The first image file under ``path`` (in listing order) as modality values, read before
     any indexing so the window shows a picture at once; ``None`` when nothing readable is found
     among the first few files. Not the series' middle slice: that follows once headers are sorted."""
-    from .index import FILM_SUFFIXES, IGNORED_SUFFIXES, _walk
+    from .index import FILM_SUFFIXES, IGNORED_SUFFIXES, _not_a_file, _walk
 
-    for n, candidate in enumerate(_walk([Path(path)])):
+    for n, candidate in enumerate(_walk([Path(path)], [])):
         if n >= 20:
             return None
         suffix = candidate.suffix.lower()
-        if suffix in IGNORED_SUFFIXES or candidate.name.upper() == "DICOMDIR":
-            continue
+        if suffix in IGNORED_SUFFIXES or candidate.name.upper() == "DICOMDIR" or _not_a_file(candidate):
+            continue  # (a FIFO would block the reader)
         try:
             if suffix in FILM_SUFFIXES:
                 return candidate, _film_from_picture(candidate).values

@@ -11,6 +11,7 @@ the parameters of VTK's linear window (see :func:`vtk_window_level`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,7 +54,8 @@ def _functional_group_item(ds: Dataset, sequence: str, frame: int) -> Dataset | 
         if seq and len(seq) > index and sequence in seq[index]:
             inner = seq[index][sequence]
             if inner:
-                return inner[0]
+                item: Dataset = inner[0]
+                return item
     return None
 
 
@@ -65,12 +67,34 @@ def modality_values(ds: Dataset, stored: np.ndarray, frame: int = 0) -> np.ndarr
     LUT Sequence, which pydicom's ``apply_modality_lut`` handles.
     """
     item = _functional_group_item(ds, "PixelValueTransformationSequence", frame)
+    if rescale_problem(item if item is not None and "RescaleSlope" in item else ds) is not None:
+        # a NaN, infinite or zero slope would make every pixel NaN or one value (a black image):
+        # the stored values are shown instead, and the series says why (series.rescale_warnings)
+        return stored.astype(np.float32)
     if item is not None and "RescaleSlope" in item:
         slope = float(item.RescaleSlope)
         intercept = float(item.get("RescaleIntercept", 0.0))
         return stored.astype(np.float32) * np.float32(slope) + np.float32(intercept)
     out = apply_modality_lut(stored, ds)
     return np.asarray(out, dtype=np.float32)
+
+
+def rescale_problem(ds: Dataset) -> str | None:
+    """What is wrong with a header's Rescale Slope / Intercept (C.11.1.1.2: output = m * SV + b),
+    or None: a slope that is not a finite, non-zero number, or an intercept that is not finite."""
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        if keyword not in ds:
+            continue
+        raw = ds.get(keyword)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            return f"{keyword} {raw!r} is not a number"
+        if not math.isfinite(value):
+            return f"{keyword} is {value}"
+        if keyword == "RescaleSlope" and value == 0:
+            return "RescaleSlope is 0 (every pixel would have the same value)"
+    return None
 
 
 def dataset_window(ds: Dataset, frame: int = 0) -> Window | None:

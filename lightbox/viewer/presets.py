@@ -12,7 +12,8 @@ from .pixels import Window
 
 @lru_cache(maxsize=1)
 def _windows() -> dict[str, Any]:
-    return json.loads(resource_path("presets", "windows.json").read_text(encoding="utf-8"))
+    windows: dict[str, Any] = json.loads(resource_path("presets", "windows.json").read_text(encoding="utf-8"))
+    return windows
 
 
 def ct_window_presets() -> dict[str, Window]:

@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 
 from .geometry import Geometry
-from .index import Instance, Series
+from .study_tree import Instance, Series
 
 # Modalities whose images are projections: each instance is a film, never a slice of a stack.
 PROJECTION_MODALITIES = {"CR", "DX", "MG", "XC", "IO", "PX", "RF", "XA", "RG", "ES", "OP", "SC"}
@@ -51,6 +51,19 @@ def volume_instances(series: Series) -> list[Instance]:
     return [i for i in series.instances if getattr(i, "_in_volume", True)]
 
 
+def _rescale_warnings(series: Series) -> None:
+    """An unusable Rescale Slope / Intercept in any header (the values are then shown unrescaled)."""
+    from .pixels import rescale_problem
+
+    problems: dict[str, int] = {}
+    for instance in series.instances:
+        if instance.header is not None and (problem := rescale_problem(instance.header)) is not None:
+            problems[problem] = problems.get(problem, 0) + 1
+    for problem, count in problems.items():
+        series.warnings.append(f"{problem} in {count} of {len(series.instances)} file(s): shown as stored values, "
+                               "without the rescale (values are not in modality units)")
+
+
 def analyse(series: Series) -> None:
     """Sort ``series.instances`` along the slice normal, set ``kind`` and ``slice_spacing``,
     and append warnings for gaps, uneven spacing, tilt, mixed orientations or sizes, duplicates,
@@ -62,6 +75,7 @@ def analyse(series: Series) -> None:
     if instances[0].is_film_file:
         series.kind = "film"
         return
+    _rescale_warnings(series)
     modality = series.modality.upper()
     if len(instances) == 1 and instances[0].frames == 1:
         series.kind = "film"
@@ -190,7 +204,8 @@ def multiframe_positions(series: Series) -> tuple[np.ndarray | None, tuple[float
         if plane and "ImagePositionPatient" in plane[0]:
             positions.append([float(v) for v in plane[0].ImagePositionPatient])
     orientation = None
-    for item in list(ds.get("SharedFunctionalGroupsSequence") or []) + list((ds.get("PerFrameFunctionalGroupsSequence") or [])[:1]):
+    groups = list(ds.get("SharedFunctionalGroupsSequence") or []) + list((ds.get("PerFrameFunctionalGroupsSequence") or [])[:1])
+    for item in groups:
         seq = item.get("PlaneOrientationSequence")
         if seq and "ImageOrientationPatient" in seq[0]:
             orientation = tuple(float(v) for v in seq[0].ImageOrientationPatient)

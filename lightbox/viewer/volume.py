@@ -27,7 +27,8 @@ class Volume:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.array.shape)  # type: ignore[return-value]
+        depth, rows, columns = self.array.shape
+        return int(depth), int(rows), int(columns)
 
     @property
     def unit(self) -> str:
@@ -64,7 +65,8 @@ class Film:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return tuple(self.values.shape)  # type: ignore[return-value]
+        rows, columns = self.values.shape
+        return int(rows), int(columns)
 
     def as_volume(self) -> Volume:
         """A one-slice volume (for code that only knows volumes, e.g. thumbnails)."""

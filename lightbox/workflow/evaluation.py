@@ -216,7 +216,7 @@ def create_session(factory: sessionmaker[Session], name: str, cases: Sequence[Ca
     if missing and drafter is None:
         raise EvaluationError(f"{len(missing)} case(s) have no ai_report and no model was given to draft them: "
                               + ", ".join(c.case_key for c in missing[:10]))
-    drafted = {id(c): drafter(c) for c in missing} if drafter is not None else {}  # type: ignore[misc]
+    drafted = {id(c): drafter(c) for c in missing} if drafter is not None else {}
     for case in missing:
         case.ai_report = drafted[id(case)]
     names = _rater_names(raters)
@@ -258,13 +258,13 @@ def change_raters(factory: sessionmaker[Session], session_name: str, add: Sequen
                 db.add(rater)
                 current[name] = rater
         for name in _rater_names(remove):
-            rater = current.get(name)
-            if rater is None:
+            leaving = current.get(name)
+            if leaving is None:
                 raise EvaluationError(f"{name!r} is not a rater of session {session_name!r}")
-            answered = db.scalar(select(func.count()).select_from(Answer).where(Answer.rater_id == rater.id)) or 0
+            answered = db.scalar(select(func.count()).select_from(Answer).where(Answer.rater_id == leaving.id)) or 0
             if answered:
                 raise EvaluationError(f"{name!r} has rated {answered} case(s) of {session_name!r} and cannot be removed")
-            db.delete(rater)
+            db.delete(leaving)
             del current[name]
         return sorted(current)
 
@@ -313,7 +313,8 @@ def _rater(db: Session, session_name: str, rater_name: str) -> tuple[EvalSession
 def _blind(case: EvalCase, rater: Rater, number: int, total: int) -> BlindedCase:
     side = ai_side(rater.order_seed, case.id)
     a, b = (case.ai_report, case.original_report) if side == "A" else (case.original_report, case.ai_report)
-    return BlindedCase(case.id, number, total, case.case_key, case.study_path, tuple(case.image_paths), presented(a), presented(b))
+    return BlindedCase(case.id, number, total, case.case_key, case.study_path, tuple(case.image_paths),
+                       presented(a), presented(b))
 
 
 def next_case(factory: sessionmaker[Session], session_name: str, rater_name: str) -> BlindedCase | None:
@@ -349,8 +350,10 @@ def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, c
         if case is None or case.session_id != session.id:
             raise EvaluationError(f"case {case_id} is not in session {session_name!r}")
         side = ai_side(rater.order_seed, case.id)
-        texts = {"A": presented(case.ai_report if side == "A" else case.original_report),
-                 "B": presented(case.original_report if side == "A" else case.ai_report)}  # as shown: marks index these
+        texts = {
+            "A": presented(case.ai_report if side == "A" else case.original_report),
+            "B": presented(case.original_report if side == "A" else case.ai_report),
+        }  # as shown: marks index these
         marks = []
         for e in rating.errors:
             if e.report not in ("A", "B") or e.category not in ERROR_CATEGORIES:
@@ -362,19 +365,45 @@ def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, c
             else:
                 if not 0 <= e.start < e.end <= len(texts[e.report]):
                     raise EvaluationError(f"error mark {e.start}..{e.end} lies outside report {e.report}")
-                passage = texts[e.report][e.start:e.end]
-            marks.append(ErrorMark(start=e.start or 0, end=e.end or 0, passage=passage, note=e.note.strip(), report=e.report,
-                                   on_ai=e.report == side, category=e.category, significant=bool(e.significant)))
+                passage = texts[e.report][e.start : e.end]
+            marks.append(
+                ErrorMark(
+                    start=e.start or 0,
+                    end=e.end or 0,
+                    passage=passage,
+                    note=e.note.strip(),
+                    report=e.report,
+                    on_ai=e.report == side,
+                    category=e.category,
+                    significant=bool(e.significant),
+                )
+            )
         verdict = "equivalent" if rating.preference == "equivalent" else ("better" if rating.preference == side else "worse")
-        ai_ok, original_ok = (rating.acceptable_a, rating.acceptable_b) if side == "A" else (rating.acceptable_b, rating.acceptable_a)
+        ai_ok, original_ok = (
+            (rating.acceptable_a, rating.acceptable_b) if side == "A" else (rating.acceptable_b, rating.acceptable_a)
+        )
         old = db.scalar(select(Answer).where(Answer.rater_id == rater.id, Answer.case_id == case.id))
         if old is not None:
             db.delete(old)
             db.flush()
-        db.add(Answer(rater_id=rater.id, case_id=case.id, ai_side=side, preference=rating.preference, ai_verdict=verdict,
-                      reason=rating.reason.strip(), acceptability=0, acceptable_a=bool(rating.acceptable_a),
-                      acceptable_b=bool(rating.acceptable_b), ai_acceptable=bool(ai_ok), original_acceptable=bool(original_ok),
-                      corrected_text=rating.corrected_text, seconds=float(rating.seconds), errors=marks))
+        db.add(
+            Answer(
+                rater_id=rater.id,
+                case_id=case.id,
+                ai_side=side,
+                preference=rating.preference,
+                ai_verdict=verdict,
+                reason=rating.reason.strip(),
+                acceptability=0,
+                acceptable_a=bool(rating.acceptable_a),
+                acceptable_b=bool(rating.acceptable_b),
+                ai_acceptable=bool(ai_ok),
+                original_acceptable=bool(original_ok),
+                corrected_text=rating.corrected_text,
+                seconds=float(rating.seconds),
+                errors=marks,
+            )
+        )
 
 
 def rater_progress(factory: sessionmaker[Session], session_name: str) -> dict[str, tuple[int, int]]:
@@ -382,8 +411,10 @@ def rater_progress(factory: sessionmaker[Session], session_name: str) -> dict[st
     with factory() as db:
         session = _session(db, session_name)
         total = len(session.cases)
-        return {r.name: (db.scalar(select(func.count()).select_from(Answer).where(Answer.rater_id == r.id)) or 0, total)
-                for r in session.raters}
+        return {
+            r.name: (db.scalar(select(func.count()).select_from(Answer).where(Answer.rater_id == r.id)) or 0, total)
+            for r in session.raters
+        }
 
 
 def session_names(factory: sessionmaker[Session]) -> list[str]:

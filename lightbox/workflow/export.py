@@ -23,20 +23,55 @@ def write_csv(results: dict[str, Any], path: Path) -> None:
     """The equivalent-or-better shares: one row per level x subset (and per rater)."""
     with open(path, "w", newline="", encoding="utf-8") as fp:
         writer = csv.writer(fp)
-        writer.writerow(["group", "level", "subset", "n", "cases", "ai_equivalent_or_better", "ci95_low", "ci95_high", "ci_method"])
+        writer.writerow(
+            ["group", "level", "subset", "n", "cases", "ai_equivalent_or_better", "ci95_low", "ci95_high", "ci_method"]
+        )
         for level, subsets in results["preference"].items():
             for subset, x in subsets.items():
-                writer.writerow(["all raters", level, subset, x["n"], x.get("cases", x["n"]), x["share"], *x["ci95"], x["ci_method"]])
+                writer.writerow(
+                    ["all raters", level, subset, x["n"], x.get("cases", x["n"]), x["share"], *x["ci95"], x["ci_method"]]
+                )
         for rater, subsets in results["per_rater"].items():
             for subset, x in subsets.items():
-                writer.writerow([f"rater {rater}", "per_answer", subset, x["n"], x.get("cases", x["n"]), x["share"], *x["ci95"],
-                                 x["ci_method"]])
+                writer.writerow(
+                    [
+                        f"rater {rater}",
+                        "per_answer",
+                        subset,
+                        x["n"],
+                        x.get("cases", x["n"]),
+                        x["share"],
+                        *x["ci95"],
+                        x["ci_method"],
+                    ]
+                )
 
 
-ANSWER_COLUMNS = ["session", "model", "model_sha256", "rater", "case_id", "case_key", "label", "original_kind", "report",
-                  "source", "shown_as", "acceptable", "preference", "preferred_source", "ai_verdict", "reason",
-                  "significant_errors", "error_marks", "error_categories", "missed_findings", "corrected_text", "seconds",
-                  "answered_at"]
+ANSWER_COLUMNS = [
+    "session",
+    "model",
+    "model_sha256",
+    "rater",
+    "case_id",
+    "case_key",
+    "label",
+    "original_kind",
+    "report",
+    "source",
+    "shown_as",
+    "acceptable",
+    "preference",
+    "preferred_source",
+    "ai_verdict",
+    "reason",
+    "significant_errors",
+    "error_marks",
+    "error_categories",
+    "missed_findings",
+    "corrected_text",
+    "seconds",
+    "answered_at",
+]
 
 
 def write_answers_csv(factory: sessionmaker[Session], name: str, path: Path) -> int:
@@ -46,8 +81,14 @@ def write_answers_csv(factory: sessionmaker[Session], name: str, path: Path) -> 
         session = _session(db, name)
         cases = {c.id: c for c in session.cases}
         raters = {r.id: r.name for r in db.scalars(select(Rater).where(Rater.session_id == session.id))}
-        answers = list(db.scalars(select(Answer).where(Answer.case_id.in_(list(cases))).options(selectinload(Answer.errors))
-                                  .order_by(Answer.rater_id, Answer.case_id)))
+        answers = list(
+            db.scalars(
+                select(Answer)
+                .where(Answer.case_id.in_(list(cases)))
+                .options(selectinload(Answer.errors))
+                .order_by(Answer.rater_id, Answer.case_id)
+            )
+        )
         model, sha = session.model_name, session.model_sha256
     rows = 0
     with open(path, "w", newline="", encoding="utf-8") as fp:
@@ -60,23 +101,42 @@ def write_answers_csv(factory: sessionmaker[Session], name: str, path: Path) -> 
                 shown = a.ai_side if source == "ai" else ("B" if a.ai_side == "A" else "A")
                 marks = [e for e in a.errors if e.on_ai == (source == "ai")]
                 acceptable = a.ai_acceptable if source == "ai" else a.original_acceptable
-                writer.writerow({
-                    "session": name, "model": model, "model_sha256": sha, "rater": raters[a.rater_id], "case_id": case.id,
-                    "case_key": case.case_key, "label": case.label or "", "original_kind": case.original_kind,
-                    "report": case.ai_report if source == "ai" else case.original_report, "source": source, "shown_as": shown,
-                    "acceptable": "" if acceptable is None else int(acceptable), "preference": a.preference,
-                    "preferred_source": preferred, "ai_verdict": a.ai_verdict, "reason": a.reason,
-                    "significant_errors": sum(e.significant for e in marks), "error_marks": len(marks),
-                    "error_categories": "; ".join(f"{e.category}{' (significant)' if e.significant else ''}"
-                                                  f"{': ' + (e.passage or e.note) if (e.passage or e.note) else ''}" for e in marks),
-                    "missed_findings": sum(e.category == "missed finding" for e in marks),
-                    "corrected_text": a.corrected_text, "seconds": round(a.seconds, 2),
-                    "answered_at": a.answered_at.isoformat() if a.answered_at else ""})
+                writer.writerow(
+                    {
+                        "session": name,
+                        "model": model,
+                        "model_sha256": sha,
+                        "rater": raters[a.rater_id],
+                        "case_id": case.id,
+                        "case_key": case.case_key,
+                        "label": case.label or "",
+                        "original_kind": case.original_kind,
+                        "report": case.ai_report if source == "ai" else case.original_report,
+                        "source": source,
+                        "shown_as": shown,
+                        "acceptable": "" if acceptable is None else int(acceptable),
+                        "preference": a.preference,
+                        "preferred_source": preferred,
+                        "ai_verdict": a.ai_verdict,
+                        "reason": a.reason,
+                        "significant_errors": sum(e.significant for e in marks),
+                        "error_marks": len(marks),
+                        "error_categories": "; ".join(
+                            f"{e.category}{' (significant)' if e.significant else ''}"
+                            f"{': ' + (e.passage or e.note) if (e.passage or e.note) else ''}"
+                            for e in marks
+                        ),
+                        "missed_findings": sum(e.category == "missed finding" for e in marks),
+                        "corrected_text": a.corrected_text,
+                        "seconds": round(a.seconds, 2),
+                        "answered_at": a.answered_at.isoformat() if a.answered_at else "",
+                    }
+                )
                 rows += 1
     return rows
 
 
-def _bar_panel(ax, labels: list[str], values: list[dict[str, Any]], colors: list[str], title: str, ylabel: str) -> None:
+def _bar_panel(ax: Any, labels: list[str], values: list[dict[str, Any]], colors: list[str], title: str, ylabel: str) -> None:
     """Bars with 95 % intervals, n under each bar, 0 % drawn as a visible stub with its label."""
     for x, (value, color) in enumerate(zip(values, colors)):
         if not value["n"] or math.isnan(value["share"]):
@@ -86,8 +146,9 @@ def _bar_panel(ax, labels: list[str], values: list[dict[str, Any]], colors: list
         lo, hi = 100 * value["ci95"][0], 100 * value["ci95"][1]
         ax.bar(x, max(share, 0.8), 0.62, color=color, edgecolor="#333333", linewidth=0.6)
         # clamped: a Wilson bound equal to the share can differ from it in the last bit
-        ax.errorbar(x, share, yerr=[[max(share - lo, 0.0)], [max(hi - share, 0.0)]], fmt="none", ecolor="#222222",
-                    capsize=4, linewidth=1)
+        ax.errorbar(
+            x, share, yerr=[[max(share - lo, 0.0)], [max(hi - share, 0.0)]], fmt="none", ecolor="#222222", capsize=4, linewidth=1
+        )
         ax.text(x, min(hi + 2, 101), f"{share:.0f} %", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(labels)), [f"{label}\nn={v['n']}" for label, v in zip(labels, values)], fontsize=8)
     ax.set_ylim(0, 112)
@@ -109,25 +170,51 @@ def write_png(results: dict[str, Any], path: Path, pdf: Path | None = None) -> N
     pref = results["preference"]
     fig, axes = plt.subplots(1, 3, figsize=(12, 4.6), dpi=120, gridspec_kw={"width_ratios": [3, 2, 2]})
     subsets = ["all", "normal", "abnormal"]
-    _bar_panel(axes[0], ["all", "normal", "abnormal"] + ["case\nmajority"],
-               [pref["per_answer"][s] for s in subsets] + [pref["per_case_majority"]["all"]],
-               ["#4c78a8", "#54a24b", "#e45756", "#9d755d"], "AI report equivalent or better than the original",
-               "% of judgements (95 % CI)")
+    _bar_panel(
+        axes[0],
+        ["all", "normal", "abnormal"] + ["case\nmajority"],
+        [pref["per_answer"][s] for s in subsets] + [pref["per_case_majority"]["all"]],
+        ["#4c78a8", "#54a24b", "#e45756", "#9d755d"],
+        "AI report equivalent or better than the original",
+        "% of judgements (95 % CI)",
+    )
     e = results["significant_error_share"]
-    _bar_panel(axes[1], ["AI", "original"], [e["ai"], e["original"]], ["#f58518", "#bab0ac"],
-               "Reports with >= 1 clinically significant error", "% of reports read")
+    _bar_panel(
+        axes[1],
+        ["AI", "original"],
+        [e["ai"], e["original"]],
+        ["#f58518", "#bab0ac"],
+        "Reports with >= 1 clinically significant error",
+        "% of reports read",
+    )
     a = results["acceptable"]
-    _bar_panel(axes[2], ["AI", "original"], [a["ai"], a["original"]], ["#f58518", "#bab0ac"],
-               "Reports judged clinically acceptable", "% of reports read")
-    kappas = "; ".join(f"Cohen {pair} {k['kappa']:.2f}" for pair, k in results["cohen_kappa"].items() if not math.isnan(k["kappa"]))
+    _bar_panel(
+        axes[2],
+        ["AI", "original"],
+        [a["ai"], a["original"]],
+        ["#f58518", "#bab0ac"],
+        "Reports judged clinically acceptable",
+        "% of reports read",
+    )
+    kappas = "; ".join(
+        f"Cohen {pair} {k['kappa']:.2f}" for pair, k in results["cohen_kappa"].items() if not math.isnan(k["kappa"])
+    )
     fleiss = results["fleiss_kappa"]
     if not math.isnan(fleiss["kappa"]):
         kappas += f"; Fleiss {fleiss['kappa']:.2f} [{fleiss['ci95'][0]:.2f}, {fleiss['ci95'][1]:.2f}]"
     model = results["model"] or "pre-computed AI reports"
-    fig.suptitle(f"Session {results['session']} - {results['cases']} cases, {len(results['raters'])} raters, "
-                 f"{results['answers']} answers - model {model} (sha256 {results['model_sha256'][:12] or '-'})", fontsize=10)
-    fig.text(0.01, 0.01, f"Agreement on the verdict: {kappas or 'n/a'}.   Intervals {results['method']['intervals']}.   "
-                         f"{results['computed_at']}", fontsize=7, color="#333333")
+    fig.suptitle(
+        f"Session {results['session']} - {results['cases']} cases, {len(results['raters'])} raters, "
+        f"{results['answers']} answers - model {model} (sha256 {results['model_sha256'][:12] or '-'})",
+        fontsize=10,
+    )
+    fig.text(
+        0.01,
+        0.01,
+        f"Agreement on the verdict: {kappas or 'n/a'}.   Intervals {results['method']['intervals']}.   {results['computed_at']}",
+        fontsize=7,
+        color="#333333",
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 0.94))
     fig.savefig(path)
     if pdf is not None:

@@ -69,10 +69,18 @@ def open_report(factory: sessionmaker[Session], case_key: str, ai_text: str = ""
                 model_name: str = "", model_sha256: str = "") -> int:
     """The case's unsigned report (created from the AI draft when there is none)."""
     with factory.begin() as db:
-        report = db.scalar(select(Report).where(Report.case_key == case_key, Report.signed_at.is_(None)).order_by(Report.id.desc()))
+        report = db.scalar(
+            select(Report).where(Report.case_key == case_key, Report.signed_at.is_(None)).order_by(Report.id.desc())
+        )
         if report is None:
-            report = Report(case_key=case_key, ai_text=ai_text, original_text=original_text, current_text=ai_text,
-                            model_name=model_name, model_sha256=model_sha256)
+            report = Report(
+                case_key=case_key,
+                ai_text=ai_text,
+                original_text=original_text,
+                current_text=ai_text,
+                model_name=model_name,
+                model_sha256=model_sha256,
+            )
             db.add(report)
             db.flush()
             db.add(ReportRevision(report_id=report.id, text=ai_text))
@@ -120,11 +128,17 @@ def load(factory: sessionmaker[Session], report_id: int) -> Report:
 
 def as_text(report: Report) -> str:
     """The signed report as plain text, with its provenance."""
-    status = (f"Signed by {report.signed_by} on {report.signed_at:%Y-%m-%d %H:%M} UTC" if report.signed_at
-              else "NOT SIGNED - draft")
-    origin = f"Drafted with {report.model_name} (sha256 {report.model_sha256[:12]}), edited by the reader" if report.model_name else ""
-    return "\n".join(x for x in (report.current_text.strip(), "", status, origin,
-                                 f"Word edits from the AI draft: {report.edit_distance}") if x is not None)
+    status = (
+        f"Signed by {report.signed_by} on {report.signed_at:%Y-%m-%d %H:%M} UTC" if report.signed_at else "NOT SIGNED - draft"
+    )
+    origin = (
+        f"Drafted with {report.model_name} (sha256 {report.model_sha256[:12]}), edited by the reader" if report.model_name else ""
+    )
+    return "\n".join(
+        x
+        for x in (report.current_text.strip(), "", status, origin, f"Word edits from the AI draft: {report.edit_distance}")
+        if x is not None
+    )
 
 
 # Header fields of an exported report, in print order: (label, metadata key, identifying).
@@ -133,9 +147,14 @@ def as_text(report: Report) -> str:
 # StudyDate, StudyDescription); modality and body part stay, so a de-identified export still says
 # what was examined.
 HEADER_FIELDS = (
-    ("Patient", "patient_name", True), ("Patient ID", "patient_id", True), ("Born", "patient_birth_date", True),
-    ("Sex", "patient_sex", False), ("Exam", "exam", False), ("Study", "study_description", True),
-    ("Study date", "study_date", True), ("Accession", "accession_number", True),
+    ("Patient", "patient_name", True),
+    ("Patient ID", "patient_id", True),
+    ("Born", "patient_birth_date", True),
+    ("Sex", "patient_sex", False),
+    ("Exam", "exam", False),
+    ("Study", "study_description", True),
+    ("Study date", "study_date", True),
+    ("Accession", "accession_number", True),
 )
 
 

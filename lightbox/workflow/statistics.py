@@ -23,7 +23,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -202,7 +202,8 @@ def _kappa_with_interval(values: dict[str, list[str]]) -> dict[str, Any]:
         flat = [p for c in resampled for p in c]
         return cohen_kappa([x for x, _ in flat], [y for _, y in flat])
 
-    return {"n": len(a), "kappa": cohen_kappa(a, b), "ci95": list(cluster_bootstrap(pairs, kappa)) if a else [math.nan] * 2}
+    interval = list(cluster_bootstrap(pairs, kappa)) if a else [math.nan] * 2  # type: ignore[arg-type]  # clusters of pairs
+    return {"n": len(a), "kappa": cohen_kappa(a, b), "ci95": interval}
 
 
 def session_results(factory: sessionmaker[Session], name: str) -> dict[str, Any]:
@@ -216,7 +217,7 @@ def session_results(factory: sessionmaker[Session], name: str) -> dict[str, Any]
     names = sorted(raters.values())
     result: dict[str, Any] = {
         "session": name, "model": model_name, "model_sha256": model_sha256,
-        "computed_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "computed_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cases": len(cases), "raters": names, "answers": len(rows),
         "labels": dict(Counter(c.label or "unlabelled" for c in cases.values())),
         "verdicts": {v: sum(a.ai_verdict == v for _, _, a in rows) for v in VERDICTS},
@@ -238,7 +239,8 @@ def session_results(factory: sessionmaker[Session], name: str) -> dict[str, Any]
     if len(names) >= 2 and everyone:
         table = [[sum(verdict[(r, cid)] == v for r in names) for v in VERDICTS] for cid in everyone]
         fleiss["kappa"] = fleiss_kappa(np.array(table))
-        fleiss["ci95"] = list(cluster_bootstrap([[row] for row in table], lambda rs: fleiss_kappa(np.array([r[0] for r in rs]))))
+        per_case = [[row] for row in table]  # one cluster per case: its row of the count table
+        fleiss["ci95"] = list(cluster_bootstrap(per_case, lambda rs: fleiss_kappa(np.array([r[0] for r in rs]))))  # type: ignore[arg-type]
     result["fleiss_kappa"] = fleiss
     return result
 

@@ -3,8 +3,9 @@ full synchronous commits, or a PostgreSQL URL for a panel spread over several wo
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -25,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -48,7 +49,7 @@ class Report(Base):
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revisions: Mapped[list["ReportRevision"]] = relationship(back_populates="report", order_by="ReportRevision.id")
+    revisions: Mapped[list[ReportRevision]] = relationship(back_populates="report", order_by="ReportRevision.id")
 
 
 class ReportRevision(Base):
@@ -82,8 +83,8 @@ class EvalSession(Base):
     model_sha256: Mapped[str] = mapped_column(String(64), default="")
     seed: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    cases: Mapped[list["EvalCase"]] = relationship(back_populates="session", order_by="EvalCase.position")
-    raters: Mapped[list["Rater"]] = relationship(back_populates="session", order_by="Rater.id")
+    cases: Mapped[list[EvalCase]] = relationship(back_populates="session", order_by="EvalCase.position")
+    raters: Mapped[list[Rater]] = relationship(back_populates="session", order_by="Rater.id")
 
 
 class EvalCase(Base):
@@ -132,7 +133,7 @@ class Answer(Base):
     corrected_text: Mapped[str] = mapped_column(Text, default="")
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    errors: Mapped[list["ErrorMark"]] = relationship(back_populates="answer", cascade="all, delete-orphan")
+    errors: Mapped[list[ErrorMark]] = relationship(back_populates="answer", cascade="all, delete-orphan")
 
 
 class ErrorMark(Base):
@@ -163,7 +164,7 @@ def default_url() -> str:
     return f"sqlite:///{default_data_dir() / 'lightbox.sqlite3'}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; crash-safe
     cursor.execute("PRAGMA synchronous=FULL")  # an acknowledged answer survives power loss
@@ -202,7 +203,7 @@ def _add_missing_columns(engine: Engine) -> None:
                 kind = column.type.compile(engine.dialect)
                 default = ""
                 if column.default is not None and getattr(column.default, "is_scalar", False):
-                    value = column.default.arg
+                    value = getattr(column.default, "arg", None)
                     default = f" DEFAULT {int(value) if isinstance(value, bool) else repr(value)}"
                     default = default.replace('"', "'")
                 connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'))

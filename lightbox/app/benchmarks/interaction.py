@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,11 @@ def frame_times(scene, step: Callable[[int], None], frames: int, size: tuple[int
         scene.fall_back_to_cpu(window)
     scene.fit()
     window.Render()  # first frame: textures and shaders; not timed
-    result = _timed(step, lambda: (window.Render(), window.WaitForCompletion()), frames)
+    def draw() -> None:
+        window.Render()
+        window.WaitForCompletion()
+
+    result = _timed(step, draw, frames)
     window.RemoveRenderer(scene.renderer)
     window.Finalize()
     return result
@@ -67,8 +72,8 @@ def raster_frame_times(scene, step: Callable[[int], None], frames: int, size: tu
     widget.frame()  # first frame: pyramid and tables; not timed
     # what the user sees while dragging: nearest-pixel frames; the interpolated frame drawn
     # once the view is still is timed apart
-    result = _timed(step, lambda: widget.frame(settled=False), frames)
-    settled = _timed(lambda n: None, lambda: widget.frame(settled=True), max(3, frames // 10))
+    result: dict[str, Any] = _timed(step, lambda: None if widget.frame(settled=False) else None, frames)
+    settled = _timed(lambda n: None, lambda: None if widget.frame(settled=True) else None, max(3, frames // 10))
     widget.set_scene(None)
     return {**result, "renderer": "cpu raster", "settled_frame_ms": settled["median_ms"]}
 

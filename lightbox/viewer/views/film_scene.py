@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkCommonCore import vtkLookupTable
-from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
-from vtkmodules.vtkRenderingCore import vtkImageSliceMapper
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
 from ..display import FilmDisplay
 from ..orientation import film_screen_labels
@@ -182,10 +181,13 @@ class FilmScene(PlaneScene):
         rows, cols = film.shape
         cal = (f"{film.spacing[1]:.3f} x {film.spacing[0]:.3f} mm" if film.spacing else "UNCALIBRATED (px)")
         notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
-        self.corners.set("lower_right", f"{film.modality} {meta.get('view_position', '')}\n{cols} x {rows}  {cal}{notice}".strip())
+        lower_right = f"{film.modality} {meta.get('view_position', '')}\n{cols} x {rows}  {cal}{notice}"
+        self.corners.set("lower_right", lower_right.strip())
         orientation = meta.get("patient_orientation", "")
         parts = orientation.split("\\") if orientation else []
-        self.edges.set(film_screen_labels(parts[0], parts[1], d.rotation, d.flip_horizontal, d.flip_vertical) if len(parts) == 2 else None)
+        self.edges.set(
+            film_screen_labels(parts[0], parts[1], d.rotation, d.flip_horizontal, d.flip_vertical) if len(parts) == 2 else None
+        )
         if film.spacing:
             horizontal_mm = film.spacing[1] if d.rotation in (0, 180) else film.spacing[0]
             self.scale_bar.update(d.zoom / horizontal_mm)
@@ -224,7 +226,7 @@ class FilmScene(PlaneScene):
         self.display.zoom = float(min(max(self.display.zoom * factor, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
 
     def wheel(self, steps: float) -> None:
-        self.zoom_by(1.15 ** steps)
+        self.zoom_by(1.15**steps)
 
     def auto_window(self) -> None:
         self.display.set_window(auto_window(self.film.values), "auto")

@@ -62,7 +62,9 @@ class MprScene(PlaneScene):
 
     kind = "mpr"
 
-    def __init__(self, volume: Volume, display: VolumeDisplay, plane: str = "axial", *, image=None, demo_notice: bool = False) -> None:
+    def __init__(
+        self, volume: Volume, display: VolumeDisplay, plane: str = "axial", *, image=None, demo_notice: bool = False
+    ) -> None:
         self.volume = volume
         self.display = display
         self.plane = plane
@@ -165,8 +167,9 @@ class MprScene(PlaneScene):
             self.mapper.SetSlabThickness(0.0)
         else:
             self.mapper.SetSlabThickness(float(d.slab_thickness_mm))
-            {"mip": self.mapper.SetSlabTypeToMax, "minip": self.mapper.SetSlabTypeToMin,
-             "mean": self.mapper.SetSlabTypeToMean}[d.slab_mode]()
+            {"mip": self.mapper.SetSlabTypeToMax, "minip": self.mapper.SetSlabTypeToMin, "mean": self.mapper.SetSlabTypeToMean}[
+                d.slab_mode
+            ]()
         camera = self.renderer.GetActiveCamera()
         focal = self._focal_point()
         camera.SetFocalPoint(*focal)
@@ -186,20 +189,30 @@ class MprScene(PlaneScene):
                 lines.set([])
                 continue
             direction /= np.linalg.norm(direction)
-            lines.set([[cross - direction * reach, cross + direction * reach]])
+            lines.set([[tuple(cross - direction * reach), tuple(cross + direction * reach)]])
         self.corners.set("upper_left", patient_block(v.metadata))
         self.corners.set("upper_right", study_block(v.metadata))
         number, total = self.slice_count()
         slab = "" if d.slab_mode == "none" else f"\n{d.slab_mode.upper()} slab {d.slab_thickness_mm:g} mm"
-        self.corners.set("lower_left", f"{self.plane.capitalize()}  {number}/{total}\n"
-                         f"W {d.window_width:.0f}  L {d.window_center:.0f}" + (f"  ({d.preset})" if d.preset else "")
-                         + f"\nZoom {self.zoom * 100:.0f}%{slab}")
+        self.corners.set(
+            "lower_left",
+            f"{self.plane.capitalize()}  {number}/{total}\n"
+            f"W {d.window_width:.0f}  L {d.window_center:.0f}"
+            + (f"  ({d.preset})" if d.preset else "")
+            + f"\nZoom {self.zoom * 100:.0f}%{slab}",
+        )
         notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
         k, j, i = v.shape
         sx, sy, sz = v.geometry.spacing
         self.corners.set("lower_right", f"{v.modality}  {i}x{j}x{k}\n{sx:.2f} x {sy:.2f} x {sz:.2f} mm{notice}")
-        self.edges.set({"right": direction_label(self.right), "left": direction_label(-self.right),
-                        "top": direction_label(self.up), "bottom": direction_label(-self.up)})
+        self.edges.set(
+            {
+                "right": direction_label(self.right),
+                "left": direction_label(-self.right),
+                "top": direction_label(self.up),
+                "bottom": direction_label(-self.up),
+            }
+        )
         h = self.size[1]
         self.scale_bar.update(h / (2 * self.fit_scale() / self.zoom))
         position = float(np.asarray(d.crosshair, dtype=float) @ self.normal)
@@ -222,12 +235,13 @@ class MprScene(PlaneScene):
     def set_crosshair_at(self, x: float, y: float) -> None:
         """Move the shared crosshair to the point under the cursor (the other planes follow)."""
         p = snap_to_voxel(self.volume, self.display_to_world(x, y))
-        self.display.crosshair = tuple(float(v) for v in p)
+        self.display.crosshair = (float(p[0]), float(p[1]), float(p[2]))
 
     def scroll(self, steps: int) -> None:
         """Move this plane ``steps`` slices along its normal (clamped to the volume)."""
         cross = np.asarray(self.display.crosshair, dtype=float) + self.normal * self.slice_step() * steps
-        self.display.crosshair = tuple(float(v) for v in snap_to_voxel(self.volume, cross))
+        x, y, z = snap_to_voxel(self.volume, cross)
+        self.display.crosshair = (float(x), float(y), float(z))
 
     def wheel(self, steps: float) -> None:
         self.scroll(int(round(steps)))

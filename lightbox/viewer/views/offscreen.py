@@ -18,7 +18,9 @@ def grid_viewports(rows: int, cols: int, width: int, height: int) -> list[tuple[
         for c in range(cols):
             x0, x1 = c / cols, (c + 1) / cols
             y1, y0 = 1 - r / rows, 1 - (r + 1) / rows
-            ports.append((x0 + (gx if c else 0), y0 + (gy if r < rows - 1 else 0), x1 - (gx if c < cols - 1 else 0), y1 - (gy if r else 0)))
+            ports.append(
+                (x0 + (gx if c else 0), y0 + (gy if r < rows - 1 else 0), x1 - (gx if c < cols - 1 else 0), y1 - (gy if r else 0))
+            )
     return ports
 
 

@@ -61,7 +61,7 @@ class CornerText:
             self.actors[corner] = actor
         self.texts: dict[str, str] = {}
         self._size: tuple[int, int] = (0, 0)
-        renderer.AddObserver("StartEvent", lambda *_: self._fit_to_viewport())
+        renderer.AddObserver("StartEvent", lambda *_: self._fit_to_viewport())  # type: ignore[arg-type]  # VTK takes event names
 
     def set_visible(self, visible: bool) -> None:
         for actor in self.actors.values():
@@ -152,7 +152,8 @@ class EdgeLabels:
             actor.SetVisibility(bool(self.labels.get(edge)))
 
 
-def _polyline_actor(color: tuple[float, float, float], width: float, coordinate_system: str) -> tuple[vtkActor2D, vtkPoints, vtkCellArray, vtkPolyData]:
+def _polyline_actor(color: tuple[float, float, float], width: float,
+                    coordinate_system: str) -> tuple[vtkActor2D, vtkPoints, vtkCellArray, vtkPolyData]:
     points, lines, poly = vtkPoints(), vtkCellArray(), vtkPolyData()
     poly.SetPoints(points)
     poly.SetLines(lines)

@@ -9,12 +9,14 @@ sizes and justification) and paints them, so every overlay the VTK view shows ap
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
-from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
 from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
 
 from .qt_vtk import SceneInput, still_timer
 from .raster import PlaneRaster
@@ -74,7 +76,7 @@ class RasterWidget(SceneInput, QWidget):
             self.raster = PlaneRaster(scene)
         self.render()
 
-    def render(self) -> None:  # noqa: D401 - Qt naming
+    def render(self) -> None:  # type: ignore[override]  # noqa: D401 - the scenes' redraw; QWidget.render is unused
         """Draw now (synchronously, so that a read-back right after sees the new frame), fast;
         the interpolated frame follows when the view has been still for a moment."""
         self._settled = False
@@ -201,7 +203,7 @@ class RasterWidget(SceneInput, QWidget):
         return font
 
     def _paint_lines(self, painter: QPainter, actor: vtkActor2D, renderer, height: int) -> None:
-        mapper = actor.GetMapper()
+        mapper: Any = actor.GetMapper()  # a vtkPolyDataMapper2D
         poly = mapper.GetInput()
         if poly is None or poly.GetNumberOfPoints() == 0 or poly.GetLines().GetNumberOfCells() == 0:
             return
@@ -223,4 +225,4 @@ class RasterWidget(SceneInput, QWidget):
         connectivity = vtk_to_numpy(poly.GetLines().GetConnectivityArray())
         offsets = vtk_to_numpy(poly.GetLines().GetOffsetsArray())
         for start, end in zip(offsets[:-1], offsets[1:]):
-            painter.drawPolyline(QPolygonF([self._qt_point(*xy[i][:2], height) for i in connectivity[start:end]]))
+            painter.drawPolyline(QPolygonF([self._qt_point(xy[i][0], xy[i][1], height) for i in connectivity[start:end]]))

@@ -8,6 +8,9 @@ is then an offscreen one and the widget is only an event source.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QWidget
@@ -41,9 +44,15 @@ class SceneInput:
     ``scene``, ``tool``, ``wl_convention`` and the ``status`` / ``activated`` / ``measured``
     signals."""
 
-    scene: object | None
+    scene: Any  # a FilmScene, MprScene or VolumeScene (they share no base class)
     tool: str
     wl_convention: str
+    # provided by the Qt host class (QWidget and its signals)
+    status: Any
+    activated: Any
+    measured: Any
+    devicePixelRatioF: Callable[[], float]  # noqa: N815 - Qt's name
+    height: Callable[[], int]
 
     def _init_input(self) -> None:
         """The input state both hosts start with (called from their ``__init__``)."""
@@ -163,7 +172,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
             scene.resized()  # type: ignore[attr-defined]
         self.render()
 
-    def render(self) -> None:  # noqa: D401 - Qt naming
+    def render(self) -> None:  # type: ignore[override]  # noqa: D401 - the scenes' redraw; QWidget.render is unused
         """Render now (synchronously, so that a read-back right after sees the new frame)."""
         if self.width() > 0 and self.height() > 0:
             self.render_window.Render()

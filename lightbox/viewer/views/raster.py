@@ -64,9 +64,9 @@ class PlaneRaster:
         source = self.scene.film.values if self.kind == "film" else self.scene.volume.array
         if np.issubdtype(source.dtype, np.floating) and source.size and bool(np.array_equal(source, np.rint(source))):
             lo, hi = float(source.min()), float(source.max())
-            if 0 <= lo and hi <= 65535:
+            if lo >= 0 and hi <= 65535:
                 return source.astype(np.uint16)
-            if -32768 <= lo and hi <= 32767:
+            if lo >= -32768 and hi <= 32767:
                 return source.astype(np.int16)
         return source
 
@@ -112,9 +112,10 @@ class PlaneRaster:
             self._levels.append(np.rint(mean).astype(a.dtype) if np.issubdtype(a.dtype, np.integer) else mean)
         return self._levels[min(n, len(self._levels) - 1)]
 
-    def _sample(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """``(plane, rows, columns, inside)``: the screen (top row first) is
-        ``plane[rows][:, columns]``, and ``inside`` says where the image covers it."""
+    def _sample(self, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(plane, rows, columns, inside, at_rows, at_columns)``: the screen (top row first) is
+        ``plane[rows][:, columns]``, ``inside`` says where the image covers it, and ``at_rows`` /
+        ``at_columns`` are the continuous source coordinates (for interpolation)."""
         mapping = self._mapping()
         if mapping is None:
             raise ValueError("this view is not axis-aligned: draw it with VTK")
@@ -165,7 +166,8 @@ class PlaneRaster:
         ks = np.array([nearest])
         if slab is not None:
             half = slab[1] / 2 / float(self.scene.volume.geometry.spacing[normal_axis])
-            span = np.arange(max(0, math.ceil(centre - half - 1e-9)), min(sizes[normal_axis] - 1, math.floor(centre + half + 1e-9)) + 1)
+            first = max(0, math.ceil(centre - half - 1e-9))
+            span = np.arange(first, min(sizes[normal_axis] - 1, math.floor(centre + half + 1e-9)) + 1)
             ks = span if span.size else ks
         values = np.take(level, ks, axis=array_axis[normal_axis])
         axis = array_axis[normal_axis]

@@ -7,6 +7,7 @@ llvmpipe, the headless CI) the CPU mapper is about ten times faster than the GPU
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
@@ -58,7 +59,8 @@ class VolumeScene:
         self.apply_preset(display.render_preset)
         self.reset_camera()
 
-    def _make_mapper(self, kind: str):
+    def _make_mapper(self, kind: str) -> Any:
+        mapper: Any
         if kind == "gpu":
             mapper = vtkGPUVolumeRayCastMapper()
             mapper.SetAutoAdjustSampleDistances(True)
@@ -140,8 +142,12 @@ class VolumeScene:
             camera.Zoom(1.0 + dy / 200.0)
         elif tool == "pan":
             scale = camera.GetDistance() / 800.0
-            camera.SetFocalPoint(*[f - scale * (dx * r + dy * u) for f, r, u in zip(camera.GetFocalPoint(), self._right(), camera.GetViewUp())])
-            camera.SetPosition(*[p - scale * (dx * r + dy * u) for p, r, u in zip(camera.GetPosition(), self._right(), camera.GetViewUp())])
+            camera.SetFocalPoint(
+                *[f - scale * (dx * r + dy * u) for f, r, u in zip(camera.GetFocalPoint(), self._right(), camera.GetViewUp())]
+            )
+            camera.SetPosition(
+                *[p - scale * (dx * r + dy * u) for p, r, u in zip(camera.GetPosition(), self._right(), camera.GetViewUp())]
+            )
         else:  # any other tool rotates: the 3D pane has no window/level of its own
             camera.Azimuth(-dx * 0.5)
             camera.Elevation(-dy * 0.5)
@@ -156,7 +162,7 @@ class VolumeScene:
         return tuple(r / (np.linalg.norm(r) or 1.0))
 
     def wheel(self, steps: float) -> None:
-        self.renderer.GetActiveCamera().Zoom(1.1 ** steps)
+        self.renderer.GetActiveCamera().Zoom(1.1**steps)
         self.renderer.ResetCameraClippingRange()
         self.request_render()
 

@@ -5,15 +5,14 @@ import functools
 import os
 
 import numpy as np
-from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
-from vtkmodules.vtkCommonCore import vtkObject
-from vtkmodules.vtkCommonDataModel import vtkImageData
-from vtkmodules.vtkRenderingCore import vtkRenderWindow, vtkWindowToImageFilter
-
 import vtkmodules.vtkInteractionStyle  # noqa: F401  (registers the default interactor style)
 import vtkmodules.vtkRenderingFreeType  # noqa: F401  (text rendering)
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (OpenGL render window factories)
 import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401  (GPU volume mapper)
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkObject
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkRenderingCore import vtkRenderWindow, vtkWindowToImageFilter
 
 from ..geometry import Geometry
 

@@ -1,0 +1,107 @@
+"""The study tree the index builds: patient → study → series → instances, header only.
+
+Plain data classes, no logic that reads files: :mod:`.index` fills them, :mod:`.series` orders and
+analyses a series, and everything downstream reads them. They live apart so that the index and
+the series analysis both import them and never each other (they once imported each other).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydicom.dataset import Dataset
+
+
+@dataclass
+class FileError:
+    """A file that could not be indexed, with the reason in words."""
+
+    path: Path
+    reason: str
+
+
+@dataclass
+class Instance:
+    """One image object (a DICOM SOP instance or a film file), header only."""
+
+    path: Path
+    sop_instance_uid: str
+    instance_number: int | None = None
+    position: tuple[float, float, float] | None = None  # ImagePositionPatient
+    orientation: tuple[float, ...] | None = None  # ImageOrientationPatient (6 values)
+    rows: int = 0
+    columns: int = 0
+    frames: int = 1
+    header: Dataset | None = None  # None for films
+    pixel_offset: int | None = None  # file offset of the (7FE0,0010) element, when known
+
+    @property
+    def is_film_file(self) -> bool:
+        return self.header is None
+
+
+@dataclass
+class Series:
+    """Instances sharing a SeriesInstanceUID (or one film file)."""
+
+    uid: str
+    modality: str = ""
+    description: str = ""
+    number: int | None = None
+    instances: list[Instance] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Filled by :func:`lightbox.viewer.series.analyse`:
+    kind: str = "unknown"  # "volume" (3D stack or multi-frame), "film" (single 2D image)
+    slice_spacing: float | None = None
+
+    @property
+    def first_header(self) -> Dataset | None:
+        return self.instances[0].header if self.instances else None
+
+    @property
+    def frame_count(self) -> int:
+        return sum(i.frames for i in self.instances)
+
+    def label(self) -> str:
+        number = f"#{self.number} " if self.number is not None else ""
+        text = self.description or self.modality or "series"
+        return f"{number}{text} ({self.frame_count} {'image' if self.frame_count == 1 else 'images'})"
+
+
+@dataclass
+class Study:
+    uid: str
+    date: str = ""
+    description: str = ""
+    accession: str = ""
+    series: dict[str, Series] = field(default_factory=dict)
+
+
+@dataclass
+class Patient:
+    id: str
+    name: str = ""
+    birth_date: str = ""
+    sex: str = ""
+    studies: dict[str, Study] = field(default_factory=dict)
+
+
+@dataclass
+class StudyIndex:
+    """Everything found under the paths that were opened."""
+
+    patients: dict[str, Patient] = field(default_factory=dict)
+    errors: list[FileError] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)
+
+    def all_series(self) -> list[Series]:
+        return [s for p in self.patients.values() for st in p.studies.values() for s in st.series.values()]
+
+    def all_studies(self) -> list[Study]:
+        return [st for p in self.patients.values() for st in p.studies.values()]
+
+    def find_series(self, uid: str) -> Series:
+        for series in self.all_series():
+            if series.uid == uid:
+                return series
+        raise KeyError(uid)

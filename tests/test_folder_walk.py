@@ -1,0 +1,67 @@
+"""Walking folders: link cycles, dangling links and special files are skipped with a note; the
+valid series still opens (a symlink loop anywhere once made the whole folder unopenable with a
+traceback, and a FIFO would have blocked the reader forever)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dicom_factory import axial_positions, write_ct_series
+
+from lightbox.app.cli import main
+from lightbox.viewer.index import build_index
+
+
+def awkward_folder(root: Path) -> Path:
+    study = root / "study"
+    write_ct_series(study / "ct", axial_positions(4), rows=16, columns=16)
+    os.symlink("loop_b", study / "loop_a")
+    os.symlink("loop_a", study / "loop_b")
+    os.symlink("..", study / "ct" / "back_up")  # a folder link back up the tree: a cycle
+    os.symlink("nowhere.dcm", study / "dangling.dcm")
+    os.mkfifo(study / "pipe")
+    return study
+
+
+def test_cycles_links_and_special_files_are_skipped_and_the_series_opens(tmp_path: Path) -> None:
+    study = awkward_folder(tmp_path)
+    index = build_index(study)
+    (series,) = index.all_series()
+    assert series.kind == "volume" and series.frame_count == 4
+    reasons = {e.path.name: e.reason for e in index.errors}
+    assert reasons["loop_a"] == reasons["loop_b"] == "symbolic link loop: skipped"
+    assert reasons["dangling.dcm"] == "broken symbolic link (its target does not exist): skipped"
+    assert reasons["pipe"] == "not a regular file (named pipe (FIFO)): skipped"
+    assert reasons["back_up"] == "symbolic link to a folder already read (a link cycle): skipped"  # study/ct/back_up = study
+
+
+def test_inspect_names_them_and_succeeds(tmp_path: Path, capsys) -> None:
+    study = awkward_folder(tmp_path)
+    assert main(["inspect", str(study)]) == 0
+    out = capsys.readouterr().out
+    assert "Series 1  CT    volume, 4 image(s)" in out and "loop_a: symbolic link loop: skipped" in out
+
+
+import numpy as np  # noqa: E402
+import pydicom  # noqa: E402
+import pytest  # noqa: E402
+
+from lightbox.viewer.loading import load_volume  # noqa: E402
+
+
+@pytest.mark.parametrize(("slope", "reason"), [("NaN", "RescaleSlope is nan"), ("0", "RescaleSlope is 0")])
+def test_an_unusable_rescale_is_said_and_the_stored_values_are_shown(tmp_path: Path, slope, reason, capsys) -> None:
+    paths = write_ct_series(tmp_path / "ct", axial_positions(4), rows=16, columns=16)
+    for path in paths[1:3]:
+        ds = pydicom.dcmread(path)
+        ds["RescaleSlope"].value = slope
+        ds.save_as(path)
+    (series,) = build_index(tmp_path / "ct").all_series()
+    assert any(w.startswith(reason) and "in 2 of 4 file(s): shown as stored values" in w for w in series.warnings)
+    volume = load_volume(series)
+    # slices 1 and 2 (stored 1001, 1002) as stored; 0 and 3 rescaled: 1000 - 1024, 1003 - 1024
+    assert [float(volume.array[k, 10, 10]) for k in range(4)] == [-24.0, 1001.0, 1002.0, -21.0]
+    assert np.isfinite(volume.array).all()
+    assert any(reason in w for w in volume.warnings)
+    assert main(["inspect", str(tmp_path / "ct")]) == 0
+    assert reason in capsys.readouterr().out
