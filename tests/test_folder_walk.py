@@ -65,3 +65,13 @@ def test_an_unusable_rescale_is_said_and_the_stored_values_are_shown(tmp_path: P
     assert any(reason in w for w in volume.warnings)
     assert main(["inspect", str(tmp_path / "ct")]) == 0
     assert reason in capsys.readouterr().out
+
+
+def test_checking_the_rescale_leaves_the_headers_as_the_fast_reader_reads_them(tmp_path: Path) -> None:
+    """The rescale check once converted the raw header elements in place, after which the fast
+    integer path read an intercept of 0: every CT lost its -1024 (a regression the GUI test caught)."""
+    write_ct_series(tmp_path / "ct", axial_positions(3), rows=16, columns=16)
+    (series,) = build_index(tmp_path / "ct").all_series()
+    volume = load_volume(series)
+    assert volume.array.dtype == np.int16  # the integer fast path
+    assert [int(volume.array[k, 10, 10]) for k in range(3)] == [-24, -23, -22]

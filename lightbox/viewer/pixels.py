@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
+from pydicom.tag import Tag
 
 VoiFunction = Literal["LINEAR", "LINEAR_EXACT", "SIGMOID"]
 
@@ -83,13 +84,17 @@ def rescale_problem(ds: Dataset) -> str | None:
     """What is wrong with a header's Rescale Slope / Intercept (C.11.1.1.2: output = m * SV + b),
     or None: a slope that is not a finite, non-zero number, or an intercept that is not finite."""
     for keyword in ("RescaleSlope", "RescaleIntercept"):
-        if keyword not in ds:
+        # the element as it is, raw bytes or value: ds.get() would convert a raw element in place,
+        # and the index's fast header readers read raw elements only
+        element = ds.get_item(Tag(keyword))
+        if element is None or element.value in (None, b"", ""):
             continue
-        raw = ds.get(keyword)
+        raw = element.value
+        text = raw.decode("ascii", "replace").strip(" \x00") if isinstance(raw, bytes) else raw
         try:
-            value = float(raw)
+            value = float(text.split("\\")[0] if isinstance(text, str) else text)
         except (TypeError, ValueError):
-            return f"{keyword} {raw!r} is not a number"
+            return f"{keyword} {text!r} is not a number"
         if not math.isfinite(value):
             return f"{keyword} is {value}"
         if keyword == "RescaleSlope" and value == 0:
