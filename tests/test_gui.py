@@ -90,9 +90,13 @@ def test_open_folder_drag_window_level_scroll_and_status(window, qtbot, tmp_path
     assert d.window_center == pytest.approx(-20 + 25 * 4.0)
     assert grey_under(widget, centre) == window_values(np.array([hu]), d.window)[0]
 
-    # Scroll: the wheel moves one slice; the Down key another.
+    # Scroll: the wheel turned towards the user (down, -1 notch) moves one slice, the Down key
+    # another in the same direction (they once went opposite ways); wheel up comes back.
     z0 = d.crosshair[2]
     widget.scene.wheel(1)
+    assert d.crosshair[2] == pytest.approx(z0 - 2.0)
+    widget.scene.wheel(-1)
+    widget.scene.wheel(-1)
     assert d.crosshair[2] == pytest.approx(z0 + 2.0)
     qtbot.keyClick(window, Qt.Key.Key_Down)
     assert d.crosshair[2] == pytest.approx(z0 + 4.0)

@@ -198,3 +198,40 @@ def test_layout_changes_keep_a_films_zoom_rotation_window_and_measurements(any_r
         assert [m.points for m in now.measurements] == points, layout
         # the zoom stays 1.5x the zoom that fits this (resized) pane
         assert d.zoom / now._zoom_to_fit() == pytest.approx(1.5, rel=1e-6), (layout, d.zoom)
+
+
+def test_the_window_works_at_1280x720_and_the_ai_dock_collapses_and_comes_back(qtbot) -> None:
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1280, 720)
+    w.show()
+    qtbot.waitExposed(w)
+    w.open_path("demo:ct")
+    qtbot.waitUntil(lambda: w.area.opened is not None, timeout=20000)
+    w.set_layout("2x2")
+    qtbot.waitUntil(lambda: w.area.width() >= 0.5 * w.width() - 20, timeout=3000)  # the docks gave way
+    full = w.area.width()
+    w.collapse_ai_action.trigger()
+    qtbot.waitUntil(lambda: w.ai_dock.width() <= 40, timeout=3000)
+    assert not w.ai_panel.isVisible() and w.area.width() > full + 250
+    w.collapse_ai_action.trigger()
+    qtbot.waitUntil(lambda: w.ai_panel.isVisible() and w.ai_dock.width() >= 300, timeout=3000)
+    # a closed panel comes back from View → Panels
+    w.ai_dock.close()
+    assert not w.ai_dock.isVisible()
+    w.ai_dock.toggleViewAction().trigger()
+    assert w.ai_dock.isVisible()
+    w.close()
+
+
+def test_the_3d_label_names_the_mapper_that_renders() -> None:
+    from lightbox.viewer.demo import demo_ct
+    from lightbox.viewer.display import VolumeDisplay
+    from lightbox.viewer.views.volume_scene import VolumeScene
+    from lightbox.viewer.views.vtk_data import opengl_is_software
+
+    volume = demo_ct()
+    gpu = VolumeScene(volume, VolumeDisplay(), mapper="gpu")
+    expected = "3D ray casting: OpenGL in software (no GPU)" if opengl_is_software() else "3D GPU ray casting"
+    assert gpu.corners.texts["lower_right"].startswith(expected)
+    assert VolumeScene(volume, VolumeDisplay(), mapper="cpu").corners.texts["lower_right"].startswith("3D CPU ray casting")

@@ -175,10 +175,14 @@ class AiPanel(QWidget):
         self.export_button = QPushButton("Export...")
         self.deidentify_box = QCheckBox("De-identify")
         self.deidentify_box.setToolTip("Exports replace the patient's name, ID, birth date and accession number with [PHI]")
-        for button in (self.undo_button, self.redo_button, self.diff_button, self.diff_original_button, self.export_button,
-                       self.deidentify_box):
+        # two rows, so that the dock can be narrow (one row of six needed 600 px)
+        second_row = QHBoxLayout()
+        for button in (self.undo_button, self.redo_button, self.export_button):
             edit_row.addWidget(button)
+        for button in (self.diff_button, self.diff_original_button, self.deidentify_box):
+            second_row.addWidget(button)
         layout.addLayout(edit_row)
+        layout.addLayout(second_row)
         self.diff_view = QTextBrowser()
         self.diff_view.setVisible(False)
         layout.addWidget(self.diff_view, 2)

@@ -51,6 +51,9 @@ TOOLS = [  # (tool, label, shortcut, tip)
 
 
 CINE_RATES = (4, 8, 12, 20, 30)  # images per second
+AI_DOCK_MIN_WIDTH = 300
+AI_STRIP_WIDTH = 28
+IMAGE_SHARE = 0.5  # the image area keeps at least this share of the window's width (docks give way)
 
 
 class MainWindow(QMainWindow):
@@ -92,7 +95,7 @@ class MainWindow(QMainWindow):
         self.browser.itemActivated.connect(self._series_activated)
         self.browser.itemClicked.connect(self._series_activated)
         dock.setWidget(self.browser)
-        dock.setMinimumWidth(280)
+        dock.setMinimumWidth(180)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.browser_dock = dock
 
@@ -105,7 +108,7 @@ class MainWindow(QMainWindow):
 
         self.ai_panel = AiPanel(dock, database=open_database())
         dock.setWidget(self.ai_panel)
-        dock.setMinimumWidth(340)
+        dock.setMinimumWidth(AI_DOCK_MIN_WIDTH)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.ai_dock = dock
 
@@ -210,6 +213,12 @@ class MainWindow(QMainWindow):
                                   group=cine_group)
             self.cine_speed_actions[fps] = action
         self.cine_speed_actions[self.cine_fps].setChecked(True)
+        view_menu.addSeparator()
+        panels = view_menu.addMenu("Panels")
+        for dock in (self.browser_dock, self.ai_dock):  # a closed panel comes back from here
+            panels.addAction(dock.toggleViewAction())
+        self.collapse_ai_action = self._action(panels, "Collapse AI panel to a strip", self.toggle_ai_strip, "Ctrl+Shift+A",
+                                               checkable=True)
         view_menu.addSeparator()
         self.convention_action = self._action(
             view_menu,
@@ -580,6 +589,33 @@ class MainWindow(QMainWindow):
 
     def toggle_convention(self) -> None:
         self.area.set_wl_convention("horizontal-level" if self.convention_action.isChecked() else "horizontal-width")
+
+    def toggle_ai_strip(self) -> None:
+        """The AI dock as a narrow strip (its title, vertical) or at full width again."""
+        collapsed = self.collapse_ai_action.isChecked()
+        self.ai_panel.setVisible(not collapsed)
+        features = self.ai_dock.features()
+        vertical = QDockWidget.DockWidgetFeature.DockWidgetVerticalTitleBar
+        self.ai_dock.setFeatures(features | vertical if collapsed else features & ~vertical)
+        self.ai_dock.setMinimumWidth(AI_STRIP_WIDTH if collapsed else AI_DOCK_MIN_WIDTH)
+        self.resizeDocks([self.ai_dock], [AI_STRIP_WIDTH if collapsed else 380], Qt.Orientation.Horizontal)
+
+    def _keep_image_share(self) -> None:
+        """Docks give way so that the images keep IMAGE_SHARE of the width (at 1024 px the docks
+        kept their width and the image shrank to about 120 px)."""
+        docks = [d for d in (self.browser_dock, self.ai_dock) if d.isVisible() and not d.isFloating()]
+        if not docks:
+            return
+        room = max(int(self.width() * (1 - IMAGE_SHARE)), 0)
+        widths = [d.width() for d in docks]
+        if sum(widths) <= room:
+            return
+        scale = room / max(sum(widths), 1)
+        self.resizeDocks(docks, [max(int(w * scale), d.minimumWidth()) for w, d in zip(widths, docks)], Qt.Orientation.Horizontal)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self._keep_image_share()
 
     def _show_cursor_status(self, text: str) -> None:
         self.cursor_label.setText(text)

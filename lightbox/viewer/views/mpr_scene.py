@@ -244,7 +244,9 @@ class MprScene(PlaneScene):
         self.display.crosshair = (float(x), float(y), float(z))
 
     def wheel(self, steps: float) -> None:
-        self.scroll(int(round(steps)))
+        """``steps`` wheel notches, positive away from the user (Qt's angleDelta). Turning the wheel
+        towards you (down) goes to the next slice, as the Down key does (it went the other way)."""
+        self.scroll(-int(round(steps)))
 
     def window_sensitivity(self) -> float:
         return 4.0 if self.volume.modality.upper() == "CT" else max(self.display.window_width / 256.0, 0.5)

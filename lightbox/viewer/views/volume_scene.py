@@ -52,7 +52,7 @@ class VolumeScene:
         self.renderer.AddViewProp(self.actor)
         self.corners = CornerText(self.renderer)
         notice = "\nDEMO - not for clinical use" if demo_notice else ""
-        self.corners.set("lower_right", f"3D {self.mapper_kind.upper()} ray casting{notice}")
+        self.corners.set("lower_right", f"{self.mapper_label()}{notice}")
         self.display.events.render_preset.connect(self._on_preset)
         self.display.events.window_center.connect(self._on_window)
         self.display.events.window_width.connect(self._on_window)
@@ -70,6 +70,15 @@ class VolumeScene:
             mapper.SetImageSampleDistance(1.0)
         mapper.SetInputData(self.image)
         return mapper
+
+    def mapper_label(self) -> str:
+        """What actually renders: the GPU mapper on a software rasteriser (Mesa llvmpipe) is CPU
+        work too, and the label says so rather than "GPU"."""
+        if self.mapper_kind == "gpu":
+            from .vtk_data import opengl_is_software
+
+            return "3D ray casting: OpenGL in software (no GPU)" if opengl_is_software() else "3D GPU ray casting"
+        return "3D CPU ray casting"
 
     def fall_back_to_cpu(self, render_window) -> bool:
         """Switch to the CPU mapper when the GPU one cannot render in ``render_window``."""
