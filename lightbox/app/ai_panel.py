@@ -177,10 +177,10 @@ class AiPanel(QWidget):
         self.deidentify_box.setToolTip("Exports replace the patient's name, ID, birth date and accession number with [PHI]")
         # two rows, so that the dock can be narrow (one row of six needed 600 px)
         second_row = QHBoxLayout()
-        for button in (self.undo_button, self.redo_button, self.export_button):
-            edit_row.addWidget(button)
-        for button in (self.diff_button, self.diff_original_button, self.deidentify_box):
-            second_row.addWidget(button)
+        for widget in (self.undo_button, self.redo_button, self.export_button):
+            edit_row.addWidget(widget)
+        for widget in (self.diff_button, self.diff_original_button, self.deidentify_box):
+            second_row.addWidget(widget)
         layout.addLayout(edit_row)
         layout.addLayout(second_row)
         self.diff_view = QTextBrowser()
