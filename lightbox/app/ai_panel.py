@@ -179,8 +179,9 @@ class AiPanel(QWidget):
         second_row = QHBoxLayout()
         for widget in (self.undo_button, self.redo_button, self.export_button):
             edit_row.addWidget(widget)
-        for widget in (self.diff_button, self.diff_original_button, self.deidentify_box):
-            second_row.addWidget(widget)
+        controls: tuple[QWidget, ...] = (self.diff_button, self.diff_original_button, self.deidentify_box)
+        for control in controls:
+            second_row.addWidget(control)
         layout.addLayout(edit_row)
         layout.addLayout(second_row)
         self.diff_view = QTextBrowser()
