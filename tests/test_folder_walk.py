@@ -75,3 +75,32 @@ def test_checking_the_rescale_leaves_the_headers_as_the_fast_reader_reads_them(t
     volume = load_volume(series)
     assert volume.array.dtype == np.int16  # the integer fast path
     assert [int(volume.array[k, 10, 10]) for k in range(3)] == [-24, -23, -22]
+
+
+def test_a_palette_colour_image_shows_its_colours_as_luminance_and_says_so(tmp_path: Path, capsys) -> None:
+    """PALETTE COLOR stores indices into a colour table (PS3.3 C.7.6.3.1.5): shown raw, a dark
+    red sector came out white. Expected values: the palette's RGB (16-bit entries / 257) through
+    ITU-R BT.601 luminance, computed here."""
+    from dicom_factory import write_film
+
+    from lightbox.viewer.loading import load_film
+
+    indices = np.array([[0, 1], [2, 255]], np.uint8).repeat(8, 0).repeat(8, 1)
+    path = write_film(tmp_path / "pal.dcm", indices, photometric="PALETTE COLOR", spacing=None)
+    ds = pydicom.dcmread(path)
+    red = np.zeros(256, np.uint16)
+    green = np.zeros(256, np.uint16)
+    blue = np.zeros(256, np.uint16)
+    red[1], green[2], blue[255] = 65535, 32896, 65535  # index 1 pure red, 2 half green, 255 blue
+    for colour, table in (("Red", red), ("Green", green), ("Blue", blue)):
+        ds.add_new(pydicom.datadict.tag_for_keyword(f"{colour}PaletteColorLookupTableDescriptor"), "US", [256, 0, 16])
+        ds.add_new(pydicom.datadict.tag_for_keyword(f"{colour}PaletteColorLookupTableData"), "OW", table.tobytes())
+    ds.save_as(path)
+    (series,) = build_index(tmp_path).all_series()
+    assert any("colour image (PALETTE COLOR): shown as greyscale luminance" in w for w in series.warnings)
+    film = load_film(series)
+    expected = {(0, 0): 0.0, (0, 8): 0.299 * 255, (8, 0): 0.587 * 32896 / 257, (8, 8): 0.114 * 255}
+    for (r, c), value in expected.items():
+        assert float(film.values[r, c]) == pytest.approx(value, abs=0.01), (r, c)
+    assert main(["inspect", str(tmp_path)]) == 0
+    assert "colour image (PALETTE COLOR)" in capsys.readouterr().out

@@ -26,6 +26,7 @@ from .pixels import (
     Window,
     apply_voi_table,
     auto_window,
+    colour_warning,
     dataset_window,
     has_voi_lut_table,
     modality_values,
@@ -292,10 +293,19 @@ def _film_from_dicom(instance: Instance) -> Film:
     if stored.ndim == 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 1:
         warnings.append(f"{stored.shape[0]} frames: showing the first")
         stored = stored[0]
-    if stored.ndim == 3:  # colour (RGB after pydicom's YBR conversion): shown as luminance
+    if photometric == "PALETTE COLOR" and stored.ndim == 2:
+        # the stored values are indices into the palette (C.7.6.3.1.5): shown raw, dark sectors
+        # came out white; the palette's colours (pydicom's apply_color_lut, segmented and 16-bit
+        # tables included) are what the image is
+        from pydicom.pixels import apply_color_lut
+
+        rgb = apply_color_lut(stored, ds).astype(np.float32)
+        bits = 16 if rgb.max() > 255 else 8
+        stored = rgb / (257.0 if bits == 16 else 1.0)  # 16-bit tables to 0..255
+    if stored.ndim == 3:  # colour (RGB after pydicom's YBR / palette conversion): shown as luminance
         values = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
         window = Window(127.5 + 0.5, 256.0)
-        warnings.append(f"colour image ({photometric}) shown as greyscale luminance")
+        warnings.append(colour_warning(photometric))
         invert = False
     else:
         values = modality_values(ds, stored)
@@ -368,7 +378,7 @@ def load_film(series: Series, index: int = 0) -> Film:
     instance = series.instances[min(max(index, 0), len(series.instances) - 1)]
     with _named_load_errors(instance.path):
         film = _film_from_picture(instance.path) if instance.is_film_file else _film_from_dicom(instance)
-    film.warnings[:0] = series.warnings
+    film.warnings = list(dict.fromkeys([*series.warnings, *film.warnings]))  # the series may already say it
     return film
 
 

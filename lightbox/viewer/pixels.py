@@ -80,6 +80,20 @@ def modality_values(ds: Dataset, stored: np.ndarray, frame: int = 0) -> np.ndarr
     return np.asarray(out, dtype=np.float32)
 
 
+def colour_warning(photometric: str) -> str:
+    return f"colour image ({photometric}): shown as greyscale luminance (Lightbox does not show colour yet)"
+
+
+def raw_text(ds: Dataset, keyword: str) -> str:
+    """A text attribute without converting a raw element in place (the index's fast header reader
+    keeps raw elements, and its own readers expect them raw)."""
+    element = ds.get_item(Tag(keyword))
+    if element is None or element.value is None:
+        return ""
+    value = element.value
+    return value.decode("ascii", "replace").strip(" \x00") if isinstance(value, bytes) else str(value)
+
+
 def rescale_problem(ds: Dataset) -> str | None:
     """What is wrong with a header's Rescale Slope / Intercept (C.11.1.1.2: output = m * SV + b),
     or None: a slope that is not a finite, non-zero number, or an intercept that is not finite."""

@@ -64,6 +64,16 @@ def _rescale_warnings(series: Series) -> None:
                                "without the rescale (values are not in modality units)")
 
 
+def _colour_warnings(series: Series) -> None:
+    """Colour objects (RGB, YBR_*, PALETTE COLOR), said at indexing so that ``inspect`` tells too."""
+    from .pixels import colour_warning, raw_text
+
+    for photometric in sorted({raw_text(i.header, "PhotometricInterpretation").upper() for i in series.instances
+                               if i.header is not None}):
+        if photometric and not photometric.startswith("MONOCHROME"):
+            series.warnings.append(colour_warning(photometric))
+
+
 def analyse(series: Series) -> None:
     """Sort ``series.instances`` along the slice normal, set ``kind`` and ``slice_spacing``,
     and append warnings for gaps, uneven spacing, tilt, mixed orientations or sizes, duplicates,
@@ -76,6 +86,7 @@ def analyse(series: Series) -> None:
         series.kind = "film"
         return
     _rescale_warnings(series)
+    _colour_warnings(series)
     modality = series.modality.upper()
     if len(instances) == 1 and instances[0].frames == 1:
         series.kind = "film"
