@@ -59,12 +59,27 @@ def test_onnx_greedy_matches_pytorch_token_for_token(medgemma_like) -> None:
     with torch.no_grad():
         ids = torch.tensor([prompt])
         pixels = torch.tensor(pixel_values([image], lm.bundle.preprocessor_config))
+        # as Gemma3Processor gives them: 1 on the image's soft tokens; HF then attends
+        # bidirectionally inside the image block during the prefill
+        token_types = (ids == 262144).long()
         reference = model.generate(input_ids=ids, pixel_values=pixels, attention_mask=torch.ones_like(ids),
-                                   max_new_tokens=24, do_sample=False, eos_token_id=[1, 106], pad_token_id=0)
+                                   token_type_ids=token_types, max_new_tokens=24, do_sample=False, eos_token_id=[1, 106],
+                                   pad_token_id=0)
+        bidirectional = model(input_ids=ids, pixel_values=pixels, attention_mask=torch.ones_like(ids),
+                              token_type_ids=token_types).logits[0, -1].numpy()
+        causal = model(input_ids=ids, pixel_values=pixels, attention_mask=torch.ones_like(ids)).logits[0, -1].numpy()
     expected = reference[0, len(prompt):].tolist()
     ours = result.token_ids + ([expected[len(result.token_ids)]] if result.stopped == "eos" else [])
     assert ours == expected
     assert len(expected) >= 2
+    # The prefill's logits are HF's with the processor's token types, and the check can tell: a
+    # causal prefill (the earlier export) differs by far more than the export's rounding.
+    embeds = lm.embed_ids(np.asarray([prompt], np.int64))
+    rows = np.asarray(prompt) == 262144
+    embeds[0, rows] = lm.image_features([image]).reshape(-1, embeds.shape[-1])
+    onnx_logits, _ = lm.decode(embeds, lm.empty_cache(), 0, rows[None].astype(np.int64))
+    assert np.abs(onnx_logits - bidirectional).max() < 1e-3
+    assert np.abs(causal - bidirectional).max() > 1e-2
 
 
 def test_follow_up_reuses_the_cache(medgemma_like) -> None:
@@ -82,7 +97,8 @@ def test_follow_up_reuses_the_cache(medgemma_like) -> None:
         ids = torch.tensor([chat.token_ids[: before + follow.prompt_tokens]])
         pixels = torch.tensor(pixel_values([image], lm.bundle.preprocessor_config))
         reference = model.generate(input_ids=ids, pixel_values=pixels, attention_mask=torch.ones_like(ids),
-                                   max_new_tokens=len(follow.token_ids), do_sample=False, eos_token_id=[1, 106], pad_token_id=0)
+                                   token_type_ids=(ids == 262144).long(), max_new_tokens=len(follow.token_ids),
+                                   do_sample=False, eos_token_id=[1, 106], pad_token_id=0)
     assert reference[0, ids.shape[1]:].tolist()[: len(follow.token_ids)] == follow.token_ids
 
 

@@ -2,12 +2,18 @@
 
     onnx/vision_encoder.onnx         pixel_values -> image_features
     onnx/embed_tokens.onnx           input_ids -> inputs_embeds
-    onnx/decoder_model_merged.onnx   inputs_embeds, attention_mask, position_ids,
+    onnx/decoder_model_merged.onnx   inputs_embeds, attention_mask, position_ids, token_type_ids,
                                      past_key_values.N.key/value -> logits, present.N.key/value
 
 Each part is a small wrapper module exported with ``torch.onnx.export(dynamo=True)``. The decoder
 wrapper takes the cache as flat tensors (batch, kv_heads, past_length, head_dim) and returns the
 grown cache, so one graph serves prefill (past_length 0) and decoding ("merged").
+
+``token_type_ids`` (1 on image soft tokens) makes the decoder attend as Hugging Face's Gemma 3 does
+when its processor's ``token_type_ids`` are given: bidirectionally inside each image's block of
+tokens, causally elsewhere (``create_masks_for_vision_model``; a causal export's prefill logits
+differed from MedGemma-as-transformers-runs-it by up to 0.5 and the first token could change).
+All zeros gives the plain causal mask, as a follow-up turn without images needs.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from typing import Any
 def _wrappers(model: Any):
     import torch
     from transformers.cache_utils import DynamicCache
+    from transformers.models.gemma3.modeling_gemma3 import create_masks_for_vision_model, get_block_sequence_ids_for_mask
 
     class VisionEncoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -49,11 +56,15 @@ def _wrappers(model: Any):
             self.lm_head = model.lm_head
             self.softcap = model.config.text_config.final_logit_softcapping
 
-        def forward(self, inputs_embeds, attention_mask, position_ids, *past):
-            cache = DynamicCache()
+        def forward(self, inputs_embeds, attention_mask, position_ids, token_type_ids, *past):
+            cache = DynamicCache()  # full layers: the graph returns the whole cache (the masks apply the sliding window)
             for i in range(layers):
                 cache.update(past[2 * i], past[2 * i + 1], i)
-            out = self.language_model(inputs_embeds=inputs_embeds, attention_mask=attention_mask,
+            blocks = get_block_sequence_ids_for_mask(token_type_ids, device=inputs_embeds.device)
+            masks = create_masks_for_vision_model(config=model.config.text_config, inputs_embeds=inputs_embeds,
+                                                  attention_mask=attention_mask, cache=cache, position_ids=position_ids,
+                                                  block_sequence_ids=blocks)
+            out = self.language_model(inputs_embeds=inputs_embeds, attention_mask=masks,
                                       position_ids=position_ids, past_key_values=cache, use_cache=True)
             logits = self.lm_head(out.last_hidden_state)
             if self.softcap is not None:
@@ -103,15 +114,18 @@ def export_onnx(model: Any, out_dir: Path, opset: int = 18, *, keep_dtype: bool 
         embeds = torch.randn(1, new_len, text.hidden_size, device=device, dtype=dtype)
         mask = torch.ones(1, past_len + new_len, dtype=torch.int64, device=device)
         positions = torch.arange(past_len, past_len + new_len, device=device).unsqueeze(0)
+        token_types = torch.tensor([[1, 0]], device=device)
         past_tensors = [torch.randn(1, kv, past_len, hd, device=device, dtype=dtype) for _ in range(2 * layers)]
         past_names = [f"past_key_values.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
         present_names = [f"present.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
         total = torch.export.Dim("total_sequence")
         dynamic = {"inputs_embeds": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: total},
-                   "position_ids": {0: batch, 1: seq}, "past": tuple({0: batch, 2: past} for _ in past_names)}
+                   "position_ids": {0: batch, 1: seq}, "token_type_ids": {0: batch, 1: seq},
+                   "past": tuple({0: batch, 2: past} for _ in past_names)}
         paths["decoder_model_merged"] = onnx_dir / "decoder_model_merged.onnx"
-        torch.onnx.export(decoder, (embeds, mask, positions, *past_tensors), paths["decoder_model_merged"], dynamo=True,
-                          opset_version=opset, input_names=["inputs_embeds", "attention_mask", "position_ids", *past_names],
+        torch.onnx.export(decoder, (embeds, mask, positions, token_types, *past_tensors), paths["decoder_model_merged"],
+                          dynamo=True, opset_version=opset,
+                          input_names=["inputs_embeds", "attention_mask", "position_ids", "token_type_ids", *past_names],
                           output_names=["logits", *present_names], dynamic_shapes=dynamic, external_data=external_data)
     return paths
 

@@ -139,11 +139,16 @@ class VisionLanguageModel:
     def empty_cache(self) -> dict[str, np.ndarray]:
         return {n: np.zeros((1, self.kv_heads, 0, self.head_dim), self.kv_dtype) for n in self.past_names}
 
-    def decode(self, embeds: np.ndarray, past: dict[str, np.ndarray], start: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def decode(self, embeds: np.ndarray, past: dict[str, np.ndarray], start: int,
+               token_types: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Run the decoder on ``embeds`` (1, n, hidden) after ``start`` cached tokens; return the
-        last position's logits and the grown cache."""
+        last position's logits and the grown cache. ``token_types`` (1, n): 1 on image soft tokens,
+        for a decoder that attends bidirectionally inside image blocks (a ``token_type_ids`` input,
+        as Hugging Face's Gemma 3 with its processor's token types); zeros when not given."""
         n = embeds.shape[1]
         feed: dict[str, Any] = {"inputs_embeds": embeds.astype(self.embeds_dtype), **past}
+        if "token_type_ids" in self.decoder_inputs:
+            feed["token_type_ids"] = token_types if token_types is not None else np.zeros((1, n), np.int64)
         if "attention_mask" in self.decoder_inputs:
             feed["attention_mask"] = np.ones((1, start + n), np.int64)
         if "position_ids" in self.decoder_inputs:
@@ -220,7 +225,8 @@ class Chat:
                 raise ValueError(f"prompt has {len(rows)} image tokens but the images give {len(flat)} features")
             embeds[0, rows] = flat.astype(embeds.dtype)
         past = self.past if self.past is not None else model.empty_cache()
-        logits, past = model.decode(embeds, past, len(self.token_ids))
+        token_types = (ids == model.image_token_id).astype(np.int64)  # the processor's token_type_ids
+        logits, past = model.decode(embeds, past, len(self.token_ids), token_types)
         self.token_ids += new_ids
         prompt_tokens = len(new_ids)
         rng = np.random.default_rng(options.seed)
