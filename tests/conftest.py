@@ -64,6 +64,34 @@ def no_network(monkeypatch):
     assert not attempts, f"network connections attempted: {attempts}"
 
 
+def window_on(qtbot, path):
+    """The main window with ``path`` open and its AI dock ready (a study written by a test)."""
+    from lightbox.app.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.open_path(path)
+    qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=30000)
+    return w
+
+
+@pytest.fixture(params=["cpu", "vtk"])
+def any_renderer_window(qtbot, request, monkeypatch):
+    """The main window, once with each 2D renderer: the CPU raster path (what a GPU-less machine
+    picks by itself) and the VTK views (what a workstation GPU gets)."""
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", request.param)
+    w = MainWindow()
+    w.resize(1200, 800)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+
+
 @pytest.fixture
 def demo_film_window(qtbot):
     """The main window on the built-in demo film, its AI dock ready (GUI tests of the AI and voice)."""

@@ -14,6 +14,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch (dev-time extra) builds the reference models")
 
 from downloaded_exports import export_download, reference_greedy  # noqa: E402
+from tiny_models import medgemma_like_config  # noqa: E402
 
 from lightbox.app.ai_inputs import model_images  # noqa: E402
 from lightbox.app.cli import main  # noqa: E402
@@ -21,8 +22,7 @@ from lightbox.app.compose import open_demo  # noqa: E402
 from lightbox.inference.bundle import BundleError, load_bundle  # noqa: E402
 from lightbox.inference.generate import Chat, VisionLanguageModel  # noqa: E402
 from lightbox.inference.preprocess import pixel_values  # noqa: E402
-from lightbox.inference.tiny_gemma import tiny_gemma3_config  # noqa: E402
-from lightbox.inference.tokenizer_build import GEMMA_VOCAB_SIZE, train_tokenizer  # noqa: E402
+from lightbox.inference.tokenizer_build import train_tokenizer  # noqa: E402
 
 TEXTS = ["The heart is normal in size. The lungs are clear.", "Is there a pneumothorax on the left?",
          "FINDINGS: Mild cardiomegaly. IMPRESSION: No acute cardiopulmonary abnormality."] * 40
@@ -35,9 +35,7 @@ def tiny(tmp_path_factory):
     tokenizer = tmp_path_factory.mktemp("tokenizer")
     train_tokenizer(TEXTS, 300, tokenizer, gemma_ids=True)
     torch.manual_seed(4321)
-    config = tiny_gemma3_config(GEMMA_VOCAB_SIZE, image_token_id=262144, boi_token_id=255999, eoi_token_id=256000,
-                                eos_token_id=[1, 106], hidden_size=32, layers=2, heads=2, kv_heads=1, head_dim=16,
-                                intermediate_size=64, vision_hidden=64, vision_layers=1)
+    config = medgemma_like_config()
     from transformers import Gemma3ForConditionalGeneration
 
     return Gemma3ForConditionalGeneration(config).eval(), tokenizer

@@ -15,18 +15,9 @@ from lightbox.app.main_window import MainWindow
 from lightbox.viewer.pixels import Window, window_values
 
 
-@pytest.fixture(params=["cpu", "vtk"])
-def window(qtbot, request, monkeypatch):
-    """The main window, once with each 2D renderer: the CPU raster path (what this GPU-less
-    machine picks by itself) and the VTK views (what a workstation GPU gets)."""
-    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", request.param)
-    w = MainWindow()
-    w.resize(1200, 800)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+@pytest.fixture
+def window(any_renderer_window):
+    return any_renderer_window
 
 
 def wait_loaded(qtbot, w: MainWindow, timeout: float = 30.0) -> None:

@@ -63,18 +63,9 @@ def pydicom_window(values: np.ndarray, center: float, width: float) -> np.ndarra
     return np.rint((out - lo) / (hi - lo) * 255).astype(np.int64)
 
 
-@pytest.fixture(params=["cpu", "vtk"])
-def film_window(qtbot, request, monkeypatch):
-    from lightbox.app.main_window import MainWindow
-
-    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", request.param)
-    w = MainWindow()
-    w.resize(900, 700)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+@pytest.fixture
+def film_window(any_renderer_window):
+    return any_renderer_window
 
 
 def ramp_film(tmp_path: Path, photometric: str) -> Path:

@@ -10,12 +10,13 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch (dev-time extra) is needed to build and export the reference model")
 
+from tiny_models import medgemma_like_config  # noqa: E402
+
 from lightbox.inference.bundle import BundleError, load_bundle, write_manifest  # noqa: E402
 from lightbox.inference.export import export_onnx, write_configs  # noqa: E402
 from lightbox.inference.generate import Chat, GenerationOptions, VisionLanguageModel  # noqa: E402
 from lightbox.inference.preprocess import pixel_values  # noqa: E402
-from lightbox.inference.tiny_gemma import tiny_gemma3_config  # noqa: E402
-from lightbox.inference.tokenizer_build import GEMMA_VOCAB_SIZE, train_tokenizer  # noqa: E402
+from lightbox.inference.tokenizer_build import train_tokenizer  # noqa: E402
 
 TEXTS = ["The heart is normal in size. The lungs are clear. No pneumothorax or pleural effusion.",
          "Is there a pneumothorax on the left?", "How big is the heart?", "Anything acute?",
@@ -27,9 +28,7 @@ def medgemma_like(tmp_path_factory):
     folder = tmp_path_factory.mktemp("medgemma_like")
     train_tokenizer(TEXTS, 400, folder, gemma_ids=True)
     torch.manual_seed(1234)
-    config = tiny_gemma3_config(GEMMA_VOCAB_SIZE, image_token_id=262144, boi_token_id=255999, eoi_token_id=256000,
-                                eos_token_id=[1, 106], hidden_size=32, layers=2, heads=2, kv_heads=1, head_dim=16,
-                                intermediate_size=64, vision_hidden=64, vision_layers=1)
+    config = medgemma_like_config()
     from transformers import Gemma3ForConditionalGeneration
 
     model = Gemma3ForConditionalGeneration(config).eval()

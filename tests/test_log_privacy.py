@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import pydicom
 import pytest
+from conftest import window_on
 from dicom_factory import write_film
 
 from lightbox.app.logs import LOG, REDACTOR, configure_logging
@@ -65,11 +66,7 @@ def test_deidentified_report_export(qtbot, tmp_path) -> None:
     ds = pydicom.dcmread(film)
     ds.PatientName, ds.PatientID = "SMITH^ALAN", "MRN0042"
     ds.save_as(film)
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    w.open_path(folder)
-    qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=30000)
+    w = window_on(qtbot, folder)
     panel = w.ai_panel
     panel.editor.setPlainText("FINDINGS: Mr Alan Smith (MRN0042): no pneumothorax.\nIMPRESSION: Normal.")
     plain = panel.export(tmp_path / "plain.txt", deidentify=False).read_text()

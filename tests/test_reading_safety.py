@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from conftest import window_on
 from dicom_factory import write_film
 from PySide6.QtCore import Qt
 
@@ -110,11 +111,7 @@ def test_exported_pdf_names_patient_exam_and_date(qtbot, tmp_path: Path) -> None
     ds.PatientName, ds.PatientID, ds.PatientBirthDate = "SMITH^ALAN", "MRN0042", "19610517"
     ds.StudyDate, ds.AccessionNumber, ds.BodyPartExamined, ds.StudyDescription = "20260314", "ACC77", "CHEST", "XR CHEST PA"
     ds.save_as(film)
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    w.open_path(folder)
-    qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=30000)
+    w = window_on(qtbot, folder)
     panel = w.ai_panel
     panel.editor.setPlainText("FINDINGS: No pneumothorax.\nIMPRESSION: Normal.")
 
@@ -134,18 +131,6 @@ def test_exported_pdf_names_patient_exam_and_date(qtbot, tmp_path: Path) -> None
         assert expected in hidden, (expected, hidden)
     for identifier in ("SMITH", "MRN0042", "1961", "ACC77", "2026-03-14"):
         assert identifier not in hidden, identifier
-    w.close()
-
-
-@pytest.fixture(params=["cpu", "vtk"])
-def any_renderer_window(qtbot, request, monkeypatch):
-    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", request.param)
-    w = MainWindow()
-    w.resize(1200, 800)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
     w.close()
 
 

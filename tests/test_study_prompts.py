@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from conftest import window_on
 from dicom_factory import axial_positions, write_ct_series
 
 from lightbox.inference.models import default_model_dir
@@ -117,17 +118,12 @@ def test_cli_draft_of_a_brain_mr_is_refused_and_writes_no_report(tmp_path) -> No
 
 @needs_demo_model
 def test_window_draft_of_a_brain_mr_is_refused(qtbot, tmp_path) -> None:
-    from lightbox.app.main_window import MainWindow
+    from PySide6.QtCore import Qt
 
-    folder = write_brain_mr(tmp_path / "mr")
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    w.open_path(folder)
-    qtbot.waitUntil(lambda: w.area.opened is not None and w.ai_panel.isEnabled(), timeout=30000)
+    w = window_on(qtbot, write_brain_mr(tmp_path / "mr"))
     panel = w.ai_panel
     with qtbot.waitSignal(panel.worker.failed, timeout=120000):
-        qtbot.mouseClick(panel.draft_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(panel.draft_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.busy == "", timeout=5000)
     assert "not trained to draft reports for an MR of the head" in panel.state_label.text()
     assert panel.editor.toPlainText() == ""

@@ -10,6 +10,7 @@ from ..inference.generate import Chat, VisionLanguageModel
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import StudyRefused, request_prompt, task_options
 from .ai_inputs import model_images
+from .cli_messages import refuse
 from .compose import open_path
 
 
@@ -19,16 +20,14 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     try:
         opened, _ = open_path(args.path)
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
-        print(f"lightbox: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     from ..inference.registry import resolve
 
     folder = resolve(args.model) or default_model_dir()
     try:
         model = VisionLanguageModel.from_folder(folder, variant=args.variant, device=args.device)
     except (BundleError, NotImplementedError) as exc:
-        print(f"lightbox: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     heard = None
     if task == "ask":
         if args.audio:
@@ -45,8 +44,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
             task, study, model.bundle.trained_for, model.bundle.name, args.question if task == "ask" else ""
         )
     except StudyRefused as exc:
-        print(f"lightbox: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     options = task_options(task, args.max_new_tokens)
     stream = (lambda piece: print(piece, end="", flush=True)) if not args.json else None
     if heard is not None and not args.json:

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-EXIT_BAD_INPUT = 2
+from .cli_messages import EXIT_BAD_INPUT, refuse
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
@@ -55,8 +55,7 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
                 item.metadata = deidentify_metadata(item.metadata)
         scenes, (rows, cols) = build_scenes(opened, args.layout, args.preset, args.mapper)
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
-        print(f"lightbox: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return refuse(exc)
     width, height = args.size
     pixels = render_grid(scenes, rows, cols, width, height)
     out = Path(args.out)

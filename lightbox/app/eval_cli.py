@@ -10,6 +10,7 @@ from ..workflow.evaluation import EvaluationError, change_raters, rater_progress
 from ..workflow.export import write_answers_csv, write_csv, write_json, write_png
 from ..workflow.statistics import format_results, session_results
 from ..workflow.storage import open_database
+from .cli_messages import refuse
 
 
 def _raters(text: str | None) -> list[str]:
@@ -17,8 +18,7 @@ def _raters(text: str | None) -> list[str]:
 
 
 def _fail(exc: Exception) -> int:
-    print(f"lightbox: {exc}", file=sys.stderr)
-    return 2
+    return refuse(exc)
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -29,7 +29,7 @@ def _create(args: argparse.Namespace) -> int:
         session_id, count = create_from_case_list(db, Path(args.case_list), args.name, _raters(args.raters),
                                                   Path(args.model) if args.model else None)
     except EvaluationError as exc:
-        return _fail(exc)
+        return refuse(exc)
     raters = _raters(args.raters)
     print(f"session {args.name!r} created (id {session_id}) with {count} cases; raters: {', '.join(raters) or 'none yet'}"
           + ("" if raters else f" (add them with: lightbox eval raters {args.name} --add NAME)"))
@@ -41,7 +41,7 @@ def _change_raters(args: argparse.Namespace) -> int:
     try:
         names = change_raters(db, args.session, args.add or [], args.remove or [])
     except EvaluationError as exc:
-        return _fail(exc)
+        return refuse(exc)
     print(f"raters of {args.session!r}: {', '.join(names) or 'none'}")
     return 0
 
@@ -52,7 +52,7 @@ def _status(args: argparse.Namespace) -> int:
         progress = rater_progress(db, args.session)
         results = session_results(db, args.session)
     except EvaluationError as exc:
-        return _fail(exc)
+        return refuse(exc)
     status = {"session": args.session, "cases": results["cases"], "answers": results["answers"],
               "raters": {name: {"answered": done, "total": total} for name, (done, total) in progress.items()}}
     if args.json:
@@ -79,7 +79,7 @@ def _rate(args: argparse.Namespace) -> int:
 
         join(db, args.session, args.rater)
     except EvaluationError as exc:
-        return _fail(exc)
+        return refuse(exc)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -98,7 +98,7 @@ def _export(args: argparse.Namespace) -> int:
     try:
         rows = write_answers_csv(db, args.session, Path(args.answers))
     except EvaluationError as exc:
-        return _fail(exc)
+        return refuse(exc)
     print(f"{rows} rows (rater x case x report) written to {args.answers}")
     return 0
 
@@ -157,7 +157,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         results = session_results(db, args.session)
     except EvaluationError as exc:
-        return _fail(exc)
+        return refuse(exc)
     print(json.dumps(results, indent=2, default=float) if args.json else format_results(results))
     for path, writer in ((args.csv, write_csv), (args.out_json, write_json)):
         if path:

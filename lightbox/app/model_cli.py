@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from ..inference.bundle import BundleError
+from .cli_messages import refuse
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -15,8 +15,7 @@ def _add(args: argparse.Namespace) -> int:
     try:
         entry = check_and_add(Path(args.folder), args.name, args.variant, args.device)
     except BundleError as exc:
-        print(f"lightbox: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     size = sum(f["bytes"] for f in entry["files"].values())
     check = entry["check"]
     print(f"added {entry['name']!r}: {len(entry['files'])} files, {size / 1e6:.1f} MB, checksum {entry['checksum'][:16]}; "
@@ -46,8 +45,7 @@ def _verify(args: argparse.Namespace) -> int:
     try:
         entry = verify(args.name)
     except BundleError as exc:
-        print(f"lightbox: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     print(f"{args.name}: all {len(entry['files'])} files match their record")
     return 0
 
@@ -58,8 +56,7 @@ def _remove(args: argparse.Namespace) -> int:
     try:
         remove(args.name)
     except BundleError as exc:
-        print(f"lightbox: {exc}", file=sys.stderr)
-        return 2
+        return refuse(exc)
     print(f"removed {args.name!r} from Lightbox's registry (its folder is untouched)")
     return 0
 
