@@ -220,3 +220,39 @@ def test_the_3d_label_names_the_mapper_that_renders() -> None:
     expected = "3D ray casting: OpenGL in software (no GPU)" if opengl_is_software() else "3D GPU ray casting"
     assert gpu.corners.texts["lower_right"].startswith(expected)
     assert VolumeScene(volume, VolumeDisplay(), mapper="cpu").corners.texts["lower_right"].startswith("3D CPU ray casting")
+
+
+def test_recent_studies_last_folder_and_drag_and_drop(qtbot, tmp_path) -> None:
+    from dicom_factory import axial_positions, write_ct_series
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from lightbox.app.recent import last_folder, recent_studies
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_ct_series(first, axial_positions(4), rows=16, columns=16)
+    write_ct_series(second, axial_positions(5), rows=16, columns=16)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.open_path(first)
+    qtbot.waitUntil(lambda: w.area.opened is not None and not w.is_loading(), timeout=20000)
+    assert recent_studies()[0] == first.resolve() and last_folder() == str(first.resolve())
+    # drag the second folder's files from a file manager onto the window: the series opens
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in sorted(second.iterdir())])
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    w.dropEvent(drop)
+    qtbot.waitUntil(lambda: w.area.opened is not None and w.area.opened.volume is not None
+                    and w.area.opened.volume.array.shape[0] == 5 and not w.is_loading(), timeout=20000)
+    w.close()
+    # a new window lists both, the latest first, under File → Open recent
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again._fill_recent_menu()
+    listed = [a.text() for a in again.recent_menu.actions()]
+    assert listed[:2] == [str(second.resolve()), str(first.resolve())]
+    again.recent_menu.actions()[1].trigger()
+    qtbot.waitUntil(lambda: again.area.opened is not None and again.area.opened.volume is not None
+                    and again.area.opened.volume.array.shape[0] == 4 and not again.is_loading(), timeout=20000)
+    again.close()

@@ -36,6 +36,7 @@ from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .keyboard import TextInputKeyGuard
 from .logs import LOG, REDACTOR, configure_logging, register_phi
+from .recent import last_folder, recent_studies, remember_opened
 from .viewer_area import ViewerArea
 from .workers import LoadWorker, ThumbnailWorker
 
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self._build_ai_panel()
         self._build_status_bar()
         self._build_actions()
+        self.setAcceptDrops(True)
         # typing in a text box (even a read-only, signed report) must never drive the viewer
         self.key_guard = TextInputKeyGuard.install(self)
 
@@ -156,6 +158,8 @@ class MainWindow(QMainWindow):
         file_menu = menus.addMenu("&File")
         self._action(file_menu, "&Open file...", self.open_file_dialog, "Ctrl+O")
         self._action(file_menu, "Open &folder or DICOMDIR...", self.open_folder_dialog, "Ctrl+Shift+O")
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._action(file_menu, "Open demo &CT", lambda: self.open_path("demo:ct"))
         self._action(file_menu, "Open demo film", lambda: self.open_path("demo:film"))
         self._action(file_menu, "Attach original report (text)...", self.attach_original_report)
@@ -264,15 +268,36 @@ class MainWindow(QMainWindow):
     # -- opening --------------------------------------------------------------------------
     def open_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open image", "", "Images (*.dcm *.png *.jpg *.jpeg DICOMDIR *);;All files (*)"
+            self, "Open image", last_folder(), "Images (*.dcm *.png *.jpg *.jpeg DICOMDIR *);;All files (*)"
         )
         if path:
             self.open_path(path)
 
     def open_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open folder")
+        path = QFileDialog.getExistingDirectory(self, "Open folder", last_folder())
         if path:
             self.open_path(path)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        studies = [p for p in recent_studies() if p.exists()]
+        for path in studies:
+            action = self.recent_menu.addAction(str(path))
+            action.triggered.connect(partial(self.open_path, path))
+        if not studies:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    # drag a folder or files from the file manager onto the window to open them
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            # several files dropped together: their common folder (a series dragged as files)
+            self.open_path(paths[0] if len(paths) == 1 else Path(os.path.commonpath([str(p) for p in paths])))
 
     def attach_original_report(self, path: str | Path | None = None) -> bool:
         """Load a text report as the case's original, for the diff in the AI dock."""
@@ -298,6 +323,8 @@ class MainWindow(QMainWindow):
             self._fill_browser_demo(opened)
             self._on_loaded(opened)
             return
+        if Path(path).exists():
+            remember_opened(Path(path))
         self._start_worker(LoadWorker(path=Path(path)))
 
     def open_series(self, series: Series) -> None:

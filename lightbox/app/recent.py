@@ -1,0 +1,52 @@
+"""What the window remembers between sessions: the studies opened lately and the last folder a
+file dialog was in, in ``ui_state.json`` in the user's data folder (beside the database and the
+model registry; nothing in the user's home configuration)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..workflow.storage import default_data_dir
+
+RECENT_COUNT = 10
+
+
+def _path() -> Path:
+    return default_data_dir() / "ui_state.json"
+
+
+def read_state() -> dict[str, Any]:
+    try:
+        state = json.loads(_path().read_text(encoding="utf-8"))
+        return state if isinstance(state, dict) else {}
+    except (OSError, ValueError):
+        return {}  # no state yet, or a damaged file: start afresh
+
+
+def _write(state: dict[str, Any]) -> None:
+    path = _path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def remember_opened(path: Path) -> None:
+    """``path`` becomes the most recent study, and its folder the dialogs' starting folder."""
+    path = path.resolve()
+    state = read_state()
+    recent = [p for p in state.get("recent", []) if p != str(path)]
+    state["recent"] = [str(path), *recent][:RECENT_COUNT]
+    state["last_folder"] = str(path if path.is_dir() else path.parent)
+    _write(state)
+
+
+def recent_studies() -> list[Path]:
+    return [Path(p) for p in read_state().get("recent", [])]
+
+
+def last_folder() -> str:
+    folder = read_state().get("last_folder", "")
+    return folder if folder and Path(folder).is_dir() else ""
