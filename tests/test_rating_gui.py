@@ -58,15 +58,30 @@ def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = (
         cursor.setPosition(start)
         cursor.setPosition(start + len(AI_MARK), cursor.MoveMode.KeepAnchor)
         editor.setTextCursor(cursor)
-        window.category.setCurrentText("wrong severity")
-        window.significant.setChecked(True)
-        assert window.mark_selection()
-        # a missed finding on the other report: no selection, a note
-        window.mark_report.setCurrentIndex(1 if ai_is_a else 0)
-        window.category.setCurrentText("missed finding")
-        window.significant.setChecked(False)
-        window.note.setText("small left effusion")
-        assert window.mark_selection()
+        keys = window.focusWidget()
+
+        def alt(key):
+            qtbot.keyClick(window.focusWidget() or keys, key, Qt.KeyboardModifier.AltModifier)
+
+        while window.category.currentText() != "wrong severity":
+            alt(Qt.Key.Key_C)
+        alt(Qt.Key.Key_S)
+        assert window.significant.isChecked()
+        marks = len(window.marks)
+        alt(Qt.Key.Key_E)
+        assert len(window.marks) == marks + 1 and window.marks[-1].start is not None
+        # a missed finding on the other report: no selection, a note, all by keys
+        alt(Qt.Key.Key_A if not ai_is_a else Qt.Key.Key_B)
+        while window.category.currentText() != "missed finding":
+            alt(Qt.Key.Key_C)
+        alt(Qt.Key.Key_S)
+        assert not window.significant.isChecked()
+        alt(Qt.Key.Key_N)
+        assert window.focusWidget() is window.note
+        qtbot.keyClicks(window.note, "small left effusion")
+        alt(Qt.Key.Key_E)
+        assert window.marks[-1].category == "missed finding" and window.marks[-1].note == "small left effusion"
+        window.reason.setFocus()
         qtbot.keyClick(window.reason, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         verdicts.append("better")
     return verdicts
@@ -128,21 +143,26 @@ import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtWidgets import QApplication
 from lightbox.app.rating_window import RatingWindow
-from lightbox.workflow.storage import open_database
-app = QApplication([])
-window = RatingWindow(open_database(sys.argv[1]), "kill", "jan", show_images=False)
-window.show()
-while window.case is not None:
-    case_id = window.case.case_id
-    window.preference.button(1).click()
-    window.reason.setText("same")
-    window.acceptable["A"].button(1).click()
-    window.acceptable["B"].button(1).click()
-    if not window.submit():
-        sys.exit(3)
-    print("ACK", case_id, flush=True)
-"""
 
+
+def rate(*_):  # the event loop of `lightbox eval rate`: answer case after case, acknowledging each
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, RatingWindow))
+    while window.case is not None:
+        case_id = window.case.case_id
+        window.preference.button(1).click()
+        window.reason.setText("same")
+        window.acceptable["A"].button(1).click()
+        window.acceptable["B"].button(1).click()
+        if not window.submit():
+            sys.exit(3)
+        print("ACK", case_id, flush=True)
+    return 0
+
+
+QApplication.exec = rate
+from lightbox.app.cli import main
+sys.exit(main(["eval", "rate", "kill", "--rater", "jan", "--db", sys.argv[1]]))
+"""
 
 def test_rating_process_killed_mid_session_resumes_without_loss(qtbot, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'kill.sqlite3'}"

@@ -8,8 +8,9 @@ not; a missed finding is recorded with a note, without selecting text), then whi
 better (A / equivalent / B) with a reason.
 
 Keyboard-first: 1/2/3 preference; Alt+1 / Alt+2 report A acceptable yes / no, Alt+3 / Alt+4
-report B yes / no; E adds the error (the selected passage, or a missed finding with its note);
-Ctrl+Enter submits. Every answer is committed when submitted; leaving and coming back resumes at
+report B yes / no; Alt+C next error category, Alt+S clinically significant, Alt+A / Alt+B the report
+a missed finding belongs to, Alt+N the note; E or Alt+E adds the error (the selected passage, or a
+missed finding with its note); Ctrl+Enter submits. Every answer is committed when submitted; leaving and coming back resumes at
 the first unanswered case. Nothing on screen says which report is the AI's, nor names the case,
 its files or the patient: the viewer's overlays show the modality only.
 """
@@ -126,9 +127,14 @@ class RatingWindow(QMainWindow):
         self.significant = QCheckBox("clinically significant")
         self.note = QLineEdit()
         self.note.setPlaceholderText("what was missed / comment")
-        self.mark_button = QPushButton("Add error (E)")
+        self.mark_button = QPushButton("Add error (E / Alt+E)")
         self.mark_button.clicked.connect(self.mark_selection)
         QShortcut(QKeySequence("E"), self).activated.connect(self.mark_selection)
+        # the same from anywhere, the reason box included (a plain letter types there)
+        for keys, slot in (("Alt+E", self.mark_selection), ("Alt+C", self.next_category), ("Alt+S", self.significant.toggle),
+                           ("Alt+A", lambda: self.mark_report.setCurrentIndex(0)),
+                           ("Alt+B", lambda: self.mark_report.setCurrentIndex(1)), ("Alt+N", self.note.setFocus)):
+            QShortcut(QKeySequence(keys), self).activated.connect(slot)
         for widget in (self.mark_report, self.category, self.significant, self.note, self.mark_button):
             marks.addWidget(widget)
         layout.addLayout(marks)
@@ -212,6 +218,9 @@ class RatingWindow(QMainWindow):
         self.marks = []
         self.mark_list.clear()
         self.significant.setChecked(False)
+
+    def next_category(self) -> None:
+        self.category.setCurrentIndex((self.category.currentIndex() + 1) % self.category.count())
 
     def mark_selection(self) -> bool:
         """Add an error: on the passage selected in A or B, or (nothing selected) a missed finding
