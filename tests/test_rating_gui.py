@@ -58,10 +58,8 @@ def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = (
         cursor.setPosition(start)
         cursor.setPosition(start + len(AI_MARK), cursor.MoveMode.KeepAnchor)
         editor.setTextCursor(cursor)
-        keys = window.focusWidget()
-
-        def alt(key):
-            qtbot.keyClick(window.focusWidget() or keys, key, Qt.KeyboardModifier.AltModifier)
+        def alt(key, window=window):
+            qtbot.keyClick(window.focusWidget() or window, key, Qt.KeyboardModifier.AltModifier)
 
         while window.category.currentText() != "wrong severity":
             alt(Qt.Key.Key_C)
