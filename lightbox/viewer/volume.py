@@ -24,6 +24,14 @@ class Volume:
     window: Window | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # ImagePositionPatient of each acquired slice (k, 3), kept when the stack was resampled onto a
+    # regular grid (gantry tilt, uneven spacing: see regularise.py)
+    acquired_positions: np.ndarray | None = None
+
+    @property
+    def resampled(self) -> str:
+        """What was resampled ("gantry tilt 18.5°, ..."), or ""."""
+        return next((w.split(": ", 1)[1].split(" (")[0] for w in self.warnings if w.startswith("resampled onto")), "")
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -202,9 +202,10 @@ class MprScene(PlaneScene):
             + f"\nZoom {self.zoom * 100:.0f}%{slab}",
         )
         notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
+        resampled = f"\nRESAMPLED: {v.resampled}" if v.resampled else ""  # not the acquired slices: said on the image
         k, j, i = v.shape
         sx, sy, sz = v.geometry.spacing
-        self.corners.set("lower_right", f"{v.modality}  {i}x{j}x{k}\n{sx:.2f} x {sy:.2f} x {sz:.2f} mm{notice}")
+        self.corners.set("lower_right", f"{v.modality}  {i}x{j}x{k}\n{sx:.2f} x {sy:.2f} x {sz:.2f} mm{resampled}{notice}")
         self.edges.set(
             {
                 "right": direction_label(self.right),
