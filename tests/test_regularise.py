@@ -108,3 +108,32 @@ def test_the_mpr_panes_say_the_volume_was_resampled(tmp_path: Path) -> None:
     (series,) = build_index(tmp_path).all_series()
     scene = MprScene(load_volume(series), VolumeDisplay(), "axial")
     assert "RESAMPLED: gantry tilt 18.5°" in scene.corners.texts["lower_right"]
+
+
+def test_slices_sharing_positions_are_split_by_what_tells_them_apart(tmp_path: Path) -> None:
+    """A dual-echo series: two images at each of 5 positions, EchoTime 10 and 90 ms. Each echo is
+    its own volume (the second echo's five images were dropped as 'duplicated' slices)."""
+    from dicom_factory import axial_positions
+    from pydicom.uid import generate_uid
+
+    uid, study = generate_uid(), generate_uid()
+    for echo, base in ((10, 1000), (90, 2000)):
+        paths = write_ct_series(tmp_path / "mr", axial_positions(5), rows=16, columns=16, series_uid=uid, study_uid=study,
+                                base=base, names=[f"e{echo}_{n}.dcm" for n in range(5)])
+        for path in paths:
+            ds = pydicom.dcmread(path)
+            ds.EchoTime = echo
+            ds.save_as(path)
+    series = build_index(tmp_path / "mr").all_series()
+    assert sorted(s.description for s in series) == ["[EchoTime 10.0]", "[EchoTime 90.0]"]
+    assert all(s.kind == "volume" and s.frame_count == 5 for s in series)
+    by_echo = {s.description: load_volume(s) for s in series}
+    assert int(by_echo["[EchoTime 10.0]"].array[2, 10, 10]) == 1000 + 2 - 1024
+    assert int(by_echo["[EchoTime 90.0]"].array[2, 10, 10]) == 2000 + 2 - 1024
+
+
+def test_images_all_at_one_position_are_shown_one_by_one(tmp_path: Path) -> None:
+    write_ct_series(tmp_path, [(0.0, 0.0, 5.0)] * 20, rows=16, columns=16)
+    (series,) = build_index(tmp_path).all_series()
+    assert series.kind == "film" and series.frame_count == 20
+    assert "20 images at one position: shown one by one" in " ".join(series.warnings)

@@ -20,7 +20,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from .header_reader import read_common_header
-from .series import analyse, series_geometry
+from .series import analyse, series_geometry, split_shared_positions
 from .study_tree import FileError, Instance, Patient, Series, Study, StudyIndex
 
 __all__ = ["FileError", "Instance", "Patient", "Series", "Study", "StudyIndex", "UnreadableFile", "build_index"]
@@ -343,6 +343,12 @@ def build_index(
             index.errors.append(FileError(path, str(exc)))
         except Exception as exc:  # noqa: BLE001 - the reason is kept, the rest loads
             index.errors.append(FileError(path, f"{type(exc).__name__}: {exc}"))
+    for study in index.all_studies():
+        for uid, series in list(study.series.items()):
+            parts = split_shared_positions(series)
+            if parts:  # slices sharing positions are several images each, never duplicates to drop
+                del study.series[uid]
+                study.series.update((part.uid, part) for part in parts)
     for series in index.all_series():
         analyse(series)
     return index

@@ -51,6 +51,62 @@ def volume_instances(series: Series) -> list[Instance]:
     return [i for i in series.instances if getattr(i, "_in_volume", True)]
 
 
+# What tells apart images that share a slice position (echoes, phases, repeats, b-values), in the
+# order they are tried; the first that gives each group unique positions splits the series.
+DISTINGUISHING = ("EchoTime", "EchoNumbers", "TemporalPositionIdentifier", "TriggerTime", "AcquisitionNumber",
+                  "DiffusionBValue", "InversionTime", "AcquisitionTime", "ContentTime")
+
+
+def _position_key(instance: Instance) -> tuple[float, ...]:
+    return tuple(round(v, 3) for v in instance.position or ())
+
+
+def split_shared_positions(series: Series) -> list[Series]:
+    """When several single-frame slices of a series share an ImagePositionPatient, the series
+    holds several images at each place (multi-echo, dynamic phases, repeated acquisitions): split
+    it into sub-series by the first attribute of :data:`DISTINGUISHING` that makes every group's
+    positions unique. Returns [] when no position is shared, or nothing tells the images apart
+    (then :func:`analyse` shows images all at one place one by one, and a few repeated slices
+    once, with a warning)."""
+    from .pixels import raw_text
+
+    slices = [i for i in series.instances if i.header is not None and i.position is not None and i.frames == 1]
+    if len(slices) < 2 or len(slices) != len(series.instances):
+        return []
+    counts: dict[tuple[float, ...], int] = {}
+    for instance in slices:
+        counts[_position_key(instance)] = counts.get(_position_key(instance), 0) + 1
+    if max(counts.values()) < 2:
+        return []
+    groups: dict[str, list[Instance]] = {}
+    reason = ""
+    for keyword in DISTINGUISHING:
+        trial: dict[str, list[Instance]] = {}
+        for instance in slices:
+            trial.setdefault(raw_text(instance.header, keyword), []).append(instance)  # type: ignore[arg-type]
+        if len(trial) > 1 and all(len({_position_key(i) for i in g}) == len(g) for g in trial.values()):
+            groups, reason = trial, keyword
+            break
+    if not groups:  # nothing in the headers tells them apart: analyse() shows them (see there)
+        return []
+    parts = []
+    for n, (value, members) in enumerate(sorted(groups.items(), key=lambda item: _sortable(item[0])), 1):
+        label = f"{reason} {value}"
+        part = Series(f"{series.uid}#{n}", series.modality, f"{series.description} [{label}]".strip(), series.number,
+                      list(members), list(series.warnings))
+        part.warnings.append(f"split from a series whose slices share positions ({max(counts.values())} images at one place): "
+                             f"by {reason}, this part is {label}")
+        parts.append(part)
+    return parts
+
+
+def _sortable(value: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(value), value)
+    except ValueError:
+        return (1, 0.0, value)
+
+
 def _rescale_warnings(series: Series) -> None:
     """An unusable Rescale Slope / Intercept in any header (the values are then shown unrescaled)."""
     from .pixels import rescale_problem
@@ -95,6 +151,14 @@ def analyse(series: Series) -> None:
         series.kind = "volume"
         series.warnings.append(f"multi-frame object: {instances[0].frames} frames in one file (enhanced or multi-frame IOD)")
         _analyse_multiframe(series)
+        return
+    positions = {_position_key(i) for i in instances if i.position is not None}
+    if len(positions) == 1 and all(i.position is not None for i in instances):
+        # every image at one place (a dynamic single slice, a repeat series): images to browse,
+        # one by one, not one "slice" with the others dropped as identical (20 images became 1)
+        series.kind = "film"
+        instances.sort(key=lambda i: (i.instance_number is None, i.instance_number or 0, str(i.path)))
+        series.warnings.append(f"{len(instances)} images at one position: shown one by one (Up/Down), not as a volume")
         return
     if modality in PROJECTION_MODALITIES or all(i.position is None for i in instances):
         series.kind = "film"
