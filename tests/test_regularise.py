@@ -137,3 +137,37 @@ def test_images_all_at_one_position_are_shown_one_by_one(tmp_path: Path) -> None
     (series,) = build_index(tmp_path).all_series()
     assert series.kind == "film" and series.frame_count == 20
     assert "20 images at one position: shown one by one" in " ".join(series.warnings)
+
+
+def test_volume_calibration_comes_from_the_header_or_is_said_to_be_missing(tmp_path: Path) -> None:
+    from dicom_factory import axial_positions, write_enhanced_ct
+
+    from lightbox.viewer.display import VolumeDisplay
+    from lightbox.viewer.views.mpr_scene import MprScene
+
+    # an enhanced CT with its spacing only in the shared Pixel Measures functional group
+    path = write_enhanced_ct(tmp_path / "enhanced" / "ct.dcm", axial_positions(4))
+    ds = pydicom.dcmread(path)
+    del ds.PixelSpacing
+    ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0].PixelSpacing = [0.39, 0.39]
+    ds.save_as(path)
+    (series,) = build_index(tmp_path / "enhanced").all_series()
+    volume = load_volume(series)
+    assert volume.geometry.spacing[:2] == pytest.approx((0.39, 0.39)) and volume.calibrated  # was an invented 1.0
+    # a stack without PixelSpacing nor orientation: no invented mm, no invented letters
+    for path in write_ct_series(tmp_path / "bare", axial_positions(4), rows=16, columns=16):
+        ds = pydicom.dcmread(path)
+        del ds.PixelSpacing
+        del ds.ImageOrientationPatient
+        ds.save_as(path)
+    (series,) = build_index(tmp_path / "bare").all_series()
+    volume = load_volume(series)
+    assert not volume.calibrated and not volume.oriented
+    assert any(w.startswith("uncalibrated: no usable PixelSpacing") for w in volume.warnings)
+    scene = MprScene(volume, VolumeDisplay(), "axial")
+    assert "UNCALIBRATED (px)" in scene.corners.texts["lower_right"]
+    assert not any(scene.edges.labels.values())
+    w, h = scene.size
+    scene.add_measurement_point("length", w / 2, h / 2)
+    m = scene.add_measurement_point("length", w / 2 + 30, h / 2)
+    assert scene.measure.label(m).endswith("px")

@@ -33,7 +33,7 @@ from .pixels import (
     rescale_problem,
 )
 from .regularise import regularise
-from .series import multiframe_positions, series_geometry, slice_normal, volume_instances
+from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
 from .volume import Film, Volume
 
 PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
@@ -270,8 +270,11 @@ def load_volume(
             array, geometry = regular.array, regular.geometry
             warnings = [w for w in warnings if not w.startswith("uneven slice spacing")]  # no longer shown on the median
             warnings.append(regular.note)
+    calibrated, oriented = is_calibrated(series), first.orientation is not None
+    if not calibrated:
+        warnings.append(UNCALIBRATED_VOLUME)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), warnings,
-                  acquired_positions=acquired)
+                  acquired_positions=acquired, calibrated=calibrated, oriented=oriented)
 
 
 def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None) -> Volume:
@@ -290,9 +293,13 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
         progress(1, 1)
     geometry = series_geometry(series)
     window = dataset_window(ds)
-    return Volume(
-        array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), list(series.warnings)
-    )
+    calibrated = is_calibrated(series)
+    warnings = list(series.warnings) + ([] if calibrated else [UNCALIBRATED_VOLUME])
+    return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), warnings,
+                  calibrated=calibrated)
+
+
+UNCALIBRATED_VOLUME = "uncalibrated: no usable PixelSpacing; sizes and measurements are in pixels, not mm"
 
 
 def _film_from_dicom(instance: Instance) -> Film:

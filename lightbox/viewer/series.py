@@ -33,17 +33,30 @@ def _orientation_key(orientation: tuple[float, ...] | None) -> tuple[float, ...]
 
 
 def _pixel_spacing(instance: Instance) -> tuple[float, float] | None:
+    """(row spacing, column spacing) in mm: PixelSpacing at the top level, or in the Pixel Measures
+    functional group of an enhanced object (shared, else the first frame's; PS3.3 C.7.6.16.2.1),
+    or ImagerPixelSpacing; None when none is usable (never an invented 1 mm)."""
     ds = instance.header
     if ds is None:
         return None
-    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
-        value = ds.get(keyword)
+    sources = [ds]
+    for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
+        seq = ds.get(groups)
+        if seq and "PixelMeasuresSequence" in seq[0] and seq[0].PixelMeasuresSequence:
+            sources.insert(0 if groups.startswith("Shared") else 1, seq[0].PixelMeasuresSequence[0])
+    for source, keyword in [(s, k) for s in sources for k in ("PixelSpacing",)] + [(ds, "ImagerPixelSpacing")]:
+        value = source.get(keyword)
         try:
             if value is not None and len(value) == 2 and float(value[0]) > 0 and float(value[1]) > 0:
                 return (float(value[0]), float(value[1]))
         except (TypeError, ValueError):
             continue
     return None
+
+
+def is_calibrated(series: Series) -> bool:
+    """Whether the series' first image states a usable pixel spacing."""
+    return bool(series.instances) and _pixel_spacing(series.instances[0]) is not None
 
 
 def volume_instances(series: Series) -> list[Instance]:

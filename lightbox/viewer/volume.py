@@ -27,6 +27,8 @@ class Volume:
     # ImagePositionPatient of each acquired slice (k, 3), kept when the stack was resampled onto a
     # regular grid (gantry tilt, uneven spacing: see regularise.py)
     acquired_positions: np.ndarray | None = None
+    calibrated: bool = True  # False: no usable PixelSpacing; sizes are pixels, not mm
+    oriented: bool = True  # False: no ImageOrientationPatient; no orientation letters
 
     @property
     def resampled(self) -> str:

@@ -91,7 +91,9 @@ class MprScene(PlaneScene):
         self.scale_bar = ScaleBar(self.renderer)
         others = [p for p in PLANES if p != plane]
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
-        self.measure = MeasurementOverlay(self.renderer, self._plane_to_world, lambda: (1.0, 1.0))  # points in mm
+        # points in mm on the plane; an uncalibrated volume's "mm" are pixels, and are labelled so
+        self.measure = MeasurementOverlay(self.renderer, self._plane_to_world,
+                                          lambda: (1.0, 1.0) if self.volume.calibrated else None)
         self.zoom = 1.0
         self.pan = np.zeros(2)
         self._lo, self._hi = volume_bounds(volume)
@@ -205,17 +207,13 @@ class MprScene(PlaneScene):
         resampled = f"\nRESAMPLED: {v.resampled}" if v.resampled else ""  # not the acquired slices: said on the image
         k, j, i = v.shape
         sx, sy, sz = v.geometry.spacing
-        self.corners.set("lower_right", f"{v.modality}  {i}x{j}x{k}\n{sx:.2f} x {sy:.2f} x {sz:.2f} mm{resampled}{notice}")
-        self.edges.set(
-            {
-                "right": direction_label(self.right),
-                "left": direction_label(-self.right),
-                "top": direction_label(self.up),
-                "bottom": direction_label(-self.up),
-            }
-        )
+        size = f"{sx:.2f} x {sy:.2f} x {sz:.2f} mm" if v.calibrated else "UNCALIBRATED (px)"
+        self.corners.set("lower_right", f"{v.modality}  {i}x{j}x{k}\n{size}{resampled}{notice}")
+        letters = {"right": direction_label(self.right), "left": direction_label(-self.right),
+                   "top": direction_label(self.up), "bottom": direction_label(-self.up)}
+        self.edges.set(letters if v.oriented else dict.fromkeys(letters, ""))  # never letters the header does not give
         h = self.size[1]
-        self.scale_bar.update(h / (2 * self.fit_scale() / self.zoom))
+        self.scale_bar.update(h / (2 * self.fit_scale() / self.zoom) if v.calibrated else None)
         position = float(np.asarray(d.crosshair, dtype=float) @ self.normal)
         half_step = self.slice_step() / 2
         self.measure.update(lambda plane: abs(plane - position) < half_step, label_offset=0.0)
