@@ -171,3 +171,44 @@ def test_volume_calibration_comes_from_the_header_or_is_said_to_be_missing(tmp_p
     scene.add_measurement_point("length", w / 2, h / 2)
     m = scene.add_measurement_point("length", w / 2 + 30, h / 2)
     assert scene.measure.label(m).endswith("px")
+
+
+def test_films_show_letters_from_patient_orientation_and_refuse_an_absurd_window(tmp_path: Path) -> None:
+    from dicom_factory import write_film
+
+    from lightbox.viewer.loading import load_film
+    from lightbox.viewer.views.film_scene import FilmScene
+
+    stored = (np.arange(64 * 64).reshape(64, 64) % 1024).astype(np.uint16)  # values 0..1023
+    write_film(tmp_path / "a" / "film.dcm", stored, patient_orientation="L\\F", window=(15000, 30000))
+    film = load_film(build_index(tmp_path / "a").all_series()[0])
+    # PatientOrientation L\F: rows run to the patient's left, columns to the feet (C.7.6.1.1.1)
+    assert FilmScene(film).edges.labels == {"right": "L", "left": "R", "bottom": "F", "top": "H"}
+    # W 30000 for values 0..1023 is no window anyone meant: automatic instead, and said
+    assert film.window.width < 2000
+    assert any("the stated window (W 30000 / L 15000) cannot suit these values" in w for w in film.warnings)
+    write_film(tmp_path / "b" / "film.dcm", stored, patient_orientation=None, window=(512, 1024))
+    film = load_film(build_index(tmp_path / "b").all_series()[0])
+    assert (film.window.center, film.window.width) == (512, 1024) and not any(FilmScene(film).edges.labels.values())
+
+
+def test_inspect_decodes_small_inputs_and_says_what_only_decoding_shows(tmp_path: Path, capsys) -> None:
+    from dicom_factory import axial_positions
+
+    paths = write_ct_series(tmp_path / "ct", axial_positions(5), rows=16, columns=16)
+    data = paths[2].read_bytes()
+    paths[2].write_bytes(data[: len(data) - 200])  # a slice cut short inside the series
+    assert main(["inspect", str(tmp_path / "ct")]) == 0
+    out = capsys.readouterr().out
+    assert "Pixels (decoded):" in out and "slice 3 (" in out and "unreadable" in out
+    assert main(["inspect", str(tmp_path / "ct"), "--no-pixels"]) == 0
+    assert "Pixels not decoded" in capsys.readouterr().out
+
+
+def test_screenshot_says_when_a_layout_cannot_apply(tmp_path: Path, capsys) -> None:
+    from dicom_factory import write_film
+
+    write_film(tmp_path / "film.dcm", np.zeros((32, 32), np.uint16))
+    assert main(["screenshot", str(tmp_path / "film.dcm"), "--layout", "mpr", "--out", str(tmp_path / "s.png"),
+                 "--size", "64x64"]) == 0
+    assert "the mpr layout needs a volume" in capsys.readouterr().err

@@ -18,14 +18,49 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     from ..viewer.index import build_index, format_index, index_to_dict
 
     index = build_index(Path(args.path))
+    series = [s for s in index.all_series() if s.kind in ("volume", "film")]
+    decode = args.pixels if args.pixels is not None else (
+        len(series) <= INSPECT_PIXELS_SERIES and sum(s.frame_count for s in series) <= INSPECT_PIXELS_FRAMES)
+    pixels = pixel_problems(series) if decode else {}
     if args.json:
-        print(json.dumps(index_to_dict(index), indent=2))
+        print(json.dumps({**index_to_dict(index), "pixels_decoded": decode, "pixel_problems": pixels}, indent=2))
     else:
         print(format_index(index))
+        if decode:
+            print("Pixels (decoded):" if any(pixels.values()) else "Pixels (decoded): no problem found")
+            for label, problems in pixels.items():
+                for problem in problems:
+                    print(f"  {label}: {problem}")
+        else:
+            print("Pixels not decoded (a large folder; --pixels decodes them)")
     if not index.all_series():
         print(f"lightbox: no image found under {args.path}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
+
+
+# `inspect` decodes pixels by default for a single series or a small folder (to find what only
+# decoding shows: NaN after rescale, truncated or undecodable frames); --pixels / --no-pixels decide.
+INSPECT_PIXELS_SERIES = 6
+INSPECT_PIXELS_FRAMES = 1200
+
+
+def pixel_problems(series_list: list) -> dict[str, list[str]]:
+    """Per series (its label), what reading its pixels found beyond its header warnings."""
+    from ..viewer.loading import LoadError, load_film, load_volume
+
+    found: dict[str, list[str]] = {}
+    for series in series_list:
+        label = f"{series.label()} [{series.uid[-8:]}]"
+        try:
+            if series.kind == "volume":
+                warnings = load_volume(series).warnings
+            else:
+                warnings = [w for n in range(len(series.instances)) for w in load_film(series, n).warnings]
+            found[label] = list(dict.fromkeys(w for w in warnings if w not in series.warnings))
+        except LoadError as exc:
+            found[label] = [f"cannot be shown: {exc}"]
+    return found
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -48,6 +83,9 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
 
     try:
         opened, _ = open_path(args.path, args.series)
+        if args.layout in ("mpr", "3d") and opened.volume is None:  # says so, then shows what it can
+            print(f"note: the {args.layout} layout needs a volume; {args.path} is a film: shown in the film layout",
+                  file=sys.stderr)
         if args.deidentify:
             from ..viewer.deidentify import deidentify_metadata
 
@@ -79,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="print the study tree, geometry, warnings and unreadable files")
     p.add_argument("path")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--pixels", dest="pixels", action="store_true", default=None,
+                   help="decode every image (default: for up to 6 series and 1,200 images)")
+    p.add_argument("--no-pixels", dest="pixels", action="store_false", help="headers only")
     p.set_defaults(func=_cmd_inspect)
     p = sub.add_parser("screenshot", help="render what the window would show to a PNG (offscreen)")
     p.add_argument("path", help="file, folder, DICOMDIR, or demo / demo:ct / demo:film")

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .index import Instance, Series, header_float, header_int
@@ -181,6 +182,7 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "accession_number": "AccessionNumber",
         "view_position": "ViewPosition",
         "laterality": "ImageLaterality",
+        "patient_orientation": "PatientOrientation",  # a film's letters (C.7.6.1.1.1), e.g. "L\\F"
     }
     out = {}
     for name, keyword in keys.items():
@@ -189,7 +191,8 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         except Exception:  # noqa: BLE001
             value = None
         if value not in (None, ""):
-            out[name] = str(value)
+            # a multi-valued attribute as DICOM writes it ("L\\F"), not as a Python list
+            out[name] = "\\".join(str(v) for v in value) if isinstance(value, MultiValue) else str(value)
     return out
 
 
@@ -299,6 +302,15 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
                   calibrated=calibrated)
 
 
+def absurd_window(window: Window, values: np.ndarray) -> bool:
+    """A stated window that no reading of these values could mean: wider than four times their
+    whole range, or centred more than its own width outside it (a JPEG 2000 film of 12-bit data
+    declared W 30000 / L 15000 and opened washed out)."""
+    lo, hi = float(values.min()), float(values.max())
+    span = max(hi - lo, 1.0)
+    return window.width > 4 * span or window.center < lo - window.width or window.center > hi + window.width
+
+
 UNCALIBRATED_VOLUME = "uncalibrated: no usable PixelSpacing; sizes and measurements are in pixels, not mm"
 
 
@@ -319,6 +331,7 @@ def _film_from_dicom(instance: Instance) -> Film:
         rgb = apply_color_lut(stored, ds).astype(np.float32)
         bits = 16 if rgb.max() > 255 else 8
         stored = rgb / (257.0 if bits == 16 else 1.0)  # 16-bit tables to 0..255
+    window: Window | None
     if stored.ndim == 3:  # colour (RGB after pydicom's YBR / palette conversion): shown as luminance
         values = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
         window = Window(127.5 + 0.5, 256.0)
@@ -326,8 +339,7 @@ def _film_from_dicom(instance: Instance) -> Film:
         invert = False
     else:
         values = modality_values(ds, stored)
-        stated = dataset_window(ds)
-        window = stated  # type: ignore[assignment]  # None here is replaced below before use
+        window = dataset_window(ds)
         if window is None and has_voi_lut_table(ds):
             values = apply_voi_table(ds, values)
             lo, hi = float(values.min()), float(values.max())
@@ -342,6 +354,10 @@ def _film_from_dicom(instance: Instance) -> Film:
                 break
         except (TypeError, ValueError):
             continue
+    if window is not None and absurd_window(window, values):
+        warnings.append(f"the stated window (W {window.width:g} / L {window.center:g}) cannot suit these values "
+                        f"({values.min():g} to {values.max():g}): an automatic window is used")
+        window = None
     if spacing is None:
         warnings.append("uncalibrated: no usable PixelSpacing or ImagerPixelSpacing; measurements in pixels")
     elif source == "ImagerPixelSpacing":

@@ -218,7 +218,8 @@ class FilmScene(PlaneScene):
 
     def set_overlays_visible(self, visible: bool) -> None:
         """Show or hide the text, orientation letters and scale bar (measurements stay)."""
-        for prop in (*self.corners.actors.values(), *self.edges.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text):
+        self.edges.set_visible(visible)
+        for prop in (*self.corners.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text):
             prop.SetVisibility(visible)
         self.request_render()
 

@@ -265,7 +265,8 @@ class MprScene(PlaneScene):
 
     def set_overlays_visible(self, visible: bool) -> None:
         """Show or hide text, orientation letters, scale bar and crosshair lines."""
-        props = [*self.corners.actors.values(), *self.edges.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text]
+        self.edges.set_visible(visible)
+        props = [*self.corners.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text]
         props += [lines.actor for lines in self.cross_lines.values()]
         for prop in props:
             prop.SetVisibility(visible)

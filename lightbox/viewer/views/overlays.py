@@ -144,12 +144,17 @@ class EdgeLabels:
             renderer.AddViewProp(actor)
             self.actors[edge] = actor
         self.labels: dict[str, str] = {}
+        self.shown = True  # the overlays toggle (O): letters set while hidden stay hidden
 
     def set(self, labels: dict[str, str] | None) -> None:
         self.labels = dict(labels or {})
         for edge, actor in self.actors.items():
             actor.SetInput(self.labels.get(edge, ""))
-            actor.SetVisibility(bool(self.labels.get(edge)))
+            actor.SetVisibility(self.shown and bool(self.labels.get(edge)))
+
+    def set_visible(self, visible: bool) -> None:
+        self.shown = visible
+        self.set(self.labels)
 
 
 def _polyline_actor(color: tuple[float, float, float], width: float,
