@@ -1,0 +1,98 @@
+"""Mutation testing of the modules Lightbox's correctness rests on (by hand or on a schedule, not
+in every CI run): each module is mutated by mutmut, and only the tests that cover it run against
+each mutant; the killed share per module is printed.
+
+    .venv/bin/pip install mutmut
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tools/mutation.py [MODULE ...] [--json docs/mutation.json]
+
+Each module runs in a fresh copy of the checkout (mutmut writes its mutants beside the code), so
+the working tree is never touched. A surviving mutant is a behaviour no test notices: add a test,
+or show that the mutant cannot change behaviour, and note it in docs/mutation_survivors.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# module → the tests that cover it (mutmut runs only these against each mutant)
+MODULES: dict[str, list[str]] = {
+    "lightbox/viewer/pixels.py": ["tests/test_pixels.py", "tests/test_independent_references.py"],
+    "lightbox/viewer/series.py": ["tests/test_index.py", "tests/test_loading.py", "tests/test_regularise.py",
+                                  "tests/test_independent_references.py"],
+    "lightbox/viewer/index.py": ["tests/test_index.py", "tests/test_broken_inputs.py", "tests/test_folder_walk.py"],
+    "lightbox/viewer/regularise.py": ["tests/test_regularise.py"],
+    "lightbox/viewer/views/raster.py": ["tests/test_raster.py", "tests/test_independent_references.py"],
+    "lightbox/workflow/statistics.py": ["tests/test_evaluation.py"],
+    "lightbox/workflow/evaluation.py": ["tests/test_evaluation.py"],
+    "lightbox/inference/bundle.py": ["tests/test_downloaded_models.py", "tests/test_study_prompts.py"],
+    "lightbox/inference/generate.py": ["tests/test_inference_gemma.py", "tests/test_downloaded_models.py"],
+    "lightbox/inference/prompts.py": ["tests/test_question_cleaning.py", "tests/test_study_prompts.py"],
+}
+# the GUI parts of the shared reference tests need a window per mutant: left out here
+DESELECT = "not grey_levels_follow and not window"
+
+
+def run_module(module: str, tests: list[str], timeout_s: int) -> dict[str, object]:
+    work = Path(tempfile.mkdtemp(prefix="lightbox-mutation-"))
+    try:
+        subprocess.run(f"git -C {REPO} archive HEAD | tar -x -C {work}", shell=True, check=True)
+        (work / ".venv").symlink_to(REPO / ".venv")
+        config = (f'\n[tool.mutmut]\nsource_paths = ["{module}"]\nalso_copy = ["lightbox", "tests"]\n'
+                  f'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q", "-W", "ignore", "-k", "{DESELECT}"]\n'
+                  f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n")
+        with open(work / "pyproject.toml", "a", encoding="utf-8") as fp:
+            fp.write(config)
+        started = time.monotonic()
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        done = subprocess.run([str(REPO / ".venv" / "bin" / "mutmut"), "run"], cwd=work, capture_output=True, text=True,
+                              timeout=timeout_s, env=env)
+        counts = re.findall(r"(\d+)/(\d+)\s+🎉 (\d+) 🫥 (\d+)\s+⏰ (\d+)\s+🤔 (\d+)\s+🙁 (\d+)\s+🔇 (\d+)", done.stdout)
+        if not counts:
+            return {"module": module, "error": (done.stdout + done.stderr)[-800:]}
+        _, total, killed, untested, timeout, suspicious, survived, skipped = (int(v) for v in counts[-1])
+        results = subprocess.run([str(REPO / ".venv" / "bin" / "mutmut"), "results"], cwd=work, capture_output=True,
+                                 text=True, env=env).stdout
+        return {"module": module, "mutants": total, "killed": killed + timeout, "survived": survived, "no_tests": untested,
+                "suspicious": suspicious, "killed_share": round((killed + timeout) / max(total, 1), 3),
+                "seconds": round(time.monotonic() - started), "tests": tests,
+                "survivors": [line.strip() for line in results.splitlines() if "survived" in line][:400]}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="default: every module of the list")
+    parser.add_argument("--json", type=Path, help="write the figures (and survivor names) here")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per module")
+    args = parser.parse_args()
+    if shutil.which("mutmut", path=str(REPO / ".venv" / "bin")) is None:
+        print("mutmut is not installed: .venv/bin/pip install mutmut", file=sys.stderr)
+        return 2
+    chosen = args.modules or list(MODULES)
+    rows = []
+    for module in chosen:
+        row = run_module(module, MODULES[module], args.timeout)
+        rows.append(row)
+        if "error" in row:
+            print(f"{module}: could not run ({row['error'][-200:]})")
+        else:
+            print(f"{module}: {row['killed']}/{row['mutants']} killed ({100 * row['killed_share']:.1f} %), "
+                  f"{row['survived']} survived, {row['no_tests']} without tests, {row['seconds']} s", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
