@@ -77,7 +77,7 @@ def test_question_spoken_into_the_microphone_is_answered(demo_film_window, qtbot
         qtbot.mouseRelease(panel.voice_controls.talk_button, Qt.MouseButton.LeftButton)
     assert answered.args[0] == "ask" and answered.args[1].text.strip()
     assert max(levels) > -30  # the meter saw the speech
-    assert "You (spoken): is there a pneumothorax on the left" in panel.history.toPlainText()
+    assert "You (spoken): Is there a pneumothorax on the left" in panel.history.toPlainText()
 
 
 def test_microphone_that_refuses_to_open_leaves_typing_working(demo_film_window, qtbot, microphone) -> None:

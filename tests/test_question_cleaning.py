@@ -87,3 +87,11 @@ def test_the_independent_check_catches_a_dropped_laterality() -> None:
     assert not removed_only_fillers("Right pleural effusion, is it present?", "Pleural effusion, is it present?")
     assert not removed_only_fillers("Was the patient seen in the ER?", "Was the patient seen in the?")
     assert not removed_only_fillers("is there an effusion?", "Is there an effusion?")
+
+
+def test_dictated_questions_are_written_in_sentence_case_with_abbreviations() -> None:
+    from lightbox.speech.dictation import dictated
+
+    assert dictated("is this an mri") == "Is this an MRI"
+    assert dictated("is the ng tube in the stomach on the ap film") == "Is the NG tube in the stomach on the AP film"
+    assert dictated("") == ""

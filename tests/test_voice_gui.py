@@ -47,9 +47,9 @@ def test_spoken_question_is_transcribed_asked_and_answered(window, qtbot) -> Non
     assert max(levels) > -30  # the meter saw speech
     assert levels[-1] == -100.0  # and dropped when the button was released
     # The same path as a typed question: cleaned, kept in the chat, shown with the answer.
-    assert panel.worker.chat.history[-1][0] == "is there a pneumothorax on the left"
+    assert panel.worker.chat.history[-1][0] == "Is there a pneumothorax on the left"
     history = panel.history.toPlainText()
-    assert "You (spoken): is there a pneumothorax on the left" in history and f"AI: {result.text.strip()}" in history
+    assert "You (spoken): Is there a pneumothorax on the left" in history and f"AI: {result.text.strip()}" in history
     assert "Heard in" in panel.voice_controls.status.text()
 
 
@@ -64,13 +64,13 @@ def test_held_key_records_and_transcript_waits_for_editing(window, qtbot) -> Non
     qtbot.waitSignal(sources[0].ended, timeout=10000).wait()
     with qtbot.waitSignal(panel.voice.transcribed, timeout=30000):
         qtbot.keyRelease(window.area, Qt.Key.Key_F8)
-    assert panel.question.text() == "is there a pneumothorax on the left"
+    assert panel.question.text() == "Is there a pneumothorax on the left"
     assert panel.busy == ""  # not sent: the reader edits it first
     assert panel.voice_controls.status.text().endswith("edit the question and press Enter")
     panel.question.setText(panel.question.text().replace("left", "right"))
     with qtbot.waitSignal(panel.shown, timeout=120000):
         panel.question.returnPressed.emit()
-    assert panel.worker.chat.history[-1][0] == "is there a pneumothorax on the right"
+    assert panel.worker.chat.history[-1][0] == "Is there a pneumothorax on the right"
 
 
 def test_short_press_and_missing_microphone_leave_typing_working(window, qtbot, monkeypatch) -> None:

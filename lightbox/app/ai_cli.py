@@ -34,7 +34,9 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
             heard = transcribe_file(args.audio)
             if heard is None:
                 return 2
-            args.question = heard.text
+            from ..speech.dictation import dictated
+
+            args.question = dictated(heard.text)  # the transcript stays as heard in --json
         if not (args.question or "").strip():
             print("lightbox: give a question, or a recorded one with --audio FILE.wav", file=sys.stderr)
             return 2

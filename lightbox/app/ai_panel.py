@@ -283,8 +283,11 @@ class AiPanel(QWidget):
             self.start("ask", text)
 
     def _on_transcribed(self, text: str) -> None:
-        """A spoken question: into the question box (editable), and sent like a typed one."""
-        self.question.setText(text)
+        """A spoken question: into the question box (editable), written as dictation is (sentence
+        case, abbreviations in capitals), and sent like a typed one."""
+        from ..speech.dictation import dictated
+
+        self.question.setText(dictated(text))
         self.question.setFocus()
         if self.voice_controls.send_at_once.isChecked():
             self._ask(spoken=True)
