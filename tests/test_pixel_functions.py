@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pytest
 from pydicom.dataset import Dataset
 
 from lightbox.viewer.pixels import Window, dataset_window, raw_text, rescale_problem, vtk_window_level, window_values
