@@ -16,7 +16,7 @@ VOLUME_SLICES = 6
 
 def study_of(opened: Opened) -> StudyContext:
     """Modality, body part and view of the open image set, from its header fields."""
-    first = opened.volume if opened.volume is not None else (opened.films[0] if opened.films else None)
+    first = opened.first_image
     metadata = dict(first.metadata) if first is not None else {}
     if first is not None and first.modality and not metadata.get("modality"):
         metadata["modality"] = first.modality

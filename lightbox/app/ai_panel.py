@@ -245,7 +245,7 @@ class AiPanel(QWidget):
         self.save_now()
         self.case.emit(opened)
         self.case_key = opened.series.uid if opened.series is not None else opened.title
-        first = opened.volume if opened.volume is not None else (opened.films[0] if opened.films else None)
+        first = opened.first_image
         self.case_metadata = dict(first.metadata) if first is not None else {}
         self.report_id = None
         self.original_text = ""

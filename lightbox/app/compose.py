@@ -32,6 +32,11 @@ class Opened:
     def is_volume(self) -> bool:
         return self.volume is not None
 
+    @property
+    def first_image(self) -> Volume | Film | None:
+        """The volume, else the first film: whose header fields (patient, modality, ...) stand for the set."""
+        return self.volume if self.volume is not None else (self.films[0] if self.films else None)
+
 
 def series_priority(series: Series) -> tuple[int, int]:
     """Volumes first (most slices first), then films."""

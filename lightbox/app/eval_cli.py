@@ -17,10 +17,6 @@ def _raters(text: str | None) -> list[str]:
     return [r.strip() for r in (text or "").split(",") if r.strip()]
 
 
-def _fail(exc: Exception) -> int:
-    return refuse(exc)
-
-
 def _create(args: argparse.Namespace) -> int:
     from .eval_setup import create_from_case_list
 

@@ -386,7 +386,7 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, opened: Opened) -> None:
         self.stop_cine()
-        first = opened.volume if opened.volume is not None else (opened.films[0] if opened.films else None)
+        first = opened.first_image
         if first is not None:
             register_phi(first.metadata)
         LOG.info(

@@ -14,22 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..workflow.storage import default_data_dir
 from .bundle import MANIFEST, BundleError, _bundle_files, model_checksum, sha256_file
 
 REGISTRY = "models.json"
 
 
-def data_dir() -> Path:
-    """The user's Lightbox data folder (``LIGHTBOX_DATA_DIR``, else XDG data home); the same
-    folder the study and report database use."""
-    configured = os.environ.get("LIGHTBOX_DATA_DIR")
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "lightbox"
-
-
 def registry_path() -> Path:
-    return data_dir() / REGISTRY
+    """``models.json`` in the user's data folder, beside the study and report database."""
+    return default_data_dir() / REGISTRY
 
 
 def read_registry() -> dict[str, Any]:
