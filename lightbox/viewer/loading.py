@@ -265,11 +265,12 @@ def load_volume(
     # its own: MR windows vary slice by slice (Brainix EPI: width 215 in the end slice, 409
     # mid-brain, where the end slice's window left the brain white).
     window = next((w for m in (members[middle], first) if m.header is not None and (w := dataset_window(m.header))), None)
-    acquired = None
+    acquired, resampled = None, ""
     if all(m.position is not None for m in members) and len(members) > 1:
         acquired = np.array([m.position for m in members], float)
         regular = regularise(array, geometry, acquired)
-        if regular.note:  # the stack was not a regular grid: shown as it lies in the patient
+        resampled = regular.reason
+        if resampled:  # the stack was not a regular grid: shown as it lies in the patient
             array, geometry = regular.array, regular.geometry
             warnings = [w for w in warnings if not w.startswith("uneven slice spacing")]  # no longer shown on the median
             warnings.append(regular.note)
@@ -277,7 +278,7 @@ def load_volume(
     if not calibrated:
         warnings.append(UNCALIBRATED_VOLUME)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), warnings,
-                  acquired_positions=acquired, calibrated=calibrated, oriented=oriented)
+                  acquired_positions=acquired, resampled=resampled, calibrated=calibrated, oriented=oriented)
 
 
 def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None) -> Volume:

@@ -36,7 +36,8 @@ SPACING_TOLERANCE = 0.05  # relative: steps within 5 % of each other are one spa
 class Regularised:
     array: np.ndarray
     geometry: Geometry
-    note: str  # what was resampled, in words ("" when nothing was)
+    reason: str  # what was resampled ("gantry tilt 18.5°, ..."; "" when nothing was)
+    note: str  # the same as a warning sentence
 
 
 def _shift_bilinear(image: np.ndarray, rows: float, columns: float, fill: float) -> np.ndarray:
@@ -83,7 +84,7 @@ def regularise(array: np.ndarray, geometry: Geometry, positions: np.ndarray) -> 
     sheared = bool(np.abs(in_plane).max() > 0.01) if len(positions) > 1 else False
     uneven = len(steps) > 1 and float(steps.max() - steps.min()) > SPACING_TOLERANCE * float(np.median(steps))
     if not sheared and not uneven:
-        return Regularised(array, geometry, "")
+        return Regularised(array, geometry, "", "")
     fill = float(array.min())
     work = array.astype(np.float32)
     if sheared:  # move each slice in its plane so that all origins lie on the normal through the first
@@ -120,5 +121,6 @@ def regularise(array: np.ndarray, geometry: Geometry, positions: np.ndarray) -> 
         parts.append(f"slice spacing {float(steps.min()):.2f} to {float(steps.max()):.2f} mm made {spacing:.2f} mm")
     if gap.any():
         parts.append(f"{int(gap.sum())} gap(s) left blank")
-    note = "resampled onto a regular grid: " + ", ".join(parts) + f" ({len(positions)} acquired slices → {count})"
-    return Regularised(out, regular, note)
+    reason = ", ".join(parts)
+    return Regularised(out, regular, reason,
+                       f"resampled onto a regular grid: {reason} ({len(positions)} acquired slices → {count})")

@@ -27,13 +27,9 @@ class Volume:
     # ImagePositionPatient of each acquired slice (k, 3), kept when the stack was resampled onto a
     # regular grid (gantry tilt, uneven spacing: see regularise.py)
     acquired_positions: np.ndarray | None = None
+    resampled: str = ""  # what was resampled ("gantry tilt 18.5°, ..."), or ""
     calibrated: bool = True  # False: no usable PixelSpacing; sizes are pixels, not mm
     oriented: bool = True  # False: no ImageOrientationPatient; no orientation letters
-
-    @property
-    def resampled(self) -> str:
-        """What was resampled ("gantry tilt 18.5°, ..."), or ""."""
-        return next((w.split(": ", 1)[1].split(" (")[0] for w in self.warnings if w.startswith("resampled onto")), "")
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -193,9 +193,8 @@ def _acceptable(rows: Sequence[Row]) -> dict[str, Any]:
             "original": clustered_share(_by_case(rated, lambda r: float(bool(r[2].original_acceptable))))}
 
 
-def _kappa_with_interval(values: dict[str, list[str]]) -> dict[str, Any]:
+def _kappa_with_interval(a: list[str], b: list[str]) -> dict[str, Any]:
     """Cohen's kappa of two raters' verdict lists, with a bootstrap over the common cases."""
-    a, b = values["a"], values["b"]
     pairs = [[(x, y)] for x, y in zip(a, b)]
 
     def kappa(resampled: list[Sequence[Any]]) -> float:
@@ -231,8 +230,7 @@ def session_results(factory: sessionmaker[Session], name: str) -> dict[str, Any]
     pairs = {}
     for r1, r2 in itertools.combinations(names, 2):
         common = sorted(cid for (r, cid) in verdict if r == r1 and (r2, cid) in verdict)
-        pairs[f"{r1} / {r2}"] = _kappa_with_interval({"a": [verdict[(r1, c)] for c in common],
-                                                      "b": [verdict[(r2, c)] for c in common]})
+        pairs[f"{r1} / {r2}"] = _kappa_with_interval([verdict[(r1, c)] for c in common], [verdict[(r2, c)] for c in common])
     result["cohen_kappa"] = pairs
     everyone = [cid for cid in cases if names and all((r, cid) in verdict for r in names)]
     fleiss: dict[str, Any] = {"n": len(everyone), "raters": len(names), "kappa": float("nan"), "ci95": [math.nan] * 2}
