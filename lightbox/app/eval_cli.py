@@ -62,12 +62,8 @@ def _status(args: argparse.Namespace) -> int:
 
 def _rate(args: argparse.Namespace) -> int:
     """The rating window for one declared rater (a Qt window: needs a display, or runs offscreen)."""
-    import os
-
-    from PySide6.QtWidgets import QApplication
-
+    from .qt_start import qt_application, run_event_loop
     from .rating_window import RatingWindow
-    from .theme import apply_dark_theme
 
     db = open_database(args.db)
     try:
@@ -76,17 +72,10 @@ def _rate(args: argparse.Namespace) -> int:
         join(db, args.session, args.rater)
     except EvaluationError as exc:
         return refuse(exc)
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    apply_dark_theme(app)  # type: ignore[arg-type]
+    app = qt_application()
     window = RatingWindow(db, args.session, args.rater)
     window.show()
-    if os.environ.get("LIGHTBOX_EXIT_AFTER_MS"):
-        from PySide6.QtCore import QTimer
-
-        QTimer.singleShot(int(os.environ["LIGHTBOX_EXIT_AFTER_MS"]), app.quit)
-    return int(app.exec())
+    return run_event_loop(app)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -720,18 +720,13 @@ class MainWindow(QMainWindow):
 
 def run_app(path: str | None = "demo") -> int:
     """Start the window on ``path`` (the built-in demo by default)."""
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        print("lightbox: no display found; running offscreen (set DISPLAY to see the window)", file=sys.stderr)
-    from .theme import apply_dark_theme
+    from .qt_start import has_display, qt_application, run_event_loop
 
+    if not has_display():
+        print("lightbox: no display found; running offscreen (set DISPLAY to see the window)", file=sys.stderr)
     LOG.info("Lightbox started (log: %s)", configure_logging())
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("Lightbox")
-    apply_dark_theme(app)  # type: ignore[arg-type]
+    app = qt_application()
     window = MainWindow()
     window.show()
     window.open_path(path or "demo")
-    if os.environ.get("LIGHTBOX_EXIT_AFTER_MS"):
-        QTimer.singleShot(int(os.environ["LIGHTBOX_EXIT_AFTER_MS"]), app.quit)
-    return int(app.exec())
+    return run_event_loop(app)

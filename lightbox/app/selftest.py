@@ -7,8 +7,6 @@ start test): every part runs from what was installed, with no network and no Pyt
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 from pathlib import Path
 
@@ -24,18 +22,13 @@ def _wait(app, condition, seconds: float) -> bool:
 
 
 def run_selftest(args: argparse.Namespace) -> int:
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY") and sys.platform.startswith("linux"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     started = time.perf_counter()
-    from PySide6.QtWidgets import QApplication
-
     from .logs import LOG, configure_logging
     from .main_window import MainWindow
-    from .theme import apply_dark_theme
+    from .qt_start import qt_application
 
     LOG.info("selftest started (log: %s)", configure_logging())
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    apply_dark_theme(app)  # type: ignore[arg-type]
+    app = qt_application()
     window = MainWindow()
     window.resize(1400, 850)
     window.show()
