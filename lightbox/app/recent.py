@@ -4,11 +4,10 @@ model registry; nothing in the user's home configuration)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from ..workflow.storage import default_data_dir
+from ..workflow.storage import default_data_dir, write_json_atomically
 
 RECENT_COUNT = 10
 
@@ -26,11 +25,7 @@ def read_state() -> dict[str, Any]:
 
 
 def _write(state: dict[str, Any]) -> None:
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(state, indent=2), encoding="utf-8")
-    os.replace(temporary, path)
+    write_json_atomically(_path(), state)
 
 
 def remember_opened(path: Path) -> None:

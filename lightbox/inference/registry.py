@@ -9,12 +9,11 @@ name, as Lightbox's own bundles are against their ``manifest.json``.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..workflow.storage import default_data_dir
+from ..workflow.storage import default_data_dir, write_json_atomically
 from .bundle import MANIFEST, BundleError, _bundle_files, model_checksum, sha256_file
 
 REGISTRY = "models.json"
@@ -37,11 +36,7 @@ def read_registry() -> dict[str, Any]:
 
 
 def _write_registry(registry: dict[str, Any]) -> None:
-    path = registry_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(registry, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, path)  # atomic: a crash leaves the old registry or the new one
+    write_json_atomically(registry_path(), registry, sort_keys=True)
 
 
 def file_sums(folder: Path) -> dict[str, dict[str, Any]]:

@@ -330,8 +330,7 @@ def _film_from_dicom(instance: Instance) -> Film:
         from pydicom.pixels import apply_color_lut
 
         rgb = apply_color_lut(stored, ds).astype(np.float32)
-        bits = 16 if rgb.max() > 255 else 8
-        stored = rgb / (257.0 if bits == 16 else 1.0)  # 16-bit tables to 0..255
+        stored = rgb / 257.0 if rgb.max() > 255 else rgb  # 16-bit tables to 0..255
     window: Window | None
     if stored.ndim == 3:  # colour (RGB after pydicom's YBR / palette conversion): shown as luminance
         values = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)

@@ -2,6 +2,7 @@
 full synchronous commits, or a PostgreSQL URL for a panel spread over several workstations."""
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,6 +159,15 @@ def default_data_dir() -> Path:
     if configured:
         return Path(configured)
     return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "lightbox"
+
+
+def write_json_atomically(path: Path, value: Any, sort_keys: bool = False) -> None:
+    """Write ``value`` as JSON to ``path`` through a temporary file and a rename: a crash leaves
+    the old file or the new one, never half of one (the model registry, the window's state)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(value, indent=2, sort_keys=sort_keys), encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def default_url() -> str:
