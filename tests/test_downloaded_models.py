@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch (dev-time extra) builds the reference models")
 
 from downloaded_exports import export_download, reference_greedy  # noqa: E402
-from tiny_models import medgemma_like_config  # noqa: E402
+from tiny_models import tiny_medgemma  # noqa: E402
 
 from lightbox.app.ai_inputs import model_images  # noqa: E402
 from lightbox.app.cli import main  # noqa: E402
@@ -22,7 +22,6 @@ from lightbox.app.compose import open_demo  # noqa: E402
 from lightbox.inference.bundle import BundleError, load_bundle  # noqa: E402
 from lightbox.inference.generate import Chat, VisionLanguageModel  # noqa: E402
 from lightbox.inference.preprocess import pixel_values  # noqa: E402
-from lightbox.inference.tokenizer_build import train_tokenizer  # noqa: E402
 
 TEXTS = ["The heart is normal in size. The lungs are clear.", "Is there a pneumothorax on the left?",
          "FINDINGS: Mild cardiomegaly. IMPRESSION: No acute cardiopulmonary abnormality."] * 40
@@ -33,12 +32,7 @@ NEW_TOKENS = 8
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     tokenizer = tmp_path_factory.mktemp("tokenizer")
-    train_tokenizer(TEXTS, 300, tokenizer, gemma_ids=True)
-    torch.manual_seed(4321)
-    config = medgemma_like_config()
-    from transformers import Gemma3ForConditionalGeneration
-
-    return Gemma3ForConditionalGeneration(config).eval(), tokenizer
+    return tiny_medgemma(tokenizer, TEXTS, 300, seed=4321), tokenizer
 
 
 def prompt_and_pixels(folder: Path) -> tuple[list[int], np.ndarray, list[np.ndarray]]:

@@ -10,13 +10,12 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch (dev-time extra) is needed to build and export the reference model")
 
-from tiny_models import medgemma_like_config  # noqa: E402
+from tiny_models import tiny_medgemma  # noqa: E402
 
 from lightbox.inference.bundle import BundleError, load_bundle, write_manifest  # noqa: E402
 from lightbox.inference.export import export_onnx, write_configs  # noqa: E402
 from lightbox.inference.generate import Chat, GenerationOptions, VisionLanguageModel  # noqa: E402
 from lightbox.inference.preprocess import pixel_values  # noqa: E402
-from lightbox.inference.tokenizer_build import train_tokenizer  # noqa: E402
 
 TEXTS = ["The heart is normal in size. The lungs are clear. No pneumothorax or pleural effusion.",
          "Is there a pneumothorax on the left?", "How big is the heart?", "Anything acute?",
@@ -26,12 +25,7 @@ TEXTS = ["The heart is normal in size. The lungs are clear. No pneumothorax or p
 @pytest.fixture(scope="module")
 def medgemma_like(tmp_path_factory):
     folder = tmp_path_factory.mktemp("medgemma_like")
-    train_tokenizer(TEXTS, 400, folder, gemma_ids=True)
-    torch.manual_seed(1234)
-    config = medgemma_like_config()
-    from transformers import Gemma3ForConditionalGeneration
-
-    model = Gemma3ForConditionalGeneration(config).eval()
+    model = tiny_medgemma(folder, TEXTS, 400, seed=1234)
     export_onnx(model, folder)
     write_configs(model, folder)
     write_manifest(folder, "medgemma-like-tiny")

@@ -12,3 +12,16 @@ def medgemma_like_config():
     return tiny_gemma3_config(GEMMA_VOCAB_SIZE, image_token_id=IMAGE_TOKEN, boi_token_id=BOI_TOKEN, eoi_token_id=EOI_TOKEN,
                               eos_token_id=[1, 106], hidden_size=32, layers=2, heads=2, kv_heads=1, head_dim=16,
                               intermediate_size=64, vision_hidden=64, vision_layers=1)
+
+
+def tiny_medgemma(tokenizer_folder, texts: list[str], vocabulary: int, seed: int):
+    """A tokenizer trained on ``texts`` (Gemma 3's special ids) written to ``tokenizer_folder``,
+    and a randomly initialised Gemma 3 of :func:`medgemma_like_config` (torch seeded with ``seed``)."""
+    import torch
+    from transformers import Gemma3ForConditionalGeneration
+
+    from lightbox.inference.tokenizer_build import train_tokenizer
+
+    train_tokenizer(texts, vocabulary, tokenizer_folder, gemma_ids=True)
+    torch.manual_seed(seed)
+    return Gemma3ForConditionalGeneration(medgemma_like_config()).eval()
