@@ -6,7 +6,7 @@ import pytest
 from lightbox.inference.models import DEMO_LABEL, default_model_dir
 
 pytestmark = pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(),
-                                reason="the demo model bundle is not built (python -m lightbox.inference.train_demo)")
+                                reason="the demo model bundle is not built (python -m lightbox.demo_model.train)")
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("pulseaudio") is None or shutil.which("pactl") is None,
                        reason="needs PulseAudio (apt-get install pulseaudio pulseaudio-utils)"),
     pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(),
-                       reason="the demo model bundle is not built (python -m lightbox.inference.train_demo)"),
+                       reason="the demo model bundle is not built (python -m lightbox.demo_model.train)"),
 ]
 
 

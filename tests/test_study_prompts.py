@@ -24,7 +24,7 @@ DEMO_DECLARATION = {
     "ask": [{"modalities": ["radiograph", "CT", "MR"], "body_parts": ["CHEST", "ABDOMEN", "HEAD"]}],
 }
 needs_demo_model = pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(),
-                                      reason="the demo model bundle is not built (python -m lightbox.inference.train_demo)")
+                                      reason="the demo model bundle is not built (python -m lightbox.demo_model.train)")
 
 
 @pytest.mark.parametrize(("metadata", "volume", "words"), [

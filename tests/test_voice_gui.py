@@ -13,7 +13,7 @@ from lightbox.app.voice import WavFileSource
 from lightbox.inference.models import default_model_dir
 
 pytestmark = pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(),
-                                reason="the demo model bundle is not built (python -m lightbox.inference.train_demo)")
+                                reason="the demo model bundle is not built (python -m lightbox.demo_model.train)")
 QUESTION_WAV = Path(__file__).resolve().parent / "data" / "question_pneumothorax.wav"
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from lightbox.inference.demo_data import default_data_dir  # noqa: E402
+from lightbox.demo_model.data import default_data_dir  # noqa: E402
 from lightbox.speech.language_model import build_language_model, dev_questions  # noqa: E402
 from lightbox.speech.testset import read_questions  # noqa: E402
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from lightbox.inference.demo_data import default_data_dir  # noqa: E402
+from lightbox.demo_model.data import default_data_dir  # noqa: E402
 
 
 def wait(ms: int) -> None:

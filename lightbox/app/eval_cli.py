@@ -95,7 +95,7 @@ def example_case_list(data: Path, out: Path, notes_cases: int = 6) -> Path:
     diagnosis ("No Finding" = normal)."""
     import csv as csv_module
 
-    from ..inference.demo_data import chest_notes
+    from ..demo_model.data import chest_notes
 
     rows = []
     iu = data / "reports" / "iu-xray"
@@ -124,7 +124,7 @@ def example_case_list(data: Path, out: Path, notes_cases: int = 6) -> Path:
 
 
 def _example(args: argparse.Namespace) -> int:
-    from ..inference.demo_data import default_data_dir
+    from ..demo_model.data import default_data_dir
 
     data = Path(args.data) if args.data else default_data_dir()
     if not (data / "reports" / "iu-xray").is_dir():

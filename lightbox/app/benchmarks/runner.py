@@ -21,7 +21,7 @@ def _lidc(data: Path):
 
 def run(args: argparse.Namespace) -> int:
     os.environ.pop("DISPLAY", None)
-    from ...inference.demo_data import default_data_dir
+    from ...demo_model.data import default_data_dir
     from . import interaction
 
     data = Path(args.data) if args.data else default_data_dir()

@@ -1,0 +1,216 @@
+"""The demo model's text samples, read from ../shared/data, with fixed splits.
+
+* VQA-RAD (Lau et al. 2018): clinician question-answer pairs on 315 images; the official
+  ``test_*`` rows are the test split (their images also appear in training rows, as published).
+* COVID-19 chest X-ray collection (Cohen et al. 2020): 10 % of patients held out, and half of the
+  "No Finding" patients so that normal films are in the test too. Drafts are built from each
+  film's labels (view, diagnosis group: ``film_draft``): the image-derived content this data has.
+  Their free-text clinical notes (history mixed with findings) train the "describe" task.
+* IU X-ray reports (Open-i, Demner-Fushman et al. 2016): the reports labelled normal give the
+  wording of normal drafts; their images are not here, so no report is paired with a random film.
+* Questions from labels (``label_questions``): modality, organ, plane, view and normal /
+  abnormal questions in VQA-RAD's phrasing, asked of every labelled image (``images``), balanced
+  yes / no, so the answer can only come from the image.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import json
+import os
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..inference.prompts import task_prompt
+from ..inference.study import CHEST_RADIOGRAPH
+
+
+@dataclass(frozen=True)
+class Sample:
+    task: str  # "draft", "ask" or "describe"
+    prompt: str
+    target: str
+    image: Path | None = None
+    split: str = "train"
+    answer_type: str = ""  # VQA: CLOSED / OPEN
+    image_key: str = ""  # the image in the labelled image table (images.LabelledImage.key)
+    question_type: str = ""  # VQA-RAD's, or the label a generated question asks about
+
+
+def default_data_dir() -> Path:
+    here = Path(__file__).resolve().parents[2]
+    return Path(os.environ.get("LIGHTBOX_SHARED_DATA", here.parent / "shared" / "data"))
+
+
+def held_out(key: str, percent: int) -> bool:
+    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % 100 < percent
+
+
+def _clean_report_text(text: str) -> str:
+    sentences = re.split(r"(?<=[.!?])\s+", (text or "").strip())
+    return " ".join(s for s in sentences if s and "XXXX" not in s and not re.match(r"\d+ images?\b", s)).strip()
+
+
+def iu_reports(data: Path) -> list[Sample]:
+    prompt, _ = task_prompt("draft", CHEST_RADIOGRAPH)
+    out = []
+    with open(data / "reports" / "iu-xray" / "indiana_reports.csv", newline="", encoding="utf-8") as fp:
+        for row in csv.DictReader(fp):
+            findings, impression = _clean_report_text(row["findings"]), _clean_report_text(row["impression"])
+            if not findings and not impression:
+                continue
+            target = f"FINDINGS: {findings or 'See impression.'}\nIMPRESSION: {impression or 'See findings.'}"
+            out.append(Sample("draft", prompt, target, None, "test" if held_out("iu" + row["uid"], 5) else "train"))
+    return out
+
+
+def vqa_rad(data: Path) -> list[Sample]:
+    rows = json.loads((data / "vqa-rad" / "VQA_RAD Dataset Public.json").read_text(encoding="utf-8"))
+    out = []
+    for row in rows:
+        image = data / "vqa-rad" / "images" / row["image_name"]
+        split = "test" if str(row["phrase_type"]).startswith("test") else "train"
+        out.append(Sample("ask", row["question"].strip(), str(row["answer"]).strip(), image, split,
+                          str(row["answer_type"]).strip().upper(), "vqa-rad/" + row["image_name"],
+                          str(row["question_type"]).strip().upper()))
+    return out
+
+
+def chest_notes(data: Path) -> list[Sample]:
+    prompt, _ = task_prompt("describe", CHEST_RADIOGRAPH)
+    folder = data / "cxr-notes" / "covid-chestxray"
+    out = []
+    with open(folder / "pairs.csv", newline="", encoding="utf-8") as fp:
+        for row in csv.DictReader(fp):
+            notes = " ".join(x for x in (row.get("findings", ""), row.get("impression", "")) if x).strip()
+            if not notes:
+                continue
+            split = "test" if row["patient_id"] in cxr_held_out_patients(folder / "pairs.csv") else "train"
+            out.append(Sample("describe", prompt, _first_sentences(notes, 2), folder / row["image_file"], split,
+                              image_key="cxr/" + row["image_file"]))
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def cxr_held_out_patients(pairs_csv: Path) -> frozenset[str]:
+    """Held-out chest-film patients: 10 % by hash, and half of those with a "No Finding" film
+    (whole patients: some have a "No Finding" film and a COVID-19 one)."""
+    with open(pairs_csv, newline="", encoding="utf-8") as fp:
+        rows = list(csv.DictReader(fp))
+    normal = {r["patient_id"] for r in rows if r["impression"].strip() == "No Finding"}
+    return frozenset(p for p in {r["patient_id"] for r in rows}
+                     if (held_out("cxrnormal" + p, 50) if p in normal else held_out("cxr" + p, 10)))
+
+
+def _first_sentences(text: str, count: int) -> str:
+    return " ".join(re.split(r"(?<=[.!?])\s+", text.strip())[:count])[:400]
+
+
+VIEW_SENTENCES = {"pa": "Frontal PA chest radiograph.", "ap": "Frontal AP chest radiograph.",
+                  "ap supine": "Supine AP chest radiograph.", "lateral": "Lateral chest radiograph."}
+# What the label of a film lets a draft say (the collection gives diagnoses, not findings).
+GROUP_FINDINGS = {
+    "covid-19": ("Patchy airspace opacities are present in both lungs.",
+                 "Abnormal chest radiograph: multifocal airspace opacities, in keeping with viral pneumonia such as COVID-19."),
+    "ards": ("Diffuse bilateral airspace opacities are present.",
+             "Abnormal chest radiograph: diffuse bilateral opacities, in keeping with ARDS."),
+    "bacterial": ("Focal airspace consolidation is present.",
+                  "Abnormal chest radiograph: consolidation, in keeping with bacterial pneumonia."),
+    "viral": ("Patchy airspace opacities are present.",
+              "Abnormal chest radiograph: patchy opacities, in keeping with viral pneumonia."),
+    "pneumocystis": ("Diffuse interstitial opacities are present.",
+                     "Abnormal chest radiograph: diffuse interstitial opacities, in keeping with Pneumocystis pneumonia."),
+    "pneumonia": ("Airspace opacity is present.",
+                  "Abnormal chest radiograph: airspace opacity, in keeping with pneumonia."),
+}
+NORMAL_DRAFT = ("The lungs are clear. The heart is normal in size. No pleural effusion or pneumothorax.",
+                "No acute cardiopulmonary abnormality.")
+
+
+def film_draft(labels: dict[str, str]) -> str | None:
+    """A draft built from a film's labels, or None when its diagnosis is unknown."""
+    group = labels.get("diagnosis")
+    if group is None:
+        return None
+    findings, impression = NORMAL_DRAFT if group == "normal" else GROUP_FINDINGS[group]
+    view = VIEW_SENTENCES.get(labels.get("view", ""), "Chest radiograph.")
+    return f"FINDINGS: {view} {findings}\nIMPRESSION: {impression}"
+
+
+def film_drafts(data: Path) -> list[Sample]:
+    """Draft samples for every chest film whose diagnosis is known (held-out patients: test)."""
+    from .images import chest_film_images
+
+    prompt, _ = task_prompt("draft", CHEST_RADIOGRAPH)
+    out = []
+    for image in chest_film_images(data):
+        target = film_draft(image.labels)
+        if target:
+            out.append(Sample("draft", prompt, target, image.path, "test" if image.held_out else "train",
+                              image_key=image.key, question_type=image.labels["diagnosis"]))
+    return out
+
+
+# Questions a label answers, worded as VQA-RAD's clinicians word them.
+_SAY = {"x-ray": "X-ray", "ct": "CT", "mri": "MRI", "pa": "PA", "ap": "AP", "head": "brain"}
+OPEN_QUESTIONS = {
+    "modality": ("What modality is this?", "What type of imaging is this?", "How was this image taken?",
+                 "What imaging modality was used?"),
+    "organ": ("What organ system is shown?", "What part of the body is this?", "Which organ is imaged?"),
+    "plane": ("What plane is this image in?", "In what plane was this image taken?", "Which plane is shown?"),
+}
+CLOSED_QUESTIONS = {
+    "modality": {"x-ray": ("Is this an x-ray?", "Is this a plain film?"), "ct": ("Is this a CT scan?", "Was this taken with CT?"),
+                 "mri": ("Is this an MRI?", "Is this an MR image?")},
+    "organ": {"chest": ("Is this an image of the chest?", "Are the lungs shown?"),
+              "abdomen": ("Is this an image of the abdomen?", "Is the abdomen shown?"),
+              "head": ("Is this an image of the brain?", "Is this a head scan?")},
+    "plane": {"axial": ("Is this an axial image?", "Is this an axial section?"),
+              "coronal": ("Is this a coronal image?", "Is this in the coronal plane?"),
+              "sagittal": ("Is this a sagittal image?", "Is this a sagittal section?"),
+              "pa": ("Is this a PA film?", "Is this a PA view?"), "ap": ("Is this an AP film?", "Is this an AP view?"),
+              "lateral": ("Is this a lateral view?", "Is this a lateral film?")},
+    "normality": {"normal": ("Is this image normal?", "Are the lungs clear?"),
+                  "abnormal": ("Is there an abnormality?", "Is there airspace opacity?")},
+}
+
+
+def label_questions(image_key: str, labels: dict[str, str], split: str, rng: random.Random) -> list[Sample]:
+    """One open and one closed question per known label; the closed one names the true value or
+    another value with equal odds, so "yes" and "no" are equally likely."""
+    out = []
+    for kind in ("modality", "organ", "plane", "normality"):
+        value = labels.get(kind)
+        if value is None:
+            continue
+        if kind in OPEN_QUESTIONS:
+            out.append(Sample("ask", rng.choice(OPEN_QUESTIONS[kind]), _SAY.get(value, value), None, split, "OPEN",
+                              image_key, kind.upper()))
+        choices = CLOSED_QUESTIONS[kind]
+        asked = value if rng.random() < 0.5 else rng.choice([v for v in choices if v != value])
+        out.append(Sample("ask", rng.choice(choices[asked]), "yes" if asked == value else "no", None, split, "CLOSED",
+                          image_key, kind.upper()))
+    return out
+
+
+def normal_report_texts(data: Path) -> list[str]:
+    """Training IU reports labelled "normal" (MeSH): the wording of normal drafts."""
+    out = []
+    with open(data / "reports" / "iu-xray" / "indiana_reports.csv", newline="", encoding="utf-8") as fp:
+        for row in csv.DictReader(fp):
+            findings, impression = _clean_report_text(row["findings"]), _clean_report_text(row["impression"])
+            if row.get("MeSH", "").strip().lower() != "normal" or not findings or not impression:
+                continue
+            if not held_out("iu" + row["uid"], 5) and len(findings) < 300:
+                out.append(f"FINDINGS: {findings}\nIMPRESSION: {impression}")
+    return sorted(set(out))
+
+
+def all_samples(data: Path | None = None) -> list[Sample]:
+    """The fixed text samples (VQA-RAD, film drafts, notes); generated label questions are drawn
+    per epoch by the trainer."""
+    data = data or default_data_dir()
+    return vqa_rad(data) + film_drafts(data) + chest_notes(data)

@@ -1,0 +1,235 @@
+"""Evaluate a model bundle on the demo model's fixed test splits, with image ablation and
+baselines computed in the same run, and record the results in the bundle (evaluation.json,
+MODEL_CARD.md, and a manifest rewritten so the bundle stays loadable).
+
+    python -m lightbox.demo_model.evaluate [--model DIR] [--variant int8] [--out FILE]
+
+* VQA-RAD official test split (Lau et al. 2018): every question three times — with its image,
+  with a uniform grey image and with another image of the set — so what the answers owe to the
+  image is measured, not assumed: accuracy on CLOSED questions, exact match and token F1 on OPEN
+  ones, the share of closed answers that change with the image, an exact McNemar test of real
+  vs grey, questions about modality / organ / plane, and the questions whose image no training
+  row shows (VQA-RAD's test images mostly also appear in training questions).
+* Held-out chest films (patients never seen in training): does the draft state an abnormality
+  (``states_abnormality``) for films labelled abnormal, and not for the normal ones; the phantom's
+  film and VQA-RAD's normal chest radiographs; distinct drafts across ten films of different
+  diagnoses; time of a CPU draft.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..inference.bundle import verify_manifest
+from ..inference.generate import Chat, GenerationOptions, VisionLanguageModel
+from ..inference.metrics import exact_match, mean, normalise_answer, token_f1
+from ..inference.models import default_model_dir
+from ..inference.prompts import task_prompt
+from ..inference.study import CHEST_RADIOGRAPH
+from ..workflow.statistics import wilson_interval
+from .data import Sample, all_samples, default_data_dir
+from .images import LabelledImage, all_images, phantom_film_rgb
+
+GREY = np.full((112, 112, 3), 128, np.uint8)
+ABNORMAL_TERMS = re.compile(
+    r"opacit|consolidat|effusion|pneumothorax|edema|oedema|atelecta|pneumonia|\bards\b|infiltrat|\bmass\b|nodul|"
+    r"cardiomegaly|abnormal|fracture|fibrosis|collapse|lesion", re.IGNORECASE)
+NEGATION = re.compile(r"\b(no|not|without|negative|free of|resolved|clear)\b", re.IGNORECASE)
+
+
+def states_abnormality(draft: str) -> bool:
+    """True when a sentence names an abnormal finding without negating it ("No pleural effusion."
+    and "No acute cardiopulmonary abnormality." do not count; "Abnormal chest radiograph: ..." does)."""
+    for sentence in re.split(r"(?<=[.!?:\n])\s+", draft):
+        if ABNORMAL_TERMS.search(sentence) and not NEGATION.search(sentence):
+            return True
+    return False
+
+
+def mcnemar_exact(only_first: int, only_second: int) -> float:
+    """Two-sided exact McNemar p-value from the discordant counts (binomial, p = 0.5)."""
+    n = only_first + only_second
+    if n == 0:
+        return 1.0
+    k = min(only_first, only_second)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def _share(hits: list[bool]) -> dict[str, Any]:
+    low, high = wilson_interval(sum(hits), len(hits)) if hits else (0.0, 0.0)
+    return {"n": len(hits), "count": sum(hits), "share": round(sum(hits) / len(hits), 4) if hits else None,
+            "ci95": [round(low, 4), round(high, 4)]}
+
+
+def _ask(model: VisionLanguageModel, image: np.ndarray, question: str, max_new_tokens: int = 16) -> str:
+    return Chat(model, images=[image]).ask(question, options=GenerationOptions(max_new_tokens=max_new_tokens)).text
+
+
+def _draft(model: VisionLanguageModel, image: np.ndarray) -> str:
+    prompt, _ = task_prompt("draft", CHEST_RADIOGRAPH)
+    return _ask(model, image, prompt, 96)
+
+
+def _vqa_normal_chest_films(data: Path, images: dict[str, LabelledImage]) -> list[str]:
+    """VQA-RAD chest radiographs its clinicians called normal (any split): a question about
+    normality answered so, and no question about an abnormality answered "yes"."""
+    rows = json.loads((data / "vqa-rad" / "VQA_RAD Dataset Public.json").read_text(encoding="utf-8"))
+    normal, abnormal = set(), set()
+    for r in rows:
+        q, a, key = str(r["question"]).lower(), str(r["answer"]).strip().lower(), "vqa-rad/" + r["image_name"]
+        if re.search(r"\bnormal\b", q) and a == "yes" or re.search(r"\babnormal", q) and a == "no":
+            normal.add(key)
+        elif str(r["question_type"]).startswith(("ABN", "PRES")) and a == "yes" or re.search(r"\bnormal\b", q) and a == "no":
+            abnormal.add(key)
+    return sorted(k for k in normal - abnormal
+                  if k in images and images[k].labels.get("organ") == "chest" and images[k].labels.get("modality") == "x-ray")
+
+
+def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Sample],
+                images: dict[str, LabelledImage]) -> dict[str, Any]:
+    keys = sorted({s.image_key for s in test})
+    seen_in_training = {s.image_key for s in train if s.task == "ask"}
+    answers: list[dict[str, Any]] = []
+    for s in test:
+        other = keys[(keys.index(s.image_key) + len(keys) // 2) % len(keys)]
+        real = _ask(model, images[s.image_key].rgb(), s.prompt)
+        grey = _ask(model, GREY, s.prompt)
+        swapped = _ask(model, images[other].rgb(), s.prompt)
+        answers.append({"s": s, "real": real, "grey": grey, "other": swapped})
+    majority = {kind: Counter(normalise_answer(s.target) for s in train if s.task == "ask" and s.answer_type == kind)
+                .most_common(1)[0][0] for kind in ("CLOSED", "OPEN")}
+
+    def closed(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        right = {k: [exact_match(r[k], r["s"].target) == 1.0 for r in rows] for k in ("real", "grey", "other")}
+        only_real = sum(a and not b for a, b in zip(right["real"], right["grey"]))
+        only_grey = sum(b and not a for a, b in zip(right["real"], right["grey"]))
+        return {"n": len(rows), "accuracy": mean([float(x) for x in right["real"]]),
+                "accuracy_grey_image": mean([float(x) for x in right["grey"]]),
+                "accuracy_other_image": mean([float(x) for x in right["other"]]),
+                "majority_answer": majority["CLOSED"],
+                "majority_accuracy": mean([exact_match(majority["CLOSED"], r["s"].target) for r in rows]),
+                "changed_vs_grey": mean([float(normalise_answer(r["real"]) != normalise_answer(r["grey"])) for r in rows]),
+                "changed_vs_other_image": mean([float(normalise_answer(r["real"]) != normalise_answer(r["other"]))
+                                                for r in rows]),
+                "mcnemar_real_vs_grey": {"only_real_right": only_real, "only_grey_right": only_grey,
+                                         "p": round(mcnemar_exact(only_real, only_grey), 6)}}
+
+    def open_(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"n": len(rows),
+                "exact_match": mean([exact_match(r["real"], r["s"].target) for r in rows]),
+                "token_f1": mean([token_f1(r["real"], r["s"].target) for r in rows]),
+                "token_f1_grey_image": mean([token_f1(r["grey"], r["s"].target) for r in rows]),
+                "token_f1_other_image": mean([token_f1(r["other"], r["s"].target) for r in rows]),
+                "majority_answer": majority["OPEN"],
+                "majority_token_f1": mean([token_f1(majority["OPEN"], r["s"].target) for r in rows])}
+
+    def both(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        c = [r for r in rows if r["s"].answer_type == "CLOSED"]
+        o = [r for r in rows if r["s"].answer_type != "CLOSED"]
+        return {"closed": closed(c) if c else {"n": 0}, "open": open_(o) if o else {"n": 0},
+                "accuracy_all": mean([exact_match(r["real"], r["s"].target) for r in rows])}
+
+    about_image = [r for r in answers if r["s"].question_type.split(",")[0] in ("MODALITY", "ORGAN", "PLANE")]
+    unseen = [r for r in answers if r["s"].image_key not in seen_in_training]
+    return {
+        "split": "official test (test_freeform + test_para)",
+        **both(answers),
+        "modality_organ_plane": {**both(about_image),
+                                 "by_type": {t: mean([exact_match(r["real"], r["s"].target) for r in about_image
+                                                      if r["s"].question_type.startswith(t)])
+                                             for t in ("MODALITY", "ORGAN", "PLANE")}},
+        "images_unseen_in_training": {"images": len({r["s"].image_key for r in unseen}), **both(unseen)},
+        "examples": [{"question": r["s"].prompt, "answer": r["s"].target, "model": r["real"], "grey_image": r["grey"],
+                      "other_image": r["other"]} for r in answers[:6]],
+    }
+
+
+def draft_results(model: VisionLanguageModel, test: list[Sample], images: dict[str, LabelledImage],
+                  vqa_normal: list[str]) -> dict[str, Any]:
+    films = [s for s in test if s.task == "draft"]
+    drafts = {s.image_key: _draft(model, images[s.image_key].rgb()) for s in films}
+    abnormal = [s for s in films if s.question_type != "normal"]
+    normal = [s for s in films if s.question_type == "normal"]
+    # ten films, diagnoses taken in turn so that as many groups as the split holds are in
+    by_group: dict[str, list[Sample]] = {}
+    for s in sorted(films, key=lambda s: s.image_key):
+        by_group.setdefault(s.question_type, []).append(s)
+    chosen: list[Sample] = []
+    while len(chosen) < min(10, len(films)):
+        for group in sorted(by_group):
+            if by_group[group] and len(chosen) < 10:
+                chosen.append(by_group[group].pop(0))
+    phantom = _draft(model, phantom_film_rgb())
+    vqa_drafts = {k: _draft(model, images[k].rgb()) for k in vqa_normal}
+    timings = []
+    for s in films[:5]:
+        started = time.perf_counter()
+        _draft(model, images[s.image_key].rgb())
+        timings.append(time.perf_counter() - started)
+    return {
+        "held_out_patients": len({images[s.image_key].patient for s in films}),
+        "abnormal_films_draft_states_abnormality": _share([states_abnormality(drafts[s.image_key]) for s in abnormal]),
+        "normal_films_draft_states_abnormality": _share([states_abnormality(drafts[s.image_key]) for s in normal]),
+        "phantom_film": {"states_abnormality": states_abnormality(phantom), "draft": phantom},
+        "vqa_rad_normal_chest_films_draft_states_abnormality": _share([states_abnormality(d) for d in vqa_drafts.values()]),
+        "distinct_drafts_of_ten": {"films": len(chosen), "diagnoses": sorted({s.question_type for s in chosen}),
+                                   "distinct": len({drafts[s.image_key] for s in chosen})},
+        "draft_seconds_median": round(statistics.median(timings), 3) if timings else None,
+        "examples": [{"film": s.image_key, "label": s.question_type, "draft": drafts[s.image_key]} for s in chosen[:4]],
+    }
+
+
+def evaluate(model_dir: Path, variant: str = "", data: Path | None = None, limit_vqa: int | None = None) -> dict[str, Any]:
+    started = time.perf_counter()
+    data = data or default_data_dir()
+    samples = all_samples(data)
+    images = {i.key: i for i in all_images(data)}
+    train = [s for s in samples if s.split == "train"]
+    test = [s for s in samples if s.split == "test"]
+    model = VisionLanguageModel.from_folder(model_dir, variant=variant, device="cpu")
+    results: dict[str, Any] = {"model": model.bundle.name, "variant": variant or "fp32", "model_sha256": model.bundle.checksum}
+    results["vqa_rad"] = vqa_results(model, [s for s in test if s.task == "ask"][:limit_vqa], train, images)
+    results["chest_film_drafts"] = draft_results(model, test, images, _vqa_normal_chest_films(data, images))
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    return results
+
+
+def record(model_dir: Path, results: dict[str, Any]) -> None:
+    """evaluation.json and the card into the bundle, then the manifest rewritten and checked (the
+    bundle must stay loadable: writing evaluation.json used to break its sha256)."""
+    from .model_card import write_card
+
+    (model_dir / "evaluation.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    write_card(model_dir)
+    verify_manifest(model_dir)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--model", type=Path, default=default_model_dir())
+    parser.add_argument("--variant", default="")
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--limit-vqa", type=int, default=None)
+    parser.add_argument("--out", type=Path, help="write the JSON here instead of into the bundle")
+    args = parser.parse_args()
+    results = evaluate(args.model, args.variant, args.data, args.limit_vqa)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    else:
+        record(args.model, results)
+    print(json.dumps({k: v for k, v in results.items() if k != "examples"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,167 @@
+"""Write MODEL_CARD.md for the demo bundle from its manifest (training record) and evaluation.json."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..inference.bundle import MANIFEST, model_checksum, write_manifest
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def _ci(share: dict) -> str:
+    low, high = share.get("ci95", [0, 0])
+    value = _pct(share["share"]) if share.get("share") is not None else "-"
+    return f"{share.get('count')}/{share.get('n')} ({value}; 95 % CI {_pct(low)}–{_pct(high)})"
+
+
+def _vision_table(vision: dict) -> list[str]:
+    lines = ["| head | held-out images | accuracy | majority class (accuracy) |", "|---|---|---|---|"]
+    for head in ("modality", "organ", "plane", "view", "normality", "diagnosis"):
+        if head in vision:
+            v = vision[head]
+            sources = ", ".join(f"{k} {x['n']}: {_pct(x['accuracy'])}" for k, x in v.get("by_source", {}).items())
+            lines.append(f"| {head} | {v['n']} ({sources}) | {_pct(v['accuracy'])} | "
+                         f"{v['majority_class']} ({_pct(v['majority_accuracy'])}) |")
+    return lines
+
+
+def _evaluation_lines(evaluation: dict) -> list[str]:
+    vqa = evaluation["vqa_rad"]
+    c, o = vqa["closed"], vqa["open"]
+    mop, unseen = vqa["modality_organ_plane"], vqa["images_unseen_in_training"]
+    drafts = evaluation["chest_film_drafts"]
+    mc = c["mcnemar_real_vs_grey"]
+    lines = [
+        f"Command: `python -m lightbox.demo_model.evaluate` (variant {evaluation['variant']}, CPU, one run, "
+        f"{evaluation['seconds']} s). Every VQA-RAD test question is asked three times in the same run: with its "
+        "image, with a uniform grey image, and with another image of the test set.",
+        "",
+        "| VQA-RAD official test | n | real image | grey image | another image | baseline (same run) |",
+        "|---|---|---|---|---|---|",
+        f"| closed, accuracy | {c['n']} | {_pct(c['accuracy'])} | {_pct(c['accuracy_grey_image'])} | "
+        f"{_pct(c['accuracy_other_image'])} | {_pct(c['majority_accuracy'])} (always \"{c['majority_answer']}\") |",
+        f"| open, token F1 | {o['n']} | {_pct(o['token_f1'])} | {_pct(o['token_f1_grey_image'])} | "
+        f"{_pct(o['token_f1_other_image'])} | {_pct(o['majority_token_f1'])} (always \"{o['majority_answer']}\") |",
+        f"| open, exact match | {o['n']} | {_pct(o['exact_match'])} | | | |",
+        f"| modality / organ / plane questions, accuracy | {mop['closed']['n'] + mop['open']['n']} | "
+        f"{_pct(mop['accuracy_all'])} | | | |",
+        f"| questions on images no training row shows ({unseen['images']} images), closed accuracy | "
+        f"{unseen['closed'].get('n', 0)} | {_pct(unseen['closed']['accuracy']) if unseen['closed'].get('n') else '-'} | "
+        f"{_pct(unseen['closed']['accuracy_grey_image']) if unseen['closed'].get('n') else '-'} | | |",
+        "",
+        f"- Closed answers that change when the image is replaced: {_pct(c['changed_vs_grey'])} by a grey image, "
+        f"{_pct(c['changed_vs_other_image'])} by another image. Exact McNemar test, real vs grey image: "
+        f"{mc['only_real_right']} questions right only with the real image, {mc['only_grey_right']} only with the "
+        f"grey one, p = {mc['p']:.2g}.",
+        "- By type (modality, organ, plane): " + ", ".join(f"{k.lower()} {_pct(v)}" for k, v in mop["by_type"].items()) + ".",
+        "",
+        "| held-out chest films (patients never seen in training) | draft states an abnormality |",
+        "|---|---|",
+        f"| labelled abnormal (pneumonias, COVID-19, ARDS, ...) | {_ci(drafts['abnormal_films_draft_states_abnormality'])} |",
+        f"| labelled \"No Finding\" | {_ci(drafts['normal_films_draft_states_abnormality'])} |",
+        f"| VQA-RAD chest radiographs its clinicians called normal (seen in training) | "
+        f"{_ci(drafts['vqa_rad_normal_chest_films_draft_states_abnormality'])} |",
+        f"| the built-in phantom's PA film | {'yes' if drafts['phantom_film']['states_abnormality'] else 'no'} |",
+        "",
+        f"- Distinct drafts across {drafts['distinct_drafts_of_ten']['films']} held-out films of "
+        f"{len(drafts['distinct_drafts_of_ten']['diagnoses'])} diagnoses: {drafts['distinct_drafts_of_ten']['distinct']}. "
+        f"Median CPU draft: {drafts['draft_seconds_median']} s.",
+        "- A draft \"states an abnormality\" when one of its sentences names an abnormal finding without "
+        "negating it (`lightbox.demo_model.evaluate.states_abnormality`).",
+    ]
+    example = drafts["examples"][0] if drafts["examples"] else None
+    if example:
+        lines += ["", f"Example draft (held-out film, label {example['label']}):", "", "```", example["draft"], "```"]
+    return lines
+
+
+def render(bundle: Path) -> str:
+    manifest = json.loads((bundle / MANIFEST).read_text())
+    training = manifest.get("training", {})
+    vision = training.get("vision", {})
+    evaluation = json.loads((bundle / "evaluation.json").read_text()) if (bundle / "evaluation.json").exists() else {}
+    sizes = {name: entry["bytes"] for name, entry in manifest["files"].items()}
+    fp32 = sum(v for k, v in sizes.items() if k.startswith("onnx/") and "_int8" not in k)
+    int8 = sum(v for k, v in sizes.items() if k.startswith("onnx/") and "_int8" in k)
+    lines = [
+        "# lightbox-demo-cxr — model card",
+        "",
+        "**DEMONSTRATION MODEL — NOT FOR CLINICAL USE.** A tiny model trained in under an hour on a CPU from a",
+        "few hundred public research images; its text must never inform a diagnosis.",
+        "",
+        "## What it is",
+        f"- Architecture: Gemma 3 vision-language (`Gemma3ForConditionalGeneration`): SigLIP vision tower "
+        f"(112 px, 14 px patches, 4 layers), Gemma 3 projector to 16 soft tokens per image, Gemma 3 text decoder "
+        f"(4 layers); {training.get('parameters', 0) / 1e6:.2f} M parameters. Same family as MedGemma 4B, far smaller.",
+        "- Tokenizer: BPE (4,000 tokens) trained on the training text, Gemma 3 special tokens and chat template.",
+        f"- Files: ONNX graphs in the onnx-community layout, fp32 ({fp32 / 1e6:.1f} MB) and int8 dynamic-quantised "
+        f"({int8 / 1e6:.1f} MB) variants; `manifest.json` holds the sha256 of every file.",
+        f"- Model checksum: `{model_checksum(manifest)}` (sha256 over the files' sha256 sums, this card and "
+        "evaluation.json left out): the value `lightbox draft --json`, evaluation sessions and evaluation.json record.",
+        "- Trained for: drafts of chest radiographs; questions on chest, abdomen and head images (X-ray, CT, MR). "
+        "Lightbox refuses other requests with this model.",
+        "",
+        "## Data (from ../shared/data; licences are research/demo)",
+        "- VQA-RAD (Lau et al. 2018; CC0): 1,797 training question-answer pairs by clinicians on 315 images; the "
+        "official test split (451) held out. As published, its test images also appear in training questions: "
+        "results are given on all test questions and on those whose image no training row shows.",
+        "- COVID-19 chest X-ray collection (Cohen et al. 2020; per-image CC BY / CC BY-SA / CC BY-NC-SA): 396 films "
+        "with view and diagnosis labels; 10 % of patients and half of the \"No Finding\" patients held out. Drafts "
+        "are built from the labels (view sentence; airspace / interstitial opacity or consolidation by diagnosis "
+        "group; clear lungs for \"No Finding\"): **what a draft says comes from the label of a similar film, not "
+        "from a radiologist's reading of this one.**",
+        "- IU X-ray reports (Open-i, Demner-Fushman et al. 2016; CC BY-NC-ND 4.0): reports labelled normal give the "
+        "wording of normal drafts. No report is paired with an image it does not belong to.",
+        "- LIDC-IDRI-0314 chest CT (CC BY 3.0) and the Brainix brain MR: axial slices and coronal / sagittal "
+        "reformats (one patient each, so no held-out patient); the four DICOM chest radiographs in `cr/`.",
+        "- Questions generated from the image labels (modality, organ, plane, view, normal / abnormal) in "
+        "VQA-RAD's wording, yes / no balanced, so their answers can only come from the image.",
+        "",
+        "## Training recipe",
+        f"- `python -m lightbox.demo_model.train --vision-minutes {vision.get('minutes_budget')} "
+        f"--minutes {training.get('minutes_budget')}` (seed {training.get('seed')}), then `--export`; "
+        f"{training.get('minutes_total')} minutes on {training.get('device')} in all.",
+        f"- Stage 1, vision first: the SigLIP tower alone with a linear head per label and a SimCLR contrastive "
+        f"loss between two augmented views, batch {vision.get('batch_size')}, AdamW lr {vision.get('lr')}, "
+        f"{vision.get('steps')} steps.",
+        f"- Stage 2, the whole model (vision tower at 0.3x the learning rate): AdamW lr {training.get('lr')}, batch "
+        f"{training.get('batch_size')}, warm-up and cosine decay over the time budget; {training.get('steps')} steps, "
+        f"{training.get('samples_seen')} samples ({training.get('epochs_started')} epochs of "
+        f"{training.get('samples_per_epoch')}); image tokens attend bidirectionally (`token_type_ids`), as Gemma 3 does.",
+        "",
+        "## Vision heads on held-out images (end of stage 1)",
+        "Held out: chest films of held-out patients and 15 % of the VQA-RAD images (never seen in stage 1).",
+        "",
+        *_vision_table(vision),
+        "",
+        "## Measured quality",
+    ]
+    lines += _evaluation_lines(evaluation) if evaluation else [
+        "Not evaluated yet: run `python -m lightbox.demo_model.evaluate`."]
+    lines += [
+        "",
+        "## Intended use",
+        "Demonstrating and testing Lightbox offline. Not a medical device; not for clinical use.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_card(bundle: Path) -> Path:
+    path = bundle / "MODEL_CARD.md"
+    path.write_text(render(bundle), encoding="utf-8")
+    manifest = json.loads((bundle / MANIFEST).read_text())
+    extra = {k: v for k, v in manifest.items() if k not in ("name", "format", "files")}
+    write_manifest(bundle, manifest.get("name"), extra)
+    return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    from .models import default_model_dir
+
+    print(write_card(Path(sys.argv[1]) if len(sys.argv) > 1 else default_model_dir()))

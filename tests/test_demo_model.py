@@ -1,0 +1,115 @@
+"""The demo model's data, labels, evaluation rules and recording (issue: a demo model that looks
+at the image). Expected values are written by hand or read from the data files independently."""
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from lightbox.demo_model.data import (
+    CLOSED_QUESTIONS,
+    NORMAL_DRAFT,
+    all_samples,
+    cxr_held_out_patients,
+    film_draft,
+    label_questions,
+)
+from lightbox.demo_model.evaluate import mcnemar_exact, states_abnormality
+from lightbox.demo_model.images import chest_film_images, vqa_rad_images
+
+
+@pytest.mark.parametrize(
+    ("draft", "abnormal"),
+    [
+        ("FINDINGS: Frontal PA chest radiograph. The lungs are clear.\nIMPRESSION: No acute cardiopulmonary abnormality.",
+         False),
+        ("FINDINGS: No pleural effusion or pneumothorax. Heart size normal.\nIMPRESSION: Normal chest.", False),
+        ("FINDINGS: Patchy airspace opacities are present in both lungs.\nIMPRESSION: Pneumonia.", True),
+        ("IMPRESSION: Abnormal chest radiograph: consolidation, in keeping with bacterial pneumonia.", True),
+        ("FINDINGS: The lungs are clear. Small left pleural effusion.\nIMPRESSION: Effusion.", True),
+        ("FINDINGS: Cardiomegaly.", True),
+        ("", False),
+    ],
+)
+def test_states_abnormality_reads_negation_sentence_by_sentence(draft: str, abnormal: bool) -> None:
+    assert states_abnormality(draft) is abnormal
+
+
+def test_mcnemar_exact_matches_hand_computed_binomial_tails() -> None:
+    # 10 vs 2 discordant: 2 * (C(12,0) + C(12,1) + C(12,2)) / 2**12 = 2 * 79 / 4096
+    assert mcnemar_exact(10, 2) == pytest.approx(158 / 4096)
+    assert mcnemar_exact(2, 10) == pytest.approx(158 / 4096)
+    assert mcnemar_exact(3, 3) == 1.0
+    assert mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(5, 0) == pytest.approx(2 / 32)
+
+
+def test_film_drafts_say_what_the_label_says() -> None:
+    abnormal = film_draft({"view": "ap supine", "diagnosis": "bacterial"})
+    assert abnormal == ("FINDINGS: Supine AP chest radiograph. Focal airspace consolidation is present.\n"
+                        "IMPRESSION: Abnormal chest radiograph: consolidation, in keeping with bacterial pneumonia.")
+    normal = film_draft({"view": "lateral", "diagnosis": "normal"})
+    assert normal == f"FINDINGS: Lateral chest radiograph. {NORMAL_DRAFT[0]}\nIMPRESSION: {NORMAL_DRAFT[1]}"
+    assert states_abnormality(abnormal) and not states_abnormality(normal)
+    assert film_draft({"view": "pa"}) is None  # unknown diagnosis: no draft
+
+
+def test_label_questions_are_balanced_and_answered_by_the_label() -> None:
+    rng = random.Random(7)
+    answers = []
+    for _ in range(400):
+        for q in label_questions("k", {"modality": "ct", "organ": "head", "plane": "axial"}, "train", rng):
+            if q.answer_type == "CLOSED":
+                kind = q.question_type.lower()
+                asked = next(v for v, texts in CLOSED_QUESTIONS[kind].items() if q.prompt in texts)
+                true_value = {"modality": "ct", "organ": "head", "plane": "axial"}[kind]
+                assert q.target == ("yes" if asked == true_value else "no")
+                answers.append(q.target)
+            else:
+                assert q.target in ("CT", "brain", "axial")
+    assert 0.45 < answers.count("yes") / len(answers) < 0.55
+
+
+def _vqa_row(image: str, phrase: str, kind: str, question: str, answer: str, answer_type: str) -> dict[str, str]:
+    return {"image_name": image, "image_organ": "HEAD", "phrase_type": phrase, "question_type": kind,
+            "question": question, "answer": answer, "answer_type": answer_type}
+
+
+def test_vqa_rad_image_labels_come_from_training_rows_only(tmp_path: Path) -> None:
+    rows = [
+        _vqa_row("a.jpg", "freeform", "MODALITY", "What modality is this?", "CT with contrast", "OPEN"),
+        _vqa_row("b.jpg", "test_freeform", "MODALITY", "What modality is this?", "MRI - FLAIR", "OPEN"),
+        _vqa_row("c.jpg", "para", "MODALITY", "Is this an MRI?", "Yes", "CLOSED"),
+        _vqa_row("c.jpg", "freeform", "PLANE", "What plane?", "Sagittal", "OPEN"),
+        _vqa_row("d.jpg", "freeform", "ABN", "Is this image normal?", "Yes", "CLOSED"),
+        _vqa_row("d.jpg", "freeform", "PRES", "Is there a mass on this CT?", "No", "CLOSED"),
+        _vqa_row("e.jpg", "test_para", "PLANE", "Is this axial?", "yes", "CLOSED"),
+    ]
+    (tmp_path / "vqa-rad").mkdir()
+    (tmp_path / "vqa-rad" / "VQA_RAD Dataset Public.json").write_text(json.dumps(rows))
+    labels = {i.key.split("/")[-1]: i.labels for i in vqa_rad_images(tmp_path)}
+    assert labels["a.jpg"] == {"organ": "head", "modality": "ct"}
+    assert labels["b.jpg"] == {"organ": "head"}  # its modality is stated only by a test row
+    assert labels["c.jpg"] == {"organ": "head", "modality": "mri", "plane": "sagittal"}
+    assert labels["d.jpg"] == {"organ": "head", "normality": "normal", "modality": "ct"}
+    assert labels["e.jpg"] == {"organ": "head"}
+
+
+def test_chest_film_split_holds_out_whole_patients_and_normal_films(shared_data: Path) -> None:
+    with open(shared_data / "cxr-notes" / "covid-chestxray" / "pairs.csv", newline="", encoding="utf-8") as fp:
+        rows = list(csv.DictReader(fp))
+    films = chest_film_images(shared_data)
+    held = {f.patient for f in films if f.held_out}
+    trained = {f.patient for f in films if not f.held_out}
+    assert held and not held & trained
+    normal_patients = {r["patient_id"] for r in rows if r["impression"] == "No Finding"}
+    held_normal = normal_patients & cxr_held_out_patients(shared_data / "cxr-notes" / "covid-chestxray" / "pairs.csv")
+    assert 0 < len(held_normal) < len(normal_patients)  # normal films on both sides of the split
+    samples = all_samples(shared_data)
+    train_images = {s.image_key for s in samples if s.split == "train" and s.image_key.startswith("cxr/")}
+    assert not train_images & {f.key for f in films if f.held_out}
+    test_drafts = [s for s in samples if s.task == "draft" and s.split == "test"]
+    assert {"normal", "covid-19", "bacterial"} <= {s.question_type for s in test_drafts}
