@@ -6,7 +6,10 @@ Layout options: a decoder without ``position_ids`` (positions computed in the gr
 length, as onnx-community's gemma-3 decoder does) or without ``attention_mask``; image features
 shaped [N, 256, H] or [N*256, H]; weights in external data files; the chat template only in
 ``chat_template.json``; 8-bit graphs (``*_quantized.onnx``, onnxruntime's dynamic quantisation)
-beside or instead of fp32 ones. No ``manifest.json``: a download has none.
+beside or instead of fp32 ones; half precision (``*_fp16.onnx``, float16 inputs and outputs, or
+float32 ones with ``keep_io_types`` as many exports keep them) and 4-bit weights (``*_q4.onnx``,
+``*_q4f16.onnx``: MatMulNBits, block 32, on fp32 or fp16 graphs), converted with onnxruntime's
+own tools as transformers.js's exports are. No ``manifest.json``: a download has none.
 """
 from __future__ import annotations
 
@@ -132,13 +135,35 @@ def export_download(model, folder: Path, tokenizer_folder: Path, *, position_ids
     return folder
 
 
+CONVERTED_SUFFIX = {"fp16": "_fp16", "fp16-keep-io": "_fp16", "q4": "_q4", "q4f16": "_q4f16"}
+
+
+def convert_graph(graph: Path, kind: str) -> Path:
+    """``graph`` converted beside itself: fp16 (float16 I/O), fp16-keep-io (float32 I/O), q4, q4f16."""
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    model = onnx.load(str(graph))
+    if kind in ("fp16", "fp16-keep-io", "q4f16"):
+        model = convert_float_to_float16(model, keep_io_types=kind == "fp16-keep-io")
+    if kind in ("q4", "q4f16"):
+        quantizer = MatMulNBitsQuantizer(model, block_size=32, is_symmetric=True)
+        quantizer.process()
+        model = quantizer.model.model
+    out = graph.with_name(f"{graph.stem}{CONVERTED_SUFFIX[kind]}.onnx")
+    onnx.save(model, str(out))
+    return out
+
+
 def reference_greedy(folder: Path, prompt_ids: list[int], pixel_values: np.ndarray, image_token_id: int,
                      eos: set[int], max_new_tokens: int, dtypes: dict[str, str]) -> list[int]:
     """A plain onnxruntime greedy loop over the folder's graphs, feeding each graph exactly its
     declared inputs: the reference Lightbox's generation is compared with."""
     import onnxruntime as ort
 
-    suffix = {"fp32": "", "q8": "_quantized"}
+    suffix = {"fp32": "", "q8": "_quantized", "fp16": "_fp16", "q4": "_q4", "q4f16": "_q4f16"}
+    numpy_type = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
     sessions = {part: ort.InferenceSession(str(folder / "onnx" / f"{part}{suffix[dtypes[part]]}.onnx"),
                                            providers=["CPUExecutionProvider"])
                 for part in ("vision_encoder", "embed_tokens", "decoder_model_merged")}
@@ -146,12 +171,14 @@ def reference_greedy(folder: Path, prompt_ids: list[int], pixel_values: np.ndarr
     inputs = {i.name: i for i in decoder.get_inputs()}
     past_names = [n for n in inputs if n.startswith("past_key_values.")]
     kv, hd = inputs[past_names[0]].shape[1], inputs[past_names[0]].shape[3]
-    past = {n: np.zeros((1, kv, 0, hd), np.float32) for n in past_names}
-    features = vision.run(None, {"pixel_values": pixel_values.astype(np.float32)})[0]
+    past = {n: np.zeros((1, kv, 0, hd), numpy_type[inputs[n].type]) for n in past_names}
+    embeds_type = numpy_type[inputs["inputs_embeds"].type]
+    pixel_type = numpy_type[vision.get_inputs()[0].type]
+    features = vision.run(None, {"pixel_values": pixel_values.astype(pixel_type)})[0]
     features = features.reshape(-1, features.shape[-1])
     ids = np.asarray([prompt_ids], np.int64)
-    embeds = embed.run(None, {"input_ids": ids})[0]
-    embeds[0, ids[0] == image_token_id] = features
+    embeds = embed.run(None, {"input_ids": ids})[0].astype(embeds_type)
+    embeds[0, ids[0] == image_token_id] = features.astype(embeds_type)
     generated: list[int] = []
     total = 0
     for _ in range(max_new_tokens):
@@ -170,5 +197,5 @@ def reference_greedy(folder: Path, prompt_ids: list[int], pixel_values: np.ndarr
         if token in eos:
             break
         generated.append(token)
-        embeds = embed.run(None, {"input_ids": np.asarray([[token]], np.int64)})[0]
+        embeds = embed.run(None, {"input_ids": np.asarray([[token]], np.int64)})[0].astype(embeds_type)
     return generated

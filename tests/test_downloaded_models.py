@@ -13,7 +13,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch (dev-time extra) builds the reference models")
 
-from downloaded_exports import export_download, reference_greedy  # noqa: E402
+from downloaded_exports import convert_graph, export_download, reference_greedy  # noqa: E402
 from tiny_models import tiny_medgemma  # noqa: E402
 
 from lightbox.app.ai_inputs import model_images  # noqa: E402
@@ -33,6 +33,13 @@ NEW_TOKENS = 8
 def tiny(tmp_path_factory):
     tokenizer = tmp_path_factory.mktemp("tokenizer")
     return tiny_medgemma(tokenizer, TEXTS, 300, seed=4321), tokenizer
+
+
+@pytest.fixture(scope="module")
+def fp32_download(tiny, tmp_path_factory) -> Path:
+    """One fp32 download (decoder without position_ids) that the conversions start from."""
+    model, tokenizer = tiny
+    return export_download(model, tmp_path_factory.mktemp("fp32") / "download", tokenizer, position_ids=False)
 
 
 def prompt_and_pixels(folder: Path) -> tuple[list[int], np.ndarray, list[np.ndarray]]:
@@ -102,6 +109,29 @@ def test_a_per_graph_mix_of_quantised_graphs_runs_as_downloaded(tiny, tmp_path, 
         load_bundle(folder, "decoder_model_merged=q4f16")
     with pytest.raises(BundleError, match="unknown variant 'q3'"):
         load_bundle(folder, "q3")
+
+
+@pytest.mark.parametrize(("convert", "dtype"), [("fp16", "fp16"), ("fp16-keep-io", "fp16"), ("q4", "q4"),
+                                               ("q4f16", "q4f16")])
+def test_half_precision_and_4_bit_downloads_draft_like_onnxruntime(fp32_download, tmp_path, capsys, convert,
+                                                                    dtype) -> None:
+    """fp16 with float16 I/O, fp16 with float32 I/O (keep_io_types), q4 and q4f16 (MatMulNBits), the
+    fp32 graphs removed as a 4B download often comes: Lightbox finds the variant by itself on the
+    CPU and its greedy draft equals a plain onnxruntime loop over the same graphs."""
+    parts = ("vision_encoder", "embed_tokens", "decoder_model_merged")
+    folder = shutil.copytree(fp32_download, tmp_path / convert)
+    for part in parts:
+        convert_graph(folder / "onnx" / f"{part}.onnx", convert)
+        (folder / "onnx" / f"{part}.onnx").unlink()
+    name = f"medgemma-{convert}"
+    assert main(["model", "add", str(folder), "--name", name]) == 0
+    assert load_bundle(folder).variant == dtype  # one dtype for all graphs is named once
+    answer = ask_cli(name, capsys)
+    prompt, pixels, _ = prompt_and_pixels(folder)
+    reference = reference_greedy(folder, prompt, pixels, 262144, {1, 106}, NEW_TOKENS, dict.fromkeys(parts, dtype))
+    assert len(reference) >= 2
+    assert answer["text"] == decode(folder, reference)
+    assert answer["new_tokens"] == len(reference)
 
 
 def test_registry_refuses_changed_files_and_unsupported_folders(tiny, tmp_path, capsys) -> None:
