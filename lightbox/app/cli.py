@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .model_cli import add_model_commands
 
     add_model_commands(sub)
+    from .db_cli import add_db_commands
+
+    add_db_commands(sub)
 
     add_eval_commands(sub)
     from .benchmarks.runner import add_bench_command

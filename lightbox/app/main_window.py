@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ..studydb.catalog import StudyCatalog
 from ..viewer.display import SLAB_MODES
 from ..viewer.index import Series, StudyIndex
 from ..viewer.pixels import auto_window
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         from ..workflow.storage import open_database
 
         self.ai_panel = AiPanel(dock, database=open_database())
+        self.catalog = StudyCatalog(factory=self.ai_panel.database)  # every opened study is recorded
         dock.setWidget(self.ai_panel)
         dock.setMinimumWidth(AI_DOCK_MIN_WIDTH)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         file_menu = menus.addMenu("&File")
         self._action(file_menu, "&Open file...", self.open_file_dialog, "Ctrl+O")
         self._action(file_menu, "Open &folder or DICOMDIR...", self.open_folder_dialog, "Ctrl+Shift+O")
+        self._action(file_menu, "&Studies...", self.show_studies, "Ctrl+Shift+S")
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._action(file_menu, "Open demo &CT", lambda: self.open_path("demo:ct"))
@@ -313,9 +316,31 @@ class MainWindow(QMainWindow):
         self.ai_panel.set_original_report(text)
         return True
 
-    def open_path(self, path: str | Path) -> None:
-        """Open a file, folder, DICOMDIR or ``demo`` / ``demo:ct`` / ``demo:film``."""
+    def show_studies(self) -> None:
+        """File → Studies: the study database (every study opened or imported)."""
+        from .studies_window import StudiesWindow
+
+        if getattr(self, "studies_window", None) is None:
+            self.studies_window = StudiesWindow(self, self.catalog, self._open_from_database)
+        self.studies_window.refresh()
+        self.studies_window.show()
+        self.studies_window.raise_()
+
+    def _open_from_database(self, files: list[Path], beside: bool) -> None:
+        """Open a recorded study; beside the current one, films go into the next pane (a volume
+        still fills the panes: side-by-side volumes are not there yet)."""
+        if beside:
+            if self.area.layout_name == "1x1":
+                self.set_layout("1x2")
+            self.area.active = self.area.viewports[-1]
+        self.open_path(files)
+
+    def open_path(self, path: str | Path | list[Path]) -> None:
+        """Open a file, folder, DICOMDIR, a list of files or ``demo`` / ``demo:ct`` / ``demo:film``."""
         self.stop_cine()
+        if isinstance(path, list):
+            self._start_worker(LoadWorker(path=path, catalog=self.catalog))
+            return
         if str(path) in DEMO_PATHS:
             self.cancel_loading()
             opened = open_demo(str(path))
@@ -325,7 +350,7 @@ class MainWindow(QMainWindow):
             return
         if Path(path).exists():
             remember_opened(Path(path))
-        self._start_worker(LoadWorker(path=Path(path)))
+        self._start_worker(LoadWorker(path=Path(path), catalog=self.catalog))
 
     def open_series(self, series: Series) -> None:
         self.stop_cine()
@@ -718,7 +743,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def run_app(path: str | None = "demo") -> int:
+def run_app(path: str | list[Path] | None = "demo") -> int:
     """Start the window on ``path`` (the built-in demo by default)."""
     from .qt_start import has_display, qt_application, run_event_loop
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ..studydb.catalog import StudyCatalog
 from ..viewer.index import Series, StudyIndex, build_index
 from ..viewer.loading import LoadCancelled, preview_first_image
 from ..viewer.thumbnails import series_thumbnail
@@ -29,9 +30,11 @@ class LoadWorker(QObject):
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, path: Path | None = None, series: Series | None = None, index: StudyIndex | None = None) -> None:
+    def __init__(self, path: Path | list[Path] | None = None, series: Series | None = None,
+                 index: StudyIndex | None = None, catalog: StudyCatalog | None = None) -> None:
         super().__init__()
         self.path = path
+        self.catalog = catalog  # the study database records what is opened
         self.series = series
         self.index = index
         self._cancel = threading.Event()
@@ -39,18 +42,30 @@ class LoadWorker(QObject):
     def cancel(self) -> None:
         self._cancel.set()
 
+    def _record(self, index: StudyIndex) -> None:
+        """Record the opened studies in the study database; a database problem never stops the
+        images from opening (it is logged)."""
+        if self.catalog is None or not index.patients:
+            return
+        try:
+            for uid in self.catalog.add_index(index):
+                self.catalog.mark_opened(uid)
+        except Exception:  # noqa: BLE001 - any database failure: log it, keep opening
+            LOG.exception("could not record the study in the study database")
+
     @Slot()
     def run(self) -> None:
         try:
             index = self.index
             if index is None and self.path is not None:
-                preview = preview_first_image(self.path)
+                preview = preview_first_image(self.path[0] if isinstance(self.path, list) else self.path)
                 if preview is not None:
                     self.first_slice.emit(preview[0].name, preview[1])
                 index = build_index(self.path, lambda d, t: self.progress.emit(d, t, "Reading headers"), self._cancel.is_set)
                 if self._cancel.is_set():
                     raise LoadCancelled("indexing")
                 self.indexed.emit(index)
+                self._record(index)
             series = self.series or (pick_series(index) if index is not None else None)
             if series is None:
                 raise FileNotFoundError("nothing to open")

@@ -1,0 +1,113 @@
+"""``lightbox db import|list|open|remove``: the study database from the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .cli_messages import refuse
+
+
+def _catalog(args: argparse.Namespace):  # noqa: ANN202 - keeps the import lazy
+    from ..studydb.catalog import StudyCatalog
+
+    return StudyCatalog(args.db)
+
+
+def _filters(args: argparse.Namespace):  # noqa: ANN202
+    from ..studydb.catalog import StudyFilter
+
+    return StudyFilter(name=args.name or "", patient_id=args.patient_id or "", birth_date=args.birth_date or "",
+                       date_from=args.date_from or "", date_to=args.date_to or "", modality=args.modality or "",
+                       accession=args.accession or "", description=args.description or "", text=args.text or "")
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from ..studydb.catalog import index_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        return refuse(f"no such file or folder: {missing[0]}")
+    uids, index = index_paths(_catalog(args), [Path(p) for p in args.paths])
+    files = sum(len(s.instances) for s in index.all_series())
+    print(f"{len(uids)} stud{'y' if len(uids) == 1 else 'ies'}, {files} image file(s) recorded"
+          f"{f'; {len(index.errors)} unreadable file(s)' if index.errors else ''}")
+    for error in index.errors[:5]:
+        print(f"  {error.path}: {error.reason}", file=sys.stderr)
+    return 0 if uids or not index.errors else 2
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    try:
+        rows = _catalog(args).search(_filters(args))
+    except ValueError as exc:
+        return refuse(str(exc))
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("no study matches")
+        return 0
+    print(f"{'date':10}  {'patient':24}  {'ID':12}  {'mod':6}  {'images':>6}  description")
+    for r in rows:
+        date = f"{r.date[:4]}-{r.date[4:6]}-{r.date[6:]}" if len(r.date) == 8 else r.date
+        print(f"{date:10}  {r.patient_name.replace('^', ' ')[:24]:24}  {r.patient_id[:12]:12}  {r.modalities[:6]:6}  "
+              f"{r.images:>6}  {r.description}  [{r.study_uid}]")
+    return 0
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    matches = catalog.find(args.query)
+    if not matches:
+        return refuse(f"no study in the database matches {args.query!r} (see: lightbox db list)")
+    if len(matches) > 1:
+        names = "; ".join(f"{m.patient_name} {m.date} {m.description} [{m.study_uid}]" for m in matches[:5])
+        return refuse(f"{len(matches)} studies match {args.query!r}: {names}. Give a study UID or accession.")
+    files = [f for f in catalog.files(matches[0].study_uid) if f.exists()]
+    if not files:
+        return refuse(f"the files of study {matches[0].study_uid} are no longer where they were recorded")
+    catalog.mark_opened(matches[0].study_uid)
+    if args.print_files:
+        print("\n".join(str(f) for f in files))
+        return 0
+    from .main_window import run_app
+
+    return run_app(files)
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    if not _catalog(args).remove(args.study_uid):
+        return refuse(f"no study {args.study_uid} in the database")
+    print(f"removed {args.study_uid} from the database (its files were left where they are)")
+    return 0
+
+
+def add_db_commands(sub: argparse._SubParsersAction) -> None:
+    db = sub.add_parser("db", help="the study database: import, list, open, remove")
+    dsub = db.add_subparsers(dest="db_command", required=True)
+    p = dsub.add_parser("import", help="record the studies under files or folders (files stay where they are)")
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(func=_cmd_import)
+    p = dsub.add_parser("list", help="list the recorded studies, newest first, filtered")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--name", help="patient name (part of it; case and ^ ignored)")
+    p.add_argument("--patient-id")
+    p.add_argument("--birth-date", help="YYYY-MM-DD")
+    p.add_argument("--date-from", help="study date from, YYYY-MM-DD")
+    p.add_argument("--date-to", help="study date to, YYYY-MM-DD")
+    p.add_argument("--modality", help="CT, MR, CR, ...")
+    p.add_argument("--accession")
+    p.add_argument("--description")
+    p.add_argument("--text", help="any of name, ID, accession, description, study UID")
+    p.set_defaults(func=_cmd_list)
+    p = dsub.add_parser("open", help="open a recorded study in the window (UID, accession, patient ID or text)")
+    p.add_argument("query")
+    p.add_argument("--print-files", action="store_true", help="print the study's files instead of opening the window")
+    p.set_defaults(func=_cmd_open)
+    p = dsub.add_parser("remove", help="forget a study (its files are not touched)")
+    p.add_argument("study_uid")
+    p.set_defaults(func=_cmd_remove)
+    for parser in dsub.choices.values():
+        parser.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")

@@ -1,0 +1,139 @@
+"""File → Studies: the study database as a worklist — filter, sort, open, open beside the
+current study, import a folder, remove from the database. The catalog (lightbox.studydb) does
+the work; this window only shows it."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..studydb.catalog import StudyCatalog, StudyFilter, StudySummary, index_paths
+
+COLUMNS = ("Patient", "Patient ID", "Born", "Study date", "Modality", "Description", "Accession", "Series", "Images")
+FILTERS = (("name", "Patient name"), ("patient_id", "Patient ID"), ("birth_date", "Born (YYYY-MM-DD)"),
+           ("date_from", "Study date from"), ("date_to", "Study date to"), ("modality", "Modality"),
+           ("accession", "Accession"), ("description", "Description"))
+
+
+def _date(value: str) -> str:
+    return f"{value[:4]}-{value[4:6]}-{value[6:]}" if len(value) == 8 else value
+
+
+class StudiesWindow(QDialog):
+    def __init__(self, parent: QWidget | None, catalog: StudyCatalog,
+                 open_files: Callable[[list[Path], bool], None]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Studies")
+        self.resize(1100, 560)
+        self.catalog = catalog
+        self.open_files = open_files  # (files, beside the current study)
+        self.rows: list[StudySummary] = []
+        self.fields: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        filters = QHBoxLayout()
+        for n, (key, label) in enumerate(FILTERS):
+            edit = QLineEdit()
+            edit.setPlaceholderText(label)
+            edit.setClearButtonEnabled(True)
+            edit.textChanged.connect(self.refresh)
+            self.fields[key] = edit
+            filters.addWidget(edit, 2 if n in (0, 5, 7) else 1)
+        form.addRow(filters)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _: self.open_selected())
+        self.message = QLabel()
+        buttons = QHBoxLayout()
+        for text, slot in (("&Open", self.open_selected), ("Open &beside current", lambda: self.open_selected(True)),
+                           ("&Import folder...", self.import_folder), ("&Remove from database", self.remove_selected),
+                           ("Close", self.close)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.table)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self.refresh()
+
+    def current_filter(self) -> StudyFilter:
+        return StudyFilter(**{key: edit.text().strip() for key, edit in self.fields.items()})
+
+    def refresh(self) -> None:
+        try:
+            self.rows = self.catalog.search(self.current_filter())
+        except ValueError as exc:  # a half-typed date
+            self.message.setText(str(exc))
+            return
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(self.rows))
+        for r, row in enumerate(self.rows):
+            values = (row.patient_name.replace("^", " "), row.patient_id, _date(row.birth_date), _date(row.date),
+                      row.modalities.replace("\\", "/"), row.description, row.accession, row.series, row.images)
+            for c, value in enumerate(values):
+                item = QTableWidgetItem()
+                item.setData(Qt.ItemDataRole.DisplayRole, value)
+                item.setData(Qt.ItemDataRole.UserRole, row.study_uid)
+                self.table.setItem(r, c, item)
+        self.table.setSortingEnabled(True)
+        self.table.resizeColumnsToContents()
+        self.message.setText(f"{len(self.rows)} stud{'y' if len(self.rows) == 1 else 'ies'}")
+
+    def selected_uid(self) -> str | None:
+        items = self.table.selectedItems()
+        return str(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
+
+    def open_selected(self, beside: bool = False) -> None:
+        uid = self.selected_uid()
+        if uid is None:
+            self.message.setText("Choose a study first")
+            return
+        files = [f for f in self.catalog.files(uid) if f.exists()]
+        if not files:
+            QMessageBox.warning(self, "Files missing", "This study's files are no longer where they were recorded "
+                                "(a removed disk or share?). Import them again from their new place.")
+            return
+        self.catalog.mark_opened(uid)
+        self.open_files(files, beside)
+
+    def import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import folder into the study database")
+        if not folder:
+            return
+        uids, index = index_paths(self.catalog, [Path(folder)])
+        self.message.setText(f"{len(uids)} stud{'y' if len(uids) == 1 else 'ies'} recorded"
+                             + (f"; {len(index.errors)} unreadable file(s)" if index.errors else ""))
+        self.refresh()
+
+    def remove_selected(self) -> None:
+        uid = self.selected_uid()
+        if uid is None:
+            return
+        answer = QMessageBox.question(self, "Remove from database",
+                                      "Forget this study? Its files are not deleted.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.catalog.remove(uid)
+            self.refresh()

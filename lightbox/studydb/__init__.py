@@ -1,0 +1,1 @@
+"""The study database (Qt-free): what Lightbox has opened or imported, searchable."""

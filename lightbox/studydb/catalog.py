@@ -1,0 +1,274 @@
+"""The study database: every study Lightbox has opened or imported, searchable like a PACS
+worklist (patient name, ID, birth date, study date range, modality, accession, description).
+
+Files are referenced where they are (as Horos' "link" import and 3D Slicer's DICOM database
+without copying do): importing a folder on a read-only share or a CD costs no disk, and the study
+opens from its files as long as they are there; a study whose files are gone is reported as such.
+It lives in the same SQL database as reports and evaluations (SQLite in the user's data folder,
+or PostgreSQL by URL: ``lightbox.workflow.storage``), in tables of its own.
+
+Attributes come from the DICOM headers the viewer's index read (PS3.3 C.7.1.1 Patient, C.7.2.1
+General Study, C.7.3.1 General Series); text searches ignore case and the ``^`` that separates
+DICOM person-name components.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, delete, func, or_, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from ..viewer.study_tree import Patient, Series, Study, StudyIndex
+from ..workflow.storage import open_database
+
+
+class CatalogBase(DeclarativeBase):
+    pass
+
+
+class PatientRow(CatalogBase):
+    __tablename__ = "db_patients"
+    __table_args__ = (UniqueConstraint("patient_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(String(128), default="", index=True)
+    name: Mapped[str] = mapped_column(String(256), default="", index=True)
+    birth_date: Mapped[str] = mapped_column(String(16), default="")
+    sex: Mapped[str] = mapped_column(String(16), default="")
+    studies: Mapped[list[StudyRow]] = relationship(back_populates="patient", cascade="all, delete-orphan")
+
+
+class StudyRow(CatalogBase):
+    __tablename__ = "db_studies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    study_uid: Mapped[str] = mapped_column(String(128), unique=True)
+    patient_pk: Mapped[int] = mapped_column(ForeignKey("db_patients.id", ondelete="CASCADE"), index=True)
+    date: Mapped[str] = mapped_column(String(16), default="", index=True)  # DA: YYYYMMDD
+    description: Mapped[str] = mapped_column(String(256), default="")
+    accession: Mapped[str] = mapped_column(String(64), default="", index=True)
+    modalities: Mapped[str] = mapped_column(String(128), default="")  # "CT\\MR", sorted
+    indexed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    patient: Mapped[PatientRow] = relationship(back_populates="studies")
+    series: Mapped[list[SeriesRow]] = relationship(back_populates="study", cascade="all, delete-orphan")
+
+
+class SeriesRow(CatalogBase):
+    __tablename__ = "db_series"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_uid: Mapped[str] = mapped_column(String(128), unique=True)
+    study_pk: Mapped[int] = mapped_column(ForeignKey("db_studies.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    modality: Mapped[str] = mapped_column(String(16), default="")
+    description: Mapped[str] = mapped_column(String(256), default="")
+    study: Mapped[StudyRow] = relationship(back_populates="series")
+    instances: Mapped[list[InstanceRow]] = relationship(back_populates="series", cascade="all, delete-orphan")
+
+
+class InstanceRow(CatalogBase):
+    __tablename__ = "db_instances"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_pk: Mapped[int] = mapped_column(ForeignKey("db_series.id", ondelete="CASCADE"), index=True)
+    sop_uid: Mapped[str] = mapped_column(String(128), default="")
+    path: Mapped[str] = mapped_column(Text)
+    series: Mapped[SeriesRow] = relationship(back_populates="instances")
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """One row of the studies list."""
+
+    study_uid: str
+    patient_name: str
+    patient_id: str
+    birth_date: str
+    sex: str
+    date: str
+    description: str
+    accession: str
+    modalities: str
+    series: int
+    images: int
+    opened_at: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StudyFilter:
+    """What the Studies window and ``lightbox db list`` filter on (empty = any)."""
+
+    name: str = ""
+    patient_id: str = ""
+    birth_date: str = ""
+    date_from: str = ""  # YYYYMMDD, inclusive
+    date_to: str = ""
+    modality: str = ""
+    accession: str = ""
+    description: str = ""
+    text: str = ""  # any of name, ID, accession, description, study UID
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _date(value: str) -> str:
+    """YYYYMMDD from "YYYYMMDD" or "YYYY-MM-DD" (what a user types); '' stays ''."""
+    digits = value.replace("-", "").replace(".", "").strip()
+    if digits and (len(digits) != 8 or not digits.isdigit()):
+        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)")
+    return digits
+
+
+def _like(value: str) -> str:
+    return "%" + value.strip().lower().replace("^", " ").replace("%", r"\%").replace("_", r"\_") + "%"
+
+
+class StudyCatalog:
+    """Index, search and forget studies. ``url``: SQLAlchemy URL (default: the user's SQLite)."""
+
+    def __init__(self, url: str | None = None, factory: sessionmaker[Session] | None = None) -> None:
+        self.factory = factory or open_database(url)
+        CatalogBase.metadata.create_all(self.factory.kw["bind"])
+
+    # -- writing -----------------------------------------------------------------------------
+    def add_index(self, index: StudyIndex) -> list[str]:
+        """Record every study of an index (the files as they are); returns their UIDs. A study seen
+        again is updated: new series and instances are added, a moved file gets its new path."""
+        uids = []
+        with self.factory.begin() as db:
+            for patient in index.patients.values():
+                for study in patient.studies.values():
+                    self._add_study(db, patient, study)
+                    uids.append(study.uid)
+        return uids
+
+    def _add_study(self, db: Session, patient: Patient, study: Study) -> None:
+        patient_row = db.scalar(select(PatientRow).where(PatientRow.patient_id == patient.id,
+                                                         PatientRow.name == patient.name))
+        if patient_row is None:
+            patient_row = PatientRow(patient_id=patient.id, name=patient.name, birth_date=patient.birth_date,
+                                     sex=patient.sex)
+            db.add(patient_row)
+        study_row = db.scalar(select(StudyRow).where(StudyRow.study_uid == study.uid))
+        if study_row is None:
+            study_row = StudyRow(study_uid=study.uid, patient=patient_row, indexed_at=_now())
+            db.add(study_row)
+        study_row.date, study_row.description, study_row.accession = study.date, study.description, study.accession
+        study_row.indexed_at = _now()
+        for series in study.series.values():
+            self._add_series(db, study_row, series)
+        db.flush()
+        modalities = {s.modality for s in study_row.series if s.modality}
+        study_row.modalities = "\\".join(sorted(modalities))
+
+    @staticmethod
+    def _add_series(db: Session, study_row: StudyRow, series: Series) -> None:
+        row = db.scalar(select(SeriesRow).where(SeriesRow.series_uid == series.uid))
+        if row is None:
+            row = SeriesRow(series_uid=series.uid, study=study_row)
+            db.add(row)
+        row.number, row.modality, row.description = series.number, series.modality, series.description
+        known = {i.sop_uid: i for i in row.instances}
+        for instance in series.instances:
+            existing = known.get(instance.sop_instance_uid)
+            if existing is None:
+                row.instances.append(InstanceRow(sop_uid=instance.sop_instance_uid, path=str(instance.path)))
+            else:
+                existing.path = str(instance.path)
+
+    def mark_opened(self, study_uid: str) -> None:
+        with self.factory.begin() as db:
+            row = db.scalar(select(StudyRow).where(StudyRow.study_uid == study_uid))
+            if row is not None:
+                row.opened_at = _now()
+
+    def remove(self, study_uid: str) -> bool:
+        """Forget a study (its files are left where they are); the patient goes with their last study."""
+        with self.factory.begin() as db:
+            row = db.scalar(select(StudyRow).where(StudyRow.study_uid == study_uid))
+            if row is None:
+                return False
+            patient = row.patient
+            db.delete(row)
+            db.flush()
+            if not patient.studies:
+                db.delete(patient)
+        return True
+
+    def clear(self) -> None:
+        with self.factory.begin() as db:
+            for table in (InstanceRow, SeriesRow, StudyRow, PatientRow):
+                db.execute(delete(table))
+
+    # -- reading -----------------------------------------------------------------------------
+    def search(self, where: StudyFilter = StudyFilter(), limit: int = 1000) -> list[StudySummary]:
+        """Studies matching every given filter, newest study date first."""
+        images = (select(func.count(InstanceRow.id)).join(SeriesRow, InstanceRow.series_pk == SeriesRow.id)
+                  .where(SeriesRow.study_pk == StudyRow.id).scalar_subquery())
+        series = select(func.count(SeriesRow.id)).where(SeriesRow.study_pk == StudyRow.id).scalar_subquery()
+        query = select(StudyRow, PatientRow, series, images).join(PatientRow, StudyRow.patient_pk == PatientRow.id)
+        if where.name:
+            query = query.where(func.lower(func.replace(PatientRow.name, "^", " ")).like(_like(where.name), escape="\\"))
+        if where.patient_id:
+            query = query.where(func.lower(PatientRow.patient_id).like(_like(where.patient_id), escape="\\"))
+        if where.birth_date:
+            query = query.where(PatientRow.birth_date == _date(where.birth_date))
+        if where.date_from:
+            query = query.where(StudyRow.date >= _date(where.date_from))
+        if where.date_to:
+            query = query.where(StudyRow.date <= _date(where.date_to), StudyRow.date != "")
+        if where.modality:
+            query = query.where(func.upper(StudyRow.modalities).like(_like(where.modality).upper(), escape="\\"))
+        if where.accession:
+            query = query.where(func.lower(StudyRow.accession).like(_like(where.accession), escape="\\"))
+        if where.description:
+            query = query.where(func.lower(StudyRow.description).like(_like(where.description), escape="\\"))
+        if where.text:
+            pattern = _like(where.text)
+            query = query.where(or_(func.lower(func.replace(PatientRow.name, "^", " ")).like(pattern, escape="\\"),
+                                    func.lower(PatientRow.patient_id).like(pattern, escape="\\"),
+                                    func.lower(StudyRow.accession).like(pattern, escape="\\"),
+                                    func.lower(StudyRow.description).like(pattern, escape="\\"),
+                                    func.lower(StudyRow.study_uid).like(pattern, escape="\\")))
+        query = query.order_by(StudyRow.date.desc(), StudyRow.id.desc()).limit(limit)
+        with self.factory() as db:
+            return [StudySummary(study_uid=s.study_uid, patient_name=p.name, patient_id=p.patient_id,
+                                 birth_date=p.birth_date, sex=p.sex, date=s.date, description=s.description,
+                                 accession=s.accession, modalities=s.modalities, series=int(n_series),
+                                 images=int(n_images), opened_at=s.opened_at.isoformat() if s.opened_at else "")
+                    for s, p, n_series, n_images in db.execute(query)]
+
+    def recent(self, limit: int = 10) -> list[StudySummary]:
+        """Studies opened most recently."""
+        with self.factory() as db:
+            uids = list(db.scalars(select(StudyRow.study_uid).where(StudyRow.opened_at.is_not(None))
+                                   .order_by(StudyRow.opened_at.desc()).limit(limit)))
+        by_uid = {s.study_uid: s for s in self.search()}
+        return [by_uid[u] for u in uids if u in by_uid]
+
+    def files(self, study_uid: str) -> list[Path]:
+        """The study's files, as recorded."""
+        with self.factory() as db:
+            return [Path(p) for p in db.scalars(
+                select(InstanceRow.path).join(SeriesRow, InstanceRow.series_pk == SeriesRow.id)
+                .join(StudyRow, SeriesRow.study_pk == StudyRow.id).where(StudyRow.study_uid == study_uid)
+                .order_by(InstanceRow.id))]
+
+    def find(self, query: str) -> list[StudySummary]:
+        """Studies a user's word names: a study UID or accession exactly, else any text filter."""
+        everything = self.search()
+        exact = [s for s in everything if query in (s.study_uid, s.accession) or query == s.patient_id]
+        return exact or self.search(StudyFilter(text=query))
+
+
+def index_paths(catalog: StudyCatalog, paths: Iterable[Path | str]) -> tuple[list[str], StudyIndex]:
+    """Index files or folders and record what was found; returns the study UIDs and the index."""
+    from ..viewer.index import build_index
+
+    index = build_index(list(paths))
+    return catalog.add_index(index), index
