@@ -104,3 +104,39 @@ def test_a_palette_colour_image_shows_its_colours_as_luminance_and_says_so(tmp_p
         assert float(film.values[r, c]) == pytest.approx(value, abs=0.01), (r, c)
     assert main(["inspect", str(tmp_path)]) == 0
     assert "colour image (PALETTE COLOR)" in capsys.readouterr().out
+
+
+def _us_region(fmt: int, units_x: int, units_y: int, dx: float, dy: float):
+    from pydicom.dataset import Dataset
+
+    region = Dataset()
+    region.RegionSpatialFormat, region.PhysicalUnitsXDirection, region.PhysicalUnitsYDirection = fmt, units_x, units_y
+    region.PhysicalDeltaX, region.PhysicalDeltaY = dx, dy
+    return region
+
+
+@pytest.mark.parametrize(("regions", "spacing", "note"), [
+    # a 2D region in cm (0.0262 cm per pixel = 0.262 mm) beside a Doppler strip (seconds / cm/s)
+    ([(1, 3, 3, 0.0262, 0.0262), (3, 4, 7, 0.0096, 0.5)], (0.262, 0.262), "calibrated from the ultrasound region"),
+    ([(1, 3, 3, 0.02, 0.03)], (0.3, 0.2), "calibrated from the ultrasound region"),  # (row, column) = (Y, X)
+    ([(1, 3, 3, 0.02, 0.02), (1, 3, 3, 0.05, 0.05)], None, "state different pixel sizes"),
+    ([(3, 4, 7, 0.01, 0.5)], None, "uncalibrated"),  # only a spectral region: nothing to measure in mm
+])
+def test_ultrasound_films_are_calibrated_from_their_2d_region(tmp_path: Path, regions, spacing, note) -> None:
+    """PS3.3 C.8.5.5: an ultrasound image has no PixelSpacing; its 2D regions state
+    PhysicalDeltaX/Y in cm (units code 3). It used to be measured at an invented 1 mm."""
+    from dicom_factory import write_film
+
+    from lightbox.viewer.loading import load_film
+
+    path = write_film(tmp_path / "us.dcm", np.zeros((16, 16), np.uint8), spacing=None)
+    ds = pydicom.dcmread(path)
+    ds.Modality = "US"
+    ds.SequenceOfUltrasoundRegions = [_us_region(*r) for r in regions]
+    ds.save_as(path)
+    film = load_film(build_index(tmp_path).all_series()[0])
+    if spacing is None:
+        assert film.spacing is None and not film.calibrated
+    else:
+        assert film.spacing == pytest.approx(spacing) and film.spacing_source == "SequenceOfUltrasoundRegions"
+    assert any(note in w for w in film.warnings)

@@ -315,6 +315,36 @@ def absurd_window(window: Window, values: np.ndarray) -> bool:
 UNCALIBRATED_VOLUME = "uncalibrated: no usable PixelSpacing; sizes and measurements are in pixels, not mm"
 
 
+CENTIMETRES = 3  # PhysicalUnitsX/YDirection code for cm (PS3.3 C.8.5.5.1.15)
+TISSUE_OR_FLOW_2D = 1  # RegionSpatialFormat: a 2D image region (C.8.5.5.1.1)
+
+
+def ultrasound_spacing(ds: Dataset) -> tuple[tuple[float, float] | None, str]:
+    """(row, column) spacing in mm from the Sequence of Ultrasound Regions (PS3.3 C.8.5.5), and a
+    note for the user. Only 2D regions calibrated in cm count (a Doppler strip's axes are time and
+    velocity); when such regions disagree there is no one spacing for the image."""
+    regions = ds.get("SequenceOfUltrasoundRegions") or []
+    found = set()
+    for region in regions:
+        try:
+            if int(region.get("RegionSpatialFormat", 0)) != TISSUE_OR_FLOW_2D:
+                continue
+            if int(region.get("PhysicalUnitsXDirection", 0)) != CENTIMETRES or \
+                    int(region.get("PhysicalUnitsYDirection", 0)) != CENTIMETRES:
+                continue
+            dx, dy = abs(float(region.PhysicalDeltaX)) * 10, abs(float(region.PhysicalDeltaY)) * 10
+        except (AttributeError, TypeError, ValueError):
+            continue
+        if dx > 0 and dy > 0:
+            found.add((round(dy, 9), round(dx, 9)))
+    if len(found) == 1:
+        return next(iter(found)), ("calibrated from the ultrasound region (2D, cm): distances are valid inside "
+                                   "that region only")
+    if len(found) > 1:
+        return None, "the ultrasound regions state different pixel sizes: uncalibrated"
+    return None, ""
+
+
 def _film_from_dicom(instance: Instance) -> Film:
     ds = read_dataset(instance.path)
     stored = stored_pixels(ds, instance.path)
@@ -354,6 +384,12 @@ def _film_from_dicom(instance: Instance) -> Film:
                 break
         except (TypeError, ValueError):
             continue
+    if spacing is None:
+        spacing, note = ultrasound_spacing(ds)
+        if spacing is not None:
+            source = "SequenceOfUltrasoundRegions"
+        if note:
+            warnings.append(note)
     if window is not None and absurd_window(window, values):
         warnings.append(f"the stated window (W {window.width:g} / L {window.center:g}) cannot suit these values "
                         f"({values.min():g} to {values.max():g}): an automatic window is used")
