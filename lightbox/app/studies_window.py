@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
 from ..studydb.catalog import StudyCatalog, StudyFilter, StudySummary, index_paths
 
 COLUMNS = ("Patient", "Patient ID", "Born", "Study date", "Modality", "Description", "Accession", "Series", "Images")
-FILTERS = (("name", "Patient name"), ("patient_id", "Patient ID"), ("birth_date", "Born (YYYY-MM-DD)"),
-           ("date_from", "Study date from"), ("date_to", "Study date to"), ("modality", "Modality"),
+FILTERS = (("name", "Patient name"), ("patient_id", "Patient ID"), ("birth_date", "Born YYYY-MM-DD"),
+           ("date_from", "From YYYY-MM-DD"), ("date_to", "To YYYY-MM-DD"), ("modality", "Modality"),
            ("accession", "Accession"), ("description", "Description"))
+MAX_COLUMN_WIDTH = 200  # long IDs (anonymised UUIDs) must not push the description off the window
+DATE_COLUMN = 3
 
 
 def _date(value: str) -> str:
@@ -41,7 +43,7 @@ class StudiesWindow(QDialog):
                  open_files: Callable[[list[Path], bool], None]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Studies")
-        self.resize(1100, 560)
+        self.resize(1240, 560)
         self.catalog = catalog
         self.open_files = open_files  # (files, beside the current study)
         self.rows: list[StudySummary] = []
@@ -54,7 +56,7 @@ class StudiesWindow(QDialog):
             edit.setClearButtonEnabled(True)
             edit.textChanged.connect(self.refresh)
             self.fields[key] = edit
-            filters.addWidget(edit, 2 if n in (0, 5, 7) else 1)
+            filters.addWidget(edit, 2 if n in (0, 3, 4, 7) else 1)
         form.addRow(filters)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -62,6 +64,7 @@ class StudiesWindow(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSortingEnabled(True)
+        self.table.sortItems(DATE_COLUMN, Qt.SortOrder.DescendingOrder)  # newest first, as a worklist
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _: self.open_selected())
         self.message = QLabel()
@@ -100,6 +103,8 @@ class StudiesWindow(QDialog):
                 self.table.setItem(r, c, item)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
+        for column in range(self.table.columnCount()):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), MAX_COLUMN_WIDTH))
         self.message.setText(f"{len(self.rows)} stud{'y' if len(self.rows) == 1 else 'ies'}")
 
     def selected_uid(self) -> str | None:
