@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .db_cli import add_db_commands
 
     add_db_commands(sub)
+    from .pacs_cli import add_pacs_commands
+
+    add_pacs_commands(sub)
 
     add_eval_commands(sub)
     from .benchmarks.runner import add_bench_command

@@ -1,0 +1,225 @@
+"""``lightbox pacs servers|add|remove|echo|find|retrieve|send``: the PACS from the command line.
+
+Each network command takes a configured server's name, or ad hoc ``--host H --port P
+--called-aet AET [--calling-aet AET]`` (DIMSE) or ``--dicomweb URL``. Retrieved studies are
+written to the store in the user's data folder and recorded in the study database."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .cli_messages import refuse
+
+FIND_FILTERS = (("patient", "PatientName"), ("patient_id", "PatientID"), ("birth_date", "PatientBirthDate"),
+                ("study_date", "StudyDate"), ("modality", "ModalitiesInStudy"), ("accession", "AccessionNumber"),
+                ("description", "StudyDescription"), ("study", "StudyInstanceUID"))
+
+
+def _server(args: argparse.Namespace) -> Any:
+    from ..pacs.servers import DEFAULT_CALLING_AET, PacsServer, load_servers
+
+    if args.server:
+        servers = load_servers()
+        if args.server not in servers:
+            known = ", ".join(servers) or "none configured (lightbox pacs add)"
+            raise ValueError(f"no PACS server named {args.server!r}; configured: {known}")
+        return servers[args.server]
+    server = PacsServer(host=args.host or "", port=args.port or 0, called_aet=args.called_aet or "",
+                        calling_aet=args.calling_aet or DEFAULT_CALLING_AET, dicomweb_url=args.dicomweb or "",
+                        auth_header=args.auth_header or "")
+    server.check()
+    return server
+
+
+def _run(args: argparse.Namespace, action: Any) -> int:
+    from ..pacs.dimse import PacsError
+
+    try:
+        return int(action(_server(args)))
+    except (PacsError, ValueError) as exc:
+        return refuse(exc)
+
+
+def _cmd_servers(args: argparse.Namespace) -> int:
+    from ..pacs.servers import config_path, load_servers
+
+    try:
+        servers = load_servers()
+    except ValueError as exc:
+        return refuse(exc)
+    if not servers:
+        print(f"no PACS configured ({config_path()}); add one with: lightbox pacs add NAME --host ...")
+    for s in servers.values():
+        dimse = f"{s.called_aet}@{s.host}:{s.port} (as {s.calling_aet})" if s.has_dimse else "-"
+        print(f"{s.name}: DIMSE {dimse}; DICOMweb {s.dicomweb_url or '-'}")
+    return 0
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ..pacs.servers import save_server
+
+    args.server = None
+    try:
+        save_server(replace(_server(args), name=args.name))
+    except ValueError as exc:
+        return refuse(exc)
+    print(f"PACS {args.name!r} saved")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from ..pacs.servers import remove_server
+
+    if not remove_server(args.name):
+        return refuse(f"no PACS server named {args.name!r}")
+    print(f"PACS {args.name!r} removed")
+    return 0
+
+
+def _cmd_echo(args: argparse.Namespace) -> int:
+    from ..pacs.dimse import echo
+
+    def action(server: Any) -> int:
+        result = echo(server)
+        print(f"{server.name}: C-ECHO {'ok' if result.ok else 'FAILED'} in {result.seconds * 1000:.0f} ms")
+        return 0 if result.ok else 2
+
+    return _run(args, action)
+
+
+def _filters(args: argparse.Namespace) -> dict[str, str]:
+    out = {}
+    for option, keyword in FIND_FILTERS:
+        value = getattr(args, option, None)
+        if value:
+            out[keyword] = value.replace("-", "") if keyword.endswith("Date") and len(value) <= 10 else value
+    if args.study_date and len(args.study_date) > 10:  # a range "2026-01-01..2026-03-01" or DICOM's "A-B"
+        start, _, end = args.study_date.replace("..", "~").replace("-", "").partition("~")
+        out["StudyDate"] = f"{start}-{end}"
+    return out
+
+
+def _cmd_find(args: argparse.Namespace) -> int:
+    from ..pacs import dicomweb, dimse
+
+    def action(server: Any) -> int:
+        filters = _filters(args)
+        if server.has_dimse:
+            found = dimse.find(server, args.level, filters)
+        else:
+            if args.level.upper() != "STUDY":
+                raise ValueError("DICOMweb search here is at study level")
+            found = dicomweb.search_studies(server, filters)
+        rows = [{e.keyword: (str(e.value) if e.value is not None else "") for e in d if e.keyword} for d in found]
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for row in rows:
+                print("  ".join(f"{k}={v}" for k, v in row.items() if v and k != "QueryRetrieveLevel"))
+            print(f"{len(rows)} match(es) on {server.name}")
+        return 0
+
+    return _run(args, action)
+
+
+def _cmd_retrieve(args: argparse.Namespace) -> int:
+    from ..pacs import dicomweb, dimse
+    from ..pacs.servers import store_dir
+    from ..studydb.catalog import StudyCatalog, index_paths
+
+    def action(server: Any) -> int:
+        folder = Path(args.to) if args.to else store_dir()
+        if server.has_dimse:
+            files = dimse.retrieve(server, args.study, folder, args.method, args.move_port or 0, args.series or "")
+        else:
+            files = dicomweb.retrieve_study(server, args.study, folder)
+        if not files:
+            raise ValueError(f"{server.name} sent no file for study {args.study}")
+        uids, _ = index_paths(StudyCatalog(args.db), files)
+        print(f"{len(files)} file(s) of study {args.study} written to {folder / args.study}; "
+              f"recorded in the study database ({len(uids)} study)")
+        return 0
+
+    return _run(args, action)
+
+
+def _cmd_send(args: argparse.Namespace) -> int:
+    from ..pacs import dicomweb, dimse
+
+    if args.server and (args.host or args.dicomweb):  # ad hoc: the first word was a path, not a server
+        args.paths.insert(0, args.server)
+        args.server = None
+    files: list[Path] = []
+    for given in map(Path, args.paths):
+        if not given.exists():
+            return refuse(f"no such file or folder: {given}")
+        files += sorted(p for p in given.rglob("*") if p.is_file()) if given.is_dir() else [given]
+
+    def action(server: Any) -> int:
+        from pydicom.errors import InvalidDicomError
+
+        try:
+            count = dimse.send(server, files) if server.has_dimse else dicomweb.store(server, files)
+        except InvalidDicomError as exc:
+            raise ValueError(f"not a DICOM file among those given ({exc})") from exc
+        print(f"{count} file(s) sent to {server.name}")
+        return 0
+
+    return _run(args, action)
+
+
+def _target_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("server", nargs="?", help="a configured server's name (lightbox pacs servers)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--called-aet", help="the PACS's AE title")
+    p.add_argument("--calling-aet", help="this workstation's AE title (default LIGHTBOX)")
+    p.add_argument("--dicomweb", help="DICOMweb base URL (QIDO/WADO/STOW)")
+    p.add_argument("--auth-header", help="Authorization header for DICOMweb (e.g. 'Bearer TOKEN')")
+
+
+def add_pacs_commands(sub: argparse._SubParsersAction) -> None:
+    pacs = sub.add_parser("pacs", help="query, retrieve from and send to a PACS (DIMSE or DICOMweb)")
+    psub = pacs.add_subparsers(dest="pacs_command", required=True)
+    p = psub.add_parser("servers", help="list the configured PACS servers")
+    p.set_defaults(func=_cmd_servers)
+    p = psub.add_parser("add", help="configure a PACS server (saved in pacs.json in the user's data folder)")
+    p.add_argument("name")
+    _target_options(p)
+    p.set_defaults(func=_cmd_add)
+    p = psub.add_parser("remove", help="forget a configured PACS server")
+    p.add_argument("name")
+    p.set_defaults(func=_cmd_remove)
+    p = psub.add_parser("echo", help="C-ECHO: is the PACS there and does it accept this workstation?")
+    _target_options(p)
+    p.set_defaults(func=_cmd_echo)
+    p = psub.add_parser("find", help="C-FIND / QIDO-RS: search the PACS")
+    _target_options(p)
+    p.add_argument("--level", default="STUDY", choices=["PATIENT", "STUDY", "SERIES", "patient", "study", "series"])
+    p.add_argument("--patient", help="patient name (DICOM wildcards: DOE*)")
+    p.add_argument("--patient-id")
+    p.add_argument("--birth-date", help="YYYY-MM-DD")
+    p.add_argument("--study-date", help="YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD")
+    p.add_argument("--modality")
+    p.add_argument("--accession")
+    p.add_argument("--description")
+    p.add_argument("--study", help="StudyInstanceUID (series level: the study's series)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_find)
+    p = psub.add_parser("retrieve", help="C-GET / C-MOVE / WADO-RS a study into the store and the study database")
+    _target_options(p)
+    p.add_argument("--study", required=True, help="StudyInstanceUID")
+    p.add_argument("--series", help="only this SeriesInstanceUID")
+    p.add_argument("--method", choices=["get", "move"], default="get")
+    p.add_argument("--move-port", type=int, help="C-MOVE: the port this workstation listens on (known to the PACS)")
+    p.add_argument("--to", help="folder to write to (default: the store in the user's data folder)")
+    p.add_argument("--db", help="study database URL (default: SQLite in the user's data folder)")
+    p.set_defaults(func=_cmd_retrieve)
+    p = psub.add_parser("send", help="C-STORE / STOW-RS files or folders to the PACS")
+    _target_options(p)
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(func=_cmd_send)

@@ -1,0 +1,78 @@
+"""Configured PACS servers: ``pacs.json`` in the user's data folder (written by hand, by
+``lightbox pacs add`` or by the settings dialog), or one given ad hoc on the command line."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..workflow.storage import default_data_dir, write_json_atomically
+
+DEFAULT_CALLING_AET = "LIGHTBOX"
+
+
+@dataclass(frozen=True)
+class PacsServer:
+    """A DIMSE peer (host, port, AE titles) and/or a DICOMweb service (base URL, auth header)."""
+
+    name: str = "ad hoc"
+    host: str = ""
+    port: int = 0
+    called_aet: str = ""
+    calling_aet: str = DEFAULT_CALLING_AET
+    dicomweb_url: str = ""
+    auth_header: str = ""  # e.g. "Bearer abc": sent as the Authorization header to DICOMweb
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_dimse(self) -> bool:
+        return bool(self.host and self.port and self.called_aet)
+
+    def check(self) -> None:
+        """Raise ValueError with what is missing or malformed."""
+        if not self.has_dimse and not self.dicomweb_url:
+            raise ValueError(f"server {self.name!r}: give --host, --port and --called-aet (DIMSE) or --dicomweb URL")
+        for title in (self.called_aet, self.calling_aet):
+            if title and (len(title) > 16 or "\\" in title or not title.isprintable()):
+                raise ValueError(f"AE title {title!r}: at most 16 printable characters, no backslash (PS3.5 6.2)")
+        if self.has_dimse and not 0 < self.port < 65536:
+            raise ValueError(f"port {self.port}: not between 1 and 65535")
+        if self.dicomweb_url and not self.dicomweb_url.startswith(("http://", "https://")):
+            raise ValueError(f"DICOMweb URL {self.dicomweb_url!r}: must start with http:// or https://")
+
+
+def config_path() -> Path:
+    return default_data_dir() / "pacs.json"
+
+
+def load_servers(path: Path | None = None) -> dict[str, PacsServer]:
+    path = path or config_path()
+    if not path.exists():
+        return {}
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8")).get("servers", [])
+        return {e["name"]: PacsServer(**e) for e in entries}
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"{path}: not a valid PACS configuration ({exc})") from exc
+
+
+def save_server(server: PacsServer, path: Path | None = None) -> None:
+    server.check()
+    path = path or config_path()
+    servers = load_servers(path)
+    servers[server.name] = server
+    write_json_atomically(path, {"servers": [asdict(s) for s in servers.values()]})
+
+
+def remove_server(name: str, path: Path | None = None) -> bool:
+    path = path or config_path()
+    servers = load_servers(path)
+    if servers.pop(name, None) is None:
+        return False
+    write_json_atomically(path, {"servers": [asdict(s) for s in servers.values()]})
+    return True
+
+
+def store_dir() -> Path:
+    """Where retrieved and received studies are written (one folder per study)."""
+    return default_data_dir() / "store"

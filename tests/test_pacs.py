@@ -1,0 +1,139 @@
+"""PACS through the command line a user types, against a real Orthanc (DIMSE and DICOMweb):
+configure, echo, send, find, retrieve by C-GET, C-MOVE and WADO-RS into the store and the study
+database, and the messages for what goes wrong."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicom_factory import axial_positions, write_ct_series, write_film
+from orthanc_server import OrthancServer, find_orthanc
+
+from lightbox.app.cli import main
+
+pytestmark = pytest.mark.skipif(find_orthanc() is None,
+                                reason="Orthanc is not installed (apt-get install orthanc orthanc-dicomweb)")
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory):
+    server = OrthancServer(tmp_path_factory.mktemp("orthanc")).start()
+    yield server
+    server.stop()
+
+
+def _restamp(paths: list[Path], **attributes: str) -> None:
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        for keyword, value in attributes.items():
+            setattr(ds, keyword, value)
+        ds.save_as(path)
+
+
+@pytest.fixture(scope="module")
+def study_files(tmp_path_factory) -> dict[str, list[Path]]:
+    root = tmp_path_factory.mktemp("outgoing")
+    ct = write_ct_series(root / "ct", axial_positions(3), study_uid="1.2.826.0.1.3680043.8.498.11")
+    _restamp(ct, PatientName="DOE^JANE", PatientID="P100", StudyDate="20250105", AccessionNumber="ACC-11",
+             StudyDescription="CT CHEST")
+    mr = write_ct_series(root / "mr", axial_positions(2), study_uid="1.2.826.0.1.3680043.8.498.12")
+    _restamp(mr, PatientName="DOE^JANE", PatientID="P100", StudyDate="20260101", AccessionNumber="ACC-12",
+             StudyDescription="MR BRAIN", Modality="MR")
+    film = write_film(root / "film" / "chest.dcm", np.arange(32 * 32, dtype=np.uint16).reshape(32, 32))
+    _restamp([film], PatientName="SMITH^JOHN", PatientID="P200", StudyDate="20260310", AccessionNumber="ACC-13",
+             StudyInstanceUID="1.2.826.0.1.3680043.8.498.13", Modality="CR")
+    return {"ct": ct, "mr": mr, "film": [film]}
+
+
+@pytest.fixture
+def user_data(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "user-data"))
+    return tmp_path / "user-data"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def adhoc(orthanc: OrthancServer) -> list[str]:
+    return ["--host", "127.0.0.1", "--port", str(orthanc.dicom_port), "--called-aet", orthanc.aet]
+
+
+def test_configure_echo_send_find_and_retrieve_by_c_get(orthanc, study_files, user_data, capsys) -> None:
+    assert run(capsys, "pacs", "add", "archive", *adhoc(orthanc))[0] == 0
+    code, out, _ = run(capsys, "pacs", "servers")
+    assert f"archive: DIMSE ORTHANC@127.0.0.1:{orthanc.dicom_port} (as LIGHTBOX)" in out
+    code, out, _ = run(capsys, "pacs", "echo", "archive")
+    assert code == 0 and "C-ECHO ok" in out
+    code, out, _ = run(capsys, "pacs", "send", "archive", str(study_files["ct"][0].parent), str(study_files["mr"][0].parent),
+                       str(study_files["film"][0]))
+    assert code == 0 and "6 file(s) sent to archive" in out
+    assert len(orthanc.instances()) == 6
+
+    code, out, _ = run(capsys, "pacs", "find", "archive", "--patient", "DOE*", "--json")
+    studies = json.loads(out)
+    assert sorted(s["AccessionNumber"] for s in studies) == ["ACC-11", "ACC-12"]
+    code, out, _ = run(capsys, "pacs", "find", "archive", "--study-date", "2026-01-01..2026-12-31", "--json")
+    assert sorted(s["AccessionNumber"] for s in json.loads(out)) == ["ACC-12", "ACC-13"]
+    code, out, _ = run(capsys, "pacs", "find", "archive", "--level", "series", "--study", "1.2.826.0.1.3680043.8.498.11",
+                       "--json")
+    (series,) = json.loads(out)
+    assert series["Modality"] == "CT" and series["NumberOfSeriesRelatedInstances"] == "3"
+
+    code, out, err = run(capsys, "pacs", "retrieve", "archive", "--study", "1.2.826.0.1.3680043.8.498.11")
+    assert code == 0, err
+    assert "3 file(s) of study 1.2.826.0.1.3680043.8.498.11 written to" in out
+    stored = sorted((user_data / "store" / "1.2.826.0.1.3680043.8.498.11").glob("*.dcm"))
+    assert len(stored) == 3
+    originals = {pydicom.dcmread(p).SOPInstanceUID: pydicom.dcmread(p).pixel_array for p in study_files["ct"]}
+    for path in stored:
+        ds = pydicom.dcmread(path)
+        assert np.array_equal(ds.pixel_array, originals[ds.SOPInstanceUID])
+    code, out, _ = run(capsys, "db", "list", "--json")
+    assert [(r["accession"], r["images"]) for r in json.loads(out)] == [("ACC-11", 3)]
+
+
+def test_retrieve_by_c_move_to_this_workstations_listener(orthanc, study_files, user_data, capsys) -> None:
+    run(capsys, "pacs", "send", *adhoc(orthanc), str(study_files["film"][0]))
+    code, out, err = run(capsys, "pacs", "retrieve", *adhoc(orthanc), "--study", "1.2.826.0.1.3680043.8.498.13",
+                         "--method", "move", "--move-port", str(orthanc.move_port))
+    assert code == 0, err
+    (path,) = (user_data / "store" / "1.2.826.0.1.3680043.8.498.13").glob("*.dcm")
+    assert pydicom.dcmread(path).PatientName == "SMITH^JOHN"
+
+
+def test_dicomweb_search_retrieve_and_store(orthanc, study_files, user_data, capsys) -> None:
+    web = ["--dicomweb", orthanc.dicomweb_url]
+    code, out, err = run(capsys, "pacs", "send", *web, str(study_files["mr"][0].parent))
+    assert code == 0 and "2 file(s) sent" in out, err
+    code, out, _ = run(capsys, "pacs", "find", *web, "--accession", "ACC-12", "--json")
+    assert [s["StudyDescription"] for s in json.loads(out)] == ["MR BRAIN"]
+    code, out, err = run(capsys, "pacs", "retrieve", *web, "--study", "1.2.826.0.1.3680043.8.498.12")
+    assert code == 0, err
+    assert len(list((user_data / "store" / "1.2.826.0.1.3680043.8.498.12").glob("*.dcm"))) == 2
+
+
+def test_what_goes_wrong_is_said_in_one_line(orthanc, study_files, user_data, capsys, tmp_path) -> None:
+    closed = ["--host", "127.0.0.1", "--port", "1", "--called-aet", "NOBODY"]
+    code, _, err = run(capsys, "pacs", "echo", *closed)
+    assert code == 2 and "cannot connect to 127.0.0.1:1 (Connection refused)" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "pacs", "echo", "nosuch")
+    assert code == 2 and "no PACS server named 'nosuch'" in err
+    code, _, err = run(capsys, "pacs", "echo", "--host", "x", "--port", "104", "--called-aet", "A" * 17)
+    assert code == 2 and "at most 16 printable characters" in err
+    code, _, err = run(capsys, "pacs", "echo")
+    assert code == 2 and "give --host, --port and --called-aet" in err
+    code, _, err = run(capsys, "pacs", "retrieve", *adhoc(orthanc), "--study", "1.2.3.4.5.6.7.8.9")
+    assert code == 2 and "sent no file for study 1.2.3.4.5.6.7.8.9" in err and "is the UID right?" in err
+    text = tmp_path / "notes.txt"
+    text.write_text("not DICOM")
+    code, _, err = run(capsys, "pacs", "send", *adhoc(orthanc), str(text))
+    assert code == 2 and "not a DICOM file" in err
+    code, _, err = run(capsys, "pacs", "find", "--dicomweb", "http://127.0.0.1:1/dicom-web", "--patient", "X")
+    assert code == 2 and "cannot reach" in err
