@@ -137,3 +137,41 @@ def test_what_goes_wrong_is_said_in_one_line(orthanc, study_files, user_data, ca
     assert code == 2 and "not a DICOM file" in err
     code, _, err = run(capsys, "pacs", "find", "--dicomweb", "http://127.0.0.1:1/dicom-web", "--patient", "X")
     assert code == 2 and "cannot reach" in err
+
+
+def test_query_retrieve_window_configures_searches_retrieves_and_opens(qtbot, orthanc, study_files, user_data,
+                                                                       monkeypatch, capsys) -> None:
+    """As a user would: File > Query/Retrieve, Servers... to add the PACS (saved to pacs.json),
+    search by name, retrieve the chosen study; it opens in the window and is in the database."""
+    from lightbox.app.main_window import MainWindow
+    from lightbox.app.pacs_window import ServersDialog
+
+    run(capsys, "pacs", "send", *adhoc(orthanc), str(study_files["ct"][0].parent), str(study_files["film"][0]))
+    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", "cpu")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    menu = next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "File")
+    next(a for a in menu.actions() if a.text().replace("&", "") == "Query/Retrieve (PACS)...").trigger()
+    window = w.query_retrieve
+    assert "No PACS configured" in window.message.text()
+    servers = ServersDialog(window)
+    servers.name.setText("orthanc")
+    servers.host.setText("127.0.0.1")
+    servers.port.setValue(orthanc.dicom_port)
+    servers.called.setText(orthanc.aet)
+    servers.test()
+    assert "C-ECHO ok" in servers.status.text()
+    servers.save()
+    assert json.loads((user_data / "pacs.json").read_text())["servers"][0]["port"] == orthanc.dicom_port
+    window.reload_servers()
+    window.filters["PatientName"].setText("SMITH*")
+    window.search()
+    qtbot.waitUntil(lambda: window.worker_thread is None and window.table.rowCount() == 1, timeout=15000)
+    assert window.table.item(0, 0).text() == "SMITH JOHN"
+    window.table.selectRow(0)
+    window.retrieve()
+    qtbot.waitUntil(lambda: w.area.opened is not None and not w.is_loading(), timeout=30000)
+    assert w.area.opened.films[0].metadata.get("patient_name", "").startswith("SMITH")
+    assert [r.accession for r in w.catalog.search()] == ["ACC-13"]
+    w.close()

@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open file...", self.open_file_dialog, "Ctrl+O")
         self._action(file_menu, "Open &folder or DICOMDIR...", self.open_folder_dialog, "Ctrl+Shift+O")
         self._action(file_menu, "&Studies...", self.show_studies, "Ctrl+Shift+S")
+        self._action(file_menu, "&Query/Retrieve (PACS)...", self.show_query_retrieve)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._action(file_menu, "Open demo &CT", lambda: self.open_path("demo:ct"))
@@ -325,6 +326,15 @@ class MainWindow(QMainWindow):
         self.studies_window.refresh()
         self.studies_window.show()
         self.studies_window.raise_()
+
+    def show_query_retrieve(self) -> None:
+        """File → Query/Retrieve: search a PACS, retrieve a study into the store and open it."""
+        from .pacs_window import QueryRetrieveWindow
+
+        if getattr(self, "query_retrieve", None) is None:
+            self.query_retrieve = QueryRetrieveWindow(self, self.catalog, self.open_path)
+        self.query_retrieve.reload_servers()
+        self.query_retrieve.show()
 
     def _open_from_database(self, files: list[Path], beside: bool) -> None:
         """Open a recorded study; beside the current one, films go into the next pane (a volume
