@@ -4,6 +4,7 @@ database, and the messages for what goes wrong."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -175,3 +176,37 @@ def test_query_retrieve_window_configures_searches_retrieves_and_opens(qtbot, or
     assert w.area.opened.films[0].metadata.get("patient_name", "").startswith("SMITH")
     assert [r.accession for r in w.catalog.search()] == ["ACC-13"]
     w.close()
+
+
+def test_the_storage_listener_records_what_a_pacs_pushes(orthanc, study_files, user_data, capsys) -> None:
+    """Orthanc pushes a study (its REST 'store to modality', i.e. a C-STORE) to Lightbox's
+    listener: the files land in the store and the study in the database."""
+    import urllib.request
+
+    from lightbox.pacs.listener import StorageListener
+    from lightbox.pacs.servers import store_dir
+    from lightbox.studydb.catalog import StudyCatalog, index_paths
+
+    run(capsys, "pacs", "send", *adhoc(orthanc), str(study_files["mr"][0].parent))
+    catalog = StudyCatalog()
+    arrived: list[list[Path]] = []
+
+    def received(files: list[Path]) -> None:
+        index_paths(catalog, files)
+        arrived.append(files)
+
+    listener = StorageListener(orthanc.move_port, "LIGHTBOX", store_dir(), received, bind="127.0.0.1").start()
+    try:
+        (study,) = [s for s in json.loads(urllib.request.urlopen(
+            f"http://127.0.0.1:{orthanc.http_port}/studies?expand", timeout=5).read())
+            if s["MainDicomTags"]["StudyInstanceUID"] == "1.2.826.0.1.3680043.8.498.12"]
+        request = urllib.request.Request(f"http://127.0.0.1:{orthanc.http_port}/modalities/lightbox/store",
+                                         data=study["ID"].encode(), method="POST")
+        assert urllib.request.urlopen(request, timeout=30).status == 200
+        deadline = time.monotonic() + 10
+        while not arrived and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        listener.stop()
+    assert len(arrived) == 1 and len(arrived[0]) == 2
+    assert [r.accession for r in catalog.search()] == ["ACC-12"]

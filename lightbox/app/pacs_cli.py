@@ -172,6 +172,35 @@ def _cmd_send(args: argparse.Namespace) -> int:
     return _run(args, action)
 
 
+def _cmd_listen(args: argparse.Namespace) -> int:
+    import time
+
+    from ..pacs.listener import StorageListener
+    from ..pacs.servers import store_dir
+    from ..studydb.catalog import StudyCatalog, index_paths
+
+    catalog = StudyCatalog(args.db)
+
+    def received(files: list[Path]) -> None:
+        uids, _ = index_paths(catalog, files)
+        print(f"received {len(files)} file(s) of {len(uids)} stud{'y' if len(uids) == 1 else 'ies'}: "
+              f"{', '.join(uids)}", flush=True)
+
+    try:
+        listener = StorageListener(args.port, args.aet, store_dir(), received, args.bind).start()
+    except OSError as exc:
+        return refuse(f"cannot listen on {args.bind}:{args.port} ({exc.strerror or exc})")
+    print(f"listening as {args.aet} on {args.bind}:{args.port}; studies go to {store_dir()} (Ctrl+C stops)", flush=True)
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.stop()
+    return 0
+
+
 def _target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("server", nargs="?", help="a configured server's name (lightbox pacs servers)")
     p.add_argument("--host")
@@ -219,6 +248,12 @@ def add_pacs_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", help="folder to write to (default: the store in the user's data folder)")
     p.add_argument("--db", help="study database URL (default: SQLite in the user's data folder)")
     p.set_defaults(func=_cmd_retrieve)
+    p = psub.add_parser("listen", help="receive studies a PACS pushes (C-STORE SCP) into the store and the database")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--aet", default="LIGHTBOX", help="this workstation's AE title (default LIGHTBOX)")
+    p.add_argument("--bind", default="0.0.0.0", help="address to listen on (default: all)")
+    p.add_argument("--db", help="study database URL (default: SQLite in the user's data folder)")
+    p.set_defaults(func=_cmd_listen)
     p = psub.add_parser("send", help="C-STORE / STOW-RS files or folders to the PACS")
     _target_options(p)
     p.add_argument("paths", nargs="+")
