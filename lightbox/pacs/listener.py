@@ -44,7 +44,8 @@ class StorageListener:
         ae.add_supported_context(Verification)
         for sop_class in STORAGE_CLASSES:
             ae.add_supported_context(sop_class, TRANSFER_SYNTAXES)
-        handlers = [(evt.EVT_C_STORE, self._stored), (evt.EVT_RELEASED, self._ended), (evt.EVT_ABORTED, self._ended)]
+        handlers: list[Any] = [(evt.EVT_C_STORE, self._stored), (evt.EVT_RELEASED, self._ended),
+                               (evt.EVT_ABORTED, self._ended)]
         self.server = ae.start_server((self.bind, self.port), block=False, evt_handlers=handlers)
         return self
 
