@@ -210,3 +210,29 @@ def test_the_storage_listener_records_what_a_pacs_pushes(orthanc, study_files, u
         listener.stop()
     assert len(arrived) == 1 and len(arrived[0]) == 2
     assert [r.accession for r in catalog.search()] == ["ACC-12"]
+
+
+def test_a_signed_report_goes_to_the_pacs_as_sr_and_comes_back_equal(orthanc, study_files, user_data, capsys) -> None:
+    from lightbox.dicomreports.sr import read_report_sr
+    from lightbox.workflow.reporting import autosave, open_report, sign
+    from lightbox.workflow.storage import open_database
+
+    text = "FINDINGS: Two lesions in the left lobe.\nIMPRESSION: Follow-up CT in 3 months."
+    folder = study_files["ct"][0].parent
+    factory = open_database()
+    report_id = open_report(factory, str(pydicom.dcmread(study_files["ct"][0]).SeriesInstanceUID))
+    autosave(factory, report_id, text)
+    sign(factory, report_id, "Doe^Ann")
+    run(capsys, "pacs", "add", "archive", *adhoc(orthanc))
+    code, out, err = run(capsys, "report", "sr", str(folder), "--send", "archive")
+    assert code == 0 and "sent to archive" in out, err
+    code, out, _ = run(capsys, "pacs", "find", "archive", "--level", "series", "--study", "1.2.826.0.1.3680043.8.498.11",
+                       "--json")
+    (sr_series,) = [s for s in json.loads(out) if s["Modality"] == "SR"]
+    target = user_data / "back"
+    code, out, err = run(capsys, "pacs", "retrieve", "archive", "--study", "1.2.826.0.1.3680043.8.498.11", "--series",
+                         sr_series["SeriesInstanceUID"], "--to", str(target))
+    assert code == 0, err
+    (path,) = (target / "1.2.826.0.1.3680043.8.498.11").glob("*.dcm")
+    back = read_report_sr(pydicom.dcmread(path))
+    assert (back.text, back.verifier, back.final, back.verified) == (text, "Doe^Ann", True, True)

@@ -274,6 +274,22 @@ class AiPanel(QWidget):
 
             for question, answer in chat_history(self.database, self.case_key):
                 self.history.append(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}</p>")
+            from ..workflow.reporting import latest_signed
+
+            signed = latest_signed(self.database, self.case_key)  # a signed report comes back with its study
+            if signed is not None and signed.signed_at is not None:
+                self.show_report_text(signed.current_text,
+                                      f"Signed by {signed.signed_by} at {signed.signed_at:%Y-%m-%d %H:%M} UTC")
+
+    def show_report_text(self, text: str, state: str) -> None:
+        """A signed report (Lightbox's own, or one found in the study as a DICOM SR): read-only,
+        with where it comes from."""
+        self.editor.blockSignals(True)
+        self.editor.setPlainText(text)
+        self.editor.blockSignals(False)
+        self.editor.setReadOnly(True)
+        self.state_label.setStyleSheet("color: #9be39b;")
+        self.state_label.setText(state)
 
     def _ask(self, spoken: bool = False) -> None:
         text = self.question.text().strip()

@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .pacs_cli import add_pacs_commands
 
     add_pacs_commands(sub)
+    from .report_cli import add_report_commands
+
+    add_report_commands(sub)
 
     add_eval_commands(sub)
     from .benchmarks.runner import add_bench_command

@@ -336,6 +336,19 @@ class MainWindow(QMainWindow):
         self.query_retrieve.reload_servers()
         self.query_retrieve.show()
 
+    def _show_archived_report(self, opened: Opened) -> None:
+        """A report SR found in the opened study (the archive's report) is shown read-only in the
+        report dock, unless Lightbox holds a report signed here for it."""
+        from ..dicomreports.archive import newest_report
+
+        if self.index is None or opened.series is None or self.ai_panel.editor.isReadOnly():
+            return
+        found = newest_report(self.index, opened.series.uid)
+        if found is not None:
+            state = "FINAL, verified" if found.verified else "PRELIMINARY"
+            who = f" by {found.verifier.replace('^', ' ')}" if found.verifier else ""
+            self.ai_panel.show_report_text(found.text, f"From the archive (DICOM SR, {state}{who})")
+
     def _open_from_database(self, files: list[Path], beside: bool) -> None:
         """Open a recorded study; beside the current one, films go into the next pane (a volume
         still fills the panes: side-by-side volumes are not there yet)."""
@@ -431,6 +444,7 @@ class MainWindow(QMainWindow):
         )
         self.area.show_opened(opened, into_active=self.area.layout_name != "1x1")
         self.ai_panel.set_case(self.area.opened or opened)
+        self._show_archived_report(opened)
         self.setWindowTitle(f"Lightbox - {opened.title}" + (" - DEMO, not for clinical use" if opened.is_demo else ""))
         warnings = list(opened.volume.warnings if opened.volume is not None else [w for f in opened.films for w in f.warnings])
         if self.index is not None:

@@ -224,12 +224,18 @@ def read_header(path: Path) -> tuple[Dataset, int]:
         return ds, fp.tell()
 
 
+SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."  # the Structured Report storage classes (PS3.4 B.5)
+
+
 def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | None = None) -> None:
     if "Rows" not in ds or "Columns" not in ds:
         if len(ds) == 0:  # nothing after the file meta header: the file stops where its data set should begin
             size = path.stat().st_size if path.exists() else 0
             raise UnreadableFile(f"truncated: the file ends after its header ({size} bytes) and holds no data set")
         sop_class = _text(ds, "SOPClassUID")
+        if sop_class.startswith(SR_CLASS_PREFIX):
+            index.documents.append((path, ds))
+            return
         raise UnreadableFile(f"not an image (no Rows/Columns; SOP class {sop_class or 'unknown'})")
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
     if rows is None or columns is None:

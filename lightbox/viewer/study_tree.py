@@ -92,6 +92,9 @@ class StudyIndex:
 
     patients: dict[str, Patient] = field(default_factory=dict)
     errors: list[FileError] = field(default_factory=list)
+    # non-image DICOM documents found beside the images (Structured Reports: a report written
+    # to the archive, PS3.3 A.35), header only
+    documents: list[tuple[Path, Dataset]] = field(default_factory=list)
     ignored: list[Path] = field(default_factory=list)
 
     def all_series(self) -> list[Series]:

@@ -89,6 +89,13 @@ def open_report(factory: sessionmaker[Session], case_key: str, ai_text: str = ""
         return report.id
 
 
+def latest_signed(factory: sessionmaker[Session], case_key: str) -> Report | None:
+    """The case's most recently signed report, if any (it comes back when the study is reopened)."""
+    with factory() as db:
+        return db.scalar(select(Report).where(Report.case_key == case_key, Report.signed_at.is_not(None))
+                         .order_by(Report.signed_at.desc(), Report.id.desc()))
+
+
 def autosave(factory: sessionmaker[Session], report_id: int, text: str) -> None:
     """Store the current text (one transaction): a new revision and the edit distance."""
     with factory.begin() as db:

@@ -1,0 +1,83 @@
+"""``lightbox report sr PATH``: a series' report (signed, else the draft) as a DICOM
+Comprehensive SR, written to the store (or ``--out``) and optionally sent to a PACS."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .cli_messages import refuse
+
+
+def _cmd_sr(args: argparse.Namespace) -> int:
+    from pydicom import dcmread
+
+    from ..dicomreports.archive import study_of_series
+    from ..dicomreports.sr import is_report_sr, read_report_sr, report_sr
+    from ..pacs.servers import store_dir
+    from ..viewer.index import build_index
+    from ..workflow.reporting import latest_signed
+    from ..workflow.storage import Report, open_database
+    from .compose import pick_series
+
+    if not Path(args.path).exists():
+        return refuse(f"no such file or folder: {args.path}")
+    index = build_index(Path(args.path))
+    try:
+        series = pick_series(index, args.series)
+    except (FileNotFoundError, KeyError) as exc:
+        return refuse(f"no series to report on in {args.path} ({exc})")
+    evidence = [i.header for i in series.instances if i.header is not None]
+    if not evidence:
+        return refuse("a DICOM SR must reference DICOM images; this series is a picture file")
+    factory = open_database(args.db)
+    report = latest_signed(factory, series.uid)
+    if report is None:
+        from sqlalchemy import select
+
+        with factory() as db:
+            report = db.scalar(select(Report).where(Report.case_key == series.uid).order_by(Report.id.desc()))
+    if report is None or not report.current_text.strip():
+        return refuse("no report for this series in Lightbox's database: draft or type one in the window first")
+    study_uid = study_of_series(index, series.uid)
+    predecessor = None
+    for path, header in index.documents:  # an earlier report SR of the study: this one amends it
+        if str(header.get("StudyInstanceUID", "")) == study_uid:
+            candidate = dcmread(path)
+            if is_report_sr(candidate) and (predecessor is None or str(candidate.get("ContentDate", "")) +
+                                            str(candidate.get("ContentTime", "")) > str(predecessor.get("ContentDate", ""))
+                                            + str(predecessor.get("ContentTime", ""))):
+                predecessor = candidate
+    sr = report_sr(report.current_text, evidence, signed_by=report.signed_by or "", signed_at=report.signed_at,
+                   model_name=report.model_name if report.ai_text else "", model_sha256=report.model_sha256,
+                   predecessor=predecessor)
+    out = Path(args.out) if args.out else store_dir() / str(study_uid) / f"{sr.SOPInstanceUID}.dcm"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sr.save_as(out, enforce_file_format=True)
+    state = "FINAL" if report.signed_at else "PRELIMINARY (not signed)"
+    print(f"{out}  report SR, {state}" + (f", amends {predecessor.SOPInstanceUID}" if predecessor is not None else ""))
+    read_report_sr(sr)  # what was written reads back
+    if args.send:
+        from ..pacs import dicomweb, dimse
+        from ..pacs.servers import load_servers
+
+        server = load_servers().get(args.send)
+        if server is None:
+            return refuse(f"no PACS server named {args.send!r} (lightbox pacs servers)")
+        try:
+            sent = dimse.send(server, [out]) if server.has_dimse else dicomweb.store(server, [out])
+        except dimse.PacsError as exc:
+            return refuse(exc)
+        print(f"sent to {server.name} ({sent} file)")
+    return 0
+
+
+def add_report_commands(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser("report", help="reports as DICOM")
+    rsub = report.add_subparsers(dest="report_command", required=True)
+    p = rsub.add_parser("sr", help="write the series' report as a DICOM Comprehensive SR (and send it)")
+    p.add_argument("path", help="the study's folder or files")
+    p.add_argument("--series", help="SeriesInstanceUID (default: the one the window opens)")
+    p.add_argument("--out", help="file to write (default: the store in the user's data folder)")
+    p.add_argument("--send", metavar="SERVER", help="a configured PACS to send it to (C-STORE or STOW-RS)")
+    p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
+    p.set_defaults(func=_cmd_sr)

@@ -1,0 +1,99 @@
+"""Reports as DICOM Comprehensive SR (PS3.16 TID 2000 style, written with highdicom): the text,
+flags and observers read back; an amendment names its predecessor; the CLI writes and sends it;
+the window shows a report found in a study, and a report signed here comes back on reopening."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pydicom
+import pytest
+from dicom_factory import axial_positions, write_ct_series
+
+from lightbox.app.cli import main
+from lightbox.dicomreports.sr import read_report_sr, report_sr, split_sections
+from lightbox.workflow.reporting import autosave, open_report, sign
+from lightbox.workflow.storage import open_database
+
+TEXT = "FINDINGS: Right lower lobe consolidation. No effusion.\nIMPRESSION: Right lower lobe pneumonia."
+
+
+@pytest.fixture
+def series(tmp_path: Path) -> list[Path]:
+    return write_ct_series(tmp_path / "study", axial_positions(3))
+
+
+def test_sections_are_split_on_their_headings() -> None:
+    assert split_sections(TEXT) == ("Right lower lobe consolidation. No effusion.", "Right lower lobe pneumonia.")
+    assert split_sections("Free text without headings.") == ("Free text without headings.", "")
+    assert split_sections("impression: only this") == ("", "only this")
+
+
+def test_a_draft_is_preliminary_a_signed_report_final_and_an_amendment_names_its_predecessor(series) -> None:
+    evidence = [pydicom.dcmread(p, stop_before_pixels=True) for p in series]
+    draft = report_sr(TEXT, evidence, model_name="lightbox-demo-cxr", model_sha256="ab12")
+    assert (draft.CompletionFlag, draft.VerificationFlag, draft.PreliminaryFlag) == ("PARTIAL", "UNVERIFIED", "PRELIMINARY")
+    assert draft.ConceptNameCodeSequence[0].CodeValue == "18748-4"
+    assert draft.StudyInstanceUID == evidence[0].StudyInstanceUID and draft.Modality == "SR"
+    back = read_report_sr(draft)
+    assert (back.findings, back.impression, back.device, back.final) == (
+        "Right lower lobe consolidation. No effusion.", "Right lower lobe pneumonia.", "lightbox-demo-cxr", False)
+    referenced = {i.ReferencedSOPInstanceUID for s in draft.CurrentRequestedProcedureEvidenceSequence[0]
+                  .ReferencedSeriesSequence for i in s.ReferencedSOPSequence}
+    assert referenced == {e.SOPInstanceUID for e in evidence}
+    signed = report_sr(TEXT.replace("pneumonia.", "pneumonia; follow-up advised."), evidence, signed_by="Doe^Ann",
+                       signed_at=datetime(2026, 11, 28, 9, 30), predecessor=draft)
+    assert (signed.CompletionFlag, signed.VerificationFlag, signed.PreliminaryFlag) == ("COMPLETE", "VERIFIED", "FINAL")
+    back = read_report_sr(signed)
+    assert back.verifier == "Doe^Ann" and back.verified_at == "20261128093000" and back.final and back.verified
+    assert back.predecessors == (draft.SOPInstanceUID,) and back.device == ""
+    assert back.impression == "Right lower lobe pneumonia; follow-up advised."
+
+
+def test_report_sr_command_writes_the_signed_report_and_refuses_without_one(tmp_path, series, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    folder = str(series[0].parent)
+    out = tmp_path / "report.dcm"
+    assert main(["report", "sr", folder, "--out", str(out), "--db", url]) == 2
+    assert "no report for this series" in capsys.readouterr().err
+    factory = open_database(url)
+    series_uid = pydicom.dcmread(series[0]).SeriesInstanceUID
+    report_id = open_report(factory, series_uid, ai_text="FINDINGS: x\nIMPRESSION: y", model_name="demo")
+    autosave(factory, report_id, TEXT)
+    sign(factory, report_id, "Doe^Ann")
+    assert main(["report", "sr", folder, "--out", str(out), "--db", url]) == 0
+    assert "report SR, FINAL" in capsys.readouterr().out
+    back = read_report_sr(pydicom.dcmread(out))
+    assert back.text == TEXT and back.verifier == "Doe^Ann" and back.device == "demo"
+
+
+def test_the_window_shows_a_report_found_in_the_study_and_one_signed_here_on_reopening(qtbot, tmp_path, series,
+                                                                                      monkeypatch) -> None:
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "user-data"))
+    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", "cpu")
+    evidence = [pydicom.dcmread(p, stop_before_pixels=True) for p in series]
+    report_sr(TEXT, evidence, signed_by="Archive^Reader").save_as(series[0].parent / "report.dcm",
+                                                                  enforce_file_format=True)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.open_path(series[0].parent)
+    qtbot.waitUntil(lambda: not w.is_loading() and w.area.opened is not None, timeout=30000)
+    assert w.index is not None and not w.index.errors  # the SR is a document, not an unreadable file
+    panel = w.ai_panel
+    assert panel.editor.toPlainText() == TEXT and panel.editor.isReadOnly()
+    assert panel.state_label.text() == "From the archive (DICOM SR, FINAL, verified by Archive Reader)"
+    (series[0].parent / "report.dcm").unlink()
+    w.open_path("demo:film")  # another case, then back
+    qtbot.waitUntil(lambda: w.area.opened is not None and w.area.opened.is_demo, timeout=30000)
+    report_id = open_report(panel.database, evidence[0].SeriesInstanceUID)
+    autosave(panel.database, report_id, "FINDINGS: Clear.\nIMPRESSION: Normal.")
+    sign(panel.database, report_id, "Here^Reader")
+    w.open_path(series[0].parent)
+    qtbot.waitUntil(lambda: not w.is_loading() and w.area.opened is not None and not w.area.opened.is_demo,
+                    timeout=30000)
+    assert panel.editor.toPlainText() == "FINDINGS: Clear.\nIMPRESSION: Normal." and panel.editor.isReadOnly()
+    assert panel.state_label.text().startswith("Signed by Here^Reader at ")
+    w.close()
