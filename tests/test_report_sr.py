@@ -97,3 +97,28 @@ def test_the_window_shows_a_report_found_in_the_study_and_one_signed_here_on_reo
     assert panel.editor.toPlainText() == "FINDINGS: Clear.\nIMPRESSION: Normal." and panel.editor.isReadOnly()
     assert panel.state_label.text().startswith("Signed by Here^Reader at ")
     w.close()
+
+
+def test_ai_menu_saves_the_signed_report_as_sr_in_the_store(qtbot, tmp_path, series, monkeypatch) -> None:
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "user-data"))
+    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", "cpu")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.open_path(series[0].parent)
+    qtbot.waitUntil(lambda: not w.is_loading() and w.area.opened is not None, timeout=30000)
+    monkeypatch.setattr("lightbox.app.main_window.QMessageBox.warning", lambda *a: None)
+    assert w.save_report_sr(send_to="") is None  # nothing written yet
+    w.ai_panel.editor.setPlainText(TEXT)
+    w.ai_panel.reader.setText("Doe^Ann")
+    assert w.ai_panel.sign()
+    menu = next(a.menu() for a in w.menuBar().actions() if a.text().replace("&", "") == "AI")
+    action = next(a for a in menu.actions() if a.text() == "Save report as DICOM SR...")
+    assert action is not None
+    path = w.save_report_sr(send_to="")
+    back = read_report_sr(pydicom.dcmread(path))
+    assert back.text == TEXT and back.verifier == "Doe^Ann" and back.final
+    assert path.parent.name == pydicom.dcmread(series[0]).StudyInstanceUID
+    w.close()

@@ -260,6 +260,7 @@ class MainWindow(QMainWindow):
         ai_menu = menus.addMenu("&AI")
         self._action(ai_menu, "Model...", self.show_model_dialog)
         self._action(ai_menu, "Draft report", self.draft_report)
+        self._action(ai_menu, "Save report as DICOM SR...", self.save_report_sr)
 
         from .eval_menu import EvaluationMenu
 
@@ -348,6 +349,47 @@ class MainWindow(QMainWindow):
             state = "FINAL, verified" if found.verified else "PRELIMINARY"
             who = f" by {found.verifier.replace('^', ' ')}" if found.verifier else ""
             self.ai_panel.show_report_text(found.text, f"From the archive (DICOM SR, {state}{who})")
+
+    def save_report_sr(self, send_to: str | None = None) -> Path | None:
+        """AI → Save report as DICOM SR: the open series' report (signed, else the draft) as a
+        Comprehensive SR in the store, and sent to a configured PACS if the user picks one."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from ..dicomreports.archive import study_of_series
+        from ..pacs import dicomweb, dimse
+        from ..pacs.servers import load_servers, store_dir
+        from .report_cli import series_report_sr
+
+        opened = self.area.opened
+        if opened is None or opened.series is None or self.index is None:
+            QMessageBox.information(self, "Report as DICOM SR", "Open a DICOM study first.")
+            return None
+        self.ai_panel.save_now()
+        try:
+            sr, report, _ = series_report_sr(self.ai_panel.database, opened.series, self.index.documents,
+                                             study_of_series(self.index, opened.series.uid) or "")
+        except ValueError as exc:
+            QMessageBox.warning(self, "Report as DICOM SR", str(exc))
+            return None
+        path = store_dir() / str(sr.StudyInstanceUID) / f"{sr.SOPInstanceUID}.dcm"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sr.save_as(path, enforce_file_format=True)
+        state = "FINAL" if report.signed_at else "PRELIMINARY (not signed)"
+        servers = load_servers()
+        if send_to is None and servers:
+            choice, ok = QInputDialog.getItem(self, "Send the report", f"Report SR ({state}) saved. Send it to:",
+                                              ["(do not send)", *servers], 0, False)
+            send_to = choice if ok and choice in servers else ""
+        message = f"Report SR ({state}) saved to {path}"
+        if send_to:
+            try:
+                server = servers[send_to]
+                dimse.send(server, [path]) if server.has_dimse else dicomweb.store(server, [path])
+                message += f"; sent to {send_to}"
+            except (dimse.PacsError, KeyError) as exc:
+                QMessageBox.warning(self, "Report not sent", f"Saved, but not sent: {exc}")
+        self.statusBar().showMessage(message, 10000)
+        return path
 
     def _open_from_database(self, files: list[Path], beside: bool) -> None:
         """Open a recorded study; beside the current one, films go into the next pane (a volume

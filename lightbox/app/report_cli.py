@@ -4,19 +4,55 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
 
 from .cli_messages import refuse
 
 
-def _cmd_sr(args: argparse.Namespace) -> int:
-    from pydicom import dcmread
+def series_report_sr(factory: Any, series: Any, documents: list[tuple[Path, Dataset]],
+                     study_uid: str) -> tuple[Dataset, Any, Dataset | None]:
+    """The SR of a series' report (signed, else the latest draft) referencing the series' images;
+    an earlier report SR of the study among ``documents`` becomes its predecessor. Raises
+    ValueError with the reason when there is nothing to write."""
+    from sqlalchemy import select
 
+    from ..dicomreports.sr import is_report_sr, report_sr
+    from ..workflow.reporting import latest_signed
+    from ..workflow.storage import Report
+
+    evidence = [i.header for i in series.instances if i.header is not None]
+    if not evidence:
+        raise ValueError("a DICOM SR must reference DICOM images; this series is a picture file")
+    report = latest_signed(factory, series.uid)
+    if report is None:
+        with factory() as db:
+            report = db.scalar(select(Report).where(Report.case_key == series.uid).order_by(Report.id.desc()))
+    if report is None or not report.current_text.strip():
+        raise ValueError("no report for this series in Lightbox's database: draft or type one in the window first")
+    predecessor = None
+    for path, header in documents:
+        if str(header.get("StudyInstanceUID", "")) != study_uid:
+            continue
+        candidate = dcmread(path)
+        when = str(candidate.get("ContentDate", "")) + str(candidate.get("ContentTime", ""))
+        if is_report_sr(candidate) and (predecessor is None or when > str(predecessor.get("ContentDate", ""))
+                                        + str(predecessor.get("ContentTime", ""))):
+            predecessor = candidate
+    sr = report_sr(report.current_text, evidence, signed_by=report.signed_by or "", signed_at=report.signed_at,
+                   model_name=report.model_name if report.ai_text else "", model_sha256=report.model_sha256,
+                   predecessor=predecessor)
+    return sr, report, predecessor
+
+
+def _cmd_sr(args: argparse.Namespace) -> int:
     from ..dicomreports.archive import study_of_series
-    from ..dicomreports.sr import is_report_sr, read_report_sr, report_sr
+    from ..dicomreports.sr import read_report_sr
     from ..pacs.servers import store_dir
     from ..viewer.index import build_index
-    from ..workflow.reporting import latest_signed
-    from ..workflow.storage import Report, open_database
+    from ..workflow.storage import open_database
     from .compose import pick_series
 
     if not Path(args.path).exists():
@@ -26,30 +62,12 @@ def _cmd_sr(args: argparse.Namespace) -> int:
         series = pick_series(index, args.series)
     except (FileNotFoundError, KeyError) as exc:
         return refuse(f"no series to report on in {args.path} ({exc})")
-    evidence = [i.header for i in series.instances if i.header is not None]
-    if not evidence:
-        return refuse("a DICOM SR must reference DICOM images; this series is a picture file")
-    factory = open_database(args.db)
-    report = latest_signed(factory, series.uid)
-    if report is None:
-        from sqlalchemy import select
-
-        with factory() as db:
-            report = db.scalar(select(Report).where(Report.case_key == series.uid).order_by(Report.id.desc()))
-    if report is None or not report.current_text.strip():
-        return refuse("no report for this series in Lightbox's database: draft or type one in the window first")
-    study_uid = study_of_series(index, series.uid)
-    predecessor = None
-    for path, header in index.documents:  # an earlier report SR of the study: this one amends it
-        if str(header.get("StudyInstanceUID", "")) == study_uid:
-            candidate = dcmread(path)
-            if is_report_sr(candidate) and (predecessor is None or str(candidate.get("ContentDate", "")) +
-                                            str(candidate.get("ContentTime", "")) > str(predecessor.get("ContentDate", ""))
-                                            + str(predecessor.get("ContentTime", ""))):
-                predecessor = candidate
-    sr = report_sr(report.current_text, evidence, signed_by=report.signed_by or "", signed_at=report.signed_at,
-                   model_name=report.model_name if report.ai_text else "", model_sha256=report.model_sha256,
-                   predecessor=predecessor)
+    try:
+        sr, report, predecessor = series_report_sr(open_database(args.db), series, index.documents,
+                                                   study_of_series(index, series.uid) or "")
+    except ValueError as exc:
+        return refuse(exc)
+    study_uid = str(sr.StudyInstanceUID)
     out = Path(args.out) if args.out else store_dir() / str(study_uid) / f"{sr.SOPInstanceUID}.dcm"
     out.parent.mkdir(parents=True, exist_ok=True)
     sr.save_as(out, enforce_file_format=True)
