@@ -199,3 +199,95 @@ def reference_greedy(folder: Path, prompt_ids: list[int], pixel_values: np.ndarr
         generated.append(token)
         embeds = embed.run(None, {"input_ids": np.asarray([[token]], np.int64)})[0].astype(embeds_type)
     return generated
+
+
+# onnxruntime-genai's builder (0.18) reads Gemma 3's RoPE as transformers 4 wrote it (one
+# rope_parameters dict and rope_local_base_freq); transformers 5 nests them per layer type. The
+# builder runs in its own process with the config flattened back, nothing else changed.
+_GENAI_BUILDER = """
+import runpy, sys
+from transformers import AutoConfig
+_load = AutoConfig.from_pretrained
+def load(*args, **kwargs):
+    config = _load(*args, **kwargs)
+    for c in (config, getattr(config, "text_config", None)):
+        rope = getattr(c, "rope_parameters", None)
+        if isinstance(rope, dict) and "full_attention" in rope:
+            types = getattr(c, "layer_types", None) or []
+            local = rope.get("sliding_attention", rope["full_attention"]) if "sliding_attention" in types else rope["full_attention"]
+            c.rope_parameters = dict(rope["full_attention"])
+            c.rope_local_base_freq = local.get("rope_theta", 10000.0)
+    return config
+AutoConfig.from_pretrained = load
+sys.argv = ["builder", "-i", sys.argv[1], "-o", sys.argv[2], "-p", "fp32", "-e", "cpu", "--extra_options", "exclude_embeds=true"]
+runpy.run_module("onnxruntime_genai.models.builder", run_name="__main__")
+"""
+
+
+def export_genai(model, folder: Path, tokenizer_folder: Path, image_token_id: int) -> Path:
+    """An onnxruntime-genai package as its Gemma 3 vision tutorial makes one: the text decoder by
+    onnxruntime-genai's model builder (inputs_embeds in, no embedding), the vision and embedding
+    graphs exported here (pixel_values -> image_features; input_ids + image_features ->
+    inputs_embeds, image rows scattered in), genai_config.json given its vision and embedding
+    sections, and an onnxruntime-extensions processor_config.json. 256 soft tokens per image,
+    as genai's Gemma 3 processor expects."""
+    import subprocess
+    import sys
+
+    import torch
+
+    hf = folder.parent / f"{folder.name}-hf"
+    model.save_pretrained(hf)
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"):
+        if (tokenizer_folder / name).exists():
+            shutil.copy(tokenizer_folder / name, hf / name)
+    built = subprocess.run([sys.executable, "-c", _GENAI_BUILDER, str(hf), str(folder)], capture_output=True, text=True)
+    if built.returncode != 0:
+        raise RuntimeError(f"onnxruntime-genai builder failed: {built.stderr[-2000:]}")
+
+    class Vision(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, pixel_values):
+            out = self.model.model.get_image_features(pixel_values=pixel_values)
+            return getattr(out, "pooler_output", out)
+
+    class Embedding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = model.get_input_embeddings()
+
+        def forward(self, input_ids, image_features):
+            embeds = self.embed(input_ids)
+            rows = (input_ids == image_token_id).unsqueeze(-1).expand_as(embeds)
+            return embeds.masked_scatter(rows, image_features.reshape(-1, embeds.shape[-1]).to(embeds.dtype))
+
+    size = model.config.vision_config.image_size
+    hidden = model.config.text_config.hidden_size
+    images, batch, sequence = torch.export.Dim("images"), torch.export.Dim("batch"), torch.export.Dim("sequence")
+    with torch.no_grad():
+        torch.onnx.export(Vision(), (torch.randn(1, 3, size, size),), folder / "vision.onnx", dynamo=True,
+                          input_names=["pixel_values"], output_names=["image_features"],
+                          dynamic_shapes={"pixel_values": {0: images}})
+        ids = torch.tensor([[2, image_token_id, image_token_id, 5]])
+        torch.onnx.export(Embedding(), (ids, torch.randn(1, 2, hidden)), folder / "embedding.onnx", dynamo=True,
+                          input_names=["input_ids", "image_features"], output_names=["inputs_embeds"],
+                          dynamic_shapes={"input_ids": {0: batch, 1: sequence},
+                                          "image_features": {0: images, 1: torch.export.Dim("tokens")}})
+    config = json.loads((folder / "genai_config.json").read_text())
+    config["model"]["vision"] = {"filename": "vision.onnx", "config_filename": "processor_config.json",
+                                 "inputs": {"pixel_values": "pixel_values"}, "outputs": {"image_features": "image_features"}}
+    config["model"]["embedding"] = {"filename": "embedding.onnx",
+                                    "inputs": {"input_ids": "input_ids", "image_features": "image_features"},
+                                    "outputs": {"inputs_embeds": "inputs_embeds"}}
+    (folder / "genai_config.json").write_text(json.dumps(config, indent=2))
+    transforms = [("decode_image", "DecodeImage", {"color_space": "RGB"}),
+                  ("resize", "Resize", {"interpolation": "LINEAR", "width": size, "height": size, "keep_aspect_ratio": 0}),
+                  ("rescale", "Rescale", {}), ("normalize", "Normalize", {"mean": [0.5] * 3, "std": [0.5] * 3}),
+                  ("to_channel_first", "Permute3D", {"dims": [2, 0, 1]})]
+    (folder / "processor_config.json").write_text(json.dumps({"processor": {"name": "gemma_3_image_processing", "transforms": [
+        {"operation": {"name": n, "type": t, "attrs": a}} for n, t, a in transforms]}}, indent=2))
+    shutil.rmtree(hf)
+    return folder

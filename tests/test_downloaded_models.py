@@ -13,8 +13,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch (dev-time extra) builds the reference models")
 
-from downloaded_exports import convert_graph, export_download, reference_greedy  # noqa: E402
-from tiny_models import tiny_medgemma  # noqa: E402
+from downloaded_exports import convert_graph, export_download, export_genai, reference_greedy  # noqa: E402
+from tiny_models import IMAGE_TOKEN, tiny_medgemma  # noqa: E402
 
 from lightbox.app.ai_inputs import model_images  # noqa: E402
 from lightbox.app.cli import main  # noqa: E402
@@ -45,7 +45,8 @@ def fp32_download(tiny, tmp_path_factory) -> Path:
 def prompt_and_pixels(folder: Path) -> tuple[list[int], np.ndarray, list[np.ndarray]]:
     lm = VisionLanguageModel.from_folder(folder, device="cpu")
     images, _ = model_images(open_demo("demo:film"))
-    return Chat(lm, images=images)._prompt_ids(QUESTION), pixel_values(images, lm.bundle.preprocessor_config), images
+    config = getattr(lm, "preprocessor_config", None) or lm.bundle.preprocessor_config
+    return Chat(lm, images=images)._prompt_ids(QUESTION), pixel_values(images, config), images
 
 
 def ask_cli(name: str, capsys, variant: str = "") -> dict:
@@ -132,6 +133,41 @@ def test_half_precision_and_4_bit_downloads_draft_like_onnxruntime(fp32_download
     assert len(reference) >= 2
     assert answer["text"] == decode(folder, reference)
     assert answer["new_tokens"] == len(reference)
+
+
+def test_an_onnxruntime_genai_package_runs_through_genai_like_pytorch(tiny, tmp_path, capsys) -> None:
+    """A genai package (genai_config.json: the builder's text decoder, vision and embedding graphs,
+    an onnxruntime-extensions processor config) is added as downloaded and drafts through
+    onnxruntime-genai; its greedy answer equals PyTorch's on the same prompt and pixels (causal:
+    the builder's decoder has no token_type_ids), and a follow-up continues from genai's cache."""
+    pytest.importorskip("onnxruntime_genai", reason="onnxruntime-genai (test extra) runs genai packages")
+    model, tokenizer = tiny
+    folder = export_genai(model, tmp_path / "genai", tokenizer, IMAGE_TOKEN)
+    assert main(["model", "add", str(folder), "--name", "medgemma-genai"]) == 0
+    answer = ask_cli("medgemma-genai", capsys)
+    prompt, pixels, images = prompt_and_pixels(folder)
+    reference = pytorch_greedy(model, prompt, pixels)
+    assert len(reference) >= 2 and answer["text"] == decode(folder, reference)
+    assert answer["new_tokens"] == len(reference) and answer["notice"] == "onnxruntime-genai"
+    from lightbox.inference.generate import GenerationOptions
+
+    lm = VisionLanguageModel.from_folder(folder, device="cpu")
+    probe = Chat(lm, images=images)
+    probe.ask(QUESTION, options=GenerationOptions(max_new_tokens=0))  # the prefill only
+    genai_logits = np.asarray(probe.past.generator.get_logits(), np.float64).reshape(-1)
+    with torch.no_grad():
+        ids = torch.tensor([prompt])
+        torch_logits = model(input_ids=ids, pixel_values=torch.tensor(pixels),
+                             attention_mask=torch.ones_like(ids)).logits[0, -1].double().numpy()
+    # the prefill's logits (they see the image; a zeroed image moves them by ~0.1): PyTorch's
+    # within float32 rounding
+    assert np.abs(genai_logits - torch_logits).max() < 1e-5
+    chat = Chat(lm, images=images)
+    first = chat.ask(QUESTION, options=GenerationOptions(max_new_tokens=NEW_TOKENS))
+    follow_up = chat.ask("And on the right?", options=GenerationOptions(max_new_tokens=4))
+    assert first.token_ids == reference and len(follow_up.token_ids) >= 1
+    assert len(chat.token_ids) == len(prompt) + len(first.token_ids) + follow_up.prompt_tokens + len(
+        follow_up.token_ids) + (1 if first.stopped == "eos" else 0)
 
 
 def test_registry_refuses_changed_files_and_unsupported_folders(tiny, tmp_path, capsys) -> None:

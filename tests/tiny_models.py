@@ -24,4 +24,9 @@ def tiny_medgemma(tokenizer_folder, texts: list[str], vocabulary: int, seed: int
 
     train_tokenizer(texts, vocabulary, tokenizer_folder, gemma_ids=True)
     torch.manual_seed(seed)
-    return Gemma3ForConditionalGeneration(medgemma_like_config()).eval()
+    model = Gemma3ForConditionalGeneration(medgemma_like_config()).eval()
+    # transformers initialises the projector's weight to zeros: every image would give zero
+    # features and no test could tell one image, or wrong pixels, from another
+    with torch.no_grad():
+        model.model.multi_modal_projector.mm_input_projection_weight.normal_(0.0, 1.0)
+    return model

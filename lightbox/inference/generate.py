@@ -89,9 +89,6 @@ class VisionLanguageModel:
     """The three sessions of a bundle, its tokenizer and its preprocessing."""
 
     def __init__(self, bundle: ModelBundle, device: str = "auto") -> None:
-        if bundle.is_genai:
-            raise NotImplementedError(f"{bundle.folder.name} is an onnxruntime-genai model (genai_config.json); "
-                                      "Lightbox does not run that format yet - export it in the onnx-community layout")
         self.bundle = bundle
         self.tokenizer = load_tokenizer(bundle.folder)
         self.vision, info = create_session(bundle.graphs["vision_encoder"], device)
@@ -123,7 +120,12 @@ class VisionLanguageModel:
         from .sessions import requested_providers
 
         provider = "CUDA" if "CUDAExecutionProvider" in requested_providers(device) else "CPU"
-        return cls(load_bundle(folder, variant, provider=provider), device)
+        bundle = load_bundle(folder, variant, provider=provider)
+        if bundle.is_genai:  # onnxruntime-genai runs it: same interface (Chat.ask), its own loop
+            from .genai_model import GenaiVisionLanguageModel
+
+            return GenaiVisionLanguageModel(bundle, device)  # type: ignore[return-value]
+        return cls(bundle, device)
 
     # -- pieces ---------------------------------------------------------------------------
     def image_features(self, images: Sequence[np.ndarray]) -> np.ndarray:
@@ -196,7 +198,7 @@ class Chat:
     model: VisionLanguageModel
     images: list[np.ndarray] = field(default_factory=list)
     token_ids: list[int] = field(default_factory=list)
-    past: dict[str, Any] | None = None
+    past: Any = None  # the KV cache (a dict of arrays; for a genai package, its generator)
     history: list[tuple[str, str]] = field(default_factory=list)  # (question, answer)
 
     def _prompt_ids(self, question: str) -> list[int]:
@@ -213,6 +215,10 @@ class Chat:
     def ask(self, question: str, on_token: Callable[[str], None] | None = None, options: GenerationOptions | None = None,
             cancel: threading.Event | None = None) -> GenerationResult:
         model, options = self.model, options or GenerationOptions()
+        if getattr(model, "is_genai", False):  # an onnxruntime-genai package runs its own loop
+            from .genai_model import genai_ask
+
+            return genai_ask(self, question, on_token, options, cancel)
         start_time = time.perf_counter()
         new_ids = self._prompt_ids(question)
         ids = np.asarray([new_ids], np.int64)

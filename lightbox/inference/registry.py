@@ -141,16 +141,14 @@ def check_and_add(folder: Path, name: str | None = None, variant: str = "", devi
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise BundleError(f"no model folder at {folder}")
-    if (folder / "genai_config.json").exists():
-        raise BundleError(
-            f"{folder} is an onnxruntime-genai package (genai_config.json): not supported yet; "
-            "use an onnx-community export (onnx/vision_encoder*.onnx, embed_tokens*.onnx, decoder_model_merged*.onnx)"
-        )
-    missing = [f for f in ("config.json", "tokenizer.json") if not (folder / f).exists()]
+    genai = (folder / "genai_config.json").exists()  # onnxruntime-genai: its own config names the graphs
+    needed = ("tokenizer.json",) if genai else ("config.json", "tokenizer.json")
+    missing = [f for f in needed if not (folder / f).exists()]
     if not any((folder / f).exists() for f in ("preprocessor_config.json", "processor_config.json")):
-        missing.append("preprocessor_config.json")
+        missing.append("processor_config.json" if genai else "preprocessor_config.json")
     if missing:
-        raise BundleError(f"{folder}: missing {', '.join(missing)} (an onnx-community export has them)")
+        kind = "an onnxruntime-genai package" if genai else "an onnx-community export"
+        raise BundleError(f"{folder}: missing {', '.join(missing)} ({kind} has them)")
     name = (name or folder.resolve().name).strip()
     previous = read_registry()["models"].get(name)
     entry = record(folder, name)
@@ -173,7 +171,7 @@ def check_and_add(folder: Path, name: str | None = None, variant: str = "", devi
         "variant": model.bundle.variant,
         "provider": result.provider,
         "tokens": len(result.token_ids),
-        "graph_inputs": sorted(model.decoder_inputs),
+        "graph_inputs": sorted(getattr(model, "decoder_inputs", [])) or ["onnxruntime-genai"],
     }
     registry = read_registry()
     registry["models"][name] = entry
