@@ -214,7 +214,8 @@ def load(*args, **kwargs):
         rope = getattr(c, "rope_parameters", None)
         if isinstance(rope, dict) and "full_attention" in rope:
             types = getattr(c, "layer_types", None) or []
-            local = rope.get("sliding_attention", rope["full_attention"]) if "sliding_attention" in types else rope["full_attention"]
+            full = rope["full_attention"]
+            local = rope.get("sliding_attention", full) if "sliding_attention" in types else full
             c.rope_parameters = dict(rope["full_attention"])
             c.rope_local_base_freq = local.get("rope_theta", 10000.0)
     return config
