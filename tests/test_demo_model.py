@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from lightbox.demo_model.data import (
     film_draft,
     label_questions,
 )
-from lightbox.demo_model.evaluate import mcnemar_exact, states_abnormality
+from lightbox.demo_model.evaluate import mcnemar_exact, record, states_abnormality
 from lightbox.demo_model.images import chest_film_images, vqa_rad_images
+from lightbox.inference.bundle import BundleError, verify_manifest
+from lightbox.inference.models import default_model_dir
 
 
 @pytest.mark.parametrize(
@@ -113,3 +116,54 @@ def test_chest_film_split_holds_out_whole_patients_and_normal_films(shared_data:
     assert not train_images & {f.key for f in films if f.held_out}
     test_drafts = [s for s in samples if s.task == "draft" and s.split == "test"]
     assert {"normal", "covid-19", "bacterial"} <= {s.question_type for s in test_drafts}
+
+
+def test_recording_an_evaluation_keeps_the_bundle_loadable(tmp_path: Path) -> None:
+    shipped = default_model_dir()
+    bundle = tmp_path / "bundle"
+    shutil.copytree(shipped, bundle)
+    results = json.loads((shipped / "evaluation.json").read_text())
+    results["seconds"] = 1.0
+    # what evaluate used to do: write evaluation.json alone, leaving the manifest's sum stale
+    (bundle / "evaluation.json").write_text(json.dumps(results))
+    with pytest.raises(BundleError, match="evaluation.json"):
+        verify_manifest(bundle)
+    record(bundle, results)
+    verify_manifest(bundle)
+    assert json.loads((bundle / "evaluation.json").read_text())["seconds"] == 1.0
+    assert "NOT FOR CLINICAL USE" in (bundle / "MODEL_CARD.md").read_text()
+
+
+def _ask_demo(image, question: str, tokens: int = 8) -> str:
+    from lightbox.inference.generate import Chat, GenerationOptions, VisionLanguageModel
+
+    model = VisionLanguageModel.from_folder(default_model_dir(), device="cpu")
+    return Chat(model, images=[image]).ask(question, options=GenerationOptions(max_new_tokens=tokens)).text
+
+
+def test_the_shipped_demo_model_tells_a_ct_from_a_radiograph_by_the_image() -> None:
+    """The same question, two images of the built-in phantom the model never saw as a CT: the
+    answer follows the image (the first demo model answered every image alike)."""
+    from lightbox.app.ai_inputs import model_images
+    from lightbox.app.compose import open_demo
+
+    ct_slices, _ = model_images(open_demo("demo:ct"))
+    film, _ = model_images(open_demo("demo:film"))
+    assert _ask_demo(ct_slices[len(ct_slices) // 2], "What modality is this?") == "CT"
+    assert _ask_demo(film[0], "What modality is this?") == "X-ray"
+
+
+def test_the_shipped_demo_model_reads_modality_from_real_ct_mr_and_films(shared_data: Path) -> None:
+    from lightbox.demo_model.images import volume_images
+
+    volumes = volume_images(shared_data, count=4)
+    ct = next(i for i in volumes if i.source == "lidc" and "/3window/axial/" in i.key)
+    mr = next(i for i in volumes if i.source == "brainix" and "/axial/" in i.key)
+    film = next(i for i in chest_film_images(shared_data) if i.held_out and i.labels.get("view") == "pa")
+    answers = [_ask_demo(image.rgb(), "What modality is this?") for image in (ct, mr, film)]
+    assert answers == ["CT", "MRI", "X-ray"]
+    # a held-out patient's abnormal film (never seen in training) gets an abnormal draft
+    assert film.labels["normality"] == "abnormal"
+    prompt = "Draft the radiology report for this chest radiograph study. Write FINDINGS and IMPRESSION sections."
+    assert states_abnormality(_ask_demo(film.rgb(), prompt, 96))
+

@@ -192,7 +192,8 @@ def test_registry_refuses_changed_files_and_unsupported_folders(tiny, tmp_path, 
     genai.mkdir()
     (genai / "genai_config.json").write_text("{}")
     assert main(["model", "add", str(genai)]) == 2
-    assert "onnxruntime-genai package (genai_config.json): not supported yet" in capsys.readouterr().err
+    assert "missing tokenizer.json, processor_config.json (an onnxruntime-genai package has them)" in \
+        capsys.readouterr().err
     broken = tmp_path / "broken"
     shutil.copytree(export_download(model, tmp_path / "b0", tokenizer), broken)
     (broken / "tokenizer.json").unlink()

@@ -178,6 +178,78 @@ CLOSED_QUESTIONS = {
 }
 
 
+# Values a VQA-RAD question names, as the labels spell them (for its own wording as templates)
+NAMED_VALUES = {
+    "modality": (("ct", r"\bct\b"), ("mri", r"\bmri?\b"), ("x-ray", r"x-?\s?ray|radiograph|plain film")),
+    "plane": (("axial", r"\baxial\b"), ("coronal", r"\bcoronal\b"), ("sagittal", r"\bsag+ittal\b"),
+              ("pa", r"\bpa\b|posterior.?anterior"), ("ap", r"\bap\b"), ("lateral", r"\blateral\b")),
+    "organ": (("head", r"\bbrain\b|\bhead\b"), ("chest", r"\bchest\b|\blungs?\b"),
+              ("abdomen", r"\babdomen\b|\babdominal\b|gastrointestinal")),
+}
+
+
+@dataclass(frozen=True)
+class QuestionTemplate:
+    """A VQA-RAD training question about modality, organ or plane, reused on other images: an
+    open one is answered with the image's label; a closed one that names a value is answered
+    "yes" when the label is that value, else "no"."""
+
+    kind: str
+    text: str
+    named: str = ""  # closed: the value the question names
+
+
+def vqa_rad_templates(data: Path) -> list[QuestionTemplate]:
+    """The training rows' MODALITY / ORGAN / PLANE questions usable on any image: open ones whose
+    clinician answer is a plain label value, closed ones that name exactly one value."""
+    from .images import _vqa_modality, _vqa_plane
+
+    rows = json.loads((data / "vqa-rad" / "VQA_RAD Dataset Public.json").read_text(encoding="utf-8"))
+    organ_answers = {"brain": "head", "head": "head", "chest": "chest", "lungs": "chest", "abdomen": "abdomen",
+                     "gi": "abdomen", "gastrointestinal": "abdomen"}
+    out = set()
+    for r in rows:
+        if str(r["phrase_type"]).startswith("test"):
+            continue
+        kind = {"MODALITY": "modality", "ORGAN": "organ", "PLANE": "plane"}.get(str(r["question_type"]).strip())
+        if kind is None:
+            continue
+        question, answer = str(r["question"]).strip(), str(r["answer"]).strip().lower()
+        if str(r["answer_type"]).upper() == "OPEN":
+            value = {"modality": _vqa_modality, "plane": _vqa_plane}.get(kind, organ_answers.get)(answer)
+            if value is not None and len(answer.split()) <= 2:
+                out.add(QuestionTemplate(kind, question))
+        else:
+            lowered = question.lower()
+            named = {v for v, pattern in NAMED_VALUES[kind] if re.search(pattern, lowered)}
+            # "Is this a CT?"-like only: not "Can CT be used to ...", not about contrast or sequence
+            names_organ_too = kind == "modality" and re.search(r"\bof the (chest|brain|abdomen)", lowered) is not None
+            asks_what_it_is = not names_organ_too and re.match(r"(is|was) (this|the|it)\b", lowered) is not None
+            other_kinds = [k for k in NAMED_VALUES if k != kind
+                           and any(re.search(pattern, lowered) for _, pattern in NAMED_VALUES[k])]
+            detail = bool(re.search(r"contrast|enhanc|protocol|weighted|flair|t1|t2|dwi|sequence|special|penetration",
+                                    lowered)) or (bool(other_kinds) and kind != "modality")
+            if len(named) == 1 and " or " not in lowered and asks_what_it_is and not detail:
+                out.add(QuestionTemplate(kind, question, named.pop()))
+    return sorted(out, key=lambda t: (t.kind, t.text))
+
+
+def template_questions(image_key: str, labels: dict[str, str], templates: list[QuestionTemplate],
+                       rng: random.Random, count: int = 2) -> list[Sample]:
+    """``count`` VQA-RAD-worded questions about the image's known labels."""
+    usable = [t for t in templates if t.kind in labels]
+    out = []
+    for template in rng.sample(usable, min(count, len(usable))):
+        value = labels[template.kind]
+        if template.named:
+            out.append(Sample("ask", template.text, "yes" if template.named == value else "no", None, "train",
+                              "CLOSED", image_key, template.kind.upper()))
+        else:
+            out.append(Sample("ask", template.text, _SAY.get(value, value), None, "train", "OPEN", image_key,
+                              template.kind.upper()))
+    return out
+
+
 def label_questions(image_key: str, labels: dict[str, str], split: str, rng: random.Random) -> list[Sample]:
     """One open and one closed question per known label; the closed one names the true value or
     another value with equal odds, so "yes" and "no" are equally likely."""

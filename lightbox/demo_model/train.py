@@ -41,11 +41,14 @@ from .data import (
     NORMAL_DRAFT,
     OPEN_QUESTIONS,
     VIEW_SENTENCES,
+    QuestionTemplate,
     Sample,
     all_samples,
     default_data_dir,
     label_questions,
     normal_report_texts,
+    template_questions,
+    vqa_rad_templates,
 )
 from .images import LabelledImage, all_images, label_values
 
@@ -63,7 +66,6 @@ IMAGE_SIZE, PATCH, SOFT_TOKENS = 112, 14, 16
 PREPROCESSOR = {"size": {"height": IMAGE_SIZE, "width": IMAGE_SIZE}, "resample": 2, "do_rescale": True,
                 "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": [0.5] * 3, "image_std": [0.5] * 3}
 MAX_TARGET_TOKENS = 96
-NORMAL_DRAFT_REPEATS = 4
 HEADS = ("modality", "organ", "plane", "view", "normality", "diagnosis")
 
 
@@ -191,9 +193,11 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
 
 
 def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts: list[str],
-                  rng: random.Random) -> list[Sample]:
-    """One epoch: the fixed samples, fresh label questions for every training image, and normal
-    films drafted with a real IU normal report half of the time."""
+                  rng: random.Random, templates: list[QuestionTemplate] | None = None) -> list[Sample]:
+    """One epoch: the VQA-RAD training questions twice, fresh label questions for every training
+    image (in Lightbox's wording and in VQA-RAD's), drafts with every diagnosis group equally
+    often (the collection is two-thirds COVID-19: without this every film drew the COVID-19
+    draft), and normal films drafted with a real IU normal report half of the time."""
     out = []
     draft_prompt = next((s.prompt for s in fixed if s.task == "draft"), "")
     for sample in fixed:
@@ -204,6 +208,8 @@ def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts
         if sample.task == "describe" and rng.random() < 0.7:
             continue
         out.append(training_target(sample))
+        if sample.task == "ask":
+            out.append(training_target(sample))
     normal_films = [s for s in out if s.task == "draft" and s.question_type == "normal"]
     for image in images:  # VQA-RAD chest radiographs its clinicians called normal (training rows)
         if image.source == "vqa-rad" and image.labels.get("normality") == "normal" and \
@@ -212,12 +218,21 @@ def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts
             text = rng.choice(normal_texts).replace("FINDINGS: ", f"FINDINGS: {view} ", 1)
             normal_films.append(Sample("draft", draft_prompt, text, None, "train", image_key=image.key,
                                        question_type="normal"))
-    out += normal_films * NORMAL_DRAFT_REPEATS  # ~20 normal films against ~270 abnormal ones
+    drafts = [s for s in out if s.task == "draft"] + normal_films
+    out = [s for s in out if s.task != "draft"]
+    groups: dict[str, list[Sample]] = {}
+    for sample in drafts:
+        groups.setdefault(sample.question_type, []).append(sample)
+    per_group = max(len(v) for v in groups.values()) // 3  # each group as often as a third of COVID-19's
+    for members in groups.values():
+        out += [rng.choice(members) for _ in range(per_group)]
     for image in images:
         if image.source == "cxr" and image.held_out:
             continue
         questions = label_questions(image.key, image.labels, "train", rng)
         out += rng.sample(questions, min(2, len(questions)))
+        if templates:
+            out += template_questions(image.key, image.labels, templates, rng)
     rng.shuffle(out)
     return out
 
@@ -236,7 +251,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     classes = {k: v for k, v in label_values(images).items() if k in HEADS}
     fixed = [s for s in all_samples(data) if s.split == "train"]
     normal_texts = normal_report_texts(data)
-    question_texts = [q for qs in OPEN_QUESTIONS.values() for q in qs]
+    question_texts = [q for qs in OPEN_QUESTIONS.values() for q in qs] + [t.text for t in vqa_rad_templates(data)]
     question_texts += [q for by_value in CLOSED_QUESTIONS.values() for qs in by_value.values() for q in qs]
     texts = [s.prompt for s in fixed] + [s.target for s in fixed] + normal_texts + question_texts
     texts += list(VIEW_SENTENCES.values()) + list(NORMAL_DRAFT) + ["CT", "MRI", "X-ray", "brain", "abdomen", "chest"]
@@ -264,14 +279,15 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(seed)
     cache: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
-    per_epoch = len(epoch_samples(fixed, images, normal_texts, random.Random(seed)))
+    templates = vqa_rad_templates(data)
+    per_epoch = len(epoch_samples(fixed, images, normal_texts, random.Random(seed), templates))
     seconds = minutes * 60
     deadline = time.monotonic() + seconds
     stage_started = time.monotonic()
     step, epoch, samples_seen = 0, 0, 0
     model.train()
     while time.monotonic() < deadline:
-        samples = epoch_samples(fixed, images, normal_texts, rng)
+        samples = epoch_samples(fixed, images, normal_texts, rng, templates)
         for start in range(0, len(samples) - batch_size + 1, batch_size):
             if time.monotonic() > deadline:
                 break
