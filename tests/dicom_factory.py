@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
@@ -53,6 +54,16 @@ def set_pixels(ds: Dataset, stored: np.ndarray, *, signed: bool = False, bits_st
     ds.HighBit = ds.BitsStored - 1
     ds.PixelRepresentation = 1 if signed else 0
     ds.PixelData = np.ascontiguousarray(stored).tobytes()
+
+
+def restamp(paths: Sequence[Path], **attributes: str) -> None:
+    """Give written files another identity (patient, study, modality...): the writers here
+    write one patient."""
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        for keyword, value in attributes.items():
+            setattr(ds, keyword, value)
+        ds.save_as(path)
 
 
 def write_ct_series(folder: Path, positions: Sequence[Sequence[float]], *, rows: int = 32, columns: int = 24,
@@ -175,6 +186,7 @@ def axial_positions(
 
 
 __all__ = [
+    "restamp",
     "write_ct_series",
     "write_film",
     "write_enhanced_ct",

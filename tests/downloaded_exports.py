@@ -20,6 +20,23 @@ from pathlib import Path
 import numpy as np
 
 
+def _vision(model, flat: bool = False):
+    """pixel_values -> image_features ([N, tokens, H], or [N*tokens, H] when ``flat``)."""
+    import torch
+
+    class Vision(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, pixel_values):
+            out = self.model.model.get_image_features(pixel_values=pixel_values)
+            out = getattr(out, "pooler_output", out)
+            return out.reshape(-1, out.shape[-1]) if flat else out
+
+    return Vision()
+
+
 def export_download(model, folder: Path, tokenizer_folder: Path, *, position_ids: bool = True, attention_mask: bool = True,
                     flat_features: bool = False, external_data: bool = False, template_json_only: bool = False,
                     quantize: tuple[str, ...] = (), drop_fp32: tuple[str, ...] = ()) -> Path:
@@ -32,15 +49,6 @@ def export_download(model, folder: Path, tokenizer_folder: Path, *, position_ids
     onnx_dir = folder / "onnx"
     onnx_dir.mkdir(parents=True, exist_ok=True)
 
-    class Vision(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, pixel_values):
-            out = self.model.model.get_image_features(pixel_values=pixel_values)
-            out = getattr(out, "pooler_output", out)
-            return out.reshape(-1, out.shape[-1]) if flat_features else out
 
     class Embed(torch.nn.Module):
         def __init__(self) -> None:
@@ -80,7 +88,8 @@ def export_download(model, folder: Path, tokenizer_folder: Path, *, position_ids
     batch, seq, past = torch.export.Dim("batch"), torch.export.Dim("sequence"), torch.export.Dim("past_sequence")
     size = cfg.vision_config.image_size
     with torch.no_grad():
-        torch.onnx.export(Vision(), (torch.randn(1, 3, size, size),), onnx_dir / "vision_encoder.onnx", dynamo=True,
+        torch.onnx.export(_vision(model, flat_features), (torch.randn(1, 3, size, size),),
+                          onnx_dir / "vision_encoder.onnx", dynamo=True,
                           input_names=["pixel_values"], output_names=["image_features"],
                           dynamic_shapes={"pixel_values": {0: batch}}, external_data=external_data)
         torch.onnx.export(Embed(), (torch.tensor([[2, 5, 6]]),), onnx_dir / "embed_tokens.onnx", dynamo=True,
@@ -246,14 +255,6 @@ def export_genai(model, folder: Path, tokenizer_folder: Path, image_token_id: in
     if built.returncode != 0:
         raise RuntimeError(f"onnxruntime-genai builder failed: {built.stderr[-2000:]}")
 
-    class Vision(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, pixel_values):
-            out = self.model.model.get_image_features(pixel_values=pixel_values)
-            return getattr(out, "pooler_output", out)
 
     class Embedding(torch.nn.Module):
         def __init__(self) -> None:
@@ -269,7 +270,7 @@ def export_genai(model, folder: Path, tokenizer_folder: Path, image_token_id: in
     hidden = model.config.text_config.hidden_size
     images, batch, sequence = torch.export.Dim("images"), torch.export.Dim("batch"), torch.export.Dim("sequence")
     with torch.no_grad():
-        torch.onnx.export(Vision(), (torch.randn(1, 3, size, size),), folder / "vision.onnx", dynamo=True,
+        torch.onnx.export(_vision(model), (torch.randn(1, 3, size, size),), folder / "vision.onnx", dynamo=True,
                           input_names=["pixel_values"], output_names=["image_features"],
                           dynamic_shapes={"pixel_values": {0: images}})
         ids = torch.tensor([[2, image_token_id, image_token_id, 5]])

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from dicom_factory import axial_positions, write_ct_series, write_film
+from dicom_factory import axial_positions, restamp, write_ct_series, write_film
 from orthanc_server import OrthancServer, find_orthanc
 
 from lightbox.app.cli import main
@@ -26,25 +26,18 @@ def orthanc(tmp_path_factory):
     server.stop()
 
 
-def _restamp(paths: list[Path], **attributes: str) -> None:
-    for path in paths:
-        ds = pydicom.dcmread(path)
-        for keyword, value in attributes.items():
-            setattr(ds, keyword, value)
-        ds.save_as(path)
-
 
 @pytest.fixture(scope="module")
 def study_files(tmp_path_factory) -> dict[str, list[Path]]:
     root = tmp_path_factory.mktemp("outgoing")
     ct = write_ct_series(root / "ct", axial_positions(3), study_uid="1.2.826.0.1.3680043.8.498.11")
-    _restamp(ct, PatientName="DOE^JANE", PatientID="P100", StudyDate="20250105", AccessionNumber="ACC-11",
+    restamp(ct, PatientName="DOE^JANE", PatientID="P100", StudyDate="20250105", AccessionNumber="ACC-11",
              StudyDescription="CT CHEST")
     mr = write_ct_series(root / "mr", axial_positions(2), study_uid="1.2.826.0.1.3680043.8.498.12")
-    _restamp(mr, PatientName="DOE^JANE", PatientID="P100", StudyDate="20260101", AccessionNumber="ACC-12",
+    restamp(mr, PatientName="DOE^JANE", PatientID="P100", StudyDate="20260101", AccessionNumber="ACC-12",
              StudyDescription="MR BRAIN", Modality="MR")
     film = write_film(root / "film" / "chest.dcm", np.arange(32 * 32, dtype=np.uint16).reshape(32, 32))
-    _restamp([film], PatientName="SMITH^JOHN", PatientID="P200", StudyDate="20260310", AccessionNumber="ACC-13",
+    restamp([film], PatientName="SMITH^JOHN", PatientID="P200", StudyDate="20260310", AccessionNumber="ACC-13",
              StudyInstanceUID="1.2.826.0.1.3680043.8.498.13", Modality="CR")
     return {"ct": ct, "mr": mr, "film": [film]}
 

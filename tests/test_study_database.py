@@ -6,36 +6,26 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import pytest
-from dicom_factory import axial_positions, write_ct_series, write_film
+from dicom_factory import axial_positions, restamp, write_ct_series, write_film
 
 from lightbox.app.cli import main
 from lightbox.studydb.catalog import StudyCatalog, StudyFilter, index_paths
-
-
-def _restamp(paths: list[Path], **attributes: str) -> None:
-    """Give written files another patient / study identity (the factory writes one patient)."""
-    for path in paths:
-        ds = pydicom.dcmread(path)
-        for keyword, value in attributes.items():
-            setattr(ds, keyword, value)
-        ds.save_as(path)
 
 
 @pytest.fixture
 def studies(tmp_path: Path) -> Path:
     root = tmp_path / "incoming"
     ct = write_ct_series(root / "jane-ct", axial_positions(3), study_uid="1.2.826.0.1.3680043.8.498.1")
-    _restamp(ct, PatientName="DOE^JANE", PatientID="P100", PatientBirthDate="19700101", StudyDate="20250105",
+    restamp(ct, PatientName="DOE^JANE", PatientID="P100", PatientBirthDate="19700101", StudyDate="20250105",
              AccessionNumber="ACC-1", StudyDescription="CT CHEST", Modality="CT")
     mr = write_ct_series(root / "jane-mr", axial_positions(2), study_uid="1.2.826.0.1.3680043.8.498.3")
-    _restamp(mr, PatientName="DOE^JANE", PatientID="P100", PatientBirthDate="19700101", StudyDate="20260101",
+    restamp(mr, PatientName="DOE^JANE", PatientID="P100", PatientBirthDate="19700101", StudyDate="20260101",
              AccessionNumber="ACC-3", StudyDescription="MR BRAIN", Modality="MR")
     film = root / "john" / "chest.dcm"
     film.parent.mkdir(parents=True)
     write_film(film, np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) % 4000)
-    _restamp([film], PatientName="SMITH^JOHN", PatientID="P200", PatientBirthDate="19800202", StudyDate="20260310",
+    restamp([film], PatientName="SMITH^JOHN", PatientID="P200", PatientBirthDate="19800202", StudyDate="20260310",
              AccessionNumber="ACC-2", StudyDescription="CHEST PA", Modality="CR",
              StudyInstanceUID="1.2.826.0.1.3680043.8.498.2")
     return root

@@ -356,8 +356,9 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QInputDialog
 
         from ..dicomreports.archive import study_of_series
-        from ..pacs import dicomweb, dimse
-        from ..pacs.servers import load_servers, store_dir
+        from ..pacs import dimse
+        from ..pacs.client import send_files
+        from ..pacs.servers import load_servers, store_dir, write_to_store
         from .report_cli import series_report_sr
 
         opened = self.area.opened
@@ -371,9 +372,7 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             QMessageBox.warning(self, "Report as DICOM SR", str(exc))
             return None
-        path = store_dir() / str(sr.StudyInstanceUID) / f"{sr.SOPInstanceUID}.dcm"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sr.save_as(path, enforce_file_format=True)
+        path = write_to_store(sr, store_dir())
         state = "FINAL" if report.signed_at else "PRELIMINARY (not signed)"
         servers = load_servers()
         if send_to is None and servers:
@@ -384,7 +383,7 @@ class MainWindow(QMainWindow):
         if send_to:
             try:
                 server = servers[send_to]
-                dimse.send(server, [path]) if server.has_dimse else dicomweb.store(server, [path])
+                send_files(server, [path])
                 message += f"; sent to {send_to}"
             except (dimse.PacsError, KeyError) as exc:
                 QMessageBox.warning(self, "Report not sent", f"Saved, but not sent: {exc}")

@@ -104,16 +104,10 @@ def _filters(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _cmd_find(args: argparse.Namespace) -> int:
-    from ..pacs import dicomweb, dimse
+    from ..pacs.client import search_studies
 
     def action(server: Any) -> int:
-        filters = _filters(args)
-        if server.has_dimse:
-            found = dimse.find(server, args.level, filters)
-        else:
-            if args.level.upper() != "STUDY":
-                raise ValueError("DICOMweb search here is at study level")
-            found = dicomweb.search_studies(server, filters)
+        found = search_studies(server, _filters(args), args.level)
         rows = [{e.keyword: (str(e.value) if e.value is not None else "") for e in d if e.keyword} for d in found]
         if args.json:
             print(json.dumps(rows, indent=2))
@@ -127,16 +121,13 @@ def _cmd_find(args: argparse.Namespace) -> int:
 
 
 def _cmd_retrieve(args: argparse.Namespace) -> int:
-    from ..pacs import dicomweb, dimse
+    from ..pacs.client import retrieve_study
     from ..pacs.servers import store_dir
     from ..studydb.catalog import StudyCatalog, index_paths
 
     def action(server: Any) -> int:
         folder = Path(args.to) if args.to else store_dir()
-        if server.has_dimse:
-            files = dimse.retrieve(server, args.study, folder, args.method, args.move_port or 0, args.series or "")
-        else:
-            files = dicomweb.retrieve_study(server, args.study, folder)
+        files = retrieve_study(server, args.study, folder, args.method, args.move_port or 0, args.series or "")
         if not files:
             raise ValueError(f"{server.name} sent no file for study {args.study}")
         uids, _ = index_paths(StudyCatalog(args.db), files)
@@ -148,7 +139,7 @@ def _cmd_retrieve(args: argparse.Namespace) -> int:
 
 
 def _cmd_send(args: argparse.Namespace) -> int:
-    from ..pacs import dicomweb, dimse
+    from ..pacs.client import send_files
 
     if args.server and (args.host or args.dicomweb):  # ad hoc: the first word was a path, not a server
         args.paths.insert(0, args.server)
@@ -163,7 +154,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
         from pydicom.errors import InvalidDicomError
 
         try:
-            count = dimse.send(server, files) if server.has_dimse else dicomweb.store(server, files)
+            count = send_files(server, files)
         except InvalidDicomError as exc:
             raise ValueError(f"not a DICOM file among those given ({exc})") from exc
         print(f"{count} file(s) sent to {server.name}")

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..pacs import dicomweb, dimse
+from ..pacs import dimse
+from ..pacs.client import retrieve_study, search_studies
 from ..pacs.servers import PacsServer, load_servers, remove_server, save_server, store_dir
 from ..studydb.catalog import StudyCatalog, index_paths
 
@@ -256,7 +257,7 @@ class QueryRetrieveWindow(QDialog):
         query = self.query()
 
         def call(_progress: Callable[[int], None], _cancelled: Callable[[], bool]) -> Any:
-            return dimse.find(server, "STUDY", query) if server.has_dimse else dicomweb.search_studies(server, query)
+            return search_studies(server, query)
 
         self._start(call, self._show_results, f"Searching {server.name}")
 
@@ -286,10 +287,7 @@ class QueryRetrieveWindow(QDialog):
         folder = store_dir()
 
         def call(progress: Callable[[int], None], cancelled: Callable[[], bool]) -> Any:
-            if server.has_dimse:
-                files = dimse.retrieve(server, uid, folder, "get", progress=progress, cancelled=cancelled)
-            else:
-                files = dicomweb.retrieve_study(server, uid, folder, progress=progress)
+            files = retrieve_study(server, uid, folder, progress=progress, cancelled=cancelled)
             if not files:
                 raise ValueError(f"{server.name} sent no file for study {uid}")
             index_paths(self.catalog, files)

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from .cli_messages import refuse
@@ -15,11 +14,12 @@ from .cli_messages import refuse
 def series_report_sr(factory: Any, series: Any, documents: list[tuple[Path, Dataset]],
                      study_uid: str) -> tuple[Dataset, Any, Dataset | None]:
     """The SR of a series' report (signed, else the latest draft) referencing the series' images;
-    an earlier report SR of the study among ``documents`` becomes its predecessor. Raises
+    the study's newest report SR among ``documents`` becomes its predecessor. Raises
     ValueError with the reason when there is nothing to write."""
     from sqlalchemy import select
 
-    from ..dicomreports.sr import is_report_sr, report_sr
+    from ..dicomreports.archive import newest_report_dataset
+    from ..dicomreports.sr import report_sr
     from ..workflow.reporting import latest_signed
     from ..workflow.storage import Report
 
@@ -32,15 +32,7 @@ def series_report_sr(factory: Any, series: Any, documents: list[tuple[Path, Data
             report = db.scalar(select(Report).where(Report.case_key == series.uid).order_by(Report.id.desc()))
     if report is None or not report.current_text.strip():
         raise ValueError("no report for this series in Lightbox's database: draft or type one in the window first")
-    predecessor = None
-    for path, header in documents:
-        if str(header.get("StudyInstanceUID", "")) != study_uid:
-            continue
-        candidate = dcmread(path)
-        when = str(candidate.get("ContentDate", "")) + str(candidate.get("ContentTime", ""))
-        if is_report_sr(candidate) and (predecessor is None or when > str(predecessor.get("ContentDate", ""))
-                                        + str(predecessor.get("ContentTime", ""))):
-            predecessor = candidate
+    predecessor = newest_report_dataset(documents, study_uid)  # an earlier report SR: this one amends it
     sr = report_sr(report.current_text, evidence, signed_by=report.signed_by or "", signed_at=report.signed_at,
                    model_name=report.model_name if report.ai_text else "", model_sha256=report.model_sha256,
                    predecessor=predecessor)
@@ -49,8 +41,7 @@ def series_report_sr(factory: Any, series: Any, documents: list[tuple[Path, Data
 
 def _cmd_sr(args: argparse.Namespace) -> int:
     from ..dicomreports.archive import study_of_series
-    from ..dicomreports.sr import read_report_sr
-    from ..pacs.servers import store_dir
+    from ..pacs.servers import store_dir, write_to_store
     from ..viewer.index import build_index
     from ..workflow.storage import open_database
     from .compose import pick_series
@@ -67,22 +58,24 @@ def _cmd_sr(args: argparse.Namespace) -> int:
                                                    study_of_series(index, series.uid) or "")
     except ValueError as exc:
         return refuse(exc)
-    study_uid = str(sr.StudyInstanceUID)
-    out = Path(args.out) if args.out else store_dir() / str(study_uid) / f"{sr.SOPInstanceUID}.dcm"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sr.save_as(out, enforce_file_format=True)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sr.save_as(out, enforce_file_format=True)
+    else:
+        out = write_to_store(sr, store_dir())
     state = "FINAL" if report.signed_at else "PRELIMINARY (not signed)"
     print(f"{out}  report SR, {state}" + (f", amends {predecessor.SOPInstanceUID}" if predecessor is not None else ""))
-    read_report_sr(sr)  # what was written reads back
     if args.send:
-        from ..pacs import dicomweb, dimse
+        from ..pacs import dimse
+        from ..pacs.client import send_files
         from ..pacs.servers import load_servers
 
         server = load_servers().get(args.send)
         if server is None:
             return refuse(f"no PACS server named {args.send!r} (lightbox pacs servers)")
         try:
-            sent = dimse.send(server, [out]) if server.has_dimse else dicomweb.store(server, [out])
+            sent = send_files(server, [out])
         except dimse.PacsError as exc:
             return refuse(exc)
         print(f"sent to {server.name} ({sent} file)")

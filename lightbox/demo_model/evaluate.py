@@ -37,7 +37,7 @@ from ..inference.prompts import task_prompt
 from ..inference.study import CHEST_RADIOGRAPH
 from ..workflow.statistics import wilson_interval
 from .data import Sample, all_samples, default_data_dir
-from .images import LabelledImage, all_images, phantom_film_rgb
+from .images import LabelledImage, all_images, phantom_film_rgb, stated_normality
 
 GREY = np.full((112, 112, 3), 128, np.uint8)
 ABNORMAL_TERMS = re.compile(
@@ -84,13 +84,12 @@ def _vqa_normal_chest_films(data: Path, images: dict[str, LabelledImage]) -> lis
     """VQA-RAD chest radiographs its clinicians called normal (any split): a question about
     normality answered so, and no question about an abnormality answered "yes"."""
     rows = json.loads((data / "vqa-rad" / "VQA_RAD Dataset Public.json").read_text(encoding="utf-8"))
-    normal, abnormal = set(), set()
+    said: dict[str, set[str]] = {"normal": set(), "abnormal": set()}
     for r in rows:
-        q, a, key = str(r["question"]).lower(), str(r["answer"]).strip().lower(), "vqa-rad/" + r["image_name"]
-        if re.search(r"\bnormal\b", q) and a == "yes" or re.search(r"\babnormal", q) and a == "no":
-            normal.add(key)
-        elif str(r["question_type"]).startswith(("ABN", "PRES")) and a == "yes" or re.search(r"\bnormal\b", q) and a == "no":
-            abnormal.add(key)
+        normality = stated_normality(r)
+        if normality:
+            said[normality].add("vqa-rad/" + r["image_name"])
+    normal, abnormal = said["normal"], said["abnormal"]
     return sorted(k for k in normal - abnormal
                   if k in images and images[k].labels.get("organ") == "chest" and images[k].labels.get("modality") == "x-ray")
 

@@ -104,6 +104,18 @@ _CLOSED_PLANE = (("axial", "axial"), ("coronal", "coronal"), ("sagittal", "sagit
                  ("ap", r"\bap\b"), ("lateral", "lateral"))
 
 
+def stated_normality(row: dict[str, str]) -> str | None:
+    """What a VQA-RAD row says of its image: "normal" (asked whether it is normal: yes; whether it
+    is abnormal: no), "abnormal" (an abnormality or a finding present: yes; normal: no), or None."""
+    question, answer = str(row["question"]).lower(), str(row["answer"]).strip().lower()
+    if re.search(r"\bnormal\b", question) and answer == "yes" or re.search(r"\babnormal", question) and answer == "no":
+        return "normal"
+    if str(row["question_type"]).startswith(("ABN", "PRES")) and answer == "yes" or (
+            re.search(r"\bnormal\b", question) and answer == "no"):
+        return "abnormal"
+    return None
+
+
 def vqa_rad_images(data: Path) -> list[LabelledImage]:
     rows = json.loads((data / "vqa-rad" / "VQA_RAD Dataset Public.json").read_text(encoding="utf-8"))
     organ = {r["image_name"]: {"CHEST": "chest", "ABD": "abdomen", "HEAD": "head"}.get(r["image_organ"].strip())
@@ -122,12 +134,9 @@ def vqa_rad_images(data: Path) -> list[LabelledImage]:
         mentioned = {m for m, pattern in _MENTIONED_MODALITY if re.search(pattern, question)}
         if len(mentioned) == 1 and not kind.startswith("MODALITY"):
             found[r["image_name"]]["mentioned_modality"] |= mentioned
-        if re.search(r"\bnormal\b", question) and answer.strip().lower() == "yes" or (
-                re.search(r"\babnormal", question) and answer.strip().lower() == "no"):
-            found[r["image_name"]]["normality"].add("normal")
-        elif (kind.startswith(("ABN", "PRES")) and answer.strip().lower() == "yes") or (
-                re.search(r"\bnormal\b", question) and answer.strip().lower() == "no"):
-            found[r["image_name"]]["normality"].add("abnormal")
+        normality = stated_normality(r)
+        if normality:
+            found[r["image_name"]]["normality"].add(normality)
         if kind.startswith("PLANE"):
             value = _vqa_plane(answer) if not closed_yes else next(
                 (p for p, pattern in _CLOSED_PLANE if re.search(pattern, question)), None)

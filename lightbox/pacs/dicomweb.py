@@ -9,7 +9,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from .dimse import PacsError
-from .servers import PacsServer
+from .servers import PacsServer, write_to_store
 
 # QIDO-RS attribute keywords a study search returns (PS3.18 10.6.3.3.1)
 STUDY_FIELDS = ("PatientName", "PatientID", "PatientBirthDate", "StudyInstanceUID", "StudyDate", "StudyDescription",
@@ -56,10 +56,7 @@ def retrieve_study(server: PacsServer, study_uid: str, folder: Path,
     datasets = _wrap(server, "the retrieve", lambda: client.retrieve_study(study_uid))
     paths = []
     for n, dataset in enumerate(datasets, 1):
-        path = folder / study_uid / f"{dataset.SOPInstanceUID}.dcm"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        dataset.save_as(path, enforce_file_format=True)
-        paths.append(path)
+        paths.append(write_to_store(dataset, folder))
         if progress:
             progress(n)
     return paths

@@ -28,7 +28,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from .servers import PacsServer
+from .servers import PacsServer, write_to_store
 
 # The storage classes a reading room meets (CT, MR, CR, DX, US, SC, MG, XA, NM, PT, enhanced
 # CT/MR, SR): C-GET must offer each as SCP role, and an association has at most 128 contexts.
@@ -150,10 +150,7 @@ def _store_handler(folder: Path, received: list[Path], progress: Callable[[int],
     def handle(event: Any) -> int:
         dataset = event.dataset
         dataset.file_meta = event.file_meta
-        study = str(dataset.get("StudyInstanceUID", "unknown"))
-        path = folder / study / f"{dataset.SOPInstanceUID}.dcm"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        dataset.save_as(path, enforce_file_format=True)
+        path = write_to_store(dataset, folder)
         with lock:
             received.append(path)
             if progress:

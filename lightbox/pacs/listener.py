@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .dimse import STORAGE_CLASSES, SUCCESS, TRANSFER_SYNTAXES
+from .servers import write_to_store
 
 
 class StorageListener:
@@ -23,9 +24,7 @@ class StorageListener:
     def _stored(self, event: Any) -> int:
         dataset = event.dataset
         dataset.file_meta = event.file_meta
-        path = self.folder / str(dataset.get("StudyInstanceUID", "unknown")) / f"{dataset.SOPInstanceUID}.dcm"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        dataset.save_as(path, enforce_file_format=True)
+        path = write_to_store(dataset, self.folder)
         with self._lock:
             self._pending.setdefault(id(event.assoc), []).append(path)
         return SUCCESS

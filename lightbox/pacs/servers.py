@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pydicom.dataset import Dataset
+
 from ..workflow.storage import default_data_dir, write_json_atomically
 
 DEFAULT_CALLING_AET = "LIGHTBOX"
@@ -76,3 +78,11 @@ def remove_server(name: str, path: Path | None = None) -> bool:
 def store_dir() -> Path:
     """Where retrieved and received studies are written (one folder per study)."""
     return default_data_dir() / "store"
+
+
+def write_to_store(dataset: Dataset, folder: Path) -> Path:
+    """``folder/<StudyInstanceUID>/<SOPInstanceUID>.dcm``, written as a DICOM file (PS3.10)."""
+    path = folder / str(dataset.get("StudyInstanceUID", "unknown")) / f"{dataset.SOPInstanceUID}.dcm"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dataset.save_as(path, enforce_file_format=True)
+    return path
