@@ -57,9 +57,20 @@ def test_imported_studies_are_found_by_every_filter(catalog: StudyCatalog, studi
     assert uids(catalog.search(StudyFilter(text="brain"))) == ["3"]
     with pytest.raises(ValueError, match="not a date"):
         catalog.search(StudyFilter(date_from="2026-13"))
+    with pytest.raises(ValueError, match="not a date"):
+        catalog.search(StudyFilter(date_to="2026-13-01"))  # eight digits, no such month
     ct = catalog.search(StudyFilter(accession="ACC-1"))[0]
     assert (ct.patient_name, ct.birth_date, ct.modalities, ct.series, ct.images) == ("DOE^JANE", "19700101", "CT", 1, 3)
     assert sorted(p.name for p in catalog.files(ct.study_uid)) == ["slice_0000.dcm", "slice_0001.dcm", "slice_0002.dcm"]
+
+
+def test_an_old_acr_nema_study_date_is_found_by_a_date_range(catalog: StudyCatalog, tmp_path: Path) -> None:
+    """Old files write DA as "YYYY.MM.DD" (ACR-NEMA): recorded as YYYYMMDD so ranges find it."""
+    old = write_ct_series(tmp_path / "old", axial_positions(2), study_uid="1.2.826.0.1.3680043.8.498.9")
+    restamp(old, StudyDate="1997.04.24")
+    index_paths(catalog, [tmp_path / "old"])
+    assert uids(catalog.search(StudyFilter(date_from="1997-01-01", date_to="1997-12-31"))) == ["9"]
+    assert catalog.search()[0].date == "19970424"
 
 
 def test_importing_again_adds_nothing_twice_and_follows_moved_files(catalog: StudyCatalog, studies: Path) -> None:

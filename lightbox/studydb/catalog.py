@@ -119,9 +119,21 @@ def _now() -> datetime:
 def _date(value: str) -> str:
     """YYYYMMDD from "YYYYMMDD" or "YYYY-MM-DD" (what a user types); '' stays ''."""
     digits = value.replace("-", "").replace(".", "").strip()
-    if digits and (len(digits) != 8 or not digits.isdigit()):
-        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)")
+    if digits:
+        try:
+            if len(digits) != 8 or not digits.isdigit():  # strptime alone takes "202613" as 2026-01-03
+                raise ValueError
+            datetime.strptime(digits, "%Y%m%d")
+        except ValueError:
+            raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
     return digits
+
+
+def _recorded_date(value: str) -> str:
+    """A header's DA as stored: YYYYMMDD, also from the ACR-NEMA form "YYYY.MM.DD" old files
+    carry (PS3.5 6.2, DA), so date ranges compare; anything else is kept as it is."""
+    digits = value.replace(".", "").strip()
+    return digits if len(digits) == 8 and digits.isdigit() else value
 
 
 def _like(value: str) -> str:
@@ -151,14 +163,15 @@ class StudyCatalog:
         patient_row = db.scalar(select(PatientRow).where(PatientRow.patient_id == patient.id,
                                                          PatientRow.name == patient.name))
         if patient_row is None:
-            patient_row = PatientRow(patient_id=patient.id, name=patient.name, birth_date=patient.birth_date,
-                                     sex=patient.sex)
+            patient_row = PatientRow(patient_id=patient.id, name=patient.name,
+                                     birth_date=_recorded_date(patient.birth_date), sex=patient.sex)
             db.add(patient_row)
         study_row = db.scalar(select(StudyRow).where(StudyRow.study_uid == study.uid))
         if study_row is None:
             study_row = StudyRow(study_uid=study.uid, patient=patient_row, indexed_at=_now())
             db.add(study_row)
-        study_row.date, study_row.description, study_row.accession = study.date, study.description, study.accession
+        study_row.date = _recorded_date(study.date)
+        study_row.description, study_row.accession = study.description, study.accession
         study_row.indexed_at = _now()
         for series in study.series.values():
             self._add_series(db, study_row, series)
