@@ -200,3 +200,46 @@ def test_registry_refuses_changed_files_and_unsupported_folders(tiny, tmp_path, 
     assert main(["model", "add", str(broken), "--name", "broken"]) == 2
     assert "missing tokenizer.json" in capsys.readouterr().err
     assert "broken" not in json.loads((Path(__import__("os").environ["LIGHTBOX_DATA_DIR"]) / "models.json").read_text())["models"]
+
+
+def test_downloads_are_chosen_and_asked_through_the_window_model_dialog(tiny, tmp_path, capsys, qtbot) -> None:
+    """As a site would: AI → Model... picks each added download (a per-graph mix of quantised
+    graphs, named in the dialog's variant field, and an onnxruntime-genai package), and a question
+    asked in the AI dock gets the same answer as ``lightbox ask`` with that model."""
+    pytest.importorskip("onnxruntime_genai", reason="onnxruntime-genai (test extra) runs genai packages")
+    from lightbox.app.main_window import MainWindow
+    from lightbox.inference.registry import remove, select
+
+    model, tokenizer = tiny
+    mixed = export_download(model, tmp_path / "mixed", tokenizer, position_ids=False,
+                            quantize=("embed_tokens", "decoder_model_merged"), drop_fp32=("decoder_model_merged",))
+    genai = export_genai(model, tmp_path / "genai", tokenizer, IMAGE_TOKEN)
+    choices = {"dialog-mixed": (mixed, "embed_tokens=q8,decoder_model_merged=q8"), "dialog-genai": (genai, "")}
+    for name, (folder, _) in choices.items():
+        assert main(["model", "add", str(folder), "--name", name]) == 0
+    try:
+        window = MainWindow()
+        qtbot.addWidget(window)
+        window.show()
+        window.open_path("demo:film")
+        qtbot.waitUntil(lambda: window.area.opened is not None and window.ai_panel.isEnabled(), timeout=20000)
+        for name, (folder, variant) in choices.items():
+            capsys.readouterr()  # the CLI, with the ask task's own token limit as the dock has
+            assert main(["ask", "demo:film", QUESTION, "--model", name, "--json",
+                         *(["--variant", variant] if variant else [])]) == 0
+            expected = json.loads(capsys.readouterr().out)["text"]
+            dialog = window.show_model_dialog()
+            dialog.model.setCurrentText(name)
+            dialog.variant.setEditText(variant)
+            assert dialog.apply(), dialog.message.text()
+            panel = window.ai_panel
+            with qtbot.waitSignal(panel.shown, timeout=120000) as done:
+                panel.start("ask", QUESTION)
+            assert done.args[0] == "ask" and done.args[1].text == expected and expected
+            assert name in panel.model_label.text()
+            assert panel.worker.model.bundle.folder == folder.resolve()
+        window.close()
+    finally:
+        select(None)
+        for name in choices:
+            remove(name)

@@ -39,11 +39,13 @@ def test_model_dialog_chooses_a_registered_model_and_variant(qtbot, tmp_path) ->
     assert dialog.model.findText("site-model") >= 0
     dialog.model.setCurrentText("site-model")
     assert "decoder_model_merged: fp32, int8" in dialog.details.text()
-    dialog.variant.setText("q4f16")
+    # the variants every graph has are offered by name; the default per graph comes first
+    assert [dialog.variant.itemText(i) for i in range(dialog.variant.count())] == ["", "fp32", "int8"]
+    dialog.variant.setEditText("q4f16")
     assert (
         not dialog.apply() and "model file missing: onnx/vision_encoder_q4f16.onnx (found: fp32, int8)" in dialog.message.text()
     )
-    dialog.variant.setText("int8")
+    dialog.variant.setEditText("int8")
     assert dialog.apply()
     panel = window.ai_panel
     with qtbot.waitSignal(panel.shown, timeout=120000) as done:

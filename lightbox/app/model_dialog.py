@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
     QTextBrowser,
     QWidget,
 )
@@ -35,8 +34,14 @@ class ModelDialog(QDialog):
         folder, variant = selected()
         current = next((name for name, path in self.models.items() if path == folder), BUILT_IN)
         self.model.setCurrentText(current)
-        self.variant = QLineEdit(variant)
-        self.variant.setPlaceholderText("default per graph (e.g. fp32, q8, q4f16, or decoder_model_merged=q4f16,...)")
+        # the variants every graph has, offered by name; a per-graph mix is typed
+        # ("decoder_model_merged=q4f16,vision_encoder=fp16") in the same editable box
+        self.variant = QComboBox()
+        self.variant.setEditable(True)
+        editor = self.variant.lineEdit()
+        assert editor is not None  # an editable combo box has one
+        editor.setPlaceholderText("default per graph (e.g. fp32, q8, q4f16, or decoder_model_merged=q4f16,...)")
+        self._initial_variant = variant
         self.details = QLabel("")
         self.details.setWordWrap(True)
         self.card = QTextBrowser()
@@ -62,7 +67,13 @@ class ModelDialog(QDialog):
     def _describe(self, _name: str) -> None:
         folder = self.folder()
         sizes = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
-        variants = "; ".join(f"{part}: {', '.join(available_dtypes(folder, part)) or 'none'}" for part in PARTS)
+        per_part = {part: available_dtypes(folder, part) for part in PARTS}
+        variants = "; ".join(f"{part}: {', '.join(dtypes) or 'none'}" for part, dtypes in per_part.items())
+        shared = [d for d in per_part[PARTS[0]] if all(d in dtypes for dtypes in per_part.values())]
+        typed = self.variant.currentText() if self.variant.count() else self._initial_variant
+        self.variant.clear()
+        self.variant.addItems(["", *shared])
+        self.variant.setEditText(typed if typed in ("", *shared) or "=" in typed else "")
         self.details.setText(f"{folder}\n{sizes / 1e6:.1f} MB on disk. Variants - {variants}.\n"
                              f"Runs on: {self.panel.worker.device_label()}")
         card = folder / "MODEL_CARD.md"
@@ -72,7 +83,7 @@ class ModelDialog(QDialog):
         from ..inference.bundle import load_bundle
 
         name = self.model.currentText()
-        variant = self.variant.text().strip()
+        variant = self.variant.currentText().strip()
         try:
             load_bundle(self.folder(), variant, verify=False)  # the variant exists: a clear message now, not at drafting
             select(None if name == BUILT_IN else name, variant)
