@@ -10,8 +10,9 @@ import pytest
 from dicom_factory import ImplicitVRLittleEndian, axial_positions, write_ct_series, write_film
 from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
-from lightbox.viewer.index import build_index
+from lightbox.viewer.index import build_index, header_float
 from lightbox.viewer.loading import LoadCancelled, LoadError, _read_raw_slice, load_film, load_volume
+from lightbox.viewer.thumbnails import series_thumbnail
 
 
 def _expected(count: int) -> list[int]:
@@ -45,6 +46,23 @@ def test_fast_path_equals_pydicom(tmp_path: Path) -> None:
         raw = _read_raw_slice(instance)
         assert raw is not None
         assert np.array_equal(raw, pydicom.dcmread(instance.path).pixel_array)
+
+
+def test_a_slice_whose_header_pydicom_has_read_keeps_its_rescale(tmp_path: Path) -> None:
+    """The window makes the study browser's thumbnail (pydicom's apply_modality_lut on the middle
+    slice's header) while the volume loads: pydicom converts RescaleIntercept in place, and the
+    fast header reader then read it as missing, so the very slice shown first came up 1024 HU too
+    bright (seen on the LIDC CT: 1065 "HU" in the mediastinum) with no warning."""
+    write_ct_series(tmp_path, axial_positions(5), intercept=-1024.0)
+    (series,) = build_index(tmp_path).all_series()
+    middle = sorted(series.instances, key=lambda i: i.path.name)[2]
+    series_thumbnail(series)  # what the browser's thumbnail worker does
+    assert float(middle.header.RescaleIntercept) == -1024.0  # the element is a converted one now
+    assert header_float(middle.header, "RescaleIntercept", 0.0) == -1024.0
+    volume = load_volume(series)
+    # slice n stores 1000 + n (dicom_factory), rescaled by -1024; the marker square 1500 - 1024
+    assert [int(v) for v in volume.array[:, 0, 0]] == [1000 + n - 1024 for n in range(5)]
+    assert int(volume.array[2, 3, 4]) == 476
 
 
 def test_volume_window_is_the_middle_slices(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 
 from .header_reader import read_common_header
 from .series import analyse, series_geometry, split_shared_positions
@@ -101,9 +102,13 @@ def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
             pass  # pydicom decides below
     try:
         value = ds.get(keyword)
-        if value is None or len(value) != count:
+        if value is None or value == "":
             return None
-        return tuple(float(v) for v in value)
+        # pydicom gives one value as a number and several as a MultiValue: a single-valued
+        # element it has already converted (RescaleIntercept after apply_modality_lut read it,
+        # e.g. for a thumbnail) must not read as missing
+        values = tuple(float(v) for v in value) if isinstance(value, (list, tuple, MultiValue)) else (float(value),)
+        return values if len(values) == count and all(v == v for v in values) else None
     except (TypeError, ValueError):
         return None
 
