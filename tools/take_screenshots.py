@@ -4,11 +4,11 @@
 
 Writes window-demo-ct-mpr.png (built-in demo, 2x2 MPR + 3D) and window-spoken-question.png (a
 recorded question through the push-to-talk path, answered by the demo model) always, and
-window-lidc-lung.png (LIDC chest CT, lung window), window-cr-monochrome1.png (a MONOCHROME1 chest
-radiograph) and window-ai-draft.png (the demo model's streamed draft and a typed question on it)
-when the shared data is there. Uses whichever 2D renderer the machine picks (the CPU raster on a
-software-OpenGL machine); VTK panes are read back from OpenGL and pasted in. Drafts go to a
-temporary data folder, not the user's.
+window-lidc-lung.png (LIDC chest CT, lung window), window-lidc-roi.png (two ROIs on it),
+window-cr-monochrome1.png (a MONOCHROME1 chest radiograph) and window-ai-draft.png (the demo model's
+streamed draft and a typed question on it) when the shared data is there. Uses whichever 2D renderer
+the machine picks (the CPU raster on a software-OpenGL machine); VTK panes are read back from OpenGL
+and pasted in. Drafts go to a temporary data folder, not the user's.
 """
 from __future__ import annotations
 
@@ -81,6 +81,13 @@ def main() -> int:
     lidc, cr = args.data / "ct" / "lidc-idri-0314", args.data / "cr" / "CR-MONO1-10-chest.dcm"
     if lidc.is_dir():
         shoot(str(lidc), "2x2", "window-lidc-lung.png", preset="lung")
+        open_case(str(lidc), "1x2", preset="mediastinum")
+        scene = window.area.viewports[0].scene
+        width, height = scene.size  # an ellipse in the mediastinum and a rectangle in the right lung
+        for kind, corners in (("ellipse", ((0.45, 0.50), (0.52, 0.56))), ("rectangle", ((0.25, 0.55), (0.32, 0.61)))):
+            for fx, fy in corners:
+                scene.add_measurement_point(kind, fx * width, (1 - fy) * height)
+        save("window-lidc-roi.png")
     if cr.is_file():
         shoot(str(cr), "1x1", "window-cr-monochrome1.png")
 

@@ -49,6 +49,8 @@ TOOLS = [  # (tool, label, shortcut, tip)
     ("crosshair", "Crosshair", "X", "Click to place the linked MPR crosshair"),
     ("length", "Length", "L", "Measure a length: click two points (mm when calibrated, else px)"),
     ("angle", "Angle", "G", "Measure an angle: click three points, vertex second"),
+    ("ellipse", "Ellipse ROI", "E", "Region of interest: drag an ellipse (or click two corners): mean, SD, min, max, area"),
+    ("rectangle", "Rectangle ROI", "B", "Box ROI: drag a rectangle (or click two corners): mean, SD, min, max, area"),
 ]
 
 

@@ -1,21 +1,113 @@
-"""Length and angle measurements on an image plane, in mm when calibrated, else in pixels."""
+"""Measurements on an image plane: length and angle, and region-of-interest statistics (ellipse
+and rectangle: mean, SD, min, max, area), in mm when calibrated, else in pixels."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from .volume import Volume
+
+ROI_KINDS = ("ellipse", "rectangle")
+POINTS_NEEDED = {"length": 2, "angle": 3, "ellipse": 2, "rectangle": 2}
+
+
+@dataclass(frozen=True)
+class RoiStatistics:
+    """The values inside a region of interest. ``sd`` is the sample standard deviation (n - 1,
+    as ImageJ and most PACS viewers report it); ``area`` is the drawn shape's area (not the
+    pixel count times the pixel area), in ``area_unit`` (mm² when calibrated, else px²)."""
+
+    mean: float
+    sd: float
+    minimum: float
+    maximum: float
+    pixels: int
+    area: float
+    area_unit: str
+    value_unit: str = ""  # "HU" on CT, else the stored values' unit ("" when unknown)
+
+    def describe(self) -> str:
+        unit = f" {self.value_unit}" if self.value_unit else ""
+        return (f"mean {self.mean:.1f}{unit}  SD {self.sd:.1f}\nmin {self.minimum:.0f}  max {self.maximum:.0f}\n"
+                f"area {self.area:.1f} {self.area_unit}")
+
 
 @dataclass
 class Measurement:
-    """Points in image pixel coordinates ``(column, row)``; 2 for a length, 3 for an angle
-    (vertex in the middle)."""
+    """Points in the plane's own 2D frame (a film: image pixel coordinates ``(column, row)``):
+    2 for a length, 3 for an angle (vertex in the middle), 2 opposite corners of the bounding box
+    for an ellipse or rectangle ROI, whose statistics are computed once, when it is complete."""
 
-    kind: str  # "length" or "angle"
+    kind: str  # "length", "angle", "ellipse" or "rectangle"
     points: list[tuple[float, float]] = field(default_factory=list)
+    statistics: RoiStatistics | None = None
 
     @property
     def complete(self) -> bool:
-        return len(self.points) == (2 if self.kind == "length" else 3)
+        return len(self.points) == POINTS_NEEDED[self.kind]
+
+
+def roi_box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """``(u0, v0, u1, v1)``: the ROI's bounding box, lowest corner first."""
+    (a, b), (c, d) = points[:2]
+    return min(a, c), min(b, d), max(a, c), max(b, d)
+
+
+def roi_outline(kind: str, points: list[tuple[float, float]], segments: int = 72) -> list[tuple[float, float]]:
+    """The closed outline of an ellipse or rectangle ROI, for drawing."""
+    u0, v0, u1, v1 = roi_box(points)
+    if kind == "rectangle":
+        return [(u0, v0), (u1, v0), (u1, v1), (u0, v1), (u0, v0)]
+    cu, cv, a, b = (u0 + u1) / 2, (v0 + v1) / 2, (u1 - u0) / 2, (v1 - v0) / 2
+    return [(cu + a * math.cos(t), cv + b * math.sin(t)) for t in np.linspace(0.0, 2 * math.pi, segments + 1)]
+
+
+def inside_roi(kind: str, points: list[tuple[float, float]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Which points ``(u, v)`` (e.g. pixel centres) lie inside the ROI, its border included (with
+    a rounding margin: (6, 8) lies on a circle of radius 10, yet 0.6² + 0.8² > 1 in floating point)."""
+    u0, v0, u1, v1 = roi_box(points)
+    tolerance = 1e-9 * max(1.0, abs(u0), abs(u1), abs(v0), abs(v1))
+    if kind == "rectangle":
+        return np.asarray((u >= u0 - tolerance) & (u <= u1 + tolerance) & (v >= v0 - tolerance) & (v <= v1 + tolerance))
+    a, b = (u1 - u0) / 2, (v1 - v0) / 2
+    if a <= 0 or b <= 0:
+        return np.zeros(np.shape(u), bool)
+    return np.asarray(((u - (u0 + u1) / 2) / a) ** 2 + ((v - (v0 + v1) / 2) / b) ** 2 <= 1.0 + 1e-9)
+
+
+def roi_area(kind: str, points: list[tuple[float, float]]) -> float:
+    """Area of the drawn shape in the units of its points squared: w·h, or π·a·b for the ellipse."""
+    u0, v0, u1, v1 = roi_box(points)
+    width, height = u1 - u0, v1 - v0
+    return width * height if kind == "rectangle" else math.pi * width * height / 4
+
+
+def summarise(values: np.ndarray, area: float, area_unit: str, value_unit: str = "") -> RoiStatistics | None:
+    """Statistics of the values an ROI holds; ``None`` when it holds no pixel centre."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    if values.size == 0:
+        return None
+    sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
+    return RoiStatistics(float(values.mean()), sd, float(values.min()), float(values.max()), int(values.size),
+                         area, area_unit, value_unit)
+
+
+def film_roi_statistics(values: np.ndarray, kind: str, points: list[tuple[float, float]],
+                        spacing: tuple[float, float] | None, value_unit: str = "") -> RoiStatistics | None:
+    """Statistics of the pixels of a 2D image (``values[row, column]``) whose centres (integer
+    ``(column, row)``) lie inside the ROI; ``spacing`` is (row, column) mm, ``None`` for pixels."""
+    rows, columns = values.shape
+    u0, v0, u1, v1 = roi_box(points)
+    c0, c1 = max(math.ceil(u0 - 1e-9), 0), min(math.floor(u1 + 1e-9), columns - 1)
+    r0, r1 = max(math.ceil(v0 - 1e-9), 0), min(math.floor(v1 + 1e-9), rows - 1)
+    area = roi_area(kind, points)
+    area, unit = (area * spacing[0] * spacing[1], "mm²") if spacing is not None else (area, "px²")
+    if c1 < c0 or r1 < r0:
+        return summarise(np.empty(0), area, unit, value_unit)
+    cc, rr = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1))
+    return summarise(values[r0:r1 + 1, c0:c1 + 1][inside_roi(kind, points, cc, rr)], area, unit, value_unit)
 
 
 def length(points: list[tuple[float, float]], spacing: tuple[float, float] | None) -> tuple[float, str]:
@@ -40,10 +132,39 @@ def angle(points: list[tuple[float, float]], spacing: tuple[float, float] | None
 
 
 def describe(m: Measurement, spacing: tuple[float, float] | None) -> str:
-    """Label shown beside a finished measurement, e.g. ``"42.3 mm"`` or ``"87.5°"``."""
+    """Label shown beside a finished measurement, e.g. ``"42.3 mm"``, ``"87.5°"`` or an ROI's
+    statistics."""
     if not m.complete:
         return ""
+    if m.kind in ROI_KINDS:
+        return m.statistics.describe() if m.statistics is not None else "no pixel inside"
     if m.kind == "length":
         value, unit = length(m.points, spacing)
         return f"{value:.1f} {unit}"
     return f"{angle(m.points, spacing):.1f}°"
+
+
+def volume_roi_statistics(volume: Volume, axes: tuple[np.ndarray, np.ndarray, np.ndarray], plane: float,
+                          half_step: float, kind: str, points: list[tuple[float, float]]) -> RoiStatistics | None:
+    """Statistics of an ROI drawn on an MPR plane: ``points`` are mm along the plane's ``right``
+    and ``up`` axes (``axes`` = right, up, normal) and ``plane`` its position along the normal.
+    The voxels counted are those whose centres lie within ``half_step`` of the plane and inside
+    the shape: on a plane through acquired or reformatted voxel centres, exactly that slice's
+    pixels, with no interpolation (as the values a radiologist reads under the cursor)."""
+    right, up, normal = (np.asarray(a, dtype=float) for a in axes)
+    u0, v0, u1, v1 = roi_box(points)
+    corners = np.array([u * right + v * up + (plane + s) * normal
+                        for u in (u0, u1) for v in (v0, v1) for s in (-half_step, half_step)])
+    index = volume.geometry.world_to_index(corners)
+    depth, rows, columns = volume.shape
+    lo = np.maximum(np.floor(index.min(axis=0)).astype(int), 0)
+    hi = np.minimum(np.ceil(index.max(axis=0)).astype(int), np.array([columns, rows, depth]) - 1)
+    area = roi_area(kind, points)
+    unit = "mm²" if volume.calibrated else "px²"
+    if np.any(hi < lo):
+        return summarise(np.empty(0), area, unit, volume.unit)
+    ii, jj, kk = (g.ravel() for g in np.meshgrid(*(np.arange(a, b + 1) for a, b in zip(lo, hi, strict=True)),
+                                                   indexing="ij"))
+    world = volume.geometry.index_to_world(np.stack([ii, jj, kk], axis=1).astype(float))
+    keep = (np.abs(world @ normal - plane) < half_step) & inside_roi(kind, points, world @ right, world @ up)
+    return summarise(volume.array[kk[keep], jj[keep], ii[keep]], area, unit, volume.unit)

@@ -11,6 +11,7 @@ from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
 from ..display import FilmDisplay
+from ..measure import film_roi_statistics
 from ..orientation import film_screen_labels
 from ..pixels import auto_window, vtk_window_level
 from ..volume import Film
@@ -65,7 +66,10 @@ class FilmScene(PlaneScene):
         self.corners = CornerText(self.renderer)
         self.edges = EdgeLabels(self.renderer)
         self.scale_bar = ScaleBar(self.renderer)
-        self.measure = MeasurementOverlay(self.renderer, lambda p, _: self.image_to_world(*p), lambda: self.film.spacing)
+        self.measure = MeasurementOverlay(
+            self.renderer, lambda p, _: self.image_to_world(*p), lambda: self.film.spacing,
+            lambda m, _: film_roi_statistics(self.film.values, m.kind, m.points, self.film.spacing,
+                                             "HU" if self.film.modality.upper() == "CT" else ""))
         self._value_range = (float(film.values.min()), float(film.values.max()))
         self._fitted_zoom: float | None = None  # the zoom that fitted the viewport when last sized
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:

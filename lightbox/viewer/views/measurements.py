@@ -1,4 +1,5 @@
-"""Length and angle measurements drawn on a scene: one implementation for films and MPR planes.
+"""Measurements drawn on a scene (length, angle, ellipse and rectangle ROIs with their
+statistics): one implementation for films and MPR planes.
 
 Points are kept in a 2D frame of the scene's own (film: image column/row; MPR: mm along the
 plane's right/up axes, tagged with the plane's position so a measurement shows only on its slice);
@@ -10,21 +11,26 @@ from collections.abc import Callable
 
 from vtkmodules.vtkRenderingCore import vtkRenderer
 
-from ..measure import Measurement, describe
+from ..measure import ROI_KINDS, Measurement, RoiStatistics, describe, roi_box, roi_outline
 from .overlays import MEASURE_COLOR, Polylines, WorldLabels
 
 Point2D = tuple[float, float]
 World = tuple[float, float, float]
 
 
+RoiStatisticsOf = Callable[[Measurement, float], RoiStatistics | None]
+
+
 class MeasurementOverlay:
     def __init__(self, renderer: vtkRenderer, to_world: Callable[[Point2D, float], World],
-                 spacing: Callable[[], tuple[float, float] | None]) -> None:
+                 spacing: Callable[[], tuple[float, float] | None], statistics: RoiStatisticsOf | None = None) -> None:
         self.lines = Polylines(renderer, MEASURE_COLOR, 2.0)
         self.labels = WorldLabels(renderer)
         self.to_world = to_world
         self.spacing = spacing
+        self.statistics = statistics  # the values inside an ROI on a plane (film or MPR)
         self.items: list[tuple[Measurement, float]] = []  # (measurement, plane position)
+        self.preview: Point2D | None = None  # the far corner of an ROI being dragged out
 
     @property
     def measurements(self) -> list[Measurement]:
@@ -37,11 +43,22 @@ class MeasurementOverlay:
             if last is not None and not last[0].complete:
                 self.items.pop()
             self.items.append((Measurement(kind), plane))
-        self.items[-1][0].points.append(point)
-        return self.items[-1][0]
+        m, plane = self.items[-1]
+        m.points.append(point)
+        if m.complete and m.kind in ROI_KINDS and self.statistics is not None:
+            m.statistics = self.statistics(m, plane)  # once: the pixels under an ROI do not change
+        self.preview = None
+        return m
+
+    def open_roi(self) -> Measurement | None:
+        """The ROI whose first corner is placed and whose second is not yet."""
+        if self.items and self.items[-1][0].kind in ROI_KINDS and not self.items[-1][0].complete:
+            return self.items[-1][0]
+        return None
 
     def clear(self) -> None:
         self.items.clear()
+        self.preview = None
 
     def label(self, m: Measurement) -> str:
         return describe(m, self.spacing())
@@ -50,6 +67,16 @@ class MeasurementOverlay:
         lines, labels = [], []
         for m, plane in self.items:
             if not visible(plane):
+                continue
+            if m.kind in ROI_KINDS:
+                corners = m.points if m.complete else m.points + ([self.preview] if self.preview else [])
+                if len(corners) == 2:
+                    lines.append([self.to_world(p, plane) for p in roi_outline(m.kind, corners)])
+                if not m.complete:
+                    continue
+                _, v0, u1, v1 = roi_box(m.points)
+                anchor = self.to_world((u1, (v0 + v1) / 2), plane)  # beside the shape's right edge
+                labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), self.label(m)))
                 continue
             pts = [self.to_world(p, plane) for p in m.points]
             if len(pts) >= 2:
@@ -100,6 +127,14 @@ class PlaneScene:
         self._refresh_measurements()
         self.request_render()
         return m
+
+    def preview_roi(self, x: float, y: float) -> None:
+        """Show the open ROI (first corner placed) with its far corner at display point ``(x, y)``."""
+        if self.measure.open_roi() is None:
+            return
+        self.measure.preview = self._measurement_point(x, y)[0]
+        self._refresh_measurements()
+        self.request_render()
 
     def clear_measurements(self) -> None:
         self.measure.clear()

@@ -14,6 +14,7 @@ from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
 from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 
 from ..display import VolumeDisplay
+from ..measure import volume_roi_statistics
 from ..orientation import direction_label
 from ..pixels import vtk_window_level
 from ..volume import Volume
@@ -92,8 +93,10 @@ class MprScene(PlaneScene):
         others = [p for p in PLANES if p != plane]
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
         # points in mm on the plane; an uncalibrated volume's "mm" are pixels, and are labelled so
-        self.measure = MeasurementOverlay(self.renderer, self._plane_to_world,
-                                          lambda: (1.0, 1.0) if self.volume.calibrated else None)
+        self.measure = MeasurementOverlay(
+            self.renderer, self._plane_to_world, lambda: (1.0, 1.0) if self.volume.calibrated else None,
+            lambda m, plane: volume_roi_statistics(self.volume, (self.right, self.up, self.normal), plane,
+                                                   self.slice_step() / 2, m.kind, m.points))
         self.zoom = 1.0
         self.pan = np.zeros(2)
         self._lo, self._hi = volume_bounds(volume)

@@ -31,7 +31,9 @@ def still_timer(parent: QWidget, slot) -> QTimer:
     timer.timeout.connect(slot)
     return timer
 
-CLICK_TOOLS = {"length", "angle", "crosshair"}
+MEASURE_TOOLS = ("length", "angle", "ellipse", "rectangle")
+CLICK_TOOLS = {*MEASURE_TOOLS, "crosshair"}
+ROI_DRAG_PIXELS = 3  # a release this far from the press places an ROI's second corner (drag); nearer: click-click
 
 
 def headless_platform() -> bool:
@@ -60,6 +62,7 @@ class SceneInput:
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
         self._last: QPointF | None = None
+        self._pressed_at: QPointF | None = None
         self._button = Qt.MouseButton.NoButton
         self.setMinimumSize(120, 120)  # type: ignore[attr-defined]
 
@@ -82,14 +85,13 @@ class SceneInput:
         self.activated.emit(self)
         self._button = ev.button()
         self._last = ev.position()
+        self._pressed_at = ev.position()
         if self.scene is None:
             return
         tool = self._tool_for(ev.button(), ev.modifiers())
         x, y = self._display_xy(ev.position())
-        if tool in ("length", "angle") and hasattr(self.scene, "add_measurement_point"):
-            m = self.scene.add_measurement_point(tool, x, y)
-            if m.complete:
-                self.measured.emit(self.scene.measure.label(m))
+        if tool in MEASURE_TOOLS and hasattr(self.scene, "add_measurement_point"):
+            self._add_measurement_point(tool, x, y)
         elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
             self.scene.set_crosshair_at(x, y)
 
@@ -105,13 +107,27 @@ class SceneInput:
             self._last = ev.position()
             if tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
                 self.scene.set_crosshair_at(x, y)
+            elif tool in ("ellipse", "rectangle") and hasattr(self.scene, "preview_roi"):
+                self.scene.preview_roi(x, y)
             elif tool not in CLICK_TOOLS:
                 self.scene.drag(tool, dx, dy, self.wl_convention)  # type: ignore[attr-defined]
         self.status.emit(self.scene.status_text(x, y))  # type: ignore[attr-defined]
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        tool = self._tool_for(self._button, ev.modifiers())
+        pressed, self._pressed_at = self._pressed_at, None
         self._last = None
         self._button = Qt.MouseButton.NoButton
+        if (tool in ("ellipse", "rectangle") and pressed is not None and self.scene is not None
+                and hasattr(self.scene, "measure") and self.scene.measure.open_roi() is not None):
+            moved = ev.position() - pressed
+            if max(abs(moved.x()), abs(moved.y())) * self.devicePixelRatioF() > ROI_DRAG_PIXELS:
+                self._add_measurement_point(tool, *self._display_xy(ev.position()))
+
+    def _add_measurement_point(self, tool: str, x: float, y: float) -> None:
+        m = self.scene.add_measurement_point(tool, x, y)
+        if m.complete:
+            self.measured.emit(self.scene.measure.label(m).replace("\n", "  "))
 
     def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
         if self.scene is not None:
