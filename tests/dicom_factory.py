@@ -196,3 +196,34 @@ __all__ = [
     "ImplicitVRLittleEndian",
     "ExplicitVRLittleEndian",
 ]
+
+
+def add_overlay(path: Path, mask: np.ndarray, *, group: int = 0x6000, origin: tuple[int, int] = (1, 1),
+                label: str = "", embedded_bit: int | None = None) -> Path:
+    """Give the image in ``path`` an overlay plane (PS3.3 C.9.2): ``mask`` (rows x columns of the
+    overlay) at ``origin`` (1-based row, column), packed into Overlay Data, or set in bit
+    ``embedded_bit`` of the stored pixel words (the retired embedded form: the image's BitsStored
+    must leave that bit unused)."""
+    from pydicom.pixels import pack_bits
+
+    ds = pydicom.dcmread(path)
+    rows, columns = mask.shape
+    ds.add_new((group, 0x0010), "US", rows)
+    ds.add_new((group, 0x0011), "US", columns)
+    ds.add_new((group, 0x0040), "CS", "G")
+    ds.add_new((group, 0x0050), "SS", list(origin))
+    if label:
+        ds.add_new((group, 0x1500), "LO", label)
+    if embedded_bit is None:
+        ds.add_new((group, 0x0100), "US", 1)
+        ds.add_new((group, 0x0102), "US", 0)
+        ds.add_new((group, 0x3000), "OW", pack_bits(mask.astype(np.uint8).ravel()))
+    else:
+        ds.add_new((group, 0x0100), "US", 16)
+        ds.add_new((group, 0x0102), "US", embedded_bit)
+        words = np.frombuffer(ds.PixelData, "<u2").reshape(ds.Rows, ds.Columns).copy()
+        words[origin[0] - 1:origin[0] - 1 + rows, origin[1] - 1:origin[1] - 1 + columns] |= (
+            mask.astype(np.uint16) << embedded_bit)
+        ds.PixelData = words.tobytes()
+    ds.save_as(path)
+    return path

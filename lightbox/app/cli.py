@@ -21,9 +21,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     series = [s for s in index.all_series() if s.kind in ("volume", "film")]
     decode = args.pixels if args.pixels is not None else (
         len(series) <= INSPECT_PIXELS_SERIES and sum(s.frame_count for s in series) <= INSPECT_PIXELS_FRAMES)
-    pixels = pixel_problems(series) if decode else {}
+    pixels, overlays = decoded_report(series) if decode else ({}, {})
     if args.json:
-        print(json.dumps({**index_to_dict(index), "pixels_decoded": decode, "pixel_problems": pixels}, indent=2))
+        print(json.dumps({**index_to_dict(index), "pixels_decoded": decode, "pixel_problems": pixels,
+                          "overlay_planes": overlays}, indent=2))
     else:
         print(format_index(index))
         if decode:
@@ -31,6 +32,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             for label, problems in pixels.items():
                 for problem in problems:
                     print(f"  {label}: {problem}")
+            print("Overlay planes (60xx, shown in green; Shift+O hides them):" if overlays else "Overlay planes (60xx): none")
+            for label, planes in overlays.items():
+                for plane in planes:
+                    print(f"  {label}: {plane}")
         else:
             print("Pixels not decoded (a large folder; --pixels decodes them)")
     if not index.all_series():
@@ -45,22 +50,28 @@ INSPECT_PIXELS_SERIES = 6
 INSPECT_PIXELS_FRAMES = 1200
 
 
-def pixel_problems(series_list: list) -> dict[str, list[str]]:
-    """Per series (its label), what reading its pixels found beyond its header warnings."""
+def decoded_report(series_list: list) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Per series (its label): what reading its pixels found beyond its header warnings, and the
+    overlay planes (60xx) its images carry, e.g. "image 1: overlay 6000 'lesion': graphics, ..."."""
     from ..viewer.loading import LoadError, load_film, load_volume
 
     found: dict[str, list[str]] = {}
+    overlays: dict[str, list[str]] = {}
     for series in series_list:
         label = f"{series.label()} [{series.uid[-8:]}]"
         try:
             if series.kind == "volume":
                 warnings = load_volume(series).warnings
             else:
-                warnings = [w for n in range(len(series.instances)) for w in load_film(series, n).warnings]
+                films = [load_film(series, n) for n in range(len(series.instances))]
+                warnings = [w for film in films for w in film.warnings]
+                planes = [f"image {n + 1}: {p.describe()}" for n, film in enumerate(films) for p in film.overlays]
+                if planes:
+                    overlays[label] = planes
             found[label] = list(dict.fromkeys(w for w in warnings if w not in series.warnings))
         except LoadError as exc:
             found[label] = [f"cannot be shown: {exc}"]
-    return found
+    return found, overlays
 
 
 def _parse_size(text: str) -> tuple[int, int]:

@@ -212,7 +212,8 @@ class MainWindow(QMainWindow):
             ("Next slice ×10", lambda: self._scroll_active(10), "PgDown"),
             ("Previous slice ×10", lambda: self._scroll_active(-10), "PgUp"),
             ("Cine play / pause", self.toggle_cine, "Space"),
-            ("Show / hide overlays", self.toggle_overlays, "O"),
+            ("Show / hide text overlays", self.toggle_overlays, "O"),
+            ("Show / hide DICOM overlay planes (60xx)", self.toggle_overlay_planes, "Shift+O"),
         ):
             self._action(view_menu, text, slot, key)
         cine_menu = view_menu.addMenu("Cine speed")
@@ -668,6 +669,11 @@ class MainWindow(QMainWindow):
         self.overlays_visible = not getattr(self, "overlays_visible", True)
         for scene in self.area.scenes():
             scene.set_overlays_visible(self.overlays_visible)  # type: ignore[attr-defined]
+
+    def toggle_overlay_planes(self) -> None:
+        """The graphics and ROI overlay planes stored in the images (a lesion outline drawn by the
+        modality or a workstation): shown by default, hidden and shown again for every pane."""
+        self.area.set_overlay_planes_visible(not self.area.overlay_planes_visible)
 
     def toggle_cine(self) -> None:
         if self.cine.isActive():

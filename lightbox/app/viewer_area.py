@@ -61,6 +61,7 @@ class ViewerArea(QWidget):
         self.active: Viewport | None = None
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
+        self.overlay_planes_visible = True  # DICOM overlay planes (60xx), for every pane
         self.set_layout("1x1")
 
     # -- layout ---------------------------------------------------------------------------
@@ -117,8 +118,16 @@ class ViewerArea(QWidget):
             if self.active is widget:
                 self.active = replacement
             widget = replacement
+        if scene is not None and hasattr(scene, "set_overlay_planes_visible"):
+            scene.set_overlay_planes_visible(self.overlay_planes_visible)
         widget.set_scene(scene)
         return widget
+
+    def set_overlay_planes_visible(self, visible: bool) -> None:
+        self.overlay_planes_visible = visible
+        for widget in self.viewports:
+            if hasattr(widget.scene, "set_overlay_planes_visible"):
+                widget.scene.set_overlay_planes_visible(visible)
 
     def _activate(self, widget: Viewport) -> None:
         self.active = widget

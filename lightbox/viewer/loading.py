@@ -23,6 +23,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .index import Instance, Series, header_float, header_int
+from .overlay_planes import OVERLAY_GROUPS, read_overlay_planes
 from .pixels import (
     Window,
     apply_voi_table,
@@ -277,6 +278,10 @@ def load_volume(
     calibrated, oriented = is_calibrated(series), first.orientation is not None
     if not calibrated:
         warnings.append(UNCALIBRATED_VOLUME)
+    with_overlays = sum(1 for m in members if m.header is not None and any((g, 0x0010) in m.header for g in OVERLAY_GROUPS))
+    if with_overlays:  # never dropped silently: said, until volume panes draw them
+        warnings.append(f"{with_overlays} slice(s) carry DICOM overlay planes (60xx): shown on single images, "
+                        "not yet in volume panes")
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), warnings,
                   acquired_positions=acquired, resampled=resampled, calibrated=calibrated, oriented=oriented)
 
@@ -398,9 +403,10 @@ def _film_from_dicom(instance: Instance) -> Film:
         warnings.append("uncalibrated: no usable PixelSpacing or ImagerPixelSpacing; measurements in pixels")
     elif source == "ImagerPixelSpacing":
         warnings.append("calibrated at the detector (ImagerPixelSpacing): sizes include geometric magnification")
-    return Film(
-        values, window or auto_window(values), invert, spacing, source, str(ds.get("Modality", "")), _metadata(ds), warnings
-    )
+    overlays, problems = read_overlay_planes(ds)
+    warnings += problems
+    return Film(values, window or auto_window(values), invert, spacing, source, str(ds.get("Modality", "")), _metadata(ds),
+                warnings, overlays)
 
 
 def _film_from_picture(path: Path) -> Film:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .geometry import Geometry
+from .overlay_planes import OverlayPlane
 from .pixels import Window
 
 
@@ -64,6 +65,7 @@ class Film:
     modality: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    overlays: list[OverlayPlane] = field(default_factory=list)  # 60xx overlay planes on its grid
 
     @property
     def calibrated(self) -> bool:

@@ -16,6 +16,8 @@ from vtkmodules.vtkRenderingCore import (
 
 OVERLAY_COLOR = (0.86, 0.86, 0.78)  # warm light grey: readable on black and on bone
 MEASURE_COLOR = (1.0, 0.78, 0.2)
+# DICOM overlay planes (60xx): a green no image grey level can be mistaken for
+OVERLAY_PLANE_RGB = (64, 255, 96)
 NICE_LENGTHS_MM = (1, 2, 5, 10, 20, 50, 100, 200, 500)
 
 

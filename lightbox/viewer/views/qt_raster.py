@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
 
+from .overlays import OVERLAY_PLANE_RGB
 from .qt_vtk import SceneInput, still_timer
 from .raster import PlaneRaster
 from .vtk_data import new_render_window
@@ -118,6 +119,11 @@ class RasterWidget(SceneInput, QWidget):
         grey = np.ascontiguousarray(self.raster.render(width, height, smooth=smooth))
         painter = QPainter(image)
         painter.drawImage(0, 0, QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8))
+        mask = getattr(self.scene, "overlay_mask", None)
+        if mask is not None and self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
+            layer = np.zeros((height, width, 4), np.uint8)
+            layer[self.raster.film_mask(mask, width, height)] = (*OVERLAY_PLANE_RGB, 255)
+            painter.drawImage(0, 0, QImage(layer.data, width, height, width * 4, QImage.Format.Format_RGBA8888))
         self._paint_overlays(painter, height)
         painter.end()
         return image

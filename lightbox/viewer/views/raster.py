@@ -235,6 +235,22 @@ class PlaneRaster:
         return grey
 
 
+    def film_mask(self, mask: np.ndarray, width: int, height: int) -> np.ndarray:
+        """A film-sized boolean layer (overlay planes) at screen resolution, nearest pixel, as
+        the VTK view draws it: ``height x width``, top row first; False outside the film."""
+        mapping = self._mapping()
+        if mapping is None or self.kind != "film":
+            raise ValueError("only an axis-aligned film view has a mask layer here")
+        origin, step_x, step_y = mapping
+        axis_x, axis_y = int(np.argmax(np.abs(step_x))), int(np.argmax(np.abs(step_y)))
+        coord_x = origin[axis_x] + step_x[axis_x] * np.arange(width, dtype=np.float64)
+        coord_y = origin[axis_y] + step_y[axis_y] * np.arange(height - 1, -1, -1, dtype=np.float64)
+        plane = mask if axis_x == 0 else mask.T
+        ix, ok_x = _indices(coord_x, 1, plane.shape[1])
+        iy, ok_y = _indices(coord_y, 1, plane.shape[0])
+        return plane[iy][:, ix] & ok_y[:, None] & ok_x[None, :]
+
+
 def _bilinear(image: np.ndarray, at_rows: np.ndarray, at_columns: np.ndarray) -> np.ndarray:
     """``image`` sampled at continuous positions (pixel centres on integers; separable: rows
     first, then columns), clamped at the edges; float32."""

@@ -1,0 +1,131 @@
+"""DICOM overlay planes (groups 6000-601E, PS3.3 C.9.2): one-bit graphics (a lesion outline, an
+arrow, a region) or ROI masks that the modality or a workstation attached to an image.
+
+Read with pydicom's :func:`pydicom.overlays.get_overlay_array` where the bits are in Overlay
+Data (60xx,3000); overlays embedded in unused high bits of the pixel data (retired since 2004,
+still found in older MR and CR: Overlay Bits Allocated 16 and an Overlay Bit Position) are read
+from the stored pixel words here, since pydicom reads only Overlay Data. Each plane is placed on
+the image grid at its Overlay Origin (60xx,0050; 1-based row, column; PS3.3 C.9.2.1.1), clipped
+to the image.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+OVERLAY_GROUPS = range(0x6000, 0x6020, 2)  # the 16 repeating groups (C.9.2)
+
+
+@dataclass(frozen=True)
+class OverlayPlane:
+    """One overlay plane of one frame, on the image's pixel grid (``mask[row, column]``)."""
+
+    group: int
+    mask: np.ndarray  # bool, the image's rows x columns
+    kind: str  # "G" graphics or "R" ROI (60xx,0040)
+    label: str  # Overlay Label, else Overlay Description, else ""
+    embedded: bool  # bits taken from the pixel data's unused high bits
+
+    def describe(self) -> str:
+        what = {"G": "graphics", "R": "ROI"}.get(self.kind, self.kind or "graphics")
+        source = "in the pixel data's high bits" if self.embedded else "Overlay Data"
+        label = f" '{self.label}'" if self.label else ""
+        return f"overlay {self.group:04X}{label}: {what}, {int(self.mask.sum())} pixels set ({source})"
+
+
+def _element(ds: Dataset, group: int, element: int) -> object:
+    item = ds.get((group, element))
+    return None if item is None else item.value
+
+
+def _text(ds: Dataset, group: int, element: int) -> str:
+    value = _element(ds, group, element)
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return str(value).strip(" \x00") if value not in (None, "") else ""
+
+
+def _int(ds: Dataset, group: int, element: int, default: int) -> int:
+    value = _element(ds, group, element)
+    if isinstance(value, bytes):  # an implicit-VR US read raw
+        return int.from_bytes(value[:2], "little") if len(value) >= 2 else default
+    try:
+        return int(value) if value not in (None, "") else default  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return default
+
+
+def _origin(ds: Dataset, group: int) -> tuple[int, int]:
+    """Overlay Origin as 0-based (row, column) of the overlay's first pixel on the image."""
+    value = _element(ds, group, 0x0050)
+    if isinstance(value, bytes) and len(value) >= 4:  # SS, implicit VR
+        values = np.frombuffer(value[:4], "<i2").tolist()
+    else:
+        try:
+            values = [int(v) for v in value] if value is not None else [1, 1]  # type: ignore[union-attr,attr-defined]
+        except (TypeError, ValueError):
+            values = [1, 1]
+    return (values[0] - 1, values[1] - 1) if len(values) >= 2 else (0, 0)
+
+
+def _embedded_bits(ds: Dataset, group: int, rows: int, columns: int, frame: int) -> np.ndarray | None:
+    """The overlay bit of each stored pixel word of an uncompressed image (C.9.2.1.3, retired)."""
+    position = _int(ds, group, 0x0102, -1)
+    if _int(ds, group, 0x0100, 1) != 16 or not 0 <= position < 16 or int(ds.get("BitsAllocated", 0) or 0) != 16:
+        return None
+    if getattr(ds.file_meta, "TransferSyntaxUID", None) is not None and ds.file_meta.TransferSyntaxUID.is_compressed:
+        return None
+    data = ds.get("PixelData")
+    count = int(ds.Rows) * int(ds.Columns)
+    if not isinstance(data, bytes) or len(data) < (frame + 1) * count * 2:
+        return None
+    big = getattr(ds.file_meta, "TransferSyntaxUID", None) is not None and not ds.file_meta.TransferSyntaxUID.is_little_endian
+    words = np.frombuffer(data, dtype=">u2" if big else "<u2", count=count, offset=frame * count * 2)
+    bits = ((words >> position) & 1).astype(bool).reshape(int(ds.Rows), int(ds.Columns))
+    return bits[:rows, :columns]
+
+
+def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane], list[str]]:
+    """The overlay planes of ``frame`` (0-based) of an image, placed on its grid, and what could
+    not be read (a warning each: an overlay is never dropped silently)."""
+    planes: list[OverlayPlane] = []
+    problems: list[str] = []
+    image_rows, image_columns = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    for group in OVERLAY_GROUPS:
+        rows, columns = _int(ds, group, 0x0010, 0), _int(ds, group, 0x0011, 0)
+        has_data = (group, 0x3000) in ds
+        if not rows or not columns or (not has_data and (group, 0x0102) not in ds):
+            continue
+        # multi-frame overlays (C.9.2.1.2): frames 60xx,0051 (1-based) .. + 60xx,0015 - 1
+        first = _int(ds, group, 0x0051, 1) - 1
+        count = _int(ds, group, 0x0015, 1)
+        if not first <= frame < first + count:
+            continue
+        try:
+            if has_data:
+                from pydicom.overlays import get_overlay_array
+
+                bits = np.asarray(get_overlay_array(ds, group))
+                if bits.ndim == 3:
+                    bits = bits[frame - first]
+                embedded = False
+            else:
+                found = _embedded_bits(ds, group, rows, columns, frame)
+                if found is None:
+                    problems.append(f"overlay {group:04X}: its bits are in compressed or unusual pixel data and cannot be shown")
+                    continue
+                bits, embedded = found, True
+        except Exception as exc:  # noqa: BLE001 - a broken overlay is reported, the image still shows
+            problems.append(f"overlay {group:04X} cannot be read ({type(exc).__name__}: {exc})")
+            continue
+        mask = np.zeros((image_rows, image_columns), bool)
+        top, left = _origin(ds, group)
+        r0, c0 = max(top, 0), max(left, 0)
+        r1, c1 = min(top + bits.shape[0], image_rows), min(left + bits.shape[1], image_columns)
+        if r1 > r0 and c1 > c0:
+            mask[r0:r1, c0:c1] = bits[r0 - top:r1 - top, c0 - left:c1 - left].astype(bool)
+        label = _text(ds, group, 0x1500) or _text(ds, group, 0x0022)
+        planes.append(OverlayPlane(group, mask, _text(ds, group, 0x0040).upper()[:1] or "G", label, embedded))
+    return planes, problems
