@@ -97,8 +97,11 @@ def test_a_palette_colour_image_shows_its_colours_as_luminance_and_says_so(tmp_p
         ds.add_new(pydicom.datadict.tag_for_keyword(f"{colour}PaletteColorLookupTableData"), "OW", table.tobytes())
     ds.save_as(path)
     (series,) = build_index(tmp_path).all_series()
-    assert any("colour image (PALETTE COLOR): shown as greyscale luminance" in w for w in series.warnings)
+    assert any("colour image (PALETTE COLOR): shown in colour" in w for w in series.warnings)
     film = load_film(series)
+    # the colours the tables give (16-bit entries scaled to 8 bits: 65535 -> 255, 32896 -> 128)
+    assert [tuple(film.colour[r, c]) for r, c in ((0, 0), (0, 8), (8, 0), (8, 8))] == [
+        (0, 0, 0), (255, 0, 0), (0, 128, 0), (0, 0, 255)]
     expected = {(0, 0): 0.0, (0, 8): 0.299 * 255, (8, 0): 0.587 * 32896 / 257, (8, 8): 0.114 * 255}
     for (r, c), value in expected.items():
         assert float(film.values[r, c]) == pytest.approx(value, abs=0.01), (r, c)

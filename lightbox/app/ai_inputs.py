@@ -8,6 +8,7 @@ import numpy as np
 
 from ..inference.preprocess import sample_volume_slices, to_rgb8
 from ..inference.study import StudyContext, study_context
+from ..viewer.pixels import window_values
 from .compose import Opened
 
 MAX_FILMS = 2  # frontal + lateral
@@ -30,5 +31,7 @@ def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext]:
         v = opened.volume
         window = (v.window.center, v.window.width) if v.window else None
         return sample_volume_slices(v.array, VOLUME_SLICES, v.modality, window), study
-    images = [to_rgb8(f.values, f.window.center, f.window.width, f.invert) for f in opened.films[:MAX_FILMS]]
+    # a colour film goes to the model in colour (its own window on each channel: the identity)
+    images = [to_rgb8(f.values, f.window.center, f.window.width, f.invert) if f.colour is None
+              else window_values(f.colour, f.window) for f in opened.films[:MAX_FILMS]]
     return images, study

@@ -53,7 +53,7 @@ INSPECT_PIXELS_FRAMES = 1200
 def decoded_report(series_list: list) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Per series (its label): what reading its pixels found beyond its header warnings, and the
     overlay planes (60xx) its images carry, e.g. "image 1: overlay 6000 'lesion': graphics, ..."."""
-    from ..viewer.loading import LoadError, load_film, load_volume
+    from ..viewer.loading import LoadError, load_film_frames, load_volume
 
     found: dict[str, list[str]] = {}
     overlays: dict[str, list[str]] = {}
@@ -63,7 +63,7 @@ def decoded_report(series_list: list) -> tuple[dict[str, list[str]], dict[str, l
             if series.kind == "volume":
                 warnings = load_volume(series).warnings
             else:
-                films = [load_film(series, n) for n in range(len(series.instances))]
+                films = [film for n in range(len(series.instances)) for film in load_film_frames(series, n)]
                 warnings = [w for film in films for w in film.warnings]
                 planes = [f"image {n + 1}: {p.describe()}" for n, film in enumerate(films) for p in film.overlays]
                 if planes:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.index import Series, StudyIndex, build_index
-from ..viewer.loading import load_film, load_volume
+from ..viewer.loading import load_film_frames, load_volume
 from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_window_presets, default_render_preset
 from ..viewer.volume import Film, Volume
@@ -57,7 +57,8 @@ def open_series(series: Series, **load_options: object) -> Opened:
     """Load a series; ``load_options`` (progress, cancelled, on_first_slice) apply to volumes."""
     if series.kind == "volume":
         return Opened(series.label(), volume=load_volume(series, **load_options), series=series)  # type: ignore[arg-type]
-    films = [load_film(series, n) for n in range(len(series.instances))]  # options: volumes only
+    # options: volumes only; a multi-frame film (a colour cine) gives a film per frame
+    films = [film for n in range(len(series.instances)) for film in load_film_frames(series, n)]
     return Opened(series.label(), films=films, series=series)
 
 

@@ -560,8 +560,11 @@ class MainWindow(QMainWindow):
         item = self.series_items.get(uid)
         if item is None:
             return
-        h, w = pixels.shape
-        image = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
+        h, w = pixels.shape[:2]
+        if pixels.ndim == 3:  # a colour image's thumbnail
+            image = QImage(pixels.data, w, h, w * 3, QImage.Format.Format_RGB888).copy()
+        else:
+            image = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
         item.setIcon(0, QIcon(QPixmap.fromImage(image)))
 
     def _series_activated(self, item: QTreeWidgetItem, *_: object) -> None:

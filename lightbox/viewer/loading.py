@@ -28,7 +28,6 @@ from .pixels import (
     Window,
     apply_voi_table,
     auto_window,
-    colour_warning,
     dataset_window,
     has_voi_lut_table,
     modality_values,
@@ -350,31 +349,53 @@ def ultrasound_spacing(ds: Dataset) -> tuple[tuple[float, float] | None, str]:
     return None, ""
 
 
-def _film_from_dicom(instance: Instance) -> Film:
+MAX_FILM_FRAMES = 600  # frames of a colour cine shown one by one (a 600-frame 1024² RGB cine: 1.9 GB)
+
+
+def _films_from_dicom(instance: Instance, all_frames: bool = False) -> list[Film]:
+    """The image of a DICOM file as films: its first frame, or (``all_frames``) each frame of a
+    multi-frame object (up to MAX_FILM_FRAMES), decoded once."""
     ds = read_dataset(instance.path)
     stored = stored_pixels(ds, instance.path)
-    warnings: list[str] = []
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    notes: list[str] = []
+    if (stored.ndim == 3 and samples == 1) or stored.ndim == 4:  # frames of grey, or of colour
+        if not all_frames:
+            notes.append(f"{stored.shape[0]} frames: showing the first")
+            frames = stored[:1]
+        else:
+            if stored.shape[0] > MAX_FILM_FRAMES:
+                notes.append(f"{stored.shape[0]} frames: showing the first {MAX_FILM_FRAMES}")
+            frames = stored[:MAX_FILM_FRAMES]
+    else:
+        frames = stored[np.newaxis]
+    return [_film_from_frame(ds, frame, n, list(notes)) for n, frame in enumerate(frames)]
+
+
+def _film_from_dicom(instance: Instance) -> Film:
+    return _films_from_dicom(instance)[0]
+
+
+def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list[str]) -> Film:
+    """Frame ``frame`` (its stored values, or samples) of a DICOM object as a film."""
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
-    if stored.ndim == 3 and int(ds.get("SamplesPerPixel", 1) or 1) == 1:
-        warnings.append(f"{stored.shape[0]} frames: showing the first")
-        stored = stored[0]
     if photometric == "PALETTE COLOR" and stored.ndim == 2:
         # the stored values are indices into the palette (C.7.6.3.1.5): shown raw, dark sectors
         # came out white; the palette's colours (pydicom's apply_color_lut, segmented and 16-bit
         # tables included) are what the image is
         from pydicom.pixels import apply_color_lut
 
-        rgb = apply_color_lut(stored, ds).astype(np.float32)
-        stored = rgb / 257.0 if rgb.max() > 255 else rgb  # 16-bit tables to 0..255
+        stored = apply_color_lut(stored, ds)  # uint8 or uint16 (16-bit tables), scaled by rgb8
     window: Window | None
-    if stored.ndim == 3:  # colour (RGB after pydicom's YBR / palette conversion): shown as luminance
-        values = stored[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-        window = Window(127.5 + 0.5, 256.0)
-        warnings.append(colour_warning(photometric))
+    colour = None
+    if stored.ndim == 3:  # colour: RGB after pydicom's YBR / palette conversion
+        colour = rgb8(stored[..., :3], ds)
+        values = colour.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)  # luminance (Rec. 601)
+        window = Window(127.5 + 0.5, 256.0)  # the identity on 0..255 (the DICOM linear function)
         invert = False
     else:
-        values = modality_values(ds, stored)
-        window = dataset_window(ds)
+        values = modality_values(ds, stored, frame=frame)
+        window = dataset_window(ds, frame)
         if window is None and has_voi_lut_table(ds):
             values = apply_voi_table(ds, values)
             lo, hi = float(values.min()), float(values.max())
@@ -403,10 +424,22 @@ def _film_from_dicom(instance: Instance) -> Film:
         warnings.append("uncalibrated: no usable PixelSpacing or ImagerPixelSpacing; measurements in pixels")
     elif source == "ImagerPixelSpacing":
         warnings.append("calibrated at the detector (ImagerPixelSpacing): sizes include geometric magnification")
-    overlays, problems = read_overlay_planes(ds)
+    overlays, problems = read_overlay_planes(ds, frame)
     warnings += problems
+    if colour is not None and window is None:  # an absurd window: the identity, not a luminance-based one
+        window = Window(127.5 + 0.5, 256.0)
     return Film(values, window or auto_window(values), invert, spacing, source, str(ds.get("Modality", "")), _metadata(ds),
-                warnings, overlays)
+                warnings, overlays, colour)
+
+
+def rgb8(rgb: np.ndarray, ds: Dataset) -> np.ndarray:
+    """Colour samples as 8-bit RGB for display: 8-bit data as it is; wider samples (16-bit RGB,
+    16-bit palette tables) scaled from their stored range (BitsStored; a palette: 16 bits)."""
+    if rgb.dtype == np.uint8:
+        return np.ascontiguousarray(rgb)
+    bits = 16 if str(ds.get("PhotometricInterpretation", "")).upper() == "PALETTE COLOR" else int(ds.get("BitsStored", 8) or 8)
+    top = float((1 << min(max(bits, 1), 32)) - 1)
+    return np.rint(np.clip(rgb.astype(np.float64), 0, top) * (255.0 / top)).astype(np.uint8)
 
 
 def _film_from_picture(path: Path) -> Film:
@@ -447,14 +480,21 @@ def _named_load_errors(path: Path) -> Iterator[None]:
 
 
 def load_film(series: Series, index: int = 0) -> Film:
-    """Read instance ``index`` of a ``film`` series."""
+    """Read instance ``index`` of a ``film`` series (its first frame)."""
+    return load_film_frames(series, index, all_frames=False)[0]
+
+
+def load_film_frames(series: Series, index: int = 0, all_frames: bool = True) -> list[Film]:
+    """Instance ``index`` of a ``film`` series as films: one per frame of a multi-frame object
+    (a colour ultrasound cine), else one."""
     if not series.instances:
         raise LoadError("empty series")
     instance = series.instances[min(max(index, 0), len(series.instances) - 1)]
     with _named_load_errors(instance.path):
-        film = _film_from_picture(instance.path) if instance.is_film_file else _film_from_dicom(instance)
-    film.warnings = list(dict.fromkeys([*series.warnings, *film.warnings]))  # the series may already say it
-    return film
+        films = [_film_from_picture(instance.path)] if instance.is_film_file else _films_from_dicom(instance, all_frames)
+    for film in films:
+        film.warnings = list(dict.fromkeys([*series.warnings, *film.warnings]))  # the series may already say it
+    return films
 
 
 def preview_first_image(path: Path) -> tuple[Path, np.ndarray] | None:

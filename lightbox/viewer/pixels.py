@@ -81,7 +81,8 @@ def modality_values(ds: Dataset, stored: np.ndarray, frame: int = 0) -> np.ndarr
 
 
 def colour_warning(photometric: str) -> str:
-    return f"colour image ({photometric}): shown as greyscale luminance (Lightbox does not show colour yet)"
+    return (f"colour image ({photometric}): shown in colour, the window applied to each of R, G and B; "
+            "pixel values and ROI statistics are its luminance")
 
 
 def raw_text(ds: Dataset, keyword: str) -> str:

@@ -133,6 +133,13 @@ def _rescale_warnings(series: Series) -> None:
                                "without the rescale (values are not in modality units)")
 
 
+def _is_colour(instance: Instance) -> bool:
+    from .pixels import raw_text
+
+    photometric = raw_text(instance.header, "PhotometricInterpretation").upper() if instance.header is not None else ""
+    return bool(photometric) and not photometric.startswith("MONOCHROME")
+
+
 def _colour_warnings(series: Series) -> None:
     """Colour objects (RGB, YBR_*, PALETTE COLOR), said at indexing so that ``inspect`` tells too."""
     from .pixels import colour_warning, raw_text
@@ -159,6 +166,12 @@ def analyse(series: Series) -> None:
     modality = series.modality.upper()
     if len(instances) == 1 and instances[0].frames == 1:
         series.kind = "film"
+        return
+    if len(instances) == 1 and instances[0].frames > 1 and _is_colour(instances[0]):
+        # a colour cine (ultrasound, endoscopy, angiography in colour): frames in time, not
+        # slices in space, and colour: shown as images one by one
+        series.kind = "film"
+        series.warnings.append(f"multi-frame colour object: {instances[0].frames} frames, shown one by one (Up/Down)")
         return
     if len(instances) == 1 and instances[0].frames > 1:
         series.kind = "volume"

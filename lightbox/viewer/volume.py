@@ -66,6 +66,9 @@ class Film:
     metadata: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     overlays: list[OverlayPlane] = field(default_factory=list)  # 60xx overlay planes on its grid
+    # a colour image's RGB (rows x columns x 3, uint8, after pydicom's YBR / palette conversion);
+    # ``values`` then hold its luminance (status bar, ROI statistics), the window applies to each channel
+    colour: np.ndarray | None = None
 
     @property
     def calibrated(self) -> bool:

@@ -15,12 +15,12 @@ from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkR
 from ..display import FilmDisplay
 from ..measure import film_roi_statistics
 from ..orientation import film_screen_labels
-from ..pixels import auto_window, vtk_window_level
+from ..pixels import auto_window, vtk_window_level, window_values
 from ..volume import Film
 from .measurements import MeasurementOverlay, PlaneScene
 from .overlays import OVERLAY_PLANE_RGB, CornerText, EdgeLabels, RenderRequest, ScaleBar
 from .text import patient_block, study_block
-from .vtk_data import to_vtk_image
+from .vtk_data import rgb_vtk_image, to_vtk_image
 
 ZOOM_LIMITS = (0.02, 40.0)
 
@@ -53,7 +53,13 @@ class FilmScene(PlaneScene):
         self.request_render: RenderRequest = lambda: None
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0, 0, 0)
-        self.image = to_vtk_image(film.values.astype(np.float32, copy=False))
+        # a colour film shows its RGB, windowed here channel by channel with the DICOM function
+        # (and inverted after it), and drawn by VTK as it is (VTK's own per-component window
+        # cannot invert an RGB image)
+        self._colour_key: tuple | None = None
+        self._colour_shown = None if film.colour is None else np.ascontiguousarray(film.colour, dtype=np.uint8).copy()
+        self.image = to_vtk_image(film.values.astype(np.float32, copy=False)) if self._colour_shown is None \
+            else rgb_vtk_image(self._colour_shown)  # zero copy: VTK draws this buffer
         mapper = vtkImageSliceMapper()
         mapper.SetInputData(self.image)
         mapper.BorderOn()  # whole edge pixels (VTK's default cuts the outer half of each off)
@@ -106,6 +112,17 @@ class FilmScene(PlaneScene):
         prop.SetColorLevel(127.5)
         self.renderer.AddViewProp(actor)
         return actor
+
+    def _window_colour(self, inverted: bool) -> None:
+        """The displayed RGB: each channel through the window (a 256-entry table), then inverted."""
+        key = (self.display.window, inverted)
+        if key == self._colour_key:
+            return
+        assert self.film.colour is not None and self._colour_shown is not None
+        table = window_values(np.arange(256, dtype=np.float64), self.display.window, inverted)
+        self._colour_shown[...] = table[self.film.colour]  # the buffer VTK draws, in place
+        self.image.Modified()
+        self._colour_key = key
 
     def set_overlay_planes_visible(self, visible: bool) -> None:
         """Show or hide the DICOM overlay planes (60xx) of the film."""
@@ -189,9 +206,12 @@ class FilmScene(PlaneScene):
         d = self.display
         window, level = vtk_window_level(d.window)
         inverted = self.film.invert != d.invert  # MONOCHROME1 XOR the user's invert
+        if self.film.colour is not None:
+            self._window_colour(inverted)
+            window, level = 255.0, 127.5  # VTK's identity on 0..255
         self.property.SetColorWindow(window)
         self.property.SetColorLevel(level)
-        self.property.SetLookupTable(self._invert_lut if inverted else None)
+        self.property.SetLookupTable(self._invert_lut if inverted and self.film.colour is None else None)
         self.property.SetUseLookupTableScalarRange(False)
         matrix = vtkMatrix4x4()
         f = self._flip_matrix()

@@ -45,6 +45,7 @@ class RasterWidget(SceneInput, QWidget):
         self.render_window = new_render_window(offscreen=True)  # geometry only: never rendered
         self._init_input()
         self.raster: PlaneRaster | None = None
+        self.channel_rasters: list[PlaneRaster] = []  # R, G, B of a colour film
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         # as the VTK widget: a plain QWidget is Preferred, and a grid hands all spare room to
         # the Expanding VTK panes beside it (a 2x2 layout with one 3D pane became lopsided)
@@ -69,12 +70,17 @@ class RasterWidget(SceneInput, QWidget):
             self.scene.request_render = lambda: None  # type: ignore[attr-defined]
         self.scene = scene
         self.raster = None
+        self.channel_rasters = []
         if scene is not None:
             self.render_window.SetSize(*self._device_size())
             self.render_window.AddRenderer(scene.renderer)  # type: ignore[attr-defined]
             scene.request_render = self.render  # type: ignore[attr-defined]
             scene.resized()  # type: ignore[attr-defined]
             self.raster = PlaneRaster(scene)
+            colour = getattr(getattr(scene, "film", None), "colour", None)
+            # a colour film: one raster per channel, each windowed as VTK windows each component
+            self.channel_rasters = [PlaneRaster(scene, np.ascontiguousarray(colour[..., c])) for c in range(3)] \
+                if colour is not None else []
         self.render()
 
     def render(self) -> None:  # type: ignore[override]  # noqa: D401 - the scenes' redraw; QWidget.render is unused
@@ -116,9 +122,13 @@ class RasterWidget(SceneInput, QWidget):
         if tuple(self.render_window.GetSize()) != (width, height):
             self.render_window.SetSize(width, height)
         smooth = self._smooth(self._settled if settled is None else settled)
-        grey = np.ascontiguousarray(self.raster.render(width, height, smooth=smooth))
         painter = QPainter(image)
-        painter.drawImage(0, 0, QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8))
+        if self.channel_rasters:
+            rgb = np.ascontiguousarray(np.stack([r.render(width, height, smooth=smooth) for r in self.channel_rasters], -1))
+            painter.drawImage(0, 0, QImage(rgb.data, width, height, width * 3, QImage.Format.Format_RGB888))
+        else:
+            grey = np.ascontiguousarray(self.raster.render(width, height, smooth=smooth))
+            painter.drawImage(0, 0, QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8))
         mask = getattr(self.scene, "overlay_mask", None)
         if mask is not None and self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
             layer = np.zeros((height, width, 4), np.uint8)

@@ -46,9 +46,10 @@ class PlaneRaster:
         its renderer must know the viewport's size.
     """
 
-    def __init__(self, scene) -> None:
+    def __init__(self, scene, source: np.ndarray | None = None) -> None:
         self.scene = scene
         self.kind = scene.kind
+        self._given_source = source  # one channel of a colour film (else the film's values)
         self._levels: list[np.ndarray] = []  # the source, then its pyramid; made on first use
         self._table_key: tuple | None = None
         self._table: np.ndarray | None = None
@@ -61,6 +62,8 @@ class PlaneRaster:
         """The film's values or the volume's array; integral floats (stored values through an
         integer rescale: nearly every film) as 16-bit integers when they fit, so that windowing
         is one table lookup."""
+        if self._given_source is not None:
+            return self._given_source
         source = self.scene.film.values if self.kind == "film" else self.scene.volume.array
         if np.issubdtype(source.dtype, np.floating) and source.size and bool(np.array_equal(source, np.rint(source))):
             lo, hi = float(source.min()), float(source.max())

@@ -44,6 +44,19 @@ def to_vtk_image(array: np.ndarray, geometry: Geometry | None = None) -> vtkImag
     return image
 
 
+def rgb_vtk_image(rgb: np.ndarray) -> vtkImageData:
+    """An RGB image (``rgb[row, column, channel]``, uint8) as a 3-component ``vtkImageData`` laid
+    out as :func:`to_vtk_image` lays out a 2D array (column = x, row = y); zero copy."""
+    data = np.ascontiguousarray(rgb, dtype=np.uint8)
+    rows, columns, _ = data.shape
+    image = vtkImageData()
+    image.SetDimensions(columns, rows, 1)
+    scalars = numpy_to_vtk(data.reshape(-1, 3), deep=False)
+    image.GetPointData().SetScalars(scalars)
+    image._numpy_ref = data  # type: ignore[attr-defined]
+    return image
+
+
 def new_render_window(width: int = 512, height: int = 512, offscreen: bool = True) -> vtkRenderWindow:
     window = vtkRenderWindow()
     window.SetOffScreenRendering(1 if offscreen else 0)
