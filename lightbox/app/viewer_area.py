@@ -194,7 +194,8 @@ class ViewerArea(QWidget):
                         image = next((s.image for s in self.scene_cache.values() if hasattr(s, "image")), None) \
                             or to_vtk_image(volume.array, volume.geometry)  # one VTK image for every pane
                     if pane == "3d":
-                        scene = VolumeScene(volume, self.volume_display, image=image, demo_notice=opened.is_demo)
+                        scene = VolumeScene(volume, self.volume_display, image=image, demo_notice=opened.is_demo,
+                                            progressive=True)
                     else:
                         scene = MprScene(volume, self.volume_display, pane, image=image, demo_notice=opened.is_demo)
                     self.scene_cache[pane] = scene

@@ -167,7 +167,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
         self._init_input()
         # renders a scene asks for only once the view is still (a 3D pane that follows the
         # window: one ray cast per W/L mouse step would cost 200 ms each)
-        self._when_still = still_timer(self, self.render)
+        self._when_still = still_timer(self, self._on_still)
 
     # -- scene ----------------------------------------------------------------------------
     def set_scene(self, scene: object | None) -> None:
@@ -187,6 +187,16 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
                 scene.fall_back_to_cpu(self.render_window)
             scene.resized()  # type: ignore[attr-defined]
         self.render()
+        if getattr(scene, "needs_refinement", False):  # e.g. a 3D pane's first, unshaded frame
+            self._when_still.start()
+
+    def _on_still(self) -> None:
+        """The view has been still for SETTLE_MS: the scene's full-quality frame (a 3D pane after
+        a rotation at its interactive level of detail), or the render it was waiting for."""
+        if hasattr(self.scene, "on_still"):
+            self.scene.on_still()
+        else:
+            self.render()
 
     def render(self) -> None:  # type: ignore[override]  # noqa: D401 - the scenes' redraw; QWidget.render is unused
         """Render now (synchronously, so that a read-back right after sees the new frame)."""
