@@ -14,7 +14,7 @@ from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_window_presets, default_render_preset
 from ..viewer.volume import Film, Volume
 
-LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x2": (2, 2)}
+LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x2": (2, 2), "2x3": (2, 3), "3x3": (3, 3)}
 DEMO_PATHS = {"demo", "demo:ct", "demo:film"}
 
 

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTextBrowser,
     QToolBar,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
 )
@@ -38,6 +37,7 @@ from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .keyboard import TextInputKeyGuard
 from .logs import LOG, REDACTOR, configure_logging, register_phi
 from .recent import last_folder, recent_studies, remember_opened
+from .study_browser import SeriesTree
 from .viewer_area import ViewerArea
 from .workers import LoadWorker, ThumbnailWorker
 
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.area)
         self.area.status.connect(self._show_cursor_status)
         self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
+        self.area.series_dropped.connect(self.place_series)
         self.cine = QTimer(self)
         self.cine_fps = 12
         self.cine.setInterval(round(1000 / self.cine_fps))
@@ -94,7 +95,7 @@ class MainWindow(QMainWindow):
     def _build_browser(self) -> None:
         dock = QDockWidget("Studies", self)
         dock.setObjectName("studies")
-        self.browser = QTreeWidget(dock)
+        self.browser = SeriesTree(dock)  # series drag onto any pane
         self.browser.setHeaderHidden(True)
         self.browser.setIconSize(QSize(72, 72))
         self.browser.itemActivated.connect(self._series_activated)
@@ -191,7 +192,7 @@ class MainWindow(QMainWindow):
         view_menu = menus.addMenu("&View")
         layout_group = QActionGroup(self)
         self.layout_actions = {}
-        for n, name in enumerate(("1x1", "1x2", "2x2"), 1):
+        for n, name in enumerate(("1x1", "1x2", "2x2", "2x3", "3x3"), 1):
             action = self._action(view_menu, f"Layout {name}", partial(self.set_layout, name), f"Ctrl+{n}",
                                   checkable=True, group=layout_group, tip=f"Layout {name}")
             toolbar.addAction(action)
@@ -423,15 +424,41 @@ class MainWindow(QMainWindow):
         self.stop_cine()
         self._start_worker(LoadWorker(series=series, index=self.index))
 
-    def _start_worker(self, worker: LoadWorker) -> None:
+    def place_series(self, pane: int, uid: str) -> None:
+        """Load a series of the study browser into ``pane`` beside what the others show (a series
+        dragged onto a pane); the open study stays the one being read."""
+        if self.index is None or self.is_loading():
+            return
+        try:
+            series = self.index.find_series(uid)
+        except KeyError:
+            return
+        self._start_worker(LoadWorker(series=series, index=self.index), pane=pane)
+
+    def _on_placed_loaded(self, pane: int, opened: Opened) -> None:
+        if pane >= len(self.area.viewports):
+            return
+        first = opened.first_image
+        if first is not None:
+            register_phi(first.metadata)
+        if self.area.opened is None:  # nothing open yet: it becomes the open study
+            self._on_loaded(opened)
+            return
+        self.area.place(pane, opened)
+        self.statusBar().showMessage(f"{opened.title} in pane {pane + 1}", 5000)
+
+    def _start_worker(self, worker: LoadWorker, pane: int | None = None) -> None:
         self.cancel_loading()
         thread = QThread(self)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.progress.connect(self._on_progress)
         worker.indexed.connect(self._on_indexed)
-        worker.first_slice.connect(self._on_first_slice)
-        worker.loaded.connect(self._on_loaded)
+        if pane is None:
+            worker.first_slice.connect(self._on_first_slice)
+            worker.loaded.connect(self._on_loaded)
+        else:  # into one pane: no preview over the open study
+            worker.loaded.connect(lambda opened: self._on_placed_loaded(pane, opened))
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled", 5000))
         worker.finished.connect(thread.quit)
@@ -610,10 +637,11 @@ class MainWindow(QMainWindow):
             display.invert = not display.invert
 
     def _window_display(self):
-        if self.area.volume_display is not None:
-            return self.area.volume_display
+        """The display whose window the presets and W/L keys change: the active pane's (a series
+        placed beside the open one has its own), else the open volume's."""
         scene = self.area.active_scene()
-        return getattr(scene, "display", None)
+        display = getattr(scene, "display", None)
+        return display if display is not None else self.area.volume_display
 
     def apply_preset(self, name: str) -> None:
         display = self._window_display()

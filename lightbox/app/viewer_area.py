@@ -1,4 +1,9 @@
-"""The central image area: a grid of viewports (1x1, 1x2, 2x2) and what each one shows.
+"""The central image area: a grid of viewports (1x1 ... 3x3) and what each one shows.
+
+The open image set (the study the reader is reading) fills the panes as its kind asks (a volume:
+axial, coronal, sagittal, 3D; films: one per pane); any other series or study can be *placed*
+in any pane (dragged from the study browser, a prior for comparison, a hanging protocol), with
+its own display state, and panes can be linked (scroll, window, zoom: :mod:`.links`).
 
 A viewport is a VTK widget, or, for films and MPR planes when OpenGL is a software rasteriser, a
 CPU raster widget (:mod:`..viewer.views.qt_raster`: 60+ fps where VTK's image quad alone caps
@@ -24,7 +29,17 @@ from ..viewer.views.vtk_data import opengl_is_software, to_vtk_image
 from ..viewer.volume import Film
 from .compose import LAYOUTS, Opened, frame_text
 
-VOLUME_PANES = {"1x1": ["axial"], "1x2": ["axial", "coronal"], "2x2": ["axial", "coronal", "sagittal", "3d"]}
+_ALL_PANES = ["axial", "coronal", "sagittal", "3d"]
+VOLUME_PANES = {"1x1": ["axial"], "1x2": ["axial", "coronal"], "2x2": _ALL_PANES, "2x3": _ALL_PANES, "3x3": _ALL_PANES}
+
+
+class Placed:
+    """An image set shown in one pane beside the open one: its scene and display state."""
+
+    def __init__(self, opened: Opened, view: str, scene: object) -> None:
+        self.opened = opened
+        self.view = view  # "axial", "coronal", "sagittal", "3d", or "film"
+        self.scene = scene
 Viewport = VtkWidget | RasterWidget
 
 
@@ -43,6 +58,7 @@ class ViewerArea(QWidget):
     status = Signal(str)
     active_changed = Signal(object)
     measured = Signal(str)
+    series_dropped = Signal(int, str)  # pane index, series UID (dragged from the study browser)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +78,7 @@ class ViewerArea(QWidget):
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
         self.overlay_planes_visible = True  # DICOM overlay planes (60xx), for every pane
+        self.placed: dict[int, Placed] = {}  # pane index -> an image set placed there
         self.set_layout("1x1")
 
     # -- layout ---------------------------------------------------------------------------
@@ -80,6 +97,7 @@ class ViewerArea(QWidget):
                 self.grid.addWidget(widget, r, c)
                 self.viewports.append(widget)
         self.active = self.viewports[0]
+        self.placed = {n: p for n, p in self.placed.items() if n < len(self.viewports)}
         if self.opened is not None:
             self._build_scenes()
 
@@ -90,7 +108,12 @@ class ViewerArea(QWidget):
         widget.status.connect(self.status)
         widget.activated.connect(self._activate)
         widget.measured.connect(self.measured)
+        widget.series_dropped.connect(self._on_series_dropped)
         return widget
+
+    def _on_series_dropped(self, widget: Viewport, uid: str) -> None:
+        if widget in self.viewports:
+            self.series_dropped.emit(self.viewports.index(widget), uid)
 
     def _discard(self, widget: Viewport) -> None:
         """Take a viewport out of the grid and release its scene and render window."""
@@ -155,6 +178,7 @@ class ViewerArea(QWidget):
             return
         self.opened = opened
         self.scene_cache = {}
+        self.placed = {}  # another study opened: what was placed beside the last one goes
         self.volume_display = None
         if opened.is_volume:
             self.films_shown = []
@@ -204,10 +228,41 @@ class ViewerArea(QWidget):
             self.volume_display = None
             used: set[int] = set()
             for n in range(len(self.viewports)):
-                self.show_scene(n, self._cached_film_scene(*self.films_shown[n], used) if n < len(self.films_shown) else None)
+                if n not in self.placed:
+                    self.show_scene(n, self._cached_film_scene(*self.films_shown[n], used) if n < len(self.films_shown) else None)
+        for n, placed in self.placed.items():
+            self.show_scene(n, placed.scene)
+
+    def place(self, n: int, opened: Opened, view: str = "", display: VolumeDisplay | None = None) -> Placed:
+        """Show ``opened`` in pane ``n`` (its axial plane, or ``view``; a film set: its first
+        film) with a display of its own, or ``display`` (a VolumeDisplay shared with other panes
+        of the same volume)."""
+        if opened.volume is not None:
+            volume = opened.volume
+            view = view or "axial"
+            if display is None:
+                display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
+                if volume.window:
+                    display.set_window(volume.window)
+                x, y, z = volume_center(volume)
+                display.crosshair = (float(x), float(y), float(z))
+            image = next((p.scene.image for p in self.placed.values()  # type: ignore[attr-defined]
+                          if p.opened is opened and hasattr(p.scene, "image")), None)
+            if image is None and opened is self.opened:
+                image = next((s.image for s in self.scene_cache.values() if hasattr(s, "image")), None)
+            image = image or to_vtk_image(volume.array, volume.geometry)
+            scene: object = VolumeScene(volume, display, image=image, demo_notice=opened.is_demo, progressive=True) \
+                if view == "3d" else MprScene(volume, display, view, image=image, demo_notice=opened.is_demo)
+        else:
+            view = "film"
+            scene = self._film_scene(opened.films[0], frame_text(opened, 0), opened.is_demo)
+        placed = self.placed[n] = Placed(opened, view, scene)
+        self.show_scene(n, scene)
+        return placed
 
     def show_film(self, n: int, film: Film, caption: str, demo: bool) -> None:
         """Show ``film`` in viewport ``n`` (as it was left there, if it was shown before)."""
+        self.placed.pop(n, None)
         used = {id(w.scene) for i, w in enumerate(self.viewports) if i != n and w.scene is not None}
         self.films_shown[n] = (film, caption, demo)
         self.show_scene(n, self._cached_film_scene(film, caption, demo, used))

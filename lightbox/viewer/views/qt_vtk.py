@@ -33,6 +33,7 @@ def still_timer(parent: QWidget, slot) -> QTimer:
 
 MEASURE_TOOLS = ("length", "angle", "ellipse", "rectangle")
 CLICK_TOOLS = {*MEASURE_TOOLS, "crosshair"}
+SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the study browser
 ROI_DRAG_PIXELS = 3  # a release this far from the press places an ROI's second corner (drag); nearer: click-click
 
 
@@ -53,6 +54,7 @@ class SceneInput:
     status: Any
     activated: Any
     measured: Any
+    series_dropped: Any
     devicePixelRatioF: Callable[[], float]  # noqa: N815 - Qt's name
     height: Callable[[], int]
 
@@ -65,6 +67,23 @@ class SceneInput:
         self._pressed_at: QPointF | None = None
         self._button = Qt.MouseButton.NoButton
         self.setMinimumSize(120, 120)  # type: ignore[attr-defined]
+        self.setAcceptDrops(True)  # type: ignore[attr-defined]  # a series from the study browser
+        # a click on a pane takes the keyboard focus from the study browser, whose type-ahead
+        # search would otherwise swallow the preset and tool keys (1-6, W, L, ...)
+        self.setFocusPolicy(Qt.FocusPolicy.WheelFocus)  # type: ignore[attr-defined]
+
+    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+        if ev.mimeData().hasFormat(SERIES_MIME):
+            ev.acceptProposedAction()
+        else:
+            ev.ignore()  # files: the window opens them
+
+    def dropEvent(self, ev) -> None:  # noqa: N802
+        if ev.mimeData().hasFormat(SERIES_MIME):
+            self.series_dropped.emit(self, bytes(ev.mimeData().data(SERIES_MIME).data()).decode())
+            ev.acceptProposedAction()
+        else:
+            ev.ignore()
 
     def _display_xy(self, pos: QPointF) -> tuple[float, float]:
         """Qt logical position → VTK display pixels (origin bottom-left, device pixels)."""
@@ -155,6 +174,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
     status = Signal(str)  # text for the status bar: the value under the cursor
     activated = Signal(object)  # emitted with self on any click: the active viewport
     measured = Signal(str)  # a finished measurement's label
+    series_dropped = Signal(object, str)  # self, the UID of a series dropped on the pane
 
     def __init__(self, parent: QWidget | None = None) -> None:
         window = new_render_window(offscreen=headless_platform())

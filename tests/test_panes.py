@@ -1,0 +1,72 @@
+"""Any series in any pane: a series dragged from the study browser onto a pane loads there beside
+the open study, with its own window; grids up to 3x3; placed series stay through layout changes
+and go when another study is opened."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from dicom_factory import axial_positions, write_ct_series
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from lightbox.viewer.views.qt_vtk import SERIES_MIME
+
+
+def drop_series(window, pane: int, uid: str) -> None:
+    """What a drag from the browser delivers: the tree's own mime data, dropped on the pane."""
+    item = window.series_items[uid]
+    mime = window.browser.mimeData([item])
+    assert mime.hasFormat(SERIES_MIME)
+    widget = window.area.viewports[pane]
+    centre = QPoint(widget.width() // 2, widget.height() // 2)
+    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()  # the pane takes a series
+    event = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+    assert event.isAccepted()
+
+
+def test_a_series_dragged_onto_a_pane_shows_there_with_its_own_window(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    window = any_renderer_window
+    study = "1.2.826.0.1.3680043.8.498.1"
+    write_ct_series(tmp_path / "a", axial_positions(20, spacing=2.0), rows=48, columns=48, base=1000, study_uid=study,
+                    series_uid=study + ".1")
+    write_ct_series(tmp_path / "b", axial_positions(10, spacing=4.0), rows=32, columns=32, base=2000, study_uid=study,
+                    series_uid=study + ".2")
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    first = window.area.opened.volume
+    window.set_layout("1x2")
+    other = next(uid for uid in window.series_items if uid != window.area.opened.series.uid and uid.startswith(study))
+    drop_series(window, 1, other)
+    qtbot.waitUntil(lambda: 1 in window.area.placed and not window.is_loading(), timeout=30000)
+    left, right = (w.scene for w in window.area.viewports)
+    assert left.volume is first and right.plane == "axial" and right.volume is not first
+    assert right.volume.array.shape[0] != first.array.shape[0]
+    assert window.area.opened.volume is first  # the open study is still the one being read
+    # the window keys change the active pane only
+    window.activateWindow()  # as the reader's window is when they type
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    window.browser.setFocus()  # the reader came from the study browser (its type-ahead eats "1")
+    qtbot.mouseClick(window.area.viewports[1], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    assert QApplication.focusWidget() is window.area.viewports[1]  # a click on a pane takes the keys
+    qtbot.keyClick(window, Qt.Key.Key_1)  # lung preset
+    assert (right.display.window_width, right.display.window_center) == (1500, -600)
+    assert (left.display.window_width, left.display.window_center) != (1500, -600)
+    window.set_layout("2x2")  # the placed series stays in its pane; the others follow the open volume
+    assert window.area.viewports[1].scene is right and window.area.viewports[0].scene.plane == "axial"
+    assert window.area.viewports[2].scene.plane == "sagittal"
+    window.set_layout("3x3")
+    assert len(window.area.viewports) == 9 and window.area.viewports[1].scene is right
+    assert all(w.scene is None for w in window.area.viewports[4:])  # nothing placed there yet
+    drop_series(window, 8, other)
+    qtbot.waitUntil(lambda: 8 in window.area.placed and not window.is_loading(), timeout=30000)
+    assert window.area.viewports[8].scene.volume.array.shape == right.volume.array.shape
+    window.open_path("demo:film")  # another study: what was placed beside the last one goes
+    qtbot.waitUntil(lambda: window.area.opened is not None and window.area.opened.is_demo, timeout=30000)
+    assert window.area.placed == {}
+    assert np.count_nonzero([w.scene is not None for w in window.area.viewports]) == 1
