@@ -93,10 +93,13 @@ def any_renderer_window(qtbot, request, monkeypatch):
 
 
 @pytest.fixture
-def demo_film_window(qtbot):
-    """The main window on the built-in demo film, its AI dock ready (GUI tests of the AI and voice)."""
+def demo_film_window(qtbot, tmp_path, monkeypatch):
+    """The main window on the built-in demo film, its AI dock ready (GUI tests of the AI and voice),
+    with a data folder of its own: a report signed on the demo case in one test must not arrive
+    signed (read-only) in the next one's editor."""
     from lightbox.app.main_window import MainWindow
 
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "lightbox-data"))
     w = MainWindow()
     w.resize(1400, 850)
     qtbot.addWidget(w)

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.index: StudyIndex | None = None
         self.series_items: dict[str, QTreeWidgetItem] = {}
         self._thread: QThread | None = None
+        self._pane_target: tuple[int, Callable[[Opened], None] | None] = (0, None)  # a series loading into one pane
         self._worker: LoadWorker | None = None
         self._thumb_thread: QThread | None = None
         self._thumb_worker: ThumbnailWorker | None = None
@@ -217,6 +218,15 @@ class MainWindow(QMainWindow):
             ("Show / hide DICOM overlay planes (60xx)", self.toggle_overlay_planes, "Shift+O"),
         ):
             self._action(view_menu, text, slot, key)
+        view_menu.addSeparator()
+        self._action(view_menu, "Compare with prior", self.compare_with_prior, "C",
+                     tip="The patient's previous study beside this one, series paired, scroll / window / zoom linked")
+        self.sync_actions: dict[str, QAction] = {}
+        for what, text in (("scroll", "Sync scroll"), ("window", "Sync window"), ("zoom", "Sync zoom and pan")):
+            action = self._action(view_menu, text, partial(self._sync_toggled, what), checkable=True)
+            action.setChecked(True)
+            self.sync_actions[what] = action
+        self._action(view_menu, "Pair the slices shown now (linked scroll)", self.pair_slices_here, "Shift+C")
         cine_menu = view_menu.addMenu("Cine speed")
         cine_group = QActionGroup(self)
         self.cine_speed_actions = {}
@@ -435,7 +445,11 @@ class MainWindow(QMainWindow):
             return
         self._start_worker(LoadWorker(series=series, index=self.index), pane=pane)
 
-    def _on_placed_loaded(self, pane: int, opened: Opened) -> None:
+    def _on_pane_loaded(self, opened: Opened) -> None:
+        pane, then = self._pane_target
+        self._on_placed_loaded(pane, opened, then)
+
+    def _on_placed_loaded(self, pane: int, opened: Opened, then: Callable[[Opened], None] | None = None) -> None:
         if pane >= len(self.area.viewports):
             return
         first = opened.first_image
@@ -446,8 +460,76 @@ class MainWindow(QMainWindow):
             return
         self.area.place(pane, opened)
         self.statusBar().showMessage(f"{opened.title} in pane {pane + 1}", 5000)
+        if then is not None:
+            then(opened)
 
-    def _start_worker(self, worker: LoadWorker, pane: int | None = None) -> None:
+    # -- compare with prior ---------------------------------------------------------------
+    def find_prior(self) -> tuple[Series, str] | None:
+        """The series of the patient's previous study to compare the open one with, and where
+        the study was found; None (with a status message) when there is none."""
+        from ..reading.priors import pair_series, prior_studies, priors_in_catalog, studies_of
+
+        opened = self.area.opened
+        if opened is None or opened.series is None or opened.first_image is None:
+            self.statusBar().showMessage("Compare with prior: open a study from a folder or the study database first", 8000)
+            return None
+        meta = opened.first_image.metadata
+        patient_id, study_uid, date = meta.get("patient_id", ""), meta.get("study_uid", ""), meta.get("study_date", "")
+        priors = prior_studies(studies_of(self.index), patient_id, study_uid, date) if self.index is not None else []
+        where = "the opened folder"
+        if not priors and self.catalog is not None:
+            priors, where = priors_in_catalog(self.catalog, patient_id, study_uid, date), "the study database"
+        for prior in priors:
+            series = pair_series(opened.series, prior.series)
+            if series is not None:
+                return series, f"{prior.date or 'undated'} {prior.description} (from {where})".strip()
+        self.statusBar().showMessage(f"No prior study of patient {patient_id} with a {opened.series.modality} "
+                                     f"{opened.series.kind} in the opened folders or the study database", 10000)
+        return None
+
+    def compare_with_prior(self) -> None:
+        """The patient's previous study beside the open one (right pane), its series paired with
+        the open one, scroll, window and zoom linked (View → Sync ...)."""
+        if self.is_loading():
+            return
+        found = self.find_prior()
+        if found is None:
+            return
+        series, label = found
+        if self.area.layout_name == "1x1":
+            self.set_layout("1x2")
+        pane = 1
+        self.prior_label = label
+        self._start_worker(LoadWorker(series=series, index=self.index), pane=pane, then=lambda _o: self._link_prior(pane))
+
+    def _link_prior(self, pane: int) -> None:
+        current, prior = self.area.viewports[0].scene, self.area.viewports[pane].scene
+        if current is None or prior is None:
+            return
+        same = bool(getattr(current, "volume", None) is not None and getattr(prior, "volume", None) is not None
+                    and current.volume.metadata.get("frame_of_reference")  # type: ignore[attr-defined]
+                    and current.volume.metadata.get("frame_of_reference")  # type: ignore[attr-defined]
+                    == prior.volume.metadata.get("frame_of_reference"))  # type: ignore[attr-defined]
+        self.area.link_panes([0, pane], same, **{k: a.isChecked() for k, a in self.sync_actions.items()})
+        self.statusBar().showMessage(
+            f"Prior: {self.prior_label}; " + ("scroll linked in patient mm (same frame of reference)" if same else
+                                              "scroll linked from the slices shown now (View → Pair the slices shown)"),
+            10000)
+
+    def _sync_toggled(self, what: str) -> None:
+        self.set_sync(what, self.sync_actions[what].isChecked())
+
+    def set_sync(self, what: str, on: bool) -> None:
+        if self.area.link is not None:
+            setattr(self.area.link, what, on)
+
+    def pair_slices_here(self) -> None:
+        if self.area.link is not None:
+            self.area.link.pair_here()
+            self.statusBar().showMessage("Linked scrolling: the slices shown now are paired", 5000)
+
+    def _start_worker(self, worker: LoadWorker, pane: int | None = None,
+                      then: Callable[[Opened], None] | None = None) -> None:
         self.cancel_loading()
         thread = QThread(self)
         worker.moveToThread(thread)
@@ -458,7 +540,8 @@ class MainWindow(QMainWindow):
             worker.first_slice.connect(self._on_first_slice)
             worker.loaded.connect(self._on_loaded)
         else:  # into one pane: no preview over the open study
-            worker.loaded.connect(lambda opened: self._on_placed_loaded(pane, opened))
+            self._pane_target = (pane, then)
+            worker.loaded.connect(self._on_pane_loaded)  # a bound slot: runs on the UI thread
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled", 5000))
         worker.finished.connect(thread.quit)

@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
+from ..reading.links import SceneLink
 from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.presets import default_render_preset
 from ..viewer.views.film_scene import FilmScene
@@ -79,6 +80,7 @@ class ViewerArea(QWidget):
         self.wl_convention = "horizontal-width"
         self.overlay_planes_visible = True  # DICOM overlay planes (60xx), for every pane
         self.placed: dict[int, Placed] = {}  # pane index -> an image set placed there
+        self.link: SceneLink | None = None  # panes kept in step (compare with prior)
         self.set_layout("1x1")
 
     # -- layout ---------------------------------------------------------------------------
@@ -179,6 +181,7 @@ class ViewerArea(QWidget):
         self.opened = opened
         self.scene_cache = {}
         self.placed = {}  # another study opened: what was placed beside the last one goes
+        self.unlink()
         self.volume_display = None
         if opened.is_volume:
             self.films_shown = []
@@ -232,6 +235,17 @@ class ViewerArea(QWidget):
                     self.show_scene(n, self._cached_film_scene(*self.films_shown[n], used) if n < len(self.films_shown) else None)
         for n, placed in self.placed.items():
             self.show_scene(n, placed.scene)
+
+    def link_panes(self, panes: list[int], same_frame_of_reference: bool, **sync: bool) -> SceneLink:
+        """Keep the scenes of ``panes`` in step (scroll, window, zoom: ``sync`` switches)."""
+        self.unlink()
+        self.link = SceneLink([self.viewports[n].scene for n in panes], same_frame_of_reference, **sync)
+        return self.link
+
+    def unlink(self) -> None:
+        if self.link is not None:
+            self.link.close()
+            self.link = None
 
     def place(self, n: int, opened: Opened, view: str = "", display: VolumeDisplay | None = None) -> Placed:
         """Show ``opened`` in pane ``n`` (its axial plane, or ``view``; a film set: its first

@@ -183,6 +183,8 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "view_position": "ViewPosition",
         "laterality": "ImageLaterality",
         "patient_orientation": "PatientOrientation",  # a film's letters (C.7.6.1.1.1), e.g. "L\\F"
+        "study_uid": "StudyInstanceUID",  # which study (priors are the patient's other studies)
+        "frame_of_reference": "FrameOfReferenceUID",  # same patient space (linked scrolling in mm)
     }
     out = {}
     for name, keyword in keys.items():

@@ -64,7 +64,7 @@ def _origin(ds: Dataset, group: int) -> tuple[int, int]:
         values = np.frombuffer(value[:4], "<i2").tolist()
     else:
         try:
-            values = [int(v) for v in value] if value is not None else [1, 1]  # type: ignore[union-attr,attr-defined]
+            values = [int(v) for v in value] if value is not None else [1, 1]  # type: ignore[attr-defined]
         except (TypeError, ValueError):
             values = [1, 1]
     return (values[0] - 1, values[1] - 1) if len(values) >= 2 else (0, 0)

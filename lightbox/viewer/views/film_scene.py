@@ -198,6 +198,17 @@ class FilmScene(PlaneScene):
         self.display.zoom = float(min(max(zoom, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
         self._apply()
 
+    def follow_view(self, source: FilmScene) -> None:
+        """Take ``source``'s zoom (relative to each film's fitted size) and pan (in proportion to
+        each film's size): a linked pane, e.g. today's and the prior chest film."""
+        rows, cols = self.film.shape
+        source_rows, source_cols = source.film.shape
+        d = self.display
+        with d.events.blocked():
+            d.pan_x = source.display.pan_x * cols / source_cols
+            d.pan_y = source.display.pan_y * rows / source_rows
+        d.zoom = source.display.zoom / source._zoom_to_fit() * self._zoom_to_fit()
+
     def one_to_one(self) -> None:
         self.display.zoom = 1.0
 

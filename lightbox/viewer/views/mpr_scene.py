@@ -99,6 +99,7 @@ class MprScene(PlaneScene):
                                                    self.slice_step() / 2, m.kind, m.points))
         self.zoom = 1.0
         self.pan = np.zeros(2)
+        self.view_listeners: list = []  # called after zoom or pan change (linked panes follow)
         self._lo, self._hi = volume_bounds(volume)
         self.display.events.all.connect(self._on_display_changed)
         self._apply()
@@ -234,6 +235,27 @@ class MprScene(PlaneScene):
         self._update_overlays()
 
     # -- interaction ----------------------------------------------------------------------
+    def position(self) -> float:
+        """Where this plane lies along its normal, in patient mm."""
+        return float(np.asarray(self.display.crosshair, dtype=float) @ self.normal)
+
+    def move_to(self, position: float) -> None:
+        """Show the slice nearest ``position`` (mm along the normal; clamped to the volume)."""
+        cross = np.asarray(self.display.crosshair, dtype=float)
+        x, y, z = snap_to_voxel(self.volume, cross + self.normal * (position - self.position()))
+        if (x, y, z) != tuple(self.display.crosshair):
+            self.display.crosshair = (float(x), float(y), float(z))
+
+    def follow_view(self, source: MprScene) -> None:
+        """Take ``source``'s zoom and pan (a linked pane)."""
+        self.zoom, self.pan = source.zoom, np.array(source.pan, dtype=float)
+        self._apply()
+        self.request_render()
+
+    def _view_changed(self) -> None:
+        for listener in list(self.view_listeners):
+            listener()
+
     def set_crosshair_at(self, x: float, y: float) -> None:
         """Move the shared crosshair to the point under the cursor (the other planes follow)."""
         p = snap_to_voxel(self.volume, self.display_to_world(x, y))
@@ -261,6 +283,7 @@ class MprScene(PlaneScene):
             self.pan -= np.array([dx, dy]) * mm_per_pixel
             self._apply()
             self.request_render()
+            self._view_changed()
         elif tool == "zoom":
             self.zoom_by(float(np.exp(dy / 200.0)))
         elif tool == "scroll":
@@ -279,6 +302,7 @@ class MprScene(PlaneScene):
         self.zoom = float(min(max(self.zoom * factor, 0.05), 40.0))
         self._apply()
         self.request_render()
+        self._view_changed()
 
     def fit(self) -> None:
         """The whole plane in view, centred (measurements stay: they belong to the image)."""

@@ -63,6 +63,7 @@ class CornerText:
             self.actors[corner] = actor
         self.texts: dict[str, str] = {}
         self._size: tuple[int, int] = (0, 0)
+        self._unfitted: set[str] = set()
         renderer.AddObserver("StartEvent", lambda *_: self._fit_to_viewport())  # type: ignore[arg-type]  # VTK takes event names
 
     def set_visible(self, visible: bool) -> None:
@@ -74,8 +75,12 @@ class CornerText:
             return
         self.texts[corner] = text
         self.actors[corner].SetInput(text)
-        if self._size != (0, 0):
+        if self._size != (0, 0) and self.renderer.GetRenderWindow() is not None:
             self._fit(corner)
+        else:
+            # a scene not on screen (a pane left by a layout change, its renderer out of any
+            # window): VTK cannot measure text there (a segfault), so it is fitted when next drawn
+            self._unfitted.add(corner)
 
     def font_size_for(self, width: int, height: int) -> int:
         """14 pt in a full-size view, smaller in the small panes of a grid (as the corner
@@ -115,7 +120,11 @@ class CornerText:
     def _fit_to_viewport(self) -> None:
         size = tuple(self.renderer.GetSize())
         if size == self._size:
+            for corner in sorted(self._unfitted):
+                self._fit(corner)
+            self._unfitted.clear()
             return
+        self._unfitted.clear()
         self._size = size  # type: ignore[assignment]
         for corner, actor in self.actors.items():
             self._fit(corner)

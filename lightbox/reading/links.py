@@ -1,0 +1,90 @@
+"""Linked panes: scroll by patient position, the same window, the same zoom and pan.
+
+Scenes are linked by what they expose (duck typing, no Qt): an MPR scene has ``display`` (with
+``crosshair`` and the window), ``normal``, ``position()`` / ``move_to()`` and its ``zoom`` /
+``pan``; a film scene has ``display`` (window, zoom, pan). Scrolling follows the position along
+the slice normal in patient coordinates (PS3.3 C.7.6.2.1.1): when two series share a Frame of
+Reference, the same millimetre is the same place in the patient; when they do not (a prior from
+another visit), the link keeps the offset between the slices shown when it was made, and
+:meth:`SceneLink.pair_here` sets it again ("these two slices show the same level").
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+
+class SceneLink:
+    """Keeps ``scenes`` in step; ``scroll``, ``window`` and ``zoom`` can be switched off and on."""
+
+    def __init__(self, scenes: list[Any], same_frame_of_reference: bool, scroll: bool = True, window: bool = True,
+                 zoom: bool = True) -> None:
+        self.scenes = scenes
+        self.scroll, self.window, self.zoom = scroll, window, zoom
+        self._busy = False
+        self.offsets = {id(s): 0.0 for s in scenes}
+        if not same_frame_of_reference:
+            self.pair_here()
+        self._disconnect: list[Callable[[], None]] = []
+        for scene in scenes:
+            events = scene.display.events
+            if hasattr(scene, "move_to"):
+                self._connect(events.crosshair, lambda *_a, s=scene: self._scrolled(s))
+            for name in ("window_center", "window_width"):
+                self._connect(getattr(events, name), lambda *_a, s=scene: self._windowed(s))
+            for name in ("zoom", "pan_x", "pan_y"):  # a film's zoom and pan live in its display
+                if hasattr(events, name):
+                    self._connect(getattr(events, name), lambda *_a, s=scene: self._zoomed(s))
+            if hasattr(scene, "view_listeners"):  # an MPR scene's zoom and pan live on the scene
+                listener: Callable[[], None] = partial(self._zoomed, scene)
+                scene.view_listeners.append(listener)
+                self._disconnect.append(partial(scene.view_listeners.remove, listener))
+
+        if same_frame_of_reference and scenes and hasattr(scenes[0], "position"):
+            self._scrolled(scenes[0])  # the same place in the patient from the start
+
+    def _connect(self, signal: Any, slot: Callable[..., None]) -> None:
+        signal.connect(slot)
+        self._disconnect.append(lambda: signal.disconnect(slot))
+
+    def close(self) -> None:
+        """Unlink (the panes keep what they show)."""
+        for undo in self._disconnect:
+            undo()
+        self._disconnect = []
+
+    def pair_here(self) -> None:
+        """The slices shown now show the same level: scroll keeps them paired from here on."""
+        movable = [s for s in self.scenes if hasattr(s, "position")]
+        if movable:
+            reference = movable[0].position()
+            self.offsets = {id(s): (s.position() - reference if hasattr(s, "position") else 0.0) for s in self.scenes}
+
+    def _each_other(self, source: Any, action: Callable[[Any], None]) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            for target in self.scenes:
+                if target is not source:
+                    action(target)
+        finally:
+            self._busy = False
+
+    def _scrolled(self, source: Any) -> None:
+        if not self.scroll:
+            return
+        level = source.position() - self.offsets[id(source)]
+        self._each_other(source, lambda t: t.move_to(level + self.offsets[id(t)]) if hasattr(t, "move_to") else None)
+
+    def _windowed(self, source: Any) -> None:
+        if not self.window:
+            return
+        d = source.display
+        self._each_other(source, lambda t: t.display.set_window(d.window, d.preset))
+
+    def _zoomed(self, source: Any) -> None:
+        if not self.zoom:
+            return
+        self._each_other(source, lambda t: t.follow_view(source) if hasattr(t, "follow_view") else None)

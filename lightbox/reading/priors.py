@@ -1,0 +1,102 @@
+"""The same patient's previous studies, and which of their series to compare with the one open.
+
+A prior is another study of the same Patient ID, older than the current one (by Study Date;
+undated studies come last), found among the studies already indexed (the opened folder) and in
+the study database. Its series is paired with the open one as a reader would pick it: the same
+modality and kind (a volume with a volume, a film with a film), then the same acquisition plane
+(the slice normal), then the same view (PA with PA), then the closest series description, then
+the most images.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..viewer.index import Series, StudyIndex
+from ..viewer.series import slice_normal
+
+
+@dataclass
+class PriorStudy:
+    """A previous study of the patient: where it was found and its series (when indexed)."""
+
+    uid: str
+    date: str
+    description: str
+    series: list[Series]
+
+
+def prior_studies(studies: Iterable[tuple[str, str, str, str, list[Series]]], patient_id: str, current_uid: str,
+                  current_date: str) -> list[PriorStudy]:
+    """Studies of ``patient_id`` other than ``current_uid``, from ``(patient id, study uid, date,
+    description, series)`` tuples, newest first (undated last); those dated after the current
+    study are left out."""
+    found: dict[str, PriorStudy] = {}
+    for pid, uid, date, description, series in studies:
+        if pid != patient_id or uid == current_uid or uid in found:
+            continue
+        if current_date and date and date > current_date:
+            continue  # a later study is not a prior
+        found[uid] = PriorStudy(uid, date, description, series)
+    return sorted(found.values(), key=lambda p: p.date or "", reverse=True)
+
+
+def studies_of(index: StudyIndex) -> list[tuple[str, str, str, str, list[Series]]]:
+    """``(patient id, study uid, date, description, series)`` of every study in an index."""
+    return [(patient.id, study.uid, study.date, study.description, list(study.series.values()))
+            for patient in index.patients.values() for study in patient.studies.values()]
+
+
+def _normal(series: Series) -> np.ndarray | None:
+    orientation = next((i.orientation for i in series.instances if i.orientation is not None), None)
+    return None if orientation is None else np.asarray(slice_normal(orientation))
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _view(series: Series) -> str:
+    header = series.first_header
+    if header is None:
+        return ""
+    value = header.get("ViewPosition", "")
+    return str(value).upper() if value else ""
+
+
+def pair_series(current: Series, candidates: Iterable[Series]) -> Series | None:
+    """The candidate series to show beside ``current`` (None: none of the same modality and kind)."""
+    normal = _normal(current)
+    words = _words(current.description)
+    view = _view(current)
+
+    def score(s: Series) -> tuple[float, ...]:
+        other = _normal(s)
+        plane = float(abs(normal @ other)) if normal is not None and other is not None else 0.0
+        shared = _words(s.description)
+        similarity = len(words & shared) / len(words | shared) if words | shared else 0.0
+        return (round(plane, 2), float(view != "" and _view(s) == view), similarity, float(s.frame_count))
+
+    same = [s for s in candidates if s.modality.upper() == current.modality.upper() and s.kind == current.kind]
+    return max(same, key=score) if same else None
+
+
+def priors_in_catalog(catalog: object, patient_id: str, current_uid: str, current_date: str) -> list[PriorStudy]:
+    """Priors recorded in the study database (:class:`..studydb.catalog.StudyCatalog`), their
+    series indexed from the recorded files."""
+    from ..studydb.catalog import StudyFilter
+    from ..viewer.index import build_index
+
+    found: list[tuple[str, str, str, str, list[Series]]] = []
+    for summary in catalog.search(StudyFilter(patient_id=patient_id)):  # type: ignore[attr-defined]
+        if summary.patient_id != patient_id or summary.study_uid == current_uid:
+            continue
+        if current_date and summary.date and summary.date > current_date:
+            continue
+        files = [p for p in catalog.files(summary.study_uid) if p.exists()]  # type: ignore[attr-defined]
+        if files:
+            found += [s for s in studies_of(build_index(files)) if s[1] == summary.study_uid]
+    return prior_studies(found, patient_id, current_uid, current_date)

@@ -1,0 +1,128 @@
+"""Compare with prior: the patient's previous study opens beside the current one (found in the
+opened folder, else in the study database), its series paired with the open one; scroll follows
+patient position (same frame of reference: the same mm; another: from the slices paired), window
+and zoom follow, each switchable in the View menu."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dicom_factory import restamp, write_ct_series
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from lightbox.reading.priors import pair_series, prior_studies, studies_of
+from lightbox.viewer.index import build_index
+
+
+def ct_study(folder: Path, patient: str, date: str, first_z: float, count: int, base: int, frame_of_reference: str,
+             description: str = "CHEST") -> list[Path]:
+    positions = [(-10.0, -20.0, first_z + 2.0 * n) for n in range(count)]
+    paths = write_ct_series(folder, positions, rows=40, columns=40, base=base)
+    restamp(paths, PatientID=patient, PatientName=f"{patient}^TEST", StudyDate=date, FrameOfReferenceUID=frame_of_reference,
+            SeriesDescription=description)
+    return paths
+
+
+def menu_action(window, menu: str, text: str):
+    top = next(a for a in window.menuBar().actions() if a.text().replace("&", "") == menu).menu()
+    return next(a for a in top.actions() if a.text() == text)
+
+
+def test_priors_are_older_studies_of_the_same_patient_newest_first(tmp_path: Path) -> None:
+    ct_study(tmp_path / "p2024", "P1", "20240105", 0.0, 5, 1000, "1.2.3.4")
+    ct_study(tmp_path / "p2025", "P1", "20250105", 0.0, 5, 1000, "1.2.3.4")
+    ct_study(tmp_path / "now", "P1", "20260105", 0.0, 5, 1000, "1.2.3.4")
+    ct_study(tmp_path / "later", "P1", "20270105", 0.0, 5, 1000, "1.2.3.4")
+    ct_study(tmp_path / "other", "P2", "20250601", 0.0, 5, 1000, "1.2.3.4")
+    index = build_index(tmp_path)
+    studies = studies_of(index)
+    current = next(s for s in studies if s[2] == "20260105")
+    priors = prior_studies(studies, "P1", current[1], "20260105")
+    assert [p.date for p in priors] == ["20250105", "20240105"]  # not the later one, not patient P2
+
+
+def test_pairing_prefers_the_same_plane_and_description(tmp_path: Path) -> None:
+    ct_study(tmp_path / "now", "P1", "20260105", 0.0, 6, 1000, "1.2.3.4", "CT CHEST LUNG")
+    axial = ct_study(tmp_path / "prior_axial", "P1", "20250105", 0.0, 6, 1000, "1.2.3.5", "CT CHEST LUNG")
+    write_ct_series(tmp_path / "prior_coronal", [(-10.0, 2.0 * n, 0.0) for n in range(8)], rows=40, columns=40,
+                    orientation=(1, 0, 0, 0, 0, -1), study_uid=str(pydicom_study(axial[0])))
+    restamp(sorted((tmp_path / "prior_coronal").iterdir()), PatientID="P1", StudyDate="20250105",
+            SeriesDescription="CT CHEST LUNG CORONAL")
+    index = build_index(tmp_path)
+    (current,) = [s for st in studies_of(index) if st[2] == "20260105" for s in st[4]]
+    prior = next(st for st in studies_of(index) if st[2] == "20250105")
+    assert len(prior[4]) == 2
+    chosen = pair_series(current, prior[4])
+    assert chosen is not None and chosen.description == "CT CHEST LUNG"  # axial with axial, though the coronal has more images
+
+
+def pydicom_study(path: Path) -> str:
+    import pydicom
+
+    return str(pydicom.dcmread(path, stop_before_pixels=True).StudyInstanceUID)
+
+
+@pytest.mark.parametrize("same_frame", [True, False])
+def test_compare_with_prior_in_the_window(any_renderer_window, qtbot, tmp_path: Path, same_frame: bool) -> None:
+    window = any_renderer_window
+    # the current study: z 10..58 (25 slices); the prior: z 0..38 (20 slices), another visit's values
+    ct_study(tmp_path / "now", "P1", "20260105", 10.0, 25, 1200, "1.2.3.4")
+    ct_study(tmp_path / "prior", "P1", "20250105", 0.0, 20, 1000, "1.2.3.4" if same_frame else "9.8.7.6")
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert window.area.opened.volume.metadata["study_date"] == "20260105"  # the larger series opens
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    qtbot.keyClick(window, Qt.Key.Key_C)  # View → Compare with prior
+    qtbot.waitUntil(lambda: window.area.link is not None and not window.is_loading(), timeout=30000)
+    current, prior = window.area.viewports[0].scene, window.area.viewports[1].scene
+    assert prior.volume.metadata["study_date"] == "20250105" and current.plane == prior.plane == "axial"
+    assert int(prior.volume.array[0, 0, 0]) == 1000 - 1024  # the prior's own pixels
+    start_offset = prior.position() - current.position()
+    # the same mm from the start (the current's middle slice, z 34, lies in the prior); another
+    # frame of reference: the middle slices paired (prior z 0 + 2 x 10, current 10 + 2 x 12)
+    assert start_offset == (0.0 if same_frame else pytest.approx(20.0 - 34.0))
+    window.activateWindow()  # (offscreen Qt may leave no window active after the panes change)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    before = current.position()
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_Up)  # towards the head: 3 slices of 2 mm
+    moved = current.position() - before
+    assert abs(moved) == pytest.approx(6.0)
+    assert prior.position() - current.position() == pytest.approx(start_offset)  # the prior followed, mm for mm
+    # window: a preset on the current study reaches the prior; switched off, it does not
+    qtbot.keyClick(window, Qt.Key.Key_1)
+    assert (prior.display.window_width, prior.display.window_center) == (1500, -600)
+    menu_action(window, "View", "Sync window").trigger()
+    qtbot.keyClick(window, Qt.Key.Key_3)  # bone
+    assert (current.display.window_width, prior.display.window_width) == (2000, 1500)
+    # zoom follows
+    current.zoom_by(2.0)
+    assert prior.zoom == pytest.approx(current.zoom)
+    # scroll switched off: the prior stays; "pair the slices shown now" sets a new offset
+    menu_action(window, "View", "Sync scroll").trigger()
+    qtbot.keyClick(window, Qt.Key.Key_Up)
+    still = prior.position()
+    assert prior.position() == still
+    menu_action(window, "View", "Sync scroll").trigger()
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.ShiftModifier)  # pair the slices shown now
+    offset = prior.position() - current.position()
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert prior.position() - current.position() == pytest.approx(offset)
+
+
+def test_a_prior_in_the_study_database(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """Only the current study is opened; the prior was recorded in the study database earlier."""
+    window = any_renderer_window
+    patient = f"P7-{tmp_path.name}"  # the study database lives as long as the test session
+    ct_study(tmp_path / "now", patient, "20260105", 10.0, 12, 1200, "1.2.3.4")
+    ct_study(tmp_path / "prior", patient, "20250105", 0.0, 10, 1000, "1.2.3.4")
+    window.catalog.add_index(build_index(tmp_path / "prior"))
+    window.open_path(tmp_path / "now")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.compare_with_prior()
+    qtbot.waitUntil(lambda: window.area.link is not None and not window.is_loading(), timeout=30000)
+    assert window.area.viewports[1].scene.volume.metadata["study_date"] == "20250105"
+    assert "from the study database" in window.prior_label
