@@ -34,6 +34,7 @@ from ..viewer.index import Series, StudyIndex
 from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
+from .hanging import HangingProtocols
 from .keyboard import TextInputKeyGuard
 from .logs import LOG, REDACTOR, configure_logging, register_phi
 from .recent import last_folder, recent_studies, remember_opened
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.area.status.connect(self._show_cursor_status)
         self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
         self.area.series_dropped.connect(self.place_series)
+        self.hanging = HangingProtocols(self)
         self.cine = QTimer(self)
         self.cine_fps = 12
         self.cine.setInterval(round(1000 / self.cine_fps))
@@ -227,6 +229,8 @@ class MainWindow(QMainWindow):
             action.setChecked(True)
             self.sync_actions[what] = action
         self._action(view_menu, "Pair the slices shown now (linked scroll)", self.pair_slices_here, "Shift+C")
+        self._action(view_menu, "Next hanging protocol", lambda: self.hanging.cycle(), "N",
+                     tip="Lay the study out by the next hanging protocol that fits it (rules: README, Reading)")
         cine_menu = view_menu.addMenu("Cine speed")
         cine_group = QActionGroup(self)
         self.cine_speed_actions = {}
@@ -487,20 +491,21 @@ class MainWindow(QMainWindow):
                                      f"{opened.series.kind} in the opened folders or the study database", 10000)
         return None
 
-    def compare_with_prior(self) -> None:
+    def compare_with_prior(self) -> bool:
         """The patient's previous study beside the open one (right pane), its series paired with
-        the open one, scroll, window and zoom linked (View → Sync ...)."""
+        the open one, scroll, window and zoom linked (View → Sync ...); False when there is none."""
         if self.is_loading():
-            return
+            return False
         found = self.find_prior()
         if found is None:
-            return
+            return False
         series, label = found
         if self.area.layout_name == "1x1":
             self.set_layout("1x2")
         pane = 1
         self.prior_label = label
         self._start_worker(LoadWorker(series=series, index=self.index), pane=pane, then=lambda _o: self._link_prior(pane))
+        return True
 
     def _link_prior(self, pane: int) -> None:
         current, prior = self.area.viewports[0].scene, self.area.viewports[pane].scene
@@ -597,6 +602,8 @@ class MainWindow(QMainWindow):
             f"volume {opened.volume.array.shape}" if opened.volume is not None else f"{len(opened.films)} film(s)",
         )
         self.area.show_opened(opened, into_active=self.area.layout_name != "1x1")
+        if self.area.opened is opened and not opened.is_demo:  # a study opened (not a film into one pane)
+            self.hanging.study_opened(opened)
         self.ai_panel.set_case(self.area.opened or opened)
         self._show_archived_report(opened)
         self.setWindowTitle(f"Lightbox - {opened.title}" + (" - DEMO, not for clinical use" if opened.is_demo else ""))

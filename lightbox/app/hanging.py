@@ -1,0 +1,91 @@
+"""Applying hanging protocols (:mod:`..reading.protocols`) to the window: on open, the first rule
+that fits the study; N cycles through the others that fit, then the plain layout."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from ..reading.protocols import Plan, load_protocols, matching_plans
+from ..viewer.presets import ct_window_presets
+from ..workflow.storage import default_data_dir
+from .compose import Opened, open_series
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+class HangingProtocols:
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        self.plans: list[Plan] = []
+        self.current = -1  # index into plans; -1: the plain layout
+
+    def study_opened(self, opened: Opened) -> None:
+        """A study was opened (not into one pane): lay it out by the first rule that fits."""
+        self.plans, self.current = [], -1
+        index = self.window.index
+        if opened.series is None or index is None:
+            return
+        study = next((st for p in index.patients.values() for st in p.studies.values() if opened.series.uid in st.series),
+                     None)
+        if study is None:
+            return
+        self.plans = matching_plans(load_protocols(default_data_dir()), opened.series, list(study.series.values()),
+                                    has_prior=True)
+        self.plans = [p for p in self.plans if not any(pane.prior for pane in p.panes)] + \
+            [p for p in self.plans if any(pane.prior for pane in p.panes)]  # priors only on request (N)
+        if self.plans and not any(pane.prior for pane in self.plans[0].panes):
+            self.apply(0)
+
+    def cycle(self) -> None:
+        """The next protocol that fits, then the plain layout, then the first again."""
+        if not self.plans:
+            self.window.statusBar().showMessage("No hanging protocol fits this study", 5000)
+            return
+        following = self.current + 1
+        if following >= len(self.plans):
+            self.plain()
+        else:
+            self.apply(following)
+
+    def plain(self) -> None:
+        area = self.window.area
+        area.unlink()
+        area.placed = {}
+        self.current = -1
+        self.window.set_layout("1x1")
+        self.window.statusBar().showMessage("Hanging protocol: none (N: the first again)", 5000)
+
+    def apply(self, n: int) -> None:
+        plan = self.plans[n]
+        self.current = n
+        window, area = self.window, self.window.area
+        opened = area.opened
+        if opened is None:
+            return
+        if any(pane.prior for pane in plan.panes):
+            area.placed = {}
+            if window.compare_with_prior():  # else it said why (no prior)
+                window.statusBar().showMessage(f"Hanging protocol: {plan.protocol.name} (N: next)", 8000)
+            return
+        area.unlink()
+        area.placed = {}
+        window.set_layout(plan.protocol.layout)
+        shown: list[int] = []
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            for pane_number, pane in enumerate(plan.panes[: len(area.viewports)]):
+                if pane.series is None:
+                    continue
+                source = opened if pane.current else open_series(pane.series)
+                placed = area.place(pane_number, source, pane.view if source.volume is not None else "")
+                if pane.preset and pane.preset in ct_window_presets():
+                    placed.scene.display.set_window(ct_window_presets()[pane.preset], pane.preset)  # type: ignore[attr-defined]
+                shown.append(pane_number)
+        finally:
+            QApplication.restoreOverrideCursor()
+        if plan.protocol.link and len(shown) >= 2:
+            area.link_panes(shown, same_frame_of_reference=True, scroll=True, window=False, zoom=True)
+        window.statusBar().showMessage(f"Hanging protocol: {plan.protocol.name} (N: next)", 8000)

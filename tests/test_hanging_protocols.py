@@ -1,0 +1,118 @@
+"""Hanging protocols: rules in resources/ and the user's data folder; applied on open in the
+real window (CT chest: lung | mediastinum, linked; chest films: PA | lateral; MR brain by series
+description), cycled by N through the others that fit, then the plain layout."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import axial_positions, restamp, write_ct_series, write_film
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from lightbox.reading.protocols import load_protocols, matching_plans
+from lightbox.viewer.index import build_index
+
+STUDY = "1.2.826.0.1.3680043.8.498.77"
+
+
+def chest_ct(folder: Path) -> None:
+    paths = write_ct_series(folder, axial_positions(16, spacing=2.0), rows=40, columns=40)
+    # a patient of its own: the study database (one per test session) must hold no prior of theirs
+    restamp(paths, BodyPartExamined="CHEST", PatientID=f"HP-{folder.name}-{folder.parent.name}")
+
+
+def chest_films(folder: Path, views: tuple[str, ...]) -> None:
+    for n, view in enumerate(views):
+        path = write_film(folder / f"{view}.dcm", np.full((64, 48), 100 * (n + 1), np.uint16))
+        restamp([path], ViewPosition=view, BodyPartExamined="CHEST", StudyInstanceUID=STUDY,
+                SeriesInstanceUID=f"{STUDY}.{n + 1}", SeriesNumber=str(n + 1))
+
+
+def brain_mr(folder: Path, descriptions: tuple[str, ...]) -> None:
+    for n, description in enumerate(descriptions):
+        paths = write_ct_series(folder / description, axial_positions(6, spacing=5.0), rows=32, columns=32,
+                                base=500 + 100 * n, study_uid=STUDY, series_uid=f"{STUDY}.{10 + n}")
+        restamp(paths, Modality="MR", BodyPartExamined="BRAIN", SeriesDescription=description, RescaleIntercept="0")
+
+
+def plans_for(folder: Path, data_dir: Path | None = None):
+    index = build_index(folder)
+    (study,) = [st for p in index.patients.values() for st in p.studies.values()]
+    series = list(study.series.values())
+    current = max(series, key=lambda s: s.frame_count)
+    return matching_plans(load_protocols(data_dir), current, series, has_prior=False)
+
+
+def test_rules_fit_the_studies_they_are_for(tmp_path: Path) -> None:
+    chest_ct(tmp_path / "ct")
+    assert [p.protocol.name for p in plans_for(tmp_path / "ct")] == ["CT chest: lung and mediastinum windows"]
+    chest_films(tmp_path / "cr", ("PA", "LL"))
+    (films,) = plans_for(tmp_path / "cr")
+    assert [p.series.first_header.ViewPosition for p in films.panes] == ["PA", "LL"]
+    chest_films(tmp_path / "pa_only", ("PA",))
+    assert plans_for(tmp_path / "pa_only") == []  # no lateral: the side-by-side rule does not fit
+    brain_mr(tmp_path / "mr", ("T2 TSE", "T1 SE", "FLAIR"))
+    (brain,) = plans_for(tmp_path / "mr")
+    assert [p.series.description for p in brain.panes] == ["T1 SE", "T2 TSE", "FLAIR"]  # by description, not file order
+
+
+def test_a_users_rules_come_first_and_a_broken_file_is_skipped(tmp_path: Path) -> None:
+    chest_ct(tmp_path / "ct")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "hanging_protocols.json").write_text(json.dumps({"protocols": [{
+        "name": "My CT", "match": {"modality": "CT"}, "layout": "2x2",
+        "panes": [{"series": "current", "view": "axial"}, {"series": "current", "view": "coronal"}]}]}))
+    assert [p.protocol.name for p in plans_for(tmp_path / "ct", data)][:2] == ["My CT", "CT chest: lung and mediastinum windows"]
+    (data / "hanging_protocols.json").write_text("{ not json")
+    logged: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: logged.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("lightbox").addHandler(handler)
+    try:
+        assert [p.protocol.name for p in plans_for(tmp_path / "ct", data)] == ["CT chest: lung and mediastinum windows"]
+    finally:
+        logging.getLogger("lightbox").removeHandler(handler)
+    assert any("hanging protocols in" in line and "cannot be read" in line for line in logged)
+
+
+def activate(window, qtbot) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+
+
+def test_ct_chest_opens_in_lung_and_mediastinum_windows_linked(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    window = any_renderer_window
+    chest_ct(tmp_path)
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None, timeout=30000)
+    assert window.area.layout_name == "1x2"
+    left, right = (w.scene for w in window.area.viewports)
+    assert left.plane == right.plane == "axial" and left.volume is right.volume
+    assert (left.display.window_width, left.display.window_center) == (1500, -600)
+    assert (right.display.window_width, right.display.window_center) == (400, 40)
+    activate(window, qtbot)
+    qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert right.position() == pytest.approx(left.position())  # the same slice in both windows
+    assert (right.display.window_width, right.display.window_center) == (400, 40)  # windows not linked
+    qtbot.keyClick(window, Qt.Key.Key_N)  # next: current and prior -> there is none, said
+    assert "No prior study" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, Qt.Key.Key_N)  # then the plain layout
+    assert window.area.layout_name == "1x1" and window.area.link is None and window.area.placed == {}
+    qtbot.keyClick(window, Qt.Key.Key_N)  # and the first again
+    assert window.area.layout_name == "1x2" and window.area.link is not None
+
+
+def test_chest_films_open_pa_beside_lateral(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    window = any_renderer_window
+    chest_films(tmp_path, ("LL", "PA"))  # the lateral first on disk
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and len(window.area.placed) == 2, timeout=30000)
+    left, right = (w.scene for w in window.area.viewports)
+    assert (left.film.metadata["view_position"], right.film.metadata["view_position"]) == ("PA", "LL")
