@@ -116,3 +116,12 @@ def test_chest_films_open_pa_beside_lateral(any_renderer_window, qtbot, tmp_path
     qtbot.waitUntil(lambda: not window.is_loading() and len(window.area.placed) == 2, timeout=30000)
     left, right = (w.scene for w in window.area.viewports)
     assert (left.film.metadata["view_position"], right.film.metadata["view_position"]) == ("PA", "LL")
+
+
+def test_the_mr_brain_rule_uses_as_many_panes_as_it_fills(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    window = any_renderer_window
+    brain_mr(tmp_path, ("FLAIR AX", "T2 TSE AX"))
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and len(window.area.placed) == 2, timeout=30000)
+    assert window.area.layout_name == "1x2"  # two of the four series: no empty panes
+    assert [w.scene.volume.metadata["series_description"] for w in window.area.viewports] == ["T2 TSE AX", "FLAIR AX"]

@@ -5,10 +5,11 @@
 Writes window-demo-ct-mpr.png (built-in demo, 2x2 MPR + 3D) and window-spoken-question.png (a
 recorded question through the push-to-talk path, answered by the demo model) always, and
 window-lidc-lung.png (LIDC chest CT, lung window), window-lidc-roi.png (two ROIs on it),
-window-cr-monochrome1.png (a MONOCHROME1 chest radiograph) and window-ai-draft.png (the demo model's
-streamed draft and a typed question on it) when the shared data is there. Uses whichever 2D renderer
-the machine picks (the CPU raster on a software-OpenGL machine); VTK panes are read back from OpenGL
-and pasted in. Drafts go to a temporary data folder, not the user's.
+window-hanging-ct-chest.png (its hanging protocol), window-cr-monochrome1.png (a MONOCHROME1 chest
+radiograph) and window-ai-draft.png (the demo model's streamed draft and a typed question on it)
+when the shared data is there. Uses whichever 2D renderer the machine picks (the CPU raster on a
+software-OpenGL machine); VTK panes are read back from OpenGL and pasted in. Drafts go to a
+temporary data folder, not the user's.
 """
 from __future__ import annotations
 
@@ -53,10 +54,13 @@ def main() -> int:
     ai_dock = window.findChild(QDockWidget, "ai")
     ai_dock.hide()  # the images at full width, as a reader closes the dock to read
 
-    def open_case(path: str, layout: str, preset: str | None = None) -> None:
+    def open_case(path: str, layout: str, preset: str | None = None, protocol: bool = False) -> None:
         window.open_path(path)
         while window.is_loading() or window.area.opened is None or (ai_dock.isVisible() and not window.ai_panel.isEnabled()):
             wait(100)
+        if protocol:  # as the hanging protocol laid it out
+            return
+        window.hanging.plain()  # the plain layout, then the one asked for (as N, then Ctrl+1..5)
         window.set_layout(layout)
         if preset:
             window.apply_preset(preset)
@@ -88,6 +92,8 @@ def main() -> int:
             for fx, fy in corners:
                 scene.add_measurement_point(kind, fx * width, (1 - fy) * height)
         save("window-lidc-roi.png")
+        open_case(str(lidc), "1x1", protocol=True)  # opening applies the hanging protocol that fits (CT chest)
+        save("window-hanging-ct-chest.png")
     if cr.is_file():
         shoot(str(cr), "1x1", "window-cr-monochrome1.png")
 

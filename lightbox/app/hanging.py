@@ -10,10 +10,22 @@ from PySide6.QtWidgets import QApplication
 from ..reading.protocols import Plan, load_protocols, matching_plans
 from ..viewer.presets import ct_window_presets
 from ..workflow.storage import default_data_dir
-from .compose import Opened, open_series
+from .compose import LAYOUTS, Opened, open_series
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
+
+
+def fitting_layout(layout: str, panes: int) -> str:
+    """The rule's grid, or a smaller one when fewer of its panes could be filled (an MR brain
+    study with two of the four series: 1x2, not two empty panes)."""
+    order = list(LAYOUTS)
+    largest = order.index(layout) if layout in order else len(order) - 1
+    rows_columns = [LAYOUTS[name] for name in order]
+    for n in range(largest + 1):
+        if rows_columns[n][0] * rows_columns[n][1] >= panes:
+            return order[n]
+    return order[largest]
 
 
 class HangingProtocols:
@@ -72,7 +84,7 @@ class HangingProtocols:
             return
         area.unlink()
         area.placed = {}
-        window.set_layout(plan.protocol.layout)
+        window.set_layout(fitting_layout(plan.protocol.layout, sum(p.series is not None for p in plan.panes)))
         shown: list[int] = []
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
