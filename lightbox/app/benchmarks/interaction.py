@@ -153,3 +153,55 @@ def bench_volume_rotation(volume: Volume, frames: int = 30, mapper: str = "cpu")
     window.RemoveRenderer(progressive.renderer)
     window.Finalize()
     return result
+
+
+def bench_linked_scroll(current: Volume, prior: Volume, frames: int = 120, size: tuple[int, int] = (768, 768)) -> dict[str, Any]:
+    """Compare with prior: two volumes side by side, scroll linked in patient mm (the prior
+    follows through :class:`...reading.links.SceneLink`), each frame both panes drawn by the CPU
+    raster path (nearest pixels, as while scrolling). The peer: one pane alone, same size."""
+    from PySide6.QtWidgets import QApplication
+
+    from ...reading.links import SceneLink
+    from ...viewer.views.qt_raster import RasterWidget
+
+    global _APP
+    if QApplication.instance() is None:
+        _APP = QApplication([])
+    displays = []
+    for volume in (current, prior):
+        display = VolumeDisplay()
+        display.set_window(Window(-600, 1500))
+        x, y, z = volume_center(volume)
+        display.crosshair = (float(x), float(y), float(z))
+        displays.append(display)
+    scenes = [MprScene(volume, display, "axial") for volume, display in zip((current, prior), displays, strict=True)]
+    widgets = []
+    for scene in scenes:
+        widget = RasterWidget()
+        widget.resize(*size)
+        widget.set_scene(scene)
+        scene.request_render = lambda: None
+        widget.frame()  # first frame: tables; not timed
+        widgets.append(widget)
+    link = SceneLink(scenes, same_frame_of_reference=True)
+    direction = [1]
+
+    def step(n: int) -> None:
+        if n % 60 == 0:
+            direction[0] = -direction[0]
+        scenes[0].scroll(direction[0])
+
+    def draw_both() -> None:
+        for widget in widgets:
+            widget.frame(settled=False)
+
+    both = _timed(step, draw_both, frames)
+    alone = _timed(step, lambda: None if widgets[0].frame(settled=False) else None, frames)
+    # the prior at the current slice's level (both scroll ranges overlap here)
+    followed = abs(scenes[1].position() - scenes[0].position()) <= scenes[1].slice_step() / 2
+    link.close()
+    for widget in widgets:
+        widget.set_scene(None)
+    return {**both, "renderer": "cpu raster, 2 panes linked", "one_pane_fps": alone["fps"],
+            "two_pane_cost_ratio": alone["fps"] / both["fps"], "prior_followed": bool(followed)}
+

@@ -19,6 +19,20 @@ def _lidc(data: Path):
     return load_volume(series)
 
 
+def Volume_like_prior(volume):  # noqa: N802 - reads as the thing it makes
+    """A 'prior' of the same size for the compare benchmark: the volume's array rolled by 9 rows
+    and shifted 12 mm along z (another visit: other values, another position), no copy of the
+    header reading."""
+    import numpy as np
+
+    from ...viewer.geometry import Geometry
+    from ...viewer.volume import Volume
+
+    g = volume.geometry
+    moved = Geometry(origin=(g.origin[0], g.origin[1], g.origin[2] - 12.0), spacing=g.spacing, direction=g.direction)
+    return Volume(np.roll(volume.array, 9, axis=1), moved, volume.modality, volume.window, dict(volume.metadata))
+
+
 def run(args: argparse.Namespace) -> int:
     os.environ.pop("DISPLAY", None)
     from ...demo_model.data import default_data_dir
@@ -48,6 +62,12 @@ def run(args: argparse.Namespace) -> int:
         results[f"mpr_scroll {name} cpu raster"] = r
         rows.append(("  same, CPU raster", f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} ms", f"{r['fps']:.0f} fps"))
         rows.append(("  CPU raster, interpolated when still", f"{r['settled_frame_ms']:.1f} ms", "once"))
+    pair = lidc if lidc is not None else interaction.synthetic_ct(275)
+    prior = Volume_like_prior(pair)
+    r = interaction.bench_linked_scroll(pair, prior, args.frames)
+    results["compare_with_prior_linked_scroll"] = r
+    rows.append((f"Prior compare, 2 x {'LIDC' if lidc is not None else 'synthetic'} linked scroll, CPU raster",
+                 f"{r['median_ms']:.1f} / {r['p95_ms']:.1f} ms", f"{r['fps']:.0f} fps (1 pane {r['one_pane_fps']:.0f})"))
     from ...viewer.demo import demo_ct
 
     target = lidc if lidc is not None else demo_ct()
