@@ -83,7 +83,7 @@ def build_scenes(
     """Scenes for a screenshot layout: ``film`` (1x1), ``mpr`` (2x2: axial, coronal, sagittal,
     3D) or ``3d`` (1x1)."""
     from ..viewer.views.film_scene import FilmScene
-    from ..viewer.views.mpr_scene import MprScene, volume_center
+    from ..viewer.views.mpr_scene import MprScene, first_plane, volume_center
     from ..viewer.views.volume_scene import VolumeScene
 
     if opened.volume is None:
@@ -111,11 +111,11 @@ def build_scenes(
     image = to_vtk_image(volume.array, volume.geometry)  # one VTK image shared by every pane
     if layout == "3d":
         return [VolumeScene(volume, volume_display, image=image, mapper=mapper, demo_notice=opened.is_demo)], (1, 1)
+    first = first_plane(volume)  # the acquired slices (an axial acquisition: axial)
     if layout == "film":
-        return [MprScene(volume, volume_display, "axial", image=image, demo_notice=opened.is_demo)], (1, 1)
-    panes: list[object] = [
-        MprScene(volume, volume_display, p, image=image, demo_notice=opened.is_demo) for p in ("axial", "coronal", "sagittal")
-    ]
+        return [MprScene(volume, volume_display, first, image=image, demo_notice=opened.is_demo)], (1, 1)
+    planes = ("axial", "coronal", "sagittal") if first == "axial" else (first, "axial", "coronal")
+    panes: list[object] = [MprScene(volume, volume_display, p, image=image, demo_notice=opened.is_demo) for p in planes]
     panes.append(VolumeScene(volume, volume_display, image=image, mapper=mapper, demo_notice=opened.is_demo))
     return panes, (2, 2)
 

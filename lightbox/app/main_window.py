@@ -271,6 +271,9 @@ class MainWindow(QMainWindow):
         self._action(mpr_menu, "Slab mode: cycle none / MIP / MinIP / mean", self.cycle_slab, "M")
         self._action(mpr_menu, "Thicker slab (+2 mm)", lambda: self.change_slab(2.0), "]")
         self._action(mpr_menu, "Thinner slab (-2 mm)", lambda: self.change_slab(-2.0), "[")
+        self.axial_first_action = self._action(
+            mpr_menu, "First pane: axial reformat (else the acquired slices)", self.toggle_axial_first, checkable=True,
+            tip="A sagittal, coronal or oblique acquisition opens in its acquired slices; this shows the axial reformat first")
         mpr_menu.addSeparator()
         for name in volume_rendering_presets():
             self._action(mpr_menu, f"3D preset: {name}", partial(self.set_render_preset, name))
@@ -523,6 +526,11 @@ class MainWindow(QMainWindow):
 
     def _sync_toggled(self, what: str) -> None:
         self.set_sync(what, self.sync_actions[what].isChecked())
+
+    def toggle_axial_first(self) -> None:
+        self.area.axial_first = self.axial_first_action.isChecked()
+        if self.area.opened is not None and self.area.opened.volume is not None:
+            self.area.set_layout(self.area.layout_name)  # the panes again, the reader's state kept per plane
 
     def set_sync(self, what: str, on: bool) -> None:
         if self.area.link is not None:

@@ -22,7 +22,7 @@ from ..reading.links import SceneLink
 from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.presets import default_render_preset
 from ..viewer.views.film_scene import FilmScene
-from ..viewer.views.mpr_scene import MprScene, volume_center
+from ..viewer.views.mpr_scene import ACQUIRED, MprScene, acquired_axes, first_plane, nearest_plane, volume_center
 from ..viewer.views.qt_raster import RasterWidget, raster_supported
 from ..viewer.views.qt_vtk import VtkWidget
 from ..viewer.views.volume_scene import VolumeScene
@@ -32,6 +32,17 @@ from .compose import LAYOUTS, Opened, frame_text
 
 _ALL_PANES = ["axial", "coronal", "sagittal", "3d"]
 VOLUME_PANES = {"1x1": ["axial"], "1x2": ["axial", "coronal"], "2x2": _ALL_PANES, "2x3": _ALL_PANES, "3x3": _ALL_PANES}
+
+
+def volume_panes(volume, layout: str, axial_first: bool = False) -> list[str]:
+    """The panes a volume fills in ``layout``: its acquired slices first (an axial acquisition:
+    simply axial), then the patient planes other than the one nearest the acquisition, then 3D;
+    ``axial_first`` (MPR → First pane: axial reformat) puts the axial reformat first instead."""
+    base = VOLUME_PANES[layout]
+    if axial_first or first_plane(volume) == "axial":
+        return base
+    nearest, _ = nearest_plane(acquired_axes(volume)[0])
+    return ([ACQUIRED] + [p for p in _ALL_PANES if p != nearest])[: len(base)]
 
 
 class Placed:
@@ -79,6 +90,7 @@ class ViewerArea(QWidget):
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
         self.overlay_planes_visible = True  # DICOM overlay planes (60xx), for every pane
+        self.axial_first = False  # True: a volume's first pane is the axial reformat, not its acquired slices
         self.placed: dict[int, Placed] = {}  # pane index -> an image set placed there
         self.link: SceneLink | None = None  # panes kept in step (compare with prior)
         self.set_layout("1x1")
@@ -214,7 +226,7 @@ class ViewerArea(QWidget):
                 display.crosshair = (float(x), float(y), float(z))
                 self.volume_display = display
             image = None
-            for n, pane in enumerate(VOLUME_PANES[self.layout_name][: len(self.viewports)]):
+            for n, pane in enumerate(volume_panes(volume, self.layout_name, self.axial_first)[: len(self.viewports)]):
                 scene = self.scene_cache.get(pane)
                 if scene is None:
                     if image is None:

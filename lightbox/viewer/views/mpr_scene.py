@@ -1,5 +1,6 @@
-"""Multiplanar reformatting: one axial, coronal or sagittal plane through a :class:`Volume`,
-with a linked crosshair and optional thick slab (MIP / MinIP / mean).
+"""Multiplanar reformatting: one axial, coronal or sagittal plane through a :class:`Volume`, or
+its acquired plane (the slices as acquired, however oblique), with a linked crosshair and optional
+thick slab (MIP / MinIP / mean).
 
 Planes are the patient's (LPS) planes, whatever the acquisition's orientation:
 ``vtkImageResliceMapper`` samples the oriented ``vtkImageData`` on the plane through the
@@ -30,8 +31,36 @@ PLANES: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]
     "coronal": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
     "sagittal": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
 }
+ACQUIRED = "acquired"  # the volume's own slice plane: rows across, columns down, as the images were stored
 # 3D Slicer's colours: red axial, green coronal, yellow sagittal.
 PLANE_COLORS = {"axial": (0.95, 0.3, 0.3), "coronal": (0.35, 0.85, 0.35), "sagittal": (0.95, 0.85, 0.25)}
+
+
+def acquired_axes(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
+    """(normal, view-up) that show the acquired slices as stored: the row direction (first
+    triplet of ImageOrientationPatient) to the screen's right, the column direction down, so the
+    camera looks along row x column (PS3.3 C.7.6.2.1.1)."""
+    d = volume.geometry.direction
+    row, column = d[:, 0] / np.linalg.norm(d[:, 0]), d[:, 1] / np.linalg.norm(d[:, 1])
+    normal = np.cross(row, column)
+    return normal / np.linalg.norm(normal), -column
+
+
+def nearest_plane(normal: np.ndarray) -> tuple[str, float]:
+    """The patient plane nearest a slice normal, and the angle between them in degrees."""
+    name = max(PLANES, key=lambda p: abs(float(np.dot(normal, PLANES[p][0]))))
+    cosine = min(1.0, abs(float(np.dot(normal, PLANES[name][0]))))
+    return name, float(np.degrees(np.arccos(cosine)))
+
+
+def first_plane(volume: Volume) -> str:
+    """The plane a volume opens in: its acquired slices; an axial acquisition (rows along x,
+    columns along y) is simply 'axial', the same picture."""
+    normal, up = acquired_axes(volume)
+    axial_normal, axial_up = PLANES["axial"]
+    if abs(float(normal @ np.asarray(axial_normal))) > 1 - 1e-6 and float(up @ np.asarray(axial_up)) > 1 - 1e-6:
+        return "axial"
+    return ACQUIRED
 
 
 def volume_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
@@ -90,7 +119,7 @@ class MprScene(PlaneScene):
         self.corners = CornerText(self.renderer)
         self.edges = EdgeLabels(self.renderer)
         self.scale_bar = ScaleBar(self.renderer)
-        others = [p for p in PLANES if p != plane]
+        others = [p for p in PLANES if p != plane]  # the acquired plane shows all three
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
         # points in mm on the plane; an uncalibrated volume's "mm" are pixels, and are labelled so
         self.measure = MeasurementOverlay(
@@ -107,19 +136,40 @@ class MprScene(PlaneScene):
     # -- geometry -------------------------------------------------------------------------
     @property
     def normal(self) -> np.ndarray:
+        if self.plane == ACQUIRED:
+            return acquired_axes(self.volume)[0]
         return np.asarray(PLANES[self.plane][0])
 
     @property
     def up(self) -> np.ndarray:
+        if self.plane == ACQUIRED:
+            return acquired_axes(self.volume)[1]
         return np.asarray(PLANES[self.plane][1])
+
+    def plane_label(self) -> str:
+        """"Axial", or for the acquired plane its nearest patient plane and obliquity:
+        "Sagittal (acquired)", "Axial oblique 15° (acquired)"."""
+        if self.plane != ACQUIRED:
+            return self.plane.capitalize()
+        name, angle = nearest_plane(self.normal)
+        return f"{name.capitalize()}{f' oblique {angle:.0f}°' if angle >= 0.5 else ''} (acquired)"
 
     @property
     def right(self) -> np.ndarray:
         return np.cross(self.normal, self.up)
 
+    def _corners(self) -> np.ndarray:
+        """World positions of the volume's eight corner voxel centres."""
+        k, j, i = self.volume.shape
+        corners = np.array([[a, b, c] for a in (0, i - 1) for b in (0, j - 1) for c in (0, k - 1)], dtype=float)
+        return np.asarray(self.volume.geometry.index_to_world(corners))
+
     def _extent_mm(self) -> tuple[float, float]:
-        span = self._hi - self._lo
-        return float(abs(span @ self.right)), float(abs(span @ self.up))
+        """The volume's extent across and up the screen (its corners projected: an oblique
+        stack in its acquired plane fills the view, as an axis-aligned one does)."""
+        corners = self._corners()
+        across, up = corners @ self.right, corners @ self.up
+        return float(across.max() - across.min()), float(up.max() - up.min())
 
     def fit_scale(self) -> float:
         """Parallel scale (half the view height in mm) at zoom 1: the volume fills the view."""
@@ -136,8 +186,8 @@ class MprScene(PlaneScene):
     def slice_count(self) -> tuple[int, int]:
         """(current slice number from 1, number of slices) along this plane's normal."""
         step = self.slice_step()
-        lo, hi = self._lo @ self.normal, self._hi @ self.normal
-        lo, hi = min(lo, hi), max(lo, hi)
+        along = self._corners() @ self.normal  # (an oblique stack's bounding box would overstate it)
+        lo, hi = float(along.min()), float(along.max())
         position = float(np.asarray(self.display.crosshair) @ self.normal)
         total = int(round((hi - lo) / step)) + 1
         return int(round((position - lo) / step)) + 1, total
@@ -202,7 +252,7 @@ class MprScene(PlaneScene):
         slab = "" if d.slab_mode == "none" else f"\n{d.slab_mode.upper()} slab {d.slab_thickness_mm:g} mm"
         self.corners.set(
             "lower_left",
-            f"{self.plane.capitalize()}  {number}/{total}\n"
+            f"{self.plane_label()}  {number}/{total}\n"
             f"W {d.window_width:.0f}  L {d.window_center:.0f}"
             + (f"  ({d.preset})" if d.preset else "")
             + f"\nZoom {self.zoom * 100:.0f}%{slab}",

@@ -96,8 +96,8 @@ class PlaneRaster:
         return origin, step_x, step_y
 
     def supported(self) -> bool:
-        if self.kind == "mpr" and not self.scene.volume.geometry.is_axis_aligned():
-            return False
+        if self.kind == "mpr" and not self.scene.volume.geometry.is_axis_aligned() and self.scene.plane != "acquired":
+            return False  # a reformat across an oblique stack: VTK reslices it (the acquired plane runs along the index axes)
         return self._mapping() is not None
 
     # -- pixels ---------------------------------------------------------------------------
