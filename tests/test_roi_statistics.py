@@ -155,3 +155,41 @@ def test_drawing_rois_in_the_window(any_renderer_window, qtbot, tmp_path: Path) 
     assert window.area.viewports[0].scene.measurements[0].statistics.mean == 476.0
     qtbot.keyClick(window, Qt.Key.Key_Delete)
     assert window.area.viewports[0].scene.measurements == []
+
+
+def test_arrow_and_text_annotations(any_renderer_window, qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Tools → Arrow: a drag from tail to head draws a shaft and two barbs; Tools → Text: a click,
+    then the words typed in the dialog appear there; both stay through a layout change."""
+    from PySide6.QtWidgets import QInputDialog
+
+    window = any_renderer_window
+    write_film(tmp_path / "film.dcm", np.full((200, 300), 500, np.uint16), spacing=(0.2, 0.1), window=(500, 1000))
+    window.open_path(tmp_path / "film.dcm")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    widget = window.area.viewports[0]
+    scene = widget.scene
+    window.set_tool("arrow")
+    tail, head = scene.image_to_display(60, 150), scene.image_to_display(150, 100)
+    with qtbot.waitSignal(widget.measured, timeout=2000):
+        drag(qtbot, widget, viewport_point(widget, tail), viewport_point(widget, head))
+    (arrow,) = scene.measurements
+    assert arrow.kind == "arrow" and arrow.complete
+    (c0, r0), (c1, r1) = arrow.points
+    assert abs(c0 - 60) <= 1.5 and abs(r0 - 150) <= 1.5 and abs(c1 - 150) <= 1.5 and abs(r1 - 100) <= 1.5
+    # the shaft and the head's barb-tip-barb polyline are drawn, the tip at the head
+    drawn = scene.measure.lines._points
+    points = [drawn.GetPoint(n)[:2] for n in range(drawn.GetNumberOfPoints())]
+    assert len(points) == 5 and points[3] == pytest.approx(scene.image_to_world(c1, r1)[:2])
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("pleural effusion", True))
+    window.set_tool("text")
+    with qtbot.waitSignal(widget.measured, timeout=2000) as signal:
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=viewport_point(widget, scene.image_to_display(200, 40)))
+    assert signal.args[0] == "pleural effusion"
+    assert [m.text for m in scene.measurements] == ["", "pleural effusion"]
+    labels = [a.GetInput() for a in scene.measure.labels.actors if a.GetVisibility()]
+    assert "pleural effusion" in labels
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))  # cancelled: no mark
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=viewport_point(widget, scene.image_to_display(20, 20)))
+    assert len(scene.measurements) == 2
+    window.set_layout("1x2")
+    assert [m.kind for m in window.area.viewports[0].scene.measurements] == ["arrow", "text"]

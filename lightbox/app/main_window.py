@@ -52,6 +52,8 @@ TOOLS = [  # (tool, label, shortcut, tip)
     ("angle", "Angle", "G", "Measure an angle: click three points, vertex second"),
     ("ellipse", "Ellipse ROI", "E", "Region of interest: drag an ellipse (or click two corners): mean, SD, min, max, area"),
     ("rectangle", "Rectangle ROI", "B", "Box ROI: drag a rectangle (or click two corners): mean, SD, min, max, area"),
+    ("arrow", "Arrow", "Y", "Arrow: drag from the tail to the point of interest (or click both)"),
+    ("text", "Text", "T", "Text annotation: click where it goes, then type it"),
 ]
 
 
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.area)
         self.area.status.connect(self._show_cursor_status)
         self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
+        self.area.measured.connect(lambda _text: self.area.save_annotations())  # kept with the study at once
         self.area.series_dropped.connect(self.place_series)
         self.hanging = HangingProtocols(self)
         self.cine = QTimer(self)
@@ -117,6 +120,7 @@ class MainWindow(QMainWindow):
 
         self.ai_panel = AiPanel(dock, database=open_database())
         self.catalog = StudyCatalog(factory=self.ai_panel.database)  # every opened study is recorded
+        self.area.catalog = self.catalog  # measurements are kept there with their images
         dock.setWidget(self.ai_panel)
         dock.setMinimumWidth(AI_DOCK_MIN_WIDTH)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
@@ -777,6 +781,7 @@ class MainWindow(QMainWindow):
         for scene in self.area.scenes():
             if hasattr(scene, "clear_measurements"):
                 scene.clear_measurements()
+        self.area.save_annotations()
 
     def _scroll_active(self, steps: int, wrap: bool = False) -> None:
         scene = self.area.active_scene()

@@ -12,6 +12,7 @@ overrides the choice; 3D panes and oblique volumes always use VTK.
 """
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -19,7 +20,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ..reading.links import SceneLink
+from ..studydb.annotations import StoredAnnotation, load_annotations, save_annotations
+from ..studydb.catalog import StudyCatalog
 from ..viewer.display import FilmDisplay, VolumeDisplay
+from ..viewer.measure import Measurement
 from ..viewer.presets import default_render_preset
 from ..viewer.views.film_scene import FilmScene
 from ..viewer.views.mpr_scene import ACQUIRED, MprScene, acquired_axes, first_plane, nearest_plane, volume_center
@@ -31,6 +35,7 @@ from ..viewer.volume import Film
 from .compose import LAYOUTS, Opened, frame_text
 
 _ALL_PANES = ["axial", "coronal", "sagittal", "3d"]
+LOG = logging.getLogger("lightbox")
 VOLUME_PANES = {"1x1": ["axial"], "1x2": ["axial", "coronal"], "2x2": _ALL_PANES, "2x3": _ALL_PANES, "3x3": _ALL_PANES}
 
 
@@ -93,6 +98,7 @@ class ViewerArea(QWidget):
         self.axial_first = False  # True: a volume's first pane is the axial reformat, not its acquired slices
         self.placed: dict[int, Placed] = {}  # pane index -> an image set placed there
         self.link: SceneLink | None = None  # panes kept in step (compare with prior)
+        self.catalog: StudyCatalog | None = None  # where measurements are kept with their images
         self.set_layout("1x1")
 
     # -- layout ---------------------------------------------------------------------------
@@ -237,6 +243,7 @@ class ViewerArea(QWidget):
                                             progressive=True)
                     else:
                         scene = MprScene(volume, self.volume_display, pane, image=image, demo_notice=opened.is_demo)
+                        self._restore(opened, scene)
                     self.scene_cache[pane] = scene
                 self.show_scene(n, scene)
         else:
@@ -282,9 +289,57 @@ class ViewerArea(QWidget):
         else:
             view = "film"
             scene = self._film_scene(opened.films[0], frame_text(opened, 0), opened.is_demo)
+        self._restore(opened, scene)
         placed = self.placed[n] = Placed(opened, view, scene)
         self.show_scene(n, scene)
         return placed
+
+    # -- measurements kept with the study (the study database) ----------------------------------
+    @staticmethod
+    def _identity(opened: Opened | None, scene: object) -> tuple[str, str] | None:
+        """(series UID, image) a scene's measurements belong to: "film N" or the MPR plane."""
+        if opened is None or opened.series is None or not hasattr(scene, "measure"):
+            return None
+        if getattr(scene, "kind", "") == "film":
+            index = next((i for i, f in enumerate(opened.films) if f is scene.film), None)  # type: ignore[attr-defined]
+            return None if index is None else (opened.series.uid, f"film {index}")
+        return (opened.series.uid, str(scene.plane)) if getattr(scene, "kind", "") == "mpr" else None  # type: ignore[attr-defined]
+
+    def _restore(self, opened: Opened, scene: object) -> None:
+        identity = self._identity(opened, scene)
+        if identity is None or self.catalog is None:
+            return
+        try:
+            stored = load_annotations(self.catalog, *identity)
+        except Exception:  # noqa: BLE001 - the images open even when the database does not answer
+            LOG.exception("could not read the measurements of %s", identity)
+            return
+        for a in stored:
+            scene.measure.add(Measurement(a.kind, list(a.points), text=a.text), a.plane)  # type: ignore[attr-defined]
+        if stored:
+            scene._refresh_measurements()  # type: ignore[attr-defined]
+
+    def save_annotations(self) -> None:
+        """Keep every pane's finished measurements and annotations with their image (called when
+        one is finished or the measurements are cleared): nothing a reader drew is lost."""
+        if self.catalog is None:
+            return
+        by_image: dict[tuple[str, str], list[StoredAnnotation]] = {}
+        for n, widget in enumerate(self.viewports):
+            placed = self.placed.get(n)
+            scene = widget.scene
+            identity = self._identity(placed.opened if placed is not None else self.opened, scene)
+            if identity is None:
+                continue
+            items = by_image.setdefault(identity, [])
+            items += [StoredAnnotation(m.kind, list(m.points), m.text, plane)  # two panes of one image: both kept
+                      for m, plane in scene.measure.items if m.complete and (m.kind, m.points, plane)  # type: ignore[attr-defined]
+                      not in [(a.kind, a.points, a.plane) for a in items]]
+        for identity, items in by_image.items():
+            try:
+                save_annotations(self.catalog, *identity, items)
+            except Exception:  # noqa: BLE001 - said in the log; the panes keep them meanwhile
+                LOG.exception("could not keep the measurements of %s", identity)
 
     def show_film(self, n: int, film: Film, caption: str, demo: bool) -> None:
         """Show ``film`` in viewport ``n`` (as it was left there, if it was shown before)."""
@@ -299,6 +354,8 @@ class ViewerArea(QWidget):
         scene = self.scene_cache.get(id(film))
         if scene is None or id(scene) in used:
             scene = self._film_scene(film, caption, demo)
+            if self.opened is not None and id(film) not in self.scene_cache:
+                self._restore(self.opened, scene)
             self.scene_cache.setdefault(id(film), scene)
         used.add(id(scene))
         return scene  # type: ignore[return-value]

@@ -145,6 +145,8 @@ class StudyCatalog:
 
     def __init__(self, url: str | None = None, factory: sessionmaker[Session] | None = None) -> None:
         self.factory = factory or open_database(url)
+        from . import annotations  # noqa: F401 - its table is part of the study database
+
         CatalogBase.metadata.create_all(self.factory.kw["bind"])
 
     # -- writing -----------------------------------------------------------------------------

@@ -10,7 +10,8 @@ import numpy as np
 from .volume import Volume
 
 ROI_KINDS = ("ellipse", "rectangle")
-POINTS_NEEDED = {"length": 2, "angle": 3, "ellipse": 2, "rectangle": 2}
+ANNOTATION_KINDS = ("arrow", "text")  # marks, not measurements: an arrow (tail, head), a text at a point
+POINTS_NEEDED = {"length": 2, "angle": 3, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1}
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,29 @@ class Measurement:
     2 for a length, 3 for an angle (vertex in the middle), 2 opposite corners of the bounding box
     for an ellipse or rectangle ROI, whose statistics are computed once, when it is complete."""
 
-    kind: str  # "length", "angle", "ellipse" or "rectangle"
+    kind: str  # "length", "angle", "ellipse", "rectangle", "arrow" or "text"
     points: list[tuple[float, float]] = field(default_factory=list)
     statistics: RoiStatistics | None = None
+    text: str = ""  # a text annotation's words (an arrow's optional label)
 
     @property
     def complete(self) -> bool:
         return len(self.points) == POINTS_NEEDED[self.kind]
+
+
+def arrow_head(points: list[tuple[float, float]], size: float) -> list[tuple[float, float]]:
+    """The two barbs of an arrow from ``points[0]`` to ``points[1]``: a polyline barb-head-barb,
+    ``size`` long (the plane's units), 25° off the shaft."""
+    (x0, y0), (x1, y1) = points[:2]
+    length = math.hypot(x1 - x0, y1 - y0)
+    if length == 0:
+        return []
+    ux, uy = (x0 - x1) / length, (y0 - y1) / length  # back along the shaft
+    barbs = []
+    for turn in (math.radians(25), -math.radians(25)):
+        c, s = math.cos(turn), math.sin(turn)
+        barbs.append((x1 + size * (c * ux - s * uy), y1 + size * (s * ux + c * uy)))
+    return [barbs[0], (x1, y1), barbs[1]]
 
 
 def roi_box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
@@ -138,6 +155,8 @@ def describe(m: Measurement, spacing: tuple[float, float] | None) -> str:
         return ""
     if m.kind in ROI_KINDS:
         return m.statistics.describe() if m.statistics is not None else "no pixel inside"
+    if m.kind in ANNOTATION_KINDS:
+        return m.text
     if m.kind == "length":
         value, unit = length(m.points, spacing)
         return f"{value:.1f} {unit}"

@@ -7,11 +7,12 @@ plane's right/up axes, tagged with the plane's position so a measurement shows o
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from vtkmodules.vtkRenderingCore import vtkRenderer
 
-from ..measure import ROI_KINDS, Measurement, RoiStatistics, describe, roi_box, roi_outline
+from ..measure import ROI_KINDS, Measurement, RoiStatistics, arrow_head, describe, roi_box, roi_outline
 from .overlays import MEASURE_COLOR, Polylines, WorldLabels
 
 Point2D = tuple[float, float]
@@ -36,6 +37,12 @@ class MeasurementOverlay:
     def measurements(self) -> list[Measurement]:
         return [m for m, _ in self.items]
 
+    def add(self, m: Measurement, plane: float = 0.0) -> None:
+        """A finished measurement or annotation (restored with the study, or a text typed in)."""
+        if m.complete and m.kind in ROI_KINDS and m.statistics is None and self.statistics is not None:
+            m.statistics = self.statistics(m, plane)
+        self.items.append((m, plane))
+
     def add_point(self, kind: str, point: Point2D, plane: float = 0.0) -> Measurement:
         """Add ``point`` to the open measurement of ``kind`` on ``plane``, or start a new one."""
         last = self.items[-1] if self.items else None
@@ -51,8 +58,8 @@ class MeasurementOverlay:
         return m
 
     def open_roi(self) -> Measurement | None:
-        """The ROI whose first corner is placed and whose second is not yet."""
-        if self.items and self.items[-1][0].kind in ROI_KINDS and not self.items[-1][0].complete:
+        """The ROI (or arrow) whose first corner (tail) is placed and whose second is not yet."""
+        if self.items and self.items[-1][0].kind in (*ROI_KINDS, "arrow") and not self.items[-1][0].complete:
             return self.items[-1][0]
         return None
 
@@ -78,9 +85,24 @@ class MeasurementOverlay:
                 anchor = self.to_world((u1, (v0 + v1) / 2), plane)  # beside the shape's right edge
                 labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), self.label(m)))
                 continue
+            if m.kind == "text":
+                if m.points and m.text:
+                    labels.append((self.to_world(m.points[0], plane), m.text))
+                continue
             pts = [self.to_world(p, plane) for p in m.points]
+            if m.kind == "arrow" and not m.complete and self.preview is not None and pts:
+                pts.append(self.to_world(self.preview, plane))  # the shaft while dragging
             if len(pts) >= 2:
                 lines.append(pts)
+            if m.kind == "arrow":
+                if m.complete:
+                    (x0, y0), (x1, y1) = m.points
+                    head = arrow_head(m.points, max(3.0, 0.18 * math.hypot(x1 - x0, y1 - y0)))
+                    if head:
+                        lines.append([self.to_world(p, plane) for p in head])
+                    if m.text:
+                        labels.append((self.to_world(m.points[0], plane), m.text))  # at the tail
+                continue
             text = self.label(m)
             if text:
                 anchor = pts[-1] if m.kind == "length" else pts[1]

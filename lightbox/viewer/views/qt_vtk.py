@@ -31,8 +31,9 @@ def still_timer(parent: QWidget, slot) -> QTimer:
     timer.timeout.connect(slot)
     return timer
 
-MEASURE_TOOLS = ("length", "angle", "ellipse", "rectangle")
+MEASURE_TOOLS = ("length", "angle", "ellipse", "rectangle", "arrow", "text")
 CLICK_TOOLS = {*MEASURE_TOOLS, "crosshair"}
+DRAG_TOOLS = ("ellipse", "rectangle", "arrow")  # drawn by dragging (or by clicking both ends)
 SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the study browser
 ROI_DRAG_PIXELS = 3  # a release this far from the press places an ROI's second corner (drag); nearer: click-click
 
@@ -114,6 +115,13 @@ class SceneInput:
         elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
             self.scene.set_crosshair_at(x, y)
 
+    def ask_text(self) -> str:
+        """The words of a text annotation (Tools → Text); empty when cancelled."""
+        from PySide6.QtWidgets import QInputDialog
+
+        text, ok = QInputDialog.getText(self, "Text annotation", "Text:")  # type: ignore[arg-type]  # self: the Qt host
+        return str(text).strip() if ok else ""
+
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
         if self.scene is None:
             return
@@ -126,7 +134,7 @@ class SceneInput:
             self._last = ev.position()
             if tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
                 self.scene.set_crosshair_at(x, y)
-            elif tool in ("ellipse", "rectangle") and hasattr(self.scene, "preview_roi"):
+            elif tool in DRAG_TOOLS and hasattr(self.scene, "preview_roi"):
                 self.scene.preview_roi(x, y)
             elif tool not in CLICK_TOOLS:
                 self.scene.drag(tool, dx, dy, self.wl_convention)  # type: ignore[attr-defined]
@@ -137,14 +145,22 @@ class SceneInput:
         pressed, self._pressed_at = self._pressed_at, None
         self._last = None
         self._button = Qt.MouseButton.NoButton
-        if (tool in ("ellipse", "rectangle") and pressed is not None and self.scene is not None
+        if (tool in DRAG_TOOLS and pressed is not None and self.scene is not None
                 and hasattr(self.scene, "measure") and self.scene.measure.open_roi() is not None):
             moved = ev.position() - pressed
             if max(abs(moved.x()), abs(moved.y())) * self.devicePixelRatioF() > ROI_DRAG_PIXELS:
                 self._add_measurement_point(tool, *self._display_xy(ev.position()))
 
     def _add_measurement_point(self, tool: str, x: float, y: float) -> None:
+        if tool == "text":
+            words = self.ask_text()
+            if not words:
+                return  # cancelled or empty: no mark
         m = self.scene.add_measurement_point(tool, x, y)
+        if tool == "text":
+            m.text = words
+            self.scene._refresh_measurements()
+            self.scene.request_render()
         if m.complete:
             self.measured.emit(self.scene.measure.label(m).replace("\n", "  "))
 
