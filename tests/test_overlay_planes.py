@@ -118,14 +118,48 @@ def test_an_origin_above_the_image_is_clipped(tmp_path: Path, origin) -> None:
     assert np.array_equal(plane.mask, expected)
 
 
-def test_a_volume_whose_slices_carry_overlays_says_so(tmp_path: Path) -> None:
+def test_overlays_of_acquired_slices_are_drawn_on_their_slice(any_renderer_window, qtbot, tmp_path: Path, capsys) -> None:
+    """An MR stack whose slices 2 and 3 carry a lesion outline: drawn on those slices of the
+    acquired-plane pane, exactly on the overlay's pixels, not on the others; Shift+O hides them;
+    ``inspect`` lists them by slice."""
     from dicom_factory import axial_positions, write_ct_series
+    from PySide6.QtWidgets import QApplication
 
-    from lightbox.viewer.loading import load_volume
+    window = any_renderer_window
+    paths = write_ct_series(tmp_path, axial_positions(6, spacing=3.0), rows=40, columns=40, window=(1000, 2000))
+    ring = np.zeros((10, 10), bool)
+    ring[0, :] = ring[-1, :] = ring[:, 0] = ring[:, -1] = True
+    for n in (2, 3):
+        add_overlay(paths[n], ring, origin=(25, 5), label="lesion")  # rows 24..33, columns 4..13 (off the crosshair)
+    assert main(["inspect", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "slice 3: overlay 6000 'lesion': graphics, 36 pixels set (Overlay Data)" in out
+    assert "slice 4: overlay 6000 'lesion'" in out and "slice 2: overlay" not in out
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    widget = window.area.viewports[0]
+    scene = widget.scene
+    scene.property.SetInterpolationTypeToNearest()
+    geometry = scene.volume.geometry
 
-    paths = write_ct_series(tmp_path, axial_positions(4))
-    add_overlay(paths[1], np.ones((3, 3), bool))
-    add_overlay(paths[2], np.ones((3, 3), bool), group=0x6002)
-    (series,) = build_index(tmp_path).all_series()
-    assert "2 slice(s) carry DICOM overlay planes (60xx): shown on single images, not yet in volume panes" in \
-        load_volume(series).warnings
+    def colour_at(column: int, row: int, k: int) -> tuple[int, ...]:
+        x, y = scene.world_to_display(geometry.index_to_world((column, row, k)))
+        pixels = widget.grab_pixels()
+        return tuple(int(v) for v in pixels[pixels.shape[0] - 1 - int(math.floor(y)), int(math.floor(x))])
+
+    def show_slice(k: int) -> None:
+        scene.move_to(float(geometry.index_to_world((0, 0, k)) @ scene.normal))
+        qtbot.wait(250)
+
+    show_slice(2)
+    assert colour_at(4, 24, 2) == OVERLAY_PLANE_RGB and colour_at(13, 33, 2) == OVERLAY_PLANE_RGB
+    assert colour_at(8, 28, 2) != OVERLAY_PLANE_RGB  # inside the ring
+    show_slice(1)  # no overlay on this slice
+    assert colour_at(4, 24, 1) != OVERLAY_PLANE_RGB
+    show_slice(3)
+    assert colour_at(4, 24, 3) == OVERLAY_PLANE_RGB
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.wait(250)
+    assert colour_at(4, 24, 3) != OVERLAY_PLANE_RGB

@@ -61,7 +61,11 @@ def decoded_report(series_list: list) -> tuple[dict[str, list[str]], dict[str, l
         label = f"{series.label()} [{series.uid[-8:]}]"
         try:
             if series.kind == "volume":
-                warnings = load_volume(series).warnings
+                volume = load_volume(series)
+                warnings = volume.warnings
+                planes = [f"slice {k + 1}: {p.describe()}" for k, found in sorted(volume.overlay_planes.items()) for p in found]
+                if planes:
+                    overlays[label] = planes
             else:
                 films = [film for n in range(len(series.instances)) for film in load_film_frames(series, n)]
                 warnings = [w for film in films for w in film.warnings]

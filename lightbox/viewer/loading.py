@@ -23,7 +23,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .index import Instance, Series, header_float, header_int
-from .overlay_planes import OVERLAY_GROUPS, read_overlay_planes
+from .overlay_planes import OVERLAY_GROUPS, OverlayPlane, read_overlay_planes
 from .pixels import (
     Window,
     apply_voi_table,
@@ -279,12 +279,30 @@ def load_volume(
     calibrated, oriented = is_calibrated(series), first.orientation is not None
     if not calibrated:
         warnings.append(UNCALIBRATED_VOLUME)
-    with_overlays = sum(1 for m in members if m.header is not None and any((g, 0x0010) in m.header for g in OVERLAY_GROUPS))
-    if with_overlays:  # never dropped silently: said, until volume panes draw them
-        warnings.append(f"{with_overlays} slice(s) carry DICOM overlay planes (60xx): shown on single images, "
-                        "not yet in volume panes")
+    overlay_planes, overlay_notes = _slice_overlays(members, resampled)
+    warnings += overlay_notes
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), warnings,
-                  acquired_positions=acquired, resampled=resampled, calibrated=calibrated, oriented=oriented)
+                  acquired_positions=acquired, resampled=resampled, calibrated=calibrated, oriented=oriented,
+                  overlay_planes=overlay_planes)
+
+
+def _slice_overlays(members: list[Instance], resampled: str) -> tuple[dict[int, list[OverlayPlane]], list[str]]:
+    """The overlay planes of each acquired slice (from the headers the index read: Overlay Data
+    comes before the pixels), and what cannot be shown, said (never dropped silently)."""
+    carrying = [k for k, m in enumerate(members)
+                if m.header is not None and any((g, 0x0010) in m.header for g in OVERLAY_GROUPS)]
+    if not carrying:
+        return {}, []
+    if resampled:  # the stack was moved onto a regular grid: its slices are not the acquired ones
+        return {}, [f"{len(carrying)} slice(s) carry DICOM overlay planes (60xx): not drawn on a resampled stack"]
+    planes: dict[int, list[OverlayPlane]] = {}
+    notes: list[str] = []
+    for k in carrying:
+        found, problems = read_overlay_planes(members[k].header)  # type: ignore[arg-type]
+        if found:
+            planes[k] = found
+        notes += [f"slice {k + 1}: {problem}" for problem in problems]
+    return planes, notes
 
 
 def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None) -> Volume:

@@ -29,6 +29,9 @@ class Volume:
     # regular grid (gantry tilt, uneven spacing: see regularise.py)
     acquired_positions: np.ndarray | None = None
     resampled: str = ""  # what was resampled ("gantry tilt 18.5°, ..."), or ""
+    # overlay planes (60xx) of the acquired slices: slice index k -> its planes (drawn on the
+    # acquired plane; a resampled stack has none here, and says so)
+    overlay_planes: dict[int, list[OverlayPlane]] = field(default_factory=dict)
     calibrated: bool = True  # False: no usable PixelSpacing; sizes are pixels, not mm
     oriented: bool = True  # False: no ImageOrientationPatient; no orientation letters
 
@@ -40,6 +43,11 @@ class Volume:
     @property
     def unit(self) -> str:
         return "HU" if self.modality.upper() == "CT" else ""
+
+    def overlay_mask(self, k: int) -> np.ndarray | None:
+        """The union of slice ``k``'s overlay planes (rows x columns), or None."""
+        planes = self.overlay_planes.get(k)
+        return np.logical_or.reduce([p.mask for p in planes]) if planes else None
 
     def value_at(self, ijk: tuple[int, int, int]) -> float | None:
         i, j, k = ijk

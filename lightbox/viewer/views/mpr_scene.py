@@ -11,7 +11,10 @@ the front (head up), sagittal seen from the patient's left (anterior on the left
 from __future__ import annotations
 
 import numpy as np
-from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
+from vtkmodules.util.numpy_support import numpy_to_vtk
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 
 from ..display import VolumeDisplay
@@ -21,7 +24,7 @@ from ..pixels import vtk_window_level
 from ..volume import Volume
 from .film_scene import inverted_grey_lut
 from .measurements import MeasurementOverlay, PlaneScene
-from .overlays import CornerText, EdgeLabels, Polylines, RenderRequest, ScaleBar
+from .overlays import OVERLAY_PLANE_RGB, CornerText, EdgeLabels, Polylines, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
 
@@ -119,6 +122,10 @@ class MprScene(PlaneScene):
         self.corners = CornerText(self.renderer)
         self.edges = EdgeLabels(self.renderer)
         self.scale_bar = ScaleBar(self.renderer)
+        # the acquired slices' overlay planes (60xx), drawn on the acquired plane only
+        self.overlay_planes_visible = True
+        self._overlay_actor: vtkImageSlice | None = None
+        self._overlay_slice: int | None = None
         others = [p for p in PLANES if p != plane]  # the acquired plane shows all three
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
         # points in mm on the plane; an uncalibrated volume's "mm" are pixels, and are labelled so
@@ -235,6 +242,61 @@ class MprScene(PlaneScene):
         camera.SetClippingRange(1.0, 4000.0)
         self._update_overlays()
 
+    # -- overlay planes of the acquired slices -----------------------------------------------
+    def overlay_slice(self) -> tuple[int, np.ndarray] | None:
+        """(k, mask) of the acquired slice shown, when this pane shows acquired slices and that
+        slice carries overlay planes; else None."""
+        v = self.volume
+        if not v.overlay_planes or self.plane != first_plane(v):
+            return None
+        k = int(np.rint(v.geometry.world_to_index(np.asarray(self.display.crosshair, dtype=float))[2]))
+        mask = v.overlay_mask(k)
+        return None if mask is None else (k, mask)
+
+    def set_overlay_planes_visible(self, visible: bool) -> None:
+        self.overlay_planes_visible = visible
+        self._update_overlay_planes()
+        self.request_render()
+
+    def _update_overlay_planes(self) -> None:
+        shown = self.overlay_slice() if self.overlay_planes_visible else None
+        if shown is None:
+            if self._overlay_actor is not None:
+                self._overlay_actor.SetVisibility(False)
+            return
+        k, mask = shown
+        if self._overlay_actor is None:
+            self._overlay_actor = vtkImageSlice()
+            mapper = vtkImageSliceMapper()
+            mapper.BorderOn()
+            self._overlay_actor.SetMapper(mapper)
+            prop = self._overlay_actor.GetProperty()
+            prop.SetInterpolationTypeToNearest()
+            prop.SetColorWindow(255.0)
+            prop.SetColorLevel(127.5)
+            self.renderer.AddViewProp(self._overlay_actor)
+        if k != self._overlay_slice:
+            rgba = np.zeros((*mask.shape, 4), np.uint8)
+            rgba[mask] = (*OVERLAY_PLANE_RGB, 255)
+            image = vtkImageData()
+            image.SetDimensions(mask.shape[1], mask.shape[0], 1)
+            scalars = numpy_to_vtk(rgba.reshape(-1, 4), deep=True)
+            scalars.SetNumberOfComponents(4)
+            image.GetPointData().SetScalars(scalars)
+            self._overlay_actor.GetMapper().SetInputData(image)
+            # index (i, j) of slice k -> patient mm, a hair towards the camera (it looks along +normal)
+            g = self.volume.geometry
+            origin = g.index_to_world((0.0, 0.0, float(k))) - self.normal * 0.01 * float(g.spacing[2])
+            matrix = vtkMatrix4x4()
+            for row in range(3):
+                matrix.SetElement(row, 0, float(g.direction[row, 0] * g.spacing[0]))
+                matrix.SetElement(row, 1, float(g.direction[row, 1] * g.spacing[1]))
+                matrix.SetElement(row, 2, float(g.direction[row, 2]))
+                matrix.SetElement(row, 3, float(origin[row]))
+            self._overlay_actor.SetUserMatrix(matrix)
+            self._overlay_slice = k
+        self._overlay_actor.SetVisibility(True)
+
     def _update_overlays(self) -> None:
         d, v = self.display, self.volume
         cross = np.asarray(d.crosshair, dtype=float)
@@ -271,6 +333,7 @@ class MprScene(PlaneScene):
         position = float(np.asarray(d.crosshair, dtype=float) @ self.normal)
         half_step = self.slice_step() / 2
         self.measure.update(lambda plane: abs(plane - position) < half_step, label_offset=0.0)
+        self._update_overlay_planes()
 
     # -- measurements (in mm on this plane, shown on their own slice only) ---------------------
     def _plane_to_world(self, uv: tuple[float, float], plane: float) -> tuple[float, float, float]:

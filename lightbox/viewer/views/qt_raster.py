@@ -131,6 +131,9 @@ class RasterWidget(SceneInput, QWidget):
             grey = np.ascontiguousarray(self.raster.render(width, height, smooth=smooth))
             painter.drawImage(0, 0, QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8))
         mask = getattr(self.scene, "overlay_mask", None)
+        if hasattr(self.scene, "overlay_slice"):  # an MPR pane: its acquired slice's planes, if any
+            shown = self.scene.overlay_slice()
+            mask = shown[1] if shown is not None else None
         if mask is not None and self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
             layer = np.zeros((height, width, 4), np.uint8)
             layer[self.raster.film_mask(mask, width, height)] = (*OVERLAY_PLANE_RGB, 255)

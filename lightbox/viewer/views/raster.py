@@ -239,13 +239,16 @@ class PlaneRaster:
 
 
     def film_mask(self, mask: np.ndarray, width: int, height: int) -> np.ndarray:
-        """A film-sized boolean layer (overlay planes) at screen resolution, nearest pixel, as
-        the VTK view draws it: ``height x width``, top row first; False outside the film."""
+        """An image-sized boolean layer (a film's or an acquired slice's overlay planes: rows x
+        columns of the source) at screen resolution, nearest pixel, as the VTK view draws it:
+        ``height x width``, top row first; False outside the image."""
         mapping = self._mapping()
-        if mapping is None or self.kind != "film":
-            raise ValueError("only an axis-aligned film view has a mask layer here")
+        if mapping is None:
+            raise ValueError("only an axis-aligned view has a mask layer here")
         origin, step_x, step_y = mapping
         axis_x, axis_y = int(np.argmax(np.abs(step_x))), int(np.argmax(np.abs(step_y)))
+        if {axis_x, axis_y} != {0, 1}:  # an MPR pane across the slices: no slice's mask lies in it
+            raise ValueError("the view does not show the slice plane")
         coord_x = origin[axis_x] + step_x[axis_x] * np.arange(width, dtype=np.float64)
         coord_y = origin[axis_y] + step_y[axis_y] * np.arange(height - 1, -1, -1, dtype=np.float64)
         plane = mask if axis_x == 0 else mask.T
