@@ -98,3 +98,12 @@ def test_colour_on_screen_with_each_renderer_and_window_level(any_renderer_windo
     column, row = colourful[0]
     expected = tuple(255 - int(v) for v in window_values(rgb[row, column], Window(100.0, 120.0)))
     assert max(abs(a - b) for a, b in zip(shown(column, row), expected, strict=True)) <= 1
+
+
+@pytest.mark.parametrize("name", ["examples_jpeg2k.dcm", "GDCMJ2K_TextGBR.dcm"])
+def test_jpeg_2000_colour_in_ybr_rct_is_shown_as_pydicom_decodes_it(name: str) -> None:
+    """YBR_RCT (reversible colour transform inside JPEG 2000): the decoder's RGB, in colour."""
+    opened, _ = open_path(FILES / name)
+    ds = pydicom.dcmread(FILES / name)
+    assert ds.PhotometricInterpretation == "YBR_RCT"
+    assert np.array_equal(opened.films[0].colour, ds.pixel_array)
