@@ -38,7 +38,7 @@ class HangingProtocols:
         """A study was opened (not into one pane): lay it out by the first rule that fits."""
         self.plans, self.current = [], -1
         index = self.window.index
-        if opened.series is None or index is None:
+        if opened.series is None or index is None or not self.window.preferences.hanging_protocols:
             return
         study = next((st for p in index.patients.values() for st in p.studies.values() if opened.series.uid in st.series),
                      None)

@@ -37,6 +37,7 @@ from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .hanging import HangingProtocols
 from .keyboard import TextInputKeyGuard
 from .logs import LOG, REDACTOR, configure_logging, register_phi
+from .preferences import Preferences
 from .recent import last_folder, recent_studies, remember_opened
 from .study_browser import SeriesTree
 from .viewer_area import ViewerArea
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         # typing in a text box (even a read-only, signed report) must never drive the viewer
         self.key_guard = TextInputKeyGuard.install(self)
+        self.apply_preferences(Preferences.load(), at_start=True)  # Edit → Preferences, kept in the data folder
 
     # -- construction ---------------------------------------------------------------------
     def _build_browser(self) -> None:
@@ -178,6 +180,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open demo film", lambda: self.open_path("demo:film"))
         self._action(file_menu, "Attach original report (text)...", self.attach_original_report)
         file_menu.addSeparator()
+        self._action(file_menu, "&Preferences...", self.show_preferences, "Ctrl+,")
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
 
         toolbar = QToolBar("Tools", self)
@@ -845,6 +848,22 @@ class MainWindow(QMainWindow):
     def set_render_preset(self, name: str) -> None:
         if self.area.volume_display is not None:
             self.area.volume_display.render_preset = name
+
+    def show_preferences(self):
+        from .preferences import PreferencesDialog
+
+        self.preferences_dialog = PreferencesDialog(self)
+        self.preferences_dialog.show()
+        return self.preferences_dialog
+
+    def apply_preferences(self, prefs: Preferences, at_start: bool = False) -> None:
+        self.preferences = prefs
+        self.area.set_mouse(prefs.right_drag, prefs.middle_drag, 1.0 if prefs.wheel_towards_you_next else -1.0)
+        self.convention_action.setChecked(prefs.wl_convention == "horizontal-level")
+        self.area.set_wl_convention(prefs.wl_convention)
+        self.set_cine_rate(prefs.cine_fps)
+        if at_start:
+            self.set_layout(prefs.default_layout)
 
     def toggle_convention(self) -> None:
         self.area.set_wl_convention("horizontal-level" if self.convention_action.isChecked() else "horizontal-width")

@@ -24,8 +24,11 @@ def read_state() -> dict[str, Any]:
         return {}  # no state yet, or a damaged file: start afresh
 
 
-def _write(state: dict[str, Any]) -> None:
+def write_state(state: dict[str, Any]) -> None:
     write_json_atomically(_path(), state)
+
+
+_write = write_state
 
 
 def remember_opened(path: Path) -> None:

@@ -94,6 +94,7 @@ class ViewerArea(QWidget):
         self.active: Viewport | None = None
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
+        self.right_drag, self.middle_drag, self.wheel_sign = "zoom", "pan", 1.0  # Preferences
         self.overlay_planes_visible = True  # DICOM overlay planes (60xx), for every pane
         self.axial_first = False  # True: a volume's first pane is the axial reformat, not its acquired slices
         self.placed: dict[int, Placed] = {}  # pane index -> an image set placed there
@@ -125,6 +126,7 @@ class ViewerArea(QWidget):
         widget = kind(self)
         widget.tool = self.tool
         widget.wl_convention = self.wl_convention
+        widget.right_drag, widget.middle_drag, widget.wheel_sign = self.right_drag, self.middle_drag, self.wheel_sign
         widget.status.connect(self.status)
         widget.activated.connect(self._activate)
         widget.measured.connect(self.measured)
@@ -180,6 +182,11 @@ class ViewerArea(QWidget):
         self.tool = tool
         for widget in self.viewports:
             widget.tool = tool
+
+    def set_mouse(self, right_drag: str, middle_drag: str, wheel_sign: float) -> None:
+        self.right_drag, self.middle_drag, self.wheel_sign = right_drag, middle_drag, wheel_sign
+        for widget in self.viewports:
+            widget.right_drag, widget.middle_drag, widget.wheel_sign = right_drag, middle_drag, wheel_sign
 
     def set_wl_convention(self, convention: str) -> None:
         self.wl_convention = convention

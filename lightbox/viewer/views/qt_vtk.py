@@ -64,6 +64,10 @@ class SceneInput:
         self.scene = None
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
+        # Preferences: what right and middle drags do, and which way the wheel scrolls
+        self.right_drag = "zoom"
+        self.middle_drag = "pan"
+        self.wheel_sign = 1.0  # -1: the wheel turned towards you goes to the previous slice
         self._last: QPointF | None = None
         self._pressed_at: QPointF | None = None
         self._button = Qt.MouseButton.NoButton
@@ -94,8 +98,10 @@ class SceneInput:
     def _tool_for(self, button: Qt.MouseButton, modifiers: Qt.KeyboardModifier) -> str:
         # Right drag zooms and middle drag pans in every tool, as in most PACS viewers.
         if button == Qt.MouseButton.RightButton:
-            return "zoom"
-        if button == Qt.MouseButton.MiddleButton or modifiers & Qt.KeyboardModifier.ShiftModifier:
+            return self.right_drag
+        if button == Qt.MouseButton.MiddleButton:
+            return self.middle_drag
+        if modifiers & Qt.KeyboardModifier.ShiftModifier:
             return "pan"
         if self.scene is not None and getattr(self.scene, "kind", "") == "3d":
             return "rotate" if self.tool not in ("pan", "zoom") else self.tool
@@ -167,7 +173,8 @@ class SceneInput:
     def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
         if self.scene is not None:
             steps = ev.angleDelta().y() / 120.0
-            self.scene.wheel(steps)  # type: ignore[attr-defined]
+            scrolls = getattr(self.scene, "kind", "") == "mpr"  # films and 3D: the wheel zooms either way
+            self.scene.wheel(steps * (self.wheel_sign if scrolls else 1.0))  # type: ignore[attr-defined]
 
     def keyPressEvent(self, ev) -> None:  # noqa: N802
         ev.ignore()  # shortcuts belong to the window's actions

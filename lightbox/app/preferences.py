@@ -1,0 +1,103 @@
+"""Edit → Preferences: how the mouse and wheel act, the W/L drag convention, the layout the window
+opens in, the cine rate, whether hanging protocols apply on open; and the AI model and PACS
+servers (their own dialogs). Kept in ``ui_state.json`` in the data folder, read at start."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QPushButton, QWidget
+
+from .compose import LAYOUTS
+from .recent import read_state, write_state
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+DRAG_ACTIONS = {"zoom": "Zoom", "pan": "Pan", "wl": "Window / level", "scroll": "Scroll slices"}
+CINE_RATES = (4, 8, 12, 20, 30)
+
+
+@dataclass
+class Preferences:
+    right_drag: str = "zoom"
+    middle_drag: str = "pan"
+    wl_convention: str = "horizontal-width"  # drag right = wider window; "horizontal-level": right = higher level
+    wheel_towards_you_next: bool = True  # the wheel turned towards you goes to the next slice (as Down)
+    default_layout: str = "1x1"
+    cine_fps: int = 12
+    hanging_protocols: bool = True
+
+    @classmethod
+    def load(cls) -> Preferences:
+        stored: dict[str, Any] = read_state().get("preferences", {})
+        known = {f.name for f in fields(cls)}
+        prefs = cls(**{k: v for k, v in stored.items() if k in known})
+        return prefs if prefs.valid() else cls()  # a damaged entry: the defaults, never a crash
+
+    def valid(self) -> bool:
+        return (self.right_drag in DRAG_ACTIONS and self.middle_drag in DRAG_ACTIONS and self.default_layout in LAYOUTS
+                and self.wl_convention in ("horizontal-width", "horizontal-level") and self.cine_fps in CINE_RATES)
+
+    def save(self) -> None:
+        state = read_state()
+        state["preferences"] = asdict(self)
+        write_state(state)
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+        super().__init__(parent or window)
+        self.main_window = window
+        self.setWindowTitle("Preferences")
+        prefs = Preferences.load()
+        form = QFormLayout(self)
+        self.right_drag = self._combo(DRAG_ACTIONS, prefs.right_drag)
+        self.middle_drag = self._combo(DRAG_ACTIONS, prefs.middle_drag)
+        self.wl_convention = self._combo({"horizontal-width": "drag right = wider window (most PACS)",
+                                          "horizontal-level": "drag right = higher level"}, prefs.wl_convention)
+        self.wheel_next = QCheckBox("Wheel turned towards you = next slice (as the Down key)")
+        self.wheel_next.setChecked(prefs.wheel_towards_you_next)
+        self.default_layout = self._combo({name: name for name in LAYOUTS}, prefs.default_layout)
+        self.cine = self._combo({str(r): f"{r} images/s" for r in CINE_RATES}, str(prefs.cine_fps))
+        self.hanging = QCheckBox("Apply the hanging protocol that fits when a study opens")
+        self.hanging.setChecked(prefs.hanging_protocols)
+        form.addRow("Right drag", self.right_drag)
+        form.addRow("Middle drag", self.middle_drag)
+        form.addRow("W/L drag", self.wl_convention)
+        form.addRow(self.wheel_next)
+        form.addRow("Layout at start", self.default_layout)
+        form.addRow("Cine speed", self.cine)
+        form.addRow(self.hanging)
+        model, servers = QPushButton("AI model..."), QPushButton("PACS servers...")
+        model.clicked.connect(window.show_model_dialog)
+        servers.clicked.connect(self._servers)
+        form.addRow(model, servers)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.apply)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    @staticmethod
+    def _combo(choices: dict[str, str], current: str) -> QComboBox:
+        combo = QComboBox()
+        for key, label in choices.items():
+            combo.addItem(label, key)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        return combo
+
+    def _servers(self) -> None:
+        from .pacs_window import ServersDialog
+
+        ServersDialog(self).exec()
+
+    def preferences(self) -> Preferences:
+        return Preferences(self.right_drag.currentData(), self.middle_drag.currentData(), self.wl_convention.currentData(),
+                           self.wheel_next.isChecked(), self.default_layout.currentData(), int(self.cine.currentData()),
+                           self.hanging.isChecked())
+
+    def apply(self) -> None:
+        prefs = self.preferences()
+        prefs.save()
+        self.main_window.apply_preferences(prefs)
+        self.accept()

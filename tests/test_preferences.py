@@ -1,0 +1,66 @@
+"""File → Preferences: right and middle drags, the wheel's direction, the W/L convention, the
+layout at start, the cine rate and hanging protocols on open; kept for the next start."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from dicom_factory import axial_positions, restamp, write_ct_series
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from lightbox.app.main_window import MainWindow
+
+
+def window_in(qtbot) -> MainWindow:
+    window = MainWindow()
+    window.resize(1100, 800)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_preferences_change_the_mouse_and_wheel_and_are_kept(qtbot, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))  # the reader's own preferences file
+    paths = write_ct_series(tmp_path / "ct", axial_positions(20, spacing=2.0), rows=40, columns=40)
+    restamp(paths, BodyPartExamined="CHEST", PatientID="PREFS-1")
+    window = window_in(qtbot)
+    dialog = window.show_preferences()
+    dialog.right_drag.setCurrentIndex(dialog.right_drag.findData("wl"))
+    dialog.wheel_next.setChecked(False)
+    dialog.default_layout.setCurrentIndex(dialog.default_layout.findData("2x2"))
+    dialog.cine.setCurrentIndex(dialog.cine.findData("20"))
+    dialog.hanging.setChecked(False)
+    dialog.apply()
+    assert window.cine_fps == 20
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert window.area.placed == {}  # hanging protocols off: the CT chest rule was not applied
+    widget = window.area.viewports[0]
+    scene = widget.scene
+    width, zoom = scene.display.window_width, scene.zoom
+    start = QPoint(widget.width() // 2, widget.height() // 2)
+    qtbot.mousePress(widget, Qt.MouseButton.RightButton, pos=start)
+    qtbot.mouseMove(widget, start + QPoint(40, 0))
+    qtbot.mouseRelease(widget, Qt.MouseButton.RightButton, pos=start + QPoint(40, 0))
+    assert scene.display.window_width > width and scene.zoom == zoom  # right drag: window, not zoom
+    before = scene.slice_count()[0]
+    towards_you = QWheelEvent(QPointF(start), QPointF(widget.mapToGlobal(start)), QPoint(0, 0), QPoint(0, -120),
+                              Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, towards_you)
+    assert scene.slice_count()[0] == before - 1  # reversed: towards you = the previous slice
+    window.close()
+    again = window_in(qtbot)  # kept for the next start
+    assert again.area.layout_name == "2x2" and again.cine_fps == 20 and not again.preferences.hanging_protocols
+    assert again.area.viewports[0].right_drag == "wl" and again.area.viewports[0].wheel_sign == -1.0
+    again.close()
+
+
+def test_a_damaged_preferences_entry_gives_the_defaults(qtbot, tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path))
+    (tmp_path / "ui_state.json").write_text(json.dumps({"preferences": {"right_drag": "explode", "cine_fps": 7}}))
+    window = window_in(qtbot)
+    assert window.preferences.right_drag == "zoom" and window.cine_fps == 12
+    window.close()
