@@ -66,6 +66,7 @@ IMAGE_SIZE, PATCH, SOFT_TOKENS = 112, 14, 16
 PREPROCESSOR = {"size": {"height": IMAGE_SIZE, "width": IMAGE_SIZE}, "resample": 2, "do_rescale": True,
                 "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": [0.5] * 3, "image_std": [0.5] * 3}
 MAX_TARGET_TOKENS = 96
+AUX_WEIGHT = 0.3  # stage 2: the stage-1 heads' loss on the vision features, beside the text loss
 HEADS = ("modality", "organ", "plane", "view", "normality", "diagnosis")
 
 
@@ -118,8 +119,9 @@ def _plain(batch: Any) -> Any:
 
 
 def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str, list[str]], minutes: float,
-                    lr: float, seed: int, log: list[dict[str, Any]]) -> dict[str, Any]:
-    """Stage 1: supervised heads + SimCLR on the vision tower; returns held-out head accuracy."""
+                    lr: float, seed: int, log: list[dict[str, Any]]) -> tuple[dict[str, Any], Any]:
+    """Stage 1: supervised heads + SimCLR on the vision tower; returns held-out head accuracy and
+    the heads (kept as an auxiliary loss in stage 2)."""
     import torch
     import torch.nn.functional as functional
 
@@ -189,7 +191,7 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
                      "majority_accuracy": round(sum(r[1] == majority for r in rows_) / max(1, len(rows_)), 4),
                      "by_source": by_source}
     print("vision heads on held-out images:", json.dumps({k: v for k, v in scores.items() if k in HEADS}), flush=True)
-    return scores
+    return scores, heads
 
 
 def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts: list[str],
@@ -265,15 +267,22 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
         patch_size=PATCH, mm_tokens_per_image=SOFT_TOKENS, max_positions=512)
     model = Gemma3ForConditionalGeneration(config)  # type: ignore[arg-type]
     log: list[dict[str, Any]] = []
-    vision_scores = pretrain_vision(model.model.vision_tower, images, classes, vision_minutes, 1e-3, seed, log)
+    vision_scores, heads = pretrain_vision(model.model.vision_tower, images, classes, vision_minutes, 1e-3, seed, log)
     model = model.to(device)  # type: ignore[arg-type]  # transformers types .to() narrowly
+    heads = heads.to(device)
+    # Stage 2 keeps the stage-1 heads as an auxiliary loss on the tower's pooled features (weight
+    # AUX_WEIGHT): the language model learns to read features that still tell modality, organ,
+    # plane, view and normality apart, instead of the tower drifting to whatever the text loss wants
+    seen: dict[str, Any] = {}
+    model.model.vision_tower.register_forward_hook(lambda _m, _i, output: seen.__setitem__("hidden", output.last_hidden_state))
+    targets = {k: {i.key: classes[k].index(i.labels[k]) for i in images if k in i.labels} for k in heads}
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params / 1e6:.2f} M parameters on {device}", flush=True)
     image_token = ids[0]
     pixels = {i.key: torch.from_numpy(i.rgb()) for i in images}
     vision_params = list(model.model.vision_tower.parameters())
     vision_ids = {id(p) for p in vision_params}
-    other = [p for p in model.parameters() if id(p) not in vision_ids]
+    other = [p for p in model.parameters() if id(p) not in vision_ids] + list(heads.parameters())
     optimizer = torch.optim.AdamW([{"params": other, "scale": 1.0}, {"params": vision_params, "scale": 0.3}],
                                   lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
     rng = random.Random(seed)
@@ -320,6 +329,11 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
             keep = shifted != -100
             logits = model.lm_head(hidden[:, :-1][keep])
             loss = torch.nn.functional.cross_entropy(logits.float(), shifted[keep])
+            pooled = seen["hidden"].mean(1)
+            for k, head in heads.items():
+                y = torch.tensor([targets[k].get(s.image_key, -100) for s in batch], device=device)
+                if (y >= 0).any():
+                    loss = loss + AUX_WEIGHT * torch.nn.functional.cross_entropy(head(pooled), y, ignore_index=-100)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -334,6 +348,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     model.save_pretrained(out)
     info = {
         "vision": {"minutes_budget": vision_minutes, "lr": 1e-3, "batch_size": 48, **vision_scores},
+        "auxiliary_head_weight": AUX_WEIGHT,
         "steps": step,
         "epochs_started": epoch,
         "samples_seen": samples_seen,
