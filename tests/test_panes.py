@@ -70,3 +70,37 @@ def test_a_series_dragged_onto_a_pane_shows_there_with_its_own_window(any_render
     qtbot.waitUntil(lambda: window.area.opened is not None and window.area.opened.is_demo, timeout=30000)
     assert window.area.placed == {}
     assert np.count_nonzero([w.scene is not None for w in window.area.viewports]) == 1
+
+
+def test_reference_lines_show_where_the_other_panes_slice_cuts(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """An axial and a sagittal series of one frame of reference side by side: the axial pane
+    shows where the sagittal slice cuts it (a line at its x), and follows when it is scrolled."""
+    import pydicom
+
+    window = any_renderer_window
+    study, frame = "1.2.826.0.1.3680043.8.498.5", "1.2.826.0.1.3680043.8.498.6"
+    axial = write_ct_series(tmp_path / "ax", axial_positions(20, spacing=2.0), rows=48, columns=48, study_uid=study,
+                            series_uid=study + ".1")
+    sagittal = write_ct_series(tmp_path / "sag", [(-10.0 + 4.0 * n, -20.0, 38.0) for n in range(9)], rows=40, columns=48,
+                               orientation=(0, 1, 0, 0, 0, -1), study_uid=study, series_uid=study + ".2")
+    for path in axial + sagittal:
+        ds = pydicom.dcmread(path)
+        ds.FrameOfReferenceUID = frame
+        ds.save_as(path)
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.set_layout("1x2")
+    drop_series(window, 1, study + ".2")
+    qtbot.waitUntil(lambda: 1 in window.area.placed and not window.is_loading(), timeout=30000)
+    left, right = (w.scene for w in window.area.viewports)
+    assert left.plane == "axial" and right.plane == "acquired"  # the sagittal stack in its acquired slices
+
+    def line_x(scene) -> set[float]:
+        points = scene.reference_lines._points
+        return {round(points.GetPoint(n)[0], 6) for n in range(points.GetNumberOfPoints())}
+
+    assert line_x(left) == {round(right.display.crosshair[0], 6)}  # the sagittal slice's x, on the axial
+    right.scroll(2)  # two sagittal slices (4 mm each) to the patient's left
+    assert line_x(left) == {round(right.display.crosshair[0], 6)}
+    points = right.reference_lines._points
+    assert {round(points.GetPoint(n)[2], 6) for n in range(points.GetNumberOfPoints())} == {round(left.display.crosshair[2], 6)}

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
@@ -99,6 +101,8 @@ class ViewerArea(QWidget):
         self.axial_first = False  # True: a volume's first pane is the axial reformat, not its acquired slices
         self.placed: dict[int, Placed] = {}  # pane index -> an image set placed there
         self.link: SceneLink | None = None  # panes kept in step (compare with prior)
+        # displays whose slice changes redraw the reference lines (by id: they are unhashable dataclasses)
+        self._watched_displays: dict[int, weakref.ref[object]] = {}
         self.catalog: StudyCatalog | None = None  # where measurements are kept with their images
         self.set_layout("1x1")
 
@@ -166,6 +170,9 @@ class ViewerArea(QWidget):
         if scene is not None and hasattr(scene, "set_overlay_planes_visible"):
             scene.set_overlay_planes_visible(self.overlay_planes_visible)
         widget.set_scene(scene)
+        if scene is not None:
+            self._watch_for_reference_lines(scene)
+            self.update_reference_lines()
         return widget
 
     def set_overlay_planes_visible(self, visible: bool) -> None:
@@ -262,6 +269,24 @@ class ViewerArea(QWidget):
         for n, placed in self.placed.items():
             self.show_scene(n, placed.scene)
 
+    def update_reference_lines(self) -> None:
+        """Each MPR pane shows where the other panes' slices cut it, when they show another
+        volume of the same Frame of Reference (the same patient space: C.7.4.1)."""
+        mpr = [w.scene for w in self.viewports if getattr(w.scene, "kind", "") == "mpr"]
+        for scene in mpr:
+            frame = scene.volume.metadata.get("frame_of_reference", "")  # type: ignore[attr-defined]
+            others = [(np.asarray(o.display.crosshair, dtype=float), o.normal) for o in mpr  # type: ignore[attr-defined]
+                      if o.volume is not scene.volume and frame  # type: ignore[attr-defined]
+                      and o.volume.metadata.get("frame_of_reference", "") == frame]  # type: ignore[attr-defined]
+            scene.show_reference_lines(others)  # type: ignore[attr-defined]
+
+    def _watch_for_reference_lines(self, scene: object) -> None:
+        display = getattr(scene, "display", None)
+        known = self._watched_displays.get(id(display))
+        if getattr(scene, "kind", "") == "mpr" and display is not None and (known is None or known() is not display):
+            self._watched_displays[id(display)] = weakref.ref(display)
+            display.events.crosshair.connect(lambda *_: self.update_reference_lines())
+
     def link_panes(self, panes: list[int], same_frame_of_reference: bool, **sync: bool) -> SceneLink:
         """Keep the scenes of ``panes`` in step (scroll, window, zoom: ``sync`` switches)."""
         self.unlink()
@@ -274,12 +299,12 @@ class ViewerArea(QWidget):
             self.link = None
 
     def place(self, n: int, opened: Opened, view: str = "", display: VolumeDisplay | None = None) -> Placed:
-        """Show ``opened`` in pane ``n`` (its axial plane, or ``view``; a film set: its first
+        """Show ``opened`` in pane ``n`` (its acquired slices, or ``view``; a film set: its first
         film) with a display of its own, or ``display`` (a VolumeDisplay shared with other panes
         of the same volume)."""
         if opened.volume is not None:
             volume = opened.volume
-            view = view or "axial"
+            view = view or ("axial" if self.axial_first else first_plane(volume))  # its acquired slices
             if display is None:
                 display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
                 if volume.window:

@@ -34,6 +34,7 @@ PLANES: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]
     "coronal": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
     "sagittal": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
 }
+REFERENCE_LINE_COLOR = (0.3, 0.75, 1.0)  # another pane's slice: blue, apart from the planes' own colours
 ACQUIRED = "acquired"  # the volume's own slice plane: rows across, columns down, as the images were stored
 # 3D Slicer's colours: red axial, green coronal, yellow sagittal.
 PLANE_COLORS = {"axial": (0.95, 0.3, 0.3), "coronal": (0.35, 0.85, 0.35), "sagittal": (0.95, 0.85, 0.25)}
@@ -128,6 +129,9 @@ class MprScene(PlaneScene):
         self._overlay_slice: int | None = None
         others = [p for p in PLANES if p != plane]  # the acquired plane shows all three
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
+        # where the slices shown in other panes (another series of the same frame of reference)
+        # cut this plane: reference lines, as PACS draw a localiser's
+        self.reference_lines = Polylines(self.renderer, REFERENCE_LINE_COLOR, 1.0)
         # points in mm on the plane; an uncalibrated volume's "mm" are pixels, and are labelled so
         self.measure = MeasurementOverlay(
             self.renderer, self._plane_to_world, lambda: (1.0, 1.0) if self.volume.calibrated else None,
@@ -402,11 +406,32 @@ class MprScene(PlaneScene):
         elif tool == "scroll":
             self.scroll(int(round(dy / 4.0)))
 
+    def show_reference_lines(self, planes: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Draw where each plane ``(point, normal)`` (other panes' slices, patient mm) cuts this
+        one, within the volume's extent; parallel planes draw nothing."""
+        lines = []
+        own_point = np.asarray(self.display.crosshair, dtype=float)
+        corners = self._corners()
+        for point, normal in planes:
+            direction = np.cross(self.normal, normal)
+            if np.linalg.norm(direction) < 1e-6:
+                continue
+            direction /= np.linalg.norm(direction)
+            # the point of both planes nearest this plane's crosshair (two plane equations and
+            # one along the line)
+            system = np.array([self.normal, normal, direction])
+            rhs = np.array([self.normal @ own_point, normal @ np.asarray(point, float), direction @ own_point])
+            on_both = np.linalg.solve(system, rhs)
+            along = (corners - on_both) @ direction  # clipped to the volume's reach along the line
+            lines.append([tuple(on_both + direction * along.min()), tuple(on_both + direction * along.max())])
+        self.reference_lines.set(lines)
+        self.request_render()
+
     def set_overlays_visible(self, visible: bool) -> None:
         """Show or hide text, orientation letters, scale bar and crosshair lines."""
         self.edges.set_visible(visible)
         props = [*self.corners.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text]
-        props += [lines.actor for lines in self.cross_lines.values()]
+        props += [lines.actor for lines in self.cross_lines.values()] + [self.reference_lines.actor]
         for prop in props:
             prop.SetVisibility(visible)
         self.request_render()
