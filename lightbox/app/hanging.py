@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
-
-from ..reading.protocols import Plan, load_protocols, matching_plans
+from ..reading.protocols import PanePlan, Plan, load_protocols, matching_plans
 from ..viewer.presets import ct_window_presets
 from ..workflow.storage import default_data_dir
-from .compose import LAYOUTS, Opened, open_series
+from .compose import LAYOUTS, Opened
+from .viewer_area import Placed
+from .workers import LoadWorker
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -86,18 +85,37 @@ class HangingProtocols:
         area.placed = {}
         window.set_layout(fitting_layout(plan.protocol.layout, sum(p.series is not None for p in plan.panes)))
         shown: list[int] = []
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            for pane_number, pane in enumerate(plan.panes[: len(area.viewports)]):
-                if pane.series is None:
-                    continue
-                source = opened if pane.current else open_series(pane.series)
-                placed = area.place(pane_number, source, pane.view if source.volume is not None else "")
-                if pane.preset and pane.preset in ct_window_presets():
-                    placed.scene.display.set_window(ct_window_presets()[pane.preset], pane.preset)  # type: ignore[attr-defined]
+        waiting: list[tuple[int, PanePlan]] = []  # series of the study read in the background, one after another
+        for pane_number, pane in enumerate(plan.panes[: len(area.viewports)]):
+            if pane.series is None:
+                continue
+            if pane.current:
+                self._show(pane_number, pane, area.place(pane_number, opened, pane.view if opened.volume is not None else ""))
                 shown.append(pane_number)
-        finally:
-            QApplication.restoreOverrideCursor()
-        if plan.protocol.link and len(shown) >= 2:
-            area.link_panes(shown, same_frame_of_reference=True, scroll=True, window=False, zoom=True)
-        window.statusBar().showMessage(f"Hanging protocol: {plan.protocol.name} (N: next)", 8000)
+            else:
+                waiting.append((pane_number, pane))
+
+        def load_next() -> None:
+            if self.current != n or area.opened is not opened:
+                return  # another protocol, or another study, since
+            if not waiting:
+                if plan.protocol.link and len(shown) >= 2:
+                    area.link_panes(shown, same_frame_of_reference=True, scroll=True, window=False, zoom=True)
+                window.statusBar().showMessage(f"Hanging protocol: {plan.protocol.name} (N: next)", 8000)
+                return
+            pane_number, pane = waiting.pop(0)
+
+            def placed(loaded: Opened) -> None:
+                if pane_number in area.placed and area.placed[pane_number].opened is loaded:
+                    self._show(pane_number, pane, area.placed[pane_number])
+                    shown.append(pane_number)
+                load_next()
+
+            window._start_worker(LoadWorker(series=pane.series, index=window.index), pane=pane_number, then=placed)
+
+        load_next()
+
+    def _show(self, pane_number: int, pane: PanePlan, placed: Placed) -> None:
+        """A pane's view as the rule asks: its window preset (the view was chosen on placing)."""
+        if pane.preset and pane.preset in ct_window_presets() and hasattr(placed.scene, "display"):
+            placed.scene.display.set_window(ct_window_presets()[pane.preset], pane.preset)  # type: ignore[attr-defined]
