@@ -63,3 +63,40 @@ class Geometry:
             "spacing": list(self.spacing),
             "direction": self.direction.round(6).tolist(),
         }
+
+
+# Per patient plane: the direction the camera looks along and view-up, in LPS (the radiological
+# conventions: axial seen from the feet, coronal from the front, sagittal from the patient's left).
+PLANES: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    "axial": ((0.0, 0.0, 1.0), (0.0, -1.0, 0.0)),
+    "coronal": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
+    "sagittal": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
+}
+ACQUIRED = "acquired"  # the volume's own slice plane: rows across, columns down, as the images were stored
+
+
+def acquired_axes(geometry: Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """(normal, view-up) that show the acquired slices as stored: the row direction (first
+    triplet of ImageOrientationPatient) to the screen's right, the column direction down, so the
+    camera looks along row x column (PS3.3 C.7.6.2.1.1)."""
+    d = geometry.direction
+    row, column = d[:, 0] / np.linalg.norm(d[:, 0]), d[:, 1] / np.linalg.norm(d[:, 1])
+    normal = np.cross(row, column)
+    return normal / np.linalg.norm(normal), -column
+
+
+def nearest_plane(normal: np.ndarray) -> tuple[str, float]:
+    """The patient plane nearest a slice normal, and the angle between them in degrees."""
+    name = max(PLANES, key=lambda p: abs(float(np.dot(normal, PLANES[p][0]))))
+    cosine = min(1.0, abs(float(np.dot(normal, PLANES[name][0]))))
+    return name, float(np.degrees(np.arccos(cosine)))
+
+
+def first_plane(geometry: Geometry) -> str:
+    """The plane a volume opens in: its acquired slices; an axial acquisition (rows along x,
+    columns along y) is simply 'axial', the same picture."""
+    normal, up = acquired_axes(geometry)
+    axial_normal, axial_up = PLANES["axial"]
+    if abs(float(normal @ np.asarray(axial_normal))) > 1 - 1e-6 and float(up @ np.asarray(axial_up)) > 1 - 1e-6:
+        return "axial"
+    return ACQUIRED

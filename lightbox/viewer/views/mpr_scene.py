@@ -18,6 +18,9 @@ from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkR
 from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 
 from ..display import VolumeDisplay
+from ..geometry import ACQUIRED, PLANES, nearest_plane
+from ..geometry import acquired_axes as geometry_acquired_axes
+from ..geometry import first_plane as geometry_first_plane
 from ..measure import volume_roi_statistics
 from ..orientation import direction_label
 from ..pixels import vtk_window_level
@@ -28,43 +31,19 @@ from .overlays import OVERLAY_PLANE_RGB, CornerText, EdgeLabels, Polylines, Rend
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
 
-# Per plane: direction of projection (camera looks along it) and view-up, in LPS.
-PLANES: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
-    "axial": ((0.0, 0.0, 1.0), (0.0, -1.0, 0.0)),
-    "coronal": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),
-    "sagittal": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
-}
 REFERENCE_LINE_COLOR = (0.3, 0.75, 1.0)  # another pane's slice: blue, apart from the planes' own colours
-ACQUIRED = "acquired"  # the volume's own slice plane: rows across, columns down, as the images were stored
 # 3D Slicer's colours: red axial, green coronal, yellow sagittal.
 PLANE_COLORS = {"axial": (0.95, 0.3, 0.3), "coronal": (0.35, 0.85, 0.35), "sagittal": (0.95, 0.85, 0.25)}
 
 
 def acquired_axes(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
-    """(normal, view-up) that show the acquired slices as stored: the row direction (first
-    triplet of ImageOrientationPatient) to the screen's right, the column direction down, so the
-    camera looks along row x column (PS3.3 C.7.6.2.1.1)."""
-    d = volume.geometry.direction
-    row, column = d[:, 0] / np.linalg.norm(d[:, 0]), d[:, 1] / np.linalg.norm(d[:, 1])
-    normal = np.cross(row, column)
-    return normal / np.linalg.norm(normal), -column
-
-
-def nearest_plane(normal: np.ndarray) -> tuple[str, float]:
-    """The patient plane nearest a slice normal, and the angle between them in degrees."""
-    name = max(PLANES, key=lambda p: abs(float(np.dot(normal, PLANES[p][0]))))
-    cosine = min(1.0, abs(float(np.dot(normal, PLANES[name][0]))))
-    return name, float(np.degrees(np.arccos(cosine)))
+    """(normal, view-up) of a volume's acquired slices (:func:`..geometry.acquired_axes`)."""
+    return geometry_acquired_axes(volume.geometry)
 
 
 def first_plane(volume: Volume) -> str:
-    """The plane a volume opens in: its acquired slices; an axial acquisition (rows along x,
-    columns along y) is simply 'axial', the same picture."""
-    normal, up = acquired_axes(volume)
-    axial_normal, axial_up = PLANES["axial"]
-    if abs(float(normal @ np.asarray(axial_normal))) > 1 - 1e-6 and float(up @ np.asarray(axial_up)) > 1 - 1e-6:
-        return "axial"
-    return ACQUIRED
+    """The plane a volume opens in (:func:`..geometry.first_plane`)."""
+    return geometry_first_plane(volume.geometry)
 
 
 def volume_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
