@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
         self._action(ai_menu, "Model...", self.show_model_dialog)
         self._action(ai_menu, "Draft report", self.draft_report)
         self._action(ai_menu, "Save report as DICOM SR...", self.save_report_sr)
+        self._action(ai_menu, "Save measurements as DICOM SR (TID 1500)...", self.save_measurements_sr)
 
         from .eval_menu import EvaluationMenu
 
@@ -415,6 +416,47 @@ class MainWindow(QMainWindow):
                 message += f"; sent to {send_to}"
             except (dimse.PacsError, KeyError) as exc:
                 QMessageBox.warning(self, "Report not sent", f"Saved, but not sent: {exc}")
+        self.statusBar().showMessage(message, 10000)
+        return path
+
+    def save_measurements_sr(self, send_to: str | None = None) -> Path | None:
+        """AI → Save measurements as DICOM SR: the open series' lengths and ROIs as a TID 1500
+        measurement report in the store, and sent to a configured PACS if the user picks one."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from ..dicomreports.measurements import measurement_report
+        from ..pacs import dimse
+        from ..pacs.client import send_files
+        from ..pacs.servers import load_servers, store_dir, write_to_store
+        from .measurement_sr import series_marks
+
+        opened = self.area.opened
+        if opened is None or opened.series is None:
+            QMessageBox.information(self, "Measurements as DICOM SR", "Open a DICOM study first.")
+            return None
+        self.area.save_annotations()
+        marks, left_out = series_marks(self.catalog, opened.series)
+        evidence = [i.header for i in opened.series.instances if i.header is not None]
+        try:
+            sr = measurement_report(marks, evidence)  # type: ignore[arg-type]
+        except ValueError as exc:
+            QMessageBox.information(self, "Measurements as DICOM SR", f"{exc}: measure with Length or an ROI first.")
+            return None
+        path = write_to_store(sr, store_dir())
+        servers = load_servers()
+        if send_to is None and servers:
+            choice, ok = QInputDialog.getItem(self, "Send the measurements", "Measurement SR saved. Send it to:",
+                                              ["(do not send)", *servers], 0, False)
+            send_to = choice if ok and choice in servers else ""
+        message = f"Measurement SR ({len(marks)} group(s)) saved to {path}"
+        if left_out:
+            message += f"; left out: {'; '.join(left_out)}"
+        if send_to:
+            try:
+                send_files(servers[send_to], [path])
+                message += f"; sent to {send_to}"
+            except (dimse.PacsError, KeyError) as exc:
+                QMessageBox.warning(self, "Measurements not sent", f"Saved, but not sent: {exc}")
         self.statusBar().showMessage(message, 10000)
         return path
 

@@ -1,5 +1,6 @@
 """``lightbox report sr PATH``: a series' report (signed, else the draft) as a DICOM
-Comprehensive SR, written to the store (or ``--out``) and optionally sent to a PACS."""
+Comprehensive SR; ``lightbox report measurements PATH``: its lengths and ROIs as a TID 1500
+measurement report; each written to the store (or ``--out``) and optionally sent to a PACS."""
 from __future__ import annotations
 
 import argparse
@@ -82,6 +83,54 @@ def _cmd_sr(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_measurements(args: argparse.Namespace) -> int:
+    """The series' lengths and ROIs (kept in the study database) as a TID 1500 measurement SR."""
+    from ..dicomreports.measurements import measurement_report
+    from ..pacs.servers import store_dir, write_to_store
+    from ..studydb.catalog import StudyCatalog
+    from ..viewer.index import build_index
+    from ..workflow.storage import open_database
+    from .compose import pick_series
+    from .measurement_sr import series_marks
+
+    if not Path(args.path).exists():
+        return refuse(f"no such file or folder: {args.path}")
+    index = build_index(Path(args.path))
+    try:
+        series = pick_series(index, args.series)
+    except (FileNotFoundError, KeyError) as exc:
+        return refuse(f"no series in {args.path} ({exc})")
+    marks, left_out = series_marks(StudyCatalog(factory=open_database(args.db)), series)
+    for reason in left_out:
+        print(f"left out: {reason}")
+    evidence = [i.header for i in series.instances if i.header is not None]
+    try:
+        sr = measurement_report(marks, evidence, args.reader)  # type: ignore[arg-type]
+    except ValueError as exc:
+        return refuse(f"{exc} on {series.label()}: measure in the window first (Tools: Length, Ellipse / Rectangle ROI)")
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sr.save_as(out, enforce_file_format=True)
+    else:
+        out = write_to_store(sr, store_dir())
+    print(f"{out}  measurement report SR (TID 1500), {len(marks)} measurement group(s)")
+    if args.send:
+        from ..pacs import dimse
+        from ..pacs.client import send_files
+        from ..pacs.servers import load_servers
+
+        server = load_servers().get(args.send)
+        if server is None:
+            return refuse(f"no PACS server named {args.send!r} (lightbox pacs servers)")
+        try:
+            sent = send_files(server, [out])
+        except dimse.PacsError as exc:
+            return refuse(exc)
+        print(f"sent to {server.name} ({sent} file)")
+    return 0
+
+
 def add_report_commands(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="reports as DICOM")
     rsub = report.add_subparsers(dest="report_command", required=True)
@@ -92,3 +141,12 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--send", metavar="SERVER", help="a configured PACS to send it to (C-STORE or STOW-RS)")
     p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
     p.set_defaults(func=_cmd_sr)
+    p = rsub.add_parser("measurements", help="write the series' lengths and ROIs as a DICOM SR measurement report "
+                                             "(TID 1500) (and send it)")
+    p.add_argument("path", help="the study's folder or files")
+    p.add_argument("--series", help="SeriesInstanceUID (default: the one the window opens)")
+    p.add_argument("--out", help="file to write (default: the store in the user's data folder)")
+    p.add_argument("--send", metavar="SERVER", help="a configured PACS to send it to (C-STORE or STOW-RS)")
+    p.add_argument("--reader", default="", help="the person observer (default: 'Lightbox reader')")
+    p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
+    p.set_defaults(func=_cmd_measurements)

@@ -50,3 +50,11 @@ def load_annotations(catalog: StudyCatalog, series_uid: str, image: str) -> list
                           .order_by(AnnotationRow.id))
         return [StoredAnnotation(r.kind, [(float(u), float(v)) for u, v in json.loads(r.points)], r.text, r.plane)
                 for r in rows]
+
+
+def load_series_annotations(catalog: StudyCatalog, series_uid: str) -> list[tuple[str, StoredAnnotation]]:
+    """Every stored mark of a series, with the image it belongs to ("film 0", "axial", ...)."""
+    with catalog.factory() as db:
+        rows = db.scalars(select(AnnotationRow).where(AnnotationRow.series_uid == series_uid).order_by(AnnotationRow.id))
+        return [(r.image, StoredAnnotation(r.kind, [(float(u), float(v)) for u, v in json.loads(r.points)], r.text, r.plane))
+                for r in rows]

@@ -1,0 +1,145 @@
+"""A reader's measurements as a DICOM SR measurement report (PS3.16 TID 1500, written with
+highdicom), so that they go back to the archive with the study.
+
+Why TID 1500 rather than a Grayscale Softcopy Presentation State: a measurement report carries
+the *values* (a length in mm, an ROI's area and its mean, SD, minimum and maximum in HU) with
+their regions, in the form OHIF's measurement tracking and 3D Slicer's dcmqi read back; a GSPS
+carries only graphics and text, which is what arrows and text annotations are, so those are not
+part of this report.
+
+Each length becomes a planar ROI group whose region is the two-point polyline and whose
+measurement is "Length" (SCT 410668003, mm); each ellipse or rectangle ROI a group whose region
+is the ellipse (4 points: major axis ends, minor axis ends) or the closed rectangle, with "Area"
+(SCT 42798000, mm2) and, on CT, the attenuation (DCM 112031, [hnsf'U]) as mean, standard
+deviation, minimum and maximum (derivations SCT 373098007, 386136009, 255605001, 56851009).
+Regions are given in the referenced image's pixel coordinates (column, row; PS3.3 C.18.6.1.2):
+a film's own, or the acquired slice a plane's mark was drawn on. Marks on reformatted planes
+(a coronal of an axial stack) have no image of their own and are not written (said).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.sr.coding import Code
+from pydicom.uid import generate_uid
+
+LENGTH = Code("410668003", "SCT", "Length")
+AREA = Code("42798000", "SCT", "Area")
+ATTENUATION = Code("112031", "DCM", "Attenuation Coefficient")
+MEAN, SD = Code("373098007", "SCT", "Mean"), Code("386136009", "SCT", "Standard Deviation")
+MINIMUM, MAXIMUM = Code("255605001", "SCT", "Minimum"), Code("56851009", "SCT", "Maximum")
+MM, MM2, HU = Code("mm", "UCUM", "millimeter"), Code("mm2", "UCUM", "square millimeter"), Code(
+    "[hnsf'U]", "UCUM", "Hounsfield unit")
+IMAGING_MEASUREMENT = Code("363679005", "SCT", "Imaging procedure")
+MEASUREMENT_SERIES_NUMBER = 991  # after the report SR's 990
+
+
+@dataclass(frozen=True)
+class ImageMark:
+    """One finished length or ROI on one image: its points in that image's pixel coordinates
+    (column, row), the image's header, and the values measured (mm, mm², HU)."""
+
+    kind: str  # "length", "ellipse" or "rectangle"
+    points: list[tuple[float, float]]
+    image: Dataset
+    length_mm: float | None = None
+    area_mm2: float | None = None
+    hu: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum (CT only)
+
+
+def ellipse_axes(points: list[tuple[float, float]]) -> np.ndarray:
+    """The 4 points DICOM's ELLIPSE takes (C.18.6.1.2): the ends of the major axis, then of the
+    minor axis, for the axis-aligned ellipse in the box between two corners."""
+    (a, b), (c, d) = points[:2]
+    cu, cv, hu, hv = (a + c) / 2, (b + d) / 2, abs(c - a) / 2, abs(d - b) / 2
+    across, up = [(cu - hu, cv), (cu + hu, cv)], [(cu, cv - hv), (cu, cv + hv)]
+    major, minor = (across, up) if hu >= hv else (up, across)
+    return np.array(major + minor, dtype=float)
+
+
+def _region(mark: ImageMark):  # noqa: ANN202 - highdicom's ImageRegion
+    from highdicom.sr import GraphicTypeValues, ImageRegion, SourceImageForRegion
+
+    source = SourceImageForRegion(str(mark.image.SOPClassUID), str(mark.image.SOPInstanceUID))
+    if mark.kind == "ellipse":
+        return ImageRegion(GraphicTypeValues.ELLIPSE, ellipse_axes(mark.points), source)
+    if mark.kind == "rectangle":
+        (a, b), (c, d) = mark.points[:2]
+        box = [(a, b), (c, b), (c, d), (a, d), (a, b)]
+        return ImageRegion(GraphicTypeValues.POLYLINE, np.array(box, dtype=float), source)
+    return ImageRegion(GraphicTypeValues.POLYLINE, np.array(mark.points[:2], dtype=float), source)
+
+
+def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: str = "") -> Dataset:
+    """The Comprehensive 3D SR (TID 1500) of ``marks`` on the study whose image headers are
+    ``evidence``. Raises ValueError when there is no mark to write."""
+    from highdicom.sr import (
+        Comprehensive3DSR,
+        Measurement,
+        MeasurementReport,
+        ObservationContext,
+        ObserverContext,
+        PersonObserverIdentifyingAttributes,
+        PlanarROIMeasurementsAndQualitativeEvaluations,
+        TrackingIdentifier,
+    )
+    from pydicom.sr.codedict import codes
+
+    from .sr import _with_type2
+
+    if not marks:
+        raise ValueError("no length or ROI to write")
+    groups = []
+    for n, mark in enumerate(marks, 1):
+        values: list = []
+        if mark.kind == "length" and mark.length_mm is not None:
+            values.append(Measurement(LENGTH, mark.length_mm, MM))
+        if mark.kind in ("ellipse", "rectangle"):
+            if mark.area_mm2 is not None:
+                values.append(Measurement(AREA, mark.area_mm2, MM2))
+            if mark.hu is not None:
+                values += [Measurement(ATTENUATION, v, HU, derivation=d) for v, d in zip(mark.hu, (MEAN, SD, MINIMUM, MAXIMUM),
+                                                                                          strict=True)]
+        groups.append(PlanarROIMeasurementsAndQualitativeEvaluations(
+            tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=f"{mark.kind} {n}"),
+            referenced_region=_region(mark), measurements=values or None))
+    person = PersonObserverIdentifyingAttributes(name=reader or "Lightbox reader")
+    observer = ObserverContext(observer_type=codes.DCM.Person, observer_identifying_attributes=person)
+    report = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
+                               procedure_reported=IMAGING_MEASUREMENT, imaging_measurements=groups)
+    sr = Comprehensive3DSR(evidence=[_with_type2(ds) for ds in evidence], content=report[0],
+                           series_instance_uid=generate_uid(), series_number=MEASUREMENT_SERIES_NUMBER,
+                           sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox",
+                           series_description="Measurements", is_complete=True)
+    return sr
+
+
+def read_measurements(sr: Dataset) -> list[tuple[str, str, list[tuple[float, float]], dict[str, float]]]:
+    """(tracking identifier, referenced SOP Instance UID, graphic points, {name: value}) of each
+    planar ROI group of a TID 1500 report (the independent read-back used by the tests and by
+    anyone checking what was written)."""
+    out = []
+    root = sr.ContentSequence
+    for container in root:
+        if container.ConceptNameCodeSequence[0].CodeValue != "126010":  # Imaging Measurements
+            continue
+        for group in container.ContentSequence:
+            identifier, uid, points, values = "", "", [], {}
+            for item in group.ContentSequence:
+                code = item.ConceptNameCodeSequence[0]
+                if item.ValueType == "TEXT" and code.CodeValue == "112039":  # Tracking Identifier
+                    identifier = str(item.TextValue)
+                elif item.ValueType == "SCOORD":
+                    data = [float(v) for v in item.GraphicData]
+                    points = list(zip(data[0::2], data[1::2], strict=True))
+                    uid = str(item.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID)
+                elif item.ValueType == "NUM":
+                    name = str(code.CodeMeaning)
+                    for modifier in item.get("ContentSequence", []):
+                        if modifier.ConceptNameCodeSequence[0].CodeValue == "121401":  # Derivation
+                            name = f"{modifier.ConceptCodeSequence[0].CodeMeaning} {name}"
+                    values[name] = float(item.MeasuredValueSequence[0].NumericValue)
+            out.append((identifier, uid, points, values))
+    return out

@@ -1,0 +1,98 @@
+"""A reader's lengths and ROIs as a DICOM SR measurement report (TID 1500): regions on the very
+images they were drawn on (an acquired CT slice, a film), in pixel coordinates, with the values;
+read back with pydicom, independently of the writer."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicom_factory import axial_positions, write_ct_series, write_film
+
+from lightbox.app.cli import main
+from lightbox.dicomreports.measurements import read_measurements
+from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+from lightbox.studydb.catalog import StudyCatalog
+
+
+def test_ct_rois_and_a_length_on_an_acquired_slice(tmp_path: Path, capsys) -> None:
+    paths = write_ct_series(tmp_path / "ct", axial_positions(10, spacing=2.0), rows=40, columns=40)
+    slice5 = pydicom.dcmread(paths[5])
+    x0, y0, z5 = (float(v) for v in slice5.ImagePositionPatient)
+    row_mm, col_mm = (float(v) for v in slice5.PixelSpacing)
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    catalog = StudyCatalog(db)
+    # as the window keeps them: axial plane coordinates u = x, v = -y (mm), the plane's z
+    marker = [(x0 + (3 - 0.3) * col_mm, -(y0 + (2 - 0.3) * row_mm)), (x0 + (7 + 0.3) * col_mm, -(y0 + (5 + 0.3) * row_mm))]
+    line = [(x0 + 10 * col_mm, -(y0 + 10 * row_mm)), (x0 + 30 * col_mm, -(y0 + 25 * row_mm))]
+    save_annotations(catalog, str(slice5.SeriesInstanceUID), "axial", [
+        StoredAnnotation("rectangle", marker, plane=z5), StoredAnnotation("length", line, plane=z5),
+        StoredAnnotation("arrow", line, plane=z5)])  # an arrow is not a measurement: not in the report
+    save_annotations(catalog, str(slice5.SeriesInstanceUID), "coronal", [StoredAnnotation("length", line, plane=0.0)])
+    out = tmp_path / "measurements.dcm"
+    assert main(["report", "measurements", str(tmp_path / "ct"), "--out", str(out), "--db", db, "--reader", "Dr Roi"]) == 0
+    printed = capsys.readouterr().out
+    assert "left out: length on the coronal reformat: no acquired image to reference" in printed
+    sr = pydicom.dcmread(out)
+    assert sr.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"  # Comprehensive 3D SR
+    assert sr.StudyInstanceUID == slice5.StudyInstanceUID and sr.ContentTemplateSequence[0].TemplateIdentifier == "1500"
+    (roi_id, roi_uid, roi_points, roi_values), (len_id, len_uid, len_points, len_values) = read_measurements(sr)
+    assert roi_uid == len_uid == slice5.SOPInstanceUID  # the slice they were drawn on
+    assert np.allclose(roi_points, [(2.7, 1.7), (7.3, 1.7), (7.3, 5.3), (2.7, 5.3), (2.7, 1.7)], atol=1e-4)  # (column, row)
+    assert roi_values["Area"] == pytest.approx(4.6 * col_mm * 3.6 * row_mm)
+    # the marker square holds 1500 stored, rescaled by -1024 (dicom_factory): 476 HU, all 20 pixels
+    assert (roi_values["Mean Attenuation Coefficient"], roi_values["Standard Deviation Attenuation Coefficient"],
+            roi_values["Minimum Attenuation Coefficient"], roi_values["Maximum Attenuation Coefficient"]) == (476, 0, 476, 476)
+    assert np.allclose(len_points, [(10.0, 10.0), (30.0, 25.0)], atol=1e-4)
+    assert len_values["Length"] == pytest.approx(math.hypot(20 * col_mm, 15 * row_mm))
+    assert roi_id.startswith("rectangle") and len_id.startswith("length")
+
+
+def test_an_ellipse_on_a_film(tmp_path: Path) -> None:
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((100, 120), 700, np.uint16), spacing=(0.2, 0.1))
+    film = pydicom.dcmread(path)
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(film.SeriesInstanceUID), "film 0",
+                     [StoredAnnotation("ellipse", [(20.0, 30.0), (60.0, 50.0)])])
+    out = tmp_path / "m.dcm"
+    assert main(["report", "measurements", str(tmp_path / "film"), "--out", str(out), "--db", db]) == 0
+    ((_, uid, points, values),) = read_measurements(pydicom.dcmread(out))
+    assert uid == film.SOPInstanceUID
+    # DICOM's ELLIPSE: the major axis' ends, then the minor axis' (columns 20..60 across, rows 30..50)
+    assert np.allclose(points, [(20.0, 40.0), (60.0, 40.0), (40.0, 30.0), (40.0, 50.0)])
+    assert values == {"Area": pytest.approx(math.pi * 20 * 0.1 * 10 * 0.2)}  # no HU on a radiograph
+
+
+def test_nothing_measured_is_refused_with_a_reason(tmp_path: Path, capsys) -> None:
+    write_film(tmp_path / "film" / "cr.dcm", np.full((10, 10), 1, np.uint16))
+    assert main(["report", "measurements", str(tmp_path / "film"), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"]) == 2
+    assert "no length or ROI to write" in capsys.readouterr().err
+
+
+def test_the_windows_menu_writes_what_was_drawn(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """AI → Save measurements as DICOM SR, after a length drawn with the mouse on a film."""
+    from PySide6.QtCore import QPoint, Qt
+
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))  # the store and database of this test
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((200, 300), 500, np.uint16), spacing=(0.2, 0.1))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1100, 800)
+    window.show()
+    window.open_path(path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    widget, scene = window.area.viewports[0], window.area.viewports[0].scene
+    window.set_tool("length")
+    for c, r in ((50, 50), (250, 150)):
+        x, y = scene.image_to_display(c, r)
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(widget.height() - 1 - y)))
+    written = window.save_measurements_sr(send_to="")
+    ((_, uid, points, values),) = read_measurements(pydicom.dcmread(written))
+    (m,) = scene.measurements
+    assert uid == pydicom.dcmread(path).SOPInstanceUID and np.allclose(points, m.points)
+    assert values["Length"] == pytest.approx(float(scene.measure.label(m).split()[0]), abs=0.05)  # what the label said
+    window.close()
