@@ -229,3 +229,30 @@ def test_a_signed_report_goes_to_the_pacs_as_sr_and_comes_back_equal(orthanc, st
     (path,) = (target / "1.2.826.0.1.3680043.8.498.11").glob("*.dcm")
     back = read_report_sr(pydicom.dcmread(path))
     assert (back.text, back.verifier, back.final, back.verified) == (text, "Doe^Ann", True, True)
+
+
+def test_measurements_go_to_the_pacs_as_tid_1500_and_come_back_equal(orthanc, study_files, user_data, capsys) -> None:
+    from lightbox.dicomreports.measurements import read_measurements
+    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+    from lightbox.studydb.catalog import StudyCatalog
+    from lightbox.workflow.storage import open_database
+
+    film = pydicom.dcmread(study_files["film"][0])
+    marks = [StoredAnnotation("ellipse", [(4.0, 6.0), (20.0, 14.0)]), StoredAnnotation("length", [(1.0, 1.0), (9.0, 7.0)])]
+    save_annotations(StudyCatalog(factory=open_database()), str(film.SeriesInstanceUID), "film 0", marks)
+    run(capsys, "pacs", "add", "archive", *adhoc(orthanc))
+    local = user_data / "measurements.dcm"
+    code, out, err = run(capsys, "report", "measurements", str(study_files["film"][0].parent), "--out", str(local),
+                         "--send", "archive")
+    assert code == 0 and "sent to archive" in out and "2 measurement group(s)" in out, err
+    study = "1.2.826.0.1.3680043.8.498.13"
+    code, out, _ = run(capsys, "pacs", "find", "archive", "--level", "series", "--study", study, "--json")
+    (sr_series,) = [s for s in json.loads(out) if s["Modality"] == "SR"]
+    target = user_data / "back"
+    code, out, err = run(capsys, "pacs", "retrieve", "archive", "--study", study, "--series", sr_series["SeriesInstanceUID"],
+                         "--to", str(target))
+    assert code == 0, err
+    (path,) = (target / study).glob("*.dcm")
+    back, sent = read_measurements(pydicom.dcmread(path)), read_measurements(pydicom.dcmread(local))
+    assert back == sent and {uid for _, uid, _, _ in back} == {film.SOPInstanceUID}
+    assert [sorted(values) for _, _, _, values in back] == [["Area"], ["Length"]]

@@ -31,7 +31,8 @@ from pydicom.uid import (
 from .servers import PacsServer, write_to_store
 
 # The storage classes a reading room meets (CT, MR, CR, DX, US, SC, MG, XA, NM, PT, enhanced
-# CT/MR, SR): C-GET must offer each as SCP role, and an association has at most 128 contexts.
+# CT/MR, SR and the documents beside them): C-GET must offer each as SCP role, and an association
+# has at most 128 contexts.
 STORAGE_CLASSES = (
     "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.5.1.4.1.1.4.1",
     "1.2.840.10008.5.1.4.1.1.1", "1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.1.1",
@@ -40,6 +41,11 @@ STORAGE_CLASSES = (
     "1.2.840.10008.5.1.4.1.1.128", "1.2.840.10008.5.1.4.1.1.88.11", "1.2.840.10008.5.1.4.1.1.88.22",
     "1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.481.1", "1.2.840.10008.5.1.4.1.1.7.2",
     "1.2.840.10008.5.1.4.1.1.7.4",
+    # the documents beside the images: Comprehensive 3D SR (a TID 1500 measurement report: C-GET
+    # of Lightbox's own measurements failed without it), Key Object Selection, Grayscale Softcopy
+    # Presentation State, Encapsulated PDF
+    "1.2.840.10008.5.1.4.1.1.88.34", "1.2.840.10008.5.1.4.1.1.88.59", "1.2.840.10008.5.1.4.1.1.11.1",
+    "1.2.840.10008.5.1.4.1.1.104.1",
 )
 TRANSFER_SYNTAXES = [ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian,
                      ExplicitVRBigEndian, JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLosslessSV1, JPEGLSLossless,
