@@ -196,6 +196,8 @@ class MainWindow(QMainWindow):
             self.tool_actions[tool] = action
         self.tool_actions["wl"].setChecked(True)
         tools_menu.addSeparator()
+        self._action(tools_menu, "Key image (flag / unflag)", self.toggle_key_image, "K",
+                     tip="Flag the film or acquired slice shown as a key image of the study")
         self._action(tools_menu, "Clear measurements", self.clear_measurements, "Delete")
         toolbar.addSeparator()
 
@@ -290,6 +292,7 @@ class MainWindow(QMainWindow):
         self._action(ai_menu, "Draft report", self.draft_report)
         self._action(ai_menu, "Save report as DICOM SR...", self.save_report_sr)
         self._action(ai_menu, "Save measurements as DICOM SR (TID 1500)...", self.save_measurements_sr)
+        self._action(ai_menu, "Save key images as DICOM KOS...", self.save_key_images)
 
         from .eval_menu import EvaluationMenu
 
@@ -417,6 +420,36 @@ class MainWindow(QMainWindow):
             except (dimse.PacsError, KeyError) as exc:
                 QMessageBox.warning(self, "Report not sent", f"Saved, but not sent: {exc}")
         self.statusBar().showMessage(message, 10000)
+        return path
+
+    def toggle_key_image(self) -> None:
+        scene = self.area.active_scene()
+        flagged = scene.toggle_key_image() if hasattr(scene, "toggle_key_image") else None
+        if flagged is None:
+            self.statusBar().showMessage("Key images are images of the study: flag a film or an acquired slice", 6000)
+            return
+        self.area.save_annotations()
+        self.statusBar().showMessage("Key image flagged" if flagged else "Key image unflagged", 4000)
+
+    def save_key_images(self) -> Path | None:
+        """AI → Save key images as DICOM KOS: the open series' flagged images, in the store."""
+        from ..dicomreports.key_images import key_object_selection
+        from ..pacs.servers import store_dir, write_to_store
+        from .measurement_sr import series_key_images
+
+        opened = self.area.opened
+        if opened is None or opened.series is None:
+            QMessageBox.information(self, "Key images", "Open a DICOM study first.")
+            return None
+        self.area.save_annotations()
+        images = series_key_images(self.catalog, opened.series)
+        try:
+            kos = key_object_selection(images)  # type: ignore[arg-type]
+        except ValueError as exc:
+            QMessageBox.information(self, "Key images", f"{exc}: flag the images with K first.")
+            return None
+        path = write_to_store(kos, store_dir())
+        self.statusBar().showMessage(f"Key images ({len(images)}) saved as a Key Object Selection: {path}", 10000)
         return path
 
     def save_measurements_sr(self, send_to: str | None = None) -> Path | None:

@@ -71,3 +71,26 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
         marks.append(ImageMark(a.kind, pixel_points, members[k].header,  # type: ignore[arg-type]
                                **_values(a.kind, pixel_points, values, spacing, is_ct)))  # type: ignore[arg-type]
     return marks, left_out
+
+
+def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
+    """The headers of the series' images flagged as key images (films by place, acquired slices
+    by position), in series order."""
+    flagged = [(image, a) for image, a in load_series_annotations(catalog, series.uid) if a.kind == "key"]
+    if not flagged:
+        return []
+    if series.kind == "film":
+        places = sorted({int(image.split()[1]) for image, _ in flagged if image.startswith("film ")})
+        return [series.instances[n].header for n in places if 0 <= n < len(series.instances)]
+    geometry = series_geometry(series)
+    members = volume_instances(series)
+    normal = acquired_axes(geometry)[0] if first_plane(geometry) != "axial" else np.asarray(PLANES["axial"][0])
+    origin = geometry.index_to_world((0.0, 0.0, 0.0))
+    slices = set()
+    for image, a in flagged:
+        if image != first_plane(geometry):
+            continue
+        k = int(np.rint(geometry.world_to_index(origin + normal * (a.plane - float(origin @ normal)))[2]))
+        if 0 <= k < len(members):
+            slices.add(k)
+    return [members[k].header for k in sorted(slices)]

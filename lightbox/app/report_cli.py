@@ -131,6 +131,38 @@ def _cmd_measurements(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keyimages(args: argparse.Namespace) -> int:
+    """The series' flagged key images as a Key Object Selection document."""
+    from ..dicomreports.key_images import key_object_selection
+    from ..pacs.servers import store_dir, write_to_store
+    from ..studydb.catalog import StudyCatalog
+    from ..viewer.index import build_index
+    from ..workflow.storage import open_database
+    from .compose import pick_series
+    from .measurement_sr import series_key_images
+
+    if not Path(args.path).exists():
+        return refuse(f"no such file or folder: {args.path}")
+    index = build_index(Path(args.path))
+    try:
+        series = pick_series(index, args.series)
+    except (FileNotFoundError, KeyError) as exc:
+        return refuse(f"no series in {args.path} ({exc})")
+    images = series_key_images(StudyCatalog(factory=open_database(args.db)), series)
+    try:
+        kos = key_object_selection(images, args.reader)  # type: ignore[arg-type]
+    except ValueError as exc:
+        return refuse(f"{exc} in {series.label()}: flag them in the window first (K)")
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        kos.save_as(out, enforce_file_format=True)
+    else:
+        out = write_to_store(kos, store_dir())
+    print(f"{out}  key object selection, {len(images)} key image(s)")
+    return 0
+
+
 def add_report_commands(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="reports as DICOM")
     rsub = report.add_subparsers(dest="report_command", required=True)
@@ -150,3 +182,10 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reader", default="", help="the person observer (default: 'Lightbox reader')")
     p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
     p.set_defaults(func=_cmd_measurements)
+    p = rsub.add_parser("keyimages", help="write the series' flagged key images as a DICOM Key Object Selection")
+    p.add_argument("path", help="the study's folder or files")
+    p.add_argument("--series", help="SeriesInstanceUID (default: the one the window opens)")
+    p.add_argument("--out", help="file to write (default: the store in the user's data folder)")
+    p.add_argument("--reader", default="", help="the person observer (default: 'Lightbox reader')")
+    p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
+    p.set_defaults(func=_cmd_keyimages)

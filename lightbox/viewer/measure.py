@@ -11,7 +11,8 @@ from .volume import Volume
 
 ROI_KINDS = ("ellipse", "rectangle")
 ANNOTATION_KINDS = ("arrow", "text")  # marks, not measurements: an arrow (tail, head), a text at a point
-POINTS_NEEDED = {"length": 2, "angle": 3, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1}
+KEY_IMAGE = "key"  # the image (a film, or the acquired slice at a plane position) is flagged as a key image
+POINTS_NEEDED = {"length": 2, "angle": 3, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1, KEY_IMAGE: 0}
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,13 @@ class FilmScene(PlaneScene):
         self.image.Modified()
         self._colour_key = key
 
+    def toggle_key_image(self) -> bool | None:
+        """Flag this film as a key image, or unflag it (None: not possible here)."""
+        flagged = self.measure.toggle_key()
+        self._update_overlays()
+        self.request_render()
+        return flagged
+
     def set_overlay_planes_visible(self, visible: bool) -> None:
         """Show or hide the DICOM overlay planes (60xx) of the film."""
         self.overlay_planes_visible = visible
@@ -254,6 +261,8 @@ class FilmScene(PlaneScene):
                  f"Zoom {d.zoom * 100:.0f}%"]
         if self.frame_text:
             lines.append(self.frame_text)
+        if self.measure.is_key():
+            lines.append("KEY IMAGE")
         self.corners.set("lower_left", "\n".join(lines))
         rows, cols = film.shape
         cal = (f"{film.spacing[1]:.3f} x {film.spacing[0]:.3f} mm" if film.spacing else "UNCALIBRATED (px)")

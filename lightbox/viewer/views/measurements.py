@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from vtkmodules.vtkRenderingCore import vtkRenderer
 
-from ..measure import ROI_KINDS, Measurement, RoiStatistics, arrow_head, describe, roi_box, roi_outline
+from ..measure import KEY_IMAGE, ROI_KINDS, Measurement, RoiStatistics, arrow_head, describe, roi_box, roi_outline
 from .overlays import MEASURE_COLOR, Polylines, WorldLabels
 
 Point2D = tuple[float, float]
@@ -64,8 +64,21 @@ class MeasurementOverlay:
         return None
 
     def clear(self) -> None:
-        self.items.clear()
+        """Clear the measurements and annotations (a key-image flag stays: it is not a mark)."""
+        self.items[:] = [(m, plane) for m, plane in self.items if m.kind == KEY_IMAGE]
         self.preview = None
+
+    def is_key(self, plane: float = 0.0, tolerance: float = 1e-6) -> bool:
+        return any(m.kind == KEY_IMAGE and abs(p - plane) <= tolerance for m, p in self.items)
+
+    def toggle_key(self, plane: float = 0.0, tolerance: float = 1e-6) -> bool:
+        """Flag the image at ``plane`` as a key image, or unflag it; returns whether it is now."""
+        flagged = [(m, p) for m, p in self.items if m.kind == KEY_IMAGE and abs(p - plane) <= tolerance]
+        if flagged:
+            self.items[:] = [item for item in self.items if item not in flagged]
+            return False
+        self.items.append((Measurement(KEY_IMAGE), plane))
+        return True
 
     def label(self, m: Measurement) -> str:
         return describe(m, self.spacing())
@@ -73,7 +86,7 @@ class MeasurementOverlay:
     def update(self, visible: Callable[[float], bool] = lambda _: True, label_offset: float = 6.0) -> None:
         lines, labels = [], []
         for m, plane in self.items:
-            if not visible(plane):
+            if not visible(plane) or m.kind == KEY_IMAGE:  # a key image is said in the corner text
                 continue
             if m.kind in ROI_KINDS:
                 corners = m.points if m.complete else m.points + ([self.preview] if self.preview else [])

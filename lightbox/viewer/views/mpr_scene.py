@@ -236,6 +236,16 @@ class MprScene(PlaneScene):
         mask = v.overlay_mask(k)
         return None if mask is None else (k, mask)
 
+    def toggle_key_image(self) -> bool | None:
+        """Flag the acquired slice shown as a key image, or unflag it; None on a reformat (a key
+        image is an image of the study)."""
+        if self.plane != first_plane(self.volume):
+            return None
+        flagged = self.measure.toggle_key(self.position(), self.slice_step() / 2)
+        self._update_overlays()
+        self.request_render()
+        return flagged
+
     def set_overlay_planes_visible(self, visible: bool) -> None:
         self.overlay_planes_visible = visible
         self._update_overlay_planes()
@@ -300,7 +310,9 @@ class MprScene(PlaneScene):
             f"{self.plane_label()}  {number}/{total}\n"
             f"W {d.window_width:.0f}  L {d.window_center:.0f}"
             + (f"  ({d.preset})" if d.preset else "")
-            + f"\nZoom {self.zoom * 100:.0f}%{slab}",
+            + f"\nZoom {self.zoom * 100:.0f}%{slab}"
+            + ("\nKEY IMAGE" if self.plane == first_plane(v) and self.measure.is_key(self.position(), self.slice_step() / 2)
+               else ""),
         )
         notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
         resampled = f"\nRESAMPLED: {v.resampled}" if v.resampled else ""  # not the acquired slices: said on the image

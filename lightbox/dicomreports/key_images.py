@@ -1,0 +1,37 @@
+"""Key images as a DICOM Key Object Selection document (PS3.3 A.59, TID 2010, written with
+highdicom): the images a reader flagged, titled "Of Interest" (DCM 113000), so that a PACS or
+another workstation shows them as the study's key images."""
+from __future__ import annotations
+
+from pydicom.dataset import Dataset
+from pydicom.sr.coding import Code
+from pydicom.uid import generate_uid
+
+OF_INTEREST = Code("113000", "DCM", "Of Interest")
+KEY_IMAGES_SERIES_NUMBER = 992  # after the report (990) and measurement (991) SRs
+
+
+def key_object_selection(images: list[Dataset], reader: str = "", description: str = "") -> Dataset:
+    """The KOS document referencing ``images`` (their headers). Raises ValueError when there is none."""
+    from highdicom.ko import KeyObjectSelection, KeyObjectSelectionDocument
+    from highdicom.sr import ObserverContext, PersonObserverIdentifyingAttributes
+    from pydicom.sr.codedict import codes
+
+    from .sr import _with_type2
+
+    if not images:
+        raise ValueError("no key image flagged")
+    evidence = [_with_type2(ds) for ds in images]
+    observer = ObserverContext(observer_type=codes.DCM.Person, observer_identifying_attributes=(
+        PersonObserverIdentifyingAttributes(name=reader or "Lightbox reader")))
+    content = KeyObjectSelection(document_title=OF_INTEREST, referenced_objects=evidence,
+                                 observer_person_context=observer, description=description or None)
+    return KeyObjectSelectionDocument(evidence=evidence, content=content, series_instance_uid=generate_uid(),
+                                      series_number=KEY_IMAGES_SERIES_NUMBER, sop_instance_uid=generate_uid(),
+                                      instance_number=1, manufacturer="Lightbox")
+
+
+def referenced_instances(kos: Dataset) -> list[str]:
+    """The SOP Instance UIDs a KOS document lists in its content (read back, independently)."""
+    return [str(ref.ReferencedSOPInstanceUID) for item in kos.ContentSequence if item.ValueType == "IMAGE"
+            for ref in item.ReferencedSOPSequence]
