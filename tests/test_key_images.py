@@ -62,3 +62,39 @@ def test_flagged_slices_come_back_and_become_a_key_object_selection(qtbot, tmp_p
     assert main(["report", "keyimages", str(tmp_path / "ct"), "--out", str(out)]) == 0
     assert set(referenced_instances(pydicom.dcmread(out))) == expected
     assert "2 key image(s)" in capsys.readouterr().out
+
+
+def test_measurements_and_key_images_archived_with_a_study_come_back_on_another_workstation(
+        qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The TID 1500 report and the KOS written on one workstation, lying beside the images (as
+    retrieved from the PACS), give another workstation the same ROI and key image, once."""
+    import numpy as np
+    import pytest
+
+    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+    from lightbox.studydb.catalog import StudyCatalog
+
+    paths = write_ct_series(tmp_path / "study", axial_positions(8, spacing=2.0), rows=32, columns=32)
+    slice3 = pydicom.dcmread(sorted(paths, key=lambda p: float(pydicom.dcmread(p).ImagePositionPatient[2]))[3])
+    x0, y0, z3 = (float(v) for v in slice3.ImagePositionPatient)
+    rows_mm, cols_mm = (float(v) for v in slice3.PixelSpacing)
+    first = f"sqlite:///{tmp_path / 'first.sqlite'}"  # the first workstation's database
+    roi = [(x0 + 2.7 * cols_mm, -(y0 + 1.7 * rows_mm)), (x0 + 7.3 * cols_mm, -(y0 + 5.3 * rows_mm))]
+    save_annotations(StudyCatalog(first), str(slice3.SeriesInstanceUID), "axial",
+                     [StoredAnnotation("rectangle", roi, plane=z3), StoredAnnotation("key", [], plane=z3)])
+    assert main(["report", "measurements", str(tmp_path / "study"), "--db", first, "--out",
+                 str(tmp_path / "study" / "measurements.dcm")]) == 0
+    assert main(["report", "keyimages", str(tmp_path / "study"), "--db", first, "--out", str(tmp_path / "study" / "kos.dcm")]) == 0
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "second"))  # another workstation: nothing kept yet
+    for _ in range(2):  # opened twice: the archived marks are taken once
+        window = new_window(qtbot)
+        window.open_path(tmp_path / "study")
+        qtbot.waitUntil(lambda w=window: not w.is_loading() and w.area.opened is not None, timeout=30000)
+        scene = window.area.viewports[0].scene
+        scene.move_to(z3)
+        rois = [(m, plane) for m, plane in scene.measure.items if m.kind == "rectangle"]
+        assert len(rois) == 1 and rois[0][1] == pytest.approx(z3)
+        assert np.allclose(rois[0][0].points, roi, atol=1e-3) and rois[0][0].statistics.mean == 476.0
+        assert "KEY IMAGE" in scene.corners.texts["lower_left"]
+        window.close()

@@ -691,6 +691,8 @@ class MainWindow(QMainWindow):
             opened.title,
             f"volume {opened.volume.array.shape}" if opened.volume is not None else f"{len(opened.films)} film(s)",
         )
+        if self.index is not None and opened.series is not None and self.index.documents:
+            self._import_archived_marks(opened)
         self.area.show_opened(opened, into_active=self.area.layout_name != "1x1")
         if self.area.opened is opened and not opened.is_demo:  # a study opened (not a film into one pane)
             self.hanging.study_opened(opened)
@@ -705,6 +707,34 @@ class MainWindow(QMainWindow):
         self.warning_button.setVisible(bool(warnings))
         if opened.series is not None and opened.series.uid in self.series_items:
             self.browser.setCurrentItem(self.series_items[opened.series.uid])
+
+    def _import_archived_marks(self, opened: Opened) -> None:
+        """Measurement reports (TID 1500) and key-image selections found beside the images: their
+        lengths, ROIs and key images join the series' own marks (once), so they come back as the
+        reader's do."""
+        from ..dicomreports.archive import study_of_series
+        from ..studydb.annotations import load_annotations, save_annotations
+        from .measurement_sr import marks_from_archive
+
+        assert self.index is not None and opened.series is not None
+        study = study_of_series(self.index, opened.series.uid)
+        documents = [(p, h) for p, h in self.index.documents if str(h.get("StudyInstanceUID", "")) == study]
+        try:
+            found = marks_from_archive(documents, opened.series)
+            by_image: dict[str, list] = {}
+            for image, mark in found:
+                by_image.setdefault(image, []).append(mark)
+            for image, marks in by_image.items():
+                kept = load_annotations(self.catalog, opened.series.uid, image)
+
+                def key(m) -> tuple:  # noqa: ANN001 - a StoredAnnotation
+                    return (m.kind, tuple((round(u, 2), round(v, 2)) for u, v in m.points), round(m.plane, 2))
+
+                new = [m for m in marks if key(m) not in {key(k) for k in kept}]
+                if new:
+                    save_annotations(self.catalog, opened.series.uid, image, kept + new)
+        except Exception:  # noqa: BLE001 - the images open all the same
+            LOG.exception("could not read the measurements or key images archived with the study")
 
     def _on_failed(self, message: str) -> None:
         LOG.warning("could not open: %s", message)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dicomreports.measurements import ImageMark
-from ..studydb.annotations import load_series_annotations
+from ..studydb.annotations import StoredAnnotation, load_series_annotations
 from ..studydb.catalog import StudyCatalog
 from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
@@ -94,3 +94,83 @@ def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
         if 0 <= k < len(members):
             slices.add(k)
     return [members[k].header for k in sorted(slices)]
+
+
+def marks_from_archive(documents: list, series: Series) -> list[tuple[str, StoredAnnotation]]:
+    """Lengths, ROIs and key images that TID 1500 measurement reports and Key Object Selection
+    documents found beside the images (``StudyIndex.documents``) place on this series' images, as
+    the study database keeps marks: ``(image, mark)`` pairs."""
+    from pydicom import dcmread
+
+    from ..dicomreports.key_images import referenced_instances
+    from ..dicomreports.measurements import read_measurements
+
+    places: dict[str, tuple[str, int]] = {}  # SOP instance UID -> ("film", n) or ("slice", k)
+    if series.kind == "film":
+        for n, instance in enumerate(series.instances):
+            if instance.header is not None:
+                places[str(instance.header.get("SOPInstanceUID", ""))] = ("film", n)
+    else:
+        for k, instance in enumerate(volume_instances(series)):
+            if instance.header is not None:
+                places[str(instance.header.get("SOPInstanceUID", ""))] = ("slice", k)
+    geometry = series_geometry(series) if series.kind != "film" else None
+    plane_name = first_plane(geometry) if geometry is not None else ""
+    if geometry is not None:
+        normal, up = (np.asarray(PLANES["axial"][0]), np.asarray(PLANES["axial"][1])) if plane_name == "axial" \
+            else acquired_axes(geometry)
+        right = np.cross(normal, up)
+
+    def on_image(uid: str, pixel_points: list[tuple[float, float]]) -> tuple[str, list[tuple[float, float]], float] | None:
+        place = places.get(uid)
+        if place is None:
+            return None
+        if place[0] == "film":
+            return f"film {place[1]}", pixel_points, 0.0
+        worlds = [geometry.index_to_world((c, r, float(place[1]))) for c, r in pixel_points or [(0.0, 0.0)]]  # type: ignore[union-attr]
+        points = [(float(w @ right), float(w @ up)) for w in worlds] if pixel_points else []
+        return plane_name, points, float(worlds[0] @ normal)
+
+    found: list[tuple[str, StoredAnnotation]] = []
+    for path, header in documents:
+        sop_class = str(header.get("SOPClassUID", ""))
+        try:
+            if sop_class == "1.2.840.10008.5.1.4.1.1.88.59":  # Key Object Selection
+                for uid in referenced_instances(dcmread(path)):
+                    placed = on_image(uid, [])
+                    if placed is not None:
+                        found.append((placed[0], StoredAnnotation("key", [], "", placed[2])))
+            elif sop_class in ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34"):
+                for identifier, uid, points, _values in read_measurements(dcmread(path)):
+                    kind = _kind_of(identifier, points)
+                    if kind is None:
+                        continue
+                    corners = _corners(kind, points)
+                    placed = on_image(uid, corners)
+                    if placed is not None:
+                        found.append((placed[0], StoredAnnotation(kind, placed[1], "", placed[2])))
+        except (OSError, ValueError, AttributeError, KeyError, IndexError):
+            continue  # a document that is not what it says: the images open all the same
+    return found
+
+
+def _kind_of(identifier: str, points: list[tuple[float, float]]) -> str | None:
+    word = identifier.split()[0].lower() if identifier else ""
+    if word in MEASURED:
+        return word
+    if len(points) == 2:
+        return "length"
+    if len(points) == 4:
+        return "ellipse"
+    if len(points) == 5 and points[0] == points[-1]:
+        return "rectangle"
+    return None
+
+
+def _corners(kind: str, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Two opposite corners of the box of an ellipse (its 4 axis ends) or a rectangle (its closed
+    polyline), or a length's two ends, as Lightbox keeps them."""
+    if kind == "length":
+        return points[:2]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return [(min(xs), min(ys)), (max(xs), max(ys))]
