@@ -84,7 +84,8 @@ def test_measurements_and_key_images_archived_with_a_study_come_back_on_another_
                      [StoredAnnotation("rectangle", roi, plane=z3), StoredAnnotation("key", [], plane=z3)])
     assert main(["report", "measurements", str(tmp_path / "study"), "--db", first, "--out",
                  str(tmp_path / "study" / "measurements.dcm")]) == 0
-    assert main(["report", "keyimages", str(tmp_path / "study"), "--db", first, "--out", str(tmp_path / "study" / "kos.dcm")]) == 0
+    kos = tmp_path / "study" / "kos.dcm"
+    assert main(["report", "keyimages", str(tmp_path / "study"), "--db", first, "--out", str(kos)]) == 0
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "second"))  # another workstation: nothing kept yet
     for _ in range(2):  # opened twice: the archived marks are taken once

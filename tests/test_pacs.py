@@ -133,6 +133,30 @@ def test_what_goes_wrong_is_said_in_one_line(orthanc, study_files, user_data, ca
     assert code == 2 and "cannot reach" in err
 
 
+def test_a_pacs_that_accepts_and_stays_silent_times_out_with_a_clear_message(user_data, capsys, tmp_path) -> None:
+    """A port that takes the connection and never answers (a hung PACS, a web server on the DICOM
+    port): a time-out after --timeout seconds, said as such, nothing written to the store."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: [held.append(listener.accept()[0]) for _ in range(4)], daemon=True).start()
+    port = listener.getsockname()[1]
+    silent = ["--host", "127.0.0.1", "--port", str(port), "--called-aet", "HUNG", "--timeout", "1"]
+    started = time.monotonic()
+    code, _, err = run(capsys, "pacs", "retrieve", *silent, "--study", "1.2.3", "--to", str(tmp_path / "store"))
+    assert code == 2 and "accepted the connection but did not answer within 1 s" in err and err.count("\n") == 1
+    assert time.monotonic() - started < 10 and not (tmp_path / "store").exists()
+    for connection in held:
+        connection.close()
+    listener.close()
+    code, _, err = run(capsys, "pacs", "echo", "--host", "x", "--port", "104", "--called-aet", "A", "--timeout", "0")
+    assert code == 2 and "timeout 0 s: give 1 to 3600 seconds" in err
+
+
 def test_query_retrieve_window_configures_searches_retrieves_and_opens(qtbot, orthanc, study_files, user_data,
                                                                        monkeypatch, capsys) -> None:
     """As a user would: File > Query/Retrieve, Servers... to add the PACS (saved to pacs.json),

@@ -28,7 +28,7 @@ def _server(args: argparse.Namespace) -> Any:
         return servers[args.server]
     server = PacsServer(host=args.host or "", port=args.port or 0, called_aet=args.called_aet or "",
                         calling_aet=args.calling_aet or DEFAULT_CALLING_AET, dicomweb_url=args.dicomweb or "",
-                        auth_header=args.auth_header or "")
+                        auth_header=args.auth_header or "", timeout=30.0 if args.timeout is None else args.timeout)
     server.check()
     return server
 
@@ -200,6 +200,7 @@ def _target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calling-aet", help="this workstation's AE title (default LIGHTBOX)")
     p.add_argument("--dicomweb", help="DICOMweb base URL (QIDO/WADO/STOW)")
     p.add_argument("--auth-header", help="Authorization header for DICOMweb (e.g. 'Bearer TOKEN')")
+    p.add_argument("--timeout", type=float, help="seconds the PACS may stay silent (default 30)")
 
 
 def add_pacs_commands(sub: argparse._SubParsersAction) -> None:

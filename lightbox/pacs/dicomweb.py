@@ -22,7 +22,7 @@ def _client(server: PacsServer) -> Any:
     if not server.dicomweb_url:
         raise PacsError(f"{server.name}: no DICOMweb URL configured")
     headers = {"Authorization": server.auth_header} if server.auth_header else None
-    client = DICOMwebClient(url=server.dicomweb_url, headers=headers, timeout=30)
+    client = DICOMwebClient(url=server.dicomweb_url, headers=headers, timeout=server.timeout)
     # the library's default retries a refused connection for ~30 s: a reader waiting at the
     # screen wants to know at once; a busy server (429/503) still gets a second try
     client.set_http_retry_params(retry=True, max_attempts=2, wait_exponential_multiplier=200)

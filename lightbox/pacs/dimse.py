@@ -75,7 +75,7 @@ def _ae(server: PacsServer) -> Any:
     from pynetdicom import AE
 
     ae = AE(ae_title=server.calling_aet)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 30
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = server.timeout
     return ae
 
 
@@ -87,10 +87,14 @@ def _associate(ae: Any, server: PacsServer, **kwargs: Any) -> Any:
     except OSError as exc:
         raise PacsError(f"{server.name}: cannot connect to {server.host}:{server.port} "
                         f"({exc.strerror or exc.__class__.__name__})") from exc
+    started = time.monotonic()
     try:
         assoc = ae.associate(server.host, server.port, ae_title=server.called_aet, **kwargs)
     except (OSError, ValueError) as exc:
         raise PacsError(f"{server.name}: cannot connect to {server.host}:{server.port} ({exc})") from exc
+    if not assoc.is_established and not assoc.is_rejected and time.monotonic() - started >= server.timeout * 0.9:
+        raise PacsError(f"{server.name} ({server.host}:{server.port}) accepted the connection but did not answer "
+                        f"within {server.timeout:g} s: is it a DICOM service, and is it up?")
     if not assoc.is_established:
         why = "rejected the association" if assoc.is_rejected else "did not answer" if not assoc.is_aborted else \
             "aborted the association"

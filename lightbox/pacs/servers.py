@@ -25,6 +25,7 @@ class PacsServer:
     dicomweb_url: str = ""
     auth_header: str = ""  # e.g. "Bearer abc": sent as the Authorization header to DICOMweb
     extra: dict[str, str] = field(default_factory=dict)
+    timeout: float = 30.0  # seconds a PACS may stay silent (association, each message, DICOMweb)
 
     @property
     def has_dimse(self) -> bool:
@@ -37,6 +38,8 @@ class PacsServer:
         for title in (self.called_aet, self.calling_aet):
             if title and (len(title) > 16 or "\\" in title or not title.isprintable()):
                 raise ValueError(f"AE title {title!r}: at most 16 printable characters, no backslash (PS3.5 6.2)")
+        if not 0 < self.timeout <= 3600:
+            raise ValueError(f"timeout {self.timeout:g} s: give 1 to 3600 seconds")
         if self.has_dimse and not 0 < self.port < 65536:
             raise ValueError(f"port {self.port}: not between 1 and 65535")
         if self.dicomweb_url and not self.dicomweb_url.startswith(("http://", "https://")):
