@@ -280,3 +280,36 @@ def test_measurements_go_to_the_pacs_as_tid_1500_and_come_back_equal(orthanc, st
     back, sent = read_measurements(pydicom.dcmread(path)), read_measurements(pydicom.dcmread(local))
     assert back == sent and {uid for _, uid, _, _ in back} == {film.SOPInstanceUID}
     assert [sorted(values) for _, _, _, values in back] == [["Area"], ["Length"]]
+
+
+def test_the_window_listens_when_preferences_say_so(qtbot, orthanc, study_files, user_data, capsys) -> None:
+    """File → Preferences gives the listener a port: a study Orthanc pushes lands in the store and
+    the study database and the window says so; closing the window frees the port."""
+    import socket
+    import urllib.request
+
+    from lightbox.app.main_window import MainWindow
+    from lightbox.studydb.catalog import StudyCatalog
+
+    run(capsys, "pacs", "send", *adhoc(orthanc), str(study_files["mr"][0].parent))  # 2 images, nothing else
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.listener.listener is None  # off by default: no socket
+    dialog = window.show_preferences()
+    dialog.listener_port.setValue(orthanc.move_port)
+    dialog.apply()
+    assert window.listener_label.text() == f"Listening as LIGHTBOX on port {orthanc.move_port}"
+    (study,) = [s for s in json.loads(urllib.request.urlopen(f"http://127.0.0.1:{orthanc.http_port}/studies?expand",
+                                                             timeout=5).read())
+                if s["MainDicomTags"]["StudyInstanceUID"] == "1.2.826.0.1.3680043.8.498.12"]
+    request = urllib.request.Request(f"http://127.0.0.1:{orthanc.http_port}/modalities/lightbox/store",
+                                     data=study["ID"].encode(), method="POST")
+    assert urllib.request.urlopen(request, timeout=30).status == 200
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Received"), timeout=10000)
+    assert "Received 2 file(s) of 1 study" in window.statusBar().currentMessage()
+    assert "ACC-12" in [r.accession for r in StudyCatalog().search()]
+    window.close()
+    assert window.listener.listener is None
+    with socket.socket() as again:  # the port is free once the window is closed (as a server binds it)
+        again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        again.bind(("0.0.0.0", orthanc.move_port))

@@ -97,7 +97,13 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         # typing in a text box (even a read-only, signed report) must never drive the viewer
         self.key_guard = TextInputKeyGuard.install(self)
-        self.apply_preferences(Preferences.load(), at_start=True)  # Edit → Preferences, kept in the data folder
+        from .listener_control import ListenerControl
+
+        self.listener = ListenerControl(self.catalog, self)  # off unless Preferences give it a port
+        self.listener.recorded.connect(self._on_studies_received)
+        self.listener_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.listener_label)
+        self.apply_preferences(Preferences.load(), at_start=True)  # File → Preferences, kept in the data folder
 
     # -- construction ---------------------------------------------------------------------
     def _build_browser(self) -> None:
@@ -963,12 +969,21 @@ class MainWindow(QMainWindow):
 
     def apply_preferences(self, prefs: Preferences, at_start: bool = False) -> None:
         self.preferences = prefs
+        state = self.listener.configure(prefs.listener_port, prefs.listener_aet)
+        self.listener_label.setText(state if prefs.listener_port else "")
+        self.listener_label.setVisible(bool(prefs.listener_port))
         self.area.set_mouse(prefs.right_drag, prefs.middle_drag, 1.0 if prefs.wheel_towards_you_next else -1.0)
         self.convention_action.setChecked(prefs.wl_convention == "horizontal-level")
         self.area.set_wl_convention(prefs.wl_convention)
         self.set_cine_rate(prefs.cine_fps)
         if at_start:
             self.set_layout(prefs.default_layout)
+
+    def _on_studies_received(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        studies = getattr(self, "studies_window", None)
+        if studies is not None and hasattr(studies, "refresh"):
+            studies.refresh()
 
     def toggle_convention(self) -> None:
         self.area.set_wl_convention("horizontal-level" if self.convention_action.isChecked() else "horizontal-width")
@@ -1057,6 +1072,7 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self.listener.stop()
         self.stop_cine()
         app = QApplication.instance()
         if app is not None:

@@ -1,12 +1,23 @@
-"""Edit → Preferences: how the mouse and wheel act, the W/L drag convention, the layout the window
-opens in, the cine rate, whether hanging protocols apply on open; and the AI model and PACS
-servers (their own dialogs). Kept in ``ui_state.json`` in the data folder, read at start."""
+"""File → Preferences: how the mouse and wheel act, the W/L drag convention, the layout the window
+opens in, the cine rate, whether hanging protocols apply on open, the storage listener; and the
+AI model and PACS servers (their own dialogs). Kept in ``ui_state.json`` in the data folder, read
+at start."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from .compose import LAYOUTS
 from .recent import read_state, write_state
@@ -27,6 +38,8 @@ class Preferences:
     default_layout: str = "1x1"
     cine_fps: int = 12
     hanging_protocols: bool = True
+    listener_port: int = 0  # the storage listener (a PACS pushes studies here): 0 = off, no socket
+    listener_aet: str = "LIGHTBOX"
 
     @classmethod
     def load(cls) -> Preferences:
@@ -37,7 +50,8 @@ class Preferences:
 
     def valid(self) -> bool:
         return (self.right_drag in DRAG_ACTIONS and self.middle_drag in DRAG_ACTIONS and self.default_layout in LAYOUTS
-                and self.wl_convention in ("horizontal-width", "horizontal-level") and self.cine_fps in CINE_RATES)
+                and self.wl_convention in ("horizontal-width", "horizontal-level") and self.cine_fps in CINE_RATES
+                and 0 <= int(self.listener_port) < 65536 and 0 < len(self.listener_aet) <= 16)
 
     def save(self) -> None:
         state = read_state()
@@ -62,6 +76,11 @@ class PreferencesDialog(QDialog):
         self.cine = self._combo({str(r): f"{r} images/s" for r in CINE_RATES}, str(prefs.cine_fps))
         self.hanging = QCheckBox("Apply the hanging protocol that fits when a study opens")
         self.hanging.setChecked(prefs.hanging_protocols)
+        self.listener_port = QSpinBox()
+        self.listener_port.setRange(0, 65535)
+        self.listener_port.setSpecialValueText("off")  # 0: no socket opens
+        self.listener_port.setValue(prefs.listener_port)
+        self.listener_aet = QLineEdit(prefs.listener_aet)
         form.addRow("Right drag", self.right_drag)
         form.addRow("Middle drag", self.middle_drag)
         form.addRow("W/L drag", self.wl_convention)
@@ -69,6 +88,8 @@ class PreferencesDialog(QDialog):
         form.addRow("Layout at start", self.default_layout)
         form.addRow("Cine speed", self.cine)
         form.addRow(self.hanging)
+        form.addRow("Storage listener port (a PACS pushes here)", self.listener_port)
+        form.addRow("Listener AE title", self.listener_aet)
         model, servers = QPushButton("AI model..."), QPushButton("PACS servers...")
         model.clicked.connect(window.show_model_dialog)
         servers.clicked.connect(self._servers)
@@ -94,7 +115,7 @@ class PreferencesDialog(QDialog):
     def preferences(self) -> Preferences:
         return Preferences(self.right_drag.currentData(), self.middle_drag.currentData(), self.wl_convention.currentData(),
                            self.wheel_next.isChecked(), self.default_layout.currentData(), int(self.cine.currentData()),
-                           self.hanging.isChecked())
+                           self.hanging.isChecked(), self.listener_port.value(), self.listener_aet.text().strip() or "LIGHTBOX")
 
     def apply(self) -> None:
         prefs = self.preferences()
