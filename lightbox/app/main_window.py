@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
         self.tool_actions: dict[str, QAction] = {}
         for tool, label, key, tip in TOOLS:
             action = self._action(tools_menu, label, partial(self.set_tool, tool), key, checkable=True, group=group, tip=tip)
+            action.setIconText(label.replace(" ROI", ""))  # "Ellipse", "Rectangle" on the toolbar
             toolbar.addAction(action)
             self.tool_actions[tool] = action
         self.tool_actions["wl"].setChecked(True)
@@ -213,6 +214,7 @@ class MainWindow(QMainWindow):
         for n, name in enumerate(("1x1", "1x2", "2x2", "2x3", "3x3"), 1):
             action = self._action(view_menu, f"Layout {name}", partial(self.set_layout, name), f"Ctrl+{n}",
                                   checkable=True, group=layout_group, tip=f"Layout {name}")
+            action.setIconText(name)  # the toolbar's short label (the tools and five grids fit 1280 px)
             toolbar.addAction(action)
             self.layout_actions[name] = action
         self.layout_actions["1x1"].setChecked(True)
