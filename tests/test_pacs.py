@@ -157,6 +157,42 @@ def test_a_pacs_that_accepts_and_stays_silent_times_out_with_a_clear_message(use
     assert code == 2 and "timeout 0 s: give 1 to 3600 seconds" in err
 
 
+def test_a_pacs_that_goes_away_mid_retrieve_leaves_no_half_study(user_data, capsys, study_files) -> None:
+    """A C-GET SCP (pynetdicom, in the test) that sends the first of three images and then drops
+    the association: the command says so in one line, and neither the store nor the study
+    database keeps a partial study."""
+    import socket
+
+    from pynetdicom import AE, evt
+    from pynetdicom.sop_class import CTImageStorage, StudyRootQueryRetrieveInformationModelGet
+
+    from lightbox.studydb.catalog import StudyCatalog
+
+    images = [pydicom.dcmread(p) for p in study_files["ct"]]
+
+    def serve_one_then_vanish(event):
+        yield len(images)
+        yield 0xFF00, images[0]
+        event.assoc.abort()  # the PACS goes away
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ae = AE(ae_title="FLAKY")
+    ae.add_supported_context(StudyRootQueryRetrieveInformationModelGet)
+    ae.add_supported_context(CTImageStorage, scu_role=True, scp_role=True)
+    server = ae.start_server(("127.0.0.1", port), block=False, evt_handlers=[(evt.EVT_C_GET, serve_one_then_vanish)])
+    try:
+        code, _, err = run(capsys, "pacs", "retrieve", "--host", "127.0.0.1", "--port", str(port), "--called-aet", "FLAKY",
+                           "--timeout", "5", "--study", "1.2.826.0.1.3680043.8.498.11")
+    finally:
+        server.shutdown()
+    assert code == 2 and err.count("\n") == 1
+    assert "the 1 file(s) received before it stopped were removed" in err, err
+    assert not list((user_data / "store").rglob("*.dcm"))  # no partial study in the store
+    assert "ACC-11" not in [r.accession for r in StudyCatalog().search()]
+
+
 def test_query_retrieve_window_configures_searches_retrieves_and_opens(qtbot, orthanc, study_files, user_data,
                                                                        monkeypatch, capsys) -> None:
     """As a user would: File > Query/Retrieve, Servers... to add the PACS (saved to pacs.json),

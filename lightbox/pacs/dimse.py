@@ -230,6 +230,13 @@ def retrieve(server: PacsServer, study_uid: str, folder: Path, method: str = "ge
                                                    if method == "move" else "?"))
                 raise PacsError(f"{server.name} stopped sending the study (status {failed}) after {len(received)} "
                                 "file(s)")
+    except PacsError as exc:
+        # a study cut short is not kept: the store holds whole studies only (retrieve it again)
+        for path in received:
+            path.unlink(missing_ok=True)
+        if received:
+            raise PacsError(f"{exc}; the {len(received)} file(s) received before it stopped were removed") from exc
+        raise
     finally:
         if assoc.is_established:
             assoc.release()
