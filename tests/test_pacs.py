@@ -193,6 +193,50 @@ def test_a_pacs_that_goes_away_mid_retrieve_leaves_no_half_study(user_data, caps
     assert "ACC-11" not in [r.accession for r in StudyCatalog().search()]
 
 
+def test_dicom_over_tls_verifies_the_pacs_certificate(user_data, capsys, tmp_path) -> None:
+    """A DICOM TLS peer (pynetdicom, in the test) with a certificate from a throw-away CA (openssl):
+    C-ECHO succeeds with --tls-ca, and a plain connection or an unknown CA is said in one line."""
+    import shutil
+    import socket
+    import ssl
+    import subprocess
+
+    from pynetdicom import AE
+    from pynetdicom.sop_class import Verification
+
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is installed by tools/run-tests.sh"
+    ca_key, ca, key, csr, cert, ext = (tmp_path / n for n in ("ca.key", "ca.pem", "pacs.key", "pacs.csr", "pacs.pem", "ext"))
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    for command in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca, "-days", "2", "-subj", "/CN=Test CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+         "-extfile", ext],
+    ):
+        subprocess.run([openssl, *map(str, command)], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ae = AE(ae_title="TLSPACS")
+    ae.add_supported_context(Verification)
+    server = ae.start_server(("127.0.0.1", port), block=False, ssl_context=context)
+    target = ["--host", "127.0.0.1", "--port", str(port), "--called-aet", "TLSPACS", "--timeout", "5"]
+    try:
+        code, out, err = run(capsys, "pacs", "echo", *target, "--tls-ca", str(ca))
+        assert code == 0 and "C-ECHO ok" in out, err
+        code, _, err = run(capsys, "pacs", "echo", *target, "--tls")  # the system's CAs do not know this PACS
+        assert code == 2 and "the TLS handshake with 127.0.0.1" in err and "check --tls-ca" in err and err.count("\n") == 1
+        code, _, err = run(capsys, "pacs", "echo", *target)  # no TLS at all: refused, in words
+        assert code == 2 and err.count("\n") == 1
+    finally:
+        server.shutdown()
+    code, _, err = run(capsys, "pacs", "echo", *target, "--tls-ca", str(tmp_path / "nope.pem"))
+    assert code == 2 and "--tls-ca" in err and "no such file" in err
+
+
 def test_query_retrieve_window_configures_searches_retrieves_and_opens(qtbot, orthanc, study_files, user_data,
                                                                        monkeypatch, capsys) -> None:
     """As a user would: File > Query/Retrieve, Servers... to add the PACS (saved to pacs.json),

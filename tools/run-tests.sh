@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # Headless Qt + VTK need EGL/Mesa, xkbcommon, fontconfig and D-Bus client libraries; the speech
 # tests synthesise spoken questions with espeak-ng and mix noise in with sox; the microphone tests
 # speak into a private PulseAudio server's pipe microphone; pdftotext reads exported PDFs back.
-# The PACS tests run a real Orthanc (with its DICOMweb plugin) as a foreground process.
+# The PACS tests run a real Orthanc (with its DICOMweb plugin) as a foreground process, and make
+# a throw-away certificate authority with openssl for DICOM over TLS.
 needed=(libegl1 libegl-mesa0 libgl1-mesa-dri libxkbcommon0 libfontconfig1 libdbus-1-3 espeak-ng sox pulseaudio
-        pulseaudio-utils poppler-utils orthanc orthanc-dicomweb)
+        pulseaudio-utils poppler-utils orthanc orthanc-dicomweb openssl)
 missing=()
 for package in "${needed[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

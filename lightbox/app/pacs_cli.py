@@ -28,7 +28,9 @@ def _server(args: argparse.Namespace) -> Any:
         return servers[args.server]
     server = PacsServer(host=args.host or "", port=args.port or 0, called_aet=args.called_aet or "",
                         calling_aet=args.calling_aet or DEFAULT_CALLING_AET, dicomweb_url=args.dicomweb or "",
-                        auth_header=args.auth_header or "", timeout=30.0 if args.timeout is None else args.timeout)
+                        auth_header=args.auth_header or "", timeout=30.0 if args.timeout is None else args.timeout,
+                        tls=bool(args.tls or args.tls_ca), tls_ca=args.tls_ca or "", tls_cert=args.tls_cert or "",
+                        tls_key=args.tls_key or "")
     server.check()
     return server
 
@@ -201,6 +203,10 @@ def _target_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dicomweb", help="DICOMweb base URL (QIDO/WADO/STOW)")
     p.add_argument("--auth-header", help="Authorization header for DICOMweb (e.g. 'Bearer TOKEN')")
     p.add_argument("--timeout", type=float, help="seconds the PACS may stay silent (default 30)")
+    p.add_argument("--tls", action="store_true", help="DICOM over TLS (the system's CAs verify the PACS)")
+    p.add_argument("--tls-ca", help="the CA certificate (PEM) that signed the PACS's certificate (implies --tls)")
+    p.add_argument("--tls-cert", help="this workstation's certificate (PEM), when the PACS asks for one")
+    p.add_argument("--tls-key", help="the key of --tls-cert (PEM)")
 
 
 def add_pacs_commands(sub: argparse._SubParsersAction) -> None:

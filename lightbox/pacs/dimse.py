@@ -4,6 +4,7 @@ it; a refused or unreachable peer raises :class:`PacsError` with the reason in w
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -79,6 +80,15 @@ def _ae(server: PacsServer) -> Any:
     return ae
 
 
+def _tls_context(server: PacsServer) -> ssl.SSLContext:
+    """A client TLS context that verifies the PACS's certificate and host name (against
+    ``tls_ca``, else the system's CAs) and presents this workstation's certificate if given."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=server.tls_ca or None)
+    if server.tls_cert:
+        context.load_cert_chain(server.tls_cert, server.tls_key or None)
+    return context
+
+
 def _associate(ae: Any, server: PacsServer, **kwargs: Any) -> Any:
     if not server.has_dimse:
         raise PacsError(f"{server.name}: no DIMSE host, port and called AE title configured")
@@ -88,8 +98,25 @@ def _associate(ae: Any, server: PacsServer, **kwargs: Any) -> Any:
         raise PacsError(f"{server.name}: cannot connect to {server.host}:{server.port} "
                         f"({exc.strerror or exc.__class__.__name__})") from exc
     started = time.monotonic()
+    if server.tls:
+        context = _tls_context(server)
+        try:  # the handshake alone first: pynetdicom turns a failed one into a bare abort
+            with socket.create_connection((server.host, server.port), timeout=min(10.0, server.timeout)) as raw, \
+                    context.wrap_socket(raw, server_hostname=server.host):
+                pass
+        except ssl.SSLError as exc:
+            raise PacsError(f"{server.name}: the TLS handshake with {server.host}:{server.port} failed "
+                            f"({exc.reason or exc}): check --tls-ca (the CA that signed the PACS's certificate) "
+                            "and the host name") from exc
+        except OSError as exc:
+            raise PacsError(f"{server.name}: cannot connect to {server.host}:{server.port} over TLS "
+                            f"({exc.strerror or exc})") from exc
+        kwargs["tls_args"] = (context, server.host)
     try:
         assoc = ae.associate(server.host, server.port, ae_title=server.called_aet, **kwargs)
+    except ssl.SSLError as exc:
+        raise PacsError(f"{server.name}: the TLS handshake with {server.host}:{server.port} failed ({exc.reason or exc}): "
+                        "check --tls-ca (the CA that signed the PACS's certificate) and the host name") from exc
     except (OSError, ValueError) as exc:
         raise PacsError(f"{server.name}: cannot connect to {server.host}:{server.port} ({exc})") from exc
     if not assoc.is_established and not assoc.is_rejected and time.monotonic() - started >= server.timeout * 0.9:
@@ -99,7 +126,8 @@ def _associate(ae: Any, server: PacsServer, **kwargs: Any) -> Any:
         why = "rejected the association" if assoc.is_rejected else "did not answer" if not assoc.is_aborted else \
             "aborted the association"
         raise PacsError(f"{server.name} ({server.called_aet}@{server.host}:{server.port}) {why}: check the AE "
-                        f"titles (this workstation calls itself {server.calling_aet}) and the port")
+                        f"titles (this workstation calls itself {server.calling_aet}), the port, and whether it "
+                        "expects TLS (--tls)")
     return assoc
 
 

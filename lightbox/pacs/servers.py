@@ -26,6 +26,13 @@ class PacsServer:
     auth_header: str = ""  # e.g. "Bearer abc": sent as the Authorization header to DICOMweb
     extra: dict[str, str] = field(default_factory=dict)
     timeout: float = 30.0  # seconds a PACS may stay silent (association, each message, DICOMweb)
+    # DICOM over TLS (PS3.15 B.1, the secure transport connection profile): the CA that signed the
+    # PACS's certificate (empty with tls: the system's), and this workstation's certificate and key
+    # when the PACS asks for one
+    tls: bool = False
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
 
     @property
     def has_dimse(self) -> bool:
@@ -38,6 +45,9 @@ class PacsServer:
         for title in (self.called_aet, self.calling_aet):
             if title and (len(title) > 16 or "\\" in title or not title.isprintable()):
                 raise ValueError(f"AE title {title!r}: at most 16 printable characters, no backslash (PS3.5 6.2)")
+        for label, path in (("--tls-ca", self.tls_ca), ("--tls-cert", self.tls_cert), ("--tls-key", self.tls_key)):
+            if path and not Path(path).is_file():
+                raise ValueError(f"{label} {path}: no such file")
         if not 0 < self.timeout <= 3600:
             raise ValueError(f"timeout {self.timeout:g} s: give 1 to 3600 seconds")
         if self.has_dimse and not 0 < self.port < 65536:
