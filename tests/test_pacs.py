@@ -262,6 +262,17 @@ def test_query_retrieve_window_configures_searches_retrieves_and_opens(qtbot, or
     assert "C-ECHO ok" in servers.status.text()
     servers.save()
     assert json.loads((user_data / "pacs.json").read_text())["servers"][0]["port"] == orthanc.dicom_port
+    # edited again in the dialog: its time-out changes, and what the dialog does not show is kept
+    config = json.loads((user_data / "pacs.json").read_text())
+    config["servers"][0]["extra"] = {"site": "reading room 2"}
+    (user_data / "pacs.json").write_text(json.dumps(config))
+    again = ServersDialog(window)
+    again.choice.setCurrentText("orthanc")
+    assert again.host.text() == "127.0.0.1" and not again.tls.isChecked()
+    again.timeout.setValue(12)
+    again.save()
+    (entry,) = json.loads((user_data / "pacs.json").read_text())["servers"]
+    assert (entry["timeout"], entry["tls"], entry["extra"]) == (12, False, {"site": "reading room 2"})
     window.reload_servers()
     window.filters["PatientName"].setText("SMITH*")
     window.search()

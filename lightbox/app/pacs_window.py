@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -74,12 +76,19 @@ class ServersDialog(QDialog):
         self.port.setValue(104)
         self.dicomweb, self.auth = QLineEdit(), QLineEdit()
         self.auth.setEchoMode(QLineEdit.EchoMode.Password)
+        self.timeout = QSpinBox()
+        self.timeout.setRange(1, 3600)
+        self.timeout.setSuffix(" s")
+        self.tls = QCheckBox("DICOM over TLS")
+        self.tls_ca = QLineEdit()
+        self.tls_ca.setPlaceholderText("CA certificate (PEM) of a site CA; empty: the system's CAs")
         self.status = QLabel()
         form = QFormLayout(self)
         form.addRow("Server", self.choice)
         for label, widget in (("Name", self.name), ("Host", self.host), ("Port", self.port),
                               ("Called AE title (the PACS)", self.called), ("Calling AE title (this workstation)", self.calling),
-                              ("DICOMweb URL", self.dicomweb), ("Authorization header", self.auth)):
+                              ("DICOMweb URL", self.dicomweb), ("Authorization header", self.auth),
+                              ("Time-out", self.timeout), ("", self.tls), ("TLS CA certificate", self.tls_ca)):
             form.addRow(label, widget)
         buttons = QHBoxLayout()
         for text, slot in (("Save", self.save), ("Test (C-ECHO)", self.test), ("Remove", self.remove)):
@@ -110,12 +119,20 @@ class ServersDialog(QDialog):
         self.calling.setText(server.calling_aet)
         self.dicomweb.setText(server.dicomweb_url)
         self.auth.setText(server.auth_header)
+        self.timeout.setValue(round(server.timeout))
+        self.tls.setChecked(server.tls)
+        self.tls_ca.setText(server.tls_ca)
+        self._shown = server
 
     def server(self) -> PacsServer:
+        """The server as edited; what the dialog does not show (a client certificate, extra
+        settings from pacs.json) is kept as it was."""
         host = self.host.text().strip()
-        return PacsServer(name=self.name.text().strip() or "unnamed", host=host, port=self.port.value() if host else 0,
-                          called_aet=self.called.text().strip(), calling_aet=self.calling.text().strip() or "LIGHTBOX",
-                          dicomweb_url=self.dicomweb.text().strip(), auth_header=self.auth.text().strip())
+        return replace(getattr(self, "_shown", PacsServer()), name=self.name.text().strip() or "unnamed", host=host,
+                       port=self.port.value() if host else 0, called_aet=self.called.text().strip(),
+                       calling_aet=self.calling.text().strip() or "LIGHTBOX", dicomweb_url=self.dicomweb.text().strip(),
+                       auth_header=self.auth.text().strip(), timeout=float(self.timeout.value()),
+                       tls=self.tls.isChecked() or bool(self.tls_ca.text().strip()), tls_ca=self.tls_ca.text().strip())
 
     def save(self) -> None:
         try:
