@@ -5,11 +5,12 @@
 Writes window-demo-ct-mpr.png (built-in demo, 2x2 MPR + 3D) and window-spoken-question.png (a
 recorded question through the push-to-talk path, answered by the demo model) always, and
 window-lidc-lung.png (LIDC chest CT, lung window), window-lidc-roi.png (two ROIs on it),
-window-hanging-ct-chest.png (its hanging protocol), window-cr-monochrome1.png (a MONOCHROME1 chest
-radiograph) and window-ai-draft.png (the demo model's streamed draft and a typed question on it)
-when the shared data is there. Uses whichever 2D renderer the machine picks (the CPU raster on a
-software-OpenGL machine); VTK panes are read back from OpenGL and pasted in. Drafts go to a
-temporary data folder, not the user's.
+window-hanging-ct-chest.png (its hanging protocol), window-compare-prior.png (real serial films,
+current and prior), window-cr-monochrome1.png (a MONOCHROME1 chest radiograph) and
+window-ai-draft.png (the demo model's streamed draft and a typed question on it) when the shared
+data is there. Uses whichever 2D renderer the machine picks (the CPU raster on a software-OpenGL
+machine); VTK panes are read back from OpenGL and pasted in. Drafts go to a temporary data folder,
+not the user's.
 """
 from __future__ import annotations
 
@@ -94,6 +95,22 @@ def main() -> int:
         save("window-lidc-roi.png")
         open_case(str(lidc), "1x1", protocol=True)  # opening applies the hanging protocol that fits (CT chest)
         save("window-hanging-ct-chest.png")
+    serial_source = args.data / "cxr-notes" / "covid-chestxray" / "pairs.csv"
+    if serial_source.is_file():  # one patient's serial films as DICOM studies, then N: current and prior
+        import subprocess
+
+        serial = Path(tempfile.mkdtemp(prefix="lightbox-serial-"))
+        subprocess.run([sys.executable, str(REPO / "tools" / "serial_films_as_dicom.py"), str(serial), "--data",
+                        str(args.data)], check=True, capture_output=True)
+        open_case(str(serial), "1x1")
+        latest = max((st for p in window.index.patients.values() for st in p.studies.values()), key=lambda st: st.date)
+        window.open_series(next(iter(latest.series.values())))
+        while window.is_loading() or window.area.opened.first_image.metadata.get("study_date") != latest.date:
+            wait(100)
+        window.hanging.cycle()
+        while window.is_loading() or window.area.link is None:
+            wait(100)
+        save("window-compare-prior.png")
     if cr.is_file():
         shoot(str(cr), "1x1", "window-cr-monochrome1.png")
 

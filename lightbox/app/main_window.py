@@ -609,10 +609,11 @@ class MainWindow(QMainWindow):
                     and current.volume.metadata.get("frame_of_reference")  # type: ignore[attr-defined]
                     == prior.volume.metadata.get("frame_of_reference"))  # type: ignore[attr-defined]
         self.area.link_panes([0, pane], same, **{k: a.isChecked() for k, a in self.sync_actions.items()})
-        self.statusBar().showMessage(
-            f"Prior: {self.prior_label}; " + ("scroll linked in patient mm (same frame of reference)" if same else
-                                              "scroll linked from the slices shown now (View → Pair the slices shown)"),
-            10000)
+        films = getattr(current, "kind", "") == "film"
+        linked = "window and zoom linked" if films else (
+            "scroll linked in patient mm (same frame of reference)" if same else
+            "scroll linked from the slices shown now (View → Pair the slices shown)")
+        self.statusBar().showMessage(f"Prior: {self.prior_label}; {linked}", 10000)
 
     def _sync_toggled(self, what: str) -> None:
         self.set_sync(what, self.sync_actions[what].isChecked())
