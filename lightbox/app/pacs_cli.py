@@ -146,11 +146,20 @@ def _cmd_send(args: argparse.Namespace) -> int:
     if args.server and (args.host or args.dicomweb):  # ad hoc: the first word was a path, not a server
         args.paths.insert(0, args.server)
         args.server = None
+    from pydicom.misc import is_dicom
+
     files: list[Path] = []
+    skipped = 0
     for given in map(Path, args.paths):
         if not given.exists():
             return refuse(f"no such file or folder: {given}")
-        files += sorted(p for p in given.rglob("*") if p.is_file()) if given.is_dir() else [given]
+        if given.is_dir():  # a study folder may hold a README, a DICOMDIR, notes: only its DICOM images go
+            found = sorted(p for p in given.rglob("*") if p.is_file())
+            chosen = [p for p in found if p.name.upper() != "DICOMDIR" and is_dicom(p)]
+            skipped += len(found) - len(chosen)
+            files += chosen
+        else:
+            files.append(given)  # named by the user: sent, or refused with the reason
 
     def action(server: Any) -> int:
         from pydicom.errors import InvalidDicomError
@@ -159,7 +168,8 @@ def _cmd_send(args: argparse.Namespace) -> int:
             count = send_files(server, files)
         except InvalidDicomError as exc:
             raise ValueError(f"not a DICOM file among those given ({exc})") from exc
-        print(f"{count} file(s) sent to {server.name}")
+        note = f" ({skipped} other file(s) in the folders left out: not DICOM images)" if skipped else ""
+        print(f"{count} file(s) sent to {server.name}{note}")
         return 0
 
     return _run(args, action)
