@@ -104,3 +104,38 @@ def test_reference_lines_show_where_the_other_panes_slice_cuts(any_renderer_wind
     assert line_x(left) == {round(right.display.crosshair[0], 6)}
     points = right.reference_lines._points
     assert {round(points.GetPoint(n)[2], 6) for n in range(points.GetNumberOfPoints())} == {round(left.display.crosshair[2], 6)}
+
+
+def test_a_study_dragged_from_the_studies_window_opens_in_a_pane(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """File → Studies lists what the study database holds; a row dropped on a pane opens that
+    study's main series there, and the study browser still shows the open study."""
+    from lightbox.viewer.index import build_index
+
+    window = any_renderer_window
+    write_ct_series(tmp_path / "now", axial_positions(12, spacing=2.0), rows=32, columns=32, base=1000,
+                    study_uid="1.2.826.0.1.3680043.8.498.31")
+    write_ct_series(tmp_path / "other", axial_positions(7, spacing=3.0), rows=24, columns=24, base=2000,
+                    study_uid="1.2.826.0.1.3680043.8.498.32")
+    window.catalog.add_index(build_index(tmp_path / "other"))  # recorded earlier (imported, retrieved, opened)
+    window.open_path(tmp_path / "now")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    browser_series = set(window.series_items)
+    window.set_layout("1x2")
+    window.show_studies()
+    table = window.studies_window.table
+    row = next(r for r in range(table.rowCount())
+               if table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "1.2.826.0.1.3680043.8.498.32")
+    mime = table.mimeData([table.item(row, 0)])
+    widget = window.area.viewports[1]
+    centre = QPoint(widget.width() // 2, widget.height() // 2)
+    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    assert enter.isAccepted() and drop.isAccepted()
+    qtbot.waitUntil(lambda: 1 in window.area.placed and not window.is_loading(), timeout=30000)
+    placed = window.area.viewports[1].scene
+    assert placed.volume.array.shape == (7, 24, 24) and int(placed.volume.array[0, 10, 10]) == 2000 - 1024
+    assert set(window.series_items) == browser_series  # the open study's browser, unchanged
+    window.studies_window.close()

@@ -533,8 +533,18 @@ class MainWindow(QMainWindow):
 
     def place_series(self, pane: int, uid: str) -> None:
         """Load a series of the study browser into ``pane`` beside what the others show (a series
-        dragged onto a pane); the open study stays the one being read."""
-        if self.index is None or self.is_loading():
+        dragged onto a pane), or a study of the database ("study:UID", dragged from the Studies
+        window: its main series); the open study stays the one being read."""
+        if self.is_loading():
+            return
+        if uid.startswith("study:"):
+            files = [f for f in self.catalog.files(uid[len("study:"):]) if f.exists()]
+            if not files:
+                self.statusBar().showMessage("That study's files are no longer where they were recorded", 8000)
+                return
+            self._start_worker(LoadWorker(path=files, catalog=self.catalog), pane=pane)
+            return
+        if self.index is None:
             return
         try:
             series = self.index.find_series(uid)
@@ -639,7 +649,8 @@ class MainWindow(QMainWindow):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.progress.connect(self._on_progress)
-        worker.indexed.connect(self._on_indexed)
+        if pane is None:  # a study opened: its series fill the browser (not for one pane's load)
+            worker.indexed.connect(self._on_indexed)
         if pane is None:
             worker.first_slice.connect(self._on_first_slice)
             worker.loaded.connect(self._on_loaded)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..studydb.catalog import StudyCatalog, StudyFilter, StudySummary, index_paths
+from ..viewer.views.qt_vtk import STUDY_MIME
 
 COLUMNS = ("Patient", "Patient ID", "Born", "Study date", "Modality", "Description", "Accession", "Series", "Images")
 FILTERS = (("name", "Patient name"), ("patient_id", "Patient ID"), ("birth_date", "Born YYYY-MM-DD"),
@@ -36,6 +37,20 @@ DATE_COLUMN = 3
 
 def _date(value: str) -> str:
     return f"{value[:4]}-{value[4:6]}-{value[6:]}" if len(value) == 8 else value
+
+
+class StudyTable(QTableWidget):
+    """The studies list; a row drags as its study UID onto any pane of the window."""
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt naming
+        return [STUDY_MIME]
+
+    def mimeData(self, items) -> QMimeData:  # type: ignore[no-untyped-def,override]  # noqa: N802
+        data = QMimeData()
+        uids = [item.data(Qt.ItemDataRole.UserRole) for item in items if item.data(Qt.ItemDataRole.UserRole)]
+        if uids:
+            data.setData(STUDY_MIME, str(uids[0]).encode())
+        return data
 
 
 class StudiesWindow(QDialog):
@@ -58,7 +73,9 @@ class StudiesWindow(QDialog):
             self.fields[key] = edit
             filters.addWidget(edit, 2 if n in (0, 3, 4, 7) else 1)
         form.addRow(filters)
-        self.table = QTableWidget(0, len(COLUMNS))
+        self.table = StudyTable(0, len(COLUMNS))
+        self.table.setDragEnabled(True)  # a study dragged onto a pane opens there beside the current one
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

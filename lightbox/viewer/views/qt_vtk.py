@@ -35,6 +35,7 @@ MEASURE_TOOLS = ("length", "angle", "ellipse", "rectangle", "arrow", "text")
 CLICK_TOOLS = {*MEASURE_TOOLS, "crosshair"}
 DRAG_TOOLS = ("ellipse", "rectangle", "arrow")  # drawn by dragging (or by clicking both ends)
 SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the study browser
+STUDY_MIME = "application/x-lightbox-study-uid"  # a study dragged from the Studies window (the study database)
 ROI_DRAG_PIXELS = 3  # a release this far from the press places an ROI's second corner (drag); nearer: click-click
 
 
@@ -78,14 +79,19 @@ class SceneInput:
         self.setFocusPolicy(Qt.FocusPolicy.WheelFocus)  # type: ignore[attr-defined]
 
     def dragEnterEvent(self, ev) -> None:  # noqa: N802
-        if ev.mimeData().hasFormat(SERIES_MIME):
+        if ev.mimeData().hasFormat(SERIES_MIME) or ev.mimeData().hasFormat(STUDY_MIME):
             ev.acceptProposedAction()
         else:
             ev.ignore()  # files: the window opens them
 
     def dropEvent(self, ev) -> None:  # noqa: N802
-        if ev.mimeData().hasFormat(SERIES_MIME):
-            self.series_dropped.emit(self, bytes(ev.mimeData().data(SERIES_MIME).data()).decode())
+        """A series (its UID) or a study of the database ("study:" and its UID) dropped here."""
+        mime = ev.mimeData()
+        if mime.hasFormat(SERIES_MIME):
+            self.series_dropped.emit(self, bytes(mime.data(SERIES_MIME).data()).decode())
+            ev.acceptProposedAction()
+        elif mime.hasFormat(STUDY_MIME):
+            self.series_dropped.emit(self, "study:" + bytes(mime.data(STUDY_MIME).data()).decode())
             ev.acceptProposedAction()
         else:
             ev.ignore()
