@@ -139,7 +139,10 @@ def render(bundle: Path) -> str:
         f"- Stage 2, the whole model (vision tower at 0.3x the learning rate): AdamW lr {training.get('lr')}, batch "
         f"{training.get('batch_size')}, warm-up and cosine decay over the time budget; {training.get('steps')} steps, "
         f"{training.get('samples_seen')} samples ({training.get('epochs_started')} epochs of "
-        f"{training.get('samples_per_epoch')}); image tokens attend bidirectionally (`token_type_ids`), as Gemma 3 does.",
+        f"{training.get('samples_per_epoch')}); image tokens attend bidirectionally (`token_type_ids`), as Gemma 3 does."
+        + (f" The stage-1 heads stay on as an auxiliary loss on the tower's pooled features (weight "
+           f"{training['auxiliary_head_weight']}), so the features keep telling modality, organ, plane, view and "
+           "normality apart while the language model learns to read them." if "auxiliary_head_weight" in training else ""),
         "",
         "## Vision heads on held-out images (end of stage 1)",
         "Held out: chest films of held-out patients and 15 % of the VQA-RAD images (never seen in stage 1).",
