@@ -96,3 +96,33 @@ def test_the_windows_menu_writes_what_was_drawn(qtbot, tmp_path: Path, monkeypat
     assert uid == pydicom.dcmread(path).SOPInstanceUID and np.allclose(points, m.points)
     assert values["Length"] == pytest.approx(float(scene.measure.label(m).split()[0]), abs=0.05)  # what the label said
     window.close()
+
+
+def test_the_report_as_a_dicom_encapsulated_pdf(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """AI → Save report as DICOM PDF: the PDF export (patient and exam header, the text) wrapped as
+    an Encapsulated PDF of the study; the document read back from the DICOM file says it all."""
+    import shutil
+    import subprocess
+
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((64, 64), 500, np.uint16))
+    image = pydicom.dcmread(path)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_path(path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.ai_panel.editor.setPlainText("FINDINGS: No pneumothorax.\nIMPRESSION: Normal chest.")
+    written = pydicom.dcmread(window.save_report_pdf(send_to=""))
+    assert written.SOPClassUID == "1.2.840.10008.5.1.4.1.1.104.1" and written.MIMETypeOfEncapsulatedDocument == "application/pdf"
+    assert (written.StudyInstanceUID, written.PatientID) == (image.StudyInstanceUID, image.PatientID)
+    pdf = bytes(written.EncapsulatedDocument)[: written.EncapsulatedDocumentLength]
+    assert pdf.startswith(b"%PDF")
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, "poppler-utils is installed by tools/run-tests.sh"
+    (tmp_path / "back.pdf").write_bytes(pdf)
+    text = subprocess.run([pdftotext, "-layout", str(tmp_path / "back.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "No pneumothorax" in text and f"Patient ID: {image.PatientID}" in text
+    window.close()

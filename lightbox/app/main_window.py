@@ -301,6 +301,7 @@ class MainWindow(QMainWindow):
         self._action(ai_menu, "Save report as DICOM SR...", self.save_report_sr)
         self._action(ai_menu, "Save measurements as DICOM SR (TID 1500)...", self.save_measurements_sr)
         self._action(ai_menu, "Save key images as DICOM KOS...", self.save_key_images)
+        self._action(ai_menu, "Save report as DICOM PDF...", self.save_report_pdf)
 
         from .eval_menu import EvaluationMenu
 
@@ -427,6 +428,42 @@ class MainWindow(QMainWindow):
                 message += f"; sent to {send_to}"
             except (dimse.PacsError, KeyError) as exc:
                 QMessageBox.warning(self, "Report not sent", f"Saved, but not sent: {exc}")
+        self.statusBar().showMessage(message, 10000)
+        return path
+
+    def save_report_pdf(self, send_to: str | None = None) -> Path | None:
+        """AI → Save report as DICOM PDF: the report as the PDF export makes it (patient and exam
+        header), wrapped as an Encapsulated PDF of the study, in the store; sent on request."""
+        import tempfile
+
+        from PySide6.QtWidgets import QInputDialog
+
+        from ..dicomreports.pdf import encapsulated_pdf
+        from ..pacs import dimse
+        from ..pacs.client import send_files
+        from ..pacs.servers import load_servers, store_dir, write_to_store
+
+        opened = self.area.opened
+        header = next((i.header for i in opened.series.instances if i.header is not None), None) \
+            if opened is not None and opened.series is not None else None
+        if header is None:
+            QMessageBox.information(self, "Report as DICOM PDF", "Open a DICOM study first.")
+            return None
+        with tempfile.TemporaryDirectory() as folder:
+            pdf = self.ai_panel.export(Path(folder) / "report.pdf", deidentify=False).read_bytes()
+        path = write_to_store(encapsulated_pdf(pdf, header), store_dir())
+        servers = load_servers()
+        if send_to is None and servers:
+            choice, ok = QInputDialog.getItem(self, "Send the report PDF", "Report PDF saved. Send it to:",
+                                              ["(do not send)", *servers], 0, False)
+            send_to = choice if ok and choice in servers else ""
+        message = f"Report saved as a DICOM Encapsulated PDF: {path}"
+        if send_to:
+            try:
+                send_files(servers[send_to], [path])
+                message += f"; sent to {send_to}"
+            except (dimse.PacsError, KeyError) as exc:
+                QMessageBox.warning(self, "Report PDF not sent", f"Saved, but not sent: {exc}")
         self.statusBar().showMessage(message, 10000)
         return path
 
