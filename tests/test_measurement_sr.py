@@ -126,3 +126,25 @@ def test_the_report_as_a_dicom_encapsulated_pdf(qtbot, tmp_path: Path, monkeypat
                           check=True).stdout
     assert "No pneumothorax" in text and f"Patient ID: {image.PatientID}" in text
     window.close()
+
+
+def test_arrows_and_texts_as_a_presentation_state(tmp_path: Path, capsys) -> None:
+    """The reader's arrow and text on a film as a GSPS: its graphic annotation references the film,
+    the arrow's shaft from tail to head and its head, the text anchored where it was placed."""
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((100, 120), 700, np.uint16))
+    film = pydicom.dcmread(path)
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(film.SeriesInstanceUID), "film 0", [
+        StoredAnnotation("arrow", [(10.0, 80.0), (60.0, 40.0)]), StoredAnnotation("text", [(90.0, 20.0)], "effusion"),
+        StoredAnnotation("length", [(1.0, 1.0), (5.0, 5.0)])])  # a measurement: in the TID 1500 report, not here
+    out = tmp_path / "gsps.dcm"
+    assert main(["report", "annotations", str(tmp_path / "film"), "--out", str(out), "--db", db]) == 0
+    assert "presentation state (GSPS), 2 arrow(s) and text(s)" in capsys.readouterr().out
+    gsps = pydicom.dcmread(out)
+    assert gsps.SOPClassUID == "1.2.840.10008.5.1.4.1.1.11.1" and gsps.StudyInstanceUID == film.StudyInstanceUID
+    (annotation,) = gsps.GraphicAnnotationSequence
+    assert annotation.ReferencedImageSequence[0].ReferencedSOPInstanceUID == film.SOPInstanceUID
+    shaft, head = ([float(v) for v in g.GraphicData] for g in annotation.GraphicObjectSequence)
+    assert shaft == [10.0, 80.0, 60.0, 40.0] and head[2:4] == [60.0, 40.0]  # the head's tip is the arrow's point
+    (text,) = annotation.TextObjectSequence
+    assert text.UnformattedTextValue == "effusion" and [float(v) for v in text.AnchorPoint] == [90.0, 20.0]

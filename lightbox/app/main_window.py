@@ -302,6 +302,7 @@ class MainWindow(QMainWindow):
         self._action(ai_menu, "Save measurements as DICOM SR (TID 1500)...", self.save_measurements_sr)
         self._action(ai_menu, "Save key images as DICOM KOS...", self.save_key_images)
         self._action(ai_menu, "Save report as DICOM PDF...", self.save_report_pdf)
+        self._action(ai_menu, "Save arrows and texts as DICOM GSPS...", self.save_presentation_state)
 
         from .eval_menu import EvaluationMenu
 
@@ -465,6 +466,29 @@ class MainWindow(QMainWindow):
             except (dimse.PacsError, KeyError) as exc:
                 QMessageBox.warning(self, "Report PDF not sent", f"Saved, but not sent: {exc}")
         self.statusBar().showMessage(message, 10000)
+        return path
+
+    def save_presentation_state(self) -> Path | None:
+        """AI → Save arrows and texts as DICOM GSPS: the open series' arrows and texts as a
+        Grayscale Softcopy Presentation State in the store."""
+        from ..dicomreports.presentation import presentation_state
+        from ..pacs.servers import store_dir, write_to_store
+        from .measurement_sr import series_graphics
+
+        opened = self.area.opened
+        if opened is None or opened.series is None:
+            QMessageBox.information(self, "Arrows and texts", "Open a DICOM study first.")
+            return None
+        self.area.save_annotations()
+        marks, left_out = series_graphics(self.catalog, opened.series)
+        try:
+            state = presentation_state(marks)
+        except ValueError as exc:
+            QMessageBox.information(self, "Arrows and texts", f"{exc}: draw them with Arrow (Y) or Text (T) first.")
+            return None
+        path = write_to_store(state, store_dir())
+        note = f"; left out: {'; '.join(left_out)}" if left_out else ""
+        self.statusBar().showMessage(f"Arrows and texts saved as a presentation state: {path}{note}", 10000)
         return path
 
     def toggle_key_image(self) -> None:

@@ -4,6 +4,7 @@ Composes the viewer (pixels, geometry), the study database and the report writer
 from __future__ import annotations
 
 import numpy as np
+from pydicom.dataset import Dataset
 
 from ..dicomreports.measurements import ImageMark
 from ..studydb.annotations import StoredAnnotation, load_series_annotations
@@ -30,6 +31,46 @@ def _values(kind: str, points: list[tuple[float, float]], pixels: np.ndarray, sp
     return {"area_mm2": stats.area, "hu": hu}
 
 
+class ImagePlacer:
+    """Where a kept mark lies on the series' own images: a film's by its place ("film N", points
+    already in its pixels); an acquired-plane mark's on the slice at its plane position, its
+    plane mm turned into that slice's (column, row)."""
+
+    def __init__(self, series: Series) -> None:
+        self.series = series
+        self.film = series.kind == "film"
+        if not self.film:
+            self.geometry = series_geometry(series)
+            self.members = volume_instances(series)
+            self.plane_name = first_plane(self.geometry)
+            if self.plane_name == "axial":
+                self.normal, self.up = np.asarray(PLANES["axial"][0]), np.asarray(PLANES["axial"][1])
+            else:
+                self.normal, self.up = acquired_axes(self.geometry)
+            self.right = np.cross(self.normal, self.up)
+
+    def place(self, image: str, a: StoredAnnotation) -> tuple[int, list[tuple[float, float]]] | str:
+        """(instance index in the series / volume order, pixel points), or why it has no image."""
+        if self.film:
+            n = int(image.split()[1]) if image.startswith("film ") else -1
+            if not 0 <= n < len(self.series.instances) or self.series.instances[n].header is None:
+                return f"{a.kind} on {image}: not a DICOM image of this series"
+            return n, list(a.points)
+        if image != self.plane_name:
+            return f"{a.kind} on the {image} reformat: no acquired image to reference"
+        points = a.points or [(0.0, 0.0)]
+        index = [self.geometry.world_to_index(u * self.right + v * self.up + a.plane * self.normal) for u, v in points]
+        k = int(np.rint(index[0][2]))
+        if not 0 <= k < len(self.members) or self.members[k].header is None:
+            return f"{a.kind} at {a.plane:.1f} mm: outside the acquired slices"
+        return k, [(float(i[0]), float(i[1])) for i in index] if a.points else []
+
+    def header(self, n: int) -> Dataset:
+        header = (self.series.instances if self.film else self.members)[n].header
+        assert header is not None
+        return header
+
+
 def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark], list[str]]:
     """The series' lengths and ROIs on its own images, and what was left out (said)."""
     marks: list[ImageMark] = []
@@ -38,39 +79,39 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
     if not stored:
         return [], []
     is_ct = series.modality.upper() == "CT"
-    if series.kind == "film":
-        for image, a in stored:
-            n = int(image.split()[1]) if image.startswith("film ") else -1
-            if not 0 <= n < len(series.instances) or series.instances[n].header is None:
-                left_out.append(f"{a.kind} on {image}: not a DICOM image of this series")
-                continue
-            film = load_film(series, n)
-            marks.append(ImageMark(a.kind, a.points, series.instances[n].header,  # type: ignore[arg-type]
-                                   **_values(a.kind, a.points, film.values, film.spacing, is_ct)))  # type: ignore[arg-type]
-        return marks, left_out
-    geometry = series_geometry(series)
-    members = volume_instances(series)
-    plane_name = first_plane(geometry)
-    if plane_name == "axial":
-        normal, up = np.asarray(PLANES["axial"][0]), np.asarray(PLANES["axial"][1])
-    else:
-        normal, up = acquired_axes(geometry)
-    right = np.cross(normal, up)
-    spacing = (float(geometry.spacing[1]), float(geometry.spacing[0]))  # (row, column) mm
+    placer = ImagePlacer(series)
     for image, a in stored:
-        if image != plane_name:
-            left_out.append(f"{a.kind} on the {image} reformat: no acquired image to reference")
+        placed = placer.place(image, a)
+        if isinstance(placed, str):
+            left_out.append(placed)
             continue
-        index = [geometry.world_to_index(u * right + v * up + a.plane * normal) for u, v in a.points]
-        k = int(np.rint(index[0][2]))
-        if not 0 <= k < len(members) or members[k].header is None:
-            left_out.append(f"{a.kind} at {a.plane:.1f} mm: outside the acquired slices")
-            continue
-        pixel_points = [(float(i[0]), float(i[1])) for i in index]
-        values = _slice_values(members[k]) if a.kind != "length" else np.zeros((1, 1))
-        marks.append(ImageMark(a.kind, pixel_points, members[k].header,  # type: ignore[arg-type]
+        n, pixel_points = placed
+        if placer.film:
+            film = load_film(series, n)
+            values, spacing = film.values, film.spacing
+        else:
+            values = _slice_values(placer.members[n]) if a.kind != "length" else np.zeros((1, 1))
+            spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
+        marks.append(ImageMark(a.kind, pixel_points, placer.header(n),
                                **_values(a.kind, pixel_points, values, spacing, is_ct)))  # type: ignore[arg-type]
     return marks, left_out
+
+
+def series_graphics(catalog: StudyCatalog, series: Series) -> tuple[list[tuple[Dataset, str, list[tuple[float, float]], str]],
+                                                                     list[str]]:
+    """The series' arrows and texts as ``(image header, kind, pixel points, text)``, and what was
+    left out, for a presentation state (GSPS)."""
+    placer = ImagePlacer(series)
+    out, left_out = [], []
+    for image, a in load_series_annotations(catalog, series.uid):
+        if a.kind not in ("arrow", "text"):
+            continue
+        placed = placer.place(image, a)
+        if isinstance(placed, str):
+            left_out.append(placed)
+            continue
+        out.append((placer.header(placed[0]), a.kind, placed[1], a.text))
+    return out, left_out
 
 
 def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
@@ -79,21 +120,9 @@ def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
     flagged = [(image, a) for image, a in load_series_annotations(catalog, series.uid) if a.kind == "key"]
     if not flagged:
         return []
-    if series.kind == "film":
-        places = sorted({int(image.split()[1]) for image, _ in flagged if image.startswith("film ")})
-        return [series.instances[n].header for n in places if 0 <= n < len(series.instances)]
-    geometry = series_geometry(series)
-    members = volume_instances(series)
-    normal = acquired_axes(geometry)[0] if first_plane(geometry) != "axial" else np.asarray(PLANES["axial"][0])
-    origin = geometry.index_to_world((0.0, 0.0, 0.0))
-    slices = set()
-    for image, a in flagged:
-        if image != first_plane(geometry):
-            continue
-        k = int(np.rint(geometry.world_to_index(origin + normal * (a.plane - float(origin @ normal)))[2]))
-        if 0 <= k < len(members):
-            slices.add(k)
-    return [members[k].header for k in sorted(slices)]
+    placer = ImagePlacer(series)
+    places = sorted({placed[0] for placed in (placer.place(image, a) for image, a in flagged) if not isinstance(placed, str)})
+    return [placer.header(n) for n in places]
 
 
 def marks_from_archive(documents: list, series: Series) -> list[tuple[str, StoredAnnotation]]:

@@ -163,6 +163,40 @@ def _cmd_keyimages(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_annotations(args: argparse.Namespace) -> int:
+    """The series' arrows and texts as a Grayscale Softcopy Presentation State."""
+    from ..dicomreports.presentation import presentation_state
+    from ..pacs.servers import store_dir, write_to_store
+    from ..studydb.catalog import StudyCatalog
+    from ..viewer.index import build_index
+    from ..workflow.storage import open_database
+    from .compose import pick_series
+    from .measurement_sr import series_graphics
+
+    if not Path(args.path).exists():
+        return refuse(f"no such file or folder: {args.path}")
+    index = build_index(Path(args.path))
+    try:
+        series = pick_series(index, args.series)
+    except (FileNotFoundError, KeyError) as exc:
+        return refuse(f"no series in {args.path} ({exc})")
+    marks, left_out = series_graphics(StudyCatalog(factory=open_database(args.db)), series)
+    for reason in left_out:
+        print(f"left out: {reason}")
+    try:
+        state = presentation_state(marks, args.reader)
+    except ValueError as exc:
+        return refuse(f"{exc} on {series.label()}: draw them in the window first (Tools: Arrow, Text)")
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        state.save_as(out, enforce_file_format=True)
+    else:
+        out = write_to_store(state, store_dir())
+    print(f"{out}  presentation state (GSPS), {len(marks)} arrow(s) and text(s)")
+    return 0
+
+
 def add_report_commands(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="reports as DICOM")
     rsub = report.add_subparsers(dest="report_command", required=True)
@@ -189,3 +223,10 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reader", default="", help="the person observer (default: 'Lightbox reader')")
     p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
     p.set_defaults(func=_cmd_keyimages)
+    p = rsub.add_parser("annotations", help="write the series' arrows and texts as a DICOM presentation state (GSPS)")
+    p.add_argument("path", help="the study's folder or files")
+    p.add_argument("--series", help="SeriesInstanceUID (default: the one the window opens)")
+    p.add_argument("--out", help="file to write (default: the store in the user's data folder)")
+    p.add_argument("--reader", default="", help="the content creator (default: none)")
+    p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
+    p.set_defaults(func=_cmd_annotations)
