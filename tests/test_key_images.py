@@ -66,8 +66,9 @@ def test_flagged_slices_come_back_and_become_a_key_object_selection(qtbot, tmp_p
 
 def test_measurements_and_key_images_archived_with_a_study_come_back_on_another_workstation(
         qtbot, tmp_path: Path, monkeypatch) -> None:
-    """The TID 1500 report and the KOS written on one workstation, lying beside the images (as
-    retrieved from the PACS), give another workstation the same ROI and key image, once."""
+    """The TID 1500 report, the KOS and the GSPS written on one workstation, lying beside the
+    images (as retrieved from the PACS), give another workstation the same ROI, key image, arrow
+    and text, once."""
     import numpy as np
     import pytest
 
@@ -80,12 +81,17 @@ def test_measurements_and_key_images_archived_with_a_study_come_back_on_another_
     rows_mm, cols_mm = (float(v) for v in slice3.PixelSpacing)
     first = f"sqlite:///{tmp_path / 'first.sqlite'}"  # the first workstation's database
     roi = [(x0 + 2.7 * cols_mm, -(y0 + 1.7 * rows_mm)), (x0 + 7.3 * cols_mm, -(y0 + 5.3 * rows_mm))]
+    arrow = [(x0 + 20 * cols_mm, -(y0 + 25 * rows_mm)), (x0 + 9 * cols_mm, -(y0 + 12 * rows_mm))]
+    label = [(x0 + 22 * cols_mm, -(y0 + 27 * rows_mm))]
     save_annotations(StudyCatalog(first), str(slice3.SeriesInstanceUID), "axial",
-                     [StoredAnnotation("rectangle", roi, plane=z3), StoredAnnotation("key", [], plane=z3)])
+                     [StoredAnnotation("rectangle", roi, plane=z3), StoredAnnotation("key", [], plane=z3),
+                      StoredAnnotation("arrow", arrow, plane=z3), StoredAnnotation("text", label, "lesion", z3)])
     assert main(["report", "measurements", str(tmp_path / "study"), "--db", first, "--out",
                  str(tmp_path / "study" / "measurements.dcm")]) == 0
     kos = tmp_path / "study" / "kos.dcm"
     assert main(["report", "keyimages", str(tmp_path / "study"), "--db", first, "--out", str(kos)]) == 0
+    gsps = tmp_path / "study" / "gsps.dcm"
+    assert main(["report", "annotations", str(tmp_path / "study"), "--db", first, "--out", str(gsps)]) == 0
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "second"))  # another workstation: nothing kept yet
     for _ in range(2):  # opened twice: the archived marks are taken once
@@ -98,4 +104,9 @@ def test_measurements_and_key_images_archived_with_a_study_come_back_on_another_
         assert len(rois) == 1 and rois[0][1] == pytest.approx(z3)
         assert np.allclose(rois[0][0].points, roi, atol=1e-3) and rois[0][0].statistics.mean == 476.0
         assert "KEY IMAGE" in scene.corners.texts["lower_left"]
+        marks = {m.kind: m for m, _ in scene.measure.items if m.kind in ("arrow", "text")}
+        assert len([m for m, _ in scene.measure.items if m.kind in ("arrow", "text")]) == 2  # once each
+        assert np.allclose(marks["arrow"].points, arrow, atol=1e-3) and marks["text"].text == "lesion"
+        assert np.allclose(marks["text"].points, label, atol=1e-3)
+        assert window.index.errors == []  # the SR, KOS and GSPS are documents of the study, not unreadable files
         window.close()

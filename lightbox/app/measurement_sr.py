@@ -65,6 +65,21 @@ class ImagePlacer:
             return f"{a.kind} at {a.plane:.1f} mm: outside the acquired slices"
         return k, [(float(i[0]), float(i[1])) for i in index] if a.points else []
 
+    def unplace(self, uid: str, pixel_points: list[tuple[float, float]]) -> tuple[str, list[tuple[float, float]], float] | None:
+        """The other way: a mark on the image ``uid`` (pixel points) as the study database keeps
+        it, ``(image, points, plane)``; None when ``uid`` is not one of the series' images."""
+        if not hasattr(self, "_by_uid"):
+            instances = self.series.instances if self.film else self.members
+            self._by_uid = {str(i.header.get("SOPInstanceUID", "")): n for n, i in enumerate(instances) if i.header is not None}
+        n = self._by_uid.get(uid)
+        if n is None:
+            return None
+        if self.film:
+            return f"film {n}", list(pixel_points), 0.0
+        worlds = [self.geometry.index_to_world((c, r, float(n))) for c, r in pixel_points or [(0.0, 0.0)]]
+        points = [(float(w @ self.right), float(w @ self.up)) for w in worlds] if pixel_points else []
+        return self.plane_name, points, float(worlds[0] @ self.normal)
+
     def header(self, n: int) -> Dataset:
         header = (self.series.instances if self.film else self.members)[n].header
         assert header is not None
@@ -126,58 +141,37 @@ def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
 
 
 def marks_from_archive(documents: list, series: Series) -> list[tuple[str, StoredAnnotation]]:
-    """Lengths, ROIs and key images that TID 1500 measurement reports and Key Object Selection
-    documents found beside the images (``StudyIndex.documents``) place on this series' images, as
-    the study database keeps marks: ``(image, mark)`` pairs."""
+    """The marks that documents found beside the images (``StudyIndex.documents``) place on this
+    series' images, as the study database keeps them: lengths and ROIs from TID 1500 measurement
+    reports, key images from Key Object Selections, arrows and texts from presentation states."""
     from pydicom import dcmread
 
     from ..dicomreports.key_images import referenced_instances
     from ..dicomreports.measurements import read_measurements
+    from ..dicomreports.presentation import read_graphics
 
-    places: dict[str, tuple[str, int]] = {}  # SOP instance UID -> ("film", n) or ("slice", k)
-    if series.kind == "film":
-        for n, instance in enumerate(series.instances):
-            if instance.header is not None:
-                places[str(instance.header.get("SOPInstanceUID", ""))] = ("film", n)
-    else:
-        for k, instance in enumerate(volume_instances(series)):
-            if instance.header is not None:
-                places[str(instance.header.get("SOPInstanceUID", ""))] = ("slice", k)
-    geometry = series_geometry(series) if series.kind != "film" else None
-    plane_name = first_plane(geometry) if geometry is not None else ""
-    if geometry is not None:
-        normal, up = (np.asarray(PLANES["axial"][0]), np.asarray(PLANES["axial"][1])) if plane_name == "axial" \
-            else acquired_axes(geometry)
-        right = np.cross(normal, up)
-
-    def on_image(uid: str, pixel_points: list[tuple[float, float]]) -> tuple[str, list[tuple[float, float]], float] | None:
-        place = places.get(uid)
-        if place is None:
-            return None
-        if place[0] == "film":
-            return f"film {place[1]}", pixel_points, 0.0
-        worlds = [geometry.index_to_world((c, r, float(place[1]))) for c, r in pixel_points or [(0.0, 0.0)]]  # type: ignore[union-attr]
-        points = [(float(w @ right), float(w @ up)) for w in worlds] if pixel_points else []
-        return plane_name, points, float(worlds[0] @ normal)
-
+    placer = ImagePlacer(series)
     found: list[tuple[str, StoredAnnotation]] = []
+
+    def add(uid: str, kind: str, pixel_points: list[tuple[float, float]], text: str = "") -> None:
+        placed = placer.unplace(uid, pixel_points)
+        if placed is not None:
+            found.append((placed[0], StoredAnnotation(kind, placed[1], text, placed[2])))
+
     for path, header in documents:
         sop_class = str(header.get("SOPClassUID", ""))
         try:
             if sop_class == "1.2.840.10008.5.1.4.1.1.88.59":  # Key Object Selection
                 for uid in referenced_instances(dcmread(path)):
-                    placed = on_image(uid, [])
-                    if placed is not None:
-                        found.append((placed[0], StoredAnnotation("key", [], "", placed[2])))
+                    add(uid, "key", [])
             elif sop_class in ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34"):
                 for identifier, uid, points, _values in read_measurements(dcmread(path)):
                     kind = _kind_of(identifier, points)
-                    if kind is None:
-                        continue
-                    corners = _corners(kind, points)
-                    placed = on_image(uid, corners)
-                    if placed is not None:
-                        found.append((placed[0], StoredAnnotation(kind, placed[1], "", placed[2])))
+                    if kind is not None:
+                        add(uid, kind, _corners(kind, points))
+            elif sop_class == "1.2.840.10008.5.1.4.1.1.11.1":  # Grayscale Softcopy Presentation State
+                for uid, kind, points, text in read_graphics(dcmread(path)):
+                    add(uid, kind, points, text)
         except (OSError, ValueError, AttributeError, KeyError, IndexError):
             continue  # a document that is not what it says: the images open all the same
     return found

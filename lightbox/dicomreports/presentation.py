@@ -58,3 +58,37 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
         software_versions="1", device_serial_number="0", content_label="LIGHTBOX_MARKS",
         content_description="Reader's arrows and texts", graphic_annotations=annotations, graphic_layers=[layer],
         content_creator_name=reader or None)
+
+
+def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, float]], str]]:
+    """``(referenced SOP Instance UID, "arrow" | "text", pixel points, text)`` of a presentation
+    state's pixel-unit graphics: a two-point polyline followed by a three-point one (a head whose
+    middle point is the shaft's end) is an arrow; a text object, a text at its anchor (or the
+    centre of its box). Other graphics are not Lightbox marks and are left alone."""
+    out: list[tuple[str, str, list[tuple[float, float]], str]] = []
+    for annotation in state.get("GraphicAnnotationSequence", []):
+        uids = [str(r.ReferencedSOPInstanceUID) for r in annotation.get("ReferencedImageSequence", [])]
+        lines = [[float(v) for v in g.GraphicData] for g in annotation.get("GraphicObjectSequence", [])
+                 if g.GraphicAnnotationUnits == "PIXEL" and g.GraphicType == "POLYLINE"]
+        marks: list[tuple[str, list[tuple[float, float]], str]] = []
+        n = 0
+        while n < len(lines):
+            shaft = lines[n]
+            head = lines[n + 1] if n + 1 < len(lines) else []
+            if len(shaft) == 4 and len(head) == 6 and head[2:4] == shaft[2:4]:
+                marks.append(("arrow", [(shaft[0], shaft[1]), (shaft[2], shaft[3])], ""))
+                n += 2
+            else:
+                n += 1
+        for text in annotation.get("TextObjectSequence", []):
+            if "AnchorPoint" in text and text.get("AnchorPointAnnotationUnits", "PIXEL") == "PIXEL":
+                x, y = (float(v) for v in text.AnchorPoint)
+            elif "BoundingBoxTopLeftHandCorner" in text and text.get("BoundingBoxAnnotationUnits", "PIXEL") == "PIXEL":
+                (a, b), (c, d) = ([float(v) for v in text.BoundingBoxTopLeftHandCorner],
+                                  [float(v) for v in text.BoundingBoxBottomRightHandCorner])
+                x, y = (a + c) / 2, (b + d) / 2
+            else:
+                continue
+            marks.append(("text", [(x, y)], str(text.UnformattedTextValue)))
+        out += [(uid, kind, points, words) for uid in uids for kind, points, words in marks]
+    return out

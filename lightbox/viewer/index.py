@@ -230,6 +230,9 @@ def read_header(path: Path) -> tuple[Dataset, int]:
 
 
 SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."  # the Structured Report storage classes (PS3.4 B.5)
+# documents that travel with a study beside its images: structured reports (incl. key-object
+# selections), presentation states and encapsulated documents (PDF, CDA)
+DOCUMENT_CLASS_PREFIXES = (SR_CLASS_PREFIX, "1.2.840.10008.5.1.4.1.1.11.", "1.2.840.10008.5.1.4.1.1.104.")
 
 
 def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | None = None) -> None:
@@ -238,7 +241,7 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
             size = path.stat().st_size if path.exists() else 0
             raise UnreadableFile(f"truncated: the file ends after its header ({size} bytes) and holds no data set")
         sop_class = _text(ds, "SOPClassUID")
-        if sop_class.startswith(SR_CLASS_PREFIX):
+        if sop_class.startswith(DOCUMENT_CLASS_PREFIXES):
             index.documents.append((path, ds))
             return
         raise UnreadableFile(f"not an image (no Rows/Columns; SOP class {sop_class or 'unknown'})")
