@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
@@ -243,7 +243,14 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
         """The view has been still for SETTLE_MS: the scene's full-quality frame (a 3D pane after
         a rotation at its interactive level of detail), or the render it was waiting for."""
         if hasattr(self.scene, "on_still"):
-            self.scene.on_still()
+            busy = bool(getattr(self.scene, "_shading_deferred", False))  # the CPU mapper's one-time gradient pass
+            if busy:
+                QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.scene.on_still()
+            finally:
+                if busy:
+                    QApplication.restoreOverrideCursor()
         else:
             self.render()
 
