@@ -40,193 +40,157 @@ def series_report_sr(factory: Any, series: Any, documents: list[tuple[Path, Data
     return sr, report, predecessor
 
 
-def _cmd_sr(args: argparse.Namespace) -> int:
-    from ..dicomreports.archive import study_of_series
-    from ..pacs.servers import store_dir, write_to_store
+def _series(args: argparse.Namespace, missing: str = "no series in") -> tuple[Any, Any] | int:
+    """(index, series) of ``args.path`` / ``--series``, or the exit code of the refusal said."""
     from ..viewer.index import build_index
-    from ..workflow.storage import open_database
     from .compose import pick_series
 
     if not Path(args.path).exists():
         return refuse(f"no such file or folder: {args.path}")
     index = build_index(Path(args.path))
     try:
-        series = pick_series(index, args.series)
+        return index, pick_series(index, args.series)
     except (FileNotFoundError, KeyError) as exc:
-        return refuse(f"no series to report on in {args.path} ({exc})")
+        return refuse(f"{missing} {args.path} ({exc})")
+
+
+def _write(document: Dataset, out: str | None) -> Path:
+    """``--out``, else the store in the user's data folder."""
+    from ..pacs.servers import store_dir, write_to_store
+
+    if not out:
+        return write_to_store(document, store_dir())
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save_as(path, enforce_file_format=True)
+    return path
+
+
+def _send(path: Path, server_name: str | None) -> int:
+    """``--send SERVER``: C-STORE or STOW-RS the written file; 0, or the refusal's exit code."""
+    if not server_name:
+        return 0
+    from ..pacs import dimse
+    from ..pacs.client import send_files
+    from ..pacs.servers import load_servers
+
+    server = load_servers().get(server_name)
+    if server is None:
+        return refuse(f"no PACS server named {server_name!r} (lightbox pacs servers)")
+    try:
+        sent = send_files(server, [path])
+    except dimse.PacsError as exc:
+        return refuse(exc)
+    print(f"sent to {server.name} ({sent} file)")
+    return 0
+
+
+def _catalog(args: argparse.Namespace) -> Any:
+    from ..studydb.catalog import StudyCatalog
+    from ..workflow.storage import open_database
+
+    return StudyCatalog(factory=open_database(args.db))
+
+
+def _cmd_sr(args: argparse.Namespace) -> int:
+    from ..dicomreports.archive import study_of_series
+    from ..workflow.storage import open_database
+
+    found = _series(args, "no series to report on in")
+    if isinstance(found, int):
+        return found
+    index, series = found
     try:
         sr, report, predecessor = series_report_sr(open_database(args.db), series, index.documents,
                                                    study_of_series(index, series.uid) or "")
     except ValueError as exc:
         return refuse(exc)
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        sr.save_as(out, enforce_file_format=True)
-    else:
-        out = write_to_store(sr, store_dir())
+    out = _write(sr, args.out)
     state = "FINAL" if report.signed_at else "PRELIMINARY (not signed)"
     print(f"{out}  report SR, {state}" + (f", amends {predecessor.SOPInstanceUID}" if predecessor is not None else ""))
-    if args.send:
-        from ..pacs import dimse
-        from ..pacs.client import send_files
-        from ..pacs.servers import load_servers
-
-        server = load_servers().get(args.send)
-        if server is None:
-            return refuse(f"no PACS server named {args.send!r} (lightbox pacs servers)")
-        try:
-            sent = send_files(server, [out])
-        except dimse.PacsError as exc:
-            return refuse(exc)
-        print(f"sent to {server.name} ({sent} file)")
-    return 0
+    return _send(out, args.send)
 
 
 def _cmd_measurements(args: argparse.Namespace) -> int:
     """The series' lengths and ROIs (kept in the study database) as a TID 1500 measurement SR."""
     from ..dicomreports.measurements import measurement_report
-    from ..pacs.servers import store_dir, write_to_store
-    from ..studydb.catalog import StudyCatalog
-    from ..viewer.index import build_index
-    from ..workflow.storage import open_database
-    from .compose import pick_series
     from .measurement_sr import series_marks
 
-    if not Path(args.path).exists():
-        return refuse(f"no such file or folder: {args.path}")
-    index = build_index(Path(args.path))
-    try:
-        series = pick_series(index, args.series)
-    except (FileNotFoundError, KeyError) as exc:
-        return refuse(f"no series in {args.path} ({exc})")
-    marks, left_out = series_marks(StudyCatalog(factory=open_database(args.db)), series)
+    found = _series(args)
+    if isinstance(found, int):
+        return found
+    _, series = found
+    marks, left_out = series_marks(_catalog(args), series)
     for reason in left_out:
         print(f"left out: {reason}")
     evidence = [i.header for i in series.instances if i.header is not None]
     try:
-        sr = measurement_report(marks, evidence, args.reader)  # type: ignore[arg-type]
+        sr = measurement_report(marks, evidence, args.reader)
     except ValueError as exc:
         return refuse(f"{exc} on {series.label()}: measure in the window first (Tools: Length, Ellipse / Rectangle ROI)")
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        sr.save_as(out, enforce_file_format=True)
-    else:
-        out = write_to_store(sr, store_dir())
+    out = _write(sr, args.out)
     print(f"{out}  measurement report SR (TID 1500), {len(marks)} measurement group(s)")
-    if args.send:
-        from ..pacs import dimse
-        from ..pacs.client import send_files
-        from ..pacs.servers import load_servers
-
-        server = load_servers().get(args.send)
-        if server is None:
-            return refuse(f"no PACS server named {args.send!r} (lightbox pacs servers)")
-        try:
-            sent = send_files(server, [out])
-        except dimse.PacsError as exc:
-            return refuse(exc)
-        print(f"sent to {server.name} ({sent} file)")
-    return 0
+    return _send(out, args.send)
 
 
 def _cmd_keyimages(args: argparse.Namespace) -> int:
     """The series' flagged key images as a Key Object Selection document."""
     from ..dicomreports.key_images import key_object_selection
-    from ..pacs.servers import store_dir, write_to_store
-    from ..studydb.catalog import StudyCatalog
-    from ..viewer.index import build_index
-    from ..workflow.storage import open_database
-    from .compose import pick_series
     from .measurement_sr import series_key_images
 
-    if not Path(args.path).exists():
-        return refuse(f"no such file or folder: {args.path}")
-    index = build_index(Path(args.path))
-    try:
-        series = pick_series(index, args.series)
-    except (FileNotFoundError, KeyError) as exc:
-        return refuse(f"no series in {args.path} ({exc})")
-    images = series_key_images(StudyCatalog(factory=open_database(args.db)), series)
+    found = _series(args)
+    if isinstance(found, int):
+        return found
+    _, series = found
+    images = series_key_images(_catalog(args), series)
     try:
         kos = key_object_selection(images, args.reader)  # type: ignore[arg-type]
     except ValueError as exc:
         return refuse(f"{exc} in {series.label()}: flag them in the window first (K)")
-    out = Path(args.out) if args.out else None
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        kos.save_as(out, enforce_file_format=True)
-    else:
-        out = write_to_store(kos, store_dir())
-    print(f"{out}  key object selection, {len(images)} key image(s)")
+    print(f"{_write(kos, args.out)}  key object selection, {len(images)} key image(s)")
     return 0
 
 
 def _cmd_annotations(args: argparse.Namespace) -> int:
     """The series' arrows and texts as a Grayscale Softcopy Presentation State."""
     from ..dicomreports.presentation import presentation_state
-    from ..pacs.servers import store_dir, write_to_store
-    from ..studydb.catalog import StudyCatalog
-    from ..viewer.index import build_index
-    from ..workflow.storage import open_database
-    from .compose import pick_series
     from .measurement_sr import series_graphics
 
-    if not Path(args.path).exists():
-        return refuse(f"no such file or folder: {args.path}")
-    index = build_index(Path(args.path))
-    try:
-        series = pick_series(index, args.series)
-    except (FileNotFoundError, KeyError) as exc:
-        return refuse(f"no series in {args.path} ({exc})")
-    marks, left_out = series_graphics(StudyCatalog(factory=open_database(args.db)), series)
+    found = _series(args)
+    if isinstance(found, int):
+        return found
+    _, series = found
+    marks, left_out = series_graphics(_catalog(args), series)
     for reason in left_out:
         print(f"left out: {reason}")
     try:
         state = presentation_state(marks, args.reader)
     except ValueError as exc:
         return refuse(f"{exc} on {series.label()}: draw them in the window first (Tools: Arrow, Text)")
-    out = Path(args.out) if args.out else None
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        state.save_as(out, enforce_file_format=True)
-    else:
-        out = write_to_store(state, store_dir())
-    print(f"{out}  presentation state (GSPS), {len(marks)} arrow(s) and text(s)")
+    print(f"{_write(state, args.out)}  presentation state (GSPS), {len(marks)} arrow(s) and text(s)")
     return 0
 
 
 def add_report_commands(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="reports as DICOM")
     rsub = report.add_subparsers(dest="report_command", required=True)
-    p = rsub.add_parser("sr", help="write the series' report as a DICOM Comprehensive SR (and send it)")
-    p.add_argument("path", help="the study's folder or files")
-    p.add_argument("--series", help="SeriesInstanceUID (default: the one the window opens)")
-    p.add_argument("--out", help="file to write (default: the store in the user's data folder)")
-    p.add_argument("--send", metavar="SERVER", help="a configured PACS to send it to (C-STORE or STOW-RS)")
-    p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
-    p.set_defaults(func=_cmd_sr)
-    p = rsub.add_parser("measurements", help="write the series' lengths and ROIs as a DICOM SR measurement report "
-                                             "(TID 1500) (and send it)")
-    p.add_argument("path", help="the study's folder or files")
-    p.add_argument("--series", help="SeriesInstanceUID (default: the one the window opens)")
-    p.add_argument("--out", help="file to write (default: the store in the user's data folder)")
-    p.add_argument("--send", metavar="SERVER", help="a configured PACS to send it to (C-STORE or STOW-RS)")
-    p.add_argument("--reader", default="", help="the person observer (default: 'Lightbox reader')")
-    p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
-    p.set_defaults(func=_cmd_measurements)
-    p = rsub.add_parser("keyimages", help="write the series' flagged key images as a DICOM Key Object Selection")
-    p.add_argument("path", help="the study's folder or files")
-    p.add_argument("--series", help="SeriesInstanceUID (default: the one the window opens)")
-    p.add_argument("--out", help="file to write (default: the store in the user's data folder)")
-    p.add_argument("--reader", default="", help="the person observer (default: 'Lightbox reader')")
-    p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
-    p.set_defaults(func=_cmd_keyimages)
-    p = rsub.add_parser("annotations", help="write the series' arrows and texts as a DICOM presentation state (GSPS)")
-    p.add_argument("path", help="the study's folder or files")
-    p.add_argument("--series", help="SeriesInstanceUID (default: the one the window opens)")
-    p.add_argument("--out", help="file to write (default: the store in the user's data folder)")
-    p.add_argument("--reader", default="", help="the content creator (default: none)")
-    p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
-    p.set_defaults(func=_cmd_annotations)
+
+    def document(name: str, help: str, func: Any, send: bool = True, reader: str = "") -> None:  # noqa: A002
+        p = rsub.add_parser(name, help=help)
+        p.add_argument("path", help="the study's folder or files")
+        p.add_argument("--series", help="SeriesInstanceUID (default: the one the window opens)")
+        p.add_argument("--out", help="file to write (default: the store in the user's data folder)")
+        if send:
+            p.add_argument("--send", metavar="SERVER", help="a configured PACS to send it to (C-STORE or STOW-RS)")
+        if reader:
+            p.add_argument("--reader", default="", help=reader)
+        p.add_argument("--db", help="database URL (default: SQLite in the user's data folder)")
+        p.set_defaults(func=func)
+
+    document("sr", "write the series' report as a DICOM Comprehensive SR (and send it)", _cmd_sr)
+    document("measurements", "write the series' lengths and ROIs as a DICOM SR measurement report (TID 1500) "
+             "(and send it)", _cmd_measurements, reader="the person observer (default: 'Lightbox reader')")
+    document("keyimages", "write the series' flagged key images as a DICOM Key Object Selection", _cmd_keyimages,
+             send=False, reader="the person observer (default: 'Lightbox reader')")
+    document("annotations", "write the series' arrows and texts as a DICOM presentation state (GSPS)",
+             _cmd_annotations, send=False, reader="the content creator (default: none)")
