@@ -392,15 +392,33 @@ class MainWindow(QMainWindow):
             who = f" by {found.verifier.replace('^', ' ')}" if found.verifier else ""
             self.ai_panel.show_report_text(found.text, f"From the archive (DICOM SR, {state}{who})")
 
+    def _offer_to_send(self, path: Path, what: str, saved: str, message: str, send_to: str | None) -> None:
+        """A document just saved to the store: offer the configured PACS servers (unless ``send_to``
+        decides: a name, or "" for none), send it there, and say what happened."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from ..pacs import dimse
+        from ..pacs.client import send_files
+        from ..pacs.servers import load_servers
+
+        servers = load_servers()
+        if send_to is None and servers:
+            choice, ok = QInputDialog.getItem(self, f"Send the {what}", f"{saved} Send it to:",
+                                              ["(do not send)", *servers], 0, False)
+            send_to = choice if ok and choice in servers else ""
+        if send_to:
+            try:
+                send_files(servers[send_to], [path])
+                message += f"; sent to {send_to}"
+            except (dimse.PacsError, KeyError) as exc:
+                QMessageBox.warning(self, f"{what[0].upper()}{what[1:]} not sent", f"Saved, but not sent: {exc}")
+        self.statusBar().showMessage(message, 10000)
+
     def save_report_sr(self, send_to: str | None = None) -> Path | None:
         """AI → Save report as DICOM SR: the open series' report (signed, else the draft) as a
         Comprehensive SR in the store, and sent to a configured PACS if the user picks one."""
-        from PySide6.QtWidgets import QInputDialog
-
         from ..dicomreports.archive import study_of_series
-        from ..pacs import dimse
-        from ..pacs.client import send_files
-        from ..pacs.servers import load_servers, store_dir, write_to_store
+        from ..pacs.servers import store_dir, write_to_store
         from .report_cli import series_report_sr
 
         opened = self.area.opened
@@ -416,20 +434,7 @@ class MainWindow(QMainWindow):
             return None
         path = write_to_store(sr, store_dir())
         state = "FINAL" if report.signed_at else "PRELIMINARY (not signed)"
-        servers = load_servers()
-        if send_to is None and servers:
-            choice, ok = QInputDialog.getItem(self, "Send the report", f"Report SR ({state}) saved. Send it to:",
-                                              ["(do not send)", *servers], 0, False)
-            send_to = choice if ok and choice in servers else ""
-        message = f"Report SR ({state}) saved to {path}"
-        if send_to:
-            try:
-                server = servers[send_to]
-                send_files(server, [path])
-                message += f"; sent to {send_to}"
-            except (dimse.PacsError, KeyError) as exc:
-                QMessageBox.warning(self, "Report not sent", f"Saved, but not sent: {exc}")
-        self.statusBar().showMessage(message, 10000)
+        self._offer_to_send(path, "report", f"Report SR ({state}) saved.", f"Report SR ({state}) saved to {path}", send_to)
         return path
 
     def save_report_pdf(self, send_to: str | None = None) -> Path | None:
@@ -437,12 +442,8 @@ class MainWindow(QMainWindow):
         header), wrapped as an Encapsulated PDF of the study, in the store; sent on request."""
         import tempfile
 
-        from PySide6.QtWidgets import QInputDialog
-
         from ..dicomreports.pdf import encapsulated_pdf
-        from ..pacs import dimse
-        from ..pacs.client import send_files
-        from ..pacs.servers import load_servers, store_dir, write_to_store
+        from ..pacs.servers import store_dir, write_to_store
 
         opened = self.area.opened
         header = next((i.header for i in opened.series.instances if i.header is not None), None) \
@@ -453,19 +454,8 @@ class MainWindow(QMainWindow):
         with tempfile.TemporaryDirectory() as folder:
             pdf = self.ai_panel.export(Path(folder) / "report.pdf", deidentify=False).read_bytes()
         path = write_to_store(encapsulated_pdf(pdf, header), store_dir())
-        servers = load_servers()
-        if send_to is None and servers:
-            choice, ok = QInputDialog.getItem(self, "Send the report PDF", "Report PDF saved. Send it to:",
-                                              ["(do not send)", *servers], 0, False)
-            send_to = choice if ok and choice in servers else ""
-        message = f"Report saved as a DICOM Encapsulated PDF: {path}"
-        if send_to:
-            try:
-                send_files(servers[send_to], [path])
-                message += f"; sent to {send_to}"
-            except (dimse.PacsError, KeyError) as exc:
-                QMessageBox.warning(self, "Report PDF not sent", f"Saved, but not sent: {exc}")
-        self.statusBar().showMessage(message, 10000)
+        self._offer_to_send(path, "report PDF", "Report PDF saved.", f"Report saved as a DICOM Encapsulated PDF: {path}",
+                            send_to)
         return path
 
     def save_presentation_state(self) -> Path | None:
@@ -524,12 +514,8 @@ class MainWindow(QMainWindow):
     def save_measurements_sr(self, send_to: str | None = None) -> Path | None:
         """AI → Save measurements as DICOM SR: the open series' lengths and ROIs as a TID 1500
         measurement report in the store, and sent to a configured PACS if the user picks one."""
-        from PySide6.QtWidgets import QInputDialog
-
         from ..dicomreports.measurements import measurement_report
-        from ..pacs import dimse
-        from ..pacs.client import send_files
-        from ..pacs.servers import load_servers, store_dir, write_to_store
+        from ..pacs.servers import store_dir, write_to_store
         from .measurement_sr import series_marks
 
         opened = self.area.opened
@@ -545,21 +531,10 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Measurements as DICOM SR", f"{exc}: measure with Length or an ROI first.")
             return None
         path = write_to_store(sr, store_dir())
-        servers = load_servers()
-        if send_to is None and servers:
-            choice, ok = QInputDialog.getItem(self, "Send the measurements", "Measurement SR saved. Send it to:",
-                                              ["(do not send)", *servers], 0, False)
-            send_to = choice if ok and choice in servers else ""
         message = f"Measurement SR ({len(marks)} group(s)) saved to {path}"
         if left_out:
             message += f"; left out: {'; '.join(left_out)}"
-        if send_to:
-            try:
-                send_files(servers[send_to], [path])
-                message += f"; sent to {send_to}"
-            except (dimse.PacsError, KeyError) as exc:
-                QMessageBox.warning(self, "Measurements not sent", f"Saved, but not sent: {exc}")
-        self.statusBar().showMessage(message, 10000)
+        self._offer_to_send(path, "measurements", "Measurement SR saved.", message, send_to)
         return path
 
     def _open_from_database(self, files: list[Path], beside: bool) -> None:
