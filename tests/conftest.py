@@ -64,6 +64,23 @@ def no_network(monkeypatch):
     assert not attempts, f"network connections attempted: {attempts}"
 
 
+def shown_window(qtbot, active: bool = False):
+    """A new main window, 1100 x 800 and shown (``active``: also the active window, as the
+    reader's is when they type: offscreen Qt activates none by itself)."""
+    from PySide6.QtWidgets import QApplication
+
+    from lightbox.app.main_window import MainWindow
+
+    window = MainWindow()
+    window.resize(1100, 800)
+    qtbot.addWidget(window)
+    window.show()
+    if active:
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    return window
+
+
 def window_on(qtbot, path):
     """The main window with ``path`` open and its AI dock ready (a study written by a test)."""
     from lightbox.app.main_window import MainWindow

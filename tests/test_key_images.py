@@ -6,29 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pydicom
+from conftest import shown_window
 from dicom_factory import axial_positions, write_ct_series
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
 
 from lightbox.app.cli import main
-from lightbox.app.main_window import MainWindow
 from lightbox.dicomreports.key_images import referenced_instances
-
-
-def new_window(qtbot) -> MainWindow:
-    window = MainWindow()
-    window.resize(1100, 800)
-    qtbot.addWidget(window)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
-    return window
 
 
 def test_flagged_slices_come_back_and_become_a_key_object_selection(qtbot, tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     paths = write_ct_series(tmp_path / "ct", axial_positions(10, spacing=2.0), rows=32, columns=32)
-    window = new_window(qtbot)
+    window = shown_window(qtbot, active=True)
     window.open_path(tmp_path / "ct")
     qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
     widget, scene = window.area.viewports[0], window.area.viewports[0].scene
@@ -45,7 +34,7 @@ def test_flagged_slices_come_back_and_become_a_key_object_selection(qtbot, tmp_p
     assert "KEY IMAGE" in scene.corners.texts["lower_left"]
     window.close()
 
-    again = new_window(qtbot)
+    again = shown_window(qtbot, active=True)
     again.open_path(tmp_path / "ct")
     qtbot.waitUntil(lambda: not again.is_loading() and again.area.opened is not None, timeout=30000)
     restored = again.area.viewports[0].scene
@@ -95,7 +84,7 @@ def test_measurements_and_key_images_archived_with_a_study_come_back_on_another_
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "second"))  # another workstation: nothing kept yet
     for _ in range(2):  # opened twice: the archived marks are taken once
-        window = new_window(qtbot)
+        window = shown_window(qtbot, active=True)
         window.open_path(tmp_path / "study")
         qtbot.waitUntil(lambda w=window: not w.is_loading() and w.area.opened is not None, timeout=30000)
         scene = window.area.viewports[0].scene

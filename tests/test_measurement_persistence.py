@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import shown_window
 from dicom_factory import axial_positions, write_ct_series, write_film
 from PySide6.QtCore import QPoint, Qt
 
@@ -19,14 +20,6 @@ def viewport_point(widget, display_xy) -> QPoint:
     x, y = display_xy
     ratio = widget.devicePixelRatioF()
     return QPoint(int(round(x / ratio)), int(round(widget.height() - 1 - y / ratio)))
-
-
-def new_window(qtbot) -> MainWindow:
-    window = MainWindow()
-    window.resize(1100, 800)
-    qtbot.addWidget(window)
-    window.show()
-    return window
 
 
 def open_and_wait(window: MainWindow, qtbot, path: Path) -> None:
@@ -49,7 +42,7 @@ def test_a_films_measurements_come_back_when_it_is_opened_again(qtbot, tmp_path:
     from PySide6.QtWidgets import QInputDialog
 
     path = write_film(tmp_path / "film.dcm", np.full((200, 300), 500, np.uint16), spacing=(0.2, 0.1), window=(500, 1000))
-    first = new_window(qtbot)
+    first = shown_window(qtbot)
     open_and_wait(first, qtbot, path)
     widget, scene = first.area.viewports[0], first.area.viewports[0].scene
     first.set_tool("length")
@@ -62,14 +55,14 @@ def test_a_films_measurements_come_back_when_it_is_opened_again(qtbot, tmp_path:
     assert [k for k, _, _ in drawn] == ["length", "text"]
     first.close()  # no save button anywhere: they were kept when finished
 
-    again = new_window(qtbot)
+    again = shown_window(qtbot)
     open_and_wait(again, qtbot, path)
     restored = again.area.viewports[0].scene
     assert [(m.kind, m.points, m.text) for m in restored.measurements] == drawn
     assert restored.measure.label(restored.measurements[0]) == scene.measure.label(scene.measurements[0])  # "22.4 mm"
     qtbot.keyClick(again, Qt.Key.Key_Delete)  # cleared: gone for the next opening too
     again.close()
-    third = new_window(qtbot)
+    third = shown_window(qtbot)
     open_and_wait(third, qtbot, path)
     assert third.area.viewports[0].scene.measurements == []
     third.close()
@@ -77,7 +70,7 @@ def test_a_films_measurements_come_back_when_it_is_opened_again(qtbot, tmp_path:
 
 def test_an_roi_on_a_ct_slice_comes_back_on_that_slice_with_its_statistics(qtbot, tmp_path: Path) -> None:
     write_ct_series(tmp_path, axial_positions(12, spacing=2.0), rows=40, columns=40)
-    first = new_window(qtbot)
+    first = shown_window(qtbot)
     open_and_wait(first, qtbot, tmp_path)
     scene = first.area.viewports[0].scene
     geometry = scene.volume.geometry
@@ -92,7 +85,7 @@ def test_an_roi_on_a_ct_slice_comes_back_on_that_slice_with_its_statistics(qtbot
     assert roi.statistics.mean == 476.0 and roi.statistics.pixels == 20
     first.close()
 
-    again = new_window(qtbot)
+    again = shown_window(qtbot)
     open_and_wait(again, qtbot, tmp_path)
     restored = again.area.viewports[0].scene
     (back,) = restored.measurements

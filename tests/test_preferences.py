@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import shown_window
 from dicom_factory import axial_positions, restamp, write_ct_series
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
-
-from lightbox.app.main_window import MainWindow
-
-
-def window_in(qtbot) -> MainWindow:
-    window = MainWindow()
-    window.resize(1100, 800)
-    qtbot.addWidget(window)
-    window.show()
-    return window
 
 
 def test_preferences_change_the_mouse_and_wheel_and_are_kept(qtbot, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))  # the reader's own preferences file
     paths = write_ct_series(tmp_path / "ct", axial_positions(20, spacing=2.0), rows=40, columns=40)
     restamp(paths, BodyPartExamined="CHEST", PatientID="PREFS-1")
-    window = window_in(qtbot)
+    window = shown_window(qtbot)
     dialog = window.show_preferences()
     dialog.right_drag.setCurrentIndex(dialog.right_drag.findData("wl"))
     dialog.wheel_next.setChecked(False)
@@ -50,7 +41,7 @@ def test_preferences_change_the_mouse_and_wheel_and_are_kept(qtbot, tmp_path: Pa
     QApplication.sendEvent(widget, towards_you)
     assert scene.slice_count()[0] == before - 1  # reversed: towards you = the previous slice
     window.close()
-    again = window_in(qtbot)  # kept for the next start
+    again = shown_window(qtbot)  # kept for the next start
     assert again.area.layout_name == "2x2" and again.cine_fps == 20 and not again.preferences.hanging_protocols
     assert again.area.viewports[0].right_drag == "wl" and again.area.viewports[0].wheel_sign == -1.0
     again.close()
@@ -61,6 +52,6 @@ def test_a_damaged_preferences_entry_gives_the_defaults(qtbot, tmp_path: Path, m
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path))
     (tmp_path / "ui_state.json").write_text(json.dumps({"preferences": {"right_drag": "explode", "cine_fps": 7}}))
-    window = window_in(qtbot)
+    window = shown_window(qtbot)
     assert window.preferences.right_drag == "zoom" and window.cine_fps == 12
     window.close()
