@@ -6,9 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from vtkmodules.util.numpy_support import numpy_to_vtk
 from vtkmodules.vtkCommonCore import vtkLookupTable
-from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
@@ -18,7 +16,7 @@ from ..orientation import film_screen_labels
 from ..pixels import auto_window, vtk_window_level, window_values
 from ..volume import Film
 from .measurements import MeasurementOverlay, PlaneScene
-from .overlays import OVERLAY_PLANE_RGB, CornerText, EdgeLabels, RenderRequest, ScaleBar
+from .overlays import CornerText, EdgeLabels, OverlayPlaneLayer, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import rgb_vtk_image, to_vtk_image
 
@@ -72,7 +70,10 @@ class FilmScene(PlaneScene):
         # the film's overlay planes (60xx), one layer over the image, shown unless hidden
         self.overlay_mask = np.logical_or.reduce([p.mask for p in film.overlays]) if film.overlays else None
         self.overlay_planes_visible = True
-        self.overlay_actor = self._overlay_layer() if self.overlay_mask is not None else None
+        self.overlay_layer: OverlayPlaneLayer | None = None
+        if self.overlay_mask is not None:
+            self.overlay_layer = OverlayPlaneLayer(self.renderer)
+            self.overlay_layer.show(self.overlay_mask)
         camera = self.renderer.GetActiveCamera()
         camera.ParallelProjectionOn()
         self.corners = CornerText(self.renderer)
@@ -88,30 +89,6 @@ class FilmScene(PlaneScene):
             self.display.set_window(film.window)
         self.display.events.all.connect(self._on_display_changed)
         self._apply()
-
-    def _overlay_layer(self) -> vtkImageSlice:
-        """An RGBA image of the overlay bits (transparent elsewhere), drawn nearest-pixel just in
-        front of the film (the camera looks along +z)."""
-        assert self.overlay_mask is not None
-        rgba = np.zeros((*self.overlay_mask.shape, 4), np.uint8)
-        rgba[self.overlay_mask] = (*OVERLAY_PLANE_RGB, 255)
-        image = vtkImageData()
-        rows, columns = self.overlay_mask.shape
-        image.SetDimensions(columns, rows, 1)
-        scalars = numpy_to_vtk(rgba.reshape(-1, 4), deep=True)
-        scalars.SetNumberOfComponents(4)
-        image.GetPointData().SetScalars(scalars)
-        mapper = vtkImageSliceMapper()
-        mapper.SetInputData(image)
-        mapper.BorderOn()
-        actor = vtkImageSlice()
-        actor.SetMapper(mapper)
-        prop = actor.GetProperty()
-        prop.SetInterpolationTypeToNearest()
-        prop.SetColorWindow(255.0)
-        prop.SetColorLevel(127.5)
-        self.renderer.AddViewProp(actor)
-        return actor
 
     def _window_colour(self, inverted: bool) -> None:
         """The displayed RGB: each channel through the window (a 256-entry table), then inverted."""
@@ -134,8 +111,8 @@ class FilmScene(PlaneScene):
     def set_overlay_planes_visible(self, visible: bool) -> None:
         """Show or hide the DICOM overlay planes (60xx) of the film."""
         self.overlay_planes_visible = visible
-        if self.overlay_actor is not None:
-            self.overlay_actor.SetVisibility(visible)
+        if self.overlay_layer is not None:
+            self.overlay_layer.set_visible(visible)
         self.request_render()
 
     # -- geometry -------------------------------------------------------------------------
@@ -236,11 +213,11 @@ class FilmScene(PlaneScene):
         for i, j in ((0, 0), (0, 2), (1, 1), (1, 2)):
             matrix.SetElement(i, 3 if j == 2 else j, f[i, j])
         self.actor.SetUserMatrix(matrix)
-        if self.overlay_actor is not None:
+        if self.overlay_layer is not None:  # just in front of the film (the camera looks along +z)
             in_front = vtkMatrix4x4()
             in_front.DeepCopy(matrix)
             in_front.SetElement(2, 3, -0.5)
-            self.overlay_actor.SetUserMatrix(in_front)
+            self.overlay_layer.place(in_front)
         camera = self.renderer.GetActiveCamera()
         rows, cols = self.film.shape
         fx, fy = (cols - 1) / 2 + d.pan_x, (rows - 1) / 2 + d.pan_y

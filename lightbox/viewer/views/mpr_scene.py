@@ -11,10 +11,8 @@ the front (head up), sagittal seen from the patient's left (anterior on the left
 from __future__ import annotations
 
 import numpy as np
-from vtkmodules.util.numpy_support import numpy_to_vtk
-from vtkmodules.vtkCommonDataModel import vtkImageData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
-from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
+from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
 from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 
 from ..display import VolumeDisplay
@@ -27,7 +25,7 @@ from ..pixels import vtk_window_level
 from ..volume import Volume
 from .film_scene import inverted_grey_lut
 from .measurements import MeasurementOverlay, PlaneScene
-from .overlays import OVERLAY_PLANE_RGB, CornerText, EdgeLabels, Polylines, RenderRequest, ScaleBar
+from .overlays import CornerText, EdgeLabels, OverlayPlaneLayer, Polylines, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
 
@@ -104,7 +102,7 @@ class MprScene(PlaneScene):
         self.scale_bar = ScaleBar(self.renderer)
         # the acquired slices' overlay planes (60xx), drawn on the acquired plane only
         self.overlay_planes_visible = True
-        self._overlay_actor: vtkImageSlice | None = None
+        self._overlay_layer: OverlayPlaneLayer | None = None
         self._overlay_slice: int | None = None
         others = [p for p in PLANES if p != plane]  # the acquired plane shows all three
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
@@ -254,29 +252,14 @@ class MprScene(PlaneScene):
     def _update_overlay_planes(self) -> None:
         shown = self.overlay_slice() if self.overlay_planes_visible else None
         if shown is None:
-            if self._overlay_actor is not None:
-                self._overlay_actor.SetVisibility(False)
+            if self._overlay_layer is not None:
+                self._overlay_layer.set_visible(False)
             return
         k, mask = shown
-        if self._overlay_actor is None:
-            self._overlay_actor = vtkImageSlice()
-            mapper = vtkImageSliceMapper()
-            mapper.BorderOn()
-            self._overlay_actor.SetMapper(mapper)
-            prop = self._overlay_actor.GetProperty()
-            prop.SetInterpolationTypeToNearest()
-            prop.SetColorWindow(255.0)
-            prop.SetColorLevel(127.5)
-            self.renderer.AddViewProp(self._overlay_actor)
+        if self._overlay_layer is None:
+            self._overlay_layer = OverlayPlaneLayer(self.renderer)
         if k != self._overlay_slice:
-            rgba = np.zeros((*mask.shape, 4), np.uint8)
-            rgba[mask] = (*OVERLAY_PLANE_RGB, 255)
-            image = vtkImageData()
-            image.SetDimensions(mask.shape[1], mask.shape[0], 1)
-            scalars = numpy_to_vtk(rgba.reshape(-1, 4), deep=True)
-            scalars.SetNumberOfComponents(4)
-            image.GetPointData().SetScalars(scalars)
-            self._overlay_actor.GetMapper().SetInputData(image)
+            self._overlay_layer.show(mask)
             # index (i, j) of slice k -> patient mm, a hair towards the camera (it looks along +normal)
             g = self.volume.geometry
             origin = g.index_to_world((0.0, 0.0, float(k))) - self.normal * 0.01 * float(g.spacing[2])
@@ -286,9 +269,9 @@ class MprScene(PlaneScene):
                 matrix.SetElement(row, 1, float(g.direction[row, 1] * g.spacing[1]))
                 matrix.SetElement(row, 2, float(g.direction[row, 2]))
                 matrix.SetElement(row, 3, float(origin[row]))
-            self._overlay_actor.SetUserMatrix(matrix)
+            self._overlay_layer.place(matrix)
             self._overlay_slice = k
-        self._overlay_actor.SetVisibility(True)
+        self._overlay_layer.set_visible(True)
 
     def _update_overlays(self) -> None:
         d, v = self.display, self.volume

@@ -1,14 +1,20 @@
 """2D overlays drawn on top of an image: corner text, edge orientation labels, a scale bar,
-and measurement graphics. Pure VTK; positions in display pixels or world coordinates."""
+measurement graphics and DICOM overlay planes. Pure VTK; positions in display pixels or world
+coordinates."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+from vtkmodules.util.numpy_support import numpy_to_vtk
 from vtkmodules.vtkCommonCore import vtkPoints
-from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
+from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import (
     vtkActor2D,
     vtkCoordinate,
+    vtkImageSlice,
+    vtkImageSliceMapper,
     vtkPolyDataMapper2D,
     vtkRenderer,
     vtkTextActor,
@@ -270,3 +276,37 @@ class WorldLabels:
 
 
 RenderRequest = Callable[[], None]
+
+
+class OverlayPlaneLayer:
+    """DICOM overlay planes (60xx) drawn over an image: the mask's set pixels in
+    OVERLAY_PLANE_RGB, opaque, the rest transparent, nearest pixel (one mask pixel per image pixel;
+    the owner places the layer with :meth:`place`)."""
+
+    def __init__(self, renderer: vtkRenderer) -> None:
+        self.mapper = vtkImageSliceMapper()
+        self.mapper.BorderOn()  # whole edge pixels, as the image under it
+        self.actor = vtkImageSlice()
+        self.actor.SetMapper(self.mapper)
+        prop = self.actor.GetProperty()
+        prop.SetInterpolationTypeToNearest()
+        prop.SetColorWindow(255.0)  # the RGBA as it is
+        prop.SetColorLevel(127.5)
+        renderer.AddViewProp(self.actor)
+
+    def show(self, mask: np.ndarray) -> None:
+        rgba = np.zeros((*mask.shape, 4), np.uint8)
+        rgba[mask] = (*OVERLAY_PLANE_RGB, 255)
+        image = vtkImageData()
+        image.SetDimensions(mask.shape[1], mask.shape[0], 1)
+        scalars = numpy_to_vtk(rgba.reshape(-1, 4), deep=True)
+        scalars.SetNumberOfComponents(4)
+        image.GetPointData().SetScalars(scalars)
+        self.mapper.SetInputData(image)
+
+    def place(self, matrix: vtkMatrix4x4) -> None:
+        """Image index (column, row) -> world, as the image under it is placed."""
+        self.actor.SetUserMatrix(matrix)
+
+    def set_visible(self, visible: bool) -> None:
+        self.actor.SetVisibility(visible)
