@@ -765,11 +765,11 @@ class MainWindow(QMainWindow):
             self.browser.setCurrentItem(self.series_items[opened.series.uid])
 
     def _import_archived_marks(self, opened: Opened) -> None:
-        """Measurement reports (TID 1500) and key-image selections found beside the images: their
-        lengths, ROIs and key images join the series' own marks (once), so they come back as the
-        reader's do."""
+        """Measurement reports (TID 1500), key-image selections and presentation states found beside
+        the images: their lengths, ROIs, key images, arrows and texts join the series' own marks
+        (once), so they come back as the reader's do."""
         from ..dicomreports.archive import study_of_series
-        from ..studydb.annotations import load_annotations, save_annotations
+        from ..studydb.annotations import add_annotations
         from .measurement_sr import marks_from_archive
 
         assert self.index is not None and opened.series is not None
@@ -781,14 +781,7 @@ class MainWindow(QMainWindow):
             for image, mark in found:
                 by_image.setdefault(image, []).append(mark)
             for image, marks in by_image.items():
-                kept = load_annotations(self.catalog, opened.series.uid, image)
-
-                def key(m) -> tuple:  # noqa: ANN001 - a StoredAnnotation
-                    return (m.kind, tuple((round(u, 2), round(v, 2)) for u, v in m.points), round(m.plane, 2))
-
-                new = [m for m in marks if key(m) not in {key(k) for k in kept}]
-                if new:
-                    save_annotations(self.catalog, opened.series.uid, image, kept + new)
+                add_annotations(self.catalog, opened.series.uid, image, marks)
         except Exception:  # noqa: BLE001 - the images open all the same
             LOG.exception("could not read the measurements or key images archived with the study")
 

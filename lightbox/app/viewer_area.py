@@ -357,6 +357,7 @@ class ViewerArea(QWidget):
         if self.catalog is None:
             return
         by_image: dict[tuple[str, str], list[StoredAnnotation]] = {}
+        seen_by_image: dict[tuple[str, str], set[tuple[object, ...]]] = {}
         for n, widget in enumerate(self.viewports):
             placed = self.placed.get(n)
             scene = widget.scene
@@ -364,9 +365,12 @@ class ViewerArea(QWidget):
             if identity is None:
                 continue
             items = by_image.setdefault(identity, [])
-            items += [StoredAnnotation(m.kind, list(m.points), m.text, plane)  # two panes of one image: both kept
-                      for m, plane in scene.measure.items if m.complete and (m.kind, m.points, plane)  # type: ignore[attr-defined]
-                      not in [(a.kind, a.points, a.plane) for a in items]]
+            seen = seen_by_image.setdefault(identity, set())
+            for m, plane in scene.measure.items:  # type: ignore[attr-defined]
+                key = (m.kind, tuple(m.points), plane)
+                if m.complete and key not in seen:  # two panes of one image: each mark once
+                    seen.add(key)
+                    items.append(StoredAnnotation(m.kind, list(m.points), m.text, plane))
         for identity, items in by_image.items():
             try:
                 save_annotations(self.catalog, *identity, items)

@@ -58,3 +58,18 @@ def load_series_annotations(catalog: StudyCatalog, series_uid: str) -> list[tupl
         rows = db.scalars(select(AnnotationRow).where(AnnotationRow.series_uid == series_uid).order_by(AnnotationRow.id))
         return [(r.image, StoredAnnotation(r.kind, [(float(u), float(v)) for u, v in json.loads(r.points)], r.text, r.plane))
                 for r in rows]
+
+
+def add_annotations(catalog: StudyCatalog, series_uid: str, image: str, marks: list[StoredAnnotation]) -> int:
+    """Keep ``marks`` beside what an image already has, leaving out those it has (same kind,
+    points and plane to 0.01): marks read from an archived document, taken once however often
+    the study opens. Returns how many were new."""
+    def key(mark: StoredAnnotation) -> tuple[object, ...]:
+        return mark.kind, tuple((round(u, 2), round(v, 2)) for u, v in mark.points), round(mark.plane, 2)
+
+    kept = load_annotations(catalog, series_uid, image)
+    known = {key(mark) for mark in kept}
+    new = [mark for mark in marks if key(mark) not in known]
+    if new:
+        save_annotations(catalog, series_uid, image, kept + new)
+    return len(new)

@@ -136,7 +136,7 @@ class RasterWidget(SceneInput, QWidget):
             mask = shown[1] if shown is not None else None
         if mask is not None and self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
             layer = np.zeros((height, width, 4), np.uint8)
-            layer[self.raster.film_mask(mask, width, height)] = (*OVERLAY_PLANE_RGB, 255)
+            layer[self.raster.image_mask(mask, width, height)] = (*OVERLAY_PLANE_RGB, 255)
             painter.drawImage(0, 0, QImage(layer.data, width, height, width * 4, QImage.Format.Format_RGBA8888))
         self._paint_overlays(painter, height)
         painter.end()

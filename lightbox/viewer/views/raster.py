@@ -238,7 +238,7 @@ class PlaneRaster:
         return grey
 
 
-    def film_mask(self, mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    def image_mask(self, mask: np.ndarray, width: int, height: int) -> np.ndarray:
         """An image-sized boolean layer (a film's or an acquired slice's overlay planes: rows x
         columns of the source) at screen resolution, nearest pixel, as the VTK view draws it:
         ``height x width``, top row first; False outside the image."""
