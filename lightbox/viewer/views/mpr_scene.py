@@ -109,6 +109,7 @@ class MprScene(PlaneScene):
         # where the slices shown in other panes (another series of the same frame of reference)
         # cut this plane: reference lines, as PACS draw a localiser's
         self.reference_lines = Polylines(self.renderer, REFERENCE_LINE_COLOR, 1.0)
+        self._reference_lines_shown: list[list[tuple[float, ...]]] = []
         # points in mm on the plane; an uncalibrated volume's "mm" are pixels, and are labelled so
         self.measure = MeasurementOverlay(
             self.renderer, self._plane_to_world, lambda: (1.0, 1.0) if self.volume.calibrated else None,
@@ -398,6 +399,11 @@ class MprScene(PlaneScene):
             on_both = np.linalg.solve(system, rhs)
             along = (corners - on_both) @ direction  # clipped to the volume's reach along the line
             lines.append([tuple(on_both + direction * along.min()), tuple(on_both + direction * along.max())])
+        # called on every slice change of every pane: redraw only when the lines moved (with one
+        # volume on screen there are none, and the scroll's own redraw is all there is to do)
+        if lines == self._reference_lines_shown:
+            return
+        self._reference_lines_shown = lines
         self.reference_lines.set(lines)
         self.request_render()
 
