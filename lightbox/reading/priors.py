@@ -12,11 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..viewer.index import Series, StudyIndex
 from ..viewer.series import slice_normal
+
+if TYPE_CHECKING:
+    from ..studydb.catalog import StudyCatalog
 
 
 @dataclass
@@ -84,19 +88,20 @@ def pair_series(current: Series, candidates: Iterable[Series]) -> Series | None:
     return max(same, key=score) if same else None
 
 
-def priors_in_catalog(catalog: object, patient_id: str, current_uid: str, current_date: str) -> list[PriorStudy]:
+def priors_in_catalog(catalog: StudyCatalog, patient_id: str, current_uid: str, current_date: str) -> list[PriorStudy]:
     """Priors recorded in the study database (:class:`..studydb.catalog.StudyCatalog`), their
     series indexed from the recorded files."""
     from ..studydb.catalog import StudyFilter
     from ..viewer.index import build_index
 
     found: list[tuple[str, str, str, str, list[Series]]] = []
-    for summary in catalog.search(StudyFilter(patient_id=patient_id)):  # type: ignore[attr-defined]
+    for summary in catalog.search(StudyFilter(patient_id=patient_id)):
+        # the same rules as prior_studies, before any file is read: a later study is not indexed
         if summary.patient_id != patient_id or summary.study_uid == current_uid:
             continue
         if current_date and summary.date and summary.date > current_date:
             continue
-        files = [p for p in catalog.files(summary.study_uid) if p.exists()]  # type: ignore[attr-defined]
+        files = [p for p in catalog.files(summary.study_uid) if p.exists()]
         if files:
             found += [s for s in studies_of(build_index(files)) if s[1] == summary.study_uid]
     return prior_studies(found, patient_id, current_uid, current_date)

@@ -392,10 +392,6 @@ def _films_from_dicom(instance: Instance, all_frames: bool = False) -> list[Film
     return [_film_from_frame(ds, frame, n, list(notes)) for n, frame in enumerate(frames)]
 
 
-def _film_from_dicom(instance: Instance) -> Film:
-    return _films_from_dicom(instance)[0]
-
-
 def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list[str]) -> Film:
     """Frame ``frame`` (its stored values, or samples) of a DICOM object as a film."""
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
