@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from lightbox.inference.prompts import clean_question
+from lightbox.inference.prompts import clean_question, filler_mask
 
 # (said, expected): laterality, abbreviations, hyphens, numbers and case stay as typed
 HAND_CASES = [
@@ -37,6 +37,18 @@ HAND_CASES = [
     ("is there, I mean, free air?", "is there free air?"),
     ("Is the ER, uh, the ER tube placement OK?", "Is the ER the ER tube placement OK?"),
     ("um", ""),
+    # "you know" / "I mean" go only when set off: by commas, the start or the end of the question,
+    # or a removed filler before them
+    ("is it enlarged, you know", "is it enlarged"),
+    ("You know, is it enlarged?", "is it enlarged?"),
+    ("you know if it is enlarged?", "you know if it is enlarged?"),
+    ("is there you know, fluid?", "is there you know, fluid?"),
+    ("is there, you know fluid?", "is there, you know fluid?"),
+    ("is there uh you know, fluid?", "is there fluid?"),
+    ("is there any, any fluid?", "is there any fluid?"),
+    ("Is there a pneumothorax, um", "Is there a pneumothorax"),
+    ("Any PTX, um", "Any PTX"),  # the abbreviation keeps its X
+    ("Any effusion,", "Any effusion,"),  # nothing removed: as typed, its comma too
 ]
 FILLER_LIST = {"um", "umm", "uh", "uhh", "er", "erm", "hmm", "hm", "ah", "so", "okay", "ok", "well", "now",
                "you", "know", "i", "mean"}
@@ -95,3 +107,10 @@ def test_dictated_questions_are_written_in_sentence_case_with_abbreviations() ->
     assert dictated("is this an mri") == "Is this an MRI"
     assert dictated("is the ng tube in the stomach on the ap film") == "Is the NG tube in the stomach on the AP film"
     assert dictated("") == ""
+
+
+def test_filler_mask_marks_each_word() -> None:
+    # content True, filler / stutter / opener False — booleans, one per word
+    mask = filler_mask(["So,", "um", "is", "is", "it,", "you", "know,", "big?"])
+    assert mask == [False, False, False, True, True, False, False, True]
+    assert all(type(kept) is bool for kept in mask)

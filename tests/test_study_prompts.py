@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pydicom
@@ -16,7 +17,8 @@ from conftest import window_on
 from dicom_factory import axial_positions, write_ct_series
 
 from lightbox.inference.models import default_model_dir
-from lightbox.inference.prompts import StudyRefused, request_prompt, task_prompt
+from lightbox.inference.generate import GenerationOptions
+from lightbox.inference.prompts import StudyRefused, request_prompt, task_options, task_prompt
 from lightbox.inference.study import CHEST_RADIOGRAPH, check_study, study_context
 
 DEMO_DECLARATION = {
@@ -43,12 +45,12 @@ def test_study_words_come_from_the_header(metadata, volume, words) -> None:
 
 def test_prompts_name_the_study() -> None:
     brain = study_context({"modality": "MR", "study_description": "BRAIN"}, True)
-    prompt, _ = task_prompt("draft", brain)
+    prompt = task_prompt("draft", brain)
     assert "MR brain" in prompt and "chest" not in prompt
     abdomen = study_context({"modality": "CT", "body_part": "ABDOMEN"}, True)
-    assert "CT abdomen" in task_prompt("draft", abdomen)[0]
+    assert "CT abdomen" in task_prompt("draft", abdomen)
     # the chest film wording is the one the demo model was trained on, unchanged
-    assert task_prompt("draft", CHEST_RADIOGRAPH)[0] == ("Draft the radiology report for this chest radiograph study. "
+    assert task_prompt("draft", CHEST_RADIOGRAPH) == ("Draft the radiology report for this chest radiograph study. "
                                                          "Write FINDINGS and IMPRESSION sections.")
     with pytest.raises(ValueError, match="StudyContext"):
         task_prompt("draft")  # no silent default study
@@ -128,3 +130,29 @@ def test_window_draft_of_a_brain_mr_is_refused(qtbot, tmp_path) -> None:
     assert "not trained to draft reports for an MR of the head" in panel.state_label.text()
     assert panel.editor.toPlainText() == ""
     w.close()
+
+
+def test_task_options_come_from_tasks_json() -> None:
+    # tasks.json: draft 160 tokens, ask 64, describe 120, no repetition penalty (1.0)
+    assert task_options("draft") == GenerationOptions(max_new_tokens=160, repetition_penalty=1.0)
+    assert task_options("ask").max_new_tokens == 64 and task_options("describe").max_new_tokens == 120
+    assert task_options("draft", max_new_tokens=12).max_new_tokens == 12  # the CLI's --max-new-tokens
+
+
+def test_templates_fill_study_view_and_question(monkeypatch) -> None:
+    import lightbox.inference.prompts as prompts
+
+    monkeypatch.setattr(prompts, "tasks", lambda: {
+        "look": {"user": "Look at this {study} ({view} view).", "templates": {"radiograph CHEST": "Chest {view}: {question}"}},
+        "ask": {"user": "{question}"},
+        "recall": {"user": "Again.", "max_new_tokens": 7, "repetition_penalty": 1.3},
+    })
+    assert task_options("recall") == GenerationOptions(max_new_tokens=7, repetition_penalty=1.3)
+    chest = replace(CHEST_RADIOGRAPH, view="PA")
+    assert task_prompt("look", chest, question="heart size?") == "Chest PA: heart size?"
+    knee = study_context({"modality": "CR", "body_part": "KNEE"})
+    assert task_prompt("look", replace(knee, view="lateral")) == "Look at this extremity radiograph (lateral view)."
+    with pytest.raises(ValueError, match="'look' prompt names the study: give its StudyContext"):
+        task_prompt("look")
+    assert task_prompt("ask") == ""  # no question: an empty prompt, not a made-up one
+    assert task_prompt("ask", question="  Any effusion? ") == "Any effusion?"

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 # module → the tests that cover it (mutmut runs only these against each mutant)
 MODULES: dict[str, list[str]] = {
     "lightbox/viewer/pixels.py": ["tests/test_pixels.py", "tests/test_pixel_functions.py",
-                                  "tests/test_independent_references.py"],
+                                  "tests/test_pixel_pipeline_edges.py", "tests/test_independent_references.py"],
     "lightbox/viewer/series.py": ["tests/test_index.py", "tests/test_loading.py", "tests/test_regularise.py",
                                   "tests/test_independent_references.py"],
     "lightbox/viewer/index.py": ["tests/test_index.py", "tests/test_broken_inputs.py", "tests/test_folder_walk.py"],

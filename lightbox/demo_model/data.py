@@ -55,7 +55,7 @@ def _clean_report_text(text: str) -> str:
 
 
 def iu_reports(data: Path) -> list[Sample]:
-    prompt, _ = task_prompt("draft", CHEST_RADIOGRAPH)
+    prompt = task_prompt("draft", CHEST_RADIOGRAPH)
     out = []
     with open(data / "reports" / "iu-xray" / "indiana_reports.csv", newline="", encoding="utf-8") as fp:
         for row in csv.DictReader(fp):
@@ -80,7 +80,7 @@ def vqa_rad(data: Path) -> list[Sample]:
 
 
 def chest_notes(data: Path) -> list[Sample]:
-    prompt, _ = task_prompt("describe", CHEST_RADIOGRAPH)
+    prompt = task_prompt("describe", CHEST_RADIOGRAPH)
     folder = data / "cxr-notes" / "covid-chestxray"
     out = []
     with open(folder / "pairs.csv", newline="", encoding="utf-8") as fp:
@@ -144,7 +144,7 @@ def film_drafts(data: Path) -> list[Sample]:
     """Draft samples for every chest film whose diagnosis is known (held-out patients: test)."""
     from .images import chest_film_images
 
-    prompt, _ = task_prompt("draft", CHEST_RADIOGRAPH)
+    prompt = task_prompt("draft", CHEST_RADIOGRAPH)
     out = []
     for image in chest_film_images(data):
         target = film_draft(image.labels)

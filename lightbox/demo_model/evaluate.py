@@ -76,7 +76,7 @@ def _ask(model: VisionLanguageModel, image: np.ndarray, question: str, max_new_t
 
 
 def _draft(model: VisionLanguageModel, image: np.ndarray) -> str:
-    prompt, _ = task_prompt("draft", CHEST_RADIOGRAPH)
+    prompt = task_prompt("draft", CHEST_RADIOGRAPH)
     return _ask(model, image, prompt, 96)
 
 

@@ -30,18 +30,22 @@ def tasks() -> dict[str, Any]:
     return loaded
 
 
-def task_prompt(task: str, study: StudyContext | None = None, question: str = "") -> tuple[str, int]:
+def task_prompt(task: str, study: StudyContext | None = None, question: str = "") -> str:
     """The user text of ``task`` for ``study`` (its template chosen by the study's kind, see
-    ``tasks.json``) with its fields filled, and its token budget. There is no default study: a
-    prompt that names the study needs one (every film was once prompted as a chest radiograph)."""
+    ``tasks.json``) with its fields filled (its token budget: :func:`task_options`). There is no
+    default study: a prompt that names the study needs one (every film was once prompted as a
+    chest radiograph)."""
     entry = tasks()[task]
     template = entry["user"]
+    values = {"question": question}
     if study is not None:
         template = entry.get("templates", {}).get(study.key, template)
-    if "{study}" in template and study is None:
-        raise ValueError(f"the {task!r} prompt names the study: give its StudyContext")
-    values = {"study": study.words if study else "", "view": study.view if study else "", "question": question}
-    return template.format(**values).strip(), int(entry.get("max_new_tokens", 128))
+        values |= {"study": study.words, "view": study.view}
+    try:
+        filled: str = template.format(**values)
+    except KeyError as missing:
+        raise ValueError(f"the {task!r} prompt names the {missing.args[0]}: give its StudyContext") from None
+    return filled.strip()
 
 
 class StudyRefused(Exception):
@@ -56,16 +60,15 @@ def request_prompt(task: str, study: StudyContext, trained_for: dict[str, Any] |
     suitability = check_study(trained_for, task, study, model_name)
     if not suitability.allowed:
         raise StudyRefused(suitability.notice)
-    prompt, _ = task_prompt(task, suitability.study, question=clean_question(question) if task == "ask" else "")
-    return prompt, suitability.notice
+    return task_prompt(task, suitability.study, question=clean_question(question)), suitability.notice
 
 
 def task_options(task: str, max_new_tokens: int | None = None) -> GenerationOptions:
     """Generation settings of ``task`` (one source for the window, the CLI and evaluation
     drafting, so the same model answers the same way everywhere)."""
     entry = tasks()[task]
-    return GenerationOptions(max_new_tokens=max_new_tokens or int(entry.get("max_new_tokens", 128)),
-                             repetition_penalty=float(entry.get("repetition_penalty", 1.0)))
+    return GenerationOptions(max_new_tokens=max_new_tokens or int(entry["max_new_tokens"]),
+                             repetition_penalty=float(entry["repetition_penalty"]))
 
 
 def _core(word: str) -> str:
@@ -77,8 +80,8 @@ def _is_filler(word: str) -> bool:
     return bool(FILLER_WORD.fullmatch(core)) or (core == "Er" and word.endswith(","))
 
 
-def _next_kept(keep: list[bool], start: int) -> int | None:
-    return next((n for n in range(start, len(keep)) if keep[n]), None)
+def _first_kept(keep: list[bool]) -> int | None:
+    return next((n for n, kept in enumerate(keep) if kept), None)
 
 
 def filler_mask(words: list[str]) -> list[bool]:
@@ -91,13 +94,13 @@ def filler_mask(words: list[str]) -> list[bool]:
             after = words[n + 1][-1:] in PUNCTUATION or n + 2 == len(words)
             if before and after:
                 keep[n] = keep[n + 1] = False
-    first = _next_kept(keep, 0)
+    first = _first_kept(keep)
     while first is not None:  # openers, possibly several ("okay so, ...")
         core = _core(words[first]).lower()
         if not (core in OPENERS_ALWAYS or (core in OPENERS_WITH_COMMA and words[first].endswith(","))):
             break
         keep[first] = False
-        first = _next_kept(keep, first + 1)
+        first = _first_kept(keep)
     kept = [n for n in range(len(words)) if keep[n]]
     for a, b in zip(kept, kept[1:]):  # stutters: the first of a word said twice goes
         core = _core(words[a])
@@ -126,7 +129,8 @@ def clean_question(text: str) -> str:
     for n, word in enumerate(words):
         if not keep[n]:
             # a removed word set off by commas takes the comma before it too: "is there, uh, fluid"
-            if word.endswith(",") and out and out[-1].endswith(",") and _next_kept(keep, n + 1) is not None:
+            # (at the end of the question the last comma goes anyway, below)
+            if word.endswith(",") and out and out[-1].endswith(","):
                 out[-1] = out[-1][:-1]
             continue
         if previous is not None:

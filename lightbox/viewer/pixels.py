@@ -40,9 +40,7 @@ class Window:
 
 def _first(value: object) -> float | None:
     """First value of a possibly multi-valued DS/IS element."""
-    if value is None or value == "":
-        return None
-    try:
+    try:  # None and "" fail float() like any other non-number
         return float(value[0]) if hasattr(value, "__len__") and not isinstance(value, str) else float(value)  # type: ignore[index,arg-type]
     except (TypeError, ValueError, IndexError):
         return None
@@ -106,8 +104,10 @@ def rescale_problem(ds: Dataset) -> str | None:
             continue
         raw = element.value
         text = raw.decode("ascii", "replace").strip(" \x00") if isinstance(raw, bytes) else raw
+        # DS has VM 1 here, but a multi-valued one is read as its first value, as _first reads windows
+        first = text.split("\\")[0] if isinstance(text, str) else _first(text)
         try:
-            value = float(text.split("\\")[0] if isinstance(text, str) else text)
+            value = float(first)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return f"{keyword} {text!r} is not a number"
         if not math.isfinite(value):
@@ -124,10 +124,9 @@ def dataset_window(ds: Dataset, frame: int = 0) -> Window | None:
     center, width = _first(source.get("WindowCenter")), _first(source.get("WindowWidth"))
     if center is None or width is None or width < 1:
         return None
-    function = str(source.get("VOILUTFunction", "LINEAR")).upper()
-    if function not in ("LINEAR", "LINEAR_EXACT", "SIGMOID"):
-        function = "LINEAR"
-    return Window(center, width, function)  # type: ignore[arg-type]
+    # absent or not one of the defined terms: LINEAR, the default of C.11.2.1.2
+    function = str(source.get("VOILUTFunction")).upper()
+    return Window(center, width, function if function in ("LINEAR_EXACT", "SIGMOID") else "LINEAR")  # type: ignore[arg-type]
 
 
 def has_voi_lut_table(ds: Dataset) -> bool:
@@ -158,11 +157,14 @@ def window_values(values: np.ndarray, window: Window, invert: bool = False) -> n
         y = 255.0 / (1.0 + np.exp(-4.0 * (x - c) / w))
     elif window.function == "LINEAR_EXACT":
         y = np.clip((x - c) / w + 0.5, 0.0, 1.0) * 255.0
+    elif w > 1:
+        # the ramp formula of C.11.2.1.2.1; its two "x <= ..." / "x > ..." cases are where the
+        # ramp leaves 0..1, so clipping it is the same function
+        y = np.clip((x - (c - 0.5)) / (w - 1) + 0.5, 0.0, 1.0) * 255.0
     else:
-        lo = c - 0.5 - (w - 1) / 2
-        hi = c - 0.5 + (w - 1) / 2
-        y = np.where(x <= lo, 0.0, np.where(x > hi, 255.0, ((x - (c - 0.5)) / (w - 1) + 0.5) * 255.0))
-    out = np.rint(np.clip(y, 0.0, 255.0)).astype(np.uint8)
+        # w = 1: the ramp has no width, the function is a threshold at c - 0.5
+        y = np.where(x <= c - 0.5, 0.0, 255.0)
+    out = np.rint(y).astype(np.uint8)
     return 255 - out if invert else out
 
 
