@@ -31,7 +31,7 @@ MODULES: dict[str, list[str]] = {
     "lightbox/viewer/series.py": ["tests/test_index.py", "tests/test_loading.py", "tests/test_regularise.py",
                                   "tests/test_independent_references.py"],
     "lightbox/viewer/index.py": ["tests/test_index.py", "tests/test_broken_inputs.py", "tests/test_folder_walk.py"],
-    "lightbox/viewer/regularise.py": ["tests/test_regularise.py"],
+    "lightbox/viewer/regularise.py": ["tests/test_regularise.py", "tests/test_regularise_by_hand.py"],
     "lightbox/viewer/views/raster.py": ["tests/test_raster.py", "tests/test_independent_references.py"],
     "lightbox/workflow/statistics.py": ["tests/test_evaluation.py"],
     "lightbox/workflow/evaluation.py": ["tests/test_evaluation.py"],

@@ -44,12 +44,12 @@ def _shift_bilinear(image: np.ndarray, rows: float, columns: float, fill: float)
     """``image`` moved by (rows, columns) pixels: out[j, i] = image[j - rows, i - columns],
     bilinear, ``fill`` outside."""
     h, w = image.shape
-    jj = np.arange(h, dtype=np.float64)[:, None] - rows
-    ii = np.arange(w, dtype=np.float64)[None, :] - columns
+    jj = np.arange(h)[:, None] - rows  # float64, as the shifts are
+    ii = np.arange(w)[None, :] - columns
     j0, i0 = np.floor(jj).astype(int), np.floor(ii).astype(int)
     fj, fi = jj - j0, ii - i0
-    out = np.zeros((h, w), np.float64)
-    weight = np.zeros((h, w), np.float64)
+    out = np.zeros((h, w))
+    weight = np.zeros((h, w))
     for dj, wj in ((0, 1 - fj), (1, fj)):
         for di, wi in ((0, 1 - fi), (1, fi)):
             j, i = j0 + dj, i0 + di
@@ -73,6 +73,8 @@ def regularise(array: np.ndarray, geometry: Geometry, positions: np.ndarray) -> 
     """``array`` (k, rows, columns), its slices at ``positions`` (k, 3; sorted along the normal),
     on ``geometry``'s row/column directions and pixel spacing: the same volume on a regular grid
     (origin at the first slice, spacing the smallest step), or unchanged when it is one already."""
+    if len(positions) < 2:
+        return Regularised(array, geometry, "", "")
     normal = geometry.normal
     row, col = geometry.direction[:, 0], geometry.direction[:, 1]
     dx, dy = geometry.spacing[0], geometry.spacing[1]
@@ -81,8 +83,8 @@ def regularise(array: np.ndarray, geometry: Geometry, positions: np.ndarray) -> 
     offsets = positions - positions[0]
     in_plane = np.column_stack([offsets @ row / dx, offsets @ col / dy])  # slice k's origin, in pixels
     tilt = tilt_degrees(positions, normal)
-    sheared = bool(np.abs(in_plane).max() > 0.01) if len(positions) > 1 else False
-    uneven = len(steps) > 1 and float(steps.max() - steps.min()) > SPACING_TOLERANCE * float(np.median(steps))
+    sheared = bool(np.abs(in_plane).max() > 0.01)
+    uneven = float(np.ptp(steps)) > SPACING_TOLERANCE * float(np.median(steps))
     if not sheared and not uneven:
         return Regularised(array, geometry, "", "")
     fill = float(array.min())
@@ -90,17 +92,18 @@ def regularise(array: np.ndarray, geometry: Geometry, positions: np.ndarray) -> 
     if sheared:  # move each slice in its plane so that all origins lie on the normal through the first
         for k in range(len(work)):
             work[k] = _shift_bilinear(work[k], in_plane[k, 1], in_plane[k, 0], fill)
-    spacing = float(steps.min()) if len(steps) else geometry.spacing[2]
-    gap = np.zeros(len(steps), bool)
+    spacing = float(steps.min())
+    gap: list[bool] = []  # per step: more than twice as long as each of its neighbours
     for n, step in enumerate(steps):
         neighbours = [steps[m] for m in (n - 1, n + 1) if 0 <= m < len(steps)]
-        gap[n] = bool(neighbours) and all(step > 2 * s for s in neighbours)
+        gap.append(bool(neighbours) and all(step > 2 * s for s in neighbours))
     count = int(np.floor((d[-1] - d[0]) / spacing + 1e-6)) + 1
     targets = d[0] + spacing * np.arange(count)
     out = np.empty((count, *work.shape[1:]), np.float32)
     for m, t in enumerate(targets):
-        k = int(np.clip(np.searchsorted(d, t, side="right") - 1, 0, len(d) - 2)) if len(d) > 1 else 0
-        if len(d) == 1 or abs(t - d[k]) < 1e-6:
+        # the step [d[k], d[k + 1]] holding t (t >= d[0], so k >= 0; the last target may lie on d[-1])
+        k = min(int(np.searchsorted(d, t, side="right")) - 1, len(d) - 2)
+        if abs(t - d[k]) < 1e-6:
             out[m] = work[k]
         elif abs(t - d[k + 1]) < 1e-6:
             out[m] = work[k + 1]
@@ -110,8 +113,7 @@ def regularise(array: np.ndarray, geometry: Geometry, positions: np.ndarray) -> 
             f = (t - d[k]) / (d[k + 1] - d[k])
             out[m] = (1 - f) * work[k] + f * work[k + 1]
     if np.issubdtype(array.dtype, np.integer):
-        info = np.iinfo(array.dtype)
-        out = np.clip(np.rint(out), info.min, info.max).astype(array.dtype)
+        out = np.rint(out).astype(array.dtype)  # interpolated and fill values stay within the input's range
     x, y, z = (float(v) for v in positions[0])
     regular = Geometry((x, y, z), (dx, dy, spacing), geometry.direction)
     parts = []
@@ -119,8 +121,8 @@ def regularise(array: np.ndarray, geometry: Geometry, positions: np.ndarray) -> 
         parts.append(f"gantry tilt {tilt:.1f}°" if tilt >= TILT_DEGREES else "sheared stack")
     if uneven:
         parts.append(f"slice spacing {float(steps.min()):.2f} to {float(steps.max()):.2f} mm made {spacing:.2f} mm")
-    if gap.any():
-        parts.append(f"{int(gap.sum())} gap(s) left blank")
+    if any(gap):
+        parts.append(f"{sum(gap)} gap(s) left blank")
     reason = ", ".join(parts)
     return Regularised(out, regular, reason,
                        f"resampled onto a regular grid: {reason} ({len(positions)} acquired slices → {count})")
