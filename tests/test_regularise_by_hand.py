@@ -74,8 +74,9 @@ def test_a_regular_stack_comes_back_as_it_was() -> None:
     array, geometry = stack(3), axial((0.5, 0.5, 2.0))
     done = regularise(array, geometry, np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 2.0], [0.0, 0.0, 4.0]]))
     assert done.array is array and done.geometry is geometry and done.reason == "" and done.note == ""
-    single = regularise(stack(1), geometry, np.array([[3.0, 4.0, 5.0]]))
-    assert single.reason == "" and single.array.shape == (1, 3, 4)
+    one = stack(1)
+    single = regularise(one, geometry, np.array([[3.0, 4.0, 5.0]]))
+    assert single.array is one and single.geometry is geometry and single.reason == "" and single.note == ""
 
 
 def test_shear_is_undone_in_pixels_of_each_direction() -> None:

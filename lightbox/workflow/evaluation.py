@@ -146,7 +146,7 @@ def read_case_list(path: Path, check_opens: Callable[[str], str | None] | None =
         if path.suffix.lower() == ".json":
             rows = json.loads(path.read_text(encoding="utf-8"))
             rows = rows.get("cases", rows) if isinstance(rows, dict) else rows
-            columns = set().union(*(r.keys() for r in rows)) if rows else set()
+            columns = set().union(*(r.keys() for r in rows))
         else:
             with open(path, newline="", encoding="utf-8-sig") as fp:
                 reader = csv.DictReader(fp)
@@ -213,12 +213,13 @@ def create_session(factory: sessionmaker[Session], name: str, cases: Sequence[Ca
         if db.scalar(select(EvalSession).where(EvalSession.name == name)) is not None:
             raise EvaluationError(f"a session named {name!r} already exists")
     missing = [c for c in cases if not c.ai_report]
-    if missing and drafter is None:
-        raise EvaluationError(f"{len(missing)} case(s) have no ai_report and no model was given to draft them: "
-                              + ", ".join(c.case_key for c in missing[:10]))
-    drafted = {id(c): drafter(c) for c in missing} if drafter is not None else {}
-    for case in missing:
-        case.ai_report = drafted[id(case)]
+    if missing:
+        if drafter is None:
+            raise EvaluationError(f"{len(missing)} case(s) have no ai_report and no model was given to draft them: "
+                                  + ", ".join(c.case_key for c in missing[:10]))
+        drafted = [drafter(c) for c in missing]  # every draft made before any is kept or written
+        for case, text in zip(missing, drafted):
+            case.ai_report = text
     names = _rater_names(raters)
     with factory.begin() as db:
         session = EvalSession(name=name, model_name=model_name, model_sha256=model_sha256,
@@ -393,8 +394,7 @@ def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, c
                 ai_side=side,
                 preference=rating.preference,
                 ai_verdict=verdict,
-                reason=rating.reason.strip(),
-                acceptability=0,
+                reason=rating.reason.strip(),  # acceptability, the old 1-5 score, stays at its default 0
                 acceptable_a=bool(rating.acceptable_a),
                 acceptable_b=bool(rating.acceptable_b),
                 ai_acceptable=bool(ai_ok),
