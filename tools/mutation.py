@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 MODULES: dict[str, list[str]] = {
     "lightbox/viewer/pixels.py": ["tests/test_pixels.py", "tests/test_pixel_functions.py",
                                   "tests/test_pixel_pipeline_edges.py", "tests/test_independent_references.py"],
-    "lightbox/viewer/series.py": ["tests/test_index.py", "tests/test_loading.py", "tests/test_regularise.py",
-                                  "tests/test_independent_references.py"],
+    "lightbox/viewer/series.py": ["tests/test_series_analysis_by_hand.py", "tests/test_index.py", "tests/test_loading.py",
+                                  "tests/test_regularise.py", "tests/test_independent_references.py"],
     "lightbox/viewer/index.py": ["tests/test_index.py", "tests/test_broken_inputs.py", "tests/test_folder_walk.py"],
     "lightbox/viewer/regularise.py": ["tests/test_regularise.py", "tests/test_regularise_by_hand.py"],
     "lightbox/viewer/views/raster.py": ["tests/test_raster.py", "tests/test_independent_references.py"],

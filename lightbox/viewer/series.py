@@ -39,11 +39,12 @@ def _pixel_spacing(instance: Instance) -> tuple[float, float] | None:
     ds = instance.header
     if ds is None:
         return None
-    sources = [ds]
+    sources = []  # the functional groups first: in an enhanced object they, not the top level, hold it
     for groups in ("SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"):
         seq = ds.get(groups)
         if seq and "PixelMeasuresSequence" in seq[0] and seq[0].PixelMeasuresSequence:
-            sources.insert(0 if groups.startswith("Shared") else 1, seq[0].PixelMeasuresSequence[0])
+            sources.append(seq[0].PixelMeasuresSequence[0])
+    sources.append(ds)
     for source, keyword in [(s, k) for s in sources for k in ("PixelSpacing",)] + [(ds, "ImagerPixelSpacing")]:
         value = source.get(keyword)
         try:
