@@ -7,21 +7,29 @@ from __future__ import annotations
 
 import math
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
+from sqlalchemy import select
+
+from lightbox.workflow.evaluation import CaseSpec, ErrorInput, Rating, ai_side, create_session, submit
 
 from lightbox.workflow.statistics import (
     BOOTSTRAP_SAMPLES,
     BOOTSTRAP_SEED,
     SMALL_N,
+    bootstrap_ci,
     cluster_bootstrap,
     clustered_share,
     cohen_kappa,
     fleiss_kappa,
     format_results,
+    session_results,
     share,
     wilson_interval,
 )
+from lightbox.workflow.storage import Answer, ErrorMark, EvalCase, EvalSession, Rater, open_database
 
 
 def test_wilson_by_hand() -> None:
@@ -36,6 +44,11 @@ def test_wilson_by_hand() -> None:
     # z = 1 (a 68 % interval) for 3 of 10: centre = (0.3 + 0.05) / 1.1 = 0.318182, half = sqrt(0.021 + 0.0025) / 1.1 = 0.139364
     assert wilson_interval(3, 10, z=1.0) == pytest.approx((0.178818, 0.457546), abs=1e-5)
     assert all(math.isnan(v) for v in wilson_interval(0, 0)) and all(math.isnan(v) for v in wilson_interval(1, -1))
+    # one case: 1 of 1: centre = (1 + 1.920730) / 4.841459 = 0.603275, half = 1.920730 / 4.841459 = 0.396725
+    assert wilson_interval(1, 1) == pytest.approx((0.206549, 1.0), abs=1e-5)
+    # the ends computed in floating point overshoot by one unit in the last place (16 of 16: 1 + 2e-16;
+    # 0 of 21: -1e-17): an interval never leaves 0..1
+    assert wilson_interval(16, 16)[1] == 1.0 and wilson_interval(0, 21)[0] == 0.0
 
 
 def test_cluster_bootstrap_resamples_whole_cases() -> None:
@@ -66,6 +79,22 @@ def test_cluster_bootstrap_resamples_whole_cases() -> None:
     assert seen_sizes == {1, 3}
 
 
+def percentile_bootstrap(values: list[float], samples: int, seed: int) -> tuple[float, float]:
+    """A second implementation of the percentile bootstrap of a mean (one value per case): the same
+    generator and draws, written out with numpy's mean."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(values), (samples, len(values)))
+    means = np.asarray(values)[picks].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def test_bootstrap_ci_equals_a_second_implementation() -> None:
+    values = [float(v) for v in range(20)]
+    assert bootstrap_ci(values) == pytest.approx(percentile_bootstrap(values, BOOTSTRAP_SAMPLES, BOOTSTRAP_SEED), abs=1e-12)
+    assert bootstrap_ci(values, samples=300, seed=3) == pytest.approx(percentile_bootstrap(values, 300, 3), abs=1e-12)
+    assert bootstrap_ci(values, samples=300, seed=3) != bootstrap_ci(values, samples=300, seed=4)
+
+
 def test_cluster_bootstrap_drops_undefined_resamples() -> None:
     # kappa-like: undefined (NaN) when a resample holds only the first case
     def statistic(clusters: list) -> float:
@@ -87,6 +116,7 @@ def test_shares_choose_their_interval_by_the_number_of_cases() -> None:
     assert large["ci95"] == [0.5, 0.5]
     empty = clustered_share([[], []])
     assert (empty["n"], empty["cases"], empty["ci_method"]) == (0, 0, "") and math.isnan(empty["share"])
+    assert len(empty["ci95"]) == 2 and all(math.isnan(v) for v in empty["ci95"])
     assert share([1.0, 0.0, 1.0, 1.0])["share"] == 0.75 and share([1.0, 0.0, 1.0, 1.0])["cases"] == 4
 
 
@@ -127,7 +157,8 @@ def test_the_report_text_by_hand() -> None:
         "significant_error_share": {"ai": pct(0.5, 0.2, 0.8, 14), "original": NONE,
                                     "difference": {"n": 14, "value": 5 / 14, "ci95": [0.0714, 0.6429]}},
         "acceptable": {"ai": pct(0.5, 0.2, 0.8, 14), "original": pct(12 / 14, 0.6, 0.96, 14)},
-        "by_category": {"ai": {"finding not present": {"all": 7, "significant": 6, "normal": 3, "abnormal": 4}},
+        "by_category": {"ai": {"finding not present": {"all": 7, "significant": 6, "normal": 3, "abnormal": 4},
+                               "other": {"all": 1, "significant": 0, "normal": 1, "abnormal": 0}},
                         "original": {}},
         "cohen_kappa": {"alice / bob": {"kappa": 3 / 31, "ci95": [-0.2, 0.4], "n": 7}},
         "fleiss_kappa": {"raters": 2, "n": 7, "kappa": 10 / 122, "ci95": [-0.25, 0.45]},
@@ -146,7 +177,8 @@ def test_the_report_text_by_hand() -> None:
         "At least one clinically significant error: AI 50.0 % [20.0, 80.0] (n=14); original n/a (none); "
         "difference AI - original +35.7 points [+7.1, +64.3]",
         "Clinically acceptable: AI 50.0 % [20.0, 80.0] (n=14); original 85.7 % [60.0, 96.0] (n=14)",
-        "Errors marked on the AI reports: finding not present 7 (6 significant; normal 3, abnormal 4)",
+        "Errors marked on the AI reports: finding not present 7 (6 significant; normal 3, abnormal 4); "
+        "other 1 (0 significant; normal 1, abnormal 0)",
         "Cohen's kappa alice / bob: 0.097 [-0.200, 0.400] (n=7)",
         "Fleiss' kappa (2 raters, n=7): 0.082 [-0.250, 0.450]",
         "Intervals: 95 %: as described",
@@ -160,3 +192,66 @@ def test_the_report_text_by_hand() -> None:
     assert text[1] == "Model: (pre-computed AI reports) sha256 -   (2026-11-28 12:00 UTC)"
     assert "At least one clinically significant error: n/a" in text
     assert "Errors marked on the original reports: other 1 (0 significant; normal 0, abnormal 1)" in text
+
+
+# -- session_results on a real database ------------------------------------------------------
+def submit_as(db, session: str, rater: str, case_id: int, ai_better: bool, marks: list[tuple[bool, str, bool]]) -> None:
+    """An answer whose verdict is "better" or "worse", with marks (on_ai, category, significant)."""
+    with db() as s:
+        seed = s.scalar(select(Rater.order_seed).join(EvalSession).where(EvalSession.name == session, Rater.name == rater))
+    side = ai_side(seed, case_id)
+    other = "B" if side == "A" else "A"
+    errors = [ErrorInput(side if on_ai else other, None, None, category, significant, "note") for on_ai, category, significant in marks]
+    submit(db, session, rater, case_id, Rating(side if ai_better else other, "why", True, True, errors))
+
+
+@pytest.fixture
+def db(tmp_path):
+    return open_database(f"sqlite:///{tmp_path / 'stats.sqlite3'}")
+
+
+def test_session_results_count_marks_labels_and_a_legacy_category(db) -> None:
+    specs = [CaseSpec("c0", "Original.", image_paths=["a.png"], ai_report="AI.", label="normal"),
+             CaseSpec("c1", "Original.", image_paths=["b.png"], ai_report="AI.")]
+    create_session(db, "s", specs, seed=5, raters=["ann", "bob", "cy"])
+    with db() as s:
+        c0, c1 = [c.id for c in s.scalars(select(EvalCase).order_by(EvalCase.position))]
+    # an original mark first, then two on the AI report: every mark counts, whatever the order
+    submit_as(db, "s", "ann", c0, False, [(False, "wrong severity", False), (True, "finding not present", True),
+                                           (True, "other", False)])
+    submit_as(db, "s", "bob", c0, True, [])
+    submit_as(db, "s", "bob", c1, True, [])
+    submit_as(db, "s", "cy", c1, False, [])
+    with db.begin() as s:  # a mark stored by an older version under a category no longer offered
+        answer = s.scalar(select(Answer).where(Answer.case_id == c1).join(Rater).where(Rater.name == "cy"))
+        answer.errors.append(ErrorMark(start=0, end=0, passage="", note="", report="A", on_ai=True,
+                                       category="legacy: laterality", significant=True))
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
+    results = session_results(db, "s")
+    after = datetime.now(UTC)
+    stamp = datetime.strptime(results["computed_at"], "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
+    assert before <= stamp <= after
+    assert results["labels"] == {"normal": 1, "unlabelled": 1}
+    assert results["marks"] == {"ai": 3, "original": 1}
+    assert results["by_category"]["ai"] == {
+        "finding not present": {"all": 1, "significant": 1, "normal": 1, "abnormal": 0},
+        "other": {"all": 1, "significant": 0, "normal": 1, "abnormal": 0},
+        "legacy: laterality": {"all": 1, "significant": 1, "normal": 0, "abnormal": 0},  # case c1 has no label
+    }
+    assert results["by_category"]["original"] == {"wrong severity": {"all": 1, "significant": 0, "normal": 1, "abnormal": 0}}
+    # agreement only over the cases both raters answered: ann and bob share c0, bob and cy share c1, ann and cy none
+    assert {pair: k["n"] for pair, k in results["cohen_kappa"].items()} == {"ann / bob": 1, "ann / cy": 0, "bob / cy": 1}
+    none = results["cohen_kappa"]["ann / cy"]
+    assert math.isnan(none["kappa"]) and len(none["ci95"]) == 2 and all(math.isnan(v) for v in none["ci95"])
+    assert results["fleiss_kappa"]["n"] == 0 and len(results["fleiss_kappa"]["ci95"]) == 2  # no case has all three
+    assert results["method"]["majority"] == ("a case counts when more than half of its raters judged the AI report "
+                                             "equivalent or better")
+
+
+def test_session_results_without_answers(db) -> None:
+    create_session(db, "quiet", [CaseSpec("c", "O.", image_paths=["a.png"], ai_report="A.")], seed=1, raters=["ann"])
+    results = session_results(db, "quiet")
+    difference = results["significant_error_share"]["difference"]
+    assert difference["n"] == 0 and math.isnan(difference["value"]) and difference["ci_method"] == "case bootstrap"
+    assert results["marks"] == {"ai": 0, "original": 0} and results["answers"] == 0
+    assert results["fleiss_kappa"]["raters"] == 1 and math.isnan(results["fleiss_kappa"]["kappa"])

@@ -44,7 +44,7 @@ def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, fl
     """Wilson score interval for ``successes`` of ``n`` (successes may be fractional: a clustered
     share times its number of cases)."""
     if n <= 0:
-        return (float("nan"), float("nan"))
+        return (math.nan, math.nan)
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
@@ -57,18 +57,18 @@ def cluster_bootstrap(clusters: Sequence[Sequence[float]], statistic: Callable[[
     of whole clusters (cases) with replacement."""
     clusters = [list(c) for c in clusters if len(c)]
     if not clusters:
-        return (float("nan"), float("nan"))
+        return (math.nan, math.nan)
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(clusters), (samples, len(clusters)))
     if statistic is None:
-        sums = np.array([sum(c) for c in clusters], float)
-        counts = np.array([len(c) for c in clusters], float)
+        sums = np.array([sum(c) for c in clusters])
+        counts = np.array([len(c) for c in clusters])
         values = sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
     else:
-        values = np.array([statistic([clusters[i] for i in row]) for row in picks], float)
+        values = np.array([statistic([clusters[i] for i in row]) for row in picks])
         values = values[~np.isnan(values)]
         if values.size == 0:
-            return (float("nan"), float("nan"))
+            return (math.nan, math.nan)
     return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 
@@ -83,7 +83,7 @@ def clustered_share(clusters: Sequence[Sequence[float]]) -> dict[str, Any]:
     clusters = [list(c) for c in clusters if len(c)]
     n = sum(len(c) for c in clusters)
     if not n:
-        return {"n": 0, "cases": 0, "share": float("nan"), "ci95": [float("nan"), float("nan")], "ci_method": ""}
+        return {"n": 0, "cases": 0, "share": math.nan, "ci95": [math.nan, math.nan], "ci_method": ""}
     value = sum(sum(c) for c in clusters) / n
     boot = cluster_bootstrap(clusters)
     if len(clusters) < SMALL_N:
@@ -104,23 +104,23 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str], categories: tuple[str, ...] 
     rater's own marginals (Cohen 1960)."""
     n = len(a)
     if n == 0:
-        return float("nan")
+        return math.nan
     po = sum(x == y for x, y in zip(a, b)) / n
     ca, cb = Counter(a), Counter(b)
     pe = sum(ca[c] * cb[c] for c in categories) / (n * n)
-    return float((po - pe) / (1 - pe)) if pe < 1 else float("nan")
+    return float((po - pe) / (1 - pe)) if pe < 1 else math.nan
 
 
 def fleiss_kappa(table: np.ndarray) -> float:
     """Fleiss' kappa from an items x categories count table (same number of raters per item; Fleiss 1971)."""
-    table = np.asarray(table, float)
+    table = np.asarray(table)
     if table.size == 0:
-        return float("nan")
+        return math.nan
     n_items, raters = table.shape[0], table[0].sum()
     p_j = table.sum(axis=0) / (n_items * raters)
     p_i = (np.square(table).sum(axis=1) - raters) / (raters * (raters - 1))
     p_bar, pe = p_i.mean(), np.square(p_j).sum()
-    return float((p_bar - pe) / (1 - pe)) if pe < 1 else float("nan")
+    return float((p_bar - pe) / (1 - pe)) if pe < 1 else math.nan
 
 
 Row = tuple[str, EvalCase, Answer]
@@ -179,7 +179,7 @@ def _errors(rows: Sequence[Row]) -> dict[str, Any]:
                     entry[case.label] += 1
         by_category[source] = {c: v for c, v in table.items() if v["all"]}
     return {"significant_error_share": {"ai": clustered_share(ai), "original": clustered_share(original),
-                                        "difference": {"n": n, "value": sum(map(sum, difference)) / n if n else float("nan"),
+                                        "difference": {"n": n, "value": sum(map(sum, difference)) / n if n else math.nan,
                                                        "ci95": list(cluster_bootstrap(difference)),
                                                        "ci_method": "case bootstrap"}},
             "by_category": by_category,
@@ -233,7 +233,7 @@ def session_results(factory: sessionmaker[Session], name: str) -> dict[str, Any]
         pairs[f"{r1} / {r2}"] = _kappa_with_interval([verdict[(r1, c)] for c in common], [verdict[(r2, c)] for c in common])
     result["cohen_kappa"] = pairs
     everyone = [cid for cid in cases if names and all((r, cid) in verdict for r in names)]
-    fleiss: dict[str, Any] = {"n": len(everyone), "raters": len(names), "kappa": float("nan"), "ci95": [math.nan] * 2}
+    fleiss: dict[str, Any] = {"n": len(everyone), "raters": len(names), "kappa": math.nan, "ci95": [math.nan] * 2}
     if len(names) >= 2 and everyone:
         table = [[sum(verdict[(r, cid)] == v for r in names) for v in VERDICTS] for cid in everyone]
         fleiss["kappa"] = fleiss_kappa(np.array(table))
