@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import Tag
 
 from lightbox.viewer.series import (
     _orientation_key,
@@ -68,7 +70,7 @@ def test_pixel_spacing_from_each_place_the_standard_allows() -> None:
     assert spacing_of(header(PixelSpacing=[0.5, 0.7])) == (0.5, 0.7)
     assert spacing_of(header(ImagerPixelSpacing=[0.2, 0.3])) == (0.2, 0.3)
     assert spacing_of(header(PixelSpacing=[0.5, 0.7], ImagerPixelSpacing=[0.2, 0.3])) == (0.5, 0.7)
-    for bad in ([0.0, 0.7], [0.5, -1.0], [0.5]):
+    for bad in ([0.0, 0.7], [0.7, 0.0], [0.5, -1.0], [0.5]):
         assert spacing_of(header(PixelSpacing=bad, ImagerPixelSpacing=[0.2, 0.3])) == (0.2, 0.3), bad
     assert spacing_of(header(PixelSpacing=[0.0, 0.0])) is None  # never an invented 1 mm
 
@@ -114,6 +116,15 @@ def test_split_takes_the_first_attribute_that_tells_the_images_apart() -> None:
     instances = [image(n, (0.0, 0.0, float(n % 2)), AcquisitionTime=("abc" if n < 2 else "7")) for n in range(4)]
     assert [p.description for p in split_shared_positions(Series("u", "MR", "", None, instances))] == [
         "[AcquisitionTime 7]", "[AcquisitionTime abc]"]
+
+
+def test_positions_are_shared_to_a_micrometre() -> None:
+    # two echoes 0.2 µm apart (scanner rounding): one place; slices 0.3 mm apart: two places
+    echoes = [image(n, (0.0, 0.0, 1.0002 + 0.0002 * n), EchoTime=str(10 * (n + 1))) for n in range(2)]
+    parts = split_shared_positions(Series("u", "MR", "", None, echoes))
+    assert [len(p.instances) for p in parts] == [1, 1]
+    near = [image(n, (0.0, 0.0, 0.3 * n), EchoTime=str(n)) for n in range(3)]
+    assert split_shared_positions(Series("u", "MR", "", None, near)) == []
 
 
 def test_no_split_without_shared_positions_or_anything_to_tell_them_apart() -> None:
@@ -208,15 +219,15 @@ def test_duplicates_are_shown_once() -> None:
 
 
 def test_mixed_orientations_sizes_and_missing_positions() -> None:
-    instances = [image(n, (0.0, 0.0, float(n))) for n in range(4)]
-    instances.append(image(4, (0.0, 0.0, 9.0), CORONAL))
-    instances.append(image(5, (0.0, 0.0, 10.0), size=(8, 8)))
-    instances.append(image(6, None))
+    instances = [image(n, (0.0, 0.0, float(n)), size=(4, 6)) for n in range(4)]
+    instances.append(image(4, (0.0, 0.0, 9.0), CORONAL, size=(4, 6)))
+    instances.append(image(5, (0.0, 0.0, 10.0), size=(8, 6)))
+    instances.append(image(6, None, size=(4, 6)))
     series = Series("u", "CT", "", None, instances)
     analyse(series)
     assert series.warnings == [
         "mixed orientations: 2 different ImageOrientationPatient values; the volume uses the 6 slices of the most common one",
-        "mixed image sizes [(4, 4), (8, 8)]: the volume uses 4x4 slices",
+        "mixed image sizes [(4, 6), (8, 6)]: the volume uses 4x6 slices",
         "1 slice(s) without ImagePositionPatient left out of the volume",
     ]
     assert [i.sop_instance_uid for i in volume_instances(series)] == ["1.2.0", "1.2.1", "1.2.2", "1.2.3"]
@@ -280,6 +291,7 @@ def enhanced(positions: list[tuple[float, float, float]] | None, frames: int, or
         per_frame[0].PlaneOrientationSequence = [orient]
     elif orientation_in == "top":
         ds.ImageOrientationPatient = list(CORONAL)
+    # "none": no orientation anywhere
     ds.PerFrameFunctionalGroupsSequence = per_frame
     return Series("u", "MR", "", None, [Instance(Path("mf.dcm"), "1", 1, None, None, 4, 4, frames, ds)])
 
@@ -310,6 +322,30 @@ def test_multiframe_without_every_frames_position_takes_the_spacing_from_the_hea
     monotonic = enhanced([(0.0, 1.0, 0.0), (0.0, 3.0, 0.0)], 2)
     analyse(monotonic)
     assert monotonic.slice_spacing == 2.0 and monotonic.warnings[1:] == []
+    millimetre = enhanced([(0.0, 1.0, 0.0), (0.0, 2.0, 0.0), (0.0, 3.0, 0.0)], 3)
+    analyse(millimetre)
+    assert millimetre.warnings[1:] == []
+    repeated = enhanced([(0.0, 1.0, 0.0), (0.0, 1.0, 0.0), (0.0, 2.0, 0.0)], 3)
+    analyse(repeated)  # a zero step among forward ones: not in order
+    assert repeated.warnings[1:] == ["multi-frame positions are not monotonic along the normal: frames are re-ordered"]
+    descending = enhanced([(0.0, 2.0, 0.0), (0.0, 1.0, 0.0), (0.0, 1.0, 0.0)], 3)
+    analyse(descending)  # all steps backwards or zero: read in reverse, nothing out of order
+    assert descending.warnings[1:] == []
+    only_spacing = enhanced(None, 2, SpacingBetweenSlices="3")
+    analyse(only_spacing)
+    assert only_spacing.slice_spacing == 3.0
+
+
+def test_multiframe_orientation_of_the_first_frame_and_frames_not_declared() -> None:
+    series = enhanced([(0.0, 0.0, 0.0), (0.0, 0.0, 1.0)], 2, orientation_in="per-frame")
+    other = Dataset()
+    other.ImageOrientationPatient = list(AXIAL)
+    series.instances[0].header.PerFrameFunctionalGroupsSequence[1].PlaneOrientationSequence = [other]  # type: ignore[union-attr]
+    assert multiframe_positions(series)[1] == CORONAL
+    single = enhanced([(0.0, 0.0, 5.0)], 1)
+    del single.instances[0].header.NumberOfFrames  # type: ignore[union-attr]
+    positions, _ = multiframe_positions(single)
+    assert positions is not None and positions.tolist() == [[0.0, 0.0, 5.0]]  # absent NumberOfFrames: one frame
 
 
 def test_series_geometry_orders_spacing_as_columns_rows_slices() -> None:
@@ -326,3 +362,87 @@ def test_series_geometry_orders_spacing_as_columns_rows_slices() -> None:
     unknown.slice_spacing = None
     geometry = series_geometry(unknown)
     assert geometry.spacing == (1.0, 1.0, 1.0) and geometry.origin == (0.0, 0.0, 0.0)
+    assert np.array_equal(geometry.direction, np.eye(3))  # no orientation: axial
+    # an enhanced object without positions or orientation: origin 0, axial
+    bare = enhanced(None, 3, orientation_in="none")
+    geometry = series_geometry(bare)
+    assert geometry.origin == (0.0, 0.0, 0.0) and np.array_equal(geometry.direction, np.eye(3))
+    # two frames are a volume too: the origin is the lower frame along the normal
+    two = enhanced([(0.0, 4.0, 0.0), (0.0, 2.0, 0.0)], 2)
+    assert series_geometry(two).origin == (0.0, 2.0, 0.0)
+
+
+def test_a_stack_without_orientation_is_sorted_along_z() -> None:
+    series = Series("u", "CT", "", None, [image(n, (0.0, 0.0, z), None) for n, z in enumerate([3.0, 1.0, 2.0])])
+    analyse(series)
+    assert [i.position[2] for i in series.instances] == [1.0, 2.0, 3.0]  # type: ignore[index]
+
+
+def test_when_the_largest_group_has_no_positions_the_series_is_films() -> None:
+    instances = [image(0, None, None), image(1, None, None), image(2, (0.0, 0.0, 1.0))]
+    series = Series("u", "CT", "", None, instances)
+    analyse(series)
+    assert series.kind == "film"
+
+
+def test_two_slices_have_a_spacing_and_a_tilt() -> None:
+    series = stack([0.0, 2.5])
+    analyse(series)
+    assert series.slice_spacing == 2.5 and series.kind == "volume"
+    short = Series("u", "CT", "", None, [image(0, (0.0, 0.0, 0.0)), image(1, (0.0, 0.5, 0.5))])
+    analyse(short)  # less than a millimetre between them, 45° off the normal
+    assert short.warnings == ["gantry tilt / sheared stack: slices are offset 45.0° from the slice normal"]
+
+
+def test_the_tilt_axis_runs_from_the_first_slice_to_the_last() -> None:
+    # z 0, 1, 2, 3; only the last slice moved 3 mm in y: axis (0, 3, 3), 45°
+    series = Series("u", "CT", "", None, [image(n, (0.0, 3.0 if n == 3 else 0.0, float(n))) for n in range(4)])
+    analyse(series)
+    assert series.warnings == ["gantry tilt / sheared stack: slices are offset 45.0° from the slice normal"]
+
+
+def test_the_declared_tilt_is_read_from_the_first_slice_only_and_a_bad_value_is_none() -> None:
+    series = stack([0.0, 1.0, 2.0])
+    series.instances[1].header.GantryDetectorTilt = "20"  # type: ignore[union-attr]
+    analyse(series)
+    assert series.warnings == []
+    bad = stack([0.0, 1.0, 2.0])
+    tag = Tag("GantryDetectorTilt")
+    bad.instances[0].header._dict[tag] = RawDataElement(tag, "DS", 4, b"abc ", 0, False, True)  # type: ignore[union-attr]
+    analyse(bad)
+    assert bad.warnings == []
+
+
+def test_spacing_tolerance_and_the_gap_threshold_scale_with_the_spacing() -> None:
+    # 2 mm slices, one step 2.015: 0.015 mm apart, under 1 % of 2 mm (0.02): even
+    even = stack([0.0, 2.0, 4.015, 6.015])
+    analyse(even)
+    assert even.warnings == []
+    # a step of exactly 1.5 times the median is uneven, not a gap
+    series = stack([0.0, 2.0, 4.0, 7.0, 9.0, 11.0])
+    analyse(series)
+    assert len(series.warnings) == 1 and series.warnings[0].startswith("uneven slice spacing: steps from 2.000 to 3.000 mm")
+
+
+def test_colour_slices_and_a_two_frame_colour_cine() -> None:
+    from lightbox.viewer.pixels import colour_warning
+
+    series = stack([0.0, 1.0, 2.0], PhotometricInterpretation="RGB")
+    analyse(series)
+    assert series.warnings == [colour_warning("RGB")]
+    cine = Series("u", "US", "", None, [image(0, None, frames=2, PhotometricInterpretation="YBR_FULL_422")])
+    analyse(cine)
+    assert cine.kind == "film" and cine.warnings[-1] == "multi-frame colour object: 2 frames, shown one by one (Up/Down)"
+
+
+def test_films_in_instance_number_order_then_by_path() -> None:
+    instances = [image(n, None, number=7) for n in (2, 0, 1)]
+    instances.append(image(3, None, number=0))
+    instances[3].instance_number = None
+    series = Series("u", "CR", "", None, instances)
+    analyse(series)
+    assert [i.path.name for i in series.instances] == ["000.dcm", "001.dcm", "002.dcm", "003.dcm"]
+    at_one_place = [image(n, (1.0, 1.0, 1.0), number=5) for n in (2, 1)]
+    one = Series("u", "MR", "", None, at_one_place)
+    analyse(one)
+    assert [i.path.name for i in one.instances] == ["001.dcm", "002.dcm"]

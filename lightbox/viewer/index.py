@@ -100,10 +100,8 @@ def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
             return values if len(values) == count and all(v == v for v in values) else None
         except ValueError:
             pass  # pydicom decides below
-    try:
+    try:  # (None and "" fail float() below)
         value = ds.get(keyword)
-        if value is None or value == "":
-            return None
         # pydicom gives one value as a number and several as a MultiValue: a single-valued
         # element it has already converted (RescaleIntercept after apply_modality_lut read it,
         # e.g. for a thumbnail) must not read as missing
@@ -125,8 +123,7 @@ def _int(ds: Dataset, keyword: str) -> int | None:
         except ValueError:
             pass  # e.g. "1.0": pydicom decides below
     try:
-        value = ds.get(keyword)
-        return int(value) if value not in (None, "") else None
+        return int(ds.get(keyword))  # None and "" fail like any other non-number
     except (TypeError, ValueError):
         return None
 
@@ -238,7 +235,7 @@ DOCUMENT_CLASS_PREFIXES = (SR_CLASS_PREFIX, "1.2.840.10008.5.1.4.1.1.11.", "1.2.
 def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | None = None) -> None:
     if "Rows" not in ds or "Columns" not in ds:
         if len(ds) == 0:  # nothing after the file meta header: the file stops where its data set should begin
-            size = path.stat().st_size if path.exists() else 0
+            size = path.stat().st_size
             raise UnreadableFile(f"truncated: the file ends after its header ({size} bytes) and holds no data set")
         sop_class = _text(ds, "SOPClassUID")
         if sop_class.startswith(DOCUMENT_CLASS_PREFIXES):

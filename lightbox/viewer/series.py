@@ -19,17 +19,18 @@ PROJECTION_MODALITIES = {"CR", "DX", "MG", "XC", "IO", "PX", "RF", "XA", "RG", "
 ORIENTATION_TOLERANCE = 1e-3
 SPACING_RELATIVE_TOLERANCE = 0.01  # 1 %: real scanners round positions to ~0.01 mm
 TILT_TOLERANCE_DEGREES = 0.1
+AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # the orientation assumed when a header gives none
 
 
 def slice_normal(orientation: tuple[float, ...]) -> np.ndarray:
-    row, col = np.asarray(orientation[:3], float), np.asarray(orientation[3:], float)
+    row, col = np.asarray(orientation[:3]), np.asarray(orientation[3:])
     normal = np.cross(row, col)
     norm = np.linalg.norm(normal)
     return normal / norm if norm > 0 else np.array([0.0, 0.0, 1.0])
 
 
 def _orientation_key(orientation: tuple[float, ...] | None) -> tuple[float, ...] | None:
-    return None if orientation is None else tuple(round(v / ORIENTATION_TOLERANCE) * ORIENTATION_TOLERANCE for v in orientation)
+    return None if orientation is None else tuple(round(v / ORIENTATION_TOLERANCE) for v in orientation)
 
 
 def _pixel_spacing(instance: Instance) -> tuple[float, float] | None:
@@ -92,16 +93,14 @@ def split_shared_positions(series: Series) -> list[Series]:
         counts[_position_key(instance)] = counts.get(_position_key(instance), 0) + 1
     if max(counts.values()) < 2:
         return []
-    groups: dict[str, list[Instance]] = {}
-    reason = ""
-    for keyword in DISTINGUISHING:
-        trial: dict[str, list[Instance]] = {}
+    for reason in DISTINGUISHING:
+        groups: dict[str, list[Instance]] = {}
         for instance in slices:
-            trial.setdefault(raw_text(instance.header, keyword), []).append(instance)  # type: ignore[arg-type]
-        if len(trial) > 1 and all(len({_position_key(i) for i in g}) == len(g) for g in trial.values()):
-            groups, reason = trial, keyword
+            groups.setdefault(raw_text(instance.header, reason), []).append(instance)  # type: ignore[arg-type]
+        # (one group cannot pass: some positions are shared)
+        if all(len({_position_key(i) for i in g}) == len(g) for g in groups.values()):
             break
-    if not groups:  # nothing in the headers tells them apart: analyse() shows them (see there)
+    else:  # nothing in the headers tells them apart: analyse() shows them (see there)
         return []
     parts = []
     for n, (value, members) in enumerate(sorted(groups.items(), key=lambda item: _sortable(item[0])), 1):
@@ -168,13 +167,13 @@ def analyse(series: Series) -> None:
     if len(instances) == 1 and instances[0].frames == 1:
         series.kind = "film"
         return
-    if len(instances) == 1 and instances[0].frames > 1 and _is_colour(instances[0]):
+    if len(instances) == 1 and _is_colour(instances[0]):
         # a colour cine (ultrasound, endoscopy, angiography in colour): frames in time, not
         # slices in space, and colour: shown as images one by one
         series.kind = "film"
         series.warnings.append(f"multi-frame colour object: {instances[0].frames} frames, shown one by one (Up/Down)")
         return
-    if len(instances) == 1 and instances[0].frames > 1:
+    if len(instances) == 1:  # one file of several frames
         series.kind = "volume"
         series.warnings.append(f"multi-frame object: {instances[0].frames} frames in one file (enhanced or multi-frame IOD)")
         _analyse_multiframe(series)
@@ -225,8 +224,7 @@ def analyse(series: Series) -> None:
     if not members:
         series.kind = "film"
         return
-    orientation = members[0].orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
-    normal = slice_normal(orientation)
+    normal = slice_normal(members[0].orientation or AXIAL)
     distances = {id(i): float(np.dot(np.asarray(i.position), normal)) for i in members}
     members.sort(key=lambda i: distances[id(i)])
     series.instances = members + others
@@ -272,7 +270,7 @@ def analyse(series: Series) -> None:
     header = members[0].header
     if header is not None:
         try:
-            declared = float(header.get("GantryDetectorTilt", 0) or 0)
+            declared = float(header.get("GantryDetectorTilt") or 0)
         except (TypeError, ValueError):
             declared = 0.0
         if abs(declared) > TILT_TOLERANCE_DEGREES and not any("tilt" in w for w in series.warnings):
@@ -323,7 +321,7 @@ def series_geometry(series: Series) -> Geometry:
     pixel = _pixel_spacing(first) or (1.0, 1.0)
     if len(series.instances) == 1 and first.frames > 1:
         positions, orientation = multiframe_positions(series)
-        orientation = orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+        orientation = orientation or AXIAL
         normal = slice_normal(orientation)
         if positions is not None:
             order = np.argsort(positions @ normal)
@@ -331,7 +329,7 @@ def series_geometry(series: Series) -> Geometry:
         else:
             origin = np.asarray(first.position or (0.0, 0.0, 0.0))
     else:
-        orientation = first.orientation or (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+        orientation = first.orientation or AXIAL
         normal = slice_normal(orientation)
         origin = np.asarray(first.position or (0.0, 0.0, 0.0))
     direction = np.column_stack([orientation[:3], orientation[3:], normal])
