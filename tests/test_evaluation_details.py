@@ -109,7 +109,8 @@ def test_case_list_messages(tmp_path: Path) -> None:
                                  "  row 3: needs a study_path or image_paths")
     bad_json = tmp_path / "bad.json"
     bad_json.write_text(json.dumps([{"original_report": "", "image_paths": ["demo:film"], "label": ""}]))
-    with pytest.raises(EvaluationError, match=r"^bad\.json: 1 bad row\(s\), nothing was created:\n  row 1: empty original_report$"):
+    with pytest.raises(EvaluationError,
+                       match=r"^bad\.json: 1 bad row\(s\), nothing was created:\n  row 1: empty original_report$"):
         read_case_list(bad_json)  # an empty label is no label, not a bad one
 
 

@@ -180,7 +180,8 @@ def test_films_get_a_study_per_folder(tmp_path: Path) -> None:
     study = films.studies[str(folder)]
     assert study.description == "Films in ward 3"
     series = study.series[str(folder / "chest.png")]
-    assert (series.uid, series.modality, series.description, series.kind) == (str(folder / "chest.png"), "XC", "chest.png", "film")
+    assert (series.uid, series.modality, series.description, series.kind) == (
+        str(folder / "chest.png"), "XC", "chest.png", "film")
     (instance,) = series.instances
     assert instance.path == folder / "chest.png"
     assert (instance.rows, instance.columns, instance.instance_number, instance.sop_instance_uid) == (

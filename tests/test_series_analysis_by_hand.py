@@ -98,7 +98,8 @@ def test_echoes_sharing_positions_are_split_by_echo_time_in_numeric_order() -> N
     parts = split_shared_positions(series)
     assert [p.uid for p in parts] == ["1.2.3#1", "1.2.3#2"]
     assert [p.description for p in parts] == ["T2 dual echo [EchoTime 9.5]", "T2 dual echo [EchoTime 100]"]  # 9.5 before 100
-    assert [[i.sop_instance_uid for i in p.instances] for p in parts] == [["1.2.0", "1.2.2", "1.2.4"], ["1.2.1", "1.2.3", "1.2.5"]]
+    assert [[i.sop_instance_uid for i in p.instances] for p in parts] == [["1.2.0", "1.2.2", "1.2.4"],
+                                                                          ["1.2.1", "1.2.3", "1.2.5"]]
     assert all(p.modality == "MR" and p.number == 4 for p in parts)
     assert parts[0].warnings == ["an earlier warning",
                                  "split from a series whose slices share positions (2 images at one place): "
@@ -266,7 +267,8 @@ def test_rescale_warnings_count_the_files() -> None:
     assert series.warnings == [
         "RescaleSlope is 0 (every pixel would have the same value) in 2 of 3 file(s): shown as stored values, "
         "without the rescale (values are not in modality units)",
-        "RescaleIntercept is nan in 1 of 3 file(s): shown as stored values, without the rescale (values are not in modality units)",
+        "RescaleIntercept is nan in 1 of 3 file(s): shown as stored values, without the rescale "
+        "(values are not in modality units)",
     ]
 
 

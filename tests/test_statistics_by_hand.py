@@ -6,7 +6,6 @@ lightbox/workflow/statistics.py` found alive."""
 from __future__ import annotations
 
 import math
-
 from datetime import UTC, datetime
 
 import numpy as np
@@ -14,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from lightbox.workflow.evaluation import CaseSpec, ErrorInput, Rating, ai_side, create_session, submit
-
 from lightbox.workflow.statistics import (
     BOOTSTRAP_SAMPLES,
     BOOTSTRAP_SEED,
@@ -201,7 +199,8 @@ def submit_as(db, session: str, rater: str, case_id: int, ai_better: bool, marks
         seed = s.scalar(select(Rater.order_seed).join(EvalSession).where(EvalSession.name == session, Rater.name == rater))
     side = ai_side(seed, case_id)
     other = "B" if side == "A" else "A"
-    errors = [ErrorInput(side if on_ai else other, None, None, category, significant, "note") for on_ai, category, significant in marks]
+    errors = [ErrorInput(side if on_ai else other, None, None, category, significant, "note")
+              for on_ai, category, significant in marks]
     submit(db, session, rater, case_id, Rating(side if ai_better else other, "why", True, True, errors))
 
 

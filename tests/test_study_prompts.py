@@ -16,8 +16,8 @@ import pytest
 from conftest import window_on
 from dicom_factory import axial_positions, write_ct_series
 
-from lightbox.inference.models import default_model_dir
 from lightbox.inference.generate import GenerationOptions
+from lightbox.inference.models import default_model_dir
 from lightbox.inference.prompts import StudyRefused, request_prompt, task_options, task_prompt
 from lightbox.inference.study import CHEST_RADIOGRAPH, check_study, study_context
 

@@ -1,0 +1,319 @@
+"""Generation's pieces, each against a hand calculation or a second implementation: the token
+choice (greedy, repetition penalty, temperature, top-k, top-p, sampling), the timing figures
+the AI dock shows, the image placeholder expansion, streaming text, the tokenizer's chat
+template, and a real conversation with the shipped demo model (its ONNX graphs on the CPU:
+length, cancel, follow-up, image tokens). Written for the mutants `tools/mutation.py
+lightbox/inference/generate.py` found alive; the export-level parity with PyTorch is
+test_inference_gemma.py's."""
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lightbox.inference.generate import (
+    Chat,
+    GenerationOptions,
+    GenerationResult,
+    TextStream,
+    VisionLanguageModel,
+    _expand_image_placeholders,
+    load_tokenizer,
+    pick_token,
+)
+from lightbox.inference.models import default_model_dir
+
+DEMO = default_model_dir()
+needs_demo = pytest.mark.skipif(not (DEMO / "manifest.json").exists(),
+                                reason="the demo model bundle is not built (python -m lightbox.demo_model.train)")
+RNG = np.random.default_rng(0)
+
+
+def test_greedy_and_repetition_penalty_by_hand() -> None:
+    greedy = GenerationOptions()
+    assert pick_token(np.array([1.0, 3.0, 2.0]), greedy, [], RNG) == 1
+    # penalty 2 on tokens 0 and 2 (and 10, past the vocabulary: ignored): 4 → 2, -1 → -2; token 1 (3) wins
+    penalised = GenerationOptions(repetition_penalty=2.0)
+    assert pick_token(np.array([4.0, 3.0, -1.0, -2.0]), penalised, [0, 2, 10, 4, 0], RNG) == 1
+    assert pick_token(np.array([4.0, 3.0, -1.0, -2.0]), greedy, [0, 2], RNG) == 0  # no penalty: 0
+    assert pick_token(np.array([4.0, 3.0]), penalised, [], RNG) == 0  # nothing seen yet
+    # a negative score is multiplied: -1 → -2 falls below -1.5
+    assert pick_token(np.array([-1.0, -1.5]), penalised, [0], RNG) == 1
+    # a penalty below 1 favours what was seen: 1 / 0.5 = 2 beats 1.5
+    assert pick_token(np.array([1.0, 1.5]), GenerationOptions(repetition_penalty=0.5), [0], RNG) == 0
+    logits = np.array([4.0, 3.0], dtype=np.float32)
+    pick_token(logits, penalised, [0], RNG)
+    assert logits.tolist() == [4.0, 3.0]  # the caller's logits are left alone
+
+
+def draws(logits: list[float], options: GenerationOptions, count: int = 4000) -> np.ndarray:
+    rng = np.random.default_rng(options.seed)
+    return np.bincount([pick_token(np.array(logits), options, [], rng) for _ in range(count)], minlength=len(logits))
+
+
+def test_sampling_follows_the_softmax() -> None:
+    # logits log(0.5), log(0.3), log(0.2): the softmax is 0.5 / 0.3 / 0.2; the same generator must
+    # draw the same tokens as numpy's own choice with those probabilities
+    logits = np.log([0.5, 0.3, 0.2]) + 7.0  # an offset changes nothing
+    options = GenerationOptions(do_sample=True, seed=11)
+    rng, reference = np.random.default_rng(11), np.random.default_rng(11)
+    got = [pick_token(logits, options, [], rng) for _ in range(300)]
+    assert got == [int(reference.choice(3, p=[0.5, 0.3, 0.2])) for _ in range(300)]
+    # temperature 2 flattens: p ∝ sqrt(0.5, 0.3, 0.2) = 0.7071, 0.5477, 0.4472 → 0.4026, 0.3118, 0.2546
+    counts = draws(list(logits), GenerationOptions(do_sample=True, temperature=2.0, seed=3))
+    assert np.allclose(counts / counts.sum(), [0.4026, 0.3118, 0.2546], atol=0.03)
+
+
+def test_top_k_top_p_and_a_zero_temperature() -> None:
+    logits = list(np.log([0.5, 0.3, 0.2]))
+    assert draws(logits, GenerationOptions(do_sample=True, top_k=1, seed=1), 300).tolist() == [300, 0, 0]
+    counts = draws(logits, GenerationOptions(do_sample=True, top_k=2, seed=2))
+    assert counts[2] == 0 and abs(counts[0] / counts.sum() - 0.625) < 0.03  # 0.5 / 0.8
+    # top-p keeps the smallest set whose mass before each member is under p: p = 0.5 → {0}; 0.6 → {0, 1}
+    assert draws(logits, GenerationOptions(do_sample=True, top_p=0.5, seed=4), 300).tolist() == [300, 0, 0]
+    counts = draws(logits, GenerationOptions(do_sample=True, top_p=0.6, seed=5))
+    assert counts[2] == 0 and abs(counts[0] / counts.sum() - 0.625) < 0.03
+    counts = draws(logits, GenerationOptions(do_sample=True, top_p=1.0, seed=6))
+    assert counts[2] > 0.15 * counts.sum()  # p = 1: everything stays
+    # temperature 0 is the greedy choice, not a division by zero
+    assert draws([2.0, 1.9, 0.0], GenerationOptions(do_sample=True, temperature=0.0, seed=7), 200).tolist() == [200, 0, 0]
+
+
+def test_timing_figures_by_hand() -> None:
+    # 5 tokens, the first after 0.5 s, all in 1.5 s: 4 tokens decoded in 1.0 s
+    result = GenerationResult("text", [1, 2, 3, 4, 5], "CPU", 0.5, 1.5, 12, "eos", "note")
+    assert result.tokens_per_second == 4.0 and result.rate_text() == "4.0 tokens/s"
+    assert result.to_dict() == {"text": "text", "provider": "CPU", "time_to_first_token_s": 0.5, "tokens_per_second": 4.0,
+                                "total_s": 1.5, "new_tokens": 5, "prompt_tokens": 12, "stopped": "eos", "notice": "note"}
+    rounded = GenerationResult("", [1, 2, 3, 4], "CPU", 0.123456, 1.123456, 1, "length")
+    assert rounded.to_dict()["time_to_first_token_s"] == 0.1235 and rounded.to_dict()["total_s"] == 1.1235
+    assert rounded.to_dict()["tokens_per_second"] == 3.0
+    assert GenerationResult("", [1] * 5, "CPU", 0.1, 0.8, 1, "eos").to_dict()["tokens_per_second"] == 5.71  # 4 / 0.7
+    one = GenerationResult("yes", [7], "CPU", 0.2, 0.2, 9, "eos")
+    assert one.tokens_per_second == 0.0 and one.rate_text() == "1 token"
+    none = GenerationResult("", [], "CPU", 0.0, 0.1, 9, "cancelled")
+    assert none.tokens_per_second == 0.0 and none.rate_text() == "0 tokens"
+    instant = GenerationResult("", [1, 2], "CPU", 0.3, 0.3, 9, "eos")
+    assert instant.tokens_per_second == 0.0 and instant.rate_text() == "0.0 tokens/s"
+
+
+def test_image_placeholders_expand_as_gemma3s_processor_does() -> None:
+    text = "<start_of_turn>user\n<start_of_image>What is this?<end_of_turn>"
+    assert _expand_image_placeholders(text, "<start_of_image>", "<end_of_image>", "<img>", 3) == (
+        "<start_of_turn>user\n\n\n<start_of_image><img><img><img><end_of_image>\n\nWhat is this?<end_of_turn>")
+
+
+@needs_demo
+def test_the_chat_template_comes_from_whichever_file_holds_it(tmp_path: Path) -> None:
+    template = (DEMO / "chat_template.jinja").read_text(encoding="utf-8")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(DEMO / "tokenizer.json", bare)
+    assert not getattr(load_tokenizer(bare), "chat_template", None)  # no template anywhere: none invented
+    (bare / "chat_template.json").write_text('{"chat_template": "{{ messages[0] }}"}', encoding="utf-8")
+    assert load_tokenizer(bare).chat_template == "{{ messages[0] }}"
+    (bare / "chat_template.jinja").write_text(template, encoding="utf-8")
+    assert load_tokenizer(bare).chat_template == template  # the .jinja file before the .json one
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    shutil.copy(DEMO / "tokenizer.json", empty)
+    (empty / "chat_template.json").write_text("{}", encoding="utf-8")
+    assert not getattr(load_tokenizer(empty), "chat_template", None)
+
+
+@needs_demo
+def test_a_tokenizer_transformers_cannot_load_is_read_from_tokenizer_json(tmp_path: Path) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    shutil.copy(DEMO / "tokenizer.json", folder)
+    (folder / "tokenizer_config.json").write_text('{"tokenizer_class": ', encoding="utf-8")  # cut short in the download
+    tokenizer = load_tokenizer(folder)  # AutoTokenizer refuses the folder: tokenizer.json alone
+    reference = load_tokenizer(DEMO)
+    text = "Small left pleural effusion."
+    assert tokenizer(text, add_special_tokens=False)["input_ids"] == reference(text, add_special_tokens=False)["input_ids"]
+    assert not getattr(tokenizer, "chat_template", None)
+    (folder / "chat_template.json").write_text('{"chat_template": "{{ 1 }}"}', encoding="utf-8")
+    assert load_tokenizer(folder).chat_template == "{{ 1 }}"
+    (folder / "chat_template.jinja").write_text("{{ 'é' }}", encoding="utf-8")
+    assert load_tokenizer(folder).chat_template == "{{ 'é' }}"
+
+
+@needs_demo
+def test_a_template_in_tokenizer_config_is_kept(tmp_path: Path) -> None:
+    import json
+
+    folder = tmp_path / "configured"
+    folder.mkdir()
+    shutil.copy(DEMO / "tokenizer.json", folder)
+    config = json.loads((DEMO / "tokenizer_config.json").read_text(encoding="utf-8"))
+    config["chat_template"] = "{{ 'from the config' }}"
+    (folder / "tokenizer_config.json").write_text(json.dumps(config), encoding="utf-8")
+    (folder / "chat_template.json").write_text('{"chat_template": "{{ 1 }}"}', encoding="utf-8")
+    tokenizer = load_tokenizer(folder)
+    assert tokenizer.chat_template == "{{ 'from the config' }}"
+    assert tokenizer.bos_token == "<bos>"  # read through transformers, with the config's special tokens
+
+
+@needs_demo
+def test_the_model_reads_its_bundle() -> None:
+    model = VisionLanguageModel.from_folder(DEMO, device="cpu")
+    assert model.bundle.folder == DEMO and model.info.provider == "CPU" and model.use_io_binding is False
+    import json
+
+    layers = json.loads((DEMO / "config.json").read_text())["text_config"]["num_hidden_layers"]
+    assert model.past_names == [f"past_key_values.{n}.{kv}" for n in range(layers) for kv in ("key", "value")]
+    assert model.present_names == [f"present.{n}.{kv}" for n in range(layers) for kv in ("key", "value")]
+    assert model.kv_dtype is np.float32 and model.embeds_dtype is np.float32 and model.pixel_dtype is np.float32
+    assert model.decoder_inputs == {"inputs_embeds", "attention_mask", "position_ids", "token_type_ids", *model.past_names}
+    assert model.embed_input == "input_ids" and model._outputs[0] == "logits"
+    assert (model.image_token_id, model.tokens_per_image) == (8, 16)
+    cache = model.empty_cache()
+    assert set(cache) == set(model.past_names)
+    assert all(v.shape == (1, model.kv_heads, 0, model.head_dim) and v.dtype == np.float32 for v in cache.values())
+
+
+@pytest.fixture(scope="module")
+def demo_model() -> VisionLanguageModel:
+    if not (DEMO / "manifest.json").exists():
+        pytest.skip("the demo model bundle is not built (python -m lightbox.demo_model.train)")
+    return VisionLanguageModel.from_folder(DEMO, device="cpu")
+
+
+def film() -> np.ndarray:
+    yy, xx = np.mgrid[0:96, 0:96]
+    return ((xx + yy) % 256).astype(np.uint8)
+
+
+def test_streamed_pieces_are_the_decoded_text(demo_model) -> None:
+    tokenizer = demo_model.tokenizer
+    text = "Heart size normal. Lungs clear, no effusion; café-au-lait 2.5 cm."
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    stream = TextStream(tokenizer)
+    pieces = [stream.add(token) for token in ids]
+    assert "".join(pieces) == tokenizer.decode(ids, skip_special_tokens=True)
+    assert sum(1 for piece in pieces if piece) > 5  # streamed as it goes, not all at the end
+
+
+def test_a_conversation_with_the_demo_model(demo_model) -> None:
+    chat = Chat(demo_model, images=[film()])
+    streamed: list[str] = []
+    first = chat.ask("Describe the findings on this chest radiograph.", on_token=streamed.append,
+                     options=GenerationOptions(max_new_tokens=4, ignore_eos=True))
+    assert first.stopped == "length" and len(first.token_ids) == 4 and first.provider == "CPU"
+    assert "".join(streamed).strip() == first.text
+    assert first.prompt_tokens == len(chat.token_ids) - 4
+    assert first.prompt_tokens > demo_model.tokens_per_image  # the image's soft tokens are in the prompt
+    assert 0 < first.time_to_first_token_s <= first.total_s
+    # the cache holds every token so far: a follow-up adds only its own
+    before = len(chat.token_ids)
+    follow = chat.ask("Is there an effusion?", options=GenerationOptions(max_new_tokens=2, ignore_eos=True))
+    assert len(chat.token_ids) == before + follow.prompt_tokens + 2
+    assert follow.prompt_tokens < 30 and chat.history[0][0].startswith("Describe") and len(chat.history) == 2
+    assert "Is there an effusion?" in demo_model.tokenizer.decode(chat.token_ids)
+    # the cache holds every token of the conversation (each generated one is fed back as it comes)
+    assert all(v.shape[2] == len(chat.token_ids) for v in chat.past.values())
+    assert first.total_s < 60
+    # greedy is repeatable: a fresh chat gives the same first answer
+    again = Chat(demo_model, images=[film()]).ask("Describe the findings on this chest radiograph.",
+                                                  options=GenerationOptions(max_new_tokens=4, ignore_eos=True))
+    assert again.token_ids == first.token_ids
+
+
+def test_cancel_and_end_of_turn(demo_model) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    stopped = Chat(demo_model, images=[film()]).ask("Describe.", options=GenerationOptions(max_new_tokens=5), cancel=cancel)
+    assert stopped.stopped == "cancelled" and stopped.token_ids == [] and stopped.text == ""
+    # the end-of-turn token ends an answer like the model's own eos ids
+    chat = Chat(demo_model, images=[film()])
+    answer = chat.ask("Is there a pleural effusion?", options=GenerationOptions(max_new_tokens=40))
+    end_of_turn = demo_model.tokenizer.convert_tokens_to_ids("<end_of_turn>")
+    stops = set(demo_model.bundle.eos_token_ids) | {end_of_turn}
+    assert answer.stopped == "eos" and answer.token_ids and not stops & set(answer.token_ids)
+    assert chat.token_ids[-1] not in stops
+    assert stopped.time_to_first_token_s == 0.0  # no token: no time to it
+
+
+def test_end_of_turn_stops_a_model_whose_eos_ids_leave_it_out(demo_model, monkeypatch) -> None:
+    end_of_turn = demo_model.tokenizer.convert_tokens_to_ids("<end_of_turn>")
+    monkeypatch.setitem(demo_model.bundle.generation_config, "eos_token_id", [1])
+    answer = Chat(demo_model, images=[film()]).ask("Is there a pleural effusion?", options=GenerationOptions(max_new_tokens=40))
+    assert answer.stopped == "eos" and end_of_turn not in answer.token_ids
+
+
+def test_the_prompt_is_gemma3s_chat_template(demo_model) -> None:
+    chat = Chat(demo_model, images=[film()])
+    ids = chat._prompt_ids("Any effusion?")
+    soft = "<image_soft_token>" * demo_model.tokens_per_image
+    assert demo_model.tokenizer.decode(ids) == (
+        f"<bos><start_of_turn>user\n\n\n<start_of_image>{soft}<end_of_image>\n\nAny effusion?<end_of_turn>\n"
+        "<start_of_turn>model\n")
+    assert ids.count(demo_model.tokenizer.convert_tokens_to_ids("<bos>")) == 1
+    chat.past = demo_model.empty_cache()  # a follow-up: close the model's turn, then the question alone
+    assert demo_model.tokenizer.decode(chat._prompt_ids("And the heart?")) == (
+        "<end_of_turn>\n<start_of_turn>user\nAnd the heart?<end_of_turn>\n<start_of_turn>model\n")
+    no_image = Chat(demo_model)._prompt_ids("Hello")
+    assert demo_model.tokenizer.decode(no_image) == "<bos><start_of_turn>user\nHello<end_of_turn>\n<start_of_turn>model\n"
+
+
+def test_sampling_with_a_seed_repeats(demo_model) -> None:
+    options = GenerationOptions(max_new_tokens=6, do_sample=True, temperature=1.5, seed=21, ignore_eos=True)
+    answers = [Chat(demo_model, images=[film()]).ask("Describe.", options=options).token_ids for _ in range(2)]
+    assert answers[0] == answers[1]
+    other = Chat(demo_model, images=[film()]).ask("Describe.", options=GenerationOptions(
+        max_new_tokens=6, do_sample=True, temperature=1.5, seed=22, ignore_eos=True)).token_ids
+    assert other != answers[0]
+
+
+def test_ask_equals_a_greedy_loop_written_out(demo_model) -> None:
+    """A second implementation of the decoding loop: prefill, then one token at a time with the
+    cache, each step told how many tokens the cache holds."""
+    question, steps = "Describe the findings on this chest radiograph.", 6
+    chat = Chat(demo_model, images=[film()])
+    ids = chat._prompt_ids(question)
+    embeds = demo_model.embed_ids(np.asarray([ids], np.int64))
+    rows = np.nonzero(np.asarray(ids) == demo_model.image_token_id)[0]
+    features = demo_model.image_features([film()])
+    embeds[0, rows] = features.reshape(-1, features.shape[-1])
+    # the processor's token types: 1 on the image's soft tokens (attended to both ways inside the image)
+    token_types = (np.asarray([ids]) == demo_model.image_token_id).astype(np.int64)
+    causal, _ = demo_model.decode(embeds, demo_model.empty_cache(), 0)
+    logits, past = demo_model.decode(embeds, demo_model.empty_cache(), 0, token_types)
+    assert np.abs(logits - causal).max() > 0.05  # the token types reach the graph
+    tokens: list[int] = []
+    for _ in range(steps):
+        tokens.append(int(np.argmax(logits)))
+        step = demo_model.embed_ids(np.asarray([[tokens[-1]]], np.int64))
+        logits, past = demo_model.decode(step, past, len(ids) + len(tokens) - 1)
+    chat = Chat(demo_model, images=[film()])
+    asked = chat.ask(question, options=GenerationOptions(max_new_tokens=steps, ignore_eos=True))
+    assert asked.token_ids == tokens
+    for name, value in past.items():  # the same cache: the same attention, token for token
+        assert np.allclose(chat.past[name], value, atol=1e-5), name
+
+
+def test_image_tokens_must_match_the_features(demo_model, monkeypatch) -> None:
+    monkeypatch.setattr(demo_model, "tokens_per_image", demo_model.tokens_per_image - 1)
+    with pytest.raises(ValueError, match=rf"^prompt has {demo_model.tokens_per_image} image tokens but the images give "
+                                         rf"{demo_model.tokens_per_image + 1} features$"):
+        Chat(demo_model, images=[film()]).ask("Describe.", options=GenerationOptions(max_new_tokens=1))
+
+
+def test_the_image_changes_the_prefill(demo_model) -> None:
+    """The image's features replace its soft tokens' embeddings: another image, other logits."""
+    def first_logits(image: np.ndarray) -> np.ndarray:
+        chat = Chat(demo_model, images=[image])
+        ids = np.asarray([chat._prompt_ids("Describe.")], np.int64)
+        embeds = demo_model.embed_ids(ids)
+        rows = np.nonzero(ids[0] == demo_model.image_token_id)[0]
+        features = demo_model.image_features([image])
+        embeds[0, rows] = features.reshape(-1, features.shape[-1])
+        logits, cache = demo_model.decode(embeds, demo_model.empty_cache(), 0)
+        assert all(v.shape[2] == ids.shape[1] for v in cache.values())  # the cache grew by the prompt
+        return logits
+
+    grey = np.full((96, 96), 128, np.uint8)
+    assert not np.allclose(first_logits(film()), first_logits(grey))
