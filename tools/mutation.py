@@ -40,7 +40,7 @@ MODULES: dict[str, list[str]] = {
     # the export tests (test_inference_gemma.py, test_downloaded_models.py) build models with torch:
     # minutes per run, too slow per mutant; these run the shipped demo model and placeholder folders
     "lightbox/inference/bundle.py": ["tests/test_bundle_layouts.py"],
-    "lightbox/inference/generate.py": ["tests/test_generation_pieces.py"],
+    "lightbox/inference/generate.py": ["tests/test_generation_pieces.py", "tests/test_decoder_inputs.py"],
     "lightbox/inference/prompts.py": ["tests/test_question_cleaning.py", "tests/test_study_prompts.py"],
 }
 # run only when named: their tests render with VTK, about four seconds per mutant (an hour for
