@@ -200,3 +200,18 @@ def test_asking_for_the_gpu_without_a_gpu_build_says_so(tmp_path: Path) -> None:
     assert model.info.provider == "CPU" and model.use_io_binding is False
     assert model.info.notice == "no GPU build of onnxruntime installed: running on the CPU (install the 'gpu' extra)"
     assert model.bundle.variant == "fp32"  # no CUDA provider to run on: the CPU order's choice
+
+
+def test_from_folder_picks_the_variant_for_the_provider_it_runs_on(tmp_path: Path) -> None:
+    folder = model_folder(tmp_path, ("position_ids",))
+    half = model_folder(tmp_path / "half", ("position_ids",), TensorProto.FLOAT16)
+    for name in ("decoder_model_merged", "embed_tokens", "vision_encoder"):
+        shutil.copy(half / "onnx" / f"{name}_fp16.onnx", folder / "onnx")
+    write_manifest(folder, "fed")
+    # on the CPU the full-precision graphs first; the half-precision ones when asked for
+    assert VisionLanguageModel.from_folder(folder, device="cpu").bundle.variant == "fp32"
+    chosen = VisionLanguageModel.from_folder(folder, "fp16", device="cpu")
+    assert chosen.bundle.variant == "fp16" and chosen.embeds_dtype is np.float16
+    mixed = VisionLanguageModel.from_folder(folder, "vision_encoder=fp16", device="cpu")
+    assert mixed.bundle.variant == "vision_encoder=fp16,embed_tokens=fp32,decoder_model_merged=fp32"
+    assert mixed.pixel_dtype is np.float16 and mixed.embeds_dtype is np.float32
