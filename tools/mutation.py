@@ -42,7 +42,7 @@ MODULES: dict[str, list[str]] = {
     "lightbox/inference/bundle.py": ["tests/test_bundle_layouts.py"],
     "lightbox/inference/generate.py": ["tests/test_generation_pieces.py", "tests/test_decoder_inputs.py"],
     "lightbox/inference/prompts.py": ["tests/test_question_cleaning.py", "tests/test_study_prompts.py"],
-    "lightbox/studydb/catalog.py": ["tests/test_study_database.py"],
+    "lightbox/studydb/catalog.py": ["tests/test_study_catalog_by_hand.py", "tests/test_study_database.py"],
     "lightbox/studydb/annotations.py": ["tests/test_measurement_persistence.py", "tests/test_key_images.py"],
 }
 # run only when named: their tests render with VTK, about four seconds per mutant (an hour for

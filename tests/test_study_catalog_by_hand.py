@@ -1,0 +1,103 @@
+"""The study database's search on a catalog filled from study trees built in memory, each
+figure by hand: literal "%" and "_" in what a user types, each field of the free-text search
+alone, limits, order, inclusive date ranges, ACR-NEMA dates, patients kept while a study is left,
+recent studies, a study's files in their order. Written for the mutants `tools/mutation.py
+lightbox/studydb/catalog.py` found alive."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lightbox.studydb.catalog import StudyCatalog, StudyFilter
+from lightbox.viewer.study_tree import Instance, Patient, Series, Study, StudyIndex
+
+
+def study(uid: str, date: str, accession: str, description: str, modality: str = "CT", files: int = 1) -> Study:
+    series = Series(f"{uid}.1", modality, "series", 1,
+                    [Instance(Path(f"/data/{uid}/{n}.dcm"), f"{uid}.1.{n}") for n in range(files)])
+    return Study(uid, date, description, accession, {series.uid: series})
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> StudyCatalog:
+    doe = Patient("ID_7", "DOE^JANE", "1970.01.02", "F", {})
+    roe = Patient("R100%", "ROE^RICHARD", "19800303", "M", {})
+    doe.studies = {s.uid: s for s in (study("1.1", "20240105", "A_1", "CT THORAX", files=3),
+                                      study("1.2", "20240110", "AB1", "MR BRAIN", "MR"),
+                                      study("1.3", "", "X9", "no date"))}
+    roe.studies = {s.uid: s for s in (study("2.1", "2024.01.07", "Z5", "Chest 50%", "CR"),)}
+    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'catalog.sqlite3'}")
+    catalog.add_index(StudyIndex({"ID_7": doe, "R100%": roe}))
+    return catalog
+
+
+def uids(rows) -> list[str]:
+    return [row.study_uid for row in rows]
+
+
+def test_percent_and_underscore_are_what_was_typed(catalog: StudyCatalog) -> None:
+    assert uids(catalog.search(StudyFilter(accession="A_1"))) == ["1.1"]  # "_" is not "any character": AB1 stays out
+    assert uids(catalog.search(StudyFilter(description="50%"))) == ["2.1"]
+    assert uids(catalog.search(StudyFilter(patient_id="id_7"))) == ["1.2", "1.1", "1.3"]
+    assert uids(catalog.search(StudyFilter(patient_id="100%"))) == ["2.1"]
+    assert uids(catalog.search(StudyFilter(text="a_1"))) == ["1.1"]
+    assert uids(catalog.search(StudyFilter(name="doe jane"))) == ["1.2", "1.1", "1.3"]  # "^" reads as a space
+    assert uids(catalog.search(StudyFilter(name="doe^jane"))) == ["1.2", "1.1", "1.3"]
+    assert uids(catalog.search(StudyFilter(modality="mr"))) == ["1.2"]
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("richard", ["2.1"]),  # the name
+    ("r100", ["2.1"]),  # the patient ID
+    ("z5", ["2.1"]),  # the accession
+    ("brain", ["1.2"]),  # the description
+    ("1.3", ["1.3"]),  # the study UID
+])
+def test_free_text_finds_each_field_alone(catalog: StudyCatalog, text: str, found: list[str]) -> None:
+    assert uids(catalog.search(StudyFilter(text=text))) == found
+
+
+def test_order_limit_and_date_ranges(catalog: StudyCatalog) -> None:
+    # newest study date first, a study without a date last; the ACR-NEMA date 2024.01.07 reads as 20240107
+    assert uids(catalog.search()) == ["1.2", "2.1", "1.1", "1.3"]
+    assert uids(catalog.search(limit=2)) == ["1.2", "2.1"]
+    assert uids(catalog.search(StudyFilter(date_from="2024-01-07", date_to="2024-01-10"))) == ["1.2", "2.1"]  # inclusive
+    assert uids(catalog.search(StudyFilter(date_to="20240105"))) == ["1.1"]  # not the study without a date
+    assert uids(catalog.search(StudyFilter(birth_date="1970-01-02"))) == ["1.2", "1.1", "1.3"]  # stored from 1970.01.02
+    with pytest.raises(ValueError, match=r"not a date: '2024\.13\.01' \(use YYYY-MM-DD\)"):
+        catalog.search(StudyFilter(date_from="2024.13.01"))
+
+
+def test_a_summary_row_by_hand(catalog: StudyCatalog) -> None:
+    (row,) = catalog.search(StudyFilter(accession="A_1"))
+    assert row.as_dict() == {"study_uid": "1.1", "patient_name": "DOE^JANE", "patient_id": "ID_7", "birth_date": "19700102",
+                             "sex": "F", "date": "20240105", "description": "CT THORAX", "accession": "A_1",
+                             "modalities": "CT", "series": 1, "images": 3, "opened_at": ""}
+
+
+def test_modalities_are_joined_sorted(tmp_path: Path) -> None:
+    mixed = Study("9.1", "20240101", "mixed", "M1", {})
+    for n, modality in enumerate(("MR", "CT", "MR", "")):
+        mixed.series[f"9.1.{n}"] = Series(f"9.1.{n}", modality, "", n, [Instance(Path(f"/x/{n}.dcm"), f"9.1.{n}.1")])
+    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    catalog.add_index(StudyIndex({"P": Patient("P", "P", studies={"9.1": mixed})}))
+    assert catalog.search()[0].modalities == "CT\\MR"
+
+
+def test_recent_files_find_remove_and_clear(catalog: StudyCatalog) -> None:
+    catalog.mark_opened("1.1")
+    catalog.mark_opened("2.1")
+    catalog.mark_opened("1.3")
+    assert uids(catalog.recent()) == ["1.3", "2.1", "1.1"] and uids(catalog.recent(limit=1)) == ["1.3"]
+    assert catalog.search(StudyFilter(accession="A_1"))[0].opened_at != ""
+    assert catalog.files("1.1") == [Path("/data/1.1/0.dcm"), Path("/data/1.1/1.dcm"), Path("/data/1.1/2.dcm")]
+    assert catalog.files("2.1") == [Path("/data/2.1/0.dcm")]
+    assert uids(catalog.find("R100%")) == ["2.1"]  # a patient ID exactly
+    assert uids(catalog.find("AB1")) == ["1.2"]  # an accession exactly, not A_1 by a pattern
+    assert uids(catalog.find("thorax")) == ["1.1"]  # else any text
+    assert catalog.remove("1.1") and uids(catalog.search(StudyFilter(patient_id="ID_7"))) == ["1.2", "1.3"]
+    assert catalog.remove("2.1") and catalog.search(StudyFilter(name="roe")) == []
+    assert not catalog.remove("2.1")
+    catalog.clear()
+    assert catalog.search() == [] and catalog.files("1.2") == []
