@@ -227,3 +227,15 @@ def add_overlay(path: Path, mask: np.ndarray, *, group: int = 0x6000, origin: tu
         ds.PixelData = words.tobytes()
     ds.save_as(path)
     return path
+
+
+def voi_table_dataset() -> Dataset:
+    """A 12-bit header whose VOI LUT Sequence (PS3.3 C.11.2.1.1) maps stored values 10, 11, 12 to
+    0, 1000, 4000 (below the first entry: the first; above the last: the last)."""
+    ds = Dataset()
+    ds.PixelRepresentation, ds.BitsStored = 0, 12
+    item = Dataset()
+    item.LUTDescriptor = [3, 10, 16]
+    item.add_new(0x00283006, "US", [0, 1000, 4000])
+    ds.VOILUTSequence = [item]
+    return ds

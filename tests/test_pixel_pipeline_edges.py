@@ -9,6 +9,7 @@ import warnings
 from io import BytesIO
 
 import numpy as np
+from dicom_factory import voi_table_dataset
 from pydicom import dcmread
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -162,13 +163,8 @@ def test_has_voi_lut_table() -> None:
 
 
 def test_voi_table_is_preferred_to_a_window_and_indexed_by_integral_floats() -> None:
-    ds = Dataset()
-    ds.PixelRepresentation, ds.BitsStored = 0, 12
+    ds = voi_table_dataset()
     ds.WindowCenter, ds.WindowWidth = 0, 2  # a window that would give other numbers
-    item = Dataset()
-    item.LUTDescriptor = [3, 10, 16]
-    item.add_new(0x00283006, "US", [0, 1000, 4000])
-    ds.VOILUTSequence = [item]
     # table entries for 10, 11, 12; below the first → first entry, above → last
     out = apply_voi_table(ds, np.array([10.0, 11.0, 12.0, 50.0], dtype=np.float32))
     assert out.tolist() == [0.0, 1000.0, 4000.0, 4000.0] and out.dtype == np.float32
@@ -200,12 +196,7 @@ def test_windows_clip_far_outside_and_give_bytes() -> None:
 
 def test_voi_table_lookup_of_float_values_does_not_warn() -> None:
     # pydicom warns that a float lookup may be wrong; integral floats are passed as integers
-    ds = Dataset()
-    ds.PixelRepresentation, ds.BitsStored = 0, 12
-    item = Dataset()
-    item.LUTDescriptor = [3, 10, 16]
-    item.add_new(0x00283006, "US", [0, 1000, 4000])
-    ds.VOILUTSequence = [item]
+    ds = voi_table_dataset()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert apply_voi_table(ds, np.array([11.0, 12.0], dtype=np.float32)).tolist() == [1000.0, 4000.0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pydicom
 import pytest
+from dicom_factory import voi_table_dataset
 from pydicom.dataset import Dataset
 
 from lightbox.viewer.pixels import (
@@ -88,12 +89,7 @@ def test_dataset_window_takes_first_value_and_rejects_nonsense() -> None:
 
 
 def test_voi_lut_table() -> None:
-    ds = Dataset()
-    ds.PixelRepresentation, ds.BitsStored = 0, 12
-    item = Dataset()
-    item.LUTDescriptor = [3, 10, 16]
-    item.add_new(0x00283006, "US", [0, 1000, 4000])
-    ds.VOILUTSequence = [item]
+    ds = voi_table_dataset()
     assert apply_voi_table(ds, np.array([0, 10, 11, 12, 99])).tolist() == [0, 0, 1000, 4000, 4000]
 
 
