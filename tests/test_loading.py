@@ -10,8 +10,9 @@ import pytest
 from dicom_factory import ImplicitVRLittleEndian, axial_positions, write_ct_series, write_film
 from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
-from lightbox.viewer.index import build_index, header_float
+from lightbox.viewer.index import build_index
 from lightbox.viewer.loading import LoadCancelled, LoadError, _read_raw_slice, load_film, load_volume
+from lightbox.viewer.pixels import rescale
 from lightbox.viewer.thumbnails import series_thumbnail
 
 
@@ -58,7 +59,7 @@ def test_a_slice_whose_header_pydicom_has_read_keeps_its_rescale(tmp_path: Path)
     middle = sorted(series.instances, key=lambda i: i.path.name)[2]
     series_thumbnail(series)  # what the browser's thumbnail worker does
     assert float(middle.header.RescaleIntercept) == -1024.0  # the element is a converted one now
-    assert header_float(middle.header, "RescaleIntercept", 0.0) == -1024.0
+    assert rescale(middle.header) == (1.0, -1024.0)  # as the volume's integer path reads it
     volume = load_volume(series)
     # slice n stores 1000 + n (dicom_factory), rescaled by -1024; the marker square 1500 - 1024
     assert [int(v) for v in volume.array[:, 0, 0]] == [1000 + n - 1024 for n in range(5)]

@@ -227,3 +227,33 @@ def test_auto_window_by_hand() -> None:
 def test_colour_warning_names_the_photometric_interpretation_and_the_luminance() -> None:
     assert colour_warning("RGB") == ("colour image (RGB): shown in colour, the window applied to each of R, G and B; "
                                      "pixel values and ROI statistics are its luminance")
+
+
+def test_a_multi_valued_rescale_reads_its_first_values_in_films_and_volumes(tmp_path) -> None:
+    """Rescale Slope and Intercept have one value (VM 1); a file with several is read by its first
+    ones — the same in a film, in a volume's fast integer path and in the header check (a
+    128 x 128 film once failed to show: pydicom multiplied the image by the whole list)."""
+    import pydicom
+    from dicom_factory import write_ct_series
+
+    from lightbox.viewer.index import build_index
+    from lightbox.viewer.loading import load_film, load_volume
+
+    paths = write_ct_series(tmp_path / "ct", [(0, 0, z) for z in range(3)], rows=128, columns=128, intercept=0.0)
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.RescaleSlope, ds.RescaleIntercept = [2, 3], [-1024, 5]
+        ds.save_as(path)
+    stored = pydicom.dcmread(paths[0]).pixel_array.astype(np.float64)
+    expected = 2 * stored - 1024  # the first slope and intercept
+    assert modality_values(pydicom.dcmread(paths[0]), pydicom.dcmread(paths[0]).pixel_array).tolist() == expected.tolist()
+    (series,) = build_index(tmp_path / "ct").all_series()
+    assert not any("Rescale" in w for w in series.warnings)
+    volume = load_volume(series)
+    assert volume.array[0].astype(np.float64).tolist() == expected.tolist()
+    single = tmp_path / "film"
+    single.mkdir()
+    ds = pydicom.dcmread(paths[0])
+    ds.save_as(single / "one.dcm")
+    (film_series,) = build_index(single).all_series()
+    assert load_film(film_series).values.astype(np.float64).tolist() == expected.tolist()

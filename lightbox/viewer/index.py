@@ -134,12 +134,6 @@ def header_int(ds: Dataset, keyword: str, default: int) -> int:
     return default if value is None else value
 
 
-def header_float(ds: Dataset, keyword: str, default: float) -> float:
-    """A single-valued decimal attribute (DS, ...) read the fast way."""
-    value = _floats(ds, keyword, 1)
-    return default if value is None else value[0]
-
-
 def _walk(paths: Iterable[Path], errors: list[FileError]) -> Iterable[Path]:
     """Every file under ``paths``, following symbolic links to folders once: a folder reached a
     second time (a link back up the tree, two links to each other) is skipped with a note, so a

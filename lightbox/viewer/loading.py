@@ -22,7 +22,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from .index import Instance, Series, header_float, header_int
+from .index import Instance, Series, header_int
 from .overlay_planes import OVERLAY_GROUPS, OverlayPlane, read_overlay_planes
 from .pixels import (
     Window,
@@ -31,6 +31,7 @@ from .pixels import (
     dataset_window,
     has_voi_lut_table,
     modality_values,
+    rescale,
     rescale_problem,
 )
 from .regularise import regularise
@@ -151,8 +152,7 @@ def _integral_rescales(members: list[Instance]) -> list[tuple[int, int]] | None:
         ds = instance.header
         if ds is None or "ModalityLUTSequence" in ds or "SharedFunctionalGroupsSequence" in ds or rescale_problem(ds):
             return None  # (an unusable rescale: the generic path shows stored values, see modality_values)
-        slope = header_float(ds, "RescaleSlope", 1.0) or 1.0
-        intercept = header_float(ds, "RescaleIntercept", 0.0)
+        slope, intercept = rescale(ds)
         bits = header_int(ds, "BitsStored", 16) or 16
         signed = header_int(ds, "PixelRepresentation", 0) == 1
         lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)

@@ -62,20 +62,20 @@ def modality_values(ds: Dataset, stored: np.ndarray, frame: int = 0) -> np.ndarr
     """Apply the Modality LUT stage (C.11.1) and return float32 values (HU for CT).
 
     Enhanced multi-frame objects keep their rescale in the Pixel Value Transformation functional
-    group (C.7.6.16.2.9); classic objects in the top-level Rescale Slope/Intercept or the Modality
-    LUT Sequence, which pydicom's ``apply_modality_lut`` handles.
+    group (C.7.6.16.2.9); classic objects in the top-level Rescale Slope/Intercept (read by
+    :func:`rescale`, as every other reader here reads it) or the Modality LUT Sequence, which
+    pydicom's ``apply_modality_lut`` applies.
     """
     item = _functional_group_item(ds, "PixelValueTransformationSequence", frame)
-    if rescale_problem(item if item is not None and "RescaleSlope" in item else ds) is not None:
+    source = item if item is not None and "RescaleSlope" in item else ds
+    if rescale_problem(source) is not None:
         # a NaN, infinite or zero slope would make every pixel NaN or one value (a black image):
         # the stored values are shown instead, and the series says why (series.rescale_warnings)
         return stored.astype(np.float32)
-    if item is not None and "RescaleSlope" in item:
-        slope = float(item.RescaleSlope)
-        intercept = float(item.get("RescaleIntercept", 0.0))
-        return stored.astype(np.float32) * np.float32(slope) + np.float32(intercept)
-    out = apply_modality_lut(stored, ds)
-    return np.asarray(out, dtype=np.float32)
+    if source is ds and "ModalityLUTSequence" in ds:
+        return np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
+    slope, intercept = rescale(source)
+    return (stored.astype(np.float64) * slope + intercept).astype(np.float32)
 
 
 def colour_warning(photometric: str) -> str:
@@ -93,19 +93,26 @@ def raw_text(ds: Dataset, keyword: str) -> str:
     return value.decode("ascii", "replace").strip(" \x00") if isinstance(value, bytes) else str(value)
 
 
+def _rescale_field(ds: Dataset, keyword: str) -> tuple[object, object]:
+    """``(first value, value as written)`` of Rescale Slope or Intercept, ``(None, None)`` when it
+    is absent or empty. The element is read as it is, raw bytes or value: ds.get() would convert a
+    raw element in place, and the index's fast header readers read raw elements only. DS has VM 1
+    here; a multi-valued one is read by its first value, as :func:`_first` reads windows."""
+    element = ds.get_item(Tag(keyword))
+    if element is None or element.value in (None, b"", ""):
+        return None, None
+    raw = element.value
+    text = raw.decode("ascii", "replace").strip(" \x00") if isinstance(raw, bytes) else raw
+    return (text.split("\\")[0] if isinstance(text, str) else _first(text)), text
+
+
 def rescale_problem(ds: Dataset) -> str | None:
     """What is wrong with a header's Rescale Slope / Intercept (C.11.1.1.2: output = m * SV + b),
     or None: a slope that is not a finite, non-zero number, or an intercept that is not finite."""
     for keyword in ("RescaleSlope", "RescaleIntercept"):
-        # the element as it is, raw bytes or value: ds.get() would convert a raw element in place,
-        # and the index's fast header readers read raw elements only
-        element = ds.get_item(Tag(keyword))
-        if element is None or element.value in (None, b"", ""):
+        first, text = _rescale_field(ds, keyword)
+        if text is None:
             continue
-        raw = element.value
-        text = raw.decode("ascii", "replace").strip(" \x00") if isinstance(raw, bytes) else raw
-        # DS has VM 1 here, but a multi-valued one is read as its first value, as _first reads windows
-        first = text.split("\\")[0] if isinstance(text, str) else _first(text)
         try:
             value = float(first)  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -115,6 +122,16 @@ def rescale_problem(ds: Dataset) -> str | None:
         if keyword == "RescaleSlope" and value == 0:
             return "RescaleSlope is 0 (every pixel would have the same value)"
     return None
+
+
+def rescale(ds: Dataset) -> tuple[float, float]:
+    """``(slope, intercept)`` of C.11.1.1.2 (1 and 0 where absent), each its first value; for a
+    header :func:`rescale_problem` accepts. The one reading of the rescale for films, volumes and
+    their fast integer path, so that they cannot disagree."""
+    slope, _ = _rescale_field(ds, "RescaleSlope")
+    intercept, _ = _rescale_field(ds, "RescaleIntercept")
+    return (1.0 if slope is None else float(slope),  # type: ignore[arg-type]
+            0.0 if intercept is None else float(intercept))  # type: ignore[arg-type]
 
 
 def dataset_window(ds: Dataset, frame: int = 0) -> Window | None:
