@@ -140,6 +140,16 @@ def test_modality_lut_output_is_float32() -> None:
     ds = Dataset()
     ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
     assert modality_values(ds, np.array([0], dtype=np.uint16)).dtype == np.float32
+    # a Modality LUT Sequence (C.11.1): entries 100, 200 for stored 0, 1
+    table = Dataset()
+    table.PixelRepresentation, table.BitsStored, table.BitsAllocated = 0, 8, 8
+    item = Dataset()
+    item.LUTDescriptor = [2, 0, 16]
+    item.ModalityLUTType = "HU"
+    item.add_new(0x00283006, "US", [100, 200])
+    table.ModalityLUTSequence = [item]
+    out = modality_values(table, np.array([0, 1], dtype=np.uint8))
+    assert out.tolist() == [100.0, 200.0] and out.dtype == np.float32
 
 
 def test_dataset_window_of_frame_zero_by_default_and_linear_named() -> None:

@@ -75,7 +75,7 @@ def modality_values(ds: Dataset, stored: np.ndarray, frame: int = 0) -> np.ndarr
     if source is ds and "ModalityLUTSequence" in ds:
         return np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
     slope, intercept = rescale(source)
-    return (stored.astype(np.float64) * slope + intercept).astype(np.float32)
+    return (stored.astype(np.float64) * slope + intercept).astype(np.float32)  # float64, as pydicom computes it
 
 
 def colour_warning(photometric: str) -> str:
