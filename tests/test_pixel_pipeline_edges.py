@@ -89,6 +89,7 @@ def test_rescale_problem_of_raw_bytes() -> None:
     # DS raw bytes as stored: multi-valued (the first counts), NUL- and space-padded, empty
     assert rescale_problem(raw_header(RescaleSlope=b"2\\3", RescaleIntercept=b"-1024 ")) is None
     assert rescale_problem(raw_header(RescaleSlope=b"1\x00")) is None
+    assert rescale_problem(raw_header(RescaleIntercept=b"\x001024.0 ")) == "RescaleIntercept '\\x001024.0' is not a number"
     assert rescale_problem(raw_header(RescaleSlope=b"0\\1")) == "RescaleSlope is 0 (every pixel would have the same value)"
     assert rescale_problem(raw_header(RescaleSlope=b"", RescaleIntercept=b"nan")) == "RescaleIntercept is nan"
     assert rescale_problem(raw_header(RescaleSlope=b"abc")) == "RescaleSlope 'abc' is not a number"

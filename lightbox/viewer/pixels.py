@@ -102,7 +102,9 @@ def _rescale_field(ds: Dataset, keyword: str) -> tuple[object, object]:
     if element is None or element.value in (None, b"", ""):
         return None, None
     raw = element.value
-    text = raw.decode("ascii", "replace").strip(" \x00") if isinstance(raw, bytes) else raw
+    # DS may have leading and trailing spaces (PS3.5 6.2); a trailing NUL is tolerated padding, a
+    # leading one is a damaged value (a fuzzed file), not a number
+    text = raw.decode("ascii", "replace").lstrip(" ").rstrip(" \x00") if isinstance(raw, bytes) else raw
     return (text.split("\\")[0] if isinstance(text, str) else _first(text)), text
 
 
