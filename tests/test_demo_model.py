@@ -13,10 +13,13 @@ import pytest
 from lightbox.demo_model.data import (
     CLOSED_QUESTIONS,
     NORMAL_DRAFT,
+    QuestionTemplate,
     all_samples,
     cxr_held_out_patients,
     film_draft,
     label_questions,
+    template_questions,
+    vqa_rad_templates,
 )
 from lightbox.demo_model.evaluate import mcnemar_exact, record, states_abnormality
 from lightbox.demo_model.images import chest_film_images, vqa_rad_images
@@ -63,9 +66,15 @@ def test_film_drafts_say_what_the_label_says() -> None:
 def test_label_questions_are_balanced_and_answered_by_the_label() -> None:
     rng = random.Random(7)
     answers = []
+    offered: dict[str, set[str]] = {"MODALITY": set(), "ORGAN": set(), "PLANE": set()}
     for _ in range(400):
         for q in label_questions("k", {"modality": "ct", "organ": "head", "plane": "axial"}, "train", rng):
-            if q.answer_type == "CLOSED":
+            if " or " in q.prompt:  # a choice: answered with the value, as VQA-RAD's "Is this a CT or an MRI?"
+                assert q.answer_type == "CLOSED"
+                assert q.target == {"MODALITY": "CT", "ORGAN": "brain", "PLANE": "axial"}[q.question_type]
+                assert q.target in q.prompt
+                offered[q.question_type].add(q.prompt)
+            elif q.answer_type == "CLOSED":
                 kind = q.question_type.lower()
                 asked = next(v for v, texts in CLOSED_QUESTIONS[kind].items() if q.prompt in texts)
                 true_value = {"modality": "ct", "organ": "head", "plane": "axial"}[kind]
@@ -74,6 +83,12 @@ def test_label_questions_are_balanced_and_answered_by_the_label() -> None:
             else:
                 assert q.target in ("CT", "brain", "axial")
     assert 0.45 < answers.count("yes") / len(answers) < 0.55
+    # the other value offered is one of its kind: an axial image is offered coronal or sagittal, not PA
+    assert any("MRI" in q for q in offered["MODALITY"]) and any("x-ray" in q for q in offered["MODALITY"])
+    assert all("PA" not in q and "lateral" not in q for q in offered["PLANE"])
+    assert any("coronal" in q for q in offered["PLANE"]) and any("sagittal" in q for q in offered["PLANE"])
+    assert all(("abdomen" in q) != ("chest" in q) for q in offered["ORGAN"])
+    assert label_questions("k", {"plane": "pa"}, "train", rng)[-1].target == "PA"
 
 
 def _vqa_row(image: str, phrase: str, kind: str, question: str, answer: str, answer_type: str) -> dict[str, str]:
@@ -99,6 +114,31 @@ def test_vqa_rad_image_labels_come_from_training_rows_only(tmp_path: Path) -> No
     assert labels["c.jpg"] == {"organ": "head", "modality": "mri", "plane": "sagittal"}
     assert labels["d.jpg"] == {"organ": "head", "normality": "normal", "modality": "ct"}
     assert labels["e.jpg"] == {"organ": "head"}
+
+
+def test_vqa_rad_training_questions_become_templates_by_kind(tmp_path: Path) -> None:
+    rows = [
+        _vqa_row("a.jpg", "freeform", "MODALITY", "What modality is this?", "CT", "OPEN"),
+        _vqa_row("a.jpg", "freeform", "MODALITY", "What modality is this, with contrast?", "CT with contrast", "OPEN"),
+        _vqa_row("a.jpg", "para", "MODALITY", "Is this a CT?", "Yes", "CLOSED"),
+        _vqa_row("a.jpg", "para", "MODALITY", "Is this a CT or an MRI?", "CT", "CLOSED"),
+        _vqa_row("a.jpg", "para", "MODALITY", "Is this a contrast CT or an MRI?", "CT", "CLOSED"),
+        _vqa_row("a.jpg", "para", "MODALITY", "Can CT show this?", "Yes", "CLOSED"),
+        _vqa_row("a.jpg", "freeform", "PLANE", "Is this an AP or PA film?", "PA", "CLOSED"),
+        _vqa_row("a.jpg", "test_freeform", "PLANE", "Is this axial?", "yes", "CLOSED"),
+    ]
+    (tmp_path / "vqa-rad").mkdir()
+    (tmp_path / "vqa-rad" / "VQA_RAD Dataset Public.json").write_text(json.dumps(rows))
+    assert vqa_rad_templates(tmp_path) == [
+        QuestionTemplate("modality", "Is this a CT or an MRI?", choices=("ct", "mri")),
+        QuestionTemplate("modality", "Is this a CT?", "ct"),
+        QuestionTemplate("modality", "What modality is this?"),
+        QuestionTemplate("plane", "Is this an AP or PA film?", choices=("ap", "pa")),
+    ]
+    choice = [QuestionTemplate("plane", "Is this an AP or PA film?", choices=("ap", "pa"))]
+    asked = template_questions("k", {"plane": "ap"}, choice, random.Random(1))
+    assert [(q.prompt, q.target, q.answer_type) for q in asked] == [("Is this an AP or PA film?", "AP", "CLOSED")]
+    assert template_questions("k", {"plane": "lateral"}, choice, random.Random(1)) == []  # neither value offered
 
 
 def test_chest_film_split_holds_out_whole_patients_and_normal_films(shared_data: Path) -> None:

@@ -10,7 +10,8 @@
   wording of normal drafts; their images are not here, so no report is paired with a random film.
 * Questions from labels (``label_questions``): modality, organ, plane, view and normal /
   abnormal questions in VQA-RAD's phrasing, asked of every labelled image (``images``), balanced
-  yes / no, so the answer can only come from the image.
+  yes / no, so the answer can only come from the image; and choices between two values ("Is
+  this image CT or MRI?"), answered with the value as VQA-RAD's clinicians answer them.
 """
 from __future__ import annotations
 
@@ -192,11 +193,13 @@ NAMED_VALUES = {
 class QuestionTemplate:
     """A VQA-RAD training question about modality, organ or plane, reused on other images: an
     open one is answered with the image's label; a closed one that names a value is answered
-    "yes" when the label is that value, else "no"."""
+    "yes" when the label is that value, else "no"; a choice between two values ("Is this image a
+    CT or MRI image?") is asked of images whose label is one of them, answered with the label."""
 
     kind: str
     text: str
     named: str = ""  # closed: the value the question names
+    choices: tuple[str, ...] = ()  # a choice: the values it offers
 
 
 def vqa_rad_templates(data: Path) -> list[QuestionTemplate]:
@@ -231,17 +234,22 @@ def vqa_rad_templates(data: Path) -> list[QuestionTemplate]:
                                     lowered)) or (bool(other_kinds) and kind != "modality")
             if len(named) == 1 and " or " not in lowered and asks_what_it_is and not detail:
                 out.add(QuestionTemplate(kind, question, named.pop()))
+            elif len(named) == 2 and " or " in lowered and asks_what_it_is and not detail:
+                out.add(QuestionTemplate(kind, question, choices=tuple(sorted(named))))
     return sorted(out, key=lambda t: (t.kind, t.text))
 
 
 def template_questions(image_key: str, labels: dict[str, str], templates: list[QuestionTemplate],
                        rng: random.Random, count: int = 2) -> list[Sample]:
     """``count`` VQA-RAD-worded questions about the image's known labels."""
-    usable = [t for t in templates if t.kind in labels]
+    usable = [t for t in templates if t.kind in labels and (not t.choices or labels[t.kind] in t.choices)]
     out = []
     for template in rng.sample(usable, min(count, len(usable))):
         value = labels[template.kind]
-        if template.named:
+        if template.choices:
+            out.append(Sample("ask", template.text, _SAY.get(value, value), None, "train", "CLOSED", image_key,
+                              template.kind.upper()))
+        elif template.named:
             out.append(Sample("ask", template.text, "yes" if template.named == value else "no", None, "train",
                               "CLOSED", image_key, template.kind.upper()))
         else:
@@ -250,9 +258,38 @@ def template_questions(image_key: str, labels: dict[str, str], templates: list[Q
     return out
 
 
+# "Is this a CT or an MRI?": VQA-RAD's clinicians ask a choice between two values and answer
+# with the value ("MRI"); 108 of its closed questions are such choices. {0} and {1} are the two
+# values as a question names them, in random order; the true value is always one of them.
+CHOICE_QUESTIONS = {
+    "modality": ("Is this image {0} or {1}?", "Was {0} or {1} used to take this image?",
+                 "Was this image taken with {0} or {1}?"),
+    "organ": ("Is this an image of the {0} or the {1}?", "Does this image show the {0} or the {1}?"),
+    "plane": ("Is this image {0} or {1}?", "Is this view {0} or {1}?"),
+    "normality": ("Is this image normal or abnormal?", "Does this image look normal or abnormal?"),
+}
+_NAME_IN_QUESTION = {"x-ray": "x-ray", "ct": "CT", "mri": "MRI", "head": "brain", "pa": "PA", "ap": "AP"}
+# the plane a film is taken in is chosen among films' views, a section's among sections'
+_PLANE_FAMILIES = (("axial", "coronal", "sagittal"), ("pa", "ap", "lateral"))
+
+
+def choice_question(kind: str, value: str, rng: random.Random) -> tuple[str, str] | None:
+    """A question offering the true value and one other, and its answer as VQA-RAD writes it."""
+    if kind == "normality":
+        return rng.choice(CHOICE_QUESTIONS[kind]), value
+    family = next((f for f in _PLANE_FAMILIES if value in f), ()) if kind == "plane" else tuple(CLOSED_QUESTIONS[kind])
+    others = [v for v in family if v != value]
+    if not others:
+        return None
+    pair = [value, rng.choice(others)]
+    rng.shuffle(pair)
+    names = [_NAME_IN_QUESTION.get(v, v) for v in pair]
+    return rng.choice(CHOICE_QUESTIONS[kind]).format(*names), _SAY.get(value, value)
+
+
 def label_questions(image_key: str, labels: dict[str, str], split: str, rng: random.Random) -> list[Sample]:
-    """One open and one closed question per known label; the closed one names the true value or
-    another value with equal odds, so "yes" and "no" are equally likely."""
+    """One open, one yes / no and one choice question per known label; the yes / no one names the
+    true value or another value with equal odds, so "yes" and "no" are equally likely."""
     out = []
     for kind in ("modality", "organ", "plane", "normality"):
         value = labels.get(kind)
@@ -265,6 +302,9 @@ def label_questions(image_key: str, labels: dict[str, str], split: str, rng: ran
         asked = value if rng.random() < 0.5 else rng.choice([v for v in choices if v != value])
         out.append(Sample("ask", rng.choice(choices[asked]), "yes" if asked == value else "no", None, split, "CLOSED",
                           image_key, kind.upper()))
+        offered = choice_question(kind, value, rng)
+        if offered:
+            out.append(Sample("ask", offered[0], offered[1], None, split, "CLOSED", image_key, kind.upper()))
     return out
 
 

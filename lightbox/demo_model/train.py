@@ -68,6 +68,7 @@ PREPROCESSOR = {"size": {"height": IMAGE_SIZE, "width": IMAGE_SIZE}, "resample":
 MAX_TARGET_TOKENS = 96
 AUX_WEIGHT = 0.3  # stage 2: the stage-1 heads' loss on the vision features, beside the text loss
 HEADS = ("modality", "organ", "plane", "view", "normality", "diagnosis")
+LABEL_QUESTIONS_PER_IMAGE = 3  # of its open, yes / no and choice questions, per epoch
 
 
 def encode(tokenizer: Any, sample: Sample, image_token: str) -> tuple[list[int], list[int]]:
@@ -197,7 +198,7 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
 def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts: list[str],
                   rng: random.Random, templates: list[QuestionTemplate] | None = None) -> list[Sample]:
     """One epoch: the VQA-RAD training questions twice, fresh label questions for every training
-    image (in Lightbox's wording and in VQA-RAD's), drafts with every diagnosis group equally
+    image (in Lightbox's wording, choices between two values, and VQA-RAD's wording), drafts with every diagnosis group equally
     often (the collection is two-thirds COVID-19: without this every film drew the COVID-19
     draft), and normal films drafted with a real IU normal report half of the time."""
     out = []
@@ -232,7 +233,7 @@ def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts
         if image.source == "cxr" and image.held_out:
             continue
         questions = label_questions(image.key, image.labels, "train", rng)
-        out += rng.sample(questions, min(2, len(questions)))
+        out += rng.sample(questions, min(LABEL_QUESTIONS_PER_IMAGE, len(questions)))
         if templates:
             out += template_questions(image.key, image.labels, templates, rng)
     rng.shuffle(out)
