@@ -389,19 +389,17 @@ def test_special_files_unreadable_folders_and_link_cycles(tmp_path: Path, monkey
     assert sum(len(s.instances) for s in index.all_series()) == 1  # d_more still read
 
 
-def test_an_unexpected_failure_names_its_kind_and_the_rest_loads(tmp_path: Path, monkeypatch) -> None:
-    import lightbox.viewer.index as index_module
+def test_an_unexpected_failure_names_its_kind_and_the_rest_loads(tmp_path: Path) -> None:
+    from lightbox.viewer.index import read_header
 
     paths = write_ct_series(tmp_path, [(0, 0, 0), (0, 0, 1)], rows=4, columns=4)
-    real = index_module.read_header
 
     def failing(path: Path):
         if path == paths[0]:
             raise RuntimeError("disk said no")
-        return real(path)
+        return read_header(path)
 
-    monkeypatch.setattr(index_module, "read_header", failing)
-    index = build_index(tmp_path)
+    index = build_index(tmp_path, read=failing)
     assert [(e.path, e.reason) for e in index.errors] == [(paths[0], "RuntimeError: disk said no")]
     assert sum(len(s.instances) for s in index.all_series()) == 1
 

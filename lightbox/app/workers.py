@@ -6,13 +6,15 @@ Workers are QObjects moved to a QThread; they talk to the window only through si
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from pydicom.dataset import Dataset
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..studydb.catalog import StudyCatalog
-from ..viewer.index import Series, StudyIndex, build_index
+from ..viewer.index import Series, StudyIndex, build_index, read_header
 from ..viewer.loading import LoadCancelled, preview_first_image
 from ..viewer.thumbnails import series_thumbnail
 from .compose import open_series, pick_series
@@ -42,40 +44,57 @@ class LoadWorker(QObject):
     def cancel(self) -> None:
         self._cancel.set()
 
-    def _record(self, index: StudyIndex) -> None:
-        """Record the opened studies in the study database; a database problem never stops the
-        images from opening (it is logged)."""
+    def _record(self, index: StudyIndex, headers: bool) -> None:
+        """Record the opened studies in the study database (``headers``: with each instance's
+        header); a database problem never stops the images from opening (it is logged)."""
         if self.catalog is None or not index.patients:
             return
         try:
-            for uid in self.catalog.add_index(index):
+            for uid in self.catalog.add_index(index, headers=headers):
                 self.catalog.mark_opened(uid)
         except Exception:  # noqa: BLE001 - any database failure: log it, keep opening
             LOG.exception("could not record the study in the study database")
 
+    def _header_reader(self) -> Callable[[Path], tuple[Dataset, int]]:
+        """Files listed by the study database are indexed from the headers it stored."""
+        if self.catalog is not None and isinstance(self.path, list):
+            try:
+                return self.catalog.header_reader(self.path)
+            except Exception:  # noqa: BLE001 - a database problem: read the files, as for any open
+                LOG.exception("stored headers unavailable; reading the files")
+        return read_header
+
     @Slot()
     def run(self) -> None:
+        recorded: StudyIndex | None = None
         try:
             index = self.index
             if index is None and self.path is not None:
                 preview = preview_first_image(self.path[0] if isinstance(self.path, list) else self.path)
                 if preview is not None:
                     self.first_slice.emit(preview[0].name, preview[1])
-                index = build_index(self.path, lambda d, t: self.progress.emit(d, t, "Reading headers"), self._cancel.is_set)
+                index = build_index(self.path, lambda d, t: self.progress.emit(d, t, "Reading headers"), self._cancel.is_set,
+                                    self._header_reader())
                 if self._cancel.is_set():
                     raise LoadCancelled("indexing")
                 self.indexed.emit(index)
-                self._record(index)
+                self._record(index, headers=False)
+                recorded = index
             series = self.series or (pick_series(index) if index is not None else None)
             if series is None:
                 raise FileNotFoundError("nothing to open")
-            opened = open_series(
-                series,
-                progress=lambda d, t: self.progress.emit(d, t, "Loading slices"),
-                cancelled=self._cancel.is_set,
-                on_first_slice=lambda k, values: self.first_slice.emit(series.label(), np.array(values)),
-            )
-            self.loaded.emit(opened)
+            try:
+                opened = open_series(
+                    series,
+                    progress=lambda d, t: self.progress.emit(d, t, "Loading slices"),
+                    cancelled=self._cancel.is_set,
+                    on_first_slice=lambda k, values: self.first_slice.emit(series.label(), np.array(values)),
+                )
+                self.loaded.emit(opened)
+            finally:
+                # the headers after the images: storing them may read files again
+                if recorded is not None:
+                    self._record(recorded, headers=True)
         except LoadCancelled:
             self.cancelled.emit()
         except Exception as exc:  # noqa: BLE001 - reported in the UI, never a crash

@@ -103,5 +103,6 @@ def priors_in_catalog(catalog: StudyCatalog, patient_id: str, current_uid: str, 
             continue
         files = [p for p in catalog.files(summary.study_uid) if p.exists()]
         if files:
-            found += [s for s in studies_of(build_index(files)) if s[1] == summary.study_uid]
+            found += [s for s in studies_of(build_index(files, read=catalog.header_reader(files)))
+                      if s[1] == summary.study_uid]
     return prior_studies(found, patient_id, current_uid, current_date)

@@ -10,19 +10,44 @@ or PostgreSQL by URL: ``lightbox.workflow.storage``), in tables of its own.
 Attributes come from the DICOM headers the viewer's index read (PS3.3 C.7.1.1 Patient, C.7.2.1
 General Study, C.7.3.1 General Series); text searches ignore case and the ``^`` that separates
 DICOM person-name components.
+
+Each instance's header is kept too (:mod:`.stored_headers`), with the file's size and
+modification time: reopening a study rebuilds its headers from the database instead of parsing
+its files (:meth:`StudyCatalog.header_reader`); a file changed since is read again.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, delete, func, or_, select
+from pydicom.dataset import Dataset
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
-from ..viewer.study_tree import Patient, Series, Study, StudyIndex
-from ..workflow.storage import open_database
+from ..viewer.index import read_header
+from ..viewer.study_tree import Instance, Patient, Series, Study, StudyIndex
+from ..workflow.storage import add_missing_columns, open_database
+from .stored_headers import StoredHeaderError, decode_header, encode_header
+
+LOG = logging.getLogger(__name__)
+HeaderRead = Callable[[Path], tuple[Dataset, int]]
+_PATHS_PER_QUERY = 500  # bound parameters per IN (...): well inside SQLite's and PostgreSQL's limits
 
 
 class CatalogBase(DeclarativeBase):
@@ -73,6 +98,10 @@ class InstanceRow(CatalogBase):
     series_pk: Mapped[int] = mapped_column(ForeignKey("db_series.id", ondelete="CASCADE"), index=True)
     sop_uid: Mapped[str] = mapped_column(String(128), default="")
     path: Mapped[str] = mapped_column(Text)
+    # the header as stored_headers keeps it, and the file it was read from, as it was then
+    header: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    file_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    file_mtime_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     series: Mapped[SeriesRow] = relationship(back_populates="instances")
 
 
@@ -148,20 +177,23 @@ class StudyCatalog:
         from . import annotations  # noqa: F401 - its table is part of the study database
 
         CatalogBase.metadata.create_all(self.factory.kw["bind"])
+        add_missing_columns(self.factory.kw["bind"], CatalogBase.metadata)  # headers came later
 
     # -- writing -----------------------------------------------------------------------------
-    def add_index(self, index: StudyIndex) -> list[str]:
+    def add_index(self, index: StudyIndex, headers: bool = True) -> list[str]:
         """Record every study of an index (the files as they are); returns their UIDs. A study seen
-        again is updated: new series and instances are added, a moved file gets its new path."""
+        again is updated: new series and instances are added, a moved file gets its new path.
+        ``headers``: also keep each instance's header for reopening (the window records the
+        study first without, and the headers once the images are shown)."""
         uids = []
         with self.factory.begin() as db:
             for patient in index.patients.values():
                 for study in patient.studies.values():
-                    self._add_study(db, patient, study)
+                    self._add_study(db, patient, study, headers)
                     uids.append(study.uid)
         return uids
 
-    def _add_study(self, db: Session, patient: Patient, study: Study) -> None:
+    def _add_study(self, db: Session, patient: Patient, study: Study, headers: bool) -> None:
         patient_row = db.scalar(select(PatientRow).where(PatientRow.patient_id == patient.id,
                                                          PatientRow.name == patient.name))
         if patient_row is None:
@@ -176,13 +208,13 @@ class StudyCatalog:
         study_row.description, study_row.accession = study.description, study.accession
         study_row.indexed_at = _now()
         for series in study.series.values():
-            self._add_series(db, study_row, series)
+            self._add_series(db, study_row, series, headers)
         db.flush()
         modalities = {s.modality for s in study_row.series if s.modality}
         study_row.modalities = "\\".join(sorted(modalities))
 
     @staticmethod
-    def _add_series(db: Session, study_row: StudyRow, series: Series) -> None:
+    def _add_series(db: Session, study_row: StudyRow, series: Series, headers: bool) -> None:
         row = db.scalar(select(SeriesRow).where(SeriesRow.series_uid == series.uid))
         if row is None:
             row = SeriesRow(series_uid=series.uid, study=study_row)
@@ -192,9 +224,12 @@ class StudyCatalog:
         for instance in series.instances:
             existing = known.get(instance.sop_instance_uid)
             if existing is None:
-                row.instances.append(InstanceRow(sop_uid=instance.sop_instance_uid, path=str(instance.path)))
+                existing = InstanceRow(sop_uid=instance.sop_instance_uid, path=str(instance.path))
+                row.instances.append(existing)
             else:
                 existing.path = str(instance.path)
+            if headers:
+                _keep_header(existing, instance)
 
     def mark_opened(self, study_uid: str) -> None:
         with self.factory.begin() as db:
@@ -274,6 +309,32 @@ class StudyCatalog:
                 .join(StudyRow, SeriesRow.study_pk == StudyRow.id).where(StudyRow.study_uid == study_uid)
                 .order_by(InstanceRow.id))]
 
+    def header_reader(self, files: Iterable[Path]) -> HeaderRead:
+        """What reads a header when these files are indexed again: the stored header of a file
+        whose size and modification time are those recorded with it, else the file itself."""
+        paths = [str(f) for f in files]
+        stored: dict[str, tuple[int | None, int | None, bytes]] = {}
+        with self.factory() as db:
+            for start in range(0, len(paths), _PATHS_PER_QUERY):
+                rows = db.execute(select(InstanceRow.path, InstanceRow.file_size, InstanceRow.file_mtime_ns,
+                                         InstanceRow.header)
+                                  .where(InstanceRow.path.in_(paths[start:start + _PATHS_PER_QUERY]),
+                                         InstanceRow.header.is_not(None)))
+                stored.update((p, (size, mtime, bytes(blob or b""))) for p, size, mtime, blob in rows)
+
+        def read(path: Path) -> tuple[Dataset, int]:
+            kept = stored.get(str(path))
+            if kept is not None:
+                status = path.stat()
+                if (status.st_size, status.st_mtime_ns) == kept[:2]:
+                    try:
+                        return decode_header(kept[2], path)
+                    except StoredHeaderError as exc:
+                        LOG.warning("stored header of %s unreadable (%s): reading the file", path, exc)
+            return read_header(path)
+
+        return read
+
     def find(self, query: str) -> list[StudySummary]:
         """Studies a user's word names: a study UID or accession exactly, else any text filter."""
         everything = self.search()
@@ -287,3 +348,27 @@ def index_paths(catalog: StudyCatalog, paths: Iterable[Path | str]) -> tuple[lis
 
     index = build_index(list(paths))
     return catalog.add_index(index), index
+
+
+def _keep_header(row: InstanceRow, instance: Instance) -> None:
+    """Store the instance's header unless the row already holds it for the file as it is now. The
+    index's dataset is used when pydicom has left every element raw; otherwise (a value was read
+    and converted while indexing) the header is read again, so what is stored is the file's."""
+    if instance.header is None or instance.pixel_offset is None:
+        return
+    try:
+        status = instance.path.stat()
+    except OSError:
+        return
+    # (size and time are recorded only with a header: the deferred header itself is not loaded)
+    if (row.file_size, row.file_mtime_ns) == (status.st_size, status.st_mtime_ns):
+        return
+    blob = encode_header(instance.header, instance.pixel_offset)  # type: ignore[arg-type]
+    if blob is None:
+        try:
+            header, offset = read_header(instance.path)
+        except Exception:  # noqa: BLE001 - a file that no longer reads: nothing stored, read on reopening
+            return
+        blob = encode_header(header, offset)  # type: ignore[arg-type]
+    row.header = blob
+    row.file_size, row.file_mtime_ns = (status.st_size, status.st_mtime_ns) if blob is not None else (None, None)

@@ -169,8 +169,15 @@ def read_common_header(path: Path | str) -> tuple[FileDataset, int] | None:
             elements, pos = _walk(buf, pos, implicit=implicit, meta=False)
         except _NotCommon:
             return None
+    return assemble_dataset(str(path), meta_elements, elements, buf.data[:128], implicit), pos
+
+
+def assemble_dataset(filename: str, meta_elements: dict, elements: dict, preamble: bytes | None,
+                     implicit: bool) -> FileDataset:
+    """The ``FileDataset`` pydicom's reader makes from a file's meta and data set elements (also
+    used for headers kept in the study database: :mod:`lightbox.studydb.stored_headers`)."""
     file_meta = FileMetaDataset(meta_elements)
     file_meta.set_original_encoding(is_implicit_vr=False, is_little_endian=True, character_encoding=default_encoding)
-    ds = FileDataset(str(path), elements, buf.data[:128], file_meta, implicit, True)
+    ds = FileDataset(filename, elements, preamble, file_meta, implicit, True)
     ds.set_original_encoding(implicit, True, _encoding(elements))
-    return ds, pos
+    return ds

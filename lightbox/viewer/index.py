@@ -292,6 +292,7 @@ def build_index(
     paths: Path | str | Iterable[Path | str],
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    read: Callable[[Path], tuple[Dataset, int]] = read_header,
 ) -> StudyIndex:
     """Index files, folders (recursively) and DICOMDIRs.
 
@@ -303,6 +304,9 @@ def build_index(
         Called as ``progress(done, total)`` while headers are read.
     cancelled
         Polled between files; indexing stops early when it returns True.
+    read
+        Reads a DICOM file's header (:func:`read_header`; the study database passes one that
+        gives back the headers it stored: ``StudyCatalog.header_reader``).
     """
 
     if isinstance(paths, (str, Path)):
@@ -341,7 +345,7 @@ def build_index(
             else:
                 if path.stat().st_size == 0:
                     raise UnreadableFile("empty file (0 bytes)")
-                _add_dicom(index, path, *read_header(path))
+                _add_dicom(index, path, *read(path))
         except InvalidDicomError as exc:
             index.errors.append(FileError(path, str(exc) or "not a DICOM file"))
         except UnreadableFile as exc:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -193,19 +194,20 @@ def open_database(url: str | None = None) -> sessionmaker[Session]:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)
-    _add_missing_columns(engine)
+    add_missing_columns(engine)
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _add_missing_columns(engine: Engine) -> None:
+def add_missing_columns(engine: Engine, metadata: MetaData | None = None) -> None:
     """Columns added since a database was created (ALTER TABLE ... ADD COLUMN, nullable or with a
     default: SQLite and PostgreSQL both take it without rewriting rows), so that an earlier
-    version's answers and reports stay readable and writable."""
+    version's answers and reports stay readable and writable. ``metadata``: the tables to bring
+    up to date (default: the workflow's; the study database passes its own)."""
     from sqlalchemy import inspect
 
     inspector = inspect(engine)
     with engine.begin() as connection:
-        for table in Base.metadata.sorted_tables:
+        for table in (metadata or Base.metadata).sorted_tables:
             present = {c["name"] for c in inspector.get_columns(table.name)}
             for column in table.columns:
                 if column.name in present:
