@@ -317,3 +317,25 @@ def test_the_image_changes_the_prefill(demo_model) -> None:
 
     grey = np.full((96, 96), 128, np.uint8)
     assert not np.allclose(first_logits(film()), first_logits(grey))
+
+
+def test_the_bound_decoder_keeps_the_cache_as_ort_values_and_answers_the_same(demo_model) -> None:
+    """The CUDA path (IO binding: the cache stays on the device between steps as OrtValues),
+    bound to the CPU here: the same logits and the same answer as the plain path, token for token."""
+    import onnxruntime as ort
+
+    bound = VisionLanguageModel.from_folder(DEMO, device="cpu")
+    bound.use_io_binding, bound.cache_device = True, "cpu"
+    question = "Is there a pleural effusion?"
+    plain = Chat(demo_model, images=[film()]).ask(question, options=GenerationOptions(max_new_tokens=12))
+    answer = Chat(bound, images=[film()]).ask(question, options=GenerationOptions(max_new_tokens=12))
+    assert answer.text == plain.text and answer.token_ids == plain.token_ids
+    embeds = demo_model.embed_ids(np.array([[2, 100, 101, 102]]))
+    logits, past = bound.decode(embeds, bound.empty_cache(), 0)
+    want_logits, want_past = demo_model.decode(embeds, demo_model.empty_cache(), 0)
+    assert np.array_equal(logits, want_logits) and logits.dtype == np.float32 and logits.shape == want_logits.shape
+    assert list(past) == bound.past_names and all(isinstance(v, ort.OrtValue) for v in past.values())
+    assert all(np.array_equal(past[n].numpy(), want_past[n]) for n in bound.past_names)
+    more = demo_model.embed_ids(np.array([[103]]))
+    logits, _ = bound.decode(more, past, 4)  # the OrtValues go back in as they are
+    assert np.array_equal(logits, demo_model.decode(more, want_past, 4)[0])

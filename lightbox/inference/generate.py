@@ -112,6 +112,9 @@ class VisionLanguageModel:
         self.image_token_id = bundle.image_token_id
         self.tokens_per_image = bundle.mm_tokens_per_image
         self.use_io_binding = self.info.provider == "CUDA"
+        # where the cache stays between steps when bound ("cpu" binds the same way: how the
+        # binding is tested on a machine without a GPU)
+        self.cache_device = "cuda"
 
     @classmethod
     def from_folder(cls, folder: Path | str, variant: str = "", device: str = "auto") -> VisionLanguageModel:
@@ -168,7 +171,8 @@ class VisionLanguageModel:
         return named["logits"][0, -1].astype(np.float32), {p: named[q] for p, q in zip(self.past_names, self.present_names)}
 
     def _decode_bound(self, feed: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
-        """CUDA: the cache stays on the GPU as OrtValues between steps (IO binding)."""
+        """CUDA: the cache stays on the GPU as OrtValues between steps (IO binding); the logits
+        come to the CPU (the sampler's numpy)."""
         import onnxruntime as ort
 
         binding = self.decoder.io_binding()
@@ -179,7 +183,7 @@ class VisionLanguageModel:
                 binding.bind_cpu_input(name, value)
         binding.bind_output("logits", "cpu")
         for name in self.present_names:
-            binding.bind_output(name, "cuda")
+            binding.bind_output(name, self.cache_device)
         self.decoder.run_with_iobinding(binding)
         outputs = dict(zip(self._outputs, binding.get_outputs()))
         logits = outputs["logits"].numpy()[0, -1].astype(np.float32)
