@@ -162,3 +162,17 @@ def pytest_runtest_makereport(item, call):
         return
     report.outcome = "failed"
     report.longrepr = f"skipped in CI, where nothing may be missing: {reason}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A throw-away PostgreSQL server for the session (tests/postgres_server.py); tests that share
+    it keep to their own tables or clear them."""
+    from postgres_server import PostgresServer, find_binaries
+
+    if find_binaries() is None:
+        pytest.skip("no PostgreSQL server binaries here (initdb/pg_ctl); install postgresql to run this test")
+    server = PostgresServer(tmp_path_factory.mktemp("pg"))
+    url = server.start()
+    yield url
+    server.stop()

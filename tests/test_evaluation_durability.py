@@ -6,9 +6,7 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 from crash import kill_after_acks, stored_answers
-from postgres_server import PostgresServer, find_binaries
 
 from lightbox.workflow.evaluation import CaseSpec, Rating, create_session, join, next_case, progress, submit
 from lightbox.workflow.statistics import session_results
@@ -42,16 +40,6 @@ def test_sigkill_mid_session_loses_no_acknowledged_answer(tmp_path: Path) -> Non
     assert done == len(stored) and total == 400
     resumed = next_case(db, "crash", "dora")
     assert resumed is not None and resumed.case_id not in stored
-
-
-@pytest.fixture(scope="module")
-def postgres_url(tmp_path_factory):
-    if find_binaries() is None:
-        pytest.skip("no PostgreSQL server binaries here (initdb/pg_ctl); install postgresql to run this test")
-    server = PostgresServer(tmp_path_factory.mktemp("pg"))
-    url = server.start()
-    yield url
-    server.stop()
 
 
 def test_panel_on_postgresql_two_raters_at_once(postgres_url: str) -> None:

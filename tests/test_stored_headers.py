@@ -197,3 +197,15 @@ def test_the_window_reopens_a_study_from_its_stored_headers(qtbot, tmp_path: Pat
 def _open_studies(window) -> None:
     menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "File")
     next(a for a in menu.actions() if a.text().replace("&", "") == "Studies...").trigger()
+
+
+def test_stored_headers_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    """A shared PostgreSQL study database keeps and gives back the headers too (bytea)."""
+    files = write_ct_series(tmp_path / "s", [(0, 0, z) for z in (0, 2, 4)])
+    catalog = StudyCatalog(postgres_url)
+    catalog.clear()
+    index_paths(catalog, [tmp_path / "s"])
+    _edit_behind_the_databases_back(files[2], b"TEST^PATIENT", b"BEST^PATIENT")
+    reopened = build_index(files, read=catalog.header_reader(files))
+    assert [str(i.header.PatientName) for i in reopened.all_series()[0].instances] == ["TEST^PATIENT"] * 3
+    catalog.clear()

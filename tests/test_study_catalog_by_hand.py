@@ -19,15 +19,27 @@ def study(uid: str, date: str, accession: str, description: str, modality: str =
     return Study(uid, date, description, accession, {series.uid: series})
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path) -> str:
+    """SQLite, and PostgreSQL (case-sensitive LIKE, its own escapes and ordering): a search that
+    only SQLite's leniency made right shows up here. The PostgreSQL database is shared by the
+    session: the study tables are emptied first."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+    url = request.getfixturevalue("postgres_url")
+    StudyCatalog(url).clear()
+    return url
+
+
 @pytest.fixture
-def catalog(tmp_path: Path) -> StudyCatalog:
+def catalog(database_url: str) -> StudyCatalog:
     doe = Patient("ID_7", "DOE^JANE", "1970.01.02", "F", {})
     roe = Patient("R100%", "ROE^RICHARD", "19800303", "M", {})
     doe.studies = {s.uid: s for s in (study("1.1", "20240105", "A_1", "CT THORAX", files=3),
                                       study("1.2", "20240110", "AB1", "MR BRAIN", "MR"),
                                       study("1.3", "", "X9", "no date"))}
     roe.studies = {s.uid: s for s in (study("2.1", "2024.01.07", "Z5", "Chest 50%", "CR"),)}
-    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'catalog.sqlite3'}")
+    catalog = StudyCatalog(database_url)
     catalog.add_index(StudyIndex({"ID_7": doe, "R100%": roe}))
     return catalog
 
@@ -76,11 +88,11 @@ def test_a_summary_row_by_hand(catalog: StudyCatalog) -> None:
                              "modalities": "CT", "series": 1, "images": 3, "opened_at": ""}
 
 
-def test_modalities_are_joined_sorted(tmp_path: Path) -> None:
+def test_modalities_are_joined_sorted(database_url: str) -> None:
     mixed = Study("9.1", "20240101", "mixed", "M1", {})
     for n, modality in enumerate(("MR", "CT", "MR", "")):
         mixed.series[f"9.1.{n}"] = Series(f"9.1.{n}", modality, "", n, [Instance(Path(f"/x/{n}.dcm"), f"9.1.{n}.1")])
-    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    catalog = StudyCatalog(database_url)
     catalog.add_index(StudyIndex({"P": Patient("P", "P", studies={"9.1": mixed})}))
     assert catalog.search()[0].modalities == "CT\\MR"
 
