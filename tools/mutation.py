@@ -46,7 +46,8 @@ MODULES: dict[str, list[str]] = {
     "lightbox/studydb/catalog.py": ["tests/test_study_catalog_by_hand.py", "tests/test_study_database.py",
                                     "tests/test_stored_headers.py"],
     "lightbox/studydb/stored_headers.py": ["tests/test_stored_headers.py"],
-    "lightbox/studydb/annotations.py": ["tests/test_measurement_persistence.py", "tests/test_key_images.py"],
+    "lightbox/studydb/annotations.py": ["tests/test_annotations_by_hand.py", "tests/test_measurement_persistence.py",
+                                        "tests/test_key_images.py"],
 }
 # run only when named (none now: raster.py's VTK-rendering tests, an hour a run, gave way to
 # hand-computed screens that take two seconds)
