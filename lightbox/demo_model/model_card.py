@@ -141,7 +141,8 @@ def render(bundle: Path) -> str:
         "- LIDC-IDRI-0314 chest CT (CC BY 3.0) and the Brainix brain MR: axial slices and coronal / sagittal "
         "reformats (one patient each, so no held-out patient); the four DICOM chest radiographs in `cr/`.",
         "- Questions generated from the image labels (modality, organ, plane, view, normal / abnormal) in "
-        "VQA-RAD's wording, yes / no balanced, so their answers can only come from the image.",
+        "VQA-RAD's wording, yes / no balanced, so their answers can only come from the image; and choices between "
+        "two values (\"Is this image CT or MRI?\"), answered with the value, as VQA-RAD's clinicians answer them.",
         "",
         "## Training recipe",
         f"- `python -m lightbox.demo_model.train --vision-minutes {vision.get('minutes_budget')} "
