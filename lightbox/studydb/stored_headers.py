@@ -4,14 +4,14 @@ A header is stored as pydicom's own raw elements (tag, VR, length, value bytes, 
 ``RawDataElement`` tuples its reader and :mod:`lightbox.viewer.header_reader` make), laid out as
 little-endian arrays and one block of value bytes. Rebuilding the dataset from them skips the
 walk through the file's bytes, and values still convert lazily, by pydicom, exactly as they would
-from the file (measured on the LIDC series: about half the time of the fast header reader, where
-unpickling whole pydicom datasets takes longer than reading the files: ``benchmarks/
-bench_study_database.py``).
+from the file (measured on the LIDC series: about 0.6 of the fast header reader's time;
+``benchmarks/bench_study_database.py``).
 
-Why not pickle: a PostgreSQL study database is shared between workstations, and unpickling what
-another machine wrote would run whatever it says. This format holds numbers and bytes only; a
-blob that does not decode, or a file whose size or modification time changed since it was stored,
-is read from the file again (:meth:`lightbox.studydb.catalog.StudyCatalog.header_reader`).
+Why not pickle, although unpickling pydicom datasets is faster still (about 0.4 of the reader's time
+in the same run): a PostgreSQL study database is shared between workstations, and unpickling what
+another machine wrote runs whatever it says. This format holds numbers and bytes only; a blob that
+does not decode, or a file whose size or modification time changed since it was stored, is read
+from the file again (:meth:`lightbox.studydb.catalog.StudyCatalog.header_reader`).
 
 Only headers whose every element is still raw are stored: sequences of undefined length come
 back from pydicom's reader parsed, and those files are read from disk on reopening, as before.
