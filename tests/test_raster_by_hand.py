@@ -348,3 +348,194 @@ def test_integral_float_sources_take_the_integer_table() -> None:
         raster = PlaneRaster(PlaneOnScreen(Volume(values, Geometry()), volume_display(Window(0, 5000)), mapping))
         assert raster._source().dtype == kind, values
         assert raster.render(2, 1).tolist() == [window_values(values[0, 0], Window(0, 5000)).tolist()]
+
+
+# -- edges the first round of mutants found untested ------------------------------------------
+def test_a_colour_channel_is_drawn_from_the_source_given() -> None:
+    channel = (FILM // 2).astype(np.uint16)
+    mapping = MAPS["unit, shifted"]
+    raster = PlaneRaster(FilmOnScreen(Film(FILM, WINDOW), film_display(WINDOW), mapping), source=channel)
+    assert np.array_equal(raster.render(11, 9), expected_film(channel, mapping, 11, 9, WINDOW, False))
+
+
+def test_the_integer_table_reaches_each_types_extremes() -> None:
+    """The table has one entry per code: the largest code of each type must be in it."""
+    one_to_one = affine((0.0, 0.0), (1.0, 0.0), (0.0, -1.0))
+    for values in (np.array([[0, 255]], np.uint8), np.array([[-128, 127]], np.int8),
+                   np.array([[0, 65535]], np.uint16), np.array([[-32768, 32767]], np.int16)):
+        window = Window(float(values.mean()), float(values.max()) - float(values.min()))
+        raster = PlaneRaster(FilmOnScreen(Film(values, window), film_display(window), one_to_one))
+        assert raster.render(2, 1).tolist() == [window_values(values[0].astype(float), window).tolist()] == [[0, 255]]
+
+
+def test_integral_float_sources_at_the_16_bit_limits() -> None:
+    mapping = affine((0.0, 0.0, 0.0), (1.0, 0.0, 0.0), (0.0, -1.0, 0.0))
+    for values, kind in ((np.array([[[0.0, 65535.0]]]), np.uint16), (np.array([[[0.0, 65536.0]]]), np.float64),
+                         (np.array([[[-32768.0, 32767.0]]]), np.int16), (np.array([[[-32769.0, 0.0]]]), np.float64),
+                         (np.array([[[-5.0, 32768.0]]]), np.float64)):
+        raster = PlaneRaster(PlaneOnScreen(Volume(values, Geometry()), volume_display(Window(0, 70000)), mapping))
+        assert raster._source().dtype == kind, values
+
+
+@pytest.mark.parametrize("step_x, step_y, supported", [
+    ((4.0, 1e-6), (0.0, 4.0), True),  # float noise: under 1e-6 of the larger step
+    ((0.5, 7e-7), (0.0, 0.5), True),  # and under 1e-6 itself for steps below one pixel
+    ((0.5, 1.5e-6), (0.0, 0.5), False),
+    ((1.0, 0.5), (0.0, 1.0), False),  # sheared: screen x runs along both image axes
+    ((1.0, 0.0), (0.5, 1.0), False),
+])
+def test_what_counts_as_running_along_an_image_axis(step_x, step_y, supported: bool) -> None:
+    raster = PlaneRaster(FilmOnScreen(Film(FILM, WINDOW), film_display(WINDOW), affine((0.0, 0.0), step_x, step_y)))
+    assert raster.supported() is supported
+
+
+def test_what_the_raster_refuses_says_why() -> None:
+    turned = affine((0.0, 0.0), (math.cos(0.3), math.sin(0.3)), (-math.sin(0.3), math.cos(0.3)))
+    raster = PlaneRaster(FilmOnScreen(Film(FILM, WINDOW), film_display(WINDOW), turned))
+    with pytest.raises(ValueError, match=r"^this view is not axis-aligned: draw it with VTK$"):
+        raster.render(4, 4)
+    with pytest.raises(ValueError, match=r"^only an axis-aligned view has a mask layer here$"):
+        raster.image_mask(np.zeros(FILM.shape, bool), 4, 4)
+    coronal, _ = PLANES["coronal at j = 1"]
+    plane = PlaneRaster(PlaneOnScreen(Volume(VOLUME.copy(), GEOMETRY), volume_display(), coronal))
+    with pytest.raises(ValueError, match=r"^the view does not show the slice plane$"):
+        plane.image_mask(np.zeros((3, 5), bool), 4, 4)
+
+
+def test_an_upright_film_mask() -> None:
+    mask = np.zeros(FILM.shape, bool)
+    mask[0, 1] = mask[3, 5] = True
+    mapping = MAPS["unit, shifted"]
+    shown = PlaneRaster(FilmOnScreen(Film(FILM, WINDOW), film_display(WINDOW), mapping)).image_mask(mask, 11, 9)
+    want = np.zeros((9, 11), bool)
+    for r in range(9):
+        for x in range(11):
+            column, row = mapping(x, 8 - r)
+            i, j = math.floor(column + 0.5), math.floor(row + 0.5)
+            want[r, x] = 0 <= i < 7 and 0 <= j < 5 and bool(mask[j, i])
+    assert np.array_equal(shown, want) and shown.sum() == 2
+
+
+@pytest.mark.parametrize("shape", [(1, 8), (8, 1)])
+def test_a_film_one_pixel_thin_shown_small_keeps_its_pixels(shape: tuple[int, int]) -> None:
+    """No 2x2 pyramid of a one-pixel-thin film: it is sampled at full resolution."""
+    values = (np.arange(8, dtype=np.uint16) * 10).reshape(shape)
+    window = Window(40, 80)
+    mapping = affine((0.5, 0.0), (2.0, 0.0), (0.0, 2.0)) if shape[0] == 1 else affine((0.0, 0.5), (2.0, 0.0), (0.0, 2.0))
+    width, height = (4, 1) if shape[0] == 1 else (1, 4)
+    raster = PlaneRaster(FilmOnScreen(Film(values, window), film_display(window), mapping))
+    assert np.array_equal(raster.render(width, height), expected_film(values, mapping, width, height, window, False))
+
+
+def test_an_odd_sized_film_at_half_size_drops_its_last_row_and_column() -> None:
+    """The 5 x 7 film (100 r + 7 c + 1000) halves to 2 x 3 block means, each 1053.5 + 200 R + 14 C,
+    rounded half to even: 1054 + 200 R + 14 C (1053 + even is odd, so .5 goes up)."""
+    mapping = affine((0.5, 2.5), (2.0, 0.0), (0.0, -2.0))
+    raster = PlaneRaster(FilmOnScreen(Film(FILM, WINDOW), film_display(WINDOW), mapping))
+    means = np.array([[1054, 1068, 1082], [1254, 1268, 1282]], float)
+    assert np.array_equal(raster.render(3, 2), window_values(means, WINDOW))
+    assert raster._level(1).dtype == np.uint16  # the pyramid keeps the film's integers: windowing stays a lookup
+
+
+def test_a_float_films_pyramid_is_not_rounded() -> None:
+    """Mean of [[0, 0], [0, 1.2]] = 0.3, windowed as 0.3: under c 0.5, w 2 that is (0.3 - 0) / 1 + 0.5
+    → 0.8 → 204, where a rounded 0 would give 128."""
+    window = Window(0.5, 2)
+    values = np.array([[0.0, 0.0], [0.0, 1.2]], np.float32)
+    raster = PlaneRaster(FilmOnScreen(Film(values, window), film_display(window), affine((0.5, 0.5), (2.0, 0.0), (0.0, 2.0))))
+    assert raster.render(1, 1).tolist() == [[204]]
+
+
+def test_smooth_interpolates_down_the_rows_too_and_inverts() -> None:
+    """Row 0.25 of [[0], [200]] under c 100.5, w 201: 0.75 * 0 + 0.25 * 255 = 63.75 → 64; inverted
+    (MONOCHROME1) each grey is 255 - grey before blending: 0.75 * 255 + 0.25 * 0 → 191."""
+    window = Window(100.5, 201)
+    values = np.array([[0], [200]], np.uint16)
+    mapping = affine((0.0, 0.25), (1.0, 0.0), (0.0, 0.5))  # display y 0: row 0.25; y 1: row 0.75
+    for monochrome1, want in ((False, [[191], [64]]), (True, [[64], [191]])):
+        raster = PlaneRaster(FilmOnScreen(Film(values, window, invert=monochrome1), film_display(window), mapping))
+        smooth = raster.render(1, 2, smooth=True)
+        assert smooth.tolist() == want and smooth.dtype == np.uint8
+
+
+def test_smooth_stops_at_the_image_edge() -> None:
+    """A screen pixel inside the image's outer half pixel takes the edge pixel's grey: no
+    extrapolation past it, no wrap-around to the other side."""
+    window = Window(100.5, 201)
+    values = np.array([[0, 200]], np.uint16)
+    mapping = affine((-0.25, 0.0), (1.5, 0.0), (0.0, 1.0))  # columns -0.25, 1.25, 2.75 (outside)
+    raster = PlaneRaster(FilmOnScreen(Film(values, window), film_display(window), mapping))
+    assert raster.render(3, 1, smooth=True).tolist() == [[0, 255, 0]]
+    tall = np.array([[0], [200]], np.uint16)
+    mapping = affine((0.0, -0.25), (1.0, 0.0), (0.0, 1.5))  # rows -0.25 (y 0), 1.25 (y 1)
+    raster = PlaneRaster(FilmOnScreen(Film(tall, window), film_display(window), mapping))
+    assert raster.render(1, 2, smooth=True).tolist() == [[255], [0]]
+
+
+def test_smooth_at_half_size_interpolates_between_block_centres() -> None:
+    """At 1/2, a block of source pixels 2p and 2p + 1 has its centre at source 2p + 0.5: there the
+    smooth frame shows the block's own grey; half-way between two centres, the mean of theirs."""
+    window = Window(100.5, 201)
+    values = np.array([[0, 0, 200, 200], [0, 0, 200, 200]], np.uint16)  # blocks 0 and 200
+    at_centres = affine((0.5, 0.5), (2.0, 0.0), (0.0, 2.0))
+    raster = PlaneRaster(FilmOnScreen(Film(values, window), film_display(window), at_centres))
+    assert raster.render(2, 1, smooth=True).tolist() == [[0, 255]]
+    between = affine((1.5, 0.5), (2.0, 0.0), (0.0, 2.0))
+    raster = PlaneRaster(FilmOnScreen(Film(values, window), film_display(window), between))
+    assert raster.render(1, 1, smooth=True).tolist() == [[128]]  # (0 + 255) / 2 = 127.5 → 128
+
+
+def test_smooth_planes_invert_too() -> None:
+    window = Window(2, 4)
+    mapping = affine((1.5, 0.0, 0.0), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
+    display = volume_display(window)
+    display.invert = True
+    raster = PlaneRaster(PlaneOnScreen(Volume(VOLUME.copy(), GEOMETRY), display, mapping))
+    assert raster.render(1, 1, smooth=True).tolist() == [[255 - 170]]
+
+
+@pytest.mark.parametrize("centre_mm, thickness, half_mm", [
+    (0.0, 5.0, 2.5),  # at the first slice: k -1.25 .. 1.25 → 0, 1
+    (6.0, 5.0, 2.5),  # at the last: k 1.75 .. 4.25 → 2, 3
+    (3.0, 2.0, 1.0),  # k 1.5 ± 0.5: slices 1 and 2 lie on the slab's faces and count
+    (3.0, 6.0, 3.0),  # k 1.5 ± 1.5 → 0 .. 3
+])
+@pytest.mark.parametrize("mode, combine", [("mip", np.max), ("minip", np.min)])
+def test_slabs_at_the_volumes_ends_and_on_slice_faces(centre_mm: float, thickness: float, half_mm: float,
+                                                       mode: str, combine) -> None:
+    mapping = affine((0.0, 2.0, centre_mm), (1.0, 0.0, 0.0), (0.0, -1.0, 0.0))
+    raster = PlaneRaster(PlaneOnScreen(Volume(VOLUME.copy(), GEOMETRY), volume_display(slab=mode, thickness=thickness),
+                                       mapping))
+    assert np.array_equal(raster.render(5, 3), expected_plane(mapping, 5, 3, 2, CT_WINDOW, combine=combine, half_mm=half_mm))
+
+
+def test_no_slab_mode_shows_one_slice_whatever_the_thickness() -> None:
+    mapping = affine((0.0, 2.0, 3.1), (1.0, 0.0, 0.0), (0.0, -1.0, 0.0))
+    raster = PlaneRaster(PlaneOnScreen(Volume(VOLUME.copy(), GEOMETRY), volume_display(slab="none", thickness=10.0),
+                                       mapping))
+    assert np.array_equal(raster.render(5, 3), expected_plane(mapping, 5, 3, 2, CT_WINDOW))
+
+
+def test_an_integer_slabs_mean_is_rounded_half_to_even() -> None:
+    """Two slices 0 and 1: mean 0.5 → 0 (half to even), an integer again; under c 1, w 2 that is
+    black, where the unrounded 0.5 would be mid-grey (128)."""
+    volume = Volume(np.array([[[0]], [[1]]], np.int16), Geometry(spacing=(1.0, 1.0, 1.0)))
+    mapping = affine((0.0, 0.0, 0.5), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
+    raster = PlaneRaster(PlaneOnScreen(volume, volume_display(Window(1, 2), slab="mean", thickness=1.0), mapping))
+    assert raster.render(1, 1).tolist() == [[0]]
+
+
+def test_a_plane_before_the_first_slice_shows_the_first() -> None:
+    mapping = affine((0.0, 2.0, -3.0), (1.0, 0.0, 0.0), (0.0, -1.0, 0.0))
+    raster = PlaneRaster(PlaneOnScreen(Volume(VOLUME.copy(), GEOMETRY), volume_display(), mapping))
+    assert raster.render(5, 3).tolist() == window_values(VOLUME[0].astype(float), CT_WINDOW).tolist()
+
+
+def test_a_large_volume_sampled_once_is_inverted_too() -> None:
+    big = np.arange(64 * 64, dtype=np.int16).reshape(1, 64, 64)
+    display = volume_display(Window(1000, 2000))
+    display.invert = True
+    scene = PlaneOnScreen(Volume(big, Geometry()), display, affine((0.0, 63.0, 0.0), (8.0, 0.0, 0.0), (0.0, -8.0, 0.0)))
+    rows = [min(max(math.floor(63 - 8 * (7 - r) + 0.5), 0), 63) for r in range(8)]
+    want = window_values(big[0][np.ix_(rows, [8 * x for x in range(8)])].astype(float), Window(1000, 2000), True)
+    assert np.array_equal(PlaneRaster(scene).render(8, 8), want)

@@ -148,7 +148,11 @@ class PlaneRaster:
         else:
             plane, iy, ix, ok_y, ok_x = self._volume_plane(level, origin, axis_x, axis_y, coord_x, coord_y, slab)
         self._sample_key = key
-        self._sample_cache = (plane, iy, ix, ok_y[:, None] & ok_x[None, :], coord_y / scale, coord_x / scale)
+        # a pyramid pixel p covers source pixels scale*p .. scale*p + scale - 1: its centre, where
+        # it interpolates from, is at source (scale*p + (scale - 1) / 2)
+        centre = (scale - 1) / 2
+        self._sample_cache = (plane, iy, ix, ok_y[:, None] & ok_x[None, :], (coord_y - centre) / scale,
+                              (coord_x - centre) / scale)
         return self._sample_cache
 
     def _slab(self) -> tuple[str, float] | None:
