@@ -150,6 +150,10 @@ def test_every_declared_input_gets_the_reference_convention(tmp_path: Path) -> N
     assert fed(logits) == {"position_ids": 3.0, "attention_mask": 4.0, "attention_mask_length": 4.0, "num_logits_to_keep": 1.0,
                            "logits_to_keep": 1.0, "use_cache_branch": 1.0, "token_type_ids": 0.0, "inputs_embeds": 2.0}
     assert all(v.shape == (1, 1, 4, HIDDEN) for v in cache.values())
+    one = VisionLanguageModel(load_bundle(model_folder(tmp_path / "one", OPTIONAL)), device="cpu")
+    _, cache = one.decode(step, one.empty_cache(), 0)  # a one-token prompt
+    logits, _ = one.decode(step, cache, 1)  # its first new token: one cached, the cache branch already
+    assert fed(logits)["use_cache_branch"] == 1.0 and fed(logits)["position_ids"] == 1.0
 
 
 @pytest.mark.parametrize("inputs", [(), ("position_ids",), ("attention_mask", "use_cache_branch")])

@@ -339,3 +339,54 @@ def test_the_bound_decoder_keeps_the_cache_as_ort_values_and_answers_the_same(de
     more = demo_model.embed_ids(np.array([[103]]))
     logits, _ = bound.decode(more, past, 4)  # the OrtValues go back in as they are
     assert np.array_equal(logits, demo_model.decode(more, want_past, 4)[0])
+
+
+def test_the_prompt_has_one_bos_and_a_follow_up_none(demo_model) -> None:
+    """The chat template writes <bos> itself: tokenizing adds no second one, and a follow-up
+    question (after the cache) adds none in the middle of the conversation."""
+    tokenizer = demo_model.tokenizer
+    chat = Chat(demo_model, images=[film()])
+    first = chat._prompt_ids("Is there an effusion?")
+    assert first[0] == tokenizer.bos_token_id and first.count(tokenizer.bos_token_id) == 1
+    chat.ask("Is there an effusion?", options=GenerationOptions(max_new_tokens=2))
+    follow_up = chat._prompt_ids("And on the left?")
+    assert tokenizer.bos_token_id not in follow_up
+    assert tokenizer.decode(follow_up) == \
+        "<end_of_turn>\n<start_of_turn>user\nAnd on the left?<end_of_turn>\n<start_of_turn>model\n"
+
+
+def test_timing_and_notice_of_a_one_token_answer(demo_model) -> None:
+    """One token: its time to first token is measured at the first step (not left at 0, not taken
+    later), within the whole; the session's notice travels with the answer."""
+    answer = Chat(demo_model, images=[film()]).ask("Is there an effusion?",
+                                                   options=GenerationOptions(max_new_tokens=1, ignore_eos=True))
+    assert len(answer.token_ids) == 1 and answer.stopped == "length"
+    assert 0 < answer.time_to_first_token_s <= answer.total_s
+    assert answer.notice == demo_model.info.notice
+    cuda = VisionLanguageModel.from_folder(DEMO, device="cuda")  # no GPU build here: a notice says so
+    if cuda.info.notice:
+        said = Chat(cuda, images=[film()]).ask("Is there an effusion?", options=GenerationOptions(max_new_tokens=1))
+        assert said.notice == cuda.info.notice and "CPU" in said.notice
+
+
+def test_the_repetition_penalty_sees_the_prompt_and_the_answer_so_far(demo_model) -> None:
+    """The written-out loop with the penalty applied to every token so far (prompt and answer):
+    Chat.ask must pick the same tokens."""
+    question, steps = "Describe the findings on this chest radiograph.", 8
+    options = GenerationOptions(max_new_tokens=steps, ignore_eos=True, repetition_penalty=3.0)
+    chat = Chat(demo_model, images=[film()])
+    ids = chat._prompt_ids(question)
+    embeds = demo_model.embed_ids(np.asarray([ids], np.int64))
+    rows = np.nonzero(np.asarray(ids) == demo_model.image_token_id)[0]
+    embeds[0, rows] = demo_model.image_features([film()]).reshape(len(rows), -1)
+    token_types = (np.asarray([ids]) == demo_model.image_token_id).astype(np.int64)
+    logits, past = demo_model.decode(embeds, demo_model.empty_cache(), 0, token_types)
+    tokens: list[int] = []
+    for _ in range(steps):
+        tokens.append(pick_token(logits, options, ids + tokens, np.random.default_rng()))
+        logits, past = demo_model.decode(demo_model.embed_ids(np.asarray([[tokens[-1]]], np.int64)), past,
+                                         len(ids) + len(tokens) - 1)
+    asked = Chat(demo_model, images=[film()]).ask(question, options=options)
+    assert asked.token_ids == tokens
+    plain = Chat(demo_model, images=[film()]).ask(question, options=GenerationOptions(max_new_tokens=steps, ignore_eos=True))
+    assert plain.token_ids != tokens  # the penalty changes this answer: the test can tell
