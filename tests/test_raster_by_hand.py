@@ -381,6 +381,8 @@ def test_integral_float_sources_at_the_16_bit_limits() -> None:
     ((4.0, 1e-6), (0.0, 4.0), True),  # float noise: under 1e-6 of the larger step
     ((0.5, 7e-7), (0.0, 0.5), True),  # and under 1e-6 itself for steps below one pixel
     ((0.5, 1.5e-6), (0.0, 0.5), False),
+    ((4.0, 2e-6), (0.0, 1.0), True),  # the larger step of the two sets the tolerance: 4e-6 here
+    ((1.0, 2e-6), (0.0, 4.0), True),
     ((1.0, 0.5), (0.0, 1.0), False),  # sheared: screen x runs along both image axes
     ((1.0, 0.0), (0.5, 1.0), False),
 ])
@@ -483,6 +485,10 @@ def test_smooth_at_half_size_interpolates_between_block_centres() -> None:
     between = affine((1.5, 0.5), (2.0, 0.0), (0.0, 2.0))
     raster = PlaneRaster(FilmOnScreen(Film(values, window), film_display(window), between))
     assert raster.render(1, 1, smooth=True).tolist() == [[128]]  # (0 + 255) / 2 = 127.5 → 128
+    rows = values.T.copy()  # the same down the rows: blocks 0 (rows 0, 1) and 200 (rows 2, 3)
+    down = affine((0.5, 0.5), (2.0, 0.0), (0.0, 2.0))  # display y 0: row 0.5, y 1: row 2.5
+    raster = PlaneRaster(FilmOnScreen(Film(rows, window), film_display(window), down))
+    assert raster.render(1, 2, smooth=True).tolist() == [[255], [0]]
 
 
 def test_smooth_planes_invert_too() -> None:
