@@ -61,7 +61,10 @@ def test_the_stored_form_gives_back_the_files_header(name: str) -> None:
     decoded, decoded_offset = decode_header(blob, path)
     assert decoded_offset == offset
     # the very tuples the reader made (tag, VR, length, value, offset, VR encoding, byte order)
-    assert list(decoded._dict.values()) == list(read_header(path)[0]._dict.values())
+    fresh = read_header(path)[0]
+    assert list(decoded._dict.values()) == list(fresh._dict.values())
+    assert list(decoded.file_meta._dict.values()) == list(fresh.file_meta._dict.values())
+    assert decoded.filename == str(path)
     _same_as_pydicom(path, decoded)
     assert decoded.original_character_set == header.original_character_set
 
@@ -113,6 +116,29 @@ def test_a_reopen_reads_the_database_and_a_changed_file_is_read_again(tmp_path: 
     index_paths(catalog, [tmp_path / "s"])
     _edit_behind_the_databases_back(files[1], b"BEST^PATIENT", b"REST^PATIENT")
     assert names(build_index(files, read=catalog.header_reader(files)))[1] == "BEST^PATIENT"
+
+
+def test_a_header_without_a_preamble_is_kept_without_one() -> None:
+    path = PYDICOM_FILES / "CT_small.dcm"
+    header, offset = read_header(path)
+    header.preamble = None  # as pydicom reads a Part 10 file written without its 128 bytes
+    decoded, _ = decode_header(encode_header(header, offset), path)  # type: ignore[arg-type]
+    assert decoded.preamble is None
+    assert list(decoded._dict.values()) == list(read_header(path)[0]._dict.values())
+    header.preamble = b"\0" * 12  # neither none nor the 128 bytes of PS3.10 7.1: not kept
+    assert encode_header(header, offset) is None
+
+
+def test_what_a_damaged_blob_is_called() -> None:
+    path = PYDICOM_FILES / "CT_small.dcm"
+    blob = encode_header(*read_header(path))
+    assert blob is not None
+    for damaged, words in ((b"PK\x03\x04" + blob[4:], "not a stored header"), (blob[:40], "truncated"),
+                           (blob + b"\0", "lengths do not add up"), (blob[:-1], "lengths do not add up")):
+        with pytest.raises(StoredHeaderError, match=rf"^{words}$"):
+            decode_header(damaged, path)
+    with pytest.raises(StoredHeaderError, match="unpack_from requires a buffer of at least"):
+        decode_header(b"LBH1", path)  # struct's own words, kept
 
 
 def test_a_damaged_stored_header_is_read_from_the_file(tmp_path: Path) -> None:
