@@ -235,3 +235,41 @@ def test_stored_headers_on_postgresql(postgres_url: str, tmp_path: Path) -> None
     reopened = build_index(files, read=catalog.header_reader(files))
     assert [str(i.header.PatientName) for i in reopened.all_series()[0].instances] == ["TEST^PATIENT"] * 3
     catalog.clear()
+
+
+def _stored_rows(database: Path) -> dict[str, tuple]:
+    with sqlite3.connect(database) as connection:
+        return {Path(p).name: (h is not None, size, mtime) for p, h, size, mtime in
+                connection.execute("SELECT path, header, file_size, file_mtime_ns FROM db_instances")}
+
+
+def test_what_is_stored_for_files_that_cannot_be_kept(tmp_path: Path) -> None:
+    """A film (no DICOM header), a header with a parsed sequence and a file gone before the study
+    is recorded: rows without a header, and without the size and time that would vouch for one."""
+    from PIL import Image
+
+    folder = tmp_path / "mixed"
+    write_ct_series(folder, [(0, 0, 0), (0, 0, 2)])
+    Image.new("L", (8, 8), 40).save(folder / "photo.png")
+    (folder / "enhanced.dcm").write_bytes((PYDICOM_FILES / "liver_1frame.dcm").read_bytes())
+    index = build_index(folder)
+    (folder / "slice_0001.dcm").unlink()  # gone between reading the folder and recording it
+    database = tmp_path / "db.sqlite3"
+    StudyCatalog(f"sqlite:///{database}").add_index(index)
+    rows = _stored_rows(database)
+    status = (folder / "slice_0000.dcm").stat()
+    assert rows["slice_0000.dcm"] == (True, status.st_size, status.st_mtime_ns)
+    assert rows["slice_0001.dcm"] == (False, None, None)
+    assert rows["enhanced.dcm"] == (False, None, None)
+    assert rows["photo.png"] == (False, None, None)
+
+
+def test_headers_of_a_long_series_come_back_past_the_first_query(tmp_path: Path) -> None:
+    """The stored headers are fetched 500 paths per query: the 501st and last come back too."""
+    files = write_ct_series(tmp_path / "long", [(0, 0, z) for z in range(503)], rows=2, columns=2)
+    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    index_paths(catalog, [tmp_path / "long"])
+    for n in (0, 499, 500, 502):
+        _edit_behind_the_databases_back(files[n], b"TEST^PATIENT", b"BEST^PATIENT")
+    names = [str(i.header.PatientName) for i in build_index(files, read=catalog.header_reader(files)).all_series()[0].instances]
+    assert names == ["TEST^PATIENT"] * 503
