@@ -57,6 +57,9 @@ def test_marks_from_a_document_are_taken_once(catalog: StudyCatalog) -> None:
     same = StoredAnnotation("length", [(1.004, 1.996), (30.5, 40.25)], "read back from a TID 1500 SR")
     assert add_annotations(catalog, "1.2.3", "film 0", [same]) == 0  # 1.004 → 1.0, 1.996 → 2.0: the same mark
     moved = StoredAnnotation("length", [(1.02, 2.0), (30.5, 40.25)])  # 1.02 is not 1.0 to 0.01
+    moved_down = StoredAnnotation("length", [(1.0, 2.02), (30.5, 40.25)])  # nor 2.02 2.0
+    assert add_annotations(catalog, "1.2.3", "film 0", [moved_down]) == 1
+    save_annotations(catalog, "1.2.3", "film 0", [LENGTH])
     other_kind = StoredAnnotation("arrow", LENGTH.points)
     other_plane = StoredAnnotation("length", LENGTH.points, plane=0.02)
     assert add_annotations(catalog, "1.2.3", "film 0", [moved, other_kind, other_plane, same]) == 3
