@@ -87,7 +87,8 @@ def run_module(module: str, tests: list[str], timeout_s: int) -> dict[str, objec
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="default: every module of the list")
-    parser.add_argument("--json", type=Path, help="write the figures (and survivor names) here")
+    parser.add_argument("--json", type=Path, help="write the figures (and survivor names) here; rows of modules "
+                        "not run this time are kept")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per module")
     args = parser.parse_args()
     if shutil.which("mutmut", path=str(REPO / ".venv" / "bin")) is None:
@@ -103,8 +104,11 @@ def main() -> int:
         else:
             print(f"{module}: {row['killed']}/{row['mutants']} killed ({100 * row['killed_share']:.1f} %), "
                   f"{row['survived']} survived, {row['no_tests']} without tests, {row['seconds']} s", flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+    if args.json:  # modules run now replace their rows; the others' figures stay
+        kept = json.loads(args.json.read_text()) if args.json.exists() else []
+        ran = {row["module"]: row for row in rows}
+        merged = [ran.pop(row["module"], row) for row in kept] + list(ran.values())
+        args.json.write_text(json.dumps(merged, indent=2, ensure_ascii=False))
     return 0
 
 
