@@ -141,7 +141,7 @@ def test_what_a_damaged_blob_is_called() -> None:
         decode_header(b"LBH1", path)  # struct's own words, kept
 
 
-def test_a_damaged_stored_header_is_read_from_the_file(tmp_path: Path) -> None:
+def test_a_damaged_stored_header_is_read_from_the_file(tmp_path: Path, caplog) -> None:
     files = write_ct_series(tmp_path / "s", [(0, 0, z) for z in (0, 2)])
     database = tmp_path / "db.sqlite3"
     catalog = StudyCatalog(f"sqlite:///{database}")
@@ -154,9 +154,15 @@ def test_a_damaged_stored_header_is_read_from_the_file(tmp_path: Path) -> None:
         decode_header(blob[:-7], files[0])
     with pytest.raises(StoredHeaderError):
         decode_header(b"PK\x03\x04" + blob[4:], files[0])
-    reopened = build_index(files, read=catalog.header_reader(files))
+    with caplog.at_level("WARNING", logger="lightbox.studydb.catalog"):
+        reopened = build_index(files, read=catalog.header_reader(files))
     assert not reopened.errors
     assert index_to_dict(reopened) == index_to_dict(build_index(files))
+    said = [r.getMessage() for r in caplog.records if r.name == "lightbox.studydb.catalog"]
+    assert said[0] == f"stored header of {files[0]} unreadable (lengths do not add up): reading the file"
+    # struct's own words (they vary between Python versions) inside ours
+    assert said[1].startswith(f"stored header of {files[1]} unreadable (unpack_from requires a buffer")
+    assert said[1].endswith("): reading the file") and len(said) == 2
 
 
 def test_a_database_from_before_the_header_columns_gains_them(tmp_path: Path) -> None:
