@@ -107,6 +107,7 @@ def test_a_reopen_reads_the_database_and_a_changed_file_is_read_again(tmp_path: 
         return [str(i.header.PatientName) for i in index.all_series()[0].instances]
 
     assert names(build_index(files, read=catalog.header_reader(files))) == ["TEST^PATIENT"] * 3  # stored
+    assert catalog.header_reader(files)(files[1])[0].filename == str(files[1])
     assert names(build_index(files)) == ["TEST^PATIENT", "BEST^PATIENT", "TEST^PATIENT"]  # the files now
     status = files[1].stat()
     os.utime(files[1], ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000))

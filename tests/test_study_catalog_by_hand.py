@@ -113,3 +113,30 @@ def test_recent_files_find_remove_and_clear(catalog: StudyCatalog) -> None:
     assert not catalog.remove("2.1")
     catalog.clear()
     assert catalog.search() == [] and catalog.files("1.2") == []
+
+
+def test_typed_wildcards_are_literal_in_every_field(database_url: str) -> None:
+    """"50%" and "a_b" typed into the name, description, modality and free-text fields find only
+    what holds those characters, not "500" or "axb" (LIKE's wildcards escaped on both backends)."""
+    near = Patient("P1", "SMITH^A_B", studies={s.uid: s for s in (study("5.1", "20240101", "K1", "Chest 50%", "C_T"),)})
+    miss = Patient("P2", "SMITH^AXB", studies={s.uid: s for s in (study("5.2", "20240102", "K2", "Chest 500", "CXT"),)})
+    catalog = StudyCatalog(database_url)
+    catalog.add_index(StudyIndex({"P1": near, "P2": miss}))
+    assert uids(catalog.search(StudyFilter(name="a_b"))) == ["5.1"]
+    assert uids(catalog.search(StudyFilter(description="50%"))) == ["5.1"]
+    assert uids(catalog.search(StudyFilter(modality="c_t"))) == ["5.1"]
+    assert uids(catalog.search(StudyFilter(text="50%"))) == ["5.1"]
+    assert uids(catalog.search(StudyFilter(text="a_b"))) == ["5.1"]
+
+
+def test_find_prefers_an_exact_identifier_to_a_pattern(database_url: str) -> None:
+    """"1.2" names study 1.2 exactly, though "1.2.3" also contains it; a patient ID likewise."""
+    patient = Patient("7", "ROE^R", studies={s.uid: s for s in (study("1.2", "20240101", "Q1", "first"),
+                                                                study("1.2.3", "20240102", "Q2", "second"))})
+    other = Patient("77", "DOE^J", studies={s.uid: s for s in (study("9.9", "20240103", "Q3", "third"),)})
+    catalog = StudyCatalog(database_url)
+    catalog.add_index(StudyIndex({"7": patient, "77": other}))
+    assert uids(catalog.find("1.2")) == ["1.2"]
+    assert uids(catalog.find("Q2")) == ["1.2.3"]
+    assert uids(catalog.find("7")) == ["1.2.3", "1.2"]  # patient 7's studies, not 77's
+    assert uids(catalog.find("second")) == ["1.2.3"]  # no identifier: the text search

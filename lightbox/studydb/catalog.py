@@ -352,8 +352,8 @@ def index_paths(catalog: StudyCatalog, paths: Iterable[Path | str]) -> tuple[lis
 
 def _keep_header(row: InstanceRow, instance: Instance) -> None:
     """Store the instance's header unless the row already holds it for the file as it is now. The
-    index's dataset is used when pydicom has left every element raw; otherwise (a value was read
-    and converted while indexing) the header is read again, so what is stored is the file's."""
+    header is read from the file again: indexing has converted some of the index's elements
+    (pydicom converts a value when it is read), and what is stored must be the file's raw form."""
     if instance.header is None or instance.pixel_offset is None:
         return
     try:
@@ -363,12 +363,9 @@ def _keep_header(row: InstanceRow, instance: Instance) -> None:
     # (size and time are recorded only with a header: the deferred header itself is not loaded)
     if (row.file_size, row.file_mtime_ns) == (status.st_size, status.st_mtime_ns):
         return
-    blob = encode_header(instance.header, instance.pixel_offset)  # type: ignore[arg-type]
-    if blob is None:
-        try:
-            header, offset = read_header(instance.path)
-        except Exception:  # noqa: BLE001 - a file that no longer reads: nothing stored, read on reopening
-            return
-        blob = encode_header(header, offset)  # type: ignore[arg-type]
+    try:
+        blob = encode_header(*read_header(instance.path))  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - a file that no longer reads: nothing stored, read on reopening
+        blob = None
     row.header = blob
     row.file_size, row.file_mtime_ns = (status.st_size, status.st_mtime_ns) if blob is not None else (None, None)
