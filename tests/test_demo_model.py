@@ -96,6 +96,11 @@ def _vqa_row(image: str, phrase: str, kind: str, question: str, answer: str, ans
             "question": question, "answer": answer, "answer_type": answer_type}
 
 
+def _write_vqa_rad(data: Path, rows: list[dict[str, str]]) -> None:
+    (data / "vqa-rad").mkdir()
+    (data / "vqa-rad" / "VQA_RAD Dataset Public.json").write_text(json.dumps(rows))
+
+
 def test_vqa_rad_image_labels_come_from_training_rows_only(tmp_path: Path) -> None:
     rows = [
         _vqa_row("a.jpg", "freeform", "MODALITY", "What modality is this?", "CT with contrast", "OPEN"),
@@ -106,8 +111,7 @@ def test_vqa_rad_image_labels_come_from_training_rows_only(tmp_path: Path) -> No
         _vqa_row("d.jpg", "freeform", "PRES", "Is there a mass on this CT?", "No", "CLOSED"),
         _vqa_row("e.jpg", "test_para", "PLANE", "Is this axial?", "yes", "CLOSED"),
     ]
-    (tmp_path / "vqa-rad").mkdir()
-    (tmp_path / "vqa-rad" / "VQA_RAD Dataset Public.json").write_text(json.dumps(rows))
+    _write_vqa_rad(tmp_path, rows)
     labels = {i.key.split("/")[-1]: i.labels for i in vqa_rad_images(tmp_path)}
     assert labels["a.jpg"] == {"organ": "head", "modality": "ct"}
     assert labels["b.jpg"] == {"organ": "head"}  # its modality is stated only by a test row
@@ -127,8 +131,7 @@ def test_vqa_rad_training_questions_become_templates_by_kind(tmp_path: Path) -> 
         _vqa_row("a.jpg", "freeform", "PLANE", "Is this an AP or PA film?", "PA", "CLOSED"),
         _vqa_row("a.jpg", "test_freeform", "PLANE", "Is this axial?", "yes", "CLOSED"),
     ]
-    (tmp_path / "vqa-rad").mkdir()
-    (tmp_path / "vqa-rad" / "VQA_RAD Dataset Public.json").write_text(json.dumps(rows))
+    _write_vqa_rad(tmp_path, rows)
     assert vqa_rad_templates(tmp_path) == [
         QuestionTemplate("modality", "Is this a CT or an MRI?", choices=("ct", "mri")),
         QuestionTemplate("modality", "Is this a CT?", "ct"),
