@@ -50,8 +50,10 @@ class LoadWorker(QObject):
         if self.catalog is None or not index.patients:
             return
         try:
-            for uid in self.catalog.add_index(index, headers=headers):
-                self.catalog.mark_opened(uid)
+            uids = self.catalog.add_index(index, headers=headers)
+            if not headers:  # the second pass only adds the headers: the study was opened once
+                for uid in uids:
+                    self.catalog.mark_opened(uid)
         except Exception:  # noqa: BLE001 - any database failure: log it, keep opening
             LOG.exception("could not record the study in the study database")
 
