@@ -293,3 +293,42 @@ def export_genai(model, folder: Path, tokenizer_folder: Path, image_token_id: in
         {"operation": {"name": n, "type": t, "attrs": a}} for n, t, a in transforms]}}, indent=2))
     shutil.rmtree(hf)
     return folder
+
+
+def cached_genai_package(texts: list[str], vocabulary: int, seed: int) -> Path:
+    """The genai package of :func:`tiny_models.tiny_medgemma` (``texts``, ``vocabulary``, ``seed``),
+    built once and kept in the tests' cache folder (``LIGHTBOX_TEST_CACHE``, default
+    ``~/.cache/lightbox-tests``) under the sha256 of everything that makes it: this exporter, the
+    tiny model's code, the arguments and the versions of torch, transformers, onnx and
+    onnxruntime-genai. The builder and torch's exporter take twenty seconds; the tests that
+    only need a package (and mutation testing, which runs them once per mutant) reuse it, and
+    any change to its recipe builds a new one. Building needs torch (the dev-time extra)."""
+    import hashlib
+    import importlib.metadata
+    import os
+    import tempfile
+
+    here = Path(__file__).resolve().parent
+    recipe = hashlib.sha256()
+    for source in (here / "downloaded_exports.py", here / "tiny_models.py",
+                   here.parent / "lightbox" / "inference" / "tiny_gemma.py",
+                   here.parent / "lightbox" / "inference" / "tokenizer_build.py"):
+        recipe.update(source.read_bytes())
+    versions = {p: importlib.metadata.version(p) for p in ("torch", "transformers", "onnx", "onnxruntime-genai")}
+    recipe.update(json.dumps([texts, vocabulary, seed, versions]).encode())
+    root = Path(os.environ.get("LIGHTBOX_TEST_CACHE", Path.home() / ".cache" / "lightbox-tests"))
+    package = root / f"genai-{recipe.hexdigest()[:24]}"
+    if (package / "genai_config.json").exists():
+        return package
+    from tiny_models import IMAGE_TOKEN, tiny_medgemma
+
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as work:
+        model = tiny_medgemma(Path(work) / "tokenizer", texts, vocabulary, seed)
+        built = export_genai(model, Path(work) / "genai", Path(work) / "tokenizer", IMAGE_TOKEN)
+        try:  # another process may have finished the same package first: either copy is the same
+            built.rename(package)
+        except OSError:
+            if not (package / "genai_config.json").exists():
+                raise
+    return package

@@ -18,7 +18,7 @@ import pytest
 onnx = pytest.importorskip("onnx", reason="the onnx package (train extra) builds the test graphs")
 from onnx import TensorProto, helper  # noqa: E402
 
-from lightbox.inference.bundle import load_bundle, write_manifest  # noqa: E402
+from lightbox.inference.bundle import BundleError, load_bundle, write_manifest  # noqa: E402
 from lightbox.inference.generate import Chat, GenerationOptions, VisionLanguageModel  # noqa: E402
 from lightbox.inference.models import default_model_dir  # noqa: E402
 
@@ -159,6 +159,7 @@ def test_every_declared_input_gets_the_reference_convention(tmp_path: Path) -> N
 @pytest.mark.parametrize("inputs", [(), ("position_ids",), ("attention_mask", "use_cache_branch")])
 def test_only_declared_inputs_are_fed(tmp_path: Path, inputs: tuple[str, ...]) -> None:
     model = VisionLanguageModel(load_bundle(model_folder(tmp_path, inputs)), device="cpu")
+    assert model.info.provider == "CPU" and model.info.providers == ["CPUExecutionProvider"]  # as the sessions got them
     assert model.decoder_inputs == {"inputs_embeds", "past_key_values.0.key", "past_key_values.0.value", *inputs}
     logits, _ = model.decode(np.ones((1, 2, HIDDEN), np.float32), model.empty_cache(), 5)  # an undeclared input would be refused
     got = fed(logits)
@@ -219,3 +220,23 @@ def test_from_folder_picks_the_variant_for_the_provider_it_runs_on(tmp_path: Pat
     mixed = VisionLanguageModel.from_folder(folder, "vision_encoder=fp16", device="cpu")
     assert mixed.bundle.variant == "vision_encoder=fp16,embed_tokens=fp32,decoder_model_merged=fp32"
     assert mixed.pixel_dtype is np.float16 and mixed.embeds_dtype is np.float32
+
+
+def test_a_graph_in_a_type_lightbox_does_not_feed_is_refused_by_name(tmp_path: Path, capsys) -> None:
+    """A float64 cache or image input is named in the refusal (it would otherwise be fed float32
+    and answered with onnxruntime's "Unexpected input data type"), in the CLI too."""
+    from lightbox.app.cli import main
+
+    folder = model_folder(tmp_path, ("position_ids",), TensorProto.DOUBLE)
+    with pytest.raises(BundleError, match=r"^decoder_model_merged.onnx: input past_key_values.0.key is tensor\(double\); "
+                       "Lightbox feeds float32 and float16 graphs"):
+        VisionLanguageModel(load_bundle(folder), device="cpu")
+    onnx.save(decoder_graph(("position_ids",)), folder / "onnx" / "decoder_model_merged.onnx")
+    onnx.save(vision_graph(TensorProto.DOUBLE), folder / "onnx" / "vision_encoder.onnx")
+    onnx.save(embed_graph(), folder / "onnx" / "embed_tokens.onnx")
+    write_manifest(folder, "fed")
+    with pytest.raises(BundleError, match=r"^vision_encoder.onnx: input pixel_values is tensor\(double\)"):
+        VisionLanguageModel(load_bundle(folder), device="cpu")
+    capsys.readouterr()
+    assert main(["ask", "demo:film", "Is there an effusion?", "--model", str(folder)]) == 2
+    assert "vision_encoder.onnx: input pixel_values is tensor(double)" in capsys.readouterr().err

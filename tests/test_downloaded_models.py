@@ -13,8 +13,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch (dev-time extra) builds the reference models")
 
-from downloaded_exports import convert_graph, export_download, export_genai, reference_greedy  # noqa: E402
-from tiny_models import IMAGE_TOKEN, tiny_medgemma  # noqa: E402
+from downloaded_exports import cached_genai_package, convert_graph, export_download, reference_greedy  # noqa: E402
+from tiny_models import TINY_TEXTS, tiny_medgemma  # noqa: E402
 
 from lightbox.app.ai_inputs import model_images  # noqa: E402
 from lightbox.app.cli import main  # noqa: E402
@@ -23,8 +23,7 @@ from lightbox.inference.bundle import BundleError, load_bundle  # noqa: E402
 from lightbox.inference.generate import Chat, VisionLanguageModel  # noqa: E402
 from lightbox.inference.preprocess import pixel_values  # noqa: E402
 
-TEXTS = ["The heart is normal in size. The lungs are clear.", "Is there a pneumothorax on the left?",
-         "FINDINGS: Mild cardiomegaly. IMPRESSION: No acute cardiopulmonary abnormality."] * 40
+TEXTS = TINY_TEXTS
 QUESTION = "Is there a pneumothorax on the left?"
 NEW_TOKENS = 8
 
@@ -142,7 +141,7 @@ def test_an_onnxruntime_genai_package_runs_through_genai_like_pytorch(tiny, tmp_
     the builder's decoder has no token_type_ids), and a follow-up continues from genai's cache."""
     pytest.importorskip("onnxruntime_genai", reason="onnxruntime-genai (test extra) runs genai packages")
     model, tokenizer = tiny
-    folder = export_genai(model, tmp_path / "genai", tokenizer, IMAGE_TOKEN)
+    folder = shutil.copytree(cached_genai_package(TEXTS, 300, 4321), tmp_path / "genai")  # the model of `tiny`
     assert main(["model", "add", str(folder), "--name", "medgemma-genai"]) == 0
     answer = ask_cli("medgemma-genai", capsys)
     prompt, pixels, images = prompt_and_pixels(folder)
@@ -213,7 +212,7 @@ def test_downloads_are_chosen_and_asked_through_the_window_model_dialog(tiny, tm
     model, tokenizer = tiny
     mixed = export_download(model, tmp_path / "mixed", tokenizer, position_ids=False,
                             quantize=("embed_tokens", "decoder_model_merged"), drop_fp32=("decoder_model_merged",))
-    genai = export_genai(model, tmp_path / "genai", tokenizer, IMAGE_TOKEN)
+    genai = shutil.copytree(cached_genai_package(TEXTS, 300, 4321), tmp_path / "genai")
     choices = {"dialog-mixed": (mixed, "embed_tokens=q8,decoder_model_merged=q8"), "dialog-genai": (genai, "")}
     for name, (folder, _) in choices.items():
         assert main(["model", "add", str(folder), "--name", name]) == 0

@@ -21,6 +21,7 @@ from lightbox.inference.generate import (
     TextStream,
     VisionLanguageModel,
     _expand_image_placeholders,
+    end_token_ids,
     load_tokenizer,
     pick_token,
 )
@@ -242,6 +243,28 @@ def test_end_of_turn_stops_a_model_whose_eos_ids_leave_it_out(demo_model, monkey
     monkeypatch.setitem(demo_model.bundle.generation_config, "eos_token_id", [1])
     answer = Chat(demo_model, images=[film()]).ask("Is there a pleural effusion?", options=GenerationOptions(max_new_tokens=40))
     assert answer.stopped == "eos" and end_of_turn not in answer.token_ids
+
+
+def test_end_of_turn_is_a_stop_only_where_the_vocabulary_has_it(tmp_path: Path) -> None:
+    """Gemma's tokenizer: its declared ends and <end_of_turn> (106). A tokenizer without
+    <end_of_turn> (a model of another family): its declared ends only, not <unk>'s id, which is
+    what transformers answers for a token it lacks."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    from lightbox.inference.tokenizer_build import train_tokenizer
+
+    texts = ["the lungs are clear", "no pleural effusion"] * 20
+    gemma = train_tokenizer(texts, 60, tmp_path / "gemma", gemma_ids=True)
+    assert end_token_ids(gemma, [1]) == {1, 106}
+    plain = Tokenizer(models.BPE(unk_token="<unk>"))
+    plain.pre_tokenizer = pre_tokenizers.Whitespace()
+    plain.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=60, special_tokens=["<unk>", "</s>"], show_progress=False))
+    other = PreTrainedTokenizerFast(tokenizer_object=plain, unk_token="<unk>", eos_token="</s>")
+    assert other.convert_tokens_to_ids("<end_of_turn>") == other.unk_token_id == 0  # what the check guards against
+    assert end_token_ids(other, [1]) == {1}
+    no_unknown = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.BPE()), eos_token="</s>")
+    assert no_unknown.convert_tokens_to_ids("<end_of_turn>") is None and end_token_ids(no_unknown, [5, 7]) == {5, 7}
 
 
 def test_the_prompt_is_gemma3s_chat_template(demo_model) -> None:

@@ -39,9 +39,11 @@ MODULES: dict[str, list[str]] = {
     "lightbox/workflow/statistics.py": ["tests/test_evaluation.py", "tests/test_statistics_by_hand.py"],
     "lightbox/workflow/evaluation.py": ["tests/test_evaluation.py", "tests/test_evaluation_details.py"],
     # the export tests (test_inference_gemma.py, test_downloaded_models.py) build models with torch:
-    # minutes per run, too slow per mutant; these run the shipped demo model and placeholder folders
+    # minutes per run, too slow per mutant; these run the shipped demo model, placeholder folders
+    # and a genai package built once and cached (test_genai_chat.py)
     "lightbox/inference/bundle.py": ["tests/test_bundle_layouts.py"],
-    "lightbox/inference/generate.py": ["tests/test_generation_pieces.py", "tests/test_decoder_inputs.py"],
+    "lightbox/inference/generate.py": ["tests/test_generation_pieces.py", "tests/test_decoder_inputs.py",
+                                       "tests/test_genai_chat.py"],
     "lightbox/inference/prompts.py": ["tests/test_question_cleaning.py", "tests/test_study_prompts.py"],
     "lightbox/studydb/catalog.py": ["tests/test_study_catalog_by_hand.py", "tests/test_study_database.py",
                                     "tests/test_stored_headers.py"],

@@ -92,7 +92,7 @@ class GenaiState:
 def genai_ask(chat: Chat, question: str, on_token: Callable[[str], None] | None, options: GenerationOptions,
               cancel: threading.Event | None) -> GenerationResult:
     """``Chat.ask`` for a genai package. ``chat.past`` holds the genai generator of the case."""
-    from .generate import GenerationResult, TextStream
+    from .generate import GenerationResult, TextStream, end_token_ids
 
     model: GenaiVisionLanguageModel = chat.model  # type: ignore[assignment]
     og = model.og
@@ -128,8 +128,7 @@ def genai_ask(chat: Chat, question: str, on_token: Callable[[str], None] | None,
     generator = state.generator
     state.stopped_on = -1
     chat.token_ids += new_ids
-    end_of_turn = model.tokenizer.convert_tokens_to_ids("<end_of_turn>")
-    eos = model.eos | ({end_of_turn} if isinstance(end_of_turn, int) and end_of_turn >= 0 else set())
+    eos = end_token_ids(model.tokenizer, sorted(model.eos))
     generated: list[int] = []
     first = 0.0
     stopped = "length"

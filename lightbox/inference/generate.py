@@ -16,12 +16,30 @@ from typing import Any
 
 import numpy as np
 
-from .bundle import ModelBundle, load_bundle
+from .bundle import BundleError, ModelBundle, load_bundle
 from .preprocess import pixel_values
 from .sessions import SessionInfo, create_session
 
-ONNX_TO_NUMPY = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(int64)": np.int64,
-                 "tensor(int32)": np.int32, "tensor(bool)": np.bool_}
+# the element types Lightbox feeds an image or a cache in (a bfloat16 or float64 graph is refused
+# by name rather than fed float32 and answered with onnxruntime's "Unexpected input data type")
+FLOAT_TYPES: dict[str, type[np.floating[Any]]] = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+
+
+def float_type(graph: Path, tensor: Any) -> type[np.floating[Any]]:
+    """The numpy type of a graph's float input ``tensor`` (an onnxruntime NodeArg)."""
+    if tensor.type not in FLOAT_TYPES:
+        raise BundleError(f"{graph.name}: input {tensor.name} is {tensor.type}; Lightbox feeds float32 and float16 "
+                          "graphs (choose another variant of the model)")
+    return FLOAT_TYPES[tensor.type]
+
+
+def end_token_ids(tokenizer: Any, declared: Sequence[int]) -> set[int]:
+    """Where generation stops: the model's declared end tokens and Gemma's ``<end_of_turn>`` when
+    the vocabulary has it (for a token it lacks, ``convert_tokens_to_ids`` answers ``<unk>``'s id,
+    and an answer would end at the first unknown token)."""
+    end_of_turn = tokenizer.convert_tokens_to_ids("<end_of_turn>")
+    known = isinstance(end_of_turn, int) and end_of_turn != tokenizer.unk_token_id
+    return set(declared) | ({end_of_turn} if known else set())
 
 
 @dataclass
@@ -101,9 +119,10 @@ class VisionLanguageModel:
         self.present_names = [n.replace("past_key_values.", "present.") for n in self.past_names]
         first = self._inputs[self.past_names[0]]
         self.kv_heads, self.head_dim = int(first.shape[1]), int(first.shape[3])
-        self.kv_dtype = ONNX_TO_NUMPY.get(first.type, np.float32)
-        self.embeds_dtype = ONNX_TO_NUMPY.get(self._inputs["inputs_embeds"].type, np.float32)
-        self.pixel_dtype = ONNX_TO_NUMPY.get(self.vision.get_inputs()[0].type, np.float32)
+        decoder_graph = bundle.graphs["decoder_model_merged"]
+        self.kv_dtype = float_type(decoder_graph, first)
+        self.embeds_dtype = float_type(decoder_graph, self._inputs["inputs_embeds"])
+        self.pixel_dtype = float_type(bundle.graphs["vision_encoder"], self.vision.get_inputs()[0])
         self.embed_input = self.embed.get_inputs()[0].name
         # Exports differ in what the decoder takes besides embeddings and cache (onnx-community's
         # gemma-3 decoder has no position_ids; some have no attention_mask): feed only what it
@@ -240,10 +259,7 @@ class Chat:
         self.token_ids += new_ids
         prompt_tokens = len(new_ids)
         rng = np.random.default_rng(options.seed)
-        eos = set(model.bundle.eos_token_ids)
-        end_of_turn = model.tokenizer.convert_tokens_to_ids("<end_of_turn>")
-        if isinstance(end_of_turn, int) and end_of_turn >= 0:
-            eos.add(end_of_turn)
+        eos = end_token_ids(model.tokenizer, model.bundle.eos_token_ids)
         generated: list[int] = []
         first_token_time = 0.0
         stopped = "length"
