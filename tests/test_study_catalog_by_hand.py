@@ -140,3 +140,30 @@ def test_find_prefers_an_exact_identifier_to_a_pattern(database_url: str) -> Non
     assert uids(catalog.find("Q2")) == ["1.2.3"]
     assert uids(catalog.find("7")) == ["1.2.3", "1.2"]  # patient 7's studies, not 77's
     assert uids(catalog.find("second")) == ["1.2.3"]  # no identifier: the text search
+
+
+def test_one_id_two_names_are_two_patients_and_ties_go_newest_recorded_first(database_url: str) -> None:
+    """A patient ID reused by another site's patient (another name) is another patient: each
+    keeps their own studies and name. Studies of one date list the last recorded first. Free
+    text "doe jane" finds DOE^JANE (the name's "^" reads as a space there too). Each study notes
+    when it was recorded, in UTC."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from lightbox.studydb.catalog import PatientRow, StudyRow
+
+    before = datetime.now(UTC)
+    catalog = StudyCatalog(database_url)
+    doe = Patient("P1", "DOE^JANE", studies={s.uid: s for s in (study("6.1", "20240101", "D1", "first"),)})
+    catalog.add_index(StudyIndex({"P1": doe}))
+    roe = Patient("P1", "ROE^ANN", studies={s.uid: s for s in (study("6.2", "20240101", "D2", "second"),)})
+    catalog.add_index(StudyIndex({"P1": roe}))
+    after = datetime.now(UTC)
+    assert [(r.study_uid, r.patient_name) for r in catalog.search()] == [("6.2", "ROE^ANN"), ("6.1", "DOE^JANE")]
+    assert uids(catalog.search(StudyFilter(text="doe jane"))) == ["6.1"]
+    with catalog.factory() as db:
+        assert sorted(db.scalars(select(PatientRow.name).where(PatientRow.patient_id == "P1"))) == ["DOE^JANE", "ROE^ANN"]
+        for recorded in db.scalars(select(StudyRow.indexed_at)):
+            recorded = recorded if recorded.tzinfo else recorded.replace(tzinfo=UTC)  # SQLite keeps no zone
+            assert before <= recorded <= after

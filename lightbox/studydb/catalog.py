@@ -202,7 +202,7 @@ class StudyCatalog:
             db.add(patient_row)
         study_row = db.scalar(select(StudyRow).where(StudyRow.study_uid == study.uid))
         if study_row is None:
-            study_row = StudyRow(study_uid=study.uid, patient=patient_row, indexed_at=_now())
+            study_row = StudyRow(study_uid=study.uid, patient=patient_row)
             db.add(study_row)
         study_row.date = _recorded_date(study.date)
         study_row.description, study_row.accession = study.description, study.accession
