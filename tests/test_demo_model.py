@@ -21,7 +21,7 @@ from lightbox.demo_model.data import (
     template_questions,
     vqa_rad_templates,
 )
-from lightbox.demo_model.evaluate import mcnemar_exact, record, states_abnormality
+from lightbox.demo_model.evaluate import mcnemar_exact, record, states_abnormality, taught_answers
 from lightbox.demo_model.images import chest_film_images, vqa_rad_images
 from lightbox.inference.bundle import BundleError, verify_manifest
 from lightbox.inference.models import default_model_dir
@@ -118,6 +118,22 @@ def test_vqa_rad_image_labels_come_from_training_rows_only(tmp_path: Path) -> No
     assert labels["c.jpg"] == {"organ": "head", "modality": "mri", "plane": "sagittal"}
     assert labels["d.jpg"] == {"organ": "head", "normality": "normal", "modality": "ct"}
     assert labels["e.jpg"] == {"organ": "head"}
+
+
+def test_taught_answers_are_training_answers_and_label_values_as_said() -> None:
+    """The exact-match ceiling's vocabulary: VQA-RAD training answers normalised (not a test
+    row's), yes / no, and the label values label questions answer with ("head" is said
+    "brain", "mri" "MRI"); a diagnosis label is not an answer any question teaches."""
+    from lightbox.demo_model.data import Sample
+    from lightbox.demo_model.images import LabelledImage
+
+    train = [Sample("ask", "What plane?", "Axial plane", None, "train", "OPEN"),
+             Sample("ask", "What is this?", "T2-MRI", None, "train", "OPEN"),
+             Sample("draft", "Draft.", "FINDINGS: clear", None, "train")]
+    images = {"a": LabelledImage("a", "vqa-rad", "a", False, {"organ": "head", "modality": "mri", "diagnosis": "ards"}),
+              "b": LabelledImage("b", "cxr", "b", False, {"normality": "normal", "plane": "pa"})}
+    # normalised as exact_match compares: lower case, punctuation a space, no articles
+    assert taught_answers(train, images) == {"axial plane", "t2 mri", "yes", "no", "brain", "mri", "normal", "pa"}
 
 
 def test_vqa_rad_training_questions_become_templates_by_kind(tmp_path: Path) -> None:

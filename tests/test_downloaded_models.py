@@ -4,6 +4,7 @@ made by the tests' own exporter (tests/downloaded_exports.py, not Lightbox's), a
 with the output of a plain onnxruntime loop and, unquantised, of PyTorch. Needs torch (dev extra)."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -41,6 +42,37 @@ def fp32_download(tiny, tmp_path_factory) -> Path:
     return export_download(model, tmp_path_factory.mktemp("fp32") / "download", tokenizer, position_ids=False)
 
 
+PARTS = ("vision_encoder", "embed_tokens", "decoder_model_merged")
+CONVERSIONS = {"fp16": "fp16", "fp16-keep-io": "fp16", "q4": "q4", "q4f16": "q4f16"}  # conversion: its dtype name
+MIXED_VARIANT = "vision_encoder=fp32,embed_tokens=q8,decoder_model_merged=q8"
+
+
+@pytest.fixture(scope="module")
+def downloads(tiny, fp32_download, tmp_path_factory) -> dict[str, tuple[Path, str]]:
+    """Every layout the tests add, made once: name → (folder, the variant a site would name, or
+    "" for Lightbox's choice). The CLI tests and the window's Model dialog test share them."""
+    model, tokenizer = tiny
+    root = tmp_path_factory.mktemp("downloads")
+    made = {
+        "fp32-no-position-ids": (fp32_download, ""),
+        "fp32-flat-external-json": (export_download(model, root / "flat", tokenizer, position_ids=False, flat_features=True,
+                                                    external_data=True, template_json_only=True), ""),
+        "fp32-no-attention-mask": (export_download(model, root / "no-mask", tokenizer, attention_mask=False), ""),
+        "mixed": (export_download(model, root / "mixed", tokenizer, position_ids=False,
+                                  quantize=("embed_tokens", "decoder_model_merged"), drop_fp32=("decoder_model_merged",)),
+                  MIXED_VARIANT),
+    }
+    for convert in CONVERSIONS:  # the fp32 graphs removed, as a 4B download often comes
+        folder = shutil.copytree(fp32_download, root / convert)
+        for part in PARTS:
+            convert_graph(folder / "onnx" / f"{part}.onnx", convert)
+            (folder / "onnx" / f"{part}.onnx").unlink()
+        made[convert] = (folder, "")
+    if importlib.util.find_spec("onnxruntime_genai") is not None:
+        made["genai"] = (shutil.copytree(cached_genai_package(TEXTS, 300, 4321), root / "genai"), "")  # the model of `tiny`
+    return made
+
+
 def prompt_and_pixels(folder: Path) -> tuple[list[int], np.ndarray, list[np.ndarray]]:
     lm = VisionLanguageModel.from_folder(folder, device="cpu")
     images, _ = model_images(open_demo("demo:film"))
@@ -72,13 +104,12 @@ def pytorch_greedy(model, prompt: list[int], pixels: np.ndarray) -> list[int]:
     return [t for t in tokens if t not in (1, 106)][:NEW_TOKENS]
 
 
-@pytest.mark.parametrize("layout", [
-    {"position_ids": False, "flat_features": True, "external_data": True, "template_json_only": True},
-    {"attention_mask": False},
-])
-def test_an_unquantised_download_drafts_like_onnxruntime_and_pytorch(tiny, tmp_path, capsys, layout) -> None:
-    model, tokenizer = tiny
-    folder = export_download(model, tmp_path / "medgemma-download", tokenizer, **layout)
+@pytest.mark.parametrize("layout", ["fp32-flat-external-json", "fp32-no-attention-mask"])
+def test_an_unquantised_download_drafts_like_onnxruntime_and_pytorch(tiny, downloads, capsys, layout) -> None:
+    """Decoder without position_ids, flat [N*256, H] image features, external data in two files,
+    the template only in chat_template.json; a decoder without attention_mask."""
+    model, _ = tiny
+    folder, _ = downloads[layout]
     before = sorted(p.name for p in folder.rglob("*"))
     assert main(["model", "add", str(folder), "--name", "medgemma-test"]) == 0
     assert sorted(p.name for p in folder.rglob("*")) == before  # nothing written into the download
@@ -92,15 +123,13 @@ def test_an_unquantised_download_drafts_like_onnxruntime_and_pytorch(tiny, tmp_p
     assert answer["variant"] == "fp32"
 
 
-def test_a_per_graph_mix_of_quantised_graphs_runs_as_downloaded(tiny, tmp_path, capsys) -> None:
-    model, tokenizer = tiny
-    folder = export_download(model, tmp_path / "mixed", tokenizer, position_ids=False,
-                             quantize=("embed_tokens", "decoder_model_merged"), drop_fp32=("decoder_model_merged",))
+def test_a_per_graph_mix_of_quantised_graphs_runs_as_downloaded(downloads, capsys) -> None:
+    folder, _ = downloads["mixed"]
     assert main(["model", "add", str(folder), "--name", "mixed"]) == 0
     # CPU default per graph: fp32 where present, else q8
     assert load_bundle(folder).variant == "vision_encoder=fp32,embed_tokens=fp32,decoder_model_merged=q8"
-    answer = ask_cli("mixed", capsys, variant="vision_encoder=fp32,embed_tokens=q8,decoder_model_merged=q8")
-    assert answer["variant"] == "vision_encoder=fp32,embed_tokens=q8,decoder_model_merged=q8"
+    answer = ask_cli("mixed", capsys, variant=MIXED_VARIANT)
+    assert answer["variant"] == MIXED_VARIANT
     prompt, pixels, _ = prompt_and_pixels(folder)
     reference = reference_greedy(folder, prompt, pixels, 262144, {1, 106}, NEW_TOKENS,
                                  {"vision_encoder": "fp32", "embed_tokens": "q8", "decoder_model_merged": "q8"})
@@ -111,37 +140,32 @@ def test_a_per_graph_mix_of_quantised_graphs_runs_as_downloaded(tiny, tmp_path, 
         load_bundle(folder, "q3")
 
 
-@pytest.mark.parametrize(("convert", "dtype"), [("fp16", "fp16"), ("fp16-keep-io", "fp16"), ("q4", "q4"),
-                                               ("q4f16", "q4f16")])
-def test_half_precision_and_4_bit_downloads_draft_like_onnxruntime(fp32_download, tmp_path, capsys, convert,
-                                                                    dtype) -> None:
+@pytest.mark.parametrize("convert", list(CONVERSIONS))
+def test_half_precision_and_4_bit_downloads_draft_like_onnxruntime(downloads, capsys, convert) -> None:
     """fp16 with float16 I/O, fp16 with float32 I/O (keep_io_types), q4 and q4f16 (MatMulNBits), the
     fp32 graphs removed as a 4B download often comes: Lightbox finds the variant by itself on the
     CPU and its greedy draft equals a plain onnxruntime loop over the same graphs."""
-    parts = ("vision_encoder", "embed_tokens", "decoder_model_merged")
-    folder = shutil.copytree(fp32_download, tmp_path / convert)
-    for part in parts:
-        convert_graph(folder / "onnx" / f"{part}.onnx", convert)
-        (folder / "onnx" / f"{part}.onnx").unlink()
+    folder, _ = downloads[convert]
+    dtype = CONVERSIONS[convert]
     name = f"medgemma-{convert}"
     assert main(["model", "add", str(folder), "--name", name]) == 0
     assert load_bundle(folder).variant == dtype  # one dtype for all graphs is named once
     answer = ask_cli(name, capsys)
     prompt, pixels, _ = prompt_and_pixels(folder)
-    reference = reference_greedy(folder, prompt, pixels, 262144, {1, 106}, NEW_TOKENS, dict.fromkeys(parts, dtype))
+    reference = reference_greedy(folder, prompt, pixels, 262144, {1, 106}, NEW_TOKENS, dict.fromkeys(PARTS, dtype))
     assert len(reference) >= 2
     assert answer["text"] == decode(folder, reference)
     assert answer["new_tokens"] == len(reference)
 
 
-def test_an_onnxruntime_genai_package_runs_through_genai_like_pytorch(tiny, tmp_path, capsys) -> None:
+def test_an_onnxruntime_genai_package_runs_through_genai_like_pytorch(tiny, downloads, capsys) -> None:
     """A genai package (genai_config.json: the builder's text decoder, vision and embedding graphs,
     an onnxruntime-extensions processor config) is added as downloaded and drafts through
     onnxruntime-genai; its greedy answer equals PyTorch's on the same prompt and pixels (causal:
     the builder's decoder has no token_type_ids), and a follow-up continues from genai's cache."""
     pytest.importorskip("onnxruntime_genai", reason="onnxruntime-genai (test extra) runs genai packages")
-    model, tokenizer = tiny
-    folder = shutil.copytree(cached_genai_package(TEXTS, 300, 4321), tmp_path / "genai")  # the model of `tiny`
+    model, _ = tiny
+    folder, _ = downloads["genai"]
     assert main(["model", "add", str(folder), "--name", "medgemma-genai"]) == 0
     answer = ask_cli("medgemma-genai", capsys)
     prompt, pixels, images = prompt_and_pixels(folder)
@@ -201,19 +225,18 @@ def test_registry_refuses_changed_files_and_unsupported_folders(tiny, tmp_path, 
     assert "broken" not in json.loads((Path(__import__("os").environ["LIGHTBOX_DATA_DIR"]) / "models.json").read_text())["models"]
 
 
-def test_downloads_are_chosen_and_asked_through_the_window_model_dialog(tiny, tmp_path, capsys, qtbot) -> None:
-    """As a site would: AI → Model... picks each added download (a per-graph mix of quantised
-    graphs, named in the dialog's variant field, and an onnxruntime-genai package), and a question
+def test_downloads_are_chosen_and_asked_through_the_window_model_dialog(downloads, capsys, qtbot) -> None:
+    """As a site would: AI → Model... picks each added download — every layout above (fp32 with
+    and without position_ids / attention_mask, flat features, external data, a template only in
+    chat_template.json; fp16, fp16 with float32 I/O, q4, q4f16; a per-graph mix of quantised
+    graphs named in the dialog's variant field; an onnxruntime-genai package) — and a question
     asked in the AI dock gets the same answer as ``lightbox ask`` with that model."""
     pytest.importorskip("onnxruntime_genai", reason="onnxruntime-genai (test extra) runs genai packages")
     from lightbox.app.main_window import MainWindow
     from lightbox.inference.registry import remove, select
 
-    model, tokenizer = tiny
-    mixed = export_download(model, tmp_path / "mixed", tokenizer, position_ids=False,
-                            quantize=("embed_tokens", "decoder_model_merged"), drop_fp32=("decoder_model_merged",))
-    genai = shutil.copytree(cached_genai_package(TEXTS, 300, 4321), tmp_path / "genai")
-    choices = {"dialog-mixed": (mixed, "embed_tokens=q8,decoder_model_merged=q8"), "dialog-genai": (genai, "")}
+    choices = {f"dialog-{layout}": made for layout, made in downloads.items()}
+    assert len(choices) == 9
     for name, (folder, _) in choices.items():
         assert main(["model", "add", str(folder), "--name", name]) == 0
     try:

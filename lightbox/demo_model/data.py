@@ -156,7 +156,7 @@ def film_drafts(data: Path) -> list[Sample]:
 
 
 # Questions a label answers, worded as VQA-RAD's clinicians word them.
-_SAY = {"x-ray": "X-ray", "ct": "CT", "mri": "MRI", "pa": "PA", "ap": "AP", "head": "brain"}
+SAY = {"x-ray": "X-ray", "ct": "CT", "mri": "MRI", "pa": "PA", "ap": "AP", "head": "brain"}
 OPEN_QUESTIONS = {
     "modality": ("What modality is this?", "What type of imaging is this?", "How was this image taken?",
                  "What imaging modality was used?"),
@@ -247,13 +247,13 @@ def template_questions(image_key: str, labels: dict[str, str], templates: list[Q
     for template in rng.sample(usable, min(count, len(usable))):
         value = labels[template.kind]
         if template.choices:
-            out.append(Sample("ask", template.text, _SAY.get(value, value), None, "train", "CLOSED", image_key,
+            out.append(Sample("ask", template.text, SAY.get(value, value), None, "train", "CLOSED", image_key,
                               template.kind.upper()))
         elif template.named:
             out.append(Sample("ask", template.text, "yes" if template.named == value else "no", None, "train",
                               "CLOSED", image_key, template.kind.upper()))
         else:
-            out.append(Sample("ask", template.text, _SAY.get(value, value), None, "train", "OPEN", image_key,
+            out.append(Sample("ask", template.text, SAY.get(value, value), None, "train", "OPEN", image_key,
                               template.kind.upper()))
     return out
 
@@ -284,7 +284,7 @@ def choice_question(kind: str, value: str, rng: random.Random) -> tuple[str, str
     pair = [value, rng.choice(others)]
     rng.shuffle(pair)
     names = [_NAME_IN_QUESTION.get(v, v) for v in pair]
-    return rng.choice(CHOICE_QUESTIONS[kind]).format(*names), _SAY.get(value, value)
+    return rng.choice(CHOICE_QUESTIONS[kind]).format(*names), SAY.get(value, value)
 
 
 def label_questions(image_key: str, labels: dict[str, str], split: str, rng: random.Random) -> list[Sample]:
@@ -296,7 +296,7 @@ def label_questions(image_key: str, labels: dict[str, str], split: str, rng: ran
         if value is None:
             continue
         if kind in OPEN_QUESTIONS:
-            out.append(Sample("ask", rng.choice(OPEN_QUESTIONS[kind]), _SAY.get(value, value), None, split, "OPEN",
+            out.append(Sample("ask", rng.choice(OPEN_QUESTIONS[kind]), SAY.get(value, value), None, split, "OPEN",
                               image_key, kind.upper()))
         choices = CLOSED_QUESTIONS[kind]
         asked = value if rng.random() < 0.5 else rng.choice([v for v in choices if v != value])

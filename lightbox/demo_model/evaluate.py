@@ -36,8 +36,8 @@ from ..inference.models import default_model_dir
 from ..inference.prompts import task_prompt
 from ..inference.study import CHEST_RADIOGRAPH
 from ..workflow.statistics import wilson_interval
-from .data import Sample, all_samples, default_data_dir
-from .images import LabelledImage, all_images, phantom_film_rgb, stated_normality
+from .data import SAY, Sample, all_samples, default_data_dir
+from .images import LabelledImage, all_images, label_values, phantom_film_rgb, stated_normality
 
 GREY = np.full((112, 112, 3), 128, np.uint8)
 ABNORMAL_TERMS = re.compile(
@@ -94,10 +94,23 @@ def _vqa_normal_chest_films(data: Path, images: dict[str, LabelledImage]) -> lis
                   if k in images and images[k].labels.get("organ") == "chest" and images[k].labels.get("modality") == "x-ray")
 
 
+def taught_answers(train: list[Sample], images: dict[str, LabelledImage]) -> set[str]:
+    """Every answer the model was taught, normalised: VQA-RAD's training answers and the label
+    questions' (a label value as VQA-RAD writes it, "yes", "no"). A test answer outside this set
+    (e.g. "Skull cartilage and medulla", "T2-MRI") can only be matched exactly by wording the
+    model never saw: the exact-match ceiling of a model that answers in the words it was taught."""
+    taught = {normalise_answer(s.target) for s in train if s.task == "ask"} | {"yes", "no"}
+    values = label_values(list(images.values()))
+    for kind in ("modality", "organ", "plane", "normality"):  # what label questions ask (data.label_questions)
+        taught |= {normalise_answer(SAY.get(v, v)) for v in values.get(kind, [])}
+    return taught
+
+
 def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Sample],
                 images: dict[str, LabelledImage]) -> dict[str, Any]:
     keys = sorted({s.image_key for s in test})
     seen_in_training = {s.image_key for s in train if s.task == "ask"}
+    taught = taught_answers(train, images)
     answers: list[dict[str, Any]] = []
     for s in test:
         other = keys[(keys.index(s.image_key) + len(keys) // 2) % len(keys)]
@@ -136,7 +149,9 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
         c = [r for r in rows if r["s"].answer_type == "CLOSED"]
         o = [r for r in rows if r["s"].answer_type != "CLOSED"]
         return {"closed": closed(c) if c else {"n": 0}, "open": open_(o) if o else {"n": 0},
-                "accuracy_all": mean([exact_match(r["real"], r["s"].target) for r in rows])}
+                "accuracy_all": mean([exact_match(r["real"], r["s"].target) for r in rows]),
+                "exact_match_ceiling": mean([float(normalise_answer(r["s"].target) in taught) for r in rows]),
+                "open_exact_match_ceiling": mean([float(normalise_answer(r["s"].target) in taught) for r in o]) if o else None}
 
     about_image = [r for r in answers if r["s"].question_type.split(",")[0] in ("MODALITY", "ORGAN", "PLANE")]
     unseen = [r for r in answers if r["s"].image_key not in seen_in_training]
@@ -146,7 +161,13 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
         "modality_organ_plane": {**both(about_image),
                                  "by_type": {t: mean([exact_match(r["real"], r["s"].target) for r in about_image
                                                       if r["s"].question_type.startswith(t)])
-                                             for t in ("MODALITY", "ORGAN", "PLANE")}},
+                                             for t in ("MODALITY", "ORGAN", "PLANE")},
+                                 # every question, for audit: which answers miss, and whether by wording only
+                                 "rows": [{"question": r["s"].prompt, "type": r["s"].question_type,
+                                           "answer": r["s"].target, "model": r["real"],
+                                           "right": exact_match(r["real"], r["s"].target) == 1.0,
+                                           "answer_taught": normalise_answer(r["s"].target) in taught}
+                                          for r in about_image]},
         "images_unseen_in_training": {"images": len({r["s"].image_key for r in unseen}), **both(unseen)},
         "examples": [{"question": r["s"].prompt, "answer": r["s"].target, "model": r["real"], "grey_image": r["grey"],
                       "other_image": r["other"]} for r in answers[:6]],

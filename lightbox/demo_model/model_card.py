@@ -57,6 +57,12 @@ def _evaluation_lines(evaluation: dict) -> list[str]:
         f"{mc['only_real_right']} questions right only with the real image, {mc['only_grey_right']} only with the "
         f"grey one, p = {mc['p']:.2g}.",
         "- By type (modality, organ, plane): " + ", ".join(f"{k.lower()} {_pct(v)}" for k, v in mop["by_type"].items()) + ".",
+        *([f"- Exact-match ceiling: a reference answer no training answer spells (\"Skull cartilage and medulla\", "
+           f"\"T2-MRI\", \"Axial plane\") is matched only by wording the model never saw. Of the modality / organ / "
+           f"plane questions {_pct(mop['exact_match_ceiling'])} have a reference the training taught, of the open "
+           f"questions {_pct(vqa['open_exact_match_ceiling'])}: the ceilings of exact-match scoring for this data "
+           "(`evaluation.json` lists every modality / organ / plane question with the model's answer)."]
+          if "exact_match_ceiling" in mop else []),
         "",
         "| held-out chest films (patients never seen in training) | draft states an abnormality |",
         "|---|---|",
