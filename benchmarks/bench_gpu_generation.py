@@ -3,7 +3,9 @@
 A randomly initialised Gemma 3 with MedGemma 4B's real shape (SigLIP so400m at 896 px, 256 soft
 tokens per image; a 34-layer Gemma 3 decoder, hidden 2560, 8 query / 4 KV heads of 256, vocab
 262,208: ≈4.3 B parameters) in fp16, exported by ``lightbox.inference.export`` to the bundle
-layout, then run through ``VisionLanguageModel`` on CUDA (IO binding keeps the cache on the GPU).
+layout, then run through ``VisionLanguageModel`` on CUDA (IO binding keeps the cache on the GPU,
+and greedy steps choose the token there; the same run also decodes with the logits row copied
+to the host for numpy's arg max, to compare).
 Measured: vision time, time to first token for a ~300-token prompt with one image, decode
 tokens/s over ``--new-tokens`` and peak GPU memory (nvidia-smi); in the same run the same weights
 in transformers ``generate`` with the default cache and with the static cache.
@@ -121,6 +123,13 @@ def main() -> int:
         result.update(lightbox_vision_s=vision_s, lightbox_prompt_tokens=r.prompt_tokens,
                       lightbox_ttft_s=r.time_to_first_token_s, lightbox_decode_tokens_per_s=r.tokens_per_second,
                       lightbox_peak_gpu_mib=memory.peak_mib)
+        # the same greedy decoding with each step's logits row copied to the host for numpy's arg max
+        lm.greedy_on_device = False
+        host = Chat(lm, images=[image]).ask(question, options=GenerationOptions(max_new_tokens=args.new_tokens,
+                                                                                 ignore_eos=True))
+        lm.greedy_on_device = True
+        result.update(lightbox_host_argmax_decode_tokens_per_s=host.tokens_per_second,
+                      greedy_same_tokens_on_device_and_host=host.token_ids == r.token_ids)
         prompt_ids = chat.token_ids[: r.prompt_tokens]
     del lm
     ids = torch.tensor([prompt_ids], device=args.device)

@@ -69,8 +69,9 @@ def test_available_dtypes_and_defaults_per_provider(tmp_path: Path) -> None:
     assert chosen == dict.fromkeys(PARTS, "q8") and graphs["embed_tokens"] == folder / "onnx" / "embed_tokens_quantized.onnx"
     _, on_gpu = choose_graphs(folder, provider="CUDA")
     assert on_gpu == dict.fromkeys(PARTS, "fp16")
-    _, unknown_provider = choose_graphs(folder, provider="ROCm")
-    assert unknown_provider == dict.fromkeys(PARTS, "q8")  # the CPU order
+    for spelling in ("ROCm", "cuda", "cpu", ""):  # not a silent CPU order for a mistyped provider
+        with pytest.raises(ValueError, match=f"^unknown provider '{spelling}' \\(Lightbox runs on CPU or CUDA\\)$"):
+            choose_graphs(folder, provider=spelling)
     _, asked = choose_graphs(folder, "quantized")
     assert asked == dict.fromkeys(PARTS, "q8")
 

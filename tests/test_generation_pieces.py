@@ -413,3 +413,58 @@ def test_the_repetition_penalty_sees_the_prompt_and_the_answer_so_far(demo_model
     assert asked.token_ids == tokens
     plain = Chat(demo_model, images=[film()]).ask(question, options=GenerationOptions(max_new_tokens=steps, ignore_eos=True))
     assert plain.token_ids != tokens  # the penalty changes this answer: the test can tell
+
+
+def test_the_shipped_argmax_graphs_are_what_the_tool_writes() -> None:
+    """lightbox/resources/onnx/last_token_argmax_*.onnx, byte for byte, from
+    tools/build_argmax_graphs.py (the files cannot drift from the script that explains them)."""
+    pytest.importorskip("onnx", reason="the onnx package (train extra) builds the graphs")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_argmax_graphs", Path(__file__).parent.parent / "tools" /
+                                                  "build_argmax_graphs.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    for kind in ("float", "float16"):
+        shipped = Path(__file__).parent.parent / "lightbox" / "resources" / "onnx" / f"last_token_argmax_{kind}.onnx"
+        assert shipped.read_bytes() == tool.graph_bytes(kind)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_the_greedy_token_on_the_device_is_the_last_positions_first_maximum(demo_model, dtype) -> None:
+    """Three positions over a 262,208-wide vocabulary (MedGemma's): the last one's arg max, the
+    first of two equal maxima (numpy's rule), never an earlier position's larger score."""
+    import onnxruntime as ort
+
+    model = VisionLanguageModel.from_folder(DEMO, device="cpu")
+    logits = np.zeros((1, 3, 262208), dtype)
+    logits[0, 0, 5] = 9.0  # an earlier position's maximum: not the answer
+    logits[0, 2, 200000] = logits[0, 2, 262207] = 3.0  # a tie on the last position: the first index
+    logits[0, 2, 7] = 2.5
+    assert model.greedy_token(ort.OrtValue.ortvalue_from_numpy(logits)) == 200000 == int(np.argmax(logits[0, -1]))
+    logits[0, 2, 200000] = 0.0
+    assert model.greedy_token(ort.OrtValue.ortvalue_from_numpy(logits)) == 262207
+
+
+def test_bound_greedy_decoding_picks_on_the_device_and_a_penalty_on_the_host(demo_model) -> None:
+    """The CUDA path bound to the CPU: greedy steps keep the logits as the decoder's OrtValue and
+    choose the token with the arg max graph — the same answer as the plain path; a repetition
+    penalty needs the scores on the host (the arg max graph is never made), the same answer too."""
+    import onnxruntime as ort
+
+    question = "Is there a pleural effusion?"
+    bound = VisionLanguageModel.from_folder(DEMO, device="cpu")
+    bound.use_io_binding, bound.cache_device = True, "cpu"
+    penalised = GenerationOptions(max_new_tokens=12, repetition_penalty=1.3)
+    with_penalty = Chat(bound, images=[film()]).ask(question, options=penalised)
+    assert bound._argmax is None
+    assert with_penalty.token_ids == Chat(demo_model, images=[film()]).ask(question, options=penalised).token_ids
+    greedy = Chat(bound, images=[film()]).ask(question, options=GenerationOptions(max_new_tokens=12))
+    plain = Chat(demo_model, images=[film()]).ask(question, options=GenerationOptions(max_new_tokens=12))
+    assert bound._argmax is not None and greedy.token_ids == plain.token_ids and greedy.text == plain.text
+    embeds = demo_model.embed_ids(np.array([[2, 100, 101, 102]]))
+    kept, _ = bound.decode(embeds, bound.empty_cache(), 0, None, logits_on_device=True)
+    assert isinstance(kept, ort.OrtValue) and kept.shape()[0] == 1 and kept.shape()[-1] == len(demo_model.tokenizer)
+    want, _ = demo_model.decode(embeds, demo_model.empty_cache(), 0)
+    assert bound.greedy_token(kept) == int(np.argmax(want))

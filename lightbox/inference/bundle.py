@@ -184,7 +184,11 @@ def available_dtypes(folder: Path, part: str) -> list[str]:
 
 
 def choose_graphs(folder: Path, variant: str = "", provider: str = "CPU") -> tuple[dict[str, Path], dict[str, str]]:
-    """The graph file of each part and the dtype chosen: asked for, else the provider's default order."""
+    """The graph file of each part and the dtype chosen: asked for, else the provider's default order.
+    ``provider`` is what the sessions run on ("CPU" or "CUDA", as :class:`.sessions.SessionInfo`
+    names it); another spelling is a caller's mistake, not a request for the CPU order."""
+    if provider not in DEFAULT_ORDER:
+        raise ValueError(f"unknown provider {provider!r} (Lightbox runs on {' or '.join(DEFAULT_ORDER)})")
     asked = parse_variant(variant)
     graphs, chosen = {}, {}
     for part in PARTS:
@@ -197,7 +201,7 @@ def choose_graphs(folder: Path, variant: str = "", provider: str = "CPU") -> tup
                 raise BundleError(f"model file missing: onnx/{part}{DTYPE_SUFFIXES[dtype]}.onnx"
                                   + (f" (found: {', '.join(present)})" if present else ""))
         else:
-            dtype = next((d for d in DEFAULT_ORDER.get(provider, DEFAULT_ORDER["CPU"]) if d in present), "")
+            dtype = next((d for d in DEFAULT_ORDER[provider] if d in present), "")
             if not dtype:
                 raise BundleError(f"model file missing: onnx/{part}.onnx (no variant of {part} in {folder / 'onnx'})")
         graphs[part] = folder / "onnx" / f"{part}{DTYPE_SUFFIXES[dtype]}.onnx"

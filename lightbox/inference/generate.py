@@ -131,9 +131,11 @@ class VisionLanguageModel:
         self.image_token_id = bundle.image_token_id
         self.tokens_per_image = bundle.mm_tokens_per_image
         self.use_io_binding = self.info.provider == "CUDA"
-        # where the cache stays between steps when bound ("cpu" binds the same way: how the
-        # binding is tested on a machine without a GPU)
+        # where the cache (and a greedy step's logits) stay between steps when bound ("cpu" binds
+        # the same way: how the binding is tested on a machine without a GPU)
         self.cache_device = "cuda"
+        self._argmax: Any = None  # the last-token arg max session, made on first greedy bound step
+        self.greedy_on_device = True  # bound greedy steps choose the token there (False: on the host, to compare)
 
     @classmethod
     def from_folder(cls, folder: Path | str, variant: str = "", device: str = "auto") -> VisionLanguageModel:
@@ -164,11 +166,13 @@ class VisionLanguageModel:
         return {n: np.zeros((1, self.kv_heads, 0, self.head_dim), self.kv_dtype) for n in self.past_names}
 
     def decode(self, embeds: np.ndarray, past: dict[str, np.ndarray], start: int,
-               token_types: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+               token_types: np.ndarray | None = None, logits_on_device: bool = False) -> tuple[Any, dict[str, Any]]:
         """Run the decoder on ``embeds`` (1, n, hidden) after ``start`` cached tokens; return the
         last position's logits and the grown cache. ``token_types`` (1, n): 1 on image soft tokens,
         for a decoder that attends bidirectionally inside image blocks (a ``token_type_ids`` input,
-        as Hugging Face's Gemma 3 with its processor's token types); zeros when not given."""
+        as Hugging Face's Gemma 3 with its processor's token types); zeros when not given.
+        ``logits_on_device`` (bound decoding only): the logits stay where the cache is, as the
+        decoder's OrtValue, for :meth:`greedy_token`."""
         n = embeds.shape[1]
         feed: dict[str, Any] = {"inputs_embeds": embeds.astype(self.embeds_dtype), **past}
         if "token_type_ids" in self.decoder_inputs:
@@ -184,14 +188,16 @@ class VisionLanguageModel:
         if "use_cache_branch" in self.decoder_inputs:
             feed["use_cache_branch"] = np.array([start > 0])
         if self.use_io_binding:
-            return self._decode_bound(feed)
+            return self._decode_bound(feed, logits_on_device)
         outputs = self.decoder.run(None, feed)
         named = dict(zip(self._outputs, outputs))
         return named["logits"][0, -1].astype(np.float32), {p: named[q] for p, q in zip(self.past_names, self.present_names)}
 
-    def _decode_bound(self, feed: dict[str, Any]) -> tuple[np.ndarray, dict[str, Any]]:
+    def _decode_bound(self, feed: dict[str, Any], logits_on_device: bool) -> tuple[Any, dict[str, Any]]:
         """CUDA: the cache stays on the GPU as OrtValues between steps (IO binding); the logits
-        come to the CPU (the sampler's numpy)."""
+        come to the CPU (the sampler's numpy), or stay on the GPU for a greedy step. The cache
+        grows every step, so there is no buffer to preallocate: onnxruntime allocates each
+        output on the device, and nothing goes through the host but the step's inputs."""
         import onnxruntime as ort
 
         binding = self.decoder.io_binding()
@@ -200,13 +206,33 @@ class VisionLanguageModel:
                 binding.bind_ortvalue_input(name, value)
             else:
                 binding.bind_cpu_input(name, value)
-        binding.bind_output("logits", "cpu")
+        binding.bind_output("logits", self.cache_device if logits_on_device else "cpu")
         for name in self.present_names:
             binding.bind_output(name, self.cache_device)
         self.decoder.run_with_iobinding(binding)
         outputs = dict(zip(self._outputs, binding.get_outputs()))
-        logits = outputs["logits"].numpy()[0, -1].astype(np.float32)
-        return logits, {p: outputs[q] for p, q in zip(self.past_names, self.present_names)}
+        cache = {p: outputs[q] for p, q in zip(self.past_names, self.present_names)}
+        if logits_on_device:
+            return outputs["logits"], cache
+        return outputs["logits"].numpy()[0, -1].astype(np.float32), cache
+
+    def greedy_token(self, logits: Any) -> int:
+        """The arg max of the last position of the decoder's ``logits`` OrtValue, chosen where
+        they are (tools/build_argmax_graphs.py's graph on the decoder's providers): 8 bytes to
+        the host instead of a vocabulary-wide row. Ties go to the first index, as numpy's."""
+        import onnxruntime as ort
+
+        if self._argmax is None:
+            from importlib.resources import files
+
+            kind = "float16" if logits.data_type() == "tensor(float16)" else "float"
+            graph = files("lightbox.resources").joinpath("onnx", f"last_token_argmax_{kind}.onnx")
+            self._argmax = ort.InferenceSession(graph.read_bytes(), providers=self.info.providers)
+        binding = self._argmax.io_binding()
+        binding.bind_ortvalue_input("logits", logits)
+        binding.bind_output("token", "cpu")
+        self._argmax.run_with_iobinding(binding)
+        return int(binding.get_outputs()[0].numpy()[0, 0])
 
 
 def _expand_image_placeholders(text: str, boi: str, eoi: str, soft: str, count: int) -> str:
@@ -255,7 +281,11 @@ class Chat:
             embeds[0, rows] = flat.astype(embeds.dtype)
         past = self.past if self.past is not None else model.empty_cache()
         token_types = (ids == model.image_token_id).astype(np.int64)  # the processor's token_type_ids
-        logits, past = model.decode(embeds, past, len(self.token_ids), token_types)
+        # bound (CUDA) greedy decoding picks the token on the device; a penalty or sampling needs
+        # the scores on the host
+        on_device = (model.use_io_binding and model.greedy_on_device and not options.do_sample
+                     and options.repetition_penalty == 1.0)
+        logits, past = model.decode(embeds, past, len(self.token_ids), token_types, on_device)
         self.token_ids += new_ids
         prompt_tokens = len(new_ids)
         rng = np.random.default_rng(options.seed)
@@ -268,7 +298,7 @@ class Chat:
             if cancel is not None and cancel.is_set():  # checked first: every kept token is in the cache
                 stopped = "cancelled"
                 break
-            token = pick_token(logits, options, self.token_ids + generated, rng)
+            token = model.greedy_token(logits) if on_device else pick_token(logits, options, self.token_ids + generated, rng)
             if step == 0:
                 first_token_time = time.perf_counter() - start_time
             if token in eos and not options.ignore_eos:
@@ -279,7 +309,7 @@ class Chat:
                 on_token(piece)
             embeds = model.embed_ids(np.asarray([[token]], np.int64))
             cached = len(self.token_ids) + len(generated) - 1  # the new token is not in the cache yet
-            logits, past = model.decode(embeds, past, cached)
+            logits, past = model.decode(embeds, past, cached, None, on_device)
         self.token_ids += generated
         self.past = past
         answer = model.tokenizer.decode(generated, skip_special_tokens=True).strip()
