@@ -223,11 +223,11 @@ class VisionLanguageModel:
         import onnxruntime as ort
 
         if self._argmax is None:
-            from importlib.resources import files
+            from ..resources import resource_path
 
             kind = "float16" if logits.data_type() == "tensor(float16)" else "float"
-            graph = files("lightbox.resources").joinpath("onnx", f"last_token_argmax_{kind}.onnx")
-            self._argmax = ort.InferenceSession(graph.read_bytes(), providers=self.info.providers)
+            graph = resource_path("onnx", f"last_token_argmax_{kind}.onnx")
+            self._argmax = ort.InferenceSession(str(graph), providers=self.info.providers)
         binding = self._argmax.io_binding()
         binding.bind_ortvalue_input("logits", logits)
         binding.bind_output("token", "cpu")
