@@ -63,7 +63,7 @@ def run_module(module: str, tests: list[str], timeout_s: int) -> dict[str, objec
     try:
         subprocess.run(f"git -C {REPO} archive HEAD | tar -x -C {work}", shell=True, check=True)
         (work / ".venv").symlink_to(REPO / ".venv")
-        config = (f'\n[tool.mutmut]\nsource_paths = ["{module}"]\nalso_copy = ["lightbox", "tests"]\n'
+        config = (f'\n[tool.mutmut]\nsource_paths = ["{module}"]\nalso_copy = ["lightbox", "tests", "tools"]\n'
                   f'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q", "-W", "ignore", "-k", "{DESELECT}"]\n'
                   f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n")
         with open(work / "pyproject.toml", "a", encoding="utf-8") as fp:
