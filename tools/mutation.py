@@ -58,7 +58,7 @@ NAMED_ONLY: set[str] = set()
 DESELECT = "not grey_levels_follow_every_window_change and not the_window_reopens"
 
 
-def run_module(module: str, tests: list[str], timeout_s: int) -> dict[str, object]:
+def run_module(module: str, tests: list[str], timeout_s: int, keep: bool = False) -> dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix="lightbox-mutation-"))
     try:
         subprocess.run(f"git -C {REPO} archive HEAD | tar -x -C {work}", shell=True, check=True)
@@ -78,12 +78,18 @@ def run_module(module: str, tests: list[str], timeout_s: int) -> dict[str, objec
         _, total, killed, untested, timeout, suspicious, survived, skipped = (int(v) for v in counts[-1])
         results = subprocess.run([str(REPO / ".venv" / "bin" / "mutmut"), "results"], cwd=work, capture_output=True,
                                  text=True, env=env).stdout
-        return {"module": module, "mutants": total, "killed": killed + timeout, "survived": survived, "no_tests": untested,
+        # mutmut counts a time-out as killed; a loaded machine turns slow mutants into time-outs,
+        # so they are shown apart
+        return {"module": module, "mutants": total, "killed": killed + timeout, "timeouts": timeout,
+                "survived": survived, "no_tests": untested,
                 "suspicious": suspicious, "killed_share": round((killed + timeout) / max(total, 1), 3),
                 "seconds": round(time.monotonic() - started), "tests": tests,
                 "survivors": [line.strip() for line in results.splitlines() if "survived" in line][:400]}
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if keep:  # `cd WORK && .venv/bin/mutmut show NAME` shows a survivor's diff
+            print(f"{module}: mutants kept in {work}", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> int:
@@ -92,6 +98,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures (and survivor names) here; rows of modules "
                         "not run this time are kept")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per module")
+    parser.add_argument("--keep", action="store_true", help="keep each module's mutants (to read survivors' diffs)")
     args = parser.parse_args()
     if shutil.which("mutmut", path=str(REPO / ".venv" / "bin")) is None:
         print("mutmut is not installed: .venv/bin/pip install -e '.[mutation]'", file=sys.stderr)
@@ -99,13 +106,14 @@ def main() -> int:
     chosen = args.modules or [m for m in MODULES if m not in NAMED_ONLY]
     rows = []
     for module in chosen:
-        row = run_module(module, MODULES[module], args.timeout)
+        row = run_module(module, MODULES[module], args.timeout, args.keep)
         rows.append(row)
         if "error" in row:
             print(f"{module}: could not run ({row['error'][-200:]})")
         else:
-            print(f"{module}: {row['killed']}/{row['mutants']} killed ({100 * row['killed_share']:.1f} %), "
-                  f"{row['survived']} survived, {row['no_tests']} without tests, {row['seconds']} s", flush=True)
+            print(f"{module}: {row['killed']}/{row['mutants']} killed ({100 * row['killed_share']:.1f} %; "
+                  f"{row['timeouts']} by time-out), {row['survived']} survived, {row['no_tests']} without tests, "
+                  f"{row['seconds']} s", flush=True)
     if args.json:  # modules run now replace their rows; the others' figures stay
         kept = json.loads(args.json.read_text()) if args.json.exists() else []
         ran = {row["module"]: row for row in rows}
