@@ -251,22 +251,25 @@ def _stored_rows(database: Path) -> dict[str, tuple]:
 
 
 def test_what_is_stored_for_files_that_cannot_be_kept(tmp_path: Path) -> None:
-    """A film (no DICOM header), a header with a parsed sequence and a file gone before the study
-    is recorded: rows without a header, and without the size and time that would vouch for one."""
+    """A film (no DICOM header), a header with a parsed sequence, a file gone and a file damaged
+    before the study is recorded: rows without a header, and without the size and time that would
+    vouch for one."""
     from PIL import Image
 
     folder = tmp_path / "mixed"
-    write_ct_series(folder, [(0, 0, 0), (0, 0, 2)])
+    write_ct_series(folder, [(0, 0, 0), (0, 0, 2), (0, 0, 4)])
     Image.new("L", (8, 8), 40).save(folder / "photo.png")
     (folder / "enhanced.dcm").write_bytes((PYDICOM_FILES / "liver_1frame.dcm").read_bytes())
     index = build_index(folder)
     (folder / "slice_0001.dcm").unlink()  # gone between reading the folder and recording it
+    (folder / "slice_0002.dcm").write_bytes(b"overwritten: no longer DICOM")  # damaged in between
     database = tmp_path / "db.sqlite3"
     StudyCatalog(f"sqlite:///{database}").add_index(index)
     rows = _stored_rows(database)
     status = (folder / "slice_0000.dcm").stat()
     assert rows["slice_0000.dcm"] == (True, status.st_size, status.st_mtime_ns)
     assert rows["slice_0001.dcm"] == (False, None, None)
+    assert rows["slice_0002.dcm"] == (False, None, None)
     assert rows["enhanced.dcm"] == (False, None, None)
     assert rows["photo.png"] == (False, None, None)
 

@@ -57,6 +57,8 @@ def test_percent_and_underscore_are_what_was_typed(catalog: StudyCatalog) -> Non
     assert uids(catalog.search(StudyFilter(name="doe jane"))) == ["1.2", "1.1", "1.3"]  # "^" reads as a space
     assert uids(catalog.search(StudyFilter(name="doe^jane"))) == ["1.2", "1.1", "1.3"]
     assert uids(catalog.search(StudyFilter(modality="mr"))) == ["1.2"]
+    assert uids(catalog.search(StudyFilter(description="thorax"))) == ["1.1"]  # "CT THORAX": case is not asked
+    assert uids(catalog.search(StudyFilter(text="r100%"))) == ["2.1"]  # the patient ID "R100%", its "%" literal
 
 
 @pytest.mark.parametrize(("text", "found"), [
@@ -76,6 +78,7 @@ def test_order_limit_and_date_ranges(catalog: StudyCatalog) -> None:
     assert uids(catalog.search(limit=2)) == ["1.2", "2.1"]
     assert uids(catalog.search(StudyFilter(date_from="2024-01-07", date_to="2024-01-10"))) == ["1.2", "2.1"]  # inclusive
     assert uids(catalog.search(StudyFilter(date_to="20240105"))) == ["1.1"]  # not the study without a date
+    assert uids(catalog.search(StudyFilter(date_from="2024.01.07", date_to="2024.01.07"))) == ["2.1"]  # typed dotted
     assert uids(catalog.search(StudyFilter(birth_date="1970-01-02"))) == ["1.2", "1.1", "1.3"]  # stored from 1970.01.02
     with pytest.raises(ValueError, match=r"not a date: '2024\.13\.01' \(use YYYY-MM-DD\)"):
         catalog.search(StudyFilter(date_from="2024.13.01"))
@@ -159,11 +162,34 @@ def test_one_id_two_names_are_two_patients_and_ties_go_newest_recorded_first(dat
     catalog.add_index(StudyIndex({"P1": doe}))
     roe = Patient("P1", "ROE^ANN", studies={s.uid: s for s in (study("6.2", "20240101", "D2", "second"),)})
     catalog.add_index(StudyIndex({"P1": roe}))
-    after = datetime.now(UTC)
     assert [(r.study_uid, r.patient_name) for r in catalog.search()] == [("6.2", "ROE^ANN"), ("6.1", "DOE^JANE")]
     assert uids(catalog.search(StudyFilter(text="doe jane"))) == ["6.1"]
+    namesake = Patient("P2", "DOE^JANE", studies={s.uid: s for s in (study("6.3", "20230101", "D3", "third"),)})
+    catalog.add_index(StudyIndex({"P2": namesake}))  # the same name, another ID: another patient
+    after = datetime.now(UTC)
+    assert [(r.study_uid, r.patient_id) for r in catalog.search(StudyFilter(name="doe"))] == [("6.1", "P1"), ("6.3", "P2")]
     with catalog.factory() as db:
         assert sorted(db.scalars(select(PatientRow.name).where(PatientRow.patient_id == "P1"))) == ["DOE^JANE", "ROE^ANN"]
         for recorded in db.scalars(select(StudyRow.indexed_at)):
             recorded = recorded if recorded.tzinfo else recorded.replace(tzinfo=UTC)  # SQLite keeps no zone
             assert before <= recorded <= after
+
+
+def test_dates_kept_as_written_unless_they_read_as_yyyymmdd(database_url: str) -> None:
+    """"2024.01.07" (ACR-NEMA) is stored 20240107; "1970.1.2" (not eight digits) and
+    "2024.AB.05" (not digits) are kept as they are written, not stripped of their dots."""
+    odd = Patient("Q1", "ODD^DATES", "1970.1.2", studies={s.uid: s for s in (study("8.1", "2024.AB.05", "E1", "odd"),
+                                                                            study("8.2", "2024.01.07", "E2", "dotted"))})
+    catalog = StudyCatalog(database_url)
+    catalog.add_index(StudyIndex({"Q1": odd}))
+    rows = {r.study_uid: r for r in catalog.search()}
+    assert (rows["8.1"].date, rows["8.2"].date, rows["8.1"].birth_date) == ("2024.AB.05", "20240107", "1970.1.2")
+
+
+def test_recent_lists_the_last_ten_by_default(database_url: str) -> None:
+    many = Patient("M", "MANY^STUDIES", studies={f"7.{n}": study(f"7.{n}", "20240101", f"M{n}", "") for n in range(12)})
+    catalog = StudyCatalog(database_url)
+    catalog.add_index(StudyIndex({"M": many}))
+    for n in range(12):
+        catalog.mark_opened(f"7.{n}")
+    assert uids(catalog.recent()) == [f"7.{n}" for n in range(11, 1, -1)]

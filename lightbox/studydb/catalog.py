@@ -320,7 +320,7 @@ class StudyCatalog:
                                          InstanceRow.header)
                                   .where(InstanceRow.path.in_(paths[start:start + _PATHS_PER_QUERY]),
                                          InstanceRow.header.is_not(None)))
-                stored.update((p, (size, mtime, bytes(blob or b""))) for p, size, mtime, blob in rows)
+                stored.update((p, (size, mtime, bytes(blob))) for p, size, mtime, blob in rows)
 
         def read(path: Path) -> tuple[Dataset, int]:
             kept = stored.get(str(path))
