@@ -378,6 +378,53 @@ def test_the_prompt_has_one_bos_and_a_follow_up_none(demo_model) -> None:
         "<end_of_turn>\n<start_of_turn>user\nAnd on the left?<end_of_turn>\n<start_of_turn>model\n"
 
 
+def test_a_tokenizer_that_adds_bos_itself_still_gives_one(tmp_path: Path) -> None:
+    """Gemma's own tokenizer.json puts <bos> before every encoded text (a TemplateProcessing
+    post-processor), and its chat template writes <bos> too: the prompt must still hold one."""
+    import json
+
+    folder = tmp_path / "gemma-like"
+    shutil.copytree(DEMO, folder, ignore=shutil.ignore_patterns("*.onnx", "*.onnx_data*"))
+    spec = json.loads((folder / "tokenizer.json").read_text())
+    bos = spec["added_tokens"][[t["content"] for t in spec["added_tokens"]].index("<bos>")]["id"]
+    first = [{"SpecialToken": {"id": "<bos>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}]
+    spec["post_processor"] = {"type": "TemplateProcessing", "single": first,
+                              "pair": [*first, {"Sequence": {"id": "B", "type_id": 1}}],
+                              "special_tokens": {"<bos>": {"id": "<bos>", "ids": [bos], "tokens": ["<bos>"]}}}
+    (folder / "tokenizer.json").write_text(json.dumps(spec))
+    model = VisionLanguageModel.from_folder(DEMO, device="cpu")
+    model.tokenizer = load_tokenizer(folder)
+    assert model.tokenizer("Is there an effusion?")["input_ids"][0] == bos  # it does add one
+    chat = Chat(model, images=[film()])
+    prompt = chat._prompt_ids("Is there an effusion?")
+    assert prompt[0] == bos and prompt.count(bos) == 1
+    chat.ask("Is there an effusion?", options=GenerationOptions(max_new_tokens=2))
+    assert bos not in chat._prompt_ids("And on the left?")
+
+
+def test_a_character_split_over_byte_tokens_streams_whole() -> None:
+    """Gemma's tokenizer falls back to byte tokens (<0xC2><0xB1> for "±"): no piece may show half
+    a character (U+FFFD) — the piece waits for the character's last byte."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    # one token per character, and the 256 byte tokens as ordinary vocabulary (as in Gemma's)
+    characters = ["<unk>", *(f"<0x{b:02X}>" for b in range(256)), *"abcdefghijklmnopqrstuvwxyz0123456789▁"]
+    raw = Tokenizer(models.BPE(vocab={c: n for n, c in enumerate(characters)}, merges=[], unk_token="<unk>",
+                               byte_fallback=True))
+    raw.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="never")
+    raw.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Metaspace(prepend_scheme="never")])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="<unk>")
+    text = "the nodule measures 5 mm ± 2°"
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert tokenizer.convert_ids_to_tokens(ids)[-6:] == ["<0xC2>", "<0xB1>", "▁", "2", "<0xC2>", "<0xB0>"]
+    stream = TextStream(tokenizer)
+    pieces = [stream.add(token) for token in ids]
+    assert "".join(pieces) == tokenizer.decode(ids) == text
+    assert not any("\ufffd" in piece for piece in pieces)
+    assert pieces[-6:] == ["", "±", " ", "2", "", "°"]
+
+
 def test_timing_and_notice_of_a_one_token_answer(demo_model) -> None:
     """One token: its time to first token is measured at the first step (not left at 0, not taken
     later), within the whole; the session's notice travels with the answer."""
