@@ -318,9 +318,8 @@ class StudyCatalog:
             for start in range(0, len(paths), _PATHS_PER_QUERY):
                 rows = db.execute(select(InstanceRow.path, InstanceRow.file_size, InstanceRow.file_mtime_ns,
                                          InstanceRow.header)
-                                  .where(InstanceRow.path.in_(paths[start:start + _PATHS_PER_QUERY]),
-                                         InstanceRow.header.is_not(None)))
-                stored.update((p, (size, mtime, bytes(blob))) for p, size, mtime, blob in rows)
+                                  .where(InstanceRow.path.in_(paths[start:start + _PATHS_PER_QUERY])))
+                stored.update((p, (size, mtime, bytes(blob))) for p, size, mtime, blob in rows if blob is not None)
 
         def read(path: Path) -> tuple[Dataset, int]:
             kept = stored.get(str(path))
