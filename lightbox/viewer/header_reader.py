@@ -16,6 +16,7 @@ which then goes to pydicom with all its tolerance and messages.
 """
 from __future__ import annotations
 
+import logging
 import struct
 from pathlib import Path
 from typing import BinaryIO
@@ -38,6 +39,7 @@ _UNDEFINED = 0xFFFFFFFF
 _TAG = struct.Struct("<HH")
 _LENGTH_16 = struct.Struct("<H")
 _LENGTH_32 = struct.Struct("<I")
+LOG = logging.getLogger(__name__)
 
 
 class _NotCommon(Exception):
@@ -152,22 +154,23 @@ def read_common_header(path: Path | str) -> tuple[FileDataset, int] | None:
     them; ``None`` when the file is not of the common kind (pydicom then reads it)."""
     with open(path, "rb") as fp:
         buf = _Bytes(fp)
-        if not buf.need(132) or buf.data[128:132] != b"DICM":
-            return None
         try:
+            if not buf.need(132) or buf.data[128:132] != b"DICM":
+                raise _NotCommon("no preamble and DICM prefix")
             meta_elements, pos = _walk(buf, 132, implicit=False, meta=True)
             syntax_element = meta_elements.get(BaseTag(0x00020010))
             if syntax_element is None or not syntax_element.value:
-                return None
+                raise _NotCommon("no transfer syntax")
             syntax = syntax_element.value.decode("ascii", "replace").strip(" \x00")
             if syntax in (ExplicitVRBigEndian, DeflatedExplicitVRLittleEndian) or not syntax.startswith("1.2.840.10008.1.2"):
-                return None  # big endian, deflate and private syntaxes: pydicom knows them
+                raise _NotCommon(f"transfer syntax {syntax}")  # big endian, deflate, private: pydicom knows them
             implicit = syntax == ImplicitVRLittleEndian
             # pydicom corrects a file whose elements contradict its syntax; leave those to it
             if buf.need(pos + 6) and (buf.data[pos + 4:pos + 6] in _KNOWN_VRS) == implicit:
-                return None
+                raise _NotCommon("elements contradict the transfer syntax")
             elements, pos = _walk(buf, pos, implicit=implicit, meta=False)
-        except _NotCommon:
+        except _NotCommon as reason:  # why, for whoever follows a slow index (logging at DEBUG)
+            LOG.debug("%s: header read by pydicom (%s)", path, reason)
             return None
     return assemble_dataset(str(path), meta_elements, elements, buf.data[:128], implicit), pos
 
