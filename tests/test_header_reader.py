@@ -170,3 +170,55 @@ def test_exactly_the_files_needing_pydicom_go_to_it_and_say_why(caplog) -> None:
         said[name] = "" if fast else caplog.records[-1].getMessage().split(" (", 1)[1].rstrip(")")
         assert fast is not False, name  # never a different header
     assert said == expected
+
+
+def _declined_because(path: Path, caplog) -> str:
+    import logging
+
+    caplog.clear()
+    caplog.set_level(logging.DEBUG, logger="lightbox.viewer.header_reader")
+    assert read_common_header(path) is None
+    message = caplog.records[-1].getMessage()
+    assert message.startswith(f"{path}: header read by pydicom (")
+    return message.split(" (", 1)[1].rstrip(")")
+
+
+def test_damaged_headers_are_declined_for_what_is_wrong(tmp_path: Path, caplog) -> None:
+    """CT_small (explicit VR little endian) edited byte by byte at its Patient's Name (0010,0010):
+    the file cut inside that element's header, its VR made "ZZ", its group made 0000 (a command
+    element) and 0002 (file meta inside the data set)."""
+    data = (PYDICOM_FILES / "CT_small.dcm").read_bytes()
+    name = pydicom.dcmread(PYDICOM_FILES / "CT_small.dcm", stop_before_pixels=True)["PatientName"]
+    header = name.file_tell - 8  # explicit VR, short length: tag 4, VR 2, length 2
+    assert data[header:header + 6] == b"\x10\x00\x10\x00PN"
+    edits = {"cut.dcm": (data[:header + 4], "truncated element header"),
+             "zz.dcm": (data[:header + 4] + b"ZZ" + data[header + 6:], "not an explicit VR"),
+             "group0.dcm": (data[:header] + b"\x00\x00" + data[header + 2:], "command or misplaced file meta elements"),
+             "group2.dcm": (data[:header] + b"\x02\x00" + data[header + 2:], "command or misplaced file meta elements")}
+    for file_name, (content, reason) in edits.items():
+        (tmp_path / file_name).write_bytes(content)
+        assert _declined_because(tmp_path / file_name, caplog) == reason, file_name
+
+
+@pytest.mark.parametrize("implicit", [False, True])
+def test_an_undefined_length_sequence_in_utf_8_is_read_fast(tmp_path: Path, implicit: bool) -> None:
+    """An undefined-length sequence with an undefined-length item holding UTF-8 text (ISO_IR 192,
+    not pydicom's Latin-1 default), in implicit and explicit VR: read fast, and equal to
+    pydicom's, the item's text decoded with the data set's character set."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    ds = pydicom.dcmread(PYDICOM_FILES / "CT_small.dcm")
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    ds.SpecificCharacterSet = "ISO_IR 192"
+    item = Dataset()
+    item.CodeValue, item.CodeMeaning = "T-D3000", "Thorax (Brühl)"
+    item.is_undefined_length_sequence_item = True
+    ds.AnatomicRegionSequence = Sequence([item])
+    ds["AnatomicRegionSequence"].is_undefined_length = True
+    path = tmp_path / "sequence.dcm"
+    ds.save_as(path, implicit_vr=implicit, little_endian=True, enforce_file_format=True)
+    assert read_common_header(path) is not None and _same(path) is True
+    fast, _ = read_common_header(path)
+    assert fast.AnatomicRegionSequence[0].CodeMeaning == "Thorax (Brühl)"
