@@ -222,3 +222,27 @@ def test_an_undefined_length_sequence_in_utf_8_is_read_fast(tmp_path: Path, impl
     assert read_common_header(path) is not None and _same(path) is True
     fast, _ = read_common_header(path)
     assert fast.AnatomicRegionSequence[0].CodeMeaning == "Thorax (Brühl)"
+
+
+def test_a_bare_prefix_and_a_sequence_cut_short_are_declined_for_that(tmp_path: Path, caplog) -> None:
+    """132 bytes of preamble and "DICM" and nothing else: no transfer syntax (the prefix is
+    there). An undefined-length sequence cut inside its item: pydicom's sequence reader fails
+    there, so the file is left to pydicom's reader, which reports it."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    (tmp_path / "prefix.dcm").write_bytes(b"\x00" * 128 + b"DICM")
+    assert _declined_because(tmp_path / "prefix.dcm", caplog) == "no transfer syntax"
+    ds = pydicom.dcmread(PYDICOM_FILES / "CT_small.dcm")
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    item = Dataset()
+    item.CodeValue = "T-D3000"
+    item.is_undefined_length_sequence_item = True
+    ds.AnatomicRegionSequence = Sequence([item])
+    ds["AnatomicRegionSequence"].is_undefined_length = True
+    ds.save_as(tmp_path / "whole.dcm", implicit_vr=False, little_endian=True, enforce_file_format=True)
+    data = (tmp_path / "whole.dcm").read_bytes()
+    item_at = data.index(b"\xfe\xff\x00\xe0")  # the item tag (FFFE,E000)
+    (tmp_path / "cut.dcm").write_bytes(data[:item_at + 14])  # inside the item's first element
+    assert _declined_because(tmp_path / "cut.dcm", caplog) == "unreadable sequence"
