@@ -246,3 +246,17 @@ def test_a_bare_prefix_and_a_sequence_cut_short_are_declined_for_that(tmp_path: 
     item_at = data.index(b"\xfe\xff\x00\xe0")  # the item tag (FFFE,E000)
     (tmp_path / "cut.dcm").write_bytes(data[:item_at + 14])  # inside the item's first element
     assert _declined_because(tmp_path / "cut.dcm", caplog) == "unreadable sequence"
+
+
+def test_a_file_cut_inside_a_long_element_header_is_declined_for_that(tmp_path: Path, caplog) -> None:
+    """An OB element's explicit header is 12 bytes (tag, VR, two reserved, a 4-byte length): the
+    file cut 10 bytes into it has the short header's 8 but not the long one's 12."""
+    ds = pydicom.dcmread(PYDICOM_FILES / "CT_small.dcm")
+    ds.add_new(0x00091010, "OB", b"\x01\x02")
+    ds.save_as(tmp_path / "whole.dcm", enforce_file_format=True)
+    block = pydicom.dcmread(tmp_path / "whole.dcm", stop_before_pixels=True)[0x00091010]
+    header = block.file_tell - 12
+    data = (tmp_path / "whole.dcm").read_bytes()
+    assert data[header:header + 6] == b"\x09\x00\x10\x10OB"
+    (tmp_path / "cut.dcm").write_bytes(data[:header + 10])
+    assert _declined_because(tmp_path / "cut.dcm", caplog) == "truncated element header"
