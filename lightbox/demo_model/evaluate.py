@@ -117,7 +117,8 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
         real = _ask(model, images[s.image_key].rgb(), s.prompt)
         grey = _ask(model, GREY, s.prompt)
         swapped = _ask(model, images[other].rgb(), s.prompt)
-        answers.append({"s": s, "real": real, "grey": grey, "other": swapped})
+        answers.append({"s": s, "real": real, "grey": grey, "other": swapped,
+                        "taught": normalise_answer(s.target) in taught})
     majority = {kind: Counter(normalise_answer(s.target) for s in train if s.task == "ask" and s.answer_type == kind)
                 .most_common(1)[0][0] for kind in ("CLOSED", "OPEN")}
 
@@ -150,8 +151,8 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
         o = [r for r in rows if r["s"].answer_type != "CLOSED"]
         return {"closed": closed(c) if c else {"n": 0}, "open": open_(o) if o else {"n": 0},
                 "accuracy_all": mean([exact_match(r["real"], r["s"].target) for r in rows]),
-                "exact_match_ceiling": mean([float(normalise_answer(r["s"].target) in taught) for r in rows]),
-                "open_exact_match_ceiling": mean([float(normalise_answer(r["s"].target) in taught) for r in o]) if o else None}
+                "exact_match_ceiling": mean([float(r["taught"]) for r in rows]),
+                "open_exact_match_ceiling": mean([float(r["taught"]) for r in o]) if o else None}
 
     about_image = [r for r in answers if r["s"].question_type.split(",")[0] in ("MODALITY", "ORGAN", "PLANE")]
     unseen = [r for r in answers if r["s"].image_key not in seen_in_training]
@@ -166,7 +167,7 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
                                  "rows": [{"question": r["s"].prompt, "type": r["s"].question_type,
                                            "answer": r["s"].target, "model": r["real"],
                                            "right": exact_match(r["real"], r["s"].target) == 1.0,
-                                           "answer_taught": normalise_answer(r["s"].target) in taught}
+                                           "answer_taught": r["taught"]}
                                           for r in about_image]},
         "images_unseen_in_training": {"images": len({r["s"].image_key for r in unseen}), **both(unseen)},
         "examples": [{"question": r["s"].prompt, "answer": r["s"].target, "model": r["real"], "grey_image": r["grey"],

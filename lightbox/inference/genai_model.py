@@ -128,7 +128,7 @@ def genai_ask(chat: Chat, question: str, on_token: Callable[[str], None] | None,
     generator = state.generator
     state.stopped_on = -1
     chat.token_ids += new_ids
-    eos = end_token_ids(model.tokenizer, sorted(model.eos))
+    eos = end_token_ids(model.tokenizer, model.eos)
     generated: list[int] = []
     first = 0.0
     stopped = "length"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ def float_type(graph: Path, tensor: Any) -> type[np.floating[Any]]:
     return FLOAT_TYPES[tensor.type]
 
 
-def end_token_ids(tokenizer: Any, declared: Sequence[int]) -> set[int]:
+def end_token_ids(tokenizer: Any, declared: Iterable[int]) -> set[int]:
     """Where generation stops: the model's declared end tokens and Gemma's ``<end_of_turn>`` when
     the vocabulary has it (for a token it lacks, ``convert_tokens_to_ids`` answers ``<unk>``'s id,
     and an answer would end at the first unknown token)."""
