@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch (dev-time extra) builds the reference models")
 
 from downloaded_exports import cached_genai_package, convert_graph, export_download, reference_greedy  # noqa: E402
-from tiny_models import TINY_TEXTS, tiny_medgemma  # noqa: E402
+from tiny_models import TINY_SEED, TINY_TEXTS, TINY_VOCABULARY, tiny_medgemma  # noqa: E402
 
 from lightbox.app.ai_inputs import model_images  # noqa: E402
 from lightbox.app.cli import main  # noqa: E402
@@ -24,7 +24,6 @@ from lightbox.inference.bundle import BundleError, load_bundle  # noqa: E402
 from lightbox.inference.generate import Chat, VisionLanguageModel  # noqa: E402
 from lightbox.inference.preprocess import pixel_values  # noqa: E402
 
-TEXTS = TINY_TEXTS
 QUESTION = "Is there a pneumothorax on the left?"
 NEW_TOKENS = 8
 
@@ -32,7 +31,7 @@ NEW_TOKENS = 8
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     tokenizer = tmp_path_factory.mktemp("tokenizer")
-    return tiny_medgemma(tokenizer, TEXTS, 300, seed=4321), tokenizer
+    return tiny_medgemma(tokenizer, TINY_TEXTS, TINY_VOCABULARY, seed=TINY_SEED), tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +68,8 @@ def downloads(tiny, fp32_download, tmp_path_factory) -> dict[str, tuple[Path, st
             (folder / "onnx" / f"{part}.onnx").unlink()
         made[convert] = (folder, "")
     if importlib.util.find_spec("onnxruntime_genai") is not None:
-        made["genai"] = (shutil.copytree(cached_genai_package(TEXTS, 300, 4321), root / "genai"), "")  # the model of `tiny`
+        package = cached_genai_package(TINY_TEXTS, TINY_VOCABULARY, TINY_SEED)  # the model of `tiny`
+        made["genai"] = (shutil.copytree(package, root / "genai"), "")
     return made
 
 

@@ -15,14 +15,13 @@ import pytest
 og = pytest.importorskip("onnxruntime_genai", reason="onnxruntime-genai (test extra) runs genai packages")
 
 from downloaded_exports import cached_genai_package  # noqa: E402
-from tiny_models import IMAGE_TOKEN, TINY_TEXTS  # noqa: E402
+from tiny_models import IMAGE_TOKEN, TINY_SEED, TINY_TEXTS, TINY_VOCABULARY  # noqa: E402
 
 from lightbox.app.ai_inputs import model_images  # noqa: E402
 from lightbox.app.compose import open_demo  # noqa: E402
 from lightbox.inference.generate import Chat, GenerationOptions, VisionLanguageModel  # noqa: E402
 from lightbox.inference.preprocess import pixel_values  # noqa: E402
 
-TEXTS = TINY_TEXTS
 QUESTION = "Is there a pneumothorax on the left?"
 END_TOKENS = (1, 106)  # <eos>, <end_of_turn>
 
@@ -34,7 +33,7 @@ def package(tmp_path_factory) -> Path:
     from lightbox.inference.registry import check_and_add
 
     folder = tmp_path_factory.mktemp("download") / "genai"
-    shutil.copytree(cached_genai_package(TEXTS, 300, 4321), folder)
+    shutil.copytree(cached_genai_package(TINY_TEXTS, TINY_VOCABULARY, TINY_SEED), folder)
     check_and_add(folder, "genai-chat")
     return folder
 

@@ -167,9 +167,14 @@ def test_exactly_the_files_needing_pydicom_go_to_it_and_say_why(caplog) -> None:
     for name in expected:
         caplog.clear()
         fast = _same(PYDICOM_FILES / name)
-        said[name] = "" if fast else caplog.records[-1].getMessage().split(" (", 1)[1].rstrip(")")
+        said[name] = "" if fast else _logged_reason(caplog)
         assert fast is not False, name  # never a different header
     assert said == expected
+
+
+def _logged_reason(caplog) -> str:
+    """The reason in the reader's last "PATH: header read by pydicom (REASON)" line."""
+    return caplog.records[-1].getMessage().split(" (", 1)[1].rstrip(")")
 
 
 def _declined_because(path: Path, caplog) -> str:
@@ -178,9 +183,29 @@ def _declined_because(path: Path, caplog) -> str:
     caplog.clear()
     caplog.set_level(logging.DEBUG, logger="lightbox.viewer.header_reader")
     assert read_common_header(path) is None
-    message = caplog.records[-1].getMessage()
-    assert message.startswith(f"{path}: header read by pydicom (")
-    return message.split(" (", 1)[1].rstrip(")")
+    assert caplog.records[-1].getMessage().startswith(f"{path}: header read by pydicom (")
+    return _logged_reason(caplog)
+
+
+def _ct_with_an_undefined_length_sequence(implicit: bool, charset: str = "", meaning: str = "") -> pydicom.FileDataset:
+    """CT_small with an Anatomic Region Sequence of undefined length holding one item of
+    undefined length, in the transfer syntax ``implicit`` asks for."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    ds = pydicom.dcmread(PYDICOM_FILES / "CT_small.dcm")
+    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    if charset:
+        ds.SpecificCharacterSet = charset
+    item = Dataset()
+    item.CodeValue = "T-D3000"
+    if meaning:
+        item.CodeMeaning = meaning
+    item.is_undefined_length_sequence_item = True
+    ds.AnatomicRegionSequence = Sequence([item])
+    ds["AnatomicRegionSequence"].is_undefined_length = True
+    return ds
 
 
 def test_damaged_headers_are_declined_for_what_is_wrong(tmp_path: Path, caplog) -> None:
@@ -205,18 +230,7 @@ def test_an_undefined_length_sequence_in_utf_8_is_read_fast(tmp_path: Path, impl
     """An undefined-length sequence with an undefined-length item holding UTF-8 text (ISO_IR 192,
     not pydicom's Latin-1 default), in implicit and explicit VR: read fast, and equal to
     pydicom's, the item's text decoded with the data set's character set."""
-    from pydicom.dataset import Dataset
-    from pydicom.sequence import Sequence
-    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
-
-    ds = pydicom.dcmread(PYDICOM_FILES / "CT_small.dcm")
-    ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
-    ds.SpecificCharacterSet = "ISO_IR 192"
-    item = Dataset()
-    item.CodeValue, item.CodeMeaning = "T-D3000", "Thorax (Brühl)"
-    item.is_undefined_length_sequence_item = True
-    ds.AnatomicRegionSequence = Sequence([item])
-    ds["AnatomicRegionSequence"].is_undefined_length = True
+    ds = _ct_with_an_undefined_length_sequence(implicit, "ISO_IR 192", "Thorax (Brühl)")
     path = tmp_path / "sequence.dcm"
     ds.save_as(path, implicit_vr=implicit, little_endian=True, enforce_file_format=True)
     assert read_common_header(path) is not None and _same(path) is True
@@ -228,19 +242,9 @@ def test_a_bare_prefix_and_a_sequence_cut_short_are_declined_for_that(tmp_path: 
     """132 bytes of preamble and "DICM" and nothing else: no transfer syntax (the prefix is
     there). An undefined-length sequence cut inside its item: pydicom's sequence reader fails
     there, so the file is left to pydicom's reader, which reports it."""
-    from pydicom.dataset import Dataset
-    from pydicom.sequence import Sequence
-    from pydicom.uid import ExplicitVRLittleEndian
-
     (tmp_path / "prefix.dcm").write_bytes(b"\x00" * 128 + b"DICM")
     assert _declined_because(tmp_path / "prefix.dcm", caplog) == "no transfer syntax"
-    ds = pydicom.dcmread(PYDICOM_FILES / "CT_small.dcm")
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    item = Dataset()
-    item.CodeValue = "T-D3000"
-    item.is_undefined_length_sequence_item = True
-    ds.AnatomicRegionSequence = Sequence([item])
-    ds["AnatomicRegionSequence"].is_undefined_length = True
+    ds = _ct_with_an_undefined_length_sequence(implicit=False)
     ds.save_as(tmp_path / "whole.dcm", implicit_vr=False, little_endian=True, enforce_file_format=True)
     data = (tmp_path / "whole.dcm").read_bytes()
     item_at = data.index(b"\xfe\xff\x00\xe0")  # the item tag (FFFE,E000)

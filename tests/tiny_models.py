@@ -5,10 +5,12 @@ from lightbox.inference.tiny_gemma import tiny_gemma3_config
 from lightbox.inference.tokenizer_build import GEMMA_VOCAB_SIZE
 
 IMAGE_TOKEN, BOI_TOKEN, EOI_TOKEN = 262144, 255999, 256000  # MedGemma 4B's image soft token, start and end of image
-# what the downloaded-model tests train their tokenizer on (300 tokens, seed 4321: one cached
-# genai package serves test_downloaded_models.py and test_genai_chat.py)
+# The downloaded-model tests' tiny model: the texts its tokenizer is trained on, its vocabulary
+# and its seed. One recipe, so that the cached genai package (test_genai_chat.py) is the very
+# model test_downloaded_models.py compares with PyTorch.
 TINY_TEXTS = ["The heart is normal in size. The lungs are clear.", "Is there a pneumothorax on the left?",
               "FINDINGS: Mild cardiomegaly. IMPRESSION: No acute cardiopulmonary abnormality."] * 40
+TINY_VOCABULARY, TINY_SEED = 300, 4321
 
 
 def medgemma_like_config():
