@@ -163,3 +163,27 @@ def test_overlays_of_acquired_slices_are_drawn_on_their_slice(any_renderer_windo
     qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)
     qtbot.wait(250)
     assert colour_at(4, 24, 3) != OVERLAY_PLANE_RGB
+
+
+def test_an_embedded_overlay_of_a_stack_slice_is_read_from_its_pixel_words(tmp_path: Path, capsys) -> None:
+    """An old MR stack whose slice 2 keeps an outline in bit 14 of its 12-bit words: the index
+    reads headers only, so that slice's words are read for it; the outline is on slice 2 only, and
+    the slice's values stay (1001 stored, 500 more in the marker square; HU = stored - 1024)."""
+    from dicom_factory import axial_positions, write_ct_series
+
+    from lightbox.viewer.loading import load_volume
+
+    paths = write_ct_series(tmp_path, axial_positions(4, spacing=3.0), rows=20, columns=20, window=None)
+    diagonal = np.eye(20, dtype=bool)
+    add_overlay(paths[1], diagonal, embedded_bit=14, label="old outline")
+    (series,) = build_index(tmp_path).all_series()
+    volume = load_volume(series)
+    assert set(volume.overlay_planes) == {1} and not [w for w in volume.warnings if "overlay" in w]
+    (plane,) = volume.overlay_planes[1]
+    assert plane.embedded and np.array_equal(plane.mask, diagonal)
+    expected = np.full((20, 20), 1001 - 1024)
+    expected[2:6, 3:8] = 1500 - 1024
+    assert np.array_equal(volume.array[1], expected)
+    assert main(["inspect", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "slice 2: overlay 6000 'old outline': graphics, 20 pixels set (in the pixel data's high bits)" in out

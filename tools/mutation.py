@@ -36,7 +36,7 @@ MODULES: dict[str, list[str]] = {
     "lightbox/viewer/regularise.py": ["tests/test_regularise.py", "tests/test_regularise_by_hand.py"],
     # DICOM fidelity: the fast header reader (a silent +1000 HU once came from it) and overlay planes
     "lightbox/viewer/header_reader.py": ["tests/test_header_reader.py", "tests/test_stored_headers.py"],
-    "lightbox/viewer/overlay_planes.py": ["tests/test_overlay_planes.py"],
+    "lightbox/viewer/overlay_planes.py": ["tests/test_overlay_planes_by_hand.py", "tests/test_overlay_planes.py"],
     # the hand-computed screens (no VTK); test_raster.py's comparisons with VTK take seconds each
     "lightbox/viewer/views/raster.py": ["tests/test_raster_by_hand.py", "tests/test_independent_references.py"],
     "lightbox/workflow/statistics.py": ["tests/test_evaluation.py", "tests/test_statistics_by_hand.py"],

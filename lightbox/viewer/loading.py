@@ -298,7 +298,11 @@ def _slice_overlays(members: list[Instance], resampled: str) -> tuple[dict[int, 
     planes: dict[int, list[OverlayPlane]] = {}
     notes: list[str] = []
     for k in carrying:
-        found, problems = read_overlay_planes(members[k].header)  # type: ignore[arg-type]
+        header = members[k].header
+        assert header is not None
+        if "PixelData" not in header and any((g, 0x3000) not in header and (g, 0x0102) in header for g in OVERLAY_GROUPS):
+            header = read_dataset(members[k].path)  # an embedded overlay's bits are in the pixel words
+        found, problems = read_overlay_planes(header)
         if found:
             planes[k] = found
         notes += [f"slice {k + 1}: {problem}" for problem in problems]

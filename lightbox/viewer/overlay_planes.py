@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.uid import UID
 
 OVERLAY_GROUPS = range(0x6000, 0x6020, 2)  # the 16 repeating groups (C.9.2)
 
@@ -32,7 +33,8 @@ class OverlayPlane:
         what = {"G": "graphics", "R": "ROI"}.get(self.kind, self.kind or "graphics")
         source = "in the pixel data's high bits" if self.embedded else "Overlay Data"
         label = f" '{self.label}'" if self.label else ""
-        return f"overlay {self.group:04X}{label}: {what}, {int(self.mask.sum())} pixels set ({source})"
+        count = int(self.mask.sum())
+        return f"overlay {self.group:04X}{label}: {what}, {count} pixel{'' if count == 1 else 's'} set ({source})"
 
 
 def _element(ds: Dataset, group: int, element: int) -> object:
@@ -70,21 +72,47 @@ def _origin(ds: Dataset, group: int) -> tuple[int, int]:
     return (values[0] - 1, values[1] - 1) if len(values) >= 2 else (0, 0)
 
 
-def _embedded_bits(ds: Dataset, group: int, rows: int, columns: int, frame: int) -> np.ndarray | None:
-    """The overlay bit of each stored pixel word of an uncompressed image (C.9.2.1.3, retired)."""
-    position = _int(ds, group, 0x0102, -1)
-    if _int(ds, group, 0x0100, 1) != 16 or not 0 <= position < 16 or int(ds.get("BitsAllocated", 0) or 0) != 16:
-        return None
-    if getattr(ds.file_meta, "TransferSyntaxUID", None) is not None and ds.file_meta.TransferSyntaxUID.is_compressed:
-        return None
+def _transfer_syntax(ds: Dataset) -> UID | None:
+    file_meta = getattr(ds, "file_meta", None)  # a dataset made in memory may have none
+    value = getattr(file_meta, "TransferSyntaxUID", None) if file_meta is not None else None
+    return UID(value) if value else None
+
+
+def _embedded_bits(ds: Dataset, group: int, frame: int) -> np.ndarray | str:
+    """The overlay bit of each stored pixel word of frame ``frame`` (0-based) of an uncompressed
+    image, on the image's grid (C.9.2.1.3 of the 2003 standard, retired since): the bit in a
+    pixel's word marks that pixel. Else why it cannot be read."""
+    allocated, position = _int(ds, group, 0x0100, 1), _int(ds, group, 0x0102, -1)
+    if allocated != 16:
+        return f"Overlay Bits Allocated is {allocated} and there is no Overlay Data"
+    if not 0 <= position < 16:
+        shown = position if _element(ds, group, 0x0102) not in (None, "", b"") else "(empty)"
+        return f"Overlay Bit Position {shown} is not a bit of a 16-bit pixel word"
+    image_allocated = int(ds.get("BitsAllocated", 0) or 0)
+    if image_allocated != 16:
+        return f"its bits are said to be in the pixel data, whose Bits Allocated is {image_allocated}, not 16"
+    syntax = _transfer_syntax(ds)
+    if syntax is not None and syntax.is_compressed:
+        return f"its bits are in compressed pixel data ({syntax.name}), which Lightbox does not read overlays from"
     data = ds.get("PixelData")
-    count = int(ds.Rows) * int(ds.Columns)
+    rows, columns = int(ds.Rows), int(ds.Columns)
+    count = rows * columns
     if not isinstance(data, bytes) or len(data) < (frame + 1) * count * 2:
-        return None
-    big = getattr(ds.file_meta, "TransferSyntaxUID", None) is not None and not ds.file_meta.TransferSyntaxUID.is_little_endian
-    words = np.frombuffer(data, dtype=">u2" if big else "<u2", count=count, offset=frame * count * 2)
-    bits = ((words >> position) & 1).astype(bool).reshape(int(ds.Rows), int(ds.Columns))
-    return bits[:rows, :columns]
+        return f"the pixel data holds no frame {frame + 1} of {rows} x {columns} 16-bit words to take its bits from"
+    big_endian = syntax is not None and not syntax.is_little_endian
+    words = np.frombuffer(data, dtype=">u2" if big_endian else "<u2", count=count, offset=frame * count * 2)
+    return ((words >> position) & 1).astype(bool).reshape(rows, columns)
+
+
+def _placed(bits: np.ndarray, top: int, left: int, image_rows: int, image_columns: int) -> np.ndarray:
+    """``bits`` on an image's grid with its first pixel at 0-based (``top``, ``left``), the part off
+    the image cut away (an origin may be 0 or negative, C.9.2.1.1)."""
+    mask = np.zeros((image_rows, image_columns), bool)
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + bits.shape[0], image_rows), min(left + bits.shape[1], image_columns)
+    if r1 > r0 and c1 > c0:
+        mask[r0:r1, c0:c1] = bits[r0 - top:r1 - top, c0 - left:c1 - left]
+    return mask
 
 
 def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane], list[str]]:
@@ -103,6 +131,7 @@ def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane]
         count = _int(ds, group, 0x0015, 1)
         if not first <= frame < first + count:
             continue
+        top, left = _origin(ds, group)
         try:
             if has_data:
                 from pydicom.overlays import get_overlay_array
@@ -110,22 +139,19 @@ def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane]
                 bits = np.asarray(get_overlay_array(ds, group))
                 if bits.ndim == 3:
                     bits = bits[frame - first]
+                mask = _placed(bits.astype(bool), top, left, image_rows, image_columns)
                 embedded = False
             else:
-                found = _embedded_bits(ds, group, rows, columns, frame)
-                if found is None:
-                    problems.append(f"overlay {group:04X}: its bits are in compressed or unusual pixel data and cannot be shown")
+                frame_bits = _embedded_bits(ds, group, frame)
+                if isinstance(frame_bits, str):
+                    problems.append(f"overlay {group:04X} cannot be shown: {frame_bits}")
                     continue
-                bits, embedded = found, True
+                # the overlay's extent cut out of the frame's bits, where they lie
+                extent = _placed(np.ones((rows, columns), bool), top, left, image_rows, image_columns)
+                mask, embedded = frame_bits & extent, True
         except Exception as exc:  # noqa: BLE001 - a broken overlay is reported, the image still shows
             problems.append(f"overlay {group:04X} cannot be read ({type(exc).__name__}: {exc})")
             continue
-        mask = np.zeros((image_rows, image_columns), bool)
-        top, left = _origin(ds, group)
-        r0, c0 = max(top, 0), max(left, 0)
-        r1, c1 = min(top + bits.shape[0], image_rows), min(left + bits.shape[1], image_columns)
-        if r1 > r0 and c1 > c0:
-            mask[r0:r1, c0:c1] = bits[r0 - top:r1 - top, c0 - left:c1 - left].astype(bool)
         label = _text(ds, group, 0x1500) or _text(ds, group, 0x0022)
         planes.append(OverlayPlane(group, mask, _text(ds, group, 0x0040).upper()[:1] or "G", label, embedded))
     return planes, problems
