@@ -110,13 +110,45 @@ def test_each_of_the_sixteen_groups_is_read_and_no_other() -> None:
         assert np.array_equal(plane.mask, grid(2, 18, (0, n))), hex(plane.group)
 
 
-def test_an_overlay_without_size_or_bits_is_not_an_overlay() -> None:
+def test_a_size_alone_is_no_overlay() -> None:
     ds = image(3, 3)
     ds.add_new((0x6000, 0x0010), "US", 2)
     ds.add_new((0x6000, 0x0011), "US", 2)  # a size, but neither Overlay Data nor a bit position
-    overlay_data(ds, grid(0, 2), group=0x6002)  # 0 rows
-    overlay_data(ds, np.zeros((2, 0), bool), group=0x6004)  # 0 columns
     assert read_overlay_planes(ds) == ([], [])
+
+
+def test_an_overlay_without_a_usable_size_says_so() -> None:
+    ds = overlay_data(image(3, 3), grid(0, 2), group=0x6002)  # 0 rows
+    overlay_data(ds, np.zeros((2, 0), bool), group=0x6004)  # 0 columns
+    embedded(ds, 2, 2, 15, group=0x6006)
+    del ds[(0x6006, 0x0010)]
+    ds.add_new((0x6006, 0x0011), "UN", b"")
+    assert read_overlay_planes(ds) == ([], [
+        "overlay 6002 cannot be shown: its size is 0 rows x 2 columns",
+        "overlay 6004 cannot be shown: its size is 2 rows x 0 columns",
+        "overlay 6006 cannot be shown: its size is (not given) rows x (not given) columns"])
+
+
+def test_an_overlay_that_cannot_be_shown_does_not_hide_the_next() -> None:
+    """Groups 6000..6006 each fail differently (broken Overlay Data, an embedded overlay in 8-bit
+    words, another frame's overlay, no size); 6008 is drawn."""
+    ds = overlay_data(image(2, 2), grid(2, 2, (0, 0)))
+    ds[(0x6000, 0x3000)].value = b""
+    embedded(ds, 2, 2, 15, group=0x6002, allocated=8)
+    overlay_data(ds, grid(2, 2, (1, 0)), group=0x6004, first_frame=2)
+    overlay_data(ds, grid(0, 2), group=0x6006)
+    overlay_data(ds, grid(2, 2, (1, 1)), group=0x6008)
+    planes, problems = read_overlay_planes(ds)
+    assert [plane.group for plane in planes] == [0x6008] and np.array_equal(planes[0].mask, grid(2, 2, (1, 1)))
+    assert len(problems) == 3 and problems[0].startswith("overlay 6000 cannot be read (ValueError: The length of")
+    assert problems[1:] == ["overlay 6002 cannot be shown: Overlay Bits Allocated is 8 and there is no Overlay Data",
+                            "overlay 6006 cannot be shown: its size is 0 rows x 2 columns"]
+
+
+def test_an_image_without_a_size_gets_empty_masks() -> None:
+    ds = overlay_data(image(2, 2), grid(2, 2, (0, 0)))
+    del ds.Rows, ds.Columns
+    assert only_plane(ds).mask.shape == (0, 0)
 
 
 # -- kind and label -----------------------------------------------------------------------------------
@@ -168,11 +200,12 @@ def test_an_overlay_beyond_the_right_and_bottom_is_cut_there() -> None:
     assert np.array_equal(only_plane(ds).mask, grid(4, 5, (2, 3), (3, 4)))
 
 
-def test_an_overlay_wholly_off_the_image_sets_no_pixel() -> None:
-    ds = overlay_data(image(3, 3), grid(2, 2, (0, 0), (1, 1)), origin=[4, 1])  # starts below the last row
-    assert not only_plane(ds).mask.any() and only_plane(ds).mask.shape == (3, 3)
-    ds = overlay_data(image(3, 3), grid(2, 2, (0, 0), (1, 1)), origin=[1, -1])  # ends left of the first column
-    assert not only_plane(ds).mask.any()
+@pytest.mark.parametrize("origin", [[4, 1], [1, 4], [1, -1], [-1, 1], [1, -2], [-2, 1], [-5, -5]])
+def test_an_overlay_wholly_off_the_image_sets_no_pixel(origin: list[int]) -> None:
+    """Below, right of, left of and above the image; ending one pixel before its first row or
+    column, or further (a negative end must not count from the far edge)."""
+    plane = only_plane(overlay_data(image(3, 3), np.ones((2, 2), bool), origin=origin))
+    assert plane.mask.shape == (3, 3) and not plane.mask.any()
 
 
 def test_elements_whose_vr_was_not_known_are_read_from_their_bytes() -> None:
@@ -197,6 +230,16 @@ def test_a_negative_origin_in_raw_bytes_is_signed() -> None:
     assert np.array_equal(only_plane(ds).mask, grid(3, 6, (0, 2), (0, 3), (0, 4), (0, 5)))
 
 
+@pytest.mark.parametrize(("raw", "cells"), [
+    (b"\x02\x00\x03\x00\x09\x00", [(1, 2), (1, 3), (2, 2), (2, 3)]),  # a third value is ignored
+    (b"\x02\x00", [(0, 0), (0, 1), (1, 0), (1, 1)]),  # one value is no origin: the first pixel
+])
+def test_a_raw_origin_of_another_length(raw: bytes, cells: list[tuple[int, int]]) -> None:
+    ds = overlay_data(image(4, 5), np.ones((2, 2), bool))
+    ds.add_new((0x6000, 0x0050), "UN", raw)
+    assert np.array_equal(only_plane(ds).mask, grid(4, 5, *cells))
+
+
 def test_a_label_in_raw_bytes_that_is_not_ascii_is_shown_with_a_replacement_mark() -> None:
     ds = overlay_data(image(2, 2), grid(2, 2, (0, 0)))
     ds.add_new((0x6000, 0x1500), "UN", b"L\xe9sion ")
@@ -211,7 +254,7 @@ def test_a_raw_size_is_the_first_little_endian_word(raw: bytes, rows: int) -> No
     ds = embedded(image(300, 2, words), 1, 1, 15)
     ds.add_new((0x6000, 0x0010), "UN", raw)
     planes, problems = read_overlay_planes(ds)
-    assert problems == []
+    assert problems == ([] if rows else ["overlay 6000 cannot be shown: its size is 0 rows x 1 columns"])
     assert [int(plane.mask.sum()) for plane in planes] == ([rows] if rows else [])
 
 
@@ -299,6 +342,14 @@ def test_a_dataset_without_file_meta_is_read_as_little_endian() -> None:
     assert np.array_equal(plane.mask, grid(2, 3, (1, 0)))
 
 
+def test_file_meta_without_a_transfer_syntax_is_read_as_little_endian() -> None:
+    words = np.zeros((2, 3), np.uint16)
+    words[0, 2] = 1 << 15
+    ds = embedded(image(2, 3, words), 2, 3, 15)
+    del ds.file_meta.TransferSyntaxUID
+    assert np.array_equal(only_plane(ds).mask, grid(2, 3, (0, 2)))
+
+
 def test_an_embedded_overlay_of_a_later_frame_is_in_that_frame_s_words() -> None:
     words = np.zeros((3, 2, 2), np.uint16)
     words[0, 0, 0] = words[1, 0, 1] = words[2, 1, 1] = 1 << 12
@@ -322,7 +373,15 @@ def test_pixel_data_exactly_one_frame_long_is_enough() -> None:
     (lambda ds: ds[(0x6004, 0x0102)].__setattr__("value", 16),
      "Overlay Bit Position 16 is not a bit of a 16-bit pixel word"),
     (lambda ds: ds[(0x6004, 0x0102)].__setattr__("value", None),
-     "Overlay Bit Position (empty) is not a bit of a 16-bit pixel word"),
+     "Overlay Bit Position (not given) is not a bit of a 16-bit pixel word"),
+    (lambda ds: ds.add_new((0x6004, 0x0102), "UN", b""),
+     "Overlay Bit Position (not given) is not a bit of a 16-bit pixel word"),
+    (lambda ds: ds.add_new((0x6004, 0x0102), "LO", ""),
+     "Overlay Bit Position (not given) is not a bit of a 16-bit pixel word"),
+    (lambda ds: ds.add_new((0x6004, 0x0102), "SS", -1),
+     "Overlay Bit Position -1 is not a bit of a 16-bit pixel word"),
+    (lambda ds: ds.__delitem__((0x6004, 0x0100)),
+     "Overlay Bits Allocated is (not given) and there is no Overlay Data"),
     (lambda ds: ds.__setattr__("BitsAllocated", 8),
      "its bits are said to be in the pixel data, whose Bits Allocated is 8, not 16"),
     (lambda ds: ds.__delattr__("BitsAllocated"),

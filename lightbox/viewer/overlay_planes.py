@@ -44,37 +44,42 @@ def _element(ds: Dataset, group: int, element: int) -> object:
 
 def _text(ds: Dataset, group: int, element: int) -> str:
     value = _element(ds, group, element)
-    if isinstance(value, bytes):
+    if isinstance(value, bytes):  # an element whose VR was not known (UN), read raw
         value = value.decode("ascii", "replace")
-    return str(value).strip(" \x00") if value not in (None, "") else ""
+    return "" if value is None else str(value).strip(" \x00")
 
 
 def _int(ds: Dataset, group: int, element: int, default: int) -> int:
     value = _element(ds, group, element)
-    if isinstance(value, bytes):  # an implicit-VR US read raw
+    if isinstance(value, bytes):  # a US whose VR was not known (UN), read raw
         return int.from_bytes(value[:2], "little") if len(value) >= 2 else default
     try:
-        return int(value) if value not in (None, "") else default  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):  # absent, empty or not a number
         return default
 
 
+def _stated(ds: Dataset, group: int, element: int, value: int) -> str:
+    """``value`` as a message shows it: "(not given)" where the element is absent or empty."""
+    return "(not given)" if _element(ds, group, element) in (None, "", b"") else str(value)
+
+
 def _origin(ds: Dataset, group: int) -> tuple[int, int]:
-    """Overlay Origin as 0-based (row, column) of the overlay's first pixel on the image."""
+    """Overlay Origin as 0-based (row, column) of the overlay's first pixel on the image; the
+    image's first pixel where it is absent or unusable."""
     value = _element(ds, group, 0x0050)
-    if isinstance(value, bytes) and len(value) >= 4:  # SS, implicit VR
-        values = np.frombuffer(value[:4], "<i2").tolist()
+    if isinstance(value, bytes):  # two SS whose VR was not known (UN), read raw
+        values = [int.from_bytes(value[at:at + 2], "little", signed=True) for at in (0, 2)] if len(value) >= 4 else []
     else:
         try:
-            values = [int(v) for v in value] if value is not None else [1, 1]  # type: ignore[attr-defined]
-        except (TypeError, ValueError):
-            values = [1, 1]
+            values = [int(v) for v in value]  # type: ignore[attr-defined]
+        except (TypeError, ValueError):  # absent (None), one value (an int), or not numbers
+            values = []
     return (values[0] - 1, values[1] - 1) if len(values) >= 2 else (0, 0)
 
 
 def _transfer_syntax(ds: Dataset) -> UID | None:
-    file_meta = getattr(ds, "file_meta", None)  # a dataset made in memory may have none
-    value = getattr(file_meta, "TransferSyntaxUID", None) if file_meta is not None else None
+    value = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)  # an in-memory dataset may have none
     return UID(value) if value else None
 
 
@@ -82,13 +87,12 @@ def _embedded_bits(ds: Dataset, group: int, frame: int) -> np.ndarray | str:
     """The overlay bit of each stored pixel word of frame ``frame`` (0-based) of an uncompressed
     image, on the image's grid (C.9.2.1.3 of the 2003 standard, retired since): the bit in a
     pixel's word marks that pixel. Else why it cannot be read."""
-    allocated, position = _int(ds, group, 0x0100, 1), _int(ds, group, 0x0102, -1)
+    allocated, position = _int(ds, group, 0x0100, 0), _int(ds, group, 0x0102, -1)
     if allocated != 16:
-        return f"Overlay Bits Allocated is {allocated} and there is no Overlay Data"
+        return f"Overlay Bits Allocated is {_stated(ds, group, 0x0100, allocated)} and there is no Overlay Data"
     if not 0 <= position < 16:
-        shown = position if _element(ds, group, 0x0102) not in (None, "", b"") else "(empty)"
-        return f"Overlay Bit Position {shown} is not a bit of a 16-bit pixel word"
-    image_allocated = int(ds.get("BitsAllocated", 0) or 0)
+        return f"Overlay Bit Position {_stated(ds, group, 0x0102, position)} is not a bit of a 16-bit pixel word"
+    image_allocated = int(ds.get("BitsAllocated") or 0)
     if image_allocated != 16:
         return f"its bits are said to be in the pixel data, whose Bits Allocated is {image_allocated}, not 16"
     syntax = _transfer_syntax(ds)
@@ -120,11 +124,15 @@ def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane]
     not be read (a warning each: an overlay is never dropped silently)."""
     planes: list[OverlayPlane] = []
     problems: list[str] = []
-    image_rows, image_columns = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    image_rows, image_columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     for group in OVERLAY_GROUPS:
-        rows, columns = _int(ds, group, 0x0010, 0), _int(ds, group, 0x0011, 0)
         has_data = (group, 0x3000) in ds
-        if not rows or not columns or (not has_data and (group, 0x0102) not in ds):
+        if not has_data and (group, 0x0102) not in ds:
+            continue  # no overlay in this group (a stray size alone is none)
+        rows, columns = _int(ds, group, 0x0010, 0), _int(ds, group, 0x0011, 0)
+        if rows <= 0 or columns <= 0:
+            problems.append(f"overlay {group:04X} cannot be shown: its size is {_stated(ds, group, 0x0010, rows)} rows "
+                            f"x {_stated(ds, group, 0x0011, columns)} columns")
             continue
         # multi-frame overlays (C.9.2.1.2): frames 60xx,0051 (1-based) .. + 60xx,0015 - 1
         first = _int(ds, group, 0x0051, 1) - 1
@@ -139,7 +147,7 @@ def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane]
                 bits = np.asarray(get_overlay_array(ds, group))
                 if bits.ndim == 3:
                     bits = bits[frame - first]
-                mask = _placed(bits.astype(bool), top, left, image_rows, image_columns)
+                mask = _placed(bits, top, left, image_rows, image_columns)
                 embedded = False
             else:
                 frame_bits = _embedded_bits(ds, group, frame)
@@ -147,7 +155,7 @@ def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane]
                     problems.append(f"overlay {group:04X} cannot be shown: {frame_bits}")
                     continue
                 # the overlay's extent cut out of the frame's bits, where they lie
-                extent = _placed(np.ones((rows, columns), bool), top, left, image_rows, image_columns)
+                extent = _placed(np.ones((rows, columns)), top, left, image_rows, image_columns)
                 mask, embedded = frame_bits & extent, True
         except Exception as exc:  # noqa: BLE001 - a broken overlay is reported, the image still shows
             problems.append(f"overlay {group:04X} cannot be read ({type(exc).__name__}: {exc})")
