@@ -54,9 +54,10 @@ def _int(ds: Dataset, group: int, element: int, default: int) -> int:
     if isinstance(value, bytes):  # a US whose VR was not known (UN), read raw
         return int.from_bytes(value[:2], "little") if len(value) >= 2 else default
     try:
-        return int(value)  # type: ignore[call-overload]
+        number: int = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):  # absent, empty or not a number
         return default
+    return number
 
 
 def _stated(ds: Dataset, group: int, element: int, value: int) -> str:
