@@ -123,10 +123,16 @@ def test_an_overlay_without_a_usable_size_says_so() -> None:
     embedded(ds, 2, 2, 15, group=0x6006)
     del ds[(0x6006, 0x0010)]
     ds.add_new((0x6006, 0x0011), "UN", b"")
+    overlay_data(ds, grid(2, 2), group=0x6008)
+    del ds[(0x6008, 0x0010)]
+    overlay_data(ds, grid(2, 2), group=0x600A)
+    del ds[(0x600A, 0x0011)]
     assert read_overlay_planes(ds) == ([], [
         "overlay 6002 cannot be shown: its size is 0 rows x 2 columns",
         "overlay 6004 cannot be shown: its size is 2 rows x 0 columns",
-        "overlay 6006 cannot be shown: its size is (not given) rows x (not given) columns"])
+        "overlay 6006 cannot be shown: its size is (not given) rows x (not given) columns",
+        "overlay 6008 cannot be shown: its size is (not given) rows x 2 columns",
+        "overlay 600A cannot be shown: its size is 2 rows x (not given) columns"])
 
 
 def test_an_overlay_that_cannot_be_shown_does_not_hide_the_next() -> None:
