@@ -172,12 +172,12 @@ def test_the_kind_is_graphics_unless_it_says_roi(kind: str | None, expected: str
 def test_the_label_is_the_overlay_label_else_its_description() -> None:
     ds = overlay_data(image(2, 2), grid(2, 2, (0, 0)))
     assert only_plane(ds).label == ""
-    ds.add_new((0x6000, 0x0022), "LO", "Overlay Description ")
-    assert only_plane(ds).label == "Overlay Description"
+    ds.add_new((0x6000, 0x0022), "LO", "X marks the box X ")  # only spaces and NULs are padding
+    assert only_plane(ds).label == "X marks the box X"
     ds.add_new((0x6000, 0x1500), "LO", " the label\x00")
     assert only_plane(ds).label == "the label"
     ds[(0x6000, 0x1500)].value = ""
-    assert only_plane(ds).label == "Overlay Description"
+    assert only_plane(ds).label == "X marks the box X"
 
 
 # -- where it lies --------------------------------------------------------------------------------------
