@@ -240,7 +240,11 @@ def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts
     return out
 
 
-def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr: float, seed: int, data: Path) -> None:
+def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr: float, seed: int, data: Path,
+          attention_dropout: float = 0.0, label_smoothing: float = 0.0, weight_decay: float = 0.01) -> None:
+    """Stage 1 (vision) then stage 2 (the whole model) within their time budgets. The shipped
+    recipe's stage-2 loss reaches 0.03-0.08 on its training samples by the end (memorised):
+    ``attention_dropout``, ``label_smoothing`` and ``weight_decay`` are the regularisers to try."""
     import torch
     from transformers import Gemma3ForConditionalGeneration
 
@@ -266,6 +270,8 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, hidden_size=256, layers=4, heads=4,
         kv_heads=1, head_dim=64, intermediate_size=768, vision_hidden=192, vision_layers=4, image_size=IMAGE_SIZE,
         patch_size=PATCH, mm_tokens_per_image=SOFT_TOKENS, max_positions=512)
+    config.text_config.attention_dropout = attention_dropout  # training only: ONNX export runs in eval mode
+    config.vision_config.attention_dropout = attention_dropout
     model = Gemma3ForConditionalGeneration(config)  # type: ignore[arg-type]
     log: list[dict[str, Any]] = []
     vision_scores, heads = pretrain_vision(model.model.vision_tower, images, classes, vision_minutes, 1e-3, seed, log)
@@ -285,7 +291,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     vision_ids = {id(p) for p in vision_params}
     other = [p for p in model.parameters() if id(p) not in vision_ids] + list(heads.parameters())
     optimizer = torch.optim.AdamW([{"params": other, "scale": 1.0}, {"params": vision_params, "scale": 0.3}],
-                                  lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
+                                  lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98))
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(seed)
     cache: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
@@ -329,7 +335,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
             shifted = labels[:, 1:].to(device)
             keep = shifted != -100
             logits = model.lm_head(hidden[:, :-1][keep])
-            loss = torch.nn.functional.cross_entropy(logits.float(), shifted[keep])
+            loss = torch.nn.functional.cross_entropy(logits.float(), shifted[keep], label_smoothing=label_smoothing)
             pooled = seen["hidden"].mean(1)
             for k, head in heads.items():
                 y = torch.tensor([targets[k].get(s.image_key, -100) for s in batch], device=device)
@@ -356,6 +362,9 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
         "samples_per_epoch": per_epoch,
         "batch_size": batch_size,
         "lr": lr,
+        "attention_dropout": attention_dropout,
+        "label_smoothing": label_smoothing,
+        "weight_decay": weight_decay,
         "seed": seed,
         "device": device,
         "minutes_budget": minutes,
@@ -404,13 +413,17 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--data", type=Path, default=default_data_dir())
+    parser.add_argument("--attention-dropout", type=float, default=0.0, help="text and vision attention (both stages)")
+    parser.add_argument("--label-smoothing", type=float, default=0.0, help="stage 2's language-model loss")
+    parser.add_argument("--weight-decay", type=float, default=0.01, help="stage 2's AdamW")
     parser.add_argument("--export", type=Path, help="export a trained model folder to the bundle in resources/")
     parser.add_argument("--bundle", type=Path, default=BUNDLE_DIR, help="where --export writes the bundle")
     args = parser.parse_args()
     if args.export:
         export(args.export, args.bundle)
         return 0
-    train(args.out, args.vision_minutes, args.minutes, args.batch_size, args.lr, args.seed, args.data)
+    train(args.out, args.vision_minutes, args.minutes, args.batch_size, args.lr, args.seed, args.data,
+          args.attention_dropout, args.label_smoothing, args.weight_decay)
     return 0
 
 
