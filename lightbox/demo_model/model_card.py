@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from ..inference.bundle import MANIFEST, model_checksum, write_manifest
 
@@ -15,6 +16,13 @@ def _ci(share: dict) -> str:
     low, high = share.get("ci95", [0, 0])
     value = _pct(share["share"]) if share.get("share") is not None else "-"
     return f"{share.get('count')}/{share.get('n')} ({value}; 95 % CI {_pct(low)}–{_pct(high)})"
+
+
+def _regularisation_flags(training: dict[str, Any]) -> str:
+    """The regularisers' flags where a run set them (older runs record none: the defaults)."""
+    flags = [("--attention-dropout", "attention_dropout", 0.0), ("--label-smoothing", "label_smoothing", 0.0),
+             ("--weight-decay", "weight_decay", 0.01)]
+    return "".join(f" {flag} {training[key]}" for flag, key, default in flags if training.get(key, default) != default)
 
 
 def _vision_table(vision: dict) -> list[str]:
@@ -152,7 +160,8 @@ def render(bundle: Path) -> str:
         "",
         "## Training recipe",
         f"- `python -m lightbox.demo_model.train --vision-minutes {vision.get('minutes_budget')} "
-        f"--minutes {training.get('minutes_budget')}` (seed {training.get('seed')}), then `--export`; "
+        f"--minutes {training.get('minutes_budget')}{_regularisation_flags(training)}` (seed {training.get('seed')}), "
+        "then `--export`; "
         f"{training.get('minutes_total')} minutes on {training.get('device')} in all.",
         f"- Stage 1, vision first: the SigLIP tower alone with a linear head per label and a SimCLR contrastive "
         f"loss between two augmented views, batch {vision.get('batch_size')}, AdamW lr {vision.get('lr')}, "
@@ -195,6 +204,6 @@ def write_card(bundle: Path) -> Path:
 if __name__ == "__main__":
     import sys
 
-    from .models import default_model_dir
+    from ..inference.models import default_model_dir
 
     print(write_card(Path(sys.argv[1]) if len(sys.argv) > 1 else default_model_dir()))
