@@ -23,7 +23,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .index import Instance, Series, header_int
-from .overlay_planes import OVERLAY_GROUPS, OverlayPlane, read_overlay_planes
+from .overlay_planes import OVERLAY_GROUPS, OverlayPlane, has_embedded_overlay, read_overlay_planes
 from .pixels import (
     Window,
     apply_voi_table,
@@ -300,8 +300,8 @@ def _slice_overlays(members: list[Instance], resampled: str) -> tuple[dict[int, 
     for k in carrying:
         header = members[k].header
         assert header is not None
-        if "PixelData" not in header and any((g, 0x3000) not in header and (g, 0x0102) in header for g in OVERLAY_GROUPS):
-            header = read_dataset(members[k].path)  # an embedded overlay's bits are in the pixel words
+        if "PixelData" not in header and has_embedded_overlay(header):
+            header = read_dataset(members[k].path)  # the index read the header only
         found, problems = read_overlay_planes(header)
         if found:
             planes[k] = found

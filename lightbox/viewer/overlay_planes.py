@@ -37,6 +37,17 @@ class OverlayPlane:
         return f"overlay {self.group:04X}{label}: {what}, {count} pixel{'' if count == 1 else 's'} set ({source})"
 
 
+def _embedded(ds: Dataset, group: int) -> bool:
+    """Whether the overlay of ``group`` keeps its bits in the pixel words: a bit position and no
+    Overlay Data (C.9.2.1.3 of the 2003 standard)."""
+    return (group, 0x3000) not in ds and (group, 0x0102) in ds
+
+
+def has_embedded_overlay(ds: Dataset) -> bool:
+    """Whether an overlay of ``ds`` needs its pixel words to be read (a header alone will not do)."""
+    return any(_embedded(ds, group) for group in OVERLAY_GROUPS)
+
+
 def _element(ds: Dataset, group: int, element: int) -> object:
     item = ds.get((group, element))
     return None if item is None else item.value
@@ -127,8 +138,8 @@ def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane]
     problems: list[str] = []
     image_rows, image_columns = int(ds.get("Rows") or 0), int(ds.get("Columns") or 0)
     for group in OVERLAY_GROUPS:
-        has_data = (group, 0x3000) in ds
-        if not has_data and (group, 0x0102) not in ds:
+        embedded = _embedded(ds, group)
+        if not embedded and (group, 0x3000) not in ds:
             continue  # no overlay in this group (a stray size alone is none)
         rows, columns = _int(ds, group, 0x0010, 0), _int(ds, group, 0x0011, 0)
         if rows <= 0 or columns <= 0:
@@ -142,22 +153,20 @@ def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane]
             continue
         top, left = _origin(ds, group)
         try:
-            if has_data:
+            if embedded:
+                frame_bits = _embedded_bits(ds, group, frame)
+                if isinstance(frame_bits, str):
+                    problems.append(f"overlay {group:04X} cannot be shown: {frame_bits}")
+                    continue
+                # the overlay's extent cut out of the frame's bits, where they lie
+                mask = frame_bits & _placed(np.ones((rows, columns)), top, left, image_rows, image_columns)
+            else:
                 from pydicom.overlays import get_overlay_array
 
                 bits = np.asarray(get_overlay_array(ds, group))
                 if bits.ndim == 3:
                     bits = bits[frame - first]
                 mask = _placed(bits, top, left, image_rows, image_columns)
-                embedded = False
-            else:
-                frame_bits = _embedded_bits(ds, group, frame)
-                if isinstance(frame_bits, str):
-                    problems.append(f"overlay {group:04X} cannot be shown: {frame_bits}")
-                    continue
-                # the overlay's extent cut out of the frame's bits, where they lie
-                extent = _placed(np.ones((rows, columns)), top, left, image_rows, image_columns)
-                mask, embedded = frame_bits & extent, True
         except Exception as exc:  # noqa: BLE001 - a broken overlay is reported, the image still shows
             problems.append(f"overlay {group:04X} cannot be read ({type(exc).__name__}: {exc})")
             continue
