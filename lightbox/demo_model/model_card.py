@@ -19,10 +19,12 @@ def _ci(share: dict) -> str:
 
 
 def _regularisation_flags(training: dict[str, Any]) -> str:
-    """The regularisers' flags where a run set them (older runs record none: the defaults)."""
-    flags = [("--attention-dropout", "attention_dropout", 0.0), ("--label-smoothing", "label_smoothing", 0.0),
-             ("--weight-decay", "weight_decay", 0.01)]
-    return "".join(f" {flag} {training[key]}" for flag, key, default in flags if training.get(key, default) != default)
+    """The regularisers' flags where a run set them other than train.py's defaults (older runs
+    record none: they ran with the defaults)."""
+    from .train import REGULARISER_DEFAULTS
+
+    return "".join(f" --{key.replace('_', '-')} {training[key]}" for key, default in REGULARISER_DEFAULTS.items()
+                   if training.get(key, default) != default)
 
 
 def _vision_table(vision: dict) -> list[str]:
