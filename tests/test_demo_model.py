@@ -226,3 +226,26 @@ def test_the_shipped_demo_model_reads_modality_from_real_ct_mr_and_films(shared_
     prompt = "Draft the radiology report for this chest radiograph study. Write FINDINGS and IMPRESSION sections."
     assert states_abnormality(_ask_demo(film.rgb(), prompt, 96))
 
+
+
+def test_the_card_names_the_recipe_flags_a_run_changed() -> None:
+    """The card's recipe command must let a reader rerun the run: flags other than train.py's
+    defaults are named, the defaults are not (older records carry none of the keys)."""
+    from lightbox.demo_model.model_card import _recipe_flags
+
+    assert _recipe_flags({}) == ""
+    assert _recipe_flags({"image_size": 112, "label_smoothing": 0.0, "weight_decay": 0.01}) == ""
+    assert _recipe_flags({"image_size": 168, "label_smoothing": 0.1}) == " --label-smoothing 0.1 --image-size 168"
+
+
+@pytest.mark.parametrize("size", ["100", "140"])
+def test_training_refuses_an_input_size_the_projector_cannot_pool(size: str, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """4 x 4 soft tokens from 14 px patches need a multiple of 56 px; said before any training."""
+    from lightbox.demo_model import train
+
+    monkeypatch.setattr("sys.argv", ["train", "--image-size", size, "--out", "/nonexistent/never-written"])
+    with pytest.raises(SystemExit) as stop:
+        train.main()
+    assert stop.value.code == 2
+    assert "--image-size must be a multiple of 56" in capsys.readouterr().err

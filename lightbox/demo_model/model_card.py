@@ -18,12 +18,13 @@ def _ci(share: dict) -> str:
     return f"{share.get('count')}/{share.get('n')} ({value}; 95 % CI {_pct(low)}–{_pct(high)})"
 
 
-def _regularisation_flags(training: dict[str, Any]) -> str:
-    """The regularisers' flags where a run set them other than train.py's defaults (older runs
-    record none: they ran with the defaults)."""
-    from .train import REGULARISER_DEFAULTS
+def _recipe_flags(training: dict[str, Any]) -> str:
+    """The flags (regularisers, input size) where a run set them other than train.py's defaults
+    (older runs record none: they ran with the defaults)."""
+    from .train import IMAGE_SIZE, REGULARISER_DEFAULTS
 
-    return "".join(f" --{key.replace('_', '-')} {training[key]}" for key, default in REGULARISER_DEFAULTS.items()
+    defaults = {**REGULARISER_DEFAULTS, "image_size": IMAGE_SIZE}
+    return "".join(f" --{key.replace('_', '-')} {training[key]}" for key, default in defaults.items()
                    if training.get(key, default) != default)
 
 
@@ -118,6 +119,8 @@ def _evaluation_lines(evaluation: dict) -> list[str]:
 
 
 def render(bundle: Path) -> str:
+    from .train import IMAGE_SIZE
+
     manifest = json.loads((bundle / MANIFEST).read_text())
     training = manifest.get("training", {})
     vision = training.get("vision", {})
@@ -133,7 +136,8 @@ def render(bundle: Path) -> str:
         "",
         "## What it is",
         f"- Architecture: Gemma 3 vision-language (`Gemma3ForConditionalGeneration`): SigLIP vision tower "
-        f"(112 px, 14 px patches, 4 layers), Gemma 3 projector to 16 soft tokens per image, Gemma 3 text decoder "
+        f"({training.get('image_size', IMAGE_SIZE)} px, 14 px patches, 4 layers), Gemma 3 projector to 16 soft "
+        "tokens per image, Gemma 3 text decoder "
         f"(4 layers); {training.get('parameters', 0) / 1e6:.2f} M parameters. Same family as MedGemma 4B, far smaller.",
         "- Tokenizer: BPE (4,000 tokens) trained on the training text, Gemma 3 special tokens and chat template.",
         f"- Files: ONNX graphs in the onnx-community layout, fp32 ({fp32 / 1e6:.1f} MB) and int8 dynamic-quantised "
@@ -162,7 +166,7 @@ def render(bundle: Path) -> str:
         "",
         "## Training recipe",
         f"- `python -m lightbox.demo_model.train --vision-minutes {vision.get('minutes_budget')} "
-        f"--minutes {training.get('minutes_budget')}{_regularisation_flags(training)}` (seed {training.get('seed')}), "
+        f"--minutes {training.get('minutes_budget')}{_recipe_flags(training)}` (seed {training.get('seed')}), "
         "then `--export`; "
         f"{training.get('minutes_total')} minutes on {training.get('device')} in all.",
         f"- Stage 1, vision first: the SigLIP tower alone with a linear head per label and a SimCLR contrastive "

@@ -62,9 +62,10 @@ DEMO_TRAINED_FOR = {
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE_DIR = REPO / "lightbox" / "resources" / "models" / "lightbox-demo-cxr"
+# the shipped recipe's input size (``--image-size``: a multiple of PATCH * 4, so that the projector
+# pools the patch grid to SOFT_TOKENS = 4 x 4 tokens)
 IMAGE_SIZE, PATCH, SOFT_TOKENS = 112, 14, 16
-PREPROCESSOR = {"size": {"height": IMAGE_SIZE, "width": IMAGE_SIZE}, "resample": 2, "do_rescale": True,
-                "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": [0.5] * 3, "image_std": [0.5] * 3}
+IMAGE_MEAN, IMAGE_STD = [0.5] * 3, [0.5] * 3
 MAX_TARGET_TOKENS = 96
 AUX_WEIGHT = 0.3  # stage 2: the stage-1 heads' loss on the vision features, beside the text loss
 HEADS = ("modality", "organ", "plane", "view", "normality", "diagnosis")
@@ -92,9 +93,15 @@ def training_target(sample: Sample) -> Sample:
     return sample
 
 
-def _augment(batch: Any, generator: Any, strength: float) -> Any:
+def preprocessor(size: int) -> dict[str, Any]:
+    """The bundle's preprocessor settings for an input of ``size`` pixels (what the runtime does)."""
+    return {"size": {"height": size, "width": size}, "resample": 2, "do_rescale": True, "rescale_factor": 1 / 255,
+            "do_normalize": True, "image_mean": IMAGE_MEAN, "image_std": IMAGE_STD}
+
+
+def _augment(batch: Any, generator: Any, strength: float, size: int) -> Any:
     """Random scale, rotation, shift, contrast and brightness; resamples to the model's input size.
-    ``batch``: uint8 (n, H, W, 3) tensor; returns normalised float (n, 3, 112, 112)."""
+    ``batch``: uint8 (n, H, W, 3) tensor; returns normalised float (n, 3, size, size)."""
     import torch
     import torch.nn.functional as functional
 
@@ -105,7 +112,7 @@ def _augment(batch: Any, generator: Any, strength: float) -> Any:
     shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * 0.08 * strength
     cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
     theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
-    grid = functional.affine_grid(theta, [n, 3, IMAGE_SIZE, IMAGE_SIZE], align_corners=False)
+    grid = functional.affine_grid(theta, [n, 3, size, size], align_corners=False)
     x = functional.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     contrast = 1 + (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * 0.2 * strength
     bright = (torch.rand(n, 1, 1, 1, generator=generator) * 2 - 1) * 0.08 * strength
@@ -113,13 +120,13 @@ def _augment(batch: Any, generator: Any, strength: float) -> Any:
     return (x - 0.5) / 0.5
 
 
-def _plain(batch: Any) -> Any:
+def _plain(batch: Any, size: int) -> Any:
     """The preprocessor's own resize (no augmentation), for scoring."""
     import torch
 
     from ..inference.preprocess import pixel_values
 
-    return torch.tensor(pixel_values([b.numpy() for b in batch], PREPROCESSOR))
+    return torch.tensor(pixel_values([b.numpy() for b in batch], preprocessor(size)))
 
 
 def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str, list[str]], minutes: float,
@@ -129,7 +136,7 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
     import torch
     import torch.nn.functional as functional
 
-    hidden = vision.config.hidden_size
+    hidden, size = vision.config.hidden_size, vision.config.image_size
     heads = torch.nn.ModuleDict({k: torch.nn.Linear(hidden, len(v)) for k, v in classes.items() if k in HEADS})
     projector = torch.nn.Sequential(torch.nn.Linear(hidden, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 64))
     params = list(vision.parameters()) + list(heads.parameters()) + list(projector.parameters())
@@ -148,7 +155,7 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
     while time.monotonic() < deadline:
         batch = rng.sample(train, batch_size)
         raw = torch.stack([pixels[i.key] for i in batch])
-        views = torch.cat([_augment(raw, generator, 1.0), _augment(raw, generator, 1.0)])
+        views = torch.cat([_augment(raw, generator, 1.0, size), _augment(raw, generator, 1.0, size)])
         pooled = vision(pixel_values=views).last_hidden_state.mean(1)
         rows = torch.tensor([position[i.key] for i in batch])
         loss = torch.zeros(())
@@ -179,7 +186,7 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
         predictions: dict[str, list[tuple[str, str, str]]] = {k: [] for k in heads}
         for start in range(0, len(test), 64):
             chunk = test[start:start + 64]
-            pooled = vision(pixel_values=_plain([pixels[i.key] for i in chunk])).last_hidden_state.mean(1)
+            pooled = vision(pixel_values=_plain([pixels[i.key] for i in chunk], size)).last_hidden_state.mean(1)
             for k, head in heads.items():
                 for image, guess in zip(chunk, head(pooled).argmax(-1).tolist()):
                     if k in image.labels:
@@ -244,7 +251,7 @@ def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts
 
 
 def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr: float, seed: int, data: Path,
-          attention_dropout: float, label_smoothing: float, weight_decay: float) -> None:
+          attention_dropout: float, label_smoothing: float, weight_decay: float, image_size: int = IMAGE_SIZE) -> None:
     """Stage 1 (vision) then stage 2 (the whole model) within their time budgets. The shipped
     recipe's stage-2 loss reaches 0.03-0.08 on its training samples by the end (memorised):
     ``attention_dropout``, ``label_smoothing`` and ``weight_decay`` are the regularisers to try."""
@@ -271,7 +278,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     config = tiny_gemma3_config(
         len(tokenizer), image_token_id=ids[0], boi_token_id=ids[1], eoi_token_id=ids[2], eos_token_id=[ids[3], ids[4]],
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, hidden_size=256, layers=4, heads=4,
-        kv_heads=1, head_dim=64, intermediate_size=768, vision_hidden=192, vision_layers=4, image_size=IMAGE_SIZE,
+        kv_heads=1, head_dim=64, intermediate_size=768, vision_hidden=192, vision_layers=4, image_size=image_size,
         patch_size=PATCH, mm_tokens_per_image=SOFT_TOKENS, max_positions=512)
     config.text_config.attention_dropout = attention_dropout  # training only: ONNX export runs in eval mode
     config.vision_config.attention_dropout = attention_dropout
@@ -326,7 +333,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
                 labels[row, : len(lab)] = torch.tensor(lab)
                 mask[row, : len(seq)] = 1
             raw = torch.stack([pixels[s.image_key] for s in batch])
-            views = _augment(raw, generator, 0.5)
+            views = _augment(raw, generator, 0.5, image_size)
             # progress through the time budget drives warm-up and cosine decay
             progress = (time.monotonic() - stage_started) / seconds
             scale = min(1.0, (step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
@@ -368,6 +375,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
         "attention_dropout": attention_dropout,
         "label_smoothing": label_smoothing,
         "weight_decay": weight_decay,
+        "image_size": image_size,
         "seed": seed,
         "device": device,
         "minutes_budget": minutes,
@@ -392,7 +400,7 @@ def export(model_dir: Path, bundle: Path = BUNDLE_DIR) -> None:
     if bundle.exists():
         shutil.rmtree(bundle)
     export_onnx(model, bundle)
-    write_configs(model, bundle, PREPROCESSOR["image_mean"], PREPROCESSOR["image_std"])
+    write_configs(model, bundle, IMAGE_MEAN, IMAGE_STD)
     for graph in sorted((bundle / "onnx").glob("*.onnx")):
         quantize_dynamic(graph, graph.with_name(f"{graph.stem}_int8.onnx"), weight_type=QuantType.QInt8)
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja"):
@@ -419,14 +427,18 @@ def main() -> int:
     for key, help_text in (("attention_dropout", "text and vision attention (both stages)"),
                            ("label_smoothing", "stage 2's language-model loss"), ("weight_decay", "stage 2's AdamW")):
         parser.add_argument(f"--{key.replace('_', '-')}", type=float, default=REGULARISER_DEFAULTS[key], help=help_text)
+    parser.add_argument("--image-size", type=int, default=IMAGE_SIZE,
+                        help=f"the vision tower's input in pixels (a multiple of {PATCH * 4})")
     parser.add_argument("--export", type=Path, help="export a trained model folder to the bundle in resources/")
     parser.add_argument("--bundle", type=Path, default=BUNDLE_DIR, help="where --export writes the bundle")
     args = parser.parse_args()
+    if args.image_size % (PATCH * 4):
+        parser.error(f"--image-size must be a multiple of {PATCH * 4} (4 x 4 soft tokens from {PATCH} px patches)")
     if args.export:
         export(args.export, args.bundle)
         return 0
     train(args.out, args.vision_minutes, args.minutes, args.batch_size, args.lr, args.seed, args.data,
-          args.attention_dropout, args.label_smoothing, args.weight_decay)
+          args.attention_dropout, args.label_smoothing, args.weight_decay, args.image_size)
     return 0
 
 
