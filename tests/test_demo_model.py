@@ -249,3 +249,19 @@ def test_training_refuses_an_input_size_the_projector_cannot_pool(size: str, mon
         train.main()
     assert stop.value.code == 2
     assert "--image-size must be a multiple of 56" in capsys.readouterr().err
+
+
+def test_the_gain_from_the_image_resamples_images_not_questions() -> None:
+    """Two images: A's three questions (real right, grey right) = (1, 0), (1, 0), (0, 0): +1, +1, 0;
+    B's two = (0, 1), (0, 1): -1, -1. Gain = (2 - 2) / 5 = 0 points. Resampling the two images
+    (each draw of 2 equally likely): AA (2 + 2) / 6 = +66.7, AB and BA (2 - 2) / 5 = 0,
+    BB (-2 - 2) / 4 = -100: the 2.5th and 97.5th percentiles of 2,000 draws are -100 and +66.7.
+    Resampling the five questions instead gives another interval (seen failing so)."""
+    from lightbox.demo_model.evaluate import image_clustered_gap
+
+    gap = image_clustered_gap([True, True, False, False, False], [False, False, False, True, True],
+                              ["A", "A", "A", "B", "B"])
+    assert gap == {"points": 0.0, "ci95": [-100.0, 66.67], "images": 2}
+    assert image_clustered_gap([True], [True], ["A"]) == {"points": 0.0, "ci95": [0.0, 0.0], "images": 1}
+    with pytest.raises(ValueError):
+        image_clustered_gap([True], [True, False], ["A"])

@@ -39,6 +39,17 @@ def _vision_table(vision: dict) -> list[str]:
     return lines
 
 
+def _gain_interval(closed: dict[str, Any]) -> str:
+    """The real-minus-grey gain with its image-clustered interval (evaluations before it was
+    recorded have none)."""
+    gain = closed.get("gain_over_grey_image")
+    if not gain:
+        return ""
+    low, high = gain["ci95"]
+    return (f" Gain from the image: {gain['points']:+.1f} points, 95 % interval {low:+.1f} to {high:+.1f} "
+            f"(bootstrap resampling the {gain['images']} test images, whose questions are not independent).")
+
+
 def _evaluation_lines(evaluation: dict) -> list[str]:
     vqa = evaluation["vqa_rad"]
     c, o = vqa["closed"], vqa["open"]
@@ -66,7 +77,7 @@ def _evaluation_lines(evaluation: dict) -> list[str]:
         f"- Closed answers that change when the image is replaced: {_pct(c['changed_vs_grey'])} by a grey image, "
         f"{_pct(c['changed_vs_other_image'])} by another image. Exact McNemar test, real vs grey image: "
         f"{mc['only_real_right']} questions right only with the real image, {mc['only_grey_right']} only with the "
-        f"grey one, p = {mc['p']:.2g}.",
+        f"grey one, p = {mc['p']:.2g}.{_gain_interval(c)}",
         "- By type (modality, organ, plane): " + ", ".join(f"{k.lower()} {_pct(v)}" for k, v in mop["by_type"].items()) + ".",
         *([f"- Exact-match ceiling: a reference answer no training answer spells (\"Skull cartilage and medulla\", "
            f"\"T2-MRI\", \"Axial plane\") is matched only by wording the model never saw. Of the modality / organ / "
