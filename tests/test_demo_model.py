@@ -265,3 +265,25 @@ def test_the_gain_from_the_image_resamples_images_not_questions() -> None:
     assert image_clustered_gap([True], [True], ["A"]) == {"points": 0.0, "ci95": [0.0, 0.0], "images": 1}
     with pytest.raises(ValueError):
         image_clustered_gap([True], [True, False], ["A"])
+
+
+@pytest.mark.parametrize("size", [112, 168])
+def test_training_images_are_the_pixels_the_runtime_gives_the_model(size: int) -> None:
+    """Unaugmented (strength 0), the training pipeline must hand the tower what the runtime's
+    preprocessor (PIL's antialiasing resize) makes of the same stored image, within rounding:
+    fine stripes and a hard edge at the stored 168 px are where an aliasing resize differs most."""
+    import numpy as np
+    import torch
+
+    from lightbox.demo_model.images import RENDER_SIZE
+    from lightbox.demo_model.train import _augment, _plain
+
+    film = np.zeros((RENDER_SIZE, RENDER_SIZE, 3), np.uint8)
+    film[:, ::2] = 255  # one-pixel stripes
+    film[100:, :] = 40
+    film[100:, 84:] = 220
+    raw = torch.from_numpy(film)[None]
+    trained = _augment(raw, torch.Generator().manual_seed(0), 0.0, size)
+    served = _plain(raw, size)
+    assert trained.shape == served.shape == (1, 3, size, size)
+    assert float((trained - served).abs().max()) * 127.5 <= 1.0  # grey levels; PIL rounds to 8 bits
