@@ -75,7 +75,7 @@ def image_clustered_gap(right_real: list[bool], right_grey: list[bool], images: 
         by_image.setdefault(image, []).append(float(real) - float(grey))
     low, high = cluster_bootstrap(list(by_image.values()))
     values = [v for vs in by_image.values() for v in vs]
-    return {"points": round(100 * sum(values) / len(values), 2) if values else None,
+    return {"points": round(100 * sum(values) / len(values), 4) if values else None,
             "ci95": [round(100 * low, 2), round(100 * high, 2)], "images": len(by_image)}
 
 

@@ -179,7 +179,10 @@ def render(bundle: Path) -> str:
         f"- `python -m lightbox.demo_model.train --vision-minutes {vision.get('minutes_budget')} "
         f"--minutes {training.get('minutes_budget')}{_recipe_flags(training)}` (seed {training.get('seed')}), "
         "then `--export`; "
-        f"{training.get('minutes_total')} minutes on {training.get('device')} in all.",
+        f"{training.get('minutes_total')} minutes on {training.get('device')} in all."
+        + ("" if training.get("augmentation_resize") == "antialiased" else
+           " Trained before augmentation resized films with an antialiasing filter (commit 028880b): its "
+           "training pixels were aliased where the runtime's are not, so today's code does not retrain it exactly."),
         f"- Stage 1, vision first: the SigLIP tower alone with a linear head per label and a SimCLR contrastive "
         f"loss between two augmented views, batch {vision.get('batch_size')}, AdamW lr {vision.get('lr')}, "
         f"{vision.get('steps')} steps.",

@@ -383,6 +383,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
         "label_smoothing": label_smoothing,
         "weight_decay": weight_decay,
         "image_size": image_size,
+        "augmentation_resize": "antialiased",  # as the runtime resizes (older records lack the key)
         "seed": seed,
         "device": device,
         "minutes_budget": minutes,
