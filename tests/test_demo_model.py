@@ -227,7 +227,6 @@ def test_the_shipped_demo_model_reads_modality_from_real_ct_mr_and_films(shared_
     assert states_abnormality(_ask_demo(film.rgb(), prompt, 96))
 
 
-
 def test_the_card_names_the_recipe_flags_a_run_changed() -> None:
     """The card's recipe command must let a reader rerun the run: flags other than train.py's
     defaults are named, the defaults are not (older records carry none of the keys)."""

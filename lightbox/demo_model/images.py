@@ -36,8 +36,8 @@ from PIL import Image
 from ..inference.preprocess import sample_volume_slices, to_rgb8
 from .data import cxr_held_out_patients, held_out
 
-# stored size (the largest input a recipe uses: --image-size 168); augmentation crops and the
-# preprocessor resizes to the model's input
+# stored size: the largest input tried (--image-size 168; a larger one is upsampled from it);
+# augmentation and the preprocessor resize it to the model's input
 RENDER_SIZE = 168
 
 # Diagnosis labels of the chest-film collection, grouped by what a radiograph can show.
