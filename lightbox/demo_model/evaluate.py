@@ -120,6 +120,12 @@ def taught_answers(train: list[Sample], images: dict[str, LabelledImage]) -> set
     return taught
 
 
+def asks_what_the_image_is(sample: Sample) -> bool:
+    """A VQA-RAD question whose (first) type is modality, organ or plane (Lau et al. 2018's question
+    types): what the image labels teach, unlike findings (PRES, ABN), position, size or count."""
+    return sample.question_type.split(",")[0].strip() in ("MODALITY", "ORGAN", "PLANE")
+
+
 def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Sample],
                 images: dict[str, LabelledImage]) -> dict[str, Any]:
     keys = sorted({s.image_key for s in test})
@@ -170,7 +176,10 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
                 "exact_match_ceiling": mean([float(r["taught"]) for r in rows]),
                 "open_exact_match_ceiling": mean([float(r["taught"]) for r in o]) if o else None}
 
-    about_image = [r for r in answers if r["s"].question_type.split(",")[0] in ("MODALITY", "ORGAN", "PLANE")]
+    about_image = [r for r in answers if asks_what_the_image_is(r["s"])]
+    # findings, position, size, count, ...: what the labels cannot teach, so where the image's part
+    # in the gain shows whether the model reads pathology or only modality, organ and plane
+    other_questions = [r for r in answers if not asks_what_the_image_is(r["s"])]
     unseen = [r for r in answers if r["s"].image_key not in seen_in_training]
     return {
         "split": "official test (test_freeform + test_para)",
@@ -185,6 +194,7 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
                                            "right": exact_match(r["real"], r["s"].target) == 1.0,
                                            "answer_taught": r["taught"]}
                                           for r in about_image]},
+        "other_questions": both(other_questions),
         "images_unseen_in_training": {"images": len({r["s"].image_key for r in unseen}), **both(unseen)},
         "examples": [{"question": r["s"].prompt, "answer": r["s"].target, "model": r["real"], "grey_image": r["grey"],
                       "other_image": r["other"]} for r in answers[:6]],

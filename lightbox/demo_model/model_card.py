@@ -50,6 +50,26 @@ def _gain_interval(closed: dict[str, Any]) -> str:
             f"(bootstrap resampling the {gain['images']} test images, whose questions are not independent).")
 
 
+def _gain_by_kind(vqa: dict[str, Any]) -> list[str]:
+    """Where the closed gain comes from: questions on modality, organ and plane (which the image
+    labels teach) against all others (findings, position, size; evaluations before the split was
+    recorded have no ``other_questions``)."""
+    rest = vqa.get("other_questions", {}).get("closed", {})
+    mop = vqa["modality_organ_plane"]["closed"]
+    if not rest.get("n") or not mop.get("n") or "gain_over_grey_image" not in rest:
+        return []
+
+    def said(closed: dict[str, Any]) -> str:
+        gain = closed["gain_over_grey_image"]
+        low, high = gain["ci95"]
+        return (f"{gain['points']:+.1f} points on its {closed['n']} closed questions "
+                f"({_pct(closed['accuracy'])} vs {_pct(closed['accuracy_grey_image'])}; 95 % interval {low:+.1f} to "
+                f"{high:+.1f}, {gain['images']} images)")
+
+    return [f"- Where the gain comes from: modality / organ / plane {said(mop)}; findings, position, size and the "
+            f"other kinds {said(rest)}."]
+
+
 def _evaluation_lines(evaluation: dict) -> list[str]:
     vqa = evaluation["vqa_rad"]
     c, o = vqa["closed"], vqa["open"]
@@ -78,6 +98,7 @@ def _evaluation_lines(evaluation: dict) -> list[str]:
         f"{_pct(c['changed_vs_other_image'])} by another image. Exact McNemar test, real vs grey image: "
         f"{mc['only_real_right']} questions right only with the real image, {mc['only_grey_right']} only with the "
         f"grey one, p = {mc['p']:.2g}.{_gain_interval(c)}",
+        *_gain_by_kind(vqa),
         "- By type (modality, organ, plane): " + ", ".join(f"{k.lower()} {_pct(v)}" for k, v in mop["by_type"].items()) + ".",
         *([f"- Exact-match ceiling: a reference answer no training answer spells (\"Skull cartilage and medulla\", "
            f"\"T2-MRI\", \"Axial plane\") is matched only by wording the model never saw. Of the modality / organ / "
