@@ -326,7 +326,7 @@ def test_the_questions_split_into_what_the_image_is_and_the_rest_without_overlap
 
 def test_the_card_says_where_the_gain_from_the_image_comes_from() -> None:
     """Hand-written figures in, the sentence out; an evaluation recorded before the split has none."""
-    from lightbox.demo_model.model_card import _gain_by_kind
+    from lightbox.demo_model.model_card import _findings_clause, _gain_by_kind
 
     def closed(n: int, real: float, grey: float, points: float, ci: list[float], images: int) -> dict:
         return {"n": n, "accuracy": real, "accuracy_grey_image": grey,
@@ -339,3 +339,8 @@ def test_the_card_says_where_the_gain_from_the_image_comes_from() -> None:
         "48.4 %; 95 % interval +16.7 to +55.9, 28 images); findings, position, size and the other kinds +1.2 points "
         "on its 241 closed questions (59.8 % vs 58.5 %; 95 % interval -5.2 to +7.1, 140 images)."]
     assert _gain_by_kind({"modality_organ_plane": vqa["modality_organ_plane"]}) == []
+    vqa["other_questions"]["open"] = {"n": 141, "token_f1": 0.118, "token_f1_grey_image": 0.116}
+    assert _findings_clause(vqa) == (
+        "; on questions about findings, position or size (what no label teaches) closed accuracy is 59.8 % with the "
+        "image and 58.5 % with a grey one, open token F1 11.8 % and 11.6 %")
+    assert _findings_clause({"modality_organ_plane": vqa["modality_organ_plane"]}) == ""

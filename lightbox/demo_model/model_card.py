@@ -70,6 +70,17 @@ def _gain_by_kind(vqa: dict[str, Any]) -> list[str]:
             f"other kinds {said(rest)}."]
 
 
+def _findings_clause(vqa: dict[str, Any]) -> str:
+    """What the questions beyond modality, organ and plane show, when the evaluation split them."""
+    rest = vqa.get("other_questions", {})
+    if not rest.get("closed", {}).get("n") or not rest.get("open", {}).get("n"):
+        return ""
+    closed, open_ = rest["closed"], rest["open"]
+    return (f"; on questions about findings, position or size (what no label teaches) closed accuracy is "
+            f"{_pct(closed['accuracy'])} with the image and {_pct(closed['accuracy_grey_image'])} with a grey one, "
+            f"open token F1 {_pct(open_['token_f1'])} and {_pct(open_['token_f1_grey_image'])}")
+
+
 def _evaluation_lines(evaluation: dict) -> list[str]:
     vqa = evaluation["vqa_rad"]
     c, o = vqa["closed"], vqa["open"]
@@ -90,7 +101,8 @@ def _evaluation_lines(evaluation: dict) -> list[str]:
         f"| open, exact match | {o['n']} | {_pct(o['exact_match'])} | | | |",
         f"| modality / organ / plane questions, accuracy | {mop['closed']['n'] + mop['open']['n']} | "
         f"{_pct(mop['accuracy_all'])} | | | |",
-        f"| questions on images no training row shows ({unseen['images']} images), closed accuracy | "
+        f"| questions on images no training row shows ({unseen['images']} image{'' if unseen['images'] == 1 else 's'}), "
+        "closed accuracy | "
         f"{unseen['closed'].get('n', 0)} | {_pct(unseen['closed']['accuracy']) if unseen['closed'].get('n') else '-'} | "
         f"{_pct(unseen['closed']['accuracy_grey_image']) if unseen['closed'].get('n') else '-'} | | |",
         "",
@@ -138,7 +150,8 @@ def _evaluation_lines(evaluation: dict) -> list[str]:
         "",
         f"What this shows: the answers depend on the image where the labels could teach it (open answers: token F1 "
         f"{_pct(o['token_f1'])} with the image, {_pct(o['token_f1_grey_image'])} with a grey one; modality and plane "
-        f"of CT, MR and films), but closed questions gain only {gain:+.1f} points from the image (p = {mc['p']:.2g}). "
+        f"of CT, MR and films), but closed questions gain only {gain:+.1f} points from the image (p = {mc['p']:.2g})"
+        f"{_findings_clause(vqa)}. "
         f"Drafts follow the film ({distinct} distinct of 10) but over-call: "
         f"{normal['count']} of {normal['n']} held-out \"No Finding\" films got an abnormal draft. "
         f"Of the project's bar, met: {', '.join(met) or 'none'}; not met: {', '.join(missed) or 'none'}. "
