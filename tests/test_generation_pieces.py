@@ -20,12 +20,12 @@ from lightbox.inference.generate import (
     GenerationResult,
     TextStream,
     VisionLanguageModel,
-    _expand_image_placeholders,
     end_token_ids,
     load_tokenizer,
     pick_token,
 )
 from lightbox.inference.models import default_model_dir
+from lightbox.inference.preprocess import expand_image_placeholders
 
 DEMO = default_model_dir()
 needs_demo = pytest.mark.skipif(not (DEMO / "manifest.json").exists(),
@@ -103,7 +103,7 @@ def test_timing_figures_by_hand() -> None:
 
 def test_image_placeholders_expand_as_gemma3s_processor_does() -> None:
     text = "<start_of_turn>user\n<start_of_image>What is this?<end_of_turn>"
-    assert _expand_image_placeholders(text, "<start_of_image>", "<end_of_image>", "<img>", 3) == (
+    assert expand_image_placeholders(text, "<start_of_image>", "<end_of_image>", "<img>", 3) == (
         "<start_of_turn>user\n\n\n<start_of_image><img><img><img><end_of_image>\n\nWhat is this?<end_of_turn>")
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..inference.bundle import write_manifest
-from ..inference.generate import _expand_image_placeholders
+from ..inference.preprocess import expand_image_placeholders
 from ..inference.tiny_gemma import tiny_gemma3_config
 from ..inference.tokenizer_build import train_tokenizer
 from .data import (
@@ -79,7 +79,7 @@ def encode(tokenizer: Any, sample: Sample, image_token: str) -> tuple[list[int],
     """Prompt and target ids as the runtime builds them; labels -100 on the prompt."""
     content = [{"type": "image"}, {"type": "text", "text": sample.prompt}]
     prompt = tokenizer.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
-    prompt = _expand_image_placeholders(prompt, "<start_of_image>", "<end_of_image>", image_token, SOFT_TOKENS)
+    prompt = expand_image_placeholders(prompt, "<start_of_image>", "<end_of_image>", image_token, SOFT_TOKENS)
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     target_ids = tokenizer(sample.target, add_special_tokens=False)["input_ids"][:MAX_TARGET_TOKENS]
     target_ids += tokenizer.convert_tokens_to_ids(["<end_of_turn>"])

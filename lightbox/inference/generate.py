@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .bundle import BundleError, ModelBundle, load_bundle
-from .preprocess import pixel_values
+from .preprocess import expand_image_placeholders, pixel_values
 from .sessions import SessionInfo, create_session
 
 # the element types Lightbox feeds an image or a cache in (a bfloat16 or float64 graph is refused
@@ -235,11 +235,6 @@ class VisionLanguageModel:
         return int(binding.get_outputs()[0].numpy()[0, 0])
 
 
-def _expand_image_placeholders(text: str, boi: str, eoi: str, soft: str, count: int) -> str:
-    """Gemma 3's processor: each ``<start_of_image>`` becomes ``\\n\\n<boi>`` + soft tokens + ``<eoi>\\n\\n``."""
-    return text.replace(boi, f"\n\n{boi}{soft * count}{eoi}\n\n")
-
-
 @dataclass
 class Chat:
     """One case's conversation: token history and KV cache, so follow-ups only add tokens."""
@@ -256,7 +251,7 @@ class Chat:
         if self.past is None:
             content = [{"type": "image"} for _ in self.images] + [{"type": "text", "text": question}]
             text = tok.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
-            text = _expand_image_placeholders(text, boi, eoi, soft, self.model.tokens_per_image)
+            text = expand_image_placeholders(text, boi, eoi, soft, self.model.tokens_per_image)
         else:  # close the model's turn, then the new question
             text = f"<end_of_turn>\n<start_of_turn>user\n{question}<end_of_turn>\n<start_of_turn>model\n"
         return list(tok(text, add_special_tokens=False)["input_ids"])

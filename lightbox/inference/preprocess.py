@@ -73,3 +73,9 @@ def sample_volume_slices(array: np.ndarray, count: int = 6, modality: str = "CT"
             c, w = window or (float(np.percentile(plane, 50)), float(np.ptp(plane) or 1.0))
             out.append(to_rgb8(plane, c, w))
     return out
+
+
+def expand_image_placeholders(text: str, boi: str, eoi: str, soft: str, count: int) -> str:
+    """Gemma 3's processor: each ``<start_of_image>`` becomes ``\\n\\n<boi>`` + soft tokens + ``<eoi>\\n\\n``.
+    (Here, not in ``generate``, so that training imports it without onnxruntime.)"""
+    return text.replace(boi, f"\n\n{boi}{soft * count}{eoi}\n\n")

@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..resources import resource_path
-from .generate import GenerationOptions
 from .study import StudyContext, check_study
+
+if TYPE_CHECKING:  # at run time imported where used: training reads prompts without onnxruntime
+    from .generate import GenerationOptions
 
 # Dictation fillers, matched on a whole word (its punctuation aside); "er" only in lower case (or
 # "Er" followed by a comma) so that "ER" (emergency room) is never taken for one.
@@ -66,6 +68,8 @@ def request_prompt(task: str, study: StudyContext, trained_for: dict[str, Any] |
 def task_options(task: str, max_new_tokens: int | None = None) -> GenerationOptions:
     """Generation settings of ``task`` (one source for the window, the CLI and evaluation
     drafting, so the same model answers the same way everywhere)."""
+    from .generate import GenerationOptions
+
     entry = tasks()[task]
     return GenerationOptions(max_new_tokens=max_new_tokens or int(entry["max_new_tokens"]),
                              repetition_penalty=float(entry["repetition_penalty"]))
