@@ -2,6 +2,7 @@
 
     python -m lightbox.demo_model.train --out work/demo-model          # both stages, CPU ~55 min
     python -m lightbox.demo_model.train --export work/demo-model       # → resources/models/...
+    bash tools/train_demo_on_gpu.sh                                    # on a lent GPU (see there)
 
 A small Gemma 3 (``Gemma3ForConditionalGeneration``: SigLIP vision tower, Gemma 3 projector and
 text decoder) learns from the labelled data in ../shared/data in two stages:
@@ -43,14 +44,12 @@ from .data import (
     VIEW_SENTENCES,
     QuestionTemplate,
     Sample,
-    all_samples,
     default_data_dir,
     label_questions,
-    normal_report_texts,
     template_questions,
-    vqa_rad_templates,
 )
-from .images import LabelledImage, all_images, label_values
+from .images import LabelledImage, label_values
+from .pack import training_data
 
 # What the demo model is trained on (lightbox.inference.study): drafts of chest radiographs;
 # questions on VQA-RAD's chest, abdomen and head images (X-ray, CT, MR).
@@ -144,14 +143,15 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
     import torch.nn.functional as functional
 
     hidden, size = vision.config.hidden_size, vision.config.image_size
-    heads = torch.nn.ModuleDict({k: torch.nn.Linear(hidden, len(v)) for k, v in classes.items() if k in HEADS})
-    projector = torch.nn.Sequential(torch.nn.Linear(hidden, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 64))
+    device = next(vision.parameters()).device  # where the caller put the tower (a GPU when there is one)
+    heads = torch.nn.ModuleDict({k: torch.nn.Linear(hidden, len(v)) for k, v in classes.items() if k in HEADS}).to(device)
+    projector = torch.nn.Sequential(torch.nn.Linear(hidden, hidden), torch.nn.GELU(), torch.nn.Linear(hidden, 64)).to(device)
     params = list(vision.parameters()) + list(heads.parameters()) + list(projector.parameters())
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.05)
     train = [i for i in images if not i.held_out]
     test = [i for i in images if i.held_out]
     pixels = {i.key: torch.from_numpy(i.rgb()) for i in images}
-    targets = {k: torch.tensor([classes[k].index(i.labels[k]) if k in i.labels else -100 for i in images])
+    targets = {k: torch.tensor([classes[k].index(i.labels[k]) if k in i.labels else -100 for i in images], device=device)
                for k in heads}
     position = {i.key: n for n, i in enumerate(images)}
     generator = torch.Generator().manual_seed(seed)
@@ -162,10 +162,10 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
     while time.monotonic() < deadline:
         batch = rng.sample(train, batch_size)
         raw = torch.stack([pixels[i.key] for i in batch])
-        views = torch.cat([_augment(raw, generator, 1.0, size), _augment(raw, generator, 1.0, size)])
+        views = torch.cat([_augment(raw, generator, 1.0, size), _augment(raw, generator, 1.0, size)]).to(device)
         pooled = vision(pixel_values=views).last_hidden_state.mean(1)
-        rows = torch.tensor([position[i.key] for i in batch])
-        loss = torch.zeros(())
+        rows = torch.tensor([position[i.key] for i in batch], device=device)
+        loss = torch.zeros((), device=device)
         for k, head in heads.items():
             y = targets[k][rows].repeat(2)
             if (y >= 0).any():
@@ -173,7 +173,7 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
         z = functional.normalize(projector(pooled), dim=-1)
         similarity = z @ z.T / 0.2
         similarity.fill_diagonal_(-1e9)
-        pair = torch.cat([torch.arange(batch_size) + batch_size, torch.arange(batch_size)])
+        pair = torch.cat([torch.arange(batch_size) + batch_size, torch.arange(batch_size)]).to(device)
         contrastive = functional.cross_entropy(similarity, pair)
         loss = loss + contrastive
         scale = min(1.0, (step + 1) / 30)
@@ -193,7 +193,7 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
         predictions: dict[str, list[tuple[str, str, str]]] = {k: [] for k in heads}
         for start in range(0, len(test), 64):
             chunk = test[start:start + 64]
-            pooled = vision(pixel_values=_plain([pixels[i.key] for i in chunk], size)).last_hidden_state.mean(1)
+            pooled = vision(pixel_values=_plain([pixels[i.key] for i in chunk], size).to(device)).last_hidden_state.mean(1)
             for k, head in heads.items():
                 for image, guess in zip(chunk, head(pooled).argmax(-1).tolist()):
                     if k in image.labels:
@@ -271,11 +271,10 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     device = "cuda" if torch.cuda.is_available() else "cpu"
     started = time.monotonic()
-    images = all_images(data)
+    training = training_data(data)  # the shared data folder, or a pack of it (lightbox.demo_model.pack)
+    images, fixed, normal_texts, templates = training.images, training.samples, training.normal_texts, training.templates
     classes = {k: v for k, v in label_values(images).items() if k in HEADS}
-    fixed = [s for s in all_samples(data) if s.split == "train"]
-    normal_texts = normal_report_texts(data)
-    question_texts = [q for qs in OPEN_QUESTIONS.values() for q in qs] + [t.text for t in vqa_rad_templates(data)]
+    question_texts = [q for qs in OPEN_QUESTIONS.values() for q in qs] + [t.text for t in templates]
     question_texts += [q for by_value in CLOSED_QUESTIONS.values() for qs in by_value.values() for q in qs]
     texts = [s.prompt for s in fixed] + [s.target for s in fixed] + normal_texts + question_texts
     texts += list(VIEW_SENTENCES.values()) + list(NORMAL_DRAFT) + ["CT", "MRI", "X-ray", "brain", "abdomen", "chest"]
@@ -291,9 +290,8 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     config.vision_config.attention_dropout = attention_dropout
     model = Gemma3ForConditionalGeneration(config)  # type: ignore[arg-type]
     log: list[dict[str, Any]] = []
-    vision_scores, heads = pretrain_vision(model.model.vision_tower, images, classes, vision_minutes, 1e-3, seed, log)
     model = model.to(device)  # type: ignore[arg-type]  # transformers types .to() narrowly
-    heads = heads.to(device)
+    vision_scores, heads = pretrain_vision(model.model.vision_tower, images, classes, vision_minutes, 1e-3, seed, log)
     # Stage 2 keeps the stage-1 heads as an auxiliary loss on the tower's pooled features (weight
     # AUX_WEIGHT): the language model learns to read features that still tell modality, organ,
     # plane, view and normality apart, instead of the tower drifting to whatever the text loss wants
@@ -312,7 +310,6 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(seed)
     cache: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
-    templates = vqa_rad_templates(data)
     per_epoch = len(epoch_samples(fixed, images, normal_texts, random.Random(seed), templates))
     seconds = minutes * 60
     deadline = time.monotonic() + seconds
@@ -390,6 +387,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
         "minutes_total": round((time.monotonic() - started) / 60, 1),
         "parameters": params,
         "images": len(images),
+        "data": training.source,
         "fixed_training_samples": len(fixed),
         "loss_log": log,
     }
@@ -431,7 +429,8 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=20261122)
-    parser.add_argument("--data", type=Path, default=default_data_dir())
+    parser.add_argument("--data", type=Path, default=default_data_dir(),
+                        help="the shared data folder, or a training pack of it (python -m lightbox.demo_model.pack)")
     for key, help_text in (("attention_dropout", "text and vision attention (both stages)"),
                            ("label_smoothing", "stage 2's language-model loss"), ("weight_decay", "stage 2's AdamW")):
         parser.add_argument(f"--{key.replace('_', '-')}", type=float, default=REGULARISER_DEFAULTS[key], help=help_text)

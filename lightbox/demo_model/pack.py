@@ -1,0 +1,109 @@
+"""A training pack: everything ``train`` reads from ../shared/data, in one folder of two files.
+
+    python -m lightbox.demo_model.pack --out work/gpu-pack            # here, from ../shared/data
+    python -m lightbox.demo_model.train --data work/gpu-pack ...      # anywhere, without the data
+
+Why: a lent GPU machine gets the working tree and at most 64 MiB of carried files, not
+../shared/data (VQA-RAD, the chest films, the CT and MR series, read with pydicom). The pack holds
+the labelled images already rendered at ``images.RENDER_SIZE`` (what ``LabelledImage.rgb`` gives
+the trainer), the fixed training samples, the IU normal report texts and VQA-RAD's question
+templates; training from it needs torch, transformers, numpy and Pillow only. Test rows are not
+packed: training never reads them, and evaluation runs here, with the data.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data import QuestionTemplate, Sample, all_samples, default_data_dir, normal_report_texts, vqa_rad_templates
+from .images import LabelledImage, all_images
+
+PACK_FILE = "training-pack.json"
+PIXELS_FILE = "training-pack.npz"
+PACK_FORMAT = 1
+
+
+@dataclass
+class TrainingData:
+    """What stage 1 and stage 2 read: labelled images, the fixed training samples (VQA-RAD
+    training rows, film drafts, notes), IU normal report texts and VQA-RAD's question templates."""
+
+    images: list[LabelledImage]
+    samples: list[Sample]
+    normal_texts: list[str]
+    templates: list[QuestionTemplate]
+    source: str  # the data folder, or the pack and its sha256
+
+
+def read_shared(data: Path) -> TrainingData:
+    return TrainingData(all_images(data), [s for s in all_samples(data) if s.split == "train"],
+                        normal_report_texts(data), vqa_rad_templates(data), str(data))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fp:
+        for block in iter(lambda: fp.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_pack(training: TrainingData, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, Any] = {f"image{i}": image.rgb() for i, image in enumerate(training.images)}
+    np.savez_compressed(out / PIXELS_FILE, **arrays)
+    images = [{"key": i.key, "source": i.source, "patient": i.patient, "held_out": i.held_out, "labels": i.labels}
+              for i in training.images]
+    samples = [{**asdict(s), "image": str(s.image) if s.image is not None else None} for s in training.samples]
+    pack = {"format": PACK_FORMAT, "packed_from": training.source, "pixels_sha256": _sha256(out / PIXELS_FILE),
+            "images": images, "samples": samples, "normal_texts": training.normal_texts,
+            "templates": [asdict(t) for t in training.templates]}
+    (out / PACK_FILE).write_text(json.dumps(pack), encoding="utf-8")
+    return out
+
+
+class PackError(ValueError):
+    pass
+
+
+def read_pack(folder: Path) -> TrainingData:
+    pack = json.loads((folder / PACK_FILE).read_text(encoding="utf-8"))
+    if pack.get("format") != PACK_FORMAT:
+        raise PackError(f"{folder / PACK_FILE}: format {pack.get('format')!r}, this trainer reads {PACK_FORMAT}")
+    sha = _sha256(folder / PIXELS_FILE)
+    if sha != pack["pixels_sha256"]:  # a part lost or cut short on the way to another machine
+        raise PackError(f"{folder / PIXELS_FILE} does not match its sha256 in {PACK_FILE}: pack it again")
+    with np.load(folder / PIXELS_FILE) as pixels:
+        images = [LabelledImage(i["key"], i["source"], i["patient"], i["held_out"], i["labels"], pixels=pixels[f"image{n}"])
+                  for n, i in enumerate(pack["images"])]
+    samples = [Sample(**{**s, "image": Path(s["image"]) if s["image"] is not None else None}) for s in pack["samples"]]
+    templates = [QuestionTemplate(t["kind"], t["text"], t["named"], tuple(t["choices"])) for t in pack["templates"]]
+    return TrainingData(images, samples, pack["normal_texts"], templates, f"pack sha256 {sha}")
+
+
+def training_data(path: Path) -> TrainingData:
+    """A pack folder when ``path`` holds one, else the shared data folder."""
+    return read_pack(path) if (path / PACK_FILE).exists() else read_shared(path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=default_data_dir())
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    if not (args.data / "vqa-rad").is_dir():
+        parser.error(f"{args.data} is not the shared data folder (no vqa-rad/ in it); give --data")
+    out = write_pack(read_shared(args.data), args.out)
+    size = sum(p.stat().st_size for p in out.iterdir())
+    print(f"{out}: {size / 2**20:.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

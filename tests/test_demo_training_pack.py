@@ -1,0 +1,76 @@
+"""The training pack (lightbox.demo_model.pack): what a lent GPU machine trains from, without
+../shared/data. It must hold exactly what training reads from the data folder."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lightbox.demo_model.data import QuestionTemplate, Sample
+from lightbox.demo_model.images import LabelledImage
+from lightbox.demo_model.pack import PIXELS_FILE, PackError, TrainingData, read_pack, read_shared, training_data, write_pack
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _assert_same(packed: TrainingData, original: TrainingData) -> None:
+    assert [(i.key, i.source, i.patient, i.held_out, i.labels) for i in packed.images] == \
+        [(i.key, i.source, i.patient, i.held_out, i.labels) for i in original.images]
+    for mine, theirs in zip(packed.images, original.images, strict=True):
+        assert mine.rgb().dtype == np.uint8 and np.array_equal(mine.rgb(), theirs.rgb()), mine.key
+    assert packed.samples == original.samples
+    assert packed.normal_texts == original.normal_texts
+    assert packed.templates == original.templates
+
+
+def test_a_pack_gives_back_the_images_samples_and_templates_it_was_given(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    images = [LabelledImage("vqa-rad/a.jpg", "vqa-rad", "vqa-rad/a.jpg", False, {"modality": "ct", "plane": "axial"},
+                            pixels=rng.integers(0, 256, (168, 168, 3), dtype=np.uint8)),
+              LabelledImage("cxr/b.jpg", "cxr", "17", True, {}, pixels=rng.integers(0, 256, (168, 168, 3), dtype=np.uint8))]
+    samples = [Sample("ask", "Is this a CT?", "yes", None, "train", "CLOSED", "vqa-rad/a.jpg", "MODALITY"),
+               Sample("draft", "Draft the report.", "FINDINGS: ...", Path("/data/b.jpg"), "train", "", "cxr/b.jpg", "normal")]
+    templates = [QuestionTemplate("plane", "Which plane?"), QuestionTemplate("modality", "Is this CT or MRI?", "", ("ct", "mri"))]
+    original = TrainingData(images, samples, ["FINDINGS: Clear.\nIMPRESSION: Normal."], templates, "here")
+    packed = read_pack(write_pack(original, tmp_path / "pack"))
+    _assert_same(packed, original)
+    assert packed.source.startswith("pack sha256 ")
+    assert training_data(tmp_path / "pack").samples == samples
+
+
+def test_a_pack_cut_short_on_the_way_is_refused_by_name(tmp_path: Path) -> None:
+    images = [LabelledImage("x", "cr", "x", False, {}, pixels=np.zeros((168, 168, 3), np.uint8))]
+    folder = write_pack(TrainingData(images, [], [], [], "here"), tmp_path / "pack")
+    data = (folder / PIXELS_FILE).read_bytes()
+    (folder / PIXELS_FILE).write_bytes(data[: len(data) // 2])
+    with pytest.raises(PackError, match="does not match its sha256"):
+        read_pack(folder)
+
+
+def test_the_pack_of_the_shared_data_is_what_training_reads_from_it(shared_data: Path, tmp_path: Path) -> None:
+    original = read_shared(shared_data)
+    folder = write_pack(original, tmp_path / "pack")
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 60 * 2**20  # carried to a lent machine: 64 MiB in all
+    _assert_same(read_pack(folder), original)
+
+
+def test_training_imports_without_onnxruntime_dicom_qt_or_vtk() -> None:
+    """A lent GPU machine has torch and transformers, not the app's runtime stack."""
+    script = textwrap.dedent("""
+        import importlib.abc, sys
+        BLOCKED = {"onnxruntime", "pydicom", "pylibjpeg", "PySide6", "vtk", "vtkmodules", "sqlalchemy", "pynetdicom"}
+        class Refuse(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in BLOCKED:
+                    raise ImportError("not on the GPU machine: " + name)
+        sys.meta_path.insert(0, Refuse())
+        import lightbox.demo_model.train, lightbox.demo_model.pack
+        print("imported")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "imported"
