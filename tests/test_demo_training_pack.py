@@ -74,3 +74,19 @@ def test_training_imports_without_onnxruntime_dicom_qt_or_vtk() -> None:
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "imported"
+
+
+def test_training_from_a_damaged_pack_or_a_wrong_folder_stops_with_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from lightbox.demo_model import train
+
+    images = [LabelledImage("x", "cr", "x", False, {}, pixels=np.zeros((168, 168, 3), np.uint8))]
+    folder = write_pack(TrainingData(images, [], [], [], "here"), tmp_path / "pack")
+    (folder / PIXELS_FILE).write_bytes(b"cut")
+    for data, said in ((folder, "does not match its sha256"), (tmp_path, "neither the shared data folder")):
+        monkeypatch.setattr("sys.argv", ["train", "--data", str(data), "--out", str(tmp_path / "never-written")])
+        with pytest.raises(SystemExit) as stop:
+            train.main()
+        assert stop.value.code == 2
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "never-written").exists()
