@@ -38,12 +38,12 @@ class TrainingData:
     samples: list[Sample]
     normal_texts: list[str]
     templates: list[QuestionTemplate]
-    source: str  # the data folder, or the pack and its sha256
+    source: str  # "shared data folder", or the pack's sha256 (recorded in training.json: no local path)
 
 
 def read_shared(data: Path) -> TrainingData:
     return TrainingData(all_images(data), [s for s in all_samples(data) if s.split == "train"],
-                        normal_report_texts(data), vqa_rad_templates(data), str(data))
+                        normal_report_texts(data), vqa_rad_templates(data), "shared data folder")
 
 
 def _sha256(path: Path) -> str:
