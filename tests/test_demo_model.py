@@ -341,6 +341,6 @@ def test_the_card_says_where_the_gain_from_the_image_comes_from() -> None:
     assert _gain_by_kind({"modality_organ_plane": vqa["modality_organ_plane"]}) == []
     vqa["other_questions"]["open"] = {"n": 141, "token_f1": 0.118, "token_f1_grey_image": 0.116}
     assert _findings_clause(vqa) == (
-        "; on questions about findings, position or size (what no label teaches) closed accuracy is 59.8 % with the "
+        "; on questions about findings, position or size (which the image labels do not name) closed accuracy is 59.8 % with the "
         "image and 58.5 % with a grey one, open token F1 11.8 % and 11.6 %")
     assert _findings_clause({"modality_organ_plane": vqa["modality_organ_plane"]}) == ""

@@ -76,7 +76,7 @@ def _findings_clause(vqa: dict[str, Any]) -> str:
     if not rest.get("closed", {}).get("n") or not rest.get("open", {}).get("n"):
         return ""
     closed, open_ = rest["closed"], rest["open"]
-    return (f"; on questions about findings, position or size (what no label teaches) closed accuracy is "
+    return (f"; on questions about findings, position or size (which the image labels do not name) closed accuracy is "
             f"{_pct(closed['accuracy'])} with the image and {_pct(closed['accuracy_grey_image'])} with a grey one, "
             f"open token F1 {_pct(open_['token_f1'])} and {_pct(open_['token_f1_grey_image'])}")
 
