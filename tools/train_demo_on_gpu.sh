@@ -5,8 +5,9 @@
 #
 # Here, first (CPU, ~15 s; the pack is git-ignored, 25 MiB, and travels as a carried path):
 #     python -m lightbox.demo_model.pack --out work/gpu-pack
+#     mkdir -p work/gpu-wheels && cp /opt/pypi/files/pillow-12.3.0-cp311-*.whl work/gpu-wheels/
 # Then one device call from the repository root, e.g. (timeout leaves the machine's start aside):
-#     run(command="bash tools/train_demo_on_gpu.sh 2 6", carry=["work/gpu-pack"], timeout_s=560)
+#     run(command="bash tools/train_demo_on_gpu.sh 2 6", carry=["work/gpu-pack", "work/gpu-wheels"], timeout_s=560)
 # and, back here, from the folder the tool fetched:
 #     python -m lightbox.demo_model.train --export <files_at>/demo-model --bundle work/bundle-gpu
 #     python -m lightbox.demo_model.evaluate --model work/bundle-gpu
@@ -17,7 +18,8 @@
 #
 # The machine's python3 has torch (CUDA) and transformers; training needs nothing else of the app
 # (tests/test_demo_training_pack.py checks it imports without onnxruntime, pydicom, Qt or VTK)
-# except Pillow: wheels carried in work/gpu-wheels/ are installed when it is missing.
+# except Pillow: when it is missing, a fitting wheel carried in work/gpu-wheels/ is installed (this
+# machine has cp311 wheels only, in /opt/pypi/files).
 set -euo pipefail
 vision_minutes="${1:-2}"
 minutes="${2:-6}"
@@ -28,7 +30,8 @@ cd "$(dirname "$0")/.."
 
 if ! python3 -c "import PIL" 2>/dev/null; then
     if compgen -G "work/gpu-wheels/*.whl" > /dev/null; then
-        python3 -m pip install --quiet --no-deps --target /tmp/site work/gpu-wheels/*.whl
+        # pip picks the wheel that fits this machine's Python, or says none does
+        python3 -m pip install --quiet --no-index --no-deps --find-links work/gpu-wheels --target /tmp/site pillow
         export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
     else
         echo "Pillow is missing on this machine: carry its wheel in work/gpu-wheels/" >&2
