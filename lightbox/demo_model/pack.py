@@ -13,7 +13,6 @@ packed: training never reads them, and evaluation runs here, with the data.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..inference.bundle import sha256_file
 from .data import QuestionTemplate, Sample, all_samples, default_data_dir, normal_report_texts, vqa_rad_templates
 from .images import LabelledImage, all_images
 
@@ -46,14 +46,6 @@ def read_shared(data: Path) -> TrainingData:
                         normal_report_texts(data), vqa_rad_templates(data), "shared data folder")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        for block in iter(lambda: fp.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_pack(training: TrainingData, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {f"image{i}": image.rgb() for i, image in enumerate(training.images)}
@@ -61,7 +53,7 @@ def write_pack(training: TrainingData, out: Path) -> Path:
     images = [{"key": i.key, "source": i.source, "patient": i.patient, "held_out": i.held_out, "labels": i.labels}
               for i in training.images]
     samples = [{**asdict(s), "image": str(s.image) if s.image is not None else None} for s in training.samples]
-    pack = {"format": PACK_FORMAT, "packed_from": training.source, "pixels_sha256": _sha256(out / PIXELS_FILE),
+    pack = {"format": PACK_FORMAT, "packed_from": training.source, "pixels_sha256": sha256_file(out / PIXELS_FILE),
             "images": images, "samples": samples, "normal_texts": training.normal_texts,
             "templates": [asdict(t) for t in training.templates]}
     (out / PACK_FILE).write_text(json.dumps(pack), encoding="utf-8")
@@ -76,7 +68,7 @@ def read_pack(folder: Path) -> TrainingData:
     pack = json.loads((folder / PACK_FILE).read_text(encoding="utf-8"))
     if pack.get("format") != PACK_FORMAT:
         raise PackError(f"{folder / PACK_FILE}: format {pack.get('format')!r}, this trainer reads {PACK_FORMAT}")
-    sha = _sha256(folder / PIXELS_FILE)
+    sha = sha256_file(folder / PIXELS_FILE)
     if sha != pack["pixels_sha256"]:  # a part lost or cut short on the way to another machine
         raise PackError(f"{folder / PIXELS_FILE} does not match its sha256 in {PACK_FILE}: pack it again")
     with np.load(folder / PIXELS_FILE) as pixels:
