@@ -79,9 +79,18 @@ def read_pack(folder: Path) -> TrainingData:
     return TrainingData(images, samples, pack["normal_texts"], templates, f"pack sha256 {sha}")
 
 
+def is_shared_data_folder(path: Path) -> bool:
+    return (path / "vqa-rad").is_dir()
+
+
 def training_data(path: Path) -> TrainingData:
-    """A pack folder when ``path`` holds one, else the shared data folder."""
-    return read_pack(path) if (path / PACK_FILE).exists() else read_shared(path)
+    """A pack folder when ``path`` holds one, else the shared data folder; neither is a PackError."""
+    if (path / PACK_FILE).exists():
+        return read_pack(path)
+    if not is_shared_data_folder(path):
+        raise PackError(f"{path} is neither the shared data folder (no vqa-rad/ in it) nor a training pack "
+                        f"(no {PACK_FILE}: python -m lightbox.demo_model.pack)")
+    return read_shared(path)
 
 
 def main() -> int:
@@ -89,7 +98,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=default_data_dir())
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    if not (args.data / "vqa-rad").is_dir():
+    if not is_shared_data_folder(args.data):
         parser.error(f"{args.data} is not the shared data folder (no vqa-rad/ in it); give --data")
     out = write_pack(read_shared(args.data), args.out)
     size = sum(p.stat().st_size for p in out.iterdir())

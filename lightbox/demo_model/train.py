@@ -49,7 +49,7 @@ from .data import (
     template_questions,
 )
 from .images import LabelledImage, label_values
-from .pack import PACK_FILE, PackError, training_data
+from .pack import PackError, training_data
 
 # What the demo model is trained on (lightbox.inference.study): drafts of chest radiographs;
 # questions on VQA-RAD's chest, abdomen and head images (X-ray, CT, MR).
@@ -444,14 +444,11 @@ def main() -> int:
     if args.export:
         export(args.export, args.bundle)
         return 0
-    if not (args.data / PACK_FILE).exists() and not (args.data / "vqa-rad").is_dir():
-        parser.error(f"--data {args.data} is neither the shared data folder (no vqa-rad/ in it) nor a training pack "
-                     f"(no {PACK_FILE}: python -m lightbox.demo_model.pack)")
     try:
         train(args.out, args.vision_minutes, args.minutes, args.batch_size, args.lr, args.seed, args.data,
               args.attention_dropout, args.label_smoothing, args.weight_decay, args.image_size)
-    except PackError as error:  # read first, before any training
-        parser.error(str(error))
+    except PackError as error:  # the data are read first, before any training: a wrong --data or a damaged pack
+        parser.error(f"--data: {error}")
     return 0
 
 
