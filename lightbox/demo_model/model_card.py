@@ -39,14 +39,18 @@ def _vision_table(vision: dict) -> list[str]:
     return lines
 
 
+def _interval(gain: dict[str, Any]) -> str:
+    low, high = gain["ci95"]
+    return f"95 % interval {low:+.1f} to {high:+.1f}"
+
+
 def _gain_interval(closed: dict[str, Any]) -> str:
     """The real-minus-grey gain with its image-clustered interval (evaluations before it was
     recorded have none)."""
     gain = closed.get("gain_over_grey_image")
     if not gain:
         return ""
-    low, high = gain["ci95"]
-    return (f" Gain from the image: {gain['points']:+.1f} points, 95 % interval {low:+.1f} to {high:+.1f} "
+    return (f" Gain from the image: {gain['points']:+.1f} points, {_interval(gain)} "
             f"(bootstrap resampling the {gain['images']} test images, whose questions are not independent).")
 
 
@@ -61,10 +65,9 @@ def _gain_by_kind(vqa: dict[str, Any]) -> list[str]:
 
     def said(closed: dict[str, Any]) -> str:
         gain = closed["gain_over_grey_image"]
-        low, high = gain["ci95"]
         return (f"{gain['points']:+.1f} points on its {closed['n']} closed questions "
-                f"({_pct(closed['accuracy'])} vs {_pct(closed['accuracy_grey_image'])}; 95 % interval {low:+.1f} to "
-                f"{high:+.1f}, {gain['images']} images)")
+                f"({_pct(closed['accuracy'])} vs {_pct(closed['accuracy_grey_image'])}; {_interval(gain)}, "
+                f"{gain['images']} images)")
 
     return [f"- Where the gain comes from: modality / organ / plane {said(mop)}; findings, position, size and the "
             f"other kinds {said(rest)}."]
