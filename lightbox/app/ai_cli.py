@@ -7,6 +7,7 @@ import sys
 
 from ..inference.bundle import BundleError
 from ..inference.generate import Chat, VisionLanguageModel
+from ..inference.image_check import BlankImageCheck, worth_checking
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import StudyRefused, request_prompt, task_options
 from .ai_inputs import model_images
@@ -57,6 +58,12 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     except Exception as exc:  # noqa: BLE001 - a message, never a traceback, for the reader at the CLI
         print(f"\nlightbox: the model could not answer: {exc}", file=sys.stderr)
         return 2
+    check = None
+    if not args.no_image_check and worth_checking(result):
+        try:
+            check = BlankImageCheck(model, images).check(task, prompt, result.text, options)
+        except Exception as exc:  # noqa: BLE001 - the answer stands; the reader is told the check did not run
+            print(f"\nlightbox: the image check could not run: {exc}", file=sys.stderr)
     demo = model.bundle.is_demo
     if args.json:
         spoken = (
@@ -77,6 +84,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
                     "variant": model.bundle.variant,
                     "demo": demo,
                     "label": DEMO_LABEL if demo else "AI draft - not reviewed",
+                    "image_check": check.to_dict() if check is not None else None,
                 },
                 indent=2,
             )
@@ -90,6 +98,8 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
             f"first token {result.time_to_first_token_s:.3f} s  {result.rate_text()}  "
             f"total {result.total_s:.2f} s"
         )
+        if check is not None:
+            print(f"{check.sentence()} ({check.seconds:.2f} s)")
     return 0
 
 
@@ -130,5 +140,8 @@ def add_ai_commands(sub: argparse._SubParsersAction) -> None:
         )
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
         p.add_argument("--max-new-tokens", type=int)
+        p.add_argument("--no-image-check", action="store_true",
+                       help="do not ask the model again with a blank grey image in place of the study "
+                       "(by default the output says whether that gets the same answer)")
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=lambda a, t=task: run_ai(a, t))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,23 @@ from PySide6.QtWidgets import (
 )
 
 from ..inference.generate import Chat, GenerationResult, VisionLanguageModel
+from ..inference.image_check import BlankImageCheck, ImageCheck, worth_checking
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import StudyRefused, clean_question, request_prompt, task_options
 from ..inference.study import StudyContext
 from .ai_inputs import model_images
 from .compose import Opened
 from .logs import LOG, REDACTOR
+from .recent import read_state, write_state
 
 UNREVIEWED = "AI draft - not reviewed"
+IMAGE_CHECK_STATE = "ai_image_check"  # ui_state.json: whether answers are checked against a blank image
+
+
+def _remember_image_check(on: bool) -> None:
+    state = read_state()
+    state[IMAGE_CHECK_STATE] = on
+    write_state(state)
 
 
 class AiWorker(QObject):
@@ -40,6 +50,7 @@ class AiWorker(QObject):
 
     token = Signal(str, str)  # task, text piece
     finished = Signal(str, object)  # task, GenerationResult
+    checked = Signal(str, object)  # task, ImageCheck: after ``finished``, when the request asked for it
     failed = Signal(str, str)  # task, message
     model_ready = Signal(str, str, bool, str)  # name, provider (+ notice), is_demo, bundle sha256
 
@@ -52,6 +63,7 @@ class AiWorker(QObject):
         self.images: list = []
         self.study = StudyContext()
         self.chat: Chat | None = None  # the question thread of the open case
+        self.blank_check: BlankImageCheck | None = None  # that thread again, on blank images
         self.cancel_event = threading.Event()
 
     def _ensure_model(self) -> VisionLanguageModel:
@@ -75,15 +87,17 @@ class AiWorker(QObject):
         self.model_dir = Path(folder) if folder else default_model_dir()  # type: ignore[arg-type]
         self.variant = variant
         self.model = None
-        self.chat = None
+        self.chat = self.blank_check = None
 
     @Slot(object)
     def set_case(self, opened: Opened) -> None:
         self.images, self.study = model_images(opened)
-        self.chat = None
+        self.chat = self.blank_check = None
 
-    @Slot(str, str)
-    def run(self, task: str, question: str) -> None:
+    @Slot(str, str, bool)
+    def run(self, task: str, question: str, image_check: bool = False) -> None:
+        """Answer the request; then, when ``image_check`` and the answer is worth checking, ask it
+        again of blank images and emit ``checked`` (always, once a check starts: the panel waits)."""
         self.cancel_event.clear()
         try:
             model = self._ensure_model()
@@ -94,8 +108,9 @@ class AiWorker(QObject):
                 if self.chat is None:
                     self.chat = Chat(model, images=list(self.images))
                 chat = self.chat
+            options = task_options(task)
             result = chat.ask(prompt, on_token=lambda piece: self.token.emit(task, piece),
-                              options=task_options(task), cancel=self.cancel_event)
+                              options=options, cancel=self.cancel_event)
             if notice:
                 result.notice = " ".join(x for x in (notice, result.notice) if x)
             self.finished.emit(task, result)
@@ -104,6 +119,25 @@ class AiWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never a crash
             LOG.exception("AI %s failed", task)
             self.failed.emit(task, str(exc) or type(exc).__name__)
+        else:
+            if image_check and worth_checking(result):
+                self.checked.emit(task, self._check(task, model, chat, prompt, result.text, options))
+
+    def _check(self, task: str, model: VisionLanguageModel, chat: Chat, prompt: str, answer: str,
+               options: Any) -> ImageCheck:
+        started = time.perf_counter()
+        try:
+            if task == "draft":
+                checker = BlankImageCheck(model, self.images)
+            else:
+                if self.blank_check is None:
+                    self.blank_check = BlankImageCheck(model, self.images)
+                checker = self.blank_check
+            earlier = [asked for asked, _ in chat.history[:-1]]
+            return checker.check(task, prompt, answer, options, earlier, self.cancel_event)
+        except Exception as exc:  # noqa: BLE001 - the answer stands; the reader is told the check did not run
+            LOG.exception("AI %s image check failed", task)
+            return ImageCheck(task, "", False, time.perf_counter() - started, error=str(exc) or type(exc).__name__)
 
 
 def timing_text(task: str, result: GenerationResult) -> str:
@@ -116,7 +150,7 @@ def timing_text(task: str, result: GenerationResult) -> str:
 
 
 class AiPanel(QWidget):
-    request = Signal(str, str)  # task, question → worker.run
+    request = Signal(str, str, bool)  # task, question, check against a blank image → worker.run
     case = Signal(object)  # Opened → worker.set_case
     model_choice = Signal(object, str)  # folder (None: demo), variant → worker.set_model
     # task, GenerationResult: emitted in the GUI thread once the panel has shown and stored the
@@ -128,8 +162,11 @@ class AiPanel(QWidget):
         super().__init__(parent)
         self.busy = ""
         self.results: dict[str, GenerationResult] = {}
+        self.image_checks: dict[str, ImageCheck] = {}  # task → the check of its last result, this case
+        self._check_asked = False
         self.timings: dict[str, str] = {}  # task → its timing line, for this case
         self._asked: tuple[str, str] = ("", "")
+        self._unchecked: GenerationResult | None = None  # shown; its image check still running
         self.database = database
         self.case_key = ""
         self.case_metadata: dict[str, str] = {}  # the open study's patient / exam fields (export header)
@@ -153,6 +190,14 @@ class AiPanel(QWidget):
         buttons.addWidget(self.draft_button)
         buttons.addWidget(self.cancel_button)
         layout.addLayout(buttons)
+        self.image_check_box = QCheckBox("Check each answer against a blank image")
+        self.image_check_box.setToolTip(
+            "After each draft or answer, the model is asked the same with a blank grey image in place of the\n"
+            "study; the panel says whether it answers the same (then the answer may come from the question\n"
+            "alone, not from the images). It takes about as long again as the answer itself.")
+        self.image_check_box.setChecked(bool(read_state().get(IMAGE_CHECK_STATE, True)))
+        self.image_check_box.toggled.connect(_remember_image_check)
+        layout.addWidget(self.image_check_box)
         self.state_label = QLabel("")
         self.state_label.setWordWrap(True)
         self.state_label.setStyleSheet("color: #e0a526;")
@@ -235,6 +280,7 @@ class AiPanel(QWidget):
         self.model_choice.connect(self.worker.set_model)
         self.worker.token.connect(self._on_token)
         self.worker.finished.connect(self._on_finished)
+        self.worker.checked.connect(self._on_checked)
         self.worker.failed.connect(self._on_failed)
         self.worker.model_ready.connect(self._on_model_ready)
         self.worker_thread.start()
@@ -268,6 +314,7 @@ class AiPanel(QWidget):
         self.timings.clear()
         self.editor.setPlaceholderText("FINDINGS:\nIMPRESSION:")
         self.results.clear()
+        self.image_checks.clear()
         self.setEnabled(True)
         if self.database is not None:  # earlier questions about this case come back with it
             from ..workflow.reporting import chat_history
@@ -334,7 +381,8 @@ class AiPanel(QWidget):
         self.draft_button.setEnabled(False)
         self.ask_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.request.emit(task, question)
+        self._check_asked = self.image_check_box.isChecked()
+        self.request.emit(task, question, self._check_asked)
 
     def cancel(self) -> None:
         self.worker.cancel_event.set()
@@ -353,7 +401,12 @@ class AiPanel(QWidget):
     def _on_finished(self, task: str, result: GenerationResult) -> None:
         LOG.info("AI %s: %d tokens on %s, first token %.3f s, total %.2f s, %s", task, len(result.token_ids),
                  result.provider, result.time_to_first_token_s, result.total_s, result.stopped)
-        self._idle()
+        # the worker checks the answer when the request asked for it and the answer is worth it:
+        # the panel stays busy (Cancel stops the check) until ``checked`` arrives
+        checking = self._check_asked and worth_checking(result)
+        self._unchecked = result if checking else None
+        if not checking:
+            self._idle()
         case_key, question = self._asked
         same_case = case_key == self.case_key
         cancelled = result.stopped == "cancelled"
@@ -387,7 +440,26 @@ class AiPanel(QWidget):
                 from ..workflow.reporting import add_chat
 
                 add_chat(self.database, case_key, question, result.text + (" (cancelled)" if cancelled else ""), self.model_name)
-        self.shown.emit(task, result)
+        if checking and same_case:
+            self.timing_label.setText(self.timing_label.text() + "\nChecking against a blank image...")
+        else:
+            self.shown.emit(task, result)
+
+    def _on_checked(self, task: str, check: ImageCheck) -> None:
+        LOG.info("AI %s image check: same %s, %.2f s, %s", task, check.same, check.seconds, check.stopped)
+        result, self._unchecked = self._unchecked, None
+        self._idle()
+        if self._asked[0] == self.case_key:
+            if result is not None:
+                self._show_timing(task, result)  # drops the "checking" line
+            self.image_checks[task] = check
+            colour = "#e0a526" if check.same else "#9aa0a6"
+            if task == "draft":
+                self.state_label.setText(self.state_label.text() + "\n" + check.sentence())
+            else:
+                self.history.append(f'<p style="color: {colour};"><i>{html.escape(check.sentence())}</i></p>')
+        if result is not None:
+            self.shown.emit(task, result)
 
     def _show_timing(self, task: str, result: GenerationResult) -> None:
         """One line per kind of request of this case (the draft's and the last question's), each

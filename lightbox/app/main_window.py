@@ -298,6 +298,13 @@ class MainWindow(QMainWindow):
         ai_menu = menus.addMenu("&AI")
         self._action(ai_menu, "Model...", self.show_model_dialog)
         self._action(ai_menu, "Draft report", self.draft_report)
+        # the dock's check box as a menu entry: either one switches both
+        box = self.ai_panel.image_check_box
+        self.image_check_action = self._action(ai_menu, "Check answers against a blank image", lambda: None,
+                                               checkable=True)
+        self.image_check_action.setChecked(box.isChecked())
+        self.image_check_action.toggled.connect(box.setChecked)
+        box.toggled.connect(self.image_check_action.setChecked)
         self._action(ai_menu, "Save report as DICOM SR...", self.save_report_sr)
         self._action(ai_menu, "Save measurements as DICOM SR (TID 1500)...", self.save_measurements_sr)
         self._action(ai_menu, "Save key images as DICOM KOS...", self.save_key_images)

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..inference.bundle import verify_manifest
 from ..inference.generate import Chat, GenerationOptions, VisionLanguageModel
+from ..inference.image_check import BLANK_LEVEL
 from ..inference.metrics import exact_match, mean, normalise_answer, token_f1
 from ..inference.models import default_model_dir
 from ..inference.prompts import task_prompt
@@ -39,7 +40,7 @@ from ..workflow.statistics import cluster_bootstrap, wilson_interval
 from .data import SAY, Sample, all_samples, default_data_dir
 from .images import LabelledImage, all_images, label_values, phantom_film_rgb, stated_normality
 
-GREY = np.full((112, 112, 3), 128, np.uint8)
+GREY = np.full((112, 112, 3), BLANK_LEVEL, np.uint8)  # the grey the app's image check uses too
 ABNORMAL_TERMS = re.compile(
     r"opacit|consolidat|effusion|pneumothorax|edema|oedema|atelecta|pneumonia|\bards\b|infiltrat|\bmass\b|nodul|"
     r"cardiomegaly|abnormal|fracture|fibrosis|collapse|lesion", re.IGNORECASE)
