@@ -172,3 +172,35 @@ def test_cli_prints_the_check_and_json_carries_it(capsys) -> None:
     assert capsys.readouterr().out.rstrip().splitlines()[-1].startswith("Image check: a blank grey image")
     assert main(["ask", "demo:film", "Is there a pneumothorax?", "--json", "--no-image-check"]) == 0
     assert json.loads(capsys.readouterr().out)["image_check"] is None
+
+
+def test_the_reader_works_on_while_the_check_runs(demo_film_window, qtbot) -> None:
+    """The check never stands between the reader and the next step: while it runs, the draft is
+    editable and autosaves, and a new question stops the check (its verdict would land under the
+    new question, so it is not shown) and is answered and checked itself."""
+    from PySide6.QtCore import Qt
+
+    from lightbox.workflow.reporting import load
+
+    panel = demo_film_window.ai_panel
+    hold = threading.Event()  # keeps the worker between the answer and its check
+    panel.worker.finished.connect(lambda *_: hold.wait(60), Qt.ConnectionType.DirectConnection)
+    shown: list[str] = []
+    panel.shown.connect(lambda task, _result: shown.append(task))
+    panel.start("draft", "")
+    qtbot.waitUntil(lambda: "Checking against a blank image" in panel.timing_label.text(), timeout=60000)
+    assert panel.draft_button.isEnabled() and panel.ask_button.isEnabled() and panel.cancel_button.isEnabled()
+    draft = panel.editor.toPlainText()
+    panel.editor.moveCursor(panel.editor.textCursor().MoveOperation.End)
+    qtbot.keyClicks(panel.editor, " Heart normal.")
+    qtbot.waitUntil(lambda: panel.report_id is not None
+                    and load(panel.database, panel.report_id).current_text == draft + " Heart normal.", timeout=5000)
+    panel.question.setText("Is there a pneumothorax?")
+    panel.question.returnPressed.emit()
+    assert shown == ["draft"]  # the draft's request ends when the question starts
+    hold.set()
+    qtbot.waitUntil(lambda: shown == ["draft", "ask"], timeout=60000)
+    assert "draft" not in panel.image_checks and "Image check" not in panel.state_label.text()
+    assert panel.image_checks["ask"].sentence() in panel.history.toPlainText()
+    assert panel.history.toPlainText().count("Image check") == 1
+    assert not panel.cancel_button.isEnabled() and "Checking" not in panel.timing_label.text()

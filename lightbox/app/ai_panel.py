@@ -166,7 +166,10 @@ class AiPanel(QWidget):
         self._check_asked = False
         self.timings: dict[str, str] = {}  # task → its timing line, for this case
         self._asked: tuple[str, str] = ("", "")
-        self._unchecked: GenerationResult | None = None  # shown; its image check still running
+        # the last result, shown, while its image check runs (the panel is idle meanwhile: the
+        # reader edits the draft, which autosaves, or asks on, which stops the check)
+        self._unchecked: tuple[str, GenerationResult] | None = None
+        self._superseded_checks = 0  # checks stopped by a newer request: their verdicts are not shown
         self.database = database
         self.case_key = ""
         self.case_metadata: dict[str, str] = {}  # the open study's patient / exam fields (export header)
@@ -371,6 +374,8 @@ class AiPanel(QWidget):
     def start(self, task: str, question: str) -> None:
         if self.busy:
             return
+        if self._unchecked is not None:
+            self._supersede_check()
         self.busy = task
         # the case and question this request belongs to: the answer may arrive after the reader
         # has opened another case, and must be stored with the one it was asked about
@@ -401,12 +406,12 @@ class AiPanel(QWidget):
     def _on_finished(self, task: str, result: GenerationResult) -> None:
         LOG.info("AI %s: %d tokens on %s, first token %.3f s, total %.2f s, %s", task, len(result.token_ids),
                  result.provider, result.time_to_first_token_s, result.total_s, result.stopped)
-        # the worker checks the answer when the request asked for it and the answer is worth it:
-        # the panel stays busy (Cancel stops the check) until ``checked`` arrives
+        # the worker checks the answer when the request asked for it and the answer is worth it;
+        # until ``checked`` arrives the panel is idle but for Cancel, which stops the check
         checking = self._check_asked and worth_checking(result)
-        self._unchecked = result if checking else None
-        if not checking:
-            self._idle()
+        self._unchecked = (task, result) if checking else None
+        self._idle()
+        self.cancel_button.setEnabled(checking)
         case_key, question = self._asked
         same_case = case_key == self.case_key
         cancelled = result.stopped == "cancelled"
@@ -440,26 +445,42 @@ class AiPanel(QWidget):
                 from ..workflow.reporting import add_chat
 
                 add_chat(self.database, case_key, question, result.text + (" (cancelled)" if cancelled else ""), self.model_name)
-        if checking and same_case:
-            self.timing_label.setText(self.timing_label.text() + "\nChecking against a blank image...")
-        else:
+        if not checking:
             self.shown.emit(task, result)
+        elif same_case:
+            self.timing_label.setText(self.timing_label.text() + "\nChecking against a blank image...")
 
     def _on_checked(self, task: str, check: ImageCheck) -> None:
         LOG.info("AI %s image check: same %s, %.2f s, %s", task, check.same, check.seconds, check.stopped)
-        result, self._unchecked = self._unchecked, None
-        self._idle()
+        if self._superseded_checks:  # its answer was handed on when the newer request started
+            self._superseded_checks -= 1
+            return
+        pending, self._unchecked = self._unchecked, None
+        if not self.busy:
+            self.cancel_button.setEnabled(False)
         if self._asked[0] == self.case_key:
-            if result is not None:
-                self._show_timing(task, result)  # drops the "checking" line
+            if pending is not None:
+                self._show_timing(*pending)  # drops the "checking" line
             self.image_checks[task] = check
             colour = "#e0a526" if check.same else "#9aa0a6"
             if task == "draft":
                 self.state_label.setText(self.state_label.text() + "\n" + check.sentence())
             else:
                 self.history.append(f'<p style="color: {colour};"><i>{html.escape(check.sentence())}</i></p>')
-        if result is not None:
-            self.shown.emit(task, result)
+        if pending is not None:
+            self.shown.emit(*pending)
+
+    def _supersede_check(self) -> None:
+        """A new request while the last answer's image check runs: the check is stopped and its
+        verdict not shown (it would land under the new question); the answer stands as shown."""
+        assert self._unchecked is not None
+        task, result = self._unchecked
+        self._unchecked = None
+        self._superseded_checks += 1
+        self.worker.cancel_event.set()  # the worker clears it when it starts the new request
+        if self._asked[0] == self.case_key:
+            self._show_timing(task, result)
+        self.shown.emit(task, result)
 
     def _show_timing(self, task: str, result: GenerationResult) -> None:
         """One line per kind of request of this case (the draft's and the last question's), each
