@@ -147,12 +147,12 @@ def test_the_dock_shows_the_check_and_the_menu_switches_it(demo_film_window, qtb
     with qtbot.waitSignal(panel.shown, timeout=120000):
         panel.start("draft", "")
     assert panel.image_checks == {} and panel.history.toPlainText().count("Image check") == before
-    assert "Image check" not in panel.state_label.text()
+    assert not panel.draft_check_label.isVisible()
     panel.image_check_box.setChecked(True)  # the box switches the menu entry back on
     assert window.image_check_action.isChecked()
     with qtbot.waitSignal(panel.shown, timeout=120000):
         panel.start("draft", "")
-    assert panel.image_checks["draft"].sentence() in panel.state_label.text()
+    assert panel.draft_check_label.isVisible() and panel.draft_check_label.text() == panel.image_checks["draft"].sentence()
 
 
 def test_cli_prints_the_check_and_json_carries_it(capsys) -> None:
@@ -200,7 +200,7 @@ def test_the_reader_works_on_while_the_check_runs(demo_film_window, qtbot) -> No
     assert shown == ["draft"]  # the draft's request ends when the question starts
     hold.set()
     qtbot.waitUntil(lambda: shown == ["draft", "ask"], timeout=60000)
-    assert "draft" not in panel.image_checks and "Image check" not in panel.state_label.text()
+    assert "draft" not in panel.image_checks and not panel.draft_check_label.isVisible()
     assert panel.image_checks["ask"].sentence() in panel.history.toPlainText()
     assert panel.history.toPlainText().count("Image check") == 1
     assert not panel.cancel_button.isEnabled() and "Checking" not in panel.timing_label.text()

@@ -205,6 +205,10 @@ class AiPanel(QWidget):
         self.state_label.setWordWrap(True)
         self.state_label.setStyleSheet("color: #e0a526;")
         layout.addWidget(self.state_label)
+        self.draft_check_label = QLabel("")  # the draft's image check, in its verdict's colour
+        self.draft_check_label.setWordWrap(True)
+        self.draft_check_label.setVisible(False)
+        layout.addWidget(self.draft_check_label)
         self.editor = QPlainTextEdit()
         self.editor.setPlaceholderText("FINDINGS:\nIMPRESSION:")
         font = self.editor.font()
@@ -313,6 +317,7 @@ class AiPanel(QWidget):
         self.editor.blockSignals(False)
         self.history.clear()
         self.state_label.setText("")
+        self.draft_check_label.setVisible(False)
         self.timing_label.setText("")
         self.timings.clear()
         self.editor.setPlaceholderText("FINDINGS:\nIMPRESSION:")
@@ -383,6 +388,7 @@ class AiPanel(QWidget):
         if task == "draft":
             self.editor.clear()
             self.state_label.setText(f"{UNREVIEWED} - drafting...")
+            self.draft_check_label.setVisible(False)
         self.draft_button.setEnabled(False)
         self.ask_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -464,7 +470,9 @@ class AiPanel(QWidget):
             self.image_checks[task] = check
             colour = "#e0a526" if check.same else "#9aa0a6"
             if task == "draft":
-                self.state_label.setText(self.state_label.text() + "\n" + check.sentence())
+                self.draft_check_label.setStyleSheet(f"color: {colour};")
+                self.draft_check_label.setText(check.sentence())
+                self.draft_check_label.setVisible(True)
             else:
                 self.history.append(f'<p style="color: {colour};"><i>{html.escape(check.sentence())}</i></p>')
         if pending is not None:
