@@ -32,9 +32,9 @@ BLANK_LEVEL = 128  # mid-grey in every channel: no structure, no edge, no intens
 
 
 def blank_like(images: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """One uniform grey image per image, of the same shape and type (the model's preprocessor
-    then sizes each exactly as it sizes the study's)."""
-    return [np.full_like(image, BLANK_LEVEL) for image in images]
+    """One uniform grey 8-bit image per image, of the same shape (the model's preprocessor then
+    sizes each exactly as it sizes the study's, and rescales 0-255 as it does the study's)."""
+    return [np.full(image.shape, BLANK_LEVEL, np.uint8) for image in images]
 
 
 def worth_checking(result: GenerationResult) -> bool:
