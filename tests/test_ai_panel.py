@@ -120,5 +120,5 @@ def test_answer_arriving_after_a_case_change_stays_with_its_case(window, qtbot) 
     assert "free air" not in panel.history.toPlainText()
     from lightbox.workflow.reporting import chat_history
 
-    assert "is there free air under the diaphragm?" in [q for q, _ in chat_history(panel.database, film_key)]
-    assert "is there free air under the diaphragm?" not in [q for q, _ in chat_history(panel.database, panel.case_key)]
+    assert "is there free air under the diaphragm?" in [q for q, _, _ in chat_history(panel.database, film_key)]
+    assert "is there free air under the diaphragm?" not in [q for q, _, _ in chat_history(panel.database, panel.case_key)]

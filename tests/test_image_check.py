@@ -138,6 +138,18 @@ def test_the_dock_shows_the_check_and_the_menu_switches_it(demo_film_window, qtb
     images, _ = study("demo:film")
     assert check.blank_answer == by_hand(panel.worker.model, images, [panel.worker.chat.history[0][0]], "ask")
     assert check.same == (result.text.strip().lower() == check.blank_answer.strip().lower())
+    # the verdict is stored with its answer and comes back with the case
+    from lightbox.workflow.reporting import chat_history
+
+    film_key = panel.case_key
+    (_, _, stored), = chat_history(panel.database, film_key)
+    assert json.loads(stored) == check.to_dict()
+    window.open_path("demo:ct")
+    qtbot.waitUntil(lambda: panel.case_key != film_key, timeout=20000)
+    assert "Image check" not in panel.history.toPlainText()
+    window.open_path("demo:film")
+    qtbot.waitUntil(lambda: panel.case_key == film_key and "Image check" in panel.history.toPlainText(), timeout=20000)
+    assert check.sentence() in panel.history.toPlainText()
 
     window.image_check_action.trigger()  # AI → Check answers against a blank image: off
     assert not panel.image_check_box.isChecked()
@@ -204,3 +216,24 @@ def test_the_reader_works_on_while_the_check_runs(demo_film_window, qtbot) -> No
     assert panel.image_checks["ask"].sentence() in panel.history.toPlainText()
     assert panel.history.toPlainText().count("Image check") == 1
     assert not panel.cancel_button.isEnabled() and "Checking" not in panel.timing_label.text()
+
+
+def test_a_database_from_before_the_check_gains_its_column(tmp_path) -> None:
+    """An earlier version's chat history stays readable and takes verdicts (ALTER TABLE ADD COLUMN)."""
+    import sqlite3
+
+    from lightbox.workflow.reporting import add_chat, chat_history, record_image_check
+    from lightbox.workflow.storage import open_database
+
+    database = tmp_path / "old.sqlite3"
+    with sqlite3.connect(database) as connection:  # chat_messages as the previous version created it
+        connection.execute("CREATE TABLE chat_messages (id INTEGER NOT NULL PRIMARY KEY, case_key VARCHAR(1024) NOT NULL, "
+                           "question TEXT NOT NULL, answer TEXT NOT NULL, model_name VARCHAR(256) NOT NULL, "
+                           "asked_at DATETIME NOT NULL)")
+        connection.execute("INSERT INTO chat_messages VALUES (1, 'case', 'is there an effusion?', 'no', 'demo', "
+                           "'2026-11-01 10:00:00')")
+    factory = open_database(f"sqlite:///{database}")
+    assert chat_history(factory, "case") == [("is there an effusion?", "no", "")]
+    new = add_chat(factory, "case", "what plane is this?", "axial", "demo")
+    record_image_check(factory, new, '{"sentence": "x"}')
+    assert chat_history(factory, "case")[1] == ("what plane is this?", "axial", '{"sentence": "x"}')

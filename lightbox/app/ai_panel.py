@@ -7,6 +7,7 @@ visible wherever the model's text appears.
 from __future__ import annotations
 
 import html
+import json
 import threading
 import time
 from pathlib import Path
@@ -37,6 +38,15 @@ from .recent import read_state, write_state
 
 UNREVIEWED = "AI draft - not reviewed"
 IMAGE_CHECK_STATE = "ai_image_check"  # ui_state.json: whether answers are checked against a blank image
+
+
+def _check_colour(same: bool | None) -> str:
+    return "#e0a526" if same else "#9aa0a6"  # amber: the same answer as with a blank image
+
+
+def _check_paragraph(sentence: str, same: bool | None) -> str:
+    """An image check's verdict under its answer in the question history."""
+    return f'<p style="color: {_check_colour(same)};"><i>{html.escape(sentence)}</i></p>'
 
 
 def _remember_image_check(on: bool) -> None:
@@ -170,6 +180,7 @@ class AiPanel(QWidget):
         # reader edits the draft, which autosaves, or asks on, which stops the check)
         self._unchecked: tuple[str, GenerationResult] | None = None
         self._superseded_checks = 0  # checks stopped by a newer request: their verdicts are not shown
+        self._unchecked_chat_id: int | None = None  # the stored answer whose check is running
         self.database = database
         self.case_key = ""
         self.case_metadata: dict[str, str] = {}  # the open study's patient / exam fields (export header)
@@ -327,8 +338,11 @@ class AiPanel(QWidget):
         if self.database is not None:  # earlier questions about this case come back with it
             from ..workflow.reporting import chat_history
 
-            for question, answer in chat_history(self.database, self.case_key):
+            for question, answer, check in chat_history(self.database, self.case_key):
                 self.history.append(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}</p>")
+                if check:
+                    stored = json.loads(check)
+                    self.history.append(_check_paragraph(stored["sentence"], stored["same_with_blank_image"]))
             from ..workflow.reporting import latest_signed
 
             signed = latest_signed(self.database, self.case_key)  # a signed report comes back with its study
@@ -450,7 +464,10 @@ class AiPanel(QWidget):
             if self.database is not None:  # a cancelled answer is kept too, marked, with its question
                 from ..workflow.reporting import add_chat
 
-                add_chat(self.database, case_key, question, result.text + (" (cancelled)" if cancelled else ""), self.model_name)
+                chat_id = add_chat(self.database, case_key, question, result.text + (" (cancelled)" if cancelled else ""),
+                                   self.model_name)
+                if checking:  # the verdict is stored with the answer when it arrives
+                    self._unchecked_chat_id = chat_id
         if not checking:
             self.shown.emit(task, result)
         elif same_case:
@@ -468,13 +485,17 @@ class AiPanel(QWidget):
             if pending is not None:
                 self._show_timing(*pending)  # drops the "checking" line
             self.image_checks[task] = check
-            colour = "#e0a526" if check.same else "#9aa0a6"
             if task == "draft":
-                self.draft_check_label.setStyleSheet(f"color: {colour};")
+                self.draft_check_label.setStyleSheet(f"color: {_check_colour(check.same)};")
                 self.draft_check_label.setText(check.sentence())
                 self.draft_check_label.setVisible(True)
             else:
-                self.history.append(f'<p style="color: {colour};"><i>{html.escape(check.sentence())}</i></p>')
+                self.history.append(_check_paragraph(check.sentence(), check.same))
+        chat_id, self._unchecked_chat_id = self._unchecked_chat_id, None
+        if chat_id is not None and self.database is not None:
+            from ..workflow.reporting import record_image_check
+
+            record_image_check(self.database, chat_id, json.dumps(check.to_dict()))
         if pending is not None:
             self.shown.emit(*pending)
 
@@ -483,7 +504,7 @@ class AiPanel(QWidget):
         verdict not shown (it would land under the new question); the answer stands as shown."""
         assert self._unchecked is not None
         task, result = self._unchecked
-        self._unchecked = None
+        self._unchecked = self._unchecked_chat_id = None
         self._superseded_checks += 1
         self.worker.cancel_event.set()  # the worker clears it when it starts the new request
         if self._asked[0] == self.case_key:

@@ -189,13 +189,25 @@ def report_header(metadata: dict[str, str], deidentify: bool = False) -> str:
     return "\n".join(lines)
 
 
-def add_chat(factory: sessionmaker[Session], case_key: str, question: str, answer: str, model_name: str = "") -> None:
+def add_chat(factory: sessionmaker[Session], case_key: str, question: str, answer: str, model_name: str = "") -> int:
+    """Store a question and its answer; returns the entry's id (for its image check, later)."""
     with factory.begin() as db:
-        db.add(ChatMessage(case_key=case_key, question=question, answer=answer, model_name=model_name))
+        message = ChatMessage(case_key=case_key, question=question, answer=answer, model_name=model_name)
+        db.add(message)
+        db.flush()
+        return message.id
 
 
-def chat_history(factory: sessionmaker[Session], case_key: str) -> list[tuple[str, str]]:
-    """(question, answer) pairs asked about ``case_key``, oldest first."""
+def record_image_check(factory: sessionmaker[Session], chat_id: int, verdict: str) -> None:
+    """The blank-image check's verdict, once it arrives, with the answer it checked."""
+    with factory.begin() as db:
+        message = db.get(ChatMessage, chat_id)
+        if message is not None:
+            message.image_check = verdict
+
+
+def chat_history(factory: sessionmaker[Session], case_key: str) -> list[tuple[str, str, str]]:
+    """(question, answer, image check verdict or "") asked about ``case_key``, oldest first."""
     with factory() as db:
         rows = db.scalars(select(ChatMessage).where(ChatMessage.case_key == case_key).order_by(ChatMessage.id))
-        return [(r.question, r.answer) for r in rows]
+        return [(r.question, r.answer, r.image_check or "") for r in rows]

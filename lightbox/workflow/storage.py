@@ -75,6 +75,8 @@ class ChatMessage(Base):
     answer: Mapped[str] = mapped_column(Text)
     model_name: Mapped[str] = mapped_column(String(256), default="")
     asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the blank-image check's verdict as the reader saw it ("" when none ran; inference.image_check)
+    image_check: Mapped[str] = mapped_column(Text, default="")
 
 
 class EvalSession(Base):
