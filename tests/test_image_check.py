@@ -237,3 +237,13 @@ def test_a_database_from_before_the_check_gains_its_column(tmp_path) -> None:
     new = add_chat(factory, "case", "what plane is this?", "axial", "demo")
     record_image_check(factory, new, '{"sentence": "x"}')
     assert chat_history(factory, "case")[1] == ("what plane is this?", "axial", '{"sentence": "x"}')
+
+
+def test_a_damaged_stored_verdict_is_said_so() -> None:
+    from lightbox.app.ai_panel import _stored_check_paragraph
+    from lightbox.inference.image_check import ImageCheck
+
+    good = ImageCheck("ask", "no", True, 0.1)
+    assert good.sentence() in _stored_check_paragraph(json.dumps(good.to_dict()))
+    for damaged in ("{not json", "[]", '{"same": true}', "3"):
+        assert "stored verdict unreadable" in _stored_check_paragraph(damaged)

@@ -49,6 +49,16 @@ def _check_paragraph(sentence: str, same: bool | None) -> str:
     return f'<p style="color: {_check_colour(same)};"><i>{html.escape(sentence)}</i></p>'
 
 
+def _stored_check_paragraph(stored: str) -> str:
+    """A verdict as stored with its answer (``ImageCheck.to_dict`` as JSON); an unreadable one is
+    said so, never a crash on opening the case."""
+    try:
+        verdict = json.loads(stored)
+        return _check_paragraph(str(verdict["sentence"]), verdict.get("same_with_blank_image"))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return _check_paragraph("Image check: stored verdict unreadable.", None)
+
+
 def _remember_image_check(on: bool) -> None:
     state = read_state()
     state[IMAGE_CHECK_STATE] = on
@@ -107,7 +117,8 @@ class AiWorker(QObject):
     @Slot(str, str, bool)
     def run(self, task: str, question: str, image_check: bool = False) -> None:
         """Answer the request; then, when ``image_check`` and the answer is worth checking, ask it
-        again of blank images and emit ``checked`` (always, once a check starts: the panel waits)."""
+        again of blank images and emit ``checked`` (exactly once per check, even a failed or
+        cancelled one: the panel counts on one verdict per check it expects)."""
         self.cancel_event.clear()
         try:
             model = self._ensure_model()
@@ -341,8 +352,7 @@ class AiPanel(QWidget):
             for question, answer, check in chat_history(self.database, self.case_key):
                 self.history.append(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}</p>")
                 if check:
-                    stored = json.loads(check)
-                    self.history.append(_check_paragraph(stored["sentence"], stored["same_with_blank_image"]))
+                    self.history.append(_stored_check_paragraph(check))
             from ..workflow.reporting import latest_signed
 
             signed = latest_signed(self.database, self.case_key)  # a signed report comes back with its study
