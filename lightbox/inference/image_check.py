@@ -39,7 +39,8 @@ def blank_like(images: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 def worth_checking(result: GenerationResult) -> bool:
     """A finished, non-empty answer; a cancelled or empty one is not checked (one rule for the
-    window, which waits for the check, and the worker, which runs it)."""
+    panel, which expects a verdict, and the worker, which runs the check). Every task decodes
+    greedily, so the same prompt and images give the same answer and a difference is the image's."""
     return result.stopped != "cancelled" and bool(result.text.strip())
 
 
