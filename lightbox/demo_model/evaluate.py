@@ -31,7 +31,7 @@ import numpy as np
 
 from ..inference.bundle import verify_manifest
 from ..inference.generate import Chat, GenerationOptions, VisionLanguageModel
-from ..inference.image_check import BLANK_LEVEL
+from ..inference.image_check import BLANK_LEVEL, same_answer
 from ..inference.metrics import exact_match, mean, normalise_answer, token_f1
 from ..inference.models import default_model_dir
 from ..inference.prompts import task_prompt
@@ -152,9 +152,8 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
                 "accuracy_other_image": mean([float(x) for x in right["other"]]),
                 "majority_answer": majority["CLOSED"],
                 "majority_accuracy": mean([exact_match(majority["CLOSED"], r["s"].target) for r in rows]),
-                "changed_vs_grey": mean([float(normalise_answer(r["real"]) != normalise_answer(r["grey"])) for r in rows]),
-                "changed_vs_other_image": mean([float(normalise_answer(r["real"]) != normalise_answer(r["other"]))
-                                                for r in rows]),
+                "changed_vs_grey": mean([float(not same_answer(r["real"], r["grey"])) for r in rows]),
+                "changed_vs_other_image": mean([float(not same_answer(r["real"], r["other"])) for r in rows]),
                 "mcnemar_real_vs_grey": {"only_real_right": only_real, "only_grey_right": only_grey,
                                          "p": round(mcnemar_exact(only_real, only_grey), 6)},
                 "gain_over_grey_image": image_clustered_gap(right["real"], right["grey"],
