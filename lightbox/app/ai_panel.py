@@ -10,6 +10,7 @@ import html
 import json
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,15 @@ def _remember_image_check(on: bool) -> None:
     state = read_state()
     state[IMAGE_CHECK_STATE] = on
     write_state(state)
+
+
+@dataclass
+class PendingCheck:
+    """A result shown whose image check is still running, and its stored chat entry (a question's)."""
+
+    task: str
+    result: GenerationResult
+    chat_id: int | None
 
 
 class AiWorker(QObject):
@@ -189,9 +199,8 @@ class AiPanel(QWidget):
         self._asked: tuple[str, str] = ("", "")
         # the last result, shown, while its image check runs (the panel is idle meanwhile: the
         # reader edits the draft, which autosaves, or asks on, which stops the check)
-        self._unchecked: tuple[str, GenerationResult] | None = None
+        self._unchecked: PendingCheck | None = None
         self._superseded_checks = 0  # checks stopped by a newer request: their verdicts are not shown
-        self._unchecked_chat_id: int | None = None  # the stored answer whose check is running
         self.database = database
         self.case_key = ""
         self.case_metadata: dict[str, str] = {}  # the open study's patient / exam fields (export header)
@@ -439,7 +448,7 @@ class AiPanel(QWidget):
         # the worker checks the answer when the request asked for it and the answer is worth it;
         # until ``checked`` arrives the panel is idle but for Cancel, which stops the check
         checking = self._check_asked and worth_checking(result)
-        self._unchecked = (task, result) if checking else None
+        chat_id: int | None = None  # the stored answer, which its verdict joins when it arrives
         self._idle()
         self.cancel_button.setEnabled(checking)
         case_key, question = self._asked
@@ -476,8 +485,7 @@ class AiPanel(QWidget):
 
                 chat_id = add_chat(self.database, case_key, question, result.text + (" (cancelled)" if cancelled else ""),
                                    self.model_name)
-                if checking:  # the verdict is stored with the answer when it arrives
-                    self._unchecked_chat_id = chat_id
+        self._unchecked = PendingCheck(task, result, chat_id) if checking else None
         if not checking:
             self.shown.emit(task, result)
         elif same_case:
@@ -493,7 +501,7 @@ class AiPanel(QWidget):
             self.cancel_button.setEnabled(False)
         if self._asked[0] == self.case_key:
             if pending is not None:
-                self._show_timing(*pending)  # drops the "checking" line
+                self._show_timing(task, pending.result)  # drops the "checking" line
             self.image_checks[task] = check
             if task == "draft":
                 self.draft_check_label.setStyleSheet(f"color: {_check_colour(check.same)};")
@@ -501,20 +509,19 @@ class AiPanel(QWidget):
                 self.draft_check_label.setVisible(True)
             else:
                 self.history.append(_check_paragraph(check.sentence(), check.same))
-        chat_id, self._unchecked_chat_id = self._unchecked_chat_id, None
-        if chat_id is not None and self.database is not None:
+        if pending is not None and pending.chat_id is not None and self.database is not None:
             from ..workflow.reporting import record_image_check
 
-            record_image_check(self.database, chat_id, json.dumps(check.to_dict()))
+            record_image_check(self.database, pending.chat_id, json.dumps(check.to_dict()))
         if pending is not None:
-            self.shown.emit(*pending)
+            self.shown.emit(task, pending.result)
 
     def _supersede_check(self) -> None:
         """A new request while the last answer's image check runs: the check is stopped and its
         verdict not shown (it would land under the new question); the answer stands as shown."""
         assert self._unchecked is not None
-        task, result = self._unchecked
-        self._unchecked = self._unchecked_chat_id = None
+        task, result = self._unchecked.task, self._unchecked.result
+        self._unchecked = None
         self._superseded_checks += 1
         self.worker.cancel_event.set()  # the worker clears it when it starts the new request
         if self._asked[0] == self.case_key:
