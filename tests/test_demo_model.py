@@ -344,3 +344,61 @@ def test_the_card_says_where_the_gain_from_the_image_comes_from() -> None:
         "; on questions about findings, position or size (which the image labels do not name) closed accuracy is 59.8 % with the "
         "image and 58.5 % with a grey one, open token F1 11.8 % and 11.6 %")
     assert _findings_clause({"modality_organ_plane": vqa["modality_organ_plane"]}) == ""
+
+
+def test_training_questions_are_asked_with_their_image_and_a_hand_built_grey_one() -> None:
+    """The measure of how much the training questions' wording alone answers: each closed training
+    question is right or not as the real model answers it with its image and with a uniform grey
+    image built here (level 128, as the image check uses); open questions and drafts are not asked."""
+    import numpy as np
+
+    from lightbox.app.ai_inputs import model_images
+    from lightbox.app.compose import open_demo
+    from lightbox.demo_model.data import Sample
+    from lightbox.demo_model.evaluate import training_question_results
+    from lightbox.demo_model.images import LabelledImage
+    from lightbox.inference.generate import VisionLanguageModel
+
+    film, _ = model_images(open_demo("demo:film"))
+    ct_slices, _ = model_images(open_demo("demo:ct"))
+    images = {"film": LabelledImage("film", "phantom", "p", False, {}, pixels=film[0]),
+              "ct": LabelledImage("ct", "phantom", "p", False, {}, pixels=ct_slices[len(ct_slices) // 2])}
+    asked = [("ct", "Is this a CT scan?", "yes", "CLOSED", "MODALITY"),
+             ("film", "Is this a CT scan?", "no", "CLOSED", "MODALITY"),
+             ("film", "Is this an axial image?", "no", "CLOSED", "PLANE"),
+             ("film", "Is there a pneumothorax?", "no", "CLOSED", "PRES"),
+             ("ct", "Is there a mass?", "yes", "CLOSED", "PRES, POS"),
+             ("ct", "What modality is this?", "CT", "OPEN", "MODALITY")]
+    train = [Sample("ask", q, a, answer_type=t, image_key=k, question_type=kind) for k, q, a, t, kind in asked]
+    train.append(Sample("draft", "Draft the report.", "FINDINGS: clear", image_key="film"))
+    grey = np.full((112, 112, 3), 128, np.uint8)
+    expected: dict[str, list[tuple[bool, bool]]] = {"about_image": [], "other": []}
+    for key, question, answer, _kind, qtype in asked[:5]:
+        real_right = _ask_demo(images[key].rgb(), question, 16).strip().lower() == answer
+        grey_right = _ask_demo(grey, question, 16).strip().lower() == answer
+        expected["about_image" if qtype in ("MODALITY", "PLANE") else "other"].append((real_right, grey_right))
+    model = VisionLanguageModel.from_folder(default_model_dir(), device="cpu")
+    results = training_question_results(model, train, images)
+    for name, key in (("about_image", "modality_organ_plane"), ("other", "other_questions")):
+        pairs = expected[name]
+        assert results[key] == {"n": len(pairs), "accuracy": pytest.approx(sum(r for r, _ in pairs) / len(pairs)),
+                                "accuracy_grey_image": pytest.approx(sum(g for _, g in pairs) / len(pairs))}
+    assert results["n"] == 5
+    assert results["accuracy"] == pytest.approx(sum(r for p in expected.values() for r, _ in p) / 5)
+    assert results["accuracy_grey_image"] == pytest.approx(sum(g for p in expected.values() for _, g in p) / 5)
+    # the grey image must differ from the study somewhere here, or the test could not tell them apart
+    assert any(r != g for p in expected.values() for r, g in p)
+
+
+def test_the_card_says_how_much_the_training_wording_answers() -> None:
+    from lightbox.demo_model.model_card import _training_wording
+
+    vqa = {"training_questions": {"n": 1027, "accuracy": 0.9922, "accuracy_grey_image": 0.8647,
+                                  "modality_organ_plane": {"n": 137, "accuracy": 1.0, "accuracy_grey_image": 0.7153},
+                                  "other_questions": {"n": 890, "accuracy": 0.991, "accuracy_grey_image": 0.8876}}}
+    assert _training_wording(vqa) == [
+        "- Its own training questions (VQA-RAD, closed, 1027) asked again: right on 99.2 % with their image and "
+        "86.5 % with a grey one (findings, position, size and the other kinds: 99.1 % and 88.8 %, 890 questions). "
+        "The wording of a training question nearly names its image, so training could fit most answers without "
+        "looking at the image; the test's paraphrases of those questions inherit that."]
+    assert _training_wording({}) == []

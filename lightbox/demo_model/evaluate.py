@@ -201,6 +201,32 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
     }
 
 
+def training_question_results(model: VisionLanguageModel, train: list[Sample], images: dict[str, LabelledImage],
+                              limit: int | None = None) -> dict[str, Any]:
+    """The closed VQA-RAD questions the model was trained on, asked with their image and with the grey
+    image: how much of what it learned the question's wording alone recalls. VQA-RAD's clinicians
+    wrote questions per image (Lau et al. 2018), so a training question's wording nearly names its
+    image, and a model can fit the answers without looking; right with a grey image means the
+    wording carried the answer. Modality / organ / plane and the other kinds are split as for the test."""
+    rows = [s for s in train if s.task == "ask" and s.answer_type == "CLOSED"][:limit]
+
+    def right(group: list[Sample]) -> dict[str, Any]:
+        real = [exact_match(_ask(model, images[s.image_key].rgb(), s.prompt), s.target) == 1.0 for s in group]
+        grey = [exact_match(_ask(model, GREY, s.prompt), s.target) == 1.0 for s in group]
+        return {"n": len(group), "accuracy": mean([float(x) for x in real]),
+                "accuracy_grey_image": mean([float(x) for x in grey])}
+
+    about_image = right([s for s in rows if asks_what_the_image_is(s)])
+    other = right([s for s in rows if not asks_what_the_image_is(s)])
+    n = about_image["n"] + other["n"]
+
+    def pooled(key: str) -> float:
+        return (about_image[key] * about_image["n"] + other[key] * other["n"]) / n if n else 0.0
+
+    return {"n": n, "accuracy": pooled("accuracy"), "accuracy_grey_image": pooled("accuracy_grey_image"),
+            "modality_organ_plane": about_image, "other_questions": other}
+
+
 def draft_results(model: VisionLanguageModel, test: list[Sample], images: dict[str, LabelledImage],
                   vqa_normal: list[str]) -> dict[str, Any]:
     films = [s for s in test if s.task == "draft"]
@@ -246,6 +272,7 @@ def evaluate(model_dir: Path, variant: str = "", data: Path | None = None, limit
     model = VisionLanguageModel.from_folder(model_dir, variant=variant, device="cpu")
     results: dict[str, Any] = {"model": model.bundle.name, "variant": variant or "fp32", "model_sha256": model.bundle.checksum}
     results["vqa_rad"] = vqa_results(model, [s for s in test if s.task == "ask"][:limit_vqa], train, images)
+    results["vqa_rad"]["training_questions"] = training_question_results(model, train, images, limit_vqa)
     results["chest_film_drafts"] = draft_results(model, test, images, _vqa_normal_chest_films(data, images))
     results["seconds"] = round(time.perf_counter() - started, 1)
     return results

@@ -73,6 +73,21 @@ def _gain_by_kind(vqa: dict[str, Any]) -> list[str]:
             f"other kinds {said(rest)}."]
 
 
+def _training_wording(vqa: dict[str, Any]) -> list[str]:
+    """How much of its own training the model answers from the question's wording alone (evaluations
+    before this was measured have no ``training_questions``)."""
+    asked = vqa.get("training_questions", {})
+    rest = asked.get("other_questions", {})
+    if not asked.get("n") or not rest.get("n"):
+        return []
+    return [f"- Its own training questions (VQA-RAD, closed, {asked['n']}) asked again: right on "
+            f"{_pct(asked['accuracy'])} with their image and {_pct(asked['accuracy_grey_image'])} with a grey one "
+            f"(findings, position, size and the other kinds: {_pct(rest['accuracy'])} and "
+            f"{_pct(rest['accuracy_grey_image'])}, {rest['n']} questions). The wording of a training question nearly "
+            "names its image, so training could fit most answers without looking at the image; the test's "
+            "paraphrases of those questions inherit that."]
+
+
 def _findings_clause(vqa: dict[str, Any]) -> str:
     """What the questions beyond modality, organ and plane show, when the evaluation split them."""
     rest = vqa.get("other_questions", {})
@@ -114,6 +129,7 @@ def _evaluation_lines(evaluation: dict) -> list[str]:
         f"{mc['only_real_right']} questions right only with the real image, {mc['only_grey_right']} only with the "
         f"grey one, p = {mc['p']:.2g}.{_gain_interval(c)}",
         *_gain_by_kind(vqa),
+        *_training_wording(vqa),
         "- By type (modality, organ, plane): " + ", ".join(f"{k.lower()} {_pct(v)}" for k, v in mop["by_type"].items()) + ".",
         *([f"- Exact-match ceiling: a reference answer no training answer spells (\"Skull cartilage and medulla\", "
            f"\"T2-MRI\", \"Axial plane\") is matched only by wording the model never saw. Of the modality / organ / "
