@@ -36,6 +36,43 @@ def test_inspect_without_images_exits_2(tmp_path: Path, capsys) -> None:
     assert "no image found" in capsys.readouterr().err
 
 
+def test_a_report_opened_alone_is_named_as_a_document_not_an_image(tmp_path: Path, capsys) -> None:
+    """A structured report is not an image: opened on its own, the reader is told what it is (its
+    SOP class's PS3.6 name), not only that nothing was found; ``inspect`` lists it."""
+    import shutil
+
+    from pydicom.data import get_testdata_file
+
+    for name in ("reportsi.dcm", "test-SR.dcm"):
+        shutil.copy(get_testdata_file(name), tmp_path / name)
+    assert main(["screenshot", str(tmp_path / "test-SR.dcm"), "--out", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err == ("lightbox: no image found: test-SR.dcm: Comprehensive SR, a document, not an "
+                                       "image (it is read beside its study's images)\n")
+    assert main(["inspect", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "2 document(s), not images" in captured.out
+    assert f"{tmp_path / 'reportsi.dcm'}: Basic Text SR" in captured.out
+    assert f"{tmp_path / 'test-SR.dcm'}: Comprehensive SR" in captured.out
+    assert "Pixels (decoded)" not in captured.out  # nothing was decoded
+    assert "it holds 2 document(s)" in captured.err
+    assert main(["inspect", str(tmp_path), "--json"]) == 2
+    kinds = sorted(d["kind"] for d in json.loads(capsys.readouterr().out)["documents"])
+    assert kinds == ["Basic Text SR", "Comprehensive SR"]
+
+
+def test_a_document_of_an_unregistered_class_is_named_by_its_uid() -> None:
+    from pydicom import Dataset
+
+    from lightbox.viewer.index import document_kind
+
+    header = Dataset()
+    header.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.999"
+    assert document_kind(header) == "SOP class 1.2.840.10008.5.1.4.1.1.88.999"
+    header.SOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"
+    assert document_kind(header) == "Encapsulated PDF"
+    assert document_kind(Dataset()) == "SOP class unknown"
+
+
 def test_screenshot_film_layout_pixels(tmp_path: Path) -> None:
     write_ct_series(tmp_path / "ct", axial_positions(10), rows=64, columns=64, window=(-20, 100))
     out = tmp_path / "shot.png"

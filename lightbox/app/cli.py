@@ -27,7 +27,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                           "overlay_planes": overlays}, indent=2))
     else:
         print(format_index(index))
-        if decode:
+        if not series:
+            pass  # nothing to decode: the tree above says what was found instead
+        elif decode:
             print("Pixels (decoded):" if any(pixels.values()) else "Pixels (decoded): no problem found")
             for label, problems in pixels.items():
                 for problem in problems:
@@ -39,7 +41,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         else:
             print("Pixels not decoded (a large folder; --pixels decodes them)")
     if not index.all_series():
-        print(f"lightbox: no image found under {args.path}", file=sys.stderr)
+        held = f": it holds {len(index.documents)} document(s), listed above" if index.documents and not args.json else ""
+        print(f"lightbox: no image found under {args.path}{held}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..viewer.display import FilmDisplay, VolumeDisplay
-from ..viewer.index import Series, StudyIndex, build_index
+from ..viewer.index import Series, StudyIndex, build_index, document_kind
 from ..viewer.loading import load_film_frames, load_volume
 from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_window_presets, default_render_preset
@@ -48,8 +48,12 @@ def pick_series(index: StudyIndex, uid: str | None = None) -> Series:
         return index.find_series(uid)
     candidates = sorted((s for s in index.all_series() if s.kind in ("volume", "film")), key=series_priority)
     if not candidates:
-        reasons = "; ".join(f"{e.path.name}: {e.reason}" for e in index.errors[:3])
-        raise FileNotFoundError(f"no image found{': ' + reasons if reasons else ''}")
+        reasons = [f"{e.path.name}: {e.reason}" for e in index.errors]
+        # a report, presentation state or encapsulated PDF opened on its own: say what it is, or the
+        # reader is told only that nothing was found
+        reasons += [f"{path.name}: {document_kind(header)}, a document, not an image (it is read beside its study's "
+                    "images)" for path, header in index.documents]
+        raise FileNotFoundError(f"no image found{': ' + '; '.join(reasons[:3]) if reasons else ''}")
     return candidates[0]
 
 

@@ -19,6 +19,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
+from pydicom.uid import UID
 
 from .header_reader import read_common_header
 from .series import analyse, series_geometry, split_shared_positions
@@ -226,6 +227,13 @@ SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."  # the Structured Report storage
 DOCUMENT_CLASS_PREFIXES = (SR_CLASS_PREFIX, "1.2.840.10008.5.1.4.1.1.11.", "1.2.840.10008.5.1.4.1.1.104.")
 
 
+def document_kind(header: Dataset) -> str:
+    """What a document is, by its SOP class's name as PS3.6 Annex A registers it ("Basic Text SR
+    Storage" -> "Basic Text SR"), or its UID when it is not a registered one."""
+    uid = UID(_text(header, "SOPClassUID"))
+    return uid.name.removesuffix(" Storage") if uid.is_valid and uid.name != str(uid) else f"SOP class {uid or 'unknown'}"
+
+
 def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | None = None) -> None:
     if "Rows" not in ds or "Columns" not in ds:
         if len(ds) == 0:  # nothing after the file meta header: the file stops where its data set should begin
@@ -389,6 +397,8 @@ def index_to_dict(index: StudyIndex) -> dict[str, object]:
     return {
         "patients": patients,
         "errors": [{"path": str(e.path), "reason": e.reason} for e in index.errors],
+        "documents": [{"path": str(path), "kind": document_kind(header),
+                       "study_uid": _text(header, "StudyInstanceUID")} for path, header in index.documents],
         "ignored_files": len(index.ignored),
     }
 
@@ -417,6 +427,10 @@ def format_index(index: StudyIndex) -> str:
         lines.append(f"{len(errors)} file(s) could not be read:")  # type: ignore[arg-type]
         for e in errors:  # type: ignore[attr-defined]
             lines.append(f"  {e['path']}: {e['reason']}")
+    if index.documents:  # reports, presentation states, PDFs: shown beside their study's images
+        lines.append(f"{len(index.documents)} document(s), not images (read beside their study's images):")
+        for d in data["documents"]:  # type: ignore[attr-defined]
+            lines.append(f"  {d['path']}: {d['kind']}")
     if data["ignored_files"]:
         lines.append(f"{data['ignored_files']} non-image file(s) ignored")
     return "\n".join(lines)
