@@ -68,6 +68,15 @@ def build(root: Path) -> list[Broken]:
     ds.save_as(unsupported, enforce_file_format=True)
     out.append(Broken("mpeg2.dcm", "cannot be decoded", "load"))
 
+    frames = write_film(root / "bad_frame_count.dcm", np.zeros((8, 8), np.uint16))
+    ds = pydicom.dcmread(frames)
+    ds.NumberOfFrames = 9
+    ds.save_as(frames)
+    element = b"\x28\x00\x08\x00IS\x02\x00"  # (0028,0008) IS, 2 bytes, explicit VR little endian
+    assert frames.read_bytes().count(element + b"9 ") == 1
+    frames.write_bytes(frames.read_bytes().replace(element + b"9 ", element + b"1A"))  # as pydicom's badVR.dcm has it
+    out.append(Broken("bad_frame_count.dcm", "unreadable Number of Frames (0028,0008): '1A' is not a whole number"))
+
     huge = write_film(root / "huge.dcm", np.zeros((4, 4), np.uint16))
     ds = pydicom.dcmread(huge)
     ds.Rows = ds.Columns = 65535
