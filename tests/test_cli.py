@@ -150,3 +150,18 @@ def test_screenshot_auto_preset_on_a_volume(tmp_path: Path) -> None:
     assert (
         main(["screenshot", str(tmp_path / "ct"), "--preset", "auto", "--out", str(tmp_path / "a.png"), "--size", "64x64"]) == 0
     )
+
+
+def test_output_into_a_closed_pipe_stops_quietly() -> None:
+    """`lightbox ask demo:film ... | head -c0`: the reader of the output is gone before the answer
+    streams; the command stops without a traceback (it printed one from the streaming print)."""
+    import os
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.Popen([sys.executable, "-m", "lightbox", "ask", "demo:film", "Is there a pneumothorax?"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # nobody reads: the first write gets EPIPE
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err, err

@@ -515,3 +515,67 @@ def test_bound_greedy_decoding_picks_on_the_device_and_a_penalty_on_the_host(dem
     assert isinstance(kept, ort.OrtValue) and kept.shape()[0] == 1 and kept.shape()[-1] == len(demo_model.tokenizer)
     want, _ = demo_model.decode(embeds, demo_model.empty_cache(), 0)
     assert bound.greedy_token(kept) == int(np.argmax(want))
+
+
+def test_the_context_the_decoder_reads_comes_from_its_config() -> None:
+    import json
+
+    from lightbox.inference.bundle import load_bundle
+
+    declared = json.loads((DEMO / "config.json").read_text())["text_config"]["max_position_embeddings"]
+    assert declared == 512 and load_bundle(DEMO).context_length == 512
+    bundle = load_bundle(DEMO)
+    bundle.config = {"max_position_embeddings": 8192}  # a text-only style config: the top level says it
+    assert bundle.context_length == 8192
+    bundle.config = {"text_config": {}}
+    assert bundle.context_length is None
+
+
+def test_a_conversation_that_fills_the_context_asks_afresh_and_never_reads_past_it(demo_model) -> None:
+    """The demo decoder reads 512 positions: past them the positions were never trained. A
+    follow-up without room for its answer is asked afresh (with the images, without the earlier
+    turns), exactly as a new conversation would answer it, and the reader is told."""
+    limit = 512
+    chat = Chat(demo_model, images=[film()])
+    options = GenerationOptions(max_new_tokens=64)
+    question = "Is there a pleural effusion on the left side?"
+    restarted = None
+    follow_up_prompt = 0
+    for _turn in range(40):
+        before = len(chat.token_ids)
+        result = chat.ask(question, options=options)
+        assert len(chat.token_ids) <= limit and all(v.shape[2] == len(chat.token_ids) for v in chat.past.values())
+        if len(chat.token_ids) < before:
+            restarted = (before, result)
+            break
+        assert "asked afresh" not in result.notice
+        # it went on in the same conversation because its question and a whole answer had room
+        assert before + result.prompt_tokens + 64 <= limit
+        follow_up_prompt = result.prompt_tokens if before else 0
+    assert restarted is not None, "40 turns never filled 512 tokens"
+    before, result = restarted
+    assert before + follow_up_prompt + 64 > limit  # restarted only when a whole answer had no room
+    prompt = len(Chat(demo_model, images=[film()])._prompt_ids(question))
+    assert "filled what the model reads (512 tokens)" in result.notice and "asked afresh" in result.notice
+    assert chat.history == [(question, result.text)] and len(chat.token_ids) == prompt + len(result.token_ids)
+    fresh = Chat(demo_model, images=[film()]).ask(question, options=options)
+    assert result.token_ids == fresh.token_ids
+
+
+def test_a_request_longer_than_the_context_is_refused_and_a_long_one_is_cut_at_its_end(demo_model) -> None:
+    from lightbox.inference.generate import PromptTooLong
+
+    with pytest.raises(PromptTooLong, match=r"more than lightbox-demo-cxr reads \(512 tokens\): shorten the question"):
+        Chat(demo_model, images=[film()]).ask("is there a nodule " * 200)
+    # a prompt that leaves 10 positions: the answer stops there, and says so
+    words = ["nodule"]
+    while len(Chat(demo_model, images=[film()])._prompt_ids(" ".join(words))) < 502:
+        words.append("nodule")
+    text = " ".join(words)
+    assert len(Chat(demo_model, images=[film()])._prompt_ids(text)) == 502
+    chat = Chat(demo_model, images=[film()])
+    cut = chat.ask(text, options=GenerationOptions(max_new_tokens=64, ignore_eos=True))
+    assert len(cut.token_ids) == 10 and len(chat.token_ids) == 512 and cut.stopped == "length"
+    assert "The answer stopped where the model's context ends (512 tokens)." in cut.notice
+    whole = Chat(demo_model, images=[film()]).ask(text, options=GenerationOptions(max_new_tokens=10, ignore_eos=True))
+    assert whole.token_ids == cut.token_ids and "context ends" not in whole.notice

@@ -95,6 +95,40 @@ def test_a_follow_up_is_checked_in_its_conversation(model) -> None:
     assert check.blank_answer == by_hand(model, images, [first, follow_up], "ask")
 
 
+def test_after_the_conversation_starts_afresh_the_check_does_too(model) -> None:
+    """When the reader's conversation fills the model's context and a question is asked afresh,
+    the check asks it afresh of blank images too: its answer is a new grey conversation's."""
+    from lightbox.inference.generate import Chat
+    from lightbox.inference.image_check import BlankImageCheck
+    from lightbox.inference.prompts import task_options
+
+    images, _ = study("demo:film")
+    question = "Is there a pleural effusion on the left side?"
+    chat, checker = Chat(model, images=images), BlankImageCheck(model, images)
+    for _turn in range(40):
+        before = len(chat.token_ids)
+        answer = chat.ask(question, options=task_options("ask")).text
+        restarted = len(chat.token_ids) < before
+        earlier = [asked for asked, _ in chat.history[:-1]]
+        check = checker.check("ask", question, answer, task_options("ask"), earlier=earlier)
+        if restarted:
+            break
+    assert restarted, "40 turns never filled the context"
+    assert [asked for asked, _ in checker.chat.history] == [question]
+    assert check.blank_answer == by_hand(model, images, [question], "ask")
+
+    # told that the reader's conversation holds fewer questions than its own (it started afresh), the
+    # check starts afresh: asked in its three-question context instead, this answer differs
+    checker = BlankImageCheck(model, images)
+    asked = ["What plane is this?"] * 3  # grey images: "PA" asked afresh, "PA Xray" the third time
+    for n in range(2):
+        checker.check("ask", asked[n], "", task_options("ask"), earlier=asked[:n])
+    check = checker.check("ask", asked[2], "", task_options("ask"), earlier=[])
+    assert [q for q, _ in checker.chat.history] == [asked[2]]
+    assert check.blank_answer == by_hand(model, images, [asked[2]], "ask")
+    assert by_hand(model, images, asked, "ask") != check.blank_answer
+
+
 def test_a_cancelled_check_gives_no_verdict(model) -> None:
     from lightbox.inference.image_check import BlankImageCheck
     from lightbox.inference.prompts import task_options

@@ -18,7 +18,7 @@ from dicom_factory import axial_positions, write_ct_series
 
 from lightbox.inference.generate import GenerationOptions
 from lightbox.inference.models import default_model_dir
-from lightbox.inference.prompts import StudyRefused, request_prompt, task_options, task_prompt
+from lightbox.inference.prompts import NothingToAsk, StudyRefused, request_prompt, task_options, task_prompt
 from lightbox.inference.study import CHEST_RADIOGRAPH, check_study, study_context
 
 DEMO_DECLARATION = {
@@ -156,3 +156,35 @@ def test_templates_fill_study_view_and_question(monkeypatch) -> None:
         task_prompt("look")
     assert task_prompt("ask") == ""  # no question: an empty prompt, not a made-up one
     assert task_prompt("ask", question="  Any effusion? ") == "Any effusion?"
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("?", "the question '?' has no words to ask"),
+    ("   ?  ", "the question '?' has no words to ask"),
+    ("um, uh?", "the question 'um, uh?' has no words to ask"),  # only fillers: cleaning leaves nothing
+    ("...", "the question '...' has no words to ask"),
+    ("", "give a question"),
+])
+def test_a_question_without_words_is_refused_not_answered(question: str, said: str) -> None:
+    """The demo model answered "yes" to "?": a request with no letter or digit left after cleaning
+    asks nothing, so nothing is generated and the reader is told."""
+    chest = study_context({"modality": "CR", "body_part": "CHEST"})
+    with pytest.raises(NothingToAsk) as refused:
+        request_prompt("ask", chest, DEMO_DECLARATION, "demo", question)
+    assert str(refused.value) == said
+    assert request_prompt("ask", chest, DEMO_DECLARATION, "demo", "T2?")[0] == "T2?"  # a digit and a letter ask
+    assert request_prompt("ask", chest, DEMO_DECLARATION, "demo", "¿Derrame?")[0] == "¿Derrame?"  # any alphabet
+    assert request_prompt("draft", chest, DEMO_DECLARATION, "demo")[0]  # a draft needs no question
+
+
+def test_the_cli_and_the_dock_refuse_a_question_without_words(capsys, demo_film_window, qtbot) -> None:
+    from lightbox.app.cli import main
+
+    assert main(["ask", "demo:film", "um, uh?"]) == 2
+    assert capsys.readouterr().err == "lightbox: the question 'um, uh?' has no words to ask\n"
+    panel = demo_film_window.ai_panel
+    panel.question.setText("?")
+    with qtbot.waitSignal(panel.worker.failed, timeout=60000) as failed:
+        panel.question.returnPressed.emit()
+    assert failed.args == ["ask", "the question '?' has no words to ask"]
+    qtbot.waitUntil(lambda: "has no words to ask" in panel.history.toPlainText(), timeout=10000)

@@ -6,10 +6,10 @@ import json
 import sys
 
 from ..inference.bundle import BundleError
-from ..inference.generate import Chat, VisionLanguageModel
+from ..inference.generate import Chat, PromptTooLong, VisionLanguageModel
 from ..inference.image_check import BlankImageCheck, worth_checking
 from ..inference.models import DEMO_LABEL, default_model_dir
-from ..inference.prompts import StudyRefused, request_prompt, task_options
+from ..inference.prompts import NothingToAsk, StudyRefused, request_prompt, task_options
 from .ai_inputs import model_images
 from .cli_messages import refuse
 from .compose import open_path
@@ -46,7 +46,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         prompt, notice = request_prompt(
             task, study, model.bundle.trained_for, model.bundle.name, args.question if task == "ask" else ""
         )
-    except StudyRefused as exc:
+    except (StudyRefused, NothingToAsk) as exc:
         return refuse(exc)
     options = task_options(task, args.max_new_tokens)
     stream = (lambda piece: print(piece, end="", flush=True)) if not args.json else None
@@ -55,6 +55,10 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     try:
         result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
         result.notice = " ".join(x for x in (notice, result.notice) if x)
+    except PromptTooLong as exc:
+        return refuse(exc)
+    except BrokenPipeError:
+        raise  # the output's reader went away (`| head`): not the model's failure; main stops quietly
     except Exception as exc:  # noqa: BLE001 - a message, never a traceback, for the reader at the CLI
         print(f"\nlightbox: the model could not answer: {exc}", file=sys.stderr)
         return 2

@@ -189,7 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in commands:
         argv = ["view", *argv]  # `lightbox` and `lightbox PATH` open the window
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:
+        # the reader of our output went away (`lightbox ask ... | head -1`): stop quietly, as a
+        # shell tool does; stdout is pointed at devnull so the interpreter's final flush is silent
+        # (the Python documentation's recipe for SIGPIPE)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1  # as the recipe exits on EPIPE
 
 
 if __name__ == "__main__":

@@ -136,6 +136,14 @@ class ModelBundle:
         return int(self.config.get("image_token_index", self.config.get("image_token_id", -1)))
 
     @property
+    def context_length(self) -> int | None:
+        """How many positions the text decoder reads (``max_position_embeddings`` of its config;
+        Gemma 3 4B: 131,072; the demo model: 512), or None when the config does not say."""
+        text = self.config.get("text_config", self.config)
+        value = text.get("max_position_embeddings") if isinstance(text, dict) else None
+        return int(value) if isinstance(value, int) and value > 0 else None
+
+    @property
     def mm_tokens_per_image(self) -> int:
         return int(self.config.get("mm_tokens_per_image", self.preprocessor_config.get("image_seq_length", 256)))
 

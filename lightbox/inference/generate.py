@@ -54,6 +54,10 @@ class GenerationOptions:
     ignore_eos: bool = False  # benchmarks: always generate max_new_tokens
 
 
+class PromptTooLong(ValueError):
+    """The request alone does not fit in what the model reads: nothing was generated."""
+
+
 @dataclass
 class GenerationResult:
     text: str
@@ -265,6 +269,20 @@ class Chat:
             return genai_ask(self, question, on_token, options, cancel)
         start_time = time.perf_counter()
         new_ids = self._prompt_ids(question)
+        limit = model.bundle.context_length
+        notices = [model.info.notice]
+        if limit is not None and self.past is not None and len(self.token_ids) + len(new_ids) + options.max_new_tokens > limit:
+            # positions past the context were never trained (the demo model reads 512): the question
+            # is asked afresh, with the images, rather than answered from positions the model cannot read
+            self.past, self.token_ids, self.history = None, [], []
+            new_ids = self._prompt_ids(question)
+            notices.append(f"The conversation had filled what the model reads ({limit} tokens): this question was "
+                           "asked afresh, without the earlier questions and answers.")
+        room = limit - len(self.token_ids) - len(new_ids) if limit is not None else options.max_new_tokens
+        if room < 1:
+            raise PromptTooLong(f"the request is {len(new_ids)} tokens with the images, more than {model.bundle.name} "
+                                f"reads ({limit} tokens): shorten the question")
+        max_new_tokens = min(options.max_new_tokens, room)
         ids = np.asarray([new_ids], np.int64)
         embeds = model.embed_ids(ids)
         if self.past is None and self.images:
@@ -289,7 +307,7 @@ class Chat:
         first_token_time = 0.0
         stopped = "length"
         stream = TextStream(model.tokenizer)
-        for step in range(options.max_new_tokens):
+        for step in range(max_new_tokens):
             if cancel is not None and cancel.is_set():  # checked first: every kept token is in the cache
                 stopped = "cancelled"
                 break
@@ -309,8 +327,10 @@ class Chat:
         self.past = past
         answer = model.tokenizer.decode(generated, skip_special_tokens=True).strip()
         self.history.append((question, answer))
+        if stopped == "length" and max_new_tokens < options.max_new_tokens:
+            notices.append(f"The answer stopped where the model's context ends ({limit} tokens).")
         return GenerationResult(answer, generated, model.info.provider, first_token_time, time.perf_counter() - start_time,
-                                prompt_tokens, stopped, model.info.notice)
+                                prompt_tokens, stopped, " ".join(n for n in notices if n))
 
 
 class TextStream:

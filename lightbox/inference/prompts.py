@@ -54,6 +54,10 @@ class StudyRefused(Exception):
     """The model was not trained for this kind of study; the message says so."""
 
 
+class NothingToAsk(Exception):
+    """The question has no word left to ask ("?", or only fillers: "um, uh?"); nothing is generated."""
+
+
 def request_prompt(task: str, study: StudyContext, trained_for: dict[str, Any] | None, model_name: str,
                    question: str = "") -> tuple[str, str]:
     """The prompt for ``task`` about ``study`` and a notice to show with the answer (e.g. an
@@ -62,7 +66,11 @@ def request_prompt(task: str, study: StudyContext, trained_for: dict[str, Any] |
     suitability = check_study(trained_for, task, study, model_name)
     if not suitability.allowed:
         raise StudyRefused(suitability.notice)
-    return task_prompt(task, suitability.study, question=clean_question(question)), suitability.notice
+    cleaned = clean_question(question)
+    if task == "ask" and not re.search(r"[^\W_]", cleaned):  # no letter or digit: the model would answer nothing asked
+        raise NothingToAsk(f"the question {question.strip()!r} has no words to ask" if question.strip()
+                           else "give a question")
+    return task_prompt(task, suitability.study, question=cleaned), suitability.notice
 
 
 def task_options(task: str, max_new_tokens: int | None = None) -> GenerationOptions:
