@@ -101,3 +101,26 @@ def test_the_token_limit_a_cancel_and_a_follow_up_reach_genai(package, images) -
     assert len(follow_up.token_ids) == 3 and follow_up.prompt_tokens < 256  # the new turn only: no image again
     assert cancelled.prompt_tokens == len(Chat(model, images=images)._prompt_ids(QUESTION))
     assert len(chat.token_ids) == cancelled.prompt_tokens + len(cancelled.token_ids) + follow_up.prompt_tokens + 3
+
+
+def test_a_genai_conversation_past_its_context_is_asked_afresh_and_a_long_request_refused(package, images) -> None:
+    """As ``Chat.ask`` on plain graphs: when the whole conversation no longer fits what the package
+    reads (genai_config's context_length, made small here), the follow-up is asked afresh with the
+    images, as a new conversation answers it; a request longer than the context is refused."""
+    from lightbox.inference.generate import PromptTooLong
+
+    model = VisionLanguageModel.from_folder(package, device="cpu")
+    prompt = len(Chat(model, images=images)._prompt_ids(QUESTION))
+    model.context_length = prompt + 3 + 10
+    options = GenerationOptions(max_new_tokens=3, ignore_eos=True)
+    chat = Chat(model, images=images)
+    first = chat.ask(QUESTION, options=options)
+    assert "asked afresh" not in first.notice
+    follow_up = chat.ask("And on the right?", options=options)
+    fresh = Chat(model, images=images).ask("And on the right?", options=options)
+    assert follow_up.token_ids == fresh.token_ids and follow_up.prompt_tokens == fresh.prompt_tokens > 256
+    assert f"filled what the model reads ({prompt + 13} tokens)" in follow_up.notice
+    assert chat.history == [("And on the right?", follow_up.text)]
+    model.context_length = prompt - 1
+    with pytest.raises(PromptTooLong, match=rf"the request is {prompt} tokens with the images"):
+        Chat(model, images=images).ask(QUESTION, options=options)

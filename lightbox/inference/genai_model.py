@@ -92,7 +92,7 @@ class GenaiState:
 def genai_ask(chat: Chat, question: str, on_token: Callable[[str], None] | None, options: GenerationOptions,
               cancel: threading.Event | None) -> GenerationResult:
     """``Chat.ask`` for a genai package. ``chat.past`` holds the genai generator of the case."""
-    from .generate import GenerationResult, TextStream, end_token_ids
+    from .generate import GenerationResult, PromptTooLong, TextStream, end_token_ids
 
     model: GenaiVisionLanguageModel = chat.model  # type: ignore[assignment]
     og = model.og
@@ -101,10 +101,20 @@ def genai_ask(chat: Chat, question: str, on_token: Callable[[str], None] | None,
     state: GenaiState | None = chat.past
     if state is not None and new_ids and new_ids[0] == state.stopped_on:
         new_ids = new_ids[1:]  # the generator already holds the end of its turn
+    notice = "onnxruntime-genai"
     if state is not None and len(chat.token_ids) + len(new_ids) + options.max_new_tokens > state.max_length:
         state = None  # no room left in its cache: a new generator over the whole conversation
-        new_ids = chat.token_ids + new_ids
-        chat.token_ids = []
+        if len(chat.token_ids) + len(new_ids) + options.max_new_tokens <= model.context_length:
+            new_ids = chat.token_ids + new_ids
+            chat.token_ids = []
+        else:  # the whole conversation does not fit what the model reads: asked afresh, as Chat.ask does
+            chat.token_ids, chat.history, chat.past = [], [], None
+            new_ids = chat._prompt_ids(question)
+            notice += (f". The conversation had filled what the model reads ({model.context_length} tokens): this "
+                       "question was asked afresh, without the earlier questions and answers.")
+    if state is None and len(new_ids) >= model.context_length:
+        raise PromptTooLong(f"the request is {len(new_ids)} tokens with the images, more than {model.bundle.name} "
+                            f"reads ({model.context_length} tokens): shorten the question")
     if state is None:
         params = og.GeneratorParams(model.model)
         max_length = min(model.context_length, len(new_ids) + options.max_new_tokens + FOLLOW_UP_ROOM)
@@ -155,4 +165,4 @@ def genai_ask(chat: Chat, question: str, on_token: Callable[[str], None] | None,
     answer = model.tokenizer.decode(generated, skip_special_tokens=True).strip()
     chat.history.append((question, answer))
     return GenerationResult(answer, generated, model.info.provider, first, time.perf_counter() - started,
-                            len(new_ids), stopped, "onnxruntime-genai")
+                            len(new_ids), stopped, notice)
