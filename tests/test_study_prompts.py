@@ -124,10 +124,11 @@ def test_window_draft_of_a_brain_mr_is_refused(qtbot, tmp_path) -> None:
 
     w = window_on(qtbot, write_brain_mr(tmp_path / "mr"))
     panel = w.ai_panel
-    with qtbot.waitSignal(panel.worker.failed, timeout=120000):
+    with qtbot.waitSignal(panel.worker.refused, timeout=120000):
         qtbot.mouseClick(panel.draft_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.busy == "", timeout=5000)
-    assert "not trained to draft reports for an MR of the head" in panel.state_label.text()
+    assert panel.state_label.text().startswith("Not generated: lightbox-demo-cxr was not trained to draft reports for "
+                                               "an MR of the head")
     assert panel.editor.toPlainText() == ""
     w.close()
 
@@ -184,7 +185,9 @@ def test_the_cli_and_the_dock_refuse_a_question_without_words(capsys, demo_film_
     assert capsys.readouterr().err == "lightbox: the question 'um, uh?' has no words to ask\n"
     panel = demo_film_window.ai_panel
     panel.question.setText("?")
-    with qtbot.waitSignal(panel.worker.failed, timeout=60000) as failed:
+    with qtbot.waitSignal(panel.worker.refused, timeout=60000) as refused:
         panel.question.returnPressed.emit()
-    assert failed.args == ["ask", "the question '?' has no words to ask"]
+    assert refused.args == ["ask", "the question '?' has no words to ask"]
+    qtbot.waitUntil(lambda: panel.busy == "", timeout=5000)
+    assert panel.state_label.text() == "Not generated: the question '?' has no words to ask"
     qtbot.waitUntil(lambda: "has no words to ask" in panel.history.toPlainText(), timeout=10000)

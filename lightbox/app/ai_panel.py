@@ -81,7 +81,8 @@ class AiWorker(QObject):
     token = Signal(str, str)  # task, text piece
     finished = Signal(str, object)  # task, GenerationResult
     checked = Signal(str, object)  # task, ImageCheck: after ``finished``, when the request asked for it
-    failed = Signal(str, str)  # task, message
+    failed = Signal(str, str)  # task, message: the model could not run
+    refused = Signal(str, str)  # task, message: nothing was generated for this request (wrong study, no question, too long)
     model_ready = Signal(str, str, bool, str)  # name, provider (+ notice), is_demo, bundle sha256
 
     def __init__(self, model_dir: Path | None = None, device: str = "auto", variant: str = "") -> None:
@@ -146,7 +147,7 @@ class AiWorker(QObject):
                 result.notice = " ".join(x for x in (notice, result.notice) if x)
             self.finished.emit(task, result)
         except (StudyRefused, NothingToAsk, PromptTooLong) as exc:  # nothing generated: the reader is told why
-            self.failed.emit(task, str(exc))
+            self.refused.emit(task, str(exc))
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never a crash
             LOG.exception("AI %s failed", task)
             self.failed.emit(task, str(exc) or type(exc).__name__)
@@ -320,6 +321,7 @@ class AiPanel(QWidget):
         self.worker.finished.connect(self._on_finished)
         self.worker.checked.connect(self._on_checked)
         self.worker.failed.connect(self._on_failed)
+        self.worker.refused.connect(self._on_refused)
         self.worker.model_ready.connect(self._on_model_ready)
         self.worker_thread.start()
         self.setEnabled(False)
@@ -536,8 +538,14 @@ class AiPanel(QWidget):
         self.timing_label.setText("\n".join(self.timings[t] for t in ("draft", "ask") if t in self.timings))
 
     def _on_failed(self, task: str, message: str) -> None:
+        self._not_answered(task, "AI unavailable", message)
+
+    def _on_refused(self, task: str, message: str) -> None:
+        self._not_answered(task, "Not generated", message)  # the model is there; this request was not for it
+
+    def _not_answered(self, task: str, heading: str, message: str) -> None:
         self._idle()
-        self.state_label.setText(f"AI unavailable: {message}")
+        self.state_label.setText(f"{heading}: {message}")
         if task == "ask" and self._asked[0] == self.case_key:
             self.history.append(f"<p><b>AI:</b> <i>not answered - {html.escape(message)}</i></p>")
         if task == "draft" and self._asked[0] == self.case_key:
