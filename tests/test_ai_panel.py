@@ -29,17 +29,31 @@ def test_draft_streams_into_the_editor_with_labels(window, qtbot) -> None:
     assert result.provider in panel.model_label.text()
 
 
-def test_questions_keep_context(window, qtbot) -> None:
+def test_questions_of_a_case_and_their_history(window, qtbot, monkeypatch) -> None:
+    """The demo model was trained on single questions (its manifest says ``follow_ups``: false):
+    the dock asks each on its own, with the images, and says so; the case's history keeps both.
+    A model trained on conversations keeps them: its follow-ups reuse the case's cache."""
     panel = window.ai_panel
-    for n, question in enumerate(("um, is there a pneumothorax?", "how big is the heart?")):
+    asked = []
+    for question in ("um, is there a pneumothorax?", "how big is the heart?"):
         panel.question.setText(question)
         with qtbot.waitSignal(panel.shown, timeout=120000) as done:
             panel.question.returnPressed.emit()
         assert done.args[0] == "ask"
-        assert len(panel.worker.chat.history) == n + 1
-    assert panel.worker.chat.history[0][0] == "is there a pneumothorax?"  # fillers dropped, nothing else
-    assert done.args[1].prompt_tokens < 40  # the follow-up only adds its own tokens
+        assert len(panel.worker.chat.history) == 1
+        asked.append(panel.worker.chat.history[0][0])
+        assert done.args[1].prompt_tokens > panel.worker.model.tokens_per_image  # asked with the images each time
+    assert asked == ["is there a pneumothorax?", "how big is the heart?"]  # fillers dropped, nothing else
+    assert panel.ask_label.text() == ("Ask about the images (each question is answered on its own: this model was not "
+                                      "trained on follow-up questions)")
     assert "AI:" in panel.history.toPlainText()
+    # declared as trained on conversations (as MedGemma is), the next question follows the last one
+    monkeypatch.setitem(panel.worker.model.bundle.manifest, "follow_ups", True)
+    panel.question.setText("and is there an effusion?")
+    with qtbot.waitSignal(panel.shown, timeout=120000) as done:
+        panel.question.returnPressed.emit()
+    assert [q for q, _ in panel.worker.chat.history] == ["how big is the heart?", "and is there an effusion?"]
+    assert done.args[1].prompt_tokens < 40  # the follow-up only adds its own tokens
     # The history stays with the case: reopening it shows both questions again.
     window.open_path("demo:ct")
     qtbot.waitUntil(lambda: window.area.opened is not None and window.area.opened.volume is not None, timeout=20000)

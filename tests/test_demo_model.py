@@ -402,3 +402,55 @@ def test_the_card_says_how_much_the_training_wording_answers() -> None:
         "The wording of a training question nearly names its image, so training could fit most answers without "
         "looking at the image; the test's paraphrases of those questions inherit that."]
     assert _training_wording({}) == []
+
+
+def test_follow_ups_are_each_question_after_the_one_before_it_on_its_image() -> None:
+    """Every closed question but an image's first is asked alone and after the question before it
+    (the real model, declared conversing for the second only); open questions are not asked; the
+    model's own declaration is as it was afterwards."""
+    from lightbox.app.ai_inputs import model_images
+    from lightbox.app.compose import open_demo
+    from lightbox.demo_model.data import Sample
+    from lightbox.demo_model.evaluate import follow_up_results
+    from lightbox.demo_model.images import LabelledImage
+    from lightbox.inference.generate import Chat, GenerationOptions, VisionLanguageModel
+
+    film, _ = model_images(open_demo("demo:film"))
+    images = {"film": LabelledImage("film", "phantom", "p", False, {}, pixels=film[0])}
+    asked = [("What plane is this?", "PA", "CLOSED"), ("What plane is this?", "PA", "CLOSED"),
+             ("Where is the mass?", "left", "OPEN"), ("What plane is this?", "PA", "CLOSED"),
+             ("Is this normal?", "no", "CLOSED")]
+    test = [Sample("ask", q, a, split="test", answer_type=t, image_key="film") for q, a, t in asked]
+    model = VisionLanguageModel.from_folder(default_model_dir(), device="cpu")
+    assert model.bundle.manifest["follow_ups"] is False
+    results = follow_up_results(model, test, images)
+    assert model.bundle.manifest["follow_ups"] is False  # declaration restored
+
+    options = GenerationOptions(max_new_tokens=16)
+    pairs = [(asked[0], asked[1]), (asked[1], asked[3]), (asked[3], asked[4])]  # the open question is skipped
+    alone, after, changed = [], [], []
+    model.bundle.manifest["follow_ups"] = True
+    for before, (question, answer, _) in pairs:
+        single = Chat(model, images=[film[0]]).ask(question, options=options).text
+        chat = Chat(model, images=[film[0]])
+        chat.ask(before[0], options=options)
+        follow = chat.ask(question, options=options).text
+        alone.append(single.strip().lower() == answer.lower())
+        after.append(follow.strip().lower() == answer.lower())
+        changed.append(single.strip().lower() != follow.strip().lower())
+    assert results == {"n": 3, "accuracy_alone": pytest.approx(sum(alone) / 3),
+                       "accuracy_as_follow_up": pytest.approx(sum(after) / 3),
+                       "changed": pytest.approx(sum(changed) / 3)}
+    assert any(changed)  # this test could not tell alone from after otherwise
+
+
+def test_the_card_says_how_answers_hold_up_as_follow_ups_and_what_lightbox_does() -> None:
+    from lightbox.demo_model.model_card import _follow_ups
+
+    vqa = {"follow_ups": {"n": 126, "accuracy_alone": 0.619, "accuracy_as_follow_up": 0.5476, "changed": 0.2063}}
+    said = ("- Asked as a follow-up to the test question before it on the same image, closed accuracy is 54.8 % against "
+            "61.9 % asked on its own (126 questions; 20.6 % of the answers change). ")
+    assert _follow_ups(vqa, False) == [said + "The model was trained on single questions and its manifest says so "
+                                       "(`follow_ups`: false): Lightbox asks it each question on its own."]
+    assert _follow_ups(vqa, True) == [said + "Lightbox converses with it (`follow_ups` is not false in its manifest)."]
+    assert _follow_ups({}, False) == []

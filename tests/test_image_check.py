@@ -77,9 +77,10 @@ def test_the_check_is_the_request_on_grey_images(model) -> None:
     assert True in verdicts and False in verdicts, verdicts
 
 
-def test_a_follow_up_is_checked_in_its_conversation(model) -> None:
+def test_a_follow_up_is_checked_in_its_conversation(model, monkeypatch) -> None:
     """The blank conversation is asked the earlier question first, so the follow-up's blank answer
     is the one a grey conversation of both questions gives."""
+    monkeypatch.setitem(model.bundle.manifest, "follow_ups", True)  # as a model trained on conversations
     from lightbox.inference.generate import Chat
     from lightbox.inference.image_check import BlankImageCheck
     from lightbox.inference.prompts import task_options
@@ -95,9 +96,10 @@ def test_a_follow_up_is_checked_in_its_conversation(model) -> None:
     assert check.blank_answer == by_hand(model, images, [first, follow_up], "ask")
 
 
-def test_after_the_conversation_starts_afresh_the_check_does_too(model) -> None:
+def test_after_the_conversation_starts_afresh_the_check_does_too(model, monkeypatch) -> None:
     """When the reader's conversation fills the model's context and a question is asked afresh,
     the check asks it afresh of blank images too: its answer is a new grey conversation's."""
+    monkeypatch.setitem(model.bundle.manifest, "follow_ups", True)  # as a model trained on conversations
     from lightbox.inference.generate import Chat
     from lightbox.inference.image_check import BlankImageCheck
     from lightbox.inference.prompts import task_options

@@ -83,7 +83,7 @@ class AiWorker(QObject):
     checked = Signal(str, object)  # task, ImageCheck: after ``finished``, when the request asked for it
     failed = Signal(str, str)  # task, message: the model could not run
     refused = Signal(str, str)  # task, message: nothing was generated for this request (wrong study, no question, too long)
-    model_ready = Signal(str, str, bool, str)  # name, provider (+ notice), is_demo, bundle sha256
+    model_ready = Signal(str, str, bool, str, bool)  # name, provider (+ notice), is_demo, bundle sha256, follow-ups
 
     def __init__(self, model_dir: Path | None = None, device: str = "auto", variant: str = "") -> None:
         super().__init__()
@@ -102,7 +102,8 @@ class AiWorker(QObject):
             self.model = VisionLanguageModel.from_folder(self.model_dir, self.variant, device=self.device)
             info = self.model.info
             self.model_ready.emit(self.model.bundle.name, info.provider + (f" ({info.notice})" if info.notice else ""),
-                                  self.model.bundle.is_demo, self.model.bundle.checksum)
+                                  self.model.bundle.is_demo, self.model.bundle.checksum,
+                                  self.model.bundle.answers_follow_ups)
         return self.model
 
     def device_label(self) -> str:
@@ -170,6 +171,11 @@ class AiWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - the answer stands; the reader is told the check did not run
             LOG.exception("AI %s image check failed", task)
             return ImageCheck(task, "", False, time.perf_counter() - started, error=str(exc) or type(exc).__name__)
+
+
+ASK_LABEL = "Ask about the images"
+ASK_LABEL_SINGLE = ("Ask about the images (each question is answered on its own: this model was not trained on "
+                    "follow-up questions)")
 
 
 def timing_text(task: str, result: GenerationResult) -> str:
@@ -286,7 +292,9 @@ class AiPanel(QWidget):
         self.sign_button.clicked.connect(self.sign)
         self.export_button.clicked.connect(self._export_dialog)
         self.editor.textChanged.connect(self._on_text_changed)
-        layout.addWidget(QLabel("Ask about the images"))
+        self.ask_label = QLabel(ASK_LABEL)
+        self.ask_label.setWordWrap(True)
+        layout.addWidget(self.ask_label)
         self.history = QTextBrowser()
         layout.addWidget(self.history, 2)
         ask_row = QHBoxLayout()
@@ -551,7 +559,8 @@ class AiPanel(QWidget):
         if task == "draft" and self._asked[0] == self.case_key:
             self.editor.setPlaceholderText(message)
 
-    def _on_model_ready(self, name: str, provider: str, demo: bool, sha256: str) -> None:
+    def _on_model_ready(self, name: str, provider: str, demo: bool, sha256: str, follow_ups: bool = True) -> None:
+        self.ask_label.setText(ASK_LABEL if follow_ups else ASK_LABEL_SINGLE)
         self.model_label.setText(f"Model: {name}  ·  {provider}")
         self.demo_badge.setVisible(demo)
         self.model_name, self.model_sha256 = name, sha256

@@ -227,6 +227,40 @@ def training_question_results(model: VisionLanguageModel, train: list[Sample], i
             "modality_organ_plane": about_image, "other_questions": other}
 
 
+def follow_up_results(model: VisionLanguageModel, test: list[Sample], images: dict[str, LabelledImage]) -> dict[str, Any]:
+    """Each closed test question asked on its own and as a follow-up to the test question before it
+    on the same image, the model declared as trained on conversations for the second: whether a
+    question's answer holds up after another (the declaration ``follow_ups`` of the manifest says
+    whether Lightbox converses with the model or asks each question on its own)."""
+    by_image: dict[str, list[Sample]] = {}
+    for s in test:
+        if s.task == "ask" and s.answer_type == "CLOSED":
+            by_image.setdefault(s.image_key, []).append(s)
+    declared = model.bundle.manifest.get("follow_ups", _UNDECLARED)
+    model.bundle.manifest["follow_ups"] = True
+    alone, after, changed = [], [], []
+    try:
+        for key, asked in by_image.items():
+            for before, s in zip(asked, asked[1:]):
+                single = _ask(model, images[key].rgb(), s.prompt)
+                chat = Chat(model, images=[images[key].rgb()])
+                chat.ask(before.prompt, options=GenerationOptions(max_new_tokens=16))
+                follow = chat.ask(s.prompt, options=GenerationOptions(max_new_tokens=16)).text
+                alone.append(exact_match(single, s.target) == 1.0)
+                after.append(exact_match(follow, s.target) == 1.0)
+                changed.append(not same_answer(single, follow))
+    finally:
+        if declared is _UNDECLARED:
+            model.bundle.manifest.pop("follow_ups")
+        else:
+            model.bundle.manifest["follow_ups"] = declared
+    return {"n": len(alone), "accuracy_alone": mean([float(x) for x in alone]),
+            "accuracy_as_follow_up": mean([float(x) for x in after]), "changed": mean([float(x) for x in changed])}
+
+
+_UNDECLARED = object()
+
+
 def draft_results(model: VisionLanguageModel, test: list[Sample], images: dict[str, LabelledImage],
                   vqa_normal: list[str]) -> dict[str, Any]:
     films = [s for s in test if s.task == "draft"]
@@ -273,6 +307,7 @@ def evaluate(model_dir: Path, variant: str = "", data: Path | None = None, limit
     results: dict[str, Any] = {"model": model.bundle.name, "variant": variant or "fp32", "model_sha256": model.bundle.checksum}
     results["vqa_rad"] = vqa_results(model, [s for s in test if s.task == "ask"][:limit_vqa], train, images)
     results["vqa_rad"]["training_questions"] = training_question_results(model, train, images, limit_vqa)
+    results["vqa_rad"]["follow_ups"] = follow_up_results(model, [s for s in test if s.task == "ask"][:limit_vqa], images)
     results["chest_film_drafts"] = draft_results(model, test, images, _vqa_normal_chest_films(data, images))
     results["seconds"] = round(time.perf_counter() - started, 1)
     return results

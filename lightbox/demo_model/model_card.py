@@ -88,6 +88,20 @@ def _training_wording(vqa: dict[str, Any]) -> list[str]:
             "paraphrases of those questions inherit that."]
 
 
+def _follow_ups(vqa: dict[str, Any], follow_ups: bool) -> list[str]:
+    """How the answers hold up as follow-ups (evaluations before this was measured have none), and
+    what the manifest's ``follow_ups`` makes Lightbox do."""
+    asked = vqa.get("follow_ups", {})
+    if not asked.get("n"):
+        return []
+    done = ("Lightbox converses with it (`follow_ups` is not false in its manifest)." if follow_ups else
+            "The model was trained on single questions and its manifest says so (`follow_ups`: false): Lightbox "
+            "asks it each question on its own.")
+    return [f"- Asked as a follow-up to the test question before it on the same image, closed accuracy is "
+            f"{_pct(asked['accuracy_as_follow_up'])} against {_pct(asked['accuracy_alone'])} asked on its own "
+            f"({asked['n']} questions; {_pct(asked['changed'])} of the answers change). {done}"]
+
+
 def _findings_clause(vqa: dict[str, Any]) -> str:
     """What the questions beyond modality, organ and plane show, when the evaluation split them."""
     rest = vqa.get("other_questions", {})
@@ -99,7 +113,7 @@ def _findings_clause(vqa: dict[str, Any]) -> str:
             f"open token F1 {_pct(open_['token_f1'])} and {_pct(open_['token_f1_grey_image'])}")
 
 
-def _evaluation_lines(evaluation: dict) -> list[str]:
+def _evaluation_lines(evaluation: dict, follow_ups: bool = True) -> list[str]:
     vqa = evaluation["vqa_rad"]
     c, o = vqa["closed"], vqa["open"]
     mop, unseen = vqa["modality_organ_plane"], vqa["images_unseen_in_training"]
@@ -130,6 +144,7 @@ def _evaluation_lines(evaluation: dict) -> list[str]:
         f"grey one, p = {mc['p']:.2g}.{_gain_interval(c)}",
         *_gain_by_kind(vqa),
         *_training_wording(vqa),
+        *_follow_ups(vqa, follow_ups),
         "- By type (modality, organ, plane): " + ", ".join(f"{k.lower()} {_pct(v)}" for k, v in mop["by_type"].items()) + ".",
         *([f"- Exact-match ceiling: a reference answer no training answer spells (\"Skull cartilage and medulla\", "
            f"\"T2-MRI\", \"Axial plane\") is matched only by wording the model never saw. Of the modality / organ / "
@@ -254,7 +269,7 @@ def render(bundle: Path) -> str:
         "",
         "## Measured quality",
     ]
-    lines += _evaluation_lines(evaluation) if evaluation else [
+    lines += _evaluation_lines(evaluation, manifest.get("follow_ups") is not False) if evaluation else [
         "Not evaluated yet: run `python -m lightbox.demo_model.evaluate`."]
     lines += [
         "",

@@ -417,7 +417,9 @@ def export(model_dir: Path, bundle: Path = BUNDLE_DIR) -> None:
     write_manifest(
         bundle,
         "lightbox-demo-cxr",
-        {"demo": True, "not_for_clinical_use": True, "training": training, "trained_for": DEMO_TRAINED_FOR},
+        {"demo": True, "not_for_clinical_use": True, "training": training, "trained_for": DEMO_TRAINED_FOR,
+         # trained on single questions: the app asks each on its own (bundle.answers_follow_ups)
+         "follow_ups": False},
     )
 
 

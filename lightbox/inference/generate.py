@@ -263,6 +263,10 @@ class Chat:
     def ask(self, question: str, on_token: Callable[[str], None] | None = None, options: GenerationOptions | None = None,
             cancel: threading.Event | None = None) -> GenerationResult:
         model, options = self.model, options or GenerationOptions()
+        if self.past is not None and not model.bundle.answers_follow_ups:
+            # a model trained on single questions is asked each on its own: after another question
+            # its answers drift (the same question twice got "no", then "yes")
+            self.past, self.token_ids, self.history = None, [], []
         if getattr(model, "is_genai", False):  # an onnxruntime-genai package runs its own loop
             from .genai_model import genai_ask
 
