@@ -447,6 +447,7 @@ class AiPanel(QWidget):
         self.model_choice.emit(folder, variant)
         self.model_label.setText(f"Model: {(folder or default_model_dir()).name} {variant}".rstrip() + " - loads on first use")
         self.demo_badge.setVisible(False)
+        self.ask_label.setText(ASK_LABEL)  # what the next model declares shows once it loads
 
     def _on_token(self, task: str, piece: str) -> None:
         if task == "draft":  # answers are short: they appear whole, when finished
