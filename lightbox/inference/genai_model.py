@@ -92,7 +92,7 @@ class GenaiState:
 def genai_ask(chat: Chat, question: str, on_token: Callable[[str], None] | None, options: GenerationOptions,
               cancel: threading.Event | None) -> GenerationResult:
     """``Chat.ask`` for a genai package. ``chat.past`` holds the genai generator of the case."""
-    from .generate import GenerationResult, PromptTooLong, TextStream, end_token_ids
+    from .generate import GenerationResult, PromptTooLong, TextStream, asked_afresh_notice, end_token_ids
 
     model: GenaiVisionLanguageModel = chat.model  # type: ignore[assignment]
     og = model.og
@@ -110,11 +110,9 @@ def genai_ask(chat: Chat, question: str, on_token: Callable[[str], None] | None,
         else:  # the whole conversation does not fit what the model reads: asked afresh, as Chat.ask does
             chat.token_ids, chat.history, chat.past = [], [], None
             new_ids = chat._prompt_ids(question)
-            notice += (f". The conversation had filled what the model reads ({model.context_length} tokens): this "
-                       "question was asked afresh, without the earlier questions and answers.")
+            notice += ". " + asked_afresh_notice(model.context_length)
     if state is None and len(new_ids) >= model.context_length:
-        raise PromptTooLong(f"the request is {len(new_ids)} tokens with the images, more than {model.bundle.name} "
-                            f"reads ({model.context_length} tokens): shorten the question")
+        raise PromptTooLong.of(len(new_ids), model.bundle.name, model.context_length)
     if state is None:
         params = og.GeneratorParams(model.model)
         max_length = min(model.context_length, len(new_ids) + options.max_new_tokens + FOLLOW_UP_ROOM)

@@ -57,6 +57,17 @@ class GenerationOptions:
 class PromptTooLong(ValueError):
     """The request alone does not fit in what the model reads: nothing was generated."""
 
+    @classmethod
+    def of(cls, tokens: int, model_name: str, limit: int) -> PromptTooLong:
+        return cls(f"the request is {tokens} tokens with the images, more than {model_name} reads ({limit} tokens): "
+                   "shorten the question")
+
+
+def asked_afresh_notice(limit: int) -> str:
+    """What the reader is told when a conversation no longer fits what the model reads."""
+    return (f"The conversation had filled what the model reads ({limit} tokens): this question was asked afresh, "
+            "without the earlier questions and answers.")
+
 
 @dataclass
 class GenerationResult:
@@ -280,13 +291,13 @@ class Chat:
             # is asked afresh, with the images, rather than answered from positions the model cannot read
             self.past, self.token_ids, self.history = None, [], []
             new_ids = self._prompt_ids(question)
-            notices.append(f"The conversation had filled what the model reads ({limit} tokens): this question was "
-                           "asked afresh, without the earlier questions and answers.")
-        room = limit - len(self.token_ids) - len(new_ids) if limit is not None else options.max_new_tokens
-        if room < 1:
-            raise PromptTooLong(f"the request is {len(new_ids)} tokens with the images, more than {model.bundle.name} "
-                                f"reads ({limit} tokens): shorten the question")
-        max_new_tokens = min(options.max_new_tokens, room)
+            notices.append(asked_afresh_notice(limit))
+        max_new_tokens = options.max_new_tokens
+        if limit is not None:
+            room = limit - len(self.token_ids) - len(new_ids)
+            if room < 1:
+                raise PromptTooLong.of(len(new_ids), model.bundle.name, limit)
+            max_new_tokens = min(max_new_tokens, room)
         ids = np.asarray([new_ids], np.int64)
         embeds = model.embed_ids(ids)
         if self.past is None and self.images:
