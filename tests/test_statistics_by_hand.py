@@ -190,6 +190,34 @@ def test_the_report_text_by_hand() -> None:
     assert text[1] == "Model: (pre-computed AI reports) sha256 -   (2026-11-28 12:00 UTC)"
     assert "At least one clinically significant error: n/a" in text
     assert "Errors marked on the original reports: other 1 (0 significant; normal 0, abnormal 1)" in text
+    # kappas that do not exist are said so, not printed as "nan [nan, nan]": no common case, or
+    # every verdict in one category (chance agreement 1)
+    nan = float("nan")
+    results["cohen_kappa"] = {"alice / bob": {"kappa": nan, "ci95": [nan, nan], "n": 0}}
+    results["fleiss_kappa"] = {"raters": 2, "n": 3, "kappa": nan, "ci95": [nan, nan]}
+    text = format_results(results).splitlines()
+    assert "Cohen's kappa alice / bob: n/a (no case that all of them rated) (n=0)" in text
+    assert ("Fleiss' kappa (2 raters, n=3): n/a (every verdict in one category: agreement beyond chance is undefined)"
+            in text)
+    assert not any("nan" in line for line in text)
+
+
+def test_results_json_is_strict_json_with_undefined_statistics_null() -> None:
+    """RFC 8259 has no NaN: R's jsonlite and JavaScript refuse Python's bare NaN."""
+    import json
+
+    from lightbox.workflow.export import results_json
+
+    nan = float("nan")
+    results = {"cohen_kappa": {"a / b": {"kappa": nan, "ci95": [nan, np.float64(0.5)], "n": 0}},
+               "share": np.float64(0.25), "counts": (1, 2), "inf": float("inf"), "name": "pilot"}
+
+    def refuse(constant: str) -> float:
+        raise ValueError(f"not JSON: {constant}")
+
+    parsed = json.loads(results_json(results), parse_constant=refuse)
+    assert parsed == {"cohen_kappa": {"a / b": {"kappa": None, "ci95": [None, 0.5], "n": 0}}, "share": 0.25,
+                      "counts": [1, 2], "inf": None, "name": "pilot"}
 
 
 # -- session_results on a real database ------------------------------------------------------

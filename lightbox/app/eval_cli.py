@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..workflow.evaluation import EvaluationError, change_raters, rater_progress
-from ..workflow.export import write_answers_csv, write_csv, write_json, write_png
+from ..workflow.export import results_json, write_answers_csv, write_csv, write_json, write_png
 from ..workflow.statistics import format_results, session_results
 from ..workflow.storage import open_database
 from .cli_messages import refuse
@@ -143,7 +143,7 @@ def _report(args: argparse.Namespace) -> int:
         results = session_results(db, args.session)
     except EvaluationError as exc:
         return refuse(exc)
-    print(json.dumps(results, indent=2, default=float) if args.json else format_results(results))
+    print(results_json(results) if args.json else format_results(results))
     for path, writer in ((args.csv, write_csv), (args.out_json, write_json)):
         if path:
             writer(results, Path(path))

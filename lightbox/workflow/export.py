@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -15,8 +16,24 @@ from .evaluation import _session
 from .storage import Answer, Rater
 
 
+def results_json(results: dict[str, Any]) -> str:
+    """The results as strict JSON: an undefined statistic (a kappa with no common case, NaN) is
+    null, not the bare ``NaN`` Python writes, which JSON parsers (R's jsonlite, JavaScript's
+    JSON.parse) refuse (RFC 8259 has no NaN)."""
+    def strict(value: Any) -> Any:
+        if isinstance(value, float | np.floating):
+            return None if math.isnan(value) or math.isinf(value) else float(value)
+        if isinstance(value, dict):
+            return {k: strict(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [strict(v) for v in value]
+        return value
+
+    return json.dumps(strict(results), indent=2, default=float, allow_nan=False)
+
+
 def write_json(results: dict[str, Any], path: Path) -> None:
-    path.write_text(json.dumps(results, indent=2, default=float))
+    path.write_text(results_json(results))
 
 
 def write_csv(results: dict[str, Any], path: Path) -> None:

@@ -249,6 +249,18 @@ def _pct(s: dict[str, Any]) -> str:
     return f"{100 * s['share']:.1f} % [{100 * s['ci95'][0]:.1f}, {100 * s['ci95'][1]:.1f}] (n={s['n']})"
 
 
+def _kappa_text(k: dict[str, Any]) -> str:
+    """A kappa with its interval, or why there is none: no case rated by all of them, or every
+    verdict in one category (chance agreement 1: kappa is undefined, not zero; Cohen 1960)."""
+    if not k["n"]:
+        return "n/a (no case that all of them rated)"
+    if math.isnan(k["kappa"]):
+        return "n/a (every verdict in one category: agreement beyond chance is undefined)"
+    low, high = k["ci95"]
+    interval = f" [{low:.3f}, {high:.3f}]" if not (math.isnan(low) or math.isnan(high)) else ""
+    return f"{k['kappa']:.3f}{interval}"
+
+
 def format_results(r: dict[str, Any]) -> str:
     pref = r["preference"]
     lines = [f"Session {r['session']}: {r['cases']} cases, {r['answers']} answers, raters: {', '.join(r['raters']) or 'none'}",
@@ -275,8 +287,8 @@ def format_results(r: dict[str, Any]) -> str:
                 f"{c} {v['all']} ({v['significant']} significant; normal {v['normal']}, abnormal {v['abnormal']})"
                 for c, v in cats.items()))
     for pair, k in r["cohen_kappa"].items():
-        lines.append(f"Cohen's kappa {pair}: {k['kappa']:.3f} [{k['ci95'][0]:.3f}, {k['ci95'][1]:.3f}] (n={k['n']})")
+        lines.append(f"Cohen's kappa {pair}: {_kappa_text(k)} (n={k['n']})")
     f = r["fleiss_kappa"]
-    lines.append(f"Fleiss' kappa ({f['raters']} raters, n={f['n']}): {f['kappa']:.3f} [{f['ci95'][0]:.3f}, {f['ci95'][1]:.3f}]")
+    lines.append(f"Fleiss' kappa ({f['raters']} raters, n={f['n']}): {_kappa_text(f)}")
     lines.append(f"Intervals: {r['method']['intervals']}")
     return "\n".join(lines)
