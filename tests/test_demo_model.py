@@ -235,6 +235,27 @@ def test_the_card_names_the_recipe_flags_a_run_changed() -> None:
     assert _recipe_flags({}) == ""
     assert _recipe_flags({"image_size": 112, "label_smoothing": 0.0, "weight_decay": 0.01}) == ""
     assert _recipe_flags({"image_size": 168, "label_smoothing": 0.1}) == " --label-smoothing 0.1 --image-size 168"
+    assert _recipe_flags({"vqa_rad_repeats": 2}) == ""
+    assert _recipe_flags({"vqa_rad_repeats": 1}) == " --vqa-rad-repeats 1"
+
+
+def test_an_epoch_holds_each_vqa_rad_question_as_often_as_the_recipe_says() -> None:
+    """--vqa-rad-repeats: each VQA-RAD training question so many times per epoch (the shipped recipe:
+    twice); drafts and notes are not repeated with them."""
+    from lightbox.demo_model.data import Sample
+    from lightbox.demo_model.train import epoch_samples
+
+    fixed = [Sample("ask", "Is there a mass?", "Yes", answer_type="CLOSED", image_key="a"),
+             Sample("ask", "Where?", "left lung", answer_type="OPEN", image_key="a"),
+             Sample("draft", "Draft.", "FINDINGS: PA. Opacity.", image_key="f", question_type="bacterial")]
+    fixed += [Sample("draft", "Draft.", "FINDINGS: PA. Opacity.", image_key=k, question_type="viral") for k in "ghij"]
+    others = []
+    for repeats in (1, 2, 3):
+        epoch = epoch_samples(fixed, [], ["FINDINGS: normal"], random.Random(0), None, repeats)
+        asked = [(s.prompt, s.target) for s in epoch if s.task == "ask"]
+        assert sorted(asked) == sorted([("Is there a mass?", "yes"), ("Where?", "left lung")] * repeats)
+        others.append(sorted((s.task, s.image_key) for s in epoch if s.task != "ask"))
+    assert others[0] and others[0] == others[1] == others[2]
 
 
 @pytest.mark.parametrize("size", ["100", "140"])

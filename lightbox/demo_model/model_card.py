@@ -21,9 +21,9 @@ def _ci(share: dict) -> str:
 def _recipe_flags(training: dict[str, Any]) -> str:
     """The flags (regularisers, input size) where a run set them other than train.py's defaults
     (older runs record none: they ran with the defaults)."""
-    from .train import IMAGE_SIZE, REGULARISER_DEFAULTS
+    from .train import IMAGE_SIZE, REGULARISER_DEFAULTS, VQA_RAD_REPEATS
 
-    defaults = {**REGULARISER_DEFAULTS, "image_size": IMAGE_SIZE}
+    defaults = {**REGULARISER_DEFAULTS, "image_size": IMAGE_SIZE, "vqa_rad_repeats": VQA_RAD_REPEATS}
     return "".join(f" --{key.replace('_', '-')} {training[key]}" for key, default in defaults.items()
                    if training.get(key, default) != default)
 

@@ -72,6 +72,7 @@ HEADS = ("modality", "organ", "plane", "view", "normality", "diagnosis")
 # names those a run changed)
 REGULARISER_DEFAULTS = {"attention_dropout": 0.0, "label_smoothing": 0.0, "weight_decay": 0.01}
 LABEL_QUESTIONS_PER_IMAGE = 3  # of its open, yes / no and choice questions, per epoch
+VQA_RAD_REPEATS = 2  # each VQA-RAD training question per epoch (the shipped recipe; --vqa-rad-repeats)
 
 
 def encode(tokenizer: Any, sample: Sample, image_token: str) -> tuple[list[int], list[int]]:
@@ -213,8 +214,9 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
 
 
 def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts: list[str],
-                  rng: random.Random, templates: list[QuestionTemplate] | None = None) -> list[Sample]:
-    """One epoch: the VQA-RAD training questions twice, fresh label questions for every training
+                  rng: random.Random, templates: list[QuestionTemplate] | None = None,
+                  vqa_rad_repeats: int = VQA_RAD_REPEATS) -> list[Sample]:
+    """One epoch: the VQA-RAD training questions ``vqa_rad_repeats`` times, fresh label questions for every training
     image (in Lightbox's wording, choices between two values, and VQA-RAD's wording), drafts with every diagnosis group equally
     often (the collection is two-thirds COVID-19: without this every film drew the COVID-19
     draft), and normal films drafted with a real IU normal report half of the time."""
@@ -227,9 +229,7 @@ def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts
             sample = Sample(**{**sample.__dict__, "target": text})
         if sample.task == "describe" and rng.random() < 0.7:
             continue
-        out.append(training_target(sample))
-        if sample.task == "ask":
-            out.append(training_target(sample))
+        out += [training_target(sample)] * (vqa_rad_repeats if sample.task == "ask" else 1)
     normal_films = [s for s in out if s.task == "draft" and s.question_type == "normal"]
     for image in images:  # VQA-RAD chest radiographs its clinicians called normal (training rows)
         if image.source == "vqa-rad" and image.labels.get("normality") == "normal" and \
@@ -258,7 +258,8 @@ def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts
 
 
 def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr: float, seed: int, data: Path,
-          attention_dropout: float, label_smoothing: float, weight_decay: float, image_size: int = IMAGE_SIZE) -> None:
+          attention_dropout: float, label_smoothing: float, weight_decay: float, image_size: int = IMAGE_SIZE,
+          vqa_rad_repeats: int = VQA_RAD_REPEATS) -> None:
     """Stage 1 (vision) then stage 2 (the whole model) within their time budgets. The shipped
     recipe's stage-2 loss reaches 0.03-0.08 on its training samples by the end (memorised):
     ``attention_dropout``, ``label_smoothing`` and ``weight_decay`` are the regularisers to try."""
@@ -310,14 +311,14 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(seed)
     cache: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
-    per_epoch = len(epoch_samples(fixed, images, normal_texts, random.Random(seed), templates))
+    per_epoch = len(epoch_samples(fixed, images, normal_texts, random.Random(seed), templates, vqa_rad_repeats))
     seconds = minutes * 60
     deadline = time.monotonic() + seconds
     stage_started = time.monotonic()
     step, epoch, samples_seen = 0, 0, 0
     model.train()
     while time.monotonic() < deadline:
-        samples = epoch_samples(fixed, images, normal_texts, rng, templates)
+        samples = epoch_samples(fixed, images, normal_texts, rng, templates, vqa_rad_repeats)
         for start in range(0, len(samples) - batch_size + 1, batch_size):
             if time.monotonic() > deadline:
                 break
@@ -380,6 +381,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
         "label_smoothing": label_smoothing,
         "weight_decay": weight_decay,
         "image_size": image_size,
+        "vqa_rad_repeats": vqa_rad_repeats,
         "augmentation_resize": "antialiased",  # as the runtime resizes (older records lack the key)
         "seed": seed,
         "device": device,
@@ -438,6 +440,9 @@ def main() -> int:
         parser.add_argument(f"--{key.replace('_', '-')}", type=float, default=REGULARISER_DEFAULTS[key], help=help_text)
     parser.add_argument("--image-size", type=int, default=IMAGE_SIZE,
                         help=f"the vision tower's input in pixels (a multiple of {PATCH * 4})")
+    parser.add_argument("--vqa-rad-repeats", type=int, default=VQA_RAD_REPEATS,
+                        help="each VQA-RAD training question per epoch (its wording nearly names its image: "
+                             "repeats let the model recall answers without looking)")
     parser.add_argument("--export", type=Path, help="export a trained model folder to the bundle in resources/")
     parser.add_argument("--bundle", type=Path, default=BUNDLE_DIR, help="where --export writes the bundle")
     args = parser.parse_args()
@@ -448,7 +453,7 @@ def main() -> int:
         return 0
     try:
         train(args.out, args.vision_minutes, args.minutes, args.batch_size, args.lr, args.seed, args.data,
-              args.attention_dropout, args.label_smoothing, args.weight_decay, args.image_size)
+              args.attention_dropout, args.label_smoothing, args.weight_decay, args.image_size, args.vqa_rad_repeats)
     except PackError as error:  # the data are read first, before any training: a wrong --data or a damaged pack
         parser.error(f"--data: {error}")
     return 0
