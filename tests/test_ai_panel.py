@@ -136,3 +136,18 @@ def test_answer_arriving_after_a_case_change_stays_with_its_case(window, qtbot) 
 
     assert "is there free air under the diaphragm?" in [q for q, _, _ in chat_history(panel.database, film_key)]
     assert "is there free air under the diaphragm?" not in [q for q, _, _ in chat_history(panel.database, panel.case_key)]
+
+
+def test_the_newest_question_and_answer_stay_in_view(window, qtbot) -> None:
+    """The questions' pane follows what is added: after the second answer it stopped at the bottom
+    it had, and later answers and verdicts were added out of sight."""
+    panel = window.ai_panel
+    bar = panel.history.verticalScrollBar()
+    for n in range(6):
+        panel.question.setText(f"Is there an effusion, view {n}?")
+        with qtbot.waitSignal(panel.shown, timeout=120000):
+            panel.question.returnPressed.emit()
+        qtbot.waitUntil(lambda: panel.busy == "" and panel._unchecked is None, timeout=60000)  # its verdict is in
+        qtbot.wait(50)
+        assert bar.value() == bar.maximum()
+    assert bar.maximum() > 0  # the pane did overflow: the check above could fail

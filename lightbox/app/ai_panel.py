@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -369,9 +370,9 @@ class AiPanel(QWidget):
             from ..workflow.reporting import chat_history
 
             for question, answer, check in chat_history(self.database, self.case_key):
-                self.history.append(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}</p>")
+                self._add_to_history(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}</p>")
                 if check:
-                    self.history.append(_stored_check_paragraph(check))
+                    self._add_to_history(_stored_check_paragraph(check))
             from ..workflow.reporting import latest_signed
 
             signed = latest_signed(self.database, self.case_key)  # a signed report comes back with its study
@@ -393,7 +394,7 @@ class AiPanel(QWidget):
         text = self.question.text().strip()
         if text and not self.busy:
             self.question.clear()
-            self.history.append(f"<p><b>You{' (spoken)' if spoken else ''}:</b> {html.escape(text)}</p>")
+            self._add_to_history(f"<p><b>You{' (spoken)' if spoken else ''}:</b> {html.escape(text)}</p>")
             self.start("ask", text)
 
     def _on_transcribed(self, text: str) -> None:
@@ -488,7 +489,7 @@ class AiPanel(QWidget):
                 label = " <i>[demo model]</i>" if self.demo_badge.isVisible() else ""
                 notice = f"<br><i>{html.escape(result.notice)}</i>" if result.notice else ""
                 marks = f"{' (cancelled)' if cancelled else ''}{label}{notice}"
-                self.history.append(f"<p><b>AI:</b> {html.escape(result.text)}{marks}</p>")
+                self._add_to_history(f"<p><b>AI:</b> {html.escape(result.text)}{marks}</p>")
                 if self.voice_controls.read_aloud.isChecked() and result.text.strip() and not cancelled:
                     self._read_aloud(result.text)
             if self.database is not None:  # a cancelled answer is kept too, marked, with its question
@@ -519,7 +520,7 @@ class AiPanel(QWidget):
                 self.draft_check_label.setText(check.sentence())
                 self.draft_check_label.setVisible(True)
             else:
-                self.history.append(_check_paragraph(check.sentence(), check.same))
+                self._add_to_history(_check_paragraph(check.sentence(), check.same))
         if pending is not None and pending.chat_id is not None and self.database is not None:
             from ..workflow.reporting import record_image_check
 
@@ -552,11 +553,19 @@ class AiPanel(QWidget):
     def _on_refused(self, task: str, message: str) -> None:
         self._not_answered(task, "Not generated", message)  # the model is there; this request was not for it
 
+    def _add_to_history(self, paragraph: str) -> None:
+        """Append to the case's questions and keep the newest in view: QTextEdit follows appended
+        text only while its scroll bar sits at the bottom, and its lazy layout left the bar short
+        of the bottom after an answer, so later answers and verdicts appeared out of sight."""
+        self.history.append(paragraph)
+        self.history.moveCursor(QTextCursor.MoveOperation.End)
+        self.history.ensureCursorVisible()
+
     def _not_answered(self, task: str, heading: str, message: str) -> None:
         self._idle()
         self.state_label.setText(f"{heading}: {message}")
         if task == "ask" and self._asked[0] == self.case_key:
-            self.history.append(f"<p><b>AI:</b> <i>not answered - {html.escape(message)}</i></p>")
+            self._add_to_history(f"<p><b>AI:</b> <i>not answered - {html.escape(message)}</i></p>")
         if task == "draft" and self._asked[0] == self.case_key:
             self.editor.setPlaceholderText(message)
 
