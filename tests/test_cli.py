@@ -165,3 +165,17 @@ def test_output_into_a_closed_pipe_stops_quietly() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 1
     assert "Traceback" not in err and "BrokenPipeError" not in err and "Exception ignored" not in err, err
+
+
+def test_a_token_limit_must_be_a_positive_whole_number(capsys) -> None:
+    """0 drafted with the task's default (0 read as "unset") and -5 drafted nothing with exit 0."""
+    import pytest
+
+    for value, said in (("0", "0 is not a positive number of tokens"), ("-5", "-5 is not a positive number of tokens"),
+                        ("x", "'x' is not a whole number")):
+        with pytest.raises(SystemExit) as stop:
+            main(["draft", "demo:film", f"--max-new-tokens={value}", "--no-image-check"])
+        assert stop.value.code == 2
+        assert f"argument --max-new-tokens: {said}" in capsys.readouterr().err
+    assert main(["draft", "demo:film", "--max-new-tokens=3", "--no-image-check", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["new_tokens"] == 3

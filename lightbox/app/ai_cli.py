@@ -123,6 +123,17 @@ def transcribe_file(path: str):
     return heard
 
 
+def positive_whole_number(text: str) -> int:
+    """argparse type: 0 or a negative count was taken as "the task's default" or as "nothing"."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number of tokens")
+    return value
+
+
 def add_ai_commands(sub: argparse._SubParsersAction) -> None:
     for task in ("draft", "ask"):
         p = sub.add_parser(
@@ -143,7 +154,8 @@ def add_ai_commands(sub: argparse._SubParsersAction) -> None:
             "(default: per graph, the best present for the device)",
         )
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-        p.add_argument("--max-new-tokens", type=int)
+        p.add_argument("--max-new-tokens", type=positive_whole_number, metavar="N",
+                       help="at most N tokens (default: the task's, from tasks.json)")
         p.add_argument("--no-image-check", action="store_true",
                        help="do not ask the model again with a blank grey image in place of the study "
                        "(by default the output says whether that gets the same answer)")
