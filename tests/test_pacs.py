@@ -428,3 +428,13 @@ def test_the_lidc_ct_through_orthanc_opens_identical_to_its_folder(orthanc, user
     assert back.volume.array.shape == (275, 512, 512) and np.array_equal(back.volume.array, original.volume.array)
     g, h = back.volume.geometry, original.volume.geometry
     assert g.origin == h.origin and g.spacing == h.spacing and np.array_equal(g.direction, h.direction)
+
+
+def test_a_server_added_without_what_it_needs_is_named_in_the_message(user_data, capsys) -> None:
+    """`pacs add bad --host H --port P` (no AE title): the message named the server 'ad hoc'."""
+    code, _, err = run(capsys, "pacs", "add", "bad", "--host", "127.0.0.1", "--port", "104")
+    assert code == 2
+    assert err == "lightbox: server 'bad': give --host, --port and --called-aet (DIMSE) or --dicomweb URL\n"
+    code, _, err = run(capsys, "pacs", "echo", "--host", "127.0.0.1", "--port", "104")
+    assert code == 2 and "server 'ad hoc': give --host" in err  # a one-off server has no name
+    assert "bad" not in run(capsys, "pacs", "servers")[1]  # nothing was saved

@@ -17,7 +17,9 @@ FIND_FILTERS = (("patient", "PatientName"), ("patient_id", "PatientID"), ("birth
                 ("description", "StudyDescription"), ("study", "StudyInstanceUID"))
 
 
-def _server(args: argparse.Namespace) -> Any:
+def _server(args: argparse.Namespace, name: str = "ad hoc") -> Any:
+    """The configured server ``args.server`` names, or one from the options (called ``name``: the
+    name ``pacs add`` saves it under, so its messages say which)."""
     from ..pacs.servers import DEFAULT_CALLING_AET, PacsServer, load_servers
 
     if args.server:
@@ -26,7 +28,7 @@ def _server(args: argparse.Namespace) -> Any:
             known = ", ".join(servers) or "none configured (lightbox pacs add)"
             raise ValueError(f"no PACS server named {args.server!r}; configured: {known}")
         return servers[args.server]
-    server = PacsServer(host=args.host or "", port=args.port or 0, called_aet=args.called_aet or "",
+    server = PacsServer(name=name, host=args.host or "", port=args.port or 0, called_aet=args.called_aet or "",
                         calling_aet=args.calling_aet or DEFAULT_CALLING_AET, dicomweb_url=args.dicomweb or "",
                         auth_header=args.auth_header or "", timeout=30.0 if args.timeout is None else args.timeout,
                         tls=bool(args.tls or args.tls_ca), tls_ca=args.tls_ca or "", tls_cert=args.tls_cert or "",
@@ -60,13 +62,11 @@ def _cmd_servers(args: argparse.Namespace) -> int:
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from ..pacs.servers import save_server
 
     args.server = None
     try:
-        save_server(replace(_server(args), name=args.name))
+        save_server(_server(args, name=args.name))
     except ValueError as exc:
         return refuse(exc)
     print(f"PACS {args.name!r} saved")
