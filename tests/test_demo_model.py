@@ -309,24 +309,30 @@ def test_training_images_are_the_pixels_the_runtime_gives_the_model(size: int) -
     assert float((trained - served).abs().max()) * 127.5 <= 1.0  # grey levels; PIL rounds to 8 bits
 
 
+def phantom_images() -> dict:
+    """The built-in phantom's PA film and its CT's middle slice, as labelled images without labels."""
+    from lightbox.app.ai_inputs import model_images
+    from lightbox.app.compose import open_demo
+    from lightbox.demo_model.images import LabelledImage
+
+    film, _ = model_images(open_demo("demo:film"))
+    ct_slices, _ = model_images(open_demo("demo:ct"))
+    return {"film": LabelledImage("film", "phantom", "p", False, {}, pixels=film[0]),
+            "ct": LabelledImage("ct", "phantom", "p", False, {}, pixels=ct_slices[len(ct_slices) // 2])}
+
+
 def test_the_questions_split_into_what_the_image_is_and_the_rest_without_overlap() -> None:
     """Every test question is counted once, either as modality / organ / plane or among the others
     (a question in both or neither would skew where the image's gain is said to come from). The
     real shipped model answers; the totals are checked by recombining the parts."""
-    from lightbox.app.ai_inputs import model_images
-    from lightbox.app.compose import open_demo
     from lightbox.demo_model.data import Sample
     from lightbox.demo_model.evaluate import asks_what_the_image_is, vqa_results
-    from lightbox.demo_model.images import LabelledImage
     from lightbox.inference.generate import VisionLanguageModel
 
     assert asks_what_the_image_is(Sample("ask", "Is this a CT?", "yes", question_type="MODALITY"))
     assert asks_what_the_image_is(Sample("ask", "Which plane?", "axial", question_type="PLANE, ORGAN"))
     assert not asks_what_the_image_is(Sample("ask", "Is there a mass?", "no", question_type="PRES, POS"))
-    film, _ = model_images(open_demo("demo:film"))
-    ct_slices, _ = model_images(open_demo("demo:ct"))
-    images = {"film": LabelledImage("film", "phantom", "p", False, {}, pixels=film[0]),
-              "ct": LabelledImage("ct", "phantom", "p", False, {}, pixels=ct_slices[len(ct_slices) // 2])}
+    images = phantom_images()
     asked = [("film", "What modality is this?", "X-ray", "OPEN", "MODALITY"),
              ("ct", "Is this a CT scan?", "yes", "CLOSED", "MODALITY"),
              ("film", "Is this an axial image?", "no", "CLOSED", "PLANE"),
@@ -373,17 +379,11 @@ def test_training_questions_are_asked_with_their_image_and_a_hand_built_grey_one
     image built here (level 128, as the image check uses); open questions and drafts are not asked."""
     import numpy as np
 
-    from lightbox.app.ai_inputs import model_images
-    from lightbox.app.compose import open_demo
     from lightbox.demo_model.data import Sample
     from lightbox.demo_model.evaluate import training_question_results
-    from lightbox.demo_model.images import LabelledImage
     from lightbox.inference.generate import VisionLanguageModel
 
-    film, _ = model_images(open_demo("demo:film"))
-    ct_slices, _ = model_images(open_demo("demo:ct"))
-    images = {"film": LabelledImage("film", "phantom", "p", False, {}, pixels=film[0]),
-              "ct": LabelledImage("ct", "phantom", "p", False, {}, pixels=ct_slices[len(ct_slices) // 2])}
+    images = phantom_images()
     asked = [("ct", "Is this a CT scan?", "yes", "CLOSED", "MODALITY"),
              ("film", "Is this a CT scan?", "no", "CLOSED", "MODALITY"),
              ("film", "Is this an axial image?", "no", "CLOSED", "PLANE"),
@@ -429,15 +429,12 @@ def test_follow_ups_are_each_question_after_the_one_before_it_on_its_image() -> 
     """Every closed question but an image's first is asked alone and after the question before it
     (the real model, declared conversing for the second only); open questions are not asked; the
     model's own declaration is as it was afterwards."""
-    from lightbox.app.ai_inputs import model_images
-    from lightbox.app.compose import open_demo
     from lightbox.demo_model.data import Sample
     from lightbox.demo_model.evaluate import follow_up_results
-    from lightbox.demo_model.images import LabelledImage
     from lightbox.inference.generate import Chat, GenerationOptions, VisionLanguageModel
 
-    film, _ = model_images(open_demo("demo:film"))
-    images = {"film": LabelledImage("film", "phantom", "p", False, {}, pixels=film[0])}
+    images = phantom_images()
+    film = [images["film"].rgb()]
     asked = [("What plane is this?", "PA", "CLOSED"), ("What plane is this?", "PA", "CLOSED"),
              ("Where is the mass?", "left", "OPEN"), ("What plane is this?", "PA", "CLOSED"),
              ("Is this normal?", "no", "CLOSED")]
