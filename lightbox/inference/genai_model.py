@@ -108,7 +108,7 @@ def genai_ask(chat: Chat, question: str, on_token: Callable[[str], None] | None,
             new_ids = chat.token_ids + new_ids
             chat.token_ids = []
         else:  # the whole conversation does not fit what the model reads: asked afresh, as Chat.ask does
-            chat.token_ids, chat.history, chat.past = [], [], None
+            chat.start_afresh()
             new_ids = chat._prompt_ids(question)
             notice += ". " + asked_afresh_notice(model.context_length)
     if state is None and len(new_ids) >= model.context_length:

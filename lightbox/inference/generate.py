@@ -260,6 +260,11 @@ class Chat:
     past: Any = None  # the KV cache (a dict of arrays; for a genai package, its generator)
     history: list[tuple[str, str]] = field(default_factory=list)  # (question, answer)
 
+    def start_afresh(self) -> None:
+        """Forget the conversation (tokens, cache, questions): the next question is asked with the
+        images, as the first of a new conversation."""
+        self.past, self.token_ids, self.history = None, [], []
+
     def _prompt_ids(self, question: str) -> list[int]:
         tok = self.model.tokenizer
         boi, eoi, soft = "<start_of_image>", "<end_of_image>", tok.convert_ids_to_tokens(self.model.image_token_id)
@@ -277,7 +282,7 @@ class Chat:
         if self.past is not None and not model.bundle.answers_follow_ups:
             # a model trained on single questions is asked each on its own: after another question
             # its answers drift (the same question twice got "no", then "yes")
-            self.past, self.token_ids, self.history = None, [], []
+            self.start_afresh()
         if getattr(model, "is_genai", False):  # an onnxruntime-genai package runs its own loop
             from .genai_model import genai_ask
 
@@ -289,7 +294,7 @@ class Chat:
         if limit is not None and self.past is not None and len(self.token_ids) + len(new_ids) + options.max_new_tokens > limit:
             # positions past the context were never trained (the demo model reads 512): the question
             # is asked afresh, with the images, rather than answered from positions the model cannot read
-            self.past, self.token_ids, self.history = None, [], []
+            self.start_afresh()
             new_ids = self._prompt_ids(question)
             notices.append(asked_afresh_notice(limit))
         max_new_tokens = options.max_new_tokens

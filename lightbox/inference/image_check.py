@@ -92,7 +92,7 @@ class BlankImageCheck:
         yet are asked first, so a follow-up is compared in the same context."""
         started = time.perf_counter()
         if len(self.chat.history) > len(earlier):  # the reader's conversation started afresh (its context was full)
-            self.chat = Chat(self.chat.model, images=self.chat.images)
+            self.chat.start_afresh()
         for missed in list(earlier)[len(self.chat.history):]:
             if self.chat.ask(missed, options=options, cancel=cancel).stopped == "cancelled":
                 return ImageCheck(task, "", False, time.perf_counter() - started, "cancelled")
