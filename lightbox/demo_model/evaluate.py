@@ -236,29 +236,24 @@ def follow_up_results(model: VisionLanguageModel, test: list[Sample], images: di
     for s in test:
         if s.task == "ask" and s.answer_type == "CLOSED":
             by_image.setdefault(s.image_key, []).append(s)
-    declared = model.bundle.manifest.get("follow_ups", _UNDECLARED)
-    model.bundle.manifest["follow_ups"] = True
+    declared = model.bundle.manifest
+    model.bundle.manifest = {**declared, "follow_ups": True}
+    options = GenerationOptions(max_new_tokens=16)  # as _ask asks
     alone, after, changed = [], [], []
     try:
         for key, asked in by_image.items():
             for before, s in zip(asked, asked[1:]):
                 single = _ask(model, images[key].rgb(), s.prompt)
                 chat = Chat(model, images=[images[key].rgb()])
-                chat.ask(before.prompt, options=GenerationOptions(max_new_tokens=16))
-                follow = chat.ask(s.prompt, options=GenerationOptions(max_new_tokens=16)).text
+                chat.ask(before.prompt, options=options)
+                follow = chat.ask(s.prompt, options=options).text
                 alone.append(exact_match(single, s.target) == 1.0)
                 after.append(exact_match(follow, s.target) == 1.0)
                 changed.append(not same_answer(single, follow))
     finally:
-        if declared is _UNDECLARED:
-            model.bundle.manifest.pop("follow_ups")
-        else:
-            model.bundle.manifest["follow_ups"] = declared
+        model.bundle.manifest = declared  # the model's own declaration again
     return {"n": len(alone), "accuracy_alone": mean([float(x) for x in alone]),
             "accuracy_as_follow_up": mean([float(x) for x in after]), "changed": mean([float(x) for x in changed])}
-
-
-_UNDECLARED = object()
 
 
 def draft_results(model: VisionLanguageModel, test: list[Sample], images: dict[str, LabelledImage],
