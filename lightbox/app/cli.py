@@ -27,9 +27,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                           "overlay_planes": overlays}, indent=2))
     else:
         print(format_index(index))
-        if not series:
-            pass  # nothing to decode: the tree above says what was found instead
-        elif decode:
+        if series and decode:  # with no image series, the tree above says what was found instead
             print("Pixels (decoded):" if any(pixels.values()) else "Pixels (decoded): no problem found")
             for label, problems in pixels.items():
                 for problem in problems:
@@ -38,7 +36,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             for label, planes in overlays.items():
                 for plane in planes:
                     print(f"  {label}: {plane}")
-        else:
+        elif series:
             print("Pixels not decoded (a large folder; --pixels decodes them)")
     if not index.all_series():
         held = f": it holds {len(index.documents)} document(s), listed above" if index.documents and not args.json else ""
