@@ -247,8 +247,9 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
     if rows is None or columns is None:
         raise UnreadableFile("unreadable Rows/Columns values")
-    stated_frames = _text(ds, "NumberOfFrames").strip()
-    if stated_frames and _int(ds, "NumberOfFrames") is None:
+    frames = _int(ds, "NumberOfFrames")
+    stated_frames = _text(ds, "NumberOfFrames").strip() if frames is None else ""
+    if stated_frames:
         # the frame count lays out the pixel data (PS3.3 C.7.6.6): guessing one frame would show wrong pixels
         raise UnreadableFile(f"unreadable Number of Frames (0028,0008): {stated_frames!r} is not a whole number")
     # patient, study and series attributes are read once, from their first file
@@ -276,7 +277,7 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
             orientation=_floats(ds, "ImageOrientationPatient", 6),
             rows=rows,
             columns=columns,
-            frames=_int(ds, "NumberOfFrames") or 1,
+            frames=frames or 1,
             header=ds,
             pixel_offset=pixel_offset,
         )
