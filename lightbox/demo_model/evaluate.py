@@ -214,7 +214,7 @@ def training_question_results(model: VisionLanguageModel, train: list[Sample], i
         real = [exact_match(_ask(model, images[s.image_key].rgb(), s.prompt), s.target) == 1.0 for s in group]
         grey = [exact_match(_ask(model, GREY, s.prompt), s.target) == 1.0 for s in group]
         return {"n": len(group), "accuracy": mean([float(x) for x in real]),
-                "accuracy_grey_image": mean([float(x) for x in grey])}
+                "accuracy_grey_image": mean([float(x) for x in grey]), "wording": wording_decides(group)}
 
     about_image = right([s for s in rows if asks_what_the_image_is(s)])
     other = right([s for s in rows if not asks_what_the_image_is(s)])
@@ -224,7 +224,23 @@ def training_question_results(model: VisionLanguageModel, train: list[Sample], i
         return (about_image[key] * about_image["n"] + other[key] * other["n"]) / n if n else 0.0
 
     return {"n": n, "accuracy": pooled("accuracy"), "accuracy_grey_image": pooled("accuracy_grey_image"),
-            "modality_organ_plane": about_image, "other_questions": other}
+            "wording": wording_decides(rows), "modality_organ_plane": about_image, "other_questions": other}
+
+
+def wording_decides(rows: list[Sample]) -> dict[str, Any]:
+    """How many closed training rows only the image can answer, from the data alone (no model): a
+    row's wording decides its answer unless the same wording (normalised as answers are) is answered
+    otherwise of another image. Only such complementary pairs make training look at the image
+    (Goyal et al. 2017, "Making the V in VQA matter", balanced VQA v2 for this reason); VQA-RAD's
+    clinicians wrote questions per image, so few wordings recur. Generated label questions
+    (``data.label_questions``) are balanced by construction and not counted here."""
+    answers_by_wording: dict[str, set[str]] = {}
+    for s in rows:
+        answers_by_wording.setdefault(normalise_answer(s.prompt), set()).add(normalise_answer(s.target))
+    undecided = {w for w, answers in answers_by_wording.items() if len(answers) > 1}
+    left = [s for s in rows if normalise_answer(s.prompt) in undecided]
+    return {"n": len(rows), "decided_by_wording": 1 - len(left) / len(rows) if rows else 0.0,
+            "rows_only_the_image_decides": len(left), "wordings_only_the_image_decides": len(undecided)}
 
 
 def follow_up_results(model: VisionLanguageModel, test: list[Sample], images: dict[str, LabelledImage]) -> dict[str, Any]:

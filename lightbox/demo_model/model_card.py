@@ -85,7 +85,21 @@ def _training_wording(vqa: dict[str, Any]) -> list[str]:
             f"(findings, position, size and the other kinds: {_pct(rest['accuracy'])} and "
             f"{_pct(rest['accuracy_grey_image'])}, {rest['n']} questions). The wording of a training question nearly "
             "names its image, so training could fit most answers without looking at the image; the test's "
-            "paraphrases of those questions inherit that."]
+            "paraphrases of those questions inherit that."] + _complementary_pairs(asked)
+
+
+def _complementary_pairs(asked: dict[str, Any]) -> list[str]:
+    """What the data leaves to the image among the training questions (``evaluate.wording_decides``;
+    evaluations before this was counted have no ``wording``)."""
+    wording, rest = asked.get("wording"), asked.get("other_questions", {}).get("wording")
+    if not wording or not rest:
+        return []
+    return [f"- In the data itself, {_pct(wording['decided_by_wording'])} of those questions are decided by their "
+            f"wording: only {wording['rows_only_the_image_decides']} ({wording['wordings_only_the_image_decides']} "
+            "wordings) are asked in the same words of another image with another answer "
+            f"({rest['rows_only_the_image_decides']}, {rest['wordings_only_the_image_decides']} wordings, about findings "
+            "and the other kinds), the complementary pairs that make a model look (Goyal et al. 2017). Lightbox's "
+            "label questions add such pairs for modality, organ, plane and normality only."]
 
 
 def _follow_ups(vqa: dict[str, Any], follow_ups: bool) -> list[str]:
