@@ -134,6 +134,16 @@ def test_measure_length_on_a_calibrated_film(window, qtbot, tmp_path: Path) -> N
     assert scene.measurements == []
 
 
+def test_the_study_browser_names_patient_and_study_as_the_overlay_does(window, qtbot, tmp_path: Path) -> None:
+    """The factory's film: patient "TEST^PATIENT", ID P001, study date 20260102, no description."""
+    write_film(tmp_path / "film.dcm", np.full((20, 30), 500, np.uint16))
+    window.open_path(tmp_path / "film.dcm")
+    wait_loaded(qtbot, window)
+    patient = window.browser.topLevelItem(0)
+    assert patient.text(0) == "TEST, PATIENT  (P001)"
+    assert patient.child(0).text(0) == "2026-01-02 Study"
+
+
 def test_loading_shows_first_slice_then_volume_and_can_cancel(window, qtbot, tmp_path: Path) -> None:
     write_ct_series(tmp_path, axial_positions(60), rows=64, columns=64)
     previews = []

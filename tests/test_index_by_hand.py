@@ -151,6 +151,36 @@ def test_missing_identifiers_get_stand_ins(tmp_path: Path) -> None:
     assert series.instances[0].sop_instance_uid == str(path)
 
 
+@pytest.mark.parametrize(("patient_id", "name", "label"), [
+    ("", "Anonymized", "Anonymized  (no patient id)"),  # was "Anonymized  ((no patient id))"
+    ("P-7", "DOE^JANE^^DR", "DOE, JANE  (P-7)"),  # as the image overlay writes it; DR is the prefix
+    ("P-7", "", "P-7"),
+    ("", "", "(no patient id)"),
+])
+def test_the_browser_names_a_patient_by_name_and_id(tmp_path: Path, patient_id: str, name: str, label: str) -> None:
+    ds = base_dataset()
+    ds.PatientID, ds.PatientName = patient_id, name
+    set_pixels(ds, np.zeros((4, 4), np.uint16))
+    ds.save_as(tmp_path / "x.dcm", enforce_file_format=False)
+    ((patient,),) = [list(build_index(tmp_path).patients.values())]
+    assert patient.label == label
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("DOE^JANE^^DR", "DOE, JANE"),  # PS3.5 6.2.1: family^given^middle^prefix^suffix, by position
+    ("DOE^JANE^ANN^DR^PHD", "DOE, JANE ANN"),
+    ("DOE^^ANN", "DOE, ANN"),
+    ("^JANE", "JANE"),
+    ("Anonymized", "Anonymized"),
+    ("YAMADA^TARO=山田^太郎=やまだ^たろう", "YAMADA, TARO"),  # the alphabetic group only
+    ("", ""), ("^^^", ""),
+])
+def test_person_names_by_their_components(value: str, shown: str) -> None:
+    from lightbox.viewer.study_tree import person_name
+
+    assert person_name(value) == shown
+
+
 def test_documents_non_images_and_truncated_files_by_name(tmp_path: Path) -> None:
     sr = base_dataset("1.2.840.10008.5.1.4.1.1.88.33")  # Comprehensive SR: a document, kept for the study
     sr.save_as(tmp_path / "report.dcm", enforce_file_format=True)

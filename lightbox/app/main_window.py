@@ -33,6 +33,7 @@ from ..viewer.display import SLAB_MODES
 from ..viewer.index import Series, StudyIndex
 from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
+from ..viewer.views.text import dicom_date
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .hanging import HangingProtocols
 from .keyboard import TextInputKeyGuard
@@ -802,10 +803,10 @@ class MainWindow(QMainWindow):
         self.browser.clear()
         self.series_items = {}
         for patient in index.patients.values():
-            top = QTreeWidgetItem([f"{patient.name or patient.id}  ({patient.id})"])
+            top = QTreeWidgetItem([patient.label])
             self.browser.addTopLevelItem(top)
             for study in patient.studies.values():
-                study_item = QTreeWidgetItem([f"{study.date or ''} {study.description or 'Study'}".strip()])
+                study_item = QTreeWidgetItem([f"{dicom_date(study.date)} {study.description or 'Study'}".strip()])
                 top.addChild(study_item)
                 for series in study.series.values():
                     number = f"#{series.number} " if series.number is not None else ""

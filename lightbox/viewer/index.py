@@ -23,7 +23,7 @@ from pydicom.uid import UID
 
 from .header_reader import read_common_header
 from .series import analyse, series_geometry, split_shared_positions
-from .study_tree import FileError, Instance, Patient, Series, Study, StudyIndex
+from .study_tree import NO_PATIENT_ID, FileError, Instance, Patient, Series, Study, StudyIndex
 
 __all__ = ["FileError", "Instance", "Patient", "Series", "Study", "StudyIndex", "UnreadableFile", "build_index"]
 
@@ -253,7 +253,7 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
         # the frame count lays out the pixel data (PS3.3 C.7.6.6): guessing one frame would show wrong pixels
         raise UnreadableFile(f"unreadable Number of Frames (0028,0008): {stated_frames!r} is not a whole number")
     # patient, study and series attributes are read once, from their first file
-    patient_id = _text(ds, "PatientID") or "(no patient id)"
+    patient_id = _text(ds, "PatientID") or NO_PATIENT_ID
     patient = index.patients.get(patient_id)
     if patient is None:
         patient = index.patients[patient_id] = Patient(patient_id, _text(ds, "PatientName"), _text(ds, "PatientBirthDate"),

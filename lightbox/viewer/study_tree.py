@@ -77,6 +77,18 @@ class Study:
     series: dict[str, Series] = field(default_factory=dict)
 
 
+def person_name(value: str) -> str:
+    """``"DOE^JANE^^DR"`` → ``"DOE, JANE"``: family, then given and middle names. PS3.5 6.2.1 PN
+    components are positional (family^given^middle^prefix^suffix), so an empty one still counts:
+    the prefix "DR" is not a middle name. Only the alphabetic group (before any "=") is shown."""
+    components = [c.strip() for c in str(value).split("=")[0].split("^")]
+    family, given = components[0], " ".join(c for c in components[1:3] if c)
+    return ", ".join(x for x in (family, given) if x)
+
+
+NO_PATIENT_ID = "(no patient id)"  # the key of files without a Patient ID (0010,0020)
+
+
 @dataclass
 class Patient:
     id: str
@@ -84,6 +96,16 @@ class Patient:
     birth_date: str = ""
     sex: str = ""
     studies: dict[str, Study] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The study browser's line: the name as the image overlay writes it ("DOE, JANE":
+        ``person_name``), then the ID in brackets (the placeholder of a missing one as it is, not
+        bracketed twice); the ID alone without a name."""
+        name = person_name(self.name)
+        if not name:
+            return self.id
+        return f"{name}  {self.id if self.id == NO_PATIENT_ID else f'({self.id})'}"
 
 
 @dataclass

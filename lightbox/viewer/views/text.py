@@ -1,13 +1,9 @@
 """Formatting of DICOM values for overlays (Qt-free, VTK-free helpers)."""
 from __future__ import annotations
 
+from ..study_tree import person_name
 
-def person_name(value: str) -> str:
-    """``"DOE^JANE^^DR"`` → ``"DOE, JANE"`` (PS3.5 6.2 PN components)."""
-    parts = [p for p in str(value).split("=")[0].split("^") if p]
-    if not parts:
-        return ""
-    return parts[0] if len(parts) == 1 else f"{parts[0]}, {' '.join(parts[1:3])}"
+__all__ = ["dicom_date", "patient_block", "person_name", "study_block"]
 
 
 def dicom_date(value: str) -> str:
