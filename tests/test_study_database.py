@@ -115,8 +115,12 @@ def test_db_commands_import_list_open_and_refuse(tmp_path: Path, studies: Path, 
     assert main(["db", "open", "ACC-2", *db]) == 2
     assert "no longer where they were recorded" in capsys.readouterr().err
     assert main(["db", "remove", "1.2.826.0.1.3680043.8.498.2", *db]) == 0
+    capsys.readouterr()
+    assert main(["db", "list", *db]) == 0
+    assert [line[:36] for line in capsys.readouterr().out.splitlines()[1:]] == [
+        "2026-01-01  " + "DOE, JANE".ljust(24), "2025-01-05  " + "DOE, JANE".ljust(24)]
     assert main(["db", "list", "--json", *db]) == 0
-    assert [r["accession"] for r in json.loads(capsys.readouterr().out.split("\n", 1)[1])] == ["ACC-3", "ACC-1"]
+    assert [r["accession"] for r in json.loads(capsys.readouterr().out)] == ["ACC-3", "ACC-1"]
 
 
 def _menu_action(window, menu_title: str, text: str):
@@ -144,6 +148,7 @@ def test_the_window_records_what_it_opens_and_reopens_it_from_file_studies(qtbot
     studies_window.fields["name"].setText("smith")
     assert studies_window.table.rowCount() == 1
     assert studies_window.table.item(0, 6).text() == "ACC-2"
+    assert studies_window.table.item(0, 0).text() == "SMITH, JOHN"  # as the overlay and the browser name him
     studies_window.fields["date_from"].setText("2026-1")  # half typed: a message, the list stays
     assert "not a date" in studies_window.message.text() and studies_window.table.rowCount() == 1
     studies_window.fields["date_from"].clear()

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..viewer.study_tree import person_name
 from .cli_messages import refuse
 
 
@@ -52,7 +53,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     print(f"{'date':10}  {'patient':24}  {'ID':12}  {'mod':6}  {'images':>6}  description")
     for r in rows:
         date = f"{r.date[:4]}-{r.date[4:6]}-{r.date[6:]}" if len(r.date) == 8 else r.date
-        print(f"{date:10}  {r.patient_name.replace('^', ' ')[:24]:24}  {r.patient_id[:12]:12}  {r.modalities[:6]:6}  "
+        print(f"{date:10}  {person_name(r.patient_name)[:24]:24}  {r.patient_id[:12]:12}  {r.modalities[:6]:6}  "
               f"{r.images:>6}  {r.description}  [{r.study_uid}]")
     return 0
 

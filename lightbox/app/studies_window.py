@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..studydb.catalog import StudyCatalog, StudyFilter, StudySummary, index_paths
+from ..viewer.study_tree import person_name
 from ..viewer.views.qt_vtk import STUDY_MIME
 
 COLUMNS = ("Patient", "Patient ID", "Born", "Study date", "Modality", "Description", "Accession", "Series", "Images")
@@ -111,7 +112,7 @@ class StudiesWindow(QDialog):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
-            values = (row.patient_name.replace("^", " "), row.patient_id, _date(row.birth_date), _date(row.date),
+            values = (person_name(row.patient_name), row.patient_id, _date(row.birth_date), _date(row.date),
                       row.modalities.replace("\\", "/"), row.description, row.accession, row.series, row.images)
             for c, value in enumerate(values):
                 item = QTableWidgetItem()
