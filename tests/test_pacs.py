@@ -277,7 +277,7 @@ def test_query_retrieve_window_configures_searches_retrieves_and_opens(qtbot, or
     window.filters["PatientName"].setText("SMITH*")
     window.search()
     qtbot.waitUntil(lambda: window.worker_thread is None and window.table.rowCount() == 1, timeout=15000)
-    assert window.table.item(0, 0).text() == "SMITH JOHN"
+    assert window.table.item(0, 0).text() == "SMITH, JOHN"
     window.table.selectRow(0)
     window.retrieve()
     qtbot.waitUntil(lambda: w.area.opened is not None and not w.is_loading(), timeout=30000)

@@ -33,6 +33,8 @@ from ..pacs import dimse
 from ..pacs.client import retrieve_study, search_studies
 from ..pacs.servers import PacsServer, load_servers, remove_server, save_server, store_dir
 from ..studydb.catalog import StudyCatalog, index_paths
+from ..viewer.study_tree import person_name
+from ..viewer.views.text import dicom_date
 
 COLUMNS = (("PatientName", "Patient"), ("PatientID", "Patient ID"), ("StudyDate", "Study date"),
            ("ModalitiesInStudy", "Modality"), ("StudyDescription", "Description"), ("AccessionNumber", "Accession"),
@@ -284,9 +286,11 @@ class QueryRetrieveWindow(QDialog):
             for c, (keyword, _) in enumerate(COLUMNS):
                 value = ds.get(keyword, "")
                 text = str(value) if value is not None else ""
-                if keyword == "StudyDate" and len(text) == 8:
-                    text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
-                item = QTableWidgetItem(text.replace("^", " "))
+                if keyword == "StudyDate":
+                    text = dicom_date(text)
+                elif keyword == "PatientName":
+                    text = person_name(text)  # as the overlay, the browser and the studies window
+                item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, str(ds.get("StudyInstanceUID", "")))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
