@@ -98,6 +98,37 @@ def test_the_windows_menu_writes_what_was_drawn(qtbot, tmp_path: Path, monkeypat
     window.close()
 
 
+def test_no_report_no_pdf(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """AI → Save report as DICOM PDF and the dock's Export with nothing drafted or typed: refused
+    with a message; no blank "Radiology report" of the patient is filed in the store (it wrote a
+    header over an empty body and offered to send it to the PACS)."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from lightbox.app.ai_panel import NO_REPORT, NoReport
+    from lightbox.app.main_window import MainWindow
+    from lightbox.pacs.servers import store_dir
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text, *a: said.append(text))
+    asked_for_a_file: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (asked_for_a_file.append("asked"), ("", ""))[1])
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((64, 64), 500, np.uint16))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_path(path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.ai_panel.editor.setPlainText("  \n ")
+    assert window.save_report_pdf(send_to="") is None
+    assert said == [NO_REPORT] and not any(store_dir().rglob("*.dcm"))
+    with pytest.raises(NoReport):
+        window.ai_panel.export(tmp_path / "report.pdf")
+    assert not (tmp_path / "report.pdf").exists()
+    window.ai_panel._export_dialog()  # the dock's Export...: the message before any file dialog
+    assert said == [NO_REPORT, NO_REPORT] and asked_for_a_file == []
+    window.close()
+
+
 def test_the_report_as_a_dicom_encapsulated_pdf(qtbot, tmp_path: Path, monkeypatch) -> None:
     """AI → Save report as DICOM PDF: the PDF export (patient and exam header, the text) wrapped as
     an Encapsulated PDF of the study; the document read back from the DICOM file says it all."""

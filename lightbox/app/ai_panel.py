@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTextBrowser,
@@ -39,6 +40,12 @@ from .logs import LOG, REDACTOR
 from .recent import read_state, write_state
 
 UNREVIEWED = "AI draft - not reviewed"
+
+
+class NoReport(ValueError):
+    """An export asked for while the series has no report text."""
+
+NO_REPORT = "No report for this series yet: draft or type one first."
 IMAGE_CHECK_STATE = "ai_image_check"  # ui_state.json: whether answers are checked against a blank image
 
 
@@ -637,15 +644,23 @@ class AiPanel(QWidget):
         self.state_label.setText(f"Signed by {self.reader.text().strip()} at {signed_at:%Y-%m-%d %H:%M} UTC")
         return True
 
+    def has_report(self) -> bool:
+        """Whether there is report text to export: drafted, typed or stored (a stored report's text
+        is the editor's once saved)."""
+        return bool(self.editor.toPlainText().strip())
+
     def export(self, path: Path, deidentify: bool | None = None) -> Path:
         """Write the report as .txt or .pdf (by the file's suffix), under a header naming the
         patient, the exam and its date. De-identified, the header's identifying fields read [PHI]
         and every identifier of the studies opened in this session (patient's name in any of its
         forms, patient ID, birth date, accession number: PS3.15 Basic Profile attributes) is
         replaced by [PHI] in the text, as the log file does; the reader's own name and the
-        sign-off stay."""
+        sign-off stay. Refused (``NoReport``) when there is no report text: a header over an empty
+        body would read as a blank report of this patient's exam, in a file or on the PACS."""
         from ..workflow.reporting import as_text, load, report_header
 
+        if not self.has_report():
+            raise NoReport(NO_REPORT)
         self.save_now()
         deidentify = self.deidentify_box.isChecked() if deidentify is None else deidentify
         body = (
@@ -675,6 +690,9 @@ class AiPanel(QWidget):
     def _export_dialog(self) -> None:
         from PySide6.QtWidgets import QFileDialog
 
+        if not self.has_report():
+            QMessageBox.information(self, "Export report", NO_REPORT)
+            return
         path, _ = QFileDialog.getSaveFileName(self, "Export report", "report.pdf", "PDF (*.pdf);;Text (*.txt)")
         if path:
             self.export(Path(path))

@@ -452,12 +452,16 @@ class MainWindow(QMainWindow):
 
         from ..dicomreports.pdf import encapsulated_pdf
         from ..pacs.servers import store_dir, write_to_store
+        from .ai_panel import NO_REPORT
 
         opened = self.area.opened
         header = next((i.header for i in opened.series.instances if i.header is not None), None) \
             if opened is not None and opened.series is not None else None
         if header is None:
             QMessageBox.information(self, "Report as DICOM PDF", "Open a DICOM study first.")
+            return None
+        if not self.ai_panel.has_report():  # an empty report PDF filed with the study would read as a blank report
+            QMessageBox.information(self, "Report as DICOM PDF", NO_REPORT)
             return None
         with tempfile.TemporaryDirectory() as folder:
             pdf = self.ai_panel.export(Path(folder) / "report.pdf", deidentify=False).read_bytes()
