@@ -84,7 +84,7 @@ def test_the_window_shows_a_report_found_in_the_study_and_one_signed_here_on_reo
     assert w.index is not None and not w.index.errors  # the SR is a document, not an unreadable file
     panel = w.ai_panel
     assert panel.editor.toPlainText() == TEXT and panel.editor.isReadOnly()
-    assert panel.state_label.text() == "From the archive (DICOM SR, FINAL, verified by Archive Reader)"
+    assert panel.state_label.text() == "From the archive (DICOM SR, FINAL, verified by Archive, Reader)"
     (series[0].parent / "report.dcm").unlink()
     w.open_path("demo:film")  # another case, then back
     qtbot.waitUntil(lambda: w.area.opened is not None and w.area.opened.is_demo, timeout=30000)
@@ -122,3 +122,43 @@ def test_ai_menu_saves_the_signed_report_as_sr_in_the_store(qtbot, tmp_path, ser
     assert back.text == TEXT and back.verifier == "Doe^Ann" and back.final
     assert path.parent.name == pydicom.dcmread(series[0]).StudyInstanceUID
     w.close()
+
+
+@pytest.mark.parametrize(("typed", "value"), [
+    ("Jane Doe", "Jane Doe^"),  # one component, not split at a guess; the caret says it is meant
+    ("  Dr.  van der  Berg ", "Dr. van der Berg^"),
+    ("Doe^Ann", "Doe^Ann"),  # already in components
+    ("Yamada^Taro=山田^太郎", "Yamada^Taro=山田^太郎"),
+    ("", ""),
+])
+def test_a_typed_name_becomes_a_person_name_value(typed: str, value: str) -> None:
+    from lightbox.dicomreports.person_names import typed_name
+
+    assert typed_name(typed) == value
+
+
+def test_documents_write_names_without_highdicom_warnings(series, tmp_path: Path) -> None:
+    """A signed report, key images, measurements and arrows of a study whose patient is named
+    "Anonymized", by a reader who typed "Jane Doe": each warned twice on the command line (a
+    screenful) about single-component names; the reader's name is written as one component and
+    the study's own name unchanged."""
+    import warnings
+
+    from lightbox.dicomreports.key_images import key_object_selection
+    from lightbox.dicomreports.measurements import ImageMark, measurement_report
+    from lightbox.dicomreports.presentation import presentation_state
+    from lightbox.viewer.views.text import person_name
+
+    evidence = [pydicom.dcmread(p, stop_before_pixels=True) for p in series]
+    for ds in evidence:
+        ds.PatientName = "Anonymized"
+    mark = ImageMark("length", [(1.0, 1.0), (5.0, 4.0)], evidence[0], length_mm=5.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        documents = [report_sr(TEXT, evidence, signed_by="Jane Doe"), key_object_selection(evidence[:1], "Jane Doe"),
+                     measurement_report([mark], evidence[:1], "Jane Doe"),
+                     presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "")], "Jane Doe")]
+    assert all(str(d.PatientName) == "Anonymized" for d in documents)
+    assert str(documents[0].VerifyingObserverSequence[0].VerifyingObserverName) == "Jane Doe^"
+    assert str(documents[3].ContentCreatorName) == "Jane Doe^"
+    assert person_name(read_report_sr(documents[0]).verifier) == "Jane Doe"  # as the window shows who signed

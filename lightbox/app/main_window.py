@@ -33,7 +33,7 @@ from ..viewer.display import SLAB_MODES
 from ..viewer.index import Series, StudyIndex
 from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
-from ..viewer.views.text import dicom_date
+from ..viewer.views.text import dicom_date, person_name
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .hanging import HangingProtocols
 from .keyboard import TextInputKeyGuard
@@ -397,7 +397,7 @@ class MainWindow(QMainWindow):
         found = newest_report(self.index, opened.series.uid)
         if found is not None:
             state = "FINAL, verified" if found.verified else "PRELIMINARY"
-            who = f" by {found.verifier.replace('^', ' ')}" if found.verifier else ""
+            who = f" by {person_name(found.verifier)}" if found.verifier else ""
             self.ai_panel.show_report_text(found.text, f"From the archive (DICOM SR, {state}{who})")
 
     def _offer_to_send(self, path: Path, what: str, saved: str, message: str, send_to: str | None) -> None:

@@ -17,18 +17,20 @@ def key_object_selection(images: list[Dataset], reader: str = "", description: s
     from highdicom.sr import ObserverContext, PersonObserverIdentifyingAttributes
     from pydicom.sr.codedict import codes
 
+    from .person_names import DEFAULT_OBSERVER, study_names_as_they_are, typed_name
     from .sr import _with_type2
 
     if not images:
         raise ValueError("no key image flagged")
     evidence = [_with_type2(ds) for ds in images]
     observer = ObserverContext(observer_type=codes.DCM.Person, observer_identifying_attributes=(
-        PersonObserverIdentifyingAttributes(name=reader or "Lightbox reader")))
+        PersonObserverIdentifyingAttributes(name=typed_name(reader or DEFAULT_OBSERVER))))
     content = KeyObjectSelection(document_title=OF_INTEREST, referenced_objects=evidence,
                                  observer_person_context=observer, description=description or None)
-    return KeyObjectSelectionDocument(evidence=evidence, content=content, series_instance_uid=generate_uid(),
-                                      series_number=KEY_IMAGES_SERIES_NUMBER, sop_instance_uid=generate_uid(),
-                                      instance_number=1, manufacturer="Lightbox")
+    with study_names_as_they_are():
+        return KeyObjectSelectionDocument(evidence=evidence, content=content, series_instance_uid=generate_uid(),
+                                          series_number=KEY_IMAGES_SERIES_NUMBER, sop_instance_uid=generate_uid(),
+                                          instance_number=1, manufacturer="Lightbox")
 
 
 def referenced_instances(kos: Dataset) -> list[str]:

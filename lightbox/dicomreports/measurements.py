@@ -87,6 +87,7 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
     )
     from pydicom.sr.codedict import codes
 
+    from .person_names import DEFAULT_OBSERVER, study_names_as_they_are, typed_name
     from .sr import _with_type2
 
     if not marks:
@@ -105,14 +106,15 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
         groups.append(PlanarROIMeasurementsAndQualitativeEvaluations(
             tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=f"{mark.kind} {n}"),
             referenced_region=_region(mark), measurements=values or None))
-    person = PersonObserverIdentifyingAttributes(name=reader or "Lightbox reader")
+    person = PersonObserverIdentifyingAttributes(name=typed_name(reader or DEFAULT_OBSERVER))
     observer = ObserverContext(observer_type=codes.DCM.Person, observer_identifying_attributes=person)
     report = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
                                procedure_reported=IMAGING_MEASUREMENT, imaging_measurements=groups)
-    sr = Comprehensive3DSR(evidence=[_with_type2(ds) for ds in evidence], content=report[0],
-                           series_instance_uid=generate_uid(), series_number=MEASUREMENT_SERIES_NUMBER,
-                           sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox",
-                           series_description="Measurements", is_complete=True)
+    with study_names_as_they_are():
+        sr = Comprehensive3DSR(evidence=[_with_type2(ds) for ds in evidence], content=report[0],
+                               series_instance_uid=generate_uid(), series_number=MEASUREMENT_SERIES_NUMBER,
+                               sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox",
+                               series_description="Measurements", is_complete=True)
     return sr
 
 

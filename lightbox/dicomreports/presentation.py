@@ -34,6 +34,7 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
         TextObject,
     )
 
+    from .person_names import study_names_as_they_are, typed_name
     from .sr import _with_type2
 
     if not marks:
@@ -52,12 +53,13 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
     annotations = [GraphicAnnotation(referenced_images=[image], graphic_layer=layer, graphic_objects=objects or None,
                                      text_objects=texts or None) for image, objects, texts in by_image.values()]
     images = [image for image, _, _ in by_image.values()]
-    return GrayscaleSoftcopyPresentationState(
-        referenced_images=images, series_instance_uid=generate_uid(), series_number=GSPS_SERIES_NUMBER,
-        sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox", manufacturer_model_name="Lightbox",
-        software_versions="1", device_serial_number="0", content_label="LIGHTBOX_MARKS",
-        content_description="Reader's arrows and texts", graphic_annotations=annotations, graphic_layers=[layer],
-        content_creator_name=reader or None)
+    with study_names_as_they_are():
+        return GrayscaleSoftcopyPresentationState(
+            referenced_images=images, series_instance_uid=generate_uid(), series_number=GSPS_SERIES_NUMBER,
+            sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox", manufacturer_model_name="Lightbox",
+            software_versions="1", device_serial_number="0", content_label="LIGHTBOX_MARKS",
+            content_description="Reader's arrows and texts", graphic_annotations=annotations, graphic_layers=[layer],
+            content_creator_name=typed_name(reader) or None)
 
 
 def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, float]], str]]:

@@ -19,6 +19,8 @@ from pydicom.sequence import Sequence
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
+from .person_names import study_names_as_they_are, typed_name
+
 DOCUMENT_TITLE = ("18748-4", "LN", "Diagnostic imaging report")
 FINDINGS = ("121070", "DCM", "Findings")
 FINDING = ("121071", "DCM", "Finding")
@@ -91,6 +93,7 @@ def report_sr(text: str, evidence: list[Dataset], *, signed_by: str = "", signed
     )
 
     evidence = [_with_type2(ds) for ds in evidence]
+    signed_by = typed_name(signed_by)
     findings, impression = split_sections(text)
     root = ContainerContentItem(name=_code(DOCUMENT_TITLE), template_id="2000")
     observers = []
@@ -116,11 +119,12 @@ def report_sr(text: str, evidence: list[Dataset], *, signed_by: str = "", signed
         kwargs.update(verifying_observer_name=signed_by, verifying_organization=institution or "Lightbox reading room")
     if predecessor is not None:
         kwargs["previous_versions"] = [predecessor]
-    sr = ComprehensiveSR(evidence=evidence, content=root, series_instance_uid=generate_uid(),
-                         series_number=SR_SERIES_NUMBER, sop_instance_uid=generate_uid(), instance_number=1,
-                         manufacturer="Lightbox", is_complete=signed, is_final=signed, is_verified=signed,
-                         institution_name=institution or None, series_description="Radiology report",
-                         record_evidence=True, **kwargs)
+    with study_names_as_they_are():
+        sr = ComprehensiveSR(evidence=evidence, content=root, series_instance_uid=generate_uid(),
+                             series_number=SR_SERIES_NUMBER, sop_instance_uid=generate_uid(), instance_number=1,
+                             manufacturer="Lightbox", is_complete=signed, is_final=signed, is_verified=signed,
+                             institution_name=institution or None, series_description="Radiology report",
+                             record_evidence=True, **kwargs)
     if not signed:
         sr.PreliminaryFlag = "PRELIMINARY"
     else:
