@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pydicom
 from conftest import shown_window
-from dicom_factory import axial_positions, write_ct_series
+from dicom_factory import axial_positions, restamp, write_ct_series
 from PySide6.QtCore import QPoint, Qt
 
 from lightbox.app.cli import main
@@ -99,3 +99,28 @@ def test_measurements_and_key_images_archived_with_a_study_come_back_on_another_
         assert np.allclose(marks["text"].points, label, atol=1e-3)
         assert window.index.errors == []  # the SR, KOS and GSPS are documents of the study, not unreadable files
         window.close()
+
+
+def test_key_images_of_a_study_with_an_invalid_patient_sex(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """As Brainix: Patient's Sex "0000". Nothing flagged: the dialog says so; flagged: the KOS is
+    written (it was refused with "'0000' is not a valid PatientSexValues: flag the images with K
+    first", though the image was flagged), with the sex left empty and the study's own files as
+    they were."""
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text, *a: said.append(text))
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: said.append(text))
+    paths = write_ct_series(tmp_path / "ct", axial_positions(4, spacing=2.0), rows=16, columns=16)
+    restamp(paths, PatientSex="0000")
+    window = shown_window(qtbot, active=True)
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert window.save_key_images() is None and said == ["No key image flagged: flag the images with K first."]
+    qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    qtbot.keyClick(window, Qt.Key.Key_K)
+    kos = pydicom.dcmread(window.save_key_images())
+    assert len(said) == 1 and kos.PatientSex == "" and len(referenced_instances(kos)) == 1
+    assert all(pydicom.dcmread(p).PatientSex == "0000" for p in paths)
+    window.close()

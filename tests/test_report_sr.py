@@ -162,3 +162,37 @@ def test_documents_write_names_without_highdicom_warnings(series, tmp_path: Path
     assert str(documents[0].VerifyingObserverSequence[0].VerifyingObserverName) == "Jane Doe^"
     assert str(documents[3].ContentCreatorName) == "Jane Doe^"
     assert person_name(read_report_sr(documents[0]).verifier) == "Jane Doe"  # as the window shows who signed
+
+
+@pytest.mark.parametrize(("keyword", "value", "written"), [
+    ("PatientSex", "0000", ""),  # Brainix's: not M, F or O (PS3.3 C.7.1.1): unknown, Type 2 empty
+    ("PatientSex", "f", "F"), ("PatientSex", "O", "O"),
+    ("StudyDate", "1997.04.24", "19970424"),  # ACR-NEMA's form of the same date
+    ("StudyDate", "24/04/1997", ""), ("PatientBirthDate", "19400305", "19400305"),
+    ("StudyTime", "14:04:38", "140438"), ("StudyTime", "101500.25", "101500.25"), ("StudyTime", "2 pm", ""),
+    ("PatientName", "Anonymized", "Anonymized"),
+])
+def test_old_study_values_as_a_document_may_carry_them(keyword: str, value: str, written: str) -> None:
+    from lightbox.dicomreports.sr import conforming_study_value
+
+    assert conforming_study_value(keyword, value) == written
+
+
+def test_every_document_is_written_for_a_study_with_old_header_values(series) -> None:
+    """Brainix's Patient's Sex "0000" and an ACR-NEMA style study date and time made highdicom
+    refuse the report SR, key images, measurements and arrows alike ("'0000' is not a valid
+    PatientSexValues"); the key image dialog then told the reader to flag images already flagged."""
+    from lightbox.dicomreports.key_images import key_object_selection
+    from lightbox.dicomreports.measurements import ImageMark, measurement_report
+    from lightbox.dicomreports.presentation import presentation_state
+
+    evidence = [pydicom.dcmread(p, stop_before_pixels=True) for p in series]
+    for ds in evidence:
+        ds.PatientSex, ds.StudyDate, ds.StudyTime = "0000", "1997.04.24", "14:04:38"
+    mark = ImageMark("length", [(1.0, 1.0), (5.0, 4.0)], evidence[0], length_mm=5.0)
+    documents = [report_sr(TEXT, evidence), key_object_selection(evidence[:1]), measurement_report([mark], evidence[:1]),
+                 presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "")])]
+    for document in documents:
+        assert tuple(str(document.get(k)) for k in ("PatientSex", "StudyDate", "StudyTime")) == ("", "19970424", "140438")
+        assert document.StudyInstanceUID == evidence[0].StudyInstanceUID and document.PatientID == evidence[0].PatientID
+    assert str(evidence[0].PatientSex) == "0000"  # the images' own headers are not changed

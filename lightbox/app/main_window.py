@@ -514,10 +514,13 @@ class MainWindow(QMainWindow):
             return None
         self.area.save_annotations()
         images = series_key_images(self.catalog, opened.series)
+        if not images:
+            QMessageBox.information(self, "Key images", "No key image flagged: flag the images with K first.")
+            return None
         try:
             kos = key_object_selection(images)  # type: ignore[arg-type]
-        except ValueError as exc:
-            QMessageBox.information(self, "Key images", f"{exc}: flag the images with K first.")
+        except ValueError as exc:  # what the study's headers do not allow (not a missing flag)
+            QMessageBox.warning(self, "Key images", f"The key image document could not be written: {exc}")
             return None
         path = write_to_store(kos, store_dir())
         self.statusBar().showMessage(f"Key images ({len(images)}) saved as a Key Object Selection: {path}", 10000)

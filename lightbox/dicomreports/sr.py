@@ -69,11 +69,41 @@ TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyID"
          "ReferringPhysicianName", "AccessionNumber")
 
 
+TIME = re.compile(r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?")
+
+
+def conforming_study_value(keyword: str, value: str) -> str:
+    """A patient or study attribute as a document may carry it. Old headers hold what a
+    conforming document cannot: Brainix's Patient's Sex "0000" (PS3.3 C.7.1.1 allows M, F, O),
+    ACR-NEMA's dates "1997.04.24" and times "14:04:38" (PS3.5 6.2 keeps them only as a note
+    on the predecessor standard). Separators are dropped where that gives the same date or time;
+    a value that still does not conform is left empty, as Type 2 allows for an unknown value,
+    rather than written wrong or the document refused."""
+    text = str(value).strip()
+    if keyword == "PatientSex":
+        return text.upper() if text.upper() in ("M", "F", "O") else ""
+    if keyword in ("StudyDate", "PatientBirthDate"):
+        text = text.replace(".", "")
+        return text if len(text) == 8 and text.isdigit() else ""
+    if keyword == "StudyTime":
+        text = text.replace(":", "")
+        return text if TIME.fullmatch(text) else ""
+    return text
+
+
 def _with_type2(ds: Dataset) -> Dataset:
-    copy = Dataset(ds)
+    """A copy of an image's header from which highdicom can take the documents' patient and study:
+    every Type 2 attribute present, each in a form the document may carry."""
+    # a dataset of its own: Dataset(ds) and copy.copy(ds) share the image's element dictionary, so
+    # adding to them changed the headers the viewer holds
+    copy = Dataset({element.tag: element for element in ds})
     for keyword in TYPE2:
         if keyword not in copy:
             setattr(copy, keyword, "")
+        elif keyword in ("PatientSex", "StudyDate", "PatientBirthDate", "StudyTime"):
+            value = conforming_study_value(keyword, copy.get(keyword) or "")
+            del copy[keyword]  # a new element: the copy's elements are the image's
+            setattr(copy, keyword, value)
     return copy
 
 
