@@ -179,3 +179,40 @@ def test_arrows_and_texts_as_a_presentation_state(tmp_path: Path, capsys) -> Non
     assert shaft == [10.0, 80.0, 60.0, 40.0] and head[2:4] == [60.0, 40.0]  # the head's tip is the arrow's point
     (text,) = annotation.TextObjectSequence
     assert text.UnformattedTextValue == "effusion" and [float(v) for v in text.AnchorPoint] == [90.0, 20.0]
+
+
+def test_arrows_on_a_colour_image_as_a_color_presentation_state(tmp_path: Path, capsys) -> None:
+    """pydicom's RGB secondary capture (RLE): a Grayscale Softcopy Presentation State may not
+    reference it (highdicom refused: "all referenced images must have a single sample per pixel",
+    and the window then said to draw arrows first); a Color Softcopy Presentation State (PS3.3
+    A.33.2) with an ICC profile does, and its arrow reads back."""
+    import shutil
+
+    from pydicom.data import get_testdata_file
+
+    from lightbox.dicomreports.presentation import read_graphics
+
+    (tmp_path / "sc").mkdir()
+    path = Path(shutil.copy(get_testdata_file("SC_rgb_rle_32bit.dcm"), tmp_path / "sc" / "rgb.dcm"))
+    image = pydicom.dcmread(path)
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(image.SeriesInstanceUID), "film 0",
+                     [StoredAnnotation("arrow", [(10.0, 80.0), (60.0, 40.0)])])
+    out = tmp_path / "csps.dcm"
+    assert main(["report", "annotations", str(tmp_path / "sc"), "--out", str(out), "--db", db]) == 0
+    assert "presentation state (CSPS), 1 arrow(s) and text(s)" in capsys.readouterr().out
+    state = pydicom.dcmread(out)
+    assert state.SOPClassUID == "1.2.840.10008.5.1.4.1.1.11.2" and len(state.ICCProfile) > 0
+    assert read_graphics(state) == [(image.SOPInstanceUID, "arrow", [(10.0, 80.0), (60.0, 40.0)], "")]
+
+
+def test_arrows_on_a_legacy_multi_frame_image_are_refused_in_words() -> None:
+    """pydicom's RT dose (15 frames, no functional groups): highdicom failed with "'Dataset' object
+    has no attribute 'SharedFunctionalGroupsSequence'", which escaped the window's handler."""
+    from pydicom.data import get_testdata_file
+
+    from lightbox.dicomreports.presentation import presentation_state
+
+    dose = pydicom.dcmread(get_testdata_file("rtdose.dcm"), stop_before_pixels=True)
+    with pytest.raises(ValueError, match="multi-frame image without functional groups"):
+        presentation_state([(dose, "arrow", [(1.0, 1.0), (5.0, 5.0)], "")])

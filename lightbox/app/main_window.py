@@ -310,7 +310,7 @@ class MainWindow(QMainWindow):
         self._action(ai_menu, "Save measurements as DICOM SR (TID 1500)...", self.save_measurements_sr)
         self._action(ai_menu, "Save key images as DICOM KOS...", self.save_key_images)
         self._action(ai_menu, "Save report as DICOM PDF...", self.save_report_pdf)
-        self._action(ai_menu, "Save arrows and texts as DICOM GSPS...", self.save_presentation_state)
+        self._action(ai_menu, "Save arrows and texts as DICOM presentation state...", self.save_presentation_state)
 
         from .eval_menu import EvaluationMenu
 
@@ -471,8 +471,8 @@ class MainWindow(QMainWindow):
         return path
 
     def save_presentation_state(self) -> Path | None:
-        """AI → Save arrows and texts as DICOM GSPS: the open series' arrows and texts as a
-        Grayscale Softcopy Presentation State in the store."""
+        """AI → Save arrows and texts as a DICOM presentation state: the open series' arrows and
+        texts as a Grayscale (or, on colour images, Color) Softcopy Presentation State in the store."""
         from ..dicomreports.presentation import presentation_state
         from ..pacs.servers import store_dir, write_to_store
         from .measurement_sr import series_graphics
@@ -483,10 +483,14 @@ class MainWindow(QMainWindow):
             return None
         self.area.save_annotations()
         marks, left_out = series_graphics(self.catalog, opened.series)
+        if not marks:
+            QMessageBox.information(self, "Arrows and texts",
+                                    "No arrow or text to write: draw them with Arrow (Y) or Text (T) first.")
+            return None
         try:
             state = presentation_state(marks)
-        except ValueError as exc:
-            QMessageBox.information(self, "Arrows and texts", f"{exc}: draw them with Arrow (Y) or Text (T) first.")
+        except ValueError as exc:  # what the images do not allow (not a missing mark)
+            QMessageBox.warning(self, "Arrows and texts", f"The presentation state could not be written: {exc}")
             return None
         path = write_to_store(state, store_dir())
         note = f"; left out: {'; '.join(left_out)}" if left_out else ""

@@ -129,6 +129,10 @@ def series_graphics(catalog: StudyCatalog, series: Series) -> tuple[list[tuple[D
     return out, left_out
 
 
+# Grayscale and Color Softcopy Presentation States (PS3.4 B.5): the ones Lightbox writes
+PRESENTATION_STATES = ("1.2.840.10008.5.1.4.1.1.11.1", "1.2.840.10008.5.1.4.1.1.11.2")
+
+
 def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
     """The headers of the series' images flagged as key images (films by place, acquired slices
     by position), in series order."""
@@ -169,7 +173,7 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
                     kind = _kind_of(identifier, points)
                     if kind is not None:
                         add(uid, kind, _corners(kind, points))
-            elif sop_class == "1.2.840.10008.5.1.4.1.1.11.1":  # Grayscale Softcopy Presentation State
+            elif sop_class in PRESENTATION_STATES:
                 for uid, kind, points, text in read_graphics(dcmread(path)):
                     add(uid, kind, points, text)
         except (OSError, ValueError, AttributeError, KeyError, IndexError):

@@ -154,8 +154,8 @@ def _cmd_keyimages(args: argparse.Namespace) -> int:
 
 
 def _cmd_annotations(args: argparse.Namespace) -> int:
-    """The series' arrows and texts as a Grayscale Softcopy Presentation State."""
-    from ..dicomreports.presentation import presentation_state
+    """The series' arrows and texts as a softcopy presentation state (grayscale or colour)."""
+    from ..dicomreports.presentation import presentation_state, state_kind
     from .measurement_sr import series_graphics
 
     found = _series(args)
@@ -165,11 +165,13 @@ def _cmd_annotations(args: argparse.Namespace) -> int:
     marks, left_out = series_graphics(_catalog(args), series)
     for reason in left_out:
         print(f"left out: {reason}")
+    if not marks:
+        return refuse(f"no arrow or text to write on {series.label()}: draw them in the window first (Tools: Arrow, Text)")
     try:
         state = presentation_state(marks, args.reader)
-    except ValueError as exc:
-        return refuse(f"{exc} on {series.label()}: draw them in the window first (Tools: Arrow, Text)")
-    print(f"{_write(state, args.out)}  presentation state (GSPS), {len(marks)} arrow(s) and text(s)")
+    except ValueError as exc:  # what the images do not allow (not a missing mark)
+        return refuse(f"the presentation state of {series.label()} could not be written: {exc}")
+    print(f"{_write(state, args.out)}  presentation state ({state_kind(state)}), {len(marks)} arrow(s) and text(s)")
     return 0
 
 
@@ -194,5 +196,5 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:
              "(and send it)", _cmd_measurements, reader="the person observer (default: 'Lightbox reader')")
     document("keyimages", "write the series' flagged key images as a DICOM Key Object Selection", _cmd_keyimages,
              send=False, reader="the person observer (default: 'Lightbox reader')")
-    document("annotations", "write the series' arrows and texts as a DICOM presentation state (GSPS)",
+    document("annotations", "write the series' arrows and texts as a DICOM presentation state (GSPS; CSPS on colour images)",
              _cmd_annotations, send=False, reader="the content creator (default: none)")

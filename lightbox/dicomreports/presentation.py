@@ -1,10 +1,14 @@
-"""Arrows and texts as a Grayscale Softcopy Presentation State (PS3.3 A.33.1, written with
-highdicom): graphics on the images they were drawn on, in pixel coordinates, on one layer, so
-that a PACS viewer shows the reader's marks over the images. (Measurements, which carry values,
-go in the TID 1500 report: :mod:`.measurements`.)"""
+"""Arrows and texts as a softcopy presentation state (written with highdicom): graphics on the
+images they were drawn on, in pixel coordinates, on one layer, so that a PACS viewer shows the
+reader's marks over the images. Grey images get a Grayscale Softcopy Presentation State (PS3.3
+A.33.1), colour ones (RGB, YBR: three samples per pixel) a Color Softcopy Presentation State
+(A.33.2), which a grayscale one may not reference. (Measurements, which carry values, go in the
+TID 1500 report: :mod:`.measurements`.)"""
 from __future__ import annotations
 
 import math
+import pkgutil
+from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -26,6 +30,7 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
     """The GSPS of ``marks``: ``(image header, "arrow" | "text", pixel points, text)``."""
     from highdicom.pr import (
         AnnotationUnitsValues,
+        ColorSoftcopyPresentationState,
         GraphicAnnotation,
         GraphicLayer,
         GraphicObject,
@@ -53,13 +58,38 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
     annotations = [GraphicAnnotation(referenced_images=[image], graphic_layer=layer, graphic_objects=objects or None,
                                      text_objects=texts or None) for image, objects, texts in by_image.values()]
     images = [image for image, _, _ in by_image.values()]
+    colour = [int(image.get("SamplesPerPixel", 1) or 1) == 3 for image in images]
+    if any(colour) and not all(colour):
+        raise ValueError("grey and colour images in one presentation state: a state is either grayscale or colour")
+    common: dict[str, Any] = dict(
+        referenced_images=images, series_instance_uid=generate_uid(), series_number=GSPS_SERIES_NUMBER,
+        sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox", manufacturer_model_name="Lightbox",
+        software_versions="1", device_serial_number="0", content_label="LIGHTBOX_MARKS",
+        content_description="Reader's arrows and texts", graphic_annotations=annotations, graphic_layers=[layer],
+        content_creator_name=typed_name(reader) or None)
     with study_names_as_they_are():
-        return GrayscaleSoftcopyPresentationState(
-            referenced_images=images, series_instance_uid=generate_uid(), series_number=GSPS_SERIES_NUMBER,
-            sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox", manufacturer_model_name="Lightbox",
-            software_versions="1", device_serial_number="0", content_label="LIGHTBOX_MARKS",
-            content_description="Reader's arrows and texts", graphic_annotations=annotations, graphic_layers=[layer],
-            content_creator_name=typed_name(reader) or None)
+        if not all(colour):
+            try:
+                return GrayscaleSoftcopyPresentationState(**common)
+            except AttributeError as exc:
+                # highdicom reads the display settings (Modality and VOI LUT) of an image whose
+                # IOD is multi-frame only from an enhanced image's functional groups, and fails on
+                # X-ray angiography, ultrasound, NM or RT dose frames: said plainly
+                if "FunctionalGroupsSequence" not in str(exc):
+                    raise
+                raise ValueError("arrows and texts on a multi-frame image without functional groups (e.g. X-ray "
+                                 "angiography, ultrasound, NM, RT dose) cannot be written as a presentation state yet"
+                                 ) from exc
+        # the state's ICC profile (Type 1, PS3.3 C.11.15) is the images' own; an image without one
+        # is shown as sRGB, as viewers do, so that profile is given (the one highdicom ships)
+        srgb = None if any("ICCProfile" in image for image in images) else \
+            pkgutil.get_data("highdicom", "_icc_profiles/sRGB_v4_ICC_preference.icc")
+        return ColorSoftcopyPresentationState(**common, icc_profile=srgb)
+
+
+def state_kind(state: Dataset) -> str:
+    """"GSPS" or "CSPS", as the state's SOP class says (PS3.4 B.5)."""
+    return "CSPS" if str(state.get("SOPClassUID", "")) == "1.2.840.10008.5.1.4.1.1.11.2" else "GSPS"
 
 
 def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, float]], str]]:

@@ -44,9 +44,9 @@ STORAGE_CLASSES = (
     "1.2.840.10008.5.1.4.1.1.7.4",
     # the documents beside the images: Comprehensive 3D SR (a TID 1500 measurement report: C-GET
     # of Lightbox's own measurements failed without it), Key Object Selection, Grayscale Softcopy
-    # Presentation State, Encapsulated PDF
+    # and Color Softcopy Presentation States, Encapsulated PDF
     "1.2.840.10008.5.1.4.1.1.88.34", "1.2.840.10008.5.1.4.1.1.88.59", "1.2.840.10008.5.1.4.1.1.11.1",
-    "1.2.840.10008.5.1.4.1.1.104.1",
+    "1.2.840.10008.5.1.4.1.1.11.2", "1.2.840.10008.5.1.4.1.1.104.1",
 )
 TRANSFER_SYNTAXES = [ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian,
                      ExplicitVRBigEndian, JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLosslessSV1, JPEGLSLossless,
