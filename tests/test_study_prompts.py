@@ -18,7 +18,14 @@ from dicom_factory import axial_positions, write_ct_series
 
 from lightbox.inference.generate import GenerationOptions
 from lightbox.inference.models import default_model_dir
-from lightbox.inference.prompts import NothingToAsk, StudyRefused, request_prompt, task_options, task_prompt
+from lightbox.inference.prompts import (
+    NothingToAsk,
+    SideCorrected,
+    StudyRefused,
+    request_prompt,
+    task_options,
+    task_prompt,
+)
 from lightbox.inference.study import CHEST_RADIOGRAPH, check_study, study_context
 
 DEMO_DECLARATION = {
@@ -191,3 +198,43 @@ def test_the_cli_and_the_dock_refuse_a_question_without_words(capsys, demo_film_
     qtbot.waitUntil(lambda: panel.busy == "", timeout=5000)
     assert panel.state_label.text() == "Not generated: the question '?' has no words to ask"
     qtbot.waitUntil(lambda: "has no words to ask" in panel.history.toPlainText(), timeout=10000)
+
+
+@pytest.mark.parametrize(("question", "repair"), [
+    ("is the, the left, I mean right, hemidiaphragm raised?", "left, I mean right"),
+    ("on the left side, sorry, the right side, any effusion?", "left side, sorry, the right"),
+    ("left, no, right apex pneumothorax?", "left, no, right"),
+    ("Is the lesion on the LEFT, no wait, on the right?", "LEFT, no wait, on the right"),
+    ("right I mean left lower lobe consolidation?", "right I mean left"),
+])
+def test_a_question_that_corrects_its_side_is_refused(question: str, repair: str) -> None:
+    """Dictated self-repairs of a side reached the model with both sides in it ("is the left, I
+    mean right, hemidiaphragm raised?"): which one it answered about, nobody could tell."""
+    chest = study_context({"modality": "CR", "body_part": "CHEST"})
+    with pytest.raises(SideCorrected) as refused:
+        request_prompt("ask", chest, DEMO_DECLARATION, "demo", question)
+    assert str(refused.value) == (f"the question corrects its side ({repair!r}): ask it again naming one side, so that "
+                                  "the model is not given both")
+
+
+@pytest.mark.parametrize("question", [
+    "Is the left lung larger than the right?", "left or right?", "is the left lung clear, no pneumothorax on the right?",
+    "right, I mean right upper lobe?", "Is there no effusion on the left?", "bilateral, I mean left and right?",
+])
+def test_questions_naming_both_sides_without_correcting_one_are_asked(question: str) -> None:
+    chest = study_context({"modality": "CR", "body_part": "CHEST"})
+    assert request_prompt("ask", chest, DEMO_DECLARATION, "demo", question)[0] == question
+
+
+def test_the_cli_and_the_dock_refuse_a_corrected_side(capsys, demo_film_window, qtbot) -> None:
+    from lightbox.app.cli import main
+
+    assert main(["ask", "demo:film", "um, is the left, I mean right, hemidiaphragm raised?"]) == 2
+    assert capsys.readouterr().err == ("lightbox: the question corrects its side ('left, I mean right'): ask it again "
+                                       "naming one side, so that the model is not given both\n")
+    panel = demo_film_window.ai_panel
+    panel.question.setText("pneumothorax at the right, sorry, left apex?")
+    with qtbot.waitSignal(panel.worker.refused, timeout=60000):
+        panel.question.returnPressed.emit()
+    qtbot.waitUntil(lambda: panel.busy == "", timeout=5000)
+    assert panel.state_label.text().startswith("Not generated: the question corrects its side ('right, sorry, left')")

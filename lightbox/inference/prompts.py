@@ -58,6 +58,27 @@ class NothingToAsk(Exception):
     """The question has no word left to ask ("?", or only fillers: "um, uh?"); nothing is generated."""
 
 
+class SideCorrected(NothingToAsk):
+    """The question corrects its side in passing ("the left, I mean right, hemidiaphragm"): the
+    model would be given both sides, so nothing is generated and the reader asks again."""
+
+
+# A laterality, a self-repair marker, then the other side (a spoken repair: reparandum, editing
+# term, repair; Shriberg 1994). "No" counts only set off by a comma; "left or right" and "left
+# lung clear, no pneumothorax on the right" are not repairs.
+_SIDE = r"\b(left|right)\b"
+_REPAIR = r"(?:i mean|i meant|sorry|actually|rather|correction|scratch that|wait|,\s*no\b|\bno\s*,)"
+SIDE_REPAIR = re.compile(_SIDE + r"(?:\W+\w+){0,2}?[\s,]*" + _REPAIR + r"[\s,]*(?:\w+\W+){0,2}?" + _SIDE, re.IGNORECASE)
+
+
+def corrected_side(question: str) -> str | None:
+    """The stretch of ``question`` where one side is corrected to the other, if any."""
+    for match in SIDE_REPAIR.finditer(question):
+        if match.group(1).lower() != match.group(2).lower():
+            return match.group(0)
+    return None
+
+
 def request_prompt(task: str, study: StudyContext, trained_for: dict[str, Any] | None, model_name: str,
                    question: str = "") -> tuple[str, str]:
     """The prompt for ``task`` about ``study`` and a notice to show with the answer (e.g. an
@@ -70,6 +91,10 @@ def request_prompt(task: str, study: StudyContext, trained_for: dict[str, Any] |
     if task == "ask" and not re.search(r"[^\W_]", cleaned):  # no letter or digit: the model would answer nothing asked
         raise NothingToAsk(f"the question {question.strip()!r} has no words to ask" if question.strip()
                            else "give a question")
+    repair = corrected_side(cleaned) if task == "ask" else None
+    if repair:
+        raise SideCorrected(f"the question corrects its side ({repair!r}): ask it again naming one side, so that the "
+                            "model is not given both")
     return task_prompt(task, suitability.study, question=cleaned), suitability.notice
 
 
