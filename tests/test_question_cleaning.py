@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 import pytest
 
-from lightbox.inference.prompts import clean_question, filler_mask
+from lightbox.inference.prompts import clean_question, corrected_side, filler_mask
 
 # (said, expected): laterality, abbreviations, hyphens, numbers and case stay as typed
 HAND_CASES = [
@@ -93,6 +94,9 @@ def test_every_vqa_rad_question_is_kept_as_the_clinician_wrote_it(shared_data) -
     # One question has a typed stutter; none holds a filler.
     assert changed == [("What is the the dark gray surrounding the periphery of the image?",
                         "What is the dark gray surrounding the periphery of the image?")]
+    # none corrects its side (those naming left or right included): the refusal costs no real question
+    sided = [r["question"] for r in rows if re.search(r"\b(left|right)\b", r["question"], re.IGNORECASE)]
+    assert len(sided) == 158 and [q for q in sided if corrected_side(clean_question(q))] == []
 
 
 def test_the_independent_check_catches_a_dropped_laterality() -> None:
