@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from dicom_factory import axial_positions, write_ct_series
+import pydicom
+from dicom_factory import axial_positions, write_ct_series, write_film
 from PIL import Image
 
 from lightbox.app.cli import main
@@ -179,3 +180,23 @@ def test_a_token_limit_must_be_a_positive_whole_number(capsys) -> None:
         assert f"argument --max-new-tokens: {said}" in capsys.readouterr().err
     assert main(["draft", "demo:film", "--max-new-tokens=3", "--no-image-check", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["new_tokens"] == 3
+
+
+def test_draft_and_ask_take_the_series_and_say_which_they_used(tmp_path: Path, capsys) -> None:
+    """A folder of two films: the answer names the series it is about, --series picks the other
+    (Brainix's FLAIR could not be asked about: the EPI series opened first), and an unknown UID
+    is refused with the UIDs there, not "lightbox: '1.2.3'"."""
+    first = pydicom.dcmread(write_film(tmp_path / "a.dcm", np.full((64, 64), 300, np.uint16)))
+    second = pydicom.dcmread(write_film(tmp_path / "b.dcm", np.full((64, 64), 900, np.uint16)))
+    for ds, path in ((first, tmp_path / "a.dcm"), (second, tmp_path / "b.dcm")):
+        ds.BodyPartExamined = "CHEST"
+        ds.save_as(path)
+    assert main(["ask", str(tmp_path), "Is there a pneumothorax?", "--json", "--series", second.SeriesInstanceUID,
+                 "--no-image-check"]) == 0
+    assert json.loads(capsys.readouterr().out)["series"]["uid"] == second.SeriesInstanceUID
+    assert main(["ask", str(tmp_path), "Is there a pneumothorax?", "--no-image-check"]) == 0
+    shown = [line for line in capsys.readouterr().out.splitlines() if line.startswith("series: ")]
+    assert len(shown) == 1 and shown[0].rsplit("[", 1)[1] in (f"{first.SeriesInstanceUID}]", f"{second.SeriesInstanceUID}]")
+    assert main(["draft", str(tmp_path), "--series", "1.2.3", "--no-image-check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lightbox: no series 1.2.3 here (series with images: ") and first.SeriesInstanceUID in err

@@ -259,13 +259,15 @@ def test_index_to_dict_and_inspect_text(tmp_path: Path) -> None:
     lines = format_index(index).splitlines()
     assert "Patient ID-42  ROE^RICHARD" in lines
     assert any(line.startswith("  Study 20250102  CT THORAX  [") for line in lines)
-    assert "    Series 7  CT  LUNG 1mm  film, 1 image(s) 10x6" in lines
-    assert "    Series 1  CT    volume, 2 image(s) 6x4" in lines
+    single_uid = single["uid"]  # written by write_described: the UID that --series takes is listed
+    assert f"    Series 7  CT  LUNG 1mm  film, 1 image(s) 10x6  [{single_uid}]" in lines
+    assert f"    Series 1  CT    volume, 2 image(s) 6x4  [{stack['uid']}]" in lines
     assert "      origin (0.000, 0.000, 0.000) mm  spacing (0.600, 0.800, 2.500) mm" in lines
     assert "      direction (1.000, 0.000, 0.000, 0.000, 1.000, 0.000, 0.000, 0.000, 1.000)" in lines
     assert "Patient (films)  Films (no DICOM header)" in lines
     assert f"  Study (no date)  Films in {tmp_path.name}  [{tmp_path}]" in lines
-    assert "    Series -  XC  film.png  film, 1 image(s) 5x7" in lines
+    png = next(s for p in data["patients"] for st in p["studies"] for s in st["series"] if s["description"] == "film.png")
+    assert f"    Series -  XC  film.png  film, 1 image(s) 5x7  [{png['uid']}]" in lines
     assert lines[-3:] == ["1 file(s) could not be read:", f"  {tmp_path / 'junk.dcm'}: {data['errors'][0]['reason']}",
                           "1 non-image file(s) ignored"]
 

@@ -19,7 +19,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     from ..viewer.loading import LoadError
 
     try:
-        opened, _ = open_path(args.path)
+        opened, _ = open_path(args.path, args.series)
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
         return refuse(exc)
     from ..inference.registry import resolve
@@ -83,6 +83,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
                     "task": task,
                     "prompt": prompt,
                     "study": study.words,
+                    "series": {"uid": opened.series.uid, "label": opened.series.label()} if opened.series else None,
                     "model": model.bundle.name,
                     "model_sha256": model.bundle.checksum,
                     "variant": model.bundle.variant,
@@ -97,6 +98,8 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         print()
         if result.notice:
             print(f"notice: {result.notice}")
+        if opened.series is not None:  # which of the opened series the answer is about
+            print(f"series: {opened.series.label()}  [{opened.series.uid}]")
         print(
             f"[{model.bundle.name}{' - ' + DEMO_LABEL if demo else ''}] provider {result.provider}  "
             f"first token {result.time_to_first_token_s:.3f} s  {result.rate_text()}  "
@@ -140,6 +143,8 @@ def add_ai_commands(sub: argparse._SubParsersAction) -> None:
             task, help="draft a report (FINDINGS, IMPRESSION)" if task == "draft" else "ask a question about the images"
         )
         p.add_argument("path", help="file, folder, or demo / demo:ct / demo:film")
+        p.add_argument("--series", help="SeriesInstanceUID of the images to use (default: the series the window opens; "
+                                        "lightbox inspect lists them)")
         if task == "ask":
             p.add_argument("question", nargs="?", default="", help="the question (or use --audio)")
             p.add_argument("--audio", metavar="FILE.wav", help="a recorded spoken question, transcribed offline")

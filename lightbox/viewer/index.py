@@ -418,8 +418,9 @@ def format_index(index: StudyIndex) -> str:
             lines.append(f"  Study {st['date'] or '(no date)'}  {st['description']}  [{st['uid']}]")
             for s in st["series"]:
                 size = "x".join(str(v) for v in s.get("size", []))
+                # the UID is what --series (screenshot, draft, ask, report) takes
                 lines.append(f"    Series {s['number'] if s['number'] is not None else '-'}  {s['modality']}  {s['description']}"
-                             f"  {s['kind']}, {s['frames']} image(s) {size}".rstrip())
+                             f"  {s['kind']}, {s['frames']} image(s) {size}".rstrip() + f"  [{s['uid']}]")
                 if "geometry" in s:
                     g = s["geometry"]
                     fmt = lambda v: "(" + ", ".join(f"{x:.3f}" for x in v) + ")"  # noqa: E731

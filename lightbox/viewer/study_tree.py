@@ -86,6 +86,18 @@ def person_name(value: str) -> str:
     return ", ".join(x for x in (family, given) if x)
 
 
+class SeriesNotFound(KeyError):
+    """A SeriesInstanceUID asked for (``--series``) that the opened paths do not hold."""
+
+    def __init__(self, uid: str, present: list[str]) -> None:
+        super().__init__(uid)
+        self.uid, self.present = uid, present
+
+    def __str__(self) -> str:  # KeyError's own is the bare quoted key: "lightbox: '1.2.3'"
+        listed = ", ".join(self.present[:5]) + (f" and {len(self.present) - 5} more" if len(self.present) > 5 else "")
+        return f"no series {self.uid} here (series with images: {listed or 'none'}; lightbox inspect lists them)"
+
+
 NO_PATIENT_ID = "(no patient id)"  # the key of files without a Patient ID (0010,0020)
 
 
@@ -129,4 +141,4 @@ class StudyIndex:
         for series in self.all_series():
             if series.uid == uid:
                 return series
-        raise KeyError(uid)
+        raise SeriesNotFound(uid, [s.uid for s in self.all_series() if s.kind in ("volume", "film")])
