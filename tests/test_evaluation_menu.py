@@ -171,3 +171,24 @@ def test_a_study_lead_runs_a_reader_study_from_the_menu(qtbot, tmp_path: Path) -
     assert figures["by_category"]["original"]["missed finding"]["all"] == 6
     QApplication.processEvents()
     window.close()
+
+
+@pytest.mark.parametrize("from_folder", [False, True])
+def test_the_new_session_dialog_puts_each_path_box_beside_its_label(qtbot, tmp_path: Path, from_folder: bool) -> None:
+    """The case list's box sat ~20 px below its label (a widget row took the dialog's spare height)."""
+    from PySide6.QtWidgets import QFormLayout
+
+    from lightbox.app.eval_menu import NewSessionDialog
+    from lightbox.workflow.storage import open_database
+
+    dialog = NewSessionDialog(open_database(f"sqlite:///{tmp_path / 'e.sqlite3'}"), from_folder=from_folder)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    form = dialog.layout()
+    assert isinstance(form, QFormLayout)
+    boxes = [dialog.folder, dialog.reports] if from_folder else [dialog.case_list]
+    for row, box in enumerate(boxes):
+        label = form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+        label_y, box_y = (w.mapTo(dialog, w.rect().center()).y() for w in (label, box))
+        assert abs(label_y - box_y) <= 3, (label.text(), label_y, box_y)

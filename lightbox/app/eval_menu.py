@@ -25,10 +25,10 @@ from ..workflow.evaluation import EvaluationError, change_raters, rater_progress
 from ..workflow.storage import default_data_dir
 
 
-def _browse_row(edit: QLineEdit, pick) -> QWidget:
-    row = QWidget()
-    layout = QHBoxLayout(row)
-    layout.setContentsMargins(0, 0, 0, 0)
+def _browse_row(edit: QLineEdit, pick) -> QHBoxLayout:
+    # a layout, not a widget: a widget row took the dialog's spare height and sat its box below
+    # the label ("Case list (CSV or JSON)")
+    layout = QHBoxLayout()
     layout.addWidget(edit)
     button = QPushButton("Browse...")
     def browse() -> None:
@@ -38,7 +38,7 @@ def _browse_row(edit: QLineEdit, pick) -> QWidget:
 
     button.clicked.connect(browse)
     layout.addWidget(button)
-    return row
+    return layout
 
 
 class NewSessionDialog(QDialog):
