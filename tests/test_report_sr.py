@@ -180,10 +180,12 @@ def test_old_study_values_as_a_document_may_carry_them(keyword: str, value: str,
 
 def test_every_document_is_written_for_a_study_with_old_header_values(series) -> None:
     """Brainix's Patient's Sex "0000" and an ACR-NEMA style study date and time made highdicom
-    refuse the report SR, key images, measurements and arrows alike ("'0000' is not a valid
+    refuse the report SR, key images, measurements and arrows alike (the PDF, written with pydicom,
+    carried them as they were) ("'0000' is not a valid
     PatientSexValues"); the key image dialog then told the reader to flag images already flagged."""
     from lightbox.dicomreports.key_images import key_object_selection
     from lightbox.dicomreports.measurements import ImageMark, measurement_report
+    from lightbox.dicomreports.pdf import encapsulated_pdf
     from lightbox.dicomreports.presentation import presentation_state
 
     evidence = [pydicom.dcmread(p, stop_before_pixels=True) for p in series]
@@ -191,7 +193,8 @@ def test_every_document_is_written_for_a_study_with_old_header_values(series) ->
         ds.PatientSex, ds.StudyDate, ds.StudyTime = "0000", "1997.04.24", "14:04:38"
     mark = ImageMark("length", [(1.0, 1.0), (5.0, 4.0)], evidence[0], length_mm=5.0)
     documents = [report_sr(TEXT, evidence), key_object_selection(evidence[:1]), measurement_report([mark], evidence[:1]),
-                 presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "")])]
+                 presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "")]),
+                 encapsulated_pdf(b"%PDF-1.4\n%%EOF\n", evidence[0])]
     for document in documents:
         assert tuple(str(document.get(k)) for k in ("PatientSex", "StudyDate", "StudyTime")) == ("", "19970424", "140438")
         assert document.StudyInstanceUID == evidence[0].StudyInstanceUID and document.PatientID == evidence[0].PatientID

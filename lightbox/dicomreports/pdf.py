@@ -8,6 +8,8 @@ from datetime import datetime
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
+from .sr import CONFORMED, conforming_study_value
+
 ENCAPSULATED_PDF = UID("1.2.840.10008.5.1.4.1.1.104.1")
 PDF_SERIES_NUMBER = 993  # after the report (990), measurement (991) and key-image (992) documents
 PATIENT_STUDY = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
@@ -26,7 +28,10 @@ def encapsulated_pdf(pdf: bytes, study_image: Dataset, title: str = "Radiology r
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.SOPClassUID, ds.SOPInstanceUID = ENCAPSULATED_PDF, ds.file_meta.MediaStorageSOPInstanceUID
     for keyword in PATIENT_STUDY:  # Type 2 (present, may be empty) where the image lacks them
-        setattr(ds, keyword, study_image.get(keyword, ""))
+        value = study_image.get(keyword, "")
+        if keyword in CONFORMED:  # as the other documents carry them: Brainix's sex "0000", ACR-NEMA dates
+            value = conforming_study_value(keyword, str(value or ""))
+        setattr(ds, keyword, value)
     ds.Modality, ds.SeriesInstanceUID, ds.SeriesNumber, ds.InstanceNumber = "DOC", generate_uid(), PDF_SERIES_NUMBER, 1
     ds.SeriesDescription = title
     ds.ContentDate, ds.ContentTime = now.strftime("%Y%m%d"), now.strftime("%H%M%S")

@@ -27,7 +27,8 @@ def arrow_polylines(tail: tuple[float, float], head: tuple[float, float]) -> lis
 
 
 def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]], str]], reader: str = "") -> Dataset:
-    """The GSPS of ``marks``: ``(image header, "arrow" | "text", pixel points, text)``."""
+    """The presentation state of ``marks`` (GSPS; CSPS on colour images): ``(image header, "arrow" |
+    "text", pixel points, text)``."""
     from highdicom.pr import (
         AnnotationUnitsValues,
         ColorSoftcopyPresentationState,

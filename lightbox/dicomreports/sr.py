@@ -69,6 +69,7 @@ TYPE2 = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyID"
          "ReferringPhysicianName", "AccessionNumber")
 
 
+CONFORMED = ("PatientSex", "StudyDate", "PatientBirthDate", "StudyTime")  # what conforming_study_value mends
 TIME = re.compile(r"\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?")
 
 
@@ -100,7 +101,7 @@ def _with_type2(ds: Dataset) -> Dataset:
     for keyword in TYPE2:
         if keyword not in copy:
             setattr(copy, keyword, "")
-        elif keyword in ("PatientSex", "StudyDate", "PatientBirthDate", "StudyTime"):
+        elif keyword in CONFORMED:
             value = conforming_study_value(keyword, copy.get(keyword) or "")
             del copy[keyword]  # a new element: the copy's elements are the image's
             setattr(copy, keyword, value)
