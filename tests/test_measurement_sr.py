@@ -204,6 +204,15 @@ def test_arrows_on_a_colour_image_as_a_color_presentation_state(tmp_path: Path, 
     state = pydicom.dcmread(out)
     assert state.SOPClassUID == "1.2.840.10008.5.1.4.1.1.11.2" and len(state.ICCProfile) > 0
     assert read_graphics(state) == [(image.SOPInstanceUID, "arrow", [(10.0, 80.0), (60.0, 40.0)], "")]
+    # lying beside the image (as retrieved from a PACS), it gives the arrow back when the study opens
+    from lightbox.app.measurement_sr import marks_from_archive
+    from lightbox.viewer.index import build_index
+
+    shutil.copy(out, tmp_path / "sc" / "csps.dcm")
+    index = build_index(tmp_path / "sc")
+    (series,) = [s for s in index.all_series() if s.kind == "film"]
+    ((_, mark),) = marks_from_archive(index.documents, series)
+    assert (mark.kind, mark.points) == ("arrow", [(10.0, 80.0), (60.0, 40.0)])
 
 
 def test_arrows_on_a_legacy_multi_frame_image_are_refused_in_words() -> None:
