@@ -125,3 +125,30 @@ def test_the_mr_brain_rule_uses_as_many_panes_as_it_fills(any_renderer_window, q
     qtbot.waitUntil(lambda: not window.is_loading() and len(window.area.placed) == 2, timeout=30000)
     assert window.area.layout_name == "1x2"  # two of the four series: no empty panes
     assert [w.scene.volume.metadata["series_description"] for w in window.area.viewports] == ["T2 TSE AX", "FLAIR AX"]
+
+
+def test_a_key_image_flagged_in_the_protocols_pane_survives_rebuilt_panes(any_renderer_window, qtbot,
+                                                                          tmp_path: Path) -> None:
+    """Found by a crawl of every menu action on the LIDC CT: K in the lung-window pane flagged the
+    slice, then N (no prior) and MPR -> First pane rebuilt the panes from a cached axial scene that
+    had never seen the flag, and saving it erased the flag from the study database."""
+    from lightbox.studydb.annotations import load_series_annotations
+
+    window = any_renderer_window
+    chest_ct(tmp_path)
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None, timeout=30000)
+    activate(window, qtbot)
+    qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    qtbot.keyClick(window, Qt.Key.Key_K)
+    uid = window.area.opened.series.uid
+
+    def kinds() -> list[str]:
+        window.area.save_annotations()  # as every finished mark and pane change does
+        return [a.kind for _, a in load_series_annotations(window.catalog, uid)]
+
+    assert kinds() == ["key"]
+    qtbot.keyClick(window, Qt.Key.Key_N)  # no prior: said, the panes stay
+    window.axial_first_action.trigger()  # MPR -> First pane: axial reformat: the panes again
+    assert kinds() == ["key"]
+    assert "KEY IMAGE" in window.area.viewports[0].scene.corners.texts["lower_left"]  # and shown

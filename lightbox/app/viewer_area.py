@@ -248,6 +248,8 @@ class ViewerArea(QWidget):
             image = None
             for n, pane in enumerate(volume_panes(volume, self.layout_name, self.axial_first)[: len(self.viewports)]):
                 scene = self.scene_cache.get(pane)
+                if scene is not None and pane != "3d":
+                    self._restore(opened, scene, again=True)
                 if scene is None:
                     if image is None:
                         image = next((s.image for s in self.scene_cache.values() if hasattr(s, "image")), None) \
@@ -337,7 +339,12 @@ class ViewerArea(QWidget):
             return None if index is None else (opened.series.uid, f"film {index}")
         return (opened.series.uid, str(scene.plane)) if getattr(scene, "kind", "") == "mpr" else None  # type: ignore[attr-defined]
 
-    def _restore(self, opened: Opened, scene: object) -> None:
+    def _restore(self, opened: Opened, scene: object, again: bool = False) -> None:
+        """The scene's marks from the study database. ``again``: a scene shown anew from the cache
+        drops the marks it holds for the stored ones, which are the newest: another pane of the same
+        image (a hanging protocol's second axial pane, a series placed over it) may have changed
+        them meanwhile, and saving the cached scene's old ones undid that (a key image flagged in
+        the hanging protocol's pane was lost when MPR -> First pane rebuilt the panes)."""
         identity = self._identity(opened, scene)
         if identity is None or self.catalog is None:
             return
@@ -346,6 +353,10 @@ class ViewerArea(QWidget):
         except Exception:  # noqa: BLE001 - the images open even when the database does not answer
             LOG.exception("could not read the measurements of %s", identity)
             return
+        if again:
+            kept = [item for item in scene.measure.items if not item[0].complete]  # type: ignore[attr-defined]
+            scene.measure.items[:] = kept  # type: ignore[attr-defined]  # a mark being drawn stays; finished ones are stored
+            scene._refresh_measurements()  # type: ignore[attr-defined]
         for a in stored:
             scene.measure.add(Measurement(a.kind, list(a.points), text=a.text), a.plane)  # type: ignore[attr-defined]
         if stored:
@@ -390,9 +401,11 @@ class ViewerArea(QWidget):
         scene = self.scene_cache.get(id(film))
         if scene is None or id(scene) in used:
             scene = self._film_scene(film, caption, demo)
-            if self.opened is not None and id(film) not in self.scene_cache:
+            if self.opened is not None:  # a second scene of a film shown twice shows its marks too
                 self._restore(self.opened, scene)
             self.scene_cache.setdefault(id(film), scene)
+        elif self.opened is not None:
+            self._restore(self.opened, scene, again=True)
         used.add(id(scene))
         return scene  # type: ignore[return-value]
 
