@@ -131,7 +131,8 @@ def test_a_key_image_flagged_in_the_protocols_pane_survives_rebuilt_panes(any_re
                                                                           tmp_path: Path) -> None:
     """Found by a crawl of every menu action on the LIDC CT: K in the lung-window pane flagged the
     slice, then N (no prior) and MPR -> First pane rebuilt the panes from a cached axial scene that
-    had never seen the flag, and saving it erased the flag from the study database."""
+    had never seen the flag, and saving it erased the flag from the study database. And K again in
+    one of two panes of the slice did not unflag it: the other pane's flag was saved back."""
     from lightbox.studydb.annotations import load_series_annotations
 
     window = any_renderer_window
@@ -148,7 +149,19 @@ def test_a_key_image_flagged_in_the_protocols_pane_survives_rebuilt_panes(any_re
         return [a.kind for _, a in load_series_annotations(window.catalog, uid)]
 
     assert kinds() == ["key"]
+
+    def shown() -> list[bool]:
+        return ["KEY IMAGE" in w.scene.corners.texts["lower_left"] for w in window.area.viewports]
+
+    assert shown() == [True, True]  # the mediastinum pane shows the same slice: flagged there too
     qtbot.keyClick(window, Qt.Key.Key_N)  # no prior: said, the panes stay
     window.axial_first_action.trigger()  # MPR -> First pane: axial reformat: the panes again
-    assert kinds() == ["key"]
-    assert "KEY IMAGE" in window.area.viewports[0].scene.corners.texts["lower_left"]  # and shown
+    assert kinds() == ["key"] and shown()[0]
+    window.axial_first_action.trigger()
+    qtbot.keyClick(window, Qt.Key.Key_N)  # the plain layout
+    qtbot.keyClick(window, Qt.Key.Key_N)  # the protocol again: lung | mediastinum, both flagged
+    assert window.area.layout_name == "1x2" and shown() == [True, True]
+    activate(window, qtbot)
+    qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    qtbot.keyClick(window, Qt.Key.Key_K)  # unflagged in the lung pane: it stayed flagged by the other
+    assert kinds() == [] and shown() == [False, False]

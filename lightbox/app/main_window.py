@@ -84,7 +84,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.area)
         self.area.status.connect(self._show_cursor_status)
         self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
-        self.area.measured.connect(lambda _text: self.area.save_annotations())  # kept with the study at once
+        # kept with the study at once; the pane measured in speaks for its image
+        self.area.measured.connect(lambda _text: self.area.save_annotations(changed=self.area.active_scene()))
         self.area.series_dropped.connect(self.place_series)
         self.hanging = HangingProtocols(self)
         self.cine = QTimer(self)
@@ -503,7 +504,7 @@ class MainWindow(QMainWindow):
         if flagged is None:
             self.statusBar().showMessage("Key images are images of the study: flag a film or an acquired slice", 6000)
             return
-        self.area.save_annotations()
+        self.area.save_annotations(changed=scene)
         self.statusBar().showMessage("Key image flagged" if flagged else "Key image unflagged", 4000)
 
     def save_key_images(self) -> Path | None:

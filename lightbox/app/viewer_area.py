@@ -362,18 +362,23 @@ class ViewerArea(QWidget):
         if stored:
             scene._refresh_measurements()  # type: ignore[attr-defined]
 
-    def save_annotations(self) -> None:
+    def save_annotations(self, changed: object | None = None) -> None:
         """Keep every pane's finished measurements and annotations with their image (called when
-        one is finished or the measurements are cleared): nothing a reader drew is lost."""
+        one is finished or the measurements are cleared): nothing a reader drew is lost.
+        ``changed``: the scene the reader just acted in. Its marks are then its image's, and the
+        other panes showing that image take them: taking every pane's marks together, a key image
+        unflagged in the CT chest protocol's lung pane stayed flagged by the mediastinum pane."""
         if self.catalog is None:
             return
         by_image: dict[tuple[str, str], list[StoredAnnotation]] = {}
         seen_by_image: dict[tuple[str, str], set[tuple[object, ...]]] = {}
+        opened_of = {n: (self.placed[n].opened if n in self.placed else self.opened) for n in range(len(self.viewports))}
+        changed_identity = next((self._identity(opened_of[n], w.scene) for n, w in enumerate(self.viewports)
+                                 if changed is not None and w.scene is changed), None)
         for n, widget in enumerate(self.viewports):
-            placed = self.placed.get(n)
             scene = widget.scene
-            identity = self._identity(placed.opened if placed is not None else self.opened, scene)
-            if identity is None:
+            identity = self._identity(opened_of[n], scene)
+            if identity is None or (identity == changed_identity and scene is not changed):
                 continue
             items = by_image.setdefault(identity, [])
             seen = seen_by_image.setdefault(identity, set())
@@ -387,6 +392,11 @@ class ViewerArea(QWidget):
                 save_annotations(self.catalog, *identity, items)
             except Exception:  # noqa: BLE001 - said in the log; the panes keep them meanwhile
                 LOG.exception("could not keep the measurements of %s", identity)
+                return
+        for n, widget in enumerate(self.viewports):
+            if changed_identity is not None and widget.scene is not changed and \
+                    self._identity(opened_of[n], widget.scene) == changed_identity:
+                self._restore(opened_of[n], widget.scene, again=True)  # type: ignore[arg-type]
 
     def show_film(self, n: int, film: Film, caption: str, demo: bool) -> None:
         """Show ``film`` in viewport ``n`` (as it was left there, if it was shown before)."""

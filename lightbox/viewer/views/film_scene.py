@@ -309,6 +309,8 @@ class FilmScene(PlaneScene):
 
     def _refresh_measurements(self) -> None:
         self._update_measurements()
+        self._update_overlays()  # the "KEY IMAGE" line is a mark too
+        self.request_render()
 
     def status_text(self, x: float, y: float) -> str:
         """``"x 120 y 340  value 1234"`` for the pixel under display point ``(x, y)``."""

@@ -325,6 +325,7 @@ class MprScene(PlaneScene):
 
     def _refresh_measurements(self) -> None:
         self._update_overlays()
+        self.request_render()
 
     # -- interaction ----------------------------------------------------------------------
     def position(self) -> float:
