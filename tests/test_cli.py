@@ -200,3 +200,18 @@ def test_draft_and_ask_take_the_series_and_say_which_they_used(tmp_path: Path, c
     assert main(["draft", str(tmp_path), "--series", "1.2.3", "--no-image-check"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lightbox: no series 1.2.3 here (series with images: ") and first.SeriesInstanceUID in err
+
+
+def test_a_volume_screenshot_in_one_pane_has_no_crosshair_lines(tmp_path: Path, capsys) -> None:
+    """As the window: one pane of a volume draws no crosshair lines across the image (no other pane
+    shows their planes); the 2x2 MPR layout draws them (green: coronal, on the axial pane)."""
+    write_ct_series(tmp_path / "ct", axial_positions(16, spacing=2.0), rows=40, columns=40)
+
+    def green(layout: str) -> int:
+        out = tmp_path / f"{layout}.png"
+        assert main(["screenshot", str(tmp_path / "ct"), "--out", str(out), "--layout", layout, "--size", "400x400"]) == 0
+        r, g, b = np.moveaxis(np.asarray(Image.open(out).convert("RGB")).astype(int), -1, 0)
+        return int((g - np.maximum(r, b) >= 50).sum())
+
+    assert green("film") == 0
+    assert green("mpr") > 100

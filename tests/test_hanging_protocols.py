@@ -165,3 +165,35 @@ def test_a_key_image_flagged_in_the_protocols_pane_survives_rebuilt_panes(any_re
     qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     qtbot.keyClick(window, Qt.Key.Key_K)  # unflagged in the lung pane: it stayed flagged by the other
     assert kinds() == [] and shown() == [False, False]
+
+
+def _line_pixels(widget, plane: str) -> int:
+    """Pixels of the pane with a crosshair line's hue (mpr_scene.PLANE_COLORS: coronal green,
+    sagittal yellow), antialiased ones included; the grey image and the warm grey texts have
+    neither."""
+    r, g, b = np.moveaxis(widget.grab_pixels().astype(int), -1, 0)
+    hue = {"coronal": g - np.maximum(r, b), "sagittal": np.minimum(r, g) - b}[plane]
+    return int((hue >= 50).sum())
+
+
+def test_crosshair_lines_only_of_planes_another_pane_shows(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """The CT chest protocol's two axial panes drew the coronal and sagittal crosshair lines across
+    the lungs, though no pane showed those planes; in 2x2 MPR they are drawn, and with the
+    Crosshair tool in hand in any layout."""
+    window = any_renderer_window
+    chest_ct(tmp_path)
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None, timeout=30000)
+    left, right = window.area.viewports
+    assert [_line_pixels(w, p) for w in (left, right) for p in ("coronal", "sagittal")] == [0, 0, 0, 0]
+    window.set_tool("crosshair")
+    assert _line_pixels(window.area.viewports[0], "coronal") > 100
+    window.set_tool("wl")
+    assert _line_pixels(window.area.viewports[0], "coronal") == 0
+    window.hanging.cycle()  # no prior: said
+    window.hanging.cycle()  # the plain layout: one axial pane, no lines
+    assert window.area.layout_name == "1x1" and _line_pixels(window.area.viewports[0], "sagittal") == 0
+    window.area.set_layout("2x2")  # axial, coronal, sagittal, 3D: each plane's lines on the others
+    qtbot.waitUntil(lambda: not window.is_loading(), timeout=30000)
+    axial = next(w for w in window.area.viewports if getattr(w.scene, "plane", "") == "axial")
+    assert _line_pixels(axial, "coronal") > 100 and _line_pixels(axial, "sagittal") > 100

@@ -117,7 +117,9 @@ def build_scenes(
         return [VolumeScene(volume, volume_display, image=image, mapper=mapper, demo_notice=opened.is_demo)], (1, 1)
     first = first_plane(volume)  # the acquired slices (an axial acquisition: axial)
     if layout == "film":
-        return [MprScene(volume, volume_display, first, image=image, demo_notice=opened.is_demo)], (1, 1)
+        single = MprScene(volume, volume_display, first, image=image, demo_notice=opened.is_demo)
+        single.show_crosshair_of(set())  # no other pane: no crosshair lines across the image (as the window)
+        return [single], (1, 1)
     planes = ("axial", "coronal", "sagittal") if first == "axial" else (first, "axial", "coronal")
     panes: list[object] = [MprScene(volume, volume_display, p, image=image, demo_notice=opened.is_demo) for p in planes]
     panes.append(VolumeScene(volume, volume_display, image=image, mapper=mapper, demo_notice=opened.is_demo))

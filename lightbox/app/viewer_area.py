@@ -189,6 +189,7 @@ class ViewerArea(QWidget):
         self.tool = tool
         for widget in self.viewports:
             widget.tool = tool
+        self.update_reference_lines()  # the crosshair's lines while its tool is in hand
 
     def set_mouse(self, right_drag: str, middle_drag: str, wheel_sign: float) -> None:
         self.right_drag, self.middle_drag, self.wheel_sign = right_drag, middle_drag, wheel_sign
@@ -273,14 +274,26 @@ class ViewerArea(QWidget):
 
     def update_reference_lines(self) -> None:
         """Each MPR pane shows where the other panes' slices cut it, when they show another
-        volume of the same Frame of Reference (the same patient space: C.7.4.1)."""
+        volume of the same Frame of Reference (the same patient space: C.7.4.1); and the
+        crosshair lines of the planes other panes of its volume show, not of planes no pane shows
+        (lines across the lungs of the CT chest protocol's two axial panes, or of a 1x1 brain MR,
+        told the reader nothing), but all of them while the Crosshair tool is in hand."""
         mpr = [w.scene for w in self.viewports if getattr(w.scene, "kind", "") == "mpr"]
+        for scene in mpr:
+            shown = {self._patient_plane(o) for o in mpr if o is not scene and o.volume is scene.volume}  # type: ignore[attr-defined]
+            scene.show_crosshair_of(None if self.tool == "crosshair" else shown)  # type: ignore[attr-defined]
         for scene in mpr:
             frame = scene.volume.metadata.get("frame_of_reference", "")  # type: ignore[attr-defined]
             others = [(np.asarray(o.display.crosshair, dtype=float), o.normal) for o in mpr  # type: ignore[attr-defined]
                       if o.volume is not scene.volume and frame  # type: ignore[attr-defined]
                       and o.volume.metadata.get("frame_of_reference", "") == frame]  # type: ignore[attr-defined]
             scene.show_reference_lines(others)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _patient_plane(scene: object) -> str:
+        """The patient plane a pane shows: its acquired slices count as the plane nearest them."""
+        plane = str(scene.plane)  # type: ignore[attr-defined]
+        return nearest_plane(acquired_axes(scene.volume)[0])[0] if plane == ACQUIRED else plane  # type: ignore[attr-defined]
 
     def _watch_for_reference_lines(self, scene: object) -> None:
         display = getattr(scene, "display", None)

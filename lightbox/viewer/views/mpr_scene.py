@@ -106,6 +106,8 @@ class MprScene(PlaneScene):
         self._overlay_slice: int | None = None
         others = [p for p in PLANES if p != plane]  # the acquired plane shows all three
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
+        # the planes whose lines are drawn (None: all): the window draws those another pane shows
+        self.crosshair_planes: set[str] | None = None
         # where the slices shown in other panes (another series of the same frame of reference)
         # cut this plane: reference lines, as PACS draw a localiser's
         self.reference_lines = Polylines(self.renderer, REFERENCE_LINE_COLOR, 1.0)
@@ -235,6 +237,13 @@ class MprScene(PlaneScene):
         mask = v.overlay_mask(k)
         return None if mask is None else (k, mask)
 
+    def show_crosshair_of(self, planes: set[str] | None) -> None:
+        """Draw the crosshair lines of ``planes`` only (None: of every other plane)."""
+        if planes != self.crosshair_planes:
+            self.crosshair_planes = planes
+            self._update_overlays()
+            self.request_render()
+
     def toggle_key_image(self) -> bool | None:
         """Flag the acquired slice shown as a key image, or unflag it; None on a reformat (a key
         image is an image of the study)."""
@@ -280,7 +289,8 @@ class MprScene(PlaneScene):
         reach = 4000.0
         for plane, lines in self.cross_lines.items():
             direction = np.cross(self.normal, np.asarray(PLANES[plane][0]))  # line where the planes meet
-            if np.linalg.norm(direction) < 1e-6:
+            if np.linalg.norm(direction) < 1e-6 or (self.crosshair_planes is not None
+                                                    and plane not in self.crosshair_planes):
                 lines.set([])
                 continue
             direction /= np.linalg.norm(direction)
