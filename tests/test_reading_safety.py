@@ -121,10 +121,10 @@ def test_exported_pdf_names_patient_exam_and_date(qtbot, tmp_path: Path) -> None
         return text.replace("\ufb01", "fi").replace("\ufb02", "fl")  # the PDF font's ligatures
 
     plain = pdf_text("plain.pdf", False)
-    for expected in ("Patient: SMITH ALAN", "Patient ID: MRN0042", "Born: 1961-05-17", "Exam: CR CHEST",
+    for expected in ("Patient: SMITH, ALAN", "Patient ID: MRN0042", "Born: 1961-05-17", "Exam: CR CHEST",
                      "Study: XR CHEST PA", "Study date: 2026-03-14", "Accession: ACC77", "No pneumothorax"):
         assert expected in plain, (expected, plain)
-    assert plain.index("Patient: SMITH ALAN") < plain.index("FINDINGS")  # a header, above the report
+    assert plain.index("Patient: SMITH, ALAN") < plain.index("FINDINGS")  # a header, above the report
     hidden = pdf_text("deidentified.pdf", True)
     for expected in ("Patient: [PHI]", "Patient ID: [PHI]", "Born: [PHI]", "Study date: [PHI]", "Exam: CR CHEST",
                      "No pneumothorax", "De-identified export"):

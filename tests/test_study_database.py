@@ -117,10 +117,17 @@ def test_db_commands_import_list_open_and_refuse(tmp_path: Path, studies: Path, 
     assert main(["db", "remove", "1.2.826.0.1.3680043.8.498.2", *db]) == 0
     capsys.readouterr()
     assert main(["db", "list", *db]) == 0
-    assert [line[:36] for line in capsys.readouterr().out.splitlines()[1:]] == [
-        "2026-01-01  " + "DOE, JANE".ljust(24), "2025-01-05  " + "DOE, JANE".ljust(24)]
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.startswith("date        patient    ID    mod ")  # columns as wide as their values
+    assert [line[:27] for line in lines] == ["2026-01-01  DOE, JANE  P100", "2025-01-05  DOE, JANE  P100"]
     assert main(["db", "list", "--json", *db]) == 0
     assert [r["accession"] for r in json.loads(capsys.readouterr().out)] == ["ACC-3", "ACC-1"]
+    other = write_film(tmp_path / "other" / "cr.dcm", np.full((8, 8), 1, np.uint16))
+    restamp([other], PatientID="LIDC-IDRI-0314-LONG-ID", AccessionNumber="ACC-9")
+    assert main(["db", "import", str(other.parent), *db]) == 0
+    capsys.readouterr()
+    assert main(["db", "list", "--accession", "ACC-9", *db]) == 0
+    assert "  LIDC-IDRI-0314-LONG-ID  " in capsys.readouterr().out  # not cut to 12 characters
 
 
 def _menu_action(window, menu_title: str, text: str):

@@ -34,6 +34,7 @@ from ..inference.image_check import BlankImageCheck, ImageCheck, worth_checking
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import NothingToAsk, StudyRefused, clean_question, request_prompt, task_options
 from ..inference.study import StudyContext
+from ..viewer.study_tree import person_name
 from .ai_inputs import model_images
 from .compose import Opened
 from .logs import LOG, REDACTOR
@@ -670,7 +671,9 @@ class AiPanel(QWidget):
         )
         if deidentify:  # the header's own labels are not redacted ("Patient" may be part of a registered name)
             body = REDACTOR.redact(body) + "\nDe-identified export (DICOM PS3.15 Basic Profile identifiers removed)"
-        text = report_header(self.case_metadata, deidentify) + "\n\n" + body
+        # the patient as the image overlay and the study browser name them ("SMITH, ALAN")
+        named = {**self.case_metadata, "patient_name": person_name(self.case_metadata.get("patient_name", ""))}
+        text = report_header(named, deidentify) + "\n\n" + body
         if self.demo_badge.isVisible():
             text += "\n" + DEMO_LABEL
         path = Path(path)

@@ -50,12 +50,20 @@ def _cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print("no study matches")
         return 0
-    print(f"{'date':10}  {'patient':24}  {'ID':12}  {'mod':6}  {'images':>6}  description")
-    for r in rows:
+    # columns as wide as their longest value: a patient ID cut to 12 characters ("LIDC-IDRI-03")
+    # could be read as another patient's; a name past 40 characters ends in "…" so the cut shows
+    names = [_fit(person_name(r.patient_name), 40) for r in rows]
+    name_width, id_width = max(7, *map(len, names)), max(2, *(len(r.patient_id) for r in rows))
+    print(f"{'date':10}  {'patient':{name_width}}  {'ID':{id_width}}  {'mod':6}  {'images':>6}  description")
+    for r, name in zip(rows, names, strict=True):
         date = f"{r.date[:4]}-{r.date[4:6]}-{r.date[6:]}" if len(r.date) == 8 else r.date
-        print(f"{date:10}  {person_name(r.patient_name)[:24]:24}  {r.patient_id[:12]:12}  {r.modalities[:6]:6}  "
+        print(f"{date:10}  {name:{name_width}}  {r.patient_id:{id_width}}  {r.modalities[:6]:6}  "
               f"{r.images:>6}  {r.description}  [{r.study_uid}]")
     return 0
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _cmd_open(args: argparse.Namespace) -> int:
