@@ -41,13 +41,12 @@ from .logs import LOG, REDACTOR
 from .recent import read_state, write_state
 
 UNREVIEWED = "AI draft - not reviewed"
+NO_REPORT = "No report for this series yet: draft or type one first."
+IMAGE_CHECK_STATE = "ai_image_check"  # ui_state.json: whether answers are checked against a blank image
 
 
 class NoReport(ValueError):
     """An export asked for while the series has no report text."""
-
-NO_REPORT = "No report for this series yet: draft or type one first."
-IMAGE_CHECK_STATE = "ai_image_check"  # ui_state.json: whether answers are checked against a blank image
 
 
 def _check_colour(same: bool | None) -> str:

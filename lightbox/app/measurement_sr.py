@@ -129,10 +129,6 @@ def series_graphics(catalog: StudyCatalog, series: Series) -> tuple[list[tuple[D
     return out, left_out
 
 
-# Grayscale and Color Softcopy Presentation States (PS3.4 B.5): the ones Lightbox writes
-PRESENTATION_STATES = ("1.2.840.10008.5.1.4.1.1.11.1", "1.2.840.10008.5.1.4.1.1.11.2")
-
-
 def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
     """The headers of the series' images flagged as key images (films by place, acquired slices
     by position), in series order."""
@@ -152,7 +148,7 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
 
     from ..dicomreports.key_images import referenced_instances
     from ..dicomreports.measurements import read_measurements
-    from ..dicomreports.presentation import read_graphics
+    from ..dicomreports.presentation import PRESENTATION_STATES, read_graphics
 
     placer = ImagePlacer(series)
     found: list[tuple[str, StoredAnnotation]] = []

@@ -366,13 +366,12 @@ class ViewerArea(QWidget):
         except Exception:  # noqa: BLE001 - the images open even when the database does not answer
             LOG.exception("could not read the measurements of %s", identity)
             return
-        if again:
+        if again:  # a mark being drawn stays; the finished ones are those stored
             kept = [item for item in scene.measure.items if not item[0].complete]  # type: ignore[attr-defined]
-            scene.measure.items[:] = kept  # type: ignore[attr-defined]  # a mark being drawn stays; finished ones are stored
-            scene._refresh_measurements()  # type: ignore[attr-defined]
+            scene.measure.items[:] = kept  # type: ignore[attr-defined]
         for a in stored:
             scene.measure.add(Measurement(a.kind, list(a.points), text=a.text), a.plane)  # type: ignore[attr-defined]
-        if stored:
+        if stored or again:
             scene._refresh_measurements()  # type: ignore[attr-defined]
 
     def save_annotations(self, changed: object | None = None) -> None:

@@ -17,6 +17,9 @@ from pydicom.uid import generate_uid
 from ..viewer.measure import arrow_head
 
 GSPS_SERIES_NUMBER = 994
+# the SOP classes Lightbox writes and reads back (PS3.4 B.5): Grayscale and Color Softcopy Presentation State
+GSPS_CLASS, CSPS_CLASS = "1.2.840.10008.5.1.4.1.1.11.1", "1.2.840.10008.5.1.4.1.1.11.2"
+PRESENTATION_STATES = (GSPS_CLASS, CSPS_CLASS)
 
 
 def arrow_polylines(tail: tuple[float, float], head: tuple[float, float]) -> list[np.ndarray]:
@@ -90,7 +93,7 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
 
 def state_kind(state: Dataset) -> str:
     """"GSPS" or "CSPS", as the state's SOP class says (PS3.4 B.5)."""
-    return "CSPS" if str(state.get("SOPClassUID", "")) == "1.2.840.10008.5.1.4.1.1.11.2" else "GSPS"
+    return "CSPS" if str(state.get("SOPClassUID", "")) == CSPS_CLASS else "GSPS"
 
 
 def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, float]], str]]:
