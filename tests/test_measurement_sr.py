@@ -50,14 +50,20 @@ def test_ct_rois_and_a_length_on_an_acquired_slice(tmp_path: Path, capsys) -> No
     assert roi_id.startswith("rectangle") and len_id.startswith("length")
 
 
+def film_document(tmp_path: Path, kind: str, film: pydicom.Dataset, folder: Path, marks: list[StoredAnnotation]) -> Path:
+    """``marks`` on the film, as the study database keeps them, written by ``lightbox report KIND``."""
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(film.SeriesInstanceUID), "film 0", marks)
+    out = tmp_path / f"{kind}.dcm"
+    assert main(["report", kind, str(folder), "--out", str(out), "--db", db]) == 0
+    return out
+
+
 def test_an_ellipse_on_a_film(tmp_path: Path) -> None:
     path = write_film(tmp_path / "film" / "cr.dcm", np.full((100, 120), 700, np.uint16), spacing=(0.2, 0.1))
     film = pydicom.dcmread(path)
-    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    save_annotations(StudyCatalog(db), str(film.SeriesInstanceUID), "film 0",
-                     [StoredAnnotation("ellipse", [(20.0, 30.0), (60.0, 50.0)])])
-    out = tmp_path / "m.dcm"
-    assert main(["report", "measurements", str(tmp_path / "film"), "--out", str(out), "--db", db]) == 0
+    out = film_document(tmp_path, "measurements", film, tmp_path / "film",
+                        [StoredAnnotation("ellipse", [(20.0, 30.0), (60.0, 50.0)])])
     ((_, uid, points, values),) = read_measurements(pydicom.dcmread(out))
     assert uid == film.SOPInstanceUID
     # DICOM's ELLIPSE: the major axis' ends, then the minor axis' (columns 20..60 across, rows 30..50)
@@ -164,12 +170,9 @@ def test_arrows_and_texts_as_a_presentation_state(tmp_path: Path, capsys) -> Non
     the arrow's shaft from tail to head and its head, the text anchored where it was placed."""
     path = write_film(tmp_path / "film" / "cr.dcm", np.full((100, 120), 700, np.uint16))
     film = pydicom.dcmread(path)
-    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    save_annotations(StudyCatalog(db), str(film.SeriesInstanceUID), "film 0", [
+    out = film_document(tmp_path, "annotations", film, tmp_path / "film", [
         StoredAnnotation("arrow", [(10.0, 80.0), (60.0, 40.0)]), StoredAnnotation("text", [(90.0, 20.0)], "effusion"),
         StoredAnnotation("length", [(1.0, 1.0), (5.0, 5.0)])])  # a measurement: in the TID 1500 report, not here
-    out = tmp_path / "gsps.dcm"
-    assert main(["report", "annotations", str(tmp_path / "film"), "--out", str(out), "--db", db]) == 0
     assert "presentation state (GSPS), 2 arrow(s) and text(s)" in capsys.readouterr().out
     gsps = pydicom.dcmread(out)
     assert gsps.SOPClassUID == "1.2.840.10008.5.1.4.1.1.11.1" and gsps.StudyInstanceUID == film.StudyInstanceUID
@@ -195,11 +198,8 @@ def test_arrows_on_a_colour_image_as_a_color_presentation_state(tmp_path: Path, 
     (tmp_path / "sc").mkdir()
     path = Path(shutil.copy(get_testdata_file("SC_rgb_rle_32bit.dcm"), tmp_path / "sc" / "rgb.dcm"))
     image = pydicom.dcmread(path)
-    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    save_annotations(StudyCatalog(db), str(image.SeriesInstanceUID), "film 0",
-                     [StoredAnnotation("arrow", [(10.0, 80.0), (60.0, 40.0)])])
-    out = tmp_path / "csps.dcm"
-    assert main(["report", "annotations", str(tmp_path / "sc"), "--out", str(out), "--db", db]) == 0
+    out = film_document(tmp_path, "annotations", image, tmp_path / "sc",
+                        [StoredAnnotation("arrow", [(10.0, 80.0), (60.0, 40.0)])])
     assert "presentation state (CSPS), 1 arrow(s) and text(s)" in capsys.readouterr().out
     state = pydicom.dcmread(out)
     assert state.SOPClassUID == "1.2.840.10008.5.1.4.1.1.11.2" and len(state.ICCProfile) > 0
