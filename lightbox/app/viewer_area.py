@@ -173,6 +173,7 @@ class ViewerArea(QWidget):
         if scene is not None:
             self._watch_for_reference_lines(scene)
             self.update_reference_lines()
+        self.update_crosshair_lines()  # a pane emptied shows its plane no more
         return widget
 
     def set_overlay_planes_visible(self, visible: bool) -> None:
@@ -189,7 +190,7 @@ class ViewerArea(QWidget):
         self.tool = tool
         for widget in self.viewports:
             widget.tool = tool
-        self.update_reference_lines()  # the crosshair's lines while its tool is in hand
+        self.update_crosshair_lines()  # all of them while the Crosshair tool is in hand
 
     def set_mouse(self, right_drag: str, middle_drag: str, wheel_sign: float) -> None:
         self.right_drag, self.middle_drag, self.wheel_sign = right_drag, middle_drag, wheel_sign
@@ -272,16 +273,20 @@ class ViewerArea(QWidget):
         for n, placed in self.placed.items():
             self.show_scene(n, placed.scene)
 
-    def update_reference_lines(self) -> None:
-        """Each MPR pane shows where the other panes' slices cut it, when they show another
-        volume of the same Frame of Reference (the same patient space: C.7.4.1); and the
-        crosshair lines of the planes other panes of its volume show, not of planes no pane shows
-        (lines across the lungs of the CT chest protocol's two axial panes, or of a 1x1 brain MR,
-        told the reader nothing), but all of them while the Crosshair tool is in hand."""
+    def update_crosshair_lines(self) -> None:
+        """Each MPR pane draws the crosshair lines of the planes other panes of its volume show,
+        not of planes no pane shows (lines across the lungs of the CT chest protocol's two axial
+        panes, or of a 1x1 brain MR, told the reader nothing), but all of them while the
+        Crosshair tool is in hand. Called when panes or the tool change, not on every scroll."""
         mpr = [w.scene for w in self.viewports if getattr(w.scene, "kind", "") == "mpr"]
         for scene in mpr:
             shown = {self._patient_plane(o) for o in mpr if o is not scene and o.volume is scene.volume}  # type: ignore[attr-defined]
             scene.show_crosshair_of(None if self.tool == "crosshair" else shown)  # type: ignore[attr-defined]
+
+    def update_reference_lines(self) -> None:
+        """Each MPR pane shows where the other panes' slices cut it, when they show another
+        volume of the same Frame of Reference (the same patient space: C.7.4.1)."""
+        mpr = [w.scene for w in self.viewports if getattr(w.scene, "kind", "") == "mpr"]
         for scene in mpr:
             frame = scene.volume.metadata.get("frame_of_reference", "")  # type: ignore[attr-defined]
             others = [(np.asarray(o.display.crosshair, dtype=float), o.normal) for o in mpr  # type: ignore[attr-defined]
