@@ -215,3 +215,29 @@ def test_a_volume_screenshot_in_one_pane_has_no_crosshair_lines(tmp_path: Path, 
 
     assert green("film") == 0
     assert green("mpr") > 100
+
+
+def test_an_oblique_volume_screenshot_shows_the_windows_panes_and_their_lines_only(tmp_path: Path) -> None:
+    """A 4° oblique stack (as Brainix's) in `screenshot --layout mpr`: the window's panes (acquired,
+    coronal, sagittal: not a second, nearly identical axial), each drawing the lines of the planes
+    the other panes show, as the window does (it drew every plane's line)."""
+    from lightbox.app.compose import build_scenes, open_path
+    from lightbox.app.viewer_area import volume_panes
+
+    tilt = np.radians(4.0)
+    normal = np.array([0.0, -np.sin(tilt), np.cos(tilt)])
+    write_ct_series(tmp_path / "ct", [tuple(normal * 3.0 * k) for k in range(16)], rows=40, columns=40,
+                    orientation=(1, 0, 0, 0, float(np.cos(tilt)), float(np.sin(tilt))))
+    opened, _ = open_path(tmp_path / "ct")
+    scenes, _ = build_scenes(opened, "mpr")
+    assert [getattr(s, "plane", "3d") for s in scenes] == volume_panes(opened.volume, "2x2") == [
+        "acquired", "coronal", "sagittal", "3d"]
+    # the acquired slices stand for the axial plane (their lines coincide with the coronal one here)
+    assert [getattr(s, "crosshair_planes", None) for s in scenes[:3]] == [
+        {"coronal", "sagittal"}, {"axial", "sagittal"}, {"axial", "coronal"}]
+    out = tmp_path / "mpr.png"
+    assert main(["screenshot", str(tmp_path / "ct"), "--out", str(out), "--layout", "mpr", "--size", "400x400"]) == 0
+    pane = np.asarray(Image.open(out).convert("RGB")).astype(int)[20:180, 20:180]  # the acquired pane, inside its text
+    r, g, b = np.moveaxis(pane, -1, 0)
+    assert int((g - np.maximum(r, b) >= 50).sum()) > 50  # the coronal pane's (green) line
+    assert int(((r - b >= 50) & (g - b >= 50)).sum()) > 50  # the sagittal pane's (yellow) line

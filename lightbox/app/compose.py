@@ -87,7 +87,7 @@ def build_scenes(
     """Scenes for a screenshot layout: ``film`` (1x1), ``mpr`` (2x2: axial, coronal, sagittal,
     3D) or ``3d`` (1x1)."""
     from ..viewer.views.film_scene import FilmScene
-    from ..viewer.views.mpr_scene import MprScene, first_plane, volume_center
+    from ..viewer.views.mpr_scene import MprScene, first_plane, section_planes, show_crosshair_of_other_panes, volume_center
     from ..viewer.views.volume_scene import VolumeScene
 
     if opened.volume is None:
@@ -120,8 +120,10 @@ def build_scenes(
         single = MprScene(volume, volume_display, first, image=image, demo_notice=opened.is_demo)
         single.show_crosshair_of(set())  # no other pane: no crosshair lines across the image (as the window)
         return [single], (1, 1)
-    planes = ("axial", "coronal", "sagittal") if first == "axial" else (first, "axial", "coronal")
-    panes: list[object] = [MprScene(volume, volume_display, p, image=image, demo_notice=opened.is_demo) for p in planes]
+    # the window's panes (viewer_area.volume_panes), and only the lines of planes shown, as there
+    sections = [MprScene(volume, volume_display, p, image=image, demo_notice=opened.is_demo) for p in section_planes(volume)]
+    show_crosshair_of_other_panes(sections)
+    panes: list[object] = [*sections]
     panes.append(VolumeScene(volume, volume_display, image=image, mapper=mapper, demo_notice=opened.is_demo))
     return panes, (2, 2)
 

@@ -28,7 +28,13 @@ from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.measure import Measurement
 from ..viewer.presets import default_render_preset
 from ..viewer.views.film_scene import FilmScene
-from ..viewer.views.mpr_scene import ACQUIRED, MprScene, acquired_axes, first_plane, nearest_plane, volume_center
+from ..viewer.views.mpr_scene import (
+    MprScene,
+    first_plane,
+    section_planes,
+    show_crosshair_of_other_panes,
+    volume_center,
+)
 from ..viewer.views.qt_raster import RasterWidget, raster_supported
 from ..viewer.views.qt_vtk import VtkWidget
 from ..viewer.views.volume_scene import VolumeScene
@@ -46,10 +52,7 @@ def volume_panes(volume, layout: str, axial_first: bool = False) -> list[str]:
     simply axial), then the patient planes other than the one nearest the acquisition, then 3D;
     ``axial_first`` (MPR → First pane: axial reformat) puts the axial reformat first instead."""
     base = VOLUME_PANES[layout]
-    if axial_first or first_plane(volume) == "axial":
-        return base
-    nearest, _ = nearest_plane(acquired_axes(volume)[0])
-    return ([ACQUIRED] + [p for p in _ALL_PANES if p != nearest])[: len(base)]
+    return base if axial_first else (section_planes(volume) + ["3d"])[: len(base)]
 
 
 class Placed:
@@ -278,10 +281,8 @@ class ViewerArea(QWidget):
         not of planes no pane shows (lines across the lungs of the CT chest protocol's two axial
         panes, or of a 1x1 brain MR, told the reader nothing), but all of them while the
         Crosshair tool is in hand. Called when panes or the tool change, not on every scroll."""
-        mpr = [w.scene for w in self.viewports if getattr(w.scene, "kind", "") == "mpr"]
-        for scene in mpr:
-            shown = {self._patient_plane(o) for o in mpr if o is not scene and o.volume is scene.volume}  # type: ignore[attr-defined]
-            scene.show_crosshair_of(None if self.tool == "crosshair" else shown)  # type: ignore[attr-defined]
+        mpr = [w.scene for w in self.viewports if isinstance(w.scene, MprScene)]
+        show_crosshair_of_other_panes(mpr, every=self.tool == "crosshair")
 
     def update_reference_lines(self) -> None:
         """Each MPR pane shows where the other panes' slices cut it, when they show another
@@ -293,12 +294,6 @@ class ViewerArea(QWidget):
                       if o.volume is not scene.volume and frame  # type: ignore[attr-defined]
                       and o.volume.metadata.get("frame_of_reference", "") == frame]  # type: ignore[attr-defined]
             scene.show_reference_lines(others)  # type: ignore[attr-defined]
-
-    @staticmethod
-    def _patient_plane(scene: object) -> str:
-        """The patient plane a pane shows: its acquired slices count as the plane nearest them."""
-        plane = str(scene.plane)  # type: ignore[attr-defined]
-        return nearest_plane(acquired_axes(scene.volume)[0])[0] if plane == ACQUIRED else plane  # type: ignore[attr-defined]
 
     def _watch_for_reference_lines(self, scene: object) -> None:
         display = getattr(scene, "display", None)

@@ -29,6 +29,7 @@ from .overlays import CornerText, EdgeLabels, OverlayPlaneLayer, Polylines, Rend
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
 
+SECTION_PLANES = ("axial", "coronal", "sagittal")
 REFERENCE_LINE_COLOR = (0.3, 0.75, 1.0)  # another pane's slice: blue, apart from the planes' own colours
 # 3D Slicer's colours: red axial, green coronal, yellow sagittal.
 PLANE_COLORS = {"axial": (0.95, 0.3, 0.3), "coronal": (0.35, 0.85, 0.35), "sagittal": (0.95, 0.85, 0.25)}
@@ -42,6 +43,16 @@ def acquired_axes(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
 def first_plane(volume: Volume) -> str:
     """The plane a volume opens in (:func:`..geometry.first_plane`)."""
     return geometry_first_plane(volume.geometry)
+
+
+def section_planes(volume: Volume) -> list[str]:
+    """The three planes of an MPR layout: the acquired slices first (an axial acquisition: simply
+    axial), then the patient planes other than the one nearest the acquisition (a 4° oblique
+    brain MR: acquired, coronal, sagittal; not a second, nearly identical axial)."""
+    if first_plane(volume) == "axial":
+        return list(SECTION_PLANES)
+    nearest, _ = nearest_plane(acquired_axes(volume)[0])
+    return [ACQUIRED] + [p for p in SECTION_PLANES if p != nearest]
 
 
 def volume_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
@@ -455,3 +466,17 @@ class MprScene(PlaneScene):
             return ""
         unit = f" {self.volume.unit}" if self.volume.unit else ""
         return f"{self.plane}  ({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) mm   {value:.0f}{unit}"
+
+
+def patient_plane(scene: MprScene) -> str:
+    """The patient plane a pane shows: its acquired slices count as the plane nearest them."""
+    return nearest_plane(acquired_axes(scene.volume)[0])[0] if scene.plane == ACQUIRED else scene.plane
+
+
+def show_crosshair_of_other_panes(panes: list[MprScene], every: bool = False) -> None:
+    """Each pane draws the crosshair lines of the planes other panes of its volume show, not of
+    planes no pane shows (lines across the anatomy that tell the reader nothing); ``every``: all
+    of them (while the Crosshair tool is in hand). The window's panes and a screenshot's alike."""
+    for scene in panes:
+        shown = {patient_plane(o) for o in panes if o is not scene and o.volume is scene.volume}
+        scene.show_crosshair_of(None if every else shown)
