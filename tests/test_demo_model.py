@@ -232,11 +232,12 @@ def test_the_card_names_the_recipe_flags_a_run_changed() -> None:
     defaults are named, the defaults are not (older records carry none of the keys)."""
     from lightbox.demo_model.model_card import _recipe_flags
 
-    assert _recipe_flags({}) == ""
+    assert _recipe_flags({}) == _recipe_flags({"finding_pairs": False}) == ""  # a run before the option: no pairs
+    assert _recipe_flags({"finding_pairs": True}) == " --finding-pairs"
     assert _recipe_flags({"image_size": 112, "label_smoothing": 0.0, "weight_decay": 0.01}) == ""
     assert _recipe_flags({"image_size": 168, "label_smoothing": 0.1}) == " --label-smoothing 0.1 --image-size 168"
     assert _recipe_flags({"vqa_rad_repeats": 2}) == ""
-    assert _recipe_flags({"vqa_rad_repeats": 1}) == " --vqa-rad-repeats 1"
+    assert _recipe_flags({"vqa_rad_repeats": 1, "finding_pairs": True}) == " --vqa-rad-repeats 1 --finding-pairs"
 
 
 def test_an_epoch_holds_each_vqa_rad_question_as_often_as_the_recipe_says() -> None:
@@ -349,6 +350,9 @@ def test_the_questions_split_into_what_the_image_is_and_the_rest_without_overlap
     for key in ("accuracy", "accuracy_grey_image"):
         assert mop["closed"][key] * 2 + rest["closed"][key] * 2 == pytest.approx(results["closed"][key] * 4)
     assert mop["open"]["token_f1"] + rest["open"]["token_f1"] == pytest.approx(results["open"]["token_f1"] * 2)
+    # "Is there a pneumothorax?" and "Is there a mass?" ask whether a finding is present; "Where is the mass?" does not
+    presence = results["finding_presence"]
+    assert presence["n"] == 2 and presence["accuracy"] == rest["closed"]["accuracy"]
 
 
 def test_the_card_says_where_the_gain_from_the_image_comes_from() -> None:
@@ -366,6 +370,10 @@ def test_the_card_says_where_the_gain_from_the_image_comes_from() -> None:
         "48.4 %; 95 % interval +16.7 to +55.9, 28 images); findings, position, size and the other kinds +1.2 points "
         "on its 241 closed questions (59.8 % vs 58.5 %; 95 % interval -5.2 to +7.1, 140 images)."]
     assert _gain_by_kind({"modality_organ_plane": vqa["modality_organ_plane"]}) == []
+    with_presence = {**vqa, "finding_presence": closed(64, 0.625, 0.5, 12.5, [2.0, 23.0], 50)}
+    assert _gain_by_kind(with_presence)[0].endswith(
+        "140 images). Of those, the 64 that ask whether a finding is present (\"Is there a pneumothorax?\"): +12.5 "
+        "points on its 64 closed questions (62.5 % vs 50.0 %; 95 % interval +2.0 to +23.0, 50 images).")
     vqa["other_questions"]["open"] = {"n": 141, "token_f1": 0.118, "token_f1_grey_image": 0.116}
     assert _findings_clause(vqa) == (
         "; on questions about findings, position or size (which the image labels do not name) closed accuracy is 59.8 % with the "
@@ -506,3 +514,62 @@ def test_the_card_says_how_answers_hold_up_as_follow_ups_and_what_lightbox_does(
                                        "(`follow_ups`: false): Lightbox asks it each question on its own."]
     assert _follow_ups(vqa, True) == [said + "Lightbox converses with it (`follow_ups` is not false in its manifest)."]
     assert _follow_ups({}, False) == []
+
+
+@pytest.mark.parametrize(("question", "asserts_finding"), [
+    ("Is there a pleural effusion?", True), ("Is the heart enlarged?", True), ("Has the left lung collapsed?", True),
+    ("Does this patient have a pneumothorax?", True), ("is there dilation of the bowel?", True),
+    ("Can you see the kidneys", False),  # anatomy: present on a normal image too
+    ("Is the trachea midline?", False), ("Is the liver parenchyma normal?", False),
+    ("Is the mass heterogenous?", False),  # a presupposed finding's attribute: no answer on a normal image
+    ("Is there calcification in the mass?", False), ("Are there lungs free of consolidation?", False),
+    ("Is there a mass or a cyst?", False), ("Are there at least 8 ribs visible?", False),
+    ("Is the lesion enhancing?", False),
+])
+def test_only_questions_that_assert_a_finding_are_paired(question: str, asserts_finding: bool) -> None:
+    from lightbox.demo_model.data import asks_finding_presence
+
+    assert asks_finding_presence(question) is asserts_finding
+
+
+def test_a_yes_finding_question_is_asked_of_a_normal_image_of_its_organ_and_modality() -> None:
+    """Goyal et al.'s complementary pair: the same words of a normal image, answered "no"; never
+    of another organ, of a held-out film, or of a normal image whose own rows answer it "yes"."""
+    from lightbox.demo_model.data import Sample, finding_pairs
+    from lightbox.demo_model.images import LabelledImage
+
+    images = [LabelledImage("ct-abn", "vqa-rad", "a", False, {"organ": "chest", "modality": "ct", "normality": "abnormal"}),
+              LabelledImage("ct-normal", "vqa-rad", "b", False, {"organ": "chest", "modality": "ct", "normality": "normal"}),
+              LabelledImage("film-normal", "vqa-rad", "c", False, {"organ": "chest", "modality": "x-ray", "normality": "normal"}),
+              LabelledImage("held-film", "cxr", "d", True, {"organ": "chest", "modality": "x-ray", "normality": "normal"}),
+              LabelledImage("head-normal", "vqa-rad", "e", False, {"organ": "head", "modality": "ct", "normality": "normal"}),
+              LabelledImage("film-abn", "vqa-rad", "f", False, {"organ": "chest", "modality": "x-ray", "normality": "abnormal"})]
+    ask = [Sample("ask", "Is there a pneumothorax?", "Yes", answer_type="CLOSED", image_key="ct-abn", question_type="PRES"),
+           Sample("ask", "Is the heart enlarged?", "yes", answer_type="CLOSED", image_key="film-abn", question_type="SIZE"),
+           Sample("ask", "Is the heart enlarged?", "yes", answer_type="CLOSED", image_key="film-normal", question_type="SIZE"),
+           Sample("ask", "Is there a mass?", "no", answer_type="CLOSED", image_key="ct-abn", question_type="PRES"),
+           Sample("ask", "Can you see the kidneys?", "yes", answer_type="CLOSED", image_key="ct-abn", question_type="PRES"),
+           Sample("ask", "Is this a CT?", "yes", answer_type="CLOSED", image_key="film-abn", question_type="MODALITY")]
+    pairs = [finding_pairs(ask, images, random.Random(seed)) for seed in range(20)]
+    assert {(s.prompt, s.target, s.image_key) for p in pairs for s in p} == {
+        ("Is there a pneumothorax?", "no", "ct-normal"),  # the normal CT, not the normal film
+        ("Is the heart enlarged?", "no", "ct-normal")}  # the film said yes on its own image: the CT is left
+    assert all(len(p) == 3 for p in pairs)  # one per "yes" finding question
+    assert all(s.answer_type == "CLOSED" and s.task == "ask" for p in pairs for s in p)
+
+
+def test_an_epoch_asks_a_finding_of_a_normal_image_as_often_as_of_its_own() -> None:
+    from lightbox.demo_model.data import Sample
+    from lightbox.demo_model.images import LabelledImage
+    from lightbox.demo_model.train import epoch_samples
+
+    images = [LabelledImage("abn", "vqa-rad", "a", False, {"organ": "chest", "normality": "abnormal"}),
+              LabelledImage("ok", "vqa-rad", "b", False, {"organ": "chest", "normality": "normal"})]
+    fixed = [Sample("ask", "Is there a pleural effusion?", "Yes", answer_type="CLOSED", image_key="abn",
+                    question_type="PRES"),
+             Sample("draft", "Draft.", "FINDINGS: PA. Opacity.", image_key="abn", question_type="viral")]
+    for repeats in (1, 2):
+        for pairs, expected in ((True, repeats), (False, 0)):
+            epoch = epoch_samples(fixed, images, ["FINDINGS: normal"], random.Random(0), None, repeats, pairs)
+            asked = [(s.image_key, s.target) for s in epoch if s.prompt == "Is there a pleural effusion?"]
+            assert sorted(asked) == [("abn", "yes")] * repeats + [("ok", "no")] * expected

@@ -24,9 +24,13 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..inference.prompts import task_prompt
 from ..inference.study import CHEST_RADIOGRAPH
+
+if TYPE_CHECKING:  # images imports this module
+    from .images import LabelledImage
 
 
 @dataclass(frozen=True)
@@ -326,3 +330,58 @@ def all_samples(data: Path | None = None) -> list[Sample]:
     per epoch by the trainer."""
     data = data or default_data_dir()
     return vqa_rad(data) + film_drafts(data) + chest_notes(data)
+
+
+# Complementary pairs for findings (Goyal et al. 2017, why VQA v2 was balanced): 91 % of VQA-RAD's
+# closed training questions are decided by their wording, so a model fits them without looking.
+# A training question that asks whether a finding is present ("Is there a pleural effusion?",
+# "Is the heart enlarged?") and is answered "yes" is asked again of an image the data states to
+# be normal, of the same organ, answered "no": the same words, the other answer, and only the
+# image tells them apart. Only questions that assert a finding are paired: not anatomy ("Can you
+# see the kidneys?"), not normality in words ("Is the trachea midline?"), not a presupposed
+# finding's attributes ("Is the mass heterogenous?"), whose answer on a normal image is no answer.
+_ASKS_PRESENCE = re.compile(r"^(is|are) there\b|^(is|are) (the |this |these )?[\w\s-]{0,40}?\b"
+                            r"(enlarged|dilated|thickened|swollen|collapsed|displaced|herniated|obstructed|fractured)\b"
+                            r"|^(has|have) the [\w\s-]{0,30}\b(collapsed|herniated|ruptured)\b"
+                            r"|^does (the|this) patient have\b|^(is|are) (a|an) [\w\s-]+ (present|seen|visible|noted)\b")
+_FINDING = re.compile(
+    r"mass|lesion|tumou?r|nodul|effusion|pneumothora|oedema|edema|fracture|ha?emorrhag|bleed|infarct|"
+    r"consolidat|opacit|infiltrat|abscess|cyst|enlarg|dilat|cardiomegaly|atelecta|collapse|thicken|"
+    r"calcif|free air|pneumoperitoneum|air.?fluid|obstruct|aneurysm|stone|calculu|inflamm|herniat|"
+    r"hydrocephal|metasta|cavita|emphysema|hyperinflat|stranding|appendicitis|pneumonia|ischemi|"
+    r"necros|swollen|adenopathy|displaced|pneumatosis|fluid collection|shift|atrophy|aneurysm|bowel wall")
+_NOT_A_FINDING = re.compile(r"\bnormal|\bnot\b|\bno\b|without|midline|visuali[sz]|\bvisible|\bseen\b|\bsee\b|"
+                            r"adequate|well.?defined|border|margin|contrast|enhanc|\bor\b|more than|at least|\bfree\b|"
+                            r"\b(the|these|this) (mass|lesion|cyst|tumou?r|nodule|abscess)")
+
+
+def asks_finding_presence(question: str) -> bool:
+    """A closed question whose "yes" asserts a finding, so that "no" is its answer on a normal image."""
+    lowered = " ".join(question.lower().split())
+    return bool(_ASKS_PRESENCE.search(lowered) and _FINDING.search(lowered) and not _NOT_A_FINDING.search(lowered))
+
+
+def finding_pairs(samples: list[Sample], images: list[LabelledImage], rng: random.Random) -> list[Sample]:
+    """For each "yes" finding question of the training rows, the same question of a normal
+    training image of the same organ (and modality, where there is one), answered "no"."""
+    labels = {image.key: image.labels for image in images}
+    normal = [image for image in images if image.labels.get("normality") == "normal" and image.labels.get("organ")
+              and not (image.source == "cxr" and image.held_out)]
+    questions = [s for s in samples if s.task == "ask" and s.answer_type == "CLOSED"
+                 and not s.question_type.startswith(("MODALITY", "ORGAN", "PLANE"))]
+    said_yes = {(s.image_key, s.prompt.lower()) for s in questions if s.target.strip().lower() == "yes"}
+    out = []
+    for sample in questions:
+        if sample.target.strip().lower() != "yes" or not asks_finding_presence(sample.prompt):
+            continue
+        asked = labels.get(sample.image_key, {})
+        same_organ = [i for i in normal if i.labels["organ"] == asked.get("organ")
+                      and (i.key, sample.prompt.lower()) not in said_yes]
+        # of the same modality too when both are known ("... on this CT?" of a normal CT)
+        modality = asked.get("modality")
+        same_modality = [i for i in same_organ if modality is not None and i.labels.get("modality") == modality]
+        candidates = [i.key for i in same_modality or same_organ]
+        if candidates:
+            out.append(Sample("ask", sample.prompt, "no", None, "train", "CLOSED", rng.choice(candidates),
+                              sample.question_type))
+    return out

@@ -37,7 +37,7 @@ from ..inference.models import default_model_dir
 from ..inference.prompts import task_prompt
 from ..inference.study import CHEST_RADIOGRAPH
 from ..workflow.statistics import cluster_bootstrap, wilson_interval
-from .data import SAY, Sample, all_samples, default_data_dir
+from .data import SAY, Sample, all_samples, asks_finding_presence, default_data_dir
 from .images import LabelledImage, all_images, label_values, phantom_film_rgb, stated_normality
 
 GREY = np.full((112, 112, 3), BLANK_LEVEL, np.uint8)  # the grey the app's image check uses too
@@ -181,6 +181,9 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
     # in the gain shows whether the model reads pathology or only modality, organ and plane
     other_questions = [r for r in answers if not asks_what_the_image_is(r["s"])]
     unseen = [r for r in answers if r["s"].image_key not in seen_in_training]
+    # closed questions that assert a finding ("Is there a pneumothorax?"): the kind training pairs
+    # with a normal image (data.finding_pairs), so whether their answers come from the image now
+    findings = [r for r in answers if r["s"].answer_type == "CLOSED" and asks_finding_presence(r["s"].prompt)]
     return {
         "split": "official test (test_freeform + test_para)",
         **both(answers),
@@ -195,6 +198,7 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
                                            "answer_taught": r["taught"]}
                                           for r in about_image]},
         "other_questions": both(other_questions),
+        "finding_presence": closed(findings) if findings else {"n": 0},
         "images_unseen_in_training": {"images": len({r["s"].image_key for r in unseen}), **both(unseen)},
         "examples": [{"question": r["s"].prompt, "answer": r["s"].target, "model": r["real"], "grey_image": r["grey"],
                       "other_image": r["other"]} for r in answers[:6]],

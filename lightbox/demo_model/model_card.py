@@ -19,13 +19,15 @@ def _ci(share: dict) -> str:
 
 
 def _recipe_flags(training: dict[str, Any]) -> str:
-    """The flags (regularisers, input size) where a run set them other than train.py's defaults
-    (older runs record none: they ran with the defaults)."""
-    from .train import IMAGE_SIZE, REGULARISER_DEFAULTS, VQA_RAD_REPEATS
+    """The flags (regularisers, input size, finding pairs) where a run set them other than
+    train.py's defaults (older runs record none: they ran with the defaults of their day)."""
+    from .train import FINDING_PAIRS, IMAGE_SIZE, REGULARISER_DEFAULTS, VQA_RAD_REPEATS
 
     defaults = {**REGULARISER_DEFAULTS, "image_size": IMAGE_SIZE, "vqa_rad_repeats": VQA_RAD_REPEATS}
-    return "".join(f" --{key.replace('_', '-')} {training[key]}" for key, default in defaults.items()
-                   if training.get(key, default) != default)
+    flags = "".join(f" --{key.replace('_', '-')} {training[key]}" for key, default in defaults.items()
+                    if training.get(key, default) != default)
+    pairs = training.get("finding_pairs", False)  # runs before the option had none
+    return flags + ("" if pairs == FINDING_PAIRS else " --finding-pairs" if pairs else " --no-finding-pairs")
 
 
 def _vision_table(vision: dict) -> list[str]:
@@ -69,8 +71,11 @@ def _gain_by_kind(vqa: dict[str, Any]) -> list[str]:
                 f"({_pct(closed['accuracy'])} vs {_pct(closed['accuracy_grey_image'])}; {_interval(gain)}, "
                 f"{gain['images']} images)")
 
+    findings = vqa.get("finding_presence", {})  # evaluations before this split have none
+    presence = (f" Of those, the {findings['n']} that ask whether a finding is present (\"Is there a pneumothorax?\"): "
+                f"{said(findings)}." if findings.get("n") and "gain_over_grey_image" in findings else "")
     return [f"- Where the gain comes from: modality / organ / plane {said(mop)}; findings, position, size and the "
-            f"other kinds {said(rest)}."]
+            f"other kinds {said(rest)}.{presence}"]
 
 
 def _training_wording(vqa: dict[str, Any]) -> list[str]:
@@ -198,7 +203,7 @@ def _evaluation_lines(evaluation: dict, follow_ups: bool = True) -> list[str]:
         "",
         f"What this shows: the answers depend on the image where the labels could teach it (open answers: token F1 "
         f"{_pct(o['token_f1'])} with the image, {_pct(o['token_f1_grey_image'])} with a grey one; modality and plane "
-        f"of CT, MR and films), but closed questions gain only {gain:+.1f} points from the image (p = {mc['p']:.2g})"
+        f"of CT, MR and films); closed questions gain {gain:+.1f} points from the image (p = {mc['p']:.2g})"
         f"{_findings_clause(vqa)}. "
         f"Drafts follow the film ({distinct} distinct of 10) but over-call: "
         f"{normal['count']} of {normal['n']} held-out \"No Finding\" films got an abnormal draft. "
@@ -256,6 +261,11 @@ def render(bundle: Path) -> str:
         "- Questions generated from the image labels (modality, organ, plane, view, normal / abnormal) in "
         "VQA-RAD's wording, yes / no balanced, so their answers can only come from the image; and choices between "
         "two values (\"Is this image CT or MRI?\"), answered with the value, as VQA-RAD's clinicians answer them.",
+        *(["- Complementary pairs for findings (Goyal et al. 2017): each VQA-RAD training question that asks whether "
+           "a finding is present and is answered \"yes\" (\"Is there a pleural effusion?\") is asked as often of a "
+           "training image the data states to be normal, of the same organ (and modality where known), answered "
+           "\"no\": the same words, the other answer, only the image tells them apart."]
+          if training.get("finding_pairs") else []),
         "",
         "## Training recipe",
         f"- `python -m lightbox.demo_model.train --vision-minutes {vision.get('minutes_budget')} "

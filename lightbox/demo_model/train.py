@@ -45,6 +45,7 @@ from .data import (
     QuestionTemplate,
     Sample,
     default_data_dir,
+    finding_pairs,
     label_questions,
     template_questions,
 )
@@ -73,6 +74,9 @@ HEADS = ("modality", "organ", "plane", "view", "normality", "diagnosis")
 REGULARISER_DEFAULTS = {"attention_dropout": 0.0, "label_smoothing": 0.0, "weight_decay": 0.01}
 LABEL_QUESTIONS_PER_IMAGE = 3  # of its open, yes / no and choice questions, per epoch
 VQA_RAD_REPEATS = 2  # each VQA-RAD training question per epoch (the shipped recipe; --vqa-rad-repeats)
+# each "yes" finding question also asked of a normal image (data.finding_pairs; --finding-pairs): tried on two
+# seeds, not shipped (README)
+FINDING_PAIRS = False
 
 
 def encode(tokenizer: Any, sample: Sample, image_token: str) -> tuple[list[int], list[int]]:
@@ -215,11 +219,12 @@ def pretrain_vision(vision: Any, images: list[LabelledImage], classes: dict[str,
 
 def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts: list[str],
                   rng: random.Random, templates: list[QuestionTemplate] | None = None,
-                  vqa_rad_repeats: int = VQA_RAD_REPEATS) -> list[Sample]:
+                  vqa_rad_repeats: int = VQA_RAD_REPEATS, pairs: bool = FINDING_PAIRS) -> list[Sample]:
     """One epoch: the VQA-RAD training questions ``vqa_rad_repeats`` times, fresh label questions for every training
     image (in Lightbox's wording, choices between two values, and VQA-RAD's wording), drafts with every diagnosis group equally
     often (the collection is two-thirds COVID-19: without this every film drew the COVID-19
-    draft), and normal films drafted with a real IU normal report half of the time."""
+    draft), normal films drafted with a real IU normal report half of the time, and (``pairs``)
+    each "yes" finding question asked of a normal image as often as of its own, answered "no"."""
     out = []
     draft_prompt = next((s.prompt for s in fixed if s.task == "draft"), "")
     for sample in fixed:
@@ -230,6 +235,9 @@ def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts
         if sample.task == "describe" and rng.random() < 0.7:
             continue
         out += [training_target(sample)] * (vqa_rad_repeats if sample.task == "ask" else 1)
+    if pairs:
+        for _ in range(vqa_rad_repeats):
+            out += finding_pairs(fixed, images, rng)
     normal_films = [s for s in out if s.task == "draft" and s.question_type == "normal"]
     for image in images:  # VQA-RAD chest radiographs its clinicians called normal (training rows)
         if image.source == "vqa-rad" and image.labels.get("normality") == "normal" and \
@@ -259,7 +267,7 @@ def epoch_samples(fixed: list[Sample], images: list[LabelledImage], normal_texts
 
 def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr: float, seed: int, data: Path,
           attention_dropout: float, label_smoothing: float, weight_decay: float, image_size: int = IMAGE_SIZE,
-          vqa_rad_repeats: int = VQA_RAD_REPEATS) -> None:
+          vqa_rad_repeats: int = VQA_RAD_REPEATS, pairs: bool = FINDING_PAIRS) -> None:
     """Stage 1 (vision) then stage 2 (the whole model) within their time budgets. The shipped
     recipe's stage-2 loss reaches 0.03-0.08 on its training samples by the end (memorised):
     ``attention_dropout``, ``label_smoothing`` and ``weight_decay`` are the regularisers to try."""
@@ -311,14 +319,15 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
     rng = random.Random(seed)
     generator = torch.Generator().manual_seed(seed)
     cache: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
-    per_epoch = len(epoch_samples(fixed, images, normal_texts, random.Random(seed), templates, vqa_rad_repeats))
+    per_epoch = len(epoch_samples(fixed, images, normal_texts, random.Random(seed), templates, vqa_rad_repeats,
+                                      pairs))
     seconds = minutes * 60
     deadline = time.monotonic() + seconds
     stage_started = time.monotonic()
     step, epoch, samples_seen = 0, 0, 0
     model.train()
     while time.monotonic() < deadline:
-        samples = epoch_samples(fixed, images, normal_texts, rng, templates, vqa_rad_repeats)
+        samples = epoch_samples(fixed, images, normal_texts, rng, templates, vqa_rad_repeats, pairs)
         for start in range(0, len(samples) - batch_size + 1, batch_size):
             if time.monotonic() > deadline:
                 break
@@ -382,6 +391,7 @@ def train(out: Path, vision_minutes: float, minutes: float, batch_size: int, lr:
         "weight_decay": weight_decay,
         "image_size": image_size,
         "vqa_rad_repeats": vqa_rad_repeats,
+        "finding_pairs": pairs,
         "augmentation_resize": "antialiased",  # as the runtime resizes (older records lack the key)
         "seed": seed,
         "device": device,
@@ -443,6 +453,8 @@ def main() -> int:
     parser.add_argument("--vqa-rad-repeats", type=int, default=VQA_RAD_REPEATS,
                         help="each VQA-RAD training question per epoch (its wording nearly names its image: "
                              "repeats let the model recall answers without looking)")
+    parser.add_argument("--finding-pairs", action=argparse.BooleanOptionalAction, default=FINDING_PAIRS,
+                        help="ask each 'yes' finding question of a normal image too, answered 'no' (data.finding_pairs)")
     parser.add_argument("--export", type=Path, help="export a trained model folder to the bundle in resources/")
     parser.add_argument("--bundle", type=Path, default=BUNDLE_DIR, help="where --export writes the bundle")
     args = parser.parse_args()
@@ -453,7 +465,8 @@ def main() -> int:
         return 0
     try:
         train(args.out, args.vision_minutes, args.minutes, args.batch_size, args.lr, args.seed, args.data,
-              args.attention_dropout, args.label_smoothing, args.weight_decay, args.image_size, args.vqa_rad_repeats)
+              args.attention_dropout, args.label_smoothing, args.weight_decay, args.image_size, args.vqa_rad_repeats,
+              args.finding_pairs)
     except PackError as error:  # the data are read first, before any training: a wrong --data or a damaged pack
         parser.error(f"--data: {error}")
     return 0
