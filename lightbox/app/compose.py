@@ -123,9 +123,7 @@ def build_scenes(
     # the window's panes (viewer_area.volume_panes), and only the lines of planes shown, as there
     sections = [MprScene(volume, volume_display, p, image=image, demo_notice=opened.is_demo) for p in section_planes(volume)]
     show_crosshair_of_other_panes(sections)
-    panes: list[object] = [*sections]
-    panes.append(VolumeScene(volume, volume_display, image=image, mapper=mapper, demo_notice=opened.is_demo))
-    return panes, (2, 2)
+    return [*sections, VolumeScene(volume, volume_display, image=image, mapper=mapper, demo_notice=opened.is_demo)], (2, 2)
 
 
 def frame_text(opened: Opened, n: int) -> str:

@@ -349,10 +349,16 @@ _FINDING = re.compile(
     r"consolidat|opacit|infiltrat|abscess|cyst|enlarg|dilat|cardiomegaly|atelecta|collapse|thicken|"
     r"calcif|free air|pneumoperitoneum|air.?fluid|obstruct|aneurysm|stone|calculu|inflamm|herniat|"
     r"hydrocephal|metasta|cavita|emphysema|hyperinflat|stranding|appendicitis|pneumonia|ischemi|"
-    r"necros|swollen|adenopathy|displaced|pneumatosis|fluid collection|shift|atrophy|aneurysm|bowel wall")
+    r"necros|swollen|adenopathy|displaced|pneumatosis|fluid collection|shift|atrophy|bowel wall")
 _NOT_A_FINDING = re.compile(r"\bnormal|\bnot\b|\bno\b|without|midline|visuali[sz]|\bvisible|\bseen\b|\bsee\b|"
                             r"adequate|well.?defined|border|margin|contrast|enhanc|\bor\b|more than|at least|\bfree\b|"
                             r"\b(the|these|this) (mass|lesion|cyst|tumou?r|nodule|abscess)")
+
+
+def asks_what_the_image_is(sample: Sample) -> bool:
+    """A VQA-RAD question whose (first) type is modality, organ or plane (Lau et al. 2018's question
+    types): what the image labels teach, unlike findings (PRES, ABN), position, size or count."""
+    return sample.question_type.split(",")[0].strip() in ("MODALITY", "ORGAN", "PLANE")
 
 
 def asks_finding_presence(question: str) -> bool:
@@ -367,8 +373,7 @@ def finding_pairs(samples: list[Sample], images: list[LabelledImage], rng: rando
     labels = {image.key: image.labels for image in images}
     normal = [image for image in images if image.labels.get("normality") == "normal" and image.labels.get("organ")
               and not (image.source == "cxr" and image.held_out)]
-    questions = [s for s in samples if s.task == "ask" and s.answer_type == "CLOSED"
-                 and not s.question_type.startswith(("MODALITY", "ORGAN", "PLANE"))]
+    questions = [s for s in samples if s.task == "ask" and s.answer_type == "CLOSED" and not asks_what_the_image_is(s)]
     said_yes = {(s.image_key, s.prompt.lower()) for s in questions if s.target.strip().lower() == "yes"}
     out = []
     for sample in questions:

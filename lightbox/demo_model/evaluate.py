@@ -37,7 +37,7 @@ from ..inference.models import default_model_dir
 from ..inference.prompts import task_prompt
 from ..inference.study import CHEST_RADIOGRAPH
 from ..workflow.statistics import cluster_bootstrap, wilson_interval
-from .data import SAY, Sample, all_samples, asks_finding_presence, default_data_dir
+from .data import SAY, Sample, all_samples, asks_finding_presence, asks_what_the_image_is, default_data_dir
 from .images import LabelledImage, all_images, label_values, phantom_film_rgb, stated_normality
 
 GREY = np.full((112, 112, 3), BLANK_LEVEL, np.uint8)  # the grey the app's image check uses too
@@ -121,12 +121,6 @@ def taught_answers(train: list[Sample], images: dict[str, LabelledImage]) -> set
     return taught
 
 
-def asks_what_the_image_is(sample: Sample) -> bool:
-    """A VQA-RAD question whose (first) type is modality, organ or plane (Lau et al. 2018's question
-    types): what the image labels teach, unlike findings (PRES, ABN), position, size or count."""
-    return sample.question_type.split(",")[0].strip() in ("MODALITY", "ORGAN", "PLANE")
-
-
 def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Sample],
                 images: dict[str, LabelledImage]) -> dict[str, Any]:
     keys = sorted({s.image_key for s in test})
@@ -181,8 +175,8 @@ def vqa_results(model: VisionLanguageModel, test: list[Sample], train: list[Samp
     # in the gain shows whether the model reads pathology or only modality, organ and plane
     other_questions = [r for r in answers if not asks_what_the_image_is(r["s"])]
     unseen = [r for r in answers if r["s"].image_key not in seen_in_training]
-    # closed questions that assert a finding ("Is there a pneumothorax?"): the kind training pairs
-    # with a normal image (data.finding_pairs), so whether their answers come from the image now
+    # closed questions that assert a finding ("Is there a pneumothorax?"): the kind --finding-pairs
+    # balances in training (data.finding_pairs), reported on their own
     findings = [r for r in answers if r["s"].answer_type == "CLOSED" and asks_finding_presence(r["s"].prompt)]
     return {
         "split": "official test (test_freeform + test_para)",
