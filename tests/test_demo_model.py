@@ -381,6 +381,46 @@ def test_the_card_says_where_the_gain_from_the_image_comes_from() -> None:
     assert _findings_clause({"modality_organ_plane": vqa["modality_organ_plane"]}) == ""
 
 
+def test_free_generation_is_measured_beside_the_choice_and_the_card_says_it() -> None:
+    """evaluate asks the closed questions again generating freely (the manifest's ``closed_answers``
+    set aside): its figures are the free answers' as asked here by hand, the shipped declaration is
+    back afterwards, and the card's sentence comes from hand-written figures."""
+    from lightbox.demo_model.data import Sample
+    from lightbox.demo_model.evaluate import GREY, free_generation
+    from lightbox.demo_model.model_card import _free_generation
+    from lightbox.inference.closed_questions import answer_choices
+    from lightbox.inference.generate import Chat, GenerationOptions, VisionLanguageModel
+    from lightbox.inference.image_check import same_answer
+    from lightbox.inference.metrics import exact_match
+
+    images = phantom_images()
+    asked = [("film", "Is the effusion on the left or right?", "left"), ("film", "Is there a pneumothorax?", "no"),
+             ("ct", "Is this a CT scan?", "yes"), ("film", "Is air present in the bowels?", "no")]
+    test = [Sample("ask", q, a, split="test", answer_type="CLOSED", image_key=k) for k, q, a in asked]
+    model = VisionLanguageModel.from_folder(default_model_dir(), device="cpu")
+    results = free_generation(model, test, images)
+    assert model.bundle.chooses_closed_answers  # the declaration is the shipped one again
+    del model.bundle.manifest["closed_answers"]
+    options = GenerationOptions(max_new_tokens=16)
+    real = [Chat(model, images=[images[k].rgb()]).ask(q, options=options).text for k, q, _ in asked]
+    grey = [Chat(model, images=[GREY]).ask(q, options=options).text for _, q, _ in asked]
+    not_admitted = sum(not any(same_answer(a, c) for c in answer_choices(q)) for a, (_, q, _) in zip(real, asked))
+    assert not_admitted >= 1, real  # else this test could not tell free answers from chosen ones
+    assert results["answer_not_admitted"] == not_admitted and results["questions_with_admitted_answers"] == 4
+    assert results["accuracy"] == sum(exact_match(a, t) for a, (_, _, t) in zip(real, asked)) / 4
+    assert results["accuracy_grey_image"] == sum(exact_match(a, t) for a, (_, _, t) in zip(grey, asked)) / 4
+    assert results["changed_vs_grey"] == sum(not same_answer(a, b) for a, b in zip(real, grey)) / 4
+    assert _free_generation({"free_generation": {"n": 272, "answer_not_admitted": 11, "questions_with_admitted_answers": 271,
+                                                 "accuracy": 0.625, "accuracy_grey_image": 0.5735,
+                                                 "changed_vs_grey": 0.2794}}) == [
+        "- Closed questions are answered with the answer they admit that the model finds likeliest (\"yes\" / \"no\", "
+        "or an option the question names: `closed_answers`: \"choose\" in the manifest). Generating freely instead, 11 "
+        "of 271 answers named none of them (\"Is the lesion on the left or right?\" got \"Non-enhanced\"): closed "
+        "accuracy 62.5 % with the image and 57.4 % with a grey one, 27.9 % of the answers changed by a grey image "
+        "(part of that change was one wrong word for another)."]
+    assert _free_generation({"n": 272}) == []  # an evaluation from before it was measured
+
+
 def test_training_questions_are_asked_with_their_image_and_a_hand_built_grey_one() -> None:
     """The measure of how much the training questions' wording alone answers: each closed training
     question is right or not as the real model answers it with its image and with a uniform grey

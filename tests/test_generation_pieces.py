@@ -509,7 +509,7 @@ def test_bound_greedy_decoding_picks_on_the_device_and_a_penalty_on_the_host(dem
     penalty needs the scores on the host (the arg max graph is never made), the same answer too."""
     import onnxruntime as ort
 
-    question = "Is there a pleural effusion?"
+    question = "What is the main finding?"  # open: generated (a closed question is chosen, not decoded)
     bound = VisionLanguageModel.from_folder(DEMO, device="cpu")
     bound.use_io_binding, bound.cache_device = True, "cpu"
     penalised = GenerationOptions(max_new_tokens=12, repetition_penalty=1.3)

@@ -24,12 +24,15 @@ import re
 import statistics
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..inference.bundle import verify_manifest
+from ..inference.closed_questions import answer_choices
 from ..inference.generate import Chat, GenerationOptions, VisionLanguageModel
 from ..inference.image_check import BLANK_LEVEL, same_answer
 from ..inference.metrics import exact_match, mean, normalise_answer, token_f1
@@ -88,6 +91,36 @@ def _share(hits: list[bool]) -> dict[str, Any]:
 
 def _ask(model: VisionLanguageModel, image: np.ndarray, question: str, max_new_tokens: int = 16) -> str:
     return Chat(model, images=[image]).ask(question, options=GenerationOptions(max_new_tokens=max_new_tokens)).text
+
+
+@contextmanager
+def _declared(model: VisionLanguageModel, **declarations: Any) -> Iterator[None]:
+    """The model asked as if its manifest declared ``declarations``, then its own declarations again."""
+    declared = model.bundle.manifest
+    model.bundle.manifest = {**declared, **declarations}
+    try:
+        yield
+    finally:
+        model.bundle.manifest = declared
+
+
+def free_generation(model: VisionLanguageModel, test: list[Sample], images: dict[str, LabelledImage]) -> dict[str, Any]:
+    """The closed test questions answered as generated, not chosen among the answers they admit
+    (the manifest's ``closed_answers``): what choosing adds, and what it takes from the share of
+    answers that change with the image (a free answer can change from one wrong word to another)."""
+    closed = [s for s in test if s.answer_type == "CLOSED"]
+    with _declared(model, closed_answers="free"):
+        real = [_ask(model, images[s.image_key].rgb(), s.prompt) for s in closed]
+        grey = [_ask(model, GREY, s.prompt) for s in closed]
+    right_real = [exact_match(a, s.target) == 1.0 for a, s in zip(real, closed)]
+    right_grey = [exact_match(a, s.target) == 1.0 for a, s in zip(grey, closed)]
+    admitted = [(choices, answer) for s, answer in zip(closed, real) if (choices := answer_choices(s.prompt))]
+    return {"n": len(closed), "accuracy": mean([float(x) for x in right_real]),
+            "accuracy_grey_image": mean([float(x) for x in right_grey]),
+            "changed_vs_grey": mean([float(not same_answer(a, b)) for a, b in zip(real, grey)]),
+            "gain_over_grey_image": image_clustered_gap(right_real, right_grey, [s.image_key for s in closed]),
+            "questions_with_admitted_answers": len(admitted),
+            "answer_not_admitted": sum(not any(same_answer(answer, c) for c in choices) for choices, answer in admitted)}
 
 
 def _draft(model: VisionLanguageModel, image: np.ndarray) -> str:
@@ -250,11 +283,9 @@ def follow_up_results(model: VisionLanguageModel, test: list[Sample], images: di
     for s in test:
         if s.task == "ask" and s.answer_type == "CLOSED":
             by_image.setdefault(s.image_key, []).append(s)
-    declared = model.bundle.manifest
-    model.bundle.manifest = {**declared, "follow_ups": True}
     options = GenerationOptions(max_new_tokens=16)  # as _ask asks
     alone, after, changed = [], [], []
-    try:
+    with _declared(model, follow_ups=True):
         for key, asked in by_image.items():
             for before, s in zip(asked, asked[1:]):
                 single = _ask(model, images[key].rgb(), s.prompt)
@@ -264,8 +295,6 @@ def follow_up_results(model: VisionLanguageModel, test: list[Sample], images: di
                 alone.append(exact_match(single, s.target) == 1.0)
                 after.append(exact_match(follow, s.target) == 1.0)
                 changed.append(not same_answer(single, follow))
-    finally:
-        model.bundle.manifest = declared  # the model's own declaration again
     return {"n": len(alone), "accuracy_alone": mean([float(x) for x in alone]),
             "accuracy_as_follow_up": mean([float(x) for x in after]), "changed": mean([float(x) for x in changed])}
 
@@ -316,6 +345,8 @@ def evaluate(model_dir: Path, variant: str = "", data: Path | None = None, limit
     results: dict[str, Any] = {"model": model.bundle.name, "variant": variant or "fp32", "model_sha256": model.bundle.checksum}
     results["vqa_rad"] = vqa_results(model, [s for s in test if s.task == "ask"][:limit_vqa], train, images)
     results["vqa_rad"]["training_questions"] = training_question_results(model, train, images, limit_vqa)
+    results["vqa_rad"]["closed"]["free_generation"] = free_generation(
+        model, [s for s in test if s.task == "ask"][:limit_vqa], images)
     results["vqa_rad"]["follow_ups"] = follow_up_results(model, [s for s in test if s.task == "ask"][:limit_vqa], images)
     results["chest_film_drafts"] = draft_results(model, test, images, _vqa_normal_chest_films(data, images))
     results["seconds"] = round(time.perf_counter() - started, 1)

@@ -132,6 +132,21 @@ def _findings_clause(vqa: dict[str, Any]) -> str:
             f"open token F1 {_pct(open_['token_f1'])} and {_pct(open_['token_f1_grey_image'])}")
 
 
+def _free_generation(closed: dict[str, Any]) -> list[str]:
+    """What choosing among the answers a closed question admits changes (evaluations before it was
+    measured have no figures)."""
+    free = closed.get("free_generation", {})
+    if not free.get("n"):
+        return []
+    return [f"- Closed questions are answered with the answer they admit that the model finds likeliest (\"yes\" / "
+            "\"no\", or an option the question names: `closed_answers`: \"choose\" in the manifest). Generating "
+            f"freely instead, {free['answer_not_admitted']} of {free['questions_with_admitted_answers']} answers named "
+            f"none of them (\"Is the lesion on the left or right?\" got \"Non-enhanced\"): closed accuracy "
+            f"{_pct(free['accuracy'])} with the image and {_pct(free['accuracy_grey_image'])} with a grey one, "
+            f"{_pct(free['changed_vs_grey'])} of the answers changed by a grey image (part of that change was one "
+            "wrong word for another)."]
+
+
 def _evaluation_lines(evaluation: dict, follow_ups: bool = True) -> list[str]:
     vqa = evaluation["vqa_rad"]
     c, o = vqa["closed"], vqa["open"]
@@ -161,6 +176,7 @@ def _evaluation_lines(evaluation: dict, follow_ups: bool = True) -> list[str]:
         f"{_pct(c['changed_vs_other_image'])} by another image. Exact McNemar test, real vs grey image: "
         f"{mc['only_real_right']} questions right only with the real image, {mc['only_grey_right']} only with the "
         f"grey one, p = {mc['p']:.2g}.{_gain_interval(c)}",
+        *_free_generation(c),
         *_gain_by_kind(vqa),
         *_training_wording(vqa),
         *_follow_ups(vqa, follow_ups),

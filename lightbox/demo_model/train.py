@@ -431,7 +431,9 @@ def export(model_dir: Path, bundle: Path = BUNDLE_DIR) -> None:
         "lightbox-demo-cxr",
         {"demo": True, "not_for_clinical_use": True, "training": training, "trained_for": DEMO_TRAINED_FOR,
          # trained on single questions: the app asks each on its own (bundle.answers_follow_ups)
-         "follow_ups": False},
+         "follow_ups": False,
+         # a closed question is answered with one of the answers it admits (bundle.chooses_closed_answers)
+         "closed_answers": "choose"},
     )
 
 

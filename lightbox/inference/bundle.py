@@ -141,6 +141,15 @@ class ModelBundle:
         return declared is not False
 
     @property
+    def chooses_closed_answers(self) -> bool:
+        """Whether a closed question is answered by choosing among the answers it admits (manifest
+        or config.json ``closed_answers``: ``"choose"``; see :mod:`.closed_questions`) rather than
+        generated freely. The demo model declares it: generating, it answered "Is the lesion on the
+        left or right?" with "Non-enhanced". A model that does not declare it (MedGemma's export)
+        answers as downloaded, in its own words."""
+        return self.manifest.get("closed_answers", self.config.get("closed_answers")) == "choose"
+
+    @property
     def image_token_id(self) -> int:
         return int(self.config.get("image_token_index", self.config.get("image_token_id", -1)))
 

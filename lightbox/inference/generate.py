@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .bundle import BundleError, ModelBundle, load_bundle
+from .closed_questions import answer_choices
 from .preprocess import expand_image_placeholders, pixel_values
 from .sessions import SessionInfo, create_session
 
@@ -314,13 +315,19 @@ class Chat:
             embeds[0, rows] = flat.astype(embeds.dtype)
         past = self.past if self.past is not None else model.empty_cache()
         token_types = (ids == model.image_token_id).astype(np.int64)  # the processor's token_type_ids
-        # bound (CUDA) greedy decoding picks the token on the device; a penalty or sampling needs
-        # the scores on the host
+        # a closed question of a model that declares it gets one of the answers it admits; sampling
+        # (asked for variety) and benchmarks (ignore_eos: a fixed number of generated tokens) generate
+        choose = model.bundle.chooses_closed_answers and not options.do_sample and not options.ignore_eos
+        choices = answer_choices(question) if choose else None
+        # bound (CUDA) greedy decoding picks the token on the device; a penalty, sampling or a
+        # choice among answers needs the scores on the host
         on_device = (model.use_io_binding and model.greedy_on_device and not options.do_sample
-                     and options.repetition_penalty == 1.0)
+                     and options.repetition_penalty == 1.0 and choices is None)
         logits, past = model.decode(embeds, past, len(self.token_ids), token_types, on_device)
         self.token_ids += new_ids
         prompt_tokens = len(new_ids)
+        if choices is not None:
+            return self._choose(question, choices, logits, past, start_time, prompt_tokens, notices, on_token, cancel)
         rng = np.random.default_rng(options.seed)
         eos = end_token_ids(model.tokenizer, model.bundle.eos_token_ids)
         generated: list[int] = []
@@ -351,6 +358,51 @@ class Chat:
             notices.append(f"The answer stopped where the model's context ends ({limit} tokens).")
         return GenerationResult(answer, generated, model.info.provider, first_token_time, time.perf_counter() - start_time,
                                 prompt_tokens, stopped, " ".join(n for n in notices if n))
+
+
+    def _choose(self, question: str, choices: Sequence[str], logits: np.ndarray, past: Any, start_time: float,
+                prompt_tokens: int, notices: list[str], on_token: Callable[[str], None] | None,
+                cancel: threading.Event | None) -> GenerationResult:
+        """The answer among ``choices`` (spelled as asked, lower case or capitalised) whose tokens
+        and end of turn the model finds likeliest after the prompt: a closed question gets an answer
+        it admits (:mod:`.closed_questions`). The cache then holds the chosen answer, as if generated."""
+        model = self.model
+        ends = sorted(end_token_ids(model.tokenizer, model.bundle.eos_token_ids))
+        start = len(self.token_ids)
+        best: tuple[float, str, list[int], Any] | None = None
+        for spelling in dict.fromkeys(s for c in choices for s in (c, c.lower(), c[:1].upper() + c[1:])):
+            if cancel is not None and cancel.is_set():
+                best = None
+                break
+            ids = list(model.tokenizer(spelling, add_special_tokens=False)["input_ids"])
+            score, step_logits, cache = 0.0, logits, past
+            for n, token in enumerate(ids):
+                score += float(log_softmax(step_logits)[token])
+                step_logits, cache = model.decode(model.embed_ids(np.asarray([[token]], np.int64)), cache, start + n)
+            # then the answer ends (any of the end tokens generation stops at): "T1" is not chosen
+            # for "T1 weighted" only because it is shorter
+            score += float(np.logaddexp.reduce(log_softmax(step_logits)[ends]))
+            if best is None or score > best[0]:
+                best = (score, spelling, ids, cache)
+        if best is None:  # cancelled: nothing said, nothing kept (a half-made choice is no answer)
+            self.start_afresh()
+            return GenerationResult("", [], model.info.provider, 0.0, time.perf_counter() - start_time, prompt_tokens,
+                                    "cancelled", " ".join(n for n in notices if n))
+        _, answer, ids, self.past = best
+        self.token_ids += ids
+        self.history.append((question, answer))
+        if on_token is not None:
+            on_token(answer)
+        elapsed = time.perf_counter() - start_time
+        return GenerationResult(answer, ids, model.info.provider, elapsed, elapsed, prompt_tokens, "eos",
+                                " ".join(n for n in notices if n))
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    scores = logits.astype(np.float64)
+    shifted = scores - scores.max()
+    result: np.ndarray = shifted - np.log(np.exp(shifted).sum())
+    return result
 
 
 class TextStream:

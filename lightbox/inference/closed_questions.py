@@ -1,0 +1,122 @@
+"""The answers a closed question admits, read from its wording.
+
+VQA-RAD (Lau et al. 2018) calls a question *closed-ended* when its answer is "yes" / "no" or one
+of a few options the question itself names, and *open-ended* otherwise. In English grammar these
+are the polar question ("Is there a pneumothorax?") and the alternative question ("Is the lesion
+on the left or right?"); a question led by a wh-word ("Which side ...?", "In what plane ...?")
+is open. A model that declares it (manifest ``closed_answers``: ``"choose"``) answers a closed
+question with the admitted answer it finds likeliest (:meth:`..generate.Chat.ask`), so a reader
+who asks "left or right?" is never answered "Non-enhanced".
+
+Where the options end is not marked in the wording ("right or left side of the brain"): each
+option is offered in its one- and two-word readings ("left", "left side") and the model's
+likelihood of the whole answer, its end included, chooses among them.
+"""
+from __future__ import annotations
+
+import re
+
+# auxiliaries that open a polar or alternative question ("Is ...", "Does ...", "Can ...")
+AUXILIARIES = frozenset({"is", "are", "was", "were", "am", "do", "does", "did", "can", "could", "has", "have", "had",
+                         "will", "would", "should", "shall", "may", "might", "must", "isn't", "aren't", "wasn't",
+                         "weren't", "don't", "doesn't", "didn't", "can't", "couldn't", "hasn't", "haven't", "won't",
+                         "wouldn't", "shouldn't"})
+# a spoken follow-up's opening conjunction ("And is there an effusion?") leaves the question polar
+OPENING_CONJUNCTIONS = frozenset({"and", "but", "also", "then", "so"})
+WH_WORDS = frozenset({"what", "which", "where", "when", "who", "whom", "whose", "why", "how"})
+ARTICLES = frozenset({"a", "an", "the"})
+# words that begin the question's subject, never an option ("Is *this* supratentorial or ...")
+PREPOSITIONS = frozenset({"on", "in", "of", "at", "to", "from", "with", "by", "for", "than", "as", "into", "within"})
+NOT_AN_OPTION_START = AUXILIARIES | PREPOSITIONS | frozenset({"this", "that", "these", "those", "there", "it", "they", "or"})
+# an alternative question that also asks whether anything is there ("Does the liver show an
+# enhancing mass or lesion?" is answered "No" in VQA-RAD): "yes" and "no" are admitted beside
+# its options
+EXISTENTIAL = re.compile(r"^(is|are|was|were)\s+there\b|^(does|do|did)\b.*\b(show|shows|have|has|contain|contains|"
+                         r"demonstrate|demonstrates|reveal|reveals)\b|\bany\b", re.IGNORECASE)
+POLAR = ("yes", "no")
+POLAR_OPENERS = frozenset({"any", "evidence"})  # "Any free air?", "Evidence of hemorrhage in the kidneys?"
+_WORD = re.compile(r"[^\W_][\w'\u2019\-/.]*[^\W_]|[^\W_]")
+_OR = re.compile(r"\s+or\s+", re.IGNORECASE)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _without_articles(words: list[str]) -> list[str]:
+    return [w for w in words if w.lower() not in ARTICLES]
+
+
+def _add(options: list[str], words: list[str]) -> None:
+    words = _without_articles(words)
+    # an option neither starts with the subject or a preposition nor ends in a preposition
+    # ("larger than", "hyperinflation of" are half a phrase)
+    if words and words[0].lower() not in NOT_AN_OPTION_START and words[-1].lower() not in PREPOSITIONS:
+        option = " ".join(words)
+        if option.lower() not in (o.lower() for o in options):
+            options.append(option)
+
+
+def _first_word(text: str) -> str:
+    words = [w.lower().replace("\u2019", "'") for w in _words(text)]
+    while len(words) > 1 and words[0] in OPENING_CONJUNCTIONS:
+        words.pop(0)
+    return words[0] if words else ""
+
+
+def is_open(text: str) -> bool:
+    """Led by a wh-word ("Which lobe ...", "In what plane ...", "The mass is found in which part
+    ...?"), or not a question: the answer is not named by the wording."""
+    return any(w.lower() in WH_WORDS for w in _words(text)) and _first_word(text) not in AUXILIARIES
+
+
+def alternatives(clause: str) -> list[str]:
+    """The options an alternative question names, each in its one- and two-word readings, in the
+    order asked: "Is the lesion on the left or right side?" -> left, right, right side;
+    "Are the opacities on the left, right, or both sides?" -> left, right, both, both sides.
+    Earlier comma-separated pieces belong to the list only while the piece after them is short
+    ("On the chest film, is the heart enlarged or normal?" does not offer "chest film")."""
+    before, after = _OR.split(clause, maxsplit=1) if _OR.search(clause) else (clause, "")
+    if not after:
+        return []
+    later_ors = _OR.split(after)  # "T1, T2 or FLAIR or DWI": further options after further "or"s
+    pieces = [p for p in re.split(r"\s*,\s*", before) if p.strip()]
+    options: list[str] = []
+    listed: list[list[str]] = []
+    for n in range(len(pieces) - 1, -1, -1):
+        words = _without_articles(_words(pieces[n]))
+        if n < len(pieces) - 1 and len(_words(pieces[n + 1])) > 3:
+            break  # the piece after this one is a clause, not an option: the list began there
+        listed.insert(0, words)
+    # the first option's two-word reading ("T1 weighted") only where a later option has two words
+    # too ("T1 weighted, T2 weighted, or FLAIR"): otherwise it is the subject's last word and the
+    # option ("Is this patient male or female?" offers "male", not "patient male")
+    longest_later = max([len(w) for w in listed[1:]] + [len(_words(p)) for p in later_ors[:-1]] + [1])
+    for n, words in enumerate(listed):
+        if n > 0 and len(words) <= 3:  # a middle piece of a list is an option as it is
+            _add(options, words)
+            continue
+        for width in range(1, min(2, longest_later) + 1):
+            _add(options, words[-width:])
+    for n, piece in enumerate(later_ors):
+        words = _without_articles(_words(re.sub(r",\s*$", "", piece)))
+        readings = [words[:1], words[:2]] if n == len(later_ors) - 1 else [words[:3]]
+        for reading in readings:
+            _add(options, reading)
+    return options
+
+
+def answer_choices(question: str) -> tuple[str, ...] | None:
+    """The answers ``question`` admits when it is closed: its options when it names them (an
+    alternative question), else "yes" and "no" (a polar question); None for an open question or
+    a request that is not a question ("Draft the report ..."). An alternative question that also
+    asks whether anything is there admits "yes" and "no" too (:data:`EXISTENTIAL`)."""
+    clause = question.strip().rstrip("?").strip()
+    first = _first_word(clause)
+    if is_open(clause) or not (first in AUXILIARIES or question.rstrip().endswith("?")):
+        return None
+    options = alternatives(clause)
+    if len(options) < 2:
+        # "Is ...?", "Any ...?", "Evidence of ...?"; not "Size of the mass?" or "Describe ...?"
+        return POLAR if first in AUXILIARIES | POLAR_OPENERS else None
+    return tuple(options) + (POLAR if EXISTENTIAL.search(clause) else ())

@@ -1,0 +1,227 @@
+"""A closed question gets an answer it admits: the options read from its wording (hand-written
+expectations, VQA-RAD's and a reader's wordings), and the demo model's choice among them on its
+real ONNX graphs, checked against likelihoods computed here without the cache the choice reuses."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from lightbox.inference.closed_questions import answer_choices
+from lightbox.inference.image_check import same_answer
+from lightbox.inference.models import default_model_dir
+
+DEMO = default_model_dir()
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Is there a pneumothorax?", ("yes", "no")),
+    ("is there a pneumothorax", ("yes", "no")),  # dictated: no question mark, an auxiliary leads
+    ("Evidence of hemorrhage in the kidneys?", ("yes", "no")),
+    ("and is there an effusion?", ("yes", "no")),  # a spoken follow-up
+    ("Isn't the heart enlarged?", ("yes", "no")),
+    ("Doesn\u2019t the left lung look denser?", ("yes", "no")),
+    ("Any free air under the diaphragm?", ("yes", "no")),
+    ("Is the lesion on the left or right?", ("left", "right")),
+    ("Is the lesion on the left or right side of the brain?", ("left", "right", "right side")),
+    ("Is this an MRI or a CT scan?", ("MRI", "CT", "CT scan")),
+    ("Is this patient male or female?", ("male", "female")),
+    ("Is this supratentorial or infratentorial?", ("supratentorial", "infratentorial")),
+    ("Is the heart size smaller or larger than if the image was taken AP?", ("smaller", "larger")),
+    ("Are pleural opacities located on the left, right, or both sides of the lung?", ("left", "right", "both", "both sides")),
+    ("Is this a T1 weighted, T2 weighted, or FLAIR image?",
+     ("weighted", "T1 weighted", "T2 weighted", "FLAIR", "FLAIR image")),
+    ("On the chest film, is the heart enlarged or normal?", ("enlarged", "normal")),
+    ("The small bubbles of air seen in the lumen are normal or abnormal?", ("normal", "abnormal")),
+    # asks whether anything is there as well as which: VQA-RAD answers this one "No"
+    ("Does the liver show an enhancing mass or lesion?", ("mass", "lesion", "yes", "no")),
+    ("Is there hypoinflation or hyperinflation of the lung", ("hypoinflation", "hyperinflation", "yes", "no")),
+    # open: a wh-word, a noun phrase, an imperative, a draft request
+    ("Which lung is affected?", None),
+    ("In what plane was this image taken?", None),
+    ("The mass is found in which part of the pancreas?", None),
+    ("Size of the mass in the right upper quadrant?", None),
+    ("Describe the lung abnormalities?", None),
+    ("Draft the radiology report for this chest radiograph study. Write FINDINGS and IMPRESSION sections.", None),
+])
+def test_the_answers_a_question_admits(question: str, expected: tuple[str, ...] | None) -> None:
+    assert answer_choices(question) == expected
+
+
+needs_demo = pytest.mark.skipif(not (DEMO / "manifest.json").exists(),
+                                reason="the demo model bundle is not built (python -m lightbox.demo_model.train)")
+# closed questions the demo model, generating, answers with none of the answers they admit on the
+# built-in phantom's film ("Nonoth sides", "Superior", "In the bowels" when this was written)
+OFF_FORM = ["Is the effusion on the left or right?", "Is the lesion on the left or right?", "Is air present in the bowels?",
+            "Are the opacities on the left, right, or both sides?", "Is the heart size smaller or larger than normal?"]
+
+
+@pytest.fixture(scope="module")
+def model():
+    from lightbox.inference.generate import VisionLanguageModel
+
+    if not (DEMO / "manifest.json").exists():
+        pytest.skip("the demo model bundle is not built (python -m lightbox.demo_model.train)")
+    return VisionLanguageModel.from_folder(DEMO, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def film() -> np.ndarray:
+    from lightbox.demo_model.images import phantom_film_rgb
+
+    return phantom_film_rgb()
+
+
+def ask(model, film, question: str, declared: str | None = "choose", **options):
+    from lightbox.inference.generate import Chat, GenerationOptions
+
+    manifest = model.bundle.manifest
+    model.bundle.manifest = {k: v for k, v in manifest.items() if k != "closed_answers"} | (
+        {"closed_answers": declared} if declared else {})
+    try:
+        return Chat(model, images=[film]).ask(question, options=GenerationOptions(max_new_tokens=16, **options))
+    finally:
+        model.bundle.manifest = manifest
+
+
+def likelihood_by_hand(model, film, question: str, answer: str) -> float:
+    """log P(answer, then an end of turn | prompt), each position's distribution from a prefill of the
+    whole sequence so far (no cache reused across answers or steps)."""
+    from lightbox.inference.generate import Chat, end_token_ids
+
+    prompt = Chat(model, images=[film])._prompt_ids(question)
+    answer_ids = list(model.tokenizer(answer, add_special_tokens=False)["input_ids"])
+    features = model.image_features([film]).reshape(-1, model.image_features([film]).shape[-1])
+    total = 0.0
+    for n in range(len(answer_ids) + 1):
+        ids = np.asarray([prompt + answer_ids[:n]], np.int64)
+        embeds = model.embed_ids(ids)
+        embeds[0, ids[0] == model.image_token_id] = features
+        logits, _ = model.decode(embeds, model.empty_cache(), 0, (ids == model.image_token_id).astype(np.int64))
+        scores = logits.astype(np.float64)
+        log_p = scores - scores.max() - np.log(np.exp(scores - scores.max()).sum())
+        if n < len(answer_ids):
+            total += log_p[answer_ids[n]]
+        else:
+            ends = sorted(end_token_ids(model.tokenizer, model.bundle.eos_token_ids))
+            total += np.log(np.exp(log_p[ends]).sum())
+    return total
+
+
+@needs_demo
+def test_generating_the_demo_model_answers_closed_questions_with_words_they_do_not_admit(model, film) -> None:
+    """Why the demo model declares ``closed_answers``: generating freely, it answers these with
+    none of the answers they admit; chosen, every answer is one of them."""
+    free = {q: ask(model, film, q, declared=None).text for q in OFF_FORM}
+    assert sum(not any(same_answer(free[q], c) for c in answer_choices(q)) for q in OFF_FORM) >= 3, free
+    for question in OFF_FORM:
+        chosen = ask(model, film, question)
+        assert any(chosen.text == s for c in answer_choices(question) for s in (c, c.lower(), c.capitalize())), chosen
+        assert chosen.stopped == "eos" and chosen.token_ids
+
+
+@needs_demo
+def test_the_choice_is_the_likeliest_admitted_answer_computed_without_the_cache(model, film) -> None:
+    question = "Is the effusion on the left or right?"
+    spellings = ["left", "Left", "right", "Right"]
+    by_hand = {s: likelihood_by_hand(model, film, question, s) for s in spellings}
+    assert ask(model, film, question).text == max(by_hand, key=by_hand.__getitem__), by_hand
+    polar = {s: likelihood_by_hand(model, film, "Is air present in the bowels?", s) for s in ["yes", "Yes", "no", "No"]}
+    assert ask(model, film, "Is air present in the bowels?").text == max(polar, key=polar.__getitem__), polar
+
+
+@needs_demo
+def test_a_model_that_does_not_declare_it_generates_and_so_do_sampling_and_benchmarks(model, film) -> None:
+    from lightbox.inference.generate import Chat, GenerationOptions
+
+    question = "Is the effusion on the left or right?"
+    free = ask(model, film, question, declared=None)
+    assert not any(same_answer(free.text, c) for c in answer_choices(question)), free.text
+    assert ask(model, film, question, declared="free").text == free.text
+    benchmark = ask(model, film, question, ignore_eos=True)
+    assert len(benchmark.token_ids) == 16 and benchmark.stopped == "length"
+    sampled = ask(model, film, question, do_sample=True, seed=3)
+    by_hand = Chat(model, images=[film])
+    model.bundle.manifest = {k: v for k, v in model.bundle.manifest.items() if k != "closed_answers"}
+    try:
+        again = by_hand.ask(question, options=GenerationOptions(max_new_tokens=16, do_sample=True, seed=3))
+    finally:
+        model.bundle.manifest["closed_answers"] = "choose"
+    assert sampled.text == again.text
+
+
+@needs_demo
+def test_the_cache_holds_the_chosen_answer_and_a_follow_up_reads_it(model, film, monkeypatch) -> None:
+    from lightbox.inference.generate import Chat, GenerationOptions
+
+    monkeypatch.setitem(model.bundle.manifest, "follow_ups", True)
+    chat = Chat(model, images=[film])
+    first = chat.ask("Is the effusion on the left or right?", options=GenerationOptions(max_new_tokens=16))
+    assert chat.token_ids[-len(first.token_ids):] == first.token_ids
+    assert first.token_ids == list(model.tokenizer(first.text, add_special_tokens=False)["input_ids"])
+    assert next(iter(chat.past.values())).shape[2] == len(chat.token_ids)  # every token so far is cached
+    follow = chat.ask("Which lung is affected?", options=GenerationOptions(max_new_tokens=8))
+    # the same conversation written out by hand, the first answer's tokens as if generated
+    written = Chat(model, images=[film])
+    written.ask("Is the effusion on the left or right?", options=GenerationOptions(max_new_tokens=16))
+    assert written.token_ids == chat.token_ids[:len(written.token_ids)]
+    assert follow.text == written.ask("Which lung is affected?", options=GenerationOptions(max_new_tokens=8)).text
+
+
+@needs_demo
+def test_the_bound_decoder_chooses_the_same(model, film) -> None:
+    """The CUDA path (IO binding; bound to the CPU here) scores on the host from the bound cache."""
+    from lightbox.inference.generate import VisionLanguageModel
+
+    bound = VisionLanguageModel.from_folder(DEMO, device="cpu")
+    bound.use_io_binding, bound.cache_device = True, "cpu"
+    for question in OFF_FORM[:3]:
+        assert ask(bound, film, question).text == ask(model, film, question).text
+    assert bound._argmax is None  # no greedy step was taken on the device
+
+
+@needs_demo
+def test_a_cancelled_choice_says_nothing_and_keeps_nothing(model, film) -> None:
+    from lightbox.inference.generate import Chat, GenerationOptions
+
+    cancel = threading.Event()
+    cancel.set()
+    chat = Chat(model, images=[film])
+    result = chat.ask("Is the effusion on the left or right?", options=GenerationOptions(max_new_tokens=16), cancel=cancel)
+    assert (result.text, result.token_ids, result.stopped) == ("", [], "cancelled")
+    assert chat.token_ids == [] and chat.past is None and chat.history == []
+    again = chat.ask("Is the effusion on the left or right?", options=GenerationOptions(max_new_tokens=16))
+    assert again.text == ask(model, film, "Is the effusion on the left or right?").text
+
+
+def test_the_declaration_is_read_from_the_manifest_or_the_config(tmp_path) -> None:
+    from lightbox.inference.bundle import ModelBundle
+
+    def bundle(manifest: dict, config: dict) -> ModelBundle:
+        return ModelBundle(tmp_path, "model", "fp32", {}, config, {}, {}, manifest)
+
+    assert bundle({"closed_answers": "choose"}, {}).chooses_closed_answers
+    assert bundle({}, {"closed_answers": "choose"}).chooses_closed_answers
+    assert not bundle({}, {}).chooses_closed_answers  # MedGemma's export: answers as downloaded
+    assert not bundle({"closed_answers": "free"}, {"closed_answers": "choose"}).chooses_closed_answers
+
+
+@needs_demo
+def test_the_dock_answers_a_readers_left_or_right_with_a_side(demo_film_window, qtbot) -> None:
+    """As a reader asks in the window's AI dock (fillers and all): the answer in the case's history
+    is one of the sides asked about, and the CLI, asked the same, answers the same."""
+    import subprocess
+    import sys
+
+    panel = demo_film_window.ai_panel
+    panel.question.setText("um, is the effusion on the left or right?")
+    with qtbot.waitSignal(panel.shown, timeout=120000) as done:
+        panel.question.returnPressed.emit()
+    answer = done.args[1].text
+    assert answer.lower() in ("left", "right"), answer
+    assert f"AI: {answer}" in panel.history.toPlainText()
+    cli = subprocess.run([sys.executable, "-m", "lightbox", "ask", "demo:film", "is the effusion on the left or right?",
+                          "--no-image-check"], capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout.splitlines()[0] == answer
