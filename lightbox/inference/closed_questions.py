@@ -21,6 +21,10 @@ AUXILIARIES = frozenset({"is", "are", "was", "were", "am", "do", "does", "did", 
                          "will", "would", "should", "shall", "may", "might", "must", "isn't", "aren't", "wasn't",
                          "weren't", "don't", "doesn't", "didn't", "can't", "couldn't", "hasn't", "haven't", "won't",
                          "wouldn't", "shouldn't"})
+# words an option may leave understood ("left or right [side]", "PA or AP [film]")
+UNDERSTOOD_HEADS = frozenset({"side", "sided", "sides", "view", "views", "scan", "image", "images", "film", "films",
+                              "plane", "lung", "lungs", "lobe", "kidney", "one", "weighted", "hemithorax", "hemisphere",
+                              "projection", "sequence", "series"})
 # a spoken follow-up's opening conjunction ("And is there an effusion?") leaves the question polar
 OPENING_CONJUNCTIONS = frozenset({"and", "but", "also", "then", "so"})
 WH_WORDS = frozenset({"what", "which", "where", "when", "who", "whom", "whose", "why", "how"})
@@ -70,39 +74,57 @@ def is_open(text: str) -> bool:
     return any(w.lower() in WH_WORDS for w in _words(text)) and _first_word(text) not in AUXILIARIES
 
 
+def _last_option_readings(words: list[str]) -> list[list[str]]:
+    """The readings of the option after the last "or": up to two words, stopping at a preposition,
+    a conjunction or a participle ("larger than ...", "hyperinflation of ...", "MRI used to ...");
+    its first word alone only where the second is a word the first option leaves understood
+    ("right side", "AP film", "both sides"): "SVC or the right atrium" offers "right atrium", never
+    a bare "right", which a reader would take for a side."""
+    kept: list[str] = []
+    for word in words[:2]:
+        lowered = word.lower()
+        if kept and (lowered in PREPOSITIONS or lowered in {"and", "or", "but"} or
+                     (lowered.endswith("ed") and lowered not in UNDERSTOOD_HEADS)):
+            break
+        kept.append(word)
+    if len(kept) < 2:
+        return [kept]
+    return [kept[:1], kept] if kept[1].lower() in UNDERSTOOD_HEADS else [kept]
+
+
 def alternatives(clause: str) -> list[str]:
-    """The options an alternative question names, each in its one- and two-word readings, in the
-    order asked: "Is the lesion on the left or right side?" -> left, right, right side;
-    "Are the opacities on the left, right, or both sides?" -> left, right, both, both sides.
-    Earlier comma-separated pieces belong to the list only while the piece after them is short
-    ("On the chest film, is the heart enlarged or normal?" does not offer "chest film")."""
+    """The options an alternative question names, in the order asked: "Is the lesion on the left
+    or right side?" -> left, right, right side; "Are the opacities on the left, right, or both
+    sides?" -> left, right, both, both sides; "Is the ET tube or NG tube malpositioned?" -> ET tube,
+    NG tube. Earlier comma-separated pieces belong to the list only while the piece after them is
+    short ("On the chest film, is the heart enlarged or normal?" does not offer "chest film"); a
+    comma after the last option ends it ("acute or chronic, and is it displaced?")."""
     before, after = _OR.split(clause, maxsplit=1) if _OR.search(clause) else (clause, "")
     if not after:
         return []
-    later_ors = _OR.split(after)  # "T1, T2 or FLAIR or DWI": further options after further "or"s
+    later_ors = _OR.split(re.split(r"[,;]", after)[0] if not re.search(r",\s*or\b", after) else after)
     pieces = [p for p in re.split(r"\s*,\s*", before) if p.strip()]
-    options: list[str] = []
     listed: list[list[str]] = []
     for n in range(len(pieces) - 1, -1, -1):
         words = _without_articles(_words(pieces[n]))
         if n < len(pieces) - 1 and len(_words(pieces[n + 1])) > 3:
             break  # the piece after this one is a clause, not an option: the list began there
         listed.insert(0, words)
-    # the first option's two-word reading ("T1 weighted") only where a later option has two words
-    # too ("T1 weighted, T2 weighted, or FLAIR"): otherwise it is the subject's last word and the
-    # option ("Is this patient male or female?" offers "male", not "patient male")
-    longest_later = max([len(w) for w in listed[1:]] + [len(_words(p)) for p in later_ors[:-1]] + [1])
-    for n, words in enumerate(listed):
-        if n > 0 and len(words) <= 3:  # a middle piece of a list is an option as it is
-            _add(options, words)
-            continue
-        for width in range(1, min(2, longest_later) + 1):
-            _add(options, words[-width:])
-    for n, piece in enumerate(later_ors):
-        words = _without_articles(_words(re.sub(r",\s*$", "", piece)))
-        readings = [words[:1], words[:2]] if n == len(later_ors) - 1 else [words[:3]]
-        for reading in readings:
-            _add(options, reading)
+    last = _last_option_readings(_without_articles(_words(later_ors[-1])))
+    # the first option's two-word reading ("T1 weighted", "ET tube") only where a later option has
+    # two words too, or ends in the same word: otherwise its second-last word is the subject's
+    # ("Is this patient male or female?" offers "male", not "patient male")
+    middles = [w for w in listed[1:]] + [_without_articles(_words(p)) for p in later_ors[:-1]]
+    first = listed[0]
+    parallel = len(first) >= 2 and len(last[-1]) == 2 and first[-1].lower() == last[-1][-1].lower()
+    two_words = parallel or any(len(w) >= 2 for w in middles)
+    options: list[str] = []
+    for reading in ([first[-2:]] if two_words else [first[-1:]]):
+        _add(options, reading)
+    for words in middles:  # a middle piece of a list is an option as it is (up to three words)
+        _add(options, words[:3])
+    for reading in last:
+        _add(options, reading)
     return options
 
 
