@@ -127,6 +127,9 @@ def test_generating_the_demo_model_answers_closed_questions_with_words_they_do_n
         chosen = ask(model, film, question)
         assert any(chosen.text == s for c in answer_choices(question) for s in (c, c.lower(), c.capitalize())), chosen
         assert chosen.stopped == "eos" and chosen.token_ids
+        assert chosen.chosen_among == answer_choices(question)
+        assert chosen.to_dict()["chosen_among"] == list(answer_choices(question))  # `lightbox ask --json` says so
+    assert "chosen_among" not in ask(model, film, OFF_FORM[0], declared=None).to_dict()
 
 
 @needs_demo

@@ -146,7 +146,8 @@ class ModelBundle:
         or config.json ``closed_answers``: ``"choose"``; see :mod:`.closed_questions`) rather than
         generated freely. The demo model declares it: generating, it answered "Is the lesion on the
         left or right?" with "Non-enhanced". A model that does not declare it (MedGemma's export)
-        answers as downloaded, in its own words."""
+        answers as downloaded, in its own words. An onnxruntime-genai package runs its own loop,
+        which cannot score answers: it generates, declared or not."""
         return self.manifest.get("closed_answers", self.config.get("closed_answers")) == "choose"
 
     @property

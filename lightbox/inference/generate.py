@@ -80,6 +80,7 @@ class GenerationResult:
     prompt_tokens: int
     stopped: str  # "eos", "length" or "cancelled"
     notice: str = ""
+    chosen_among: tuple[str, ...] = ()  # a closed question's admitted answers, when one was chosen, not generated
 
     @property
     def tokens_per_second(self) -> float:
@@ -96,7 +97,7 @@ class GenerationResult:
         return {"text": self.text, "provider": self.provider, "time_to_first_token_s": round(self.time_to_first_token_s, 4),
                 "tokens_per_second": round(self.tokens_per_second, 2), "total_s": round(self.total_s, 4),
                 "new_tokens": len(self.token_ids), "prompt_tokens": self.prompt_tokens, "stopped": self.stopped,
-                "notice": self.notice}
+                "notice": self.notice, **({"chosen_among": list(self.chosen_among)} if self.chosen_among else {})}
 
 
 def load_tokenizer(folder: Path) -> Any:
@@ -395,7 +396,7 @@ class Chat:
             on_token(answer)
         elapsed = time.perf_counter() - start_time
         return GenerationResult(answer, ids, model.info.provider, elapsed, elapsed, prompt_tokens, "eos",
-                                " ".join(n for n in notices if n))
+                                " ".join(n for n in notices if n), tuple(choices))
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
