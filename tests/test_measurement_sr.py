@@ -38,7 +38,7 @@ def test_ct_rois_and_a_length_on_an_acquired_slice(tmp_path: Path, capsys) -> No
     sr = pydicom.dcmread(out)
     assert sr.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"  # Comprehensive 3D SR
     assert sr.StudyInstanceUID == slice5.StudyInstanceUID and sr.ContentTemplateSequence[0].TemplateIdentifier == "1500"
-    (roi_id, roi_uid, roi_points, roi_values), (len_id, len_uid, len_points, len_values) = read_measurements(sr)
+    (roi_id, roi_uid, roi_points, roi_values, _), (len_id, len_uid, len_points, len_values, _) = read_measurements(sr)
     assert roi_uid == len_uid == slice5.SOPInstanceUID  # the slice they were drawn on
     assert np.allclose(roi_points, [(2.7, 1.7), (7.3, 1.7), (7.3, 5.3), (2.7, 5.3), (2.7, 1.7)], atol=1e-4)  # (column, row)
     assert roi_values["Area"] == pytest.approx(4.6 * col_mm * 3.6 * row_mm)
@@ -64,7 +64,7 @@ def test_an_ellipse_on_a_film(tmp_path: Path) -> None:
     film = pydicom.dcmread(path)
     out = film_document(tmp_path, "measurements", film, tmp_path / "film",
                         [StoredAnnotation("ellipse", [(20.0, 30.0), (60.0, 50.0)])])
-    ((_, uid, points, values),) = read_measurements(pydicom.dcmread(out))
+    ((_, uid, points, values, _frame),) = read_measurements(pydicom.dcmread(out))
     assert uid == film.SOPInstanceUID
     # DICOM's ELLIPSE: the major axis' ends, then the minor axis' (columns 20..60 across, rows 30..50)
     assert np.allclose(points, [(20.0, 40.0), (60.0, 40.0), (40.0, 30.0), (40.0, 50.0)])
@@ -97,7 +97,7 @@ def test_the_windows_menu_writes_what_was_drawn(qtbot, tmp_path: Path, monkeypat
         x, y = scene.image_to_display(c, r)
         qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(widget.height() - 1 - y)))
     written = window.save_measurements_sr(send_to="")
-    ((_, uid, points, values),) = read_measurements(pydicom.dcmread(written))
+    ((_, uid, points, values, _frame),) = read_measurements(pydicom.dcmread(written))
     (m,) = scene.measurements
     assert uid == pydicom.dcmread(path).SOPInstanceUID and np.allclose(points, m.points)
     assert values["Length"] == pytest.approx(float(scene.measure.label(m).split()[0]), abs=0.05)  # what the label said
@@ -203,7 +203,7 @@ def test_arrows_on_a_colour_image_as_a_color_presentation_state(tmp_path: Path, 
     assert "presentation state (CSPS), 1 arrow(s) and text(s)" in capsys.readouterr().out
     state = pydicom.dcmread(out)
     assert state.SOPClassUID == "1.2.840.10008.5.1.4.1.1.11.2" and len(state.ICCProfile) > 0
-    assert read_graphics(state) == [(image.SOPInstanceUID, "arrow", [(10.0, 80.0), (60.0, 40.0)], "")]
+    assert read_graphics(state) == [(image.SOPInstanceUID, "arrow", [(10.0, 80.0), (60.0, 40.0)], "", None)]
     # lying beside the image (as retrieved from a PACS), it gives the arrow back when the study opens
     from lightbox.app.measurement_sr import marks_from_archive
     from lightbox.viewer.index import build_index
@@ -215,13 +215,37 @@ def test_arrows_on_a_colour_image_as_a_color_presentation_state(tmp_path: Path, 
     assert (mark.kind, mark.points) == ("arrow", [(10.0, 80.0), (60.0, 40.0)])
 
 
-def test_arrows_on_a_legacy_multi_frame_image_are_refused_in_words() -> None:
+def test_arrows_on_a_legacy_multi_frame_image_are_written_with_its_display() -> None:
     """pydicom's RT dose (15 frames, no functional groups): highdicom failed with "'Dataset' object
-    has no attribute 'SharedFunctionalGroupsSequence'", which escaped the window's handler."""
+    has no attribute 'SharedFunctionalGroupsSequence'" (then Lightbox refused in words). The state
+    now gives the display itself: the image's rescale (none: identity) and, as it states no window,
+    the one it was shown with; the arrow is on its frame."""
     from pydicom.data import get_testdata_file
 
-    from lightbox.dicomreports.presentation import presentation_state
+    from lightbox.dicomreports.presentation import presentation_state, read_graphics
 
     dose = pydicom.dcmread(get_testdata_file("rtdose.dcm"), stop_before_pixels=True)
-    with pytest.raises(ValueError, match="multi-frame image without functional groups"):
-        presentation_state([(dose, "arrow", [(1.0, 1.0), (5.0, 5.0)], "")])
+    assert "RescaleSlope" not in dose and "WindowCenter" not in dose
+    state = presentation_state([(dose, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 3)], windows={dose.SOPInstanceUID: (40.0, 80.0)})
+    assert read_graphics(state) == [(dose.SOPInstanceUID, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 3)]
+    assert (float(state.RescaleSlope), float(state.RescaleIntercept)) == (1.0, 0.0)
+    voi = state.SoftcopyVOILUTSequence[0]
+    assert (float(voi.WindowCenter), float(voi.WindowWidth)) == (40.0, 80.0)
+    # without the shown window: one spanning the 32 stored bits the header states
+    voi = presentation_state([(dose, "text", [(1.0, 1.0)], "PTV", None)]).SoftcopyVOILUTSequence[0]
+    assert (float(voi.WindowCenter), float(voi.WindowWidth)) == (pytest.approx(2**31 + 0.5), pytest.approx(2**32))
+
+
+def test_marks_only_on_a_reformat_are_said_to_lie_on_no_image_not_to_be_missing(tmp_path: Path, capsys) -> None:
+    """A length and an arrow drawn only on a coronal reformat: the CLI said "measure in the window
+    first" / "draw them in the window first", as if none had been drawn."""
+    paths = write_ct_series(tmp_path / "ct", axial_positions(6, spacing=2.0), rows=20, columns=20)
+    uid = str(pydicom.dcmread(paths[0]).SeriesInstanceUID)
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), uid, "coronal", [StoredAnnotation("length", [(0.0, 0.0), (5.0, 5.0)]),
+                                                         StoredAnnotation("arrow", [(1.0, 1.0), (4.0, 4.0)])])
+    for kind, words in (("measurements", "none of the 1 measurement(s)"), ("annotations", "none of the 1 arrow(s) and text(s)")):
+        assert main(["report", kind, str(tmp_path / "ct"), "--out", str(tmp_path / f"{kind}.dcm"), "--db", db]) == 2
+        printed = capsys.readouterr()
+        assert "on the coronal reformat: no acquired image to reference" in printed.out
+        assert words in printed.err and "lies on one of its images" in printed.err and "first" not in printed.err

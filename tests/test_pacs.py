@@ -369,8 +369,8 @@ def test_measurements_go_to_the_pacs_as_tid_1500_and_come_back_equal(orthanc, st
     assert code == 0, err
     (path,) = (target / study).glob("*.dcm")
     back, sent = read_measurements(pydicom.dcmread(path)), read_measurements(pydicom.dcmread(local))
-    assert back == sent and {uid for _, uid, _, _ in back} == {film.SOPInstanceUID}
-    assert [sorted(values) for _, _, _, values in back] == [["Area"], ["Length"]]
+    assert back == sent and {uid for _, uid, _, _, _ in back} == {film.SOPInstanceUID}
+    assert [sorted(values) for _, _, _, values, _ in back] == [["Area"], ["Length"]]
 
 
 def test_the_window_listens_when_preferences_say_so(qtbot, orthanc, study_files, user_data, capsys) -> None:

@@ -157,7 +157,7 @@ def test_documents_write_names_without_highdicom_warnings(series, tmp_path: Path
         warnings.simplefilter("error")
         documents = [report_sr(TEXT, evidence, signed_by="Jane Doe"), key_object_selection(evidence[:1], "Jane Doe"),
                      measurement_report([mark], evidence[:1], "Jane Doe"),
-                     presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "")], "Jane Doe")]
+                     presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "", None)], "Jane Doe")]
     assert all(str(d.PatientName) == "Anonymized" for d in documents)
     assert str(documents[0].VerifyingObserverSequence[0].VerifyingObserverName) == "Jane Doe^"
     assert str(documents[3].ContentCreatorName) == "Jane Doe^"
@@ -193,7 +193,7 @@ def test_every_document_is_written_for_a_study_with_old_header_values(series) ->
         ds.PatientSex, ds.StudyDate, ds.StudyTime = "0000", "1997.04.24", "14:04:38"
     mark = ImageMark("length", [(1.0, 1.0), (5.0, 4.0)], evidence[0], length_mm=5.0)
     documents = [report_sr(TEXT, evidence), key_object_selection(evidence[:1]), measurement_report([mark], evidence[:1]),
-                 presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "")]),
+                 presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "", None)]),
                  encapsulated_pdf(b"%PDF-1.4\n%%EOF\n", evidence[0])]
     for document in documents:
         assert tuple(str(document.get(k)) for k in ("PatientSex", "StudyDate", "StudyTime")) == ("", "19970424", "140438")

@@ -476,7 +476,7 @@ class MainWindow(QMainWindow):
         texts as a Grayscale (or, on colour images, Color) Softcopy Presentation State in the store."""
         from ..dicomreports.presentation import presentation_state
         from ..pacs.servers import store_dir, write_to_store
-        from .measurement_sr import series_graphics
+        from .measurement_sr import series_graphics, shown_windows
 
         opened = self.area.opened
         if opened is None or opened.series is None:
@@ -484,12 +484,12 @@ class MainWindow(QMainWindow):
             return None
         self.area.save_annotations()
         marks, left_out = series_graphics(self.catalog, opened.series)
-        if not marks:
-            QMessageBox.information(self, "Arrows and texts",
-                                    "No arrow or text to write: draw them with Arrow (Y) or Text (T) first.")
+        if not marks:  # none drawn, or none on an image of the series (a reformat's): said which
+            QMessageBox.information(self, "Arrows and texts", f"No arrow or text could be written: {'; '.join(left_out)}."
+                                    if left_out else "No arrow or text to write: draw them with Arrow (Y) or Text (T) first.")
             return None
         try:
-            state = presentation_state(marks)
+            state = presentation_state(marks, windows=shown_windows(opened.series, marks))
         except ValueError as exc:  # what the images do not allow (not a missing mark)
             QMessageBox.warning(self, "Arrows and texts", f"The presentation state could not be written: {exc}")
             return None
@@ -545,6 +545,9 @@ class MainWindow(QMainWindow):
         self.area.save_annotations()
         marks, left_out = series_marks(self.catalog, opened.series)
         evidence = [i.header for i in opened.series.instances if i.header is not None]
+        if not marks and left_out:  # measured, but on no image of the series (a reformat's): said which
+            QMessageBox.information(self, "Measurements as DICOM SR", f"No measurement could be written: {'; '.join(left_out)}.")
+            return None
         try:
             sr = measurement_report(marks, evidence)  # type: ignore[arg-type]
         except ValueError as exc:

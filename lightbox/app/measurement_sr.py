@@ -3,17 +3,21 @@ coordinates and values, for the TID 1500 measurement report (:mod:`..dicomreport
 Composes the viewer (pixels, geometry), the study database and the report writer."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from pydicom.dataset import Dataset
 
 from ..dicomreports.measurements import ImageMark
+from ..dicomreports.presentation import GraphicMark
 from ..studydb.annotations import StoredAnnotation, load_series_annotations
 from ..studydb.catalog import StudyCatalog
 from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
-from ..viewer.loading import _slice_values, load_film
+from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
 from ..viewer.measure import film_roi_statistics, length
-from ..viewer.series import series_geometry, volume_instances
+from ..viewer.pixels import auto_window, modality_values
+from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 
 MEASURED = ("length", "ellipse", "rectangle")
 
@@ -31,14 +35,25 @@ def _values(kind: str, points: list[tuple[float, float]], pixels: np.ndarray, sp
     return {"area_mm2": stats.area, "hu": hu}
 
 
+class Placed(NamedTuple):
+    """Where a kept mark lies: the instance (index in the series / volume order), its pixel
+    points, and the frame (1-based) of a multi-frame instance (None for a single-frame image)."""
+
+    instance: int
+    points: list[tuple[float, float]]
+    frame: int | None = None
+
+
 class ImagePlacer:
-    """Where a kept mark lies on the series' own images: a film's by its place ("film N", points
-    already in its pixels); an acquired-plane mark's on the slice at its plane position, its
-    plane mm turned into that slice's (column, row)."""
+    """Where a kept mark lies on the series' own images: a film's by its place ("film N": the Nth
+    film the window shows, every frame of every instance in order; points already in its pixels);
+    an acquired-plane mark's on the slice at its plane position, its plane mm turned into that
+    slice's (column, row), a slice of a multi-frame volume being one of its frames."""
 
     def __init__(self, series: Series) -> None:
         self.series = series
         self.film = series.kind == "film"
+        self.places = film_places(series) if self.film else []
         if not self.film:
             self.geometry = series_geometry(series)
             self.members = volume_instances(series)
@@ -48,26 +63,41 @@ class ImagePlacer:
             else:
                 self.normal, self.up = acquired_axes(self.geometry)
             self.right = np.cross(self.normal, self.up)
+            # a multi-frame volume's slices are its frames, in the order the loader stacks them
+            # (by position along the normal when the frames state positions)
+            self.frame_order: list[int] = []
+            if len(self.members) == 1 and self.members[0].frames > 1:
+                positions, orientation = multiframe_positions(series)
+                self.frame_order = ([int(f) for f in np.argsort(positions @ slice_normal(orientation))]
+                                    if positions is not None and orientation is not None
+                                    else list(range(self.members[0].frames)))
 
-    def place(self, image: str, a: StoredAnnotation) -> tuple[int, list[tuple[float, float]]] | str:
-        """(instance index in the series / volume order, pixel points), or why it has no image."""
+    def place(self, image: str, a: StoredAnnotation) -> Placed | str:
+        """Where the mark ``a`` kept on ``image`` lies, or why it has no image."""
         if self.film:
-            n = int(image.split()[1]) if image.startswith("film ") else -1
-            if not 0 <= n < len(self.series.instances) or self.series.instances[n].header is None:
+            n = int(image.split()[1]) if image.startswith("film ") and image.split()[1].isdigit() else -1
+            if not 0 <= n < len(self.places) or self.series.instances[self.places[n][0]].header is None:
                 return f"{a.kind} on {image}: not a DICOM image of this series"
-            return n, list(a.points)
+            instance, frame = self.places[n]
+            return Placed(instance, list(a.points), frame + 1 if self.series.instances[instance].frames > 1 else None)
         if image != self.plane_name:
             return f"{a.kind} on the {image} reformat: no acquired image to reference"
         points = a.points or [(0.0, 0.0)]
         index = [self.geometry.world_to_index(u * self.right + v * self.up + a.plane * self.normal) for u, v in points]
         k = int(np.rint(index[0][2]))
-        if not 0 <= k < len(self.members) or self.members[k].header is None:
+        slices = len(self.frame_order) or len(self.members)
+        if not 0 <= k < slices or self.members[0 if self.frame_order else k].header is None:
             return f"{a.kind} at {a.plane:.1f} mm: outside the acquired slices"
-        return k, [(float(i[0]), float(i[1])) for i in index] if a.points else []
+        pixel_points = [(float(i[0]), float(i[1])) for i in index] if a.points else []
+        if self.frame_order:
+            return Placed(0, pixel_points, self.frame_order[k] + 1)
+        return Placed(k, pixel_points)
 
-    def unplace(self, uid: str, pixel_points: list[tuple[float, float]]) -> tuple[str, list[tuple[float, float]], float] | None:
-        """The other way: a mark on the image ``uid`` (pixel points) as the study database keeps
-        it, ``(image, points, plane)``; None when ``uid`` is not one of the series' images."""
+    def unplace(self, uid: str, pixel_points: list[tuple[float, float]],
+                frame_number: int | None = None) -> tuple[str, list[tuple[float, float]], float] | None:
+        """The other way: a mark on the image ``uid`` (pixel points; ``frame_number``, 1-based, in
+        a multi-frame one) as the study database keeps it, ``(image, points, plane)``; None when
+        ``uid`` is not one of the series' images, or the frame not one the window shows."""
         if not hasattr(self, "_by_uid"):
             instances = self.series.instances if self.film else self.members
             self._by_uid = {str(i.header.get("SOPInstanceUID", "")): n for n, i in enumerate(instances) if i.header is not None}
@@ -75,8 +105,16 @@ class ImagePlacer:
         if n is None:
             return None
         if self.film:
-            return f"film {n}", list(pixel_points), 0.0
-        worlds = [self.geometry.index_to_world((c, r, float(n))) for c, r in pixel_points or [(0.0, 0.0)]]
+            frame = (frame_number or 1) - 1
+            if (n, frame) not in self.places:
+                return None
+            return f"film {self.places.index((n, frame))}", list(pixel_points), 0.0
+        k = float(n)
+        if self.frame_order:  # a frame of a multi-frame volume: its slice
+            if frame_number is None or frame_number - 1 not in self.frame_order:
+                return None  # the whole object, or no frame of it: no one slice to keep it on
+            k = float(self.frame_order.index(frame_number - 1))
+        worlds = [self.geometry.index_to_world((c, r, k)) for c, r in pixel_points or [(0.0, 0.0)]]
         points = [(float(w @ self.right), float(w @ self.up)) for w in worlds] if pixel_points else []
         return self.plane_name, points, float(worlds[0] @ self.normal)
 
@@ -84,6 +122,17 @@ class ImagePlacer:
         header = (self.series.instances if self.film else self.members)[n].header
         assert header is not None
         return header
+
+    def values(self, placed: Placed) -> np.ndarray:
+        """The modality values of the image (the frame) a mark was placed on."""
+        if self.film:
+            films = load_film_frames(self.series, placed.instance, all_frames=placed.frame is not None)
+            return films[(placed.frame or 1) - 1].values
+        if placed.frame is not None:
+            ds = read_dataset(self.members[0].path)
+            stored = stored_pixels(ds, self.members[0].path)
+            return modality_values(ds, stored[placed.frame - 1], frame=placed.frame - 1)
+        return _slice_values(self.members[placed.instance])
 
 
 def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark], list[str]]:
@@ -100,22 +149,21 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
         if isinstance(placed, str):
             left_out.append(placed)
             continue
-        n, pixel_points = placed
-        if placer.film:
-            film = load_film(series, n)
+        if placer.film:  # the film (the frame) it was drawn on
+            film = load_film_frames(series, placed.instance, all_frames=placed.frame is not None)[(placed.frame or 1) - 1]
             values, spacing = film.values, film.spacing
         else:
-            values = _slice_values(placer.members[n]) if a.kind != "length" else np.zeros((1, 1))
+            values = placer.values(placed) if a.kind != "length" else np.zeros((1, 1))
             spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
-        marks.append(ImageMark(a.kind, pixel_points, placer.header(n),
-                               **_values(a.kind, pixel_points, values, spacing, is_ct)))  # type: ignore[arg-type]
+        marks.append(ImageMark(a.kind, placed.points, placer.header(placed.instance), frame=placed.frame,
+                               **_values(a.kind, placed.points, values, spacing, is_ct)))  # type: ignore[arg-type]
     return marks, left_out
 
 
-def series_graphics(catalog: StudyCatalog, series: Series) -> tuple[list[tuple[Dataset, str, list[tuple[float, float]], str]],
-                                                                     list[str]]:
-    """The series' arrows and texts as ``(image header, kind, pixel points, text)``, and what was
-    left out, for a presentation state (GSPS)."""
+def series_graphics(catalog: StudyCatalog, series: Series) -> tuple[list[GraphicMark], list[str]]:
+    """The series' arrows and texts as ``(image header, kind, pixel points, text, frame number)``
+    (the frame, 1-based, in a multi-frame image; else None), and what was left out, for a
+    presentation state (GSPS)."""
     placer = ImagePlacer(series)
     out, left_out = [], []
     for image, a in load_series_annotations(catalog, series.uid):
@@ -125,8 +173,30 @@ def series_graphics(catalog: StudyCatalog, series: Series) -> tuple[list[tuple[D
         if isinstance(placed, str):
             left_out.append(placed)
             continue
-        out.append((placer.header(placed[0]), a.kind, placed[1], a.text))
+        out.append((placer.header(placed.instance), a.kind, placed.points, a.text, placed.frame))
     return out, left_out
+
+
+def shown_windows(series: Series, marks: list[GraphicMark]) -> dict[str, tuple[float, float]]:
+    """(center, width) by SOP Instance UID of each legacy multi-frame image the marks lie on that
+    states no window: the window Lightbox showed it with (a volume's: the automatic window of its
+    middle slice; a film cine's: its first frame's), for the presentation state to give."""
+    placer = ImagePlacer(series)
+    windows: dict[str, tuple[float, float]] = {}
+    for header, *_ in marks:
+        uid = str(header.get("SOPInstanceUID", ""))
+        if (uid in windows or int(header.get("NumberOfFrames", 1) or 1) < 2 or "WindowCenter" in header
+                or "SharedFunctionalGroupsSequence" in header):
+            continue
+        if placer.film:
+            instance = next(n for n, i in enumerate(series.instances) if i.header is not None
+                            and str(i.header.get("SOPInstanceUID", "")) == uid)
+            window = load_film_frames(series, instance, all_frames=False)[0].window
+        else:
+            middle = placer.frame_order[len(placer.frame_order) // 2] + 1 if placer.frame_order else None
+            window = auto_window(placer.values(Placed(0, [], middle)))
+        windows[uid] = (float(window.center), float(window.width))
+    return windows
 
 
 def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
@@ -136,7 +206,8 @@ def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
     if not flagged:
         return []
     placer = ImagePlacer(series)
-    places = sorted({placed[0] for placed in (placer.place(image, a) for image, a in flagged) if not isinstance(placed, str)})
+    placed = [placer.place(image, a) for image, a in flagged]
+    places = sorted({p.instance for p in placed if not isinstance(p, str)})
     return [placer.header(n) for n in places]
 
 
@@ -153,8 +224,8 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
     placer = ImagePlacer(series)
     found: list[tuple[str, StoredAnnotation]] = []
 
-    def add(uid: str, kind: str, pixel_points: list[tuple[float, float]], text: str = "") -> None:
-        placed = placer.unplace(uid, pixel_points)
+    def add(uid: str, kind: str, pixel_points: list[tuple[float, float]], text: str = "", frame: int | None = None) -> None:
+        placed = placer.unplace(uid, pixel_points, frame)
         if placed is not None:
             found.append((placed[0], StoredAnnotation(kind, placed[1], text, placed[2])))
 
@@ -165,13 +236,13 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
                 for uid in referenced_instances(dcmread(path)):
                     add(uid, "key", [])
             elif sop_class in ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34"):
-                for identifier, uid, points, _values in read_measurements(dcmread(path)):
+                for identifier, uid, points, _values, frame in read_measurements(dcmread(path)):
                     kind = _kind_of(identifier, points)
                     if kind is not None:
-                        add(uid, kind, _corners(kind, points))
+                        add(uid, kind, _corners(kind, points), frame=frame)
             elif sop_class in PRESENTATION_STATES:
-                for uid, kind, points, text in read_graphics(dcmread(path)):
-                    add(uid, kind, points, text)
+                for uid, kind, points, text, frame in read_graphics(dcmread(path)):
+                    add(uid, kind, points, text, frame)
         except (OSError, ValueError, AttributeError, KeyError, IndexError):
             continue  # a document that is not what it says: the images open all the same
     return found

@@ -124,6 +124,9 @@ def _cmd_measurements(args: argparse.Namespace) -> int:
     for reason in left_out:
         print(f"left out: {reason}")
     evidence = [i.header for i in series.instances if i.header is not None]
+    if not marks and left_out:
+        return refuse(f"none of the {len(left_out)} measurement(s) of {series.label()} lies on one of its images "
+                      "(left out above)")
     try:
         sr = measurement_report(marks, evidence, args.reader)
     except ValueError as exc:
@@ -156,7 +159,7 @@ def _cmd_keyimages(args: argparse.Namespace) -> int:
 def _cmd_annotations(args: argparse.Namespace) -> int:
     """The series' arrows and texts as a softcopy presentation state (grayscale or colour)."""
     from ..dicomreports.presentation import presentation_state, state_kind
-    from .measurement_sr import series_graphics
+    from .measurement_sr import series_graphics, shown_windows
 
     found = _series(args)
     if isinstance(found, int):
@@ -165,10 +168,13 @@ def _cmd_annotations(args: argparse.Namespace) -> int:
     marks, left_out = series_graphics(_catalog(args), series)
     for reason in left_out:
         print(f"left out: {reason}")
+    if not marks and left_out:
+        return refuse(f"none of the {len(left_out)} arrow(s) and text(s) of {series.label()} lies on one of its images "
+                      "(left out above)")
     if not marks:
         return refuse(f"no arrow or text to write on {series.label()}: draw them in the window first (Tools: Arrow, Text)")
     try:
-        state = presentation_state(marks, args.reader)
+        state = presentation_state(marks, args.reader, shown_windows(series, marks))
     except ValueError as exc:  # what the images do not allow (not a missing mark)
         return refuse(f"the presentation state of {series.label()} could not be written: {exc}")
     print(f"{_write(state, args.out)}  presentation state ({state_kind(state)}), {len(marks)} arrow(s) and text(s)")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
@@ -47,6 +48,7 @@ class ImageMark:
     length_mm: float | None = None
     area_mm2: float | None = None
     hu: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum (CT only)
+    frame: int | None = None  # the frame (1-based) of a multi-frame image it was drawn on
 
 
 def ellipse_axes(points: list[tuple[float, float]]) -> np.ndarray:
@@ -62,7 +64,8 @@ def ellipse_axes(points: list[tuple[float, float]]) -> np.ndarray:
 def _region(mark: ImageMark):  # noqa: ANN202 - highdicom's ImageRegion
     from highdicom.sr import GraphicTypeValues, ImageRegion, SourceImageForRegion
 
-    source = SourceImageForRegion(str(mark.image.SOPClassUID), str(mark.image.SOPInstanceUID))
+    source = SourceImageForRegion(str(mark.image.SOPClassUID), str(mark.image.SOPInstanceUID),
+                                  referenced_frame_numbers=None if mark.frame is None else [mark.frame])
     if mark.kind == "ellipse":
         return ImageRegion(GraphicTypeValues.ELLIPSE, ellipse_axes(mark.points), source)
     if mark.kind == "rectangle":
@@ -118,17 +121,17 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
     return sr
 
 
-def read_measurements(sr: Dataset) -> list[tuple[str, str, list[tuple[float, float]], dict[str, float]]]:
-    """(tracking identifier, referenced SOP Instance UID, graphic points, {name: value}) of each
-    planar ROI group of a TID 1500 report (the independent read-back used by the tests and by
-    anyone checking what was written)."""
+def read_measurements(sr: Dataset) -> list[tuple[str, str, list[tuple[float, float]], dict[str, float], int | None]]:
+    """(tracking identifier, referenced SOP Instance UID, graphic points, {name: value}, frame
+    number: 1-based in a multi-frame image, else None) of each planar ROI group of a TID 1500
+    report (the independent read-back used by the tests and by anyone checking what was written)."""
     out = []
     root = sr.ContentSequence
     for container in root:
         if container.ConceptNameCodeSequence[0].CodeValue != "126010":  # Imaging Measurements
             continue
         for group in container.ContentSequence:
-            identifier, uid, points, values = "", "", [], {}
+            identifier, uid, points, values, frame = "", "", [], {}, None
             for item in group.ContentSequence:
                 code = item.ConceptNameCodeSequence[0]
                 if item.ValueType == "TEXT" and code.CodeValue == "112039":  # Tracking Identifier
@@ -136,12 +139,15 @@ def read_measurements(sr: Dataset) -> list[tuple[str, str, list[tuple[float, flo
                 elif item.ValueType == "SCOORD":
                     data = [float(v) for v in item.GraphicData]
                     points = list(zip(data[0::2], data[1::2], strict=True))
-                    uid = str(item.ContentSequence[0].ReferencedSOPSequence[0].ReferencedSOPInstanceUID)
+                    reference = item.ContentSequence[0].ReferencedSOPSequence[0]
+                    uid = str(reference.ReferencedSOPInstanceUID)
+                    frames = reference.get("ReferencedFrameNumber")
+                    frame = None if frames is None else int(frames[0] if isinstance(frames, MultiValue) else frames)
                 elif item.ValueType == "NUM":
                     name = str(code.CodeMeaning)
                     for modifier in item.get("ContentSequence", []):
                         if modifier.ConceptNameCodeSequence[0].CodeValue == "121401":  # Derivation
                             name = f"{modifier.ConceptCodeSequence[0].CodeMeaning} {name}"
                     values[name] = float(item.MeasuredValueSequence[0].NumericValue)
-            out.append((identifier, uid, points, values))
+            out.append((identifier, uid, points, values, frame))
     return out

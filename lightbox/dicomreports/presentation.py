@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import pkgutil
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.uid import generate_uid
 
 from ..viewer.measure import arrow_head
@@ -20,6 +22,8 @@ GSPS_SERIES_NUMBER = 994
 # the SOP classes Lightbox writes and reads back (PS3.4 B.5): Grayscale and Color Softcopy Presentation State
 GSPS_CLASS, CSPS_CLASS = "1.2.840.10008.5.1.4.1.1.11.1", "1.2.840.10008.5.1.4.1.1.11.2"
 PRESENTATION_STATES = (GSPS_CLASS, CSPS_CLASS)
+# (image header, "arrow" | "text", pixel points, text, frame number: 1-based in a multi-frame image, else None)
+GraphicMark = tuple[Dataset, str, list[tuple[float, float]], str, int | None]
 
 
 def arrow_polylines(tail: tuple[float, float], head: tuple[float, float]) -> list[np.ndarray]:
@@ -29,13 +33,16 @@ def arrow_polylines(tail: tuple[float, float], head: tuple[float, float]) -> lis
     return [np.array([tail, head], dtype=float)] + ([np.array(barbs, dtype=float)] if barbs else [])
 
 
-def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]], str]], reader: str = "") -> Dataset:
+def presentation_state(marks: list[GraphicMark], reader: str = "",
+                       windows: Mapping[str, tuple[float, float]] | None = None) -> Dataset:
     """The presentation state of ``marks`` (GSPS; CSPS on colour images): ``(image header, "arrow" |
-    "text", pixel points, text)``."""
+    "text", pixel points, text, frame number)``. A mark on a frame of a multi-frame image is
+    annotated on that frame only (Referenced Frame Number, PS3.3 C.10.5). ``windows``: (center,
+    width) by SOP Instance UID, the window an image that states none was shown with (used for a
+    legacy multi-frame image, whose display settings the state must give itself)."""
     from highdicom.pr import (
         AnnotationUnitsValues,
         ColorSoftcopyPresentationState,
-        GraphicAnnotation,
         GraphicLayer,
         GraphicObject,
         GraphicTypeValues,
@@ -49,9 +56,12 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
     if not marks:
         raise ValueError("no arrow or text to write")
     layer = GraphicLayer(layer_name="LIGHTBOX", order=1, description="Reader's arrows and texts")
-    by_image: dict[str, tuple[Dataset, list, list]] = {}
-    for header, kind, points, text in marks:
-        entry = by_image.setdefault(str(header.SOPInstanceUID), (_with_type2(header), [], []))
+    by_image: dict[tuple[str, int | None], tuple[Dataset, list, list]] = {}
+    headers: dict[str, Dataset] = {}
+    for header, kind, points, text, frame in marks:
+        uid = str(header.SOPInstanceUID)
+        image = headers.setdefault(uid, _with_type2(header))
+        entry = by_image.setdefault((uid, frame), (image, [], []))
         if kind == "arrow" and len(points) >= 2:
             entry[1].extend(GraphicObject(GraphicTypeValues.POLYLINE, line, AnnotationUnitsValues.PIXEL)
                             for line in arrow_polylines(points[0], points[1]))
@@ -59,9 +69,8 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
                 entry[2].append(TextObject(text, AnnotationUnitsValues.PIXEL, anchor_point=points[0]))
         elif kind == "text" and points and text:
             entry[2].append(TextObject(text, AnnotationUnitsValues.PIXEL, anchor_point=points[0]))
-    annotations = [GraphicAnnotation(referenced_images=[image], graphic_layer=layer, graphic_objects=objects or None,
-                                     text_objects=texts or None) for image, objects, texts in by_image.values()]
-    images = [image for image, _, _ in by_image.values()]
+    annotations = [_annotation(image, frame, layer, objects, texts) for (_, frame), (image, objects, texts) in by_image.items()]
+    images = list(headers.values())
     colour = [int(image.get("SamplesPerPixel", 1) or 1) == 3 for image in images]
     if any(colour) and not all(colour):
         raise ValueError("grey and colour images in one presentation state: a state is either grayscale or colour")
@@ -73,17 +82,7 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
         content_creator_name=typed_name(reader) or None)
     with study_names_as_they_are():
         if not all(colour):
-            try:
-                return GrayscaleSoftcopyPresentationState(**common)
-            except AttributeError as exc:
-                # highdicom reads the display settings (Modality and VOI LUT) of an image whose
-                # IOD is multi-frame only from an enhanced image's functional groups, and fails on
-                # X-ray angiography, ultrasound, NM or RT dose frames: said plainly
-                if "FunctionalGroupsSequence" not in str(exc):
-                    raise
-                raise ValueError("arrows and texts on a multi-frame image without functional groups (e.g. X-ray "
-                                 "angiography, ultrasound, NM, RT dose) cannot be written as a presentation state yet"
-                                 ) from exc
+            return GrayscaleSoftcopyPresentationState(**common, **_legacy_multi_frame_display(images, windows or {}))
         # the state's ICC profile (Type 1, PS3.3 C.11.15) is the images' own; an image without one
         # is shown as sRGB, as viewers do, so that profile is given (the one highdicom ships)
         srgb = None if any("ICCProfile" in image for image in images) else \
@@ -91,19 +90,98 @@ def presentation_state(marks: list[tuple[Dataset, str, list[tuple[float, float]]
         return ColorSoftcopyPresentationState(**common, icc_profile=srgb)
 
 
+def _annotation(image: Dataset, frame: int | None, layer: Any, objects: list, texts: list) -> Any:
+    """The graphic annotation of one image (of one of its frames when ``frame``). highdicom names
+    a frame only of an image whose IOD defines frames; an object whose IOD does not but which has
+    frames all the same (pydicom's two-frame RGB secondary capture) gets its Referenced Frame
+    Number set here, so the marks stay on the frame they were drawn on."""
+    from highdicom.pr import GraphicAnnotation
+
+    try:
+        return GraphicAnnotation(referenced_images=[image], graphic_layer=layer, referenced_frame_number=frame,
+                                 graphic_objects=objects or None, text_objects=texts or None)
+    except TypeError:
+        if frame is None:
+            raise
+    annotation = GraphicAnnotation(referenced_images=[image], graphic_layer=layer, graphic_objects=objects or None,
+                                   text_objects=texts or None)
+    annotation.ReferencedImageSequence[0].ReferencedFrameNumber = frame
+    return annotation
+
+
+def _legacy_multi_frame_display(images: list[Dataset], windows: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+    """The Modality LUT and VOI LUT of a state on multi-frame images without functional groups
+    (X-ray angiography, ultrasound, NM, RT dose), given explicitly: highdicom reads them from an
+    image only through an enhanced image's functional groups, and failed on these. They are the
+    image's own (PS3.3 C.11.1 rescale; C.11.2 window): the first window the image states, else the
+    one it was shown with (``windows``), else one spanning the stored range its header states
+    (Smallest / Largest Image Pixel Value, else the bits stored: a 32-bit RT dose would be shown
+    black). Other images: {} (highdicom reads theirs)."""
+    from highdicom import ModalityLUTTransformation, ReferencedImageSequence
+    from highdicom.pr import SoftcopyVOILUTTransformation
+
+    legacy = [image for image in images if int(image.get("NumberOfFrames", 1) or 1) > 1
+              and "SharedFunctionalGroupsSequence" not in image]
+    if not legacy:
+        return {}
+    displays = [_display_of(image, windows) for image in images]
+    if len(legacy) != len(images) or len({(slope, intercept) for slope, intercept, _, _ in displays}) != 1:
+        # one Modality LUT serves the whole state (PS3.3 C.11.1 in A.33.1); windows may differ
+        raise ValueError("arrows and texts on multi-frame images with different rescales (or beside single-frame ones) "
+                         "cannot share one presentation state: save them one image at a time")
+    slope, intercept = displays[0][:2]
+    if len({(center, width) for _, _, center, width in displays}) == 1:
+        voi = [SoftcopyVOILUTTransformation(window_center=displays[0][2], window_width=displays[0][3])]
+    else:  # a window per image, each naming its image
+        voi = [SoftcopyVOILUTTransformation(window_center=center, window_width=width,
+                                            referenced_images=ReferencedImageSequence(referenced_images=[image]))
+               for image, (_, _, center, width) in zip(images, displays, strict=True)]
+    return {"modality_lut_transformation": ModalityLUTTransformation(rescale_intercept=intercept, rescale_slope=slope,
+                                                                     rescale_type="US"),
+            "voi_lut_transformations": voi}
+
+
+def _first_value(value: Any) -> float:
+    """The first of a multi-valued attribute (several windows: the first is the default, C.11.2)."""
+    return float(value[0]) if isinstance(value, (list, MultiValue)) else float(value)
+
+
+def _display_of(image: Dataset, windows: Mapping[str, tuple[float, float]]) -> tuple[float, float, float, float]:
+    """(rescale slope, rescale intercept, window center, window width) of a legacy multi-frame image."""
+    slope = float(image.get("RescaleSlope", 1) or 1)
+    intercept = float(image.get("RescaleIntercept", 0) or 0)
+    center, width = image.get("WindowCenter"), image.get("WindowWidth")
+    if center is not None and width is not None:
+        return slope, intercept, _first_value(center), max(_first_value(width), 1.0)
+    shown = windows.get(str(image.get("SOPInstanceUID", "")))
+    if shown is not None:
+        return slope, intercept, float(shown[0]), max(float(shown[1]), 1.0)
+    bits = int(image.get("BitsStored", 8) or 8)
+    signed = int(image.get("PixelRepresentation", 0) or 0) == 1
+    low = float(image.get("SmallestImagePixelValue", -(2 ** (bits - 1)) if signed else 0))
+    high = float(image.get("LargestImagePixelValue", 2 ** (bits - 1) - 1 if signed else 2 ** bits - 1))
+    low, high = sorted((low * slope + intercept, high * slope + intercept))
+    return slope, intercept, (low + high) / 2 + 0.5, max(high - low, 1.0) + 1.0
+
+
 def state_kind(state: Dataset) -> str:
     """"GSPS" or "CSPS", as the state's SOP class says (PS3.4 B.5)."""
     return "CSPS" if str(state.get("SOPClassUID", "")) == CSPS_CLASS else "GSPS"
 
 
-def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, float]], str]]:
-    """``(referenced SOP Instance UID, "arrow" | "text", pixel points, text)`` of a presentation
-    state's pixel-unit graphics: a two-point polyline followed by a three-point one (a head whose
-    middle point is the shaft's end) is an arrow; a text object, a text at its anchor (or the
-    centre of its box). Other graphics are not Lightbox marks and are left alone."""
-    out: list[tuple[str, str, list[tuple[float, float]], str]] = []
+def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, float]], str, int | None]]:
+    """``(referenced SOP Instance UID, "arrow" | "text", pixel points, text, frame number)`` of a
+    presentation state's pixel-unit graphics (the frame a graphic annotation references, 1-based;
+    None when it references the whole image; one entry per frame it names): a two-point polyline
+    followed by a three-point one (a head whose middle point is the shaft's end) is an arrow; a
+    text object, a text at its anchor (or the centre of its box). Other graphics are not Lightbox marks and are left alone."""
+    out: list[tuple[str, str, list[tuple[float, float]], str, int | None]] = []
     for annotation in state.get("GraphicAnnotationSequence", []):
-        uids = [str(r.ReferencedSOPInstanceUID) for r in annotation.get("ReferencedImageSequence", [])]
+        images: list[tuple[str, int | None]] = []
+        for reference in annotation.get("ReferencedImageSequence", []):
+            frames = reference.get("ReferencedFrameNumber")
+            frames = [] if frames is None else [int(f) for f in (frames if isinstance(frames, (list, MultiValue)) else [frames])]
+            images += [(str(reference.ReferencedSOPInstanceUID), f) for f in frames or [None]]
         lines = [[float(v) for v in g.GraphicData] for g in annotation.get("GraphicObjectSequence", [])
                  if g.GraphicAnnotationUnits == "PIXEL" and g.GraphicType == "POLYLINE"]
         marks: list[tuple[str, list[tuple[float, float]], str]] = []
@@ -126,5 +204,5 @@ def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, floa
             else:
                 continue
             marks.append(("text", [(x, y)], str(text.UnformattedTextValue)))
-        out += [(uid, kind, points, words) for uid in uids for kind, points, words in marks]
+        out += [(uid, kind, points, words, frame) for uid, frame in images for kind, points, words in marks]
     return out

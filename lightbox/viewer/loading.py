@@ -499,6 +499,16 @@ def _named_load_errors(path: Path) -> Iterator[None]:
         raise LoadError(f"{path.name}: cannot be shown ({type(exc).__name__}: {exc})") from exc
 
 
+def film_places(series: Series) -> list[tuple[int, int]]:
+    """(instance index, frame index) of each film the window makes of a ``film`` series, in its
+    order: every frame of every instance, as :func:`load_film_frames` gives them (up to
+    MAX_FILM_FRAMES of a multi-frame object). The window keeps a reader's marks by this place
+    ("film N"); a document about them references the instance and, in a multi-frame one, its
+    frame (PS3.3 C.10.5 Referenced Frame Number)."""
+    return [(n, frame) for n, instance in enumerate(series.instances)
+            for frame in range(1 if instance.is_film_file else max(1, min(instance.frames, MAX_FILM_FRAMES)))]
+
+
 def load_film(series: Series, index: int = 0) -> Film:
     """Read instance ``index`` of a ``film`` series (its first frame)."""
     return load_film_frames(series, index, all_frames=False)[0]

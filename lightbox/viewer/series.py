@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from .geometry import Geometry
 from .study_tree import Instance, Series
 
 # Modalities whose images are projections: each instance is a film, never a slice of a stack.
 PROJECTION_MODALITIES = {"CR", "DX", "MG", "XC", "IO", "PX", "RF", "XA", "RG", "ES", "OP", "SC"}
+# Modalities whose multi-frame objects are frames in time (a cine loop), not slices, when their
+# frames state no positions.
+TIME_FRAME_MODALITIES = {"US", "IVUS"}
 ORIENTATION_TOLERANCE = 1e-3
 SPACING_RELATIVE_TOLERANCE = 0.01  # 1 %: real scanners round positions to ~0.01 mm
 TILT_TOLERANCE_DEGREES = 0.1
@@ -173,6 +178,15 @@ def analyse(series: Series) -> None:
         series.kind = "film"
         series.warnings.append(f"multi-frame colour object: {instances[0].frames} frames, shown one by one (Up/Down)")
         return
+    if len(instances) == 1 and (modality in PROJECTION_MODALITIES or modality in TIME_FRAME_MODALITIES) \
+            and multiframe_positions(series)[0] is None:
+        # a grey cine (X-ray angiography, fluoroscopy, ultrasound) without per-frame positions:
+        # frames in time, as two such files of one series are shown; it was stacked as a volume
+        # 1 mm deep per frame, with reformats and volume rendering of a time axis
+        series.kind = "film"
+        series.warnings.append(f"multi-frame {modality} object: {instances[0].frames} frames in time, shown one by one "
+                               "(Up/Down)")
+        return
     if len(instances) == 1:  # one file of several frames
         series.kind = "volume"
         series.warnings.append(f"multi-frame object: {instances[0].frames} frames in one file (enhanced or multi-frame IOD)")
@@ -311,7 +325,33 @@ def multiframe_positions(series: Series) -> tuple[np.ndarray | None, tuple[float
             orientation = tuple(float(v) for v in seq[0].ImageOrientationPatient)
     if orientation is None and "ImageOrientationPatient" in ds:
         orientation = tuple(float(v) for v in ds.ImageOrientationPatient)
+    if not positions and orientation is not None:
+        positions = _grid_frame_positions(ds, orientation)
     return (np.asarray(positions) if len(positions) == int(ds.get("NumberOfFrames", 1)) else None), orientation
+
+
+def _grid_frame_positions(ds: Dataset, orientation: tuple[float, ...]) -> list[list[float]]:
+    """Per-frame positions of an RT Dose (or other multi-frame) grid from its Grid Frame Offset
+    Vector (PS3.3 C.8.8.3.2): offsets along the normal from Image Position (Patient) when the first
+    is 0 (relative); otherwise, for an axial grid only, the frames' z coordinates (absolute).
+    Without this the frames were stacked 1 mm apart (a 5 mm dose grid shown at a fifth of its depth)."""
+    offsets = ds.get("GridFrameOffsetVector")
+    position = ds.get("ImagePositionPatient")
+    if offsets is None or position is None or len(position) != 3:
+        return []
+    try:
+        values = [float(v) for v in (offsets if isinstance(offsets, (list, MultiValue)) else [offsets])]
+        origin = np.asarray([float(v) for v in position])
+    except (TypeError, ValueError):
+        return []
+    if not values or not all(np.isfinite(values)) or not np.all(np.isfinite(origin)):
+        return []
+    if values[0] == 0.0:
+        normal = slice_normal(orientation)
+        return [list(origin + v * normal) for v in values]
+    if np.allclose(orientation, AXIAL, atol=1e-4):
+        return [[origin[0], origin[1], v] for v in values]
+    return []
 
 
 def series_geometry(series: Series) -> Geometry:
