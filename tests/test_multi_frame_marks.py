@@ -214,3 +214,28 @@ def test_in_the_window_an_arrow_on_the_fifth_film_is_saved_on_that_cine_and_fram
     assert (uid, kind, frame) == (second.SOPInstanceUID, "arrow", 2) and uid != first.SOPInstanceUID
     assert np.allclose(points, [(10, 30), (30, 10)], atol=1.5)
     window.close()
+
+
+def test_a_key_frame_of_a_cine_is_named_in_the_key_image_document_and_comes_back(tmp_path: Path) -> None:
+    """K on the second cine's second frame ("film 4") and on the first cine's first ("film 0"): the
+    Key Object Selection names those instances and frames (it named the wrong instance, and no
+    frame); lying beside the images it flags those two films again."""
+    from pydicom.uid import generate_uid
+
+    from lightbox.app.measurement_sr import marks_from_archive
+    from lightbox.dicomreports.key_images import referenced_frames
+    from lightbox.viewer.index import build_index
+
+    series_uid = generate_uid()
+    first, second = (write_xa_cine(tmp_path / "xa", series_uid, n) for n in (1, 2))
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    for image in ("film 4", "film 0"):
+        save_annotations(StudyCatalog(db), series_uid, image, [StoredAnnotation("key", [])])
+    out = tmp_path / "kos.dcm"
+    assert main(["report", "keyimages", str(tmp_path / "xa"), "--out", str(out), "--db", db]) == 0
+    assert sorted(referenced_frames(pydicom.dcmread(out))) == sorted([(first.SOPInstanceUID, 1), (second.SOPInstanceUID, 2)])
+    shutil.copy(out, tmp_path / "xa" / "kos.dcm")
+    index = build_index(tmp_path / "xa")
+    (series,) = [s for s in index.all_series() if s.kind == "film"]
+    keys = [image for image, mark in marks_from_archive(index.documents, series) if mark.kind == "key"]
+    assert sorted(keys) == ["film 0", "film 4"]

@@ -518,12 +518,12 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Key images", "Open a DICOM study first.")
             return None
         self.area.save_annotations()
-        images = series_key_images(self.catalog, opened.series)
+        images, frames = series_key_images(self.catalog, opened.series)
         if not images:
             QMessageBox.information(self, "Key images", "No key image flagged: flag the images with K first.")
             return None
         try:
-            kos = key_object_selection(images)  # type: ignore[arg-type]
+            kos = key_object_selection(images, frames=frames)
         except ValueError as exc:  # what the study's headers do not allow (not a missing flag)
             QMessageBox.warning(self, "Key images", f"The key image document could not be written: {exc}")
             return None

@@ -199,16 +199,20 @@ def shown_windows(series: Series, marks: list[GraphicMark]) -> dict[str, tuple[f
     return windows
 
 
-def series_key_images(catalog: StudyCatalog, series: Series) -> list[object]:
+def series_key_images(catalog: StudyCatalog, series: Series) -> tuple[list[Dataset], dict[str, list[int]]]:
     """The headers of the series' images flagged as key images (films by place, acquired slices
-    by position), in series order."""
+    by position), in series order, and by SOP Instance UID the flagged frames of a multi-frame one."""
     flagged = [(image, a) for image, a in load_series_annotations(catalog, series.uid) if a.kind == "key"]
     if not flagged:
-        return []
+        return [], {}
     placer = ImagePlacer(series)
-    placed = [placer.place(image, a) for image, a in flagged]
-    places = sorted({p.instance for p in placed if not isinstance(p, str)})
-    return [placer.header(n) for n in places]
+    placed = [p for p in (placer.place(image, a) for image, a in flagged) if not isinstance(p, str)]
+    headers = [placer.header(n) for n in sorted({p.instance for p in placed})]
+    frames: dict[str, list[int]] = {}
+    for p in placed:
+        if p.frame is not None:
+            frames.setdefault(str(placer.header(p.instance).SOPInstanceUID), []).append(p.frame)
+    return headers, frames
 
 
 def marks_from_archive(documents: list, series: Series) -> list[tuple[str, StoredAnnotation]]:
@@ -217,7 +221,7 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
     reports, key images from Key Object Selections, arrows and texts from presentation states."""
     from pydicom import dcmread
 
-    from ..dicomreports.key_images import referenced_instances
+    from ..dicomreports.key_images import referenced_frames
     from ..dicomreports.measurements import read_measurements
     from ..dicomreports.presentation import PRESENTATION_STATES, read_graphics
 
@@ -233,8 +237,8 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
         sop_class = str(header.get("SOPClassUID", ""))
         try:
             if sop_class == "1.2.840.10008.5.1.4.1.1.88.59":  # Key Object Selection
-                for uid in referenced_instances(dcmread(path)):
-                    add(uid, "key", [])
+                for uid, frame in referenced_frames(dcmread(path)):
+                    add(uid, "key", [], frame=frame)
             elif sop_class in ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34"):
                 for identifier, uid, points, _values, frame in read_measurements(dcmread(path)):
                     kind = _kind_of(identifier, points)

@@ -145,11 +145,11 @@ def _cmd_keyimages(args: argparse.Namespace) -> int:
     if isinstance(found, int):
         return found
     _, series = found
-    images = series_key_images(_catalog(args), series)
+    images, frames = series_key_images(_catalog(args), series)
     if not images:
         return refuse(f"no key image flagged in {series.label()}: flag them in the window first (K)")
     try:
-        kos = key_object_selection(images, args.reader)  # type: ignore[arg-type]
+        kos = key_object_selection(images, args.reader, frames=frames)
     except ValueError as exc:  # what the study's headers do not allow (not a missing flag)
         return refuse(f"the key image document of {series.label()} could not be written: {exc}")
     print(f"{_write(kos, args.out)}  key object selection, {len(images)} key image(s)")
