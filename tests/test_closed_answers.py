@@ -88,7 +88,7 @@ def ask(model, film, question: str, declared: str | None = "choose", **options):
     model.bundle.manifest = {k: v for k, v in manifest.items() if k != "closed_answers"} | (
         {"closed_answers": declared} if declared else {})
     try:
-        return Chat(model, images=[film]).ask(question, options=GenerationOptions(max_new_tokens=16, **options))
+        return Chat(model, images=[film]).ask(question, options=GenerationOptions(**{"max_new_tokens": 16, **options}))
     finally:
         model.bundle.manifest = manifest
 
@@ -236,3 +236,16 @@ def test_the_dock_answers_a_readers_left_or_right_with_a_side(demo_film_window, 
                           "--no-image-check"], capture_output=True, text=True, timeout=300)
     assert cli.returncode == 0, cli.stderr
     assert cli.stdout.splitlines()[0] == answer
+
+
+@needs_demo
+def test_an_answer_longer_than_the_tokens_left_is_not_chosen(model, film) -> None:
+    """Choices are held to what generation could give (the request's budget, within the context's
+    end): with one token left, a two-token option is not scored, and when none fits the question
+    is generated, as any question."""
+    question = "Is the ET tube or NG tube malpositioned?"
+    lengths = [len(model.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in answer_choices(question)]
+    assert min(lengths) >= 2, lengths
+    short = ask(model, film, question, max_new_tokens=1)
+    assert short.chosen_among == () and len(short.token_ids) <= 1
+    assert ask(model, film, question).chosen_among == answer_choices(question)

@@ -29,8 +29,9 @@ UNDERSTOOD_HEADS = frozenset({"side", "sided", "sides", "view", "views", "scan",
 OPENING_CONJUNCTIONS = frozenset({"and", "but", "also", "then", "so"})
 WH_WORDS = frozenset({"what", "which", "where", "when", "who", "whom", "whose", "why", "how"})
 ARTICLES = frozenset({"a", "an", "the"})
-# words that begin the question's subject, never an option ("Is *this* supratentorial or ...")
 PREPOSITIONS = frozenset({"on", "in", "of", "at", "to", "from", "with", "by", "for", "than", "as", "into", "within"})
+# words an option never starts with: the question's verb or subject ("Is *this* supratentorial or
+# ..."), a preposition ("on the left" offers "left")
 NOT_AN_OPTION_START = AUXILIARIES | PREPOSITIONS | frozenset({"this", "that", "these", "those", "there", "it", "they", "or"})
 # an alternative question that also asks whether anything is there ("Does the liver show an
 # enhancing mass or lesion?" is answered "No" in VQA-RAD): "yes" and "no" are admitted beside
@@ -114,7 +115,7 @@ def alternatives(clause: str) -> list[str]:
     # the first option's two-word reading ("T1 weighted", "ET tube") only where a later option has
     # two words too, or ends in the same word: otherwise its second-last word is the subject's
     # ("Is this patient male or female?" offers "male", not "patient male")
-    middles = [w for w in listed[1:]] + [_without_articles(_words(p)) for p in later_ors[:-1]]
+    middles = listed[1:] + [_without_articles(_words(p)) for p in later_ors[:-1]]
     first = listed[0]
     parallel = len(first) >= 2 and len(last[-1]) == 2 and first[-1].lower() == last[-1][-1].lower()
     two_words = parallel or any(len(w) >= 2 for w in middles)

@@ -328,7 +328,10 @@ class Chat:
         self.token_ids += new_ids
         prompt_tokens = len(new_ids)
         if choices is not None:
-            return self._choose(question, choices, logits, past, start_time, prompt_tokens, notices, on_token, cancel)
+            chosen = self._choose(question, choices, logits, past, start_time, prompt_tokens, notices, on_token, cancel,
+                                  max_new_tokens)
+            if chosen is not None:
+                return chosen  # else no admitted answer fits in the tokens left: generated, as any question
         rng = np.random.default_rng(options.seed)
         eos = end_token_ids(model.tokenizer, model.bundle.eos_token_ids)
         generated: list[int] = []
@@ -360,22 +363,26 @@ class Chat:
         return GenerationResult(answer, generated, model.info.provider, first_token_time, time.perf_counter() - start_time,
                                 prompt_tokens, stopped, " ".join(n for n in notices if n))
 
-
     def _choose(self, question: str, choices: Sequence[str], logits: np.ndarray, past: Any, start_time: float,
                 prompt_tokens: int, notices: list[str], on_token: Callable[[str], None] | None,
-                cancel: threading.Event | None) -> GenerationResult:
+                cancel: threading.Event | None, room: int) -> GenerationResult | None:
         """The answer among ``choices`` (spelled as asked, lower case or capitalised) whose tokens
         and end of turn the model finds likeliest after the prompt: a closed question gets an answer
-        it admits (:mod:`.closed_questions`). The cache then holds the chosen answer, as if generated."""
+        it admits (:mod:`.closed_questions`). The cache then holds the chosen answer, as if generated.
+        An answer longer than ``room`` (the tokens generation could give: the request's budget, within
+        the context's end) is not scored; None when none fits."""
         model = self.model
         ends = sorted(end_token_ids(model.tokenizer, model.bundle.eos_token_ids))
         start = len(self.token_ids)
         best: tuple[float, str, list[int], Any] | None = None
+        cancelled = False
         for spelling in dict.fromkeys(s for c in choices for s in (c, c.lower(), c[:1].upper() + c[1:])):
             if cancel is not None and cancel.is_set():
-                best = None
+                cancelled = True
                 break
             ids = list(model.tokenizer(spelling, add_special_tokens=False)["input_ids"])
+            if len(ids) > room:
+                continue  # longer than any answer generation could give here (past the context's end)
             score, step_logits, cache = 0.0, logits, past
             for n, token in enumerate(ids):
                 score += float(log_softmax(step_logits)[token])
@@ -385,10 +392,12 @@ class Chat:
             score += float(np.logaddexp.reduce(log_softmax(step_logits)[ends]))
             if best is None or score > best[0]:
                 best = (score, spelling, ids, cache)
-        if best is None:  # cancelled: nothing said, nothing kept (a half-made choice is no answer)
+        if cancelled:  # nothing said, nothing kept (a half-made choice is no answer)
             self.start_afresh()
             return GenerationResult("", [], model.info.provider, 0.0, time.perf_counter() - start_time, prompt_tokens,
                                     "cancelled", " ".join(n for n in notices if n))
+        if best is None:
+            return None
         _, answer, ids, self.past = best
         self.token_ids += ids
         self.history.append((question, answer))
