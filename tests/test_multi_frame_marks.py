@@ -239,3 +239,37 @@ def test_a_key_frame_of_a_cine_is_named_in_the_key_image_document_and_comes_back
     (series,) = [s for s in index.all_series() if s.kind == "film"]
     keys = [image for image, mark in marks_from_archive(index.documents, series) if mark.kind == "key"]
     assert sorted(keys) == ["film 0", "film 4"]
+
+
+def test_a_grey_cine_has_one_window_over_its_frames_and_keeps_the_readers_display(qtbot, tmp_path: Path) -> None:
+    """Each frame of a grey cine that states no window got its own automatic window: frames of
+    110, 120, 130 and 140 (a contrast bolus arriving) were all shown the same grey, and the reader's
+    window and zoom were lost at each step. One window over all frames (their 0.5 to 99.5
+    percentiles: 110 to 140, so W 31 / L 125.5) shows 110 black and 140 white, and stepping keeps
+    what the reader set."""
+    from conftest import shown_window
+    from pydicom.uid import generate_uid
+    from PySide6.QtCore import Qt
+
+    from lightbox.app.compose import open_path
+    from lightbox.viewer.pixels import Window, window_values
+
+    write_xa_cine(tmp_path / "xa", generate_uid(), 1, frames=4)
+    opened, _ = open_path(tmp_path / "xa")
+    assert {(f.window.center, f.window.width) for f in opened.films} == {(125.5, 31.0)}
+    shown = [int(window_values(np.array([f.values[0, 0]]), f.window)[0]) for f in opened.films]
+    assert shown[0] == 0 and shown[-1] == 255 and shown == sorted(shown)
+    window = shown_window(qtbot)
+    window.open_path(tmp_path / "xa")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    widget = window.area.viewports[0]
+    widget.setFocus()
+    first = window.area.viewports[0].scene
+    first.display.set_window(Window(120.5, 11.0))
+    first.display.zoom = 3.0
+    qtbot.keyClick(widget, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: window.area.viewports[0].scene is not first, timeout=5000)
+    second = window.area.viewports[0].scene
+    assert second.film is window.area.opened.films[1]
+    assert (second.display.window_center, second.display.window_width, second.display.zoom) == (120.5, 11.0, 3.0)
+    window.close()

@@ -180,7 +180,7 @@ def series_graphics(catalog: StudyCatalog, series: Series) -> tuple[list[Graphic
 def shown_windows(series: Series, marks: list[GraphicMark]) -> dict[str, tuple[float, float]]:
     """(center, width) by SOP Instance UID of each legacy multi-frame image the marks lie on that
     states no window: the window Lightbox showed it with (a volume's: the automatic window of its
-    middle slice; a film cine's: its first frame's), for the presentation state to give."""
+    middle slice; a cine's: the one over all its frames), for the presentation state to give."""
     placer = ImagePlacer(series)
     windows: dict[str, tuple[float, float]] = {}
     for header, *_ in marks:
@@ -191,7 +191,7 @@ def shown_windows(series: Series, marks: list[GraphicMark]) -> dict[str, tuple[f
         if placer.film:
             instance = next(n for n, i in enumerate(series.instances) if i.header is not None
                             and str(i.header.get("SOPInstanceUID", "")) == uid)
-            window = load_film_frames(series, instance, all_frames=False)[0].window
+            window = load_film_frames(series, instance)[0].window  # all frames: a cine's one window
         else:
             middle = placer.frame_order[len(placer.frame_order) // 2] + 1 if placer.frame_order else None
             window = auto_window(placer.values(Placed(0, [], middle)))

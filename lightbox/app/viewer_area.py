@@ -96,6 +96,7 @@ class ViewerArea(QWidget):
         # slice, window, crosshair, zoom, pan and measurements survive Ctrl+1/2/3: MPR/3D
         # panes by pane name, films by the film they show.
         self.scene_cache: dict[object, object] = {}
+        self.cine_displays: dict[str, FilmDisplay] = {}  # the one display of each cine's frames
         self.active: Viewport | None = None
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
@@ -217,6 +218,7 @@ class ViewerArea(QWidget):
             return
         self.opened = opened
         self.scene_cache = {}
+        self.cine_displays = {}
         self.placed = {}  # another study opened: what was placed beside the last one goes
         self.unlink()
         self.volume_display = None
@@ -234,9 +236,20 @@ class ViewerArea(QWidget):
         self.show_scene(0, self._film_scene(film, "loading...", False))
 
     def _film_scene(self, film: Film, caption: str, demo: bool) -> FilmScene:
-        display = FilmDisplay()
-        display.set_window(film.window)
-        return FilmScene(film, display, frame_text=caption, demo_notice=demo)
+        """A scene of ``film`` with a display of its own, or its cine's: stepping through the frames
+        of a cine keeps the reader's window, zoom and pan, as scrolling a volume does."""
+        display = self.cine_displays.get(film.cine) if film.cine else None
+        shown_before = next((s for s in self.scene_cache.values() if getattr(s, "display", None) is display), None) \
+            if display is not None else None
+        if display is None:
+            display = FilmDisplay()
+            display.set_window(film.window)
+            if film.cine:
+                self.cine_displays[film.cine] = display
+        scene = FilmScene(film, display, frame_text=caption, demo_notice=demo)
+        if shown_before is not None:  # the reader's zoom is relative to the fit its frames share: not fitted anew
+            scene._fitted_zoom = shown_before._fitted_zoom  # type: ignore[attr-defined]
+        return scene
 
     def _build_scenes(self) -> None:
         """Fill the viewports from the open image set, reusing the scenes it already has."""

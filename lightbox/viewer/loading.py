@@ -393,7 +393,27 @@ def _films_from_dicom(instance: Instance, all_frames: bool = False) -> list[Film
             frames = stored[:MAX_FILM_FRAMES]
     else:
         frames = stored[np.newaxis]
-    return [_film_from_frame(ds, frame, n, list(notes)) for n, frame in enumerate(frames)]
+    films = [_film_from_frame(ds, frame, n, list(notes)) for n, frame in enumerate(frames)]
+    if len(films) > 1:
+        _one_cine(films, ds, instance)
+    return films
+
+
+def _one_cine(films: list[Film], ds: Dataset, instance: Instance) -> None:
+    """The frames of one multi-frame object are one cine: one display (:attr:`Film.cine`) and, for
+    a grey cine that states no window, one automatic window over all its frames. Each frame had
+    its own: a contrast bolus filling an angiogram, or a frame-to-frame change in brightness, was
+    windowed away (every frame of a run shown equally grey), and the window jumped on each frame."""
+    cine = str(ds.get("SOPInstanceUID", "") or instance.path)
+    for film in films:
+        film.cine = cine
+    stated = any(dataset_window(ds, n) is not None for n in range(len(films))) or has_voi_lut_table(ds)
+    if films[0].colour is None and not stated:
+        # a sample of every frame (a 600-frame 1024² cine stacked whole would be 2.4 GB of float32)
+        step = max(1, films[0].values.size * len(films) // 1_000_000)
+        shared = auto_window(np.concatenate([film.values.ravel()[::step] for film in films]))
+        for film in films:
+            film.window = shared
 
 
 def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list[str]) -> Film:

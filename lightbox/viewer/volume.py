@@ -77,6 +77,9 @@ class Film:
     # a colour image's RGB (rows x columns x 3, uint8, after pydicom's YBR / palette conversion);
     # ``values`` then hold its luminance (status bar, ROI statistics), the window applies to each channel
     colour: np.ndarray | None = None
+    # the SOP Instance UID of the multi-frame object (a cine) this film is a frame of, "" for a
+    # single image: the frames of one cine are shown with one display (window, zoom, pan)
+    cine: str = ""
 
     @property
     def calibrated(self) -> bool:
