@@ -273,3 +273,45 @@ def test_a_grey_cine_has_one_window_over_its_frames_and_keeps_the_readers_displa
     assert second.film is window.area.opened.films[1]
     assert (second.display.window_center, second.display.window_width, second.display.zoom) == (120.5, 11.0, 3.0)
     window.close()
+
+
+@pytest.mark.parametrize(("attributes", "rate"), [
+    ({"RecommendedDisplayFrameRate": 25, "CineRate": 30, "FrameTime": 100.0}, 25.0),
+    ({"CineRate": 30, "FrameTime": 100.0}, 30.0),
+    ({"FrameTime": 66.5}, 1000 / 66.5),
+    ({"FrameTimeVector": [0, 50, 50, 50]}, 20.0),
+    ({"FrameTime": 0.0001}, None),  # 10 million frames per second: not believed
+    ({}, None),
+])
+def test_the_rate_a_cine_says_it_plays_at(attributes: dict, rate: float | None) -> None:
+    from pydicom.dataset import Dataset
+
+    from lightbox.viewer.loading import cine_rate
+
+    ds = Dataset()
+    for keyword, value in attributes.items():
+        setattr(ds, keyword, value)
+    assert cine_rate(ds) == (None if rate is None else pytest.approx(rate))
+
+
+def test_space_plays_a_cine_at_its_recorded_rate_and_the_menu_overrides_it(qtbot, tmp_path: Path) -> None:
+    """An XA run recorded at 33.3 ms a frame played at the reader's 12 images/s (a 30/s run at less
+    than half speed); now at 30/s, said on the status bar; View → Cine speed still chooses."""
+    from conftest import shown_window
+    from pydicom.uid import generate_uid
+    from PySide6.QtCore import Qt
+
+    write_xa_cine(tmp_path / "xa", generate_uid(), 1, frames=4)
+    window = shown_window(qtbot)
+    window.open_path(tmp_path / "xa")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    viewport = window.area.viewports[0]
+    viewport.setFocus()
+    qtbot.keyClick(viewport, Qt.Key.Key_Space)
+    assert window.cine.isActive() and window.cine.interval() == 33
+    assert "CINE 30/s as recorded" in window.cine_label.text()
+    window.set_cine_rate(8)
+    assert window.cine.interval() == 125 and "CINE 8/s " in window.cine_label.text()
+    qtbot.keyClick(viewport, Qt.Key.Key_Space)
+    assert not window.cine.isActive()
+    window.close()

@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.hanging = HangingProtocols(self)
         self.cine = QTimer(self)
         self.cine_fps = 12
+        self.cine_as_recorded: float | None = None  # the rate a playing cine says it was recorded at
         self.cine.setInterval(round(1000 / self.cine_fps))
         self.cine.timeout.connect(lambda: self._scroll_active(1, wrap=True))
         self._build_browser()
@@ -990,9 +991,14 @@ class MainWindow(QMainWindow):
         self.area.set_overlay_planes_visible(not self.area.overlay_planes_visible)
 
     def toggle_cine(self) -> None:
+        """Space: play or stop. A cine that says its frame rate (an angiography run, an ultrasound
+        loop) plays at that rate, as recorded; View → Cine speed changes it while it plays."""
         if self.cine.isActive():
             self.stop_cine()
-        elif self.area.active_scene() is not None:
+        elif (scene := self.area.active_scene()) is not None:
+            rate = getattr(getattr(scene, "film", None), "frame_rate", None)
+            self.cine_as_recorded = rate
+            self.cine.setInterval(max(1, round(1000 / (rate or self.cine_fps))))
             self.cine.start()
             self._show_cine_state()
 
@@ -1003,12 +1009,15 @@ class MainWindow(QMainWindow):
 
     def set_cine_rate(self, fps: int) -> None:
         self.cine_fps = fps
+        self.cine_as_recorded = None  # the reader's rate from now on, for a recorded cine too
         self.cine.setInterval(round(1000 / fps))
         self.cine_speed_actions[fps].setChecked(True)
         self._show_cine_state()
 
     def _show_cine_state(self) -> None:
-        self.cine_label.setText(f"▶ CINE {self.cine_fps}/s  (Space stops)")
+        rate = self.cine_as_recorded
+        self.cine_label.setText(f"▶ CINE {rate:.3g}/s as recorded  (Space stops)" if rate else
+                                f"▶ CINE {self.cine_fps}/s  (Space stops)")
         self.cine_label.setVisible(self.cine.isActive())
 
     def cycle_slab(self) -> None:

@@ -399,14 +399,44 @@ def _films_from_dicom(instance: Instance, all_frames: bool = False) -> list[Film
     return films
 
 
+def cine_rate(ds: Dataset) -> float | None:
+    """Frames per second to play a multi-frame object at, as it says (PS3.3 C.7.6.5, C.8.7.4 and
+    C.7.6.2 / C.8.19): Recommended Display Frame Rate, else Cine Rate, else 1000 / Frame Time (ms),
+    else from the mean of the Frame Time Vector's increments; None when it says nothing usable
+    (a rate outside 0.1 to 1000 frames per second is not believed)."""
+    def usable(rate: float) -> float | None:
+        return rate if 0.1 <= rate <= 1000 else None
+
+    for keyword in ("RecommendedDisplayFrameRate", "CineRate"):
+        try:
+            value = float(ds.get(keyword) or 0)
+        except (TypeError, ValueError):
+            continue
+        if usable(value):
+            return value
+    try:
+        frame_time = float(ds.get("FrameTime") or 0)
+    except (TypeError, ValueError):
+        frame_time = 0.0
+    if frame_time > 0 and usable(1000 / frame_time):
+        return 1000 / frame_time
+    vector = ds.get("FrameTimeVector")
+    try:
+        increments = [float(v) for v in list(vector or [])[1:]]  # its first value is 0: the first frame's
+    except (TypeError, ValueError):
+        return None
+    mean = sum(increments) / len(increments) if increments else 0.0
+    return usable(1000 / mean) if mean > 0 else None
+
+
 def _one_cine(films: list[Film], ds: Dataset, instance: Instance) -> None:
     """The frames of one multi-frame object are one cine: one display (:attr:`Film.cine`) and, for
     a grey cine that states no window, one automatic window over all its frames. Each frame had
     its own: a contrast bolus filling an angiogram, or a frame-to-frame change in brightness, was
     windowed away (every frame of a run shown equally grey), and the window jumped on each frame."""
-    cine = str(ds.get("SOPInstanceUID", "") or instance.path)
+    cine, rate = str(ds.get("SOPInstanceUID", "") or instance.path), cine_rate(ds)
     for film in films:
-        film.cine = cine
+        film.cine, film.frame_rate = cine, rate
     stated = any(dataset_window(ds, n) is not None for n in range(len(films))) or has_voi_lut_table(ds)
     if films[0].colour is None and not stated:
         # a sample of every frame (a 600-frame 1024² cine stacked whole would be 2.4 GB of float32)

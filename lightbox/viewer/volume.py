@@ -80,6 +80,9 @@ class Film:
     # the SOP Instance UID of the multi-frame object (a cine) this film is a frame of, "" for a
     # single image: the frames of one cine are shown with one display (window, zoom, pan)
     cine: str = ""
+    # the frames per second its cine was recorded at, or is to be shown at (PS3.3 C.7.6.5 Cine
+    # module; see loading.cine_rate); None when the object does not say
+    frame_rate: float | None = None
 
     @property
     def calibrated(self) -> bool:
