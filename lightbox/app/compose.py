@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.index import Series, StudyIndex, build_index, document_kind
-from ..viewer.loading import load_film_frames, load_volume
+from ..viewer.loading import film_places, load_film_frames, load_volume
 from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_window_presets, default_render_preset
 from ..viewer.volume import Film, Volume
@@ -127,5 +127,22 @@ def build_scenes(
 
 
 def frame_text(opened: Opened, n: int) -> str:
-    """The film counter shown in the corner ("Image 2/3"); empty for a single film."""
-    return f"Image {n + 1}/{len(opened.films)}" if len(opened.films) > 1 else ""
+    """The film counter shown in the corner ("Image 2/3"); empty for a single film. A frame of a
+    multi-frame object of several in the series says which ("Image 5/6 (cine 2/2, frame 2/3)"), so
+    that two runs of a series are not read as one."""
+    count = len(opened.films)
+    if count < 2:
+        return ""
+    text = f"Image {n + 1}/{count}"
+    series = opened.series
+    if series is None or not any(i.frames > 1 for i in series.instances):
+        return text
+    places = film_places(series)
+    if len(places) != count or not 0 <= n < count:  # not the films of this series' frames: the counter alone
+        return text
+    instance, frame = places[n]
+    frames = sum(1 for i, _ in places if i == instance)
+    objects = len(series.instances)
+    if frames < 2 or objects < 2:  # one cine: its images are its frames
+        return text
+    return f"{text} (cine {instance + 1}/{objects}, frame {frame + 1}/{frames})"
