@@ -18,6 +18,7 @@ from ..viewer.loading import _slice_values, film_places, load_film_frames, read_
 from ..viewer.measure import film_roi_statistics, length
 from ..viewer.pixels import auto_window, modality_values
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
+from ..viewer.volume import Film
 
 MEASURED = ("length", "ellipse", "rectangle")
 
@@ -98,10 +99,7 @@ class ImagePlacer:
         """The other way: a mark on the image ``uid`` (pixel points; ``frame_number``, 1-based, in
         a multi-frame one) as the study database keeps it, ``(image, points, plane)``; None when
         ``uid`` is not one of the series' images, or the frame not one the window shows."""
-        if not hasattr(self, "_by_uid"):
-            instances = self.series.instances if self.film else self.members
-            self._by_uid = {str(i.header.get("SOPInstanceUID", "")): n for n, i in enumerate(instances) if i.header is not None}
-        n = self._by_uid.get(uid)
+        n = self.index_of(uid)
         if n is None:
             return None
         if self.film:
@@ -118,16 +116,26 @@ class ImagePlacer:
         points = [(float(w @ self.right), float(w @ self.up)) for w in worlds] if pixel_points else []
         return self.plane_name, points, float(worlds[0] @ self.normal)
 
+    def index_of(self, uid: str) -> int | None:
+        """The index of the image ``uid`` in the series (a film) or volume order; None if not one of them."""
+        if not hasattr(self, "_by_uid"):
+            instances = self.series.instances if self.film else self.members
+            self._by_uid = {str(i.header.get("SOPInstanceUID", "")): n for n, i in enumerate(instances) if i.header is not None}
+        return self._by_uid.get(uid)
+
     def header(self, n: int) -> Dataset:
         header = (self.series.instances if self.film else self.members)[n].header
         assert header is not None
         return header
 
+    def film_of(self, placed: Placed) -> Film:
+        """The film (the frame of a cine) a mark was placed on, of a film series."""
+        return load_film_frames(self.series, placed.instance, all_frames=placed.frame is not None)[(placed.frame or 1) - 1]
+
     def values(self, placed: Placed) -> np.ndarray:
         """The modality values of the image (the frame) a mark was placed on."""
         if self.film:
-            films = load_film_frames(self.series, placed.instance, all_frames=placed.frame is not None)
-            return films[(placed.frame or 1) - 1].values
+            return self.film_of(placed).values
         if placed.frame is not None:
             ds = read_dataset(self.members[0].path)
             stored = stored_pixels(ds, self.members[0].path)
@@ -150,7 +158,7 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
             left_out.append(placed)
             continue
         if placer.film:  # the film (the frame) it was drawn on
-            film = load_film_frames(series, placed.instance, all_frames=placed.frame is not None)[(placed.frame or 1) - 1]
+            film = placer.film_of(placed)
             values, spacing = film.values, film.spacing
         else:
             values = placer.values(placed) if a.kind != "length" else np.zeros((1, 1))
@@ -189,8 +197,8 @@ def shown_windows(series: Series, marks: list[GraphicMark]) -> dict[str, tuple[f
                 or "SharedFunctionalGroupsSequence" in header):
             continue
         if placer.film:
-            instance = next(n for n, i in enumerate(series.instances) if i.header is not None
-                            and str(i.header.get("SOPInstanceUID", "")) == uid)
+            instance = placer.index_of(uid)
+            assert instance is not None  # the marks lie on the series' own images
             window = load_film_frames(series, instance)[0].window  # all frames: a cine's one window
         else:
             middle = placer.frame_order[len(placer.frame_order) // 2] + 1 if placer.frame_order else None

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
+
+from ..viewer.pixels import element_values
 
 OF_INTEREST = Code("113000", "DCM", "Of Interest")
 KEY_IMAGES_SERIES_NUMBER = 992  # after the report (990) and measurement (991) SRs
@@ -54,9 +55,7 @@ def referenced_frames(kos: Dataset) -> list[tuple[str, int | None]]:
         if item.ValueType != "IMAGE":
             continue
         for reference in item.ReferencedSOPSequence:
-            named = reference.get("ReferencedFrameNumber")
-            numbers: list[int | None] = [] if named is None else [
-                int(f) for f in (named if isinstance(named, MultiValue) else [named])]
+            numbers: list[int | None] = [int(f) for f in element_values(reference.get("ReferencedFrameNumber"))]
             out += [(str(reference.ReferencedSOPInstanceUID), f) for f in numbers or [None]]
     return out
 

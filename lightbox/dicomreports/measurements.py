@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
+
+from ..viewer.pixels import element_values
 
 LENGTH = Code("410668003", "SCT", "Length")
 AREA = Code("42798000", "SCT", "Area")
@@ -141,8 +142,8 @@ def read_measurements(sr: Dataset) -> list[tuple[str, str, list[tuple[float, flo
                     points = list(zip(data[0::2], data[1::2], strict=True))
                     reference = item.ContentSequence[0].ReferencedSOPSequence[0]
                     uid = str(reference.ReferencedSOPInstanceUID)
-                    frames = reference.get("ReferencedFrameNumber")
-                    frame = None if frames is None else int(frames[0] if isinstance(frames, MultiValue) else frames)
+                    frames = element_values(reference.get("ReferencedFrameNumber"))
+                    frame = int(frames[0]) if frames else None
                 elif item.ValueType == "NUM":
                     name = str(code.CodeMeaning)
                     for modifier in item.get("ContentSequence", []):

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 from pydicom.uid import generate_uid
 
 from ..viewer.measure import arrow_head
+from ..viewer.pixels import element_values
 
 GSPS_SERIES_NUMBER = 994
 # the SOP classes Lightbox writes and reads back (PS3.4 B.5): Grayscale and Color Softcopy Presentation State
@@ -141,18 +141,14 @@ def _legacy_multi_frame_display(images: list[Dataset], windows: Mapping[str, tup
             "voi_lut_transformations": voi}
 
 
-def _first_value(value: Any) -> float:
-    """The first of a multi-valued attribute (several windows: the first is the default, C.11.2)."""
-    return float(value[0]) if isinstance(value, (list, MultiValue)) else float(value)
-
-
 def _display_of(image: Dataset, windows: Mapping[str, tuple[float, float]]) -> tuple[float, float, float, float]:
     """(rescale slope, rescale intercept, window center, window width) of a legacy multi-frame image."""
     slope = float(image.get("RescaleSlope", 1) or 1)
     intercept = float(image.get("RescaleIntercept", 0) or 0)
     center, width = image.get("WindowCenter"), image.get("WindowWidth")
     if center is not None and width is not None:
-        return slope, intercept, _first_value(center), max(_first_value(width), 1.0)
+        # several windows: the first is the default (C.11.2)
+        return slope, intercept, float(element_values(center)[0]), max(float(element_values(width)[0]), 1.0)
     shown = windows.get(str(image.get("SOPInstanceUID", "")))
     if shown is not None:
         return slope, intercept, float(shown[0]), max(float(shown[1]), 1.0)
@@ -179,8 +175,7 @@ def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, floa
     for annotation in state.get("GraphicAnnotationSequence", []):
         images: list[tuple[str, int | None]] = []
         for reference in annotation.get("ReferencedImageSequence", []):
-            frames = reference.get("ReferencedFrameNumber")
-            frames = [] if frames is None else [int(f) for f in (frames if isinstance(frames, (list, MultiValue)) else [frames])]
+            frames: list[int | None] = [int(f) for f in element_values(reference.get("ReferencedFrameNumber"))]
             images += [(str(reference.ReferencedSOPInstanceUID), f) for f in frames or [None]]
         lines = [[float(v) for v in g.GraphicData] for g in annotation.get("GraphicObjectSequence", [])
                  if g.GraphicAnnotationUnits == "PIXEL" and g.GraphicType == "POLYLINE"]

@@ -17,6 +17,7 @@ from typing import Literal
 
 import numpy as np
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from pydicom.tag import Tag
 
@@ -36,6 +37,14 @@ class Window:
         if self.function == "LINEAR":
             return (self.center - 0.5 - (self.width - 1) / 2, self.center - 0.5 + (self.width - 1) / 2)
         return (self.center - self.width / 2, self.center + self.width / 2)
+
+
+def element_values(value: object) -> list:
+    """The values of a possibly multi-valued element as a list: a MultiValue's (or a list's), one
+    value as a list of one, None as none (frame numbers, window centers, grid offsets)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, MultiValue)) else [value]
 
 
 def _first(value: object) -> float | None:

@@ -11,9 +11,9 @@ from collections import Counter
 
 import numpy as np
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
 
 from .geometry import Geometry
+from .pixels import element_values
 from .study_tree import Instance, Series
 
 # Modalities whose images are projections: each instance is a film, never a slice of a stack.
@@ -340,7 +340,7 @@ def _grid_frame_positions(ds: Dataset, orientation: tuple[float, ...]) -> list[l
     if offsets is None or position is None or len(position) != 3:
         return []
     try:
-        values = [float(v) for v in (offsets if isinstance(offsets, (list, MultiValue)) else [offsets])]
+        values = [float(v) for v in element_values(offsets)]
         origin = np.asarray([float(v) for v in position])
     except (TypeError, ValueError):
         return []
