@@ -327,8 +327,9 @@ def test_the_corner_says_which_cine_and_frame_an_image_is(tmp_path: Path) -> Non
     for n in (1, 2):
         write_xa_cine(tmp_path / "two", series_uid, n)
     opened, _ = open_path(tmp_path / "two")
-    assert [frame_text(opened, n) for n in (0, 2, 4)] == [
-        "Image 1/6 (cine 1/2, frame 1/3)", "Image 3/6 (cine 1/2, frame 3/3)", "Image 5/6 (cine 2/2, frame 2/3)"]
+    assert [frame_text(opened, n) for n in (0, 2, 3, 4)] == [
+        "Image 1/6 (cine 1/2, frame 1/3)", "Image 3/6 (cine 1/2, frame 3/3)", "Image 4/6 (cine 2/2, frame 1/3)",
+        "Image 5/6 (cine 2/2, frame 2/3)"]
     write_xa_cine(tmp_path / "one", generate_uid(), 1, frames=4)
     opened, _ = open_path(tmp_path / "one")
     assert [frame_text(opened, n) for n in range(4)] == ["Image 1/4", "Image 2/4", "Image 3/4", "Image 4/4"]

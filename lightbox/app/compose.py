@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.index import Series, StudyIndex, build_index, document_kind
-from ..viewer.loading import film_places, load_film_frames, load_volume
+from ..viewer.loading import film_frame_counts, load_film_frames, load_volume
 from ..viewer.pixels import auto_window
 from ..viewer.presets import ct_window_presets, default_render_preset
 from ..viewer.volume import Film, Volume
@@ -135,14 +135,15 @@ def frame_text(opened: Opened, n: int) -> str:
         return ""
     text = f"Image {n + 1}/{count}"
     series = opened.series
-    if series is None or not any(i.frames > 1 for i in series.instances):
+    if series is None or len(series.instances) < 2 or not any(i.frames > 1 for i in series.instances):
+        return text  # one cine: its images are its frames
+    counts = film_frame_counts(series)  # per instance, not per film: called for each of a cine's frames
+    if sum(counts) != count or not 0 <= n < count:  # not the films of this series' frames: the counter alone
         return text
-    places = film_places(series)
-    if len(places) != count or not 0 <= n < count:  # not the films of this series' frames: the counter alone
+    instance, frame = 0, n
+    while frame >= counts[instance]:
+        frame -= counts[instance]
+        instance += 1
+    if counts[instance] < 2:
         return text
-    instance, frame = places[n]
-    frames = sum(1 for i, _ in places if i == instance)
-    objects = len(series.instances)
-    if frames < 2 or objects < 2:  # one cine: its images are its frames
-        return text
-    return f"{text} (cine {instance + 1}/{objects}, frame {frame + 1}/{frames})"
+    return f"{text} (cine {instance + 1}/{len(counts)}, frame {frame + 1}/{counts[instance]})"

@@ -555,8 +555,12 @@ def film_places(series: Series) -> list[tuple[int, int]]:
     MAX_FILM_FRAMES of a multi-frame object). The window keeps a reader's marks by this place
     ("film N"); a document about them references the instance and, in a multi-frame one, its
     frame (PS3.3 C.10.5 Referenced Frame Number)."""
-    return [(n, frame) for n, instance in enumerate(series.instances)
-            for frame in range(1 if instance.is_film_file else max(1, min(instance.frames, MAX_FILM_FRAMES)))]
+    return [(n, frame) for n, count in enumerate(film_frame_counts(series)) for frame in range(count)]
+
+
+def film_frame_counts(series: Series) -> list[int]:
+    """How many films the window makes of each instance of a ``film`` series (see :func:`film_places`)."""
+    return [1 if instance.is_film_file else max(1, min(instance.frames, MAX_FILM_FRAMES)) for instance in series.instances]
 
 
 def load_film(series: Series, index: int = 0) -> Film:
