@@ -3,7 +3,7 @@
 # that looks at the image — "train on the GPU when the session has one, a prepared script within
 # its 15 device minutes").
 #
-# Here, first (CPU, ~15 s; the pack is git-ignored, 25 MiB, and travels as a carried path):
+# Here, first (CPU, ~40 s; the pack is git-ignored, 15 MiB, and travels as a carried path):
 #     python -m lightbox.demo_model.pack --out work/gpu-pack
 #     mkdir -p work/gpu-wheels && cp /opt/pypi/files/pillow-12.3.0-cp311-*.whl work/gpu-wheels/
 # Then one device call from the repository root, e.g. (timeout leaves the machine's start aside):
