@@ -30,7 +30,7 @@ if [ ! -f work/gpu-pack/training-pack.json ]; then
     echo "no training pack: run python -m lightbox.demo_model.pack --out work/gpu-pack here and carry work/gpu-pack" >&2
     exit 3
 fi
-python3 -c "import PIL" 2>/dev/null || { echo "Pillow is missing on this machine (see train_demo_on_gpu.sh)" >&2; exit 3; }
+python3 -c "import PIL" 2>/dev/null || { echo "Pillow is missing on this machine: carry its wheel (the device README says how)" >&2; exit 3; }
 python3 - <<'PY'
 import torch, transformers
 print("torch", torch.__version__, "transformers", transformers.__version__, "cuda", torch.cuda.is_available(),

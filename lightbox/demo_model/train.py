@@ -2,7 +2,7 @@
 
     python -m lightbox.demo_model.train --out work/demo-model          # both stages, CPU ~55 min
     python -m lightbox.demo_model.train --export work/demo-model       # → resources/models/...
-    bash tools/train_demo_on_gpu.sh                                    # on a lent GPU (see there)
+    bash tools/train_demo_runs_on_gpu.sh 1.5 6 NAME:OPTIONS ...        # on a lent GPU (see there)
 
 A small Gemma 3 (``Gemma3ForConditionalGeneration``: SigLIP vision tower, Gemma 3 projector and
 text decoder) learns from the labelled data in ../shared/data in two stages:
