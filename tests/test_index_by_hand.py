@@ -193,7 +193,8 @@ def test_documents_non_images_and_truncated_files_by_name(tmp_path: Path) -> Non
     index = build_index(tmp_path)
     assert [p.name for p, _ in index.documents] == ["report.dcm"]
     reasons = {e.path.name: e.reason for e in index.errors}
-    assert reasons["rtstruct.dcm"] == "not an image (no Rows/Columns; SOP class 1.2.840.10008.5.1.4.1.1.481.3)"
+    assert reasons["rtstruct.dcm"] == \
+        "not an image (no Rows/Columns; RT Structure Set, SOP class 1.2.840.10008.5.1.4.1.1.481.3)"
     size = (tmp_path / "meta_only.dcm").stat().st_size
     assert reasons["meta_only.dcm"] == f"truncated: the file ends after its header ({size} bytes) and holds no data set"
 
@@ -380,8 +381,11 @@ def test_what_is_not_an_image_says_which_part_is_missing(tmp_path: Path) -> None
     empty_rows.add_new("Rows", "US", None)
     empty_rows.Columns = 4
     empty_rows.save_as(tmp_path / "empty_rows.dcm", enforce_file_format=True)
+    unregistered = base_dataset("1.2.826.0.1.3680043.99.1")  # a private class: its UID alone
+    unregistered.save_as(tmp_path / "private.dcm", enforce_file_format=True)
     reasons = {e.path.name: e.reason for e in build_index(tmp_path).errors}
-    assert reasons == {"rows_only.dcm": f"not an image (no Rows/Columns; SOP class {rows_only.SOPClassUID})",
+    assert reasons == {"rows_only.dcm": f"not an image (no Rows/Columns; CT Image, SOP class {rows_only.SOPClassUID})",
+                       "private.dcm": "not an image (no Rows/Columns; SOP class 1.2.826.0.1.3680043.99.1)",
                        "no_class.dcm": "not an image (no Rows/Columns; SOP class unknown)",
                        "empty_rows.dcm": "unreadable Rows/Columns values"}
 

@@ -243,7 +243,10 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
         if sop_class.startswith(DOCUMENT_CLASS_PREFIXES):
             index.documents.append((path, ds))
             return
-        raise UnreadableFile(f"not an image (no Rows/Columns; SOP class {sop_class or 'unknown'})")
+        # the class by name as well (PS3.6 Annex A): "RT Structure Set" tells a reader what the file is
+        kind = document_kind(ds)
+        named = f"{kind}, SOP class {sop_class}" if not kind.startswith("SOP class") else kind
+        raise UnreadableFile(f"not an image (no Rows/Columns; {named})")
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
     if rows is None or columns is None:
         raise UnreadableFile("unreadable Rows/Columns values")
