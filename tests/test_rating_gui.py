@@ -26,16 +26,17 @@ def cases(n: int = 4) -> list[CaseSpec]:
                      label="normal" if i % 2 == 0 else "abnormal") for i in range(n)]
 
 
-def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = ()) -> list[str]:
+def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = (), session_texts: tuple[str, ...] = ()) -> list[str]:
     """Keyboard only: prefer the report that mentions the effusion, call it acceptable and the other
     not, mark its passage as a wrong severity and record a missed finding on the other; returns
     verdicts. Before each answer, every string the window shows is scanned for the origin and for
-    the case's identifying strings."""
+    the case's identifying strings, except ``session_texts`` (shown alike on every case and for
+    both reports: the caller checks that)."""
     forbidden = ("ai report", "original report", "ai draft", "ai_side", "demo model", "generated", "radiologist's report",
                  "case0", "case1", "case2", "case3", "findings:", "impression:", *forbidden_strings)
     verdicts = []
     while window.case is not None:
-        before = " | ".join(window.visible_texts()).lower()
+        before = " | ".join(t for t in window.visible_texts() if t not in session_texts).lower()
         leaked = [word for word in forbidden if word.lower() in before]
         assert not leaked, f"the window shows {leaked} before the answer is submitted"
         ai_is_a = AI_MARK in window.report_a.toPlainText()
@@ -83,6 +84,43 @@ def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = (
         qtbot.keyClick(window.reason, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         verdicts.append("better")
     return verdicts
+
+
+def test_a_session_drafted_by_the_demo_model_says_not_for_clinical_use_without_unblinding(qtbot, tmp_path: Path) -> None:
+    """The demo model's text is labelled wherever it appears: in the rating window once for the
+    session, the same words on every case, naming neither report; a session whose AI reports
+    came from another model shows no such notice."""
+    from lightbox.app.rating_window import DEMO_SESSION_NOTICE
+    from lightbox.inference.models import DEMO_MODEL_NAME
+
+    db = open_database(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    create_session(db, "demo-drafted", cases(), model_name=DEMO_MODEL_NAME, model_sha256="ab" * 32, seed=5, raters=["kim"])
+    create_session(db, "site-model", cases(), model_name="medgemma-4b-it", model_sha256="cd" * 32, seed=5, raters=["kim"])
+    assert "NOT for clinical use" in DEMO_SESSION_NOTICE
+    assert not any(side in DEMO_SESSION_NOTICE for side in ("Report A", "Report B", "first", "second", "left", "right"))
+    window = RatingWindow(db, "demo-drafted", "kim", show_images=False)
+    qtbot.addWidget(window)
+    with qtbot.waitActive(window):  # the keys go to the active window
+        window.show()
+        window.activateWindow()
+    assert window.demo_notice is not None
+    shown = [(window.demo_notice.isVisible(), window.demo_notice.text())]
+    load_next = window.load_next
+
+    def load_and_look() -> None:  # what the rater sees on each case
+        load_next()
+        assert window.demo_notice is not None
+        shown.append((window.demo_notice.isVisible(), window.demo_notice.text()))
+
+    window.load_next = load_and_look  # type: ignore[method-assign]
+    assert rate_all(window, qtbot, session_texts=(DEMO_SESSION_NOTICE,)) == ["better"] * 4
+    assert shown == [(True, DEMO_SESSION_NOTICE)] * 5  # the four cases, then the end of the session
+    window.close()
+    other = RatingWindow(db, "site-model", "kim", show_images=False)
+    qtbot.addWidget(other)
+    assert other.demo_notice is None
+    assert not any("clinical use" in t for t in other.visible_texts())
+    other.close()
 
 
 @pytest.fixture(autouse=True)

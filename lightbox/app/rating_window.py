@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..inference.models import DEMO_MODEL_NAME
 from ..workflow.evaluation import (
     ERROR_CATEGORIES,
     MISSED,
@@ -48,6 +49,7 @@ from ..workflow.evaluation import (
     ErrorInput,
     EvaluationError,
     Rating,
+    drafting_model,
     join,
     next_case,
     progress,
@@ -67,6 +69,10 @@ def anonymous(opened: Opened) -> Opened:
 
     return Opened("", volume=scrub(opened.volume) if opened.volume is not None else None,
                   films=[scrub(f) for f in opened.films], series=None, is_demo=opened.is_demo)
+
+
+DEMO_SESSION_NOTICE = ("Research evaluation - NOT for clinical use: reports in this session may be drafted by "
+                       "Lightbox's demo model.")
 
 
 class RatingWindow(QMainWindow):
@@ -91,6 +97,14 @@ class RatingWindow(QMainWindow):
         self.progress_label = QLabel("")
         self.progress_label.setStyleSheet("font-weight: bold;")
         layout.addWidget(self.progress_label)
+        # The demo model's text is labelled wherever it appears (README): here once for the session,
+        # the same on every case and for both reports, so it says nothing of which one it drafted
+        self.demo_notice: QLabel | None = None
+        if drafting_model(factory, session_name)[0] == DEMO_MODEL_NAME:
+            self.demo_notice = QLabel(DEMO_SESSION_NOTICE)
+            self.demo_notice.setWordWrap(True)
+            self.demo_notice.setStyleSheet("color: #1b1c20; background: #e0a526; padding: 3px 6px; font-weight: bold;")
+            layout.addWidget(self.demo_notice)
         reports = QHBoxLayout()
         self.report_a, self.report_b = QTextEdit(), QTextEdit()
         self.acceptable: dict[str, QButtonGroup] = {}

@@ -292,6 +292,14 @@ def join(factory: sessionmaker[Session], session_name: str, rater_name: str) -> 
         return rater.id
 
 
+def drafting_model(factory: sessionmaker[Session], session_name: str) -> tuple[str, str]:
+    """The name and sha256 of the model that drafted the session's AI reports ("" when the case
+    list brought them)."""
+    with factory() as db:
+        session = _session(db, session_name)
+        return session.model_name, session.model_sha256
+
+
 def rater_order(case_ids: Sequence[int], order_seed: int) -> list[int]:
     order = sorted(case_ids)
     random.Random(order_seed).shuffle(order)
