@@ -238,6 +238,25 @@ def test_the_card_names_the_recipe_flags_a_run_changed() -> None:
     assert _recipe_flags({"image_size": 168, "label_smoothing": 0.1}) == " --label-smoothing 0.1 --image-size 168"
     assert _recipe_flags({"vqa_rad_repeats": 2}) == ""
     assert _recipe_flags({"vqa_rad_repeats": 1, "finding_pairs": True}) == " --vqa-rad-repeats 1 --finding-pairs"
+    assert _recipe_flags({"balanced_heads": False}) == ""
+    assert _recipe_flags({"finding_pairs": True, "balanced_heads": True}) == " --finding-pairs --balanced-heads"
+
+
+def test_balanced_head_weights_and_accuracy_by_hand() -> None:
+    """--balanced-heads: a class's weight is n / (classes present x its count), so each class adds as
+    much to the loss; balanced accuracy is the mean recall, 50 % for a head that always says its
+    majority class (every run's normal / abnormal head scored exactly its majority, 92 %)."""
+    from lightbox.demo_model.train import balanced_accuracy, class_weights
+
+    # 10 labels: 8 of class 0, 2 of class 2, none of class 1 -> 10 / (2 x 8), 0, 10 / (2 x 2)
+    assert class_weights([0] * 8 + [2] * 2, 3) == [0.625, 0.0, 2.5]
+    assert class_weights([1, 1], 2) == [0.0, 1.0]
+    always_abnormal = [("abnormal", "abnormal")] * 23 + [("normal", "abnormal")] * 2
+    assert balanced_accuracy(always_abnormal) == 0.5  # 23 / 25 = 92 % plain accuracy
+    # abnormal 20 of 23 right, normal 1 of 2: (20/23 + 1/2) / 2
+    mixed = [("abnormal", "abnormal")] * 20 + [("abnormal", "normal")] * 3 + [("normal", "normal"), ("normal", "abnormal")]
+    assert balanced_accuracy(mixed) == (20 / 23 + 0.5) / 2
+    assert balanced_accuracy([]) == 0.0
 
 
 def test_an_epoch_holds_each_vqa_rad_question_as_often_as_the_recipe_says() -> None:

@@ -26,7 +26,8 @@ def cases(n: int = 4) -> list[CaseSpec]:
                      label="normal" if i % 2 == 0 else "abnormal") for i in range(n)]
 
 
-def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = (), session_texts: tuple[str, ...] = ()) -> list[str]:
+def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = (),
+             session_texts: tuple[str, ...] = ()) -> list[str]:
     """Keyboard only: prefer the report that mentions the effusion, call it acceptable and the other
     not, mark its passage as a wrong severity and record a missed finding on the other; returns
     verdicts. Before each answer, every string the window shows is scanned for the origin and for

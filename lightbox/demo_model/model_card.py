@@ -19,24 +19,30 @@ def _ci(share: dict) -> str:
 
 
 def _recipe_flags(training: dict[str, Any]) -> str:
-    """The flags (regularisers, input size, finding pairs) where a run set them other than
-    train.py's defaults (older runs record none: they ran with the defaults of their day)."""
-    from .train import FINDING_PAIRS, IMAGE_SIZE, REGULARISER_DEFAULTS, VQA_RAD_REPEATS
+    """The flags (regularisers, input size, finding pairs, balanced heads) where a run set them other
+    than train.py's defaults (older runs record none: they ran with the defaults of their day)."""
+    from .train import BALANCED_HEADS, FINDING_PAIRS, IMAGE_SIZE, REGULARISER_DEFAULTS, VQA_RAD_REPEATS
 
     defaults = {**REGULARISER_DEFAULTS, "image_size": IMAGE_SIZE, "vqa_rad_repeats": VQA_RAD_REPEATS}
     flags = "".join(f" --{key.replace('_', '-')} {training[key]}" for key, default in defaults.items()
                     if training.get(key, default) != default)
     pairs = training.get("finding_pairs", False)  # runs before the option had none
-    return flags + ("" if pairs == FINDING_PAIRS else " --finding-pairs" if pairs else " --no-finding-pairs")
+    flags += "" if pairs == FINDING_PAIRS else " --finding-pairs" if pairs else " --no-finding-pairs"
+    balanced = training.get("balanced_heads", False)
+    return flags + ("" if balanced == BALANCED_HEADS else " --balanced-heads" if balanced else " --no-balanced-heads")
 
 
 def _vision_table(vision: dict) -> list[str]:
-    lines = ["| head | held-out images | accuracy | majority class (accuracy) |", "|---|---|---|---|"]
+    # balanced accuracy (the mean recall over classes; 50 % for a two-class head that always says its
+    # majority class): runs before it was recorded show "-"
+    lines = ["| head | held-out images | accuracy | balanced accuracy | majority class (accuracy) |",
+             "|---|---|---|---|---|"]
     for head in ("modality", "organ", "plane", "view", "normality", "diagnosis"):
         if head in vision:
             v = vision[head]
             sources = ", ".join(f"{k} {x['n']}: {_pct(x['accuracy'])}" for k, x in v.get("by_source", {}).items())
-            lines.append(f"| {head} | {v['n']} ({sources}) | {_pct(v['accuracy'])} | "
+            balanced = _pct(v["balanced_accuracy"]) if "balanced_accuracy" in v else "-"
+            lines.append(f"| {head} | {v['n']} ({sources}) | {_pct(v['accuracy'])} | {balanced} | "
                          f"{v['majority_class']} ({_pct(v['majority_accuracy'])}) |")
     return lines
 
