@@ -333,3 +333,61 @@ def test_the_corner_says_which_cine_and_frame_an_image_is(tmp_path: Path) -> Non
     write_xa_cine(tmp_path / "one", generate_uid(), 1, frames=4)
     opened, _ = open_path(tmp_path / "one")
     assert [frame_text(opened, n) for n in range(4)] == ["Image 1/4", "Image 2/4", "Image 3/4", "Image 4/4"]
+
+
+def _without_frames(kos: Path) -> None:
+    """The document as a system that flags whole images writes it: no Referenced Frame Number."""
+    ds = pydicom.dcmread(kos)
+    for item in ds.ContentSequence:
+        for reference in item.get("ReferencedSOPSequence", []):
+            if "ReferencedFrameNumber" in reference:
+                del reference.ReferencedFrameNumber
+    ds.save_as(kos)
+
+
+def test_a_key_image_document_naming_a_whole_cine_flags_each_of_its_frames(tmp_path: Path) -> None:
+    """A KOS that names the second cine with no frame flags every frame of it (PS3.3 Table 10-3:
+    no Referenced Frame Number means all frames); before, only its first frame came back."""
+    from pydicom.uid import generate_uid
+
+    from lightbox.app.measurement_sr import marks_from_archive
+    from lightbox.dicomreports.key_images import referenced_frames
+    from lightbox.viewer.index import build_index
+
+    series_uid = generate_uid()
+    first, second = (write_xa_cine(tmp_path / "xa", series_uid, n) for n in (1, 2))
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), series_uid, "film 4", [StoredAnnotation("key", [])])
+    out = tmp_path / "xa" / "kos.dcm"
+    assert main(["report", "keyimages", str(tmp_path / "xa"), "--out", str(tmp_path / "kos.dcm"), "--db", db]) == 0
+    shutil.copy(tmp_path / "kos.dcm", out)
+    _without_frames(out)
+    assert referenced_frames(pydicom.dcmread(out)) == [(second.SOPInstanceUID, None)]
+    index = build_index(tmp_path / "xa")
+    (series,) = [s for s in index.all_series() if s.kind == "film"]
+    keys = [image for image, mark in marks_from_archive(index.documents, series) if mark.kind == "key"]
+    # the first cine's 3 frames are films 0-2, the second's films 3-5
+    assert sorted(keys) == ["film 3", "film 4", "film 5"]
+    assert first.NumberOfFrames == second.NumberOfFrames == 3
+
+
+def test_a_key_image_document_naming_a_whole_dose_grid_flags_each_of_its_slices(tmp_path: Path, dose: Path) -> None:
+    """A multi-frame volume named with no frame: every slice is flagged, at the planes its Grid
+    Frame Offset Vector gives (read here from the file); before, nothing came back."""
+    from lightbox.app.measurement_sr import marks_from_archive
+    from lightbox.viewer.index import build_index
+
+    ds = pydicom.dcmread(dose)
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    z0 = float(ds.ImagePositionPatient[2])
+    save_annotations(StudyCatalog(db), str(ds.SeriesInstanceUID), "axial", [StoredAnnotation("key", [], plane=z0 + 20.0)])
+    kos = tmp_path / "kos.dcm"
+    assert main(["report", "keyimages", str(dose.parent), "--out", str(kos), "--db", db]) == 0
+    _without_frames(kos)
+    shutil.copy(kos, dose.parent / "kos.dcm")
+    index = build_index(dose.parent)
+    (series,) = [s for s in index.all_series() if s.uid == str(ds.SeriesInstanceUID)]
+    keys = [(image, mark.plane) for image, mark in marks_from_archive(index.documents, series) if mark.kind == "key"]
+    assert [image for image, _ in keys] == ["axial"] * int(ds.NumberOfFrames)
+    expected = sorted(z0 + float(v) for v in ds.GridFrameOffsetVector)
+    assert sorted(plane for _, plane in keys) == pytest.approx(expected)

@@ -116,6 +116,17 @@ class ImagePlacer:
         points = [(float(w @ self.right), float(w @ self.up)) for w in worlds] if pixel_points else []
         return self.plane_name, points, float(worlds[0] @ self.normal)
 
+    def frames_shown(self, uid: str) -> list[int | None]:
+        """The frames (1-based) of the image ``uid`` that the window shows, in its order: every
+        frame of a multi-frame one; [None] for a single-frame image (or one not in the series)."""
+        n = self.index_of(uid)
+        if n is None:
+            return [None]
+        if self.film:
+            frames = [frame + 1 for instance, frame in self.places if instance == n]
+            return frames if self.series.instances[n].frames > 1 else [None]
+        return [f + 1 for f in self.frame_order] if self.frame_order else [None]
+
     def index_of(self, uid: str) -> int | None:
         """The index of the image ``uid`` in the series (a film) or volume order; None if not one of them."""
         if not hasattr(self, "_by_uid"):
@@ -246,7 +257,11 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
         try:
             if sop_class == "1.2.840.10008.5.1.4.1.1.88.59":  # Key Object Selection
                 for uid, frame in referenced_frames(dcmread(path)):
-                    add(uid, "key", [], frame=frame)
+                    # no frame named: the reference applies to every frame of a multi-frame image
+                    # (Referenced Frame Number is required only "if the reference does not apply
+                    # to all frames", PS3.3 Table 10-3), so each frame the window shows is flagged
+                    for each in [frame] if frame is not None else placer.frames_shown(uid):
+                        add(uid, "key", [], frame=each)
             elif sop_class in ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34"):
                 for identifier, uid, points, _values, frame in read_measurements(dcmread(path)):
                     kind = _kind_of(identifier, points)
