@@ -123,7 +123,7 @@ class ImagePlacer:
         if n is None:
             return [None]
         if self.film:
-            frames = [frame + 1 for instance, frame in self.places if instance == n]
+            frames: list[int | None] = [frame + 1 for instance, frame in self.places if instance == n]
             return frames if self.series.instances[n].frames > 1 else [None]
         return [f + 1 for f in self.frame_order] if self.frame_order else [None]
 
