@@ -39,6 +39,13 @@ DEMO = default_model_dir()
     ("Is the effusion in the left or right lung?", ("left", "right", "right lung")),
     ("Is it a PA or an AP film?", ("PA", "AP", "AP film")),
     ("Is the fracture acute or chronic, and is it displaced?", ("acute", "chronic")),
+    # a repeated preposition: the options are what follows it (the side was lost: "yes" / "no" only)
+    ("Is it on the left side or on the right side?", ("left", "left side", "right", "right side")),
+    ("Is the mass in the liver or in the spleen?", ("liver", "spleen")),
+    ("Is there a pneumothorax on the left or on the right?", ("left", "right", "yes", "no")),
+    # a tag makes it polar: "enlarged" and "not" are no answers
+    ("is the heart enlarged, yes or no?", ("yes", "no")),
+    ("Is the heart enlarged or not?", ("yes", "no")),
     ("Was a CT or MRI used to take the above image?", ("CT", "MRI")),
     ("On the chest film, is the heart enlarged or normal?", ("enlarged", "normal")),
     ("The small bubbles of air seen in the lumen are normal or abnormal?", ("normal", "abnormal")),

@@ -40,6 +40,9 @@ EXISTENTIAL = re.compile(r"^(is|are|was|were)\s+there\b|^(does|do|did)\b.*\b(sho
                          r"demonstrate|demonstrates|reveal|reveals)\b|\bany\b", re.IGNORECASE)
 POLAR = ("yes", "no")
 POLAR_OPENERS = frozenset({"any", "evidence"})  # "Any free air?", "Evidence of hemorrhage in the kidneys?"
+# a tag that makes the question polar whatever it asks before ("Is the heart enlarged, yes or no?",
+# "Is the heart enlarged or not?"): "not" and "enlarged" are no answers
+POLAR_TAG = re.compile(r"(,?\s*(yes\s+or\s+no|or\s+not))\s*$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_][\w'\u2019\-/.]*[^\W_]|[^\W_]")
 _OR = re.compile(r"\s+or\s+", re.IGNORECASE)
 
@@ -93,6 +96,14 @@ def _last_option_readings(words: list[str]) -> list[list[str]]:
     return [kept[:1], kept] if kept[1].lower() in UNDERSTOOD_HEADS else [kept]
 
 
+def _without_repeated_preposition(words: list[str], before: list[str]) -> list[str]:
+    """An option that repeats the preposition the first one follows ("on the left or *on* the
+    right", "in the liver or *in* the spleen") without it: the option is what follows."""
+    if len(words) > 1 and words[0].lower() in PREPOSITIONS and words[0].lower() in (w.lower() for w in before):
+        return words[1:]
+    return words
+
+
 def alternatives(clause: str) -> list[str]:
     """The options an alternative question names, in the order asked: "Is the lesion on the left
     or right side?" -> left, right, right side; "Are the opacities on the left, right, or both
@@ -111,16 +122,22 @@ def alternatives(clause: str) -> list[str]:
         if n < len(pieces) - 1 and len(_words(pieces[n + 1])) > 3:
             break  # the piece after this one is a clause, not an option: the list began there
         listed.insert(0, words)
-    last = _last_option_readings(_without_articles(_words(later_ors[-1])))
+    said = _words(before)
+    last = _last_option_readings(_without_repeated_preposition(_without_articles(_words(later_ors[-1])), said))
     # the first option's two-word reading ("T1 weighted", "ET tube") only where a later option has
     # two words too, or ends in the same word: otherwise its second-last word is the subject's
     # ("Is this patient male or female?" offers "male", not "patient male")
-    middles = listed[1:] + [_without_articles(_words(p)) for p in later_ors[:-1]]
+    middles = listed[1:] + [_without_repeated_preposition(_without_articles(_words(p)), said) for p in later_ors[:-1]]
     first = listed[0]
     parallel = len(first) >= 2 and len(last[-1]) == 2 and first[-1].lower() == last[-1][-1].lower()
     two_words = parallel or any(len(w) >= 2 for w in middles)
     options: list[str] = []
-    for reading in ([first[-2:]] if two_words else [first[-1:]]):
+    # its one-word reading too where the one later option is offered in both ("on the left side or
+    # on the right side" offers "left" as it offers "right")
+    readings = [first[-2:]] if two_words else [first[-1:]]
+    if two_words and not middles and len(last) == 2 and len(first) >= 2 and first[-1].lower() in UNDERSTOOD_HEADS:
+        readings.insert(0, first[-2:-1])
+    for reading in readings:
         _add(options, reading)
     for words in middles:  # a middle piece of a list is an option as it is (up to three words)
         _add(options, words[:3])
@@ -138,6 +155,8 @@ def answer_choices(question: str) -> tuple[str, ...] | None:
     first = _first_word(clause)
     if is_open(clause) or not (first in AUXILIARIES or question.rstrip().endswith("?")):
         return None
+    if POLAR_TAG.search(clause) and POLAR_TAG.sub("", clause).strip():
+        return POLAR
     options = alternatives(clause)
     if len(options) < 2:
         # "Is ...?", "Any ...?", "Evidence of ...?"; not "Size of the mass?" or "Describe ...?"
