@@ -43,6 +43,13 @@ DEMO = default_model_dir()
     ("Is it on the left side or on the right side?", ("left", "left side", "right", "right side")),
     ("Is the mass in the liver or in the spleen?", ("liver", "spleen")),
     ("Is there a pneumothorax on the left or on the right?", ("left", "right", "yes", "no")),
+    # a phrase said twice but for a word; a comparative's option before "than"; the word before a head
+    ("Is the tube too high or too low?", ("too high", "too low")),
+    ("Is the abnormality in the right upper lobe or the right lower lobe?", ("right upper lobe", "right lower lobe")),
+    ("Is the nodule bigger than 1 cm or smaller?", ("bigger", "smaller")),
+    ("Is the heart normal size or enlarged?", ("normal", "normal size", "enlarged")),
+    ("Is this a CT image or an MRI?", ("CT", "CT image", "MRI")),
+    ("Is the lung hyperinflated on one or both sides?", ("one", "both", "both sides")),
     # a tag makes it polar: "enlarged" and "not" are no answers
     ("is the heart enlarged, yes or no?", ("yes", "no")),
     ("Is the heart enlarged or not?", ("yes", "no")),

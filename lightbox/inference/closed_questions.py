@@ -24,7 +24,7 @@ AUXILIARIES = frozenset({"is", "are", "was", "were", "am", "do", "does", "did", 
 # words an option may leave understood ("left or right [side]", "PA or AP [film]")
 UNDERSTOOD_HEADS = frozenset({"side", "sided", "sides", "view", "views", "scan", "image", "images", "film", "films",
                               "plane", "lung", "lungs", "lobe", "kidney", "one", "weighted", "hemithorax", "hemisphere",
-                              "projection", "sequence", "series"})
+                              "projection", "sequence", "series", "size"})
 # a spoken follow-up's opening conjunction ("And is there an effusion?") leaves the question polar
 OPENING_CONJUNCTIONS = frozenset({"and", "but", "also", "then", "so"})
 WH_WORDS = frozenset({"what", "which", "where", "when", "who", "whom", "whose", "why", "how"})
@@ -104,6 +104,16 @@ def _without_repeated_preposition(words: list[str], before: list[str]) -> list[s
     return words
 
 
+def _parallel_span(first: list[str], last: list[str]) -> int:
+    """How many words the two options share the frame of: 3 when they begin and end alike ("right
+    upper lobe or right lower lobe"), 2 when they begin alike ("too high or too low"); else 0."""
+    for n in (3, 2):
+        if len(first) >= n and len(last) >= n and first[-n].lower() == last[0].lower() and \
+                (n == 2 or first[-1].lower() == last[n - 1].lower()) and first[-n].lower() not in NOT_AN_OPTION_START:
+            return n
+    return 0
+
+
 def alternatives(clause: str) -> list[str]:
     """The options an alternative question names, in the order asked: "Is the lesion on the left
     or right side?" -> left, right, right side; "Are the opacities on the left, right, or both
@@ -123,12 +133,21 @@ def alternatives(clause: str) -> list[str]:
             break  # the piece after this one is a clause, not an option: the list began there
         listed.insert(0, words)
     said = _words(before)
-    last = _last_option_readings(_without_repeated_preposition(_without_articles(_words(later_ors[-1])), said))
+    last_said = _without_repeated_preposition(_without_articles(_words(later_ors[-1])), said)
+    last = _last_option_readings(last_said)
     # the first option's two-word reading ("T1 weighted", "ET tube") only where a later option has
     # two words too, or ends in the same word: otherwise its second-last word is the subject's
     # ("Is this patient male or female?" offers "male", not "patient male")
     middles = listed[1:] + [_without_repeated_preposition(_without_articles(_words(p)), said) for p in later_ors[:-1]]
     first = listed[0]
+    if "than" in (w.lower() for w in first[1:]):  # "bigger than 1 cm or smaller": the option is "bigger"
+        first = first[:[w.lower() for w in first].index("than")]
+    span = 0 if middles else _parallel_span(first, last_said)
+    if span:  # a phrase said twice but for a word ("too high or too low"): each option as said
+        options_said: list[str] = []
+        for words in (first[-span:], last_said[:span]):
+            _add(options_said, words)
+        return options_said
     parallel = len(first) >= 2 and len(last[-1]) == 2 and first[-1].lower() == last[-1][-1].lower()
     two_words = parallel or any(len(w) >= 2 for w in middles)
     options: list[str] = []
@@ -137,6 +156,10 @@ def alternatives(clause: str) -> list[str]:
     readings = [first[-2:]] if two_words else [first[-1:]]
     if two_words and not middles and len(last) == 2 and len(first) >= 2 and first[-1].lower() in UNDERSTOOD_HEADS:
         readings.insert(0, first[-2:-1])
+    elif not two_words and len(first) >= 2 and first[-1].lower() in UNDERSTOOD_HEADS and \
+            first[-2].lower() not in NOT_AN_OPTION_START:  # not "on one or both sides"
+        # "normal size or enlarged", "a CT image or an MRI": the word before the head, and both
+        readings = [first[-2:-1], first[-2:]]
     for reading in readings:
         _add(options, reading)
     for words in middles:  # a middle piece of a list is an option as it is (up to three words)
