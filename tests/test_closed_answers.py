@@ -50,6 +50,12 @@ DEMO = default_model_dir()
     ("Is the heart normal size or enlarged?", ("normal", "normal size", "enlarged")),
     ("Is this a CT image or an MRI?", ("CT", "CT image", "MRI")),
     ("Is the lung hyperinflated on one or both sides?", ("one", "both", "both sides")),
+    ("Is the line tip in the SVC, right atrium, or IVC?", ("SVC", "right atrium", "IVC")),
+    # VQA-RAD training wordings that got only "yes" / "no" (answered "with contrast", "non-contrast")
+    ("Is this MRI with contrast or without contrast?", ("with contrast", "without contrast")),
+    ("Is this a contrast or non contrast CT?", ("contrast", "non contrast")),
+    ("is the effusion on the left or right please", ("left", "right")),  # dictated, with courtesy
+    ("Please, is there a pneumothorax?", ("yes", "no")),
     # a tag makes it polar: "enlarged" and "not" are no answers
     ("is the heart enlarged, yes or no?", ("yes", "no")),
     ("Is the heart enlarged or not?", ("yes", "no")),

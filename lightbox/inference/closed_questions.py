@@ -32,7 +32,9 @@ ARTICLES = frozenset({"a", "an", "the"})
 PREPOSITIONS = frozenset({"on", "in", "of", "at", "to", "from", "with", "by", "for", "than", "as", "into", "within"})
 # words an option never starts with: the question's verb or subject ("Is *this* supratentorial or
 # ..."), a preposition ("on the left" offers "left")
-NOT_AN_OPTION_START = AUXILIARIES | PREPOSITIONS | frozenset({"this", "that", "these", "those", "there", "it", "they", "or"})
+# ("with contrast or without contrast" keeps "with": its contrary is an option too)
+NOT_AN_OPTION_START = AUXILIARIES | (PREPOSITIONS - {"with"}) | frozenset({"this", "that", "these", "those", "there", "it",
+                                                                        "they", "or"})
 # an alternative question that also asks whether anything is there ("Does the liver show an
 # enhancing mass or lesion?" is answered "No" in VQA-RAD): "yes" and "no" are admitted beside
 # its options
@@ -42,6 +44,8 @@ POLAR = ("yes", "no")
 POLAR_OPENERS = frozenset({"any", "evidence"})  # "Any free air?", "Evidence of hemorrhage in the kidneys?"
 # a tag that makes the question polar whatever it asks before ("Is the heart enlarged, yes or no?",
 # "Is the heart enlarged or not?"): "not" and "enlarged" are no answers
+# courtesy a dictated question ends or begins with ("... on the left or right please"): no option
+COURTESY = re.compile(r"^(please)\b[\s,]*|[\s,]*\b(please|thanks|thank\s+you)$", re.IGNORECASE)
 POLAR_TAG = re.compile(r"(,?\s*(yes\s+or\s+no|or\s+not))\s*$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_][\w'\u2019\-/.]*[^\W_]|[^\W_]")
 _OR = re.compile(r"\s+or\s+", re.IGNORECASE)
@@ -161,7 +165,9 @@ def alternatives(clause: str) -> list[str]:
         # "normal size or enlarged", "a CT image or an MRI": the word before the head, and both
         readings = [first[-2:-1], first[-2:]]
     for reading in readings:
-        _add(options, reading)
+        # a two-word reading that begins with the subject or a preposition ("in SVC" in "in the
+        # SVC, right atrium, or IVC?") is its last word
+        _add(options, reading[1:] if len(reading) > 1 and reading[0].lower() in NOT_AN_OPTION_START else reading)
     for words in middles:  # a middle piece of a list is an option as it is (up to three words)
         _add(options, words[:3])
     for reading in last:
@@ -174,7 +180,7 @@ def answer_choices(question: str) -> tuple[str, ...] | None:
     alternative question), else "yes" and "no" (a polar question); None for an open question or
     a request that is not a question ("Draft the report ..."). An alternative question that also
     asks whether anything is there admits "yes" and "no" too (:data:`EXISTENTIAL`)."""
-    clause = question.strip().rstrip("?").strip()
+    clause = COURTESY.sub("", question.strip().rstrip("?").strip()).strip().rstrip("?").strip()
     first = _first_word(clause)
     if is_open(clause) or not (first in AUXILIARIES or question.rstrip().endswith("?")):
         return None
