@@ -368,7 +368,8 @@ class Chat:
                 cancel: threading.Event | None, room: int) -> GenerationResult | None:
         """The answer among ``choices`` (spelled as asked, lower case or capitalised) whose tokens
         and end of turn the model finds likeliest after the prompt: a closed question gets an answer
-        it admits (:mod:`.closed_questions`). The cache then holds the chosen answer, as if generated.
+        it admits (:mod:`.closed_questions`), said as the question spells it ("IVC", not the "ivc"
+        the model may find likelier). The cache then holds the chosen tokens, as if generated.
         An answer longer than ``room`` (the tokens generation could give: the request's budget, within
         the context's end) is not scored; None when none fits."""
         model = self.model
@@ -376,7 +377,11 @@ class Chat:
         start = len(self.token_ids)
         best: tuple[float, str, list[int], Any] | None = None
         cancelled = False
-        for spelling in dict.fromkeys(s for c in choices for s in (c, c.lower(), c[:1].upper() + c[1:])):
+        spellings: dict[str, str] = {}  # each spelling scored, and the choice it spells (the first that does)
+        for choice in choices:
+            for spelling in (choice, choice.lower(), choice[:1].upper() + choice[1:]):
+                spellings.setdefault(spelling, choice)
+        for spelling, choice in spellings.items():
             if cancel is not None and cancel.is_set():
                 cancelled = True
                 break
@@ -391,7 +396,7 @@ class Chat:
             # for "T1 weighted" only because it is shorter
             score += float(np.logaddexp.reduce(log_softmax(step_logits)[ends]))
             if best is None or score > best[0]:
-                best = (score, spelling, ids, cache)
+                best = (score, choice, ids, cache)
         if cancelled:  # nothing said, nothing kept (a half-made choice is no answer)
             self.start_afresh()
             return GenerationResult("", [], model.info.provider, 0.0, time.perf_counter() - start_time, prompt_tokens,
