@@ -78,7 +78,7 @@ class GenerationResult:
     time_to_first_token_s: float
     total_s: float
     prompt_tokens: int
-    stopped: str  # "eos", "length" or "cancelled"
+    stopped: str  # "eos", "length", "cancelled" or "repetition"
     notice: str = ""
     chosen_among: tuple[str, ...] = ()  # a closed question's admitted answers, when one was chosen, not generated
 
@@ -348,6 +348,10 @@ class Chat:
             if token in eos and not options.ignore_eos:
                 stopped = "eos"
                 break
+            if not options.ignore_eos and repeats_a_loop(generated, token):
+                stopped = "repetition"  # the token is not kept: the cache holds what the answer says
+                notices.append(REPETITION_NOTICE)
+                break
             generated.append(token)
             if on_token is not None and (piece := stream.add(token)):
                 on_token(piece)
@@ -411,6 +415,26 @@ class Chat:
         elapsed = time.perf_counter() - start_time
         return GenerationResult(answer, ids, model.info.provider, elapsed, elapsed, prompt_tokens, "eos",
                                 " ".join(n for n in notices if n), tuple(choices))
+
+
+LOOP_PATTERN_TOKENS = 4  # the longest run of tokens a loop repeats ("sided", "left lower lobe")
+LOOP_REPEATS = 3  # the run said this many times over ends the answer
+REPETITION_NOTICE = "The answer stopped where the model began repeating itself."
+
+
+def repeats_a_loop(generated: Sequence[int], token: int) -> bool:
+    """Would ``token`` complete a run of 1 to :data:`LOOP_PATTERN_TOKENS` tokens said
+    :data:`LOOP_REPEATS` times in a row? A small model asked what it was not trained on can loop
+    on greedy decoding (the demo model answered "which side is effusion on" with 32 "P" tokens and
+    "sided" 30 times) until the token budget ends; decoding stops there instead, with
+    :data:`REPETITION_NOTICE` (what ``no_repeat_ngram_size`` prevents in transformers, without
+    changing which token is chosen before the loop)."""
+    tokens = [*generated, token]
+    for length in range(1, LOOP_PATTERN_TOKENS + 1):
+        span = length * LOOP_REPEATS
+        if len(tokens) >= span and all(tokens[-span + i] == tokens[-length + i % length] for i in range(span)):
+            return True
+    return False
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
