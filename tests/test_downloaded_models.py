@@ -186,7 +186,7 @@ def test_an_onnxruntime_genai_package_runs_through_genai_like_pytorch(tiny, down
     # within float32 rounding
     assert np.abs(genai_logits - torch_logits).max() < 1e-5
     chat = Chat(lm, images=images)
-    first = chat.ask(QUESTION, options=GenerationOptions(max_new_tokens=NEW_TOKENS))
+    first = chat.ask(QUESTION, options=GenerationOptions(max_new_tokens=NEW_TOKENS, stop_loops=False))  # as generate()
     follow_up = chat.ask("And on the right?", options=GenerationOptions(max_new_tokens=4))
     assert first.token_ids == reference and len(follow_up.token_ids) >= 1
     assert len(chat.token_ids) == len(prompt) + len(first.token_ids) + follow_up.prompt_tokens + len(

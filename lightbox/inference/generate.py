@@ -53,6 +53,9 @@ class GenerationOptions:
     repetition_penalty: float = 1.0
     seed: int | None = None
     ignore_eos: bool = False  # benchmarks: always generate max_new_tokens
+    # a run of tokens said a third time in a row ends the answer (repeats_a_loop); False: decode as
+    # transformers' greedy generate does, to compare token for token
+    stop_loops: bool = True
 
 
 class PromptTooLong(ValueError):
@@ -348,7 +351,7 @@ class Chat:
             if token in eos and not options.ignore_eos:
                 stopped = "eos"
                 break
-            if not options.ignore_eos and repeats_a_loop(generated, token):
+            if options.stop_loops and not options.ignore_eos and repeats_a_loop(generated, token):
                 stopped = "repetition"  # the token is not kept: the cache holds what the answer says
                 notices.append(REPETITION_NOTICE)
                 break
