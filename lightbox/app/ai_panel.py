@@ -39,6 +39,7 @@ from .ai_inputs import model_images
 from .compose import Opened
 from .logs import LOG, REDACTOR
 from .recent import read_state, write_state
+from .theme import DEMO_BADGE_STYLE
 
 UNREVIEWED = "AI draft - not reviewed"
 NO_REPORT = "No report for this series yet: draft or type one first."
@@ -228,7 +229,7 @@ class AiPanel(QWidget):
         layout = QVBoxLayout(self)
         self.model_label = QLabel("Model: loads on first use")
         self.demo_badge = QLabel(DEMO_LABEL)
-        self.demo_badge.setStyleSheet("color: #1b1c20; background: #e0a526; padding: 3px 6px; font-weight: bold;")
+        self.demo_badge.setStyleSheet(DEMO_BADGE_STYLE)
         self.demo_badge.setVisible(False)
         layout.addWidget(self.model_label)
         layout.addWidget(self.demo_badge)

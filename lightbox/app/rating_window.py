@@ -56,6 +56,7 @@ from ..workflow.evaluation import (
     submit,
 )
 from .compose import DEMO_PATHS, Opened, open_path
+from .theme import DEMO_BADGE_STYLE
 from .viewer_area import ViewerArea
 
 REPORT_FONT_POINTS = 13
@@ -103,7 +104,7 @@ class RatingWindow(QMainWindow):
         if drafting_model(factory, session_name)[0] == DEMO_MODEL_NAME:
             self.demo_notice = QLabel(DEMO_SESSION_NOTICE)
             self.demo_notice.setWordWrap(True)
-            self.demo_notice.setStyleSheet("color: #1b1c20; background: #e0a526; padding: 3px 6px; font-weight: bold;")
+            self.demo_notice.setStyleSheet(DEMO_BADGE_STYLE)
             layout.addWidget(self.demo_notice)
         reports = QHBoxLayout()
         self.report_a, self.report_b = QTextEdit(), QTextEdit()

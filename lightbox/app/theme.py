@@ -25,6 +25,10 @@ QCheckBox::indicator { border-radius: 2px; }
 QRadioButton::indicator:checked, QCheckBox::indicator:checked { background: #4c8ed9; border-color: #cfe2ff; }
 """
 
+# the amber label on the demo model's text ("DEMO MODEL - not for clinical use"): the AI dock's badge
+# and the rating window's session notice look alike
+DEMO_BADGE_STYLE = "color: #1b1c20; background: #e0a526; padding: 3px 6px; font-weight: bold;"
+
 
 def apply_dark_theme(app: QApplication) -> None:
     app.setStyle("Fusion")

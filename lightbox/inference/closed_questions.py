@@ -42,10 +42,10 @@ EXISTENTIAL = re.compile(r"^(is|are|was|were)\s+there\b|^(does|do|did)\b.*\b(sho
                          r"demonstrate|demonstrates|reveal|reveals)\b|\bany\b", re.IGNORECASE)
 POLAR = ("yes", "no")
 POLAR_OPENERS = frozenset({"any", "evidence"})  # "Any free air?", "Evidence of hemorrhage in the kidneys?"
-# a tag that makes the question polar whatever it asks before ("Is the heart enlarged, yes or no?",
-# "Is the heart enlarged or not?"): "not" and "enlarged" are no answers
 # courtesy a dictated question ends or begins with ("... on the left or right please"): no option
 COURTESY = re.compile(r"^(please)\b[\s,]*|[\s,]*\b(please|thanks|thank\s+you)$", re.IGNORECASE)
+# a tag that makes the question polar whatever it asks before ("Is the heart enlarged, yes or no?",
+# "Is the heart enlarged or not?"): "not" and "enlarged" are no answers
 POLAR_TAG = re.compile(r"(,?\s*(yes\s+or\s+no|or\s+not))\s*$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_][\w'\u2019\-/.]*[^\W_]|[^\W_]")
 _OR = re.compile(r"\s+or\s+", re.IGNORECASE)
@@ -144,8 +144,9 @@ def alternatives(clause: str) -> list[str]:
     # ("Is this patient male or female?" offers "male", not "patient male")
     middles = listed[1:] + [_without_repeated_preposition(_without_articles(_words(p)), said) for p in later_ors[:-1]]
     first = listed[0]
-    if "than" in (w.lower() for w in first[1:]):  # "bigger than 1 cm or smaller": the option is "bigger"
-        first = first[:[w.lower() for w in first].index("than")]
+    lowered = [w.lower() for w in first]
+    if "than" in lowered[1:]:  # "bigger than 1 cm or smaller": the option is "bigger"
+        first = first[:lowered.index("than", 1)]
     span = 0 if middles else _parallel_span(first, last_said)
     if span:  # a phrase said twice but for a word ("too high or too low"): each option as said
         options_said: list[str] = []

@@ -432,7 +432,7 @@ def repeats_a_loop(generated: Sequence[int], token: int) -> bool:
     "sided" 30 times) until the token budget ends; decoding stops there instead, with
     :data:`REPETITION_NOTICE` (what ``no_repeat_ngram_size`` prevents in transformers, without
     changing which token is chosen before the loop)."""
-    tokens = [*generated, token]
+    tokens = [*generated[-(LOOP_PATTERN_TOKENS * LOOP_REPEATS - 1):], token]  # the tail: called for every token
     for length in range(1, LOOP_PATTERN_TOKENS + 1):
         span = length * LOOP_REPEATS
         if len(tokens) >= span and all(tokens[-span + i] == tokens[-length + i % length] for i in range(span)):
