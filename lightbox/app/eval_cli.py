@@ -27,7 +27,8 @@ def _create(args: argparse.Namespace) -> int:
     except EvaluationError as exc:
         return refuse(exc)
     raters = _raters(args.raters)
-    print(f"session {args.name!r} created (id {session_id}) with {count} cases; raters: {', '.join(raters) or 'none yet'}"
+    cases = f"{count} case{'' if count == 1 else 's'}"
+    print(f"session {args.name!r} created (id {session_id}) with {cases}; raters: {', '.join(raters) or 'none yet'}"
           + ("" if raters else f" (add them with: lightbox eval raters {args.name} --add NAME)"))
     return 0
 

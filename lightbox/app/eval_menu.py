@@ -54,10 +54,10 @@ class NewSessionDialog(QDialog):
         if from_folder:
             form.addRow("Folder of studies", _browse_row(self.folder, lambda: QFileDialog.getExistingDirectory(self, "Studies")))
             form.addRow("Reports CSV (study, original_report, ...)", _browse_row(
-                self.reports, lambda: QFileDialog.getOpenFileName(self, "Reports CSV", "", "CSV (*.csv)")[0]))
+                self.reports, lambda: QFileDialog.getOpenFileName(self, "Reports CSV", "", "Tables (*.csv *.tsv *.txt)")[0]))
         else:
-            form.addRow("Case list (CSV or JSON)", _browse_row(
-                self.case_list, lambda: QFileDialog.getOpenFileName(self, "Case list", "", "Case lists (*.csv *.json)")[0]))
+            form.addRow("Case list (CSV or JSON)", _browse_row(self.case_list, lambda: QFileDialog.getOpenFileName(
+                self, "Case list", "", "Case lists (*.csv *.tsv *.txt *.json)")[0]))
         self.name = QLineEdit()
         self.raters = QLineEdit()
         self.raters.setPlaceholderText("comma-separated, e.g. dr_a, dr_b")
@@ -182,7 +182,8 @@ class EvaluationMenu:
     def new_session(self, from_folder: bool) -> NewSessionDialog:
         dialog = NewSessionDialog(self.factory, self.window, from_folder)
         dialog.accepted.connect(lambda: self.window.statusBar().showMessage(
-            f"Session {dialog.created[0]!r} created with {dialog.created[1]} cases", 8000))
+            f"Session {dialog.created[0]!r} created with {dialog.created[1]} case{'' if dialog.created[1] == 1 else 's'}",
+            8000))
         return self._keep(dialog)  # type: ignore[return-value]
 
     def _pick(self, title: str, with_rater: bool, then) -> SessionPicker | None:

@@ -8,6 +8,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..workflow.evaluation import CaseSpec, EvaluationError, create_session, read_case_list
+from ..workflow.spreadsheet_csv import SpreadsheetError, read_csv_table
+
+REPORTS_TABLE_COLUMNS = ("study", "original_report", "ai_report", "label", "original_kind")
 
 
 def check_opens(path: str) -> str | None:
@@ -68,16 +71,16 @@ def case_list_from_folder(folder: Path, reports_csv: Path, out: Path) -> Path:
     the columns ``study`` (the subfolder or file name), ``original_report`` and optionally
     ``ai_report``, ``label``, ``original_kind``. Unknown study names are reported, all at once."""
     try:
-        with open(reports_csv, newline="", encoding="utf-8-sig") as fp:
-            reader = csv.DictReader(fp)
-            rows = list(reader)
-            columns = set(reader.fieldnames or [])
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        table = read_csv_table(reports_csv, REPORTS_TABLE_COLUMNS)
+    except SpreadsheetError as exc:
+        raise EvaluationError(str(exc)) from exc
+    except OSError as exc:
         raise EvaluationError(f"{reports_csv.name}: unreadable ({exc})") from exc
-    missing = [c for c in ("study", "original_report") if c not in columns]
+    missing = [c for c in ("study", "original_report") if c not in table.columns]
     if missing:
         raise EvaluationError(f"{reports_csv.name}: missing column(s): {', '.join(missing)}")
-    problems = [f"row {n}: no study {row['study']!r} in {folder}" for n, row in enumerate(rows, 2)
+    rows = [row for _, row in table.rows]
+    problems = [f"row {n}: no study {row.get('study', '')!r} in {folder}" for n, row in table.rows
                 if not (folder / (row.get("study") or "").strip()).exists() or not (row.get("study") or "").strip()]
     if problems:
         raise EvaluationError(f"{reports_csv.name}: {len(problems)} bad row(s), nothing was created:\n  " + "\n  ".join(problems))

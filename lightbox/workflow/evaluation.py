@@ -9,7 +9,6 @@ stored, in the same transaction.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import random
@@ -21,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from .spreadsheet_csv import SpreadsheetError, read_csv_table
 from .storage import Answer, ErrorMark, EvalCase, EvalSession, Rater
 
 PREFERENCES = ("A", "equivalent", "B")
@@ -34,6 +34,7 @@ ERROR_CATEGORIES = ("finding not present", MISSED, "wrong location or laterality
                     "wrong comparison with prior", "other")
 LABELS = ("normal", "abnormal")
 KINDS = ("report", "notes")
+CASE_LIST_COLUMNS = ("case_id", "study_path", "image_paths", "original_report", "ai_report", "label", "original_kind")
 
 
 class EvaluationError(ValueError):
@@ -144,15 +145,16 @@ def read_case_list(path: Path, check_opens: Callable[[str], str | None] | None =
         raise EvaluationError(f"case list not found: {path}")
     try:
         if path.suffix.lower() == ".json":
-            rows = json.loads(path.read_text(encoding="utf-8"))
-            rows = rows.get("cases", rows) if isinstance(rows, dict) else rows
-            columns = set().union(*(r.keys() for r in rows))
-        else:
-            with open(path, newline="", encoding="utf-8-sig") as fp:
-                reader = csv.DictReader(fp)
-                rows = list(reader)
-                columns = set(reader.fieldnames or [])
-    except (ValueError, UnicodeDecodeError, csv.Error, AttributeError) as exc:
+            listed = json.loads(path.read_text(encoding="utf-8"))
+            listed = listed.get("cases", listed) if isinstance(listed, dict) else listed
+            columns = set().union(*(r.keys() for r in listed))
+            numbered = list(enumerate(listed, 1))  # JSON cases counted from 1
+        else:  # a spreadsheet's CSV: its delimiter, column spellings and row numbers
+            table = read_csv_table(path, CASE_LIST_COLUMNS)
+            columns, numbered = set(table.columns), table.rows
+    except SpreadsheetError as exc:
+        raise EvaluationError(str(exc)) from exc
+    except (ValueError, AttributeError) as exc:
         raise EvaluationError(f"{path.name}: unreadable case list ({exc})") from exc
     missing = [c for c in ("original_report",) if c not in columns]
     if not ({"study_path", "image_paths"} & columns):
@@ -160,7 +162,7 @@ def read_case_list(path: Path, check_opens: Callable[[str], str | None] | None =
     if missing:
         raise EvaluationError(f"{path.name}: missing column(s): {', '.join(missing)}")
     cases, problems, seen = [], [], set()
-    for n, row in enumerate(rows, 2 if path.suffix.lower() != ".json" else 1):
+    for n, row in numbered:
         reasons = []
         images = row.get("image_paths") or []
         if isinstance(images, str):
