@@ -216,3 +216,44 @@ def test_rating_process_killed_mid_session_resumes_without_loss(qtbot, tmp_path:
     assert progress(db, "kill", "jan")[0] == len(stored)
     assert window.progress_label.text().startswith(f"Case {len(stored) + 1} of 60")
     window.close()
+
+
+def test_a_case_whose_study_is_gone_shows_no_images_not_the_last_cases(qtbot, tmp_path: Path) -> None:
+    """A study moved away after the session was made: its case is rated from the reports, with an
+    empty viewer and a notice. The viewer kept showing the previous case's film beside the new
+    case's reports (seen on a session of two chest films), so a rater judged one patient's reports
+    against another patient's image."""
+    import numpy as np
+    from dicom_factory import write_film
+
+    from lightbox.app.rating_window import IMAGES_UNAVAILABLE
+
+    bright = np.full((40, 30), 3000, np.uint16)
+    films = {name: write_film(tmp_path / f"{name}.dcm", bright, window=(1500.0, 1000.0)) for name in ("one", "two")}
+    db = open_database(f"sqlite:///{tmp_path / 'gone.sqlite3'}")
+    create_session(db, "moved", [CaseSpec(name, f"Report {name}. Lungs clear.", study_path=str(path),
+                                          ai_report=f"Draft {name}. Small effusion.") for name, path in films.items()],
+                   seed=3, raters=["ana"])
+    window = RatingWindow(db, "moved", "ana")
+    qtbot.addWidget(window)
+    window.resize(900, 600)
+    window.show()
+    assert window.case is not None and window.area.opened is not None  # the first case's film is shown
+    shown_first = window.case.study_path
+    gone = next(p for p in films.values() if str(p) != shown_first)
+    gone.rename(gone.with_suffix(".moved"))
+    for group in window.acceptable.values():
+        group.button(1).setChecked(True)
+    window.preference.buttons()[1].setChecked(True)
+    window.reason.setText("alike")
+    assert window.submit()
+    assert window.case is not None and window.case.study_path == str(gone)
+    assert window.progress_label.text() == f"Case 2 of 2  {IMAGES_UNAVAILABLE}"
+    assert window.area.opened is None and window.area.films_shown == []
+    assert all(viewport.scene is None for viewport in window.area.viewports)
+    # the viewer is empty on screen: its middle is the black of its corner (the uniform film showed grey there)
+    pixels = window.area.grab().toImage()
+    corner, middle = pixels.pixelColor(2, 2), pixels.pixelColor(pixels.width() // 2, pixels.height() // 2)
+    assert (middle.red(), middle.green(), middle.blue()) == (corner.red(), corner.green(), corner.blue())
+    assert middle.red() < 64
+    window.close()

@@ -72,6 +72,8 @@ def anonymous(opened: Opened) -> Opened:
                   films=[scrub(f) for f in opened.films], series=None, is_demo=opened.is_demo)
 
 
+# said instead of the case's images; never why (the reason names files, which can name the source)
+IMAGES_UNAVAILABLE = "(images unavailable: rate from the reports, and tell the study lead)"
 DEMO_SESSION_NOTICE = ("Research evaluation - NOT for clinical use: reports in this session may be drafted by "
                        "Lightbox's demo model.")
 
@@ -212,14 +214,14 @@ class RatingWindow(QMainWindow):
         from pathlib import Path
 
         target = case.study_path or (case.image_paths[0] if case.image_paths else "")
-        if not target or not (target in DEMO_PATHS or Path(target).exists()):
-            self.progress_label.setText(self.progress_label.text() + "  (images unavailable)")
-            return
         try:
+            if not target or not (target in DEMO_PATHS or Path(target).exists()):
+                raise FileNotFoundError(target)
             opened, _ = open_path(target)
             self.area.show_opened(anonymous(opened))
         except Exception:  # noqa: BLE001 - a case without images can still be rated; the reason names files
-            self.progress_label.setText(self.progress_label.text() + "  (images unavailable)")
+            self.area.clear()  # the last case's images must not stay beside this case's reports
+            self.progress_label.setText(self.progress_label.text() + f"  {IMAGES_UNAVAILABLE}")
 
     def _clear_answers(self) -> None:
         for group in (self.preference, *self.acceptable.values()):

@@ -228,6 +228,17 @@ class ViewerArea(QWidget):
             self.films_shown = [(f, frame_text(opened, n), opened.is_demo) for n, f in enumerate(opened.films)]
         self._build_scenes()
 
+    def clear(self) -> None:
+        """Show nothing, as before any image set was opened: a rating case whose study cannot be
+        opened must not keep the previous case's images beside its reports."""
+        self.opened = None
+        self.scene_cache, self.cine_displays, self.placed = {}, {}, {}
+        self.unlink()
+        self.volume_display = None
+        self.films_shown = []
+        for n in range(len(self.viewports)):
+            self.show_scene(n, None)
+
     def show_preview(self, values, title: str) -> None:
         """Show a single slice at once (the first slice read) while the volume loads."""
         from ..viewer.pixels import auto_window
