@@ -323,3 +323,27 @@ def test_answer_refusals_say_why(db) -> None:
 ])
 def test_presented_sentences(text: str, shown: str) -> None:
     assert presented(text) == shown
+
+
+def test_an_answer_draft_is_kept_until_submitted_and_goes_with_a_removed_rater(db) -> None:
+    from lightbox.workflow.evaluation import answer_draft, save_answer_draft
+    from lightbox.workflow.storage import AnswerDraft
+
+    create_session(db, "drafts", cases(2), seed=4, raters=["lee", "kai"])
+    case = next_case(db, "drafts", "lee")
+    assert case is not None and answer_draft(db, "drafts", "lee", case.case_id) is None
+    save_answer_draft(db, "drafts", "lee", case.case_id, {"reason": "first"})
+    save_answer_draft(db, "drafts", "lee", case.case_id, {"reason": "second", "marks": []})  # replaces, one row
+    assert answer_draft(db, "drafts", "lee", case.case_id) == {"reason": "second", "marks": []}
+    assert answer_draft(db, "drafts", "kai", case.case_id) is None  # each rater's own
+    with pytest.raises(EvaluationError, match=r"^case 999 is not in session 'drafts'$"):
+        save_answer_draft(db, "drafts", "lee", 999, {})
+    with pytest.raises(EvaluationError, match=r"^'zed' is not a rater of session 'drafts'$"):
+        save_answer_draft(db, "drafts", "zed", case.case_id, {})
+    # a rater who only began an answer can still be removed; the half answer goes too
+    save_answer_draft(db, "drafts", "kai", case.case_id, {"reason": "kai's"})
+    assert change_raters(db, "drafts", remove=["kai"]) == ["lee"]
+    with db() as s:
+        assert [(d.fields["reason"]) for d in s.query(AnswerDraft)] == ["second"]
+    submit(db, "drafts", "lee", case.case_id, Rating("equivalent", "alike", True, True))
+    assert answer_draft(db, "drafts", "lee", case.case_id) is None

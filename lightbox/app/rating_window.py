@@ -10,16 +10,17 @@ better (A / equivalent / B) with a reason.
 Keyboard-first: 1/2/3 preference; Alt+1 / Alt+2 report A acceptable yes / no, Alt+3 / Alt+4
 report B yes / no; Alt+C next error category, Alt+S clinically significant, Alt+A / Alt+B the report
 a missed finding belongs to, Alt+N the note; E or Alt+E adds the error (the selected passage, or a
-missed finding with its note); Ctrl+Enter submits. Every answer is committed when submitted; leaving and coming back resumes at
-the first unanswered case. Nothing on screen says which report is the AI's, nor names the case,
-its files or the patient: the viewer's overlays show the modality only.
+missed finding with its note); Ctrl+Enter submits. Every answer is committed when submitted;
+leaving and coming back resumes at the first unanswered case, with what was already chosen and
+typed on it (saved as it is given). Nothing on screen says which report is the AI's, nor names the
+case, its files or the patient: the viewer's overlays show the modality only.
 """
 from __future__ import annotations
 
 import dataclasses
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -49,10 +50,12 @@ from ..workflow.evaluation import (
     ErrorInput,
     EvaluationError,
     Rating,
+    answer_draft,
     drafting_model,
     join,
     next_case,
     progress,
+    save_answer_draft,
     submit,
 )
 from .compose import DEMO_PATHS, Opened, open_path
@@ -73,6 +76,8 @@ def anonymous(opened: Opened) -> Opened:
 
 
 # said instead of the case's images; never why (the reason names files, which can name the source)
+ANSWER_RESTORED = "(your answer so far was kept: go on from there)"
+DRAFT_SAVE_DELAY_MS = 400  # after the last change: one write per pause, not per key
 IMAGES_UNAVAILABLE = "(images unavailable: rate from the reports, and tell the study lead)"
 DEMO_SESSION_NOTICE = ("Research evaluation - NOT for clinical use: reports in this session may be drafted by "
                        "Lightbox's demo model.")
@@ -188,13 +193,27 @@ class RatingWindow(QMainWindow):
         self.submit_button.clicked.connect(self.submit)
         QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(self.submit)
         layout.addWidget(self.submit_button)
+        # the answer so far is saved a moment after each change (and on closing), until it is submitted
+        self.quiet = False  # True while the window itself fills or clears the answer
+        self.draft_timer = QTimer(self)
+        self.draft_timer.setSingleShot(True)
+        self.draft_timer.setInterval(DRAFT_SAVE_DELAY_MS)
+        self.draft_timer.timeout.connect(self.save_draft)
+        for group in (self.preference, *self.acceptable.values()):
+            group.idToggled.connect(self._answer_changed)
+        for line in (self.reason, self.note):
+            line.textChanged.connect(self._answer_changed)
+        self.corrected.textChanged.connect(self._answer_changed)
         self.load_next()
 
     # -- flow -----------------------------------------------------------------------------
     def load_next(self) -> None:
+        self.draft_timer.stop()
         self.case = next_case(self.factory, self.session_name, self.rater)
         done, total = progress(self.factory, self.session_name, self.rater)
+        self.quiet = True
         self._clear_answers()
+        self.quiet = False
         if self.case is None:
             self.progress_label.setText(f"All {total} cases rated - thank you. You may close this window.")
             self.report_a.clear()
@@ -206,9 +225,59 @@ class RatingWindow(QMainWindow):
         self.report_a.setPlainText(self.case.report_a)
         self.report_b.setPlainText(self.case.report_b)
         self.started = time.monotonic()
+        saved = answer_draft(self.factory, self.session_name, self.rater, self.case.case_id)
+        if saved is not None:
+            self._restore(saved)
+            self.progress_label.setText(self.progress_label.text() + f"  {ANSWER_RESTORED}")
         self.report_a.setFocus()  # read-only: 1/2/3 reach the window's shortcuts
         if self.show_images:
             self._show_images(self.case)
+
+    # -- the answer so far ----------------------------------------------------------------------
+    def _answer_changed(self, *_args: object) -> None:
+        if not self.quiet and self.case is not None:
+            self.draft_timer.start()
+
+    def draft_fields(self) -> dict[str, object]:
+        """What the rater has chosen and typed on this case, as JSON (ids: -1 for nothing chosen)."""
+        return {"preference": self.preference.checkedId(),
+                "acceptable": {side: group.checkedId() for side, group in self.acceptable.items()},
+                "reason": self.reason.text(), "note": self.note.text(), "corrected": self.corrected.toPlainText(),
+                "marks": [dataclasses.asdict(mark) for mark in self.marks],
+                "seconds": round(time.monotonic() - self.started, 3)}
+
+    def save_draft(self) -> None:
+        self.draft_timer.stop()
+        if self.case is None:
+            return
+        try:
+            save_answer_draft(self.factory, self.session_name, self.rater, self.case.case_id, self.draft_fields())
+        except Exception as exc:  # noqa: BLE001 - the database went away: the rater must know, not lose the window
+            self.statusBar().showMessage(f"Your answer so far could not be saved ({exc}); it is kept in this window", 0)
+
+    def _restore(self, saved: dict) -> None:
+        """Put a saved answer back as it was given: choices, texts, error marks, time spent."""
+        self.quiet = True
+        try:
+            for group, chosen in ((self.preference, saved.get("preference", -1)),
+                                  *((self.acceptable[side], saved.get("acceptable", {}).get(side, -1)) for side in ("A", "B"))):
+                button = group.button(int(chosen))
+                if button is not None:
+                    button.setChecked(True)
+            self.reason.setText(str(saved.get("reason", "")))
+            self.note.setText(str(saved.get("note", "")))
+            self.corrected.setPlainText(str(saved.get("corrected", "")))
+            for fields in saved.get("marks", []):
+                mark = ErrorInput(**fields)
+                self.marks.append(mark)
+                if mark.start is not None and mark.end is not None:
+                    editor = self.report_a if mark.report == "A" else self.report_b
+                    self._list(mark, f'"{editor.toPlainText()[mark.start:mark.end]}"')
+                else:
+                    self._list(mark, f"({mark.note or 'not described'})")
+            self.started -= float(saved.get("seconds", 0.0))  # the time already spent on the case counts
+        finally:
+            self.quiet = False
 
     def _show_images(self, case: BlindedCase) -> None:
         from pathlib import Path
@@ -251,6 +320,7 @@ class RatingWindow(QMainWindow):
                 self.marks.append(mark)
                 passage = editor.toPlainText()[start:end]
                 self._list(mark, f'"{passage}"')
+                self._answer_changed()
                 cursor.clearSelection()
                 editor.setTextCursor(cursor)
                 return True
@@ -265,6 +335,7 @@ class RatingWindow(QMainWindow):
         self.marks.append(mark)
         self._list(mark, f"({note or 'not described'})")
         self.note.clear()
+        self._answer_changed()
         return True
 
     def _list(self, mark: ErrorInput, what: str) -> None:
@@ -273,6 +344,7 @@ class RatingWindow(QMainWindow):
     def submit(self) -> bool:
         if self.case is None:
             return False
+        self.draft_timer.stop()  # the answer replaces what was saved of it
         button = self.preference.checkedButton()
         try:
             for side, group in self.acceptable.items():
@@ -325,6 +397,8 @@ class RatingWindow(QMainWindow):
         return texts
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self.draft_timer.isActive():  # a change not saved yet
+            self.save_draft()
         for widget in self.area.viewports:
             widget.set_scene(None)
             widget.Finalize()

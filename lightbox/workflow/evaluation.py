@@ -16,12 +16,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .spreadsheet_csv import SpreadsheetError, read_csv_table
-from .storage import Answer, ErrorMark, EvalCase, EvalSession, Rater
+from .storage import Answer, AnswerDraft, ErrorMark, EvalCase, EvalSession, Rater, utcnow
 
 PREFERENCES = ("A", "equivalent", "B")
 # Error categories of the expert evaluations (Med-Gemini, Yang et al. 2024, and Flamingo-CXR, Tanno et
@@ -267,6 +268,8 @@ def change_raters(factory: sessionmaker[Session], session_name: str, add: Sequen
             answered = db.scalar(select(func.count()).select_from(Answer).where(Answer.rater_id == leaving.id)) or 0
             if answered:
                 raise EvaluationError(f"{name!r} has rated {answered} case(s) of {session_name!r} and cannot be removed")
+            # nothing submitted: a half-given answer goes with the rater (it counts in no result)
+            db.execute(delete(AnswerDraft).where(AnswerDraft.rater_id == leaving.id))
             db.delete(leaving)
             del current[name]
         return sorted(current)
@@ -414,6 +417,32 @@ def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, c
                 errors=marks,
             )
         )
+        # the answer given replaces what was saved of it, in the same transaction
+        db.execute(delete(AnswerDraft).where(AnswerDraft.rater_id == rater.id, AnswerDraft.case_id == case.id))
+
+
+def save_answer_draft(factory: sessionmaker[Session], session_name: str, rater_name: str, case_id: int,
+                      fields: dict[str, Any]) -> None:
+    """Keep ``fields`` (JSON: what the rater has chosen and typed on a case so far) until the
+    answer is submitted; each save replaces the last."""
+    with factory.begin() as db:
+        session, rater = _rater(db, session_name, rater_name)
+        case = db.get(EvalCase, case_id)
+        if case is None or case.session_id != session.id:
+            raise EvaluationError(f"case {case_id} is not in session {session_name!r}")
+        draft = db.scalar(select(AnswerDraft).where(AnswerDraft.rater_id == rater.id, AnswerDraft.case_id == case_id))
+        if draft is None:
+            db.add(AnswerDraft(rater_id=rater.id, case_id=case_id, fields=fields))
+        else:
+            draft.fields, draft.saved_at = fields, utcnow()
+
+
+def answer_draft(factory: sessionmaker[Session], session_name: str, rater_name: str, case_id: int) -> dict[str, Any] | None:
+    """What was saved of the rater's unsubmitted answer to the case (None: nothing)."""
+    with factory() as db:
+        _, rater = _rater(db, session_name, rater_name)
+        draft = db.scalar(select(AnswerDraft).where(AnswerDraft.rater_id == rater.id, AnswerDraft.case_id == case_id))
+        return dict(draft.fields) if draft is not None else None
 
 
 def rater_progress(factory: sessionmaker[Session], session_name: str) -> dict[str, tuple[int, int]]:

@@ -140,6 +140,21 @@ class Answer(Base):
     errors: Mapped[list[ErrorMark]] = relationship(back_populates="answer", cascade="all, delete-orphan")
 
 
+class AnswerDraft(Base):
+    """A rater's answer to one case as far as it has been given, saved while it is given and
+    deleted when the answer is submitted: a window closed, or a workstation that fails, half-way
+    through a case loses nothing the rater chose or typed. Fields as the rater saw them (A / B),
+    the way :class:`~lightbox.workflow.evaluation.Rating` holds them."""
+
+    __tablename__ = "answer_drafts"
+    __table_args__ = (UniqueConstraint("rater_id", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("eval_cases.id"), index=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ErrorMark(Base):
     __tablename__ = "error_marks"
     id: Mapped[int] = mapped_column(primary_key=True)
