@@ -342,3 +342,40 @@ def test_an_answer_half_given_survives_the_window(qtbot, tmp_path: Path, backend
     finally:
         if server is not None:
             server.stop()
+
+
+def test_an_error_marked_by_mistake_is_taken_back_with_delete(qtbot, tmp_path: Path) -> None:
+    """Two marks added; Delete on the first in the list removes it (and only it) from the answer
+    submitted. Before, a mark once added could only be submitted."""
+    db = open_database(f"sqlite:///{tmp_path / 'marks.sqlite3'}")
+    create_session(db, "undo", cases(1), seed=2, raters=["mo"])
+    window = RatingWindow(db, "undo", "mo", show_images=False)
+    qtbot.addWidget(window)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    for note in ("wrong one", "right base opacity"):
+        window.category.setCurrentText("missed finding")
+        window.note.setText(note)
+        assert window.mark_selection()
+    assert [m.note for m in window.marks] == ["wrong one", "right base opacity"]
+    window.mark_list.setFocus()
+    window.mark_list.setCurrentRow(0)
+    qtbot.keyClick(window.mark_list, Qt.Key.Key_Delete)
+    assert [m.note for m in window.marks] == ["right base opacity"]
+    assert [window.mark_list.item(n).text() for n in range(window.mark_list.count())] == [
+        "A: missed finding (right base opacity)"]
+    qtbot.keyClick(window.mark_list, Qt.Key.Key_Delete)  # the list's current row is now the remaining mark
+    qtbot.keyClick(window.mark_list, Qt.Key.Key_Delete)  # nothing left: nothing happens
+    assert window.marks == [] and window.mark_list.count() == 0
+    window.category.setCurrentText("missed finding")
+    window.note.setText("left apex")
+    assert window.mark_selection()
+    for group in window.acceptable.values():
+        group.button(1).setChecked(True)
+    window.preference.button(1).setChecked(True)
+    window.reason.setText("alike")
+    assert window.submit()
+    with db() as s:
+        assert [m.note for m in s.query(ErrorMark)] == ["left apex"]
+    window.close()

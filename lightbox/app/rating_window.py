@@ -10,10 +10,11 @@ better (A / equivalent / B) with a reason.
 Keyboard-first: 1/2/3 preference; Alt+1 / Alt+2 report A acceptable yes / no, Alt+3 / Alt+4
 report B yes / no; Alt+C next error category, Alt+S clinically significant, Alt+A / Alt+B the report
 a missed finding belongs to, Alt+N the note; E or Alt+E adds the error (the selected passage, or a
-missed finding with its note); Ctrl+Enter submits. Every answer is committed when submitted;
-leaving and coming back resumes at the first unanswered case, with what was already chosen and
-typed on it (saved as it is given). Nothing on screen says which report is the AI's, nor names the
-case, its files or the patient: the viewer's overlays show the modality only.
+missed finding with its note), Delete in the list of errors removes one; Ctrl+Enter submits.
+Every answer is committed when submitted; leaving and coming back resumes at the first unanswered
+case, with what was already chosen and typed on it (saved as it is given). Nothing on screen says
+which report is the AI's, nor names the case, its files or the patient: the viewer's overlays show
+the modality only.
 """
 from __future__ import annotations
 
@@ -160,9 +161,14 @@ class RatingWindow(QMainWindow):
         for widget in (self.mark_report, self.category, self.significant, self.note, self.mark_button):
             marks.addWidget(widget)
         layout.addLayout(marks)
-        layout.addWidget(QLabel("Errors: select a passage in A or B, or describe a missed finding; choose the category; press E"))
+        layout.addWidget(QLabel("Errors: select a passage in A or B, or describe a missed finding; choose the category; press E "
+                                 "(Delete in the list removes one)"))
         self.mark_list = QListWidget()
         self.mark_list.setMaximumHeight(90)
+        self.mark_list.setToolTip("Delete removes the selected error")
+        # a mark added by mistake is taken back, not submitted as the rater's judgement
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.mark_list, self.remove_selected_mark,
+                  context=Qt.ShortcutContext.WidgetShortcut)
         layout.addWidget(self.mark_list)
         # Preference, then the reason.
         grid = QGridLayout()
@@ -335,6 +341,15 @@ class RatingWindow(QMainWindow):
         self.marks.append(mark)
         self._list(mark, f"({note or 'not described'})")
         self.note.clear()
+        self._answer_changed()
+        return True
+
+    def remove_selected_mark(self) -> bool:
+        row = self.mark_list.currentRow()
+        if not 0 <= row < len(self.marks):
+            return False
+        del self.marks[row]
+        self.mark_list.takeItem(row)
         self._answer_changed()
         return True
 
