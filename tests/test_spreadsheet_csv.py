@@ -108,3 +108,35 @@ def test_reports_table_of_a_folder_of_studies_in_semicolons(studies: Path) -> No
     first, second = read_case_list(listed)
     assert first == CaseSpec("s1", "Effusion; small.", str((studies / "s1").resolve()), [], "", "abnormal")
     assert (second.case_key, second.original_report, second.label) == ("s2", "Clear.", "normal")
+
+
+def test_the_case_list_written_for_a_session_is_named_safely(studies: Path, qtbot) -> None:
+    """A session made from a folder in the window writes its case list under the data folder,
+    named after the session: "chest/2026" raised FileNotFoundError (a missing subfolder) out of
+    the dialog, and "../x" would have written outside the folder."""
+    from lightbox.app.eval_menu import NewSessionDialog
+    from lightbox.app.eval_setup import case_list_file
+    from lightbox.workflow.evaluation import session_names
+    from lightbox.workflow.storage import open_database
+
+    lists = studies / "lists"
+    assert case_list_file("chest/2026", lists) == lists / "chest_2026.csv"
+    assert case_list_file("../../x", lists) == lists / "x.csv"
+    assert case_list_file(" ..", lists) == lists / "session.csv"
+    (lists / "chest_2026.csv").write_text("taken")
+    assert case_list_file("chest 2026", lists) == lists / "chest_2026-2.csv"  # another session's list is kept
+    import numpy as np
+    from dicom_factory import write_film
+
+    write_film(studies / "s1" / "film.dcm", np.arange(1200, dtype=np.uint16).reshape(40, 30))
+    reports = studies / "reports.csv"
+    reports.write_text("study,original_report\ns1,Clear.\n", encoding="utf-8")
+    db = open_database(f"sqlite:///{studies / 'e.sqlite3'}")
+    dialog = NewSessionDialog(db, from_folder=True)
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(studies))
+    dialog.reports.setText(str(reports))
+    dialog.name.setText("chest/2026")
+    dialog.raters.setText("dr_a")
+    assert dialog.create_session(), dialog.message.toPlainText()
+    assert session_names(db) == ["chest/2026"]

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from ..workflow.evaluation import EvaluationError, change_raters, rater_progress, session_names
-from ..workflow.storage import default_data_dir
 
 
 def _browse_row(edit: QLineEdit, pick) -> QHBoxLayout:
@@ -75,7 +74,7 @@ class NewSessionDialog(QDialog):
         self.resize(640, 320)
 
     def create_session(self) -> bool:
-        from .eval_setup import case_list_from_folder, create_from_case_list
+        from .eval_setup import case_list_file, case_list_from_folder, create_from_case_list
 
         raters = [r.strip() for r in self.raters.text().split(",") if r.strip()]
         try:
@@ -83,9 +82,7 @@ class NewSessionDialog(QDialog):
                 folder, reports = Path(self.folder.text().strip()), Path(self.reports.text().strip())
                 if not folder.is_dir() or not reports.is_file():
                     raise EvaluationError("choose the folder of studies and the reports CSV")
-                out = default_data_dir() / "case_lists"
-                out.mkdir(parents=True, exist_ok=True)
-                case_list = case_list_from_folder(folder, reports, out / f"{self.name.text().strip() or 'session'}.csv")
+                case_list = case_list_from_folder(folder, reports, case_list_file(self.name.text()))
             else:
                 case_list = Path(self.case_list.text().strip())
             _, count = create_from_case_list(self.factory, case_list, self.name.text().strip(), raters)

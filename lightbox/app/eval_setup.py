@@ -4,6 +4,7 @@ drafted by the model for the cases that lack one, the session stored with its ra
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -66,6 +67,22 @@ def create_from_case_list(factory, case_list: Path, name: str, raters: Sequence[
     return create_session(factory, name, cases, drafter, model_name, checksum, raters=raters), len(cases)
 
 
+def case_list_file(session_name: str, folder: Path | None = None) -> Path:
+    """Where the window keeps the case list it writes for a session made from a folder: a file
+    name made of the session's name ("chest/2026" -> "chest_2026.csv"; a slash made a missing
+    subfolder, "../" a path outside), never one another session's list already has."""
+    from ..workflow.storage import default_data_dir
+
+    folder = folder or default_data_dir() / "case_lists"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", session_name.strip()).strip("._") or "session"
+    path, n = folder / f"{stem}.csv", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.csv"
+    return path
+
+
 def case_list_from_folder(folder: Path, reports_csv: Path, out: Path) -> Path:
     """A case list from a folder of studies (one subfolder or file per case) and a reports CSV with
     the columns ``study`` (the subfolder or file name), ``original_report`` and optionally
@@ -85,12 +102,15 @@ def case_list_from_folder(folder: Path, reports_csv: Path, out: Path) -> Path:
     if problems:
         raise EvaluationError(f"{reports_csv.name}: {len(problems)} bad row(s), nothing was created:\n  " + "\n  ".join(problems))
     fields = ["case_id", "study_path", "original_report", "ai_report", "label", "original_kind"]
-    with open(out, "w", newline="", encoding="utf-8") as fp:
-        writer = csv.DictWriter(fp, fields)
-        writer.writeheader()
-        for row in rows:
-            study = row["study"].strip()
-            writer.writerow({"case_id": study, "study_path": str((folder / study).resolve()),
-                             "original_report": row["original_report"], "ai_report": row.get("ai_report", ""),
-                             "label": row.get("label", ""), "original_kind": row.get("original_kind", "") or "report"})
+    try:
+        with open(out, "w", newline="", encoding="utf-8") as fp:
+            writer = csv.DictWriter(fp, fields)
+            writer.writeheader()
+            for row in rows:
+                study = row["study"].strip()
+                writer.writerow({"case_id": study, "study_path": str((folder / study).resolve()),
+                                 "original_report": row["original_report"], "ai_report": row.get("ai_report", ""),
+                                 "label": row.get("label", ""), "original_kind": row.get("original_kind", "") or "report"})
+    except OSError as exc:
+        raise EvaluationError(f"cannot write the case list {out}: {exc.strerror or exc}") from exc
     return out
