@@ -103,6 +103,20 @@ def test_screenshot_errors_are_messages(tmp_path: Path, capsys) -> None:
     assert "no image found" in capsys.readouterr().err
     assert main(["screenshot", "demo", "--preset", "nonsense", "--out", str(tmp_path / "x.png")]) == 2
     assert "unknown preset" in capsys.readouterr().err
+    # on a film too (the preset was ignored there without a word), and a named one is said not to apply
+    assert main(["screenshot", "demo:film", "--preset", "nonsense", "--out", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err == ("lightbox: unknown preset 'nonsense'; choose from lung, mediastinum, bone, brain, "
+                                       "abdomen, liver or auto\n")
+    assert main(["screenshot", "demo:film", "--preset", "lung", "--out", str(tmp_path / "x.png")]) == 0
+    assert capsys.readouterr().err == "note: the lung preset is a CT volume's window; the film is shown with its own window\n"
+    # an output the image library cannot write: said before rendering, not as a traceback after it
+    assert main(["screenshot", "demo:film", "--out", str(tmp_path / "x.jpgx")]) == 2
+    assert capsys.readouterr().err == ("lightbox: x.jpgx: the file name must end in an image format's suffix, e.g. .png, "
+                                       ".jpg or .tif\n")
+    assert not (tmp_path / "x.jpgx").exists()
+    (tmp_path / "a-file").write_text("")
+    assert main(["screenshot", "demo:film", "--out", str(tmp_path / "a-file" / "x.png")]) == 2
+    assert capsys.readouterr().err.startswith(f"lightbox: cannot write {tmp_path / 'a-file' / 'x.png'}: ")
 
 
 def test_console_script_runs_as_module() -> None:

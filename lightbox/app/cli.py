@@ -98,6 +98,8 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
     from .compose import build_scenes, open_path
 
     try:
+        out = Path(args.out)
+        check_image_suffix(out)  # before the minutes a volume can take
         opened, _ = open_path(args.path, args.series)
         if args.layout in ("mpr", "3d") and opened.volume is None:  # says so, then shows what it can
             print(f"note: the {args.layout} layout needs a volume; {args.path} is a film: shown in the film layout",
@@ -107,16 +109,30 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
 
             for item in ([opened.volume] if opened.volume is not None else []) + list(opened.films):
                 item.metadata = deidentify_metadata(item.metadata)
-        scenes, (rows, cols) = build_scenes(opened, args.layout, args.preset, args.mapper)
+        scenes, (rows, cols) = build_scenes(opened, args.layout, args.preset, args.mapper)  # checks the preset's name
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
         return refuse(exc)
+    if args.preset and args.preset != "auto" and opened.volume is None:
+        print(f"note: the {args.preset} preset is a CT volume's window; the film is shown with its own window",
+              file=sys.stderr)
     width, height = args.size
     pixels = render_grid(scenes, rows, cols, width, height)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(out)
+    except OSError as exc:
+        return refuse(f"cannot write {out}: {exc.strerror or exc}")
     print(f"{out}  {width}x{height}  {opened.title}  layout {args.layout}")
     return 0
+
+
+def check_image_suffix(path: Path) -> None:
+    """A file name Pillow can write an image to (its suffix names the format), else ValueError."""
+    from PIL import Image
+
+    Image.init()
+    if path.suffix.lower() not in Image.EXTENSION:
+        raise ValueError(f"{path.name}: the file name must end in an image format's suffix, e.g. .png, .jpg or .tif")
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:

@@ -90,6 +90,8 @@ def build_scenes(
     from ..viewer.views.mpr_scene import MprScene, first_plane, section_planes, show_crosshair_of_other_panes, volume_center
     from ..viewer.views.volume_scene import VolumeScene
 
+    if preset and preset != "auto" and preset not in ct_window_presets():  # refused on a film too, not ignored
+        raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(ct_window_presets())} or auto")
     if opened.volume is None:
         film = opened.films[0]
         display = FilmDisplay()
@@ -104,10 +106,7 @@ def build_scenes(
     if preset == "auto":
         volume_display.set_window(auto_window(volume.array[len(volume.array) // 2]), "auto")
     elif preset:
-        presets = ct_window_presets()
-        if preset not in presets:
-            raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(presets)}")
-        volume_display.set_window(presets[preset], preset)
+        volume_display.set_window(ct_window_presets()[preset], preset)
     x, y, z = volume_center(volume)
     volume_display.crosshair = (float(x), float(y), float(z))
     from ..viewer.views.vtk_data import to_vtk_image
