@@ -203,14 +203,22 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] not in commands:
         argv = ["view", *argv]  # `lightbox` and `lightbox PATH` open the window
     args = parser.parse_args(argv)
+    from ..workflow.unavailable import DatabaseUnavailable
+
     try:
         return int(args.func(args))
+    except DatabaseUnavailable as exc:  # --db names a database that cannot be opened
+        return refuse(exc)
     except BrokenPipeError:
         # the reader of our output went away (`lightbox ask ... | head -1`): stop quietly, as a
         # shell tool does; stdout is pointed at devnull so the interpreter's final flush is silent
         # (the Python documentation's recipe for SIGPIPE)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1  # as the recipe exits on EPIPE
+    except OSError as exc:  # a file the command was told to write or read: its name and why, not a traceback
+        if exc.filename is None:
+            raise
+        return refuse(f"cannot use {exc.filename}: {exc.strerror or exc}")
 
 
 if __name__ == "__main__":

@@ -152,7 +152,10 @@ def _report(args: argparse.Namespace) -> int:
         import tempfile
 
         png = Path(args.png) if args.png else Path(tempfile.mkdtemp()) / "results.png"
-        write_png(results, png, Path(args.pdf) if args.pdf else None)
+        try:
+            write_png(results, png, Path(args.pdf) if args.pdf else None)
+        except ValueError as exc:  # matplotlib: a suffix it has no format for ("Format 'pngx' is not supported")
+            return refuse(f"{png.name}: {exc}")
     return 0
 
 

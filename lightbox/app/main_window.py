@@ -1173,7 +1173,16 @@ def run_app(path: str | list[Path] | None = "demo") -> int:
         print("lightbox: no display found; running offscreen (set DISPLAY to see the window)", file=sys.stderr)
     LOG.info("Lightbox started (log: %s)", configure_logging())
     app = qt_application()
-    window = MainWindow()
+    from ..workflow.unavailable import DatabaseUnavailable
+
+    try:
+        window = MainWindow()
+    except DatabaseUnavailable as exc:  # reports and ratings would have nowhere to go: said, not a traceback
+        message = f"{exc}\n\nSet LIGHTBOX_DATA_DIR to a folder you can write to."
+        print(f"lightbox: {message}", file=sys.stderr)
+        if has_display():  # offscreen, nobody could close the box
+            QMessageBox.critical(None, "Lightbox cannot keep reports", message)
+        return 2
     window.show()
     window.open_path(path or "demo")
     return run_event_loop(app)

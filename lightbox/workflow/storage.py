@@ -23,8 +23,11 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from .unavailable import DatabaseUnavailable
 
 
 def utcnow() -> datetime:
@@ -201,17 +204,39 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: a PostgreSQL URL's password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 def open_database(url: str | None = None) -> sessionmaker[Session]:
     """Engine + session factory for ``url`` (default: SQLite in the user's data folder); creates
-    the tables when they are missing."""
+    the tables when they are missing. Raises :class:`DatabaseUnavailable` when it cannot (a URL
+    that is not one, a server that does not answer, a folder that cannot be made)."""
     url = url or default_url()
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
-    add_missing_columns(engine)
+    try:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(engine)
+        add_missing_columns(engine)
+    except (OSError, ImportError, ArgumentError, NoSuchModuleError, DBAPIError) as exc:
+        if isinstance(exc, ArgumentError):
+            reason = "not a database URL (e.g. sqlite:////path/lightbox.sqlite3 or postgresql+psycopg://user@host/db)"
+        elif isinstance(exc, (ImportError, NoSuchModuleError)):
+            reason = "no driver for this kind of database here (Lightbox uses SQLite or PostgreSQL)"
+        elif isinstance(exc, (FileExistsError, NotADirectoryError)):  # the folder the file would be in
+            reason = f"{exc.filename} is a file where a folder is needed"
+        elif isinstance(exc, OSError) and exc.filename:
+            reason = f"{exc.strerror}: {exc.filename}"
+        else:  # the server's or SQLite's own first line ("connection refused", "unable to open database file")
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise DatabaseUnavailable(f"cannot open the database {shown_url(url)}: {reason}") from exc
     return sessionmaker(engine, expire_on_commit=False)
 
 
