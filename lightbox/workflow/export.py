@@ -175,6 +175,10 @@ def _bar_panel(ax: Any, labels: list[str], values: list[dict[str, Any]], colors:
     ax.spines[["top", "right"]].set_visible(False)
 
 
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def write_png(results: dict[str, Any], path: Path, pdf: Path | None = None) -> None:
     """A figure a paper would print: equivalent-or-better shares (normal / abnormal panels, per
     answer and per case), significant-error and acceptable shares AI vs original, kappas, the
@@ -221,8 +225,8 @@ def write_png(results: dict[str, Any], path: Path, pdf: Path | None = None) -> N
         kappas += f"; Fleiss {fleiss['kappa']:.2f} [{fleiss['ci95'][0]:.2f}, {fleiss['ci95'][1]:.2f}]"
     model = results["model"] or "pre-computed AI reports"
     fig.suptitle(
-        f"Session {results['session']} - {results['cases']} cases, {len(results['raters'])} raters, "
-        f"{results['answers']} answers - model {model} (sha256 {results['model_sha256'][:12] or '-'})",
+        f"Session {results['session']} - {_counted(results['cases'], 'case')}, {_counted(len(results['raters']), 'rater')}, "
+        f"{_counted(results['answers'], 'answer')} - model {model} (sha256 {results['model_sha256'][:12] or '-'})",
         fontsize=10,
     )
     fig.text(
@@ -233,7 +237,9 @@ def write_png(results: dict[str, Any], path: Path, pdf: Path | None = None) -> N
         color="#333333",
     )
     fig.tight_layout(rect=(0, 0.04, 1, 0.94))
-    fig.savefig(path)
-    if pdf is not None:
-        fig.savefig(pdf)
-    plt.close(fig)
+    try:
+        fig.savefig(path)  # the format from the suffix: .png, .pdf, .svg, ...
+        if pdf is not None:
+            fig.savefig(pdf)
+    finally:  # a path that cannot be written must not leave the figure open in pyplot
+        plt.close(fig)

@@ -1,0 +1,62 @@
+"""The study lead takes the results away from the window, not only from the CLI: the figure
+(PNG / PDF by suffix), the figures as CSV and every answer as CSV, through the Results dialog's
+buttons; a place that cannot be written is a warning, not a traceback in a slot."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from lightbox.app.results_dialog import ResultsDialog
+from lightbox.workflow.evaluation import CaseSpec, Rating, create_session, next_case, submit
+from lightbox.workflow.storage import open_database
+
+
+@pytest.fixture
+def rated(tmp_path: Path):
+    db = open_database(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+    create_session(db, "chest/pilot", [CaseSpec(f"c{n}", f"Original {n}. Lungs clear.", image_paths=[f"/i/{n}.png"],
+                                                ai_report=f"AI {n}. Small effusion.", label="normal") for n in range(3)],
+                   seed=11, raters=["ann"])
+    for _ in range(3):
+        case = next_case(db, "chest/pilot", "ann")
+        assert case is not None
+        submit(db, "chest/pilot", "ann", case.case_id, Rating("equivalent", "same findings", True, True))
+    return db
+
+
+def test_the_results_dialog_saves_what_the_cli_writes(qtbot, tmp_path: Path, rated, monkeypatch) -> None:
+    dialog = ResultsDialog(rated, "chest/pilot")
+    qtbot.addWidget(dialog)
+    png, pdf = dialog.save_figure(tmp_path / "f.png"), dialog.save_figure(tmp_path / "f.pdf")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and pdf.read_bytes()[:5] == b"%PDF-"
+    assert dialog.saved.text() == f"Figure saved to {pdf}"
+    figures = dialog.save_figures_csv(tmp_path / "figures.csv")
+    assert "equivalent" in figures.read_text(encoding="utf-8")
+    assert dialog.export_answers(tmp_path / "answers.csv") == 6  # 3 cases x 2 reports, one rater
+    with open(tmp_path / "answers.csv", newline="", encoding="utf-8") as fp:
+        rows = list(csv.DictReader(fp))
+    assert len(rows) == 6 and {r["rater"] for r in rows} == {"ann"} and {r["reason"] for r in rows} == {"same findings"}
+    assert sorted(r["source"] for r in rows) == ["ai"] * 3 + ["original"] * 3
+    assert dialog.saved.text() == f"6 rows (rater x case x report) saved to {tmp_path / 'answers.csv'}"
+    # through the buttons: the file dialog suggests a file name safe for the session's name
+    asked: list[tuple[str, str]] = []
+    warned: list[str] = []
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+
+    def save_to(_parent, title, suggested, _kinds):
+        asked.append((title, suggested))
+        return str(blocker / "x.png"), ""
+
+    monkeypatch.setattr("lightbox.app.results_dialog.QFileDialog.getSaveFileName", save_to)
+    monkeypatch.setattr("lightbox.app.results_dialog.QMessageBox.warning", lambda _p, _t, text: warned.append(text))
+    from PySide6.QtWidgets import QPushButton
+
+    buttons = {b.text(): b for b in dialog.findChildren(QPushButton)}
+    assert {"Save figure...", "Save figures as CSV...", "Export answers (CSV)..."} <= set(buttons)
+    buttons["Save figure..."].click()
+    assert asked == [("Save figure", "chest_pilot-results.png")]
+    assert warned == [f"{blocker / 'x.png'}: [Errno 20] Not a directory: '{blocker / 'x.png'}'"]
+    dialog.close()
