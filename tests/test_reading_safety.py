@@ -256,3 +256,24 @@ def test_recent_studies_last_folder_and_drag_and_drop(qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: again.area.opened is not None and again.area.opened.volume is not None
                     and again.area.opened.volume.array.shape[0] == 4 and not again.is_loading(), timeout=20000)
     again.close()
+
+
+def test_a_report_export_that_cannot_be_written_says_so(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """QPdfWriter writes nothing to a place it cannot create a file in, and says nothing: the
+    reader believed the report exported. Now the export raises, and the menu's export warns."""
+    w = window_on(qtbot, "demo:film")
+    panel = w.ai_panel
+    panel.editor.setPlainText("FINDINGS: No pneumothorax.\nIMPRESSION: Normal.")
+    with pytest.raises(OSError, match=r"^the PDF could not be written to /proc/lightbox-report\.pdf$"):
+        panel.export(Path("/proc/lightbox-report.pdf"))  # /proc takes no new files, even from root
+    earlier = tmp_path / "report.pdf"
+    earlier.write_bytes(b"%PDF- an earlier export")
+    assert panel.export(earlier).read_bytes()[:5] == b"%PDF-" and b"earlier" not in earlier.read_bytes()
+    (tmp_path / "a-file").write_text("")
+    warned: list[str] = []
+    monkeypatch.setattr("lightbox.app.ai_panel.QMessageBox.warning", lambda _p, _t, text: warned.append(text))
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getSaveFileName",
+                        lambda *_args: (str(tmp_path / "a-file" / "report.txt"), ""))
+    panel._export_dialog()
+    assert warned == [f"Not exported: Not a directory\n{tmp_path / 'a-file' / 'report.txt'}"]
+    w.close()

@@ -680,12 +680,17 @@ class AiPanel(QWidget):
         if path.suffix.lower() == ".pdf":
             from PySide6.QtGui import QPageSize, QPdfWriter, QTextDocument
 
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.unlink(missing_ok=True)  # replaced (the save dialog asked): an old file must not pass the check below
             writer = QPdfWriter(str(path))
             writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
             writer.setResolution(150)
             document = QTextDocument()
             document.setPlainText(text)
             document.print_(writer)
+            del writer  # the file is complete once the writer is gone
+            if not path.is_file() or path.stat().st_size == 0:  # QPdfWriter fails without a word
+                raise OSError(f"the PDF could not be written to {path}")
         else:
             path.write_text(text + "\n", encoding="utf-8")
         return path
@@ -698,7 +703,10 @@ class AiPanel(QWidget):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export report", "report.pdf", "PDF (*.pdf);;Text (*.txt)")
         if path:
-            self.export(Path(path))
+            try:
+                self.export(Path(path))
+            except OSError as exc:  # a folder that cannot be written: said, and the report stays as it is
+                QMessageBox.warning(self, "Export report", f"Not exported: {exc.strerror or exc}\n{path}")
 
     def _idle(self) -> None:
         self.busy = ""
