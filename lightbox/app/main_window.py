@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
     # -- opening --------------------------------------------------------------------------
     def open_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open image", last_folder(), "Images (*.dcm *.png *.jpg *.jpeg DICOMDIR *);;All files (*)"
+            self, "Open image", last_folder(), "Images (*.dcm *.png *.jpg *.jpeg *.zip DICOMDIR *);;All files (*)"
         )
         if path:
             self.open_path(path)

@@ -21,6 +21,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
+from .archives import ArchiveError, is_archive, unpacked
 from .header_reader import read_common_header
 from .series import analyse, series_geometry, split_shared_positions
 from .study_tree import NO_PATIENT_ID, FileError, Instance, Patient, Series, Study, StudyIndex
@@ -328,10 +329,22 @@ def build_index(
     if isinstance(paths, (str, Path)):
         paths = [paths]
     index = StudyIndex()
-    roots = [Path(p) for p in paths]
-    for root in roots:
+    roots = []
+    for root in (Path(p) for p in paths):
         if not root.exists():
             index.errors.append(FileError(root, "no such file or folder"))
+        elif is_archive(root):  # named by the user: opened as the folder it holds (a zip inside a folder is not)
+            try:
+                folder, skipped = unpacked(root)
+            except (ArchiveError, OSError) as exc:
+                index.errors.append(FileError(root, str(exc) if isinstance(exc, ArchiveError) else
+                                              f"the archive cannot be unpacked ({exc.strerror or exc})"))
+                continue
+            if skipped:
+                index.errors.append(FileError(root, f"{skipped} member(s) skipped: their paths lead outside the archive"))
+            roots.append(folder)
+            continue
+        roots.append(root)
     files: list[Path] = []
     seen: set[Path] = set()
     for path in _walk((r for r in roots if r.exists()), index.errors):

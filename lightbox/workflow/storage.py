@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
+from ..user_data import default_data_dir as default_data_dir  # re-exported: modules import it from here
 from .unavailable import DatabaseUnavailable
 
 
@@ -173,13 +174,6 @@ class ErrorMark(Base):
     category: Mapped[str] = mapped_column(String(64))
     significant: Mapped[bool] = mapped_column(Boolean)
     answer: Mapped[Answer] = relationship(back_populates="errors")
-
-
-def default_data_dir() -> Path:
-    configured = os.environ.get("LIGHTBOX_DATA_DIR")
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "lightbox"
 
 
 def write_json_atomically(path: Path, value: Any, sort_keys: bool = False) -> None:

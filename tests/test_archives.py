@@ -1,0 +1,118 @@
+"""A ZIP archive of DICOM files, named by the user, opens as the folder it holds: the same series,
+geometry and voxels as the folder itself (the independent computation here); it is unpacked once;
+members that would land outside its folder are skipped and counted; an archive that is not one,
+or one with a password, is a message. Opening one showed "no image found" before."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import write_ct_series, write_film
+
+from lightbox.app.cli import main
+from lightbox.app.compose import open_path
+from lightbox.viewer.index import build_index
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch) -> Path:
+    folder = tmp_path / "lightbox-data"
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(folder))
+    return folder
+
+
+def zipped(folder: Path, archive: Path, extra: dict[str, bytes] | None = None) -> Path:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                out.write(path, "export/" + path.relative_to(folder).as_posix())  # a portal's download has a top folder
+        for name, data in (extra or {}).items():
+            out.writestr(name, data)
+    return archive
+
+
+def test_an_archive_opens_as_the_folder_it_holds(tmp_path: Path, data_dir: Path) -> None:
+    study = tmp_path / "study"
+    write_ct_series(study / "ct", [(0.0, 0.0, 2.5 * n) for n in range(6)])
+    (study / "README.txt").write_text("exported by a portal")
+    archive = zipped(study, tmp_path / "download.zip")
+    from_zip, from_folder = build_index(archive), build_index(study)
+    (series,) = from_zip.all_series()
+    (expected,) = from_folder.all_series()
+    assert (series.uid, series.kind, len(series.instances)) == (expected.uid, "volume", 6)
+    assert not from_zip.errors and len(from_zip.ignored) == 1  # the README, as in the folder
+    assert all(i.path.is_relative_to(data_dir / "archives") for i in series.instances)  # kept, not in a temporary folder
+    opened_zip, _ = open_path(archive)
+    opened_folder, _ = open_path(study)
+    assert opened_zip.volume is not None and opened_folder.volume is not None
+    assert np.array_equal(opened_zip.volume.array, opened_folder.volume.array)
+    assert opened_zip.volume.geometry.to_dict() == opened_folder.volume.geometry.to_dict()
+
+
+def test_an_archive_is_unpacked_once_and_again_when_it_changes(tmp_path: Path, data_dir: Path, monkeypatch) -> None:
+    write_film(tmp_path / "f" / "film.dcm", np.arange(1200, dtype=np.uint16).reshape(40, 30))
+    archive = zipped(tmp_path / "f", tmp_path / "film.zip")
+    first = build_index(archive).all_series()[0].instances[0].path
+    opened: list[Path] = []
+    real = zipfile.ZipFile
+
+    def counting(path, *args, **kwargs):
+        if (args[0] if args else kwargs.get("mode", "r")) == "r":  # read to unpack (the helper writes)
+            opened.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr("lightbox.viewer.archives.zipfile.ZipFile", counting)
+    assert build_index(archive).all_series()[0].instances[0].path == first and opened == []  # not unpacked again
+    zipped(tmp_path / "f", archive, {"export/notes.txt": b"changed"})  # another archive under the same name
+    again = build_index(archive).all_series()[0].instances[0].path
+    assert opened == [archive] and again != first and again.read_bytes() == first.read_bytes()
+
+
+def test_members_outside_the_archive_are_skipped(tmp_path: Path, data_dir: Path) -> None:
+    write_film(tmp_path / "f" / "film.dcm", np.arange(1200, dtype=np.uint16).reshape(40, 30))
+    payload = (tmp_path / "f" / "film.dcm").read_bytes()
+    archive = zipped(tmp_path / "f", tmp_path / "slip.zip", {"../../escaped.dcm": payload, "/abs.dcm": payload,
+                                                             "C:/windows.dcm": payload})
+    index = build_index(archive)
+    assert len(index.all_series()) == 1
+    assert [(e.path, e.reason) for e in index.errors] == [
+        (archive, "3 member(s) skipped: their paths lead outside the archive")]
+    assert not list(tmp_path.parent.rglob("escaped.dcm")) and not Path("/abs.dcm").exists()
+
+
+def test_archives_that_cannot_be_opened_are_messages(tmp_path: Path, data_dir: Path, capsys) -> None:
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 not really")
+    assert [e.reason for e in build_index(broken).errors] == ["not a readable ZIP archive (File is not a zip file)"]
+    locked = tmp_path / "locked.zip"
+    with zipfile.ZipFile(locked, "w") as out:
+        out.writestr("export/film.dcm", b"ciphertext")
+    # zipfile writes no encryption: set the member's "encrypted" flag (bit 0 of the general purpose
+    # flags, APPNOTE 4.4.4) in its local header (offset 6) and central directory entry (offset 8)
+    raw = bytearray(locked.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        raw[raw.index(signature) + offset] |= 0x1
+    locked.write_bytes(bytes(raw))
+    assert [e.reason for e in build_index(locked).errors] == [
+        "a password-protected ZIP archive: extract it with its password first"]
+    assert main(["screenshot", str(locked), "--out", str(tmp_path / "x.png")]) == 2
+    assert "password-protected ZIP archive" in capsys.readouterr().err
+
+
+def test_a_zip_inside_a_folder_is_still_skipped(tmp_path: Path, data_dir: Path) -> None:
+    """A zipped copy beside the files (as exports hold) would show every image twice."""
+    write_film(tmp_path / "f" / "film.dcm", np.arange(1200, dtype=np.uint16).reshape(40, 30))
+    zipped(tmp_path / "f", tmp_path / "copy.zip")
+    (tmp_path / "copy.zip").rename(tmp_path / "f" / "copy.zip")
+    index = build_index(tmp_path / "f")
+    assert len(index.all_series()) == 1 and [p.name for p in index.ignored] == ["copy.zip"]
+    assert not (data_dir / "archives").exists()
+
+
+def test_the_cli_shows_an_archive(tmp_path: Path, data_dir: Path, capsys) -> None:
+    write_film(tmp_path / "f" / "film.dcm", np.arange(1200, dtype=np.uint16).reshape(40, 30))
+    archive = zipped(tmp_path / "f", tmp_path / "film.zip")
+    assert main(["screenshot", str(archive), "--out", str(tmp_path / "x.png"), "--size", "64x64"]) == 0
+    assert (tmp_path / "x.png").is_file()
