@@ -113,6 +113,24 @@ def test_dicomweb_search_retrieve_and_store(orthanc, study_files, user_data, cap
     assert len(list((user_data / "store" / "1.2.826.0.1.3680043.8.498.12").glob("*.dcm"))) == 2
 
 
+def test_searches_as_a_reader_types_them_match_on_both_protocols(orthanc, study_files, user_data, capsys) -> None:
+    """Wildcards over DICOMweb ("DOE*" matched nothing: dicomweb-client sent "DOE%2A", which
+    Orthanc takes as a literal asterisk), a modality in lower case over DIMSE ("mr" matched
+    nothing: a code string is matched as written), and a date that is not one (refused, where
+    "2006" went out as an invalid DA with pydicom's warning on the terminal)."""
+    run(capsys, "pacs", "send", *adhoc(orthanc), str(study_files["ct"][0].parent), str(study_files["mr"][0].parent))
+    for protocol in (adhoc(orthanc), ["--dicomweb", orthanc.dicomweb_url]):
+        for search, accessions in ((["--patient", "DOE*"], ["ACC-11", "ACC-12"]), (["--patient", "D?E*"], ["ACC-11", "ACC-12"]),
+                                   (["--patient", "DOE*", "--modality", "mr"], ["ACC-12"]),
+                                   (["--description", "mr*"], ["ACC-12"]) if protocol[0] != "--host" else
+                                   (["--description", "MR*"], ["ACC-12"])):
+            code, out, err = run(capsys, "pacs", "find", *protocol, *search, "--json")
+            assert code == 0, err
+            assert sorted(s["AccessionNumber"] for s in json.loads(out)) == accessions, (protocol[0], search)
+        code, out, err = run(capsys, "pacs", "find", *protocol, "--study-date", "2025")
+        assert (code, out, err) == (2, "", "lightbox: --study-date must be a date as YYYY-MM-DD, not '2025'\n")
+
+
 def test_what_goes_wrong_is_said_in_one_line(orthanc, study_files, user_data, capsys, tmp_path) -> None:
     closed = ["--host", "127.0.0.1", "--port", "1", "--called-aet", "NOBODY"]
     code, _, err = run(capsys, "pacs", "echo", *closed)

@@ -94,14 +94,19 @@ def _cmd_echo(args: argparse.Namespace) -> int:
 
 
 def _filters(args: argparse.Namespace) -> dict[str, str]:
+    from ..pacs.matching import code_string, query_date
+
     out = {}
     for option, keyword in FIND_FILTERS:
         value = getattr(args, option, None)
         if value:
-            out[keyword] = value.replace("-", "") if keyword.endswith("Date") and len(value) <= 10 else value
-    if args.study_date and len(args.study_date) > 10:  # a range "2026-01-01..2026-03-01" or DICOM's "A-B"
-        start, _, end = args.study_date.replace("..", "~").replace("-", "").partition("~")
-        out["StudyDate"] = f"{start}-{end}"
+            out[keyword] = value
+    if "StudyDate" in out:
+        out["StudyDate"] = query_date(out["StudyDate"], "--study-date")
+    if "PatientBirthDate" in out:
+        out["PatientBirthDate"] = query_date(out["PatientBirthDate"], "--birth-date", range_allowed=False)
+    if "ModalitiesInStudy" in out:
+        out["ModalitiesInStudy"] = code_string(out["ModalitiesInStudy"])
     return out
 
 

@@ -233,10 +233,16 @@ class QueryRetrieveWindow(QDialog):
         return servers.get(self.server_box.currentText())
 
     def query(self) -> dict[str, str]:
+        """The search boxes as match values (:mod:`lightbox.pacs.matching`); ValueError names a
+        box whose text is not what it asks for."""
+        from ..pacs.matching import code_string, date_range
+
         out = {k: e.text().strip() for k, e in self.filters.items() if k not in ("from", "to") and e.text().strip()}
-        start, end = (self.filters[k].text().strip().replace("-", "") for k in ("from", "to"))
+        start, end = (self.filters[k].text().strip() for k in ("from", "to"))
         if start or end:
-            out["StudyDate"] = f"{start}-{end}"
+            out["StudyDate"] = date_range(start, end, "the study date (From / To)")
+        if "ModalitiesInStudy" in out:
+            out["ModalitiesInStudy"] = code_string(out["ModalitiesInStudy"])
         return out
 
     def _start(self, call: Callable[[Callable[[int], None], Callable[[], bool]], Any],
@@ -273,7 +279,11 @@ class QueryRetrieveWindow(QDialog):
         if server is None:
             self.message.setText("Choose a PACS (Servers... to add one)")
             return
-        query = self.query()
+        try:
+            query = self.query()
+        except ValueError as exc:  # "2006" in From: said under the boxes, nothing sent
+            self.message.setText(str(exc)[:1].upper() + str(exc)[1:])
+            return
 
         def call(_progress: Callable[[int], None], _cancelled: Callable[[], bool]) -> Any:
             return search_studies(server, query)

@@ -16,13 +16,35 @@ STUDY_FIELDS = ("PatientName", "PatientID", "PatientBirthDate", "StudyInstanceUI
                 "AccessionNumber", "ModalitiesInStudy", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances")
 
 
+def unencoded_wildcards(url: str) -> str:
+    """``url`` with the wildcards of its query (``*`` and ``?``) written as themselves.
+
+    dicomweb-client percent-encodes every query value (``quote_plus``: "DOE*" -> "DOE%2A"). RFC
+    3986 (2.2) makes an encoded reserved character a literal one, and Orthanc matches it so: no
+    study for "PatientName=DOE%2A", the patient's for "DOE*". In a DICOM match value ``*`` and
+    ``?`` are always wildcards (PS3.4 C.2.2.2.4 has no escape for them), so nothing is lost."""
+    base, mark, query = url.partition("?")
+    return base + mark + query.replace("%2A", "*").replace("%3F", "?") if mark else url
+
+
+def _wildcard_session() -> Any:
+    import requests
+
+    class WildcardSession(requests.Session):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            return super().request(method, unencoded_wildcards(str(url)), *args, **kwargs)
+
+    return WildcardSession()
+
+
 def _client(server: PacsServer) -> Any:
     from dicomweb_client.api import DICOMwebClient
 
     if not server.dicomweb_url:
         raise PacsError(f"{server.name}: no DICOMweb URL configured")
     headers = {"Authorization": server.auth_header} if server.auth_header else None
-    client = DICOMwebClient(url=server.dicomweb_url, headers=headers, timeout=server.timeout)
+    client = DICOMwebClient(url=server.dicomweb_url, session=_wildcard_session(), headers=headers,
+                            timeout=server.timeout)
     # the library's default retries a refused connection for ~30 s: a reader waiting at the
     # screen wants to know at once; a busy server (429/503) still gets a second try
     client.set_http_retry_params(retry=True, max_attempts=2, wait_exponential_multiplier=200)
