@@ -55,6 +55,11 @@ def test_imported_studies_are_found_by_every_filter(catalog: StudyCatalog, studi
     assert uids(catalog.search(StudyFilter(accession="ACC-2"))) == ["2"]
     assert uids(catalog.search(StudyFilter(description="chest"))) == ["2", "1"]
     assert uids(catalog.search(StudyFilter(text="brain"))) == ["3"]
+    # DICOM's wildcards, as a PACS search takes them ("DOE*" found nothing here); SQL's % and _ are literal
+    assert uids(catalog.search(StudyFilter(name="DOE*"))) == ["3", "1"]
+    assert uids(catalog.search(StudyFilter(name="SM?TH"))) == ["2"]
+    assert uids(catalog.search(StudyFilter(accession="ACC-?"))) == ["2", "3", "1"]
+    assert uids(catalog.search(StudyFilter(accession="ACC_1"))) == [] and uids(catalog.search(StudyFilter(text="100%"))) == []
     with pytest.raises(ValueError, match="not a date"):
         catalog.search(StudyFilter(date_from="2026-13"))
     with pytest.raises(ValueError, match="not a date"):
@@ -102,6 +107,9 @@ def test_db_commands_import_list_open_and_refuse(tmp_path: Path, studies: Path, 
     assert main(["db", "list", "--json", "--modality", "CT", *db]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["accession"], r["images"]) for r in rows] == [("ACC-1", 3)]
+    # --patient is the name, as in `pacs find` (argparse took it for --patient-id: "SMITH" found nothing)
+    assert main(["db", "list", "--json", "--patient", "SMITH", *db]) == 0
+    assert [r["accession"] for r in json.loads(capsys.readouterr().out)] == ["ACC-2"]
     assert main(["db", "open", "ACC-2", "--print-files", *db]) == 0
     assert capsys.readouterr().out.strip() == str(studies / "john" / "chest.dcm")
     assert main(["db", "open", "P100", "--print-files", *db]) == 2  # two studies of that patient

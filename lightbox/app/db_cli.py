@@ -101,7 +101,9 @@ def add_db_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_import)
     p = dsub.add_parser("list", help="list the recorded studies, newest first, filtered")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--name", help="patient name (part of it; case and ^ ignored)")
+    # --patient as in `pacs find` (argparse read it as an abbreviation of --patient-id)
+    p.add_argument("--name", "--patient", dest="name",
+                   help="patient name (part of it; case and ^ ignored; DICOM wildcards * and ?)")
     p.add_argument("--patient-id")
     p.add_argument("--birth-date", help="YYYY-MM-DD")
     p.add_argument("--date-from", help="study date from, YYYY-MM-DD")

@@ -166,7 +166,11 @@ def _recorded_date(value: str) -> str:
 
 
 def _like(value: str) -> str:
-    return "%" + value.strip().lower().replace("^", " ").replace("%", r"\%").replace("_", r"\_") + "%"
+    """A LIKE pattern for "part of it", case ignored, with DICOM's wildcards as a PACS search
+    takes them (PS3.4 C.2.2.2.4: ``*`` any run, ``?`` one character): "BRAIN*" found nothing
+    here while the same words found the study on the PACS. SQL's own % and _ are literal."""
+    escaped = value.strip().lower().replace("^", " ").replace("%", r"\%").replace("_", r"\_")
+    return "%" + escaped.replace("*", "%").replace("?", "_") + "%"
 
 
 class StudyCatalog:
