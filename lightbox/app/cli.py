@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from .cli_messages import EXIT_BAD_INPUT, refuse
 
@@ -141,8 +142,18 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     return run_app(args.path)
 
 
+class WholeOptionParser(argparse.ArgumentParser):
+    """Options only as they are spelt in full, in every subcommand (add_subparsers makes its
+    parsers of this class): argparse takes a prefix of one option for it, so
+    ``lightbox db list --patient SMITH`` searched patient IDs (--patient-id) without a word."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = WholeOptionParser(
         prog="lightbox", description="Offline radiology viewer (research/demo; not for clinical use)."
     )
     sub = parser.add_subparsers(dest="command")
