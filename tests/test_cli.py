@@ -255,3 +255,26 @@ def test_an_oblique_volume_screenshot_shows_the_windows_panes_and_their_lines_on
     r, g, b = np.moveaxis(pane, -1, 0)
     assert int((g - np.maximum(r, b) >= 50).sum()) > 50  # the coronal pane's (green) line
     assert int(((r - b >= 50) & (g - b >= 50)).sum()) > 50  # the sagittal pane's (yellow) line
+
+
+def test_options_are_spelt_in_full_in_every_subcommand(tmp_path: Path, capsys) -> None:
+    """A prefix of an option is not taken for it: 'db list --patient SMITH' searched patient IDs."""
+    import argparse
+
+    import pytest
+
+    from lightbox.app.cli import build_parser
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["db", "list", "--patient-i", "P100", "--db", f"sqlite:///{tmp_path / 'x.sqlite3'}"])
+    assert stopped.value.code == 2 and "unrecognized arguments: --patient-i P100" in capsys.readouterr().err
+
+    def parsers(parser: argparse.ArgumentParser):
+        yield parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from parsers(sub)
+
+    every = list(parsers(build_parser()))
+    assert len(every) > 30 and not [p.prog for p in every if p.allow_abbrev]
