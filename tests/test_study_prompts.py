@@ -238,3 +238,29 @@ def test_the_cli_and_the_dock_refuse_a_corrected_side(capsys, demo_film_window, 
         panel.question.returnPressed.emit()
     qtbot.waitUntil(lambda: panel.busy == "", timeout=5000)
     assert panel.state_label.text().startswith("Not generated: the question corrects its side ('right, sorry, left')")
+
+
+def test_a_question_the_model_cannot_read_is_refused_not_answered(capsys, demo_film_window, qtbot) -> None:
+    """The demo model's vocabulary (4,000 English pieces) reads a Japanese question as eight
+    <unk> tokens; it answered "no". Counted on its own tokenizer: a question mostly unknown to it
+    is refused in the CLI and the dock; one unknown piece ("¿") is not, and English has none."""
+    from lightbox.app.cli import main
+    from lightbox.inference.generate import VisionLanguageModel, unknown_share
+    from lightbox.inference.models import default_model_dir
+
+    tokenizer = VisionLanguageModel.from_folder(default_model_dir(), device="cpu").tokenizer
+    assert unknown_share(tokenizer, "胸水はありますか") == (8, 8)
+    assert unknown_share(tokenizer, "¿Hay derrame?")[0] == 1 and unknown_share(tokenizer, "Is there an effusion?")[0] == 0
+    said = ("lightbox-demo-cxr cannot read this question: 8 of its 8 word pieces are not in its vocabulary; ask in the "
+            "language it was trained on (the demo model: English)")
+    assert main(["ask", "demo:film", "胸水はありますか"]) == 2
+    assert capsys.readouterr().err == f"lightbox: {said}\n"
+    assert main(["ask", "demo:film", "is there an effusion", "--json", "--no-image-check"]) == 0
+    capsys.readouterr()
+    panel = demo_film_window.ai_panel
+    panel.question.setText("胸水はありますか")
+    with qtbot.waitSignal(panel.worker.refused, timeout=60000) as refused:
+        panel.question.returnPressed.emit()
+    assert refused.args == ["ask", said]
+    qtbot.waitUntil(lambda: panel.busy == "", timeout=5000)
+    assert panel.state_label.text() == f"Not generated: {said}"

@@ -6,7 +6,7 @@ import json
 import sys
 
 from ..inference.bundle import BundleError
-from ..inference.generate import Chat, PromptTooLong, VisionLanguageModel
+from ..inference.generate import Chat, PromptTooLong, QuestionUnreadable, VisionLanguageModel
 from ..inference.image_check import BlankImageCheck, worth_checking
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import NothingToAsk, StudyRefused, request_prompt, task_options
@@ -55,7 +55,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     try:
         result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
         result.notice = " ".join(x for x in (notice, result.notice) if x)
-    except PromptTooLong as exc:
+    except (PromptTooLong, QuestionUnreadable) as exc:
         return refuse(exc)
     except BrokenPipeError:
         raise  # the output's reader went away (`| head`): not the model's failure; main stops quietly

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..inference.generate import Chat, GenerationResult, PromptTooLong, VisionLanguageModel
+from ..inference.generate import Chat, GenerationResult, PromptTooLong, QuestionUnreadable, VisionLanguageModel
 from ..inference.image_check import BlankImageCheck, ImageCheck, worth_checking
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import NothingToAsk, StudyRefused, clean_question, request_prompt, task_options
@@ -156,7 +156,7 @@ class AiWorker(QObject):
             if notice:
                 result.notice = " ".join(x for x in (notice, result.notice) if x)
             self.finished.emit(task, result)
-        except (StudyRefused, NothingToAsk, PromptTooLong) as exc:  # nothing generated: the reader is told why
+        except (StudyRefused, NothingToAsk, PromptTooLong, QuestionUnreadable) as exc:  # nothing generated: said why
             self.refused.emit(task, str(exc))
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never a crash
             LOG.exception("AI %s failed", task)

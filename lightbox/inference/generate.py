@@ -67,6 +67,22 @@ class PromptTooLong(ValueError):
                    "shorten the question")
 
 
+class QuestionUnreadable(ValueError):
+    """Most of the question is unknown to the model's vocabulary: nothing was generated."""
+
+
+UNREADABLE_SHARE = 0.5  # of the question's tokens unknown to the tokenizer
+
+
+def unknown_share(tokenizer: Any, question: str) -> tuple[int, int]:
+    """(tokens of ``question`` the tokenizer does not know, its tokens). A tokenizer with byte
+    fallback (Gemma's) knows every text; the demo model's 4,000-piece English vocabulary read a
+    Japanese question as eight <unk> tokens, and its "no" answered nothing that was asked."""
+    unknown_id = getattr(tokenizer, "unk_token_id", None)
+    ids = list(tokenizer(question, add_special_tokens=False)["input_ids"])
+    return (sum(i == unknown_id for i in ids) if unknown_id is not None else 0), len(ids)
+
+
 def asked_afresh_notice(limit: int) -> str:
     """What the reader is told when a conversation no longer fits what the model reads."""
     return (f"The conversation had filled what the model reads ({limit} tokens): this question was asked afresh, "
@@ -293,6 +309,11 @@ class Chat:
 
             return genai_ask(self, question, on_token, options, cancel)
         start_time = time.perf_counter()
+        unknown, pieces = unknown_share(model.tokenizer, question)
+        if pieces and unknown / pieces >= UNREADABLE_SHARE:
+            raise QuestionUnreadable(f"{model.bundle.name} cannot read this question: {unknown} of its {pieces} word pieces "
+                                     "are not in its vocabulary; ask in the language it was trained on (the demo "
+                                     "model: English)")
         new_ids = self._prompt_ids(question)
         limit = model.bundle.context_length
         notices = [model.info.notice]
