@@ -10,6 +10,7 @@ from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
 from ..viewer.pixels import element_values
+from .text_encoding import in_utf8
 
 OF_INTEREST = Code("113000", "DCM", "Of Interest")
 KEY_IMAGES_SERIES_NUMBER = 992  # after the report (990) and measurement (991) SRs
@@ -44,7 +45,7 @@ def key_object_selection(images: list[Dataset], reader: str = "", description: s
                 named = sorted(set((frames or {}).get(str(reference.ReferencedSOPInstanceUID), ())))
                 if named:
                     reference.ReferencedFrameNumber = named if len(named) > 1 else named[0]
-    return kos
+    return in_utf8(kos)
 
 
 def referenced_frames(kos: Dataset) -> list[tuple[str, int | None]]:

@@ -26,6 +26,7 @@ from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
 from ..viewer.pixels import element_values
+from .text_encoding import in_utf8
 
 LENGTH = Code("410668003", "SCT", "Length")
 AREA = Code("42798000", "SCT", "Area")
@@ -119,7 +120,7 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
                                series_instance_uid=generate_uid(), series_number=MEASUREMENT_SERIES_NUMBER,
                                sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox",
                                series_description="Measurements", is_complete=True)
-    return sr
+    return in_utf8(sr)
 
 
 def read_measurements(sr: Dataset) -> list[tuple[str, str, list[tuple[float, float]], dict[str, float], int | None]]:

@@ -9,6 +9,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from .sr import CONFORMED, conforming_study_value
+from .text_encoding import in_utf8
 
 ENCAPSULATED_PDF = UID("1.2.840.10008.5.1.4.1.1.104.1")
 PDF_SERIES_NUMBER = 993  # after the report (990), measurement (991) and key-image (992) documents
@@ -44,4 +45,4 @@ def encapsulated_pdf(pdf: bytes, study_image: Dataset, title: str = "Radiology r
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
     ds.EncapsulatedDocument = pdf + (b"\0" if len(pdf) % 2 else b"")  # OB: an even length
     ds.EncapsulatedDocumentLength = len(pdf)
-    return ds
+    return in_utf8(ds)

@@ -17,6 +17,7 @@ from pydicom.uid import generate_uid
 
 from ..viewer.measure import arrow_head
 from ..viewer.pixels import element_values
+from .text_encoding import in_utf8
 
 GSPS_SERIES_NUMBER = 994
 # the SOP classes Lightbox writes and reads back (PS3.4 B.5): Grayscale and Color Softcopy Presentation State
@@ -82,12 +83,12 @@ def presentation_state(marks: list[GraphicMark], reader: str = "",
         content_creator_name=typed_name(reader) or None)
     with study_names_as_they_are():
         if not all(colour):
-            return GrayscaleSoftcopyPresentationState(**common, **_legacy_multi_frame_display(images, windows or {}))
+            return in_utf8(GrayscaleSoftcopyPresentationState(**common, **_legacy_multi_frame_display(images, windows or {})))
         # the state's ICC profile (Type 1, PS3.3 C.11.15) is the images' own; an image without one
         # is shown as sRGB, as viewers do, so that profile is given (the one highdicom ships)
         srgb = None if any("ICCProfile" in image for image in images) else \
             pkgutil.get_data("highdicom", "_icc_profiles/sRGB_v4_ICC_preference.icc")
-        return ColorSoftcopyPresentationState(**common, icc_profile=srgb)
+        return in_utf8(ColorSoftcopyPresentationState(**common, icc_profile=srgb))
 
 
 def _annotation(image: Dataset, frame: int | None, layer: Any, objects: list, texts: list) -> Any:

@@ -20,6 +20,7 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
 from .person_names import study_names_as_they_are, typed_name
+from .text_encoding import in_utf8
 
 DOCUMENT_TITLE = ("18748-4", "LN", "Diagnostic imaging report")
 FINDINGS = ("121070", "DCM", "Findings")
@@ -98,6 +99,9 @@ def _with_type2(ds: Dataset) -> Dataset:
     # a dataset of its own: Dataset(ds) and copy.copy(ds) share the image's element dictionary, so
     # adding to them changed the headers the viewer holds
     copy = Dataset({element.tag: element for element in ds})
+    # in UTF-8, so that what the reader types in any script is written as typed: highdicom takes the
+    # document's character set from its evidence
+    in_utf8(copy)
     for keyword in TYPE2:
         if keyword not in copy:
             setattr(copy, keyword, "")
@@ -162,7 +166,7 @@ def report_sr(text: str, evidence: list[Dataset], *, signed_by: str = "", signed
         sr.PreliminaryFlag = "FINAL"
         when = signed_at or datetime.now()
         sr.VerifyingObserverSequence[0].VerificationDateTime = when.strftime("%Y%m%d%H%M%S")
-    return sr
+    return in_utf8(sr)
 
 
 def _concept(item: Dataset) -> tuple[str, str]:
