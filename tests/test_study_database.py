@@ -174,3 +174,30 @@ def test_the_window_records_what_it_opens_and_reopens_it_from_file_studies(qtbot
     assert w.area.opened.films[0].metadata.get("patient_name", "").startswith("SMITH")
     assert [r.accession for r in w.catalog.recent()] == ["ACC-2", "ACC-1"]
     w.close()
+
+
+def test_the_studies_window_imports_with_progress_and_a_cancel_that_records_nothing(qtbot, tmp_path: Path,
+                                                                                    studies: Path, monkeypatch) -> None:
+    """Import folder... read every header on the window's thread with nothing on screen: a folder of
+    thousands of files froze the window. It now shows how far it has got, and Cancel stops it with
+    nothing recorded."""
+    from lightbox.app.studies_window import StudiesWindow
+
+    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'w.sqlite3'}")
+    window = StudiesWindow(None, catalog, lambda _files, _beside: None)
+    qtbot.addWidget(window)
+    from PySide6.QtWidgets import QProgressDialog
+
+    seen: list[tuple[int, int]] = []
+    original = QProgressDialog.setValue
+    # the reader presses Cancel once the second of the six files is read
+    monkeypatch.setattr(QProgressDialog, "setValue", lambda self, value: (seen.append((value, self.maximum())),
+                                                                           original(self, value),
+                                                                           self.cancel() if value >= 2 else None))
+    assert window.import_paths([studies]) == []
+    assert seen[:2] == [(1, 6), (2, 6)] and window.message.text() == "Import cancelled: nothing was recorded"
+    assert catalog.search() == []
+    monkeypatch.setattr(QProgressDialog, "setValue", original)
+    assert sorted(window.import_paths([studies])) == [f"1.2.826.0.1.3680043.8.498.{n}" for n in (1, 2, 3)]
+    # what the import did stays said (the list's own count wrote over it)
+    assert window.message.text() == "3 studies recorded" and window.table.rowCount() == 3

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -146,10 +148,34 @@ class StudiesWindow(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Import folder into the study database")
         if not folder:
             return
-        uids, index = index_paths(self.catalog, [Path(folder)])
+        self.import_paths([Path(folder)])
+
+    def import_paths(self, paths: list[Path]) -> list[str]:
+        """Record ``paths`` with a progress dialog and Cancel: a folder of thousands of files held
+        the window frozen, with nothing to say how far it had got or to stop it."""
+        dialog = QProgressDialog("Reading headers...", "Cancel", 0, 0, self)
+        dialog.setWindowTitle("Import into the study database")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)  # a small folder is done before it would show
+
+        def progress(done: int, total: int) -> None:
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+            dialog.setLabelText(f"Reading headers: {done} of {total} files")
+            QApplication.processEvents()  # the dialog is drawn and Cancel is heard between files
+
+        try:
+            uids, index = index_paths(self.catalog, paths, progress, dialog.wasCanceled)
+        finally:
+            cancelled = dialog.wasCanceled()
+            dialog.close()
+        if cancelled:
+            self.message.setText("Import cancelled: nothing was recorded")
+            return []
+        self.refresh()  # before the message: its count of the list would write over what the import did
         self.message.setText(f"{len(uids)} stud{'y' if len(uids) == 1 else 'ies'} recorded"
                              + (f"; {len(index.errors)} unreadable file(s)" if index.errors else ""))
-        self.refresh()
+        return uids
 
     def remove_selected(self) -> None:
         uid = self.selected_uid()

@@ -345,11 +345,17 @@ class StudyCatalog:
         return exact or self.search(StudyFilter(text=query))
 
 
-def index_paths(catalog: StudyCatalog, paths: Iterable[Path | str]) -> tuple[list[str], StudyIndex]:
-    """Index files or folders and record what was found; returns the study UIDs and the index."""
+def index_paths(catalog: StudyCatalog, paths: Iterable[Path | str],
+                progress: Callable[[int, int], None] | None = None,
+                cancelled: Callable[[], bool] | None = None) -> tuple[list[str], StudyIndex]:
+    """Index files or folders and record what was found; returns the study UIDs and the index.
+    ``progress(done, total)`` while headers are read; when ``cancelled()`` turns true, reading
+    stops and nothing is recorded."""
     from ..viewer.index import build_index
 
-    index = build_index(list(paths))
+    index = build_index(list(paths), progress, cancelled)
+    if cancelled is not None and cancelled():
+        return [], index
     return catalog.add_index(index), index
 
 
