@@ -151,3 +151,24 @@ def test_the_newest_question_and_answer_stay_in_view(window, qtbot) -> None:
         qtbot.wait(50)
         assert bar.value() == bar.maximum()
     assert bar.maximum() > 0  # the pane did overflow: the check above could fail
+
+
+def test_an_original_report_in_a_windows_code_page_is_refused_not_garbled(window, qtbot, tmp_path, monkeypatch) -> None:
+    """A RIS report saved by a Windows program (cp1252) was read with replacement characters:
+    "Épanchement" became "�panchement" in the diff without a word. Now it is refused with how to
+    save it; UTF-8 (with or without a BOM) and UTF-16 with its BOM are read as written."""
+    import codecs
+
+    warned: list[str] = []
+    monkeypatch.setattr("lightbox.app.main_window.QMessageBox.warning", lambda _p, _t, text: warned.append(text))
+    ansi = tmp_path / "ris.txt"
+    ansi.write_bytes("FINDINGS: Épanchement pleural gauche.".encode("cp1252"))
+    assert not window.attach_original_report(ansi)
+    assert warned == ["ris.txt: not UTF-8 text (line 1 has the byte 0xC9, as a Windows program's plain text writes an "
+                      "accented letter); save it as UTF-8 (in Notepad: Save as, Encoding UTF-8) and attach it again"]
+    assert window.ai_panel.original_text == ""
+    for name, data in (("bom.txt", codecs.BOM_UTF8 + "Épanchement.".encode()),
+                       ("utf16.txt", codecs.BOM_UTF16_LE + "Épanchement.".encode("utf-16-le"))):
+        (tmp_path / name).write_bytes(data)
+        assert window.attach_original_report(tmp_path / name)
+        assert window.ai_panel.original_text == "Épanchement."

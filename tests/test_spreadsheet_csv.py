@@ -62,7 +62,7 @@ def test_ansi_csv_is_refused_with_how_to_save_it(studies: Path) -> None:
     with pytest.raises(EvaluationError) as caught:
         read_case_list(path)
     assert str(caught.value) == (
-        'ansi.csv: not UTF-8 text (line 2 has the byte 0x9C, as a spreadsheet\'s plain "CSV" writes an accented '
+        'ansi.csv: not UTF-8 text (line 2 has the byte 0x9C, as a Windows program\'s plain text writes an accented '
         'letter); save it as UTF-8: in Excel "CSV UTF-8 (Comma delimited)", in LibreOffice Calc "Text CSV" with the '
         'character set "Unicode (UTF-8)"')
 

@@ -362,10 +362,14 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getOpenFileName(self, "Original report", "", "Text (*.txt);;All files (*)")
             if not path:
                 return False
-        try:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            QMessageBox.warning(self, "Cannot read the report", f"{path}: {exc}")
+        from ..workflow.text_files import TextNotReadable, decoded
+
+        try:  # as written, or refused: a Windows report read with replacement characters changed its words
+            text = decoded(Path(path).read_bytes(), Path(path).name,
+                           "save it as UTF-8 (in Notepad: Save as, Encoding UTF-8) and attach it again")
+        except (OSError, TextNotReadable) as exc:
+            QMessageBox.warning(self, "Cannot read the report", str(exc) if isinstance(exc, TextNotReadable)
+                                else f"{path}: {exc}")
             return False
         self.ai_panel.set_original_report(text)
         return True

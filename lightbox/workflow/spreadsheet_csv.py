@@ -22,13 +22,14 @@ is refused, not cut: a report with an unquoted comma would otherwise lose its en
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+
+from .text_files import TextNotReadable, decoded
 
 DELIMITERS = (",", ";", "\t")
 SAVE_AS_UTF8 = ('save it as UTF-8: in Excel "CSV UTF-8 (Comma delimited)", in LibreOffice Calc '
@@ -50,21 +51,6 @@ def column_name(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", header.strip().lower())
 
 
-def decoded(data: bytes, name: str) -> str:
-    """The file's text: UTF-16 when its byte-order mark says so, else UTF-8 (a BOM dropped)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise SpreadsheetError(f"{name}: damaged UTF-16 text ({exc.reason}); {SAVE_AS_UTF8}") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise SpreadsheetError(f"{name}: not UTF-8 text (line {line} has the byte 0x{data[exc.start]:02X}, as a "
-                               f"spreadsheet's plain \"CSV\" writes an accented letter); {SAVE_AS_UTF8}") from exc
-
-
 def _delimiter(header_line: str, known: Collection[str]) -> str:
     """The delimiter under which the header names the most known columns (a comma on a tie)."""
     def named(delimiter: str) -> int:
@@ -77,7 +63,10 @@ def _delimiter(header_line: str, known: Collection[str]) -> str:
 def read_csv_table(path: Path, known_columns: Collection[str]) -> CsvTable:
     """The table in ``path``. ``known_columns`` (as :func:`column_name` writes them) choose the
     delimiter; other columns are kept too. Raises :class:`SpreadsheetError`, or OSError."""
-    text = decoded(path.read_bytes(), path.name)
+    try:
+        text = decoded(path.read_bytes(), path.name, SAVE_AS_UTF8)
+    except TextNotReadable as exc:
+        raise SpreadsheetError(str(exc)) from exc
     lines = text.splitlines(keepends=True)
     declared = re.fullmatch(r"sep=(.)\r?\n?", lines[0]) if lines else None
     if declared:  # Excel's own line naming the delimiter (Excel does not show it as a row)
