@@ -140,3 +140,18 @@ def test_the_case_list_written_for_a_session_is_named_safely(studies: Path, qtbo
     dialog.raters.setText("dr_a")
     assert dialog.create_session(), dialog.message.toPlainText()
     assert session_names(db) == ["chest/2026"]
+
+
+def test_a_json_case_list_from_a_windows_editor(studies: Path) -> None:
+    """Notepad's UTF-8 puts a BOM first: json refused it ("Unexpected UTF-8 BOM")."""
+    import json
+
+    listed = json.dumps([{"study_path": "s1", "original_report": "Épanchement."}])
+    for name, data in (("bom.json", codecs.BOM_UTF8 + listed.encode()),
+                       ("utf16.json", codecs.BOM_UTF16_LE + listed.encode("utf-16-le"))):
+        (studies / name).write_bytes(data)
+        (case,) = read_case_list(studies / name)
+        assert (case.original_report, case.study_path) == ("Épanchement.", str(studies / "s1"))
+    (studies / "ansi.json").write_bytes(listed.encode("utf-8").replace("É".encode(), "É".encode("cp1252")))
+    with pytest.raises(EvaluationError, match=r"^ansi\.json: not UTF-8 text \(line 1 has the byte 0xC9"):
+        read_case_list(studies / "ansi.json")

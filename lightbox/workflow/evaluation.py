@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .spreadsheet_csv import SpreadsheetError, read_csv_table
 from .storage import Answer, AnswerDraft, ErrorMark, EvalCase, EvalSession, Rater, utcnow
+from .text_files import TextNotReadable, decoded
 
 PREFERENCES = ("A", "equivalent", "B")
 # Error categories of the expert evaluations (Med-Gemini, Yang et al. 2024, and Flamingo-CXR, Tanno et
@@ -146,14 +147,14 @@ def read_case_list(path: Path, check_opens: Callable[[str], str | None] | None =
         raise EvaluationError(f"case list not found: {path}")
     try:
         if path.suffix.lower() == ".json":
-            listed = json.loads(path.read_text(encoding="utf-8"))
+            listed = json.loads(decoded(path.read_bytes(), path.name))  # a BOM or UTF-16 from a Windows editor too
             listed = listed.get("cases", listed) if isinstance(listed, dict) else listed
             columns = set().union(*(r.keys() for r in listed))
             numbered = list(enumerate(listed, 1))  # JSON cases counted from 1
         else:  # a spreadsheet's CSV: its delimiter, column spellings and row numbers
             table = read_csv_table(path, CASE_LIST_COLUMNS)
             columns, numbered = set(table.columns), table.rows
-    except SpreadsheetError as exc:
+    except (SpreadsheetError, TextNotReadable) as exc:
         raise EvaluationError(str(exc)) from exc
     except (ValueError, AttributeError) as exc:
         raise EvaluationError(f"{path.name}: unreadable case list ({exc})") from exc
