@@ -146,7 +146,7 @@ def test_a_json_case_list_from_a_windows_editor(studies: Path) -> None:
     """Notepad's UTF-8 puts a BOM first: json refused it ("Unexpected UTF-8 BOM")."""
     import json
 
-    listed = json.dumps([{"study_path": "s1", "original_report": "Épanchement."}])
+    listed = json.dumps([{"study_path": "s1", "original_report": "Épanchement."}], ensure_ascii=False)
     for name, data in (("bom.json", codecs.BOM_UTF8 + listed.encode()),
                        ("utf16.json", codecs.BOM_UTF16_LE + listed.encode("utf-16-le"))):
         (studies / name).write_bytes(data)
