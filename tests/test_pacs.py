@@ -456,3 +456,20 @@ def test_a_server_added_without_what_it_needs_is_named_in_the_message(user_data,
     code, _, err = run(capsys, "pacs", "echo", "--host", "127.0.0.1", "--port", "104")
     assert code == 2 and "server 'ad hoc': give --host" in err  # a one-off server has no name
     assert "bad" not in run(capsys, "pacs", "servers")[1]  # nothing was saved
+
+
+def test_a_zipped_study_is_sent_as_the_folder_it_holds(orthanc, user_data, capsys, tmp_path) -> None:
+    """'pacs send PACS study.zip' said "not a DICOM file among those given"; the zip opens as its
+    folder in the window, so it is sent as its folder too."""
+    import zipfile
+
+    series = write_ct_series(tmp_path / "ct", axial_positions(2), study_uid="1.2.826.0.1.3680043.8.498.77")
+    archive = tmp_path / "portal-download.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in series:
+            out.write(path, f"DICOM/{path.name}")
+        out.writestr("README.txt", "downloaded from the portal")
+    before = len(orthanc.instances())
+    code, out, err = run(capsys, "pacs", "send", *adhoc(orthanc), str(archive))
+    assert (code, err) == (0, "") and out.startswith("2 file(s) sent to ad hoc (1 other file(s) in the folders left out")
+    assert len(orthanc.instances()) == before + 2  # the series' two new instances

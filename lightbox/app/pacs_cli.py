@@ -153,11 +153,19 @@ def _cmd_send(args: argparse.Namespace) -> int:
         args.server = None
     from pydicom.misc import is_dicom
 
+    from ..viewer.archives import ArchiveError, is_archive, unpacked
+
     files: list[Path] = []
     skipped = 0
     for given in map(Path, args.paths):
         if not given.exists():
             return refuse(f"no such file or folder: {given}")
+        if is_archive(given):  # a zipped study is sent as the folder it holds, as it is opened
+            try:
+                given, outside = unpacked(given)
+            except (ArchiveError, OSError) as exc:
+                return refuse(f"{given.name}: {exc}")
+            skipped += outside
         if given.is_dir():  # a study folder may hold a README, a DICOMDIR, notes: only its DICOM images go
             found = sorted(p for p in given.rglob("*") if p.is_file())
             chosen = [p for p in found if p.name.upper() != "DICOMDIR" and is_dicom(p)]
