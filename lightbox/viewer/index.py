@@ -228,11 +228,16 @@ SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."  # the Structured Report storage
 DOCUMENT_CLASS_PREFIXES = (SR_CLASS_PREFIX, "1.2.840.10008.5.1.4.1.1.11.", "1.2.840.10008.5.1.4.1.1.104.")
 
 
-def document_kind(header: Dataset) -> str:
-    """What a document is, by its SOP class's name as PS3.6 Annex A registers it ("Basic Text SR
-    Storage" -> "Basic Text SR"), or its UID when it is not a registered one."""
+def registered_class_name(header: Dataset) -> str | None:
+    """The SOP class's name as PS3.6 Annex A registers it ("Basic Text SR Storage" -> "Basic Text
+    SR"), or None when the class is not a registered one."""
     uid = UID(_text(header, "SOPClassUID"))
-    return uid.name.removesuffix(" Storage") if uid.is_valid and uid.name != str(uid) else f"SOP class {uid or 'unknown'}"
+    return uid.name.removesuffix(" Storage") if uid.is_valid and uid.name != str(uid) else None
+
+
+def document_kind(header: Dataset) -> str:
+    """What a document is: its SOP class's registered name, or its UID when it is not a registered one."""
+    return registered_class_name(header) or f"SOP class {_text(header, 'SOPClassUID') or 'unknown'}"
 
 
 def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | None = None) -> None:
@@ -245,8 +250,8 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
             index.documents.append((path, ds))
             return
         # the class by name as well (PS3.6 Annex A): "RT Structure Set" tells a reader what the file is
-        kind = document_kind(ds)
-        named = f"{kind}, SOP class {sop_class}" if not kind.startswith("SOP class") else kind
+        name = registered_class_name(ds)
+        named = f"{name}, SOP class {sop_class}" if name else f"SOP class {sop_class or 'unknown'}"
         raise UnreadableFile(f"not an image (no Rows/Columns; {named})")
     rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
     if rows is None or columns is None:
