@@ -23,6 +23,31 @@ def test_redactor_covers_name_forms() -> None:
     assert REDACTOR.redact("no pleural effusion") == "no pleural effusion"
 
 
+def test_the_file_is_redacted_and_what_other_handlers_see_is_not_changed(tmp_path, caplog) -> None:
+    """The redaction was a filter that rewrote each record: every other handler then saw it
+    redacted (the test run's log capture read "the" and "test" as [PHI] in unrelated messages once
+    studies of patients named so had been opened). Tracebacks in the file are redacted too."""
+    REDACTOR.register("ZED^QUINCY")
+    log_path = configure_logging(tmp_path / "logs")
+    try:
+        with caplog.at_level(logging.INFO, logger="lightbox"):
+            LOG.info("opened %s", "Quincy Zed's film")
+            try:
+                raise ValueError("cannot read Zed_Quincy.dcm")
+            except ValueError:
+                LOG.exception("loading failed")
+    finally:
+        for handler in list(LOG.handlers):
+            if isinstance(handler, logging.FileHandler) and handler.baseFilename == str(log_path.resolve()):
+                handler.close()
+                LOG.removeHandler(handler)
+    assert [r.getMessage() for r in caplog.records] == ["opened Quincy Zed's film", "loading failed"]
+    assert caplog.records[1].exc_info is not None  # the traceback stays with the record
+    text = log_path.read_text()
+    assert "opened [PHI] [PHI]'s film" in text and "ValueError: cannot read [PHI]_[PHI].dcm" in text
+    assert "quincy" not in text.lower() and "zed" not in text.lower()
+
+
 @pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(), reason="the demo model bundle is not built")
 def test_log_file_has_events_but_no_patient_identifiers(qtbot, tmp_path) -> None:
     folder = tmp_path / "Jane_DOE-MRN4471"

@@ -22,11 +22,10 @@ PHI_KEYS = ("patient_name", "patient_id", "patient_birth_date", "accession_numbe
 MIN_LENGTH = 3  # shorter fragments ("M", "JR") would redact ordinary words
 
 
-class PhiRedactor(logging.Filter):
-    """Replaces registered identifiers in every record that reaches the log file."""
+class PhiRedactor:
+    """The identifiers registered so far, and text with them replaced by [PHI]."""
 
     def __init__(self) -> None:
-        super().__init__()
         self._lock = threading.Lock()
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
@@ -46,16 +45,19 @@ class PhiRedactor(logging.Filter):
         pattern = self._pattern
         return pattern.sub("[PHI]", text) if pattern is not None else text
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redact(record.getMessage())
-        record.args = ()
-        if record.exc_info:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        return True
 
 
 REDACTOR = PhiRedactor()
+
+
+class RedactingFormatter(logging.Formatter):
+    """Writes each record to the log file with the registered identifiers replaced, its traceback
+    included. A formatter, not a filter: the filter rewrote the record itself, which every other
+    handler of the record then saw redacted (the test run's log capture turned "the" and "test"
+    in unrelated messages into [PHI] once a study of TEST^PATIENT had been opened)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return REDACTOR.redact(super().format(record))
 
 
 def register_phi(metadata: dict[str, Any]) -> None:
@@ -74,8 +76,7 @@ def configure_logging(directory: Path | None = None) -> Path:
         if isinstance(handler, RotatingFileHandler) and Path(handler.baseFilename) == path.resolve():
             return path
     handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(REDACTOR)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     LOG.addHandler(handler)
     LOG.setLevel(logging.INFO)
     return path
