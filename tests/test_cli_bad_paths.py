@@ -64,11 +64,20 @@ def test_sqlite_files_that_cannot_be(tmp_path: Path) -> None:
 
 
 def test_the_window_does_not_start_without_somewhere_to_keep_reports(tmp_path: Path, monkeypatch, qapp, capsys) -> None:
+    import logging
+
+    from lightbox.app.logs import LOG
     from lightbox.app.main_window import run_app
 
     (tmp_path / "lightbox.sqlite3").mkdir()
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path))
-    assert run_app("demo") == 2
+    try:
+        assert run_app("demo") == 2
+    finally:  # run_app starts the process's log file: not kept for the tests after this one
+        for handler in list(LOG.handlers):
+            if isinstance(handler, logging.FileHandler) and handler.baseFilename.startswith(str(tmp_path)):
+                handler.close()
+                LOG.removeHandler(handler)
     assert capsys.readouterr().err.endswith(
         f"lightbox: cannot open the database sqlite:///{tmp_path / 'lightbox.sqlite3'}: unable to open database file\n\n"
         "Set LIGHTBOX_DATA_DIR to a folder you can write to.\n")
