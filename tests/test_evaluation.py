@@ -27,6 +27,7 @@ from lightbox.workflow.evaluation import (
     progress,
     rater_order,
     read_case_list,
+    save_answer_draft,
     submit,
 )
 from lightbox.workflow.statistics import bootstrap_ci, cohen_kappa, session_results, wilson_interval
@@ -374,12 +375,18 @@ def test_eval_cli_create_raters_status_export_and_report(tmp_path: Path, capsys)
     db = open_database(url)
     while (case := next_case(db, "demo", "gina")) is not None:
         submit(db, "demo", "gina", case.case_id, Rating("equivalent", "same", True, True))
+    hugo_first = next_case(db, "demo", "hugo")
+    assert hugo_first is not None
+    save_answer_draft(db, "demo", "hugo", hugo_first.case_id, {"reason": "half-way"})  # hugo has begun a case
+    save_answer_draft(db, "demo", "gina", hugo_first.case_id, {"reason": "stale"})  # a case gina has answered
     capsys.readouterr()
     assert main(["eval", "status", "demo", "--json", "--db", url]) == 0
     assert json.loads(capsys.readouterr().out)["raters"] == {
-        "gina": {"answered": 2, "total": 2},
-        "hugo": {"answered": 0, "total": 2},
+        "gina": {"answered": 2, "total": 2, "begun": 0},
+        "hugo": {"answered": 0, "total": 2, "begun": 1},
     }
+    assert main(["eval", "status", "demo", "--db", url]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["  gina: 2 of 2  (done)", "  hugo: 0 of 2, 1 begun"]
     answers = tmp_path / "answers.csv"
     assert main(["eval", "export", "demo", "--answers", str(answers), "--db", url]) == 0
     rows = list(csv.DictReader(answers.open()))

@@ -21,7 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..workflow.evaluation import EvaluationError, change_raters, rater_progress, session_names
+from ..workflow.evaluation import (
+    EvaluationError,
+    begun_cases,
+    change_raters,
+    progress_line,
+    rater_progress,
+    session_names,
+)
 
 
 def _browse_row(edit: QLineEdit, pick) -> QHBoxLayout:
@@ -144,8 +151,8 @@ class ProgressDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        rows = rater_progress(self.factory, self.session)
-        self.table.setText("\n".join(f"{name}: {done} of {total}{'  (done)' if done == total else ''}"
+        rows, begun = rater_progress(self.factory, self.session), begun_cases(self.factory, self.session)
+        self.table.setText("\n".join(progress_line(name, done, total, begun[name])
                                      for name, (done, total) in rows.items()) or "No raters yet.")
 
     def _change(self, add: list[str]) -> None:

@@ -457,6 +457,25 @@ def rater_progress(factory: sessionmaker[Session], session_name: str) -> dict[st
         }
 
 
+def begun_cases(factory: sessionmaker[Session], session_name: str) -> dict[str, int]:
+    """Every declared rater's cases begun but not submitted (a saved answer draft): the lead sees
+    who is half-way through a case."""
+    with factory() as db:
+        session = _session(db, session_name)
+        out = {}
+        for rater in session.raters:
+            answered = select(Answer.case_id).where(Answer.rater_id == rater.id)
+            out[rater.name] = db.scalar(select(func.count()).select_from(AnswerDraft).where(
+                AnswerDraft.rater_id == rater.id, AnswerDraft.case_id.not_in(answered))) or 0
+        return out
+
+
+def progress_line(name: str, done: int, total: int, begun: int) -> str:
+    """One rater's progress as the CLI and the window say it."""
+    return (f"{name}: {done} of {total}" + (f", {begun} begun" if begun else "")
+            + ("  (done)" if done == total else ""))
+
+
 def session_names(factory: sessionmaker[Session]) -> list[str]:
     with factory() as db:
         return list(db.scalars(select(EvalSession.name).order_by(EvalSession.id)))
