@@ -379,3 +379,29 @@ def test_an_error_marked_by_mistake_is_taken_back_with_delete(qtbot, tmp_path: P
     with db() as s:
         assert [m.note for m in s.query(ErrorMark)] == ["left apex"]
     window.close()
+
+
+def test_an_answer_that_cannot_be_read_back_does_not_stop_the_rater(qtbot, tmp_path: Path) -> None:
+    """A saved half answer from another version of Lightbox (a mark with a field this one does not
+    know) is set aside with a word, not a crash that would keep the rater from the case."""
+    from lightbox.app.rating_window import ANSWER_NOT_RESTORED
+    from lightbox.workflow.evaluation import next_case, save_answer_draft
+
+    db = open_database(f"sqlite:///{tmp_path / 'odd.sqlite3'}")
+    create_session(db, "odd", cases(1), seed=3, raters=["eve"])
+    case = next_case(db, "odd", "eve")
+    assert case is not None
+    save_answer_draft(db, "odd", "eve", case.case_id, {"preference": 1, "reason": "kept?",
+                                                        "marks": [{"report": "A", "start": None, "end": None,
+                                                                   "category": "other", "significant": False,
+                                                                   "severity_grade": 3}]})
+    window = RatingWindow(db, "odd", "eve", show_images=False)
+    qtbot.addWidget(window)
+    assert window.progress_label.text() == f"Case 1 of 1  {ANSWER_NOT_RESTORED}"
+    assert (window.preference.checkedId(), window.reason.text(), window.marks) == (-1, "", [])
+    for group in window.acceptable.values():
+        group.button(1).setChecked(True)
+    window.preference.button(1).setChecked(True)
+    window.reason.setText("alike")
+    assert window.submit() and window.case is None
+    window.close()

@@ -76,9 +76,10 @@ def anonymous(opened: Opened) -> Opened:
                   films=[scrub(f) for f in opened.films], series=None, is_demo=opened.is_demo)
 
 
-# said instead of the case's images; never why (the reason names files, which can name the source)
 ANSWER_RESTORED = "(your answer so far was kept: go on from there)"
+ANSWER_NOT_RESTORED = "(an answer begun earlier could not be read back: please answer again)"
 DRAFT_SAVE_DELAY_MS = 400  # after the last change: one write per pause, not per key
+# said instead of the case's images; never why (the reason names files, which can name the source)
 IMAGES_UNAVAILABLE = "(images unavailable: rate from the reports, and tell the study lead)"
 DEMO_SESSION_NOTICE = ("Research evaluation - NOT for clinical use: reports in this session may be drafted by "
                        "Lightbox's demo model.")
@@ -233,8 +234,15 @@ class RatingWindow(QMainWindow):
         self.started = time.monotonic()
         saved = answer_draft(self.factory, self.session_name, self.rater, self.case.case_id)
         if saved is not None:
-            self._restore(saved)
-            self.progress_label.setText(self.progress_label.text() + f"  {ANSWER_RESTORED}")
+            try:
+                self._restore(saved)
+                restored = ANSWER_RESTORED
+            except (TypeError, ValueError, KeyError, AttributeError):  # saved by another version, or damaged
+                self.quiet = True
+                self._clear_answers()
+                self.quiet = False
+                restored = ANSWER_NOT_RESTORED
+            self.progress_label.setText(self.progress_label.text() + f"  {restored}")
         self.report_a.setFocus()  # read-only: 1/2/3 reach the window's shortcuts
         if self.show_images:
             self._show_images(self.case)
@@ -274,13 +282,7 @@ class RatingWindow(QMainWindow):
             self.note.setText(str(saved.get("note", "")))
             self.corrected.setPlainText(str(saved.get("corrected", "")))
             for fields in saved.get("marks", []):
-                mark = ErrorInput(**fields)
-                self.marks.append(mark)
-                if mark.start is not None and mark.end is not None:
-                    editor = self.report_a if mark.report == "A" else self.report_b
-                    self._list(mark, f'"{editor.toPlainText()[mark.start:mark.end]}"')
-                else:
-                    self._list(mark, f"({mark.note or 'not described'})")
+                self._add_mark(ErrorInput(**fields))
             self.started -= float(saved.get("seconds", 0.0))  # the time already spent on the case counts
         finally:
             self.quiet = False
@@ -322,10 +324,7 @@ class RatingWindow(QMainWindow):
             cursor = editor.textCursor()
             if cursor.hasSelection():
                 start, end = cursor.selectionStart(), cursor.selectionEnd()
-                mark = ErrorInput(side, start, end, self.category.currentText(), self.significant.isChecked(), note)
-                self.marks.append(mark)
-                passage = editor.toPlainText()[start:end]
-                self._list(mark, f'"{passage}"')
+                self._add_mark(ErrorInput(side, start, end, self.category.currentText(), self.significant.isChecked(), note))
                 self._answer_changed()
                 cursor.clearSelection()
                 editor.setTextCursor(cursor)
@@ -337,9 +336,7 @@ class RatingWindow(QMainWindow):
                                     "Select a passage in report A or B, or choose 'missed finding' (or write a note) to record "
                                     "an error without a passage.")
             return False
-        mark = ErrorInput(side, None, None, category, self.significant.isChecked(), note)
-        self.marks.append(mark)
-        self._list(mark, f"({note or 'not described'})")
+        self._add_mark(ErrorInput(side, None, None, category, self.significant.isChecked(), note))
         self.note.clear()
         self._answer_changed()
         return True
@@ -353,7 +350,14 @@ class RatingWindow(QMainWindow):
         self._answer_changed()
         return True
 
-    def _list(self, mark: ErrorInput, what: str) -> None:
+    def _add_mark(self, mark: ErrorInput) -> None:
+        """Keep ``mark`` and list it: its passage as the report shows it, or its note."""
+        self.marks.append(mark)
+        if mark.start is not None and mark.end is not None:
+            editor = self.report_a if mark.report == "A" else self.report_b
+            what = f'"{editor.toPlainText()[mark.start:mark.end]}"'
+        else:
+            what = f"({mark.note or 'not described'})"
         self.mark_list.addItem(f"{mark.report}: {mark.category} {what}{' - clinically significant' if mark.significant else ''}")
 
     def submit(self) -> bool:
