@@ -55,6 +55,14 @@ class PostgresServer:
                   "-p", str(self.port), "-U", "lightbox", "lightbox_test")
         return f"postgresql+psycopg://lightbox@127.0.0.1:{self.port}/lightbox_test"
 
+    def pause(self) -> None:
+        """The server goes away (as a database host does), its data kept for :meth:`resume`."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+
+    def resume(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=on"
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "start")
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")

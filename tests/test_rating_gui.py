@@ -405,3 +405,38 @@ def test_an_answer_that_cannot_be_read_back_does_not_stop_the_rater(qtbot, tmp_p
     window.reason.setText("alike")
     assert window.submit() and window.case is None
     window.close()
+
+
+def test_a_database_that_goes_away_at_submit_is_said_and_the_answer_kept(qtbot, tmp_path_factory, monkeypatch) -> None:
+    """The PostgreSQL server of a panel stops while a rater submits: the SQLAlchemy error went
+    out of the slot as a traceback on the terminal, and the window did nothing a rater could see.
+    Now the rater is told, the answer stays on the screen, and it is stored once the server is back."""
+    if find_binaries() is None:
+        pytest.skip("no PostgreSQL server binaries here (initdb/pg_ctl)")
+    from lightbox.workflow.storage import Answer
+
+    warned: list[str] = []
+    monkeypatch.setattr("lightbox.app.rating_window.QMessageBox.warning", lambda _p, _t, text: warned.append(text))
+    server = PostgresServer(tmp_path_factory.mktemp("pg-away"))
+    url = server.start()
+    try:
+        db = open_database(url)
+        create_session(db, "away", cases(1), seed=4, raters=["raj"])
+        window = RatingWindow(db, "away", "raj", show_images=False)
+        qtbot.addWidget(window)
+        for group in window.acceptable.values():
+            group.button(1).setChecked(True)
+        window.preference.button(1).setChecked(True)
+        window.reason.setText("same findings")
+        server.pause()
+        assert not window.submit()
+        assert len(warned) == 1 and warned[0].startswith("The database cannot be reached (")
+        assert warned[0].endswith("Your answer is still on the screen: submit it again when the database is back.")
+        assert window.case is not None and window.reason.text() == "same findings" and window.preference.checkedId() == 1
+        server.resume()
+        assert window.submit() and window.case is None
+        with db() as s:
+            assert [(a.preference, a.reason) for a in s.query(Answer)] == [("equivalent", "same findings")]
+        window.close()
+    finally:
+        server.stop()

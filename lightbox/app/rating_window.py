@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..inference.models import DEMO_MODEL_NAME
 from ..workflow.evaluation import (
@@ -378,6 +379,11 @@ class RatingWindow(QMainWindow):
             submit(self.factory, self.session_name, self.rater, self.case.case_id, rating)
         except EvaluationError as exc:
             QMessageBox.warning(self, "Answer not saved", str(exc))
+            return False
+        except SQLAlchemyError as exc:  # the database went away (a server down, a share gone): said, answer kept
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            QMessageBox.warning(self, "Answer not saved", f"The database cannot be reached ({reason}). Your answer is "
+                                "still on the screen: submit it again when the database is back.")
             return False
         self.load_next()
         return True
