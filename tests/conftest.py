@@ -13,13 +13,20 @@ os.environ.setdefault("LIGHTBOX_CACHE_DIR", str(Path(__file__).resolve().parent.
 # Reports typed in tests go to a throw-away database, never the user's data folder.
 import tempfile  # noqa: E402
 
-os.environ["LIGHTBOX_DATA_DIR"] = tempfile.mkdtemp(prefix="lightbox-test-data-")
+os.environ["LIGHTBOX_DATA_DIR"] = TEST_DATA_DIR = tempfile.mkdtemp(prefix="lightbox-test-data-")
 
 import pytest  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ARG001 - pytest's hook signature
+    """The throw-away data folder goes with the run: 610 of them were found left in /tmp."""
+    import shutil
+
+    shutil.rmtree(TEST_DATA_DIR, ignore_errors=True)
 
 
 def shared_data_dir() -> Path:
