@@ -13,7 +13,13 @@ os.environ.setdefault("LIGHTBOX_CACHE_DIR", str(Path(__file__).resolve().parent.
 # Reports typed in tests go to a throw-away database, never the user's data folder.
 import tempfile  # noqa: E402
 
-os.environ["LIGHTBOX_DATA_DIR"] = TEST_DATA_DIR = tempfile.mkdtemp(prefix="lightbox-test-data-")
+# One folder per run: a pytest run inside this one (pytester in test_ci_skips, the microphone
+# session's child) shares it, and only the run that made it removes it at the end.
+TEST_DATA_DIR = os.environ.get("LIGHTBOX_TEST_DATA_DIR", "")
+OWNS_TEST_DATA_DIR = not TEST_DATA_DIR
+if OWNS_TEST_DATA_DIR:
+    TEST_DATA_DIR = os.environ["LIGHTBOX_TEST_DATA_DIR"] = tempfile.mkdtemp(prefix="lightbox-test-data-")
+os.environ["LIGHTBOX_DATA_DIR"] = TEST_DATA_DIR
 
 import pytest  # noqa: E402
 
@@ -23,10 +29,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ARG001 - pytest's hook signature
-    """The throw-away data folder goes with the run: 610 of them were found left in /tmp."""
+    """The throw-away data folder goes with the run that made it: 610 were found left in /tmp (an
+    inner run's conftest had made another and pointed the rest of the outer run at it)."""
     import shutil
 
-    shutil.rmtree(TEST_DATA_DIR, ignore_errors=True)
+    if OWNS_TEST_DATA_DIR:
+        shutil.rmtree(TEST_DATA_DIR, ignore_errors=True)
 
 
 def shared_data_dir() -> Path:
