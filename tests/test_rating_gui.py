@@ -132,47 +132,49 @@ def no_modal_dialogs(monkeypatch):
     monkeypatch.setattr("lightbox.app.rating_window.QMessageBox.warning", refuse)
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_two_raters_rate_a_blinded_session(qtbot, tmp_path: Path, backend: str, tmp_path_factory) -> None:
-    server = None
-    if backend == "postgresql":
-        if find_binaries() is None:
-            pytest.skip("no PostgreSQL server binaries here (initdb/pg_ctl)")
-        server = PostgresServer(tmp_path_factory.mktemp("pg-gui"))
-        url = server.start()
-    else:
-        url = f"sqlite:///{tmp_path / 'gui.sqlite3'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path: Path, tmp_path_factory):
+    """A rating database: SQLite in the test's folder, or a throw-away PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rating.sqlite3'}"
+        return
+    if find_binaries() is None:
+        pytest.skip("no PostgreSQL server binaries here (initdb/pg_ctl)")
+    server = PostgresServer(tmp_path_factory.mktemp("pg-rating"))
     try:
-        db = open_database(url)
-        create_session(db, "gui", cases(), seed=99, raters=["hana", "ivan"])
-        for rater in ("hana", "ivan"):
-            window = RatingWindow(db, "gui", rater, show_images=(rater == "hana"))
-            qtbot.addWidget(window)
-            with qtbot.waitActive(window):
-                window.show()
-                window.activateWindow()
-            assert rate_all(window, qtbot) == ["better"] * 4
-            assert "All 4 cases rated" in window.progress_label.text()
-            assert window.results_button.isVisible()
-            dialog = window.show_results()
-            assert "per answer: all 100.0 %" in dialog.text.toPlainText()
-            assert not dialog.plot.pixmap().isNull()
-            dialog.close()
-            window.close()
-        r = session_results(db, "gui")
-        pref = r["preference"]["per_answer"]
-        assert pref["all"]["share"] == 1.0 and r["verdicts"]["better"] == 8
-        assert pref["normal"]["n"] == 4 and pref["abnormal"]["n"] == 4
-        assert r["by_category"]["ai"] == {"wrong severity": {"all": 8, "significant": 8, "normal": 4, "abnormal": 4}}
-        assert r["by_category"]["original"] == {"missed finding": {"all": 8, "significant": 0, "normal": 4, "abnormal": 4}}
-        assert r["acceptable"]["ai"]["share"] == 1.0 and r["acceptable"]["original"]["share"] == 0.0
-        assert r["cohen_kappa"]["hana / ivan"]["kappa"] != r["cohen_kappa"]["hana / ivan"]["kappa"]  # NaN: one category only
-        with db() as s:
-            assert {m.passage for m in s.query(ErrorMark)} == {AI_MARK, ""}
-            assert {m.note for m in s.query(ErrorMark) if m.category == "missed finding"} == {"small left effusion"}
+        yield server.start()
     finally:
-        if server is not None:
-            server.stop()
+        server.stop()
+
+
+def test_two_raters_rate_a_blinded_session(qtbot, database_url: str) -> None:
+    db = open_database(database_url)
+    create_session(db, "gui", cases(), seed=99, raters=["hana", "ivan"])
+    for rater in ("hana", "ivan"):
+        window = RatingWindow(db, "gui", rater, show_images=(rater == "hana"))
+        qtbot.addWidget(window)
+        with qtbot.waitActive(window):
+            window.show()
+            window.activateWindow()
+        assert rate_all(window, qtbot) == ["better"] * 4
+        assert "All 4 cases rated" in window.progress_label.text()
+        assert window.results_button.isVisible()
+        dialog = window.show_results()
+        assert "per answer: all 100.0 %" in dialog.text.toPlainText()
+        assert not dialog.plot.pixmap().isNull()
+        dialog.close()
+        window.close()
+    r = session_results(db, "gui")
+    pref = r["preference"]["per_answer"]
+    assert pref["all"]["share"] == 1.0 and r["verdicts"]["better"] == 8
+    assert pref["normal"]["n"] == 4 and pref["abnormal"]["n"] == 4
+    assert r["by_category"]["ai"] == {"wrong severity": {"all": 8, "significant": 8, "normal": 4, "abnormal": 4}}
+    assert r["by_category"]["original"] == {"missed finding": {"all": 8, "significant": 0, "normal": 4, "abnormal": 4}}
+    assert r["acceptable"]["ai"]["share"] == 1.0 and r["acceptable"]["original"]["share"] == 0.0
+    assert r["cohen_kappa"]["hana / ivan"]["kappa"] != r["cohen_kappa"]["hana / ivan"]["kappa"]  # NaN: one category only
+    with db() as s:
+        assert {m.passage for m in s.query(ErrorMark)} == {AI_MARK, ""}
+        assert {m.note for m in s.query(ErrorMark) if m.category == "missed finding"} == {"small left effusion"}
 
 
 CHILD = r"""
@@ -259,8 +261,7 @@ def test_a_case_whose_study_is_gone_shows_no_images_not_the_last_cases(qtbot, tm
     window.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_an_answer_half_given_survives_the_window(qtbot, tmp_path: Path, backend: str, tmp_path_factory) -> None:
+def test_an_answer_half_given_survives_the_window(qtbot, database_url: str) -> None:
     """A rater chooses, types and marks half of a case, then the window goes (closed, or the
     workstation fails: the second window below opens while the first was never closed). The case
     comes back with everything as it was given, and the answer submitted from there holds it;
@@ -268,80 +269,68 @@ def test_an_answer_half_given_survives_the_window(qtbot, tmp_path: Path, backend
     from lightbox.app.rating_window import ANSWER_RESTORED
     from lightbox.workflow.storage import Answer, AnswerDraft
 
-    server = None
-    if backend == "postgresql":
-        if find_binaries() is None:
-            pytest.skip("no PostgreSQL server binaries here (initdb/pg_ctl)")
-        server = PostgresServer(tmp_path_factory.mktemp("pg-draft"))
-        url = server.start()
-    else:
-        url = f"sqlite:///{tmp_path / 'draft.sqlite3'}"
-    try:
-        db = open_database(url)
-        create_session(db, "half", cases(2), seed=7, raters=["ola"])
-        first = RatingWindow(db, "half", "ola", show_images=False)
-        qtbot.addWidget(first)
-        first.show()
-        assert first.case is not None
-        case_id = first.case.case_id
-        ai_is_a = AI_MARK in first.report_a.toPlainText()
-        editor = first.report_a if ai_is_a else first.report_b
-        start = editor.toPlainText().index(AI_MARK)
-        cursor = editor.textCursor()
-        cursor.setPosition(start)
-        cursor.setPosition(start + len(AI_MARK), cursor.MoveMode.KeepAnchor)
-        editor.setTextCursor(cursor)
-        first.category.setCurrentText("wrong severity")
-        first.significant.setChecked(True)
-        assert first.mark_selection()
-        first.acceptable["A"].button(0).click()  # A: not acceptable; B left unanswered
-        first.preference.button(2).click()  # B better
-        first.reason.setText("B is right about the effusion")
-        first.corrected.setPlainText("Small left pleural effusion.")
-        first.note.setText("half-typed no")
-        # saved a moment after the last change, with no close and no submit
-        def drafts() -> int:
-            with db() as s:
-                return s.query(AnswerDraft).count()
-
-        assert drafts() == 0
-        qtbot.waitUntil(lambda: drafts() == 1, timeout=3000)
+    db = open_database(database_url)
+    create_session(db, "half", cases(2), seed=7, raters=["ola"])
+    first = RatingWindow(db, "half", "ola", show_images=False)
+    qtbot.addWidget(first)
+    first.show()
+    assert first.case is not None
+    case_id = first.case.case_id
+    ai_is_a = AI_MARK in first.report_a.toPlainText()
+    editor = first.report_a if ai_is_a else first.report_b
+    start = editor.toPlainText().index(AI_MARK)
+    cursor = editor.textCursor()
+    cursor.setPosition(start)
+    cursor.setPosition(start + len(AI_MARK), cursor.MoveMode.KeepAnchor)
+    editor.setTextCursor(cursor)
+    first.category.setCurrentText("wrong severity")
+    first.significant.setChecked(True)
+    assert first.mark_selection()
+    first.acceptable["A"].button(0).click()  # A: not acceptable; B left unanswered
+    first.preference.button(2).click()  # B better
+    first.reason.setText("B is right about the effusion")
+    first.corrected.setPlainText("Small left pleural effusion.")
+    first.note.setText("half-typed no")
+    # saved a moment after the last change, with no close and no submit
+    def drafts() -> int:
         with db() as s:
-            saved_seconds = s.query(AnswerDraft).one().fields["seconds"]
-        assert saved_seconds >= 0.3  # about the pause after the last change (Qt's coarse timers fire up to 5 % early)
+            return s.query(AnswerDraft).count()
 
-        second = RatingWindow(db, "half", "ola", show_images=False)  # the first one never closed
-        qtbot.addWidget(second)
-        assert second.case is not None and second.case.case_id == case_id
-        assert second.progress_label.text() == f"Case 1 of 2  {ANSWER_RESTORED}"
-        assert (second.acceptable["A"].checkedId(), second.acceptable["B"].checkedId()) == (0, -1)
-        assert second.preference.checkedId() == 2
-        assert second.reason.text() == "B is right about the effusion"
-        assert second.corrected.toPlainText() == "Small left pleural effusion."
-        assert second.note.text() == "half-typed no"
-        side = "A" if ai_is_a else "B"
-        assert [(m.report, m.start, m.end, m.category, m.significant) for m in second.marks] == [
-            (side, start, start + len(AI_MARK), "wrong severity", True)]
-        assert second.mark_list.item(0).text() == f'{side}: wrong severity "{AI_MARK}" - clinically significant'
-        second.acceptable["B"].button(1).click()
-        assert second.submit()
-        assert drafts() == 0  # the answer replaced it
-        with db() as s:
-            (answer,) = s.query(Answer).all()
-            assert (answer.case_id, answer.preference, answer.reason) == (case_id, "B", "B is right about the effusion")
-            assert (answer.acceptable_a, answer.acceptable_b, answer.corrected_text) == (False, True,
-                                                                                         "Small left pleural effusion.")
-            assert [(m.passage, m.category, m.significant) for m in answer.errors] == [(AI_MARK, "wrong severity", True)]
-            assert answer.seconds >= saved_seconds  # the time spent before the window went counts
-        assert second.case is not None and second.case.case_id != case_id
-        assert ANSWER_RESTORED not in second.progress_label.text()  # the next case starts empty
-        assert second.reason.text() == "" and second.marks == [] and second.preference.checkedId() == -1
-        first.close()
-        second.close()
-        assert drafts() == 0  # closing the first window saved nothing over the submitted case's answer
-    finally:
-        if server is not None:
-            server.stop()
+    assert drafts() == 0
+    qtbot.waitUntil(lambda: drafts() == 1, timeout=3000)
+    with db() as s:
+        saved_seconds = s.query(AnswerDraft).one().fields["seconds"]
+    assert saved_seconds >= 0.3  # about the pause after the last change (Qt's coarse timers fire up to 5 % early)
+
+    second = RatingWindow(db, "half", "ola", show_images=False)  # the first one never closed
+    qtbot.addWidget(second)
+    assert second.case is not None and second.case.case_id == case_id
+    assert second.progress_label.text() == f"Case 1 of 2  {ANSWER_RESTORED}"
+    assert (second.acceptable["A"].checkedId(), second.acceptable["B"].checkedId()) == (0, -1)
+    assert second.preference.checkedId() == 2
+    assert second.reason.text() == "B is right about the effusion"
+    assert second.corrected.toPlainText() == "Small left pleural effusion."
+    assert second.note.text() == "half-typed no"
+    side = "A" if ai_is_a else "B"
+    assert [(m.report, m.start, m.end, m.category, m.significant) for m in second.marks] == [
+        (side, start, start + len(AI_MARK), "wrong severity", True)]
+    assert second.mark_list.item(0).text() == f'{side}: wrong severity "{AI_MARK}" - clinically significant'
+    second.acceptable["B"].button(1).click()
+    assert second.submit()
+    assert drafts() == 0  # the answer replaced it
+    with db() as s:
+        (answer,) = s.query(Answer).all()
+        assert (answer.case_id, answer.preference, answer.reason) == (case_id, "B", "B is right about the effusion")
+        assert (answer.acceptable_a, answer.acceptable_b, answer.corrected_text) == (False, True,
+                                                                                     "Small left pleural effusion.")
+        assert [(m.passage, m.category, m.significant) for m in answer.errors] == [(AI_MARK, "wrong severity", True)]
+        assert answer.seconds >= saved_seconds  # the time spent before the window went counts
+    assert second.case is not None and second.case.case_id != case_id
+    assert ANSWER_RESTORED not in second.progress_label.text()  # the next case starts empty
+    assert second.reason.text() == "" and second.marks == [] and second.preference.checkedId() == -1
+    first.close()
+    second.close()
+    assert drafts() == 0  # closing the first window saved nothing over the submitted case's answer
 
 
 def test_an_error_marked_by_mistake_is_taken_back_with_delete(qtbot, tmp_path: Path) -> None:

@@ -46,7 +46,6 @@ class PhiRedactor:
         return pattern.sub("[PHI]", text) if pattern is not None else text
 
 
-
 REDACTOR = PhiRedactor()
 
 

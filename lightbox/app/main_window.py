@@ -367,9 +367,11 @@ class MainWindow(QMainWindow):
         try:  # as written, or refused: a Windows report read with replacement characters changed its words
             text = decoded(Path(path).read_bytes(), Path(path).name,
                            "save it as UTF-8 (in Notepad: Save as, Encoding UTF-8) and attach it again")
-        except (OSError, TextNotReadable) as exc:
-            QMessageBox.warning(self, "Cannot read the report", str(exc) if isinstance(exc, TextNotReadable)
-                                else f"{path}: {exc}")
+        except TextNotReadable as exc:
+            QMessageBox.warning(self, "Cannot read the report", str(exc))
+            return False
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot read the report", f"{path}: {exc}")
             return False
         self.ai_panel.set_original_report(text)
         return True

@@ -60,6 +60,7 @@ from ..workflow.evaluation import (
     save_answer_draft,
     submit,
 )
+from ..workflow.unavailable import driver_reason
 from .compose import DEMO_PATHS, Opened, open_path
 from .theme import DEMO_BADGE_STYLE
 from .viewer_area import ViewerArea
@@ -219,9 +220,7 @@ class RatingWindow(QMainWindow):
         self.draft_timer.stop()
         self.case = next_case(self.factory, self.session_name, self.rater)
         done, total = progress(self.factory, self.session_name, self.rater)
-        self.quiet = True
         self._clear_answers()
-        self.quiet = False
         if self.case is None:
             self.progress_label.setText(f"All {total} cases rated - thank you. You may close this window.")
             self.report_a.clear()
@@ -239,9 +238,7 @@ class RatingWindow(QMainWindow):
                 self._restore(saved)
                 restored = ANSWER_RESTORED
             except (TypeError, ValueError, KeyError, AttributeError):  # saved by another version, or damaged
-                self.quiet = True
                 self._clear_answers()
-                self.quiet = False
                 restored = ANSWER_NOT_RESTORED
             self.progress_label.setText(self.progress_label.text() + f"  {restored}")
         self.report_a.setFocus()  # read-only: 1/2/3 reach the window's shortcuts
@@ -302,17 +299,22 @@ class RatingWindow(QMainWindow):
             self.progress_label.setText(self.progress_label.text() + f"  {IMAGES_UNAVAILABLE}")
 
     def _clear_answers(self) -> None:
-        for group in (self.preference, *self.acceptable.values()):
-            group.setExclusive(False)
-            for button in group.buttons():
-                button.setChecked(False)
-            group.setExclusive(True)
-        self.reason.clear()
-        self.corrected.clear()
-        self.note.clear()
-        self.marks = []
-        self.mark_list.clear()
-        self.significant.setChecked(False)
+        """An empty answer, set by the window: nothing here is saved as the rater's."""
+        self.quiet = True
+        try:
+            for group in (self.preference, *self.acceptable.values()):
+                group.setExclusive(False)
+                for button in group.buttons():
+                    button.setChecked(False)
+                group.setExclusive(True)
+            self.reason.clear()
+            self.corrected.clear()
+            self.note.clear()
+            self.marks = []
+            self.mark_list.clear()
+            self.significant.setChecked(False)
+        finally:
+            self.quiet = False
 
     def next_category(self) -> None:
         self.category.setCurrentIndex((self.category.currentIndex() + 1) % self.category.count())
@@ -381,9 +383,8 @@ class RatingWindow(QMainWindow):
             QMessageBox.warning(self, "Answer not saved", str(exc))
             return False
         except SQLAlchemyError as exc:  # the database went away (a server down, a share gone): said, answer kept
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            QMessageBox.warning(self, "Answer not saved", f"The database cannot be reached ({reason}). Your answer is "
-                                "still on the screen: submit it again when the database is back.")
+            QMessageBox.warning(self, "Answer not saved", f"The database cannot be reached ({driver_reason(exc)}). "
+                                "Your answer is still on the screen: submit it again when the database is back.")
             return False
         self.load_next()
         return True

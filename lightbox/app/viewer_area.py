@@ -216,26 +216,29 @@ class ViewerArea(QWidget):
                 self.films_shown.append(self.films_shown[-1] if self.films_shown else (opened.films[0], "", opened.is_demo))
             self.show_film(n, opened.films[0], "", opened.is_demo)
             return
+        self._forget_open_set()
         self.opened = opened
-        self.scene_cache = {}
-        self.cine_displays = {}
-        self.placed = {}  # another study opened: what was placed beside the last one goes
-        self.unlink()
-        self.volume_display = None
         if opened.is_volume:
             self.films_shown = []
         else:
             self.films_shown = [(f, frame_text(opened, n), opened.is_demo) for n, f in enumerate(opened.films)]
         self._build_scenes()
 
-    def clear(self) -> None:
-        """Show nothing, as before any image set was opened: a rating case whose study cannot be
-        opened must not keep the previous case's images beside its reports."""
+    def _forget_open_set(self) -> None:
+        """What belonged to the image set shown until now: its scenes, cine displays, what was
+        placed beside it, the link between panes, its volume display."""
         self.opened = None
-        self.scene_cache, self.cine_displays, self.placed = {}, {}, {}
+        self.scene_cache = {}
+        self.cine_displays = {}
+        self.placed = {}  # another study opened: what was placed beside the last one goes
         self.unlink()
         self.volume_display = None
         self.films_shown = []
+
+    def clear(self) -> None:
+        """Show nothing, as before any image set was opened: a rating case whose study cannot be
+        opened must not keep the previous case's images beside its reports."""
+        self._forget_open_set()
         for n in range(len(self.viewports)):
             self.show_scene(n, None)
 

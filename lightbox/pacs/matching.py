@@ -38,7 +38,6 @@ def query_date(text: str, what: str = "the date", range_allowed: bool = True) ->
 
 def date_range(start: str, end: str, what: str = "the study date") -> str:
     """The window's From / To boxes as one DA range (either may be empty)."""
-    start, end = start.strip(), end.strip()
     return query_date(f"{start}..{end}", what)
 
 

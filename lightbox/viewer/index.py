@@ -341,9 +341,11 @@ def build_index(
         elif is_archive(root):  # named by the user: opened as the folder it holds (a zip inside a folder is not)
             try:
                 folder, skipped = unpacked(root)
-            except (ArchiveError, OSError) as exc:
-                index.errors.append(FileError(root, str(exc) if isinstance(exc, ArchiveError) else
-                                              f"the archive cannot be unpacked ({exc.strerror or exc})"))
+            except ArchiveError as exc:
+                index.errors.append(FileError(root, str(exc)))
+                continue
+            except OSError as exc:
+                index.errors.append(FileError(root, f"the archive cannot be unpacked ({exc.strerror or exc})"))
                 continue
             if skipped:
                 index.errors.append(FileError(root, f"{skipped} member(s) skipped: their paths lead outside the archive"))

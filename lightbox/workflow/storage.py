@@ -28,7 +28,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from ..user_data import default_data_dir as default_data_dir  # re-exported: modules import it from here
-from .unavailable import DatabaseUnavailable
+from .unavailable import DatabaseUnavailable, driver_reason
 
 
 def utcnow() -> datetime:
@@ -228,8 +228,8 @@ def open_database(url: str | None = None) -> sessionmaker[Session]:
             reason = f"{exc.filename} is a file where a folder is needed"
         elif isinstance(exc, OSError) and exc.filename:
             reason = f"{exc.strerror}: {exc.filename}"
-        else:  # the server's or SQLite's own first line ("connection refused", "unable to open database file")
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        else:
+            reason = driver_reason(exc)
         raise DatabaseUnavailable(f"cannot open the database {shown_url(url)}: {reason}") from exc
     return sessionmaker(engine, expire_on_commit=False)
 

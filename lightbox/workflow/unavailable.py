@@ -5,3 +5,9 @@ from __future__ import annotations
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be opened: the message names it (without its password) and why."""
+
+
+def driver_reason(error: BaseException) -> str:
+    """The first line of what the database driver said ("connection refused", "unable to open
+    database file"), not SQLAlchemy's wrapping of it with the statement and a link."""
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
