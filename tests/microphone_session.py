@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt
 from lightbox.speech.audio import read_for_recogniser
 
 FIFO = os.environ.get("LIGHTBOX_TEST_PULSE_FIFO")
-QUESTION_WAV = Path(__file__).resolve().parent / "data" / "question_pneumothorax.wav"
+QUESTION_WAV = Path(__file__).resolve().parent / "data" / "question_effusion.wav"  # "um is there a pleural effusion"
 
 pytestmark = pytest.mark.skipif(FIFO is None, reason="run by test_microphone.py, which starts the audio server")
 
@@ -77,7 +77,7 @@ def test_question_spoken_into_the_microphone_is_answered(demo_film_window, qtbot
         qtbot.mouseRelease(panel.voice_controls.talk_button, Qt.MouseButton.LeftButton)
     assert answered.args[0] == "ask" and answered.args[1].text.strip()
     assert max(levels) > -30  # the meter saw the speech
-    assert "You (spoken): Is there a pneumothorax on the left" in panel.history.toPlainText()
+    assert "You (spoken): Is there a pleural effusion" in panel.history.toPlainText()
 
 
 def test_microphone_that_refuses_to_open_leaves_typing_working(demo_film_window, qtbot, microphone) -> None:

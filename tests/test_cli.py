@@ -216,6 +216,23 @@ def test_draft_and_ask_take_the_series_and_say_which_they_used(tmp_path: Path, c
     assert err.startswith("lightbox: no series 1.2.3 here (series with images: ") and first.SeriesInstanceUID in err
 
 
+def test_a_recorded_question_names_the_side_it_heard_for_the_reader_to_check(capsys) -> None:
+    """`lightbox ask --audio`: a spoken side is read back next to the transcript (the window holds
+    such a question unsent), and --json carries each word's posterior and the words to check."""
+    wavs = Path(__file__).resolve().parent / "data"
+    assert main(["ask", "demo:film", "--audio", str(wavs / "question_pneumothorax.wav"), "--no-image-check"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("heard: is there a pneumothorax on the left  (")
+    assert lines[1] == ("check: Heard the side 'left': a wrong side changes the question, so check it. "
+                        "The answer below is to the question as heard.")
+    assert main(["ask", "demo:film", "--audio", str(wavs / "question_effusion.wav"), "--no-image-check"]) == 0
+    assert not [line for line in capsys.readouterr().out.splitlines() if line.startswith("check:")]
+    assert main(["ask", "demo:film", "--audio", str(wavs / "question_pneumothorax.wav"), "--json", "--no-image-check"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["words_to_confirm"] == ["left"]
+    assert [w["word"] for w in answer["transcript_words"]] == answer["transcript"].split()
+
+
 def test_a_volume_screenshot_in_one_pane_has_no_crosshair_lines(tmp_path: Path, capsys) -> None:
     """As the window: one pane of a volume draws no crosshair lines across the image (no other pane
     shows their planes); the 2x2 MPR layout draws them (green: coronal, on the axial pane)."""

@@ -14,7 +14,9 @@ from lightbox.inference.models import default_model_dir
 
 pytestmark = pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(),
                                 reason="the demo model bundle is not built (python -m lightbox.demo_model.train)")
-QUESTION_WAV = Path(__file__).resolve().parent / "data" / "question_pneumothorax.wav"
+DATA = Path(__file__).resolve().parent / "data"
+QUESTION_WAV = DATA / "question_effusion.wav"  # espeak-ng en-us, 175 wpm: "um is there a pleural effusion"
+LEFT_SIDE_WAV = DATA / "question_pneumothorax.wav"  # the same voice: "um is there a pneumothorax on the left"
 
 
 @pytest.fixture
@@ -22,11 +24,11 @@ def window(demo_film_window):
     return demo_film_window
 
 
-def _wav_source(speed: float = 4.0):
+def _wav_source(speed: float = 4.0, wav: Path = QUESTION_WAV):
     sources = []
 
     def factory(parent):
-        sources.append(WavFileSource(QUESTION_WAV, speed=speed, parent=parent))
+        sources.append(WavFileSource(wav, speed=speed, parent=parent))
         return sources[-1]
     return factory, sources
 
@@ -47,10 +49,36 @@ def test_spoken_question_is_transcribed_asked_and_answered(window, qtbot) -> Non
     assert max(levels) > -30  # the meter saw speech
     assert levels[-1] == -100.0  # and dropped when the button was released
     # The same path as a typed question: cleaned, kept in the chat, shown with the answer.
-    assert panel.worker.chat.history[-1][0] == "Is there a pneumothorax on the left"
+    assert panel.worker.chat.history[-1][0] == "Is there a pleural effusion"
     history = panel.history.toPlainText()
-    assert "You (spoken): Is there a pneumothorax on the left" in history and f"AI: {result.text.strip()}" in history
+    assert "You (spoken): Is there a pleural effusion" in history and f"AI: {result.text.strip()}" in history
     assert "Heard in" in panel.voice_controls.status.text()
+
+
+def test_a_spoken_side_waits_selected_for_the_reader_to_check(window, qtbot) -> None:
+    """A recogniser can insert or swap a side ("is there a pericardial effusion" was heard as "is
+    there left epicardial effusion"): a spoken side is read back, never sent unseen, even with
+    Send when released on."""
+    panel = window.ai_panel
+    factory, sources = _wav_source(wav=LEFT_SIDE_WAV)
+    panel.voice.source_factory = factory
+    assert panel.voice_controls.send_at_once.isChecked()
+    qtbot.mousePress(panel.voice_controls.talk_button, Qt.MouseButton.LeftButton)
+    qtbot.waitSignal(sources[0].ended, timeout=10000).wait()
+    with qtbot.waitSignal(panel.voice.transcribed, timeout=30000):
+        qtbot.mouseRelease(panel.voice_controls.talk_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(200)
+    assert panel.busy == "" and "You (spoken)" not in panel.history.toPlainText()  # not sent
+    assert panel.question.text() == "Is there a pneumothorax on the left"
+    assert panel.question.selectedText() == "left" and panel.question.hasFocus()
+    assert panel.voice_controls.status.text() == ("Not sent yet. Heard the side 'left': a wrong side changes the "
+                                                  "question, so check it. Correct it if needed; Enter sends it.")
+    qtbot.keyClicks(panel.question, "right")  # typing replaces the selected side
+    with qtbot.waitSignal(panel.shown, timeout=120000):
+        qtbot.keyClick(panel.question, Qt.Key.Key_Return)
+    assert panel.worker.chat.history[-1][0] == "Is there a pneumothorax on the right"
+    assert "You (spoken, checked): Is there a pneumothorax on the right" in panel.history.toPlainText()
+    assert panel.voice_controls.status.text() == "Sent after checking"  # the amber hold message is gone
 
 
 def test_held_key_records_and_transcript_waits_for_editing(window, qtbot) -> None:
@@ -64,13 +92,13 @@ def test_held_key_records_and_transcript_waits_for_editing(window, qtbot) -> Non
     qtbot.waitSignal(sources[0].ended, timeout=10000).wait()
     with qtbot.waitSignal(panel.voice.transcribed, timeout=30000):
         qtbot.keyRelease(window.area, Qt.Key.Key_F8)
-    assert panel.question.text() == "Is there a pneumothorax on the left"
+    assert panel.question.text() == "Is there a pleural effusion"
     assert panel.busy == ""  # not sent: the reader edits it first
     assert panel.voice_controls.status.text().endswith("edit the question and press Enter")
-    panel.question.setText(panel.question.text().replace("left", "right"))
+    panel.question.setText(panel.question.text().replace("a pleural", "a right pleural"))
     with qtbot.waitSignal(panel.shown, timeout=120000):
         panel.question.returnPressed.emit()
-    assert panel.worker.chat.history[-1][0] == "Is there a pneumothorax on the right"
+    assert panel.worker.chat.history[-1][0] == "Is there a right pleural effusion"
 
 
 def test_short_press_and_missing_microphone_leave_typing_working(window, qtbot, monkeypatch) -> None:

@@ -2,8 +2,9 @@
 
     QT_QPA_PLATFORM=offscreen python tools/take_screenshots.py [--data ../shared/data] [--out docs/screenshots]
 
-Writes window-demo-ct-mpr.png (built-in demo, 2x2 MPR + 3D) and window-spoken-question.png (a
-recorded question through the push-to-talk path, answered by the demo model) always, and
+Writes window-demo-ct-mpr.png (built-in demo, 2x2 MPR + 3D), window-spoken-question-check.png (a
+recorded question through the push-to-talk path, its side waiting to be checked) and
+window-spoken-question.png (sent, answered by the demo model) always, and
 window-lidc-lung.png (LIDC chest CT, lung window), window-lidc-roi.png (two ROIs on it),
 window-hanging-ct-chest.png (its hanging protocol), window-compare-prior.png (real serial films,
 current and prior), window-cr-monochrome1.png (a MONOCHROME1 chest radiograph) and
@@ -132,7 +133,13 @@ def main() -> int:
     panel.voice.start()
     while not ended:
         wait(50)
-    until_shown(panel.voice.stop)
+    heard: list[str] = []
+    panel.voice.transcribed.connect(lambda text, _check: heard.append(text))
+    panel.voice.stop()
+    while not heard:
+        wait(50)
+    save("window-spoken-question-check.png")  # a spoken side waits for the reader to check it
+    until_shown(panel.question.returnPressed.emit)
     save("window-spoken-question.png")
     window.close()
     evaluation_screenshots(args.out)

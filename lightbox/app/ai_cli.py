@@ -52,6 +52,10 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     stream = (lambda piece: print(piece, end="", flush=True)) if not args.json else None
     if heard is not None and not args.json:
         print(f"heard: {heard.text}  ({heard.audio_seconds:.1f} s of audio, transcribed in {heard.seconds:.2f} s)")
+        if heard.to_confirm:  # the window holds such a question for the reader; here the reader reads it
+            from ..speech.readback import check_sentence
+
+            print(f"check: {check_sentence(heard.to_confirm)} The answer below is to the question as heard.")
     try:
         result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
         result.notice = " ".join(x for x in (notice, result.notice) if x)
@@ -71,7 +75,9 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
     demo = model.bundle.is_demo
     if args.json:
         spoken = (
-            {"transcript": heard.text, "audio_seconds": round(heard.audio_seconds, 2), "transcription_s": round(heard.seconds, 3)}
+            {"transcript": heard.text, "audio_seconds": round(heard.audio_seconds, 2), "transcription_s": round(heard.seconds, 3),
+             "transcript_words": [{"word": w.word, "posterior": round(w.posterior, 3)} for w in heard.words],
+             "words_to_confirm": list(heard.to_confirm)}
             if heard is not None
             else {}
         )

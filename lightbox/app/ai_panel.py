@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -213,6 +214,7 @@ class AiPanel(QWidget):
         self._check_asked = False
         self.timings: dict[str, str] = {}  # task → its timing line, for this case
         self._asked: tuple[str, str] = ("", "")
+        self._spoken_waiting = False  # a spoken question held for the reader to check its side / negation
         # the last result, shown, while its image check runs (the panel is idle meanwhile: the
         # reader edits the draft, which autosaves, or asks on, which stops the check)
         self._unchecked: PendingCheck | None = None
@@ -402,21 +404,40 @@ class AiPanel(QWidget):
         text = self.question.text().strip()
         if text and not self.busy:
             self.question.clear()
-            self._add_to_history(f"<p><b>You{' (spoken)' if spoken else ''}:</b> {html.escape(text)}</p>")
+            source = " (spoken)" if spoken else " (spoken, checked)" if self._spoken_waiting else ""
+            if self._spoken_waiting:
+                self._spoken_waiting = False
+                self.voice_controls.show_status("Sent after checking")
+            self._add_to_history(f"<p><b>You{source}:</b> {html.escape(text)}</p>")
             self.start("ask", text)
 
-    def _on_transcribed(self, text: str) -> None:
+    def _on_transcribed(self, text: str, to_confirm: list[str]) -> None:
         """A spoken question: into the question box (editable), written as dictation is (sentence
-        case, abbreviations in capitals), and sent like a typed one."""
+        case, abbreviations in capitals), and sent like a typed one, unless it names a side or a
+        negation (:mod:`lightbox.speech.readback`): then it waits with that word selected for the
+        reader to check, whatever *Send when released* says."""
         from ..speech.dictation import dictated
+        from ..speech.readback import check_sentence
 
-        self.question.setText(dictated(text))
+        question = dictated(text)
+        self.question.setText(question)
         self.question.setFocus()
-        if self.voice_controls.send_at_once.isChecked():
+        status = self.voice_controls.status
+        self._spoken_waiting = bool(to_confirm)
+        if to_confirm:
+            self._select_word(question, to_confirm[0])
+            self.voice_controls.show_status(f"Not sent yet. {check_sentence(tuple(to_confirm))} Correct it if needed; "
+                                            "Enter sends it.", warning=True)
+        elif self.voice_controls.send_at_once.isChecked():
             self._ask(spoken=True)
         else:
-            status = self.voice_controls.status
             status.setText(status.text() + " - edit the question and press Enter")
+
+    def _select_word(self, question: str, word: str) -> None:
+        """Select ``word`` (a whole word, case aside) in the question box, so that typing replaces it."""
+        match = re.search(rf"\b{re.escape(word)}\b", question, flags=re.IGNORECASE)
+        if match:
+            self.question.setSelection(match.start(), len(match.group()))
 
     def _read_aloud(self, text: str) -> None:
         from ..speech.tts import Speaker, SpeechOutputUnavailable

@@ -163,7 +163,7 @@ class MicrophoneSource(QObject):
 class RecognizerWorker(QObject):
     """Loads the recogniser once and transcribes on its own thread."""
 
-    done = Signal(str, float)  # transcript, decoding seconds
+    done = Signal(str, float, list)  # transcript, decoding seconds, side / negation words to confirm
     failed = Signal(str)
 
     def __init__(self) -> None:
@@ -176,7 +176,7 @@ class RecognizerWorker(QObject):
             if self.recognizer is None:
                 self.recognizer = SpeechRecognizer()
             transcript = self.recognizer.transcribe(pcm16)
-            self.done.emit(transcript.text, transcript.seconds)
+            self.done.emit(transcript.text, transcript.seconds, list(transcript.to_confirm))
         except SpeechUnavailable as exc:
             self.failed.emit(f"Speech recognition is unavailable: {exc}. Type the question instead.")
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
@@ -188,7 +188,7 @@ class VoiceInput(QObject):
     """Record while push-to-talk is held; emit the transcript when it is released."""
 
     level = Signal(float)  # dBFS of the latest chunk
-    transcribed = Signal(str)
+    transcribed = Signal(str, list)  # the words, and the side / negation words among them to confirm
     message = Signal(str)  # status for the user (recording, errors)
     recording_changed = Signal(bool)
     _transcribe = Signal(object)
@@ -253,13 +253,13 @@ class VoiceInput(QObject):
             self.recording_changed.emit(False)
         self.message.emit(text)
 
-    def _on_done(self, text: str, seconds: float) -> None:
+    def _on_done(self, text: str, seconds: float, to_confirm: list[str]) -> None:
         LOG.info("speech: %d word(s) recognised in %.2f s", len(text.split()), seconds)  # the words themselves stay out
         if not text:
             self.message.emit("No words recognised: try again closer to the microphone, or type the question")
             return
         self.message.emit(f"Heard in {seconds:.2f} s")
-        self.transcribed.emit(text)
+        self.transcribed.emit(text, to_confirm)
 
     def shutdown(self) -> None:
         if self.source is not None:
@@ -274,6 +274,10 @@ def default_source(parent: QObject):
     if wav:
         return WavFileSource(wav, parent=parent)
     return MicrophoneSource(parent)
+
+
+STATUS_STYLE = "color: #a9b4c2;"
+WARNING_STYLE = "color: #f0b840; font-weight: bold;"
 
 
 class VoiceControls(QWidget):
@@ -312,13 +316,18 @@ class VoiceControls(QWidget):
         layout.addLayout(options)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("color: #a9b4c2;")
+        self.status.setStyleSheet(STATUS_STYLE)
         layout.addWidget(self.status)
         self.talk_button.pressed.connect(voice.start)
         self.talk_button.released.connect(voice.stop)
         voice.level.connect(lambda db: self.meter.setValue(int(max(-60.0, min(0.0, db)))))
-        voice.message.connect(self.status.setText)
+        voice.message.connect(self.show_status)
         voice.recording_changed.connect(self._on_recording)
+
+    def show_status(self, text: str, warning: bool = False) -> None:
+        """A status line; ``warning`` (amber) for what the reader must act on, such as a side to check."""
+        self.status.setText(text)
+        self.status.setStyleSheet(WARNING_STYLE if warning else STATUS_STYLE)
 
     def _on_recording(self, on: bool) -> None:
         self.talk_button.setText("Listening... (release to ask)" if on else "Hold to talk (F8)")

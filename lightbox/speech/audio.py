@@ -49,7 +49,12 @@ def resample(samples: np.ndarray, rate: int, target: int = RECOGNISER_RATE) -> n
 
 
 def to_pcm16(samples: np.ndarray) -> np.ndarray:
-    return np.asarray((np.clip(samples, -1.0, 1.0) * 32767.0).round(), dtype=np.int16)
+    """Float samples in [-1, 1] as int16, the exact inverse of :func:`to_mono_float`'s scaling
+    (x 32768), so a 16 kHz int16 WAV reaches the recogniser sample for sample. A 32767 scale
+    changed every sample by 1 part in 32768, and that alone changed some decodings of noisy
+    speech ("is there right infarcts" / "is there are the infarcts"), so the same file gave
+    different words in `lightbox ask --audio` and a direct decode."""
+    return np.asarray(np.clip(np.round(np.asarray(samples, dtype=np.float64) * 32768.0), -32768, 32767), dtype=np.int16)
 
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .audio import RECOGNISER_RATE, add_noise_floor
+from .readback import HeardWord, words_to_confirm
 
 
 class SpeechUnavailable(RuntimeError):
@@ -37,6 +39,12 @@ class Transcript:
     audio_seconds: float
     language_model: str
     warp: float = 1.0  # the frequency warp whose decoding won (1.0: none)
+    words: tuple[HeardWord, ...] = ()  # the text's words with their posterior probabilities
+
+    @property
+    def to_confirm(self) -> tuple[str, ...]:
+        """Side and negation words the reader confirms before the question is sent (:mod:`lightbox.speech.readback`)."""
+        return words_to_confirm(self.text)
 
 
 class SpeechRecognizer:
@@ -60,7 +68,7 @@ class SpeechRecognizer:
             raise SpeechUnavailable("speech recognition needs the pocketsphinx package (pip install pocketsphinx)") from exc
         if language_model not in ("radiology", "stock"):
             raise ValueError(f"unknown language model {language_model!r}: use 'radiology' or 'stock'")
-        config = Config(hmm=get_model_path("en-us/en-us"), samprate=RECOGNISER_RATE, loglevel="FATAL")
+        files: dict[str, str] = {}
         if language_model == "radiology":
             folder = radiology_model_dir()
             lm, dictionary = folder / "radiology.lm.bin", folder / "radiology.dict"
@@ -68,20 +76,23 @@ class SpeechRecognizer:
             if missing:
                 raise SpeechUnavailable(f"the radiology language model is missing from {folder}: {', '.join(missing)} "
                                         "(build it with tools/build_speech_model.py)")
-            config["lm"], config["dict"] = str(lm), str(dictionary)
+            files = {"lm": str(lm), "dict": str(dictionary)}
             tuned = folder / "decoder.json"
             settings = {**(json.loads(tuned.read_text()) if tuned.is_file() and settings is None else {}), **(settings or {})}
         else:
-            config["lm"] = get_model_path("en-us/en-us.lm.bin")
-            config["dict"] = get_model_path("en-us/cmudict-en-us.dict")
+            files = {"lm": get_model_path("en-us/en-us.lm.bin"), "dict": get_model_path("en-us/cmudict-en-us.dict")}
         settings = dict(settings or {})
         warps = settings.pop("vtln_warps", None) or (1.0,)
         self.warps: tuple[float, ...] = tuple(float(w) for w in (warps if isinstance(warps, (list, tuple)) else (warps,)))
-        for key, value in settings.items():
-            config[key] = value
         self.language_model = language_model
         self._decoders = []
         for warp in self.warps:
+            # one Config per decoder: a Decoder keeps the Config it was given, and reinit_feat()
+            # (see _decode) reloads the front end from it, so a shared one would give every
+            # decoder the last warp
+            config = Config(hmm=get_model_path("en-us/en-us"), samprate=RECOGNISER_RATE, loglevel="FATAL")
+            for key, value in {**files, **settings}.items():
+                config[key] = value
             config["warp_type"], config["warp_params"] = "inverse_linear", str(warp)  # 1.0: identity
             self._decoders.append(Decoder(config))
         self._vad = Vad(mode=2, sample_rate=RECOGNISER_RATE)
@@ -109,17 +120,26 @@ class SpeechRecognizer:
         audio = add_noise_floor(pcm).tobytes()
         results = [_decode(decoder, audio) for decoder in self._decoders]
         best = max(range(len(results)), key=lambda n: results[n][1])
-        return Transcript(results[best][0], time.perf_counter() - start, pcm.size / RECOGNISER_RATE,
-                          self.language_model, self.warps[best])
+        words = results[best][2]
+        return Transcript(" ".join(w.word for w in words), time.perf_counter() - start, pcm.size / RECOGNISER_RATE,
+                          self.language_model, self.warps[best], words)
 
 
-def _decode(decoder: Any, audio: bytes) -> tuple[str, float]:
-    """One decoder's words (fillers and sentence markers dropped) and its path score."""
+def _decode(decoder: Any, audio: bytes) -> tuple[str, float, tuple[HeardWord, ...]]:
+    """One decoder's words (fillers and sentence markers dropped), its path score, and the words
+    with their posterior probabilities (the segmentation of the best path; "word(2)" is the
+    dictionary's second pronunciation of "word")."""
+    # pocketsphinx carries its running cepstral mean (and noise estimate) from one utterance into
+    # the next, so the same recording gave different words depending on what was said before it
+    # (7 of 90 development questions). A fresh front end per utterance: a question is
+    # transcribed the same every time, in the window, the CLI and the benchmark.
+    decoder.reinit_feat()
     decoder.start_utt()
     decoder.process_raw(audio, no_search=False, full_utt=True)
     decoder.end_utt()
     hyp = decoder.hyp()
     if hyp is None:
-        return "", float("-inf")
-    text = " ".join(w for w in hyp.hypstr.split() if not w.startswith(("<", "[", "+")))
-    return text, float(hyp.best_score)
+        return "", float("-inf"), ()
+    words = tuple(HeardWord(re.sub(r"\(\d+\)$", "", seg.word), min(1.0, float(seg.prob))) for seg in decoder.seg()
+                  if not seg.word.startswith(("<", "[", "+")))
+    return " ".join(w.word for w in words), float(hyp.best_score), words
