@@ -429,3 +429,90 @@ def test_a_database_that_goes_away_at_submit_is_said_and_the_answer_kept(qtbot, 
         window.close()
     finally:
         server.stop()
+
+
+def test_a_rater_goes_back_changes_an_answer_and_the_first_is_kept(qtbot, tmp_path: Path, monkeypatch, capsys) -> None:
+    """Alt+Left shows the case rated before with the answer given (choices, reason, marks); a
+    changed answer is submitted again, the one it replaces is kept for the study lead, and the
+    unrated case left for it keeps what was typed there. Once the rater has seen the results
+    (which report was the AI's), going back is refused: an amendment would not be blinded."""
+    from lightbox.workflow.evaluation import EvaluationError, Rating, amended_answers, submit
+    from lightbox.workflow.storage import Answer, SupersededAnswer
+
+    told: list[str] = []
+    monkeypatch.setattr("lightbox.app.rating_window.QMessageBox.information", lambda _p, title, text: told.append(text))
+    db = open_database(f"sqlite:///{tmp_path / 'amend.sqlite3'}")
+    create_session(db, "amend", cases(3), seed=4, raters=["ann"])
+    window = RatingWindow(db, "amend", "ann", show_images=False)
+    qtbot.addWidget(window)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+
+    def answer(preference: int, reason: str) -> None:
+        window.preference.button(preference).setChecked(True)
+        window.acceptable["A"].button(1).setChecked(True)
+        window.acceptable["B"].button(0).setChecked(True)
+        window.reason.setText(reason)
+
+    first_case = window.case.case_id
+    answer(0, "A is complete")
+    window.category.setCurrentText("missed finding")
+    window.note.setText("left apical nodule")
+    assert window.mark_selection()
+    qtbot.keyClick(window.reason, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    second_case = window.case.case_id
+    answer(2, "B says it better")
+    assert window.submit()
+    third_case = window.case.case_id
+    window.reason.setText("half typed on the third")  # not submitted: kept when the rater goes back
+    qtbot.keyClick(window.reason, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert window.case.case_id == second_case and window.amending
+    assert window.progress_label.text() == ("Case 2 of 3: your submitted answer: change it and submit again, "
+                                            "or go on with Alt+Right")
+    assert (window.preference.checkedId(), window.reason.text()) == (2, "B says it better")
+    assert window.submit_button.text() == "Submit changed answer and next (Ctrl+Enter)"
+    qtbot.keyClick(window.reason, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert window.case.case_id == first_case
+    assert (window.preference.checkedId(), window.reason.text()) == (0, "A is complete")
+    assert (window.acceptable["A"].checkedId(), window.acceptable["B"].checkedId()) == (1, 0)
+    assert [m.note for m in window.marks] == ["left apical nodule"] and window.mark_list.count() == 1
+    assert not window.load_previous()  # nothing was rated before the first case
+    assert window.case.case_id == first_case
+    window.preference.button(1).setChecked(True)
+    window.reason.setText("on second thought, alike")
+    qtbot.keyClick(window.reason, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.case.case_id == third_case and not window.amending
+    assert window.reason.text() == "half typed on the third"
+    assert window.submit_button.text() == "Submit and next (Ctrl+Enter)"
+    with db() as s:
+        amended = s.query(Answer).filter_by(case_id=first_case).one()
+        assert (amended.preference, amended.reason, [m.note for m in amended.errors]) == (
+            "equivalent", "on second thought, alike", ["left apical nodule"])
+        kept = s.query(SupersededAnswer).one()
+        assert kept.case_id == first_case and kept.answer["preference"] == "A" and kept.answer["reason"] == "A is complete"
+        assert kept.answer["errors"][0]["note"] == "left apical nodule" and kept.answered_at is not None
+        assert s.query(Answer).filter_by(case_id=second_case).one().reason == "B says it better"  # looked at, not changed
+    assert amended_answers(db, "amend") == {"ann": 1}
+    import csv
+
+    from lightbox.app.cli import main
+
+    url = f"sqlite:///{tmp_path / 'amend.sqlite3'}"
+    assert main(["eval", "status", "amend", "--db", url]) == 0
+    assert "  ann: 2 of 3, 1 begun, 1 amended" in capsys.readouterr().out
+    assert main(["eval", "export", "amend", "--answers", str(tmp_path / "answers.csv"), "--db", url]) == 0
+    with open(tmp_path / "answers.csv", newline="", encoding="utf-8") as fp:
+        amendments = {(int(row["case_id"]), row["source"]): row["amendments"] for row in csv.DictReader(fp)}
+    assert amendments == {(first_case, "ai"): "1", (first_case, "original"): "1",
+                          (second_case, "ai"): "0", (second_case, "original"): "0"}
+    answer(1, "alike")
+    assert window.submit() and window.case is None
+    assert window.load_previous() and window.case.case_id == third_case  # from the end of the session too
+    window.load_next()
+    window.show_results().close()
+    assert not window.previous_button.isEnabled()
+    assert not window.load_previous() and told[-1].startswith("Your answers are final: you have seen the session's results")
+    with pytest.raises(EvaluationError, match="your answers are final"):
+        submit(db, "amend", "ann", first_case, Rating("A", "changed after unblinding", True, True))
+    window.close()

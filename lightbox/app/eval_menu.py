@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ..workflow.evaluation import (
     EvaluationError,
+    amended_answers,
     begun_cases,
     change_raters,
     progress_line,
@@ -152,7 +153,8 @@ class ProgressDialog(QDialog):
 
     def refresh(self) -> None:
         rows, begun = rater_progress(self.factory, self.session), begun_cases(self.factory, self.session)
-        self.table.setText("\n".join(progress_line(name, done, total, begun[name])
+        amended = amended_answers(self.factory, self.session)
+        self.table.setText("\n".join(progress_line(name, done, total, begun[name], amended[name])
                                      for name, (done, total) in rows.items()) or "No raters yet.")
 
     def _change(self, add: list[str]) -> None:

@@ -48,6 +48,7 @@ from ..inference.models import DEMO_MODEL_NAME
 from ..workflow.evaluation import (
     ERROR_CATEGORIES,
     MISSED,
+    PREFERENCES,
     BlindedCase,
     ErrorInput,
     EvaluationError,
@@ -55,7 +56,9 @@ from ..workflow.evaluation import (
     answer_draft,
     drafting_model,
     join,
+    mark_unblinded,
     next_case,
+    previous_answered,
     progress,
     save_answer_draft,
     submit,
@@ -83,6 +86,9 @@ ANSWER_NOT_RESTORED = "(an answer begun earlier could not be read back: please a
 DRAFT_SAVE_DELAY_MS = 400  # after the last change: one write per pause, not per key
 # said instead of the case's images; never why (the reason names files, which can name the source)
 IMAGES_UNAVAILABLE = "(images unavailable: rate from the reports, and tell the study lead)"
+AMENDING = "your submitted answer: change it and submit again, or go on with Alt+Right"
+AMENDING_CHANGES = "(your changes to it were kept, not yet submitted)"
+SUBMIT_TEXT, RESUBMIT_TEXT = "Submit and next (Ctrl+Enter)", "Submit changed answer and next (Ctrl+Enter)"
 DEMO_SESSION_NOTICE = ("Research evaluation - NOT for clinical use: reports in this session may be drafted by "
                        "Lightbox's demo model.")
 
@@ -198,10 +204,25 @@ class RatingWindow(QMainWindow):
         self.results_button.setVisible(False)
         self.results_button.clicked.connect(self.show_results)
         layout.addWidget(self.results_button)
-        self.submit_button = QPushButton("Submit and next (Ctrl+Enter)")
+        # A rater can go back over the cases they rated and change an answer (a wrong key, a
+        # second thought) until they see the session's results; the answer replaced is kept.
+        moves = QHBoxLayout()
+        self.previous_button = QPushButton("< Previous rated case (Alt+Left)")
+        self.previous_button.setToolTip("Look at the case you rated before this one again, and change your answer if you wish")
+        self.previous_button.clicked.connect(self.load_previous)
+        self.unrated_button = QPushButton("Next unrated case (Alt+Right)")
+        self.unrated_button.setToolTip("Leave this case as it is and go on to the first case you have not rated")
+        self.unrated_button.clicked.connect(self.load_next)
+        QShortcut(QKeySequence("Alt+Left"), self).activated.connect(self.load_previous)
+        QShortcut(QKeySequence("Alt+Right"), self).activated.connect(self.load_next)
+        moves.addWidget(self.previous_button)
+        moves.addWidget(self.unrated_button)
+        self.submit_button = QPushButton(SUBMIT_TEXT)
         self.submit_button.clicked.connect(self.submit)
         QShortcut(QKeySequence("Ctrl+Return"), self).activated.connect(self.submit)
-        layout.addWidget(self.submit_button)
+        moves.addWidget(self.submit_button, 2)
+        layout.addLayout(moves)
+        self.amending = False  # the case shown is one the rater has already submitted
         # the answer so far is saved a moment after each change (and on closing), until it is submitted
         self.quiet = False  # True while the window itself fills or clears the answer
         self.draft_timer = QTimer(self)
@@ -217,33 +238,84 @@ class RatingWindow(QMainWindow):
 
     # -- flow -----------------------------------------------------------------------------
     def load_next(self) -> None:
-        self.draft_timer.stop()
+        """The first case in the rater's order they have not rated (or the end of the session)."""
+        self._leave_case()
         self.case = next_case(self.factory, self.session_name, self.rater)
         done, total = progress(self.factory, self.session_name, self.rater)
         self._clear_answers()
+        self._set_amending(False)
         if self.case is None:
             self.progress_label.setText(f"All {total} cases rated - thank you. You may close this window.")
             self.report_a.clear()
             self.report_b.clear()
+            self.area.clear()
             self.submit_button.setEnabled(False)
             self.results_button.setVisible(True)  # origins are shown only once every case is rated
             return
-        self.progress_label.setText(f"Case {done + 1} of {total}")  # never the case's name: it can carry the source
-        self.report_a.setPlainText(self.case.report_a)
-        self.report_b.setPlainText(self.case.report_b)
+        self._show_case(self.case, f"Case {done + 1} of {total}")  # never the case's name: it can carry the source
+
+    def load_previous(self) -> bool:
+        """The case rated before the one shown, with the answer given, to look at again and amend."""
+        self._leave_case()
+        try:
+            found = previous_answered(self.factory, self.session_name, self.rater,
+                                      self.case.case_id if self.case is not None else None)
+        except EvaluationError as exc:
+            QMessageBox.information(self, "Answers are final", str(exc)[:1].upper() + str(exc)[1:] + ".")
+            return False
+        except SQLAlchemyError as exc:
+            QMessageBox.warning(self, "Case not opened", f"The database cannot be reached ({driver_reason(exc)}).")
+            return False
+        if found is None:
+            self.statusBar().showMessage("There is no case you rated before this one", 5000)
+            return False
+        self.case, submitted = found
+        self._clear_answers()
+        self._set_amending(True)
+        self.submit_button.setEnabled(True)
+        self._show_case(self.case, f"Case {self.case.number} of {self.case.total}: {AMENDING}", submitted)
+        return True
+
+    def _leave_case(self) -> None:
+        """Before another case is shown: what was changed on this one is saved, not lost."""
+        if self.draft_timer.isActive():
+            self.save_draft()
+
+    def _set_amending(self, on: bool) -> None:
+        self.amending = on
+        self.submit_button.setText(RESUBMIT_TEXT if on else SUBMIT_TEXT)
+
+    def _show_case(self, case: BlindedCase, label: str, submitted: Rating | None = None) -> None:
+        """Show ``case``'s reports and images with the answer given so far: a saved unsubmitted
+        answer if there is one, else the submitted one (``submitted``), else none."""
+        self.progress_label.setText(label)
+        self.report_a.setPlainText(case.report_a)
+        self.report_b.setPlainText(case.report_b)
         self.started = time.monotonic()
-        saved = answer_draft(self.factory, self.session_name, self.rater, self.case.case_id)
+        saved = answer_draft(self.factory, self.session_name, self.rater, case.case_id)
+        note = ""
         if saved is not None:
             try:
                 self._restore(saved)
-                restored = ANSWER_RESTORED
+                note = AMENDING_CHANGES if submitted is not None else ANSWER_RESTORED
             except (TypeError, ValueError, KeyError, AttributeError):  # saved by another version, or damaged
                 self._clear_answers()
-                restored = ANSWER_NOT_RESTORED
-            self.progress_label.setText(self.progress_label.text() + f"  {restored}")
+                saved, note = None, ANSWER_NOT_RESTORED
+        if submitted is not None and saved is None:
+            self._restore(self._fields_of(submitted))
+        if note:
+            self.progress_label.setText(f"{label}  {note}")
         self.report_a.setFocus()  # read-only: 1/2/3 reach the window's shortcuts
         if self.show_images:
-            self._show_images(self.case)
+            self._show_images(case)
+
+    @staticmethod
+    def _fields_of(rating: Rating) -> dict[str, object]:
+        """A submitted answer in the form a saved draft has (ids of the window's buttons)."""
+        return {"preference": PREFERENCES.index(rating.preference),  # the buttons' ids follow this order
+                "acceptable": {"A": int(rating.acceptable_a), "B": int(rating.acceptable_b)},
+                "reason": rating.reason, "note": "", "corrected": rating.corrected_text,
+                "marks": [dataclasses.asdict(mark) for mark in rating.errors], "seconds": rating.seconds}
 
     # -- the answer so far ----------------------------------------------------------------------
     def _answer_changed(self, *_args: object) -> None:
@@ -391,6 +463,11 @@ class RatingWindow(QMainWindow):
 
     def show_results(self):
         from .results_dialog import ResultsDialog
+
+        # the results say which report was the AI's: from here on this rater's answers are final
+        mark_unblinded(self.factory, self.session_name, self.rater)
+        self.previous_button.setEnabled(False)
+        self.previous_button.setToolTip("Your answers are final: you have seen the session's results")
 
         self.results_dialog = ResultsDialog(self.factory, self.session_name, self)
         self.results_dialog.show()

@@ -14,7 +14,7 @@ import json
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .spreadsheet_csv import SpreadsheetError, read_csv_table
-from .storage import Answer, AnswerDraft, ErrorMark, EvalCase, EvalSession, Rater, utcnow
+from .storage import Answer, AnswerDraft, ErrorMark, EvalCase, EvalSession, Rater, SupersededAnswer, utcnow
 from .text_files import TextNotReadable, decoded
 
 PREFERENCES = ("A", "equivalent", "B")
@@ -364,6 +364,9 @@ def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, c
         case = db.get(EvalCase, case_id)
         if case is None or case.session_id != session.id:
             raise EvaluationError(f"case {case_id} is not in session {session_name!r}")
+        old = db.scalar(select(Answer).where(Answer.rater_id == rater.id, Answer.case_id == case.id))
+        if old is not None and rater.unblinded_at is not None:
+            raise EvaluationError(ANSWERS_FINAL)
         side = ai_side(rater.order_seed, case.id)
         texts = {
             "A": presented(case.ai_report if side == "A" else case.original_report),
@@ -397,8 +400,9 @@ def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, c
         ai_ok, original_ok = (
             (rating.acceptable_a, rating.acceptable_b) if side == "A" else (rating.acceptable_b, rating.acceptable_a)
         )
-        old = db.scalar(select(Answer).where(Answer.rater_id == rater.id, Answer.case_id == case.id))
-        if old is not None:
+        if old is not None:  # an amendment: the answer it replaces is kept whole
+            db.add(SupersededAnswer(rater_id=rater.id, case_id=case.id, answered_at=old.answered_at,
+                                    answer={**asdict(_as_rating(old)), "ai_side": old.ai_side, "ai_verdict": old.ai_verdict}))
             db.delete(old)
             db.flush()
         db.add(
@@ -420,6 +424,54 @@ def submit(factory: sessionmaker[Session], session_name: str, rater_name: str, c
         )
         # the answer given replaces what was saved of it, in the same transaction
         db.execute(delete(AnswerDraft).where(AnswerDraft.rater_id == rater.id, AnswerDraft.case_id == case.id))
+
+
+ANSWERS_FINAL = ("your answers are final: you have seen the session's results, which say which report was the "
+                 "AI's, so a changed answer would no longer be blinded")
+
+
+def _as_rating(answer: Answer) -> Rating:
+    """A stored answer as the rater gave it (A / B terms, as :func:`submit` takes it)."""
+    marks = [ErrorInput(m.report, None if not m.passage else m.start, None if not m.passage else m.end, m.category,
+                        m.significant, m.note) for m in sorted(answer.errors, key=lambda m: m.id)]
+    return Rating(answer.preference, answer.reason, bool(answer.acceptable_a), bool(answer.acceptable_b), marks,
+                  answer.corrected_text, answer.seconds)
+
+
+def previous_answered(factory: sessionmaker[Session], session_name: str, rater_name: str,
+                      before_case_id: int | None) -> tuple[BlindedCase, Rating] | None:
+    """The last case the rater answered before ``before_case_id`` in their order (None: before the
+    end of the order), with the answer they gave, for them to look at again and amend. Raises
+    :class:`EvaluationError` once they have seen the session's results (their answers are final)."""
+    with factory() as db:
+        session, rater = _rater(db, session_name, rater_name)
+        if rater.unblinded_at is not None:
+            raise EvaluationError(ANSWERS_FINAL)
+        answers = {a.case_id: a for a in db.scalars(select(Answer).where(Answer.rater_id == rater.id))}
+        cases = {c.id: c for c in session.cases}
+        order = rater_order(list(cases), rater.order_seed)
+        end = order.index(before_case_id) if before_case_id in order else len(order)
+        for number in range(end, 0, -1):
+            case_id = order[number - 1]
+            if case_id in answers:
+                return _blind(cases[case_id], rater, number, len(order)), _as_rating(answers[case_id])
+        return None
+
+
+def amended_answers(factory: sessionmaker[Session], session_name: str) -> dict[str, int]:
+    """Every declared rater's count of superseded answers (answers they went back and changed)."""
+    with factory() as db:
+        session = _session(db, session_name)
+        return {r.name: db.scalar(select(func.count()).select_from(SupersededAnswer)
+                                  .where(SupersededAnswer.rater_id == r.id)) or 0 for r in session.raters}
+
+
+def mark_unblinded(factory: sessionmaker[Session], session_name: str, rater_name: str) -> None:
+    """Record that the rater has seen the session's results: from now on their answers are final."""
+    with factory.begin() as db:
+        _, rater = _rater(db, session_name, rater_name)
+        if rater.unblinded_at is None:
+            rater.unblinded_at = utcnow()
 
 
 def save_answer_draft(factory: sessionmaker[Session], session_name: str, rater_name: str, case_id: int,
@@ -470,10 +522,10 @@ def begun_cases(factory: sessionmaker[Session], session_name: str) -> dict[str, 
         return out
 
 
-def progress_line(name: str, done: int, total: int, begun: int) -> str:
+def progress_line(name: str, done: int, total: int, begun: int, amended: int = 0) -> str:
     """One rater's progress as the CLI and the window say it."""
     return (f"{name}: {done} of {total}" + (f", {begun} begun" if begun else "")
-            + ("  (done)" if done == total else ""))
+            + (f", {amended} amended" if amended else "") + ("  (done)" if done == total else ""))
 
 
 def session_names(factory: sessionmaker[Session]) -> list[str]:

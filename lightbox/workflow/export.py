@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from .evaluation import _session
-from .storage import Answer, Rater
+from .storage import Answer, Rater, SupersededAnswer
 
 
 def results_json(results: dict[str, Any]) -> str:
@@ -88,6 +88,7 @@ ANSWER_COLUMNS = [
     "corrected_text",
     "seconds",
     "answered_at",
+    "amendments",  # how often the rater went back and changed this answer (the earlier ones are kept)
 ]
 
 
@@ -107,6 +108,10 @@ def write_answers_csv(factory: sessionmaker[Session], name: str, path: Path) -> 
             )
         )
         model, sha = session.model_name, session.model_sha256
+        amendments: dict[tuple[int, int], int] = {}
+        for rater_id, case_id in db.execute(select(SupersededAnswer.rater_id, SupersededAnswer.case_id)
+                                            .where(SupersededAnswer.case_id.in_(list(cases)))):
+            amendments[(rater_id, case_id)] = amendments.get((rater_id, case_id), 0) + 1
     rows = 0
     with open(path, "w", newline="", encoding="utf-8") as fp:
         writer = csv.DictWriter(fp, ANSWER_COLUMNS)
@@ -147,6 +152,7 @@ def write_answers_csv(factory: sessionmaker[Session], name: str, path: Path) -> 
                         "corrected_text": a.corrected_text,
                         "seconds": round(a.seconds, 2),
                         "answered_at": a.answered_at.isoformat() if a.answered_at else "",
+                        "amendments": amendments.get((a.rater_id, a.case_id), 0),
                     }
                 )
                 rows += 1

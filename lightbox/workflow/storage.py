@@ -117,6 +117,9 @@ class Rater(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("eval_sessions.id"), index=True)
     name: Mapped[str] = mapped_column(String(256))
     order_seed: Mapped[int] = mapped_column(Integer)
+    # when this rater first saw the session's results (which report was the AI's): their answers
+    # are final from then on, since an amendment would no longer be blinded
+    unblinded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     session: Mapped[EvalSession] = relationship(back_populates="raters")
 
 
@@ -142,6 +145,20 @@ class Answer(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     errors: Mapped[list[ErrorMark]] = relationship(back_populates="answer", cascade="all, delete-orphan")
+
+
+class SupersededAnswer(Base):
+    """A submitted answer the rater later amended (went back to the case and submitted again):
+    kept whole, as JSON in the rater's A / B terms and with its unblinded verdict, so the study
+    lead sees what changed and when, and nothing once given is lost."""
+
+    __tablename__ = "superseded_answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("raters.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("eval_cases.id"), index=True)
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    superseded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AnswerDraft(Base):
