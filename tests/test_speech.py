@@ -41,6 +41,20 @@ def test_wav_sample_widths_read_to_the_same_signal(tmp_path, width) -> None:
     assert np.abs(samples - signal).max() < (1 / 100 if width == 1 else 1e-4)
 
 
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox writes the recordings (tools/run-tests.sh installs it)")
+@pytest.mark.parametrize(("options", "name"), [(["-b", "24"], "a.wav"), (["-e", "floating-point", "-b", "32"], "a.wav"),
+                                               (["-c", "2"], "a.wav"), ([], "a.flac")])
+def test_recordings_in_the_encodings_recorders_write_are_read(tmp_path, options, name) -> None:
+    """sox writes the question as a 24-bit WAV (WAVE_FORMAT_EXTENSIBLE), a 32-bit float WAV, a
+    stereo WAV and FLAC: each reads back as the same 16-bit samples. Python's wave module refused
+    the first two ("not a PCM WAV file (unknown format: 65534)" / "(unknown format: 3)")."""
+    import subprocess
+
+    out = tmp_path / name
+    subprocess.run(["sox", str(QUESTION_WAV), *options, str(out)], check=True, capture_output=True, timeout=60)
+    assert np.array_equal(read_for_recogniser(out), read_for_recogniser(QUESTION_WAV))
+
+
 def test_stereo_int16_is_averaged_and_scaled(tmp_path) -> None:
     left = np.full(1600, 16384, np.int16)
     right = np.full(1600, -8192, np.int16)
@@ -71,10 +85,12 @@ def test_recording_collects_chunks_at_the_device_rate() -> None:
 
 def test_bad_audio_files_get_a_message_naming_them(tmp_path) -> None:
     (tmp_path / "notes.wav").write_text("this is not audio")
-    with pytest.raises(AudioError, match="notes.wav: not a PCM WAV file"):
+    with pytest.raises(AudioError, match=r"notes.wav: not an audio file Lightbox can read \(WAV, FLAC, Ogg or MP3\)"):
         read_wav(tmp_path / "notes.wav")
     with pytest.raises(AudioError, match="no such audio file"):
         read_wav(tmp_path / "missing.wav")
+    with pytest.raises(AudioError, match="a folder, not an audio file"):
+        read_wav(tmp_path)
     _write(tmp_path / "click.wav", np.zeros(100, np.int16), 16000, 2)
     with pytest.raises(AudioError, match="too short"):
         read_for_recogniser(tmp_path / "click.wav")

@@ -153,7 +153,8 @@ def add_ai_commands(sub: argparse._SubParsersAction) -> None:
                                         "lightbox inspect lists them)")
         if task == "ask":
             p.add_argument("question", nargs="?", default="", help="the question (or use --audio)")
-            p.add_argument("--audio", metavar="FILE.wav", help="a recorded spoken question, transcribed offline")
+            p.add_argument("--audio", metavar="FILE.wav",
+                           help="a recorded spoken question (WAV, FLAC, Ogg or MP3), transcribed offline")
         p.add_argument(
             "--model", help="a registered model's name (lightbox model list) or a model folder (default: the built-in demo model)"
         )

@@ -58,28 +58,29 @@ def to_pcm16(samples: np.ndarray) -> np.ndarray:
 
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    """Read a PCM WAV file as (mono float32 samples, sample rate)."""
+    """Read a recorded question as (mono float32 samples, sample rate).
+
+    Read by libsndfile (the soundfile package): WAV in every encoding recorders write (8 / 16 /
+    24 / 32-bit integer and 32 / 64-bit float, plain or WAVE_FORMAT_EXTENSIBLE, which a 24-bit or
+    multichannel recording usually is), and FLAC, Ogg Vorbis / Opus and MP3. Python's own ``wave``
+    module, used before, read only integer PCM without the extensible header, so a 24-bit
+    recording from sox or a float WAV from an editor was refused as "not a PCM WAV file"."""
+    import soundfile
+
     path = Path(path)
+    if path.is_dir():
+        raise AudioError(f"{path}: a folder, not an audio file")
     if not path.is_file():
         raise AudioError(f"{path}: no such audio file")
     try:
-        with wave.open(str(path), "rb") as wav:
-            width, channels, rate, frames = wav.getsampwidth(), wav.getnchannels(), wav.getframerate(), wav.getnframes()
-            raw = wav.readframes(frames)
-    except (wave.Error, EOFError, OSError) as exc:
-        raise AudioError(f"{path}: not a PCM WAV file ({exc})") from exc
-    if width == 3:  # 24-bit: widen to int32 by hand (numpy has no int24)
-        bytes3 = np.frombuffer(raw[: len(raw) // 3 * 3], dtype=np.uint8).reshape(-1, 3)
-        data = (bytes3[:, 0].astype(np.int32) << 8 | bytes3[:, 1].astype(np.int32) << 16
-                | bytes3[:, 2].astype(np.int32) << 24)
-    elif width in (1, 2, 4):
-        data = np.frombuffer(raw[: len(raw) // width * width], dtype={1: np.uint8, 2: np.int16, 4: np.int32}[width])
-    else:
-        raise AudioError(f"{path}: unsupported sample width of {width} bytes")
-    if rate <= 0 or channels <= 0:
-        raise AudioError(f"{path}: invalid header ({channels} channels at {rate} Hz)")
-    data = data[: data.size // channels * channels].reshape(-1, channels)
-    return to_mono_float(data), rate
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise AudioError(f"{path}: not an audio file Lightbox can read (WAV, FLAC, Ogg or MP3): {exc}") from exc
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if rate <= 0 or data.shape[1] == 0:
+        raise AudioError(f"{path}: invalid header ({data.shape[1]} channels at {rate} Hz)")
+    return to_mono_float(data), int(rate)
 
 
 def read_for_recogniser(path: str | Path) -> np.ndarray:
