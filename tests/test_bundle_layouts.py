@@ -199,6 +199,12 @@ def test_bundle_defaults_when_the_config_is_silent() -> None:
 def test_load_bundle_refusals(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match=r"^no model folder at "):
         load_bundle(tmp_path / "absent")
+    (tmp_path / "medgemma-onnx.zip").write_bytes(b"PK\x05\x06" + bytes(18))  # a downloaded archive, not unpacked
+    with pytest.raises(BundleError, match=r"medgemma-onnx\.zip is an archive: unpack it and give the folder it holds"):
+        load_bundle(tmp_path / "medgemma-onnx.zip")
+    (tmp_path / "model.onnx").write_bytes(b"")
+    with pytest.raises(BundleError, match=r"model\.onnx is a file: give the model's folder"):
+        load_bundle(tmp_path / "model.onnx")
     folder = folder_with(tmp_path, {part: [""] for part in PARTS}, preprocessor=None)
     with pytest.raises(BundleError, match=r"^model file missing: preprocessor_config\.json \(or processor_config\.json\)$"):
         load_bundle(folder)

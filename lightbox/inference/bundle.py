@@ -236,6 +236,16 @@ def choose_graphs(folder: Path, variant: str = "", provider: str = "CPU") -> tup
     return graphs, chosen
 
 
+def not_a_model_folder(path: Path) -> str:
+    """Why ``path`` is no model folder, and what to give instead."""
+    if path.is_file() and path.suffix.lower() in (".zip", ".tar", ".gz", ".tgz", ".7z"):
+        return (f"{path} is an archive: unpack it and give the folder it holds (a model's files are read in place, "
+                "from the folder with config.json, tokenizer.json and the onnx/ graphs)")
+    if path.is_file():
+        return f"{path} is a file: give the model's folder (the one holding config.json, tokenizer.json and onnx/)"
+    return f"no model folder at {path}"
+
+
 def load_bundle(folder: Path | str, variant: str = "", verify: bool = True, provider: str = "CPU") -> ModelBundle:
     """Open and (by default) verify a model folder; pick each graph's variant (``variant`` as in
     :func:`parse_variant`; none: the provider's default). A folder is verified against its own
@@ -243,7 +253,7 @@ def load_bundle(folder: Path | str, variant: str = "", verify: bool = True, prov
     the sums Lightbox's model registry recorded when it was added (``lightbox model add``)."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise BundleError(f"no model folder at {folder}")
+        raise BundleError(not_a_model_folder(folder))
     parse_variant(variant)
     if (folder / MANIFEST).exists():
         manifest = verify_manifest(folder) if verify else _read_json(folder / MANIFEST)

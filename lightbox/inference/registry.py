@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..workflow.storage import default_data_dir, write_json_atomically
-from .bundle import MANIFEST, BundleError, _bundle_files, model_checksum, sha256_file
+from .bundle import MANIFEST, BundleError, _bundle_files, model_checksum, not_a_model_folder, sha256_file
 
 REGISTRY = "models.json"
 
@@ -140,7 +140,7 @@ def check_and_add(folder: Path, name: str | None = None, variant: str = "", devi
 
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise BundleError(f"no model folder at {folder}")
+        raise BundleError(not_a_model_folder(folder))
     genai = (folder / "genai_config.json").exists()  # onnxruntime-genai: its own config names the graphs
     needed = ("tokenizer.json",) if genai else ("config.json", "tokenizer.json")
     missing = [f for f in needed if not (folder / f).exists()]
