@@ -190,7 +190,13 @@ def test_spoken_sides_and_negations_are_named_for_the_reader_to_check() -> None:
     assert all(0.0 <= w.posterior <= 1.0 for w in heard.words)
     assert words_to_confirm("is there a pleural effusion") == ()
     assert words_to_confirm("which side is no pneumothorax or and") == ("no",)
-    assert words_to_confirm("is the right lung larger than the left or right") == ("right", "left")
+    assert words_to_confirm("is the right lung larger than the left") == ("right", "left")
+    # the options of an alternative question: a swap cannot change what is asked
+    assert words_to_confirm("is the effusion on the left or on the right") == ()
+    assert words_to_confirm("is the heart enlarged or not") == ()
+    assert words_to_confirm("is the right lung larger than the left or right") == ("right",)
+    assert words_to_confirm("is there left or right") == ()
+    assert words_to_confirm("is the left lung or the left kidney enlarged") == ("left",)  # one side named twice
     assert words_to_confirm("is there bilateral opacity without effusion") == ("bilateral", "without")
     assert words_to_confirm("is the lung leftover") == ()  # whole words only
     assert check_sentence(("left",)) == "Heard the side 'left': a wrong side changes the question, so check it."

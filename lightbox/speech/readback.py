@@ -36,8 +36,19 @@ class HeardWord:
 
 
 def words_to_confirm(text: str) -> tuple[str, ...]:
-    """The side and negation words of a transcript (lower-case words, as recognised), in order, once each."""
-    return tuple(dict.fromkeys(w for w in text.lower().split() if w in SIDE_WORDS | NEGATION_WORDS))
+    """The side and negation words of a transcript (lower-case words, as recognised), in order, once each.
+
+    Not those that only offer the options of an alternative question, which a swap or a doubt
+    cannot change: "on the left or on the right" (both sides, "or" between them) and a closing
+    "or not" ("is the heart enlarged or not")."""
+    words = text.lower().split()
+    offered: set[int] = set()
+    sides = [n for n, w in enumerate(words) if w in ("left", "right")]
+    for a, b in zip(sides, sides[1:]):
+        if words[a] != words[b] and "or" in words[a + 1:b]:
+            offered |= {a, b}
+    offered |= {n for n, w in enumerate(words) if w == "not" and n > 0 and words[n - 1] == "or"}
+    return tuple(dict.fromkeys(w for n, w in enumerate(words) if w in SIDE_WORDS | NEGATION_WORDS and n not in offered))
 
 
 def check_sentence(words: tuple[str, ...]) -> str:
