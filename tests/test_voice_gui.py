@@ -158,3 +158,19 @@ def test_without_qt_multimedia_the_message_says_what_to_install(window, qtbot, m
     qtbot.mouseClick(panel.voice_controls.talk_button, Qt.MouseButton.LeftButton)
     assert panel.voice_controls.status.text().startswith("Recording needs Qt Multimedia (pip install PySide6-Addons)")
     assert not panel.voice.is_recording and panel.question.isEnabled()
+
+
+def test_a_question_arriving_while_the_model_works_waits_and_says_so(window, qtbot) -> None:
+    """Spoken (Send when released) or typed while a draft is being written: it was left in the box
+    without a word, the status still saying "Heard in 0.3 s", as if it had been asked."""
+    panel = window.ai_panel
+    with qtbot.waitSignal(panel.shown, timeout=120000) as drafted:
+        panel.start("draft", "")
+        panel.voice.transcribed.emit("is there a pleural effusion", [])
+        assert panel.question.text() == "Is there a pleural effusion"  # kept, not lost
+        assert panel.voice_controls.status.text() == ("Not sent yet: the model is still drafting the report. Press Enter "
+                                                      "when it has finished, or Cancel it.")
+    assert drafted.args[0] == "draft" and "You (spoken)" not in panel.history.toPlainText()
+    with qtbot.waitSignal(panel.shown, timeout=120000) as answered:
+        qtbot.keyClick(panel.question, Qt.Key.Key_Return)
+    assert answered.args[0] == "ask" and panel.worker.chat.history[-1][0] == "Is there a pleural effusion"

@@ -402,7 +402,12 @@ class AiPanel(QWidget):
 
     def _ask(self, spoken: bool = False) -> None:
         text = self.question.text().strip()
-        if text and not self.busy:
+        if text and self.busy:  # the question stays in the box, and the reader is told it was not sent
+            doing = "drafting the report" if self.busy == "draft" else "answering the last question"
+            self.voice_controls.show_status(f"Not sent yet: the model is still {doing}. Press Enter when it has "
+                                            "finished, or Cancel it.", warning=True)
+            return
+        if text:
             self.question.clear()
             source = " (spoken)" if spoken else " (spoken, checked)" if self._spoken_waiting else ""
             if self._spoken_waiting:
