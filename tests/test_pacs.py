@@ -127,6 +127,14 @@ def test_searches_as_a_reader_types_them_match_on_both_protocols(orthanc, study_
             code, out, err = run(capsys, "pacs", "find", *protocol, *search, "--json")
             assert code == 0, err
             assert sorted(s["AccessionNumber"] for s in json.loads(out)) == accessions, (protocol[0], search)
+        # a whole name and a description with a space, as typed: Orthanc's DICOMweb matched the
+        # percent-encoded "DOE%5EJANE" / "CT%20CHEST" as written and found nothing
+        for search, accessions in ((["--patient", "DOE^JANE"], ["ACC-11", "ACC-12"]),
+                                   (["--patient", "DOE^JANE", "--description", "CT CHEST"], ["ACC-11"]),
+                                   (["--patient", "DOE^JOHN"], [])):
+            code, out, err = run(capsys, "pacs", "find", *protocol, *search, "--json")
+            assert code == 0, err
+            assert sorted(s["AccessionNumber"] for s in json.loads(out)) == accessions, (protocol[0], search)
         code, out, err = run(capsys, "pacs", "find", *protocol, "--study-date", "2025")
         assert (code, out, err) == (2, "", "lightbox: --study-date must be a date as YYYY-MM-DD, not '2025'\n")
 

@@ -43,6 +43,14 @@ def test_wildcards_go_as_themselves_in_the_query_only() -> None:
     assert unencoded_wildcards("http://h/dicom-web/studies/1.2%2A3") == "http://h/dicom-web/studies/1.2%2A3"  # no query
 
 
+def test_spaces_and_name_separators_become_one_character_wildcards_in_names_and_descriptions() -> None:
+    from lightbox.pacs.dicomweb import spaces_as_wildcards
+
+    assert spaces_as_wildcards({"PatientName": "VAN DER BERG^ANN*", "StudyDescription": "CT CHEST",
+                                "PatientID": "AB 12", "StudyDate": "20260101-"}) == {
+        "PatientName": "VAN?DER?BERG?ANN*", "StudyDescription": "CT?CHEST", "PatientID": "AB 12", "StudyDate": "20260101-"}
+
+
 def test_the_query_window_says_what_is_wrong_with_a_date_and_sends_nothing(qtbot, tmp_path, monkeypatch) -> None:
     from lightbox.app.pacs_window import QueryRetrieveWindow
     from lightbox.pacs.servers import PacsServer, save_server

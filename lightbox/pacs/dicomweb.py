@@ -63,11 +63,38 @@ def _wrap(server: PacsServer, what: str, call: Callable[[], Any]) -> Any:
         raise PacsError(f"{server.name}: cannot reach {server.dicomweb_url} ({exc.__class__.__name__})") from exc
 
 
+# text match values a reader types with a space or a name's "^" (a description, a name)
+SPACED_TEXT_KEYS = ("PatientName", "StudyDescription", "ReferringPhysicianName")
+
+
+def spaces_as_wildcards(filters: dict[str, str]) -> dict[str, str]:
+    """``filters`` with every space and "^" of a name or description written as the one-character
+    wildcard ``?``: "DOE^JANE" -> "DOE?JANE", "CT CHEST" -> "CT?CHEST".
+
+    For servers that match the percent-encoded value as it came: Orthanc 1.10 with its DICOMweb
+    plugin 1.7 (Debian 12's) finds no study for "PatientName=DOE%5EJANE" nor for
+    "StudyDescription=CT%20CHEST", and both characters must be encoded in a URL. ``?`` needs no
+    encoding and matches the character it stands for (PS3.4 C.2.2.2.4), so the answer is what was
+    asked for, at most widened to values that differ from it in those places only."""
+    return {key: value.replace("^", "?").replace(" ", "?") if key in SPACED_TEXT_KEYS else value
+            for key, value in filters.items()}
+
+
 def search_studies(server: PacsServer, filters: dict[str, str] | None = None) -> list[Dataset]:
-    """QIDO-RS studies matching DICOM keyword filters (``*`` wildcards, date ranges)."""
+    """QIDO-RS studies matching DICOM keyword filters (``*`` wildcards, date ranges). A search that
+    finds nothing with a space or a "^" in a name or description is asked again with those as
+    wildcards (:func:`spaces_as_wildcards`): a server that decodes the value correctly has already
+    answered, one that does not answers now."""
     client = _client(server)
-    found = _wrap(server, "the search", lambda: client.search_for_studies(
-        search_filters=dict(filters or {}), fields=list(STUDY_FIELDS)))
+    asked = dict(filters or {})
+
+    def search(match: dict[str, str]) -> list[Any]:
+        return list(_wrap(server, "the search", lambda: client.search_for_studies(search_filters=match,
+                                                                                   fields=list(STUDY_FIELDS))))
+
+    found = search(asked)
+    if not found and (widened := spaces_as_wildcards(asked)) != asked:
+        found = search(widened)
     return [Dataset.from_json(item) for item in found]
 
 
