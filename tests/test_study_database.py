@@ -47,6 +47,13 @@ def test_imported_studies_are_found_by_every_filter(catalog: StudyCatalog, studi
     assert uids(catalog.search(StudyFilter(name="jane doe"))) == []  # name parts in DICOM order
     assert uids(catalog.search(StudyFilter(name="doe jane"))) == ["3", "1"]  # ^ and case ignored
     assert uids(catalog.search(StudyFilter(name="smith"))) == ["2"]
+    # the name as the list shows it, copied back into the search ("DOE, JANE" found nothing), or as DICOM writes it
+    from lightbox.viewer.study_tree import person_name
+
+    assert person_name("DOE^JANE") == "DOE, JANE"
+    for written in ("DOE, JANE", "Doe,Jane", "DOE^JANE", "doe  jane"):
+        assert uids(catalog.search(StudyFilter(name=written))) == ["3", "1"], written
+        assert uids(catalog.search(StudyFilter(text=written))) == ["3", "1"], written
     assert uids(catalog.search(StudyFilter(patient_id="P100"))) == ["3", "1"]
     assert uids(catalog.search(StudyFilter(birth_date="1980-02-02"))) == ["2"]
     assert uids(catalog.search(StudyFilter(date_from="2026-01-01"))) == ["2", "3"]

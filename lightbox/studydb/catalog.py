@@ -18,6 +18,7 @@ its files (:meth:`StudyCatalog.header_reader`); a file changed since is read aga
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -173,6 +174,14 @@ def _like(value: str) -> str:
     return "%" + escaped.replace("*", "%").replace("?", "_") + "%"
 
 
+def _name_like(value: str) -> str:
+    """A LIKE pattern for a patient's name however the reader writes it: DICOM's "DOE^JANE", the
+    list's own "DOE, JANE" (copied from what it shows: it found nothing), or "doe jane". Its words
+    are matched in order, anything between them (a middle name, a title)."""
+    words = [w for w in re.split(r"[\s,^]+", value.strip()) if w]
+    return "%" + "%".join(_like(w)[1:-1] for w in words) + "%" if words else _like(value)
+
+
 class StudyCatalog:
     """Index, search and forget studies. ``url``: SQLAlchemy URL (default: the user's SQLite)."""
 
@@ -267,7 +276,7 @@ class StudyCatalog:
         series = select(func.count(SeriesRow.id)).where(SeriesRow.study_pk == StudyRow.id).scalar_subquery()
         query = select(StudyRow, PatientRow, series, images).join(PatientRow, StudyRow.patient_pk == PatientRow.id)
         if where.name:
-            query = query.where(func.lower(func.replace(PatientRow.name, "^", " ")).like(_like(where.name), escape="\\"))
+            query = query.where(func.lower(func.replace(PatientRow.name, "^", " ")).like(_name_like(where.name), escape="\\"))
         if where.patient_id:
             query = query.where(func.lower(PatientRow.patient_id).like(_like(where.patient_id), escape="\\"))
         if where.birth_date:
@@ -284,7 +293,7 @@ class StudyCatalog:
             query = query.where(func.lower(StudyRow.description).like(_like(where.description), escape="\\"))
         if where.text:
             pattern = _like(where.text)
-            query = query.where(or_(func.lower(func.replace(PatientRow.name, "^", " ")).like(pattern, escape="\\"),
+            query = query.where(or_(func.lower(func.replace(PatientRow.name, "^", " ")).like(_name_like(where.text), escape="\\"),
                                     func.lower(PatientRow.patient_id).like(pattern, escape="\\"),
                                     func.lower(StudyRow.accession).like(pattern, escape="\\"),
                                     func.lower(StudyRow.description).like(pattern, escape="\\"),
