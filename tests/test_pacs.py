@@ -130,6 +130,7 @@ def test_searches_as_a_reader_types_them_match_on_both_protocols(orthanc, study_
         # a whole name and a description with a space, as typed: Orthanc's DICOMweb matched the
         # percent-encoded "DOE%5EJANE" / "CT%20CHEST" as written and found nothing
         for search, accessions in ((["--patient", "DOE^JANE"], ["ACC-11", "ACC-12"]),
+                                   (["--patient", "DOE, JANE"], ["ACC-11", "ACC-12"]),  # as the lists show it
                                    (["--patient", "DOE^JANE", "--description", "CT CHEST"], ["ACC-11"]),
                                    (["--patient", "DOE^JOHN"], [])):
             code, out, err = run(capsys, "pacs", "find", *protocol, *search, "--json")

@@ -43,6 +43,16 @@ def test_wildcards_go_as_themselves_in_the_query_only() -> None:
     assert unencoded_wildcards("http://h/dicom-web/studies/1.2%2A3") == "http://h/dicom-web/studies/1.2%2A3"  # no query
 
 
+def test_a_name_written_family_comma_given_is_searched_as_dicom_writes_it() -> None:
+    from lightbox.pacs.matching import person_name_query
+
+    assert person_name_query(" DOE, JANE ") == "DOE^JANE"
+    assert person_name_query("Doe,Jane A") == "Doe^Jane A"
+    assert person_name_query("DOE,") == "DOE"
+    assert person_name_query("DOE^JANE, MD") == "DOE^JANE, MD"  # already DICOM's: left as it is
+    assert person_name_query("DOE*") == "DOE*"
+
+
 def test_spaces_and_name_separators_become_one_character_wildcards_in_names_and_descriptions() -> None:
     from lightbox.pacs.dicomweb import spaces_as_wildcards
 

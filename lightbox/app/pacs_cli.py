@@ -94,7 +94,7 @@ def _cmd_echo(args: argparse.Namespace) -> int:
 
 
 def _filters(args: argparse.Namespace) -> dict[str, str]:
-    from ..pacs.matching import code_string, query_date
+    from ..pacs.matching import code_string, person_name_query, query_date
 
     out = {}
     for option, keyword in FIND_FILTERS:
@@ -107,6 +107,8 @@ def _filters(args: argparse.Namespace) -> dict[str, str]:
         out["PatientBirthDate"] = query_date(out["PatientBirthDate"], "--birth-date", range_allowed=False)
     if "ModalitiesInStudy" in out:
         out["ModalitiesInStudy"] = code_string(out["ModalitiesInStudy"])
+    if "PatientName" in out:
+        out["PatientName"] = person_name_query(out["PatientName"])
     return out
 
 

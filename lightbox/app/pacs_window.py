@@ -235,7 +235,7 @@ class QueryRetrieveWindow(QDialog):
     def query(self) -> dict[str, str]:
         """The search boxes as match values (:mod:`lightbox.pacs.matching`); ValueError names a
         box whose text is not what it asks for."""
-        from ..pacs.matching import code_string, date_range
+        from ..pacs.matching import code_string, date_range, person_name_query
 
         out = {k: e.text().strip() for k, e in self.filters.items() if k not in ("from", "to") and e.text().strip()}
         start, end = (self.filters[k].text().strip() for k in ("from", "to"))
@@ -243,6 +243,8 @@ class QueryRetrieveWindow(QDialog):
             out["StudyDate"] = date_range(start, end, "the study date (From / To)")
         if "ModalitiesInStudy" in out:
             out["ModalitiesInStudy"] = code_string(out["ModalitiesInStudy"])
+        if "PatientName" in out:  # as the results list shows it ("DOE, JANE"), copied back
+            out["PatientName"] = person_name_query(out["PatientName"])
         return out
 
     def _start(self, call: Callable[[Callable[[int], None], Callable[[], bool]], Any],

@@ -44,3 +44,16 @@ def date_range(start: str, end: str, what: str = "the study date") -> str:
 def code_string(text: str) -> str:
     """A CS match value: codes are upper case (PS3.5 6.2), matched as written on a DIMSE PACS."""
     return text.strip().upper()
+
+
+def person_name_query(text: str) -> str:
+    """A PN match value from a name as the reader writes it. "DOE, JANE" (how Lightbox's lists
+    show a name, and how names are said) becomes DICOM's "DOE^JANE" (PS3.5 6.2: components
+    separated by "^"): copied back into a search it matched nothing, on either protocol. A value
+    that already holds a "^", or no comma, is left as it is."""
+    value = text.strip()
+    if "^" in value or "," not in value:
+        return value
+    family, _, given = value.partition(",")
+    return f"{family.strip()}^{given.strip()}" if given.strip() else family.strip()
+
