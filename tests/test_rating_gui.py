@@ -506,11 +506,25 @@ def test_a_rater_goes_back_changes_an_answer_and_the_first_is_kept(qtbot, tmp_pa
         amendments = {(int(row["case_id"]), row["source"]): row["amendments"] for row in csv.DictReader(fp)}
     assert amendments == {(first_case, "ai"): "1", (first_case, "original"): "1",
                           (second_case, "ai"): "0", (second_case, "original"): "0"}
+    assert main(["eval", "export", "amend", "--answers", str(tmp_path / "answers.csv"), "--amendments",
+                 str(tmp_path / "amended.csv"), "--db", url]) == 0
+    assert "1 amended answer(s) written to" in capsys.readouterr().out
+    with open(tmp_path / "amended.csv", newline="", encoding="utf-8") as fp:
+        (was,) = list(csv.DictReader(fp))
+    assert (was["rater"], int(was["case_id"]), was["preference"], was["reason"], was["error_marks"]) == (
+        "ann", first_case, "A", "A is complete", "1")
+    assert (was["now_preference"], was["now_reason"]) == ("equivalent", "on second thought, alike")
+    assert was["ai_verdict"] == ("better" if was["ai_shown_as"] == "A" else "worse") and was["now_ai_verdict"] == "equivalent"
+    assert was["answered_at"] < was["superseded_at"]
     answer(1, "alike")
     assert window.submit() and window.case is None
     assert window.load_previous() and window.case.case_id == third_case  # from the end of the session too
     window.load_next()
-    window.show_results().close()
+    results = window.show_results()
+    assert results.export_answers(tmp_path / "from-window.csv") == 6
+    assert results.saved.text().endswith("; 1 amended answer(s), as they were, to from-window-amendments.csv")
+    assert (tmp_path / "from-window-amendments.csv").read_text(encoding="utf-8").count("A is complete") == 1
+    results.close()
     assert not window.previous_button.isEnabled()
     assert not window.load_previous() and told[-1].startswith("Your answers are final: you have seen the session's results")
     with pytest.raises(EvaluationError, match="your answers are final"):

@@ -14,7 +14,7 @@ from ..workflow.evaluation import (
     progress_line,
     rater_progress,
 )
-from ..workflow.export import results_json, write_answers_csv, write_csv, write_json, write_png
+from ..workflow.export import results_json, write_amendments_csv, write_answers_csv, write_csv, write_json, write_png
 from ..workflow.statistics import format_results, session_results
 from ..workflow.storage import open_database
 from .cli_messages import refuse
@@ -92,9 +92,12 @@ def _export(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
         rows = write_answers_csv(db, args.session, Path(args.answers))
+        amended = write_amendments_csv(db, args.session, Path(args.amendments)) if args.amendments else None
     except EvaluationError as exc:
         return refuse(exc)
     print(f"{rows} rows (rater x case x report) written to {args.answers}")
+    if amended is not None:
+        print(f"{amended} amended answer(s) written to {args.amendments}")
     return 0
 
 
@@ -205,6 +208,8 @@ def add_eval_commands(sub: argparse._SubParsersAction) -> None:
     ex = eval_sub.add_parser("export", help="every answer as CSV (rater x case x report, with the unblinding key)")
     ex.add_argument("session")
     ex.add_argument("--answers", required=True, metavar="FILE.csv")
+    ex.add_argument("--amendments", metavar="FILE.csv",
+                    help="also every answer a rater went back and changed: what it was, when, and what it is now")
     ex.add_argument("--db")
     ex.set_defaults(func=_export)
     r = eval_sub.add_parser("report", help="statistics of a session (shares with CIs, errors, kappas) and its figure")

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..workflow.export import write_answers_csv, write_csv, write_png
+from ..workflow.export import write_amendments_csv, write_answers_csv, write_csv, write_png
 from ..workflow.statistics import format_results, session_results
 
 
@@ -76,5 +76,11 @@ class ResultsDialog(QDialog):
     def export_answers(self, path: Path) -> int:
         """Every answer, one row per rater x case x report, unblinded (``lightbox eval export``)."""
         rows = write_answers_csv(self.factory, self.session_name, path)
-        self.saved.setText(f"{rows} rows (rater x case x report) saved to {path}")
+        said = f"{rows} rows (rater x case x report) saved to {path}"
+        amended = path.with_name(f"{path.stem}-amendments{path.suffix or '.csv'}")
+        if (changed := write_amendments_csv(self.factory, self.session_name, amended)):  # the audit trail beside it
+            said += f"; {changed} amended answer(s), as they were, to {amended.name}"
+        else:
+            amended.unlink()
+        self.saved.setText(said)
         return rows

@@ -249,3 +249,40 @@ def write_png(results: dict[str, Any], path: Path, pdf: Path | None = None) -> N
             fig.savefig(pdf)
     finally:  # a path that cannot be written must not leave the figure open in pyplot
         plt.close(fig)
+
+
+AMENDMENT_COLUMNS = ["session", "rater", "case_id", "case_key", "answered_at", "superseded_at", "ai_shown_as", "preference",
+                     "ai_verdict", "reason", "acceptable_a", "acceptable_b", "error_marks", "corrected_text", "seconds",
+                     "now_preference", "now_ai_verdict", "now_reason"]
+
+
+def write_amendments_csv(factory: sessionmaker[Session], name: str, path: Path) -> int:
+    """Every answer a rater went back and changed: what it was (in the rater's A / B terms, with
+    the unblinded verdict), when it was given and replaced, and what the answer is now. Returns rows."""
+    with factory() as db:
+        session = _session(db, name)
+        cases = {c.id: c for c in session.cases}
+        raters = {r.id: r.name for r in db.scalars(select(Rater).where(Rater.session_id == session.id))}
+        kept = list(db.scalars(select(SupersededAnswer).where(SupersededAnswer.case_id.in_(list(cases)))
+                               .order_by(SupersededAnswer.rater_id, SupersededAnswer.case_id, SupersededAnswer.id)))
+        now = {(a.rater_id, a.case_id): a for a in db.scalars(select(Answer).where(Answer.case_id.in_(list(cases))))}
+    with open(path, "w", newline="", encoding="utf-8") as fp:
+        writer = csv.DictWriter(fp, AMENDMENT_COLUMNS)
+        writer.writeheader()
+        for row in kept:
+            was, current = row.answer, now.get((row.rater_id, row.case_id))
+            writer.writerow({
+                "session": name, "rater": raters[row.rater_id], "case_id": row.case_id,
+                "case_key": cases[row.case_id].case_key,
+                "answered_at": row.answered_at.isoformat() if row.answered_at else "",
+                "superseded_at": row.superseded_at.isoformat() if row.superseded_at else "",
+                "ai_shown_as": was.get("ai_side", ""), "preference": was.get("preference", ""),
+                "ai_verdict": was.get("ai_verdict", ""), "reason": was.get("reason", ""),
+                "acceptable_a": int(bool(was.get("acceptable_a"))), "acceptable_b": int(bool(was.get("acceptable_b"))),
+                "error_marks": len(was.get("errors", [])), "corrected_text": was.get("corrected_text", ""),
+                "seconds": round(float(was.get("seconds", 0.0)), 2),
+                "now_preference": current.preference if current else "",
+                "now_ai_verdict": current.ai_verdict if current else "", "now_reason": current.reason if current else "",
+            })
+    return len(kept)
+
