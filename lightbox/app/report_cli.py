@@ -43,8 +43,11 @@ def series_report_sr(factory: Any, series: Any, documents: list[tuple[Path, Data
 def _series(args: argparse.Namespace, missing: str = "no series in") -> tuple[Any, Any] | int:
     """(index, series) of ``args.path`` / ``--series``, or the exit code of the refusal said."""
     from ..viewer.index import build_index
-    from .compose import pick_series
+    from .compose import DEMO_PATHS, pick_series
 
+    if args.path in DEMO_PATHS:  # as the window says it: the demo is generated, there is no study to refer to
+        return refuse(f"{args.path} is the built-in demo, generated in memory, not a DICOM study: a DICOM document "
+                      "refers to a study's files; give a study's folder or files")
     if not Path(args.path).exists():
         return refuse(f"no such file or folder: {args.path}")
     index = build_index(Path(args.path))
