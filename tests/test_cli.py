@@ -233,6 +233,21 @@ def test_a_recorded_question_names_the_side_it_heard_for_the_reader_to_check(cap
     assert [w["word"] for w in answer["transcript_words"]] == answer["transcript"].split()
 
 
+def test_commands_that_need_files_say_what_the_demo_is(capsys, tmp_path: Path, monkeypatch) -> None:
+    """The demo, which the window, draft, ask and screenshot open, was "no such file or folder"
+    to inspect, db import, pacs send and report."""
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    assert main(["inspect", "demo:ct"]) == 0
+    assert capsys.readouterr().out.startswith("demo:ct: Demo chest CT, Lightbox's built-in demo, generated in memory")
+    for argv, consequence in ((["db", "import", "demo:film"], "nothing to record in the study database"),
+                              (["pacs", "send", "--host", "127.0.0.1", "--port", "1", "--called-aet", "X", "demo"],
+                               "nothing to send")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"lightbox: {argv[-1]} is Lightbox's built-in demo, generated in memory, not files: "
+                              f"{consequence}"), err
+
+
 def test_a_volume_screenshot_in_one_pane_has_no_crosshair_lines(tmp_path: Path, capsys) -> None:
     """As the window: one pane of a volume draws no crosshair lines across the image (no other pane
     shows their planes); the 2x2 MPR layout draws them (green: coronal, on the axial pane)."""

@@ -58,8 +58,9 @@ def test_report_sr_command_writes_the_signed_report_and_refuses_without_one(tmp_
     assert "no report for this series" in capsys.readouterr().err
     for command in ("sr", "measurements", "keyimages", "annotations"):  # it said "no such file or folder: demo:film"
         assert main(["report", command, "demo:film", "--out", str(out), "--db", url]) == 2
-        assert capsys.readouterr().err.startswith("lightbox: demo:film is the built-in demo, generated in memory, not a "
-                                                  "DICOM study")
+        assert capsys.readouterr().err == ("lightbox: demo:film is Lightbox's built-in demo, generated in memory, not "
+                                           "files: a DICOM document refers to a study's files; give a study's folder or "
+                                           "files\n")
     factory = open_database(url)
     series_uid = pydicom.dcmread(series[0]).SeriesInstanceUID
     report_id = open_report(factory, series_uid, ai_text="FINDINGS: x\nIMPRESSION: y", model_name="demo")

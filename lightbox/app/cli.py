@@ -17,7 +17,13 @@ from .cli_messages import EXIT_BAD_INPUT, refuse
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from ..viewer.index import build_index, format_index, index_to_dict
+    from .compose import DEMO_PATHS, open_demo
 
+    if args.path in DEMO_PATHS:  # not files: what it is, and how to see it
+        title = open_demo(args.path).title
+        print(f"{args.path}: {title}, Lightbox's built-in demo, generated in memory (a synthetic phantom, not a "
+              f"patient): no files to list. `lightbox screenshot {args.path}` renders it; `lightbox` opens it.")
+        return 0
     index = build_index(Path(args.path))
     series = [s for s in index.all_series() if s.kind in ("volume", "film")]
     decode = args.pixels if args.pixels is not None else (

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..viewer.study_tree import person_name
-from .cli_messages import refuse
+from .cli_messages import refuse, refuse_demo
 
 
 def _catalog(args: argparse.Namespace):  # noqa: ANN202 - keeps the import lazy
@@ -26,7 +26,11 @@ def _filters(args: argparse.Namespace):  # noqa: ANN202
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from ..studydb.catalog import index_paths
+    from .compose import DEMO_PATHS
 
+    for given in args.paths:
+        if given in DEMO_PATHS:
+            return refuse_demo(given, "nothing to record in the study database; import a study's folder or files")
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         return refuse(f"no such file or folder: {missing[0]}")

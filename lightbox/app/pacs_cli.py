@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .cli_messages import refuse
+from .cli_messages import refuse, refuse_demo
 
 FIND_FILTERS = (("patient", "PatientName"), ("patient_id", "PatientID"), ("birth_date", "PatientBirthDate"),
                 ("study_date", "StudyDate"), ("modality", "ModalitiesInStudy"), ("accession", "AccessionNumber"),
@@ -159,7 +159,11 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
     files: list[Path] = []
     skipped = 0
+    from .compose import DEMO_PATHS
+
     for given in map(Path, args.paths):
+        if str(given) in DEMO_PATHS:
+            return refuse_demo(str(given), "nothing to send; give a study's folder or files")
         if not given.exists():
             return refuse(f"no such file or folder: {given}")
         if is_archive(given):  # a zipped study is sent as the folder it holds, as it is opened

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from .cli_messages import refuse
+from .cli_messages import refuse, refuse_demo
 
 
 def series_report_sr(factory: Any, series: Any, documents: list[tuple[Path, Dataset]],
@@ -46,8 +46,7 @@ def _series(args: argparse.Namespace, missing: str = "no series in") -> tuple[An
     from .compose import DEMO_PATHS, pick_series
 
     if args.path in DEMO_PATHS:  # as the window says it: the demo is generated, there is no study to refer to
-        return refuse(f"{args.path} is the built-in demo, generated in memory, not a DICOM study: a DICOM document "
-                      "refers to a study's files; give a study's folder or files")
+        return refuse_demo(args.path, "a DICOM document refers to a study's files; give a study's folder or files")
     if not Path(args.path).exists():
         return refuse(f"no such file or folder: {args.path}")
     index = build_index(Path(args.path))
