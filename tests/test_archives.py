@@ -116,3 +116,48 @@ def test_the_cli_shows_an_archive(tmp_path: Path, data_dir: Path, capsys) -> Non
     archive = zipped(tmp_path / "f", tmp_path / "film.zip")
     assert main(["screenshot", str(archive), "--out", str(tmp_path / "x.png"), "--size", "64x64"]) == 0
     assert (tmp_path / "x.png").is_file()
+
+
+def test_unpacked_archives_are_listed_and_removed_with_the_studies_recorded_from_them(tmp_path: Path, data_dir: Path,
+                                                                                    capsys) -> None:
+    """They piled up in the data folder with no way but a file manager to see or free them, and a
+    folder removed by hand left its studies recorded, pointing at nothing. A study with files
+    elsewhere too stays recorded."""
+    write_ct_series(tmp_path / "ct" / "series", [(0.0, 0.0, 2.5 * n) for n in range(4)],
+                    study_uid="1.2.826.0.1.3680043.8.498.71")
+    write_film(tmp_path / "film" / "film.dcm", np.arange(1200, dtype=np.uint16).reshape(40, 30))
+    ct_zip, film_zip = zipped(tmp_path / "ct", tmp_path / "ct.zip"), zipped(tmp_path / "film", tmp_path / "film.zip")
+    assert main(["db", "import", str(ct_zip), str(film_zip)]) == 0
+    capsys.readouterr()
+    assert main(["db", "archives"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    folders = sorted(p for p in (data_dir / "archives").iterdir() if p.is_dir())
+    sizes = {p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) for p in folders}
+    assert lines[0].startswith("unpacked") and lines[-1].startswith("2 archive(s), ")
+    ct_folder = next(name for name in sizes if name.startswith("ct-"))
+    ct_line = next(line for line in lines if line.endswith(ct_folder))
+    ct_size = f"{sizes[ct_folder] / 1024:.0f} KB"  # a small test series: under a megabyte
+    assert sizes[ct_folder] < 2**20 and ct_size in ct_line and ct_line.split()[4] == "1"  # one study recorded from it
+    from lightbox.studydb.catalog import StudyCatalog
+
+    catalog = StudyCatalog(f"sqlite:///{data_dir / 'lightbox.sqlite3'}")
+    assert "1.2.826.0.1.3680043.8.498.71" in [s.study_uid for s in catalog.search()]
+    assert main(["db", "archives", "--remove", "nosuch"]) == 2
+    assert "no unpacked archive named 'nosuch'" in capsys.readouterr().err
+    assert main(["db", "archives", "--remove", ct_folder]) == 0
+    assert capsys.readouterr().out == f"removed {ct_folder}: {ct_size} freed; 1 recorded study forgotten\n"
+    assert not (data_dir / "archives" / ct_folder).exists()
+    assert not (data_dir / "archives" / f"{ct_folder}.unpacked").exists()
+    assert "1.2.826.0.1.3680043.8.498.71" not in [s.study_uid for s in catalog.search()]
+    assert len(catalog.search()) == 1  # the film's study, from the other archive, is still there
+    # a study recorded from an archive and from a folder elsewhere is kept when the archive goes
+    film_folder = next(name for name in sizes if name.startswith("film-"))
+    film_study = catalog.search()[0].study_uid
+    write_ct_series(tmp_path / "more", [(0.0, 0.0, 0.0)], study_uid=film_study)
+    assert main(["db", "import", str(tmp_path / "more")]) == 0
+    assert main(["db", "archives", "--remove", film_folder]) == 0
+    assert capsys.readouterr().out.endswith("0 recorded studies forgotten; 1 with files elsewhere too kept "
+                                            "(open them from there)\n")
+    assert [s.study_uid for s in catalog.search()] == [film_study]
+    assert main(["db", "archives"]) == 0
+    assert capsys.readouterr().out.startswith("no unpacked archive in ")

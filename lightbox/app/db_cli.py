@@ -97,6 +97,49 @@ def _cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_archives(args: argparse.Namespace) -> int:
+    """The ZIP archives unpacked into the data folder: listed with their size and the studies
+    recorded from them, or removed (the folder deleted, those studies forgotten)."""
+    from ..viewer.archives import archives_root, remove_unpacked, unpacked_archives
+
+    catalog = _catalog(args)
+    found = {a.name: a for a in unpacked_archives()}
+    if args.remove:
+        unknown = [name for name in args.remove if name not in found]
+        if unknown:
+            return refuse(f"no unpacked archive named {unknown[0]!r} in {archives_root()} (lightbox db archives lists them)")
+        for name in dict.fromkeys(args.remove):
+            archive = found[name]
+            studies = catalog.studies_under(archive.folder)
+            remove_unpacked(archive)
+            forgotten = [uid for uid, _, inside in studies if inside and catalog.remove(uid)]
+            kept = [uid for uid, _, inside in studies if not inside]
+            print(f"removed {name}: {_size(archive.size_bytes)} freed; {len(forgotten)} recorded "
+                  f"stud{'y' if len(forgotten) == 1 else 'ies'} forgotten"
+                  + (f"; {len(kept)} with files elsewhere too kept (open them from there)" if kept else ""))
+        return 0
+    archives = list(found.values())
+    if not archives:
+        print(f"no unpacked archive in {archives_root()}")
+        return 0
+    print(f"{'unpacked':<17} {'size':>9}  {'studies':>7}  {'last opened':<16}  folder (in {archives_root()})")
+    for archive in archives:
+        studies = catalog.studies_under(archive.folder)
+        opened = max((when for _, when, _ in studies), default="")
+        when = archive.unpacked_at.strftime("%Y-%m-%d %H:%M") if archive.unpacked_at else "(interrupted)"
+        print(f"{when:<17} {_size(archive.size_bytes):>9}  {len(studies):>7}  {opened[:16].replace('T', ' '):<16}  "
+              f"{archive.name}")
+    print(f"{len(archives)} archive(s), {_size(sum(a.size_bytes for a in archives))}; "
+          "lightbox db archives --remove FOLDER frees one")
+    return 0
+
+
+def _size(count: int) -> str:
+    if count >= 2**30:
+        return f"{count / 2**30:.1f} GB"
+    return f"{count / 2**20:.1f} MB" if count >= 2**20 else f"{count / 2**10:.0f} KB"
+
+
 def add_db_commands(sub: argparse._SubParsersAction) -> None:
     db = sub.add_parser("db", help="the study database: import, list, open, remove")
     dsub = db.add_subparsers(dest="db_command", required=True)
@@ -121,6 +164,10 @@ def add_db_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("query")
     p.add_argument("--print-files", action="store_true", help="print the study's files instead of opening the window")
     p.set_defaults(func=_cmd_open)
+    p = dsub.add_parser("archives", help="the ZIP archives unpacked into the data folder: list them, or --remove one "
+                                         "(its folder deleted, its studies forgotten)")
+    p.add_argument("--remove", action="append", metavar="FOLDER", help="the folder name the list shows (repeatable)")
+    p.set_defaults(func=_cmd_archives)
     p = dsub.add_parser("remove", help="forget a study (its files are not touched)")
     p.add_argument("study_uid")
     p.set_defaults(func=_cmd_remove)

@@ -18,6 +18,7 @@ its files (:meth:`StudyCatalog.header_reader`); a file changed since is read aga
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -321,6 +322,24 @@ class StudyCatalog:
                 select(InstanceRow.path).join(SeriesRow, InstanceRow.series_pk == SeriesRow.id)
                 .join(StudyRow, SeriesRow.study_pk == StudyRow.id).where(StudyRow.study_uid == study_uid)
                 .order_by(InstanceRow.id))]
+
+    def studies_under(self, folder: Path) -> list[tuple[str, str, bool]]:
+        """The studies recorded with files under ``folder``: (study UID, when last opened or "",
+        whether every file of the study is under it)."""
+        prefix = str(folder).rstrip(os.sep) + os.sep
+        with self.factory() as db:
+            touched = select(StudyRow.id).join(SeriesRow, SeriesRow.study_pk == StudyRow.id).join(
+                InstanceRow, InstanceRow.series_pk == SeriesRow.id).where(
+                func.substr(InstanceRow.path, 1, len(prefix)) == prefix)
+            rows = db.execute(
+                select(StudyRow.study_uid, StudyRow.opened_at, InstanceRow.path)
+                .join(SeriesRow, SeriesRow.study_pk == StudyRow.id).join(InstanceRow, InstanceRow.series_pk == SeriesRow.id)
+                .where(StudyRow.id.in_(touched)))
+            studies: dict[str, tuple[str, bool]] = {}
+            for uid, opened, path in rows:
+                when, inside = studies.get(uid, (opened.isoformat() if opened else "", True))
+                studies[uid] = (when, inside and path.startswith(prefix))
+        return sorted((uid, when, inside) for uid, (when, inside) in studies.items())
 
     def header_reader(self, files: Iterable[Path]) -> HeaderRead:
         """What reads a header when these files are indexed again: the stored header of a file

@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import shutil
 import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from ..user_data import default_data_dir
@@ -86,3 +88,43 @@ def unpacked(archive: Path, root: Path | None = None) -> tuple[Path, int]:
     folder.mkdir(parents=True, exist_ok=True)  # (an archive of folders only has made none)
     marker.write_text(str(skipped))
     return folder, skipped
+
+
+@dataclass(frozen=True)
+class UnpackedArchive:
+    """One archive's unpacked folder in the data folder: its size on disk, and when it was unpacked
+    (None: the unpacking was interrupted, and the folder is only what it left)."""
+
+    folder: Path
+    size_bytes: int
+    unpacked_at: datetime | None
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+
+def archives_root() -> Path:
+    return default_data_dir() / "archives"
+
+
+def unpacked_archives(root: Path | None = None) -> list[UnpackedArchive]:
+    """Every unpacked archive under ``root`` (default: the data folder's), oldest first."""
+    root = root or archives_root()
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+        marker = folder.with_name(folder.name + COMPLETE)
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+        when = datetime.fromtimestamp(marker.stat().st_mtime, UTC) if marker.is_file() else None
+        found.append(UnpackedArchive(folder, size, when))
+    return sorted(found, key=lambda a: (a.unpacked_at is not None, a.unpacked_at or datetime.min.replace(tzinfo=UTC)))
+
+
+def remove_unpacked(archive: UnpackedArchive) -> None:
+    """Delete an unpacked archive's folder, its completion marker first (so that an interrupted
+    removal reads as an interrupted unpacking, done again the next time the archive is opened)."""
+    archive.folder.with_name(archive.folder.name + COMPLETE).unlink(missing_ok=True)
+    shutil.rmtree(archive.folder)
+
