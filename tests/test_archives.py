@@ -161,3 +161,31 @@ def test_unpacked_archives_are_listed_and_removed_with_the_studies_recorded_from
     assert [s.study_uid for s in catalog.search()] == [film_study]
     assert main(["db", "archives"]) == 0
     assert capsys.readouterr().out.startswith("no unpacked archive in ")
+
+
+def test_the_studies_window_frees_an_unpacked_archive(qtbot, tmp_path: Path, data_dir: Path) -> None:
+    """File → Studies → Unpacked archives...: the same list and removal as `lightbox db archives`;
+    the Studies list drops the study forgotten with it."""
+    from lightbox.app.studies_window import StudiesWindow
+    from lightbox.studydb.catalog import StudyCatalog
+
+    write_ct_series(tmp_path / "ct" / "series", [(0.0, 0.0, 2.5 * n) for n in range(3)],
+                    study_uid="1.2.826.0.1.3680043.8.498.72")
+    write_film(tmp_path / "film" / "film.dcm", np.arange(1200, dtype=np.uint16).reshape(40, 30))
+    catalog = StudyCatalog(f"sqlite:///{data_dir / 'lightbox.sqlite3'}")
+    window = StudiesWindow(None, catalog, lambda _files, _beside: None)
+    qtbot.addWidget(window)
+    window.import_paths([zipped(tmp_path / "ct", tmp_path / "ct.zip"), zipped(tmp_path / "film", tmp_path / "film.zip")])
+    assert window.table.rowCount() == 2
+    dialog = window.show_archives()
+    names = [dialog.table.item(r, 4).text() for r in range(dialog.table.rowCount())]
+    assert sorted(n.split("-")[0] for n in names) == ["ct", "film"]
+    assert [dialog.table.item(r, 2).text() for r in range(2)] == ["1", "1"]
+    assert dialog.remove_selected(confirm=False) == 0 and dialog.message.text() == "Choose an archive first"
+    dialog.table.selectRow(names.index(next(n for n in names if n.startswith("ct-"))))
+    assert dialog.remove_selected(confirm=False) == 1
+    assert dialog.message.text().endswith("freed; 1 recorded study forgotten")
+    assert [dialog.table.item(r, 4).text() for r in range(dialog.table.rowCount())] == [n for n in names if n.startswith("film-")]
+    assert not any(p.name.startswith("ct-") for p in (data_dir / "archives").iterdir())
+    dialog.close()
+    assert window.table.rowCount() == 1 and "1.2.826.0.1.3680043.8.498.72" not in [r.study_uid for r in window.rows]

@@ -100,44 +100,34 @@ def _cmd_remove(args: argparse.Namespace) -> int:
 def _cmd_archives(args: argparse.Namespace) -> int:
     """The ZIP archives unpacked into the data folder: listed with their size and the studies
     recorded from them, or removed (the folder deleted, those studies forgotten)."""
-    from ..viewer.archives import archives_root, remove_unpacked, unpacked_archives
+    from ..studydb.unpacked import archive_rows, remove_archive, size_text
+    from ..viewer.archives import archives_root
 
     catalog = _catalog(args)
-    found = {a.name: a for a in unpacked_archives()}
+    rows = {row.archive.name: row for row in archive_rows(catalog)}
     if args.remove:
-        unknown = [name for name in args.remove if name not in found]
+        unknown = [name for name in args.remove if name not in rows]
         if unknown:
             return refuse(f"no unpacked archive named {unknown[0]!r} in {archives_root()} (lightbox db archives lists them)")
         for name in dict.fromkeys(args.remove):
-            archive = found[name]
-            studies = catalog.studies_under(archive.folder)
-            remove_unpacked(archive)
-            forgotten = [uid for uid, _, inside in studies if inside and catalog.remove(uid)]
-            kept = [uid for uid, _, inside in studies if not inside]
-            print(f"removed {name}: {_size(archive.size_bytes)} freed; {len(forgotten)} recorded "
+            archive = rows[name].archive
+            forgotten, kept = remove_archive(catalog, archive)
+            print(f"removed {name}: {size_text(archive.size_bytes)} freed; {len(forgotten)} recorded "
                   f"stud{'y' if len(forgotten) == 1 else 'ies'} forgotten"
                   + (f"; {len(kept)} with files elsewhere too kept (open them from there)" if kept else ""))
         return 0
-    archives = list(found.values())
-    if not archives:
+    if not rows:
         print(f"no unpacked archive in {archives_root()}")
         return 0
     print(f"{'unpacked':<17} {'size':>9}  {'studies':>7}  {'last opened':<16}  folder (in {archives_root()})")
-    for archive in archives:
-        studies = catalog.studies_under(archive.folder)
-        opened = max((when for _, when, _ in studies), default="")
-        when = archive.unpacked_at.strftime("%Y-%m-%d %H:%M") if archive.unpacked_at else "(interrupted)"
-        print(f"{when:<17} {_size(archive.size_bytes):>9}  {len(studies):>7}  {opened[:16].replace('T', ' '):<16}  "
-              f"{archive.name}")
-    print(f"{len(archives)} archive(s), {_size(sum(a.size_bytes for a in archives))}; "
+    for row in rows.values():
+        archive = row.archive
+        when = archive.unpacked_at.astimezone().strftime("%Y-%m-%d %H:%M") if archive.unpacked_at else "(interrupted)"
+        print(f"{when:<17} {size_text(archive.size_bytes):>9}  {row.studies:>7}  "
+              f"{row.last_opened[:16].replace('T', ' '):<16}  {archive.name}")
+    print(f"{len(rows)} archive(s), {size_text(sum(r.archive.size_bytes for r in rows.values()))}; "
           "lightbox db archives --remove FOLDER frees one")
     return 0
-
-
-def _size(count: int) -> str:
-    if count >= 2**30:
-        return f"{count / 2**30:.1f} GB"
-    return f"{count / 2**20:.1f} MB" if count >= 2**20 else f"{count / 2**10:.0f} KB"
 
 
 def add_db_commands(sub: argparse._SubParsersAction) -> None:

@@ -1,5 +1,5 @@
 """File → Studies: the study database as a worklist — filter, sort, open, open beside the
-current study, import a folder, remove from the database. The catalog (lightbox.studydb) does
+current study, import a folder, remove from the database, free unpacked archives. The catalog (lightbox.studydb) does
 the work; this window only shows it."""
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ class StudiesWindow(QDialog):
         buttons = QHBoxLayout()
         for text, slot in (("&Open", self.open_selected), ("Open &beside current", lambda: self.open_selected(True)),
                            ("&Import folder...", self.import_folder), ("&Remove from database", self.remove_selected),
-                           ("Close", self.close)):
+                           ("Unpacked &archives...", self.show_archives), ("Close", self.close)):
             button = QPushButton(text)
             button.clicked.connect(slot)
             buttons.addWidget(button)
@@ -186,3 +186,13 @@ class StudiesWindow(QDialog):
         if answer == QMessageBox.StandardButton.Yes:
             self.catalog.remove(uid)
             self.refresh()
+
+    def show_archives(self) -> QDialog:
+        """The ZIP archives unpacked into the data folder: their size and studies; remove to free space."""
+        from .archives_dialog import ArchivesDialog
+
+        self.archives_dialog = ArchivesDialog(self, self.catalog)
+        self.archives_dialog.finished.connect(lambda _code: self.refresh())  # studies it forgot leave the list
+        self.archives_dialog.show()
+        return self.archives_dialog
+
