@@ -111,7 +111,11 @@ def _cmd_archives(args: argparse.Namespace) -> int:
             return refuse(f"no unpacked archive named {unknown[0]!r} in {archives_root()} (lightbox db archives lists them)")
         for name in dict.fromkeys(args.remove):
             archive = rows[name].archive
-            forgotten, kept = remove_archive(catalog, archive)
+            try:
+                forgotten, kept = remove_archive(catalog, archive)
+            except OSError as exc:  # a file in use or without permission: said; what went stays gone
+                return refuse(f"{name} could not be removed whole ({exc.strerror or exc}: {exc.filename}); "
+                              "opening its archive again unpacks it afresh")
             print(f"removed {name}: {size_text(archive.size_bytes)} freed; {len(forgotten)} recorded "
                   f"stud{'y' if len(forgotten) == 1 else 'ies'} forgotten"
                   + (f"; {len(kept)} with files elsewhere too kept (open them from there)" if kept else ""))

@@ -17,7 +17,9 @@ and counted.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -116,7 +118,11 @@ def unpacked_archives(root: Path | None = None) -> list[UnpackedArchive]:
     found = []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
         marker = folder.with_name(folder.name + COMPLETE)
-        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+        size = 0
+        for path, _dirs, names in os.walk(folder, onerror=lambda _exc: None):  # an unreadable folder counts as empty
+            for name in names:
+                with contextlib.suppress(OSError):  # gone or unreadable since the walk listed it
+                    size += (Path(path) / name).lstat().st_size
         when = datetime.fromtimestamp(marker.stat().st_mtime, UTC) if marker.is_file() else None
         found.append(UnpackedArchive(folder, size, when))
     return sorted(found, key=lambda a: (a.unpacked_at is not None, a.unpacked_at or datetime.min.replace(tzinfo=UTC)))
