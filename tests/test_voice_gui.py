@@ -79,6 +79,15 @@ def test_a_spoken_side_waits_selected_for_the_reader_to_check(window, qtbot) -> 
     assert panel.worker.chat.history[-1][0] == "Is there a pneumothorax on the right"
     assert "You (spoken, checked): Is there a pneumothorax on the right" in panel.history.toPlainText()
     assert panel.voice_controls.status.text() == "Sent after checking"  # the amber hold message is gone
+    # a held question the reader clears and replaces by a typed one is the reader's typed question
+    panel.voice.transcribed.emit("is there a left pleural effusion", ["left"])
+    panel.question.selectAll()
+    qtbot.keyClick(panel.question, Qt.Key.Key_Delete)
+    qtbot.keyClicks(panel.question, "Is the heart enlarged")
+    with qtbot.waitSignal(panel.shown, timeout=120000):
+        qtbot.keyClick(panel.question, Qt.Key.Key_Return)
+    history = panel.history.toPlainText()
+    assert "You: Is the heart enlarged" in history and "You (spoken, checked): Is the heart enlarged" not in history
 
 
 def test_held_key_records_and_transcript_waits_for_editing(window, qtbot) -> None:

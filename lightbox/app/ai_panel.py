@@ -326,6 +326,8 @@ class AiPanel(QWidget):
         self.draft_button.clicked.connect(lambda: self.start("draft", ""))
         self.ask_button.clicked.connect(lambda: self._ask())
         self.question.returnPressed.connect(lambda: self._ask())
+        # a held spoken question the reader clears is gone: what is typed next is typed, not "spoken, checked"
+        self.question.textEdited.connect(lambda text: setattr(self, "_spoken_waiting", self._spoken_waiting and bool(text)))
         self.cancel_button.clicked.connect(self.cancel)
         self.worker_thread = QThread(self)
         from ..inference.registry import selected
