@@ -58,3 +58,36 @@ def test_model_dialog_chooses_a_registered_model_and_variant(qtbot, tmp_path) ->
     qtbot.addWidget(again)
     assert again.ai_panel.worker.model_dir == download.resolve() and again.ai_panel.worker.variant == "int8"
     again.close()
+
+
+def test_a_registered_model_moved_away_is_named_as_such(qtbot, tmp_path, capsys) -> None:
+    """The folder of a chosen, registered model moved after it was added: "no model folder at ..."
+    and "model file missing: MODEL_CARD.md" (the first of its files) did not say what happened,
+    and `model list` showed it as fine."""
+    download = tmp_path / "site-model"
+    shutil.copytree(default_model_dir(), download)
+    (download / "manifest.json").unlink()
+    assert main(["model", "add", str(download), "--name", "site-model"]) == 0
+    from lightbox.inference.registry import select
+
+    select("site-model")  # chosen for the window, as AI → Model... does
+    download.rename(tmp_path / "moved")
+    gone = (f"the folder of the registered model 'site-model' is gone: {download.resolve()} (moved or deleted?). "
+            "Register it again where it is now (lightbox model add FOLDER --name site-model) or forget it "
+            "(lightbox model remove site-model)")
+    capsys.readouterr()
+    assert main(["model", "list"]) == 0
+    assert "(folder gone: lightbox model add it again, or remove it)" in capsys.readouterr().out
+    for argv in (["model", "verify", "site-model"], ["draft", "demo:film", "--model", "site-model"]):
+        assert main(argv) == 2
+        assert capsys.readouterr().err == f"lightbox: {gone}\n", argv
+    window = MainWindow()  # the window's chosen model: said when it is first used
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path("demo:film")
+    qtbot.waitUntil(lambda: window.area.opened is not None and window.ai_panel.isEnabled(), timeout=20000)
+    panel = window.ai_panel
+    with qtbot.waitSignal(panel.worker.failed, timeout=60000) as failed:
+        panel.start("draft", "")
+    assert failed.args[1] == gone[:1].upper() + gone[1:] + " (AI → Model... chooses another)"
+    window.close()

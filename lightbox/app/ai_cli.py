@@ -24,8 +24,8 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         return refuse(exc)
     from ..inference.registry import resolve
 
-    folder = resolve(args.model) or default_model_dir()
     try:
+        folder = resolve(args.model) or default_model_dir()
         model = VisionLanguageModel.from_folder(folder, variant=args.variant, device=args.device)
     except (BundleError, NotImplementedError) as exc:
         return refuse(exc)

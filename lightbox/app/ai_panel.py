@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..inference.bundle import BundleError
 from ..inference.generate import Chat, GenerationResult, PromptTooLong, QuestionUnreadable, VisionLanguageModel
 from ..inference.image_check import BlankImageCheck, ImageCheck, worth_checking
 from ..inference.models import DEMO_LABEL, default_model_dir
@@ -109,6 +110,11 @@ class AiWorker(QObject):
 
     def _ensure_model(self) -> VisionLanguageModel:
         if self.model is None:
+            from ..inference.registry import missing_registered_folder
+
+            gone = missing_registered_folder(self.model_dir)  # the window's chosen model, moved since
+            if gone is not None:
+                raise BundleError(gone[:1].upper() + gone[1:] + " (AI → Model... chooses another)")
             self.model = VisionLanguageModel.from_folder(self.model_dir, self.variant, device=self.device)
             info = self.model.info
             self.model_ready.emit(self.model.bundle.name, info.provider + (f" ({info.notice})" if info.notice else ""),

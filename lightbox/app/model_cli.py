@@ -29,13 +29,14 @@ def _list(args: argparse.Namespace) -> int:
 
     models = read_registry()["models"]
     rows = [{"name": name, "path": e["path"], "checksum": e["checksum"], "bytes": sum(f["bytes"] for f in e["files"].values()),
-             "added_at": e["added_at"]} for name, e in sorted(models.items())]
+             "added_at": e["added_at"], "folder_present": Path(e["path"]).is_dir()} for name, e in sorted(models.items())]
     if args.json:
         print(json.dumps({"default": str(default_model_dir()), "models": rows}, indent=2))
         return 0
     print(f"(built-in) {DEMO_MODEL_NAME}  {default_model_dir()}")
     for row in rows:
-        print(f"{row['name']}  {row['bytes'] / 1e6:.1f} MB  {row['checksum'][:16]}  {row['path']}")
+        gone = "" if Path(row["path"]).is_dir() else "  (folder gone: lightbox model add it again, or remove it)"
+        print(f"{row['name']}  {row['bytes'] / 1e6:.1f} MB  {row['checksum'][:16]}  {row['path']}{gone}")
     return 0
 
 

@@ -76,13 +76,31 @@ def entry_for_folder(folder: Path) -> dict[str, Any] | None:
     return next((e for e in read_registry()["models"].values() if Path(e["path"]) == folder), None)
 
 
+def gone_message(name: str, folder: Path) -> str:
+    """A registered model whose folder is no longer there: what happened, and the two ways on."""
+    return (f"the folder of the registered model {name!r} is gone: {folder} (moved or deleted?). Register it again "
+            f"where it is now (lightbox model add FOLDER --name {name}) or forget it (lightbox model remove {name})")
+
+
+def missing_registered_folder(folder: Path | None) -> str | None:
+    """:func:`gone_message` when ``folder`` is a registered model's folder that is not there, else None."""
+    if folder is None or folder.is_dir():
+        return None
+    name = next((n for n, e in read_registry()["models"].items() if Path(e["path"]) == Path(folder)), None)
+    return gone_message(name, folder) if name is not None else None
+
+
 def resolve(model: str | None) -> Path | None:
-    """A registered name or a folder → the folder (None: the default model)."""
+    """A registered name or a folder → the folder (None: the default model). Raises
+    :class:`BundleError` for a registered model whose folder is gone."""
     if not model:
         return None
     entry = read_registry()["models"].get(model)
     if entry is not None:
-        return Path(entry["path"])
+        folder = Path(entry["path"])
+        if not folder.is_dir():
+            raise BundleError(gone_message(model, folder))
+        return folder
     return Path(model)
 
 
@@ -193,6 +211,8 @@ def verify(name: str) -> dict[str, Any]:
     entry = read_registry()["models"].get(name)
     if entry is None:
         raise BundleError(f"no model named {name!r} is registered (lightbox model list)")
+    if not Path(entry["path"]).is_dir():  # not "model file missing: MODEL_CARD.md", the first of all its files
+        raise BundleError(gone_message(name, Path(entry["path"])))
     registered_manifest(Path(entry["path"]), verify=True)
     checked: dict[str, Any] = entry
     return checked
