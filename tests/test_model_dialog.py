@@ -91,3 +91,36 @@ def test_a_registered_model_moved_away_is_named_as_such(qtbot, tmp_path, capsys)
         panel.start("draft", "")
     assert failed.args[1] == gone[:1].upper() + gone[1:] + " (AI → Model... chooses another)"
     window.close()
+
+
+def test_a_damaged_model_registry_is_said_and_the_window_still_opens(qtbot, tmp_path, capsys, monkeypatch) -> None:
+    """models.json edited by hand: `model list` died with KeyError: 'checksum', and the window
+    did not open at all (the registry is read when the AI dock is built)."""
+    import json
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(data))
+    (data / "models.json").write_text(json.dumps({"models": {"x": {"path": str(tmp_path)}},
+                                                  "selected": {"name": "x", "variant": ""}}))
+    capsys.readouterr()
+    assert main(["model", "list"]) == 0
+    assert ("x  damaged record (no name, format, files, added_at, checksum): lightbox model remove x, then add it again"
+            in capsys.readouterr().out)
+    assert main(["draft", "demo:film", "--model", "x"]) == 2
+    assert "the record of the registered model 'x' is damaged" in capsys.readouterr().err
+    window = MainWindow()  # on the built-in model
+    qtbot.addWidget(window)
+    assert window.ai_panel.worker.model_dir == default_model_dir()
+    window.close()
+    assert main(["model", "remove", "x"]) == 0
+    assert json.loads((data / "models.json").read_text()) == {"models": {}, "selected": None}
+    (data / "models.json").write_text("{not json")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.ai_panel.model_label.text().startswith("Model: lightbox-demo-cxr - the chosen model could not be read: ")
+    assert "unreadable model registry" in window.ai_panel.model_label.text()
+    warned: list[str] = []
+    monkeypatch.setattr("lightbox.app.main_window.QMessageBox.warning", lambda _p, _t, text: warned.append(text))
+    assert window.show_model_dialog() is None and "unreadable model registry" in warned[0]
+    window.close()

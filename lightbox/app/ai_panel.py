@@ -338,7 +338,13 @@ class AiPanel(QWidget):
         self.worker_thread = QThread(self)
         from ..inference.registry import selected
 
-        chosen, variant = selected() if model_dir is None else (model_dir, "")
+        try:
+            chosen, variant = selected() if model_dir is None else (model_dir, "")
+        except BundleError as exc:  # a damaged model registry: the window opens, on the built-in model, and says why
+            chosen, variant = None, ""
+            self.model_label.setText(f"Model: {default_model_dir().name} - the chosen model could not be read: {exc}")
+            self.model_label.setWordWrap(True)
+            self.model_label.setStyleSheet("color: #f0b840;")
         self.worker = AiWorker(chosen, variant=variant)
         self.worker.moveToThread(self.worker_thread)
         self.request.connect(self.worker.run)

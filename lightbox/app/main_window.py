@@ -1133,9 +1133,14 @@ class MainWindow(QMainWindow):
             self.ai_panel.start("draft", "")
 
     def show_model_dialog(self):
+        from ..inference.bundle import BundleError
         from .model_dialog import ModelDialog
 
-        self.model_dialog = ModelDialog(self.ai_panel, self)
+        try:
+            self.model_dialog = ModelDialog(self.ai_panel, self)
+        except BundleError as exc:  # a damaged model registry: said, the window stays
+            QMessageBox.warning(self, "AI model", str(exc))
+            return None
         self.model_dialog.show()
         return self.model_dialog
 

@@ -27,16 +27,22 @@ def _list(args: argparse.Namespace) -> int:
     from ..inference.models import DEMO_MODEL_NAME, default_model_dir
     from ..inference.registry import read_registry
 
-    models = read_registry()["models"]
+    try:
+        registry = read_registry()
+    except BundleError as exc:
+        return refuse(exc)
+    models, damaged = registry["models"], registry["damaged"]
     rows = [{"name": name, "path": e["path"], "checksum": e["checksum"], "bytes": sum(f["bytes"] for f in e["files"].values()),
              "added_at": e["added_at"], "folder_present": Path(e["path"]).is_dir()} for name, e in sorted(models.items())]
     if args.json:
-        print(json.dumps({"default": str(default_model_dir()), "models": rows}, indent=2))
+        print(json.dumps({"default": str(default_model_dir()), "models": rows, "damaged": damaged}, indent=2))
         return 0
     print(f"(built-in) {DEMO_MODEL_NAME}  {default_model_dir()}")
     for row in rows:
         gone = "" if Path(row["path"]).is_dir() else "  (folder gone: lightbox model add it again, or remove it)"
         print(f"{row['name']}  {row['bytes'] / 1e6:.1f} MB  {row['checksum'][:16]}  {row['path']}{gone}")
+    for name, reason in sorted(damaged.items()):
+        print(f"{name}  damaged record ({reason}): lightbox model remove {name}, then add it again")
     return 0
 
 

@@ -24,19 +24,40 @@ def registry_path() -> Path:
     return default_data_dir() / REGISTRY
 
 
+ENTRY_KEYS = ("name", "path", "format", "files", "added_at", "checksum")  # what record() writes and readers use
+
+
 def read_registry() -> dict[str, Any]:
     path = registry_path()
     if not path.exists():
         return {"models": {}, "selected": None}
     try:
         loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return loaded
     except ValueError as exc:
         raise BundleError(f"{path}: unreadable model registry ({exc})") from exc
+    # a file edited by hand (or damaged): its unusable records are set apart under "damaged" with
+    # the reason (model list shows them, model remove forgets them, the next write drops them),
+    # not met later as a KeyError
+    models = loaded.get("models") if isinstance(loaded, dict) else None
+    if not isinstance(models, dict):
+        raise BundleError(f"{path}: not a model registry (no \"models\"); move it away and add the models again")
+    damaged: dict[str, str] = {}
+    for name, entry in list(models.items()):
+        missing = [key for key in ENTRY_KEYS if not isinstance(entry, dict) or key not in entry]
+        if missing or not isinstance(entry.get("files"), dict):
+            damaged[name] = f"no {', '.join(missing) or 'list of files'}"
+            del models[name]
+    selected = loaded.get("selected")
+    if isinstance(selected, dict) and selected.get("name") in damaged:
+        loaded["selected"] = None
+    loaded.setdefault("selected", None)
+    loaded["damaged"] = damaged
+    return loaded
 
 
 def _write_registry(registry: dict[str, Any]) -> None:
-    write_json_atomically(registry_path(), registry, sort_keys=True)
+    write_json_atomically(registry_path(), {"models": registry["models"], "selected": registry.get("selected")},
+                          sort_keys=True)
 
 
 def file_sums(folder: Path) -> dict[str, dict[str, Any]]:
@@ -63,9 +84,9 @@ def record(folder: Path, name: str) -> dict[str, Any]:
 
 def remove(name: str) -> None:
     registry = read_registry()
-    if name not in registry["models"]:
+    if name not in registry["models"] and name not in registry["damaged"]:
         raise BundleError(f"no model named {name!r} is registered (lightbox model list)")
-    del registry["models"][name]
+    registry["models"].pop(name, None)
     if registry.get("selected", {}) and registry["selected"].get("name") == name:
         registry["selected"] = None
     _write_registry(registry)
@@ -95,7 +116,11 @@ def resolve(model: str | None) -> Path | None:
     :class:`BundleError` for a registered model whose folder is gone."""
     if not model:
         return None
-    entry = read_registry()["models"].get(model)
+    registry = read_registry()
+    if model in registry["damaged"]:
+        raise BundleError(f"the record of the registered model {model!r} is damaged ({registry['damaged'][model]}): "
+                          f"lightbox model remove {model}, then add it again")
+    entry = registry["models"].get(model)
     if entry is not None:
         folder = Path(entry["path"])
         if not folder.is_dir():
