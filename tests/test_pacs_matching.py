@@ -78,3 +78,33 @@ def test_the_query_window_says_what_is_wrong_with_a_date_and_sends_nothing(qtbot
     assert window.message.text() == "The study date (From / To) must be a date as YYYY-MM-DD, not '2006'"
     window.filters["from"].setText("2006-01-01")
     assert window.query() == {"StudyDate": "20060101-", "ModalitiesInStudy": "CT"}
+
+
+@pytest.mark.parametrize("damaged", ["[1, 2]", "{not json", '{"servers": [{"host": "x"}]}'])
+def test_a_damaged_pacs_configuration_is_said_where_it_is_used(qtbot, tmp_path, monkeypatch, capsys, damaged) -> None:
+    """pacs.json edited by hand: `pacs servers` died with AttributeError on a list, and the Servers
+    dialog and the window's search raised out of their buttons with nothing said."""
+    from lightbox.app.cli import main
+    from lightbox.app.pacs_window import QueryRetrieveWindow, ServersDialog
+    from lightbox.studydb.catalog import StudyCatalog
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path))
+    (tmp_path / "pacs.json").write_text(damaged)
+    said = f"{tmp_path / 'pacs.json'}: not a valid PACS configuration ("
+    assert main(["pacs", "servers"]) == 2 and capsys.readouterr().err.startswith(f"lightbox: {said}")
+    dialog = ServersDialog(None)
+    qtbot.addWidget(dialog)
+    assert dialog.status.text().startswith(said) and dialog.choice.count() == 1  # "(new server)" only
+    window = QueryRetrieveWindow(None, StudyCatalog(f"sqlite:///{tmp_path / 'c.sqlite3'}"), lambda _files: None)
+    qtbot.addWidget(window)
+    window.search()
+    assert window.message.text().startswith(said) and window.worker_thread is None
+    window.retrieve()
+    assert window.message.text().startswith(said)
+    from lightbox.app.main_window import MainWindow
+
+    main_window = MainWindow()  # a document saved to the store: sending it is not offered, and why
+    qtbot.addWidget(main_window)
+    main_window._offer_to_send(tmp_path / "report.dcm", "report", "Report SR saved.", "Report SR saved to X", None)
+    assert main_window.statusBar().currentMessage().startswith(f"Report SR saved to X (not offered for sending: {said}")
+    main_window.close()

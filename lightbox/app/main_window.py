@@ -417,7 +417,10 @@ class MainWindow(QMainWindow):
         from ..pacs.client import send_files
         from ..pacs.servers import load_servers
 
-        servers = load_servers()
+        try:
+            servers = load_servers()
+        except ValueError as exc:  # a damaged pacs.json: the document is saved; sending is not offered, and why
+            servers, message = {}, f"{message} (not offered for sending: {exc})"
         if send_to is None and servers:
             choice, ok = QInputDialog.getItem(self, f"Send the {what}", f"{saved} Send it to:",
                                               ["(do not send)", *servers], 0, False)

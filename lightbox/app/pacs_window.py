@@ -107,13 +107,21 @@ class ServersDialog(QDialog):
     def _reload(self, select: str = "") -> None:
         self.choice.blockSignals(True)
         self.choice.clear()
-        self.choice.addItems(["(new server)", *load_servers()])
+        try:
+            names = list(load_servers())
+        except ValueError as exc:  # a damaged pacs.json: said here, where it would be fixed
+            names = []
+            self.status.setText(str(exc))
+        self.choice.addItems(["(new server)", *names])
         self.choice.blockSignals(False)
         self.choice.setCurrentText(select or "(new server)")
         self._show(self.choice.currentText())
 
     def _show(self, name: str) -> None:
-        server = load_servers().get(name) or PacsServer(name="")
+        try:
+            server = load_servers().get(name) or PacsServer(name="")
+        except ValueError:  # said by _reload
+            server = PacsServer(name="")
         self.name.setText(server.name)
         self.host.setText(server.host)
         self.port.setValue(server.port or 104)
@@ -229,8 +237,8 @@ class QueryRetrieveWindow(QDialog):
         self.reload_servers()
 
     def server(self) -> PacsServer | None:
-        servers = load_servers()
-        return servers.get(self.server_box.currentText())
+        """The chosen server (None: none chosen); ValueError for a damaged pacs.json."""
+        return load_servers().get(self.server_box.currentText())
 
     def query(self) -> dict[str, str]:
         """The search boxes as match values (:mod:`lightbox.pacs.matching`); ValueError names a
@@ -277,7 +285,11 @@ class QueryRetrieveWindow(QDialog):
             self.task.cancel_flag.set()
 
     def search(self) -> None:
-        server = self.server()
+        try:
+            server = self.server()
+        except ValueError as exc:  # a damaged pacs.json: said, nothing sent
+            self.message.setText(str(exc))
+            return
         if server is None:
             self.message.setText("Choose a PACS (Servers... to add one)")
             return
@@ -311,7 +323,11 @@ class QueryRetrieveWindow(QDialog):
         self.message.setText(f"{len(results)} stud{'y' if len(results) == 1 else 'ies'} found")
 
     def retrieve(self) -> None:
-        server = self.server()
+        try:
+            server = self.server()
+        except ValueError as exc:
+            self.message.setText(str(exc))
+            return
         items = self.table.selectedItems()
         if server is None or not items:
             self.message.setText("Search, then choose a study to retrieve")

@@ -67,8 +67,9 @@ def load_servers(path: Path | None = None) -> dict[str, PacsServer]:
     try:
         entries = json.loads(path.read_text(encoding="utf-8")).get("servers", [])
         return {e["name"]: PacsServer(**e) for e in entries}
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"{path}: not a valid PACS configuration ({exc})") from exc
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # AttributeError: a list or number at the top
+        raise ValueError(f"{path}: not a valid PACS configuration ({exc}); it holds "
+                         '{"servers": [{"name": ..., "host": ..., "port": ..., ...}]}: fix it or move it away') from exc
 
 
 def save_server(server: PacsServer, path: Path | None = None) -> None:
