@@ -78,6 +78,9 @@ def test_a_users_rules_come_first_and_a_broken_file_is_skipped(tmp_path: Path) -
     finally:
         logging.getLogger("lightbox").removeHandler(handler)
     assert any("hanging protocols in" in line and "cannot be read" in line for line in logged)
+    # written by hand with a list where a mapping belongs: skipped the same way (it raised AttributeError)
+    (data / "hanging_protocols.json").write_text(json.dumps({"protocols": [{"name": "Mine", "match": ["CT"]}]}))
+    assert [p.protocol.name for p in plans_for(tmp_path / "ct", data)] == ["CT chest: lung and mediastinum windows"]
 
 
 def activate(window, qtbot) -> None:

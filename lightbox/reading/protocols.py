@@ -77,7 +77,7 @@ def load_protocols(data_dir: Path | None = None) -> list[Protocol]:
     for path in files:
         try:
             protocols += [_protocol(p) for p in json.loads(path.read_text(encoding="utf-8"))["protocols"]]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # AttributeError: "match": [...]
             LOG.warning("hanging protocols in %s cannot be read: %s", path, exc)
     return protocols
 
