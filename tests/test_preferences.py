@@ -55,3 +55,9 @@ def test_a_damaged_preferences_entry_gives_the_defaults(qtbot, tmp_path: Path, m
     window = shown_window(qtbot)
     assert window.preferences.right_drag == "zoom" and window.cine_fps == 12
     window.close()
+    # edited by hand into what the checks could not read: the window opened on none of them
+    from lightbox.app.preferences import Preferences
+
+    for damaged in (["zoom"], {"listener_port": "eleven"}, {"listener_aet": 104}, {"cine_fps": [12]}):
+        (tmp_path / "ui_state.json").write_text(json.dumps({"preferences": damaged}))
+        assert Preferences.load() == Preferences(), damaged

@@ -45,8 +45,11 @@ class Preferences:
     def load(cls) -> Preferences:
         stored: dict[str, Any] = read_state().get("preferences", {})
         known = {f.name for f in fields(cls)}
-        prefs = cls(**{k: v for k, v in stored.items() if k in known})
-        return prefs if prefs.valid() else cls()  # a damaged entry: the defaults, never a crash
+        try:
+            prefs = cls(**{k: v for k, v in stored.items() if k in known})
+            return prefs if prefs.valid() else cls()  # a damaged entry: the defaults, never a crash
+        except (AttributeError, TypeError, ValueError):  # edited by hand: a list, a port in words, a number for a name
+            return cls()
 
     def valid(self) -> bool:
         return (self.right_drag in DRAG_ACTIONS and self.middle_drag in DRAG_ACTIONS and self.default_layout in LAYOUTS
