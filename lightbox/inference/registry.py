@@ -30,7 +30,7 @@ ENTRY_KEYS = ("name", "path", "format", "files", "added_at", "checksum")  # what
 def read_registry() -> dict[str, Any]:
     path = registry_path()
     if not path.exists():
-        return {"models": {}, "selected": None}
+        return {"models": {}, "selected": None, "damaged": {}}
     try:
         loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
