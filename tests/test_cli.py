@@ -227,6 +227,9 @@ def test_a_recorded_question_names_the_side_it_heard_for_the_reader_to_check(cap
                         "The answer below is to the question as heard.")
     assert main(["ask", "demo:film", "--audio", str(wavs / "question_effusion.wav"), "--no-image-check"]) == 0
     assert not [line for line in capsys.readouterr().out.splitlines() if line.startswith("check:")]
+    # a typed question beside a recording: the typed one was dropped without a word
+    assert main(["ask", "demo:film", "Is the heart enlarged?", "--audio", str(wavs / "question_effusion.wav")]) == 2
+    assert capsys.readouterr().err == "lightbox: give a question or a recording (--audio), not both\n"
     assert main(["ask", "demo:film", "--audio", str(wavs / "question_pneumothorax.wav"), "--json", "--no-image-check"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["words_to_confirm"] == ["left"]

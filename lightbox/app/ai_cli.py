@@ -31,6 +31,9 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         return refuse(exc)
     heard = None
     if task == "ask":
+        if args.audio and (args.question or "").strip():  # which one was meant? the typed one was silently dropped
+            print("lightbox: give a question or a recording (--audio), not both", file=sys.stderr)
+            return 2
         if args.audio:
             heard = transcribe_file(args.audio)
             if heard is None:
