@@ -436,7 +436,7 @@ def test_a_rater_goes_back_changes_an_answer_and_the_first_is_kept(qtbot, tmp_pa
     changed answer is submitted again, the one it replaces is kept for the study lead, and the
     unrated case left for it keeps what was typed there. Once the rater has seen the results
     (which report was the AI's), going back is refused: an amendment would not be blinded."""
-    from lightbox.workflow.evaluation import EvaluationError, Rating, amended_answers, submit
+    from lightbox.workflow.evaluation import EvaluationError, Rating, rater_status, submit
     from lightbox.workflow.storage import Answer, SupersededAnswer
 
     told: list[str] = []
@@ -493,7 +493,7 @@ def test_a_rater_goes_back_changes_an_answer_and_the_first_is_kept(qtbot, tmp_pa
         assert kept.case_id == first_case and kept.answer["preference"] == "A" and kept.answer["reason"] == "A is complete"
         assert kept.answer["errors"][0]["note"] == "left apical nodule" and kept.answered_at is not None
         assert s.query(Answer).filter_by(case_id=second_case).one().reason == "B says it better"  # looked at, not changed
-    assert amended_answers(db, "amend") == {"ann": 1}
+    assert rater_status(db, "amend")["ann"].amended == 1
     import csv
 
     from lightbox.app.cli import main

@@ -2,18 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
-from ..workflow.evaluation import (
-    EvaluationError,
-    amended_answers,
-    begun_cases,
-    change_raters,
-    progress_line,
-    rater_progress,
-)
+from ..workflow.evaluation import EvaluationError, change_raters, progress_line, rater_status
 from ..workflow.export import results_json, write_amendments_csv, write_answers_csv, write_csv, write_json, write_png
 from ..workflow.statistics import format_results, session_results
 from ..workflow.storage import open_database
@@ -53,20 +47,17 @@ def _change_raters(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     db = open_database(args.db)
     try:
-        progress = rater_progress(db, args.session)
-        begun, amended = begun_cases(db, args.session), amended_answers(db, args.session)
+        raters = rater_status(db, args.session)
         results = session_results(db, args.session)
     except EvaluationError as exc:
         return refuse(exc)
-    status = {"session": args.session, "cases": results["cases"], "answers": results["answers"],
-              "raters": {name: {"answered": done, "total": total, "begun": begun[name], "amended": amended[name]}
-                         for name, (done, total) in progress.items()}}
     if args.json:
-        print(json.dumps(status, indent=2))
+        print(json.dumps({"session": args.session, "cases": results["cases"], "answers": results["answers"],
+                          "raters": {name: dataclasses.asdict(status) for name, status in raters.items()}}, indent=2))
     else:
         print(f"Session {args.session}: {results['cases']} cases, {results['answers']} answers")
-        for name, (done, total) in progress.items():
-            print(f"  {progress_line(name, done, total, begun[name], amended[name])}")
+        for name, status in raters.items():
+            print(f"  {progress_line(name, status)}")
     return 0
 
 

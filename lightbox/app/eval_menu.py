@@ -23,11 +23,9 @@ from PySide6.QtWidgets import (
 
 from ..workflow.evaluation import (
     EvaluationError,
-    amended_answers,
-    begun_cases,
     change_raters,
     progress_line,
-    rater_progress,
+    rater_status,
     session_names,
 )
 
@@ -126,7 +124,7 @@ class SessionPicker(QDialog):
     def _fill_raters(self, session: str) -> None:
         self.rater.clear()
         if session:
-            self.rater.addItems(sorted(rater_progress(self.factory, session)))
+            self.rater.addItems(sorted(rater_status(self.factory, session)))
 
 
 class ProgressDialog(QDialog):
@@ -152,10 +150,8 @@ class ProgressDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        rows, begun = rater_progress(self.factory, self.session), begun_cases(self.factory, self.session)
-        amended = amended_answers(self.factory, self.session)
-        self.table.setText("\n".join(progress_line(name, done, total, begun[name], amended[name])
-                                     for name, (done, total) in rows.items()) or "No raters yet.")
+        self.table.setText("\n".join(progress_line(name, status) for name, status in
+                                     rater_status(self.factory, self.session).items()) or "No raters yet.")
 
     def _change(self, add: list[str]) -> None:
         try:

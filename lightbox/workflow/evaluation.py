@@ -458,14 +458,6 @@ def previous_answered(factory: sessionmaker[Session], session_name: str, rater_n
         return None
 
 
-def amended_answers(factory: sessionmaker[Session], session_name: str) -> dict[str, int]:
-    """Every declared rater's count of superseded answers (answers they went back and changed)."""
-    with factory() as db:
-        session = _session(db, session_name)
-        return {r.name: db.scalar(select(func.count()).select_from(SupersededAnswer)
-                                  .where(SupersededAnswer.rater_id == r.id)) or 0 for r in session.raters}
-
-
 def mark_unblinded(factory: sessionmaker[Session], session_name: str, rater_name: str) -> None:
     """Record that the rater has seen the session's results: from now on their answers are final."""
     with factory.begin() as db:
@@ -498,34 +490,37 @@ def answer_draft(factory: sessionmaker[Session], session_name: str, rater_name: 
         return dict(draft.fields) if draft is not None else None
 
 
-def rater_progress(factory: sessionmaker[Session], session_name: str) -> dict[str, tuple[int, int]]:
-    """Every declared rater's (answered, total) — the study lead's progress view."""
-    with factory() as db:
-        session = _session(db, session_name)
-        total = len(session.cases)
-        return {
-            r.name: (db.scalar(select(func.count()).select_from(Answer).where(Answer.rater_id == r.id)) or 0, total)
-            for r in session.raters
-        }
+@dataclass(frozen=True)
+class RaterStatus:
+    """One rater's progress as the study lead follows it."""
+
+    answered: int
+    total: int
+    begun: int  # cases with an answer saved as it is given, not yet submitted
+    amended: int  # answers the rater went back and changed (the earlier ones kept)
 
 
-def begun_cases(factory: sessionmaker[Session], session_name: str) -> dict[str, int]:
-    """Every declared rater's cases begun but not submitted (a saved answer draft): the lead sees
-    who is half-way through a case."""
+def rater_status(factory: sessionmaker[Session], session_name: str) -> dict[str, RaterStatus]:
+    """Every declared rater's status, for ``eval status`` and the window's Rater progress."""
     with factory() as db:
         session = _session(db, session_name)
         out = {}
         for rater in session.raters:
             answered = select(Answer.case_id).where(Answer.rater_id == rater.id)
-            out[rater.name] = db.scalar(select(func.count()).select_from(AnswerDraft).where(
-                AnswerDraft.rater_id == rater.id, AnswerDraft.case_id.not_in(answered))) or 0
+
+            def count(table: Any, *where: Any, rater_id: int = rater.id) -> int:
+                return db.scalar(select(func.count()).select_from(table).where(table.rater_id == rater_id, *where)) or 0
+
+            out[rater.name] = RaterStatus(count(Answer), len(session.cases),
+                                          count(AnswerDraft, AnswerDraft.case_id.not_in(answered)), count(SupersededAnswer))
         return out
 
 
-def progress_line(name: str, done: int, total: int, begun: int, amended: int = 0) -> str:
+def progress_line(name: str, status: RaterStatus) -> str:
     """One rater's progress as the CLI and the window say it."""
-    return (f"{name}: {done} of {total}" + (f", {begun} begun" if begun else "")
-            + (f", {amended} amended" if amended else "") + ("  (done)" if done == total else ""))
+    return (f"{name}: {status.answered} of {status.total}" + (f", {status.begun} begun" if status.begun else "")
+            + (f", {status.amended} amended" if status.amended else "")
+            + ("  (done)" if status.answered == status.total else ""))
 
 
 def session_names(factory: sessionmaker[Session]) -> list[str]:
