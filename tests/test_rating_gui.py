@@ -26,6 +26,16 @@ def cases(n: int = 4) -> list[CaseSpec]:
                      label="normal" if i % 2 == 0 else "abnormal") for i in range(n)]
 
 
+def active_window(qtbot, db, session: str, rater: str, show_images: bool = False) -> RatingWindow:
+    """A rating window, shown and active: the keys a test types go to the active window."""
+    window = RatingWindow(db, session, rater, show_images=show_images)
+    qtbot.addWidget(window)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    return window
+
+
 def rate_all(window: RatingWindow, qtbot, forbidden_strings: tuple[str, ...] = (),
              session_texts: tuple[str, ...] = ()) -> list[str]:
     """Keyboard only: prefer the report that mentions the effusion, call it acceptable and the other
@@ -99,11 +109,7 @@ def test_a_session_drafted_by_the_demo_model_says_not_for_clinical_use_without_u
     create_session(db, "site-model", cases(), model_name="medgemma-4b-it", model_sha256="cd" * 32, seed=5, raters=["kim"])
     assert "NOT for clinical use" in DEMO_SESSION_NOTICE
     assert not any(side in DEMO_SESSION_NOTICE for side in ("Report A", "Report B", "first", "second", "left", "right"))
-    window = RatingWindow(db, "demo-drafted", "kim", show_images=False)
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):  # the keys go to the active window
-        window.show()
-        window.activateWindow()
+    window = active_window(qtbot, db, "demo-drafted", "kim")
     assert window.demo_notice is not None
     shown = [(window.demo_notice.isVisible(), window.demo_notice.text())]
     load_next = window.load_next
@@ -151,11 +157,7 @@ def test_two_raters_rate_a_blinded_session(qtbot, database_url: str) -> None:
     db = open_database(database_url)
     create_session(db, "gui", cases(), seed=99, raters=["hana", "ivan"])
     for rater in ("hana", "ivan"):
-        window = RatingWindow(db, "gui", rater, show_images=(rater == "hana"))
-        qtbot.addWidget(window)
-        with qtbot.waitActive(window):
-            window.show()
-            window.activateWindow()
+        window = active_window(qtbot, db, "gui", rater, show_images=(rater == "hana"))
         assert rate_all(window, qtbot) == ["better"] * 4
         assert "All 4 cases rated" in window.progress_label.text()
         assert window.results_button.isVisible()
@@ -338,11 +340,7 @@ def test_an_error_marked_by_mistake_is_taken_back_with_delete(qtbot, tmp_path: P
     submitted. Before, a mark once added could only be submitted."""
     db = open_database(f"sqlite:///{tmp_path / 'marks.sqlite3'}")
     create_session(db, "undo", cases(1), seed=2, raters=["mo"])
-    window = RatingWindow(db, "undo", "mo", show_images=False)
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):
-        window.show()
-        window.activateWindow()
+    window = active_window(qtbot, db, "undo", "mo")
     for note in ("wrong one", "right base opacity"):
         window.category.setCurrentText("missed finding")
         window.note.setText(note)
@@ -443,11 +441,7 @@ def test_a_rater_goes_back_changes_an_answer_and_the_first_is_kept(qtbot, tmp_pa
     monkeypatch.setattr("lightbox.app.rating_window.QMessageBox.information", lambda _p, title, text: told.append(text))
     db = open_database(f"sqlite:///{tmp_path / 'amend.sqlite3'}")
     create_session(db, "amend", cases(3), seed=4, raters=["ann"])
-    window = RatingWindow(db, "amend", "ann", show_images=False)
-    qtbot.addWidget(window)
-    with qtbot.waitActive(window):
-        window.show()
-        window.activateWindow()
+    window = active_window(qtbot, db, "amend", "ann")
 
     def answer(preference: int, reason: str) -> None:
         window.preference.button(preference).setChecked(True)
