@@ -59,9 +59,8 @@ class ArchivesDialog(QDialog):
         self.rows = archive_rows(self.catalog)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
-            archive = row.archive
-            values = (archive.unpacked_at.astimezone().strftime("%Y-%m-%d %H:%M") if archive.unpacked_at else "(interrupted)",
-                      size_text(archive.size_bytes), str(row.studies), row.last_opened[:16].replace("T", " "), archive.name)
+            values = (row.unpacked_text, size_text(row.archive.size_bytes), str(row.studies), row.last_opened_text,
+                      row.archive.name)
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if c in (1, 2):

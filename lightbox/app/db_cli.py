@@ -125,10 +125,8 @@ def _cmd_archives(args: argparse.Namespace) -> int:
         return 0
     print(f"{'unpacked':<17} {'size':>9}  {'studies':>7}  {'last opened':<16}  folder (in {archives_root()})")
     for row in rows.values():
-        archive = row.archive
-        when = archive.unpacked_at.astimezone().strftime("%Y-%m-%d %H:%M") if archive.unpacked_at else "(interrupted)"
-        print(f"{when:<17} {size_text(archive.size_bytes):>9}  {row.studies:>7}  "
-              f"{row.last_opened[:16].replace('T', ' '):<16}  {archive.name}")
+        print(f"{row.unpacked_text:<17} {size_text(row.archive.size_bytes):>9}  {row.studies:>7}  "
+              f"{row.last_opened_text:<16}  {row.archive.name}")
     print(f"{len(rows)} archive(s), {size_text(sum(r.archive.size_bytes for r in rows.values()))}; "
           "lightbox db archives --remove FOLDER frees one")
     return 0

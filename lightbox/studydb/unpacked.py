@@ -15,6 +15,16 @@ class ArchiveRow:
     studies: int  # recorded with files in its folder
     last_opened: str  # ISO time a study recorded from it was last opened, or ""
 
+    @property
+    def unpacked_text(self) -> str:
+        """When it was unpacked, local time to the minute ("(interrupted)": never completed)."""
+        when = self.archive.unpacked_at
+        return when.astimezone().strftime("%Y-%m-%d %H:%M") if when else "(interrupted)"
+
+    @property
+    def last_opened_text(self) -> str:
+        return self.last_opened[:16].replace("T", " ")
+
 
 def archive_rows(catalog: StudyCatalog) -> list[ArchiveRow]:
     """Every unpacked archive, oldest first, with what the study database holds from it."""

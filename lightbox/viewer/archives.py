@@ -40,11 +40,16 @@ def is_archive(path: Path) -> bool:
     return path.suffix.lower() in ARCHIVE_SUFFIXES and path.is_file()
 
 
+def archives_root() -> Path:
+    """Where archives are unpacked: the data folder's ``archives/``."""
+    return default_data_dir() / "archives"
+
+
 def archive_folder(archive: Path, root: Path | None = None) -> Path:
     """Where ``archive`` is (or will be) unpacked."""
     stat = archive.stat()
     key = hashlib.sha256(f"{archive.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-    return (root or default_data_dir() / "archives") / f"{archive.stem[:60]}-{key}"
+    return (root or archives_root()) / f"{archive.stem[:60]}-{key}"
 
 
 def _safe_name(name: str) -> PurePosixPath | None:
@@ -104,10 +109,6 @@ class UnpackedArchive:
     @property
     def name(self) -> str:
         return self.folder.name
-
-
-def archives_root() -> Path:
-    return default_data_dir() / "archives"
 
 
 def unpacked_archives(root: Path | None = None) -> list[UnpackedArchive]:
