@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from .evaluation import _session
-from .storage import Answer, Rater, SupersededAnswer
+from .storage import Answer, EvalCase, EvalSession, Rater, SupersededAnswer
 
 
 def results_json(results: dict[str, Any]) -> str:
@@ -92,13 +93,18 @@ ANSWER_COLUMNS = [
 ]
 
 
+def _session_cases_raters(db: Session, name: str) -> tuple[EvalSession, dict[int, EvalCase], dict[int, str]]:
+    """The session, its cases by id and its raters' names by id: what every answers export looks up."""
+    session = _session(db, name)
+    raters = {r.id: r.name for r in db.scalars(select(Rater).where(Rater.session_id == session.id))}
+    return session, {c.id: c for c in session.cases}, raters
+
+
 def write_answers_csv(factory: sessionmaker[Session], name: str, path: Path) -> int:
     """Every answer, one row per rater x case x report (the AI's and the original), with every
     captured field and the unblinding key (which side each report was shown on). Returns rows."""
     with factory() as db:
-        session = _session(db, name)
-        cases = {c.id: c for c in session.cases}
-        raters = {r.id: r.name for r in db.scalars(select(Rater).where(Rater.session_id == session.id))}
+        session, cases, raters = _session_cases_raters(db, name)
         answers = list(
             db.scalars(
                 select(Answer)
@@ -108,10 +114,8 @@ def write_answers_csv(factory: sessionmaker[Session], name: str, path: Path) -> 
             )
         )
         model, sha = session.model_name, session.model_sha256
-        amendments: dict[tuple[int, int], int] = {}
-        for rater_id, case_id in db.execute(select(SupersededAnswer.rater_id, SupersededAnswer.case_id)
-                                            .where(SupersededAnswer.case_id.in_(list(cases)))):
-            amendments[(rater_id, case_id)] = amendments.get((rater_id, case_id), 0) + 1
+        amendments = Counter((rater_id, case_id) for rater_id, case_id in db.execute(
+            select(SupersededAnswer.rater_id, SupersededAnswer.case_id).where(SupersededAnswer.case_id.in_(list(cases)))))
     rows = 0
     with open(path, "w", newline="", encoding="utf-8") as fp:
         writer = csv.DictWriter(fp, ANSWER_COLUMNS)
@@ -260,9 +264,7 @@ def write_amendments_csv(factory: sessionmaker[Session], name: str, path: Path) 
     """Every answer a rater went back and changed: what it was (in the rater's A / B terms, with
     the unblinded verdict), when it was given and replaced, and what the answer is now. Returns rows."""
     with factory() as db:
-        session = _session(db, name)
-        cases = {c.id: c for c in session.cases}
-        raters = {r.id: r.name for r in db.scalars(select(Rater).where(Rater.session_id == session.id))}
+        _, cases, raters = _session_cases_raters(db, name)
         kept = list(db.scalars(select(SupersededAnswer).where(SupersededAnswer.case_id.in_(list(cases)))
                                .order_by(SupersededAnswer.rater_id, SupersededAnswer.case_id, SupersededAnswer.id)))
         now = {(a.rater_id, a.case_id): a for a in db.scalars(select(Answer).where(Answer.case_id.in_(list(cases))))}
