@@ -332,13 +332,18 @@ def _blind(case: EvalCase, rater: Rater, number: int, total: int) -> BlindedCase
                        presented(a), presented(b))
 
 
+def _in_rater_order(session: EvalSession, rater: Rater) -> tuple[dict[int, EvalCase], list[int]]:
+    """The session's cases by id, and their ids in the order this rater sees them."""
+    cases = {c.id: c for c in session.cases}
+    return cases, rater_order(list(cases), rater.order_seed)
+
+
 def next_case(factory: sessionmaker[Session], session_name: str, rater_name: str) -> BlindedCase | None:
     """The first case in the rater's order they have not answered (None when done)."""
     with factory() as db:
         session, rater = _rater(db, session_name, rater_name)
         answered = set(db.scalars(select(Answer.case_id).where(Answer.rater_id == rater.id)))
-        cases = {c.id: c for c in session.cases}
-        order = rater_order(list(cases), rater.order_seed)
+        cases, order = _in_rater_order(session, rater)
         for number, case_id in enumerate(order, 1):
             if case_id not in answered:
                 return _blind(cases[case_id], rater, number, len(order))
@@ -448,8 +453,7 @@ def previous_answered(factory: sessionmaker[Session], session_name: str, rater_n
         if rater.unblinded_at is not None:
             raise EvaluationError(ANSWERS_FINAL)
         answers = {a.case_id: a for a in db.scalars(select(Answer).where(Answer.rater_id == rater.id))}
-        cases = {c.id: c for c in session.cases}
-        order = rater_order(list(cases), rater.order_seed)
+        cases, order = _in_rater_order(session, rater)
         end = order.index(before_case_id) if before_case_id in order else len(order)
         for number in range(end, 0, -1):
             case_id = order[number - 1]
