@@ -107,8 +107,16 @@ def missing_registered_folder(folder: Path | None) -> str | None:
     """:func:`gone_message` when ``folder`` is a registered model's folder that is not there, else None."""
     if folder is None or folder.is_dir():
         return None
-    name = next((n for n, e in read_registry()["models"].items() if Path(e["path"]) == Path(folder)), None)
-    return gone_message(name, folder) if name is not None else None
+    entry = entry_for_folder(folder)
+    return gone_message(entry["name"], folder) if entry is not None else None
+
+
+def _present_folder(name: str, entry: dict[str, Any]) -> Path:
+    """A registered model's folder; :class:`BundleError` (:func:`gone_message`) when it is not there."""
+    folder = Path(entry["path"])
+    if not folder.is_dir():
+        raise BundleError(gone_message(name, folder))
+    return folder
 
 
 def resolve(model: str | None) -> Path | None:
@@ -121,12 +129,7 @@ def resolve(model: str | None) -> Path | None:
         raise BundleError(f"the record of the registered model {model!r} is damaged ({registry['damaged'][model]}): "
                           f"lightbox model remove {model}, then add it again")
     entry = registry["models"].get(model)
-    if entry is not None:
-        folder = Path(entry["path"])
-        if not folder.is_dir():
-            raise BundleError(gone_message(model, folder))
-        return folder
-    return Path(model)
+    return _present_folder(model, entry) if entry is not None else Path(model)
 
 
 def select(name: str | None, variant: str = "") -> None:
@@ -236,8 +239,7 @@ def verify(name: str) -> dict[str, Any]:
     entry = read_registry()["models"].get(name)
     if entry is None:
         raise BundleError(f"no model named {name!r} is registered (lightbox model list)")
-    if not Path(entry["path"]).is_dir():  # not "model file missing: MODEL_CARD.md", the first of all its files
-        raise BundleError(gone_message(name, Path(entry["path"])))
-    registered_manifest(Path(entry["path"]), verify=True)
+    # a folder gone is said so, not as "model file missing: MODEL_CARD.md", the first of all its files
+    registered_manifest(_present_folder(name, entry), verify=True)
     checked: dict[str, Any] = entry
     return checked
