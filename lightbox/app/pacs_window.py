@@ -240,6 +240,18 @@ class QueryRetrieveWindow(QDialog):
         """The chosen server (None: none chosen); ValueError for a damaged pacs.json."""
         return load_servers().get(self.server_box.currentText())
 
+    def _chosen_server(self, none_chosen: str) -> PacsServer | None:
+        """The chosen server, or None after saying why there is none: a damaged pacs.json (what
+        is wrong with it), else ``none_chosen``. Nothing is sent either way."""
+        try:
+            server = self.server()
+        except ValueError as exc:
+            self.message.setText(str(exc))
+            return None
+        if server is None:
+            self.message.setText(none_chosen)
+        return server
+
     def query(self) -> dict[str, str]:
         """The search boxes as match values (:mod:`lightbox.pacs.matching`); ValueError names a
         box whose text is not what it asks for."""
@@ -285,13 +297,8 @@ class QueryRetrieveWindow(QDialog):
             self.task.cancel_flag.set()
 
     def search(self) -> None:
-        try:
-            server = self.server()
-        except ValueError as exc:  # a damaged pacs.json: said, nothing sent
-            self.message.setText(str(exc))
-            return
+        server = self._chosen_server("Choose a PACS (Servers... to add one)")
         if server is None:
-            self.message.setText("Choose a PACS (Servers... to add one)")
             return
         try:
             query = self.query()
@@ -323,14 +330,13 @@ class QueryRetrieveWindow(QDialog):
         self.message.setText(f"{len(results)} stud{'y' if len(results) == 1 else 'ies'} found")
 
     def retrieve(self) -> None:
-        try:
-            server = self.server()
-        except ValueError as exc:
-            self.message.setText(str(exc))
+        choose = "Search, then choose a study to retrieve"
+        server = self._chosen_server(choose)
+        if server is None:
             return
         items = self.table.selectedItems()
-        if server is None or not items:
-            self.message.setText("Search, then choose a study to retrieve")
+        if not items:
+            self.message.setText(choose)
             return
         uid = str(items[0].data(Qt.ItemDataRole.UserRole))
         folder = store_dir()
