@@ -119,16 +119,16 @@ class SpeechRecognizer:
             return Transcript("", time.perf_counter() - start, pcm.size / RECOGNISER_RATE, self.language_model)
         audio = add_noise_floor(pcm).tobytes()
         results = [_decode(decoder, audio) for decoder in self._decoders]
-        best = max(range(len(results)), key=lambda n: results[n][1])
-        words = results[best][2]
+        best = max(range(len(results)), key=lambda n: results[n][0])
+        words = results[best][1]
         return Transcript(" ".join(w.word for w in words), time.perf_counter() - start, pcm.size / RECOGNISER_RATE,
                           self.language_model, self.warps[best], words)
 
 
-def _decode(decoder: Any, audio: bytes) -> tuple[str, float, tuple[HeardWord, ...]]:
-    """One decoder's words (fillers and sentence markers dropped), its path score, and the words
-    with their posterior probabilities (the segmentation of the best path; "word(2)" is the
-    dictionary's second pronunciation of "word")."""
+def _decode(decoder: Any, audio: bytes) -> tuple[float, tuple[HeardWord, ...]]:
+    """One decoder's path score and its words (fillers and sentence markers dropped) with their
+    posterior probabilities (the segmentation of the best path; "word(2)" is the dictionary's
+    second pronunciation of "word")."""
     # pocketsphinx carries its running cepstral mean (and noise estimate) from one utterance into
     # the next, so the same recording gave different words depending on what was said before it
     # (7 of 90 development questions). A fresh front end per utterance: a question is
@@ -139,7 +139,7 @@ def _decode(decoder: Any, audio: bytes) -> tuple[str, float, tuple[HeardWord, ..
     decoder.end_utt()
     hyp = decoder.hyp()
     if hyp is None:
-        return "", float("-inf"), ()
+        return float("-inf"), ()
     words = tuple(HeardWord(re.sub(r"\(\d+\)$", "", seg.word), min(1.0, float(seg.prob))) for seg in decoder.seg()
                   if not seg.word.startswith(("<", "[", "+")))
-    return " ".join(w.word for w in words), float(hyp.best_score), words
+    return float(hyp.best_score), words
