@@ -41,7 +41,7 @@ from .ai_inputs import model_images
 from .compose import Opened
 from .logs import LOG, REDACTOR
 from .recent import read_state, write_state
-from .theme import DEMO_BADGE_STYLE
+from .theme import DEMO_BADGE_STYLE, WARNING_COLOR
 
 UNREVIEWED = "AI draft - not reviewed"
 NO_REPORT = "No report for this series yet: draft or type one first."
@@ -344,7 +344,7 @@ class AiPanel(QWidget):
             chosen, variant = None, ""
             self.model_label.setText(f"Model: {default_model_dir().name} - the chosen model could not be read: {exc}")
             self.model_label.setWordWrap(True)
-            self.model_label.setStyleSheet("color: #f0b840;")
+            self.model_label.setStyleSheet(f"color: {WARNING_COLOR};")
         self.worker = AiWorker(chosen, variant=variant)
         self.worker.moveToThread(self.worker_thread)
         self.request.connect(self.worker.run)

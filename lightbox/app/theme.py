@@ -28,6 +28,8 @@ QRadioButton::indicator:checked, QCheckBox::indicator:checked { background: #4c8
 # the amber label on the demo model's text ("DEMO MODEL - not for clinical use"): the AI dock's badge
 # and the rating window's session notice look alike
 DEMO_BADGE_STYLE = "color: #1b1c20; background: #e0a526; padding: 3px 6px; font-weight: bold;"
+# amber text for what the reader must act on (a spoken side to check, a model that could not be read)
+WARNING_COLOR = "#f0b840"
 
 
 def apply_dark_theme(app: QApplication) -> None:

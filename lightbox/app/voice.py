@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QHBoxLayout, QLabel, QPro
 from ..speech.audio import AudioError, Recording, read_wav
 from ..speech.recognizer import SpeechRecognizer, SpeechUnavailable
 from .logs import LOG
+from .theme import WARNING_COLOR
 
 PUSH_TO_TALK_KEY = Qt.Key.Key_F8  # hold to talk; dictation microphones map their buttons to F-keys
 CHUNK_SECONDS = 0.02
@@ -277,7 +278,7 @@ def default_source(parent: QObject):
 
 
 STATUS_STYLE = "color: #a9b4c2;"
-WARNING_STYLE = "color: #f0b840; font-weight: bold;"
+WARNING_STYLE = f"color: {WARNING_COLOR}; font-weight: bold;"
 
 
 class VoiceControls(QWidget):
