@@ -25,11 +25,17 @@ def forget_the_choice():
         remove("site-model")
 
 
-def test_model_dialog_chooses_a_registered_model_and_variant(qtbot, tmp_path) -> None:
+def added_download(tmp_path):
+    """The demo bundle copied without its manifest, as a download arrives, and added as "site-model"."""
     download = tmp_path / "site-model"
     shutil.copytree(default_model_dir(), download)
     (download / "manifest.json").unlink()
     assert main(["model", "add", str(download), "--name", "site-model"]) == 0
+    return download
+
+
+def test_model_dialog_chooses_a_registered_model_and_variant(qtbot, tmp_path) -> None:
+    download = added_download(tmp_path)
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
@@ -64,10 +70,7 @@ def test_a_registered_model_moved_away_is_named_as_such(qtbot, tmp_path, capsys)
     """The folder of a chosen, registered model moved after it was added: "no model folder at ..."
     and "model file missing: MODEL_CARD.md" (the first of its files) did not say what happened,
     and `model list` showed it as fine."""
-    download = tmp_path / "site-model"
-    shutil.copytree(default_model_dir(), download)
-    (download / "manifest.json").unlink()
-    assert main(["model", "add", str(download), "--name", "site-model"]) == 0
+    download = added_download(tmp_path)
     from lightbox.inference.registry import select
 
     select("site-model")  # chosen for the window, as AI → Model... does
