@@ -12,6 +12,7 @@ from lightbox.pacs.matching import code_string, date_range, query_date
     ("2026-03-14", "20260314"), ("20260314", "20260314"), (" 2026-03-14 ", "20260314"),
     ("2026-01-01..2026-03-01", "20260101-20260301"), ("2026-01-01..", "20260101-"), ("..2026-03-01", "-20260301"),
     ("20260101-20260301", "20260101-20260301"), ("20260101-", "20260101-"), ("-20260301", "-20260301"),
+    ("2026-03-14..2026-03-14", "20260314-20260314"),  # a one-day range is a range, not one that ends before it starts
 ])
 def test_dates_and_ranges(typed: str, sent: str) -> None:
     assert query_date(typed) == sent
@@ -23,6 +24,8 @@ def test_dates_and_ranges(typed: str, sent: str) -> None:
     ("14/03/2026", "the date must be a date as YYYY-MM-DD, not '14/03/2026'"),
     ("2026-03-01..2026-01-01", "the date: the range '2026-03-01..2026-01-01' ends before it starts"),
     ("..", "the date: a range needs at least one end, as YYYY-MM-DD..YYYY-MM-DD"),
+    # a second ".." is part of the end, which is then not a date (not Python's "too many values to unpack")
+    ("2026-01-01..2026-02-01..2026-03-01", "the date must be a date as YYYY-MM-DD, not '2026-02-01..2026-03-01'"),
 ])
 def test_what_is_not_a_date_is_refused(typed: str, message: str) -> None:
     with pytest.raises(ValueError) as caught:
@@ -34,6 +37,8 @@ def test_a_birth_date_is_one_day_and_the_windows_boxes_make_a_range() -> None:
     with pytest.raises(ValueError, match=r"^--birth-date must be a date as YYYY-MM-DD, not '1949-03-01..1950-01-01'$"):
         query_date("1949-03-01..1950-01-01", "--birth-date", range_allowed=False)
     assert date_range("2026-01-01", "") == "20260101-" and date_range("", "2026-03-01") == "-20260301"
+    with pytest.raises(ValueError, match=r"^the study date must be a date as YYYY-MM-DD, not '2026-13-01'$"):
+        date_range("2026-13-01", "")
     assert code_string(" mr ") == "MR"
 
 

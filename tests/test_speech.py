@@ -199,9 +199,17 @@ def test_spoken_sides_and_negations_are_named_for_the_reader_to_check() -> None:
     assert words_to_confirm("is the left lung or the left kidney enlarged") == ("left",)  # one side named twice
     assert words_to_confirm("is there bilateral opacity without effusion") == ("bilateral", "without")
     assert words_to_confirm("is the lung leftover") == ()  # whole words only
+    # two alternative questions in one: both pairs are options
+    assert words_to_confirm("is the left or right lung larger and is the left or right kidney smaller") == ()
+    # an "or" before the first side does not make a pair of sides an alternative, nor a side after it an option
+    assert words_to_confirm("is the heart or left lung enlarged on the right") == ("left", "right")
+    assert words_to_confirm("is there an effusion or left consolidation") == ("left",)
+    assert words_to_confirm("is the heart not enlarged") == ("not",)
     assert check_sentence(("left",)) == "Heard the side 'left': a wrong side changes the question, so check it."
     assert check_sentence(("no",)).startswith("Heard the negation 'no':")
     assert check_sentence(("left", "not")).startswith("Heard the side and negation 'left', 'not':")
+    assert check_sentence(("left", "right", "bilateral", "both")).startswith("Heard the side 'left', 'right', ")
+    assert check_sentence(("no", "not", "without", "none")).startswith("Heard the negation 'no', 'not', ")
 
 
 def test_frequency_warping_recovers_a_voice_with_higher_formants() -> None:

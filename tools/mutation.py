@@ -53,6 +53,10 @@ MODULES: dict[str, list[str]] = {
     "lightbox/studydb/stored_headers.py": ["tests/test_stored_headers.py"],
     "lightbox/studydb/annotations.py": ["tests/test_annotations_by_hand.py", "tests/test_measurement_persistence.py",
                                         "tests/test_key_images.py"],
+    # safety: which spoken sides and negations the reader confirms before a question is sent
+    "lightbox/speech/readback.py": ["tests/test_speech.py::test_spoken_sides_and_negations_are_named_for_the_reader_to_check"],
+    # what a typed date or name becomes as a PACS query key
+    "lightbox/pacs/matching.py": ["tests/test_pacs_matching.py"],
 }
 # run only when named (none now: raster.py's VTK-rendering tests, an hour a run, gave way to
 # hand-computed screens that take two seconds)
