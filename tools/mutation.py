@@ -57,6 +57,12 @@ MODULES: dict[str, list[str]] = {
     "lightbox/speech/readback.py": ["tests/test_speech.py::test_spoken_sides_and_negations_are_named_for_the_reader_to_check"],
     # what a typed date or name becomes as a PACS query key
     "lightbox/pacs/matching.py": ["tests/test_pacs_matching.py"],
+    # safety: what kind of study is open, and which prompt (or refusal) it gets
+    "lightbox/inference/study.py": ["tests/test_study_prompts.py"],
+    # the answer a closed question admits ("left" / "right", "yes" / "no")
+    "lightbox/inference/closed_questions.py": ["tests/test_closed_answers.py"],
+    # safety: which earlier study is offered as this patient's prior
+    "lightbox/reading/priors.py": ["tests/test_compare_prior.py"],
 }
 # run only when named (none now: raster.py's VTK-rendering tests, an hour a run, gave way to
 # hand-computed screens that take two seconds)
