@@ -11,7 +11,7 @@ from dicom_factory import restamp, write_ct_series
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
-from lightbox.reading.priors import pair_series, prior_studies, studies_of
+from lightbox.reading.priors import PatientIdentity, pair_series, prior_studies, studies_of
 from lightbox.viewer.index import build_index
 
 
@@ -40,6 +40,27 @@ def test_priors_are_older_studies_of_the_same_patient_newest_first(tmp_path: Pat
     current = next(s for s in studies if s[2] == "20260105")
     priors = prior_studies(studies, "P1", current[1], "20260105")
     assert [p.date for p in priors] == ["20250105", "20240105"]  # not the later one, not patient P2
+
+
+def test_a_study_with_the_same_id_but_another_issuer_or_birth_date_is_not_a_prior(tmp_path: Path) -> None:
+    """Patient IDs are unique only within their issuer (PS3.3 C.7.1.1): two sites' record numbers
+    meet in one study database."""
+    restamp(ct_study(tmp_path / "now", "P1", "20260105", 0.0, 4, 1000, "1.2.3.4"), PatientBirthDate="19490301",
+            IssuerOfPatientID="SITE-A")
+    restamp(ct_study(tmp_path / "same", "P1", "20250105", 0.0, 4, 1000, "1.2.3.4"), PatientBirthDate="19490301",
+            IssuerOfPatientID="SITE-A")
+    restamp(ct_study(tmp_path / "born", "P1", "20240105", 0.0, 4, 1000, "1.2.3.4"), PatientBirthDate="19500101")
+    restamp(ct_study(tmp_path / "site", "P1", "20230105", 0.0, 4, 1000, "1.2.3.4"), IssuerOfPatientID="SITE-B")
+    ct_study(tmp_path / "unrecorded", "P1", "20220105", 0.0, 4, 1000, "1.2.3.4")  # neither recorded: the ID decides
+    studies = studies_of(build_index(tmp_path))
+    current = next(s for s in studies if s[2] == "20260105")
+    others: list[str] = []
+    priors = prior_studies(studies, PatientIdentity("P1", "19490301", "SITE-A"), current[1], "20260105", others)
+    assert [p.date for p in priors] == ["20250105", "20220105"]
+    assert others == ["20240105: born 19500101, not 19490301", "20230105: issued by SITE-B, not SITE-A"]
+    # the ID alone (nothing else recorded in the open study): every study of that ID
+    assert [p.date for p in prior_studies(studies, "P1", current[1], "20260105")] == [
+        "20250105", "20240105", "20230105", "20220105"]
 
 
 def test_pairing_prefers_the_same_plane_and_description(tmp_path: Path) -> None:
@@ -126,3 +147,30 @@ def test_a_prior_in_the_study_database(any_renderer_window, qtbot, tmp_path: Pat
     qtbot.waitUntil(lambda: window.area.link is not None and not window.is_loading(), timeout=30000)
     assert window.area.viewports[1].scene.volume.metadata["study_date"] == "20250105"
     assert "from the study database" in window.prior_label
+
+
+def test_the_window_offers_no_other_patients_study_and_says_why(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    window = any_renderer_window
+    patient = f"P8-{tmp_path.name}"  # the study database lives as long as the test session
+    restamp(ct_study(tmp_path / "now", patient, "20260105", 10.0, 6, 1200, "1.2.3.4"), PatientBirthDate="19490301")
+    restamp(ct_study(tmp_path / "prior", patient, "20250105", 0.0, 6, 1000, "1.2.3.4"), PatientBirthDate="19800101",
+            PatientName="OTHER^PERSON")
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert window.area.opened.volume.metadata["study_date"] == "20260105"
+    assert window.compare_with_prior() is False
+    assert window.area.layout_name == "1x1" and window.area.link is None
+    assert window.statusBar().currentMessage() == (
+        f"No prior study of patient {patient} with a CT volume in the opened folders or the study database; left out as "
+        "another patient's with the same ID: 20250105: born 19800101, not 19490301")
+
+
+def test_a_study_without_a_patient_id_gets_no_prior(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    window = any_renderer_window
+    restamp(ct_study(tmp_path / "now", "", "20260105", 10.0, 6, 1200, "1.2.3.4"), PatientName="ONE^PERSON")
+    restamp(ct_study(tmp_path / "prior", "", "20250105", 0.0, 6, 1000, "1.2.3.4"), PatientName="ANOTHER^PERSON")
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert window.compare_with_prior() is False and window.area.link is None
+    assert window.statusBar().currentMessage() == ("Compare with prior: the open study has no Patient ID, so no "
+                                                   "other study can be known to be this patient's")

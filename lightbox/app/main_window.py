@@ -643,7 +643,7 @@ class MainWindow(QMainWindow):
     def find_prior(self) -> tuple[Series, str] | None:
         """The series of the patient's previous study to compare the open one with, and where
         the study was found; None (with a status message) when there is none."""
-        from ..reading.priors import pair_series, prior_studies, priors_in_catalog, studies_of
+        from ..reading.priors import PatientIdentity, pair_series, prior_studies, priors_in_catalog, studies_of
 
         opened = self.area.opened
         if opened is None or opened.series is None or opened.first_image is None:
@@ -651,16 +651,25 @@ class MainWindow(QMainWindow):
             return None
         meta = opened.first_image.metadata
         patient_id, study_uid, date = meta.get("patient_id", ""), meta.get("study_uid", ""), meta.get("study_date", "")
-        priors = prior_studies(studies_of(self.index), patient_id, study_uid, date) if self.index is not None else []
+        if not patient_id.strip():
+            self.statusBar().showMessage("Compare with prior: the open study has no Patient ID, so no other study "
+                                         "can be known to be this patient's", 10000)
+            return None
+        identity = PatientIdentity(patient_id, meta.get("patient_birth_date", "").strip(),
+                                   meta.get("issuer_of_patient_id", "").strip())
+        others: list[str] = []
+        priors = prior_studies(studies_of(self.index), identity, study_uid, date, others) if self.index is not None else []
         where = "the opened folder"
         if not priors and self.catalog is not None:
-            priors, where = priors_in_catalog(self.catalog, patient_id, study_uid, date), "the study database"
+            priors, where = priors_in_catalog(self.catalog, identity, study_uid, date, others), "the study database"
         for prior in priors:
             series = pair_series(opened.series, prior.series)
             if series is not None:
                 return series, f"{prior.date or 'undated'} {prior.description} (from {where})".strip()
+        left_out = (f"; left out as another patient's with the same ID: {'; '.join(others)}" if others else "")
         self.statusBar().showMessage(f"No prior study of patient {patient_id} with a {opened.series.modality} "
-                                     f"{opened.series.kind} in the opened folders or the study database", 10000)
+                                     f"{opened.series.kind} in the opened folders or the study database{left_out}",
+                                     15000)
         return None
 
     def compare_with_prior(self) -> bool:

@@ -1,8 +1,12 @@
 """The same patient's previous studies, and which of their series to compare with the one open.
 
-A prior is another study of the same Patient ID, older than the current one (by Study Date;
+A prior is another study of the same patient, older than the current one (by Study Date;
 undated studies come last), found among the studies already indexed (the opened folder) and in
-the study database. Its series is paired with the open one as a reader would pick it: the same
+the study database. The same patient: the same Patient ID, and where both studies record them
+the same Issuer of Patient ID and Patient's Birth Date (PS3.3 C.7.1.1). A Patient ID is unique
+only within its issuer: two hospitals' record numbers meet in one study database, and a study of
+someone else shown as "the prior" is a wrong-patient comparison; such a study is left out and
+the reader told why. Its series is paired with the open one as a reader would pick it: the same
 modality and kind (a volume with a volume, a film with a film), then the same acquisition plane
 (the slice normal), then the same view (PA with PA), then the closest series description, then
 the most images.
@@ -33,17 +37,48 @@ class PriorStudy:
     series: list[Series]
 
 
-def prior_studies(studies: Iterable[tuple[str, str, str, str, list[Series]]], patient_id: str, current_uid: str,
-                  current_date: str) -> list[PriorStudy]:
-    """Studies of ``patient_id`` other than ``current_uid``, from ``(patient id, study uid, date,
+@dataclass(frozen=True)
+class PatientIdentity:
+    """What tells the open study's patient apart, as its header records it ("" where absent)."""
+
+    patient_id: str
+    birth_date: str = ""
+    issuer: str = ""
+
+    def conflict(self, series: list[Series]) -> str:
+        """Why a study with this Patient ID is someone else's ("" when nothing says so): another
+        issuer or birth date, where both studies record one."""
+        header = next((s.first_header for s in series if s.first_header is not None), None)
+        if header is None:
+            return ""
+        issuer = str(header.get("IssuerOfPatientID", "") or "").strip()
+        if self.issuer and issuer and issuer != self.issuer:
+            return f"issued by {issuer}, not {self.issuer}"
+        born = str(header.get("PatientBirthDate", "") or "").strip()
+        if self.birth_date and born and born != self.birth_date:
+            return f"born {born}, not {self.birth_date}"
+        return ""
+
+
+def prior_studies(studies: Iterable[tuple[str, str, str, str, list[Series]]], patient: PatientIdentity | str,
+                  current_uid: str, current_date: str, others: list[str] | None = None) -> list[PriorStudy]:
+    """Studies of ``patient`` other than ``current_uid``, from ``(patient id, study uid, date,
     description, series)`` tuples, newest first (undated last); those dated after the current
-    study are left out."""
+    study are left out, and so are those of another patient with the same ID (appended to
+    ``others``, with the reason, when it is given)."""
+    identity = patient if isinstance(patient, PatientIdentity) else PatientIdentity(patient)
     found: dict[str, PriorStudy] = {}
     for pid, uid, date, description, series in studies:
-        if pid != patient_id or uid == current_uid or uid in found:
+        if pid != identity.patient_id or uid == current_uid or uid in found:
             continue
         if current_date and date and date > current_date:
             continue  # a later study is not a prior
+        conflict = identity.conflict(series)
+        if conflict:
+            entry = f"{date or 'undated'}: {conflict}"
+            if others is not None and entry not in others:
+                others.append(entry)
+            continue
         found[uid] = PriorStudy(uid, date, description, series)
     return sorted(found.values(), key=lambda p: p.date or "", reverse=True)
 
@@ -88,16 +123,19 @@ def pair_series(current: Series, candidates: Iterable[Series]) -> Series | None:
     return max(same, key=score) if same else None
 
 
-def priors_in_catalog(catalog: StudyCatalog, patient_id: str, current_uid: str, current_date: str) -> list[PriorStudy]:
+def priors_in_catalog(catalog: StudyCatalog, patient: PatientIdentity | str, current_uid: str, current_date: str,
+                      others: list[str] | None = None) -> list[PriorStudy]:
     """Priors recorded in the study database (:class:`..studydb.catalog.StudyCatalog`), their
     series indexed from the recorded files."""
     from ..studydb.catalog import StudyFilter
     from ..viewer.index import build_index
 
+    identity = patient if isinstance(patient, PatientIdentity) else PatientIdentity(patient)
+    patient_id = identity.patient_id
     found: list[tuple[str, str, str, str, list[Series]]] = []
     for summary in catalog.search(StudyFilter(patient_id=patient_id)):
         # the same rules as prior_studies, before any file is read: a later study is not indexed
-        if summary.patient_id != patient_id or summary.study_uid == current_uid:
+        if not patient_id or summary.patient_id != patient_id or summary.study_uid == current_uid:
             continue
         if current_date and summary.date and summary.date > current_date:
             continue
@@ -105,4 +143,4 @@ def priors_in_catalog(catalog: StudyCatalog, patient_id: str, current_uid: str, 
         if files:
             found += [s for s in studies_of(build_index(files, read=catalog.header_reader(files)))
                       if s[1] == summary.study_uid]
-    return prior_studies(found, patient_id, current_uid, current_date)
+    return prior_studies(found, identity, current_uid, current_date, others)

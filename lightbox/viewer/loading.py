@@ -173,6 +173,7 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "patient_id": "PatientID",
         "patient_sex": "PatientSex",
         "patient_birth_date": "PatientBirthDate",
+        "issuer_of_patient_id": "IssuerOfPatientID",
         "study_date": "StudyDate",
         "study_description": "StudyDescription",
         "series_description": "SeriesDescription",
