@@ -68,7 +68,7 @@ def test_pairing_prefers_the_same_plane_and_description(tmp_path: Path) -> None:
     axial = ct_study(tmp_path / "prior_axial", "P1", "20250105", 0.0, 6, 1000, "1.2.3.5", "CT CHEST LUNG")
     write_ct_series(tmp_path / "prior_coronal", [(-10.0, 2.0 * n, 0.0) for n in range(8)], rows=40, columns=40,
                     orientation=(1, 0, 0, 0, 0, -1), study_uid=str(pydicom_study(axial[0])))
-    restamp(sorted((tmp_path / "prior_coronal").iterdir()), PatientID="P1", StudyDate="20250105",
+    restamp(sorted((tmp_path / "prior_coronal").iterdir()), PatientID="P1", PatientName="P1^TEST", StudyDate="20250105",
             SeriesDescription="CT CHEST LUNG CORONAL")
     index = build_index(tmp_path)
     (current,) = [s for st in studies_of(index) if st[2] == "20260105" for s in st[4]]

@@ -132,6 +132,56 @@ def test_every_header_field_reaches_the_tree(tmp_path: Path) -> None:
         b"\xe0\x7f\x10\x00")  # the offset points at the Pixel Data tag (7FE0,0010), little endian
 
 
+def write_person(path: Path, patient_id: str, name: str, born: str = "", issuer: str = "",
+                 study_uid: str = "", series_uid: str = "") -> None:
+    ds = base_dataset(patient=name, patient_id=patient_id, study_uid=study_uid or None, series_uid=series_uid or None)
+    if not patient_id:
+        del ds.PatientID
+    if born:
+        ds.PatientBirthDate = born
+    if issuer:
+        ds.IssuerOfPatientID = issuer
+    set_pixels(ds, np.zeros((4, 4), np.uint16))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+
+
+def test_one_patient_id_of_two_people_makes_two_patients(tmp_path: Path) -> None:
+    """A Patient ID is unique only within its issuer (PS3.3 C.7.1.1): files of one ID whose name,
+    birth date or issuer differ are two people, each under their own name (once, everyone's
+    studies went under the first file's name, in the browser and the study database)."""
+    write_person(tmp_path / "a1.dcm", "12345", "SMITH^ANNA", "19490301", "SITE-A")
+    write_person(tmp_path / "a2.dcm", "12345", "Smith^Anna^^", "19490301")  # the same person, written otherwise
+    write_person(tmp_path / "a3.dcm", "12345", "", "")  # nothing recorded to tell: the ID decides
+    write_person(tmp_path / "b1.dcm", "12345", "JONES^BOB", "19800101")
+    write_person(tmp_path / "b2.dcm", "12345", "JONES^BOB", "19800101")
+    write_person(tmp_path / "b3.dcm", "12345", "Jones^Bob^", "")  # nothing tells it from Bob's: his
+    write_person(tmp_path / "c1.dcm", "12345", "SMITH^ANNA", "19490302")  # another birth date
+    write_person(tmp_path / "d1.dcm", "12345", "SMITH^ANNA", "19490301", "SITE-B")  # another issuer
+    write_person(tmp_path / "e1.dcm", "", "ROE^RICHARD")
+    write_person(tmp_path / "e2.dcm", "", "DOE^JANE")  # anonymised files of two people: no ID, two names
+    index = build_index(tmp_path)
+    people = sorted((p.id, p.name, p.birth_date, p.issuer, len(p.studies)) for p in index.patients.values())
+    assert people == [("(no patient id)", "DOE^JANE", "", "", 1), ("(no patient id)", "ROE^RICHARD", "", "", 1),
+                      ("12345", "JONES^BOB", "19800101", "", 3), ("12345", "SMITH^ANNA", "19490301", "SITE-A", 3),
+                      ("12345", "SMITH^ANNA", "19490301", "SITE-B", 1), ("12345", "SMITH^ANNA", "19490302", "", 1)]
+    assert index.patients["12345"].name == "SMITH^ANNA"  # the first file's keeps the ID as its key
+    assert not any("another patient" in w for s in index.all_series() for w in s.warnings)
+
+
+def test_a_file_naming_another_patient_stays_with_its_study_and_is_flagged(tmp_path: Path) -> None:
+    """One Study Instance UID is one patient's: a slice whose header names someone else (a
+    mislabelled or merged file) stays in its series, and the series says so."""
+    write_person(tmp_path / "1.dcm", "12345", "SMITH^ANNA", "19490301", study_uid="1.2.3.9", series_uid="1.2.3.9.1")
+    write_person(tmp_path / "2.dcm", "12345", "JONES^BOB", "", study_uid="1.2.3.9", series_uid="1.2.3.9.1")
+    index = build_index(tmp_path)
+    ((_, patient),) = index.patients.items()
+    (series,) = index.all_series()
+    assert patient.name == "SMITH^ANNA" and len(series.instances) == 2
+    assert series.warnings[0] == ("files of this study name another patient (JONES^BOB, born unknown) than its first "
+                                  "file (SMITH^ANNA, born 19490301): check that they belong here")
+
+
 def test_missing_identifiers_get_stand_ins(tmp_path: Path) -> None:
     ds = base_dataset()
     for keyword in ("PatientID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SeriesNumber"):

@@ -107,6 +107,22 @@ def test_removing_a_study_keeps_its_files_and_drops_a_patient_with_no_study_left
     assert catalog.search(StudyFilter(name="smith")) == []
 
 
+def test_two_people_with_one_patient_id_are_recorded_under_their_own_names(tmp_path: Path, capsys) -> None:
+    """Two sites' record numbers meet in one import: Bob's study was recorded, and listed, as Anna's."""
+    root = tmp_path / "two-sites"
+    restamp(write_ct_series(root / "a", axial_positions(2)), PatientID="12345", PatientName="SMITH^ANNA",
+            PatientBirthDate="19490301", AccessionNumber="ACC-A")
+    restamp(write_ct_series(root / "b", axial_positions(2)), PatientID="12345", PatientName="JONES^BOB",
+            PatientBirthDate="19800101", AccessionNumber="ACC-B")
+    db = ["--db", f"sqlite:///{tmp_path / 'two.sqlite3'}"]
+    assert main(["db", "import", str(root), *db]) == 0
+    capsys.readouterr()
+    assert main(["db", "list", "--json", *db]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted((r["accession"], r["patient_name"], r["birth_date"]) for r in rows) == [
+        ("ACC-A", "SMITH^ANNA", "19490301"), ("ACC-B", "JONES^BOB", "19800101")]
+
+
 def test_db_commands_import_list_open_and_refuse(tmp_path: Path, studies: Path, capsys) -> None:
     db = ["--db", f"sqlite:///{tmp_path / 'cli.sqlite3'}"]
     assert main(["db", "import", str(studies), *db]) == 0

@@ -24,7 +24,7 @@ from pydicom.uid import UID
 from .archives import ArchiveError, is_archive, unpacked
 from .header_reader import read_common_header
 from .series import analyse, series_geometry, split_shared_positions
-from .study_tree import NO_PATIENT_ID, FileError, Instance, Patient, Series, Study, StudyIndex
+from .study_tree import NO_PATIENT_ID, FileError, Instance, Patient, Series, Study, StudyIndex, name_key
 
 __all__ = ["FileError", "Instance", "Patient", "Series", "Study", "StudyIndex", "UnreadableFile", "build_index"]
 
@@ -262,12 +262,8 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
         # the frame count lays out the pixel data (PS3.3 C.7.6.6): guessing one frame would show wrong pixels
         raise UnreadableFile(f"unreadable Number of Frames (0028,0008): {stated_frames!r} is not a whole number")
     # patient, study and series attributes are read once, from their first file
-    patient_id = _text(ds, "PatientID") or NO_PATIENT_ID
-    patient = index.patients.get(patient_id)
-    if patient is None:
-        patient = index.patients[patient_id] = Patient(patient_id, _text(ds, "PatientName"), _text(ds, "PatientBirthDate"),
-                                                       _text(ds, "PatientSex"))
     study_uid = _text(ds, "StudyInstanceUID") or f"(no study uid) {path.parent}"
+    patient, disagrees = _patient_of(index, ds, study_uid)
     study = patient.studies.get(study_uid)
     if study is None:
         study = patient.studies[study_uid] = Study(study_uid, _text(ds, "StudyDate"), _text(ds, "StudyDescription"),
@@ -277,6 +273,8 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
     if series is None:
         series = study.series[series_uid] = Series(series_uid, _text(ds, "Modality"), _text(ds, "SeriesDescription"),
                                                    _int(ds, "SeriesNumber"))
+    if disagrees and disagrees not in series.warnings:
+        series.warnings.append(disagrees)
     series.instances.append(
         Instance(
             path=path,
@@ -291,6 +289,34 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
             pixel_offset=pixel_offset,
         )
     )
+
+
+def _patient_of(index: StudyIndex, ds: Dataset, study_uid: str) -> tuple[Patient, str]:
+    """The patient node a file belongs to, and a warning when its own header names someone else.
+
+    By Patient ID; but a file whose name, birth date or issuer (where both record one) differ from
+    the first file of that ID is another person's (a Patient ID is unique only within its issuer,
+    PS3.3 C.7.1.1; files without an ID share a placeholder) and gets a node of its own, not the
+    first person's name in the browser and the study database. A file of a study already indexed
+    stays with that study (one Study Instance UID is one patient's), with the warning."""
+    patient_id = _text(ds, "PatientID") or NO_PATIENT_ID
+    name, born, issuer = _text(ds, "PatientName"), _text(ds, "PatientBirthDate"), _text(ds, "IssuerOfPatientID")
+    first = index.patients.get(patient_id)
+    if first is None or first.is_person(name, born, issuer):
+        key = patient_id
+    else:  # rare: another person's file; the same person's (or the same study's) node if there is one already
+        nodes = [(k, p) for k, p in index.patients.items() if p.id == patient_id]
+        key = (next((k for k, p in nodes if study_uid in p.studies), None)
+               or next((k for k, p in nodes if p.is_person(name, born, issuer)), None)
+               or f"{patient_id}\x1f{name_key(name)}\x1f{born}\x1f{issuer}")  # never a Patient ID (no control characters)
+    patient = index.patients.get(key)
+    if patient is None:
+        patient = index.patients[key] = Patient(patient_id, name, born, _text(ds, "PatientSex"), issuer=issuer)
+    if patient.is_person(name, born, issuer):
+        return patient, ""
+    return patient, (f"files of this study name another patient ({name or 'no name'}, born {born or 'unknown'}) "
+                     f"than its first file ({patient.name or 'no name'}, born {patient.birth_date or 'unknown'}): "
+                     "check that they belong here")
 
 
 def _add_film(index: StudyIndex, path: Path) -> None:

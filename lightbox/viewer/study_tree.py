@@ -98,6 +98,13 @@ class SeriesNotFound(KeyError):
         return f"no series {self.uid} here (series with images: {listed or 'none'}; lightbox inspect lists them)"
 
 
+def name_key(name: str) -> str:
+    """A Person Name as compared for the same person: case, spaces and empty trailing components
+    ("DOE^JANE^" from one modality, "Doe^Jane" from another) do not make another person; only
+    the alphabetic group (before any "=") counts."""
+    return "^".join(c.strip() for c in name.split("=")[0].upper().split("^")).rstrip("^")
+
+
 NO_PATIENT_ID = "(no patient id)"  # the key of files without a Patient ID (0010,0020)
 
 
@@ -108,6 +115,15 @@ class Patient:
     birth_date: str = ""
     sex: str = ""
     studies: dict[str, Study] = field(default_factory=dict)
+    issuer: str = ""  # Issuer of Patient ID (0010,0021): whose numbering the ID is
+
+    def is_person(self, name: str, birth_date: str, issuer: str) -> bool:
+        """Whether a file of this Patient ID is this person's: its name (as :func:`name_key`
+        compares names), birth date and issuer do not differ from the first file's, where both
+        record one."""
+        own, other = name_key(self.name), name_key(name)
+        return not ((own and other and own != other) or (self.birth_date and birth_date and self.birth_date != birth_date)
+                    or (self.issuer and issuer and self.issuer != issuer))
 
     @property
     def label(self) -> str:
