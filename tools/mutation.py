@@ -58,7 +58,7 @@ MODULES: dict[str, list[str]] = {
     # what a typed date or name becomes as a PACS query key
     "lightbox/pacs/matching.py": ["tests/test_pacs_matching.py"],
     # safety: what kind of study is open, and which prompt (or refusal) it gets
-    "lightbox/inference/study.py": ["tests/test_study_prompts.py"],
+    "lightbox/inference/study.py": ["tests/test_study_context_by_hand.py", "tests/test_study_prompts.py"],
     # the answer a closed question admits ("left" / "right", "yes" / "no")
     "lightbox/inference/closed_questions.py": ["tests/test_closed_answers.py"],
     # safety: which earlier study is offered as this patient's prior

@@ -169,13 +169,14 @@ def check_study(trained_for: dict[str, Any] | None, task: str, study: StudyConte
         unstated = " and ".join(
             x for x, missing in (("modality", not study.group), ("body part", not study.body_part)) if missing
         )
-        if len(kinds) == 1:
+        fills = {(group, part) for group, part in kinds if (group and not study.group) or (part and not study.body_part)}
+        if len(kinds) == 1 and fills:  # the one kind it knows says what the file leaves unstated
             group, part = kinds.pop()
             assumed = replace(
                 study,
                 modality=study.modality if study.group or not group else GROUP_MODALITY.get(group, group),
                 body_part=study.body_part or part,
-                body_part_source=study.body_part_source or "assumed",
+                body_part_source=study.body_part_source or ("assumed" if part else ""),
             )
             return Suitability(
                 True,
