@@ -206,8 +206,8 @@ def test_the_shipped_demo_model_tells_a_ct_from_a_radiograph_by_the_image() -> N
     from lightbox.app.ai_inputs import model_images
     from lightbox.app.compose import open_demo
 
-    ct_slices, _ = model_images(open_demo("demo:ct"))
-    film, _ = model_images(open_demo("demo:film"))
+    ct_slices, _, _ = model_images(open_demo("demo:ct"))
+    film, _, _ = model_images(open_demo("demo:film"))
     assert _ask_demo(ct_slices[len(ct_slices) // 2], "What modality is this?") == "CT"
     assert _ask_demo(film[0], "What modality is this?") == "X-ray"
 
@@ -335,8 +335,8 @@ def phantom_images() -> dict:
     from lightbox.app.compose import open_demo
     from lightbox.demo_model.images import LabelledImage
 
-    film, _ = model_images(open_demo("demo:film"))
-    ct_slices, _ = model_images(open_demo("demo:ct"))
+    film, _, _ = model_images(open_demo("demo:film"))
+    ct_slices, _, _ = model_images(open_demo("demo:ct"))
     return {"film": LabelledImage("film", "phantom", "p", False, {}, pixels=film[0]),
             "ct": LabelledImage("ct", "phantom", "p", False, {}, pixels=ct_slices[len(ct_slices) // 2])}
 

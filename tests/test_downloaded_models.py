@@ -75,7 +75,7 @@ def downloads(tiny, fp32_download, tmp_path_factory) -> dict[str, tuple[Path, st
 
 def prompt_and_pixels(folder: Path) -> tuple[list[int], np.ndarray, list[np.ndarray]]:
     lm = VisionLanguageModel.from_folder(folder, device="cpu")
-    images, _ = model_images(open_demo("demo:film"))
+    images, _, _ = model_images(open_demo("demo:film"))
     config = getattr(lm, "preprocessor_config", None) or lm.bundle.preprocessor_config
     return Chat(lm, images=images)._prompt_ids(QUESTION), pixel_values(images, config), images
 

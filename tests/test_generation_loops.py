@@ -43,7 +43,7 @@ def test_a_looping_answer_about_a_real_film_stops_and_says_why(shared_data: Path
     from lightbox.app.ai_inputs import model_images
     from lightbox.app.compose import open_path
 
-    images, _ = model_images(open_path(film)[0])
+    images, _, _ = model_images(open_path(film)[0])
     chat = Chat(VisionLanguageModel.from_folder(default_model_dir(), device="cpu"), images=images)
     result = chat.ask("Which side is effusion on", options=GenerationOptions(max_new_tokens=64))
     assert (result.stopped, result.text) == ("repetition", said["text"])

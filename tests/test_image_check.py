@@ -31,7 +31,8 @@ def study(path: str):
     from lightbox.app.compose import open_path
 
     opened, _ = open_path(path)
-    return model_images(opened)
+    images, context, _ = model_images(opened)
+    return images, context
 
 
 def by_hand(model, images, prompts: list[str], task: str) -> str:

@@ -38,7 +38,8 @@ def test_ct_slices_carry_lung_mediastinum_and_bone_windows() -> None:
 
 
 def test_demo_study_inputs() -> None:
-    images, study = model_images(open_demo("demo:film"))
+    images, study, turned = model_images(open_demo("demo:film"))
     assert len(images) == 1 and images[0].ndim == 3 and study.words == "chest radiograph" and study.view == "PA"
-    images, study = model_images(open_demo("demo:ct"))
+    assert turned == ""  # the demo film is stored in the convention
+    images, study, turned = model_images(open_demo("demo:ct"))
     assert len(images) == 6 and study.words == "CT chest"

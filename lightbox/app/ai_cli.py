@@ -44,7 +44,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
         if not (args.question or "").strip():
             print("lightbox: give a question, or a recorded one with --audio FILE.wav", file=sys.stderr)
             return 2
-    images, study = model_images(opened)
+    images, study, turned = model_images(opened)
     try:
         prompt, notice = request_prompt(
             task, study, model.bundle.trained_for, model.bundle.name, args.question if task == "ask" else ""
@@ -61,7 +61,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
             print(f"check: {check_sentence(heard.to_confirm)} The answer below is to the question as heard.")
     try:
         result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
-        result.notice = " ".join(x for x in (notice, result.notice) if x)
+        result.notice = " ".join(x for x in (notice, turned, result.notice) if x)
     except (PromptTooLong, QuestionUnreadable) as exc:
         return refuse(exc)
     except BrokenPipeError:

@@ -9,6 +9,7 @@ import numpy as np
 from ..inference.preprocess import sample_volume_slices, to_rgb8
 from ..inference.study import StudyContext, study_context
 from ..viewer.pixels import window_values
+from ..viewer.radiological import Turn, film_turn, slice_turn
 from .compose import Opened
 
 MAX_FILMS = 2  # frontal + lateral
@@ -24,14 +25,30 @@ def study_of(opened: Opened) -> StudyContext:
     return study_context(metadata, opened.is_volume)
 
 
-def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext]:
-    """RGB images, and the study they show (for the prompt and the model's declaration)."""
+def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext, str]:
+    """RGB images in the radiological convention (:mod:`..viewer.radiological`: the model cannot
+    read orientation letters), the study they show (for the prompt and the model's declaration),
+    and a notice when the stored images had to be turned ("" when not)."""
     study = study_of(opened)
     if opened.volume is not None:
         v = opened.volume
         window = (v.window.center, v.window.width) if v.window else None
-        return sample_volume_slices(v.array, VOLUME_SLICES, v.modality, window), study
-    # a colour film goes to the model in colour (its own window on each channel: the identity)
-    images = [to_rgb8(f.values, f.window.center, f.window.width, f.invert) if f.colour is None
-              else window_values(f.colour, f.window) for f in opened.films[:MAX_FILMS]]
-    return images, study
+        turn = slice_turn(v.geometry.direction) if v.oriented else Turn()
+        array = turn.apply(v.array, row_axis=1) if turn else v.array
+        notice = (f"The slices were stored {turn.words()} against the radiological convention; the model was shown "
+                  "them turned to it (patient's right on the image's left)." if turn else "")
+        return sample_volume_slices(array, VOLUME_SLICES, v.modality, window), study, notice
+    images, turned = [], []
+    for film in opened.films[:MAX_FILMS]:
+        # a colour film goes to the model in colour (its own window on each channel: the identity)
+        image = (to_rgb8(film.values, film.window.center, film.window.width, film.invert) if film.colour is None
+                 else window_values(film.colour, film.window))
+        letters = str(film.metadata.get("patient_orientation", ""))
+        turn = film_turn(letters)
+        if turn:
+            image = turn.apply(image)
+            turned.append(f"{turn.words()} (Patient Orientation {letters})")
+        images.append(image)
+    notice = (f"The film was stored {'; '.join(turned)}; the model was shown it in the radiological convention "
+              "(patient's right on the image's left, head up)." if turned else "")
+    return images, study, notice

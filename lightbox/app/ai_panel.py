@@ -103,6 +103,7 @@ class AiWorker(QObject):
         self.variant = variant
         self.model: VisionLanguageModel | None = None
         self.images: list = []
+        self.images_notice = ""  # the images had to be turned to the radiological convention: said with each answer
         self.study = StudyContext()
         self.chat: Chat | None = None  # the question thread of the open case
         self.blank_check: BlankImageCheck | None = None  # that thread again, on blank images
@@ -139,7 +140,7 @@ class AiWorker(QObject):
 
     @Slot(object)
     def set_case(self, opened: Opened) -> None:
-        self.images, self.study = model_images(opened)
+        self.images, self.study, self.images_notice = model_images(opened)
         self.chat = self.blank_check = None
 
     @Slot(str, str, bool)
@@ -160,8 +161,8 @@ class AiWorker(QObject):
             options = task_options(task)
             result = chat.ask(prompt, on_token=lambda piece: self.token.emit(task, piece),
                               options=options, cancel=self.cancel_event)
-            if notice:
-                result.notice = " ".join(x for x in (notice, result.notice) if x)
+            if notice or self.images_notice:
+                result.notice = " ".join(x for x in (notice, self.images_notice, result.notice) if x)
             self.finished.emit(task, result)
         except (StudyRefused, NothingToAsk, PromptTooLong, QuestionUnreadable) as exc:  # nothing generated: said why
             self.refused.emit(task, str(exc))

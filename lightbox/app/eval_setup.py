@@ -46,7 +46,7 @@ def model_drafter(model_dir: Path | None) -> tuple[Callable[[CaseSpec], str], st
     def draft(case: CaseSpec) -> str:
         target = case.study_path or case.image_paths[0]
         opened, _ = open_path(target)
-        images, study = model_images(opened)
+        images, study, _ = model_images(opened)
         try:
             prompt, _ = request_prompt("draft", study, model.bundle.trained_for, model.bundle.name)
         except StudyRefused as exc:

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         from ..compose import open_demo
 
         model = VisionLanguageModel.from_folder(default_model_dir(), device=args.device)
-        images, study = model_images(open_demo("demo:film"))
+        images, study, _ = model_images(open_demo("demo:film"))
         prompt = task_prompt("draft", study)
         Chat(model, images=images).ask(prompt, options=GenerationOptions(max_new_tokens=8))  # warm-up
         g = Chat(model, images=images).ask(prompt, options=GenerationOptions(max_new_tokens=64, ignore_eos=True))
