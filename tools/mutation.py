@@ -61,6 +61,8 @@ MODULES: dict[str, list[str]] = {
     "lightbox/inference/study.py": ["tests/test_study_context_by_hand.py", "tests/test_study_prompts.py"],
     # the answer a closed question admits ("left" / "right", "yes" / "no")
     "lightbox/inference/closed_questions.py": ["tests/test_closed_answers.py"],
+    # safety: the AI model's input turned to the radiological convention (its "left" is the patient's)
+    "lightbox/viewer/radiological.py": ["tests/test_radiological_by_hand.py"],
     # safety: which earlier study is offered as this patient's prior
     "lightbox/reading/priors.py": ["tests/test_compare_prior.py"],
 }
