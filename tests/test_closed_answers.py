@@ -61,6 +61,16 @@ DEMO = default_model_dir()
     ("Is the heart enlarged or not?", ("yes", "no")),
     ("Was a CT or MRI used to take the above image?", ("CT", "MRI")),
     ("On the chest film, is the heart enlarged or normal?", ("enlarged", "normal")),
+    # a short lead-in before the clause is no option ("CT" was offered beside "malignant")
+    ("On CT, is it benign or malignant?", ("benign", "malignant")),
+    ("On the film, is it enlarged or normal?", ("enlarged", "normal")),
+    ("In the axial image, is it T1 or T2?", ("T1", "T2")),
+    ("Left, right, or both?", ("Left", "right", "both")),
+    ("Is the lesion on the left or right??", ("left", "right")),
+    # a wh-question that names its options is still open (VQA-RAD's rule), in any case
+    ("Which kidney is larger, the left or the right?", None),
+    ("WHICH SIDE, LEFT OR RIGHT?", None),
+    ("heart enlarged or normal", None),  # no auxiliary, no question mark: not a question
     ("The small bubbles of air seen in the lumen are normal or abnormal?", ("normal", "abnormal")),
     # asks whether anything is there as well as which: VQA-RAD answers this one "No"
     ("Does the liver show an enhancing mass or lesion?", ("mass", "lesion", "yes", "no")),

@@ -118,6 +118,12 @@ def _parallel_span(first: list[str], last: list[str]) -> int:
     return 0
 
 
+def _is_clause(words: list[str]) -> bool:
+    """A comma-separated piece that is the question's clause, not an option of a list: more than
+    three words, or led by its verb ("On CT, *is it benign* or malignant?" offered "CT")."""
+    return len(words) > 3 or (bool(words) and _first_word(" ".join(words)) in AUXILIARIES)
+
+
 def alternatives(clause: str) -> list[str]:
     """The options an alternative question names, in the order asked: "Is the lesion on the left
     or right side?" -> left, right, right side; "Are the opacities on the left, right, or both
@@ -133,7 +139,7 @@ def alternatives(clause: str) -> list[str]:
     listed: list[list[str]] = []
     for n in range(len(pieces) - 1, -1, -1):
         words = _without_articles(_words(pieces[n]))
-        if n < len(pieces) - 1 and len(_words(pieces[n + 1])) > 3:
+        if n < len(pieces) - 1 and _is_clause(_words(pieces[n + 1])):
             break  # the piece after this one is a clause, not an option: the list began there
         listed.insert(0, words)
     said = _words(before)
