@@ -28,6 +28,9 @@ STORED = np.array([[0, 1, 2], [10, 11, 12]])
     ("H\\L", Turn(transpose=True, flip_rows=True), [[2, 12], [1, 11], [0, 10]], "turned a quarter"),
     ("F\\R", Turn(transpose=True, flip_columns=True), [[10, 0], [11, 1], [12, 2]], "turned a quarter"),
     ("LF\\FR", Turn(), [[0, 1, 2], [10, 11, 12]], "as the convention"),  # oblique: by the main letters
+    ("RF\\FL", Turn(flip_columns=True), [[2, 1, 0], [12, 11, 10]], "mirrored left-right"),
+    ("R\\FL", Turn(flip_columns=True), [[2, 1, 0], [12, 11, 10]], "mirrored left-right"),
+    ("R/F", Turn(flip_columns=True), [[2, 1, 0], [12, 11, 10]], "mirrored left-right"),  # "/" as written by some
     # a lateral film: head up, facing kept (both are in use)
     ("A\\F", Turn(), [[0, 1, 2], [10, 11, 12]], "as the convention"),
     ("P\\F", Turn(), [[0, 1, 2], [10, 11, 12]], "as the convention"),
@@ -81,6 +84,8 @@ def test_letters_of_one_axis_or_an_unwanted_plane_give_no_turn() -> None:
     assert turn_for("L", "R", "L", "F") == Turn()
     assert turn_for("L", "A", "L", "F") == Turn()  # an axial grid asked to be coronal: not turned
     assert turn_for("R", "F", None, "F") == Turn()  # facing left or right both allowed
+    assert turn_for("R", "A", "L", "F") == Turn()  # a lateral grid asked to be frontal: not mirrored either
+    assert slice_turn(np.zeros((3, 3))) == Turn() and slice_turn(np.full((3, 3), np.nan)) == Turn()
 
 
 def test_a_mirrored_film_reaches_the_model_turned_and_the_reader_is_told(tmp_path: Path, capsys) -> None:

@@ -88,8 +88,8 @@ def slice_turn(direction: np.ndarray) -> Turn:
     axial as seen from the feet (right on the left, anterior up), coronal from the front,
     sagittal from the patient's left."""
     d = np.asarray(direction, dtype=float).reshape(3, 3)
+    if not np.all(np.isfinite(d)) or np.any(np.linalg.norm(d, axis=0) < 0.5):
+        return Turn()  # no usable direction (a degenerate matrix would read as "R")
     row, column, normal = (direction_label(d[:, n], secondary=1.0) for n in range(3))
-    if not (row and column and normal):
-        return Turn()
     want_row, want_column = _WANTED[_AXIS[normal[:1]]]
     return turn_for(row, column, want_row, want_column)
