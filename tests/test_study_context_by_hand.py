@@ -118,7 +118,17 @@ def test_an_unstated_modality_or_body_part_is_read_as_the_one_kind_declared() ->
                                    "radiograph (body part not stated),")
     # an MR with no body part, and a model for chest films only: nothing fits
     refused = check_study(chest_films, "draft", StudyContext("MR"))
-    assert not refused.allowed and "(only for chest radiographs)" in refused.notice
+    assert refused.allowed is False and refused.study == StudyContext("MR")
+    assert "(only for chest radiographs)" in refused.notice
+    # a CT without a body part, and a model for chests of any modality: a chest CT
+    chest_ct = check_study({"ask": [{"body_parts": ["CHEST"]}]}, "ask", StudyContext("CT"))
+    assert chest_ct.allowed and chest_ct.study == StudyContext("CT", "CHEST", "", False, "assumed")
+    # a film stating its body part but not its modality, and a model for CT of any body part
+    ct_chest = check_study({"ask": [{"modalities": ["CT"]}]}, "ask", StudyContext("XC", "CHEST", "", False, "BodyPartExamined"))
+    assert ct_chest.allowed and ct_chest.study == StudyContext("CT", "CHEST", "", False, "BodyPartExamined")
+    # a group Lightbox has no DICOM modality for: the declaration's own word
+    angio = check_study({"ask": [{"modalities": ["XA"], "body_parts": ["HEAD"]}]}, "ask", StudyContext("XC"))
+    assert angio.study == StudyContext("XA", "HEAD", "", False, "assumed")
 
 
 @pytest.mark.parametrize(("entries", "words"), [
@@ -127,6 +137,7 @@ def test_an_unstated_modality_or_body_part_is_read_as_the_one_kind_declared() ->
     ([{"modalities": ["radiograph"]}], "radiographs"),
     ([{"modalities": ["radiograph", "CT"], "body_parts": ["HEAD"]}], "radiographs or CT of the head"),
     ([{"modalities": ["CT", "MR"]}], "CT or MR"),
+    ([{"modalities": ["CT"], "body_parts": ["HEAD", "CHEST"]}], "CT of the head / chest"),
     ([{"body_parts": ["KNEE"]}], "any modality of the knee"),  # a body part no group names: as declared
     ([{"body_parts": ["HEAD"]}, {"modalities": ["US"]}], "any modality of the head; US"),
 ])
