@@ -63,6 +63,25 @@ def test_a_study_with_the_same_id_but_another_issuer_or_birth_date_is_not_a_prio
         "20250105", "20240105", "20230105", "20220105"]
 
 
+def test_a_same_day_study_is_a_prior_and_every_catalog_prior_is_found(tmp_path: Path) -> None:
+    """A morning film is the prior of the evening's (the same Study Date); the study database
+    gives every earlier study of the patient, newest first, not only the last one it read."""
+    from lightbox.reading.priors import priors_in_catalog
+    from lightbox.studydb.catalog import StudyCatalog
+
+    ct_study(tmp_path / "now", "P1", "20260105", 0.0, 3, 1000, "1.2.3.4")
+    ct_study(tmp_path / "morning", "P1", "20260105", 0.0, 3, 1000, "1.2.3.4")
+    ct_study(tmp_path / "older", "P1", "20240105", 0.0, 3, 1000, "1.2.3.4")
+    ct_study(tmp_path / "old", "P1", "20250105", 0.0, 3, 1000, "1.2.3.4")
+    now = studies_of(build_index(tmp_path / "now"))[0][1]
+    studies = studies_of(build_index(tmp_path))
+    assert [p.date for p in prior_studies(studies, "P1", now, "20260105")] == ["20260105", "20250105", "20240105"]
+    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    for folder in ("morning", "older", "old"):
+        catalog.add_index(build_index(tmp_path / folder))
+    assert [p.date for p in priors_in_catalog(catalog, "P1", now, "20260105")] == ["20260105", "20250105", "20240105"]
+
+
 def test_pairing_prefers_the_same_plane_and_description(tmp_path: Path) -> None:
     ct_study(tmp_path / "now", "P1", "20260105", 0.0, 6, 1000, "1.2.3.4", "CT CHEST LUNG")
     axial = ct_study(tmp_path / "prior_axial", "P1", "20250105", 0.0, 6, 1000, "1.2.3.5", "CT CHEST LUNG")
