@@ -59,7 +59,7 @@ def test_thumbnail_and_ai_input_are_in_colour() -> None:
     step = math.ceil(max(expected.shape[:2]) / 96)
     assert np.array_equal(thumbnail, expected[::step, ::step])  # the identity window of a colour image
     opened, _ = open_path(path)
-    (image,), _ = model_images(opened)
+    (image,), _, _ = model_images(opened)
     assert np.array_equal(image, expected)
 
 

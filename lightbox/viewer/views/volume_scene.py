@@ -10,7 +10,8 @@ import os
 from typing import Any
 
 import numpy as np
-from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
+from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPiecewiseFunction
+from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkColorTransferFunction, vtkRenderer, vtkVolume, vtkVolumeProperty
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper, vtkGPUVolumeRayCastMapper
 
@@ -42,6 +43,18 @@ def preferred_mapper() -> str:
     return "cpu" if opengl_is_software() else "gpu"
 
 
+def patient_matrix(volume: Volume) -> vtkMatrix4x4:
+    """Index-space millimetres (i, j, k times the spacing) to patient LPS: the direction cosines
+    and the origin."""
+    g = volume.geometry
+    matrix = vtkMatrix4x4()
+    for row in range(3):
+        for column in range(3):
+            matrix.SetElement(row, column, float(g.direction[row, column]))
+        matrix.SetElement(row, 3, float(g.origin[row]))
+    return matrix
+
+
 class VolumeScene:
     """A rotatable 3D rendering of the volume, following ``display.render_preset``."""
 
@@ -66,12 +79,21 @@ class VolumeScene:
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0.02, 0.02, 0.03)
         self.image = image if image is not None else to_vtk_image(volume.array, volume.geometry)
+        # The CPU mapper ignores vtkImageData's direction matrix (VTK 9.x): a feet-first, prone,
+        # sagittal or oblique stack was cast as if axial from the origin, off the frame and
+        # mirrored. So the mapper reads the voxels (shared, not copied) in index space, and the
+        # prop's matrix places them in patient space (PS3.3 C.7.6.2.1.1), for either mapper.
+        self.render_image = vtkImageData()
+        self.render_image.ShallowCopy(self.image)
+        self.render_image.SetOrigin(0.0, 0.0, 0.0)
+        self.render_image.SetDirectionMatrix(1, 0, 0, 0, 1, 0, 0, 0, 1)
         self.mapper_kind = (mapper or preferred_mapper()).lower()
         self.mapper = self._make_mapper(self.mapper_kind)
         self._full_sample_distance = float(self.mapper.GetSampleDistance())
         self.property = vtkVolumeProperty()
         self.property.SetInterpolationTypeToLinear()
         self.actor = vtkVolume()
+        self.actor.SetUserMatrix(patient_matrix(volume))
         self.actor.SetMapper(self.mapper)
         self.actor.SetProperty(self.property)
         self.renderer.AddViewProp(self.actor)
@@ -129,7 +151,7 @@ class VolumeScene:
             mapper = vtkFixedPointVolumeRayCastMapper()
             mapper.SetAutoAdjustSampleDistances(False)
             mapper.SetImageSampleDistance(1.0)
-        mapper.SetInputData(self.image)
+        mapper.SetInputData(self.render_image)
         return mapper
 
     def mapper_label(self) -> str:
