@@ -61,6 +61,13 @@ DEMO = default_model_dir()
     ("Is the heart enlarged or not?", ("yes", "no")),
     ("Was a CT or MRI used to take the above image?", ("CT", "MRI")),
     ("On the chest film, is the heart enlarged or normal?", ("enlarged", "normal")),
+    # one word against two: the second's word alone too ("below carina" was the only reading);
+    # a bare side only against a side
+    ("Is the catheter tip above or below the carina?", ("above", "below", "below carina")),
+    ("Is the nodule in the right or left upper lobe?", ("right", "left", "left upper")),
+    ("Are the dark areas grey or white matter?", ("grey", "white", "white matter")),
+    # "with or without contrast" was asked as yes / no; VQA-RAD answers "with contrast"
+    ("Was this MRI taken with or without contrast?", ("with contrast", "without contrast")),
     # a short lead-in before the clause is no option ("CT" was offered beside "malignant")
     ("On CT, is it benign or malignant?", ("benign", "malignant")),
     ("On the film, is it enlarged or normal?", ("enlarged", "normal")),
@@ -85,6 +92,11 @@ DEMO = default_model_dir()
 ])
 def test_the_answers_a_question_admits(question: str, expected: tuple[str, ...] | None) -> None:
     assert answer_choices(question) == expected
+
+
+def test_a_word_that_is_no_answer_alone_is_not_offered_alone() -> None:
+    assert "just" not in (answer_choices("Are there multiple masses or just a single big one?") or ())
+    assert "right" not in (answer_choices("Is the line in the SVC or the right atrium?") or ())
 
 
 needs_demo = pytest.mark.skipif(not (DEMO / "manifest.json").exists(),

@@ -25,6 +25,11 @@ AUXILIARIES = frozenset({"is", "are", "was", "were", "am", "do", "does", "did", 
 UNDERSTOOD_HEADS = frozenset({"side", "sided", "sides", "view", "views", "scan", "image", "images", "film", "films",
                               "plane", "lung", "lungs", "lobe", "kidney", "one", "weighted", "hemithorax", "hemisphere",
                               "projection", "sequence", "series", "size"})
+# sides: a bare side is offered only against another side ("right or left upper lobe" offers
+# "left"; "SVC or the right atrium" never a bare "right")
+SIDES = frozenset({"left", "right"})
+# words that are no answer alone ("multiple or just a single one" does not offer "just")
+NEVER_ALONE = frozenset({"just", "only", "very", "a", "an", "the", "not"})
 # a spoken follow-up's opening conjunction ("And is there an effusion?") leaves the question polar
 OPENING_CONJUNCTIONS = frozenset({"and", "but", "also", "then", "so"})
 WH_WORDS = frozenset({"what", "which", "where", "when", "who", "whom", "whose", "why", "how"})
@@ -160,6 +165,14 @@ def alternatives(clause: str) -> list[str]:
             _add(options_said, words)
         return options_said
     parallel = len(first) >= 2 and len(last[-1]) == 2 and first[-1].lower() == last[-1][-1].lower()
+    if first[-1].lower() == "with" and len(last_said) >= 2 and last_said[0].lower() == "without":
+        # "taken with or without contrast": with contrast, without contrast (VQA-RAD's answers)
+        return [f"with {last_said[1]}", f"without {last_said[1]}"]
+    if not middles and not parallel and len(last) == 1 and len(last[0]) == 2 and \
+            last[0][0].lower() not in NEVER_ALONE and (last[0][0].lower() not in SIDES or first[-1].lower() in SIDES):
+        # one word against two ("above or below the carina", "right or left upper lobe"): the
+        # second option's word alone reads as the first does, and its two words stay offered
+        last = [last[0][:1], last[0]]
     two_words = parallel or any(len(w) >= 2 for w in middles)
     options: list[str] = []
     # its one-word reading too where the one later option is offered in both ("on the left side or
