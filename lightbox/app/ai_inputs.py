@@ -34,10 +34,11 @@ def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext, str]:
         v = opened.volume
         window = (v.window.center, v.window.width) if v.window else None
         turn = slice_turn(v.geometry.direction) if v.oriented else Turn()
-        array = turn.apply(v.array, row_axis=1) if turn else v.array
+        # the sampled slices are turned, not the volume (a CT is hundreds of megabytes)
+        slices = [turn.apply(s) for s in sample_volume_slices(v.array, VOLUME_SLICES, v.modality, window)]
         notice = (f"The slices were stored {turn.words()} against the radiological convention; the model was shown "
                   "them turned to it (patient's right on the image's left)." if turn else "")
-        return sample_volume_slices(array, VOLUME_SLICES, v.modality, window), study, notice
+        return slices, study, notice
     images, turned = [], []
     for film in opened.films[:MAX_FILMS]:
         # a colour film goes to the model in colour (its own window on each channel: the identity)
