@@ -361,3 +361,17 @@ def test_the_3d_view_shows_a_stack_where_the_patient_is_whatever_its_storage_ord
     assert columns.max() > SIZE * 0.6
     for other in frames[1:]:
         assert (other != bright).mean() < 0.01  # the same silhouette, to the edge pixels of the ray sampling
+
+
+@pytest.mark.parametrize(("metadata", "shown"), [
+    ({"view_position": "AP", "laterality": "L"}, "AP LEFT"),
+    ({"view_position": "PA", "series_laterality": "R"}, "PA RIGHT"),  # the series' Laterality where the image's is absent
+    ({"laterality": "B", "series_laterality": "R"}, "BOTH"),  # the image's first
+    ({"view_position": "PA", "laterality": "U"}, "PA"),  # unpaired: nothing to say
+    ({"view_position": "LL"}, "LL"),
+])
+def test_a_films_laterality_is_shown_beside_its_view(film_view, metadata, shown: str) -> None:
+    """Which knee or hand: a film's edge letters do not say (an AP of either knee is "L\\F"),
+    Image Laterality (0020,0062) does."""
+    view = film_view(two_tone_film(modality="CR", metadata=metadata))
+    assert view.scene.corners.texts["lower_right"].splitlines()[0] == f"CR {shown}"

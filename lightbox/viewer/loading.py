@@ -182,7 +182,8 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "body_part": "BodyPartExamined",
         "accession_number": "AccessionNumber",
         "view_position": "ViewPosition",
-        "laterality": "ImageLaterality",
+        "laterality": "ImageLaterality",  # which of a paired body part (C.7.6.1.1.3): L, R, B (both), U (unpaired)
+        "series_laterality": "Laterality",  # the series' own (C.7.3.1.1), where the image's is absent
         "patient_orientation": "PatientOrientation",  # a film's letters (C.7.6.1.1.1), e.g. "L\\F"
         "study_uid": "StudyInstanceUID",  # which study (priors are the patient's other studies)
         "frame_of_reference": "FrameOfReferenceUID",  # same patient space (linked scrolling in mm)

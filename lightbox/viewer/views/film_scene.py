@@ -37,6 +37,9 @@ def inverted_grey_lut() -> vtkLookupTable:
     return lut
 
 
+SIDE_WORDS = {"L": "LEFT", "R": "RIGHT", "B": "BOTH"}  # Image Laterality (0020,0062); "U" (unpaired) is not shown
+
+
 class FilmScene(PlaneScene):
     """Shows one :class:`Film` as :class:`FilmDisplay` says."""
 
@@ -244,7 +247,10 @@ class FilmScene(PlaneScene):
         rows, cols = film.shape
         cal = (f"{film.spacing[1]:.3f} x {film.spacing[0]:.3f} mm" if film.spacing else "UNCALIBRATED (px)")
         notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
-        lower_right = f"{film.modality} {meta.get('view_position', '')}\n{cols} x {rows}  {cal}{notice}"
+        # which knee or hand: the edge letters of a film do not say (an AP knee is "L\\F" either side)
+        side = SIDE_WORDS.get((meta.get("laterality") or meta.get("series_laterality") or "").strip().upper(), "")
+        heading = " ".join(x for x in (film.modality, meta.get("view_position", ""), side) if x)
+        lower_right = f"{heading}\n{cols} x {rows}  {cal}{notice}"
         self.corners.set("lower_right", lower_right.strip())
         orientation = meta.get("patient_orientation", "")
         parts = orientation.split("\\") if orientation else []
