@@ -139,3 +139,31 @@ def test_a_study_dragged_from_the_studies_window_opens_in_a_pane(any_renderer_wi
     assert placed.volume.array.shape == (7, 24, 24) and int(placed.volume.array[0, 10, 10]) == 2000 - 1024
     assert set(window.series_items) == browser_series  # the open study's browser, unchanged
     window.studies_window.close()
+
+
+def test_another_patients_study_beside_the_open_one_is_called_out(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """A study dropped beside the open one may be someone else's: each pane's overlay names its
+    patient, and the status bar says it is another patient."""
+    from dicom_factory import restamp
+
+    from lightbox.viewer.index import build_index
+
+    window = any_renderer_window
+    now = write_ct_series(tmp_path / "now", axial_positions(6), rows=24, columns=24, study_uid="1.2.826.0.1.3680043.8.498.41")
+    restamp(now, PatientID="P100", PatientName="DOE^JANE", PatientBirthDate="19700101")
+    same = write_ct_series(tmp_path / "same", axial_positions(5), rows=24, columns=24, study_uid="1.2.826.0.1.3680043.8.498.42")
+    restamp(same, PatientID="P100", PatientName="DOE^JANE", PatientBirthDate="19700101")
+    other = write_ct_series(tmp_path / "other", axial_positions(5), rows=24, columns=24, study_uid="1.2.826.0.1.3680043.8.498.43")
+    restamp(other, PatientID="P100", PatientName="SMITH^JOHN", PatientBirthDate="19800202")  # one ID, two people
+    for folder in ("same", "other"):
+        window.catalog.add_index(build_index(tmp_path / folder))
+    window.open_path(tmp_path / "now")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.set_layout("1x2")
+    window.place_series(1, "study:1.2.826.0.1.3680043.8.498.42")
+    qtbot.waitUntil(lambda: 1 in window.area.placed and not window.is_loading(), timeout=30000)
+    assert "ANOTHER PATIENT" not in window.statusBar().currentMessage()
+    window.place_series(1, "study:1.2.826.0.1.3680043.8.498.43")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.viewports[1].scene.volume.shape[0] == 5
+                    and window.statusBar().currentMessage().startswith("ANOTHER"), timeout=30000)
+    assert window.statusBar().currentMessage() == "ANOTHER PATIENT in pane 2: SMITH, JOHN (born 19800202, not 19700101)"

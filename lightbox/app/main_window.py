@@ -635,9 +635,29 @@ class MainWindow(QMainWindow):
             self._on_loaded(opened)
             return
         self.area.place(pane, opened)
-        self.statusBar().showMessage(f"{opened.title} in pane {pane + 1}", 5000)
+        other = self._another_patient(opened)
+        if other:  # two patients side by side: each pane's overlay names its own, the reader is told too
+            self.statusBar().showMessage(f"ANOTHER PATIENT in pane {pane + 1}: {other}", 15000)
+        else:
+            self.statusBar().showMessage(f"{opened.title} in pane {pane + 1}", 5000)
         if then is not None:
             then(opened)
+
+    def _another_patient(self, placed: Opened) -> str:
+        """Who ``placed`` shows, and why, when it is not the open study's patient (another Patient
+        ID, or the same ID with another birth date or issuer); "" when it is the same patient."""
+        from ..reading.priors import PatientIdentity
+        from ..viewer.study_tree import person_name
+
+        current = self.area.opened.first_image if self.area.opened is not None else None
+        if current is None or placed.first_image is None:
+            return ""
+        mine, theirs = current.metadata, placed.first_image.metadata
+        identity = PatientIdentity(mine.get("patient_id", ""), mine.get("patient_birth_date", ""),
+                                   mine.get("issuer_of_patient_id", ""))
+        why = identity.differs(theirs.get("patient_id", ""), theirs.get("patient_birth_date", ""),
+                               theirs.get("issuer_of_patient_id", ""))
+        return f"{person_name(theirs.get('patient_name', '')) or 'no name'} ({why})" if why else ""
 
     # -- compare with prior ---------------------------------------------------------------
     def find_prior(self) -> tuple[Series, str] | None:

@@ -51,12 +51,18 @@ class PatientIdentity:
         header = next((s.first_header for s in series if s.first_header is not None), None)
         if header is None:
             return ""
-        issuer = str(header.get("IssuerOfPatientID", "") or "").strip()
+        return self.differs(self.patient_id, str(header.get("PatientBirthDate", "") or "").strip(),
+                            str(header.get("IssuerOfPatientID", "") or "").strip())
+
+    def differs(self, patient_id: str, birth_date: str, issuer: str) -> str:
+        """Why a patient recorded as ``patient_id``, ``birth_date`` and ``issuer`` is not this one
+        ("" when nothing says so)."""
+        if patient_id != self.patient_id:
+            return f"Patient ID {patient_id or '(none)'}, not {self.patient_id or '(none)'}"
         if self.issuer and issuer and issuer != self.issuer:
             return f"issued by {issuer}, not {self.issuer}"
-        born = str(header.get("PatientBirthDate", "") or "").strip()
-        if self.birth_date and born and born != self.birth_date:
-            return f"born {born}, not {self.birth_date}"
+        if self.birth_date and birth_date and birth_date != self.birth_date:
+            return f"born {birth_date}, not {self.birth_date}"
         return ""
 
 
