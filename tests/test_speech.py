@@ -205,6 +205,15 @@ def test_spoken_sides_and_negations_are_named_for_the_reader_to_check() -> None:
     assert words_to_confirm("is the heart or left lung enlarged on the right") == ("left", "right")
     assert words_to_confirm("is there an effusion or left consolidation") == ("left",)
     assert words_to_confirm("is the heart not enlarged") == ("not",)
+    # every side word the recogniser knows, checked against its dictionary
+    dictionary = {line.split()[0].split("(")[0] for line in (radiology_model_dir() / "radiology.dict").read_text().splitlines()
+                  if line.strip()}
+    from lightbox.speech.readback import SIDE_WORDS
+
+    assert SIDE_WORDS.issubset(dictionary)
+    assert {w for w in dictionary if w.startswith(("left", "right", "bilateral", "unilateral", "contralateral",
+                                                   "ipsilateral"))} <= SIDE_WORDS
+    assert words_to_confirm("is the effusion unilateral") == ("unilateral",)
     assert check_sentence(("left",)) == "Heard the side 'left': a wrong side changes the question, so check it."
     assert check_sentence(("no",)).startswith("Heard the negation 'no':")
     assert check_sentence(("left", "not")).startswith("Heard the side and negation 'left', 'not':")

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SIDE_WORDS = frozenset({"left", "right", "bilateral", "both"})
+# every side word the recogniser's dictionary holds (radiology.dict): "unilateral" heard for
+# "bilateral" changes the question as much as "left" for "right"
+SIDE_WORDS = frozenset({"left", "right", "bilateral", "bilaterally", "unilateral", "both", "leftward", "rightward"})
 NEGATION_WORDS = frozenset({"no", "not", "without", "none"})
 
 
