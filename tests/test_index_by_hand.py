@@ -181,6 +181,24 @@ def test_a_file_naming_another_patient_stays_with_its_study_and_is_flagged(tmp_p
     assert series.warnings[0] == ("files of this study name another patient (JONES^BOB, born unknown) than its first "
                                   "file (SMITH^ANNA, born 19490301): check that they belong here")
 
+    # another birth date or issuer alone, in files without a name: flagged the same way
+    write_person(tmp_path / "b" / "1.dcm", "777", "", "", "SITE-A", study_uid="1.2.3.8", series_uid="1.2.3.8.1")
+    write_person(tmp_path / "b" / "2.dcm", "777", "", "", "SITE-B", study_uid="1.2.3.8", series_uid="1.2.3.8.1")
+    write_person(tmp_path / "c" / "1.dcm", "888", "", "", study_uid="1.2.3.7", series_uid="1.2.3.7.1")
+    write_person(tmp_path / "c" / "2.dcm", "888", "ROE^RICHARD", "19700101", study_uid="1.2.3.7", series_uid="1.2.3.7.1")
+    write_person(tmp_path / "c" / "3.dcm", "888", "", "19700102", study_uid="1.2.3.7", series_uid="1.2.3.7.1")
+    write_person(tmp_path / "d" / "1.dcm", "999", "", "19700101", study_uid="1.2.3.6", series_uid="1.2.3.6.1")
+    write_person(tmp_path / "d" / "2.dcm", "999", "", "19700102", study_uid="1.2.3.6", series_uid="1.2.3.6.1")
+    index = build_index(tmp_path)
+    births = index.patients["999"].studies["1.2.3.6"].series["1.2.3.6.1"]
+    assert births.warnings[0] == ("files of this study name another patient (no name, born 19700102) than its first "
+                                  "file (no name, born 19700101): check that they belong here")
+    issuers = index.patients["777"].studies["1.2.3.8"].series["1.2.3.8.1"]
+    assert issuers.warnings[0] == ("files of this study name another patient (no name, born unknown) than its first "
+                                   "file (no name, born unknown): check that they belong here")
+    # the first file records nothing to tell: the later ones are its patient's, whatever they record
+    assert not any("another patient" in w for w in index.patients["888"].studies["1.2.3.7"].series["1.2.3.7.1"].warnings)
+
 
 def test_missing_identifiers_get_stand_ins(tmp_path: Path) -> None:
     ds = base_dataset()

@@ -32,7 +32,10 @@ MODULES: dict[str, list[str]] = {
     "lightbox/viewer/series.py": ["tests/test_series_analysis_by_hand.py", "tests/test_index.py", "tests/test_loading.py",
                                   "tests/test_regularise.py", "tests/test_independent_references.py"],
     "lightbox/viewer/index.py": ["tests/test_index_by_hand.py", "tests/test_index.py", "tests/test_broken_inputs.py",
-                                 "tests/test_folder_walk.py"],
+                                 "tests/test_folder_walk.py", "tests/test_archives.py",
+                                 "tests/test_cli.py::test_a_document_of_an_unregistered_class_is_named_by_its_uid",
+                                 "tests/test_cli.py::test_a_report_opened_alone_is_named_as_a_document_not_an_image",
+                                 "tests/test_cli.py::test_inspect_text_and_json"],
     "lightbox/viewer/regularise.py": ["tests/test_regularise.py", "tests/test_regularise_by_hand.py"],
     # DICOM fidelity: the fast header reader (a silent +1000 HU once came from it) and overlay planes
     "lightbox/viewer/header_reader.py": ["tests/test_header_reader.py", "tests/test_stored_headers.py"],
