@@ -57,8 +57,11 @@ def test_a_report_opened_alone_is_named_as_a_document_not_an_image(tmp_path: Pat
     assert "Pixels (decoded)" not in captured.out  # nothing was decoded
     assert "it holds 2 document(s)" in captured.err
     assert main(["inspect", str(tmp_path), "--json"]) == 2
-    kinds = sorted(d["kind"] for d in json.loads(capsys.readouterr().out)["documents"])
-    assert kinds == ["Basic Text SR", "Comprehensive SR"]
+    documents = sorted(json.loads(capsys.readouterr().out)["documents"], key=lambda d: d["kind"])
+    assert [d["kind"] for d in documents] == ["Basic Text SR", "Comprehensive SR"]
+    assert [(Path(d["path"]).name, d["study_uid"]) for d in documents] == [
+        (name, str(pydicom.dcmread(tmp_path / name, stop_before_pixels=True).StudyInstanceUID))
+        for name in ("reportsi.dcm", "test-SR.dcm")]
 
 
 def test_a_document_of_an_unregistered_class_is_named_by_its_uid() -> None:
