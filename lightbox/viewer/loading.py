@@ -500,8 +500,25 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     warnings += problems
     if colour is not None and window is None:  # an absurd window: the identity, not a luminance-based one
         window = Window(127.5 + 0.5, 256.0)
+    aspect = spacing[0] / spacing[1] if spacing is not None else pixel_aspect_ratio(ds, warnings)
     return Film(values, window or auto_window(values), invert, spacing, source, str(ds.get("Modality", "")), _metadata(ds),
-                warnings, overlays, colour)
+                warnings, overlays, colour, aspect=aspect)
+
+
+def pixel_aspect_ratio(ds: Dataset, warnings: list[str]) -> float:
+    """A pixel's height over its width from Pixel Aspect Ratio (0028,0034), "vertical\\horizontal"
+    (PS3.3 C.7.6.3.1.7), for an image without a spacing; 1 when absent, and when unusable (said)."""
+    value = ds.get("PixelAspectRatio")
+    if value is None:
+        return 1.0
+    try:
+        vertical, horizontal = (float(v) for v in value)
+        if vertical > 0 and horizontal > 0:
+            return vertical / horizontal
+    except (TypeError, ValueError):
+        pass
+    warnings.append(f"unusable Pixel Aspect Ratio {value!r}: pixels shown square")
+    return 1.0
 
 
 def rgb8(rgb: np.ndarray, ds: Dataset) -> np.ndarray:

@@ -83,6 +83,9 @@ class Film:
     # the frames per second its cine was recorded at, or is to be shown at (PS3.3 C.7.6.5 Cine
     # module; see loading.cine_rate); None when the object does not say
     frame_rate: float | None = None
+    # a pixel's height over its width (PS3.3 C.7.6.3.1.7): the row over the column spacing, else
+    # the Pixel Aspect Ratio; the film is shown with it, never stretched to square pixels
+    aspect: float = 1.0
 
     @property
     def calibrated(self) -> bool:

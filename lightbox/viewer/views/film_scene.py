@@ -120,12 +120,20 @@ class FilmScene(PlaneScene):
 
     # -- geometry -------------------------------------------------------------------------
     def _flip_matrix(self) -> np.ndarray:
-        """2D affine (3x3) image → world: flips about the image centre."""
+        """2D affine (3x3) image → world: rows scaled by the pixel's aspect (a world unit is a
+        column's width: a pixel twice as tall as wide is drawn so, C.7.6.3.1.7), then flips about
+        the image centre."""
         rows, cols = self.film.shape
+        a = self.film.aspect
         sx = -1.0 if self.display.flip_horizontal else 1.0
         sy = -1.0 if self.display.flip_vertical else 1.0
-        cx, cy = (cols - 1) / 2, (rows - 1) / 2
-        return np.array([[sx, 0, cx - sx * cx], [0, sy, cy - sy * cy], [0, 0, 1.0]])
+        cx, cy = (cols - 1) / 2, a * (rows - 1) / 2
+        return np.array([[sx, 0, cx - sx * cx], [0, sy * a, cy - sy * cy], [0, 0, 1.0]])
+
+    def _world_centre(self) -> np.ndarray:
+        """The world position the view centres on: the image centre moved by the pan."""
+        rows, cols = self.film.shape
+        return np.array([(cols - 1) / 2 + self.display.pan_x, self.film.aspect * (rows - 1) / 2 + self.display.pan_y])
 
     def image_to_world(self, c: float, r: float) -> tuple[float, float, float]:
         x, y, _ = self._flip_matrix() @ (c, r, 1.0)
@@ -143,27 +151,24 @@ class FilmScene(PlaneScene):
         origin bottom-left, device pixels)."""
         w, h = self.size
         right, up = self._axes()
-        rows, cols = self.film.shape
-        centre = np.array([(cols - 1) / 2 + self.display.pan_x, (rows - 1) / 2 + self.display.pan_y])
-        world = centre + ((x + 0.5 - w / 2) * right + (y + 0.5 - h / 2) * up) / self.display.zoom
+        world = self._world_centre() + ((x + 0.5 - w / 2) * right + (y + 0.5 - h / 2) * up) / self.display.zoom
         c, r, _ = np.linalg.solve(self._flip_matrix(), (world[0], world[1], 1.0))
         return float(c), float(r)
 
     def image_to_display(self, c: float, r: float) -> tuple[float, float]:
         w, h = self.size
         right, up = self._axes()
-        rows, cols = self.film.shape
         wx, wy, _ = self.image_to_world(c, r)
-        centre = np.array([(cols - 1) / 2 + self.display.pan_x, (rows - 1) / 2 + self.display.pan_y])
-        d = (np.array([wx, wy]) - centre) * self.display.zoom
+        d = (np.array([wx, wy]) - self._world_centre()) * self.display.zoom
         return float(d @ right + w / 2 - 0.5), float(d @ up + h / 2 - 0.5)
 
     def _zoom_to_fit(self) -> float:
         w, h = self.size
         rows, cols = self.film.shape
+        width, height = float(cols), rows * self.film.aspect  # world extents
         if self.display.rotation in (90, 270):
-            rows, cols = cols, rows
-        return float(min(w / cols, h / rows))
+            width, height = height, width
+        return float(min(w / width, h / height))
 
     def fit(self) -> None:
         """Zoom so the whole image fits the view, centred."""
@@ -193,7 +198,7 @@ class FilmScene(PlaneScene):
         d = self.display
         with d.events.blocked():
             d.pan_x = source.display.pan_x * cols / source_cols
-            d.pan_y = source.display.pan_y * rows / source_rows
+            d.pan_y = source.display.pan_y * (rows * self.film.aspect) / (source_rows * source.film.aspect)
         d.zoom = source.display.zoom / source._zoom_to_fit() * self._zoom_to_fit()
 
     def one_to_one(self) -> None:
@@ -222,8 +227,7 @@ class FilmScene(PlaneScene):
             in_front.SetElement(2, 3, -0.5)
             self.overlay_layer.place(in_front)
         camera = self.renderer.GetActiveCamera()
-        rows, cols = self.film.shape
-        fx, fy = (cols - 1) / 2 + d.pan_x, (rows - 1) / 2 + d.pan_y
+        fx, fy = self._world_centre()
         camera.SetFocalPoint(fx, fy, 0.0)
         camera.SetPosition(fx, fy, -1000.0)
         _, up = self._axes()
@@ -258,8 +262,8 @@ class FilmScene(PlaneScene):
             film_screen_labels(parts[0], parts[1], d.rotation, d.flip_horizontal, d.flip_vertical) if len(parts) == 2 else None
         )
         if film.spacing:
-            horizontal_mm = film.spacing[1] if d.rotation in (0, 180) else film.spacing[0]
-            self.scale_bar.update(d.zoom / horizontal_mm)
+            # a world unit is a column's width whichever way the film is turned (rows are scaled to it)
+            self.scale_bar.update(d.zoom / film.spacing[1])
         else:
             self.scale_bar.update(None)
         self._update_measurements()

@@ -1,0 +1,50 @@
+"""Non-square pixels are shown at their true shape (PS3.3 C.7.6.3.1.7): a film of 40 rows x 80
+columns whose rows are 0.2 mm apart and columns 0.1 mm apart is 8 mm square, and is drawn square
+by either 2D renderer — it was drawn twice as wide as tall, silently. The same from Pixel Aspect
+Ratio when the film has no spacing. Expected sizes are the millimetres written into the file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import restamp, write_film
+
+
+def white_run(line: np.ndarray) -> int:
+    """Length of the white run through the middle of a line of grey levels."""
+    white = line > 200
+    middle = len(line) // 2
+    assert white[middle]
+    left = middle - int(np.argmin(white[middle::-1])) + 1 if not white[:middle + 1].all() else 0
+    right = middle + int(np.argmin(white[middle:])) if not white[middle:].all() else len(line)
+    return right - left
+
+
+def shown_size(window, qtbot, path: Path, rotation: int = 0) -> tuple[int, int]:
+    """(width, height) in screen pixels of the white film in the open pane."""
+    window.open_path(path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    pane = window.area.viewports[0]
+    pane.scene.set_overlays_visible(False)
+    if rotation:
+        pane.scene.display.rotation = rotation
+        pane.scene.fit()
+    grey = pane.grab_pixels()[..., 0]
+    return white_run(grey[grey.shape[0] // 2]), white_run(grey[:, grey.shape[1] // 2])
+
+
+@pytest.mark.parametrize(("tags", "rotation", "mm"), [
+    ({"PixelSpacing": [0.2, 0.1]}, 0, (8.0, 8.0)),  # rows 0.2 mm apart: 40 rows are 8 mm, 80 columns of 0.1 mm are 8 mm
+    ({"PixelAspectRatio": [2, 1]}, 0, (80.0, 80.0)),  # no spacing: a pixel twice as tall as wide, in column widths
+    ({"PixelSpacing": [0.1, 0.1]}, 0, (8.0, 4.0)),  # square pixels: as wide as it is stored
+    ({"PixelSpacing": [0.4, 0.05]}, 90, (16.0, 4.0)),  # 16 mm tall, 4 mm wide, turned a quarter: 16 wide, 4 tall
+])
+def test_a_film_with_non_square_pixels_is_shown_at_its_shape(any_renderer_window, qtbot, tmp_path: Path, tags, rotation,
+                                                             mm) -> None:
+    stored = np.full((40, 80), 1000, np.uint16)
+    stored[0, 0] = 0  # (a film of one value would get an automatic window)
+    path = write_film(tmp_path / "film.dcm", stored, window=(500, 1000), spacing=None, patient_orientation=None)
+    restamp([path], **tags)
+    width, height = shown_size(any_renderer_window, qtbot, path, rotation)
+    assert abs(width / height - mm[0] / mm[1]) < 0.03, (width, height)
