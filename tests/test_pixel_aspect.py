@@ -48,3 +48,17 @@ def test_a_film_with_non_square_pixels_is_shown_at_its_shape(any_renderer_window
     restamp([path], **tags)
     width, height = shown_size(any_renderer_window, qtbot, path, rotation)
     assert abs(width / height - mm[0] / mm[1]) < 0.03, (width, height)
+
+
+def test_the_browser_thumbnail_has_the_films_shape(tmp_path: Path) -> None:
+    from lightbox.viewer.index import build_index
+    from lightbox.viewer.thumbnails import series_thumbnail
+
+    stored = np.full((40, 80), 1000, np.uint16)
+    stored[0, 0] = 0
+    path = write_film(tmp_path / "a" / "film.dcm", stored, window=(500, 1000), spacing=(0.2, 0.1), patient_orientation=None)
+    (series,) = build_index(path.parent).all_series()
+    assert series_thumbnail(series, 96).shape == (80, 80)  # 8 x 8 mm: square, 80 column widths a side
+    square = write_film(tmp_path / "b" / "film.dcm", stored, window=(500, 1000), spacing=(0.1, 0.1), patient_orientation=None)
+    (series,) = build_index(square.parent).all_series()
+    assert series_thumbnail(series, 96).shape == (40, 80)  # square pixels: as stored

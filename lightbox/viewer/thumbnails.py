@@ -9,9 +9,16 @@ from .pixels import auto_window, window_values
 from .series import volume_instances
 
 
-def _shrink(image: np.ndarray, size: int) -> np.ndarray:
-    step = max(1, int(np.ceil(max(image.shape[:2]) / size)))
-    return image[::step, ::step]
+def _shrink(image: np.ndarray, size: int, aspect: float = 1.0) -> np.ndarray:
+    """Every n-th pixel, to at most ``size`` on the long side; a film of non-square pixels
+    (``aspect``: a pixel's height over its width) sampled so that the preview has its true shape."""
+    if aspect == 1.0:
+        step = max(1, int(np.ceil(max(image.shape[:2]) / size)))
+        return np.asarray(image[::step, ::step])
+    rows, columns = image.shape[:2]
+    scale = min(1.0, size / max(rows * aspect, columns))  # preview pixels per column width
+    out_rows, out_columns = max(1, round(rows * aspect * scale)), max(1, round(columns * scale))
+    return np.asarray(image[(np.arange(out_rows) * rows // out_rows)][:, (np.arange(out_columns) * columns // out_columns)])
 
 
 def series_thumbnail(series: Series, size: int = 96) -> np.ndarray:
@@ -21,11 +28,11 @@ def series_thumbnail(series: Series, size: int = 96) -> np.ndarray:
     if series.kind == "volume" and len(volume_instances(series)) > 1:
         members = volume_instances(series)
         values = _slice_values(members[len(members) // 2])
-        invert = False
+        invert, aspect = False, 1.0
     else:
         film = load_film(series, 0)
         if film.colour is not None:  # in colour, as the view shows it (its own window: the identity)
-            return np.ascontiguousarray(window_values(_shrink(film.colour, size), film.window))
-        values, invert = film.values, film.invert
-    small = _shrink(values, size)
+            return np.ascontiguousarray(window_values(_shrink(film.colour, size, film.aspect), film.window))
+        values, invert, aspect = film.values, film.invert, film.aspect
+    small = _shrink(values, size, aspect)
     return np.ascontiguousarray(window_values(small, auto_window(small), invert=invert))
