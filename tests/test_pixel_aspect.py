@@ -62,3 +62,29 @@ def test_the_browser_thumbnail_has_the_films_shape(tmp_path: Path) -> None:
     square = write_film(tmp_path / "b" / "film.dcm", stored, window=(500, 1000), spacing=(0.1, 0.1), patient_orientation=None)
     (series,) = build_index(square.parent).all_series()
     assert series_thumbnail(series, 96).shape == (40, 80)  # square pixels: as stored
+
+
+def test_an_angle_on_an_uncalibrated_film_of_tall_pixels_is_the_angle_shown() -> None:
+    """Two lines meeting at 90° as shown on a film whose pixels are twice as tall as wide: in
+    stored pixels one runs 2 columns right and 1 row down (shown 2 by 2: 45° below the
+    horizontal), the other 1 column right and 1 row up (shown 1 by 2)."""
+    from lightbox.viewer.measure import angle, length
+
+    vertex = (10.0, 10.0)
+    arm_a, arm_b = (12.0, 11.0), (12.0, 8.0)  # shown: (2, 2) and (2, -4) from the vertex
+    # cos = (2*2 + 2*-4) / (|(2,2)| |(2,-4)|) = -4 / (2.828 * 4.472): 108.43°, by hand
+    assert angle([arm_a, vertex, arm_b], None, aspect=2.0) == pytest.approx(108.4349, abs=1e-3)
+    assert angle([arm_a, vertex, arm_b], None) == pytest.approx(71.5651, abs=1e-3)  # square pixels: another angle
+    assert length([vertex, (10.0, 13.0)], None, aspect=2.0) == (6.0, "px")  # 3 rows: 6 column widths
+
+
+def test_the_films_measurement_labels_use_its_aspect() -> None:
+    from lightbox.viewer.display import FilmDisplay
+    from lightbox.viewer.pixels import Window
+    from lightbox.viewer.views.film_scene import FilmScene
+    from lightbox.viewer.volume import Film
+
+    scene = FilmScene(Film(np.zeros((40, 80), np.float32), Window(0, 100), aspect=2.0), FilmDisplay())
+    for point in ((10.0, 10.0), (10.0, 13.0)):
+        m = scene.measure.add_point("length", point)
+    assert scene.measure.label(m) == "6.0 px"

@@ -128,17 +128,22 @@ def film_roi_statistics(values: np.ndarray, kind: str, points: list[tuple[float,
     return summarise(values[r0:r1 + 1, c0:c1 + 1][inside_roi(kind, points, cc, rr)], area, unit, value_unit)
 
 
-def length(points: list[tuple[float, float]], spacing: tuple[float, float] | None) -> tuple[float, str]:
-    """Distance between two points: ``(value, unit)``; ``spacing`` is (row, column) mm."""
+def length(points: list[tuple[float, float]], spacing: tuple[float, float] | None,
+           aspect: float = 1.0) -> tuple[float, str]:
+    """Distance between two points: ``(value, unit)``; ``spacing`` is (row, column) mm. Without
+    one, in pixels: column widths, a row counting ``aspect`` of them (a pixel's height over its
+    width, C.7.6.3.1.7), as the film is shown."""
     (c0, r0), (c1, r1) = points[:2]
     if spacing is None:
-        return math.hypot(c1 - c0, r1 - r0), "px"
+        return math.hypot(c1 - c0, (r1 - r0) * aspect), "px"
     return math.hypot((c1 - c0) * spacing[1], (r1 - r0) * spacing[0]), "mm"
 
 
-def angle(points: list[tuple[float, float]], spacing: tuple[float, float] | None) -> float:
-    """Angle at the middle point, in degrees, measured in physical space when calibrated."""
-    sy, sx = spacing or (1.0, 1.0)
+def angle(points: list[tuple[float, float]], spacing: tuple[float, float] | None, aspect: float = 1.0) -> float:
+    """Angle at the middle point, in degrees, measured in physical space when calibrated, else as
+    shown (a pixel ``aspect`` times as tall as wide: a Cobb angle on such a film was measured on
+    square pixels)."""
+    sy, sx = spacing or (aspect, 1.0)
     (c0, r0), (c1, r1), (c2, r2) = points[:3]
     a = ((c0 - c1) * sx, (r0 - r1) * sy)
     b = ((c2 - c1) * sx, (r2 - r1) * sy)
@@ -149,7 +154,7 @@ def angle(points: list[tuple[float, float]], spacing: tuple[float, float] | None
     return math.degrees(math.acos(cos))
 
 
-def describe(m: Measurement, spacing: tuple[float, float] | None) -> str:
+def describe(m: Measurement, spacing: tuple[float, float] | None, aspect: float = 1.0) -> str:
     """Label shown beside a finished measurement, e.g. ``"42.3 mm"``, ``"87.5°"`` or an ROI's
     statistics."""
     if not m.complete:
@@ -159,9 +164,9 @@ def describe(m: Measurement, spacing: tuple[float, float] | None) -> str:
     if m.kind in ANNOTATION_KINDS:
         return m.text
     if m.kind == "length":
-        value, unit = length(m.points, spacing)
+        value, unit = length(m.points, spacing, aspect)
         return f"{value:.1f} {unit}"
-    return f"{angle(m.points, spacing):.1f}°"
+    return f"{angle(m.points, spacing, aspect):.1f}°"
 
 
 def volume_roi_statistics(volume: Volume, axes: tuple[np.ndarray, np.ndarray, np.ndarray], plane: float,

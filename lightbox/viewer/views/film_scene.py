@@ -85,7 +85,8 @@ class FilmScene(PlaneScene):
         self.measure = MeasurementOverlay(
             self.renderer, lambda p, _: self.image_to_world(*p), lambda: self.film.spacing,
             lambda m, _: film_roi_statistics(self.film.values, m.kind, m.points, self.film.spacing,
-                                             "HU" if self.film.modality.upper() == "CT" else ""))
+                                             "HU" if self.film.modality.upper() == "CT" else ""),
+            aspect=lambda: self.film.aspect)
         self._value_range = (float(film.values.min()), float(film.values.max()))
         self._fitted_zoom: float | None = None  # the zoom that fitted the viewport when last sized
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:

@@ -24,11 +24,13 @@ RoiStatisticsOf = Callable[[Measurement, float], RoiStatistics | None]
 
 class MeasurementOverlay:
     def __init__(self, renderer: vtkRenderer, to_world: Callable[[Point2D, float], World],
-                 spacing: Callable[[], tuple[float, float] | None], statistics: RoiStatisticsOf | None = None) -> None:
+                 spacing: Callable[[], tuple[float, float] | None], statistics: RoiStatisticsOf | None = None,
+                 aspect: Callable[[], float] = lambda: 1.0) -> None:
         self.lines = Polylines(renderer, MEASURE_COLOR, 2.0)
         self.labels = WorldLabels(renderer)
         self.to_world = to_world
         self.spacing = spacing
+        self.aspect = aspect  # an uncalibrated film's pixel height over width (measure.length, angle)
         self.statistics = statistics  # the values inside an ROI on a plane (film or MPR)
         self.items: list[tuple[Measurement, float]] = []  # (measurement, plane position)
         self.preview: Point2D | None = None  # the far corner of an ROI being dragged out
@@ -81,7 +83,7 @@ class MeasurementOverlay:
         return True
 
     def label(self, m: Measurement) -> str:
-        return describe(m, self.spacing())
+        return describe(m, self.spacing(), self.aspect())
 
     def update(self, visible: Callable[[float], bool] = lambda _: True, label_offset: float = 6.0) -> None:
         lines, labels = [], []
