@@ -193,3 +193,44 @@ def test_a_study_without_a_patient_id_gets_no_prior(any_renderer_window, qtbot, 
     assert window.compare_with_prior() is False and window.area.link is None
     assert window.statusBar().currentMessage() == ("Compare with prior: the open study has no Patient ID, so no "
                                                    "other study can be known to be this patient's")
+
+
+def _knee(folder: Path, side: str, date: str, study_uid: str, frames_value: int, keyword: str = "ImageLaterality") -> Path:
+    import numpy as np
+    from dicom_factory import write_film
+
+    path = write_film(folder / f"knee-{side}.dcm", np.full((32, 24), frames_value, np.uint16), window=(1000, 2000))
+    restamp([path], PatientID="K1", PatientName="KNEE^PATIENT", StudyDate=date, StudyInstanceUID=study_uid,
+            SeriesDescription="KNEE AP", BodyPartExamined="KNEE", **{keyword: side})
+    return path
+
+
+def test_a_knee_is_compared_with_the_same_knee_never_the_other() -> None:
+    """Image Laterality (0020,0062), else the series' Laterality (0020,0060): the right knee is no
+    prior of the left one, even where it is the only film of the earlier study."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp())
+    _knee(root / "now", "L", "20260105", "1.2.826.0.1.3680043.8.498.51", 900)
+    _knee(root / "both" / "r", "R", "20250105", "1.2.826.0.1.3680043.8.498.52", 800)
+    _knee(root / "both" / "l", "L", "20250105", "1.2.826.0.1.3680043.8.498.52", 700, keyword="Laterality")
+    _knee(root / "right-only", "R", "20240105", "1.2.826.0.1.3680043.8.498.53", 600)
+    studies = studies_of(build_index(root))
+    (current,) = [s for st in studies if st[2] == "20260105" for s in st[4]]
+    both = next(st for st in studies if st[2] == "20250105")
+    right_only = next(st for st in studies if st[2] == "20240105")
+    assert len(both[4]) == 2
+    chosen = pair_series(current, both[4])
+    assert chosen is not None and str(chosen.first_header.Laterality) == "L"
+    assert pair_series(current, right_only[4]) is None
+
+
+def test_the_window_compares_a_knee_with_the_same_knee(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    window = any_renderer_window
+    _knee(tmp_path / "now", "L", "20260105", "1.2.826.0.1.3680043.8.498.61", 900)
+    _knee(tmp_path / "prior", "R", "20250105", "1.2.826.0.1.3680043.8.498.62", 800)
+    window.catalog.add_index(build_index(tmp_path / "prior"))  # the right knee, recorded earlier
+    window.open_path(tmp_path / "now")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert window.compare_with_prior() is False
+    assert window.statusBar().currentMessage().startswith("No prior study of patient K1 with a CR film")

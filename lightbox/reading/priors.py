@@ -7,9 +7,10 @@ the same Issuer of Patient ID and Patient's Birth Date (PS3.3 C.7.1.1). A Patien
 only within its issuer: two hospitals' record numbers meet in one study database, and a study of
 someone else shown as "the prior" is a wrong-patient comparison; such a study is left out and
 the reader told why. Its series is paired with the open one as a reader would pick it: the same
-modality and kind (a volume with a volume, a film with a film), then the same acquisition plane
-(the slice normal), then the same view (PA with PA), then the closest series description, then
-the most images.
+modality and kind (a volume with a volume, a film with a film) and never the other side of a
+paired body part (Image Laterality, else the series' Laterality: the right knee is no prior of
+the left one), then the same side, then the same acquisition plane (the slice normal), then the
+same view (PA with PA), then the closest series description, then the most images.
 """
 from __future__ import annotations
 
@@ -112,11 +113,23 @@ def _view(series: Series) -> str:
     return str(value).upper() if value else ""
 
 
+def _side(series: Series) -> str:
+    """"L" or "R" for a series of one side of a paired body part (Image Laterality (0020,0062),
+    else the series' Laterality (0020,0060)); "" otherwise (both, unpaired, not stated)."""
+    header = series.first_header
+    if header is None:
+        return ""
+    value = str(header.get("ImageLaterality", "") or header.get("Laterality", "") or "").strip().upper()
+    return value if value in ("L", "R") else ""
+
+
 def pair_series(current: Series, candidates: Iterable[Series]) -> Series | None:
-    """The candidate series to show beside ``current`` (None: none of the same modality and kind)."""
+    """The candidate series to show beside ``current`` (None: none of the same modality and kind,
+    or only ones of the other side: the right knee is no prior of the left one)."""
     normal = _normal(current)
     words = _words(current.description)
     view = _view(current)
+    side = _side(current)
 
     def score(s: Series) -> tuple[float, ...]:
         other = _normal(s)
@@ -125,8 +138,9 @@ def pair_series(current: Series, candidates: Iterable[Series]) -> Series | None:
         similarity = len(words & shared) / len(words | shared) if words | shared else 0.0
         return (round(plane, 2), float(view != "" and _view(s) == view), similarity, float(s.frame_count))
 
-    same = [s for s in candidates if s.modality.upper() == current.modality.upper() and s.kind == current.kind]
-    return max(same, key=score) if same else None
+    same = [s for s in candidates if s.modality.upper() == current.modality.upper() and s.kind == current.kind
+            and not (side and _side(s) and _side(s) != side)]
+    return max(same, key=lambda s: (float(bool(side) and _side(s) == side), *score(s))) if same else None
 
 
 def priors_in_catalog(catalog: StudyCatalog, patient: PatientIdentity | str, current_uid: str, current_date: str,
