@@ -50,3 +50,14 @@ def test_autosave_revisions_and_sign_off(tmp_path: Path) -> None:
     text = as_text(load(db2, rid))
     assert text.startswith("FINDINGS: Normal heart. IMPRESSION: Normal.") and "Signed by Dr Ada Reader" in text
     assert open_report(db2, "study-1") != rid  # a new report after sign-off
+
+
+@pytest.mark.parametrize(("metadata", "exam"), [
+    ({"modality": "CR", "body_part": "KNEE", "laterality": "L"}, "Exam: CR KNEE LEFT"),
+    ({"modality": "DX", "body_part": "HAND", "series_laterality": "R"}, "Exam: DX HAND RIGHT"),
+    ({"modality": "CR", "body_part": "CHEST", "laterality": "U"}, "Exam: CR CHEST"),  # unpaired: no side
+])
+def test_the_exported_reports_exam_names_the_side(metadata, exam: str) -> None:
+    from lightbox.workflow.reporting import report_header
+
+    assert exam in report_header(metadata).splitlines()

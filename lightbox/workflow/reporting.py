@@ -172,10 +172,13 @@ def dicom_date(value: str) -> str:
 
 def report_header(metadata: dict[str, str], deidentify: bool = False) -> str:
     """The patient / exam block printed above an exported report: who, what, when. The exam is
-    modality and body part (``exam`` may be given ready). De-identified, identifying fields read
+    modality, body part and side (``exam`` may be given ready). De-identified, identifying fields read
     [PHI] instead of being left out, so the reader sees that they were removed."""
     fields = dict(metadata)
-    fields.setdefault("exam", " ".join(v for v in (fields.get("modality", ""), fields.get("body_part", "")) if v))
+    # the side of a paired body part (Image Laterality, else the series' Laterality): "CR KNEE LEFT"
+    side = {"L": "LEFT", "R": "RIGHT", "B": "BOTH"}.get(
+        str(fields.get("laterality") or fields.get("series_laterality") or "").strip().upper(), "")
+    fields.setdefault("exam", " ".join(v for v in (fields.get("modality", ""), fields.get("body_part", ""), side) if v))
     lines = []
     for label, key, identifying in HEADER_FIELDS:
         value = str(fields.get(key, "") or "").strip()
