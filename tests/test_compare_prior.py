@@ -234,3 +234,45 @@ def test_the_window_compares_a_knee_with_the_same_knee(any_renderer_window, qtbo
     qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
     assert window.compare_with_prior() is False
     assert window.statusBar().currentMessage().startswith("No prior study of patient K1 with a CR film")
+
+
+def test_undated_priors_come_last_and_each_keeps_its_uid(tmp_path: Path) -> None:
+    ct_study(tmp_path / "now", "P1", "20260105", 0.0, 3, 1000, "1.2.3.4")
+    ct_study(tmp_path / "undated", "P1", "", 0.0, 3, 1000, "1.2.3.4")
+    ct_study(tmp_path / "old", "P1", "20250105", 0.0, 3, 1000, "1.2.3.4")
+    studies = studies_of(build_index(tmp_path))
+    now = next(s for s in studies if s[2] == "20260105")[1]
+    priors = prior_studies(studies, "P1", now, "20260105")
+    assert [p.date for p in priors] == ["20250105", ""]
+    assert [p.uid for p in priors] == [next(s[1] for s in studies if s[2] == d) for d in ("20250105", "")]
+    assert PatientIdentity("").differs("P2", "", "") == "Patient ID P2, not (none)"
+
+
+def test_the_plane_decides_when_nothing_else_does(tmp_path: Path) -> None:
+    """Same description, same modality: the axial prior, though the coronal one has more images."""
+    ct_study(tmp_path / "now", "P1", "20260105", 0.0, 6, 1000, "1.2.3.4", "CT CHEST")
+    axial = ct_study(tmp_path / "prior_axial", "P1", "20250105", 0.0, 6, 1000, "1.2.3.5", "CT CHEST")
+    write_ct_series(tmp_path / "prior_coronal", [(-10.0, 2.0 * n, 0.0) for n in range(9)], rows=40, columns=40,
+                    orientation=(1, 0, 0, 0, 0, -1), study_uid=str(pydicom_study(axial[0])))
+    restamp(sorted((tmp_path / "prior_coronal").iterdir()), PatientID="P1", PatientName="P1^TEST", StudyDate="20250105",
+            SeriesDescription="CT CHEST")
+    index = build_index(tmp_path)
+    (current,) = [s for st in studies_of(index) if st[2] == "20260105" for s in st[4]]
+    prior = next(st for st in studies_of(index) if st[2] == "20250105")
+    chosen = pair_series(current, prior[4])
+    assert chosen is not None and chosen.frame_count == 6  # the axial one
+
+
+def test_a_film_without_a_side_is_paired_by_the_rest_whatever_the_candidates_side() -> None:
+    import tempfile
+
+    root = Path(tempfile.mkdtemp())
+    _knee(root / "now", "U", "20260105", "1.2.826.0.1.3680043.8.498.71", 900)  # unpaired: no side
+    _knee(root / "prior" / "a", "L", "20250105", "1.2.826.0.1.3680043.8.498.72", 800)
+    _knee(root / "prior" / "b", "U", "20250105", "1.2.826.0.1.3680043.8.498.72", 700)
+    restamp(sorted((root / "prior" / "a").iterdir()), SeriesDescription="KNEE AP")
+    restamp(sorted((root / "prior" / "b").iterdir()), SeriesDescription="OTHER")
+    studies = studies_of(build_index(root))
+    (current,) = [s for st in studies if st[2] == "20260105" for s in st[4]]
+    chosen = pair_series(current, next(st for st in studies if st[2] == "20250105")[4])
+    assert chosen is not None and str(chosen.first_header.ImageLaterality) == "L"  # by description, not by side
