@@ -88,3 +88,24 @@ def test_the_films_measurement_labels_use_its_aspect() -> None:
     for point in ((10.0, 10.0), (10.0, 13.0)):
         m = scene.measure.add_point("length", point)
     assert scene.measure.label(m) == "6.0 px"
+
+
+@pytest.mark.parametrize(("tags", "side"), [
+    ({"ImageLaterality": "L"}, "L"),
+    ({"Laterality": "R"}, "R"),  # the series' Laterality where the image's is absent
+    ({"ImageLaterality": "B", "Laterality": "R"}, "B"),  # the image's first
+    ({}, None),
+])
+def test_a_films_side_is_read_once_from_image_or_series_laterality(tmp_path: Path, tags, side) -> None:
+    """One metadata key, ``laterality``, for the overlay's "CR AP LEFT" and the report header's
+    "CR KNEE LEFT" (PS3.3 C.7.6.1.1.3, C.7.3.1.1)."""
+    from lightbox.viewer.index import build_index
+    from lightbox.viewer.loading import load_film
+
+    stored = np.full((8, 8), 1000, np.uint16)
+    path = write_film(tmp_path / "film.dcm", stored, window=(500, 1000))
+    if tags:
+        restamp([path], **tags)
+    (series,) = build_index(tmp_path).all_series()
+    metadata = load_film(series, 0).metadata
+    assert metadata.get("laterality") == side and "series_laterality" not in metadata

@@ -54,7 +54,7 @@ def test_autosave_revisions_and_sign_off(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("metadata", "exam"), [
     ({"modality": "CR", "body_part": "KNEE", "laterality": "L"}, "Exam: CR KNEE LEFT"),
-    ({"modality": "DX", "body_part": "HAND", "series_laterality": "R"}, "Exam: DX HAND RIGHT"),
+    ({"modality": "DX", "body_part": "HAND", "laterality": "R"}, "Exam: DX HAND RIGHT"),
     ({"modality": "CR", "body_part": "CHEST", "laterality": "U"}, "Exam: CR CHEST"),  # unpaired: no side
 ])
 def test_the_exported_reports_exam_names_the_side(metadata, exam: str) -> None:

@@ -365,8 +365,8 @@ def test_the_3d_view_shows_a_stack_where_the_patient_is_whatever_its_storage_ord
 
 @pytest.mark.parametrize(("metadata", "shown"), [
     ({"view_position": "AP", "laterality": "L"}, "AP LEFT"),
-    ({"view_position": "PA", "series_laterality": "R"}, "PA RIGHT"),  # the series' Laterality where the image's is absent
-    ({"laterality": "B", "series_laterality": "R"}, "BOTH"),  # the image's first
+    ({"view_position": "PA", "laterality": "R"}, "PA RIGHT"),
+    ({"laterality": "B"}, "BOTH"),
     ({"view_position": "PA", "laterality": "U"}, "PA"),  # unpaired: nothing to say
     ({"view_position": "LL"}, "LL"),
 ])

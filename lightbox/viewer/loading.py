@@ -183,7 +183,7 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "accession_number": "AccessionNumber",
         "view_position": "ViewPosition",
         "laterality": "ImageLaterality",  # which of a paired body part (C.7.6.1.1.3): L, R, B (both), U (unpaired)
-        "series_laterality": "Laterality",  # the series' own (C.7.3.1.1), where the image's is absent
+        "series_laterality": "Laterality",  # the series' own (C.7.3.1.1): "laterality" where the image's is absent
         "patient_orientation": "PatientOrientation",  # a film's letters (C.7.6.1.1.1), e.g. "L\\F"
         "study_uid": "StudyInstanceUID",  # which study (priors are the patient's other studies)
         "frame_of_reference": "FrameOfReferenceUID",  # same patient space (linked scrolling in mm)
@@ -197,6 +197,9 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         if value not in (None, ""):
             # a multi-valued attribute as DICOM writes it ("L\\F"), not as a Python list
             out[name] = "\\".join(str(v) for v in value) if isinstance(value, MultiValue) else str(value)
+    series_side = out.pop("series_laterality", "")
+    if series_side:  # one key for every reader of the side (overlay, report header)
+        out.setdefault("laterality", series_side)
     return out
 
 

@@ -175,9 +175,8 @@ def report_header(metadata: dict[str, str], deidentify: bool = False) -> str:
     modality, body part and side (``exam`` may be given ready). De-identified, identifying fields read
     [PHI] instead of being left out, so the reader sees that they were removed."""
     fields = dict(metadata)
-    # the side of a paired body part (Image Laterality, else the series' Laterality): "CR KNEE LEFT"
-    side = {"L": "LEFT", "R": "RIGHT", "B": "BOTH"}.get(
-        str(fields.get("laterality") or fields.get("series_laterality") or "").strip().upper(), "")
+    # the side of a paired body part (the viewer's "laterality": Image Laterality, else the series'): "CR KNEE LEFT"
+    side = {"L": "LEFT", "R": "RIGHT", "B": "BOTH"}.get(str(fields.get("laterality", "")).strip().upper(), "")
     fields.setdefault("exam", " ".join(v for v in (fields.get("modality", ""), fields.get("body_part", ""), side) if v))
     lines = []
     for label, key, identifying in HEADER_FIELDS:

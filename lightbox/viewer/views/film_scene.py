@@ -253,7 +253,7 @@ class FilmScene(PlaneScene):
         cal = (f"{film.spacing[1]:.3f} x {film.spacing[0]:.3f} mm" if film.spacing else "UNCALIBRATED (px)")
         notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
         # which knee or hand: the edge letters of a film do not say (an AP knee is "L\\F" either side)
-        side = SIDE_WORDS.get((meta.get("laterality") or meta.get("series_laterality") or "").strip().upper(), "")
+        side = SIDE_WORDS.get(meta.get("laterality", "").strip().upper(), "")
         heading = " ".join(x for x in (film.modality, meta.get("view_position", ""), side) if x)
         lower_right = f"{heading}\n{cols} x {rows}  {cal}{notice}"
         self.corners.set("lower_right", lower_right.strip())
