@@ -652,11 +652,9 @@ class MainWindow(QMainWindow):
         current = self.area.opened.first_image if self.area.opened is not None else None
         if current is None or placed.first_image is None:
             return ""
-        mine, theirs = current.metadata, placed.first_image.metadata
-        identity = PatientIdentity(mine.get("patient_id", ""), mine.get("patient_birth_date", ""),
-                                   mine.get("issuer_of_patient_id", ""))
-        why = identity.differs(theirs.get("patient_id", ""), theirs.get("patient_birth_date", ""),
-                               theirs.get("issuer_of_patient_id", ""))
+        theirs = placed.first_image.metadata
+        other = PatientIdentity.of(theirs)
+        why = PatientIdentity.of(current.metadata).differs(other.patient_id, other.birth_date, other.issuer)
         return f"{person_name(theirs.get('patient_name', '')) or 'no name'} ({why})" if why else ""
 
     # -- compare with prior ---------------------------------------------------------------
@@ -670,13 +668,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Compare with prior: open a study from a folder or the study database first", 8000)
             return None
         meta = opened.first_image.metadata
-        patient_id, study_uid, date = meta.get("patient_id", ""), meta.get("study_uid", ""), meta.get("study_date", "")
-        if not patient_id.strip():
+        identity, study_uid, date = PatientIdentity.of(meta), meta.get("study_uid", ""), meta.get("study_date", "")
+        patient_id = identity.patient_id
+        if not patient_id:
             self.statusBar().showMessage("Compare with prior: the open study has no Patient ID, so no other study "
                                          "can be known to be this patient's", 10000)
             return None
-        identity = PatientIdentity(patient_id, meta.get("patient_birth_date", "").strip(),
-                                   meta.get("issuer_of_patient_id", "").strip())
         others: list[str] = []
         priors = prior_studies(studies_of(self.index), identity, study_uid, date, others) if self.index is not None else []
         where = "the opened folder"

@@ -15,7 +15,7 @@ same view (PA with PA), then the closest series description, then the most image
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,13 @@ class PatientIdentity:
     patient_id: str
     birth_date: str = ""
     issuer: str = ""
+
+    @classmethod
+    def of(cls, metadata: Mapping[str, str]) -> PatientIdentity:
+        """From the viewer's metadata of an opened image (``patient_id``, ``patient_birth_date``,
+        ``issuer_of_patient_id``)."""
+        return cls(*(str(metadata.get(key, "") or "").strip()
+                     for key in ("patient_id", "patient_birth_date", "issuer_of_patient_id")))
 
     def conflict(self, series: list[Series]) -> str:
         """Why a study with this Patient ID is someone else's ("" when nothing says so): another
