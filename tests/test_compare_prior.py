@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from lightbox.reading.priors import PatientIdentity, pair_series, prior_studies, studies_of
-from lightbox.viewer.index import build_index
+from lightbox.viewer.index import Series, build_index
 
 
 def ct_study(folder: Path, patient: str, date: str, first_z: float, count: int, base: int, frame_of_reference: str,
@@ -82,18 +82,25 @@ def test_a_same_day_study_is_a_prior_and_every_catalog_prior_is_found(tmp_path: 
     assert [p.date for p in priors_in_catalog(catalog, "P1", now, "20260105")] == ["20260105", "20250105", "20240105"]
 
 
-def test_pairing_prefers_the_same_plane_and_description(tmp_path: Path) -> None:
-    ct_study(tmp_path / "now", "P1", "20260105", 0.0, 6, 1000, "1.2.3.4", "CT CHEST LUNG")
-    axial = ct_study(tmp_path / "prior_axial", "P1", "20250105", 0.0, 6, 1000, "1.2.3.5", "CT CHEST LUNG")
-    write_ct_series(tmp_path / "prior_coronal", [(-10.0, 2.0 * n, 0.0) for n in range(8)], rows=40, columns=40,
-                    orientation=(1, 0, 0, 0, 0, -1), study_uid=str(pydicom_study(axial[0])))
+def current_and_prior_planes(tmp_path: Path, description: str, coronal_description: str,
+                             coronal_images: int) -> tuple[Series, list[Series]]:
+    """An axial CT now (6 images), and a prior study of an axial (6) and a coronal series, both P1's."""
+    ct_study(tmp_path / "now", "P1", "20260105", 0.0, 6, 1000, "1.2.3.4", description)
+    axial = ct_study(tmp_path / "prior_axial", "P1", "20250105", 0.0, 6, 1000, "1.2.3.5", description)
+    write_ct_series(tmp_path / "prior_coronal", [(-10.0, 2.0 * n, 0.0) for n in range(coronal_images)], rows=40,
+                    columns=40, orientation=(1, 0, 0, 0, 0, -1), study_uid=str(pydicom_study(axial[0])))
     restamp(sorted((tmp_path / "prior_coronal").iterdir()), PatientID="P1", PatientName="P1^TEST", StudyDate="20250105",
-            SeriesDescription="CT CHEST LUNG CORONAL")
+            SeriesDescription=coronal_description)
     index = build_index(tmp_path)
     (current,) = [s for st in studies_of(index) if st[2] == "20260105" for s in st[4]]
     prior = next(st for st in studies_of(index) if st[2] == "20250105")
     assert len(prior[4]) == 2
-    chosen = pair_series(current, prior[4])
+    return current, prior[4]
+
+
+def test_pairing_prefers_the_same_plane_and_description(tmp_path: Path) -> None:
+    current, prior = current_and_prior_planes(tmp_path, "CT CHEST LUNG", "CT CHEST LUNG CORONAL", 8)
+    chosen = pair_series(current, prior)
     assert chosen is not None and chosen.description == "CT CHEST LUNG"  # axial with axial, though the coronal has more images
 
 
@@ -250,16 +257,8 @@ def test_undated_priors_come_last_and_each_keeps_its_uid(tmp_path: Path) -> None
 
 def test_the_plane_decides_when_nothing_else_does(tmp_path: Path) -> None:
     """Same description, same modality: the axial prior, though the coronal one has more images."""
-    ct_study(tmp_path / "now", "P1", "20260105", 0.0, 6, 1000, "1.2.3.4", "CT CHEST")
-    axial = ct_study(tmp_path / "prior_axial", "P1", "20250105", 0.0, 6, 1000, "1.2.3.5", "CT CHEST")
-    write_ct_series(tmp_path / "prior_coronal", [(-10.0, 2.0 * n, 0.0) for n in range(9)], rows=40, columns=40,
-                    orientation=(1, 0, 0, 0, 0, -1), study_uid=str(pydicom_study(axial[0])))
-    restamp(sorted((tmp_path / "prior_coronal").iterdir()), PatientID="P1", PatientName="P1^TEST", StudyDate="20250105",
-            SeriesDescription="CT CHEST")
-    index = build_index(tmp_path)
-    (current,) = [s for st in studies_of(index) if st[2] == "20260105" for s in st[4]]
-    prior = next(st for st in studies_of(index) if st[2] == "20250105")
-    chosen = pair_series(current, prior[4])
+    current, prior = current_and_prior_planes(tmp_path, "CT CHEST", "CT CHEST", 9)
+    chosen = pair_series(current, prior)
     assert chosen is not None and chosen.frame_count == 6  # the axial one
 
 

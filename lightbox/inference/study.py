@@ -169,7 +169,7 @@ def check_study(trained_for: dict[str, Any] | None, task: str, study: StudyConte
         unstated = " and ".join(
             x for x, missing in (("modality", not study.group), ("body part", not study.body_part)) if missing
         )
-        fills = {(group, part) for group, part in kinds if (group and not study.group) or (part and not study.body_part)}
+        fills = any((group and not study.group) or (part and not study.body_part) for group, part in kinds)
         if len(kinds) == 1 and fills:  # the one kind it knows says what the file leaves unstated
             group, part = kinds.pop()
             assumed = replace(
