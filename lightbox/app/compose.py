@@ -104,7 +104,7 @@ def build_scenes(
     volume_display = VolumeDisplay(render_preset=default_render_preset(volume.modality))
     volume_display.set_window(volume.window or ct_window_presets()["mediastinum"])
     if preset == "auto":
-        volume_display.set_window(auto_window(volume.array[len(volume.array) // 2]), "auto")
+        volume_display.set_window(auto_window(volume.array[len(volume.array) // 2], padding=volume.padding), "auto")
     elif preset:
         volume_display.set_window(ct_window_presets()[preset], preset)
     x, y, z = volume_center(volume)

@@ -972,7 +972,7 @@ class MainWindow(QMainWindow):
             scene.auto_window()
         elif self.area.volume_display is not None and self.area.opened is not None and self.area.opened.volume is not None:
             volume = self.area.opened.volume
-            self.area.volume_display.set_window(auto_window(volume.array[len(volume.array) // 2]), "auto")
+            self.area.volume_display.set_window(auto_window(volume.array[len(volume.array) // 2], padding=volume.padding), "auto")
 
     def default_window(self) -> None:
         display = self._window_display()

@@ -16,7 +16,7 @@ from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
 from ..viewer.measure import film_roi_statistics, length
-from ..viewer.pixels import auto_window, modality_values
+from ..viewer.pixels import Padding, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.volume import Film
 
@@ -24,12 +24,12 @@ MEASURED = ("length", "ellipse", "rectangle")
 
 
 def _values(kind: str, points: list[tuple[float, float]], pixels: np.ndarray, spacing: tuple[float, float] | None,
-            is_ct: bool) -> dict[str, object]:
+            is_ct: bool, padding: Padding | None) -> dict[str, object]:
     if spacing is None:  # uncalibrated: the region is written, no value in mm
         return {}
     if kind == "length":
         return {"length_mm": length(points, spacing)[0]}
-    stats = film_roi_statistics(pixels, kind, points, spacing, "HU" if is_ct else "")
+    stats = film_roi_statistics(pixels, kind, points, spacing, "HU" if is_ct else "", padding)  # as the view counts
     if stats is None:
         return {}
     hu = (stats.mean, stats.sd, stats.minimum, stats.maximum) if is_ct else None
@@ -168,14 +168,16 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
         if isinstance(placed, str):
             left_out.append(placed)
             continue
+        header = placer.header(placed.instance)
         if placer.film:  # the film (the frame) it was drawn on
             film = placer.film_of(placed)
-            values, spacing = film.values, film.spacing
+            values, spacing, padding = film.values, film.spacing, film.padding
         else:
             values = placer.values(placed) if a.kind != "length" else np.zeros((1, 1))
             spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
-        marks.append(ImageMark(a.kind, placed.points, placer.header(placed.instance), frame=placed.frame,
-                               **_values(a.kind, placed.points, values, spacing, is_ct)))  # type: ignore[arg-type]
+            padding = pixel_padding(header, (placed.frame or 1) - 1)
+        marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame,
+                               **_values(a.kind, placed.points, values, spacing, is_ct, padding)))  # type: ignore[arg-type]
     return marks, left_out
 
 

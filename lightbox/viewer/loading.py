@@ -25,12 +25,14 @@ from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 from .index import Instance, Series, header_int
 from .overlay_planes import OVERLAY_GROUPS, OverlayPlane, has_embedded_overlay, read_overlay_planes
 from .pixels import (
+    Padding,
     Window,
     apply_voi_table,
     auto_window,
     dataset_window,
     has_voi_lut_table,
     modality_values,
+    pixel_padding,
     rescale,
     rescale_problem,
 )
@@ -286,9 +288,10 @@ def load_volume(
         warnings.append(UNCALIBRATED_VOLUME)
     overlay_planes, overlay_notes = _slice_overlays(members, resampled)
     warnings += overlay_notes
-    return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), warnings,
-                  acquired_positions=acquired, resampled=resampled, calibrated=calibrated, oriented=oriented,
-                  overlay_planes=overlay_planes)
+    padding = _series_padding([pixel_padding(m.header) if m.header is not None else None for m in members], warnings)
+    return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
+                  _metadata(ds), warnings, acquired_positions=acquired, resampled=resampled, calibrated=calibrated,
+                  oriented=oriented, overlay_planes=overlay_planes, padding=padding)
 
 
 def _slice_overlays(members: list[Instance], resampled: str) -> tuple[dict[int, list[OverlayPlane]], list[str]]:
@@ -314,6 +317,17 @@ def _slice_overlays(members: list[Instance], resampled: str) -> tuple[dict[int, 
     return planes, notes
 
 
+def _series_padding(paddings: list[Padding | None], warnings: list[str]) -> Padding | None:
+    """The one padding of a volume's slices (frames), or None: padding that maps to other values
+    slice by slice (another rescale) is counted as image, and said."""
+    found = set(paddings)
+    if len(found) == 1:
+        return paddings[0]
+    warnings.append("Pixel Padding Value differs between slices: the padding is counted as image "
+                    "(automatic window, ROI statistics)")
+    return None
+
+
 def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None) -> Volume:
     instance = series.instances[0]
     ds = read_dataset(instance.path)
@@ -332,8 +346,9 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
     window = dataset_window(ds)
     calibrated = is_calibrated(series)
     warnings = list(series.warnings) + ([] if calibrated else [UNCALIBRATED_VOLUME])
-    return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2]), _metadata(ds), warnings,
-                  calibrated=calibrated)
+    padding = _series_padding([pixel_padding(ds, f) for f in range(stored.shape[0])], warnings)
+    return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
+                  _metadata(ds), warnings, calibrated=calibrated, padding=padding)
 
 
 def absurd_window(window: Window, values: np.ndarray) -> bool:
@@ -462,7 +477,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
 
         stored = apply_color_lut(stored, ds)  # uint8 or uint16 (16-bit tables), scaled by rgb8
     window: Window | None
-    colour = None
+    colour, padding = None, None
     if stored.ndim == 3:  # colour: RGB after pydicom's YBR / palette conversion
         colour = rgb8(stored[..., :3], ds)
         values = colour.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)  # luminance (Rec. 601)
@@ -470,9 +485,11 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
         invert = False
     else:
         values = modality_values(ds, stored, frame=frame)
+        padding = pixel_padding(ds, frame)
         window = dataset_window(ds, frame)
         if window is None and has_voi_lut_table(ds):
             values = apply_voi_table(ds, values)
+            padding = None  # the values are the table's output now, not modality values
             lo, hi = float(values.min()), float(values.max())
             window = Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
         invert = photometric == "MONOCHROME1"
@@ -491,7 +508,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
             source = "SequenceOfUltrasoundRegions"
         if note:
             warnings.append(note)
-    if window is not None and absurd_window(window, values):
+    if window is not None and absurd_window(window, padding.image(values) if padding is not None else values):
         warnings.append(f"the stated window (W {window.width:g} / L {window.center:g}) cannot suit these values "
                         f"({values.min():g} to {values.max():g}): an automatic window is used")
         window = None
@@ -504,8 +521,8 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     if colour is not None and window is None:  # an absurd window: the identity, not a luminance-based one
         window = Window(127.5 + 0.5, 256.0)
     aspect = spacing[0] / spacing[1] if spacing is not None else pixel_aspect_ratio(ds, warnings)
-    return Film(values, window or auto_window(values), invert, spacing, source, str(ds.get("Modality", "")), _metadata(ds),
-                warnings, overlays, colour, aspect=aspect)
+    return Film(values, window or auto_window(values, padding=padding), invert, spacing, source, str(ds.get("Modality", "")),
+                _metadata(ds), warnings, overlays, colour, aspect=aspect, padding=padding)
 
 
 def pixel_aspect_ratio(ds: Dataset, warnings: list[str]) -> float:

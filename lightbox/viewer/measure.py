@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .pixels import Padding
 from .volume import Volume
 
 ROI_KINDS = ("ellipse", "rectangle")
@@ -29,11 +30,15 @@ class RoiStatistics:
     area: float
     area_unit: str
     value_unit: str = ""  # "HU" on CT, else the stored values' unit ("" when unknown)
+    # pixels inside the shape left out as padding, not image (PS3.3 C.7.5.1.1.2: e.g. beyond a
+    # CT's field of view, where a -3024 HU fill would drag the mean down)
+    padding: int = 0
 
     def describe(self) -> str:
         unit = f" {self.value_unit}" if self.value_unit else ""
+        left_out = f"\n{self.padding} padding px left out" if self.padding else ""
         return (f"mean {self.mean:.1f}{unit}  SD {self.sd:.1f}\nmin {self.minimum:.0f}  max {self.maximum:.0f}\n"
-                f"area {self.area:.1f} {self.area_unit}")
+                f"area {self.area:.1f} {self.area_unit}{left_out}")
 
 
 @dataclass
@@ -102,18 +107,26 @@ def roi_area(kind: str, points: list[tuple[float, float]]) -> float:
     return width * height if kind == "rectangle" else math.pi * width * height / 4
 
 
-def summarise(values: np.ndarray, area: float, area_unit: str, value_unit: str = "") -> RoiStatistics | None:
-    """Statistics of the values an ROI holds; ``None`` when it holds no pixel centre."""
+def summarise(values: np.ndarray, area: float, area_unit: str, value_unit: str = "",
+              padding: Padding | None = None) -> RoiStatistics | None:
+    """Statistics of the values an ROI holds, its ``padding`` left out; ``None`` when it holds no
+    pixel centre, or padding alone."""
     values = np.asarray(values, dtype=np.float64).ravel()
+    padded = 0
+    if padding is not None:
+        is_padding = padding.mask(values)
+        padded = int(is_padding.sum())
+        values = values[~is_padding]
     if values.size == 0:
         return None
     sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
     return RoiStatistics(float(values.mean()), sd, float(values.min()), float(values.max()), int(values.size),
-                         area, area_unit, value_unit)
+                         area, area_unit, value_unit, padded)
 
 
 def film_roi_statistics(values: np.ndarray, kind: str, points: list[tuple[float, float]],
-                        spacing: tuple[float, float] | None, value_unit: str = "") -> RoiStatistics | None:
+                        spacing: tuple[float, float] | None, value_unit: str = "",
+                        padding: Padding | None = None) -> RoiStatistics | None:
     """Statistics of the pixels of a 2D image (``values[row, column]``) whose centres (integer
     ``(column, row)``) lie inside the ROI; ``spacing`` is (row, column) mm, ``None`` for pixels."""
     rows, columns = values.shape
@@ -125,7 +138,7 @@ def film_roi_statistics(values: np.ndarray, kind: str, points: list[tuple[float,
     if c1 < c0 or r1 < r0:
         return summarise(np.empty(0), area, unit, value_unit)
     cc, rr = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1))
-    return summarise(values[r0:r1 + 1, c0:c1 + 1][inside_roi(kind, points, cc, rr)], area, unit, value_unit)
+    return summarise(values[r0:r1 + 1, c0:c1 + 1][inside_roi(kind, points, cc, rr)], area, unit, value_unit, padding)
 
 
 def length(points: list[tuple[float, float]], spacing: tuple[float, float] | None,
@@ -192,4 +205,4 @@ def volume_roi_statistics(volume: Volume, axes: tuple[np.ndarray, np.ndarray, np
                                                    indexing="ij"))
     world = volume.geometry.index_to_world(np.stack([ii, jj, kk], axis=1).astype(float))
     keep = (np.abs(world @ normal - plane) < half_step) & inside_roi(kind, points, world @ right, world @ up)
-    return summarise(volume.array[kk[keep], jj[keep], ii[keep]], area, unit, volume.unit)
+    return summarise(volume.array[kk[keep], jj[keep], ii[keep]], area, unit, volume.unit, volume.padding)

@@ -87,6 +87,48 @@ def modality_values(ds: Dataset, stored: np.ndarray, frame: int = 0) -> np.ndarr
     return (stored.astype(np.float64) * slope + intercept).astype(np.float32)  # float64, as pydicom computes it
 
 
+@dataclass(frozen=True)
+class Padding:
+    """The modality values that are padding, not image: Pixel Padding Value (0028,0120), alone or
+    with Pixel Padding Range Limit (0028,0121), PS3.3 C.7.5.1.1.2 — e.g. the corners outside a
+    CT's circular field of view. The standard names them "in order to prevent display
+    applications from taking [them] into account when determining the dynamic range of an
+    image": they are left out of automatic windows and ROI statistics and read as padding under
+    the cursor; they are shown as stored (the standard keeps them at the black end)."""
+
+    low: float
+    high: float
+
+    def mask(self, values: np.ndarray) -> np.ndarray:
+        """Which of ``values`` are padding."""
+        return np.asarray((values >= self.low) & (values <= self.high))
+
+    def image(self, values: np.ndarray) -> np.ndarray:
+        """``values`` without the padding, flattened; all of them when every one is padding
+        (an image of padding alone still gets a window)."""
+        flat = np.asarray(values).ravel()
+        kept = flat[~self.mask(flat)]
+        return kept if kept.size else flat
+
+
+def pixel_padding(ds: Dataset, frame: int = 0) -> Padding | None:
+    """The object's :class:`Padding` in modality values, or None. The padding is stated in stored
+    values (C.7.5.1.1.2) and put through the same Modality LUT as the pixels (so that it equals
+    the padded pixels' values exactly); only grayscale images have padding."""
+    if str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper() not in ("MONOCHROME1", "MONOCHROME2"):
+        return None
+    try:  # a damaged or multi-valued element is no padding rather than a failed load
+        value = _first(ds.get("PixelPaddingValue"))
+        limit = _first(ds.get("PixelPaddingRangeLimit"))
+    except Exception:  # noqa: BLE001
+        return None
+    if value is None:
+        return None
+    # integers, as stored values are (a Modality LUT Sequence is indexed by them)
+    ends = modality_values(ds, np.array([value, value if limit is None else limit], dtype=np.int64), frame=frame)
+    return Padding(float(ends.min()), float(ends.max()))
+
+
 def colour_warning(photometric: str) -> str:
     return (f"colour image ({photometric}): shown in colour, the window applied to each of R, G and B; "
             "pixel values and ROI statistics are its luminance")
@@ -208,9 +250,11 @@ def vtk_window_level(window: Window) -> tuple[float, float]:
     return (window.width, window.center)
 
 
-def auto_window(values: np.ndarray, low_percentile: float = 0.5, high_percentile: float = 99.5) -> Window:
-    """A window spanning the ``low..high`` percentiles of a (sub-sampled) image: "auto W/L"."""
-    flat = np.asarray(values).ravel()
+def auto_window(values: np.ndarray, low_percentile: float = 0.5, high_percentile: float = 99.5,
+                padding: Padding | None = None) -> Window:
+    """A window spanning the ``low..high`` percentiles of a (sub-sampled) image: "auto W/L"; the
+    image's ``padding`` is no part of its range (C.7.5.1.1.2, Note 2)."""
+    flat = padding.image(values) if padding is not None else np.asarray(values).ravel()
     step = max(1, flat.size // 262144)  # a quarter-million samples is plenty for two percentiles
     lo, hi = np.percentile(flat[::step], [low_percentile, high_percentile])
     width = max(float(hi - lo), 1.0)

@@ -5,7 +5,7 @@ import numpy as np
 
 from .index import Series
 from .loading import _slice_values, load_film
-from .pixels import auto_window, window_values
+from .pixels import auto_window, pixel_padding, window_values
 from .series import volume_instances
 
 
@@ -27,12 +27,14 @@ def series_thumbnail(series: Series, size: int = 96) -> np.ndarray:
     image. Raises on unreadable pixels."""
     if series.kind == "volume" and len(volume_instances(series)) > 1:
         members = volume_instances(series)
-        values = _slice_values(members[len(members) // 2])
+        middle = members[len(members) // 2]
+        values = _slice_values(middle)
         invert, aspect = False, 1.0
+        padding = pixel_padding(middle.header) if middle.header is not None else None
     else:
         film = load_film(series, 0)
         if film.colour is not None:  # in colour, as the view shows it (its own window: the identity)
             return np.ascontiguousarray(window_values(_shrink(film.colour, size, film.aspect), film.window))
-        values, invert, aspect = film.values, film.invert, film.aspect
+        values, invert, aspect, padding = film.values, film.invert, film.aspect, film.padding
     small = _shrink(values, size, aspect)
-    return np.ascontiguousarray(window_values(small, auto_window(small), invert=invert))
+    return np.ascontiguousarray(window_values(small, auto_window(small, padding=padding), invert=invert))

@@ -12,7 +12,7 @@ import numpy as np
 
 from .geometry import Geometry
 from .overlay_planes import OverlayPlane
-from .pixels import Window
+from .pixels import Padding, Window
 
 
 @dataclass
@@ -34,6 +34,8 @@ class Volume:
     overlay_planes: dict[int, list[OverlayPlane]] = field(default_factory=dict)
     calibrated: bool = True  # False: no usable PixelSpacing; sizes are pixels, not mm
     oriented: bool = True  # False: no ImageOrientationPatient; no orientation letters
+    # the values that are padding, not image (Pixel Padding Value, PS3.3 C.7.5.1.1.2), or None
+    padding: Padding | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -48,6 +50,10 @@ class Volume:
         """The union of slice ``k``'s overlay planes (rows x columns), or None."""
         planes = self.overlay_planes.get(k)
         return np.logical_or.reduce([p.mask for p in planes]) if planes else None
+
+    def is_padding(self, value: float) -> bool:
+        """Whether a value is padding, not image (C.7.5.1.1.2)."""
+        return self.padding is not None and self.padding.low <= value <= self.padding.high
 
     def value_at(self, ijk: tuple[int, int, int]) -> float | None:
         i, j, k = ijk
@@ -86,6 +92,12 @@ class Film:
     # a pixel's height over its width (PS3.3 C.7.6.3.1.7): the row over the column spacing, else
     # the Pixel Aspect Ratio; the film is shown with it, never stretched to square pixels
     aspect: float = 1.0
+    # the values that are padding, not image (Pixel Padding Value, PS3.3 C.7.5.1.1.2), or None
+    padding: Padding | None = None
+
+    def is_padding(self, value: float) -> bool:
+        """Whether a value is padding, not image (C.7.5.1.1.2)."""
+        return self.padding is not None and self.padding.low <= value <= self.padding.high
 
     @property
     def calibrated(self) -> bool:
@@ -99,4 +111,5 @@ class Film:
     def as_volume(self) -> Volume:
         """A one-slice volume (for code that only knows volumes, e.g. thumbnails)."""
         sy, sx = self.spacing or (1.0, 1.0)
-        return Volume(self.values[np.newaxis], Geometry(spacing=(sx, sy, 1.0)), self.modality, self.window, self.metadata)
+        return Volume(self.values[np.newaxis], Geometry(spacing=(sx, sy, 1.0)), self.modality, self.window, self.metadata,
+                      padding=self.padding)

@@ -85,9 +85,10 @@ class FilmScene(PlaneScene):
         self.measure = MeasurementOverlay(
             self.renderer, lambda p, _: self.image_to_world(*p), lambda: self.film.spacing,
             lambda m, _: film_roi_statistics(self.film.values, m.kind, m.points, self.film.spacing,
-                                             "HU" if self.film.modality.upper() == "CT" else ""),
+                                             "HU" if self.film.modality.upper() == "CT" else "", self.film.padding),
             aspect=lambda: self.film.aspect)
-        self._value_range = (float(film.values.min()), float(film.values.max()))
+        image = film.padding.image(film.values) if film.padding is not None else film.values
+        self._value_range = (float(image.min()), float(image.max()))  # the image's, not its padding's
         self._fitted_zoom: float | None = None  # the zoom that fitted the viewport when last sized
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:
             self.display.set_window(film.window)
@@ -304,7 +305,7 @@ class FilmScene(PlaneScene):
         self.zoom_by(1.15**steps)
 
     def auto_window(self) -> None:
-        self.display.set_window(auto_window(self.film.values), "auto")
+        self.display.set_window(auto_window(self.film.values, padding=self.film.padding), "auto")
 
     def reset(self) -> None:
         d = self.display
@@ -330,4 +331,5 @@ class FilmScene(PlaneScene):
         rows, cols = self.film.shape
         if not (0 <= ci < cols and 0 <= ri < rows):
             return ""
-        return f"x {ci}  y {ri}   value {self.film.values[ri, ci]:.0f}"
+        value = float(self.film.values[ri, ci])
+        return f"x {ci}  y {ri}   " + ("padding (no image)" if self.film.is_padding(value) else f"value {value:.0f}")

@@ -465,7 +465,8 @@ class MprScene(PlaneScene):
         if value is None:
             return ""
         unit = f" {self.volume.unit}" if self.volume.unit else ""
-        return f"{self.plane}  ({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) mm   {value:.0f}{unit}"
+        shown = "padding (no image)" if self.volume.is_padding(value) else f"{value:.0f}{unit}"
+        return f"{self.plane}  ({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) mm   {shown}"
 
 
 def patient_plane(scene: MprScene) -> str:
