@@ -149,8 +149,8 @@ def test_db_commands_import_list_open_and_refuse(tmp_path: Path, studies: Path, 
     capsys.readouterr()
     assert main(["db", "list", *db]) == 0
     header, *lines = capsys.readouterr().out.splitlines()
-    assert header.startswith("date        patient    ID    mod ")  # columns as wide as their values
-    assert [line[:27] for line in lines] == ["2026-01-01  DOE, JANE  P100", "2025-01-05  DOE, JANE  P100"]
+    assert header.startswith("date        patient    ID    born        mod ")  # columns as wide as their values
+    assert [line[:39] for line in lines] == ["2026-01-01  DOE, JANE  P100  1970-01-01", "2025-01-05  DOE, JANE  P100  1970-01-01"]
     assert main(["db", "list", "--json", *db]) == 0
     assert [r["accession"] for r in json.loads(capsys.readouterr().out)] == ["ACC-3", "ACC-1"]
     other = write_film(tmp_path / "other" / "cr.dcm", np.full((8, 8), 1, np.uint16))

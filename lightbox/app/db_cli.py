@@ -58,12 +58,18 @@ def _cmd_list(args: argparse.Namespace) -> int:
     # could be read as another patient's; a name past 40 characters ends in "…" so the cut shows
     names = [_fit(person_name(r.patient_name), 40) for r in rows]
     name_width, id_width = max(7, *map(len, names)), max(2, *(len(r.patient_id) for r in rows))
-    print(f"{'date':10}  {'patient':{name_width}}  {'ID':{id_width}}  {'mod':6}  {'images':>6}  description")
+    # the birth date beside the ID: two people of one name and ID (two sites' numbers) are told
+    # apart by it, as the Studies window's "Born" column does
+    print(f"{'date':10}  {'patient':{name_width}}  {'ID':{id_width}}  {'born':10}  {'mod':6}  {'images':>6}  description")
     for r, name in zip(rows, names, strict=True):
-        date = f"{r.date[:4]}-{r.date[4:6]}-{r.date[6:]}" if len(r.date) == 8 else r.date
-        print(f"{date:10}  {name:{name_width}}  {r.patient_id:{id_width}}  {r.modalities[:6]:6}  "
-              f"{r.images:>6}  {r.description}  [{r.study_uid}]")
+        print(f"{_shown_date(r.date):10}  {name:{name_width}}  {r.patient_id:{id_width}}  {_shown_date(r.birth_date):10}  "
+              f"{r.modalities[:6]:6}  {r.images:>6}  {r.description}  [{r.study_uid}]")
     return 0
+
+
+def _shown_date(value: str) -> str:
+    """A recorded DA (YYYYMMDD) as YYYY-MM-DD; anything else as it is."""
+    return f"{value[:4]}-{value[4:6]}-{value[6:]}" if len(value) == 8 else value
 
 
 def _fit(text: str, width: int) -> str:

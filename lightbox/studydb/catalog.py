@@ -44,7 +44,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from ..viewer.index import read_header
 from ..viewer.study_tree import Instance, Patient, Series, Study, StudyIndex
-from ..workflow.storage import add_missing_columns, open_database
+from ..workflow.storage import add_missing_columns, open_database, replace_unique_constraint
 from .stored_headers import StoredHeaderError, decode_header, encode_header
 
 LOG = logging.getLogger(__name__)
@@ -57,14 +57,30 @@ class CatalogBase(DeclarativeBase):
 
 
 class PatientRow(CatalogBase):
+    """One person: a Patient ID is unique only within its issuer (PS3.3 C.7.1.1), and two people
+    of one name and ID at two sites differ by birth date or issuer. (Until 2026-11 the row was
+    one per ID and name: a second John Smith 12345 was listed with the first's birth date; an
+    earlier database's constraint is replaced when it opens, :data:`_EARLIER_PERSON_KEY`.)"""
+
     __tablename__ = "db_patients"
-    __table_args__ = (UniqueConstraint("patient_id", "name"),)
+    __table_args__ = (UniqueConstraint("patient_id", "name", "birth_date", "issuer", name="uq_db_patients_person"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[str] = mapped_column(String(128), default="", index=True)
     name: Mapped[str] = mapped_column(String(256), default="", index=True)
     birth_date: Mapped[str] = mapped_column(String(16), default="")
     sex: Mapped[str] = mapped_column(String(16), default="")
+    issuer: Mapped[str] = mapped_column(String(64), default="")  # Issuer of Patient ID (0010,0021)
     studies: Mapped[list[StudyRow]] = relationship(back_populates="patient", cascade="all, delete-orphan")
+
+    def is_person(self, birth_date: str, issuer: str) -> bool:
+        """Whether a study of this row's ID and name, with ``birth_date`` and ``issuer``, is this
+        person's: neither differs where both record one (as the index tells people apart,
+        :meth:`..viewer.study_tree.Patient.is_person`)."""
+        return not ((self.birth_date and birth_date and self.birth_date != birth_date)
+                    or (self.issuer and issuer and self.issuer != issuer))
+
+
+_EARLIER_PERSON_KEY = ("patient_id", "name")  # db_patients' unique constraint before 2026-11
 
 
 class StudyRow(CatalogBase):
@@ -192,6 +208,7 @@ class StudyCatalog:
 
         CatalogBase.metadata.create_all(self.factory.kw["bind"])
         add_missing_columns(self.factory.kw["bind"], CatalogBase.metadata)  # headers came later
+        replace_unique_constraint(self.factory.kw["bind"], PatientRow.__table__, _EARLIER_PERSON_KEY)  # type: ignore[arg-type]
 
     # -- writing -----------------------------------------------------------------------------
     def add_index(self, index: StudyIndex, headers: bool = True) -> list[str]:
@@ -207,17 +224,35 @@ class StudyCatalog:
                     uids.append(study.uid)
         return uids
 
+    @staticmethod
+    def _person_row(db: Session, patient: Patient) -> PatientRow:
+        """The row of the index's patient: one of that ID and name whose birth date and issuer do
+        not differ from theirs (one that lacked them learns them), else a new one."""
+        born = _recorded_date(patient.birth_date)
+        rows = db.scalars(select(PatientRow).where(PatientRow.patient_id == patient.id, PatientRow.name == patient.name)
+                          .order_by(PatientRow.id))
+        for row in rows:
+            if row.is_person(born, patient.issuer):
+                row.birth_date, row.issuer = row.birth_date or born, row.issuer or patient.issuer
+                return row
+        row = PatientRow(patient_id=patient.id, name=patient.name, birth_date=born, sex=patient.sex, issuer=patient.issuer)
+        db.add(row)
+        return row
+
     def _add_study(self, db: Session, patient: Patient, study: Study, headers: bool) -> None:
-        patient_row = db.scalar(select(PatientRow).where(PatientRow.patient_id == patient.id,
-                                                         PatientRow.name == patient.name))
-        if patient_row is None:
-            patient_row = PatientRow(patient_id=patient.id, name=patient.name,
-                                     birth_date=_recorded_date(patient.birth_date), sex=patient.sex)
-            db.add(patient_row)
+        patient_row = self._person_row(db, patient)
         study_row = db.scalar(select(StudyRow).where(StudyRow.study_uid == study.uid))
         if study_row is None:
             study_row = StudyRow(study_uid=study.uid, patient=patient_row)
             db.add(study_row)
+        elif study_row.patient is not patient_row:
+            # recorded under another person (an earlier version kept one row per ID and name):
+            # the study goes to its own, and a row left with no study goes
+            earlier = study_row.patient
+            study_row.patient = patient_row
+            db.flush()
+            if not earlier.studies:
+                db.delete(earlier)
         study_row.date = _recorded_date(study.date)
         study_row.description, study_row.accession = study.description, study.accession
         study_row.indexed_at = _now()

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     create_engine,
@@ -272,6 +273,56 @@ def add_missing_columns(engine: Engine, metadata: MetaData | None = None) -> Non
                     default = f" DEFAULT {int(value) if isinstance(value, bool) else repr(value)}"
                     default = default.replace('"', "'")
                 connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{default}'))
+
+
+def replace_unique_constraint(engine: Engine, table: Table, old_columns: tuple[str, ...]) -> bool:
+    """Replace an earlier version's UNIQUE (``old_columns``) on ``table`` by the table's present
+    unique constraints, keeping every row; False when the database has no such constraint (new,
+    or already replaced). PostgreSQL: ALTER TABLE ... DROP / ADD CONSTRAINT. SQLite cannot drop
+    a constraint: the table is rebuilt as its documentation says (lang_altertable.html, "Making
+    Other Kinds Of Table Schema Changes"): foreign keys off, the new table made, the rows copied,
+    the old table dropped, the new one renamed, its indexes made, the foreign keys checked, in
+    one transaction — rows in other tables that refer to it keep their ids."""
+    from sqlalchemy import inspect
+    from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
+
+    inspector = inspect(engine)
+    if table.name not in inspector.get_table_names():
+        return False
+    old = [c for c in inspector.get_unique_constraints(table.name) if tuple(c["column_names"]) == old_columns]
+    if not old:
+        return False
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            for constraint in old:
+                connection.execute(text(f'ALTER TABLE {table.name} DROP CONSTRAINT "{constraint["name"]}"'))
+            for unique in (c for c in table.constraints if isinstance(c, UniqueConstraint)):
+                connection.execute(AddConstraint(unique))
+        return True
+    columns = ", ".join(f'"{c["name"]}"' for c in inspector.get_columns(table.name) if c["name"] in table.columns)
+    rebuilt = f"{table.name}_rebuilt"
+    created = str(CreateTable(table).compile(engine)).replace(f"CREATE TABLE {table.name} ", f"CREATE TABLE {rebuilt} ", 1)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # outside a transaction, or it is ignored
+        connection.exec_driver_sql("BEGIN")
+        try:
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {rebuilt}")
+            connection.exec_driver_sql(created)
+            connection.exec_driver_sql(f"INSERT INTO {rebuilt} ({columns}) SELECT {columns} FROM {table.name}")
+            connection.exec_driver_sql(f"DROP TABLE {table.name}")
+            connection.exec_driver_sql(f"ALTER TABLE {rebuilt} RENAME TO {table.name}")
+            for index in table.indexes:
+                connection.execute(CreateIndex(index))
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"rebuilding {table.name} would break {len(broken)} references")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+    return True
 
 
 def integrity_ok(factory: sessionmaker[Session]) -> bool:
