@@ -50,6 +50,11 @@ def test_the_header_fields_reach_the_study_context() -> None:
     (StudyContext("US", "ABDOMEN"), "US of the abdomen", "a US of the abdomen"),  # "you-ess"
     (StudyContext("XA"), "XA (body part not stated)", "an XA (body part not stated)"),  # "ex-ay"
     (StudyContext("MG"), "mammogram (body part not stated)", "a mammogram (body part not stated)"),
+    (StudyContext("MG", side="right"), "right mammogram", "a right mammogram"),
+    (StudyContext("DX", "EXTREMITY", region="knee", side="left"), "left knee radiograph", "a left knee radiograph"),
+    (StudyContext("MR", "EXTREMITY", region="ankle", side="right"), "MR of the right ankle", "an MR of the right ankle"),
+    (StudyContext("DX", "EXTREMITY", side="bilateral"), "bilateral extremity radiograph", "a bilateral extremity radiograph"),
+    (StudyContext("DX", side="left"), "radiograph (body part not stated)", "a radiograph (body part not stated)"),
 ])
 def test_how_messages_name_a_study(study: StudyContext, name: str, described: str) -> None:
     assert study.name() == name
@@ -143,3 +148,30 @@ def test_an_unstated_modality_or_body_part_is_read_as_the_one_kind_declared() ->
 ])
 def test_what_a_declaration_covers_in_words(entries, words: str) -> None:
     assert declared_names(entries) == words
+
+
+@pytest.mark.parametrize(("metadata", "words"), [
+    # a paired part's prompt names the side (Image Laterality, PS3.3 C.7.6.1.1.3) and the region
+    ({"modality": "CR", "body_part": "KNEE", "laterality": "L"}, "left knee radiograph"),
+    ({"modality": "DX", "body_part": "HAND", "laterality": "R"}, "right hand radiograph"),
+    ({"modality": "DX", "body_part": "KNEE", "laterality": "B"}, "bilateral knee radiograph"),
+    ({"modality": "DX", "body_part": "HAND", "laterality": "U"}, "hand radiograph"),  # U: unpaired, no side
+    ({"modality": "DX", "body_part": "ANKLE", "laterality": " l "}, "left ankle radiograph"),
+    ({"modality": "MR", "study_description": "MR KNEE", "laterality": "R"}, "MR right knee"),
+    ({"modality": "DX", "series_description": "hand and wrist", "laterality": "L"}, "left extremity radiograph"),  # two regions
+    ({"modality": "MG", "laterality": "R"}, "right mammogram"),
+    ({"modality": "MG"}, "mammogram"),
+    # an unpaired part names none, whatever the header says
+    ({"modality": "CR", "body_part": "CHEST", "laterality": "L"}, "chest radiograph"),
+    ({"modality": "MR", "body_part": "HEAD", "laterality": "R"}, "MR head"),
+])
+def test_a_paired_body_part_is_named_with_its_side(metadata: dict[str, str], words: str) -> None:
+    assert study_context(metadata).words == words
+
+
+def test_the_region_is_read_from_the_field_the_body_part_came_from() -> None:
+    # BodyPartExamined says knee; the description's "hand" is not what the prompt names
+    knee = study_context({"modality": "DX", "body_part": "KNEE", "study_description": "HAND"})
+    assert knee.region == "knee" and knee.body_part_source == "BodyPartExamined"
+    wrist = study_context({"modality": "DX", "study_description": "CT?", "series_description": "WRIST PA"})
+    assert wrist.region == "wrist" and wrist.words == "wrist radiograph"

@@ -159,7 +159,7 @@ def test_templates_fill_study_view_and_question(monkeypatch) -> None:
     chest = replace(CHEST_RADIOGRAPH, view="PA")
     assert task_prompt("look", chest, question="heart size?") == "Chest PA: heart size?"
     knee = study_context({"modality": "CR", "body_part": "KNEE"})
-    assert task_prompt("look", replace(knee, view="lateral")) == "Look at this extremity radiograph (lateral view)."
+    assert task_prompt("look", replace(knee, view="lateral")) == "Look at this knee radiograph (lateral view)."
     with pytest.raises(ValueError, match="'look' prompt names the study: give its StudyContext"):
         task_prompt("look")
     assert task_prompt("ask") == ""  # no question: an empty prompt, not a made-up one
@@ -264,3 +264,38 @@ def test_a_question_the_model_cannot_read_is_refused_not_answered(capsys, demo_f
     assert refused.args == ["ask", said]
     qtbot.waitUntil(lambda: panel.busy == "", timeout=5000)
     assert panel.state_label.text() == f"Not generated: {said}"
+
+
+def knee_film(path: Path, **header: str) -> Path:
+    import numpy as np
+    from dicom_factory import restamp, write_film
+
+    film = write_film(path, (np.arange(64 * 64) % 900).reshape(64, 64).astype(np.uint16), window=(450, 900))
+    restamp([film], BodyPartExamined="KNEE", ViewPosition="AP", **header)
+    return film
+
+
+def test_a_site_model_is_asked_for_the_side_of_a_knee(tmp_path: Path) -> None:
+    """A site's export declares nothing: its draft prompt named an "extremity radiograph", not
+    which knee. The film's Image Laterality (or its series' Laterality) now reaches the prompt."""
+    from lightbox.inference.prompts import request_prompt
+    from lightbox.viewer.index import build_index
+    from lightbox.viewer.loading import load_film
+
+    for header, side in (({"ImageLaterality": "L"}, "left"), ({"Laterality": "R"}, "right")):
+        path = knee_film(tmp_path / side / "knee.dcm", **header)
+        (series,) = build_index(path.parent).all_series()
+        prompt, notice = request_prompt("draft", study_context(load_film(series).metadata), None, "site model")
+        assert prompt == (f"Draft the radiology report for this {side} knee radiograph study. "
+                          "Write FINDINGS and IMPRESSION sections.") and notice == ""
+
+
+@needs_demo_model
+def test_cli_ask_about_a_left_knee_names_the_knee(tmp_path) -> None:
+    """The demo model knows chests, heads and abdomens: asked about a left knee, it says that it
+    was not trained for a left knee radiograph (it said "an extremity radiograph")."""
+    knee = knee_film(tmp_path / "knee" / "knee.dcm", ImageLaterality="L")
+    asked = subprocess.run([sys.executable, "-m", "lightbox", "ask", str(knee), "is there a fracture?", "--json"],
+                           capture_output=True, text=True, timeout=300)
+    assert asked.returncode == 2 and asked.stdout == ""
+    assert "was not trained to answer questions for a left knee radiograph (only for " in asked.stderr

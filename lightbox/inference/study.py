@@ -35,11 +35,25 @@ UNSTATED_MODALITIES = {"", "FILM", "XC", "OT", "SC"}
 GROUP_MODALITY = {"radiograph": "DX", "CT": "CT", "MR": "MR", "US": "US", "mammogram": "MG", "PET": "PT", "NM": "NM"}
 BODY_PART_NAMES = {"CHEST": "chest", "HEAD": "head", "ABDOMEN": "abdomen", "SPINE": "spine", "EXTREMITY": "extremity"}
 VIEWS = {"PA": "PA", "AP": "AP", "LL": "lateral", "RL": "lateral", "LAT": "lateral", "LATERAL": "lateral"}
+# Image Laterality (0020,0062) / Laterality (0020,0060), PS3.3 C.7.6.1.1.3: which of a paired part
+SIDES = {"L": "left", "R": "right", "B": "bilateral"}  # U (unpaired) names no side
+# the body parts (and modality groups) that come in pairs: their prompt names the side, since
+# "extremity radiograph" left a site's model to guess which knee it was shown
+PAIRED_PARTS = {"EXTREMITY"}
+PAIRED_GROUPS = {"mammogram"}
 
 
 def _plain(text: str) -> str:
     """Lower case without diacritics ("IRM cérébrale, neuro-crâne" → "irm cerebrale, neuro-crane")."""
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+
+
+def region_from_text(text: str) -> str:
+    """The one limb region a header value or description names ("KNEE LEFT" → "knee"), or ""
+    (none, or two): what "extremity" stands for."""
+    words = _plain(text)
+    found = {key for key in BODY_PART_WORDS["EXTREMITY"] if key != "extremity" and key in words}
+    return found.pop() if len(found) == 1 else ""
 
 
 def body_part_from_text(text: str) -> str:
@@ -62,6 +76,8 @@ class StudyContext:
     view: str = ""  # PA / AP / lateral for radiographs
     is_volume: bool = False
     body_part_source: str = ""  # where body_part came from (for the notice): a header field, or "assumed"
+    region: str = ""  # the limb region the header names ("knee") where body_part is EXTREMITY
+    side: str = ""  # "left", "right" or "bilateral" for a paired part (Image Laterality); "" otherwise
 
     @property
     def group(self) -> str:
@@ -70,10 +86,13 @@ class StudyContext:
 
     @property
     def words(self) -> str:
-        """How the prompt names the study: "chest radiograph", "CT chest", "MR head", "CT"."""
-        part = BODY_PART_NAMES.get(self.body_part, self.body_part.lower())
+        """How the prompt names the study: "chest radiograph", "CT chest", "MR head", "CT", "left
+        knee radiograph"."""
+        part = self._part(BODY_PART_NAMES.get(self.body_part, self.body_part.lower()))
         if self.group == "radiograph":
             return f"{part} radiograph".strip() if part else "radiograph"
+        if self.group == "mammogram":  # of a breast: the side is all there is to say
+            return f"{self.side} mammogram".strip()
         if not self.group:
             return f"{part} image".strip()
         return f"{self.group} {part}".strip()
@@ -83,9 +102,15 @@ class StudyContext:
         """The template key in ``tasks.json``: "radiograph CHEST", "MR HEAD", ..."""
         return f"{self.group} {self.body_part}".strip()
 
+    def _part(self, body_part: str) -> str:
+        """The body part with its side and region: "left knee", "head"; "" when none is stated."""
+        return " ".join(w for w in (self.side, self.region or body_part) if w) if body_part else ""
+
     def name(self) -> str:
-        """For messages: "MR of the head", "chest radiograph"."""
-        part = BODY_PART_NAMES.get(self.body_part, "")
+        """For messages: "MR of the head", "chest radiograph", "left knee radiograph"."""
+        part = self._part(BODY_PART_NAMES.get(self.body_part, ""))
+        if self.group == "mammogram" and self.side:
+            return f"{self.side} mammogram"
         if self.group == "radiograph":
             return f"{part} radiograph" if part else "radiograph (body part not stated)"
         if not self.group:
@@ -119,7 +144,13 @@ def study_context(metadata: dict[str, str], is_volume: bool = False) -> StudyCon
             source = label
             break
     view = VIEWS.get((metadata.get("view_position") or "").strip().upper(), "")
-    return StudyContext(modality, body_part, view, is_volume, source)
+    study = StudyContext(modality, body_part, view, is_volume, source)
+    if body_part == "EXTREMITY":
+        key = {"BodyPartExamined": "body_part", "study description": "study_description"}.get(source, "series_description")
+        study = replace(study, region=region_from_text(metadata.get(key, "")))
+    if body_part in PAIRED_PARTS or study.group in PAIRED_GROUPS:
+        study = replace(study, side=SIDES.get((metadata.get("laterality") or "").strip().upper(), ""))
+    return study
 
 
 @dataclass(frozen=True)
