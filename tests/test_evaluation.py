@@ -382,8 +382,8 @@ def test_eval_cli_create_raters_status_export_and_report(tmp_path: Path, capsys)
     capsys.readouterr()
     assert main(["eval", "status", "demo", "--json", "--db", url]) == 0
     assert json.loads(capsys.readouterr().out)["raters"] == {
-        "gina": {"answered": 2, "total": 2, "begun": 0, "amended": 0},
-        "hugo": {"answered": 0, "total": 2, "begun": 1, "amended": 0},
+        "gina": {"answered": 2, "total": 2, "begun": 0, "amended": 0, "results_seen": False},
+        "hugo": {"answered": 0, "total": 2, "begun": 1, "amended": 0, "results_seen": False},
     }
     assert main(["eval", "status", "demo", "--db", url]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["  gina: 2 of 2  (done)", "  hugo: 0 of 2, 1 begun"]

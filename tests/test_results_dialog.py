@@ -60,3 +60,54 @@ def test_the_results_dialog_saves_what_the_cli_writes(qtbot, tmp_path: Path, rat
     assert asked == [("Save figure", "chest_pilot-results.png")]
     assert warned == [f"{blocker / 'x.png'}: [Errno 20] Not a directory: '{blocker / 'x.png'}'"]
     dialog.close()
+
+
+def test_a_rater_who_opens_the_results_from_the_main_window_is_unblinded(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Evaluation → Results... from the main window asks who is looking and names the raters
+    still rating. The lead looks: nothing changes. A rater looks: as after the rating window's
+    Results, their answers are final (they could go back and change them having seen which
+    report was the AI's) and Rater progress says so."""
+    from test_evaluation_menu import menu_action
+
+    from lightbox.app.eval_menu import STUDY_LEAD
+    from lightbox.app.main_window import MainWindow
+    from lightbox.workflow.evaluation import ANSWERS_FINAL, EvaluationError, previous_answered, progress_line, rater_status
+    from lightbox.workflow.storage import default_url
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    db = open_database(default_url())
+    create_session(db, "knees", [CaseSpec(f"c{n}", f"Original {n}.", image_paths=[f"/i/{n}.png"], ai_report=f"AI {n}.",
+                                          label="normal") for n in range(3)], seed=3, raters=["ann", "bob"])
+    for rater, count in (("ann", 3), ("bob", 1)):
+        for _ in range(count):
+            case = next_case(db, "knees", rater)
+            assert case is not None
+            submit(db, "knees", rater, case.case_id, Rating("equivalent", "same", True, True))
+    window = MainWindow()
+    qtbot.addWidget(window)
+
+    def open_results(looking: str):
+        menu_action(window, "Results...").trigger()
+        picker = window.evaluation.open_windows[-1]
+        picker.session.setCurrentText("knees")
+        items = [picker.looking.itemText(n) for n in range(picker.looking.count())]
+        assert items == [STUDY_LEAD, "ann", "bob"]
+        said = picker.still_rating.text()
+        picker.looking.setCurrentText(looking)
+        picker.accept()
+        return said, window.evaluation.open_windows[-1]
+
+    said, results = open_results(STUDY_LEAD)
+    assert said.startswith("Still rating: bob (1 of 3). The results say which report is the AI's")
+    assert results.windowTitle() == "Results - knees" and not rater_status(db, "knees")["bob"].results_seen
+    assert previous_answered(db, "knees", "bob", None) is not None  # bob may still look back and amend
+    said, results = open_results("bob")
+    assert results.windowTitle() == "Results - knees - seen by bob: their answers are final"
+    status = rater_status(db, "knees")
+    assert status["bob"].results_seen and not status["ann"].results_seen
+    assert progress_line("bob", status["bob"]) == "bob: 1 of 3  (has seen the results: answers final)"
+    with pytest.raises(EvaluationError, match=ANSWERS_FINAL[:30]):
+        previous_answered(db, "knees", "bob", None)
+    said, _ = open_results(STUDY_LEAD)
+    assert said == ""  # bob has seen them: no longer named as one not to show them to
+    window.close()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..workflow.evaluation import (
     EvaluationError,
     change_raters,
+    mark_unblinded,
     progress_line,
     rater_status,
     session_names,
@@ -127,6 +128,45 @@ class SessionPicker(QDialog):
             self.rater.addItems(sorted(rater_status(self.factory, session)))
 
 
+STUDY_LEAD = "the study lead (not a rater)"
+
+
+class ResultsPicker(SessionPicker):
+    """Choose a session and say who is looking at its results. The results say which report was
+    the AI's: a rater who sees them is unblinded, and their answers become final (as after the
+    rating window's Results); raters still rating are named, so the lead does not show them."""
+
+    def __init__(self, factory, parent: QWidget | None = None) -> None:
+        super().__init__(factory, "Results", False, parent)
+        form = self.layout()
+        assert isinstance(form, QFormLayout)
+        self.looking = QComboBox()
+        self.still_rating = QLabel("")
+        self.still_rating.setWordWrap(True)
+        form.insertRow(1, "Who is looking", self.looking)
+        form.insertRow(2, self.still_rating)
+        self.session.currentTextChanged.connect(self._fill_lookers)
+        self._fill_lookers(self.session.currentText())
+
+    def _fill_lookers(self, session: str) -> None:
+        self.looking.clear()
+        self.looking.addItem(STUDY_LEAD)
+        if not session:
+            return
+        status = rater_status(self.factory, session)
+        self.looking.addItems(sorted(status))
+        rating = [f"{name} ({s.answered} of {s.total})" for name, s in sorted(status.items())
+                  if not s.finished and not s.results_seen]
+        self.still_rating.setText(
+            ("Still rating: " + ", ".join(rating) + ". The results say which report is the AI's: a rater who sees "
+             "them can no longer change an answer.") if rating else "")
+
+    def looker(self) -> str:
+        """The rater looking, or "" for the study lead."""
+        chosen = self.looking.currentText()
+        return "" if chosen == STUDY_LEAD else chosen
+
+
 class ProgressDialog(QDialog):
     """The study lead's view: answers per rater, and adding or removing raters."""
 
@@ -216,6 +256,21 @@ class EvaluationMenu:
                           lambda session, _: self._keep(ProgressDialog(self.factory, session, self.window)))
 
     def results(self) -> SessionPicker | None:
+        if not session_names(self.factory):
+            QMessageBox.information(self.window, "Results", "No evaluation session yet: create one first.")
+            return None
+        picker = ResultsPicker(self.factory, self.window)
+        picker.accepted.connect(lambda: self.open_results(picker.session.currentText(), picker.looker()))
+        return self._keep(picker)  # type: ignore[return-value]
+
+    def open_results(self, session: str, rater: str = "") -> QWidget:
+        """The session's results; ``rater``: the rater looking, whose answers are final from now
+        on (as after the rating window's Results), "" for the study lead."""
         from .results_dialog import ResultsDialog
 
-        return self._pick("Results", False, lambda session, _: self._keep(ResultsDialog(self.factory, session, self.window)))
+        if rater:
+            mark_unblinded(self.factory, session, rater)
+        dialog = ResultsDialog(self.factory, session, self.window)
+        if rater:
+            dialog.setWindowTitle(f"Results - {session} - seen by {rater}: their answers are final")
+        return self._keep(dialog)

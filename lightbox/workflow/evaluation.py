@@ -502,6 +502,11 @@ class RaterStatus:
     total: int
     begun: int  # cases with an answer saved as it is given, not yet submitted
     amended: int  # answers the rater went back and changed (the earlier ones kept)
+    results_seen: bool = False  # the rater has seen the session's results: their answers are final
+
+    @property
+    def finished(self) -> bool:
+        return self.answered >= self.total
 
 
 def rater_status(factory: sessionmaker[Session], session_name: str) -> dict[str, RaterStatus]:
@@ -516,7 +521,8 @@ def rater_status(factory: sessionmaker[Session], session_name: str) -> dict[str,
                 return db.scalar(select(func.count()).select_from(table).where(table.rater_id == rater_id, *where)) or 0
 
             out[rater.name] = RaterStatus(count(Answer), len(session.cases),
-                                          count(AnswerDraft, AnswerDraft.case_id.not_in(answered)), count(SupersededAnswer))
+                                          count(AnswerDraft, AnswerDraft.case_id.not_in(answered)), count(SupersededAnswer),
+                                          rater.unblinded_at is not None)
         return out
 
 
@@ -524,7 +530,8 @@ def progress_line(name: str, status: RaterStatus) -> str:
     """One rater's progress as the CLI and the window say it."""
     return (f"{name}: {status.answered} of {status.total}" + (f", {status.begun} begun" if status.begun else "")
             + (f", {status.amended} amended" if status.amended else "")
-            + ("  (done)" if status.answered == status.total else ""))
+            + ("  (done)" if status.answered == status.total else "")
+            + ("  (has seen the results: answers final)" if status.results_seen else ""))
 
 
 def session_names(factory: sessionmaker[Session]) -> list[str]:
