@@ -23,6 +23,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .index import Instance, Series, header_int
+from .lossy import lossy_compression
 from .overlay_planes import OVERLAY_GROUPS, OverlayPlane, has_embedded_overlay, read_overlay_planes
 from .pixels import (
     Padding,
@@ -202,7 +203,17 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
     series_side = out.pop("series_laterality", "")
     if series_side:  # one key for every reader of the side (overlay, report header)
         out.setdefault("laterality", series_side)
+    lossy = lossy_compression(ds)
+    if lossy:  # shown on the image: the values are not the acquired ones (C.7.6.1.1.5)
+        out["lossy"] = lossy
     return out
+
+
+def lossy_warning(metadata: dict[str, str]) -> list[str]:
+    """The note for a lossy-compressed image, for the window's warnings and ``inspect``."""
+    lossy = metadata.get("lossy", "")
+    how = lossy.removeprefix("LOSSY").strip()
+    return [f"lossy compressed{f' ({how})' if how else ''}: the pixel values are not the acquired ones"] if lossy else []
 
 
 def load_volume(
@@ -289,8 +300,14 @@ def load_volume(
     overlay_planes, overlay_notes = _slice_overlays(members, resampled)
     warnings += overlay_notes
     padding = _series_padding([pixel_padding(m.header) if m.header is not None else None for m in members], warnings)
+    metadata = _metadata(ds)
+    # one lossy slice makes the stack lossy: the first that says so names it
+    lossy = next((text for m in members if m.header is not None and (text := lossy_compression(m.header))), "")
+    if lossy:
+        metadata["lossy"] = lossy
+    warnings += lossy_warning(metadata)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
-                  _metadata(ds), warnings, acquired_positions=acquired, resampled=resampled, calibrated=calibrated,
+                  metadata, warnings, acquired_positions=acquired, resampled=resampled, calibrated=calibrated,
                   oriented=oriented, overlay_planes=overlay_planes, padding=padding)
 
 
@@ -347,8 +364,10 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
     calibrated = is_calibrated(series)
     warnings = list(series.warnings) + ([] if calibrated else [UNCALIBRATED_VOLUME])
     padding = _series_padding([pixel_padding(ds, f) for f in range(stored.shape[0])], warnings)
+    metadata = _metadata(ds)
+    warnings += lossy_warning(metadata)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
-                  _metadata(ds), warnings, calibrated=calibrated, padding=padding)
+                  metadata, warnings, calibrated=calibrated, padding=padding)
 
 
 def absurd_window(window: Window, values: np.ndarray) -> bool:
@@ -521,8 +540,10 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     if colour is not None and window is None:  # an absurd window: the identity, not a luminance-based one
         window = Window(127.5 + 0.5, 256.0)
     aspect = spacing[0] / spacing[1] if spacing is not None else pixel_aspect_ratio(ds, warnings)
+    metadata = _metadata(ds)
+    warnings += lossy_warning(metadata)
     return Film(values, window or auto_window(values, padding=padding), invert, spacing, source, str(ds.get("Modality", "")),
-                _metadata(ds), warnings, overlays, colour, aspect=aspect, padding=padding)
+                metadata, warnings, overlays, colour, aspect=aspect, padding=padding)
 
 
 def pixel_aspect_ratio(ds: Dataset, warnings: list[str]) -> float:

@@ -256,7 +256,8 @@ class FilmScene(PlaneScene):
         # which knee or hand: the edge letters of a film do not say (an AP knee is "L\\F" either side)
         side = SIDE_WORDS.get(meta.get("laterality", "").strip().upper(), "")
         heading = " ".join(x for x in (film.modality, meta.get("view_position", ""), side) if x)
-        lower_right = f"{heading}\n{cols} x {rows}  {cal}{notice}"
+        lossy = f"{meta['lossy']}\n" if meta.get("lossy") else ""  # above the heading: the values are not as acquired
+        lower_right = f"{lossy}{heading}\n{cols} x {rows}  {cal}{notice}"
         self.corners.set("lower_right", lower_right.strip())
         orientation = meta.get("patient_orientation", "")
         parts = orientation.split("\\") if orientation else []

@@ -324,7 +324,8 @@ class MprScene(PlaneScene):
         k, j, i = v.shape
         sx, sy, sz = v.geometry.spacing
         size = f"{sx:.2f} x {sy:.2f} x {sz:.2f} mm" if v.calibrated else "UNCALIBRATED (px)"
-        self.corners.set("lower_right", f"{v.modality}  {i}x{j}x{k}\n{size}{resampled}{notice}")
+        lossy = f"{v.metadata['lossy']}\n" if v.metadata.get("lossy") else ""  # the values are not as acquired
+        self.corners.set("lower_right", f"{lossy}{v.modality}  {i}x{j}x{k}\n{size}{resampled}{notice}")
         letters = {"right": direction_label(self.right), "left": direction_label(-self.right),
                    "top": direction_label(self.up), "bottom": direction_label(-self.up)}
         self.edges.set(letters if v.oriented else dict.fromkeys(letters, ""))  # never letters the header does not give
