@@ -27,3 +27,21 @@ def deidentify_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
             continue
         out[key] = DUMMY.get(key, "") if action == "Z" else value
     return out
+
+
+# Modalities whose pixels often carry text the header does not declare (ultrasound, secondary
+# and video captures, photos): PS3.15 E.3.1's Clean Pixel Data concern
+TEXT_IN_PIXELS_MODALITIES = {"US", "SC", "XC", "ES", "OT", "GM", "SM", "IVUS", ""}
+
+
+def burned_in_text(metadata: dict[str, Any]) -> str:
+    """Why the pixels themselves may identify the patient, whatever the overlays hide: "YES" when
+    Burned In Annotation (0028,0301) says so, "unknown" when it is absent on a modality whose
+    pixels often carry text, "" otherwise (PS3.15 E.3.1, Clean Pixel Data Option)."""
+    stated = str(metadata.get("burned_in_annotation", "")).strip().upper()
+    if stated == "YES":
+        return "YES"
+    if not stated and str(metadata.get("modality", "")).strip().upper() in TEXT_IN_PIXELS_MODALITIES:
+        return "unknown"
+    return ""
+

@@ -190,6 +190,7 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "patient_orientation": "PatientOrientation",  # a film's letters (C.7.6.1.1.1), e.g. "L\\F"
         "study_uid": "StudyInstanceUID",  # which study (priors are the patient's other studies)
         "frame_of_reference": "FrameOfReferenceUID",  # same patient space (linked scrolling in mm)
+        "burned_in_annotation": "BurnedInAnnotation",  # YES: the pixels show text (a name): de-identifying refuses it
     }
     out = {}
     for name, keyword in keys.items():
