@@ -299,3 +299,12 @@ def test_cli_ask_about_a_left_knee_names_the_knee(tmp_path) -> None:
                            capture_output=True, text=True, timeout=300)
     assert asked.returncode == 2 and asked.stdout == ""
     assert "was not trained to answer questions for a left knee radiograph (only for " in asked.stderr
+
+
+def test_the_question_box_offers_an_example_for_the_study_open(qtbot, tmp_path) -> None:
+    """A brain MR was offered "Is there a pneumothorax on the left?" as the example question."""
+    w = window_on(qtbot, write_brain_mr(tmp_path / "mr"))
+    assert w.ai_panel.question.placeholderText() == 'e.g. "Is there a midline shift?"'
+    w.open_path(knee_film(tmp_path / "knee" / "knee.dcm", ImageLaterality="L"))
+    qtbot.waitUntil(lambda: not w.is_loading() and w.area.opened is not None and w.area.opened.volume is None, timeout=30000)
+    assert w.ai_panel.question.placeholderText() == 'e.g. "Is there a fracture?"'

@@ -48,6 +48,21 @@ NO_REPORT = "No report for this series yet: draft or type one first."
 IMAGE_CHECK_STATE = "ai_image_check"  # ui_state.json: whether answers are checked against a blank image
 
 
+
+# The question box's example follows the study open: a brain MR was offered "Is there a
+# pneumothorax on the left?", the chest default the product is trying to be rid of
+EXAMPLE_QUESTIONS = {"CHEST": "Is there a pneumothorax on the left?", "HEAD": "Is there a midline shift?",
+                     "ABDOMEN": "Is there free fluid?", "SPINE": "Is there a vertebral compression fracture?",
+                     "EXTREMITY": "Is there a fracture?"}
+
+
+def example_question(metadata: dict[str, str], is_volume: bool = False) -> str:
+    """The question box's placeholder for a study (its body part as the prompt reads it)."""
+    from ..inference.study import study_context
+
+    part = study_context(metadata, is_volume).body_part if metadata else ""
+    return f'e.g. "{EXAMPLE_QUESTIONS.get(part, "What abnormality is seen?")}"'
+
 class NoReport(ValueError):
     """An export asked for while the series has no report text."""
 
@@ -317,7 +332,7 @@ class AiPanel(QWidget):
         layout.addWidget(self.history, 2)
         ask_row = QHBoxLayout()
         self.question = QLineEdit()
-        self.question.setPlaceholderText('e.g. "Is there a pneumothorax on the left?"')
+        self.question.setPlaceholderText(example_question({}))
         self.ask_button = QPushButton("Ask")
         ask_row.addWidget(self.question)
         ask_row.addWidget(self.ask_button)
@@ -388,6 +403,7 @@ class AiPanel(QWidget):
         self.timing_label.setText("")
         self.timings.clear()
         self.editor.setPlaceholderText("FINDINGS:\nIMPRESSION:")
+        self.question.setPlaceholderText(example_question(self.case_metadata, opened.is_volume))
         self.results.clear()
         self.image_checks.clear()
         self.setEnabled(True)
