@@ -68,6 +68,11 @@ MODULES: dict[str, list[str]] = {
     "lightbox/viewer/radiological.py": ["tests/test_radiological_by_hand.py"],
     # safety: which earlier study is offered as this patient's prior
     "lightbox/reading/priors.py": ["tests/test_compare_prior.py"],
+    # fidelity: a lossy-compressed image says so on the screen
+    "lightbox/viewer/lossy.py": ["tests/test_lossy_compression.py"],
+    # privacy: a de-identified export of pixels that carry a name is refused
+    "lightbox/viewer/deidentify.py": ["tests/test_burned_in_annotation.py",
+                                      "tests/test_cli.py::test_deidentified_screenshot_hides_the_patient"],
 }
 # run only when named (none now: raster.py's VTK-rendering tests, an hour a run, gave way to
 # hand-computed screens that take two seconds)
