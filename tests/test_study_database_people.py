@@ -144,3 +144,33 @@ def test_rows_that_refer_to_a_person_keep_their_reference_through_the_rebuild(tm
                                                  "AND type = 'index' AND name LIKE 'ix_%'"))}
         assert indexes == {"ix_db_patients_patient_id", "ix_db_patients_name"}
     engine.dispose()
+
+
+def test_two_workstations_bring_an_earlier_postgresql_database_over_at_once(postgres_url: str) -> None:
+    """Both see the earlier constraint and both replace it: the second waits for the first's lock,
+    then finds the work done (it failed with 'constraint does not exist' / 'already exists')."""
+    import threading
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as db:
+        db.execute(text("DROP DATABASE IF EXISTS lightbox_race"))
+        db.execute(text("CREATE DATABASE lightbox_race"))
+    admin.dispose()
+    url = postgres_url.rsplit("/", 1)[0] + "/lightbox_race"
+    earlier_database(url)
+    start, failures = threading.Barrier(2), []
+
+    def open_catalog() -> None:
+        start.wait()
+        try:
+            StudyCatalog(url).factory.kw["bind"].dispose()
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_catalog) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    assert unique_keys(url) == [("patient_id", "name", "birth_date", "issuer")]

@@ -44,7 +44,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from ..viewer.index import read_header
 from ..viewer.study_tree import Instance, Patient, Series, Study, StudyIndex
-from ..workflow.storage import add_missing_columns, open_database, replace_unique_constraint
+from ..workflow.storage import add_missing_columns, open_database, replace_unique_constraint, schema_lock
 from .stored_headers import StoredHeaderError, decode_header, encode_header
 
 LOG = logging.getLogger(__name__)
@@ -206,9 +206,11 @@ class StudyCatalog:
         self.factory = factory or open_database(url)
         from . import annotations  # noqa: F401 - its table is part of the study database
 
-        CatalogBase.metadata.create_all(self.factory.kw["bind"])
-        add_missing_columns(self.factory.kw["bind"], CatalogBase.metadata)  # headers came later
-        replace_unique_constraint(self.factory.kw["bind"], PatientRow.__table__, _EARLIER_PERSON_KEY)  # type: ignore[arg-type]
+        engine = self.factory.kw["bind"]
+        with schema_lock(engine):  # another workstation may be opening it too
+            CatalogBase.metadata.create_all(engine)
+            add_missing_columns(engine, CatalogBase.metadata)  # headers came later
+            replace_unique_constraint(engine, PatientRow.__table__, _EARLIER_PERSON_KEY)  # type: ignore[arg-type]
 
     # -- writing -----------------------------------------------------------------------------
     def add_index(self, index: StudyIndex, headers: bool = True) -> list[str]:

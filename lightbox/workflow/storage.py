@@ -2,8 +2,10 @@
 full synchronous commits, or a PostgreSQL URL for a panel spread over several workstations."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -235,8 +237,9 @@ def open_database(url: str | None = None) -> sessionmaker[Session]:
         engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(engine)
-        add_missing_columns(engine)
+        with schema_lock(engine):
+            Base.metadata.create_all(engine)
+            add_missing_columns(engine)
     except (OSError, ImportError, ArgumentError, NoSuchModuleError, DBAPIError) as exc:
         if isinstance(exc, ArgumentError):
             reason = "not a database URL (e.g. sqlite:////path/lightbox.sqlite3 or postgresql+psycopg://user@host/db)"
@@ -250,6 +253,28 @@ def open_database(url: str | None = None) -> sessionmaker[Session]:
             reason = driver_reason(exc)
         raise DatabaseUnavailable(f"cannot open the database {shown_url(url)}: {reason}") from exc
     return sessionmaker(engine, expire_on_commit=False)
+
+
+SCHEMA_LOCK_KEY = 0x4C49474854424F58  # "LIGHTBOX": the advisory lock of schema changes
+
+
+@contextlib.contextmanager
+def schema_lock(engine: Engine) -> Iterator[None]:
+    """One workstation at a time makes or changes the tables: on PostgreSQL a session advisory
+    lock (two starting at once both found a table missing and the second's CREATE failed,
+    "duplicate key value violates unique constraint pg_class_relname_nsp_index"); SQLite is one
+    user's file, and its own locks do."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            connection.commit()
 
 
 def add_missing_columns(engine: Engine, metadata: MetaData | None = None) -> None:
@@ -293,11 +318,16 @@ def replace_unique_constraint(engine: Engine, table: Table, old_columns: tuple[s
     if not old:
         return False
     if engine.dialect.name != "sqlite":
+        # two workstations opening the database at once: the first ALTER locks the table, the
+        # second waits, then finds the old constraint gone and the new one there
         with engine.begin() as connection:
             for constraint in old:
-                connection.execute(text(f'ALTER TABLE {table.name} DROP CONSTRAINT "{constraint["name"]}"'))
+                connection.execute(text(f'ALTER TABLE {table.name} DROP CONSTRAINT IF EXISTS "{constraint["name"]}"'))
+            present = set(connection.scalars(text("SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass)"),
+                                             {"t": table.name}))
             for unique in (c for c in table.constraints if isinstance(c, UniqueConstraint)):
-                connection.execute(AddConstraint(unique))
+                if unique.name not in present:
+                    connection.execute(AddConstraint(unique))
         return True
     columns = ", ".join(f'"{c["name"]}"' for c in inspector.get_columns(table.name) if c["name"] in table.columns)
     rebuilt = f"{table.name}_rebuilt"
