@@ -11,7 +11,7 @@ import numpy as np
 from dicom_factory import axial_positions, restamp, write_ct_series, write_film
 
 from lightbox.app.cli import main
-from lightbox.viewer.deidentify import burned_in_text
+from lightbox.viewer.deidentify import burned_in_text, deidentify_metadata
 
 
 def test_what_the_header_says_by_hand() -> None:
@@ -44,3 +44,12 @@ def test_an_image_that_does_not_say_gets_a_note(tmp_path: Path, capsys) -> None:
     write_ct_series(tmp_path / "ct", axial_positions(3))  # a CT says nothing and needs no note
     assert main(["screenshot", str(tmp_path / "ct"), "--deidentify", "--out", str(tmp_path / "ct.png"), "--size", "64x64"]) == 0
     assert "burned-in" not in capsys.readouterr().err
+
+
+def test_the_basic_profile_on_the_overlay_keys_by_hand() -> None:
+    """PS3.15 Table E.1-1: X removes, Z empties (name and ID get dummies); every other key stays,
+    whichever order the keys come in."""
+    shown = {"institution": "St Elsewhere", "patient_name": "DOE^JANE", "modality": "CT", "study_description": "CT HEAD",
+             "patient_id": "P1", "patient_birth_date": "19700101", "view_position": "AP", "issuer_of_patient_id": "SITE"}
+    assert deidentify_metadata(shown) == {"patient_name": "ANONYMIZED", "modality": "CT", "patient_id": "ANON",
+                                          "patient_birth_date": "", "view_position": "AP"}

@@ -50,6 +50,19 @@ def test_what_the_header_says_by_hand(syntax: str, attributes: dict[str, object]
     assert lossy_compression(header(syntax, **attributes)) == said
 
 
+def test_a_damaged_attribute_leaves_what_the_others_say() -> None:
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    damaged = header(LossyImageCompression="01", LossyImageCompressionRatio="5")
+    method = Tag("LossyImageCompressionMethod")
+    damaged[method] = RawDataElement(method, "SQ", 4, b"abcd", 0, False, True)  # not a sequence: fails to read
+    assert lossy_compression(damaged) == "LOSSY 5:1"
+    damaged.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.50"
+    assert lossy_compression(damaged) == "LOSSY JPEG 5:1"  # the encoding names the method
+    assert lossy_compression(Dataset()) == ""  # no file meta at all: nothing said, nothing known
+
+
 def film(path: Path, syntax: str | None = None, **attributes: str) -> Path:
     written = write_film(path, (np.arange(64 * 64) % 900).reshape(64, 64).astype(np.uint16), window=(450, 900))
     if syntax is not None:

@@ -41,18 +41,24 @@ def _ratio(value: object) -> str:
     return f"{ratio:g}:1" if ratio > 0 else ""
 
 
+def _values(ds: Dataset, keyword: str) -> list[str]:
+    """An attribute's values as text; none when it is absent or damaged (an element of the wrong
+    VR fails to read: the others still say what they say)."""
+    try:
+        return [str(v) for v in element_values(ds.get(keyword))]
+    except Exception:  # noqa: BLE001
+        return []
+
+
 def lossy_compression(ds: Dataset) -> str:
     """"LOSSY JPEG 2000 10:1", "LOSSY JPEG", "LOSSY" (nothing said of how) for an image whose
     pixels were lossy compressed; "" for one that says it was not (or says nothing, in a lossless
     encoding)."""
     meta = getattr(ds, "file_meta", None)
     syntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
-    try:
-        flag = str(ds.get("LossyImageCompression", "") or "").strip()
-        ratios = [r for r in (_ratio(v) for v in element_values(ds.get("LossyImageCompressionRatio"))) if r]
-        methods = [METHODS.get(str(m).strip(), str(m).strip()) for m in element_values(ds.get("LossyImageCompressionMethod"))]
-    except Exception:  # noqa: BLE001 - a damaged attribute: what the encoding says is left
-        flag, ratios, methods = "", [], []
+    flag = " ".join(_values(ds, "LossyImageCompression")).strip()
+    ratios = [r for r in map(_ratio, _values(ds, "LossyImageCompressionRatio")) if r]
+    methods = [METHODS.get(m.strip(), m.strip()) for m in _values(ds, "LossyImageCompressionMethod")]
     if flag != "01" and syntax not in LOSSY_TRANSFER_SYNTAXES:
         return ""
     encoding = LOSSY_TRANSFER_SYNTAXES.get(syntax) or EITHER_TRANSFER_SYNTAXES.get(syntax)
