@@ -68,9 +68,15 @@ def test_gap_uneven_spacing_tilt_duplicates_and_mixed_orientation_are_warned(tmp
     assert any("gantry tilt" in w for w in by_folder["tilt"].warnings)
     assert any("1 duplicated slice position" in w for w in by_folder["dup"].warnings)
     assert load_volume(by_folder["dup"]).shape[0] == 5
-    mixed = index.find_series(uid)
-    assert any("mixed orientations" in w for w in mixed.warnings)
-    assert load_volume(mixed).shape[0] == 6
+    # six axial slices and two coronal ones in one series: two parts, each seen (the coronal
+    # slices were left out of the one volume)
+    axial, coronal = index.find_series(f"{uid}#o1"), index.find_series(f"{uid}#o2")
+    assert axial.warnings[-1] == ("mixed orientations: split from a series of 2 ImageOrientationPatient values; "
+                                  "this part is its 6 axial image(s) of 8")
+    assert coronal.warnings[-1].endswith("this part is its 2 coronal image(s) of 8")
+    assert axial.description.endswith("[axial]") and coronal.description.endswith("[coronal]")
+    assert load_volume(axial).shape[0] == 6
+    assert [i.path.name for i in coronal.instances] == ["c1.dcm", "c2.dcm"] and load_volume(coronal).shape[0] == 2
 
 
 def test_multiframe_enhanced_object(tmp_path: Path) -> None:
@@ -168,3 +174,31 @@ def test_header_fields_read_from_raw_bytes_equal_pydicoms(tmp_path, syntax) -> N
     assert _text(raw, "Modality") == "CT" and _text(raw, "StudyDate") == converted.StudyDate
     assert _int(raw, "SeriesNumber") is None and _int(raw, "NumberOfFrames") is None
     assert _text(raw, "PatientName") == str(converted.PatientName)  # PN goes through pydicom (character sets)
+
+
+def test_a_three_plane_localizer_is_three_stacks_each_seen(tmp_path: Path) -> None:
+    """One series, three slices in each patient plane (a localizer as MR scanners write it): three
+    parts named by their planes, each loading its own three slices; before, the volume kept one
+    plane's slices and the other six images could not be seen."""
+    uid, study = "1.2.826.0.1.3680043.8.498.90", "1.2.826.0.1.3680043.8.498.91"
+    axial = write_ct_series(tmp_path / "loc", [(0, 0, z) for z in (-10.0, 0.0, 10.0)], series_uid=uid, study_uid=study,
+                            names=["a1.dcm", "a2.dcm", "a3.dcm"], instance_numbers=[1, 2, 3])
+    write_ct_series(tmp_path / "loc", [(0, y, 0) for y in (-10.0, 0.0, 10.0)], orientation=(1, 0, 0, 0, 0, -1),
+                    series_uid=uid, study_uid=study, names=["c1.dcm", "c2.dcm", "c3.dcm"], instance_numbers=[4, 5, 6])
+    write_ct_series(tmp_path / "loc", [(x, 0, 0) for x in (-10.0, 0.0, 10.0)], orientation=(0, 1, 0, 0, 0, -1),
+                    series_uid=uid, study_uid=study, names=["s1.dcm", "s2.dcm", "s3.dcm"], instance_numbers=[7, 8, 9])
+    # a fourth plane of one slice, tilted 20° from axial about the x axis
+    tilt = np.radians(20.0)
+    write_ct_series(tmp_path / "loc", [(0, 0, 30.0)], orientation=(1, 0, 0, 0, float(np.cos(tilt)), float(np.sin(tilt))),
+                    series_uid=uid, study_uid=study, names=["o1.dcm"], instance_numbers=[10])
+    index = build_index(tmp_path / "loc")
+    parts = sorted(index.all_series(), key=lambda s: s.uid)
+    assert [(s.uid.removeprefix(uid), s.description[-22:], sorted(i.path.name for i in s.instances)) for s in parts] == [
+        ("#o1", "[axial]", ["a1.dcm", "a2.dcm", "a3.dcm"]),
+        ("#o2", "[coronal]", ["c1.dcm", "c2.dcm", "c3.dcm"]),
+        ("#o3", "[sagittal]", ["s1.dcm", "s2.dcm", "s3.dcm"]),
+        ("#o4", "[axial oblique 20°]", ["o1.dcm"]),
+    ]
+    for part in parts[:3]:
+        assert part.kind == "volume" and load_volume(part).shape[0] == 3
+    assert len(axial) == 3

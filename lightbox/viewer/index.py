@@ -23,7 +23,7 @@ from pydicom.uid import UID
 
 from .archives import ArchiveError, is_archive, unpacked
 from .header_reader import read_common_header
-from .series import analyse, series_geometry, split_shared_positions
+from .series import analyse, series_geometry, split_orientations, split_shared_positions
 from .study_tree import NO_PATIENT_ID, FileError, Instance, Patient, Series, Study, StudyIndex, name_key
 
 __all__ = ["FileError", "Instance", "Patient", "Series", "Study", "StudyIndex", "UnreadableFile", "build_index"]
@@ -416,8 +416,10 @@ def build_index(
             index.errors.append(FileError(path, f"{type(exc).__name__}: {exc}"))
     for study in index.all_studies():
         for uid, series in list(study.series.items()):
-            parts = split_shared_positions(series)
-            if parts:  # slices sharing positions are several images each, never duplicates to drop
+            # slices in several planes are one stack per plane (each of them seen), and slices
+            # sharing positions are several images each, never duplicates to drop
+            parts = [p for part in split_orientations(series) or [series] for p in split_shared_positions(part) or [part]]
+            if parts != [series]:
                 del study.series[uid]
                 study.series.update((part.uid, part) for part in parts)
     for series in index.all_series():

@@ -118,6 +118,39 @@ def split_shared_positions(series: Series) -> list[Series]:
     return parts
 
 
+def split_orientations(series: Series) -> list[Series]:
+    """A series whose single-frame slices lie in several planes (a three-plane localizer, a stack
+    with a few slices of another orientation): one sub-series per ImageOrientationPatient, each
+    viewable, named by its nearest patient plane, largest first. The volume used to keep the most
+    common orientation only, and the other slices could not be seen at all. Returns [] for a
+    series of one orientation (or with slices that state none)."""
+    from .geometry import nearest_plane
+
+    slices = [i for i in series.instances if i.orientation is not None and i.frames == 1]
+    if len(slices) != len(series.instances):
+        return []
+    groups: dict[tuple[float, ...] | None, list[Instance]] = {}
+    for instance in slices:
+        groups.setdefault(_orientation_key(instance.orientation), []).append(instance)
+    if len(groups) < 2:
+        return []
+    ordered = sorted(groups.values(), key=len, reverse=True)
+    names = []
+    for members in ordered:
+        plane, angle = nearest_plane(slice_normal(members[0].orientation))  # type: ignore[arg-type]
+        names.append(plane if angle < 1.0 else f"{plane} oblique {angle:.0f}°")
+    parts = []
+    for n, (members, name) in enumerate(zip(ordered, names, strict=True), 1):
+        # two groups of one plane name (two obliques near axial) keep apart by their number
+        label = name if names.count(name) == 1 else f"{name} {n}"
+        part = Series(f"{series.uid}#o{n}", series.modality, f"{series.description} [{label}]".strip(), series.number,
+                      list(members), list(series.warnings))
+        part.warnings.append(f"mixed orientations: split from a series of {len(groups)} ImageOrientationPatient values; "
+                             f"this part is its {len(members)} {label} image(s) of {len(slices)}")
+        parts.append(part)
+    return parts
+
+
 def _sortable(value: str) -> tuple[int, float, str]:
     try:
         return (0, float(value), value)
