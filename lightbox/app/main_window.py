@@ -238,6 +238,7 @@ class MainWindow(QMainWindow):
             ("Cine play / pause", self.toggle_cine, "Space"),
             ("Show / hide text overlays", self.toggle_overlays, "O"),
             ("Show / hide DICOM overlay planes (60xx)", self.toggle_overlay_planes, "Shift+O"),
+            ("Show / hide display shutters", self.toggle_shutters, "Shift+H"),
         ):
             self._action(view_menu, text, slot, key)
         view_menu.addSeparator()
@@ -1024,6 +1025,13 @@ class MainWindow(QMainWindow):
         """The graphics and ROI overlay planes stored in the images (a lesion outline drawn by the
         modality or a workstation): shown by default, hidden and shown again for every pane."""
         self.area.set_overlay_planes_visible(not self.area.overlay_planes_visible)
+
+    def toggle_shutters(self) -> None:
+        """A film's display shutter (the collimated border its modality marks as not to be seen):
+        shown by default; hidden, the whole image is shown, for every pane."""
+        self.area.set_shutters_visible(not self.area.shutters_visible)
+        self.statusBar().showMessage("Display shutters " + ("shown" if self.area.shutters_visible else
+                                                           "hidden: the whole image is shown"), 5000)
 
     def toggle_cine(self) -> None:
         """Space: play or stop. A cine that says its frame rate (an angiography run, an ultrasound

@@ -102,6 +102,7 @@ class ViewerArea(QWidget):
         self.wl_convention = "horizontal-width"
         self.right_drag, self.middle_drag, self.wheel_sign = "zoom", "pan", 1.0  # Preferences
         self.overlay_planes_visible = True  # DICOM overlay planes (60xx), for every pane
+        self.shutters_visible = True  # display shutters (C.7.6.11), for every pane
         self.axial_first = False  # True: a volume's first pane is the axial reformat, not its acquired slices
         self.placed: dict[int, Placed] = {}  # pane index -> an image set placed there
         self.link: SceneLink | None = None  # panes kept in step (compare with prior)
@@ -173,6 +174,8 @@ class ViewerArea(QWidget):
             widget = replacement
         if scene is not None and hasattr(scene, "set_overlay_planes_visible"):
             scene.set_overlay_planes_visible(self.overlay_planes_visible)
+        if scene is not None and hasattr(scene, "set_shutters_visible"):
+            scene.set_shutters_visible(self.shutters_visible)
         widget.set_scene(scene)
         if scene is not None:
             self._watch_for_reference_lines(scene)
@@ -185,6 +188,12 @@ class ViewerArea(QWidget):
         for widget in self.viewports:
             if hasattr(widget.scene, "set_overlay_planes_visible"):
                 widget.scene.set_overlay_planes_visible(visible)
+
+    def set_shutters_visible(self, visible: bool) -> None:
+        self.shutters_visible = visible
+        for widget in self.viewports:
+            if hasattr(widget.scene, "set_shutters_visible"):
+                widget.scene.set_shutters_visible(visible)
 
     def _activate(self, widget: Viewport) -> None:
         self.active = widget

@@ -39,6 +39,7 @@ from .pixels import (
 )
 from .regularise import regularise
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
+from .shutters import display_shutter
 from .volume import Film, Volume
 
 PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
@@ -543,8 +544,11 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     aspect = spacing[0] / spacing[1] if spacing is not None else pixel_aspect_ratio(ds, warnings)
     metadata = _metadata(ds)
     warnings += lossy_warning(metadata)
-    return Film(values, window or auto_window(values, padding=padding), invert, spacing, source, str(ds.get("Modality", "")),
-                metadata, warnings, overlays, colour, aspect=aspect, padding=padding)
+    shutter, shutter_notes = display_shutter(ds, *values.shape[:2])
+    warnings += shutter_notes
+    shown = values[shutter.shown] if shutter is not None else values  # the collimated border is no part of the range
+    return Film(values, window or auto_window(shown, padding=padding), invert, spacing, source, str(ds.get("Modality", "")),
+                metadata, warnings, overlays, colour, aspect=aspect, padding=padding, shutter=shutter)
 
 
 def pixel_aspect_ratio(ds: Dataset, warnings: list[str]) -> float:

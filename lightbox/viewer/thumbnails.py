@@ -7,6 +7,7 @@ from .index import Series
 from .loading import _slice_values, load_film
 from .pixels import auto_window, pixel_padding, window_values
 from .series import volume_instances
+from .shutters import DisplayShutter
 
 
 def _shrink(image: np.ndarray, size: int, aspect: float = 1.0) -> np.ndarray:
@@ -25,6 +26,7 @@ def series_thumbnail(series: Series, size: int = 96) -> np.ndarray:
     """A uint8 preview (at most ``size`` pixels on its long side) of the series' middle image,
     auto-windowed (MONOCHROME1 inverted); rows x columns, or rows x columns x 3 for a colour
     image. Raises on unreadable pixels."""
+    shutter = None
     if series.kind == "volume" and len(volume_instances(series)) > 1:
         members = volume_instances(series)
         middle = members[len(members) // 2]
@@ -33,8 +35,21 @@ def series_thumbnail(series: Series, size: int = 96) -> np.ndarray:
         padding = pixel_padding(middle.header) if middle.header is not None else None
     else:
         film = load_film(series, 0)
+        shutter = film.shutter
         if film.colour is not None:  # in colour, as the view shows it (its own window: the identity)
-            return np.ascontiguousarray(window_values(_shrink(film.colour, size, film.aspect), film.window))
+            preview = window_values(_shrink(film.colour, size, film.aspect), film.window)
+            return np.ascontiguousarray(_shuttered(preview, shutter, size, film.aspect))
         values, invert, aspect, padding = film.values, film.invert, film.aspect, film.padding
     small = _shrink(values, size, aspect)
-    return np.ascontiguousarray(window_values(small, auto_window(small, padding=padding), invert=invert))
+    shown = _shrink(shutter.shown, size, aspect) if shutter is not None else np.ones(small.shape, bool)
+    preview = window_values(small, auto_window(small[shown], padding=padding), invert=invert)
+    return np.ascontiguousarray(_shuttered(preview, shutter, size, aspect))
+
+
+def _shuttered(preview: np.ndarray, shutter: DisplayShutter | None, size: int, aspect: float) -> np.ndarray:
+    """The preview with what its display shutter hides in the shutter's grey, as the view shows it."""
+    if shutter is None:
+        return preview
+    out = preview.copy()
+    out[~_shrink(shutter.shown, size, aspect)] = shutter.grey
+    return out

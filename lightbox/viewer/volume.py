@@ -13,6 +13,7 @@ import numpy as np
 from .geometry import Geometry
 from .overlay_planes import OverlayPlane
 from .pixels import Padding, Window
+from .shutters import DisplayShutter
 
 
 @dataclass
@@ -94,10 +95,17 @@ class Film:
     aspect: float = 1.0
     # the values that are padding, not image (Pixel Padding Value, PS3.3 C.7.5.1.1.2), or None
     padding: Padding | None = None
+    # the part of the film not to be seen (Display Shutter, PS3.3 C.7.6.11), or None
+    shutter: DisplayShutter | None = None
 
     def is_padding(self, value: float) -> bool:
         """Whether a value is padding, not image (C.7.5.1.1.2)."""
         return self.padding is not None and self.padding.low <= value <= self.padding.high
+
+    def shown_values(self) -> np.ndarray:
+        """The values inside the display shutter (all of them without one), for an automatic
+        window: the unexposed border the shutter hides is no part of the picture's range."""
+        return self.values[self.shutter.shown] if self.shutter is not None else self.values
 
     @property
     def calibrated(self) -> bool:

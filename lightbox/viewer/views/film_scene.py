@@ -77,6 +77,12 @@ class FilmScene(PlaneScene):
         if self.overlay_mask is not None:
             self.overlay_layer = OverlayPlaneLayer(self.renderer)
             self.overlay_layer.show(self.overlay_mask)
+        # the display shutter (PS3.3 C.7.6.11): what lies outside it in its grey, under the overlay planes
+        self.shutters_visible = True
+        self.shutter_layer: OverlayPlaneLayer | None = None
+        if film.shutter is not None:
+            self.shutter_layer = OverlayPlaneLayer(self.renderer)
+            self.shutter_layer.show(film.shutter.outside(), (film.shutter.grey,) * 3)
         camera = self.renderer.GetActiveCamera()
         camera.ParallelProjectionOn()
         self.corners = CornerText(self.renderer)
@@ -118,6 +124,13 @@ class FilmScene(PlaneScene):
         self.overlay_planes_visible = visible
         if self.overlay_layer is not None:
             self.overlay_layer.set_visible(visible)
+        self.request_render()
+
+    def set_shutters_visible(self, visible: bool) -> None:
+        """Show the film's display shutter, or the whole image (what the shutter hides too)."""
+        self.shutters_visible = visible
+        if self.shutter_layer is not None:
+            self.shutter_layer.set_visible(visible)
         self.request_render()
 
     # -- geometry -------------------------------------------------------------------------
@@ -223,11 +236,12 @@ class FilmScene(PlaneScene):
         for i, j in ((0, 0), (0, 2), (1, 1), (1, 2)):
             matrix.SetElement(i, 3 if j == 2 else j, f[i, j])
         self.actor.SetUserMatrix(matrix)
-        if self.overlay_layer is not None:  # just in front of the film (the camera looks along +z)
-            in_front = vtkMatrix4x4()
-            in_front.DeepCopy(matrix)
-            in_front.SetElement(2, 3, -0.5)
-            self.overlay_layer.place(in_front)
+        for layer, depth in ((self.shutter_layer, -0.25), (self.overlay_layer, -0.5)):
+            if layer is not None:  # just in front of the film (the camera looks along +z), the planes on top
+                in_front = vtkMatrix4x4()
+                in_front.DeepCopy(matrix)
+                in_front.SetElement(2, 3, depth)
+                layer.place(in_front)
         camera = self.renderer.GetActiveCamera()
         fx, fy = self._world_centre()
         camera.SetFocalPoint(fx, fy, 0.0)
@@ -306,7 +320,7 @@ class FilmScene(PlaneScene):
         self.zoom_by(1.15**steps)
 
     def auto_window(self) -> None:
-        self.display.set_window(auto_window(self.film.values, padding=self.film.padding), "auto")
+        self.display.set_window(auto_window(self.film.shown_values(), padding=self.film.padding), "auto")
 
     def reset(self) -> None:
         d = self.display

@@ -294,9 +294,10 @@ class OverlayPlaneLayer:
         prop.SetColorLevel(127.5)
         renderer.AddViewProp(self.actor)
 
-    def show(self, mask: np.ndarray) -> None:
+    def show(self, mask: np.ndarray, rgb: tuple[int, int, int] = OVERLAY_PLANE_RGB) -> None:
+        """Draw ``mask``'s set pixels in ``rgb`` (a display shutter's grey, or the overlay green)."""
         rgba = np.zeros((*mask.shape, 4), np.uint8)
-        rgba[mask] = (*OVERLAY_PLANE_RGB, 255)
+        rgba[mask] = (*rgb, 255)
         image = vtkImageData()
         image.SetDimensions(mask.shape[1], mask.shape[0], 1)
         scalars = numpy_to_vtk(rgba.reshape(-1, 4), deep=True)

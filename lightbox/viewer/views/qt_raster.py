@@ -130,6 +130,12 @@ class RasterWidget(SceneInput, QWidget):
         else:
             grey = np.ascontiguousarray(self.raster.render(width, height, smooth=smooth))
             painter.drawImage(0, 0, QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8))
+        film = getattr(self.scene, "film", None)
+        shutter = film.shutter if film is not None else None
+        if shutter is not None and self.scene.shutters_visible:  # type: ignore[attr-defined]
+            layer = np.zeros((height, width, 4), np.uint8)
+            layer[self.raster.image_mask(shutter.outside(), width, height)] = (shutter.grey,) * 3 + (255,)
+            painter.drawImage(0, 0, QImage(layer.data, width, height, width * 4, QImage.Format.Format_RGBA8888))
         mask = getattr(self.scene, "overlay_mask", None)
         if hasattr(self.scene, "overlay_slice"):  # an MPR pane: its acquired slice's planes, if any
             shown = self.scene.overlay_slice()

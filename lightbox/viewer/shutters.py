@@ -1,0 +1,112 @@
+"""Display shutters of a film (PS3.3 C.7.6.11 Display Shutter Module): the part of the image the
+modality marks as not to be seen — the unexposed border outside the collimator of a radiograph,
+the corners of a fluoroscopy circle — shown in the Shutter Presentation Value, not as pixels.
+
+Shapes (Shutter Shape (0018,1600), any of them together): RECTANGULAR (left / right vertical and
+upper / lower horizontal edges, as pixel columns and rows counted from 1), CIRCULAR (Center of
+Circular Shutter as row\\column, Radius in pixels) and POLYGONAL (Vertices of the Polygonal
+Shutter as row\\column pairs). Where several are given, what is shown is what lies inside all of
+them. Shutter Presentation Value (0018,1622) is a P-value, 0 (black) to FFFFH (white); absent,
+black (as Weasis and dcmtk read it). BITMAP shutters (an overlay group) are said, not shown.
+Without them, the unexposed border of a MONOCHROME1 film glares white around the chest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from .pixels import element_values
+
+SHAPES = ("RECTANGULAR", "CIRCULAR", "POLYGONAL", "BITMAP")
+
+
+@dataclass(frozen=True)
+class DisplayShutter:
+    """Which pixels are shown (rows x columns, True inside every shutter) and the grey level
+    (0..255) the rest is shown in."""
+
+    shown: np.ndarray
+    grey: int = 0
+
+    def outside(self) -> np.ndarray:
+        return ~self.shown
+
+
+def _numbers(ds: Dataset, keyword: str) -> list[float]:
+    try:
+        return [float(v) for v in element_values(ds.get(keyword))]
+    except (TypeError, ValueError):
+        return []
+    except Exception:  # noqa: BLE001 - a damaged element (wrong VR) reads as absent
+        return []
+
+
+def _inside_polygon(rows: np.ndarray, columns: np.ndarray, vertices: list[tuple[float, float]]) -> np.ndarray:
+    """Even-odd rule for pixel centres (row, column) against a closed polygon of (row, column)
+    vertices; points on an edge count as inside, as a drawn border would."""
+    inside = np.zeros(rows.shape, bool)
+    on_edge = np.zeros(rows.shape, bool)
+    for (r0, c0), (r1, c1) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
+        crosses = (r0 > rows) != (r1 > rows)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = c0 + (rows - r0) * (c1 - c0) / (r1 - r0)
+        inside ^= crosses & (columns < at)
+        # on the segment: collinear and between its ends
+        cross = (c1 - c0) * (rows - r0) - (r1 - r0) * (columns - c0)
+        between = ((np.minimum(r0, r1) <= rows) & (rows <= np.maximum(r0, r1))
+                   & (np.minimum(c0, c1) <= columns) & (columns <= np.maximum(c0, c1)))
+        on_edge |= (np.abs(cross) < 1e-9) & between
+    return inside | on_edge
+
+
+def display_shutter(ds: Dataset, rows: int, columns: int) -> tuple[DisplayShutter | None, list[str]]:
+    """The film's display shutter and what could not be used of it, in words (a shape without its
+    attributes, a bitmap shutter); ``(None, notes)`` when there is nothing to hide."""
+    try:  # CS, VM 1-3: "RECTANGULAR\\CIRCULAR" is two shapes
+        shapes = [str(v).strip().upper() for v in element_values(ds.get("ShutterShape")) if str(v).strip()]
+    except Exception:  # noqa: BLE001 - a damaged element reads as no shutter
+        shapes = []
+    if not shapes:
+        return None, []
+    r, c = np.mgrid[1:rows + 1, 1:columns + 1].astype(np.float64)  # pixel numbers as the standard counts them
+    shown = np.ones((rows, columns), bool)
+    notes: list[str] = []
+    used = 0
+    for shape in shapes:
+        if shape == "RECTANGULAR":
+            edges = [_numbers(ds, k) for k in ("ShutterLeftVerticalEdge", "ShutterRightVerticalEdge",
+                                               "ShutterUpperHorizontalEdge", "ShutterLowerHorizontalEdge")]
+            if not all(edges) or edges[0][0] > edges[1][0] or edges[2][0] > edges[3][0]:
+                notes.append("a rectangular display shutter without usable edges is not applied")
+                continue
+            (left,), (right,), (upper,), (lower,) = (e[:1] for e in edges)
+            shown &= (c >= left) & (c <= right) & (r >= upper) & (r <= lower)
+        elif shape == "CIRCULAR":
+            centre, radius = _numbers(ds, "CenterOfCircularShutter"), _numbers(ds, "RadiusOfCircularShutter")
+            if len(centre) < 2 or not radius or radius[0] <= 0:
+                notes.append("a circular display shutter without a usable centre and radius is not applied")
+                continue
+            shown &= (r - centre[0]) ** 2 + (c - centre[1]) ** 2 <= radius[0] ** 2
+        elif shape == "POLYGONAL":
+            values = _numbers(ds, "VerticesOfThePolygonalShutter")
+            if len(values) < 6 or len(values) % 2:
+                notes.append("a polygonal display shutter without three or more vertices is not applied")
+                continue
+            shown &= _inside_polygon(r, c, list(zip(values[0::2], values[1::2], strict=True)))
+        elif shape == "BITMAP":
+            notes.append("a bitmap display shutter (an overlay group) is not applied: the whole image is shown")
+            continue
+        else:
+            notes.append(f"display shutter shape {shape!r} is not one the standard defines: not applied")
+            continue
+        used += 1
+    if not used:
+        return None, notes
+    value = _numbers(ds, "ShutterPresentationValue")
+    grey = int(round(min(max(value[0], 0.0), 65535.0) / 65535.0 * 255.0)) if value else 0
+    if not shown.any():
+        notes.append("the display shutter hides the whole image: not applied")
+        return None, notes
+    return DisplayShutter(shown, grey), notes

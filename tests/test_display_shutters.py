@@ -1,0 +1,135 @@
+"""Display shutters (PS3.3 C.7.6.11): what lies outside a film's shutter is shown in the Shutter
+Presentation Value (black when absent), not as pixels; Shift+H shows the whole image. Rectangular
+edges and circle centres count pixels from 1; shapes given together show what lies inside all
+of them. Every expected mask below is written out from those rules by hand; the window's pixels
+are read back from the screen."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import restamp, write_film
+from pydicom.dataset import Dataset
+from PySide6.QtCore import Qt
+
+from lightbox.viewer.index import build_index
+from lightbox.viewer.loading import load_film
+from lightbox.viewer.shutters import display_shutter
+from lightbox.viewer.thumbnails import series_thumbnail
+
+
+def header(**attributes: object) -> Dataset:
+    ds = Dataset()
+    for keyword, value in attributes.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def test_a_rectangle_counts_pixels_from_one_and_keeps_its_edges() -> None:
+    shutter, notes = display_shutter(header(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=2, ShutterRightVerticalEdge=4,
+                                            ShutterUpperHorizontalEdge=3, ShutterLowerHorizontalEdge=4), 5, 6)
+    assert notes == [] and shutter is not None and shutter.grey == 0
+    expected = np.zeros((5, 6), bool)
+    expected[2:4, 1:4] = True  # rows 3..4, columns 2..4 counted from 1
+    assert (shutter.shown == expected).all()
+
+
+def test_a_circle_and_a_polygon_by_hand() -> None:
+    circle, _ = display_shutter(header(ShutterShape="CIRCULAR", CenterOfCircularShutter=[3, 3], RadiusOfCircularShutter=1), 5, 5)
+    assert circle is not None
+    expected = np.zeros((5, 5), bool)
+    expected[2, 1:4] = expected[1:4, 2] = True  # the centre (3, 3) and its four neighbours at distance 1
+    assert (circle.shown == expected).all()
+    # a right triangle with vertices (row, column) (1, 1), (1, 4), (4, 1): the pixels with r + c <= 5
+    triangle, _ = display_shutter(header(ShutterShape="POLYGONAL", VerticesOfThePolygonalShutter=[1, 1, 1, 4, 4, 1]), 5, 5)
+    assert triangle is not None
+    rows, columns = np.mgrid[1:6, 1:6]
+    assert (triangle.shown == (rows + columns <= 5)).all()
+
+
+def test_shapes_together_show_what_lies_inside_all_and_the_presentation_value_is_a_p_value() -> None:
+    both, _ = display_shutter(header(ShutterShape="RECTANGULAR\\CIRCULAR", ShutterLeftVerticalEdge=1, ShutterRightVerticalEdge=3,
+                                     ShutterUpperHorizontalEdge=1, ShutterLowerHorizontalEdge=5, CenterOfCircularShutter=[3, 3],
+                                     RadiusOfCircularShutter=1, ShutterPresentationValue=32768), 5, 5)
+    assert both is not None and both.grey == 128  # 32768 / 65535 * 255 = 127.5: rounds to 128
+    expected = np.zeros((5, 5), bool)
+    expected[2, 1:3] = expected[1:4, 2] = True  # the circle, its column 4 cut off by the rectangle
+    assert (both.shown == expected).all()
+
+
+@pytest.mark.parametrize(("attributes", "note"), [
+    ({"ShutterShape": "BITMAP", "ShutterOverlayGroup": 0x6000}, "a bitmap display shutter (an overlay group) is not applied"),
+    ({"ShutterShape": "RECTANGULAR", "ShutterLeftVerticalEdge": 5, "ShutterRightVerticalEdge": 2,
+      "ShutterUpperHorizontalEdge": 1, "ShutterLowerHorizontalEdge": 3}, "a rectangular display shutter without usable edges"),
+    ({"ShutterShape": "CIRCULAR", "CenterOfCircularShutter": [3, 3]}, "a circular display shutter without a usable centre"),
+    ({"ShutterShape": "POLYGONAL", "VerticesOfThePolygonalShutter": [1, 1, 2, 2]}, "a polygonal display shutter without three"),
+    ({"ShutterShape": "STAR"}, "display shutter shape 'STAR' is not one the standard defines"),
+    ({"ShutterShape": "RECTANGULAR", "ShutterLeftVerticalEdge": 20, "ShutterRightVerticalEdge": 30,
+      "ShutterUpperHorizontalEdge": 20, "ShutterLowerHorizontalEdge": 30}, "the display shutter hides the whole image"),
+])
+def test_what_cannot_be_applied_is_said_and_the_whole_image_shown(attributes: dict[str, object], note: str) -> None:
+    shutter, notes = display_shutter(header(**attributes), 5, 5)
+    assert shutter is None and len(notes) == 1 and notes[0].startswith(note)
+    assert display_shutter(header(), 5, 5) == (None, [])  # no shutter: nothing said
+
+
+def collimated_film(path: Path, presentation: int | None = None) -> Path:
+    """A 30 x 40 MONOCHROME1 film: a gradient from 1000 in a collimated field of rows 6..25,
+    columns 11..30 (counted from 1), 0 around it (unexposed: white on MONOCHROME1)."""
+    stored = np.full((30, 40), 0, np.uint16)
+    rows, columns = np.mgrid[0:20, 0:20]
+    stored[5:25, 10:30] = 1000 + 10 * (rows + columns)
+    film = write_film(path, stored, photometric="MONOCHROME1")
+    tags = {"ShutterShape": "RECTANGULAR", "ShutterLeftVerticalEdge": 11, "ShutterRightVerticalEdge": 30,
+            "ShutterUpperHorizontalEdge": 6, "ShutterLowerHorizontalEdge": 25}
+    if presentation is not None:
+        tags["ShutterPresentationValue"] = presentation
+    restamp([film], **tags)
+    return film
+
+
+def test_the_automatic_window_is_that_of_the_field_not_of_the_unexposed_border(tmp_path: Path) -> None:
+    path = collimated_film(tmp_path / "cr" / "film.dcm")
+    (series,) = build_index(path.parent).all_series()
+    film = load_film(series)
+    field = np.full((30, 40), False)
+    field[5:25, 10:30] = True
+    assert film.shutter is not None and (film.shutter.shown == field).all()
+    low, high = np.percentile(film.values[field], [0.5, 99.5])  # the field alone: 1000..1380
+    assert film.window.bounds() == pytest.approx((low, high))
+    thumbnail = series_thumbnail(series, size=40)
+    assert (thumbnail[~field] == 0).all()  # the border in the shutter's black, not the film's glaring white
+    assert thumbnail[field].max() == 255 and thumbnail[field].min() == 0  # the field spread over the grey scale
+
+
+@pytest.mark.parametrize("presentation", [None, 32768])
+def test_the_window_shows_the_shutter_and_shift_h_the_whole_image(any_renderer_window, qtbot, tmp_path: Path,
+                                                                   presentation: int | None) -> None:
+    window = any_renderer_window
+    window.open_path(collimated_film(tmp_path / "cr" / "film.dcm", presentation))
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    widget = window.area.viewports[0]
+    scene = widget.scene
+    scene.set_overlays_visible(False)
+    qtbot.wait(300)
+
+    def grey_at(column: int, row: int) -> int:
+        x, y = scene.image_to_display(column, row)
+        pixels = widget.grab_pixels()  # top row first; display y counts from the bottom
+        return int(pixels[pixels.shape[0] - 1 - int(math.floor(y)), int(math.floor(x))][0])
+
+    shutter_grey = 128 if presentation == 32768 else 0
+    # MONOCHROME1 in the automatic window of the field: its lowest value (1000) white, the border
+    # (0, below the window) would glare white; the shutter shows it in its own grey instead
+    # inside, away from its edges: 1100 light, 1300 dark (MONOCHROME1)
+    assert grey_at(15, 10) > 150 and grey_at(25, 20) < 100
+    for column, row in ((0, 0), (9, 15), (30, 15), (20, 4), (20, 25)):
+        assert grey_at(column, row) == shutter_grey, (column, row)
+    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)  # View → Show / hide display shutters
+    qtbot.wait(300)
+    assert "Display shutters hidden" in window.statusBar().currentMessage()
+    for column, row in ((0, 0), (5, 15), (35, 15)):  # (not beside the field: the film is drawn interpolated)
+        assert grey_at(column, row) == 255, (column, row)  # the unexposed 0, below the window: white on MONOCHROME1
+    assert grey_at(15, 10) > 150 and grey_at(25, 20) < 100
