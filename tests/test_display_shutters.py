@@ -133,3 +133,22 @@ def test_the_window_shows_the_shutter_and_shift_h_the_whole_image(any_renderer_w
     for column, row in ((0, 0), (5, 15), (35, 15)):  # (not beside the field: the film is drawn interpolated)
         assert grey_at(column, row) == 255, (column, row)  # the unexposed 0, below the window: white on MONOCHROME1
     assert grey_at(15, 10) > 150 and grey_at(25, 20) < 100
+
+
+def test_the_model_is_shown_the_film_as_the_reader_sees_it(tmp_path: Path) -> None:
+    """The AI's input: the field through its window, the border in the shutter's grey (it was the
+    unexposed glare), the field itself untouched."""
+    from lightbox.app.ai_inputs import model_images
+    from lightbox.app.compose import open_path
+
+    path = collimated_film(tmp_path / "cr" / "film.dcm", presentation=32768)
+    opened, _ = open_path(path)
+    (image,), _, _ = model_images(opened)
+    field = np.zeros((30, 40), bool)
+    field[5:25, 10:30] = True
+    assert (image[~field] == 128).all()
+    film = opened.films[0]
+    low, high = film.window.bounds()
+    values = film.values[field]
+    expected = np.rint((1.0 - np.clip((values - low) / (high - low), 0.0, 1.0)) * 255)  # MONOCHROME1: inverted
+    assert np.abs(image[field][:, 0].astype(float) - expected).max() <= 1.0
