@@ -152,3 +152,22 @@ def test_the_model_is_shown_the_film_as_the_reader_sees_it(tmp_path: Path) -> No
     values = film.values[field]
     expected = np.rint((1.0 - np.clip((values - low) / (high - low), 0.0, 1.0)) * 255)  # MONOCHROME1: inverted
     assert np.abs(image[field][:, 0].astype(float) - expected).max() <= 1.0
+
+
+def test_the_frames_of_a_cine_share_one_shutter(tmp_path: Path) -> None:
+    """An angiography run of 12 frames with a circular shutter: one mask for the run, not twelve."""
+    from lightbox.viewer.loading import load_film_frames
+
+    frames = np.stack([np.full((32, 32), 100 * (n + 1), np.uint16) for n in range(12)])
+    path = write_film(tmp_path / "xa" / "run.dcm", frames[0], modality="XA", window=(600, 1200))
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    ds.NumberOfFrames, ds.PixelData = 12, frames.tobytes()
+    ds.ShutterShape, ds.CenterOfCircularShutter, ds.RadiusOfCircularShutter = "CIRCULAR", [16, 16], 14
+    ds.save_as(path)
+    (series,) = build_index(path.parent).all_series()
+    films = load_film_frames(series)
+    assert len(films) == 12 and films[0].shutter is not None
+    assert all(f.shutter is films[0].shutter for f in films)
+    assert films[5].shutter.shown[15, 15] and not films[5].shutter.shown[0, 0]

@@ -39,7 +39,7 @@ from .pixels import (
 )
 from .regularise import regularise
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
-from .shutters import display_shutter
+from .shutters import DisplayShutter, display_shutter
 from .volume import Film, Volume
 
 PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
@@ -434,7 +434,9 @@ def _films_from_dicom(instance: Instance, all_frames: bool = False) -> list[Film
             frames = stored[:MAX_FILM_FRAMES]
     else:
         frames = stored[np.newaxis]
-    films = [_film_from_frame(ds, frame, n, list(notes)) for n, frame in enumerate(frames)]
+    # one display shutter for every frame (one mask, not one per frame of a cine)
+    shutter = display_shutter(ds, *frames.shape[1:3])
+    films = [_film_from_frame(ds, frame, n, list(notes), shutter) for n, frame in enumerate(frames)]
     if len(films) > 1:
         _one_cine(films, ds, instance)
     return films
@@ -487,7 +489,8 @@ def _one_cine(films: list[Film], ds: Dataset, instance: Instance) -> None:
             film.window = shared
 
 
-def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list[str]) -> Film:
+def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list[str],
+                     shutter_read: tuple[DisplayShutter | None, list[str]] | None = None) -> Film:
     """Frame ``frame`` (its stored values, or samples) of a DICOM object as a film."""
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     if photometric == "PALETTE COLOR" and stored.ndim == 2:
@@ -544,7 +547,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     aspect = spacing[0] / spacing[1] if spacing is not None else pixel_aspect_ratio(ds, warnings)
     metadata = _metadata(ds)
     warnings += lossy_warning(metadata)
-    shutter, shutter_notes = display_shutter(ds, *values.shape[:2])
+    shutter, shutter_notes = shutter_read if shutter_read is not None else display_shutter(ds, *values.shape[:2])
     warnings += shutter_notes
     shown = values[shutter.shown] if shutter is not None else values  # the collimated border is no part of the range
     return Film(values, window or auto_window(shown, padding=padding), invert, spacing, source, str(ds.get("Modality", "")),

@@ -46,8 +46,9 @@ def _numbers(ds: Dataset, keyword: str) -> list[float]:
 def _inside_polygon(rows: np.ndarray, columns: np.ndarray, vertices: list[tuple[float, float]]) -> np.ndarray:
     """Even-odd rule for pixel centres (row, column) against a closed polygon of (row, column)
     vertices; points on an edge count as inside, as a drawn border would."""
-    inside = np.zeros(rows.shape, bool)
-    on_edge = np.zeros(rows.shape, bool)
+    shape = np.broadcast_shapes(rows.shape, columns.shape)
+    inside = np.zeros(shape, bool)
+    on_edge = np.zeros(shape, bool)
     for (r0, c0), (r1, c1) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
         crosses = (r0 > rows) != (r1 > rows)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -70,7 +71,10 @@ def display_shutter(ds: Dataset, rows: int, columns: int) -> tuple[DisplayShutte
         shapes = []
     if not shapes:
         return None, []
-    r, c = np.mgrid[1:rows + 1, 1:columns + 1].astype(np.float64)  # pixel numbers as the standard counts them
+    # pixel numbers as the standard counts them; a row and a column broadcast (a 2k film's grid
+    # in float64 would be 64 MB)
+    r = np.arange(1, rows + 1, dtype=np.float64)[:, None]
+    c = np.arange(1, columns + 1, dtype=np.float64)[None, :]
     shown = np.ones((rows, columns), bool)
     notes: list[str] = []
     used = 0
