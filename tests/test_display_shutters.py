@@ -171,3 +171,29 @@ def test_the_frames_of_a_cine_share_one_shutter(tmp_path: Path) -> None:
     assert len(films) == 12 and films[0].shutter is not None
     assert all(f.shutter is films[0].shutter for f in films)
     assert films[5].shutter.shown[15, 15] and not films[5].shutter.shown[0, 0]
+
+
+def test_the_readers_arrows_as_a_presentation_state_keep_the_films_shutter(tmp_path: Path, capsys) -> None:
+    """A presentation state's own shutter replaces the image's (PS3.3 C.11.12): the GSPS of the
+    reader's arrow repeats the film's rectangle (and a black presentation value), so a PACS viewer
+    applying it does not show the collimated border again; a film without one gets none."""
+    import pydicom
+    from test_measurement_sr import film_document
+
+    from lightbox.studydb.annotations import StoredAnnotation
+
+    path = collimated_film(tmp_path / "cr" / "film.dcm")
+    out = film_document(tmp_path, "annotations", pydicom.dcmread(path), path.parent,
+                        [StoredAnnotation("arrow", [(12.0, 8.0), (20.0, 15.0)])])
+    gsps = pydicom.dcmread(out)
+    assert gsps.ShutterShape == "RECTANGULAR" and gsps.ShutterPresentationValue == 0
+    assert (gsps.ShutterLeftVerticalEdge, gsps.ShutterRightVerticalEdge, gsps.ShutterUpperHorizontalEdge,
+            gsps.ShutterLowerHorizontalEdge) == (11, 30, 6, 25)
+    shutter, _ = display_shutter(gsps, 30, 40)  # read back as the image's own
+    film_shutter, _ = display_shutter(pydicom.dcmread(path), 30, 40)
+    assert shutter is not None and film_shutter is not None and (shutter.shown == film_shutter.shown).all()
+    plain = write_film(tmp_path / "plain" / "film.dcm", np.full((30, 40), 500, np.uint16), window=(500, 1000))
+    (tmp_path / "db.sqlite").unlink()
+    out = film_document(tmp_path, "annotations", pydicom.dcmread(plain), plain.parent,
+                        [StoredAnnotation("arrow", [(12.0, 8.0), (20.0, 15.0)])])
+    assert "ShutterShape" not in pydicom.dcmread(out)

@@ -83,12 +83,38 @@ def presentation_state(marks: list[GraphicMark], reader: str = "",
         content_creator_name=typed_name(reader) or None)
     with study_names_as_they_are():
         if not all(colour):
-            return in_utf8(GrayscaleSoftcopyPresentationState(**common, **_legacy_multi_frame_display(images, windows or {})))
+            state = GrayscaleSoftcopyPresentationState(**common, **_legacy_multi_frame_display(images, windows or {}))
+            return in_utf8(_with_display_shutter(state, images))
         # the state's ICC profile (Type 1, PS3.3 C.11.15) is the images' own; an image without one
         # is shown as sRGB, as viewers do, so that profile is given (the one highdicom ships)
         srgb = None if any("ICCProfile" in image for image in images) else \
             pkgutil.get_data("highdicom", "_icc_profiles/sRGB_v4_ICC_preference.icc")
         return in_utf8(ColorSoftcopyPresentationState(**common, icc_profile=srgb))
+
+
+# the Display Shutter Module's geometry (PS3.3 C.7.6.11): a presentation state that does not
+# repeat it shows the image without it (its own shutters give way to the state's, C.11.12)
+SHUTTER_KEYWORDS = ("ShutterShape", "ShutterLeftVerticalEdge", "ShutterRightVerticalEdge", "ShutterUpperHorizontalEdge",
+                    "ShutterLowerHorizontalEdge", "CenterOfCircularShutter", "RadiusOfCircularShutter",
+                    "VerticesOfThePolygonalShutter")
+
+
+def _with_display_shutter(state: Dataset, images: list[Dataset]) -> Dataset:
+    """The state with its images' display shutter (when they share one; a state has one shutter
+    for all the images it references), and its Shutter Presentation Value (Type 1C in the
+    Presentation State Shutter Module, C.11.12: black, 0, where the image gives none). Without
+    it, a PACS viewer applying the reader's arrows showed the film's collimated border again."""
+    shapes = {tuple(str(v) for v in element_values(image.get("ShutterShape"))) for image in images}
+    if len(shapes) != 1 or not next(iter(shapes)) or "BITMAP" in next(iter(shapes)):
+        return state
+    first = images[0]
+    if any(str(image.get(k)) != str(first.get(k)) for image in images for k in (*SHUTTER_KEYWORDS, "ShutterPresentationValue")):
+        return state
+    for keyword in SHUTTER_KEYWORDS:
+        if keyword in first:
+            state[keyword] = first[keyword]
+    state.ShutterPresentationValue = int(first.get("ShutterPresentationValue", 0) or 0)
+    return state
 
 
 def _annotation(image: Dataset, frame: int | None, layer: Any, objects: list, texts: list) -> Any:
