@@ -174,3 +174,38 @@ def test_two_workstations_bring_an_earlier_postgresql_database_over_at_once(post
         thread.join(60)
     assert failures == []
     assert unique_keys(url) == [("patient_id", "name", "birth_date", "issuer")]
+
+
+def test_a_row_that_learns_a_birth_date_never_collides_with_the_person_recorded_with_it(tmp_path: Path) -> None:
+    """Rows (12345, SMITH^JOHN, no birth date) and (12345, SMITH^JOHN, 1949-03-01) both exist; a
+    study born 1949-03-01 goes to the second, and the first is not given that birth date (the
+    import failed on the unique constraint)."""
+    root = two_john_smiths(tmp_path / "in", second_birth="")
+    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    index_paths(catalog, [root / "site-b"])  # recorded without a birth date
+    with catalog.factory.begin() as db:
+        db.execute(text("INSERT INTO db_patients (patient_id, name, birth_date, sex, issuer) "
+                        "VALUES ('12345', 'SMITH^JOHN', '19490301', '', 'SITE-A')"))
+    index_paths(catalog, [root / "site-a"])  # born 1949-03-01, issuer SITE-A: the second row exactly
+    with catalog.factory() as db:
+        people = db.execute(text("SELECT birth_date, issuer FROM db_patients ORDER BY id")).all()
+    assert [tuple(p) for p in people] == [("", "SITE-A"), ("19490301", "SITE-A")]
+    assert {(r.accession, r.birth_date) for r in catalog.search(StudyFilter())} == {("ACC-A", "19490301"), ("ACC-B", "")}
+
+
+def test_the_row_that_agrees_on_the_birth_date_is_chosen_over_one_that_records_none(tmp_path: Path) -> None:
+    """Rows (no birth date, SITE-A) and (1949-03-01, SITE-A); a study born 1949-03-01 with no
+    issuer goes to the second (it agrees on the birth date), and the first keeps its blank."""
+    root = tmp_path / "in"
+    restamp(write_ct_series(root / "x", axial_positions(2)), PatientID="12345", PatientName="SMITH^JOHN",
+            PatientBirthDate="19490301", AccessionNumber="ACC-X")
+    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    with catalog.factory.begin() as db:
+        for born in ("", "19490301"):
+            db.execute(text("INSERT INTO db_patients (patient_id, name, birth_date, sex, issuer) "
+                            "VALUES ('12345', 'SMITH^JOHN', :born, '', 'SITE-A')"), {"born": born})
+    index_paths(catalog, [root])
+    with catalog.factory() as db:
+        rows = db.execute(text("SELECT p.birth_date, p.issuer, count(s.id) FROM db_patients p "
+                               "LEFT JOIN db_studies s ON s.patient_pk = p.id GROUP BY p.id ORDER BY p.id")).all()
+    assert [tuple(r) for r in rows] == [("", "SITE-A", 0), ("19490301", "SITE-A", 1)]

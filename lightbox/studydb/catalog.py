@@ -231,12 +231,21 @@ class StudyCatalog:
         """The row of the index's patient: one of that ID and name whose birth date and issuer do
         not differ from theirs (one that lacked them learns them), else a new one."""
         born = _recorded_date(patient.birth_date)
-        rows = db.scalars(select(PatientRow).where(PatientRow.patient_id == patient.id, PatientRow.name == patient.name)
-                          .order_by(PatientRow.id))
-        for row in rows:
-            if row.is_person(born, patient.issuer):
-                row.birth_date, row.issuer = row.birth_date or born, row.issuer or patient.issuer
+        rows = list(db.scalars(select(PatientRow).where(PatientRow.patient_id == patient.id, PatientRow.name == patient.name)
+                               .order_by(PatientRow.id)))
+        for row in rows:  # the row that records exactly this birth date and issuer
+            if (row.birth_date, row.issuer) == (born, patient.issuer):
                 return row
+        taken = {(row.birth_date, row.issuer) for row in rows}
+        # else the one that agrees on the most it records (a birth date before an issuer)
+        candidates = sorted((row for row in rows if row.is_person(born, patient.issuer)),
+                            key=lambda row: (-(2 * (bool(born) and row.birth_date == born)
+                                               + (bool(patient.issuer) and row.issuer == patient.issuer)), row.id))
+        for row in candidates[:1]:
+            learnt = (row.birth_date or born, row.issuer or patient.issuer)
+            if learnt not in taken:  # (another row is that person already: this one stays as it is)
+                row.birth_date, row.issuer = learnt
+            return row
         row = PatientRow(patient_id=patient.id, name=patient.name, birth_date=born, sex=patient.sex, issuer=patient.issuer)
         db.add(row)
         return row
