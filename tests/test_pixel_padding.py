@@ -237,3 +237,22 @@ def test_the_mpr_pane_says_padding_under_the_cursor(any_renderer_window, qtbot, 
     centre = scene.world_to_display(np.array([*geometry.index_to_world((64, 64, 0))[:2], z]))
     assert scene.status_text(*corner[:2]).endswith("mm   padding (no image)")
     assert scene.status_text(*centre[:2]).endswith(" HU")
+
+
+def test_a_padding_value_written_unsigned_for_signed_pixels_is_read_as_their_word(tmp_path: Path) -> None:
+    """Pixel Padding Value's VR follows Pixel Representation (US or SS); a writer that put -2000
+    as US 63536 (its 16-bit word) over signed pixels still means the fill."""
+    path, native = padded_ct(tmp_path / "ct" / "padded.dcm")
+    ds = pydicom.dcmread(path)
+    del ds.PixelPaddingValue
+    ds.add_new("PixelPaddingValue", "US", 65536 + PAD_STORED)
+    ds.save_as(path)
+    (series,) = build_index(path.parent).all_series()
+    film = load_film(series)
+    assert film.padding is not None and (film.padding.low, film.padding.high) == (PAD_HU, PAD_HU)
+    assert film.window.bounds() == pytest.approx(percentile_bounds(native))
+    unsigned = padded_header()
+    unsigned.PixelRepresentation = 0  # unsigned pixels: 63536 is 63536
+    del unsigned.PixelPaddingValue
+    unsigned.add_new("PixelPaddingValue", "US", 63536)
+    assert pixel_padding(unsigned).low == 63536 - 1024

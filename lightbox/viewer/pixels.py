@@ -124,8 +124,17 @@ def pixel_padding(ds: Dataset, frame: int = 0) -> Padding | None:
         return None
     if value is None:
         return None
+    stored = [value, value if limit is None else limit]
+    try:
+        signed, bits = int(ds.get("PixelRepresentation", 0) or 0) == 1, int(ds.get("BitsAllocated", 16) or 16)
+    except (TypeError, ValueError):
+        signed, bits = False, 16
+    if signed and 0 < bits <= 32:
+        # written as US where the pixels are signed (the VR must follow Pixel Representation,
+        # C.7.5.1.1.2; some writers do not): 63536 is the 16-bit word of -2000
+        stored = [v - (1 << bits) if v >= 1 << (bits - 1) else v for v in stored]
     # integers, as stored values are (a Modality LUT Sequence is indexed by them)
-    ends = modality_values(ds, np.array([value, value if limit is None else limit], dtype=np.int64), frame=frame)
+    ends = modality_values(ds, np.array(stored, dtype=np.int64), frame=frame)
     return Padding(float(ends.min()), float(ends.max()))
 
 
