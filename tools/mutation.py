@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 # module → the tests that cover it (mutmut runs only these against each mutant)
 MODULES: dict[str, list[str]] = {
     "lightbox/viewer/pixels.py": ["tests/test_pixels.py", "tests/test_pixel_functions.py",
-                                  "tests/test_pixel_pipeline_edges.py", "tests/test_independent_references.py"],
+                                  "tests/test_pixel_pipeline_edges.py", "tests/test_independent_references.py",
+                                  "tests/test_pixel_padding.py"],
     "lightbox/viewer/series.py": ["tests/test_series_analysis_by_hand.py", "tests/test_index.py", "tests/test_loading.py",
                                   "tests/test_regularise.py", "tests/test_independent_references.py"],
     "lightbox/viewer/index.py": ["tests/test_index_by_hand.py", "tests/test_index.py", "tests/test_broken_inputs.py",
@@ -78,7 +79,8 @@ MODULES: dict[str, list[str]] = {
 # hand-computed screens that take two seconds)
 NAMED_ONLY: set[str] = set()
 # tests that need a window per mutant: left out here
-DESELECT = "not grey_levels_follow_every_window_change and not the_window_reopens"
+DESELECT = ("not grey_levels_follow_every_window_change and not the_window_reopens and not as_a_radiologist_sees_it "
+            "and not mpr_pane_says_padding")
 
 
 def run_module(module: str, tests: list[str], timeout_s: int, keep: bool = False) -> dict[str, object]:
