@@ -256,3 +256,43 @@ def test_a_padding_value_written_unsigned_for_signed_pixels_is_read_as_their_wor
     del unsigned.PixelPaddingValue
     unsigned.add_new("PixelPaddingValue", "US", 63536)
     assert pixel_padding(unsigned).low == 63536 - 1024
+
+
+def padding_header(**attributes: object) -> pydicom.Dataset:
+    ds = pydicom.Dataset()
+    for keyword, value in attributes.items():
+        if keyword in ("PixelPaddingValue", "PixelPaddingRangeLimit"):
+            ds.add_new(keyword, "US", value)
+        else:
+            setattr(ds, keyword, value)
+    return ds
+
+
+@pytest.mark.parametrize(("attributes", "low"), [
+    # signed 16-bit pixels: a US value from 32768 up is the word of a negative one (C.7.5.1.1.2)
+    ({"PixelRepresentation": 1, "BitsAllocated": 16, "PixelPaddingValue": 32768}, -32768.0),
+    ({"PixelRepresentation": 1, "BitsAllocated": 16, "PixelPaddingValue": 32767}, 32767.0),
+    ({"PixelRepresentation": 1, "BitsAllocated": 16, "PixelPaddingValue": 20000}, 20000.0),
+    ({"PixelRepresentation": 1, "BitsAllocated": 16, "PixelPaddingValue": 100}, 100.0),
+    ({"PixelRepresentation": 1, "PixelPaddingValue": 63536}, -2000.0),  # no Bits Allocated: 16
+    ({"PixelPaddingValue": 63536}, 63536.0),  # no Pixel Representation: unsigned
+    ({"PixelRepresentation": 1, "BitsAllocated": 8, "PixelPaddingValue": 200}, -56.0),
+    # grayscale either way, and when the header does not say (MONOCHROME2 is the default)
+    ({"PhotometricInterpretation": "MONOCHROME1", "PixelPaddingValue": 4095}, 4095.0),
+    ({"PhotometricInterpretation": "monochrome2", "PixelPaddingValue": 0}, 0.0),
+])
+def test_the_padding_value_by_hand(attributes: dict[str, object], low: float) -> None:
+    padding = pixel_padding(padding_header(**attributes))
+    assert padding is not None and padding.low == low == padding.high
+
+
+def test_an_image_of_padding_alone_still_gets_a_window() -> None:
+    from lightbox.viewer.pixels import Padding, auto_window
+
+    values = np.full((8, 8), -3024.0)
+    values[0, 0] = -3000.0
+    padding = Padding(-3024.0, -3024.0)
+    assert padding.image(values).tolist() == [-3000.0]
+    everything = Padding(-4000.0, 0.0)
+    assert padding.image(values).size == 1 and everything.image(values).size == 64  # all padding: all kept
+    assert auto_window(values, padding=everything).bounds()[0] == pytest.approx(float(np.percentile(values, 0.5)))
