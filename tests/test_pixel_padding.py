@@ -296,3 +296,27 @@ def test_an_image_of_padding_alone_still_gets_a_window() -> None:
     everything = Padding(-4000.0, 0.0)
     assert padding.image(values).size == 1 and everything.image(values).size == 64  # all padding: all kept
     assert auto_window(values, padding=everything).bounds()[0] == pytest.approx(float(np.percentile(values, 0.5)))
+
+
+def test_an_enhanced_object_maps_its_padding_through_each_frames_rescale(tmp_path: Path) -> None:
+    """An enhanced multi-frame CT keeps its rescale in the Pixel Value Transformation functional
+    group (slope 2, intercept -100 here): stored 0 is padding at -100 in every frame; where one
+    frame's rescale differs, the padding maps to other values there, and the volume says so."""
+    from dicom_factory import write_enhanced_ct
+
+    path = write_enhanced_ct(tmp_path / "enh" / "ct.dcm", [(0, 0, 0.0), (0, 0, 2.0), (0, 0, 4.0)])
+    ds = pydicom.dcmread(path)
+    ds.add_new("PixelPaddingValue", "US", 0)
+    ds.save_as(path)
+    (series,) = build_index(path.parent).all_series()
+    volume = load_volume(series)
+    assert volume.padding is not None and (volume.padding.low, volume.padding.high) == (-100.0, -100.0)
+    transform = pydicom.Dataset()
+    transform.RescaleSlope, transform.RescaleIntercept = 1.0, -1024.0
+    ds.PerFrameFunctionalGroupsSequence[1].PixelValueTransformationSequence = [transform]
+    ds.save_as(path)
+    (series,) = build_index(path.parent).all_series()
+    volume = load_volume(series)
+    assert volume.padding is None
+    assert "Pixel Padding Value differs between slices: the padding is counted as image (automatic window, ROI statistics)" \
+        in volume.warnings
