@@ -53,7 +53,9 @@ MODULES: dict[str, list[str]] = {
                                        "tests/test_genai_chat.py"],
     "lightbox/inference/prompts.py": ["tests/test_question_cleaning.py", "tests/test_study_prompts.py"],
     "lightbox/studydb/catalog.py": ["tests/test_study_catalog_by_hand.py", "tests/test_study_database.py",
-                                    "tests/test_stored_headers.py", "tests/test_study_database_people.py"],
+                                    "tests/test_stored_headers.py", "tests/test_study_database_people.py",
+                                    # studies_under: the unpacked archives' studies
+                                    "tests/test_archives.py::test_unpacked_archives_are_listed_and_removed_with_the_studies_recorded_from_them"],
     "lightbox/studydb/stored_headers.py": ["tests/test_stored_headers.py"],
     "lightbox/studydb/annotations.py": ["tests/test_annotations_by_hand.py", "tests/test_measurement_persistence.py",
                                         "tests/test_key_images.py"],
