@@ -524,3 +524,34 @@ def test_a_rater_goes_back_changes_an_answer_and_the_first_is_kept(qtbot, tmp_pa
     with pytest.raises(EvaluationError, match="your answers are final"):
         submit(db, "amend", "ann", first_case, Rating("A", "changed after unblinding", True, True))
     window.close()
+
+
+def test_the_rating_screen_keeps_how_a_film_was_taken_and_drops_whose_it_is(qtbot, tmp_path: Path) -> None:
+    """A left knee AP, JPEG-LS near-lossless, with Patient Orientation "L\\F": the rater sees the
+    edge letters (a side error is an error category), "CR AP LEFT" and "LOSSY", and no name, ID,
+    date, institution or description."""
+    import numpy as np
+    import pydicom
+    from dicom_factory import restamp, write_film
+    from pydicom.uid import JPEGLSNearLossless
+
+    path = write_film(tmp_path / "knee.dcm", (np.arange(40 * 30) % 900).reshape(40, 30).astype(np.uint16), window=(450, 900))
+    ds = pydicom.dcmread(path)
+    ds.compress(JPEGLSNearLossless, jls_error=2)
+    ds.save_as(path)
+    restamp([path], ViewPosition="AP", ImageLaterality="L", PatientName="DOE^JANE", PatientID="P777",
+            InstitutionName="St Elsewhere", StudyDescription="KNEE LEFT 2 VIEWS")
+    db = open_database(f"sqlite:///{tmp_path / 'knee.sqlite3'}")
+    create_session(db, "knee", [CaseSpec("k1", "No fracture.", study_path=str(path), ai_report="Joint effusion.")],
+                   seed=1, raters=["ana"])
+    window = RatingWindow(db, "knee", "ana")
+    qtbot.addWidget(window)
+    window.resize(900, 600)
+    window.show()
+    scene = window.area.viewports[0].scene
+    texts = scene.corners.texts
+    assert texts["lower_right"].startswith("LOSSY JPEG-LS near-lossless\nCR AP LEFT")
+    shown = " ".join(texts.values())
+    assert not any(word in shown for word in ("DOE", "P777", "Elsewhere", "KNEE", "2026"))
+    assert scene.edges.labels == {"right": "L", "left": "R", "bottom": "F", "top": "H"}
+    window.close()

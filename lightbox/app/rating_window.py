@@ -71,11 +71,19 @@ from .viewer_area import ViewerArea
 REPORT_FONT_POINTS = 13
 
 
+# What the rating screen's overlays keep of a header: how the image was taken, never whose it is
+# (PS3.15's technical attributes). The film's edge letters come from Patient Orientation: without
+# them a rater could not tell a left from a right finding, an error category the study scores.
+READING_KEYS = ("modality", "view_position", "laterality", "patient_orientation", "lossy")
+
+
 def anonymous(opened: Opened) -> Opened:
-    """The image set with its header text reduced to the modality: no file name, description,
-    patient or date reaches the rating screen's overlays."""
+    """The image set with its header text reduced to how it was taken (modality, view, side,
+    orientation letters, lossy compression): no file name, description, patient or date reaches
+    the rating screen's overlays."""
     def scrub(image):
-        return dataclasses.replace(image, metadata={"modality": image.metadata.get("modality", image.modality)})
+        kept = {key: image.metadata[key] for key in READING_KEYS if image.metadata.get(key)}
+        return dataclasses.replace(image, metadata={"modality": image.modality, **kept})
 
     return Opened("", volume=scrub(opened.volume) if opened.volume is not None else None,
                   films=[scrub(f) for f in opened.films], series=None, is_demo=opened.is_demo)
