@@ -197,3 +197,16 @@ def test_the_readers_arrows_as_a_presentation_state_keep_the_films_shutter(tmp_p
     out = film_document(tmp_path, "annotations", pydicom.dcmread(plain), plain.parent,
                         [StoredAnnotation("arrow", [(12.0, 8.0), (20.0, 15.0)])])
     assert "ShutterShape" not in pydicom.dcmread(out)
+
+
+def test_inspect_names_the_shutter_and_the_padding(tmp_path: Path, capsys) -> None:
+    from lightbox.app.cli import main
+
+    collimated_film(tmp_path / "cr" / "film.dcm")
+    assert main(["inspect", str(tmp_path / "cr"), "--no-pixels"]) == 0
+    assert "      display shutter: RECTANGULAR" in capsys.readouterr().out.splitlines()
+    from test_pixel_padding import padded_ct
+
+    padded_ct(tmp_path / "ct" / "padded.dcm")
+    assert main(["inspect", str(tmp_path / "ct"), "--no-pixels"]) == 0
+    assert "      pixel padding: -2000 (stored)" in capsys.readouterr().out.splitlines()

@@ -130,3 +130,20 @@ def test_the_shared_radiographs(shared_data: Path, name: str) -> None:
     path = shared_data / "cr" / name
     (series,) = build_index(path).all_series()
     assert load_film(series).metadata.get("lossy", "") == SHARED_FILMS[name]
+
+
+def test_inspect_says_it_without_decoding(tmp_path: Path, capsys) -> None:
+    """`lightbox inspect --no-pixels`: each kind of lossy compression a series holds, once, with how
+    many of its images, from the headers alone (and in --json)."""
+    import json
+
+    from lightbox.app.cli import main
+
+    paths = write_ct_series(tmp_path / "ct", axial_positions(4))
+    restamp(paths[:2], LossyImageCompression="01", LossyImageCompressionRatio="6", LossyImageCompressionMethod="ISO_15444_1")
+    restamp(paths[2:3], LossyImageCompression="01", LossyImageCompressionMethod="ISO_10918_1")
+    assert main(["inspect", str(tmp_path / "ct"), "--no-pixels"]) == 0
+    assert "      lossy compressed: JPEG 2000 6:1; JPEG (3 of 4 image(s))" in capsys.readouterr().out.splitlines()
+    assert main(["inspect", str(tmp_path / "ct"), "--no-pixels", "--json"]) == 0
+    (series,) = json.loads(capsys.readouterr().out)["patients"][0]["studies"][0]["series"]
+    assert series["lossy"] == "JPEG 2000 6:1; JPEG (3 of 4 image(s))" and "display_shutter" not in series

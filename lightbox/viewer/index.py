@@ -445,6 +445,7 @@ def index_to_dict(index: StudyIndex) -> dict[str, object]:
                 if s.kind == "volume":
                     entry["geometry"] = series_geometry(s).to_dict()
                     entry["slice_spacing"] = s.slice_spacing
+                entry.update(_display_facts(s))
                 series_out.append(entry)
             studies.append({"uid": study.uid, "date": study.date, "description": study.description,
                             "accession": study.accession, "series": series_out})
@@ -457,6 +458,31 @@ def index_to_dict(index: StudyIndex) -> dict[str, object]:
                        "study_uid": _text(header, "StudyInstanceUID")} for path, header in index.documents],
         "ignored_files": len(index.ignored),
     }
+
+
+def _display_facts(series: Series) -> dict[str, object]:
+    """What the headers say of how the series is shown, for ``inspect`` without decoding: lossy
+    compression (PS3.3 C.7.6.1.1.5), a display shutter (C.7.6.11) and pixel padding (C.7.5.1.1.2),
+    each from the first image that states it."""
+    from .lossy import lossy_compression
+    from .pixels import element_values
+
+    facts: dict[str, object] = {}
+    lossy = [text for i in series.instances if i.header is not None and (text := lossy_compression(i.header))]
+    if lossy:  # every kind once, and how many of the images
+        kinds = "; ".join(dict.fromkeys(text.removeprefix("LOSSY").strip() or "ratio and method not stated" for text in lossy))
+        facts["lossy"] = f"{kinds} ({len(lossy)} of {len(series.instances)} image(s))"
+    for instance in series.instances:
+        ds = instance.header
+        if ds is None:
+            continue
+        if "display_shutter" not in facts and "ShutterShape" in ds:
+            facts["display_shutter"] = "\\".join(str(v) for v in element_values(ds.get("ShutterShape")))
+        if "pixel_padding" not in facts and "PixelPaddingValue" in ds:
+            value = ds.get("PixelPaddingValue")
+            limit = ds.get("PixelPaddingRangeLimit")
+            facts["pixel_padding"] = f"{value}" + (f" to {limit}" if limit is not None else "") + " (stored)"
+    return facts
 
 
 def format_index(index: StudyIndex) -> str:
@@ -477,6 +503,10 @@ def format_index(index: StudyIndex) -> str:
                     fmt = lambda v: "(" + ", ".join(f"{x:.3f}" for x in v) + ")"  # noqa: E731
                     lines.append(f"      origin {fmt(g['origin'])} mm  spacing {fmt(g['spacing'])} mm")
                     lines.append(f"      direction {fmt(sum(g['direction'], []))}")
+                for key, label in (("lossy", "lossy compressed"), ("display_shutter", "display shutter"),
+                                   ("pixel_padding", "pixel padding")):
+                    if key in s:
+                        lines.append(f"      {label}: {s[key]}")
                 for w in s["warnings"]:
                     lines.append(f"      warning: {w}")
     errors = data["errors"]
