@@ -210,3 +210,36 @@ def test_inspect_names_the_shutter_and_the_padding(tmp_path: Path, capsys) -> No
     padded_ct(tmp_path / "ct" / "padded.dcm")
     assert main(["inspect", str(tmp_path / "ct"), "--no-pixels"]) == 0
     assert "      pixel padding: -2000 (stored)" in capsys.readouterr().out.splitlines()
+
+
+def test_an_roi_measures_what_the_reader_sees(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """A rectangle across the shutter's edge: the pixels the shutter hides are left out and said
+    ("N px under the shutter left out"); with the shutter hidden (Shift+H), they are measured."""
+    import pydicom
+    from test_roi_statistics import drag, viewport_point
+
+    window = any_renderer_window
+    path = collimated_film(tmp_path / "cr" / "film.dcm")
+    window.open_path(path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    widget = window.area.viewports[0]
+    scene = widget.scene
+    qtbot.keyClick(window, Qt.Key.Key_B)  # Tools → Rectangle ROI
+    with qtbot.waitSignal(widget.measured, timeout=2000):
+        drag(qtbot, widget, viewport_point(widget, scene.image_to_display(4, 8)),
+             viewport_point(widget, scene.image_to_display(15, 12)))
+    (m,) = scene.measurements
+    (ca, ra), (cb, rb) = m.points
+    columns = range(int(np.ceil(min(ca, cb))), int(np.floor(max(ca, cb))) + 1)
+    rows = range(int(np.ceil(min(ra, rb))), int(np.floor(max(ra, rb))) + 1)
+    stored = pydicom.dcmread(path).pixel_array.astype(float)
+    seen = [stored[r, c] for r in rows for c in columns if 10 <= c <= 29 and 5 <= r <= 24]
+    hidden = len(rows) * len(columns) - len(seen)
+    assert hidden > 0 and seen  # the drag crossed the edge (columns 4..15 against the field from 10)
+    assert (m.statistics.pixels, m.statistics.shuttered) == (len(seen), hidden)
+    assert m.statistics.mean == pytest.approx(np.mean(seen))
+    assert m.statistics.describe().endswith(f"\n{hidden} px under the shutter left out")
+    qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ShiftModifier)  # the whole image: all measured
+    (m,) = window.area.viewports[0].scene.measurements
+    assert (m.statistics.pixels, m.statistics.shuttered) == (len(seen) + hidden, 0)
+    assert m.statistics.mean == pytest.approx(np.mean([stored[r, c] for r in rows for c in columns]))

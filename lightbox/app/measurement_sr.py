@@ -24,12 +24,12 @@ MEASURED = ("length", "ellipse", "rectangle")
 
 
 def _values(kind: str, points: list[tuple[float, float]], pixels: np.ndarray, spacing: tuple[float, float] | None,
-            is_ct: bool, padding: Padding | None) -> dict[str, object]:
+            is_ct: bool, padding: Padding | None, shown: np.ndarray | None = None) -> dict[str, object]:
     if spacing is None:  # uncalibrated: the region is written, no value in mm
         return {}
     if kind == "length":
         return {"length_mm": length(points, spacing)[0]}
-    stats = film_roi_statistics(pixels, kind, points, spacing, "HU" if is_ct else "", padding)  # as the view counts
+    stats = film_roi_statistics(pixels, kind, points, spacing, "HU" if is_ct else "", padding, shown)  # as the view counts
     if stats is None:
         return {}
     hu = (stats.mean, stats.sd, stats.minimum, stats.maximum) if is_ct else None
@@ -169,15 +169,17 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
             left_out.append(placed)
             continue
         header = placer.header(placed.instance)
+        shown = None
         if placer.film:  # the film (the frame) it was drawn on
             film = placer.film_of(placed)
             values, spacing, padding = film.values, film.spacing, film.padding
+            shown = film.shutter.shown if film.shutter is not None else None  # as the view measures, the shutter shown
         else:
             values = placer.values(placed) if a.kind != "length" else np.zeros((1, 1))
             spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
             padding = pixel_padding(header, (placed.frame or 1) - 1)
         marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame,
-                               **_values(a.kind, placed.points, values, spacing, is_ct, padding)))  # type: ignore[arg-type]
+                               **_values(a.kind, placed.points, values, spacing, is_ct, padding, shown)))  # type: ignore[arg-type]
     return marks, left_out
 
 

@@ -33,10 +33,14 @@ class RoiStatistics:
     # pixels inside the shape left out as padding, not image (PS3.3 C.7.5.1.1.2: e.g. beyond a
     # CT's field of view, where a -3024 HU fill would drag the mean down)
     padding: int = 0
+    # pixels inside the shape left out because the film's display shutter hides them (C.7.6.11):
+    # the reader cannot see them, so they are not measured
+    shuttered: int = 0
 
     def describe(self) -> str:
         unit = f" {self.value_unit}" if self.value_unit else ""
-        left_out = f"\n{self.padding} padding px left out" if self.padding else ""
+        left_out = (f"\n{self.padding} padding px left out" if self.padding else "") + (
+            f"\n{self.shuttered} px under the shutter left out" if self.shuttered else "")
         return (f"mean {self.mean:.1f}{unit}  SD {self.sd:.1f}\nmin {self.minimum:.0f}  max {self.maximum:.0f}\n"
                 f"area {self.area:.1f} {self.area_unit}{left_out}")
 
@@ -108,10 +112,16 @@ def roi_area(kind: str, points: list[tuple[float, float]]) -> float:
 
 
 def summarise(values: np.ndarray, area: float, area_unit: str, value_unit: str = "",
-              padding: Padding | None = None) -> RoiStatistics | None:
-    """Statistics of the values an ROI holds, its ``padding`` left out; ``None`` when it holds no
-    pixel centre, or padding alone."""
+              padding: Padding | None = None, shown: np.ndarray | None = None) -> RoiStatistics | None:
+    """Statistics of the values an ROI holds, its ``padding`` and the pixels not ``shown`` (under
+    a display shutter; a mask like ``values``) left out; ``None`` when it holds no pixel centre,
+    or none left."""
     values = np.asarray(values, dtype=np.float64).ravel()
+    shuttered = 0
+    if shown is not None:
+        visible = np.asarray(shown, bool).ravel()
+        shuttered = int((~visible).sum())
+        values = values[visible]
     padded = 0
     if padding is not None:
         is_padding = padding.mask(values)
@@ -121,12 +131,12 @@ def summarise(values: np.ndarray, area: float, area_unit: str, value_unit: str =
         return None
     sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
     return RoiStatistics(float(values.mean()), sd, float(values.min()), float(values.max()), int(values.size),
-                         area, area_unit, value_unit, padded)
+                         area, area_unit, value_unit, padded, shuttered)
 
 
 def film_roi_statistics(values: np.ndarray, kind: str, points: list[tuple[float, float]],
                         spacing: tuple[float, float] | None, value_unit: str = "",
-                        padding: Padding | None = None) -> RoiStatistics | None:
+                        padding: Padding | None = None, shown: np.ndarray | None = None) -> RoiStatistics | None:
     """Statistics of the pixels of a 2D image (``values[row, column]``) whose centres (integer
     ``(column, row)``) lie inside the ROI; ``spacing`` is (row, column) mm, ``None`` for pixels."""
     rows, columns = values.shape
@@ -138,7 +148,9 @@ def film_roi_statistics(values: np.ndarray, kind: str, points: list[tuple[float,
     if c1 < c0 or r1 < r0:
         return summarise(np.empty(0), area, unit, value_unit)
     cc, rr = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1))
-    return summarise(values[r0:r1 + 1, c0:c1 + 1][inside_roi(kind, points, cc, rr)], area, unit, value_unit, padding)
+    inside = inside_roi(kind, points, cc, rr)
+    visible = shown[r0:r1 + 1, c0:c1 + 1][inside] if shown is not None else None  # ``shown``: the film's shutter mask
+    return summarise(values[r0:r1 + 1, c0:c1 + 1][inside], area, unit, value_unit, padding, visible)
 
 
 def length(points: list[tuple[float, float]], spacing: tuple[float, float] | None,

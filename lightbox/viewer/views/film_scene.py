@@ -91,7 +91,8 @@ class FilmScene(PlaneScene):
         self.measure = MeasurementOverlay(
             self.renderer, lambda p, _: self.image_to_world(*p), lambda: self.film.spacing,
             lambda m, _: film_roi_statistics(self.film.values, m.kind, m.points, self.film.spacing,
-                                             "HU" if self.film.modality.upper() == "CT" else "", self.film.padding),
+                                             "HU" if self.film.modality.upper() == "CT" else "", self.film.padding,
+                                             self._measured_area()),
             aspect=lambda: self.film.aspect)
         image = film.padding.image(film.values) if film.padding is not None else film.values
         self._value_range = (float(image.min()), float(image.max()))  # the image's, not its padding's
@@ -126,11 +127,20 @@ class FilmScene(PlaneScene):
             self.overlay_layer.set_visible(visible)
         self.request_render()
 
+    def _measured_area(self) -> np.ndarray | None:
+        """The pixels an ROI measures: those the shutter shows while it is shown, every one when
+        it is hidden (Shift+H) and the reader sees them all."""
+        return self.film.shutter.shown if self.film.shutter is not None and self.shutters_visible else None
+
     def set_shutters_visible(self, visible: bool) -> None:
         """Show the film's display shutter, or the whole image (what the shutter hides too)."""
+        changed = visible != self.shutters_visible
         self.shutters_visible = visible
         if self.shutter_layer is not None:
             self.shutter_layer.set_visible(visible)
+            if changed:  # an ROI measures what the reader sees: the pixels the shutter hid, or not
+                self.measure.remeasure()
+                self._update_measurements()
         self.request_render()
 
     # -- geometry -------------------------------------------------------------------------

@@ -45,6 +45,13 @@ class MeasurementOverlay:
             m.statistics = self.statistics(m, plane)
         self.items.append((m, plane))
 
+    def remeasure(self) -> None:
+        """Each finished ROI's statistics again (what it measures changed: a shutter shown or hidden)."""
+        if self.statistics is not None:
+            for m, plane in self.items:
+                if m.complete and m.kind in ROI_KINDS:
+                    m.statistics = self.statistics(m, plane)
+
     def add_point(self, kind: str, point: Point2D, plane: float = 0.0) -> Measurement:
         """Add ``point`` to the open measurement of ``kind`` on ``plane``, or start a new one."""
         last = self.items[-1] if self.items else None
