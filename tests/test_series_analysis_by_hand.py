@@ -327,12 +327,18 @@ def test_multiframe_without_every_frames_position_takes_the_spacing_from_the_hea
     millimetre = enhanced([(0.0, 1.0, 0.0), (0.0, 2.0, 0.0), (0.0, 3.0, 0.0)], 3)
     analyse(millimetre)
     assert millimetre.warnings[1:] == []
-    repeated = enhanced([(0.0, 1.0, 0.0), (0.0, 1.0, 0.0), (0.0, 2.0, 0.0)], 3)
-    analyse(repeated)  # a zero step among forward ones: not in order
-    assert repeated.warnings[1:] == ["multi-frame positions are not monotonic along the normal: frames are re-ordered"]
-    descending = enhanced([(0.0, 2.0, 0.0), (0.0, 1.0, 0.0), (0.0, 1.0, 0.0)], 3)
-    analyse(descending)  # all steps backwards or zero: read in reverse, nothing out of order
+    shuffled = enhanced([(0.0, 2.0, 0.0), (0.0, 1.0, 0.0), (0.0, 3.0, 0.0)], 3)
+    analyse(shuffled)  # a backward step among forward ones: not in order
+    assert shuffled.kind == "volume"
+    assert shuffled.warnings[1:] == ["multi-frame positions are not monotonic along the normal: frames are re-ordered"]
+    descending = enhanced([(0.0, 3.0, 0.0), (0.0, 2.0, 0.0), (0.0, 1.0, 0.0)], 3)
+    analyse(descending)  # all steps backwards: read in reverse, nothing out of order
     assert descending.warnings[1:] == []
+    repeated = enhanced([(0.0, 1.0, 0.0), (0.0, 1.0, 0.0), (0.0, 2.0, 0.0)], 3)
+    analyse(repeated)  # two frames at one place (segments, echoes): not slices of one volume
+    assert repeated.kind == "film" and repeated.warnings == [
+        "multi-frame object whose 3 frames lie at 2 places (several images at one place: segments, echoes or phases): "
+        "shown one by one (Up/Down), not as a volume"]
     only_spacing = enhanced(None, 2, SpacingBetweenSlices="3")
     analyse(only_spacing)
     assert only_spacing.slice_spacing == 3.0

@@ -31,6 +31,7 @@ from .pixels import (
     apply_voi_table,
     auto_window,
     dataset_window,
+    functional_group_item,
     has_voi_lut_table,
     modality_values,
     pixel_padding,
@@ -518,8 +519,11 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
             window = Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
         invert = photometric == "MONOCHROME1"
     spacing, source = None, ""
-    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
-        value = ds.get(keyword)
+    # an enhanced object keeps its Pixel Spacing in the Pixel Measures functional group (C.7.6.16.2.1,
+    # per frame, else shared): its frames shown as films were "uncalibrated", measured in pixels
+    measures = functional_group_item(ds, "PixelMeasuresSequence", frame)
+    for holder, keyword in ((measures, "PixelSpacing"), (ds, "PixelSpacing"), (ds, "ImagerPixelSpacing")):
+        value = holder.get(keyword) if holder is not None else None
         try:
             if value is not None and len(value) == 2 and float(value[0]) > 0 and float(value[1]) > 0:
                 spacing, source = (float(value[0]), float(value[1])), keyword

@@ -55,7 +55,7 @@ def _first(value: object) -> float | None:
         return None
 
 
-def _functional_group_item(ds: Dataset, sequence: str, frame: int) -> Dataset | None:
+def functional_group_item(ds: Dataset, sequence: str, frame: int) -> Dataset | None:
     """Item of a functional group macro for ``frame`` (per-frame first, then shared; C.7.6.16)."""
     for groups, index in (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0)):
         seq = ds.get(groups)
@@ -75,7 +75,7 @@ def modality_values(ds: Dataset, stored: np.ndarray, frame: int = 0) -> np.ndarr
     :func:`rescale`, as every other reader here reads it) or the Modality LUT Sequence, which
     pydicom's ``apply_modality_lut`` applies.
     """
-    item = _functional_group_item(ds, "PixelValueTransformationSequence", frame)
+    item = functional_group_item(ds, "PixelValueTransformationSequence", frame)
     source = item if item is not None and "RescaleSlope" in item else ds
     if rescale_problem(source) is not None:
         # a NaN, infinite or zero slope would make every pixel NaN or one value (a black image):
@@ -198,7 +198,7 @@ def rescale(ds: Dataset) -> tuple[float, float]:
 
 def dataset_window(ds: Dataset, frame: int = 0) -> Window | None:
     """The first VOI window the object declares, or ``None`` (C.11.2.1.2)."""
-    item = _functional_group_item(ds, "FrameVOILUTSequence", frame)
+    item = functional_group_item(ds, "FrameVOILUTSequence", frame)
     source = item if item is not None and "WindowCenter" in item else ds
     center, width = _first(source.get("WindowCenter")), _first(source.get("WindowWidth"))
     if center is None or width is None or width < 1:

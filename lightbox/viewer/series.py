@@ -220,6 +220,14 @@ def analyse(series: Series) -> None:
         series.warnings.append(f"multi-frame {modality} object: {instances[0].frames} frames in time, shown one by one "
                                "(Up/Down)")
         return
+    if len(instances) == 1 and (shared := _frames_sharing_positions(series)):
+        # several images at one place in one file (a segmentation's segments, the echoes or
+        # phases of an enhanced MR): stacked as one volume, a two-segment SEG of 4 slices became 6
+        # slices spanning 12 mm; shown one by one, each frame where it lies
+        series.kind = "film"
+        series.warnings.append(f"multi-frame object whose {instances[0].frames} frames lie at {shared} places (several "
+                               "images at one place: segments, echoes or phases): shown one by one (Up/Down), not as a volume")
+        return
     if len(instances) == 1:  # one file of several frames
         series.kind = "volume"
         series.warnings.append(f"multi-frame object: {instances[0].frames} frames in one file (enhanced or multi-frame IOD)")
@@ -338,6 +346,16 @@ def _analyse_multiframe(series: Series) -> None:
     elif ds.get("SpacingBetweenSlices") or ds.get("SliceThickness"):
         series.slice_spacing = float(ds.get("SpacingBetweenSlices") or ds.get("SliceThickness"))
         series.warnings.append("multi-frame object without per-frame positions: spacing taken from the header")
+
+
+def _frames_sharing_positions(series: Series) -> int:
+    """For a multi-frame object whose declared frame positions repeat along its normal, how many
+    places they lie at; 0 when each frame has its own (or none is declared)."""
+    positions, orientation = multiframe_positions(series)
+    if positions is None or orientation is None or len(positions) < 2:
+        return 0
+    places = {round(float(v), 3) for v in positions @ slice_normal(orientation)}
+    return len(places) if len(places) < len(positions) else 0
 
 
 def multiframe_positions(series: Series) -> tuple[np.ndarray | None, tuple[float, ...] | None]:
