@@ -23,6 +23,7 @@ from pydicom.uid import UID
 
 from .archives import ArchiveError, is_archive, unpacked
 from .header_reader import read_common_header
+from .segmentations import segmentations_of
 from .series import analyse, series_geometry, split_orientations, split_shared_positions
 from .study_tree import NO_PATIENT_ID, FileError, Instance, Patient, Series, Study, StudyIndex, name_key
 
@@ -424,6 +425,11 @@ def build_index(
                 study.series.update((part.uid, part) for part in parts)
     for series in index.all_series():
         analyse(series)
+    for study in index.all_studies():  # the segmentations (SEG) of a study, drawn on the series they reference
+        candidates = list(study.series.values())
+        for series in candidates:
+            if series.kind == "volume" and series.modality != "SEG":
+                series.segmentations = segmentations_of(series, candidates)
     return index
 
 

@@ -39,6 +39,7 @@ from .pixels import (
     rescale_problem,
 )
 from .regularise import regularise
+from .segmentations import segment_planes
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
 from .shutters import DisplayShutter, display_shutter
 from .volume import Film, Volume
@@ -302,6 +303,8 @@ def load_volume(
         warnings.append(UNCALIBRATED_VOLUME)
     overlay_planes, overlay_notes = _slice_overlays(members, resampled)
     warnings += overlay_notes
+    if series.segmentations:
+        warnings += _add_segmentations(series, members, overlay_planes, resampled)
     padding = _series_padding([pixel_padding(m.header) if m.header is not None else None for m in members], warnings)
     metadata = _metadata(ds)
     # one lossy slice makes the stack lossy: the first that says so names it
@@ -312,6 +315,27 @@ def load_volume(
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
                   metadata, warnings, acquired_positions=acquired, resampled=resampled, calibrated=calibrated,
                   oriented=oriented, overlay_planes=overlay_planes, padding=padding)
+
+
+def _add_segmentations(series: Series, members: list[Instance], planes: dict[int, list[OverlayPlane]],
+                       resampled: str) -> list[str]:
+    """The series' segmentations (DICOM SEG) as overlay planes of the acquired slices they lie on
+    (:mod:`.segmentations`); what could not be shown, said."""
+    if resampled:
+        return [f"{len(series.segmentations)} segmentation(s) not shown: the stack was resampled ({resampled})"]
+    first = members[0]
+    if first.orientation is None:
+        return [f"{len(series.segmentations)} segmentation(s) not shown: the slices state no orientation"]
+    normal = slice_normal(first.orientation)
+    by_uid = {m.sop_instance_uid: k for k, m in enumerate(members)}
+    by_position = {round(float(np.asarray(m.position) @ normal), 2): k for k, m in enumerate(members) if m.position is not None}
+    notes = []
+    for path in series.segmentations:
+        found, problems = segment_planes(path, by_uid, by_position, normal, (first.rows, first.columns))
+        for k, segment_masks in found.items():
+            planes.setdefault(k, []).extend(segment_masks)
+        notes += problems
+    return notes
 
 
 def _slice_overlays(members: list[Instance], resampled: str) -> tuple[dict[int, list[OverlayPlane]], list[str]]:

@@ -30,6 +30,9 @@ class OverlayPlane:
     embedded: bool  # bits taken from the pixel data's unused high bits
 
     def describe(self) -> str:
+        if self.kind == "S":  # a segment of a DICOM SEG, placed on this slice (segmentations.py)
+            count = int(self.mask.sum())
+            return f"{self.label}: segmentation outline, {count} pixel{'' if count == 1 else 's'}"
         what = {"G": "graphics", "R": "ROI"}.get(self.kind, self.kind or "graphics")
         source = "in the pixel data's high bits" if self.embedded else "Overlay Data"
         label = f" '{self.label}'" if self.label else ""

@@ -53,6 +53,8 @@ class Series:
     # Filled by :func:`lightbox.viewer.series.analyse`:
     kind: str = "unknown"  # "volume" (3D stack or multi-frame), "film" (single 2D image)
     slice_spacing: float | None = None
+    # the files of the study's segmentations (DICOM SEG) that reference this series: drawn on its slices
+    segmentations: list[Path] = field(default_factory=list)
 
     @property
     def first_header(self) -> Dataset | None:

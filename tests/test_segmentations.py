@@ -1,0 +1,99 @@
+"""DICOM Segmentations (SEG) drawn on the CT they segment: a SEG written by highdicom over a real
+series (a four-slice CT from dicom_factory), read back by Lightbox as overlay planes of the very
+slices its frames were derived from. The expected masks are the arrays handed to highdicom."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicom_factory import axial_positions, restamp, write_ct_series
+
+from lightbox.viewer.index import build_index
+from lightbox.viewer.loading import load_volume
+from lightbox.viewer.series import volume_instances
+
+hd = pytest.importorskip("highdicom")
+
+
+def ct_with_segmentation(root: Path, *, shuffle: bool = False) -> tuple[list[Path], np.ndarray]:
+    """A 4-slice CT and, beside it, a SEG of two segments: "lesion" (rows 4..7, columns 2..6 on
+    every slice) and "node" (rows 10..11, columns 10..12 on the second and third source images).
+    Returns the CT's files in the order given to highdicom and its mask (slice, row, column, segment)."""
+    paths = write_ct_series(root / "ct", axial_positions(4), rows=16, columns=16)
+    frame_of_reference = pydicom.uid.generate_uid()
+    restamp(paths, FrameOfReferenceUID=frame_of_reference, PositionReferenceIndicator="", PatientBirthDate="19700101",
+            PatientSex="F")
+    if shuffle:  # the SEG's frames in another order than the slices'
+        paths = [paths[2], paths[0], paths[3], paths[1]]
+    mask = np.zeros((4, 16, 16, 2), bool)
+    mask[:, 4:8, 2:7, 0] = True
+    mask[1:3, 10:12, 10:13, 1] = True
+    segments = [hd.seg.SegmentDescription(
+        segment_number=n, segment_label=label,
+        segmented_property_category=hd.sr.CodedConcept("49755003", "SCT", "Morphologically Altered Structure"),
+        segmented_property_type=hd.sr.CodedConcept("108369006", "SCT", "Neoplasm"),
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL) for n, label in ((1, "lesion"), (2, "node"))]
+    seg = hd.seg.Segmentation(
+        source_images=[pydicom.dcmread(p) for p in paths], pixel_array=mask,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY, segment_descriptions=segments,
+        series_instance_uid=hd.UID(), series_number=7, sop_instance_uid=hd.UID(), instance_number=1, manufacturer="test",
+        manufacturer_model_name="test", software_versions="1", device_serial_number="1")
+    seg.save_as(root / "ct" / "seg.dcm")
+    return paths, mask
+
+
+# the lesion's outline, by hand: rows 4..7 x columns 2..6, less its interior rows 5..6 x columns 3..5
+LESION_OUTLINE = np.zeros((16, 16), bool)
+LESION_OUTLINE[4:8, 2:7] = True
+LESION_OUTLINE[5:7, 3:6] = False
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_each_segment_lies_on_the_slice_its_frame_was_derived_from(tmp_path: Path, shuffle: bool) -> None:
+    paths, mask = ct_with_segmentation(tmp_path, shuffle=shuffle)
+    ct = next(s for s in build_index(tmp_path / "ct").all_series() if s.modality == "CT")
+    assert [p.name for p in ct.segmentations] == ["seg.dcm"]
+    volume = load_volume(ct)
+    order = [m.sop_instance_uid for m in volume_instances(ct)]
+    for source, path in enumerate(paths):
+        k = order.index(str(pydicom.dcmread(path).SOPInstanceUID))
+        planes = {p.label: p.mask for p in volume.overlay_planes.get(k, [])}
+        assert np.array_equal(planes["segment 1 lesion"], LESION_OUTLINE)
+        if mask[source, :, :, 1].any():
+            assert np.array_equal(planes["segment 2 node"], mask[source, :, :, 1])  # two rows: all edge
+        else:
+            assert "segment 2 node" not in planes
+
+
+def test_the_segmentation_is_on_screen_and_listed_by_inspect(tmp_path: Path, capsys) -> None:
+    from lightbox.app.cli import main
+
+    ct_with_segmentation(tmp_path)
+    ct = next(s for s in build_index(tmp_path / "ct").all_series() if s.modality == "CT")
+    out = tmp_path / "shot.png"
+    assert main(["screenshot", str(tmp_path / "ct"), "--series", ct.uid, "--out", str(out), "--size", "256x256"]) == 0
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(out).convert("RGB"))
+    green = np.all(pixels == (64, 255, 96), axis=-1).sum()
+    assert green > 100  # the lesion's outline (14 pixels), drawn over the slice shown
+    capsys.readouterr()
+    assert main(["inspect", str(tmp_path / "ct")]) == 0
+    printed = capsys.readouterr().out
+    assert "slice 2: segment 2 node: segmentation outline, 6 pixels" in printed
+    assert "slice 2: segment 1 lesion: segmentation outline, 14 pixels" in printed
+    (tmp_path / "ct" / "seg.dcm").unlink()
+    assert main(["screenshot", str(tmp_path / "ct"), "--out", str(out), "--size", "256x256"]) == 0
+    assert np.all(np.asarray(Image.open(out).convert("RGB")) == (64, 255, 96), axis=-1).sum() == 0
+
+
+def test_a_segmentation_of_other_images_is_not_drawn(tmp_path: Path) -> None:
+    """A SEG that references another series (another CT of the study) leaves this one alone."""
+    ct_with_segmentation(tmp_path)
+    write_ct_series(tmp_path / "ct" / "other", axial_positions(4), rows=16, columns=16,
+                    study_uid=str(pydicom.dcmread(next((tmp_path / "ct").glob("slice_*.dcm"))).StudyInstanceUID))
+    series = build_index(tmp_path / "ct").all_series()
+    other = next(s for s in series if s.modality == "CT" and s.instances[0].path.parent.name == "other")
+    assert other.segmentations == [] and load_volume(other).overlay_planes == {}
