@@ -34,7 +34,10 @@ def ct_with_segmentation(root: Path, *, shuffle: bool = False) -> tuple[list[Pat
         segment_number=n, segment_label=label,
         segmented_property_category=hd.sr.CodedConcept("49755003", "SCT", "Morphologically Altered Structure"),
         segmented_property_type=hd.sr.CodedConcept("108369006", "SCT", "Neoplasm"),
-        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL) for n, label in ((1, "lesion"), (2, "node"))]
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+        # the lesion recommends red (CIELab); the node recommends nothing: the palette's second colour
+        display_color=hd.color.CIELabColor.from_rgb(255, 0, 0) if n == 1 else None)
+        for n, label in ((1, "lesion"), (2, "node"))]
     seg = hd.seg.Segmentation(
         source_images=[pydicom.dcmread(p) for p in paths], pixel_array=mask,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY, segment_descriptions=segments,
@@ -77,8 +80,8 @@ def test_the_segmentation_is_on_screen_and_listed_by_inspect(tmp_path: Path, cap
     from PIL import Image
 
     pixels = np.asarray(Image.open(out).convert("RGB"))
-    green = np.all(pixels == (64, 255, 96), axis=-1).sum()
-    assert green > 100  # the lesion's outline (14 pixels), drawn over the slice shown
+    red = np.all(pixels == (255, 0, 0), axis=-1).sum()
+    assert red > 100  # the lesion's outline (14 pixels) in its recommended red, over the slice shown
     capsys.readouterr()
     assert main(["inspect", str(tmp_path / "ct")]) == 0
     printed = capsys.readouterr().out
@@ -86,7 +89,7 @@ def test_the_segmentation_is_on_screen_and_listed_by_inspect(tmp_path: Path, cap
     assert "slice 2: segment 1 lesion: segmentation outline, 14 pixels" in printed
     (tmp_path / "ct" / "seg.dcm").unlink()
     assert main(["screenshot", str(tmp_path / "ct"), "--out", str(out), "--size", "256x256"]) == 0
-    assert np.all(np.asarray(Image.open(out).convert("RGB")) == (64, 255, 96), axis=-1).sum() == 0
+    assert np.all(np.asarray(Image.open(out).convert("RGB")) == (255, 0, 0), axis=-1).sum() == 0
 
 
 def test_a_segmentation_of_other_images_is_not_drawn(tmp_path: Path) -> None:
@@ -97,3 +100,40 @@ def test_a_segmentation_of_other_images_is_not_drawn(tmp_path: Path) -> None:
     series = build_index(tmp_path / "ct").all_series()
     other = next(s for s in series if s.modality == "CT" and s.instances[0].path.parent.name == "other")
     assert other.segmentations == [] and load_volume(other).overlay_planes == {}
+
+
+def test_each_segment_in_its_colour_in_the_window_and_hidden_by_shift_o(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """File → Open the folder: the axial pane draws the lesion's outline in its recommended red and
+    the node in the palette's yellow, on their pixels, in either renderer; Shift+O hides both."""
+    import math
+
+    from PySide6.QtCore import Qt
+
+    from lightbox.viewer.segmentations import PALETTE
+
+    paths, _ = ct_with_segmentation(tmp_path)
+    window = any_renderer_window
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None
+                    and getattr(window.area.viewports[0].scene, "plane", "") == "axial", timeout=30000)
+    widget = window.area.viewports[0]
+    scene = widget.scene
+    scene.set_overlays_visible(False)
+    volume = scene.volume
+    order = [m.sop_instance_uid for m in volume_instances(window.area.opened.series)]
+    second = order.index(str(pydicom.dcmread(paths[1]).SOPInstanceUID))  # the node lies on the second source image
+    scene.display.crosshair = tuple(volume.geometry.index_to_world((8.0, 8.0, float(second))))
+    qtbot.wait(300)
+
+    def colour_at(column: int, row: int) -> tuple[int, int, int]:
+        world = volume.geometry.index_to_world((float(column), float(row), float(second)))
+        x, y = scene.world_to_display(world)[:2]
+        pixels = widget.grab_pixels()
+        return tuple(int(v) for v in pixels[pixels.shape[0] - 1 - int(math.floor(y)), int(math.floor(x))])
+
+    assert colour_at(2, 4) == (255, 0, 0) and colour_at(6, 7) == (255, 0, 0)  # the lesion's corners
+    assert colour_at(10, 10) == PALETTE[1] and colour_at(12, 11) == PALETTE[1]  # the node
+    assert colour_at(4, 5) not in ((255, 0, 0), PALETTE[1])  # inside the outline: the CT shows through
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.wait(300)
+    assert colour_at(2, 4) != (255, 0, 0) and colour_at(10, 10) != PALETTE[1]

@@ -28,6 +28,7 @@ class OverlayPlane:
     kind: str  # "G" graphics or "R" ROI (60xx,0040)
     label: str  # Overlay Label, else Overlay Description, else ""
     embedded: bool  # bits taken from the pixel data's unused high bits
+    rgb: tuple[int, int, int] | None = None  # its own colour (a segment's); None: the overlay planes' green
 
     def describe(self) -> str:
         if self.kind == "S":  # a segment of a DICOM SEG, placed on this slice (segmentations.py)

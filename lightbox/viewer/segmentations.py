@@ -5,9 +5,9 @@ segment on one source image (PS3.3 C.8.20: the frame's Segment Identification na
 its Derivation Image Sequence the source image; its Plane Position where it lies). Opened alone it
 is a stack of black-and-white masks; what a reader wants is the outline on the CT. So when a
 volume loads, the segmentations of its study that reference its series are read and each
-segment's frames become overlay planes of the acquired slices they lie on, as outlines (drawn
-as the 60xx overlay planes are: both renderers, Shift+O), labelled with the segment's number and
-label.
+segment's frames become overlay planes of the acquired slices they lie on, as outlines in the
+segment's recommended colour (drawn as the 60xx overlay planes are: both renderers, Shift+O),
+labelled with the segment's number and label.
 """
 from __future__ import annotations
 
@@ -50,12 +50,29 @@ def segmentations_of(series: Series, candidates: list[Series]) -> list[Path]:
             if is_segmentation(i) and i.header is not None and wanted in referenced_series(i.header)]
 
 
-def _segment_labels(ds: Dataset) -> dict[int, str]:
-    labels = {}
+# segments that recommend no colour: distinct ones by segment number (none the overlay planes' green)
+PALETTE = ((230, 25, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
+           (240, 50, 230), (250, 190, 212), (0, 128, 128), (220, 190, 255))
+
+
+def _segment_labels(ds: Dataset) -> tuple[dict[int, str], dict[int, tuple[int, int, int]]]:
+    """Each segment's label and colour: its Recommended Display CIELab Value (C.8.20.2, read with
+    highdicom's CIELab conversion), else the palette's by its number."""
+    labels, colours = {}, {}
     for item in ds.get("SegmentSequence") or []:
         number = int(item.get("SegmentNumber", 0) or 0)
         labels[number] = str(item.get("SegmentLabel", "") or "")
-    return labels
+        colours[number] = PALETTE[(number - 1) % len(PALETTE)]
+        lab = item.get("RecommendedDisplayCIELabValue")
+        if lab is not None and len(lab) == 3:
+            try:
+                from highdicom.color import CIELabColor
+
+                rgb = CIELabColor.from_dicom_value([int(v) for v in lab]).to_rgb()
+                colours[number] = (int(rgb[0]), int(rgb[1]), int(rgb[2]))
+            except Exception:  # noqa: BLE001 - a value out of range: the palette's colour
+                pass
+    return labels, colours
 
 
 def _frame_source(item: Dataset) -> str:
@@ -85,7 +102,7 @@ def segment_planes(path: Path, slice_of_uid: dict[str, int], slice_of_position: 
                     f"{shape[1]}x{shape[0]}: not shown"]
     fractional = str(ds.get("SegmentationType", "BINARY")).upper() == "FRACTIONAL"
     threshold = 0.5 * float(ds.get("MaximumFractionalValue", 255) or 255) if fractional else 0.0
-    labels = _segment_labels(ds)
+    labels, colours = _segment_labels(ds)
     planes: dict[int, dict[int, np.ndarray]] = {}
     unplaced = 0
     for frame, item in enumerate(ds.get("PerFrameFunctionalGroupsSequence") or []):
@@ -109,7 +126,8 @@ def segment_planes(path: Path, slice_of_uid: dict[str, int], slice_of_position: 
             planes[k][segment] = planes[k].get(segment, np.zeros(shape, bool)) | mask
     if unplaced:
         notes.append(f"segmentation {path.name}: {unplaced} frame(s) lie on no slice of this series: not shown")
-    out = {k: [OverlayPlane(0, outline(mask), "S", f"segment {n} {labels.get(n, '')}".strip(), False)
+    out = {k: [OverlayPlane(0, outline(mask), "S", f"segment {n} {labels.get(n, '')}".strip(), False,
+                            colours.get(n, PALETTE[(n - 1) % len(PALETTE)]))
                for n, mask in sorted(by_segment.items())] for k, by_segment in planes.items()}
     return out, notes
 

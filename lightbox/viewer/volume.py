@@ -56,6 +56,18 @@ class Volume:
         """Whether a value is padding, not image (C.7.5.1.1.2)."""
         return self.padding is not None and self.padding.low <= value <= self.padding.high
 
+    def overlay_rgba(self, k: int, default_rgb: tuple[int, int, int]) -> np.ndarray | None:
+        """Slice ``k``'s overlay planes as one RGBA layer (rows x columns x 4): each plane in its
+        own colour (a segment's), else ``default_rgb``, opaque where set, later planes on top; None
+        when the slice has none."""
+        planes = self.overlay_planes.get(k)
+        if not planes:
+            return None
+        rgba = np.zeros((*planes[0].mask.shape, 4), np.uint8)
+        for plane in planes:
+            rgba[plane.mask] = (*(plane.rgb or default_rgb), 255)
+        return rgba
+
     def value_at(self, ijk: tuple[int, int, int]) -> float | None:
         i, j, k = ijk
         if 0 <= k < self.array.shape[0] and 0 <= j < self.array.shape[1] and 0 <= i < self.array.shape[2]:

@@ -25,7 +25,7 @@ from ..pixels import vtk_window_level
 from ..volume import Volume
 from .film_scene import inverted_grey_lut
 from .measurements import MeasurementOverlay, PlaneScene
-from .overlays import CornerText, EdgeLabels, OverlayPlaneLayer, Polylines, RenderRequest, ScaleBar
+from .overlays import OVERLAY_PLANE_RGB, CornerText, EdgeLabels, OverlayPlaneLayer, Polylines, RenderRequest, ScaleBar
 from .text import patient_block, study_block
 from .vtk_data import to_vtk_image
 
@@ -239,14 +239,15 @@ class MprScene(PlaneScene):
 
     # -- overlay planes of the acquired slices -----------------------------------------------
     def overlay_slice(self) -> tuple[int, np.ndarray] | None:
-        """(k, mask) of the acquired slice shown, when this pane shows acquired slices and that
-        slice carries overlay planes; else None."""
+        """(k, RGBA layer) of the acquired slice shown, when this pane shows acquired slices and
+        that slice carries overlay planes (the 60xx planes green, a segmentation's segments in
+        their colours); else None."""
         v = self.volume
         if not v.overlay_planes or self.plane != first_plane(v):
             return None
         k = int(np.rint(v.geometry.world_to_index(np.asarray(self.display.crosshair, dtype=float))[2]))
-        mask = v.overlay_mask(k)
-        return None if mask is None else (k, mask)
+        rgba = v.overlay_rgba(k, OVERLAY_PLANE_RGB)
+        return None if rgba is None else (k, rgba)
 
     def show_crosshair_of(self, planes: set[str] | None) -> None:
         """Draw the crosshair lines of ``planes`` only (None: of every other plane)."""
@@ -276,11 +277,11 @@ class MprScene(PlaneScene):
             if self._overlay_layer is not None:
                 self._overlay_layer.set_visible(False)
             return
-        k, mask = shown
+        k, rgba = shown
         if self._overlay_layer is None:
             self._overlay_layer = OverlayPlaneLayer(self.renderer)
         if k != self._overlay_slice:
-            self._overlay_layer.show(mask)
+            self._overlay_layer.show_rgba(rgba)
             # index (i, j) of slice k -> patient mm, a hair towards the camera (it looks along +normal)
             g = self.volume.geometry
             origin = g.index_to_world((0.0, 0.0, float(k))) - self.normal * 0.01 * float(g.spacing[2])

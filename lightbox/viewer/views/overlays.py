@@ -298,8 +298,12 @@ class OverlayPlaneLayer:
         """Draw ``mask``'s set pixels in ``rgb`` (a display shutter's grey, or the overlay green)."""
         rgba = np.zeros((*mask.shape, 4), np.uint8)
         rgba[mask] = (*rgb, 255)
+        self.show_rgba(rgba)
+
+    def show_rgba(self, rgba: np.ndarray) -> None:
+        """Draw an RGBA layer (rows x columns x 4) as it is: planes of several colours (segments)."""
         image = vtkImageData()
-        image.SetDimensions(mask.shape[1], mask.shape[0], 1)
+        image.SetDimensions(rgba.shape[1], rgba.shape[0], 1)
         scalars = numpy_to_vtk(rgba.reshape(-1, 4), deep=True)
         scalars.SetNumberOfComponents(4)
         image.GetPointData().SetScalars(scalars)

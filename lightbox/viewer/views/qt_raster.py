@@ -137,12 +137,16 @@ class RasterWidget(SceneInput, QWidget):
             layer[self.raster.image_mask(shutter.outside(), width, height)] = (shutter.grey,) * 3 + (255,)
             painter.drawImage(0, 0, QImage(layer.data, width, height, width * 4, QImage.Format.Format_RGBA8888))
         mask = getattr(self.scene, "overlay_mask", None)
-        if hasattr(self.scene, "overlay_slice"):  # an MPR pane: its acquired slice's planes, if any
+        rgba = None
+        if mask is not None:  # a film's planes: green
+            rgba = np.zeros((*mask.shape, 4), np.uint8)
+            rgba[mask] = (*OVERLAY_PLANE_RGB, 255)
+        if hasattr(self.scene, "overlay_slice"):  # an MPR pane: its acquired slice's planes, in their colours
             shown = self.scene.overlay_slice()
-            mask = shown[1] if shown is not None else None
-        if mask is not None and self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
-            layer = np.zeros((height, width, 4), np.uint8)
-            layer[self.raster.image_mask(mask, width, height)] = (*OVERLAY_PLANE_RGB, 255)
+            rgba = shown[1] if shown is not None else None
+        if rgba is not None and self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
+            values, inside = self.raster.image_layer(rgba, width, height)
+            layer = np.ascontiguousarray(np.where(inside[..., None], values, np.uint8(0)))
             painter.drawImage(0, 0, QImage(layer.data, width, height, width * 4, QImage.Format.Format_RGBA8888))
         self._paint_overlays(painter, height)
         painter.end()

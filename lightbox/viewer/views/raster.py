@@ -246,6 +246,13 @@ class PlaneRaster:
         """An image-sized boolean layer (a film's or an acquired slice's overlay planes: rows x
         columns of the source) at screen resolution, nearest pixel, as the VTK view draws it:
         ``height x width``, top row first; False outside the image."""
+        values, inside = self.image_layer(mask, width, height)
+        return np.asarray(values & inside)
+
+    def image_layer(self, layer: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """An image-sized layer (rows x columns, or rows x columns x channels: a coloured overlay's
+        RGBA) at screen resolution, nearest pixel: ``(values, inside)``, each ``height x width``
+        (x channels), top row first; ``inside`` False where the screen is off the image."""
         mapping = self._mapping()
         if mapping is None:
             raise ValueError("only an axis-aligned view has a mask layer here")
@@ -255,10 +262,10 @@ class PlaneRaster:
             raise ValueError("the view does not show the slice plane")
         coord_x = origin[axis_x] + step_x[axis_x] * np.arange(width, dtype=np.float64)
         coord_y = origin[axis_y] + step_y[axis_y] * np.arange(height - 1, -1, -1, dtype=np.float64)
-        plane = mask if axis_x == 0 else mask.T
+        plane = layer if axis_x == 0 else np.swapaxes(layer, 0, 1)
         ix, ok_x = _indices(coord_x, 1, plane.shape[1])
         iy, ok_y = _indices(coord_y, 1, plane.shape[0])
-        return plane[iy][:, ix] & ok_y[:, None] & ok_x[None, :]
+        return plane[iy][:, ix], ok_y[:, None] & ok_x[None, :]
 
 
 def _bilinear(image: np.ndarray, at_rows: np.ndarray, at_columns: np.ndarray) -> np.ndarray:
