@@ -75,7 +75,7 @@ MODULES: dict[str, list[str]] = {
     "lightbox/viewer/lossy.py": ["tests/test_lossy_compression.py"],
     # fidelity: what a film's display shutter hides, and DICOM SEG segments on their slices
     "lightbox/viewer/shutters.py": ["tests/test_display_shutters.py"],
-    "lightbox/viewer/segmentations.py": ["tests/test_segmentations.py"],
+    "lightbox/viewer/segmentations.py": ["tests/test_segmentations.py", "tests/test_segmentations_by_hand.py"],
     # privacy: a de-identified export of pixels that carry a name is refused
     "lightbox/viewer/deidentify.py": ["tests/test_burned_in_annotation.py",
                                       "tests/test_cli.py::test_deidentified_screenshot_hides_the_patient"],
