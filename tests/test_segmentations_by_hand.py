@@ -15,12 +15,12 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from lightbox.viewer.segmentations import (
     PALETTE,
     SEGMENTATION_CLASS,
-    _base_uid,
     is_segmentation,
     outline,
     referenced_series,
     segment_planes,
 )
+from lightbox.viewer.series import whole_series_uid
 from lightbox.viewer.study_tree import Instance
 
 NORMAL = np.array([0.0, 0.0, 1.0])
@@ -148,4 +148,4 @@ def test_which_series_a_segmentation_segments() -> None:
     header.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
     assert not is_segmentation(Instance(Path("c.dcm"), "1.8", header=header))
     assert not is_segmentation(Instance(Path("n.dcm"), "1.7"))
-    assert _base_uid("1.2.3#o2") == "1.2.3" and _base_uid("1.2.3") == "1.2.3"
+    assert whole_series_uid("1.2.3#o2") == "1.2.3" and whole_series_uid("1.2.3") == "1.2.3"

@@ -19,14 +19,10 @@ from pydicom.dataset import Dataset
 
 from .overlay_planes import OverlayPlane
 from .pixels import functional_group_item
+from .series import whole_series_uid
 from .study_tree import Instance, Series
 
 SEGMENTATION_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
-
-
-def _base_uid(uid: str) -> str:
-    """A series UID without the index's part suffix ("1.2.3#o1": a part of series 1.2.3)."""
-    return uid.split("#", 1)[0]
 
 
 def referenced_series(header: Dataset) -> set[str]:
@@ -45,7 +41,7 @@ def is_segmentation(instance: Instance) -> bool:
 def segmentations_of(series: Series, candidates: list[Series]) -> list[Path]:
     """The files of the segmentations among ``candidates`` (a study's series) that reference
     ``series``."""
-    wanted = _base_uid(series.uid)
+    wanted = whole_series_uid(series.uid)  # a part of a series (1.2.3#o1) is still what the SEG names
     return [i.path for s in candidates for i in s.instances
             if is_segmentation(i) and i.header is not None and wanted in referenced_series(i.header)]
 

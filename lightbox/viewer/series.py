@@ -110,12 +110,25 @@ def split_shared_positions(series: Series) -> list[Series]:
     parts = []
     for n, (value, members) in enumerate(sorted(groups.items(), key=lambda item: _sortable(item[0])), 1):
         label = f"{reason} {value}"
-        part = Series(f"{series.uid}#{n}", series.modality, f"{series.description} [{label}]".strip(), series.number,
-                      list(members), list(series.warnings))
-        part.warnings.append(f"split from a series whose slices share positions ({max(counts.values())} images at one place): "
-                             f"by {reason}, this part is {label}")
-        parts.append(part)
+        parts.append(_part(series, str(n), label, members,
+                           f"split from a series whose slices share positions ({max(counts.values())} images at one "
+                           f"place): by {reason}, this part is {label}"))
     return parts
+
+
+PART_MARK = "#"  # a part's UID is its series' UID, this mark and the part's name ("1.2.3#o1")
+
+
+def _part(series: Series, name: str, label: str, members: list[Instance], note: str) -> Series:
+    """A part of ``series`` (the index splits a series of several stacks): its own UID, the
+    description with ``label`` in brackets, ``members``, and the series' warnings and ``note``."""
+    return Series(f"{series.uid}{PART_MARK}{name}", series.modality, f"{series.description} [{label}]".strip(),
+                  series.number, list(members), [*series.warnings, note])
+
+
+def whole_series_uid(uid: str) -> str:
+    """The Series Instance UID a part's UID was made from (itself for a whole series)."""
+    return uid.split(PART_MARK, 1)[0]
 
 
 def split_orientations(series: Series) -> list[Series]:
@@ -143,11 +156,9 @@ def split_orientations(series: Series) -> list[Series]:
     for n, (members, name) in enumerate(zip(ordered, names, strict=True), 1):
         # two groups of one plane name (two obliques near axial) keep apart by their number
         label = name if names.count(name) == 1 else f"{name} {n}"
-        part = Series(f"{series.uid}#o{n}", series.modality, f"{series.description} [{label}]".strip(), series.number,
-                      list(members), list(series.warnings))
-        part.warnings.append(f"mixed orientations: split from a series of {len(groups)} ImageOrientationPatient values; "
-                             f"this part is its {len(members)} {label} image(s) of {len(slices)}")
-        parts.append(part)
+        parts.append(_part(series, f"o{n}", label, members,
+                           f"mixed orientations: split from a series of {len(groups)} ImageOrientationPatient values; "
+                           f"this part is its {len(members)} {label} image(s) of {len(slices)}"))
     return parts
 
 
