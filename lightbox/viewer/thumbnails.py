@@ -26,7 +26,7 @@ def series_thumbnail(series: Series, size: int = 96) -> np.ndarray:
     """A uint8 preview (at most ``size`` pixels on its long side) of the series' middle image,
     auto-windowed (MONOCHROME1 inverted); rows x columns, or rows x columns x 3 for a colour
     image. Raises on unreadable pixels."""
-    shutter = None
+    shutter, shown = None, None
     if series.kind == "volume" and len(volume_instances(series)) > 1:
         members = volume_instances(series)
         middle = members[len(members) // 2]
@@ -36,20 +36,22 @@ def series_thumbnail(series: Series, size: int = 96) -> np.ndarray:
     else:
         film = load_film(series, 0)
         shutter = film.shutter
+        shown = _shrink(shutter.shown, size, film.aspect) if shutter is not None else None
         if film.colour is not None:  # in colour, as the view shows it (its own window: the identity)
             preview = window_values(_shrink(film.colour, size, film.aspect), film.window)
-            return np.ascontiguousarray(_shuttered(preview, shutter, size, film.aspect))
+            return np.ascontiguousarray(_shuttered(preview, shutter, shown))
         values, invert, aspect, padding = film.values, film.invert, film.aspect, film.padding
     small = _shrink(values, size, aspect)
-    shown = _shrink(shutter.shown, size, aspect) if shutter is not None else np.ones(small.shape, bool)
-    preview = window_values(small, auto_window(small[shown], padding=padding), invert=invert)
-    return np.ascontiguousarray(_shuttered(preview, shutter, size, aspect))
+    preview = window_values(small, auto_window(small[shown] if shown is not None else small, padding=padding),
+                            invert=invert)
+    return np.ascontiguousarray(_shuttered(preview, shutter, shown))
 
 
-def _shuttered(preview: np.ndarray, shutter: DisplayShutter | None, size: int, aspect: float) -> np.ndarray:
-    """The preview with what its display shutter hides in the shutter's grey, as the view shows it."""
-    if shutter is None:
+def _shuttered(preview: np.ndarray, shutter: DisplayShutter | None, shown: np.ndarray | None) -> np.ndarray:
+    """The preview with what its display shutter hides (``shown``: the shutter's mask at the
+    preview's size) in the shutter's grey, as the view shows it."""
+    if shutter is None or shown is None:
         return preview
     out = preview.copy()
-    out[~_shrink(shutter.shown, size, aspect)] = shutter.grey
+    out[~shown] = shutter.grey
     return out

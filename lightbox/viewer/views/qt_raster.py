@@ -133,24 +133,31 @@ class RasterWidget(SceneInput, QWidget):
         film = getattr(self.scene, "film", None)
         shutter = film.shutter if film is not None else None
         if shutter is not None and self.scene.shutters_visible:  # type: ignore[attr-defined]
-            layer = np.zeros((height, width, 4), np.uint8)
-            layer[self.raster.image_mask(shutter.outside(), width, height)] = (shutter.grey,) * 3 + (255,)
-            painter.drawImage(0, 0, QImage(layer.data, width, height, width * 4, QImage.Format.Format_RGBA8888))
-        mask = getattr(self.scene, "overlay_mask", None)
-        rgba = None
-        if mask is not None:  # a film's planes: green
-            rgba = np.zeros((*mask.shape, 4), np.uint8)
-            rgba[mask] = (*OVERLAY_PLANE_RGB, 255)
-        if hasattr(self.scene, "overlay_slice"):  # an MPR pane: its acquired slice's planes, in their colours
-            shown = self.scene.overlay_slice()
-            rgba = shown[1] if shown is not None else None
-        if rgba is not None and self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
-            values, inside = self.raster.image_layer(rgba, width, height)
-            layer = np.ascontiguousarray(np.where(inside[..., None], values, np.uint8(0)))
-            painter.drawImage(0, 0, QImage(layer.data, width, height, width * 4, QImage.Format.Format_RGBA8888))
+            self._paint_mask(painter, shutter.outside(), (shutter.grey,) * 3, width, height)
+        if self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
+            if hasattr(self.scene, "overlay_slice"):  # an MPR pane: its acquired slice's planes, in their colours
+                shown = self.scene.overlay_slice()
+                if shown is not None:
+                    values, inside = self.raster.image_layer(shown[1], width, height)
+                    self._paint_layer(painter, np.where(inside[..., None], values, np.uint8(0)), width, height)
+            elif (mask := getattr(self.scene, "overlay_mask", None)) is not None:  # a film's planes: green
+                self._paint_mask(painter, mask, OVERLAY_PLANE_RGB, width, height)
         self._paint_overlays(painter, height)
         painter.end()
         return image
+
+    def _paint_mask(self, painter: QPainter, mask: np.ndarray, rgb: tuple[int, int, int], width: int, height: int) -> None:
+        """An image-sized mask (rows x columns) over the picture, its set pixels opaque in ``rgb``."""
+        assert self.raster is not None  # (frame() paints only with a raster)
+        layer = np.zeros((height, width, 4), np.uint8)
+        layer[self.raster.image_mask(mask, width, height)] = (*rgb, 255)
+        self._paint_layer(painter, layer, width, height)
+
+    @staticmethod
+    def _paint_layer(painter: QPainter, layer: np.ndarray, width: int, height: int) -> None:
+        """A screen-sized RGBA layer over the picture."""
+        layer = np.ascontiguousarray(layer)
+        painter.drawImage(0, 0, QImage(layer.data, width, height, width * 4, QImage.Format.Format_RGBA8888))
 
     def paintEvent(self, ev) -> None:  # noqa: N802
         image = self.frame()
