@@ -239,3 +239,31 @@ def voi_table_dataset() -> Dataset:
     item.add_new(0x00283006, "US", [0, 1000, 4000])
     ds.VOILUTSequence = [item]
     return ds
+
+
+def write_segmentation(path: Path, sources: Sequence[Path], mask: np.ndarray, labels: Sequence[str],
+                       colours: Sequence[tuple[int, int, int] | None] | None = None) -> Path:
+    """A DICOM SEG (BINARY) written by highdicom over the CT files ``sources``: ``mask`` is
+    (source, row, column, segment), segment n+1 labelled ``labels[n]`` and, where given,
+    recommending ``colours[n]`` (sRGB, stored as CIELab). The sources get the Frame of Reference
+    and the patient attributes the SEG IOD requires of them."""
+    import highdicom as hd
+
+    restamp(sources, FrameOfReferenceUID=pydicom.uid.generate_uid(), PositionReferenceIndicator="",
+            PatientBirthDate="19700101", PatientSex="F")
+    segments = [hd.seg.SegmentDescription(
+        segment_number=n, segment_label=label,
+        segmented_property_category=hd.sr.CodedConcept("49755003", "SCT", "Morphologically Altered Structure"),
+        segmented_property_type=hd.sr.CodedConcept("108369006", "SCT", "Neoplasm"),
+        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
+        display_color=hd.color.CIELabColor.from_rgb(*colour) if colour is not None else None)
+        for n, (label, colour) in enumerate(zip(labels, colours or [None] * len(labels), strict=True), 1)]
+    seg = hd.seg.Segmentation(
+        source_images=[pydicom.dcmread(p) for p in sources], pixel_array=mask,
+        segmentation_type=hd.seg.SegmentationTypeValues.BINARY, segment_descriptions=segments,
+        series_instance_uid=hd.UID(), series_number=7, sop_instance_uid=hd.UID(), instance_number=1, manufacturer="test",
+        manufacturer_model_name="test", software_versions="1", device_serial_number="1")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seg.save_as(path)
+    return path
+

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dicom_factory import axial_positions, restamp, write_ct_series, write_enhanced_ct, write_film
+from dicom_factory import axial_positions, write_ct_series, write_enhanced_ct, write_film, write_segmentation
 from PIL import Image
 
 from lightbox.viewer.index import build_index, format_index, index_to_dict
@@ -209,31 +209,13 @@ def test_a_multi_frame_object_whose_frames_share_places_is_not_stacked(tmp_path:
     all four slices, segment 2 on the middle two): 6 frames at 4 places. Stacked as one volume it
     became 6 slices 2 mm apart, 12 mm deep where the CT is 8; its frames are now shown one by one,
     each calibrated from the Pixel Measures functional group (0.7 x 0.8 mm, the CT's)."""
-    import highdicom as hd
-    import pydicom
-
     from lightbox.viewer.loading import load_film_frames
 
     paths = write_ct_series(tmp_path / "ct", axial_positions(4), rows=16, columns=16)
-    frame_of_reference = pydicom.uid.generate_uid()
-    for path in paths:
-        restamp([path], FrameOfReferenceUID=frame_of_reference, PositionReferenceIndicator="", PatientBirthDate="19700101",
-                 PatientSex="F")
     mask = np.zeros((4, 16, 16, 2), bool)
     mask[:, 4:8, 4:8, 0] = True
     mask[1:3, 10:12, 10:12, 1] = True
-    segments = [hd.seg.SegmentDescription(
-        segment_number=n, segment_label=label,
-        segmented_property_category=hd.sr.CodedConcept("49755003", "SCT", "Morphologically Altered Structure"),
-        segmented_property_type=hd.sr.CodedConcept("108369006", "SCT", "Neoplasm"),
-        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL) for n, label in ((1, "lesion"), (2, "node"))]
-    seg = hd.seg.Segmentation(
-        source_images=[pydicom.dcmread(p) for p in paths], pixel_array=mask,
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY, segment_descriptions=segments,
-        series_instance_uid=hd.UID(), series_number=7, sop_instance_uid=hd.UID(), instance_number=1, manufacturer="test",
-        manufacturer_model_name="test", software_versions="1", device_serial_number="1")
-    (tmp_path / "seg").mkdir()
-    seg.save_as(tmp_path / "seg" / "seg.dcm")
+    write_segmentation(tmp_path / "seg" / "seg.dcm", paths, mask, ["lesion", "node"])
     (series,) = build_index(tmp_path / "seg").all_series()
     assert series.kind == "film" and series.modality == "SEG"
     assert series.warnings[-1].startswith("multi-frame object whose 6 frames lie at 4 places")

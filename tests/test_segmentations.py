@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from dicom_factory import axial_positions, restamp, write_ct_series
+from dicom_factory import axial_positions, write_ct_series, write_segmentation
 
 from lightbox.viewer.index import build_index
 from lightbox.viewer.loading import load_volume
 from lightbox.viewer.series import volume_instances
 
-hd = pytest.importorskip("highdicom")
+pytest.importorskip("highdicom")  # it writes the SEGs
 
 
 def ct_with_segmentation(root: Path, *, shuffle: bool = False) -> tuple[list[Path], np.ndarray]:
@@ -22,28 +22,13 @@ def ct_with_segmentation(root: Path, *, shuffle: bool = False) -> tuple[list[Pat
     every slice) and "node" (rows 10..11, columns 10..12 on the second and third source images).
     Returns the CT's files in the order given to highdicom and its mask (slice, row, column, segment)."""
     paths = write_ct_series(root / "ct", axial_positions(4), rows=16, columns=16)
-    frame_of_reference = pydicom.uid.generate_uid()
-    restamp(paths, FrameOfReferenceUID=frame_of_reference, PositionReferenceIndicator="", PatientBirthDate="19700101",
-            PatientSex="F")
     if shuffle:  # the SEG's frames in another order than the slices'
         paths = [paths[2], paths[0], paths[3], paths[1]]
     mask = np.zeros((4, 16, 16, 2), bool)
     mask[:, 4:8, 2:7, 0] = True
     mask[1:3, 10:12, 10:13, 1] = True
-    segments = [hd.seg.SegmentDescription(
-        segment_number=n, segment_label=label,
-        segmented_property_category=hd.sr.CodedConcept("49755003", "SCT", "Morphologically Altered Structure"),
-        segmented_property_type=hd.sr.CodedConcept("108369006", "SCT", "Neoplasm"),
-        algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
-        # the lesion recommends red (CIELab); the node recommends nothing: the palette's second colour
-        display_color=hd.color.CIELabColor.from_rgb(255, 0, 0) if n == 1 else None)
-        for n, label in ((1, "lesion"), (2, "node"))]
-    seg = hd.seg.Segmentation(
-        source_images=[pydicom.dcmread(p) for p in paths], pixel_array=mask,
-        segmentation_type=hd.seg.SegmentationTypeValues.BINARY, segment_descriptions=segments,
-        series_instance_uid=hd.UID(), series_number=7, sop_instance_uid=hd.UID(), instance_number=1, manufacturer="test",
-        manufacturer_model_name="test", software_versions="1", device_serial_number="1")
-    seg.save_as(root / "ct" / "seg.dcm")
+    # the lesion recommends red (CIELab); the node recommends nothing: the palette's second colour
+    write_segmentation(root / "ct" / "seg.dcm", paths, mask, ["lesion", "node"], [(255, 0, 0), None])
     return paths, mask
 
 

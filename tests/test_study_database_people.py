@@ -118,14 +118,19 @@ def test_an_earlier_sqlite_database_is_brought_over(tmp_path: Path) -> None:
     assert unique_keys(f"sqlite:///{tmp_path / 'earlier.sqlite3'}") == [("patient_id", "name", "birth_date", "issuer")]
 
 
-def test_an_earlier_postgresql_database_is_brought_over(postgres_url: str, tmp_path: Path) -> None:
+def fresh_database(postgres_url: str, name: str) -> str:
+    """The URL of a new, empty database ``name`` on the session's PostgreSQL server (dropped first
+    if a run before left it), so that these tests do not share the server's tables."""
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as db:
-        db.execute(text("DROP DATABASE IF EXISTS lightbox_earlier"))
-        db.execute(text("CREATE DATABASE lightbox_earlier"))
+        db.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        db.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    url = postgres_url.rsplit("/", 1)[0] + "/lightbox_earlier"
-    bring_over_and_reimport(url, two_john_smiths(tmp_path / "in"))
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def test_an_earlier_postgresql_database_is_brought_over(postgres_url: str, tmp_path: Path) -> None:
+    bring_over_and_reimport(fresh_database(postgres_url, "lightbox_earlier"), two_john_smiths(tmp_path / "in"))
 
 
 def test_rows_that_refer_to_a_person_keep_their_reference_through_the_rebuild(tmp_path: Path) -> None:
@@ -151,12 +156,7 @@ def test_two_workstations_bring_an_earlier_postgresql_database_over_at_once(post
     then finds the work done (it failed with 'constraint does not exist' / 'already exists')."""
     import threading
 
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as db:
-        db.execute(text("DROP DATABASE IF EXISTS lightbox_race"))
-        db.execute(text("CREATE DATABASE lightbox_race"))
-    admin.dispose()
-    url = postgres_url.rsplit("/", 1)[0] + "/lightbox_race"
+    url = fresh_database(postgres_url, "lightbox_race")
     earlier_database(url)
     start, failures = threading.Barrier(2), []
 
