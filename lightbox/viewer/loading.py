@@ -22,6 +22,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from .calibration import film_calibration, usable_spacing
 from .index import Instance, Series, header_int
 from .lossy import lossy_compression
 from .overlay_planes import OVERLAY_GROUPS, OverlayPlane, has_embedded_overlay, read_overlay_planes
@@ -409,36 +410,6 @@ def absurd_window(window: Window, values: np.ndarray) -> bool:
 UNCALIBRATED_VOLUME = "uncalibrated: no usable PixelSpacing; sizes and measurements are in pixels, not mm"
 
 
-CENTIMETRES = 3  # PhysicalUnitsX/YDirection code for cm (PS3.3 C.8.5.5.1.15)
-TISSUE_OR_FLOW_2D = 1  # RegionSpatialFormat: a 2D image region (C.8.5.5.1.1)
-
-
-def ultrasound_spacing(ds: Dataset) -> tuple[tuple[float, float] | None, str]:
-    """(row, column) spacing in mm from the Sequence of Ultrasound Regions (PS3.3 C.8.5.5), and a
-    note for the user. Only 2D regions calibrated in cm count (a Doppler strip's axes are time and
-    velocity); when such regions disagree there is no one spacing for the image."""
-    regions = ds.get("SequenceOfUltrasoundRegions") or []
-    found = set()
-    for region in regions:
-        try:
-            if int(region.get("RegionSpatialFormat", 0)) != TISSUE_OR_FLOW_2D:
-                continue
-            if int(region.get("PhysicalUnitsXDirection", 0)) != CENTIMETRES or \
-                    int(region.get("PhysicalUnitsYDirection", 0)) != CENTIMETRES:
-                continue
-            dx, dy = abs(float(region.PhysicalDeltaX)) * 10, abs(float(region.PhysicalDeltaY)) * 10
-        except (AttributeError, TypeError, ValueError):
-            continue
-        if dx > 0 and dy > 0:
-            found.add((round(dy, 9), round(dx, 9)))
-    if len(found) == 1:
-        return next(iter(found)), ("calibrated from the ultrasound region (2D, cm): distances are valid inside "
-                                   "that region only")
-    if len(found) > 1:
-        return None, "the ultrasound regions state different pixel sizes: uncalibrated"
-    return None, ""
-
-
 MAX_FILM_FRAMES = 600  # frames of a colour cine shown one by one (a 600-frame 1024² RGB cine: 1.9 GB)
 
 
@@ -542,32 +513,17 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
             lo, hi = float(values.min()), float(values.max())
             window = Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
         invert = photometric == "MONOCHROME1"
-    spacing, source = None, ""
     # an enhanced object keeps its Pixel Spacing in the Pixel Measures functional group (C.7.6.16.2.1,
     # per frame, else shared): its frames shown as films were "uncalibrated", measured in pixels
     measures = functional_group_item(ds, "PixelMeasuresSequence", frame)
-    for holder, keyword in ((measures, "PixelSpacing"), (ds, "PixelSpacing"), (ds, "ImagerPixelSpacing")):
-        value = holder.get(keyword) if holder is not None else None
-        try:
-            if value is not None and len(value) == 2 and float(value[0]) > 0 and float(value[1]) > 0:
-                spacing, source = (float(value[0]), float(value[1])), keyword
-                break
-        except (TypeError, ValueError):
-            continue
-    if spacing is None:
-        spacing, note = ultrasound_spacing(ds)
-        if spacing is not None:
-            source = "SequenceOfUltrasoundRegions"
-        if note:
-            warnings.append(note)
+    stated = usable_spacing(measures.get("PixelSpacing")) if measures is not None else None
+    calibration = film_calibration(ds, stated or usable_spacing(ds.get("PixelSpacing")))
+    spacing, source = calibration.spacing, calibration.source
     if window is not None and absurd_window(window, padding.image(values) if padding is not None else values):
         warnings.append(f"the stated window (W {window.width:g} / L {window.center:g}) cannot suit these values "
                         f"({values.min():g} to {values.max():g}): an automatic window is used")
         window = None
-    if spacing is None:
-        warnings.append("uncalibrated: no usable PixelSpacing or ImagerPixelSpacing; measurements in pixels")
-    elif source == "ImagerPixelSpacing":
-        warnings.append("calibrated at the detector (ImagerPixelSpacing): sizes include geometric magnification")
+    warnings += calibration.notes
     overlays, problems = read_overlay_planes(ds, frame)
     warnings += problems
     if colour is not None and window is None:  # an absurd window: the identity, not a luminance-based one

@@ -10,6 +10,7 @@ from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
+from ..calibration import PLANE_WORDS
 from ..display import FilmDisplay
 from ..measure import film_roi_statistics
 from ..orientation import film_screen_labels
@@ -275,7 +276,9 @@ class FilmScene(PlaneScene):
             lines.append("KEY IMAGE")
         self.corners.set("lower_left", "\n".join(lines))
         rows, cols = film.shape
-        cal = (f"{film.spacing[1]:.3f} x {film.spacing[0]:.3f} mm" if film.spacing else "UNCALIBRATED (px)")
+        plane = PLANE_WORDS.get(film.spacing_source, "")  # magnified at the detector, or corrected (PS3.3 10.7.1)
+        cal = (f"{film.spacing[1]:.3f} x {film.spacing[0]:.3f} mm{f' {plane}' if plane else ''}" if film.spacing
+               else "UNCALIBRATED (px)")
         notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
         # which knee or hand: the edge letters of a film do not say (an AP knee is "L\\F" either side)
         side = SIDE_WORDS.get(meta.get("laterality", "").strip().upper(), "")
