@@ -111,3 +111,40 @@ def test_a_rater_who_opens_the_results_from_the_main_window_is_unblinded(qtbot, 
     said, _ = open_results(STUDY_LEAD)
     assert said == ""  # bob has seen them: no longer named as one not to show them to
     window.close()
+
+
+def test_eval_report_from_the_cli_asks_who_is_looking(tmp_path: Path, capsys) -> None:
+    """`lightbox eval report` is the lead's by default and warns of the raters still rating (the
+    report says which report was the AI's); `--as bob` is bob looking: his answers are final, as
+    from the window. `eval export`, whose file holds the unblinding key, warns the same way."""
+    from lightbox.app.cli import main
+    from lightbox.workflow.evaluation import ANSWERS_FINAL, EvaluationError, previous_answered, rater_status
+
+    url = f"sqlite:///{tmp_path / 'e.sqlite3'}"
+    db = open_database(url)
+    create_session(db, "knees", [CaseSpec(f"c{n}", f"Original {n}.", image_paths=[f"/i/{n}.png"], ai_report=f"AI {n}.",
+                                          label="normal") for n in range(3)], seed=3, raters=["ann", "bob"])
+    for rater, count in (("ann", 3), ("bob", 1)):
+        for _ in range(count):
+            case = next_case(db, "knees", rater)
+            assert case is not None
+            submit(db, "knees", rater, case.case_id, Rating("equivalent", "same", True, True))
+    assert main(["eval", "report", "knees", "--db", url]) == 0
+    err = capsys.readouterr().err
+    assert "Still rating: bob (1 of 3). The results say which report is the AI's" in err and "--as NAME" in err
+    assert not rater_status(db, "knees")["bob"].results_seen
+    assert main(["eval", "export", "knees", "--answers", str(tmp_path / "a.csv"), "--db", url]) == 0
+    assert "Still rating: bob (1 of 3)" in capsys.readouterr().err
+    assert main(["eval", "report", "knees", "--as", "carol", "--db", url]) == 2
+    assert "'carol' is not a rater of 'knees' (raters: ann, bob)" in capsys.readouterr().err
+    assert not any(s.results_seen for s in rater_status(db, "knees").values())
+    assert main(["eval", "report", "knees", "--as", "bob", "--db", url]) == 0
+    out, err = capsys.readouterr()
+    assert "bob has seen the results of 'knees': their answers are final" in err and "Still rating" not in err
+    assert out  # the statistics themselves
+    status = rater_status(db, "knees")
+    assert status["bob"].results_seen and not status["ann"].results_seen
+    with pytest.raises(EvaluationError, match=ANSWERS_FINAL[:30]):
+        previous_answered(db, "knees", "bob", None)
+    assert main(["eval", "report", "knees", "--db", url]) == 0
+    assert "Still rating" not in capsys.readouterr().err  # bob has seen them: no longer one to keep them from

@@ -7,7 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from ..workflow.evaluation import EvaluationError, change_raters, progress_line, rater_status
+from ..workflow.evaluation import (
+    EvaluationError,
+    change_raters,
+    mark_unblinded,
+    progress_line,
+    rater_status,
+    still_rating,
+)
 from ..workflow.export import results_json, write_amendments_csv, write_answers_csv, write_csv, write_json, write_png
 from ..workflow.statistics import format_results, session_results
 from ..workflow.storage import open_database
@@ -89,6 +96,8 @@ def _export(args: argparse.Namespace) -> int:
     print(f"{rows} rows (rater x case x report) written to {args.answers}")
     if amended is not None:
         print(f"{amended} amended answer(s) written to {args.amendments}")
+    if warning := still_rating(rater_status(db, args.session)):  # the file holds the unblinding key
+        print(f"lightbox: {warning} The file holds the unblinding key: keep it from them.", file=sys.stderr)
     return 0
 
 
@@ -142,11 +151,25 @@ def _example(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    """The session's statistics, for the study lead or, with ``--as NAME``, for a rater, whose
+    answers are final from then on (as from the window's Evaluation > Results... and the rating
+    window's Results): the report says which report was the AI's."""
     db = open_database(args.db)
     try:
+        statuses = rater_status(db, args.session)
+        if args.looker and args.looker not in statuses:
+            raters = ", ".join(sorted(statuses)) or "none"
+            return refuse(f"{args.looker!r} is not a rater of {args.session!r} (raters: {raters}); "
+                          "the study lead runs the report without --as")
         results = session_results(db, args.session)
+        if args.looker:
+            mark_unblinded(db, args.session, args.looker)
     except EvaluationError as exc:
         return refuse(exc)
+    if args.looker:
+        print(f"lightbox: {args.looker} has seen the results of {args.session!r}: their answers are final", file=sys.stderr)
+    elif warning := still_rating(statuses):  # the lead is told before anyone else reads the screen
+        print(f"lightbox: {warning} A rater who looks: --as NAME.", file=sys.stderr)
     print(results_json(results) if args.json else format_results(results))
     for path, writer in ((args.csv, write_csv), (args.out_json, write_json)):
         if path:
@@ -205,6 +228,8 @@ def add_eval_commands(sub: argparse._SubParsersAction) -> None:
     ex.set_defaults(func=_export)
     r = eval_sub.add_parser("report", help="statistics of a session (shares with CIs, errors, kappas) and its figure")
     r.add_argument("session")
+    r.add_argument("--as", dest="looker", metavar="RATER",
+                   help="the rater looking (their answers become final); without it, the study lead")
     r.add_argument("--db")
     r.add_argument("--json", action="store_true")
     r.add_argument("--csv")

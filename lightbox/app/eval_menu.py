@@ -28,6 +28,7 @@ from ..workflow.evaluation import (
     progress_line,
     rater_status,
     session_names,
+    still_rating,
 )
 
 
@@ -155,11 +156,7 @@ class ResultsPicker(SessionPicker):
             return
         status = rater_status(self.factory, session)
         self.looking.addItems(sorted(status))
-        rating = [f"{name} ({s.answered} of {s.total})" for name, s in sorted(status.items())
-                  if not s.finished and not s.results_seen]
-        self.still_rating.setText(
-            ("Still rating: " + ", ".join(rating) + ". The results say which report is the AI's: a rater who sees "
-             "them can no longer change an answer.") if rating else "")
+        self.still_rating.setText(still_rating(status))
 
     def looker(self) -> str:
         """The rater looking, or "" for the study lead."""

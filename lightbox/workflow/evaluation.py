@@ -534,6 +534,18 @@ def progress_line(name: str, status: RaterStatus) -> str:
             + ("  (has seen the results: answers final)" if status.results_seen else ""))
 
 
+def still_rating(statuses: dict[str, RaterStatus]) -> str:
+    """The warning before a session's results are shown while raters are still rating ("" when
+    none is): the results say which report is the AI's, so a rater who sees them is unblinded and
+    their answers become final (the Med-Gemini expert evaluation kept raters blind to the source)."""
+    rating = [f"{name} ({s.answered} of {s.total})" for name, s in sorted(statuses.items())
+              if not s.finished and not s.results_seen]
+    if not rating:
+        return ""
+    return ("Still rating: " + ", ".join(rating) + ". The results say which report is the AI's: a rater who sees "
+            "them can no longer change an answer.")
+
+
 def session_names(factory: sessionmaker[Session]) -> list[str]:
     with factory() as db:
         return list(db.scalars(select(EvalSession.name).order_by(EvalSession.id)))
