@@ -218,22 +218,27 @@ def test_arrows_on_a_colour_image_as_a_color_presentation_state(tmp_path: Path, 
 def test_arrows_on_a_legacy_multi_frame_image_are_written_with_its_display() -> None:
     """pydicom's RT dose (15 frames, no functional groups): highdicom failed with "'Dataset' object
     has no attribute 'SharedFunctionalGroupsSequence'" (then Lightbox refused in words). The state
-    now gives the display itself: the image's rescale (none: identity) and, as it states no window,
-    the one it was shown with; the arrow is on its frame."""
+    now gives the display itself: the image's rescale (no Rescale Slope: its Dose Grid Scaling,
+    1e-6, as the viewer applies it, C.8.8.3) and, as it states no window, the one it was shown
+    with, its VOI function included; the arrow is on its frame."""
     from pydicom.data import get_testdata_file
 
     from lightbox.dicomreports.presentation import presentation_state, read_graphics
+    from lightbox.viewer.pixels import Window
 
     dose = pydicom.dcmread(get_testdata_file("rtdose.dcm"), stop_before_pixels=True)
-    assert "RescaleSlope" not in dose and "WindowCenter" not in dose
-    state = presentation_state([(dose, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 3)], windows={dose.SOPInstanceUID: (40.0, 80.0)})
+    assert "RescaleSlope" not in dose and "WindowCenter" not in dose and float(dose.DoseGridScaling) == 1e-6
+    state = presentation_state([(dose, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 3)],
+                               windows={dose.SOPInstanceUID: Window(0.6, 1.2, "LINEAR_EXACT")})
     assert read_graphics(state) == [(dose.SOPInstanceUID, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 3)]
-    assert (float(state.RescaleSlope), float(state.RescaleIntercept)) == (1.0, 0.0)
+    assert (float(state.RescaleSlope), float(state.RescaleIntercept)) == (1e-6, 0.0)
     voi = state.SoftcopyVOILUTSequence[0]
-    assert (float(voi.WindowCenter), float(voi.WindowWidth)) == (40.0, 80.0)
-    # without the shown window: one spanning the 32 stored bits the header states
+    assert (float(voi.WindowCenter), float(voi.WindowWidth), voi.VOILUTFunction) == (0.6, 1.2, "LINEAR_EXACT")
+    # without the shown window: one spanning the 32 stored bits the header states, in dose units
     voi = presentation_state([(dose, "text", [(1.0, 1.0)], "PTV", None)]).SoftcopyVOILUTSequence[0]
-    assert (float(voi.WindowCenter), float(voi.WindowWidth)) == (pytest.approx(2**31 + 0.5), pytest.approx(2**32))
+    top = (2**32 - 1) * 1e-6
+    assert (float(voi.WindowCenter), float(voi.WindowWidth)) == (pytest.approx(top / 2 + 0.5), pytest.approx(top + 1))
+    assert "VOILUTFunction" not in voi  # LINEAR, the default
 
 
 def test_marks_only_on_a_reformat_are_said_to_lie_on_no_image_not_to_be_missing(tmp_path: Path, capsys) -> None:

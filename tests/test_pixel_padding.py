@@ -164,7 +164,7 @@ def test_the_window_reads_and_measures_padding_as_a_radiologist_sees_it(any_rend
     assert scene.status_text(x, y).endswith("padding (no image)")
     x, y = scene.image_to_display(64, 64)
     hu = pydicom.dcmread(path).pixel_array.astype(np.float64) - 1024
-    assert scene.status_text(x, y).endswith(f"value {hu[64, 64]:.0f}")
+    assert scene.status_text(x, y).endswith(f"value {hu[64, 64]:.0f} HU")
     qtbot.keyClick(window, Qt.Key.Key_A)  # Window → Auto window
     assert scene.display.window.bounds() == pytest.approx(percentile_bounds(native))
     qtbot.keyClick(window, Qt.Key.Key_B)  # Tools → Rectangle ROI

@@ -16,7 +16,7 @@ from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
 from ..viewer.measure import film_roi_statistics, length
-from ..viewer.pixels import Padding, auto_window, modality_values, pixel_padding
+from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.volume import Film
 
@@ -200,12 +200,12 @@ def series_graphics(catalog: StudyCatalog, series: Series) -> tuple[list[Graphic
     return out, left_out
 
 
-def shown_windows(series: Series, marks: list[GraphicMark]) -> dict[str, tuple[float, float]]:
-    """(center, width) by SOP Instance UID of each legacy multi-frame image the marks lie on that
+def shown_windows(series: Series, marks: list[GraphicMark]) -> dict[str, Window]:
+    """The window by SOP Instance UID of each legacy multi-frame image the marks lie on that
     states no window: the window Lightbox showed it with (a volume's: the automatic window of its
     middle slice; a cine's: the one over all its frames), for the presentation state to give."""
     placer = ImagePlacer(series)
-    windows: dict[str, tuple[float, float]] = {}
+    windows: dict[str, Window] = {}
     for header, *_ in marks:
         uid = str(header.get("SOPInstanceUID", ""))
         if (uid in windows or int(header.get("NumberOfFrames", 1) or 1) < 2 or "WindowCenter" in header
@@ -218,7 +218,7 @@ def shown_windows(series: Series, marks: list[GraphicMark]) -> dict[str, tuple[f
         else:
             middle = placer.frame_order[len(placer.frame_order) // 2] + 1 if placer.frame_order else None
             window = auto_window(placer.values(Placed(0, [], middle)))
-        windows[uid] = (float(window.center), float(window.width))
+        windows[uid] = window
     return windows
 
 

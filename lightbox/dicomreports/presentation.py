@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
 from ..viewer.measure import arrow_head
-from ..viewer.pixels import element_values
+from ..viewer.pixels import Window, dataset_window, element_values, rescale
 from .text_encoding import in_utf8
 
 GSPS_SERIES_NUMBER = 994
@@ -35,11 +35,11 @@ def arrow_polylines(tail: tuple[float, float], head: tuple[float, float]) -> lis
 
 
 def presentation_state(marks: list[GraphicMark], reader: str = "",
-                       windows: Mapping[str, tuple[float, float]] | None = None) -> Dataset:
+                       windows: Mapping[str, Window] | None = None) -> Dataset:
     """The presentation state of ``marks`` (GSPS; CSPS on colour images): ``(image header, "arrow" |
     "text", pixel points, text, frame number)``. A mark on a frame of a multi-frame image is
-    annotated on that frame only (Referenced Frame Number, PS3.3 C.10.5). ``windows``: (center,
-    width) by SOP Instance UID, the window an image that states none was shown with (used for a
+    annotated on that frame only (Referenced Frame Number, PS3.3 C.10.5). ``windows``: by SOP
+    Instance UID, the window (and its VOI function) an image that states none was shown with (for a
     legacy multi-frame image, whose display settings the state must give itself)."""
     from highdicom.pr import (
         AnnotationUnitsValues,
@@ -136,11 +136,12 @@ def _annotation(image: Dataset, frame: int | None, layer: Any, objects: list, te
     return annotation
 
 
-def _legacy_multi_frame_display(images: list[Dataset], windows: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+def _legacy_multi_frame_display(images: list[Dataset], windows: Mapping[str, Window]) -> dict[str, Any]:
     """The Modality LUT and VOI LUT of a state on multi-frame images without functional groups
     (X-ray angiography, ultrasound, NM, RT dose), given explicitly: highdicom reads them from an
     image only through an enhanced image's functional groups, and failed on these. They are the
-    image's own (PS3.3 C.11.1 rescale; C.11.2 window): the first window the image states, else the
+    image's own (PS3.3 C.11.1 rescale, an RT dose's Dose Grid Scaling as its slope as the viewer
+    applies it; C.11.2 window): the first window the image states, else the
     one it was shown with (``windows``), else one spanning the stored range its header states
     (Smallest / Largest Image Pixel Value, else the bits stored: a 32-bit RT dose would be shown
     black). Other images: {} (highdicom reads theirs)."""
@@ -152,39 +153,48 @@ def _legacy_multi_frame_display(images: list[Dataset], windows: Mapping[str, tup
     if not legacy:
         return {}
     displays = [_display_of(image, windows) for image in images]
-    if len(legacy) != len(images) or len({(slope, intercept) for slope, intercept, _, _ in displays}) != 1:
+    if len(legacy) != len(images) or len({(slope, intercept) for slope, intercept, _ in displays}) != 1:
         # one Modality LUT serves the whole state (PS3.3 C.11.1 in A.33.1); windows may differ
         raise ValueError("arrows and texts on multi-frame images with different rescales (or beside single-frame ones) "
                          "cannot share one presentation state: save them one image at a time")
     slope, intercept = displays[0][:2]
-    if len({(center, width) for _, _, center, width in displays}) == 1:
-        voi = [SoftcopyVOILUTTransformation(window_center=displays[0][2], window_width=displays[0][3])]
+
+    def transformation(window: Window, **where: Any) -> SoftcopyVOILUTTransformation:
+        # the function too: a fractional image's LINEAR_EXACT window drawn as LINEAR would be another ramp
+        function = None if window.function == "LINEAR" else window.function
+        return SoftcopyVOILUTTransformation(window_center=window.center, window_width=window.width,
+                                            voi_lut_function=function, **where)
+
+    if len({window for _, _, window in displays}) == 1:
+        voi = [transformation(displays[0][2])]
     else:  # a window per image, each naming its image
-        voi = [SoftcopyVOILUTTransformation(window_center=center, window_width=width,
-                                            referenced_images=ReferencedImageSequence(referenced_images=[image]))
-               for image, (_, _, center, width) in zip(images, displays, strict=True)]
+        voi = [transformation(window, referenced_images=ReferencedImageSequence(referenced_images=[image]))
+               for image, (_, _, window) in zip(images, displays, strict=True)]
     return {"modality_lut_transformation": ModalityLUTTransformation(rescale_intercept=intercept, rescale_slope=slope,
                                                                      rescale_type="US"),
             "voi_lut_transformations": voi}
 
 
-def _display_of(image: Dataset, windows: Mapping[str, tuple[float, float]]) -> tuple[float, float, float, float]:
-    """(rescale slope, rescale intercept, window center, window width) of a legacy multi-frame image."""
-    slope = float(image.get("RescaleSlope", 1) or 1)
-    intercept = float(image.get("RescaleIntercept", 0) or 0)
+def _display_of(image: Dataset, windows: Mapping[str, Window]) -> tuple[float, float, Window]:
+    """(rescale slope, rescale intercept, window) of a legacy multi-frame image."""
+    slope, intercept = rescale(image)
     center, width = image.get("WindowCenter"), image.get("WindowWidth")
     if center is not None and width is not None:
         # several windows: the first is the default (C.11.2)
-        return slope, intercept, float(element_values(center)[0]), max(float(element_values(width)[0]), 1.0)
+        stated = dataset_window(image)
+        if stated is not None:
+            return slope, intercept, stated
+        return slope, intercept, Window(float(element_values(center)[0]), max(float(element_values(width)[0]), 1.0))
     shown = windows.get(str(image.get("SOPInstanceUID", "")))
     if shown is not None:
-        return slope, intercept, float(shown[0]), max(float(shown[1]), 1.0)
+        floor = 1.0 if shown.function == "LINEAR" else 0.0  # LINEAR's width is at least 1 (C.11.2.1.2.1)
+        return slope, intercept, Window(float(shown.center), max(float(shown.width), floor), shown.function)
     bits = int(image.get("BitsStored", 8) or 8)
     signed = int(image.get("PixelRepresentation", 0) or 0) == 1
     low = float(image.get("SmallestImagePixelValue", -(2 ** (bits - 1)) if signed else 0))
     high = float(image.get("LargestImagePixelValue", 2 ** (bits - 1) - 1 if signed else 2 ** bits - 1))
     low, high = sorted((low * slope + intercept, high * slope + intercept))
-    return slope, intercept, (low + high) / 2 + 0.5, max(high - low, 1.0) + 1.0
+    return slope, intercept, Window((low + high) / 2 + 0.5, max(high - low, 1.0) + 1.0)
 
 
 def state_kind(state: Dataset) -> str:

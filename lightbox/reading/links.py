@@ -31,7 +31,7 @@ class SceneLink:
             events = scene.display.events
             if hasattr(scene, "move_to"):
                 self._connect(events.crosshair, lambda *_a, s=scene: self._scrolled(s))
-            for name in ("window_center", "window_width"):
+            for name in ("window_center", "window_width", "window_function"):
                 self._connect(getattr(events, name), lambda *_a, s=scene: self._windowed(s))
             for name in ("zoom", "pan_x", "pan_y"):  # a film's zoom and pan live in its display
                 if hasattr(events, name):

@@ -10,9 +10,10 @@ from typing import Any
 
 from psygnal import evented
 
-from .pixels import Window
+from .pixels import VoiFunction, Window
 
 SLAB_MODES = ("none", "mip", "minip", "mean")
+MIN_EXACT_WIDTH = 1e-12  # a LINEAR_EXACT / SIGMOID width must be above 0 (C.11.2.1.3)
 # Mouse window/level conventions. The default is the common PACS one (RadiAnt, Horos, Weasis):
 # horizontal drag changes the width (right = wider = less contrast), vertical drag the level
 # (down = higher level = darker image).
@@ -25,12 +26,13 @@ class _Windowed:
 
     window_center: float
     window_width: float
+    window_function: VoiFunction
     preset: str
     events: Any  # the SignalGroup psygnal's @evented adds to each subclass
 
     @property
     def window(self) -> Window:
-        return Window(self.window_center, self.window_width)
+        return Window(self.window_center, self.window_width, self.window_function)
 
     def _update(self, **values: object) -> None:
         """Set several fields as one change: listeners hear of it once, and only when a value
@@ -45,14 +47,20 @@ class _Windowed:
             getattr(self.events, changed).emit(getattr(self, changed), old[changed])
 
     def set_window(self, window: Window, preset: str = "") -> None:
-        """Width, center and preset, as one change."""
-        self._update(window_width=max(1.0, float(window.width)), window_center=float(window.center), preset=preset)
+        """Width, center, VOI function and preset, as one change. The function is the image's
+        (a mammogram's SIGMOID, C.11.2.1.3.1): a window shown as LINEAR that the modality stated
+        as a sigmoid has another contrast. A LINEAR width is at least 1 (C.11.2.1.2.1); the other
+        functions' need only be above 0 (C.11.2.1.3), and a fine fractional image needs that."""
+        floor = 1.0 if window.function == "LINEAR" else MIN_EXACT_WIDTH
+        self._update(window_width=max(floor, float(window.width)), window_center=float(window.center),
+                     window_function=window.function, preset=preset)
 
     def drag_window(self, dx: float, dy: float, sensitivity: float, convention: str = "horizontal-width") -> None:
         """Apply a mouse drag of ``(dx, dy)`` screen pixels (y down) with ``sensitivity``
-        modality units per pixel, following one of :data:`WL_CONVENTIONS`."""
+        modality units per pixel, following one of :data:`WL_CONVENTIONS`; the function stays."""
         d_width, d_center = (dx, dy) if convention == "horizontal-width" else (dy, dx)
-        self.set_window(Window(self.window_center + d_center * sensitivity, self.window_width + d_width * sensitivity))
+        self.set_window(Window(self.window_center + d_center * sensitivity, self.window_width + d_width * sensitivity,
+                               self.window_function))
 
 
 @evented
@@ -62,6 +70,7 @@ class FilmDisplay(_Windowed):
 
     window_center: float = 0.0
     window_width: float = 1.0
+    window_function: VoiFunction = "LINEAR"
     invert: bool = False  # the user's invert, on top of MONOCHROME1 handling
     zoom: float = 1.0  # screen pixels per image pixel
     pan_x: float = 0.0  # image-pixel offset of the view centre from the image centre
@@ -86,6 +95,7 @@ class VolumeDisplay(_Windowed):
 
     window_center: float = 40.0
     window_width: float = 400.0
+    window_function: VoiFunction = "LINEAR"
     crosshair: tuple[float, float, float] = (0.0, 0.0, 0.0)  # world point (mm, LPS) all planes pass through
     slab_mode: str = "none"
     slab_thickness_mm: float = 10.0

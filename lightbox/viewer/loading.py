@@ -195,6 +195,8 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "study_uid": "StudyInstanceUID",  # which study (priors are the patient's other studies)
         "frame_of_reference": "FrameOfReferenceUID",  # same patient space (linked scrolling in mm)
         "burned_in_annotation": "BurnedInAnnotation",  # YES: the pixels show text (a name): de-identifying refuses it
+        "dose_units": "DoseUnits",  # an RT dose's unit: GY or RELATIVE (C.8.8.3)
+        "pet_units": "Units",  # a PET image's unit: BQML, CNTS, GML, ... (C.8.9.1.1.3)
     }
     out = {}
     for name, keyword in keys.items():

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .pixels import Padding
+from .value_text import format_value
 from .volume import Volume
 
 ROI_KINDS = ("ellipse", "rectangle")
@@ -36,12 +37,15 @@ class RoiStatistics:
     # pixels inside the shape left out because the film's display shutter hides them (C.7.6.11):
     # the reader cannot see them, so they are not measured
     shuttered: int = 0
+    decimals: int = 0  # the image's values' (value_text.value_decimals); mean and SD at least one
 
     def describe(self) -> str:
         unit = f" {self.value_unit}" if self.value_unit else ""
         left_out = (f"\n{self.padding} padding px left out" if self.padding else "") + (
             f"\n{self.shuttered} px under the shutter left out" if self.shuttered else "")
-        return (f"mean {self.mean:.1f}{unit}  SD {self.sd:.1f}\nmin {self.minimum:.0f}  max {self.maximum:.0f}\n"
+        d, mean_d = self.decimals, max(1, self.decimals)
+        return (f"mean {format_value(self.mean, mean_d)}{unit}  SD {format_value(self.sd, mean_d)}\n"
+                f"min {format_value(self.minimum, d)}  max {format_value(self.maximum, d)}\n"
                 f"area {self.area:.1f} {self.area_unit}{left_out}")
 
 
@@ -112,7 +116,7 @@ def roi_area(kind: str, points: list[tuple[float, float]]) -> float:
 
 
 def summarise(values: np.ndarray, area: float, area_unit: str, value_unit: str = "",
-              padding: Padding | None = None, shown: np.ndarray | None = None) -> RoiStatistics | None:
+              padding: Padding | None = None, shown: np.ndarray | None = None, decimals: int = 0) -> RoiStatistics | None:
     """Statistics of the values an ROI holds, its ``padding`` and the pixels not ``shown`` (under
     a display shutter; a mask like ``values``) left out; ``None`` when it holds no pixel centre,
     or none left."""
@@ -131,12 +135,13 @@ def summarise(values: np.ndarray, area: float, area_unit: str, value_unit: str =
         return None
     sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
     return RoiStatistics(float(values.mean()), sd, float(values.min()), float(values.max()), int(values.size),
-                         area, area_unit, value_unit, padded, shuttered)
+                         area, area_unit, value_unit, padded, shuttered, decimals)
 
 
 def film_roi_statistics(values: np.ndarray, kind: str, points: list[tuple[float, float]],
                         spacing: tuple[float, float] | None, value_unit: str = "",
-                        padding: Padding | None = None, shown: np.ndarray | None = None) -> RoiStatistics | None:
+                        padding: Padding | None = None, shown: np.ndarray | None = None,
+                        decimals: int = 0) -> RoiStatistics | None:
     """Statistics of the pixels of a 2D image (``values[row, column]``) whose centres (integer
     ``(column, row)``) lie inside the ROI; ``spacing`` is (row, column) mm, ``None`` for pixels."""
     rows, columns = values.shape
@@ -146,11 +151,11 @@ def film_roi_statistics(values: np.ndarray, kind: str, points: list[tuple[float,
     area = roi_area(kind, points)
     area, unit = (area * spacing[0] * spacing[1], "mm²") if spacing is not None else (area, "px²")
     if c1 < c0 or r1 < r0:
-        return summarise(np.empty(0), area, unit, value_unit)
+        return summarise(np.empty(0), area, unit, value_unit, decimals=decimals)
     cc, rr = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1))
     inside = inside_roi(kind, points, cc, rr)
     visible = shown[r0:r1 + 1, c0:c1 + 1][inside] if shown is not None else None  # ``shown``: the film's shutter mask
-    return summarise(values[r0:r1 + 1, c0:c1 + 1][inside], area, unit, value_unit, padding, visible)
+    return summarise(values[r0:r1 + 1, c0:c1 + 1][inside], area, unit, value_unit, padding, visible, decimals)
 
 
 def length(points: list[tuple[float, float]], spacing: tuple[float, float] | None,
@@ -212,9 +217,10 @@ def volume_roi_statistics(volume: Volume, axes: tuple[np.ndarray, np.ndarray, np
     area = roi_area(kind, points)
     unit = "mm²" if volume.calibrated else "px²"
     if np.any(hi < lo):
-        return summarise(np.empty(0), area, unit, volume.unit)
+        return summarise(np.empty(0), area, unit, volume.unit, decimals=volume.value_decimals)
     ii, jj, kk = (g.ravel() for g in np.meshgrid(*(np.arange(a, b + 1) for a, b in zip(lo, hi, strict=True)),
                                                    indexing="ij"))
     world = volume.geometry.index_to_world(np.stack([ii, jj, kk], axis=1).astype(float))
     keep = (np.abs(world @ normal - plane) < half_step) & inside_roi(kind, points, world @ right, world @ up)
-    return summarise(volume.array[kk[keep], jj[keep], ii[keep]], area, unit, volume.unit, volume.padding)
+    return summarise(volume.array[kk[keep], jj[keep], ii[keep]], area, unit, volume.unit, volume.padding,
+                     decimals=volume.value_decimals)

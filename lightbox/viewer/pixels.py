@@ -192,8 +192,26 @@ def rescale(ds: Dataset) -> tuple[float, float]:
     their fast integer path, so that they cannot disagree."""
     slope, _ = _rescale_field(ds, "RescaleSlope")
     intercept, _ = _rescale_field(ds, "RescaleIntercept")
+    if slope is None and intercept is None:
+        slope = dose_grid_scaling(ds)
     return (1.0 if slope is None else float(slope),  # type: ignore[arg-type]
             0.0 if intercept is None else float(intercept))  # type: ignore[arg-type]
+
+
+def dose_grid_scaling(ds: Dataset) -> float | None:
+    """An RT Dose grid's Dose Grid Scaling (3004,000E), which "when multiplied by the dose grid
+    data found in Pixel Data yields grid doses in the dose units" (PS3.3 C.8.8.3), when usable;
+    None for any other object or an unusable value. An RT Dose has no Rescale Slope: without this
+    its stored integers (1,254,000 for 1.254) were shown as the dose."""
+    modality, _ = _rescale_field(ds, "Modality")
+    if str(modality or "").strip().upper() != "RTDOSE":
+        return None
+    first, _ = _rescale_field(ds, "DoseGridScaling")
+    try:
+        value = float(first)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) and value > 0 else None
 
 
 def dataset_window(ds: Dataset, frame: int = 0) -> Window | None:
@@ -259,12 +277,36 @@ def vtk_window_level(window: Window) -> tuple[float, float]:
     return (window.width, window.center)
 
 
+def whole_numbers(values: np.ndarray, samples: int = 65536) -> bool:
+    """Whether an image's values are whole numbers (judged on an evenly strided sample): stored
+    integers through an integral rescale (CT's 1 / -1024), as opposed to a float rescale (an ADC
+    map at 1e-6 mm²/s per step, an RT dose's Dose Grid Scaling) or Float Pixel Data. A CT stack
+    resampled for a gantry tilt has fractions but steps of 1 HU: see :func:`auto_window`."""
+    flat = np.asarray(values).ravel()
+    if flat.dtype.kind in "iub":
+        return True
+    sample = flat[:: max(1, flat.size // samples)]
+    sample = sample[np.isfinite(sample)]
+    return bool(np.all(sample == np.round(sample)))
+
+
 def auto_window(values: np.ndarray, low_percentile: float = 0.5, high_percentile: float = 99.5,
                 padding: Padding | None = None) -> Window:
     """A window spanning the ``low..high`` percentiles of a (sub-sampled) image: "auto W/L"; the
-    image's ``padding`` is no part of its range (C.7.5.1.1.2, Note 2)."""
+    image's ``padding`` is no part of its range (C.7.5.1.1.2, Note 2).
+
+    Values in steps of 1 (or wide enough for a step of 1 not to matter, as a resampled CT's) get
+    the LINEAR function with its width of at least 1 (C.11.2.1.2.1). Fine fractional values (an
+    ADC map from 0.0005 to 0.003 mm²/s, a dose in Gy) get LINEAR_EXACT (C.11.2.1.3.2), whose width
+    need only be above 0: held to LINEAR's width of 1 such an image was one flat grey."""
     flat = padding.image(values) if padding is not None else np.asarray(values).ravel()
     step = max(1, flat.size // 262144)  # a quarter-million samples is plenty for two percentiles
-    lo, hi = np.percentile(flat[::step], [low_percentile, high_percentile])
-    width = max(float(hi - lo), 1.0)
-    return Window(float(lo + hi) / 2 + 0.5, width + 1.0)
+    sample = flat[::step]
+    lo, hi = (float(v) for v in np.percentile(sample, [low_percentile, high_percentile]))
+    if hi - lo >= 64 or whole_numbers(sample):
+        width = max(hi - lo, 1.0)
+        return Window((lo + hi) / 2 + 0.5, width + 1.0)
+    if hi <= lo:  # one value: a narrow ramp around it, as a width of 1 is around an integer
+        spread = max(abs(lo), 1e-6) * 1e-3
+        lo, hi = lo - spread, hi + spread
+    return Window((lo + hi) / 2, hi - lo, "LINEAR_EXACT")

@@ -6,6 +6,7 @@ zoom, slice) lives in :mod:`.display`, not here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ from .geometry import Geometry
 from .overlay_planes import OverlayPlane
 from .pixels import Padding, Window
 from .shutters import DisplayShutter
+from .value_text import value_decimals, value_unit
 
 
 @dataclass
@@ -45,7 +47,13 @@ class Volume:
 
     @property
     def unit(self) -> str:
-        return "HU" if self.modality.upper() == "CT" else ""
+        """The values' unit (HU, Gy, Bq/mL, ...; "" when unknown): :func:`.value_text.value_unit`."""
+        return value_unit(self.modality, self.metadata)
+
+    @cached_property
+    def value_decimals(self) -> int:
+        """Decimals its values are written with (:func:`.value_text.value_decimals`)."""
+        return value_decimals(self.array)
 
     def overlay_mask(self, k: int) -> np.ndarray | None:
         """The union of slice ``k``'s overlay planes (rows x columns), or None."""
@@ -122,6 +130,16 @@ class Film:
     @property
     def calibrated(self) -> bool:
         return self.spacing is not None
+
+    @property
+    def unit(self) -> str:
+        """The values' unit (HU, Gy, Bq/mL, ...; "" when unknown): :func:`.value_text.value_unit`."""
+        return value_unit(self.modality, self.metadata)
+
+    @cached_property
+    def value_decimals(self) -> int:
+        """Decimals its values are written with (:func:`.value_text.value_decimals`)."""
+        return value_decimals(self.values)
 
     @property
     def shape(self) -> tuple[int, int]:

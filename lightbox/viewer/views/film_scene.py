@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
@@ -14,28 +13,16 @@ from ..calibration import PLANE_WORDS
 from ..display import FilmDisplay
 from ..measure import film_roi_statistics
 from ..orientation import film_screen_labels
-from ..pixels import auto_window, vtk_window_level, window_values
+from ..pixels import Window, auto_window, window_values
+from ..value_text import format_value, window_text
 from ..volume import Film
 from .measurements import MeasurementOverlay, PlaneScene
 from .overlays import CornerText, EdgeLabels, OverlayPlaneLayer, RenderRequest, ScaleBar
 from .text import patient_block, study_block
+from .voi_tables import VoiTables
 from .vtk_data import rgb_vtk_image, to_vtk_image
 
 ZOOM_LIMITS = (0.02, 40.0)
-
-
-def inverted_grey_lut() -> vtkLookupTable:
-    """White → black linear ramp. VTK maps the window onto it (a negative ColorWindow does not
-    invert in the image slice mappers); 4096 entries keep it within one grey level of
-    ``255 - y``."""
-    lut = vtkLookupTable()
-    lut.SetNumberOfTableValues(4096)
-    lut.SetRampToLinear()
-    lut.SetHueRange(0, 0)
-    lut.SetSaturationRange(0, 0)
-    lut.SetValueRange(1, 0)
-    lut.Build()
-    return lut
 
 
 SIDE_WORDS = {"L": "LEFT", "R": "RIGHT", "B": "BOTH"}  # Image Laterality (0020,0062); "U" (unpaired) is not shown
@@ -69,7 +56,7 @@ class FilmScene(PlaneScene):
         self.actor.SetMapper(mapper)
         self.property = self.actor.GetProperty()
         self.property.SetInterpolationTypeToLinear()
-        self._invert_lut = inverted_grey_lut()
+        self.voi_tables = VoiTables()
         self.renderer.AddViewProp(self.actor)
         # the film's overlay planes (60xx), one layer over the image, shown unless hidden
         self.overlay_mask = np.logical_or.reduce([p.mask for p in film.overlays]) if film.overlays else None
@@ -92,8 +79,8 @@ class FilmScene(PlaneScene):
         self.measure = MeasurementOverlay(
             self.renderer, lambda p, _: self.image_to_world(*p), lambda: self.film.spacing,
             lambda m, _: film_roi_statistics(self.film.values, m.kind, m.points, self.film.spacing,
-                                             "HU" if self.film.modality.upper() == "CT" else "", self.film.padding,
-                                             self._measured_area()),
+                                             self.film.unit, self.film.padding, self._measured_area(),
+                                             self.film.value_decimals),
             aspect=lambda: self.film.aspect)
         image = film.padding.image(film.values) if film.padding is not None else film.values
         self._value_range = (float(image.min()), float(image.max()))  # the image's, not its padding's
@@ -233,15 +220,12 @@ class FilmScene(PlaneScene):
     # -- state → VTK ----------------------------------------------------------------------
     def _apply(self) -> None:
         d = self.display
-        window, level = vtk_window_level(d.window)
         inverted = self.film.invert != d.invert  # MONOCHROME1 XOR the user's invert
         if self.film.colour is not None:
             self._window_colour(inverted)
-            window, level = 255.0, 127.5  # VTK's identity on 0..255
-        self.property.SetColorWindow(window)
-        self.property.SetColorLevel(level)
-        self.property.SetLookupTable(self._invert_lut if inverted and self.film.colour is None else None)
-        self.property.SetUseLookupTableScalarRange(False)
+            self.voi_tables.apply(self.property, Window(128.0, 256.0), False)  # VTK's identity on 0..255
+        else:
+            self.voi_tables.apply(self.property, d.window, inverted)
         matrix = vtkMatrix4x4()
         f = self._flip_matrix()
         for i, j in ((0, 0), (0, 2), (1, 1), (1, 2)):
@@ -268,7 +252,7 @@ class FilmScene(PlaneScene):
         meta = film.metadata
         self.corners.set("upper_left", patient_block(meta))
         self.corners.set("upper_right", study_block(meta))
-        lines = [f"W {d.window_width:.0f}  L {d.window_center:.0f}" + (f"  ({d.preset})" if d.preset else ""),
+        lines = [window_text(d.window, self.film.value_decimals) + (f"  ({d.preset})" if d.preset else ""),
                  f"Zoom {d.zoom * 100:.0f}%"]
         if self.frame_text:
             lines.append(self.frame_text)
@@ -305,7 +289,9 @@ class FilmScene(PlaneScene):
     def window_sensitivity(self) -> float:
         """Modality units per screen pixel of drag: the image's value range over 512 px."""
         lo, hi = self._value_range
-        return max((hi - lo) / 512.0, 0.05)
+        # at least a twentieth of a unit for whole numbers; a fine fractional image (an ADC map
+        # 0.0025 mm²/s wide) by its range alone: 0.05 a pixel jumped twenty of its ranges
+        return max((hi - lo) / 512.0, 0.05 if self.film.value_decimals == 0 else 1e-12)
 
     def drag(self, tool: str, dx: float, dy: float, convention: str = "horizontal-width") -> None:
         """A mouse drag of ``(dx, dy)`` display pixels (y up, VTK convention) with ``tool``."""
@@ -360,4 +346,6 @@ class FilmScene(PlaneScene):
         if not (0 <= ci < cols and 0 <= ri < rows):
             return ""
         value = float(self.film.values[ri, ci])
-        return f"x {ci}  y {ri}   " + ("padding (no image)" if self.film.is_padding(value) else f"value {value:.0f}")
+        unit = f" {self.film.unit}" if self.film.unit else ""
+        shown = f"value {format_value(value, self.film.value_decimals)}{unit}"
+        return f"x {ci}  y {ri}   " + ("padding (no image)" if self.film.is_padding(value) else shown)

@@ -21,12 +21,12 @@ from ..geometry import acquired_axes as geometry_acquired_axes
 from ..geometry import first_plane as geometry_first_plane
 from ..measure import volume_roi_statistics
 from ..orientation import direction_label
-from ..pixels import vtk_window_level
+from ..value_text import format_value, window_text
 from ..volume import Volume
-from .film_scene import inverted_grey_lut
 from .measurements import MeasurementOverlay, PlaneScene
 from .overlays import OVERLAY_PLANE_RGB, CornerText, EdgeLabels, OverlayPlaneLayer, Polylines, RenderRequest, ScaleBar
 from .text import patient_block, study_block
+from .voi_tables import VoiTables
 from .vtk_data import to_vtk_image
 
 SECTION_PLANES = ("axial", "coronal", "sagittal")
@@ -105,7 +105,7 @@ class MprScene(PlaneScene):
         self.actor.SetMapper(self.mapper)
         self.property = self.actor.GetProperty()
         self.property.SetInterpolationTypeToLinear()
-        self._invert_lut = inverted_grey_lut()
+        self.voi_tables = VoiTables()
         self.renderer.AddViewProp(self.actor)
         self.renderer.GetActiveCamera().ParallelProjectionOn()
         self.corners = CornerText(self.renderer)
@@ -216,11 +216,7 @@ class MprScene(PlaneScene):
     # -- state → VTK ----------------------------------------------------------------------
     def _apply(self) -> None:
         d = self.display
-        window, level = vtk_window_level(d.window)
-        self.property.SetColorWindow(window)
-        self.property.SetColorLevel(level)
-        self.property.SetLookupTable(self._invert_lut if d.invert else None)
-        self.property.SetUseLookupTableScalarRange(False)
+        self.voi_tables.apply(self.property, d.window, d.invert)
         if d.slab_mode == "none":
             self.mapper.SetSlabThickness(0.0)
         else:
@@ -314,7 +310,7 @@ class MprScene(PlaneScene):
         self.corners.set(
             "lower_left",
             f"{self.plane_label()}  {number}/{total}\n"
-            f"W {d.window_width:.0f}  L {d.window_center:.0f}"
+            + window_text(d.window, self.volume.value_decimals)
             + (f"  ({d.preset})" if d.preset else "")
             + f"\nZoom {self.zoom * 100:.0f}%{slab}"
             + ("\nKEY IMAGE" if self.plane == first_plane(v) and self.measure.is_key(self.position(), self.slice_step() / 2)
@@ -389,7 +385,11 @@ class MprScene(PlaneScene):
         self.scroll(-int(round(steps)))
 
     def window_sensitivity(self) -> float:
-        return 4.0 if self.volume.modality.upper() == "CT" else max(self.display.window_width / 256.0, 0.5)
+        if self.volume.modality.upper() == "CT":
+            return 4.0
+        # a 256th of the window per pixel; at least half a unit for whole numbers (a fine fractional
+        # image, an ADC map's 0.0025 mm²/s wide window, would jump 200 windows a pixel)
+        return max(self.display.window_width / 256.0, 0.5 if self.volume.value_decimals == 0 else 0.0)
 
     def drag(self, tool: str, dx: float, dy: float, convention: str = "horizontal-width") -> None:
         if tool == "wl":
@@ -467,7 +467,8 @@ class MprScene(PlaneScene):
         if value is None:
             return ""
         unit = f" {self.volume.unit}" if self.volume.unit else ""
-        shown = "padding (no image)" if self.volume.is_padding(value) else f"{value:.0f}{unit}"
+        written = format_value(value, self.volume.value_decimals)
+        shown = "padding (no image)" if self.volume.is_padding(value) else f"{written}{unit}"
         return f"{self.plane}  ({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) mm   {shown}"
 
 
