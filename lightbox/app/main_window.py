@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from ..studydb.catalog import StudyCatalog
 from ..viewer.display import SLAB_MODES
 from ..viewer.index import Series, StudyIndex
-from ..viewer.pixels import auto_window
+from ..viewer.pixels import Window, auto_window
 from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
 from ..viewer.views.text import dicom_date, person_name
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
@@ -277,7 +277,8 @@ class MainWindow(QMainWindow):
 
         window_menu = menus.addMenu("&Window")
         self._action(window_menu, "Auto window", self.auto_window, "A")
-        self._action(window_menu, "Image's own window (DICOM)", self.default_window, "D")
+        self._action(window_menu, "Image's own windows (DICOM; again: the next)", self.default_window, "D",
+                     tip="The windows the image states, one after the other, named by their explanation")
         keys = ct_preset_keys()
         for name, window in ct_window_presets().items():
             self._action(
@@ -975,15 +976,31 @@ class MainWindow(QMainWindow):
             volume = self.area.opened.volume
             self.area.volume_display.set_window(auto_window(volume.array[len(volume.array) // 2], padding=volume.padding), "auto")
 
-    def default_window(self) -> None:
+    def default_window(self, first: bool = False) -> None:
+        """The image's own windows (D): the next of those it states (PS3.3 C.11.2.1.2: alternative
+        views, e.g. a head CT's BRAIN and SUBDURAL), named in the corner by their explanation or as
+        "DICOM 2/3"; ``first``: its default, the first (as opening it shows). An image that states
+        none gets the window it was opened with."""
         display = self._window_display()
         opened = self.area.opened
         if display is None or opened is None:
             return
         scene = self.area.active_scene()
-        window = opened.volume.window if opened.volume is not None else getattr(getattr(scene, "film", None), "window", None)
-        if window is not None:
-            display.set_window(window, "")
+        image = getattr(scene, "film", None) or getattr(scene, "volume", None) or opened.volume
+        if image is None:
+            return
+        own: list[tuple[str, Window]] = image.stated_windows
+        if not own:
+            display.set_window(image.window, "")
+            return
+        shown = next((n for n, (_, window) in enumerate(own) if window == display.window), -1)
+        n = 0 if first else (shown + 1) % len(own)
+        name, window = own[n]
+        label = name or (f"DICOM {n + 1}/{len(own)}" if len(own) > 1 else "")
+        display.set_window(window, label)
+        if len(own) > 1:
+            self.statusBar().showMessage(f"The image's own window {n + 1} of {len(own)}"
+                                         + (f": {name}" if name else "") + " (D: the next)", 4000)
 
     def reset_view(self) -> None:
         for scene in self.area.scenes():
@@ -991,7 +1008,7 @@ class MainWindow(QMainWindow):
                 scene.reset()
             else:
                 scene.fit()  # type: ignore[attr-defined]
-        self.default_window()
+        self.default_window(first=True)
         self.area.render_all()
 
     def clear_measurements(self) -> None:

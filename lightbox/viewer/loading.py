@@ -32,6 +32,7 @@ from .pixels import (
     apply_voi_table,
     auto_window,
     dataset_window,
+    dataset_windows,
     functional_group_item,
     has_voi_lut_table,
     modality_values,
@@ -291,7 +292,8 @@ def load_volume(
     # The window of the slice shown first (the middle one), as a viewer shows each image with
     # its own: MR windows vary slice by slice (Brainix EPI: width 215 in the end slice, 409
     # mid-brain, where the end slice's window left the brain white).
-    window = next((w for m in (members[middle], first) if m.header is not None and (w := dataset_window(m.header))), None)
+    stated = next((w for m in (members[middle], first) if m.header is not None and (w := dataset_windows(m.header))), [])
+    window = stated[0][1] if stated else None
     acquired, resampled = None, ""
     if all(m.position is not None for m in members) and len(members) > 1:
         acquired = np.array([m.position for m in members], float)
@@ -317,7 +319,7 @@ def load_volume(
     warnings += lossy_warning(metadata)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
                   metadata, warnings, acquired_positions=acquired, resampled=resampled, calibrated=calibrated,
-                  oriented=oriented, overlay_planes=overlay_planes, padding=padding)
+                  oriented=oriented, overlay_planes=overlay_planes, padding=padding, stated_windows=stated)
 
 
 def _add_segmentations(series: Series, members: list[Instance], planes: dict[int, list[OverlayPlane]],
@@ -390,14 +392,15 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
     if progress is not None:
         progress(1, 1)
     geometry = series_geometry(series)
-    window = dataset_window(ds)
+    stated = dataset_windows(ds)
+    window = stated[0][1] if stated else None
     calibrated = is_calibrated(series)
     warnings = list(series.warnings) + ([] if calibrated else [UNCALIBRATED_VOLUME])
     padding = _series_padding([pixel_padding(ds, f) for f in range(stored.shape[0])], warnings)
     metadata = _metadata(ds)
     warnings += lossy_warning(metadata)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
-                  metadata, warnings, calibrated=calibrated, padding=padding)
+                  metadata, warnings, calibrated=calibrated, padding=padding, stated_windows=stated)
 
 
 def absurd_window(window: Window, values: np.ndarray) -> bool:
@@ -521,10 +524,13 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     stated = usable_spacing(measures.get("PixelSpacing")) if measures is not None else None
     calibration = film_calibration(ds, stated or usable_spacing(ds.get("PixelSpacing")))
     spacing, source = calibration.spacing, calibration.source
-    if window is not None and absurd_window(window, padding.image(values) if padding is not None else values):
+    image = padding.image(values) if padding is not None else values
+    if window is not None and absurd_window(window, image):
         warnings.append(f"the stated window (W {window.width:g} / L {window.center:g}) cannot suit these values "
                         f"({values.min():g} to {values.max():g}): an automatic window is used")
         window = None
+    own_windows = [] if colour is not None else [(name, w) for name, w in dataset_windows(ds, frame)
+                                                 if not absurd_window(w, image)]
     warnings += calibration.notes
     overlays, problems = read_overlay_planes(ds, frame)
     warnings += problems
@@ -537,7 +543,8 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     warnings += shutter_notes
     shown = values[shutter.shown] if shutter is not None else values  # the collimated border is no part of the range
     return Film(values, window or auto_window(shown, padding=padding), invert, spacing, source, str(ds.get("Modality", "")),
-                metadata, warnings, overlays, colour, aspect=aspect, padding=padding, shutter=shutter)
+                metadata, warnings, overlays, colour, aspect=aspect, padding=padding, shutter=shutter,
+                stated_windows=own_windows)
 
 
 def pixel_aspect_ratio(ds: Dataset, warnings: list[str]) -> float:

@@ -214,16 +214,36 @@ def dose_grid_scaling(ds: Dataset) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
-def dataset_window(ds: Dataset, frame: int = 0) -> Window | None:
-    """The first VOI window the object declares, or ``None`` (C.11.2.1.2)."""
+def dataset_windows(ds: Dataset, frame: int = 0) -> list[tuple[str, Window]]:
+    """Every VOI window the object states, in its order, each with its explanation ("" when it
+    gives none): Window Center / Width may hold several pairs, "alternative views" of the image
+    (C.11.2.1.2; a head CT's BRAIN and SUBDURAL, a radiograph's NORMAL / HARDER / SOFTER), named by
+    Window Center & Width Explanation (0028,1055). An enhanced object's are the frame's (Frame VOI
+    LUT functional group). A pair that is no window (not a number, a LINEAR width under 1, any
+    width not above 0) is left out, and a pair stated twice is one window."""
     item = functional_group_item(ds, "FrameVOILUTSequence", frame)
     source = item if item is not None and "WindowCenter" in item else ds
-    center, width = _first(source.get("WindowCenter")), _first(source.get("WindowWidth"))
-    if center is None or width is None or width < 1:
-        return None
+    centers, widths = element_values(source.get("WindowCenter")), element_values(source.get("WindowWidth"))
+    explanations = element_values(source.get("WindowCenterWidthExplanation"))
     # absent or not one of the defined terms: LINEAR, the default of C.11.2.1.2
-    function = str(source.get("VOILUTFunction")).upper()
-    return Window(center, width, function if function in ("LINEAR_EXACT", "SIGMOID") else "LINEAR")  # type: ignore[arg-type]
+    stated = str(source.get("VOILUTFunction")).upper()
+    function: VoiFunction = "LINEAR_EXACT" if stated == "LINEAR_EXACT" else "SIGMOID" if stated == "SIGMOID" else "LINEAR"
+    windows: list[tuple[str, Window]] = []
+    for n, (center, width) in enumerate(zip(centers, widths)):
+        c, w = _first(center), _first(width)
+        if c is None or w is None or not math.isfinite(c) or not math.isfinite(w) or w < (1 if function == "LINEAR" else 0) \
+                or w == 0:
+            continue
+        window = Window(c, w, function)
+        if all(window != seen for _, seen in windows):
+            windows.append((str(explanations[n]).strip() if n < len(explanations) else "", window))
+    return windows
+
+
+def dataset_window(ds: Dataset, frame: int = 0) -> Window | None:
+    """The first VOI window the object declares (its default, C.11.2.1.2), or ``None``."""
+    windows = dataset_windows(ds, frame)
+    return windows[0][1] if windows else None
 
 
 def has_voi_lut_table(ds: Dataset) -> bool:

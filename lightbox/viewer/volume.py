@@ -39,6 +39,8 @@ class Volume:
     oriented: bool = True  # False: no ImageOrientationPatient; no orientation letters
     # the values that are padding, not image (Pixel Padding Value, PS3.3 C.7.5.1.1.2), or None
     padding: Padding | None = None
+    # every window the slice shown first states, with its explanation (pixels.dataset_windows)
+    stated_windows: list[tuple[str, Window]] = field(default_factory=list)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -117,6 +119,8 @@ class Film:
     padding: Padding | None = None
     # the part of the film not to be seen (Display Shutter, PS3.3 C.7.6.11), or None
     shutter: DisplayShutter | None = None
+    # every window the image states that suits its values, with its explanation (pixels.dataset_windows)
+    stated_windows: list[tuple[str, Window]] = field(default_factory=list)
 
     def is_padding(self, value: float) -> bool:
         """Whether a value is padding, not image (C.7.5.1.1.2)."""
