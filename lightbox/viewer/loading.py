@@ -44,6 +44,7 @@ from .regularise import regularise
 from .segmentations import segment_planes
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
 from .shutters import DisplayShutter, display_shutter
+from .suv import suv_factor
 from .volume import Film, Volume
 
 PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
@@ -312,6 +313,9 @@ def load_volume(
         warnings += _add_segmentations(series, members, overlay_planes, resampled)
     padding = _series_padding([pixel_padding(m.header) if m.header is not None else None for m in members], warnings)
     metadata = _metadata(ds)
+    if series.modality.upper() == "PT":
+        array, window, stated, padding = _in_suv(array, window, stated, padding,
+                                                 [m.header for m in members if m.header is not None], metadata, warnings)
     # one lossy slice makes the stack lossy: the first that says so names it
     lossy = next((text for m in members if m.header is not None and (text := lossy_compression(m.header))), "")
     if lossy:
@@ -320,6 +324,27 @@ def load_volume(
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
                   metadata, warnings, acquired_positions=acquired, resampled=resampled, calibrated=calibrated,
                   oriented=oriented, overlay_planes=overlay_planes, padding=padding, stated_windows=stated)
+
+
+def _in_suv(array: np.ndarray, window: Window | None, stated: list[tuple[str, Window]], padding: Padding | None,
+            headers: list[Dataset], metadata: dict[str, str], warnings: list[str],
+            ) -> tuple[np.ndarray, Window | None, list[tuple[str, Window]], Padding | None]:
+    """A PET volume in SUVbw where its headers allow it (:mod:`.suv`), its stated windows and
+    padding with it (a window over Bq/mL is the same window over SUV, as LINEAR_EXACT: a scaled
+    LINEAR width can fall under 1); else as it is. Either way the reader is told why."""
+    if not headers:
+        return array, window, stated, padding
+    factor, note = suv_factor(headers)
+    warnings.append(note)
+    if factor is None:
+        return array, window, stated, padding
+    array = array.astype(np.float32) * np.float32(factor)
+    stated = [(name, Window(w.center * factor, w.width * factor, "LINEAR_EXACT")) for name, w in stated]
+    window = stated[0][1] if window is not None and stated else None
+    if padding is not None:
+        padding = Padding(padding.low * factor, padding.high * factor)
+    metadata["suv"] = "SUVbw"
+    return array, window, stated, padding
 
 
 def _add_segmentations(series: Series, members: list[Instance], planes: dict[int, list[OverlayPlane]],
@@ -398,6 +423,8 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
     warnings = list(series.warnings) + ([] if calibrated else [UNCALIBRATED_VOLUME])
     padding = _series_padding([pixel_padding(ds, f) for f in range(stored.shape[0])], warnings)
     metadata = _metadata(ds)
+    if series.modality.upper() == "PT":
+        array, window, stated, padding = _in_suv(array, window, stated, padding, [ds], metadata, warnings)
     warnings += lossy_warning(metadata)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
                   metadata, warnings, calibrated=calibrated, padding=padding, stated_windows=stated)

@@ -45,13 +45,16 @@ def format_value(value: float, decimals: int) -> str:
 
 def value_unit(modality: str, metadata: Mapping[str, str]) -> str:
     """The modality values' unit: HU on CT (C.11.1.1.2), an RT dose's Dose Units (C.8.8.3: GY ->
-    "Gy", RELATIVE -> none), a PET image's Units (C.8.9.1.1.3); "" when unknown."""
+    "Gy", RELATIVE -> none), a PET image's Units (C.8.9.1.1.3) or "SUVbw" once its values are
+    standardized uptake values; "" when unknown."""
     kind = modality.strip().upper()
     if kind == "CT":
         return "HU"
     if kind == "RTDOSE":
         return "Gy" if metadata.get("dose_units", "").strip().upper() == "GY" else ""
     if kind == "PT":
+        if metadata.get("suv"):  # the values were turned into a standardized uptake value (viewer.suv)
+            return metadata["suv"]
         units = metadata.get("pet_units", "").strip().upper()
         return PET_UNITS.get(units, units)
     return ""

@@ -1,0 +1,111 @@
+"""Standardized uptake value (body weight) of a PET series: the number a PET reader reads.
+
+SUVbw = activity concentration (Bq/mL) x body weight (g) / injected dose decayed to the scan
+time (Bq), in g/mL. The rule is QIBA's vendor-neutral pseudo-code for SUV (as cornerstone's
+calculate-suv and 3D Slicer's SUV Factor Calculator implement it), on the PET Image and PET Series
+modules (PS3.3 C.8.9.1, C.8.9.4):
+
+* Units (0054,1001) BQML; Corrected Image (0028,0051) names ATTN and DECY (else the values are
+  not activity at one time, and no SUV is given);
+* Decay Correction (0054,1102) START: the values are decay corrected to the scan start, so the
+  dose is decayed from injection to it; ADMIN: corrected to the injection, the dose as injected;
+  NONE: each frame would need its own decay, and no SUV is given;
+* the scan start is Series Date / Time, unless that is later than the earliest Acquisition Date /
+  Time of the series (some scanners rewrite Series Time on post-processing): then that earliest;
+* the injection is Radiopharmaceutical Start DateTime (0018,1078), else Series Date with
+  Radiopharmaceutical Start Time (0018,1072); dose Radionuclide Total Dose (0018,1074, Bq),
+  half-life Radionuclide Half Life (0018,1075, s), weight Patient's Weight (0010,1030, kg).
+
+Whatever is missing or cannot hold is said in words, and the values stay in Bq/mL.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+
+from pydicom.dataset import Dataset
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = ds.get(keyword)
+    return str(value).strip() if value not in (None, "") else ""
+
+
+def _number(ds: Dataset, keyword: str) -> float | None:
+    try:
+        value = float(ds.get(keyword))
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def _datetime(date: str, time: str) -> dt.datetime | None:
+    """DA + TM (PS3.5 6.2: HHMMSS.FFFFFF, later parts optional) as one moment; None if unusable."""
+    if len(date) < 8 or len(time) < 2:
+        return None
+    clock = time.split(".")[0].ljust(6, "0")
+    fraction = time.split(".")[1] if "." in time else ""
+    try:
+        moment = dt.datetime.strptime(date[:8] + clock[:6], "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return moment + dt.timedelta(microseconds=int(fraction.ljust(6, "0")[:6])) if fraction.isdigit() else moment
+
+
+def _dt(value: str) -> dt.datetime | None:
+    """A DT value (YYYYMMDDHHMMSS.FFFFFF, an offset from UTC ignored: the series' times carry none)."""
+    text = value.strip()
+    for sign in ("+", "-"):
+        if sign in text[8:]:
+            text = text[: 8 + text[8:].index(sign)]
+    return _datetime(text[:8], text[8:]) if len(text) >= 10 else None
+
+
+def suv_factor(headers: Sequence[Dataset]) -> tuple[float | None, str]:
+    """The factor that turns the series' Bq/mL into SUVbw, and a sentence for the reader (the
+    numbers it rests on, or why there is none). ``headers``: its images' headers (one for a
+    multi-frame object)."""
+    first = headers[0]
+    units = _text(first, "Units").upper()
+    if units != "BQML":
+        return None, f"no SUV: the PET values are in {units or 'unstated units'}, not Bq/mL (Units, C.8.9.1)"
+    corrected = {str(v).strip().upper() for v in (first.get("CorrectedImage") or [])}
+    if not {"ATTN", "DECY"} <= corrected:
+        return None, f"no SUV: the image is not attenuation and decay corrected (Corrected Image {sorted(corrected)})"
+    decay = _text(first, "DecayCorrection").upper()
+    if decay not in ("START", "ADMIN"):
+        return None, f"no SUV: Decay Correction is {decay or 'not stated'} (START or ADMIN needed)"
+    weight = _number(first, "PatientWeight")
+    if weight is None:
+        return None, "no SUV: the patient's weight is not stated"
+    items = first.get("RadiopharmaceuticalInformationSequence") or []
+    if not items:
+        return None, "no SUV: no Radiopharmaceutical Information (dose, half-life, injection time)"
+    drug = items[0]
+    dose, half_life = _number(drug, "RadionuclideTotalDose"), _number(drug, "RadionuclideHalfLife")
+    if dose is None or half_life is None:
+        return None, "no SUV: the injected dose or the radionuclide's half-life is not stated"
+    series_date = _text(first, "SeriesDate")
+    injected = _dt(_text(drug, "RadiopharmaceuticalStartDateTime")) or \
+        _datetime(series_date, _text(drug, "RadiopharmaceuticalStartTime"))
+    if injected is None:
+        return None, "no SUV: the injection time is not stated"
+    scan = _datetime(series_date, _text(first, "SeriesTime"))
+    acquired = [m for h in headers if (m := _datetime(_text(h, "AcquisitionDate") or series_date,
+                                                           _text(h, "AcquisitionTime"))) is not None]
+    if acquired and (scan is None or scan > min(acquired)):
+        scan = min(acquired)
+    if scan is None:
+        return None, "no SUV: the scan time is not stated"
+    if decay == "ADMIN":
+        decayed, elapsed = dose, 0.0
+    else:
+        elapsed = (scan - injected).total_seconds()
+        if elapsed < 0:
+            return None, f"no SUV: the injection ({injected:%H:%M}) is after the scan start ({scan:%H:%M})"
+        decayed = dose * 2.0 ** (-elapsed / half_life)
+    factor = weight * 1000.0 / decayed
+    return factor, (f"values in SUVbw (g/mL): {weight:g} kg, {dose / 1e6:.1f} MBq injected at {injected:%H:%M}, "
+                    f"scan {scan:%H:%M}" + (f" ({elapsed / 60:.0f} min, {decayed / 1e6:.1f} MBq decayed)"
+                                            if decay == "START" else " (decay corrected to the injection)"))

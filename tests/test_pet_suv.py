@@ -1,0 +1,113 @@
+"""A PET series is read in SUVbw (body weight) where its headers allow it, by QIBA's vendor-neutral
+rules (viewer/suv.py), and in Bq/mL with the reason where they do not. The expected SUVs are
+worked out here from the written attributes: activity x weight / (dose x 2^-(elapsed / half-life))."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.dataset import Dataset
+
+from lightbox.viewer.index import build_index
+from lightbox.viewer.loading import load_volume
+from tests.dicom_factory import axial_positions, write_ct_series
+
+PET_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
+DOSE, HALF_LIFE, WEIGHT = 370e6, 6586.2, 74.0  # Bq of F-18, s, kg
+SLOPES = [2.0, 2.5, 3.0]  # PET slices carry their own Rescale Slope (Bq/mL per stored step)
+
+
+def write_pet(folder: Path, **changes: object) -> Path:
+    paths = write_ct_series(folder, axial_positions(3, spacing=4.0), rows=16, columns=16, base=1000, intercept=0.0,
+                            window=None)
+    for n, path in enumerate(paths):
+        ds = pydicom.dcmread(path)
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = PET_STORAGE
+        ds.Modality = "PT"
+        ds.RescaleSlope = SLOPES[n]
+        ds.Units, ds.CorrectedImage, ds.DecayCorrection = "BQML", ["DECY", "ATTN", "SCAT"], "START"
+        ds.PatientWeight = WEIGHT
+        ds.SeriesDate, ds.SeriesTime = "20261130", "093000"
+        ds.AcquisitionDate, ds.AcquisitionTime = "20261130", f"0930{n:02d}"
+        drug = Dataset()
+        drug.RadionuclideTotalDose, drug.RadionuclideHalfLife = DOSE, HALF_LIFE
+        drug.RadiopharmaceuticalStartTime = "083000"
+        ds.RadiopharmaceuticalInformationSequence = [drug]
+        for keyword, value in changes.items():
+            if keyword.startswith("drug_"):
+                setattr(drug, keyword[5:], value)
+            elif value is None:
+                delattr(ds, keyword)
+            else:
+                setattr(ds, keyword, value)
+        ds.save_as(path)
+    return folder
+
+
+def suv_by_hand(bq_per_ml: np.ndarray, elapsed_s: float) -> np.ndarray:
+    decayed = DOSE * 2.0 ** (-elapsed_s / HALF_LIFE)
+    return bq_per_ml * WEIGHT * 1000.0 / decayed
+
+
+def bq_per_ml(folder: Path) -> np.ndarray:
+    slices = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
+    return np.stack([d.pixel_array * float(d.RescaleSlope) for d in slices])
+
+
+def test_a_pet_series_reads_in_suv_body_weight(tmp_path: Path) -> None:
+    folder = write_pet(tmp_path / "pet")
+    volume = load_volume(build_index(folder).all_series()[0])
+    expected = suv_by_hand(bq_per_ml(folder), 3600.0)  # injected 08:30, scan 09:30
+    assert np.allclose(volume.array, expected, rtol=1e-5)
+    assert volume.array[0, 8, 8] == pytest.approx(1000 * 2.0 * 74000 / (370e6 * 2 ** (-3600 / 6586.2)), rel=1e-5)
+    assert volume.unit == "SUVbw" and volume.value_decimals == 3  # SUVs of 0.58 to 1.32: four digits
+    (note,) = [w for w in volume.warnings if "SUV" in w]
+    assert note == "values in SUVbw (g/mL): 74 kg, 370.0 MBq injected at 08:30, scan 09:30 (60 min, 253.3 MBq decayed)"
+    assert math.isclose(DOSE * 2 ** (-3600 / HALF_LIFE) / 1e6, 253.3, abs_tol=0.05)
+
+
+def test_the_earliest_acquisition_is_the_scan_start_when_series_time_is_later(tmp_path: Path) -> None:
+    """Some scanners rewrite Series Time on post-processing (QIBA): 10:15, after the acquisitions
+    at 09:30, would over-decay the dose."""
+    folder = write_pet(tmp_path / "pet", SeriesTime="101500")
+    volume = load_volume(build_index(folder).all_series()[0])
+    assert np.allclose(volume.array, suv_by_hand(bq_per_ml(folder), 3600.0), rtol=1e-5)
+
+
+def test_injection_date_time_and_admin_decay_correction(tmp_path: Path) -> None:
+    folder = write_pet(tmp_path / "a", drug_RadiopharmaceuticalStartDateTime="20261130084500")  # 45 min
+    volume = load_volume(build_index(folder).all_series()[0])
+    assert np.allclose(volume.array, suv_by_hand(bq_per_ml(folder), 2700.0), rtol=1e-5)
+    folder = write_pet(tmp_path / "b", DecayCorrection="ADMIN")  # corrected to the injection: no decay
+    volume = load_volume(build_index(folder).all_series()[0])
+    assert np.allclose(volume.array, suv_by_hand(bq_per_ml(folder), 0.0), rtol=1e-5)
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"Units": "CNTS"}, "no SUV: the PET values are in CNTS, not Bq/mL"),
+    ({"CorrectedImage": ["ATTN"]}, "no SUV: the image is not attenuation and decay corrected"),
+    ({"DecayCorrection": "NONE"}, "no SUV: Decay Correction is NONE (START or ADMIN needed)"),
+    ({"PatientWeight": None}, "no SUV: the patient's weight is not stated"),
+    ({"drug_RadionuclideTotalDose": None}, "no SUV: the injected dose or the radionuclide's half-life is not stated"),
+    ({"drug_RadiopharmaceuticalStartTime": "101500"}, "no SUV: the injection (10:15) is after the scan start (09:30)"),
+])
+def test_without_what_suv_needs_the_values_stay_in_bq_per_ml_and_the_reader_is_told(
+        tmp_path: Path, changes: dict, reason: str) -> None:
+    if changes.get("drug_RadionuclideTotalDose", 0) is None:
+        changes = {"drug_RadionuclideTotalDose": ""}
+    folder = write_pet(tmp_path / "pet", **changes)
+    volume = load_volume(build_index(folder).all_series()[0])
+    assert np.allclose(volume.array, bq_per_ml(folder))
+    assert any(w.startswith(reason) for w in volume.warnings), volume.warnings
+    assert volume.unit == ("Bq/mL" if changes.get("Units") != "CNTS" else "counts")
+
+
+def test_a_stated_window_in_bq_per_ml_becomes_the_same_window_in_suv(tmp_path: Path) -> None:
+    folder = write_pet(tmp_path / "pet", WindowCenter=5000, WindowWidth=10000)
+    volume = load_volume(build_index(folder).all_series()[0])
+    factor = float(suv_by_hand(np.array(1.0), 3600.0))
+    assert volume.window is not None and volume.window.function == "LINEAR_EXACT"
+    assert (volume.window.center, volume.window.width) == (pytest.approx(5000 * factor), pytest.approx(10000 * factor))
