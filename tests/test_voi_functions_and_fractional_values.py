@@ -180,3 +180,23 @@ def test_a_pet_film_reads_in_its_units(tmp_path: Path) -> None:
     ds.save_as(tmp_path / "pt.dcm")
     film = load_film(build_index(tmp_path).all_series()[0])
     assert film.unit == "Bq/mL" and film.values[0, 0] == 2500.0
+
+
+def test_a_colour_film_keeps_whole_numbers_in_its_window_text(tmp_path: Path) -> None:
+    """A colour image's window acts on its 0..255 samples: "W 256  L 128", not "W 256.0  L 128.0"
+    (its luminance, which the cursor reads, has fractions)."""
+    from pydicom.data import get_testdata_file
+
+    from lightbox.viewer.views.film_scene import FilmScene
+    from tests.test_views import Rendered
+
+    film = load_film(build_index(Path(get_testdata_file("SC_rgb_rle.dcm", download=False))).all_series()[0])
+    assert film.colour is not None and film.value_decimals == 0
+    display = FilmDisplay()
+    display.set_window(film.window)
+    view = Rendered(FilmScene(film, display))
+    try:
+        view.pixels()
+        assert "W 256  L 128" in view.scene.corners.texts["lower_left"]
+    finally:
+        view.close()

@@ -142,8 +142,9 @@ class Film:
 
     @cached_property
     def value_decimals(self) -> int:
-        """Decimals its values are written with (:func:`.value_text.value_decimals`)."""
-        return value_decimals(self.values)
+        """Decimals its values are written with (:func:`.value_text.value_decimals`); a colour
+        film's none: its window acts on whole 0..255 samples (its ``values`` are a luminance)."""
+        return 0 if self.colour is not None else value_decimals(self.values)
 
     @property
     def shape(self) -> tuple[int, int]:
