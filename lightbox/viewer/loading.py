@@ -316,10 +316,12 @@ def load_volume(
     if series.modality.upper() == "PT":
         array, window, stated, padding = _in_suv(array, window, stated, padding,
                                                  [m.header for m in members if m.header is not None], metadata, warnings)
-    # one lossy slice makes the stack lossy: the first that says so names it
-    lossy = next((text for m in members if m.header is not None and (text := lossy_compression(m.header))), "")
-    if lossy:
-        metadata["lossy"] = lossy
+    # one lossy slice makes the stack lossy: the first that says so names it (the first slice's
+    # own, read by _metadata, is not read again)
+    if "lossy" not in metadata:
+        lossy = next((text for m in members[1:] if m.header is not None and (text := lossy_compression(m.header))), "")
+        if lossy:
+            metadata["lossy"] = lossy
     warnings += lossy_warning(metadata)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
                   metadata, warnings, acquired_positions=acquired, resampled=resampled, calibrated=calibrated,
