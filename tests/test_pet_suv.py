@@ -111,3 +111,34 @@ def test_a_stated_window_in_bq_per_ml_becomes_the_same_window_in_suv(tmp_path: P
     factor = float(suv_by_hand(np.array(1.0), 3600.0))
     assert volume.window is not None and volume.window.function == "LINEAR_EXACT"
     assert (volume.window.center, volume.window.width) == (pytest.approx(5000 * factor), pytest.approx(10000 * factor))
+
+
+def test_the_measurement_report_gives_an_roi_in_suv_as_the_view_reads_it(tmp_path: Path) -> None:
+    """A rectangle on the second PET slice: the TID 1500 report gives its SUVbw mean, SD, minimum
+    and maximum (DCM 126401), worked out here from the stored pixels, slope and dose by hand."""
+    from lightbox.app.cli import main
+    from lightbox.dicomreports.measurements import read_measurements
+    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+    from lightbox.studydb.catalog import StudyCatalog
+
+    folder = write_pet(tmp_path / "pet")
+    second = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))[1]
+    x0, y0, z0 = (float(v) for v in second.ImagePositionPatient)
+    row_mm, col_mm = (float(v) for v in second.PixelSpacing)
+
+    def plane(column: float, row: float) -> tuple[float, float]:  # the axial plane's (u, v) = (x, -y) in mm
+        return x0 + column * col_mm, -(y0 + row * row_mm)
+
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(second.SeriesInstanceUID), "axial",
+                     [StoredAnnotation("rectangle", [plane(2.5, 1.5), plane(8.5, 7.5)], plane=z0)])
+    assert main(["report", "measurements", str(folder), "--out", str(tmp_path / "sr.dcm"), "--db", db]) == 0
+    ((_, uid, _, values, _),) = read_measurements(pydicom.dcmread(tmp_path / "sr.dcm"))
+    assert uid == second.SOPInstanceUID
+    inside = second.pixel_array[2:8, 3:9].astype(np.float64) * float(second.RescaleSlope)  # centres in columns 3-8, rows 2-7
+    suv = suv_by_hand(inside, 3600.0)
+    assert values["Mean SUVbw"] == pytest.approx(suv.mean(), rel=1e-5)
+    assert values["Standard Deviation SUVbw"] == pytest.approx(suv.std(ddof=1), rel=1e-4)
+    assert (values["Minimum SUVbw"], values["Maximum SUVbw"]) == (pytest.approx(suv.min(), rel=1e-5),
+                                                                  pytest.approx(suv.max(), rel=1e-5))
+    assert not any("Attenuation" in name for name in values)

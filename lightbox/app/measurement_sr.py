@@ -18,22 +18,29 @@ from ..viewer.loading import _slice_values, film_places, load_film_frames, read_
 from ..viewer.measure import film_roi_statistics, length
 from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
+from ..viewer.suv import suv_factor
 from ..viewer.volume import Film
 
 MEASURED = ("length", "ellipse", "rectangle")
 
 
 def _values(kind: str, points: list[tuple[float, float]], pixels: np.ndarray, spacing: tuple[float, float] | None,
-            is_ct: bool, padding: Padding | None, shown: np.ndarray | None = None) -> dict[str, object]:
+            is_ct: bool, padding: Padding | None, shown: np.ndarray | None = None,
+            suv: float | None = None) -> dict[str, object]:
+    """What a length or ROI measures, as the view measures it; ``suv``: the factor that turns a
+    PET series' Bq/mL into SUVbw (viewer.suv), as the view reads it."""
     if spacing is None:  # uncalibrated: the region is written, no value in mm
         return {}
     if kind == "length":
         return {"length_mm": length(points, spacing)[0]}
+    if suv is not None:
+        pixels = pixels * np.float32(suv)
+        padding = Padding(padding.low * suv, padding.high * suv) if padding is not None else None
     stats = film_roi_statistics(pixels, kind, points, spacing, "HU" if is_ct else "", padding, shown)  # as the view counts
     if stats is None:
         return {}
-    hu = (stats.mean, stats.sd, stats.minimum, stats.maximum) if is_ct else None
-    return {"area_mm2": stats.area, "hu": hu}
+    measured = (stats.mean, stats.sd, stats.minimum, stats.maximum)
+    return {"area_mm2": stats.area, "hu": measured if is_ct else None, "suv": measured if suv is not None else None}
 
 
 class Placed(NamedTuple):
@@ -163,6 +170,9 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
         return [], []
     is_ct = series.modality.upper() == "CT"
     placer = ImagePlacer(series)
+    suv = None
+    if series.modality.upper() == "PT" and not placer.film:  # read in SUVbw, as the view reads the volume
+        suv, _ = suv_factor([m.header for m in placer.members if m.header is not None])
     for image, a in stored:
         placed = placer.place(image, a)
         if isinstance(placed, str):
@@ -179,7 +189,8 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
             spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
             padding = pixel_padding(header, (placed.frame or 1) - 1)
         marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame,
-                               **_values(a.kind, placed.points, values, spacing, is_ct, padding, shown)))  # type: ignore[arg-type]
+                               **_values(a.kind, placed.points, values, spacing, is_ct, padding, shown,  # type: ignore[arg-type]
+                                         suv if not placer.film else None)))
     return marks, left_out
 
 

@@ -11,7 +11,8 @@ Each length becomes a planar ROI group whose region is the two-point polyline an
 measurement is "Length" (SCT 410668003, mm); each ellipse or rectangle ROI a group whose region
 is the ellipse (4 points: major axis ends, minor axis ends) or the closed rectangle, with "Area"
 (SCT 42798000, mm2) and, on CT, the attenuation (DCM 112031, [hnsf'U]) as mean, standard
-deviation, minimum and maximum (derivations SCT 373098007, 386136009, 255605001, 56851009).
+deviation, minimum and maximum (derivations SCT 373098007, 386136009, 255605001, 56851009); on a
+PET series read in SUVbw, the SUV body weight (DCM 126401, {SUVbw}g/ml, PS3.16 CID 85) likewise.
 Regions are given in the referenced image's pixel coordinates (column, row; PS3.3 C.18.6.1.2):
 a film's own, or the acquired slice a plane's mark was drawn on. Marks on reformatted planes
 (a coronal of an axial stack) have no image of their own and are not written (said).
@@ -35,6 +36,7 @@ MEAN, SD = Code("373098007", "SCT", "Mean"), Code("386136009", "SCT", "Standard 
 MINIMUM, MAXIMUM = Code("255605001", "SCT", "Minimum"), Code("56851009", "SCT", "Maximum")
 MM, MM2, HU = Code("mm", "UCUM", "millimeter"), Code("mm2", "UCUM", "square millimeter"), Code(
     "[hnsf'U]", "UCUM", "Hounsfield unit")
+SUVBW, SUVBW_UNIT = Code("126401", "DCM", "SUVbw"), Code("{SUVbw}g/ml", "UCUM", "Standardized Uptake Value body weight")
 IMAGING_MEASUREMENT = Code("363679005", "SCT", "Imaging procedure")
 MEASUREMENT_SERIES_NUMBER = 991  # after the report SR's 990
 
@@ -50,6 +52,7 @@ class ImageMark:
     length_mm: float | None = None
     area_mm2: float | None = None
     hu: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum (CT only)
+    suv: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum in SUVbw (PET, viewer.suv)
     frame: int | None = None  # the frame (1-based) of a multi-frame image it was drawn on
 
 
@@ -105,9 +108,10 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
         if mark.kind in ("ellipse", "rectangle"):
             if mark.area_mm2 is not None:
                 values.append(Measurement(AREA, mark.area_mm2, MM2))
-            if mark.hu is not None:
-                values += [Measurement(ATTENUATION, v, HU, derivation=d) for v, d in zip(mark.hu, (MEAN, SD, MINIMUM, MAXIMUM),
-                                                                                          strict=True)]
+            for concept, unit, measured in ((ATTENUATION, HU, mark.hu), (SUVBW, SUVBW_UNIT, mark.suv)):
+                if measured is not None:
+                    values += [Measurement(concept, v, unit, derivation=d)
+                               for v, d in zip(measured, (MEAN, SD, MINIMUM, MAXIMUM), strict=True)]
         groups.append(PlanarROIMeasurementsAndQualitativeEvaluations(
             tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=f"{mark.kind} {n}"),
             referenced_region=_region(mark), measurements=values or None))
