@@ -200,3 +200,15 @@ def test_a_colour_film_keeps_whole_numbers_in_its_window_text(tmp_path: Path) ->
         assert "W 256  L 128" in view.scene.corners.texts["lower_left"]
     finally:
         view.close()
+
+
+def test_value_text_by_hand() -> None:
+    from lightbox.viewer.value_text import window_text
+
+    assert window_text(Window(40, 400), 0) == "W 400  L 40"
+    assert window_text(Window(0.00175, 0.0025, "LINEAR_EXACT"), 6) == "W 0.002500  L 0.001750"
+    assert window_text(Window(2000, 1000, "SIGMOID"), 0) == "W 1000  L 2000  sigmoid"
+    assert value_unit("RTDOSE", {}) == "" and value_unit("PT", {}) == "" and value_unit("PT", {"suv": "SUVbw"}) == "SUVbw"
+    big = np.linspace(0.0, 0.003, 300_000)  # more values than the sample: strided
+    assert value_decimals(big) == 6 and value_decimals(big * 1000) == 3 and value_decimals(big * 1e6) == 0
+    assert value_decimals(np.array([np.nan, 0.25, np.inf])) == 4  # four digits of 0.25: 0.2500

@@ -77,10 +77,11 @@ MODULES: dict[str, list[str]] = {
     "lightbox/viewer/shutters.py": ["tests/test_display_shutters.py"],
     "lightbox/viewer/segmentations.py": ["tests/test_segmentations.py", "tests/test_segmentations_by_hand.py"],
     # where a film's pixel size holds (ERMF, calibrated, detector) and the ultrasound regions'
-    "lightbox/viewer/calibration.py": ["tests/test_film_calibration.py", "tests/test_loading.py",
+    "lightbox/viewer/calibration.py": ["tests/test_film_calibration_by_hand.py", "tests/test_film_calibration.py",
+                                       "tests/test_loading.py",
                                        "tests/test_folder_walk.py::test_ultrasound_films_are_calibrated_from_their_2d_region"],
     "lightbox/viewer/value_text.py": ["tests/test_voi_functions_and_fractional_values.py", "tests/test_pet_suv.py"],
-    "lightbox/viewer/suv.py": ["tests/test_pet_suv.py"],
+    "lightbox/viewer/suv.py": ["tests/test_pet_suv_by_hand.py", "tests/test_pet_suv.py"],
     # privacy: a de-identified export of pixels that carry a name is refused
     "lightbox/viewer/deidentify.py": ["tests/test_burned_in_annotation.py",
                                       "tests/test_cli.py::test_deidentified_screenshot_hides_the_patient"],

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 from pydicom.dataset import Dataset
 
+from .pixels import element_values
+
 
 def _text(ds: Dataset, keyword: str) -> str:
     value = ds.get(keyword)
@@ -70,7 +72,8 @@ def suv_factor(headers: Sequence[Dataset]) -> tuple[float | None, str]:
     units = _text(first, "Units").upper()
     if units != "BQML":
         return None, f"no SUV: the PET values are in {units or 'unstated units'}, not Bq/mL (Units, C.8.9.1)"
-    corrected = {str(v).strip().upper() for v in (first.get("CorrectedImage") or [])}
+    # CS of VM 1-n: one value is a str (its letters are no values), several a MultiValue
+    corrected = {str(v).strip().upper() for v in element_values(first.get("CorrectedImage"))}
     if not {"ATTN", "DECY"} <= corrected:
         return None, f"no SUV: the image is not attenuation and decay corrected (Corrected Image {sorted(corrected)})"
     decay = _text(first, "DecayCorrection").upper()

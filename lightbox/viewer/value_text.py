@@ -30,10 +30,8 @@ def value_decimals(values: np.ndarray, samples: int = 65536) -> int:
         return 0
     flat = np.asarray(values).ravel()
     sample = flat[:: max(1, flat.size // samples)]
-    sample = sample[np.isfinite(sample)]
-    top = float(np.max(np.abs(sample))) if sample.size else 0.0
-    if top == 0.0:
-        return 0
+    # not whole numbers: the sample holds a finite fraction, so its largest magnitude is above 0
+    top = float(np.max(np.abs(sample[np.isfinite(sample)])))
     return int(min(MAX_DECIMALS, max(0, 3 - math.floor(math.log10(top)))))
 
 

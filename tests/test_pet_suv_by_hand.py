@@ -1,0 +1,102 @@
+"""viewer/suv.py by hand, on headers written here: the DICOM date and time forms it reads (PS3.5
+6.2 DA, TM, DT), QIBA's scan-start rule at its edges, and each sentence the reader is given."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pydicom.dataset import Dataset
+
+from lightbox.viewer.suv import _datetime, _dt, suv_factor
+
+HALF_LIFE = 6586.2
+
+
+@pytest.mark.parametrize(("date", "time", "moment"), [
+    ("20261130", "093000", dt.datetime(2026, 11, 30, 9, 30)),
+    ("20261130", "0930", dt.datetime(2026, 11, 30, 9, 30)),  # TM may stop after the minutes
+    ("20261130", "09", dt.datetime(2026, 11, 30, 9, 0)),
+    ("20261130", "093000.25", dt.datetime(2026, 11, 30, 9, 30, 0, 250000)),
+    ("20261130", "093000.1234567", dt.datetime(2026, 11, 30, 9, 30, 0, 123456)),  # six digits at most
+    ("20261130", "093000.", dt.datetime(2026, 11, 30, 9, 30)),
+    ("20261130", "9", None), ("2026113", "093000", None), ("", "093000", None), ("20261130", "", None),
+    ("20261130", "256000", None), ("20261330", "093000", None),
+])
+def test_a_date_and_a_time_as_one_moment(date: str, time: str, moment: dt.datetime | None) -> None:
+    assert _datetime(date, time) == moment
+
+
+@pytest.mark.parametrize(("value", "moment"), [
+    ("20261130084500", dt.datetime(2026, 11, 30, 8, 45)),
+    ("20261130084500.5", dt.datetime(2026, 11, 30, 8, 45, 0, 500000)),
+    ("20261130084500+0100", dt.datetime(2026, 11, 30, 8, 45)),  # the offset from UTC set aside
+    ("20261130084500.25-0500", dt.datetime(2026, 11, 30, 8, 45, 0, 250000)),
+    ("2026113008", dt.datetime(2026, 11, 30, 8, 0)),
+    ("202611300", None), ("20261130", None), ("", None),
+])
+def test_a_dt_value(value: str, moment: dt.datetime | None) -> None:
+    assert _dt(value) == moment
+
+
+def pet(**changes: object) -> Dataset:
+    ds = Dataset()
+    ds.Units, ds.CorrectedImage, ds.DecayCorrection, ds.PatientWeight = "BQML", ["ATTN", "DECY"], "START", 80
+    ds.SeriesDate, ds.SeriesTime, ds.AcquisitionDate, ds.AcquisitionTime = "20261130", "093000", "20261130", "093000"
+    drug = Dataset()
+    drug.RadionuclideTotalDose, drug.RadionuclideHalfLife, drug.RadiopharmaceuticalStartTime = 300e6, HALF_LIFE, "083000"
+    ds.RadiopharmaceuticalInformationSequence = [drug]
+    for keyword, value in changes.items():
+        target = drug if keyword.startswith("drug_") else ds
+        name = keyword.removeprefix("drug_")
+        if value is None:
+            delattr(target, name)
+        else:
+            setattr(target, name, value)
+    return ds
+
+
+def factor(elapsed: float, dose: float = 300e6, weight: float = 80) -> float:
+    return weight * 1000 / (dose * 2 ** (-elapsed / HALF_LIFE))
+
+
+def test_one_header_is_enough_and_exactly_attn_and_decy_will_do() -> None:
+    found, note = suv_factor([pet()])
+    assert found == pytest.approx(factor(3600))
+    assert note == "values in SUVbw (g/mL): 80 kg, 300.0 MBq injected at 08:30, scan 09:30 (60 min, 205.4 MBq decayed)"
+
+
+def test_the_series_time_is_the_scan_start_when_it_is_not_after_the_acquisitions() -> None:
+    """QIBA: Series Time (09:25) before the acquisitions (09:30): the series time."""
+    assert suv_factor([pet(SeriesTime="092500")])[0] == pytest.approx(factor(3300))
+    later = [pet(SeriesTime="101500", AcquisitionTime="094000"), pet(SeriesTime="101500", AcquisitionTime="093500")]
+    assert suv_factor(later)[0] == pytest.approx(factor(3900))  # the earliest acquisition, 09:35
+    no_date = pet(SeriesTime="101500", AcquisitionTime="093500", AcquisitionDate=None)  # the series date stands in
+    assert suv_factor([no_date])[0] == pytest.approx(factor(3900))
+    assert suv_factor([pet(AcquisitionTime=None)])[0] == pytest.approx(factor(3600))  # no acquisition time: the series'
+    assert suv_factor([pet(SeriesTime=None)])[0] == pytest.approx(factor(3600))  # no series time: the acquisitions'
+
+
+def test_an_injection_at_the_scan_start_and_one_decay_corrected_to_the_injection() -> None:
+    assert suv_factor([pet(drug_RadiopharmaceuticalStartTime="093000")])[0] == pytest.approx(factor(0))
+    found, note = suv_factor([pet(DecayCorrection="ADMIN")])
+    assert found == pytest.approx(factor(0))
+    assert note == "values in SUVbw (g/mL): 80 kg, 300.0 MBq injected at 08:30, scan 09:30 (decay corrected to the injection)"
+    assert suv_factor([pet(drug_RadionuclideTotalDose=370.05e6)])[1].startswith(
+        "values in SUVbw (g/mL): 80 kg, 370.1 MBq injected")  # in MBq: / 1e6
+
+
+@pytest.mark.parametrize(("changes", "said"), [
+    ({"Units": None}, "no SUV: the PET values are in unstated units, not Bq/mL (Units, C.8.9.1)"),
+    ({"Units": "cnts"}, "no SUV: the PET values are in CNTS, not Bq/mL (Units, C.8.9.1)"),
+    ({"CorrectedImage": ["DECY"]}, "no SUV: the image is not attenuation and decay corrected (Corrected Image ['DECY'])"),
+    ({"DecayCorrection": None}, "no SUV: Decay Correction is not stated (START or ADMIN needed)"),
+    ({"PatientWeight": 0}, "no SUV: the patient's weight is not stated"),
+    ({"RadiopharmaceuticalInformationSequence": []},
+     "no SUV: no Radiopharmaceutical Information (dose, half-life, injection time)"),
+    ({"drug_RadionuclideHalfLife": None}, "no SUV: the injected dose or the radionuclide's half-life is not stated"),
+    ({"drug_RadiopharmaceuticalStartTime": None}, "no SUV: the injection time is not stated"),
+    ({"SeriesTime": None, "AcquisitionTime": None}, "no SUV: the scan time is not stated"),
+    ({"drug_RadiopharmaceuticalStartTime": "093001"}, "no SUV: the injection (09:30) is after the scan start (09:30)"),
+])
+def test_what_is_missing_is_said_word_for_word(changes: dict, said: str) -> None:
+    assert suv_factor([pet(**changes)]) == (None, said)
