@@ -409,7 +409,7 @@ def test_what_the_raster_refuses_says_why() -> None:
         raster.image_mask(np.zeros(FILM.shape, bool), 4, 4)
     coronal, _ = PLANES["coronal at j = 1"]
     plane = PlaneRaster(PlaneOnScreen(Volume(VOLUME.copy(), GEOMETRY), volume_display(), coronal))
-    with pytest.raises(ValueError, match=r"^the view does not show the slice plane$"):
+    with pytest.raises(ValueError, match=r"^the view does not show the layer's plane$"):
         plane.image_mask(np.zeros((3, 5), bool), 4, 4)
 
 

@@ -122,3 +122,75 @@ def test_each_segment_in_its_colour_in_the_window_and_hidden_by_shift_o(any_rend
     qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)
     qtbot.wait(300)
     assert colour_at(2, 4) != (255, 0, 0) and colour_at(10, 10) != PALETTE[1]
+
+
+def test_the_segments_cut_along_a_row_or_a_column_of_the_slices(tmp_path: Path) -> None:
+    """A coronal (or sagittal) reformat of the axial stack shows each segment where it crosses
+    that plane, as an outline: worked out by hand from the masks given to highdicom."""
+    paths, mask = ct_with_segmentation(tmp_path)
+    ct = next(s for s in build_index(tmp_path / "ct").all_series() if s.modality == "CT")
+    volume = load_volume(ct)
+    order = [m.sop_instance_uid for m in volume_instances(ct)]
+    at = [order.index(str(pydicom.dcmread(p).SOPInstanceUID)) for p in paths]  # source image -> slice k
+    # row 5 crosses the lesion (columns 2..6) on all four slices: its outline in that plane is the
+    # first and last slices' whole run and the two middle slices' ends
+    lesion = np.zeros((4, 16), bool)
+    lesion[[0, 3], 2:7] = True
+    lesion[[1, 2], 2] = lesion[[1, 2], 6] = True
+    cut = volume.segment_cut(1, 5)
+    assert cut is not None and cut.shape == (4, 16, 4)
+    assert np.array_equal(np.all(cut == (255, 0, 0, 255), axis=-1), lesion)
+    assert not np.any(cut[..., 3][~lesion])  # nothing else on that row
+    # row 10 crosses the node (columns 10..12) on the second and third source images only: two
+    # slices thick, all of it edge
+    node = np.zeros((4, 16), bool)
+    for source in (1, 2):
+        node[at[source], 10:13] = True
+    cut = volume.segment_cut(1, 10)
+    assert cut is not None and np.array_equal(cut[..., 3] > 0, node)
+    from lightbox.viewer.segmentations import PALETTE
+
+    assert tuple(cut[node][0][:3]) == PALETTE[1]
+    # column 4 (a sagittal plane) crosses the lesion's rows 4..7 on every slice
+    sagittal = np.zeros((4, 16), bool)
+    sagittal[[0, 3], 4:8] = True
+    sagittal[[1, 2], 4] = sagittal[[1, 2], 7] = True
+    cut = volume.segment_cut(0, 4)
+    assert cut is not None and np.array_equal(cut[..., 3] > 0, sagittal)
+    assert volume.segment_cut(1, 0) is None and volume.segment_cut(0, 15) is None  # no segment there
+    assert volume.segment_cut(1, 16) is None  # off the volume
+    assert mask[:, 5, 2:7, 0].all()  # (the masks the expectations were worked from)
+
+
+def test_a_coronal_reformat_shows_the_segments_in_either_renderer(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """The 2x2 MPR layout: the coronal pane draws the lesion where row 5 crosses it, in its red;
+    inside the outline the CT shows through; Shift+O hides it."""
+    import math
+
+    from PySide6.QtCore import Qt
+
+    ct_with_segmentation(tmp_path)
+    window = any_renderer_window
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.set_layout("2x2")
+    qtbot.waitUntil(lambda: any(getattr(v.scene, "plane", "") == "coronal" for v in window.area.viewports), timeout=30000)
+    widget = next(v for v in window.area.viewports if getattr(v.scene, "plane", "") == "coronal")
+    scene = widget.scene
+    scene.set_overlays_visible(False)
+    volume = scene.volume
+    scene.display.crosshair = tuple(volume.geometry.index_to_world((8.0, 5.0, 1.0)))
+    qtbot.wait(300)
+
+    def colour_at(column: int, k: int) -> tuple[int, int, int]:
+        world = volume.geometry.index_to_world((float(column), 5.0, float(k)))
+        x, y = scene.world_to_display(world)[:2]
+        pixels = widget.grab_pixels()
+        return tuple(int(v) for v in pixels[pixels.shape[0] - 1 - int(math.floor(y)), int(math.floor(x))])
+
+    assert colour_at(2, 0) == (255, 0, 0) and colour_at(6, 3) == (255, 0, 0) and colour_at(2, 1) == (255, 0, 0)
+    assert colour_at(4, 1) != (255, 0, 0)  # inside: the CT
+    assert colour_at(9, 1) != (255, 0, 0)  # beside it
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.wait(300)
+    assert colour_at(2, 0) != (255, 0, 0)

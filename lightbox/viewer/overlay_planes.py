@@ -29,6 +29,9 @@ class OverlayPlane:
     label: str  # Overlay Label, else Overlay Description, else ""
     embedded: bool  # bits taken from the pixel data's unused high bits
     rgb: tuple[int, int, int] | None = None  # its own colour (a segment's); None: the overlay planes' green
+    # a segment's filled mask on this slice (``mask`` is its outline), to cut it across the slices
+    # for a reformatted plane (Volume.segment_cut); None for 60xx planes, which belong to their image
+    filled: np.ndarray | None = None
 
     def describe(self) -> str:
         if self.kind == "S":  # a segment of a DICOM SEG, placed on this slice (segmentations.py)
@@ -39,6 +42,14 @@ class OverlayPlane:
         label = f" '{self.label}'" if self.label else ""
         count = int(self.mask.sum())
         return f"overlay {self.group:04X}{label}: {what}, {count} pixel{'' if count == 1 else 's'} set ({source})"
+
+
+def outline(mask: np.ndarray) -> np.ndarray:
+    """The segment's edge: its pixels with a 4-neighbour outside it (or at the image's edge). A
+    filled segment would hide what it marks; its outline leaves the lesion to be seen."""
+    padded = np.pad(mask, 1, constant_values=False)
+    interior = (padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]) & mask
+    return np.asarray(mask & ~interior, dtype=bool)
 
 
 def _embedded(ds: Dataset, group: int) -> bool:

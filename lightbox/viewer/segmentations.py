@@ -17,7 +17,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 
-from .overlay_planes import OverlayPlane
+from .overlay_planes import OverlayPlane, outline
 from .pixels import functional_group_item
 from .series import whole_series_uid
 from .study_tree import Instance, Series
@@ -123,14 +123,6 @@ def segment_planes(path: Path, slice_of_uid: dict[str, int], slice_of_position: 
     if unplaced:
         notes.append(f"segmentation {path.name}: {unplaced} frame(s) lie on no slice of this series: not shown")
     out = {k: [OverlayPlane(0, outline(mask), "S", f"segment {n} {labels.get(n, '')}".strip(), False,
-                            colours.get(n, PALETTE[(n - 1) % len(PALETTE)]))
+                            colours.get(n, PALETTE[(n - 1) % len(PALETTE)]), filled=mask)
                for n, mask in sorted(by_segment.items())] for k, by_segment in planes.items()}
     return out, notes
-
-
-def outline(mask: np.ndarray) -> np.ndarray:
-    """The segment's edge: its pixels with a 4-neighbour outside it (or at the image's edge). A
-    filled segment would hide what it marks; its outline leaves the lesion to be seen."""
-    padded = np.pad(mask, 1, constant_values=False)
-    interior = (padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]) & mask
-    return np.asarray(mask & ~interior, dtype=bool)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .geometry import Geometry
-from .overlay_planes import OverlayPlane
+from .overlay_planes import OverlayPlane, outline
 from .pixels import Padding, Window
 from .shutters import DisplayShutter
 from .value_text import value_decimals, value_unit
@@ -76,6 +76,32 @@ class Volume:
         rgba = np.zeros((*planes[0].mask.shape, 4), np.uint8)
         for plane in planes:
             rgba[plane.mask] = (*(plane.rgb or default_rgb), 255)
+        return rgba
+
+    def segment_cut(self, axis: int, index: int) -> np.ndarray | None:
+        """The segments (DICOM SEG) across the acquired slices, cut at column ``index`` (``axis``
+        0) or row ``index`` (``axis`` 1): an RGBA layer of depth x rows (axis 0) or depth x
+        columns (axis 1), each segment's outline in that plane in its colour; None when no
+        segment reaches it. What a coronal or sagittal reformat of an axial stack shows of them."""
+        if axis not in (0, 1):
+            raise ValueError("a cut across the slices is at a column (0) or a row (1)")
+        depth, rows, columns = self.shape
+        if not 0 <= index < (columns if axis == 0 else rows):
+            return None
+        cuts: dict[tuple[str, tuple[int, int, int] | None], np.ndarray] = {}
+        for k, planes in self.overlay_planes.items():
+            for plane in planes:
+                if plane.filled is None or not 0 <= k < depth:
+                    continue
+                line = plane.filled[:, index] if axis == 0 else plane.filled[index, :]
+                if line.any():
+                    key = (plane.label, plane.rgb)
+                    cuts.setdefault(key, np.zeros((depth, line.size), bool))[k] = line
+        if not cuts:
+            return None
+        rgba = np.zeros((depth, rows if axis == 0 else columns, 4), np.uint8)
+        for (_, rgb), mask in cuts.items():
+            rgba[outline(mask)] = (*(rgb or (255, 255, 0)), 255)
         return rgba
 
     def value_at(self, ijk: tuple[int, int, int]) -> float | None:

@@ -114,7 +114,7 @@ class MprScene(PlaneScene):
         # the acquired slices' overlay planes (60xx), drawn on the acquired plane only
         self.overlay_planes_visible = True
         self._overlay_layer: OverlayPlaneLayer | None = None
-        self._overlay_slice: int | None = None
+        self._overlay_slice: tuple[int, int] | None = None
         others = [p for p in PLANES if p != plane]  # the acquired plane shows all three
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
         # the planes whose lines are drawn (None: all): the window draws those another pane shows
@@ -234,16 +234,29 @@ class MprScene(PlaneScene):
         self._update_overlays()
 
     # -- overlay planes of the acquired slices -----------------------------------------------
-    def overlay_slice(self) -> tuple[int, np.ndarray] | None:
-        """(k, RGBA layer) of the acquired slice shown, when this pane shows acquired slices and
-        that slice carries overlay planes (the 60xx planes green, a segmentation's segments in
-        their colours); else None."""
+    def overlay_slice(self) -> tuple[tuple[int, int], np.ndarray, tuple[int, int]] | None:
+        """What this pane shows of overlay planes: ``(key, RGBA layer, axes)``, ``axes`` the
+        volume index axes (0 column, 1 row, 2 slice) of the layer's columns and rows. On the
+        acquired slices, the slice's planes (the 60xx planes green, a segmentation's segments in
+        their colours); on a reformat along the volume's rows or columns (a coronal or sagittal of
+        an axial stack), the segments cut there (Volume.segment_cut); None otherwise (no planes
+        there, or an oblique plane)."""
         v = self.volume
-        if not v.overlay_planes or self.plane != first_plane(v):
+        if not v.overlay_planes:
             return None
-        k = int(np.rint(v.geometry.world_to_index(np.asarray(self.display.crosshair, dtype=float))[2]))
-        rgba = v.overlay_rgba(k, OVERLAY_PLANE_RGB)
-        return None if rgba is None else (k, rgba)
+        index = v.geometry.world_to_index(np.asarray(self.display.crosshair, dtype=float))
+        if self.plane == first_plane(v):
+            k = int(np.rint(index[2]))
+            rgba = v.overlay_rgba(k, OVERLAY_PLANE_RGB)
+            return None if rgba is None else ((2, k), rgba, (0, 1))
+        direction = np.asarray(v.geometry.direction, dtype=float)
+        along = [abs(float(direction[:, a] @ self.normal)) for a in (0, 1)]
+        axis = next((a for a in (0, 1) if along[a] > 0.9999), None)
+        if axis is None:
+            return None
+        n = int(np.rint(index[axis]))
+        rgba = v.segment_cut(axis, n)
+        return None if rgba is None else ((axis, n), rgba, (1 - axis, 2))
 
     def show_crosshair_of(self, planes: set[str] | None) -> None:
         """Draw the crosshair lines of ``planes`` only (None: of every other plane)."""
@@ -273,22 +286,25 @@ class MprScene(PlaneScene):
             if self._overlay_layer is not None:
                 self._overlay_layer.set_visible(False)
             return
-        k, rgba = shown
+        key, rgba, (x_axis, y_axis) = shown
         if self._overlay_layer is None:
             self._overlay_layer = OverlayPlaneLayer(self.renderer)
-        if k != self._overlay_slice:
+        if key != self._overlay_slice:
             self._overlay_layer.show_rgba(rgba)
-            # index (i, j) of slice k -> patient mm, a hair towards the camera (it looks along +normal)
+            # the layer's (column, row) are index axes x_axis, y_axis at index key[1] along axis
+            # key[0] -> patient mm, a hair towards the camera (it looks along +normal)
             g = self.volume.geometry
-            origin = g.index_to_world((0.0, 0.0, float(k))) - self.normal * 0.01 * float(g.spacing[2])
+            corner = [0.0, 0.0, 0.0]
+            corner[key[0]] = float(key[1])
+            origin = g.index_to_world(np.asarray(corner)) - self.normal * 0.01 * float(min(g.spacing))
             matrix = vtkMatrix4x4()
             for row in range(3):
-                matrix.SetElement(row, 0, float(g.direction[row, 0] * g.spacing[0]))
-                matrix.SetElement(row, 1, float(g.direction[row, 1] * g.spacing[1]))
-                matrix.SetElement(row, 2, float(g.direction[row, 2]))
+                matrix.SetElement(row, 0, float(g.direction[row, x_axis] * g.spacing[x_axis]))
+                matrix.SetElement(row, 1, float(g.direction[row, y_axis] * g.spacing[y_axis]))
+                matrix.SetElement(row, 2, float(self.normal[row]))
                 matrix.SetElement(row, 3, float(origin[row]))
             self._overlay_layer.place(matrix)
-            self._overlay_slice = k
+            self._overlay_slice = key
         self._overlay_layer.set_visible(True)
 
     def _update_overlays(self) -> None:

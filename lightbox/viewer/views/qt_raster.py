@@ -135,10 +135,14 @@ class RasterWidget(SceneInput, QWidget):
         if shutter is not None and self.scene.shutters_visible:  # type: ignore[attr-defined]
             self._paint_mask(painter, shutter.outside(), (shutter.grey,) * 3, width, height)
         if self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
-            if hasattr(self.scene, "overlay_slice"):  # an MPR pane: its acquired slice's planes, in their colours
+            if hasattr(self.scene, "overlay_slice"):  # an MPR pane: its slice's planes, or the segments cut there
                 shown = self.scene.overlay_slice()
-                if shown is not None:
-                    values, inside = self.raster.image_layer(shown[1], width, height)
+                try:
+                    layer = self.raster.image_layer(shown[1], width, height, shown[2]) if shown is not None else None
+                except ValueError:  # a layer of another plane than the pane's: not drawn (a raise here ends the app)
+                    layer = None
+                if layer is not None:
+                    values, inside = layer
                     self._paint_layer(painter, np.where(inside[..., None], values, np.uint8(0)), width, height)
             elif (mask := getattr(self.scene, "overlay_mask", None)) is not None:  # a film's planes: green
                 self._paint_mask(painter, mask, OVERLAY_PLANE_RGB, width, height)

@@ -249,20 +249,23 @@ class PlaneRaster:
         values, inside = self.image_layer(mask, width, height)
         return np.asarray(values & inside)
 
-    def image_layer(self, layer: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    def image_layer(self, layer: np.ndarray, width: int, height: int,
+                    axes: tuple[int, int] = (0, 1)) -> tuple[np.ndarray, np.ndarray]:
         """An image-sized layer (rows x columns, or rows x columns x channels: a coloured overlay's
         RGBA) at screen resolution, nearest pixel: ``(values, inside)``, each ``height x width``
-        (x channels), top row first; ``inside`` False where the screen is off the image."""
+        (x channels), top row first; ``inside`` False where the screen is off the image.
+        ``axes``: the source index axes of the layer's columns and rows (a film's, an acquired
+        slice's: (0, 1); a segmentation cut along a row of the slices: (0, 2))."""
         mapping = self._mapping()
         if mapping is None:
             raise ValueError("only an axis-aligned view has a mask layer here")
         origin, step_x, step_y = mapping
         axis_x, axis_y = int(np.argmax(np.abs(step_x))), int(np.argmax(np.abs(step_y)))
-        if {axis_x, axis_y} != {0, 1}:  # an MPR pane across the slices: no slice's mask lies in it
-            raise ValueError("the view does not show the slice plane")
+        if {axis_x, axis_y} != set(axes):  # the pane shows another plane than the layer's
+            raise ValueError("the view does not show the layer's plane")
         coord_x = origin[axis_x] + step_x[axis_x] * np.arange(width, dtype=np.float64)
         coord_y = origin[axis_y] + step_y[axis_y] * np.arange(height - 1, -1, -1, dtype=np.float64)
-        plane = layer if axis_x == 0 else np.swapaxes(layer, 0, 1)
+        plane = layer if axis_x == axes[0] else np.swapaxes(layer, 0, 1)
         ix, ok_x = _indices(coord_x, 1, plane.shape[1])
         iy, ok_y = _indices(coord_y, 1, plane.shape[0])
         return plane[iy][:, ix], ok_y[:, None] & ok_x[None, :]
