@@ -9,6 +9,7 @@ import pytest
 from pydicom.dataset import Dataset
 
 from lightbox.viewer.calibration import (
+    Calibration,
     film_calibration,
     magnification_factor,
     projection_calibration,
@@ -82,6 +83,7 @@ def test_the_detector_and_its_factor_are_said_by_their_row_spacing() -> None:
 def test_a_pixel_spacing_alone_of_a_projection_film_is_used_without_a_word_and_no_size_at_all_is_none() -> None:
     alone = projection_calibration(header(), (0.3, 0.4))
     assert (alone.spacing, alone.source, alone.notes) == ((0.3, 0.4), "PixelSpacing", [])
+    assert projection_calibration(header(), None) == Calibration(None, "", [])
     assert film_calibration(header(), None).notes == [UNCALIBRATED]  # no ultrasound note, no other
     assert film_calibration(header(), None).source == ""
     empty_factor = projection_calibration(header(ImagerPixelSpacing=[0.1, 0.1], EstimatedRadiographicMagnificationFactor=""),
@@ -89,12 +91,12 @@ def test_a_pixel_spacing_alone_of_a_projection_film_is_used_without_a_word_and_n
     assert empty_factor.notes == [DETECTOR_NOTE]  # an empty factor is no factor: no "unusable" note
 
 
-def region(fmt: int | None = 1, x: int | None = 3, y: int | None = 3, dx: float = 0.02, dy: float = 0.02) -> Dataset:
+def region(fmt: int | None = 1, x: int | None = 3, y: int | None = 3, dx: float | None = 0.02, dy: float = 0.02) -> Dataset:
     item = Dataset()
-    for keyword, value in (("RegionSpatialFormat", fmt), ("PhysicalUnitsXDirection", x), ("PhysicalUnitsYDirection", y)):
+    for keyword, value in (("RegionSpatialFormat", fmt), ("PhysicalUnitsXDirection", x), ("PhysicalUnitsYDirection", y),
+                           ("PhysicalDeltaX", dx), ("PhysicalDeltaY", dy)):
         if value is not None:
             setattr(item, keyword, value)
-    item.PhysicalDeltaX, item.PhysicalDeltaY = dx, dy
     return item
 
 
@@ -107,6 +109,8 @@ def region(fmt: int | None = 1, x: int | None = 3, y: int | None = 3, dx: float 
     ([region(dx=0.0)], None, ""), ([region(dy=0.0)], None, ""),  # no size
     ([region(dx=-0.02, dy=-0.03)], (0.3, 0.2), US_NOTE),  # a sign is a direction, not a size
     ([region(dx=0.01), region(dx=0.01 + 1e-12)], (0.2, 0.1), US_NOTE),  # the same size, written twice
+    ([region(dx=0.01), region(dx=0.01 + 3e-11)], (0.2, 0.1), US_NOTE),  # 3e-10 mm apart: one size (to 1e-9 mm)
+    ([region(dx=None), region(dx=0.03)], (0.2, 0.3), US_NOTE),  # a region without its size: read past it
     ([region(), region(dx=0.05)], None, "the ultrasound regions state different pixel sizes: uncalibrated"),
 ])
 def test_ultrasound_regions_by_hand(regions: list[Dataset], spacing: tuple | None, note: str) -> None:

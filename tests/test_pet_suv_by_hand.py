@@ -31,6 +31,7 @@ def test_a_date_and_a_time_as_one_moment(date: str, time: str, moment: dt.dateti
     ("20261130084500.5", dt.datetime(2026, 11, 30, 8, 45, 0, 500000)),
     ("20261130084500+0100", dt.datetime(2026, 11, 30, 8, 45)),  # the offset from UTC set aside
     ("20261130084500.25-0500", dt.datetime(2026, 11, 30, 8, 45, 0, 250000)),
+    ("20261130084500.5+0100", dt.datetime(2026, 11, 30, 8, 45, 0, 500000)),
     ("2026113008", dt.datetime(2026, 11, 30, 8, 0)),
     ("202611300", None), ("20261130", None), ("", None),
 ])
@@ -74,6 +75,15 @@ def test_the_series_time_is_the_scan_start_when_it_is_not_after_the_acquisitions
     assert suv_factor([no_date])[0] == pytest.approx(factor(3900))
     assert suv_factor([pet(AcquisitionTime=None)])[0] == pytest.approx(factor(3600))  # no acquisition time: the series'
     assert suv_factor([pet(SeriesTime=None)])[0] == pytest.approx(factor(3600))  # no series time: the acquisitions'
+
+
+def test_a_scan_across_midnight_and_a_light_patient() -> None:
+    """Injected 23:00, series 23:55, the first acquisition 00:05 the next day: the series time
+    (55 min), read with each acquisition's own date; a 0.9 kg newborn is a weight."""
+    late = pet(SeriesTime="235500", AcquisitionDate="20261201", AcquisitionTime="000500",
+               drug_RadiopharmaceuticalStartTime="230000")
+    assert suv_factor([late])[0] == pytest.approx(factor(3300))
+    assert suv_factor([pet(PatientWeight=0.9)])[0] == pytest.approx(factor(3600, weight=0.9))
 
 
 def test_an_injection_at_the_scan_start_and_one_decay_corrected_to_the_injection() -> None:

@@ -85,10 +85,11 @@ def projection_calibration(ds: Dataset, pixel_spacing: Spacing | None) -> Calibr
         return Calibration(pixel_spacing, "PixelSpacing",
                            [f"calibrated {how}{f' ({described})' if described else ''}: "
                             f"{pixel_spacing[0]:g} mm pixels, {imager[0]:g} mm at the detector"])
-    detector = imager or pixel_spacing
+    # here Pixel Spacing is absent or repeats Imager Pixel Spacing: the detector's size, or none
+    detector = imager
     if detector is None:
         return Calibration(None, "", [])
-    source = "ImagerPixelSpacing" if imager is not None else "PixelSpacing"
+    source = "ImagerPixelSpacing"
     if factor is not None:
         corrected = (detector[0] / factor, detector[1] / factor)
         return Calibration(corrected, "ERMF",
