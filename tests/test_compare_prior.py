@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from lightbox.reading.priors import PatientIdentity, pair_series, prior_studies, studies_of
 from lightbox.viewer.index import Series, build_index
+from lightbox.viewer.pixels import Window
 
 
 def ct_study(folder: Path, patient: str, date: str, first_z: float, count: int, base: int, frame_of_reference: str,
@@ -275,3 +276,62 @@ def test_a_film_without_a_side_is_paired_by_the_rest_whatever_the_candidates_sid
     (current,) = [s for st in studies if st[2] == "20260105" for s in st[4]]
     chosen = pair_series(current, next(st for st in studies if st[2] == "20250105")[4])
     assert chosen is not None and str(chosen.first_header.ImageLaterality) == "L"  # by description, not by side
+
+
+def test_a_prior_film_follows_the_window_by_its_own_range(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """Films have no calibrated unit: the prior (stored 0..1023, its window 512 / 1024) beside the
+    current film (0..4095, 2048 / 4096) follows a window change as the same share of its own
+    window, not as the same numbers, which would have shown it nearly all black. CT panes share
+    Hounsfield units and the same window (test_compare_with_prior_in_the_window)."""
+    import numpy as np
+    from dicom_factory import write_film
+
+    for folder, top, window_values, date, uid in (("now", 4095, (2048, 4096), "20260105", "1.2.826.0.1.3680043.8.498.71"),
+                                                  ("prior", 1023, (512, 1024), "20250105", "1.2.826.0.1.3680043.8.498.72")):
+        ramp = np.linspace(0, top, 32 * 24).reshape(32, 24).astype(np.uint16)
+        path = write_film(tmp_path / folder / "knee.dcm", ramp, window=window_values)
+        restamp([path], PatientID="K2", PatientName="KNEE^PATIENT", StudyDate=date, StudyInstanceUID=uid,
+                SeriesDescription="KNEE AP", BodyPartExamined="KNEE", ImageLaterality="L")
+    window = any_renderer_window
+    window.catalog.add_index(build_index(tmp_path / "prior"))
+    window.open_path(tmp_path / "now")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert window.compare_with_prior() is not False
+    qtbot.waitUntil(lambda: window.area.link is not None and not window.is_loading(), timeout=30000)
+    current, prior = window.area.viewports[0].scene, window.area.viewports[1].scene
+    assert (prior.display.window_center, prior.display.window_width) == (512, 1024)
+    current.display.set_window(Window(1024, 2048))  # the lower half of the current film's range, twice the contrast
+    # by hand: the prior's own window scaled by 1024 / 4096: center 512 + (1024 - 2048) / 4, width 2048 / 4
+    assert (prior.display.window_center, prior.display.window_width) == (256, 512)
+    prior.display.set_window(Window(768, 256))  # and back: the current follows the prior the same way
+    assert (current.display.window_center, current.display.window_width) == (2048 + (768 - 512) * 4, 1024)
+
+
+@pytest.mark.parametrize(("modality", "absolute"), [("CT", True), ("CR", False)])
+def test_panes_in_one_calibrated_unit_share_the_window_others_follow_by_their_own(modality: str, absolute: bool) -> None:
+    """Two CT films (Hounsfield units) with different windows of their own: a preset on one is
+    the same numbers on the other. Two radiographs: the other follows relatively."""
+    import numpy as np
+
+    from lightbox.reading.links import SceneLink, shared_unit
+    from lightbox.viewer.display import FilmDisplay
+    from lightbox.viewer.views.film_scene import FilmScene
+    from lightbox.viewer.volume import Film
+
+    scenes = []
+    for window in (Window(40, 400), Window(50, 200)):
+        film = Film(np.arange(64 * 64, dtype=np.float32).reshape(64, 64), window, modality=modality)
+        display = FilmDisplay()
+        display.set_window(window)
+        scenes.append(FilmScene(film, display))
+    assert shared_unit(*scenes) == ("HU" if absolute else "")
+    link = SceneLink(scenes, same_frame_of_reference=False)
+    scenes[0].display.set_window(Window(-600, 1500), "lung")
+    expected = Window(-600, 1500) if absolute else Window(50 + (-600 - 40) * 0.5, 1500 * 0.5)
+    assert scenes[1].display.window == expected
+    link.window = False
+    scenes[1].display.set_window(Window(100, 100))  # the other pane's own, while unlinked
+    link.window = True  # linked again: the windows shown now are the baselines
+    scenes[0].display.set_window(Window(-500, 1500))
+    assert scenes[1].display.window == (Window(-500, 1500) if absolute else Window(100 + 100 * 100 / 1500, 100))
+    link.close()

@@ -1,5 +1,11 @@
 """Linked panes: scroll by patient position, the same window, the same zoom and pan.
 
+The window is the same window only where the panes' values share a calibrated unit (CT in HU,
+PET in SUVbw, a dose in Gy: :func:`shared_unit`). A radiograph's or an MR's values are the
+acquisition's own (a prior film 0..1023 beside a current one 0..4095): there the other pane
+follows the change relative to the window each pane had when the link was made (the same share
+of its own range), as the absolute numbers would blow the prior out.
+
 Scenes are linked by what they expose (duck typing, no Qt): an MPR scene has ``display`` (with
 ``crosshair`` and the window), ``normal``, ``position()`` / ``move_to()`` and its ``zoom`` /
 ``pan``; a film scene has ``display`` (window, zoom, pan). Scrolling follows the position along
@@ -14,6 +20,15 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from ..viewer.pixels import Window
+
+
+def shared_unit(a: Any, b: Any) -> str:
+    """The calibrated unit two panes' values share ("HU", "SUVbw", "Gy", ...), or "" (a film's
+    or an MR's values, in no unit, or in different ones)."""
+    units = [getattr(getattr(s, "volume", None) or getattr(s, "film", None), "unit", "") for s in (a, b)]
+    return units[0] if units[0] and units[0] == units[1] else ""
+
 
 class SceneLink:
     """Keeps ``scenes`` in step; ``scroll``, ``window`` and ``zoom`` can be switched off and on."""
@@ -21,7 +36,9 @@ class SceneLink:
     def __init__(self, scenes: list[Any], same_frame_of_reference: bool, scroll: bool = True, window: bool = True,
                  zoom: bool = True) -> None:
         self.scenes = scenes
-        self.scroll, self.window, self.zoom = scroll, window, zoom
+        self.scroll, self.zoom = scroll, zoom
+        self._window = window
+        self._baselines = {id(s): s.display.window for s in scenes}  # each pane's own window when linked
         self._busy = False
         self.offsets = {id(s): 0.0 for s in scenes}
         if not same_frame_of_reference:
@@ -78,11 +95,32 @@ class SceneLink:
         level = source.position() - self.offsets[id(source)]
         self._each_other(source, lambda t: t.move_to(level + self.offsets[id(t)]) if hasattr(t, "move_to") else None)
 
+    @property
+    def window(self) -> bool:
+        """Whether the window follows; switched on again, the panes' windows then are the baselines."""
+        return self._window
+
+    @window.setter
+    def window(self, on: bool) -> None:
+        if on and not self._window:
+            self._baselines = {id(s): s.display.window for s in self.scenes}
+        self._window = on
+
     def _windowed(self, source: Any) -> None:
         if not self.window:
             return
         d = source.display
-        self._each_other(source, lambda t: t.display.set_window(d.window, d.preset))
+
+        def follow(target: Any) -> None:
+            if shared_unit(source, target):
+                target.display.set_window(d.window, d.preset)
+                return
+            before, theirs = self._baselines[id(source)], self._baselines[id(target)]
+            scale = theirs.width / before.width if before.width > 0 else 1.0
+            target.display.set_window(Window(theirs.center + (d.window_center - before.center) * scale,
+                                             d.window_width * scale, theirs.function))
+
+        self._each_other(source, follow)
 
     def _zoomed(self, source: Any) -> None:
         if not self.zoom:
