@@ -70,6 +70,7 @@ class ServersDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("PACS servers")
+        self._servers: dict[str, PacsServer] = {}  # pacs.json as last read (by _reload)
         self.choice = QComboBox()
         self.choice.currentTextChanged.connect(self._show)
         self.name, self.host, self.called, self.calling = QLineEdit(), QLineEdit(), QLineEdit(), QLineEdit("LIGHTBOX")
@@ -108,20 +109,17 @@ class ServersDialog(QDialog):
         self.choice.blockSignals(True)
         self.choice.clear()
         try:
-            names = list(load_servers())
+            self._servers = load_servers()  # read once per reload: _show picks from it
         except ValueError as exc:  # a damaged pacs.json: said here, where it would be fixed
-            names = []
+            self._servers = {}
             self.status.setText(str(exc))
-        self.choice.addItems(["(new server)", *names])
+        self.choice.addItems(["(new server)", *self._servers])
         self.choice.blockSignals(False)
         self.choice.setCurrentText(select or "(new server)")
         self._show(self.choice.currentText())
 
     def _show(self, name: str) -> None:
-        try:
-            server = load_servers().get(name) or PacsServer(name="")
-        except ValueError:  # said by _reload
-            server = PacsServer(name="")
+        server = self._servers.get(name) or PacsServer(name="")
         self.name.setText(server.name)
         self.host.setText(server.host)
         self.port.setValue(server.port or 104)
