@@ -243,3 +243,54 @@ def test_an_roi_measures_what_the_reader_sees(any_renderer_window, qtbot, tmp_pa
     (m,) = window.area.viewports[0].scene.measurements
     assert (m.statistics.pixels, m.statistics.shuttered) == (len(seen) + hidden, 0)
     assert m.statistics.mean == pytest.approx(np.mean([stored[r, c] for r in rows for c in columns]))
+
+
+def enhanced_xa(path: Path, shared: Dataset | None, per_frame: list[Dataset | None]) -> Path:
+    """A three-frame Enhanced XA-like cine (no positions: its frames are films) whose shutters
+    live in the Frame Display Shutter functional group, shared and/or per frame."""
+    from dicom_factory import base_dataset, set_pixels
+
+    ds = base_dataset("1.2.840.10008.5.1.4.1.1.12.1.1", modality="XA")
+    set_pixels(ds, np.stack([np.full((20, 30), 100 * (n + 1), np.uint16) for n in range(3)]))
+    ds.NumberOfFrames = 3
+    shared_item = Dataset()
+    if shared is not None:
+        shared_item.FrameDisplayShutterSequence = [shared]
+    ds.SharedFunctionalGroupsSequence = [shared_item]
+    frames = []
+    for item in per_frame:
+        frame = Dataset()
+        if item is not None:
+            frame.FrameDisplayShutterSequence = [item]
+        frames.append(frame)
+    ds.PerFrameFunctionalGroupsSequence = frames
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_an_enhanced_cine_takes_its_shutter_from_the_frame_display_shutter_group(tmp_path: Path) -> None:
+    """Enhanced XA / XRF keep the shutter in the Frame Display Shutter functional group (0018,9472),
+    shared or per frame: the collimated border was shown. Masks written out by hand."""
+    from lightbox.viewer.loading import load_film_frames
+
+    rectangle = header(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=5, ShutterRightVerticalEdge=20,
+                       ShutterUpperHorizontalEdge=3, ShutterLowerHorizontalEdge=12)
+    inside = np.zeros((20, 30), bool)
+    inside[2:12, 4:20] = True  # rows 3..12, columns 5..20 counted from 1
+    circle = header(ShutterShape="CIRCULAR", CenterOfCircularShutter=[10, 15], RadiusOfCircularShutter=4,
+                    ShutterPresentationValue=65535)
+    rr, cc = np.mgrid[1:21, 1:31]
+    in_circle = (rr - 10) ** 2 + (cc - 15) ** 2 <= 16
+
+    path = enhanced_xa(tmp_path / "shared" / "xa.dcm", rectangle, [None, None, None])
+    (series,) = build_index(path.parent).all_series()
+    films = load_film_frames(series, 0)
+    assert len(films) == 3 and all(np.array_equal(f.shutter.shown, inside) for f in films)
+    assert films[0].shutter is films[2].shutter  # one mask for the cine
+
+    path = enhanced_xa(tmp_path / "per-frame" / "xa.dcm", rectangle, [None, circle, None])
+    (series,) = build_index(path.parent).all_series()
+    films = load_film_frames(series, 0)
+    assert np.array_equal(films[0].shutter.shown, inside) and np.array_equal(films[2].shutter.shown, inside)
+    assert np.array_equal(films[1].shutter.shown, in_circle) and films[1].shutter.grey == 255

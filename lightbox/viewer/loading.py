@@ -43,7 +43,7 @@ from .pixels import (
 from .regularise import regularise
 from .segmentations import segment_planes
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
-from .shutters import DisplayShutter, display_shutter
+from .shutters import DisplayShutter, display_shutter, frame_display_shutters, shutter_source
 from .suv import suv_factor
 from .volume import Film, Volume
 
@@ -464,9 +464,9 @@ def _films_from_dicom(instance: Instance, all_frames: bool = False) -> list[Film
             frames = stored[:MAX_FILM_FRAMES]
     else:
         frames = stored[np.newaxis]
-    # one display shutter for every frame (one mask, not one per frame of a cine)
-    shutter = display_shutter(ds, *frames.shape[1:3])
-    films = [_film_from_frame(ds, frame, n, list(notes), shutter) for n, frame in enumerate(frames)]
+    # each frame's display shutter (one mask per distinct shutter, not one per frame of a cine)
+    shutters = frame_display_shutters(ds, len(frames), *frames.shape[1:3])
+    films = [_film_from_frame(ds, frame, n, list(notes), shutters[n]) for n, frame in enumerate(frames)]
     if len(films) > 1:
         _one_cine(films, ds, instance)
     return films
@@ -568,7 +568,8 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     aspect = spacing[0] / spacing[1] if spacing is not None else pixel_aspect_ratio(ds, warnings)
     metadata = _metadata(ds)
     warnings += lossy_warning(metadata)
-    shutter, shutter_notes = shutter_read if shutter_read is not None else display_shutter(ds, *values.shape[:2])
+    shutter, shutter_notes = shutter_read if shutter_read is not None else \
+        display_shutter(shutter_source(ds, frame), *values.shape[:2])
     warnings += shutter_notes
     shown = values[shutter.shown] if shutter is not None else values  # the collimated border is no part of the range
     return Film(values, window or auto_window(shown, padding=padding), invert, spacing, source, str(ds.get("Modality", "")),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydicom.dataset import Dataset
 
-from .pixels import element_values
+from .pixels import element_values, functional_group_item
 
 SHAPES = ("RECTANGULAR", "CIRCULAR", "POLYGONAL", "BITMAP")
 
@@ -114,3 +114,34 @@ def display_shutter(ds: Dataset, rows: int, columns: int) -> tuple[DisplayShutte
         notes.append("the display shutter hides the whole image: not applied")
         return None, notes
     return DisplayShutter(shown, grey), notes
+
+
+# the Display Shutter Macro's attributes: two frames whose values agree share one mask
+SHUTTER_ATTRIBUTES = ("ShutterShape", "ShutterLeftVerticalEdge", "ShutterRightVerticalEdge", "ShutterUpperHorizontalEdge",
+                      "ShutterLowerHorizontalEdge", "CenterOfCircularShutter", "RadiusOfCircularShutter",
+                      "VerticesOfThePolygonalShutter", "ShutterPresentationValue")
+
+
+def frame_display_shutters(ds: Dataset, count: int, rows: int, columns: int,
+                           ) -> list[tuple[DisplayShutter | None, list[str]]]:
+    """Each of ``count`` frames' display shutter (as :func:`display_shutter` gives it). An
+    enhanced X-ray object (Enhanced XA / XRF) keeps its shutter in the Frame Display Shutter
+    functional group (0018,9472; per frame, else shared, PS3.3 C.7.6.16), not at the top level:
+    its collimated border was shown. One mask per distinct shutter: a cine's frames share one."""
+    found: dict[object, tuple[DisplayShutter | None, list[str]]] = {}
+    out = []
+    for frame in range(count):
+        source = shutter_source(ds, frame)
+        key = "top level" if source is ds else tuple(str(source.get(k)) for k in SHUTTER_ATTRIBUTES)
+        if key not in found:
+            found[key] = display_shutter(source, rows, columns)
+        out.append(found[key])
+    return out
+
+
+def shutter_source(ds: Dataset, frame: int) -> Dataset:
+    """Where frame ``frame``'s display shutter is stated: its Frame Display Shutter functional
+    group item (per frame, else shared), else the object itself."""
+    item = functional_group_item(ds, "FrameDisplayShutterSequence", frame)
+    return item if item is not None else ds
+
