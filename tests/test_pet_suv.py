@@ -142,3 +142,36 @@ def test_the_measurement_report_gives_an_roi_in_suv_as_the_view_reads_it(tmp_pat
     assert (values["Minimum SUVbw"], values["Maximum SUVbw"]) == (pytest.approx(suv.min(), rel=1e-5),
                                                                   pytest.approx(suv.max(), rel=1e-5))
     assert not any("Attenuation" in name for name in values)
+
+
+def test_the_window_keys_act_by_the_panes_unit(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Key 1 on a PET in SUVbw is SUV 0-5 (LINEAR_EXACT: 0 to 5, not LINEAR's 0 to 4); on CT the
+    lung window; on a radiograph, whose values are in no unit, nothing but a word (the lung
+    window, -1350..+150 in its stored numbers, showed the film white)."""
+    from PySide6.QtCore import Qt
+
+    from lightbox.app.main_window import MainWindow
+    from lightbox.viewer.pixels import Window
+    from tests.dicom_factory import write_film
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    write_pet(tmp_path / "pet")
+    write_film(tmp_path / "cr" / "film.dcm", np.linspace(0, 4000, 32 * 32).reshape(32, 32).astype(np.uint16),
+               window=(2000, 4000))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    for folder, expected, preset in (("pet", Window(2.5, 5.0, "LINEAR_EXACT"), "SUV 0-5"), ("cr", Window(2000, 4000), "")):
+        window.open_path(tmp_path / folder)
+        qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+        qtbot.keyClick(window, Qt.Key.Key_1)
+        display = window.area.active_scene().display
+        assert (display.window, display.preset) == (expected, preset)
+    assert window.statusBar().currentMessage().startswith(
+        "The lung window is a CT window in Hounsfield units; CR values are in no such unit")
+    window.open_path("demo:ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None
+                    and window.area.opened.volume is not None, timeout=30000)
+    qtbot.keyClick(window, Qt.Key.Key_1)
+    assert window.area.active_scene().display.window == Window(-600, 1500)
+    window.close()

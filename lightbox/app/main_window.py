@@ -32,7 +32,7 @@ from ..studydb.catalog import StudyCatalog
 from ..viewer.display import SLAB_MODES
 from ..viewer.index import Series, StudyIndex
 from ..viewer.pixels import Window, auto_window
-from ..viewer.presets import ct_preset_keys, ct_window_presets, volume_rendering_presets
+from ..viewer.presets import ct_preset_keys, ct_window_presets, pet_window_presets, preset_for, volume_rendering_presets
 from ..viewer.views.text import dicom_date, person_name
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .hanging import HangingProtocols
@@ -280,13 +280,16 @@ class MainWindow(QMainWindow):
         self._action(window_menu, "Image's own windows (DICOM; again: the next)", self.default_window, "D",
                      tip="The windows the image states, one after the other, named by their explanation")
         keys = ct_preset_keys()
+        pet_by_key = {key: pet for pet, (key, _) in pet_window_presets().items()}
         for name, window in ct_window_presets().items():
+            on_pet = f"; on PET in SUVbw: {pet_by_key[keys[name]]}" if keys[name] in pet_by_key else ""
             self._action(
                 window_menu,
-                f"{name.capitalize()}  ({window.width:g}/{window.center:g})",
+                f"{name.capitalize()}  ({window.width:g}/{window.center:g})" + (f"  ·  PET {pet_by_key[keys[name]]}"
+                                                                                if on_pet else ""),
                 partial(self.apply_preset, name),
                 keys[name],
-                tip=f"CT {name} window {window.width:g}/{window.center:g}",
+                tip=f"CT {name} window {window.width:g}/{window.center:g}{on_pet}",
             )
 
         mpr_menu = menus.addMenu("&MPR")
@@ -964,9 +967,24 @@ class MainWindow(QMainWindow):
         return display if display is not None else self.area.volume_display
 
     def apply_preset(self, name: str) -> None:
+        """The window key of CT preset ``name`` on the active pane, by its values' unit: the CT
+        window in HU, the PET preset of that key in SUVbw; on any other image nothing but a word
+        (the lung window on an MR or a radiograph showed it white)."""
         display = self._window_display()
-        if display is not None:
-            display.set_window(ct_window_presets()[name], name)
+        if display is None:
+            return
+        scene = self.area.active_scene()
+        opened = self.area.opened
+        image = getattr(scene, "film", None) or getattr(scene, "volume", None) or (opened.volume if opened else None)
+        unit = image.unit if image is not None else "HU"
+        chosen = preset_for(unit, name)
+        if chosen is None:
+            kind = getattr(image, "modality", "") or "this image"
+            self.statusBar().showMessage(
+                f"The {name} window is a CT window in Hounsfield units; {kind} values are "
+                + (f"in {unit}" if unit else "in no such unit") + ": A gives an automatic window, D the image's own", 6000)
+            return
+        display.set_window(chosen[1], chosen[0])
 
     def auto_window(self) -> None:
         scene = self.area.active_scene()

@@ -26,6 +26,25 @@ def ct_preset_keys() -> dict[str, str]:
     return {name: str(p["key"]) for name, p in _windows()["ct"].items()}
 
 
+def pet_window_presets() -> dict[str, tuple[str, Window]]:
+    """Name → (key, window in SUVbw) of the PET presets: the keys of the CT presets act on a PET
+    pane in SUV with these (LINEAR_EXACT, so "SUV 0-5" spans 0 to 5, C.11.2.1.3.2)."""
+    return {name: (str(p["key"]), Window(float(p["center"]), float(p["width"]), p.get("function", "LINEAR")))
+            for name, p in _windows().get("pet", {}).items()}
+
+
+def preset_for(unit: str, ct_name: str) -> tuple[str, Window] | None:
+    """The preset the key of CT preset ``ct_name`` gives a pane whose values are in ``unit``:
+    the CT one in HU, the PET one of the same key in SUVbw, none otherwise (a Hounsfield ramp on
+    an MR or a radiograph is no window of it)."""
+    if unit == "HU":
+        return ct_name, ct_window_presets()[ct_name]
+    if unit == "SUVbw":
+        key = ct_preset_keys().get(ct_name)
+        return next(((name, window) for name, (k, window) in pet_window_presets().items() if k == key), None)
+    return None
+
+
 @dataclass(frozen=True)
 class TransferFunction:
     name: str
