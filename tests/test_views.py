@@ -375,3 +375,19 @@ def test_a_films_laterality_is_shown_beside_its_view(film_view, metadata, shown:
     Image Laterality (0020,0062) does."""
     view = film_view(two_tone_film(modality="CR", metadata=metadata))
     assert view.scene.corners.texts["lower_right"].splitlines()[0] == f"CR {shown}"
+
+
+def test_a_hounsfield_preset_on_an_mr_volume_stays_a_mip_that_says_so() -> None:
+    """MPR → 3D preset: bone on an MR: its HU ramp over the MR's numbers drew noise; the pane
+    stays the MIP that follows the window, and says why."""
+    array = np.zeros((40, 40, 40), np.int16)
+    array[15:25, 15:25, 15:25] = 300
+    volume = Volume(array, Geometry(spacing=(1, 1, 1)), "MR", Window(150.5, 300))
+    display = VolumeDisplay(render_preset="mip")
+    display.set_window(volume.window)
+    view = Rendered(VolumeScene(volume, display, mapper="cpu"))
+    display.render_preset = "bone"
+    assert view.scene.property.GetRGBTransferFunction().GetRange() == pytest.approx((0.5, 299.5))
+    assert view.pixels()[SIZE // 2, SIZE // 2].tolist() == [255, 255, 255]
+    assert "MIP (follows the window; the bone preset is for CT in HU)" in view.scene.corners.texts["upper_left"]
+    view.close()

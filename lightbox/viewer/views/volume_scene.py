@@ -180,10 +180,11 @@ class VolumeScene:
         self.request_render()
 
     def _follows_window(self, name: str) -> bool:
-        """A MIP of a volume without Hounsfield units (MR, PET, ...): the preset's HU ramp means
-        nothing there, so the ramp runs from black to white over the display window instead,
-        and follows window/level like the MPR planes."""
-        return name == "mip" and self.volume.modality.upper() != "CT"
+        """A volume without Hounsfield units (MR, PET in SUV, ...): every preset's HU ramp means
+        nothing there (bone's ramp over an MR's numbers drew noise), so it is a MIP whose ramp
+        runs from black to white over the display window, following window/level like the MPR
+        planes, whichever preset is chosen (said in the corner)."""
+        return self.volume.unit != "HU"
 
     def _on_window(self, *_values: object) -> None:
         if self._follows_window(self.display.render_preset):
@@ -197,7 +198,8 @@ class VolumeScene:
         tf: TransferFunction = presets.get(name) or presets["bone"]
         if self._follows_window(name):
             low, high = self.display.window.bounds()
-            tf = TransferFunction("MIP (follows the window)", [(low, 0.0, 0.0, 0.0), (high, 1.0, 1.0, 1.0)],
+            asked = "" if name == "mip" else f"; the {name} preset is for CT in HU"
+            tf = TransferFunction(f"MIP (follows the window{asked})", [(low, 0.0, 0.0, 0.0), (high, 1.0, 1.0, 1.0)],
                                   [(low, 0.0), (high, 1.0)], shade=False, blend="maximum")
         color = vtkColorTransferFunction()
         for x, r, g, b in tf.color:
