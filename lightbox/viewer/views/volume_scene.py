@@ -181,7 +181,7 @@ class VolumeScene:
 
     def _follows_window(self, name: str) -> bool:
         """A volume without Hounsfield units (MR, PET in SUV, ...): every preset's HU ramp means
-        nothing there (bone's ramp over an MR's numbers drew noise), so it is a MIP whose ramp
+        nothing there (bone's ramp drew an MR's brighter tissue as bone), so it is a MIP whose ramp
         runs from black to white over the display window, following window/level like the MPR
         planes, whichever preset is chosen (said in the corner)."""
         return self.volume.unit != "HU"
