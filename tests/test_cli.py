@@ -109,9 +109,9 @@ def test_screenshot_errors_are_messages(tmp_path: Path, capsys) -> None:
     # on a film too (the preset was ignored there without a word), and a named one is said not to apply
     assert main(["screenshot", "demo:film", "--preset", "nonsense", "--out", str(tmp_path / "x.png")]) == 2
     assert capsys.readouterr().err == ("lightbox: unknown preset 'nonsense'; choose from lung, mediastinum, bone, brain, "
-                                       "abdomen, liver or auto\n")
+                                       "abdomen, liver, SUV 0-5, SUV 0-10, SUV 0-20 (PET in SUVbw) or auto\n")
     assert main(["screenshot", "demo:film", "--preset", "lung", "--out", str(tmp_path / "x.png")]) == 0
-    assert capsys.readouterr().err == "note: the lung preset is a CT volume's window; the film is shown with its own window\n"
+    assert capsys.readouterr().err == "note: the lung preset is a volume's window; the film is shown with its own window\n"
     # an output the image library cannot write: said before rendering, not as a traceback after it
     assert main(["screenshot", "demo:film", "--out", str(tmp_path / "x.jpgx")]) == 2
     assert capsys.readouterr().err == ("lightbox: x.jpgx: the file name must end in an image format's suffix, e.g. .png, "

@@ -175,3 +175,21 @@ def test_the_window_keys_act_by_the_panes_unit(qtbot, tmp_path: Path, monkeypatc
     qtbot.keyClick(window, Qt.Key.Key_1)
     assert window.area.active_scene().display.window == Window(-600, 1500)
     window.close()
+
+
+def test_screenshot_presets_by_unit(tmp_path: Path, capsys) -> None:
+    """`screenshot --preset`: a PET preset on a PET in SUVbw; a CT one refused there, naming what fits."""
+    from PIL import Image
+
+    from lightbox.app.cli import main
+
+    folder = write_pet(tmp_path / "pet")
+    out = tmp_path / "pet.png"
+    assert main(["screenshot", str(folder), "--preset", "SUV 0-5", "--out", str(out), "--size", "128x128"]) == 0
+    assert Image.open(out).size == (128, 128)
+    capsys.readouterr()
+    assert main(["screenshot", str(folder), "--preset", "lung", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == ("lightbox: the lung preset is a CT window in Hounsfield units; these values are "
+                                       "in SUVbw: choose from SUV 0-5, SUV 0-10, SUV 0-20 or auto\n")
+    assert main(["screenshot", "demo:ct", "--preset", "SUV 0-5", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == "lightbox: the SUV 0-5 preset is a PET window in SUVbw; these values are in HU\n"

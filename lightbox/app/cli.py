@@ -130,7 +130,7 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
         return refuse(exc)
     if args.preset and args.preset != "auto" and opened.volume is None:
-        print(f"note: the {args.preset} preset is a CT volume's window; the film is shown with its own window",
+        print(f"note: the {args.preset} preset is a volume's window; the film is shown with its own window",
               file=sys.stderr)
     width, height = args.size
     pixels = render_grid(scenes, rows, cols, width, height)
@@ -184,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="file, folder, DICOMDIR, or demo / demo:ct / demo:film")
     p.add_argument("--out", required=True)
     p.add_argument("--layout", choices=["film", "mpr", "3d"], default="film")
-    p.add_argument("--preset", help="CT window preset (lung, mediastinum, bone, brain, abdomen, liver) or auto")
+    p.add_argument("--preset", help="CT window preset (lung, mediastinum, bone, brain, abdomen, liver), "
+                                    "a PET one in SUVbw ('SUV 0-5', 'SUV 0-10', 'SUV 0-20') or auto")
     p.add_argument("--series", help="SeriesInstanceUID to show (default: the largest volume, else a film)")
     p.add_argument("--size", type=_parse_size, default=(1024, 1024), help="WIDTHxHEIGHT in pixels")
     p.add_argument("--mapper", choices=["gpu", "cpu"], help="volume rendering mapper (default: GPU with CPU fallback)")

@@ -11,7 +11,7 @@ from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.index import Series, StudyIndex, build_index, document_kind
 from ..viewer.loading import film_frame_counts, load_film_frames, load_volume
 from ..viewer.pixels import auto_window
-from ..viewer.presets import ct_window_presets, default_render_preset
+from ..viewer.presets import ct_window_presets, default_render_preset, named_preset, pet_window_presets
 from ..viewer.volume import Film, Volume
 
 LAYOUTS = {"1x1": (1, 1), "1x2": (1, 2), "2x2": (2, 2), "2x3": (2, 3), "3x3": (3, 3)}
@@ -90,8 +90,8 @@ def build_scenes(
     from ..viewer.views.mpr_scene import MprScene, first_plane, section_planes, show_crosshair_of_other_panes, volume_center
     from ..viewer.views.volume_scene import VolumeScene
 
-    if preset and preset != "auto" and preset not in ct_window_presets():  # refused on a film too, not ignored
-        raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(ct_window_presets())} or auto")
+    if preset and preset != "auto" and preset not in ct_window_presets() and preset not in pet_window_presets():
+        named_preset("", preset)  # refused on a film too, not ignored: raises, naming the presets there are
     if opened.volume is None:
         film = opened.films[0]
         display = FilmDisplay()
@@ -106,7 +106,7 @@ def build_scenes(
     if preset == "auto":
         volume_display.set_window(auto_window(volume.array[len(volume.array) // 2], padding=volume.padding), "auto")
     elif preset:
-        volume_display.set_window(ct_window_presets()[preset], preset)
+        volume_display.set_window(named_preset(volume.unit, preset), preset)  # a CT window on HU, a PET one on SUVbw
     x, y, z = volume_center(volume)
     volume_display.crosshair = (float(x), float(y), float(z))
     from ..viewer.views.vtk_data import to_vtk_image

@@ -45,6 +45,23 @@ def preset_for(unit: str, ct_name: str) -> tuple[str, Window] | None:
     return None
 
 
+def named_preset(unit: str, name: str) -> Window:
+    """The preset called ``name`` for values in ``unit`` (``--preset``): a CT preset on HU, a
+    PET one on SUVbw; ValueError saying what fits otherwise."""
+    ct, pet = ct_window_presets(), pet_window_presets()
+    described = f"in {unit}" if unit else "in no unit"
+    if name in ct:
+        if unit == "HU":
+            return ct[name]
+        choices = f": choose from {', '.join(pet)} or auto" if unit == "SUVbw" else ": choose auto"
+        raise ValueError(f"the {name} preset is a CT window in Hounsfield units; these values are {described}{choices}")
+    if name in pet:
+        if unit == "SUVbw":
+            return pet[name][1]
+        raise ValueError(f"the {name} preset is a PET window in SUVbw; these values are {described}")
+    raise ValueError(f"unknown preset {name!r}; choose from {', '.join(ct)}, {', '.join(pet)} (PET in SUVbw) or auto")
+
+
 @dataclass(frozen=True)
 class TransferFunction:
     name: str
