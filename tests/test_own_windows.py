@@ -77,3 +77,41 @@ def test_d_goes_through_the_images_own_windows(qtbot, tmp_path: Path, monkeypatc
     window.reset_view()
     assert display.window == Window(40, 80)  # Reset: the default, not the next
     window.close()
+
+
+def test_inspect_names_the_stated_windows_calibration_pet_basis_and_frame_shutters(tmp_path: Path, capsys) -> None:
+    """`inspect` without decoding says, per series, the windows an image states when more than
+    one or not linear, where a projection film's size holds, a PET series' SUV basis, and an
+    enhanced cine's Frame Display Shutter."""
+    from dicom_factory import write_film
+    from test_display_shutters import enhanced_xa, header
+    from test_pet_suv import write_pet
+
+    from lightbox.app.cli import main
+
+    head = write_ct_series(tmp_path / "head", axial_positions(2), rows=8, columns=8)
+    for path in head:
+        ds = pydicom.dcmread(path)
+        for keyword, value in HEAD.items():
+            setattr(ds, keyword, value)
+        ds.save_as(path)
+    mg = write_film(tmp_path / "mg" / "mg.dcm", np.zeros((8, 8), np.uint16), modality="MG", window=(2000, 1000),
+                    spacing=(0.1, 0.1), spacing_keyword="ImagerPixelSpacing")
+    ds = pydicom.dcmread(mg)
+    ds.VOILUTFunction, ds.EstimatedRadiographicMagnificationFactor = "SIGMOID", "1.25"
+    ds.save_as(mg)
+    write_pet(tmp_path / "pet")
+    enhanced_xa(tmp_path / "xa" / "xa.dcm", header(ShutterShape="CIRCULAR", CenterOfCircularShutter=[10, 15],
+                                                   RadiusOfCircularShutter=4), [None, None, None])
+    said = {}
+    for folder in ("head", "mg", "pet", "xa"):
+        assert main(["inspect", str(tmp_path / folder), "--no-pixels"]) == 0
+        said[folder] = capsys.readouterr().out
+    assert "windows stated: BRAIN W 80 / L 40, SUBDURAL W 200 / L 80, BONE W 2800 / L 600" in said["head"]
+    assert "windows stated: W 1000 / L 2000 SIGMOID" in said["mg"]
+    assert ("calibration: sizes at the patient: the detector's 0.1 mm pixels divided by the estimated "
+            "magnification 1.25 (ERMF)") in said["mg"]
+    assert "PET: values in SUVbw (g/mL): 74 kg, 370.0 MBq injected at 08:30, scan 09:30" in said["pet"]
+    assert "display shutter: CIRCULAR (Frame Display Shutter)" in said["xa"]
+    assert "Pixels not decoded (--no-pixels)" in said["xa"]
+    assert "windows stated" not in said["pet"] and "calibration" not in said["head"]

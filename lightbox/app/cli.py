@@ -44,7 +44,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
                 for plane in planes:
                     print(f"  {label}: {plane}")
         elif series:
-            print("Pixels not decoded (a large folder; --pixels decodes them)")
+            print("Pixels not decoded (--no-pixels)" if args.pixels is False
+                  else "Pixels not decoded (a large folder; --pixels decodes them)")
     if not index.all_series():
         held = f": it holds {len(index.documents)} document(s), listed above" if index.documents and not args.json else ""
         print(f"lightbox: no image found under {args.path}{held}", file=sys.stderr)

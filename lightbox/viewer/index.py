@@ -468,10 +468,15 @@ def index_to_dict(index: StudyIndex) -> dict[str, object]:
 
 def _display_facts(series: Series) -> dict[str, object]:
     """What the headers say of how the series is shown, for ``inspect`` without decoding: lossy
-    compression (PS3.3 C.7.6.1.1.5), a display shutter (C.7.6.11) and pixel padding (C.7.5.1.1.2),
-    each from the first image that states it."""
+    compression (PS3.3 C.7.6.1.1.5), a display shutter (C.7.6.11, or an enhanced object's Frame
+    Display Shutter), pixel padding (C.7.5.1.1.2), the windows it states when more than one or not
+    linear (C.11.2), where a projection film's pixel size holds (10.7.1) and a PET series' SUV
+    basis (C.8.9), each from the first image that states it."""
+    from .calibration import projection_calibration, usable_spacing
     from .lossy import lossy_compression
-    from .pixels import element_values
+    from .pixels import dataset_windows, element_values
+    from .shutters import shutter_source
+    from .suv import suv_factor
 
     facts: dict[str, object] = {}
     lossy = [text for i in series.instances if i.header is not None and (text := lossy_compression(i.header))]
@@ -482,12 +487,24 @@ def _display_facts(series: Series) -> dict[str, object]:
         ds = instance.header
         if ds is None:
             continue
-        if "display_shutter" not in facts and "ShutterShape" in ds:
-            facts["display_shutter"] = "\\".join(str(v) for v in element_values(ds.get("ShutterShape")))
+        shutter = shutter_source(ds, 0)
+        if "display_shutter" not in facts and "ShutterShape" in shutter:
+            facts["display_shutter"] = "\\".join(str(v) for v in element_values(shutter.get("ShutterShape"))) + (
+                "" if shutter is ds else " (Frame Display Shutter)")
+        windows = dataset_windows(ds)
+        if "windows" not in facts and (len(windows) > 1 or any(w.function != "LINEAR" for _, w in windows)):
+            facts["windows"] = ", ".join(f"{name + ' ' if name else ''}W {w.width:g} / L {w.center:g}"
+                                         + ("" if w.function == "LINEAR" else f" {w.function}") for name, w in windows)
+        if "calibration" not in facts and "ImagerPixelSpacing" in ds:
+            notes = projection_calibration(ds, usable_spacing(ds.get("PixelSpacing"))).notes
+            if notes:
+                facts["calibration"] = "; ".join(notes)
         if "pixel_padding" not in facts and "PixelPaddingValue" in ds:
             value = ds.get("PixelPaddingValue")
             limit = ds.get("PixelPaddingRangeLimit")
             facts["pixel_padding"] = f"{value}" + (f" to {limit}" if limit is not None else "") + " (stored)"
+    if series.modality.upper() == "PT":
+        facts["suv"] = suv_factor([i.header for i in series.instances if i.header is not None])[1]
     return facts
 
 
@@ -510,7 +527,8 @@ def format_index(index: StudyIndex) -> str:
                     lines.append(f"      origin {fmt(g['origin'])} mm  spacing {fmt(g['spacing'])} mm")
                     lines.append(f"      direction {fmt(sum(g['direction'], []))}")
                 for key, label in (("lossy", "lossy compressed"), ("display_shutter", "display shutter"),
-                                   ("pixel_padding", "pixel padding")):
+                                   ("pixel_padding", "pixel padding"), ("windows", "windows stated"),
+                                   ("calibration", "calibration"), ("suv", "PET")):
                     if key in s:
                         lines.append(f"      {label}: {s[key]}")
                 for w in s["warnings"]:
