@@ -294,3 +294,47 @@ def test_an_enhanced_cine_takes_its_shutter_from_the_frame_display_shutter_group
     films = load_film_frames(series, 0)
     assert np.array_equal(films[0].shutter.shown, inside) and np.array_equal(films[2].shutter.shown, inside)
     assert np.array_equal(films[1].shutter.shown, in_circle) and films[1].shutter.grey == 255
+
+
+def test_a_colour_film_shows_its_shutter_in_the_cielab_colour_it_states(tmp_path: Path) -> None:
+    """PS3.3 C.7.6.11.1: the grey P-value is for grayscale images; a colour image's shutter colour is
+    Shutter Presentation Color CIELab Value. White is L* 100, a* b* 0: (65535, 32896, 32896) in
+    DICOM's scaled form. A grayscale film stating both keeps its grey."""
+    from dicom_factory import base_dataset
+
+    from lightbox.viewer.display import FilmDisplay
+    from lightbox.viewer.views.film_scene import FilmScene
+    from tests.test_views import SIZE, Rendered
+
+    rgb = np.zeros((20, 30, 3), np.uint8)
+    rgb[..., 2] = 200  # blue everywhere
+    ds = base_dataset("1.2.840.10008.5.1.4.1.1.7", modality="OT")
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 20, 30, 3, "RGB"
+    ds.PlanarConfiguration, ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 0, 8, 8, 7, 0
+    ds.PixelData = rgb.tobytes()
+    for keyword, value in dict(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=11, ShutterRightVerticalEdge=30,
+                               ShutterUpperHorizontalEdge=1, ShutterLowerHorizontalEdge=20,
+                               ShutterPresentationValue=0, ShutterPresentationColorCIELabValue=[65535, 32896, 32896]).items():
+        setattr(ds, keyword, value)
+    (tmp_path / "sc").mkdir()
+    ds.save_as(tmp_path / "sc" / "sc.dcm", enforce_file_format=True)
+    film = load_film(build_index(tmp_path / "sc").all_series()[0])
+    assert film.colour is not None and film.shutter is not None
+    assert film.shutter.colour == (255, 255, 255) and film.shutter.grey == 255
+    assert film.shutter.outside()[:, :10].all() and not film.shutter.outside()[:, 10:].any()
+    painted = film.shutter.paint(film.colour)
+    assert (painted[:, :10] == 255).all() and (painted[:, 10:] == (0, 0, 200)).all()
+    display = FilmDisplay()
+    display.set_window(film.window)
+    view = Rendered(FilmScene(film, display))
+    try:
+        pixels = view.pixels()
+        x, y = view.scene.image_to_display(4, 10)  # inside the hidden band, away from its edge
+        assert pixels[SIZE - 1 - int(y), int(x)].tolist() == [255, 255, 255]
+    finally:
+        view.close()
+    grey = display_shutter(header(PhotometricInterpretation="MONOCHROME2", ShutterShape="RECTANGULAR",
+                                  ShutterLeftVerticalEdge=2, ShutterRightVerticalEdge=5, ShutterUpperHorizontalEdge=2,
+                                  ShutterLowerHorizontalEdge=5, ShutterPresentationColorCIELabValue=[65535, 32896, 32896]),
+                           8, 8)[0]
+    assert grey is not None and grey.rgb is None and grey.colour == (0, 0, 0)

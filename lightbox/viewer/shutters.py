@@ -25,13 +25,28 @@ SHAPES = ("RECTANGULAR", "CIRCULAR", "POLYGONAL", "BITMAP")
 @dataclass(frozen=True)
 class DisplayShutter:
     """Which pixels are shown (rows x columns, True inside every shutter) and the grey level
-    (0..255) the rest is shown in."""
+    (0..255) the rest is shown in; on a colour image, the colour its Shutter Presentation Color
+    CIELab Value (0018,1624) gives (``rgb``; PS3.3 C.7.6.11.1: the grey P-value is for grayscale
+    images), the grey then that colour's luminance."""
 
     shown: np.ndarray
     grey: int = 0
+    rgb: tuple[int, int, int] | None = None
 
     def outside(self) -> np.ndarray:
         return ~self.shown
+
+    @property
+    def colour(self) -> tuple[int, int, int]:
+        """What the hidden part is shown in, as RGB."""
+        return self.rgb if self.rgb is not None else (self.grey, self.grey, self.grey)
+
+    def paint(self, image: np.ndarray, hidden: np.ndarray | None = None) -> np.ndarray:
+        """A copy of ``image`` (grey, or RGB rows x columns x 3) with the ``hidden`` pixels (by
+        default those outside the shutter) in the shutter's grey or colour."""
+        out = image.copy()
+        out[~self.shown if hidden is None else hidden] = self.colour if out.ndim == 3 else self.grey
+        return out
 
 
 def _numbers(ds: Dataset, keyword: str) -> list[float]:
@@ -113,7 +128,30 @@ def display_shutter(ds: Dataset, rows: int, columns: int) -> tuple[DisplayShutte
     if not shown.any():
         notes.append("the display shutter hides the whole image: not applied")
         return None, notes
-    return DisplayShutter(shown, grey), notes
+    rgb = _cielab_rgb(ds) if _is_colour(ds) else None
+    if rgb is not None:
+        grey = int(round(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]))
+    return DisplayShutter(shown, grey, rgb), notes
+
+
+def _is_colour(ds: Dataset) -> bool:
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").upper()
+    return photometric not in ("", "MONOCHROME1", "MONOCHROME2")
+
+
+def _cielab_rgb(ds: Dataset) -> tuple[int, int, int] | None:
+    """Shutter Presentation Color CIELab Value (three 16-bit scaled L*a*b* values, PS3.3
+    C.10.7.1.1) as sRGB, with highdicom's conversion (as a segment's recommended colour)."""
+    values = _numbers(ds, "ShutterPresentationColorCIELabValue")
+    if len(values) != 3:
+        return None
+    try:
+        from highdicom.color import CIELabColor
+
+        rgb = CIELabColor.from_dicom_value([int(v) for v in values]).to_rgb()
+    except Exception:  # noqa: BLE001 - a value out of range: the grey
+        return None
+    return int(rgb[0]), int(rgb[1]), int(rgb[2])
 
 
 # the Display Shutter Macro's attributes: two frames whose values agree share one mask

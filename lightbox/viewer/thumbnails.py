@@ -52,6 +52,4 @@ def _shuttered(preview: np.ndarray, shutter: DisplayShutter | None, shown: np.nd
     preview's size) in the shutter's grey, as the view shows it."""
     if shutter is None or shown is None:
         return preview
-    out = preview.copy()
-    out[~shown] = shutter.grey
-    return out
+    return shutter.paint(preview, ~shown)

@@ -70,7 +70,7 @@ class FilmScene(PlaneScene):
         self.shutter_layer: OverlayPlaneLayer | None = None
         if film.shutter is not None:
             self.shutter_layer = OverlayPlaneLayer(self.renderer)
-            self.shutter_layer.show(film.shutter.outside(), (film.shutter.grey,) * 3)
+            self.shutter_layer.show(film.shutter.outside(), film.shutter.colour)
         camera = self.renderer.GetActiveCamera()
         camera.ParallelProjectionOn()
         self.corners = CornerText(self.renderer)

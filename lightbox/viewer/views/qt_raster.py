@@ -133,7 +133,7 @@ class RasterWidget(SceneInput, QWidget):
         film = getattr(self.scene, "film", None)
         shutter = film.shutter if film is not None else None
         if shutter is not None and self.scene.shutters_visible:  # type: ignore[attr-defined]
-            self._paint_mask(painter, shutter.outside(), (shutter.grey,) * 3, width, height)
+            self._paint_mask(painter, shutter.outside(), shutter.colour, width, height)
         if self.scene.overlay_planes_visible:  # type: ignore[attr-defined]
             if hasattr(self.scene, "overlay_slice"):  # an MPR pane: its slice's planes, or the segments cut there
                 shown = self.scene.overlay_slice()
