@@ -338,3 +338,24 @@ def test_a_colour_film_shows_its_shutter_in_the_cielab_colour_it_states(tmp_path
                                   ShutterLowerHorizontalEdge=5, ShutterPresentationColorCIELabValue=[65535, 32896, 32896]),
                            8, 8)[0]
     assert grey is not None and grey.rgb is None and grey.colour == (0, 0, 0)
+
+
+def test_the_presentation_state_of_marks_on_an_enhanced_cine_repeats_its_frame_shutter(tmp_path: Path) -> None:
+    """A shared Frame Display Shutter (or per-frame ones that agree) is one shutter for the state
+    (C.11.12) and is repeated; frames that state different shutters leave the state without one."""
+    import pydicom
+
+    from lightbox.dicomreports.presentation import presentation_state
+
+    rectangle = header(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=5, ShutterRightVerticalEdge=20,
+                       ShutterUpperHorizontalEdge=3, ShutterLowerHorizontalEdge=12)
+    circle = header(ShutterShape="CIRCULAR", CenterOfCircularShutter=[10, 15], RadiusOfCircularShutter=4)
+    shared = pydicom.dcmread(enhanced_xa(tmp_path / "shared" / "xa.dcm", rectangle, [None, None, None]))
+    state = presentation_state([(shared, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 2)])
+    assert state.ShutterShape == "RECTANGULAR" and state.ShutterPresentationValue == 0
+    assert (state.ShutterLeftVerticalEdge, state.ShutterRightVerticalEdge, state.ShutterUpperHorizontalEdge,
+            state.ShutterLowerHorizontalEdge) == (5, 20, 3, 12)
+    agreeing = pydicom.dcmread(enhanced_xa(tmp_path / "agree" / "xa.dcm", None, [circle, circle, circle]))
+    assert presentation_state([(agreeing, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 1)]).ShutterShape == "CIRCULAR"
+    differing = pydicom.dcmread(enhanced_xa(tmp_path / "differ" / "xa.dcm", None, [circle, rectangle, circle]))
+    assert "ShutterShape" not in presentation_state([(differing, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 1)])

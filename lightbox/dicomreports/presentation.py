@@ -17,6 +17,7 @@ from pydicom.uid import generate_uid
 
 from ..viewer.measure import arrow_head
 from ..viewer.pixels import Window, dataset_window, element_values, rescale
+from ..viewer.shutters import object_shutter_source
 from .text_encoding import in_utf8
 
 GSPS_SERIES_NUMBER = 994
@@ -104,11 +105,17 @@ def _with_display_shutter(state: Dataset, images: list[Dataset]) -> Dataset:
     for all the images it references), and its Shutter Presentation Value (Type 1C in the
     Presentation State Shutter Module, C.11.12: black, 0, where the image gives none). Without
     it, a PACS viewer applying the reader's arrows showed the film's collimated border again."""
-    shapes = {tuple(str(v) for v in element_values(image.get("ShutterShape"))) for image in images}
+    # an enhanced X-ray cine states its shutter in the Frame Display Shutter functional group
+    found = [object_shutter_source(image) for image in images]
+    sources = [source for source in found if source is not None]
+    if len(sources) != len(found):  # frames with different shutters: no one shutter to repeat
+        return state
+    shapes = {tuple(str(v) for v in element_values(source.get("ShutterShape"))) for source in sources}
     if len(shapes) != 1 or not next(iter(shapes)) or "BITMAP" in next(iter(shapes)):
         return state
-    first = images[0]
-    if any(str(image.get(k)) != str(first.get(k)) for image in images for k in (*SHUTTER_KEYWORDS, "ShutterPresentationValue")):
+    first = sources[0]
+    if any(str(source.get(k)) != str(first.get(k))
+           for source in sources for k in (*SHUTTER_KEYWORDS, "ShutterPresentationValue")):
         return state
     for keyword in SHUTTER_KEYWORDS:
         if keyword in first:

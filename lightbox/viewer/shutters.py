@@ -183,3 +183,13 @@ def shutter_source(ds: Dataset, frame: int) -> Dataset:
     item = functional_group_item(ds, "FrameDisplayShutterSequence", frame)
     return item if item is not None else ds
 
+
+def object_shutter_source(ds: Dataset) -> Dataset | None:
+    """The one place every frame's display shutter is stated, for a presentation state (which
+    has one shutter for its images): the object itself, its shared Frame Display Shutter, or the
+    per-frame ones when they all agree; None when frames state different shutters."""
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    sources = [shutter_source(ds, frame) for frame in range(max(frames, 1))]
+    keys = {tuple(str(source.get(k)) for k in SHUTTER_ATTRIBUTES) for source in sources}
+    return sources[0] if len(keys) == 1 else None
+
