@@ -532,6 +532,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
         stored = apply_color_lut(stored, ds)  # uint8 or uint16 (16-bit tables), scaled by rgb8
     window: Window | None
     colour, padding = None, None
+    declared: list[tuple[str, Window]] = []  # every window the image states (a colour image's are none of its own)
     if stored.ndim == 3:  # colour: RGB after pydicom's YBR / palette conversion
         colour = rgb8(stored[..., :3], ds)
         values = colour.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)  # luminance (Rec. 601)
@@ -540,7 +541,8 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     else:
         values = modality_values(ds, stored, frame=frame)
         padding = pixel_padding(ds, frame)
-        window = dataset_window(ds, frame)
+        declared = dataset_windows(ds, frame)
+        window = declared[0][1] if declared else None
         if window is None and has_voi_lut_table(ds):
             values = apply_voi_table(ds, values)
             padding = None  # the values are the table's output now, not modality values
@@ -558,8 +560,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
         warnings.append(f"the stated window (W {window.width:g} / L {window.center:g}) cannot suit these values "
                         f"({values.min():g} to {values.max():g}): an automatic window is used")
         window = None
-    own_windows = [] if colour is not None else [(name, w) for name, w in dataset_windows(ds, frame)
-                                                 if not absurd_window(w, image)]
+    own_windows = [(name, w) for name, w in declared if not absurd_window(w, image)]
     warnings += calibration.notes
     overlays, problems = read_overlay_planes(ds, frame)
     warnings += problems
