@@ -17,7 +17,7 @@ from pydicom.uid import generate_uid
 
 from ..viewer.measure import arrow_head
 from ..viewer.pixels import Window, dataset_window, element_values, rescale
-from ..viewer.shutters import object_shutter_source
+from ..viewer.shutters import SHUTTER_GEOMETRY, object_shutter_source, shutter_key
 from .text_encoding import in_utf8
 
 GSPS_SERIES_NUMBER = 994
@@ -93,13 +93,6 @@ def presentation_state(marks: list[GraphicMark], reader: str = "",
         return in_utf8(ColorSoftcopyPresentationState(**common, icc_profile=srgb))
 
 
-# the Display Shutter Module's geometry (PS3.3 C.7.6.11): a presentation state that does not
-# repeat it shows the image without it (its own shutters give way to the state's, C.11.12)
-SHUTTER_KEYWORDS = ("ShutterShape", "ShutterLeftVerticalEdge", "ShutterRightVerticalEdge", "ShutterUpperHorizontalEdge",
-                    "ShutterLowerHorizontalEdge", "CenterOfCircularShutter", "RadiusOfCircularShutter",
-                    "VerticesOfThePolygonalShutter")
-
-
 def _with_display_shutter(state: Dataset, images: list[Dataset]) -> Dataset:
     """The state with its images' display shutter (when they share one; a state has one shutter
     for all the images it references), and its Shutter Presentation Value (Type 1C in the
@@ -114,10 +107,9 @@ def _with_display_shutter(state: Dataset, images: list[Dataset]) -> Dataset:
     if len(shapes) != 1 or not next(iter(shapes)) or "BITMAP" in next(iter(shapes)):
         return state
     first = sources[0]
-    if any(str(source.get(k)) != str(first.get(k))
-           for source in sources for k in (*SHUTTER_KEYWORDS, "ShutterPresentationValue")):
+    if any(shutter_key(source) != shutter_key(first) for source in sources):
         return state
-    for keyword in SHUTTER_KEYWORDS:
+    for keyword in SHUTTER_GEOMETRY:
         if keyword in first:
             state[keyword] = first[keyword]
     state.ShutterPresentationValue = int(first.get("ShutterPresentationValue", 0) or 0)

@@ -154,10 +154,17 @@ def _cielab_rgb(ds: Dataset) -> tuple[int, int, int] | None:
     return int(rgb[0]), int(rgb[1]), int(rgb[2])
 
 
-# the Display Shutter Macro's attributes: two frames whose values agree share one mask
-SHUTTER_ATTRIBUTES = ("ShutterShape", "ShutterLeftVerticalEdge", "ShutterRightVerticalEdge", "ShutterUpperHorizontalEdge",
-                      "ShutterLowerHorizontalEdge", "CenterOfCircularShutter", "RadiusOfCircularShutter",
-                      "VerticesOfThePolygonalShutter", "ShutterPresentationValue")
+# the Display Shutter Macro's geometry (PS3.3 C.7.6.11), and with the grey it is shown in its
+# attributes: two frames (or images) whose values agree share one shutter
+SHUTTER_GEOMETRY = ("ShutterShape", "ShutterLeftVerticalEdge", "ShutterRightVerticalEdge", "ShutterUpperHorizontalEdge",
+                    "ShutterLowerHorizontalEdge", "CenterOfCircularShutter", "RadiusOfCircularShutter",
+                    "VerticesOfThePolygonalShutter")
+SHUTTER_ATTRIBUTES = (*SHUTTER_GEOMETRY, "ShutterPresentationValue")
+
+
+def shutter_key(source: Dataset) -> tuple[str, ...]:
+    """The shutter ``source`` states, as values to compare (the same key: the same shutter)."""
+    return tuple(str(source.get(k)) for k in SHUTTER_ATTRIBUTES)
 
 
 def frame_display_shutters(ds: Dataset, count: int, rows: int, columns: int,
@@ -170,7 +177,7 @@ def frame_display_shutters(ds: Dataset, count: int, rows: int, columns: int,
     out = []
     for frame in range(count):
         source = shutter_source(ds, frame)
-        key = "top level" if source is ds else tuple(str(source.get(k)) for k in SHUTTER_ATTRIBUTES)
+        key = "top level" if source is ds else shutter_key(source)
         if key not in found:
             found[key] = display_shutter(source, rows, columns)
         out.append(found[key])
@@ -190,6 +197,6 @@ def object_shutter_source(ds: Dataset) -> Dataset | None:
     per-frame ones when they all agree; None when frames state different shutters."""
     frames = int(ds.get("NumberOfFrames", 1) or 1)
     sources = [shutter_source(ds, frame) for frame in range(max(frames, 1))]
-    keys = {tuple(str(source.get(k)) for k in SHUTTER_ATTRIBUTES) for source in sources}
+    keys = {shutter_key(source) for source in sources}
     return sources[0] if len(keys) == 1 else None
 
