@@ -297,6 +297,22 @@ def vtk_window_level(window: Window) -> tuple[float, float]:
     return (window.width, window.center)
 
 
+def cielab_rgb(values: object) -> tuple[int, int, int] | None:
+    """A DICOM CIELab colour (three 16-bit scaled L*a*b* values, PS3.3 C.10.7.1.1: a segment's
+    Recommended Display CIELab Value, a shutter's Presentation Color) as sRGB, with highdicom's
+    conversion; None when it is not three numbers in range."""
+    try:
+        numbers = [int(v) for v in element_values(values)]
+        if len(numbers) != 3:
+            return None
+        from highdicom.color import CIELabColor
+
+        rgb = CIELabColor.from_dicom_value(numbers).to_rgb()
+    except Exception:  # noqa: BLE001 - a value out of range or not a number: no colour
+        return None
+    return int(rgb[0]), int(rgb[1]), int(rgb[2])
+
+
 def whole_numbers(values: np.ndarray, samples: int = 65536) -> bool:
     """Whether an image's values are whole numbers (judged on an evenly strided sample): stored
     integers through an integral rescale (CT's 1 / -1024), as opposed to a float rescale (an ADC

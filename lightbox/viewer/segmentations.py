@@ -18,7 +18,7 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from .overlay_planes import OverlayPlane, outline
-from .pixels import functional_group_item
+from .pixels import cielab_rgb, functional_group_item
 from .series import whole_series_uid
 from .study_tree import Instance, Series
 
@@ -58,16 +58,8 @@ def _segment_labels(ds: Dataset) -> tuple[dict[int, str], dict[int, tuple[int, i
     for item in ds.get("SegmentSequence") or []:
         number = int(item.get("SegmentNumber", 0) or 0)
         labels[number] = str(item.get("SegmentLabel", "") or "")
-        colours[number] = PALETTE[(number - 1) % len(PALETTE)]
-        lab = item.get("RecommendedDisplayCIELabValue")
-        if lab is not None and len(lab) == 3:
-            try:
-                from highdicom.color import CIELabColor
-
-                rgb = CIELabColor.from_dicom_value([int(v) for v in lab]).to_rgb()
-                colours[number] = (int(rgb[0]), int(rgb[1]), int(rgb[2]))
-            except Exception:  # noqa: BLE001 - a value out of range: the palette's colour
-                pass
+        # a value out of range, or none: the palette's colour
+        colours[number] = cielab_rgb(item.get("RecommendedDisplayCIELabValue")) or PALETTE[(number - 1) % len(PALETTE)]
     return labels, colours
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydicom.dataset import Dataset
 
-from .pixels import element_values, functional_group_item
+from .pixels import cielab_rgb, element_values, functional_group_item
 
 SHAPES = ("RECTANGULAR", "CIRCULAR", "POLYGONAL", "BITMAP")
 
@@ -128,7 +128,7 @@ def display_shutter(ds: Dataset, rows: int, columns: int) -> tuple[DisplayShutte
     if not shown.any():
         notes.append("the display shutter hides the whole image: not applied")
         return None, notes
-    rgb = _cielab_rgb(ds) if _is_colour(ds) else None
+    rgb = cielab_rgb(ds.get("ShutterPresentationColorCIELabValue")) if _is_colour(ds) else None
     if rgb is not None:
         grey = int(round(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]))
     return DisplayShutter(shown, grey, rgb), notes
@@ -137,21 +137,6 @@ def display_shutter(ds: Dataset, rows: int, columns: int) -> tuple[DisplayShutte
 def _is_colour(ds: Dataset) -> bool:
     photometric = str(ds.get("PhotometricInterpretation", "") or "").upper()
     return photometric not in ("", "MONOCHROME1", "MONOCHROME2")
-
-
-def _cielab_rgb(ds: Dataset) -> tuple[int, int, int] | None:
-    """Shutter Presentation Color CIELab Value (three 16-bit scaled L*a*b* values, PS3.3
-    C.10.7.1.1) as sRGB, with highdicom's conversion (as a segment's recommended colour)."""
-    values = _numbers(ds, "ShutterPresentationColorCIELabValue")
-    if len(values) != 3:
-        return None
-    try:
-        from highdicom.color import CIELabColor
-
-        rgb = CIELabColor.from_dicom_value([int(v) for v in values]).to_rgb()
-    except Exception:  # noqa: BLE001 - a value out of range: the grey
-        return None
-    return int(rgb[0]), int(rgb[1]), int(rgb[2])
 
 
 # the Display Shutter Macro's geometry (PS3.3 C.7.6.11), and with the grey it is shown in its
