@@ -34,6 +34,7 @@ from ..viewer.index import Series, StudyIndex
 from ..viewer.pixels import Window, auto_window
 from ..viewer.presets import ct_preset_keys, ct_window_presets, pet_window_presets, preset_for, volume_rendering_presets
 from ..viewer.views.text import dicom_date, person_name
+from ..viewer.volume import Film, Volume
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .hanging import HangingProtocols
 from .keyboard import TextInputKeyGuard
@@ -966,6 +967,12 @@ class MainWindow(QMainWindow):
         display = getattr(scene, "display", None)
         return display if display is not None else self.area.volume_display
 
+    def _active_image(self) -> Film | Volume | None:
+        """The film or volume of the pane last clicked, else the open study's volume."""
+        scene = self.area.active_scene()
+        opened = self.area.opened
+        return getattr(scene, "film", None) or getattr(scene, "volume", None) or (opened.volume if opened else None)
+
     def apply_preset(self, name: str) -> None:
         """The window key of CT preset ``name`` on the active pane, by its values' unit: the CT
         window in HU, the PET preset of that key in SUVbw; on any other image nothing but a word
@@ -973,9 +980,7 @@ class MainWindow(QMainWindow):
         display = self._window_display()
         if display is None:
             return
-        scene = self.area.active_scene()
-        opened = self.area.opened
-        image = getattr(scene, "film", None) or getattr(scene, "volume", None) or (opened.volume if opened else None)
+        image = self._active_image()
         unit = image.unit if image is not None else "HU"
         chosen = preset_for(unit, name)
         if chosen is None:
@@ -1000,12 +1005,8 @@ class MainWindow(QMainWindow):
         "DICOM 2/3"; ``first``: its default, the first (as opening it shows). An image that states
         none gets the window it was opened with."""
         display = self._window_display()
-        opened = self.area.opened
-        if display is None or opened is None:
-            return
-        scene = self.area.active_scene()
-        image = getattr(scene, "film", None) or getattr(scene, "volume", None) or opened.volume
-        if image is None:
+        image = self._active_image()
+        if display is None or image is None:
             return
         own: list[tuple[str, Window]] = image.stated_windows
         if not own:

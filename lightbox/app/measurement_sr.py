@@ -189,8 +189,7 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
             spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
             padding = pixel_padding(header, (placed.frame or 1) - 1)
         marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame,
-                               **_values(a.kind, placed.points, values, spacing, is_ct, padding, shown,  # type: ignore[arg-type]
-                                         suv if not placer.film else None)))
+                               **_values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv)))  # type: ignore[arg-type]
     return marks, left_out
 
 
