@@ -137,7 +137,7 @@ def test_the_segments_cut_along_a_row_or_a_column_of_the_slices(tmp_path: Path) 
     lesion = np.zeros((4, 16), bool)
     lesion[[0, 3], 2:7] = True
     lesion[[1, 2], 2] = lesion[[1, 2], 6] = True
-    cut = volume.segment_cut(1, 5)
+    cut = volume.segment_cut(1, 5, (0, 255, 0))
     assert cut is not None and cut.shape == (4, 16, 4)
     assert np.array_equal(np.all(cut == (255, 0, 0, 255), axis=-1), lesion)
     assert not np.any(cut[..., 3][~lesion])  # nothing else on that row
@@ -146,7 +146,7 @@ def test_the_segments_cut_along_a_row_or_a_column_of_the_slices(tmp_path: Path) 
     node = np.zeros((4, 16), bool)
     for source in (1, 2):
         node[at[source], 10:13] = True
-    cut = volume.segment_cut(1, 10)
+    cut = volume.segment_cut(1, 10, (0, 255, 0))
     assert cut is not None and np.array_equal(cut[..., 3] > 0, node)
     from lightbox.viewer.segmentations import PALETTE
 
@@ -155,10 +155,10 @@ def test_the_segments_cut_along_a_row_or_a_column_of_the_slices(tmp_path: Path) 
     sagittal = np.zeros((4, 16), bool)
     sagittal[[0, 3], 4:8] = True
     sagittal[[1, 2], 4] = sagittal[[1, 2], 7] = True
-    cut = volume.segment_cut(0, 4)
+    cut = volume.segment_cut(0, 4, (0, 255, 0))
     assert cut is not None and np.array_equal(cut[..., 3] > 0, sagittal)
-    assert volume.segment_cut(1, 0) is None and volume.segment_cut(0, 15) is None  # no segment there
-    assert volume.segment_cut(1, 16) is None  # off the volume
+    assert volume.segment_cut(1, 0, (0, 255, 0)) is None and volume.segment_cut(0, 15, (0, 255, 0)) is None  # no segment there
+    assert volume.segment_cut(1, 16, (0, 255, 0)) is None  # off the volume
     assert mask[:, 5, 2:7, 0].all()  # (the masks the expectations were worked from)
 
 

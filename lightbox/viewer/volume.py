@@ -78,11 +78,12 @@ class Volume:
             rgba[plane.mask] = (*(plane.rgb or default_rgb), 255)
         return rgba
 
-    def segment_cut(self, axis: int, index: int) -> np.ndarray | None:
+    def segment_cut(self, axis: int, index: int, default_rgb: tuple[int, int, int]) -> np.ndarray | None:
         """The segments (DICOM SEG) across the acquired slices, cut at column ``index`` (``axis``
         0) or row ``index`` (``axis`` 1): an RGBA layer of depth x rows (axis 0) or depth x
-        columns (axis 1), each segment's outline in that plane in its colour; None when no
-        segment reaches it. What a coronal or sagittal reformat of an axial stack shows of them."""
+        columns (axis 1), each segment's outline in that plane in its colour (``default_rgb``
+        without one, as :meth:`overlay_rgba`); None when no segment reaches it. What a coronal or
+        sagittal reformat of an axial stack shows of them."""
         if axis not in (0, 1):
             raise ValueError("a cut across the slices is at a column (0) or a row (1)")
         depth, rows, columns = self.shape
@@ -101,7 +102,7 @@ class Volume:
             return None
         rgba = np.zeros((depth, rows if axis == 0 else columns, 4), np.uint8)
         for (_, rgb), mask in cuts.items():
-            rgba[outline(mask)] = (*(rgb or (255, 255, 0)), 255)
+            rgba[outline(mask)] = (*(rgb or default_rgb), 255)
         return rgba
 
     def value_at(self, ijk: tuple[int, int, int]) -> float | None:

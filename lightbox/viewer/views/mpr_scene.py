@@ -255,7 +255,7 @@ class MprScene(PlaneScene):
         if axis is None:
             return None
         n = int(np.rint(index[axis]))
-        rgba = v.segment_cut(axis, n)
+        rgba = v.segment_cut(axis, n, OVERLAY_PLANE_RGB)
         return None if rgba is None else ((axis, n), rgba, (1 - axis, 2))
 
     def show_crosshair_of(self, planes: set[str] | None) -> None:
