@@ -104,16 +104,22 @@ def test_the_automatic_window_is_that_of_the_field_not_of_the_unexposed_border(t
     assert thumbnail[field].max() == 255 and thumbnail[field].min() == 0  # the field spread over the grey scale
 
 
+def first_pane_bare(window, qtbot, path: Path):
+    """Open ``path`` in the window; its first pane's widget and scene, the corner texts hidden
+    (so that screen pixels read back are the image's)."""
+    window.open_path(path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    widget = window.area.viewports[0]
+    widget.scene.set_overlays_visible(False)
+    qtbot.wait(300)
+    return widget, widget.scene
+
+
 @pytest.mark.parametrize("presentation", [None, 32768])
 def test_the_window_shows_the_shutter_and_shift_h_the_whole_image(any_renderer_window, qtbot, tmp_path: Path,
                                                                    presentation: int | None) -> None:
     window = any_renderer_window
-    window.open_path(collimated_film(tmp_path / "cr" / "film.dcm", presentation))
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
-    widget = window.area.viewports[0]
-    scene = widget.scene
-    scene.set_overlays_visible(False)
-    qtbot.wait(300)
+    widget, scene = first_pane_bare(window, qtbot, collimated_film(tmp_path / "cr" / "film.dcm", presentation))
 
     def grey_at(column: int, row: int) -> int:
         x, y = scene.image_to_display(column, row)

@@ -62,6 +62,17 @@ def test_the_results_dialog_saves_what_the_cli_writes(qtbot, tmp_path: Path, rat
     dialog.close()
 
 
+def knees_half_rated(db) -> None:
+    """Session "knees" of three cases: ann has rated all three, bob one (still rating)."""
+    create_session(db, "knees", [CaseSpec(f"c{n}", f"Original {n}.", image_paths=[f"/i/{n}.png"], ai_report=f"AI {n}.",
+                                          label="normal") for n in range(3)], seed=3, raters=["ann", "bob"])
+    for rater, count in (("ann", 3), ("bob", 1)):
+        for _ in range(count):
+            case = next_case(db, "knees", rater)
+            assert case is not None
+            submit(db, "knees", rater, case.case_id, Rating("equivalent", "same", True, True))
+
+
 def test_a_rater_who_opens_the_results_from_the_main_window_is_unblinded(qtbot, tmp_path: Path, monkeypatch) -> None:
     """Evaluation → Results... from the main window asks who is looking and names the raters
     still rating. The lead looks: nothing changes. A rater looks: as after the rating window's
@@ -76,13 +87,7 @@ def test_a_rater_who_opens_the_results_from_the_main_window_is_unblinded(qtbot, 
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     db = open_database(default_url())
-    create_session(db, "knees", [CaseSpec(f"c{n}", f"Original {n}.", image_paths=[f"/i/{n}.png"], ai_report=f"AI {n}.",
-                                          label="normal") for n in range(3)], seed=3, raters=["ann", "bob"])
-    for rater, count in (("ann", 3), ("bob", 1)):
-        for _ in range(count):
-            case = next_case(db, "knees", rater)
-            assert case is not None
-            submit(db, "knees", rater, case.case_id, Rating("equivalent", "same", True, True))
+    knees_half_rated(db)
     window = MainWindow()
     qtbot.addWidget(window)
 
@@ -122,13 +127,7 @@ def test_eval_report_from_the_cli_asks_who_is_looking(tmp_path: Path, capsys) ->
 
     url = f"sqlite:///{tmp_path / 'e.sqlite3'}"
     db = open_database(url)
-    create_session(db, "knees", [CaseSpec(f"c{n}", f"Original {n}.", image_paths=[f"/i/{n}.png"], ai_report=f"AI {n}.",
-                                          label="normal") for n in range(3)], seed=3, raters=["ann", "bob"])
-    for rater, count in (("ann", 3), ("bob", 1)):
-        for _ in range(count):
-            case = next_case(db, "knees", rater)
-            assert case is not None
-            submit(db, "knees", rater, case.case_id, Rating("equivalent", "same", True, True))
+    knees_half_rated(db)
     assert main(["eval", "report", "knees", "--db", url]) == 0
     err = capsys.readouterr().err
     assert "Still rating: bob (1 of 3). The results say which report is the AI's" in err and "--as NAME" in err

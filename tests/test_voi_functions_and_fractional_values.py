@@ -50,13 +50,9 @@ def banded_mammogram(path: Path, photometric: str = "MONOCHROME2") -> Path:
 
 @pytest.mark.parametrize("photometric", ["MONOCHROME2", "MONOCHROME1"])
 def test_a_sigmoid_window_is_drawn_as_a_sigmoid(any_renderer_window, qtbot, tmp_path: Path, photometric: str) -> None:
-    window = any_renderer_window
-    window.open_path(banded_mammogram(tmp_path / "mg" / "film.dcm", photometric))
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
-    widget = window.area.viewports[0]
-    scene = widget.scene
-    scene.set_overlays_visible(False)
-    qtbot.wait(300)
+    from test_display_shutters import first_pane_bare
+
+    widget, scene = first_pane_bare(any_renderer_window, qtbot, banded_mammogram(tmp_path / "mg" / "film.dcm", photometric))
     assert scene.display.window == Window(CENTER, WIDTH, "SIGMOID")
     pixels = widget.grab_pixels()
 
