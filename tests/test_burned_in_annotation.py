@@ -53,3 +53,8 @@ def test_the_basic_profile_on_the_overlay_keys_by_hand() -> None:
              "patient_id": "P1", "patient_birth_date": "19700101", "view_position": "AP", "issuer_of_patient_id": "SITE"}
     assert deidentify_metadata(shown) == {"patient_name": "ANONYMIZED", "modality": "CT", "patient_id": "ANON",
                                           "patient_birth_date": "", "view_position": "AP"}
+
+
+def test_deidentifying_removes_the_patient_s_age() -> None:
+    """PS3.15 Table E.1-1: Patient's Age (0010,1010) is X (removed) in the Basic Profile."""
+    assert "patient_age" not in deidentify_metadata({"patient_age": "095Y", "modality": "CR"})

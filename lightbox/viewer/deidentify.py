@@ -1,7 +1,7 @@
 """De-identification of what Lightbox exports, following the DICOM PS3.15 Basic Application Level
 Confidentiality Profile (Annex E, Table E.1-1) for the attributes the overlays show.
 
-Action codes used: X (remove) for Institution Name, Issuer of Patient ID and the free-text descriptions, Z (replace
+Action codes used: X (remove) for Institution Name, Issuer of Patient ID, Patient's Age and the free-text descriptions, Z (replace
 with an empty or dummy value) for Patient's Name, Patient ID, Birth Date, Sex and Study Date.
 Technical attributes (modality, view position, laterality, body part) are kept.
 """
@@ -13,6 +13,7 @@ from typing import Any
 BASIC_PROFILE_ACTIONS = {
     "patient_name": "Z", "patient_id": "Z", "patient_birth_date": "Z", "patient_sex": "Z",
     "study_date": "Z", "accession_number": "Z", "institution": "X", "study_description": "X", "series_description": "X",
+    "patient_age": "X",
     "issuer_of_patient_id": "X",  # read to tell patients apart (priors), never shown
 }
 DUMMY = {"patient_name": "ANONYMIZED", "patient_id": "ANON"}

@@ -182,6 +182,7 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "patient_id": "PatientID",
         "patient_sex": "PatientSex",
         "patient_birth_date": "PatientBirthDate",
+        "patient_age": "PatientAge",  # as the modality wrote it (AS, "045Y"): shown where no birth date gives one
         "issuer_of_patient_id": "IssuerOfPatientID",
         "study_date": "StudyDate",
         "study_description": "StudyDescription",
