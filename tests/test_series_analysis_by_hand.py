@@ -70,7 +70,7 @@ def test_pixel_spacing_from_each_place_the_standard_allows() -> None:
     assert spacing_of(header(PixelSpacing=[0.5, 0.7])) == (0.5, 0.7)
     assert spacing_of(header(ImagerPixelSpacing=[0.2, 0.3])) == (0.2, 0.3)
     assert spacing_of(header(PixelSpacing=[0.5, 0.7], ImagerPixelSpacing=[0.2, 0.3])) == (0.5, 0.7)
-    for bad in ([0.0, 0.7], [0.7, 0.0], [0.5, -1.0], [0.5]):
+    for bad in ([0.0, 0.7], [0.7, 0.0], [0.5, -1.0], [0.5], [float("inf"), 0.5], [0.5, float("nan")]):
         assert spacing_of(header(PixelSpacing=bad, ImagerPixelSpacing=[0.2, 0.3])) == (0.2, 0.3), bad
     assert spacing_of(header(PixelSpacing=[0.0, 0.0])) is None  # never an invented 1 mm
 

@@ -12,6 +12,7 @@ from collections import Counter
 import numpy as np
 from pydicom.dataset import Dataset
 
+from .calibration import usable_spacing
 from .geometry import Geometry
 from .pixels import element_values
 from .study_tree import Instance, Series
@@ -51,13 +52,10 @@ def _pixel_spacing(instance: Instance) -> tuple[float, float] | None:
         if seq and "PixelMeasuresSequence" in seq[0] and seq[0].PixelMeasuresSequence:
             sources.append(seq[0].PixelMeasuresSequence[0])
     sources.append(ds)
-    for source, keyword in [(s, k) for s in sources for k in ("PixelSpacing",)] + [(ds, "ImagerPixelSpacing")]:
-        value = source.get(keyword)
-        try:
-            if value is not None and len(value) == 2 and float(value[0]) > 0 and float(value[1]) > 0:
-                return (float(value[0]), float(value[1]))
-        except (TypeError, ValueError):
-            continue
+    for value in [source.get("PixelSpacing") for source in sources] + [ds.get("ImagerPixelSpacing")]:
+        spacing = usable_spacing(value)
+        if spacing is not None:
+            return spacing
     return None
 
 
