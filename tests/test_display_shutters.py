@@ -365,3 +365,48 @@ def test_the_presentation_state_of_marks_on_an_enhanced_cine_repeats_its_frame_s
     assert presentation_state([(agreeing, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 1)]).ShutterShape == "CIRCULAR"
     differing = pydicom.dcmread(enhanced_xa(tmp_path / "differ" / "xa.dcm", None, [circle, rectangle, circle]))
     assert "ShutterShape" not in presentation_state([(differing, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", 1)])
+
+
+def test_a_colour_cine_s_frame_shutter_is_shown_in_its_cielab_colour(tmp_path: Path) -> None:
+    """A Frame Display Shutter item (0018,9472) states no Photometric Interpretation: the object's
+    says the image is colour, so the item's Shutter Presentation Color CIELab Value is used (C.7.6.11.1);
+    judged by the item alone, the colour cine's shutter was the grey's black. White: L* 100, a* b* 0."""
+    from dicom_factory import base_dataset
+
+    from lightbox.viewer.loading import load_film_frames
+
+    rgb = np.zeros((2, 20, 30, 3), np.uint8)
+    rgb[..., 1] = 180  # green everywhere
+    ds = base_dataset("1.2.840.10008.5.1.4.1.1.7.4", modality="OT")  # multi-frame true colour SC
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 20, 30, 3, "RGB"
+    ds.PlanarConfiguration, ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 0, 8, 8, 7, 0
+    ds.NumberOfFrames, ds.PixelData = 2, rgb.tobytes()
+    shutter = header(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=11, ShutterRightVerticalEdge=30,
+                     ShutterUpperHorizontalEdge=1, ShutterLowerHorizontalEdge=20, ShutterPresentationValue=0,
+                     ShutterPresentationColorCIELabValue=[65535, 32896, 32896])
+    group = Dataset()
+    group.FrameDisplayShutterSequence = [shutter]
+    ds.SharedFunctionalGroupsSequence = [group]
+    ds.PerFrameFunctionalGroupsSequence = [Dataset(), Dataset()]
+    (tmp_path / "cine").mkdir()
+    ds.save_as(tmp_path / "cine" / "sc.dcm", enforce_file_format=True)
+    films = load_film_frames(build_index(tmp_path / "cine").all_series()[0], 0)
+    assert len(films) == 2
+    for film in films:
+        assert film.colour is not None and film.shutter is not None
+        assert film.shutter.colour == (255, 255, 255)
+        painted = film.shutter.paint(film.colour)
+        assert (painted[:, :10] == 255).all() and (painted[:, 10:] == (0, 180, 0)).all()
+    # frames stating the same shape in two colours are two shutters (the colour is part of a shutter's key)
+    black = header(**{k: shutter.get(k) for k in shutter.dir()})
+    black.ShutterPresentationColorCIELabValue = [0, 32896, 32896]
+    per_frame = []
+    for item in (shutter, black):
+        frame = Dataset()
+        frame.FrameDisplayShutterSequence = [item]
+        per_frame.append(frame)
+    ds.SharedFunctionalGroupsSequence = [Dataset()]
+    ds.PerFrameFunctionalGroupsSequence = per_frame
+    ds.save_as(tmp_path / "cine" / "sc.dcm", enforce_file_format=True)
+    films = load_film_frames(build_index(tmp_path / "cine").all_series()[0], 0)
+    assert [f.shutter.colour for f in films if f.shutter is not None] == [(255, 255, 255), (0, 0, 0)]

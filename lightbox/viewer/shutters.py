@@ -77,9 +77,12 @@ def _inside_polygon(rows: np.ndarray, columns: np.ndarray, vertices: list[tuple[
     return inside | on_edge
 
 
-def display_shutter(ds: Dataset, rows: int, columns: int) -> tuple[DisplayShutter | None, list[str]]:
+def display_shutter(ds: Dataset, rows: int, columns: int, colour: bool | None = None,
+                    ) -> tuple[DisplayShutter | None, list[str]]:
     """The film's display shutter and what could not be used of it, in words (a shape without its
-    attributes, a bitmap shutter); ``(None, notes)`` when there is nothing to hide."""
+    attributes, a bitmap shutter); ``(None, notes)`` when there is nothing to hide. ``colour``: whether
+    the image is a colour one, when ``ds`` is a functional group item (which states no Photometric
+    Interpretation); by default ``ds``'s own."""
     try:  # CS, VM 1-3: "RECTANGULAR\\CIRCULAR" is two shapes
         shapes = [str(v).strip().upper() for v in element_values(ds.get("ShutterShape")) if str(v).strip()]
     except Exception:  # noqa: BLE001 - a damaged element reads as no shutter
@@ -128,7 +131,7 @@ def display_shutter(ds: Dataset, rows: int, columns: int) -> tuple[DisplayShutte
     if not shown.any():
         notes.append("the display shutter hides the whole image: not applied")
         return None, notes
-    rgb = cielab_rgb(ds.get("ShutterPresentationColorCIELabValue")) if _is_colour(ds) else None
+    rgb = cielab_rgb(ds.get("ShutterPresentationColorCIELabValue")) if (_is_colour(ds) if colour is None else colour) else None
     if rgb is not None:
         grey = int(round(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]))
     return DisplayShutter(shown, grey, rgb), notes
@@ -144,7 +147,7 @@ def _is_colour(ds: Dataset) -> bool:
 SHUTTER_GEOMETRY = ("ShutterShape", "ShutterLeftVerticalEdge", "ShutterRightVerticalEdge", "ShutterUpperHorizontalEdge",
                     "ShutterLowerHorizontalEdge", "CenterOfCircularShutter", "RadiusOfCircularShutter",
                     "VerticesOfThePolygonalShutter")
-SHUTTER_ATTRIBUTES = (*SHUTTER_GEOMETRY, "ShutterPresentationValue")
+SHUTTER_ATTRIBUTES = (*SHUTTER_GEOMETRY, "ShutterPresentationValue", "ShutterPresentationColorCIELabValue")
 
 
 def shutter_key(source: Dataset) -> tuple[str, ...]:
@@ -157,14 +160,16 @@ def frame_display_shutters(ds: Dataset, count: int, rows: int, columns: int,
     """Each of ``count`` frames' display shutter (as :func:`display_shutter` gives it). An
     enhanced X-ray object (Enhanced XA / XRF) keeps its shutter in the Frame Display Shutter
     functional group (0018,9472; per frame, else shared, PS3.3 C.7.6.16), not at the top level:
-    its collimated border was shown. One mask per distinct shutter: a cine's frames share one."""
+    its collimated border was shown. One mask per distinct shutter: a cine's frames share one. A
+    functional group item states no Photometric Interpretation: the object's says grey or colour."""
     found: dict[object, tuple[DisplayShutter | None, list[str]]] = {}
+    colour = _is_colour(ds)
     out = []
     for frame in range(count):
         source = shutter_source(ds, frame)
         key = "top level" if source is ds else shutter_key(source)
         if key not in found:
-            found[key] = display_shutter(source, rows, columns)
+            found[key] = display_shutter(source, rows, columns, colour)
         out.append(found[key])
     return out
 
