@@ -571,7 +571,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     metadata = _metadata(ds)
     warnings += lossy_warning(metadata)
     shutter, shutter_notes = shutter_read if shutter_read is not None else \
-        display_shutter(shutter_source(ds, frame), *values.shape[:2], colour=colour is not None)
+        display_shutter(shutter_source(ds, frame), values.shape[0], values.shape[1], colour=colour is not None)
     warnings += shutter_notes
     shown = values[shutter.shown] if shutter is not None else values  # the collimated border is no part of the range
     return Film(values, window or auto_window(shown, padding=padding), invert, spacing, source, str(ds.get("Modality", "")),
