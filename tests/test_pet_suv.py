@@ -87,7 +87,7 @@ def test_injection_date_time_and_admin_decay_correction(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("changes", "reason"), [
-    ({"Units": "CNTS"}, "no SUV: the PET values are in CNTS, not Bq/mL"),
+    ({"Units": "CNTS"}, "no SUV: the PET values are counts (Units CNTS) and the Philips scale factors"),
     ({"CorrectedImage": ["ATTN"]}, "no SUV: the image is not attenuation and decay corrected"),
     ({"DecayCorrection": "NONE"}, "no SUV: Decay Correction is NONE (START or ADMIN needed)"),
     ({"PatientWeight": None}, "no SUV: the patient's weight is not stated"),
@@ -103,6 +103,45 @@ def test_without_what_suv_needs_the_values_stay_in_bq_per_ml_and_the_reader_is_t
     assert np.allclose(volume.array, bq_per_ml(folder))
     assert any(w.startswith(reason) for w in volume.warnings), volume.warnings
     assert volume.unit == ("Bq/mL" if changes.get("Units") != "CNTS" else "counts")
+
+
+def with_philips_factors(folder: Path, suv_scale: float | None, activity_scale: float | None,
+                         slice_differs: bool = False) -> Path:
+    """A Philips PET series: Units CNTS and the Philips PET Private Group (7053) with its SUV Scale
+    Factor (xx00) and / or Activity Concentration Scale Factor (xx09), as those scanners write them."""
+    for n, path in enumerate(sorted(folder.glob("*.dcm"))):
+        ds = pydicom.dcmread(path)
+        ds.Units = "CNTS"
+        block = ds.private_block(0x7053, "Philips PET Private Group", create=True)
+        if suv_scale is not None:
+            block.add_new(0x00, "DS", suv_scale * (1.5 if slice_differs and n == 1 else 1.0))
+        if activity_scale is not None:
+            block.add_new(0x09, "DS", activity_scale)
+        ds.save_as(path)
+    return folder
+
+
+def test_a_philips_series_in_counts_reads_in_suv_by_its_private_factors(tmp_path: Path) -> None:
+    """QIBA: a Philips PET in CNTS carries the SUV Scale Factor (7053,1000), which gives SUVbw from
+    the rescaled counts; without it, the Activity Concentration Scale Factor (7053,1009) gives Bq/mL,
+    and the dose, weight and times do the rest. Both worked out here by hand."""
+    folder = with_philips_factors(write_pet(tmp_path / "suv"), 0.000321, None)
+    volume = load_volume(build_index(folder).all_series()[0])
+    assert np.allclose(volume.array, bq_per_ml(folder) * 0.000321, rtol=1e-5)
+    assert volume.unit == "SUVbw"
+    assert "values in SUVbw (g/mL): the scanner's SUV scale factor 0.000321 (Philips, 7053,1000)" in volume.warnings
+
+    folder = with_philips_factors(write_pet(tmp_path / "activity"), None, 0.95)
+    volume = load_volume(build_index(folder).all_series()[0])
+    assert np.allclose(volume.array, suv_by_hand(bq_per_ml(folder) * 0.95, 3600.0), rtol=1e-5)
+    assert volume.unit == "SUVbw"
+    assert ("values in SUVbw (g/mL): 74 kg, 370.0 MBq injected at 08:30, scan 09:30 (60 min, 253.3 MBq decayed); "
+            "counts x 0.95 = Bq/mL (Philips activity concentration scale factor, 7053,1009)") in volume.warnings
+
+    folder = with_philips_factors(write_pet(tmp_path / "differ"), 0.000321, None, slice_differs=True)
+    volume = load_volume(build_index(folder).all_series()[0])
+    assert np.allclose(volume.array, bq_per_ml(folder)) and volume.unit == "counts"
+    assert "no SUV: the slices' Philips scale factors (7053,1000 / 7053,1009) differ" in volume.warnings
 
 
 def test_a_stated_window_in_bq_per_ml_becomes_the_same_window_in_suv(tmp_path: Path) -> None:

@@ -97,7 +97,9 @@ def test_an_injection_at_the_scan_start_and_one_decay_corrected_to_the_injection
 
 @pytest.mark.parametrize(("changes", "said"), [
     ({"Units": None}, "no SUV: the PET values are in unstated units, not Bq/mL (Units, C.8.9.1)"),
-    ({"Units": "cnts"}, "no SUV: the PET values are in CNTS, not Bq/mL (Units, C.8.9.1)"),
+    ({"Units": "cnts"}, "no SUV: the PET values are counts (Units CNTS) and the Philips scale factors that turn them "
+                        "into SUV or Bq/mL (7053,1000 / 7053,1009) are absent"),
+    ({"Units": "GML"}, "no SUV: the PET values are in GML, not Bq/mL (Units, C.8.9.1)"),
     ({"CorrectedImage": ["DECY"]}, "no SUV: the image is not attenuation and decay corrected (Corrected Image ['DECY'])"),
     ({"DecayCorrection": None}, "no SUV: Decay Correction is not stated (START or ADMIN needed)"),
     ({"PatientWeight": 0}, "no SUV: the patient's weight is not stated"),
@@ -110,3 +112,39 @@ def test_an_injection_at_the_scan_start_and_one_decay_corrected_to_the_injection
 ])
 def test_what_is_missing_is_said_word_for_word(changes: dict, said: str) -> None:
     assert suv_factor([pet(**changes)]) == (None, said)
+
+
+def philips(suv_scale: object = None, activity_scale: object = None, vr: str = "DS", **changes: object) -> Dataset:
+    ds = pet(Units="CNTS", **changes)
+    block = ds.private_block(0x7053, "Philips PET Private Group", create=True)
+    for offset, value in ((0x00, suv_scale), (0x09, activity_scale)):
+        if value is not None:
+            block.add_new(offset, vr, value)
+    return ds
+
+
+def test_the_philips_private_factors() -> None:
+    """(7053,xx00) SUV Scale Factor first; else (7053,xx09) x the Bq/mL factor; a zero, a negative or
+    an unreadable one is none; read as text when the file left its VR unknown (UN)."""
+    assert suv_factor([philips(0.0005)]) == (0.0005, "values in SUVbw (g/mL): the scanner's SUV scale factor "
+                                                     "0.0005 (Philips, 7053,1000)")
+    assert suv_factor([philips(0.0005, 2.0)])[0] == 0.0005  # the SUV factor wins
+    assert suv_factor([philips(0.0005, PatientWeight=None)])[0] == 0.0005  # the scanner did the sums
+    found, note = suv_factor([philips(None, 2.0)])
+    assert found == pytest.approx(2.0 * factor(3600))
+    assert note.endswith("(60 min, 205.4 MBq decayed); counts x 2 = Bq/mL (Philips activity concentration scale "
+                         "factor, 7053,1009)")
+    assert suv_factor([philips(0, 2.0)])[0] == pytest.approx(2.0 * factor(3600))  # a zero SUV factor: none
+    assert suv_factor([philips(None, 2.0, PatientWeight=None)]) == (None, "no SUV: the patient's weight is not stated")
+    assert suv_factor([philips(b"0.0005 ", None, vr="UN")])[0] == 0.0005
+    assert suv_factor([philips(b"0.0005\x00", None, vr="UN")])[0] == 0.0005
+    absent = ("no SUV: the PET values are counts (Units CNTS) and the Philips scale factors that turn them "
+              "into SUV or Bq/mL (7053,1000 / 7053,1009) are absent")
+    for bad in (("-1", "0"), ("nan", None), (b"abc", None)):
+        assert suv_factor([philips(*bad, vr="UN" if isinstance(bad[0], bytes) else "DS")]) == (None, absent), bad
+    assert suv_factor([philips(0.0005, CorrectedImage=["ATTN"])])[0] is None  # the corrections come first
+    other = pet(Units="CNTS")
+    other.private_block(0x7053, "Another Vendor", create=True).add_new(0x00, "DS", 0.0005)
+    assert suv_factor([other]) == (None, absent)  # another creator's 7053 block is not Philips'
+    assert suv_factor([philips(0.0005), philips(0.0006)]) == (
+        None, "no SUV: the slices' Philips scale factors (7053,1000 / 7053,1009) differ")

@@ -16,7 +16,12 @@ modules (PS3.3 C.8.9.1, C.8.9.4):
   Radiopharmaceutical Start Time (0018,1072); dose Radionuclide Total Dose (0018,1074, Bq),
   half-life Radionuclide Half Life (0018,1075, s), weight Patient's Weight (0010,1030, kg).
 
-Whatever is missing or cannot hold is said in words, and the values stay in Bq/mL.
+Philips scanners may write Units CNTS (counts) instead; QIBA's pseudo-code then reads their private
+Philips PET Private Group (7053): the SUV Scale Factor (7053,xx00) turns the rescaled counts into
+SUVbw directly; without it, the Activity Concentration Scale Factor (7053,xx09) turns them into
+Bq/mL and the rule above goes on from there (as cornerstone's calculate-suv does).
+
+Whatever is missing or cannot hold is said in words, and the values stay as stored.
 """
 from __future__ import annotations
 
@@ -64,18 +69,72 @@ def _dt(value: str) -> dt.datetime | None:
     return _datetime(text[:8], text[8:]) if len(text) >= 10 else None
 
 
+PHILIPS_PET_GROUP = "Philips PET Private Group"
+
+
+def _private_number(block: object, offset: int) -> float | None:
+    """A positive DS of a private block; read as text too when its VR is unknown (UN: bytes)."""
+    try:
+        value = block[offset].value  # type: ignore[index]
+        if isinstance(value, bytes):
+            value = value.decode("ascii", "replace").strip("\x00 ")
+        number = float(value)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return number if math.isfinite(number) and number > 0 else None
+
+
+def philips_scale_factors(ds: Dataset) -> tuple[float | None, float | None]:
+    """Philips' private (SUV Scale Factor, Activity Concentration Scale Factor) of a PET image
+    whose Units are CNTS: (7053,xx00) and (7053,xx09) of the Philips PET Private Group; None
+    where absent, zero or unreadable."""
+    try:
+        block = ds.private_block(0x7053, PHILIPS_PET_GROUP)
+    except (KeyError, ValueError):
+        return None, None
+    return _private_number(block, 0x00), _private_number(block, 0x09)
+
+
 def suv_factor(headers: Sequence[Dataset]) -> tuple[float | None, str]:
-    """The factor that turns the series' Bq/mL into SUVbw, and a sentence for the reader (the
-    numbers it rests on, or why there is none). ``headers``: its images' headers (one for a
-    multi-frame object)."""
+    """The factor that turns the series' values (Bq/mL, or a Philips series' counts) into SUVbw,
+    and a sentence for the reader (the numbers it rests on, or why there is none). ``headers``:
+    its images' headers (one for a multi-frame object)."""
     first = headers[0]
     units = _text(first, "Units").upper()
-    if units != "BQML":
+    if units not in ("BQML", "CNTS"):
         return None, f"no SUV: the PET values are in {units or 'unstated units'}, not Bq/mL (Units, C.8.9.1)"
     # CS of VM 1-n: one value is a str (its letters are no values), several a MultiValue
     corrected = {str(v).strip().upper() for v in element_values(first.get("CorrectedImage"))}
     if not {"ATTN", "DECY"} <= corrected:
         return None, f"no SUV: the image is not attenuation and decay corrected (Corrected Image {sorted(corrected)})"
+    if units == "CNTS":
+        return _counts_factor(headers)
+    return _activity_factor(headers)
+
+
+def _counts_factor(headers: Sequence[Dataset]) -> tuple[float | None, str]:
+    """SUVbw from a Philips series' counts (QIBA): its SUV Scale Factor, else its Activity
+    Concentration Scale Factor times the Bq/mL factor; one factor for the series, so the slices
+    must agree on it."""
+    factors = {philips_scale_factors(h) for h in headers}
+    if len(factors) != 1:
+        return None, "no SUV: the slices' Philips scale factors (7053,1000 / 7053,1009) differ"
+    ((suv_scale, activity_scale),) = factors
+    if suv_scale is not None:
+        return suv_scale, f"values in SUVbw (g/mL): the scanner's SUV scale factor {suv_scale:g} (Philips, 7053,1000)"
+    if activity_scale is None:
+        return None, ("no SUV: the PET values are counts (Units CNTS) and the Philips scale factors that turn them "
+                      "into SUV or Bq/mL (7053,1000 / 7053,1009) are absent")
+    factor, sentence = _activity_factor(headers)
+    if factor is None:
+        return None, sentence
+    return factor * activity_scale, (f"{sentence}; counts x {activity_scale:g} = Bq/mL "
+                                     "(Philips activity concentration scale factor, 7053,1009)")
+
+
+def _activity_factor(headers: Sequence[Dataset]) -> tuple[float | None, str]:
+    """Bq/mL → SUVbw from weight, dose, half-life and the times (the rule in the module's text)."""
+    first = headers[0]
     decay = _text(first, "DecayCorrection").upper()
     if decay not in ("START", "ADMIN"):
         return None, f"no SUV: Decay Correction is {decay or 'not stated'} (START or ADMIN needed)"
