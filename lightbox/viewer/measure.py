@@ -1,13 +1,14 @@
 """Measurements on an image plane: length and angle, and region-of-interest statistics (ellipse
-and rectangle: mean, SD, min, max, area), in mm when calibrated, else in pixels."""
+and rectangle: mean, SD, min, max, area; a PET region's peak), in mm when calibrated, else in pixels."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .pixels import Padding
+from .uptake_peak import peak_mean
 from .value_text import format_value
 from .volume import Volume
 
@@ -38,6 +39,8 @@ class RoiStatistics:
     # the reader cannot see them, so they are not measured
     shuttered: int = 0
     decimals: int = 0  # the image's values' (value_text.value_decimals); mean and SD at least one
+    # a PET region's peak: the highest mean in a 1 cm³ sphere centred in it (viewer.uptake_peak)
+    peak: float | None = None
 
     def describe(self) -> str:
         unit = f" {self.value_unit}" if self.value_unit else ""
@@ -46,7 +49,8 @@ class RoiStatistics:
         d, mean_d = self.decimals, max(1, self.decimals)
         return (f"mean {format_value(self.mean, mean_d)}{unit}  SD {format_value(self.sd, mean_d)}\n"
                 f"min {format_value(self.minimum, d)}  max {format_value(self.maximum, d)}\n"
-                f"area {self.area:.1f} {self.area_unit}{left_out}")
+                + (f"peak {format_value(self.peak, mean_d)}{unit} (1 cm³ sphere)\n" if self.peak is not None else "")
+                + f"area {self.area:.1f} {self.area_unit}{left_out}")
 
 
 @dataclass
@@ -222,5 +226,12 @@ def volume_roi_statistics(volume: Volume, axes: tuple[np.ndarray, np.ndarray, np
                                                    indexing="ij"))
     world = volume.geometry.index_to_world(np.stack([ii, jj, kk], axis=1).astype(float))
     keep = (np.abs(world @ normal - plane) < half_step) & inside_roi(kind, points, world @ right, world @ up)
-    return summarise(volume.array[kk[keep], jj[keep], ii[keep]], area, unit, volume.unit, volume.padding,
-                     decimals=volume.value_decimals)
+    stats = summarise(volume.array[kk[keep], jj[keep], ii[keep]], area, unit, volume.unit, volume.padding,
+                      decimals=volume.value_decimals)
+    if stats is None or volume.modality.strip().upper() != "PT" or not volume.calibrated:
+        return stats
+    # PERCIST's SUVpeak: centres on the region's image voxels (its padding is no tumour)
+    centres = np.stack([kk[keep], jj[keep], ii[keep]], axis=1)
+    if volume.padding is not None:
+        centres = centres[~volume.padding.mask(volume.array[kk[keep], jj[keep], ii[keep]])]
+    return replace(stats, peak=peak_mean(volume.array, volume.geometry, centres, volume.padding))

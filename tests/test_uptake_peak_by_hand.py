@@ -1,0 +1,166 @@
+"""A PET region's peak (PERCIST's SUVpeak: the highest mean in a 1 cm³ sphere centred in the region),
+checked against sphere means worked out here voxel by voxel from the voxels' positions in mm."""
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+from lightbox.viewer.geometry import Geometry
+from lightbox.viewer.index import build_index
+from lightbox.viewer.loading import load_volume
+from lightbox.viewer.measure import volume_roi_statistics
+from lightbox.viewer.pixels import Padding
+from lightbox.viewer.uptake_peak import SPHERE_RADIUS_MM, peak_mean, sphere_offsets
+from tests.test_pet_suv import suv_by_hand, write_pet
+
+RADIUS = (3 * 1000 / (4 * math.pi)) ** (1 / 3)  # mm: a sphere of 1 cm³
+
+
+def brute_peak(values: np.ndarray, positions: np.ndarray, centres: list[tuple[int, int, int]],
+               padding: tuple[float, float] | None = None) -> float:
+    """``positions[k, j, i]``: each voxel's centre in mm. Every sphere's mean by looping over every voxel."""
+    best = -math.inf
+    for centre in centres:
+        found = []
+        for k, j, i in itertools.product(*(range(n) for n in values.shape)):
+            if np.sum((positions[k, j, i] - positions[centre]) ** 2) <= RADIUS ** 2:
+                value = float(values[k, j, i])
+                if padding is None or not padding[0] <= value <= padding[1]:
+                    found.append(value)
+        if found:
+            best = max(best, sum(found) / len(found))
+    return best
+
+
+def positions_of(shape: tuple[int, int, int], origin: np.ndarray, steps: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    out = np.zeros((*shape, 3))
+    for k, j, i in itertools.product(*(range(n) for n in shape)):
+        out[k, j, i] = origin + direction @ (np.array([i, j, k]) * steps)
+    return out
+
+
+def test_the_sphere_radius_holds_one_millilitre() -> None:
+    assert abs(SPHERE_RADIUS_MM - 6.2035) < 1e-4
+    assert 4 / 3 * math.pi * SPHERE_RADIUS_MM ** 3 == pytest.approx(1000.0)
+
+
+@pytest.mark.parametrize("sheared", [False, True])
+def test_the_peak_is_the_highest_sphere_mean(sheared: bool) -> None:
+    """Sheared: slices stepping along a tilted axis (a gantry tilt kept as acquired), where the
+    sphere's voxels are not those of a box grid's (a rotation alone would keep every distance)."""
+    rng = np.random.default_rng(7)
+    shape = (9, 14, 11)
+    values = rng.uniform(0, 10, shape)
+    values[4, 5, 6] = 60.0  # a hot voxel: its sphere's mean, not 60, is the peak
+    values[3, 5, 6] = 30.0
+    steps = np.array([2.0, 2.5, 3.0])
+    tilt = math.radians(60) if sheared else 0.0  # 60°: spheres reach 4 slices along k, not 6.2 / 3 = 2
+    direction = np.array([[1.0, 0, 0], [0, 1.0, math.sin(tilt)], [0, 0, math.cos(tilt)]])
+    geometry = Geometry((10.0, -5.0, 3.0), tuple(steps), direction)
+    centres = [(k, j, i) for k in range(3, 6) for j in range(3, 8) for i in range(4, 9)]
+    positions = positions_of(shape, np.array([10.0, -5.0, 3.0]), steps, direction)
+    expected = brute_peak(values, positions, centres)
+    assert peak_mean(values, geometry, np.array(centres)) == pytest.approx(expected)
+    assert expected < 60.0  # the sphere averages the hot voxel with its neighbours
+
+
+def test_padding_is_left_out_and_an_empty_region_has_no_peak() -> None:
+    values = np.full((3, 6, 6), 4.0)
+    values[1, 2, 2] = 9.0
+    values[1, 2, 3] = -3000.0  # padding beside the hot voxel
+    geometry = Geometry(spacing=(5.0, 5.0, 5.0))
+    positions = positions_of(values.shape, np.zeros(3), np.array([5.0, 5.0, 5.0]), np.eye(3))
+    centres = [(1, 2, 2)]
+    expected = brute_peak(values, positions, centres, padding=(-3024.0, -3000.0))
+    assert peak_mean(values, geometry, np.array(centres), Padding(-3024.0, -3000.0)) == pytest.approx(expected)
+    assert expected == pytest.approx((9.0 + 4.0 * 5) / 6)  # the voxel and its 6 face neighbours at 5 mm, less the padding
+    assert peak_mean(values, geometry, np.empty((0, 3))) is None
+
+
+def test_a_sphere_at_the_volume_s_edge_counts_the_voxels_inside_it() -> None:
+    values = np.arange(2 * 3 * 3, dtype=float).reshape(2, 3, 3)
+    geometry = Geometry(spacing=(5.0, 5.0, 5.0))
+    assert len(sphere_offsets(geometry)) == 7  # 5 mm steps: the centre and its 6 face neighbours
+    assert peak_mean(values, geometry, np.array([(0, 0, 0)])) == pytest.approx((0 + 1 + 3 + 9) / 4)
+
+
+def test_an_roi_on_a_pet_series_gives_its_suv_peak(tmp_path: Path) -> None:
+    """A rectangle on the middle slice of a PET series in SUVbw: its peak from the written files'
+    positions (Image Position, Pixel Spacing), slopes and dose, sphere by sphere; in the ROI's text."""
+    folder = write_pet(tmp_path / "pet")
+    slices = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
+    suv = suv_by_hand(np.stack([d.pixel_array * float(d.RescaleSlope) for d in slices]), 3600.0)
+    row_mm, col_mm = (float(v) for v in slices[0].PixelSpacing)
+    positions = np.zeros((*suv.shape, 3))
+    for k, j, i in itertools.product(*(range(n) for n in suv.shape)):
+        x, y, z = (float(v) for v in slices[k].ImagePositionPatient)
+        positions[k, j, i] = (x + i * col_mm, y + j * row_mm, z)
+    volume = load_volume(build_index(folder).all_series()[0])
+    z = float(slices[1].ImagePositionPatient[2])
+    x0, y0 = (float(v) for v in slices[1].ImagePositionPatient[:2])
+    axes = (np.array([1.0, 0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]))  # axial: up is anterior (-y)
+    corners = [(x0 + 1.6 * col_mm, -(y0 + 0.6 * row_mm)), (x0 + 9.4 * col_mm, -(y0 + 8.4 * row_mm))]
+    stats = volume_roi_statistics(volume, axes, z, 2.0, "rectangle", corners)
+    centres = [(1, j, i) for j in range(1, 9) for i in range(2, 10)]  # centres inside: rows 1-8, columns 2-9
+    assert stats is not None and stats.pixels == len(centres)
+    expected = brute_peak(suv, positions, centres)
+    assert stats.peak == pytest.approx(expected, rel=1e-5)
+    assert stats.minimum < stats.peak < stats.maximum  # the marker square is smaller than the sphere
+    assert f"\npeak {expected:.3f} SUVbw (1 cm³ sphere)\n" in stats.describe()
+
+
+def test_a_rectangle_drawn_on_a_pet_in_the_window_says_its_peak(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Tools → Rectangle ROI (B) on the PET's middle slice in a real window: the text the reader sees
+    ends its values with the peak, worked out here sphere by sphere."""
+    from PySide6.QtCore import Qt
+
+    from lightbox.app.main_window import MainWindow
+    from tests.test_roi_statistics import drag, viewport_point
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    folder = write_pet(tmp_path / "pet")
+    slices = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
+    suv = suv_by_hand(np.stack([d.pixel_array * float(d.RescaleSlope) for d in slices]), 3600.0)
+    row_mm, col_mm = (float(v) for v in slices[0].PixelSpacing)
+    positions = np.zeros((*suv.shape, 3))
+    for k, j, i in itertools.product(*(range(n) for n in suv.shape)):
+        x, y, z = (float(v) for v in slices[k].ImagePositionPatient)
+        positions[k, j, i] = (x + i * col_mm, y + j * row_mm, z)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path(folder)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None
+                    and getattr(window.area.viewports[0].scene, "plane", "") == "axial", timeout=30000)
+    widget = window.area.viewports[0]
+    scene = widget.scene
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    z = scene.display.crosshair[2]
+    k = int(np.argmin([abs(float(d.ImagePositionPatient[2]) - z) for d in slices]))
+    geometry = scene.volume.geometry
+    corner_a, corner_b = geometry.index_to_world((2 - 0.4, 1 - 0.4, 0)), geometry.index_to_world((9 + 0.4, 8 + 0.4, 0))
+    with qtbot.waitSignal(widget.measured, timeout=2000) as signal:
+        drag(qtbot, widget, viewport_point(widget, scene.world_to_display(np.array([*corner_a[:2], z]))),
+             viewport_point(widget, scene.world_to_display(np.array([*corner_b[:2], z]))))
+    assert scene.measurements[0].statistics.pixels == 64
+    expected = brute_peak(suv, positions, [(k, j, i) for j in range(1, 9) for i in range(2, 10)])
+    assert f"peak {expected:.3f} SUVbw (1 cm³ sphere)" in signal.args[0]
+    window.close()
+
+
+def test_no_peak_but_on_a_pet(tmp_path: Path) -> None:
+    """SUVpeak is PET's measure: a CT region's text has no peak line (its hottest sphere means nothing)."""
+    from tests.dicom_factory import axial_positions, write_ct_series
+
+    write_ct_series(tmp_path / "ct", axial_positions(3, spacing=4.0), rows=16, columns=16)
+    volume = load_volume(build_index(tmp_path / "ct").all_series()[0])
+    axes = (np.array([1.0, 0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]))
+    origin = volume.geometry.index_to_world((0, 0, 1))
+    stats = volume_roi_statistics(volume, axes, float(origin[2]), 2.0, "rectangle",
+                                  [(origin[0] + 1.0, -origin[1] - 1.0), (origin[0] + 8.0, -origin[1] - 6.0)])
+    assert stats is not None and stats.pixels > 0 and stats.peak is None and "peak" not in stats.describe()
