@@ -39,6 +39,7 @@ from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .hanging import HangingProtocols
 from .keyboard import TextInputKeyGuard
 from .logs import LOG, REDACTOR, configure_logging, register_phi
+from .pane_export import PaneExport
 from .preferences import Preferences
 from .recent import last_folder, recent_studies, remember_opened
 from .study_browser import SeriesTree
@@ -189,6 +190,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open demo &CT", lambda: self.open_path("demo:ct"))
         self._action(file_menu, "Open demo film", lambda: self.open_path("demo:film"))
         self._action(file_menu, "Attach original report (text)...", self.attach_original_report)
+        file_menu.addSeparator()
+        self.pane_export = PaneExport(self, file_menu)
         file_menu.addSeparator()
         self._action(file_menu, "&Preferences...", self.show_preferences, "Ctrl+,")
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
