@@ -119,3 +119,21 @@ def test_a_volume_pane_exports_too(window, qtbot, tmp_path: Path) -> None:
     path, _ = window.pane_export.export(tmp_path / "ct.jpg", deidentify=True)
     picture = np.asarray(Image.open(path))
     assert picture.shape[:2] == window.area.active.grab_pixels().shape[:2]
+
+
+def test_the_menu_asks_where_and_never_suggests_the_patient_s_name(window, qtbot, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    open_in(window, qtbot, film_with(tmp_path / "named" / "film.dcm", **IDENTIFIERS))
+    asked: list[str] = []
+
+    def save_as(parent, title, suggested, filters):
+        asked.append(suggested)
+        return str(tmp_path / "out" / "teaching.png"), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_as))
+    action(window, "Export pane as image, de-identified...").trigger()
+    assert asked == ["lightbox-pane-deidentified.png"]
+    expected, _ = window.pane_export.pane_pixels(deidentify=True)
+    assert np.array_equal(read_png(tmp_path / "out" / "teaching.png"), expected)
+    assert window.statusBar().currentMessage() == "Exported teaching.png"
