@@ -28,10 +28,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     series = [s for s in index.all_series() if s.kind in ("volume", "film")]
     decode = args.pixels if args.pixels is not None else (
         len(series) <= INSPECT_PIXELS_SERIES and sum(s.frame_count for s in series) <= INSPECT_PIXELS_FRAMES)
-    pixels, overlays = decoded_report(series) if decode else ({}, {})
+    pixels, overlays, segments = decoded_report(series) if decode else ({}, {}, {})
     if args.json:
         print(json.dumps({**index_to_dict(index), "pixels_decoded": decode, "pixel_problems": pixels,
-                          "overlay_planes": overlays}, indent=2))
+                          "overlay_planes": overlays, "segments": segments}, indent=2))
     else:
         print(format_index(index))
         if series and decode:  # with no image series, the tree above says what was found instead
@@ -43,6 +43,11 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             for label, planes in overlays.items():
                 for plane in planes:
                     print(f"  {label}: {plane}")
+            if segments:
+                print("Segments (DICOM SEG; View → Segments... lists them and goes to each):")
+            for label, summaries in segments.items():
+                for summary in summaries:
+                    print(f"  {label}: {summary}")
         elif series:
             print("Pixels not decoded (--no-pixels)" if args.pixels is False
                   else "Pixels not decoded (a large folder; --pixels decodes them)")
@@ -59,13 +64,16 @@ INSPECT_PIXELS_SERIES = 6
 INSPECT_PIXELS_FRAMES = 1200
 
 
-def decoded_report(series_list: list) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Per series (its label): what reading its pixels found beyond its header warnings, and the
-    overlay planes (60xx) its images carry, e.g. "image 1: overlay 6000 'lesion': graphics, ..."."""
+def decoded_report(series_list: list) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, list[str]]]:
+    """Per series (its label): what reading its pixels found beyond its header warnings, the
+    overlay planes (60xx) its images carry, e.g. "image 1: overlay 6000 'lesion': graphics, ...",
+    and what each segment of its DICOM SEGs holds (viewer.segment_table)."""
     from ..viewer.loading import LoadError, load_film_frames, load_volume
+    from ..viewer.segment_table import segment_summaries
 
     found: dict[str, list[str]] = {}
     overlays: dict[str, list[str]] = {}
+    segments: dict[str, list[str]] = {}
     for series in series_list:
         label = f"{series.label()} [{series.uid[-8:]}]"
         try:
@@ -75,6 +83,9 @@ def decoded_report(series_list: list) -> tuple[dict[str, list[str]], dict[str, l
                 planes = [f"slice {k + 1}: {p.describe()}" for k, found in sorted(volume.overlay_planes.items()) for p in found]
                 if planes:
                     overlays[label] = planes
+                summaries = [summary.describe() for summary in segment_summaries(volume)]
+                if summaries:
+                    segments[label] = summaries
             else:
                 films = [film for n in range(len(series.instances)) for film in load_film_frames(series, n)]
                 warnings = [w for film in films for w in film.warnings]
@@ -84,7 +95,7 @@ def decoded_report(series_list: list) -> tuple[dict[str, list[str]], dict[str, l
             found[label] = list(dict.fromkeys(w for w in warnings if w not in series.warnings))
         except LoadError as exc:
             found[label] = [f"cannot be shown: {exc}"]
-    return found, overlays
+    return found, overlays, segments
 
 
 def _parse_size(text: str) -> tuple[int, int]:

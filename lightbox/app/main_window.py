@@ -245,6 +245,8 @@ class MainWindow(QMainWindow):
             ("Show / hide display shutters", self.toggle_shutters, "Shift+H"),
         ):
             self._action(view_menu, text, slot, key)
+        self._action(view_menu, "Segments...", self.show_segments, "Ctrl+G",
+                     tip="The segments of the volume's DICOM SEGs: size in mL, values inside, go to each")
         view_menu.addSeparator()
         self._action(view_menu, "Compare with prior", self.compare_with_prior, "C",
                      tip="The patient's previous study beside this one, series paired, scroll / window / zoom linked")
@@ -1189,6 +1191,22 @@ class MainWindow(QMainWindow):
             "the wheel zooms films and scrolls MPR panes; in the 3D pane, left drag rotates.</p>"
         )
         return f"<h3>Keyboard shortcuts</h3><table cellspacing=6>{rows}</table>{mouse}"
+
+    def show_segments(self) -> None:
+        """View → Segments...: the open volume's segments (the pane last clicked's, when it shows one)."""
+        from .segments_dialog import SegmentsDialog
+
+        scene = self.area.active_scene()
+        volume, display = getattr(scene, "volume", None), getattr(scene, "display", None)
+        if volume is None or display is None:
+            opened = self.area.opened
+            volume, display = (opened.volume if opened else None), self.area.volume_display
+        if volume is None or display is None:
+            self.statusBar().showMessage("Segments: open a CT, MR or PET series (a DICOM SEG is shown on the "
+                                         "volume it segments)", 8000)
+            return
+        self.segments_dialog = SegmentsDialog(self, volume, display)
+        self.segments_dialog.show()
 
     def show_help(self) -> None:
         dialog = QDialog(self)

@@ -1,0 +1,98 @@
+"""View → Segments...: the segments of the open volume's DICOM SEGs as a table (colour, label,
+voxels, mL, slices, mean / SD / minimum / maximum in the volume's unit), from
+viewer.segment_table; double-clicking one, or *Go to*, moves the panes to the slice where it is
+largest, its middle under the crosshair (a reader looking for a small nodule on 300 slices)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from ..viewer.segment_table import SegmentSummary, segment_summaries
+from ..viewer.value_text import format_value
+from ..viewer.volume import Volume
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+COLUMNS = ("", "Segment", "Voxels", "mL", "Slices", "Mean", "SD", "Min", "Max")
+
+
+class SegmentsDialog(QDialog):
+    """The segments of ``volume``, shown with ``display`` (the panes' shared VolumeDisplay)."""
+
+    def __init__(self, window: MainWindow, volume: Volume, display: Any) -> None:
+        super().__init__(window)
+        self.setWindowTitle("Segments")
+        self.volume, self.display = volume, display
+        self.summaries: list[SegmentSummary] = segment_summaries(volume)
+        layout = QVBoxLayout(self)
+        unit = f" ({volume.unit})" if volume.unit else ""
+        self.caption = QLabel(
+            f"{len(self.summaries)} segment(s) of the DICOM SEG(s) referencing this series; values{unit} inside "
+            "each, padding left out. Double-click one to go to the slice where it is largest."
+            if self.summaries else "No DICOM SEG of this study references this series (or none of its segments "
+                                   "lies on its slices: File → inspect says why).")
+        self.caption.setWordWrap(True)
+        layout.addWidget(self.caption)
+        self.table = QTableWidget(len(self.summaries), len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        for row, summary in enumerate(self.summaries):
+            for column, text in enumerate(self.cells(summary)):
+                item = QTableWidgetItem(text)
+                if column == 0 and summary.rgb is not None:  # a swatch the row's selection does not cover
+                    swatch = QPixmap(16, 16)
+                    swatch.fill(QColor(*summary.rgb))
+                    item.setIcon(QIcon(swatch))
+                self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+        self.table.cellDoubleClicked.connect(lambda row, _column: self.go_to(row))
+        layout.addWidget(self.table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.go_button = QPushButton("Go to")
+        self.go_button.setEnabled(bool(self.summaries))
+        self.go_button.clicked.connect(lambda: self.go_to(max(self.table.currentRow(), 0)))
+        buttons.addButton(self.go_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        if self.summaries:
+            self.table.selectRow(0)
+        self.resize(760, 170 + 30 * min(len(self.summaries), 12))
+
+    @staticmethod
+    def cells(summary: SegmentSummary) -> tuple[str, ...]:
+        first, last = summary.slices
+        slices = f"{first + 1}" if first == last else f"{first + 1}-{last + 1} (largest {summary.largest_slice + 1})"
+        mean_d = max(1, summary.decimals)
+
+        def value(number: float | None, decimals: int) -> str:
+            return "-" if number is None else format_value(number, decimals)
+
+        return ("", summary.label, str(summary.voxels),
+                "-" if summary.volume_ml is None else f"{summary.volume_ml:.3g}", slices,
+                value(summary.mean, mean_d), value(summary.sd, mean_d), value(summary.minimum, summary.decimals),
+                value(summary.maximum, summary.decimals))
+
+    def go_to(self, row: int) -> None:
+        """The crosshair to the middle of segment ``row`` on the slice where it is largest (every
+        pane of the volume follows it)."""
+        if not 0 <= row < len(self.summaries):
+            return
+        summary = self.summaries[row]
+        column, image_row = summary.centre
+        x, y, z = self.volume.geometry.index_to_world((column, image_row, summary.largest_slice))
+        self.display.crosshair = (float(x), float(y), float(z))

@@ -1,0 +1,129 @@
+"""What each DICOM SEG segment holds (viewer/segment_table.py) and View → Segments..., against
+numbers worked out here from the written CT files and the mask given to highdicom: voxel counts,
+mL from Pixel Spacing and the slice step, HU from stored values x slope + intercept."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+from lightbox.viewer.index import build_index
+from lightbox.viewer.loading import load_volume
+from lightbox.viewer.overlay_planes import OverlayPlane, outline
+from lightbox.viewer.pixels import Padding
+from lightbox.viewer.segment_table import segment_summaries, voxel_volume_ml
+from tests.test_segmentations import ct_with_segmentation
+
+pytest.importorskip("highdicom")  # it writes the SEGs
+
+
+def by_hand(paths: list[Path], mask: np.ndarray, segment: int) -> dict[str, object]:
+    """The segment's numbers from the files: slices in the order of their z (the volume's order)."""
+    headers = [pydicom.dcmread(p) for p in paths]
+    z_order = sorted(range(len(paths)), key=lambda n: float(headers[n].ImagePositionPatient[2]))
+    values, per_slice = [], {}
+    for k, n in enumerate(z_order):
+        hu = headers[n].pixel_array * float(headers[n].RescaleSlope) + float(headers[n].RescaleIntercept)
+        inside = mask[n, :, :, segment]
+        values += list(hu[inside])
+        if inside.any():
+            per_slice[k] = int(inside.sum())
+    row_mm, column_mm = (float(v) for v in headers[0].PixelSpacing)
+    step = abs(float(headers[z_order[1]].ImagePositionPatient[2]) - float(headers[z_order[0]].ImagePositionPatient[2]))
+    largest = max(per_slice.values())
+    return {"voxels": len(values), "ml": len(values) * row_mm * column_mm * step / 1000.0,
+            "slices": (min(per_slice), max(per_slice)), "largest": min(k for k, c in per_slice.items() if c == largest),
+            "mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)), "min": float(min(values)),
+            "max": float(max(values))}
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_each_segment_s_size_and_values(tmp_path: Path, shuffle: bool) -> None:
+    paths, mask = ct_with_segmentation(tmp_path, shuffle=shuffle)
+    ct = next(s for s in build_index(tmp_path / "ct").all_series() if s.modality == "CT")
+    lesion, node = segment_summaries(load_volume(ct))
+    for summary, segment, label in ((lesion, 0, "segment 1 lesion"), (node, 1, "segment 2 node")):
+        expected = by_hand(paths, mask, segment)
+        assert summary.label == label and summary.unit == "HU"
+        assert summary.voxels == expected["voxels"] and summary.volume_ml == pytest.approx(expected["ml"])
+        assert summary.slices == expected["slices"] and summary.largest_slice == expected["largest"]
+        assert (summary.mean, summary.sd, summary.minimum, summary.maximum) == (
+            pytest.approx(expected["mean"]), pytest.approx(expected["sd"]), expected["min"], expected["max"])
+    assert (lesion.voxels, node.voxels) == (4 * 4 * 5, 2 * 2 * 3)  # rows 4-7 x columns 2-6 on 4 slices; 2 x 3 on 2
+    assert lesion.rgb == (255, 0, 0)
+    assert node.centre == (11.0, 10.5)  # columns 10-12, rows 10-11
+    first, last = by_hand(paths, mask, 1)["slices"]  # type: ignore[misc]
+    assert node.describe() == (f"segment 2 node: 12 voxels, {by_hand(paths, mask, 1)['ml']:.3g} mL, slices "
+                               f"{first + 1}-{last + 1} (largest on {first + 1}), mean {node.mean:.1f} HU, "
+                               f"SD {node.sd:.1f}, min {node.minimum:.0f}, max {node.maximum:.0f}")
+
+
+def test_padding_is_left_out_of_the_values_not_of_the_volume(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    ct_with_segmentation(tmp_path)
+    volume = load_volume(next(s for s in build_index(tmp_path / "ct").all_series() if s.modality == "CT"))
+    node_only = {k: [p for p in planes if p.label.endswith("node")] for k, planes in volume.overlay_planes.items()}
+    array = volume.array.copy()
+    array[1, 10, 10:13] = -3024  # one row of the node on slice 2: padding
+    padded = replace(volume, array=array, overlay_planes=node_only, padding=Padding(-3024, -3024))
+    (node,) = segment_summaries(padded)
+    kept = np.concatenate([array[1, 11, 10:13], array[2, 10:12, 10:13].ravel()]).astype(float)
+    assert node.voxels == 12 and (node.mean, node.minimum) == (pytest.approx(kept.mean()), kept.min())
+    every = np.zeros(volume.shape[1:], bool)
+    every[0:2, 0:2] = True
+    array[0, 0:2, 0:2] = -3024
+    lone = OverlayPlane(0, outline(every), "S", "segment 3 air", False, None, filled=every)
+    (air,) = segment_summaries(replace(padded, array=array, overlay_planes={0: [lone]}))
+    assert air.voxels == 4 and air.mean is None and air.describe().endswith("slice 1, every voxel padding")
+
+
+def test_the_volume_of_a_voxel() -> None:
+    from lightbox.viewer.geometry import Geometry
+    from lightbox.viewer.volume import Volume
+
+    flat = Volume(np.zeros((2, 2, 2)), Geometry(spacing=(0.5, 0.8, 2.5)))
+    assert voxel_volume_ml(flat) == pytest.approx(0.5 * 0.8 * 2.5 / 1000)
+    tilt = np.radians(20)  # slices stepping along a tilted axis: the slab's thickness is the step x cos(tilt)
+    sheared = Volume(np.zeros((2, 2, 2)), Geometry(spacing=(0.5, 0.8, 2.5),
+                                                   direction=np.array([[1, 0, 0], [0, 1, np.sin(tilt)],
+                                                                       [0, 0, np.cos(tilt)]])))
+    assert voxel_volume_ml(sheared) == pytest.approx(0.5 * 0.8 * 2.5 * np.cos(tilt) / 1000)
+    assert voxel_volume_ml(Volume(np.zeros((2, 2, 2)), Geometry(), calibrated=False)) is None
+
+
+def test_view_segments_lists_them_and_goes_to_each(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """View → Segments... in a real window: the table as the numbers above; double-clicking the
+    node puts the crosshair on its largest slice, at its middle, and the acquired pane shows that slice."""
+    from PySide6.QtWidgets import QMenu
+
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    paths, mask = ct_with_segmentation(tmp_path)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None
+                    and window.area.opened.volume is not None, timeout=30000)
+    view_menu: QMenu = next(a for a in window.menuBar().actions() if a.text() == "&View").menu()
+    next(a for a in view_menu.actions() if a.text() == "Segments...").trigger()
+    dialog = window.segments_dialog
+    table = dialog.table
+    assert table.rowCount() == 2
+    node = by_hand(paths, mask, 1)
+    assert [table.item(1, c).text() for c in range(1, 6)] == [
+        "segment 2 node", "12", f"{node['ml']:.3g}", "2-3 (largest 2)", f"{node['mean']:.1f}"]
+    swatch = table.item(0, 0).icon().pixmap(16, 16).toImage()
+    assert swatch.pixelColor(8, 8).getRgb()[:3] == (255, 0, 0)  # the lesion's recommended red
+    dialog.go_to(1)
+    volume = window.area.opened.volume
+    expected = volume.geometry.index_to_world((11.0, 10.5, 1))  # the node's middle on slice 2 (index 1)
+    assert np.allclose(window.area.volume_display.crosshair, expected)
+    scene = window.area.viewports[0].scene
+    assert scene.slice_count()[0] == 2
+    dialog.close()
+    window.close()
