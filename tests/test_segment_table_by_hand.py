@@ -127,3 +127,71 @@ def test_view_segments_lists_them_and_goes_to_each(qtbot, tmp_path: Path, monkey
     assert scene.slice_count()[0] == 2
     dialog.close()
     window.close()
+
+
+def test_a_segment_hidden_in_the_list_leaves_every_pane(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """View → Segments..., the lesion's box unticked: the axial pane draws the node and no longer the
+    lesion, in either renderer; the node's unticked: the coronal reformat through it no longer draws
+    its cut; ticked again, each is back."""
+    import math
+
+    from lightbox.viewer.segmentations import PALETTE
+
+    ct_with_segmentation(tmp_path)
+    window = any_renderer_window
+    window.set_layout("1x2")
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None
+                    and getattr(window.area.viewports[0].scene, "plane", "") == "axial", timeout=30000)
+    window.show_segments()
+    dialog = window.segments_dialog
+    dialog.go_to(1)  # the node's slice, where both segments lie
+    qtbot.wait(300)
+    axial = window.area.viewports[0]
+    volume = axial.scene.volume
+    for widget in window.area.viewports:
+        widget.scene.set_overlays_visible(False)
+
+    def colours(widget) -> set[tuple[int, int, int]]:
+        pixels = widget.grab_pixels()
+        return {tuple(int(v) for v in p) for p in pixels.reshape(-1, 3)}
+
+    def colour_at(column: float, row: float) -> tuple[int, int, int]:
+        world = volume.geometry.index_to_world((column, row, float(dialog.summaries[1].largest_slice)))
+        x, y = axial.scene.world_to_display(world)[:2]
+        pixels = axial.grab_pixels()
+        return tuple(int(v) for v in pixels[pixels.shape[0] - 1 - int(math.floor(y)), int(math.floor(x))])
+
+    assert colour_at(2, 4) == (255, 0, 0) and colour_at(10, 10) == PALETTE[1]
+    dialog.set_shown(0, False)
+    qtbot.wait(300)
+    assert window.area.volume_display.hidden_segments == ("segment 1 lesion",)
+    assert colour_at(2, 4) != (255, 0, 0) and colour_at(10, 10) == PALETTE[1]
+    assert all((255, 0, 0) not in colours(widget) for widget in window.area.viewports)
+    dialog.set_shown(0, True)
+    qtbot.wait(300)
+    assert window.area.volume_display.hidden_segments == ()
+    assert colour_at(2, 4) == (255, 0, 0)
+    reformat = window.area.viewports[1]
+    assert reformat.scene.plane != "axial" and PALETTE[1] in colours(reformat)  # the node's cut
+    dialog.set_shown(1, False)
+    qtbot.wait(300)
+    assert all(PALETTE[1] not in colours(widget) for widget in window.area.viewports)
+    dialog.set_shown(1, True)
+    qtbot.wait(300)
+    assert PALETTE[1] in colours(reformat) and window.area.volume_display.hidden_segments == ()
+    dialog.close()
+
+
+def test_the_hidden_segments_by_hand(tmp_path: Path) -> None:
+    ct_with_segmentation(tmp_path)
+    volume = load_volume(next(s for s in build_index(tmp_path / "ct").all_series() if s.modality == "CT"))
+    k = next(k for k, planes in volume.overlay_planes.items() if len(planes) == 2)
+    both = volume.overlay_rgba(k, (0, 255, 0))
+    node_only = volume.overlay_rgba(k, (0, 255, 0), hidden=("segment 1 lesion",))
+    assert both is not None and node_only is not None
+    lesion_pixels = np.all(both[..., :3] == (255, 0, 0), axis=-1)
+    assert lesion_pixels.sum() == 14 and not np.all(node_only[..., :3] == (255, 0, 0), axis=-1).any()
+    assert volume.overlay_rgba(k, (0, 255, 0), hidden=("segment 1 lesion", "segment 2 node")) is None
+    cut = volume.segment_cut(1, 5, (0, 255, 0), hidden=("segment 2 node",))  # row 5 crosses the lesion only
+    assert cut is not None and volume.segment_cut(1, 5, (0, 255, 0), hidden=("segment 1 lesion",)) is None

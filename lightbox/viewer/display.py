@@ -102,3 +102,5 @@ class VolumeDisplay(_Windowed):
     preset: str = ""
     render_preset: str = "bone"
     invert: bool = False
+    # the DICOM SEG segments the reader hid (View → Segments...), by their overlay label
+    hidden_segments: tuple[str, ...] = ()

@@ -66,11 +66,12 @@ class Volume:
         """Whether a value is padding, not image (C.7.5.1.1.2)."""
         return self.padding is not None and self.padding.low <= value <= self.padding.high
 
-    def overlay_rgba(self, k: int, default_rgb: tuple[int, int, int]) -> np.ndarray | None:
+    def overlay_rgba(self, k: int, default_rgb: tuple[int, int, int],
+                     hidden: tuple[str, ...] = ()) -> np.ndarray | None:
         """Slice ``k``'s overlay planes as one RGBA layer (rows x columns x 4): each plane in its
-        own colour (a segment's), else ``default_rgb``, opaque where set, later planes on top; None
-        when the slice has none."""
-        planes = self.overlay_planes.get(k)
+        own colour (a segment's), else ``default_rgb``, opaque where set, later planes on top; the
+        segments labelled in ``hidden`` left out; None when the slice has none to show."""
+        planes = [p for p in self.overlay_planes.get(k, []) if not (p.kind == "S" and p.label in hidden)]
         if not planes:
             return None
         rgba = np.zeros((*planes[0].mask.shape, 4), np.uint8)
@@ -78,12 +79,13 @@ class Volume:
             rgba[plane.mask] = (*(plane.rgb or default_rgb), 255)
         return rgba
 
-    def segment_cut(self, axis: int, index: int, default_rgb: tuple[int, int, int]) -> np.ndarray | None:
+    def segment_cut(self, axis: int, index: int, default_rgb: tuple[int, int, int],
+                    hidden: tuple[str, ...] = ()) -> np.ndarray | None:
         """The segments (DICOM SEG) across the acquired slices, cut at column ``index`` (``axis``
         0) or row ``index`` (``axis`` 1): an RGBA layer of depth x rows (axis 0) or depth x
         columns (axis 1), each segment's outline in that plane in its colour (``default_rgb``
-        without one, as :meth:`overlay_rgba`); None when no segment reaches it. What a coronal or
-        sagittal reformat of an axial stack shows of them."""
+        without one, as :meth:`overlay_rgba`), those labelled in ``hidden`` left out; None when no
+        segment reaches it. What a coronal or sagittal reformat of an axial stack shows of them."""
         if axis not in (0, 1):
             raise ValueError("a cut across the slices is at a column (0) or a row (1)")
         depth, rows, columns = self.shape
@@ -92,7 +94,7 @@ class Volume:
         cuts: dict[tuple[str, tuple[int, int, int] | None], np.ndarray] = {}
         for k, planes in self.overlay_planes.items():
             for plane in planes:
-                if plane.filled is None or not 0 <= k < depth:
+                if plane.filled is None or not 0 <= k < depth or plane.label in hidden:
                     continue
                 line = plane.filled[:, index] if axis == 0 else plane.filled[index, :]
                 if line.any():

@@ -114,7 +114,7 @@ class MprScene(PlaneScene):
         # the acquired slices' overlay planes (60xx), drawn on the acquired plane only
         self.overlay_planes_visible = True
         self._overlay_layer: OverlayPlaneLayer | None = None
-        self._overlay_slice: tuple[int, int] | None = None
+        self._overlay_slice: tuple[tuple[int, int], tuple[str, ...]] | None = None  # (slice, hidden segments) shown
         others = [p for p in PLANES if p != plane]  # the acquired plane shows all three
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
         # the planes whose lines are drawn (None: all): the window draws those another pane shows
@@ -247,7 +247,7 @@ class MprScene(PlaneScene):
         index = v.geometry.world_to_index(np.asarray(self.display.crosshair, dtype=float))
         if self.plane == first_plane(v):
             k = int(np.rint(index[2]))
-            rgba = v.overlay_rgba(k, OVERLAY_PLANE_RGB)
+            rgba = v.overlay_rgba(k, OVERLAY_PLANE_RGB, self.display.hidden_segments)
             return None if rgba is None else ((2, k), rgba, (0, 1))
         direction = np.asarray(v.geometry.direction, dtype=float)
         along = [abs(float(direction[:, a] @ self.normal)) for a in (0, 1)]
@@ -255,7 +255,7 @@ class MprScene(PlaneScene):
         if axis is None:
             return None
         n = int(np.rint(index[axis]))
-        rgba = v.segment_cut(axis, n, OVERLAY_PLANE_RGB)
+        rgba = v.segment_cut(axis, n, OVERLAY_PLANE_RGB, self.display.hidden_segments)
         return None if rgba is None else ((axis, n), rgba, (1 - axis, 2))
 
     def show_crosshair_of(self, planes: set[str] | None) -> None:
@@ -289,7 +289,7 @@ class MprScene(PlaneScene):
         key, rgba, (x_axis, y_axis) = shown
         if self._overlay_layer is None:
             self._overlay_layer = OverlayPlaneLayer(self.renderer)
-        if key != self._overlay_slice:
+        if (key, self.display.hidden_segments) != self._overlay_slice:  # another slice, or segments hidden / shown
             self._overlay_layer.show_rgba(rgba)
             # the layer's (column, row) are index axes x_axis, y_axis at index key[1] along axis
             # key[0] -> patient mm, a hair towards the camera (it looks along +normal)
@@ -304,7 +304,7 @@ class MprScene(PlaneScene):
                 matrix.SetElement(row, 2, float(self.normal[row]))
                 matrix.SetElement(row, 3, float(origin[row]))
             self._overlay_layer.place(matrix)
-            self._overlay_slice = key
+            self._overlay_slice = (key, self.display.hidden_segments)
         self._overlay_layer.set_visible(True)
 
     def _update_overlays(self) -> None:
