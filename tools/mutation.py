@@ -82,6 +82,15 @@ MODULES: dict[str, list[str]] = {
                                        "tests/test_folder_walk.py::test_ultrasound_films_are_calibrated_from_their_2d_region"],
     "lightbox/viewer/value_text.py": ["tests/test_voi_functions_and_fractional_values.py", "tests/test_pet_suv.py"],
     "lightbox/viewer/suv.py": ["tests/test_pet_suv_by_hand.py", "tests/test_pet_suv.py"],
+    # SUVpeak and the segment table: their by-hand tests without the window's
+    "lightbox/viewer/uptake_peak.py": [f"tests/test_uptake_peak_by_hand.py::{name}" for name in (
+        "test_the_sphere_radius_holds_one_millilitre", "test_the_peak_is_the_highest_sphere_mean",
+        "test_padding_is_left_out_and_an_empty_region_has_no_peak",
+        "test_a_sphere_at_the_volume_s_edge_counts_the_voxels_inside_it", "test_an_roi_on_a_pet_series_gives_its_suv_peak",
+        "test_no_peak_but_on_a_pet")],
+    "lightbox/viewer/segment_table.py": [f"tests/test_segment_table_by_hand.py::{name}" for name in (
+        "test_each_segment_s_size_and_values", "test_padding_is_left_out_of_the_values_not_of_the_volume",
+        "test_the_volume_of_a_voxel")],
     # privacy: a de-identified export of pixels that carry a name is refused
     "lightbox/viewer/deidentify.py": ["tests/test_burned_in_annotation.py",
                                       "tests/test_cli.py::test_deidentified_screenshot_hides_the_patient"],
