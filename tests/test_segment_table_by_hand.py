@@ -195,3 +195,46 @@ def test_the_hidden_segments_by_hand(tmp_path: Path) -> None:
     assert volume.overlay_rgba(k, (0, 255, 0), hidden=("segment 1 lesion", "segment 2 node")) is None
     cut = volume.segment_cut(1, 5, (0, 255, 0), hidden=("segment 2 node",))  # row 5 crosses the lesion only
     assert cut is not None and volume.segment_cut(1, 5, (0, 255, 0), hidden=("segment 1 lesion",)) is None
+
+
+def test_the_table_on_planes_written_here() -> None:
+    """Planes made by hand: 60xx planes and slices outside the volume are not segments; one segment
+    stated twice on a slice (two SEGs, or two frames) counts its pixels once; segments in the order
+    of their numbers (10 after 2); one voxel: SD 0, "1 voxel"; an uncalibrated stack: no mL."""
+    from lightbox.viewer.geometry import Geometry
+    from lightbox.viewer.volume import Volume
+
+    def plane(label: str, cells: list[tuple[int, int]], kind: str = "S") -> OverlayPlane:
+        filled = np.zeros((6, 6), bool)
+        for r, c in cells:
+            filled[r, c] = True
+        return OverlayPlane(0x6000, outline(filled), kind, label, False, (1, 2, 3) if kind == "S" else None,
+                            filled=filled if kind == "S" else None)
+
+    array = np.arange(3 * 6 * 6, dtype=float).reshape(3, 6, 6)
+    planes = {
+        0: [plane("segment 10 liver", [(0, 0), (0, 1)]), plane("overlay", [(5, 5)], kind="G")],
+        1: [plane("segment 10 liver", [(0, 0), (1, 1), (2, 2)]), plane("segment 10 liver", [(0, 0), (3, 3)]),
+            plane("segment 2 dot", [(4, 4)]), plane("segment 3 empty", [])],
+        2: [plane("segment 10 liver", [(5, 0), (5, 1), (5, 2), (5, 3)])],
+        7: [plane("segment 2 dot", [(0, 0)])],  # no such slice
+    }
+    volume = Volume(array, Geometry(spacing=(2.0, 2.0, 5.0)), "MR", overlay_planes=planes)
+    dot, liver = segment_summaries(volume)
+    assert (dot.label, liver.label) == ("segment 2 dot", "segment 10 liver")
+    assert dot.voxels == 1 and dot.sd == 0.0 and dot.mean == dot.minimum == dot.maximum == array[1, 4, 4]
+    assert dot.slices == (1, 1)
+    assert dot.describe() == "segment 2 dot: 1 voxel, 0.02 mL, slice 2, mean 64.0, SD 0.0, min 64, max 64"
+    liver_cells = [(0, 0, 0), (0, 0, 1), (1, 0, 0), (1, 1, 1), (1, 2, 2), (1, 3, 3), (2, 5, 0), (2, 5, 1), (2, 5, 2), (2, 5, 3)]
+    values = [array[c] for c in liver_cells]
+    assert liver.voxels == 10 and liver.volume_ml == pytest.approx(10 * 20 / 1000)
+    assert liver.slices == (0, 2) and liver.largest_slice == 1  # 4 on slice 2 and on 3: the first
+    assert liver.centre == (1.5, 1.5)
+    assert (liver.mean, liver.sd) == (pytest.approx(np.mean(values)), pytest.approx(np.std(values, ddof=1)))
+    assert liver.rgb == (1, 2, 3)
+    flat = Volume(array, Geometry(), "MR", overlay_planes={1: [plane("segment 1 a", [(2, 2), (2, 3)])]}, calibrated=False)
+    (a,) = segment_summaries(flat)
+    assert a.volume_ml is None and a.describe().startswith("segment 1 a: 2 voxels, no mL (no pixel spacing), slice 2, ")
+    unnumbered = Volume(array, Geometry(), "MR", overlay_planes={0: [plane("segment b", [(1, 1)]),
+                                                                     plane("segment 1 c", [(1, 1)])]})
+    assert [s.label for s in segment_summaries(unnumbered)] == ["segment b", "segment 1 c"]

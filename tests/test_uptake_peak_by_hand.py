@@ -164,3 +164,40 @@ def test_no_peak_but_on_a_pet(tmp_path: Path) -> None:
     stats = volume_roi_statistics(volume, axes, float(origin[2]), 2.0, "rectangle",
                                   [(origin[0] + 1.0, -origin[1] - 1.0), (origin[0] + 8.0, -origin[1] - 6.0)])
     assert stats is not None and stats.pixels > 0 and stats.peak is None and "peak" not in stats.describe()
+
+
+def test_spheres_at_every_edge_and_away_from_the_corner() -> None:
+    """Centres in the middle (the summed block starts away from index 0, differently along each
+    axis) and at the far corner (spheres reaching past the last slice, row and column); a grid
+    sheared along the columns (runs along a row off-centre) at the first column."""
+    rng = np.random.default_rng(11)
+    values = rng.uniform(0, 10, (20, 22, 24))
+    geometry = Geometry(spacing=(1.0, 1.0, 1.0))
+    positions = positions_of(values.shape, np.zeros(3), np.ones(3), np.eye(3))
+    middle = [(8, 10, 12), (9, 11, 13), (8, 11, 12)]
+    corner = [(19, 21, 23), (18, 21, 22)]
+    for centres in (middle, corner, middle + corner):
+        assert peak_mean(values, geometry, np.array(centres)) == pytest.approx(brute_peak(values, positions, centres))
+    shear = np.array([[1.0, 0.0, 0.6], [0.0, 1.0, 0.0], [0.0, 0.0, 0.8]])  # slices step sideways along i
+    small = values[:6, :8, :8]
+    steps = np.array([2.0, 2.0, 2.5])
+    sheared = Geometry(spacing=tuple(steps), direction=shear)
+    positions = positions_of(small.shape, np.zeros(3), steps, shear)
+    for centre in [(k, j, i) for k in range(6) for j in (0, 7) for i in (0, 7)]:  # each sphere's own mean
+        assert peak_mean(small, sheared, np.array([centre])) == pytest.approx(brute_peak(small, positions, [centre]))
+
+
+def test_spheres_of_padding_and_a_sphere_of_one_voxel() -> None:
+    """A centre whose sphere is all padding is no candidate; one whose sphere keeps a single voxel
+    is (its mean is that voxel); a region of padding alone has no peak."""
+    values = np.full((3, 9, 9), -3000.0)
+    values[1, 1, 1] = 50.0  # alone among padding
+    values[1, 6:9, 6:9] = 2.0
+    geometry = Geometry(spacing=(4.0, 4.0, 4.0))
+    padding = Padding(-3024.0, -3000.0)
+    positions = positions_of(values.shape, np.zeros(3), np.full(3, 4.0), np.eye(3))
+    centres = [(1, 1, 1), (1, 4, 4), (1, 7, 7), (0, 4, 0)]
+    expected = brute_peak(values, positions, centres, padding=(-3024.0, -3000.0))
+    assert expected == 50.0
+    assert peak_mean(values, geometry, np.array(centres), padding) == pytest.approx(expected)
+    assert peak_mean(values, geometry, np.array([(1, 4, 4), (0, 4, 0)]), padding) is None

@@ -87,10 +87,11 @@ MODULES: dict[str, list[str]] = {
         "test_the_sphere_radius_holds_one_millilitre", "test_the_peak_is_the_highest_sphere_mean",
         "test_padding_is_left_out_and_an_empty_region_has_no_peak",
         "test_a_sphere_at_the_volume_s_edge_counts_the_voxels_inside_it", "test_an_roi_on_a_pet_series_gives_its_suv_peak",
-        "test_no_peak_but_on_a_pet")],
+        "test_no_peak_but_on_a_pet", "test_spheres_at_every_edge_and_away_from_the_corner",
+        "test_spheres_of_padding_and_a_sphere_of_one_voxel")],
     "lightbox/viewer/segment_table.py": [f"tests/test_segment_table_by_hand.py::{name}" for name in (
         "test_each_segment_s_size_and_values", "test_padding_is_left_out_of_the_values_not_of_the_volume",
-        "test_the_volume_of_a_voxel")],
+        "test_the_volume_of_a_voxel", "test_the_table_on_planes_written_here")],
     # privacy: a de-identified export of pixels that carry a name is refused
     "lightbox/viewer/deidentify.py": ["tests/test_burned_in_annotation.py",
                                       "tests/test_cli.py::test_deidentified_screenshot_hides_the_patient"],
