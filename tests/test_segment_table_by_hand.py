@@ -77,7 +77,8 @@ def test_padding_is_left_out_of_the_values_not_of_the_volume(tmp_path: Path) -> 
     array[0, 0:2, 0:2] = -3024
     lone = OverlayPlane(0, outline(every), "S", "segment 3 air", False, None, filled=every)
     (air,) = segment_summaries(replace(padded, array=array, overlay_planes={0: [lone]}))
-    assert air.voxels == 4 and air.mean is None and air.describe().endswith("slice 1, every voxel padding")
+    assert air.voxels == 4 and air.mean is None and air.sd is None and air.maximum is None
+    assert air.describe().endswith("slice 1, every voxel padding")
 
 
 def test_the_volume_of_a_voxel() -> None:
@@ -213,11 +214,11 @@ def test_the_table_on_planes_written_here() -> None:
 
     array = np.arange(3 * 6 * 6, dtype=float).reshape(3, 6, 6)
     planes = {
-        0: [plane("segment 10 liver", [(0, 0), (0, 1)]), plane("overlay", [(5, 5)], kind="G")],
+        0: [plane("overlay", [(5, 5)], kind="G"), plane("segment 10 liver", [(0, 0), (0, 1)])],
         1: [plane("segment 10 liver", [(0, 0), (1, 1), (2, 2)]), plane("segment 10 liver", [(0, 0), (3, 3)]),
             plane("segment 2 dot", [(4, 4)]), plane("segment 3 empty", [])],
         2: [plane("segment 10 liver", [(5, 0), (5, 1), (5, 2), (5, 3)])],
-        7: [plane("segment 2 dot", [(0, 0)])],  # no such slice
+        3: [plane("segment 2 dot", [(0, 0)])],  # no such slice (the volume has 3)
     }
     volume = Volume(array, Geometry(spacing=(2.0, 2.0, 5.0)), "MR", overlay_planes=planes)
     dot, liver = segment_summaries(volume)
@@ -235,6 +236,8 @@ def test_the_table_on_planes_written_here() -> None:
     flat = Volume(array, Geometry(), "MR", overlay_planes={1: [plane("segment 1 a", [(2, 2), (2, 3)])]}, calibrated=False)
     (a,) = segment_summaries(flat)
     assert a.volume_ml is None and a.describe().startswith("segment 1 a: 2 voxels, no mL (no pixel spacing), slice 2, ")
-    unnumbered = Volume(array, Geometry(), "MR", overlay_planes={0: [plane("segment b", [(1, 1)]),
-                                                                     plane("segment 1 c", [(1, 1)])]})
-    assert [s.label for s in segment_summaries(unnumbered)] == ["segment b", "segment 1 c"]
+    assert a.sd == pytest.approx(np.std([array[1, 2, 2], array[1, 2, 3]], ddof=1))
+    labels = ("segment 12 left lower lobe", "segment b", "segment 3", "segment 1 c")
+    named = Volume(array, Geometry(), "MR", overlay_planes={0: [plane(label, [(1, 1)]) for label in labels]})
+    assert [s.label for s in segment_summaries(named)] == ["segment b", "segment 1 c", "segment 3",
+                                                            "segment 12 left lower lobe"]

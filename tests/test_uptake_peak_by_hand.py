@@ -201,3 +201,4 @@ def test_spheres_of_padding_and_a_sphere_of_one_voxel() -> None:
     assert expected == 50.0
     assert peak_mean(values, geometry, np.array(centres), padding) == pytest.approx(expected)
     assert peak_mean(values, geometry, np.array([(1, 4, 4), (0, 4, 0)]), padding) is None
+    assert peak_mean(values, geometry, np.array([(1, 1, 1)]), padding) == 50.0  # a sphere of one voxel
