@@ -202,3 +202,36 @@ def test_spheres_of_padding_and_a_sphere_of_one_voxel() -> None:
     assert peak_mean(values, geometry, np.array(centres), padding) == pytest.approx(expected)
     assert peak_mean(values, geometry, np.array([(1, 4, 4), (0, 4, 0)]), padding) is None
     assert peak_mean(values, geometry, np.array([(1, 1, 1)]), padding) == 50.0  # a sphere of one voxel
+
+
+def test_the_measurement_report_gives_the_suv_peak(tmp_path: Path) -> None:
+    """`lightbox report measurements` on a rectangle kept on the PET's middle slice: the TID 1500
+    report gives its SUVpeak (SUVbw derived as Peak Value Within ROI, DCM 126031), sphere by sphere."""
+    from lightbox.app.cli import main
+    from lightbox.dicomreports.measurements import read_measurements
+    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+    from lightbox.studydb.catalog import StudyCatalog
+
+    folder = write_pet(tmp_path / "pet")
+    slices = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
+    suv = suv_by_hand(np.stack([d.pixel_array * float(d.RescaleSlope) for d in slices]), 3600.0)
+    row_mm, col_mm = (float(v) for v in slices[0].PixelSpacing)
+    positions = np.zeros((*suv.shape, 3))
+    for k, j, i in itertools.product(*(range(n) for n in suv.shape)):
+        x, y, z = (float(v) for v in slices[k].ImagePositionPatient)
+        positions[k, j, i] = (x + i * col_mm, y + j * row_mm, z)
+    second = slices[1]
+    x0, y0, z0 = (float(v) for v in second.ImagePositionPatient)
+
+    def plane(column: float, row: float) -> tuple[float, float]:  # the axial plane's (u, v) = (x, -y) in mm
+        return x0 + column * col_mm, -(y0 + row * row_mm)
+
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(second.SeriesInstanceUID), "axial",
+                     [StoredAnnotation("rectangle", [plane(2.5, 1.5), plane(8.5, 7.5)], plane=z0)])
+    assert main(["report", "measurements", str(folder), "--out", str(tmp_path / "sr.dcm"), "--db", db]) == 0
+    ((_, uid, _, values, _),) = read_measurements(pydicom.dcmread(tmp_path / "sr.dcm"))
+    expected = brute_peak(suv, positions, [(1, j, i) for j in range(2, 8) for i in range(3, 9)])
+    assert uid == second.SOPInstanceUID
+    assert values["Peak Value Within ROI SUVbw"] == pytest.approx(expected, rel=1e-5)
+    assert values["Mean SUVbw"] != pytest.approx(expected, rel=1e-5)

@@ -15,11 +15,12 @@ from ..studydb.catalog import StudyCatalog
 from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
-from ..viewer.measure import film_roi_statistics, length
+from ..viewer.measure import film_roi_statistics, inside_roi, length, roi_box
 from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.suv import suv_factor
-from ..viewer.volume import Film
+from ..viewer.uptake_peak import peak_mean
+from ..viewer.volume import Film, Volume
 
 MEASURED = ("length", "ellipse", "rectangle")
 
@@ -161,6 +162,34 @@ class ImagePlacer:
         return _slice_values(self.members[placed.instance])
 
 
+def _peak_volume(series: Series, placer: ImagePlacer) -> Volume | None:
+    """The PET volume in SUVbw to find an ROI's SUVpeak in (the sphere reaches the slices above and
+    below), as the view loads it; None where its slices are not the placer's one by one (a
+    resampled stack, a multi-frame object) or it is not in SUVbw."""
+    from ..viewer.loading import load_volume
+
+    if placer.frame_order or len(placer.members) < 2:
+        return None
+    volume = load_volume(series)
+    if volume.resampled or volume.shape[0] != len(placer.members) or volume.unit != "SUVbw":
+        return None
+    return volume
+
+
+def roi_peak(volume: Volume, k: int, kind: str, points: list[tuple[float, float]]) -> float | None:
+    """The SUVpeak of an ROI drawn on slice ``k`` of ``volume`` (pixel points), its sphere centres
+    the pixels the view counts (viewer.uptake_peak)."""
+    _, rows, columns = volume.shape
+    u0, v0, u1, v1 = roi_box(points)
+    cc, rr = np.meshgrid(np.arange(max(int(np.ceil(u0 - 1e-9)), 0), min(int(np.floor(u1 + 1e-9)), columns - 1) + 1),
+                         np.arange(max(int(np.ceil(v0 - 1e-9)), 0), min(int(np.floor(v1 + 1e-9)), rows - 1) + 1))
+    inside = inside_roi(kind, points, cc, rr)
+    centres = np.stack([np.full(int(inside.sum()), k), rr[inside], cc[inside]], axis=1)
+    if volume.padding is not None and len(centres):
+        centres = centres[~volume.padding.mask(volume.array[k, centres[:, 1], centres[:, 2]])]
+    return peak_mean(volume.array, volume.geometry, centres, volume.padding)
+
+
 def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark], list[str]]:
     """The series' lengths and ROIs on its own images, and what was left out (said)."""
     marks: list[ImageMark] = []
@@ -170,9 +199,11 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
         return [], []
     is_ct = series.modality.upper() == "CT"
     placer = ImagePlacer(series)
-    suv = None
+    suv, peak_volume = None, None
     if series.modality.upper() == "PT" and not placer.film:  # read in SUVbw, as the view reads the volume
         suv, _ = suv_factor([m.header for m in placer.members if m.header is not None])
+        if suv is not None and any(a.kind in ("ellipse", "rectangle") for _, a in stored):
+            peak_volume = _peak_volume(series, placer)
     for image, a in stored:
         placed = placer.place(image, a)
         if isinstance(placed, str):
@@ -188,8 +219,10 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
             values = placer.values(placed) if a.kind != "length" else np.zeros((1, 1))
             spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
             padding = pixel_padding(header, (placed.frame or 1) - 1)
-        marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame,
-                               **_values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv)))  # type: ignore[arg-type]
+        measured = _values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv)
+        if peak_volume is not None and a.kind in ("ellipse", "rectangle") and measured.get("suv") is not None:
+            measured["suv_peak"] = roi_peak(peak_volume, placed.instance, a.kind, placed.points)
+        marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame, **measured))  # type: ignore[arg-type]
     return marks, left_out
 
 

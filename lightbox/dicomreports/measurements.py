@@ -34,6 +34,7 @@ AREA = Code("42798000", "SCT", "Area")
 ATTENUATION = Code("112031", "DCM", "Attenuation Coefficient")
 MEAN, SD = Code("373098007", "SCT", "Mean"), Code("386136009", "SCT", "Standard Deviation")
 MINIMUM, MAXIMUM = Code("255605001", "SCT", "Minimum"), Code("56851009", "SCT", "Maximum")
+PEAK = Code("126031", "DCM", "Peak Value Within ROI")  # CID 7464's derivation for SUVpeak
 MM, MM2, HU = Code("mm", "UCUM", "millimeter"), Code("mm2", "UCUM", "square millimeter"), Code(
     "[hnsf'U]", "UCUM", "Hounsfield unit")
 SUVBW, SUVBW_UNIT = Code("126401", "DCM", "SUVbw"), Code("{SUVbw}g/ml", "UCUM", "Standardized Uptake Value body weight")
@@ -53,6 +54,7 @@ class ImageMark:
     area_mm2: float | None = None
     hu: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum (CT only)
     suv: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum in SUVbw (PET, viewer.suv)
+    suv_peak: float | None = None  # SUVpeak: the highest mean in a 1 cm³ sphere in it (viewer.uptake_peak)
     frame: int | None = None  # the frame (1-based) of a multi-frame image it was drawn on
 
 
@@ -112,6 +114,8 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
                 if measured is not None:
                     values += [Measurement(concept, v, unit, derivation=d)
                                for v, d in zip(measured, (MEAN, SD, MINIMUM, MAXIMUM), strict=True)]
+            if mark.suv_peak is not None:  # PERCIST's SUVpeak: SUVbw derived as Peak Value Within ROI
+                values.append(Measurement(SUVBW, mark.suv_peak, SUVBW_UNIT, derivation=PEAK))
         groups.append(PlanarROIMeasurementsAndQualitativeEvaluations(
             tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=f"{mark.kind} {n}"),
             referenced_region=_region(mark), measurements=values or None))
