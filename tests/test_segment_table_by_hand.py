@@ -241,3 +241,29 @@ def test_the_table_on_planes_written_here() -> None:
     named = Volume(array, Geometry(), "MR", overlay_planes={0: [plane(label, [(1, 1)]) for label in labels]})
     assert [s.label for s in segment_summaries(named)] == ["segment b", "segment 1 c", "segment 3",
                                                             "segment 12 left lower lobe"]
+
+
+def test_clicking_the_seg_in_the_study_browser_shows_the_ct_it_segments(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The SEG's masks alone are black-and-white frames: clicking the SEG series opens the CT it
+    segments, with its segments drawn, and says so."""
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    ct_with_segmentation(tmp_path)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    seg = next(s for s in window.index.all_series() if s.modality == "SEG")
+    ct = next(s for s in window.index.all_series() if s.modality == "CT")
+    window.open_series(seg)  # the SEG itself, as File → Open would show it: its frames
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened.series.uid == seg.uid, timeout=30000)
+    assert window.area.opened.volume is None
+    window.browser.itemClicked.emit(window.series_items[seg.uid], 0)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened.series.uid == ct.uid, timeout=30000)
+    assert window.area.opened.volume is not None and window.area.opened.volume.overlay_planes
+    assert window.statusBar().currentMessage() == (
+        f"{seg.label()} is a segmentation: shown on {ct.label()}, the series it segments (View → Segments... lists "
+        "its segments)")
+    window.close()

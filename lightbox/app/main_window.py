@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self._thumb_worker: ThumbnailWorker | None = None
         self.shortcuts: list[tuple[str, str]] = []  # (keys, what) for the help dialog
         self.warnings: list[str] = []
+        self._after_load_note = ""  # a word for the status bar once the load it explains is shown
 
         self.area = ViewerArea(self)
         self.setCentralWidget(self.area)
@@ -833,6 +834,9 @@ class MainWindow(QMainWindow):
         self.warning_button.setVisible(bool(warnings))
         if opened.series is not None and opened.series.uid in self.series_items:
             self.browser.setCurrentItem(self.series_items[opened.series.uid])
+        if self._after_load_note:  # said last: the hanging protocol's word would cover it
+            self.statusBar().showMessage(self._after_load_note, 12000)
+            self._after_load_note = ""
 
     def _import_archived_marks(self, opened: Opened) -> None:
         """Measurement reports (TID 1500), key-image selections and presentation states found beside
@@ -930,9 +934,28 @@ class MainWindow(QMainWindow):
         if uid in DEMO_PATHS:
             self.open_path(uid)
         elif self.index is not None and not self.is_loading():
-            if self.area.opened is not None and self.area.opened.series is not None and self.area.opened.series.uid == uid:
+            series = self.index.find_series(uid)
+            segmented = self._segmented_series(series)
+            if segmented is not None:  # its masks alone say little: the images they outline, outlined
+                self._after_load_note = (f"{series.label()} is a segmentation: shown on {segmented.label()}, the "
+                                         "series it segments (View → Segments... lists its segments)")
+                series = segmented
+            if self.area.opened is not None and self.area.opened.series is not None and self.area.opened.series.uid == series.uid:
+                if segmented is not None:
+                    self.statusBar().showMessage(self._after_load_note, 12000)
+                    self._after_load_note = ""
                 return
-            self.open_series(self.index.find_series(uid))
+            self.open_series(series)
+
+    def _segmented_series(self, series: Series) -> Series | None:
+        """The volume of this study that ``series`` segments, when it is a DICOM SEG and that volume
+        is here (the index lists a study's SEGs with the series they reference); else None."""
+        from ..viewer.segmentations import is_segmentation
+
+        if self.index is None or not series.instances or not all(is_segmentation(i) for i in series.instances):
+            return None
+        files = {i.path for i in series.instances}
+        return next((s for s in self.index.all_series() if s.kind == "volume" and files & set(s.segmentations)), None)
 
     # -- tools and view actions -----------------------------------------------------------
     def set_tool(self, tool: str) -> None:
