@@ -100,7 +100,7 @@ def test_inspect_names_the_stated_windows_calibration_pet_basis_and_frame_shutte
     ds = pydicom.dcmread(mg)
     ds.VOILUTFunction, ds.EstimatedRadiographicMagnificationFactor = "SIGMOID", "1.25"
     ds.save_as(mg)
-    write_pet(tmp_path / "pet")
+    write_pet(tmp_path / "pet", PatientSex="F", PatientSize=1.65)
     enhanced_xa(tmp_path / "xa" / "xa.dcm", header(ShutterShape="CIRCULAR", CenterOfCircularShutter=[10, 15],
                                                    RadiusOfCircularShutter=4), [None, None, None])
     said = {}
@@ -112,6 +112,8 @@ def test_inspect_names_the_stated_windows_calibration_pet_basis_and_frame_shutte
     assert ("calibration: sizes at the patient: the detector's 0.1 mm pixels divided by the estimated "
             "magnification 1.25 (ERMF)") in said["mg"]
     assert "PET: values in SUVbw (g/mL): 74 kg, 370.0 MBq injected at 08:30, scan 09:30" in said["pet"]
+    # BMI 74 / 1.65² = 27.181; LBM = 9270 x 74 / (8780 + 244 x 27.181) = 685980 / 15412.2 = 44.51 kg
+    assert "; SUL: lean body mass 44.5 kg of 74 kg (woman, 1.65 m; Janmahasatian)" in said["pet"]
     assert "display shutter: CIRCULAR (Frame Display Shutter)" in said["xa"]
     assert "Pixels not decoded (--no-pixels)" in said["xa"]
     assert "windows stated" not in said["pet"] and "calibration" not in said["head"]

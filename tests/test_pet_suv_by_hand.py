@@ -148,3 +148,38 @@ def test_the_philips_private_factors() -> None:
     assert suv_factor([other]) == (None, absent)  # another creator's 7053 block is not Philips'
     assert suv_factor([philips(0.0005), philips(0.0006)]) == (
         None, "no SUV: the slices' Philips scale factors (7053,1000 / 7053,1009) differ")
+
+
+@pytest.mark.parametrize(("sex", "weight", "height", "lean"), [
+    # BMI = 80 / 1.8² = 24.691; LBM = 9270 x 80 / (6680 + 216 x 24.691) = 741600 / 12013.33 = 61.731 kg
+    ("M", 80, 1.8, 61.731),
+    # BMI = 60 / 1.65² = 22.039; LBM = 9270 x 60 / (8780 + 244 x 22.039) = 556200 / 14157.52 = 39.287 kg
+    ("F", 60, 1.65, 39.287),
+])
+def test_lean_body_mass_by_janmahasatian(sex: str, weight: float, height: float, lean: float) -> None:
+    from lightbox.viewer.suv import lean_body_mass_ratio
+
+    ds = pet(PatientSex=sex, PatientWeight=weight, PatientSize=height)
+    ratio, note = lean_body_mass_ratio(ds)
+    assert ratio == pytest.approx(lean / weight, abs=2e-5)
+    assert note == (f"SUL: lean body mass {lean:.1f} kg of {weight:g} kg ({'man' if sex == 'M' else 'woman'}, "
+                    f"{height:g} m; Janmahasatian)")
+
+
+NO_SEX = "no SUL: the patient's sex is not stated as M or F (lean body mass differs by sex)"
+
+
+@pytest.mark.parametrize(("changes", "said"), [
+    ({"PatientSex": "O", "PatientSize": 1.8}, NO_SEX),
+    ({"PatientSize": 1.8}, NO_SEX),
+    ({"PatientSex": "M"}, "no SUL: the patient's height (Patient's Size) is not stated"),
+    ({"PatientSex": "M", "PatientSize": 175}, "no SUL: Patient's Size 175 is no height in metres"),
+    ({"PatientSex": "M", "PatientSize": 0.29}, "no SUL: Patient's Size 0.29 is no height in metres"),
+    ({"PatientSex": "F", "PatientSize": 1.6, "PatientWeight": None}, "no SUL: the patient's weight is not stated"),
+])
+def test_what_sul_needs_is_said_word_for_word(changes: dict, said: str) -> None:
+    from lightbox.viewer.suv import lean_body_mass_ratio
+
+    assert lean_body_mass_ratio(pet(**changes)) == (None, said)
+    assert lean_body_mass_ratio(pet(PatientSex="M", PatientSize=2.75))[0] is not None  # the tallest height believed
+    assert lean_body_mass_ratio(pet(PatientSex="m", PatientSize=0.3))[0] is not None  # the shortest; sex in lower case

@@ -235,3 +235,38 @@ def test_the_measurement_report_gives_the_suv_peak(tmp_path: Path) -> None:
     assert uid == second.SOPInstanceUID
     assert values["Peak Value Within ROI SUVbw"] == pytest.approx(expected, rel=1e-5)
     assert values["Mean SUVbw"] != pytest.approx(expected, rel=1e-5)
+
+
+def test_the_peak_in_sul_where_sex_weight_and_height_allow(tmp_path: Path) -> None:
+    """A man of 74 kg and 1.80 m: SUL = SUVbw x LBM / weight, LBM = 9270 x 74 / (6680 + 216 x 74 / 1.8²)
+    = 685980 / 11613.33 = 59.068 kg (Janmahasatian): the ROI text gives SULpeak beside SUVpeak, and
+    the measurement report gives it as SUVlbm(Janma) (DCM 126405) with the Peak derivation."""
+    from lightbox.app.cli import main
+    from lightbox.dicomreports.measurements import read_measurements
+    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+    from lightbox.studydb.catalog import StudyCatalog
+
+    folder = write_pet(tmp_path / "pet", PatientSex="M", PatientSize=1.8)
+    slices = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
+    volume = load_volume(build_index(folder).all_series()[0])
+    assert volume.sul_per_suv == pytest.approx(59.068 / 74, abs=2e-5)
+    assert "SUL: lean body mass 59.1 kg of 74 kg (man, 1.8 m; Janmahasatian)" in volume.warnings
+    z = float(slices[1].ImagePositionPatient[2])
+    x0, y0 = (float(v) for v in slices[1].ImagePositionPatient[:2])
+    row_mm, col_mm = (float(v) for v in slices[1].PixelSpacing)
+    axes = (np.array([1.0, 0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]))
+    corners = [(x0 + 1.6 * col_mm, -(y0 + 0.6 * row_mm)), (x0 + 9.4 * col_mm, -(y0 + 8.4 * row_mm))]
+    stats = volume_roi_statistics(volume, axes, z, 2.0, "rectangle", corners)
+    assert stats is not None and stats.peak is not None
+    assert stats.sul_peak == pytest.approx(stats.peak * 59.068 / 74, rel=2e-5)
+    assert f"peak {stats.peak:.3f} SUVbw (1 cm³ sphere), SULpeak {stats.sul_peak:.3f}\n" in stats.describe()
+
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(slices[1].SeriesInstanceUID), "axial",
+                     [StoredAnnotation("rectangle", [corners[0], corners[1]], plane=z)])
+    assert main(["report", "measurements", str(folder), "--out", str(tmp_path / "sr.dcm"), "--db", db]) == 0
+    ((_, _, _, values, _),) = read_measurements(pydicom.dcmread(tmp_path / "sr.dcm"))
+    assert values["Peak Value Within ROI SUVbw"] == pytest.approx(stats.peak, rel=1e-5)
+    assert values["Peak Value Within ROI SUVlbm(Janma)"] == pytest.approx(stats.peak * 59.068 / 74, rel=2e-5)
+    plain = write_pet(tmp_path / "no-height")  # no height: no SUL, said, and none in the text
+    assert load_volume(build_index(plain).all_series()[0]).sul_per_suv is None

@@ -221,7 +221,9 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
             padding = pixel_padding(header, (placed.frame or 1) - 1)
         measured = _values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv)
         if peak_volume is not None and a.kind in ("ellipse", "rectangle") and measured.get("suv") is not None:
-            measured["suv_peak"] = roi_peak(peak_volume, placed.instance, a.kind, placed.points)
+            measured["suv_peak"] = peak = roi_peak(peak_volume, placed.instance, a.kind, placed.points)
+            ratio = peak_volume.sul_per_suv
+            measured["sul_peak"] = peak * ratio if peak is not None and ratio is not None else None
         marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame, **measured))  # type: ignore[arg-type]
     return marks, left_out
 

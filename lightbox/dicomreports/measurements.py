@@ -35,6 +35,8 @@ ATTENUATION = Code("112031", "DCM", "Attenuation Coefficient")
 MEAN, SD = Code("373098007", "SCT", "Mean"), Code("386136009", "SCT", "Standard Deviation")
 MINIMUM, MAXIMUM = Code("255605001", "SCT", "Minimum"), Code("56851009", "SCT", "Maximum")
 PEAK = Code("126031", "DCM", "Peak Value Within ROI")  # CID 7464's derivation for SUVpeak
+SUL_JANMA = Code("126405", "DCM", "SUVlbm(Janma)")
+SUL_UNIT = Code("{SUVlbm}g/ml", "UCUM", "Standardized Uptake Value lean body mass")
 MM, MM2, HU = Code("mm", "UCUM", "millimeter"), Code("mm2", "UCUM", "square millimeter"), Code(
     "[hnsf'U]", "UCUM", "Hounsfield unit")
 SUVBW, SUVBW_UNIT = Code("126401", "DCM", "SUVbw"), Code("{SUVbw}g/ml", "UCUM", "Standardized Uptake Value body weight")
@@ -55,6 +57,7 @@ class ImageMark:
     hu: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum (CT only)
     suv: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum in SUVbw (PET, viewer.suv)
     suv_peak: float | None = None  # SUVpeak: the highest mean in a 1 cm³ sphere in it (viewer.uptake_peak)
+    sul_peak: float | None = None  # the same in SUL (lean body mass, Janmahasatian; viewer.suv)
     frame: int | None = None  # the frame (1-based) of a multi-frame image it was drawn on
 
 
@@ -116,6 +119,8 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
                                for v, d in zip(measured, (MEAN, SD, MINIMUM, MAXIMUM), strict=True)]
             if mark.suv_peak is not None:  # PERCIST's SUVpeak: SUVbw derived as Peak Value Within ROI
                 values.append(Measurement(SUVBW, mark.suv_peak, SUVBW_UNIT, derivation=PEAK))
+            if mark.sul_peak is not None:  # and its SULpeak, in SUVlbm(Janma)
+                values.append(Measurement(SUL_JANMA, mark.sul_peak, SUL_UNIT, derivation=PEAK))
         groups.append(PlanarROIMeasurementsAndQualitativeEvaluations(
             tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=f"{mark.kind} {n}"),
             referenced_region=_region(mark), measurements=values or None))

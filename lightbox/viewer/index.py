@@ -476,7 +476,7 @@ def _display_facts(series: Series) -> dict[str, object]:
     from .lossy import lossy_compression
     from .pixels import dataset_windows, element_values
     from .shutters import shutter_source
-    from .suv import suv_factor
+    from .suv import lean_body_mass_ratio, suv_factor
 
     facts: dict[str, object] = {}
     lossy = [text for i in series.instances if i.header is not None and (text := lossy_compression(i.header))]
@@ -504,7 +504,9 @@ def _display_facts(series: Series) -> dict[str, object]:
             limit = ds.get("PixelPaddingRangeLimit")
             facts["pixel_padding"] = f"{value}" + (f" to {limit}" if limit is not None else "") + " (stored)"
     if series.modality.upper() == "PT":
-        facts["suv"] = suv_factor([i.header for i in series.instances if i.header is not None])[1]
+        headers = [i.header for i in series.instances if i.header is not None]
+        factor, sentence = suv_factor(headers)
+        facts["suv"] = sentence + (f"; {lean_body_mass_ratio(headers[0])[1]}" if factor is not None else "")
     return facts
 
 

@@ -44,7 +44,7 @@ from .regularise import regularise
 from .segmentations import segment_planes
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
 from .shutters import DisplayShutter, display_shutter, frame_display_shutters, shutter_source
-from .suv import suv_factor
+from .suv import lean_body_mass_ratio, suv_factor
 from .volume import Film, Volume
 
 PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
@@ -347,6 +347,10 @@ def _in_suv(array: np.ndarray, window: Window | None, stated: list[tuple[str, Wi
     if padding is not None:
         padding = Padding(padding.low * factor, padding.high * factor)
     metadata["suv"] = "SUVbw"
+    ratio, sul_note = lean_body_mass_ratio(headers[0])
+    warnings.append(sul_note)
+    if ratio is not None:  # SUL = SUVbw x lean body mass / weight: an ROI's peak is given in both
+        metadata["sul_per_suv"] = repr(ratio)
     return array, window, stated, padding
 
 

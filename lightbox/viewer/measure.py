@@ -39,8 +39,10 @@ class RoiStatistics:
     # the reader cannot see them, so they are not measured
     shuttered: int = 0
     decimals: int = 0  # the image's values' (value_text.value_decimals); mean and SD at least one
-    # a PET region's peak: the highest mean in a 1 cm³ sphere centred in it (viewer.uptake_peak)
+    # a PET region's peak: the highest mean in a 1 cm³ sphere centred in it (viewer.uptake_peak),
+    # and in SUL (lean body mass) where the patient's sex, weight and height give one (viewer.suv)
     peak: float | None = None
+    sul_peak: float | None = None
 
     def describe(self) -> str:
         unit = f" {self.value_unit}" if self.value_unit else ""
@@ -49,7 +51,9 @@ class RoiStatistics:
         d, mean_d = self.decimals, max(1, self.decimals)
         return (f"mean {format_value(self.mean, mean_d)}{unit}  SD {format_value(self.sd, mean_d)}\n"
                 f"min {format_value(self.minimum, d)}  max {format_value(self.maximum, d)}\n"
-                + (f"peak {format_value(self.peak, mean_d)}{unit} (1 cm³ sphere)\n" if self.peak is not None else "")
+                + (f"peak {format_value(self.peak, mean_d)}{unit} (1 cm³ sphere)"
+                   + (f", SULpeak {format_value(self.sul_peak, mean_d)}" if self.sul_peak is not None else "") + "\n"
+                   if self.peak is not None else "")
                 + f"area {self.area:.1f} {self.area_unit}{left_out}")
 
 
@@ -234,4 +238,6 @@ def volume_roi_statistics(volume: Volume, axes: tuple[np.ndarray, np.ndarray, np
     centres = np.stack([kk[keep], jj[keep], ii[keep]], axis=1)
     if volume.padding is not None:
         centres = centres[~volume.padding.mask(volume.array[kk[keep], jj[keep], ii[keep]])]
-    return replace(stats, peak=peak_mean(volume.array, volume.geometry, centres, volume.padding))
+    peak = peak_mean(volume.array, volume.geometry, centres, volume.padding)
+    ratio = volume.sul_per_suv
+    return replace(stats, peak=peak, sul_peak=peak * ratio if peak is not None and ratio is not None else None)

@@ -69,6 +69,29 @@ def _dt(value: str) -> dt.datetime | None:
     return _datetime(text[:8], text[8:]) if len(text) >= 10 else None
 
 
+def lean_body_mass_ratio(header: Dataset) -> tuple[float | None, str]:
+    """Lean body mass over body weight, the factor from SUVbw to SUL (SUV normalised by lean body
+    mass, which PERCIST 1.0 measures response in: Wahl et al. 2009), by Janmahasatian et al.'s
+    formula (Clin Pharmacokinet 2005;44:1051), the one PERCIST recommends and DICOM names SUVlbm(Janma):
+    LBM = 9270 W / (6680 + 216 BMI) for men, 9270 W / (8780 + 244 BMI) for women, W in kg, BMI in
+    kg/m². Needs Patient's Sex (M or F), Weight (kg) and Size (the height, in metres); and a
+    sentence: the numbers, or why there is no SUL."""
+    sex = _text(header, "PatientSex").upper()
+    weight, height = _number(header, "PatientWeight"), _number(header, "PatientSize")
+    if sex not in ("M", "F"):
+        return None, "no SUL: the patient's sex is not stated as M or F (lean body mass differs by sex)"
+    if weight is None:
+        return None, "no SUL: the patient's weight is not stated"
+    if height is None:
+        return None, "no SUL: the patient's height (Patient's Size) is not stated"
+    if not 0.3 <= height <= 2.75:  # a height in cm written where metres belong (175, not 1.75)
+        return None, f"no SUL: Patient's Size {height:g} is no height in metres"
+    bmi = weight / height ** 2
+    lean = 9270.0 * weight / ((6680.0 + 216.0 * bmi) if sex == "M" else (8780.0 + 244.0 * bmi))
+    return lean / weight, (f"SUL: lean body mass {lean:.1f} kg of {weight:g} kg ({'man' if sex == 'M' else 'woman'}, "
+                           f"{height:g} m; Janmahasatian)")
+
+
 PHILIPS_PET_GROUP = "Philips PET Private Group"
 
 

@@ -57,6 +57,12 @@ class Volume:
         """Decimals its values are written with (:func:`.value_text.value_decimals`)."""
         return value_decimals(self.array)
 
+    @property
+    def sul_per_suv(self) -> float | None:
+        """A PET in SUVbw: lean body mass over weight (SUL = SUVbw x this; viewer.suv), else None."""
+        text = self.metadata.get("sul_per_suv")
+        return float(text) if text else None
+
     def overlay_mask(self, k: int) -> np.ndarray | None:
         """The union of slice ``k``'s overlay planes (rows x columns), or None."""
         planes = self.overlay_planes.get(k)
