@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydicom.dataset import Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dicom_factory import axial_positions, write_ct_series, write_film  # noqa: E402
@@ -24,10 +25,16 @@ from lightbox.viewer.index import build_index  # noqa: E402
 from lightbox.viewer.loading import LoadError, load_film, load_volume  # noqa: E402
 
 _SEEDS: dict[str, bytes] = {}
+# files written unchanged beside a seed's mutated one (the CT a SEG segments, a PET's other slice)
+_COMPANIONS: dict[str, dict[str, bytes]] = {}
+SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg")
 
 
 def seed_files() -> dict[str, bytes]:
-    """Small real DICOM files to mutate: an uncompressed CT slice, an RLE and a J2K film."""
+    """Small real DICOM files to mutate: an uncompressed CT slice, an RLE and a J2K film; a film
+    with display shutters and an overlay plane; an Enhanced XA cine with Frame Display Shutters; a
+    Philips PET slice in counts (radiopharmaceutical, private SUV factors) beside another slice; a
+    DICOM SEG beside the two CT slices it segments."""
     if not _SEEDS:
         folder = Path(tempfile.mkdtemp(prefix="lightbox-fuzz-seeds-"))
         _SEEDS["ct"] = write_ct_series(folder / "ct", axial_positions(1), rows=16, columns=16)[0].read_bytes()
@@ -35,7 +42,85 @@ def seed_files() -> dict[str, bytes]:
                                    compress="1.2.840.10008.1.2.5").read_bytes()
         _SEEDS["j2k"] = write_film(folder / "j2k.dcm", np.arange(4096, dtype=np.uint16).reshape(64, 64),
                                    compress="1.2.840.10008.1.2.4.90").read_bytes()
+        _SEEDS["shutter"] = _shutter_film(folder / "shutter.dcm")
+        _SEEDS["xa"] = _enhanced_xa(folder / "xa.dcm")
+        _SEEDS["pet"], _COMPANIONS["pet"] = _philips_pet(folder / "pet")
+        _SEEDS["seg"], _COMPANIONS["seg"] = _segmented_ct(folder / "seg")
     return _SEEDS
+
+
+def _shutter(ds: Dataset) -> Dataset:
+    ds.ShutterShape = "RECTANGULAR\\CIRCULAR"
+    ds.ShutterLeftVerticalEdge, ds.ShutterRightVerticalEdge = 2, 14
+    ds.ShutterUpperHorizontalEdge, ds.ShutterLowerHorizontalEdge = 2, 14
+    ds.CenterOfCircularShutter, ds.RadiusOfCircularShutter = [8, 8], 7
+    ds.ShutterPresentationValue = 1000
+    ds.ShutterPresentationColorCIELabValue = [65535, 32896, 32896]
+    return ds
+
+
+def _shutter_film(path: Path) -> bytes:
+    import pydicom
+
+    write_film(path, np.arange(256, dtype=np.uint16).reshape(16, 16))
+    ds = _shutter(pydicom.dcmread(path))
+    ds.add_new(0x60000010, "US", 16)
+    ds.add_new(0x60000011, "US", 16)
+    ds.add_new(0x60000040, "CS", "G")
+    ds.add_new(0x60000050, "SS", [1, 1])
+    ds.add_new(0x60000100, "US", 1)
+    ds.add_new(0x60000102, "US", 0)
+    ds.add_new(0x60003000, "OW", np.packbits(np.eye(16, dtype=np.uint8).ravel(), bitorder="little").tobytes())
+    ds.VOILUTFunction, ds.WindowCenter, ds.WindowWidth = "SIGMOID", 128, 200
+    ds.EstimatedRadiographicMagnificationFactor, ds.ImagerPixelSpacing = 1.1, [0.2, 0.2]
+    ds.save_as(path)
+    return path.read_bytes()
+
+
+def _enhanced_xa(path: Path) -> bytes:
+    from dicom_factory import base_dataset, set_pixels
+
+    ds = base_dataset("1.2.840.10008.5.1.4.1.1.12.1.1", modality="XA")
+    set_pixels(ds, np.stack([np.full((16, 16), 100 * (n + 1), np.uint16) for n in range(3)]))
+    ds.NumberOfFrames = 3
+    shared = Dataset()
+    shared.FrameDisplayShutterSequence = [_shutter(Dataset())]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    ds.PerFrameFunctionalGroupsSequence = [Dataset() for _ in range(3)]
+    ds.save_as(path, enforce_file_format=True)
+    return path.read_bytes()
+
+
+def _philips_pet(folder: Path) -> tuple[bytes, dict[str, bytes]]:
+    import pydicom
+
+    paths = write_ct_series(folder, axial_positions(2, spacing=4.0), rows=16, columns=16, intercept=0.0, window=None)
+    for n, path in enumerate(paths):
+        ds = pydicom.dcmread(path)
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.128"
+        ds.Modality, ds.RescaleSlope = "PT", 2.0 + n
+        ds.Units, ds.CorrectedImage, ds.DecayCorrection = "CNTS", ["ATTN", "DECY"], "START"
+        ds.PatientWeight, ds.PatientSize, ds.PatientSex = 74, 1.8, "M"
+        ds.SeriesDate, ds.SeriesTime, ds.AcquisitionTime = "20261130", "093000", f"0930{n:02d}"
+        drug = Dataset()
+        drug.RadionuclideTotalDose, drug.RadionuclideHalfLife, drug.RadiopharmaceuticalStartTime = 370e6, 6586.2, "083000"
+        ds.RadiopharmaceuticalInformationSequence = [drug]
+        block = ds.private_block(0x7053, "Philips PET Private Group", create=True)
+        block.add_new(0x00, "DS", 0.0005)
+        block.add_new(0x09, "DS", 0.9)
+        ds.save_as(path)
+    return paths[0].read_bytes(), {paths[1].name: paths[1].read_bytes()}
+
+
+def _segmented_ct(folder: Path) -> tuple[bytes, dict[str, bytes]]:
+    from dicom_factory import write_segmentation
+
+    paths = write_ct_series(folder, axial_positions(2), rows=16, columns=16)
+    mask = np.zeros((2, 16, 16, 2), bool)
+    mask[:, 4:8, 2:7, 0] = True
+    mask[1, 10:12, 10:13, 1] = True
+    seg = write_segmentation(folder / "seg.dcm", paths, mask, ["lesion", "node"], [(255, 0, 0), None])
+    return seg.read_bytes(), {p.name: p.read_bytes() for p in paths}
 
 
 mutations = st.lists(
@@ -67,7 +152,11 @@ CRASHES = Path(__file__).resolve().parent / "fuzz_crashes"
 KEEP_IN: list[Path] = [Path(tempfile.mkdtemp(prefix="lightbox-fuzz-crashes-"))]
 
 
-def check_one(data: bytes, folder: Path) -> None:
+def check_one(data: bytes, folder: Path, companions: dict[str, bytes] | None = None) -> None:
+    for old in folder.glob("*"):  # each input alone with its own companions
+        old.unlink()
+    for name, content in (companions or {}).items():
+        (folder / name).write_bytes(content)
     path = folder / "fuzzed.dcm"
     path.write_bytes(data)
     try:
@@ -78,8 +167,15 @@ def check_one(data: bytes, folder: Path) -> None:
         import hashlib
 
         KEEP_IN[0].mkdir(parents=True, exist_ok=True)
-        kept = KEEP_IN[0] / f"crash-{hashlib.sha256(data).hexdigest()[:12]}.dcm"
-        kept.write_bytes(data)
+        name = f"crash-{hashlib.sha256(data).hexdigest()[:12]}"
+        if companions:  # the input with the files beside it (their UIDs are this run's): a folder
+            kept = KEEP_IN[0] / name
+            kept.mkdir(exist_ok=True)
+            for file in folder.glob("*"):
+                (kept / file.name).write_bytes(file.read_bytes())
+        else:
+            kept = KEEP_IN[0] / f"{name}.dcm"
+            kept.write_bytes(data)
         raise AssertionError(f"{type(exc).__name__}: {exc} (input kept as {kept})") from exc
 
 
@@ -102,9 +198,9 @@ def fuzz(examples: int, derandomize: bool = True) -> None:
 
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None,
               derandomize=derandomize)
-    @given(st.sampled_from(["ct", "rle", "j2k"]), mutations)
+    @given(st.sampled_from(SEEDS), mutations)
     def run(seed: str, ops: list[tuple[str, int, bytes]]) -> None:
-        check_one(mutate(seed_files()[seed], ops), folder)
+        check_one(mutate(seed_files()[seed], ops), folder, _COMPANIONS.get(seed))
 
     run()
 

@@ -53,3 +53,34 @@ def test_a_new_crash_is_kept_outside_the_checkout(tmp_path, monkeypatch) -> None
         fuzz_loading.check_one(b"DICM not really", tmp_path)
     assert str(fuzz_loading.KEEP_IN[0]) in str(caught.value)
     assert sorted((Path(__file__).parent / "fuzz_crashes").iterdir()) == before
+
+
+def _patched(path, old: bytes, new: bytes) -> None:
+    data = path.read_bytes()
+    assert data.count(old) == 1, old
+    path.write_bytes(data.replace(old, new))
+
+
+# Header attributes damaged as the fuzzer damaged them (explicit VR little endian bytes), each of
+# which once escaped the loader as an exception of its own: (tag and VR, replacement)
+DAMAGED = {
+    "Bits Stored 65535": (b"\x28\x00\x01\x01US\x02\x00\x0c\x00", b"\x28\x00\x01\x01US\x02\x00\xff\xff"),  # OverflowError
+    "Bits Stored of 3 bytes": (b"\x28\x00\x01\x01US\x02\x00\x0c\x00", b"\x28\x00\x01\x01US\x03\x00\x0c\x00\x00"),
+    "Patient's Sex of an unknown VR": (b"\x10\x00\x40\x00CS", b"\x10\x00\x40\x00\x43\xac"),  # read by the SUL
+    "Pixel Spacing of an unknown VR": (b"\x28\x00\x30\x00DS", b"\x28\x00\x30\x00\x44\xac"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGED))
+def test_a_damaged_attribute_of_a_pet_slice_is_said_not_raised(tmp_path, damage: str) -> None:
+    """The fuzzer's finds on a PET beside its other slice (the SUV and SUL read more attributes):
+    each gives a volume whose warnings say what is wrong, or a LoadError with a message."""
+    import pydicom
+    from fuzz_loading import _load_all
+    from test_pet_suv import write_pet
+
+    folder = write_pet(tmp_path / "pet", PatientSex="M", PatientSize=1.8)
+    first = sorted(folder.glob("*.dcm"))[0]
+    pydicom.dcmread(first).save_as(first, enforce_file_format=True)  # explicit VR little endian, as the seeds
+    _patched(first, *DAMAGED[damage])
+    _load_all(folder)  # a FileError, a LoadError with a message, or an image: nothing else

@@ -110,7 +110,7 @@ def _floats(ds: Dataset, keyword: str, count: int) -> tuple[float, ...] | None:
         # e.g. for a thumbnail) must not read as missing
         values = tuple(float(v) for v in value) if isinstance(value, (list, tuple, MultiValue)) else (float(value),)
         return values if len(values) == count and all(v == v for v in values) else None
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - a damaged element (odd length, an unknown VR) reads as absent
         return None
 
 
@@ -127,7 +127,7 @@ def _int(ds: Dataset, keyword: str) -> int | None:
             pass  # e.g. "1.0": pydicom decides below
     try:
         return int(ds.get(keyword))  # None and "" fail like any other non-number
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - a damaged element (odd length, an unknown VR) reads as absent
         return None
 
 
@@ -424,7 +424,12 @@ def build_index(
                 del study.series[uid]
                 study.series.update((part.uid, part) for part in parts)
     for series in index.all_series():
-        analyse(series)
+        try:
+            analyse(series)
+        except Exception as exc:  # noqa: BLE001 - a damaged header (a sequence cut short) must not stop the folder
+            series.kind = "film"
+            series.warnings.append(f"its header could not be read whole ({type(exc).__name__}: {exc}): its images are "
+                                   "shown one by one, if they can be")
     for study in index.all_studies():  # the segmentations (SEG) of a study, drawn on the series they reference
         candidates = list(study.series.values())
         for series in candidates:

@@ -163,6 +163,8 @@ def _integral_rescales(members: list[Instance]) -> list[tuple[int, int]] | None:
             return None  # (an unusable rescale: the generic path shows stored values, see modality_values)
         slope, intercept = rescale(ds)
         bits = header_int(ds, "BitsStored", 16) or 16
+        if not 1 <= bits <= 32:  # a damaged Bits Stored (65535 bits): the generic path says what is wrong
+            return None
         signed = header_int(ds, "PixelRepresentation", 0) == 1
         lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
         if slope != int(slope) or intercept != int(intercept):
@@ -234,9 +236,20 @@ def load_volume(
     workers: int | None = None,
 ) -> Volume:
     """Read a ``volume`` series. Unreadable slices are filled with the minimum and reported as
-    warnings on the returned volume; the rest loads."""
+    warnings on the returned volume; the rest loads. Any other failure (a damaged header
+    attribute) is a :class:`LoadError` naming the series, never another exception."""
     if series.kind != "volume":
         raise LoadError(f"series {series.label()} is not a volume ({series.kind})")
+    try:
+        return _load_volume(series, progress, cancelled, on_first_slice, workers)
+    except (LoadError, LoadCancelled, KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the file's fault, said with the series' name
+        raise LoadError(f"series {series.label()}: cannot be shown ({type(exc).__name__}: {exc})") from exc
+
+
+def _load_volume(series: Series, progress: Callable[[int, int], None] | None, cancelled: Callable[[], bool] | None,
+                 on_first_slice: Callable[[int, np.ndarray], None] | None, workers: int | None) -> Volume:
     members = volume_instances(series)
     if len(members) == 1 and members[0].frames > 1:
         with _named_load_errors(members[0].path):

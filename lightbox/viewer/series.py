@@ -39,6 +39,14 @@ def _orientation_key(orientation: tuple[float, ...] | None) -> tuple[float, ...]
     return None if orientation is None else tuple(round(v / ORIENTATION_TOLERANCE) for v in orientation)
 
 
+def _readable(ds: Dataset, keyword: str) -> object:
+    """``ds``'s value of ``keyword``, None when absent or damaged (an unknown VR, an odd length)."""
+    try:
+        return ds.get(keyword)
+    except Exception:  # noqa: BLE001 - a damaged element is no value: the image loads uncalibrated, said
+        return None
+
+
 def _pixel_spacing(instance: Instance) -> tuple[float, float] | None:
     """(row spacing, column spacing) in mm: PixelSpacing at the top level, or in the Pixel Measures
     functional group of an enhanced object (shared, else the first frame's; PS3.3 C.7.6.16.2.1),
@@ -52,7 +60,7 @@ def _pixel_spacing(instance: Instance) -> tuple[float, float] | None:
         if seq and "PixelMeasuresSequence" in seq[0] and seq[0].PixelMeasuresSequence:
             sources.append(seq[0].PixelMeasuresSequence[0])
     sources.append(ds)
-    for value in [source.get("PixelSpacing") for source in sources] + [ds.get("ImagerPixelSpacing")]:
+    for value in [_readable(source, "PixelSpacing") for source in sources] + [_readable(ds, "ImagerPixelSpacing")]:
         spacing = usable_spacing(value)
         if spacing is not None:
             return spacing

@@ -70,6 +70,14 @@ def _dt(value: str) -> dt.datetime | None:
 
 
 def lean_body_mass_ratio(header: Dataset) -> tuple[float | None, str]:
+    """:func:`_lean_body_mass_ratio`, a damaged attribute said rather than raised."""
+    try:
+        return _lean_body_mass_ratio(header)
+    except Exception as exc:  # noqa: BLE001 - a damaged element (an unknown VR) must not stop the volume
+        return None, f"no SUL: an attribute it needs could not be read ({type(exc).__name__}: {exc})"
+
+
+def _lean_body_mass_ratio(header: Dataset) -> tuple[float | None, str]:
     """Lean body mass over body weight, the factor from SUVbw to SUL (SUV normalised by lean body
     mass, which PERCIST 1.0 measures response in: Wahl et al. 2009), by Janmahasatian et al.'s
     formula (Clin Pharmacokinet 2005;44:1051), the one PERCIST recommends and DICOM names SUVlbm(Janma):
@@ -121,7 +129,14 @@ def philips_scale_factors(ds: Dataset) -> tuple[float | None, float | None]:
 def suv_factor(headers: Sequence[Dataset]) -> tuple[float | None, str]:
     """The factor that turns the series' values (Bq/mL, or a Philips series' counts) into SUVbw,
     and a sentence for the reader (the numbers it rests on, or why there is none). ``headers``:
-    its images' headers (one for a multi-frame object)."""
+    its images' headers (one for a multi-frame object). A damaged attribute is said, not raised."""
+    try:
+        return _suv_factor(headers)
+    except Exception as exc:  # noqa: BLE001 - a damaged element (a sequence cut short) must not stop the volume
+        return None, f"no SUV: an attribute it needs could not be read ({type(exc).__name__}: {exc})"
+
+
+def _suv_factor(headers: Sequence[Dataset]) -> tuple[float | None, str]:
     first = headers[0]
     units = _text(first, "Units").upper()
     if units not in ("BQML", "CNTS"):
