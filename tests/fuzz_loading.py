@@ -27,7 +27,10 @@ from lightbox.viewer.loading import LoadError, load_film, load_volume  # noqa: E
 _SEEDS: dict[str, bytes] = {}
 # files written unchanged beside a seed's mutated one (the CT a SEG segments, a PET's other slice)
 _COMPANIONS: dict[str, dict[str, bytes]] = {}
-SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg")
+SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg", "report", "measurements", "keys", "marks")
+# the documents a study may hold beside its images (read when the study opens: the archive's report
+# shown, its measurements, key images and marks imported)
+DOCUMENT_SEEDS = ("report", "measurements", "keys", "marks")
 
 
 def seed_files() -> dict[str, bytes]:
@@ -46,7 +49,37 @@ def seed_files() -> dict[str, bytes]:
         _SEEDS["xa"] = _enhanced_xa(folder / "xa.dcm")
         _SEEDS["pet"], _COMPANIONS["pet"] = _philips_pet(folder / "pet")
         _SEEDS["seg"], _COMPANIONS["seg"] = _segmented_ct(folder / "seg")
+        documents, slices = _documents(folder / "documents")
+        for name, content in documents.items():
+            _SEEDS[name], _COMPANIONS[name] = content, slices
     return _SEEDS
+
+
+def _documents(folder: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """A signed report SR, a TID 1500 measurement report, a key object selection and a presentation
+    state on a two-slice CT, as Lightbox writes them; the CT's files."""
+    import pydicom
+
+    from lightbox.dicomreports.key_images import key_object_selection
+    from lightbox.dicomreports.measurements import ImageMark, measurement_report
+    from lightbox.dicomreports.presentation import presentation_state
+    from lightbox.dicomreports.sr import report_sr
+
+    paths = write_ct_series(folder, axial_positions(2), rows=16, columns=16)
+    evidence = [pydicom.dcmread(p, stop_before_pixels=True) for p in paths]
+    mark = ImageMark("ellipse", [(2.0, 2.0), (9.0, 7.0)], evidence[0], area_mm2=30.0, hu=(1.0, 2.0, 0.0, 5.0))
+    written = {
+        "report": report_sr("FINDINGS: Clear lungs.\nIMPRESSION: Normal.", evidence, signed_by="Doe^Ann"),
+        "measurements": measurement_report([mark], evidence[:1], "Doe^Ann"),
+        "keys": key_object_selection(evidence[:1], "Doe^Ann"),
+        "marks": presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "a", None)], "Doe^Ann"),
+    }
+    out = {}
+    for name, ds in written.items():
+        ds.save_as(folder / f"{name}.dcm", enforce_file_format=True)
+        out[name] = (folder / f"{name}.dcm").read_bytes()
+        (folder / f"{name}.dcm").unlink()
+    return out, {p.name: p.read_bytes() for p in paths}
 
 
 def _shutter(ds: Dataset) -> Dataset:
@@ -180,8 +213,14 @@ def check_one(data: bytes, folder: Path, companions: dict[str, bytes] | None = N
 
 
 def _load_all(folder: Path) -> None:
+    from lightbox.app.measurement_sr import marks_from_archive
+    from lightbox.dicomreports.archive import newest_report
+
     index = build_index(folder)
     for series in index.all_series():
+        if index.documents:  # what the window does with a study's documents when it opens
+            newest_report(index, series.uid)
+            marks_from_archive(index.documents, series)
         try:
             if series.kind == "volume":
                 load_volume(series)

@@ -55,10 +55,11 @@ def test_a_new_crash_is_kept_outside_the_checkout(tmp_path, monkeypatch) -> None
     assert sorted((Path(__file__).parent / "fuzz_crashes").iterdir()) == before
 
 
-def _patched(path, old: bytes, new: bytes) -> None:
+def _patched(path, old: bytes, new: bytes, first_of: int = 1) -> None:
+    """``old`` (found ``first_of`` times) replaced by ``new`` where it first occurs."""
     data = path.read_bytes()
-    assert data.count(old) == 1, old
-    path.write_bytes(data.replace(old, new))
+    assert data.count(old) == first_of, old
+    path.write_bytes(data.replace(old, new, 1))
 
 
 # Header attributes damaged as the fuzzer damaged them (explicit VR little endian bytes), each of
@@ -84,3 +85,37 @@ def test_a_damaged_attribute_of_a_pet_slice_is_said_not_raised(tmp_path, damage:
     pydicom.dcmread(first).save_as(first, enforce_file_format=True)  # explicit VR little endian, as the seeds
     _patched(first, *DAMAGED[damage])
     _load_all(folder)  # a FileError, a LoadError with a message, or an image: nothing else
+
+
+def test_damaged_documents_beside_the_images_are_listed_or_skipped(tmp_path) -> None:
+    """The fuzzer's finds among a study's documents: a report whose Study Instance UID cannot be read
+    is listed as an unreadable file (the window read it unguarded when the study opened); a
+    measurement report whose graphic data cannot be read adds no mark, and a key object selection
+    beside it still flags its image."""
+    import pydicom
+    from fuzz_loading import _documents
+
+    from lightbox.app.measurement_sr import marks_from_archive
+    from lightbox.dicomreports.archive import newest_report
+    from lightbox.viewer.index import build_index
+
+    documents, slices = _documents(tmp_path / "seeds")
+    folder = tmp_path / "study"
+    folder.mkdir()
+    for name, content in slices.items():
+        (folder / name).write_bytes(content)
+    for name in ("report", "measurements", "keys"):
+        (folder / f"{name}.dcm").write_bytes(documents[name])
+    # the data set's own Study Instance UID comes first (the evidence sequence repeats it later)
+    _patched(folder / "report.dcm", b"\x20\x00\x0d\x00UI", b"\x20\x00\x0d\x00\x55\xb6", first_of=2)
+    data = (folder / "measurements.dcm").read_bytes()
+    assert data.count(b"\x70\x00\x22\x00FL") == 1
+    _patched(folder / "measurements.dcm", b"\x70\x00\x22\x00FL", b"\x70\x00\x22\x00\x46\xac")
+    index = build_index(folder)
+    assert [e.path.name for e in index.errors] == ["report.dcm"]
+    assert index.errors[0].reason.startswith("a document whose header cannot be read (")
+    (series,) = index.all_series()
+    assert newest_report(index, series.uid) is None
+    found = marks_from_archive(index.documents, series)
+    assert [mark.kind for _, mark in found] == ["key"]
+    assert pydicom.dcmread(folder / "keys.dcm").SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.59"

@@ -64,22 +64,30 @@ class ImagePlacer:
         self.film = series.kind == "film"
         self.places = film_places(series) if self.film else []
         if not self.film:
-            self.geometry = series_geometry(series)
-            self.members = volume_instances(series)
-            self.plane_name = first_plane(self.geometry)
-            if self.plane_name == "axial":
-                self.normal, self.up = np.asarray(PLANES["axial"][0]), np.asarray(PLANES["axial"][1])
-            else:
-                self.normal, self.up = acquired_axes(self.geometry)
-            self.right = np.cross(self.normal, self.up)
-            # a multi-frame volume's slices are its frames, in the order the loader stacks them
-            # (by position along the normal when the frames state positions)
-            self.frame_order: list[int] = []
-            if len(self.members) == 1 and self.members[0].frames > 1:
-                positions, orientation = multiframe_positions(series)
-                self.frame_order = ([int(f) for f in np.argsort(positions @ slice_normal(orientation))]
-                                    if positions is not None and orientation is not None
-                                    else list(range(self.members[0].frames)))
+            try:
+                self._place_slices(series)
+            except Exception as exc:  # noqa: BLE001 - a damaged orientation or position: said, as a ValueError
+                raise ValueError(f"{series.label()}: where its images lie cannot be read ({type(exc).__name__}: {exc})") \
+                    from exc
+
+    def _place_slices(self, series: Series) -> None:
+        """The acquired slices' geometry, order and plane (a volume's marks are kept in plane mm)."""
+        self.geometry = series_geometry(series)
+        self.members = volume_instances(series)
+        self.plane_name = first_plane(self.geometry)
+        if self.plane_name == "axial":
+            self.normal, self.up = np.asarray(PLANES["axial"][0]), np.asarray(PLANES["axial"][1])
+        else:
+            self.normal, self.up = acquired_axes(self.geometry)
+        self.right = np.cross(self.normal, self.up)
+        # a multi-frame volume's slices are its frames, in the order the loader stacks them
+        # (by position along the normal when the frames state positions)
+        self.frame_order: list[int] = []
+        if len(self.members) == 1 and self.members[0].frames > 1:
+            positions, orientation = multiframe_positions(series)
+            self.frame_order = ([int(f) for f in np.argsort(positions @ slice_normal(orientation))]
+                                if positions is not None and orientation is not None
+                                else list(range(self.members[0].frames)))
 
     def place(self, image: str, a: StoredAnnotation) -> Placed | str:
         """Where the mark ``a`` kept on ``image`` lies, or why it has no image."""
@@ -293,7 +301,10 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
     from ..dicomreports.measurements import read_measurements
     from ..dicomreports.presentation import PRESENTATION_STATES, read_graphics
 
-    placer = ImagePlacer(series)
+    try:
+        placer = ImagePlacer(series)
+    except ValueError:  # its images' geometry cannot be read: nothing can be placed on them
+        return []
     found: list[tuple[str, StoredAnnotation]] = []
 
     def add(uid: str, kind: str, pixel_points: list[tuple[float, float]], text: str = "", frame: int | None = None) -> None:
@@ -303,6 +314,7 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
 
     for path, header in documents:
         sop_class = str(header.get("SOPClassUID", ""))
+        before = len(found)
         try:
             if sop_class == "1.2.840.10008.5.1.4.1.1.88.59":  # Key Object Selection
                 for uid, frame in referenced_frames(dcmread(path)):
@@ -319,8 +331,8 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
             elif sop_class in PRESENTATION_STATES:
                 for uid, kind, points, text, frame in read_graphics(dcmread(path)):
                     add(uid, kind, points, text, frame)
-        except (OSError, ValueError, AttributeError, KeyError, IndexError):
-            continue  # a document that is not what it says: the images open all the same
+        except Exception:  # noqa: BLE001 - a damaged document (a value cut short) adds nothing; the others still do
+            del found[before:]
     return found
 
 

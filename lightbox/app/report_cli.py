@@ -122,7 +122,10 @@ def _cmd_measurements(args: argparse.Namespace) -> int:
     if isinstance(found, int):
         return found
     _, series = found
-    marks, left_out = series_marks(_catalog(args), series)
+    try:
+        marks, left_out = series_marks(_catalog(args), series)
+    except ValueError as exc:  # its images' geometry cannot be read
+        return refuse(str(exc))
     for reason in left_out:
         print(f"left out: {reason}")
     evidence = [i.header for i in series.instances if i.header is not None]
@@ -147,7 +150,10 @@ def _cmd_keyimages(args: argparse.Namespace) -> int:
     if isinstance(found, int):
         return found
     _, series = found
-    images, frames = series_key_images(_catalog(args), series)
+    try:
+        images, frames = series_key_images(_catalog(args), series)
+    except ValueError as exc:  # its images' geometry cannot be read
+        return refuse(str(exc))
     if not images:
         return refuse(f"no key image flagged in {series.label()}: flag them in the window first (K)")
     try:
@@ -167,7 +173,10 @@ def _cmd_annotations(args: argparse.Namespace) -> int:
     if isinstance(found, int):
         return found
     _, series = found
-    marks, left_out = series_graphics(_catalog(args), series)
+    try:
+        marks, left_out = series_graphics(_catalog(args), series)
+    except ValueError as exc:  # its images' geometry cannot be read
+        return refuse(str(exc))
     for reason in left_out:
         print(f"left out: {reason}")
     if not marks and left_out:

@@ -29,7 +29,7 @@ def newest_report_dataset(documents: list[tuple[Path, Dataset]], study_uid: str)
             if is_report_sr(ds):
                 when = str(ds.get("ContentDate", "")) + str(ds.get("ContentTime", ""))
                 reports.append((when, ds, read_report_sr(ds)))
-        except (OSError, ValueError, AttributeError):
+        except Exception:  # noqa: BLE001 - a damaged report is no report: the study opens all the same
             continue
     if not reports:
         return None

@@ -248,6 +248,11 @@ def _add_dicom(index: StudyIndex, path: Path, ds: Dataset, pixel_offset: int | N
             raise UnreadableFile(f"truncated: the file ends after its header ({size} bytes) and holds no data set")
         sop_class = _text(ds, "SOPClassUID")
         if sop_class.startswith(DOCUMENT_CLASS_PREFIXES):
+            try:  # read now what every reader of a document asks first (pydicom keeps the values read)
+                for keyword in ("SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
+                    ds.get(keyword)
+            except Exception as exc:  # noqa: BLE001 - a damaged document is listed as unreadable, not opened later
+                raise UnreadableFile(f"a document whose header cannot be read ({type(exc).__name__}: {exc})") from exc
             index.documents.append((path, ds))
             return
         # the class by name as well (PS3.6 Annex A): "RT Structure Set" tells a reader what the file is
