@@ -9,6 +9,7 @@ In CI a bounded run is part of the suite (``test_fuzz_loading.py``); by hand, lo
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -27,7 +28,9 @@ from lightbox.viewer.loading import LoadError, load_film, load_volume  # noqa: E
 _SEEDS: dict[str, bytes] = {}
 # files written unchanged beside a seed's mutated one (the CT a SEG segments, a PET's other slice)
 _COMPANIONS: dict[str, dict[str, bytes]] = {}
-SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg", "report", "measurements", "keys", "marks")
+SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg", "report", "measurements", "keys", "marks", "dicomdir")
+# the name a mutated seed is written under, where it is not a file's own ("fuzzed.dcm")
+NAMES = {"dicomdir": "DICOMDIR"}
 # the documents a study may hold beside its images (read when the study opens: the archive's report
 # shown, its measurements, key images and marks imported)
 DOCUMENT_SEEDS = ("report", "measurements", "keys", "marks")
@@ -52,7 +55,23 @@ def seed_files() -> dict[str, bytes]:
         documents, slices = _documents(folder / "documents")
         for name, content in documents.items():
             _SEEDS[name], _COMPANIONS[name] = content, slices
+        _SEEDS["dicomdir"], _COMPANIONS["dicomdir"] = _file_set(folder / "media")
     return _SEEDS
+
+
+def _file_set(folder: Path) -> tuple[bytes, dict[str, bytes]]:
+    """A DICOMDIR (PS3.10 file-set, written by pydicom) of two CT slices; the slices by their
+    paths in the file-set."""
+    import pydicom
+    from pydicom.fileset import FileSet
+
+    file_set = FileSet()
+    for path in write_ct_series(folder / "source", axial_positions(2), rows=16, columns=16):
+        file_set.add(pydicom.dcmread(path))
+    file_set.write(folder / "set")
+    listed = {p.relative_to(folder / "set").as_posix(): p.read_bytes()
+              for p in (folder / "set").rglob("*") if p.is_file() and p.name != "DICOMDIR"}
+    return (folder / "set" / "DICOMDIR").read_bytes(), listed
 
 
 def _documents(folder: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
@@ -185,12 +204,14 @@ CRASHES = Path(__file__).resolve().parent / "fuzz_crashes"
 KEEP_IN: list[Path] = [Path(tempfile.mkdtemp(prefix="lightbox-fuzz-crashes-"))]
 
 
-def check_one(data: bytes, folder: Path, companions: dict[str, bytes] | None = None) -> None:
+def check_one(data: bytes, folder: Path, companions: dict[str, bytes] | None = None,
+              name_as: str = "fuzzed.dcm") -> None:
     for old in folder.glob("*"):  # each input alone with its own companions
-        old.unlink()
+        shutil.rmtree(old) if old.is_dir() else old.unlink()
     for name, content in (companions or {}).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(content)
-    path = folder / "fuzzed.dcm"
+    path = folder / name_as
     path.write_bytes(data)
     try:
         _load_all(folder)
@@ -204,8 +225,10 @@ def check_one(data: bytes, folder: Path, companions: dict[str, bytes] | None = N
         if companions:  # the input with the files beside it (their UIDs are this run's): a folder
             kept = KEEP_IN[0] / name
             kept.mkdir(exist_ok=True)
-            for file in folder.glob("*"):
-                (kept / file.name).write_bytes(file.read_bytes())
+            for file in folder.rglob("*"):
+                if file.is_file():
+                    (kept / file.relative_to(folder)).parent.mkdir(parents=True, exist_ok=True)
+                    (kept / file.relative_to(folder)).write_bytes(file.read_bytes())
         else:
             kept = KEEP_IN[0] / f"{name}.dcm"
             kept.write_bytes(data)
@@ -239,7 +262,7 @@ def fuzz(examples: int, derandomize: bool = True) -> None:
               derandomize=derandomize)
     @given(st.sampled_from(SEEDS), mutations)
     def run(seed: str, ops: list[tuple[str, int, bytes]]) -> None:
-        check_one(mutate(seed_files()[seed], ops), folder, _COMPANIONS.get(seed))
+        check_one(mutate(seed_files()[seed], ops), folder, _COMPANIONS.get(seed), NAMES.get(seed, "fuzzed.dcm"))
 
     run()
 

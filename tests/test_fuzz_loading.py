@@ -119,3 +119,32 @@ def test_damaged_documents_beside_the_images_are_listed_or_skipped(tmp_path) -> 
     found = marks_from_archive(index.documents, series)
     assert [mark.kind for _, mark in found] == ["key"]
     assert pydicom.dcmread(folder / "keys.dcm").SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.59"
+
+
+def test_a_damaged_sop_class_or_dicomdir_record_is_said_not_raised(tmp_path) -> None:
+    """The fuzzer's last finds: a slice whose SOP Class UID has an unknown VR stopped indexing the
+    whole folder (asked whether it is a segmentation); a DICOMDIR whose record's File ID has one
+    stopped it too. Both now index: the DICOMDIR says which record it could not read."""
+    import pydicom
+    from dicom_factory import axial_positions, write_ct_series
+    from pydicom.fileset import FileSet
+
+    from lightbox.viewer.index import build_index
+
+    paths = write_ct_series(tmp_path / "ct", axial_positions(3), rows=8, columns=8)
+    _patched(paths[0], b"\x08\x00\x16\x00UI", b"\x08\x00\x16\x00TI")  # the data set's (the meta's is (0002,0002))
+    index = build_index(tmp_path / "ct")
+    assert sum(len(s.instances) for s in index.all_series()) + len(index.errors) == 3
+
+    fs = FileSet()
+    for path in write_ct_series(tmp_path / "src", axial_positions(2), rows=8, columns=8):
+        fs.add(pydicom.dcmread(path))
+    fs.write(tmp_path / "media")
+    dicomdir = tmp_path / "media" / "DICOMDIR"
+    data = dicomdir.read_bytes()
+    file_ids = data.count(b"\x04\x00\x00\x15CS")
+    assert file_ids == 2
+    dicomdir.write_bytes(data.replace(b"\x04\x00\x00\x15CS", b"\x04\x00\x00\x15\x53\xae", 1))
+    index = build_index(dicomdir)
+    assert any(e.reason.startswith("a DICOMDIR record's file ID cannot be read (") for e in index.errors)
+    assert sum(len(s.instances) for s in index.all_series()) == 1  # the other record's slice

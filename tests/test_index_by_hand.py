@@ -527,3 +527,25 @@ def test_inspect_of_a_patient_without_a_name(tmp_path: Path) -> None:
         ds.PatientName = ""
         ds.save_as(path)
     assert format_index(build_index(tmp_path)).splitlines()[0] == "Patient P001"
+
+
+def test_a_dicomdir_may_not_list_files_outside_its_file_set(tmp_path: Path) -> None:
+    """A File ID is components below the DICOMDIR (PS3.10 8.5): one that climbs out ("..") would
+    have opened whatever file it names on the reader's disk; it is listed as an error, not read."""
+    from pydicom.fileset import FileSet
+
+    write_ct_series(tmp_path / "src", [(0, 0, 0), (0, 0, 1)], rows=4, columns=4)
+    write_ct_series(tmp_path / "elsewhere", [(0, 0, 7)], rows=4, columns=4, names=["OUTSIDE"])
+    fs = FileSet()
+    for path in sorted((tmp_path / "src").glob("*.dcm")):
+        fs.add(path)
+    fs.write(tmp_path / "media")
+    dicomdir = tmp_path / "media" / "DICOMDIR"
+    ds = pydicom.dcmread(dicomdir)
+    record = next(r for r in ds.DirectoryRecordSequence if r.get("ReferencedFileID"))
+    record.ReferencedFileID = ["..", "elsewhere", "OUTSIDE"]
+    ds.save_as(dicomdir)
+    index = build_index(dicomdir)
+    assert sum(len(s.instances) for s in index.all_series()) == 1  # the other listed slice only
+    assert [e.reason for e in index.errors] == [
+        "DICOMDIR DICOMDIR lists '../elsewhere/OUTSIDE', which is not a file of its file-set: not read"]

@@ -189,11 +189,25 @@ def _dicomdir_files(path: Path, errors: list[FileError]) -> list[Path]:
         errors.append(FileError(path, f"unreadable DICOMDIR: {exc}"))
         return []
     files: list[Path] = []
-    for record in ds.get("DirectoryRecordSequence", []):
-        ref = record.get("ReferencedFileID")
+    try:
+        records = list(ds.get("DirectoryRecordSequence", []))
+    except Exception as exc:  # noqa: BLE001 - a record sequence cut short: the folder walk still finds the files
+        errors.append(FileError(path, f"unreadable DICOMDIR records ({type(exc).__name__}: {exc})"))
+        return []
+    for record in records:
+        try:
+            ref = record.get("ReferencedFileID")
+        except Exception as exc:  # noqa: BLE001 - one damaged record: the others still count
+            errors.append(FileError(path, f"a DICOMDIR record's file ID cannot be read ({type(exc).__name__}: {exc})"))
+            continue
         if not ref:
             continue
-        parts = [ref] if isinstance(ref, str) else list(ref)
+        parts = [str(ref)] if isinstance(ref, str) else [str(part) for part in ref]
+        # a File ID is up to 8 components below the DICOMDIR (PS3.10 8.5): none may climb out of it
+        if any(not part or part in (".", "..") or "/" in part or "\\" in part for part in parts):
+            errors.append(FileError(path, f"DICOMDIR {path.name} lists {'/'.join(parts)!r}, which is not a file "
+                                          "of its file-set: not read"))
+            continue
         target = path.parent.joinpath(*parts)
         if target.exists():
             files.append(target)

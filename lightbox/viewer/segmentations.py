@@ -35,7 +35,10 @@ def referenced_series(header: Dataset) -> set[str]:
 
 def is_segmentation(instance: Instance) -> bool:
     header = instance.header
-    return header is not None and str(header.get("SOPClassUID", "")) == SEGMENTATION_CLASS
+    try:
+        return header is not None and str(header.get("SOPClassUID", "")) == SEGMENTATION_CLASS
+    except Exception:  # noqa: BLE001 - a damaged SOP Class UID is no segmentation's
+        return False
 
 
 def segmentations_of(series: Series, candidates: list[Series]) -> list[Path]:
