@@ -45,7 +45,7 @@ class SegmentsDialog(QDialog):
             f"{len(self.summaries)} segment(s) of the DICOM SEG(s) referencing this series; values{unit} inside "
             "each, padding left out. Double-click one to go to the slice where it is largest; untick one to hide it."
             if self.summaries else "No DICOM SEG of this study references this series (or none of its segments "
-                                   "lies on its slices: File → inspect says why).")
+                                   "lies on its slices: the warnings (⚠) say why).")
         self.caption.setWordWrap(True)
         layout.addWidget(self.caption)
         self.table = QTableWidget(len(self.summaries), len(COLUMNS))
