@@ -155,3 +155,16 @@ def test_a_json_case_list_from_a_windows_editor(studies: Path) -> None:
     (studies / "ansi.json").write_bytes(listed.encode("utf-8").replace("É".encode(), "É".encode("cp1252")))
     with pytest.raises(EvaluationError, match=r"^ansi\.json: not UTF-8 text \(line 1 has the byte 0xC9"):
         read_case_list(studies / "ansi.json")
+
+
+def test_a_reports_row_cut_short_is_said_with_the_others(studies: Path) -> None:
+    """A row with fewer cells than the header (the report column missing) raised KeyError out of
+    the window's New Session dialog (found by fuzzing the table); now it is a bad row, said."""
+    from lightbox.workflow.evaluation import EvaluationError
+
+    reports = studies / "reports.csv"
+    reports.write_text("study,original_report,label\ns1,Effusion.,abnormal\ns2\n", encoding="utf-8")
+    said = r"^reports\.csv: 1 bad row\(s\), nothing was created:\n  row 3: no original report$"
+    with pytest.raises(EvaluationError, match=said):
+        case_list_from_folder(studies, reports, studies / "list.csv")
+    assert not (studies / "list.csv").exists()

@@ -99,6 +99,8 @@ def case_list_from_folder(folder: Path, reports_csv: Path, out: Path) -> Path:
     rows = [row for _, row in table.rows]
     problems = [f"row {n}: no study {row.get('study', '')!r} in {folder}" for n, row in table.rows
                 if not (folder / (row.get("study") or "").strip()).exists() or not (row.get("study") or "").strip()]
+    # a row cut short (fewer cells than columns) has no report: said, as a missing study is
+    problems += [f"row {n}: no original report" for n, row in table.rows if not (row.get("original_report") or "").strip()]
     if problems:
         raise EvaluationError(f"{reports_csv.name}: {len(problems)} bad row(s), nothing was created:\n  " + "\n  ".join(problems))
     fields = ["case_id", "study_path", "original_report", "ai_report", "label", "original_kind"]
@@ -109,7 +111,7 @@ def case_list_from_folder(folder: Path, reports_csv: Path, out: Path) -> Path:
             for row in rows:
                 study = row["study"].strip()
                 writer.writerow({"case_id": study, "study_path": str((folder / study).resolve()),
-                                 "original_report": row["original_report"], "ai_report": row.get("ai_report", ""),
+                                 "original_report": row.get("original_report", ""), "ai_report": row.get("ai_report", ""),
                                  "label": row.get("label", ""), "original_kind": row.get("original_kind", "") or "report"})
     except OSError as exc:
         raise EvaluationError(f"cannot write the case list {out}: {exc.strerror or exc}") from exc
