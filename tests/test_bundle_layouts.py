@@ -256,3 +256,41 @@ def test_the_manifest_command(tmp_path: Path, capsys, monkeypatch) -> None:
     (folder / "config.json").write_text("{}  ")
     assert main() == 2
     assert capsys.readouterr().out.startswith("lightbox: model file changed: config.json is ")
+
+
+ALL = {part: [""] for part in PARTS}
+
+
+@pytest.mark.parametrize(("config", "generation", "said"), [
+    ([1, 2], None, "config.json holds a JSON list, not the object a model's configuration is"),
+    ({"image_token_index": "seven"}, None, "the model's config.json's image_token_index cannot be read (ValueError: "),
+    ({"image_token_index": [7]}, None, "the model's config.json's image_token_index cannot be read (TypeError: "),
+    ({"image_token_index": 7, "text_config": 5}, {}, "the model's generation_config.json's eos_token_id (or config.json's "
+                                                     "text_config) cannot be read (AttributeError: "),
+    ({"image_token_index": 7}, {"eos_token_id": ["one"]}, "the model's generation_config.json's eos_token_id (or "
+                                                           "config.json's text_config) cannot be read (ValueError: "),
+    ({"image_token_index": 7, "mm_tokens_per_image": {}}, None, "the model's config.json's mm_tokens_per_image (or the "
+                                                                 "preprocessor's image_seq_length) cannot be read (TypeError: "),
+])
+def test_a_configuration_of_the_wrong_kind_is_said_when_the_model_is_opened(tmp_path: Path, config, generation,
+                                                                             said: str) -> None:
+    """A downloaded export's JSON of the right syntax and the wrong shape (found by fuzzing the
+    configs): refused with what is wrong when the folder is opened, not an AttributeError from deep
+    inside a draft."""
+    folder = folder_with(tmp_path, ALL, config=config, generation=generation)
+    with pytest.raises(BundleError) as refused:
+        load_bundle(folder, verify=False)
+    assert str(refused.value).startswith(said)
+
+
+def test_a_manifest_of_the_wrong_kind_is_unreadable(tmp_path: Path) -> None:
+    folder = folder_with(tmp_path, ALL)
+    (folder / MANIFEST).write_text(json.dumps({"name": "m", "files": {"config.json": "not an entry"}}))
+    for verify in (True, False):
+        with pytest.raises(BundleError, match=r"unreadable manifest \(its \"files\" are not path: \{sha256, bytes\} entries\)"):
+            load_bundle(folder, verify=verify)
+    (folder / MANIFEST).write_text(json.dumps(["m"]))
+    with pytest.raises(BundleError, match=r"unreadable manifest"):
+        load_bundle(folder, verify=True)
+    with pytest.raises(BundleError, match=r"manifest.json holds a JSON list"):
+        load_bundle(folder, verify=False)

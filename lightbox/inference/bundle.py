@@ -87,8 +87,9 @@ def verify_manifest(folder: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text())
         entries = manifest["files"]
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise BundleError(f"{path}: unreadable manifest ({exc})") from exc
+    _check_manifest_entries(path, entries)
     for relative, entry in sorted(entries.items()):
         file = folder / relative
         if not file.exists():
@@ -172,14 +173,49 @@ class ModelBundle:
         return [int(e) for e in (eos if isinstance(eos, list) else [eos]) if e is not None]
 
 
+def _check_manifest_entries(path: Path, entries: object) -> None:
+    """A manifest's "files": a path -> {"sha256": 64 hex digits, "bytes": a count} object (as
+    :func:`write_manifest` writes it); anything else is an unreadable manifest, said."""
+    if not isinstance(entries, dict) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+            and isinstance(entry.get("bytes", 0), int) for entry in entries.values()):
+        raise BundleError(f"{path}: unreadable manifest (its \"files\" are not path: {{sha256, bytes}} entries)")
+
+
 def _read_json(path: Path) -> dict[str, Any]:
+    """A model folder's JSON file, which must hold an object (a downloaded config of another
+    shape raised AttributeError from the first value read)."""
     if not path.exists():
         raise BundleError(f"model file missing: {path.name}")
     try:
-        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return loaded
+        loaded = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
         raise BundleError(f"{path.name} is not valid JSON ({exc})") from exc
+    if not isinstance(loaded, dict):
+        raise BundleError(f"{path.name} holds a JSON {type(loaded).__name__}, not the object a model's configuration is")
+    return loaded
+
+
+# what each value the runtime reads from the model's files is read from, to name it when it is of the wrong kind
+DERIVED_VALUES = {"checksum": "manifest.json's files", "trained_for": "trained_for",
+                  "answers_follow_ups": "follow_ups", "chooses_closed_answers": "closed_answers",
+                  "image_token_id": "config.json's image_token_index", "context_length": "config.json's text_config",
+                  "mm_tokens_per_image": "config.json's mm_tokens_per_image (or the preprocessor's image_seq_length)",
+                  "eos_token_ids": "generation_config.json's eos_token_id (or config.json's text_config)"}
+
+
+def _readable(bundle: ModelBundle) -> ModelBundle:
+    """``bundle``, once every value the runtime reads from its files has been read: a value of the
+    wrong kind (a downloaded export's config edited by hand) is a BundleError naming it, not an
+    exception from deep inside a draft."""
+    if bundle.manifest.get("files") is not None:
+        _check_manifest_entries(bundle.folder / MANIFEST, bundle.manifest["files"])
+    for name, source in DERIVED_VALUES.items():
+        try:
+            getattr(bundle, name)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            raise BundleError(f"the model's {source} cannot be read ({type(exc).__name__}: {exc})") from exc
+    return bundle
 
 
 def parse_variant(variant: str) -> dict[str, str]:
@@ -257,13 +293,15 @@ def load_bundle(folder: Path | str, variant: str = "", verify: bool = True, prov
     parse_variant(variant)
     if (folder / MANIFEST).exists():
         manifest = verify_manifest(folder) if verify else _read_json(folder / MANIFEST)
+        if not isinstance(manifest, dict):
+            raise BundleError(f"{folder / MANIFEST}: unreadable manifest (not a JSON object)")
     else:
         from .registry import registered_manifest
 
         manifest = registered_manifest(folder, verify)
     if (folder / "genai_config.json").exists():
-        return ModelBundle(folder, manifest.get("name", folder.name), variant, {}, _read_json(folder / "genai_config.json"),
-                           {}, {}, manifest, is_genai=True)
+        return _readable(ModelBundle(folder, manifest.get("name", folder.name), variant, {},
+                                     _read_json(folder / "genai_config.json"), {}, {}, manifest, is_genai=True))
     graphs, chosen = choose_graphs(folder, variant, provider)
     config = _read_json(folder / "config.json")
     generation = _read_json(folder / "generation_config.json") if (folder / "generation_config.json").exists() else {}
@@ -273,7 +311,8 @@ def load_bundle(folder: Path | str, variant: str = "", verify: bool = True, prov
         raise BundleError("model file missing: preprocessor_config.json (or processor_config.json)")
     label = ",".join(f"{part}={dtype}" for part, dtype in chosen.items()) if len(set(chosen.values())) > 1 \
         else next(iter(chosen.values()))
-    return ModelBundle(folder, manifest.get("name", folder.name), label, graphs, config, generation, preprocessor, manifest)
+    return _readable(ModelBundle(folder, manifest.get("name", folder.name), label, graphs, config, generation,
+                                 preprocessor, manifest))
 
 
 def main() -> int:
