@@ -271,6 +271,8 @@ ALL = {part: [""] for part in PARTS}
                                                            "config.json's text_config) cannot be read (ValueError: "),
     ({"image_token_index": 7, "mm_tokens_per_image": {}}, None, "the model's config.json's mm_tokens_per_image (or the "
                                                                  "preprocessor's image_seq_length) cannot be read (TypeError: "),
+    ({"image_token_index": 7}, {"eos_token_id": [1e400]}, "the model's generation_config.json's eos_token_id (or "
+                                                           "config.json's text_config) cannot be read (OverflowError: "),
 ])
 def test_a_configuration_of_the_wrong_kind_is_said_when_the_model_is_opened(tmp_path: Path, config, generation,
                                                                              said: str) -> None:
@@ -294,3 +296,22 @@ def test_a_manifest_of_the_wrong_kind_is_unreadable(tmp_path: Path) -> None:
         load_bundle(folder, verify=True)
     with pytest.raises(BundleError, match=r"manifest.json holds a JSON list"):
         load_bundle(folder, verify=False)
+
+
+@pytest.mark.parametrize(("settings", "said"), [
+    ({"size": {"height": 0, "width": 896}}, "(ValueError: an image size of 896 x 0 (1 to 4096 expected))"),
+    ({"size": {"height": 100000, "width": 100000}}, "(ValueError: an image size of 100000 x 100000 (1 to 4096 expected))"),
+    ({"image_mean": 0.5}, "(IndexError: "),  # one number where three belong
+    ({"image_mean": [0.5, 0.5]}, "(ValueError: "),  # two
+    ({"size": "large"}, "(AttributeError: "),
+])
+def test_image_settings_of_the_wrong_kind_are_said_when_the_model_is_opened(tmp_path: Path, settings: dict,
+                                                                          said: str) -> None:
+    """The preprocessor's size and normalisation are tried on a tiny image when the folder opens: a
+    size of 100000 would have asked for 30 GB per image at the first draft."""
+    folder = folder_with(tmp_path, ALL)
+    (folder / "preprocessor_config.json").write_text(json.dumps({"image_seq_length": 16, **settings}))
+    with pytest.raises(BundleError) as refused:
+        load_bundle(folder, verify=False)
+    assert str(refused.value).startswith("the model's preprocessor_config.json cannot be used ")
+    assert said in str(refused.value)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 PARTS = ("vision_encoder", "embed_tokens", "decoder_model_merged")
 # transformers.js dtype names → graph file suffixes (onnx-community exports: decoder_model_merged_q4f16.onnx)
 DTYPE_SUFFIXES = {"fp32": "", "fp16": "_fp16", "q8": "_quantized", "quantized": "_quantized", "int8": "_int8",
@@ -213,9 +215,29 @@ def _readable(bundle: ModelBundle) -> ModelBundle:
     for name, source in DERIVED_VALUES.items():
         try:
             getattr(bundle, name)
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as exc:
             raise BundleError(f"the model's {source} cannot be read ({type(exc).__name__}: {exc})") from exc
+    if not bundle.is_genai:
+        _check_image_settings(bundle.preprocessor_config)
     return bundle
+
+
+MAX_IMAGE_SIDE = 4096  # MedGemma's tower takes 896; a larger side is a config gone wrong (and gigabytes per image)
+
+
+def _check_image_settings(config: dict[str, Any]) -> None:
+    """The preprocessor's size, resampling, rescale and normalisation, tried on a tiny image: a
+    size outside 1..MAX_IMAGE_SIDE or a mean of two values is said when the model is opened."""
+    from .preprocess import pixel_values
+
+    try:
+        size = config.get("size", {})
+        height, width = int(size.get("height", 896)), int(size.get("width", 896))
+        if not (1 <= height <= MAX_IMAGE_SIDE and 1 <= width <= MAX_IMAGE_SIDE):
+            raise ValueError(f"an image size of {width} x {height} (1 to {MAX_IMAGE_SIDE} expected)")
+        pixel_values([np.zeros((4, 4), np.uint8)], {**config, "size": {"height": min(height, 8), "width": min(width, 8)}})
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+        raise BundleError(f"the model's preprocessor_config.json cannot be used ({type(exc).__name__}: {exc})") from exc
 
 
 def parse_variant(variant: str) -> dict[str, str]:
