@@ -61,3 +61,24 @@ def test_a_damaged_preferences_entry_gives_the_defaults(qtbot, tmp_path: Path, m
     for damaged in (["zoom"], {"listener_port": "eleven"}, {"listener_aet": 104}, {"cine_fps": [12]}):
         (tmp_path / "ui_state.json").write_text(json.dumps({"preferences": damaged}))
         assert Preferences.load() == Preferences(), damaged
+
+
+def test_recent_studies_and_the_last_folder_edited_into_other_shapes(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """ui_state.json edited by hand (found by fuzzing it): "recent": null raised TypeError from the
+    File menu's Open recent, a last folder given as a list from every file dialog; the text entries
+    are kept, the rest left out, and the window opens."""
+    import json
+
+    from lightbox.app.recent import last_folder, recent_studies
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path))
+    for state, recent, folder in (({"recent": None, "last_folder": [None]}, [], ""),
+                                  ({"recent": ["/a", 3, None, ["b"], ""], "last_folder": str(tmp_path)}, [Path("/a")],
+                                   str(tmp_path)),
+                                  ({"recent": "/a", "last_folder": 5, "preferences": 2.9e28}, [], "")):
+        (tmp_path / "ui_state.json").write_text(json.dumps(state))
+        assert (recent_studies(), last_folder()) == (recent, folder), state
+    window = shown_window(qtbot)
+    window.open_path(tmp_path)  # remembered over the damaged list
+    assert recent_studies()[0] == tmp_path.resolve()
+    window.close()

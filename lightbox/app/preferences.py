@@ -5,7 +5,7 @@ at start."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -43,7 +43,9 @@ class Preferences:
 
     @classmethod
     def load(cls) -> Preferences:
-        stored: dict[str, Any] = read_state().get("preferences", {})
+        stored = read_state().get("preferences", {})
+        if not isinstance(stored, dict):  # edited by hand into a number or a list: the defaults
+            return cls()
         known = {f.name for f in fields(cls)}
         try:
             prefs = cls(**{k: v for k, v in stored.items() if k in known})

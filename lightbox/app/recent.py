@@ -35,16 +35,23 @@ def remember_opened(path: Path) -> None:
     """``path`` becomes the most recent study, and its folder the dialogs' starting folder."""
     path = path.resolve()
     state = read_state()
-    recent = [p for p in state.get("recent", []) if p != str(path)]
+    recent = [p for p in _recent_entries(state) if p != str(path)]
     state["recent"] = [str(path), *recent][:RECENT_COUNT]
     state["last_folder"] = str(path if path.is_dir() else path.parent)
     _write(state)
 
 
+def _recent_entries(state: dict[str, Any]) -> list[str]:
+    """The recent studies' paths as kept; a list edited by hand into something else (null, a
+    number, a list of lists) keeps only its text entries."""
+    entries = state.get("recent", [])
+    return [p for p in entries if isinstance(p, str) and p] if isinstance(entries, list) else []
+
+
 def recent_studies() -> list[Path]:
-    return [Path(p) for p in read_state().get("recent", [])]
+    return [Path(p) for p in _recent_entries(read_state())]
 
 
 def last_folder() -> str:
     folder = read_state().get("last_folder", "")
-    return folder if folder and Path(folder).is_dir() else ""
+    return folder if isinstance(folder, str) and folder and Path(folder).is_dir() else ""
