@@ -315,3 +315,28 @@ def test_image_settings_of_the_wrong_kind_are_said_when_the_model_is_opened(tmp_
         load_bundle(folder, verify=False)
     assert str(refused.value).startswith("the model's preprocessor_config.json cannot be used ")
     assert said in str(refused.value)
+
+
+@pytest.mark.parametrize(("held", "said"), [
+    ("[1, 2]", 'chat_template.json holds no {"chat_template": "..."} text'),
+    ('{"chat_template": ["a"]}', 'chat_template.json holds no {"chat_template": "..."} text'),
+    ("{not json", "chat_template.json is not valid JSON ("),
+])
+def test_a_chat_template_file_of_the_wrong_kind_is_said(tmp_path: Path, held: str, said: str) -> None:
+    """An export that ships its template alone in chat_template.json, edited into another shape
+    (found by fuzzing the model's files): said when its tokenizer is loaded, not an AttributeError."""
+    import shutil
+
+    from lightbox.inference.generate import load_tokenizer
+    from lightbox.resources import resource_path
+
+    demo = resource_path("models", "lightbox-demo-cxr")
+    folder = tmp_path / "export"
+    folder.mkdir()
+    shutil.copy(demo / "tokenizer.json", folder / "tokenizer.json")  # no tokenizer_config.json: no template there
+    (folder / "chat_template.json").write_text(held)
+    with pytest.raises(BundleError) as refused:
+        load_tokenizer(folder)
+    assert str(refused.value).startswith(said)
+    (folder / "chat_template.json").write_text(json.dumps({"chat_template": "{{ messages }}"}))
+    assert load_tokenizer(folder).chat_template == "{{ messages }}"
