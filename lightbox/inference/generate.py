@@ -137,7 +137,7 @@ def load_tokenizer(folder: Path) -> Any:
                 held = json.loads((folder / "chat_template.json").read_text(encoding="utf-8"))
             except ValueError as exc:
                 raise BundleError(f"chat_template.json is not valid JSON ({exc})") from exc
-            template = held.get("chat_template") if isinstance(held, dict) else None
+            template = held.get("chat_template", "") if isinstance(held, dict) else None
             if not isinstance(template, str):  # a list or a number: no template to fill in (found by fuzzing)
                 raise BundleError('chat_template.json holds no {"chat_template": "..."} text')
             if template:
