@@ -15,7 +15,7 @@ from ..studydb.catalog import StudyCatalog
 from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
-from ..viewer.measure import film_roi_statistics, inside_roi, length, roi_box
+from ..viewer.measure import film_roi_statistics, length, roi_pixels
 from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.suv import suv_factor
@@ -187,12 +187,8 @@ def _peak_volume(series: Series, placer: ImagePlacer) -> Volume | None:
 def roi_peak(volume: Volume, k: int, kind: str, points: list[tuple[float, float]]) -> float | None:
     """The SUVpeak of an ROI drawn on slice ``k`` of ``volume`` (pixel points), its sphere centres
     the pixels the view counts (viewer.uptake_peak)."""
-    _, rows, columns = volume.shape
-    u0, v0, u1, v1 = roi_box(points)
-    cc, rr = np.meshgrid(np.arange(max(int(np.ceil(u0 - 1e-9)), 0), min(int(np.floor(u1 + 1e-9)), columns - 1) + 1),
-                         np.arange(max(int(np.ceil(v0 - 1e-9)), 0), min(int(np.floor(v1 + 1e-9)), rows - 1) + 1))
-    inside = inside_roi(kind, points, cc, rr)
-    centres = np.stack([np.full(int(inside.sum()), k), rr[inside], cc[inside]], axis=1)
+    rr, cc = roi_pixels(kind, points, *volume.shape[1:])
+    centres = np.stack([np.full(rr.size, k), rr, cc], axis=1)
     if volume.padding is not None and len(centres):
         centres = centres[~volume.padding.mask(volume.array[k, centres[:, 1], centres[:, 2]])]
     return peak_mean(volume.array, volume.geometry, centres, volume.padding)

@@ -152,18 +152,25 @@ def film_roi_statistics(values: np.ndarray, kind: str, points: list[tuple[float,
                         decimals: int = 0) -> RoiStatistics | None:
     """Statistics of the pixels of a 2D image (``values[row, column]``) whose centres (integer
     ``(column, row)``) lie inside the ROI; ``spacing`` is (row, column) mm, ``None`` for pixels."""
-    rows, columns = values.shape
+    area = roi_area(kind, points)
+    area, unit = (area * spacing[0] * spacing[1], "mm²") if spacing is not None else (area, "px²")
+    rr, cc = roi_pixels(kind, points, *values.shape)
+    visible = shown[rr, cc] if shown is not None else None  # ``shown``: the film's shutter mask
+    return summarise(values[rr, cc], area, unit, value_unit, padding, visible, decimals)
+
+
+def roi_pixels(kind: str, points: list[tuple[float, float]], rows: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, columns)`` of the pixels of a ``rows`` x ``columns`` image whose centres (integer
+    ``(column, row)``) lie inside the ROI, row by row: what its statistics count (and, on a PET, where
+    its SUVpeak spheres are centred)."""
     u0, v0, u1, v1 = roi_box(points)
     c0, c1 = max(math.ceil(u0 - 1e-9), 0), min(math.floor(u1 + 1e-9), columns - 1)
     r0, r1 = max(math.ceil(v0 - 1e-9), 0), min(math.floor(v1 + 1e-9), rows - 1)
-    area = roi_area(kind, points)
-    area, unit = (area * spacing[0] * spacing[1], "mm²") if spacing is not None else (area, "px²")
     if c1 < c0 or r1 < r0:
-        return summarise(np.empty(0), area, unit, value_unit, decimals=decimals)
+        return np.empty(0, int), np.empty(0, int)
     cc, rr = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1))
     inside = inside_roi(kind, points, cc, rr)
-    visible = shown[r0:r1 + 1, c0:c1 + 1][inside] if shown is not None else None  # ``shown``: the film's shutter mask
-    return summarise(values[r0:r1 + 1, c0:c1 + 1][inside], area, unit, value_unit, padding, visible, decimals)
+    return rr[inside], cc[inside]
 
 
 def length(points: list[tuple[float, float]], spacing: tuple[float, float] | None,
