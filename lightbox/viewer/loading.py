@@ -37,6 +37,7 @@ from .pixels import (
     has_voi_lut_table,
     modality_values,
     pixel_padding,
+    readable_value,
     rescale,
     rescale_problem,
 )
@@ -205,10 +206,7 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
     }
     out = {}
     for name, keyword in keys.items():
-        try:
-            value = ds.get(keyword)
-        except Exception:  # noqa: BLE001
-            value = None
+        value = readable_value(ds, keyword)
         if value not in (None, ""):
             # a multi-valued attribute as DICOM writes it ("L\\F"), not as a Python list
             out[name] = "\\".join(str(v) for v in value) if isinstance(value, MultiValue) else str(value)

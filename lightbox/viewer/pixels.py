@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -45,6 +45,15 @@ def element_values(value: object) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, (list, MultiValue)) else [value]
+
+
+def readable_value(ds: Dataset, keyword: str) -> Any:
+    """``ds``'s value of ``keyword``; None when absent, or damaged past reading (an unknown VR, an
+    odd length, a sequence cut short: pydicom raises when it converts the raw element)."""
+    try:
+        return ds.get(keyword)
+    except Exception:  # noqa: BLE001 - a damaged element is no value, as an absent one
+        return None
 
 
 def _first(value: object) -> float | None:

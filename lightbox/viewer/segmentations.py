@@ -18,7 +18,7 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from .overlay_planes import OverlayPlane, outline
-from .pixels import cielab_rgb, functional_group_item
+from .pixels import cielab_rgb, functional_group_item, readable_value
 from .series import whole_series_uid
 from .study_tree import Instance, Series
 
@@ -34,11 +34,8 @@ def referenced_series(header: Dataset) -> set[str]:
 
 
 def is_segmentation(instance: Instance) -> bool:
-    header = instance.header
-    try:
-        return header is not None and str(header.get("SOPClassUID", "")) == SEGMENTATION_CLASS
-    except Exception:  # noqa: BLE001 - a damaged SOP Class UID is no segmentation's
-        return False
+    header = instance.header  # a damaged SOP Class UID reads as none: no segmentation's
+    return header is not None and str(readable_value(header, "SOPClassUID") or "") == SEGMENTATION_CLASS
 
 
 def segmentations_of(series: Series, candidates: list[Series]) -> list[Path]:

@@ -14,7 +14,7 @@ from pydicom.dataset import Dataset
 
 from .calibration import usable_spacing
 from .geometry import Geometry
-from .pixels import element_values
+from .pixels import element_values, readable_value
 from .study_tree import Instance, Series
 
 # Modalities whose images are projections: each instance is a film, never a slice of a stack.
@@ -39,14 +39,6 @@ def _orientation_key(orientation: tuple[float, ...] | None) -> tuple[float, ...]
     return None if orientation is None else tuple(round(v / ORIENTATION_TOLERANCE) for v in orientation)
 
 
-def _readable(ds: Dataset, keyword: str) -> object:
-    """``ds``'s value of ``keyword``, None when absent or damaged (an unknown VR, an odd length)."""
-    try:
-        return ds.get(keyword)
-    except Exception:  # noqa: BLE001 - a damaged element is no value: the image loads uncalibrated, said
-        return None
-
-
 def _pixel_spacing(instance: Instance) -> tuple[float, float] | None:
     """(row spacing, column spacing) in mm: PixelSpacing at the top level, or in the Pixel Measures
     functional group of an enhanced object (shared, else the first frame's; PS3.3 C.7.6.16.2.1),
@@ -60,7 +52,8 @@ def _pixel_spacing(instance: Instance) -> tuple[float, float] | None:
         if seq and "PixelMeasuresSequence" in seq[0] and seq[0].PixelMeasuresSequence:
             sources.append(seq[0].PixelMeasuresSequence[0])
     sources.append(ds)
-    for value in [_readable(source, "PixelSpacing") for source in sources] + [_readable(ds, "ImagerPixelSpacing")]:
+    # a damaged spacing reads as none: the image loads uncalibrated, said
+    for value in [readable_value(source, "PixelSpacing") for source in sources] + [readable_value(ds, "ImagerPixelSpacing")]:
         spacing = usable_spacing(value)
         if spacing is not None:
             return spacing
