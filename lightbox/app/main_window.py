@@ -42,6 +42,7 @@ from .logs import LOG, REDACTOR, configure_logging, register_phi
 from .pane_export import PaneExport
 from .preferences import Preferences
 from .recent import last_folder, recent_studies, remember_opened
+from .screenshots import grab_with_viewports, rgb_image
 from .study_browser import SeriesTree
 from .viewer_area import ViewerArea
 from .workers import LoadWorker, ThumbnailWorker
@@ -922,7 +923,7 @@ class MainWindow(QMainWindow):
             return
         h, w = pixels.shape[:2]
         if pixels.ndim == 3:  # a colour image's thumbnail
-            image = QImage(pixels.data, w, h, w * 3, QImage.Format.Format_RGB888).copy()
+            image = rgb_image(pixels)
         else:
             image = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
         item.setIcon(0, QIcon(QPixmap.fromImage(image)))
@@ -1202,8 +1203,6 @@ class MainWindow(QMainWindow):
 
     def grab_composite(self) -> QImage:
         """The whole window as a picture, VTK viewports included."""
-        from .screenshots import grab_with_viewports
-
         return grab_with_viewports(self, self.area.viewports)
 
     # -- dialogs --------------------------------------------------------------------------

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from ..viewer.deidentify import burned_in_text, deidentify_metadata
 from ..viewer.views.text import patient_block, study_block
+from .screenshots import rgb_image
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -78,19 +79,13 @@ class PaneExport:
                 corners.set(corner, text)
             widget.render()
 
-    @staticmethod
-    def as_qimage(pixels: np.ndarray) -> QImage:
-        pixels = np.ascontiguousarray(pixels[..., :3], dtype=np.uint8)
-        height, width, _ = pixels.shape
-        return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
-
     def export(self, path: Path, deidentify: bool) -> tuple[Path, str]:
         """Write the active pane to ``path`` (PNG or JPEG by its suffix); the path and the note."""
         if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
             raise ExportRefused(f"Not exported: {path.name} is not a .png, .jpg or .jpeg file name")
         pixels, note = self.pane_pixels(deidentify)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.as_qimage(pixels).save(str(path)):
+        if not rgb_image(pixels).save(str(path)):
             raise ExportRefused(f"Not exported: {path} could not be written")
         return path, note
 
@@ -116,5 +111,5 @@ class PaneExport:
         except ExportRefused as refused:
             QMessageBox.warning(self.window, "Copy pane image", str(refused))
             return
-        QGuiApplication.clipboard().setImage(self.as_qimage(pixels))
+        QGuiApplication.clipboard().setImage(rgb_image(pixels))
         self.window.statusBar().showMessage("Copied the pane, de-identified" + (f"; {note}" if note else ""), 10000)

@@ -7,6 +7,13 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 
+def rgb_image(pixels: np.ndarray) -> QImage:
+    """An RGB picture (rows x columns x 3, uint8) as a QImage of its own (the array may be freed)."""
+    pixels = np.ascontiguousarray(pixels[..., :3], dtype=np.uint8)
+    height, width, _ = pixels.shape
+    return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+
+
 def grab_with_viewports(window: QWidget, viewports) -> QImage:
     image = window.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
     painter = QPainter(image)
@@ -14,9 +21,7 @@ def grab_with_viewports(window: QWidget, viewports) -> QImage:
     for widget in viewports:
         if not widget.isVisible():
             continue
-        pixels = np.ascontiguousarray(widget.grab_pixels())
-        h, w, _ = pixels.shape
-        tile = QImage(pixels.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        tile = rgb_image(widget.grab_pixels())
         tile.setDevicePixelRatio(ratio)
         painter.drawImage(widget.mapTo(window, widget.rect().topLeft()), tile)
     painter.end()
