@@ -150,6 +150,17 @@ def test_a_rectangle_drawn_on_a_pet_in_the_window_says_its_peak(qtbot, tmp_path:
     assert scene.measurements[0].statistics.pixels == 64
     expected = brute_peak(suv, positions, [(k, j, i) for j in range(1, 9) for i in range(2, 10)])
     assert f"peak {expected:.3f} SUVbw (1 cm³ sphere)" in signal.args[0]
+
+    # AI → Save measurements as DICOM SR: the same peak, from the volume the window holds (not read again)
+    from lightbox.dicomreports.measurements import read_measurements
+    from lightbox.viewer import loading
+
+    def read_again(*_: object, **__: object) -> None:
+        raise AssertionError("the PET was read again for its report")
+
+    monkeypatch.setattr(loading, "load_volume", read_again)
+    ((_, _, _, values, _),) = read_measurements(pydicom.dcmread(window.save_measurements_sr(send_to="")))
+    assert values["Peak Value Within ROI SUVbw"] == pytest.approx(expected, rel=1e-5)
     window.close()
 
 

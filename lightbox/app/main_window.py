@@ -566,7 +566,7 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Measurements as DICOM SR", "Open a DICOM study first.")
             return None
         self.area.save_annotations()
-        marks, left_out = series_marks(self.catalog, opened.series)
+        marks, left_out = series_marks(self.catalog, opened.series, opened.volume)
         evidence = [i.header for i in opened.series.instances if i.header is not None]
         if not marks and left_out:  # measured, but on no image of the series (a reformat's): said which
             QMessageBox.information(self, "Measurements as DICOM SR", f"No measurement could be written: {'; '.join(left_out)}.")

@@ -170,15 +170,16 @@ class ImagePlacer:
         return _slice_values(self.members[placed.instance])
 
 
-def _peak_volume(series: Series, placer: ImagePlacer) -> Volume | None:
+def _peak_volume(series: Series, placer: ImagePlacer, loaded: Volume | None) -> Volume | None:
     """The PET volume in SUVbw to find an ROI's SUVpeak in (the sphere reaches the slices above and
-    below), as the view loads it; None where its slices are not the placer's one by one (a
-    resampled stack, a multi-frame object) or it is not in SUVbw."""
+    below), as the view loads it (``loaded``: the window's, already in memory); None where its
+    slices are not the placer's one by one (a resampled stack, a multi-frame object) or it is not
+    in SUVbw."""
     from ..viewer.loading import load_volume
 
     if placer.frame_order or len(placer.members) < 2:
         return None
-    volume = load_volume(series)
+    volume = loaded if loaded is not None else load_volume(series)
     if volume.resampled or volume.shape[0] != len(placer.members) or volume.unit != "SUVbw":
         return None
     return volume
@@ -194,8 +195,11 @@ def roi_peak(volume: Volume, k: int, kind: str, points: list[tuple[float, float]
     return peak_mean(volume.array, volume.geometry, centres, volume.padding)
 
 
-def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark], list[str]]:
-    """The series' lengths and ROIs on its own images, and what was left out (said)."""
+def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = None,
+                 ) -> tuple[list[ImageMark], list[str]]:
+    """The series' lengths and ROIs on its own images, and what was left out (said). ``volume``:
+    the series as the window loaded it, where it has (a PET's SUVpeak needs the whole volume:
+    not read twice)."""
     marks: list[ImageMark] = []
     left_out: list[str] = []
     stored = [(image, a) for image, a in load_series_annotations(catalog, series.uid) if a.kind in MEASURED]
@@ -207,7 +211,7 @@ def series_marks(catalog: StudyCatalog, series: Series) -> tuple[list[ImageMark]
     if series.modality.upper() == "PT" and not placer.film:  # read in SUVbw, as the view reads the volume
         suv, _ = suv_factor([m.header for m in placer.members if m.header is not None])
         if suv is not None and any(a.kind in ("ellipse", "rectangle") for _, a in stored):
-            peak_volume = _peak_volume(series, placer)
+            peak_volume = _peak_volume(series, placer, volume)
     for image, a in stored:
         placed = placer.place(image, a)
         if isinstance(placed, str):
