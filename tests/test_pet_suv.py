@@ -152,16 +152,21 @@ def test_a_stated_window_in_bq_per_ml_becomes_the_same_window_in_suv(tmp_path: P
     assert (volume.window.center, volume.window.width) == (pytest.approx(5000 * factor), pytest.approx(10000 * factor))
 
 
-def test_the_measurement_report_gives_an_roi_in_suv_as_the_view_reads_it(tmp_path: Path) -> None:
-    """A rectangle on the second PET slice: the TID 1500 report gives its SUVbw mean, SD, minimum
-    and maximum (DCM 126401), worked out here from the stored pixels, slope and dose by hand."""
+def slices_in_z(folder: Path) -> list[Dataset]:
+    """The PET's written slices, in the order of their z (the volume's)."""
+    return sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
+
+
+def rectangle_report(tmp_path: Path, folder: Path, first: tuple[float, float] = (2.5, 1.5),
+                     last: tuple[float, float] = (8.5, 7.5)) -> tuple[Dataset, str, dict[str, float]]:
+    """A rectangle kept on the PET's second slice between pixel corners (column, row), written by
+    `lightbox report measurements`: that slice, the image the report references, its values."""
     from lightbox.app.cli import main
     from lightbox.dicomreports.measurements import read_measurements
     from lightbox.studydb.annotations import StoredAnnotation, save_annotations
     from lightbox.studydb.catalog import StudyCatalog
 
-    folder = write_pet(tmp_path / "pet")
-    second = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))[1]
+    second = slices_in_z(folder)[1]
     x0, y0, z0 = (float(v) for v in second.ImagePositionPatient)
     row_mm, col_mm = (float(v) for v in second.PixelSpacing)
 
@@ -170,9 +175,16 @@ def test_the_measurement_report_gives_an_roi_in_suv_as_the_view_reads_it(tmp_pat
 
     db = f"sqlite:///{tmp_path / 'db.sqlite'}"
     save_annotations(StudyCatalog(db), str(second.SeriesInstanceUID), "axial",
-                     [StoredAnnotation("rectangle", [plane(2.5, 1.5), plane(8.5, 7.5)], plane=z0)])
+                     [StoredAnnotation("rectangle", [plane(*first), plane(*last)], plane=z0)])
     assert main(["report", "measurements", str(folder), "--out", str(tmp_path / "sr.dcm"), "--db", db]) == 0
     ((_, uid, _, values, _),) = read_measurements(pydicom.dcmread(tmp_path / "sr.dcm"))
+    return second, uid, values
+
+
+def test_the_measurement_report_gives_an_roi_in_suv_as_the_view_reads_it(tmp_path: Path) -> None:
+    """A rectangle on the second PET slice: the TID 1500 report gives its SUVbw mean, SD, minimum
+    and maximum (DCM 126401), worked out here from the stored pixels, slope and dose by hand."""
+    second, uid, values = rectangle_report(tmp_path, write_pet(tmp_path / "pet"))
     assert uid == second.SOPInstanceUID
     inside = second.pixel_array[2:8, 3:9].astype(np.float64) * float(second.RescaleSlope)  # centres in columns 3-8, rows 2-7
     suv = suv_by_hand(inside, 3600.0)

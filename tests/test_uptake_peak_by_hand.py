@@ -16,7 +16,7 @@ from lightbox.viewer.loading import load_volume
 from lightbox.viewer.measure import volume_roi_statistics
 from lightbox.viewer.pixels import Padding
 from lightbox.viewer.uptake_peak import SPHERE_RADIUS_MM, peak_mean, sphere_offsets
-from tests.test_pet_suv import suv_by_hand, write_pet
+from tests.test_pet_suv import rectangle_report, slices_in_z, suv_by_hand, write_pet
 
 RADIUS = (3 * 1000 / (4 * math.pi)) ** (1 / 3)  # mm: a sphere of 1 cm³
 
@@ -42,6 +42,31 @@ def positions_of(shape: tuple[int, int, int], origin: np.ndarray, steps: np.ndar
     for k, j, i in itertools.product(*(range(n) for n in shape)):
         out[k, j, i] = origin + direction @ (np.array([i, j, k]) * steps)
     return out
+
+
+def pet_by_hand(folder: Path) -> tuple[list[pydicom.Dataset], np.ndarray, np.ndarray]:
+    """The written PET's slices in z order, its SUVbw worked out from their pixels, slopes and dose
+    (injected 08:30, scanned 09:30), and each voxel's centre in mm from Image Position and Pixel Spacing."""
+    slices = slices_in_z(folder)
+    suv = suv_by_hand(np.stack([d.pixel_array * float(d.RescaleSlope) for d in slices]), 3600.0)
+    row_mm, col_mm = (float(v) for v in slices[0].PixelSpacing)
+    positions = np.zeros((*suv.shape, 3))
+    for k, j, i in itertools.product(*(range(n) for n in suv.shape)):
+        x, y, z = (float(v) for v in slices[k].ImagePositionPatient)
+        positions[k, j, i] = (x + i * col_mm, y + j * row_mm, z)
+    return slices, suv, positions
+
+
+AXIAL = (np.array([1.0, 0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]))  # right, up (anterior, -y), normal
+
+
+def second_slice_rectangle(slices: list[pydicom.Dataset], first: tuple[float, float] = (1.6, 0.6),
+                           last: tuple[float, float] = (9.4, 8.4)) -> tuple[float, list[tuple[float, float]]]:
+    """The second slice's z and a rectangle's corners on it in the axial plane's mm, from pixel
+    corners (column, row)."""
+    x0, y0, z = (float(v) for v in slices[1].ImagePositionPatient)
+    row_mm, col_mm = (float(v) for v in slices[1].PixelSpacing)
+    return z, [(x0 + c * col_mm, -(y0 + r * row_mm)) for c, r in (first, last)]
 
 
 def test_the_sphere_radius_holds_one_millilitre() -> None:
@@ -93,19 +118,10 @@ def test_an_roi_on_a_pet_series_gives_its_suv_peak(tmp_path: Path) -> None:
     """A rectangle on the middle slice of a PET series in SUVbw: its peak from the written files'
     positions (Image Position, Pixel Spacing), slopes and dose, sphere by sphere; in the ROI's text."""
     folder = write_pet(tmp_path / "pet")
-    slices = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
-    suv = suv_by_hand(np.stack([d.pixel_array * float(d.RescaleSlope) for d in slices]), 3600.0)
-    row_mm, col_mm = (float(v) for v in slices[0].PixelSpacing)
-    positions = np.zeros((*suv.shape, 3))
-    for k, j, i in itertools.product(*(range(n) for n in suv.shape)):
-        x, y, z = (float(v) for v in slices[k].ImagePositionPatient)
-        positions[k, j, i] = (x + i * col_mm, y + j * row_mm, z)
+    slices, suv, positions = pet_by_hand(folder)
     volume = load_volume(build_index(folder).all_series()[0])
-    z = float(slices[1].ImagePositionPatient[2])
-    x0, y0 = (float(v) for v in slices[1].ImagePositionPatient[:2])
-    axes = (np.array([1.0, 0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]))  # axial: up is anterior (-y)
-    corners = [(x0 + 1.6 * col_mm, -(y0 + 0.6 * row_mm)), (x0 + 9.4 * col_mm, -(y0 + 8.4 * row_mm))]
-    stats = volume_roi_statistics(volume, axes, z, 2.0, "rectangle", corners)
+    z, corners = second_slice_rectangle(slices)
+    stats = volume_roi_statistics(volume, AXIAL, z, 2.0, "rectangle", corners)
     centres = [(1, j, i) for j in range(1, 9) for i in range(2, 10)]  # centres inside: rows 1-8, columns 2-9
     assert stats is not None and stats.pixels == len(centres)
     expected = brute_peak(suv, positions, centres)
@@ -124,13 +140,7 @@ def test_a_rectangle_drawn_on_a_pet_in_the_window_says_its_peak(qtbot, tmp_path:
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     folder = write_pet(tmp_path / "pet")
-    slices = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
-    suv = suv_by_hand(np.stack([d.pixel_array * float(d.RescaleSlope) for d in slices]), 3600.0)
-    row_mm, col_mm = (float(v) for v in slices[0].PixelSpacing)
-    positions = np.zeros((*suv.shape, 3))
-    for k, j, i in itertools.product(*(range(n) for n in suv.shape)):
-        x, y, z = (float(v) for v in slices[k].ImagePositionPatient)
-        positions[k, j, i] = (x + i * col_mm, y + j * row_mm, z)
+    slices, suv, positions = pet_by_hand(folder)
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
@@ -170,9 +180,8 @@ def test_no_peak_but_on_a_pet(tmp_path: Path) -> None:
 
     write_ct_series(tmp_path / "ct", axial_positions(3, spacing=4.0), rows=16, columns=16)
     volume = load_volume(build_index(tmp_path / "ct").all_series()[0])
-    axes = (np.array([1.0, 0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]))
     origin = volume.geometry.index_to_world((0, 0, 1))
-    stats = volume_roi_statistics(volume, axes, float(origin[2]), 2.0, "rectangle",
+    stats = volume_roi_statistics(volume, AXIAL, float(origin[2]), 2.0, "rectangle",
                                   [(origin[0] + 1.0, -origin[1] - 1.0), (origin[0] + 8.0, -origin[1] - 6.0)])
     assert stats is not None and stats.pixels > 0 and stats.peak is None and "peak" not in stats.describe()
 
@@ -218,30 +227,9 @@ def test_spheres_of_padding_and_a_sphere_of_one_voxel() -> None:
 def test_the_measurement_report_gives_the_suv_peak(tmp_path: Path) -> None:
     """`lightbox report measurements` on a rectangle kept on the PET's middle slice: the TID 1500
     report gives its SUVpeak (SUVbw derived as Peak Value Within ROI, DCM 126031), sphere by sphere."""
-    from lightbox.app.cli import main
-    from lightbox.dicomreports.measurements import read_measurements
-    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
-    from lightbox.studydb.catalog import StudyCatalog
-
     folder = write_pet(tmp_path / "pet")
-    slices = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
-    suv = suv_by_hand(np.stack([d.pixel_array * float(d.RescaleSlope) for d in slices]), 3600.0)
-    row_mm, col_mm = (float(v) for v in slices[0].PixelSpacing)
-    positions = np.zeros((*suv.shape, 3))
-    for k, j, i in itertools.product(*(range(n) for n in suv.shape)):
-        x, y, z = (float(v) for v in slices[k].ImagePositionPatient)
-        positions[k, j, i] = (x + i * col_mm, y + j * row_mm, z)
-    second = slices[1]
-    x0, y0, z0 = (float(v) for v in second.ImagePositionPatient)
-
-    def plane(column: float, row: float) -> tuple[float, float]:  # the axial plane's (u, v) = (x, -y) in mm
-        return x0 + column * col_mm, -(y0 + row * row_mm)
-
-    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    save_annotations(StudyCatalog(db), str(second.SeriesInstanceUID), "axial",
-                     [StoredAnnotation("rectangle", [plane(2.5, 1.5), plane(8.5, 7.5)], plane=z0)])
-    assert main(["report", "measurements", str(folder), "--out", str(tmp_path / "sr.dcm"), "--db", db]) == 0
-    ((_, uid, _, values, _),) = read_measurements(pydicom.dcmread(tmp_path / "sr.dcm"))
+    _, suv, positions = pet_by_hand(folder)
+    second, uid, values = rectangle_report(tmp_path, folder)
     expected = brute_peak(suv, positions, [(1, j, i) for j in range(2, 8) for i in range(3, 9)])
     assert uid == second.SOPInstanceUID
     assert values["Peak Value Within ROI SUVbw"] == pytest.approx(expected, rel=1e-5)
@@ -252,31 +240,17 @@ def test_the_peak_in_sul_where_sex_weight_and_height_allow(tmp_path: Path) -> No
     """A man of 74 kg and 1.80 m: SUL = SUVbw x LBM / weight, LBM = 9270 x 74 / (6680 + 216 x 74 / 1.8²)
     = 685980 / 11613.33 = 59.068 kg (Janmahasatian): the ROI text gives SULpeak beside SUVpeak, and
     the measurement report gives it as SUVlbm(Janma) (DCM 126405) with the Peak derivation."""
-    from lightbox.app.cli import main
-    from lightbox.dicomreports.measurements import read_measurements
-    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
-    from lightbox.studydb.catalog import StudyCatalog
-
     folder = write_pet(tmp_path / "pet", PatientSex="M", PatientSize=1.8)
-    slices = sorted((pydicom.dcmread(p) for p in folder.glob("*.dcm")), key=lambda d: float(d.ImagePositionPatient[2]))
     volume = load_volume(build_index(folder).all_series()[0])
     assert volume.sul_per_suv == pytest.approx(59.068 / 74, abs=2e-5)
     assert "SUL: lean body mass 59.1 kg of 74 kg (man, 1.8 m; Janmahasatian)" in volume.warnings
-    z = float(slices[1].ImagePositionPatient[2])
-    x0, y0 = (float(v) for v in slices[1].ImagePositionPatient[:2])
-    row_mm, col_mm = (float(v) for v in slices[1].PixelSpacing)
-    axes = (np.array([1.0, 0, 0]), np.array([0, -1.0, 0]), np.array([0, 0, 1.0]))
-    corners = [(x0 + 1.6 * col_mm, -(y0 + 0.6 * row_mm)), (x0 + 9.4 * col_mm, -(y0 + 8.4 * row_mm))]
-    stats = volume_roi_statistics(volume, axes, z, 2.0, "rectangle", corners)
+    z, corners = second_slice_rectangle(slices_in_z(folder))
+    stats = volume_roi_statistics(volume, AXIAL, z, 2.0, "rectangle", corners)
     assert stats is not None and stats.peak is not None
     assert stats.sul_peak == pytest.approx(stats.peak * 59.068 / 74, rel=2e-5)
     assert f"peak {stats.peak:.3f} SUVbw (1 cm³ sphere), SULpeak {stats.sul_peak:.3f}\n" in stats.describe()
 
-    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    save_annotations(StudyCatalog(db), str(slices[1].SeriesInstanceUID), "axial",
-                     [StoredAnnotation("rectangle", [corners[0], corners[1]], plane=z)])
-    assert main(["report", "measurements", str(folder), "--out", str(tmp_path / "sr.dcm"), "--db", db]) == 0
-    ((_, _, _, values, _),) = read_measurements(pydicom.dcmread(tmp_path / "sr.dcm"))
+    _, _, values = rectangle_report(tmp_path, folder, (1.6, 0.6), (9.4, 8.4))
     assert values["Peak Value Within ROI SUVbw"] == pytest.approx(stats.peak, rel=1e-5)
     assert values["Peak Value Within ROI SUVlbm(Janma)"] == pytest.approx(stats.peak * 59.068 / 74, rel=2e-5)
     plain = write_pet(tmp_path / "no-height")  # no height: no SUL, said, and none in the text
