@@ -56,13 +56,16 @@ def set_pixels(ds: Dataset, stored: np.ndarray, *, signed: bool = False, bits_st
     ds.PixelData = np.ascontiguousarray(stored).tobytes()
 
 
-def restamp(paths: Sequence[Path], **attributes: str) -> None:
+def restamp(paths: Sequence[Path], **attributes: object) -> None:
     """Give written files another identity (patient, study, modality...): the writers here
-    write one patient."""
+    write one patient. An attribute given as None is removed."""
     for path in paths:
         ds = pydicom.dcmread(path)
         for keyword, value in attributes.items():
-            setattr(ds, keyword, value)
+            if value is not None:
+                setattr(ds, keyword, value)
+            elif keyword in ds:
+                delattr(ds, keyword)
         ds.save_as(path)
 
 

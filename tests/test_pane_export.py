@@ -8,12 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pydicom
 import pytest
 from PIL import Image
 
 from lightbox.app.pane_export import ExportRefused
-from tests.dicom_factory import write_film
+from tests.dicom_factory import restamp, write_film
 
 IDENTIFIERS = dict(PatientName="DOE^JANE", PatientID="MRN-004711", PatientBirthDate="19490301", PatientSex="F",
                    PatientAge="057Y", InstitutionName="ST ELSEWHERE", StudyDescription="CHEST PA",
@@ -22,15 +21,7 @@ IDENTIFIERS = dict(PatientName="DOE^JANE", PatientID="MRN-004711", PatientBirthD
 
 def film_with(path: Path, **attributes: object) -> Path:
     rows, columns = np.mgrid[0:120, 0:160]
-    write_film(path, (200 + 10 * columns + rows).astype(np.uint16), window=(1000, 2000))
-    ds = pydicom.dcmread(path)
-    for keyword, value in attributes.items():
-        if value is None:
-            if keyword in ds:
-                delattr(ds, keyword)
-        else:
-            setattr(ds, keyword, value)
-    ds.save_as(path)
+    restamp([write_film(path, (200 + 10 * columns + rows).astype(np.uint16), window=(1000, 2000))], **attributes)
     return path
 
 
