@@ -167,7 +167,10 @@ def test_the_report_as_a_dicom_encapsulated_pdf(qtbot, tmp_path: Path, monkeypat
 
 def test_arrows_and_texts_as_a_presentation_state(tmp_path: Path, capsys) -> None:
     """The reader's arrow and text on a film as a GSPS: its graphic annotation references the film,
-    the arrow's shaft from tail to head and its head, the text anchored where it was placed."""
+    the arrow's shaft from tail to head and its head, the text anchored where it was placed. In
+    DICOM's pixel coordinates (PS3.3 C.10.5.1.2: 0.0\\0.0 is the top-left corner of the top-left
+    pixel), the centre of the pixel in column 10, row 80 is 10.5\\80.5: the state wrote 10\\80,
+    which every other viewer drew half a pixel up and left of where the reader put it."""
     path = write_film(tmp_path / "film" / "cr.dcm", np.full((100, 120), 700, np.uint16))
     film = pydicom.dcmread(path)
     out = film_document(tmp_path, "annotations", film, tmp_path / "film", [
@@ -179,9 +182,9 @@ def test_arrows_and_texts_as_a_presentation_state(tmp_path: Path, capsys) -> Non
     (annotation,) = gsps.GraphicAnnotationSequence
     assert annotation.ReferencedImageSequence[0].ReferencedSOPInstanceUID == film.SOPInstanceUID
     shaft, head = ([float(v) for v in g.GraphicData] for g in annotation.GraphicObjectSequence)
-    assert shaft == [10.0, 80.0, 60.0, 40.0] and head[2:4] == [60.0, 40.0]  # the head's tip is the arrow's point
+    assert shaft == [10.5, 80.5, 60.5, 40.5] and head[2:4] == [60.5, 40.5]  # the head's tip is the arrow's point
     (text,) = annotation.TextObjectSequence
-    assert text.UnformattedTextValue == "effusion" and [float(v) for v in text.AnchorPoint] == [90.0, 20.0]
+    assert text.UnformattedTextValue == "effusion" and [float(v) for v in text.AnchorPoint] == [90.5, 20.5]
 
 
 def test_arrows_on_a_colour_image_as_a_color_presentation_state(tmp_path: Path, capsys) -> None:

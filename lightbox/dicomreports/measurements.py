@@ -13,8 +13,9 @@ is the ellipse (4 points: major axis ends, minor axis ends) or the closed rectan
 (SCT 42798000, mm2) and, on CT, the attenuation (DCM 112031, [hnsf'U]) as mean, standard
 deviation, minimum and maximum (derivations SCT 373098007, 386136009, 255605001, 56851009); on a
 PET series read in SUVbw, the SUV body weight (DCM 126401, {SUVbw}g/ml, PS3.16 CID 85) likewise.
-Regions are given in the referenced image's pixel coordinates (column, row; PS3.3 C.18.6.1.2):
-a film's own, or the acquired slice a plane's mark was drawn on. Marks on reformatted planes
+Regions are given in the referenced image's pixel coordinates (column, row; PS3.3 C.18.6.1.2,
+a pixel's centre half a pixel in from its top-left corner: :mod:`.pixel_coordinates`): a film's
+own, or the acquired slice a plane's mark was drawn on. Marks on reformatted planes
 (a coronal of an axial stack) have no image of their own and are not written (said).
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
 from ..viewer.pixels import element_values
+from .pixel_coordinates import SOFTWARE_VERSION, from_dicom, to_dicom
 from .text_encoding import in_utf8
 
 LENGTH = Code("410668003", "SCT", "Length")
@@ -76,13 +78,14 @@ def _region(mark: ImageMark):  # noqa: ANN202 - highdicom's ImageRegion
 
     source = SourceImageForRegion(str(mark.image.SOPClassUID), str(mark.image.SOPInstanceUID),
                                   referenced_frame_numbers=None if mark.frame is None else [mark.frame])
+    points = to_dicom(mark.points[:2])
     if mark.kind == "ellipse":
-        return ImageRegion(GraphicTypeValues.ELLIPSE, ellipse_axes(mark.points), source)
+        return ImageRegion(GraphicTypeValues.ELLIPSE, ellipse_axes(points), source)
     if mark.kind == "rectangle":
-        (a, b), (c, d) = mark.points[:2]
+        (a, b), (c, d) = points
         box = [(a, b), (c, b), (c, d), (a, d), (a, b)]
         return ImageRegion(GraphicTypeValues.POLYLINE, np.array(box, dtype=float), source)
-    return ImageRegion(GraphicTypeValues.POLYLINE, np.array(mark.points[:2], dtype=float), source)
+    return ImageRegion(GraphicTypeValues.POLYLINE, np.array(points, dtype=float), source)
 
 
 def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: str = "") -> Dataset:
@@ -132,14 +135,17 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
         sr = Comprehensive3DSR(evidence=[_with_type2(ds) for ds in evidence], content=report[0],
                                series_instance_uid=generate_uid(), series_number=MEASUREMENT_SERIES_NUMBER,
                                sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox",
-                               series_description="Measurements", is_complete=True)
+                               software_versions=SOFTWARE_VERSION, series_description="Measurements",
+                               is_complete=True)
     return in_utf8(sr)
 
 
 def read_measurements(sr: Dataset) -> list[tuple[str, str, list[tuple[float, float]], dict[str, float], int | None]]:
     """(tracking identifier, referenced SOP Instance UID, graphic points, {name: value}, frame
     number: 1-based in a multi-frame image, else None) of each planar ROI group of a TID 1500
-    report (the independent read-back used by the tests and by anyone checking what was written)."""
+    report (the independent read-back used by the tests and by anyone checking what was written).
+    The points are the image's (column, row) with pixel centres on whole numbers, as Lightbox
+    keeps them (:func:`.pixel_coordinates.from_dicom`)."""
     out = []
     root = sr.ContentSequence
     for container in root:
@@ -153,7 +159,7 @@ def read_measurements(sr: Dataset) -> list[tuple[str, str, list[tuple[float, flo
                     identifier = str(item.TextValue)
                 elif item.ValueType == "SCOORD":
                     data = [float(v) for v in item.GraphicData]
-                    points = list(zip(data[0::2], data[1::2], strict=True))
+                    points = from_dicom(zip(data[0::2], data[1::2], strict=True), sr)
                     reference = item.ContentSequence[0].ReferencedSOPSequence[0]
                     uid = str(reference.ReferencedSOPInstanceUID)
                     frames = element_values(reference.get("ReferencedFrameNumber"))

@@ -18,6 +18,7 @@ from pydicom.uid import generate_uid
 from ..viewer.measure import arrow_head
 from ..viewer.pixels import Window, dataset_window, element_values, rescale
 from ..viewer.shutters import SHUTTER_GEOMETRY, object_shutter_source, shutter_key
+from .pixel_coordinates import SOFTWARE_VERSION, from_dicom, to_dicom
 from .text_encoding import in_utf8
 
 GSPS_SERIES_NUMBER = 994
@@ -60,7 +61,8 @@ def presentation_state(marks: list[GraphicMark], reader: str = "",
     layer = GraphicLayer(layer_name="LIGHTBOX", order=1, description="Reader's arrows and texts")
     by_image: dict[tuple[str, int | None], tuple[Dataset, list, list]] = {}
     headers: dict[str, Dataset] = {}
-    for header, kind, points, text, frame in marks:
+    for header, kind, image_points, text, frame in marks:
+        points = to_dicom(image_points)  # a pixel's centre half a pixel in (PS3.3 C.10.5.1.2)
         uid = str(header.SOPInstanceUID)
         image = headers.setdefault(uid, _with_type2(header))
         entry = by_image.setdefault((uid, frame), (image, [], []))
@@ -79,7 +81,7 @@ def presentation_state(marks: list[GraphicMark], reader: str = "",
     common: dict[str, Any] = dict(
         referenced_images=images, series_instance_uid=generate_uid(), series_number=GSPS_SERIES_NUMBER,
         sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Lightbox", manufacturer_model_name="Lightbox",
-        software_versions="1", device_serial_number="0", content_label="LIGHTBOX_MARKS",
+        software_versions=SOFTWARE_VERSION, device_serial_number="0", content_label="LIGHTBOX_MARKS",
         content_description="Reader's arrows and texts", graphic_annotations=annotations, graphic_layers=[layer],
         content_creator_name=typed_name(reader) or None)
     with study_names_as_they_are():
@@ -206,7 +208,9 @@ def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, floa
     presentation state's pixel-unit graphics (the frame a graphic annotation references, 1-based;
     None when it references the whole image; one entry per frame it names): a two-point polyline
     followed by a three-point one (a head whose middle point is the shaft's end) is an arrow; a
-    text object, a text at its anchor (or the centre of its box). Other graphics are not Lightbox marks and are left alone."""
+    text object, a text at its anchor (or the centre of its box). Other graphics are not Lightbox
+    marks and are left alone. Points are the image's (column, row) with pixel centres on whole
+    numbers, as Lightbox keeps them (:func:`.pixel_coordinates.from_dicom`)."""
     out: list[tuple[str, str, list[tuple[float, float]], str, int | None]] = []
     for annotation in state.get("GraphicAnnotationSequence", []):
         images: list[tuple[str, int | None]] = []
@@ -235,5 +239,6 @@ def read_graphics(state: Dataset) -> list[tuple[str, str, list[tuple[float, floa
             else:
                 continue
             marks.append(("text", [(x, y)], str(text.UnformattedTextValue)))
-        out += [(uid, kind, points, words, frame) for uid, frame in images for kind, points, words in marks]
+        out += [(uid, kind, from_dicom(points, state), words, frame)
+                for uid, frame in images for kind, points, words in marks]
     return out

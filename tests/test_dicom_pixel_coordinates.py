@@ -1,0 +1,148 @@
+"""Marks in DICOM's pixel coordinates (PS3.3 C.18.6.1.1 for an SR's SCOORD, C.10.5.1.2 for a
+presentation state's graphics): 0.0\\0.0 is the top-left corner of the top-left pixel, so the
+centre of the pixel in column c, row r is (c + 0.5, r + 0.5). Lightbox wrote and read pixel centres
+as (c, r): its lengths, ROIs and arrows lay half a pixel up and left in every other viewer, and
+theirs half a pixel down and right in Lightbox. The expected numbers here are the standard's,
+worked out by hand; the documents "from another system" are written with highdicom directly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+from dicom_factory import write_film
+from pydicom.uid import generate_uid
+
+from lightbox.app.cli import main
+from lightbox.app.measurement_sr import marks_from_archive
+from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+from lightbox.studydb.catalog import StudyCatalog
+from lightbox.viewer.index import build_index
+
+
+def _film(tmp_path: Path) -> tuple[Path, pydicom.Dataset]:
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((100, 120), 700, np.uint16), spacing=(0.2, 0.1))
+    film = pydicom.dcmread(path)
+    for keyword in ("PatientBirthDate", "PatientSex", "ReferringPhysicianName", "StudyID", "AccessionNumber",
+                    "StudyDate", "StudyTime"):  # the Type 2 attributes highdicom copies into a document
+        if keyword not in film:
+            setattr(film, keyword, "")
+    film.save_as(path)
+    return path, film
+
+
+def _written(tmp_path: Path, kind: str, film: pydicom.Dataset, marks: list[StoredAnnotation]) -> pydicom.Dataset:
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(film.SeriesInstanceUID), "film 0", marks)
+    out = tmp_path / f"{kind}.dcm"
+    assert main(["report", kind, str(tmp_path / "film"), "--out", str(out), "--db", db]) == 0
+    return pydicom.dcmread(out)
+
+
+def _scoord(sr: pydicom.Dataset) -> list[float]:
+    (container,) = [c for c in sr.ContentSequence if c.ConceptNameCodeSequence[0].CodeValue == "126010"]
+    (group,) = container.ContentSequence
+    (item,) = [i for i in group.ContentSequence if i.ValueType == "SCOORD"]
+    return [float(v) for v in item.GraphicData]
+
+
+def test_a_length_and_a_rectangle_are_written_at_pixel_centres(tmp_path: Path) -> None:
+    _, film = _film(tmp_path)
+    sr = _written(tmp_path, "measurements", film, [StoredAnnotation("length", [(0.0, 0.0), (119.0, 99.0)])])
+    # from the centre of the top-left pixel to the centre of the bottom-right one
+    assert _scoord(sr) == [0.5, 0.5, 119.5, 99.5]
+    sr = _written(tmp_path, "measurements", film, [StoredAnnotation("rectangle", [(10.0, 20.0), (30.0, 40.0)])])
+    assert _scoord(sr) == [10.5, 20.5, 30.5, 20.5, 30.5, 40.5, 10.5, 40.5, 10.5, 20.5]
+
+
+def _beside(tmp_path: Path, document: pydicom.Dataset) -> list[tuple[str, StoredAnnotation]]:
+    """The marks ``document``, lying beside the film, gives the window when the film opens."""
+    document.save_as(tmp_path / "film" / "document.dcm", enforce_file_format=True)
+    index = build_index(tmp_path / "film")
+    (series,) = [s for s in index.all_series() if s.kind == "film"]
+    return marks_from_archive(index.documents, series)
+
+
+def test_another_systems_length_lands_on_the_pixels_it_names(tmp_path: Path) -> None:
+    """A TID 1500 length from another system, from the centre of pixel (10, 20) to that of
+    (40, 20): Lightbox keeps it between those pixels' centres, (10, 20) and (40, 20)."""
+    from highdicom.sr import (
+        Comprehensive3DSR,
+        GraphicTypeValues,
+        ImageRegion,
+        MeasurementReport,
+        ObservationContext,
+        ObserverContext,
+        PersonObserverIdentifyingAttributes,
+        PlanarROIMeasurementsAndQualitativeEvaluations,
+        SourceImageForRegion,
+        TrackingIdentifier,
+    )
+    from highdicom.sr import Measurement as SrMeasurement
+    from pydicom.sr.codedict import codes
+
+    _, film = _film(tmp_path)
+    region = ImageRegion(GraphicTypeValues.POLYLINE, np.array([(10.5, 20.5), (40.5, 20.5)]),
+                         SourceImageForRegion(film.SOPClassUID, film.SOPInstanceUID))
+    group = PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier="length of the clavicle fracture"),
+        referenced_region=region,
+        measurements=[SrMeasurement(pydicom.sr.coding.Code("410668003", "SCT", "Length"), 3.0,
+                                    pydicom.sr.coding.Code("mm", "UCUM", "millimeter"))])
+    observer = ObserverContext(observer_type=codes.DCM.Person,
+                               observer_identifying_attributes=PersonObserverIdentifyingAttributes(name="Other^Reader"))
+    report = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
+                               procedure_reported=pydicom.sr.coding.Code("363679005", "SCT", "Imaging procedure"),
+                               imaging_measurements=[group])
+    sr = Comprehensive3DSR(evidence=[film], content=report[0], series_instance_uid=generate_uid(), series_number=5,
+                           sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Another Vendor")
+    ((image, mark),) = _beside(tmp_path, sr)
+    assert image == "film 0" and (mark.kind, mark.points) == ("length", [(10.0, 20.0), (40.0, 20.0)])
+
+
+def test_another_systems_arrow_and_text_land_on_the_pixels_they_name(tmp_path: Path) -> None:
+    from highdicom.pr import (
+        AnnotationUnitsValues,
+        GraphicAnnotation,
+        GraphicLayer,
+        GraphicObject,
+        GraphicTypeValues,
+        GrayscaleSoftcopyPresentationState,
+        TextObject,
+    )
+
+    _, film = _film(tmp_path)
+    layer = GraphicLayer(layer_name="MARKS", order=1)
+    # an arrow from pixel (60, 40) to pixel (10, 80), its head a three-point polyline ending there
+    shaft = GraphicObject(GraphicTypeValues.POLYLINE, np.array([(60.5, 40.5), (10.5, 80.5)]), AnnotationUnitsValues.PIXEL)
+    head = GraphicObject(GraphicTypeValues.POLYLINE, np.array([(14.5, 74.5), (10.5, 80.5), (17.5, 78.5)]),
+                         AnnotationUnitsValues.PIXEL)
+    words = TextObject("effusion", AnnotationUnitsValues.PIXEL, anchor_point=(90.5, 20.5))
+    annotation = GraphicAnnotation(referenced_images=[film], graphic_layer=layer, graphic_objects=[shaft, head],
+                                   text_objects=[words])
+    state = GrayscaleSoftcopyPresentationState(
+        referenced_images=[film], series_instance_uid=generate_uid(), series_number=7, sop_instance_uid=generate_uid(),
+        instance_number=1, manufacturer="Another Vendor", manufacturer_model_name="Viewer", software_versions="9",
+        device_serial_number="1", content_label="MARKS", graphic_annotations=[annotation], graphic_layers=[layer])
+    found = sorted(((m.kind, m.points, m.text) for _, m in _beside(tmp_path, state)), key=lambda m: m[0])
+    assert found == [("arrow", [(60.0, 40.0), (10.0, 80.0)], ""), ("text", [(90.0, 20.0)], "effusion")]
+
+
+def test_documents_lightbox_wrote_before_come_back_where_they_were_drawn(tmp_path: Path) -> None:
+    """A measurement report and a presentation state Lightbox archived before it wrote DICOM's
+    coordinates (Manufacturer "Lightbox", Software Versions absent or "1": centres on whole
+    numbers) are read as they were written, not half a pixel off."""
+    _, film = _film(tmp_path)
+    sr = _written(tmp_path, "measurements", film, [StoredAnnotation("length", [(10.0, 20.0), (40.0, 20.0)])])
+    del sr.SoftwareVersions
+    (group,) = [c for c in sr.ContentSequence if c.ConceptNameCodeSequence[0].CodeValue == "126010"][0].ContentSequence
+    (item,) = [i for i in group.ContentSequence if i.ValueType == "SCOORD"]
+    item.GraphicData = [10.0, 20.0, 40.0, 20.0]  # as the old writer put it
+    ((_, mark),) = _beside(tmp_path, sr)
+    assert mark.points == [(10.0, 20.0), (40.0, 20.0)]
+    state = _written(tmp_path, "annotations", film, [StoredAnnotation("text", [(90.0, 20.0)], "effusion")])
+    (tmp_path / "film" / "document.dcm").unlink()
+    state.SoftwareVersions = "1"
+    state.GraphicAnnotationSequence[0].TextObjectSequence[0].AnchorPoint = [90.0, 20.0]
+    ((_, mark),) = _beside(tmp_path, state)
+    assert (mark.kind, mark.points) == ("text", [(90.0, 20.0)])
