@@ -138,7 +138,16 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
                       "sharing it", file=sys.stderr)
             for item in items:
                 item.metadata = deidentify_metadata(item.metadata)
-        scenes, (rows, cols) = build_scenes(opened, args.layout, args.preset, args.mapper)  # checks the preset's name
+        presentation, film_index = None, 0
+        if args.presentation:
+            from .presentation_menu import presented_film
+
+            film_index, presentation = presented_film(opened, Path(args.presentation))  # the film it presents
+        scenes, (rows, cols) = build_scenes(opened, args.layout, args.preset, args.mapper, film_index)  # checks the preset
+        if presentation is not None:
+            scenes[0].apply_presentation(presentation)  # type: ignore[attr-defined]
+            for note in presentation.not_applied:
+                print(f"note: the presentation state's {note} is not applied", file=sys.stderr)
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
         return refuse(exc)
     if args.preset and args.preset != "auto" and opened.volume is None:
@@ -204,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--deidentify", action="store_true", help="PS3.15 basic profile on the overlays (no name, ID, dates, institution)"
     )
+    p.add_argument("--presentation", metavar="STATE",
+                   help="a softcopy presentation state (GSPS / CSPS file): the film it presents, shown as it says "
+                        "(window, zoomed area, rotation, shutter, graphics)")
     p.add_argument("--headless", action="store_true", default=True, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_screenshot)
     from .ai_cli import add_ai_commands

@@ -82,10 +82,10 @@ def open_path(path: str | Path, series_uid: str | None = None) -> tuple[Opened, 
 
 
 def build_scenes(
-    opened: Opened, layout: str, preset: str | None = None, mapper: str | None = None
+    opened: Opened, layout: str, preset: str | None = None, mapper: str | None = None, film_index: int = 0,
 ) -> tuple[list[object], tuple[int, int]]:
-    """Scenes for a screenshot layout: ``film`` (1x1), ``mpr`` (2x2: axial, coronal, sagittal,
-    3D) or ``3d`` (1x1)."""
+    """Scenes for a screenshot layout: ``film`` (1x1; the film ``film_index`` of a film series),
+    ``mpr`` (2x2: axial, coronal, sagittal, 3D) or ``3d`` (1x1)."""
     from ..viewer.views.film_scene import FilmScene
     from ..viewer.views.mpr_scene import MprScene, first_plane, section_planes, show_crosshair_of_other_panes, volume_center
     from ..viewer.views.volume_scene import VolumeScene
@@ -93,10 +93,10 @@ def build_scenes(
     if preset and preset != "auto" and preset not in ct_window_presets() and preset not in pet_window_presets():
         named_preset("", preset)  # refused on a film too, not ignored: raises, naming the presets there are
     if opened.volume is None:
-        film = opened.films[0]
+        film = opened.films[film_index]
         display = FilmDisplay()
         display.set_window(film.window)
-        scene = FilmScene(film, display, demo_notice=opened.is_demo, frame_text=frame_text(opened, 0))
+        scene = FilmScene(film, display, demo_notice=opened.is_demo, frame_text=frame_text(opened, film_index))
         if preset == "auto":
             scene.auto_window()
         return [scene], (1, 1)

@@ -41,6 +41,7 @@ from .keyboard import TextInputKeyGuard
 from .logs import LOG, REDACTOR, configure_logging, register_phi
 from .pane_export import PaneExport
 from .preferences import Preferences
+from .presentation_menu import PresentationStateMenu
 from .recent import last_folder, recent_studies, remember_opened
 from .screenshots import grab_with_viewports, rgb_image
 from .study_browser import SeriesTree
@@ -249,6 +250,7 @@ class MainWindow(QMainWindow):
             self._action(view_menu, text, slot, key)
         self._action(view_menu, "Segments...", self.show_segments, "Ctrl+G",
                      tip="The segments of the volume's DICOM SEGs: size in mL, values inside, go to each")
+        self.presentation_menu = PresentationStateMenu(self, view_menu)
         view_menu.addSeparator()
         self._action(view_menu, "Compare with prior", self.compare_with_prior, "C",
                      tip="The patient's previous study beside this one, series paired, scroll / window / zoom linked")
@@ -838,6 +840,8 @@ class MainWindow(QMainWindow):
         if self._after_load_note:  # said last: the hanging protocol's word would cover it
             self.statusBar().showMessage(self._after_load_note, 12000)
             self._after_load_note = ""
+        elif opened.films and not opened.is_demo and (note := self.presentation_menu.note_on_open(opened)):
+            self.statusBar().showMessage(note, 12000)
 
     def _import_archived_marks(self, opened: Opened) -> None:
         """Measurement reports (TID 1500), key-image selections and presentation states found beside
@@ -1057,6 +1061,10 @@ class MainWindow(QMainWindow):
             else:
                 scene.fit()  # type: ignore[attr-defined]
         self.default_window(first=True)
+        for scene in self.area.scenes():  # a film shown as a presentation state keeps the state's window
+            presentation = getattr(scene, "presentation", None)
+            if presentation is not None and presentation.window is not None:
+                scene.display.set_window(presentation.window, "PR")  # type: ignore[attr-defined]
         self.area.render_all()
 
     def clear_measurements(self) -> None:

@@ -309,14 +309,15 @@ def vtk_window_level(window: Window) -> tuple[float, float]:
 def cielab_rgb(values: object) -> tuple[int, int, int] | None:
     """A DICOM CIELab colour (three 16-bit scaled L*a*b* values, PS3.3 C.10.7.1.1: a segment's
     Recommended Display CIELab Value, a shutter's Presentation Color) as sRGB, with highdicom's
-    conversion; None when it is not three numbers in range."""
+    conversion; a colour outside sRGB's gamut (a saturated red a PACS picked in Lab) clipped to
+    the nearest it holds; None when it is not three numbers in range."""
     try:
         numbers = [int(v) for v in element_values(values)]
         if len(numbers) != 3:
             return None
         from highdicom.color import CIELabColor
 
-        rgb = CIELabColor.from_dicom_value(numbers).to_rgb()
+        rgb = CIELabColor.from_dicom_value(numbers).to_rgb(clip=True)
     except Exception:  # noqa: BLE001 - a value out of range or not a number: no colour
         return None
     return int(rgb[0]), int(rgb[1]), int(rgb[2])

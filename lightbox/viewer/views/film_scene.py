@@ -9,20 +9,54 @@ import numpy as np
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
+from ...dicomreports.presentation_display import ImagePresentation, StateGraphic
 from ..calibration import PLANE_WORDS
 from ..display import FilmDisplay
 from ..measure import film_roi_statistics
 from ..orientation import film_screen_labels
 from ..pixels import Window, auto_window, window_values
+from ..shutters import DisplayShutter
 from ..value_text import format_value, window_text
 from ..volume import Film
 from .measurements import MeasurementOverlay, PlaneScene
-from .overlays import CornerText, EdgeLabels, OverlayPlaneLayer, RenderRequest, ScaleBar
+from .overlays import CornerText, EdgeLabels, OverlayPlaneLayer, Polylines, RenderRequest, ScaleBar, WorldLabels
 from .text import patient_block, study_block
 from .voi_tables import VoiTables
 from .vtk_data import rgb_vtk_image, to_vtk_image
 
 ZOOM_LIMITS = (0.02, 40.0)
+STATE_GRAPHIC_COLOR = (0.35, 0.85, 1.0)  # a presentation state's graphics where its layer names no colour
+CURVE_SEGMENTS = 72  # a circle or an ellipse of a presentation state, drawn as a polygon
+
+
+def _rgb(colour: tuple[int, int, int] | None) -> tuple[float, float, float]:
+    if colour is None:
+        return STATE_GRAPHIC_COLOR
+    return colour[0] / 255.0, colour[1] / 255.0, colour[2] / 255.0
+
+
+def graphic_polylines(graphic: StateGraphic) -> list[list[tuple[float, float]]]:
+    """A state's graphic as polylines in image (column, row): a POLYLINE or INTERPOLATED one
+    through its points (INTERPOLATED drawn straight between them); a CIRCLE from its centre and a
+    point on it; an ELLIPSE from the ends of its major then minor axis (PS3.3 C.10.5.1.2); a
+    POINT as a small cross."""
+    points = [np.asarray(p, dtype=float) for p in graphic.points]
+    if graphic.kind == "CIRCLE":
+        centre, edge = points[0], points[1]
+        radius = float(np.hypot(*(edge - centre)))
+        t = np.linspace(0.0, 2 * math.pi, CURVE_SEGMENTS + 1)
+        return [[(float(centre[0] + radius * math.cos(a)), float(centre[1] + radius * math.sin(a))) for a in t]]
+    if graphic.kind == "ELLIPSE":
+        major = (points[1] - points[0]) / 2
+        minor = (points[3] - points[2]) / 2
+        centre = (points[0] + points[1]) / 2
+        t = np.linspace(0.0, 2 * math.pi, CURVE_SEGMENTS + 1)
+        return [[(float(v[0]), float(v[1])) for v in (centre + math.cos(a) * major + math.sin(a) * minor for a in t)]]
+    if graphic.kind == "POINT":
+        c, r = points[0]
+        return [[(c - 2, r), (c + 2, r)], [(c, r - 2), (c, r + 2)]]
+    return [[(float(p[0]), float(p[1])) for p in points]]
+
 
 
 SIDE_WORDS = {"L": "LEFT", "R": "RIGHT", "B": "BOTH"}  # Image Laterality (0020,0062); "U" (unpaired) is not shown
@@ -71,6 +105,11 @@ class FilmScene(PlaneScene):
         if film.shutter is not None:
             self.shutter_layer = OverlayPlaneLayer(self.renderer)
             self.shutter_layer.show(film.shutter.outside(), film.shutter.colour)
+        # a presentation state applied to the film (File > Presentation state): its graphics, and
+        # its shutter in place of the film's own
+        self.presentation: ImagePresentation | None = None
+        self._state_lines: dict[tuple[int, int, int] | None, Polylines] = {}
+        self._state_texts: dict[tuple[int, int, int] | None, WorldLabels] = {}
         camera = self.renderer.GetActiveCamera()
         camera.ParallelProjectionOn()
         self.corners = CornerText(self.renderer)
@@ -115,10 +154,17 @@ class FilmScene(PlaneScene):
             self.overlay_layer.set_visible(visible)
         self.request_render()
 
+    @property
+    def shown_shutter(self) -> DisplayShutter | None:
+        """The shutter in effect: an applied presentation state's (which replaces the image's own,
+        PS3.4 N.2), else the film's."""
+        return self.presentation.shutter if self.presentation is not None else self.film.shutter
+
     def _measured_area(self) -> np.ndarray | None:
         """The pixels an ROI measures: those the shutter shows while it is shown, every one when
         it is hidden (Shift+H) and the reader sees them all."""
-        return self.film.shutter.shown if self.film.shutter is not None and self.shutters_visible else None
+        shutter = self.shown_shutter
+        return shutter.shown if shutter is not None and self.shutters_visible else None
 
     def set_shutters_visible(self, visible: bool) -> None:
         """Show the film's display shutter, or the whole image (what the shutter hides too)."""
@@ -130,6 +176,76 @@ class FilmScene(PlaneScene):
                 self.measure.remeasure()
                 self._update_measurements()
         self.request_render()
+
+    # -- a presentation state -------------------------------------------------------------
+    def apply_presentation(self, presentation: ImagePresentation | None) -> None:
+        """Show the film as a softcopy presentation state says (PS3.4 N.2: its window, Presentation
+        LUT Shape, flip and rotation, displayed area, shutter, overlay activation and graphics),
+        or, given None, as acquired again (the image's own window and shutter, fitted)."""
+        self.presentation = presentation
+        d, film = self.display, self.film
+        with d.events.blocked():
+            d.flip_vertical = False
+            d.rotation = presentation.rotation if presentation is not None else 0
+            d.flip_horizontal = presentation.flip_horizontal if presentation is not None else False
+            inverse = presentation.inverse if presentation is not None else None
+            # the state's INVERSE is the whole display's (P-values, C.11.6), MONOCHROME1 included
+            d.invert = (inverse != film.invert) if inverse is not None else False
+            window = presentation.window if presentation is not None else None
+            d.set_window(window or film.window, "PR" if window is not None else "")
+        shutter = self.shown_shutter
+        if shutter is not None:
+            if self.shutter_layer is None:
+                self.shutter_layer = OverlayPlaneLayer(self.renderer)
+            self.shutter_layer.show(shutter.outside(), shutter.colour)
+        if self.shutter_layer is not None:
+            self.shutter_layer.set_visible(shutter is not None and self.shutters_visible)
+        # the image's overlay planes are shown under a state only where it activates them (C.11.7)
+        self.set_overlay_planes_visible(presentation.overlays_shown if presentation is not None else True)
+        self.measure.remeasure()  # an ROI measures what the (new) shutter shows
+        self._update_state_graphics()
+        self.fit()
+        self.request_render()
+
+    def _update_state_graphics(self) -> None:
+        """Draw the applied state's graphics and texts in their layers' colours (none: the state's
+        default), over the image as it is turned and flipped."""
+        graphics = self.presentation.graphics if self.presentation is not None else ()
+        lines: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
+        texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]] = {}
+        for graphic in graphics:
+            if graphic.kind == "TEXT":
+                texts.setdefault(graphic.colour, []).append((self.image_to_world(*graphic.points[0]), graphic.text))
+            else:
+                lines.setdefault(graphic.colour, []).extend(
+                    [self.image_to_world(c, r) for c, r in line] for line in graphic_polylines(graphic))
+        for colour in set(lines) | set(self._state_lines):
+            if colour not in self._state_lines:
+                self._state_lines[colour] = Polylines(self.renderer, _rgb(colour), 1.5)
+            self._state_lines[colour].set(lines.get(colour, []))
+        for colour in set(texts) | set(self._state_texts):
+            if colour not in self._state_texts:
+                self._state_texts[colour] = WorldLabels(self.renderer, _rgb(colour))
+            self._state_texts[colour].set(texts.get(colour, []))
+
+    def _show_area(self) -> None:
+        """Zoom and pan onto the state's displayed area: fitted to the viewport (SCALE TO FIT), or
+        at its magnification (MAGNIFY: screen pixels per image pixel), centred on the area."""
+        assert self.presentation is not None and self.presentation.area is not None
+        area, d = self.presentation.area, self.display
+        width, height = float(area.right - area.left + 1), (area.bottom - area.top + 1) * self.film.aspect
+        if d.rotation in (90, 270):
+            width, height = height, width
+        w, h = self.size
+        zoom = area.magnification if area.magnification is not None else min(w / width, h / height)
+        self._fitted_zoom = self._zoom_to_fit()
+        rows, cols = self.film.shape
+        centre = np.array(self.image_to_world((area.left + area.right) / 2, (area.top + area.bottom) / 2)[:2])
+        middle = np.array(self.image_to_world((cols - 1) / 2, (rows - 1) / 2)[:2])
+        with d.events.blocked():
+            d.pan_x, d.pan_y = (float(v) for v in centre - middle)
+        d.zoom = float(min(max(zoom, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
+        self._apply()
 
     # -- geometry -------------------------------------------------------------------------
     def _flip_matrix(self) -> np.ndarray:
@@ -184,7 +300,11 @@ class FilmScene(PlaneScene):
         return float(min(w / width, h / height))
 
     def fit(self) -> None:
-        """Zoom so the whole image fits the view, centred."""
+        """Zoom so the whole image fits the view, centred; with a presentation state applied that
+        names a displayed area, show that area as the state says (C.10.4)."""
+        if self.presentation is not None and self.presentation.area is not None:
+            self._show_area()
+            return
         zoom = self._fitted_zoom = self._zoom_to_fit()
         with self.display.events.blocked():
             self.display.pan_x = self.display.pan_y = 0.0
@@ -258,6 +378,8 @@ class FilmScene(PlaneScene):
             lines.append(self.frame_text)
         if self.measure.is_key():
             lines.append("KEY IMAGE")
+        if self.presentation is not None:
+            lines.append(f"Presentation state: {self.presentation.label}")
         self.corners.set("lower_left", "\n".join(lines))
         rows, cols = film.shape
         plane = PLANE_WORDS.get(film.spacing_source, "")  # magnified at the detector, or corrected (PS3.3 10.7.1)
@@ -284,6 +406,8 @@ class FilmScene(PlaneScene):
 
     def _update_measurements(self) -> None:
         self.measure.update(label_offset=6 / self.display.zoom)
+        if self.presentation is not None or self._state_lines:  # they follow a flip as the image does
+            self._update_state_graphics()
 
     # -- interaction (called by the Qt glue or by tests) ----------------------------------
     def window_sensitivity(self) -> float:
@@ -322,6 +446,9 @@ class FilmScene(PlaneScene):
         self.display.set_window(auto_window(self.film.shown_values(), padding=self.film.padding), "auto")
 
     def reset(self) -> None:
+        if self.presentation is not None:  # back to what the applied presentation state says
+            self.apply_presentation(self.presentation)
+            return
         d = self.display
         with d.events.blocked():
             d.rotation = 0

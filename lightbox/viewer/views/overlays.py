@@ -250,8 +250,9 @@ class ScaleBar:
 class WorldLabels:
     """Text labels anchored at world positions (measurement values)."""
 
-    def __init__(self, renderer: vtkRenderer) -> None:
+    def __init__(self, renderer: vtkRenderer, color: tuple[float, float, float] = MEASURE_COLOR) -> None:
         self.renderer = renderer
+        self.color = color
         self.actors: list[vtkTextActor] = []
 
     def set(self, labels: Sequence[tuple[tuple[float, float, float], str]]) -> None:
@@ -259,7 +260,7 @@ class WorldLabels:
             actor = vtkTextActor()
             prop = actor.GetTextProperty()
             prop.SetFontSize(14)
-            prop.SetColor(*MEASURE_COLOR)
+            prop.SetColor(*self.color)
             prop.BoldOn()
             prop.ShadowOn()
             actor.GetPositionCoordinate().SetCoordinateSystemToWorld()

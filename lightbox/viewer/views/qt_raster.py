@@ -131,7 +131,7 @@ class RasterWidget(SceneInput, QWidget):
             grey = np.ascontiguousarray(self.raster.render(width, height, smooth=smooth))
             painter.drawImage(0, 0, QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8))
         film = getattr(self.scene, "film", None)
-        shutter = film.shutter if film is not None else None
+        shutter = getattr(self.scene, "shown_shutter", None) if film is not None else None
         if shutter is not None and self.scene.shutters_visible:  # type: ignore[attr-defined]
             self._paint_mask(painter, shutter.outside(), shutter.colour, width, height)
         if self.scene.overlay_planes_visible:  # type: ignore[attr-defined]

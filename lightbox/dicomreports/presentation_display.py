@@ -1,0 +1,335 @@
+"""How a softcopy presentation state says to show one image: the grayscale pipeline of PS3.4
+N.2 as the Grayscale Softcopy Presentation State IOD carries it (PS3.3 A.33.1) — the state's
+Modality LUT and Softcopy VOI LUT (C.11.1, C.11.8), its Presentation LUT Shape (C.11.6), Display
+Shutter (C.11.12 / C.7.6.11), Spatial Transformation (C.10.6), Displayed Area (C.10.4), Overlay
+Activation (C.11.7) and Graphic Annotations on their layers (C.10.5, C.10.7).
+
+A reading room's PACS stores what a colleague set on a prior (the window, the zoomed region, a
+rotation, circles and words on the film) as such a state; showing the image without it shows
+something else than what the report was written on. What a state asks that Lightbox does not do
+is listed in words (``not_applied``), never dropped silently: a VOI or Presentation LUT table,
+a bitmap shutter, TRUE SIZE on a display without a known pixel pitch, graphic types the standard
+does not define.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pydicom.dataset import Dataset
+
+from ..viewer.pixels import Window, cielab_rgb, element_values, readable_value, rescale
+from ..viewer.shutters import DisplayShutter, display_shutter
+from .pixel_coordinates import from_dicom
+
+STATE_CLASSES = {"1.2.840.10008.5.1.4.1.1.11.1": "GSPS", "1.2.840.10008.5.1.4.1.1.11.2": "CSPS"}
+SIZE_MODES = ("SCALE TO FIT", "TRUE SIZE", "MAGNIFY")
+GRAPHIC_TYPES = ("POINT", "POLYLINE", "INTERPOLATED", "CIRCLE", "ELLIPSE")
+
+
+@dataclass(frozen=True)
+class StateGraphic:
+    """One graphic or text of a state on the image: ``kind`` is a Graphic Type (C.10.5.1.2) or
+    "TEXT"; ``points`` in the image's (column, row) with pixel centres on whole numbers (a text:
+    its anchor, or its box's top-left and bottom-right corners); the colour its layer recommends
+    (C.10.7.1.1), or None for the viewer's."""
+
+    kind: str
+    points: tuple[tuple[float, float], ...]
+    text: str = ""
+    filled: bool = False
+    layer: str = ""
+    colour: tuple[int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class DisplayedArea:
+    """The part of the image to show (C.10.4): first and last column and row (0-based, both
+    shown), and how: "SCALE TO FIT" the viewport, or "MAGNIFY" by ``magnification`` screen pixels
+    per image pixel."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+    mode: str = "SCALE TO FIT"
+    magnification: float | None = None
+
+
+@dataclass(frozen=True)
+class ImagePresentation:
+    """What a state says of one image (or one frame of it)."""
+
+    label: str
+    description: str = ""
+    creator: str = ""
+    created: str = ""  # Presentation Creation Date, YYYYMMDD
+    kind: str = "GSPS"
+    window: Window | None = None  # in the image's own values (its rescale applied), as the film holds them
+    inverse: bool | None = None  # Presentation LUT Shape INVERSE (None: the state gives no shape)
+    rotation: int = 0  # degrees clockwise, applied after the flip (C.10.6.1.1)
+    flip_horizontal: bool = False
+    area: DisplayedArea | None = None
+    shutter: DisplayShutter | None = None
+    overlays_shown: bool = False  # the state activates the image's overlay planes (C.11.7)
+    graphics: tuple[StateGraphic, ...] = ()
+    not_applied: tuple[str, ...] = field(default_factory=tuple)
+    source: str = ""  # where the state was read from (a path), to tell which one is applied
+
+    def with_source(self, source: str) -> ImagePresentation:
+        return replace(self, source=source)
+
+    def title(self) -> str:
+        """"LABEL - description (creator, date)", as a menu and the corner text name it."""
+        extra = ", ".join(x for x in (self.creator, _date(self.created)) if x)
+        return " - ".join(x for x in (self.label, self.description) if x) + (f" ({extra})" if extra else "")
+
+
+def _date(text: str) -> str:
+    return f"{text[:4]}-{text[4:6]}-{text[6:8]}" if len(text) == 8 and text.isdigit() else text
+
+
+def _text(ds: Dataset, keyword: str) -> str:
+    value = readable_value(ds, keyword)
+    return "" if value is None else str(value).strip()
+
+
+def _numbers(ds: Dataset, keyword: str) -> list[float]:
+    try:
+        return [float(v) for v in element_values(readable_value(ds, keyword))]
+    except (TypeError, ValueError):
+        return []
+
+
+def _applies(item: Dataset, uid: str, frame: int | None) -> bool:
+    """Whether an item with an optional Referenced Image Sequence applies to image ``uid``
+    (frame ``frame``, 1-based): without the sequence, to every image of the state (C.10.4,
+    C.10.5, C.11.8); a reference without frame numbers, to every frame."""
+    references = readable_value(item, "ReferencedImageSequence")
+    if references is None:
+        return True
+    for reference in references:
+        if _text(reference, "ReferencedSOPInstanceUID") != uid:
+            continue
+        frames = [int(f) for f in _numbers(reference, "ReferencedFrameNumber")]
+        if not frames or frame is None or frame in frames:
+            return True
+    return False
+
+
+def references_image(state: Dataset, uid: str, frame: int | None = None) -> bool:
+    """Whether ``state`` presents image ``uid`` (frame ``frame``): its Referenced Series Sequence
+    lists it (C.11.11; a reference without frame numbers: every frame)."""
+    for series in readable_value(state, "ReferencedSeriesSequence") or []:
+        for reference in readable_value(series, "ReferencedImageSequence") or []:
+            if _text(reference, "ReferencedSOPInstanceUID") != uid:
+                continue
+            frames = [int(f) for f in _numbers(reference, "ReferencedFrameNumber")]
+            if not frames or frame is None or frame in frames:
+                return True
+    return False
+
+
+def presentation_of(state: Dataset, image: Dataset, frame: int | None = None) -> ImagePresentation | None:
+    """What ``state`` says of ``image`` (its header; ``frame``, 1-based, in a multi-frame one),
+    or None when the state does not present it. Raises ValueError on a state too damaged to read."""
+    uid = _text(image, "SOPInstanceUID")
+    if not uid or not references_image(state, uid, frame):
+        return None
+    rows, columns = int(image.get("Rows", 0) or 0), int(image.get("Columns", 0) or 0)
+    if rows < 1 or columns < 1:
+        raise ValueError("the image states no size")
+    notes: list[str] = []
+    shutter, shutter_notes = display_shutter(state, rows, columns, colour=_text(state, "SOPClassUID").endswith(".11.2"))
+    notes += [n.replace("display shutter", "presentation state's shutter") for n in shutter_notes]
+    rotation = int(_numbers(state, "ImageRotation")[0]) if _numbers(state, "ImageRotation") else 0
+    if rotation not in (0, 90, 180, 270):
+        notes.append(f"a rotation of {rotation} degrees (the standard allows 0, 90, 180, 270)")
+        rotation = 0
+    area = _displayed_area(state, uid, frame, rows, columns, notes)
+    graphics = _graphics(state, uid, frame, rows, columns, area, rotation, _text(state, "ImageHorizontalFlip") == "Y",
+                         notes)
+    return ImagePresentation(
+        label=_text(state, "ContentLabel") or "UNNAMED", description=_text(state, "ContentDescription"),
+        creator=_text(state, "ContentCreatorName").replace("^", " ").strip(),
+        created=_text(state, "PresentationCreationDate"), kind=STATE_CLASSES.get(_text(state, "SOPClassUID"), "GSPS"),
+        window=_window(state, image, uid, frame, notes), inverse=_inverse(state, notes), rotation=rotation,
+        flip_horizontal=_text(state, "ImageHorizontalFlip") == "Y", area=area, shutter=shutter,
+        overlays_shown=_activates_overlays(state),
+        graphics=tuple(graphics), not_applied=tuple(dict.fromkeys(notes)))
+
+
+def _activates_overlays(state: Dataset) -> bool:
+    """Whether the state activates an overlay plane of the image: an Overlay Activation Layer
+    (60xx,1001) in an even group 6000-601E (C.11.7); tags only, no value converted."""
+    tags = list(state.keys())
+    return any(tag.group & 0xFF01 == 0x6000 and tag.element == 0x1001 for tag in tags)
+
+
+def _window(state: Dataset, image: Dataset, uid: str, frame: int | None, notes: list[str]) -> Window | None:
+    """The state's window for the image, in the image's values: the state's VOI applies to the
+    output of the state's Modality LUT (its rescale, C.11.1), which can differ from the image's."""
+    for item in readable_value(state, "SoftcopyVOILUTSequence") or []:
+        if not _applies(item, uid, frame):
+            continue
+        centres, widths = _numbers(item, "WindowCenter"), _numbers(item, "WindowWidth")
+        if not centres or not widths:
+            if readable_value(item, "VOILUTSequence") is not None:
+                notes.append("its VOI LUT table (shown with the image's own window)")
+            continue
+        function = _text(item, "VOILUTFunction").upper() or "LINEAR"
+        if function not in ("LINEAR", "LINEAR_EXACT", "SIGMOID"):
+            notes.append(f"VOI LUT function {function!r} (shown as LINEAR)")
+            function = "LINEAR"
+        if readable_value(state, "ModalityLUTSequence") is not None:
+            notes.append("its Modality LUT table (the window read in the image's values)")
+            state_slope, state_intercept = rescale(image)
+        else:
+            state_slope, state_intercept = rescale(state) if "RescaleSlope" in state else rescale(image)
+        image_slope, image_intercept = rescale(image)
+        if not all(math.isfinite(v) for v in (state_slope, state_intercept)) or state_slope == 0:
+            notes.append("its rescale (not a usable slope)")
+            state_slope, state_intercept = image_slope, image_intercept
+        ratio = image_slope / state_slope  # image value per state value
+        centre = (centres[0] - state_intercept) * ratio + image_intercept
+        width = widths[0] * abs(ratio)
+        if not (math.isfinite(centre) and math.isfinite(width) and width > 0):
+            notes.append("its window (not usable numbers)")
+            return None
+        return Window(centre, width, function)  # type: ignore[arg-type]
+    return None
+
+
+def _inverse(state: Dataset, notes: list[str]) -> bool | None:
+    shape = _text(state, "PresentationLUTShape").upper()
+    if shape in ("IDENTITY", "INVERSE"):
+        return shape == "INVERSE"
+    if readable_value(state, "PresentationLUTSequence") is not None:
+        notes.append("its Presentation LUT table")
+    return None
+
+
+def _displayed_area(state: Dataset, uid: str, frame: int | None, rows: int, columns: int,
+                    notes: list[str]) -> DisplayedArea | None:
+    for item in readable_value(state, "DisplayedAreaSelectionSequence") or []:
+        if not _applies(item, uid, frame):
+            continue
+        top_left, bottom_right = _numbers(item, "DisplayedAreaTopLeftHandCorner"), \
+            _numbers(item, "DisplayedAreaBottomRightHandCorner")
+        if len(top_left) < 2 or len(bottom_right) < 2:
+            notes.append("a displayed area without its corners")
+            return None
+        # column\row, 1-based, both corners' pixels shown; an area may reach past the image (C.10.4)
+        left, top, right, bottom = (int(v) - 1 for v in (top_left[0], top_left[1], bottom_right[0], bottom_right[1]))
+        if right < left or bottom < top:
+            notes.append("a displayed area whose corners are the wrong way round")
+            return None
+        mode = _text(item, "PresentationSizeMode").upper() or "SCALE TO FIT"
+        magnification = None
+        if mode == "MAGNIFY":
+            ratio = _numbers(item, "PresentationPixelMagnificationRatio")
+            if ratio and math.isfinite(ratio[0]) and ratio[0] > 0:
+                magnification = ratio[0]
+            else:
+                notes.append("MAGNIFY without a usable magnification ratio (scaled to fit)")
+                mode = "SCALE TO FIT"
+        elif mode == "TRUE SIZE":
+            notes.append("TRUE SIZE (this display's pixel pitch is not known: scaled to fit)")
+            mode = "SCALE TO FIT"
+        elif mode not in SIZE_MODES:
+            notes.append(f"presentation size mode {mode!r} (scaled to fit)")
+            mode = "SCALE TO FIT"
+        return DisplayedArea(left, top, right, bottom, mode, magnification)
+    return None
+
+
+def _layers(state: Dataset) -> dict[str, tuple[int, tuple[int, int, int] | None]]:
+    """Each graphic layer's order and recommended colour (CIELab, else grey, C.10.7.1.1)."""
+    layers: dict[str, tuple[int, tuple[int, int, int] | None]] = {}
+    for layer in readable_value(state, "GraphicLayerSequence") or []:
+        name = _text(layer, "GraphicLayer")
+        order = _numbers(layer, "GraphicLayerOrder")
+        colour = cielab_rgb(readable_value(layer, "GraphicLayerRecommendedDisplayCIELabValue"))
+        grey = _numbers(layer, "GraphicLayerRecommendedDisplayGrayscaleValue")
+        if colour is None and grey:
+            level = int(round(min(max(grey[0], 0.0), 65535.0) / 65535.0 * 255.0))
+            colour = (level, level, level)
+        layers[name] = (int(order[0]) if order else 0, colour)
+    return layers
+
+
+def _graphics(state: Dataset, uid: str, frame: int | None, rows: int, columns: int, area: DisplayedArea | None,
+              rotation: int, flip: bool, notes: list[str]) -> list[StateGraphic]:
+    layers = _layers(state)
+    shown = area or DisplayedArea(0, 0, columns - 1, rows - 1)
+    drawn: list[tuple[int, StateGraphic]] = []
+    for annotation in readable_value(state, "GraphicAnnotationSequence") or []:
+        if not _applies(annotation, uid, frame):
+            continue
+        layer = _text(annotation, "GraphicLayer")
+        order, colour = layers.get(layer, (0, None))
+
+        def image_points(values: Iterable[float], units: str) -> list[tuple[float, float]]:
+            numbers = list(values)
+            pairs = list(zip(numbers[0::2], numbers[1::2], strict=False))
+            if units == "DISPLAY":
+                return [_display_to_image(u, v, shown, rotation, flip) for u, v in pairs]
+            return from_dicom(pairs, state)
+
+        for graphic in readable_value(annotation, "GraphicObjectSequence") or []:
+            units = _text(graphic, "GraphicAnnotationUnits").upper()
+            kind = _text(graphic, "GraphicType").upper()
+            if units not in ("PIXEL", "DISPLAY"):
+                notes.append(f"graphics in {units or 'unstated'} units")
+                continue
+            if kind not in GRAPHIC_TYPES:
+                notes.append(f"a graphic of type {kind or 'unstated'!r}")
+                continue
+            points = image_points(_numbers(graphic, "GraphicData"), units)
+            needed = {"POINT": 1, "CIRCLE": 2, "ELLIPSE": 4}.get(kind, 2)
+            if len(points) < needed:
+                notes.append(f"a {kind.lower()} with too few points")
+                continue
+            drawn.append((order, StateGraphic(kind, tuple(points), filled=_text(graphic, "GraphicFilled") == "Y",
+                                              layer=layer, colour=colour)))
+        for text in readable_value(annotation, "TextObjectSequence") or []:
+            words = _text(text, "UnformattedTextValue")
+            corners = [_numbers(text, "BoundingBoxTopLeftHandCorner"), _numbers(text, "BoundingBoxBottomRightHandCorner")]
+            anchor = _numbers(text, "AnchorPoint")
+            if len(corners[0]) >= 2 and len(corners[1]) >= 2:
+                box_units = _text(text, "BoundingBoxAnnotationUnits").upper() or "PIXEL"
+                points = image_points(corners[0][:2] + corners[1][:2], box_units)
+            elif len(anchor) >= 2:
+                points = image_points(anchor[:2], _text(text, "AnchorPointAnnotationUnits").upper() or "PIXEL")
+            else:
+                notes.append("a text without a place")
+                continue
+            if words:
+                drawn.append((order, StateGraphic("TEXT", tuple(points), words, layer=layer, colour=colour)))
+    return [g for _, g in sorted(drawn, key=lambda entry: entry[0])]  # lower layer order drawn first (C.10.7.1.1)
+
+
+def _display_to_image(u: float, v: float, area: DisplayedArea, rotation: int, flip: bool) -> tuple[float, float]:
+    """A point in DISPLAY units (fractions of the displayed area as shown, after the flip and the
+    rotation: 0\\0 its top-left corner, 1\\1 its bottom-right, C.10.5.1.2) in image (column, row)."""
+    width, height = area.right - area.left + 1, area.bottom - area.top + 1
+    shown_w, shown_h = (height, width) if rotation in (90, 270) else (width, height)
+    x, y = (u - 0.5) * shown_w, (v - 0.5) * shown_h  # from the area's centre, on screen
+    for _ in range(rotation // 90):  # undo each clockwise quarter turn: (x, y) -> (y, -x)
+        x, y = y, -x
+    if flip:
+        x = -x
+    return ((area.left + area.right) / 2 + x, (area.top + area.bottom) / 2 + y)
+
+
+def presentation_states(documents: Iterable[tuple[Any, Dataset]], image: Dataset,
+                        frame: int | None = None) -> list[tuple[Any, Dataset]]:
+    """The (path, header) of each presentation state among ``documents`` that presents ``image``
+    (frame ``frame``), newest first (Presentation Creation Date and Time)."""
+    uid = _text(image, "SOPInstanceUID")
+    found = [(path, header) for path, header in documents
+             if _text(header, "SOPClassUID") in STATE_CLASSES and uid and references_image(header, uid, frame)]
+    return sorted(found, key=lambda d: (_text(d[1], "PresentationCreationDate"), _text(d[1], "PresentationCreationTime")),
+                  reverse=True)

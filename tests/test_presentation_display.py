@@ -1,0 +1,210 @@
+"""A softcopy presentation state from another system applied to a film (PS3.4 N.2; PS3.3
+A.33.1): its window in the state's own rescale, Presentation LUT Shape, flip and rotation,
+displayed area, shutter, overlay activation and graphics in PIXEL and DISPLAY units. The states
+are written with highdicom (plus the modules it leaves to the caller); the expected numbers and
+pixels are worked out here from the standard, not read back from Lightbox."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicom_factory import write_film
+from highdicom.pr import (
+    AnnotationUnitsValues,
+    GraphicAnnotation,
+    GraphicLayer,
+    GraphicObject,
+    GraphicTypeValues,
+    GrayscaleSoftcopyPresentationState,
+    SoftcopyVOILUTTransformation,
+    TextObject,
+)
+from PIL import Image
+from pydicom.uid import generate_uid
+
+from lightbox.app.cli import main
+from lightbox.dicomreports.presentation_display import presentation_of
+from lightbox.viewer.pixels import Window
+
+TYPE2 = ("PatientBirthDate", "PatientSex", "ReferringPhysicianName", "StudyID", "AccessionNumber", "StudyDate", "StudyTime")
+
+
+def _film(path: Path, stored: np.ndarray, **options: object) -> pydicom.Dataset:
+    write_film(path, stored, **options)  # type: ignore[arg-type]
+    film = pydicom.dcmread(path)
+    for keyword in TYPE2:  # what highdicom copies into a state from the image
+        if keyword not in film:
+            setattr(film, keyword, "")
+    film.save_as(path)
+    return film
+
+
+def _state(film: pydicom.Dataset, *, window: tuple[float, float] | None = None, objects: list | None = None,
+           texts: list | None = None, layer_grey: int | None = None, **extra: object) -> pydicom.Dataset:
+    layer = GraphicLayer(layer_name="PRIOR", order=1)
+    if layer_grey is not None:
+        layer.GraphicLayerRecommendedDisplayGrayscaleValue = layer_grey
+    annotations = [GraphicAnnotation(referenced_images=[film], graphic_layer=layer, graphic_objects=objects or None,
+                                     text_objects=texts or None)] if objects or texts else None
+    voi = [SoftcopyVOILUTTransformation(window_center=window[0], window_width=window[1])] if window else None
+    state = GrayscaleSoftcopyPresentationState(
+        referenced_images=[film], series_instance_uid=generate_uid(), series_number=80, sop_instance_uid=generate_uid(),
+        instance_number=1, manufacturer="Another PACS", manufacturer_model_name="Viewer", software_versions="7",
+        device_serial_number="1", content_label="PRIOR_READ", content_description="as reported",
+        graphic_annotations=annotations, graphic_layers=[layer] if annotations else None, voi_lut_transformations=voi)
+    for keyword, value in extra.items():
+        if keyword == "area":
+            item = state.DisplayedAreaSelectionSequence[0]
+            (item.DisplayedAreaTopLeftHandCorner, item.DisplayedAreaBottomRightHandCorner) = value  # type: ignore[misc]
+        else:
+            setattr(state, keyword, value)
+    return state
+
+
+def test_the_window_is_read_in_the_states_rescale_and_given_in_the_films_values(tmp_path: Path) -> None:
+    """The image stores s and shows 2 s - 1000; the state's Modality LUT is the identity (slope 1,
+    intercept 0) and its window 600 / 200 in stored values: the film's values 2 * 600 - 1000 = 200,
+    400 wide."""
+    film = _film(tmp_path / "cr.dcm", np.full((20, 30), 600, np.uint16), slope=2.0, intercept=-1000.0)
+    state = _state(film, window=(600.0, 200.0))
+    state.RescaleSlope, state.RescaleIntercept, state.RescaleType = 1, 0, "US"
+    presentation = presentation_of(state, film)
+    assert presentation is not None and presentation.window == Window(200.0, 400.0)
+    assert presentation.label == "PRIOR_READ" and presentation.not_applied == ()
+    # a state without a rescale of its own reads its window in the image's values
+    del state.RescaleSlope, state.RescaleIntercept, state.RescaleType
+    assert presentation_of(state, film).window == Window(600.0, 200.0)  # type: ignore[union-attr]
+    # a state that presents another image says nothing of this one
+    other = pydicom.dcmread(tmp_path / "cr.dcm")
+    other.SOPInstanceUID = generate_uid()
+    assert presentation_of(state, other) is None
+
+
+def test_display_units_follow_the_displayed_area_as_turned(tmp_path: Path) -> None:
+    """DISPLAY units are fractions of the displayed area as shown (C.10.5.1.2). The area is
+    columns 1..100, rows 1..50 (1-based); turned 90 degrees clockwise, the screen's top-left
+    corner is the image's bottom-left: the pixel edge at column -0.5, row 49.5 (pixel centres on
+    whole numbers), and the screen's centre the area's, (49.5, 24.5)."""
+    film = _film(tmp_path / "cr.dcm", np.zeros((80, 120), np.uint16))
+    corner = GraphicObject(GraphicTypeValues.POLYLINE, np.array([(0.0, 0.0), (0.5, 0.5)]), AnnotationUnitsValues.DISPLAY)
+    text = TextObject("here", AnnotationUnitsValues.PIXEL, anchor_point=(10.5, 20.5))
+    state = _state(film, objects=[corner], texts=[text], area=([1, 1], [100, 50]), ImageRotation=90)
+    presentation = presentation_of(state, film)
+    assert presentation is not None and presentation.rotation == 90
+    area = presentation.area
+    assert area is not None and (area.left, area.top, area.right, area.bottom, area.mode) == (0, 0, 99, 49, "SCALE TO FIT")
+    line, words = presentation.graphics
+    assert line.kind == "POLYLINE" and line.points == ((-0.5, 49.5), (49.5, 24.5))
+    assert (words.kind, words.points, words.text) == ("TEXT", ((10.0, 20.0),), "here")
+    # flipped first, then turned (C.10.6.1): the flip brings the bottom-right corner to the
+    # bottom-left, which the turn brings to the screen's top-left
+    state.ImageHorizontalFlip = "Y"
+    assert presentation_of(state, film).graphics[0].points[0] == (99.5, 49.5)  # type: ignore[union-attr]
+
+
+def test_what_is_not_applied_is_said(tmp_path: Path) -> None:
+    film = _film(tmp_path / "cr.dcm", np.zeros((40, 40), np.uint16))
+    state = _state(film, area=([1, 1], [40, 40]), ImageRotation=45, ShutterShape="BITMAP")
+    state.DisplayedAreaSelectionSequence[0].PresentationSizeMode = "TRUE SIZE"
+    state.DisplayedAreaSelectionSequence[0].PresentationPixelSpacing = [0.2, 0.2]
+    presentation = presentation_of(state, film)
+    assert presentation is not None and presentation.rotation == 0
+    assert presentation.not_applied == (
+        "a bitmap presentation state's shutter (an overlay group) is not applied: the whole image is shown",
+        "a rotation of 45 degrees (the standard allows 0, 90, 180, 270)",
+        "TRUE SIZE (this display's pixel pitch is not known: scaled to fit)")
+
+
+def _grey(shot: Path, x: int, y: int) -> tuple[int, int, int]:
+    return tuple(int(v) for v in np.asarray(Image.open(shot).convert("RGB"))[y, x])  # type: ignore[return-value]
+
+
+def test_the_screenshot_shows_the_film_as_the_state_says(tmp_path: Path, capsys) -> None:
+    """A 100 x 100 film whose top-left quarter stores 1000 and the rest 0, its own window 500 / 2000
+    (greys: 191 and 64). The state: window 1000 / 2 (1000 white, 0 black), turned 90 degrees
+    clockwise (the top-left quarter goes to the top-right), a rectangular shutter over columns
+    1..100, rows 51..100 shown (the top half hidden, in white, P-value FFFFH), and a horizontal
+    line of its layer's grey (0x8000 of FFFFH: 128) across row 75. Shown 400 x 400: 4 screen pixels
+    an image pixel."""
+    stored = np.zeros((100, 100), np.uint16)
+    stored[:50, :50] = 1000
+    path = tmp_path / "film" / "cr.dcm"
+    film = _film(path, stored, window=(500.0, 2000.0), spacing=None, patient_orientation=None)
+    line = GraphicObject(GraphicTypeValues.POLYLINE, np.array([(10.5, 75.5), (90.5, 75.5)]), AnnotationUnitsValues.PIXEL)
+    state = _state(film, window=(1000.0, 2.0), objects=[line], layer_grey=0x8000, ImageRotation=90,
+                   ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=1, ShutterRightVerticalEdge=100,
+                   ShutterUpperHorizontalEdge=51, ShutterLowerHorizontalEdge=100, ShutterPresentationValue=0xFFFF)
+    state.save_as(tmp_path / "state.dcm", enforce_file_format=True)
+    shot = tmp_path / "shot.png"
+    assert main(["screenshot", str(path), "--presentation", str(tmp_path / "state.dcm"), "--out", str(shot),
+                 "--size", "400x400"]) == 0
+    # turned clockwise, image row r lies at screen column (99 - r) * 4 .. and image column c at screen row c * 4 ..
+    # image rows 50..99 (shown by the shutter): screen columns 0..199; the top quarter's rows 0..49 hidden (white)
+    assert _grey(shot, 100, 100) == (0, 0, 0)  # image row 75, column 25: stored 0, black in the state's window
+    assert _grey(shot, 100, 300) == (0, 0, 0)  # image row 75, column 75: stored 0
+    assert _grey(shot, 300, 100) == (255, 255, 255)  # image row 25, column 25: under the shutter (white)
+    assert _grey(shot, 300, 300) == (255, 255, 255)  # image row 25, column 75: under the shutter
+    # the line along image row 75 from column 10 to 90: screen column (99 - 75) * 4 + 2 = 98, rows 42..362
+    column = np.asarray(Image.open(shot).convert("RGB"))[120:340, 96:101]
+    assert (column == 128).all(axis=2).any(axis=1).all()  # every row crosses the grey line
+    # as acquired: the film's own window, not turned, no shutter, no line
+    plain = tmp_path / "plain.png"
+    assert main(["screenshot", str(path), "--out", str(plain), "--size", "400x400"]) == 0
+    # C.11.2.1.2.1: ((x - (c - 0.5)) / (w - 1) + 0.5) * 255 = 191.3 for 1000, 63.8 for 0 (c 500, w 2000)
+    assert _grey(plain, 100, 100) == (191, 191, 191)  # the top-left quarter where it was acquired
+    assert _grey(plain, 300, 300) == (64, 64, 64)
+
+
+def test_a_file_that_is_no_state_or_presents_another_image_is_refused(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "film" / "cr.dcm"
+    film = _film(path, np.zeros((20, 20), np.uint16))
+    assert main(["screenshot", str(path), "--presentation", str(path), "--out", str(tmp_path / "a.png")]) == 2
+    assert "is not a softcopy presentation state (GSPS or CSPS)" in capsys.readouterr().err
+    other = pydicom.dcmread(path)
+    other.SOPInstanceUID = generate_uid()
+    _state(other).save_as(tmp_path / "other.dcm", enforce_file_format=True)
+    assert main(["screenshot", str(path), "--presentation", str(tmp_path / "other.dcm"), "--out", str(tmp_path / "b.png")]) == 2
+    assert "presents none of the images of" in capsys.readouterr().err
+    (tmp_path / "junk.dcm").write_bytes(b"not dicom at all")
+    assert main(["screenshot", str(path), "--presentation", str(tmp_path / "junk.dcm"), "--out", str(tmp_path / "c.png")]) == 2
+    assert "cannot be read as DICOM" in capsys.readouterr().err
+    assert film.SOPInstanceUID != other.SOPInstanceUID
+
+
+@pytest.mark.usefixtures("qtbot")
+def test_the_view_menu_lists_and_applies_the_state_found_with_the_film(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Opening a folder where a state lies beside the film: the status bar says so; View →
+    Presentation state lists it; choosing it turns the film as the state says and puts its name in
+    the corner; As acquired turns it back."""
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "film" / "cr.dcm"
+    film = _film(path, np.zeros((100, 100), np.uint16))
+    _state(film, window=(10.0, 20.0), ImageRotation=180).save_as(tmp_path / "film" / "state.dcm", enforce_file_format=True)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1000, 800)
+    window.show()
+    window.open_path(tmp_path / "film")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert "1 presentation state(s) present this image" in window.statusBar().currentMessage()
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    titles = [a.text() for a in menu.actions() if a.text()]
+    assert titles == ["As acquired (no presentation state)", "PRIOR_READ - as reported"]
+    next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
+    scene = window.area.active_scene()
+    assert scene.display.rotation == 180 and scene.display.window == Window(10.0, 20.0)  # type: ignore[attr-defined]
+    assert "Presentation state: PRIOR_READ" in scene.corners.actors["lower_left"].GetInput()  # type: ignore[attr-defined]
+    scene.display.rotate(90)  # type: ignore[attr-defined]
+    window.auto_window()
+    window.reset_view()  # back to what the state says, not to the image's own window
+    assert scene.display.rotation == 180 and scene.display.window == Window(10.0, 20.0)  # type: ignore[attr-defined]
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("As acquired")).trigger()
+    assert scene.display.rotation == 0 and scene.presentation is None  # type: ignore[attr-defined]
+    assert "Presentation state" not in scene.corners.actors["lower_left"].GetInput()  # type: ignore[attr-defined]
+    window.close()
