@@ -208,3 +208,21 @@ def test_the_view_menu_lists_and_applies_the_state_found_with_the_film(qtbot, tm
     assert scene.display.rotation == 0 and scene.presentation is None  # type: ignore[attr-defined]
     assert "Presentation state" not in scene.corners.actors["lower_left"].GetInput()  # type: ignore[attr-defined]
     window.close()
+
+
+def test_a_state_whose_manufacturer_cannot_be_read_is_still_applied(tmp_path: Path) -> None:
+    """Fuzzing found it: a Manufacturer element of an unknown VR ("LX") raised NotImplementedError
+    from the check whether Lightbox wrote the state (its coordinates); it reads as absent."""
+    import io
+
+    film = _film(tmp_path / "cr.dcm", np.zeros((40, 40), np.uint16))
+    line = GraphicObject(GraphicTypeValues.POLYLINE, np.array([(1.5, 2.5), (30.5, 2.5)]), AnnotationUnitsValues.PIXEL)
+    buffer = io.BytesIO()
+    _state(film, objects=[line]).save_as(buffer, enforce_file_format=True)
+    data = buffer.getvalue()
+    tag = b"\x08\x00\x70\x00LO"  # (0008,0070) Manufacturer, explicit VR little endian
+    damaged = pydicom.dcmread(io.BytesIO(data.replace(tag, b"\x08\x00\x70\x00LX", 1)), force=True)
+    with pytest.raises(NotImplementedError):
+        _ = damaged.Manufacturer  # the state's own, the first in the file
+    presentation = presentation_of(damaged, film)
+    assert presentation is not None and presentation.graphics[0].points == ((1.0, 2.0), (30.0, 2.0))

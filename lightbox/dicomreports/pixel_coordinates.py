@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 from pydicom.dataset import Dataset
 
+from ..viewer.pixels import readable_value
+
 # Software Versions (0018,1020) of every document Lightbox writes with DICOM's pixel coordinates
 SOFTWARE_VERSION = "Lightbox 2 (DICOM pixel coordinates)"
 CENTRE = 0.5  # DICOM's coordinate of the first pixel's centre
@@ -29,8 +31,8 @@ def to_dicom(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]
 
 def wrote_centres_on_whole_numbers(document: Dataset) -> bool:
     """Whether ``document`` is one Lightbox wrote before converting its coordinates."""
-    manufacturer = str(document.get("Manufacturer", "") or "")
-    versions = document.get("SoftwareVersions", "") or ""
+    manufacturer = str(readable_value(document, "Manufacturer") or "")  # a damaged element reads as absent
+    versions = readable_value(document, "SoftwareVersions") or ""
     if not isinstance(versions, str):  # VM 1-n: several versions
         versions = "\\".join(str(v) for v in versions)
     return manufacturer == "Lightbox" and SOFTWARE_VERSION not in str(versions)

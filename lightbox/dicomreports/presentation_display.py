@@ -135,6 +135,15 @@ def references_image(state: Dataset, uid: str, frame: int | None = None) -> bool
 def presentation_of(state: Dataset, image: Dataset, frame: int | None = None) -> ImagePresentation | None:
     """What ``state`` says of ``image`` (its header; ``frame``, 1-based, in a multi-frame one),
     or None when the state does not present it. Raises ValueError on a state too damaged to read."""
+    try:
+        return _presentation_of(state, image, frame)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a value damaged past reading (an unknown VR, a sequence cut short)
+        raise ValueError(f"the presentation state cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _presentation_of(state: Dataset, image: Dataset, frame: int | None) -> ImagePresentation | None:
     uid = _text(image, "SOPInstanceUID")
     if not uid or not references_image(state, uid, frame):
         return None
