@@ -28,7 +28,8 @@ from lightbox.viewer.loading import LoadError, load_film, load_volume  # noqa: E
 _SEEDS: dict[str, bytes] = {}
 # files written unchanged beside a seed's mutated one (the CT a SEG segments, a PET's other slice)
 _COMPANIONS: dict[str, dict[str, bytes]] = {}
-SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg", "report", "measurements", "keys", "marks", "dicomdir")
+SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg", "report", "measurements", "keys", "marks", "dicomdir",
+         "state")
 # the name a mutated seed is written under, where it is not a file's own ("fuzzed.dcm")
 NAMES = {"dicomdir": "DICOMDIR"}
 # the documents a study may hold beside its images (read when the study opens: the archive's report
@@ -56,7 +57,60 @@ def seed_files() -> dict[str, bytes]:
         for name, content in documents.items():
             _SEEDS[name], _COMPANIONS[name] = content, slices
         _SEEDS["dicomdir"], _COMPANIONS["dicomdir"] = _file_set(folder / "media")
+        _SEEDS["state"], _COMPANIONS["state"] = _foreign_state(folder / "state")
     return _SEEDS
+
+
+def _foreign_state(folder: Path) -> tuple[bytes, dict[str, bytes]]:
+    """A presentation state another system wrote on a film (highdicom), with every module the
+    window applies: window in its own rescale, rotation and flip, displayed area (MAGNIFY), two
+    shutters, overlay activation, a grey layer, graphics of every type in PIXEL and DISPLAY units,
+    texts by anchor and by box; the film beside it."""
+    import pydicom
+    from highdicom.pr import AnnotationUnitsValues as Units
+    from highdicom.pr import (
+        GraphicAnnotation,
+        GraphicLayer,
+        GraphicObject,
+        GrayscaleSoftcopyPresentationState,
+        SoftcopyVOILUTTransformation,
+        TextObject,
+    )
+    from highdicom.pr import GraphicTypeValues as Types
+    from pydicom.uid import generate_uid
+
+    path = write_film(folder / "film.dcm", (np.arange(48 * 64).reshape(48, 64) % 4000).astype(np.uint16),
+                      window=(2000, 4000))
+    film = pydicom.dcmread(path)
+    for keyword in ("PatientBirthDate", "PatientSex", "ReferringPhysicianName", "StudyID", "AccessionNumber"):
+        setattr(film, keyword, film.get(keyword, ""))
+    layer = GraphicLayer(layer_name="L", order=1)
+    layer.GraphicLayerRecommendedDisplayGrayscaleValue = 30000
+    objects = [GraphicObject(Types.CIRCLE, np.array([(10.5, 10.5), (20.5, 10.5)]), Units.PIXEL),
+               GraphicObject(Types.ELLIPSE, np.array([(5.5, 20.5), (25.5, 20.5), (15.5, 15.5), (15.5, 25.5)]), Units.PIXEL),
+               GraphicObject(Types.POINT, np.array([(30.5, 30.5)]), Units.PIXEL),
+               GraphicObject(Types.INTERPOLATED, np.array([(0.1, 0.1), (0.5, 0.9), (0.9, 0.2)]), Units.DISPLAY),
+               GraphicObject(Types.POLYLINE, np.array([(1.5, 1.5), (40.5, 30.5)]), Units.PIXEL)]
+    texts = [TextObject("a", Units.PIXEL, anchor_point=(3.5, 3.5)),
+             TextObject("b", Units.DISPLAY, bounding_box=(0.1, 0.1, 0.3, 0.2))]
+    annotation = GraphicAnnotation(referenced_images=[film], graphic_layer=layer, graphic_objects=objects, text_objects=texts)
+    state = GrayscaleSoftcopyPresentationState(
+        referenced_images=[film], series_instance_uid=generate_uid(), series_number=1, sop_instance_uid=generate_uid(),
+        instance_number=1, manufacturer="Other", manufacturer_model_name="Viewer", software_versions="1",
+        device_serial_number="1", content_label="PRIOR", graphic_annotations=[annotation], graphic_layers=[layer],
+        voi_lut_transformations=[SoftcopyVOILUTTransformation(window_center=100.0, window_width=50.0)])
+    state.RescaleSlope, state.RescaleIntercept, state.RescaleType = 2, -5, "US"
+    state.ImageRotation, state.ImageHorizontalFlip = 270, "Y"
+    state.ShutterShape = "RECTANGULAR\\CIRCULAR"
+    (state.ShutterLeftVerticalEdge, state.ShutterRightVerticalEdge, state.ShutterUpperHorizontalEdge,
+     state.ShutterLowerHorizontalEdge) = 2, 60, 3, 40
+    state.CenterOfCircularShutter, state.RadiusOfCircularShutter, state.ShutterPresentationValue = [24, 32], 30, 40000
+    state.add_new(0x60001001, "CS", "L")  # the film's overlay plane, activated on the layer
+    area = state.DisplayedAreaSelectionSequence[0]
+    area.DisplayedAreaTopLeftHandCorner, area.DisplayedAreaBottomRightHandCorner = [5, 5], [50, 40]
+    area.PresentationSizeMode, area.PresentationPixelMagnificationRatio = "MAGNIFY", 2.0
+    state.save_as(folder / "state.dcm", enforce_file_format=True)
+    return (folder / "state.dcm").read_bytes(), {"film.dcm": path.read_bytes()}
 
 
 def _file_set(folder: Path) -> tuple[bytes, dict[str, bytes]]:
@@ -248,9 +302,31 @@ def _load_all(folder: Path) -> None:
             if series.kind == "volume":
                 load_volume(series)
             else:
-                load_film(series)
+                film = load_film(series)
+                _apply_states(index.documents, series, film)
         except LoadError as exc:
             assert str(exc), "a LoadError must say what is wrong"
+
+
+def _apply_states(documents: list, series: object, film: object) -> None:
+    """What View → Presentation state does with each state presenting the film: read it (a
+    ValueError is the message the window shows) and show the film as it says."""
+    import pydicom
+
+    from lightbox.dicomreports.presentation_display import STATE_CLASSES, presentation_of
+    from lightbox.viewer.views.film_scene import FilmScene
+
+    header = series.instances[0].header  # type: ignore[attr-defined]
+    for path, document in documents:
+        if header is None or str(document.get("SOPClassUID", "")) not in STATE_CLASSES:
+            continue
+        try:
+            presentation = presentation_of(pydicom.dcmread(path), header)
+        except ValueError as exc:
+            assert str(exc), "a ValueError must say what is wrong"
+            continue
+        if presentation is not None:
+            FilmScene(film).apply_presentation(presentation)  # type: ignore[arg-type]
 
 
 def fuzz(examples: int, derandomize: bool = True) -> None:
