@@ -226,3 +226,12 @@ def test_a_state_whose_manufacturer_cannot_be_read_is_still_applied(tmp_path: Pa
         _ = damaged.Manufacturer  # the state's own, the first in the file
     presentation = presentation_of(damaged, film)
     assert presentation is not None and presentation.graphics[0].points == ((1.0, 2.0), (30.0, 2.0))
+
+
+def test_inspect_names_the_state_and_the_images_it_presents(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "film" / "cr.dcm"
+    film = _film(path, np.zeros((20, 20), np.uint16))
+    _state(film).save_as(tmp_path / "film" / "state.dcm", enforce_file_format=True)
+    assert main(["inspect", str(tmp_path / "film"), "--no-pixels"]) == 0
+    assert (f"state.dcm: Grayscale Softcopy Presentation State \"PRIOR_READ - as reported\", presents "
+            f"#{film.get('SeriesNumber', '-')} CR: 1 image(s)") in capsys.readouterr().out

@@ -240,7 +240,8 @@ def read_header(path: Path) -> tuple[Dataset, int]:
 SR_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.88."  # the Structured Report storage classes (PS3.4 B.5)
 # documents that travel with a study beside its images: structured reports (incl. key-object
 # selections), presentation states and encapsulated documents (PDF, CDA)
-DOCUMENT_CLASS_PREFIXES = (SR_CLASS_PREFIX, "1.2.840.10008.5.1.4.1.1.11.", "1.2.840.10008.5.1.4.1.1.104.")
+STATE_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.11."  # the softcopy presentation states (GSPS, CSPS, ...)
+DOCUMENT_CLASS_PREFIXES = (SR_CLASS_PREFIX, STATE_CLASS_PREFIX, "1.2.840.10008.5.1.4.1.1.104.")
 
 
 def registered_class_name(header: Dataset) -> str | None:
@@ -484,10 +485,33 @@ def index_to_dict(index: StudyIndex) -> dict[str, object]:
     return {
         "patients": patients,
         "errors": [{"path": str(e.path), "reason": e.reason} for e in index.errors],
-        "documents": [{"path": str(path), "kind": document_kind(header),
-                       "study_uid": _text(header, "StudyInstanceUID")} for path, header in index.documents],
+        "documents": [{"path": str(path), "kind": document_kind(header), "study_uid": _text(header, "StudyInstanceUID"),
+                       **_state_facts(index, header)} for path, header in index.documents],
         "ignored_files": len(index.ignored),
     }
+
+
+def _state_facts(index: StudyIndex, header: Dataset) -> dict[str, object]:
+    """A softcopy presentation state's label and description (C.11.10) and the images it presents
+    by series ("#3 CR: 2 image(s)"), so that a reader knows which images `screenshot --presentation`
+    and View → Presentation state show with it; {} for any other document."""
+    if not _text(header, "SOPClassUID").startswith(STATE_CLASS_PREFIX):
+        return {}
+    counts: dict[str, int] = {}
+    try:
+        for item in header.get("ReferencedSeriesSequence", []) or []:
+            uid = _text(item, "SeriesInstanceUID")
+            counts[uid] = counts.get(uid, 0) + len(item.get("ReferencedImageSequence", []) or [])
+    except Exception:  # noqa: BLE001 - a damaged sequence: no images named
+        counts = {}
+    by_uid = {series.uid: series for series in index.all_series()}
+    presents = []
+    for uid, count in counts.items():
+        series = by_uid.get(uid)
+        name = f"#{series.number if series.number is not None else '-'} {series.modality}" if series else "a series not here"
+        presents.append(f"{name}: {count} image(s)")
+    label = " - ".join(x for x in (_text(header, "ContentLabel"), _text(header, "ContentDescription")) if x)
+    return {"label": label, "presents": presents}
 
 
 def _display_facts(series: Series) -> dict[str, object]:
@@ -567,7 +591,8 @@ def format_index(index: StudyIndex) -> str:
     if index.documents:  # reports, presentation states, PDFs: shown beside their study's images
         lines.append(f"{len(index.documents)} document(s), not images (read beside their study's images):")
         for d in data["documents"]:  # type: ignore[attr-defined]
-            lines.append(f"  {d['path']}: {d['kind']}")
+            lines.append(f"  {d['path']}: {d['kind']}" + (f" \"{d['label']}\"" if d.get("label") else "")
+                         + (f", presents {'; '.join(d['presents'])}" if d.get("presents") else ""))
     if data["ignored_files"]:
         lines.append(f"{data['ignored_files']} non-image file(s) ignored")
     return "\n".join(lines)
