@@ -56,6 +56,7 @@ TOOLS = [  # (tool, label, shortcut, tip)
     ("crosshair", "Crosshair", "X", "Click to place the linked MPR crosshair"),
     ("length", "Length", "L", "Measure a length: click two points (mm when calibrated, else px)"),
     ("angle", "Angle", "G", "Measure an angle: click three points, vertex second"),
+    ("cobb", "Cobb angle", "Shift+G", "Cobb angle: click the two ends of one endplate line, then of the other"),
     ("ellipse", "Ellipse ROI", "E", "Region of interest: drag an ellipse (or click two corners): mean, SD, min, max, area"),
     ("rectangle", "Rectangle ROI", "B", "Box ROI: drag a rectangle (or click two corners): mean, SD, min, max, area"),
     ("arrow", "Arrow", "Y", "Arrow: drag from the tail to the point of interest (or click both)"),
@@ -208,7 +209,7 @@ class MainWindow(QMainWindow):
         self.tool_actions: dict[str, QAction] = {}
         for tool, label, key, tip in TOOLS:
             action = self._action(tools_menu, label, partial(self.set_tool, tool), key, checkable=True, group=group, tip=tip)
-            action.setIconText(label.replace(" ROI", ""))  # "Ellipse", "Rectangle" on the toolbar
+            action.setIconText(label.replace(" ROI", "").replace(" angle", ""))  # "Ellipse", "Cobb" on the toolbar
             toolbar.addAction(action)
             self.tool_actions[tool] = action
         self.tool_actions["wl"].setChecked(True)

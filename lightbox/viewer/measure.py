@@ -1,4 +1,4 @@
-"""Measurements on an image plane: length and angle, and region-of-interest statistics (ellipse
+"""Measurements on an image plane: length, angle and Cobb angle, and region-of-interest statistics (ellipse
 and rectangle: mean, SD, min, max, area; a PET region's peak), in mm when calibrated, else in pixels."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .volume import Volume
 ROI_KINDS = ("ellipse", "rectangle")
 ANNOTATION_KINDS = ("arrow", "text")  # marks, not measurements: an arrow (tail, head), a text at a point
 KEY_IMAGE = "key"  # the image (a film, or the acquired slice at a plane position) is flagged as a key image
-POINTS_NEEDED = {"length": 2, "angle": 3, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1, KEY_IMAGE: 0}
+POINTS_NEEDED = {"length": 2, "angle": 3, "cobb": 4, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1, KEY_IMAGE: 0}
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,11 @@ class RoiStatistics:
 @dataclass
 class Measurement:
     """Points in the plane's own 2D frame (a film: image pixel coordinates ``(column, row)``):
-    2 for a length, 3 for an angle (vertex in the middle), 2 opposite corners of the bounding box
-    for an ellipse or rectangle ROI, whose statistics are computed once, when it is complete."""
+    2 for a length, 3 for an angle (vertex in the middle), 4 for a Cobb angle (the ends of two
+    lines), 2 opposite corners of the bounding box for an ellipse or rectangle ROI, whose
+    statistics are computed once, when it is complete."""
 
-    kind: str  # "length", "angle", "ellipse", "rectangle", "arrow" or "text"
+    kind: str  # "length", "angle", "cobb", "ellipse", "rectangle", "arrow" or "text"
     points: list[tuple[float, float]] = field(default_factory=list)
     statistics: RoiStatistics | None = None
     text: str = ""  # a text annotation's words (an arrow's optional label)
@@ -199,6 +200,28 @@ def angle(points: list[tuple[float, float]], spacing: tuple[float, float] | None
     return math.degrees(math.acos(cos))
 
 
+def cobb_angle(points: list[tuple[float, float]], spacing: tuple[float, float] | None, aspect: float = 1.0) -> float:
+    """The Cobb angle between the line through the first two points and the line through the
+    last two (the endplates of the end vertebrae of a curve), in degrees, 0 to 180, in physical
+    space when calibrated, else as shown. Each line is taken from its left end to its right end
+    (its top end first when it stands vertical), so the angle does not depend on which end the
+    reader clicked first, and a curve past 90 degrees reads past 90 (two endplates tilted 50
+    degrees each way: 100, not 80)."""
+    sy, sx = spacing or (aspect, 1.0)
+    directions = []
+    for (c0, r0), (c1, r1) in (points[0:2], points[2:4]):
+        dx, dy = (c1 - c0) * sx, (r1 - r0) * sy
+        if dx < 0 or (dx == 0 and dy < 0):
+            dx, dy = -dx, -dy
+        directions.append((dx, dy))
+    (ax, ay), (bx, by) = directions
+    na, nb = math.hypot(ax, ay), math.hypot(bx, by)
+    if na == 0 or nb == 0:
+        return 0.0
+    cos = max(-1.0, min(1.0, (ax * bx + ay * by) / (na * nb)))
+    return math.degrees(math.acos(cos))
+
+
 def describe(m: Measurement, spacing: tuple[float, float] | None, aspect: float = 1.0) -> str:
     """Label shown beside a finished measurement, e.g. ``"42.3 mm"``, ``"87.5°"`` or an ROI's
     statistics."""
@@ -211,6 +234,8 @@ def describe(m: Measurement, spacing: tuple[float, float] | None, aspect: float 
     if m.kind == "length":
         value, unit = length(m.points, spacing, aspect)
         return f"{value:.1f} {unit}"
+    if m.kind == "cobb":
+        return f"Cobb {cobb_angle(m.points, spacing, aspect):.1f}°"
     return f"{angle(m.points, spacing, aspect):.1f}°"
 
 

@@ -112,6 +112,12 @@ class MeasurementOverlay:
                     labels.append((self.to_world(m.points[0], plane), m.text))
                 continue
             pts = [self.to_world(p, plane) for p in m.points]
+            if m.kind == "cobb":  # two lines, not one through all four points
+                lines += [pts[n:n + 2] for n in (0, 2) if len(pts[n:n + 2]) == 2]
+                if m.complete:
+                    anchor = max(pts[2:4], key=lambda p: p[0])  # beside the second line's right end
+                    labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), self.label(m)))
+                continue
             if m.kind == "arrow" and not m.complete and self.preview is not None and pts:
                 pts.append(self.to_world(self.preview, plane))  # the shaft while dragging
             if len(pts) >= 2:

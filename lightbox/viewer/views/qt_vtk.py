@@ -31,7 +31,7 @@ def still_timer(parent: QWidget, slot) -> QTimer:
     timer.timeout.connect(slot)
     return timer
 
-MEASURE_TOOLS = ("length", "angle", "ellipse", "rectangle", "arrow", "text")
+MEASURE_TOOLS = ("length", "angle", "cobb", "ellipse", "rectangle", "arrow", "text")
 CLICK_TOOLS = {*MEASURE_TOOLS, "crosshair"}
 DRAG_TOOLS = ("ellipse", "rectangle", "arrow")  # drawn by dragging (or by clicking both ends)
 SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the study browser
