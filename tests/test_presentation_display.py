@@ -235,3 +235,97 @@ def test_inspect_names_the_state_and_the_images_it_presents(tmp_path: Path, caps
     assert main(["inspect", str(tmp_path / "film"), "--no-pixels"]) == 0
     assert (f"state.dcm: Grayscale Softcopy Presentation State \"PRIOR_READ - as reported\", presents "
             f"#{film.get('SeriesNumber', '-')} CR: 1 image(s)") in capsys.readouterr().out
+
+
+def _ct_with_state(tmp_path: Path) -> tuple[list[pydicom.Dataset], pydicom.Dataset]:
+    """Five axial CT slices 2 mm apart (stored s, shown s - 1024 HU) and a state on the third: a
+    line from the centre of pixel (4, 10) to that of (20, 10), a text at pixel (4, 8), and a lung
+    window -600 / 1500 HU given in the state's own Modality LUT (stored values: slope 1, 0)."""
+    from dicom_factory import axial_positions, write_ct_series
+
+    paths = write_ct_series(tmp_path / "ct", axial_positions(5, spacing=2.0), rows=30, columns=24)
+    slices = [pydicom.dcmread(p, stop_before_pixels=True) for p in paths]
+    third = slices[2]
+    for keyword in TYPE2:
+        if keyword not in third:
+            setattr(third, keyword, "")
+    line = GraphicObject(GraphicTypeValues.POLYLINE, np.array([(4.5, 10.5), (20.5, 10.5)]), AnnotationUnitsValues.PIXEL)
+    words = TextObject("RUL nodule", AnnotationUnitsValues.PIXEL, anchor_point=(4.5, 8.5))
+    state = _state(third, window=(-600.0 + 1024.0, 1500.0), objects=[line], texts=[words], layer_grey=0xFFFF)
+    state.RescaleSlope, state.RescaleIntercept, state.RescaleType = 1, 0, "US"
+    state.save_as(tmp_path / "ct" / "state.dcm", enforce_file_format=True)
+    return slices, third
+
+
+def test_a_state_on_a_ct_slice_gives_its_marks_on_that_slice_in_plane_mm(tmp_path: Path) -> None:
+    """On the axial plane Lightbox keeps marks as u = x, v = -y in patient mm (LPS); pixel (c, r)
+    of a slice lies at x0 + c * column spacing, y0 + r * row spacing (PS3.3 C.7.6.2.1.1)."""
+    from lightbox.app.presentation_menu import volume_state
+    from lightbox.viewer.index import build_index
+
+    slices, third = _ct_with_state(tmp_path)
+    (series,) = build_index(tmp_path / "ct").all_series()
+    found = volume_state(series, pydicom.dcmread(tmp_path / "ct" / "state.dcm"))
+    assert found is not None and found.plane == "axial" and found.label == "PRIOR_READ"
+    assert found.window == Window(-600.0, 1500.0) and found.not_applied == []
+    x0, y0, z = (float(v) for v in third.ImagePositionPatient)
+    row_mm, col_mm = (float(v) for v in third.PixelSpacing)
+    line, words = sorted(found.marks, key=lambda m: m.text)
+    assert line.plane == pytest.approx(z) and words.plane == pytest.approx(z)
+    assert np.allclose(line.points, [(x0 + 4 * col_mm, -(y0 + 10 * row_mm)), (x0 + 20 * col_mm, -(y0 + 10 * row_mm))])
+    assert words.text == "RUL nodule" and np.allclose(words.points, [(x0 + 4 * col_mm, -(y0 + 8 * row_mm))])
+    assert line.colour == (255, 255, 255)
+
+
+@pytest.mark.usefixtures("qtbot")
+def test_the_view_menu_applies_a_state_to_a_ct(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Opening the CT: the status bar says a state presents its images; View → Presentation state
+    on the axial pane sets the state's window and shows its line and text on the third slice only."""
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    slices, third = _ct_with_state(tmp_path)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1000, 800)
+    window.show()
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert "1 presentation state(s) present images of this series" in window.statusBar().currentMessage()
+    axial = next(s for s in window.area.scenes() if getattr(s, "plane", "") == "axial")
+    window.area.active = next(w for w in window.area.viewports if w.scene is axial)
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
+    assert axial.display.window == Window(-600.0, 1500.0) and axial.state_label == "PRIOR_READ"
+    z = float(third.ImagePositionPatient[2])
+
+    def drawn() -> tuple[int, list[str]]:
+        lines = sum(p._lines.GetNumberOfCells() for p in axial._state_lines.values())  # noqa: SLF001
+        texts = [a.GetInput() for w in axial._state_texts.values() for a in w.actors if a.GetVisibility()]  # noqa: SLF001
+        return lines, texts
+
+    axial.move_to(z)
+    assert drawn() == (1, ["RUL nodule"])
+    assert "Presentation state: PRIOR_READ" in axial.corners.actors["lower_left"].GetInput()
+    axial.move_to(z + 2.0)  # the next slice: not there
+    assert drawn() == (0, [])
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("As acquired")).trigger()
+    axial.move_to(z)
+    assert drawn() == (0, []) and axial.display.window == Window(40.0, 400.0)  # the slices' own window
+    window.close()
+
+
+def test_the_screenshot_of_a_ct_with_a_state(tmp_path: Path, capsys) -> None:
+    """`lightbox screenshot CT --presentation STATE`: the slice the state marks, in its window."""
+    _ct_with_state(tmp_path)
+    shot, plain = tmp_path / "shot.png", tmp_path / "plain.png"
+    assert main(["screenshot", str(tmp_path / "ct"), "--presentation", str(tmp_path / "ct" / "state.dcm"),
+                 "--out", str(shot), "--size", "240x300"]) == 0
+    assert main(["screenshot", str(tmp_path / "ct"), "--out", str(plain), "--size", "240x300"]) == 0
+    # the slices store 1000 + n (n = 0..4) shown s - 1024: the third, -22 HU, in the lung window
+    # -600 / 1500 is ((-22 + 600.5) / 1499 + 0.5) * 255 = 225.9; as acquired the middle slice (the
+    # third too) in its own window 40 / 400: ((-22 - 39.5) / 399 + 0.5) * 255 = 88.2
+    centre = (120, 160)
+    assert _grey(shot, *centre) == (226, 226, 226) and _grey(plain, *centre) == (88, 88, 88)

@@ -138,15 +138,17 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
                       "sharing it", file=sys.stderr)
             for item in items:
                 item.metadata = deidentify_metadata(item.metadata)
-        presentation, film_index = None, 0
+        presentation: Any = None
+        film_index = 0
         if args.presentation:
-            from .presentation_menu import presented_film
+            from .presentation_menu import presented_film, presented_volume
 
-            film_index, presentation = presented_film(opened, Path(args.presentation))  # the film it presents
+            presentation = presented_volume(opened, Path(args.presentation)) if opened.volume is not None else None
+            if presentation is None:
+                film_index, presentation = presented_film(opened, Path(args.presentation))  # the film it presents
         scenes, (rows, cols) = build_scenes(opened, args.layout, args.preset, args.mapper, film_index)  # checks the preset
         if presentation is not None:
-            scenes[0].apply_presentation(presentation)  # type: ignore[attr-defined]
-            for note in presentation.not_applied:
+            for note in _show_presentation(scenes, presentation):
                 print(f"note: the presentation state's {note} is not applied", file=sys.stderr)
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
         return refuse(exc)
@@ -162,6 +164,27 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
         return refuse(f"cannot write {out}: {exc.strerror or exc}")
     print(f"{out}  {width}x{height}  {opened.title}  layout {args.layout}")
     return 0
+
+
+def _show_presentation(scenes: list[object], presentation: Any) -> list[str]:
+    """Show the screenshot's scenes as a presentation state says: a film as it says; a volume's
+    panes with its window, its graphics on the acquired plane's panes, moved to the first slice
+    it marks. What is not applied, in words."""
+    from .presentation_menu import VolumeState
+
+    if not isinstance(presentation, VolumeState):
+        scenes[0].apply_presentation(presentation)  # type: ignore[attr-defined]
+        return list(presentation.not_applied)
+    for scene in scenes:
+        if getattr(scene, "kind", "") != "mpr":
+            continue
+        on_plane = scene.plane == presentation.plane  # type: ignore[attr-defined]
+        scene.show_state_marks(presentation.label, presentation.marks if on_plane else [])  # type: ignore[attr-defined]
+        if on_plane and presentation.marks:
+            scene.move_to(presentation.marks[0].plane)  # type: ignore[attr-defined]
+        if presentation.window is not None:
+            scene.display.set_window(presentation.window, "PR")  # type: ignore[attr-defined]
+    return presentation.not_applied
 
 
 def check_image_suffix(path: Path) -> None:

@@ -1,7 +1,9 @@
 """View → Presentation state: show the film in the pane last clicked as a softcopy presentation
 state found with the study says (a colleague's window, zoomed region, rotation, shutter, circles
-and words on a prior), or as acquired again. Composes the study's documents (the index), the
-Qt-free reading of a state (:mod:`..dicomreports.presentation_display`) and the film scene."""
+and words on a prior), or as acquired again; on a CT / MR volume, the state's window and its
+graphics on the acquired slices they were drawn on. Composes the study's documents (the index),
+the Qt-free reading of a state (:mod:`..dicomreports.presentation_display`), the placing of
+image pixels on a volume's planes (:class:`.measurement_sr.ImagePlacer`) and the scenes."""
 from __future__ import annotations
 
 from functools import partial
@@ -13,8 +15,17 @@ from pydicom.dataset import Dataset
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
-from ..dicomreports.presentation_display import STATE_CLASSES, ImagePresentation, presentation_of, presentation_states
+from ..dicomreports.presentation_display import (
+    STATE_CLASSES,
+    ImagePresentation,
+    graphic_polylines,
+    presentation_of,
+    presentation_states,
+    references_image,
+)
 from ..viewer.loading import film_places
+from ..viewer.pixels import Window
+from ..viewer.views.overlays import StateMark
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -39,12 +50,8 @@ def film_image(opened: Any, film: Any) -> tuple[Dataset, int | None] | None:
     return member.header, (frame + 1 if member.frames > 1 else None)
 
 
-def presented_film(opened: Any, path: Path) -> tuple[int, ImagePresentation]:
-    """The first film of ``opened`` the state at ``path`` presents (its index) and what the state
-    says of it (`lightbox screenshot --presentation`). Raises ValueError, in words."""
-    if getattr(opened, "volume", None) is not None:
-        raise ValueError(f"{opened.title} is a volume: a presentation state is applied here to films "
-                         "(radiographs, single images and their frames)")
+def read_state(path: Path) -> Dataset:
+    """The presentation state at ``path``. Raises FileNotFoundError, or ValueError in words."""
     try:
         state = dcmread(path)
     except FileNotFoundError:
@@ -53,6 +60,39 @@ def presented_film(opened: Any, path: Path) -> tuple[int, ImagePresentation]:
         raise ValueError(f"{path} cannot be read as DICOM ({type(exc).__name__}: {exc})") from exc
     if str(state.get("SOPClassUID", "")) not in STATE_CLASSES:
         raise ValueError(f"{path} is not a softcopy presentation state (GSPS or CSPS)")
+    return state
+
+
+def presented_volume(opened: Any, path: Path) -> VolumeState:
+    """What the state at ``path`` says of ``opened``'s volume (`lightbox screenshot
+    --presentation` on a CT / MR). Raises ValueError, in words."""
+    state = read_state(path)
+    if getattr(opened, "series", None) is None:
+        raise ValueError(f"{opened.title} is not a DICOM series")
+    try:
+        found = volume_state(opened.series, state)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged state: said
+        raise ValueError(f"{path}: the presentation state cannot be read ({type(exc).__name__}: {exc})") from exc
+    if found is None:
+        raise ValueError(f"{path} presents none of the images of {opened.title}")
+    return found
+
+
+def states_of_series(documents: list[tuple[Any, Dataset]], series: Any) -> list[tuple[Any, Dataset]]:
+    """The presentation states among ``documents`` that present any image of ``series``, newest first."""
+    uids = {str(m.header.get("SOPInstanceUID", "")) for m in series.instances if m.header is not None}
+    found = [(path, header) for path, header in documents if str(header.get("SOPClassUID", "")) in STATE_CLASSES
+             and any(references_image(header, uid) for uid in uids)]
+    return sorted(found, key=lambda d: (str(d[1].get("PresentationCreationDate", "")),
+                                        str(d[1].get("PresentationCreationTime", ""))), reverse=True)
+
+
+def presented_film(opened: Any, path: Path) -> tuple[int, ImagePresentation]:
+    """The first film of ``opened`` the state at ``path`` presents (its index) and what the state
+    says of it (`lightbox screenshot --presentation`). Raises ValueError, in words."""
+    state = read_state(path)
     for n, film in enumerate(opened.films):
         image = film_image(opened, film)
         try:
@@ -64,6 +104,62 @@ def presented_film(opened: Any, path: Path) -> tuple[int, ImagePresentation]:
     raise ValueError(f"{path} presents none of the images of {opened.title}")
 
 
+class VolumeState:
+    """What a state says of a volume's acquired slices: its name, the plane its graphics lie on
+    (the acquired one, as the window names it), the graphics by slice, the window, and what of
+    it is not applied, in words."""
+
+    def __init__(self, label: str, title: str, plane: str, marks: list[StateMark], window: Window | None,
+                 not_applied: list[str]) -> None:
+        self.label, self.title, self.plane, self.marks, self.window = label, title, plane, marks, window
+        self.not_applied = not_applied
+
+
+def volume_state(series: Any, state: Dataset) -> VolumeState | None:
+    """The state's graphics on ``series``' acquired slices (each on the slice of the image it
+    references, in mm on that plane, as the reader's marks are kept) and its window; None when it
+    presents none of the series' images. Raises ValueError, in words."""
+    from .measurement_sr import ImagePlacer
+
+    placer = ImagePlacer(series)  # ValueError: where the images lie cannot be read
+    marks: list[StateMark] = []
+    windows: list[Window] = []
+    notes: list[str] = []
+    label, title, plane = "", "", ""
+    for member in series.instances:
+        header = member.header
+        if header is None:
+            continue
+        uid = str(header.get("SOPInstanceUID", ""))
+        frames: list[int | None] = list(range(1, member.frames + 1)) if member.frames > 1 else [None]
+        for frame in frames:
+            if not references_image(state, uid, frame):
+                continue
+            presentation = presentation_of(state, header, frame)
+            if presentation is None:
+                continue
+            label, title = presentation.label, presentation.title()
+            notes += presentation.not_applied
+            if presentation.rotation or presentation.flip_horizontal or presentation.shutter is not None:
+                notes.append("its rotation, flip and shutter (applied to films only)")
+            if presentation.window is not None:
+                windows.append(presentation.window)
+            for graphic in presentation.graphics:
+                shapes = [[graphic.points[0]]] if graphic.kind == "TEXT" else graphic_polylines(graphic)
+                for shape in shapes:
+                    placed = placer.unplace(uid, shape, frame)
+                    if placed is None:
+                        continue
+                    plane = placed[0]
+                    marks.append(StateMark(placed[2], tuple(placed[1]), graphic.text, graphic.colour))
+    if not label:
+        return None
+    if len(set(windows)) > 1:
+        notes.append("a window per image (the first applied to the whole volume)")
+    return VolumeState(label, title, plane or getattr(placer, "plane_name", ""), marks, windows[0] if windows else None,
+                       list(dict.fromkeys(notes)))
+
+
 class PresentationStateMenu:
     """The View menu's Presentation state submenu of ``window``."""
 
@@ -72,12 +168,13 @@ class PresentationStateMenu:
         self.menu = view_menu.addMenu("Presentation state")
         self.menu.setToolTipsVisible(True)
         self.menu.aboutToShow.connect(self._fill)
+        self.volume_applied: dict[int, str] = {}  # id(volume) -> the path of the state shown on it
 
     def _active(self) -> tuple[Any, Any] | None:
-        """(opened image set, film scene) of the pane last clicked, when it shows a film."""
+        """(opened image set, scene) of the pane last clicked, when it shows a film or an MPR plane."""
         area = self.window.area
         scene = area.active_scene()
-        if getattr(scene, "kind", "") != "film":
+        if getattr(scene, "kind", "") not in ("film", "mpr"):
             return None
         widget = area.active if area.active is not None and area.active.scene is scene else None
         n = area.viewports.index(widget) if widget in area.viewports else 0
@@ -85,26 +182,37 @@ class PresentationStateMenu:
         return opened, scene
 
     def states(self) -> list[tuple[Path, Dataset]]:
-        """The presentation states among the folder's documents that present the active film."""
+        """The presentation states among the folder's documents that present the active film, or
+        any acquired slice of the active volume."""
         active, index = self._active(), self.window.index
         if active is None or index is None:
             return []
-        image = film_image(active[0], active[1].film)
+        opened, scene = active
+        if scene.kind == "mpr":
+            series = getattr(opened, "series", None)
+            return states_of_series(index.documents, series) if series is not None else []
+        image = film_image(opened, scene.film)
         if image is None:
             return []
         return presentation_states(index.documents, image[0], image[1])
+
+    def _current(self, scene: Any) -> str | None:
+        if scene.kind == "mpr":  # a pane built since (another layout) shows none
+            return self.volume_applied.get(id(scene.volume)) if scene.state_label else None
+        presentation = getattr(scene, "presentation", None)
+        return presentation.source if presentation is not None else None
 
     def _fill(self) -> None:
         self.menu.clear()
         active = self._active()
         states = self.states()
         if active is None or not states:
-            action = self.menu.addAction("No presentation state presents the image shown" if active is not None
-                                         else "Click a pane showing a film first")
+            action = self.menu.addAction("No presentation state presents the images shown" if active is not None
+                                         else "Click a pane showing a film or a CT / MR plane first")
             action.setEnabled(False)
             return
         group = QActionGroup(self.menu)
-        current = getattr(active[1], "presentation", None)
+        current = self._current(active[1])
         plain = QAction(AS_ACQUIRED, self.menu, checkable=True)
         plain.setChecked(current is None)
         plain.triggered.connect(partial(self.apply, None))
@@ -116,20 +224,22 @@ class PresentationStateMenu:
             title = " - ".join(x for x in (label, str(header.get("ContentDescription", "") or "")) if x)
             action = QAction(title, self.menu, checkable=True)
             action.setToolTip(str(path))
-            action.setChecked(current is not None and current.source == str(path))
+            action.setChecked(current == str(path))
             action.triggered.connect(partial(self.apply, path))
             group.addAction(action)
             self.menu.addAction(action)
 
-    def apply(self, path: Path | None) -> ImagePresentation | None:
-        """Show the active film as the state at ``path`` says (None: as acquired); says in the
-        status bar what the state asks that is not applied, or why it could not be read."""
+    def apply(self, path: Path | None) -> ImagePresentation | VolumeState | None:
+        """Show the active film or volume as the state at ``path`` says (None: as acquired); says in
+        the status bar what the state asks that is not applied, or why it could not be read."""
         active = self._active()
         bar = self.window.statusBar()
         if active is None:
-            bar.showMessage("Presentation state: click a pane showing a film first", 8000)
+            bar.showMessage("Presentation state: click a pane showing a film or a CT / MR plane first", 8000)
             return None
         opened, scene = active
+        if scene.kind == "mpr":
+            return self._apply_to_volume(opened, scene.volume, path)
         if path is None:
             scene.apply_presentation(None)
             bar.showMessage("Shown as acquired", 5000)
@@ -146,20 +256,55 @@ class PresentationStateMenu:
             return None
         presentation = presentation.with_source(str(path))
         scene.apply_presentation(presentation)
-        left = f"; not applied: {'; '.join(presentation.not_applied)}" if presentation.not_applied else ""
-        bar.showMessage(f"Presentation state {presentation.title()}{left}", 15000)
+        self._say(presentation.title(), list(presentation.not_applied))
         return presentation
 
+    def _volume_scenes(self, volume: Any) -> list[Any]:
+        return [s for s in self.window.area.scenes() if getattr(s, "kind", "") == "mpr" and getattr(s, "volume", None) is volume]
+
+    def _apply_to_volume(self, opened: Any, volume: Any, path: Path | None) -> VolumeState | None:
+        bar = self.window.statusBar()
+        display = self._volume_scenes(volume)[0].display
+        if path is None:
+            for scene in self._volume_scenes(volume):
+                scene.show_state_marks("", [])
+            self.volume_applied.pop(id(volume), None)
+            if volume.window is not None:
+                display.set_window(volume.window)
+            bar.showMessage("Shown as acquired", 5000)
+            return None
+        try:
+            if getattr(opened, "series", None) is None:
+                raise ValueError("the volume shown is not a DICOM series")
+            state = volume_state(opened.series, dcmread(path))
+            if state is None:
+                raise ValueError("it presents none of the slices shown")
+        except Exception as exc:  # noqa: BLE001 - a damaged state: said, the volume stays as it is
+            bar.showMessage(f"Cannot apply the presentation state {Path(path).name}: {exc}", 12000)
+            return None
+        for scene in self._volume_scenes(volume):  # the graphics on the panes of the plane they were drawn on
+            scene.show_state_marks(state.label, state.marks if scene.plane == state.plane else [])
+        if state.window is not None:
+            display.set_window(state.window, "PR")
+        self.volume_applied[id(volume)] = str(path)
+        self._say(state.title, state.not_applied)
+        return state
+
+    def _say(self, title: str, not_applied: list[str]) -> None:
+        left = f"; not applied: {'; '.join(not_applied)}" if not_applied else ""
+        self.window.statusBar().showMessage(f"Presentation state {title}{left}", 15000)
+
     def note_on_open(self, opened: Any) -> str:
-        """A word for the status bar when a film opens that a state presents, or ""."""
+        """A word for the status bar when a film or a volume opens that a state presents, or ""."""
         index = self.window.index
-        if index is None or not getattr(opened, "films", None) or not index.documents:
+        if index is None or not index.documents:
             return ""
-        image = film_image(opened, opened.films[0])
-        if image is None:
-            return ""
-        found = presentation_states(index.documents, image[0], image[1])
-        if not found:
-            return ""
-        return (f"{len(found)} presentation state(s) present this image (a colleague's window, zoom and marks): "
-                "View → Presentation state")
+        if getattr(opened, "volume", None) is not None:
+            series = getattr(opened, "series", None)
+            found = states_of_series(index.documents, series) if series is not None else []
+            what = "images of this series (a colleague's window and marks)"
+        else:
+            image = film_image(opened, opened.films[0]) if getattr(opened, "films", None) else None
+            found = presentation_states(index.documents, image[0], image[1]) if image is not None else []
+            what = "this image (a colleague's window, zoom and marks)"
+        return f"{len(found)} presentation state(s) present {what}: View → Presentation state" if found else ""

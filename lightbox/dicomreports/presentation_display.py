@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from pydicom.dataset import Dataset
 
 from ..viewer.pixels import Window, cielab_rgb, element_values, readable_value, rescale
@@ -27,6 +28,7 @@ from .pixel_coordinates import from_dicom
 STATE_CLASSES = {"1.2.840.10008.5.1.4.1.1.11.1": "GSPS", "1.2.840.10008.5.1.4.1.1.11.2": "CSPS"}
 SIZE_MODES = ("SCALE TO FIT", "TRUE SIZE", "MAGNIFY")
 GRAPHIC_TYPES = ("POINT", "POLYLINE", "INTERPOLATED", "CIRCLE", "ELLIPSE")
+CURVE_SEGMENTS = 72  # a circle or an ellipse of a presentation state, drawn as a polygon
 
 
 @dataclass(frozen=True)
@@ -342,3 +344,26 @@ def presentation_states(documents: Iterable[tuple[Any, Dataset]], image: Dataset
              if _text(header, "SOPClassUID") in STATE_CLASSES and uid and references_image(header, uid, frame)]
     return sorted(found, key=lambda d: (_text(d[1], "PresentationCreationDate"), _text(d[1], "PresentationCreationTime")),
                   reverse=True)
+
+
+def graphic_polylines(graphic: StateGraphic) -> list[list[tuple[float, float]]]:
+    """A state's graphic as polylines in image (column, row): a POLYLINE or INTERPOLATED one
+    through its points (INTERPOLATED drawn straight between them); a CIRCLE from its centre and a
+    point on it; an ELLIPSE from the ends of its major then minor axis (PS3.3 C.10.5.1.2); a
+    POINT as a small cross."""
+    points = [np.asarray(p, dtype=float) for p in graphic.points]
+    if graphic.kind == "CIRCLE":
+        centre, edge = points[0], points[1]
+        radius = float(np.hypot(*(edge - centre)))
+        t = np.linspace(0.0, 2 * math.pi, CURVE_SEGMENTS + 1)
+        return [[(float(centre[0] + radius * math.cos(a)), float(centre[1] + radius * math.sin(a))) for a in t]]
+    if graphic.kind == "ELLIPSE":
+        major = (points[1] - points[0]) / 2
+        minor = (points[3] - points[2]) / 2
+        centre = (points[0] + points[1]) / 2
+        t = np.linspace(0.0, 2 * math.pi, CURVE_SEGMENTS + 1)
+        return [[(float(v[0]), float(v[1])) for v in (centre + math.cos(a) * major + math.sin(a) * minor for a in t)]]
+    if graphic.kind == "POINT":
+        c, r = points[0]
+        return [[(c - 2, r), (c + 2, r)], [(c, r - 2), (c, r + 2)]]
+    return [[(float(p[0]), float(p[1])) for p in points]]

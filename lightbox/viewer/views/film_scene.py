@@ -9,7 +9,7 @@ import numpy as np
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
-from ...dicomreports.presentation_display import ImagePresentation, StateGraphic
+from ...dicomreports.presentation_display import ImagePresentation, graphic_polylines
 from ..calibration import PLANE_WORDS
 from ..display import FilmDisplay
 from ..measure import film_roi_statistics
@@ -19,44 +19,21 @@ from ..shutters import DisplayShutter
 from ..value_text import format_value, window_text
 from ..volume import Film
 from .measurements import MeasurementOverlay, PlaneScene
-from .overlays import CornerText, EdgeLabels, OverlayPlaneLayer, Polylines, RenderRequest, ScaleBar, WorldLabels
+from .overlays import (
+    CornerText,
+    EdgeLabels,
+    OverlayPlaneLayer,
+    Polylines,
+    RenderRequest,
+    ScaleBar,
+    WorldLabels,
+    state_rgb,
+)
 from .text import patient_block, study_block
 from .voi_tables import VoiTables
 from .vtk_data import rgb_vtk_image, to_vtk_image
 
 ZOOM_LIMITS = (0.02, 40.0)
-STATE_GRAPHIC_COLOR = (0.35, 0.85, 1.0)  # a presentation state's graphics where its layer names no colour
-CURVE_SEGMENTS = 72  # a circle or an ellipse of a presentation state, drawn as a polygon
-
-
-def _rgb(colour: tuple[int, int, int] | None) -> tuple[float, float, float]:
-    if colour is None:
-        return STATE_GRAPHIC_COLOR
-    return colour[0] / 255.0, colour[1] / 255.0, colour[2] / 255.0
-
-
-def graphic_polylines(graphic: StateGraphic) -> list[list[tuple[float, float]]]:
-    """A state's graphic as polylines in image (column, row): a POLYLINE or INTERPOLATED one
-    through its points (INTERPOLATED drawn straight between them); a CIRCLE from its centre and a
-    point on it; an ELLIPSE from the ends of its major then minor axis (PS3.3 C.10.5.1.2); a
-    POINT as a small cross."""
-    points = [np.asarray(p, dtype=float) for p in graphic.points]
-    if graphic.kind == "CIRCLE":
-        centre, edge = points[0], points[1]
-        radius = float(np.hypot(*(edge - centre)))
-        t = np.linspace(0.0, 2 * math.pi, CURVE_SEGMENTS + 1)
-        return [[(float(centre[0] + radius * math.cos(a)), float(centre[1] + radius * math.sin(a))) for a in t]]
-    if graphic.kind == "ELLIPSE":
-        major = (points[1] - points[0]) / 2
-        minor = (points[3] - points[2]) / 2
-        centre = (points[0] + points[1]) / 2
-        t = np.linspace(0.0, 2 * math.pi, CURVE_SEGMENTS + 1)
-        return [[(float(v[0]), float(v[1])) for v in (centre + math.cos(a) * major + math.sin(a) * minor for a in t)]]
-    if graphic.kind == "POINT":
-        c, r = points[0]
-        return [[(c - 2, r), (c + 2, r)], [(c, r - 2), (c, r + 2)]]
-    return [[(float(p[0]), float(p[1])) for p in points]]
-
 
 
 SIDE_WORDS = {"L": "LEFT", "R": "RIGHT", "B": "BOTH"}  # Image Laterality (0020,0062); "U" (unpaired) is not shown
@@ -221,11 +198,11 @@ class FilmScene(PlaneScene):
                     [self.image_to_world(c, r) for c, r in line] for line in graphic_polylines(graphic))
         for colour in set(lines) | set(self._state_lines):
             if colour not in self._state_lines:
-                self._state_lines[colour] = Polylines(self.renderer, _rgb(colour), 1.5)
+                self._state_lines[colour] = Polylines(self.renderer, state_rgb(colour), 1.5)
             self._state_lines[colour].set(lines.get(colour, []))
         for colour in set(texts) | set(self._state_texts):
             if colour not in self._state_texts:
-                self._state_texts[colour] = WorldLabels(self.renderer, _rgb(colour))
+                self._state_texts[colour] = WorldLabels(self.renderer, state_rgb(colour))
             self._state_texts[colour].set(texts.get(colour, []))
 
     def _show_area(self) -> None:

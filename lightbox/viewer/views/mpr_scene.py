@@ -24,7 +24,18 @@ from ..orientation import direction_label
 from ..value_text import format_value, window_text
 from ..volume import Volume
 from .measurements import MeasurementOverlay, PlaneScene
-from .overlays import OVERLAY_PLANE_RGB, CornerText, EdgeLabels, OverlayPlaneLayer, Polylines, RenderRequest, ScaleBar
+from .overlays import (
+    OVERLAY_PLANE_RGB,
+    CornerText,
+    EdgeLabels,
+    OverlayPlaneLayer,
+    Polylines,
+    RenderRequest,
+    ScaleBar,
+    StateMark,
+    WorldLabels,
+    state_rgb,
+)
 from .text import patient_block, study_block
 from .voi_tables import VoiTables
 from .vtk_data import to_vtk_image
@@ -128,6 +139,12 @@ class MprScene(PlaneScene):
             self.renderer, self._plane_to_world, lambda: (1.0, 1.0) if self.volume.calibrated else None,
             lambda m, plane: volume_roi_statistics(self.volume, (self.right, self.up, self.normal), plane,
                                                    self.slice_step() / 2, m.kind, m.points))
+        # a presentation state's graphics on the acquired slices (View → Presentation state): by
+        # slice position, in mm on this plane, read-only; and the state's name for the corner
+        self.state_label = ""
+        self._state_marks: list[StateMark] = []
+        self._state_lines: dict[tuple[int, int, int] | None, Polylines] = {}
+        self._state_texts: dict[tuple[int, int, int] | None, WorldLabels] = {}
         self.zoom = 1.0
         self.pan = np.zeros(2)
         self.view_listeners: list = []  # called after zoom or pan change (linked panes follow)
@@ -330,7 +347,8 @@ class MprScene(PlaneScene):
             + (f"  ({d.preset})" if d.preset else "")
             + f"\nZoom {self.zoom * 100:.0f}%{slab}"
             + ("\nKEY IMAGE" if self.plane == first_plane(v) and self.measure.is_key(self.position(), self.slice_step() / 2)
-               else ""),
+               else "")
+            + (f"\nPresentation state: {self.state_label}" if self.state_label else ""),
         )
         notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
         resampled = f"\nRESAMPLED: {v.resampled}" if v.resampled else ""  # not the acquired slices: said on the image
@@ -347,7 +365,36 @@ class MprScene(PlaneScene):
         position = float(np.asarray(d.crosshair, dtype=float) @ self.normal)
         half_step = self.slice_step() / 2
         self.measure.update(lambda plane: abs(plane - position) < half_step, label_offset=0.0)
+        self._update_state_marks(position, half_step)
         self._update_overlay_planes()
+
+    def show_state_marks(self, label: str, marks: list[StateMark]) -> None:
+        """Show a presentation state's graphics (``marks``: on this plane, by slice) and its name
+        in the corner; ``("", [])`` takes them away."""
+        self.state_label = label
+        self._state_marks = list(marks)
+        self._update_overlays()
+        self.request_render()
+
+    def _update_state_marks(self, position: float, half_step: float) -> None:
+        lines: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
+        texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]] = {}
+        for mark in self._state_marks:
+            if abs(mark.plane - position) >= half_step:  # on its own slice only, as the reader's marks
+                continue
+            world = [self._plane_to_world(uv, mark.plane) for uv in mark.points]
+            if mark.text:
+                texts.setdefault(mark.colour, []).append((world[0], mark.text))
+            else:
+                lines.setdefault(mark.colour, []).append(world)
+        for colour in set(lines) | set(self._state_lines):
+            if colour not in self._state_lines:
+                self._state_lines[colour] = Polylines(self.renderer, state_rgb(colour), 1.5)
+            self._state_lines[colour].set(lines.get(colour, []))
+        for colour in set(texts) | set(self._state_texts):
+            if colour not in self._state_texts:
+                self._state_texts[colour] = WorldLabels(self.renderer, state_rgb(colour))
+            self._state_texts[colour].set(texts.get(colour, []))
 
     # -- measurements (in mm on this plane, shown on their own slice only) ---------------------
     def _plane_to_world(self, uv: tuple[float, float], plane: float) -> tuple[float, float, float]:

@@ -4,6 +4,7 @@ coordinates."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from vtkmodules.util.numpy_support import numpy_to_vtk
@@ -25,6 +26,25 @@ MEASURE_COLOR = (1.0, 0.78, 0.2)
 # DICOM overlay planes (60xx): a green no image grey level can be mistaken for
 OVERLAY_PLANE_RGB = (64, 255, 96)
 NICE_LENGTHS_MM = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+STATE_GRAPHIC_COLOR = (0.35, 0.85, 1.0)  # a presentation state's graphics where its layer names no colour
+
+
+def state_rgb(colour: tuple[int, int, int] | None) -> tuple[float, float, float]:
+    """A presentation state's layer colour (0..255 RGB, or None: its default) as VTK's 0..1."""
+    if colour is None:
+        return STATE_GRAPHIC_COLOR
+    return colour[0] / 255.0, colour[1] / 255.0, colour[2] / 255.0
+
+
+@dataclass(frozen=True)
+class StateMark:
+    """A presentation state's graphic on a volume's acquired slice: a polyline (``points``) or a
+    text at ``points[0]``, in mm along the plane's right and up axes, on the slice at ``plane``."""
+
+    plane: float
+    points: tuple[tuple[float, float], ...]
+    text: str = ""
+    colour: tuple[int, int, int] | None = None
 
 
 class CornerText:
