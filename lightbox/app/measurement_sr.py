@@ -16,7 +16,7 @@ from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
 from ..viewer.measure import film_roi_statistics, length, roi_pixels
-from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
+from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding, readable_value
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.suv import suv_factor
 from ..viewer.uptake_peak import peak_mean
@@ -294,7 +294,8 @@ def series_key_images(catalog: StudyCatalog, series: Series) -> tuple[list[Datas
 def marks_from_archive(documents: list, series: Series) -> list[tuple[str, StoredAnnotation]]:
     """The marks that documents found beside the images (``StudyIndex.documents``) place on this
     series' images, as the study database keeps them: lengths and ROIs from TID 1500 measurement
-    reports, key images from Key Object Selections, arrows and texts from presentation states."""
+    reports, key images from Key Object Selections, arrows and texts from the presentation states
+    Lightbox wrote (another system's are shown as states, not taken as the reader's marks)."""
     from pydicom import dcmread
 
     from ..dicomreports.key_images import referenced_frames
@@ -328,12 +329,18 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
                     kind = _kind_of(identifier, points)
                     if kind is not None:
                         add(uid, kind, _corners(kind, points), frame=frame)
-            elif sop_class in PRESENTATION_STATES:
+            elif sop_class in PRESENTATION_STATES and _written_by_lightbox(header):
+                # another system's state is a colleague's view, shown as it is (View → Presentation
+                # state), never made this reader's own marks (they would be saved under this name)
                 for uid, kind, points, text, frame in read_graphics(dcmread(path)):
                     add(uid, kind, points, text, frame)
         except Exception:  # noqa: BLE001 - a damaged document (a value cut short) adds nothing; the others still do
             del found[before:]
     return found
+
+
+def _written_by_lightbox(header: Dataset) -> bool:
+    return str(readable_value(header, "Manufacturer") or "") == "Lightbox"
 
 
 def _kind_of(identifier: str, points: list[tuple[float, float]]) -> str | None:
