@@ -60,6 +60,8 @@ class PacsTask(QObject):
             self.done.emit(self.call(self.progress.emit, self.cancel_flag.is_set))
         except (dimse.PacsError, ValueError, OSError) as exc:
             self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - anything else still ends the task in words, never a silent spinner
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
             self.finished.emit()
 

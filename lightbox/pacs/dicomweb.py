@@ -56,6 +56,8 @@ def _wrap(server: PacsServer, what: str, call: Callable[[], Any]) -> Any:
 
     try:
         return call()
+    except requests.exceptions.JSONDecodeError as exc:  # reached, but the answer is not JSON
+        raise PacsError(f"{server.name}: the answer to {what} is not JSON (DICOM JSON, PS3.18 F.2): {exc}") from exc
     except requests.HTTPError as exc:
         code = exc.response.status_code if exc.response is not None else "?"
         raise PacsError(f"{server.name}: {what} refused (HTTP {code})") from exc
@@ -95,7 +97,23 @@ def search_studies(server: PacsServer, filters: dict[str, str] | None = None) ->
     found = search(asked)
     if not found and (widened := spaces_as_wildcards(asked)) != asked:
         found = search(widened)
-    return [Dataset.from_json(item) for item in found]
+    return [_study(server, n, item) for n, item in enumerate(found, 1)]
+
+
+def _study(server: PacsServer, n: int, item: Any) -> Dataset:
+    """One study of a QIDO-RS answer (a DICOM JSON object, PS3.18 F.2), its values read now. An
+    answer that is not that is refused whole, in words: a study left out of a search unsaid would
+    tell the reader the patient has no such study."""
+    try:
+        if not isinstance(item, dict):
+            raise TypeError(f"a {type(item).__name__}, not a JSON object")
+        ds = Dataset.from_json(item)
+        for element in ds:  # every value converted here, not later in the window's table
+            str(element.value)
+        return ds
+    except Exception as exc:  # noqa: BLE001 - pydicom raises KeyError, TypeError, ValueError... on bad DICOM JSON
+        raise PacsError(f"{server.name}: study {n} of the search answer cannot be read ({type(exc).__name__}: "
+                        f"{exc}); the answer is not valid DICOM JSON (PS3.18 F.2)") from exc
 
 
 def retrieve_study(server: PacsServer, study_uid: str, folder: Path,

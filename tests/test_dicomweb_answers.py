@@ -1,0 +1,82 @@
+"""A DICOMweb server whose search answer is not valid DICOM JSON (PS3.18 F.2), served over real
+HTTP from this process: the search is refused in words (the CLI's exit 2, the window's message),
+never a traceback or a Query/Retrieve window left "Searching" for ever. Fuzzing 3,000 mutated
+answers found KeyError / TypeError / AttributeError escaping from pydicom's JSON reader."""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from lightbox.app.cli import main
+
+GOOD = [{"0020000D": {"vr": "UI", "Value": ["1.2.3"]}, "00100010": {"vr": "PN", "Value": [{"Alphabetic": "DOE^JANE"}]},
+         "00080020": {"vr": "DA", "Value": ["20240101"]}}]
+
+
+class _Answer(BaseHTTPRequestHandler):
+    body = b"[]"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.send_response(200)
+        self.send_header("Content-Type", "application/dicom+json")
+        self.send_header("Content-Length", str(len(_Answer.body)))
+        self.end_headers()
+        self.wfile.write(_Answer.body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def dicomweb() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _find(url: str, capsys) -> tuple[int, str, str]:
+    code = main(["pacs", "find", "--dicomweb", url, "--patient", "DOE*"])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_a_valid_answer_is_listed(dicomweb: str, capsys) -> None:
+    _Answer.body = json.dumps(GOOD).encode()
+    code, out, _ = _find(dicomweb, capsys)
+    assert code == 0 and "StudyInstanceUID=1.2.3" in out and "1 match(es)" in out
+
+
+@pytest.mark.parametrize("answer, said", [
+    ([{"00100010": {"Value": [{"Alphabetic": "DOE^JANE"}]}}], "study 1 of the search answer cannot be read (KeyError"),
+    ([GOOD[0], {"00080020": {"vr": "DA", "Value": "20240101"}}], "study 2 of the search answer cannot be read (TypeError"),
+    (["not a study"], "study 1 of the search answer cannot be read (TypeError: a str, not a JSON object)"),
+])
+def test_an_answer_that_is_not_dicom_json_is_refused_in_words(dicomweb: str, capsys, answer: object, said: str) -> None:
+    _Answer.body = json.dumps(answer).encode()
+    code, _, err = _find(dicomweb, capsys)
+    assert code == 2 and said in err and "not valid DICOM JSON (PS3.18 F.2)" in err and "Traceback" not in err
+
+
+def test_an_answer_that_is_not_json_says_so(dicomweb: str, capsys) -> None:
+    _Answer.body = b'[{"0020000D": {"vr": "UI", "Val'
+    code, _, err = _find(dicomweb, capsys)
+    assert code == 2 and "the answer to the search is not JSON" in err  # it was reached: not "cannot reach"
+
+
+def test_the_windows_search_ends_in_words_whatever_fails(qtbot) -> None:
+    """A failure the task does not expect (here a KeyError) still ends it with a message."""
+    from lightbox.app.pacs_window import PacsTask
+
+    def broken(_progress: object, _cancelled: object) -> None:
+        raise KeyError("vr")
+
+    task = PacsTask(broken)
+    said: list[str] = []
+    task.failed.connect(said.append)
+    task.run()
+    assert said == ["KeyError: 'vr'"]
