@@ -19,10 +19,11 @@ GOOD = [{"0020000D": {"vr": "UI", "Value": ["1.2.3"]}, "00100010": {"vr": "PN", 
 
 class _Answer(BaseHTTPRequestHandler):
     body = b"[]"
+    content_type = "application/dicom+json"
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         self.send_response(200)
-        self.send_header("Content-Type", "application/dicom+json")
+        self.send_header("Content-Type", _Answer.content_type)
         self.send_header("Content-Length", str(len(_Answer.body)))
         self.end_headers()
         self.wfile.write(_Answer.body)
@@ -37,6 +38,11 @@ def dicomweb() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _json_answers() -> None:
+    _Answer.content_type = "application/dicom+json"
 
 
 def _find(url: str, capsys) -> tuple[int, str, str]:
@@ -80,3 +86,44 @@ def test_the_windows_search_ends_in_words_whatever_fails(qtbot) -> None:
     task.failed.connect(said.append)
     task.run()
     assert said == ["KeyError: 'vr'"]
+
+
+def test_a_retrieve_whose_middle_instance_is_damaged_keeps_the_others_and_says_so(dicomweb: str, tmp_path, capsys) -> None:
+    """Three parts, the second not DICOM: the library's reader stopped at it with InvalidDicomError
+    (the third never stored, a traceback). Now the first and third are stored by their SOP Instance
+    UIDs, the second kept as it came (unreadable-2.dcm) and said; opening the study lists it as a
+    file that could not be read."""
+    import pydicom
+    from dicom_factory import axial_positions, write_ct_series
+
+    from lightbox.viewer.index import build_index
+
+    slices = write_ct_series(tmp_path / "ct", axial_positions(2), rows=8, columns=8)
+    study = str(pydicom.dcmread(slices[0]).StudyInstanceUID)
+    boundary = b"lightboxpart"
+    parts = [slices[0].read_bytes(), b"<html>proxy error</html>", slices[1].read_bytes()]
+    _Answer.body = b"".join(b"--" + boundary + b"\r\nContent-Type: application/dicom\r\n\r\n" + part + b"\r\n"
+                            for part in parts) + b"--" + boundary + b"--\r\n"
+    _Answer.content_type = 'multipart/related; type="application/dicom"; boundary=lightboxpart'
+    store = tmp_path / "store"
+    code = main(["pacs", "retrieve", "--dicomweb", dicomweb, "--study", study, "--to", str(store),
+                 "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+    out = capsys.readouterr()
+    assert code == 0 and "3 file(s) of study" in out.out
+    assert "warning: part 2 of the answer is not a readable DICOM instance (InvalidDicomError" in out.err
+    assert "kept as unreadable-2.dcm" in out.err
+    kept = sorted(p.name for p in (store / study).iterdir())
+    uids = sorted(f"{pydicom.dcmread(p).SOPInstanceUID}.dcm" for p in slices)
+    assert kept == sorted([*uids, "unreadable-2.dcm"])
+    assert (store / study / "unreadable-2.dcm").read_bytes() == b"<html>proxy error</html>"
+    index = build_index(store / study)
+    assert [e.path.name for e in index.errors] == ["unreadable-2.dcm"] and len(next(iter(index.all_series())).instances) == 2
+
+
+def test_a_retrieve_answer_that_is_no_dicom_is_refused_in_words(dicomweb: str, tmp_path, capsys) -> None:
+    _Answer.body = b"<html>login</html>"
+    _Answer.content_type = "text/html"
+    code = main(["pacs", "retrieve", "--dicomweb", dicomweb, "--study", "1.2.3", "--to", str(tmp_path / "s"),
+                 "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "the answer to the retrieve cannot be read (it is text/html, not multipart/related DICOM)" in err

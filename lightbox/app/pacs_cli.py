@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -136,12 +137,16 @@ def _cmd_retrieve(args: argparse.Namespace) -> int:
 
     def action(server: Any) -> int:
         folder = Path(args.to) if args.to else store_dir()
-        files = retrieve_study(server, args.study, folder, args.method, args.move_port or 0, args.series or "")
+        problems: list[str] = []
+        files = retrieve_study(server, args.study, folder, args.method, args.move_port or 0, args.series or "",
+                               problems=problems)
         if not files:
             raise ValueError(f"{server.name} sent no file for study {args.study}")
         uids, _ = index_paths(StudyCatalog(args.db), files)
         print(f"{len(files)} file(s) of study {args.study} written to {folder / args.study}; "
               f"recorded in the study database ({len(uids)} study)")
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
         return 0
 
     return _run(args, action)

@@ -342,14 +342,17 @@ class QueryRetrieveWindow(QDialog):
         folder = store_dir()
 
         def call(progress: Callable[[int], None], cancelled: Callable[[], bool]) -> Any:
-            files = retrieve_study(server, uid, folder, progress=progress, cancelled=cancelled)
+            problems: list[str] = []
+            files = retrieve_study(server, uid, folder, progress=progress, cancelled=cancelled, problems=problems)
             if not files:
                 raise ValueError(f"{server.name} sent no file for study {uid}")
             index_paths(self.catalog, files)
-            return files
+            return files, problems
 
         self._start(call, self._retrieved, f"Retrieving from {server.name}")
 
-    def _retrieved(self, files: list[Path]) -> None:
-        self.message.setText(f"{len(files)} file(s) retrieved into the store; opening")
+    def _retrieved(self, result: tuple[list[Path], list[str]]) -> None:
+        files, problems = result
+        damaged = f"; {len(problems)} arrived damaged (kept, listed as unreadable): {problems[0]}" if problems else ""
+        self.message.setText(f"{len(files)} file(s) retrieved into the store{damaged}; opening")
         self.open_files(files)

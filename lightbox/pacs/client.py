@@ -22,11 +22,12 @@ def search_studies(server: PacsServer, filters: dict[str, str], level: str = "ST
 
 def retrieve_study(server: PacsServer, study_uid: str, folder: Path, method: str = "get", move_port: int = 0,
                    series_uid: str = "", progress: Callable[[int], None] | None = None,
-                   cancelled: Callable[[], bool] | None = None) -> list[Path]:
-    """C-GET / C-MOVE, or WADO-RS, into ``folder/<study UID>/``."""
+                   cancelled: Callable[[], bool] | None = None, problems: list[str] | None = None) -> list[Path]:
+    """C-GET / C-MOVE, or WADO-RS, into ``folder/<study UID>/``; what arrived damaged (kept as it
+    came), said in ``problems``."""
     if server.has_dimse:
         return dimse.retrieve(server, study_uid, folder, method, move_port, series_uid, progress, cancelled)
-    return dicomweb.retrieve_study(server, study_uid, folder, progress)
+    return dicomweb.retrieve_study(server, study_uid, folder, progress, problems)
 
 
 def send_files(server: PacsServer, files: Iterable[Path]) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -117,16 +118,61 @@ def _study(server: PacsServer, n: int, item: Any) -> Dataset:
 
 
 def retrieve_study(server: PacsServer, study_uid: str, folder: Path,
-                   progress: Callable[[int], None] | None = None) -> list[Path]:
-    """WADO-RS every instance of a study into ``folder/<study UID>/``."""
-    client = _client(server)
-    datasets = _wrap(server, "the retrieve", lambda: client.retrieve_study(study_uid))
+                   progress: Callable[[int], None] | None = None, problems: list[str] | None = None) -> list[Path]:
+    """WADO-RS every instance of a study into ``folder/<study UID>/``. A part of the answer that is
+    not a readable DICOM instance is kept as it came (``unreadable-N.dcm`` beside the others: the
+    study lists it as a file that could not be read, with the reason, when it opens) and said in
+    ``problems``; the parts after it are still stored (the library's reader stopped at the first)."""
+
+    url = f"{server.dicomweb_url.rstrip('/')}/studies/{study_uid}"
+    headers = {"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'}
+    if server.auth_header:
+        headers["Authorization"] = server.auth_header
+    response = _wrap(server, "the retrieve", lambda: _checked(_wildcard_session().get(url, headers=headers,
+                                                                                       timeout=server.timeout)))
+    try:
+        parts = _parts(response.headers.get("Content-Type", ""), response.content)
+    except ValueError as exc:
+        raise PacsError(f"{server.name}: the answer to the retrieve cannot be read ({exc})") from exc
     paths = []
-    for n, dataset in enumerate(datasets, 1):
-        paths.append(write_to_store(dataset, folder))
+    for n, part in enumerate(parts, 1):
+        try:
+            paths.append(write_to_store(dcmread(BytesIO(part)), folder))
+        except Exception as exc:  # noqa: BLE001 - a damaged part: kept as it came, said
+            kept = folder / study_uid / f"unreadable-{n}.dcm"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_bytes(part)
+            paths.append(kept)
+            if problems is not None:
+                problems.append(f"part {n} of the answer is not a readable DICOM instance ({type(exc).__name__}: "
+                                f"{str(exc)[:120]}): kept as {kept.name}")
         if progress:
             progress(n)
     return paths
+
+
+def _checked(response: Any) -> Any:
+    response.raise_for_status()
+    return response
+
+
+def _parts(content_type: str, body: bytes) -> list[bytes]:
+    """The bodies of a WADO-RS answer's parts: a multipart/related message (PS3.18 8.6.1.2), or one
+    application/dicom body as some servers send a single instance. ValueError when it is neither."""
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/dicom":
+        return [body]
+    if kind != "multipart/related":
+        raise ValueError(f"it is {kind or 'of no stated type'}, not multipart/related DICOM")
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n"
+                                                  + body)
+    if not message.is_multipart():
+        raise ValueError("its parts cannot be told apart (no boundary)")
+    payloads = [part.get_payload(decode=True) for part in message.iter_parts()]
+    return [payload if isinstance(payload, bytes) else b"" for payload in payloads]
 
 
 def store(server: PacsServer, files: Iterable[Path]) -> int:
