@@ -124,18 +124,14 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
             print(f"note: the {args.layout} layout needs a volume; {args.path} is a film: shown in the film layout",
                   file=sys.stderr)
         if args.deidentify:
-            from ..viewer.deidentify import burned_in_text, deidentify_metadata
+            from ..viewer.deidentify import burned_in_words, deidentify_metadata
 
             items = ([opened.volume] if opened.volume is not None else []) + list(opened.films)
-            burned = {burned_in_text(item.metadata) for item in items}
-            if "YES" in burned:  # the overlays can be cleaned, the pixels cannot: nothing is written
-                return refuse(f"not written: {opened.title} says its pixels carry burned-in annotation (Burned In "
-                              "Annotation YES, PS3.15 E.3.1): a de-identified screenshot would still show what is "
-                              "written in the image")
-            if "unknown" in burned:
-                print(f"note: {opened.title} does not say whether its pixels carry burned-in text (Burned In "
-                      "Annotation absent; ultrasound and captured images often do): look at the picture before "
-                      "sharing it", file=sys.stderr)
+            refusal, note = burned_in_words([item.metadata for item in items], opened.title)
+            if refusal:  # the overlays can be cleaned, the pixels cannot: nothing is written
+                return refuse(f"not written: {refusal}")
+            if note:
+                print(f"note: {note}", file=sys.stderr)
             for item in items:
                 item.metadata = deidentify_metadata(item.metadata)
         presentation: Any = None

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
-from ..viewer.deidentify import burned_in_text, deidentify_metadata
+from ..viewer.deidentify import burned_in_words, deidentify_metadata
 from ..viewer.views.text import patient_block, study_block
 from .screenshots import rgb_image
 
@@ -57,14 +57,9 @@ class PaneExport:
         metadata = dict(getattr(image, "metadata", {}) or {})
         note = ""
         if deidentify:
-            burned = burned_in_text(metadata)
-            if burned == "YES":
-                raise ExportRefused("Not exported: the image says its pixels carry burned-in annotation (Burned In "
-                                    "Annotation YES, PS3.15 E.3.1); de-identified corners would still leave what is "
-                                    "written in the image")
-            if burned == "unknown":
-                note = ("the image does not say whether its pixels carry burned-in text (ultrasound and captured "
-                        "images often do): look at the picture before sharing it")
+            refusal, note = burned_in_words([metadata], "the image")
+            if refusal:
+                raise ExportRefused(f"Not exported: {refusal}")
         corners = getattr(scene, "corners", None)
         if not deidentify or corners is None:
             return np.asarray(widget.grab_pixels()), note

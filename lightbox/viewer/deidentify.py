@@ -35,6 +35,22 @@ def deidentify_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
 TEXT_IN_PIXELS_MODALITIES = {"US", "SC", "XC", "ES", "OT", "GM", "SM", "IVUS", ""}
 
 
+def burned_in_words(metadatas: list[dict[str, Any]], subject: str) -> tuple[str, str]:
+    """What to say before sharing de-identified pictures of ``subject`` ("the image", a series'
+    title) whose headers are ``metadatas``: ``(refusal, note)`` — a refusal when one says its
+    pixels carry burned-in annotation (the pixels would show what the cleaned text hides), else a
+    note to look first when one does not say and its modality often writes into the pixels; ""
+    for neither. One wording for the window's pane export and `screenshot --deidentify`."""
+    verdicts = {burned_in_text(metadata) for metadata in metadatas}
+    if "YES" in verdicts:
+        return (f"{subject} says its pixels carry burned-in annotation (Burned In Annotation YES, PS3.15 E.3.1): "
+                "de-identified text around it would still leave what is written in the image"), ""
+    if "unknown" in verdicts:
+        return "", (f"{subject} does not say whether its pixels carry burned-in text (Burned In Annotation absent; "
+                    "ultrasound and captured images often do): look at the picture before sharing it")
+    return "", ""
+
+
 def burned_in_text(metadata: dict[str, Any]) -> str:
     """Why the pixels themselves may identify the patient, whatever the overlays hide: "YES" when
     Burned In Annotation (0028,0301) says so, "unknown" when it is absent on a modality whose

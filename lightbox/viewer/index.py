@@ -524,7 +524,7 @@ def _display_facts(series: Series) -> dict[str, object]:
     from .lossy import lossy_compression
     from .pixels import dataset_windows, element_values
     from .shutters import shutter_source
-    from .suv import lean_body_mass_ratio, suv_factor
+    from .suv import pet_units
 
     facts: dict[str, object] = {}
     lossy = [text for i in series.instances if i.header is not None and (text := lossy_compression(i.header))]
@@ -553,8 +553,7 @@ def _display_facts(series: Series) -> dict[str, object]:
             facts["pixel_padding"] = f"{value}" + (f" to {limit}" if limit is not None else "") + " (stored)"
     if series.modality.upper() == "PT":
         headers = [i.header for i in series.instances if i.header is not None]
-        factor, sentence = suv_factor(headers)
-        facts["suv"] = sentence + (f"; {lean_body_mass_ratio(headers[0])[1]}" if factor is not None else "")
+        facts["suv"] = "; ".join(pet_units(headers)[2])
     return facts
 
 

@@ -45,7 +45,7 @@ from .regularise import regularise
 from .segmentations import segment_planes
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
 from .shutters import DisplayShutter, display_shutter, frame_display_shutters, shutter_source
-from .suv import lean_body_mass_ratio, suv_factor
+from .suv import pet_units
 from .volume import Film, Volume
 
 PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
@@ -348,8 +348,8 @@ def _in_suv(array: np.ndarray, window: Window | None, stated: list[tuple[str, Wi
     LINEAR width can fall under 1); else as it is. Either way the reader is told why."""
     if not headers:
         return array, window, stated, padding
-    factor, note = suv_factor(headers)
-    warnings.append(note)
+    factor, ratio, sentences = pet_units(headers)
+    warnings += sentences
     if factor is None:
         return array, window, stated, padding
     array = array.astype(np.float32) * np.float32(factor)
@@ -358,8 +358,6 @@ def _in_suv(array: np.ndarray, window: Window | None, stated: list[tuple[str, Wi
     if padding is not None:
         padding = Padding(padding.low * factor, padding.high * factor)
     metadata["suv"] = "SUVbw"
-    ratio, sul_note = lean_body_mass_ratio(headers[0])
-    warnings.append(sul_note)
     if ratio is not None:  # SUL = SUVbw x lean body mass / weight: an ROI's peak is given in both
         metadata["sul_per_suv"] = repr(ratio)
     return array, window, stated, padding

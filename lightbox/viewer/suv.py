@@ -126,6 +126,17 @@ def philips_scale_factors(ds: Dataset) -> tuple[float | None, float | None]:
     return _private_number(block, 0x00), _private_number(block, 0x09)
 
 
+def pet_units(headers: Sequence[Dataset]) -> tuple[float | None, float | None, list[str]]:
+    """The series' SUVbw factor (:func:`suv_factor`), its SUL per SUVbw (:func:`lean_body_mass_ratio`,
+    None without an SUV) and the sentences for the reader: the loader's warnings and `inspect`'s
+    PET line say the same."""
+    factor, suv_sentence = suv_factor(headers)
+    if factor is None:
+        return None, None, [suv_sentence]
+    ratio, sul_sentence = lean_body_mass_ratio(headers[0])
+    return factor, ratio, [suv_sentence, sul_sentence]
+
+
 def suv_factor(headers: Sequence[Dataset]) -> tuple[float | None, str]:
     """The factor that turns the series' values (Bq/mL, or a Philips series' counts) into SUVbw,
     and a sentence for the reader (the numbers it rests on, or why there is none). ``headers``:
