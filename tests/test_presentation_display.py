@@ -329,3 +329,25 @@ def test_the_screenshot_of_a_ct_with_a_state(tmp_path: Path, capsys) -> None:
     # third too) in its own window 40 / 400: ((-22 - 39.5) / 399 + 0.5) * 255 = 88.2
     centre = (120, 160)
     assert _grey(shot, *centre) == (226, 226, 226) and _grey(plain, *centre) == (88, 88, 88)
+
+
+def test_an_interpolated_curve_is_smooth_through_its_points_and_a_pointer_text_draws_its_pointer(tmp_path: Path) -> None:
+    """INTERPOLATED: a Catmull-Rom curve through (0,0), (10,10), (20,0) (the ends repeated): half
+    way between the first two, 0.5 (2 p1 + (p2 - p0) t + (2 p0 - 5 p1 + 4 p2 - p3) t² + (3 p1 - p0 -
+    3 p2 + p3) t³) at t = 0.5 is (4.375, 5.625), off the straight line's (5, 5). A text in a box
+    with a visible anchor (C.10.5.1.1) gets the line from the box's nearest edge to the anchor."""
+    from lightbox.dicomreports.presentation_display import graphic_polylines
+
+    film = _film(tmp_path / "cr.dcm", np.zeros((60, 80), np.uint16))
+    curve = GraphicObject(GraphicTypeValues.INTERPOLATED, np.array([(0.5, 0.5), (10.5, 10.5), (20.5, 0.5)]),
+                          AnnotationUnitsValues.PIXEL)
+    words = TextObject("effusion", AnnotationUnitsValues.PIXEL, bounding_box=(20.5, 10.5, 40.5, 15.5),
+                       anchor_point=(60.5, 30.5), anchor_point_visible=True)
+    presentation = presentation_of(_state(film, objects=[curve], texts=[words]), film)
+    assert presentation is not None
+    by_kind = {g.kind: g for g in presentation.graphics}
+    (smooth,) = graphic_polylines(by_kind["INTERPOLATED"])
+    assert smooth[0] == (0.0, 0.0) and smooth[-1] == (20.0, 0.0) and (10.0, 10.0) in smooth
+    assert smooth[4] == pytest.approx((4.375, 5.625))
+    assert by_kind["TEXT"].points == ((20.0, 10.0), (40.0, 15.0))
+    assert by_kind["POLYLINE"].points == ((40.0, 15.0), (60.0, 30.0))

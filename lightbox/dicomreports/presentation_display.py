@@ -319,6 +319,13 @@ def _graphics(state: Dataset, uid: str, frame: int | None, rows: int, columns: i
                 continue
             if words:
                 drawn.append((order, StateGraphic("TEXT", tuple(points), words, layer=layer, colour=colour)))
+            if len(points) == 2 and len(anchor) >= 2 and _text(text, "AnchorPointVisibility") == "Y":
+                # the pointer from the text's box to what it labels (C.10.5.1.1: a line from the
+                # box to the anchor point), from the box's edge nearest the anchor
+                (tip,) = image_points(anchor[:2], _text(text, "AnchorPointAnnotationUnits").upper() or "PIXEL")
+                (a, b), (c, d) = points
+                near = (min(max(tip[0], min(a, c)), max(a, c)), min(max(tip[1], min(b, d)), max(b, d)))
+                drawn.append((order, StateGraphic("POLYLINE", (near, tip), layer=layer, colour=colour)))
     return [g for _, g in sorted(drawn, key=lambda entry: entry[0])]  # lower layer order drawn first (C.10.7.1.1)
 
 
@@ -347,10 +354,10 @@ def presentation_states(documents: Iterable[tuple[Any, Dataset]], image: Dataset
 
 
 def graphic_polylines(graphic: StateGraphic) -> list[list[tuple[float, float]]]:
-    """A state's graphic as polylines in image (column, row): a POLYLINE or INTERPOLATED one
-    through its points (INTERPOLATED drawn straight between them); a CIRCLE from its centre and a
-    point on it; an ELLIPSE from the ends of its major then minor axis (PS3.3 C.10.5.1.2); a
-    POINT as a small cross."""
+    """A state's graphic as polylines in image (column, row): a POLYLINE through its points; an
+    INTERPOLATED one as a smooth curve through them (a Catmull-Rom spline: the standard leaves the
+    interpolation to the viewer); a CIRCLE from its centre and a point on it; an ELLIPSE from the
+    ends of its major then minor axis (PS3.3 C.10.5.1.2); a POINT as a small cross."""
     points = [np.asarray(p, dtype=float) for p in graphic.points]
     if graphic.kind == "CIRCLE":
         centre, edge = points[0], points[1]
@@ -366,4 +373,25 @@ def graphic_polylines(graphic: StateGraphic) -> list[list[tuple[float, float]]]:
     if graphic.kind == "POINT":
         c, r = points[0]
         return [[(c - 2, r), (c + 2, r)], [(c, r - 2), (c, r + 2)]]
+    if graphic.kind == "INTERPOLATED" and len(points) > 2:
+        return [catmull_rom(points)]
     return [[(float(p[0]), float(p[1])) for p in points]]
+
+
+def catmull_rom(points: list[np.ndarray], samples: int = 8) -> list[tuple[float, float]]:
+    """A uniform Catmull-Rom curve through ``points`` (each one on it; the ends repeated so the
+    curve starts and stops at the first and last; a closed outline, last point equal to the first,
+    stays closed and smooth), ``samples`` steps per segment."""
+    closed = len(points) > 3 and np.allclose(points[0], points[-1])
+    ring = points[:-1] if closed else points
+    padded = [ring[-1], *ring, ring[0], ring[1]] if closed else [points[0], *points, points[-1]]
+    out: list[tuple[float, float]] = []
+    for k in range(1, len(padded) - 2):
+        p0, p1, p2, p3 = padded[k - 1], padded[k], padded[k + 1], padded[k + 2]
+        for t in np.linspace(0.0, 1.0, samples, endpoint=False):
+            v = 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t * t
+                       + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3)
+            out.append((float(v[0]), float(v[1])))
+    last = padded[len(padded) - 2]
+    out.append((float(last[0]), float(last[1])))
+    return out
