@@ -92,6 +92,15 @@ MODULES: dict[str, list[str]] = {
     "lightbox/viewer/segment_table.py": [f"tests/test_segment_table_by_hand.py::{name}" for name in (
         "test_each_segment_s_size_and_values", "test_padding_is_left_out_of_the_values_not_of_the_volume",
         "test_the_volume_of_a_voxel", "test_the_table_on_planes_written_here")],
+    # fidelity: a prior shown as a colleague's presentation state says; marks at DICOM's pixel centres
+    "lightbox/dicomreports/presentation_display.py": [f"tests/test_presentation_display.py::{name}" for name in (
+        "test_the_window_is_read_in_the_states_rescale_and_given_in_the_films_values",
+        "test_display_units_follow_the_displayed_area_as_turned", "test_what_is_not_applied_is_said",
+        "test_the_screenshot_shows_the_film_as_the_state_says",
+        "test_a_state_whose_manufacturer_cannot_be_read_is_still_applied",
+        "test_a_state_on_a_ct_slice_gives_its_marks_on_that_slice_in_plane_mm",
+        "test_an_interpolated_curve_is_smooth_through_its_points_and_a_pointer_text_draws_its_pointer")],
+    "lightbox/dicomreports/pixel_coordinates.py": ["tests/test_dicom_pixel_coordinates.py"],
     # privacy: a de-identified export of pixels that carry a name is refused
     "lightbox/viewer/deidentify.py": ["tests/test_burned_in_annotation.py",
                                       "tests/test_cli.py::test_deidentified_screenshot_hides_the_patient"],
