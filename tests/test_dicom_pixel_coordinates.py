@@ -150,3 +150,19 @@ def test_documents_lightbox_wrote_before_come_back_where_they_were_drawn(tmp_pat
     state.GraphicAnnotationSequence[0].TextObjectSequence[0].AnchorPoint = [90.0, 20.0]
     ((_, mark),) = _beside(tmp_path, state)
     assert (mark.kind, mark.points) == ("text", [(90.0, 20.0)])
+
+
+def test_documents_lightbox_writes_now_come_back_where_they_were_drawn(tmp_path: Path) -> None:
+    """Written at +0.5 (Software Versions names the convention), read at -0.5: the marks the
+    reader drew, whole; Software Versions of several values (VM 1-n) naming it, likewise."""
+    from lightbox.dicomreports.pixel_coordinates import SOFTWARE_VERSION, from_dicom
+
+    _, film = _film(tmp_path)
+    sr = _written(tmp_path, "measurements", film, [StoredAnnotation("length", [(10.0, 20.0), (40.0, 20.0)])])
+    assert sr.SoftwareVersions == SOFTWARE_VERSION and _scoord(sr) == [10.5, 20.5, 40.5, 20.5]
+    ((_, mark),) = _beside(tmp_path, sr)
+    assert mark.points == [(10.0, 20.0), (40.0, 20.0)]
+    sr.SoftwareVersions = ["7.1", SOFTWARE_VERSION]
+    assert from_dicom([(10.5, 20.5)], sr) == [(10.0, 20.0)]
+    sr.SoftwareVersions = ["7.1", "2"]  # Lightbox's, but not naming the convention: written before it
+    assert from_dicom([(10.5, 20.5)], sr) == [(10.5, 20.5)]
