@@ -93,7 +93,8 @@ MODULES: dict[str, list[str]] = {
         "test_each_segment_s_size_and_values", "test_padding_is_left_out_of_the_values_not_of_the_volume",
         "test_the_volume_of_a_voxel", "test_the_table_on_planes_written_here")],
     # fidelity: a prior shown as a colleague's presentation state says; marks at DICOM's pixel centres
-    "lightbox/dicomreports/presentation_display.py": [f"tests/test_presentation_display.py::{name}" for name in (
+    "lightbox/dicomreports/presentation_display.py": ["tests/test_presentation_display_by_hand.py"] + [
+        f"tests/test_presentation_display.py::{name}" for name in (
         "test_the_window_is_read_in_the_states_rescale_and_given_in_the_films_values",
         "test_display_units_follow_the_displayed_area_as_turned", "test_what_is_not_applied_is_said",
         "test_the_screenshot_shows_the_film_as_the_state_says",
