@@ -300,3 +300,140 @@ def test_states_are_listed_newest_first() -> None:
     elsewhere = _state(_reference("5.6"))
     listed = presentation_states([("a", older), ("b", newer), ("c", report), ("d", elsewhere)], image)
     assert [path for path, _ in listed] == ["b", "a"]
+
+
+def test_more_of_the_states_words() -> None:
+    from lightbox.dicomreports.presentation_display import ImagePresentation
+
+    assert ImagePresentation("L", created="20261130").title() == "L (2026-11-30)"
+    assert ImagePresentation("L", created="2026113").title() == "L (2026113)"  # not a DA: as it is
+    assert ImagePresentation("L", created="2026-11-30").title() == "L (2026-11-30)"
+    assert ImagePresentation("L").with_source("/a/state.dcm").source == "/a/state.dcm"
+    with pytest.raises(ValueError, match="the image states no size"):
+        presentation_of(_state(), _image(columns=0))
+    unsized = _image()
+    del unsized.Rows
+    with pytest.raises(ValueError, match="the image states no size"):
+        presentation_of(_state(), unsized)
+    # a rotation of 1e400 degrees overflowed int(): any failure of a value is a ValueError naming it
+    with pytest.raises(ValueError, match=r"the presentation state cannot be read \(OverflowError"):
+        presentation_of(_state(ImageRotation="1e400"), _image())
+
+
+def test_the_shutter_of_a_colour_state_is_in_its_colour() -> None:
+    """A rectangular shutter over columns 11..100 (counted from 1): a Color Softcopy state's in
+    its CIELab white; a grayscale state's in its grey P-value (0x8000: 128), the CIELab ignored."""
+    shutter = dict(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=11, ShutterRightVerticalEdge=100,
+                   ShutterUpperHorizontalEdge=1, ShutterLowerHorizontalEdge=50, ShutterPresentationValue=0x8000,
+                   ShutterPresentationColorCIELabValue=[65535, 32896, 32896])
+    colour = _state(**shutter)
+    colour.SOPClassUID = CSPS
+    shown = presentation_of(colour, _image()).shutter  # type: ignore[union-attr]
+    assert shown is not None and shown.rgb == (255, 255, 255) and shown.shown[:, :10].sum() == 0
+    assert shown.shown[:, 10:].all()
+    grey = presentation_of(_state(**shutter), _image()).shutter  # type: ignore[union-attr]
+    assert grey is not None and grey.rgb is None and grey.grey == 128
+
+
+def test_windows_and_areas_for_one_frame() -> None:
+    """A state on frames 2 and 3 of a cine, a window and an area for each frame."""
+    two = _item(WindowCenter=20, WindowWidth=0.5, VOILUTFunction="LINEAR_EXACT",
+                ReferencedImageSequence=Sequence([_reference("1.2.3.4", [2])]))
+    three = _item(WindowCenter=30, WindowWidth=10, ReferencedImageSequence=Sequence([_reference("1.2.3.4", [3])]))
+    area_two = _item(DisplayedAreaTopLeftHandCorner=[5, 5], DisplayedAreaBottomRightHandCorner=[5, 9],
+                     PresentationSizeMode="MAGNIFY", PresentationPixelMagnificationRatio=0.5,
+                     ReferencedImageSequence=Sequence([_reference("1.2.3.4", [2])]))
+    area_three = _item(DisplayedAreaTopLeftHandCorner=[1, 1], DisplayedAreaBottomRightHandCorner=[9, 1],
+                       ReferencedImageSequence=Sequence([_reference("1.2.3.4", [3])]))
+    state = _state(_reference("1.2.3.4", [2, 3]), SoftcopyVOILUTSequence=Sequence([three, two]),
+                   DisplayedAreaSelectionSequence=Sequence([area_three, area_two]))
+    second, third = presentation_of(state, _image(), 2), presentation_of(state, _image(), 3)
+    assert second is not None and third is not None
+    # LINEAR_EXACT may be narrower than one value (C.11.2.1.3.2); one column, or one row, is an area
+    assert second.window == Window(20.0, 0.5, "LINEAR_EXACT") and third.window == Window(30.0, 10.0)
+    assert second.area == DisplayedArea(4, 4, 4, 8, "MAGNIFY", 0.5) and third.area == DisplayedArea(0, 0, 8, 0)
+    assert second.not_applied == third.not_applied == ()
+
+
+def test_an_unusable_rescale_is_said() -> None:
+    state = _state(SoftcopyVOILUTSequence=Sequence([_item(WindowCenter=105, WindowWidth=20)]), RescaleSlope=0,
+                   RescaleIntercept=5)
+    presentation = presentation_of(state, _image(RescaleSlope=3, RescaleIntercept=-30))
+    assert presentation.not_applied == ("its rescale (not a usable slope)",)  # type: ignore[union-attr]
+
+
+def test_true_size_and_an_unknown_mode_are_scaled_to_fit() -> None:
+    for mode in ("TRUE SIZE", "STRETCH"):
+        item = _item(DisplayedAreaTopLeftHandCorner=[1, 1], DisplayedAreaBottomRightHandCorner=[10, 10],
+                     PresentationSizeMode=mode)
+        presentation = presentation_of(_state(DisplayedAreaSelectionSequence=Sequence([item])), _image())
+        assert presentation.area.mode == "SCALE TO FIT"  # type: ignore[union-attr]
+
+
+def test_display_units_in_an_area_away_from_the_corner() -> None:
+    """Area columns 11..60, rows 21..40 (1-based), not turned: DISPLAY 0\\0 is its top-left edge
+    (9.5, 19.5), 1\\1 its bottom-right (59.5, 39.5)."""
+    area = _item(DisplayedAreaTopLeftHandCorner=[11, 21], DisplayedAreaBottomRightHandCorner=[60, 40])
+    corners = _annotated(_graphic("POLYLINE", [0.0, 0.0, 1.0, 1.0], units="DISPLAY"))
+    state = _state(DisplayedAreaSelectionSequence=Sequence([area]), GraphicAnnotationSequence=Sequence([corners]))
+    (line,) = presentation_of(state, _image()).graphics  # type: ignore[union-attr]
+    assert line.points == ((9.5, 19.5), (59.5, 39.5))
+
+
+def test_layer_greys_orders_and_texts_take_their_layers() -> None:
+    """Grey 0 is black, FFFFH white, below 0 black; a layer without an order is order 0 (before
+    order 1); an annotation on a layer the state does not list is order 0, no colour; a text and
+    its pointer take their layer's colour; units written in lower case are read."""
+    layers = [_item(GraphicLayer="BLACK", GraphicLayerOrder=1, GraphicLayerRecommendedDisplayGrayscaleValue=0),
+              _item(GraphicLayer="WHITE", GraphicLayerOrder=2, GraphicLayerRecommendedDisplayGrayscaleValue=0xFFFF),
+              _item(GraphicLayer="LOW", GraphicLayerOrder=3, GraphicLayerRecommendedDisplayGrayscaleValue=-5),
+              _item(GraphicLayer="FIRST", GraphicLayerRecommendedDisplayGrayscaleValue=0x8000)]
+    pointer = _item(UnformattedTextValue="see", AnchorPointAnnotationUnits="pixel", AnchorPoint=[30.5, 30.5],
+                    AnchorPointVisibility="Y", BoundingBoxAnnotationUnits="pixel",
+                    BoundingBoxTopLeftHandCorner=[10.5, 10.5], BoundingBoxBottomRightHandCorner=[20.5, 12.5])
+    annotations = [_annotated(_graphic("POINT", [1.5, 1.5]), layer="WHITE"),
+                   _annotated(_graphic("POINT", [2.5, 2.5]), layer="LOW"),
+                   _annotated(texts=(pointer,), layer="BLACK"),
+                   _annotated(_graphic("POINT", [3.5, 3.5]), layer="FIRST"),
+                   _annotated(_graphic("POINT", [4.5, 4.5]), layer="UNLISTED")]
+    state = _state(GraphicLayerSequence=Sequence(layers), GraphicAnnotationSequence=Sequence(annotations))
+    graphics = presentation_of(state, _image()).graphics  # type: ignore[union-attr]
+    assert [(g.kind, g.layer, g.colour, g.points) for g in graphics] == [
+        ("POINT", "FIRST", (128, 128, 128), ((3.0, 3.0),)),
+        ("POINT", "UNLISTED", None, ((4.0, 4.0),)),
+        ("TEXT", "BLACK", (0, 0, 0), ((10.0, 10.0), (20.0, 12.0))),
+        ("POLYLINE", "BLACK", (0, 0, 0), ((20.0, 12.0), (30.0, 30.0))),
+        ("POINT", "WHITE", (255, 255, 255), ((1.0, 1.0),)),
+        ("POINT", "LOW", (0, 0, 0), ((2.0, 2.0),))]
+
+
+def test_texts_placed_by_an_anchor_alone_in_display_units_and_graphics_of_enough_points() -> None:
+    """A text with only half a box and an anchor in DISPLAY units (0.5\\0.5: the centre of the
+    100 x 50 image, (49.5, 24.5)); a circle of two points, an ellipse of four, a polyline with an
+    odd count of numbers (the last one left out); a graphic or text of no stated units or type is
+    said as "unstated"."""
+    half = _item(UnformattedTextValue="centre", BoundingBoxTopLeftHandCorner=[1.0, 1.0],
+                 AnchorPointAnnotationUnits="DISPLAY", AnchorPoint=[0.5, 0.5])
+    annotation = _annotated(_graphic("CIRCLE", [10.5, 10.5, 15.5, 10.5]),
+                            _graphic("ELLIPSE", [0.5, 5.5, 10.5, 5.5, 5.5, 3.5, 5.5, 7.5]),
+                            _graphic("POLYLINE", [1.5, 1.5, 3.5, 1.5, 9.0]),
+                            _item(GraphicData=[1.0, 1.0], GraphicType="POINT"),
+                            _item(GraphicAnnotationUnits="PIXEL", GraphicData=[1.0, 1.0]), texts=(half,))
+    presentation = presentation_of(_state(GraphicAnnotationSequence=Sequence([annotation])), _image())
+    assert presentation is not None
+    assert [(g.kind, g.points, g.text) for g in presentation.graphics] == [
+        ("CIRCLE", ((10.0, 10.0), (15.0, 10.0)), ""),
+        ("ELLIPSE", ((0.0, 5.0), (10.0, 5.0), (5.0, 3.0), (5.0, 7.0)), ""),
+        ("POLYLINE", ((1.0, 1.0), (3.0, 1.0)), ""),
+        ("TEXT", ((49.5, 24.5),), "centre")]
+    assert presentation.not_applied == ("graphics in unstated units", "a graphic of type 'unstated'")
+
+
+def test_states_newest_first_whatever_their_file_names() -> None:
+    image = _image()
+    first = _state(PresentationCreationDate="20250102", PresentationCreationTime="080000")
+    second = _state(PresentationCreationDate="20250101", PresentationCreationTime="230000")
+    third = _state(_reference("1.2.3.4", [5]), PresentationCreationDate="20250103")
+    listed = presentation_states([("z", second), ("a", first), ("m", third)], image)
+    assert [path for path, _ in listed] == ["m", "a", "z"]
+    assert [path for path, _ in presentation_states([("z", second), ("m", third)], image, 2)] == ["z"]  # frame 2
