@@ -437,3 +437,64 @@ def test_states_newest_first_whatever_their_file_names() -> None:
     listed = presentation_states([("z", second), ("a", first), ("m", third)], image)
     assert [path for path, _ in listed] == ["m", "a", "z"]
     assert [path for path, _ in presentation_states([("z", second), ("m", third)], image, 2)] == ["z"]  # frame 2
+
+
+def test_curves_away_from_the_origin_by_hand() -> None:
+    """Catmull-Rom through (100,200) (110,210) (120,200), the ends repeated: half way along the
+    first segment p0 = p1 = (100,200), p2 = (110,210), p3 = (120,200), t = 0.5:
+    x = 0.5 (200 + 10 · 0.5 + (200 - 500 + 440 - 120) · 0.25 + (300 - 100 - 330 + 120) · 0.125)
+      = 0.5 (200 + 5 + 5 - 1.25) = 104.375; y likewise 205.625 (the origin's (4.375, 5.625) moved).
+    A closed triangle (0,0) (10,0) (5,8) back to (0,0): half way along its first side, with (5,8)
+    before and after, x = 0.5 (0 + 5 + (10 - 0 + 40 - 5) · 0.25 + (0 - 5 - 30 + 5) · 0.125) = 5.0,
+    y = 0.5 (0 - 4 + (16 - 8) · 0.25 + (-8 + 8) · 0.125) = -1.0."""
+    open_curve = catmull_rom([np.array(p, dtype=float) for p in ((100, 200), (110, 210), (120, 200))])
+    assert open_curve[4] == pytest.approx((104.375, 205.625)) and open_curve[-1] == (120.0, 200.0)
+    triangle = catmull_rom([np.array(p, dtype=float) for p in ((0, 0), (10, 0), (5, 8), (0, 0))])
+    assert len(triangle) == 25 and triangle[4] == pytest.approx((5.0, -1.0)) and triangle[-1] == (0.0, 0.0)
+
+
+def test_a_circle_and_an_ellipse_away_from_the_diagonal() -> None:
+    (circle,) = graphic_polylines(StateGraphic("CIRCLE", ((10.0, 20.0), (10.0, 23.0))))  # radius 3
+    assert circle[0] == pytest.approx((13.0, 20.0)) and circle[18] == pytest.approx((10.0, 23.0))
+    (ellipse,) = graphic_polylines(StateGraphic("ELLIPSE", ((2.0, 1.0), (12.0, 1.0), (7.0, -1.0), (7.0, 3.0))))
+    assert ellipse[0] == pytest.approx((12.0, 1.0)) and ellipse[36] == pytest.approx((2.0, 1.0))
+    assert ellipse[18] == pytest.approx((7.0, 3.0))
+
+
+def test_references_by_image_and_frame_inside_an_item() -> None:
+    """A VOI item naming another image first and this one (no frames) second applies to every frame
+    of this one; a state of an unregistered class is read as grayscale."""
+    item = _item(WindowCenter=5, WindowWidth=10, ReferencedImageSequence=Sequence([_reference("5.6"),
+                                                                                   _reference("1.2.3.4")]))
+    state = _state(SoftcopyVOILUTSequence=Sequence([item]))
+    assert presentation_of(state, _image(), 2).window == Window(5.0, 10.0)  # type: ignore[union-attr]
+    del state.SOPClassUID
+    assert presentation_of(state, _image()).kind == "GSPS"  # type: ignore[union-attr]
+    centre_only = _state(SoftcopyVOILUTSequence=Sequence([_item(WindowCenter=5)]))
+    assert presentation_of(centre_only, _image()).window is None  # type: ignore[union-attr]
+    sizeless = _image()
+    del sizeless.Columns
+    with pytest.raises(ValueError, match="the image states no size"):
+        presentation_of(_state(), sizeless)
+
+
+def test_a_magnification_of_zero_is_not_one() -> None:
+    item = _item(DisplayedAreaTopLeftHandCorner=[1, 1], DisplayedAreaBottomRightHandCorner=[10, 10],
+                 PresentationSizeMode="MAGNIFY", PresentationPixelMagnificationRatio=0)
+    presentation = presentation_of(_state(DisplayedAreaSelectionSequence=Sequence([item])), _image())
+    assert presentation.area == DisplayedArea(0, 0, 9, 9)  # type: ignore[union-attr]
+    assert presentation.not_applied == ("MAGNIFY without a usable magnification ratio (scaled to fit)",)  # type: ignore[union-attr]
+
+
+def test_a_pointer_to_an_anchor_in_display_units_and_a_lightbox_state_read_as_written() -> None:
+    """The pointer's tip at DISPLAY 1\\1 (the 100 x 50 image's bottom-right edge, (99.5, 49.5)); a
+    state Lightbox wrote before DICOM's coordinates (Manufacturer "Lightbox", no Software Versions)
+    has its pixel centres on whole numbers: read as written."""
+    pointer = _item(UnformattedTextValue="see", AnchorPointAnnotationUnits="DISPLAY", AnchorPoint=[1.0, 1.0],
+                    AnchorPointVisibility="Y", BoundingBoxTopLeftHandCorner=[10.5, 10.5],
+                    BoundingBoxBottomRightHandCorner=[20.5, 12.5])
+    state = _state(GraphicAnnotationSequence=Sequence([_annotated(texts=(pointer,))]))
+    text, line = presentation_of(state, _image()).graphics  # type: ignore[union-attr]
+    assert line.points == ((20.0, 12.0), (99.5, 49.5))
+    old = _state(Manufacturer="Lightbox", GraphicAnnotationSequence=Sequence([_annotated(_graphic("POINT", [3.0, 4.0]))]))
+    assert presentation_of(old, _image()).graphics[0].points == ((3.0, 4.0),)  # type: ignore[union-attr]

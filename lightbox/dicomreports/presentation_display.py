@@ -159,7 +159,7 @@ def _presentation_of(state: Dataset, image: Dataset, frame: int | None) -> Image
     if rotation not in (0, 90, 180, 270):
         notes.append(f"a rotation of {rotation} degrees (the standard allows 0, 90, 180, 270)")
         rotation = 0
-    area = _displayed_area(state, uid, frame, rows, columns, notes)
+    area = _displayed_area(state, uid, frame, notes)
     graphics = _graphics(state, uid, frame, rows, columns, area, rotation, _text(state, "ImageHorizontalFlip") == "Y",
                          notes)
     return ImagePresentation(
@@ -222,8 +222,7 @@ def _inverse(state: Dataset, notes: list[str]) -> bool | None:
     return None
 
 
-def _displayed_area(state: Dataset, uid: str, frame: int | None, rows: int, columns: int,
-                    notes: list[str]) -> DisplayedArea | None:
+def _displayed_area(state: Dataset, uid: str, frame: int | None, notes: list[str]) -> DisplayedArea | None:
     for item in readable_value(state, "DisplayedAreaSelectionSequence") or []:
         if not _applies(item, uid, frame):
             continue
