@@ -289,6 +289,8 @@ def test_a_closed_interpolated_outline_stays_closed_and_smooth() -> None:
     assert len(curve) == 33 and curve[0] == curve[-1] == (0.0, 0.0)
     assert curve[4] == pytest.approx((5.0, -1.25)) and [curve[8 * k] for k in range(4)] == \
         [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
+    # the last side, from (0,10) back to (0,0), between (10,10) and (10,0): out to (-1.25, 5)
+    assert curve[28] == pytest.approx((-1.25, 5.0))
 
 
 def test_states_are_listed_newest_first() -> None:
@@ -449,6 +451,9 @@ def test_curves_away_from_the_origin_by_hand() -> None:
     y = 0.5 (0 - 4 + (16 - 8) · 0.25 + (-8 + 8) · 0.125) = -1.0."""
     open_curve = catmull_rom([np.array(p, dtype=float) for p in ((100, 200), (110, 210), (120, 200))])
     assert open_curve[4] == pytest.approx((104.375, 205.625)) and open_curve[-1] == (120.0, 200.0)
+    assert open_curve[12] == pytest.approx((115.625, 205.625))  # the last segment, its end repeated: the mirror image
+    four = catmull_rom([np.array(p, dtype=float) for p in ((0, 0), (10, 5), (20, 0), (30, 5))])  # open: ends differ
+    assert len(four) == 25 and four[0] == (0.0, 0.0) and four[-1] == (30.0, 5.0)
     triangle = catmull_rom([np.array(p, dtype=float) for p in ((0, 0), (10, 0), (5, 8), (0, 0))])
     assert len(triangle) == 25 and triangle[4] == pytest.approx((5.0, -1.0)) and triangle[-1] == (0.0, 0.0)
 
@@ -495,6 +500,9 @@ def test_a_pointer_to_an_anchor_in_display_units_and_a_lightbox_state_read_as_wr
                     BoundingBoxBottomRightHandCorner=[20.5, 12.5])
     state = _state(GraphicAnnotationSequence=Sequence([_annotated(texts=(pointer,))]))
     text, line = presentation_of(state, _image()).graphics  # type: ignore[union-attr]
-    assert line.points == ((20.0, 12.0), (99.5, 49.5))
+    assert line.points == ((20.0, 12.0), (99.5, 49.5)) and text.text == "see"
+    # a text with no place is said, and the texts after it are still drawn
+    lost_first = _state(GraphicAnnotationSequence=Sequence([_annotated(texts=(_item(UnformattedTextValue="lost"), pointer))]))
+    assert [g.kind for g in presentation_of(lost_first, _image()).graphics] == ["TEXT", "POLYLINE"]  # type: ignore[union-attr]
     old = _state(Manufacturer="Lightbox", GraphicAnnotationSequence=Sequence([_annotated(_graphic("POINT", [3.0, 4.0]))]))
     assert presentation_of(old, _image()).graphics[0].points == ((3.0, 4.0),)  # type: ignore[union-attr]
