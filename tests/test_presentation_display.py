@@ -5,6 +5,7 @@ are written with highdicom (plus the modules it leaves to the caller); the expec
 pixels are worked out here from the standard, not read back from Lightbox."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -351,3 +352,64 @@ def test_an_interpolated_curve_is_smooth_through_its_points_and_a_pointer_text_d
     assert smooth[4] == pytest.approx((4.375, 5.625))
     assert by_kind["TEXT"].points == ((20.0, 10.0), (40.0, 15.0))
     assert by_kind["POLYLINE"].points == ((40.0, 15.0), (60.0, 30.0))
+
+
+@pytest.mark.usefixtures("qtbot")
+def test_a_state_on_a_cine_follows_its_frames(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """A three-frame XA run; a state on frames 1 and 2 (a point on each, elsewhere) with a window.
+    Chosen on frame 1, it stays as the reader steps on: frame 2 shows its own point; frame 3, which
+    it does not present, none; a window the reader sets on frame 3 is kept back on frame 2 (the
+    state is not applied again over it). As acquired takes it off every frame."""
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    frames = np.stack([np.full((40, 40), 100 * (n + 1), np.uint16) for n in range(3)])
+    path = tmp_path / "xa" / "run.dcm"
+    film = _film(path, frames[0], modality="XA", window=(200, 400))
+    film.NumberOfFrames, film.PixelData = 3, frames.tobytes()
+    film.save_as(path)
+    film = pydicom.dcmread(path, stop_before_pixels=True)
+    for keyword in TYPE2:
+        if keyword not in film:
+            setattr(film, keyword, "")
+    state = _state(film, window=(150.0, 100.0), objects=[GraphicObject(
+        GraphicTypeValues.POINT, np.array([(5.5, 5.5)]), AnnotationUnitsValues.PIXEL)])
+    # the state's references name frames 1 and 2 (highdicom names frames of multi-frame classes
+    # only; the run is stored as CR here): its annotation copied once per frame, each naming its own
+    first = state.GraphicAnnotationSequence[0]
+    second = copy.deepcopy(first)
+    second.GraphicObjectSequence[0].GraphicData = [11.0, 5.5]
+    for n, annotation in ((1, first), (2, second)):
+        annotation.ReferencedImageSequence[0].ReferencedFrameNumber = n
+    state.GraphicAnnotationSequence.append(second)
+    state.ReferencedSeriesSequence[0].ReferencedImageSequence[0].ReferencedFrameNumber = [1, 2]
+    state.save_as(tmp_path / "xa" / "state.dcm", enforce_file_format=True)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1000, 800)
+    window.show()
+    window.open_path(tmp_path / "xa")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert len(window.area.opened.films) == 3
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
+
+    def shown() -> tuple[object, object]:
+        scene = window.area.active_scene()
+        presentation = scene.presentation  # type: ignore[attr-defined]
+        return (presentation.graphics[0].points if presentation is not None else None), scene.display.window  # type: ignore[attr-defined]
+
+    assert shown() == (((5.0, 5.0),), Window(150.0, 100.0))
+    window._scroll_active(1)
+    assert shown() == (((10.5, 5.0),), Window(150.0, 100.0))
+    window._scroll_active(1)
+    assert shown()[0] is None  # frame 3: not presented
+    window.area.active_scene().display.set_window(Window(300.0, 50.0))  # type: ignore[attr-defined]
+    window._scroll_active(-1)
+    assert shown() == (((10.5, 5.0),), Window(300.0, 50.0))  # the reader's window, the state's point
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("As acquired")).trigger()
+    window._scroll_active(-1)
+    assert shown()[0] is None
+    window.close()

@@ -6,6 +6,7 @@ the Qt-free reading of a state (:mod:`..dicomreports.presentation_display`), the
 image pixels on a volume's planes (:class:`.measurement_sr.ImagePlacer`) and the scenes."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,24 @@ def presented_film(opened: Any, path: Path) -> tuple[int, ImagePresentation]:
         if presentation is not None:
             return n, presentation.with_source(str(path))
     raise ValueError(f"{path} presents none of the images of {opened.title}")
+
+
+def _frames_of(opened: Any, state: Dataset, source: str) -> Callable[[Any], ImagePresentation | None]:
+    """What ``state`` says of each frame of ``opened`` (None for a frame it does not present, or
+    cannot be read for), each read once."""
+    read: dict[int, ImagePresentation | None] = {}
+
+    def presented(film: Any) -> ImagePresentation | None:
+        if id(film) not in read:
+            image = film_image(opened, film)
+            try:
+                found = presentation_of(state, image[0], image[1]) if image is not None else None
+            except ValueError:
+                found = None
+            read[id(film)] = found.with_source(source) if found is not None else None
+        return read[id(film)]
+
+    return presented
 
 
 class VolumeState:
@@ -240,15 +259,18 @@ class PresentationStateMenu:
         opened, scene = active
         if scene.kind == "mpr":
             return self._apply_to_volume(opened, scene.volume, path)
+        cine = scene.film.cine
         if path is None:
             scene.apply_presentation(None)
+            self._cine_frames(cine, None)
             bar.showMessage("Shown as acquired", 5000)
             return None
         image = film_image(opened, scene.film)
         try:
             if image is None:
                 raise ValueError("the film shown is not a DICOM image of a series")
-            presentation = presentation_of(dcmread(path), image[0], image[1])
+            state = dcmread(path)
+            presentation = presentation_of(state, image[0], image[1])
             if presentation is None:
                 raise ValueError("it does not present the image shown")
         except Exception as exc:  # noqa: BLE001 - a damaged state: said, the film stays as it is
@@ -256,8 +278,23 @@ class PresentationStateMenu:
             return None
         presentation = presentation.with_source(str(path))
         scene.apply_presentation(presentation)
+        if cine:  # the cine's other frames, as they are shown: what the state says of each
+            self._cine_frames(cine, _frames_of(opened, state, str(path)))
         self._say(presentation.title(), list(presentation.not_applied))
         return presentation
+
+    def _cine_frames(self, cine: str, presented: Callable[[Any], ImagePresentation | None] | None) -> None:
+        """Keep (or, given None, drop) the state on every frame of the cine shown from now on, and
+        on the frames whose scenes are kept already."""
+        area = self.window.area
+        if presented is None:
+            area.cine_presentations.pop(cine, None)
+        else:
+            area.cine_presentations[cine] = presented
+        scenes: list[Any] = list(area.scene_cache.values())
+        for scene in scenes:
+            if getattr(scene, "kind", "") == "film" and scene.film.cine == cine and scene is not area.active_scene():
+                scene.show_presentation_layers(presented(scene.film) if presented is not None else None)
 
     def _volume_scenes(self, volume: Any) -> list[Any]:
         return [s for s in self.window.area.scenes() if getattr(s, "kind", "") == "mpr" and getattr(s, "volume", None) is volume]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,8 @@ class ViewerArea(QWidget):
         # panes by pane name, films by the film they show.
         self.scene_cache: dict[object, object] = {}
         self.cine_displays: dict[str, FilmDisplay] = {}  # the one display of each cine's frames
+        # a presentation state shown on a cine: what it says of each frame (View → Presentation state)
+        self.cine_presentations: dict[str, Callable[[Film], Any]] = {}
         self.active: Viewport | None = None
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
@@ -239,6 +242,7 @@ class ViewerArea(QWidget):
         self.opened = None
         self.scene_cache = {}
         self.cine_displays = {}
+        self.cine_presentations = {}
         self.placed = {}  # another study opened: what was placed beside the last one goes
         self.unlink()
         self.volume_display = None
@@ -464,6 +468,8 @@ class ViewerArea(QWidget):
             self.scene_cache.setdefault(id(film), scene)
         elif self.opened is not None:
             self._restore(self.opened, scene, again=True)
+        if film.cine in self.cine_presentations:  # the state the reader chose for the cine, on this frame too
+            scene.show_presentation_layers(self.cine_presentations[film.cine](film))  # type: ignore[attr-defined]
         used.add(id(scene))
         return scene  # type: ignore[return-value]
 

@@ -159,7 +159,6 @@ class FilmScene(PlaneScene):
         """Show the film as a softcopy presentation state says (PS3.4 N.2: its window, Presentation
         LUT Shape, flip and rotation, displayed area, shutter, overlay activation and graphics),
         or, given None, as acquired again (the image's own window and shutter, fitted)."""
-        self.presentation = presentation
         d, film = self.display, self.film
         with d.events.blocked():
             d.flip_vertical = False
@@ -170,6 +169,15 @@ class FilmScene(PlaneScene):
             d.invert = (inverse != film.invert) if inverse is not None else False
             window = presentation.window if presentation is not None else None
             d.set_window(window or film.window, "PR" if window is not None else "")
+        self.show_presentation_layers(presentation)
+        self.fit()
+        self.request_render()
+
+    def show_presentation_layers(self, presentation: ImagePresentation | None) -> None:
+        """What a state draws on this film — its shutter in place of the image's, the overlay
+        planes it activates, its graphics, the corner line — leaving the display (window, zoom,
+        rotation) as it is: another frame of a cine shown with the state, the reader's window kept."""
+        self.presentation = presentation
         shutter = self.shown_shutter
         if shutter is not None:
             if self.shutter_layer is None:
@@ -180,9 +188,7 @@ class FilmScene(PlaneScene):
         # the image's overlay planes are shown under a state only where it activates them (C.11.7)
         self.set_overlay_planes_visible(presentation.overlays_shown if presentation is not None else True)
         self.measure.remeasure()  # an ROI measures what the (new) shutter shows
-        self._update_state_graphics()
-        self.fit()
-        self.request_render()
+        self._apply()
 
     def _update_state_graphics(self) -> None:
         """Draw the applied state's graphics and texts in their layers' colours (none: the state's
