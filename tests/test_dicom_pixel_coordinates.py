@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 from dicom_factory import write_film
 from pydicom.uid import generate_uid
 
 from lightbox.app.cli import main
 from lightbox.app.measurement_sr import marks_from_archive
+from lightbox.dicomreports.measurement_display import measurement_presentation
 from lightbox.dicomreports.presentation import read_graphics
 from lightbox.studydb.annotations import StoredAnnotation, save_annotations
 from lightbox.studydb.catalog import StudyCatalog
@@ -64,9 +66,9 @@ def _beside(tmp_path: Path, document: pydicom.Dataset) -> list[tuple[str, Stored
     return marks_from_archive(index.documents, series)
 
 
-def test_another_systems_length_lands_on_the_pixels_it_names(tmp_path: Path) -> None:
-    """A TID 1500 length from another system, from the centre of pixel (10, 20) to that of
-    (40, 20): Lightbox keeps it between those pixels' centres, (10, 20) and (40, 20)."""
+def _foreign_length_report(tmp_path: Path) -> tuple[pydicom.Dataset, pydicom.Dataset]:
+    """The film, and a TID 1500 report another system wrote of a 3 mm length on it, from the centre
+    of pixel (10, 20) to that of (40, 20) (observer Other^Reader)."""
     from highdicom.sr import (
         Comprehensive3DSR,
         GraphicTypeValues,
@@ -97,8 +99,18 @@ def test_another_systems_length_lands_on_the_pixels_it_names(tmp_path: Path) -> 
                                imaging_measurements=[group])
     sr = Comprehensive3DSR(evidence=[film], content=report[0], series_instance_uid=generate_uid(), series_number=5,
                            sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Another Vendor")
-    ((image, mark),) = _beside(tmp_path, sr)
-    assert image == "film 0" and (mark.kind, mark.points) == ("length", [(10.0, 20.0), (40.0, 20.0)])
+    return film, sr
+
+
+def test_another_systems_length_lands_on_the_pixels_it_names(tmp_path: Path) -> None:
+    """Lightbox shows the length between those pixels' centres, (10, 20) and (40, 20)."""
+    film, sr = _foreign_length_report(tmp_path)
+    line, words = measurement_presentation(sr, film).graphics  # type: ignore[union-attr]
+    assert (line.kind, line.points) == ("POLYLINE", ((10.0, 20.0), (40.0, 20.0)))
+    assert (words.kind, words.points, words.text) == ("TEXT", ((43.0, 20.0),), "Length 3.0 mm")
+    # another reader's measurements are shown as theirs (View → Presentation state), not made the
+    # reader's own marks when the study opens (saved again, they would carry the reader's name)
+    assert _beside(tmp_path, sr) == []
 
 
 def test_another_systems_arrow_and_text_land_on_the_pixels_they_name(tmp_path: Path) -> None:
@@ -166,3 +178,32 @@ def test_documents_lightbox_writes_now_come_back_where_they_were_drawn(tmp_path:
     assert from_dicom([(10.5, 20.5)], sr) == [(10.0, 20.0)]
     sr.SoftwareVersions = ["7.1", "2"]  # Lightbox's, but not naming the convention: written before it
     assert from_dicom([(10.5, 20.5)], sr) == [(10.5, 20.5)]
+
+
+@pytest.mark.usefixtures("qtbot")
+def test_another_readers_report_is_offered_in_the_view_menu(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The film opens with another system's TID 1500 report beside it: the status bar says so, the
+    film has none of its marks as the reader's own, View → Presentation state lists "Measurements
+    by Other Reader" and shows its length and values."""
+    from lightbox.app.main_window import MainWindow
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    _, sr = _foreign_length_report(tmp_path)
+    sr.save_as(tmp_path / "film" / "report.dcm", enforce_file_format=True)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1000, 800)
+    window.show()
+    window.open_path(tmp_path / "film")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert "1 other reader's measurement report(s) present this image" in window.statusBar().currentMessage()
+    scene = window.area.active_scene()
+    assert scene.measurements == []  # type: ignore[attr-defined]
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    assert [a.text() for a in menu.actions() if a.text()] == ["As acquired (no presentation state)",
+                                                               "Measurements by Other Reader"]
+    next(a for a in menu.actions() if a.text().startswith("Measurements")).trigger()
+    assert [g.text for g in scene.presentation.graphics if g.kind == "TEXT"] == ["Length 3.0 mm"]  # type: ignore[attr-defined]
+    assert "Presentation state: MEASUREMENTS" in scene.corners.actors["lower_left"].GetInput()  # type: ignore[attr-defined]
+    window.close()

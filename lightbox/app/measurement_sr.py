@@ -16,7 +16,7 @@ from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
 from ..viewer.measure import film_roi_statistics, length, roi_pixels
-from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding, readable_value
+from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.suv import suv_factor
 from ..viewer.uptake_peak import peak_mean
@@ -294,12 +294,13 @@ def series_key_images(catalog: StudyCatalog, series: Series) -> tuple[list[Datas
 def marks_from_archive(documents: list, series: Series) -> list[tuple[str, StoredAnnotation]]:
     """The marks that documents found beside the images (``StudyIndex.documents``) place on this
     series' images, as the study database keeps them: lengths and ROIs from TID 1500 measurement
-    reports, key images from Key Object Selections, arrows and texts from the presentation states
-    Lightbox wrote (another system's are shown as states, not taken as the reader's marks)."""
+    reports and arrows and texts from presentation states Lightbox wrote (another system's are
+    shown as theirs, not taken as the reader's marks), key images from Key Object Selections."""
     from pydicom import dcmread
 
     from ..dicomreports.key_images import referenced_frames
     from ..dicomreports.measurements import read_measurements
+    from ..dicomreports.pixel_coordinates import written_by_lightbox
     from ..dicomreports.presentation import PRESENTATION_STATES, read_graphics
 
     try:
@@ -324,12 +325,15 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
                     # to all frames", PS3.3 Table 10-3), so each frame the window shows is flagged
                     for each in [frame] if frame is not None else placer.frames_shown(uid):
                         add(uid, "key", [], frame=each)
-            elif sop_class in ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34"):
+            elif sop_class in ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34") \
+                    and written_by_lightbox(header):
+                # another system's report is another reader's: shown as theirs (View → Presentation
+                # state), never made this reader's marks (saved again they would carry this name)
                 for identifier, uid, points, _values, frame in read_measurements(dcmread(path)):
                     kind = _kind_of(identifier, points)
                     if kind is not None:
                         add(uid, kind, _corners(kind, points), frame=frame)
-            elif sop_class in PRESENTATION_STATES and _written_by_lightbox(header):
+            elif sop_class in PRESENTATION_STATES and written_by_lightbox(header):
                 # another system's state is a colleague's view, shown as it is (View → Presentation
                 # state), never made this reader's own marks (they would be saved under this name)
                 for uid, kind, points, text, frame in read_graphics(dcmread(path)):
@@ -337,10 +341,6 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
         except Exception:  # noqa: BLE001 - a damaged document (a value cut short) adds nothing; the others still do
             del found[before:]
     return found
-
-
-def _written_by_lightbox(header: Dataset) -> bool:
-    return str(readable_value(header, "Manufacturer") or "") == "Lightbox"
 
 
 def _kind_of(identifier: str, points: list[tuple[float, float]]) -> str | None:

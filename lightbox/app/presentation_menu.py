@@ -16,6 +16,13 @@ from pydicom.dataset import Dataset
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
+from ..dicomreports.measurement_display import (
+    is_measurement_report,
+    measurement_presentation,
+    observer_name,
+    report_references_image,
+)
+from ..dicomreports.pixel_coordinates import written_by_lightbox
 from ..dicomreports.presentation_display import (
     STATE_CLASSES,
     ImagePresentation,
@@ -32,6 +39,46 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 AS_ACQUIRED = "As acquired (no presentation state)"
+
+
+def is_view(header: Dataset) -> bool:
+    """A document that shows an image as someone saw it: a presentation state, or another
+    system's measurement report (Lightbox's own come back as the reader's marks instead)."""
+    if str(header.get("SOPClassUID", "")) in STATE_CLASSES:
+        return True
+    return is_measurement_report(header) and not written_by_lightbox(header)
+
+
+def view_presents(header: Dataset, uid: str, frame: int | None = None) -> bool:
+    if str(header.get("SOPClassUID", "")) in STATE_CLASSES:
+        return references_image(header, uid, frame)
+    return report_references_image(header, uid)
+
+
+def read_view(document: Dataset, image: Dataset, frame: int | None = None) -> ImagePresentation | None:
+    """What a presentation state or a measurement report says of ``image``. ValueError, in words."""
+    if str(document.get("SOPClassUID", "")) in STATE_CLASSES:
+        return presentation_of(document, image, frame)
+    return measurement_presentation(document, image, frame)
+
+
+def views_of_image(documents: list[tuple[Any, Dataset]], image: Dataset, frame: int | None = None,
+                   ) -> list[tuple[Any, Dataset]]:
+    """The presentation states (newest first) and other systems' measurement reports that present
+    ``image``."""
+    uid = str(image.get("SOPInstanceUID", ""))
+    reports = [(path, header) for path, header in documents
+               if is_view(header) and str(header.get("SOPClassUID", "")) not in STATE_CLASSES and view_presents(header, uid)]
+    return presentation_states(documents, image, frame) + reports
+
+
+def view_title(header: Dataset) -> str:
+    """How the menu names a state ("LABEL - description") or a report ("Measurements by NAME")."""
+    if str(header.get("SOPClassUID", "")) not in STATE_CLASSES:
+        observer = observer_name(header)
+        return f"Measurements by {observer}" if observer else "Measurements (another system's report)"
+    label = str(header.get("ContentLabel", "") or "UNNAMED")
+    return " - ".join(x for x in (label, str(header.get("ContentDescription", "") or "")) if x)
 
 
 def film_image(opened: Any, film: Any) -> tuple[Dataset, int | None] | None:
@@ -59,8 +106,9 @@ def read_state(path: Path) -> Dataset:
         raise
     except Exception as exc:  # noqa: BLE001 - not DICOM, or damaged: said
         raise ValueError(f"{path} cannot be read as DICOM ({type(exc).__name__}: {exc})") from exc
-    if str(state.get("SOPClassUID", "")) not in STATE_CLASSES:
-        raise ValueError(f"{path} is not a softcopy presentation state (GSPS or CSPS)")
+    if not is_view(state):
+        raise ValueError(f"{path} is not a softcopy presentation state (GSPS or CSPS) nor another system's "
+                         "measurement report (TID 1500)")
     return state
 
 
@@ -84,8 +132,8 @@ def presented_volume(opened: Any, path: Path) -> VolumeState:
 def states_of_series(documents: list[tuple[Any, Dataset]], series: Any) -> list[tuple[Any, Dataset]]:
     """The presentation states among ``documents`` that present any image of ``series``, newest first."""
     uids = {str(m.header.get("SOPInstanceUID", "")) for m in series.instances if m.header is not None}
-    found = [(path, header) for path, header in documents if str(header.get("SOPClassUID", "")) in STATE_CLASSES
-             and any(references_image(header, uid) for uid in uids)]
+    found = [(path, header) for path, header in documents if is_view(header)
+             and any(view_presents(header, uid) for uid in uids)]
     return sorted(found, key=lambda d: (str(d[1].get("PresentationCreationDate", "")),
                                         str(d[1].get("PresentationCreationTime", ""))), reverse=True)
 
@@ -97,7 +145,7 @@ def presented_film(opened: Any, path: Path) -> tuple[int, ImagePresentation]:
     for n, film in enumerate(opened.films):
         image = film_image(opened, film)
         try:
-            presentation = presentation_of(state, image[0], image[1]) if image is not None else None
+            presentation = read_view(state, image[0], image[1]) if image is not None else None
         except Exception as exc:  # noqa: BLE001 - a damaged state: said
             raise ValueError(f"{path}: the presentation state cannot be read ({type(exc).__name__}: {exc})") from exc
         if presentation is not None:
@@ -114,7 +162,7 @@ def _frames_of(opened: Any, state: Dataset, source: str) -> Callable[[Any], Imag
         if id(film) not in read:
             image = film_image(opened, film)
             try:
-                found = presentation_of(state, image[0], image[1]) if image is not None else None
+                found = read_view(state, image[0], image[1]) if image is not None else None
             except ValueError:
                 found = None
             read[id(film)] = found.with_source(source) if found is not None else None
@@ -152,9 +200,9 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
         uid = str(header.get("SOPInstanceUID", ""))
         frames: list[int | None] = list(range(1, member.frames + 1)) if member.frames > 1 else [None]
         for frame in frames:
-            if not references_image(state, uid, frame):
+            if not view_presents(state, uid, frame):
                 continue
-            presentation = presentation_of(state, header, frame)
+            presentation = read_view(state, header, frame)
             if presentation is None:
                 continue
             label, title = presentation.label, presentation.title()
@@ -213,7 +261,7 @@ class PresentationStateMenu:
         image = film_image(opened, scene.film)
         if image is None:
             return []
-        return presentation_states(index.documents, image[0], image[1])
+        return views_of_image(index.documents, image[0], image[1])
 
     def _current(self, scene: Any) -> str | None:
         if scene.kind == "mpr":  # a pane built since (another layout) shows none
@@ -239,9 +287,7 @@ class PresentationStateMenu:
         self.menu.addAction(plain)
         self.menu.addSeparator()
         for path, header in states:
-            label = str(header.get("ContentLabel", "") or "UNNAMED")
-            title = " - ".join(x for x in (label, str(header.get("ContentDescription", "") or "")) if x)
-            action = QAction(title, self.menu, checkable=True)
+            action = QAction(view_title(header), self.menu, checkable=True)
             action.setToolTip(str(path))
             action.setChecked(current == str(path))
             action.triggered.connect(partial(self.apply, path))
@@ -270,7 +316,7 @@ class PresentationStateMenu:
             if image is None:
                 raise ValueError("the film shown is not a DICOM image of a series")
             state = dcmread(path)
-            presentation = presentation_of(state, image[0], image[1])
+            presentation = read_view(state, image[0], image[1])
             if presentation is None:
                 raise ValueError("it does not present the image shown")
         except Exception as exc:  # noqa: BLE001 - a damaged state: said, the film stays as it is
@@ -342,6 +388,12 @@ class PresentationStateMenu:
             what = "images of this series (a colleague's window and marks)"
         else:
             image = film_image(opened, opened.films[0]) if getattr(opened, "films", None) else None
-            found = presentation_states(index.documents, image[0], image[1]) if image is not None else []
+            found = views_of_image(index.documents, image[0], image[1]) if image is not None else []
             what = "this image (a colleague's window, zoom and marks)"
-        return f"{len(found)} presentation state(s) present {what}: View → Presentation state" if found else ""
+        if not found:
+            return ""
+        reports = sum(1 for _, header in found if str(header.get("SOPClassUID", "")) not in STATE_CLASSES)
+        states = len(found) - reports
+        said = " and ".join(x for x in (f"{states} presentation state(s)" if states else "",
+                                         f"{reports} other reader's measurement report(s)" if reports else "") if x)
+        return f"{said} present {what}: View → Presentation state"

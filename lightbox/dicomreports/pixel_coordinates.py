@@ -29,6 +29,11 @@ def to_dicom(points: Iterable[tuple[float, float]]) -> list[tuple[float, float]]
     return [(float(c) + CENTRE, float(r) + CENTRE) for c, r in points]
 
 
+def written_by_lightbox(document: Dataset) -> bool:
+    """Whether Lightbox wrote ``document`` (its Manufacturer; a damaged one reads as absent)."""
+    return str(readable_value(document, "Manufacturer") or "") == "Lightbox"
+
+
 def wrote_centres_on_whole_numbers(document: Dataset) -> bool:
     """Whether ``document`` is one Lightbox wrote before converting its coordinates."""
     manufacturer = str(readable_value(document, "Manufacturer") or "")  # a damaged element reads as absent
