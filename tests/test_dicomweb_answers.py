@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,34 @@ def test_a_retrieve_answer_that_is_no_dicom_is_refused_in_words(dicomweb: str, t
                  "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
     err = capsys.readouterr().err
     assert code == 2 and "the answer to the retrieve cannot be read (it is text/html, not multipart/related DICOM)" in err
+
+
+def test_a_uid_that_climbs_out_of_the_store_is_not_a_path(dicomweb: str, tmp_path, capsys) -> None:
+    """An instance whose Study Instance UID reads "../../outside" (no UID: digits and dots, PS3.5
+    9.1): the store wrote it to store/../../outside/, out of the store, where the sender chose. It is
+    now written inside, in a folder named by the value's hash; a real UID keeps its own name."""
+    import hashlib
+
+    import pydicom
+    from dicom_factory import axial_positions, write_ct_series
+
+    from lightbox.pacs.servers import write_to_store
+
+    (slice_path,) = write_ct_series(tmp_path / "ct", axial_positions(1), rows=8, columns=8)
+    hostile = pydicom.dcmread(slice_path)
+    hostile.StudyInstanceUID = "../../outside"
+    boundary = b"lightboxpart"
+    buffer = tmp_path / "hostile.dcm"
+    hostile.save_as(buffer, enforce_file_format=True)
+    _Answer.body = (b"--" + boundary + b"\r\nContent-Type: application/dicom\r\n\r\n" + buffer.read_bytes() + b"\r\n--"
+                    + boundary + b"--\r\n")
+    _Answer.content_type = 'multipart/related; type="application/dicom"; boundary=lightboxpart'
+    store = tmp_path / "deep" / "er" / "store"
+    code = main(["pacs", "retrieve", "--dicomweb", dicomweb, "--study", "1.2.3", "--to", str(store),
+                 "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+    assert code == 0, capsys.readouterr().err
+    folder = "uid-" + hashlib.sha256(b"../../outside").hexdigest()[:16]
+    assert not (tmp_path / "deep" / "outside").exists()
+    assert [p.relative_to(store).parts[0] for p in store.rglob("*.dcm")] == [folder]
+    good = pydicom.dcmread(slice_path)
+    assert write_to_store(good, store).relative_to(store) == Path(good.StudyInstanceUID) / f"{good.SOPInstanceUID}.dcm"

@@ -26,7 +26,7 @@ def retrieve_study(server: PacsServer, study_uid: str, folder: Path, method: str
     """C-GET / C-MOVE, or WADO-RS, into ``folder/<study UID>/``; what arrived damaged (kept as it
     came), said in ``problems``."""
     if server.has_dimse:
-        return dimse.retrieve(server, study_uid, folder, method, move_port, series_uid, progress, cancelled)
+        return dimse.retrieve(server, study_uid, folder, method, move_port, series_uid, progress, cancelled, problems)
     return dicomweb.retrieve_study(server, study_uid, folder, progress, problems)
 
 

@@ -10,7 +10,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from .dimse import PacsError
-from .servers import PacsServer, write_to_store
+from .servers import PacsServer, uid_name, write_to_store
 
 # QIDO-RS attribute keywords a study search returns (PS3.18 10.6.3.3.1)
 STUDY_FIELDS = ("PatientName", "PatientID", "PatientBirthDate", "StudyInstanceUID", "StudyDate", "StudyDescription",
@@ -139,7 +139,7 @@ def retrieve_study(server: PacsServer, study_uid: str, folder: Path,
         try:
             paths.append(write_to_store(dcmread(BytesIO(part)), folder))
         except Exception as exc:  # noqa: BLE001 - a damaged part: kept as it came, said
-            kept = folder / study_uid / f"unreadable-{n}.dcm"
+            kept = folder / uid_name(study_uid) / f"unreadable-{n}.dcm"
             kept.parent.mkdir(parents=True, exist_ok=True)
             kept.write_bytes(part)
             paths.append(kept)

@@ -29,7 +29,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
-from .servers import PacsServer, write_to_store
+from .servers import PacsServer, uid_name, write_to_store
 
 # The storage classes a reading room meets (CT, MR, CR, DX, US, SC, MG, XA, NM, PT, enhanced
 # CT/MR, SR and the documents beside them): C-GET must offer each as SCP role, and an association
@@ -182,13 +182,28 @@ def find(server: PacsServer, level: str = "STUDY", filters: dict[str, str] | Non
     return results
 
 
-def _store_handler(folder: Path, received: list[Path], progress: Callable[[int], None] | None) -> Callable[[Any], int]:
+def _store_handler(folder: Path, received: list[Path], progress: Callable[[int], None] | None,
+                   study_uid: str = "", problems: list[str] | None = None) -> Callable[[Any], int]:
+    """The C-STORE handler of a retrieve: each instance into the store by its UIDs; one that cannot
+    be read or written so (a damaged element, no SOP Instance UID) kept as it came, as a DICOM file
+    of the bytes received (``unreadable-N.dcm`` beside the study's others: listed as unreadable, with
+    the reason, when the study opens) and said in ``problems``; pynetdicom had answered the PACS
+    with a failure and the instance was lost."""
     lock = threading.Lock()
 
     def handle(event: Any) -> int:
-        dataset = event.dataset
-        dataset.file_meta = event.file_meta
-        path = write_to_store(dataset, folder)
+        try:
+            dataset = event.dataset
+            dataset.file_meta = event.file_meta
+            path = write_to_store(dataset, folder)
+        except Exception as exc:  # noqa: BLE001 - kept as received, said
+            with lock:
+                path = folder / uid_name(study_uid) / f"unreadable-{len(received) + 1}.dcm"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(event.encoded_dataset(include_meta=True))
+                if problems is not None:
+                    problems.append(f"instance {len(received) + 1} arrived damaged ({type(exc).__name__}: "
+                                    f"{str(exc)[:120]}): kept as {path.name}")
         with lock:
             received.append(path)
             if progress:
@@ -200,7 +215,7 @@ def _store_handler(folder: Path, received: list[Path], progress: Callable[[int],
 
 def retrieve(server: PacsServer, study_uid: str, folder: Path, method: str = "get", move_port: int = 0,
              series_uid: str = "", progress: Callable[[int], None] | None = None,
-             cancelled: Callable[[], bool] | None = None) -> list[Path]:
+             cancelled: Callable[[], bool] | None = None, problems: list[str] | None = None) -> list[Path]:
     """C-GET (the files come back on the same association) or C-MOVE (the PACS sends them to
     this workstation's storage listener on ``move_port``, which the PACS must know by the
     calling AE title) of a study or one series; returns the files written under ``folder``."""
@@ -216,7 +231,7 @@ def retrieve(server: PacsServer, study_uid: str, folder: Path, method: str = "ge
     if series_uid:
         query.SeriesInstanceUID = series_uid
     received: list[Path] = []
-    handlers = [(evt.EVT_C_STORE, _store_handler(folder, received, progress))]
+    handlers = [(evt.EVT_C_STORE, _store_handler(folder, received, progress, study_uid, problems))]
     ae = _ae(server)
     server_thread = None
     if method == "get":

@@ -2,7 +2,9 @@
 ``lightbox pacs add`` or by the settings dialog), or one given ad hoc on the command line."""
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -94,9 +96,25 @@ def store_dir() -> Path:
     return default_data_dir() / "store"
 
 
+def store_name(dataset: Dataset, keyword: str) -> str:
+    """A UID of ``dataset`` as a file or folder name in the store: the UID itself when it is one
+    (digits and dots, at most 64 characters: PS3.5 9.1), else a name made from its hash ("uid-"
+    and 16 hex digits). A name the sender chose, such as "../../home", would otherwise place the
+    file outside the store; the file still holds the value as it came."""
+    return uid_name(str(dataset.get(keyword, "") or ""))
+
+
+def uid_name(value: str) -> str:
+    """:func:`store_name` of a UID given as text (a study asked for by its UID)."""
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)*", value) and len(value) <= 64:
+        return value
+    return "uid-" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
 def write_to_store(dataset: Dataset, folder: Path) -> Path:
-    """``folder/<StudyInstanceUID>/<SOPInstanceUID>.dcm``, written as a DICOM file (PS3.10)."""
-    path = folder / str(dataset.get("StudyInstanceUID", "unknown")) / f"{dataset.SOPInstanceUID}.dcm"
+    """``folder/<StudyInstanceUID>/<SOPInstanceUID>.dcm``, written as a DICOM file (PS3.10); a
+    value that is no UID named by its hash (:func:`store_name`), never a path of its own."""
+    path = folder / store_name(dataset, "StudyInstanceUID") / f"{store_name(dataset, 'SOPInstanceUID')}.dcm"
     path.parent.mkdir(parents=True, exist_ok=True)
     dataset.save_as(path, enforce_file_format=True)
     return path
