@@ -6,6 +6,7 @@ pixels are worked out here from the standard, not read back from Lightbox."""
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import numpy as np
@@ -413,3 +414,59 @@ def test_a_state_on_a_cine_follows_its_frames(qtbot, tmp_path: Path, monkeypatch
     window._scroll_active(-1)
     assert shown()[0] is None
     window.close()
+
+
+def test_another_readers_report_on_a_ct_slice(tmp_path: Path, capsys) -> None:
+    """OHIF's TID 1500 ellipse on the third of five CT slices (axes' ends at pixels (4,10)-(14,10),
+    (9,8)-(9,12)), Area 12.5 mm²: on the axial plane its outline passes through the ends' plane mm
+    (u = x, v = -y), on that slice; its words beside it; `screenshot --presentation` shows it."""
+    from highdicom.sr import (
+        Comprehensive3DSR,
+        ImageRegion,
+        MeasurementReport,
+        ObservationContext,
+        ObserverContext,
+        PersonObserverIdentifyingAttributes,
+        PlanarROIMeasurementsAndQualitativeEvaluations,
+        SourceImageForRegion,
+        TrackingIdentifier,
+    )
+    from highdicom.sr import (
+        GraphicTypeValues as RegionTypes,
+    )
+    from highdicom.sr import Measurement as SrMeasurement
+    from pydicom.sr.codedict import codes
+    from pydicom.sr.coding import Code
+
+    from lightbox.app.presentation_menu import volume_state
+    from lightbox.viewer.index import build_index
+
+    slices, third = _ct_with_state(tmp_path)
+    (tmp_path / "ct" / "state.dcm").unlink()
+    region = ImageRegion(RegionTypes.ELLIPSE, np.array([(4.5, 10.5), (14.5, 10.5), (9.5, 8.5), (9.5, 12.5)]),
+                         SourceImageForRegion(third.SOPClassUID, third.SOPInstanceUID))
+    group = PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier="nodule"), referenced_region=region,
+        measurements=[SrMeasurement(Code("42798000", "SCT", "Area"), 12.5, Code("mm2", "UCUM", "square millimeter"))])
+    observer = ObserverContext(observer_type=codes.DCM.Person, observer_identifying_attributes=
+                               PersonObserverIdentifyingAttributes(name="Other^Reader"))
+    content = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
+                                procedure_reported=Code("363679005", "SCT", "Imaging procedure"),
+                                imaging_measurements=[group])
+    report = Comprehensive3DSR(evidence=[third], content=content[0], series_instance_uid=generate_uid(),
+                               series_number=5, sop_instance_uid=generate_uid(), instance_number=1, manufacturer="OHIF")
+    report.save_as(tmp_path / "ct" / "report.dcm", enforce_file_format=True)
+    (series,) = build_index(tmp_path / "ct").all_series()
+    found = volume_state(series, pydicom.dcmread(tmp_path / "ct" / "report.dcm"))
+    assert found is not None and found.label == "MEASUREMENTS" and found.window is None
+    x0, y0, z = (float(v) for v in third.ImagePositionPatient)
+    row_mm, col_mm = (float(v) for v in third.PixelSpacing)
+    outline, = [m for m in found.marks if not m.text]
+    (words,) = [m for m in found.marks if m.text]
+    assert words.text == "Area 12.5 mm²" and outline.plane == pytest.approx(z) and words.plane == pytest.approx(z)
+    ends = [(x0 + 14 * col_mm, -(y0 + 10 * row_mm)), (x0 + 9 * col_mm, -(y0 + 12 * row_mm))]
+    for end in ends:  # the outline reaches the axes' ends (its first point, and a quarter round)
+        assert min(math.dist(end, p) for p in outline.points) < 1e-6
+    shot = tmp_path / "shot.png"
+    assert main(["screenshot", str(tmp_path / "ct"), "--presentation", str(tmp_path / "ct" / "report.dcm"),
+                 "--out", str(shot), "--size", "240x300"]) == 0
