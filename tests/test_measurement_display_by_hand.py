@@ -1,0 +1,170 @@
+"""Another system's TID 1500 report read for display, from reports built here item by item
+(PS3.16 TID 1500 / 1410 / 1419, PS3.3 C.17.3): its regions on the image they reference, its values
+in words, its observer; every expected value written by hand."""
+from __future__ import annotations
+
+import pytest
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+
+from lightbox.dicomreports.measurement_display import (
+    is_measurement_report,
+    measurement_presentation,
+    observer_name,
+    report_references_image,
+)
+from lightbox.dicomreports.presentation_display import StateGraphic
+
+COMPREHENSIVE = "1.2.840.10008.5.1.4.1.1.88.33"
+
+
+def _code(value: str, meaning: str, scheme: str = "DCM") -> Dataset:
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = value, scheme, meaning
+    return code
+
+
+def _item(value_type: str, concept: Dataset, **attributes: object) -> Dataset:
+    item = Dataset()
+    item.ValueType = value_type
+    item.ConceptNameCodeSequence = Sequence([concept])
+    for keyword, value in attributes.items():
+        setattr(item, keyword, value)
+    return item
+
+
+def _num(meaning: str, value: float, unit: str, derivation: str = "") -> Dataset:
+    measured = Dataset()
+    measured.NumericValue = value
+    measured.MeasurementUnitsCodeSequence = Sequence([_code(unit, unit, "UCUM")])
+    item = _item("NUM", _code("1", meaning, "SCT"), MeasuredValueSequence=Sequence([measured]))
+    if derivation:
+        item.ContentSequence = Sequence([_item("CODE", _code("121401", "Derivation"),
+                                               ConceptCodeSequence=Sequence([_code("2", derivation, "SCT")]))])
+    return item
+
+
+def _region(kind: str, data: list[float], uid: str = "1.2.3.4", frames: list[int] | None = None) -> Dataset:
+    reference = Dataset()
+    reference.ReferencedSOPClassUID, reference.ReferencedSOPInstanceUID = "1.2.840.10008.5.1.4.1.1.1", uid
+    if frames:
+        reference.ReferencedFrameNumber = frames
+    image = _item("IMAGE", _code("121112", "Source of Measurement"), ReferencedSOPSequence=Sequence([reference]))
+    return _item("SCOORD", _code("111030", "Image Region"), GraphicType=kind, GraphicData=data,
+                 ContentSequence=Sequence([image]))
+
+
+def _report(*groups: list[Dataset], observer: str = "Doe^Ann", **attributes: object) -> Dataset:
+    report = Dataset()
+    report.SOPClassUID = COMPREHENSIVE
+    report.Manufacturer = "OHIF"
+    measurements = _item("CONTAINER", _code("126010", "Imaging Measurements"), ContentSequence=Sequence(
+        [_item("CONTAINER", _code("125007", "Measurement Group"), ContentSequence=Sequence(group)) for group in groups]))
+    other = _item("CONTAINER", _code("111028", "Image Library"), ContentSequence=Sequence(
+        [_item("CONTAINER", _code("125007", "Measurement Group"),
+               ContentSequence=Sequence([_region("POINT", [1.5, 1.5])]))]))
+    content = [_item("PNAME", _code("121008", "Person Observer Name"), PersonName=observer)] if observer else []
+    report.ContentSequence = Sequence([_item("TEXT", _code("121106", "Comment"), TextValue="x"), *content, other,
+                                       measurements])
+    for keyword, value in attributes.items():
+        setattr(report, keyword, value)
+    return report
+
+
+def _image(uid: str = "1.2.3.4") -> Dataset:
+    image = Dataset()
+    image.SOPInstanceUID = uid
+    return image
+
+
+def test_which_documents_are_measurement_reports() -> None:
+    report = _report()
+    assert is_measurement_report(report)  # no template stated: read as one
+    template = Dataset()
+    template.TemplateIdentifier, template.MappingResource = "1500", "DCMR"
+    report.ContentTemplateSequence = Sequence([template])
+    assert is_measurement_report(report)
+    template.TemplateIdentifier = "2000"  # a Basic Diagnostic Imaging Report
+    assert not is_measurement_report(report)
+    report.ContentTemplateSequence = Sequence([])
+    assert is_measurement_report(report)
+    report.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.22"  # Enhanced SR: not the classes TID 1500 is written in here
+    assert not is_measurement_report(report)
+    report.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.34"  # Comprehensive 3D SR
+    assert is_measurement_report(report)
+
+
+def test_the_evidence_names_the_images() -> None:
+    report = _report()
+    assert not report_references_image(report, "1.2.3.4")
+    reference = Dataset()
+    reference.ReferencedSOPInstanceUID = "1.2.3.4"
+    other = Dataset()
+    other.ReferencedSOPInstanceUID = "9.9"
+    series, study = Dataset(), Dataset()
+    series.ReferencedSOPSequence = Sequence([other, reference])
+    study.ReferencedSeriesSequence = Sequence([series])
+    report.CurrentRequestedProcedureEvidenceSequence = Sequence([study])
+    assert report_references_image(report, "1.2.3.4") and report_references_image(report, "9.9")
+    assert not report_references_image(report, "1.2.3")
+
+
+def test_the_observer_by_name() -> None:
+    assert observer_name(_report(observer="Doe^Ann^^Dr")) == "Doe Ann  Dr"
+    assert observer_name(_report(observer="")) == ""
+
+
+@pytest.mark.parametrize("item, words", [
+    (_num("Length", 12.34, "mm"), "Length 12.3 mm"),
+    (_num("Area", 30.0, "mm2"), "Area 30.0 mm²"),
+    (_num("Area", 3.0, "cm2"), "Area 3.0 cm²"),
+    (_num("Diameter", 1.25, "cm"), "Diameter 1.2 cm"),
+    (_num("Attenuation Coefficient", 35.0, "[hnsf'U]", derivation="Mean"), "Mean Attenuation Coefficient 35.0 HU"),
+    (_num("SUVbw", 4.44, "{SUVbw}g/ml", derivation="Maximum"), "Maximum SUVbw 4.4 SUVbw"),
+    (_num("Angle", 30.0, "deg"), "Angle 30.0°"),
+    (_num("Ratio", 2.0, "1"), "Ratio 2.0"),
+    (_num("Time", 5.0, "ms"), "Time 5.0 ms"),
+])
+def test_values_in_words(item: Dataset, words: str) -> None:
+    region = _region("POLYLINE", [0.5, 0.5, 10.5, 0.5])
+    presentation = measurement_presentation(_report([region, item]), _image())
+    assert presentation is not None and presentation.graphics[-1].text == words
+
+
+def test_regions_on_their_image_and_frame_with_their_words_beside() -> None:
+    """Coordinates in DICOM's pixel space (centres at +0.5): a length from (10.5, 20.5) to
+    (40.5, 20.5) is (10, 20)-(40, 20); its words 3 pixels right of its right end, (43, 20)."""
+    length = [_region("POLYLINE", [10.5, 20.5, 40.5, 20.5]), _num("Length", 6.0, "mm")]
+    ellipse = [_region("ELLIPSE", [0.5, 5.5, 10.5, 5.5, 5.5, 3.5, 5.5, 7.5], frames=[2]), _num("Area", 31.4, "mm2")]
+    points = [_region("MULTIPOINT", [1.5, 1.5, 2.5, 2.5])]
+    circle = [_region("CIRCLE", [5.5, 5.5, 7.5, 5.5])]
+    elsewhere = [_region("POLYLINE", [1.5, 1.5, 2.5, 2.5], uid="9.9"), _num("Length", 1.0, "mm")]
+    odd = [_region("SPLINE", [1.5, 1.5, 2.5, 2.5])]
+    empty = [_region("POLYLINE", [])]
+    no_region = [_num("Length", 1.0, "mm")]
+    report = _report(length, ellipse, points, circle, elsewhere, odd, empty, no_region, ContentDate="20261130")
+    first = measurement_presentation(report, _image(), 1)
+    assert first is not None
+    assert (first.label, first.description, first.creator, first.created, first.kind) == \
+        ("MEASUREMENTS", "by Doe Ann", "Doe Ann", "20261130", "SR")
+    assert first.title() == "MEASUREMENTS - by Doe Ann (Doe Ann, 2026-11-30)"
+    assert first.graphics == (
+        StateGraphic("POLYLINE", ((10.0, 20.0), (40.0, 20.0))), StateGraphic("TEXT", ((43.0, 20.0),), "Length 6.0 mm"),
+        StateGraphic("POINT", ((1.0, 1.0),)), StateGraphic("POINT", ((2.0, 2.0),)),
+        StateGraphic("CIRCLE", ((5.0, 5.0), (7.0, 5.0))))
+    assert first.not_applied == ("a region of type 'SPLINE'",)
+    second = measurement_presentation(report, _image(), 2)  # the ellipse is on frame 2
+    assert second is not None and StateGraphic("ELLIPSE", ((0.0, 5.0), (10.0, 5.0), (5.0, 3.0), (5.0, 7.0))) in \
+        second.graphics and StateGraphic("TEXT", ((13.0, 5.0),), "Area 31.4 mm²") in second.graphics
+    whole = measurement_presentation(report, _image())  # the image as a whole: every frame's regions
+    assert whole is not None and len(whole.graphics) == len(second.graphics)
+    assert measurement_presentation(report, _image("7.7")) is None  # nothing on another image
+    assert measurement_presentation(_report(length, observer=""), _image()).description == "another reader's"  # type: ignore[union-attr]
+
+
+def test_a_report_too_damaged_to_read_is_a_value_error() -> None:
+    report = _report([_region("POLYLINE", [1.5, 1.5, 2.5, 2.5])])
+    group = report.ContentSequence[-1].ContentSequence[0]
+    del group.ContentSequence[0].ContentSequence[0].ReferencedSOPSequence  # the region names no image
+    with pytest.raises(ValueError, match=r"the measurement report cannot be read \(AttributeError"):
+        measurement_presentation(report, _image())
