@@ -142,7 +142,8 @@ def test_regions_on_their_image_and_frame_with_their_words_beside() -> None:
     odd = [_region("SPLINE", [1.5, 1.5, 2.5, 2.5])]
     empty = [_region("POLYLINE", [])]
     no_region = [_num("Length", 1.0, "mm")]
-    report = _report(length, ellipse, points, circle, elsewhere, odd, empty, no_region, ContentDate="20261130")
+    # the groups that give nothing first: the ones after them are still read
+    report = _report(odd, empty, no_region, length, ellipse, points, circle, elsewhere, ContentDate="20261130")
     first = measurement_presentation(report, _image(), 1)
     assert first is not None
     assert (first.label, first.description, first.creator, first.created, first.kind) == \
@@ -168,3 +169,16 @@ def test_a_report_too_damaged_to_read_is_a_value_error() -> None:
     del group.ContentSequence[0].ContentSequence[0].ReferencedSOPSequence  # the region names no image
     with pytest.raises(ValueError, match=r"the measurement report cannot be read \(AttributeError"):
         measurement_presentation(report, _image())
+
+
+def test_several_values_an_upright_line_an_odd_count_and_no_date() -> None:
+    """Two values of one region in one line; words beside an upright line's first-listed right
+    end (both ends share the column: the first, (5, 1)); a region of five numbers read as its two
+    pairs; a report without a Content Date names none."""
+    upright = [_region("POLYLINE", [5.5, 1.5, 5.5, 9.5, 7.0]), _num("Area", 30.0, "mm2"),
+               _num("Attenuation Coefficient", 35.0, "[hnsf'U]", derivation="Mean")]
+    presentation = measurement_presentation(_report(upright), _image())
+    assert presentation is not None and presentation.title() == "MEASUREMENTS - by Doe Ann (Doe Ann)"
+    line, words = presentation.graphics
+    assert line.points == ((5.0, 1.0), (5.0, 9.0))
+    assert words == StateGraphic("TEXT", ((8.0, 1.0),), "Area 30.0 mm²; Mean Attenuation Coefficient 35.0 HU")
