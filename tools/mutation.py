@@ -102,6 +102,7 @@ MODULES: dict[str, list[str]] = {
         "test_a_state_on_a_ct_slice_gives_its_marks_on_that_slice_in_plane_mm",
         "test_an_interpolated_curve_is_smooth_through_its_points_and_a_pointer_text_draws_its_pointer")],
     "lightbox/dicomreports/pixel_coordinates.py": ["tests/test_dicom_pixel_coordinates.py"],
+    "lightbox/dicomreports/image_views.py": ["tests/test_image_views_by_hand.py"],
     "lightbox/dicomreports/measurement_display.py": ["tests/test_measurement_display_by_hand.py",
         "tests/test_dicom_pixel_coordinates.py::test_another_systems_length_lands_on_the_pixels_it_names",
         "tests/test_presentation_display.py::test_another_readers_report_on_a_ct_slice"],
