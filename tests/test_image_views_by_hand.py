@@ -89,3 +89,15 @@ def test_a_file_that_is_no_view_is_refused_in_words(tmp_path: Path) -> None:
     document.Manufacturer = "OHIF"
     document.save_as(tmp_path / "theirs.dcm", enforce_file_format=True)
     assert read_state(tmp_path / "theirs.dcm").Manufacturer == "OHIF"
+
+
+def test_the_frame_is_passed_on() -> None:
+    """A state and a report on frame 2 of a cine: frame 3 gets neither."""
+    image = _image()
+    image.Rows, image.Columns = 20, 20
+    state = _state(_reference("1.2.3.4", [2]))
+    report = _report([_region("POINT", [1.5, 1.5], frames=[2])])
+    assert read_view(state, image, 2) is not None and read_view(state, image, 3) is None
+    assert read_view(report, image, 2) is not None and read_view(report, image, 3) is None
+    assert [path for path, _ in views_of_image([("s", state)], image, 2)] == ["s"]
+    assert views_of_image([("s", state)], image, 3) == []
