@@ -303,8 +303,8 @@ def test_the_view_menu_applies_a_state_to_a_ct(qtbot, tmp_path: Path, monkeypatc
     z = float(third.ImagePositionPatient[2])
 
     def drawn() -> tuple[int, list[str]]:
-        lines = sum(p._lines.GetNumberOfCells() for p in axial._state_lines.values())  # noqa: SLF001
-        texts = [a.GetInput() for w in axial._state_texts.values() for a in w.actors if a.GetVisibility()]  # noqa: SLF001
+        lines = sum(p._lines.GetNumberOfCells() for p in axial.state_graphics.lines.values())  # noqa: SLF001
+        texts = [a.GetInput() for w in axial.state_graphics.texts.values() for a in w.actors if a.GetVisibility()]
         return lines, texts
 
     axial.move_to(z)

@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
 from ..dicomreports.image_views import is_view, read_state, read_view, view_presents, view_title, views_of_image
-from ..dicomreports.presentation_display import STATE_CLASSES, ImagePresentation, graphic_polylines
+from ..dicomreports.presentation_display import STATE_CLASSES, ImagePresentation, graphic_polylines, newest_first
 from ..viewer.loading import film_places
 from ..viewer.pixels import Window
 from ..viewer.views.overlays import StateMark
@@ -67,8 +67,7 @@ def states_of_series(documents: list[tuple[Any, Dataset]], series: Any) -> list[
     uids = {str(m.header.get("SOPInstanceUID", "")) for m in series.instances if m.header is not None}
     found = [(path, header) for path, header in documents if is_view(header)
              and any(view_presents(header, uid) for uid in uids)]
-    return sorted(found, key=lambda d: (str(d[1].get("PresentationCreationDate", "")),
-                                        str(d[1].get("PresentationCreationTime", ""))), reverse=True)
+    return newest_first(found)
 
 
 def presented_film(opened: Any, path: Path) -> tuple[int, ImagePresentation]:

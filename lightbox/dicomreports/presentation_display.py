@@ -105,13 +105,9 @@ def _numbers(ds: Dataset, keyword: str) -> list[float]:
         return []
 
 
-def _applies(item: Dataset, uid: str, frame: int | None) -> bool:
-    """Whether an item with an optional Referenced Image Sequence applies to image ``uid``
-    (frame ``frame``, 1-based): without the sequence, to every image of the state (C.10.4,
-    C.10.5, C.11.8); a reference without frame numbers, to every frame."""
-    references = readable_value(item, "ReferencedImageSequence")
-    if references is None:
-        return True
+def _lists(references: Any, uid: str, frame: int | None) -> bool:
+    """Whether a Referenced Image Sequence names image ``uid`` and frame ``frame`` (a reference
+    without frame numbers: every frame; no frame asked for: the image as a whole)."""
     for reference in references:
         if _text(reference, "ReferencedSOPInstanceUID") != uid:
             continue
@@ -121,17 +117,19 @@ def _applies(item: Dataset, uid: str, frame: int | None) -> bool:
     return False
 
 
+def _applies(item: Dataset, uid: str, frame: int | None) -> bool:
+    """Whether an item with an optional Referenced Image Sequence applies to image ``uid``
+    (frame ``frame``, 1-based): without the sequence, to every image of the state (C.10.4,
+    C.10.5, C.11.8)."""
+    references = readable_value(item, "ReferencedImageSequence")
+    return references is None or _lists(references, uid, frame)
+
+
 def references_image(state: Dataset, uid: str, frame: int | None = None) -> bool:
     """Whether ``state`` presents image ``uid`` (frame ``frame``): its Referenced Series Sequence
-    lists it (C.11.11; a reference without frame numbers: every frame)."""
-    for series in readable_value(state, "ReferencedSeriesSequence") or []:
-        for reference in readable_value(series, "ReferencedImageSequence") or []:
-            if _text(reference, "ReferencedSOPInstanceUID") != uid:
-                continue
-            frames = [int(f) for f in _numbers(reference, "ReferencedFrameNumber")]
-            if not frames or frame is None or frame in frames:
-                return True
-    return False
+    lists it (C.11.11)."""
+    return any(_lists(readable_value(series, "ReferencedImageSequence") or [], uid, frame)
+               for series in readable_value(state, "ReferencedSeriesSequence") or [])
 
 
 def presentation_of(state: Dataset, image: Dataset, frame: int | None = None) -> ImagePresentation | None:
@@ -344,12 +342,16 @@ def _display_to_image(u: float, v: float, area: DisplayedArea, rotation: int, fl
 def presentation_states(documents: Iterable[tuple[Any, Dataset]], image: Dataset,
                         frame: int | None = None) -> list[tuple[Any, Dataset]]:
     """The (path, header) of each presentation state among ``documents`` that presents ``image``
-    (frame ``frame``), newest first (Presentation Creation Date and Time)."""
+    (frame ``frame``), newest first."""
     uid = _text(image, "SOPInstanceUID")
-    found = [(path, header) for path, header in documents
-             if _text(header, "SOPClassUID") in STATE_CLASSES and uid and references_image(header, uid, frame)]
-    return sorted(found, key=lambda d: (_text(d[1], "PresentationCreationDate"), _text(d[1], "PresentationCreationTime")),
-                  reverse=True)
+    return newest_first([(path, header) for path, header in documents
+                         if _text(header, "SOPClassUID") in STATE_CLASSES and uid and references_image(header, uid, frame)])
+
+
+def newest_first(documents: list[tuple[Any, Dataset]]) -> list[tuple[Any, Dataset]]:
+    """``documents`` by Presentation Creation Date and Time, newest first."""
+    return sorted(documents, key=lambda d: (_text(d[1], "PresentationCreationDate"),
+                                            _text(d[1], "PresentationCreationTime")), reverse=True)
 
 
 def graphic_polylines(graphic: StateGraphic) -> list[list[tuple[float, float]]]:

@@ -23,11 +23,9 @@ from .overlays import (
     CornerText,
     EdgeLabels,
     OverlayPlaneLayer,
-    Polylines,
     RenderRequest,
     ScaleBar,
-    WorldLabels,
-    state_rgb,
+    StateGraphicsLayer,
 )
 from .text import patient_block, study_block
 from .voi_tables import VoiTables
@@ -85,8 +83,7 @@ class FilmScene(PlaneScene):
         # a presentation state applied to the film (File > Presentation state): its graphics, and
         # its shutter in place of the film's own
         self.presentation: ImagePresentation | None = None
-        self._state_lines: dict[tuple[int, int, int] | None, Polylines] = {}
-        self._state_texts: dict[tuple[int, int, int] | None, WorldLabels] = {}
+        self.state_graphics = StateGraphicsLayer(self.renderer)
         camera = self.renderer.GetActiveCamera()
         camera.ParallelProjectionOn()
         self.corners = CornerText(self.renderer)
@@ -202,14 +199,7 @@ class FilmScene(PlaneScene):
             else:
                 lines.setdefault(graphic.colour, []).extend(
                     [self.image_to_world(c, r) for c, r in line] for line in graphic_polylines(graphic))
-        for colour in set(lines) | set(self._state_lines):
-            if colour not in self._state_lines:
-                self._state_lines[colour] = Polylines(self.renderer, state_rgb(colour), 1.5)
-            self._state_lines[colour].set(lines.get(colour, []))
-        for colour in set(texts) | set(self._state_texts):
-            if colour not in self._state_texts:
-                self._state_texts[colour] = WorldLabels(self.renderer, state_rgb(colour))
-            self._state_texts[colour].set(texts.get(colour, []))
+        self.state_graphics.show(lines, texts)
 
     def _show_area(self) -> None:
         """Zoom and pan onto the state's displayed area: fitted to the viewport (SCALE TO FIT), or
@@ -389,7 +379,7 @@ class FilmScene(PlaneScene):
 
     def _update_measurements(self) -> None:
         self.measure.update(label_offset=6 / self.display.zoom)
-        if self.presentation is not None or self._state_lines:  # they follow a flip as the image does
+        if self.presentation is not None or self.state_graphics.lines:  # they follow a flip as the image does
             self._update_state_graphics()
 
     # -- interaction (called by the Qt glue or by tests) ----------------------------------

@@ -32,9 +32,8 @@ from .overlays import (
     Polylines,
     RenderRequest,
     ScaleBar,
+    StateGraphicsLayer,
     StateMark,
-    WorldLabels,
-    state_rgb,
 )
 from .text import patient_block, study_block
 from .voi_tables import VoiTables
@@ -143,8 +142,7 @@ class MprScene(PlaneScene):
         # slice position, in mm on this plane, read-only; and the state's name for the corner
         self.state_label = ""
         self._state_marks: list[StateMark] = []
-        self._state_lines: dict[tuple[int, int, int] | None, Polylines] = {}
-        self._state_texts: dict[tuple[int, int, int] | None, WorldLabels] = {}
+        self.state_graphics = StateGraphicsLayer(self.renderer)
         self.zoom = 1.0
         self.pan = np.zeros(2)
         self.view_listeners: list = []  # called after zoom or pan change (linked panes follow)
@@ -387,14 +385,7 @@ class MprScene(PlaneScene):
                 texts.setdefault(mark.colour, []).append((world[0], mark.text))
             else:
                 lines.setdefault(mark.colour, []).append(world)
-        for colour in set(lines) | set(self._state_lines):
-            if colour not in self._state_lines:
-                self._state_lines[colour] = Polylines(self.renderer, state_rgb(colour), 1.5)
-            self._state_lines[colour].set(lines.get(colour, []))
-        for colour in set(texts) | set(self._state_texts):
-            if colour not in self._state_texts:
-                self._state_texts[colour] = WorldLabels(self.renderer, state_rgb(colour))
-            self._state_texts[colour].set(texts.get(colour, []))
+        self.state_graphics.show(lines, texts)
 
     # -- measurements (in mm on this plane, shown on their own slice only) ---------------------
     def _plane_to_world(self, uv: tuple[float, float], plane: float) -> tuple[float, float, float]:

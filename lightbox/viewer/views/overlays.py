@@ -296,6 +296,29 @@ class WorldLabels:
                 actor.SetVisibility(False)
 
 
+class StateGraphicsLayer:
+    """A presentation state's (or another reader's report's) lines and texts, in their layers'
+    colours: one polyline set and one label set per colour, kept for the next update (a colour no
+    longer drawn is emptied, not left showing)."""
+
+    def __init__(self, renderer: vtkRenderer) -> None:
+        self.renderer = renderer
+        self.lines: dict[tuple[int, int, int] | None, Polylines] = {}
+        self.texts: dict[tuple[int, int, int] | None, WorldLabels] = {}
+
+    def show(self, lines: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]],
+             texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]]) -> None:
+        """Draw ``lines`` and ``texts`` (world coordinates) by colour (None: the default)."""
+        for colour in set(lines) | set(self.lines):
+            if colour not in self.lines:
+                self.lines[colour] = Polylines(self.renderer, state_rgb(colour), 1.5)
+            self.lines[colour].set(lines.get(colour, []))
+        for colour in set(texts) | set(self.texts):
+            if colour not in self.texts:
+                self.texts[colour] = WorldLabels(self.renderer, state_rgb(colour))
+            self.texts[colour].set(texts.get(colour, []))
+
+
 RenderRequest = Callable[[], None]
 
 
