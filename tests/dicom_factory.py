@@ -270,3 +270,40 @@ def write_segmentation(path: Path, sources: Sequence[Path], mask: np.ndarray, la
     seg.save_as(path)
     return path
 
+
+
+def foreign_measurement_report(image: Dataset, region_type: str, dicom_points: Sequence[tuple[float, float]],
+                               measured: tuple[str, str, float, str, str], manufacturer: str,
+                               identifier: str = "finding") -> Dataset:
+    """A TID 1500 report another system writes (highdicom) of one region on ``image``: its type
+    ("POLYLINE", "ELLIPSE"), its points in DICOM's pixel coordinates, and one value ``measured``
+    (SCT code, meaning, value, UCUM unit, its meaning), observer Other^Reader."""
+    from highdicom.sr import (
+        Comprehensive3DSR,
+        GraphicTypeValues,
+        ImageRegion,
+        MeasurementReport,
+        ObservationContext,
+        ObserverContext,
+        PersonObserverIdentifyingAttributes,
+        PlanarROIMeasurementsAndQualitativeEvaluations,
+        SourceImageForRegion,
+        TrackingIdentifier,
+    )
+    from highdicom.sr import Measurement as SrMeasurement
+    from pydicom.sr.codedict import codes
+    from pydicom.sr.coding import Code
+
+    code, meaning, value, unit, unit_meaning = measured
+    region = ImageRegion(GraphicTypeValues[region_type], np.array(dicom_points, dtype=float),
+                         SourceImageForRegion(image.SOPClassUID, image.SOPInstanceUID))
+    group = PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=identifier), referenced_region=region,
+        measurements=[SrMeasurement(Code(code, "SCT", meaning), value, Code(unit, "UCUM", unit_meaning))])
+    observer = ObserverContext(observer_type=codes.DCM.Person,
+                               observer_identifying_attributes=PersonObserverIdentifyingAttributes(name="Other^Reader"))
+    content = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
+                                procedure_reported=Code("363679005", "SCT", "Imaging procedure"),
+                                imaging_measurements=[group])
+    return Comprehensive3DSR(evidence=[image], content=content[0], series_instance_uid=generate_uid(), series_number=5,
+                             sop_instance_uid=generate_uid(), instance_number=1, manufacturer=manufacturer)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dicom_factory import write_film
+from window_helpers import opened_window
 
 from lightbox.viewer.measure import Measurement, cobb_angle, describe
 
@@ -45,16 +46,9 @@ def test_drawn_with_the_mouse_in_the_window(qtbot, tmp_path: Path, monkeypatch) 
     one, and kept with the study (the window opened again shows it)."""
     from PySide6.QtCore import QPoint, Qt
 
-    from lightbox.app.main_window import MainWindow
-
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     path = write_film(tmp_path / "film" / "cr.dcm", np.full((300, 200), 500, np.uint16), spacing=(0.2, 0.2))
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1100, 800)
-    window.show()
-    window.open_path(path)
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, path, (1100, 800))
     window.tool_actions["cobb"].trigger()
     widget, scene = window.area.viewports[0], window.area.viewports[0].scene
     # upper endplate from (40, 60) to (160, 20): rises 40 over 120; lower one from (40, 240) to (160, 260)
@@ -71,11 +65,7 @@ def test_drawn_with_the_mouse_in_the_window(qtbot, tmp_path: Path, monkeypatch) 
     assert lines.GetNumberOfCells() == 2 and lines.GetNumberOfConnectivityIds() == 4
     window.area.save_annotations()
     window.close()
-    again = MainWindow()
-    qtbot.addWidget(again)
-    again.show()
-    again.open_path(path)
-    qtbot.waitUntil(lambda: not again.is_loading() and again.area.opened is not None, timeout=30000)
+    again = opened_window(qtbot, path)
     (kept,) = again.area.viewports[0].scene.measurements
     assert kept.kind == "cobb" and kept.points == m.points
     again.close()

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from dicom_factory import write_film
+from dicom_factory import foreign_measurement_report, write_film
 from pydicom.uid import generate_uid
+from window_helpers import opened_window
 
 from lightbox.app.cli import main
 from lightbox.app.measurement_sr import marks_from_archive
@@ -69,36 +70,10 @@ def _beside(tmp_path: Path, document: pydicom.Dataset) -> list[tuple[str, Stored
 def _foreign_length_report(tmp_path: Path) -> tuple[pydicom.Dataset, pydicom.Dataset]:
     """The film, and a TID 1500 report another system wrote of a 3 mm length on it, from the centre
     of pixel (10, 20) to that of (40, 20) (observer Other^Reader)."""
-    from highdicom.sr import (
-        Comprehensive3DSR,
-        GraphicTypeValues,
-        ImageRegion,
-        MeasurementReport,
-        ObservationContext,
-        ObserverContext,
-        PersonObserverIdentifyingAttributes,
-        PlanarROIMeasurementsAndQualitativeEvaluations,
-        SourceImageForRegion,
-        TrackingIdentifier,
-    )
-    from highdicom.sr import Measurement as SrMeasurement
-    from pydicom.sr.codedict import codes
-
     _, film = _film(tmp_path)
-    region = ImageRegion(GraphicTypeValues.POLYLINE, np.array([(10.5, 20.5), (40.5, 20.5)]),
-                         SourceImageForRegion(film.SOPClassUID, film.SOPInstanceUID))
-    group = PlanarROIMeasurementsAndQualitativeEvaluations(
-        tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier="length of the clavicle fracture"),
-        referenced_region=region,
-        measurements=[SrMeasurement(pydicom.sr.coding.Code("410668003", "SCT", "Length"), 3.0,
-                                    pydicom.sr.coding.Code("mm", "UCUM", "millimeter"))])
-    observer = ObserverContext(observer_type=codes.DCM.Person,
-                               observer_identifying_attributes=PersonObserverIdentifyingAttributes(name="Other^Reader"))
-    report = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
-                               procedure_reported=pydicom.sr.coding.Code("363679005", "SCT", "Imaging procedure"),
-                               imaging_measurements=[group])
-    sr = Comprehensive3DSR(evidence=[film], content=report[0], series_instance_uid=generate_uid(), series_number=5,
-                           sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Another Vendor")
+    sr = foreign_measurement_report(film, "POLYLINE", [(10.5, 20.5), (40.5, 20.5)],
+                                    ("410668003", "Length", 3.0, "mm", "millimeter"), "Another Vendor",
+                                    "length of the clavicle fracture")
     return film, sr
 
 
@@ -185,17 +160,10 @@ def test_another_readers_report_is_offered_in_the_view_menu(qtbot, tmp_path: Pat
     """The film opens with another system's TID 1500 report beside it: the status bar says so, the
     film has none of its marks as the reader's own, View → Presentation state lists "Measurements
     by Other Reader" and shows its length and values."""
-    from lightbox.app.main_window import MainWindow
-
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     _, sr = _foreign_length_report(tmp_path)
     sr.save_as(tmp_path / "film" / "report.dcm", enforce_file_format=True)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1000, 800)
-    window.show()
-    window.open_path(tmp_path / "film")
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, tmp_path / "film")
     assert "1 other reader's measurement report(s) present this image" in window.statusBar().currentMessage()
     scene = window.area.active_scene()
     assert scene.measurements == []  # type: ignore[attr-defined]

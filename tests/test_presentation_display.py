@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from dicom_factory import write_film
+from dicom_factory import foreign_measurement_report, write_film
 from highdicom.pr import (
     AnnotationUnitsValues,
     GraphicAnnotation,
@@ -25,6 +25,7 @@ from highdicom.pr import (
 )
 from PIL import Image
 from pydicom.uid import generate_uid
+from window_helpers import opened_window
 
 from lightbox.app.cli import main
 from lightbox.dicomreports.presentation_display import presentation_of
@@ -180,18 +181,11 @@ def test_the_view_menu_lists_and_applies_the_state_found_with_the_film(qtbot, tm
     """Opening a folder where a state lies beside the film: the status bar says so; View →
     Presentation state lists it; choosing it turns the film as the state says and puts its name in
     the corner; As acquired turns it back."""
-    from lightbox.app.main_window import MainWindow
-
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     path = tmp_path / "film" / "cr.dcm"
     film = _film(path, np.zeros((100, 100), np.uint16))
     _state(film, window=(10.0, 20.0), ImageRotation=180).save_as(tmp_path / "film" / "state.dcm", enforce_file_format=True)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1000, 800)
-    window.show()
-    window.open_path(tmp_path / "film")
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, tmp_path / "film")
     assert "1 presentation state(s) present this image" in window.statusBar().currentMessage()
     menu = window.presentation_menu.menu
     menu.aboutToShow.emit()
@@ -283,16 +277,9 @@ def test_a_state_on_a_ct_slice_gives_its_marks_on_that_slice_in_plane_mm(tmp_pat
 def test_the_view_menu_applies_a_state_to_a_ct(qtbot, tmp_path: Path, monkeypatch) -> None:
     """Opening the CT: the status bar says a state presents its images; View → Presentation state
     on the axial pane sets the state's window and shows its line and text on the third slice only."""
-    from lightbox.app.main_window import MainWindow
-
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     slices, third = _ct_with_state(tmp_path)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1000, 800)
-    window.show()
-    window.open_path(tmp_path / "ct")
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, tmp_path / "ct")
     assert "1 presentation state(s) present images of this series" in window.statusBar().currentMessage()
     axial = next(s for s in window.area.scenes() if getattr(s, "plane", "") == "axial")
     window.area.active = next(w for w in window.area.viewports if w.scene is axial)
@@ -361,8 +348,6 @@ def test_a_state_on_a_cine_follows_its_frames(qtbot, tmp_path: Path, monkeypatch
     Chosen on frame 1, it stays as the reader steps on: frame 2 shows its own point; frame 3, which
     it does not present, none; a window the reader sets on frame 3 is kept back on frame 2 (the
     state is not applied again over it). As acquired takes it off every frame."""
-    from lightbox.app.main_window import MainWindow
-
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     frames = np.stack([np.full((40, 40), 100 * (n + 1), np.uint16) for n in range(3)])
     path = tmp_path / "xa" / "run.dcm"
@@ -385,12 +370,7 @@ def test_a_state_on_a_cine_follows_its_frames(qtbot, tmp_path: Path, monkeypatch
     state.GraphicAnnotationSequence.append(second)
     state.ReferencedSeriesSequence[0].ReferencedImageSequence[0].ReferencedFrameNumber = [1, 2]
     state.save_as(tmp_path / "xa" / "state.dcm", enforce_file_format=True)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1000, 800)
-    window.show()
-    window.open_path(tmp_path / "xa")
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, tmp_path / "xa")
     assert len(window.area.opened.films) == 3
     menu = window.presentation_menu.menu
     menu.aboutToShow.emit()
@@ -420,41 +400,13 @@ def test_another_readers_report_on_a_ct_slice(tmp_path: Path, capsys) -> None:
     """OHIF's TID 1500 ellipse on the third of five CT slices (axes' ends at pixels (4,10)-(14,10),
     (9,8)-(9,12)), Area 12.5 mm²: on the axial plane its outline passes through the ends' plane mm
     (u = x, v = -y), on that slice; its words beside it; `screenshot --presentation` shows it."""
-    from highdicom.sr import (
-        Comprehensive3DSR,
-        ImageRegion,
-        MeasurementReport,
-        ObservationContext,
-        ObserverContext,
-        PersonObserverIdentifyingAttributes,
-        PlanarROIMeasurementsAndQualitativeEvaluations,
-        SourceImageForRegion,
-        TrackingIdentifier,
-    )
-    from highdicom.sr import (
-        GraphicTypeValues as RegionTypes,
-    )
-    from highdicom.sr import Measurement as SrMeasurement
-    from pydicom.sr.codedict import codes
-    from pydicom.sr.coding import Code
-
     from lightbox.app.presentation_menu import volume_state
     from lightbox.viewer.index import build_index
 
     slices, third = _ct_with_state(tmp_path)
     (tmp_path / "ct" / "state.dcm").unlink()
-    region = ImageRegion(RegionTypes.ELLIPSE, np.array([(4.5, 10.5), (14.5, 10.5), (9.5, 8.5), (9.5, 12.5)]),
-                         SourceImageForRegion(third.SOPClassUID, third.SOPInstanceUID))
-    group = PlanarROIMeasurementsAndQualitativeEvaluations(
-        tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier="nodule"), referenced_region=region,
-        measurements=[SrMeasurement(Code("42798000", "SCT", "Area"), 12.5, Code("mm2", "UCUM", "square millimeter"))])
-    observer = ObserverContext(observer_type=codes.DCM.Person, observer_identifying_attributes=
-                               PersonObserverIdentifyingAttributes(name="Other^Reader"))
-    content = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
-                                procedure_reported=Code("363679005", "SCT", "Imaging procedure"),
-                                imaging_measurements=[group])
-    report = Comprehensive3DSR(evidence=[third], content=content[0], series_instance_uid=generate_uid(),
-                               series_number=5, sop_instance_uid=generate_uid(), instance_number=1, manufacturer="OHIF")
+    report = foreign_measurement_report(third, "ELLIPSE", [(4.5, 10.5), (14.5, 10.5), (9.5, 8.5), (9.5, 12.5)],
+                                        ("42798000", "Area", 12.5, "mm2", "square millimeter"), "OHIF", "nodule")
     report.save_as(tmp_path / "ct" / "report.dcm", enforce_file_format=True)
     (series,) = build_index(tmp_path / "ct").all_series()
     found = volume_state(series, pydicom.dcmread(tmp_path / "ct" / "report.dcm"))
