@@ -422,3 +422,28 @@ def test_another_readers_report_on_a_ct_slice(tmp_path: Path, capsys) -> None:
     shot = tmp_path / "shot.png"
     assert main(["screenshot", str(tmp_path / "ct"), "--presentation", str(tmp_path / "ct" / "report.dcm"),
                  "--out", str(shot), "--size", "240x300"]) == 0
+
+
+def test_a_monochrome1_film_s_state_is_inverse_and_shows_the_film_as_acquired(tmp_path: Path) -> None:
+    """PS3.3 C.11.6.1.1: INVERSE "shall be used" for MONOCHROME1. The reader's arrow on a
+    MONOCHROME1 film went out with highdicom's IDENTITY, so a viewer applying the state (Lightbox's
+    own View → Presentation state among them) showed the film's negative; the state now says
+    INVERSE, and applied, the film is shown as acquired (minimum white)."""
+    from lightbox.dicomreports.presentation import presentation_state
+    from lightbox.viewer.index import build_index
+    from lightbox.viewer.loading import load_film
+    from lightbox.viewer.views.film_scene import FilmScene
+
+    path = tmp_path / "film" / "cr.dcm"
+    film = _film(path, np.zeros((20, 20), np.uint16), photometric="MONOCHROME1")
+    state = presentation_state([(film, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", None)])
+    assert state.PresentationLUTShape == "INVERSE"
+    (series,) = build_index(tmp_path / "film").all_series()
+    scene = FilmScene(load_film(series))
+    assert scene.film.invert
+    scene.apply_presentation(presentation_of(state, film))
+    assert scene.display.invert is False  # the film's MONOCHROME1 inversion, nothing added
+    grey = _film(tmp_path / "grey" / "cr.dcm", np.zeros((20, 20), np.uint16))
+    assert presentation_state([(grey, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", None)]).PresentationLUTShape == "IDENTITY"
+    with pytest.raises(ValueError, match="MONOCHROME1 and MONOCHROME2 images in one presentation state"):
+        presentation_state([(film, "text", [(1.0, 1.0)], "a", None), (grey, "text", [(1.0, 1.0)], "b", None)])

@@ -86,13 +86,28 @@ def presentation_state(marks: list[GraphicMark], reader: str = "",
         content_creator_name=typed_name(reader) or None)
     with study_names_as_they_are():
         if not all(colour):
-            state = GrayscaleSoftcopyPresentationState(**common, **_legacy_multi_frame_display(images, windows or {}))
+            state = GrayscaleSoftcopyPresentationState(**common, **_legacy_multi_frame_display(images, windows or {}),
+                                                       presentation_lut_transformation=_presentation_lut(images))
             return in_utf8(_with_display_shutter(state, images))
         # the state's ICC profile (Type 1, PS3.3 C.11.15) is the images' own; an image without one
         # is shown as sRGB, as viewers do, so that profile is given (the one highdicom ships)
         srgb = None if any("ICCProfile" in image for image in images) else \
             pkgutil.get_data("highdicom", "_icc_profiles/sRGB_v4_ICC_preference.icc")
         return in_utf8(ColorSoftcopyPresentationState(**common, icc_profile=srgb))
+
+
+def _presentation_lut(images: list[Dataset]) -> Any:
+    """INVERSE for MONOCHROME1 images, IDENTITY otherwise: the Presentation LUT Shape "shall" be
+    INVERSE for MONOCHROME1 (PS3.3 C.11.6.1.1), a state's output being P-values whatever the
+    image's photometric interpretation. highdicom writes IDENTITY for all: a viewer applying the
+    state showed a MONOCHROME1 chest film as its negative (lungs white). Images of both kinds in
+    one state cannot share one shape: refused."""
+    from highdicom.content import PresentationLUTTransformation
+
+    inverse = {str(image.get("PhotometricInterpretation", "")).strip().upper() == "MONOCHROME1" for image in images}
+    if len(inverse) > 1:
+        raise ValueError("MONOCHROME1 and MONOCHROME2 images in one presentation state: save them one image at a time")
+    return PresentationLUTTransformation(presentation_lut_shape="INVERSE" if inverse == {True} else "IDENTITY")
 
 
 def _with_display_shutter(state: Dataset, images: list[Dataset]) -> Dataset:
