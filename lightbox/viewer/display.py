@@ -5,6 +5,7 @@ Following napari's evented models (psygnal), a view never owns state: it subscri
 """
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,14 @@ class _Windowed:
         changed (setting them one by one redrew the views once per field; and a field set to
         its own value emits nothing, so a change ending on one was never heard at all)."""
         old = {name: getattr(self, name) for name in values}
-        with self.events.blocked():
+        # each field's own signal blocked, not the group: psygnal's SignalGroup.blocked() is not
+        # re-entrant (0.16: a group block inside another records its signals as "already
+        # blocked", so the outer one's end leaves every field's signal blocked for good). A
+        # window set under a caller's group block (Reset view, a presentation state applied)
+        # left the film deaf: its corner still read the old W/L and zoom after every change.
+        with ExitStack() as stack:
+            for name in values:
+                stack.enter_context(getattr(self.events, name).blocked())
             for name, value in values.items():
                 setattr(self, name, value)
         changed = next((name for name in values if getattr(self, name) != old[name]), None)
