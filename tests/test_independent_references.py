@@ -68,10 +68,16 @@ def film_window(any_renderer_window):
     return any_renderer_window
 
 
-def ramp_film(tmp_path: Path, photometric: str) -> Path:
+def ramp_film(tmp_path: Path, photometric: str, shape: str | None = None) -> Path:
     # 16 wide columns (several screen pixels each): stored value = 273 * column (0 .. 4095)
     stored = np.tile((np.arange(16) * 273).astype(np.uint16), (16, 1))
-    return write_film(tmp_path / f"{photometric}.dcm", stored, photometric=photometric, window=(2048, 4096), spacing=None)
+    path = write_film(tmp_path / f"{photometric}-{shape}.dcm", stored, photometric=photometric, window=(2048, 4096),
+                      spacing=None)
+    if shape is not None:  # the image's own Presentation LUT Shape (2050,0020), as a CR or DX may state it
+        ds = pydicom.dcmread(path)
+        ds.PresentationLUTShape = shape
+        ds.save_as(path)
+    return path
 
 
 def shown_levels(window, scene) -> np.ndarray:
@@ -105,6 +111,36 @@ def test_grey_levels_follow_every_window_change_in_every_renderer(film_window, q
             want = 255 - want  # PS3.3 C.7.6.3.1.2: minimum stored value is white
         got = shown_levels(window, scene)
         assert np.abs(got - want).max() <= 1, (center, width, got, want)
+
+
+@pytest.mark.parametrize(("photometric", "shape", "inverted"), [
+    ("MONOCHROME2", "INVERSE", True),  # "output after inversion is in P-Values" (PS3.3 C.11.6.1.1)
+    ("MONOCHROME1", "IDENTITY", False),  # the last stage of the pipeline says so: minimum value black
+])
+def test_an_image_presentation_lut_shape_that_contradicts_its_photometric_decides_and_is_said(
+        film_window, qtbot, tmp_path: Path, photometric, shape, inverted) -> None:
+    window = film_window
+    window.open_path(ramp_film(tmp_path, photometric, shape))
+    qtbot.waitUntil(lambda: window.area.opened is not None and not window.is_loading(), timeout=20000)
+    scene = window.area.active_scene()
+    want = pydicom_window(np.arange(16) * 273.0, 2048, 4096)
+    got = shown_levels(window, scene)
+    assert np.abs(got - (255 - want if inverted else want)).max() <= 1, (got, want)
+    (said,) = [w for w in window.warnings if "Presentation LUT Shape" in w]
+    assert f"{shape} contradicts its Photometric Interpretation {photometric}" in said and "Invert" in said
+
+
+@pytest.mark.parametrize(("photometric", "shape", "inverted"), [
+    ("MONOCHROME1", "INVERSE", True), ("MONOCHROME2", "IDENTITY", False), ("MONOCHROME1", None, True),
+    ("MONOCHROME2", None, False), ("MONOCHROME1", "LIN OD", True), ("MONOCHROME2", "LIN OD", False)])
+def test_a_conformant_presentation_lut_shape_inverts_once_and_says_nothing(tmp_path: Path, photometric, shape,
+                                                                           inverted) -> None:
+    film = load_film(build_index(ramp_film(tmp_path, photometric, shape)).all_series()[0], 0)
+    assert film.invert is inverted
+    said = [w for w in film.warnings if "Presentation LUT Shape" in w]
+    assert said == ([] if shape != "LIN OD" else [f"its Presentation LUT Shape 'LIN OD' is not one a display applies "
+                                                  f"(IDENTITY or INVERSE): shown as its Photometric Interpretation "
+                                                  f"{photometric} says"])
 
 
 def test_monochrome1_film_values_are_not_inverted_twice(tmp_path: Path) -> None:

@@ -445,5 +445,69 @@ def test_a_monochrome1_film_s_state_is_inverse_and_shows_the_film_as_acquired(tm
     assert scene.display.invert is False  # the film's MONOCHROME1 inversion, nothing added
     grey = _film(tmp_path / "grey" / "cr.dcm", np.zeros((20, 20), np.uint16))
     assert presentation_state([(grey, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", None)]).PresentationLUTShape == "IDENTITY"
-    with pytest.raises(ValueError, match="MONOCHROME1 and MONOCHROME2 images in one presentation state"):
+    with pytest.raises(ValueError, match=r"images shown inverted \(MONOCHROME1\) and not in one presentation state"):
         presentation_state([(film, "text", [(1.0, 1.0)], "a", None), (grey, "text", [(1.0, 1.0)], "b", None)])
+    # a MONOCHROME2 film whose own Presentation LUT Shape says INVERSE is shown inverted: its state says so
+    grey.PresentationLUTShape = "INVERSE"
+    assert presentation_state([(grey, "arrow", [(1.0, 1.0), (5.0, 5.0)], "", None)]).PresentationLUTShape == "INVERSE"
+
+
+def test_another_system_s_identity_state_on_a_monochrome1_film_is_its_negative_and_says_so(
+        qtbot, tmp_path: Path, monkeypatch, capsys) -> None:
+    """highdicom writes IDENTITY unless told, on a MONOCHROME1 film too, where PS3.3 C.11.6.1.1
+    says INVERSE. Applied as it says (View → Presentation state), the film is its negative
+    (minimum value black): it was so without a word; now a caution in the status bar, the corner
+    and the CLI; View → Invert shows the film as acquired."""
+    from lightbox.app.cli import main
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    folder = tmp_path / "film"
+    film = _film(folder / "cr.dcm", np.tile(np.arange(0, 4000, 200, dtype=np.uint16), (20, 1)),
+                 photometric="MONOCHROME1", window=(2000, 4000))
+    state = _state(film)
+    assert state.PresentationLUTShape == "IDENTITY"
+    state.save_as(folder / "state.dcm", enforce_file_format=True)
+    presentation = presentation_of(state, film)
+    assert presentation is not None and presentation.inverse is False
+    (caution,) = presentation.cautions
+    assert "IDENTITY for an image shown inverted (MONOCHROME1)" in caution and "negative" in caution
+    window = opened_window(qtbot, folder)
+    scene = window.area.active_scene()
+    scene.property.SetInterpolationTypeToNearest()
+
+    def left_and_right_grey() -> tuple[int, int]:  # stored 0 at the left edge, 3800 at the right
+        qtbot.wait(20)
+        pixels = window.area.viewports[0].grab_pixels()
+        greys = []
+        for column in (0, 19):
+            x, y = scene.image_to_display(column, 10)
+            greys.append(int(pixels[int(round(pixels.shape[0] - 1 - y)), int(round(x)), 0]))
+        return greys[0], greys[1]
+
+    # PS3.3 C.11.2.1.2.1, window 2000 / 4000: 0 → ((0 - 1999.5) / 3999 + 0.5) * 255 = 0.0; 3800 → 242.3
+    assert left_and_right_grey() == (255, 13)  # as acquired (MONOCHROME1): 255 - 0, 255 - 242
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
+    assert scene.display.invert is True  # the film's MONOCHROME1 inversion undone
+    assert left_and_right_grey() == (0, 242)  # the negative: minimum value black
+    assert "Caution: it says Presentation LUT Shape IDENTITY" in window.statusBar().currentMessage()
+    assert "Presentation state: PRIOR_READ - shown as its negative" in scene.corners.actors["lower_left"].GetInput()
+    window.toggle_invert()  # View → Invert: the film as acquired, the corner's word gone
+    assert left_and_right_grey() == (255, 13)
+    assert "shown as its negative" not in scene.corners.actors["lower_left"].GetInput()
+    assert main(["screenshot", str(folder / "cr.dcm"), "--presentation", str(folder / "state.dcm"),
+                 "--out", str(tmp_path / "shot.png"), "--size", "200x200"]) == 0
+    assert "caution: the presentation state it says Presentation LUT Shape IDENTITY" in capsys.readouterr().err
+
+
+def test_lightbox_s_own_identity_state_on_a_monochrome1_film_is_read_as_the_inverse_it_meant(tmp_path: Path) -> None:
+    """Lightbox wrote highdicom's IDENTITY on MONOCHROME1 films until its states said INVERSE:
+    those archived states meant the film as acquired, and are read so, without a caution."""
+    film = _film(tmp_path / "cr.dcm", np.zeros((20, 20), np.uint16), photometric="MONOCHROME1")
+    presentation = presentation_of(_state(film, Manufacturer="Lightbox"), film)
+    assert presentation is not None and presentation.inverse is True and presentation.cautions == ()
+    # a MONOCHROME1 film whose own Presentation LUT Shape says IDENTITY is shown so: IDENTITY agrees with it
+    film.PresentationLUTShape = "IDENTITY"
+    presentation = presentation_of(_state(film), film)
+    assert presentation is not None and presentation.inverse is False and presentation.cautions == ()

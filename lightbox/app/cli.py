@@ -146,6 +146,8 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
         if presentation is not None:
             for note in _show_presentation(scenes, presentation):
                 print(f"note: the presentation state's {note} is not applied", file=sys.stderr)
+            for caution in getattr(presentation, "cautions", ()):
+                print(f"caution: the presentation state {caution}", file=sys.stderr)
     except (FileNotFoundError, LoadError, KeyError, ValueError) as exc:
         return refuse(exc)
     if args.preset and args.preset != "auto" and opened.volume is None:

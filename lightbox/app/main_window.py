@@ -830,7 +830,9 @@ class MainWindow(QMainWindow):
         self.ai_panel.set_case(self.area.opened or opened)
         self._show_archived_report(opened)
         self.setWindowTitle(f"Lightbox - {opened.title}" + (" - DEMO, not for clinical use" if opened.is_demo else ""))
-        warnings = list(opened.volume.warnings if opened.volume is not None else [w for f in opened.films for w in f.warnings])
+        # a cine's frames each carry the object's notes: said once
+        warnings = list(dict.fromkeys(opened.volume.warnings if opened.volume is not None
+                                      else [w for f in opened.films for w in f.warnings]))
         if self.index is not None:
             warnings += [f"{e.path}: {e.reason}" for e in self.index.errors]
         self.warnings = warnings

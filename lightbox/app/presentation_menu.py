@@ -258,7 +258,7 @@ class PresentationStateMenu:
         scene.apply_presentation(presentation)
         if cine:  # the cine's other frames, as they are shown: what the state says of each
             self._cine_frames(cine, _frames_of(opened, state, str(path)))
-        self._say(presentation.title(), list(presentation.not_applied))
+        self._say(presentation.title(), list(presentation.not_applied), presentation.cautions)
         return presentation
 
     def _cine_frames(self, cine: str, presented: Callable[[Any], ImagePresentation | None] | None) -> None:
@@ -305,9 +305,10 @@ class PresentationStateMenu:
         self._say(state.title, state.not_applied)
         return state
 
-    def _say(self, title: str, not_applied: list[str]) -> None:
+    def _say(self, title: str, not_applied: list[str], cautions: tuple[str, ...] = ()) -> None:
         left = f"; not applied: {'; '.join(not_applied)}" if not_applied else ""
-        self.window.statusBar().showMessage(f"Presentation state {title}{left}", 15000)
+        warned = "".join(f". Caution: {caution}" for caution in cautions)
+        self.window.statusBar().showMessage(f"Presentation state {title}{left}{warned}", 30000 if cautions else 15000)
 
     def note_on_open(self, opened: Any) -> str:
         """A word for the status bar when a film or a volume opens that a state presents, or ""."""

@@ -17,6 +17,7 @@ from pydicom.uid import generate_uid
 
 from ..viewer.measure import arrow_head
 from ..viewer.pixels import Window, dataset_window, element_values, rescale
+from ..viewer.polarity import image_polarity
 from ..viewer.shutters import SHUTTER_GEOMETRY, object_shutter_source, shutter_key
 from .pixel_coordinates import SOFTWARE_VERSION, from_dicom, to_dicom
 from .text_encoding import in_utf8
@@ -97,16 +98,18 @@ def presentation_state(marks: list[GraphicMark], reader: str = "",
 
 
 def _presentation_lut(images: list[Dataset]) -> Any:
-    """INVERSE for MONOCHROME1 images, IDENTITY otherwise: the Presentation LUT Shape "shall" be
-    INVERSE for MONOCHROME1 (PS3.3 C.11.6.1.1), a state's output being P-values whatever the
-    image's photometric interpretation. highdicom writes IDENTITY for all: a viewer applying the
-    state showed a MONOCHROME1 chest film as its negative (lungs white). Images of both kinds in
-    one state cannot share one shape: refused."""
+    """INVERSE for images shown inverted (MONOCHROME1, or an image whose own Presentation LUT Shape
+    says INVERSE: :func:`~lightbox.viewer.polarity.image_polarity`), IDENTITY otherwise: the
+    Presentation LUT Shape "shall" be INVERSE for MONOCHROME1 (PS3.3 C.11.6.1.1), a state's output
+    being P-values whatever the image's photometric interpretation. highdicom writes IDENTITY for
+    all: a viewer applying the state showed a MONOCHROME1 chest film as its negative (lungs
+    white). Images of both kinds in one state cannot share one shape: refused."""
     from highdicom.content import PresentationLUTTransformation
 
-    inverse = {str(image.get("PhotometricInterpretation", "")).strip().upper() == "MONOCHROME1" for image in images}
+    inverse = {image_polarity(image).inverse for image in images}  # as Lightbox shows each image
     if len(inverse) > 1:
-        raise ValueError("MONOCHROME1 and MONOCHROME2 images in one presentation state: save them one image at a time")
+        raise ValueError("images shown inverted (MONOCHROME1) and not in one presentation state: "
+                         "save them one image at a time")
     return PresentationLUTTransformation(presentation_lut_shape="INVERSE" if inverse == {True} else "IDENTITY")
 
 

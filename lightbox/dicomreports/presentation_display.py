@@ -22,6 +22,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from ..viewer.pixels import Window, cielab_rgb, element_values, readable_value, rescale
+from ..viewer.polarity import image_polarity
 from ..viewer.shutters import DisplayShutter, display_shutter
 from .pixel_coordinates import from_dicom
 
@@ -78,6 +79,7 @@ class ImagePresentation:
     overlays_shown: bool = False  # the state activates the image's overlay planes (C.11.7)
     graphics: tuple[StateGraphic, ...] = ()
     not_applied: tuple[str, ...] = field(default_factory=tuple)
+    cautions: tuple[str, ...] = ()  # what is applied as the state says but may not be what its author saw
     source: str = ""  # where the state was read from (a path), to tell which one is applied
 
     def with_source(self, source: str) -> ImagePresentation:
@@ -160,14 +162,15 @@ def _presentation_of(state: Dataset, image: Dataset, frame: int | None) -> Image
     area = _displayed_area(state, uid, frame, notes)
     graphics = _graphics(state, uid, frame, rows, columns, area, rotation, _text(state, "ImageHorizontalFlip") == "Y",
                          notes)
+    inverse, cautions = _polarity(state, image, notes)
     return ImagePresentation(
         label=_text(state, "ContentLabel") or "UNNAMED", description=_text(state, "ContentDescription"),
         creator=_text(state, "ContentCreatorName").replace("^", " ").strip(),
         created=_text(state, "PresentationCreationDate"), kind=STATE_CLASSES.get(_text(state, "SOPClassUID"), "GSPS"),
-        window=_window(state, image, uid, frame, notes), inverse=_inverse(state, notes), rotation=rotation,
+        window=_window(state, image, uid, frame, notes), inverse=inverse, rotation=rotation,
         flip_horizontal=_text(state, "ImageHorizontalFlip") == "Y", area=area, shutter=shutter,
         overlays_shown=_activates_overlays(state),
-        graphics=tuple(graphics), not_applied=tuple(dict.fromkeys(notes)))
+        graphics=tuple(graphics), not_applied=tuple(dict.fromkeys(notes)), cautions=cautions)
 
 
 def _activates_overlays(state: Dataset) -> bool:
@@ -209,6 +212,23 @@ def _window(state: Dataset, image: Dataset, uid: str, frame: int | None, notes: 
             return None
         return Window(centre, width, function)  # type: ignore[arg-type]
     return None
+
+
+def _polarity(state: Dataset, image: Dataset, notes: list[str]) -> tuple[bool | None, tuple[str, ...]]:
+    """The state's Presentation LUT Shape, and a caution when it says IDENTITY for an image shown
+    inverted (MONOCHROME1): INVERSE "shall be used" there (PS3.3 C.11.6.1.1), and highdicom writes
+    IDENTITY unless told, so such a state most likely meant the film as acquired, yet says its
+    negative. Another system's is shown as it says (a state's shape is the whole display's), in
+    words; Lightbox's own, written with highdicom's IDENTITY before its states said INVERSE for
+    such images, is read as the INVERSE it meant (Lightbox never writes IDENTITY for them now)."""
+    inverse = _inverse(state, notes)
+    if inverse is not False or not image_polarity(image).inverse:
+        return inverse, ()
+    if _text(state, "Manufacturer") == "Lightbox":
+        return True, ()
+    return False, ("it says Presentation LUT Shape IDENTITY for an image shown inverted (MONOCHROME1), where "
+                   "PS3.3 C.11.6.1.1 says INVERSE: shown as it says, the film's negative (minimum value black); "
+                   "View → Invert shows it as acquired",)
 
 
 def _inverse(state: Dataset, notes: list[str]) -> bool | None:

@@ -41,6 +41,7 @@ from .pixels import (
     rescale,
     rescale_problem,
 )
+from .polarity import image_polarity
 from .regularise import regularise
 from .segmentations import segment_planes
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
@@ -562,7 +563,11 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
             padding = None  # the values are the table's output now, not modality values
             lo, hi = float(values.min()), float(values.max())
             window = Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
-        invert = photometric == "MONOCHROME1"
+        # MONOCHROME1, or the image's own Presentation LUT Shape where it says otherwise (said)
+        polarity = image_polarity(ds)
+        invert = polarity.inverse
+        if polarity.note:
+            warnings.append(polarity.note)
     # an enhanced object keeps its Pixel Spacing in the Pixel Measures functional group (C.7.6.16.2.1,
     # per frame, else shared): its frames shown as films were "uncalibrated", measured in pixels
     measures = functional_group_item(ds, "PixelMeasuresSequence", frame)

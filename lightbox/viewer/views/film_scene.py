@@ -352,7 +352,9 @@ class FilmScene(PlaneScene):
         if self.measure.is_key():
             lines.append("KEY IMAGE")
         if self.presentation is not None:
-            lines.append(f"Presentation state: {self.presentation.label}")
+            # a state whose shape turns the film to its negative, likely not what its author saw: in the corner
+            negative = " - shown as its negative" if self.presentation.cautions and d.invert else ""
+            lines.append(f"Presentation state: {self.presentation.label}{negative}")
         self.corners.set("lower_left", "\n".join(lines))
         rows, cols = film.shape
         plane = PLANE_WORDS.get(film.spacing_source, "")  # magnified at the detector, or corrected (PS3.3 10.7.1)
