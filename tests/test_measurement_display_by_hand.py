@@ -33,11 +33,11 @@ def _item(value_type: str, concept: Dataset, **attributes: object) -> Dataset:
     return item
 
 
-def _num(meaning: str, value: float, unit: str, derivation: str = "") -> Dataset:
+def _num(meaning: str, value: float, unit: str, derivation: str = "", code: str = "1") -> Dataset:
     measured = Dataset()
     measured.NumericValue = value
     measured.MeasurementUnitsCodeSequence = Sequence([_code(unit, unit, "UCUM")])
-    item = _item("NUM", _code("1", meaning, "SCT"), MeasuredValueSequence=Sequence([measured]))
+    item = _item("NUM", _code(code, meaning, "SCT"), MeasuredValueSequence=Sequence([measured]))
     if derivation:
         item.ContentSequence = Sequence([_item("CODE", _code("121401", "Derivation"),
                                                ConceptCodeSequence=Sequence([_code("2", derivation, "SCT")]))])
@@ -182,3 +182,22 @@ def test_several_values_an_upright_line_an_odd_count_and_no_date() -> None:
     line, words = presentation.graphics
     assert line.points == ((5.0, 1.0), (5.0, 9.0))
     assert words == StateGraphic("TEXT", ((8.0, 1.0),), "Area 30.0 mm²; Mean Attenuation Coefficient 35.0 HU")
+
+
+def test_a_cobb_angle_is_its_two_endplate_lines_not_a_zigzag() -> None:
+    """OHIF (dcmjs TID 300 CobbAngle) writes a Cobb angle (SCT 285285000) as one POLYLINE through
+    the two lines' four ends; drawn as a polyline it had a third, meaningless segment joining
+    them. Another angle's four-point polyline stays one polyline."""
+    data = [10.5, 80.5, 50.5, 70.5, 60.5, 20.5, 100.5, 40.5]
+    cobb = [_region("POLYLINE", data), _num("Cobb angle", 71.6, "deg", code="285285000")]
+    shown = measurement_presentation(_report(cobb), _image())
+    assert shown is not None and shown.graphics == (
+        StateGraphic("POLYLINE", ((10.0, 80.0), (50.0, 70.0))), StateGraphic("POLYLINE", ((60.0, 20.0), (100.0, 40.0))),
+        StateGraphic("TEXT", ((103.0, 40.0),), "Cobb angle 71.6°"))
+    other = measurement_presentation(_report([_region("POLYLINE", data), _num("Angle", 30.0, "deg")]), _image())
+    assert other is not None and other.graphics[0] == StateGraphic("POLYLINE", ((10.0, 80.0), (50.0, 70.0), (60.0, 20.0),
+                                                                                (100.0, 40.0)))
+    three = measurement_presentation(_report([_region("POLYLINE", data[:6]), _num("Cobb angle", 9.0, "deg",
+                                                                                   code="285285000")]), _image())
+    assert three is not None and three.graphics[0] == StateGraphic("POLYLINE", ((10.0, 80.0), (50.0, 70.0),
+                                                                                (60.0, 20.0)))

@@ -74,7 +74,7 @@ def test_an_ellipse_on_a_film(tmp_path: Path) -> None:
 def test_nothing_measured_is_refused_with_a_reason(tmp_path: Path, capsys) -> None:
     write_film(tmp_path / "film" / "cr.dcm", np.full((10, 10), 1, np.uint16))
     assert main(["report", "measurements", str(tmp_path / "film"), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"]) == 2
-    assert "no length or ROI to write" in capsys.readouterr().err
+    assert "no length, angle or ROI to write" in capsys.readouterr().err
 
 
 def test_the_windows_menu_writes_what_was_drawn(qtbot, tmp_path: Path, monkeypatch) -> None:
@@ -257,3 +257,81 @@ def test_marks_only_on_a_reformat_are_said_to_lie_on_no_image_not_to_be_missing(
         printed = capsys.readouterr()
         assert "on the coronal reformat: no acquired image to reference" in printed.out
         assert words in printed.err and "lies on one of its images" in printed.err and "first" not in printed.err
+
+
+def test_an_angle_and_a_cobb_angle_go_in_the_report_in_degrees_measured_in_millimetres(tmp_path: Path,
+                                                                                     capsys) -> None:
+    """They were left out of the measurement report without a word (only lengths and ROIs were
+    written), so a Cobb angle a reader measured never reached the archive. Pixels 0.1 mm wide and
+    0.2 mm tall: every expected angle is worked out in millimetres here, by hand."""
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((100, 120), 700, np.uint16), spacing=(0.2, 0.1))
+    film = pydicom.dcmread(path)
+    # vertex (50, 50); arms to (90, 50): 4 mm right; and to (90, 10): 4 mm right, 8 mm up
+    vertex_angle = [(90.0, 50.0), (50.0, 50.0), (90.0, 10.0)]
+    # endplates (10, 80)-(50, 70): 4 mm right, 2 mm up; (60, 20)-(100, 40): 4 mm right, 4 mm down
+    endplates = [(10.0, 80.0), (50.0, 70.0), (60.0, 20.0), (100.0, 40.0)]
+    out = film_document(tmp_path, "measurements", film, tmp_path / "film",
+                        [StoredAnnotation("angle", vertex_angle), StoredAnnotation("cobb", endplates)])
+    assert "2 measurement group(s)" in capsys.readouterr().out
+    sr = pydicom.dcmread(out)
+    (angle_id, angle_uid, angle_points, angle_values, _), (cobb_id, _, cobb_points, cobb_values, _) = \
+        read_measurements(sr)
+    assert angle_id.startswith("angle") and cobb_id.startswith("cobb") and angle_uid == film.SOPInstanceUID
+    assert np.allclose(angle_points, vertex_angle) and np.allclose(cobb_points, endplates)
+    assert angle_values == {"Angle": pytest.approx(math.degrees(math.atan2(8, 4)))}  # 63.4°, not the 45° of pixels
+    assert cobb_values == {"Cobb angle": pytest.approx(math.degrees(math.atan2(2, 4) + math.atan2(4, 4)))}  # 71.6°
+    numbers = [item for container in sr.ContentSequence if container.ConceptNameCodeSequence[0].CodeValue == "126010"
+               for group in container.ContentSequence for item in group.ContentSequence if item.ValueType == "NUM"]
+    assert [(n.ConceptNameCodeSequence[0].CodeValue, n.ConceptNameCodeSequence[0].CodingSchemeDesignator,
+             n.MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0].CodeValue) for n in numbers] == \
+        [("1483009", "SCT", "deg"), ("285285000", "SCT", "deg")]  # PS3.16 CID 7550's Cobb angle; UCUM degrees
+
+
+def test_an_angle_on_an_uncalibrated_film_is_written_as_shown(tmp_path: Path) -> None:
+    """No pixel spacing: the angle the view shows (pixels as drawn, each twice as tall as wide by
+    its Pixel Aspect Ratio 2\\1, PS3.3 C.7.6.3.1.7) is still an angle; a length would have no
+    millimetres and gets none."""
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((100, 120), 700, np.uint16), spacing=None)
+    ds = pydicom.dcmread(path)
+    ds.PixelAspectRatio = [2, 1]
+    ds.save_as(path)
+    out = film_document(tmp_path, "measurements", ds, tmp_path / "film",
+                        [StoredAnnotation("angle", [(90.0, 50.0), (50.0, 50.0), (90.0, 10.0)])])
+    ((_, _, _, values, _),) = read_measurements(pydicom.dcmread(out))
+    assert values == {"Angle": pytest.approx(math.degrees(math.atan2(2 * 40, 40)))}  # 63.4°: 45° on square pixels
+
+
+def test_angles_drawn_with_the_mouse_are_saved_and_come_back_when_the_study_opens(qtbot, tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    """Tools → Angle (three clicks) and Cobb angle (four) on a film; AI → Save measurements as
+    DICOM SR writes the degrees the labels show; the document, beside the film, gives the same
+    angles back (Lightbox's own report) when the folder is opened again."""
+    from PySide6.QtCore import QPoint, Qt
+    from window_helpers import opened_window
+
+    from lightbox.app.measurement_sr import marks_from_archive
+    from lightbox.viewer.index import build_index
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((200, 300), 500, np.uint16), spacing=(0.2, 0.1))
+    window = opened_window(qtbot, path)
+    widget, scene = window.area.viewports[0], window.area.viewports[0].scene
+    for tool, clicks in (("angle", ((200, 100), (100, 100), (200, 40))), ("cobb", ((20, 150), (120, 130), (150, 40),
+                                                                                  (250, 80)))):
+        window.set_tool(tool)
+        for c, r in clicks:
+            x, y = scene.image_to_display(c, r)
+            qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(widget.height() - 1 - y)))
+    angle, cobb = scene.measurements
+    written = window.save_measurements_sr(send_to="")
+    (_, _, angle_points, angle_values, _), (_, _, cobb_points, cobb_values, _) = read_measurements(pydicom.dcmread(written))
+    assert np.allclose(angle_points, angle.points) and np.allclose(cobb_points, cobb.points)
+    assert f"{angle_values['Angle']:.1f}°" == scene.measure.label(angle)  # what the label said
+    assert f"Cobb {cobb_values['Cobb angle']:.1f}°" == scene.measure.label(cobb)
+    window.close()
+    pydicom.dcmread(written).save_as(tmp_path / "film" / "measurements.dcm")
+    index = build_index(tmp_path / "film")
+    (series,) = [s for s in index.all_series() if s.kind == "film"]
+    back = {a.kind: a.points for _, a in marks_from_archive(index.documents, series)}
+    assert set(back) == {"angle", "cobb"}
+    assert np.allclose(back["angle"], angle.points, atol=1e-4) and np.allclose(back["cobb"], cobb.points, atol=1e-4)

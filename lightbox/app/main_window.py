@@ -558,7 +558,7 @@ class MainWindow(QMainWindow):
         return path
 
     def save_measurements_sr(self, send_to: str | None = None) -> Path | None:
-        """AI → Save measurements as DICOM SR: the open series' lengths and ROIs as a TID 1500
+        """AI → Save measurements as DICOM SR: the open series' lengths, angles and ROIs as a TID 1500
         measurement report in the store, and sent to a configured PACS if the user picks one."""
         from ..dicomreports.measurements import measurement_report
         from ..pacs.servers import store_dir, write_to_store
@@ -577,7 +577,8 @@ class MainWindow(QMainWindow):
         try:
             sr = measurement_report(marks, evidence)  # type: ignore[arg-type]
         except ValueError as exc:
-            QMessageBox.information(self, "Measurements as DICOM SR", f"{exc}: measure with Length or an ROI first.")
+            QMessageBox.information(self, "Measurements as DICOM SR",
+                                    f"{exc}: measure with Length, Angle, Cobb angle or an ROI first.")
             return None
         path = write_to_store(sr, store_dir())
         message = f"Measurement SR ({len(marks)} group(s)) saved to {path}"

@@ -15,21 +15,26 @@ from ..studydb.catalog import StudyCatalog
 from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
-from ..viewer.measure import film_roi_statistics, length, roi_pixels
+from ..viewer.measure import angle, cobb_angle, film_roi_statistics, length, roi_pixels
 from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.suv import suv_factor
 from ..viewer.uptake_peak import peak_mean
 from ..viewer.volume import Film, Volume
 
-MEASURED = ("length", "ellipse", "rectangle")
+MEASURED = ("length", "angle", "cobb", "ellipse", "rectangle")
 
 
 def _values(kind: str, points: list[tuple[float, float]], pixels: np.ndarray, spacing: tuple[float, float] | None,
             is_ct: bool, padding: Padding | None, shown: np.ndarray | None = None,
-            suv: float | None = None) -> dict[str, object]:
-    """What a length or ROI measures, as the view measures it; ``suv``: the factor that turns a
-    PET series' Bq/mL into SUVbw (viewer.suv), as the view reads it."""
+            suv: float | None = None, aspect: float = 1.0) -> dict[str, object]:
+    """What a length, angle or ROI measures, as the view measures it; ``suv``: the factor that
+    turns a PET series' Bq/mL into SUVbw (viewer.suv), as the view reads it; ``aspect``: an
+    uncalibrated film's pixel height over width, as the view measures its angles."""
+    if kind == "angle":  # in degrees whether calibrated or not, as the view shows it
+        return {"angle_deg": angle(points, spacing, aspect)}
+    if kind == "cobb":
+        return {"angle_deg": cobb_angle(points, spacing, aspect)}
     if spacing is None:  # uncalibrated: the region is written, no value in mm
         return {}
     if kind == "length":
@@ -197,7 +202,7 @@ def roi_peak(volume: Volume, k: int, kind: str, points: list[tuple[float, float]
 
 def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = None,
                  ) -> tuple[list[ImageMark], list[str]]:
-    """The series' lengths and ROIs on its own images, and what was left out (said). ``volume``:
+    """The series' lengths, angles and ROIs on its own images, and what was left out (said). ``volume``:
     the series as the window loaded it, where it has (a PET's SUVpeak needs the whole volume:
     not read twice)."""
     marks: list[ImageMark] = []
@@ -218,16 +223,16 @@ def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
             left_out.append(placed)
             continue
         header = placer.header(placed.instance)
-        shown = None
+        shown, aspect = None, 1.0
         if placer.film:  # the film (the frame) it was drawn on
             film = placer.film_of(placed)
-            values, spacing, padding = film.values, film.spacing, film.padding
+            values, spacing, padding, aspect = film.values, film.spacing, film.padding, film.aspect
             shown = film.shutter.shown if film.shutter is not None else None  # as the view measures, the shutter shown
         else:
-            values = placer.values(placed) if a.kind != "length" else np.zeros((1, 1))
+            values = placer.values(placed) if a.kind in ("ellipse", "rectangle") else np.zeros((1, 1))
             spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
             padding = pixel_padding(header, (placed.frame or 1) - 1)
-        measured = _values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv)
+        measured = _values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv, aspect)
         if peak_volume is not None and a.kind in ("ellipse", "rectangle") and measured.get("suv") is not None:
             measured["suv_peak"] = peak = roi_peak(peak_volume, placed.instance, a.kind, placed.points)
             ratio = peak_volume.sul_per_suv
@@ -293,7 +298,7 @@ def series_key_images(catalog: StudyCatalog, series: Series) -> tuple[list[Datas
 
 def marks_from_archive(documents: list, series: Series) -> list[tuple[str, StoredAnnotation]]:
     """The marks that documents found beside the images (``StudyIndex.documents``) place on this
-    series' images, as the study database keeps them: lengths and ROIs from TID 1500 measurement
+    series' images, as the study database keeps them: lengths, angles and ROIs from TID 1500 measurement
     reports and arrows and texts from presentation states Lightbox wrote (another system's are
     shown as theirs, not taken as the reader's marks), key images from Key Object Selections."""
     from pydicom import dcmread
@@ -358,8 +363,10 @@ def _kind_of(identifier: str, points: list[tuple[float, float]]) -> str | None:
 
 def _corners(kind: str, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """Two opposite corners of the box of an ellipse (its 4 axis ends) or a rectangle (its closed
-    polyline), or a length's two ends, as Lightbox keeps them."""
+    polyline), a length's two ends, or an angle's points, as Lightbox keeps them."""
     if kind == "length":
         return points[:2]
+    if kind in ("angle", "cobb"):
+        return points
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     return [(min(xs), min(ys)), (max(xs), max(ys))]

@@ -1,5 +1,5 @@
 """``lightbox report sr PATH``: a series' report (signed, else the draft) as a DICOM
-Comprehensive SR; ``lightbox report measurements PATH``: its lengths and ROIs as a TID 1500
+Comprehensive SR; ``lightbox report measurements PATH``: its lengths, angles and ROIs as a TID 1500
 measurement report; each written to the store (or ``--out``) and optionally sent to a PACS."""
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def _cmd_sr(args: argparse.Namespace) -> int:
 
 
 def _cmd_measurements(args: argparse.Namespace) -> int:
-    """The series' lengths and ROIs (kept in the study database) as a TID 1500 measurement SR."""
+    """The series' lengths, angles and ROIs (kept in the study database) as a TID 1500 measurement SR."""
     from ..dicomreports.measurements import measurement_report
     from .measurement_sr import series_marks
 
@@ -135,7 +135,8 @@ def _cmd_measurements(args: argparse.Namespace) -> int:
     try:
         sr = measurement_report(marks, evidence, args.reader)
     except ValueError as exc:
-        return refuse(f"{exc} on {series.label()}: measure in the window first (Tools: Length, Ellipse / Rectangle ROI)")
+        return refuse(f"{exc} on {series.label()}: measure in the window first (Tools: Length, Angle, Cobb angle, "
+                      "Ellipse / Rectangle ROI)")
     out = _write(sr, args.out)
     print(f"{out}  measurement report SR (TID 1500), {len(marks)} measurement group(s)")
     return _send(out, args.send)
@@ -209,7 +210,7 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=func)
 
     document("sr", "write the series' report as a DICOM Comprehensive SR (and send it)", _cmd_sr)
-    document("measurements", "write the series' lengths and ROIs as a DICOM SR measurement report (TID 1500) "
+    document("measurements", "write the series' lengths, angles and ROIs as a DICOM SR measurement report (TID 1500) "
              "(and send it)", _cmd_measurements, reader="the person observer (default: 'Lightbox reader')")
     document("keyimages", "write the series' flagged key images as a DICOM Key Object Selection", _cmd_keyimages,
              send=False, reader="the person observer (default: 'Lightbox reader')")

@@ -19,6 +19,7 @@ from .presentation_display import ImagePresentation, StateGraphic
 MEASUREMENT_REPORTS = ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34")  # Comprehensive, 3D SR
 UNIT_WORDS = {"mm": "mm", "mm2": "mm²", "cm": "cm", "cm2": "cm²", "[hnsf'U]": "HU", "{SUVbw}g/ml": "SUVbw",
               "deg": "°", "1": ""}
+COBB_ANGLE = "285285000"  # SCT Cobb angle (PS3.16 CID 7550): its region is two lines' four ends
 REGION_KINDS = {"POLYLINE": "POLYLINE", "ELLIPSE": "ELLIPSE", "CIRCLE": "CIRCLE", "POINT": "POINT",
                 "MULTIPOINT": "POINT"}
 
@@ -84,13 +85,14 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
         if str(readable_value(container.ConceptNameCodeSequence[0], "CodeValue") or "") != "126010":
             continue  # Imaging Measurements
         for group in readable_value(container, "ContentSequence") or []:
-            region, words = None, []
+            region, words, concepts = None, [], set()
             for item in readable_value(group, "ContentSequence") or []:
                 kind = str(readable_value(item, "ValueType") or "")
                 if kind == "SCOORD":
                     region = item
                 elif kind == "NUM":
                     words.append(_words(item))
+                    concepts.add(str(readable_value(item.ConceptNameCodeSequence[0], "CodeValue") or ""))
             if region is None:
                 continue
             reference = region.ContentSequence[0].ReferencedSOPSequence[0]
@@ -108,6 +110,9 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
                 continue
             drawn: list[Any] = [StateGraphic(REGION_KINDS[shape], (p,)) for p in points] if shape == "MULTIPOINT" \
                 else [StateGraphic(REGION_KINDS[shape], tuple(points))]
+            if COBB_ANGLE in concepts and shape == "POLYLINE" and len(points) == 4:
+                # the two endplate lines, not a zigzag through them (dcmjs writes a Cobb angle so)
+                drawn = [StateGraphic("POLYLINE", tuple(points[:2])), StateGraphic("POLYLINE", tuple(points[2:]))]
             graphics += drawn
             if words:
                 right = max(points, key=lambda p: p[0])  # the values beside the region's right end

@@ -13,6 +13,10 @@ is the ellipse (4 points: major axis ends, minor axis ends) or the closed rectan
 (SCT 42798000, mm2) and, on CT, the attenuation (DCM 112031, [hnsf'U]) as mean, standard
 deviation, minimum and maximum (derivations SCT 373098007, 386136009, 255605001, 56851009); on a
 PET series read in SUVbw, the SUV body weight (DCM 126401, {SUVbw}g/ml, PS3.16 CID 85) likewise.
+Each three-point angle a group whose region is the polyline arm, vertex, arm with "Angle" (SCT
+1483009, deg); each Cobb angle one whose region is the polyline through the two endplate lines'
+ends with "Cobb angle" (SCT 285285000, CID 7550 Angle Measurement, deg): the form OHIF's
+measurement export (dcmjs TID 300 CobbAngle) writes and reads back.
 Regions are given in the referenced image's pixel coordinates (column, row; PS3.3 C.18.6.1.2,
 a pixel's centre half a pixel in from its top-left corner: :mod:`.pixel_coordinates`): a film's
 own, or the acquired slice a plane's mark was drawn on. Marks on reformatted planes
@@ -42,19 +46,22 @@ SUL_UNIT = Code("{SUVlbm}g/ml", "UCUM", "Standardized Uptake Value lean body mas
 MM, MM2, HU = Code("mm", "UCUM", "millimeter"), Code("mm2", "UCUM", "square millimeter"), Code(
     "[hnsf'U]", "UCUM", "Hounsfield unit")
 SUVBW, SUVBW_UNIT = Code("126401", "DCM", "SUVbw"), Code("{SUVbw}g/ml", "UCUM", "Standardized Uptake Value body weight")
+ANGLE, COBB = Code("1483009", "SCT", "Angle"), Code("285285000", "SCT", "Cobb angle")
+DEGREE = Code("deg", "UCUM", "degree")
 IMAGING_MEASUREMENT = Code("363679005", "SCT", "Imaging procedure")
 MEASUREMENT_SERIES_NUMBER = 991  # after the report SR's 990
 
 
 @dataclass(frozen=True)
 class ImageMark:
-    """One finished length or ROI on one image: its points in that image's pixel coordinates
+    """One finished length, angle or ROI on one image: its points in that image's pixel coordinates
     (column, row), the image's header, and the values measured (mm, mm², HU)."""
 
-    kind: str  # "length", "ellipse" or "rectangle"
+    kind: str  # "length", "angle", "cobb", "ellipse" or "rectangle"
     points: list[tuple[float, float]]
     image: Dataset
     length_mm: float | None = None
+    angle_deg: float | None = None  # an angle's or a Cobb angle's, as the view gives it
     area_mm2: float | None = None
     hu: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum (CT only)
     suv: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum in SUVbw (PET, viewer.suv)
@@ -78,6 +85,8 @@ def _region(mark: ImageMark):  # noqa: ANN202 - highdicom's ImageRegion
 
     source = SourceImageForRegion(str(mark.image.SOPClassUID), str(mark.image.SOPInstanceUID),
                                   referenced_frame_numbers=None if mark.frame is None else [mark.frame])
+    if mark.kind in ("angle", "cobb"):  # arm, vertex, arm; or the two endplate lines' ends
+        return ImageRegion(GraphicTypeValues.POLYLINE, np.array(to_dicom(mark.points), dtype=float), source)
     points = to_dicom(mark.points[:2])
     if mark.kind == "ellipse":
         return ImageRegion(GraphicTypeValues.ELLIPSE, ellipse_axes(points), source)
@@ -107,12 +116,14 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
     from .sr import _with_type2
 
     if not marks:
-        raise ValueError("no length or ROI to write")
+        raise ValueError("no length, angle or ROI to write")
     groups = []
     for n, mark in enumerate(marks, 1):
         values: list = []
         if mark.kind == "length" and mark.length_mm is not None:
             values.append(Measurement(LENGTH, mark.length_mm, MM))
+        if mark.kind in ("angle", "cobb") and mark.angle_deg is not None:
+            values.append(Measurement(ANGLE if mark.kind == "angle" else COBB, mark.angle_deg, DEGREE))
         if mark.kind in ("ellipse", "rectangle"):
             if mark.area_mm2 is not None:
                 values.append(Measurement(AREA, mark.area_mm2, MM2))
