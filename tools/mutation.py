@@ -38,6 +38,7 @@ MODULES: dict[str, list[str]] = {
                                  "tests/test_cli.py::test_a_report_opened_alone_is_named_as_a_document_not_an_image",
                                  "tests/test_cli.py::test_inspect_text_and_json"],
     "lightbox/viewer/regularise.py": ["tests/test_regularise.py", "tests/test_regularise_by_hand.py"],
+    "lightbox/viewer/polarity.py": ["tests/test_polarity_by_hand.py"],
     # DICOM fidelity: the fast header reader (a silent +1000 HU once came from it) and overlay planes
     "lightbox/viewer/header_reader.py": ["tests/test_header_reader.py", "tests/test_stored_headers.py"],
     "lightbox/viewer/overlay_planes.py": ["tests/test_overlay_planes_by_hand.py", "tests/test_overlay_planes.py"],
