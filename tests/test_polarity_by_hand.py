@@ -3,8 +3,8 @@ Photometric Interpretation (C.7.6.3.1.2) and Presentation LUT Shape (C.11.6.1.1)
 from __future__ import annotations
 
 import pytest
-from pydicom.dataset import Dataset
 from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
 from pydicom.tag import Tag
 
 from lightbox.viewer.polarity import image_polarity

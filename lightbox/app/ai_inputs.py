@@ -35,7 +35,7 @@ def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext, str]:
         window = (v.window.center, v.window.width) if v.window else None
         turn = slice_turn(v.geometry.direction) if v.oriented else Turn()
         # the sampled slices are turned, not the volume (a CT is hundreds of megabytes)
-        slices = [turn.apply(s) for s in sample_volume_slices(v.array, VOLUME_SLICES, v.modality, window)]
+        slices = [turn.apply(s) for s in sample_volume_slices(v.array, VOLUME_SLICES, v.modality, window, v.invert)]
         notice = (f"The slices were stored {turn.words()} against the radiological convention; the model was shown "
                   "them turned to it (patient's right on the image's left)." if turn else "")
         return slices, study, notice

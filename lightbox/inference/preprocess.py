@@ -57,21 +57,23 @@ def pixel_values(images: Sequence[np.ndarray], config: dict[str, Any]) -> np.nda
 
 
 def sample_volume_slices(array: np.ndarray, count: int = 6, modality: str = "CT",
-                         window: tuple[float, float] | None = None) -> list[np.ndarray]:
+                         window: tuple[float, float] | None = None, invert: bool = False) -> list[np.ndarray]:
     """``count`` axial slices evenly spaced through the middle 80 % of ``array[k, j, i]``,
     each rendered to RGB: for CT the three channels carry the lung, mediastinum and bone windows
-    (as MedGemma 1.5's CT input does); other modalities use ``window`` in all three."""
+    (as MedGemma 1.5's CT input does); other modalities use ``window`` in all three. ``invert``:
+    a MONOCHROME1 stack (minimum value white), given to the model as the reader sees it."""
     depth = array.shape[0]
     indices = np.unique(np.linspace(0.1 * (depth - 1), 0.9 * (depth - 1), count).round().astype(int))
     out = []
     for k in indices:
         plane = array[k].astype(np.float32)
         if modality.upper() == "CT":
-            channels = [np.rint(window_to_unit(plane, c, w) * 255).astype(np.uint8) for c, w in CT_WINDOWS_FOR_MODEL]
+            channels = [np.rint((1.0 - unit if invert else unit) * 255).astype(np.uint8)
+                        for unit in (window_to_unit(plane, c, w) for c, w in CT_WINDOWS_FOR_MODEL)]
             out.append(np.stack(channels, axis=-1))
         else:
             c, w = window or (float(np.percentile(plane, 50)), float(np.ptp(plane) or 1.0))
-            out.append(to_rgb8(plane, c, w))
+            out.append(to_rgb8(plane, c, w, invert))
     return out
 
 

@@ -336,9 +336,28 @@ def _load_volume(series: Series, progress: Callable[[int, int], None] | None, ca
         if lossy:
             metadata["lossy"] = lossy
     warnings += lossy_warning(metadata)
+    invert = _stack_polarity([m.header for m in members if m.header is not None], warnings)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
                   metadata, warnings, acquired_positions=acquired, resampled=resampled, calibrated=calibrated,
-                  oriented=oriented, overlay_planes=overlay_planes, padding=padding, stated_windows=stated)
+                  oriented=oriented, overlay_planes=overlay_planes, padding=padding, stated_windows=stated,
+                  invert=invert)
+
+
+def _stack_polarity(headers: list[Dataset], warnings: list[str]) -> bool:
+    """Whether a stack's slices are shown inverted (MONOCHROME1, or their Presentation LUT Shape:
+    polarity.py): they were all shown minimum-black, a MONOCHROME1 stack as its negative. Slices
+    that disagree are shown as most of them say, and said."""
+    polarities = [image_polarity(header) for header in headers]
+    if not polarities:
+        return False
+    inverted = sum(p.inverse for p in polarities)
+    invert = inverted * 2 > len(polarities)
+    warnings += list(dict.fromkeys(p.note for p in polarities if p.note))
+    if 0 < inverted < len(polarities):
+        warnings.append(f"{inverted} of {len(polarities)} slices are to be shown inverted (MONOCHROME1 or "
+                        f"Presentation LUT Shape INVERSE) and the others not: all are shown "
+                        f"{'inverted' if invert else 'minimum value black'}, as most of them say")
+    return invert
 
 
 def _in_suv(array: np.ndarray, window: Window | None, stated: list[tuple[str, Window]], padding: Padding | None,
@@ -443,8 +462,9 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
     if series.modality.upper() == "PT":
         array, window, stated, padding = _in_suv(array, window, stated, padding, [ds], metadata, warnings)
     warnings += lossy_warning(metadata)
+    invert = _stack_polarity([ds], warnings)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
-                  metadata, warnings, calibrated=calibrated, padding=padding, stated_windows=stated)
+                  metadata, warnings, calibrated=calibrated, padding=padding, stated_windows=stated, invert=invert)
 
 
 def absurd_window(window: Window, values: np.ndarray) -> bool:

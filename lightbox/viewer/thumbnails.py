@@ -6,6 +6,7 @@ import numpy as np
 from .index import Series
 from .loading import _slice_values, load_film
 from .pixels import auto_window, pixel_padding, window_values
+from .polarity import image_polarity
 from .series import volume_instances
 from .shutters import DisplayShutter
 
@@ -31,7 +32,7 @@ def series_thumbnail(series: Series, size: int = 96) -> np.ndarray:
         members = volume_instances(series)
         middle = members[len(members) // 2]
         values = _slice_values(middle)
-        invert, aspect = False, 1.0
+        invert, aspect = (image_polarity(middle.header).inverse if middle.header is not None else False), 1.0
         padding = pixel_padding(middle.header) if middle.header is not None else None
     else:
         film = load_film(series, 0)

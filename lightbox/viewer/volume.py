@@ -41,6 +41,9 @@ class Volume:
     padding: Padding | None = None
     # every window the slice shown first states, with its explanation (pixels.dataset_windows)
     stated_windows: list[tuple[str, Window]] = field(default_factory=list)
+    # minimum value displayed white: MONOCHROME1 slices (C.7.6.3.1.2), or their own Presentation
+    # LUT Shape INVERSE (polarity.py); the reader's Invert comes on top
+    invert: bool = False
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -190,4 +193,4 @@ class Film:
         """A one-slice volume (for code that only knows volumes, e.g. thumbnails)."""
         sy, sx = self.spacing or (1.0, 1.0)
         return Volume(self.values[np.newaxis], Geometry(spacing=(sx, sy, 1.0)), self.modality, self.window, self.metadata,
-                      padding=self.padding)
+                      padding=self.padding, invert=self.invert)

@@ -231,7 +231,7 @@ class MprScene(PlaneScene):
     # -- state → VTK ----------------------------------------------------------------------
     def _apply(self) -> None:
         d = self.display
-        self.voi_tables.apply(self.property, d.window, d.invert)
+        self.voi_tables.apply(self.property, d.window, self.volume.invert != d.invert)  # MONOCHROME1 XOR the reader's
         if d.slab_mode == "none":
             self.mapper.SetSlabThickness(0.0)
         else:

@@ -215,7 +215,7 @@ class PlaneRaster:
         """
         plane, rows, columns, inside, at_rows, at_columns = self._sample(width, height)
         d = self.scene.display
-        invert = (self.scene.film.invert != d.invert) if self.kind == "film" else bool(d.invert)
+        invert = (self.scene.film.invert if self.kind == "film" else self.scene.volume.invert) != d.invert
         if smooth and self.kind == "mpr":
             # VTK reslices MPR planes with linear interpolation of the values, then windows
             # (minified too: a small pane of a grid shows fewer screen pixels than voxels)
