@@ -10,6 +10,7 @@ import numpy as np
 import pydicom
 import pytest
 from dicom_factory import axial_positions, write_ct_series, write_film
+from window_helpers import opened_window
 
 from lightbox.app.cli import main
 from lightbox.dicomreports.measurements import read_measurements
@@ -81,16 +82,10 @@ def test_the_windows_menu_writes_what_was_drawn(qtbot, tmp_path: Path, monkeypat
     """AI → Save measurements as DICOM SR, after a length drawn with the mouse on a film."""
     from PySide6.QtCore import QPoint, Qt
 
-    from lightbox.app.main_window import MainWindow
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))  # the store and database of this test
     path = write_film(tmp_path / "film" / "cr.dcm", np.full((200, 300), 500, np.uint16), spacing=(0.2, 0.1))
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1100, 800)
-    window.show()
-    window.open_path(path)
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, path, (1100, 800))
     widget, scene = window.area.viewports[0], window.area.viewports[0].scene
     window.set_tool("length")
     for c, r in ((50, 50), (250, 150)):
@@ -111,7 +106,6 @@ def test_no_report_no_pdf(qtbot, tmp_path: Path, monkeypatch) -> None:
     from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     from lightbox.app.ai_panel import NO_REPORT, NoReport
-    from lightbox.app.main_window import MainWindow
     from lightbox.pacs.servers import store_dir
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
@@ -120,10 +114,7 @@ def test_no_report_no_pdf(qtbot, tmp_path: Path, monkeypatch) -> None:
     asked_for_a_file: list[str] = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (asked_for_a_file.append("asked"), ("", ""))[1])
     path = write_film(tmp_path / "film" / "cr.dcm", np.full((64, 64), 500, np.uint16))
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.open_path(path)
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, path)
     window.ai_panel.editor.setPlainText("  \n ")
     assert window.save_report_pdf(send_to="") is None
     assert said == [NO_REPORT] and not any(store_dir().rglob("*.dcm"))
@@ -141,15 +132,11 @@ def test_the_report_as_a_dicom_encapsulated_pdf(qtbot, tmp_path: Path, monkeypat
     import shutil
     import subprocess
 
-    from lightbox.app.main_window import MainWindow
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     path = write_film(tmp_path / "film" / "cr.dcm", np.full((64, 64), 500, np.uint16))
     image = pydicom.dcmread(path)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.open_path(path)
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, path)
     window.ai_panel.editor.setPlainText("FINDINGS: No pneumothorax.\nIMPRESSION: Normal chest.")
     written = pydicom.dcmread(window.save_report_pdf(send_to=""))
     assert written.SOPClassUID == "1.2.840.10008.5.1.4.1.1.104.1" and written.MIMETypeOfEncapsulatedDocument == "application/pdf"
@@ -307,7 +294,6 @@ def test_angles_drawn_with_the_mouse_are_saved_and_come_back_when_the_study_open
     DICOM SR writes the degrees the labels show; the document, beside the film, gives the same
     angles back (Lightbox's own report) when the folder is opened again."""
     from PySide6.QtCore import QPoint, Qt
-    from window_helpers import opened_window
 
     from lightbox.app.measurement_sr import marks_from_archive
     from lightbox.viewer.index import build_index

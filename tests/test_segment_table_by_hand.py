@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from window_helpers import opened_window
 
 from lightbox.viewer.index import build_index
 from lightbox.viewer.loading import load_volume
@@ -246,15 +247,10 @@ def test_the_table_on_planes_written_here() -> None:
 def test_clicking_the_seg_in_the_study_browser_shows_the_ct_it_segments(qtbot, tmp_path: Path, monkeypatch) -> None:
     """The SEG's masks alone are black-and-white frames: clicking the SEG series opens the CT it
     segments, with its segments drawn, and says so."""
-    from lightbox.app.main_window import MainWindow
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     ct_with_segmentation(tmp_path)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    window.open_path(tmp_path / "ct")
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, tmp_path / "ct")
     seg = next(s for s in window.index.all_series() if s.modality == "SEG")
     ct = next(s for s in window.index.all_series() if s.modality == "CT")
     window.open_series(seg)  # the SEG itself, as File → Open would show it: its frames

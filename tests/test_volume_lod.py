@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
+from window_helpers import opened_window
 
 from lightbox.viewer.display import VolumeDisplay
 from lightbox.viewer.views.volume_scene import INTERACTIVE_IMAGE_SAMPLE_DISTANCE, VolumeScene
@@ -29,15 +30,9 @@ def full_quality_pixels(scene: VolumeScene, size: tuple[int, int]) -> np.ndarray
 
 
 def test_the_3d_pane_rotates_coarse_and_settles_to_full_quality(qtbot, monkeypatch) -> None:
-    from lightbox.app.main_window import MainWindow
 
     monkeypatch.delenv("LIGHTBOX_VOLUME_MAPPER", raising=False)
-    window = MainWindow()
-    window.resize(1000, 800)
-    qtbot.addWidget(window)
-    window.show()
-    window.open_path("demo:ct")
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window = opened_window(qtbot, "demo:ct")
     window.set_layout("2x2")
     widget = window.area.viewports[3]
     scene = widget.scene
