@@ -201,3 +201,63 @@ def test_a_cobb_angle_is_its_two_endplate_lines_not_a_zigzag() -> None:
                                                                                    code="285285000")]), _image())
     assert three is not None and three.graphics[0] == StateGraphic("POLYLINE", ((10.0, 80.0), (50.0, 70.0),
                                                                                 (60.0, 20.0)))
+
+
+def _calibrated(**attributes: object) -> Dataset:
+    image = _image()
+    image.Modality = "CT"
+    image.PixelSpacing = [0.5, 0.25]  # rows 0.5 mm, columns 0.25 mm
+    for keyword, value in attributes.items():
+        setattr(image, keyword, value)
+    return image
+
+
+def _texts(report: Dataset, image: Dataset, frame: int | None = None) -> list[str]:
+    shown = measurement_presentation(report, image, frame)
+    assert shown is not None
+    return [g.text for g in shown.graphics if g.kind == "TEXT"]
+
+
+def test_a_length_or_area_is_measured_again_on_the_images_pixels_and_a_difference_said() -> None:
+    """Pixels 0.25 mm wide, 0.5 mm tall. A line from pixel (10, 20) to (40, 20): 30 × 0.25 = 7.5 mm.
+    A rectangle (10, 20)-(30, 30) as a closed polyline: 20 × 0.25 × 10 × 0.5 = 25 mm². An ellipse
+    with axes (10, 20)-(30, 20) and (20, 16)-(20, 24): π × 2.5 × 2 = 15.7 mm²."""
+    line = _region("POLYLINE", [10.5, 20.5, 40.5, 20.5])
+    box = _region("POLYLINE", [10.5, 20.5, 30.5, 20.5, 30.5, 30.5, 10.5, 30.5, 10.5, 20.5])
+    ellipse = _region("ELLIPSE", [10.5, 20.5, 30.5, 20.5, 20.5, 16.5, 20.5, 24.5])
+    length, area = ("Length", "410668003"), ("Area", "42798000")
+    agreeing = _report([line, _num(*length[:1], 7.5, "mm", code=length[1])],
+                       [box, _num(area[0], 25.2, "mm2", code=area[1])],  # within 1 %: as written, nothing added
+                       [ellipse, _num(area[0], 15.7, "mm2", code=area[1])])
+    assert _texts(agreeing, _calibrated()) == ["Length 7.5 mm", "Area 25.2 mm²", "Area 15.7 mm²"]
+    differing = _report([line, _num(length[0], 10.0, "mm", code=length[1])],
+                        [box, _num(area[0], 30.0, "mm2", code=area[1]), _num("Mean", 40.0, "[hnsf'U]", "Mean")],
+                        [ellipse, _num(area[0], 20.0, "mm2", code=area[1])])
+    assert _texts(differing, _calibrated()) == [
+        "Length 10.0 mm\n(7.5 mm by this image's Pixel Spacing)",
+        "Area 30.0 mm²\n(25.0 mm² by this image's Pixel Spacing); Mean Mean 40.0 HU",  # a derived value: as written
+        "Area 20.0 mm²\n(15.7 mm² by this image's Pixel Spacing)"]
+    # an uncalibrated image: nothing to measure with; a length in another unit, a three-point
+    # line, or a derived length (a mean of several) is not measured again
+    assert _texts(differing, _image())[0] == "Length 10.0 mm"
+    other = _report([line, _num(length[0], 1.0, "cm", code=length[1])],
+                    [_region("POLYLINE", [10.5, 20.5, 40.5, 20.5, 40.5, 30.5]), _num(length[0], 99.0, "mm", code=length[1])],
+                    [line, _num(length[0], 9.0, "mm", "Mean", code=length[1])])
+    assert _texts(other, _calibrated()) == ["Length 1.0 cm", "Length 99.0 mm", "Mean Length 9.0 mm"]
+
+
+def test_a_projection_film_is_measured_at_the_detector_and_an_enhanced_frame_by_its_own_pixel_measures() -> None:
+    """A CR with only Imager Pixel Spacing 0.2 mm (PS3.3 10.7.1: a size at the detector): the line
+    of 30 pixels is 6.0 mm there. An enhanced CT frame whose Pixel Measures say 0.1 mm columns:
+    3.0 mm, not the top level's 7.5."""
+    line = _region("POLYLINE", [10.5, 20.5, 40.5, 20.5])
+    report = _report([line, _num("Length", 9.9, "mm", code="410668003")])
+    film = _image()
+    film.Modality, film.ImagerPixelSpacing = "CR", [0.2, 0.2]
+    assert _texts(report, film) == ["Length 9.9 mm\n(6.0 mm by this image's Imager Pixel Spacing)"]
+    measures = Dataset()
+    measures.PixelSpacing = [0.1, 0.1]
+    group = Dataset()
+    group.PixelMeasuresSequence = Sequence([measures])
+    enhanced = _calibrated(PerFrameFunctionalGroupsSequence=Sequence([Dataset(), group]))
+    assert _texts(report, enhanced, 2) == ["Length 9.9 mm\n(3.0 mm by this image's Pixel Spacing)"]

@@ -399,7 +399,9 @@ def test_a_state_on_a_cine_follows_its_frames(qtbot, tmp_path: Path, monkeypatch
 def test_another_readers_report_on_a_ct_slice(tmp_path: Path, capsys) -> None:
     """OHIF's TID 1500 ellipse on the third of five CT slices (axes' ends at pixels (4,10)-(14,10),
     (9,8)-(9,12)), Area 12.5 mm²: on the axial plane its outline passes through the ends' plane mm
-    (u = x, v = -y), on that slice; its words beside it; `screenshot --presentation` shows it."""
+    (u = x, v = -y), on that slice; its words beside it, with the area its region has on the
+    slice's pixels (0.7 mm rows, 0.8 mm columns): π × (10 × 0.8 / 2) × (4 × 0.7 / 2) = 17.6 mm²;
+    `screenshot --presentation` shows it."""
     from lightbox.app.presentation_menu import volume_state
     from lightbox.viewer.index import build_index
 
@@ -415,7 +417,8 @@ def test_another_readers_report_on_a_ct_slice(tmp_path: Path, capsys) -> None:
     row_mm, col_mm = (float(v) for v in third.PixelSpacing)
     outline, = [m for m in found.marks if not m.text]
     (words,) = [m for m in found.marks if m.text]
-    assert words.text == "Area 12.5 mm²" and outline.plane == pytest.approx(z) and words.plane == pytest.approx(z)
+    assert words.text == "Area 12.5 mm²\n(17.6 mm² by this image's Pixel Spacing)"
+    assert outline.plane == pytest.approx(z) and words.plane == pytest.approx(z)
     ends = [(x0 + 14 * col_mm, -(y0 + 10 * row_mm)), (x0 + 9 * col_mm, -(y0 + 12 * row_mm))]
     for end in ends:  # the outline reaches the axes' ends (its first point, and a quarter round)
         assert min(math.dist(end, p) for p in outline.points) < 1e-6

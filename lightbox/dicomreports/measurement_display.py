@@ -5,14 +5,22 @@ window's View → Presentation state offers beside the presentation states.
 
 Not imported as the reader's own marks: saved again in the reader's report they would carry the
 reader's name as their observer (TID 1002), which they are not.
+
+A length or an area is shown as written, and measured again on the region with the pixel size
+Lightbox gives the image (viewer.calibration): where the two differ (another system took the
+detector's Imager Pixel Spacing where Lightbox corrects for magnification, PS3.3 10.7.1, or a
+mis-calibrated export), both are shown, "Length 5.0 mm" over "(3.0 mm by this image's Pixel Spacing)",
+so that a reader comparing a prior's lengths with today's knows which scale each is on.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydicom.dataset import Dataset
 
-from ..viewer.pixels import element_values, readable_value
+from ..viewer.calibration import film_calibration, usable_spacing
+from ..viewer.pixels import element_values, functional_group_item, readable_value
 from .pixel_coordinates import from_dicom
 from .presentation_display import ImagePresentation, StateGraphic
 
@@ -53,6 +61,39 @@ def observer_name(report: Dataset) -> str:
     return ""
 
 
+LENGTH_CODE, AREA_CODE = "410668003", "42798000"  # SCT Length (mm), Area (mm2): as Lightbox writes them
+SOURCE_WORDS = {"PixelSpacing": "Pixel Spacing", "ImagerPixelSpacing": "Imager Pixel Spacing",
+                "ERMF": "magnification-corrected pixel size", "SequenceOfUltrasoundRegions": "ultrasound regions"}
+
+
+def image_scale(image: Dataset, frame: int | None) -> tuple[tuple[float, float], str] | None:
+    """The image's pixel size (row, column mm) as Lightbox measures with it, and where it comes
+    from in words; None when uncalibrated."""
+    measures = functional_group_item(image, "PixelMeasuresSequence", (frame or 1) - 1)
+    stated = usable_spacing(readable_value(measures, "PixelSpacing")) if measures is not None else None
+    calibration = film_calibration(image, stated or usable_spacing(readable_value(image, "PixelSpacing")))
+    if calibration.spacing is None:
+        return None
+    return calibration.spacing, SOURCE_WORDS.get(calibration.source, calibration.source or "pixel size")
+
+
+def measured_here(code: str, unit: str, shape: str, points: list[tuple[float, float]],
+                  spacing: tuple[float, float]) -> float | None:
+    """A length (mm) of a two-point line, or an area (mm²) of an ellipse (its axes' four ends) or
+    a closed polyline (the shoelace formula), on pixels ``spacing`` (row, column mm) in size;
+    None for what is not such a value."""
+    sy, sx = spacing
+    mm = [(x * sx, y * sy) for x, y in points]
+    if code == LENGTH_CODE and unit == "mm" and shape == "POLYLINE" and len(mm) == 2:
+        return math.dist(mm[0], mm[1])
+    if code == AREA_CODE and unit == "mm2":
+        if shape == "ELLIPSE" and len(mm) == 4:
+            return math.pi * math.dist(mm[0], mm[1]) / 2 * math.dist(mm[2], mm[3]) / 2
+        if shape == "POLYLINE" and len(mm) >= 4 and points[0] == points[-1]:
+            return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(mm, mm[1:], strict=False))) / 2
+    return None
+
+
 def _words(item: Dataset) -> str:
     """"Length 12.3 mm" of a NUM item (its derivation first: "Mean Attenuation 35.0 HU")."""
     name = str(readable_value(item.ConceptNameCodeSequence[0], "CodeMeaning") or "")
@@ -79,13 +120,14 @@ def measurement_presentation(report: Dataset, image: Dataset, frame: int | None 
 
 def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None) -> ImagePresentation | None:
     uid = str(readable_value(image, "SOPInstanceUID") or "")
+    scale = image_scale(image, frame)
     graphics: list[StateGraphic] = []
     notes: list[str] = []
     for container in readable_value(report, "ContentSequence") or []:
         if str(readable_value(container.ConceptNameCodeSequence[0], "CodeValue") or "") != "126010":
             continue  # Imaging Measurements
         for group in readable_value(container, "ContentSequence") or []:
-            region, words, concepts = None, [], set()
+            region, words, concepts, numbers = None, [], set(), []
             for item in readable_value(group, "ContentSequence") or []:
                 kind = str(readable_value(item, "ValueType") or "")
                 if kind == "SCOORD":
@@ -93,6 +135,7 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
                 elif kind == "NUM":
                     words.append(_words(item))
                     concepts.add(str(readable_value(item.ConceptNameCodeSequence[0], "CodeValue") or ""))
+                    numbers.append(item)
             if region is None:
                 continue
             reference = region.ContentSequence[0].ReferencedSOPSequence[0]
@@ -114,6 +157,8 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
                 # the two endplate lines, not a zigzag through them (dcmjs writes a Cobb angle so)
                 drawn = [StateGraphic("POLYLINE", tuple(points[:2])), StateGraphic("POLYLINE", tuple(points[2:]))]
             graphics += drawn
+            if scale is not None:
+                words = [_checked(text, item, shape, points, scale) for text, item in zip(words, numbers, strict=True)]
             if words:
                 right = max(points, key=lambda p: p[0])  # the values beside the region's right end
                 graphics.append(StateGraphic("TEXT", ((right[0] + 3.0, right[1]),), "; ".join(words)))
@@ -123,3 +168,19 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
     return ImagePresentation(label="MEASUREMENTS", description=f"by {observer}" if observer else "another reader's",
                              creator=observer, created=str(readable_value(report, "ContentDate") or ""), kind="SR",
                              graphics=tuple(graphics), not_applied=tuple(dict.fromkeys(notes)))
+
+
+def _checked(text: str, item: Dataset, shape: str, points: list[tuple[float, float]],
+             scale: tuple[tuple[float, float], str]) -> str:
+    """``text`` ("Length 5.0 mm"), and what the region measures on this image's pixel size when
+    that differs from it (beyond 1 % and the rounding of one decimal)."""
+    code = str(readable_value(item.ConceptNameCodeSequence[0], "CodeValue") or "")
+    measured = item.MeasuredValueSequence[0]
+    unit = str(readable_value(measured.MeasurementUnitsCodeSequence[0], "CodeValue") or "")
+    if readable_value(item, "ContentSequence"):  # a derived value (a mean, a maximum) is not the region's size
+        return text
+    here = measured_here(code, unit, shape, points, scale[0])
+    written = float(measured.NumericValue)
+    if here is None or abs(here - written) <= max(0.01 * abs(here), 0.05):
+        return text
+    return f"{text}\n({here:.1f} {UNIT_WORDS[unit]} by this image's {scale[1]})"  # a line of its own: the words stay short

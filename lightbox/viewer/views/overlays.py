@@ -268,12 +268,43 @@ class ScaleBar:
 
 
 class WorldLabels:
-    """Text labels anchored at world positions (measurement values)."""
+    """Text labels anchored at world positions (measurement values), kept inside the viewport:
+    a label whose anchor lies near the right or top edge (a length measured at the edge of a
+    zoomed film, a colleague's value beside a region at the image's edge) ran off it, cut short;
+    each one is moved in, as drawn, just enough to be read whole."""
+
+    MARGIN = 3  # display pixels from the viewport's edges
 
     def __init__(self, renderer: vtkRenderer, color: tuple[float, float, float] = MEASURE_COLOR) -> None:
         self.renderer = renderer
         self.color = color
         self.actors: list[vtkTextActor] = []
+        self.anchors: list[tuple[float, float, float]] = []
+        renderer.AddObserver("StartEvent", lambda *_: self._keep_inside())  # type: ignore[arg-type]  # VTK takes event names
+
+    def _keep_inside(self) -> None:
+        """Place each label at its anchor, moved left or down into the viewport where its text
+        would pass the edge (the camera of this render: the zoom and pan as they are now)."""
+        width, height = self.renderer.GetSize()
+        if width < 2 or height < 2 or self.renderer.GetRenderWindow() is None:
+            return  # not on screen: VTK cannot measure text there
+        size = [0.0, 0.0]
+        for anchor, actor in zip(self.anchors, self.actors, strict=False):
+            if not actor.GetVisibility():
+                continue
+            self.renderer.SetWorldPoint(*anchor, 1.0)
+            self.renderer.WorldToDisplay()
+            x, y, depth = self.renderer.GetDisplayPoint()
+            actor.GetSize(self.renderer, size)
+            inside_x = max(self.MARGIN, min(x, width - size[0] - self.MARGIN))
+            inside_y = max(self.MARGIN, min(y, height - size[1] - self.MARGIN))
+            place = anchor
+            if (inside_x, inside_y) != (x, y):
+                self.renderer.SetDisplayPoint(inside_x, inside_y, depth)
+                self.renderer.DisplayToWorld()
+                wx, wy, wz, w = self.renderer.GetWorldPoint()
+                place = (wx / w, wy / w, wz / w) if w else anchor
+            actor.GetPositionCoordinate().SetValue(*place)
 
     def set(self, labels: Sequence[tuple[tuple[float, float, float], str]]) -> None:
         while len(self.actors) < len(labels):
@@ -294,6 +325,7 @@ class WorldLabels:
                 actor.SetVisibility(True)
             else:
                 actor.SetVisibility(False)
+        self.anchors = [tuple(position) for position, _ in labels]  # type: ignore[misc]
 
 
 class StateGraphicsLayer:
