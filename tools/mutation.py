@@ -75,7 +75,7 @@ MODULES: dict[str, list[str]] = {
     # fidelity: a lossy-compressed image says so on the screen
     "lightbox/viewer/lossy.py": ["tests/test_lossy_compression.py"],
     # fidelity: what a film's display shutter hides, and DICOM SEG segments on their slices
-    "lightbox/viewer/shutters.py": ["tests/test_display_shutters.py"],
+    "lightbox/viewer/shutters.py": ["tests/test_display_shutters.py", "tests/test_shutters_by_hand.py"],
     "lightbox/viewer/segmentations.py": ["tests/test_segmentations.py", "tests/test_segmentations_by_hand.py"],
     # where a film's pixel size holds (ERMF, calibrated, detector) and the ultrasound regions'
     "lightbox/viewer/calibration.py": ["tests/test_film_calibration_by_hand.py", "tests/test_film_calibration.py",
