@@ -307,3 +307,38 @@ def foreign_measurement_report(image: Dataset, region_type: str, dicom_points: S
                                 imaging_measurements=[group])
     return Comprehensive3DSR(evidence=[image], content=content[0], series_instance_uid=generate_uid(), series_number=5,
                              sop_instance_uid=generate_uid(), instance_number=1, manufacturer=manufacturer)
+
+
+def linear_rgb_icc_profile() -> bytes:
+    """An ICC v2 RGB display profile, written byte by byte (ICC.1:2001-04): sRGB's primaries and
+    white (D50-adapted colorants, as sRGB's own profile gives them) but a linear tone curve (an
+    identity 'curv', gamma 1.0): a colour stored linear-light, as a scientific camera may write it."""
+    import struct
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + b"\0" * 4 + s15(x) + s15(y) + s15(z)
+
+    ascii_text = b"linear-light sRGB primaries\0"
+    desc = (b"desc" + b"\0" * 4 + struct.pack(">I", len(ascii_text)) + ascii_text
+            + b"\0" * 4 + b"\0" * 4 + b"\0" * 3 + b"\0" * 67)  # no Unicode, no ScriptCode description
+    curve = b"curv" + b"\0" * 4 + struct.pack(">I", 0)  # no entries: the identity
+    tags = [(b"desc", desc), (b"cprt", b"text" + b"\0" * 4 + b"public domain\0"),
+            (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+            (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)), (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)),
+            (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        padded = body + b"\0" * (-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += padded
+    size = offset + len(data)
+    header = (struct.pack(">I", size) + b"\0" * 4 + struct.pack(">I", 0x02100000) + b"mntr" + b"RGB " + b"XYZ "
+              + b"\0" * 12 + b"acsp" + b"\0" * 4 + b"\0" * 4 + b"\0" * 8 + b"\0" * 8 + struct.pack(">I", 0)
+              + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 4 + b"\0" * 44)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data

@@ -74,6 +74,9 @@ def test_shapes_together_show_what_lies_inside_all_of_them() -> None:
                   RadiusOfCircularShutter=3)
     shutter, _ = display_shutter(ds, 10, 10)
     assert shutter is not None and np.array_equal(shutter.shown, box & circle)
+    ds.ShutterShape = ["CIRCULAR", "RECTANGULAR"]  # the other way round: the same pixels
+    shutter, _ = display_shutter(ds, 10, 10)
+    assert shutter is not None and np.array_equal(shutter.shown, box & circle)
     ds.ShutterShape = ["RECTANGULAR", "POLYGONAL"]
     ds.VerticesOfThePolygonalShutter = [1, 5, 5, 9, 9, 5, 5, 1]
     shutter, _ = display_shutter(ds, 10, 10)
@@ -112,9 +115,9 @@ def test_an_empty_value_in_the_shape_list_is_no_shape() -> None:
 
 
 def test_the_presentation_value_as_a_grey_level() -> None:
-    """A P-value of 0..FFFFH onto 0..255: 32768 → 32768 / 65535 × 255 = 127.502 → 128; out of
-    range values clamp."""
-    for value, grey in ((32768, 128), (65535, 255), (0, 0), (70000, 255)):
+    """A P-value of 0..FFFFH onto 0..255: 32768 → 32768 / 65535 × 255 = 127.502 → 128; 33025 →
+    128.502 → 129 (over 65536 it would be 128.498 → 128); out of range values clamp."""
+    for value, grey in ((32768, 128), (33025, 129), (65535, 255), (0, 0), (70000, 255)):
         shutter, _ = display_shutter(_shutter(ShutterShape="CIRCULAR", CenterOfCircularShutter=[2, 2],
                                               RadiusOfCircularShutter=1, ShutterPresentationValue=value), 4, 4)
         assert shutter is not None and shutter.grey == grey and shutter.rgb is None

@@ -23,6 +23,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from .calibration import film_calibration, usable_spacing
+from .colour_profile import displayed_rgb
 from .index import Instance, Series, header_int
 from .lossy import lossy_compression
 from .overlay_planes import OVERLAY_GROUPS, OverlayPlane, has_embedded_overlay, read_overlay_planes
@@ -571,6 +572,10 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     if stored.ndim == 3:  # colour: RGB after pydicom's YBR / palette conversion
         colour = rgb8(stored[..., :3], ds)
         values = colour.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)  # luminance (Rec. 601)
+        # shown through its own ICC profile (C.11.15), read as stored (the luminance above)
+        colour, profile_note = displayed_rgb(colour, ds)
+        if profile_note:
+            warnings.append(profile_note)
         window = Window(127.5 + 0.5, 256.0)  # the identity on 0..255 (the DICOM linear function)
         invert = False
     else:
