@@ -43,6 +43,7 @@ from .pixels import (
     rescale_problem,
 )
 from .polarity import image_polarity
+from .real_world import RealWorldMapping, stack_mapping
 from .regularise import regularise
 from .segmentations import segment_planes
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
@@ -303,11 +304,14 @@ def _load_volume(series: Series, progress: Callable[[int, int], None] | None, ca
         array[failed] = fill
     if len(failed) == len(members):
         raise LoadError(f"no slice of {series.label()} could be read: {warnings[-1]}")
+    array, mappings = _in_real_world(array, series.modality, [(m.header, 0) for m in members], warnings)
     ds = first.header
     # The window of the slice shown first (the middle one), as a viewer shows each image with
     # its own: MR windows vary slice by slice (Brainix EPI: width 215 in the end slice, 409
     # mid-brain, where the end slice's window left the brain white).
     stated = next((w for m in (members[middle], first) if m.header is not None and (w := dataset_windows(m.header))), [])
+    if mappings:  # a window over stored values is the same window over the real world values
+        stated = [(name, _mapped_window(w, mappings[middle])) for name, w in stated]
     window = stated[0][1] if stated else None
     acquired, resampled = None, ""
     if all(m.position is not None for m in members) and len(members) > 1:
@@ -326,7 +330,10 @@ def _load_volume(series: Series, progress: Callable[[int, int], None] | None, ca
     if series.segmentations:
         warnings += _add_segmentations(series, members, overlay_planes, resampled)
     padding = _series_padding([pixel_padding(m.header) if m.header is not None else None for m in members], warnings)
+    padding = _mapped_padding(padding, mappings)
     metadata = _metadata(ds)
+    if mappings:
+        metadata["real_world_unit"], metadata["real_world_label"] = mappings[middle].unit, mappings[middle].label
     if series.modality.upper() == "PT":
         array, window, stated, padding = _in_suv(array, window, stated, padding,
                                                  [m.header for m in members if m.header is not None], metadata, warnings)
@@ -359,6 +366,40 @@ def _stack_polarity(headers: list[Dataset], warnings: list[str]) -> bool:
                         f"Presentation LUT Shape INVERSE) and the others not: all are shown "
                         f"{'inverted' if invert else 'minimum value black'}, as most of them say")
     return invert
+
+
+def _in_real_world(array: np.ndarray, modality: str, slices: list[tuple[Dataset | None, int]],
+                   warnings: list[str]) -> tuple[np.ndarray, list[RealWorldMapping] | None]:
+    """An MR stack's values (``array``, slice k of ``slices``' k-th image and frame) as its real
+    world values where every slice maps them in one unit (:mod:`.real_world`), and the mappings;
+    else as they are, and None (said why, when one is stated)."""
+    if modality.strip().upper() != "MR":
+        return array, None
+    mappings, notes = stack_mapping(slices)
+    warnings += notes
+    if not mappings:
+        return array, None
+    mapped = array.astype(np.float32)  # an integral stack is int16: real world values are fractions
+    for k, mapping in enumerate(mappings):
+        mapped[k] = mapped[k] * np.float32(mapping.scale) + np.float32(mapping.offset)
+    return mapped, mappings
+
+
+def _mapped_window(window: Window, mapping: RealWorldMapping) -> Window:
+    """A window over modality values as the same window over real world values (LINEAR_EXACT, as a
+    PET's in SUV: a scaled LINEAR width can fall under 1, an ADC window is a few thousandths)."""
+    return Window(window.center * mapping.scale + mapping.offset, window.width * abs(mapping.scale), "LINEAR_EXACT")
+
+
+def _mapped_padding(padding: Padding | None, mappings: list[RealWorldMapping] | None) -> Padding | None:
+    """The padding's values mapped too, where all slices share one mapping (else none is known)."""
+    if padding is None or not mappings:
+        return padding
+    if len({(m.scale, m.offset) for m in mappings}) > 1:
+        return None
+    scale, offset = mappings[0].scale, mappings[0].offset
+    low, high = sorted((padding.low * scale + offset, padding.high * scale + offset))
+    return Padding(low, high)
 
 
 def _in_suv(array: np.ndarray, window: Window | None, stated: list[tuple[str, Window]], padding: Padding | None,
@@ -447,19 +488,26 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
         stored = stored[np.newaxis]
     frames = [modality_values(ds, stored[f], frame=f) for f in range(stored.shape[0])]
     positions, orientation = multiframe_positions(series)
+    order = list(range(len(frames)))  # the frame (0-based) each slice of the volume is
     if positions is not None and orientation is not None:
-        order = np.argsort(positions @ slice_normal(orientation))
+        order = [int(i) for i in np.argsort(positions @ slice_normal(orientation))]
         frames = [frames[i] for i in order]
     array = np.stack(frames).astype(np.float32)
     if progress is not None:
         progress(1, 1)
     geometry = series_geometry(series)
+    warnings_before: list[str] = []
+    array, mappings = _in_real_world(array, series.modality, [(ds, f) for f in order], warnings_before)
     stated = dataset_windows(ds)
+    if mappings:
+        stated = [(name, _mapped_window(w, mappings[0])) for name, w in stated]
     window = stated[0][1] if stated else None
     calibrated = is_calibrated(series)
-    warnings = list(series.warnings) + ([] if calibrated else [UNCALIBRATED_VOLUME])
-    padding = _series_padding([pixel_padding(ds, f) for f in range(stored.shape[0])], warnings)
+    warnings = list(series.warnings) + ([] if calibrated else [UNCALIBRATED_VOLUME]) + warnings_before
+    padding = _mapped_padding(_series_padding([pixel_padding(ds, f) for f in range(stored.shape[0])], warnings), mappings)
     metadata = _metadata(ds)
+    if mappings:
+        metadata["real_world_unit"], metadata["real_world_label"] = mappings[0].unit, mappings[0].label
     if series.modality.upper() == "PT":
         array, window, stated, padding = _in_suv(array, window, stated, padding, [ds], metadata, warnings)
     warnings += lossy_warning(metadata)

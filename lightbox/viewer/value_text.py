@@ -55,6 +55,8 @@ def value_unit(modality: str, metadata: Mapping[str, str]) -> str:
             return metadata["suv"]
         units = metadata.get("pet_units", "").strip().upper()
         return PET_UNITS.get(units, units)
+    if kind == "MR":  # its Real World Value Mapping's unit, once its values are those (viewer.real_world)
+        return metadata.get("real_world_unit", "")
     return ""
 
 
