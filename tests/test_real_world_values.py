@@ -120,3 +120,12 @@ def test_a_ct_with_a_mapping_stays_in_hounsfield_units(tmp_path: Path) -> None:
         ds.save_as(path)
     volume = load_volume(build_index(tmp_path / "ct").all_series()[0])
     assert volume.unit == "HU" and volume.array[1, 3, 5] == 1500 - 1024
+
+
+def test_a_single_mr_map_opened_as_a_film_reads_its_quantity(tmp_path: Path) -> None:
+    from lightbox.viewer.loading import load_film
+
+    (series,) = build_index(_adc_stack(tmp_path / "one", [_mapping()])).all_series()
+    film = load_film(series)
+    assert film.unit == "mm2/s" and film.values[3, 5] == pytest.approx(1500e-6)
+    assert (film.window.center, film.window.width) == (pytest.approx(1500e-6), pytest.approx(200e-6))

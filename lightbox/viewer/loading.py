@@ -616,6 +616,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
         stored = apply_color_lut(stored, ds)  # uint8 or uint16 (16-bit tables), scaled by rgb8
     window: Window | None
     colour, padding = None, None
+    mapped: list[RealWorldMapping] | None = None
     declared: list[tuple[str, Window]] = []  # every window the image states (a colour image's are none of its own)
     if stored.ndim == 3:  # colour: RGB after pydicom's YBR / palette conversion
         colour = rgb8(stored[..., :3], ds)
@@ -630,6 +631,11 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
         values = modality_values(ds, stored, frame=frame)
         padding = pixel_padding(ds, frame)
         declared = dataset_windows(ds, frame)
+        values, mapped = _in_real_world(values[np.newaxis], str(ds.get("Modality", "")), [(ds, frame)], warnings)
+        values = values[0]
+        if mapped:  # a single MR map (or a frame of one) read as its quantity, as a stack is
+            declared = [(name, _mapped_window(w, mapped[0])) for name, w in declared]
+            padding = _mapped_padding(padding, mapped)
         window = declared[0][1] if declared else None
         if window is None and has_voi_lut_table(ds):
             values = apply_voi_table(ds, values)
@@ -660,6 +666,8 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
         window = Window(127.5 + 0.5, 256.0)
     aspect = spacing[0] / spacing[1] if spacing is not None else pixel_aspect_ratio(ds, warnings)
     metadata = _metadata(ds)
+    if colour is None and mapped:
+        metadata["real_world_unit"], metadata["real_world_label"] = mapped[0].unit, mapped[0].label
     warnings += lossy_warning(metadata)
     shutter, shutter_notes = shutter_read if shutter_read is not None else \
         display_shutter(shutter_source(ds, frame), values.shape[0], values.shape[1], colour=colour is not None)
