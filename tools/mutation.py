@@ -39,6 +39,8 @@ MODULES: dict[str, list[str]] = {
                                  "tests/test_cli.py::test_inspect_text_and_json"],
     "lightbox/viewer/regularise.py": ["tests/test_regularise.py", "tests/test_regularise_by_hand.py"],
     "lightbox/viewer/polarity.py": ["tests/test_polarity_by_hand.py"],
+    "lightbox/viewer/real_world.py": ["tests/test_real_world_values.py"],
+    "lightbox/viewer/colour_profile.py": ["tests/test_colour_profile.py"],
     # DICOM fidelity: the fast header reader (a silent +1000 HU once came from it) and overlay planes
     "lightbox/viewer/header_reader.py": ["tests/test_header_reader.py", "tests/test_stored_headers.py"],
     "lightbox/viewer/overlay_planes.py": ["tests/test_overlay_planes_by_hand.py", "tests/test_overlay_planes.py"],
