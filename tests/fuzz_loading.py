@@ -29,7 +29,7 @@ _SEEDS: dict[str, bytes] = {}
 # files written unchanged beside a seed's mutated one (the CT a SEG segments, a PET's other slice)
 _COMPANIONS: dict[str, dict[str, bytes]] = {}
 SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg", "report", "measurements", "keys", "marks", "dicomdir",
-         "state")
+         "state", "mrmap", "photo")
 # the name a mutated seed is written under, where it is not a file's own ("fuzzed.dcm")
 NAMES = {"dicomdir": "DICOMDIR"}
 # the documents a study may hold beside its images (read when the study opens: the archive's report
@@ -58,7 +58,41 @@ def seed_files() -> dict[str, bytes]:
             _SEEDS[name], _COMPANIONS[name] = content, slices
         _SEEDS["dicomdir"], _COMPANIONS["dicomdir"] = _file_set(folder / "media")
         _SEEDS["state"], _COMPANIONS["state"] = _foreign_state(folder / "state")
+        _SEEDS["mrmap"], _COMPANIONS["mrmap"] = _mr_map(folder / "mrmap")
+        _SEEDS["photo"] = _profiled_photo(folder / "photo.dcm")
     return _SEEDS
+
+
+def _mr_map(folder: Path) -> tuple[bytes, dict[str, bytes]]:
+    """Two MR slices of an ADC map: a Real World Value Mapping over a Philips-style rescale, and
+    a Presentation LUT Shape (INVERSE on MONOCHROME2: the polarity's contradiction)."""
+    import pydicom
+
+    paths = write_ct_series(folder, axial_positions(2), rows=16, columns=16, slope=2.0, intercept=-100.0)
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.Modality, ds.PresentationLUTShape = "MR", "INVERSE"
+        mapping, unit = Dataset(), Dataset()
+        mapping.LUTLabel, mapping.RealWorldValueFirstValueMapped, mapping.RealWorldValueLastValueMapped = "ADC", 0, 4095
+        mapping.RealWorldValueSlope, mapping.RealWorldValueIntercept = 1e-6, 0.0
+        unit.CodeValue, unit.CodingSchemeDesignator, unit.CodeMeaning = "mm2/s", "UCUM", "mm2/s"
+        mapping.MeasurementUnitsCodeSequence = [unit]
+        ds.RealWorldValueMappingSequence = [mapping]
+        ds.save_as(path)
+    return paths[0].read_bytes(), {paths[1].name: paths[1].read_bytes()}
+
+
+def _profiled_photo(path: Path) -> bytes:
+    """An RGB secondary capture with its own ICC profile (a linear-light one)."""
+    from dicom_factory import SECONDARY_CAPTURE, base_dataset, linear_rgb_icc_profile
+
+    ds = base_dataset(SECONDARY_CAPTURE, modality="XC")
+    ds.Rows, ds.Columns, ds.SamplesPerPixel, ds.PhotometricInterpretation = 8, 8, 3, "RGB"
+    ds.PlanarConfiguration, ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 0, 8, 8, 7, 0
+    ds.PixelData = np.arange(192, dtype=np.uint8).tobytes()
+    ds.ICCProfile = linear_rgb_icc_profile()
+    ds.save_as(path, enforce_file_format=True)
+    return path.read_bytes()
 
 
 def _foreign_state(folder: Path) -> tuple[bytes, dict[str, bytes]]:
