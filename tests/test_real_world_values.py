@@ -129,3 +129,59 @@ def test_a_single_mr_map_opened_as_a_film_reads_its_quantity(tmp_path: Path) -> 
     film = load_film(series)
     assert film.unit == "mm2/s" and film.values[3, 5] == pytest.approx(1500e-6)
     assert (film.window.center, film.window.width) == (pytest.approx(1500e-6), pytest.approx(200e-6))
+
+
+def _image(mapping: Dataset | None = None, slope: float | None = None, intercept: float | None = None) -> Dataset:
+    ds = Dataset()
+    if mapping is not None:
+        ds.RealWorldValueMappingSequence = [mapping]
+    if slope is not None:
+        ds.RescaleSlope, ds.RescaleIntercept = slope, intercept or 0.0
+    return ds
+
+
+def test_the_mapping_by_hand() -> None:
+    from lightbox.viewer.real_world import RealWorldMapping, real_world_mapping
+
+    # no rescale (slope 1): the mapping as stated; label from the LUT Label
+    assert real_world_mapping(_image(_mapping(2e-6, 1e-4))) == (RealWorldMapping(2e-6, 1e-4, "mm2/s", "ADC"), None)
+    # a rescale of 4 + 8: RWV = 2e-6 s + 1e-4 with s = (m - 8) / 4: 5e-7 m + (1e-4 - 4e-6)
+    mapping, _ = real_world_mapping(_image(_mapping(2e-6, 1e-4), 4.0, 8.0))
+    assert mapping is not None and (mapping.scale, mapping.offset) == (pytest.approx(5e-7), pytest.approx(9.6e-5))
+    # the label from the LUT Explanation when no LUT Label; none, and no unit, when neither is stated
+    item = _mapping(1.0)
+    del item.LUTLabel
+    assert real_world_mapping(_image(item))[0] == RealWorldMapping(1.0, 0.0, "mm2/s", "Apparent Diffusion Coefficient")
+    del item.LUTExplanation, item.MeasurementUnitsCodeSequence
+    assert real_world_mapping(_image(item))[0] == RealWorldMapping(1.0, 0.0, "", "")
+    # a slope without an intercept is no mapping
+    item = _mapping(1.0)
+    del item.RealWorldValueIntercept
+    assert real_world_mapping(_image(item)) == (None, "its Real World Value Mapping is no usable slope: not applied, "
+                                                      "the values are shown as stored")
+    assert real_world_mapping(_image()) == (None, None)
+
+
+def test_an_enhanced_image_s_frames_each_their_own_mapping_and_the_first_by_default() -> None:
+    from lightbox.viewer.real_world import real_world_mapping, stack_mapping
+
+    ds = Dataset()
+    frames = []
+    for n in range(2):
+        group = Dataset()
+        group.RealWorldValueMappingSequence = [_mapping(float(n + 1))]
+        frames.append(group)
+    ds.PerFrameFunctionalGroupsSequence = frames
+    assert [real_world_mapping(ds, f)[0].scale for f in (0, 1)] == [1.0, 2.0]  # type: ignore[union-attr]
+    assert real_world_mapping(ds)[0].scale == 1.0  # type: ignore[union-attr]
+    mappings, notes = stack_mapping([(ds, 1), (ds, 0)])
+    assert notes == [] and [m.scale for m in mappings or []] == [2.0, 1.0]
+
+
+def test_a_stack_without_mappings_says_nothing_and_one_without_a_header_is_partial() -> None:
+    from lightbox.viewer.real_world import stack_mapping
+
+    assert stack_mapping([(_image(), 0), (_image(), 0)]) == (None, [])
+    assert stack_mapping([]) == (None, [])
+    assert stack_mapping([(_image(_mapping()), 0), (None, 0)]) == (
+        None, ["only some slices state a Real World Value Mapping: not applied, the values are shown as stored"])
