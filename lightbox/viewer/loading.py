@@ -637,7 +637,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
             declared = [(name, _mapped_window(w, mapped[0])) for name, w in declared]
             padding = _mapped_padding(padding, mapped)
         window = declared[0][1] if declared else None
-        if window is None and has_voi_lut_table(ds):
+        if window is None and has_voi_lut_table(ds) and not mapped:  # its table reads modality values
             values = apply_voi_table(ds, values)
             padding = None  # the values are the table's output now, not modality values
             lo, hi = float(values.min()), float(values.max())
