@@ -185,3 +185,13 @@ def test_a_stack_without_mappings_says_nothing_and_one_without_a_header_is_parti
     assert stack_mapping([]) == (None, [])
     assert stack_mapping([(_image(_mapping()), 0), (None, 0)]) == (
         None, ["only some slices state a Real World Value Mapping: not applied, the values are shown as stored"])
+
+
+def test_inspect_names_the_quantity_or_why_it_is_not_applied(tmp_path: Path, capsys) -> None:
+    from lightbox.app.cli import main
+
+    assert main(["inspect", str(_adc_stack(tmp_path / "adc", [_mapping()] * 2))]) == 0
+    assert "      values: ADC in mm2/s (Real World Value Mapping)" in capsys.readouterr().out.splitlines()
+    assert main(["inspect", str(_adc_stack(tmp_path / "table", [_mapping(None, table=True)] * 2))]) == 0
+    assert "      values: its Real World Value Mapping is a table: not applied, the values are shown as stored" in \
+        capsys.readouterr().out.splitlines()

@@ -554,7 +554,22 @@ def _display_facts(series: Series) -> dict[str, object]:
     if series.modality.upper() == "PT":
         headers = [i.header for i in series.instances if i.header is not None]
         facts["suv"] = "; ".join(pet_units(headers)[2])
+    if series.modality.upper() == "MR":
+        facts.update(_real_world_fact(series))
     return facts
+
+
+def _real_world_fact(series: Series) -> dict[str, object]:
+    """What an MR series' Real World Value Mapping makes of its values (:mod:`.real_world`), in
+    words, for ``inspect``: its quantity and unit, or why it is not applied."""
+    from .real_world import stack_mapping
+
+    mappings, notes = stack_mapping([(i.header, 0) for i in series.instances if i.header is not None])
+    if mappings:
+        first = mappings[0]
+        named = f"{first.label} " if first.label else ""
+        return {"real_world": f"{named}in {first.unit or 'no unit'} (Real World Value Mapping)"}
+    return {"real_world": "; ".join(notes)} if notes else {}
 
 
 def format_index(index: StudyIndex) -> str:
@@ -577,7 +592,7 @@ def format_index(index: StudyIndex) -> str:
                     lines.append(f"      direction {fmt(sum(g['direction'], []))}")
                 for key, label in (("lossy", "lossy compressed"), ("display_shutter", "display shutter"),
                                    ("pixel_padding", "pixel padding"), ("windows", "windows stated"),
-                                   ("calibration", "calibration"), ("suv", "PET")):
+                                   ("calibration", "calibration"), ("suv", "PET"), ("real_world", "values")):
                     if key in s:
                         lines.append(f"      {label}: {s[key]}")
                 for w in s["warnings"]:
