@@ -124,7 +124,11 @@ class MprScene(PlaneScene):
         # the acquired slices' overlay planes (60xx), drawn on the acquired plane only
         self.overlay_planes_visible = True
         self._overlay_layer: OverlayPlaneLayer | None = None
-        self._overlay_slice: tuple[tuple[int, int], tuple[str, ...]] | None = None  # (slice, hidden segments) shown
+        # (slice, hidden segments) shown: (axis, index) on the acquired and axis-aligned planes, an
+        # oblique plane's own key there
+        self._overlay_slice: tuple[tuple[object, ...], tuple[str, ...]] | None = None
+        # the last oblique plane's segments: ((key, hidden), RGBA, matrix), not sampled again unchanged
+        self._oblique_layer: tuple[tuple[object, ...], np.ndarray, vtkMatrix4x4] | None = None
         others = [p for p in PLANES if p != plane]  # the acquired plane shows all three
         self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
         # the planes whose lines are drawn (None: all): the window draws those another pane shows
@@ -295,15 +299,57 @@ class MprScene(PlaneScene):
         self._update_overlay_planes()
         self.request_render()
 
+    def oblique_segments(self) -> tuple[tuple[object, ...], np.ndarray, vtkMatrix4x4] | None:
+        """The segments on this pane's plane where it runs along no index axis (a true coronal or
+        sagittal of an oblique acquisition: they were not shown there): ``(key, RGBA layer, the
+        layer's pixel → patient mm matrix)``, sampled at the volume's finest spacing over the
+        volume's extent on the plane (Volume.segment_plane); None when none reaches it."""
+        v = self.volume
+        if not v.overlay_planes or self.plane == first_plane(v):
+            return None
+        step = float(min(v.geometry.spacing))
+        corners = self._corners()
+        across, up = corners @ self.right, corners @ self.up
+        position = float(np.asarray(self.display.crosshair, dtype=float) @ self.normal)
+        key = ("oblique", self.plane, round(position, 4), tuple(np.round(self.normal, 6)))
+        if self._oblique_layer is not None and self._oblique_layer[0] == (key, self.display.hidden_segments):
+            return key, self._oblique_layer[1], self._oblique_layer[2]
+        columns = int(np.ceil((across.max() - across.min()) / step)) + 1
+        rows = int(np.ceil((up.max() - up.min()) / step)) + 1
+        origin = float(across.min()) * self.right + float(up.min()) * self.up + position * self.normal
+        rgba = v.segment_plane(origin, self.right, self.up, step, (rows, columns), OVERLAY_PLANE_RGB,
+                               self.display.hidden_segments)
+        if rgba is None:
+            self._oblique_layer = None
+            return None
+        near = origin - self.normal * 0.01 * step  # a hair towards the camera (it looks along +normal)
+        matrix = vtkMatrix4x4()
+        for row in range(3):
+            matrix.SetElement(row, 0, float(self.right[row] * step))
+            matrix.SetElement(row, 1, float(self.up[row] * step))
+            matrix.SetElement(row, 2, float(self.normal[row]))
+            matrix.SetElement(row, 3, float(near[row]))
+        self._oblique_layer = ((key, self.display.hidden_segments), rgba, matrix)
+        return key, rgba, matrix
+
     def _update_overlay_planes(self) -> None:
         shown = self.overlay_slice() if self.overlay_planes_visible else None
-        if shown is None:
+        oblique = self.oblique_segments() if shown is None and self.overlay_planes_visible else None
+        if shown is None and oblique is None:
             if self._overlay_layer is not None:
                 self._overlay_layer.set_visible(False)
             return
-        key, rgba, (x_axis, y_axis) = shown
         if self._overlay_layer is None:
             self._overlay_layer = OverlayPlaneLayer(self.renderer)
+        if oblique is not None:
+            if (oblique[0], self.display.hidden_segments) != self._overlay_slice:
+                self._overlay_layer.show_rgba(oblique[1])
+                self._overlay_layer.place(oblique[2])
+                self._overlay_slice = (oblique[0], self.display.hidden_segments)
+            self._overlay_layer.set_visible(True)
+            return
+        assert shown is not None
+        key, rgba, (x_axis, y_axis) = shown
         if (key, self.display.hidden_segments) != self._overlay_slice:  # another slice, or segments hidden / shown
             self._overlay_layer.show_rgba(rgba)
             # the layer's (column, row) are index axes x_axis, y_axis at index key[1] along axis
