@@ -82,6 +82,19 @@ DEMO = default_model_dir()
     # asks whether anything is there as well as which: VQA-RAD answers this one "No"
     ("Does the liver show an enhancing mass or lesion?", ("mass", "lesion", "yes", "no")),
     ("Is there hypoinflation or hyperinflation of the lung", ("hypoinflation", "hyperinflation", "yes", "no")),
+    # a side the question contrasts is never dropped from an option: the first of three lobes was
+    # offered as "upper lobe", a side-less answer to a question about the right lung
+    ("Is it in the right upper lobe, left upper lobe, or lingula?", ("right upper lobe", "left upper lobe", "lingula")),
+    ("Is the opacity in the right lower lobe or left lower lobe?", ("right lower lobe", "left lower lobe")),
+    ("Is the opacity in the right or left lower lobe?", ("right", "left", "left lower")),
+    ("Is the lesion on the left side or on the right side?", ("left", "left side", "right", "right side")),
+    # an option that is the contrary of the one before ("non", "part") is the whole of it, and the
+    # first is its last word: "non" and "nodule solid" were offered
+    ("Is the fracture displaced or non displaced?", ("displaced", "non displaced")),
+    ("Is the CSF enhanced or non enhanced?", ("enhanced", "non enhanced")),  # VQA-RAD's wording
+    ("Is the nodule solid, part solid or ground glass?", ("solid", "part solid", "ground glass")),
+    ("Is the nodule solid or part solid or ground glass?", ("solid", "part solid", "ground glass")),
+    ("Do you favor a viral process or parasitic process or other?", ("viral process", "parasitic process", "other")),
     # open: a wh-word, a noun phrase, an imperative, a draft request
     ("Which lung is affected?", None),
     ("In what plane was this image taken?", None),

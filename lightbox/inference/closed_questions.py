@@ -31,6 +31,9 @@ SIDES = frozenset({"left", "right"})
 # words that are no answer alone ("multiple or just a single one" does not offer "just")
 NEVER_ALONE = frozenset({"just", "only", "very", "a", "an", "the", "not"})
 # a spoken follow-up's opening conjunction ("And is there an effusion?") leaves the question polar
+# words that make an option the contrary of the one before ("displaced or *non* displaced",
+# "solid or *part* solid")
+CONTRARY_PREFIXES = frozenset({"non", "not", "un", "part", "partly", "partially", "semi"})
 OPENING_CONJUNCTIONS = frozenset({"and", "but", "also", "then", "so"})
 WH_WORDS = frozenset({"what", "which", "where", "when", "who", "whom", "whose", "why", "how"})
 ARTICLES = frozenset({"a", "an", "the"})
@@ -87,17 +90,19 @@ def is_open(text: str) -> bool:
     return any(w.lower() in WH_WORDS for w in _words(text)) and _first_word(text) not in AUXILIARIES
 
 
-def _last_option_readings(words: list[str]) -> list[list[str]]:
+def _last_option_readings(words: list[str], repeated: str = "") -> list[list[str]]:
     """The readings of the option after the last "or": up to two words, stopping at a preposition,
     a conjunction or a participle ("larger than ...", "hyperinflation of ...", "MRI used to ...");
     its first word alone only where the second is a word the first option leaves understood
     ("right side", "AP film", "both sides"): "SVC or the right atrium" offers "right atrium", never
-    a bare "right", which a reader would take for a side."""
+    a bare "right", which a reader would take for a side. ``repeated``: the first option's word,
+    which the last one may repeat past a prefix ("displaced or non displaced": "non displaced",
+    not "non")."""
     kept: list[str] = []
     for word in words[:2]:
         lowered = word.lower()
         if kept and (lowered in PREPOSITIONS or lowered in {"and", "or", "but"} or
-                     (lowered.endswith("ed") and lowered not in UNDERSTOOD_HEADS)):
+                     (lowered.endswith("ed") and lowered not in UNDERSTOOD_HEADS and lowered != repeated.lower())):
             break
         kept.append(word)
     if len(kept) < 2:
@@ -129,6 +134,20 @@ def _is_clause(words: list[str]) -> bool:
     return len(words) > 3 or (bool(words) and _first_word(" ".join(words)) in AUXILIARIES)
 
 
+def _sided(first: list[str], others: list[list[str]]) -> list[str] | None:
+    """The first option from its side word on ("right upper lobe") where it names a side within
+    its last three words and a later option names one too: a side the question contrasts is never
+    dropped from an answer (a reading without it answered a question about the right lung with
+    "upper lobe"); None otherwise, or where the side is the option's last word already."""
+    if not any(w.lower() in SIDES for option in others for w in option):
+        return None
+    tail = first[-3:]
+    at = next((n for n in range(len(tail) - 1, -1, -1) if tail[n].lower() in SIDES), None)
+    if at is None or at == len(tail) - 1:
+        return None
+    return tail[at:]
+
+
 def alternatives(clause: str) -> list[str]:
     """The options an alternative question names, in the order asked: "Is the lesion on the left
     or right side?" -> left, right, right side; "Are the opacities on the left, right, or both
@@ -149,12 +168,16 @@ def alternatives(clause: str) -> list[str]:
         listed.insert(0, words)
     said = _words(before)
     last_said = _without_repeated_preposition(_without_articles(_words(later_ors[-1])), said)
-    last = _last_option_readings(last_said)
+    last = _last_option_readings(last_said, said[-1] if said else "")
     # the first option's two-word reading ("T1 weighted", "ET tube") only where a later option has
     # two words too, or ends in the same word: otherwise its second-last word is the subject's
     # ("Is this patient male or female?" offers "male", not "patient male")
     middles = listed[1:] + [_without_repeated_preposition(_without_articles(_words(p)), said) for p in later_ors[:-1]]
     first = listed[0]
+    if any(option and option[0].lower() in CONTRARY_PREFIXES for option in [last_said, *middles]):
+        # "displaced or non displaced", "solid, part solid or ground glass": the first option is its
+        # last word (not "fracture displaced", whose last word a later option repeats past a prefix)
+        first = first[-1:]
     lowered = [w.lower() for w in first]
     if "than" in lowered[1:]:  # "bigger than 1 cm or smaller": the option is "bigger"
         first = first[:lowered.index("than", 1)]
@@ -169,7 +192,8 @@ def alternatives(clause: str) -> list[str]:
         # "taken with or without contrast": with contrast, without contrast (VQA-RAD's answers)
         return [f"with {last_said[1]}", f"without {last_said[1]}"]
     if not middles and not parallel and len(last) == 1 and len(last[0]) == 2 and \
-            last[0][0].lower() not in NEVER_ALONE and (last[0][0].lower() not in SIDES or first[-1].lower() in SIDES):
+            last[0][0].lower() not in NEVER_ALONE | CONTRARY_PREFIXES and \
+            (last[0][0].lower() not in SIDES or first[-1].lower() in SIDES):
         # one word against two ("above or below the carina", "right or left upper lobe"): the
         # second option's word alone reads as the first does, and its two words stay offered
         last = [last[0][:1], last[0]]
@@ -184,6 +208,12 @@ def alternatives(clause: str) -> list[str]:
             first[-2].lower() not in NOT_AN_OPTION_START:  # not "on one or both sides"
         # "normal size or enlarged", "a CT image or an MRI": the word before the head, and both
         readings = [first[-2:-1], first[-2:]]
+    sided = _sided(first, middles + [r for r in last])
+    if sided and not any(w.lower() in SIDES for reading in readings for w in reading):
+        # laterality kept: "right upper lobe, left upper lobe, or lingula" offered "upper lobe"
+        readings = [sided]
+        if len(sided) == 3 and len(last_said) >= 3 and last_said[2].lower() == sided[-1].lower():
+            last = [last_said[:3]]  # "... or left lower lobe" as said, not "left lower"
     for reading in readings:
         # a two-word reading that begins with the subject or a preposition ("in SVC" in "in the
         # SVC, right atrium, or IVC?") is its last word
