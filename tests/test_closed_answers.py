@@ -74,9 +74,10 @@ DEMO = default_model_dir()
     ("In the axial image, is it T1 or T2?", ("T1", "T2")),
     ("Left, right, or both?", ("Left", "right", "both")),
     ("Is the lesion on the left or right??", ("left", "right")),
-    # a wh-question that names its options is still open (VQA-RAD's rule), in any case
-    ("Which kidney is larger, the left or the right?", None),
-    ("WHICH SIDE, LEFT OR RIGHT?", None),
+    # a wh-question that names its options after a comma is closed on them, in any case (until
+    # 2026-12-01 it was left open; VQA-RAD's own annotators call 2 of its 3 such wordings CLOSED)
+    ("Which kidney is larger, the left or the right?", ("left", "right")),
+    ("WHICH SIDE, LEFT OR RIGHT?", ("LEFT", "RIGHT")),
     ("heart enlarged or normal", None),  # no auxiliary, no question mark: not a question
     ("The small bubbles of air seen in the lumen are normal or abnormal?", ("normal", "abnormal")),
     # asks whether anything is there as well as which: VQA-RAD answers this one "No"
@@ -95,6 +96,16 @@ DEMO = default_model_dir()
     ("Is the nodule solid, part solid or ground glass?", ("solid", "part solid", "ground glass")),
     ("Is the nodule solid or part solid or ground glass?", ("solid", "part solid", "ground glass")),
     ("Do you favor a viral process or parasitic process or other?", ("viral process", "parasitic process", "other")),
+    # a wh-question that names its answers after a comma is closed on them, each option what is
+    # said for it (it was answered freely: "which side, left or right?" could get "Non-enhanced")
+    ("Which side is the effusion on, left or right?", ("left", "right")),
+    ("Which side, left or right?", ("left", "right")),
+    ("Which sequence is this, T1, T2 or FLAIR?", ("T1", "T2", "FLAIR")),
+    ("Where is the lesion, in the liver or the spleen?", ("liver", "spleen")),
+    ("Which lobe, the right upper lobe or the left upper lobe?", ("right upper lobe", "left upper lobe")),
+    ("What is denser, the lesion or the surrounding tissue?", ("lesion", "surrounding tissue")),  # VQA-RAD: CLOSED
+    ("Which of these, if any, is abnormal or not?", None),  # a clause after the comma, not answers
+    ("What is the size of the mass, in centimetres?", None),
     # open: a wh-word, a noun phrase, an imperative, a draft request
     ("Which lung is affected?", None),
     ("In what plane was this image taken?", None),

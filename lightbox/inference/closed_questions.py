@@ -4,9 +4,10 @@ VQA-RAD (Lau et al. 2018) calls a question *closed-ended* when its answer is "ye
 of a few options the question itself names, and *open-ended* otherwise. In English grammar these
 are the polar question ("Is there a pneumothorax?") and the alternative question ("Is the lesion
 on the left or right?"); a question led by a wh-word ("Which side ...?", "In what plane ...?")
-is open. A model that declares it (manifest ``closed_answers``: ``"choose"``) answers a closed
-question with the admitted answer it finds likeliest (:meth:`..generate.Chat.ask`), so a reader
-who asks "left or right?" is never answered "Non-enhanced".
+is open, unless it names its answers after a comma ("Which side, left or right?"). A model that
+declares it (manifest ``closed_answers``: ``"choose"``) answers a closed question with the
+admitted answer it finds likeliest (:meth:`..generate.Chat.ask`), so a reader who asks "left or
+right?" is never answered "Non-enhanced".
 
 Where the options end is not marked in the wording ("right or left side of the brain"): each
 option is offered in its one- and two-word readings ("left", "left side") and the model's
@@ -55,6 +56,10 @@ COURTESY = re.compile(r"^(please)\b[\s,]*|[\s,]*\b(please|thanks|thank\s+you)$",
 # a tag that makes the question polar whatever it asks before ("Is the heart enlarged, yes or no?",
 # "Is the heart enlarged or not?"): "not" and "enlarged" are no answers
 POLAR_TAG = re.compile(r"(,?\s*(yes\s+or\s+no|or\s+not))\s*$", re.IGNORECASE)
+# the answers a wh-question names after a comma: "..., left or right", "..., T1, T2 or FLAIR",
+# "..., the right upper lobe or the left upper lobe" (each option one to four words)
+WH_TAIL = re.compile(r",\s*((?:[\w'\-/.]+\s+){0,3}[\w'\-/.]+(?:\s*,\s*(?:[\w'\-/.]+\s+){0,3}[\w'\-/.]+)*"
+                     r",?\s+or\s+(?:[\w'\-/.]+\s+){0,3}[\w'\-/.]+)$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_][\w'\u2019\-/.]*[^\W_]|[^\W_]")
 _OR = re.compile(r"\s+or\s+", re.IGNORECASE)
 
@@ -232,6 +237,22 @@ def answer_choices(question: str) -> tuple[str, ...] | None:
     asks whether anything is there admits "yes" and "no" too (:data:`EXISTENTIAL`)."""
     clause = COURTESY.sub("", question.strip().rstrip("?").strip()).strip().rstrip("?").strip()
     first = _first_word(clause)
+    offered = WH_TAIL.search(clause) if is_open(clause) else None
+    if offered:
+        # "Which side is the effusion on, left or right?": a wh-question that names its answers
+        # after a comma is closed on them (a reader's spoken wording; it was answered freely).
+        # Nothing but the options follows the comma: each is the whole of what is said for it
+        # ("the cystic lesions or the kidney parenchyma"), less its article and a leading preposition
+        listed: list[str] = []
+        pieces = re.split(r"\s*,\s*|\s+or\s+", offered.group(1), flags=re.IGNORECASE)
+        if any(w.lower() in AUXILIARIES | WH_WORDS | {"if", "not"} for p in pieces for w in _words(p)):
+            return None  # a clause, not a list of answers ("which of these, if any, is abnormal or not")
+        for piece in pieces:
+            words = _without_articles(_words(piece))
+            if len(words) > 1 and words[0].lower() in PREPOSITIONS:
+                words = words[1:]
+            _add(listed, words[:3])
+        return tuple(listed) if len(listed) >= 2 else None
     if is_open(clause) or not (first in AUXILIARIES or question.rstrip().endswith("?")):
         return None
     if POLAR_TAG.search(clause) and POLAR_TAG.sub("", clause).strip():
