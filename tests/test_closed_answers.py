@@ -75,7 +75,7 @@ DEMO = default_model_dir()
     ("Left, right, or both?", ("Left", "right", "both")),
     ("Is the lesion on the left or right??", ("left", "right")),
     # a wh-question that names its options after a comma is closed on them, in any case (until
-    # 2026-12-01 it was left open; VQA-RAD's own annotators call 2 of its 3 such wordings CLOSED)
+    # 2026-12-01 it was left open; VQA-RAD's own annotators call 3 of its 4 such wordings CLOSED)
     ("Which kidney is larger, the left or the right?", ("left", "right")),
     ("WHICH SIDE, LEFT OR RIGHT?", ("LEFT", "RIGHT")),
     ("heart enlarged or normal", None),  # no auxiliary, no question mark: not a question
