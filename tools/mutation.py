@@ -72,7 +72,10 @@ MODULES: dict[str, list[str]] = {
     # safety: what kind of study is open, and which prompt (or refusal) it gets
     "lightbox/inference/study.py": ["tests/test_study_context_by_hand.py", "tests/test_study_prompts.py"],
     # the answer a closed question admits ("left" / "right", "yes" / "no")
-    "lightbox/inference/closed_questions.py": ["tests/test_closed_answers.py"],
+    # the parser's tests (the file's others run the demo model: minutes per mutant)
+    "lightbox/inference/closed_questions.py": [
+        "tests/test_closed_answers.py::test_the_answers_a_question_admits",
+        "tests/test_closed_answers.py::test_a_word_that_is_no_answer_alone_is_not_offered_alone"],
     # safety: the AI model's input turned to the radiological convention (its "left" is the patient's)
     "lightbox/viewer/radiological.py": ["tests/test_radiological_by_hand.py"],
     # safety: which earlier study is offered as this patient's prior
