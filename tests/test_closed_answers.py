@@ -89,6 +89,10 @@ DEMO = default_model_dir()
     ("Is the opacity in the right lower lobe or left lower lobe?", ("right lower lobe", "left lower lobe")),
     ("Is the opacity in the right or left lower lobe?", ("right", "left", "left lower")),
     ("Is the lesion on the left side or on the right side?", ("left", "left side", "right", "right side")),
+    ("Is it the left posterior basal segment or the right posterior basal segment?",
+     ("left posterior basal segment", "right posterior basal segment")),  # was "segment", "right posterior"
+    ("Is the lesion in the right atrium or the left?", ("right atrium", "left")),
+    ("Is the right kidney enlarged or normal?", ("enlarged", "normal")),  # a side no other option contrasts
     # an option that is the contrary of the one before ("non", "part") is the whole of it, and the
     # first is its last word: "non" and "nodule solid" were offered
     ("Is the fracture displaced or non displaced?", ("displaced", "non displaced")),
@@ -104,7 +108,14 @@ DEMO = default_model_dir()
     ("Where is the lesion, in the liver or the spleen?", ("liver", "spleen")),
     ("Which lobe, the right upper lobe or the left upper lobe?", ("right upper lobe", "left upper lobe")),
     ("What is denser, the lesion or the surrounding tissue?", ("lesion", "surrounding tissue")),  # VQA-RAD: CLOSED
+    ("Which segment, the left posterior basal segment or the right posterior basal segment?",
+     ("left posterior basal segment", "right posterior basal segment")),
+    ("Which is it, is it left or right?", ("left", "right")),  # the tail is a question of its own
     ("Which of these, if any, is abnormal or not?", None),  # a clause after the comma, not answers
+    ("What do you see, if anything or nothing?", None),
+    ("Which one, left or not?", None),
+    ("Which side, left or left?", None),  # one answer named twice: no choice
+    ("Is it cystic or solid and enhancing?", ("cystic", "solid")),  # the last option ends at "and"
     ("What is the size of the mass, in centimetres?", None),
     # open: a wh-word, a noun phrase, an imperative, a draft request
     ("Which lung is affected?", None),

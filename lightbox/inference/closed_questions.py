@@ -57,9 +57,9 @@ COURTESY = re.compile(r"^(please)\b[\s,]*|[\s,]*\b(please|thanks|thank\s+you)$",
 # "Is the heart enlarged or not?"): "not" and "enlarged" are no answers
 POLAR_TAG = re.compile(r"(,?\s*(yes\s+or\s+no|or\s+not))\s*$", re.IGNORECASE)
 # the answers a wh-question names after a comma: "..., left or right", "..., T1, T2 or FLAIR",
-# "..., the right upper lobe or the left upper lobe" (each option one to four words)
-WH_TAIL = re.compile(r",\s*((?:[\w'\-/.]+\s+){0,3}[\w'\-/.]+(?:\s*,\s*(?:[\w'\-/.]+\s+){0,3}[\w'\-/.]+)*"
-                     r",?\s+or\s+(?:[\w'\-/.]+\s+){0,3}[\w'\-/.]+)$", re.IGNORECASE)
+# "..., the left posterior basal segment or the right ..." (each option one to five words)
+WH_TAIL = re.compile(r",\s*((?:[\w'\-/.]+\s+){0,4}[\w'\-/.]+(?:\s*,\s*(?:[\w'\-/.]+\s+){0,4}[\w'\-/.]+)*"
+                     r",?\s+or\s+(?:[\w'\-/.]+\s+){0,4}[\w'\-/.]+)$", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_][\w'\u2019\-/.]*[^\W_]|[^\W_]")
 _OR = re.compile(r"\s+or\s+", re.IGNORECASE)
 
@@ -141,12 +141,12 @@ def _is_clause(words: list[str]) -> bool:
 
 def _sided(first: list[str], others: list[list[str]]) -> list[str] | None:
     """The first option from its side word on ("right upper lobe") where it names a side within
-    its last three words and a later option names one too: a side the question contrasts is never
+    its last four words and a later option names one too: a side the question contrasts is never
     dropped from an answer (a reading without it answered a question about the right lung with
     "upper lobe"); None otherwise, or where the side is the option's last word already."""
     if not any(w.lower() in SIDES for option in others for w in option):
         return None
-    tail = first[-3:]
+    tail = first[-4:]  # "left posterior basal segment": four words
     at = next((n for n in range(len(tail) - 1, -1, -1) if tail[n].lower() in SIDES), None)
     if at is None or at == len(tail) - 1:
         return None
@@ -217,8 +217,8 @@ def alternatives(clause: str) -> list[str]:
     if sided and not any(w.lower() in SIDES for reading in readings for w in reading):
         # laterality kept: "right upper lobe, left upper lobe, or lingula" offered "upper lobe"
         readings = [sided]
-        if len(sided) == 3 and len(last_said) >= 3 and last_said[2].lower() == sided[-1].lower():
-            last = [last_said[:3]]  # "... or left lower lobe" as said, not "left lower"
+        if len(sided) >= 3 and len(last_said) >= len(sided) and last_said[len(sided) - 1].lower() == sided[-1].lower():
+            last = [last_said[:len(sided)]]  # "... or left lower lobe" as said, not "left lower"
     for reading in readings:
         # a two-word reading that begins with the subject or a preposition ("in SVC" in "in the
         # SVC, right atrium, or IVC?") is its last word
@@ -243,6 +243,9 @@ def answer_choices(question: str) -> tuple[str, ...] | None:
         # after a comma is closed on them (a reader's spoken wording; it was answered freely).
         # Nothing but the options follows the comma: each is the whole of what is said for it
         # ("the cystic lesions or the kidney parenchyma"), less its article and a leading preposition
+        if _first_word(offered.group(1)) in AUXILIARIES:
+            # "Which is it, is it left or right?": the tail is an alternative question of its own
+            return answer_choices(offered.group(1) + "?")
         listed: list[str] = []
         pieces = re.split(r"\s*,\s*|\s+or\s+", offered.group(1), flags=re.IGNORECASE)
         if any(w.lower() in AUXILIARIES | WH_WORDS | {"if", "not"} for p in pieces for w in _words(p)):
@@ -251,7 +254,7 @@ def answer_choices(question: str) -> tuple[str, ...] | None:
             words = _without_articles(_words(piece))
             if len(words) > 1 and words[0].lower() in PREPOSITIONS:
                 words = words[1:]
-            _add(listed, words[:3])
+            _add(listed, words[:4])
         return tuple(listed) if len(listed) >= 2 else None
     if is_open(clause) or not (first in AUXILIARIES or question.rstrip().endswith("?")):
         return None
