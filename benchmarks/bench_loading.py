@@ -126,6 +126,12 @@ def main() -> int:
         "--data", type=Path, default=Path(os.environ.get("LIGHTBOX_SHARED_DATA", REPO.parent / "shared" / "data"))
     )
     args = parser.parse_args()
+    import importlib.util
+
+    if importlib.util.find_spec("SimpleITK") is None:  # the peer every ratio is against
+        print("bench_loading: SimpleITK is not installed (the peer the ratios are measured against): "
+              "pip install -e '.[bench]'", file=sys.stderr)
+        return 2
     results: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         series = {}
