@@ -56,6 +56,15 @@ def set_pixels(ds: Dataset, stored: np.ndarray, *, signed: bool = False, bits_st
     ds.PixelData = np.ascontiguousarray(stored).tobytes()
 
 
+def grey_header(**attributes: object) -> Dataset:
+    """A bare MONOCHROME2 header with ``attributes`` set, for code that reads headers only."""
+    ds = Dataset()
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    for keyword, value in attributes.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
 def restamp(paths: Sequence[Path], **attributes: object) -> None:
     """Give written files another identity (patient, study, modality...): the writers here
     write one patient. An attribute given as None is removed."""

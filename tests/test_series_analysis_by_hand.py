@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dicom_factory import grey_header
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import Tag
@@ -30,18 +31,10 @@ AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 CORONAL = (1.0, 0.0, 0.0, 0.0, 0.0, -1.0)
 
 
-def header(**attributes: object) -> Dataset:
-    ds = Dataset()
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    for keyword, value in attributes.items():
-        setattr(ds, keyword, value)
-    return ds
-
-
 def image(n: int, position: tuple[float, float, float] | None, orientation: tuple[float, ...] | None = AXIAL,
           size: tuple[int, int] = (4, 4), number: int | None = None, frames: int = 1, **attributes: object) -> Instance:
     return Instance(Path(f"/data/{n:03d}.dcm"), f"1.2.{n}", number if number is not None else n, position, orientation,
-                    size[0], size[1], frames, header(**attributes))
+                    size[0], size[1], frames, grey_header(**attributes))
 
 
 def stack(z_values: list[float], modality: str = "CT", **kwargs: object) -> Series:
@@ -67,12 +60,12 @@ def test_pixel_spacing_from_each_place_the_standard_allows() -> None:
         return _pixel_spacing(Instance(Path("x"), "1", header=ds))
 
     assert spacing_of(None) is None
-    assert spacing_of(header(PixelSpacing=[0.5, 0.7])) == (0.5, 0.7)
-    assert spacing_of(header(ImagerPixelSpacing=[0.2, 0.3])) == (0.2, 0.3)
-    assert spacing_of(header(PixelSpacing=[0.5, 0.7], ImagerPixelSpacing=[0.2, 0.3])) == (0.5, 0.7)
+    assert spacing_of(grey_header(PixelSpacing=[0.5, 0.7])) == (0.5, 0.7)
+    assert spacing_of(grey_header(ImagerPixelSpacing=[0.2, 0.3])) == (0.2, 0.3)
+    assert spacing_of(grey_header(PixelSpacing=[0.5, 0.7], ImagerPixelSpacing=[0.2, 0.3])) == (0.5, 0.7)
     for bad in ([0.0, 0.7], [0.7, 0.0], [0.5, -1.0], [0.5], [float("inf"), 0.5], [0.5, float("nan")]):
-        assert spacing_of(header(PixelSpacing=bad, ImagerPixelSpacing=[0.2, 0.3])) == (0.2, 0.3), bad
-    assert spacing_of(header(PixelSpacing=[0.0, 0.0])) is None  # never an invented 1 mm
+        assert spacing_of(grey_header(PixelSpacing=bad, ImagerPixelSpacing=[0.2, 0.3])) == (0.2, 0.3), bad
+    assert spacing_of(grey_header(PixelSpacing=[0.0, 0.0])) is None  # never an invented 1 mm
 
     def measures(value: list[float]) -> Dataset:
         item, group = Dataset(), Dataset()
@@ -80,14 +73,14 @@ def test_pixel_spacing_from_each_place_the_standard_allows() -> None:
         group.PixelMeasuresSequence = [item]
         return group
 
-    enhanced = header(PixelSpacing=[9.0, 9.0])
+    enhanced = grey_header(PixelSpacing=[9.0, 9.0])
     enhanced.PerFrameFunctionalGroupsSequence = [measures([0.4, 0.6]), measures([8.0, 8.0])]
     assert spacing_of(enhanced) == (0.4, 0.6)  # the first frame's group before the top level
     enhanced.SharedFunctionalGroupsSequence = [measures([0.3, 0.3])]
     assert spacing_of(enhanced) == (0.3, 0.3)  # the shared group first
     empty_group = Dataset()
     empty_group.PixelMeasuresSequence = []
-    assert spacing_of(header(PixelSpacing=[1.5, 1.5], SharedFunctionalGroupsSequence=[empty_group])) == (1.5, 1.5)
+    assert spacing_of(grey_header(PixelSpacing=[1.5, 1.5], SharedFunctionalGroupsSequence=[empty_group])) == (1.5, 1.5)
     assert is_calibrated(Series("u", instances=[image(0, None, PixelSpacing=[1.0, 1.0])]))
     assert not is_calibrated(Series("u", instances=[image(0, None)])) and not is_calibrated(Series("u"))
 
@@ -274,7 +267,7 @@ def test_rescale_warnings_count_the_files() -> None:
 
 def enhanced(positions: list[tuple[float, float, float]] | None, frames: int, orientation_in: str = "shared",
              **attributes: object) -> Series:
-    ds = header(NumberOfFrames=frames, **attributes)
+    ds = grey_header(NumberOfFrames=frames, **attributes)
     per_frame = []
     for n in range(frames):
         item = Dataset()

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pydicom.dataset import Dataset
+from dicom_factory import grey_header
 
 from lightbox.viewer.pixels import cielab_rgb
 from lightbox.viewer.shutters import DisplayShutter, _inside_polygon, display_shutter
-
-
-def _shutter(**attributes: object) -> Dataset:
-    ds = Dataset()
-    ds.PhotometricInterpretation = "MONOCHROME2"
-    for keyword, value in attributes.items():
-        setattr(ds, keyword, value)
-    return ds
 
 
 def _grid(rows: int = 10, columns: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +21,7 @@ def test_a_diamond_with_its_vertices_on_pixel_rows() -> None:
     r, c = _grid()
     expected = (np.abs(r - 5) + np.abs(c - 5)) <= 4
     assert np.array_equal(_inside_polygon(r, c, [(1, 5), (5, 9), (9, 5), (5, 1)]), expected)
-    shutter, notes = display_shutter(_shutter(ShutterShape="POLYGONAL",
+    shutter, notes = display_shutter(grey_header(ShutterShape="POLYGONAL",
                                               VerticesOfThePolygonalShutter=[1, 5, 5, 9, 9, 5, 5, 1]), 10, 10)
     assert notes == [] and shutter is not None and np.array_equal(shutter.shown, expected)  # four vertices: eight values
 
@@ -47,7 +39,7 @@ def test_a_slanted_triangle_against_edge_sides_worked_out_separately() -> None:
 
 
 def test_a_one_pixel_rectangle_and_edges_the_wrong_way_round() -> None:
-    ds = _shutter(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=5, ShutterRightVerticalEdge=5,
+    ds = grey_header(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=5, ShutterRightVerticalEdge=5,
                   ShutterUpperHorizontalEdge=3, ShutterLowerHorizontalEdge=3)
     shutter, notes = display_shutter(ds, 6, 8)
     assert notes == [] and shutter is not None
@@ -57,7 +49,7 @@ def test_a_one_pixel_rectangle_and_edges_the_wrong_way_round() -> None:
 
 
 def test_an_edge_given_twice_takes_its_first_value() -> None:
-    ds = _shutter(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=[2, 7], ShutterRightVerticalEdge=4,
+    ds = grey_header(ShutterShape="RECTANGULAR", ShutterLeftVerticalEdge=[2, 7], ShutterRightVerticalEdge=4,
                   ShutterUpperHorizontalEdge=1, ShutterLowerHorizontalEdge=2)
     shutter, _ = display_shutter(ds, 3, 6)
     assert shutter is not None and shutter.shown.tolist() == [[False, True, True, True, False, False]] * 2 + [[False] * 6]
@@ -69,7 +61,7 @@ def test_shapes_together_show_what_lies_inside_all_of_them() -> None:
     r, c = _grid()
     box = (c >= 2) & (c <= 8) & (r >= 2) & (r <= 8)
     circle = (r - 5) ** 2 + (c - 2) ** 2 <= 9  # centred on the box's left edge: half of it outside
-    ds = _shutter(ShutterShape=["RECTANGULAR", "CIRCULAR"], ShutterLeftVerticalEdge=2, ShutterRightVerticalEdge=8,
+    ds = grey_header(ShutterShape=["RECTANGULAR", "CIRCULAR"], ShutterLeftVerticalEdge=2, ShutterRightVerticalEdge=8,
                   ShutterUpperHorizontalEdge=2, ShutterLowerHorizontalEdge=8, CenterOfCircularShutter=[5, 2],
                   RadiusOfCircularShutter=3)
     shutter, _ = display_shutter(ds, 10, 10)
@@ -93,14 +85,14 @@ def test_shapes_together_show_what_lies_inside_all_of_them() -> None:
 ])
 def test_a_shape_that_cannot_be_used_leaves_the_next_one_applied(first, note) -> None:
     r, c = _grid()
-    ds = _shutter(CenterOfCircularShutter=[5, 5], RadiusOfCircularShutter=2, **first)
+    ds = grey_header(CenterOfCircularShutter=[5, 5], RadiusOfCircularShutter=2, **first)
     shutter, notes = display_shutter(ds, 10, 10)
     assert notes == [note] and shutter is not None
     assert np.array_equal(shutter.shown, (r - 5) ** 2 + (c - 5) ** 2 <= 4)
 
 
 def test_a_bad_circle_before_a_polygon_and_a_zero_radius() -> None:
-    ds = _shutter(ShutterShape=["CIRCULAR", "POLYGONAL"], CenterOfCircularShutter=[5, 5], RadiusOfCircularShutter=0,
+    ds = grey_header(ShutterShape=["CIRCULAR", "POLYGONAL"], CenterOfCircularShutter=[5, 5], RadiusOfCircularShutter=0,
                   VerticesOfThePolygonalShutter=[1, 5, 5, 9, 9, 5, 5, 1])
     shutter, notes = display_shutter(ds, 10, 10)
     assert notes == ["a circular display shutter without a usable centre and radius is not applied"]
@@ -109,7 +101,7 @@ def test_a_bad_circle_before_a_polygon_and_a_zero_radius() -> None:
 
 
 def test_an_empty_value_in_the_shape_list_is_no_shape() -> None:
-    ds = _shutter(ShutterShape=["CIRCULAR", ""], CenterOfCircularShutter=[2, 2], RadiusOfCircularShutter=1)
+    ds = grey_header(ShutterShape=["CIRCULAR", ""], CenterOfCircularShutter=[2, 2], RadiusOfCircularShutter=1)
     shutter, notes = display_shutter(ds, 4, 4)
     assert notes == [] and shutter is not None and int(shutter.shown.sum()) == 5  # the centre and its 4 neighbours
 
@@ -118,7 +110,7 @@ def test_the_presentation_value_as_a_grey_level() -> None:
     """A P-value of 0..FFFFH onto 0..255: 32768 → 32768 / 65535 × 255 = 127.502 → 128; 33025 →
     128.502 → 129 (over 65536 it would be 128.498 → 128); out of range values clamp."""
     for value, grey in ((32768, 128), (33025, 129), (65535, 255), (0, 0), (70000, 255)):
-        shutter, _ = display_shutter(_shutter(ShutterShape="CIRCULAR", CenterOfCircularShutter=[2, 2],
+        shutter, _ = display_shutter(grey_header(ShutterShape="CIRCULAR", CenterOfCircularShutter=[2, 2],
                                               RadiusOfCircularShutter=1, ShutterPresentationValue=value), 4, 4)
         assert shutter is not None and shutter.grey == grey and shutter.rgb is None
 
@@ -130,7 +122,7 @@ def test_the_presentation_value_as_a_grey_level() -> None:
 ])
 def test_a_colour_shutter_only_on_a_colour_image(photometric, colour, coloured) -> None:
     lab = [26000, 53000, 45000]  # a saturated red (L*, a*, b* scaled to 0..FFFFH, PS3.3 C.10.7.1.1)
-    ds = _shutter(ShutterShape="CIRCULAR", CenterOfCircularShutter=[2, 2], RadiusOfCircularShutter=1,
+    ds = grey_header(ShutterShape="CIRCULAR", CenterOfCircularShutter=[2, 2], RadiusOfCircularShutter=1,
                   ShutterPresentationColorCIELabValue=lab, ShutterPresentationValue=0)
     if photometric is None:
         del ds.PhotometricInterpretation
