@@ -19,8 +19,8 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from ..viewer.calibration import film_calibration, usable_spacing
-from ..viewer.pixels import element_values, functional_group_item, readable_value
+from ..viewer.calibration import frame_calibration
+from ..viewer.pixels import element_values, readable_value
 from .pixel_coordinates import from_dicom
 from .presentation_display import ImagePresentation, StateGraphic
 
@@ -69,9 +69,10 @@ SOURCE_WORDS = {"PixelSpacing": "Pixel Spacing", "ImagerPixelSpacing": "Imager P
 def image_scale(image: Dataset, frame: int | None) -> tuple[tuple[float, float], str] | None:
     """The image's pixel size (row, column mm) as Lightbox measures with it, and where it comes
     from in words; None when uncalibrated."""
-    measures = functional_group_item(image, "PixelMeasuresSequence", (frame or 1) - 1)
-    stated = usable_spacing(readable_value(measures, "PixelSpacing")) if measures is not None else None
-    calibration = film_calibration(image, stated or usable_spacing(readable_value(image, "PixelSpacing")))
+    try:
+        calibration = frame_calibration(image, (frame or 1) - 1)
+    except Exception:  # noqa: BLE001 - a pixel size damaged past reading: the values shown as written
+        return None
     if calibration.spacing is None:
         return None
     return calibration.spacing, SOURCE_WORDS.get(calibration.source, calibration.source or "pixel size")

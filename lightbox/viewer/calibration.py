@@ -146,3 +146,15 @@ def film_calibration(ds: Dataset, pixel_spacing: Spacing | None) -> Calibration:
     if calibration.spacing is None:
         calibration.notes.append("uncalibrated: no usable PixelSpacing or ImagerPixelSpacing; measurements in pixels")
     return calibration
+
+
+def frame_calibration(ds: Dataset, frame: int = 0) -> Calibration:
+    """Frame ``frame``'s (0-based) calibration, as :func:`film_calibration` gives it: an enhanced
+    object keeps its Pixel Spacing in the Pixel Measures functional group (C.7.6.16.2.1, per
+    frame, else shared), before the top level's (its frames shown as films were "uncalibrated")."""
+    from .pixels import functional_group_item
+
+    measures = functional_group_item(ds, "PixelMeasuresSequence", frame)
+    stated = usable_spacing(measures.get("PixelSpacing")) if measures is not None else None
+    return film_calibration(ds, stated or usable_spacing(ds.get("PixelSpacing")))
+

@@ -22,7 +22,7 @@ from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from .calibration import film_calibration, usable_spacing
+from .calibration import frame_calibration
 from .colour_profile import displayed_rgb
 from .index import Instance, Series, header_int
 from .lossy import lossy_compression
@@ -34,7 +34,6 @@ from .pixels import (
     auto_window,
     dataset_window,
     dataset_windows,
-    functional_group_item,
     has_voi_lut_table,
     modality_values,
     pixel_padding,
@@ -647,11 +646,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
         invert = polarity.inverse
         if polarity.note:
             warnings.append(polarity.note)
-    # an enhanced object keeps its Pixel Spacing in the Pixel Measures functional group (C.7.6.16.2.1,
-    # per frame, else shared): its frames shown as films were "uncalibrated", measured in pixels
-    measures = functional_group_item(ds, "PixelMeasuresSequence", frame)
-    stated = usable_spacing(measures.get("PixelSpacing")) if measures is not None else None
-    calibration = film_calibration(ds, stated or usable_spacing(ds.get("PixelSpacing")))
+    calibration = frame_calibration(ds, frame)  # an enhanced object's in its Pixel Measures group
     spacing, source = calibration.spacing, calibration.source
     image = padding.image(values) if padding is not None else values
     if window is not None and absurd_window(window, image):
