@@ -20,6 +20,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from ..viewer.calibration import frame_calibration
+from ..viewer.measure import length
 from ..viewer.pixels import element_values, readable_value
 from .pixel_coordinates import from_dicom
 from .presentation_display import ImagePresentation, StateGraphic
@@ -83,10 +84,10 @@ def measured_here(code: str, unit: str, shape: str, points: list[tuple[float, fl
     """A length (mm) of a two-point line, or an area (mm²) of an ellipse (its axes' four ends) or
     a closed polyline (the shoelace formula), on pixels ``spacing`` (row, column mm) in size;
     None for what is not such a value."""
+    if code == LENGTH_CODE and unit == "mm" and shape == "POLYLINE" and len(points) == 2:
+        return length(points, spacing)[0]  # as the reader's own lengths are measured
     sy, sx = spacing
     mm = [(x * sx, y * sy) for x, y in points]
-    if code == LENGTH_CODE and unit == "mm" and shape == "POLYLINE" and len(mm) == 2:
-        return math.dist(mm[0], mm[1])
     if code == AREA_CODE and unit == "mm2":
         if shape == "ELLIPSE" and len(mm) == 4:
             return math.pi * math.dist(mm[0], mm[1]) / 2 * math.dist(mm[2], mm[3]) / 2
