@@ -160,6 +160,16 @@ def test_the_mapping_by_hand() -> None:
     assert real_world_mapping(_image(item)) == (None, "its Real World Value Mapping is no usable slope: not applied, "
                                                       "the values are shown as stored")
     assert real_world_mapping(_image()) == (None, None)
+    # a rescale no pixel can be put through is read as none (the stored values are shown, as the
+    # Modality LUT stage does): the mapping as stated, not NaN everywhere
+    unusable = _image(_mapping(2e-6, 1e-4), float("nan"), 5.0)
+    assert real_world_mapping(unusable) == (RealWorldMapping(2e-6, 1e-4, "mm2/s", "ADC"), None)
+    # a Modality LUT table's output is no line the mapping can be carried over
+    table = _image(_mapping())
+    table.ModalityLUTSequence = [Dataset()]
+    assert real_world_mapping(table) == (None, "its Real World Value Mapping maps stored values that a Modality "
+                                               "LUT table turned into others: not applied, the values are shown as "
+                                               "the table gives them")
 
 
 def test_an_enhanced_image_s_frames_each_their_own_mapping_and_the_first_by_default() -> None:

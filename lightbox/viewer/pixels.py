@@ -84,16 +84,31 @@ def modality_values(ds: Dataset, stored: np.ndarray, frame: int = 0) -> np.ndarr
     :func:`rescale`, as every other reader here reads it) or the Modality LUT Sequence, which
     pydicom's ``apply_modality_lut`` applies.
     """
+    linear = frame_rescale(ds, frame)
+    if linear is None:
+        return np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
+    if linear == UNUSABLE_RESCALE:
+        return stored.astype(np.float32)
+    slope, intercept = linear
+    return (stored.astype(np.float64) * slope + intercept).astype(np.float32)  # float64, as pydicom computes it
+
+
+UNUSABLE_RESCALE = (1.0, 0.0)  # what a rescale no pixel can be put through is read as: the stored values
+
+
+def frame_rescale(ds: Dataset, frame: int = 0) -> tuple[float, float] | None:
+    """The rescale (slope, intercept) the Modality LUT stage puts frame ``frame`` through: the
+    Pixel Value Transformation functional group's, else the top level's (:func:`modality_values`);
+    :data:`UNUSABLE_RESCALE` where that one is unusable (a NaN, infinite or zero slope would make
+    every pixel NaN or one value, a black image: the stored values are shown instead, and the
+    series says why, series.rescale_warnings); None where a Modality LUT Sequence, a table, applies."""
     item = functional_group_item(ds, "PixelValueTransformationSequence", frame)
     source = item if item is not None and "RescaleSlope" in item else ds
     if rescale_problem(source) is not None:
-        # a NaN, infinite or zero slope would make every pixel NaN or one value (a black image):
-        # the stored values are shown instead, and the series says why (series.rescale_warnings)
-        return stored.astype(np.float32)
+        return UNUSABLE_RESCALE
     if source is ds and "ModalityLUTSequence" in ds:
-        return np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
-    slope, intercept = rescale(source)
-    return (stored.astype(np.float64) * slope + intercept).astype(np.float32)  # float64, as pydicom computes it
+        return None
+    return rescale(source)
 
 
 @dataclass(frozen=True)

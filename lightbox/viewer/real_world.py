@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from pydicom.dataset import Dataset
 
-from .pixels import element_values, functional_group_item, readable_value, rescale
+from .pixels import element_values, frame_rescale, functional_group_item, readable_value
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,13 @@ def real_world_mapping(ds: Dataset, frame: int = 0) -> tuple[RealWorldMapping | 
     units = readable_value(item, "MeasurementUnitsCodeSequence") or []
     code = str(readable_value(units[0], "CodeValue") or "").strip() if units else ""
     label = str(readable_value(item, "LUTLabel") or readable_value(item, "LUTExplanation") or "").strip()
-    # the frame's own rescale where an enhanced image keeps it (Pixel Value Transformation, C.7.6.16.2.9)
-    transformation = functional_group_item(ds, "PixelValueTransformationSequence", frame)
-    rescale_slope, rescale_intercept = rescale(transformation if transformation is not None else ds)
-    if rescale_slope == 0:
-        return None, None
+    # the rescale the values went through, as the Modality LUT stage read it (an enhanced image's
+    # per frame; a table's output is no line the mapping can be carried over)
+    linear = frame_rescale(ds, frame)
+    if linear is None:
+        return None, ("its Real World Value Mapping maps stored values that a Modality LUT table turned into "
+                      "others: not applied, the values are shown as the table gives them")
+    rescale_slope, rescale_intercept = linear
     scale = slope / rescale_slope
     return RealWorldMapping(scale, intercept - scale * rescale_intercept, "" if code == "1" else code, label), None
 
