@@ -143,7 +143,8 @@ def test_film_monochrome1_calibration_and_voi_lut(tmp_path: Path) -> None:
     assert m1.invert and not m1.calibrated and any("uncalibrated" in w for w in m1.warnings)
     assert films["imager.dcm"].spacing == (0.15, 0.15) and films["imager.dcm"].spacing_source == "ImagerPixelSpacing"
     voi = films["voi.dcm"]
-    assert voi.values[0, 1] == 8  # stored 16 → table entry 16 // 2
+    assert voi.values[0, 1] == 16  # the modality value stays what is read
+    assert voi.voi_output is not None and voi.voi_output[0, 1] == 8  # stored 16 → table entry 16 // 2
     assert voi.window.bounds() == pytest.approx((0, 2040 - 0))
 
 

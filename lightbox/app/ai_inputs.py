@@ -42,7 +42,7 @@ def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext, str]:
     images, turned = [], []
     for film in opened.films[:MAX_FILMS]:
         # a colour film goes to the model in colour (its own window on each channel: the identity)
-        image = (to_rgb8(film.values, film.window.center, film.window.width, film.invert) if film.colour is None
+        image = (to_rgb8(film.as_acquired(), film.window.center, film.window.width, film.invert) if film.colour is None
                  else window_values(film.colour, film.window))
         if film.shutter is not None:  # as the reader sees it: the collimated border in the shutter's grey (colour)
             image = film.shutter.paint(image)

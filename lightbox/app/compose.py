@@ -95,7 +95,7 @@ def build_scenes(
     if opened.volume is None:
         film = opened.films[film_index]
         display = FilmDisplay()
-        display.set_window(film.window)
+        display.set_window(film.window, voi_table=film.voi_output is not None)  # through its own VOI LUT table
         scene = FilmScene(film, display, demo_notice=opened.is_demo, frame_text=frame_text(opened, film_index))
         if preset == "auto":
             scene.auto_window()

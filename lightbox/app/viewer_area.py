@@ -270,7 +270,7 @@ class ViewerArea(QWidget):
             if display is not None else None
         if display is None:
             display = FilmDisplay()
-            display.set_window(film.window)
+            display.set_window(film.window, voi_table=film.voi_output is not None)  # through its own VOI LUT table
             if film.cine:
                 self.cine_displays[film.cine] = display
         scene = FilmScene(film, display, frame_text=caption, demo_notice=demo)

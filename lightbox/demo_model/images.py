@@ -244,7 +244,7 @@ def radiograph_images(data: Path) -> list[LabelledImage]:
         for series in build_index(folder).all_series():
             for n in range(len(series.instances)):
                 film = load_film(series, n)
-                rgb = _fit(to_rgb8(film.values, film.window.center, film.window.width, film.invert))
+                rgb = _fit(to_rgb8(film.as_acquired(), film.window.center, film.window.width, film.invert))
                 out.append(LabelledImage(f"cr/{series.uid[-12:]}/{n}", "cr", f"cr/{series.uid}", False, dict(labels),
                                          pixels=rgb))
     out.append(LabelledImage("phantom/film", "phantom", "phantom", False, {**labels, "view": "pa", "plane": "pa"},
@@ -257,7 +257,7 @@ def phantom_film_rgb() -> np.ndarray:
     from ..viewer.demo import demo_film
 
     film = demo_film()
-    return _fit(to_rgb8(film.values, film.window.center, film.window.width, film.invert))
+    return _fit(to_rgb8(film.as_acquired(), film.window.center, film.window.width, film.invert))
 
 
 def all_images(data: Path) -> list[LabelledImage]:

@@ -54,21 +54,25 @@ class _Windowed:
         if changed is not None:
             getattr(self.events, changed).emit(getattr(self, changed), old[changed])
 
-    def set_window(self, window: Window, preset: str = "") -> None:
+    def set_window(self, window: Window, preset: str = "", **more: object) -> None:
         """Width, center, VOI function and preset, as one change. The function is the image's
         (a mammogram's SIGMOID, C.11.2.1.3.1): a window shown as LINEAR that the modality stated
         as a sigmoid has another contrast. A LINEAR width is at least 1 (C.11.2.1.2.1); the other
         functions' need only be above 0 (C.11.2.1.3), and a fine fractional image needs that."""
         floor = 1.0 if window.function == "LINEAR" else MIN_EXACT_WIDTH
         self._update(window_width=max(floor, float(window.width)), window_center=float(window.center),
-                     window_function=window.function, preset=preset)
+                     window_function=window.function, preset=preset, **more)
+
+    def _kept_by_drag(self) -> dict[str, object]:
+        """Fields a W/L drag carries over (besides the function)."""
+        return {}
 
     def drag_window(self, dx: float, dy: float, sensitivity: float, convention: str = "horizontal-width") -> None:
         """Apply a mouse drag of ``(dx, dy)`` screen pixels (y down) with ``sensitivity``
         modality units per pixel, following one of :data:`WL_CONVENTIONS`; the function stays."""
         d_width, d_center = (dx, dy) if convention == "horizontal-width" else (dy, dx)
         self.set_window(Window(self.window_center + d_center * sensitivity, self.window_width + d_width * sensitivity,
-                               self.window_function))
+                               self.window_function), "", **self._kept_by_drag())
 
 
 @evented
@@ -87,6 +91,16 @@ class FilmDisplay(_Windowed):
     flip_horizontal: bool = False
     flip_vertical: bool = False
     preset: str = ""
+    # the window applies to the film's VOI LUT table's output (Film.voi_output), not to its
+    # modality values: true only while it is shown through its own table (a drag keeps it; any
+    # other window set, a preset's or a presentation state's, is in modality values)
+    voi_table: bool = False
+
+    def set_window(self, window: Window, preset: str = "", **more: object) -> None:
+        super().set_window(window, preset, **{"voi_table": False, **more})
+
+    def _kept_by_drag(self) -> dict[str, object]:
+        return {"voi_table": self.voi_table}
 
     def rotate(self, degrees: int) -> None:
         self.rotation = (self.rotation + degrees) % 360

@@ -616,6 +616,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     window: Window | None
     colour, padding = None, None
     mapped: list[RealWorldMapping] | None = None
+    voi_output: np.ndarray | None = None  # the image through its own VOI LUT table
     declared: list[tuple[str, Window]] = []  # every window the image states (a colour image's are none of its own)
     if stored.ndim == 3:  # colour: RGB after pydicom's YBR / palette conversion
         colour = rgb8(stored[..., :3], ds)
@@ -637,9 +638,11 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
             padding = _mapped_padding(padding, mapped)
         window = declared[0][1] if declared else None
         if window is None and has_voi_lut_table(ds) and not mapped:  # its table reads modality values
-            values = apply_voi_table(ds, values)
-            padding = None  # the values are the table's output now, not modality values
-            lo, hi = float(values.min()), float(values.max())
+            voi_output = apply_voi_table(ds, values)
+            # its output's range shown whole (the table's own output is what it is to look like),
+            # the padding's left out; the values stay modality values for the readout
+            table_image = voi_output[~padding.mask(values)] if padding is not None else voi_output
+            lo, hi = (float(table_image.min()), float(table_image.max())) if table_image.size else (0.0, 0.0)
             window = Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
         # MONOCHROME1, or the image's own Presentation LUT Shape where it says otherwise (said)
         polarity = image_polarity(ds)
@@ -649,7 +652,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     calibration = frame_calibration(ds, frame)  # an enhanced object's in its Pixel Measures group
     spacing, source = calibration.spacing, calibration.source
     image = padding.image(values) if padding is not None else values
-    if window is not None and absurd_window(window, image):
+    if window is not None and voi_output is None and absurd_window(window, image):
         warnings.append(f"the stated window (W {window.width:g} / L {window.center:g}) cannot suit these values "
                         f"({values.min():g} to {values.max():g}): an automatic window is used")
         window = None
@@ -670,7 +673,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     shown = values[shutter.shown] if shutter is not None else values  # the collimated border is no part of the range
     return Film(values, window or auto_window(shown, padding=padding), invert, spacing, source, str(ds.get("Modality", "")),
                 metadata, warnings, overlays, colour, aspect=aspect, padding=padding, shutter=shutter,
-                stated_windows=own_windows)
+                stated_windows=own_windows, voi_output=voi_output)
 
 
 def pixel_aspect_ratio(ds: Dataset, warnings: list[str]) -> float:

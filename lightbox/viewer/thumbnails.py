@@ -41,7 +41,10 @@ def series_thumbnail(series: Series, size: int = 96) -> np.ndarray:
         if film.colour is not None:  # in colour, as the view shows it (its own window: the identity)
             preview = window_values(_shrink(film.colour, size, film.aspect), film.window)
             return np.ascontiguousarray(_shuttered(preview, shutter, shown))
-        values, invert, aspect, padding = film.values, film.invert, film.aspect, film.padding
+        # as the view first shows it: through its own VOI LUT table where it has one (whose output
+        # is no modality value: its padding is not the padding's value there)
+        values, invert, aspect = film.as_acquired(), film.invert, film.aspect
+        padding = film.padding if film.voi_output is None else None
     small = _shrink(values, size, aspect)
     preview = window_values(small, auto_window(small[shown] if shown is not None else small, padding=padding),
                             invert=invert)

@@ -197,10 +197,24 @@ class Film:
     shutter: DisplayShutter | None = None
     # every window the image states that suits its values, with its explanation (pixels.dataset_windows)
     stated_windows: list[tuple[str, Window]] = field(default_factory=list)
+    # the image through its own VOI LUT table (PS3.3 C.11.2.1.1), where it has one and states no
+    # window: what it is shown as until the reader picks a window. ``values`` stay the modality
+    # values (the readout, ROI statistics and reports read them); a window the reader picks, a
+    # preset or a presentation state's is in modality values and replaces the table (C.11.2)
+    voi_output: np.ndarray | None = None
 
     def is_padding(self, value: float) -> bool:
         """Whether a value is padding, not image (C.7.5.1.1.2)."""
         return self.padding is not None and self.padding.low <= value <= self.padding.high
+
+    def display_source(self, voi_table: bool) -> np.ndarray:
+        """What the display's window applies to: the VOI LUT table's output when ``voi_table``
+        (and the film has one), else the modality values."""
+        return self.voi_output if voi_table and self.voi_output is not None else self.values
+
+    def as_acquired(self) -> np.ndarray:
+        """What its own window (:attr:`window`) applies to: the table's output where it has one."""
+        return self.display_source(True)
 
     def shown_values(self) -> np.ndarray:
         """The values inside the display shutter (all of them without one), for an automatic

@@ -56,9 +56,12 @@ class FilmScene(PlaneScene):
         # cannot invert an RGB image)
         self._colour_key: tuple | None = None
         self._colour_shown = None if film.colour is None else np.ascontiguousarray(film.colour, dtype=np.uint8).copy()
-        self.image = to_vtk_image(film.values.astype(np.float32, copy=False)) if self._colour_shown is None \
+        # the grey the window applies to: its modality values, or its VOI LUT table's output
+        self._shown_voi_table = film.voi_output is not None and self.display.voi_table
+        self.image = to_vtk_image(self.source.astype(np.float32, copy=False)) if self._colour_shown is None \
             else rgb_vtk_image(self._colour_shown)  # zero copy: VTK draws this buffer
         mapper = vtkImageSliceMapper()
+        self.mapper = mapper
         mapper.SetInputData(self.image)
         mapper.BorderOn()  # whole edge pixels (VTK's default cuts the outer half of each off)
         self.actor = vtkImageSlice()
@@ -97,11 +100,32 @@ class FilmScene(PlaneScene):
             aspect=lambda: self.film.aspect)
         image = film.padding.image(film.values) if film.padding is not None else film.values
         self._value_range = (float(image.min()), float(image.max()))  # the image's, not its padding's
+        # a drag through its VOI LUT table moves across the table's output
+        self._table_range = self._value_range if film.voi_output is None else \
+            (float(film.voi_output.min()), float(film.voi_output.max()))
         self._fitted_zoom: float | None = None  # the zoom that fitted the viewport when last sized
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:
-            self.display.set_window(film.window)
+            self.set_own_window()
         self.display.events.all.connect(self._on_display_changed)
         self._apply()
+
+    @property
+    def source(self) -> np.ndarray:
+        """What the display's window applies to now (:meth:`Film.display_source`)."""
+        return self.film.display_source(self.display.voi_table)
+
+    def set_own_window(self) -> None:
+        """The film's own window: through its VOI LUT table where it has one."""
+        self.display.set_window(self.film.window, voi_table=self.film.voi_output is not None)
+
+    def _show_source(self) -> None:
+        """Draw the modality values or the table's output, whichever the display's window is for."""
+        through_table = self.film.voi_output is not None and self.display.voi_table
+        if through_table == self._shown_voi_table or self._colour_shown is not None:
+            return
+        self._shown_voi_table = through_table
+        self.image = to_vtk_image(self.source.astype(np.float32, copy=False))
+        self.mapper.SetInputData(self.image)
 
     def _window_colour(self, inverted: bool) -> None:
         """The displayed RGB: each channel through the window (a 256-entry table), then inverted."""
@@ -165,7 +189,10 @@ class FilmScene(PlaneScene):
             # the state's INVERSE is the whole display's (P-values, C.11.6), MONOCHROME1 included
             d.invert = (inverse != film.invert) if inverse is not None else False
             window = presentation.window if presentation is not None else None
-            d.set_window(window or film.window, "PR" if window is not None else "")
+            if window is not None:  # in modality values: it replaces the image's own VOI (table or window)
+                d.set_window(window, "PR")
+            else:
+                self.set_own_window()
         self.show_presentation_layers(presentation)
         self.fit()
         self.request_render()
@@ -318,6 +345,7 @@ class FilmScene(PlaneScene):
             self._window_colour(inverted)
             self.voi_tables.apply(self.property, Window(128.0, 256.0), False)  # VTK's identity on 0..255
         else:
+            self._show_source()
             self.voi_tables.apply(self.property, d.window, inverted)
         matrix = vtkMatrix4x4()
         f = self._flip_matrix()
@@ -345,7 +373,9 @@ class FilmScene(PlaneScene):
         meta = film.metadata
         self.corners.set("upper_left", patient_block(meta))
         self.corners.set("upper_right", study_block(meta))
-        lines = [window_text(d.window, self.film.value_decimals) + (f"  ({d.preset})" if d.preset else ""),
+        through_table = d.voi_table and film.voi_output is not None
+        lines = [("VOI LUT " if through_table else "") + window_text(d.window, 0 if through_table else film.value_decimals)
+                 + (f"  ({d.preset})" if d.preset else ""),
                  f"Zoom {d.zoom * 100:.0f}%"]
         if self.frame_text:
             lines.append(self.frame_text)
@@ -387,7 +417,7 @@ class FilmScene(PlaneScene):
     # -- interaction (called by the Qt glue or by tests) ----------------------------------
     def window_sensitivity(self) -> float:
         """Modality units per screen pixel of drag: the image's value range over 512 px."""
-        lo, hi = self._value_range
+        lo, hi = self._table_range if self.display.voi_table else self._value_range
         # at least a twentieth of a unit for whole numbers; a fine fractional image (an ADC map
         # 0.0025 mm²/s wide) by its range alone: 0.05 a pixel jumped twenty of its ranges
         return max((hi - lo) / 512.0, 0.05 if self.film.value_decimals == 0 else 1e-12)
@@ -428,7 +458,7 @@ class FilmScene(PlaneScene):
         with d.events.blocked():
             d.rotation = 0
             d.flip_horizontal = d.flip_vertical = d.invert = False
-            d.set_window(self.film.window)
+            self.set_own_window()
         self.fit()
         self.request_render()
 

@@ -51,6 +51,7 @@ class PlaneRaster:
         self.kind = scene.kind
         self._given_source = source  # one channel of a colour film (else the film's values)
         self._levels: list[np.ndarray] = []  # the source, then its pyramid; made on first use
+        self._levels_of: np.ndarray | None = None  # the film's array the levels were made from
         self._table_key: tuple | None = None
         self._table: np.ndarray | None = None
         self._sample_key: tuple | None = None
@@ -58,13 +59,18 @@ class PlaneRaster:
         self._gathered_key: tuple | None = None
         self._gathered: np.ndarray | None = None
 
+    def _film_source(self) -> np.ndarray:
+        """The film's array the display's window applies to: its modality values or its VOI LUT
+        table's output (:meth:`Film.display_source`)."""
+        return self.scene.film.display_source(getattr(self.scene.display, "voi_table", False))
+
     def _source(self) -> np.ndarray:
         """The film's values or the volume's array; integral floats (stored values through an
         integer rescale: nearly every film) as 16-bit integers when they fit, so that windowing
         is one table lookup."""
         if self._given_source is not None:
             return self._given_source
-        source = self.scene.film.values if self.kind == "film" else self.scene.volume.array
+        source = self._film_source() if self.kind == "film" else self.scene.volume.array
         if np.issubdtype(source.dtype, np.floating) and source.size and bool(np.array_equal(source, np.rint(source))):
             lo, hi = float(source.min()), float(source.max())
             if lo >= 0 and hi <= 65535:
@@ -103,7 +109,10 @@ class PlaneRaster:
     # -- pixels ---------------------------------------------------------------------------
     def _level(self, n: int) -> np.ndarray:
         """The film halved ``n`` times by 2x2 means (level 0: the source itself)."""
+        if self.kind == "film" and self._given_source is None and self._levels_of is not self._film_source():
+            self._levels = []  # the window now applies to the other (modality values / VOI LUT output)
         if not self._levels:
+            self._levels_of = self._film_source() if self.kind == "film" else None
             self._levels.append(self._source())
         while len(self._levels) <= n:
             a = self._levels[-1]
@@ -124,7 +133,10 @@ class PlaneRaster:
             raise ValueError("this view is not axis-aligned: draw it with VTK")
         origin, step_x, step_y = mapping
         slab = self._slab() if self.kind == "mpr" else None
-        key = (width, height, tuple(np.round(origin, 6)), tuple(np.round(step_x, 9)), tuple(np.round(step_y, 9)), slab)
+        # a film's source: its modality values or its VOI LUT table's output, as the window now applies
+        source = id(self._film_source()) if self.kind == "film" and self._given_source is None else None
+        key = (width, height, tuple(np.round(origin, 6)), tuple(np.round(step_x, 9)), tuple(np.round(step_y, 9)), slab,
+               source)
         if key == self._sample_key and self._sample_cache is not None:
             return self._sample_cache
         axis_x, axis_y = int(np.argmax(np.abs(step_x))), int(np.argmax(np.abs(step_y)))

@@ -1,0 +1,95 @@
+"""A film's own VOI LUT table (PS3.3 C.11.2.1.1) is how it is first shown; its values stay the
+modality values. The table's output replaced the film's values: the status bar read "value 2202"
+where the pixel is 310 (its stored 180 through Rescale Slope 2, Intercept -50), ROI statistics
+and reports read the table's output, and a window the reader picked (Auto, a presentation
+state's: in modality values, C.11.2) was laid over the table's output.
+
+The film: three bands of stored 100, 180, 300 (modality 150, 310, 550) and a square-root table
+of 1,024 entries to 4000. Every expected grey is computed here by hand from C.11.2.1.2.1."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import write_film
+
+from lightbox.viewer.index import build_index
+from lightbox.viewer.loading import load_film
+
+STORED = (100, 180, 300)
+MODALITY = tuple(2 * s - 50 for s in STORED)  # 150, 310, 550
+TABLE = np.array([round(4000 * math.sqrt(x / 1023)) for x in range(1024)])
+OUTPUT = tuple(int(TABLE[m]) for m in MODALITY)  # 1532, 2202, 2933
+
+
+def linear_grey(x: float, low: float, high: float) -> int:
+    """C.11.2.1.2.1 for the window that spans low..high whole (centre (low + high) / 2 + 0.5, width
+    high - low + 1), 0..255."""
+    c, w = (low + high) / 2 + 0.5, high - low + 1
+    y = ((x - (c - 0.5)) / (w - 1) + 0.5) * 255
+    return int(np.rint(min(max(y, 0.0), 255.0)))
+
+
+def _film(folder: Path) -> Path:
+    stored = np.repeat(np.array(STORED, np.uint16), 10)[np.newaxis].repeat(20, axis=0)  # 20 x 30, three bands
+    write_film(folder / "voi.dcm", stored, spacing=(0.5, 0.5), slope=2.0, intercept=-50.0,
+               voi_lut=(1024, 0, TABLE))
+    return folder
+
+
+def _greys(window, scene) -> list[int]:
+    pixels = window.area.viewports[0].grab_pixels()
+    out = []
+    for column in (5, 15, 25):
+        x, y = scene.image_to_display(column, 10)
+        out.append(int(pixels[int(round(pixels.shape[0] - 1 - y)), int(round(x))][0]))
+    return out
+
+
+def test_the_table_is_applied_for_the_screen_and_the_values_stay_modality_values(tmp_path: Path) -> None:
+    assert OUTPUT == (1532, 2202, 2933)
+    (series,) = build_index(_film(tmp_path / "voi")).all_series()
+    film = load_film(series)
+    assert [float(film.values[10, c]) for c in (5, 15, 25)] == list(MODALITY)
+    assert film.voi_output is not None and [float(film.voi_output[10, c]) for c in (5, 15, 25)] == list(OUTPUT)
+    assert film.window.bounds() == pytest.approx((OUTPUT[0], OUTPUT[2]))  # the table's output, shown whole
+
+
+def test_the_window_shows_the_table_reads_modality_values_and_a_picked_window_replaces_the_table(
+        any_renderer_window, qtbot, tmp_path: Path) -> None:
+    w = any_renderer_window
+    w.open_path(_film(tmp_path / "voi"))
+    qtbot.waitUntil(lambda: w.area.opened is not None and not w.is_loading(), timeout=20000)
+    scene = w.area.active_scene()
+    through_table = [linear_grey(v, OUTPUT[0], OUTPUT[2]) for v in OUTPUT]
+    assert through_table == [0, 122, 255]  # the square root lifts the middle band: 102 on a ramp
+    assert _greys(w, scene) == through_table
+    assert scene.corners.texts["lower_left"].split("\n")[0] == "VOI LUT W 1402  L 2233"
+    x, y = scene.image_to_display(15, 10)
+    assert scene.status_text(x, y).endswith("value 310")  # the pixel's modality value, not the table's 2202
+
+    w.auto_window()  # Window → Auto window (A): a window on the modality values, in place of the table
+    assert _greys(w, scene) == [linear_grey(v, MODALITY[0], MODALITY[2]) for v in MODALITY] == [0, 102, 255]
+    assert "VOI LUT" not in scene.corners.texts["lower_left"]
+
+    w.default_window()  # Window → Image's own windows (D): its table again
+    assert _greys(w, scene) == through_table
+    scene.drag("wl", 40, 0)  # a drag through the table widens the window over the table's output
+    assert scene.display.voi_table and scene.corners.texts["lower_left"].startswith("VOI LUT W 1511")
+    scene.reset()
+    assert _greys(w, scene) == through_table
+
+
+def test_the_thumbnail_and_the_model_see_it_through_its_table(tmp_path: Path) -> None:
+    from lightbox.app.ai_inputs import to_rgb8
+    from lightbox.viewer.thumbnails import series_thumbnail
+
+    (series,) = build_index(_film(tmp_path / "voi")).all_series()
+    film = load_film(series)
+    model_input = to_rgb8(film.as_acquired(), film.window.center, film.window.width, film.invert)
+    assert [int(model_input[10, c, 0]) for c in (5, 15, 25)] == [0, 122, 255]
+    thumbnail = series_thumbnail(series)
+    middle = thumbnail[thumbnail.shape[0] // 2]
+    assert int(middle[len(middle) // 2]) == 122
