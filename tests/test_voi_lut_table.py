@@ -93,3 +93,41 @@ def test_the_thumbnail_and_the_model_see_it_through_its_table(tmp_path: Path) ->
     thumbnail = series_thumbnail(series)
     middle = thumbnail[thumbnail.shape[0] // 2]
     assert int(middle[len(middle) // 2]) == 122
+
+
+def test_a_cines_presentation_state_carries_its_table_and_is_shown_through_it_again(tmp_path: Path) -> None:
+    """The marks on an XA cine shown through its VOI LUT table go into a presentation state with
+    that table (highdicom reads a legacy multi-frame image's display only from functional
+    groups, so Lightbox gives it): it was given the window over the table's output, which a
+    state applies to modality values, so the cine came back windowed wrong. Read back, the
+    state's table is the image's own: shown through it, nothing said to be left out."""
+    import pydicom
+    from pydicom.dataset import Dataset
+    from pydicom.uid import generate_uid
+    from test_multi_frame_marks import reports, write_xa_cine
+
+    from lightbox.dicomreports.presentation_display import presentation_of
+    from lightbox.studydb.annotations import StoredAnnotation
+
+    series_uid = generate_uid()
+    cine = write_xa_cine(tmp_path / "xa", series_uid, 1)
+    item = Dataset()
+    item.LUTDescriptor = [1024, 0, 16]
+    item.add_new(0x00283006, "US", [int(v) for v in TABLE])
+    item.LUTExplanation = "SQUARE ROOT"
+    cine.VOILUTSequence = [item]
+    cine.save_as(tmp_path / "xa" / "xa1.dcm", enforce_file_format=True)
+    state, _ = reports(tmp_path, tmp_path / "xa", series_uid, "film 2", [StoredAnnotation("arrow", [(5.0, 30.0), (25.0, 10.0)])])
+    (voi,) = state.SoftcopyVOILUTSequence
+    assert "WindowCenter" not in voi
+    (table,) = voi.VOILUTSequence
+    assert [int(v) for v in table.LUTDescriptor] == [1024, 0, 16] and table.LUTExplanation == "SQUARE ROOT"
+    data = table.LUTData
+    entries = np.frombuffer(data, "<u2") if isinstance(data, bytes) else np.asarray(data)
+    assert entries.tolist() == TABLE.tolist()
+    image = pydicom.dcmread(tmp_path / "xa" / "xa1.dcm")
+    presentation = presentation_of(state, image, 2)
+    assert presentation is not None and presentation.window is None and presentation.not_applied == ()
+    # another table than the image's: said, not applied
+    state.SoftcopyVOILUTSequence[0].VOILUTSequence[0].LUTData = [int(v) // 2 for v in TABLE]
+    assert presentation_of(state, image, 2).not_applied == ("its VOI LUT table (shown with the image's own window)",)

@@ -16,7 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
 from ..viewer.measure import arrow_head
-from ..viewer.pixels import Window, dataset_window, element_values, rescale
+from ..viewer.pixels import VoiTable, Window, dataset_window, element_values, rescale
 from ..viewer.polarity import image_polarity
 from ..viewer.shutters import SHUTTER_GEOMETRY, object_shutter_source, shutter_key
 from .pixel_coordinates import SOFTWARE_VERSION, from_dicom, to_dicom
@@ -178,7 +178,13 @@ def _legacy_multi_frame_display(images: list[Dataset], windows: Mapping[str, Win
                          "cannot share one presentation state: save them one image at a time")
     slope, intercept = displays[0][:2]
 
-    def transformation(window: Window, **where: Any) -> SoftcopyVOILUTTransformation:
+    def transformation(window: Window | VoiTable, **where: Any) -> SoftcopyVOILUTTransformation:
+        if isinstance(window, VoiTable):  # the image's own table, as it was shown through it
+            from highdicom import VOILUT
+
+            table = VOILUT(first_mapped_value=window.first_mapped, lut_data=np.asarray(window.entries, np.uint16),
+                           lut_explanation=window.explanation or None)
+            return SoftcopyVOILUTTransformation(voi_luts=[table], **where)
         # the function too: a fractional image's LINEAR_EXACT window drawn as LINEAR would be another ramp
         function = None if window.function == "LINEAR" else window.function
         return SoftcopyVOILUTTransformation(window_center=window.center, window_width=window.width,
@@ -194,8 +200,9 @@ def _legacy_multi_frame_display(images: list[Dataset], windows: Mapping[str, Win
             "voi_lut_transformations": voi}
 
 
-def _display_of(image: Dataset, windows: Mapping[str, Window]) -> tuple[float, float, Window]:
-    """(rescale slope, rescale intercept, window) of a legacy multi-frame image."""
+def _display_of(image: Dataset, windows: Mapping[str, Window]) -> tuple[float, float, Window | VoiTable]:
+    """(rescale slope, rescale intercept, window or VOI LUT table) of a legacy multi-frame image:
+    its own window, else its own table (as it is shown), else the window it was shown with."""
     slope, intercept = rescale(image)
     center, width = image.get("WindowCenter"), image.get("WindowWidth")
     if center is not None and width is not None:
@@ -204,6 +211,9 @@ def _display_of(image: Dataset, windows: Mapping[str, Window]) -> tuple[float, f
         if stated is not None:
             return slope, intercept, stated
         return slope, intercept, Window(float(element_values(center)[0]), max(float(element_values(width)[0]), 1.0))
+    table = VoiTable.of(image)
+    if table is not None:
+        return slope, intercept, table
     shown = windows.get(str(image.get("SOPInstanceUID", "")))
     if shown is not None:
         floor = 1.0 if shown.function == "LINEAR" else 0.0  # LINEAR's width is at least 1 (C.11.2.1.2.1)

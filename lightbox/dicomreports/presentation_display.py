@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..viewer.pixels import Window, cielab_rgb, element_values, readable_value, rescale
+from ..viewer.pixels import VoiTable, Window, cielab_rgb, element_values, readable_value, rescale
 from ..viewer.polarity import image_polarity
 from ..viewer.shutters import DisplayShutter, display_shutter
 from .pixel_coordinates import from_dicom
@@ -188,7 +188,9 @@ def _window(state: Dataset, image: Dataset, uid: str, frame: int | None, notes: 
             continue
         centres, widths = _numbers(item, "WindowCenter"), _numbers(item, "WindowWidth")
         if not centres or not widths:
-            if readable_value(item, "VOILUTSequence") is not None:
+            # the image's own table (Lightbox writes a state so): shown through it, as the image's own
+            own = VoiTable.of(image)
+            if readable_value(item, "VOILUTSequence") is not None and (own is None or VoiTable.of(item) != own):
                 notes.append("its VOI LUT table (shown with the image's own window)")
             continue
         function = _text(item, "VOILUTFunction").upper() or "LINEAR"

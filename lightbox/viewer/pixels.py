@@ -270,6 +270,33 @@ def dataset_window(ds: Dataset, frame: int = 0) -> Window | None:
     return windows[0][1] if windows else None
 
 
+@dataclass(frozen=True)
+class VoiTable:
+    """An image's VOI LUT table (PS3.3 C.11.2.1.1): its first mapped value and its entries."""
+
+    first_mapped: int
+    entries: tuple[int, ...]
+    explanation: str
+
+    @classmethod
+    def of(cls, holder: Dataset) -> VoiTable | None:
+        """The first VOI LUT table of an image (or of a presentation state's Softcopy VOI LUT
+        item), or None: none, or one that cannot be read."""
+        items = readable_value(holder, "VOILUTSequence") or []
+        try:
+            item = items[0]
+            count, first, _ = (int(v) for v in item.LUTDescriptor)
+            data = item.LUTData
+            # LUT Data read as OW comes as bytes: 16-bit little-endian words, one per entry
+            entries = np.frombuffer(data, "<u2") if isinstance(data, bytes) else np.asarray(data).ravel()
+        except (IndexError, AttributeError, TypeError, ValueError):
+            return None
+        count = count or 65536  # 0 entries means 2^16 (C.11.2.1.1)
+        if len(entries) < count or first >= 2**16 or first < -(2**15):
+            return None
+        return cls(first, tuple(int(v) for v in entries[:count]), str(item.get("LUTExplanation", "") or ""))
+
+
 def has_voi_lut_table(ds: Dataset) -> bool:
     """True when the object carries a VOI LUT Sequence (a table, not a window)."""
     return bool(ds.get("VOILUTSequence"))
