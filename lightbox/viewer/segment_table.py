@@ -61,8 +61,29 @@ def voxel_volume_ml(volume: Volume) -> float | None:
     return float(abs(np.linalg.det(axes))) / 1000.0
 
 
-def segment_summaries(volume: Volume) -> list[SegmentSummary]:
-    """Each segment placed on the volume's slices, in the overlay's order of labels."""
+@dataclass(frozen=True)
+class SegmentMask:
+    """One segment on the volume's acquired slices: its filled mask on each slice it is on."""
+
+    label: str
+    rgb: tuple[int, int, int] | None
+    by_slice: dict[int, np.ndarray]  # slice index -> rows x columns, bool (only slices it is on)
+
+    def block(self) -> tuple[tuple[int, int, int], np.ndarray]:
+        """``((k, row, column) of its first voxel, mask)``: the segment within its bounding box,
+        slices x rows x columns (a whole CT's mask would be 70 MB a segment)."""
+        ks = sorted(self.by_slice)
+        rows = np.flatnonzero(np.logical_or.reduce([m.any(axis=1) for m in self.by_slice.values()]))
+        columns = np.flatnonzero(np.logical_or.reduce([m.any(axis=0) for m in self.by_slice.values()]))
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
+        block = np.zeros((ks[-1] - ks[0] + 1, r1 - r0, c1 - c0), bool)
+        for k, mask in self.by_slice.items():
+            block[k - ks[0]] = mask[r0:r1, c0:c1]
+        return (ks[0], r0, c0), block
+
+
+def segment_masks(volume: Volume) -> list[SegmentMask]:
+    """Each segment placed on the volume's slices that covers a voxel, in the overlay's order of labels."""
     masks: dict[str, dict[int, np.ndarray]] = {}
     colours: dict[str, tuple[int, int, int] | None] = {}
     for k, planes in volume.overlay_planes.items():
@@ -72,12 +93,20 @@ def segment_summaries(volume: Volume) -> list[SegmentSummary]:
             by_slice = masks.setdefault(plane.label, {})
             by_slice[k] = by_slice[k] | plane.filled if k in by_slice else np.asarray(plane.filled, bool)
             colours[plane.label] = plane.rgb
-    voxel_ml = voxel_volume_ml(volume)
     out = []
     for label in sorted(masks, key=_segment_order):
-        by_slice = {k: m for k, m in masks[label].items() if m.any()}
-        if not by_slice:
-            continue
+        on = {k: m for k, m in masks[label].items() if m.any()}
+        if on:
+            out.append(SegmentMask(label, colours.get(label), on))
+    return out
+
+
+def segment_summaries(volume: Volume) -> list[SegmentSummary]:
+    """Each segment placed on the volume's slices, in the overlay's order of labels."""
+    voxel_ml = voxel_volume_ml(volume)
+    out = []
+    for segment in segment_masks(volume):
+        label, by_slice = segment.label, segment.by_slice
         values = np.concatenate([volume.array[k][m] for k, m in sorted(by_slice.items())]).astype(np.float64)
         voxels = int(values.size)
         if volume.padding is not None:
@@ -87,7 +116,7 @@ def segment_summaries(volume: Volume) -> list[SegmentSummary]:
         rows, columns = np.nonzero(by_slice[largest])
         has_values = values.size > 0
         out.append(SegmentSummary(
-            label, colours.get(label), voxels, voxels * voxel_ml if voxel_ml is not None else None,
+            label, segment.rgb, voxels, voxels * voxel_ml if voxel_ml is not None else None,
             (min(by_slice), max(by_slice)), largest, (float(columns.mean()), float(rows.mean())),
             float(values.mean()) if has_values else None,
             (float(values.std(ddof=1)) if values.size > 1 else 0.0) if has_values else None,

@@ -17,9 +17,11 @@ from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper, vtkG
 
 from ..display import VolumeDisplay
 from ..presets import TransferFunction, volume_rendering_presets
+from ..segment_table import segment_masks
 from ..volume import Volume
 from .mpr_scene import volume_center
 from .overlays import CornerText, RenderRequest
+from .segment_surfaces import SegmentSurfaces
 from .vtk_data import to_vtk_image
 
 # Interactive level of detail of the CPU ray caster while the reader rotates, zooms or pans: a
@@ -97,11 +99,17 @@ class VolumeScene:
         self.actor.SetMapper(self.mapper)
         self.actor.SetProperty(self.property)
         self.renderer.AddViewProp(self.actor)
+        # a DICOM SEG's segments as surfaces, in their colours, where the volume shows the lesion
+        segments = segment_masks(volume)
+        self.segment_surfaces = SegmentSurfaces(self.renderer, volume, segments, patient_matrix(volume)) \
+            if segments else None
         self.corners = CornerText(self.renderer)
         self._notice = "\nDEMO - not for clinical use" if demo_notice else ""
         self.display.events.render_preset.connect(self._on_preset)
         self.display.events.window_center.connect(self._on_window)
         self.display.events.window_width.connect(self._on_window)
+        self.display.events.hidden_segments.connect(self._on_hidden_segments)
+        self._on_hidden_segments()
         self.apply_preset(display.render_preset)
         self._show_mapper_label()
         self.reset_camera()
@@ -174,6 +182,16 @@ class VolumeScene:
             self.corners.set("lower_right", "3D CPU ray casting (GPU unavailable)")
             return True
         return False
+
+    def _on_hidden_segments(self, *_: object) -> None:
+        """Show the segments the reader has not hidden (View → Segments...), and say how many."""
+        if self.segment_surfaces is None:
+            return
+        self.segment_surfaces.show_only(self.display.hidden_segments)
+        shown, every = len(self.segment_surfaces.shown()), len(self.segment_surfaces.surfaces)
+        hidden = f" of {every} (others hidden)" if shown < every else ""
+        self.corners.set("lower_left", f"Segments as surfaces: {shown}{hidden}")
+        self.request_render()
 
     def _on_preset(self, name: str) -> None:
         self.apply_preset(name)
