@@ -64,7 +64,7 @@ def test_the_surface_lies_where_the_files_put_the_lesion(tmp_path: Path, kind: s
     corners = lesion_corners(paths)
     low, high = corners.min(axis=0), corners.max(axis=0)
     scene = VolumeScene(volume, VolumeDisplay(render_preset="bone"), mapper="cpu")
-    assert scene.corners.texts["lower_left"] == "Segments as surfaces: 1"
+    assert scene.corners.texts["lower_left"] == "Segments: 1"
     (surface,) = scene.segment_surfaces.surfaces  # type: ignore[union-attr]
     placed = np.array(surface.actor.GetBounds()).reshape(3, 2)
     # smoothed: its centre where the lesion's is, its extent within a fifth of a voxel of the box's
@@ -110,6 +110,31 @@ def test_its_volume_is_the_voxels_and_it_is_drawn_in_its_colour_until_hidden(tmp
     display.hidden_segments = (LABEL,)  # View → Segments...: hidden
     window.Render()
     assert read_pixels(window)[255 - y, x].tolist() == background
-    assert scene.corners.texts["lower_left"] == "Segments as surfaces: 0 of 1 (others hidden)"
+    assert scene.corners.texts["lower_left"] == "Segments: 0 of 1 (1 hidden)"
     window.RemoveRenderer(scene.renderer)
     window.Finalize()
+
+
+def test_unticking_a_segment_hides_it_in_every_pane_of_a_hanging_protocol(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """A chest CT opens in the "lung and mediastinum windows" protocol: two axial panes with
+    displays of their own. View → Segments (on the first) hid the segment in that pane alone;
+    the mediastinum pane and the 3D pane still drew it."""
+    from dicom_factory import restamp
+    from window_helpers import opened_window
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    paths = ct_with_lesion(tmp_path, (1, 0, 0, 0, 1, 0), axial_positions(8))
+    restamp(paths, BodyPartExamined="CHEST")
+    window = opened_window(qtbot, tmp_path / "ct", (1300, 850))
+    qtbot.waitUntil(lambda: len(window.area.scenes()) >= 2, timeout=20000)
+    window.layout_actions["2x2"].trigger()
+    qtbot.waitUntil(lambda: any(s.kind == "3d" for s in window.area.scenes()), timeout=20000)
+    displays = {id(s.display): s.display for s in window.area.scenes()}
+    assert len(displays) >= 2  # the protocol's panes window on their own
+    window.show_segments()
+    window.segments_dialog.set_shown(0, False)
+    assert all(LABEL in d.hidden_segments for d in displays.values())
+    (scene3d,) = [s for s in window.area.scenes() if s.kind == "3d"]
+    assert scene3d.corners.texts["lower_left"] == "Segments: 0 of 1 (1 hidden)"
+    window.segments_dialog.set_shown(0, True)
+    assert not any(LABEL in d.hidden_segments for d in displays.values())

@@ -1240,7 +1240,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Segments: open a CT, MR or PET series (a DICOM SEG is shown on the "
                                          "volume it segments)", 8000)
             return
-        self.segments_dialog = SegmentsDialog(self, volume, display)
+        # every pane showing this volume, each with the display it has (a hanging protocol's panes
+        # of one series in their own windows have their own): a segment hidden is hidden in all
+        others = [d for d in [getattr(s, "display", None) for s in self.area.scenes() if getattr(s, "volume", None) is volume]
+                  + [self.area.volume_display if self.area.opened is not None and self.area.opened.volume is volume else None]
+                  if d is not None and d is not display]
+        self.segments_dialog = SegmentsDialog(self, volume, display, list({id(d): d for d in others}.values()))
         self.segments_dialog.show()
 
     def show_help(self) -> None:

@@ -34,10 +34,11 @@ COLUMNS = ("", "Segment", "Voxels", "mL", "Slices", "Mean", "SD", "Min", "Max")
 class SegmentsDialog(QDialog):
     """The segments of ``volume``, shown with ``display`` (the panes' shared VolumeDisplay)."""
 
-    def __init__(self, window: MainWindow, volume: Volume, display: Any) -> None:
+    def __init__(self, window: MainWindow, volume: Volume, display: Any, other_displays: list[Any] | None = None) -> None:
         super().__init__(window)
         self.setWindowTitle("Segments")
         self.volume, self.display = volume, display
+        self.other_displays = other_displays or []  # other panes of the volume with displays of their own
         self.summaries: list[SegmentSummary] = segment_summaries(volume)
         layout = QVBoxLayout(self)
         unit = f" ({volume.unit})" if volume.unit else ""
@@ -106,9 +107,10 @@ class SegmentsDialog(QDialog):
         hidden = tuple(summary.label for summary, box in zip(self.summaries, self.boxes, strict=True)
                        if box.checkState() != Qt.CheckState.Checked)
         # segments of this volume only: another series' hidden ones stay as they were
-        others = tuple(label for label in self.display.hidden_segments
-                       if label not in {summary.label for summary in self.summaries})
-        self.display.hidden_segments = others + hidden
+        for display in [self.display, *self.other_displays]:
+            others = tuple(label for label in display.hidden_segments
+                           if label not in {summary.label for summary in self.summaries})
+            display.hidden_segments = others + hidden
 
     def go_to(self, row: int) -> None:
         """The crosshair to the middle of segment ``row`` on the slice where it is largest (every

@@ -189,8 +189,9 @@ class VolumeScene:
             return
         self.segment_surfaces.show_only(self.display.hidden_segments)
         shown, every = len(self.segment_surfaces.shown()), len(self.segment_surfaces.surfaces)
-        hidden = f" of {every} (others hidden)" if shown < every else ""
-        self.corners.set("lower_left", f"Segments as surfaces: {shown}{hidden}")
+        # short: it shares the bottom line with the mapper's label, and a long line is drawn smaller
+        self.corners.set("lower_left", f"Segments: {shown} of {every} ({every - shown} hidden)" if shown < every
+                         else f"Segments: {every}")
         self.request_render()
 
     def _on_preset(self, name: str) -> None:
