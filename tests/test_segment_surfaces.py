@@ -138,3 +138,8 @@ def test_unticking_a_segment_hides_it_in_every_pane_of_a_hanging_protocol(qtbot,
     assert scene3d.corners.texts["lower_left"] == "Segments: 0 of 1 (1 hidden)"
     window.segments_dialog.set_shown(0, True)
     assert not any(LABEL in d.hidden_segments for d in displays.values())
+    # Go to: every pane to the lesion's middle (column 11.5, row 16.5) on its first largest slice
+    # (the third: z -46), by hand -10 + 11.5 x 0.8, -20 + 16.5 x 0.7; the sagittal pane stayed put
+    window.segments_dialog.go_to(0)
+    for display in displays.values():
+        assert display.crosshair == pytest.approx((-0.8, -8.45, -46.0), abs=0.5)

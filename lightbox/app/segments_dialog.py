@@ -120,4 +120,5 @@ class SegmentsDialog(QDialog):
         summary = self.summaries[row]
         column, image_row = summary.centre
         x, y, z = self.volume.geometry.index_to_world((column, image_row, summary.largest_slice))
-        self.display.crosshair = (float(x), float(y), float(z))
+        for display in [self.display, *self.other_displays]:  # the panes windowing it on their own too
+            display.crosshair = (float(x), float(y), float(z))
