@@ -263,3 +263,45 @@ def test_clicking_the_seg_in_the_study_browser_shows_the_ct_it_segments(qtbot, t
         f"{seg.label()} is a segmentation: shown on {ct.label()}, the series it segments (View → Segments... lists "
         "its segments)")
     window.close()
+
+
+def test_a_segment_s_box_holds_it_whole_and_nothing_else() -> None:
+    """SegmentMask.block (the 3D pane's surfaces): the segment within its bounding box, by hand:
+    an L on slice 3 (rows 2..4 of column 5, row 4 of columns 5..7) and one voxel on slice 5 at
+    row 6, column 1: box slices 3..5, rows 2..6, columns 1..7."""
+    from lightbox.viewer.segment_table import SegmentMask
+
+    third, fifth = np.zeros((9, 10), bool), np.zeros((9, 10), bool)
+    third[2:5, 5] = True
+    third[4, 5:8] = True
+    fifth[6, 1] = True
+    (k, row, column), block = SegmentMask("segment 1 x", None, {3: third, 5: fifth}).block()
+    assert (k, row, column) == (3, 2, 1) and block.shape == (3, 5, 7)
+    expected = np.zeros((3, 5, 7), bool)
+    expected[0, 0:3, 4] = True
+    expected[0, 2, 4:7] = True
+    expected[2, 4, 0] = True
+    assert np.array_equal(block, expected)  # the slice between, 4, empty
+
+
+def test_segments_come_in_label_order_with_their_colours_and_empty_ones_left_out() -> None:
+    from lightbox.viewer.geometry import Geometry
+    from lightbox.viewer.segment_table import segment_masks
+    from lightbox.viewer.volume import Volume
+
+    on = np.zeros((6, 6), bool)
+    on[1:3, 2:4] = True
+    empty = np.zeros((6, 6), bool)
+    volume = Volume(np.zeros((3, 6, 6), np.float32), Geometry())
+    volume.overlay_planes = {
+        0: [OverlayPlane(0, outline(on), "S", "segment 10 liver", False, (1, 2, 3), filled=on)],
+        1: [OverlayPlane(0, outline(on), "S", "segment 2 node", False, (4, 5, 6), filled=on),
+            OverlayPlane(0, outline(on), "S", "segment 10 liver", False, (1, 2, 3), filled=on),
+            OverlayPlane(0, empty, "S", "segment 3 empty", False, (7, 8, 9), filled=empty),
+            OverlayPlane(0x6000, on, "G", "an overlay plane", False)],
+        7: [OverlayPlane(0, outline(on), "S", "segment 2 node", False, (4, 5, 6), filled=on)],  # beyond the volume
+    }
+    node, liver = segment_masks(volume)
+    assert (node.label, node.rgb, sorted(node.by_slice)) == ("segment 2 node", (4, 5, 6), [1])
+    assert (liver.label, liver.rgb, sorted(liver.by_slice)) == ("segment 10 liver", (1, 2, 3), [0, 1])
+    assert np.array_equal(liver.by_slice[1], on)

@@ -100,7 +100,9 @@ MODULES: dict[str, list[str]] = {
         "test_spheres_of_padding_and_a_sphere_of_one_voxel")],
     "lightbox/viewer/segment_table.py": [f"tests/test_segment_table_by_hand.py::{name}" for name in (
         "test_each_segment_s_size_and_values", "test_padding_is_left_out_of_the_values_not_of_the_volume",
-        "test_the_volume_of_a_voxel", "test_the_table_on_planes_written_here")],
+        "test_the_volume_of_a_voxel", "test_the_table_on_planes_written_here",
+        "test_a_segment_s_box_holds_it_whole_and_nothing_else",
+        "test_segments_come_in_label_order_with_their_colours_and_empty_ones_left_out")],
     # fidelity: a prior shown as a colleague's presentation state says; marks at DICOM's pixel centres
     "lightbox/dicomreports/presentation_display.py": ["tests/test_presentation_display_by_hand.py"] + [
         f"tests/test_presentation_display.py::{name}" for name in (
