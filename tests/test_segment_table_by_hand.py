@@ -267,21 +267,23 @@ def test_clicking_the_seg_in_the_study_browser_shows_the_ct_it_segments(qtbot, t
 
 def test_a_segment_s_box_holds_it_whole_and_nothing_else() -> None:
     """SegmentMask.block (the 3D pane's surfaces): the segment within its bounding box, by hand:
-    an L on slice 3 (rows 2..4 of column 5, row 4 of columns 5..7) and one voxel on slice 5 at
-    row 6, column 1: box slices 3..5, rows 2..6, columns 1..7."""
+    an L on slice 3 (rows 2..4 of column 5, row 4 of columns 5..7), one voxel on slice 4 at row 3,
+    column 6 and one on slice 6 at row 6, column 1: box slices 3..6, rows 2..6, columns 1..7."""
     from lightbox.viewer.segment_table import SegmentMask
 
-    third, fifth = np.zeros((9, 10), bool), np.zeros((9, 10), bool)
+    third, fourth, sixth = np.zeros((9, 10), bool), np.zeros((9, 10), bool), np.zeros((9, 10), bool)
     third[2:5, 5] = True
     third[4, 5:8] = True
-    fifth[6, 1] = True
-    (k, row, column), block = SegmentMask("segment 1 x", None, {3: third, 5: fifth}).block()
-    assert (k, row, column) == (3, 2, 1) and block.shape == (3, 5, 7)
-    expected = np.zeros((3, 5, 7), bool)
+    fourth[3, 6] = True
+    sixth[6, 1] = True
+    (k, row, column), block = SegmentMask("segment 1 x", None, {3: third, 4: fourth, 6: sixth}).block()
+    assert (k, row, column) == (3, 2, 1) and block.shape == (4, 5, 7) and block.dtype == bool
+    expected = np.zeros((4, 5, 7), bool)
     expected[0, 0:3, 4] = True
     expected[0, 2, 4:7] = True
-    expected[2, 4, 0] = True
-    assert np.array_equal(block, expected)  # the slice between, 4, empty
+    expected[1, 1, 5] = True
+    expected[3, 4, 0] = True
+    assert np.array_equal(block, expected)  # the slice between, 5, empty
 
 
 def test_segments_come_in_label_order_with_their_colours_and_empty_ones_left_out() -> None:
