@@ -134,8 +134,10 @@ def test_windows_per_image_and_their_functions() -> None:
 def test_windows_that_cannot_be_used_are_said() -> None:
     table = _state(SoftcopyVOILUTSequence=Sequence([_item(VOILUTSequence=Sequence([_item(LUTDescriptor=[4, 0, 8])]))]))
     presentation = presentation_of(table, _image())
-    assert presentation.window is None  # type: ignore[union-attr]
-    assert presentation.not_applied == ("its VOI LUT table (shown with the image's own window)",)  # type: ignore[union-attr]
+    assert presentation.window is None and presentation.voi_table is None  # type: ignore[union-attr]
+    # a descriptor without its data: no table to apply
+    assert presentation.not_applied == (  # type: ignore[union-attr]
+        "its VOI LUT table (it cannot be read: shown with the image's own window)",)
     zero = presentation_of(_state(SoftcopyVOILUTSequence=Sequence([_item(WindowCenter=10, WindowWidth=0)])), _image())
     assert zero.window is None and zero.not_applied == ("its window (not usable numbers)",)  # type: ignore[union-attr]
     lut = _state(SoftcopyVOILUTSequence=Sequence([_item(WindowCenter=100, WindowWidth=50)]),

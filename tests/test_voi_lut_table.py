@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dicom_factory import write_film
+from pydicom.dataset import Dataset
 
 from lightbox.viewer.index import build_index
 from lightbox.viewer.loading import load_film
@@ -128,6 +129,94 @@ def test_a_cines_presentation_state_carries_its_table_and_is_shown_through_it_ag
     image = pydicom.dcmread(tmp_path / "xa" / "xa1.dcm")
     presentation = presentation_of(state, image, 2)
     assert presentation is not None and presentation.window is None and presentation.not_applied == ()
-    # another table than the image's: said, not applied
+    # another table than the image's: the state's, applied
     state.SoftcopyVOILUTSequence[0].VOILUTSequence[0].LUTData = [int(v) // 2 for v in TABLE]
-    assert presentation_of(state, image, 2).not_applied == ("its VOI LUT table (shown with the image's own window)",)
+    other = presentation_of(state, image, 2)
+    assert other is not None and other.not_applied == () and other.voi_table is not None
+    assert other.voi_table.entries == tuple(int(v) // 2 for v in TABLE) and other.voi_table.first_mapped == 0
+
+
+SQUARE = np.array([round(4000 * (x / 1023) ** 2) for x in range(1024)])  # a state's own table
+
+
+def _film_with_state(folder: Path) -> tuple[Path, Path]:
+    """The film beside a presentation state whose VOI LUT table squares, indexed by the stored
+    values (the state's rescale: the identity, where the film's is 2 x - 50)."""
+    from highdicom import VOILUT
+    from highdicom.pr import GrayscaleSoftcopyPresentationState, SoftcopyVOILUTTransformation
+    from pydicom.uid import generate_uid
+    from test_presentation_display import _film
+
+    stored = np.repeat(np.array(STORED, np.uint16), 10)[np.newaxis].repeat(20, axis=0)
+    path = folder / "voi.dcm"
+    film = _film(path, stored, spacing=(0.5, 0.5), slope=2.0, intercept=-50.0, voi_lut=(1024, 0, TABLE))
+    state = GrayscaleSoftcopyPresentationState(
+        referenced_images=[film], series_instance_uid=generate_uid(), series_number=80, sop_instance_uid=generate_uid(),
+        instance_number=1, manufacturer="Another PACS", manufacturer_model_name="Viewer", software_versions="7",
+        device_serial_number="1", content_label="SQUARED", content_description="a colleague's table",
+        voi_lut_transformations=[SoftcopyVOILUTTransformation(
+            voi_luts=[VOILUT(first_mapped_value=0, lut_data=SQUARE.astype(np.uint16), lut_explanation="SQUARE")])])
+    state.RescaleSlope, state.RescaleIntercept = 1, 0
+    state.save_as(folder / "state.dcm", enforce_file_format=True)
+    return path, folder / "state.dcm"
+
+
+def test_a_presentation_state_s_own_table_is_applied_in_the_window(any_renderer_window, qtbot, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """A state's VOI LUT table (C.11.2.1.1) in place of the image's own: it was said not applied,
+    the film shown through its own table. Its entries for stored 100, 180, 300 (the state's
+    Modality LUT is the identity): 38, 124, 344."""
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    squared = [int(SQUARE[s]) for s in STORED]
+    assert squared == [38, 124, 344]
+    through_state = [linear_grey(v, squared[0], squared[2]) for v in squared]
+    assert through_state == [0, 72, 255]
+    _film_with_state(tmp_path / "film")
+    w = any_renderer_window
+    w.open_path(tmp_path / "film")
+    qtbot.waitUntil(lambda: w.area.opened is not None and not w.is_loading(), timeout=20000)
+    scene = w.area.active_scene()
+    menu = w.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("SQUARED")).trigger()
+    assert _greys(w, scene) == through_state
+    assert scene.corners.texts["lower_left"].split("\n")[0] == "VOI LUT W 307  L 192  (PR)"
+    assert "not applied" not in w.statusBar().currentMessage()
+    x, y = scene.image_to_display(15, 10)
+    assert scene.status_text(x, y).endswith("value 310")  # the film's modality value still
+    w.auto_window()  # a window on the modality values, in place of the state's table
+    assert _greys(w, scene) == [0, 102, 255]
+    w.reset_view()  # back to what the state says: its table
+    assert _greys(w, scene) == through_state
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("As acquired")).trigger()
+    assert _greys(w, scene) == [0, 122, 255]  # the film's own table
+
+
+def test_the_screenshot_with_the_state_shows_its_table(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from lightbox.app.cli import main
+
+    path, state = _film_with_state(tmp_path / "film")
+    shot = tmp_path / "shot.png"
+    assert main(["screenshot", str(path), "--presentation", str(state), "--out", str(shot), "--size", "300x200"]) == 0
+    row = np.asarray(Image.open(shot).convert("L"))[100]
+    assert [int(row[c]) for c in (50, 150, 250)] == [0, 72, 255]  # 10 screen pixels an image pixel
+
+
+def test_a_table_maps_below_its_first_value_to_its_first_entry_and_past_its_end_to_its_last() -> None:
+    """C.11.2.1.1, by hand and against pydicom's apply_voi_lut on the image's own table."""
+    from dicom_factory import voi_table_dataset
+    from pydicom.pixels import apply_voi_lut
+
+    from lightbox.viewer.pixels import VoiTable
+
+    ds = voi_table_dataset()  # stored 10, 11, 12 -> 0, 1000, 4000
+    table = VoiTable.of(ds)
+    assert table == VoiTable(10, (0, 1000, 4000), "")
+    values = np.array([5, 9, 10, 11, 12, 13, 400], np.int32)
+    assert table.apply(values).tolist() == [0, 0, 0, 1000, 4000, 4000, 4000]
+    assert table.apply(values).tolist() == apply_voi_lut(values, ds, prefer_lut=True).tolist()
+    assert table.apply(np.array([10.6, 11.4])).tolist() == [1000, 1000]  # the nearest entry
+    assert VoiTable.of(Dataset()) is None  # no table

@@ -1066,10 +1066,12 @@ class MainWindow(QMainWindow):
             else:
                 scene.fit()  # type: ignore[attr-defined]
         self.default_window(first=True)
-        for scene in self.area.scenes():  # a film shown as a presentation state keeps the state's window
+        for scene in self.area.scenes():  # a film shown as a presentation state keeps the state's window (or table)
             presentation = getattr(scene, "presentation", None)
             if presentation is not None and presentation.window is not None:
                 scene.display.set_window(presentation.window, "PR")  # type: ignore[attr-defined]
+            elif presentation is not None and getattr(presentation, "voi_table", None) is not None:
+                scene.reset()  # type: ignore[attr-defined]
         self.area.render_all()
 
     def clear_measurements(self) -> None:

@@ -71,6 +71,11 @@ class ImagePresentation:
     created: str = ""  # Presentation Creation Date, YYYYMMDD
     kind: str = "GSPS"
     window: Window | None = None  # in the image's own values (its rescale applied), as the film holds them
+    # the state's own VOI LUT table (C.11.2.1.1) where it gives one for the image and it is not the
+    # image's own, and (scale, offset) from the image's values to the values it indexes (the
+    # state's Modality LUT output: scale x image value + offset)
+    voi_table: VoiTable | None = None
+    voi_table_input: tuple[float, float] = (1.0, 0.0)
     inverse: bool | None = None  # Presentation LUT Shape INVERSE (None: the state gives no shape)
     rotation: int = 0  # degrees clockwise, applied after the flip (C.10.6.1.1)
     flip_horizontal: bool = False
@@ -163,7 +168,9 @@ def _presentation_of(state: Dataset, image: Dataset, frame: int | None) -> Image
     graphics = _graphics(state, uid, frame, rows, columns, area, rotation, _text(state, "ImageHorizontalFlip") == "Y",
                          notes)
     inverse, cautions = _polarity(state, image, notes)
+    table, table_input = _voi_table(state, image, uid, frame, notes)
     return ImagePresentation(
+        voi_table=table, voi_table_input=table_input,
         label=_text(state, "ContentLabel") or "UNNAMED", description=_text(state, "ContentDescription"),
         creator=_text(state, "ContentCreatorName").replace("^", " ").strip(),
         created=_text(state, "PresentationCreationDate"), kind=STATE_CLASSES.get(_text(state, "SOPClassUID"), "GSPS"),
@@ -180,6 +187,36 @@ def _activates_overlays(state: Dataset) -> bool:
     return any(tag.group & 0xFF01 == 0x6000 and tag.element == 0x1001 for tag in tags)
 
 
+def _voi_table(state: Dataset, image: Dataset, uid: str, frame: int | None,
+               notes: list[str]) -> tuple[VoiTable | None, tuple[float, float]]:
+    """The state's VOI LUT table for the image, where its item for the image gives a table and
+    no window, and the (scale, offset) from the image's values to the state's Modality LUT
+    output it indexes; None for the image's own table (Lightbox writes a state so: the image is
+    shown through it as it is) and for a table that cannot be read (said)."""
+    for item in readable_value(state, "SoftcopyVOILUTSequence") or []:
+        if not _applies(item, uid, frame):
+            continue
+        if (_numbers(item, "WindowCenter") and _numbers(item, "WindowWidth")) or readable_value(item, "VOILUTSequence") is None:
+            return None, (1.0, 0.0)
+        table = VoiTable.of(item)
+        if table is None:
+            notes.append("its VOI LUT table (it cannot be read: shown with the image's own window)")
+            return None, (1.0, 0.0)
+        if table == VoiTable.of(image):
+            return None, (1.0, 0.0)
+        if readable_value(state, "ModalityLUTSequence") is not None:
+            notes.append("its Modality LUT table (its VOI LUT table indexed by the image's values)")
+            return table, (1.0, 0.0)
+        state_slope, state_intercept = rescale(state) if "RescaleSlope" in state else rescale(image)
+        image_slope, image_intercept = rescale(image)
+        if not all(math.isfinite(v) for v in (state_slope, state_intercept, image_slope, image_intercept)) \
+                or state_slope == 0 or image_slope == 0:
+            return table, (1.0, 0.0)
+        scale = state_slope / image_slope  # state value per image value, through the stored value
+        return table, (scale, state_intercept - image_intercept * scale)
+    return None, (1.0, 0.0)
+
+
 def _window(state: Dataset, image: Dataset, uid: str, frame: int | None, notes: list[str]) -> Window | None:
     """The state's window for the image, in the image's values: the state's VOI applies to the
     output of the state's Modality LUT (its rescale, C.11.1), which can differ from the image's."""
@@ -188,11 +225,7 @@ def _window(state: Dataset, image: Dataset, uid: str, frame: int | None, notes: 
             continue
         centres, widths = _numbers(item, "WindowCenter"), _numbers(item, "WindowWidth")
         if not centres or not widths:
-            # the image's own table (Lightbox writes a state so): shown through it, as the image's own
-            own = VoiTable.of(image)
-            if readable_value(item, "VOILUTSequence") is not None and (own is None or VoiTable.of(item) != own):
-                notes.append("its VOI LUT table (shown with the image's own window)")
-            continue
+            continue  # a table, or nothing: _voi_table
         function = _text(item, "VOILUTFunction").upper() or "LINEAR"
         if function not in ("LINEAR", "LINEAR_EXACT", "SIGMOID"):
             notes.append(f"VOI LUT function {function!r} (shown as LINEAR)")

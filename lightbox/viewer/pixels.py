@@ -296,6 +296,14 @@ class VoiTable:
             return None
         return cls(first, tuple(int(v) for v in entries[:count]), str(item.get("LUTExplanation", "") or ""))
 
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """``values`` through the table, float32 (C.11.2.1.1: a value below the first mapped one
+        takes the first entry, one past the last the last). pydicom's apply_voi_lut needs the
+        image's dataset; a presentation state's table is applied to the image's values."""
+        table = np.asarray(self.entries, np.float32)
+        index = np.rint(np.asarray(values, np.float64)) - self.first_mapped
+        return np.asarray(table[np.clip(index, 0, len(table) - 1).astype(np.intp)], np.float32)
+
 
 def has_voi_lut_table(ds: Dataset) -> bool:
     """True when the object carries a VOI LUT Sequence (a table, not a window)."""

@@ -56,9 +56,11 @@ class FilmScene(PlaneScene):
         # cannot invert an RGB image)
         self._colour_key: tuple | None = None
         self._colour_shown = None if film.colour is None else np.ascontiguousarray(film.colour, dtype=np.uint8).copy()
-        # the grey the window applies to: its modality values, or its VOI LUT table's output
-        self._shown_voi_table = film.voi_output is not None and self.display.voi_table
-        self.image = to_vtk_image(self.source.astype(np.float32, copy=False)) if self._colour_shown is None \
+        # the grey the window applies to: its modality values, or a VOI LUT table's output (its
+        # own, or an applied presentation state's: _state_voi_output)
+        self._state_voi_output: np.ndarray | None = None
+        self._shown_source = self.source
+        self.image = to_vtk_image(self._shown_source.astype(np.float32, copy=False)) if self._colour_shown is None \
             else rgb_vtk_image(self._colour_shown)  # zero copy: VTK draws this buffer
         mapper = vtkImageSliceMapper()
         self.mapper = mapper
@@ -100,9 +102,7 @@ class FilmScene(PlaneScene):
             aspect=lambda: self.film.aspect)
         image = film.padding.image(film.values) if film.padding is not None else film.values
         self._value_range = (float(image.min()), float(image.max()))  # the image's, not its padding's
-        # a drag through its VOI LUT table moves across the table's output
-        self._table_range = self._value_range if film.voi_output is None else \
-            (float(film.voi_output.min()), float(film.voi_output.max()))
+        self._ranges: dict[int, tuple[float, float]] = {id(film.values): self._value_range}
         self._fitted_zoom: float | None = None  # the zoom that fitted the viewport when last sized
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:
             self.set_own_window()
@@ -111,7 +111,10 @@ class FilmScene(PlaneScene):
 
     @property
     def source(self) -> np.ndarray:
-        """What the display's window applies to now (:meth:`Film.display_source`)."""
+        """What the display's window applies to now: an applied presentation state's VOI LUT
+        table's output, else :meth:`Film.display_source`."""
+        if self.display.voi_table and self._state_voi_output is not None:
+            return self._state_voi_output
         return self.film.display_source(self.display.voi_table)
 
     def set_own_window(self) -> None:
@@ -119,13 +122,36 @@ class FilmScene(PlaneScene):
         self.display.set_window(self.film.window, voi_table=self.film.voi_output is not None)
 
     def _show_source(self) -> None:
-        """Draw the modality values or the table's output, whichever the display's window is for."""
-        through_table = self.film.voi_output is not None and self.display.voi_table
-        if through_table == self._shown_voi_table or self._colour_shown is not None:
+        """Draw the modality values or a table's output, whichever the display's window is for."""
+        source = self.source
+        if source is self._shown_source or self._colour_shown is not None:
             return
-        self._shown_voi_table = through_table
-        self.image = to_vtk_image(self.source.astype(np.float32, copy=False))
+        self._shown_source = source
+        self.image = to_vtk_image(source.astype(np.float32, copy=False))
         self.mapper.SetInputData(self.image)
+
+    def _source_range(self) -> tuple[float, float]:
+        """The range of what the window applies to now (a drag through a table moves across its output)."""
+        source = self.source
+        if id(source) not in self._ranges:
+            self._ranges[id(source)] = (float(source.min()), float(source.max()))
+        return self._ranges[id(source)]
+
+    def _state_table(self, presentation: ImagePresentation | None) -> Window | None:
+        """Take the state's own VOI LUT table (C.11.2.1.1), where it gives one: its output over the
+        film's values (read in the state's Modality LUT), and the window spanning that output
+        (padding left out), as the film's own table is shown; None without one."""
+        table = presentation.voi_table if presentation is not None else None
+        if table is None:
+            self._state_voi_output = None
+            return None
+        scale, offset = presentation.voi_table_input  # type: ignore[union-attr]
+        output = table.apply(self.film.values * scale + offset)
+        self._state_voi_output = output
+        padding = self.film.padding
+        shown = output[~padding.mask(self.film.values)] if padding is not None else output
+        lo, hi = (float(shown.min()), float(shown.max())) if shown.size else (0.0, 0.0)
+        return Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
 
     def _window_colour(self, inverted: bool) -> None:
         """The displayed RGB: each channel through the window (a 256-entry table), then inverted."""
@@ -189,8 +215,11 @@ class FilmScene(PlaneScene):
             # the state's INVERSE is the whole display's (P-values, C.11.6), MONOCHROME1 included
             d.invert = (inverse != film.invert) if inverse is not None else False
             window = presentation.window if presentation is not None else None
+            table_window = self._state_table(presentation)
             if window is not None:  # in modality values: it replaces the image's own VOI (table or window)
                 d.set_window(window, "PR")
+            elif table_window is not None:  # its own table in place of the image's
+                d.set_window(table_window, "PR", voi_table=True)
             else:
                 self.set_own_window()
         self.show_presentation_layers(presentation)
@@ -202,6 +231,8 @@ class FilmScene(PlaneScene):
         planes it activates, its graphics, the corner line — leaving the display (window, zoom,
         rotation) as it is: another frame of a cine shown with the state, the reader's window kept."""
         self.presentation = presentation
+        if presentation is None or presentation.voi_table is None or self._state_voi_output is None:
+            self._state_table(presentation)  # this frame's values through the state's table
         shutter = self.shown_shutter
         if shutter is not None:
             if self.shutter_layer is None:
@@ -417,7 +448,7 @@ class FilmScene(PlaneScene):
     # -- interaction (called by the Qt glue or by tests) ----------------------------------
     def window_sensitivity(self) -> float:
         """Modality units per screen pixel of drag: the image's value range over 512 px."""
-        lo, hi = self._table_range if self.display.voi_table else self._value_range
+        lo, hi = self._source_range()
         # at least a twentieth of a unit for whole numbers; a fine fractional image (an ADC map
         # 0.0025 mm²/s wide) by its range alone: 0.05 a pixel jumped twenty of its ranges
         return max((hi - lo) / 512.0, 0.05 if self.film.value_decimals == 0 else 1e-12)

@@ -60,8 +60,11 @@ class PlaneRaster:
         self._gathered: np.ndarray | None = None
 
     def _film_source(self) -> np.ndarray:
-        """The film's array the display's window applies to: its modality values or its VOI LUT
-        table's output (:meth:`Film.display_source`)."""
+        """The film's array the display's window applies to: its modality values or a VOI LUT
+        table's output (the scene's ``source``; a scene without one: :meth:`Film.display_source`)."""
+        source = getattr(self.scene, "source", None)
+        if isinstance(source, np.ndarray):
+            return source
         return self.scene.film.display_source(getattr(self.scene.display, "voi_table", False))
 
     def _source(self) -> np.ndarray:
