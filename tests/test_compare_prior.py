@@ -335,3 +335,29 @@ def test_panes_in_one_calibrated_unit_share_the_window_others_follow_by_their_ow
     scenes[0].display.set_window(Window(-500, 1500))
     assert scenes[1].display.window == (Window(-500, 1500) if absolute else Window(100 + 100 * 100 / 1500, 100))
     link.close()
+
+
+def test_a_film_shown_through_its_voi_lut_table_is_followed_relatively() -> None:
+    """Two linked CT films, one shown through its VOI LUT table (its window is over the table's
+    output, 0..8190 here, not in HU): its window was copied to the other as HU numbers (W 8191,
+    a grey CT). Now the other follows it by its own range; a lung preset (in HU) on the other is
+    the same numbers on it and replaces its table, as the preset would on the film itself."""
+    import numpy as np
+
+    from lightbox.reading.links import SceneLink
+    from lightbox.viewer.display import FilmDisplay
+    from lightbox.viewer.views.film_scene import FilmScene
+    from lightbox.viewer.volume import Film
+
+    values = np.arange(64 * 64, dtype=np.float32).reshape(64, 64) - 1024
+    plain = FilmScene(Film(values, Window(40, 400), modality="CT"), FilmDisplay())
+    table = FilmScene(Film(values, Window(4095.5, 8191), modality="CT", voi_output=(values + 1024) * 2), FilmDisplay())
+    assert table.display.voi_table and not plain.display.voi_table
+    link = SceneLink([plain, table], same_frame_of_reference=False)
+    table.display.set_window(Window(5000, 4000), voi_table=True)  # a drag through the table
+    # by hand: the other's own window scaled by 400 / 8191: centre 40 + (5000 - 4095.5) x 400 / 8191
+    centre, width = plain.display.window_center, plain.display.window_width
+    assert (centre, width) == pytest.approx((40 + 904.5 * 400 / 8191, 4000 * 400 / 8191)) and not plain.display.voi_table
+    plain.display.set_window(Window(-600, 1500), "lung")
+    assert table.display.window == Window(-600, 1500) and not table.display.voi_table
+    link.close()

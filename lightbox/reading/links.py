@@ -112,13 +112,18 @@ class SceneLink:
         d = source.display
 
         def follow(target: Any) -> None:
-            if shared_unit(source, target):
+            # a film shown through a VOI LUT table is windowed over the table's output, not in its
+            # unit: the others follow it relatively (a window in the unit, a preset's, replaces a
+            # table as it would on the film itself); one following relatively stays on its table
+            through_table = getattr(target.display, "voi_table", False)
+            if shared_unit(source, target) and not getattr(d, "voi_table", False):
                 target.display.set_window(d.window, d.preset)
                 return
             before, theirs = self._baselines[id(source)], self._baselines[id(target)]
             scale = theirs.width / before.width if before.width > 0 else 1.0
             target.display.set_window(Window(theirs.center + (d.window_center - before.center) * scale,
-                                             d.window_width * scale, theirs.function))
+                                             d.window_width * scale, theirs.function),
+                                      **({"voi_table": True} if through_table else {}))
 
         self._each_other(source, follow)
 
