@@ -149,3 +149,73 @@ def test_which_series_a_segmentation_segments() -> None:
     assert not is_segmentation(Instance(Path("c.dcm"), "1.8", header=header))
     assert not is_segmentation(Instance(Path("n.dcm"), "1.7"))
     assert whole_series_uid("1.2.3#o2") == "1.2.3" and whole_series_uid("1.2.3") == "1.2.3"
+
+
+def test_frames_after_unplaced_ones_are_placed_and_the_unplaced_counted(tmp_path: Path) -> None:
+    """Two frames that lie on no slice come first (a frame with neither source nor position, one
+    5 µm off no slice), the placed ones after them: these were dropped once the reading stopped
+    at the first unplaced frame. A position written with float noise (12.001) is the slice at 12."""
+    frames = np.zeros((4, 4, 5), bool)
+    frames[:, 1, 1] = True
+    frames[3, 2, 2] = True
+    items = [frame_item(1),  # neither source nor position
+             frame_item(1, z=50.0),  # a position on no slice
+             frame_item(1, z=12.001),  # slice 1, its position written with noise
+             frame_item(1, source="1.2.3.1")]
+    path = write_seg(tmp_path / "seg.dcm", frames, items, segments=[segment(1, "lesion")])
+    planes, notes = segment_planes(path, BY_UID, BY_POSITION, NORMAL, (4, 5))
+    assert notes == ["segmentation seg.dcm: 2 frame(s) lie on no slice of this series: not shown"]
+    assert sorted(planes) == [0, 1]
+    assert np.argwhere(planes[1][0].mask).tolist() == [[1, 1]]
+    assert np.argwhere(planes[0][0].mask).tolist() == [[1, 1], [2, 2]]
+
+
+def test_a_segment_the_seg_does_not_describe_gets_its_number_and_the_palette(tmp_path: Path) -> None:
+    """A frame of segment 3, which the Segment Sequence does not list, and segment 2, listed
+    without a label: "segment 3" in the palette's third colour, "segment 2" in its recommended one."""
+    frames = np.ones((2, 3, 3), bool)
+    unlabelled = Dataset()
+    unlabelled.SegmentNumber = 2
+    unlabelled.RecommendedDisplayCIELabValue = [34886, 53484, 50172]  # red
+    path = write_seg(tmp_path / "s.dcm", frames, [frame_item(3, source="1.2.3.1"), frame_item(2, source="1.2.3.2")],
+                     segments=[segment(1, "liver"), unlabelled])
+    planes, _ = segment_planes(path, BY_UID, BY_POSITION, NORMAL, (3, 3))
+    assert (planes[0][0].label, planes[0][0].rgb) == ("segment 3", PALETTE[2])
+    assert (planes[1][0].label, planes[1][0].rgb) == ("segment 2", (255, 0, 0))
+
+
+def test_a_frame_is_placed_by_the_first_source_that_names_its_image(tmp_path: Path) -> None:
+    """A derivation whose first source item names no image: the next one's UID places the frame."""
+    item = frame_item(1, source="1.2.3.2")
+    item.DerivationImageSequence[0].SourceImageSequence.insert(0, Dataset())
+    path = write_seg(tmp_path / "s.dcm", np.ones((1, 3, 3), bool), [item], segments=[segment(1, "a")])
+    planes, notes = segment_planes(path, BY_UID, BY_POSITION, NORMAL, (3, 3))
+    assert sorted(planes) == [1] and notes == []
+
+
+def test_more_frame_items_than_frames_and_a_fractional_seg_without_its_maximum(tmp_path: Path) -> None:
+    """Per-frame items beyond the pixel data's frames are left alone (not an error); a fractional
+    SEG that states no Maximum Fractional Value is cut at half of 255 (C.8.20.2.3: its default)."""
+    path = write_seg(tmp_path / "s.dcm", np.ones((1, 3, 3), bool),
+                     [frame_item(1, source="1.2.3.1"), frame_item(1, source="1.2.3.2")], segments=[segment(1, "a")])
+    planes, _ = segment_planes(path, BY_UID, BY_POSITION, NORMAL, (3, 3))
+    assert sorted(planes) == [0]
+    frames = np.array([[[0, 127, 128, 255]]], np.uint8)
+    fractional = write_seg(tmp_path / "f.dcm", frames, [frame_item(1, source="1.2.3.1")], fractional=True)
+    import pydicom
+
+    ds = pydicom.dcmread(fractional)
+    del ds.MaximumFractionalValue
+    ds.save_as(fractional)
+    planes, _ = segment_planes(fractional, BY_UID, BY_POSITION, NORMAL, (1, 4))
+    assert planes[0][0].mask.tolist() == [[False, False, True, True]]
+
+
+def test_a_seg_of_another_size_is_said_with_both_sizes(tmp_path: Path) -> None:
+    path = write_seg(tmp_path / "small.dcm", np.ones((1, 2, 3), bool), [frame_item(1, source="1.2.3.1")])
+    assert segment_planes(path, BY_UID, BY_POSITION, NORMAL, (4, 5)) == (
+        {}, ["segmentation small.dcm is 3x2, not the slices' 5x4: not shown"])
+    broken = tmp_path / "broken.dcm"
+    broken.write_bytes(b"not a dicom file at all")
+    _, (note,) = segment_planes(broken, BY_UID, BY_POSITION, NORMAL, (4, 5))
+    assert note.startswith("segmentation broken.dcm could not be read: ") and "NoneType" not in note
