@@ -29,7 +29,7 @@ _SEEDS: dict[str, bytes] = {}
 # files written unchanged beside a seed's mutated one (the CT a SEG segments, a PET's other slice)
 _COMPANIONS: dict[str, dict[str, bytes]] = {}
 SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg", "report", "measurements", "keys", "marks", "dicomdir",
-         "state", "mrmap", "photo")
+         "state", "mrmap", "photo", "voifilm", "voistate")
 # the name a mutated seed is written under, where it is not a file's own ("fuzzed.dcm")
 NAMES = {"dicomdir": "DICOMDIR"}
 # the documents a study may hold beside its images (read when the study opens: the archive's report
@@ -60,6 +60,12 @@ def seed_files() -> dict[str, bytes]:
         _SEEDS["state"], _COMPANIONS["state"] = _foreign_state(folder / "state")
         _SEEDS["mrmap"], _COMPANIONS["mrmap"] = _mr_map(folder / "mrmap")
         _SEEDS["photo"] = _profiled_photo(folder / "photo.dcm")
+        # a film with its own VOI LUT table, and a state with another table for it (test_voi_lut_table)
+        from test_voi_lut_table import _film_with_state
+
+        film, state = _film_with_state(folder / "voi")
+        _SEEDS["voifilm"], _SEEDS["voistate"] = film.read_bytes(), state.read_bytes()
+        _COMPANIONS["voistate"] = {"voi.dcm": film.read_bytes()}
     return _SEEDS
 
 

@@ -219,3 +219,12 @@ def test_a_seg_of_another_size_is_said_with_both_sizes(tmp_path: Path) -> None:
     broken.write_bytes(b"not a dicom file at all")
     _, (note,) = segment_planes(broken, BY_UID, BY_POSITION, NORMAL, (4, 5))
     assert note.startswith("segmentation broken.dcm could not be read: ") and "NoneType" not in note
+
+
+def test_a_position_between_whole_millimetres_is_matched_to_the_hundredth(tmp_path: Path) -> None:
+    """Slices 0.25 mm apart from whole millimetres (a 2.5 mm stack starting at 10.25): a frame at
+    10.25 is slice 0 and one at 12.75 is slice 1, not rounded to whole millimetres."""
+    frames = np.ones((2, 2, 2), bool)
+    path = write_seg(tmp_path / "s.dcm", frames, [frame_item(1, z=10.25), frame_item(1, z=12.75)], segments=[segment(1, "a")])
+    planes, notes = segment_planes(path, {}, {10.25: 0, 12.75: 1}, NORMAL, (2, 2))
+    assert sorted(planes) == [0, 1] and notes == []
