@@ -220,3 +220,23 @@ def test_a_table_maps_below_its_first_value_to_its_first_entry_and_past_its_end_
     assert table.apply(values).tolist() == apply_voi_lut(values, ds, prefer_lut=True).tolist()
     assert table.apply(np.array([10.6, 11.4])).tolist() == [1000, 1000]  # the nearest entry
     assert VoiTable.of(Dataset()) is None  # no table
+
+
+def test_a_state_s_table_on_a_film_without_one_is_said_in_the_corner_and_dragged_over_its_output() -> None:
+    """A film with no table of its own shown through a state's table: the corner says "VOI LUT"
+    (it read a bare W/L, as if in the film's values), and a drag moves over the table's output."""
+    from lightbox.dicomreports.presentation_display import ImagePresentation
+    from lightbox.viewer.pixels import VoiTable, Window
+    from lightbox.viewer.views.film_scene import FilmScene
+    from lightbox.viewer.volume import Film
+
+    values = np.repeat(np.array(MODALITY, np.float32), 10)[np.newaxis].repeat(20, axis=0)
+    scene = FilmScene(Film(values, Window(350.5, 401), modality="CR"))
+    assert scene.corners.texts["lower_left"].split("\n")[0] == "W 401  L 350"
+    squared = [int(SQUARE[m]) for m in MODALITY]  # 86, 367, 1156
+    scene.apply_presentation(ImagePresentation("SQUARED", voi_table=VoiTable(0, tuple(int(v) for v in SQUARE), "")))
+    assert scene.display.voi_table and scene.source[10, 15] == squared[1]
+    assert scene.corners.texts["lower_left"].split("\n")[0] == "VOI LUT W 1071  L 622  (PR)"
+    assert scene.window_sensitivity() == pytest.approx((squared[2] - squared[0]) / 512)  # the output's range
+    scene.apply_presentation(None)  # as acquired: its own window on its values
+    assert not scene.display.voi_table and scene.source is scene.film.values

@@ -102,7 +102,9 @@ class FilmScene(PlaneScene):
             aspect=lambda: self.film.aspect)
         image = film.padding.image(film.values) if film.padding is not None else film.values
         self._value_range = (float(image.min()), float(image.max()))  # the image's, not its padding's
-        self._ranges: dict[int, tuple[float, float]] = {id(film.values): self._value_range}
+        # the range of each array the window has applied to, kept with the array (an id alone
+        # could be a freed state table output's, reused)
+        self._ranges: dict[int, tuple[np.ndarray, tuple[float, float]]] = {id(film.values): (film.values, self._value_range)}
         self._fitted_zoom: float | None = None  # the zoom that fitted the viewport when last sized
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:
             self.set_own_window()
@@ -133,9 +135,10 @@ class FilmScene(PlaneScene):
     def _source_range(self) -> tuple[float, float]:
         """The range of what the window applies to now (a drag through a table moves across its output)."""
         source = self.source
-        if id(source) not in self._ranges:
-            self._ranges[id(source)] = (float(source.min()), float(source.max()))
-        return self._ranges[id(source)]
+        kept = self._ranges.get(id(source))
+        if kept is None or kept[0] is not source:
+            kept = self._ranges[id(source)] = (source, (float(source.min()), float(source.max())))
+        return kept[1]
 
     def _state_table(self, presentation: ImagePresentation | None) -> Window | None:
         """Take the state's own VOI LUT table (C.11.2.1.1), where it gives one: its output over the
@@ -404,7 +407,7 @@ class FilmScene(PlaneScene):
         meta = film.metadata
         self.corners.set("upper_left", patient_block(meta))
         self.corners.set("upper_right", study_block(meta))
-        through_table = d.voi_table and film.voi_output is not None
+        through_table = d.voi_table and (film.voi_output is not None or self._state_voi_output is not None)
         lines = [("VOI LUT " if through_table else "") + window_text(d.window, 0 if through_table else film.value_decimals)
                  + (f"  ({d.preset})" if d.preset else ""),
                  f"Zoom {d.zoom * 100:.0f}%"]
