@@ -91,9 +91,10 @@ class FilmDisplay(_Windowed):
     flip_horizontal: bool = False
     flip_vertical: bool = False
     preset: str = ""
-    # the window applies to the film's VOI LUT table's output (Film.voi_output), not to its
-    # modality values: true only while it is shown through its own table (a drag keeps it; any
-    # other window set, a preset's or a presentation state's, is in modality values)
+    # the window applies to a VOI LUT table's output (the film's own, Film.voi_output, or an
+    # applied presentation state's), not to its modality values: true only while it is shown
+    # through a table (a drag keeps it; any other window set, a preset's or a presentation
+    # state's window, is in modality values)
     voi_table: bool = False
 
     def set_window(self, window: Window, preset: str = "", **more: object) -> None:

@@ -200,7 +200,7 @@ class Film:
     # the image through its own VOI LUT table (PS3.3 C.11.2.1.1), where it has one and states no
     # window: what it is shown as until the reader picks a window. ``values`` stay the modality
     # values (the readout, ROI statistics and reports read them); a window the reader picks, a
-    # preset or a presentation state's is in modality values and replaces the table (C.11.2)
+    # preset or a presentation state's window is in modality values and replaces the table (C.11.2)
     voi_output: np.ndarray | None = None
 
     def is_padding(self, value: float) -> bool:

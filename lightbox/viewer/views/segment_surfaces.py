@@ -23,8 +23,11 @@ from ..segment_table import SegmentMask
 from ..volume import Volume
 
 DEFAULT_RGB = (255, 255, 0)  # a segment that recommends no colour (segmentations.py gives one to each)
+# the pass band of 3D Slicer's closed-surface smoothing at its factor 0.25, "average smoothing"
+# (10^(-4 x 0.25) = 0.1; its default 0.5 gives 0.01, rounder still); 15 iterations, not Slicer's
+# 20: with 20 a lesion 4 slices thick came out 0.5 mm (6 %) thicker than its voxels
 SMOOTHING_ITERATIONS = 15
-SMOOTHING_PASS_BAND = 0.1  # 3D Slicer's default smoothing of a closed surface (factor 0.5)
+SMOOTHING_PASS_BAND = 0.1
 
 
 @dataclass
