@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import pack_bits
@@ -101,8 +102,13 @@ def test_frames_placed_by_source_uid_then_by_position_and_the_rest_said(tmp_path
 def test_a_fractional_segmentation_is_cut_at_half_its_maximum(tmp_path: Path) -> None:
     frames = np.array([[[0, 99, 100, 101, 200]]], np.uint8)  # maximum 200: more than 100 is inside
     path = write_seg(tmp_path / "frac.dcm", frames, [frame_item(1, source="1.2.3.1")], fractional=True)
-    planes, _ = segment_planes(path, BY_UID, BY_POSITION, NORMAL, (1, 5))
+    ds = pydicom.dcmread(path)
+    ds.SegmentationFractionalType = "PROBABILITY"
+    ds.save_as(path)
+    planes, notes = segment_planes(path, BY_UID, BY_POSITION, NORMAL, (1, 5))
     assert planes[0][0].mask.tolist() == [[False, False, False, True, True]]
+    assert notes == ["segmentation frac.dcm is fractional (probability): each segment is drawn where it is above "
+                     "half its maximum (200)"]
 
 
 def test_a_recommended_colour_is_used_and_a_bad_one_falls_back(tmp_path: Path) -> None:
@@ -202,8 +208,6 @@ def test_more_frame_items_than_frames_and_a_fractional_seg_without_its_maximum(t
     assert sorted(planes) == [0]
     frames = np.array([[[0, 127, 128, 255]]], np.uint8)
     fractional = write_seg(tmp_path / "f.dcm", frames, [frame_item(1, source="1.2.3.1")], fractional=True)
-    import pydicom
-
     ds = pydicom.dcmread(fractional)
     del ds.MaximumFractionalValue
     ds.save_as(fractional)

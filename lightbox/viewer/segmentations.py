@@ -90,6 +90,10 @@ def segment_planes(path: Path, slice_of_uid: dict[str, int], slice_of_position: 
                     f"{shape[1]}x{shape[0]}: not shown"]
     fractional = str(ds.get("SegmentationType", "BINARY")).upper() == "FRACTIONAL"
     threshold = 0.5 * float(ds.get("MaximumFractionalValue", 255) or 255) if fractional else 0.0
+    if fractional:  # a probability or an occupancy per pixel (C.8.20.2.3), drawn as an outline: said
+        kind = str(ds.get("SegmentationFractionalType", "") or "").strip().lower() or "fraction"
+        notes.append(f"segmentation {path.name} is fractional ({kind}): each segment is drawn where it is "
+                     f"above half its maximum ({threshold * 2:g})")
     labels, colours = _segment_labels(ds)
     planes: dict[int, dict[int, np.ndarray]] = {}
     unplaced = 0
