@@ -60,7 +60,8 @@ def test_shapes_together_show_what_lies_inside_all_and_the_presentation_value_is
 
 
 @pytest.mark.parametrize(("attributes", "note"), [
-    ({"ShutterShape": "BITMAP", "ShutterOverlayGroup": 0x6000}, "a bitmap display shutter (an overlay group) is not applied"),
+    ({"ShutterShape": "BITMAP", "ShutterOverlayGroup": 0x6000},
+     "a bitmap display shutter is not applied (it has no Overlay Data in group 6000)"),
     ({"ShutterShape": "RECTANGULAR", "ShutterLeftVerticalEdge": 5, "ShutterRightVerticalEdge": 2,
       "ShutterUpperHorizontalEdge": 1, "ShutterLowerHorizontalEdge": 3}, "a rectangular display shutter without usable edges"),
     ({"ShutterShape": "CIRCULAR", "CenterOfCircularShutter": [3, 3]}, "a circular display shutter without a usable centre"),

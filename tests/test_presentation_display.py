@@ -115,7 +115,7 @@ def test_what_is_not_applied_is_said(tmp_path: Path) -> None:
     presentation = presentation_of(state, film)
     assert presentation is not None and presentation.rotation == 0
     assert presentation.not_applied == (
-        "a bitmap presentation state's shutter (an overlay group) is not applied: the whole image is shown",
+        "a bitmap presentation state's shutter is not applied (it names no Shutter Overlay Group): the whole image is shown",
         "a rotation of 45 degrees (the standard allows 0, 90, 180, 270)",
         "TRUE SIZE (this display's pixel pitch is not known: scaled to fit)")
 
@@ -514,3 +514,62 @@ def test_lightbox_s_own_identity_state_on_a_monochrome1_film_is_read_as_the_inve
     film.PresentationLUTShape = "IDENTITY"
     presentation = presentation_of(_state(film), film)
     assert presentation is not None and presentation.inverse is False and presentation.cautions == ()
+
+
+def _bitmap(state: pydicom.Dataset, bits: np.ndarray, group: int = 0x6000, origin: tuple[int, int] = (1, 1)) -> None:
+    """A bitmap display shutter (PS3.3 C.7.6.15): the state's own overlay ``group`` whose set bits
+    are the shutter, at ``origin`` (1-based row, column) on the image."""
+    from pydicom.pixels import pack_bits
+
+    state.ShutterShape, state.ShutterOverlayGroup, state.ShutterPresentationValue = "BITMAP", group, 0xFFFF
+    rows, columns = bits.shape
+    state.add_new((group, 0x0010), "US", rows)
+    state.add_new((group, 0x0011), "US", columns)
+    state.add_new((group, 0x0040), "CS", "G")
+    state.add_new((group, 0x0050), "SS", list(origin))
+    state.add_new((group, 0x0100), "US", 1)
+    state.add_new((group, 0x0102), "US", 0)
+    state.add_new((group, 0x3000), "OW", pack_bits(bits.astype(np.uint8).ravel()))
+
+
+def test_a_bitmap_shutter_hides_its_overlay_s_pixels_on_screen(tmp_path: Path) -> None:
+    """A state's bitmap shutter: its overlay 20 x 40 at row 1, column 1 of a 40 x 40 film, set on
+    its left half (columns 1..20 of rows 1..20): those pixels in white (FFFFH), the rest as the
+    state's window shows them. It was said not applied and the whole film shown."""
+    stored = np.full((40, 40), 1000, np.uint16)
+    path = tmp_path / "film" / "cr.dcm"
+    film = _film(path, stored, window=(500.0, 2000.0), spacing=None, patient_orientation=None)
+    state = _state(film)
+    bits = np.zeros((20, 40), bool)
+    bits[:, :20] = True
+    _bitmap(state, bits)
+    presentation = presentation_of(state, film)
+    assert presentation is not None and presentation.not_applied == ()
+    expected = np.ones((40, 40), bool)
+    expected[:20, :20] = False
+    assert presentation.shutter is not None and np.array_equal(presentation.shutter.shown, expected)
+    assert presentation.shutter.grey == 255
+    state.save_as(tmp_path / "state.dcm", enforce_file_format=True)
+    shot = tmp_path / "shot.png"
+    assert main(["screenshot", str(path), "--presentation", str(tmp_path / "state.dcm"), "--out", str(shot),
+                 "--size", "400x400"]) == 0
+    assert _grey(shot, 100, 100) == (255, 255, 255)  # image row 10, column 10: under the shutter
+    assert _grey(shot, 300, 100) == (191, 191, 191)  # row 10, column 30: 1000 in W 2000 / L 500 (C.11.2.1.2.1)
+    assert _grey(shot, 100, 300) == (191, 191, 191)  # row 30, column 10: below the overlay
+
+
+def test_a_bitmap_shutter_placed_by_its_origin_and_what_cannot_be_used_said() -> None:
+    from lightbox.viewer.shutters import display_shutter
+
+    state = pydicom.Dataset()
+    bits = np.array([[1, 1, 0], [0, 1, 0]], bool)
+    _bitmap(state, bits, group=0x6002, origin=(0, 4))  # its first row above the image: cut away
+    shutter, notes = display_shutter(state, 3, 6)
+    assert notes == [] and shutter is not None
+    assert (~shutter.shown).astype(int).tolist() == [[0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]
+    state.ShutterOverlayGroup = 0x6004  # a group with no overlay in the state
+    assert display_shutter(state, 3, 6) == (None, [
+        "a bitmap display shutter is not applied (it has no Overlay Data in group 6004): the whole image is shown"])
+    state.ShutterOverlayGroup = 0x5000
+    assert display_shutter(state, 3, 6)[1] == [
+        "a bitmap display shutter is not applied (its overlay group 5000 is not one of 6000-601E): the whole image is shown"]

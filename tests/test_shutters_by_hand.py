@@ -78,7 +78,7 @@ def test_shapes_together_show_what_lies_inside_all_of_them() -> None:
 @pytest.mark.parametrize(("first", "note"), [
     ({"ShutterShape": ["RECTANGULAR", "CIRCULAR"]}, "a rectangular display shutter without usable edges is not applied"),
     ({"ShutterShape": ["BITMAP", "CIRCULAR"]},
-     "a bitmap display shutter (an overlay group) is not applied: the whole image is shown"),
+     "a bitmap display shutter is not applied (it names no Shutter Overlay Group): the whole image is shown"),
     ({"ShutterShape": ["OVAL", "CIRCULAR"]}, "display shutter shape 'OVAL' is not one the standard defines: not applied"),
     ({"ShutterShape": ["POLYGONAL", "CIRCULAR"], "VerticesOfThePolygonalShutter": [1, 1, 2, 2, 3]},
      "a polygonal display shutter without three or more vertices is not applied"),

@@ -7,9 +7,9 @@ Activation (C.11.7) and Graphic Annotations on their layers (C.10.5, C.10.7).
 A reading room's PACS stores what a colleague set on a prior (the window, the zoomed region, a
 rotation, circles and words on the film) as such a state; showing the image without it shows
 something else than what the report was written on. What a state asks that Lightbox does not do
-is listed in words (``not_applied``), never dropped silently: a VOI or Presentation LUT table,
-a bitmap shutter, TRUE SIZE on a display without a known pixel pitch, graphic types the standard
-does not define.
+is listed in words (``not_applied``), never dropped silently: a Presentation LUT table, a VOI
+LUT table or bitmap shutter that cannot be read, TRUE SIZE on a display without a known pixel
+pitch, graphic types the standard does not define.
 """
 from __future__ import annotations
 

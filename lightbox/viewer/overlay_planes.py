@@ -146,6 +146,26 @@ def _placed(bits: np.ndarray, top: int, left: int, image_rows: int, image_column
     return mask
 
 
+def overlay_bitmap(ds: Dataset, group: int, image_rows: int, image_columns: int) -> np.ndarray | str:
+    """The Overlay Data of ``group`` in ``ds`` (a presentation state's bitmap shutter, PS3.3
+    C.7.6.15: its own overlay, on the image's grid) placed on an image of the size given, or why
+    it cannot be."""
+    if not (0x6000 <= group <= 0x601E and group % 2 == 0):
+        return f"its overlay group {group:04X} is not one of 6000-601E"
+    if (group, 0x3000) not in ds:
+        return f"it has no Overlay Data in group {group:04X}"
+    try:
+        from pydicom.overlays import get_overlay_array
+
+        bits = np.asarray(get_overlay_array(ds, group))
+    except Exception as exc:  # noqa: BLE001 - said, the image shown whole
+        return f"overlay {group:04X} cannot be read ({type(exc).__name__}: {exc})"
+    if bits.ndim == 3:
+        bits = bits[0]
+    top, left = _origin(ds, group)
+    return _placed(bits.astype(bool), top, left, image_rows, image_columns)
+
+
 def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane], list[str]]:
     """The overlay planes of ``frame`` (0-based) of an image, placed on its grid, and what could
     not be read (a warning each: an overlay is never dropped silently)."""

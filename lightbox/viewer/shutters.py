@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydicom.dataset import Dataset
 
+from .overlay_planes import overlay_bitmap
 from .pixels import cielab_rgb, element_values, functional_group_item
 
 SHAPES = ("RECTANGULAR", "CIRCULAR", "POLYGONAL", "BITMAP")
@@ -117,9 +118,13 @@ def display_shutter(ds: Dataset, rows: int, columns: int, colour: bool | None = 
                 notes.append("a polygonal display shutter without three or more vertices is not applied")
                 continue
             shown &= _inside_polygon(r, c, list(zip(values[0::2], values[1::2], strict=True)))
-        elif shape == "BITMAP":
-            notes.append("a bitmap display shutter (an overlay group) is not applied: the whole image is shown")
-            continue
+        elif shape == "BITMAP":  # C.7.6.15: an overlay's set bits are the shutter
+            group = _numbers(ds, "ShutterOverlayGroup")
+            bitmap = overlay_bitmap(ds, int(group[0]), rows, columns) if group else "it names no Shutter Overlay Group"
+            if isinstance(bitmap, str):
+                notes.append(f"a bitmap display shutter is not applied ({bitmap}): the whole image is shown")
+                continue
+            shown &= ~bitmap
         else:
             notes.append(f"display shutter shape {shape!r} is not one the standard defines: not applied")
             continue
