@@ -573,3 +573,34 @@ def test_a_bitmap_shutter_placed_by_its_origin_and_what_cannot_be_used_said() ->
     state.ShutterOverlayGroup = 0x5000
     assert display_shutter(state, 3, 6)[1] == [
         "a bitmap display shutter is not applied (its overlay group 5000 is not one of 6000-601E): the whole image is shown"]
+
+
+@pytest.mark.parametrize("filled", [True, False])
+def test_a_filled_graphic_is_filled_translucently_in_both_renderers(any_renderer_window, qtbot, tmp_path: Path,
+                                                                      monkeypatch, filled: bool) -> None:
+    """A closed polyline with Graphic Filled Y (C.10.5.1.2: "displayed as filled, distinguishable
+    from an unfilled" one) in its layer's white over a film of grey 191 (1000 in W 2000 / L 500):
+    inside, 30 % white over the film, by hand 0.3 x 255 + 0.7 x 191 = 210.2 (210 with the alpha
+    held in 8 bits, 76 or 77 of 255, either way); outside, the film's 191. It was drawn as its
+    outline only; unfilled it still is."""
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "film" / "cr.dcm"
+    film = _film(path, np.full((40, 40), 1000, np.uint16), window=(500.0, 2000.0), spacing=None, patient_orientation=None)
+    square = np.array([(10.5, 10.5), (30.5, 10.5), (30.5, 30.5), (10.5, 30.5), (10.5, 10.5)])
+    outline = GraphicObject(GraphicTypeValues.POLYLINE, square, AnnotationUnitsValues.PIXEL, is_filled=filled)
+    _state(film, objects=[outline], layer_grey=0xFFFF).save_as(tmp_path / "film" / "state.dcm", enforce_file_format=True)
+    w = any_renderer_window
+    w.open_path(tmp_path / "film")
+    qtbot.waitUntil(lambda: w.area.opened is not None and not w.is_loading(), timeout=20000)
+    menu = w.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
+    scene = w.area.active_scene()
+    pixels = w.area.viewports[0].grab_pixels()
+
+    def grey(column: float, row: float) -> int:
+        x, y = scene.image_to_display(column, row)
+        return int(pixels[int(round(pixels.shape[0] - 1 - y)), int(round(x))][0])
+
+    assert grey(20, 20) == (210 if filled else 191)
+    assert grey(4, 4) == 191 and grey(35, 20) == 191

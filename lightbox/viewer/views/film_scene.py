@@ -254,13 +254,16 @@ class FilmScene(PlaneScene):
         graphics = self.presentation.graphics if self.presentation is not None else ()
         lines: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
         texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]] = {}
+        fills: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
         for graphic in graphics:
             if graphic.kind == "TEXT":
                 texts.setdefault(graphic.colour, []).append((self.image_to_world(*graphic.points[0]), graphic.text))
-            else:
-                lines.setdefault(graphic.colour, []).extend(
-                    [self.image_to_world(c, r) for c, r in line] for line in graphic_polylines(graphic))
-        self.state_graphics.show(lines, texts)
+                continue
+            outlines = [[self.image_to_world(c, r) for c, r in line] for line in graphic_polylines(graphic)]
+            lines.setdefault(graphic.colour, []).extend(outlines)
+            if graphic.filled and graphic.kind != "POINT" and all(len(o) > 3 and o[0] == o[-1] for o in outlines):
+                fills.setdefault(graphic.colour, []).extend(outlines)  # closed: its inside filled (C.10.5.1.2)
+        self.state_graphics.show(lines, texts, fills)
 
     def _show_area(self) -> None:
         """Zoom and pan onto the state's displayed area: fitted to the viewport (SCALE TO FIT), or

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from vtkmodules.util.numpy_support import numpy_to_vtk
 from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkImageData, vtkPolyData
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
+from vtkmodules.vtkFiltersCore import vtkTriangleFilter
 from vtkmodules.vtkRenderingCore import (
     vtkActor2D,
     vtkCoordinate,
@@ -328,6 +330,48 @@ class WorldLabels:
         self.anchors = [tuple(position) for position, _ in labels]  # type: ignore[misc]
 
 
+FILL_OPACITY = 0.3  # a filled graphic's inside: its colour over the image, which stays seen
+
+
+class FilledAreas:
+    """Closed outlines filled translucently (a presentation state's GraphicFilled "Y", PS3.3
+    C.10.5.1.2: "displayed as filled, in some unspecified manner that shall be distinguishable
+    from an unfilled" one): the image stays visible under the fill. VTK draws them as triangles
+    (vtkTriangleFilter: a concave outline too); the outlines themselves are kept on the actor
+    (``polygons``) for the Qt painter of the CPU path."""
+
+    def __init__(self, renderer: vtkRenderer, color: tuple[float, float, float]) -> None:
+        self.actor, self._points, _, self._poly = _polyline_actor(color, 1.0, "world")
+        self._polys = vtkCellArray()
+        self._poly.SetPolys(self._polys)
+        self._triangles = vtkTriangleFilter()
+        self._triangles.SetInputData(self._poly)
+        self._triangulated = vtkPolyData()
+        mapper: Any = self.actor.GetMapper()  # the vtkPolyDataMapper2D _polyline_actor made
+        mapper.SetInputData(self._triangulated)
+        self.actor.GetProperty().SetOpacity(FILL_OPACITY)
+        self.actor.polygons = []  # type: ignore[attr-defined]  # world points of each outline, read by qt_raster
+        renderer.AddViewProp(self.actor)
+
+    def set(self, polygons: Sequence[Sequence[Sequence[float]]]) -> None:
+        self._points.Reset()
+        self._polys.Reset()
+        kept = []
+        for polygon in polygons:
+            ring = list(polygon[:-1]) if len(polygon) > 3 and tuple(polygon[0]) == tuple(polygon[-1]) else list(polygon)
+            if len(ring) < 3:
+                continue
+            ids = [self._points.InsertNextPoint(p[0], p[1], p[2] if len(p) > 2 else 0.0) for p in ring]
+            self._polys.InsertNextCell(len(ids), ids)
+            kept.append(ring)
+        self._points.Modified()
+        self._polys.Modified()
+        self._poly.Modified()
+        self._triangles.Update()
+        self._triangulated.DeepCopy(self._triangles.GetOutput())
+        self.actor.polygons = kept  # type: ignore[attr-defined]
+
+
 class StateGraphicsLayer:
     """A presentation state's (or another reader's report's) lines and texts, in their layers'
     colours: one polyline set and one label set per colour, kept for the next update (a colour no
@@ -337,10 +381,18 @@ class StateGraphicsLayer:
         self.renderer = renderer
         self.lines: dict[tuple[int, int, int] | None, Polylines] = {}
         self.texts: dict[tuple[int, int, int] | None, WorldLabels] = {}
+        self.fills: dict[tuple[int, int, int] | None, FilledAreas] = {}
 
     def show(self, lines: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]],
-             texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]]) -> None:
-        """Draw ``lines`` and ``texts`` (world coordinates) by colour (None: the default)."""
+             texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]],
+             fills: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] | None = None) -> None:
+        """Draw ``lines``, ``texts`` and the insides of ``fills`` (world coordinates) by colour
+        (None: the default)."""
+        fills = fills or {}
+        for colour in set(fills) | set(self.fills):
+            if colour not in self.fills:
+                self.fills[colour] = FilledAreas(self.renderer, state_rgb(colour))
+            self.fills[colour].set(fills.get(colour, []))
         for colour in set(lines) | set(self.lines):
             if colour not in self.lines:
                 self.lines[colour] = Polylines(self.renderer, state_rgb(colour), 1.5)

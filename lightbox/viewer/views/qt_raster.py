@@ -243,7 +243,26 @@ class RasterWidget(SceneInput, QWidget):
         font.setPixelSize(self._font_sizes[key])
         return font
 
+    def _paint_fills(self, painter: QPainter, actor: vtkActor2D, renderer, height: int) -> None:
+        """A FilledAreas actor's outlines (world points), filled in its colour and opacity as
+        VTK draws its triangles (even-odd: a concave outline's inside, as VTK triangulates it)."""
+        prop = actor.GetProperty()
+        r, g, b = prop.GetColor()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor.fromRgbF(r, g, b, prop.GetOpacity()))
+        for ring in actor.polygons:  # type: ignore[attr-defined]
+            corners = []
+            for p in ring:
+                self._to_display.SetValue(float(p[0]), float(p[1]), float(p[2]) if len(p) > 2 else 0.0)
+                x, y = self._to_display.GetComputedDoubleDisplayValue(renderer)[:2]
+                corners.append(self._qt_point(x, y, height))
+            painter.drawPolygon(QPolygonF(corners), Qt.FillRule.OddEvenFill)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
     def _paint_lines(self, painter: QPainter, actor: vtkActor2D, renderer, height: int) -> None:
+        if hasattr(actor, "polygons"):  # filled areas (overlays.FilledAreas), not lines
+            self._paint_fills(painter, actor, renderer, height)
+            return
         mapper: Any = actor.GetMapper()  # a vtkPolyDataMapper2D
         poly = mapper.GetInput()
         if poly is None or poly.GetNumberOfPoints() == 0 or poly.GetLines().GetNumberOfCells() == 0:
