@@ -43,6 +43,7 @@ from .pixels import (
 )
 from .polarity import image_polarity
 from .real_world import RealWorldMapping, stack_mapping
+from .regular_segments import segments_on_regular_grid
 from .regularise import regularise
 from .segmentations import segment_planes
 from .series import is_calibrated, multiframe_positions, series_geometry, slice_normal, volume_instances
@@ -312,7 +313,7 @@ def _load_volume(series: Series, progress: Callable[[int, int], None] | None, ca
     if mappings:  # a window over stored values is the same window over the real world values
         stated = [(name, _mapped_window(w, mappings[middle])) for name, w in stated]
     window = stated[0][1] if stated else None
-    acquired, resampled = None, ""
+    acquired, resampled, acquired_geometry = None, "", geometry
     if all(m.position is not None for m in members) and len(members) > 1:
         acquired = np.array([m.position for m in members], float)
         regular = regularise(array, geometry, acquired)
@@ -327,7 +328,12 @@ def _load_volume(series: Series, progress: Callable[[int, int], None] | None, ca
     overlay_planes, overlay_notes = _slice_overlays(members, resampled)
     warnings += overlay_notes
     if series.segmentations:
-        warnings += _add_segmentations(series, members, overlay_planes, resampled)
+        if resampled and acquired is not None:  # on the acquired slices, then moved as the pixels were
+            on_acquired: dict[int, list[OverlayPlane]] = {}
+            warnings += _add_segmentations(series, members, on_acquired)
+            overlay_planes = segments_on_regular_grid(on_acquired, acquired_geometry, acquired, (first.rows, first.columns))
+        else:
+            warnings += _add_segmentations(series, members, overlay_planes)
     padding = _series_padding([pixel_padding(m.header) if m.header is not None else None for m in members], warnings)
     padding = _mapped_padding(padding, mappings)
     metadata = _metadata(ds)
@@ -424,12 +430,9 @@ def _in_suv(array: np.ndarray, window: Window | None, stated: list[tuple[str, Wi
     return array, window, stated, padding
 
 
-def _add_segmentations(series: Series, members: list[Instance], planes: dict[int, list[OverlayPlane]],
-                       resampled: str) -> list[str]:
+def _add_segmentations(series: Series, members: list[Instance], planes: dict[int, list[OverlayPlane]]) -> list[str]:
     """The series' segmentations (DICOM SEG) as overlay planes of the acquired slices they lie on
     (:mod:`.segmentations`); what could not be shown, said."""
-    if resampled:
-        return [f"{len(series.segmentations)} segmentation(s) not shown: the stack was resampled ({resampled})"]
     first = members[0]
     if first.orientation is None:
         return [f"{len(series.segmentations)} segmentation(s) not shown: the slices state no orientation"]
