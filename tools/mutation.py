@@ -46,7 +46,9 @@ MODULES: dict[str, list[str]] = {
         "tests/test_colour_profile.py::test_a_profile_that_is_no_profile_is_said_and_the_image_shown_as_stored"],
     # DICOM fidelity: the fast header reader (a silent +1000 HU once came from it) and overlay planes
     "lightbox/viewer/header_reader.py": ["tests/test_header_reader.py", "tests/test_stored_headers.py"],
-    "lightbox/viewer/overlay_planes.py": ["tests/test_overlay_planes_by_hand.py", "tests/test_overlay_planes.py"],
+    "lightbox/viewer/overlay_planes.py": ["tests/test_overlay_planes_by_hand.py", "tests/test_overlay_planes.py",
+                                          "tests/test_presentation_display.py::test_a_bitmap_shutter_placed_by_its_origin_and_what_cannot_be_used_said"],
+    "lightbox/viewer/regular_segments.py": ["tests/test_regular_segments.py"],
     # the hand-computed screens (no VTK); test_raster.py's comparisons with VTK take seconds each
     "lightbox/viewer/views/raster.py": ["tests/test_raster_by_hand.py", "tests/test_independent_references.py"],
     "lightbox/workflow/statistics.py": ["tests/test_evaluation.py", "tests/test_statistics_by_hand.py"],
