@@ -21,18 +21,22 @@ ROW_MM, COLUMN_MM, STEP_MM = 0.7, 0.8, 2.0
 SLICES, ROWS, COLUMNS = slice(2, 6), slice(10, 16), slice(5, 10)  # the lesion: 4 x 6 x 5 voxels
 
 
-def tilted_ct_with_lesion(root: Path) -> list[Path]:
+def tilted_ct_with_lesion(root: Path, along: str = "rows", columns: slice = COLUMNS) -> list[Path]:
     """Eight axial slices 2 mm apart, each one row (0.7 mm) further along y than the last: the
-    table moved along its own axis under a tilted gantry (atan(0.7 / 2) = 19.3°)."""
-    positions = [(-10.0, -20.0 + ROW_MM * n, -50.0 + STEP_MM * n) for n in range(8)]
+    table moved along its own axis under a tilted gantry (atan(0.7 / 2) = 19.3°); or, ``along``
+    "columns", one column (0.8 mm) further along x (21.8°)."""
+    if along == "rows":
+        positions = [(-10.0, -20.0 + ROW_MM * n, -50.0 + STEP_MM * n) for n in range(8)]
+    else:
+        positions = [(-10.0 + COLUMN_MM * n, -20.0, -50.0 + STEP_MM * n) for n in range(8)]
     paths = write_ct_series(root / "ct", positions, rows=32, columns=24, spacing=(ROW_MM, COLUMN_MM))
     mask = np.zeros((8, 32, 24, 1), bool)
-    mask[SLICES, ROWS, COLUMNS, 0] = True
+    mask[SLICES, ROWS, columns, 0] = True
     write_segmentation(root / "ct" / "seg.dcm", paths, mask, ["lesion"], [(255, 0, 0)])
     return paths
 
 
-def lesion_points(paths: list[Path]) -> set[tuple[float, float, float]]:
+def lesion_points(paths: list[Path], columns: slice = COLUMNS) -> set[tuple[float, float, float]]:
     """Each lesion pixel's centre in patient space (mm, LPS), from its file (C.7.6.2.1.1)."""
     points = set()
     for n in range(SLICES.start, SLICES.stop):
@@ -41,7 +45,7 @@ def lesion_points(paths: list[Path]) -> set[tuple[float, float, float]]:
         along_row, along_column = np.array(ds.ImageOrientationPatient[:3], float), np.array(ds.ImageOrientationPatient[3:], float)
         row_step, column_step = (float(v) for v in ds.PixelSpacing)
         for r in range(ROWS.start, ROWS.stop):
-            for c in range(COLUMNS.start, COLUMNS.stop):
+            for c in range(columns.start, columns.stop):
                 p = origin + c * column_step * along_row + r * row_step * along_column
                 points.add(tuple(round(float(v), 3) for v in p))
     return points
@@ -65,6 +69,29 @@ def test_the_segment_is_moved_with_the_tilted_stack_to_where_the_files_put_it(tm
     assert np.argwhere(volume.overlay_planes[3][0].filled)[[0, -1]].tolist() == [[13, 5], [18, 9]]
     (summary,) = segment_summaries(volume)
     assert summary.voxels == 4 * 6 * 5 and summary.volume_ml == pytest.approx(120 * ROW_MM * COLUMN_MM * STEP_MM / 1000)
+    for planes in volume.overlay_planes.values():  # what is drawn: each slice's outline of its mask
+        assert np.array_equal(planes[0].mask, planes[0].filled & ~_interior(planes[0].filled))
+
+
+def _interior(mask: np.ndarray) -> np.ndarray:
+    """Pixels whose four neighbours are all in the mask, by hand."""
+    inner = np.zeros_like(mask)
+    inner[1:-1, 1:-1] = mask[1:-1, 1:-1] & mask[:-2, 1:-1] & mask[2:, 1:-1] & mask[1:-1, :-2] & mask[1:-1, 2:]
+    return inner
+
+
+def test_a_tilt_along_the_columns_moves_a_lesion_to_the_image_s_edge(tmp_path: Path) -> None:
+    """Each slice one column further along x: the lesion at columns 14..18 of slices 2..5 lies at
+    columns 16..20 to 19..23 of the regular grid, the last at the image's edge (24 columns)."""
+    paths = tilted_ct_with_lesion(tmp_path, "columns", slice(14, 19))
+    volume = load_volume(next(s for s in build_index(tmp_path / "ct").all_series() if s.modality == "CT"))
+    assert any(w.startswith("resampled onto a regular grid: gantry tilt 21.8°") for w in volume.warnings)
+    shown = set()
+    for k, (plane,) in volume.overlay_planes.items():
+        for r, c in np.argwhere(plane.filled):
+            shown.add(tuple(round(float(v), 3) for v in volume.geometry.index_to_world((float(c), float(r), float(k)))))
+    assert shown == lesion_points(paths, slice(14, 19))
+    assert np.argwhere(volume.overlay_planes[5][0].filled)[[0, -1]].tolist() == [[10, 19], [15, 23]]
 
 
 def test_an_uneven_stack_s_segment_is_interpolated_across_the_new_slices(tmp_path: Path) -> None:
