@@ -604,3 +604,36 @@ def test_a_filled_graphic_is_filled_translucently_in_both_renderers(any_renderer
 
     assert grey(20, 20) == (210 if filled else 191)
     assert grey(4, 4) == 191 and grey(35, 20) == 191
+
+
+def test_a_bitmap_shutter_s_group_range_damage_and_frames() -> None:
+    """C.7.6.15 names an overlay group 6000-601E (even): both ends work, an odd or a later group is
+    refused; Overlay Data too short to read is said with its error; an overlay of two frames shuts
+    with its first."""
+    from lightbox.viewer.shutters import display_shutter
+
+    bits = np.array([[1, 0, 0], [0, 0, 0]], bool)
+    for group in (0x6000, 0x601E):
+        state = pydicom.Dataset()
+        _bitmap(state, bits, group=group)
+        shutter, notes = display_shutter(state, 2, 3)
+        assert notes == [] and shutter is not None and (~shutter.shown).astype(int).tolist() == [[1, 0, 0], [0, 0, 0]]
+    for group in (0x6001, 0x6020):
+        state = pydicom.Dataset()
+        _bitmap(state, bits, group=group)
+        assert display_shutter(state, 2, 3)[1] == [f"a bitmap display shutter is not applied (its overlay group "
+                                                   f"{group:04X} is not one of 6000-601E): the whole image is shown"]
+    state = pydicom.Dataset()
+    _bitmap(state, np.ones((40, 40), bool))
+    state[0x60003000].value = b"\x00\x00"  # 1,600 bits stated, 16 given
+    shutter, (note,) = display_shutter(state, 40, 40)
+    assert shutter is None and note.startswith("a bitmap display shutter is not applied (overlay 6000 cannot be read (")
+    assert "NoneType" not in note and note.endswith("): the whole image is shown")
+    from pydicom.pixels import pack_bits
+
+    two = pydicom.Dataset()
+    _bitmap(two, bits)
+    two.add_new((0x6000, 0x0015), "IS", 2)  # Number of Frames in Overlay
+    two[0x60003000].value = pack_bits(np.concatenate([bits.ravel(), ~bits.ravel()]).astype(np.uint8))
+    shutter, notes = display_shutter(two, 2, 3)
+    assert notes == [] and shutter is not None and (~shutter.shown).astype(int).tolist() == [[1, 0, 0], [0, 0, 0]]

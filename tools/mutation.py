@@ -47,7 +47,9 @@ MODULES: dict[str, list[str]] = {
     # DICOM fidelity: the fast header reader (a silent +1000 HU once came from it) and overlay planes
     "lightbox/viewer/header_reader.py": ["tests/test_header_reader.py", "tests/test_stored_headers.py"],
     "lightbox/viewer/overlay_planes.py": ["tests/test_overlay_planes_by_hand.py", "tests/test_overlay_planes.py",
-                                          "tests/test_presentation_display.py::test_a_bitmap_shutter_placed_by_its_origin_and_what_cannot_be_used_said"],
+                                          "tests/test_presentation_display.py::test_a_bitmap_shutter_placed_by_its_origin_and_what_cannot_be_used_said",
+                                          "tests/test_presentation_display.py::test_a_bitmap_shutter_s_group_range_damage_and_frames",
+                                          "tests/test_segmentations_by_hand.py::test_the_outline_by_hand"],
     "lightbox/viewer/regular_segments.py": ["tests/test_regular_segments.py"],
     # the hand-computed screens (no VTK); test_raster.py's comparisons with VTK take seconds each
     "lightbox/viewer/views/raster.py": ["tests/test_raster_by_hand.py", "tests/test_independent_references.py"],
