@@ -29,7 +29,7 @@ _SEEDS: dict[str, bytes] = {}
 # files written unchanged beside a seed's mutated one (the CT a SEG segments, a PET's other slice)
 _COMPANIONS: dict[str, dict[str, bytes]] = {}
 SEEDS = ("ct", "rle", "j2k", "shutter", "xa", "pet", "seg", "report", "measurements", "keys", "marks", "dicomdir",
-         "state", "mrmap", "photo", "voifilm", "voistate")
+         "state", "mrmap", "photo", "voifilm", "voistate", "tiltseg")
 # the name a mutated seed is written under, where it is not a file's own ("fuzzed.dcm")
 NAMES = {"dicomdir": "DICOMDIR"}
 # the documents a study may hold beside its images (read when the study opens: the archive's report
@@ -66,6 +66,7 @@ def seed_files() -> dict[str, bytes]:
         film, state = _film_with_state(folder / "voi")
         _SEEDS["voifilm"], _SEEDS["voistate"] = film.read_bytes(), state.read_bytes()
         _COMPANIONS["voistate"] = {"voi.dcm": film.read_bytes()}
+        _SEEDS["tiltseg"], _COMPANIONS["tiltseg"] = _tilted_segmented_ct(folder / "tilt")
     return _SEEDS
 
 
@@ -266,6 +267,18 @@ def _segmented_ct(folder: Path) -> tuple[bytes, dict[str, bytes]]:
     mask[:, 4:8, 2:7, 0] = True
     mask[1, 10:12, 10:13, 1] = True
     seg = write_segmentation(folder / "seg.dcm", paths, mask, ["lesion", "node"], [(255, 0, 0), None])
+    return seg.read_bytes(), {p.name: p.read_bytes() for p in paths}
+
+
+def _tilted_segmented_ct(folder: Path) -> tuple[bytes, dict[str, bytes]]:
+    """A SEG of a gantry-tilted CT (its stack resampled, the segment moved with it): three slices
+    each one row further along y."""
+    from dicom_factory import write_segmentation
+
+    paths = write_ct_series(folder, [(-10.0, -20.0 + 0.7 * n, -50.0 + 2.0 * n) for n in range(3)], rows=16, columns=16)
+    mask = np.zeros((3, 16, 16, 1), bool)
+    mask[:, 4:8, 2:7, 0] = True
+    seg = write_segmentation(folder / "seg.dcm", paths, mask, ["lesion"])
     return seg.read_bytes(), {p.name: p.read_bytes() for p in paths}
 
 
