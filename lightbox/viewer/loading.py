@@ -642,7 +642,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
         window = declared[0][1] if declared else None
         if window is None and has_voi_lut_table(ds) and not mapped:  # its table reads modality values
             voi_output = apply_voi_table(ds, values)
-            if voi_output.size and 0 <= voi_output.min() and voi_output.max() <= 65535:
+            if voi_output.size and voi_output.min() >= 0 and voi_output.max() <= 65535:
                 voi_output = voi_output.astype(np.uint16)  # table entries (C.11.2.1.1): half a float's memory
             # its output's range shown whole (the table's own output is what it is to look like),
             # the padding's left out; the values stay modality values for the readout
