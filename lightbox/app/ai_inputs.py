@@ -54,4 +54,8 @@ def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext, str]:
         images.append(image)
     notice = (f"The film was stored {'; '.join(turned)}; the model was shown it in the radiological convention "
               "(patient's right on the image's left, head up)." if turned else "")
+    if any(str(f.metadata.get("presentation_intent", "")).strip().upper() == "FOR PROCESSING" for f in opened.films):
+        raw = ("The image is FOR PROCESSING (the detector's raw values, not the processed picture a radiologist "
+               "reads): the model was shown it as it is.")
+        notice = f"{notice} {raw}".strip()
     return images, study, notice

@@ -198,6 +198,8 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "body_part": "BodyPartExamined",
         "accession_number": "AccessionNumber",
         "view_position": "ViewPosition",
+        # FOR PROCESSING: raw detector values, not a picture to read (DX, MG, IO; PS3.3 C.8.11.1.1.1)
+        "presentation_intent": "PresentationIntentType",
         "laterality": "ImageLaterality",  # which of a paired body part (C.7.6.1.1.3): L, R, B (both), U (unpaired)
         "series_laterality": "Laterality",  # the series' own (C.7.3.1.1): "laterality" where the image's is absent
         "patient_orientation": "PatientOrientation",  # a film's letters (C.7.6.1.1.1), e.g. "L\\F"
@@ -222,11 +224,20 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
     return out
 
 
+FOR_PROCESSING_WARNING = ("FOR PROCESSING (Presentation Intent Type, PS3.3 C.8.11.1.1.1): the detector's raw values, "
+                          "meant to be processed before they are read; this is not the picture a radiologist reads")
+
+
 def lossy_warning(metadata: dict[str, str]) -> list[str]:
-    """The note for a lossy-compressed image, for the window's warnings and ``inspect``."""
+    """The notes for an image whose values are not a picture to read as they are: lossy
+    compressed, or FOR PROCESSING (a DX, MG or IO image's raw detector values), for the
+    window's warnings and ``inspect``."""
     lossy = metadata.get("lossy", "")
     how = lossy.removeprefix("LOSSY").strip()
-    return [f"lossy compressed{f' ({how})' if how else ''}: the pixel values are not the acquired ones"] if lossy else []
+    notes = [f"lossy compressed{f' ({how})' if how else ''}: the pixel values are not the acquired ones"] if lossy else []
+    if metadata.get("presentation_intent", "").strip().upper() == "FOR PROCESSING":
+        notes.append(FOR_PROCESSING_WARNING)
+    return notes
 
 
 def load_volume(

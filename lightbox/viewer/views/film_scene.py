@@ -432,6 +432,8 @@ class FilmScene(PlaneScene):
         side = SIDE_WORDS.get(meta.get("laterality", "").strip().upper(), "")
         heading = " ".join(x for x in (film.modality, meta.get("view_position", ""), side) if x)
         lossy = f"{meta['lossy']}\n" if meta.get("lossy") else ""  # above the heading: the values are not as acquired
+        if meta.get("presentation_intent", "").strip().upper() == "FOR PROCESSING":  # raw detector values
+            lossy = f"FOR PROCESSING - not for reading\n{lossy}"
         lower_right = f"{lossy}{heading}\n{cols} x {rows}  {cal}{notice}"
         self.corners.set("lower_right", lower_right.strip())
         orientation = meta.get("patient_orientation", "")

@@ -1,0 +1,42 @@
+"""A DX, MG or IO image FOR PROCESSING (Presentation Intent Type, PS3.3 C.8.11.1.1.1) holds the
+detector's raw values, to be processed before anyone reads them: it was shown like any film,
+without a word, and drafted from. Now it is said in the warnings and ``inspect``, in the corner
+of the pane, and in the AI's notice; a FOR PRESENTATION image says nothing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicom_factory import write_film
+
+from lightbox.viewer.index import build_index
+from lightbox.viewer.loading import FOR_PROCESSING_WARNING, load_film
+
+
+def _dx(folder: Path, intent: str) -> Path:
+    path = write_film(folder / "dx.dcm", (np.arange(64 * 64).reshape(64, 64) % 4000).astype(np.uint16), modality="DX")
+    ds = pydicom.dcmread(path)
+    ds.PresentationIntentType = intent
+    ds.save_as(path)
+    return folder
+
+
+@pytest.mark.parametrize("intent", ["FOR PROCESSING", "FOR PRESENTATION"])
+def test_an_image_for_processing_is_said_in_the_warnings_the_corner_and_the_ai_notice(tmp_path: Path, intent: str) -> None:
+    from lightbox.app.ai_inputs import model_images
+    from lightbox.app.compose import open_path
+    from lightbox.viewer.views.film_scene import FilmScene
+
+    folder = _dx(tmp_path / "dx", intent)
+    raw = intent == "FOR PROCESSING"
+    (series,) = build_index(folder).all_series()
+    film = load_film(series)
+    assert (FOR_PROCESSING_WARNING in film.warnings) == raw
+    assert FOR_PROCESSING_WARNING.startswith("FOR PROCESSING (Presentation Intent Type, PS3.3 C.8.11.1.1.1): ")
+    corner = FilmScene(film).corners.texts["lower_right"]
+    assert corner.startswith("FOR PROCESSING - not for reading\n") == raw
+    opened, _ = open_path(folder)
+    _, _, notice = model_images(opened)
+    assert ("The image is FOR PROCESSING" in notice) == raw
