@@ -40,3 +40,24 @@ def test_an_image_for_processing_is_said_in_the_warnings_the_corner_and_the_ai_n
     opened, _ = open_path(folder)
     _, _, notice = model_images(opened)
     assert ("The image is FOR PROCESSING" in notice) == raw
+
+
+@pytest.mark.parametrize(("value", "said"), [("YES", "a quality control image (Quality Control Image YES"),
+                                             ("BOTH", "a quality control object is in the image beside the patient"),
+                                             ("NO", None)])
+def test_a_quality_control_image_is_said(tmp_path: Path, value: str, said: str | None) -> None:
+    """Quality Control Image (0028,0300): YES is a phantom or test object, not a patient."""
+    path = write_film(tmp_path / "qc" / "cr.dcm", np.zeros((8, 8), np.uint16))
+    ds = pydicom.dcmread(path)
+    ds.QualityControlImage = value
+    ds.save_as(path)
+    (series,) = build_index(tmp_path / "qc").all_series()
+    notes = [w for w in load_film(series).warnings if "quality control" in w]
+    if said is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and notes[0].startswith(said)
+    from lightbox.viewer.views.film_scene import FilmScene
+
+    corner = FilmScene(load_film(series)).corners.texts["lower_right"]
+    assert corner.startswith("QUALITY CONTROL IMAGE\n") == (value == "YES")

@@ -200,6 +200,7 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         "view_position": "ViewPosition",
         # FOR PROCESSING: raw detector values, not a picture to read (DX, MG, IO; PS3.3 C.8.11.1.1.1)
         "presentation_intent": "PresentationIntentType",
+        "quality_control": "QualityControlImage",  # YES: a phantom, not a patient (C.7.6.1)
         "laterality": "ImageLaterality",  # which of a paired body part (C.7.6.1.1.3): L, R, B (both), U (unpaired)
         "series_laterality": "Laterality",  # the series' own (C.7.3.1.1): "laterality" where the image's is absent
         "patient_orientation": "PatientOrientation",  # a film's letters (C.7.6.1.1.1), e.g. "L\\F"
@@ -228,15 +229,26 @@ FOR_PROCESSING_WARNING = ("FOR PROCESSING (Presentation Intent Type, PS3.3 C.8.1
                           "meant to be processed before they are read; this is not the picture a radiologist reads")
 
 
-def lossy_warning(metadata: dict[str, str]) -> list[str]:
-    """The notes for an image whose values are not a picture to read as they are: lossy
-    compressed, or FOR PROCESSING (a DX, MG or IO image's raw detector values), for the
-    window's warnings and ``inspect``."""
+QUALITY_CONTROL_WARNINGS = {
+    "YES": "a quality control image (Quality Control Image YES, PS3.3 C.7.6.1 General Image): a phantom or test object, "
+           "not the patient's anatomy",
+    "BOTH": "a quality control object is in the image beside the patient (Quality Control Image BOTH, "
+            "PS3.3 C.7.6.1 General Image)",
+}
+
+
+def reading_warnings(metadata: dict[str, str]) -> list[str]:
+    """The notes for an image that is not, as it stands, a patient's picture to read: lossy
+    compressed, FOR PROCESSING (a DX, MG or IO image's raw detector values), or a quality
+    control image, for the window's warnings and ``inspect``."""
     lossy = metadata.get("lossy", "")
     how = lossy.removeprefix("LOSSY").strip()
     notes = [f"lossy compressed{f' ({how})' if how else ''}: the pixel values are not the acquired ones"] if lossy else []
     if metadata.get("presentation_intent", "").strip().upper() == "FOR PROCESSING":
         notes.append(FOR_PROCESSING_WARNING)
+    quality_control = QUALITY_CONTROL_WARNINGS.get(metadata.get("quality_control", "").strip().upper())
+    if quality_control:
+        notes.append(quality_control)
     return notes
 
 
@@ -359,7 +371,7 @@ def _load_volume(series: Series, progress: Callable[[int, int], None] | None, ca
         lossy = next((text for m in members[1:] if m.header is not None and (text := lossy_compression(m.header))), "")
         if lossy:
             metadata["lossy"] = lossy
-    warnings += lossy_warning(metadata)
+    warnings += reading_warnings(metadata)
     invert = _stack_polarity([m.header for m in members if m.header is not None], warnings)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
                   metadata, warnings, acquired_positions=acquired, resampled=resampled, calibrated=calibrated,
@@ -523,7 +535,7 @@ def _load_multiframe(series: Series, progress: Callable[[int, int], None] | None
         metadata["real_world_unit"], metadata["real_world_label"] = mappings[0].unit, mappings[0].label
     if series.modality.upper() == "PT":
         array, window, stated, padding = _in_suv(array, window, stated, padding, [ds], metadata, warnings)
-    warnings += lossy_warning(metadata)
+    warnings += reading_warnings(metadata)
     invert = _stack_polarity([ds], warnings)
     return Volume(array, geometry, series.modality, window or auto_window(array[len(array) // 2], padding=padding),
                   metadata, warnings, calibrated=calibrated, padding=padding, stated_windows=stated, invert=invert)
@@ -682,7 +694,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
     metadata = _metadata(ds)
     if colour is None and mapped:
         metadata["real_world_unit"], metadata["real_world_label"] = mapped[0].unit, mapped[0].label
-    warnings += lossy_warning(metadata)
+    warnings += reading_warnings(metadata)
     shutter, shutter_notes = shutter_read if shutter_read is not None else \
         display_shutter(shutter_source(ds, frame), values.shape[0], values.shape[1], colour=colour is not None)
     warnings += shutter_notes

@@ -434,6 +434,8 @@ class FilmScene(PlaneScene):
         lossy = f"{meta['lossy']}\n" if meta.get("lossy") else ""  # above the heading: the values are not as acquired
         if meta.get("presentation_intent", "").strip().upper() == "FOR PROCESSING":  # raw detector values
             lossy = f"FOR PROCESSING - not for reading\n{lossy}"
+        if meta.get("quality_control", "").strip().upper() == "YES":  # a phantom, not a patient
+            lossy = f"QUALITY CONTROL IMAGE\n{lossy}"
         lower_right = f"{lossy}{heading}\n{cols} x {rows}  {cal}{notice}"
         self.corners.set("lower_right", lower_right.strip())
         orientation = meta.get("patient_orientation", "")
