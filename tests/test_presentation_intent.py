@@ -61,3 +61,22 @@ def test_a_quality_control_image_is_said(tmp_path: Path, value: str, said: str |
 
     corner = FilmScene(load_film(series)).corners.texts["lower_right"]
     assert corner.startswith("QUALITY CONTROL IMAGE\n") == (value == "YES")
+    from lightbox.app.ai_inputs import model_images
+    from lightbox.app.compose import open_path
+
+    _, _, notice = model_images(open_path(tmp_path / "qc")[0])
+    assert ("The image is a quality control image (a phantom or test object, not a patient)" in notice) == (value == "YES")
+
+
+def test_a_quality_control_ct_is_said_to_the_ai_too(tmp_path: Path) -> None:
+    """A CT of a phantom (Quality Control Image YES on each slice): the volume's warnings and the
+    AI's notice say so."""
+    from dicom_factory import axial_positions, restamp, write_ct_series
+
+    from lightbox.app.ai_inputs import model_images
+    from lightbox.app.compose import open_path
+
+    restamp(write_ct_series(tmp_path / "ct", axial_positions(4), rows=16, columns=16), QualityControlImage="YES")
+    opened, _ = open_path(tmp_path / "ct")
+    assert opened.volume is not None and any(w.startswith("a quality control image (") for w in opened.volume.warnings)
+    assert "The image is a quality control image" in model_images(opened)[2]

@@ -38,7 +38,7 @@ def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext, str]:
         slices = [turn.apply(s) for s in sample_volume_slices(v.array, VOLUME_SLICES, v.modality, window, v.invert)]
         notice = (f"The slices were stored {turn.words()} against the radiological convention; the model was shown "
                   "them turned to it (patient's right on the image's left)." if turn else "")
-        return slices, study, notice
+        return slices, study, _with_quality_control(notice, [v.metadata])
     images, turned = [], []
     for film in opened.films[:MAX_FILMS]:
         # a colour film goes to the model in colour (its own window on each channel: the identity)
@@ -58,4 +58,14 @@ def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext, str]:
         raw = ("The image is FOR PROCESSING (the detector's raw values, not the processed picture a radiologist "
                "reads): the model was shown it as it is.")
         notice = f"{notice} {raw}".strip()
-    return images, study, notice
+    return images, study, _with_quality_control(notice, [f.metadata for f in opened.films])
+
+
+def _with_quality_control(notice: str, metadata: list[dict[str, str]]) -> str:
+    """The notice, and a word where the images are a quality control image (Quality Control Image
+    YES: a phantom or test object, PS3.3 C.7.6.1): the model reads it as a patient's."""
+    if any(str(m.get("quality_control", "")).strip().upper() == "YES" for m in metadata):
+        phantom = ("The image is a quality control image (a phantom or test object, not a patient): the model read it "
+                   "as a patient's.")
+        return f"{notice} {phantom}".strip()
+    return notice
