@@ -201,6 +201,7 @@ def _metadata(ds: Dataset | None) -> dict[str, str]:
         # FOR PROCESSING: raw detector values, not a picture to read (DX, MG, IO; PS3.3 C.8.11.1.1.1)
         "presentation_intent": "PresentationIntentType",
         "quality_control": "QualityControlImage",  # YES: a phantom, not a patient (C.7.6.1)
+        "contrast_agent": "ContrastBolusAgent",  # an enhanced series' agent (C.7.6.4), in the corner
         "laterality": "ImageLaterality",  # which of a paired body part (C.7.6.1.1.3): L, R, B (both), U (unpaired)
         "series_laterality": "Laterality",  # the series' own (C.7.3.1.1): "laterality" where the image's is absent
         "patient_orientation": "PatientOrientation",  # a film's letters (C.7.6.1.1.1), e.g. "L\\F"

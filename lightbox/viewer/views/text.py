@@ -61,6 +61,9 @@ def patient_block(meta: dict[str, str]) -> str:
 
 
 def study_block(meta: dict[str, str]) -> str:
+    """Institution, study, date, series and, where the series states one, its contrast agent
+    (Contrast/Bolus Agent, PS3.3 C.7.6.4: a reader tells an enhanced CT or MR from a plain one)."""
+    agent = meta.get("contrast_agent", "").strip()
     lines = [meta.get("institution", ""), meta.get("study_description", ""), dicom_date(meta.get("study_date", "")),
-             meta.get("series_description", "")]
+             meta.get("series_description", ""), f"C+ {agent}" if agent else ""]
     return "\n".join(line for line in lines if line)

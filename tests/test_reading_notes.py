@@ -1,7 +1,9 @@
-"""A DX, MG or IO image FOR PROCESSING (Presentation Intent Type, PS3.3 C.8.11.1.1.1) holds the
-detector's raw values, to be processed before anyone reads them: it was shown like any film,
-without a word, and drafted from. Now it is said in the warnings and ``inspect``, in the corner
-of the pane, and in the AI's notice; a FOR PRESENTATION image says nothing."""
+"""What a reader is told about the image beside its pixels. A DX, MG or IO image FOR PROCESSING
+(Presentation Intent Type, PS3.3 C.8.11.1.1.1) holds the detector's raw values, to be processed
+before anyone reads them: it was shown like any film, without a word, and drafted from. Now it is
+said in the warnings and ``inspect``, in the corner of the pane, and in the AI's notice; a FOR
+PRESENTATION image says nothing. Likewise a quality control image (a phantom), and the contrast
+agent of an enhanced series in the corner."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -80,3 +82,25 @@ def test_a_quality_control_ct_is_said_to_the_ai_too(tmp_path: Path) -> None:
     opened, _ = open_path(tmp_path / "ct")
     assert opened.volume is not None and any(w.startswith("a quality control image (") for w in opened.volume.warnings)
     assert "The image is a quality control image" in model_images(opened)[2]
+
+
+def test_a_contrast_enhanced_series_says_its_agent_in_the_corner(tmp_path: Path) -> None:
+    """Contrast/Bolus Agent (0018,0010, C.7.6.4) under the series in the upper right corner of
+    its panes ("C+ OMNIPAQUE 350"); a plain series (the attribute empty, as type 2 allows) says
+    nothing."""
+    from dicom_factory import axial_positions, restamp, write_ct_series
+
+    from lightbox.app.compose import open_path
+    from lightbox.viewer.views.mpr_scene import MprScene
+    from lightbox.viewer.views.text import study_block
+
+    restamp(write_ct_series(tmp_path / "ct", axial_positions(4), rows=16, columns=16), ContrastBolusAgent="OMNIPAQUE 350",
+            SeriesDescription="CT CHEST C+")
+    opened, _ = open_path(tmp_path / "ct")
+    assert opened.volume is not None
+    assert study_block(opened.volume.metadata).split("\n")[-2:] == ["CT CHEST C+", "C+ OMNIPAQUE 350"]
+    from lightbox.viewer.display import VolumeDisplay
+
+    scene = MprScene(opened.volume, VolumeDisplay(), "axial")
+    assert scene.corners.texts["upper_right"].endswith("\nC+ OMNIPAQUE 350")
+    assert "C+" not in study_block({"series_description": "CT CHEST", "contrast_agent": ""})
