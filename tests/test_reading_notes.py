@@ -103,4 +103,5 @@ def test_a_contrast_enhanced_series_says_its_agent_in_the_corner(tmp_path: Path)
 
     scene = MprScene(opened.volume, VolumeDisplay(), "axial")
     assert scene.corners.texts["upper_right"].endswith("\nC+ OMNIPAQUE 350")
-    assert "C+" not in study_block({"series_description": "CT CHEST", "contrast_agent": ""})
+    for plain in ("", "NONE", "No", "no contrast"):  # a plain series, however it says so
+        assert "C+" not in study_block({"series_description": "CT CHEST", "contrast_agent": plain})

@@ -60,10 +60,16 @@ def patient_block(meta: dict[str, str]) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# what scanners and technologists write in Contrast/Bolus Agent for a plain series
+NO_AGENT = frozenset({"NONE", "NO", "N", "NIL", "-", "0", "NO CONTRAST", "NON", "WITHOUT", "NATIVE", "PLAIN"})
+
+
 def study_block(meta: dict[str, str]) -> str:
     """Institution, study, date, series and, where the series states one, its contrast agent
     (Contrast/Bolus Agent, PS3.3 C.7.6.4: a reader tells an enhanced CT or MR from a plain one)."""
     agent = meta.get("contrast_agent", "").strip()
+    if agent.upper() in NO_AGENT:  # written into the agent's place to say there was none
+        agent = ""
     lines = [meta.get("institution", ""), meta.get("study_description", ""), dicom_date(meta.get("study_date", "")),
              meta.get("series_description", ""), f"C+ {agent}" if agent else ""]
     return "\n".join(line for line in lines if line)
