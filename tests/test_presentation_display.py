@@ -637,3 +637,47 @@ def test_a_bitmap_shutter_s_group_range_damage_and_frames() -> None:
     two[0x60003000].value = pack_bits(np.concatenate([bits.ravel(), ~bits.ravel()]).astype(np.uint8))
     shutter, notes = display_shutter(two, 2, 3)
     assert notes == [] and shutter is not None and (~shutter.shown).astype(int).tolist() == [[1, 0, 0], [0, 0, 0]]
+
+
+def test_a_presentation_lut_table_maps_the_windowed_grey_in_both_renderers(any_renderer_window, qtbot, tmp_path: Path,
+                                                                             monkeypatch) -> None:
+    """A state's Presentation LUT table (C.11.6.1; no Presentation LUT Shape): 256 entries of 12
+    bits squaring the windowed grey. The film's bands 500, 1000, 1500 in W 2000 / L 1000 are greys
+    64, 128, 191 (C.11.2.1.2.1, by hand); through the table round(255 (g / 255)^2): 16, 64, 143.
+    It was said not applied and the film shown as windowed."""
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    stored = np.repeat(np.array([500, 1000, 1500], np.uint16), 10)[np.newaxis].repeat(20, axis=0)
+    path = tmp_path / "film" / "cr.dcm"
+    film = _film(path, stored, window=(1000.0, 2000.0), spacing=None, patient_orientation=None)
+    state = _state(film, window=(1000.0, 2000.0))
+    if "PresentationLUTShape" in state:
+        del state.PresentationLUTShape
+    item = pydicom.Dataset()
+    item.LUTDescriptor = [256, 0, 12]
+    item.add_new(0x00283006, "US", [round(4095 * (i / 255) ** 2) for i in range(256)])
+    state.PresentationLUTSequence = [item]
+    state.save_as(tmp_path / "film" / "state.dcm", enforce_file_format=True)
+    presentation = presentation_of(state, film)
+    assert presentation is not None and presentation.not_applied == () and presentation.inverse is False
+    assert presentation.presentation_lut is not None and presentation.presentation_lut[128] == 64
+    w = any_renderer_window
+    w.open_path(tmp_path / "film")
+    qtbot.waitUntil(lambda: w.area.opened is not None and not w.is_loading(), timeout=20000)
+    scene = w.area.active_scene()
+
+    def greys() -> list[int]:
+        pixels = w.area.viewports[0].grab_pixels()
+        out = []
+        for column in (5, 15, 25):
+            x, y = scene.image_to_display(column, 10)
+            out.append(int(pixels[int(round(pixels.shape[0] - 1 - y)), int(round(x))][0]))
+        return out
+
+    assert greys() == [64, 128, 191]
+    menu = w.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
+    assert greys() == [16, 64, 143]
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("As acquired")).trigger()
+    assert greys() == [64, 128, 191]

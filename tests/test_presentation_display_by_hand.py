@@ -92,10 +92,30 @@ def test_the_presentation_lut_shape(shape: str, inverse: bool | None) -> None:
     assert presentation is not None and presentation.inverse is inverse and presentation.not_applied == ()
 
 
-def test_a_presentation_lut_table_is_said() -> None:
+def test_a_presentation_lut_table_that_cannot_be_read_is_said() -> None:
     presentation = presentation_of(_state(PresentationLUTSequence=Sequence([_item(LUTDescriptor=[256, 0, 8])])), _image())
-    assert presentation is not None and presentation.inverse is None
-    assert presentation.not_applied == ("its Presentation LUT table",)
+    assert presentation is not None and presentation.inverse is None and presentation.presentation_lut is None
+    assert presentation.not_applied == ("its Presentation LUT table (it cannot be read)",)
+
+
+def test_a_presentation_lut_table_by_hand_on_a_monochrome1_image() -> None:
+    """C.11.6.1: the windowed grey scaled to the table's input range (here 4 entries: greys 0, 85,
+    170, 255 land on entries 0..3), its output P-values scaled from its bits (8: 0..255). The
+    table gives the P-values itself: a MONOCHROME1 image is not inverted again, nor cautioned."""
+    table = _item(LUTDescriptor=[4, 0, 8])
+    table.add_new(0x00283006, "US", [255, 200, 100, 0])
+    presentation = presentation_of(_state(PresentationLUTSequence=Sequence([table])),
+                                   _image(PhotometricInterpretation="MONOCHROME1"))
+    assert presentation is not None and presentation.inverse is False and presentation.cautions == ()
+    lut = presentation.presentation_lut
+    assert lut is not None and len(lut) == 256
+    assert [lut[g] for g in (0, 42, 43, 85, 127, 128, 170, 212, 213, 255)] == [255, 255, 200, 200, 200, 100, 100, 100, 0, 0]
+    sixteen = _item(LUTDescriptor=[2, 0, 16])
+    sixteen.add_new(0x00283006, "US", [0, 65535])
+    lut = presentation_of(_state(PresentationLUTSequence=Sequence([sixteen])), _image()).presentation_lut  # type: ignore[union-attr]
+    assert lut is not None and (lut[0], lut[127], lut[128], lut[255]) == (0, 0, 255, 255)
+    shaped = presentation_of(_state(PresentationLUTShape="INVERSE", PresentationLUTSequence=Sequence([table])), _image())
+    assert shaped is not None and shaped.presentation_lut is None and shaped.inverse is True  # the shape wins
 
 
 @pytest.mark.parametrize("rotation", [0, 90, 180, 270])

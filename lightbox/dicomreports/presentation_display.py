@@ -7,9 +7,9 @@ Activation (C.11.7) and Graphic Annotations on their layers (C.10.5, C.10.7).
 A reading room's PACS stores what a colleague set on a prior (the window, the zoomed region, a
 rotation, circles and words on the film) as such a state; showing the image without it shows
 something else than what the report was written on. What a state asks that Lightbox does not do
-is listed in words (``not_applied``), never dropped silently: a Presentation LUT table, a VOI
-LUT table or bitmap shutter that cannot be read, TRUE SIZE on a display without a known pixel
-pitch, graphic types the standard does not define.
+is listed in words (``not_applied``), never dropped silently: a Presentation LUT table, VOI LUT
+table or bitmap shutter that cannot be read, TRUE SIZE on a display without a known pixel pitch,
+graphic types the standard does not define.
 """
 from __future__ import annotations
 
@@ -76,6 +76,8 @@ class ImagePresentation:
     # state's Modality LUT output: scale x image value + offset)
     voi_table: VoiTable | None = None
     voi_table_input: tuple[float, float] = (1.0, 0.0)
+    # its Presentation LUT table (C.11.6.1) as 256 grey levels (0..255) indexed by the windowed grey
+    presentation_lut: tuple[int, ...] | None = None
     inverse: bool | None = None  # Presentation LUT Shape INVERSE (None: the state gives no shape)
     rotation: int = 0  # degrees clockwise, applied after the flip (C.10.6.1.1)
     flip_horizontal: bool = False
@@ -171,6 +173,8 @@ def _presentation_of(state: Dataset, image: Dataset, frame: int | None) -> Image
     table, table_input = _voi_table(state, image, uid, frame, notes)
     return ImagePresentation(
         voi_table=table, voi_table_input=table_input,
+        presentation_lut=presentation_lut(state) if _text(state, "PresentationLUTShape").upper() not in ("IDENTITY", "INVERSE")
+        else None,
         label=_text(state, "ContentLabel") or "UNNAMED", description=_text(state, "ContentDescription"),
         creator=_text(state, "ContentCreatorName").replace("^", " ").strip(),
         created=_text(state, "PresentationCreationDate"), kind=STATE_CLASSES.get(_text(state, "SOPClassUID"), "GSPS"),
@@ -257,7 +261,8 @@ def _polarity(state: Dataset, image: Dataset, notes: list[str]) -> tuple[bool | 
     words; Lightbox's own, written with highdicom's IDENTITY before its states said INVERSE for
     such images, is read as the INVERSE it meant (Lightbox never writes IDENTITY for them now)."""
     inverse = _inverse(state, notes)
-    if inverse is not False or not image_polarity(image).inverse:
+    shape = _text(state, "PresentationLUTShape").upper()
+    if inverse is not False or not image_polarity(image).inverse or shape not in ("IDENTITY", "INVERSE"):
         return inverse, ()
     if _text(state, "Manufacturer") == "Lightbox":
         return True, ()
@@ -271,8 +276,31 @@ def _inverse(state: Dataset, notes: list[str]) -> bool | None:
     if shape in ("IDENTITY", "INVERSE"):
         return shape == "INVERSE"
     if readable_value(state, "PresentationLUTSequence") is not None:
-        notes.append("its Presentation LUT table")
+        if presentation_lut(state) is None:
+            notes.append("its Presentation LUT table (it cannot be read)")
+            return None
+        return False  # the table gives the P-values itself, MONOCHROME1's inversion included (N.2)
     return None
+
+
+def presentation_lut(state: Dataset) -> tuple[int, ...] | None:
+    """The state's Presentation LUT table (PS3.3 C.11.6.1: the VOI output scaled to its input
+    range, its output P-values in 0 .. 2^bits - 1) as 256 grey levels indexed by the windowed grey
+    0..255, or None (no table, or one that cannot be read)."""
+    items = readable_value(state, "PresentationLUTSequence") or []
+    try:
+        item = items[0]
+        count, _, bits = (int(v) for v in item.LUTDescriptor)
+        data = item.LUTData
+        entries = np.frombuffer(data, "<u2") if isinstance(data, bytes) else np.asarray(data, np.float64).ravel()
+    except (IndexError, AttributeError, TypeError, ValueError):
+        return None
+    count = count or 65536  # 0 entries means 2^16 (C.11.6.1)
+    if len(entries) < count or count < 2 or not 8 <= bits <= 16:
+        return None
+    top = float(2**bits - 1)
+    picked = np.asarray(entries[:count], np.float64)[np.rint(np.arange(256) / 255.0 * (count - 1)).astype(int)]
+    return tuple(int(v) for v in np.rint(np.clip(picked, 0, top) / top * 255.0))
 
 
 def _displayed_area(state: Dataset, uid: str, frame: int | None, notes: list[str]) -> DisplayedArea | None:

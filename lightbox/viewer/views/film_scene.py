@@ -59,6 +59,8 @@ class FilmScene(PlaneScene):
         # the grey the window applies to: its modality values, or a VOI LUT table's output (its
         # own, or an applied presentation state's: _state_voi_output)
         self._state_voi_output: np.ndarray | None = None
+        self._plut_key: tuple[int, ...] | None = None  # the state's Presentation LUT, as last made an array
+        self._plut: np.ndarray | None = None
         self._shown_source = self.source
         self.image = to_vtk_image(self._shown_source.astype(np.float32, copy=False)) if self._colour_shown is None \
             else rgb_vtk_image(self._colour_shown)  # zero copy: VTK draws this buffer
@@ -118,6 +120,17 @@ class FilmScene(PlaneScene):
         if self.display.voi_table and self._state_voi_output is not None:
             return self._state_voi_output
         return self.film.display_source(self.display.voi_table)
+
+    @property
+    def presentation_lut(self) -> np.ndarray | None:
+        """An applied presentation state's Presentation LUT table as 256 grey levels (uint8) the
+        windowed grey is put through (PS3.3 C.11.6.1), or None."""
+        table = self.presentation.presentation_lut if self.presentation is not None else None
+        if table is None:
+            return None
+        if self._plut_key is not table:
+            self._plut_key, self._plut = table, np.asarray(table, np.uint8)
+        return self._plut
 
     def set_own_window(self) -> None:
         """The film's own window: through its VOI LUT table where it has one."""
@@ -383,7 +396,7 @@ class FilmScene(PlaneScene):
             self.voi_tables.apply(self.property, Window(128.0, 256.0), False)  # VTK's identity on 0..255
         else:
             self._show_source()
-            self.voi_tables.apply(self.property, d.window, inverted)
+            self.voi_tables.apply(self.property, d.window, inverted, self.presentation_lut)
         matrix = vtkMatrix4x4()
         f = self._flip_matrix()
         for i, j in ((0, 0), (0, 2), (1, 1), (1, 2)):

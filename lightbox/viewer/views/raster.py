@@ -252,6 +252,9 @@ class PlaneRaster:
                 self._gathered = np.ascontiguousarray(plane[rows][:, columns])
                 self._gathered_key = key
             grey = self._window(self._gathered, d.window, invert)
+        remap = getattr(self.scene, "presentation_lut", None) if self.kind == "film" and self._given_source is None else None
+        if isinstance(remap, np.ndarray):  # a presentation state's Presentation LUT on the windowed grey (C.11.6)
+            grey = remap[grey]
         if not inside.all():
             grey = np.where(inside, grey, np.uint8(0))
         return grey

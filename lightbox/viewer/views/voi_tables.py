@@ -42,24 +42,28 @@ class VoiTables:
     """The tables one scene needs, built when first needed."""
 
     def __init__(self) -> None:
-        self._tables: dict[tuple[str, bool], vtkLookupTable] = {}
+        self._tables: dict[tuple[str, bool, bytes], vtkLookupTable] = {}
 
-    def _table(self, function: str, invert: bool) -> vtkLookupTable:
-        key = (function, invert)
+    def _table(self, function: str, invert: bool, remap: np.ndarray | None = None) -> vtkLookupTable:
+        key = (function, invert, b"" if remap is None else remap.tobytes())
         if key not in self._tables:
             levels = _sigmoid_levels(invert) if function == "SIGMOID" else _linear_levels(invert)
+            if remap is not None:  # a presentation state's Presentation LUT on the windowed grey (C.11.6)
+                levels = remap[np.rint(levels * 255).astype(int)] / 255.0
             self._tables[key] = _grey_table(levels)
         return self._tables[key]
 
-    def apply(self, prop: vtkImageProperty, window: Window, invert: bool) -> None:
-        """Set ``prop`` to draw ``window`` (inverted when ``invert``)."""
+    def apply(self, prop: vtkImageProperty, window: Window, invert: bool, remap: np.ndarray | None = None) -> None:
+        """Set ``prop`` to draw ``window`` (inverted when ``invert``), its grey levels then through
+        ``remap`` (256 entries, 0..255) where given."""
         if window.function == "SIGMOID":
             prop.SetColorWindow(SIGMOID_SPAN * window.width)
             prop.SetColorLevel(window.center)
-            prop.SetLookupTable(self._table("SIGMOID", invert))
+            prop.SetLookupTable(self._table("SIGMOID", invert, remap))
         else:
             width, level = vtk_window_level(window)
             prop.SetColorWindow(width)
             prop.SetColorLevel(level)
-            prop.SetLookupTable(self._table("LINEAR", True) if invert else None)
+            prop.SetLookupTable(self._table("LINEAR", True, remap) if invert else
+                                self._table("LINEAR", False, remap) if remap is not None else None)
         prop.SetUseLookupTableScalarRange(False)
