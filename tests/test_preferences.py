@@ -58,7 +58,8 @@ def test_a_damaged_preferences_entry_gives_the_defaults(qtbot, tmp_path: Path, m
     # edited by hand into what the checks could not read: the window opened on none of them
     from lightbox.app.preferences import Preferences
 
-    for damaged in (["zoom"], {"listener_port": "eleven"}, {"listener_aet": 104}, {"cine_fps": [12]}):
+    for damaged in (["zoom"], {"listener_port": "eleven"}, {"listener_aet": 104}, {"cine_fps": [12]},
+                    {"display_pixel_pitch_mm": "wide"}, {"display_pixel_pitch_mm": -1}):
         (tmp_path / "ui_state.json").write_text(json.dumps({"preferences": damaged}))
         assert Preferences.load() == Preferences(), damaged
 
@@ -82,3 +83,47 @@ def test_recent_studies_and_the_last_folder_edited_into_other_shapes(qtbot, tmp_
     window.open_path(tmp_path)  # remembered over the damaged list
     assert recent_studies()[0] == tmp_path.resolve()
     window.close()
+
+
+def test_view_true_size_shows_a_millimetre_as_a_millimetre_by_the_pitch_set(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """View → True size: a film of 0.2 mm columns (rows 0.1 mm apart) on a display whose pixels
+    are 0.25 mm (set in Preferences) is shown at 0.8 screen pixels an image column, so 100 mm
+    across the film (500 columns) spans 400 screen pixels, 100 mm (its rows at half that, as its
+    aspect shows them). Without a pitch, or on a film without a pixel size, it is refused in words
+    and the zoom stays."""
+    import numpy as np
+    from dicom_factory import write_film
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    write_film(tmp_path / "film" / "cr.dcm", np.zeros((600, 600), np.uint16), spacing=(0.1, 0.2))
+    write_film(tmp_path / "bare" / "cr.dcm", np.zeros((60, 60), np.uint16), spacing=None)
+    window = shown_window(qtbot)
+    window.open_path(tmp_path / "film")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    menu = next(a for a in window.menuBar().actions() if a.text().replace("&", "") == "View").menu()
+    action = next(a for a in menu.actions() if a.text().startswith("True size"))
+    scene = window.area.active_scene()
+    zoom = scene.display.zoom
+    action.trigger()  # no pitch yet
+    assert scene.display.zoom == zoom
+    message = window.statusBar().currentMessage()
+    assert message.startswith("True size is not possible: the display's pixel pitch is not known (set it in File → Preferences")
+    dialog = window.show_preferences()
+    dialog.pixel_pitch.setValue(0.25)
+    dialog.apply()
+    action.trigger()
+    assert scene.display.zoom == 0.8
+    assert 500 * scene.display.zoom * 0.25 == 100.0  # 100 mm of film, in mm on the screen
+    assert window.statusBar().currentMessage().startswith("True size: 1 mm on the film is 1 mm on this display")
+    window.open_path(tmp_path / "bare")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None
+                    and window.area.active_scene() is not scene, timeout=30000)
+    bare = window.area.active_scene()
+    zoom = bare.display.zoom
+    action.trigger()
+    assert bare.display.zoom == zoom
+    assert window.statusBar().currentMessage() == "True size is not possible: this film states no pixel spacing"
+    window.close()
+    from lightbox.app.preferences import Preferences
+
+    assert Preferences.load().display_pixel_pitch_mm == 0.25  # kept

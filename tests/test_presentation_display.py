@@ -117,7 +117,7 @@ def test_what_is_not_applied_is_said(tmp_path: Path) -> None:
     assert presentation.not_applied == (
         "a bitmap presentation state's shutter is not applied (it names no Shutter Overlay Group): the whole image is shown",
         "a rotation of 45 degrees (the standard allows 0, 90, 180, 270)",
-        "TRUE SIZE (this display's pixel pitch is not known: scaled to fit)")
+        "TRUE SIZE (scaled to fit: View → True size shows the film at its size by the display pixel pitch set in Preferences)")
 
 
 def _grey(shot: Path, x: int, y: int) -> tuple[int, int, int]:

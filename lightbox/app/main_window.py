@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
         for text, slot, key in (
             ("Fit to window", lambda: self._each_scene("fit"), "F"),
             ("Actual pixels (1:1)", self.one_to_one, "="),
+            ("True size (1 mm on the film = 1 mm on the screen)", self.true_size, "Ctrl+="),
             ("Invert", self.toggle_invert, "I"),
             ("Rotate 90° clockwise", lambda: self._film_display(lambda d: d.rotate(90)), "R"),
             ("Rotate 90° counter-clockwise", lambda: self._film_display(lambda d: d.rotate(-90)), "Shift+R"),
@@ -991,6 +992,30 @@ class MainWindow(QMainWindow):
         scene = self.area.active_scene()
         if scene is not None and hasattr(scene, "one_to_one"):
             scene.one_to_one()
+
+    def true_size(self) -> None:
+        """View → True size: the active film at its size in the patient (at the detector, for a
+        radiograph calibrated by Imager Pixel Spacing), by the display pixel pitch set in Preferences."""
+        scene = self.area.active_scene()
+        if scene is None or getattr(scene, "kind", "") != "film":
+            self.statusBar().showMessage("True size: open a film (a radiograph) first", 6000)
+            return
+        pitch = float(self.preferences.display_pixel_pitch_mm)
+        refused = scene.true_size(pitch)  # type: ignore[attr-defined]
+        if refused:
+            from .preferences import reported_pixel_pitch
+
+            reported = reported_pixel_pitch()
+            hint = (" (set it in File → Preferences" + (f"; this screen reports {reported:.4f} mm, which is often "
+                                                         "wrong: measure it" if reported else "") + ")"
+                    if pitch <= 0 else "")
+            self.statusBar().showMessage(f"True size is not possible: {refused}{hint}", 10000)
+            return
+        source = getattr(scene.film, "spacing_source", "")  # type: ignore[attr-defined]
+        at = " at the detector (Imager Pixel Spacing: the patient is smaller)" if source == "ImagerPixelSpacing" else ""
+        self.statusBar().showMessage(f"True size{at}: 1 mm on the film is 1 mm on this display (pixel pitch "
+                                     f"{pitch:.4f} mm, as set in Preferences)", 10000)
+        self.area.render_all()
 
     def toggle_invert(self) -> None:
         display = self._window_display()

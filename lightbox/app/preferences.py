@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QLineEdit,
     QPushButton,
@@ -40,6 +41,9 @@ class Preferences:
     hanging_protocols: bool = True
     listener_port: int = 0  # the storage listener (a PACS pushes studies here): 0 = off, no socket
     listener_aet: str = "LIGHTBOX"
+    # the display's pixel pitch in mm (View → True size: 1 mm on a film shown as 1 mm); 0: not known.
+    # Set by the reader: what a monitor reports of its size is often wrong, and true size must not be
+    display_pixel_pitch_mm: float = 0.0
 
     @classmethod
     def load(cls) -> Preferences:
@@ -56,12 +60,25 @@ class Preferences:
     def valid(self) -> bool:
         return (self.right_drag in DRAG_ACTIONS and self.middle_drag in DRAG_ACTIONS and self.default_layout in LAYOUTS
                 and self.wl_convention in ("horizontal-width", "horizontal-level") and self.cine_fps in CINE_RATES
-                and 0 <= int(self.listener_port) < 65536 and 0 < len(self.listener_aet) <= 16)
+                and 0 <= int(self.listener_port) < 65536 and 0 < len(self.listener_aet) <= 16
+                and 0.0 <= float(self.display_pixel_pitch_mm) <= 2.0)
 
     def save(self) -> None:
         state = read_state()
         state["preferences"] = asdict(self)
         write_state(state)
+
+
+def reported_pixel_pitch() -> float:
+    """The primary screen's pixel pitch in mm as the system reports it (its physical width over its
+    width in pixels), or 0 when it reports none: a hint for the reader, never used unasked."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    if screen is None or screen.geometry().width() <= 0:
+        return 0.0
+    width_mm = float(screen.physicalSize().width())
+    return width_mm / screen.geometry().width() if width_mm > 0 else 0.0
 
 
 class PreferencesDialog(QDialog):
@@ -86,6 +103,16 @@ class PreferencesDialog(QDialog):
         self.listener_port.setSpecialValueText("off")  # 0: no socket opens
         self.listener_port.setValue(prefs.listener_port)
         self.listener_aet = QLineEdit(prefs.listener_aet)
+        self.pixel_pitch = QDoubleSpinBox()
+        self.pixel_pitch.setRange(0.0, 2.0)
+        self.pixel_pitch.setDecimals(4)
+        self.pixel_pitch.setSingleStep(0.001)
+        self.pixel_pitch.setSuffix(" mm")
+        self.pixel_pitch.setSpecialValueText("not known")  # 0: View → True size says it needs it
+        self.pixel_pitch.setValue(prefs.display_pixel_pitch_mm)
+        reported = reported_pixel_pitch()
+        self.pixel_pitch.setToolTip("The width of one screen pixel, from the monitor's data sheet or a ruler held to "
+                                    "the screen" + (f"; this screen reports {reported:.4f} mm" if reported else ""))
         form.addRow("Right drag", self.right_drag)
         form.addRow("Middle drag", self.middle_drag)
         form.addRow("W/L drag", self.wl_convention)
@@ -95,6 +122,7 @@ class PreferencesDialog(QDialog):
         form.addRow(self.hanging)
         form.addRow("Storage listener port (a PACS pushes here)", self.listener_port)
         form.addRow("Listener AE title", self.listener_aet)
+        form.addRow("Display pixel pitch (View → True size)", self.pixel_pitch)
         model, servers = QPushButton("AI model..."), QPushButton("PACS servers...")
         model.clicked.connect(window.show_model_dialog)
         servers.clicked.connect(self._servers)
@@ -120,7 +148,8 @@ class PreferencesDialog(QDialog):
     def preferences(self) -> Preferences:
         return Preferences(self.right_drag.currentData(), self.middle_drag.currentData(), self.wl_convention.currentData(),
                            self.wheel_next.isChecked(), self.default_layout.currentData(), int(self.cine.currentData()),
-                           self.hanging.isChecked(), self.listener_port.value(), self.listener_aet.text().strip() or "LIGHTBOX")
+                           self.hanging.isChecked(), self.listener_port.value(), self.listener_aet.text().strip() or "LIGHTBOX",
+                           float(self.pixel_pitch.value()))
 
     def apply(self) -> None:
         prefs = self.preferences()

@@ -327,7 +327,8 @@ def _displayed_area(state: Dataset, uid: str, frame: int | None, notes: list[str
                 notes.append("MAGNIFY without a usable magnification ratio (scaled to fit)")
                 mode = "SCALE TO FIT"
         elif mode == "TRUE SIZE":
-            notes.append("TRUE SIZE (this display's pixel pitch is not known: scaled to fit)")
+            notes.append("TRUE SIZE (scaled to fit: View → True size shows the film at its size by the display pixel "
+                         "pitch set in Preferences)")
             mode = "SCALE TO FIT"
         elif mode not in SIZE_MODES:
             notes.append(f"presentation size mode {mode!r} (scaled to fit)")

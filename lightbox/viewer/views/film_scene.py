@@ -387,6 +387,17 @@ class FilmScene(PlaneScene):
     def one_to_one(self) -> None:
         self.display.zoom = 1.0
 
+    def true_size(self, pixel_pitch_mm: float) -> str:
+        """Show the film at its true size on a display whose pixels are ``pixel_pitch_mm`` wide:
+        one image column (its column spacing in mm) over that many screen pixels. The reason it
+        cannot, in words ("" when done): a film with no pixel spacing, a pitch not known."""
+        if pixel_pitch_mm <= 0:
+            return "the display's pixel pitch is not known"
+        if self.film.spacing is None:
+            return "this film states no pixel spacing"
+        self.display.zoom = float(min(max(self.film.spacing[1] / pixel_pitch_mm, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
+        return ""
+
     # -- state → VTK ----------------------------------------------------------------------
     def _apply(self) -> None:
         d = self.display
