@@ -575,9 +575,9 @@ def test_a_bitmap_shutter_placed_by_its_origin_and_what_cannot_be_used_said() ->
         "a bitmap display shutter is not applied (its overlay group 5000 is not one of 6000-601E): the whole image is shown"]
 
 
-@pytest.mark.parametrize("filled", [True, False])
+@pytest.mark.parametrize(("filled", "kind"), [(True, "POLYLINE"), (False, "POLYLINE"), (True, "CIRCLE")])
 def test_a_filled_graphic_is_filled_translucently_in_both_renderers(any_renderer_window, qtbot, tmp_path: Path,
-                                                                      monkeypatch, filled: bool) -> None:
+                                                                      monkeypatch, filled: bool, kind: str) -> None:
     """A closed polyline with Graphic Filled Y (C.10.5.1.2: "displayed as filled, distinguishable
     from an unfilled" one) in its layer's white over a film of grey 191 (1000 in W 2000 / L 500):
     inside, 30 % white over the film, by hand 0.3 x 255 + 0.7 x 191 = 210.2 (210 with the alpha
@@ -587,7 +587,10 @@ def test_a_filled_graphic_is_filled_translucently_in_both_renderers(any_renderer
     path = tmp_path / "film" / "cr.dcm"
     film = _film(path, np.full((40, 40), 1000, np.uint16), window=(500.0, 2000.0), spacing=None, patient_orientation=None)
     square = np.array([(10.5, 10.5), (30.5, 10.5), (30.5, 30.5), (10.5, 30.5), (10.5, 10.5)])
-    outline = GraphicObject(GraphicTypeValues.POLYLINE, square, AnnotationUnitsValues.PIXEL, is_filled=filled)
+    circle = np.array([(20.5, 20.5), (30.5, 20.5)])  # centre and a point on it: radius 10 (its last point
+    # computed at 2 pi is not exactly its first: a circle was never filled for that)
+    outline = GraphicObject(GraphicTypeValues[kind], square if kind == "POLYLINE" else circle, AnnotationUnitsValues.PIXEL,
+                            is_filled=filled)
     _state(film, objects=[outline], layer_grey=0xFFFF).save_as(tmp_path / "film" / "state.dcm", enforce_file_format=True)
     w = any_renderer_window
     w.open_path(tmp_path / "film")
@@ -681,3 +684,49 @@ def test_a_presentation_lut_table_maps_the_windowed_grey_in_both_renderers(any_r
     menu.aboutToShow.emit()
     next(a for a in menu.actions() if a.text().startswith("As acquired")).trigger()
     assert greys() == [64, 128, 191]
+
+
+def test_which_graphics_are_filled() -> None:
+    from lightbox.dicomreports.presentation_display import StateGraphic, is_filled_outline
+
+    closed = ((1.0, 1.0), (5.0, 1.0), (5.0, 5.0), (1.0, 1.0 + 1e-12))  # closed but for float noise
+    assert is_filled_outline(StateGraphic("POLYLINE", closed, filled=True))
+    assert is_filled_outline(StateGraphic("INTERPOLATED", closed, filled=True))
+    assert not is_filled_outline(StateGraphic("POLYLINE", closed[:3], filled=True))  # open: nothing to fill
+    assert not is_filled_outline(StateGraphic("POLYLINE", closed, filled=False))
+    assert is_filled_outline(StateGraphic("CIRCLE", ((5.0, 5.0), (8.0, 5.0)), filled=True))
+    assert is_filled_outline(StateGraphic("ELLIPSE", ((1.0, 5.0), (9.0, 5.0), (5.0, 3.0), (5.0, 7.0)), filled=True))
+    assert not is_filled_outline(StateGraphic("POINT", ((5.0, 5.0),), filled=True))
+    assert not is_filled_outline(StateGraphic("TEXT", ((5.0, 5.0),), "a", filled=True))
+
+
+def test_a_filled_graphic_on_a_ct_slice_is_filled_on_that_slice_only(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """A state's filled square on the third slice of a CT (the volume's marks from a state): its
+    inside filled on that slice as on a film, nothing on the next."""
+    from dicom_factory import axial_positions, write_ct_series
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    paths = write_ct_series(tmp_path / "ct", axial_positions(5, spacing=2.0), rows=30, columns=24)
+    third = pydicom.dcmread(paths[2], stop_before_pixels=True)
+    for keyword in TYPE2:
+        if keyword not in third:
+            setattr(third, keyword, "")
+    square = np.array([(4.5, 4.5), (14.5, 4.5), (14.5, 14.5), (4.5, 14.5), (4.5, 4.5)])
+    filled = GraphicObject(GraphicTypeValues.POLYLINE, square, AnnotationUnitsValues.PIXEL, is_filled=True)
+    _state(third, objects=[filled], layer_grey=0xFFFF).save_as(tmp_path / "ct" / "state.dcm", enforce_file_format=True)
+    window = opened_window(qtbot, tmp_path / "ct")
+    axial = next(s for s in window.area.scenes() if getattr(s, "plane", "") == "axial")
+    window.area.active = next(w for w in window.area.viewports if w.scene is axial)
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
+    z = float(third.ImagePositionPatient[2])
+
+    def filled_outlines() -> int:
+        return sum(len(f.actor.polygons) for f in axial.state_graphics.fills.values())
+
+    axial.move_to(z)
+    assert filled_outlines() == 1
+    axial.move_to(z + 2.0)
+    assert filled_outlines() == 0
+    window.close()

@@ -17,7 +17,13 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
 from ..dicomreports.image_views import is_view, read_state, read_view, view_presents, view_title, views_of_image
-from ..dicomreports.presentation_display import STATE_CLASSES, ImagePresentation, graphic_polylines, newest_first
+from ..dicomreports.presentation_display import (
+    STATE_CLASSES,
+    ImagePresentation,
+    graphic_polylines,
+    is_filled_outline,
+    newest_first,
+)
 from ..viewer.loading import film_places
 from ..viewer.pixels import Window
 from ..viewer.views.overlays import StateMark
@@ -150,7 +156,8 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
                     if placed is None:
                         continue
                     plane = placed[0]
-                    marks.append(StateMark(placed[2], tuple(placed[1]), graphic.text, graphic.colour))
+                    marks.append(StateMark(placed[2], tuple(placed[1]), graphic.text, graphic.colour,
+                                           filled=is_filled_outline(graphic)))
     if not label:
         return None
     if len(set(windows)) > 1:

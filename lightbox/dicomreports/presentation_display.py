@@ -438,6 +438,16 @@ def newest_first(documents: list[tuple[Any, Dataset]]) -> list[tuple[Any, Datase
                                             _text(d[1], "PresentationCreationTime")), reverse=True)
 
 
+def is_filled_outline(graphic: StateGraphic) -> bool:
+    """Whether the graphic's inside is to be filled: Graphic Filled Y on a closed graphic (C.10.5.1.2:
+    a CIRCLE or ELLIPSE, or a POLYLINE / INTERPOLATED one whose last point is its first)."""
+    if not graphic.filled or graphic.kind not in ("CIRCLE", "ELLIPSE", "POLYLINE", "INTERPOLATED"):
+        return False
+    if graphic.kind in ("CIRCLE", "ELLIPSE"):
+        return True
+    return len(graphic.points) > 3 and bool(np.allclose(graphic.points[0], graphic.points[-1]))
+
+
 def graphic_polylines(graphic: StateGraphic) -> list[list[tuple[float, float]]]:
     """A state's graphic as polylines in image (column, row): a POLYLINE through its points; an
     INTERPOLATED one as a smooth curve through them (a Catmull-Rom spline: the standard leaves the

@@ -9,7 +9,7 @@ import numpy as np
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
-from ...dicomreports.presentation_display import ImagePresentation, graphic_polylines
+from ...dicomreports.presentation_display import ImagePresentation, graphic_polylines, is_filled_outline
 from ..calibration import PLANE_WORDS
 from ..display import FilmDisplay
 from ..measure import film_roi_statistics
@@ -274,8 +274,8 @@ class FilmScene(PlaneScene):
                 continue
             outlines = [[self.image_to_world(c, r) for c, r in line] for line in graphic_polylines(graphic)]
             lines.setdefault(graphic.colour, []).extend(outlines)
-            if graphic.filled and graphic.kind != "POINT" and all(len(o) > 3 and o[0] == o[-1] for o in outlines):
-                fills.setdefault(graphic.colour, []).extend(outlines)  # closed: its inside filled (C.10.5.1.2)
+            if is_filled_outline(graphic):  # closed and filled: its inside too (C.10.5.1.2)
+                fills.setdefault(graphic.colour, []).extend(outlines)
         self.state_graphics.show(lines, texts, fills)
 
     def _show_area(self) -> None:

@@ -423,6 +423,7 @@ class MprScene(PlaneScene):
     def _update_state_marks(self, position: float, half_step: float) -> None:
         lines: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
         texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]] = {}
+        fills: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
         for mark in self._state_marks:
             if abs(mark.plane - position) >= half_step:  # on its own slice only, as the reader's marks
                 continue
@@ -431,7 +432,9 @@ class MprScene(PlaneScene):
                 texts.setdefault(mark.colour, []).append((world[0], mark.text))
             else:
                 lines.setdefault(mark.colour, []).append(world)
-        self.state_graphics.show(lines, texts)
+                if mark.filled:  # its inside filled, translucent, as on a film
+                    fills.setdefault(mark.colour, []).append(world)
+        self.state_graphics.show(lines, texts, fills)
 
     # -- measurements (in mm on this plane, shown on their own slice only) ---------------------
     def _plane_to_world(self, uv: tuple[float, float], plane: float) -> tuple[float, float, float]:

@@ -47,6 +47,7 @@ class StateMark:
     points: tuple[tuple[float, float], ...]
     text: str = ""
     colour: tuple[int, int, int] | None = None
+    filled: bool = False  # a closed outline whose inside the state fills (Graphic Filled, C.10.5.1.2)
 
 
 class CornerText:
