@@ -40,6 +40,7 @@ from .pixels import (
     readable_value,
     rescale,
     rescale_problem,
+    table_output_window,
 )
 from .polarity import image_polarity
 from .real_world import RealWorldMapping, stack_mapping
@@ -668,11 +669,7 @@ def _film_from_frame(ds: Dataset, stored: np.ndarray, frame: int, warnings: list
             voi_output = apply_voi_table(ds, values)
             if voi_output.size and voi_output.min() >= 0 and voi_output.max() <= 65535:
                 voi_output = voi_output.astype(np.uint16)  # table entries (C.11.2.1.1): half a float's memory
-            # its output's range shown whole (the table's own output is what it is to look like),
-            # the padding's left out; the values stay modality values for the readout
-            table_image = voi_output[~padding.mask(values)] if padding is not None else voi_output
-            lo, hi = (float(table_image.min()), float(table_image.max())) if table_image.size else (0.0, 0.0)
-            window = Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
+            window = table_output_window(voi_output, values, padding)  # the values stay modality values
         # MONOCHROME1, or the image's own Presentation LUT Shape where it says otherwise (said)
         polarity = image_polarity(ds)
         invert = polarity.inverse

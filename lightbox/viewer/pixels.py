@@ -305,6 +305,15 @@ class VoiTable:
         return np.asarray(table[np.clip(index, 0, len(table) - 1).astype(np.intp)], np.float32)
 
 
+def table_output_window(output: np.ndarray, values: np.ndarray, padding: Padding | None) -> Window:
+    """The window an image is first shown with through a VOI LUT table: the table's output over
+    its pixels spanned whole (the table's own output is what it is to look like), the padding's
+    pixels (``values`` in ``padding``) left out."""
+    shown = output[~padding.mask(values)] if padding is not None else output
+    lo, hi = (float(shown.min()), float(shown.max())) if shown.size else (0.0, 0.0)
+    return Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
+
+
 def has_voi_lut_table(ds: Dataset) -> bool:
     """True when the object carries a VOI LUT Sequence (a table, not a window)."""
     return bool(ds.get("VOILUTSequence"))

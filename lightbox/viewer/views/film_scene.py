@@ -14,7 +14,7 @@ from ..calibration import PLANE_WORDS
 from ..display import FilmDisplay
 from ..measure import film_roi_statistics
 from ..orientation import film_screen_labels
-from ..pixels import Window, auto_window, window_values
+from ..pixels import Window, auto_window, table_output_window, window_values
 from ..shutters import DisplayShutter
 from ..value_text import format_value, window_text
 from ..volume import Film
@@ -162,12 +162,8 @@ class FilmScene(PlaneScene):
             self._state_voi_output = None
             return None
         scale, offset = presentation.voi_table_input  # type: ignore[union-attr]
-        output = table.apply(self.film.values * scale + offset)
-        self._state_voi_output = output
-        padding = self.film.padding
-        shown = output[~padding.mask(self.film.values)] if padding is not None else output
-        lo, hi = (float(shown.min()), float(shown.max())) if shown.size else (0.0, 0.0)
-        return Window((lo + hi) / 2 + 0.5, max(hi - lo, 1.0) + 1.0)
+        self._state_voi_output = table.apply(self.film.values * scale + offset)
+        return table_output_window(self._state_voi_output, self.film.values, self.film.padding)
 
     def _window_colour(self, inverted: bool) -> None:
         """The displayed RGB: each channel through the window (a 256-entry table), then inverted."""
