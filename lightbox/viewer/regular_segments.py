@@ -19,6 +19,7 @@ import numpy as np
 from .geometry import Geometry
 from .overlay_planes import OverlayPlane, outline
 from .regularise import regularise
+from .segment_table import segments_of
 
 
 def segments_on_regular_grid(planes: dict[int, list[OverlayPlane]], geometry: Geometry, positions: np.ndarray,
@@ -27,33 +28,22 @@ def segments_on_regular_grid(planes: dict[int, list[OverlayPlane]], geometry: Ge
     overlay planes left out) on the regular grid ``regularise`` gives the stack at ``positions``
     with the acquired ``geometry``: by regular slice index, each segment's outline and filled mask."""
     rows, columns = shape
-    by_label: dict[str, dict[int, np.ndarray]] = {}
-    colours: dict[str, tuple[int, int, int] | None] = {}
-    for k, found in planes.items():
-        for plane in found:
-            if plane.kind == "S" and plane.filled is not None:
-                by_label.setdefault(plane.label, {})[k] = plane.filled
-                colours[plane.label] = plane.rgb
     offsets = positions - positions[0]
     row_axis, column_axis = geometry.direction[:, 0], geometry.direction[:, 1]
     shift = max(float(np.abs(offsets @ row_axis).max()) / geometry.spacing[0],
                 float(np.abs(offsets @ column_axis).max()) / geometry.spacing[1])
     margin = int(math.ceil(shift)) + 2
     out: dict[int, list[OverlayPlane]] = {}
-    for label, masks in by_label.items():
-        on_rows = np.flatnonzero(np.logical_or.reduce([m.any(axis=1) for m in masks.values()]))
-        on_columns = np.flatnonzero(np.logical_or.reduce([m.any(axis=0) for m in masks.values()]))
-        if not on_rows.size:
-            continue
-        r0, r1 = max(int(on_rows[0]) - margin, 0), min(int(on_rows[-1]) + 1 + margin, rows)
-        c0, c1 = max(int(on_columns[0]) - margin, 0), min(int(on_columns[-1]) + 1 + margin, columns)
+    for segment in segments_of(planes, len(positions)):
+        (k0, top, left), block = segment.block()
+        r0, r1 = max(top - margin, 0), min(top + block.shape[1] + margin, rows)
+        c0, c1 = max(left - margin, 0), min(left + block.shape[2] + margin, columns)
         stack = np.zeros((len(positions), r1 - r0, c1 - c0), np.float32)
-        for k, mask in masks.items():
-            stack[k] = mask[r0:r1, c0:c1]
+        stack[k0:k0 + block.shape[0], top - r0:top - r0 + block.shape[1], left - c0:left - c0 + block.shape[2]] = block
         moved = regularise(stack, geometry, positions).array > 0.5
         for regular_k in np.flatnonzero(moved.any(axis=(1, 2))):
             full = np.zeros(shape, bool)
             full[r0:r1, c0:c1] = moved[regular_k]
-            plane = OverlayPlane(0, outline(full), "S", label, False, colours[label], filled=full)
+            plane = OverlayPlane(0, outline(full), "S", segment.label, False, segment.rgb, filled=full)
             out.setdefault(int(regular_k), []).append(plane)
     return out

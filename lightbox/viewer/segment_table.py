@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .overlay_planes import OverlayPlane
 from .value_text import format_value
 from .volume import Volume
 
@@ -84,11 +85,17 @@ class SegmentMask:
 
 def segment_masks(volume: Volume) -> list[SegmentMask]:
     """Each segment placed on the volume's slices that covers a voxel, in the overlay's order of labels."""
+    return segments_of(volume.overlay_planes, volume.shape[0])
+
+
+def segments_of(overlay_planes: dict[int, list[OverlayPlane]], depth: int) -> list[SegmentMask]:
+    """Each segment among overlay planes by slice (of a stack ``depth`` slices deep) that covers a
+    voxel, in the overlay's order of labels."""
     masks: dict[str, dict[int, np.ndarray]] = {}
     colours: dict[str, tuple[int, int, int] | None] = {}
-    for k, planes in volume.overlay_planes.items():
+    for k, planes in overlay_planes.items():
         for plane in planes:
-            if plane.kind != "S" or plane.filled is None or not 0 <= k < volume.shape[0]:
+            if plane.kind != "S" or plane.filled is None or not 0 <= k < depth:
                 continue
             by_slice = masks.setdefault(plane.label, {})
             by_slice[k] = by_slice[k] | plane.filled if k in by_slice else np.asarray(plane.filled, bool)
