@@ -8,6 +8,7 @@ import numpy as np
 
 from ..inference.preprocess import sample_volume_slices, to_rgb8
 from ..inference.study import StudyContext, study_context
+from ..viewer.loading import for_processing, quality_control
 from ..viewer.pixels import window_values
 from ..viewer.radiological import Turn, film_turn, slice_turn
 from .compose import Opened
@@ -54,7 +55,7 @@ def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext, str]:
         images.append(image)
     notice = (f"The film was stored {'; '.join(turned)}; the model was shown it in the radiological convention "
               "(patient's right on the image's left, head up)." if turned else "")
-    if any(str(f.metadata.get("presentation_intent", "")).strip().upper() == "FOR PROCESSING" for f in opened.films):
+    if any(for_processing(f.metadata) for f in opened.films):
         raw = ("The image is FOR PROCESSING (the detector's raw values, not the processed picture a radiologist "
                "reads): the model was shown it as it is.")
         notice = f"{notice} {raw}".strip()
@@ -64,7 +65,7 @@ def model_images(opened: Opened) -> tuple[list[np.ndarray], StudyContext, str]:
 def _with_quality_control(notice: str, metadata: list[dict[str, str]]) -> str:
     """The notice, and a word where the images are a quality control image (Quality Control Image
     YES: a phantom or test object, PS3.3 C.7.6.1): the model reads it as a patient's."""
-    if any(str(m.get("quality_control", "")).strip().upper() == "YES" for m in metadata):
+    if any(quality_control(m) == "YES" for m in metadata):
         phantom = ("The image is a quality control image (a phantom or test object, not a patient): the model read it "
                    "as a patient's.")
         return f"{notice} {phantom}".strip()

@@ -239,6 +239,17 @@ QUALITY_CONTROL_WARNINGS = {
 }
 
 
+def for_processing(metadata: dict[str, str]) -> bool:
+    """Whether the image is FOR PROCESSING: the detector's raw values (C.8.11.1.1.1)."""
+    return metadata.get("presentation_intent", "").strip().upper() == "FOR PROCESSING"
+
+
+def quality_control(metadata: dict[str, str]) -> str:
+    """The image's Quality Control Image, "YES" (a phantom), "BOTH" or "" (a patient's)."""
+    value = metadata.get("quality_control", "").strip().upper()
+    return value if value in QUALITY_CONTROL_WARNINGS else ""
+
+
 def reading_warnings(metadata: dict[str, str]) -> list[str]:
     """The notes for an image that is not, as it stands, a patient's picture to read: lossy
     compressed, FOR PROCESSING (a DX, MG or IO image's raw detector values), or a quality
@@ -246,11 +257,10 @@ def reading_warnings(metadata: dict[str, str]) -> list[str]:
     lossy = metadata.get("lossy", "")
     how = lossy.removeprefix("LOSSY").strip()
     notes = [f"lossy compressed{f' ({how})' if how else ''}: the pixel values are not the acquired ones"] if lossy else []
-    if metadata.get("presentation_intent", "").strip().upper() == "FOR PROCESSING":
+    if for_processing(metadata):
         notes.append(FOR_PROCESSING_WARNING)
-    quality_control = QUALITY_CONTROL_WARNINGS.get(metadata.get("quality_control", "").strip().upper())
-    if quality_control:
-        notes.append(quality_control)
+    if quality_control(metadata):
+        notes.append(QUALITY_CONTROL_WARNINGS[quality_control(metadata)])
     return notes
 
 

@@ -12,6 +12,7 @@ from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkR
 from ...dicomreports.presentation_display import ImagePresentation, graphic_polylines, is_filled_outline
 from ..calibration import PLANE_WORDS
 from ..display import FilmDisplay
+from ..loading import for_processing, quality_control
 from ..measure import film_roi_statistics
 from ..orientation import film_screen_labels
 from ..pixels import Window, auto_window, table_output_window, window_values
@@ -452,9 +453,9 @@ class FilmScene(PlaneScene):
         side = SIDE_WORDS.get(meta.get("laterality", "").strip().upper(), "")
         heading = " ".join(x for x in (film.modality, meta.get("view_position", ""), side) if x)
         lossy = f"{meta['lossy']}\n" if meta.get("lossy") else ""  # above the heading: the values are not as acquired
-        if meta.get("presentation_intent", "").strip().upper() == "FOR PROCESSING":  # raw detector values
+        if for_processing(meta):  # raw detector values
             lossy = f"FOR PROCESSING - not for reading\n{lossy}"
-        if meta.get("quality_control", "").strip().upper() == "YES":  # a phantom, not a patient
+        if quality_control(meta) == "YES":  # a phantom, not a patient
             lossy = f"QUALITY CONTROL IMAGE\n{lossy}"
         lower_right = f"{lossy}{heading}\n{cols} x {rows}  {cal}{notice}"
         self.corners.set("lower_right", lower_right.strip())
