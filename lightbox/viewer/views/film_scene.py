@@ -60,8 +60,7 @@ class FilmScene(PlaneScene):
         # the grey the window applies to: its modality values, or a VOI LUT table's output (its
         # own, or an applied presentation state's: _state_voi_output)
         self._state_voi_output: np.ndarray | None = None
-        self._plut_key: tuple[int, ...] | None = None  # the state's Presentation LUT, as last made an array
-        self._plut: np.ndarray | None = None
+        self._state_voi_of: ImagePresentation | None = None  # the state that output was made for
         self._shown_source = self.source
         self.image = to_vtk_image(self._shown_source.astype(np.float32, copy=False)) if self._colour_shown is None \
             else rgb_vtk_image(self._colour_shown)  # zero copy: VTK draws this buffer
@@ -105,9 +104,8 @@ class FilmScene(PlaneScene):
             aspect=lambda: self.film.aspect)
         image = film.padding.image(film.values) if film.padding is not None else film.values
         self._value_range = (float(image.min()), float(image.max()))  # the image's, not its padding's
-        # the range of each array the window has applied to, kept with the array (an id alone
-        # could be a freed state table output's, reused)
-        self._ranges: dict[int, tuple[np.ndarray, tuple[float, float]]] = {id(film.values): (film.values, self._value_range)}
+        # the range of the table output the window last applied to, kept with that array
+        self._table_range: tuple[np.ndarray, tuple[float, float]] | None = None
         self._fitted_zoom: float | None = None  # the zoom that fitted the viewport when last sized
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:
             self.set_own_window()
@@ -127,11 +125,7 @@ class FilmScene(PlaneScene):
         """An applied presentation state's Presentation LUT table as 256 grey levels (uint8) the
         windowed grey is put through (PS3.3 C.11.6.1), or None."""
         table = self.presentation.presentation_lut if self.presentation is not None else None
-        if table is None:
-            return None
-        if self._plut_key is not table:
-            self._plut_key, self._plut = table, np.asarray(table, np.uint8)
-        return self._plut
+        return None if table is None else np.asarray(table, np.uint8)
 
     def set_own_window(self) -> None:
         """The film's own window: through its VOI LUT table where it has one."""
@@ -149,22 +143,23 @@ class FilmScene(PlaneScene):
     def _source_range(self) -> tuple[float, float]:
         """The range of what the window applies to now (a drag through a table moves across its output)."""
         source = self.source
-        kept = self._ranges.get(id(source))
-        if kept is None or kept[0] is not source:
-            kept = self._ranges[id(source)] = (source, (float(source.min()), float(source.max())))
-        return kept[1]
+        if source is self.film.values:
+            return self._value_range
+        if self._table_range is None or self._table_range[0] is not source:
+            self._table_range = (source, (float(source.min()), float(source.max())))
+        return self._table_range[1]
 
-    def _state_table(self, presentation: ImagePresentation | None) -> Window | None:
+    def _state_table(self, presentation: ImagePresentation | None) -> np.ndarray | None:
         """Take the state's own VOI LUT table (C.11.2.1.1), where it gives one: its output over the
-        film's values (read in the state's Modality LUT), and the window spanning that output
-        (padding left out), as the film's own table is shown; None without one."""
+        film's values (read in the state's Modality LUT), made once per state; None without one."""
         table = presentation.voi_table if presentation is not None else None
         if table is None:
-            self._state_voi_output = None
-            return None
-        scale, offset = presentation.voi_table_input  # type: ignore[union-attr]
-        self._state_voi_output = table.apply(self.film.values * scale + offset)
-        return table_output_window(self._state_voi_output, self.film.values, self.film.padding)
+            self._state_voi_output = self._state_voi_of = None
+        elif presentation is not self._state_voi_of:
+            scale, offset = presentation.voi_table_input  # type: ignore[union-attr]
+            self._state_voi_output = table.apply(self.film.values * scale + offset)
+            self._state_voi_of = presentation
+        return self._state_voi_output
 
     def _window_colour(self, inverted: bool) -> None:
         """The displayed RGB: each channel through the window (a 256-entry table), then inverted."""
@@ -228,11 +223,11 @@ class FilmScene(PlaneScene):
             # the state's INVERSE is the whole display's (P-values, C.11.6), MONOCHROME1 included
             d.invert = (inverse != film.invert) if inverse is not None else False
             window = presentation.window if presentation is not None else None
-            table_window = self._state_table(presentation)
+            output = self._state_table(presentation)
             if window is not None:  # in modality values: it replaces the image's own VOI (table or window)
                 d.set_window(window, "PR")
-            elif table_window is not None:  # its own table in place of the image's
-                d.set_window(table_window, "PR", voi_table=True)
+            elif output is not None:  # its own table in place of the image's, its output shown whole
+                d.set_window(table_output_window(output, film.values, film.padding), "PR", voi_table=True)
             else:
                 self.set_own_window()
         self.show_presentation_layers(presentation)
@@ -244,8 +239,7 @@ class FilmScene(PlaneScene):
         planes it activates, its graphics, the corner line — leaving the display (window, zoom,
         rotation) as it is: another frame of a cine shown with the state, the reader's window kept."""
         self.presentation = presentation
-        if presentation is None or presentation.voi_table is None or self._state_voi_output is None:
-            self._state_table(presentation)  # this frame's values through the state's table
+        self._state_table(presentation)  # this frame's values through the state's table (a cine's next frame)
         shutter = self.shown_shutter
         if shutter is not None:
             if self.shutter_layer is None:
