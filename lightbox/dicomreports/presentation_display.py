@@ -28,6 +28,7 @@ from .pixel_coordinates import from_dicom
 
 STATE_CLASSES = {"1.2.840.10008.5.1.4.1.1.11.1": "GSPS", "1.2.840.10008.5.1.4.1.1.11.2": "CSPS"}
 SIZE_MODES = ("SCALE TO FIT", "TRUE SIZE", "MAGNIFY")
+SHAPES = ("IDENTITY", "INVERSE")  # Presentation LUT Shape's defined terms (C.11.6.1.1); a table otherwise
 GRAPHIC_TYPES = ("POINT", "POLYLINE", "INTERPOLATED", "CIRCLE", "ELLIPSE")
 CURVE_SEGMENTS = 72  # a circle or an ellipse of a presentation state, drawn as a polygon
 
@@ -169,12 +170,11 @@ def _presentation_of(state: Dataset, image: Dataset, frame: int | None) -> Image
     area = _displayed_area(state, uid, frame, notes)
     graphics = _graphics(state, uid, frame, rows, columns, area, rotation, _text(state, "ImageHorizontalFlip") == "Y",
                          notes)
-    inverse, cautions = _polarity(state, image, notes)
+    p_lut = presentation_lut(state) if _text(state, "PresentationLUTShape").upper() not in SHAPES else None
+    inverse, cautions = _polarity(state, image, p_lut, notes)
     table, table_input = _voi_table(state, image, uid, frame, notes)
     return ImagePresentation(
-        voi_table=table, voi_table_input=table_input,
-        presentation_lut=presentation_lut(state) if _text(state, "PresentationLUTShape").upper() not in ("IDENTITY", "INVERSE")
-        else None,
+        voi_table=table, voi_table_input=table_input, presentation_lut=p_lut,
         label=_text(state, "ContentLabel") or "UNNAMED", description=_text(state, "ContentDescription"),
         creator=_text(state, "ContentCreatorName").replace("^", " ").strip(),
         created=_text(state, "PresentationCreationDate"), kind=STATE_CLASSES.get(_text(state, "SOPClassUID"), "GSPS"),
@@ -253,16 +253,16 @@ def _window(state: Dataset, image: Dataset, uid: str, frame: int | None, notes: 
     return None
 
 
-def _polarity(state: Dataset, image: Dataset, notes: list[str]) -> tuple[bool | None, tuple[str, ...]]:
+def _polarity(state: Dataset, image: Dataset, p_lut: tuple[int, ...] | None,
+              notes: list[str]) -> tuple[bool | None, tuple[str, ...]]:
     """The state's Presentation LUT Shape, and a caution when it says IDENTITY for an image shown
     inverted (MONOCHROME1): INVERSE "shall be used" there (PS3.3 C.11.6.1.1), and highdicom writes
     IDENTITY unless told, so such a state most likely meant the film as acquired, yet says its
     negative. Another system's is shown as it says (a state's shape is the whole display's), in
     words; Lightbox's own, written with highdicom's IDENTITY before its states said INVERSE for
     such images, is read as the INVERSE it meant (Lightbox never writes IDENTITY for them now)."""
-    inverse = _inverse(state, notes)
-    shape = _text(state, "PresentationLUTShape").upper()
-    if inverse is not False or not image_polarity(image).inverse or shape not in ("IDENTITY", "INVERSE"):
+    inverse = _inverse(state, p_lut, notes)
+    if inverse is not False or not image_polarity(image).inverse or p_lut is not None:
         return inverse, ()
     if _text(state, "Manufacturer") == "Lightbox":
         return True, ()
@@ -271,12 +271,12 @@ def _polarity(state: Dataset, image: Dataset, notes: list[str]) -> tuple[bool | 
                    "View → Invert shows it as acquired",)
 
 
-def _inverse(state: Dataset, notes: list[str]) -> bool | None:
+def _inverse(state: Dataset, p_lut: tuple[int, ...] | None, notes: list[str]) -> bool | None:
     shape = _text(state, "PresentationLUTShape").upper()
-    if shape in ("IDENTITY", "INVERSE"):
+    if shape in SHAPES:
         return shape == "INVERSE"
     if readable_value(state, "PresentationLUTSequence") is not None:
-        if presentation_lut(state) is None:
+        if p_lut is None:
             notes.append("its Presentation LUT table (it cannot be read)")
             return None
         return False  # the table gives the P-values itself, MONOCHROME1's inversion included (N.2)
