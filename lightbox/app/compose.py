@@ -94,9 +94,8 @@ def build_scenes(
         named_preset("", preset)  # refused on a film too, not ignored: raises, naming the presets there are
     if opened.volume is None:
         film = opened.films[film_index]
-        display = FilmDisplay()
-        display.set_window(film.window, voi_table=film.voi_output is not None)  # through its own VOI LUT table
-        scene = FilmScene(film, display, demo_notice=opened.is_demo, frame_text=frame_text(opened, film_index))
+        # the scene opens a fresh display on the film's own window (through its VOI LUT table where it has one)
+        scene = FilmScene(film, FilmDisplay(), demo_notice=opened.is_demo, frame_text=frame_text(opened, film_index))
         if preset == "auto":
             scene.auto_window()
         return [scene], (1, 1)

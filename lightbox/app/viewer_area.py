@@ -269,8 +269,7 @@ class ViewerArea(QWidget):
         shown_before = next((s for s in self.scene_cache.values() if getattr(s, "display", None) is display), None) \
             if display is not None else None
         if display is None:
-            display = FilmDisplay()
-            display.set_window(film.window, voi_table=film.voi_output is not None)  # through its own VOI LUT table
+            display = FilmDisplay()  # the scene opens it on the film's own window (FilmScene.set_own_window)
             if film.cine:
                 self.cine_displays[film.cine] = display
         scene = FilmScene(film, display, frame_text=caption, demo_notice=demo)
