@@ -1071,9 +1071,12 @@ class MainWindow(QMainWindow):
         if display is None or image is None:
             return
         own: list[tuple[str, Window]] = image.stated_windows
-        if not own:  # through its VOI LUT table where it has one (its window is over the table's output)
-            through_table = getattr(image, "voi_output", None) is not None
-            display.set_window(image.window, "", **({"voi_table": True} if through_table else {}))
+        if not own:
+            scene = self.area.active_scene()
+            if getattr(scene, "film", None) is image and hasattr(scene, "set_own_window"):
+                scene.set_own_window()  # a film's: through its VOI LUT table where it has one
+            else:
+                display.set_window(image.window, "")
             return
         shown = next((n for n, (_, window) in enumerate(own) if window == display.window), -1)
         n = 0 if first else (shown + 1) % len(own)
