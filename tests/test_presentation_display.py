@@ -25,7 +25,7 @@ from highdicom.pr import (
 )
 from PIL import Image
 from pydicom.uid import generate_uid
-from window_helpers import opened_window
+from window_helpers import opened_window, screen_greys
 
 from lightbox.app.cli import main
 from lightbox.dicomreports.presentation_display import presentation_of
@@ -599,14 +599,7 @@ def test_a_filled_graphic_is_filled_translucently_in_both_renderers(any_renderer
     menu.aboutToShow.emit()
     next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
     scene = w.area.active_scene()
-    pixels = w.area.viewports[0].grab_pixels()
-
-    def grey(column: float, row: float) -> int:
-        x, y = scene.image_to_display(column, row)
-        return int(pixels[int(round(pixels.shape[0] - 1 - y)), int(round(x))][0])
-
-    assert grey(20, 20) == (210 if filled else 191)
-    assert grey(4, 4) == 191 and grey(35, 20) == 191
+    assert screen_greys(w, scene, [(20, 20), (4, 4), (35, 20)]) == [210 if filled else 191, 191, 191]
 
 
 def test_a_bitmap_shutter_s_group_range_damage_and_frames() -> None:
@@ -669,12 +662,7 @@ def test_a_presentation_lut_table_maps_the_windowed_grey_in_both_renderers(any_r
     scene = w.area.active_scene()
 
     def greys() -> list[int]:
-        pixels = w.area.viewports[0].grab_pixels()
-        out = []
-        for column in (5, 15, 25):
-            x, y = scene.image_to_display(column, 10)
-            out.append(int(pixels[int(round(pixels.shape[0] - 1 - y)), int(round(x))][0]))
-        return out
+        return screen_greys(w, scene, [(5, 10), (15, 10), (25, 10)])
 
     assert greys() == [64, 128, 191]
     menu = w.presentation_menu.menu

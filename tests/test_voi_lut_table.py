@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from dicom_factory import write_film
 from pydicom.dataset import Dataset
+from window_helpers import screen_greys
 
 from lightbox.viewer.index import build_index
 from lightbox.viewer.loading import load_film
@@ -41,12 +42,8 @@ def _film(folder: Path) -> Path:
 
 
 def _greys(window, scene) -> list[int]:
-    pixels = window.area.viewports[0].grab_pixels()
-    out = []
-    for column in (5, 15, 25):
-        x, y = scene.image_to_display(column, 10)
-        out.append(int(pixels[int(round(pixels.shape[0] - 1 - y)), int(round(x))][0]))
-    return out
+    """The three bands' greys on screen, at row 10."""
+    return screen_greys(window, scene, [(5, 10), (15, 10), (25, 10)])
 
 
 def test_the_table_is_applied_for_the_screen_and_the_values_stay_modality_values(tmp_path: Path) -> None:
