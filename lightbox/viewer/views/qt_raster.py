@@ -243,6 +243,14 @@ class RasterWidget(SceneInput, QWidget):
         font.setPixelSize(self._font_sizes[key])
         return font
 
+    def _world_to_display(self, points, renderer) -> np.ndarray:
+        """World points (x, y[, z]) as VTK display pixels (x, y), n x 2."""
+        out = []
+        for p in points:
+            self._to_display.SetValue(float(p[0]), float(p[1]), float(p[2]) if len(p) > 2 else 0.0)
+            out.append(self._to_display.GetComputedDoubleDisplayValue(renderer)[:2])
+        return np.asarray(out, dtype=float).reshape(-1, 2)
+
     def _paint_fills(self, painter: QPainter, actor: vtkActor2D, renderer, height: int) -> None:
         """A FilledAreas actor's outlines (world points), filled in its colour and opacity as
         VTK draws its triangles (even-odd: a concave outline's inside, as VTK triangulates it)."""
@@ -251,11 +259,7 @@ class RasterWidget(SceneInput, QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor.fromRgbF(r, g, b, prop.GetOpacity()))
         for ring in actor.polygons:  # type: ignore[attr-defined]
-            corners = []
-            for p in ring:
-                self._to_display.SetValue(float(p[0]), float(p[1]), float(p[2]) if len(p) > 2 else 0.0)
-                x, y = self._to_display.GetComputedDoubleDisplayValue(renderer)[:2]
-                corners.append(self._qt_point(x, y, height))
+            corners = [self._qt_point(x, y, height) for x, y in self._world_to_display(ring, renderer)]
             painter.drawPolygon(QPolygonF(corners), Qt.FillRule.OddEvenFill)
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
@@ -270,11 +274,7 @@ class RasterWidget(SceneInput, QWidget):
         points = vtk_to_numpy(poly.GetPoints().GetData())
         world = mapper.GetTransformCoordinate() is not None
         if world:
-            display = []
-            for p in points:
-                self._to_display.SetValue(float(p[0]), float(p[1]), float(p[2]))
-                display.append(self._to_display.GetComputedDoubleDisplayValue(renderer))
-            xy = np.asarray(display, dtype=float)
+            xy = self._world_to_display(points, renderer)
         else:
             xy = points[:, :2].astype(float)
         prop = actor.GetProperty()
