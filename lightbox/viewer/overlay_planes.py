@@ -155,13 +155,19 @@ def overlay_bitmap(ds: Dataset, group: int, image_rows: int, image_columns: int)
     if (group, 0x3000) not in ds:
         return f"it has no Overlay Data in group {group:04X}"
     try:
-        from pydicom.overlays import get_overlay_array
-
-        bits = np.asarray(get_overlay_array(ds, group))
+        return _overlay_data(ds, group, 0, image_rows, image_columns)
     except Exception as exc:  # noqa: BLE001 - said, the image shown whole
         return f"overlay {group:04X} cannot be read ({type(exc).__name__}: {exc})"
+
+
+def _overlay_data(ds: Dataset, group: int, index: int, image_rows: int, image_columns: int) -> np.ndarray:
+    """Frame ``index`` of the overlay's own frames in its Overlay Data (pydicom reads them),
+    placed on the image by its origin. Raises what pydicom raises on damaged data."""
+    from pydicom.overlays import get_overlay_array
+
+    bits = np.asarray(get_overlay_array(ds, group))
     if bits.ndim == 3:
-        bits = bits[0]
+        bits = bits[index]
     top, left = _origin(ds, group)
     return _placed(bits.astype(bool), top, left, image_rows, image_columns)
 
@@ -196,12 +202,7 @@ def read_overlay_planes(ds: Dataset, frame: int = 0) -> tuple[list[OverlayPlane]
                 # the overlay's extent cut out of the frame's bits, where they lie
                 mask = frame_bits & _placed(np.ones((rows, columns)), top, left, image_rows, image_columns)
             else:
-                from pydicom.overlays import get_overlay_array
-
-                bits = np.asarray(get_overlay_array(ds, group))
-                if bits.ndim == 3:
-                    bits = bits[frame - first]
-                mask = _placed(bits, top, left, image_rows, image_columns)
+                mask = _overlay_data(ds, group, frame - first, image_rows, image_columns)
         except Exception as exc:  # noqa: BLE001 - a broken overlay is reported, the image still shows
             problems.append(f"overlay {group:04X} cannot be read ({type(exc).__name__}: {exc})")
             continue
