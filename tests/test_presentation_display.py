@@ -116,8 +116,58 @@ def test_what_is_not_applied_is_said(tmp_path: Path) -> None:
     assert presentation is not None and presentation.rotation == 0
     assert presentation.not_applied == (
         "a bitmap presentation state's shutter is not applied (it names no Shutter Overlay Group): the whole image is shown",
-        "a rotation of 45 degrees (the standard allows 0, 90, 180, 270)",
-        "TRUE SIZE (scaled to fit: View → True size shows the film at its size by the display pixel pitch set in Preferences)")
+        "a rotation of 45 degrees (the standard allows 0, 90, 180, 270)")
+    area = presentation.area  # TRUE SIZE is the display's to do, knowing its pixel pitch (FilmScene)
+    assert area is not None and (area.mode, area.pixel_spacing) == ("TRUE SIZE", (0.2, 0.2))
+    state.DisplayedAreaSelectionSequence[0].PresentationPixelSpacing = [0.2, 0]
+    presentation = presentation_of(state, film)
+    assert presentation is not None and presentation.area is not None and presentation.area.pixel_spacing is None
+    assert presentation.not_applied[-1] == \
+        "a Presentation Pixel Spacing that is not two positive numbers (the image's own used)"
+
+
+@pytest.mark.usefixtures("qtbot")
+def test_a_states_true_size_shows_a_millimetre_as_a_millimetre_by_the_pitch_set(qtbot, tmp_path: Path,
+                                                                                monkeypatch) -> None:
+    """TRUE SIZE (C.10.4.1.1) by the state's Presentation Pixel Spacing: its columns 0.5 mm apart
+    (the film says 0.2) on a display of 0.25 mm pixels is 2 screen pixels a column, so the 20
+    columns of its displayed area (10 mm) span 40 screen pixels, 10 mm; kept through a resize and
+    Reset view. Without the pitch it is scaled to fit the area, and said."""
+    from lightbox.app.preferences import Preferences
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "film" / "cr.dcm"
+    film = _film(path, np.zeros((100, 100), np.uint16), spacing=(0.2, 0.2))
+    state = _state(film, area=([11, 21], [30, 40]))  # columns 10..29, rows 20..39 (0-based): centred on (19.5, 29.5)
+    state.DisplayedAreaSelectionSequence[0].PresentationSizeMode = "TRUE SIZE"
+    state.DisplayedAreaSelectionSequence[0].PresentationPixelSpacing = [0.5, 0.5]
+    state.save_as(tmp_path / "film" / "state.dcm", enforce_file_format=True)
+    window = opened_window(qtbot, tmp_path / "film")
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
+    scene = window.area.active_scene()
+    width, height = scene.size  # type: ignore[attr-defined]
+    assert scene.display.zoom == pytest.approx(min(width, height) / 20)  # type: ignore[attr-defined]
+    assert window.statusBar().currentMessage().endswith(
+        "; not applied: TRUE SIZE (scaled to fit: the display's pixel pitch is not known; set it in File → Preferences)")
+    prefs = Preferences.load()
+    prefs.display_pixel_pitch_mm = 0.25
+    window.apply_preferences(prefs)
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("PRIOR_READ")).trigger()
+    assert scene.display.zoom == 2.0  # type: ignore[attr-defined]
+    assert 20 * scene.display.zoom * 0.25 == 10.0  # 10 mm by the state's spacing, in mm on the screen
+    assert "not applied" not in window.statusBar().currentMessage()
+    # centred on the area: 30 columns left of the film's middle (49.5), 20 rows above it (world y runs with the rows)
+    assert (scene.display.pan_x, scene.display.pan_y) == pytest.approx((-30.0, -20.0))  # type: ignore[attr-defined]
+    window.resize(window.width() - 120, window.height() - 80)
+    qtbot.waitUntil(lambda: scene.size != (width, height), timeout=5000)  # type: ignore[attr-defined]
+    scene.resized()  # type: ignore[attr-defined]
+    assert scene.display.zoom == 2.0  # type: ignore[attr-defined]
+    window.reset_view()
+    assert scene.display.zoom == 2.0  # type: ignore[attr-defined]
+    window.close()
 
 
 def _grey(shot: Path, x: int, y: int) -> tuple[int, int, int]:

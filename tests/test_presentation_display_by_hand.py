@@ -386,12 +386,12 @@ def test_an_unusable_rescale_is_said() -> None:
     assert presentation.not_applied == ("its rescale (not a usable slope)",)  # type: ignore[union-attr]
 
 
-def test_true_size_and_an_unknown_mode_are_scaled_to_fit() -> None:
-    for mode in ("TRUE SIZE", "STRETCH"):
+def test_an_unknown_mode_is_scaled_to_fit_and_true_size_left_to_the_display() -> None:
+    for mode, shown in (("TRUE SIZE", "TRUE SIZE"), ("STRETCH", "SCALE TO FIT")):
         item = _item(DisplayedAreaTopLeftHandCorner=[1, 1], DisplayedAreaBottomRightHandCorner=[10, 10],
                      PresentationSizeMode=mode)
         presentation = presentation_of(_state(DisplayedAreaSelectionSequence=Sequence([item])), _image())
-        assert presentation.area.mode == "SCALE TO FIT"  # type: ignore[union-attr]
+        assert presentation.area.mode == shown  # type: ignore[union-attr]
 
 
 def test_display_units_in_an_area_away_from_the_corner() -> None:

@@ -171,8 +171,8 @@ def _show_presentation(scenes: list[object], presentation: Any) -> list[str]:
     from .presentation_menu import VolumeState
 
     if not isinstance(presentation, VolumeState):
-        scenes[0].apply_presentation(presentation)  # type: ignore[attr-defined]
-        return list(presentation.not_applied)
+        unable = scenes[0].apply_presentation(presentation)  # type: ignore[attr-defined]
+        return [*presentation.not_applied, *unable]
     for scene in scenes:
         if getattr(scene, "kind", "") != "mpr":
             continue

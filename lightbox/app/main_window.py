@@ -1201,6 +1201,7 @@ class MainWindow(QMainWindow):
         self.area.set_mouse(prefs.right_drag, prefs.middle_drag, 1.0 if prefs.wheel_towards_you_next else -1.0)
         self.convention_action.setChecked(prefs.wl_convention == "horizontal-level")
         self.area.set_wl_convention(prefs.wl_convention)
+        self.area.set_display_pixel_pitch(float(prefs.display_pixel_pitch_mm))
         self.set_cine_rate(prefs.cine_fps)
         if at_start:
             self.set_layout(prefs.default_layout)

@@ -262,10 +262,10 @@ class PresentationStateMenu:
             bar.showMessage(f"Cannot apply the presentation state {Path(path).name}: {exc}", 12000)
             return None
         presentation = presentation.with_source(str(path))
-        scene.apply_presentation(presentation)
+        unable = scene.apply_presentation(presentation)
         if cine:  # the cine's other frames, as they are shown: what the state says of each
             self._cine_frames(cine, _frames_of(opened, state, str(path)))
-        self._say(presentation.title(), list(presentation.not_applied), presentation.cautions)
+        self._say(presentation.title(), [*presentation.not_applied, *unable], presentation.cautions)
         return presentation
 
     def _cine_frames(self, cine: str, presented: Callable[[Any], ImagePresentation | None] | None) -> None:

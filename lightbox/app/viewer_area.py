@@ -100,6 +100,7 @@ class ViewerArea(QWidget):
         self.cine_displays: dict[str, FilmDisplay] = {}  # the one display of each cine's frames
         # a presentation state shown on a cine: what it says of each frame (View → Presentation state)
         self.cine_presentations: dict[str, Callable[[Film], Any]] = {}
+        self.display_pixel_pitch_mm = 0.0  # File → Preferences: what a state's TRUE SIZE needs
         self.active: Viewport | None = None
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
@@ -213,6 +214,13 @@ class ViewerArea(QWidget):
         for widget in self.viewports:
             widget.right_drag, widget.middle_drag, widget.wheel_sign = right_drag, middle_drag, wheel_sign
 
+    def set_display_pixel_pitch(self, pitch_mm: float) -> None:
+        """The display's pixel pitch (File → Preferences), for the films shown and to come."""
+        self.display_pixel_pitch_mm = pitch_mm
+        for scene in self.scene_cache.values():
+            if isinstance(scene, FilmScene):
+                scene.display_pixel_pitch_mm = pitch_mm
+
     def set_wl_convention(self, convention: str) -> None:
         self.wl_convention = convention
         for widget in self.viewports:
@@ -273,6 +281,7 @@ class ViewerArea(QWidget):
             if film.cine:
                 self.cine_displays[film.cine] = display
         scene = FilmScene(film, display, frame_text=caption, demo_notice=demo)
+        scene.display_pixel_pitch_mm = self.display_pixel_pitch_mm
         if shown_before is not None:  # the reader's zoom is relative to the fit its frames share: not fitted anew
             scene._fitted_zoom = shown_before._fitted_zoom  # type: ignore[attr-defined]
         return scene

@@ -51,8 +51,10 @@ class StateGraphic:
 @dataclass(frozen=True)
 class DisplayedArea:
     """The part of the image to show (C.10.4): first and last column and row (0-based, both
-    shown), and how: "SCALE TO FIT" the viewport, or "MAGNIFY" by ``magnification`` screen pixels
-    per image pixel."""
+    shown), and how: "SCALE TO FIT" the viewport, "MAGNIFY" by ``magnification`` screen pixels
+    per image pixel, or "TRUE SIZE": 1 mm in the patient over 1 mm of the display, by
+    ``pixel_spacing`` (Presentation Pixel Spacing, row then column, in mm; None: the image's own),
+    which the viewer can do only knowing its display's pixel pitch (C.10.4.1.1)."""
 
     left: int
     top: int
@@ -60,6 +62,7 @@ class DisplayedArea:
     bottom: int
     mode: str = "SCALE TO FIT"
     magnification: float | None = None
+    pixel_spacing: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -326,14 +329,15 @@ def _displayed_area(state: Dataset, uid: str, frame: int | None, notes: list[str
             else:
                 notes.append("MAGNIFY without a usable magnification ratio (scaled to fit)")
                 mode = "SCALE TO FIT"
-        elif mode == "TRUE SIZE":
-            notes.append("TRUE SIZE (scaled to fit: View → True size shows the film at its size by the display pixel "
-                         "pitch set in Preferences)")
-            mode = "SCALE TO FIT"
         elif mode not in SIZE_MODES:
             notes.append(f"presentation size mode {mode!r} (scaled to fit)")
             mode = "SCALE TO FIT"
-        return DisplayedArea(left, top, right, bottom, mode, magnification)
+        spacing = _numbers(item, "PresentationPixelSpacing")
+        usable = len(spacing) >= 2 and all(math.isfinite(v) and v > 0 for v in spacing[:2])
+        if spacing and not usable and mode == "TRUE SIZE":
+            notes.append("a Presentation Pixel Spacing that is not two positive numbers (the image's own used)")
+        return DisplayedArea(left, top, right, bottom, mode, magnification,
+                             (spacing[0], spacing[1]) if usable else None)
     return None
 
 

@@ -42,6 +42,8 @@ class FilmScene(PlaneScene):
     """Shows one :class:`Film` as :class:`FilmDisplay` says."""
 
     kind = "film"
+    # the display's pixel pitch in mm (File → Preferences; 0: not known), for a state's TRUE SIZE
+    display_pixel_pitch_mm = 0.0
 
     def __init__(self, film: Film, display: FilmDisplay | None = None, *, frame_text: str = "",
                  demo_notice: bool = False) -> None:
@@ -107,6 +109,8 @@ class FilmScene(PlaneScene):
         # the range of the table output the window last applied to, kept with that array
         self._table_range: tuple[np.ndarray, tuple[float, float]] | None = None
         self._fitted_zoom: float | None = None  # the zoom that fitted the viewport when last sized
+        self._true_zoom: float | None = None  # the zoom that showed the film at its size, kept on a resize
+        self.true_size_note = ""  # why a state's TRUE SIZE was scaled to fit, in words ("" when it was not)
         if self.display.window_width <= 1.0 and self.display.window_center == 0.0:
             self.set_own_window()
         self.display.events.all.connect(self._on_display_changed)
@@ -210,10 +214,11 @@ class FilmScene(PlaneScene):
         self.request_render()
 
     # -- a presentation state -------------------------------------------------------------
-    def apply_presentation(self, presentation: ImagePresentation | None) -> None:
+    def apply_presentation(self, presentation: ImagePresentation | None) -> tuple[str, ...]:
         """Show the film as a softcopy presentation state says (PS3.4 N.2: its window, Presentation
         LUT Shape, flip and rotation, displayed area, shutter, overlay activation and graphics),
-        or, given None, as acquired again (the image's own window and shutter, fitted)."""
+        or, given None, as acquired again (the image's own window and shutter, fitted). What this
+        display could not do of it, in words (a TRUE SIZE without the display's pixel pitch)."""
         d, film = self.display, self.film
         with d.events.blocked():
             d.flip_vertical = False
@@ -233,6 +238,7 @@ class FilmScene(PlaneScene):
         self.show_presentation_layers(presentation)
         self.fit()
         self.request_render()
+        return (self.true_size_note,) if self.true_size_note else ()
 
     def show_presentation_layers(self, presentation: ImagePresentation | None) -> None:
         """What a state draws on this film — its shutter in place of the image's, the overlay
@@ -270,8 +276,10 @@ class FilmScene(PlaneScene):
         self.state_graphics.show(lines, texts, fills)
 
     def _show_area(self) -> None:
-        """Zoom and pan onto the state's displayed area: fitted to the viewport (SCALE TO FIT), or
-        at its magnification (MAGNIFY: screen pixels per image pixel), centred on the area."""
+        """Zoom and pan onto the state's displayed area: fitted to the viewport (SCALE TO FIT), at
+        its magnification (MAGNIFY: screen pixels per image pixel) or at its size by the display's
+        pixel pitch (TRUE SIZE; fitted, and said in ``true_size_note``, where that is not known),
+        centred on the area."""
         assert self.presentation is not None and self.presentation.area is not None
         area, d = self.presentation.area, self.display
         width, height = float(area.right - area.left + 1), (area.bottom - area.top + 1) * self.film.aspect
@@ -279,6 +287,14 @@ class FilmScene(PlaneScene):
             width, height = height, width
         w, h = self.size
         zoom = area.magnification if area.magnification is not None else min(w / width, h / height)
+        self.true_size_note, self._true_zoom = "", None
+        if area.mode == "TRUE SIZE":
+            true_zoom = self._zoom_at_true_size(self.display_pixel_pitch_mm, area.pixel_spacing)
+            if isinstance(true_zoom, str):
+                where = "; set it in File → Preferences" if self.display_pixel_pitch_mm <= 0 else ""
+                self.true_size_note = f"TRUE SIZE (scaled to fit: {true_zoom}{where})"
+            else:
+                zoom = self._true_zoom = true_zoom
         self._fitted_zoom = self._zoom_to_fit()
         rows, cols = self.film.shape
         centre = np.array(self.image_to_world((area.left + area.right) / 2, (area.top + area.bottom) / 2)[:2])
@@ -359,6 +375,10 @@ class FilmScene(PlaneScene):
             self.fit()
             return
         fitted = self._zoom_to_fit()
+        if self._true_zoom is not None and self.display.zoom == self._true_zoom:  # true size stays true size
+            self._fitted_zoom = fitted
+            self._apply()
+            return
         zoom = self.display.zoom * fitted / self._fitted_zoom
         self._fitted_zoom = fitted
         self.display.zoom = float(min(max(zoom, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
@@ -382,12 +402,22 @@ class FilmScene(PlaneScene):
         """Show the film at its true size on a display whose pixels are ``pixel_pitch_mm`` wide:
         one image column (its column spacing in mm) over that many screen pixels. The reason it
         cannot, in words ("" when done): a film with no pixel spacing, a pitch not known."""
+        zoom = self._zoom_at_true_size(pixel_pitch_mm)
+        if isinstance(zoom, str):
+            return zoom
+        self.display.zoom = self._true_zoom = zoom
+        return ""
+
+    def _zoom_at_true_size(self, pixel_pitch_mm: float, spacing: tuple[float, float] | None = None) -> float | str:
+        """Screen pixels per image column for 1 mm of film over 1 mm of display: the column
+        spacing (``spacing``, a state's Presentation Pixel Spacing, else the film's) over the
+        display's pixel pitch; or why not, in words."""
         if pixel_pitch_mm <= 0:
             return "the display's pixel pitch is not known"
-        if self.film.spacing is None:
+        spacing = spacing or self.film.spacing
+        if spacing is None:
             return "this film states no pixel spacing"
-        self.display.zoom = float(min(max(self.film.spacing[1] / pixel_pitch_mm, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
-        return ""
+        return float(min(max(spacing[1] / pixel_pitch_mm, ZOOM_LIMITS[0]), ZOOM_LIMITS[1]))
 
     # -- state → VTK ----------------------------------------------------------------------
     def _apply(self) -> None:
