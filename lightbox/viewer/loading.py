@@ -44,6 +44,7 @@ from .pixels import (
 )
 from .polarity import image_polarity
 from .real_world import RealWorldMapping, stack_mapping
+from .regular_overlays import overlays_on_regular_grid
 from .regular_segments import segments_on_regular_grid
 from .regularise import regularise
 from .segmentations import segment_planes
@@ -360,13 +361,20 @@ def _load_volume(series: Series, progress: Callable[[int, int], None] | None, ca
     calibrated, oriented = is_calibrated(series), first.orientation is not None
     if not calibrated:
         warnings.append(UNCALIBRATED_VOLUME)
-    overlay_planes, overlay_notes = _slice_overlays(members, resampled)
+    overlay_planes, overlay_notes = _slice_overlays(members)
     warnings += overlay_notes
+    if resampled and acquired is not None and overlay_planes:  # each slice's planes moved whole with it
+        overlay_planes, farthest = overlays_on_regular_grid(overlay_planes, acquired, geometry, len(array))
+        if farthest > 0.01:
+            warnings.append(f"overlay planes (60xx) are drawn on the resampled slice nearest their own (up to "
+                            f"{farthest:.1f} mm from it)")
     if series.segmentations:
         if resampled and acquired is not None:  # on the acquired slices, then moved as the pixels were
             on_acquired: dict[int, list[OverlayPlane]] = {}
             warnings += _add_segmentations(series, members, on_acquired)
-            overlay_planes = segments_on_regular_grid(on_acquired, acquired_geometry, acquired, (first.rows, first.columns))
+            moved = segments_on_regular_grid(on_acquired, acquired_geometry, acquired, (first.rows, first.columns))
+            for k, planes in moved.items():
+                overlay_planes.setdefault(k, []).extend(planes)
         else:
             warnings += _add_segmentations(series, members, overlay_planes)
     padding = _series_padding([pixel_padding(m.header) if m.header is not None else None for m in members], warnings)
@@ -483,15 +491,13 @@ def _add_segmentations(series: Series, members: list[Instance], planes: dict[int
     return notes
 
 
-def _slice_overlays(members: list[Instance], resampled: str) -> tuple[dict[int, list[OverlayPlane]], list[str]]:
+def _slice_overlays(members: list[Instance]) -> tuple[dict[int, list[OverlayPlane]], list[str]]:
     """The overlay planes of each acquired slice (from the headers the index read: Overlay Data
     comes before the pixels), and what cannot be shown, said (never dropped silently)."""
     carrying = [k for k, m in enumerate(members)
                 if m.header is not None and any((g, 0x0010) in m.header for g in OVERLAY_GROUPS)]
     if not carrying:
         return {}, []
-    if resampled:  # the stack was moved onto a regular grid: its slices are not the acquired ones
-        return {}, [f"{len(carrying)} slice(s) carry DICOM overlay planes (60xx): not drawn on a resampled stack"]
     planes: dict[int, list[OverlayPlane]] = {}
     notes: list[str] = []
     for k in carrying:

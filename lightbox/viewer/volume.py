@@ -32,8 +32,8 @@ class Volume:
     # regular grid (gantry tilt, uneven spacing: see regularise.py)
     acquired_positions: np.ndarray | None = None
     resampled: str = ""  # what was resampled ("gantry tilt 18.5°, ..."), or ""
-    # overlay planes (60xx) of the acquired slices: slice index k -> its planes (drawn on the
-    # acquired plane; a resampled stack has none here, and says so)
+    # overlay planes (60xx) of the acquired slices, and a SEG's segments: slice index k -> its
+    # planes (drawn on the acquired plane; on a resampled stack, moved onto its regular slices)
     overlay_planes: dict[int, list[OverlayPlane]] = field(default_factory=dict)
     calibrated: bool = True  # False: no usable PixelSpacing; sizes are pixels, not mm
     oriented: bool = True  # False: no ImageOrientationPatient; no orientation letters
