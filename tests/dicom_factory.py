@@ -351,3 +351,60 @@ def linear_rgb_icc_profile() -> bytes:
               + s15(0.9642) + s15(1.0) + s15(0.8249) + b"\0" * 4 + b"\0" * 44)
     assert len(header) == 128
     return header + struct.pack(">I", len(tags)) + table + data
+
+
+PET_STORAGE = "1.2.840.10008.5.1.4.1.1.128"
+PET_DOSE, PET_HALF_LIFE, PET_WEIGHT = 370e6, 6586.2, 74.0  # Bq of F-18, s, kg; scanned 1 h after injection
+
+
+def bq_per_ml_of_suv(suv: float | np.ndarray) -> np.ndarray:
+    """Activity (Bq/mL) that is ``suv`` SUVbw one hour after injection (PET_DOSE, PET_WEIGHT):
+    SUVbw = activity x weight (g) / decayed dose (Bq)."""
+    decayed = PET_DOSE * 2.0 ** (-3600.0 / PET_HALF_LIFE)
+    return np.asarray(suv, np.float64) * decayed / (PET_WEIGHT * 1000.0)
+
+
+def write_pet_ct(root: Path, pet_suv: np.ndarray, *, frame_of_reference: str | None = None,
+                 pet_frame_of_reference: str | None = None) -> tuple[list[Path], list[Path]]:
+    """A PET/CT of one study, as a PET/CT scanner writes it: one Frame of Reference UID for both
+    (unless told otherwise). The CT: 40 axial slices 2.5 mm apart from z = 0, 64 x 64 pixels of
+    1 mm from (-32, -32), all 40 HU. The PET: ``pet_suv`` (k, j, i) in SUVbw, slices 5 mm apart
+    from z = 1.25, pixels of 2 mm from (-31, -31) (another grid over the same patient), stored
+    in Bq/mL (Rescale Slope 0.5) with the dose, weight and times SUVbw needs (C.8.9.1.1.3)."""
+    frame = frame_of_reference or generate_uid()
+    study = generate_uid()
+    ct_paths = write_ct_series(root / "ct", [(-32.0, -32.0, 2.5 * n) for n in range(40)], rows=64, columns=64,
+                               spacing=(1.0, 1.0), base=1064, study_uid=study)
+    for path in ct_paths:
+        ds = pydicom.dcmread(path)
+        ds.PixelData = np.full((64, 64), 1064, np.uint16).tobytes()  # 40 HU throughout (no marker square)
+        ds.FrameOfReferenceUID = frame
+        ds.SeriesNumber, ds.SeriesDescription = 2, "CT for attenuation correction"
+        ds.save_as(path)
+    series = generate_uid()
+    pet_paths = []
+    stored = np.rint(bq_per_ml_of_suv(pet_suv) / 0.5).astype(np.uint16)
+    for k in range(pet_suv.shape[0]):
+        ds = base_dataset(PET_STORAGE, study_uid=study, series_uid=series, modality="PT")
+        ds.SeriesNumber, ds.SeriesDescription = 3, "PET AC"
+        ds.FrameOfReferenceUID = pet_frame_of_reference or frame
+        ds.InstanceNumber = k + 1
+        ds.ImagePositionPatient = [-31.0, -31.0, 1.25 + 5.0 * k]
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.PixelSpacing = [2.0, 2.0]
+        ds.SliceThickness = 5.0
+        ds.RescaleSlope, ds.RescaleIntercept = 0.5, 0.0
+        ds.Units, ds.CorrectedImage, ds.DecayCorrection = "BQML", ["DECY", "ATTN", "SCAT"], "START"
+        ds.PatientWeight = PET_WEIGHT
+        ds.SeriesDate, ds.SeriesTime = "20260102", "093000"
+        ds.AcquisitionDate, ds.AcquisitionTime = "20260102", "093000"
+        drug = Dataset()
+        drug.RadionuclideTotalDose, drug.RadionuclideHalfLife = PET_DOSE, PET_HALF_LIFE
+        drug.RadiopharmaceuticalStartTime = "083000"
+        ds.RadiopharmaceuticalInformationSequence = [drug]
+        set_pixels(ds, stored[k])
+        path = root / "pet" / f"pet_{k:03d}.dcm"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ds.save_as(path, enforce_file_format=True)
+        pet_paths.append(path)
+    return ct_paths, pet_paths

@@ -119,7 +119,7 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
     try:
         out = Path(args.out)
         check_image_suffix(out)  # before the minutes a volume can take
-        opened, _ = open_path(args.path, args.series)
+        opened, index = open_path(args.path, args.series)
         if args.layout in ("mpr", "3d") and opened.volume is None:  # says so, then shows what it can
             print(f"note: the {args.layout} layout needs a volume; {args.path} is a film: shown in the film layout",
                   file=sys.stderr)
@@ -143,6 +143,8 @@ def _cmd_screenshot(args: argparse.Namespace) -> int:
             if presentation is None:
                 film_index, presentation = presented_film(opened, Path(args.presentation))  # the film it presents
         scenes, (rows, cols) = build_scenes(opened, args.layout, args.preset, args.mapper, film_index)  # checks the preset
+        if args.fuse:
+            _fuse(scenes, opened, index, args.fuse)
         if presentation is not None:
             for note in _show_presentation(scenes, presentation):
                 print(f"note: the presentation state's {note} is not applied", file=sys.stderr)
@@ -183,6 +185,19 @@ def _show_presentation(scenes: list[object], presentation: Any) -> list[str]:
         if presentation.window is not None:
             scene.display.set_window(presentation.window, "PR")  # type: ignore[attr-defined]
     return presentation.not_applied
+
+
+def _fuse(scenes: list[object], opened: Any, index: Any, uid: str) -> None:
+    """Lay the series ``uid`` over the screenshot's plane panes (View → Fusion); ValueError why not."""
+    from ..viewer.fusion import fusion_of
+
+    if opened.volume is None or index is None:
+        raise ValueError("--fuse lays a series over a volume: the series shown is a film")
+    fusion = fusion_of(opened.volume, opened.series, index.find_series(uid))
+    for scene in scenes:
+        if getattr(scene, "kind", "") == "mpr":
+            scene.set_fusion(fusion)  # type: ignore[attr-defined]
+    print(fusion.describe(), file=sys.stderr)
 
 
 def check_image_suffix(path: Path) -> None:
@@ -237,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--presentation", metavar="STATE",
                    help="a softcopy presentation state (GSPS / CSPS file): the film it presents, shown as it says "
                         "(window, zoomed area, rotation, shutter, graphics)")
+    p.add_argument("--fuse", metavar="SERIES_UID",
+                   help="lay this series of the same frame of reference over the plane panes in colour (a PET over "
+                        "its CT: SUV 0-5, Hot Iron, 50 %%; View → Fusion in the window)")
     p.add_argument("--headless", action="store_true", default=True, help=argparse.SUPPRESS)
     p.set_defaults(func=_cmd_screenshot)
     from .ai_cli import add_ai_commands

@@ -36,6 +36,7 @@ from ..viewer.presets import ct_preset_keys, ct_window_presets, pet_window_prese
 from ..viewer.views.text import dicom_date, person_name
 from ..viewer.volume import Film, Volume
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
+from .fusion_menu import FusionMenu
 from .hanging import HangingProtocols
 from .keyboard import TextInputKeyGuard
 from .logs import LOG, REDACTOR, configure_logging, register_phi
@@ -253,6 +254,7 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "Segments...", self.show_segments, "Ctrl+G",
                      tip="The segments of the volume's DICOM SEGs: size in mL, values inside, go to each")
         self.presentation_menu = PresentationStateMenu(self, view_menu)
+        self.fusion_menu = FusionMenu(self, view_menu)
         view_menu.addSeparator()
         self._action(view_menu, "Compare with prior", self.compare_with_prior, "C",
                      tip="The patient's previous study beside this one, series paired, scroll / window / zoom linked")

@@ -313,6 +313,10 @@ class ViewerArea(QWidget):
                     else:
                         scene = MprScene(volume, self.volume_display, pane, image=image, demo_notice=opened.is_demo)
                         self._restore(opened, scene)
+                        fused = next((s.fusion for s in self.scene_cache.values()  # a new layout's plane: fused too
+                                      if isinstance(s, MprScene) and s.fusion is not None), None)
+                        if fused is not None:
+                            scene.set_fusion(fused)
                     self.scene_cache[pane] = scene
                 self.show_scene(n, scene)
         else:

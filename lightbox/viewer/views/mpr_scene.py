@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
-from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
+from vtkmodules.vtkRenderingImage import vtkImageResliceMapper, vtkImageStack
 
 from ..display import VolumeDisplay
+from ..fusion import Fusion
 from ..geometry import ACQUIRED, PLANES, nearest_plane
 from ..geometry import acquired_axes as geometry_acquired_axes
 from ..geometry import first_plane as geometry_first_plane
@@ -36,7 +37,7 @@ from .overlays import (
     StateMark,
 )
 from .text import patient_block, study_block
-from .voi_tables import VoiTables
+from .voi_tables import VoiTables, fusion_table
 from .vtk_data import to_vtk_image
 
 SECTION_PLANES = ("axial", "coronal", "sagittal")
@@ -147,6 +148,11 @@ class MprScene(PlaneScene):
         self.state_label = ""
         self._state_marks: list[StateMark] = []
         self.state_graphics = StateGraphicsLayer(self.renderer)
+        # another series of the same frame of reference laid over in colour (a PET over its CT):
+        # its own reslice of the same plane, one layer above the image in a VTK image stack
+        self.fusion: Fusion | None = None
+        self._fusion_slice: vtkImageSlice | None = None
+        self._stack: vtkImageStack | None = None
         self.zoom = 1.0
         self.pan = np.zeros(2)
         self.view_listeners: list = []  # called after zoom or pan change (linked panes follow)
@@ -251,6 +257,61 @@ class MprScene(PlaneScene):
         camera.SetParallelScale(self.fit_scale() / self.zoom)
         camera.SetClippingRange(1.0, 4000.0)
         self._update_overlays()
+
+    # -- fusion -----------------------------------------------------------------------------
+    def set_fusion(self, fusion: Fusion | None) -> None:
+        """Lay ``fusion``'s volume over this plane (None: take it away); after a change of its
+        window, opacity or palette, call again with the same object."""
+        if fusion is None:
+            if self._stack is not None:
+                self.renderer.RemoveViewProp(self._stack)
+                self.renderer.AddViewProp(self.actor)
+            self.fusion, self._fusion_slice, self._stack = None, None, None
+        else:
+            if self._fusion_slice is None or self.fusion is None or self.fusion.volume is not fusion.volume:
+                mapper = vtkImageResliceMapper()
+                mapper.SetInputData(to_vtk_image(fusion.volume.array, fusion.volume.geometry))
+                mapper.SliceFacesCameraOn()
+                mapper.SliceAtFocalPointOn()
+                mapper.BorderOn()
+                self._fusion_slice = vtkImageSlice()
+                self._fusion_slice.SetMapper(mapper)
+                self._fusion_slice.GetProperty().SetInterpolationTypeToLinear()
+                self._fusion_slice.GetProperty().SetLayerNumber(1)
+                if self._stack is None:
+                    self.renderer.RemoveViewProp(self.actor)
+                    self._stack = vtkImageStack()
+                    self._stack.AddImage(self.actor)
+                    self.renderer.AddViewProp(self._stack)
+                else:
+                    self._stack.GetImages().RemoveAllItems()
+                    self._stack.AddImage(self.actor)
+                self._stack.AddImage(self._fusion_slice)
+                self._stack.SetActiveLayer(0)
+            self.fusion = fusion
+            prop = self._fusion_slice.GetProperty()
+            table, lo, hi = fusion_table(fusion)
+            prop.SetLookupTable(table)
+            prop.SetUseLookupTableScalarRange(True)
+            table.SetRange(lo, hi)
+        self._update_overlays()
+        self.request_render()
+
+    def fusion_rgba(self, width: int, height: int) -> np.ndarray | None:
+        """The fused layer as the CPU path paints it: RGBA (``height x width x 4``, top row first),
+        each screen pixel's patient point looked up in the fused volume (nearest voxel); None
+        without a fusion."""
+        if self.fusion is None:
+            return None
+        x, y = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height - 1, -1, -1, dtype=np.float64))
+        w, h = self.size
+        mm_per_pixel = 2 * self.fit_scale() / self.zoom / h
+        points = self._focal_point() + (((x + 0.5 - w / 2)[..., None] * self.right
+                                         + (y + 0.5 - h / 2)[..., None] * self.up) * mm_per_pixel)
+        values, inside = self.fusion.sample(points)
+        rgba = self.fusion.rgba(values)
+        rgba[~inside] = 0
+        return rgba
 
     # -- overlay planes of the acquired slices -----------------------------------------------
     def overlay_slice(self) -> tuple[tuple[int, int], np.ndarray, tuple[int, int]] | None:
@@ -392,7 +453,8 @@ class MprScene(PlaneScene):
             + f"\nZoom {self.zoom * 100:.0f}%{slab}"
             + ("\nKEY IMAGE" if self.plane == first_plane(v) and self.measure.is_key(self.position(), self.slice_step() / 2)
                else "")
-            + (f"\nPresentation state: {self.state_label}" if self.state_label else ""),
+            + (f"\nPresentation state: {self.state_label}" if self.state_label else "")
+            + (f"\n{self.fusion.describe()}" if self.fusion is not None else ""),
         )
         notice = "\nDEMO - not for clinical use" if self.demo_notice else ""
         resampled = f"\nRESAMPLED: {v.resampled}" if v.resampled else ""  # not the acquired slices: said on the image
@@ -572,7 +634,14 @@ class MprScene(PlaneScene):
         unit = f" {self.volume.unit}" if self.volume.unit else ""
         written = format_value(value, self.volume.value_decimals)
         shown = "padding (no image)" if self.volume.is_padding(value) else f"{written}{unit}"
-        return f"{self.plane}  ({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) mm   {shown}"
+        fused = ""
+        if self.fusion is not None:  # the laid-over series' value at the same point, as a PET/CT reader reads it
+            values, inside = self.fusion.sample(np.asarray(p, dtype=float)[None])
+            over = self.fusion.volume
+            if inside[0] and not over.is_padding(float(values[0])):
+                fused = f"   {over.modality} {format_value(float(values[0]), over.value_decimals)}" + \
+                        (f" {over.unit}" if over.unit else "")
+        return f"{self.plane}  ({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) mm   {shown}{fused}"
 
 
 def patient_plane(scene: MprScene) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkRenderingCore import vtkImageProperty
 
+from ..fusion import Fusion
 from ..pixels import Window, vtk_window_level
 
 TABLE_SIZE = 4096  # entries: within one grey level of the formulas (tests read the screen back)
@@ -67,3 +68,25 @@ class VoiTables:
             prop.SetLookupTable(self._table("LINEAR", True, remap) if invert else
                                 self._table("LINEAR", False, remap) if remap is not None else None)
         prop.SetUseLookupTableScalarRange(False)
+
+
+def fusion_table(fusion: Fusion) -> tuple[vtkLookupTable, float, float]:
+    """A fused volume's colours as VTK draws them: a table over the window's span, each entry the
+    RGBA :meth:`Fusion.rgba` gives the value at the entry's centre (so the two renderers agree
+    within one grey level), and the span (VTK clamps beyond it: below, the transparent first entry)."""
+    w = fusion.window
+    if w.function == "LINEAR_EXACT":
+        lo, hi = w.center - w.width / 2, w.center + w.width / 2
+    else:  # C.11.2.1.2.1's ramp runs from c - 0.5 - (w - 1) / 2 to c - 0.5 + (w - 1) / 2
+        lo, hi = w.center - 0.5 - (w.width - 1) / 2, w.center - 0.5 + (w.width - 1) / 2
+    if hi <= lo:
+        hi = lo + 1e-6
+    values = lo + (np.arange(TABLE_SIZE) + 0.5) / TABLE_SIZE * (hi - lo)
+    rgba = fusion.rgba(values) / 255.0
+    table = vtkLookupTable()
+    table.SetNumberOfTableValues(TABLE_SIZE)
+    table.Build()
+    for n, (r, g, b, a) in enumerate(rgba):
+        table.SetTableValue(n, float(r), float(g), float(b), float(a))
+    table.SetRange(lo, hi)
+    return table, float(lo), float(hi)

@@ -1,0 +1,153 @@
+"""View → Fusion: another series of the study laid over the volume shown, in colour (a PET over
+its CT), on every plane pane of that volume (viewer.fusion; the 3D pane shows the volume alone)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QApplication, QMenu
+
+from ..viewer.fusion import OPACITIES, PALETTES, Fusion, fusion_of
+from ..viewer.loading import LoadError
+from ..viewer.presets import pet_window_presets
+
+if TYPE_CHECKING:
+    from ..viewer.study_tree import Series
+    from .main_window import MainWindow
+
+NO_FUSION = "No fusion"
+
+
+class FusionMenu:
+    """The View menu's Fusion submenu of ``window``."""
+
+    def __init__(self, window: MainWindow, view_menu: QMenu) -> None:
+        self.window = window
+        self.menu = view_menu.addMenu("Fusion")
+        self.menu.setToolTipsVisible(True)
+        self.menu.aboutToShow.connect(self._fill)
+
+    # -- what can be fused --------------------------------------------------------------------
+    def _shown(self) -> tuple[Any, Series] | None:
+        """(volume, its series) shown in the window's panes, or None (a film, nothing open)."""
+        opened = self.window.area.opened
+        volume, series = getattr(opened, "volume", None), getattr(opened, "series", None)
+        return (volume, series) if volume is not None and series is not None else None
+
+    def candidates(self) -> list[tuple[Series, str]]:
+        """The study's other volume series, each with why it cannot be laid over ("" when it can
+        be tried: the same Frame of Reference UID as the one shown)."""
+        shown, index = self._shown(), self.window.index
+        if shown is None or index is None:
+            return []
+        volume, series = shown
+        study = next((st for st in index.all_studies() if series.uid in st.series), None)
+        if study is None:
+            return []
+        frame = volume.metadata.get("frame_of_reference", "")
+        out = []
+        for other in study.series.values():
+            if other.uid == series.uid or other.kind != "volume" or other.first_header is None:
+                continue
+            other_frame = str(other.first_header.get("FrameOfReferenceUID", "") or "")
+            why = "" if frame and other_frame == frame else "another frame of reference"
+            out.append((other, why))
+        return out
+
+    def _scenes(self) -> list[Any]:
+        shown = self._shown()
+        return [s for s in self.window.area.scenes() if getattr(s, "kind", "") == "mpr"
+                and shown is not None and getattr(s, "volume", None) is shown[0]]
+
+    def current(self) -> Fusion | None:
+        return next((s.fusion for s in self._scenes() if s.fusion is not None), None)
+
+    # -- the menu -----------------------------------------------------------------------------
+    def _fill(self) -> None:
+        self.menu.clear()
+        found = self.candidates()
+        if not found:
+            action = self.menu.addAction("No other series of this study to lay over" if self._shown() is not None
+                                         else "Open a CT, MR or PET volume first")
+            action.setEnabled(False)
+            return
+        current = self.current()
+        group = QActionGroup(self.menu)
+        plain = QAction(NO_FUSION, self.menu, checkable=True)
+        plain.setChecked(current is None)
+        plain.triggered.connect(partial(self.fuse, None))
+        group.addAction(plain)
+        self.menu.addAction(plain)
+        self.menu.addSeparator()
+        for series, why in found:
+            action = QAction(f"Lay over {series.label()}" + (f" ({why})" if why else ""), self.menu, checkable=True)
+            action.setEnabled(not why)
+            action.setChecked(current is not None and current.label == series.label())
+            action.triggered.connect(partial(self.fuse, series))
+            group.addAction(action)
+            self.menu.addAction(action)
+        if current is None:
+            return
+        self.menu.addSeparator()
+        self._choices("Opacity", [(f"{round(o * 100)} %", o) for o in OPACITIES], current.opacity, self.set_opacity)
+        self._choices("Colours", [(name, name) for name in PALETTES], current.palette, self.set_palette)
+        if current.volume.unit == "SUVbw":
+            self._choices("Window", [(name, w) for name, (_, w) in pet_window_presets().items()], current.window,
+                          self.set_window)
+
+    def _choices(self, title: str, values: list[tuple[str, Any]], chosen: Any, setter: Callable[[Any], None]) -> None:
+        sub = self.menu.addMenu(title)
+        group = QActionGroup(sub)
+        for text, value in values:
+            action = QAction(text, sub, checkable=True)
+            action.setChecked(value == chosen)
+            action.triggered.connect(partial(setter, value))
+            group.addAction(action)
+            sub.addAction(action)
+
+    def fuse(self, series: Series | None) -> Fusion | None:
+        """Lay ``series`` over the volume shown (None: take the fusion away); says in the status
+        bar what was done, or why not."""
+        bar = self.window.statusBar()
+        shown = self._shown()
+        if shown is None:
+            bar.showMessage("Fusion: open a CT, MR or PET volume first", 8000)
+            return None
+        if series is None:
+            for scene in self._scenes():
+                scene.set_fusion(None)
+            bar.showMessage("Fusion off", 5000)
+            return None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            fusion = fusion_of(shown[0], shown[1], series)
+        except (LoadError, OSError, ValueError) as exc:
+            bar.showMessage(f"Cannot lay {series.label()} over: {exc}", 12000)
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+        for scene in self._scenes():
+            scene.set_fusion(fusion)
+        bar.showMessage(f"{fusion.describe()} (View → Fusion: opacity, colours, window)", 10000)
+        return fusion
+
+    def _change(self, **changes: Any) -> None:
+        fusion = self.current()
+        if fusion is None:
+            return
+        for name, value in changes.items():
+            setattr(fusion, name, value)
+        for scene in self._scenes():
+            scene.set_fusion(fusion)
+
+    def set_opacity(self, opacity: float) -> None:
+        self._change(opacity=opacity)
+
+    def set_palette(self, palette: str) -> None:
+        self._change(palette=palette)
+
+    def set_window(self, window: Any) -> None:
+        self._change(window=window)

@@ -1,0 +1,122 @@
+"""One volume laid over another in colour: a PET over its CT (fusion), as a PET/CT is read.
+
+The two series must share a Frame of Reference (PS3.3 C.7.4.1: "the same ... spatial frame of
+reference", a PET/CT scanner's two acquisitions): only then do their Image Position (Patient)
+values place both in the same patient space, so each screen point of the CT pane is looked up in
+the PET by its patient position (mm), whatever the two grids' spacing, extent or orientation.
+Series of different frames of reference are refused, in words, not registered by guess.
+
+The overlay's colours are a DICOM well-known colour palette (PS3.6 Annex B: Hot Iron, PET),
+read from the palettes pydicom ships (``apply_color_lut``), indexed by the PET's grey level
+through its window (:func:`..pixels.window_values`: SUV 0-5 is LINEAR_EXACT over 0..5 SUVbw).
+The layer is blended at the reader's opacity where the PET is above the window's lower edge;
+below it (grey 0, the palette's black) it is left out, so cold tissue shows the CT alone rather
+than a darkened CT.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from .loading import load_volume
+from .pixels import Window, auto_window, window_values
+from .presets import pet_window_presets
+from .study_tree import Series
+from .volume import Volume
+
+# PS3.6 Annex B well-known palettes, by the name a reader sees, with their SOP Instance UIDs
+PALETTES = {"Hot Iron": "1.2.840.10008.1.5.1", "PET": "1.2.840.10008.1.5.2"}
+OPACITIES = (0.25, 0.5, 0.75)
+
+
+@cache
+def palette_colours(name: str) -> np.ndarray:
+    """The 256 RGB entries (uint8) of the well-known palette ``name`` (a key of PALETTES)."""
+    from pydicom.pixels import apply_color_lut
+
+    return np.asarray(apply_color_lut(np.arange(256, dtype=np.uint8), palette=PALETTES[name]), np.uint8)
+
+
+def fusion_problem(base: Volume, over: Volume) -> str:
+    """Why ``over`` cannot be laid over ``base`` ("" when it can): not the same frame of
+    reference, no place in the patient, or no overlap."""
+    if over is base:
+        return "it is the series shown"
+    frame, other = base.metadata.get("frame_of_reference", ""), over.metadata.get("frame_of_reference", "")
+    if not frame or not other:
+        return "a series states no Frame of Reference UID: their positions cannot be trusted to line up"
+    if frame != other:
+        return "the two series are not in the same frame of reference (their positions do not line up)"
+    lo, hi = _bounds(base)
+    other_lo, other_hi = _bounds(over)
+    if np.any(other_hi < lo) or np.any(other_lo > hi):
+        return "the two series do not overlap in the patient"
+    return ""
+
+
+def _bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
+    k, j, i = volume.shape
+    corners = np.array([[a, b, c] for a in (0, i - 1) for b in (0, j - 1) for c in (0, k - 1)], dtype=float)
+    world = np.asarray(volume.geometry.index_to_world(corners))
+    return world.min(axis=0), world.max(axis=0)
+
+
+def default_window(volume: Volume) -> Window:
+    """The window a fused volume opens with: SUV 0-5 on a PET in SUVbw, else its own or an automatic one."""
+    if volume.unit == "SUVbw":
+        return pet_window_presets()["SUV 0-5"][1]
+    return volume.window or auto_window(volume.array[len(volume.array) // 2], padding=volume.padding)
+
+
+@dataclass
+class Fusion:
+    """``volume`` laid over the panes of another: through ``window``, in ``palette``'s colours, at ``opacity``."""
+
+    volume: Volume
+    window: Window
+    opacity: float = 0.5
+    palette: str = "Hot Iron"
+    label: str = ""  # the fused series, in words ("#4 PT ...")
+
+    def colours(self) -> np.ndarray:
+        return palette_colours(self.palette)
+
+    def rgba(self, values: np.ndarray) -> np.ndarray:
+        """``values`` of the fused volume as RGBA (uint8, ``values.shape + (4,)``): the palette at
+        their grey level, at the opacity; transparent at grey 0 (at or below the window)."""
+        grey = window_values(values, self.window)
+        out = np.empty((*grey.shape, 4), np.uint8)
+        out[..., :3] = self.colours()[grey]
+        out[..., 3] = np.where(grey > 0, np.uint8(round(self.opacity * 255)), np.uint8(0))
+        return out
+
+    def sample(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The fused volume's values at patient ``points`` (mm, ``(..., 3)``), nearest voxel, and
+        where the points lie inside it."""
+        shape = points.shape[:-1]
+        index = np.rint(self.volume.geometry.world_to_index(points.reshape(-1, 3))).astype(np.int64)
+        k, j, i = self.volume.shape
+        inside = ((index >= 0) & (index < np.array([i, j, k]))).all(axis=1)
+        safe = np.clip(index, 0, np.array([i - 1, j - 1, k - 1]))
+        values = self.volume.array[safe[:, 2], safe[:, 1], safe[:, 0]]
+        return values.reshape(shape), inside.reshape(shape)
+
+    def describe(self) -> str:
+        lo, hi = self.window.center - self.window.width / 2, self.window.center + self.window.width / 2
+        unit = f" {self.volume.unit}" if self.volume.unit else ""
+        return f"Fused: {self.label} {lo:g}-{hi:g}{unit}, {self.palette}, {round(self.opacity * 100)} %".replace("  ", " ")
+
+
+def fusion_of(base: Volume, base_series: Series | None, series: Series) -> Fusion:
+    """``series`` loaded and made ready to lay over ``base`` (of ``base_series``) at its default
+    window; ValueError saying why it cannot be (LoadError where it cannot be read)."""
+    if base_series is not None and series.uid == base_series.uid:
+        raise ValueError("it is the series shown")
+    over = load_volume(series)
+    problem = fusion_problem(base, over)
+    if problem:
+        raise ValueError(problem)
+    label = f"#{series.number} {over.modality}" if series.number is not None else over.modality
+    return Fusion(over, default_window(over), label=label)

@@ -1,0 +1,169 @@
+"""A PET laid over its CT (View → Fusion): each screen point of a CT pane coloured by the PET at
+the same patient position, the two series on different grids (PET 2 mm pixels, slices 5 mm
+apart; CT 1 mm, 2.5 mm). Every expected colour is worked out here: the patient position from the
+PET files' Image Position and Pixel Spacing, the grey level from the SUV window's formula
+(C.11.2.1.3.2), the colour from the DICOM Hot Iron palette's own table (PS3.6 Annex B, read from
+the palette file pydicom ships), the blend at the opacity over the CT's grey."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicom_factory import write_pet_ct
+from window_helpers import opened_window
+
+from lightbox.viewer.fusion import Fusion, default_window, fusion_problem
+from lightbox.viewer.index import build_index
+from lightbox.viewer.loading import load_volume
+from lightbox.viewer.pixels import Window
+
+LESION = (slice(8, 12), slice(10, 14), slice(20, 24))  # PET voxels (k, j, i) at SUV 8
+
+
+def pet_suv() -> np.ndarray:
+    """SUV 1 in the body (PET columns and rows 4..27), 8 in the lesion, 0 outside the body."""
+    suv = np.zeros((20, 32, 32))
+    suv[:, 4:28, 4:28] = 1.0
+    suv[LESION] = 8.0
+    return suv
+
+
+def hot_iron(level: int) -> tuple[int, int, int]:
+    """Entry ``level`` of the Hot Iron palette, read from the palette's DICOM file itself."""
+    ds = pydicom.dcmread(Path(pydicom.__file__).parent / "data" / "palettes" / "hotiron.dcm")
+    return tuple(int(np.frombuffer(ds[f"{c}PaletteColorLookupTableData"].value, np.uint8)[level])  # type: ignore[misc]
+                 for c in ("Red", "Green", "Blue"))
+
+
+def _volumes(root: Path, **options: str):
+    write_pet_ct(root, pet_suv(), **options)
+    series = {s.modality: s for s in build_index(root).all_series()}
+    return load_volume(series["CT"]), load_volume(series["PT"])
+
+
+def test_the_colours_are_the_windowed_suv_through_hot_iron(tmp_path: Path) -> None:
+    """SUV 0-5 (LINEAR_EXACT): SUV 8 is grey 255, SUV 1 is 255 / 5 = 51, SUV 0 is grey 0, left
+    transparent; the others at half opacity (alpha 128)."""
+    _, pet = _volumes(tmp_path)
+    fusion = Fusion(pet, default_window(pet))
+    assert fusion.window == Window(2.5, 5.0, "LINEAR_EXACT")
+    rgba = fusion.rgba(np.array([8.0, 1.0, 0.0, -1.0]))
+    assert [tuple(v) for v in rgba[:2]] == [(*hot_iron(255), 128), (*hot_iron(51), 128)]
+    assert rgba[2, 3] == 0 and rgba[3, 3] == 0
+    assert hot_iron(51) != hot_iron(255) and hot_iron(0) == (0, 0, 0)
+
+
+def test_a_point_is_looked_up_by_its_patient_position(tmp_path: Path) -> None:
+    """PET voxel (k 9, j 11, i 21) is centred at x = -31 + 2 x 21 = 11, y = -31 + 2 x 11 = -9,
+    z = 1.25 + 5 x 9 = 46.25 mm by its file: SUV 8 there; 1 mm further along x still that voxel;
+    2 mm beyond the PET's last column, outside."""
+    _, pet = _volumes(tmp_path)
+    ds = pydicom.dcmread(tmp_path / "pet" / "pet_009.dcm")
+    x, y, z = (float(v) for v in ds.ImagePositionPatient)
+    centre = np.array([x + 2.0 * 21, y + 2.0 * 11, z])
+    fusion = Fusion(pet, default_window(pet))
+    values, inside = fusion.sample(np.array([centre, centre + [0.9, 0, 0], [x + 2.0 * 32 + 1.5, y, z]]))
+    assert values[:2] == pytest.approx([8.0, 8.0], abs=1e-3) and inside.tolist() == [True, True, False]
+
+
+def test_series_that_do_not_line_up_are_refused_in_words(tmp_path: Path) -> None:
+    ct, pet = _volumes(tmp_path / "same")
+    assert fusion_problem(ct, pet) == ""
+    ct, pet = _volumes(tmp_path / "other", pet_frame_of_reference="1.2.3.4")
+    assert fusion_problem(ct, pet) == \
+        "the two series are not in the same frame of reference (their positions do not line up)"
+    pet.metadata["frame_of_reference"] = ""
+    assert "states no Frame of Reference UID" in fusion_problem(ct, pet)
+    assert fusion_problem(ct, ct) == "it is the series shown"
+
+
+def _blend(grey: int, colour: tuple[int, int, int], alpha: int) -> tuple[float, ...]:
+    return tuple(alpha / 255 * c + (1 - alpha / 255) * grey for c in colour)
+
+
+def test_view_fusion_lays_the_pet_over_the_ct_in_every_plane_pane(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """The CT opened, View → Fusion → the PET: over the lesion's centre the screen is Hot Iron's
+    white blended half and half with the CT's grey 128 (40 HU in W 400 L 40); over the SUV 1
+    body its level 51 so blended; outside the body (SUV 0) the CT's grey alone; "Fused: ..." in
+    the corner. A 2x2 layout's panes are fused too; No fusion gives the grey back."""
+    window = any_renderer_window
+    write_pet_ct(tmp_path, pet_suv())
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.index = build_index(tmp_path)  # the study's PET beside the CT, as a folder of both opens it
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    choices = [a.text() for a in menu.actions() if a.text()]
+    assert choices == ["No fusion", "Lay over #3 PET AC (20 images)"]
+    next(a for a in menu.actions() if a.text().startswith("Lay over")).trigger()
+    assert window.statusBar().currentMessage().startswith("Fused: #3 PT 0-5 SUVbw, Hot Iron, 50 %")
+    scene = window.area.viewports[0].scene
+    scene.property.SetInterpolationTypeToNearest()
+    ds = pydicom.dcmread(tmp_path / "pet" / "pet_009.dcm")
+    x0, y0, z = (float(v) for v in ds.ImagePositionPatient)
+
+    def colour_at(i: float, j: float) -> tuple[int, ...]:
+        """The screen's RGB over PET voxel column i, row j of slice 9 (patient mm from its file)."""
+        widget = window.area.viewports[0]  # (a new layout makes new viewports)
+        x, y = widget.scene.world_to_display(np.array([x0 + 2.0 * i, y0 + 2.0 * j, z]))
+        pixels = widget.grab_pixels()
+        return tuple(int(v) for v in pixels[pixels.shape[0] - 1 - int(round(y)), int(round(x))][:3])
+
+    scene.display.crosshair = (x0 + 2.0 * 4.5, y0 + 2.0 * 25.0, z)  # slice 9; its lines away from the points read
+    qtbot.wait(300)
+    assert "Fused: #3 PT 0-5 SUVbw, Hot Iron, 50 %" in scene.corners.actors["lower_left"].GetInput()
+    x, y = scene.world_to_display(np.array([x0 + 2.0 * 21, y0 + 2.0 * 11, z]))
+    assert scene.status_text(x, y).endswith("   40 HU   PT 8.000 SUVbw")  # both series' values under the cursor
+    for (i, j), level in (((21.5, 11.5), 255), ((8, 8), 51)):
+        assert colour_at(i, j) == pytest.approx(_blend(128, hot_iron(level), 128), abs=1.5), (i, j)
+    assert colour_at(1.5, 1.5) == (128, 128, 128)  # SUV 0: the CT alone
+    window.set_layout("2x2")
+    qtbot.wait(300)
+    planes = [w.scene for w in window.area.viewports if getattr(w.scene, "kind", "") == "mpr"]
+    assert len(planes) == 3 and all(p.fusion is not None for p in planes)
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == "No fusion").trigger()
+    qtbot.wait(300)
+    assert all(p.fusion is None for p in planes)
+    assert colour_at(21.5, 11.5) == (128, 128, 128)
+
+
+def test_a_pet_of_another_frame_of_reference_is_offered_disabled(qtbot, tmp_path: Path) -> None:
+    write_pet_ct(tmp_path, pet_suv(), pet_frame_of_reference="1.2.3.4")
+    window = opened_window(qtbot, tmp_path / "ct")
+    window.index = build_index(tmp_path)
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    (action,) = [a for a in menu.actions() if a.text().startswith("Lay over")]
+    assert action.text() == "Lay over #3 PET AC (20 images) (another frame of reference)"
+    assert not action.isEnabled()
+
+
+def test_screenshot_fuse_lays_the_pet_over_and_refuses_what_cannot_be(tmp_path: Path, capsys) -> None:
+    """`lightbox screenshot FOLDER --series CT --fuse PET`: the axial pane holds the body's Hot
+    Iron level 51 blended over grey 128 (no grey-only picture has a red pixel); the CT fused on
+    itself, or a PET of another frame of reference, refused in words (exit 2)."""
+    from PIL import Image
+
+    from lightbox.app.cli import main
+
+    ct_paths, pet_paths = write_pet_ct(tmp_path / "same", pet_suv())
+    ct_uid, pet_uid = (pydicom.dcmread(p[0]).SeriesInstanceUID for p in (ct_paths, pet_paths))
+    args = ["screenshot", str(tmp_path / "same"), "--series", ct_uid, "--layout", "mpr", "--size", "512x512"]
+    assert main([*args, "--out", str(tmp_path / "plain.png")]) == 0
+    assert main([*args, "--fuse", pet_uid, "--out", str(tmp_path / "fused.png")]) == 0
+    assert "Fused: #3 PT 0-5 SUVbw, Hot Iron, 50 %" in capsys.readouterr().err
+    plain = np.asarray(Image.open(tmp_path / "plain.png").convert("RGB"))[:256, :256].reshape(-1, 3).astype(int)
+    fused = np.asarray(Image.open(tmp_path / "fused.png").convert("RGB"))[:256, :256].reshape(-1, 3).astype(int)
+    body = np.round(_blend(128, hot_iron(51), 128)).astype(int)
+    assert not (np.abs(plain - body).max(axis=1) <= 1).any()
+    assert (np.abs(fused - body).max(axis=1) <= 1).sum() > 1000  # the SUV 1 body, thousands of pixels
+    assert main([*args, "--fuse", ct_uid, "--out", str(tmp_path / "x.png")]) == 2
+    assert "it is the series shown" in capsys.readouterr().err
+    ct_paths, pet_paths = write_pet_ct(tmp_path / "other", pet_suv(), pet_frame_of_reference="1.2.3.4")
+    ct_uid, pet_uid = (pydicom.dcmread(p[0]).SeriesInstanceUID for p in (ct_paths, pet_paths))
+    assert main(["screenshot", str(tmp_path / "other"), "--series", ct_uid, "--fuse", pet_uid,
+                 "--out", str(tmp_path / "y.png")]) == 2
+    assert "not in the same frame of reference" in capsys.readouterr().err
