@@ -119,21 +119,44 @@ def test_view_fusion_lays_the_pet_over_the_ct_in_every_plane_pane(any_renderer_w
     for (i, j), level in (((21.5, 11.5), 255), ((8, 8), 51)):
         assert colour_at(i, j) == pytest.approx(_blend(128, hot_iron(level), 128), abs=1.5), (i, j)
     assert colour_at(1.5, 1.5) == (128, 128, 128)  # SUV 0: the CT alone
+    menu.aboutToShow.emit()
+    opacity = next(a.menu() for a in menu.actions() if a.text() == "Opacity")
+    next(a for a in opacity.actions() if a.text() == "75 %").trigger()
+    qtbot.wait(300)
+    assert colour_at(8, 8) == pytest.approx(_blend(128, hot_iron(51), 191), abs=1.5)  # 0.75 x 255, rounded
     window.set_layout("2x2")
     qtbot.wait(300)
     planes = [w.scene for w in window.area.viewports if getattr(w.scene, "kind", "") == "mpr"]
     assert len(planes) == 3 and all(p.fusion is not None for p in planes)
     menu.aboutToShow.emit()
+    assert [a.isChecked() for a in menu.actions() if a.text() in ("No fusion", "Lay over #3 PET AC (20 images)")] \
+        == [False, True]
     next(a for a in menu.actions() if a.text() == "No fusion").trigger()
     qtbot.wait(300)
     assert all(p.fusion is None for p in planes)
     assert colour_at(21.5, 11.5) == (128, 128, 128)
 
 
+def _ct_of_folder(qtbot, folder: Path):  # noqa: ANN202
+    """The window on a folder of a PET/CT, showing its CT (clicked if the folder opened on its PET)."""
+    window = opened_window(qtbot, folder)
+    if window.area.opened.series.modality != "CT":
+        window.open_series(next(s for s in window.index.all_series() if s.modality == "CT"))
+        qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened.series.modality == "CT", timeout=30000)
+    return window
+
+
+def test_opening_the_ct_of_a_pet_ct_points_to_fusion(qtbot, tmp_path: Path) -> None:
+    write_pet_ct(tmp_path, pet_suv())
+    window = _ct_of_folder(qtbot, tmp_path)
+    assert window.statusBar().currentMessage() == \
+        "#3 PET AC (20 images) shares this CT's frame of reference: View → Fusion lays it over"
+
+
 def test_a_pet_of_another_frame_of_reference_is_offered_disabled(qtbot, tmp_path: Path) -> None:
     write_pet_ct(tmp_path, pet_suv(), pet_frame_of_reference="1.2.3.4")
-    window = opened_window(qtbot, tmp_path / "ct")
-    window.index = build_index(tmp_path)
+    window = _ct_of_folder(qtbot, tmp_path)
+    assert "View → Fusion" not in window.statusBar().currentMessage()
     menu = window.fusion_menu.menu
     menu.aboutToShow.emit()
     (action,) = [a for a in menu.actions() if a.text().startswith("Lay over")]
@@ -167,3 +190,23 @@ def test_screenshot_fuse_lays_the_pet_over_and_refuses_what_cannot_be(tmp_path: 
     assert main(["screenshot", str(tmp_path / "other"), "--series", ct_uid, "--fuse", pet_uid,
                  "--out", str(tmp_path / "y.png")]) == 2
     assert "not in the same frame of reference" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", [(3, 2), (400, 300)])  # a grid smaller than the voxels it reaches; one larger
+def test_a_screen_grid_of_colours_is_each_points_own(tmp_path: Path, size: tuple[int, int]) -> None:
+    """An oblique grid across slices, rows and columns of the PET: each grid point's colour is
+    the colour of the value at its patient point (Fusion.sample: the geometry's own
+    world_to_index), transparent outside; whichever way the grid is coloured (the voxels it
+    reaches first, or its gathered values)."""
+    _, pet = _volumes(tmp_path)
+    fusion = Fusion(pet, default_window(pet))
+    width, height = size
+    corner = np.array([-40.013, -35.007, 20.011])  # off the voxels' half-way points: no ties to round
+    step_x, step_y = np.array([90.0, 10.0, 8.0]) / width, np.array([5.0, 80.0, 30.0]) / height
+    grid = fusion.rgba_grid(corner, step_x, step_y, width, height)
+    points = corner + np.arange(height)[:, None, None] * step_y + np.arange(width)[None, :, None] * step_x
+    values, inside = fusion.sample(points)
+    expected = fusion.rgba(values)
+    expected[~inside] = 0
+    assert inside.any() and not inside.all()
+    assert (grid == expected).all()

@@ -57,6 +57,14 @@ class FusionMenu:
             out.append((other, why))
         return out
 
+    def note_on_open(self) -> str:
+        """A word for the status bar when a CT opens beside a PET it can be fused with, or ""."""
+        shown = self._shown()
+        if shown is None or shown[1].modality.upper() != "CT":
+            return ""
+        pets = [series for series, why in self.candidates() if not why and series.modality.upper() == "PT"]
+        return f"{pets[0].label()} shares this CT's frame of reference: View → Fusion lays it over" if pets else ""
+
     def _scenes(self) -> list[Any]:
         shown = self._shown()
         return [s for s in self.window.area.scenes() if getattr(s, "kind", "") == "mpr"
@@ -85,7 +93,7 @@ class FusionMenu:
         for series, why in found:
             action = QAction(f"Lay over {series.label()}" + (f" ({why})" if why else ""), self.menu, checkable=True)
             action.setEnabled(not why)
-            action.setChecked(current is not None and current.label == series.label())
+            action.setChecked(current is not None and current.series_uid == series.uid)
             action.triggered.connect(partial(self.fuse, series))
             group.addAction(action)
             self.menu.addAction(action)

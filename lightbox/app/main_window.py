@@ -847,7 +847,8 @@ class MainWindow(QMainWindow):
         if self._after_load_note:  # said last: the hanging protocol's word would cover it
             self.statusBar().showMessage(self._after_load_note, 12000)
             self._after_load_note = ""
-        elif not opened.is_demo and (note := self.presentation_menu.note_on_open(opened)):
+        elif not opened.is_demo and (note := self.presentation_menu.note_on_open(opened) or
+                                     self.fusion_menu.note_on_open()):
             self.statusBar().showMessage(note, 12000)
 
     def _import_archived_marks(self, opened: Opened) -> None:

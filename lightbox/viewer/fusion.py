@@ -79,6 +79,7 @@ class Fusion:
     opacity: float = 0.5
     palette: str = "Hot Iron"
     label: str = ""  # the fused series, in words ("#4 PT ...")
+    series_uid: str = ""  # the fused series' Series Instance UID
 
     def colours(self) -> np.ndarray:
         return palette_colours(self.palette)
@@ -103,6 +104,40 @@ class Fusion:
         values = self.volume.array[safe[:, 2], safe[:, 1], safe[:, 0]]
         return values.reshape(shape), inside.reshape(shape)
 
+    def rgba_grid(self, corner: np.ndarray, step_x: np.ndarray, step_y: np.ndarray, width: int,
+                  height: int) -> np.ndarray:
+        """The layer (RGBA, ``height x width x 4``; transparent outside the fused volume) at the
+        patient points ``corner + c step_x + r step_y`` (mm) for rows r < ``height`` and columns
+        c < ``width``, each the nearest voxel's colour: a screen's grid. Each voxel index is affine
+        in (r, c), so it is worked out per axis, along one screen axis alone where the other does
+        not move it (a plane along the fused volume's own axes: a CT pane over its PET); the
+        colours are made once for the block of voxels the grid reaches (one slice of the PET for an
+        axial pane) and gathered, packed, per screen pixel (1024 x 1024 in about 10 ms)."""
+        g = self.volume.geometry
+        to_index = np.linalg.inv(g.direction) / np.asarray(g.spacing)[:, None]  # index = M (p - origin)
+        base = to_index @ (np.asarray(corner, float) - np.asarray(g.origin))
+        along_c, along_r = to_index @ np.asarray(step_x, float), to_index @ np.asarray(step_y, float)
+        rows, columns = np.arange(height, dtype=np.float64)[:, None], np.arange(width, dtype=np.float64)[None, :]
+        k, j, i = self.volume.shape
+        indices, inside = [], np.ones((height, width), bool)
+        for axis, size in enumerate((i, j, k)):
+            moves_c, moves_r = abs(along_c[axis]) > 1e-12, abs(along_r[axis]) > 1e-12
+            at = base[axis] + (rows * along_r[axis] if moves_r else 0.0) + (columns * along_c[axis] if moves_c else 0.0)
+            index = np.rint(np.asarray(at, np.float64)).astype(np.int64)
+            inside &= (index >= 0) & (index < size)  # broadcast to the grid
+            indices.append(np.clip(index, 0, size - 1))
+        lows = [int(n.min()) for n in indices]
+        block = self.volume.array[lows[2]:int(indices[2].max()) + 1, lows[1]:int(indices[1].max()) + 1,
+                                  lows[0]:int(indices[0].max()) + 1]
+        if block.size <= width * height:  # colour the voxels, then gather their packed colours
+            colours = np.ascontiguousarray(self.rgba(block)).view(np.uint32)[..., 0]
+            packed = colours[indices[2] - lows[2], indices[1] - lows[1], indices[0] - lows[0]]
+            out = np.broadcast_to(packed, (height, width)).copy().view(np.uint8).reshape(height, width, 4)
+        else:  # a plane across many slices of a large volume: colour the gathered values instead
+            out = self.rgba(np.broadcast_to(self.volume.array[indices[2], indices[1], indices[0]], (height, width)))
+        out[~inside] = 0
+        return out
+
     def describe(self) -> str:
         lo, hi = self.window.center - self.window.width / 2, self.window.center + self.window.width / 2
         unit = f" {self.volume.unit}" if self.volume.unit else ""
@@ -119,4 +154,4 @@ def fusion_of(base: Volume, base_series: Series | None, series: Series) -> Fusio
     if problem:
         raise ValueError(problem)
     label = f"#{series.number} {over.modality}" if series.number is not None else over.modality
-    return Fusion(over, default_window(over), label=label)
+    return Fusion(over, default_window(over), label=label, series_uid=series.uid)

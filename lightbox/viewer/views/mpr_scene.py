@@ -153,6 +153,7 @@ class MprScene(PlaneScene):
         self.fusion: Fusion | None = None
         self._fusion_slice: vtkImageSlice | None = None
         self._stack: vtkImageStack | None = None
+        self._fusion_cache: tuple[tuple[object, ...], np.ndarray] | None = None  # the CPU path's last layer
         self.zoom = 1.0
         self.pan = np.zeros(2)
         self.view_listeners: list = []  # called after zoom or pan change (linked panes follow)
@@ -303,14 +304,16 @@ class MprScene(PlaneScene):
         without a fusion."""
         if self.fusion is None:
             return None
-        x, y = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(height - 1, -1, -1, dtype=np.float64))
-        w, h = self.size
-        mm_per_pixel = 2 * self.fit_scale() / self.zoom / h
-        points = self._focal_point() + (((x + 0.5 - w / 2)[..., None] * self.right
-                                         + (y + 0.5 - h / 2)[..., None] * self.up) * mm_per_pixel)
-        values, inside = self.fusion.sample(points)
-        rgba = self.fusion.rgba(values)
-        rgba[~inside] = 0
+        f = self.fusion
+        key = (width, height, self.size, tuple(self._focal_point()), self.zoom, tuple(self.right), tuple(self.up),
+               id(f.volume), f.window, f.opacity, f.palette)
+        if self._fusion_cache is not None and self._fusion_cache[0] == key:  # a W/L drag: the same layer
+            return self._fusion_cache[1]
+        top_left = self.display_to_world(0.0, float(height - 1))  # the grid's first row is the screen's top
+        step_x = self.display_to_world(1.0, float(height - 1)) - top_left
+        step_y = self.display_to_world(0.0, float(height - 2)) - top_left
+        rgba = f.rgba_grid(top_left, step_x, step_y, width, height)
+        self._fusion_cache = (key, rgba)
         return rgba
 
     # -- overlay planes of the acquired slices -----------------------------------------------
