@@ -60,6 +60,8 @@ TOOLS = [  # (tool, label, shortcut, tip)
     ("cobb", "Cobb angle", "Shift+G", "Cobb angle: click the two ends of one endplate line, then of the other"),
     ("ellipse", "Ellipse ROI", "E", "Region of interest: drag an ellipse (or click two corners): mean, SD, min, max, area"),
     ("rectangle", "Rectangle ROI", "B", "Box ROI: drag a rectangle (or click two corners): mean, SD, min, max, area"),
+    ("freehand", "Freehand ROI", "Shift+E",
+     "Freehand ROI: drag along the edge of what to measure; the outline closes on release: mean, SD, min, max, area"),
     ("arrow", "Arrow", "Y", "Arrow: drag from the tail to the point of interest (or click both)"),
     ("text", "Text", "T", "Text annotation: click where it goes, then type it"),
 ]

@@ -57,7 +57,7 @@ class ImageMark:
     """One finished length, angle or ROI on one image: its points in that image's pixel coordinates
     (column, row), the image's header, and the values measured (mm, mm², HU)."""
 
-    kind: str  # "length", "angle", "cobb", "ellipse" or "rectangle"
+    kind: str  # "length", "angle", "cobb", "ellipse", "rectangle" or "freehand"
     points: list[tuple[float, float]]
     image: Dataset
     length_mm: float | None = None
@@ -94,6 +94,9 @@ def _region(mark: ImageMark):  # noqa: ANN202 - highdicom's ImageRegion
         (a, b), (c, d) = points
         box = [(a, b), (c, b), (c, d), (a, d), (a, b)]
         return ImageRegion(GraphicTypeValues.POLYLINE, np.array(box, dtype=float), source)
+    if mark.kind == "freehand":  # a closed polyline: its first point again at the end (TID 1410)
+        outline = to_dicom(mark.points)
+        return ImageRegion(GraphicTypeValues.POLYLINE, np.array([*outline, outline[0]], dtype=float), source)
     return ImageRegion(GraphicTypeValues.POLYLINE, np.array(points, dtype=float), source)
 
 
@@ -124,7 +127,7 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
             values.append(Measurement(LENGTH, mark.length_mm, MM))
         if mark.kind in ("angle", "cobb") and mark.angle_deg is not None:
             values.append(Measurement(ANGLE if mark.kind == "angle" else COBB, mark.angle_deg, DEGREE))
-        if mark.kind in ("ellipse", "rectangle"):
+        if mark.kind in ("ellipse", "rectangle", "freehand"):
             if mark.area_mm2 is not None:
                 values.append(Measurement(AREA, mark.area_mm2, MM2))
             for concept, unit, measured in ((ATTENUATION, HU, mark.hu), (SUVBW, SUVBW_UNIT, mark.suv)):

@@ -1,5 +1,6 @@
-"""Measurements on an image plane: length, angle and Cobb angle, and region-of-interest statistics (ellipse
-and rectangle: mean, SD, min, max, area; a PET region's peak), in mm when calibrated, else in pixels."""
+"""Measurements on an image plane: length, angle and Cobb angle, and region-of-interest statistics (ellipse,
+rectangle and a freehand outline: mean, SD, min, max, area; a PET region's peak), in mm when calibrated, else
+in pixels."""
 from __future__ import annotations
 
 import math
@@ -12,10 +13,12 @@ from .uptake_peak import peak_mean
 from .value_text import format_value
 from .volume import Volume
 
-ROI_KINDS = ("ellipse", "rectangle")
+FREEHAND = "freehand"  # an ROI outlined by hand: its points in drawing order, closed back to the first
+ROI_KINDS = ("ellipse", "rectangle", FREEHAND)
 ANNOTATION_KINDS = ("arrow", "text")  # marks, not measurements: an arrow (tail, head), a text at a point
 KEY_IMAGE = "key"  # the image (a film, or the acquired slice at a plane position) is flagged as a key image
 POINTS_NEEDED = {"length": 2, "angle": 3, "cobb": 4, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1, KEY_IMAGE: 0}
+FREEHAND_POINTS = 3  # the fewest points of a freehand outline (a triangle); it is made whole, never point by point
 
 
 @dataclass(frozen=True)
@@ -61,16 +64,18 @@ class RoiStatistics:
 class Measurement:
     """Points in the plane's own 2D frame (a film: image pixel coordinates ``(column, row)``):
     2 for a length, 3 for an angle (vertex in the middle), 4 for a Cobb angle (the ends of two
-    lines), 2 opposite corners of the bounding box for an ellipse or rectangle ROI, whose
-    statistics are computed once, when it is complete."""
+    lines), 2 opposite corners of the bounding box for an ellipse or rectangle ROI, the outline's
+    points for a freehand ROI (3 or more), whose statistics are computed once, when it is complete."""
 
-    kind: str  # "length", "angle", "cobb", "ellipse", "rectangle", "arrow" or "text"
+    kind: str  # "length", "angle", "cobb", "ellipse", "rectangle", "freehand", "arrow" or "text"
     points: list[tuple[float, float]] = field(default_factory=list)
     statistics: RoiStatistics | None = None
     text: str = ""  # a text annotation's words (an arrow's optional label)
 
     @property
     def complete(self) -> bool:
+        if self.kind == FREEHAND:
+            return len(self.points) >= FREEHAND_POINTS
         return len(self.points) == POINTS_NEEDED[self.kind]
 
 
@@ -90,13 +95,16 @@ def arrow_head(points: list[tuple[float, float]], size: float) -> list[tuple[flo
 
 
 def roi_box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
-    """``(u0, v0, u1, v1)``: the ROI's bounding box, lowest corner first."""
-    (a, b), (c, d) = points[:2]
-    return min(a, c), min(b, d), max(a, c), max(b, d)
+    """``(u0, v0, u1, v1)``: the ROI's bounding box, lowest corner first (an ellipse's or a
+    rectangle's two corners, a freehand outline's points)."""
+    us, vs = [p[0] for p in points], [p[1] for p in points]
+    return min(us), min(vs), max(us), max(vs)
 
 
 def roi_outline(kind: str, points: list[tuple[float, float]], segments: int = 72) -> list[tuple[float, float]]:
-    """The closed outline of an ellipse or rectangle ROI, for drawing."""
+    """The closed outline of an ROI, for drawing."""
+    if kind == FREEHAND:
+        return [*points, points[0]]
     u0, v0, u1, v1 = roi_box(points)
     if kind == "rectangle":
         return [(u0, v0), (u1, v0), (u1, v1), (u0, v1), (u0, v0)]
@@ -107,6 +115,8 @@ def roi_outline(kind: str, points: list[tuple[float, float]], segments: int = 72
 def inside_roi(kind: str, points: list[tuple[float, float]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Which points ``(u, v)`` (e.g. pixel centres) lie inside the ROI, its border included (with
     a rounding margin: (6, 8) lies on a circle of radius 10, yet 0.6² + 0.8² > 1 in floating point)."""
+    if kind == FREEHAND:
+        return inside_polygon(points, u, v)
     u0, v0, u1, v1 = roi_box(points)
     tolerance = 1e-9 * max(1.0, abs(u0), abs(u1), abs(v0), abs(v1))
     if kind == "rectangle":
@@ -117,8 +127,35 @@ def inside_roi(kind: str, points: list[tuple[float, float]], u: np.ndarray, v: n
     return np.asarray(((u - (u0 + u1) / 2) / a) ** 2 + ((v - (v0 + v1) / 2) / b) ** 2 <= 1.0 + 1e-9)
 
 
+def inside_polygon(points: list[tuple[float, float]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Which points ``(u, v)`` lie inside the closed outline through ``points`` (even-odd rule: a
+    ray to the right crosses its edges an odd number of times; a loop drawn across itself leaves
+    its twice-enclosed part out), or on it (within a rounding margin: a pixel centre on the edge
+    of an outline drawn through pixel centres is inside, as the rectangle's border is)."""
+    u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
+    inside, on_edge = np.zeros(np.shape(u), bool), np.zeros(np.shape(u), bool)
+    closed = [*points, points[0]]
+    scale = max(1.0, *(abs(c) for p in points for c in p))
+    for (u0, v0), (u1, v1) in zip(closed[:-1], closed[1:], strict=True):
+        crosses = (v0 > v) != (v1 > v)  # the edge spans the point's height (half-open: a vertex counted once)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = u0 + (v - v0) * (u1 - u0) / (v1 - v0)
+        inside ^= crosses & (u < at)
+        du, dv = u1 - u0, v1 - v0
+        length = math.hypot(du, dv)
+        if length > 0:  # the distance to the edge segment, within the margin
+            t = np.clip(((u - u0) * du + (v - v0) * dv) / length ** 2, 0.0, 1.0)
+            on_edge |= np.hypot(u - (u0 + t * du), v - (v0 + t * dv)) <= 1e-9 * scale
+    return np.asarray(inside | on_edge)
+
+
 def roi_area(kind: str, points: list[tuple[float, float]]) -> float:
-    """Area of the drawn shape in the units of its points squared: w·h, or π·a·b for the ellipse."""
+    """Area of the drawn shape in the units of its points squared: w·h, π·a·b for the ellipse,
+    the shoelace formula's for a freehand outline (a loop drawn across itself: its lobes' areas
+    with their signs, as drawn)."""
+    if kind == FREEHAND:
+        us, vs = np.array([p[0] for p in points]), np.array([p[1] for p in points])
+        return float(abs(np.dot(us, np.roll(vs, -1)) - np.dot(vs, np.roll(us, -1))) / 2)
     u0, v0, u1, v1 = roi_box(points)
     width, height = u1 - u0, v1 - v0
     return width * height if kind == "rectangle" else math.pi * width * height / 4

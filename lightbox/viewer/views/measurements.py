@@ -12,7 +12,17 @@ from collections.abc import Callable
 
 from vtkmodules.vtkRenderingCore import vtkRenderer
 
-from ..measure import KEY_IMAGE, ROI_KINDS, Measurement, RoiStatistics, arrow_head, describe, roi_box, roi_outline
+from ..measure import (
+    FREEHAND,
+    KEY_IMAGE,
+    ROI_KINDS,
+    Measurement,
+    RoiStatistics,
+    arrow_head,
+    describe,
+    roi_box,
+    roi_outline,
+)
 from .overlays import MEASURE_COLOR, Polylines, WorldLabels
 
 Point2D = tuple[float, float]
@@ -34,6 +44,7 @@ class MeasurementOverlay:
         self.statistics = statistics  # the values inside an ROI on a plane (film or MPR)
         self.items: list[tuple[Measurement, float]] = []  # (measurement, plane position)
         self.preview: Point2D | None = None  # the far corner of an ROI being dragged out
+        self.tracing: tuple[list[Point2D], float] | None = None  # a freehand outline being drawn, on its plane
 
     @property
     def measurements(self) -> list[Measurement]:
@@ -76,6 +87,7 @@ class MeasurementOverlay:
         """Clear the measurements and annotations (a key-image flag stays: it is not a mark)."""
         self.items[:] = [(m, plane) for m, plane in self.items if m.kind == KEY_IMAGE]
         self.preview = None
+        self.tracing = None
 
     def is_key(self, plane: float = 0.0, tolerance: float = 1e-6) -> bool:
         return any(m.kind == KEY_IMAGE and abs(p - plane) <= tolerance for m, p in self.items)
@@ -94,12 +106,14 @@ class MeasurementOverlay:
 
     def update(self, visible: Callable[[float], bool] = lambda _: True, label_offset: float = 6.0) -> None:
         lines, labels = [], []
+        if self.tracing is not None and len(self.tracing[0]) >= 2 and visible(self.tracing[1]):
+            lines.append([self.to_world(p, self.tracing[1]) for p in self.tracing[0]])  # the outline so far, open
         for m, plane in self.items:
             if not visible(plane) or m.kind == KEY_IMAGE:  # a key image is said in the corner text
                 continue
             if m.kind in ROI_KINDS:
                 corners = m.points if m.complete else m.points + ([self.preview] if self.preview else [])
-                if len(corners) == 2:
+                if len(corners) == 2 or (m.kind == FREEHAND and m.complete):
                     lines.append([self.to_world(p, plane) for p in roi_outline(m.kind, corners)])
                 if not m.complete:
                     continue
@@ -185,6 +199,31 @@ class PlaneScene:
         self.measure.preview = self._measurement_point(x, y)[0]
         self._refresh_measurements()
         self.request_render()
+
+    def trace_outline(self, display_points: list[tuple[float, float]]) -> None:
+        """Show a freehand outline being drawn through ``display_points`` (empty: none), open."""
+        if not display_points:
+            self.measure.tracing = None
+        else:
+            plane = self._measurement_point(*display_points[0])[1]
+            self.measure.tracing = ([self._measurement_point(x, y)[0] for x, y in display_points], plane)
+        self._refresh_measurements()
+        self.request_render()
+
+    def add_outline(self, display_points: list[tuple[float, float]]) -> Measurement | None:
+        """A freehand ROI closed through ``display_points`` (the plane of the first), measured; None
+        for fewer than three points (a click, not an outline)."""
+        self.measure.tracing = None
+        if len(display_points) < 3:
+            self._refresh_measurements()
+            self.request_render()
+            return None
+        plane = self._measurement_point(*display_points[0])[1]
+        m = Measurement(FREEHAND, [self._measurement_point(x, y)[0] for x, y in display_points])
+        self.measure.add(m, plane)
+        self._refresh_measurements()
+        self.request_render()
+        return m
 
     def clear_measurements(self) -> None:
         self.measure.clear()

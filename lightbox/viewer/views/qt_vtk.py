@@ -32,11 +32,13 @@ def still_timer(parent: QWidget, slot) -> QTimer:
     return timer
 
 MEASURE_TOOLS = ("length", "angle", "cobb", "ellipse", "rectangle", "arrow", "text")
-CLICK_TOOLS = {*MEASURE_TOOLS, "crosshair"}
+FREEHAND_TOOL = "freehand"  # an ROI outlined by dragging along its edge, closed on release
+CLICK_TOOLS = {*MEASURE_TOOLS, FREEHAND_TOOL, "crosshair"}
 DRAG_TOOLS = ("ellipse", "rectangle", "arrow")  # drawn by dragging (or by clicking both ends)
 SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the study browser
 STUDY_MIME = "application/x-lightbox-study-uid"  # a study dragged from the Studies window (the study database)
 ROI_DRAG_PIXELS = 3  # a release this far from the press places an ROI's second corner (drag); nearer: click-click
+TRACE_STEP_PIXELS = 2.0  # a freehand outline takes a point each time the mouse has moved this far (device px)
 
 
 def headless_platform() -> bool:
@@ -72,6 +74,7 @@ class SceneInput:
         self._last: QPointF | None = None
         self._pressed_at: QPointF | None = None
         self._button = Qt.MouseButton.NoButton
+        self._trace: list[tuple[float, float]] = []  # a freehand outline's display points while it is drawn
         self.setMinimumSize(120, 120)  # type: ignore[attr-defined]
         self.setAcceptDrops(True)  # type: ignore[attr-defined]  # a series from the study browser
         # a click on a pane takes the keyboard focus from the study browser, whose type-ahead
@@ -124,6 +127,8 @@ class SceneInput:
         x, y = self._display_xy(ev.position())
         if tool in MEASURE_TOOLS and hasattr(self.scene, "add_measurement_point"):
             self._add_measurement_point(tool, x, y)
+        elif tool == FREEHAND_TOOL and hasattr(self.scene, "trace_outline"):
+            self._trace = [(x, y)]
         elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
             self.scene.set_crosshair_at(x, y)
 
@@ -148,6 +153,11 @@ class SceneInput:
                 self.scene.set_crosshair_at(x, y)
             elif tool in DRAG_TOOLS and hasattr(self.scene, "preview_roi"):
                 self.scene.preview_roi(x, y)
+            elif tool == FREEHAND_TOOL and self._trace:
+                last_x, last_y = self._trace[-1]
+                if max(abs(x - last_x), abs(y - last_y)) >= TRACE_STEP_PIXELS:
+                    self._trace.append((x, y))
+                    self.scene.trace_outline(self._trace)
             elif tool not in CLICK_TOOLS:
                 self.scene.drag(tool, dx, dy, self.wl_convention)  # type: ignore[attr-defined]
         self.status.emit(self.scene.status_text(x, y))  # type: ignore[attr-defined]
@@ -157,6 +167,12 @@ class SceneInput:
         pressed, self._pressed_at = self._pressed_at, None
         self._last = None
         self._button = Qt.MouseButton.NoButton
+        if tool == FREEHAND_TOOL and self._trace and self.scene is not None:
+            traced, self._trace = self._trace, []
+            outline = self.scene.add_outline(traced)
+            if outline is not None:
+                self.measured.emit(self.scene.measure.label(outline).replace("\n", "  "))
+            return
         if (tool in DRAG_TOOLS and pressed is not None and self.scene is not None
                 and hasattr(self.scene, "measure") and self.scene.measure.open_roi() is not None):
             moved = ev.position() - pressed
