@@ -51,6 +51,12 @@ MODULES: dict[str, list[str]] = {
                                           "tests/test_presentation_display.py::test_a_bitmap_shutter_s_group_range_damage_and_frames",
                                           "tests/test_segmentations_by_hand.py::test_the_outline_by_hand"],
     "lightbox/viewer/regular_segments.py": ["tests/test_regular_segments.py"],
+    "lightbox/viewer/regular_overlays.py": ["tests/test_regular_overlays.py"],
+    # the window tests (both renderers) take seconds each: the Qt-free ones alone
+    "lightbox/viewer/fusion.py": ["tests/test_fusion.py::test_the_colours_are_the_windowed_suv_through_hot_iron",
+                                  "tests/test_fusion.py::test_a_point_is_looked_up_by_its_patient_position",
+                                  "tests/test_fusion.py::test_series_that_do_not_line_up_are_refused_in_words",
+                                  "tests/test_fusion.py::test_a_screen_grid_of_colours_is_each_points_own"],
     # the hand-computed screens (no VTK); test_raster.py's comparisons with VTK take seconds each
     "lightbox/viewer/views/raster.py": ["tests/test_raster_by_hand.py", "tests/test_independent_references.py"],
     "lightbox/workflow/statistics.py": ["tests/test_evaluation.py", "tests/test_statistics_by_hand.py"],
