@@ -210,3 +210,22 @@ def test_a_screen_grid_of_colours_is_each_points_own(tmp_path: Path, size: tuple
     expected[~inside] = 0
     assert inside.any() and not inside.all()
     assert (grid == expected).all()
+
+
+def test_from_the_pet_the_ct_opens_with_the_pet_laid_over(qtbot, tmp_path: Path) -> None:
+    """A PET is read over its CT: on the PET, View → Fusion offers "Show over" the CT, which opens
+    the CT and lays the PET over it."""
+    write_pet_ct(tmp_path, pet_suv())
+    window = opened_window(qtbot, tmp_path)
+    if window.area.opened.series.modality != "PT":
+        window.open_series(next(s for s in window.index.all_series() if s.modality == "PT"))
+        qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened.series.modality == "PT", timeout=30000)
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    (action,) = [a for a in menu.actions() if "CT for attenuation" in a.text()]
+    assert action.text() == "Show over #2 CT for attenuation correction (40 images)"
+    action.trigger()
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened.series.modality == "CT", timeout=30000)
+    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=5000)
+    assert window.fusion_menu.current().label == "#3 PT"
+    assert window.statusBar().currentMessage().startswith("Fused: #3 PT 0-5 SUVbw, Hot Iron, 50 %")

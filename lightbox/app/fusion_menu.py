@@ -29,6 +29,7 @@ class FusionMenu:
         self.menu = view_menu.addMenu("Fusion")
         self.menu.setToolTipsVisible(True)
         self.menu.aboutToShow.connect(self._fill)
+        self._after_open: Series | None = None  # a PET to lay over the CT being opened for it
 
     # -- what can be fused --------------------------------------------------------------------
     def _shown(self) -> tuple[Any, Series] | None:
@@ -56,6 +57,11 @@ class FusionMenu:
             why = "" if frame and other_frame == frame else "another frame of reference"
             out.append((other, why))
         return out
+
+    def after_open(self) -> Fusion | None:
+        """Lay the PET over the CT just opened for it ("Show over" a CT, chosen on the PET)."""
+        pet, self._after_open = self._after_open, None
+        return self.fuse(pet) if pet is not None and self._shown() is not None else None
 
     def note_on_open(self) -> str:
         """A word for the status bar when a CT opens beside a PET it can be fused with, or ""."""
@@ -90,8 +96,12 @@ class FusionMenu:
         group.addAction(plain)
         self.menu.addAction(plain)
         self.menu.addSeparator()
+        shown = self._shown()
+        shown_pet = shown is not None and shown[1].modality.upper() == "PT"
         for series, why in found:
-            action = QAction(f"Lay over {series.label()}" + (f" ({why})" if why else ""), self.menu, checkable=True)
+            # a PET is read over its CT: from the PET, the CT opens and the PET is laid over it
+            verb = "Show over" if shown_pet and series.modality.upper() == "CT" else "Lay over"
+            action = QAction(f"{verb} {series.label()}" + (f" ({why})" if why else ""), self.menu, checkable=True)
             action.setEnabled(not why)
             action.setChecked(current is not None and current.series_uid == series.uid)
             action.triggered.connect(partial(self.fuse, series))
@@ -128,6 +138,10 @@ class FusionMenu:
             for scene in self._scenes():
                 scene.set_fusion(None)
             bar.showMessage("Fusion off", 5000)
+            return None
+        if shown[1].modality.upper() == "PT" and series.modality.upper() == "CT":
+            self._after_open = shown[1]
+            self.window.open_series(series)  # then after_open lays the PET over it
             return None
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:

@@ -852,6 +852,7 @@ class MainWindow(QMainWindow):
         elif not opened.is_demo and (note := self.presentation_menu.note_on_open(opened) or
                                      self.fusion_menu.note_on_open()):
             self.statusBar().showMessage(note, 12000)
+        self.fusion_menu.after_open()  # a PET asked to be shown over this CT (View → Fusion on the PET)
 
     def _import_archived_marks(self, opened: Opened) -> None:
         """Measurement reports (TID 1500), key-image selections and presentation states found beside
