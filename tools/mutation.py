@@ -53,7 +53,8 @@ MODULES: dict[str, list[str]] = {
     "lightbox/viewer/regular_segments.py": ["tests/test_regular_segments.py"],
     "lightbox/viewer/regular_overlays.py": ["tests/test_regular_overlays.py"],
     # the window tests (both renderers) take seconds each: the Qt-free ones alone
-    "lightbox/viewer/fusion.py": ["tests/test_fusion.py::test_the_colours_are_the_windowed_suv_through_hot_iron",
+    "lightbox/viewer/fusion.py": ["tests/test_fusion_by_hand.py",
+                                  "tests/test_fusion.py::test_the_colours_are_the_windowed_suv_through_hot_iron",
                                   "tests/test_fusion.py::test_a_point_is_looked_up_by_its_patient_position",
                                   "tests/test_fusion.py::test_series_that_do_not_line_up_are_refused_in_words",
                                   "tests/test_fusion.py::test_a_screen_grid_of_colours_is_each_points_own"],

@@ -1,0 +1,143 @@
+"""viewer.fusion without a window: colours, lookups, refusals and words, each worked out here from
+the volumes' own geometry (index → patient mm), the window's formula and the palette's own table."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+
+from lightbox.viewer.fusion import Fusion, default_window, fusion_of, fusion_problem, palette_colours
+from lightbox.viewer.geometry import Geometry
+from lightbox.viewer.pixels import Window
+from lightbox.viewer.volume import Volume
+
+TURNED = np.array([[0.8, -0.6, 0.0], [0.6, 0.8, 0.0], [0.0, 0.0, 1.0]])  # 36.87° about z: no axis of the patient's
+
+
+def _volume(shape: tuple[int, int, int] = (6, 7, 8), origin=(10.0, -20.0, 30.0), spacing=(2.0, 3.0, 5.0),
+            direction=TURNED, frame: str = "1.2.3", **extra: object) -> Volume:
+    rng = np.random.default_rng(5)
+    values = rng.uniform(0.5, 9.0, shape).astype(np.float32)  # no zero, edges included: every voxel coloured
+    volume = Volume(values, Geometry(origin, spacing, direction), "PT", metadata={"frame_of_reference": frame,
+                                                                                   "pet_units": "BQML"})
+    for key, value in extra.items():
+        setattr(volume, key, value)
+    return volume
+
+
+def _centre(volume: Volume, i: float, j: float, k: float) -> np.ndarray:
+    """Voxel (i, j, k)'s centre in patient mm: origin + direction (index x spacing)."""
+    g = volume.geometry
+    return np.asarray(g.origin) + g.direction @ (np.array([i, j, k]) * np.asarray(g.spacing))
+
+
+def test_grey_one_is_drawn_and_the_alpha_is_the_opacity_rounded() -> None:
+    """SUV 5/255 is grey 1 of SUV 0-5: drawn (Hot Iron's entry 1), at 0.75 x 255 = 191.25 → 191."""
+    fusion = Fusion(_volume(), Window(2.5, 5.0, "LINEAR_EXACT"), opacity=0.75)
+    rgba = fusion.rgba(np.array([5.0 / 255, 0.0]))
+    assert tuple(rgba[0]) == (*palette_colours("Hot Iron")[1], 191) and rgba[1, 3] == 0
+
+
+def test_a_point_is_its_voxels_value_from_the_first_to_the_last() -> None:
+    volume = _volume()
+    fusion = Fusion(volume, Window(2.5, 5.0))
+    k, j, i = volume.shape
+    points = np.array([_centre(volume, 0, 0, 0), _centre(volume, i - 1, j - 1, k - 1), _centre(volume, 3, 2, 1),
+                       _centre(volume, i, 0, 0), _centre(volume, 0, -1, 0), _centre(volume, 0, 0, k)])
+    values, inside = fusion.sample(points)
+    assert inside.tolist() == [True, True, True, False, False, False]
+    a = volume.array
+    assert values[:3].tolist() == [a[0, 0, 0], a[k - 1, j - 1, i - 1], a[1, 2, 3]]
+
+
+@pytest.mark.parametrize("grid", ["oblique, past the edges", "along the volume, away from its first voxel", "tiny"])
+def test_a_grid_is_each_points_own_colour(grid: str) -> None:
+    """A grid's colours (made for the voxels the grid reaches, or for its gathered values) equal
+    each point's own (Fusion.sample: the geometry's world_to_index, then Fusion.rgba); outside
+    the volume transparent though its edge voxels are coloured."""
+    volume = _volume()
+    fusion = Fusion(volume, Window(2.5, 5.0, "LINEAR_EXACT"), opacity=0.5)
+    g = volume.geometry
+    if grid.startswith("oblique"):
+        corner, step_x, step_y, width, height = (_centre(volume, -2.3, -1.7, -0.4), np.array([0.37, 0.11, 0.09]),
+                                                 np.array([-0.05, 0.41, 0.13]), 90, 80)
+    elif grid.startswith("along"):  # rows along j, columns along i, on slice 3: the packed path
+        corner = _centre(volume, 2.26, 1.31, 3.0)
+        step_x, step_y = g.direction[:, 0] * g.spacing[0] * 0.13, g.direction[:, 1] * g.spacing[1] * 0.09
+        width, height = 40, 50
+    else:
+        corner, step_x, step_y, width, height = (_centre(volume, 0.3, 0.2, 0.1), np.array([3.1, 2.2, 4.3]),
+                                                 np.array([1.7, 4.9, 2.8]), 2, 3)
+    out = fusion.rgba_grid(corner, step_x, step_y, width, height)
+    points = corner + np.arange(height)[:, None, None] * step_y + np.arange(width)[None, :, None] * step_x
+    values, inside = fusion.sample(points)
+    expected = fusion.rgba(values)
+    expected[~inside] = 0
+    assert out.shape == (height, width, 4) and (out == expected).all()
+    if grid.startswith("oblique"):
+        assert inside.any() and not inside.all()
+
+
+def test_series_that_only_touch_overlap_and_one_a_hair_beyond_does_not() -> None:
+    base = _volume(direction=np.eye(3))
+    k, j, i = base.shape
+    far_x = 10.0 + 2.0 * (i - 1)  # the base's last column's centre
+    touching = _volume(origin=(far_x, -20.0, 30.0), direction=np.eye(3))
+    assert fusion_problem(base, touching) == ""
+    beyond = _volume(origin=(far_x + 0.01, -20.0, 30.0), direction=np.eye(3))
+    assert fusion_problem(base, beyond) == "the two series do not overlap in the patient"
+    below = _volume(origin=(10.0, -20.0 - 3.0 * (j - 1) - 0.01, 30.0), direction=np.eye(3))
+    assert fusion_problem(base, below) == "the two series do not overlap in the patient"
+    above = _volume(origin=(10.0, -20.0, 30.0 + 5.0 * (k - 1) + 0.01), direction=np.eye(3))
+    assert fusion_problem(base, above) == "the two series do not overlap in the patient"
+    assert fusion_problem(base, _volume(frame="")).startswith("a series states no Frame of Reference UID")
+    assert fusion_problem(_volume(frame=""), base).startswith("a series states no Frame of Reference UID")
+    assert fusion_problem(base, _volume(frame="9.9")).startswith("the two series are not in the same frame")
+
+
+def test_the_window_a_fused_volume_opens_with() -> None:
+    pet = _volume()
+    pet.metadata["pet_units"] = ""
+    pet.metadata["real_world_unit"] = ""
+    assert pet.unit == ""
+    auto = default_window(pet)  # no window of its own: the automatic one of its middle slice
+    middle = pet.array[pet.shape[0] // 2]
+    assert auto.center - auto.width / 2 == pytest.approx(np.percentile(middle, 0.5), rel=0.05)
+    pet.window = Window(40.0, 400.0)
+    assert default_window(pet) == Window(40.0, 400.0)
+
+
+def test_what_the_corner_says() -> None:
+    pet = _volume()
+    assert Fusion(pet, Window(2.5, 5.0, "LINEAR_EXACT"), label="#3 PT").describe() == \
+        "Fused: #3 PT 0-5 Bq/mL, Hot Iron, 50 %"
+    pet.metadata["pet_units"] = ""
+    assert Fusion(pet, Window(200.0, 100.0), opacity=0.25, palette="PET", label="#5 MR").describe() == \
+        "Fused: #5 MR 150-250, PET, 25 %"
+
+
+def test_fusion_of_loads_names_and_refuses(tmp_path: Path) -> None:
+    from dicom_factory import write_pet_ct
+
+    from lightbox.viewer.index import build_index
+    from lightbox.viewer.loading import load_volume
+
+    suv = np.ones((20, 32, 32))
+    write_pet_ct(tmp_path / "same", suv)
+    series = {s.modality: s for s in build_index(tmp_path / "same").all_series()}
+    ct = load_volume(series["CT"])
+    fusion = fusion_of(ct, series["CT"], series["PT"])
+    assert (fusion.label, fusion.series_uid, fusion.window, fusion.opacity, fusion.palette) == \
+        ("#3 PT", series["PT"].uid, Window(2.5, 5.0, "LINEAR_EXACT"), 0.5, "Hot Iron")
+    assert fusion.volume.unit == "SUVbw"
+    with pytest.raises(ValueError, match="it is the series shown"):
+        fusion_of(ct, series["CT"], series["CT"])
+    series["PT"].number = None
+    assert fusion_of(ct, None, series["PT"]).label == "PT"
+    write_pet_ct(tmp_path / "other", suv, pet_frame_of_reference="1.2.3.4")
+    other = {s.modality: s for s in build_index(tmp_path / "other").all_series()}
+    with pytest.raises(ValueError, match="not in the same frame of reference"):
+        fusion_of(load_volume(other["CT"]), other["CT"], other["PT"])
+    assert pydicom.dcmread(next((tmp_path / "other" / "pet").iterdir())).FrameOfReferenceUID == "1.2.3.4"
