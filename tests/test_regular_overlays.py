@@ -84,9 +84,11 @@ def test_an_unevenly_spaced_stacks_overlay_is_on_the_nearest_slice_and_said(tmp_
     paths = write_ct_series(tmp_path / "ct", positions, rows=32, columns=24, spacing=(ROW_MM, COLUMN_MM))
     add_overlay(paths[2], CROSS, origin=(3, 3))
     add_overlay(paths[3], CROSS, origin=(20, 10))
+    for end in (0, 4):  # the first and the last slice: on the grid's first and last
+        add_overlay(paths[end], CROSS, origin=(10, 10))
     volume = _load(tmp_path / "ct")
     assert volume.array.shape[0] == 6
-    assert sorted(volume.overlay_planes) == [2, 4]
+    assert sorted(volume.overlay_planes) == [0, 2, 4, 5]
     assert np.argwhere(volume.overlay_planes[2][0].mask).min(axis=0).tolist() == [2, 2]
     assert np.argwhere(volume.overlay_planes[4][0].mask).min(axis=0).tolist() == [19, 9]
     assert "overlay planes (60xx) are drawn on the resampled slice nearest their own (up to 1.0 mm from it)" \
@@ -99,4 +101,5 @@ def test_a_mask_moved_whole_is_cut_at_the_edge() -> None:
     assert np.argwhere(shifted(mask, 1, -2)).tolist() == [[2, 0]]  # (0, 0) and (3, 4) move off it
     assert np.argwhere(shifted(mask, -1, 2)).tolist() == [[0, 4]]
     assert not shifted(mask, 4, 0).any() and not shifted(mask, 0, -5).any()
+    assert not shifted(mask, 6, 1).any() and not shifted(mask, 1, -7).any()  # off the image along one axis
     assert (shifted(mask, 0, 0) == mask).all()
