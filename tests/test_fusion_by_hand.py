@@ -92,19 +92,32 @@ def test_series_that_only_touch_overlap_and_one_a_hair_beyond_does_not() -> None
     assert fusion_problem(base, below) == "the two series do not overlap in the patient"
     above = _volume(origin=(10.0, -20.0, 30.0 + 5.0 * (k - 1) + 0.01), direction=np.eye(3))
     assert fusion_problem(base, above) == "the two series do not overlap in the patient"
+    for axis, step, count in ((0, 2.0, i), (1, 3.0, j), (2, 5.0, k)):  # touching from above and below, each axis
+        for sign in (1, -1):
+            origin = np.array([10.0, -20.0, 30.0])
+            origin[axis] += sign * step * (count - 1)
+            assert fusion_problem(base, _volume(origin=tuple(origin), direction=np.eye(3))) == "", (axis, sign)
+    unstated = _volume()
+    del unstated.metadata["frame_of_reference"]
+    assert fusion_problem(base, unstated).startswith("a series states no Frame of Reference UID")
+    assert fusion_problem(unstated, base).startswith("a series states no Frame of Reference UID")
     assert fusion_problem(base, _volume(frame="")).startswith("a series states no Frame of Reference UID")
     assert fusion_problem(_volume(frame=""), base).startswith("a series states no Frame of Reference UID")
     assert fusion_problem(base, _volume(frame="9.9")).startswith("the two series are not in the same frame")
 
 
 def test_the_window_a_fused_volume_opens_with() -> None:
+    from lightbox.viewer.pixels import Padding, auto_window
+
     pet = _volume()
+    pet.array *= np.arange(1, 7, dtype=np.float32)[:, None, None]  # each slice its own range
+    pet.array[3, :2] = -5.0  # padding in the middle slice
+    pet.padding = Padding(-5.0, -5.0)
     pet.metadata["pet_units"] = ""
-    pet.metadata["real_world_unit"] = ""
     assert pet.unit == ""
-    auto = default_window(pet)  # no window of its own: the automatic one of its middle slice
-    middle = pet.array[pet.shape[0] // 2]
-    assert auto.center - auto.width / 2 == pytest.approx(np.percentile(middle, 0.5), rel=0.05)
+    # no window of its own: the automatic one of its middle slice (of 6: the fourth), padding left out
+    assert default_window(pet) == auto_window(pet.array[3], padding=Padding(-5.0, -5.0))
+    assert default_window(pet) != auto_window(pet.array[3])
     pet.window = Window(40.0, 400.0)
     assert default_window(pet) == Window(40.0, 400.0)
 
@@ -114,8 +127,9 @@ def test_what_the_corner_says() -> None:
     assert Fusion(pet, Window(2.5, 5.0, "LINEAR_EXACT"), label="#3 PT").describe() == \
         "Fused: #3 PT 0-5 Bq/mL, Hot Iron, 50 %"
     pet.metadata["pet_units"] = ""
-    assert Fusion(pet, Window(200.0, 100.0), opacity=0.25, palette="PET", label="#5 MR").describe() == \
-        "Fused: #5 MR 150-250, PET, 25 %"
+    assert Fusion(pet, Window(200.0, 100.0), opacity=0.75, palette="PET", label="#5 MR").describe() == \
+        "Fused: #5 MR 150-250, PET, 75 %"
+    assert Fusion(pet, Window(200.0, 100.0)).describe() == "Fused: 150-250, Hot Iron, 50 %"  # no label
 
 
 def test_fusion_of_loads_names_and_refuses(tmp_path: Path) -> None:
@@ -132,8 +146,9 @@ def test_fusion_of_loads_names_and_refuses(tmp_path: Path) -> None:
     assert (fusion.label, fusion.series_uid, fusion.window, fusion.opacity, fusion.palette) == \
         ("#3 PT", series["PT"].uid, Window(2.5, 5.0, "LINEAR_EXACT"), 0.5, "Hot Iron")
     assert fusion.volume.unit == "SUVbw"
-    with pytest.raises(ValueError, match="it is the series shown"):
+    with pytest.raises(ValueError) as refused:
         fusion_of(ct, series["CT"], series["CT"])
+    assert str(refused.value) == "it is the series shown"
     series["PT"].number = None
     assert fusion_of(ct, None, series["PT"]).label == "PT"
     write_pet_ct(tmp_path / "other", suv, pet_frame_of_reference="1.2.3.4")
