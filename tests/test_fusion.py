@@ -229,3 +229,38 @@ def test_from_the_pet_the_ct_opens_with_the_pet_laid_over(qtbot, tmp_path: Path)
     qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=5000)
     assert window.fusion_menu.current().label == "#3 PT"
     assert window.statusBar().currentMessage().startswith("Fused: #3 PT 0-5 SUVbw, Hot Iron, 50 %")
+
+
+def test_an_roi_on_the_fused_ct_gives_the_pets_values_there(tmp_path: Path) -> None:
+    """A rectangle on the fused CT's axial plane at z = 47.5 mm around the lesion: the PET slice
+    nearest (k 9 at 46.25 mm, within its half step of 2.5 mm) holds 36 voxel centres inside it
+    (columns 19..24, rows 9..14 by the PET files' positions): 16 of the lesion (SUV 8) and 20 of
+    the body (SUV 1), mean 148 / 36 = 4.111 SUVbw, max 8; the CT's own values (40 HU) as before.
+    Without the fusion the PET's line goes."""
+    from lightbox.viewer.display import VolumeDisplay
+    from lightbox.viewer.fusion import fusion_of
+    from lightbox.viewer.measure import Measurement
+    from lightbox.viewer.views.mpr_scene import MprScene
+
+    write_pet_ct(tmp_path, pet_suv())
+    series = {s.modality: s for s in build_index(tmp_path).all_series()}
+    ct = load_volume(series["CT"])
+    display = VolumeDisplay()
+    display.set_window(ct.window)
+    display.crosshair = (0.0, 0.0, 47.5)
+    scene = MprScene(ct, display, "axial")
+    scene.set_fusion(fusion_of(ct, series["CT"], series["PT"]))
+    x = [-31.0 + 2.0 * i for i in (19, 24)]  # the PET's column centres, by its files
+    y = [-31.0 + 2.0 * j for j in (9, 14)]
+    roi = Measurement("rectangle", [(x[0] - 1.0, -(y[0] - 1.0)), (x[1] + 1.0, -(y[1] + 1.0))])  # (u, v) = (x, -y)
+    scene.measure.add(roi, 47.5)
+    stats = roi.statistics
+    assert stats is not None and (stats.mean, stats.value_unit) == (40.0, "HU")
+    fused = stats.fused
+    assert fused is not None and stats.fused_name == "PT" and fused.pixels == 36
+    assert (fused.mean, fused.maximum, fused.minimum) == (pytest.approx(148 / 36, abs=1e-3), pytest.approx(8.0, abs=1e-3),
+                                                           pytest.approx(1.0, abs=1e-3))
+    assert fused.peak is not None
+    assert "\nPT mean 4.111  max 8.000 SUVbw, peak " in stats.describe()
+    scene.set_fusion(None)
+    assert roi.statistics is not None and roi.statistics.fused is None and "PT" not in roi.statistics.describe()

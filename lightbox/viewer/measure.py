@@ -46,6 +46,9 @@ class RoiStatistics:
     # and in SUL (lean body mass) where the patient's sex, weight and height give one (viewer.suv)
     peak: float | None = None
     sul_peak: float | None = None
+    # the same region in a volume laid over this one (a PET over its CT: viewer.fusion), and its name
+    fused: RoiStatistics | None = None
+    fused_name: str = ""
 
     def describe(self) -> str:
         unit = f" {self.value_unit}" if self.value_unit else ""
@@ -57,7 +60,19 @@ class RoiStatistics:
                 + (f"peak {format_value(self.peak, mean_d)}{unit} (1 cm³ sphere)"
                    + (f", SULpeak {format_value(self.sul_peak, mean_d)}" if self.sul_peak is not None else "") + "\n"
                    if self.peak is not None else "")
-                + f"area {self.area:.1f} {self.area_unit}{left_out}")
+                + f"area {self.area:.1f} {self.area_unit}{left_out}" + self._fused_line())
+
+    def _fused_line(self) -> str:
+        """The fused volume's values in the region: "PT mean 4.111 max 8.000 SUVbw, peak 6.52"."""
+        if not self.fused_name:
+            return ""
+        f = self.fused
+        if f is None:
+            return f"\n{self.fused_name}: no voxel inside"
+        unit, d = (f" {f.value_unit}" if f.value_unit else ""), max(1, f.decimals)
+        peak = f", peak {format_value(f.peak, d)}" if f.peak is not None else ""
+        return (f"\n{self.fused_name} mean {format_value(f.mean, d)}  max {format_value(f.maximum, f.decimals)}"
+                f"{unit}{peak}")
 
 
 @dataclass

@@ -10,6 +10,8 @@ the front (head up), sagittal seen from the patient's left (anterior on the left
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkRenderer
@@ -20,7 +22,7 @@ from ..fusion import Fusion
 from ..geometry import ACQUIRED, PLANES, nearest_plane
 from ..geometry import acquired_axes as geometry_acquired_axes
 from ..geometry import first_plane as geometry_first_plane
-from ..measure import volume_roi_statistics
+from ..measure import Measurement, RoiStatistics, volume_roi_statistics
 from ..orientation import direction_label
 from ..value_text import format_value, window_text
 from ..volume import Volume
@@ -141,8 +143,7 @@ class MprScene(PlaneScene):
         # points in mm on the plane; an uncalibrated volume's "mm" are pixels, and are labelled so
         self.measure = MeasurementOverlay(
             self.renderer, self._plane_to_world, lambda: (1.0, 1.0) if self.volume.calibrated else None,
-            lambda m, plane: volume_roi_statistics(self.volume, (self.right, self.up, self.normal), plane,
-                                                   self.slice_step() / 2, m.kind, m.points))
+            self._roi_statistics)
         # a presentation state's graphics on the acquired slices (View → Presentation state): by
         # slice position, in mm on this plane, read-only; and the state's name for the corner
         self.state_label = ""
@@ -295,8 +296,22 @@ class MprScene(PlaneScene):
             prop.SetLookupTable(table)
             prop.SetUseLookupTableScalarRange(True)
             table.SetRange(lo, hi)
+        self.measure.remeasure()  # the ROIs' values in the fused volume (or no longer)
         self._update_overlays()
         self.request_render()
+
+    def _roi_statistics(self, m: Measurement, plane: float) -> RoiStatistics | None:
+        """An ROI's values in this volume, and, under a fusion, in the fused one too: its voxels
+        on the slice nearest this plane (within half its own slice step) inside the shape, as a
+        PET/CT reader takes a lesion's SUVmax and SUVpeak from an ROI drawn on the fused CT."""
+        axes = (self.right, self.up, self.normal)
+        stats = volume_roi_statistics(self.volume, axes, plane, self.slice_step() / 2, m.kind, m.points)
+        if stats is None or self.fusion is None:
+            return stats
+        over = self.fusion.volume
+        axis = int(np.argmax(np.abs(over.geometry.direction.T @ self.normal)))
+        fused = volume_roi_statistics(over, axes, plane, float(over.geometry.spacing[axis]) / 2, m.kind, m.points)
+        return replace(stats, fused=fused, fused_name=over.modality or "fused")
 
     def fusion_rgba(self, width: int, height: int) -> np.ndarray | None:
         """The fused layer as the CPU path paints it: RGBA (``height x width x 4``, top row first),
