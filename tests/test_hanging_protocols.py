@@ -200,3 +200,37 @@ def test_crosshair_lines_only_of_planes_another_pane_shows(any_renderer_window, 
     qtbot.waitUntil(lambda: not window.is_loading(), timeout=30000)
     axial = next(w for w in window.area.viewports if getattr(w.scene, "plane", "") == "axial")
     assert _line_pixels(axial, "coronal") > 100 and _line_pixels(axial, "sagittal") > 100
+
+
+def test_a_pet_ct_opens_ct_pet_fused_and_mip_with_the_slices_linked(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """A PET/CT study (one frame of reference): its CT, its PET in SUV 0-5, the CT with the PET
+    laid over, and the PET's MIP; the three plane panes scroll together in patient mm. Without a
+    PET (the chest CT above) the rule does not fit."""
+    from dicom_factory import write_pet_ct
+
+    suv = np.ones((20, 32, 32))
+    suv[8:12, 10:14, 20:24] = 8.0
+    write_pet_ct(tmp_path, suv)
+    (first, *others) = plans_for(tmp_path)
+    assert first.protocol.name == "PET/CT: CT, PET, fused and the PET's MIP"
+    assert [(p.series.modality, p.view, p.preset, p.fuse.modality if p.fuse else "") for p in first.panes] == [
+        ("CT", "axial", "", ""), ("PT", "axial", "SUV 0-5", ""), ("CT", "axial", "", "PT"), ("PT", "3d", "", "")]
+    window = any_renderer_window
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None, timeout=60000)
+    assert window.area.layout_name == "2x2"
+    ct, pet, fused, mip = (w.scene for w in window.area.viewports)
+    assert (ct.volume.modality, pet.volume.modality, fused.volume.modality, mip.volume.modality) == ("CT", "PT", "CT", "PT")
+    assert ct.fusion is None and pet.fusion is None and fused.fusion is not None
+    assert fused.fusion.volume.unit == "SUVbw" and mip.kind == "3d"
+    assert (pet.display.window_center, pet.display.window_width, pet.display.preset) == (2.5, 5.0, "SUV 0-5")
+    activate(window, qtbot)
+    qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    for _ in range(4):
+        qtbot.keyClick(window, Qt.Key.Key_Up)
+    assert pet.position() == pytest.approx(ct.position(), abs=2.5) and fused.position() == pytest.approx(ct.position())
+    menu = window.fusion_menu.menu  # the opacity changes the fused pane's layer, not the plain CT's
+    menu.aboutToShow.emit()
+    opacity = next(a.menu() for a in menu.actions() if a.text() == "Opacity")
+    next(a for a in opacity.actions() if a.text() == "75 %").trigger()
+    assert fused.fusion.opacity == 0.75 and ct.fusion is None

@@ -163,7 +163,8 @@ class FusionMenu:
         for name, value in changes.items():
             setattr(fusion, name, value)
         for scene in self._scenes():
-            scene.set_fusion(fusion)
+            if scene.fusion is fusion:  # (a hanging protocol fuses one pane of the CT, not its others)
+                scene.set_fusion(fusion)
 
     def set_opacity(self, opacity: float) -> None:
         self._change(opacity=opacity)

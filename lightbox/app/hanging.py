@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..reading.protocols import PanePlan, Plan, load_protocols, matching_plans
-from ..viewer.presets import ct_window_presets
+from ..viewer.fusion import fusion_of
+from ..viewer.loading import LoadError
+from ..viewer.presets import ct_window_presets, pet_window_presets
 from ..workflow.storage import default_data_dir
 from .compose import LAYOUTS, Opened
 from .viewer_area import Placed
@@ -99,14 +101,17 @@ class HangingProtocols:
             if self.current != n or area.opened is not opened:
                 return  # another protocol, or another study, since
             if not waiting:
-                if plan.protocol.link and len(shown) >= 2:
-                    area.link_panes(shown, same_frame_of_reference=True, scroll=True, window=False, zoom=True)
+                planes = [n for n in shown if getattr(area.viewports[n].scene, "kind", "") != "3d"]  # a MIP has no slice
+                if plan.protocol.link and len(planes) >= 2:
+                    area.link_panes(planes, same_frame_of_reference=True, scroll=True, window=False, zoom=True)
                 window.statusBar().showMessage(f"Hanging protocol: {plan.protocol.name} (N: next)", 8000)
                 return
             pane_number, pane = waiting.pop(0)
 
             def placed(loaded: Opened) -> None:
                 if pane_number in area.placed and area.placed[pane_number].opened is loaded:
+                    if pane.view and loaded.volume is not None and area.placed[pane_number].view != pane.view:
+                        area.place(pane_number, loaded, pane.view)  # the rule's view (a PET's MIP), not the first plane
                     self._show(pane_number, pane, area.placed[pane_number])
                     shown.append(pane_number)
                 load_next()
@@ -116,6 +121,16 @@ class HangingProtocols:
         load_next()
 
     def _show(self, pane_number: int, pane: PanePlan, placed: Placed) -> None:
-        """A pane's view as the rule asks: its window preset (the view was chosen on placing)."""
-        if pane.preset and pane.preset in ct_window_presets() and hasattr(placed.scene, "display"):
-            placed.scene.display.set_window(ct_window_presets()[pane.preset], pane.preset)  # type: ignore[attr-defined]
+        """A pane's view as the rule asks: its window preset (a CT's, or a PET's in SUVbw), the
+        series laid over it (the view was chosen on placing)."""
+        scene = placed.scene
+        unit = getattr(getattr(scene, "volume", None), "unit", "")
+        preset = ct_window_presets().get(pane.preset) if unit != "SUVbw" else \
+            pet_window_presets().get(pane.preset, ("", None))[1]
+        if pane.preset and preset is not None and hasattr(scene, "display"):
+            scene.display.set_window(preset, pane.preset)  # type: ignore[attr-defined]
+        if pane.fuse is not None and hasattr(scene, "set_fusion"):
+            try:
+                scene.set_fusion(fusion_of(scene.volume, pane.series, pane.fuse))  # type: ignore[attr-defined]
+            except (LoadError, OSError, ValueError) as exc:  # said; the pane shows its own series
+                self.window.statusBar().showMessage(f"Hanging protocol: {pane.fuse.label()} not laid over: {exc}", 12000)

@@ -30,6 +30,7 @@ class PaneRule:
     series: str | dict[str, str]  # "current", "prior", or attribute patterns
     view: str = ""
     preset: str = ""
+    fuse: dict[str, str] = field(default_factory=dict)  # patterns of a series to lay over it (a PET over its CT)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class PanePlan:
     preset: str = ""
     prior: bool = False
     current: bool = False
+    fuse: Series | None = None  # the series laid over it (viewer.fusion)
 
 
 @dataclass
@@ -61,7 +63,8 @@ class Plan:
 
 
 def _protocol(raw: dict[str, Any]) -> Protocol:
-    panes = tuple(PaneRule(p.get("series", "current"), str(p.get("view", "")), str(p.get("preset", "")))
+    panes = tuple(PaneRule(p.get("series", "current"), str(p.get("view", "")), str(p.get("preset", "")),
+                           {str(k): str(v) for k, v in p.get("fuse", {}).items()})
                   for p in raw.get("panes", []))
     return Protocol(str(raw["name"]), {str(k): str(v) for k, v in raw.get("match", {}).items()}, str(raw.get("layout", "1x1")),
                     panes, bool(raw.get("link", False)), str(raw.get("needs", "")))
@@ -110,22 +113,30 @@ def plan(protocol: Protocol, current: Series, study_series: Sequence[Series], ha
     if not _fits(protocol.match, attributes(current)):
         return None
     result = Plan(protocol)
-    used: set[str] = set()
+    used: dict[str, str] = {}  # series UID → the view of the pane it fills
+    volumes = [s for s in study_series if s.kind == "volume"]
     for rule in protocol.panes:
+        fused = None
+        if rule.fuse:  # a pane fused with another series: the rule needs that series
+            fused = next((s for s in volumes if s.uid != current.uid and _fits(rule.fuse, attributes(s))), None)
+            if fused is None:
+                return None
         if rule.series == "current":
-            result.panes.append(PanePlan(current, rule.view, rule.preset, current=True))
+            result.panes.append(PanePlan(current, rule.view, rule.preset, current=True, fuse=fused))
         elif rule.series == "prior":
             if not has_prior:
                 return None
             result.panes.append(PanePlan(None, rule.view, rule.preset, prior=True))
         else:
             patterns = rule.series if isinstance(rule.series, dict) else {}
-            chosen = next((s for s in study_series if s.uid not in used and s.kind in ("volume", "film")
-                           and _fits(patterns, attributes(s))), None)
+            fitting = [s for s in study_series if s.kind in ("volume", "film") and _fits(patterns, attributes(s))]
+            # a series not shown yet; else one shown in another view (a PET's slices, then its MIP)
+            chosen = next((s for s in fitting if s.uid not in used), None) or \
+                next((s for s in fitting if rule.view and used.get(s.uid, rule.view) != rule.view), None)
             if chosen is None:
                 continue  # an optional pane (e.g. no diffusion series): left empty
-            used.add(chosen.uid)
-            result.panes.append(PanePlan(chosen, rule.view, rule.preset, current=chosen.uid == current.uid))
+            used[chosen.uid] = rule.view
+            result.panes.append(PanePlan(chosen, rule.view, rule.preset, current=chosen.uid == current.uid, fuse=fused))
     filled = [p for p in result.panes if p.series is not None or p.prior]
     if len(filled) < min(2, len(protocol.panes)):  # a side-by-side rule with one side: does not fit
         return None
