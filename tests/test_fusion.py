@@ -137,8 +137,15 @@ def test_view_fusion_lays_the_pet_over_the_ct_in_every_plane_pane(any_renderer_w
     assert colour_at(21.5, 11.5) == (128, 128, 128)
 
 
-def _ct_of_folder(qtbot, folder: Path):  # noqa: ANN202
-    """The window on a folder of a PET/CT, showing its CT (clicked if the folder opened on its PET)."""
+def _ct_of_folder(qtbot, folder: Path, monkeypatch):  # noqa: ANN202, ANN001
+    """The window on a folder of a PET/CT, showing its CT (clicked if the folder opened on its PET),
+    hanging protocols off (the PET/CT rule would lay it out fused already)."""
+    from lightbox.app.preferences import Preferences
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(folder.parent / "data"))
+    prefs = Preferences.load()
+    prefs.hanging_protocols = False
+    prefs.save()
     window = opened_window(qtbot, folder)
     if window.area.opened.series.modality != "CT":
         window.open_series(next(s for s in window.index.all_series() if s.modality == "CT"))
@@ -146,16 +153,16 @@ def _ct_of_folder(qtbot, folder: Path):  # noqa: ANN202
     return window
 
 
-def test_opening_the_ct_of_a_pet_ct_points_to_fusion(qtbot, tmp_path: Path) -> None:
-    write_pet_ct(tmp_path, pet_suv())
-    window = _ct_of_folder(qtbot, tmp_path)
+def test_opening_the_ct_of_a_pet_ct_points_to_fusion(qtbot, tmp_path: Path, monkeypatch) -> None:
+    write_pet_ct(tmp_path / "study", pet_suv())
+    window = _ct_of_folder(qtbot, tmp_path / "study", monkeypatch)
     assert window.statusBar().currentMessage() == \
         "#3 PET AC (20 images) shares this CT's frame of reference: View → Fusion lays it over"
 
 
-def test_a_pet_of_another_frame_of_reference_is_offered_disabled(qtbot, tmp_path: Path) -> None:
-    write_pet_ct(tmp_path, pet_suv(), pet_frame_of_reference="1.2.3.4")
-    window = _ct_of_folder(qtbot, tmp_path)
+def test_a_pet_of_another_frame_of_reference_is_offered_disabled(qtbot, tmp_path: Path, monkeypatch) -> None:
+    write_pet_ct(tmp_path / "study", pet_suv(), pet_frame_of_reference="1.2.3.4")
+    window = _ct_of_folder(qtbot, tmp_path / "study", monkeypatch)
     assert "View → Fusion" not in window.statusBar().currentMessage()
     menu = window.fusion_menu.menu
     menu.aboutToShow.emit()
@@ -212,11 +219,18 @@ def test_a_screen_grid_of_colours_is_each_points_own(tmp_path: Path, size: tuple
     assert (grid == expected).all()
 
 
-def test_from_the_pet_the_ct_opens_with_the_pet_laid_over(qtbot, tmp_path: Path) -> None:
+def test_from_the_pet_the_ct_opens_with_the_pet_laid_over(qtbot, tmp_path: Path, monkeypatch) -> None:
     """A PET is read over its CT: on the PET, View → Fusion offers "Show over" the CT, which opens
-    the CT and lays the PET over it."""
-    write_pet_ct(tmp_path, pet_suv())
-    window = opened_window(qtbot, tmp_path)
+    the CT and lays the PET over it (hanging protocols off: with them the PET/CT rule lays the CT
+    out with a fused pane, and the PET is not laid over its other panes too)."""
+    from lightbox.app.preferences import Preferences
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    prefs = Preferences.load()
+    prefs.hanging_protocols = False
+    prefs.save()
+    write_pet_ct(tmp_path / "study", pet_suv())
+    window = opened_window(qtbot, tmp_path / "study")
     if window.area.opened.series.modality != "PT":
         window.open_series(next(s for s in window.index.all_series() if s.modality == "PT"))
         qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened.series.modality == "PT", timeout=30000)
@@ -264,3 +278,18 @@ def test_an_roi_on_the_fused_ct_gives_the_pets_values_there(tmp_path: Path) -> N
     assert "\nPT mean 4.111  max 8.000 SUVbw, peak " in stats.describe()
     scene.set_fusion(None)
     assert roi.statistics is not None and roi.statistics.fused is None and "PT" not in roi.statistics.describe()
+
+
+def test_from_the_pet_with_the_pet_ct_protocol_only_its_fused_pane_is_fused(qtbot, tmp_path: Path) -> None:
+    write_pet_ct(tmp_path, pet_suv())
+    window = opened_window(qtbot, tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None, timeout=30000)
+    window.open_series(next(s for s in window.index.all_series() if s.modality == "PT"))
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened.series.modality == "PT", timeout=30000)
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("Show over")).trigger()
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None
+                    and window.area.opened.series.modality == "CT", timeout=30000)
+    fused = [w.scene.fusion is not None for w in window.area.viewports if getattr(w.scene, "kind", "") == "mpr"]
+    assert fused == [False, False, True]  # the CT, the PET, the fused CT (the MIP is no plane)

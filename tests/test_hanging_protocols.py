@@ -213,6 +213,8 @@ def test_a_pet_ct_opens_ct_pet_fused_and_mip_with_the_slices_linked(any_renderer
     write_pet_ct(tmp_path, suv)
     (first, *others) = plans_for(tmp_path)
     assert first.protocol.name == "PET/CT: CT, PET, fused and the PET's MIP"
+    write_pet_ct(tmp_path.parent / f"{tmp_path.name}-other", suv, pet_frame_of_reference="1.2.3.4")
+    assert "PET/CT" not in " ".join(p.protocol.name for p in plans_for(tmp_path.parent / f"{tmp_path.name}-other"))
     assert [(p.series.modality, p.view, p.preset, p.fuse.modality if p.fuse else "") for p in first.panes] == [
         ("CT", "axial", "", ""), ("PT", "axial", "SUV 0-5", ""), ("CT", "axial", "", "PT"), ("PT", "3d", "", "")]
     window = any_renderer_window

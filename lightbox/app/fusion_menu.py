@@ -29,7 +29,7 @@ class FusionMenu:
         self.menu = view_menu.addMenu("Fusion")
         self.menu.setToolTipsVisible(True)
         self.menu.aboutToShow.connect(self._fill)
-        self._after_open: Series | None = None  # a PET to lay over the CT being opened for it
+        self._after_open: tuple[Series, str] | None = None  # a PET to lay over the CT (its UID) being opened for it
 
     # -- what can be fused --------------------------------------------------------------------
     def _shown(self) -> tuple[Any, Series] | None:
@@ -60,8 +60,14 @@ class FusionMenu:
 
     def after_open(self) -> Fusion | None:
         """Lay the PET over the CT just opened for it ("Show over" a CT, chosen on the PET)."""
-        pet, self._after_open = self._after_open, None
-        return self.fuse(pet) if pet is not None and self._shown() is not None else None
+        pending, self._after_open = self._after_open, None
+        shown = self._shown()
+        if pending is None or shown is None or shown[1].uid != pending[1]:  # (that CT did not open: nothing)
+            return None
+        current = self.current()
+        if current is not None and current.series_uid == pending[0].uid:  # a hanging protocol's pane shows it fused
+            return current
+        return self.fuse(pending[0])
 
     def note_on_open(self) -> str:
         """A word for the status bar when a CT opens beside a PET it can be fused with, or ""."""
@@ -140,7 +146,7 @@ class FusionMenu:
             bar.showMessage("Fusion off", 5000)
             return None
         if shown[1].modality.upper() == "PT" and series.modality.upper() == "CT":
-            self._after_open = shown[1]
+            self._after_open = (shown[1], series.uid)
             self.window.open_series(series)  # then after_open lays the PET over it
             return None
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)

@@ -103,7 +103,11 @@ class HangingProtocols:
             if not waiting:
                 planes = [n for n in shown if getattr(area.viewports[n].scene, "kind", "") != "3d"]  # a MIP has no slice
                 if plan.protocol.link and len(planes) >= 2:
-                    area.link_panes(planes, same_frame_of_reference=True, scroll=True, window=False, zoom=True)
+                    frames = {getattr(getattr(area.viewports[n].scene, "volume", None), "metadata", {})
+                              .get("frame_of_reference", "") for n in planes}
+                    # in patient mm only within one stated frame of reference; else from the slices shown now
+                    area.link_panes(planes, same_frame_of_reference=len(frames) == 1 and "" not in frames,
+                                    scroll=True, window=False, zoom=True)
                 window.statusBar().showMessage(f"Hanging protocol: {plan.protocol.name} (N: next)", 8000)
                 return
             pane_number, pane = waiting.pop(0)

@@ -103,6 +103,15 @@ def attributes(series: Series) -> dict[str, str]:
             "view": text("ViewPosition")}
 
 
+def _frame_of_reference(series: Series) -> str:
+    """The series' Frame of Reference UID ("" when not stated): fusion needs the same one (C.7.4.1)."""
+    header = series.first_header
+    try:
+        return str(header.get("FrameOfReferenceUID", "") or "") if header is not None else ""
+    except Exception:  # noqa: BLE001 - a malformed element: no frame of reference
+        return ""
+
+
 def _fits(patterns: dict[str, str], values: dict[str, str]) -> bool:
     return all(re.search(pattern, values.get(key, ""), re.IGNORECASE) for key, pattern in patterns.items())
 
@@ -117,8 +126,9 @@ def plan(protocol: Protocol, current: Series, study_series: Sequence[Series], ha
     volumes = [s for s in study_series if s.kind == "volume"]
     for rule in protocol.panes:
         fused = None
-        if rule.fuse:  # a pane fused with another series: the rule needs that series
-            fused = next((s for s in volumes if s.uid != current.uid and _fits(rule.fuse, attributes(s))), None)
+        if rule.fuse:  # a pane fused with another series of its frame of reference: the rule needs one
+            fused = next((s for s in volumes if s.uid != current.uid and _fits(rule.fuse, attributes(s))
+                          and _frame_of_reference(s) and _frame_of_reference(s) == _frame_of_reference(current)), None)
             if fused is None:
                 return None
         if rule.series == "current":
