@@ -40,6 +40,12 @@ def test_a_point_on_the_outline_is_inside_and_a_crossed_loop_counts_its_lobes() 
         [True, True, False, False]  # (5, 5) on the slanted edge, (0, 0) a corner
     bow = [(0.0, 0.0), (10.0, 10.0), (10.0, 0.0), (0.0, 10.0)]  # a figure of eight: two triangles meeting at (5, 5)
     assert inside_polygon(bow, np.array([5.0, 2.0, 8.0]), np.array([2.0, 5.0, 5.0])).tolist() == [False, True, True]
+    # a pentagram drawn in one stroke: its points are enclosed once, its centre twice (left out)
+    star = [(np.cos(np.pi / 2 + k * 4 * np.pi / 5) * 10, np.sin(np.pi / 2 + k * 4 * np.pi / 5) * 10) for k in range(5)]
+    assert inside_polygon(star, np.array([0.0, 0.0]), np.array([0.0, 8.0])).tolist() == [False, True]
+    # drawn the other way round, the same points (the margin grows the outline either way)
+    assert inside_polygon(triangle[::-1], np.array([5.0, 0.0, 6.0]), np.array([5.0, 0.0, 5.0])).tolist() == \
+        [True, True, False]
 
 
 def _trace(qtbot, widget, scene, points: list[tuple[float, float]]) -> None:

@@ -144,24 +144,20 @@ def inside_roi(kind: str, points: list[tuple[float, float]], u: np.ndarray, v: n
 
 def inside_polygon(points: list[tuple[float, float]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Which points ``(u, v)`` lie inside the closed outline through ``points`` (even-odd rule: a
-    ray to the right crosses its edges an odd number of times; a loop drawn across itself leaves
-    its twice-enclosed part out), or on it (within a rounding margin: a pixel centre on the edge
-    of an outline drawn through pixel centres is inside, as the rectangle's border is)."""
+    ray crosses its edges an odd number of times; a loop drawn across itself leaves its
+    twice-enclosed part out), or on it (within a rounding margin: a pixel centre on the edge of an
+    outline drawn through pixel centres is inside, as the rectangle's border is). Matplotlib's
+    point-in-path test (C, even-odd), once with the outline grown by the margin and once shrunk
+    (which one grows it depends on the way the outline was drawn): a large ROI on a mammogram,
+    2.9 million pixel centres against 200 points, in about a second where numpy edge by edge took 14."""
+    from matplotlib.path import Path as OutlinePath
+
     u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
-    inside, on_edge = np.zeros(np.shape(u), bool), np.zeros(np.shape(u), bool)
-    closed = [*points, points[0]]
-    scale = max(1.0, *(abs(c) for p in points for c in p))
-    for (u0, v0), (u1, v1) in zip(closed[:-1], closed[1:], strict=True):
-        crosses = (v0 > v) != (v1 > v)  # the edge spans the point's height (half-open: a vertex counted once)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            at = u0 + (v - v0) * (u1 - u0) / (v1 - v0)
-        inside ^= crosses & (u < at)
-        du, dv = u1 - u0, v1 - v0
-        length = math.hypot(du, dv)
-        if length > 0:  # the distance to the edge segment, within the margin
-            t = np.clip(((u - u0) * du + (v - v0) * dv) / length ** 2, 0.0, 1.0)
-            on_edge |= np.hypot(u - (u0 + t * du), v - (v0 + t * dv)) <= 1e-9 * scale
-    return np.asarray(inside | on_edge)
+    outline = OutlinePath(np.array([*points, points[0]], dtype=float), closed=True)
+    xy = np.column_stack([u.ravel(), v.ravel()])
+    margin = 1e-9 * max(1.0, *(abs(c) for p in points for c in p))
+    inside = outline.contains_points(xy, radius=margin) | outline.contains_points(xy, radius=-margin)
+    return np.asarray(inside.reshape(u.shape))
 
 
 def roi_area(kind: str, points: list[tuple[float, float]]) -> float:
