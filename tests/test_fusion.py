@@ -83,11 +83,15 @@ def _blend(grey: int, colour: tuple[int, int, int], alpha: int) -> tuple[float, 
     return tuple(alpha / 255 * c + (1 - alpha / 255) * grey for c in colour)
 
 
-def test_view_fusion_lays_the_pet_over_the_ct_in_every_plane_pane(any_renderer_window, qtbot, tmp_path: Path) -> None:
+def test_view_fusion_lays_the_pet_over_the_ct_in_every_plane_pane(any_renderer_window, qtbot, tmp_path: Path,
+                                                                  monkeypatch) -> None:
     """The CT opened, View → Fusion → the PET: over the lesion's centre the screen is Hot Iron's
     white blended half and half with the CT's grey 128 (40 HU in W 400 L 40); over the SUV 1
     body its level 51 so blended; outside the body (SUV 0) the CT's grey alone; "Fused: ..." in
-    the corner. A 2x2 layout's panes are fused too; No fusion gives the grey back."""
+    the corner; at 75 % and in SUV 0 to 2 as chosen. A 2x2 layout's panes are fused too; No
+    fusion gives the grey back."""
+    from PySide6.QtWidgets import QInputDialog
+
     window = any_renderer_window
     write_pet_ct(tmp_path, pet_suv())
     window.open_path(tmp_path / "ct")
@@ -124,6 +128,12 @@ def test_view_fusion_lays_the_pet_over_the_ct_in_every_plane_pane(any_renderer_w
     next(a for a in opacity.actions() if a.text() == "75 %").trigger()
     qtbot.wait(300)
     assert colour_at(8, 8) == pytest.approx(_blend(128, hot_iron(51), 191), abs=1.5)  # 0.75 x 255, rounded
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (2.0, True)))  # SUV 0 to 2
+    menu.aboutToShow.emit()
+    windows = next(a.menu() for a in menu.actions() if a.text() == "Window")
+    next(a for a in windows.actions() if a.text() == "SUV 0 to ...").trigger()
+    qtbot.wait(300)
+    assert colour_at(8, 8) == pytest.approx(_blend(128, hot_iron(128), 191), abs=1.5)  # SUV 1 of 0-2: grey 127.5 → 128
     window.set_layout("2x2")
     qtbot.wait(300)
     planes = [w.scene for w in window.area.viewports if getattr(w.scene, "kind", "") == "mpr"]

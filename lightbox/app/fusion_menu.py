@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMenu
 
 from ..viewer.fusion import OPACITIES, PALETTES, Fusion, fusion_of
 from ..viewer.loading import LoadError
+from ..viewer.pixels import Window
 from ..viewer.presets import pet_window_presets
 
 if TYPE_CHECKING:
@@ -121,6 +122,9 @@ class FusionMenu:
         if current.volume.unit == "SUVbw":
             self._choices("Window", [(name, w) for name, (_, w) in pet_window_presets().items()], current.window,
                           self.set_window)
+            windows = next(a.menu() for a in self.menu.actions() if a.text() == "Window")
+            windows.addSeparator()
+            windows.addAction("SUV 0 to ...", self.ask_window)
 
     def _choices(self, title: str, values: list[tuple[str, Any]], chosen: Any, setter: Callable[[Any], None]) -> None:
         sub = self.menu.addMenu(title)
@@ -180,3 +184,18 @@ class FusionMenu:
 
     def set_window(self, window: Any) -> None:
         self._change(window=window)
+
+    def ask_window(self) -> float | None:
+        """The fused PET's window from SUV 0 to an upper value the reader types (LINEAR_EXACT, as
+        the SUV presets); None when cancelled."""
+        from PySide6.QtWidgets import QInputDialog
+
+        current = self.current()
+        if current is None:
+            return None
+        top = current.window.center + current.window.width / 2
+        value, ok = QInputDialog.getDouble(self.window, "Fusion window", "Upper SUV (from 0):", top, 0.1, 100.0, 1)
+        if not ok:
+            return None
+        self.set_window(Window(value / 2, value, "LINEAR_EXACT"))
+        return float(value)
