@@ -120,13 +120,12 @@ class FusionMenu:
         self._choices("Opacity", [(f"{round(o * 100)} %", o) for o in OPACITIES], current.opacity, self.set_opacity)
         self._choices("Colours", [(name, name) for name in PALETTES], current.palette, self.set_palette)
         if current.volume.unit == "SUVbw":
-            self._choices("Window", [(name, w) for name, (_, w) in pet_window_presets().items()], current.window,
-                          self.set_window)
-            windows = next(a.menu() for a in self.menu.actions() if a.text() == "Window")
+            windows = self._choices("Window", [(name, w) for name, (_, w) in pet_window_presets().items()],
+                                    current.window, self.set_window)
             windows.addSeparator()
             windows.addAction("SUV 0 to ...", self.ask_window)
 
-    def _choices(self, title: str, values: list[tuple[str, Any]], chosen: Any, setter: Callable[[Any], None]) -> None:
+    def _choices(self, title: str, values: list[tuple[str, Any]], chosen: Any, setter: Callable[[Any], None]) -> QMenu:
         sub = self.menu.addMenu(title)
         group = QActionGroup(sub)
         for text, value in values:
@@ -135,6 +134,7 @@ class FusionMenu:
             action.triggered.connect(partial(setter, value))
             group.addAction(action)
             sub.addAction(action)
+        return sub
 
     def fuse(self, series: Series | None) -> Fusion | None:
         """Lay ``series`` over the volume shown (None: take the fusion away); says in the status
