@@ -217,7 +217,7 @@ class ViewerArea(QWidget):
     def set_display_pixel_pitch(self, pitch_mm: float) -> None:
         """The display's pixel pitch (File → Preferences), for the films shown and to come."""
         self.display_pixel_pitch_mm = pitch_mm
-        for scene in self.scene_cache.values():
+        for scene in [*self.scene_cache.values(), *(p.scene for p in self.placed.values())]:
             if isinstance(scene, FilmScene):
                 scene.display_pixel_pitch_mm = pitch_mm
 
