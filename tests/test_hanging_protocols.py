@@ -226,6 +226,7 @@ def test_a_pet_ct_opens_ct_pet_fused_and_mip_with_the_slices_linked(any_renderer
     assert ct.fusion is None and pet.fusion is None and fused.fusion is not None
     assert fused.fusion.volume.unit == "SUVbw" and mip.kind == "3d"
     assert (pet.display.window_center, pet.display.window_width, pet.display.preset) == (2.5, 5.0, "SUV 0-5")
+    assert pet.display.invert and not ct.display.invert and not fused.display.invert  # the PET black on white
     activate(window, qtbot)
     qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     for _ in range(4):

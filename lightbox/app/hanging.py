@@ -133,6 +133,8 @@ class HangingProtocols:
             pet_window_presets().get(pane.preset, ("", None))[1]
         if pane.preset and preset is not None and hasattr(scene, "display"):
             scene.display.set_window(preset, pane.preset)  # type: ignore[attr-defined]
+        if pane.invert and hasattr(scene, "display") and hasattr(scene.display, "invert"):
+            scene.display.invert = True  # type: ignore[attr-defined]
         if pane.fuse is not None and hasattr(scene, "set_fusion"):
             try:
                 scene.set_fusion(fusion_of(scene.volume, pane.series, pane.fuse))  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ class PaneRule:
     view: str = ""
     preset: str = ""
     fuse: dict[str, str] = field(default_factory=dict)  # patterns of a series to lay over it (a PET over its CT)
+    invert: bool = False  # shown inverted (a PET read black on white)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class PanePlan:
     prior: bool = False
     current: bool = False
     fuse: Series | None = None  # the series laid over it (viewer.fusion)
+    invert: bool = False
 
 
 @dataclass
@@ -64,7 +66,7 @@ class Plan:
 
 def _protocol(raw: dict[str, Any]) -> Protocol:
     panes = tuple(PaneRule(p.get("series", "current"), str(p.get("view", "")), str(p.get("preset", "")),
-                           {str(k): str(v) for k, v in p.get("fuse", {}).items()})
+                           {str(k): str(v) for k, v in p.get("fuse", {}).items()}, p.get("invert") is True)
                   for p in raw.get("panes", []))
     return Protocol(str(raw["name"]), {str(k): str(v) for k, v in raw.get("match", {}).items()}, str(raw.get("layout", "1x1")),
                     panes, bool(raw.get("link", False)), str(raw.get("needs", "")))
@@ -132,7 +134,7 @@ def plan(protocol: Protocol, current: Series, study_series: Sequence[Series], ha
             if fused is None:
                 return None
         if rule.series == "current":
-            result.panes.append(PanePlan(current, rule.view, rule.preset, current=True, fuse=fused))
+            result.panes.append(PanePlan(current, rule.view, rule.preset, current=True, fuse=fused, invert=rule.invert))
         elif rule.series == "prior":
             if not has_prior:
                 return None
@@ -146,7 +148,8 @@ def plan(protocol: Protocol, current: Series, study_series: Sequence[Series], ha
             if chosen is None:
                 continue  # an optional pane (e.g. no diffusion series): left empty
             used[chosen.uid] = rule.view
-            result.panes.append(PanePlan(chosen, rule.view, rule.preset, current=chosen.uid == current.uid, fuse=fused))
+            result.panes.append(PanePlan(chosen, rule.view, rule.preset, current=chosen.uid == current.uid, fuse=fused,
+                                         invert=rule.invert))
     filled = [p for p in result.panes if p.series is not None or p.prior]
     if len(filled) < min(2, len(protocol.panes)):  # a side-by-side rule with one side: does not fit
         return None
