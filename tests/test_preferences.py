@@ -115,6 +115,11 @@ def test_view_true_size_shows_a_millimetre_as_a_millimetre_by_the_pitch_set(qtbo
     assert scene.display.zoom == 0.8
     assert 500 * scene.display.zoom * 0.25 == 100.0  # 100 mm of film, in mm on the screen
     assert window.statusBar().currentMessage().startswith("True size: 1 mm on the film is 1 mm on this display")
+    size = scene.size
+    window.resize(window.width() - 100, window.height() - 60)
+    qtbot.waitUntil(lambda: scene.size != size, timeout=5000)
+    scene.resized()
+    assert scene.display.zoom == 0.8  # a true size is not a zoom relative to the fitted one
     window.open_path(tmp_path / "bare")
     qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None
                     and window.area.active_scene() is not scene, timeout=30000)
