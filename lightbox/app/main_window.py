@@ -220,6 +220,8 @@ class MainWindow(QMainWindow):
         self._action(tools_menu, "Key image (flag / unflag)", self.toggle_key_image, "K",
                      tip="Flag the film or acquired slice shown as a key image of the study")
         self._action(tools_menu, "Clear measurements", self.clear_measurements, "Delete")
+        self._action(tools_menu, "Insert measurements into the report", self.insert_measurements, "Ctrl+Shift+M",
+                     tip="The panes' lengths, angles and ROIs, one line each, at the report's cursor")
         toolbar.addSeparator()
 
         view_menu = menus.addMenu("&View")
@@ -1107,6 +1109,26 @@ class MainWindow(QMainWindow):
             elif presentation is not None and getattr(presentation, "voi_table", None) is not None:
                 scene.reset()  # type: ignore[attr-defined]
         self.area.render_all()
+
+    def insert_measurements(self) -> str:
+        """Tools → Insert measurements into the report: the panes' measurements as a MEASUREMENTS
+        section at the editor's cursor (the reader's own numbers: no AI notice); what was inserted,
+        or "" with the reason in the status bar."""
+        lines = self.area.measurement_lines()
+        editor = self.ai_panel.editor
+        if not lines:
+            self.statusBar().showMessage("No measurement to insert: measure first (Tools: Length, Angle, Cobb angle, "
+                                         "Ellipse, Rectangle or Freehand ROI)", 8000)
+            return ""
+        if editor.isReadOnly():
+            self.statusBar().showMessage("The report is signed (read-only): measurements are not inserted", 8000)
+            return ""
+        text = "MEASUREMENTS:\n" + "".join(f"- {line}\n" for line in lines)
+        if editor.textCursor().positionInBlock() > 0:  # on a line of its own
+            text = "\n" + text
+        editor.insertPlainText(text)  # autosaved as any typing is
+        self.statusBar().showMessage(f"{len(lines)} measurement(s) inserted into the report", 5000)
+        return text
 
     def clear_measurements(self) -> None:
         for scene in self.area.scenes():

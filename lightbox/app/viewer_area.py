@@ -26,7 +26,7 @@ from ..reading.links import SceneLink
 from ..studydb.annotations import StoredAnnotation, load_annotations, save_annotations
 from ..studydb.catalog import StudyCatalog
 from ..viewer.display import FilmDisplay, VolumeDisplay
-from ..viewer.measure import Measurement
+from ..viewer.measure import ROI_KINDS, Measurement
 from ..viewer.presets import default_render_preset
 from ..viewer.views.film_scene import FilmScene
 from ..viewer.views.mpr_scene import (
@@ -54,6 +54,10 @@ def volume_panes(volume, layout: str, axial_first: bool = False) -> list[str]:
     ``axial_first`` (MPR → First pane: axial reformat) puts the axial reformat first instead."""
     base = VOLUME_PANES[layout]
     return base if axial_first else (section_planes(volume) + ["3d"])[: len(base)]
+
+
+# what a report gives as numbers (not arrows or texts), by the name a report gives them
+MEASURED_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", **dict.fromkeys(ROI_KINDS, "ROI")}
 
 
 class Placed:
@@ -461,6 +465,31 @@ class ViewerArea(QWidget):
             if changed_identity is not None and widget.scene is not changed and \
                     self._identity(opened_of[n], widget.scene) == changed_identity:
                 self._restore(opened_of[n], widget.scene, again=True)  # type: ignore[arg-type]
+
+    def measurement_lines(self) -> list[str]:
+        """The finished lengths, angles and ROIs of the panes, each once (two panes of one image show
+        the same marks), as a report gives them: where ("film 2", "axial image 138 of 275") and
+        what, in one line ("ROI: mean 37.5 HU, SD 12.1, min 2, max 71, area 212.4 mm²")."""
+        lines: list[str] = []
+        seen: set[tuple[object, ...]] = set()
+        opened_of = {n: (self.placed[n].opened if n in self.placed else self.opened) for n in range(len(self.viewports))}
+        for n, widget in enumerate(self.viewports):
+            scene, opened = widget.scene, opened_of[n]
+            identity = self._identity(opened, scene)
+            if identity is None or opened is None:
+                continue
+            for m, plane in scene.measure.items:  # type: ignore[attr-defined]
+                key = (identity, m.kind, tuple(m.points), plane)
+                if not m.complete or m.kind not in MEASURED_NAMES or key in seen:
+                    continue
+                seen.add(key)
+                where = f"film {int(identity[1].split()[1]) + 1}" if identity[1].startswith("film ") \
+                    else scene.image_at(plane)  # type: ignore[attr-defined]
+                label = scene.measure.label(m)  # type: ignore[attr-defined]
+                what = label.removeprefix("Cobb ").replace("\n", ", ").replace("  ", ", ")
+                series = opened.series.label() if opened.series is not None else opened.title
+                lines.append(f"{series}, {where}: {MEASURED_NAMES[m.kind]} {what}")
+        return lines
 
     def show_film(self, n: int, film: Film, caption: str, demo: bool) -> None:
         """Show ``film`` in viewport ``n`` (as it was left there, if it was shown before)."""

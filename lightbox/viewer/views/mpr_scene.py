@@ -214,12 +214,20 @@ class MprScene(PlaneScene):
 
     def slice_count(self) -> tuple[int, int]:
         """(current slice number from 1, number of slices) along this plane's normal."""
+        return self._slice_number(float(np.asarray(self.display.crosshair) @ self.normal))
+
+    def _slice_number(self, position: float) -> tuple[int, int]:
+        """(number from 1, number of slices) of the plane at ``position`` (mm along the normal)."""
         step = self.slice_step()
         along = self._corners() @ self.normal  # (an oblique stack's bounding box would overstate it)
         lo, hi = float(along.min()), float(along.max())
-        position = float(np.asarray(self.display.crosshair) @ self.normal)
         total = int(round((hi - lo) / step)) + 1
         return int(round((position - lo) / step)) + 1, total
+
+    def image_at(self, position: float) -> str:
+        """The plane at ``position`` (mm along the normal) in words: "axial image 138 of 275"."""
+        number, total = self._slice_number(position)
+        return f"{self.plane_label().removesuffix(' (acquired)').lower()} image {number} of {total}"
 
     def display_to_world(self, x: float, y: float) -> np.ndarray:
         """World point on this plane under display pixel ``(x, y)`` (origin bottom-left)."""
