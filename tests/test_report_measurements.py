@@ -60,3 +60,22 @@ def test_a_film_is_named_by_its_place_and_a_signed_report_is_left_alone(qtbot, t
     before = window.ai_panel.editor.toPlainText()
     assert _insert(window) == before
     assert window.statusBar().currentMessage() == "The report is signed (read-only): measurements are not inserted"
+
+
+def test_a_priors_measurement_says_its_study(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Current and prior side by side (View → Compare with prior): a length on each; the prior's
+    line names its study's date, the current's does not."""
+    from test_compare_prior import ct_study
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    ct_study(tmp_path / "studies" / "now", "P1", "20260105", 0.0, 6, 1200, "1.2.3.4")
+    ct_study(tmp_path / "studies" / "prior", "P1", "20250105", 0.0, 6, 1000, "1.2.3.4")
+    window = opened_window(qtbot, tmp_path / "studies")
+    assert window.compare_with_prior()
+    qtbot.waitUntil(lambda: window.area.link is not None and not window.is_loading(), timeout=30000)
+    for widget in window.area.viewports:
+        widget.scene.measure.add(Measurement("length", [(-8.0, 22.0), (12.0, 22.0)]), 4.0)  # 20 mm along x, z = 4
+    assert _insert(window).endswith(
+        "MEASUREMENTS:\n"
+        "- #1 CHEST (6 images), axial image 3 of 6: length 20.0 mm\n"
+        "- #1 CHEST (6 images) (study of 2025-01-05), axial image 3 of 6: length 20.0 mm\n")

@@ -38,6 +38,7 @@ from ..viewer.views.mpr_scene import (
 )
 from ..viewer.views.qt_raster import RasterWidget, raster_supported
 from ..viewer.views.qt_vtk import VtkWidget
+from ..viewer.views.text import dicom_date
 from ..viewer.views.volume_scene import VolumeScene
 from ..viewer.views.vtk_data import opengl_is_software, to_vtk_image
 from ..viewer.volume import Film
@@ -488,8 +489,16 @@ class ViewerArea(QWidget):
                 label = scene.measure.label(m)  # type: ignore[attr-defined]
                 what = label.removeprefix("Cobb ").replace("\n", ", ").replace("  ", ", ")
                 series = opened.series.label() if opened.series is not None else opened.title
-                lines.append(f"{series}, {where}: {MEASURED_NAMES[m.kind]} {what}")
+                lines.append(f"{series}{self._other_study(opened)}, {where}: {MEASURED_NAMES[m.kind]} {what}")
         return lines
+
+    def _other_study(self, opened: Opened) -> str:
+        """" (study of 2025-03-02)" for a pane of another study than the open one (a prior), else ""."""
+        own, other = (o.first_image.metadata if o is not None and o.first_image is not None else {}
+                      for o in (self.opened, opened))
+        if opened is self.opened or own.get("study_uid", "") == other.get("study_uid", ""):
+            return ""
+        return f" (study of {dicom_date(str(other.get('study_date', ''))) or 'unknown date'})"
 
     def show_film(self, n: int, film: Film, caption: str, demo: bool) -> None:
         """Show ``film`` in viewport ``n`` (as it was left there, if it was shown before)."""
