@@ -151,3 +151,13 @@ def test_on_a_ct_plane_the_outline_counts_that_slices_voxels(tmp_path: Path) -> 
     assert stats is not None and stats.pixels == L_PIXELS
     assert (stats.mean, stats.minimum, stats.maximum) == (1002 - 1024, 1002 - 1024, 1002 - 1024)
     assert stats.area == pytest.approx(L_AREA_PX * 0.7 * 0.8)
+
+
+def test_a_closed_outline_without_a_name_is_a_box_only_along_rows_and_columns() -> None:
+    """A Lightbox report's region names its kind ("freehand 2"); without one, a closed polyline of
+    five points is a rectangle only when it runs along the rows and columns, else an outline."""
+    from lightbox.app.measurement_sr import _kind_of
+
+    box = [(1.0, 1.0), (5.0, 1.0), (5.0, 4.0), (1.0, 4.0), (1.0, 1.0)]
+    diamond = [(3.0, 0.0), (6.0, 3.0), (3.0, 6.0), (0.0, 3.0), (3.0, 0.0)]
+    assert (_kind_of("", box), _kind_of("", diamond), _kind_of("freehand 2", box)) == ("rectangle", FREEHAND, FREEHAND)

@@ -357,8 +357,8 @@ def _kind_of(identifier: str, points: list[tuple[float, float]]) -> str | None:
         return "length"
     if len(points) == 4:
         return "ellipse"
-    if len(points) == 5 and points[0] == points[-1]:
-        return "rectangle"
+    if len(points) == 5 and points[0] == points[-1] and len({p[0] for p in points}) == 2 == len({p[1] for p in points}):
+        return "rectangle"  # a closed box along the image's rows and columns
     if len(points) > 3 and points[0] == points[-1]:  # another closed outline: a freehand region
         return "freehand"
     return None
