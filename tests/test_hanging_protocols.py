@@ -216,7 +216,7 @@ def test_a_pet_ct_opens_ct_pet_fused_and_mip_with_the_slices_linked(any_renderer
     write_pet_ct(tmp_path.parent / f"{tmp_path.name}-other", suv, pet_frame_of_reference="1.2.3.4")
     assert "PET/CT" not in " ".join(p.protocol.name for p in plans_for(tmp_path.parent / f"{tmp_path.name}-other"))
     assert [(p.series.modality, p.view, p.preset, p.fuse.modality if p.fuse else "") for p in first.panes] == [
-        ("CT", "axial", "", ""), ("PT", "axial", "SUV 0-5", ""), ("CT", "axial", "", "PT"), ("PT", "3d", "", "")]
+        ("CT", "axial", "", ""), ("PT", "axial", "SUV 0-5", ""), ("CT", "axial", "", "PT"), ("PT", "3d", "SUV 0-5", "")]
     window = any_renderer_window
     window.open_path(tmp_path)
     qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None, timeout=60000)
@@ -227,6 +227,7 @@ def test_a_pet_ct_opens_ct_pet_fused_and_mip_with_the_slices_linked(any_renderer
     assert fused.fusion.volume.unit == "SUVbw" and mip.kind == "3d"
     assert (pet.display.window_center, pet.display.window_width, pet.display.preset) == (2.5, 5.0, "SUV 0-5")
     assert pet.display.invert and not ct.display.invert and not fused.display.invert  # the PET black on white
+    assert (mip.display.window_center, mip.display.window_width) == (2.5, 5.0)  # its MIP's ramp: SUV 0-5 too
     activate(window, qtbot)
     qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     for _ in range(4):
