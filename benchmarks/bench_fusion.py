@@ -4,8 +4,8 @@ in one run.
 A whole-body-sized pair in memory: a CT of 512 x 512 x 300 (0.98 mm pixels, 3 mm slices) and a PET
 of 192 x 192 x 180 (4.07 mm pixels, 5 mm slices) over the same patient space. Timed per frame of a
 1024 x 1024 axial pane: the CPU path's grey picture (the peer), the fused layer it adds (made
-anew, as on every scroll step; a W/L drag reuses it), and the VTK path's offscreen render with and
-without the PET's second reslice.
+anew, as on every scroll step; a W/L drag reuses it; and interpolated, once the view is still), and
+the VTK path's offscreen render with and without the PET's second reslice.
 
     python benchmarks/bench_fusion.py [--repeat 10] [--json out.json]
 """
@@ -67,14 +67,15 @@ def main() -> None:
     raster = PlaneRaster(scene)
     fusion = Fusion(pet, pet_window_presets()["SUV 0-5"][1], label="PT")
 
-    def fused_layer() -> None:
+    def fused_layer(smooth: bool = False) -> None:
         scene._fusion_cache = None  # made anew, as after a scroll step
-        scene.fusion_rgba(1024, 1024)
+        scene.fusion_rgba(1024, 1024, smooth)
 
     figures = {"cpu_grey_ms": _timed(lambda: raster.render(1024, 1024), args.repeat)}
     figures["vtk_render_ms"] = _timed(window.Render, args.repeat)
     scene.set_fusion(fusion)
     figures["cpu_fused_layer_ms"] = _timed(fused_layer, args.repeat)
+    figures["cpu_fused_layer_smooth_ms"] = _timed(lambda: fused_layer(True), args.repeat)  # once the view is still
     figures["vtk_render_fused_ms"] = _timed(window.Render, args.repeat)
     figures["cpu_layer_over_grey"] = figures["cpu_fused_layer_ms"] / figures["cpu_grey_ms"]
     figures["vtk_fused_over_plain"] = figures["vtk_render_fused_ms"] / figures["vtk_render_ms"]

@@ -156,3 +156,26 @@ def test_fusion_of_loads_names_and_refuses(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not in the same frame of reference"):
         fusion_of(load_volume(other["CT"]), other["CT"], other["PT"])
     assert pydicom.dcmread(next((tmp_path / "other" / "pet").iterdir())).FrameOfReferenceUID == "1.2.3.4"
+
+
+def test_the_smooth_layer_interpolates_between_the_eight_nearest_voxels() -> None:
+    """Once the view is still, each point's value is the trilinear mean of its eight nearest
+    voxels, weighted by how near (worked out here corner by corner), then coloured; outside the
+    volume transparent, as the nearest layer is."""
+    volume = _volume()
+    fusion = Fusion(volume, Window(4.75, 8.5, "LINEAR_EXACT"))  # the values 0.5 .. 9: no grey clipped
+    a = volume.array
+    at = [(2.25, 3.5, 1.75), (0.0, 0.0, 0.0), (6.9, 5.1, 4.4)]  # (i, j, k), continuous
+    step = np.zeros(3)
+    for i, j, k in at:
+        grid = fusion.rgba_grid(_centre(volume, i, j, k), step, step, 1, 1, smooth=True)
+        value = 0.0
+        for di in (0, 1):
+            for dj in (0, 1):
+                for dk in (0, 1):
+                    weight = ((i - int(i)) if di else 1 - (i - int(i))) * ((j - int(j)) if dj else 1 - (j - int(j))) \
+                        * ((k - int(k)) if dk else 1 - (k - int(k)))
+                    value += weight * float(a[min(int(k) + dk, 5), min(int(j) + dj, 6), min(int(i) + di, 7)])
+        assert tuple(grid[0, 0]) == tuple(fusion.rgba(np.array([value]))[0]), (i, j, k)
+    outside = fusion.rgba_grid(_centre(volume, -0.7, 2.0, 2.0), step, step, 1, 1, smooth=True)
+    assert tuple(outside[0, 0]) == (0, 0, 0, 0)

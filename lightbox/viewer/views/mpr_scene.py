@@ -321,21 +321,21 @@ class MprScene(PlaneScene):
         fused = volume_roi_statistics(over, axes, plane, float(over.geometry.spacing[axis]) / 2, m.kind, m.points)
         return replace(stats, fused=fused, fused_name=over.modality or "fused")
 
-    def fusion_rgba(self, width: int, height: int) -> np.ndarray | None:
+    def fusion_rgba(self, width: int, height: int, smooth: bool = False) -> np.ndarray | None:
         """The fused layer as the CPU path paints it: RGBA (``height x width x 4``, top row first),
-        each screen pixel's patient point looked up in the fused volume (nearest voxel); None
-        without a fusion."""
+        each screen pixel's patient point looked up in the fused volume (nearest voxel; ``smooth``:
+        interpolated, once the view is still, as VTK draws it); None without a fusion."""
         if self.fusion is None:
             return None
         f = self.fusion
         key = (width, height, self.size, tuple(self._focal_point()), self.zoom, tuple(self.right), tuple(self.up),
-               id(f.volume), f.window, f.opacity, f.palette)
+               id(f.volume), f.window, f.opacity, f.palette, smooth)
         if self._fusion_cache is not None and self._fusion_cache[0] == key:  # a W/L drag: the same layer
             return self._fusion_cache[1]
         top_left = self.display_to_world(0.0, float(height - 1))  # the grid's first row is the screen's top
         step_x = self.display_to_world(1.0, float(height - 1)) - top_left
         step_y = self.display_to_world(0.0, float(height - 2)) - top_left
-        rgba = f.rgba_grid(top_left, step_x, step_y, width, height)
+        rgba = f.rgba_grid(top_left, step_x, step_y, width, height, smooth)
         self._fusion_cache = (key, rgba)
         return rgba
 

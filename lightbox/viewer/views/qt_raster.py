@@ -130,7 +130,7 @@ class RasterWidget(SceneInput, QWidget):
         else:
             grey = np.ascontiguousarray(self.raster.render(width, height, smooth=smooth))
             painter.drawImage(0, 0, QImage(grey.data, width, height, width, QImage.Format.Format_Grayscale8))
-        fused = self.scene.fusion_rgba(width, height) if hasattr(self.scene, "fusion_rgba") else None
+        fused = self.scene.fusion_rgba(width, height, smooth) if hasattr(self.scene, "fusion_rgba") else None
         if fused is not None:  # another series laid over in colour (a PET over its CT), under the marks
             self._paint_layer(painter, fused, width, height)
         film = getattr(self.scene, "film", None)
