@@ -165,17 +165,24 @@ def test_the_smooth_layer_interpolates_between_the_eight_nearest_voxels() -> Non
     volume = _volume()
     fusion = Fusion(volume, Window(4.75, 8.5, "LINEAR_EXACT"))  # the values 0.5 .. 9: no grey clipped
     a = volume.array
-    at = [(2.25, 3.5, 1.75), (0.0, 0.0, 0.0), (6.9, 5.1, 4.4)]  # (i, j, k), continuous
+    # (i, j, k), continuous; the last two within half a voxel past the first and the last (inside:
+    # the edge voxel stands for the ones beyond it)
+    at = [(2.25, 3.5, 1.75), (0.0, 0.0, 0.0), (6.9, 5.1, 4.4), (-0.3, 2.0, 2.0), (7.3, 6.4, 5.2)]
     step = np.zeros(3)
+
+    def voxel(n: int, size: int) -> int:
+        return max(0, min(size - 1, n))
+
     for i, j, k in at:
         grid = fusion.rgba_grid(_centre(volume, i, j, k), step, step, 1, 1, smooth=True)
         value = 0.0
+        fi, fj, fk = i - np.floor(i), j - np.floor(j), k - np.floor(k)
         for di in (0, 1):
             for dj in (0, 1):
                 for dk in (0, 1):
-                    weight = ((i - int(i)) if di else 1 - (i - int(i))) * ((j - int(j)) if dj else 1 - (j - int(j))) \
-                        * ((k - int(k)) if dk else 1 - (k - int(k)))
-                    value += weight * float(a[min(int(k) + dk, 5), min(int(j) + dj, 6), min(int(i) + di, 7)])
+                    weight = (fi if di else 1 - fi) * (fj if dj else 1 - fj) * (fk if dk else 1 - fk)
+                    value += weight * float(a[voxel(int(np.floor(k)) + dk, 6), voxel(int(np.floor(j)) + dj, 7),
+                                              voxel(int(np.floor(i)) + di, 8)])
         assert tuple(grid[0, 0]) == tuple(fusion.rgba(np.array([value]))[0]), (i, j, k)
     outside = fusion.rgba_grid(_centre(volume, -0.7, 2.0, 2.0), step, step, 1, 1, smooth=True)
     assert tuple(outside[0, 0]) == (0, 0, 0, 0)
