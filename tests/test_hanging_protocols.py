@@ -225,6 +225,7 @@ def test_a_pet_ct_opens_ct_pet_fused_and_mip_with_the_slices_linked(any_renderer
     assert (ct.volume.modality, pet.volume.modality, fused.volume.modality, mip.volume.modality) == ("CT", "PT", "CT", "PT")
     assert ct.fusion is None and pet.fusion is None and fused.fusion is not None
     assert fused.fusion.volume.unit == "SUVbw" and mip.kind == "3d"
+    assert pet.volume is mip.volume is fused.fusion.volume  # the PET read once for its three panes
     assert (pet.display.window_center, pet.display.window_width, pet.display.preset) == (2.5, 5.0, "SUV 0-5")
     assert pet.display.invert and not ct.display.invert and not fused.display.invert  # the PET black on white
     assert (mip.display.window_center, mip.display.window_width) == (2.5, 5.0)  # its MIP's ramp: SUV 0-5 too

@@ -65,9 +65,8 @@ class FusionMenu:
         shown = self._shown()
         if pending is None or shown is None or shown[1].uid != pending[1]:  # (that CT did not open: nothing)
             return None
-        current = self.current()
-        if current is not None and current.series_uid == pending[0].uid:  # a hanging protocol's pane shows it fused
-            return current
+        if self.window.hanging.fuses(pending[0].uid):  # the hanging protocol's own pane shows it fused
+            return None
         return self.fuse(pending[0])
 
     def note_on_open(self) -> str:

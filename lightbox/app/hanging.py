@@ -52,6 +52,11 @@ class HangingProtocols:
         if self.plans and not any(pane.prior for pane in self.plans[0].panes):
             self.apply(0)
 
+    def fuses(self, series_uid: str) -> bool:
+        """Whether the protocol applied lays the series ``series_uid`` over one of its panes."""
+        plan = self.plans[self.current] if 0 <= self.current < len(self.plans) else None
+        return plan is not None and any(p.fuse is not None and p.fuse.uid == series_uid for p in plan.panes)
+
     def cycle(self) -> None:
         """The next protocol that fits, then the plain layout, then the first again."""
         if not self.plans:
@@ -88,6 +93,7 @@ class HangingProtocols:
         window.set_layout(fitting_layout(plan.protocol.layout, sum(p.series is not None for p in plan.panes)))
         shown: list[int] = []
         waiting: list[tuple[int, PanePlan]] = []  # series of the study read in the background, one after another
+        loaded: dict[str, Opened] = {}  # by series UID: read once (a PET's slices and its MIP; the PET laid over)
         for pane_number, pane in enumerate(plan.panes[: len(area.viewports)]):
             if pane.series is None:
                 continue
@@ -96,11 +102,15 @@ class HangingProtocols:
                 shown.append(pane_number)
             else:
                 waiting.append((pane_number, pane))
+        fused = [(pane_number, pane) for pane_number, pane in enumerate(plan.panes[: len(area.viewports)])
+                 if pane.fuse is not None and pane_number in shown]  # laid over once the others are read
 
         def load_next() -> None:
             if self.current != n or area.opened is not opened:
                 return  # another protocol, or another study, since
             if not waiting:
+                for pane_number, pane in fused:
+                    self._fuse(area.placed[pane_number], pane, loaded.get(pane.fuse.uid) if pane.fuse else None)
                 planes = [n for n in shown if getattr(area.viewports[n].scene, "kind", "") != "3d"]  # a MIP has no slice
                 if plan.protocol.link and len(planes) >= 2:
                     frames = {getattr(getattr(area.viewports[n].scene, "volume", None), "metadata", {})
@@ -111,11 +121,19 @@ class HangingProtocols:
                 window.statusBar().showMessage(f"Hanging protocol: {plan.protocol.name} (N: next)", 8000)
                 return
             pane_number, pane = waiting.pop(0)
+            assert pane.series is not None
+            if pane.series.uid in loaded:  # read for another pane already: the same volume, its own view
+                self._show(pane_number, pane, area.place(pane_number, loaded[pane.series.uid], pane.view))
+                shown.append(pane_number)
+                load_next()
+                return
 
-            def placed(loaded: Opened) -> None:
-                if pane_number in area.placed and area.placed[pane_number].opened is loaded:
-                    if pane.view and loaded.volume is not None and area.placed[pane_number].view != pane.view:
-                        area.place(pane_number, loaded, pane.view)  # the rule's view (a PET's MIP), not the first plane
+            def placed(read: Opened) -> None:
+                if pane_number in area.placed and area.placed[pane_number].opened is read:
+                    assert pane.series is not None
+                    loaded[pane.series.uid] = read
+                    if pane.view and read.volume is not None and area.placed[pane_number].view != pane.view:
+                        area.place(pane_number, read, pane.view)  # the rule's view (a PET's MIP), not the first plane
                     self._show(pane_number, pane, area.placed[pane_number])
                     shown.append(pane_number)
                 load_next()
@@ -135,8 +153,14 @@ class HangingProtocols:
             scene.display.set_window(preset, pane.preset)  # type: ignore[attr-defined]
         if pane.invert and hasattr(scene, "display") and hasattr(scene.display, "invert"):
             scene.display.invert = True  # type: ignore[attr-defined]
-        if pane.fuse is not None and hasattr(scene, "set_fusion"):
-            try:
-                scene.set_fusion(fusion_of(scene.volume, pane.series, pane.fuse))  # type: ignore[attr-defined]
-            except (LoadError, OSError, ValueError) as exc:  # said; the pane shows its own series
-                self.window.statusBar().showMessage(f"Hanging protocol: {pane.fuse.label()} not laid over: {exc}", 12000)
+
+    def _fuse(self, placed: Placed, pane: PanePlan, read: Opened | None) -> None:
+        """Lay the rule's series over the pane: the volume another pane read (``read``), else read now."""
+        scene = placed.scene
+        if pane.fuse is None or not hasattr(scene, "set_fusion"):
+            return
+        try:
+            over = read.volume if read is not None else None
+            scene.set_fusion(fusion_of(scene.volume, pane.series, pane.fuse, over))  # type: ignore[attr-defined]
+        except (LoadError, OSError, ValueError) as exc:  # said; the pane shows its own series
+            self.window.statusBar().showMessage(f"Hanging protocol: {pane.fuse.label()} not laid over: {exc}", 12000)

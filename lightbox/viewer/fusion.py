@@ -168,12 +168,13 @@ class Fusion:
         return f"Fused: {self.label} {lo:g}-{hi:g}{unit}, {self.palette}, {round(self.opacity * 100)} %".replace("  ", " ")
 
 
-def fusion_of(base: Volume, base_series: Series | None, series: Series) -> Fusion:
-    """``series`` loaded and made ready to lay over ``base`` (of ``base_series``) at its default
-    window; ValueError saying why it cannot be (LoadError where it cannot be read)."""
+def fusion_of(base: Volume, base_series: Series | None, series: Series, loaded: Volume | None = None) -> Fusion:
+    """``series`` (``loaded`` already, or read now) made ready to lay over ``base`` (of
+    ``base_series``) at its default window; ValueError saying why it cannot be (LoadError where it
+    cannot be read)."""
     if base_series is not None and series.uid == base_series.uid:
         raise ValueError("it is the series shown")
-    over = load_volume(series)
+    over = loaded if loaded is not None else load_volume(series)
     problem = fusion_problem(base, over)
     if problem:
         raise ValueError(problem)
