@@ -102,6 +102,8 @@ def test_view_fusion_lays_the_pet_over_the_ct_in_every_plane_pane(any_renderer_w
     choices = [a.text() for a in menu.actions() if a.text()]
     assert choices == ["No fusion", "Lay over #3 PET AC (20 images)"]
     next(a for a in menu.actions() if a.text().startswith("Lay over")).trigger()
+    assert window.statusBar().currentMessage() == "Reading #3 PET AC (20 images) to lay over..."  # off the UI thread
+    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
     assert window.statusBar().currentMessage().startswith("Fused: #3 PT 0-5 SUVbw, Hot Iron, 50 %")
     scene = window.area.viewports[0].scene
     scene.property.SetInterpolationTypeToNearest()
@@ -303,3 +305,38 @@ def test_from_the_pet_with_the_pet_ct_protocol_only_its_fused_pane_is_fused(qtbo
                     and window.area.opened.series.modality == "CT", timeout=30000)
     fused = [w.scene.fusion is not None for w in window.area.viewports if getattr(w.scene, "kind", "") == "mpr"]
     assert fused == [False, False, True]  # the CT, the PET, the fused CT (the MIP is no plane)
+
+
+def test_a_pet_that_cannot_be_read_is_said_and_the_ct_stays(qtbot, tmp_path: Path) -> None:
+    """The PET's files gone after the folder was read (a disk unplugged): said, no fusion."""
+    write_pet_ct(tmp_path, pet_suv())
+    window = opened_window(qtbot, tmp_path / "ct")
+    window.index = build_index(tmp_path)
+    for path in (tmp_path / "pet").iterdir():
+        path.unlink()
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("Lay over")).trigger()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Cannot lay #3 PET AC (20 images) over: "),
+                    timeout=10000)
+    assert window.fusion_menu.current() is None
+
+
+def test_the_read_pet_is_laid_over_on_the_ui_thread(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The worker reads off the UI thread; the panes (VTK, Qt) are changed on it."""
+    import threading
+
+    from lightbox.viewer.views.mpr_scene import MprScene
+
+    threads: list[bool] = []
+    original = MprScene.set_fusion
+    monkeypatch.setattr(MprScene, "set_fusion", lambda self, fusion: (
+        threads.append(threading.current_thread() is threading.main_thread()), original(self, fusion))[1])
+    write_pet_ct(tmp_path, pet_suv())
+    window = opened_window(qtbot, tmp_path / "ct")
+    window.index = build_index(tmp_path)
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("Lay over")).trigger()
+    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
+    assert threads and all(threads)

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QMenu
 
 from ..viewer.fusion import OPACITIES, PALETTES, Fusion, fusion_of
-from ..viewer.loading import LoadError
 from ..viewer.pixels import Window
 from ..viewer.presets import pet_window_presets
 
@@ -20,6 +19,23 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 NO_FUSION = "No fusion"
+
+
+class _Relay(QObject):
+    """Receives the reading worker's signals on the UI thread (a QObject living there: the calls
+    are queued to it), where the panes may be changed."""
+
+    def __init__(self, menu: FusionMenu) -> None:
+        super().__init__()
+        self.menu = menu
+
+    @Slot(object)
+    def read(self, volume: Any) -> None:
+        self.menu._laid_over(volume)
+
+    @Slot(str)
+    def failed(self, reason: str) -> None:
+        self.menu._read_failed(reason)
 
 
 class FusionMenu:
@@ -31,6 +47,9 @@ class FusionMenu:
         self.menu.setToolTipsVisible(True)
         self.menu.aboutToShow.connect(self._fill)
         self._after_open: tuple[Series, str] | None = None  # a PET to lay over the CT (its UID) being opened for it
+        self._reading: tuple[Any, Any] | None = None  # the thread and worker reading a series to lay over
+        self._pending: tuple[Series, tuple[Any, Series]] | None = None  # what it reads, for which volume shown
+        self._relay = _Relay(self)
 
     # -- what can be fused --------------------------------------------------------------------
     def _shown(self) -> tuple[Any, Series] | None:
@@ -59,7 +78,7 @@ class FusionMenu:
             out.append((other, why))
         return out
 
-    def after_open(self) -> Fusion | None:
+    def after_open(self) -> None:
         """Lay the PET over the CT just opened for it ("Show over" a CT, chosen on the PET)."""
         pending, self._after_open = self._after_open, None
         shown = self._shown()
@@ -67,7 +86,8 @@ class FusionMenu:
             return None
         if self.window.hanging.fuses(pending[0].uid):  # the hanging protocol's own pane shows it fused
             return None
-        return self.fuse(pending[0])
+        self.fuse(pending[0])
+        return None
 
     def note_on_open(self) -> str:
         """A word for the status bar when a CT opens beside a PET it can be fused with, or ""."""
@@ -135,9 +155,9 @@ class FusionMenu:
             sub.addAction(action)
         return sub
 
-    def fuse(self, series: Series | None) -> Fusion | None:
-        """Lay ``series`` over the volume shown (None: take the fusion away); says in the status
-        bar what was done, or why not."""
+    def fuse(self, series: Series | None) -> None:
+        """Lay ``series`` over the volume shown (None: take the fusion away), once it is read in the
+        background; says in the status bar what was done, or why not."""
         bar = self.window.statusBar()
         shown = self._shown()
         if shown is None:
@@ -152,14 +172,47 @@ class FusionMenu:
             self._after_open = (shown[1], series.uid)
             self.window.open_series(series)  # then after_open lays the PET over it
             return None
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        self._read(series, shown)
+        return None
+
+    def _read(self, series: Series, shown: tuple[Any, Series]) -> None:
+        """Read ``series`` off the UI thread (a whole-body PET takes a second or two), then lay it
+        over the volume shown, if it is still the one shown."""
+        from PySide6.QtCore import QThread
+
+        from .workers import VolumeWorker
+
+        bar = self.window.statusBar()
+        bar.showMessage(f"Reading {series.label()} to lay over...", 30000)
+        thread, worker = QThread(self.window), VolumeWorker(series)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        self._pending = (series, shown)
+        worker.read.connect(self._relay.read)  # a QObject of the UI thread: called there, queued
+        worker.failed.connect(self._relay.failed)
+        worker.finished.connect(thread.quit)
+        worker.finished.connect(worker.deleteLater)
+        thread.finished.connect(thread.deleteLater)
+        self._reading = (thread, worker)  # kept while it runs
+        thread.start()
+
+    def _read_failed(self, reason: str) -> None:
+        if self._pending is not None:
+            self.window.statusBar().showMessage(f"Cannot lay {self._pending[0].label()} over: {reason}", 12000)
+
+    def _laid_over(self, volume: Any) -> Fusion | None:
+        if self._pending is None:
+            return None
+        (series, shown), self._pending = self._pending, None
+        bar = self.window.statusBar()
+        now = self._shown()
+        if now is None or now[0] is not shown[0]:  # another study or series opened meanwhile
+            return None
         try:
-            fusion = fusion_of(shown[0], shown[1], series)
-        except (LoadError, OSError, ValueError) as exc:
+            fusion = fusion_of(shown[0], shown[1], series, volume)
+        except ValueError as exc:
             bar.showMessage(f"Cannot lay {series.label()} over: {exc}", 12000)
             return None
-        finally:
-            QApplication.restoreOverrideCursor()
         for scene in self._scenes():
             scene.set_fusion(fusion)
         bar.showMessage(f"{fusion.describe()} (View → Fusion: opacity, colours, window)", 10000)

@@ -130,3 +130,27 @@ class ThumbnailWorker(QObject):
             except Exception:  # noqa: BLE001 - a series without preview still opens (or says why)
                 continue
         self.finished.emit()
+
+
+class VolumeWorker(QObject):
+    """One series read as a volume (a PET to lay over the CT shown): ``read`` with it, or
+    ``failed`` with the reason in words."""
+
+    read = Signal(object)  # Volume
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, series: Series) -> None:
+        super().__init__()
+        self.series = series
+
+    @Slot()
+    def run(self) -> None:
+        from ..viewer.loading import LoadError, load_volume
+
+        try:
+            self.read.emit(load_volume(self.series))
+        except (LoadError, OSError, ValueError, MemoryError) as exc:
+            self.failed.emit(str(exc) or type(exc).__name__)
+        finally:
+            self.finished.emit()
