@@ -340,3 +340,43 @@ def test_the_read_pet_is_laid_over_on_the_ui_thread(qtbot, tmp_path: Path, monke
     next(a for a in menu.actions() if a.text().startswith("Lay over")).trigger()
     qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
     assert threads and all(threads)
+
+
+def test_closing_the_window_while_the_pet_is_read_waits_for_it(qtbot, tmp_path: Path) -> None:
+    """A Qt thread destroyed while it runs ends the process: closing waits for the read, lays nothing over."""
+    write_pet_ct(tmp_path, pet_suv())
+    window = opened_window(qtbot, tmp_path / "ct")
+    window.index = build_index(tmp_path)
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith("Lay over")).trigger()
+    thread = window.fusion_menu._readers[-1][0]
+    window.close()  # at once, the read most likely still running
+    assert not thread.isRunning() and window.fusion_menu._readers == []
+
+
+def test_a_later_choice_wins_over_a_read_still_under_way(qtbot, tmp_path: Path) -> None:
+    """Two PETs of the CT's frame of reference chosen one after the other: the first's read, when
+    it arrives, is not laid over under the second's name; the second is laid over."""
+    from pydicom.uid import generate_uid
+
+    write_pet_ct(tmp_path, pet_suv())
+    second_uid = generate_uid()
+    (tmp_path / "pet2").mkdir()
+    for path in sorted((tmp_path / "pet").iterdir()):
+        ds = pydicom.dcmread(path)
+        ds.SeriesInstanceUID, ds.SeriesNumber, ds.SeriesDescription = second_uid, 4, "PET late"
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+        ds.save_as(tmp_path / "pet2" / path.name)
+    window = opened_window(qtbot, tmp_path / "ct")
+    window.index = build_index(tmp_path)
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    first, second = (next(a for a in menu.actions() if a.text().startswith(f"Lay over {name}"))
+                     for name in ("#3 PET AC", "#4 PET late"))
+    first.trigger()
+    second.trigger()  # before the first read can arrive (it is queued to this thread's event loop)
+    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
+    qtbot.wait(300)  # the first read's answer too
+    assert window.fusion_menu.current().series_uid == second_uid
+    assert window.fusion_menu.current().label == "#4 PT"

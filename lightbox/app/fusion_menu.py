@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 NO_FUSION = "No fusion"
 
 
+def _running(thread: Any) -> bool:
+    try:
+        return bool(thread.isRunning())
+    except RuntimeError:  # its C++ object already deleted (deleteLater once finished)
+        return False
+
+
 class _Relay(QObject):
     """Receives the reading worker's signals on the UI thread (a QObject living there: the calls
     are queued to it), where the panes may be changed."""
@@ -29,9 +36,9 @@ class _Relay(QObject):
         super().__init__()
         self.menu = menu
 
-    @Slot(object)
-    def read(self, volume: Any) -> None:
-        self.menu._laid_over(volume)
+    @Slot(object, object)
+    def read(self, series: Any, volume: Any) -> None:
+        self.menu._laid_over(series, volume)
 
     @Slot(str)
     def failed(self, reason: str) -> None:
@@ -47,7 +54,9 @@ class FusionMenu:
         self.menu.setToolTipsVisible(True)
         self.menu.aboutToShow.connect(self._fill)
         self._after_open: tuple[Series, str] | None = None  # a PET to lay over the CT (its UID) being opened for it
-        self._reading: tuple[Any, Any] | None = None  # the thread and worker reading a series to lay over
+        # the threads and workers reading a series to lay over: each kept until it has finished (a
+        # worker whose Python object goes while its thread runs takes the process down)
+        self._readers: list[tuple[Any, Any]] = []
         self._pending: tuple[Series, tuple[Any, Series]] | None = None  # what it reads, for which volume shown
         self._relay = _Relay(self)
 
@@ -193,15 +202,25 @@ class FusionMenu:
         worker.finished.connect(thread.quit)
         worker.finished.connect(worker.deleteLater)
         thread.finished.connect(thread.deleteLater)
-        self._reading = (thread, worker)  # kept while it runs
+        self._readers = [(t, w) for t, w in self._readers if _running(t)] + [(thread, worker)]
         thread.start()
+
+    def stop(self) -> None:
+        """The window closes: wait for a series being read (it cannot be cut short; a Qt thread
+        destroyed while it runs ends the process), and lay nothing over."""
+        self._pending = None
+        for thread, _ in self._readers:
+            if _running(thread):
+                thread.quit()
+                thread.wait(30000)
+        self._readers = []
 
     def _read_failed(self, reason: str) -> None:
         if self._pending is not None:
             self.window.statusBar().showMessage(f"Cannot lay {self._pending[0].label()} over: {reason}", 12000)
 
-    def _laid_over(self, volume: Any) -> Fusion | None:
-        if self._pending is None:
+    def _laid_over(self, read: Series, volume: Any) -> Fusion | None:
+        if self._pending is None or self._pending[0].uid != read.uid:  # superseded by a later choice, or closed
             return None
         (series, shown), self._pending = self._pending, None
         bar = self.window.statusBar()

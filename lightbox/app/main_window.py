@@ -1357,6 +1357,7 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self.key_guard)
         self.cancel_loading()
+        self.fusion_menu.stop()
         self.ai_panel.shutdown()
         if self._thumb_worker is not None:
             self._thumb_worker.cancel()

@@ -136,7 +136,7 @@ class VolumeWorker(QObject):
     """One series read as a volume (a PET to lay over the CT shown): ``read`` with it, or
     ``failed`` with the reason in words."""
 
-    read = Signal(object)  # Volume
+    read = Signal(object, object)  # the Series, its Volume
     failed = Signal(str)
     finished = Signal()
 
@@ -149,7 +149,7 @@ class VolumeWorker(QObject):
         from ..viewer.loading import LoadError, load_volume
 
         try:
-            self.read.emit(load_volume(self.series))
+            self.read.emit(self.series, load_volume(self.series))
         except (LoadError, OSError, ValueError, MemoryError) as exc:
             self.failed.emit(str(exc) or type(exc).__name__)
         finally:
