@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
+from ..reading.protocols import series_text
 from ..viewer.fusion import OPACITIES, PALETTES, Fusion, fusion_of
 from ..viewer.pixels import Window
 from ..viewer.presets import pet_window_presets
@@ -82,8 +83,7 @@ class FusionMenu:
         for other in study.series.values():
             if other.uid == series.uid or other.kind != "volume" or other.first_header is None:
                 continue
-            other_frame = str(other.first_header.get("FrameOfReferenceUID", "") or "")
-            why = "" if frame and other_frame == frame else "another frame of reference"
+            why = "" if frame and series_text(other, "FrameOfReferenceUID") == frame else "another frame of reference"
             out.append((other, why))
         return out
 

@@ -87,31 +87,23 @@ def load_protocols(data_dir: Path | None = None) -> list[Protocol]:
     return protocols
 
 
+def series_text(series: Series, keyword: str) -> str:
+    """An attribute of the series' first header as text ("" when absent or malformed)."""
+    header = series.first_header
+    if header is None:
+        return ""
+    try:
+        value = header.get(keyword, "")
+    except Exception:  # noqa: BLE001 - a malformed element matches nothing
+        return ""
+    return str(value).strip() if value else ""
+
+
 def attributes(series: Series) -> dict[str, str]:
     """What rules match on: modality, body part, description (series, then study), view."""
-    header = series.first_header
-
-    def text(keyword: str) -> str:
-        if header is None:
-            return ""
-        try:
-            value = header.get(keyword, "")
-        except Exception:  # noqa: BLE001 - a malformed element matches nothing
-            return ""
-        return str(value).strip() if value else ""
-
-    return {"modality": series.modality, "body_part": text("BodyPartExamined"),
-            "description": " ".join(filter(None, (series.description, text("StudyDescription")))),
-            "view": text("ViewPosition")}
-
-
-def _frame_of_reference(series: Series) -> str:
-    """The series' Frame of Reference UID ("" when not stated): fusion needs the same one (C.7.4.1)."""
-    header = series.first_header
-    try:
-        return str(header.get("FrameOfReferenceUID", "") or "") if header is not None else ""
-    except Exception:  # noqa: BLE001 - a malformed element: no frame of reference
-        return ""
+    return {"modality": series.modality, "body_part": series_text(series, "BodyPartExamined"),
+            "description": " ".join(filter(None, (series.description, series_text(series, "StudyDescription")))),
+            "view": series_text(series, "ViewPosition")}
 
 
 def _fits(patterns: dict[str, str], values: dict[str, str]) -> bool:
@@ -129,8 +121,9 @@ def plan(protocol: Protocol, current: Series, study_series: Sequence[Series], ha
     for rule in protocol.panes:
         fused = None
         if rule.fuse:  # a pane fused with another series of its frame of reference: the rule needs one
+            frame = series_text(current, "FrameOfReferenceUID")  # fusion needs the same one (C.7.4.1)
             fused = next((s for s in volumes if s.uid != current.uid and _fits(rule.fuse, attributes(s))
-                          and _frame_of_reference(s) and _frame_of_reference(s) == _frame_of_reference(current)), None)
+                          and frame and series_text(s, "FrameOfReferenceUID") == frame), None)
             if fused is None:
                 return None
         if rule.series == "current":
