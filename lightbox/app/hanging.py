@@ -113,10 +113,7 @@ class HangingProtocols:
                     self._fuse(area.placed[pane_number], pane, loaded.get(pane.fuse.uid) if pane.fuse else None)
                 planes = [n for n in shown if getattr(area.viewports[n].scene, "kind", "") != "3d"]  # a MIP has no slice
                 if plan.protocol.link and len(planes) >= 2:
-                    frames = {getattr(getattr(area.viewports[n].scene, "volume", None), "metadata", {})
-                              .get("frame_of_reference", "") for n in planes}
-                    # in patient mm only within one stated frame of reference; else from the slices shown now
-                    area.link_panes(planes, same_frame_of_reference=len(frames) == 1 and "" not in frames,
+                    area.link_panes(planes, same_frame_of_reference=area.share_frame_of_reference(planes),
                                     scroll=True, window=False, zoom=True)
                 window.statusBar().showMessage(f"Hanging protocol: {plan.protocol.name} (N: next)", 8000)
                 return

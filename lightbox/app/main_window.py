@@ -733,10 +733,7 @@ class MainWindow(QMainWindow):
         current, prior = self.area.viewports[0].scene, self.area.viewports[pane].scene
         if current is None or prior is None:
             return
-        same = bool(getattr(current, "volume", None) is not None and getattr(prior, "volume", None) is not None
-                    and current.volume.metadata.get("frame_of_reference")  # type: ignore[attr-defined]
-                    and current.volume.metadata.get("frame_of_reference")  # type: ignore[attr-defined]
-                    == prior.volume.metadata.get("frame_of_reference"))  # type: ignore[attr-defined]
+        same = self.area.share_frame_of_reference([0, pane])
         self.area.link_panes([0, pane], same, **{k: a.isChecked() for k, a in self.sync_actions.items()})
         films = getattr(current, "kind", "") == "film"
         linked = "window and zoom linked" if films else (

@@ -441,7 +441,7 @@ class ViewerArea(QWidget):
             return
         by_image: dict[tuple[str, str], list[StoredAnnotation]] = {}
         seen_by_image: dict[tuple[str, str], set[tuple[object, ...]]] = {}
-        opened_of = {n: (self.placed[n].opened if n in self.placed else self.opened) for n in range(len(self.viewports))}
+        opened_of = self._opened_of()
         changed_identity = next((self._identity(opened_of[n], w.scene) for n, w in enumerate(self.viewports)
                                  if changed is not None and w.scene is changed), None)
         for n, widget in enumerate(self.viewports):
@@ -467,13 +467,24 @@ class ViewerArea(QWidget):
                     self._identity(opened_of[n], widget.scene) == changed_identity:
                 self._restore(opened_of[n], widget.scene, again=True)  # type: ignore[arg-type]
 
+    def _opened_of(self) -> dict[int, Opened | None]:
+        """Each pane's image set: the one placed there, else the open study's."""
+        return {n: (self.placed[n].opened if n in self.placed else self.opened) for n in range(len(self.viewports))}
+
+    def share_frame_of_reference(self, panes: list[int]) -> bool:
+        """Whether the volumes of ``panes`` state one Frame of Reference UID: then their positions are
+        one patient space, and linked scrolling goes by patient mm (else by the slices paired)."""
+        frames = {getattr(getattr(self.viewports[n].scene, "volume", None), "metadata", {}).get("frame_of_reference", "")
+                  for n in panes}
+        return len(frames) == 1 and "" not in frames
+
     def measurement_lines(self) -> list[str]:
         """The finished lengths, angles and ROIs of the panes, each once (two panes of one image show
         the same marks), as a report gives them: where ("film 2", "axial image 138 of 275") and
         what, in one line ("ROI: mean 37.5 HU, SD 12.1, min 2, max 71, area 212.4 mm²")."""
         lines: list[str] = []
         seen: set[tuple[object, ...]] = set()
-        opened_of = {n: (self.placed[n].opened if n in self.placed else self.opened) for n in range(len(self.viewports))}
+        opened_of = self._opened_of()
         for n, widget in enumerate(self.viewports):
             scene, opened = widget.scene, opened_of[n]
             identity = self._identity(opened, scene)
