@@ -15,15 +15,14 @@ from ..studydb.catalog import StudyCatalog
 from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
-from ..viewer.measure import angle, cobb_angle, film_roi_statistics, length, roi_pixels
+from ..viewer.measure import FREEHAND, ROI_KINDS, angle, cobb_angle, film_roi_statistics, length, roi_pixels
 from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.suv import suv_factor
 from ..viewer.uptake_peak import peak_mean
 from ..viewer.volume import Film, Volume
 
-MEASURED = ("length", "angle", "cobb", "ellipse", "rectangle", "freehand")
-ROIS = ("ellipse", "rectangle", "freehand")  # the marks with values inside
+MEASURED = ("length", "angle", "cobb", *ROI_KINDS)
 
 
 def _values(kind: str, points: list[tuple[float, float]], pixels: np.ndarray, spacing: tuple[float, float] | None,
@@ -216,7 +215,7 @@ def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
     suv, peak_volume = None, None
     if series.modality.upper() == "PT" and not placer.film:  # read in SUVbw, as the view reads the volume
         suv, _ = suv_factor([m.header for m in placer.members if m.header is not None])
-        if suv is not None and any(a.kind in ROIS for _, a in stored):
+        if suv is not None and any(a.kind in ROI_KINDS for _, a in stored):
             peak_volume = _peak_volume(series, placer, volume)
     for image, a in stored:
         placed = placer.place(image, a)
@@ -230,11 +229,11 @@ def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
             values, spacing, padding, aspect = film.values, film.spacing, film.padding, film.aspect
             shown = film.shutter.shown if film.shutter is not None else None  # as the view measures, the shutter shown
         else:
-            values = placer.values(placed) if a.kind in ROIS else np.zeros((1, 1))
+            values = placer.values(placed) if a.kind in ROI_KINDS else np.zeros((1, 1))
             spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
             padding = pixel_padding(header, (placed.frame or 1) - 1)
         measured = _values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv, aspect)
-        if peak_volume is not None and a.kind in ROIS and measured.get("suv") is not None:
+        if peak_volume is not None and a.kind in ROI_KINDS and measured.get("suv") is not None:
             measured["suv_peak"] = peak = roi_peak(peak_volume, placed.instance, a.kind, placed.points)
             ratio = peak_volume.sul_per_suv
             measured["sul_peak"] = peak * ratio if peak is not None and ratio is not None else None
@@ -360,7 +359,7 @@ def _kind_of(identifier: str, points: list[tuple[float, float]]) -> str | None:
     if len(points) == 5 and points[0] == points[-1] and len({p[0] for p in points}) == 2 == len({p[1] for p in points}):
         return "rectangle"  # a closed box along the image's rows and columns
     if len(points) > 3 and points[0] == points[-1]:  # another closed outline: a freehand region
-        return "freehand"
+        return FREEHAND
     return None
 
 
@@ -371,7 +370,7 @@ def _corners(kind: str, points: list[tuple[float, float]]) -> list[tuple[float, 
         return points[:2]
     if kind in ("angle", "cobb"):
         return points
-    if kind == "freehand":  # its outline, without the point that closes it
+    if kind == FREEHAND:  # its outline, without the point that closes it
         return points[:-1] if len(points) > 3 and points[0] == points[-1] else points
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     return [(min(xs), min(ys)), (max(xs), max(ys))]

@@ -31,6 +31,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
+from ..viewer.measure import FREEHAND, ROI_KINDS
 from ..viewer.pixels import element_values
 from .pixel_coordinates import SOFTWARE_VERSION, from_dicom, to_dicom
 from .text_encoding import in_utf8
@@ -94,7 +95,7 @@ def _region(mark: ImageMark):  # noqa: ANN202 - highdicom's ImageRegion
         (a, b), (c, d) = points
         box = [(a, b), (c, b), (c, d), (a, d), (a, b)]
         return ImageRegion(GraphicTypeValues.POLYLINE, np.array(box, dtype=float), source)
-    if mark.kind == "freehand":  # a closed polyline: its first point again at the end (TID 1410)
+    if mark.kind == FREEHAND:  # a closed polyline: its first point again at the end (TID 1410)
         outline = to_dicom(mark.points)
         return ImageRegion(GraphicTypeValues.POLYLINE, np.array([*outline, outline[0]], dtype=float), source)
     return ImageRegion(GraphicTypeValues.POLYLINE, np.array(points, dtype=float), source)
@@ -127,7 +128,7 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
             values.append(Measurement(LENGTH, mark.length_mm, MM))
         if mark.kind in ("angle", "cobb") and mark.angle_deg is not None:
             values.append(Measurement(ANGLE if mark.kind == "angle" else COBB, mark.angle_deg, DEGREE))
-        if mark.kind in ("ellipse", "rectangle", "freehand"):
+        if mark.kind in ROI_KINDS:
             if mark.area_mm2 is not None:
                 values.append(Measurement(AREA, mark.area_mm2, MM2))
             for concept, unit, measured in ((ATTENUATION, HU, mark.hu), (SUVBW, SUVBW_UNIT, mark.suv)):

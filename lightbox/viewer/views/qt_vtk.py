@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
+from ..measure import FREEHAND
 from .vtk_data import new_render_window, read_pixels
 
 SETTLE_MS = 150  # the view counts as still this long after its last change
@@ -32,8 +33,7 @@ def still_timer(parent: QWidget, slot) -> QTimer:
     return timer
 
 MEASURE_TOOLS = ("length", "angle", "cobb", "ellipse", "rectangle", "arrow", "text")
-FREEHAND_TOOL = "freehand"  # an ROI outlined by dragging along its edge, closed on release
-CLICK_TOOLS = {*MEASURE_TOOLS, FREEHAND_TOOL, "crosshair"}
+CLICK_TOOLS = {*MEASURE_TOOLS, FREEHAND, "crosshair"}  # FREEHAND: an outline dragged along an edge
 DRAG_TOOLS = ("ellipse", "rectangle", "arrow")  # drawn by dragging (or by clicking both ends)
 SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the study browser
 STUDY_MIME = "application/x-lightbox-study-uid"  # a study dragged from the Studies window (the study database)
@@ -127,7 +127,7 @@ class SceneInput:
         x, y = self._display_xy(ev.position())
         if tool in MEASURE_TOOLS and hasattr(self.scene, "add_measurement_point"):
             self._add_measurement_point(tool, x, y)
-        elif tool == FREEHAND_TOOL and hasattr(self.scene, "trace_outline"):
+        elif tool == FREEHAND and hasattr(self.scene, "trace_outline"):
             self._trace = [(x, y)]
         elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
             self.scene.set_crosshair_at(x, y)
@@ -153,7 +153,7 @@ class SceneInput:
                 self.scene.set_crosshair_at(x, y)
             elif tool in DRAG_TOOLS and hasattr(self.scene, "preview_roi"):
                 self.scene.preview_roi(x, y)
-            elif tool == FREEHAND_TOOL and self._trace:
+            elif tool == FREEHAND and self._trace:
                 last_x, last_y = self._trace[-1]
                 if max(abs(x - last_x), abs(y - last_y)) >= TRACE_STEP_PIXELS:
                     self._trace.append((x, y))
@@ -167,7 +167,7 @@ class SceneInput:
         pressed, self._pressed_at = self._pressed_at, None
         self._last = None
         self._button = Qt.MouseButton.NoButton
-        if tool == FREEHAND_TOOL and self._trace and self.scene is not None:
+        if tool == FREEHAND and self._trace and self.scene is not None:
             traced, self._trace = self._trace, []
             outline = self.scene.add_outline(traced)
             if outline is not None:
