@@ -200,13 +200,14 @@ class PlaneScene:
         self._refresh_measurements()
         self.request_render()
 
+    def _outline_points(self, display_points: list[tuple[float, float]]) -> tuple[list[Point2D], float]:
+        """An outline's display points as the plane's points, on the plane of the first."""
+        return [self._measurement_point(x, y)[0] for x, y in display_points], \
+            self._measurement_point(*display_points[0])[1]
+
     def trace_outline(self, display_points: list[tuple[float, float]]) -> None:
         """Show a freehand outline being drawn through ``display_points`` (empty: none), open."""
-        if not display_points:
-            self.measure.tracing = None
-        else:
-            plane = self._measurement_point(*display_points[0])[1]
-            self.measure.tracing = ([self._measurement_point(x, y)[0] for x, y in display_points], plane)
+        self.measure.tracing = self._outline_points(display_points) if display_points else None
         self._refresh_measurements()
         self.request_render()
 
@@ -218,8 +219,8 @@ class PlaneScene:
             self._refresh_measurements()
             self.request_render()
             return None
-        plane = self._measurement_point(*display_points[0])[1]
-        m = Measurement(FREEHAND, [self._measurement_point(x, y)[0] for x, y in display_points])
+        points, plane = self._outline_points(display_points)
+        m = Measurement(FREEHAND, points)
         self.measure.add(m, plane)
         self._refresh_measurements()
         self.request_render()

@@ -68,6 +68,12 @@ def section_planes(volume: Volume) -> list[str]:
     return [ACQUIRED] + [p for p in SECTION_PLANES if p != nearest]
 
 
+def step_along(volume: Volume, normal: np.ndarray) -> float:
+    """The volume's voxel spacing (mm) along its index axis closest to ``normal``: one slice's step."""
+    axis = int(np.argmax(np.abs(volume.geometry.direction.T @ normal)))
+    return float(volume.geometry.spacing[axis])
+
+
 def volume_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
     """World-space axis-aligned bounding box (min corner, max corner) of the voxel centres."""
     k, j, i = volume.shape
@@ -208,9 +214,7 @@ class MprScene(PlaneScene):
 
     def slice_step(self) -> float:
         """Scroll step (mm): the voxel spacing along the axis closest to this plane's normal."""
-        direction = self.volume.geometry.direction
-        axis = int(np.argmax(np.abs(direction.T @ self.normal)))
-        return float(self.volume.geometry.spacing[axis])
+        return step_along(self.volume, self.normal)
 
     def slice_count(self) -> tuple[int, int]:
         """(current slice number from 1, number of slices) along this plane's normal."""
@@ -317,8 +321,7 @@ class MprScene(PlaneScene):
         if stats is None or self.fusion is None:
             return stats
         over = self.fusion.volume
-        axis = int(np.argmax(np.abs(over.geometry.direction.T @ self.normal)))
-        fused = volume_roi_statistics(over, axes, plane, float(over.geometry.spacing[axis]) / 2, m.kind, m.points)
+        fused = volume_roi_statistics(over, axes, plane, step_along(over, self.normal) / 2, m.kind, m.points)
         return replace(stats, fused=fused, fused_name=over.modality or "fused")
 
     def fusion_rgba(self, width: int, height: int, smooth: bool = False) -> np.ndarray | None:
