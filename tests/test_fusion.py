@@ -307,16 +307,28 @@ def test_from_the_pet_with_the_pet_ct_protocol_only_its_fused_pane_is_fused(qtbo
     assert fused == [False, False, True]  # the CT, the PET, the fused CT (the MIP is no plane)
 
 
+def _ct_beside_its_pet(qtbot, tmp_path: Path):  # noqa: ANN202
+    """The window on the CT of the study written under ``tmp_path``, the study's other series known
+    (as when the folder of both is opened): View → Fusion offers them."""
+    window = opened_window(qtbot, tmp_path / "ct")
+    window.index = build_index(tmp_path)
+    return window
+
+
+def _choose(window, text: str) -> None:  # noqa: ANN001
+    """View → Fusion → the item whose text starts with ``text``."""
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text().startswith(text)).trigger()
+
+
 def test_a_pet_that_cannot_be_read_is_said_and_the_ct_stays(qtbot, tmp_path: Path) -> None:
     """The PET's files gone after the folder was read (a disk unplugged): said, no fusion."""
     write_pet_ct(tmp_path, pet_suv())
-    window = opened_window(qtbot, tmp_path / "ct")
-    window.index = build_index(tmp_path)
+    window = _ct_beside_its_pet(qtbot, tmp_path)
     for path in (tmp_path / "pet").iterdir():
         path.unlink()
-    menu = window.fusion_menu.menu
-    menu.aboutToShow.emit()
-    next(a for a in menu.actions() if a.text().startswith("Lay over")).trigger()
+    _choose(window, "Lay over")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Cannot lay #3 PET AC (20 images) over: "),
                     timeout=10000)
     assert window.fusion_menu.current() is None
@@ -333,11 +345,8 @@ def test_the_read_pet_is_laid_over_on_the_ui_thread(qtbot, tmp_path: Path, monke
     monkeypatch.setattr(MprScene, "set_fusion", lambda self, fusion: (
         threads.append(threading.current_thread() is threading.main_thread()), original(self, fusion))[1])
     write_pet_ct(tmp_path, pet_suv())
-    window = opened_window(qtbot, tmp_path / "ct")
-    window.index = build_index(tmp_path)
-    menu = window.fusion_menu.menu
-    menu.aboutToShow.emit()
-    next(a for a in menu.actions() if a.text().startswith("Lay over")).trigger()
+    window = _ct_beside_its_pet(qtbot, tmp_path)
+    _choose(window, "Lay over")
     qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
     assert threads and all(threads)
 
@@ -345,11 +354,8 @@ def test_the_read_pet_is_laid_over_on_the_ui_thread(qtbot, tmp_path: Path, monke
 def test_closing_the_window_while_the_pet_is_read_waits_for_it(qtbot, tmp_path: Path) -> None:
     """A Qt thread destroyed while it runs ends the process: closing waits for the read, lays nothing over."""
     write_pet_ct(tmp_path, pet_suv())
-    window = opened_window(qtbot, tmp_path / "ct")
-    window.index = build_index(tmp_path)
-    menu = window.fusion_menu.menu
-    menu.aboutToShow.emit()
-    next(a for a in menu.actions() if a.text().startswith("Lay over")).trigger()
+    window = _ct_beside_its_pet(qtbot, tmp_path)
+    _choose(window, "Lay over")
     thread = window.fusion_menu._readers[-1][0]
     window.close()  # at once, the read most likely still running
     assert not thread.isRunning() and window.fusion_menu._readers == []
@@ -368,14 +374,9 @@ def test_a_later_choice_wins_over_a_read_still_under_way(qtbot, tmp_path: Path) 
         ds.SeriesInstanceUID, ds.SeriesNumber, ds.SeriesDescription = second_uid, 4, "PET late"
         ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
         ds.save_as(tmp_path / "pet2" / path.name)
-    window = opened_window(qtbot, tmp_path / "ct")
-    window.index = build_index(tmp_path)
-    menu = window.fusion_menu.menu
-    menu.aboutToShow.emit()
-    first, second = (next(a for a in menu.actions() if a.text().startswith(f"Lay over {name}"))
-                     for name in ("#3 PET AC", "#4 PET late"))
-    first.trigger()
-    second.trigger()  # before the first read can arrive (it is queued to this thread's event loop)
+    window = _ct_beside_its_pet(qtbot, tmp_path)
+    _choose(window, "Lay over #3 PET AC")
+    _choose(window, "Lay over #4 PET late")  # before the first read can arrive (it is queued to this thread's event loop)
     qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
     qtbot.wait(300)  # the first read's answer too
     assert window.fusion_menu.current().series_uid == second_uid
