@@ -49,18 +49,11 @@ def fusion_problem(base: Volume, over: Volume) -> str:
         return "a series states no Frame of Reference UID: their positions cannot be trusted to line up"
     if frame != other:
         return "the two series are not in the same frame of reference (their positions do not line up)"
-    lo, hi = _bounds(base)
-    other_lo, other_hi = _bounds(over)
+    lo, hi = base.bounds()
+    other_lo, other_hi = over.bounds()
     if np.any(other_hi < lo) or np.any(other_lo > hi):
         return "the two series do not overlap in the patient"
     return ""
-
-
-def _bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
-    k, j, i = volume.shape
-    corners = np.array([[a, b, c] for a in (0, i - 1) for b in (0, j - 1) for c in (0, k - 1)], dtype=float)
-    world = np.asarray(volume.geometry.index_to_world(corners))
-    return world.min(axis=0), world.max(axis=0)
 
 
 def default_window(volume: Volume) -> Window:

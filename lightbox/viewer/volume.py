@@ -50,6 +50,17 @@ class Volume:
         depth, rows, columns = self.array.shape
         return int(depth), int(rows), int(columns)
 
+    def corner_points(self) -> np.ndarray:
+        """Patient positions (mm) of the eight corner voxels' centres (8 x 3)."""
+        k, j, i = self.shape
+        corners = np.array([[a, b, c] for a in (0, i - 1) for b in (0, j - 1) for c in (0, k - 1)], dtype=float)
+        return np.asarray(self.geometry.index_to_world(corners))
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The patient-space box (lowest corner, highest corner) around the voxel centres."""
+        corners = self.corner_points()
+        return corners.min(axis=0), corners.max(axis=0)
+
     @property
     def unit(self) -> str:
         """The values' unit (HU, Gy, Bq/mL, ...; "" when unknown): :func:`.value_text.value_unit`."""

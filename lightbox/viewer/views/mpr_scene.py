@@ -74,14 +74,6 @@ def step_along(volume: Volume, normal: np.ndarray) -> float:
     return float(volume.geometry.spacing[axis])
 
 
-def volume_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
-    """World-space axis-aligned bounding box (min corner, max corner) of the voxel centres."""
-    k, j, i = volume.shape
-    corners = np.array([[a, b, c] for a in (0, i - 1) for b in (0, j - 1) for c in (0, k - 1)], dtype=float)
-    world = volume.geometry.index_to_world(corners)
-    return world.min(axis=0), world.max(axis=0)
-
-
 def snap_to_voxel(volume: Volume, point: np.ndarray) -> np.ndarray:
     """The centre of the voxel nearest to ``point`` (inside the volume): a crosshair on voxel
     centres shows whole slices, never a blend of two."""
@@ -94,7 +86,7 @@ def snap_to_voxel(volume: Volume, point: np.ndarray) -> np.ndarray:
 
 def volume_center(volume: Volume) -> np.ndarray:
     """The voxel centre nearest to the middle of the volume."""
-    lo, hi = volume_bounds(volume)
+    lo, hi = volume.bounds()
     return snap_to_voxel(volume, (lo + hi) / 2)
 
 
@@ -164,7 +156,7 @@ class MprScene(PlaneScene):
         self.zoom = 1.0
         self.pan = np.zeros(2)
         self.view_listeners: list = []  # called after zoom or pan change (linked panes follow)
-        self._lo, self._hi = volume_bounds(volume)
+        self._lo, self._hi = volume.bounds()
         self.display.events.all.connect(self._on_display_changed)
         self._apply()
 
@@ -195,9 +187,7 @@ class MprScene(PlaneScene):
 
     def _corners(self) -> np.ndarray:
         """World positions of the volume's eight corner voxel centres."""
-        k, j, i = self.volume.shape
-        corners = np.array([[a, b, c] for a in (0, i - 1) for b in (0, j - 1) for c in (0, k - 1)], dtype=float)
-        return np.asarray(self.volume.geometry.index_to_world(corners))
+        return self.volume.corner_points()
 
     def _extent_mm(self) -> tuple[float, float]:
         """The volume's extent across and up the screen (its corners projected: an oblique
