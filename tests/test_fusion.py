@@ -381,3 +381,69 @@ def test_a_later_choice_wins_over_a_read_still_under_way(qtbot, tmp_path: Path) 
     qtbot.wait(300)  # the first read's answer too
     assert window.fusion_menu.current().series_uid == second_uid
     assert window.fusion_menu.current().label == "#4 PT"
+
+
+def _palette(name: str) -> np.ndarray:
+    """A well-known palette's 256 entries, read from its DICOM file (PS3.6 Annex B)."""
+    ds = pydicom.dcmread(Path(pydicom.__file__).parent / "data" / "palettes" / f"{name}.dcm")
+    return np.stack([np.frombuffer(ds[f"{c}PaletteColorLookupTableData"].value, np.uint8)
+                     for c in ("Red", "Green", "Blue")], axis=1)
+
+
+def test_a_fused_pane_shows_its_colour_scale(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """Beside a fused pane, its colour bar: at the right edge in the upper half, the palette from
+    the window's lower edge (bottom row) to its upper edge (top row), each display row the palette
+    entry of its height in the bar, labelled "0" and "5 SUVbw"; in the PET palette once chosen;
+    gone with No fusion."""
+    window = any_renderer_window
+    write_pet_ct(tmp_path, pet_suv())
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.index = build_index(tmp_path)
+    _choose(window, "Lay over")
+    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
+    qtbot.wait(200)
+
+    def bar_pixels() -> tuple[np.ndarray, tuple[int, int, int, int]]:
+        widget = window.area.viewports[0]
+        bar = widget.scene.colour_bar
+        assert bar.rect is not None
+        pixels = widget.grab_pixels()
+        x0, y0, x1, y1 = bar.rect
+        height, width = pixels.shape[:2]
+        assert width - 20 <= x0 < x1 <= width and height / 2 < y0 < y1 < height - 60, (bar.rect, pixels.shape)
+        column = pixels[height - 1 - np.arange(y0, y1), (x0 + x1) // 2].astype(int)  # bottom row first
+        return column, (x0, y0, x1, y1)
+
+    def assert_palette(column: np.ndarray, rect: tuple[int, int, int, int], palette: np.ndarray) -> None:
+        _, y0, _, y1 = rect
+        entries = np.floor((np.arange(y1 - y0) + 0.5) * 256 / (y1 - y0)).astype(int)
+        # a row on a band's edge may take its neighbour (the rasteriser's rounding): within one entry
+        near = [np.abs(column[:, None, :] - palette[np.clip(entries + d, 0, 255)][:, None, :].astype(int)).max(axis=2)
+                for d in (-1, 0, 1)]
+        worst = np.min(np.concatenate(near, axis=1), axis=1)
+        assert worst.max() <= 1, np.nonzero(worst > 1)
+
+    column, rect = bar_pixels()
+    assert_palette(column, rect, _palette("hotiron"))
+    assert tuple(column[0]) == (0, 0, 0) and tuple(column[-1]) == (255, 255, 255)  # Hot Iron's ends
+    pixels = window.area.viewports[0].grab_pixels()
+    x0, y0, x1, y1 = rect
+    frame = [pixels[pixels.shape[0] - 1 - y, x] for x, y in (((x0 + x1) // 2, y0 - 1), ((x0 + x1) // 2, y1),
+                                                              (x0 - 1, (y0 + y1) // 2), (x1, (y0 + y1) // 2))]
+    assert all(tuple(p) == (219, 219, 199) for p in frame), frame  # a light frame round it: 0.86, 0.86, 0.78
+    labels = window.area.viewports[0].scene.colour_bar.labels
+    assert (labels["low"].GetInput(), labels["high"].GetInput()) == ("0", "5 SUVbw")
+    menu = window.fusion_menu.menu
+    menu.aboutToShow.emit()
+    palettes = next(a.menu() for a in menu.actions() if a.text() == "Colours")
+    next(a for a in palettes.actions() if a.text() == "PET").trigger()
+    qtbot.wait(200)
+    column, rect = bar_pixels()
+    assert_palette(column, rect, _palette("pet"))
+    _choose(window, "No fusion")
+    qtbot.wait(200)
+    assert window.area.viewports[0].scene.colour_bar.rect is None
+    x0, y0, x1, y1 = rect
+    pixels = window.area.viewports[0].grab_pixels()
+    assert len({tuple(p) for p in pixels[pixels.shape[0] - 1 - np.arange(y0, y1), (x0 + x1) // 2]}) == 1  # the CT's plain edge

@@ -155,8 +155,17 @@ class Fusion:
             total = total + weight * self.volume.array[index[2], index[1], index[0]]
         return np.asarray(total)
 
+    def span(self) -> tuple[float, float]:
+        """The window's lower and upper edges, in the fused volume's values (SUV 0-5: 0 and 5)."""
+        return self.window.center - self.window.width / 2, self.window.center + self.window.width / 2
+
+    def scale_labels(self) -> tuple[str, str]:
+        """The colour bar's two labels: the window's lower edge, and its upper edge with the unit."""
+        lo, hi = self.span()
+        return f"{lo:g}", f"{hi:g} {self.volume.unit}".strip()
+
     def describe(self) -> str:
-        lo, hi = self.window.center - self.window.width / 2, self.window.center + self.window.width / 2
+        lo, hi = self.span()
         unit = f" {self.volume.unit}" if self.volume.unit else ""
         return f"Fused: {self.label} {lo:g}-{hi:g}{unit}, {self.palette}, {round(self.opacity * 100)} %".replace("  ", " ")
 

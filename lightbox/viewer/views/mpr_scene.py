@@ -29,6 +29,7 @@ from ..volume import Volume
 from .measurements import MeasurementOverlay, PlaneScene
 from .overlays import (
     OVERLAY_PLANE_RGB,
+    ColourBar,
     CornerText,
     EdgeLabels,
     OverlayPlaneLayer,
@@ -122,6 +123,7 @@ class MprScene(PlaneScene):
         self.corners = CornerText(self.renderer)
         self.edges = EdgeLabels(self.renderer)
         self.scale_bar = ScaleBar(self.renderer)
+        self.colour_bar = ColourBar(self.renderer)  # a fused layer's palette and window
         # the acquired slices' overlay planes (60xx), drawn on the acquired plane only
         self.overlay_planes_visible = True
         self._overlay_layer: OverlayPlaneLayer | None = None
@@ -487,6 +489,10 @@ class MprScene(PlaneScene):
         self.edges.set(letters if v.oriented else dict.fromkeys(letters, ""))  # never letters the header does not give
         h = self.size[1]
         self.scale_bar.update(h / (2 * self.fit_scale() / self.zoom) if v.calibrated else None)
+        if self.fusion is not None:
+            self.colour_bar.update(self.fusion.colours(), *self.fusion.scale_labels())
+        else:
+            self.colour_bar.update(None)
         position = float(np.asarray(d.crosshair, dtype=float) @ self.normal)
         half_step = self.slice_step() / 2
         self.measure.update(lambda plane: abs(plane - position) < half_step, label_offset=0.0)
@@ -618,6 +624,7 @@ class MprScene(PlaneScene):
     def set_overlays_visible(self, visible: bool) -> None:
         """Show or hide text, orientation letters, scale bar and crosshair lines."""
         self.edges.set_visible(visible)
+        self.colour_bar.set_visible(visible)
         props = [*self.corners.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text]
         props += [lines.actor for lines in self.cross_lines.values()] + [self.reference_lines.actor]
         for prop in props:

@@ -444,3 +444,108 @@ class OverlayPlaneLayer:
 
     def set_visible(self, visible: bool) -> None:
         self.actor.SetVisibility(visible)
+
+
+class ColourBar:
+    """A fused layer's colour scale at the pane's right edge, upper half: the palette from the
+    window's lower edge (bottom) to its upper edge (top), one band per palette entry, labelled
+    with the two values and the unit ("5 SUVbw" / "0"), as PET/CT workstations show it beside the
+    image. Drawn opaque: the bar names the colours, the opacity is in the corner text."""
+
+    WIDTH = 10  # display pixels
+    MARGIN = 6  # from the viewport's right edge
+    SPAN = (0.55, 0.80)  # its bottom and top, as fractions of the viewport's height (clear of the
+    # corner texts above and the orientation letter at the middle of the edge below)
+    MIN_HEIGHT = 150  # a smaller pane shows no bar (the corner still names window and palette)
+
+    def __init__(self, renderer: vtkRenderer) -> None:
+        self.renderer = renderer
+        self._points, self._cells, self._poly = vtkPoints(), vtkCellArray(), vtkPolyData()
+        self._poly.SetPoints(self._points)
+        self._poly.SetPolys(self._cells)
+        mapper = vtkPolyDataMapper2D()
+        mapper.SetInputData(self._poly)
+        mapper.SetColorModeToDirectScalars()
+        mapper.SetScalarModeToUseCellData()
+        self.actor = vtkActor2D()
+        self.actor.SetMapper(mapper)
+        self.actor.colour_bar = self  # type: ignore[attr-defined]  # the CPU path paints it from rect and colours
+        renderer.AddViewProp(self.actor)
+        self.labels: dict[str, vtkTextActor] = {}
+        for end in ("low", "high"):
+            text = vtkTextActor()
+            prop = text.GetTextProperty()
+            prop.SetFontSize(12)
+            prop.SetColor(*OVERLAY_COLOR)
+            prop.SetFontFamilyToArial()
+            prop.ShadowOn()
+            prop.SetJustificationToRight()
+            prop.SetVerticalJustificationToCentered()
+            renderer.AddViewProp(text)
+            self.labels[end] = text
+        self.visible = True
+        self.colours: np.ndarray | None = None
+        self.rect: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 (display pixels) as drawn
+        self._shown: tuple[object, ...] | None = None  # what is drawn: not rebuilt on every scroll
+
+    def set_visible(self, visible: bool) -> None:
+        self.visible = visible
+        for prop in (self.actor, *self.labels.values()):
+            prop.SetVisibility(visible)
+
+    def update(self, colours: np.ndarray | None, low: str = "", high: str = "") -> None:
+        """Show ``colours`` (``n x 3`` uint8, the palette's entries bottom to top) labelled ``low``
+        and ``high``; None takes the bar away."""
+        key = (None if colours is None else colours.tobytes(), low, high, tuple(self.renderer.GetSize()))
+        if key == self._shown:
+            return
+        self._shown = key
+        self._points.Reset()
+        self._cells.Reset()
+        width, height = self.renderer.GetSize()
+        if colours is None or height < self.MIN_HEIGHT or width < 80:
+            self.colours, self.rect = None, None
+            for text in self.labels.values():
+                text.SetInput("")
+            self._poly.GetCellData().SetScalars(None)
+            self._poly.Modified()
+            return
+        x1 = width - self.MARGIN
+        x0 = x1 - self.WIDTH
+        y0, y1 = round(self.SPAN[0] * height), round(self.SPAN[1] * height)
+        n = len(colours)
+        edges = y0 + (y1 - y0) * np.arange(n + 1) / n
+        quads = [(x0, edges[k], x1, edges[k + 1]) for k in range(n)] + self.frame_rects((x0, y0, x1, y1))
+        for left, bottom, right, top in quads:
+            ids = [self._points.InsertNextPoint(x, y, 0.0)
+                   for x, y in ((left, bottom), (right, bottom), (right, top), (left, top))]
+            self._cells.InsertNextCell(4, ids)
+        frame = np.tile(np.asarray([round(c * 255) for c in OVERLAY_COLOR], np.uint8), (4, 1))
+        scalars = numpy_to_vtk(np.ascontiguousarray(np.concatenate([colours, frame]), np.uint8), deep=True)
+        self._poly.GetCellData().SetScalars(scalars)
+        self._points.Modified()
+        self._cells.Modified()
+        self._poly.Modified()
+        self.labels["low"].SetInput(low)
+        self.labels["low"].SetPosition(x0 - 5, y0)
+        self.labels["high"].SetInput(high)
+        self.labels["high"].SetPosition(x0 - 5, y1)
+        self.colours, self.rect = np.asarray(colours, np.uint8), (x0, y0, x1, y1)
+
+    @staticmethod
+    def frame_rects(rect: tuple[int, int, int, int]) -> list[tuple[int, int, int, int]]:
+        """The bar's one-pixel frame just outside ``rect`` (left, bottom, right, top in display
+        pixels, as rectangles rather than lines: both renderers fill the same pixels), so the
+        palette's black end stays visible on a black background."""
+        x0, y0, x1, y1 = rect
+        return [(x0 - 1, y0 - 1, x0, y1 + 1), (x1, y0 - 1, x1 + 1, y1 + 1),
+                (x0 - 1, y0 - 1, x1 + 1, y0), (x0 - 1, y1, x1 + 1, y1 + 1)]
+
+    def row_colours(self) -> np.ndarray:
+        """The colour of each display row the bar covers, bottom (``rect``'s y0) up: the band whose
+        span holds the row's pixel centre, as a rasteriser fills the bands."""
+        assert self.colours is not None and self.rect is not None
+        _, y0, _, y1 = self.rect
+        n = len(self.colours)
+        bands = np.floor((np.arange(y0, y1) + 0.5 - y0) * n / (y1 - y0)).astype(int)
+        return self.colours[np.clip(bands, 0, n - 1)]

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D, vtkTextActor
 
-from .overlays import OVERLAY_PLANE_RGB
+from .overlays import OVERLAY_COLOR, OVERLAY_PLANE_RGB
 from .qt_vtk import SceneInput, still_timer
 from .raster import PlaneRaster
 from .vtk_data import new_render_window
@@ -193,8 +193,23 @@ class RasterWidget(SceneInput, QWidget):
                 continue
             if isinstance(prop, vtkTextActor):
                 self._paint_text(painter, prop, renderer, height)
+            elif hasattr(prop, "colour_bar"):
+                self._paint_colour_bar(painter, prop.colour_bar, height)
             elif isinstance(prop, vtkActor2D) and isinstance(prop.GetMapper(), vtkPolyDataMapper2D):
                 self._paint_lines(painter, prop, renderer, height)
+
+    def _paint_colour_bar(self, painter: QPainter, bar, height: int) -> None:  # noqa: ANN001 - overlays.ColourBar
+        """An ``overlays.ColourBar`` row by row, each display row its band's colour (as VTK fills them)."""
+        if bar.rect is None:
+            return
+        x0, y0, x1, _ = bar.rect
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        for y, (r, g, b) in enumerate(bar.row_colours(), start=y0):
+            painter.fillRect(x0, height - 1 - y, x1 - x0, 1, QColor(int(r), int(g), int(b)))
+        frame = QColor.fromRgbF(*OVERLAY_COLOR)
+        for left, bottom, right, top in bar.frame_rects(bar.rect):
+            painter.fillRect(left, height - top, right - left, top - bottom, frame)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
 
     def _qt_point(self, x: float, y: float, height: int) -> QPointF:
         """VTK display pixel (origin bottom-left, pixel centres on integers) → QPainter point."""
