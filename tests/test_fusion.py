@@ -447,3 +447,99 @@ def test_a_fused_pane_shows_its_colour_scale(any_renderer_window, qtbot, tmp_pat
     x0, y0, x1, y1 = rect
     pixels = window.area.viewports[0].grab_pixels()
     assert len({tuple(p) for p in pixels[pixels.shape[0] - 1 - np.arange(y0, y1), (x0 + x1) // 2]}) == 1  # the CT's plain edge
+
+
+def _tracking_uids(sr: pydicom.Dataset) -> list[str]:
+    """Each measurement group's Tracking Unique Identifier (DCM 112040), read from the document."""
+    groups = next(c for c in sr.ContentSequence if c.ConceptNameCodeSequence[0].CodeValue == "126010").ContentSequence
+    return [str(item.UID) for group in groups for item in group.ContentSequence
+            if item.ValueType == "UIDREF" and item.ConceptNameCodeSequence[0].CodeValue == "112040"]
+
+
+def _lesion_rectangle() -> tuple[tuple[float, float], tuple[float, float]]:
+    """Plane points (u, v) = (x, -y) of a rectangle on the axial plane round PET columns 19..24
+    and rows 9..14 (by the PET files' positions: centres at -31 + 2 n mm), a millimetre beyond
+    the outer centres."""
+    x = [-31.0 + 2.0 * i for i in (19, 24)]
+    y = [-31.0 + 2.0 * j for j in (9, 14)]
+    return (x[0] - 1.0, -(y[0] - 1.0)), (x[1] + 1.0, -(y[1] + 1.0))
+
+
+def _assert_pet_group(groups: list, tmp_path: Path) -> None:
+    """The PET's group of the lesion rectangle, worked out by hand: on slice 9 (46.25 mm, the
+    nearest to the CT's 47.5 mm), its corners in that slice's pixels, 36 voxels (16 at SUV 8, 20
+    at SUV 1): mean 148 / 36, SD (n - 1) from the two values, min 1, max 8."""
+    pet_uid = str(pydicom.dcmread(tmp_path / "pet" / "pet_009.dcm").SOPInstanceUID)
+    ((_, _, points, values, _),) = [g for g in groups if g[1] == pet_uid]
+    assert points == [pytest.approx((18.5, 8.5)), pytest.approx((24.5, 8.5)), pytest.approx((24.5, 14.5)),
+                      pytest.approx((18.5, 14.5)), pytest.approx((18.5, 8.5))]
+    mean = 148 / 36
+    sd = float(np.sqrt((16 * (8 - mean) ** 2 + 20 * (1 - mean) ** 2) / 35))
+    assert values["Mean SUVbw"] == pytest.approx(mean, abs=1e-3)
+    assert values["Standard Deviation SUVbw"] == pytest.approx(sd, abs=1e-3)
+    assert (values["Minimum SUVbw"], values["Maximum SUVbw"]) == (pytest.approx(1.0, abs=1e-3), pytest.approx(8.0, abs=1e-3))
+    assert values["Area"] == pytest.approx(12.0 * 12.0)  # six 2 mm columns and rows
+    assert "Peak Value Within ROI SUVbw" in values
+
+
+def test_the_measurement_report_of_a_fused_ct_carries_the_pets_values(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """AI → Save measurements as DICOM SR on the CT with its PET laid over: the rectangle's CT
+    group (40 HU, on the CT slice at 47.5 mm) and its PET group (on the PET slice the fused pane
+    measured), both one finding (one Tracking UID); without the fusion, the CT's group alone."""
+    from lightbox.dicomreports.measurements import read_measurements
+    from lightbox.viewer.measure import Measurement
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    write_pet_ct(tmp_path, pet_suv())
+    window = _ct_beside_its_pet(qtbot, tmp_path)
+    _choose(window, "Lay over")
+    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
+    scene = window.area.viewports[0].scene
+    scene.display.crosshair = (0.0, 0.0, 47.5)
+    roi = Measurement("rectangle", list(_lesion_rectangle()))
+    scene.measure.add(roi, 47.5)
+    assert roi.statistics is not None and roi.statistics.fused is not None and roi.statistics.fused.pixels == 36
+    path = window.save_measurements_sr(send_to="")
+    assert path is not None and ", 1 in #3 PET AC (20 images) laid over)" in window.statusBar().currentMessage()
+    sr = pydicom.dcmread(path)
+    groups = read_measurements(sr)
+    ct_uid = str(pydicom.dcmread(tmp_path / "ct" / sorted(p.name for p in (tmp_path / "ct").iterdir())[19]).SOPInstanceUID)
+    ((_, _, _, ct_values, _),) = [g for g in groups if g[1] == ct_uid]
+    assert ct_values["Mean Attenuation Coefficient"] == pytest.approx(40.0)
+    _assert_pet_group(groups, tmp_path)
+    assert len(groups) == 2 and len(set(_tracking_uids(sr))) == 1 and groups[0][0] == groups[1][0]
+    _choose(window, "No fusion")
+    assert len(read_measurements(pydicom.dcmread(window.save_measurements_sr(send_to="")))) == 1
+
+
+def test_report_measurements_fuse_measures_the_cts_rois_in_its_pet(qtbot, tmp_path: Path, monkeypatch, capsys) -> None:
+    """``lightbox report measurements CT --fuse PET``: the same two groups from the command line;
+    a PET of another frame of reference is left out in words; a UID not in the study refused."""
+    from lightbox.app.cli import main
+    from lightbox.dicomreports.measurements import read_measurements
+    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+    from lightbox.studydb.catalog import StudyCatalog
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    write_pet_ct(tmp_path / "same", pet_suv())
+    write_pet_ct(tmp_path / "other", pet_suv(), pet_frame_of_reference="1.2.3.4")
+    for study in ("same", "other"):
+        series = {s.modality: s for s in build_index(tmp_path / study).all_series()}
+        db = tmp_path / study / "db.sqlite"
+        save_annotations(StudyCatalog(f"sqlite:///{db}"), series["CT"].uid, "axial",
+                         [StoredAnnotation("rectangle", list(_lesion_rectangle()), plane=47.5)])
+        out = tmp_path / study / "sr.dcm"
+        code = main(["report", "measurements", str(tmp_path / study), "--series", series["CT"].uid,
+                     "--fuse", series["PT"].uid, "--out", str(out), "--db", f"sqlite:///{db}"])
+        printed = capsys.readouterr().out
+        assert code == 0, printed
+        groups = read_measurements(pydicom.dcmread(out))
+        if study == "same":
+            ct_uid = series["CT"].uid
+            assert len(groups) == 2 and "2 measurement group(s)" in printed
+            _assert_pet_group(groups, tmp_path / "same")
+        else:
+            assert len(groups) == 1 and "left out: #3 PET AC (20 images): not in the frame of reference of #2 CT" in printed
+    code = main(["report", "measurements", str(tmp_path / "same"), "--series", ct_uid, "--fuse", "1.2.3",
+                 "--out", str(tmp_path / "x.dcm"), "--db", f"sqlite:///{tmp_path / 'same' / 'db.sqlite'}"])
+    assert code == 2 and "--fuse 1.2.3: not another volume series in" in capsys.readouterr().err

@@ -114,6 +114,14 @@ class FusionMenu:
     def current(self) -> Fusion | None:
         return next((s.fusion for s in self._scenes() if s.fusion is not None), None)
 
+    def fused_series(self) -> tuple[Series, Any] | None:
+        """(the series laid over the one shown, its volume as read), or None."""
+        fusion = self.current()
+        if fusion is None:
+            return None
+        series = next((s for s, _ in self.candidates() if s.uid == fusion.series_uid), None)
+        return (series, fusion.volume) if series is not None else None
+
     # -- the menu -----------------------------------------------------------------------------
     def _fill(self) -> None:
         self.menu.clear()

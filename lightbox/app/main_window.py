@@ -569,7 +569,7 @@ class MainWindow(QMainWindow):
         measurement report in the store, and sent to a configured PACS if the user picks one."""
         from ..dicomreports.measurements import measurement_report
         from ..pacs.servers import store_dir, write_to_store
-        from .measurement_sr import series_marks
+        from .measurement_sr import fused_marks, series_marks
 
         opened = self.area.opened
         if opened is None or opened.series is None:
@@ -578,6 +578,11 @@ class MainWindow(QMainWindow):
         self.area.save_annotations()
         marks, left_out = series_marks(self.catalog, opened.series, opened.volume)
         evidence = [i.header for i in opened.series.instances if i.header is not None]
+        fused = self.fusion_menu.fused_series()  # a PET laid over: the ROIs' values in it, as the panes show them
+        if fused is not None:
+            more, reasons = fused_marks(self.catalog, opened.series, *fused)
+            marks, left_out = marks + more, left_out + reasons
+            evidence += [i.header for i in fused[0].instances if i.header is not None]
         if not marks and left_out:  # measured, but on no image of the series (a reformat's): said which
             QMessageBox.information(self, "Measurements as DICOM SR", f"No measurement could be written: {'; '.join(left_out)}.")
             return None
@@ -588,7 +593,9 @@ class MainWindow(QMainWindow):
                                     f"{exc}: measure with Length, Angle, Cobb angle or an ROI first.")
             return None
         path = write_to_store(sr, store_dir())
-        message = f"Measurement SR ({len(marks)} group(s)) saved to {path}"
+        in_fused = sum(m.image.get("SeriesInstanceUID") == fused[0].uid for m in marks) if fused is not None else 0
+        message = (f"Measurement SR ({len(marks)} group(s)"
+                   + (f", {in_fused} in {fused[0].label()} laid over" if fused is not None else "") + f") saved to {path}")
         if left_out:
             message += f"; left out: {'; '.join(left_out)}"
         self._offer_to_send(path, "measurements", "Measurement SR saved.", message, send_to)

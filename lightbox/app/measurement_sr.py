@@ -205,13 +205,49 @@ def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
     """The series' lengths, angles and ROIs on its own images, and what was left out (said). ``volume``:
     the series as the window loaded it, where it has (a PET's SUVpeak needs the whole volume:
     not read twice)."""
-    marks: list[ImageMark] = []
-    left_out: list[str] = []
     stored = [(image, a) for image, a in load_series_annotations(catalog, series.uid) if a.kind in MEASURED]
     if not stored:
         return [], []
+    return _measured(stored, series, volume)
+
+
+def fused_marks(catalog: StudyCatalog, series: Series, fused: Series, fused_volume: Volume | None = None,
+                ) -> tuple[list[ImageMark], list[str]]:
+    """The ROIs drawn on ``series`` (a CT) measured in ``fused`` (its PET, laid over it: View →
+    Fusion) as the fused pane shows them: each region on the PET slice nearest its plane, in that
+    slice's pixel coordinates, with the PET's values (SUVbw, SUVpeak), each mark's ``finding`` its
+    ROI's on ``series`` (the report tracks the two as one finding). Only where the two series
+    share a Frame of Reference (C.7.4.1) and their acquired slices one plane: else every ROI is
+    left out, said."""
+    rois = [(image, a) for image, a in load_series_annotations(catalog, series.uid) if a.kind in ROI_KINDS]
+    if not rois:
+        return [], []
+    frames = {str(i.header.get("FrameOfReferenceUID", "")) for s in (series, fused) for i in s.instances
+              if i.header is not None}
+    if len(frames) != 1 or "" in frames:
+        return [], [f"{fused.label()}: not in the frame of reference of {series.label()} (its ROIs are not measured in it)"]
+    own, other = ImagePlacer(series), ImagePlacer(fused)
+    if own.film or other.film or own.plane_name != other.plane_name or not (
+            np.allclose(own.normal, other.normal, atol=1e-4) and np.allclose(own.up, other.up, atol=1e-4)):
+        return [], [f"{fused.label()}: its slices do not lie in the plane of {series.label()}'s (its ROIs are not "
+                    "measured in it)"]
+    return _measured(rois, fused, fused_volume, other)
+
+
+def finding_of(image: str, a: StoredAnnotation) -> str:
+    """One mark's identity in a study (its image, plane, kind and points): the measurement groups
+    of one ROI in its own series and in one laid over it are one finding."""
+    return f"{image}|{a.plane:.3f}|{a.kind}|" + ";".join(f"{u:.3f},{v:.3f}" for u, v in a.points)
+
+
+def _measured(stored: list[tuple[str, StoredAnnotation]], series: Series, volume: Volume | None,
+              placer: ImagePlacer | None = None) -> tuple[list[ImageMark], list[str]]:
+    """The ``stored`` marks placed on ``series``' images and measured there (its values, a PET's
+    in SUVbw with its SUVpeak), and what was left out (said)."""
+    marks: list[ImageMark] = []
+    left_out: list[str] = []
     is_ct = series.modality.upper() == "CT"
-    placer = ImagePlacer(series)
+    placer = placer or ImagePlacer(series)
     suv, peak_volume = None, None
     if series.modality.upper() == "PT" and not placer.film:  # read in SUVbw, as the view reads the volume
         suv, _ = suv_factor([m.header for m in placer.members if m.header is not None])
@@ -237,7 +273,8 @@ def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
             measured["suv_peak"] = peak = roi_peak(peak_volume, placed.instance, a.kind, placed.points)
             ratio = peak_volume.sul_per_suv
             measured["sul_peak"] = peak * ratio if peak is not None and ratio is not None else None
-        marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame, **measured))  # type: ignore[arg-type]
+        marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame,
+                               finding=finding_of(image, a), **measured))  # type: ignore[arg-type]
     return marks, left_out
 
 

@@ -116,19 +116,28 @@ def _cmd_sr(args: argparse.Namespace) -> int:
 def _cmd_measurements(args: argparse.Namespace) -> int:
     """The series' lengths, angles and ROIs (kept in the study database) as a TID 1500 measurement SR."""
     from ..dicomreports.measurements import measurement_report
-    from .measurement_sr import series_marks
+    from .measurement_sr import fused_marks, series_marks
 
     found = _series(args)
     if isinstance(found, int):
         return found
-    _, series = found
+    index, series = found
+    fused = None
+    if args.fuse:
+        fused = next((s for s in index.all_series() if s.uid == args.fuse), None)
+        if fused is None or fused.uid == series.uid or fused.kind != "volume":
+            return refuse(f"--fuse {args.fuse}: not another volume series in {args.path}")
+    evidence = [i.header for i in series.instances if i.header is not None]
     try:
         marks, left_out = series_marks(_catalog(args), series)
+        if fused is not None:
+            more, reasons = fused_marks(_catalog(args), series, fused)
+            marks, left_out = marks + more, left_out + reasons
+            evidence += [i.header for i in fused.instances if i.header is not None]
     except ValueError as exc:  # its images' geometry cannot be read
         return refuse(str(exc))
     for reason in left_out:
         print(f"left out: {reason}")
-    evidence = [i.header for i in series.instances if i.header is not None]
     if not marks and left_out:
         return refuse(f"none of the {len(left_out)} measurement(s) of {series.label()} lies on one of its images "
                       "(left out above)")
@@ -212,6 +221,9 @@ def add_report_commands(sub: argparse._SubParsersAction) -> None:
     document("sr", "write the series' report as a DICOM Comprehensive SR (and send it)", _cmd_sr)
     document("measurements", "write the series' lengths, angles and ROIs as a DICOM SR measurement report (TID 1500) "
              "(and send it)", _cmd_measurements, reader="the person observer (default: 'Lightbox reader')")
+    rsub.choices["measurements"].add_argument(
+        "--fuse", metavar="SERIES_UID", help="a series of the same frame of reference laid over it (a PET over its "
+        "CT): its ROIs measured in that series too (SUVbw, SUVpeak), as the fused pane shows them")
     document("keyimages", "write the series' flagged key images as a DICOM Key Object Selection", _cmd_keyimages,
              send=False, reader="the person observer (default: 'Lightbox reader')")
     document("annotations", "write the series' arrows and texts as a DICOM presentation state (GSPS; CSPS on colour images)",

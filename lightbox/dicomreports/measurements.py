@@ -69,6 +69,9 @@ class ImageMark:
     suv_peak: float | None = None  # SUVpeak: the highest mean in a 1 cm³ sphere in it (viewer.uptake_peak)
     sul_peak: float | None = None  # the same in SUL (lean body mass, Janmahasatian; viewer.suv)
     frame: int | None = None  # the frame (1-based) of a multi-frame image it was drawn on
+    # marks of one finding (an ROI on a CT and the same region in the PET laid over it) share
+    # their tracking identifier and UID; "" : a finding of its own
+    finding: str = ""
 
 
 def ellipse_axes(points: list[tuple[float, float]]) -> np.ndarray:
@@ -122,6 +125,7 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
     if not marks:
         raise ValueError("no length, angle or ROI to write")
     groups = []
+    tracking: dict[str, tuple[str, str]] = {}  # finding: (its tracking UID, its identifier)
     for n, mark in enumerate(marks, 1):
         values: list = []
         if mark.kind == "length" and mark.length_mm is not None:
@@ -139,8 +143,11 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
                 values.append(Measurement(SUVBW, mark.suv_peak, SUVBW_UNIT, derivation=PEAK))
             if mark.sul_peak is not None:  # and its SULpeak, in SUVlbm(Janma)
                 values.append(Measurement(SUL_JANMA, mark.sul_peak, SUL_UNIT, derivation=PEAK))
+        uid, name = str(generate_uid()), f"{mark.kind} {n}"
+        if mark.finding:
+            uid, name = tracking.setdefault(mark.finding, (uid, name))
         groups.append(PlanarROIMeasurementsAndQualitativeEvaluations(
-            tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=f"{mark.kind} {n}"),
+            tracking_identifier=TrackingIdentifier(uid=uid, identifier=name),
             referenced_region=_region(mark), measurements=values or None))
     person = PersonObserverIdentifyingAttributes(name=typed_name(reader or DEFAULT_OBSERVER))
     observer = ObserverContext(observer_type=codes.DCM.Person, observer_identifying_attributes=person)
