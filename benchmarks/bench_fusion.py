@@ -4,8 +4,9 @@ in one run.
 A whole-body-sized pair in memory: a CT of 512 x 512 x 300 (0.98 mm pixels, 3 mm slices) and a PET
 of 192 x 192 x 180 (4.07 mm pixels, 5 mm slices) over the same patient space. Timed per frame of a
 1024 x 1024 axial pane: the CPU path's grey picture (the peer), the fused layer it adds (made
-anew, as on every scroll step; a W/L drag reuses it; and interpolated, once the view is still), and
-the VTK path's offscreen render with and without the PET's second reslice.
+anew, as on every scroll step; a W/L drag reuses it; and interpolated, once the view is still),
+both again over a 20 mm MIP slab, and the VTK path's offscreen render with and without the PET's
+second reslice.
 
     python benchmarks/bench_fusion.py [--repeat 10] [--json out.json]
 """
@@ -71,16 +72,25 @@ def main() -> None:
         scene._fusion_cache = None  # made anew, as after a scroll step
         scene.fusion_rgba(1024, 1024, smooth)
 
-    figures = {"cpu_grey_ms": _timed(lambda: raster.render(1024, 1024), args.repeat)}
+    def grey_picture() -> None:
+        raster._sample_key = raster._gathered_key = None  # sampled anew, as after a scroll step
+        raster.render(1024, 1024)
+
+    figures = {"cpu_grey_ms": _timed(grey_picture, args.repeat)}
     figures["vtk_render_ms"] = _timed(window.Render, args.repeat)
     scene.set_fusion(fusion)
     figures["cpu_fused_layer_ms"] = _timed(fused_layer, args.repeat)
     figures["cpu_fused_layer_smooth_ms"] = _timed(lambda: fused_layer(True), args.repeat)  # once the view is still
     figures["vtk_render_fused_ms"] = _timed(window.Render, args.repeat)
+    display.slab_mode, display.slab_thickness_mm = "mip", 20.0  # a 20 mm MIP slab: the CT's and the PET's
+    figures["cpu_grey_slab_ms"] = _timed(grey_picture, args.repeat)
+    figures["cpu_fused_layer_slab_ms"] = _timed(fused_layer, args.repeat)
+    display.slab_mode = "none"
     figures["cpu_layer_over_grey"] = figures["cpu_fused_layer_ms"] / figures["cpu_grey_ms"]
+    figures["cpu_slab_layer_over_slab_grey"] = figures["cpu_fused_layer_slab_ms"] / figures["cpu_grey_slab_ms"]
     figures["vtk_fused_over_plain"] = figures["vtk_render_fused_ms"] / figures["vtk_render_ms"]
     for name, value in figures.items():
-        print(f"{name:24s} {value:8.2f}")
+        print(f"{name:30s} {value:8.2f}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump({"repeat": args.repeat, "cores": os.cpu_count(), **figures}, out, indent=2)

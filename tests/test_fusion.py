@@ -543,3 +543,34 @@ def test_report_measurements_fuse_measures_the_cts_rois_in_its_pet(qtbot, tmp_pa
     code = main(["report", "measurements", str(tmp_path / "same"), "--series", ct_uid, "--fuse", "1.2.3",
                  "--out", str(tmp_path / "x.dcm"), "--db", f"sqlite:///{tmp_path / 'same' / 'db.sqlite'}"])
     assert code == 2 and "--fuse 1.2.3: not another volume series in" in capsys.readouterr().err
+
+
+def test_a_slab_fuses_the_pets_slab_too(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """At z = 30 mm the PET slice nearest (k 6, 31.25 mm) misses the lesion (k 8..11): over its
+    centre the body's SUV 1 (Hot Iron level 51). M (MIP) with the slab at 25 mm: the PET slices
+    within 30 ± 12.5 mm (k 4..8) are combined too, and the lesion of k 8 shows at its SUV 8
+    (level 255) over the CT's MIP (uniform 40 HU: grey 128), as a PET/CT reader's fused MIP slab
+    shows it; it was fused with the middle plane alone."""
+    window = any_renderer_window
+    write_pet_ct(tmp_path, pet_suv())
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.index = build_index(tmp_path)
+    _choose(window, "Lay over")
+    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
+    scene = window.area.viewports[0].scene
+    ds = pydicom.dcmread(tmp_path / "pet" / "pet_009.dcm")
+    x0, y0, _ = (float(v) for v in ds.ImagePositionPatient)
+    scene.display.crosshair = (x0 + 2.0 * 4.5, y0 + 2.0 * 25.0, 30.0)
+
+    def lesion_colour() -> tuple[int, ...]:
+        qtbot.wait(200)
+        x, y = scene.world_to_display(np.array([x0 + 2.0 * 21.5, y0 + 2.0 * 11.5, 30.0]))
+        pixels = window.area.viewports[0].grab_pixels()
+        return tuple(int(v) for v in pixels[pixels.shape[0] - 1 - int(round(y)), int(round(x))][:3])
+
+    assert lesion_colour() == pytest.approx(_blend(128, hot_iron(51), 128), abs=1.5)
+    qtbot.keyClick(window.area.viewports[0], "m")
+    window.change_slab(15.0)
+    assert (scene.display.slab_mode, scene.display.slab_thickness_mm) == ("mip", 25.0)
+    assert lesion_colour() == pytest.approx(_blend(128, hot_iron(255), 128), abs=1.5)

@@ -15,6 +15,7 @@ than a darkened CT.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -98,7 +99,7 @@ class Fusion:
         return values.reshape(shape), inside.reshape(shape)
 
     def rgba_grid(self, corner: np.ndarray, step_x: np.ndarray, step_y: np.ndarray, width: int,
-                  height: int, smooth: bool = False) -> np.ndarray:
+                  height: int, smooth: bool = False, slab: tuple[str, float, np.ndarray] | None = None) -> np.ndarray:
         """The layer (RGBA, ``height x width x 4``; transparent outside the fused volume) at the
         patient points ``corner + c step_x + r step_y`` (mm) for rows r < ``height`` and columns
         c < ``width``, each the nearest voxel's colour: a screen's grid. Each voxel index is affine
@@ -107,7 +108,35 @@ class Fusion:
         colours are made once for the block of voxels the grid reaches (one slice of the PET for an
         axial pane) and gathered, packed, per screen pixel (1024 x 1024 in about 10 ms). ``smooth``:
         each point's value interpolated between its eight nearest voxels (trilinear, as VTK draws
-        the fused slice) before it is coloured, for the picture once the view is still."""
+        the fused slice) before it is coloured, for the picture once the view is still. ``slab``:
+        (mode, thickness mm, the plane's unit normal) of a thick slab shown on the pane: the fused
+        volume's slices whose centres lie within it, combined as the pane's (MIP: the highest value
+        at each point, MinIP the lowest, mean the mean), so a PET lesion in the slab shows over
+        the CT's MIP of it."""
+        if slab is not None and slab[0] != "none" and slab[1] > 0:
+            return self._slab_grid(corner, step_x, step_y, width, height, smooth, slab)
+        indices, inside, positions = self._grid(corner, step_x, step_y, width, height)
+        if smooth:
+            out = self.rgba(np.broadcast_to(self._trilinear(positions), (height, width)))
+            out[~inside] = 0
+            return out
+        lows = [int(n.min()) for n in indices]
+        block = self.volume.array[lows[2]:int(indices[2].max()) + 1, lows[1]:int(indices[1].max()) + 1,
+                                  lows[0]:int(indices[0].max()) + 1]
+        if block.size <= width * height:  # colour the voxels, then gather their packed colours
+            colours = np.ascontiguousarray(self.rgba(block)).view(np.uint32)[..., 0]
+            packed = colours[indices[2] - lows[2], indices[1] - lows[1], indices[0] - lows[0]]
+            out = np.broadcast_to(packed, (height, width)).copy().view(np.uint8).reshape(height, width, 4)
+        else:  # a plane across many slices of a large volume: colour the gathered values instead
+            out = self.rgba(np.broadcast_to(self.volume.array[indices[2], indices[1], indices[0]], (height, width)))
+        out[~inside] = 0
+        return out
+
+    def _grid(self, corner: np.ndarray, step_x: np.ndarray, step_y: np.ndarray, width: int, height: int,
+              ) -> tuple[list[np.ndarray], np.ndarray, list[np.ndarray]]:
+        """For the grid of :meth:`rgba_grid`: each point's nearest voxel index per axis (i, j, k;
+        clipped into the volume; arrays that broadcast to ``height x width``), where the points
+        lie inside, and their continuous indices."""
         g = self.volume.geometry
         to_index = np.linalg.inv(g.direction) / np.asarray(g.spacing)[:, None]  # index = M (p - origin)
         base = to_index @ (np.asarray(corner, float) - np.asarray(g.origin))
@@ -122,19 +151,72 @@ class Fusion:
             index = np.rint(positions[-1]).astype(np.int64)
             inside &= (index >= 0) & (index < size)  # broadcast to the grid
             indices.append(np.clip(index, 0, size - 1))
-        if smooth:
-            out = self.rgba(np.broadcast_to(self._trilinear(positions), (height, width)))
-            out[~inside] = 0
-            return out
-        lows = [int(n.min()) for n in indices]
-        block = self.volume.array[lows[2]:int(indices[2].max()) + 1, lows[1]:int(indices[1].max()) + 1,
-                                  lows[0]:int(indices[0].max()) + 1]
-        if block.size <= width * height:  # colour the voxels, then gather their packed colours
-            colours = np.ascontiguousarray(self.rgba(block)).view(np.uint32)[..., 0]
-            packed = colours[indices[2] - lows[2], indices[1] - lows[1], indices[0] - lows[0]]
-            out = np.broadcast_to(packed, (height, width)).copy().view(np.uint8).reshape(height, width, 4)
-        else:  # a plane across many slices of a large volume: colour the gathered values instead
-            out = self.rgba(np.broadcast_to(self.volume.array[indices[2], indices[1], indices[0]], (height, width)))
+        return indices, inside, positions
+
+    def _slab_grid(self, corner: np.ndarray, step_x: np.ndarray, step_y: np.ndarray, width: int, height: int,
+                   smooth: bool, slab: tuple[str, float, np.ndarray]) -> np.ndarray:
+        """:meth:`rgba_grid` over a thick slab: the grid moved along the normal onto each of the
+        fused volume's slices whose centre lies within half the thickness of the plane (along its
+        index axis nearest the normal), their values combined where they lie inside it."""
+        mode, thickness, normal = slab
+        normal = np.asarray(normal, float) / np.linalg.norm(normal)
+        g = self.volume.geometry
+        axis = int(np.argmax(np.abs(g.direction.T @ normal)))
+        step = float(g.spacing[axis])
+        centre = float(g.world_to_index(np.asarray(corner, float))[axis])  # the plane's place along that axis
+        half = thickness / 2 / step
+        first, last = max(0, math.ceil(centre - half - 1e-9)), min(self.volume.shape[2 - axis] - 1,
+                                                                   math.floor(centre + half + 1e-9))
+        slices = list(range(first, last + 1)) or [int(np.clip(math.floor(centre + 0.5), 0, self.volume.shape[2 - axis] - 1))]
+        if not smooth:
+            fast = self._slab_along_axis(corner, step_x, step_y, width, height, mode, axis, slices)
+            if fast is not None:
+                return fast
+        fill = {"mip": -np.inf, "minip": np.inf}.get(mode, 0.0)
+        combined, count = np.full((height, width), fill), np.zeros((height, width))
+        for n in slices:
+            moved = np.asarray(corner, float) + (n - centre) * step * normal / abs(float(g.direction[:, axis] @ normal))
+            indices, inside, positions = self._grid(moved, step_x, step_y, width, height)
+            values = np.broadcast_to(self._trilinear(positions) if smooth else
+                                     self.volume.array[indices[2], indices[1], indices[0]], (height, width))
+            if mode == "mip":
+                combined = np.where(inside, np.maximum(combined, values), combined)
+            elif mode == "minip":
+                combined = np.where(inside, np.minimum(combined, values), combined)
+            else:
+                combined = combined + np.where(inside, values, 0.0)
+            count += inside
+        seen = count > 0
+        if mode not in ("mip", "minip"):
+            combined = np.divide(combined, count, out=np.zeros_like(combined), where=seen)
+        out = self.rgba(np.where(seen, combined, 0.0))
+        out[~seen] = 0
+        return out
+
+    def _slab_along_axis(self, corner: np.ndarray, step_x: np.ndarray, step_y: np.ndarray, width: int, height: int,
+                         mode: str, axis: int, slices: list[int]) -> np.ndarray | None:
+        """:meth:`_slab_grid` where the grid lies along the volume's ``axis`` (a CT's axial pane
+        over its axial PET): the ``slices`` combined first, once, then gathered (the same values,
+        about eight times faster than gathering each slice); None where the grid crosses that axis."""
+        indices, _, positions = self._grid(corner, step_x, step_y, width, height)
+        if np.asarray(indices[axis]).size != 1:
+            return None
+        inside = np.ones((height, width), bool)
+        sizes = self.volume.shape[::-1]  # i, j, k
+        for other in (a for a in range(3) if a != axis):
+            raw = np.rint(positions[other])
+            inside &= (raw >= 0) & (raw < sizes[other])
+        lows = [int(np.min(n)) for n in indices]
+        highs = [int(np.max(n)) + 1 for n in indices]
+        block_slices = [slice(lo, hi) for lo, hi in zip(lows, highs, strict=True)]
+        block_slices[axis] = slice(slices[0], slices[-1] + 1)
+        block = self.volume.array[block_slices[2], block_slices[1], block_slices[0]]
+        reduce = {"mip": np.max, "minip": np.min}.get(mode, np.mean)
+        combined = np.expand_dims(reduce(block, axis=2 - axis), 2 - axis)  # one slice along the axis
+        at = [n - lo for n, lo in zip(indices, lows, strict=True)]
+        at[axis] = np.zeros((), np.int64)
+        colours = np.ascontiguousarray(self.rgba(combined)).view(np.uint32)[..., 0]  # the block's, packed
+        out = np.broadcast_to(colours[at[2], at[1], at[0]], (height, width)).copy().view(np.uint8).reshape(height, width, 4)
         out[~inside] = 0
         return out
 

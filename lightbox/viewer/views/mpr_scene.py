@@ -153,6 +153,7 @@ class MprScene(PlaneScene):
         # its own reslice of the same plane, one layer above the image in a VTK image stack
         self.fusion: Fusion | None = None
         self._fusion_slice: vtkImageSlice | None = None
+        self._fusion_mapper: vtkImageResliceMapper | None = None
         self._stack: vtkImageStack | None = None
         self._fusion_cache: tuple[tuple[object, ...], np.ndarray] | None = None  # the CPU path's last layer
         self.zoom = 1.0
@@ -248,13 +249,15 @@ class MprScene(PlaneScene):
     def _apply(self) -> None:
         d = self.display
         self.voi_tables.apply(self.property, d.window, self.volume.invert != d.invert)  # MONOCHROME1 XOR the reader's
-        if d.slab_mode == "none":
-            self.mapper.SetSlabThickness(0.0)
-        else:
-            self.mapper.SetSlabThickness(float(d.slab_thickness_mm))
-            {"mip": self.mapper.SetSlabTypeToMax, "minip": self.mapper.SetSlabTypeToMin, "mean": self.mapper.SetSlabTypeToMean}[
-                d.slab_mode
-            ]()
+        mappers = [self.mapper] + ([self._fusion_mapper] if self._fusion_mapper is not None else [])
+        for mapper in mappers:  # a PET laid over is combined over the same slab
+            if d.slab_mode == "none":
+                mapper.SetSlabThickness(0.0)
+            else:
+                mapper.SetSlabThickness(float(d.slab_thickness_mm))
+                {"mip": mapper.SetSlabTypeToMax, "minip": mapper.SetSlabTypeToMin, "mean": mapper.SetSlabTypeToMean}[
+                    d.slab_mode
+                ]()
         camera = self.renderer.GetActiveCamera()
         focal = self._focal_point()
         camera.SetFocalPoint(*focal)
@@ -272,10 +275,10 @@ class MprScene(PlaneScene):
             if self._stack is not None:
                 self.renderer.RemoveViewProp(self._stack)
                 self.renderer.AddViewProp(self.actor)
-            self.fusion, self._fusion_slice, self._stack = None, None, None
+            self.fusion, self._fusion_slice, self._fusion_mapper, self._stack = None, None, None, None
         else:
             if self._fusion_slice is None or self.fusion is None or self.fusion.volume is not fusion.volume:
-                mapper = vtkImageResliceMapper()
+                self._fusion_mapper = mapper = vtkImageResliceMapper()
                 mapper.SetInputData(to_vtk_image(fusion.volume.array, fusion.volume.geometry))
                 mapper.SliceFacesCameraOn()
                 mapper.SliceAtFocalPointOn()
@@ -300,6 +303,7 @@ class MprScene(PlaneScene):
             prop.SetLookupTable(table)
             prop.SetUseLookupTableScalarRange(True)
             table.SetRange(lo, hi)
+        self._apply()  # the fused reslice takes the pane's slab
         self.measure.remeasure()  # the ROIs' values in the fused volume (or no longer)
         self._update_overlays()
         self.request_render()
@@ -323,14 +327,16 @@ class MprScene(PlaneScene):
         if self.fusion is None:
             return None
         f = self.fusion
+        d = self.display
+        slab = None if d.slab_mode == "none" else (d.slab_mode, float(d.slab_thickness_mm), self.normal)
         key = (width, height, self.size, tuple(self._focal_point()), self.zoom, tuple(self.right), tuple(self.up),
-               id(f.volume), f.window, f.opacity, f.palette, smooth)
+               id(f.volume), f.window, f.opacity, f.palette, smooth, slab and slab[:2])
         if self._fusion_cache is not None and self._fusion_cache[0] == key:  # a W/L drag: the same layer
             return self._fusion_cache[1]
         top_left = self.display_to_world(0.0, float(height - 1))  # the grid's first row is the screen's top
         step_x = self.display_to_world(1.0, float(height - 1)) - top_left
         step_y = self.display_to_world(0.0, float(height - 2)) - top_left
-        rgba = f.rgba_grid(top_left, step_x, step_y, width, height, smooth)
+        rgba = f.rgba_grid(top_left, step_x, step_y, width, height, smooth, slab)
         self._fusion_cache = (key, rgba)
         return rgba
 
