@@ -68,6 +68,7 @@ TOOLS = [  # (tool, label, shortcut, tip)
 
 
 CINE_RATES = (4, 8, 12, 20, 30)  # images per second
+CINE_SPIN_DEGREES = 10.0  # a cine step of the 3D pane: a turn in 36 frames, as a rotating PET MIP is shown
 AI_DOCK_MIN_WIDTH = 300
 AI_STRIP_WIDTH = 28
 IMAGE_SHARE = 0.5  # the image area keeps at least this share of the window's width (docks give way)
@@ -1150,6 +1151,8 @@ class MainWindow(QMainWindow):
                 if number + steps > total:
                     steps = 1 - number
             scene.scroll(steps)  # type: ignore[attr-defined]
+        elif wrap and hasattr(scene, "spin"):  # cine on the 3D pane: the rotating MIP (a turn in 36 steps)
+            scene.spin(CINE_SPIN_DEGREES * steps)
         elif len(self.area.films_shown) > 1 and self.area.layout_name == "1x1" and self.area.opened is not None:
             films = self.area.opened.films
             current = next((n for n, f in enumerate(films) if f is scene.film), 0)  # type: ignore[attr-defined]

@@ -292,6 +292,20 @@ class VolumeScene:
         camera.OrthogonalizeViewUp()
         self.renderer.ResetCameraClippingRange()
 
+    def spin(self, degrees: float) -> None:
+        """Turn the view ``degrees`` about the patient's head-foot axis through the volume's
+        centre (the camera's elevation kept): a cine step of the rotating MIP a PET is read from,
+        whatever way the reader has tilted the view."""
+        camera = self.renderer.GetActiveCamera()
+        turn = np.radians(degrees)
+        c, s = np.cos(turn), np.sin(turn)
+        about_z = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        focal = np.asarray(camera.GetFocalPoint())
+        camera.SetPosition(*(focal + about_z @ (np.asarray(camera.GetPosition()) - focal)))
+        camera.SetViewUp(*(about_z @ np.asarray(camera.GetViewUp())))
+        self.renderer.ResetCameraClippingRange()
+        self._moved()
+
     def fit(self) -> None:
         self.reset_camera()
 
