@@ -273,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .report_cli import add_report_commands
 
     add_report_commands(sub)
+    from .export_cli import add_export_command
+
+    add_export_command(sub)
 
     add_eval_commands(sub)
     from .benchmarks.runner import add_bench_command

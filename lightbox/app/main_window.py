@@ -46,6 +46,7 @@ from .presentation_menu import PresentationStateMenu
 from .recent import last_folder, recent_studies, remember_opened
 from .screenshots import grab_with_viewports, rgb_image
 from .study_browser import SeriesTree
+from .study_export import StudyExport
 from .viewer_area import ViewerArea
 from .workers import LoadWorker, ThumbnailWorker
 
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Attach original report (text)...", self.attach_original_report)
         file_menu.addSeparator()
         self.pane_export = PaneExport(self, file_menu)
+        self.study_export = StudyExport(self, file_menu)
         file_menu.addSeparator()
         self._action(file_menu, "&Preferences...", self.show_preferences, "Ctrl+,")
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
@@ -1365,6 +1367,7 @@ class MainWindow(QMainWindow):
             app.removeEventFilter(self.key_guard)
         self.cancel_loading()
         self.fusion_menu.stop()
+        self.study_export.wait()  # an export under way is finished, not left half written
         self.ai_panel.shutdown()
         if self._thumb_worker is not None:
             self._thumb_worker.cancel()
