@@ -179,9 +179,9 @@ def export_files(files: Iterable[Path], out: Path, deidentifier: Deidentifier | 
             result.left_out.append(f"{path.name}: no SOP Instance or Class UID (not a DICOM instance)")
             continue
         series = str(ds.get("SeriesInstanceUID", ""))
-        place = {"series": series_places.setdefault(series, len(series_places) + 1),
-                 "instance": instances_in.get(series, 0) + 1, "uid": stand_in_root}
-        instances_in[series] = place["instance"]
+        instances_in[series] = instances_in.get(series, 0) + 1
+        place: dict[str, Any] = {"series": series_places.setdefault(series, len(series_places) + 1),
+                                 "instance": instances_in[series], "uid": stand_in_root}
         if deidentifier is not None and is_document(ds):
             result.left_out.append(f"{path.name}: a document (report, key images, presentation state): its text and "
                                    "marks may name the patient, and the Basic Profile leaves dummies in their place")
