@@ -85,6 +85,16 @@ def test_bundle_decodes_compressed_films(bundle, tmp_path, shared_data) -> None:
         assert out.stat().st_size > 10_000
 
 
+def test_bundle_exports_a_film_de_identified(bundle, tmp_path, shared_data) -> None:
+    """The de-identification table is imported by name: the bundle must carry it."""
+    result = subprocess.run([str(bundle), "export", str(shared_data / "cr" / "nema-wg04-RG1_J2KI.dcm"), "--out",
+                             str(tmp_path / "out"), "--deidentify"], cwd=tmp_path, env=_clean_env(tmp_path),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "1 instance(s) of 1 study(ies), de-identified" in result.stdout
+    assert (tmp_path / "out" / "DICOMDIR").exists()
+
+
 def test_bundle_answers_a_recorded_question(bundle, tmp_path) -> None:
     wav = REPO / "tests" / "data" / "question_pneumothorax.wav"
     result = subprocess.run([*_no_network_prefix(), str(bundle), "ask", "demo:film", "--audio", str(wav), "--json"],
