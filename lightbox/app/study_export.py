@@ -31,6 +31,7 @@ class StudyExport:
 
     def __init__(self, window: MainWindow, menu: QMenu) -> None:
         self.window = window
+        menu.addSeparator()
         window._action(menu, "Export study as DICOM (folder with DICOMDIR)...", lambda: self.export_dialog(False),
                        tip="The open study's images, reports and marks as DICOM files with a DICOMDIR, for a CD or "
                            "USB stick")
