@@ -34,6 +34,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         return refuse(f"no such file or folder: {missing[0]}")
+    if args.copy:  # a CD or USB stick: the files copied into the store, the copies recorded
+        from ..pacs.servers import store_dir
+        from ..studydb.store_import import import_copies
+
+        copied = import_copies(_catalog(args), [Path(p) for p in args.paths], store_dir())
+        for reason in copied.left_out:
+            print(f"left out: {reason}")
+        print(f"{len(copied.studies)} stud{'y' if len(copied.studies) == 1 else 'ies'} recorded from copies in "
+              f"{store_dir()}: {copied.copied} file(s) copied, {copied.already} already there")
+        return 0 if copied.studies else 2
     uids, index = index_paths(_catalog(args), [Path(p) for p in args.paths])
     files = sum(len(s.instances) for s in index.all_series())
     print(f"{len(uids)} stud{'y' if len(uids) == 1 else 'ies'}, {files} image file(s) recorded"
@@ -143,6 +153,9 @@ def add_db_commands(sub: argparse._SubParsersAction) -> None:
     dsub = db.add_subparsers(dest="db_command", required=True)
     p = dsub.add_parser("import", help="record the studies under files or folders (files stay where they are)")
     p.add_argument("paths", nargs="+")
+    p.add_argument("--copy", action="store_true",
+                   help="copy the studies' DICOM files into Lightbox's store first and record the copies (a CD or "
+                        "USB stick that will be taken out)")
     p.set_defaults(func=_cmd_import)
     p = dsub.add_parser("list", help="list the recorded studies, newest first, filtered")
     p.add_argument("--json", action="store_true")

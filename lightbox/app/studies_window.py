@@ -56,6 +56,14 @@ class StudyTable(QTableWidget):
         return data
 
 
+def _removable(folder: Path) -> bool:
+    """Whether ``folder`` is on a disc or a stick a reader will take out (a mount under /media, /mnt
+    or /run/media, or a DICOMDIR at its root): the import offers to copy it."""
+    resolved = folder.resolve()
+    return resolved.parts[1:2] in (("media",), ("mnt",)) or resolved.parts[1:3] == ("run", "media") \
+        or (folder / "DICOMDIR").exists()
+
+
 class StudiesWindow(QDialog):
     def __init__(self, parent: QWidget | None, catalog: StudyCatalog,
                  open_files: Callable[[list[Path], bool], None]) -> None:
@@ -148,11 +156,20 @@ class StudiesWindow(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Import folder into the study database")
         if not folder:
             return
-        self.import_paths([Path(folder)])
+        answer = QMessageBox.question(
+            self, "Import into the study database",
+            "Copy the studies' files into Lightbox's store?\n\nYes: for a CD or USB stick that will be taken out "
+            "(the studies stay available).\nNo: record the files where they are (a folder that stays).",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Yes if _removable(Path(folder)) else QMessageBox.StandardButton.No)
+        if answer == QMessageBox.StandardButton.Cancel:
+            return
+        self.import_paths([Path(folder)], copy=answer == QMessageBox.StandardButton.Yes)
 
-    def import_paths(self, paths: list[Path]) -> list[str]:
+    def import_paths(self, paths: list[Path], copy: bool = False) -> list[str]:
         """Record ``paths`` with a progress dialog and Cancel: a folder of thousands of files held
-        the window frozen, with nothing to say how far it had got or to stop it."""
+        the window frozen, with nothing to say how far it had got or to stop it. ``copy``: the
+        studies' files copied into the store first, the copies recorded (a CD, a USB stick)."""
         dialog = QProgressDialog("Reading headers...", "Cancel", 0, 0, self)
         dialog.setWindowTitle("Import into the study database")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -164,17 +181,31 @@ class StudiesWindow(QDialog):
             dialog.setLabelText(f"Reading headers: {done} of {total} files")
             QApplication.processEvents()  # the dialog is drawn and Cancel is heard between files
 
+        copied = None
         try:
-            uids, index = index_paths(self.catalog, paths, progress, dialog.wasCanceled)
+            if copy:
+                from ..pacs.servers import store_dir
+                from ..studydb.store_import import import_copies
+
+                copied = import_copies(self.catalog, paths, store_dir(), progress, dialog.wasCanceled)
+                uids = copied.studies
+            else:
+                uids, index = index_paths(self.catalog, paths, progress, dialog.wasCanceled)
         finally:
             cancelled = dialog.wasCanceled()
             dialog.close()
         if cancelled:
-            self.message.setText("Import cancelled: nothing was recorded")
+            self.message.setText("Import cancelled: nothing was recorded" + (" (the files copied so far stay in the "
+                                                                             "store)" if copy else ""))
             return []
         self.refresh()  # before the message: its count of the list would write over what the import did
-        self.message.setText(f"{len(uids)} stud{'y' if len(uids) == 1 else 'ies'} recorded"
-                             + (f"; {len(index.errors)} unreadable file(s)" if index.errors else ""))
+        studies = f"{len(uids)} stud{'y' if len(uids) == 1 else 'ies'} recorded"
+        if copied is not None:
+            self.message.setText(f"{studies} from copies in Lightbox's store ({copied.copied} file(s) copied, "
+                                 f"{copied.already} already there)"
+                                 + (f"; {len(copied.left_out)} file(s) left out" if copied.left_out else ""))
+        else:
+            self.message.setText(studies + (f"; {len(index.errors)} unreadable file(s)" if index.errors else ""))
         return uids
 
     def remove_selected(self) -> None:

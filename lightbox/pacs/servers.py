@@ -111,6 +111,31 @@ def uid_name(value: str) -> str:
     return "uid-" + hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
 
+def copy_to_store(path: Path, header: Dataset, folder: Path) -> tuple[Path, bool]:
+    """The DICOM file ``path`` (whose header is ``header``) copied byte for byte to
+    ``folder/<StudyInstanceUID>/<SOPInstanceUID>.dcm`` (named as :func:`write_to_store` names),
+    and whether it was copied now: an instance already there (the same SOP Instance UID, the same
+    bytes) is not copied again; one there with other bytes is kept and this copy goes beside it
+    ("...-2.dcm"), never over it. Written through a temporary name, so a copy cut short (a CD
+    pulled out) leaves no half file under the instance's name."""
+    import filecmp
+    import os
+    import shutil
+
+    target = folder / store_name(header, "StudyInstanceUID") / f"{store_name(header, 'SOPInstanceUID')}.dcm"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while target.exists():
+        if filecmp.cmp(path, target, shallow=False):
+            return target, False
+        n += 1
+        target = target.with_name(f"{store_name(header, 'SOPInstanceUID')}-{n}.dcm")
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(path, partial)
+    os.replace(partial, target)
+    return target, True
+
+
 def write_to_store(dataset: Dataset, folder: Path) -> Path:
     """``folder/<StudyInstanceUID>/<SOPInstanceUID>.dcm``, written as a DICOM file (PS3.10); a
     value that is no UID named by its hash (:func:`store_name`), never a path of its own."""

@@ -60,7 +60,7 @@ def study_files(index: StudyIndex, study_uid: str | None = None) -> tuple[list[P
     uids = {s.uid for s in studies}
     files += [path for path, header in index.documents if str(header.get("StudyInstanceUID", "")) in uids]
     if study_uid is None:  # the whole folder: what Lightbox does not read as part of a study is said
-        left_out += [f"{error.path.name}: {error.reason} (Lightbox exports images and their documents)"
+        left_out += [f"{error.path.name}: {error.reason} (Lightbox reads images and their documents)"
                      for error in index.errors]
     return list(dict.fromkeys(files)), left_out  # (a file met twice, once)
 
