@@ -49,6 +49,7 @@ from .stored_headers import StoredHeaderError, decode_header, encode_header
 
 LOG = logging.getLogger(__name__)
 HeaderRead = Callable[[Path], tuple[Dataset, int]]
+DOCUMENT_MODALITIES = frozenset({"SR", "KO", "PR", "DOC", "SEG"})  # recorded with a study, not in its modality list
 _PATHS_PER_QUERY = 500  # bound parameters per IN (...): well inside SQLite's and PostgreSQL's limits
 
 
@@ -224,7 +225,44 @@ class StudyCatalog:
                 for study in patient.studies.values():
                     self._add_study(db, patient, study, headers)
                     uids.append(study.uid)
+            db.flush()
+            self._add_documents(db, index)
         return uids
+
+    @staticmethod
+    def _add_documents(db: Session, index: StudyIndex) -> None:
+        """The index's documents (reports, key images, presentation states) and segmentations, each
+        an instance of its own series in its study's row, so that a study opened from the database
+        comes with them, as its folder did (they were left out: a prior's report and key images
+        were missing when it was opened from the Studies window). A document of a study with no
+        image in the index is not recorded (no patient to record it under)."""
+        from pydicom import dcmread
+
+        found: list[tuple[Path, Dataset]] = list(index.documents)
+        for series in index.all_series():
+            for path in series.segmentations:
+                try:
+                    found.append((path, dcmread(path, stop_before_pixels=True)))
+                except Exception:  # noqa: BLE001 - a segmentation that no longer reads: not recorded
+                    continue
+        for path, header in found:
+            study_row = db.scalar(select(StudyRow).where(StudyRow.study_uid == str(header.get("StudyInstanceUID", ""))))
+            series_uid, sop_uid = str(header.get("SeriesInstanceUID", "")), str(header.get("SOPInstanceUID", ""))
+            if study_row is None or not series_uid:
+                continue
+            row = db.scalar(select(SeriesRow).where(SeriesRow.series_uid == series_uid))
+            if row is None:
+                row = SeriesRow(series_uid=series_uid, study=study_row)
+                db.add(row)
+            row.modality = str(header.get("Modality", ""))[:16]
+            row.description = str(header.get("SeriesDescription", ""))[:256]
+            number = header.get("SeriesNumber")
+            row.number = int(number) if isinstance(number, int) or str(number or "").strip().isdigit() else None
+            existing = next((i for i in row.instances if i.sop_uid == sop_uid), None)
+            if existing is None:
+                row.instances.append(InstanceRow(sop_uid=sop_uid, path=str(path)))
+            else:
+                existing.path = str(path)
 
     @staticmethod
     def _person_row(db: Session, patient: Patient) -> PatientRow:
@@ -270,7 +308,7 @@ class StudyCatalog:
         for series in study.series.values():
             self._add_series(db, study_row, series, headers)
         db.flush()
-        modalities = {s.modality for s in study_row.series if s.modality}
+        modalities = {s.modality for s in study_row.series if s.modality and s.modality not in DOCUMENT_MODALITIES}
         study_row.modalities = "\\".join(sorted(modalities))
 
     @staticmethod
