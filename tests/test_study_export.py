@@ -175,3 +175,19 @@ def test_file_menu_exports_the_open_study(qtbot, tmp_path: Path, monkeypatch) ->
     assert len(_written(tmp_path / "out")) == 60
     action.trigger()  # the same folder again: it has files now
     assert said[-1].endswith("is not empty: choose a new or empty folder (nothing is overwritten).")
+
+
+def test_an_instance_without_a_transfer_syntax_in_its_meta_is_written_with_the_one_it_was_read_in(tmp_path: Path) -> None:
+    from dicom_factory import write_film
+
+    from lightbox.studyexport.media import export_files
+
+    path = write_film(tmp_path / "in" / "film.dcm", np.arange(64, dtype=np.uint16).reshape(8, 8))
+    ds = pydicom.dcmread(path)
+    del ds.file_meta.TransferSyntaxUID
+    ds.save_as(path, enforce_file_format=False)
+    result = export_files([path], tmp_path / "out")
+    assert (result.written, result.left_out) == (1, [])
+    (written,) = _written(tmp_path / "out")
+    assert written.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
+    assert np.array_equal(written.pixel_array, np.arange(64).reshape(8, 8))

@@ -72,6 +72,23 @@ def is_document(ds: Dataset) -> bool:
             or any(k in ds for k in ("ContentSequence", "GraphicAnnotationSequence", "EncapsulatedDocument")))
 
 
+def _complete_file_meta(ds: Dataset) -> None:
+    """File meta information for an instance read without it (or without its transfer syntax):
+    the encoding it was read in, and its SOP class and instance (PS3.10 7.1), as a file needs."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        meta = ds.file_meta = FileMetaDataset()
+    if "TransferSyntaxUID" not in meta:
+        implicit, little = getattr(ds, "original_encoding", (False, True))
+        meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                  ExplicitVRLittleEndian if little in (True, None) else ExplicitVRBigEndian)
+    meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+
+
 def _first(ds: Dataset, *keywords: str) -> str:
     return next((str(ds.get(k)) for k in keywords if ds.get(k) not in (None, "")), "")
 
@@ -192,14 +209,22 @@ def export_files(files: Iterable[Path], out: Path, deidentifier: Deidentifier | 
             except BurnedInAnnotation as exc:
                 result.left_out.append(f"{path.name}: {exc}")
                 continue
+            except Exception as exc:  # noqa: BLE001 - a value the profile's library cannot replace: never half-cleaned
+                result.left_out.append(f"{path.name}: cannot be de-identified ({type(exc).__name__}: {exc})")
+                continue
+        _complete_file_meta(ds)
         try:
             leaf, used = _records(ds, place)
         except ValueError as exc:  # a Type 1 value of its record that has no stand-in
             result.left_out.append(f"{path.name}: no DICOMDIR record can be made ({exc})")
             continue
+        try:
+            file_set.add_custom(ds, leaf)
+        except Exception as exc:  # noqa: BLE001 - one odd file never stops the export: said
+            result.left_out.append(f"{path.name}: not written ({type(exc).__name__}: {exc})")
+            continue
         for keyword in used:
             stood_in[keyword] = stood_in.get(keyword, 0) + 1
-        file_set.add_custom(ds, leaf)
         studies.add(str(ds.get("StudyInstanceUID", "")))
         result.written += 1
     if not result.written:
