@@ -31,7 +31,7 @@ def test_the_recorded_study_lists_its_documents_and_segmentation(tmp_path: Path,
     reopened = build_index(files)
     assert [p.name for p, _ in reopened.documents] == ["kos.dcm"]
     assert [p.name for s in reopened.all_series() for p in s.segmentations] == ["seg.dcm"]
-    assert study.modalities == "CT"  # the list names the images' modalities, as before
+    assert (study.modalities, study.series, study.images) == ("CT", 1, 4)  # the list counts images, as before
     assert main(["db", "import", str(folder), "--db", db]) == 0  # again: no twin rows
     assert len(StudyCatalog(db).files(study.study_uid)) == len(files)
 

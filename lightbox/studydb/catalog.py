@@ -356,9 +356,10 @@ class StudyCatalog:
     # -- reading -----------------------------------------------------------------------------
     def search(self, where: StudyFilter = StudyFilter(), limit: int = 1000) -> list[StudySummary]:
         """Studies matching every given filter, newest study date first."""
+        imaging = SeriesRow.modality.not_in(sorted(DOCUMENT_MODALITIES))  # the counts are of images, not documents
         images = (select(func.count(InstanceRow.id)).join(SeriesRow, InstanceRow.series_pk == SeriesRow.id)
-                  .where(SeriesRow.study_pk == StudyRow.id).scalar_subquery())
-        series = select(func.count(SeriesRow.id)).where(SeriesRow.study_pk == StudyRow.id).scalar_subquery()
+                  .where(SeriesRow.study_pk == StudyRow.id, imaging).scalar_subquery())
+        series = select(func.count(SeriesRow.id)).where(SeriesRow.study_pk == StudyRow.id, imaging).scalar_subquery()
         query = select(StudyRow, PatientRow, series, images).join(PatientRow, StudyRow.patient_pk == PatientRow.id)
         if where.name:
             query = query.where(func.lower(func.replace(PatientRow.name, "^", " ")).like(_name_like(where.name), escape="\\"))
