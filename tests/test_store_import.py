@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from dicom_factory import write_pet_ct
+from pydicom.fileset import FileSet
 
 from lightbox.app.cli import main
 from lightbox.studydb.catalog import StudyCatalog
@@ -87,3 +88,35 @@ def test_the_studies_window_offers_to_copy_a_disc(qtbot, tmp_path: Path, monkeyp
     window.table.selectRow(0)
     window.open_selected()
     assert warned == [] and len(opened) == 1 and len(opened[0]) == 60
+
+
+def test_a_recorded_study_is_exported_from_the_list_and_the_command_line(qtbot, tmp_path: Path, monkeypatch,
+                                                                         capsys) -> None:
+    """Studies → Export... → De-identified, and `lightbox db export UID --out`: the recorded study
+    (its KOS too, as acquired) written with a DICOMDIR."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from lightbox.app.studies_window import StudiesWindow
+    from lightbox.dicomreports.key_images import key_object_selection
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    suv = np.zeros((20, 32, 32))
+    write_pet_ct(tmp_path / "study", suv)
+    first = pydicom.dcmread(sorted((tmp_path / "study" / "ct").iterdir())[0])
+    key_object_selection([first]).save_as(tmp_path / "study" / "kos.dcm", enforce_file_format=True)
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    assert main(["db", "import", str(tmp_path / "study"), "--db", db]) == 0
+    catalog = StudyCatalog(db)
+    window = StudiesWindow(None, catalog, lambda _files, _beside: None)
+    qtbot.addWidget(window)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: next(b for b in box.buttons() if b.text() == "De-identified")
+                        .click())
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path / "anon")))
+    window.table.selectRow(0)
+    assert window.export_selected() == tmp_path / "anon"
+    assert window.message.text() == f"60 instance(s) exported de-identified to {tmp_path / 'anon'}, with a DICOMDIR; 1 left out"
+    written = [i.load() for i in FileSet(pydicom.dcmread(tmp_path / "anon" / "DICOMDIR"))]
+    assert {str(d.PatientName) for d in written} == {"ANONYMIZED"} and len(written) == 60
+    capsys.readouterr()
+    assert main(["db", "export", first.StudyInstanceUID, "--out", str(tmp_path / "cd"), "--db", db]) == 0
+    assert "61 instance(s) of 1 study(ies), as acquired, with a DICOMDIR" in capsys.readouterr().out

@@ -106,6 +106,23 @@ def _cmd_open(args: argparse.Namespace) -> int:
     return run_app(files)
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    """A recorded study written to a folder with a DICOMDIR (as `lightbox export` writes a folder's)."""
+    from .export_cli import export_and_say
+
+    catalog = _catalog(args)
+    matches = catalog.find(args.query)
+    if len(matches) != 1:
+        return refuse(f"no study in the database matches {args.query!r} (see: lightbox db list)" if not matches else
+                      f"{len(matches)} studies match {args.query!r}: give a study UID or accession")
+    recorded = catalog.files(matches[0].study_uid)
+    files = [f for f in recorded if f.exists()]
+    if not files:
+        return refuse(f"the files of study {matches[0].study_uid} are no longer where they were recorded")
+    gone = [f"{f.name}: no longer where it was recorded" for f in recorded if not f.exists()]
+    return export_and_say(files, gone, Path(args.out), args.deidentify)
+
+
 def _cmd_remove(args: argparse.Namespace) -> int:
     if not _catalog(args).remove(args.study_uid):
         return refuse(f"no study {args.study_uid} in the database")
@@ -157,6 +174,12 @@ def add_db_commands(sub: argparse._SubParsersAction) -> None:
                    help="copy the studies' DICOM files into Lightbox's store first and record the copies (a CD or "
                         "USB stick that will be taken out)")
     p.set_defaults(func=_cmd_import)
+    p = dsub.add_parser("export", help="write a recorded study to a folder with a DICOMDIR (a CD or USB stick), as "
+                                       "acquired or de-identified (as `lightbox export`)")
+    p.add_argument("query", help="a study UID, accession, patient ID or text that names one study")
+    p.add_argument("--out", required=True, help="a new or empty folder")
+    p.add_argument("--deidentify", action="store_true", help="PS3.15 Basic Profile with modified dates")
+    p.set_defaults(func=_cmd_export)
     p = dsub.add_parser("list", help="list the recorded studies, newest first, filtered")
     p.add_argument("--json", action="store_true")
     # --patient as in `pacs find` (argparse read it as an abbreviation of --patient-id)

@@ -10,8 +10,7 @@ from .cli_messages import refuse, refuse_demo
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from ..studyexport.deidentify import Deidentifier
-    from ..studyexport.media import export_files, study_files
+    from ..studyexport.media import study_files
     from ..viewer.index import build_index
     from .compose import DEMO_PATHS
 
@@ -26,9 +25,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     files, left_out = study_files(index, args.study)
     if not files:
         return refuse(f"no DICOM file to export in {args.path}")
-    deidentifier = Deidentifier() if args.deidentify else None
+    return export_and_say(files, left_out, Path(args.out), args.deidentify)
+
+
+def export_and_say(files: list[Path], left_out: list[str], out: Path, deidentify: bool) -> int:
+    """Export ``files`` into ``out`` and print what was written and left out; the exit code."""
+    from ..studyexport.deidentify import Deidentifier
+    from ..studyexport.media import export_files
+
+    deidentifier = Deidentifier() if deidentify else None
     try:
-        result = export_files(files, Path(args.out), deidentifier)
+        result = export_files(files, out, deidentifier)
     except ValueError as exc:
         return refuse(str(exc))
     for reason in left_out + result.left_out:

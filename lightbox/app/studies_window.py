@@ -98,7 +98,8 @@ class StudiesWindow(QDialog):
         self.message = QLabel()
         buttons = QHBoxLayout()
         for text, slot in (("&Open", self.open_selected), ("Open &beside current", lambda: self.open_selected(True)),
-                           ("&Import folder...", self.import_folder), ("&Remove from database", self.remove_selected),
+                           ("&Import folder...", self.import_folder), ("E&xport...", self.export_selected),
+                           ("&Remove from database", self.remove_selected),
                            ("Unpacked &archives...", self.show_archives), ("Close", self.close)):
             button = QPushButton(text)
             button.clicked.connect(slot)
@@ -207,6 +208,58 @@ class StudiesWindow(QDialog):
         else:
             self.message.setText(studies + (f"; {len(index.errors)} unreadable file(s)" if index.errors else ""))
         return uids
+
+    def export_selected(self) -> Path | None:
+        """The selected study written to a new or empty folder with a DICOMDIR, as acquired or
+        de-identified (asked), with a progress dialog; the folder, or None."""
+        from ..studyexport.deidentify import Deidentifier
+        from ..studyexport.media import export_files
+
+        uid = self.selected_uid()
+        if uid is None:
+            self.message.setText("Select a study to export")
+            return None
+        recorded = self.catalog.files(uid)
+        files = [f for f in recorded if f.exists()]
+        if not files:
+            QMessageBox.warning(self, "Files missing", "This study's files are no longer where they were recorded.")
+            return None
+        box = QMessageBox(QMessageBox.Icon.Question, "Export study", "Export the study as it was acquired, or "
+                          "de-identified (PS3.15 Basic Profile: names, IDs and descriptions removed, UIDs replaced, "
+                          "dates moved back; documents and images with burned-in text left out)?", parent=self)
+        acquired = box.addButton("As acquired", QMessageBox.ButtonRole.AcceptRole)
+        deidentified = box.addButton("De-identified", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() not in (acquired, deidentified):
+            return None
+        folder = QFileDialog.getExistingDirectory(self, "Export the study to a new or empty folder")
+        if not folder:
+            return None
+        dialog = QProgressDialog("Writing...", "", 0, len(files), self)
+        dialog.setCancelButton(None)  # (a file-set half written is no file-set: it runs to its end)
+        dialog.setWindowTitle("Export study")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+
+        def progress(done: int, total: int) -> None:
+            dialog.setValue(done)
+            dialog.setLabelText(f"Writing {done} of {total} files")
+            QApplication.processEvents()
+
+        deidentifier = Deidentifier() if box.clickedButton() is deidentified else None
+        try:
+            result = export_files(files, Path(folder), deidentifier, progress)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Export study", str(exc))
+            return None
+        finally:
+            dialog.close()
+        left_out = len(result.left_out) + len(recorded) - len(files)
+        self.message.setText(f"{result.written} instance(s) exported "
+                             + ("de-identified " if deidentifier is not None else "")
+                             + f"to {result.folder}, with a DICOMDIR" + (f"; {left_out} left out" if left_out else ""))
+        return result.folder
 
     def remove_selected(self) -> None:
         uid = self.selected_uid()
