@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import random
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ METHOD = ["PS3.15 Basic Application Confidentiality Profile",  # LO: 64 characte
 CODES = (("113100", "Basic Application Confidentiality Profile"),
          ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
 PATIENT_NAME = "ANONYMIZED"
+_LIBRARY_MAP = threading.Lock()
 BIRTH = (0x00100030, 0x00100032)  # Patient's Birth Date and Time: emptied as the profile says, not moved
 
 
@@ -79,12 +81,13 @@ class Deidentifier:
         key = f"{ds.get('PatientID', '')}|{ds.get('PatientName', '')}|{ds.get('IssuerOfPatientID', '')}"
         pseudonym = self.patients.setdefault(key, f"ANON{len(self.patients) + 1}")
         dates = self._dated(ds)  # the dates as they are, to move back once the profile has run
-        shared = profile.dictionary
-        profile.dictionary = self.uids  # (the library's map is a module global: this export's own)
-        try:
-            profile.anonymize_dataset(ds, base_rules_gen=lambda: profile.initialize_actions(PROFILE_EDITION))
-        finally:
-            profile.dictionary = shared
+        with _LIBRARY_MAP:  # the library's UID map is a module global: this export's own, one export at a time
+            shared = profile.dictionary
+            profile.dictionary = self.uids
+            try:
+                profile.anonymize_dataset(ds, base_rules_gen=lambda: profile.initialize_actions(PROFILE_EDITION))
+            finally:
+                profile.dictionary = shared
         for dataset, tag, value in dates:
             if tag in dataset:  # what the profile removed stays removed
                 dataset[tag].value = value
