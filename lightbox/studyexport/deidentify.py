@@ -26,7 +26,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
@@ -116,7 +115,7 @@ class Deidentifier:
                                                        "TM": lambda text, _days: text}
 
         def visit(dataset: Dataset, element: Any) -> None:
-            vr = element.VR if element.VR not in ("UN", None) else _vr(element.tag)
+            vr = element.VR  # (a date stored as UN is left to the profile: emptied or removed, never kept)
             if vr in shift and element.value not in (None, "") and element.tag not in BIRTH:
                 values = list(element.value) if not isinstance(element.value, str) else [element.value]
                 new = [shift[vr](str(v), self.days_back) for v in values]
@@ -125,9 +124,3 @@ class Deidentifier:
         ds.walk(visit)
         return moved
 
-
-def _vr(tag: Any) -> str:
-    try:
-        return str(dictionary_VR(tag))
-    except KeyError:
-        return ""

@@ -1,0 +1,101 @@
+"""The study export's de-identification, object by object (no files): pseudonyms per patient,
+dates moved back by the export's days (DA, DT, several values, in sequences), times kept, the
+method recorded (PS3.3 C.7.1.1: Patient Identity Removed, De-identification Method and its codes,
+Longitudinal Temporal Information Modified), burned-in text refused. Every expected value is
+worked out here from the input and ``days_back``."""
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from lightbox.studyexport.deidentify import BurnedInAnnotation, Deidentifier
+
+
+def _object(patient_id: str = "MRN1", name: str = "DOE^JANE", issuer: str = "") -> Dataset:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID, ds.SOPInstanceUID = "1.2.840.10008.5.1.4.1.1.2", generate_uid()
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.PatientID, ds.PatientName = patient_id, name
+    if issuer:
+        ds.IssuerOfPatientID = issuer
+    ds.StudyDate, ds.StudyTime, ds.Modality = "20260102", "101500", "CT"
+    return ds
+
+
+def _back(date: str, days: int) -> str:
+    return (datetime.date(int(date[:4]), int(date[4:6]), int(date[6:])) - datetime.timedelta(days=days)).strftime("%Y%m%d")
+
+
+def test_each_patient_gets_a_pseudonym_of_their_own_and_keeps_it() -> None:
+    """Another ID, another name with the same ID, another issuer with the same ID and name: three
+    more people; the first again: the first pseudonym."""
+    deidentifier = Deidentifier(seed=3)
+    people = [("MRN1", "DOE^JANE", ""), ("MRN2", "DOE^JANE", ""), ("MRN1", "ROE^RICHARD", ""),
+              ("MRN1", "DOE^JANE", "HOSPITAL B"), ("MRN1", "DOE^JANE", "")]
+    pseudonyms = []
+    for patient_id, name, issuer in people:
+        ds = _object(patient_id, name, issuer)
+        deidentifier.apply(ds)
+        pseudonyms.append((str(ds.PatientName), str(ds.PatientID)))
+    assert pseudonyms == [("ANONYMIZED", "ANON1"), ("ANONYMIZED", "ANON2"), ("ANONYMIZED", "ANON3"),
+                          ("ANONYMIZED", "ANON4"), ("ANONYMIZED", "ANON1")]
+
+
+def test_dates_move_back_by_the_exports_days_and_times_stay() -> None:
+    """A DA, a DT with its time and offset, a DA of two values and a DA in a sequence: each date
+    ``days_back`` earlier, the rest as it was; the birth date emptied (the profile's Z)."""
+    deidentifier = Deidentifier(seed=11)
+    days = deidentifier.days_back
+    assert 365 <= days <= 3650
+    ds = _object()
+    ds.PatientBirthDate = "19700315"
+    ds.AcquisitionDateTime = "20260103101500.250000+0100"
+    ds.DateOfLastCalibration = ["20251201", "20251215"]
+    step = Dataset()
+    step.ScheduledProcedureStepStartDate, step.ScheduledProcedureStepStartTime = "20260101", "0800"
+    ds.ScheduledProcedureStepSequence = Sequence([step])
+    deidentifier.apply(ds)
+    assert ds.StudyDate == _back("20260102", days) and ds.StudyTime == "101500"
+    assert ds.AcquisitionDateTime == _back("20260103", days) + "101500.250000+0100"
+    assert list(ds.DateOfLastCalibration) == [_back("20251201", days), _back("20251215", days)]
+    assert ds.ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate == _back("20260101", days)
+    assert ds.PatientBirthDate == ""
+
+
+def test_the_method_is_recorded_as_the_standard_says() -> None:
+    ds = _object()
+    Deidentifier(seed=1).apply(ds)
+    assert ds.PatientIdentityRemoved == "YES" and ds.LongitudinalTemporalInformationModified == "MODIFIED"
+    assert [(c.CodeValue, c.CodingSchemeDesignator) for c in ds.DeidentificationMethodCodeSequence] == \
+        [("113100", "DCM"), ("113107", "DCM")]
+    assert ds.DeidentificationMethod[0] == "PS3.15 Basic Application Confidentiality Profile"
+    assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID  # the file names the new UID
+
+
+@pytest.mark.parametrize("stated", ["YES", "yes", " YES "])
+def test_burned_in_text_is_refused_however_it_is_written(stated: str) -> None:
+    ds = _object()
+    ds.BurnedInAnnotation = stated
+    with pytest.raises(BurnedInAnnotation, match="Burned In Annotation YES"):
+        Deidentifier().apply(ds)
+    assert ds.PatientName == "DOE^JANE"  # untouched: it is not written at all
+
+
+def test_one_export_replaces_a_uid_the_same_way_and_another_export_otherwise() -> None:
+    first, second = _object(), _object()
+    second.StudyInstanceUID = first.StudyInstanceUID = generate_uid()
+    third = _object()
+    third.StudyInstanceUID = first.StudyInstanceUID
+    original = str(first.StudyInstanceUID)
+    export = Deidentifier()
+    export.apply(first)
+    export.apply(second)
+    Deidentifier().apply(third)
+    assert first.StudyInstanceUID == second.StudyInstanceUID != original
+    assert third.StudyInstanceUID not in (original, first.StudyInstanceUID)  # no link between two exports
