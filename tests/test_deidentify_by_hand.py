@@ -68,6 +68,15 @@ def test_dates_move_back_by_the_exports_days_and_times_stay() -> None:
     assert ds.PatientBirthDate == ""
 
 
+def test_a_date_that_is_no_date_is_emptied_not_kept() -> None:
+    """Month 13 in a DA and in a DT: nothing to move back, and the value may still identify: emptied."""
+    ds = _object()
+    ds.StudyDate = "20261301"
+    ds.AcquisitionDateTime = "20261340101500"
+    Deidentifier(seed=2).apply(ds)
+    assert ds.StudyDate == "" and ds.get("AcquisitionDateTime", "") == ""
+
+
 def test_the_method_is_recorded_as_the_standard_says() -> None:
     ds = _object()
     Deidentifier(seed=1).apply(ds)

@@ -103,8 +103,7 @@ class Deidentifier:
             item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, "DCM", meaning
             codes.append(item)
         ds.DeidentificationMethodCodeSequence = Sequence(codes)
-        if getattr(ds, "file_meta", None) is not None and "SOPInstanceUID" in ds:
-            ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        # (the file meta's Media Storage SOP Instance UID is replaced by the profile through the same map)
 
     def _dated(self, ds: Dataset) -> list[tuple[Dataset, Any, Any]]:
         """Every DA and DT element (sequences too) with its value moved ``days_back`` earlier, and
