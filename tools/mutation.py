@@ -60,7 +60,8 @@ MODULES: dict[str, list[str]] = {
                                   "tests/test_fusion.py::test_a_screen_grid_of_colours_is_each_points_own"],
     # de-identification: what a shared study must not carry (the export tests search every element)
     "lightbox/studyexport/deidentify.py": ["tests/test_deidentify_by_hand.py", "tests/test_study_export.py"],
-    "lightbox/studyexport/media.py": ["tests/test_study_export.py", "tests/test_store_import.py"],
+    "lightbox/studyexport/media.py": ["tests/test_study_media_by_hand.py", "tests/test_study_export.py",
+                                      "tests/test_store_import.py"],
     # the hand-computed screens (no VTK); test_raster.py's comparisons with VTK take seconds each
     "lightbox/viewer/views/raster.py": ["tests/test_raster_by_hand.py", "tests/test_independent_references.py"],
     "lightbox/workflow/statistics.py": ["tests/test_evaluation.py", "tests/test_statistics_by_hand.py"],
