@@ -3,6 +3,7 @@ records read back with pydicom and compared with what each file says, or with th
 out here where a file lacks a value its record must have (PS3.3 F.5)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -128,4 +129,25 @@ def test_an_image_without_its_series_and_study_uid_joins_a_stand_in_study(tmp_pa
     records = _records(tmp_path / "out")
     study, series = records["STUDY"][0].StudyInstanceUID, records["SERIES"][0].SeriesInstanceUID
     assert study.endswith(".1") and series.endswith(".2") and study[:-2] == series[:-2]
+    assert re.fullmatch(r"[0-9]+(\.[0-9]+)+", study) and len(study) <= 64  # a UID (PS3.5 9.1)
     assert records["SERIES"][0].Modality == "OT" and result.written == 1
+
+
+def test_an_empty_folder_that_is_there_is_written_into(tmp_path: Path) -> None:
+    (tmp_path / "usb").mkdir()
+    assert export_files([_film(tmp_path / "in" / "a.dcm")], tmp_path / "usb").written == 1
+    assert (tmp_path / "usb" / "DICOMDIR").exists()
+
+
+def test_a_folder_export_names_the_files_that_are_no_images(tmp_path: Path) -> None:
+    """An RT plan beside a film (Lightbox reads images and their documents): said, not silently dropped."""
+    from lightbox.studyexport.media import study_files
+    from lightbox.viewer.index import build_index
+
+    _film(tmp_path / "in" / "a.dcm")
+    plan = pydicom.dcmread(pydicom.data.get_testdata_file("rtplan.dcm"))
+    plan.save_as(tmp_path / "in" / "plan.dcm")
+    files, left_out = study_files(build_index(tmp_path / "in"))
+    assert [f.name for f in files] == ["a.dcm"]
+    assert left_out == ["plan.dcm: not an image (no Rows/Columns; RT Plan, SOP class 1.2.840.10008.5.1.4.1.1.481.5) "
+                        "(Lightbox reads images and their documents)"]

@@ -179,7 +179,7 @@ def export_files(files: Iterable[Path], out: Path, deidentifier: Deidentifier | 
     result = Exported(out)
     file_set = FileSet()
     file_set.ID = FILE_SET_ID
-    stand_in_root = str(generate_uid())  # UIDs for files that have none: under one root, this export's
+    stand_in_root = str(generate_uid(prefix=None))  # "2.25." and at most 39 digits: its ".1" and ".2" stay within 64 characters
     series_places: dict[str, int] = {}
     instances_in: dict[str, int] = {}
     stood_in: dict[str, int] = {}
