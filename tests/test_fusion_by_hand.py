@@ -188,21 +188,32 @@ def test_the_smooth_layer_interpolates_between_the_eight_nearest_voxels() -> Non
     assert tuple(outside[0, 0]) == (0, 0, 0, 0)
 
 
+SLABS = {  # z of the plane (mm), thickness (mm): the slices (k, at 30 + 5 k mm) whose centres lie within
+    "in the middle": (41.0, 12.0, [1, 2, 3]),  # 35, 40, 45 within 41 ± 6
+    "at the first slice": (33.0, 15.0, [0, 1, 2]),  # 25.5..40.5: none before k 0
+    "at the last slice": (52.0, 10.0, [4, 5]),  # 47..57: none after k 5
+    "thinner than a slice": (42.0, 2.0, [2]),  # 41..43 holds no centre: the nearest slice, 40
+}
+
+
 @pytest.mark.parametrize("mode", ["mip", "minip", "mean"])
 @pytest.mark.parametrize("way", ["slices combined first", "each slice gathered"])
-def test_a_slab_combines_the_slices_whose_centres_lie_in_it(mode: str, way: str, monkeypatch) -> None:
-    """A thick slab on an axial pane over a turned volume (slices 5 mm apart from z = 30): at z =
-    41 with 12 mm, the slices at 35, 40 and 45 mm lie within 41 ± 6 (k 1, 2, 3); each screen point
-    takes the value of its nearest (i, j) in each and their highest, lowest or mean, worked out
-    point by point; outside the volume in-plane, transparent. Both ways of making it (the fast
-    one along the volume's axis, the general one an oblique pane takes)."""
+@pytest.mark.parametrize("where", list(SLABS))
+def test_a_slab_combines_the_slices_whose_centres_lie_in_it(mode: str, way: str, where: str, monkeypatch) -> None:
+    """A thick slab on an axial pane over a turned volume (slices 5 mm apart from z = 30): e.g. at
+    z = 41 with 12 mm, the slices at 35, 40 and 45 mm lie within 41 ± 6 (k 1, 2, 3); each screen
+    point takes the value of its nearest (i, j) in each and their highest, lowest or mean, worked
+    out point by point; outside the volume in-plane, transparent. At the volume's ends only its
+    own slices; thinner than a slice, the nearest one. Both ways of making it (the fast one along
+    the volume's axis, the general one an oblique pane takes)."""
+    z, thickness, slices = SLABS[where]
     volume = _volume()
     fusion = Fusion(volume, Window(5.0, 9.0, "LINEAR_EXACT"))
     if way == "each slice gathered":
         monkeypatch.setattr(Fusion, "_slab_along_axis", lambda *a, **k: None)
-    corner, step_x, step_y = np.array([-5.3, -30.2, 41.0]), np.array([0.93, 0.0, 0.0]), np.array([0.0, 1.07, 0.0])
+    corner, step_x, step_y = np.array([-5.3, -30.2, z]), np.array([0.93, 0.0, 0.0]), np.array([0.0, 1.07, 0.0])
     width, height = 40, 35
-    got = fusion.rgba_grid(corner, step_x, step_y, width, height, slab=(mode, 12.0, np.array([0.0, 0.0, 1.0])))
+    got = fusion.rgba_grid(corner, step_x, step_y, width, height, slab=(mode, thickness, np.array([0.0, 0.0, 1.0])))
     g = volume.geometry
     k_size, j_size, i_size = volume.shape
     combine = {"mip": max, "minip": min, "mean": lambda v: sum(v) / len(v)}[mode]
@@ -217,9 +228,44 @@ def test_a_slab_combines_the_slices_whose_centres_lie_in_it(mode: str, way: str,
             if not (0 <= i < i_size and 0 <= j < j_size):
                 assert got[r, c, 3] == 0, (r, c)
                 continue
-            expected = fusion.rgba(np.array([combine([float(volume.array[k, j, i]) for k in (1, 2, 3)])]))[0]
+            expected = fusion.rgba(np.array([combine([float(volume.array[k, j, i]) for k in slices])]))[0]
             assert np.abs(got[r, c].astype(int) - expected.astype(int)).max() <= 1, (r, c, mode)
             coloured += 1
     assert coloured > 200
-    plain = fusion.rgba_grid(corner, step_x, step_y, width, height)  # no slab: slice k 2 (40 mm) alone
-    assert not np.array_equal(plain, got)
+    plain = fusion.rgba_grid(corner, step_x, step_y, width, height)  # no slab: the nearest slice alone
+    assert np.array_equal(plain, got) == (len(slices) == 1)
+    for none in ((mode, 0.0, np.array([0.0, 0.0, 1.0])), ("none", thickness, np.array([0.0, 0.0, 1.0]))):
+        assert np.array_equal(fusion.rgba_grid(corner, step_x, step_y, width, height, slab=none), plain)
+
+
+def test_a_smooth_slab_takes_each_slices_interpolated_value() -> None:
+    """Once the view is still: at z = 41 with 12 mm (k 1, 2, 3, the grid moved onto each slice's
+    centre), each point's value in each slice interpolated between its four nearest voxels there
+    (bilinear, worked out here; an edge voxel stands for the ones past it), then the highest."""
+    volume = _volume()
+    fusion = Fusion(volume, Window(5.0, 9.0, "LINEAR_EXACT"))
+    corner, step_x, step_y = np.array([-5.3, -30.2, 41.0]), np.array([0.93, 0.0, 0.0]), np.array([0.0, 1.07, 0.0])
+    got = fusion.rgba_grid(corner, step_x, step_y, 30, 25, smooth=True, slab=("mip", 12.0, np.array([0.0, 0.0, 1.0])))
+    g = volume.geometry
+    _, j_size, i_size = volume.shape
+
+    def bilinear(k: int, i: float, j: float) -> float:
+        i0, j0 = int(np.floor(i)), int(np.floor(j))
+        total = 0.0
+        for di in (0, 1):
+            for dj in (0, 1):
+                weight = (i - i0 if di else 1 - (i - i0)) * (j - j0 if dj else 1 - (j - j0))
+                total += weight * float(volume.array[k, min(max(j0 + dj, 0), j_size - 1), min(max(i0 + di, 0), i_size - 1)])
+        return total
+
+    checked = 0
+    for r in range(25):
+        for c in range(30):
+            p = corner + c * step_x + r * step_y
+            i, j = (TURNED.T @ (p - np.asarray(g.origin)))[:2] / np.asarray(g.spacing)[:2]
+            if not (0 <= round(i) < i_size and 0 <= round(j) < j_size) or min(abs(i % 1 - 0.5), abs(j % 1 - 0.5)) < 1e-6:
+                continue
+            expected = fusion.rgba(np.array([max(bilinear(k, i, j) for k in (1, 2, 3))]))[0]
+            assert np.abs(got[r, c].astype(int) - expected.astype(int)).max() <= 1, (r, c)
+            checked += 1
+    assert checked > 150
