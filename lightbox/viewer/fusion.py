@@ -124,9 +124,7 @@ class Fusion:
         block = self.volume.array[lows[2]:int(indices[2].max()) + 1, lows[1]:int(indices[1].max()) + 1,
                                   lows[0]:int(indices[0].max()) + 1]
         if block.size <= width * height:  # colour the voxels, then gather their packed colours
-            colours = np.ascontiguousarray(self.rgba(block)).view(np.uint32)[..., 0]
-            packed = colours[indices[2] - lows[2], indices[1] - lows[1], indices[0] - lows[0]]
-            out = np.broadcast_to(packed, (height, width)).copy().view(np.uint8).reshape(height, width, 4)
+            out = self._gathered(block, [n - low for n, low in zip(indices, lows, strict=True)], width, height)
         else:  # a plane across many slices of a large volume: colour the gathered values instead
             out = self.rgba(np.broadcast_to(self.volume.array[indices[2], indices[1], indices[0]], (height, width)))
         out[~inside] = 0
@@ -161,7 +159,7 @@ class Fusion:
         mode, thickness, normal = slab
         normal = np.asarray(normal, float) / np.linalg.norm(normal)
         g = self.volume.geometry
-        axis = int(np.argmax(np.abs(g.direction.T @ normal)))
+        axis = self.volume.axis_along(normal)
         step = float(g.spacing[axis])
         centre = float(g.world_to_index(np.asarray(corner, float))[axis])  # the plane's place along that axis
         half = thickness / 2 / step
@@ -215,10 +213,16 @@ class Fusion:
         combined = np.expand_dims(reduce(block, axis=2 - axis), 2 - axis)  # one slice along the axis
         at = [n - lo for n, lo in zip(indices, lows, strict=True)]
         at[axis] = np.zeros((), np.int64)
-        colours = np.ascontiguousarray(self.rgba(combined)).view(np.uint32)[..., 0]  # the block's, packed
-        out = np.broadcast_to(colours[at[2], at[1], at[0]], (height, width)).copy().view(np.uint8).reshape(height, width, 4)
+        out = self._gathered(combined, at, width, height)
         out[~inside] = 0
         return out
+
+    def _gathered(self, block: np.ndarray, at: list[np.ndarray], width: int, height: int) -> np.ndarray:
+        """The layer (``height x width x 4``) of the voxels of ``block`` (k, j, i) at the indices
+        ``at`` (i, j, k into the block; arrays that broadcast to the grid): the block's colours made
+        once and gathered, packed four bytes to one, per screen pixel."""
+        colours = np.ascontiguousarray(self.rgba(block)).view(np.uint32)[..., 0]
+        return np.broadcast_to(colours[at[2], at[1], at[0]], (height, width)).copy().view(np.uint8).reshape(height, width, 4)
 
     def _trilinear(self, positions: list[np.ndarray]) -> np.ndarray:
         """The fused volume's values at continuous voxel indices (i, j, k arrays that broadcast),

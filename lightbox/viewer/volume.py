@@ -56,6 +56,11 @@ class Volume:
         corners = np.array([[a, b, c] for a in (0, i - 1) for b in (0, j - 1) for c in (0, k - 1)], dtype=float)
         return np.asarray(self.geometry.index_to_world(corners))
 
+    def axis_along(self, direction: np.ndarray) -> int:
+        """The index axis (0 i, 1 j, 2 k) closest to the patient ``direction``: a plane's slices
+        in this volume run along it."""
+        return int(np.argmax(np.abs(self.geometry.direction.T @ np.asarray(direction, float))))
+
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The patient-space box (lowest corner, highest corner) around the voxel centres."""
         corners = self.corner_points()

@@ -71,8 +71,7 @@ def section_planes(volume: Volume) -> list[str]:
 
 def step_along(volume: Volume, normal: np.ndarray) -> float:
     """The volume's voxel spacing (mm) along its index axis closest to ``normal``: one slice's step."""
-    axis = int(np.argmax(np.abs(volume.geometry.direction.T @ normal)))
-    return float(volume.geometry.spacing[axis])
+    return float(volume.geometry.spacing[volume.axis_along(normal)])
 
 
 def snap_to_voxel(volume: Volume, point: np.ndarray) -> np.ndarray:
