@@ -572,20 +572,15 @@ class MainWindow(QMainWindow):
         measurement report in the store, and sent to a configured PACS if the user picks one."""
         from ..dicomreports.measurements import measurement_report
         from ..pacs.servers import store_dir, write_to_store
-        from .measurement_sr import fused_marks, series_marks
+        from .measurement_sr import report_marks
 
         opened = self.area.opened
         if opened is None or opened.series is None:
             QMessageBox.information(self, "Measurements as DICOM SR", "Open a DICOM study first.")
             return None
         self.area.save_annotations()
-        marks, left_out = series_marks(self.catalog, opened.series, opened.volume)
-        evidence = [i.header for i in opened.series.instances if i.header is not None]
         fused = self.fusion_menu.fused_series()  # a PET laid over: the ROIs' values in it, as the panes show them
-        if fused is not None:
-            more, reasons = fused_marks(self.catalog, opened.series, *fused)
-            marks, left_out = marks + more, left_out + reasons
-            evidence += [i.header for i in fused[0].instances if i.header is not None]
+        marks, left_out, evidence = report_marks(self.catalog, opened.series, opened.volume, fused)
         if not marks and left_out:  # measured, but on no image of the series (a reformat's): said which
             QMessageBox.information(self, "Measurements as DICOM SR", f"No measurement could be written: {'; '.join(left_out)}.")
             return None

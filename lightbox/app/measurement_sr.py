@@ -211,6 +211,21 @@ def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
     return _measured(stored, series, volume)
 
 
+def report_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = None,
+                 fused: tuple[Series, Volume | None] | None = None) -> tuple[list[ImageMark], list[str], list[Dataset]]:
+    """What the TID 1500 report of ``series`` holds: its marks (:func:`series_marks`) and, with a
+    series laid over it (``fused``: the series and its volume as read, if it has been), its ROIs
+    measured there too (:func:`fused_marks`); what was left out; and the evidence, the headers
+    of both series."""
+    marks, left_out = series_marks(catalog, series, volume)
+    evidence = [i.header for i in series.instances if i.header is not None]
+    if fused is not None:
+        more, reasons = fused_marks(catalog, series, *fused)
+        marks, left_out = marks + more, left_out + reasons
+        evidence += [i.header for i in fused[0].instances if i.header is not None]
+    return marks, left_out, evidence
+
+
 def fused_marks(catalog: StudyCatalog, series: Series, fused: Series, fused_volume: Volume | None = None,
                 ) -> tuple[list[ImageMark], list[str]]:
     """The ROIs drawn on ``series`` (a CT) measured in ``fused`` (its PET, laid over it: View →

@@ -116,7 +116,7 @@ def _cmd_sr(args: argparse.Namespace) -> int:
 def _cmd_measurements(args: argparse.Namespace) -> int:
     """The series' lengths, angles and ROIs (kept in the study database) as a TID 1500 measurement SR."""
     from ..dicomreports.measurements import measurement_report
-    from .measurement_sr import fused_marks, series_marks
+    from .measurement_sr import report_marks
 
     found = _series(args)
     if isinstance(found, int):
@@ -127,13 +127,8 @@ def _cmd_measurements(args: argparse.Namespace) -> int:
         fused = next((s for s in index.all_series() if s.uid == args.fuse), None)
         if fused is None or fused.uid == series.uid or fused.kind != "volume":
             return refuse(f"--fuse {args.fuse}: not another volume series in {args.path}")
-    evidence = [i.header for i in series.instances if i.header is not None]
     try:
-        marks, left_out = series_marks(_catalog(args), series)
-        if fused is not None:
-            more, reasons = fused_marks(_catalog(args), series, fused)
-            marks, left_out = marks + more, left_out + reasons
-            evidence += [i.header for i in fused.instances if i.header is not None]
+        marks, left_out, evidence = report_marks(_catalog(args), series, fused=(fused, None) if fused is not None else None)
     except ValueError as exc:  # its images' geometry cannot be read
         return refuse(str(exc))
     for reason in left_out:
