@@ -5,9 +5,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..viewer.study_tree import person_name
 from .cli_messages import refuse, refuse_demo
+
+if TYPE_CHECKING:
+    from ..studydb.catalog import StudyCatalog
 
 
 def _catalog(args: argparse.Namespace):  # noqa: ANN202 - keeps the import lazy
@@ -86,18 +90,31 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _cmd_open(args: argparse.Namespace) -> int:
-    catalog = _catalog(args)
-    matches = catalog.find(args.query)
+def _one_study(catalog: StudyCatalog, query: str) -> tuple[str, list[Path], list[Path]] | int:
+    """The one recorded study ``query`` names: its UID, its files that are there and those that
+    are gone; or the exit code of the refusal said (none, several, or none of its files left)."""
+    matches = catalog.find(query)
     if not matches:
-        return refuse(f"no study in the database matches {args.query!r} (see: lightbox db list)")
+        return refuse(f"no study in the database matches {query!r} (see: lightbox db list)")
     if len(matches) > 1:
         names = "; ".join(f"{m.patient_name} {m.date} {m.description} [{m.study_uid}]" for m in matches[:5])
-        return refuse(f"{len(matches)} studies match {args.query!r}: {names}. Give a study UID or accession.")
-    files = [f for f in catalog.files(matches[0].study_uid) if f.exists()]
+        return refuse(f"{len(matches)} studies match {query!r}: {names}. Give a study UID or accession.")
+    uid = matches[0].study_uid
+    recorded = catalog.files(uid)
+    there = [f.exists() for f in recorded]
+    files = [f for f, here in zip(recorded, there, strict=True) if here]
     if not files:
-        return refuse(f"the files of study {matches[0].study_uid} are no longer where they were recorded")
-    catalog.mark_opened(matches[0].study_uid)
+        return refuse(f"the files of study {uid} are no longer where they were recorded")
+    return uid, files, [f for f, here in zip(recorded, there, strict=True) if not here]
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    catalog = _catalog(args)
+    found = _one_study(catalog, args.query)
+    if isinstance(found, int):
+        return found
+    uid, files, _ = found
+    catalog.mark_opened(uid)
     if args.print_files:
         print("\n".join(str(f) for f in files))
         return 0
@@ -110,17 +127,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     """A recorded study written to a folder with a DICOMDIR (as `lightbox export` writes a folder's)."""
     from .export_cli import export_and_say
 
-    catalog = _catalog(args)
-    matches = catalog.find(args.query)
-    if len(matches) != 1:
-        return refuse(f"no study in the database matches {args.query!r} (see: lightbox db list)" if not matches else
-                      f"{len(matches)} studies match {args.query!r}: give a study UID or accession")
-    recorded = catalog.files(matches[0].study_uid)
-    files = [f for f in recorded if f.exists()]
-    if not files:
-        return refuse(f"the files of study {matches[0].study_uid} are no longer where they were recorded")
-    gone = [f"{f.name}: no longer where it was recorded" for f in recorded if not f.exists()]
-    return export_and_say(files, gone, Path(args.out), args.deidentify)
+    found = _one_study(_catalog(args), args.query)
+    if isinstance(found, int):
+        return found
+    _, files, gone = found
+    return export_and_say(files, [f"{f.name}: no longer where it was recorded" for f in gone], Path(args.out),
+                          args.deidentify)
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
