@@ -383,6 +383,17 @@ def test_a_later_choice_wins_over_a_read_still_under_way(qtbot, tmp_path: Path) 
     assert window.fusion_menu.current().label == "#4 PT"
 
 
+def _fused(window, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    """``window`` (either renderer's) on the CT of a PET/CT written under ``tmp_path``, its PET laid
+    over from View → Fusion."""
+    write_pet_ct(tmp_path, pet_suv())
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    window.index = build_index(tmp_path)
+    _choose(window, "Lay over")
+    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
+
+
 def _palette(name: str) -> np.ndarray:
     """A well-known palette's 256 entries, read from its DICOM file (PS3.6 Annex B)."""
     ds = pydicom.dcmread(Path(pydicom.__file__).parent / "data" / "palettes" / f"{name}.dcm")
@@ -396,12 +407,7 @@ def test_a_fused_pane_shows_its_colour_scale(any_renderer_window, qtbot, tmp_pat
     entry of its height in the bar, labelled "0" and "5 SUVbw"; in the PET palette once chosen;
     gone with No fusion."""
     window = any_renderer_window
-    write_pet_ct(tmp_path, pet_suv())
-    window.open_path(tmp_path / "ct")
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
-    window.index = build_index(tmp_path)
-    _choose(window, "Lay over")
-    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
+    _fused(window, qtbot, tmp_path)
     qtbot.wait(200)
 
     def bar_pixels() -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -552,12 +558,7 @@ def test_a_slab_fuses_the_pets_slab_too(any_renderer_window, qtbot, tmp_path: Pa
     (level 255) over the CT's MIP (uniform 40 HU: grey 128), as a PET/CT reader's fused MIP slab
     shows it; it was fused with the middle plane alone."""
     window = any_renderer_window
-    write_pet_ct(tmp_path, pet_suv())
-    window.open_path(tmp_path / "ct")
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
-    window.index = build_index(tmp_path)
-    _choose(window, "Lay over")
-    qtbot.waitUntil(lambda: window.fusion_menu.current() is not None, timeout=10000)
+    _fused(window, qtbot, tmp_path)
     scene = window.area.viewports[0].scene
     ds = pydicom.dcmread(tmp_path / "pet" / "pet_009.dcm")
     x0, y0, _ = (float(v) for v in ds.ImagePositionPatient)

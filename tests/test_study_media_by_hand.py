@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from dicom_factory import base_dataset, write_film
+from dicom_factory import base_dataset, restamp, write_film
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ImplicitVRLittleEndian
@@ -27,14 +27,9 @@ def _records(folder: Path) -> dict[str, list[Dataset]]:
 
 
 def _film(path: Path, **attributes: object) -> Path:
+    """A 4 x 4 film restamped with ``attributes`` (None: removed)."""
     written = write_film(path, np.arange(16, dtype=np.uint16).reshape(4, 4))
-    ds = pydicom.dcmread(written)
-    for keyword, value in attributes.items():
-        if value is None:
-            delattr(ds, keyword)
-        else:
-            setattr(ds, keyword, value)
-    ds.save_as(written)
+    restamp([written], **attributes)
     return written
 
 
