@@ -61,6 +61,9 @@ TOOLS = [  # (tool, label, shortcut, tip)
     ("cobb", "Cobb angle", "Shift+G", "Cobb angle: click the two ends of one endplate line, then of the other"),
     ("ellipse", "Ellipse ROI", "E", "Region of interest: drag an ellipse (or click two corners): mean, SD, min, max, area"),
     ("rectangle", "Rectangle ROI", "B", "Box ROI: drag a rectangle (or click two corners): mean, SD, min, max, area"),
+    ("sphere", "Sphere VOI", "U",
+     "Volume of interest on a CT, MR or PET pane: drag from the lesion's centre to its edge: mean, SD, min, max, "
+     "volume; on a PET also SUVpeak, MTV (41 % of SUVmax) and TLG; shown on every slice it reaches"),
     ("freehand", "Freehand ROI", "Shift+E",
      "Freehand ROI: drag along the edge of what to measure; the outline closes on release: mean, SD, min, max, area"),
     ("arrow", "Arrow", "Y", "Arrow: drag from the tail to the point of interest (or click both)"),
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.area)
         self.area.status.connect(self._show_cursor_status)
         self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
+        self.area.said.connect(lambda text: self.statusBar().showMessage(text, 8000))
         # kept with the study at once; the pane measured in speaks for its image
         self.area.measured.connect(lambda _text: self.area.save_annotations(changed=self.area.active_scene()))
         self.area.series_dropped.connect(self.place_series)

@@ -26,7 +26,7 @@ from ..reading.links import SceneLink
 from ..studydb.annotations import StoredAnnotation, load_annotations, save_annotations
 from ..studydb.catalog import StudyCatalog
 from ..viewer.display import FilmDisplay, VolumeDisplay
-from ..viewer.measure import ROI_KINDS, Measurement
+from ..viewer.measure import ROI_KINDS, SPHERE, Measurement
 from ..viewer.presets import default_render_preset
 from ..viewer.views.film_scene import FilmScene
 from ..viewer.views.mpr_scene import (
@@ -58,7 +58,8 @@ def volume_panes(volume, layout: str, axial_first: bool = False) -> list[str]:
 
 
 # what a report gives as numbers (not arrows or texts), by the name a report gives them
-MEASURED_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", **dict.fromkeys(ROI_KINDS, "ROI")}
+MEASURED_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", **dict.fromkeys(ROI_KINDS, "ROI"),
+                  SPHERE: "VOI"}
 
 
 class Placed:
@@ -86,6 +87,7 @@ class ViewerArea(QWidget):
     status = Signal(str)
     active_changed = Signal(object)
     measured = Signal(str)
+    said = Signal(str)  # a pane's word for the status bar (a tool that does not apply there)
     series_dropped = Signal(int, str)  # pane index, series UID (dragged from the study browser)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -148,6 +150,7 @@ class ViewerArea(QWidget):
         widget.status.connect(self.status)
         widget.activated.connect(self._activate)
         widget.measured.connect(self.measured)
+        widget.said.connect(self.said)
         widget.series_dropped.connect(self._on_series_dropped)
         return widget
 

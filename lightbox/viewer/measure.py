@@ -1,6 +1,6 @@
 """Measurements on an image plane: length, angle and Cobb angle, and region-of-interest statistics (ellipse,
 rectangle and a freehand outline: mean, SD, min, max, area; a PET region's peak), in mm when calibrated, else
-in pixels."""
+in pixels; and a sphere VOI drawn on a volume's plane (its values: :mod:`.sphere_voi`)."""
 from __future__ import annotations
 
 import math
@@ -15,9 +15,14 @@ from .volume import Volume
 
 FREEHAND = "freehand"  # an ROI outlined by hand: its points in drawing order, closed back to the first
 ROI_KINDS = ("ellipse", "rectangle", FREEHAND)
+# a volume of interest: its centre and a point on its edge, on the plane it was drawn on (mm);
+# it reaches the planes within its radius of that one (a volume's panes only, not a film)
+SPHERE = "sphere"
+MEASURED_REGIONS = (*ROI_KINDS, SPHERE)  # the kinds whose values are summarised (RoiStatistics)
 ANNOTATION_KINDS = ("arrow", "text")  # marks, not measurements: an arrow (tail, head), a text at a point
 KEY_IMAGE = "key"  # the image (a film, or the acquired slice at a plane position) is flagged as a key image
-POINTS_NEEDED = {"length": 2, "angle": 3, "cobb": 4, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1, KEY_IMAGE: 0}
+POINTS_NEEDED = {"length": 2, "angle": 3, "cobb": 4, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1, KEY_IMAGE: 0,
+                 SPHERE: 2}
 FREEHAND_POINTS = 3  # the fewest points of a freehand outline (a triangle); it is made whole, never point by point
 
 
@@ -49,6 +54,12 @@ class RoiStatistics:
     # the same region in a volume laid over this one (a PET over its CT: viewer.fusion), and its name
     fused: RoiStatistics | None = None
     fused_name: str = ""
+    # a sphere VOI's (viewer.sphere_voi): its radius, the volume of the voxels counted (mL, in place
+    # of an area), and on a PET its metabolic tumour volume (41 % of its maximum) and TLG
+    radius_mm: float | None = None
+    volume_ml: float | None = None
+    mtv_ml: float | None = None
+    tlg: float | None = None
 
     def describe(self) -> str:
         unit = f" {self.value_unit}" if self.value_unit else ""
@@ -60,7 +71,20 @@ class RoiStatistics:
                 + (f"peak {format_value(self.peak, mean_d)}{unit} (1 cm³ sphere)"
                    + (f", SULpeak {format_value(self.sul_peak, mean_d)}" if self.sul_peak is not None else "") + "\n"
                    if self.peak is not None else "")
-                + f"area {self.area:.1f} {self.area_unit}{left_out}" + self._fused_line())
+                + self._size_line() + left_out + self._fused_line())
+
+    def _size_line(self) -> str:
+        """The region's size: an ROI's area; a sphere's diameter, the volume it counts, its MTV and TLG."""
+        if self.volume_ml is None:
+            return f"area {self.area:.1f} {self.area_unit}"
+        diameter = f"sphere {2 * self.radius_mm:.0f} mm, " if self.radius_mm is not None else ""
+        return f"{diameter}{self.volume_ml:.2f} mL" + self._metabolic_text()
+
+    def _metabolic_text(self) -> str:
+        """A PET sphere's metabolic volume and glycolysis, on a line of their own ("MTV 41% 3.20 mL, TLG 20.1 g")."""
+        if self.mtv_ml is None:
+            return ""
+        return f"\nMTV 41% {self.mtv_ml:.2f} mL" + (f", TLG {self.tlg:.1f} g" if self.tlg is not None else "")
 
     def _fused_line(self) -> str:
         """The fused volume's values in the region: "PT mean 4.111 max 8.000 SUVbw, peak 6.52"."""
@@ -72,7 +96,7 @@ class RoiStatistics:
         unit, d = (f" {f.value_unit}" if f.value_unit else ""), max(1, f.decimals)
         peak = f", peak {format_value(f.peak, d)}" if f.peak is not None else ""
         return (f"\n{self.fused_name} mean {format_value(f.mean, d)}  max {format_value(f.maximum, f.decimals)}"
-                f"{unit}{peak}")
+                f"{unit}{peak}" + f._metabolic_text())
 
 
 @dataclass
@@ -107,6 +131,22 @@ def arrow_head(points: list[tuple[float, float]], size: float) -> list[tuple[flo
         c, s = math.cos(turn), math.sin(turn)
         barbs.append((x1 + size * (c * ux - s * uy), y1 + size * (s * ux + c * uy)))
     return [barbs[0], (x1, y1), barbs[1]]
+
+
+def sphere_radius(points: list[tuple[float, float]]) -> float:
+    """A sphere's radius: from its centre to the point on its edge (the plane's mm)."""
+    (cu, cv), (eu, ev) = points[:2]
+    return math.hypot(eu - cu, ev - cv)
+
+
+def sphere_section(points: list[tuple[float, float]], offset: float) -> tuple[tuple[float, float], float] | None:
+    """Where a sphere drawn on a plane (``points``: its centre and a point on its edge, in that
+    plane's mm) cuts a parallel plane ``offset`` mm along the normal: the circle's centre (the
+    same ``(u, v)``) and radius; None beyond the sphere (or for a sphere of no radius)."""
+    radius = sphere_radius(points)
+    if radius <= 0 or abs(offset) >= radius:
+        return None
+    return (points[0][0], points[0][1]), math.sqrt(radius * radius - offset * offset)
 
 
 def roi_box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
@@ -275,7 +315,7 @@ def describe(m: Measurement, spacing: tuple[float, float] | None, aspect: float 
     statistics."""
     if not m.complete:
         return ""
-    if m.kind in ROI_KINDS:
+    if m.kind in MEASURED_REGIONS:
         return m.statistics.describe() if m.statistics is not None else "no pixel inside"
     if m.kind in ANNOTATION_KINDS:
         return m.text

@@ -15,13 +15,16 @@ from vtkmodules.vtkRenderingCore import vtkRenderer
 from ..measure import (
     FREEHAND,
     KEY_IMAGE,
+    MEASURED_REGIONS,
     ROI_KINDS,
+    SPHERE,
     Measurement,
     RoiStatistics,
     arrow_head,
     describe,
     roi_box,
     roi_outline,
+    sphere_section,
 )
 from .overlays import MEASURE_COLOR, Polylines, WorldLabels
 
@@ -52,7 +55,7 @@ class MeasurementOverlay:
 
     def add(self, m: Measurement, plane: float = 0.0) -> None:
         """A finished measurement or annotation (restored with the study, or a text typed in)."""
-        if m.complete and m.kind in ROI_KINDS and m.statistics is None and self.statistics is not None:
+        if m.complete and m.kind in MEASURED_REGIONS and m.statistics is None and self.statistics is not None:
             m.statistics = self.statistics(m, plane)
         self.items.append((m, plane))
 
@@ -60,7 +63,7 @@ class MeasurementOverlay:
         """Each finished ROI's statistics again (what it measures changed: a shutter shown or hidden)."""
         if self.statistics is not None:
             for m, plane in self.items:
-                if m.complete and m.kind in ROI_KINDS:
+                if m.complete and m.kind in MEASURED_REGIONS:
                     m.statistics = self.statistics(m, plane)
 
     def add_point(self, kind: str, point: Point2D, plane: float = 0.0) -> Measurement:
@@ -72,14 +75,14 @@ class MeasurementOverlay:
             self.items.append((Measurement(kind), plane))
         m, plane = self.items[-1]
         m.points.append(point)
-        if m.complete and m.kind in ROI_KINDS and self.statistics is not None:
+        if m.complete and m.kind in MEASURED_REGIONS and self.statistics is not None:
             m.statistics = self.statistics(m, plane)  # once: the pixels under an ROI do not change
         self.preview = None
         return m
 
     def open_roi(self) -> Measurement | None:
-        """The ROI (or arrow) whose first corner (tail) is placed and whose second is not yet."""
-        if self.items and self.items[-1][0].kind in (*ROI_KINDS, "arrow") and not self.items[-1][0].complete:
+        """The ROI, sphere or arrow whose first corner (centre, tail) is placed and whose second is not yet."""
+        if self.items and self.items[-1][0].kind in (*MEASURED_REGIONS, "arrow") and not self.items[-1][0].complete:
             return self.items[-1][0]
         return None
 
@@ -104,11 +107,18 @@ class MeasurementOverlay:
     def label(self, m: Measurement) -> str:
         return describe(m, self.spacing(), self.aspect())
 
-    def update(self, visible: Callable[[float], bool] = lambda _: True, label_offset: float = 6.0) -> None:
-        lines, labels = [], []
+    def update(self, visible: Callable[[float], bool] = lambda _: True, label_offset: float = 6.0,
+               position: float | None = None) -> None:
+        """Draw the marks on the planes ``visible`` admits; a sphere (on a volume's pane, ``position``
+        the shown plane's) as its cut through the shown plane, on every plane it reaches."""
+        lines: list[list[World]] = []
+        labels: list[tuple[World, str]] = []
         if self.tracing is not None and len(self.tracing[0]) >= 2 and visible(self.tracing[1]):
             lines.append([self.to_world(p, self.tracing[1]) for p in self.tracing[0]])  # the outline so far, open
         for m, plane in self.items:
+            if m.kind == SPHERE:
+                self._sphere(m, plane, position, lines, labels)
+                continue
             if not visible(plane) or m.kind == KEY_IMAGE:  # a key image is said in the corner text
                 continue
             if m.kind in ROI_KINDS:
@@ -151,6 +161,23 @@ class MeasurementOverlay:
                 labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), text))
         self.lines.set(lines)
         self.labels.set(labels)
+
+    def _sphere(self, m: Measurement, plane: float, position: float | None, lines: list[list[World]],
+                labels: list[tuple[World, str]]) -> None:
+        """A sphere's circle where it cuts the plane at ``position`` (None: its own plane), labelled
+        with its values; while it is dragged out, on its own plane, to the preview point."""
+        edge = m.points[1] if m.complete else self.preview
+        if not m.points or edge is None:
+            return
+        at = plane if position is None else position
+        section = sphere_section([m.points[0], edge], at - plane)
+        if section is None:
+            return
+        (cu, cv), r = section
+        circle = [(cu + r * math.cos(t), cv + r * math.sin(t)) for t in (2 * math.pi * n / 72 for n in range(73))]
+        lines.append([self.to_world(p, at) for p in circle])
+        if m.complete:  # above the circle, from its left: five lines beside it hid the lesion near an edge
+            labels.append((self.to_world((cu - r, cv + r), at), self.label(m)))
 
 
 class PlaneScene:

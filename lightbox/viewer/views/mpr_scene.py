@@ -22,8 +22,9 @@ from ..fusion import Fusion
 from ..geometry import ACQUIRED, PLANES, nearest_plane
 from ..geometry import acquired_axes as geometry_acquired_axes
 from ..geometry import first_plane as geometry_first_plane
-from ..measure import Measurement, RoiStatistics, volume_roi_statistics
+from ..measure import SPHERE, Measurement, RoiStatistics, sphere_radius, volume_roi_statistics
 from ..orientation import direction_label
+from ..sphere_voi import sphere_statistics
 from ..value_text import format_value, window_text
 from ..volume import Volume
 from .measurements import MeasurementOverlay, PlaneScene
@@ -311,6 +312,13 @@ class MprScene(PlaneScene):
         """An ROI's values in this volume, and, under a fusion, in the fused one too: its voxels
         on the slice nearest this plane (within half its own slice step) inside the shape, as a
         PET/CT reader takes a lesion's SUVmax and SUVpeak from an ROI drawn on the fused CT."""
+        if m.kind == SPHERE:  # a VOI: the voxels within its radius, in this volume and the fused one
+            centre, radius = np.asarray(self._plane_to_world(m.points[0], plane)), sphere_radius(m.points)
+            stats = sphere_statistics(self.volume, centre, radius)
+            if stats is None or self.fusion is None:
+                return stats
+            over = self.fusion.volume
+            return replace(stats, fused=sphere_statistics(over, centre, radius), fused_name=over.modality or "fused")
         axes = (self.right, self.up, self.normal)
         stats = volume_roi_statistics(self.volume, axes, plane, self.slice_step() / 2, m.kind, m.points)
         if stats is None or self.fusion is None:
@@ -500,7 +508,7 @@ class MprScene(PlaneScene):
             self.colour_bar.update(None)
         position = float(np.asarray(d.crosshair, dtype=float) @ self.normal)
         half_step = self.slice_step() / 2
-        self.measure.update(lambda plane: abs(plane - position) < half_step, label_offset=0.0)
+        self.measure.update(lambda plane: abs(plane - position) < half_step, label_offset=0.0, position=position)
         self._update_state_marks(position, half_step)
         self._update_overlay_planes()
 

@@ -39,6 +39,7 @@ class RasterWidget(SceneInput, QWidget):
     status = Signal(str)
     activated = Signal(object)
     measured = Signal(str)
+    said = Signal(str)
     series_dropped = Signal(object, str)  # self, the UID of a series dropped on the pane
 
     def __init__(self, parent: QWidget | None = None) -> None:

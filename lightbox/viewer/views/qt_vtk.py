@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
-from ..measure import FREEHAND
+from ..measure import FREEHAND, SPHERE
 from .vtk_data import new_render_window, read_pixels
 
 SETTLE_MS = 150  # the view counts as still this long after its last change
@@ -32,9 +32,10 @@ def still_timer(parent: QWidget, slot) -> QTimer:
     timer.timeout.connect(slot)
     return timer
 
-MEASURE_TOOLS = ("length", "angle", "cobb", "ellipse", "rectangle", "arrow", "text")
+MEASURE_TOOLS = ("length", "angle", "cobb", "ellipse", "rectangle", SPHERE, "arrow", "text")
 CLICK_TOOLS = {*MEASURE_TOOLS, FREEHAND, "crosshair"}  # FREEHAND: an outline dragged along an edge
-DRAG_TOOLS = ("ellipse", "rectangle", "arrow")  # drawn by dragging (or by clicking both ends)
+DRAG_TOOLS = ("ellipse", "rectangle", SPHERE, "arrow")  # drawn by dragging (or by clicking both ends)
+SPHERE_ON_FILM = "Sphere VOI: draw it on a CT, MR or PET pane (a film has no depth)"
 SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the study browser
 STUDY_MIME = "application/x-lightbox-study-uid"  # a study dragged from the Studies window (the study database)
 ROI_DRAG_PIXELS = 3  # a release this far from the press places an ROI's second corner (drag); nearer: click-click
@@ -58,6 +59,7 @@ class SceneInput:
     status: Any
     activated: Any
     measured: Any
+    said: Any
     series_dropped: Any
     devicePixelRatioF: Callable[[], float]  # noqa: N815 - Qt's name
     height: Callable[[], int]
@@ -125,6 +127,10 @@ class SceneInput:
             return
         tool = self._tool_for(ev.button(), ev.modifiers())
         x, y = self._display_xy(ev.position())
+        if tool == SPHERE and getattr(self.scene, "kind", "") != "mpr":
+            if getattr(self.scene, "kind", "") == "film":
+                self.said.emit(SPHERE_ON_FILM)
+            return
         if tool in MEASURE_TOOLS and hasattr(self.scene, "add_measurement_point"):
             self._add_measurement_point(tool, x, y)
         elif tool == FREEHAND and hasattr(self.scene, "trace_outline"):
@@ -219,6 +225,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
     status = Signal(str)  # text for the status bar: the value under the cursor
     activated = Signal(object)  # emitted with self on any click: the active viewport
     measured = Signal(str)  # a finished measurement's label
+    said = Signal(str)  # a word for the status bar: why a click did nothing
     series_dropped = Signal(object, str)  # self, the UID of a series dropped on the pane
 
     def __init__(self, parent: QWidget | None = None) -> None:
