@@ -75,7 +75,7 @@ def test_an_ellipse_on_a_film(tmp_path: Path) -> None:
 def test_nothing_measured_is_refused_with_a_reason(tmp_path: Path, capsys) -> None:
     write_film(tmp_path / "film" / "cr.dcm", np.full((10, 10), 1, np.uint16))
     assert main(["report", "measurements", str(tmp_path / "film"), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"]) == 2
-    assert "no length, angle or ROI to write" in capsys.readouterr().err
+    assert "no length, angle, ROI or sphere VOI to write" in capsys.readouterr().err
 
 
 def test_the_windows_menu_writes_what_was_drawn(qtbot, tmp_path: Path, monkeypatch) -> None:

@@ -190,6 +190,11 @@ def test_a_sphere_drawn_on_the_fused_ct(any_renderer_window, qtbot, tmp_path: Pa
     assert sphere_section(sphere.points, scene.position() - plane) is None and not drawn_at(scene.position() - plane)
     lines = window.area.measurement_lines()
     assert any(": VOI mean 40.0 HU" in line and "MTV 41%" in line for line in lines)
+    path = window.save_measurements_sr(send_to="")  # AI → Save measurements as DICOM SR: in the CT and the PET
+    assert path is not None and "(2 group(s), 1 in #3 PET AC (20 images) laid over)" in window.statusBar().currentMessage()
+    groups = {g["series"]: g for g in _volume_groups(pydicom.dcmread(path))}
+    pet_uid = next(s.uid for s in window.index.all_series() if s.modality == "PT")
+    assert groups[pet_uid]["Metabolic Volume"] == (pytest.approx(97 * VOXEL_ML), "ml")
     window.open_path(tmp_path / "ct")  # the study again: the sphere is kept with it
     qtbot.waitUntil(lambda: not window.is_loading() and window.area.active_scene() is not scene, timeout=30000)
     (again,) = window.area.active_scene().measure.measurements
@@ -207,3 +212,100 @@ def test_the_sphere_tool_on_a_film_says_why_it_does_nothing(any_renderer_window,
          viewport_point(widget, widget.scene.image_to_display(40, 20)))
     assert widget.scene.measurements == []
     assert "draw it on a CT, MR or PET pane" in window.statusBar().currentMessage()
+
+
+def _volume_groups(sr: pydicom.Dataset) -> list[dict[str, object]]:
+    """Each volumetric group of a TID 1500 report read here with pydicom alone: its tracking UID,
+    the ELLIPSOID's points and frame, the source series and each NUM by its concept (derivation first)."""
+    out = []
+    (container,) = [c for c in sr.ContentSequence if c.ConceptNameCodeSequence[0].CodeValue == "126010"]
+    for group in container.ContentSequence:
+        assert group.ContentTemplateSequence[0].TemplateIdentifier in ("1410", "1411")
+        found: dict[str, object] = {"template": group.ContentTemplateSequence[0].TemplateIdentifier}
+        for item in group.ContentSequence:
+            code = item.ConceptNameCodeSequence[0]
+            if item.ValueType == "SCOORD3D":
+                found["type"], found["frame"] = item.GraphicType, item.ReferencedFrameOfReferenceUID
+                found["points"] = np.array([float(v) for v in item.GraphicData]).reshape(-1, 3)
+            elif item.ValueType == "UIDREF" and code.CodeValue == "112040":  # Tracking Unique Identifier
+                found["tracking"] = item.UID
+            elif item.ValueType == "UIDREF" and code.CodeValue == "121232":  # Source series for segmentation
+                found["series"] = item.UID
+            elif item.ValueType == "NUM":
+                derivation = [m.ConceptCodeSequence[0].CodeMeaning for m in item.get("ContentSequence", [])
+                              if m.ConceptNameCodeSequence[0].CodeValue == "121401"]
+                unit = item.MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0].CodeValue
+                found[" ".join([*derivation, code.CodeMeaning])] = (float(item.MeasuredValueSequence[0].NumericValue), unit)
+        out.append(found)
+    return out
+
+
+def test_report_measurements_writes_the_sphere_in_the_ct_and_its_pet(tmp_path: Path, monkeypatch, capsys) -> None:
+    """``lightbox report measurements CT --fuse PET`` with a sphere kept on the CT's axial plane:
+    two TID 1411 groups, one finding (one tracking UID): each an ELLIPSOID of the sphere's axes'
+    ends in the study's frame, its series the source; the CT's volume and HU; the PET's SUVbw,
+    SUVpeak, Metabolic Volume (ml) and Total Lesion Glycolysis (g), as counted here. Opened again
+    from the files with the report beside them, the sphere is back on the CT."""
+    from lightbox.app.cli import main
+    from lightbox.app.measurement_sr import marks_from_archive
+    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+    from lightbox.studydb.catalog import StudyCatalog
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    write_pet_ct(tmp_path / "study", lesion_suv())
+    index = build_index(tmp_path / "study")
+    series = {s.modality: s for s in index.all_series()}
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    # axial: right = +x (the patient's left, radiological), up = -y: centre (13, -7, 50) is (u, v) = (13, 7)
+    save_annotations(StudyCatalog(db), series["CT"].uid, "axial",
+                     [StoredAnnotation(SPHERE, [(13.0, 7.0), (27.0, 7.0)], plane=50.0)])
+    out = tmp_path / "study" / "sr.dcm"
+    code = main(["report", "measurements", str(tmp_path / "study"), "--series", series["CT"].uid,
+                 "--fuse", series["PT"].uid, "--out", str(out), "--db", db])
+    printed = capsys.readouterr().out
+    assert code == 0 and "2 measurement group(s)" in printed, printed
+    sr = pydicom.dcmread(out)
+    ct_group, pet_group = sorted(_volume_groups(sr), key=lambda g: g["series"] != series["CT"].uid)
+    frame = str(pydicom.dcmread(next((tmp_path / "study" / "ct").iterdir())).FrameOfReferenceUID)
+    ends = np.array([[13 + s * 14 * (a == 0), -7 + s * 14 * (a == 1), 50 + s * 14 * (a == 2)]
+                     for a in range(3) for s in (-1, 1)], dtype=float)
+    for group, uid in ((ct_group, series["CT"].uid), (pet_group, series["PT"].uid)):
+        assert group["template"] == "1411" and group["type"] == "ELLIPSOID" and group["frame"] == frame
+        assert group["series"] == uid and np.allclose(group["points"], ends)
+    assert ct_group["tracking"] == pet_group["tracking"]
+    z = np.arange(40) * 2.5
+    k, j, i = np.meshgrid(z, np.arange(64) - 32.0, np.arange(64) - 32.0, indexing="ij")
+    ct_count = int(((i - 13) ** 2 + (j + 7) ** 2 + (k - 50) ** 2 <= 196.0).sum())
+    assert ct_group["Volume"] == (pytest.approx(ct_count * 2.5 / 1000), "ml")
+    assert ct_group["Mean Attenuation Coefficient"] == (pytest.approx(40.0), "[hnsf'U]")
+    centres, suv = pet_by_hand(tmp_path / "study" / "pet")
+    inside = np.linalg.norm(centres - np.array([13.0, -7.0, 50.0]), axis=-1) <= 14.0
+    assert pet_group["Volume"] == (pytest.approx(inside.sum() * VOXEL_ML), "ml")
+    assert pet_group["Mean SUVbw"] == (pytest.approx(float(suv[inside].mean()), rel=1e-6), "{SUVbw}g/ml")
+    assert pet_group["Maximum SUVbw"][0] == pytest.approx(float(suv[inside].max()), rel=1e-6)
+    assert pet_group["Peak Value Within ROI SUVbw"][0] == pytest.approx(peak_by_hand(centres, suv, inside), rel=1e-6)
+    assert pet_group["Metabolic Volume"] == (pytest.approx(97 * VOXEL_ML), "ml")
+    tlg = 97 * VOXEL_ML * float(suv[metabolic_by_construction()].mean())
+    assert pet_group["Total Lesion Glycolysis"] == (pytest.approx(tlg, rel=1e-6), "g")
+    assert "Metabolic Volume" not in ct_group and "Attenuation Coefficient" not in " ".join(map(str, pet_group))
+    # the report beside the images: the sphere is the CT's again, on its axial plane, as it was kept
+    documents = [(out, pydicom.dcmread(out, stop_before_pixels=True))]
+    ((image, again),) = marks_from_archive(documents, series["CT"])
+    assert image == "axial" and again.kind == SPHERE and again.plane == pytest.approx(50.0)
+    assert np.allclose(again.points[0], (13.0, 7.0)) and np.hypot(*np.subtract(again.points[1], again.points[0])) == \
+        pytest.approx(14.0)
+
+
+def test_a_sphere_with_no_voxel_inside_is_left_out_in_words(tmp_path: Path, monkeypatch, capsys) -> None:
+    from lightbox.app.cli import main
+    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+    from lightbox.studydb.catalog import StudyCatalog
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    write_pet_ct(tmp_path / "study", lesion_suv())
+    ct = next(s for s in build_index(tmp_path / "study").all_series() if s.modality == "CT")
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), ct.uid, "axial", [StoredAnnotation(SPHERE, [(500.0, 1.0), (510.0, 1.0)], plane=50.0)])
+    code = main(["report", "measurements", str(tmp_path / "study"), "--out", str(tmp_path / "sr.dcm"), "--db", db])
+    printed = capsys.readouterr()
+    assert code == 2 and "left out: sphere at (500.0, -1.0, 50.0) mm: no voxel of #2 CT" in printed.out

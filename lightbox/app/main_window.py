@@ -589,13 +589,13 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Measurements as DICOM SR", f"No measurement could be written: {'; '.join(left_out)}.")
             return None
         try:
-            sr = measurement_report(marks, evidence)  # type: ignore[arg-type]
+            sr = measurement_report(marks, evidence)
         except ValueError as exc:
             QMessageBox.information(self, "Measurements as DICOM SR",
-                                    f"{exc}: measure with Length, Angle, Cobb angle or an ROI first.")
+                                    f"{exc}: measure with Length, Angle, Cobb angle, an ROI or a sphere VOI first.")
             return None
         path = write_to_store(sr, store_dir())
-        in_fused = sum(m.image.get("SeriesInstanceUID") == fused[0].uid for m in marks) if fused is not None else 0
+        in_fused = sum(m.series_uid == fused[0].uid for m in marks) if fused is not None else 0
         message = (f"Measurement SR ({len(marks)} group(s)"
                    + (f", {in_fused} in {fused[0].label()} laid over" if fused is not None else "") + f") saved to {path}")
         if left_out:

@@ -8,19 +8,20 @@ from typing import NamedTuple
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..dicomreports.measurements import ImageMark
+from ..dicomreports.measurements import ImageMark, VolumeMark
 from ..dicomreports.presentation import GraphicMark
 from ..studydb.annotations import StoredAnnotation, load_series_annotations
 from ..studydb.catalog import StudyCatalog
 from ..viewer.geometry import PLANES, acquired_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
-from ..viewer.measure import FREEHAND, ROI_KINDS, angle, cobb_angle, film_roi_statistics, length, roi_pixels
+from ..viewer.measure import FREEHAND, ROI_KINDS, SPHERE, angle, cobb_angle, film_roi_statistics, length, roi_pixels
 from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.suv import suv_factor
 from ..viewer.uptake_peak import peak_mean
 from ..viewer.volume import Film, Volume
+from .sphere_marks import sphere_marks
 
 MEASURED = ("length", "angle", "cobb", *ROI_KINDS)
 
@@ -137,6 +138,14 @@ class ImagePlacer:
         points = [(float(w @ self.right), float(w @ self.up)) for w in worlds] if pixel_points else []
         return self.plane_name, points, float(worlds[0] @ self.normal)
 
+    def sphere_of(self, axes: np.ndarray) -> StoredAnnotation:
+        """A sphere written as an ELLIPSOID (its three axes' ends, patient mm) kept as the window
+        keeps one drawn on the series' first plane: its centre and a point on its edge to the right."""
+        centre = np.asarray(axes, dtype=float).mean(axis=0)
+        radius = float(np.linalg.norm(axes[1] - axes[0])) / 2
+        u, v = float(centre @ self.right), float(centre @ self.up)
+        return StoredAnnotation(SPHERE, [(u, v), (u + radius, v)], "", float(centre @ self.normal))
+
     def frames_shown(self, uid: str) -> list[int | None]:
         """The frames (1-based) of the image ``uid`` that the window shows, in its order: every
         frame of a multi-frame one; [None] for a single-frame image (or one not in the series)."""
@@ -201,18 +210,30 @@ def roi_peak(volume: Volume, k: int, kind: str, points: list[tuple[float, float]
 
 
 def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = None,
-                 ) -> tuple[list[ImageMark], list[str]]:
-    """The series' lengths, angles and ROIs on its own images, and what was left out (said). ``volume``:
-    the series as the window loaded it, where it has (a PET's SUVpeak needs the whole volume:
-    not read twice)."""
-    stored = [(image, a) for image, a in load_series_annotations(catalog, series.uid) if a.kind in MEASURED]
-    if not stored:
-        return [], []
-    return _measured(stored, series, volume)
+                 ) -> tuple[list[ImageMark | VolumeMark], list[str]]:
+    """The series' lengths, angles and ROIs on its own images and its sphere VOIs in its volume, and
+    what was left out (said). ``volume``: the series as the window loaded it, where it has (a PET's
+    SUVpeak and a sphere need the whole volume: not read twice)."""
+    kept = load_series_annotations(catalog, series.uid)
+    stored = [(image, a) for image, a in kept if a.kind in MEASURED]
+    spheres = [(image, a, finding_of(image, a)) for image, a in kept if a.kind == SPHERE]
+    marks: list[ImageMark | VolumeMark] = []
+    left_out: list[str] = []
+    if stored:
+        planar, left_out = _measured(stored, series, volume)
+        marks += planar
+    if spheres and series.kind != "film":
+        from ..viewer.loading import load_volume
+
+        volume = volume if volume is not None else load_volume(series)
+        more, reasons = sphere_marks(spheres, volume.geometry, series, volume)
+        marks, left_out = [*marks, *more], left_out + reasons
+    return marks, left_out
 
 
 def report_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = None,
-                 fused: tuple[Series, Volume | None] | None = None) -> tuple[list[ImageMark], list[str], list[Dataset]]:
+                 fused: tuple[Series, Volume | None] | None = None,
+                 ) -> tuple[list[ImageMark | VolumeMark], list[str], list[Dataset]]:
     """What the TID 1500 report of ``series`` holds: its marks (:func:`series_marks`) and, with a
     series laid over it (``fused``: the series and its volume as read, if it has been), its ROIs
     measured there too (:func:`fused_marks`); what was left out; and the evidence, the headers
@@ -220,33 +241,47 @@ def report_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
     marks, left_out = series_marks(catalog, series, volume)
     evidence = [i.header for i in series.instances if i.header is not None]
     if fused is not None:
-        more, reasons = fused_marks(catalog, series, *fused)
+        more, reasons = fused_marks(catalog, series, *fused, own_volume=volume)
         marks, left_out = marks + more, left_out + reasons
         evidence += [i.header for i in fused[0].instances if i.header is not None]
     return marks, left_out, evidence
 
 
 def fused_marks(catalog: StudyCatalog, series: Series, fused: Series, fused_volume: Volume | None = None,
-                ) -> tuple[list[ImageMark], list[str]]:
+                own_volume: Volume | None = None) -> tuple[list[ImageMark | VolumeMark], list[str]]:
     """The ROIs drawn on ``series`` (a CT) measured in ``fused`` (its PET, laid over it: View →
     Fusion) as the fused pane shows them: each region on the PET slice nearest its plane, in that
     slice's pixel coordinates, with the PET's values (SUVbw, SUVpeak), each mark's ``finding`` its
     ROI's on ``series`` (the report tracks the two as one finding). Only where the two series
     share a Frame of Reference (C.7.4.1) and their acquired slices one plane: else every ROI is
-    left out, said."""
-    rois = [(image, a) for image, a in load_series_annotations(catalog, series.uid) if a.kind in ROI_KINDS]
-    if not rois:
+    left out, said. Its sphere VOIs likewise (the frame alone places them)."""
+    kept = load_series_annotations(catalog, series.uid)
+    rois = [(image, a) for image, a in kept if a.kind in ROI_KINDS]
+    spheres = [(image, a, finding_of(image, a)) for image, a in kept if a.kind == SPHERE]
+    if not rois and not spheres:
         return [], []
     frames = {str(i.header.get("FrameOfReferenceUID", "")) for s in (series, fused) for i in s.instances
               if i.header is not None}
     if len(frames) != 1 or "" in frames:
         return [], [f"{fused.label()}: not in the frame of reference of {series.label()} (its ROIs are not measured in it)"]
+    marks: list[ImageMark | VolumeMark] = []
+    left_out: list[str] = []
+    if spheres:
+        from ..viewer.loading import load_volume
+
+        drawn_on = (own_volume if own_volume is not None else load_volume(series)).geometry
+        fused_volume = fused_volume if fused_volume is not None else load_volume(fused)
+        measured, left_out = sphere_marks(spheres, drawn_on, fused, fused_volume)
+        marks = [*measured]
+    if not rois:
+        return marks, left_out
     own, other = ImagePlacer(series), ImagePlacer(fused)
     if own.film or other.film or own.plane_name != other.plane_name or not (
             np.allclose(own.normal, other.normal, atol=1e-4) and np.allclose(own.up, other.up, atol=1e-4)):
-        return [], [f"{fused.label()}: its slices do not lie in the plane of {series.label()}'s (its ROIs are not "
-                    "measured in it)"]
-    return _measured(rois, fused, fused_volume, other)
+        return marks, left_out + [f"{fused.label()}: its slices do not lie in the plane of {series.label()}'s (its "
+                                  "ROIs are not measured in it)"]
+    planar, reasons = _measured(rois, fused, fused_volume, other)
+    return marks + planar, left_out + reasons
 
 
 def finding_of(image: str, a: StoredAnnotation) -> str:
@@ -356,7 +391,7 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
     from pydicom import dcmread
 
     from ..dicomreports.key_images import referenced_frames
-    from ..dicomreports.measurements import read_measurements
+    from ..dicomreports.measurements import read_measurements, read_volume_measurements
     from ..dicomreports.pixel_coordinates import written_by_lightbox
     from ..dicomreports.presentation import PRESENTATION_STATES, read_graphics
 
@@ -386,10 +421,14 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
                     and written_by_lightbox(header):
                 # another system's report is another reader's: shown as theirs (View → Presentation
                 # state), never made this reader's marks (saved again they would carry this name)
-                for identifier, uid, points, _values, frame in read_measurements(dcmread(path)):
+                report = dcmread(path)
+                for identifier, uid, points, _values, frame in read_measurements(report):
                     kind = _kind_of(identifier, points)
                     if kind is not None:
                         add(uid, kind, _corners(kind, points), frame=frame)
+                for _, source, axes, _ in read_volume_measurements(report) if not placer.film else []:
+                    if source == series.uid:  # a sphere VOI measured in this series
+                        found.append((placer.plane_name, placer.sphere_of(axes)))
             elif sop_class in PRESENTATION_STATES and written_by_lightbox(header):
                 # another system's state is a colleague's view, shown as it is (View → Presentation
                 # state), never made this reader's own marks (they would be saved under this name)

@@ -140,7 +140,7 @@ def _cmd_measurements(args: argparse.Namespace) -> int:
         sr = measurement_report(marks, evidence, args.reader)
     except ValueError as exc:
         return refuse(f"{exc} on {series.label()}: measure in the window first (Tools: Length, Angle, Cobb angle, "
-                      "Ellipse / Rectangle ROI)")
+                      "Ellipse / Rectangle / Freehand ROI, Sphere VOI)")
     out = _write(sr, args.out)
     print(f"{out}  measurement report SR (TID 1500), {len(marks)} measurement group(s)")
     return _send(out, args.send)

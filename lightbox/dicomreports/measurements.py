@@ -17,7 +17,13 @@ Each three-point angle a group whose region is the polyline arm, vertex, arm wit
 1483009, deg); each Cobb angle one whose region is the polyline through the two endplate lines'
 ends with "Cobb angle" (SCT 285285000, CID 7550 Angle Measurement, deg): the form OHIF's
 measurement export (dcmjs TID 300 CobbAngle) writes and reads back.
-Regions are given in the referenced image's pixel coordinates (column, row; PS3.3 C.18.6.1.2,
+A sphere VOI (Tools → Sphere VOI) becomes a volumetric ROI group (TID 1411) whose region is the
+sphere as an ELLIPSOID in patient coordinates (SCOORD3D: the ends of its three axes, along x, y
+and z; C.18.9.1.2) in the series' Frame of Reference, its source the whole series, with "Volume"
+(SCT 118565006, ml), the attenuation or SUVbw as an ROI's, and on a PET the SUVpeak, "Metabolic
+Volume" (DCM 126032, ml: the 41 % isocontour, viewer.sphere_voi) and "Total Lesion Glycolysis"
+(DCM 126033, g) of CID 7466 PET Region of Interest Measurement.
+Planar regions are given in the referenced image's pixel coordinates (column, row; PS3.3 C.18.6.1.2,
 a pixel's centre half a pixel in from its top-left corner: :mod:`.pixel_coordinates`): a film's
 own, or the acquired slice a plane's mark was drawn on. Marks on reformatted planes
 (a coronal of an axial stack) have no image of their own and are not written (said).
@@ -31,7 +37,7 @@ from pydicom.dataset import Dataset
 from pydicom.sr.coding import Code
 from pydicom.uid import generate_uid
 
-from ..viewer.measure import FREEHAND, ROI_KINDS
+from ..viewer.measure import FREEHAND, ROI_KINDS, SPHERE
 from ..viewer.pixels import element_values
 from .pixel_coordinates import SOFTWARE_VERSION, from_dicom, to_dicom
 from .text_encoding import in_utf8
@@ -49,6 +55,9 @@ MM, MM2, HU = Code("mm", "UCUM", "millimeter"), Code("mm2", "UCUM", "square mill
 SUVBW, SUVBW_UNIT = Code("126401", "DCM", "SUVbw"), Code("{SUVbw}g/ml", "UCUM", "Standardized Uptake Value body weight")
 ANGLE, COBB = Code("1483009", "SCT", "Angle"), Code("285285000", "SCT", "Cobb angle")
 DEGREE = Code("deg", "UCUM", "degree")
+VOLUME, ML = Code("118565006", "SCT", "Volume"), Code("ml", "UCUM", "milliliter")
+METABOLIC_VOLUME = Code("126032", "DCM", "Metabolic Volume")
+TOTAL_LESION_GLYCOLYSIS, GRAM = Code("126033", "DCM", "Total Lesion Glycolysis"), Code("g", "UCUM", "gram")
 IMAGING_MEASUREMENT = Code("363679005", "SCT", "Imaging procedure")
 MEASUREMENT_SERIES_NUMBER = 991  # after the report SR's 990
 
@@ -72,6 +81,38 @@ class ImageMark:
     # marks of one finding (an ROI on a CT and the same region in the PET laid over it) share
     # their tracking identifier and UID; "" : a finding of its own
     finding: str = ""
+
+    @property
+    def series_uid(self) -> str:
+        return str(self.image.get("SeriesInstanceUID", ""))
+
+
+@dataclass(frozen=True)
+class VolumeMark:
+    """One sphere VOI measured in one series: its centre (patient mm) and radius, the series and
+    its Frame of Reference, and the values (viewer.sphere_voi): the volume counted (mL), HU or SUVbw
+    as mean, SD, minimum, maximum, and on a PET SUVpeak, SULpeak, MTV (mL) and TLG (g)."""
+
+    centre: tuple[float, float, float]
+    radius_mm: float
+    series_uid: str
+    frame_of_reference_uid: str
+    volume_ml: float | None = None
+    hu: tuple[float, float, float, float] | None = None
+    suv: tuple[float, float, float, float] | None = None
+    suv_peak: float | None = None
+    sul_peak: float | None = None
+    mtv_ml: float | None = None
+    tlg: float | None = None
+    finding: str = ""
+    kind: str = SPHERE
+
+
+def sphere_axes(centre: tuple[float, float, float], radius: float) -> np.ndarray:
+    """The 6 points DICOM's ELLIPSOID takes (C.18.9.1.2): the ends of its three axes, here along
+    x, y and z, each ``radius`` from ``centre``."""
+    c = np.asarray(centre, dtype=float)
+    return np.array([c + sign * radius * axis for axis in np.eye(3) for sign in (-1.0, 1.0)])
 
 
 def ellipse_axes(points: list[tuple[float, float]]) -> np.ndarray:
@@ -104,7 +145,45 @@ def _region(mark: ImageMark):  # noqa: ANN202 - highdicom's ImageRegion
     return ImageRegion(GraphicTypeValues.POLYLINE, np.array(points, dtype=float), source)
 
 
-def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: str = "") -> Dataset:
+def _region_values(mark: ImageMark | VolumeMark) -> list:  # noqa: ANN401 - highdicom's Measurement items
+    """A region's values: HU or SUVbw as mean, SD, minimum and maximum, SUVpeak and SULpeak."""
+    from highdicom.sr import Measurement
+
+    values: list = []
+    for concept, unit, measured in ((ATTENUATION, HU, mark.hu), (SUVBW, SUVBW_UNIT, mark.suv)):
+        if measured is not None:
+            values += [Measurement(concept, v, unit, derivation=d)
+                       for v, d in zip(measured, (MEAN, SD, MINIMUM, MAXIMUM), strict=True)]
+    if mark.suv_peak is not None:  # PERCIST's SUVpeak: SUVbw derived as Peak Value Within ROI
+        values.append(Measurement(SUVBW, mark.suv_peak, SUVBW_UNIT, derivation=PEAK))
+    if mark.sul_peak is not None:  # and its SULpeak, in SUVlbm(Janma)
+        values.append(Measurement(SUL_JANMA, mark.sul_peak, SUL_UNIT, derivation=PEAK))
+    return values
+
+
+def _volume_group(mark: VolumeMark, tracking):  # noqa: ANN001, ANN202 - highdicom's TrackingIdentifier and group
+    """A sphere's TID 1411 group: the ELLIPSOID in the series' frame, its volume and values."""
+    from highdicom.sr import (
+        GraphicTypeValues3D,
+        Measurement,
+        SourceSeriesForSegmentation,
+        VolumeSurface,
+        VolumetricROIMeasurementsAndQualitativeEvaluations,
+    )
+
+    values: list = [Measurement(VOLUME, mark.volume_ml, ML)] if mark.volume_ml is not None else []
+    values += _region_values(mark)
+    if mark.mtv_ml is not None:
+        values.append(Measurement(METABOLIC_VOLUME, mark.mtv_ml, ML))
+    if mark.tlg is not None:
+        values.append(Measurement(TOTAL_LESION_GLYCOLYSIS, mark.tlg, GRAM))
+    surface = VolumeSurface(GraphicTypeValues3D.ELLIPSOID, sphere_axes(mark.centre, mark.radius_mm),
+                            mark.frame_of_reference_uid, source_series=SourceSeriesForSegmentation(mark.series_uid))
+    return VolumetricROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=tracking, referenced_volume_surface=surface, measurements=values or None)
+
+
+def measurement_report(marks: list[ImageMark | VolumeMark], evidence: list[Dataset], reader: str = "") -> Dataset:
     """The Comprehensive 3D SR (TID 1500) of ``marks`` on the study whose image headers are
     ``evidence``. Raises ValueError when there is no mark to write."""
     from highdicom.sr import (
@@ -123,10 +202,16 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
     from .sr import _with_type2
 
     if not marks:
-        raise ValueError("no length, angle or ROI to write")
+        raise ValueError("no length, angle, ROI or sphere VOI to write")
     groups = []
     tracking: dict[str, tuple[str, str]] = {}  # finding: (its tracking UID, its identifier)
     for n, mark in enumerate(marks, 1):
+        uid, name = str(generate_uid()), f"{mark.kind} {n}"
+        if mark.finding:
+            uid, name = tracking.setdefault(mark.finding, (uid, name))
+        if isinstance(mark, VolumeMark):
+            groups.append(_volume_group(mark, TrackingIdentifier(uid=uid, identifier=name)))
+            continue
         values: list = []
         if mark.kind == "length" and mark.length_mm is not None:
             values.append(Measurement(LENGTH, mark.length_mm, MM))
@@ -135,17 +220,7 @@ def measurement_report(marks: list[ImageMark], evidence: list[Dataset], reader: 
         if mark.kind in ROI_KINDS:
             if mark.area_mm2 is not None:
                 values.append(Measurement(AREA, mark.area_mm2, MM2))
-            for concept, unit, measured in ((ATTENUATION, HU, mark.hu), (SUVBW, SUVBW_UNIT, mark.suv)):
-                if measured is not None:
-                    values += [Measurement(concept, v, unit, derivation=d)
-                               for v, d in zip(measured, (MEAN, SD, MINIMUM, MAXIMUM), strict=True)]
-            if mark.suv_peak is not None:  # PERCIST's SUVpeak: SUVbw derived as Peak Value Within ROI
-                values.append(Measurement(SUVBW, mark.suv_peak, SUVBW_UNIT, derivation=PEAK))
-            if mark.sul_peak is not None:  # and its SULpeak, in SUVlbm(Janma)
-                values.append(Measurement(SUL_JANMA, mark.sul_peak, SUL_UNIT, derivation=PEAK))
-        uid, name = str(generate_uid()), f"{mark.kind} {n}"
-        if mark.finding:
-            uid, name = tracking.setdefault(mark.finding, (uid, name))
+            values += _region_values(mark)
         groups.append(PlanarROIMeasurementsAndQualitativeEvaluations(
             tracking_identifier=TrackingIdentifier(uid=uid, identifier=name),
             referenced_region=_region(mark), measurements=values or None))
@@ -169,28 +244,61 @@ def read_measurements(sr: Dataset) -> list[tuple[str, str, list[tuple[float, flo
     The points are the image's (column, row) with pixel centres on whole numbers, as Lightbox
     keeps them (:func:`.pixel_coordinates.from_dicom`)."""
     out = []
-    root = sr.ContentSequence
-    for container in root:
-        if container.ConceptNameCodeSequence[0].CodeValue != "126010":  # Imaging Measurements
-            continue
-        for group in container.ContentSequence:
-            identifier, uid, points, values, frame = "", "", [], {}, None
-            for item in group.ContentSequence:
-                code = item.ConceptNameCodeSequence[0]
-                if item.ValueType == "TEXT" and code.CodeValue == "112039":  # Tracking Identifier
-                    identifier = str(item.TextValue)
-                elif item.ValueType == "SCOORD":
-                    data = [float(v) for v in item.GraphicData]
-                    points = from_dicom(zip(data[0::2], data[1::2], strict=True), sr)
-                    reference = item.ContentSequence[0].ReferencedSOPSequence[0]
-                    uid = str(reference.ReferencedSOPInstanceUID)
-                    frames = element_values(reference.get("ReferencedFrameNumber"))
-                    frame = int(frames[0]) if frames else None
-                elif item.ValueType == "NUM":
-                    name = str(code.CodeMeaning)
-                    for modifier in item.get("ContentSequence", []):
-                        if modifier.ConceptNameCodeSequence[0].CodeValue == "121401":  # Derivation
-                            name = f"{modifier.ConceptCodeSequence[0].CodeMeaning} {name}"
-                    values[name] = float(item.MeasuredValueSequence[0].NumericValue)
-            out.append((identifier, uid, points, values, frame))
+    for group in _groups(sr):
+        if any(item.ValueType == "SCOORD3D" for item in group.ContentSequence):
+            continue  # a volumetric region (read_volume_measurements)
+        identifier, uid, points, values, frame = "", "", [], {}, None
+        for item in group.ContentSequence:
+            code = item.ConceptNameCodeSequence[0]
+            if item.ValueType == "TEXT" and code.CodeValue == "112039":  # Tracking Identifier
+                identifier = str(item.TextValue)
+            elif item.ValueType == "SCOORD":
+                data = [float(v) for v in item.GraphicData]
+                points = from_dicom(zip(data[0::2], data[1::2], strict=True), sr)
+                reference = item.ContentSequence[0].ReferencedSOPSequence[0]
+                uid = str(reference.ReferencedSOPInstanceUID)
+                frames = element_values(reference.get("ReferencedFrameNumber"))
+                frame = int(frames[0]) if frames else None
+            elif item.ValueType == "NUM":
+                name, value = _named_value(item)
+                values[name] = value
+        out.append((identifier, uid, points, values, frame))
+    return out
+
+
+def _groups(sr: Dataset) -> list[Dataset]:
+    """The measurement groups of a TID 1500 report's Imaging Measurements container."""
+    return [group for container in sr.ContentSequence
+            if container.ConceptNameCodeSequence[0].CodeValue == "126010"  # Imaging Measurements
+            for group in container.ContentSequence]
+
+
+def _named_value(item: Dataset) -> tuple[str, float]:
+    """A NUM item's name ("Mean SUVbw": its derivation before its concept) and value."""
+    name = str(item.ConceptNameCodeSequence[0].CodeMeaning)
+    for modifier in item.get("ContentSequence", []):
+        if modifier.ConceptNameCodeSequence[0].CodeValue == "121401":  # Derivation
+            name = f"{modifier.ConceptCodeSequence[0].CodeMeaning} {name}"
+    return name, float(item.MeasuredValueSequence[0].NumericValue)
+
+
+def read_volume_measurements(sr: Dataset) -> list[tuple[str, str, np.ndarray, dict[str, float]]]:
+    """(tracking identifier, source series UID, the ELLIPSOID's 6 points in patient mm, {name:
+    value}) of each volumetric ROI group of a TID 1500 report whose region is an ellipsoid."""
+    out = []
+    for group in _groups(sr):
+        identifier, series, points, values = "", "", np.empty((0, 3)), {}
+        for item in group.ContentSequence:
+            code = item.ConceptNameCodeSequence[0].CodeValue
+            if item.ValueType == "TEXT" and code == "112039":  # Tracking Identifier
+                identifier = str(item.TextValue)
+            elif item.ValueType == "SCOORD3D" and item.GraphicType == "ELLIPSOID":
+                points = np.array([float(v) for v in item.GraphicData]).reshape(-1, 3)
+            elif item.ValueType == "UIDREF" and code == "121232":  # Source series for segmentation
+                series = str(item.UID)
+            elif item.ValueType == "NUM":
+                name, value = _named_value(item)
+                values[name] = value
+        if len(points) == 6:
+            out.append((identifier, series, points, values))
     return out

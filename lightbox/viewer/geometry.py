@@ -85,6 +85,15 @@ def acquired_axes(geometry: Geometry) -> tuple[np.ndarray, np.ndarray]:
     return normal / np.linalg.norm(normal), -column
 
 
+def plane_axes(plane: str, geometry: Geometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(right, up, normal) of a named plane of a volume (a patient plane, or ``ACQUIRED``: its own
+    slices); a pane's marks are kept in mm along right and up, tagged with the position along the
+    normal. KeyError for a name that is neither."""
+    normal, up = acquired_axes(geometry) if plane == ACQUIRED else (np.asarray(PLANES[plane][0], dtype=float),
+                                                                     np.asarray(PLANES[plane][1], dtype=float))
+    return np.cross(normal, up), up, normal
+
+
 def nearest_plane(normal: np.ndarray) -> tuple[str, float]:
     """The patient plane nearest a slice normal, and the angle between them in degrees."""
     name = max(PLANES, key=lambda p: abs(float(np.dot(normal, PLANES[p][0]))))

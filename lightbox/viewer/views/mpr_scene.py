@@ -19,7 +19,7 @@ from vtkmodules.vtkRenderingImage import vtkImageResliceMapper, vtkImageStack
 
 from ..display import VolumeDisplay
 from ..fusion import Fusion
-from ..geometry import ACQUIRED, PLANES, nearest_plane
+from ..geometry import ACQUIRED, PLANES, nearest_plane, plane_axes
 from ..geometry import acquired_axes as geometry_acquired_axes
 from ..geometry import first_plane as geometry_first_plane
 from ..measure import SPHERE, Measurement, RoiStatistics, sphere_radius, volume_roi_statistics
@@ -166,15 +166,11 @@ class MprScene(PlaneScene):
     # -- geometry -------------------------------------------------------------------------
     @property
     def normal(self) -> np.ndarray:
-        if self.plane == ACQUIRED:
-            return acquired_axes(self.volume)[0]
-        return np.asarray(PLANES[self.plane][0])
+        return plane_axes(self.plane, self.volume.geometry)[2]
 
     @property
     def up(self) -> np.ndarray:
-        if self.plane == ACQUIRED:
-            return acquired_axes(self.volume)[1]
-        return np.asarray(PLANES[self.plane][1])
+        return plane_axes(self.plane, self.volume.geometry)[1]
 
     def plane_label(self) -> str:
         """"Axial", or for the acquired plane its nearest patient plane and obliquity:
