@@ -309,3 +309,20 @@ def test_a_sphere_with_no_voxel_inside_is_left_out_in_words(tmp_path: Path, monk
     code = main(["report", "measurements", str(tmp_path / "study"), "--out", str(tmp_path / "sr.dcm"), "--db", db])
     printed = capsys.readouterr()
     assert code == 2 and "left out: sphere at (500.0, -1.0, 50.0) mm: no voxel of #2 CT" in printed.out
+
+
+def test_a_pet_sphere_too_large_for_its_peak_says_so(tmp_path: Path, monkeypatch) -> None:
+    """Past the voxels a peak and an MTV are worked out in (lowered here to 50), the values still
+    come (mean, maximum, volume as counted here), the peak and MTV do not, said in the label."""
+    import lightbox.viewer.sphere_voi as sphere_voi
+
+    pet, _ = _pet(tmp_path)
+    monkeypatch.setattr(sphere_voi, "MAX_UPTAKE_VOXELS", 50)
+    centre = np.array([13.0, -7.0, 50.0])
+    centres, suv = pet_by_hand(tmp_path / "pet")
+    inside = np.linalg.norm(centres - centre, axis=-1) <= 14.0
+    stats = sphere_statistics(pet, centre, 14.0)
+    assert stats is not None and stats.pixels == int(inside.sum()) > 50
+    assert stats.maximum == pytest.approx(float(suv[inside].max()), rel=1e-6)
+    assert stats.peak is None and stats.mtv_ml is None and stats.tlg is None
+    assert "peak and MTV: not worked out in a sphere of over 50 voxels" in stats.describe()

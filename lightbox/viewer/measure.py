@@ -60,6 +60,7 @@ class RoiStatistics:
     volume_ml: float | None = None
     mtv_ml: float | None = None
     tlg: float | None = None
+    note: str = ""  # what was not worked out, and why (a line of its own)
 
     def describe(self) -> str:
         unit = f" {self.value_unit}" if self.value_unit else ""
@@ -71,7 +72,7 @@ class RoiStatistics:
                 + (f"peak {format_value(self.peak, mean_d)}{unit} (1 cm³ sphere)"
                    + (f", SULpeak {format_value(self.sul_peak, mean_d)}" if self.sul_peak is not None else "") + "\n"
                    if self.peak is not None else "")
-                + self._size_line() + left_out + self._fused_line())
+                + self._size_line() + left_out + (f"\n{self.note}" if self.note else "") + self._fused_line())
 
     def _size_line(self) -> str:
         """The region's size: an ROI's area; a sphere's diameter, the volume it counts, its MTV and TLG."""

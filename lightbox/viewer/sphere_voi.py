@@ -19,15 +19,20 @@ On a PET read in SUV, what a PET reader reports of a lesion besides:
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
 
-from .measure import RoiStatistics, summarise
+from .measure import RoiStatistics
 from .uptake_peak import peak_mean
 from .volume import Volume
 
 MTV_FRACTION = 0.41  # of the VOI's maximum: EANM's fixed-threshold isocontour
+# a PET sphere's peak and MTV need its voxels at once (their 1 cm³ spheres, their connected
+# region): past this many (a whole-body PET's every voxel is ~10 million) they are not worked out
+MAX_UPTAKE_VOXELS = 1_000_000
 
 
 def voxel_ml(volume: Volume) -> float:
@@ -36,9 +41,14 @@ def voxel_ml(volume: Volume) -> float:
     return float(abs(np.linalg.det(steps))) / 1000.0
 
 
-def sphere_voxels(volume: Volume, centre: np.ndarray, radius_mm: float) -> np.ndarray:
-    """``(k, j, i)`` rows of the voxels whose centres lie within ``radius_mm`` of ``centre``
-    (patient mm), inside the volume."""
+SphereSlice = tuple[int, slice, slice, np.ndarray]  # slice k, its rows and columns in the box, the mask there
+
+
+def sphere_slices(volume: Volume, centre: np.ndarray, radius_mm: float) -> Iterator[SphereSlice]:
+    """Slice by slice, where the voxels whose centres lie within ``radius_mm`` of ``centre``
+    (patient mm) are: ``(k, rows, columns, mask)``, ``mask`` over ``array[k, rows, columns]``.
+    One slice at a time: a sphere dragged across a whole CT reaches 70 million voxels, whose
+    distances and indices at once were gigabytes."""
     geometry = volume.geometry
     centre = np.asarray(centre, dtype=float)
     cube = np.array([centre + radius_mm * np.array([a, b, c]) for a in (-1, 1) for b in (-1, 1) for c in (-1, 1)])
@@ -47,15 +57,54 @@ def sphere_voxels(volume: Volume, centre: np.ndarray, radius_mm: float) -> np.nd
     low = np.maximum(np.floor(index.min(axis=0)).astype(int), 0)
     high = np.minimum(np.ceil(index.max(axis=0)).astype(int), np.array([columns, rows, depth]) - 1)
     if np.any(high < low):
-        return np.empty((0, 3), int)
-    i, j, k = (np.arange(a, b + 1) for a, b in zip(low, high, strict=True))
+        return
+    i, j = (np.arange(a, b + 1) for a, b in zip(low[:2], high[:2], strict=True))
     steps = np.asarray(geometry.direction, dtype=float) * np.asarray(geometry.spacing, dtype=float)  # columns: mm per step
     offset = np.asarray(geometry.origin, dtype=float) - centre
-    # each axis' mm apart, broadcast: (K, J, I) distances without a (K, J, I, 3) array of points
-    distance2 = sum((offset[a] + k[:, None, None] * steps[a, 2] + j[None, :, None] * steps[a, 1]
-                     + i[None, None, :] * steps[a, 0]) ** 2 for a in range(3))
-    kk, jj, ii = np.nonzero(distance2 <= radius_mm ** 2 * (1 + 1e-9))
-    return np.stack([kk + low[2], jj + low[1], ii + low[0]], axis=1)
+    for k in range(int(low[2]), int(high[2]) + 1):
+        distance2 = sum((offset[a] + k * steps[a, 2] + j[:, None] * steps[a, 1] + i[None, :] * steps[a, 0]) ** 2
+                        for a in range(3))
+        mask = distance2 <= radius_mm ** 2 * (1 + 1e-9)
+        if mask.any():
+            yield k, slice(int(low[1]), int(high[1]) + 1), slice(int(low[0]), int(high[0]) + 1), mask
+
+
+def sphere_voxels(volume: Volume, centre: np.ndarray, radius_mm: float) -> np.ndarray:
+    """``(k, j, i)`` rows of the voxels whose centres lie within ``radius_mm`` of ``centre``
+    (patient mm), inside the volume."""
+    found = [np.stack([np.full(jj.size, k), jj + rows.start, ii + columns.start], axis=1)
+             for k, rows, columns, mask in sphere_slices(volume, centre, radius_mm)
+             for jj, ii in [np.nonzero(mask)]]
+    return np.concatenate(found) if found else np.empty((0, 3), int)
+
+
+def streamed_summary(volume: Volume, centre: np.ndarray, radius_mm: float) -> RoiStatistics | None:
+    """What :func:`.measure.summarise` gives of the sphere's values, gathered a slice at a time:
+    each slice's count, mean and sum of squared deviations, pooled (Chan, Golub and LeVeque's
+    formula: exact, not the rounding-prone sum of squares); padding left out."""
+    counts, means, deviations, lows, highs, padded = [], [], [], [], [], 0
+    for k, rows, columns, mask in sphere_slices(volume, centre, radius_mm):
+        values = np.asarray(volume.array[k, rows, columns][mask], dtype=np.float64)
+        if volume.padding is not None:
+            is_padding = volume.padding.mask(values)
+            padded += int(is_padding.sum())
+            values = values[~is_padding]
+        if values.size:
+            mean = float(values.mean())
+            counts.append(values.size)
+            means.append(mean)
+            deviations.append(float(((values - mean) ** 2).sum()))
+            lows.append(float(values.min()))
+            highs.append(float(values.max()))
+    if not counts:
+        return None
+    n, m = np.asarray(counts, dtype=np.float64), np.asarray(means)
+    total = float(n.sum())
+    mean = float((n * m).sum() / total)
+    squares = float(np.sum(deviations) + (n * (m - mean) ** 2).sum())
+    sd = math.sqrt(squares / (total - 1)) if total > 1 else 0.0
+    return RoiStatistics(mean, sd, min(lows), max(highs), int(total), 0.0, "", volume.unit, padded,
+                         decimals=volume.value_decimals)
 
 
 def connected_to(mask: np.ndarray, seed: tuple[int, int, int]) -> np.ndarray:
@@ -106,16 +155,17 @@ def sphere_statistics(volume: Volume, centre: np.ndarray, radius_mm: float) -> R
     """The values of the sphere VOI of ``radius_mm`` about ``centre`` (patient mm): mean, SD,
     minimum, maximum and its volume in mL (``volume_ml``); on a PET in SUV its SUVpeak (and
     SULpeak), MTV and TLG. None when no voxel centre lies inside it (or only padding)."""
-    voxels = sphere_voxels(volume, centre, radius_mm)
-    values = volume.array[voxels[:, 0], voxels[:, 1], voxels[:, 2]]
-    stats = summarise(values, 0.0, "", volume.unit, volume.padding, decimals=volume.value_decimals)
+    stats = streamed_summary(volume, centre, radius_mm)
     if stats is None:
         return None
     stats = replace(stats, volume_ml=stats.pixels * voxel_ml(volume), radius_mm=float(radius_mm))
     if volume.modality.strip().upper() != "PT" or not volume.calibrated:
         return stats
+    if stats.pixels + stats.padding > MAX_UPTAKE_VOXELS:
+        return replace(stats, note=f"peak and MTV: not worked out in a sphere of over {MAX_UPTAKE_VOXELS:,} voxels")
+    voxels = sphere_voxels(volume, centre, radius_mm)
     if volume.padding is not None:
-        voxels = voxels[~volume.padding.mask(values)]
+        voxels = voxels[~volume.padding.mask(volume.array[voxels[:, 0], voxels[:, 1], voxels[:, 2]])]
     peak = peak_mean(volume.array, volume.geometry, voxels, volume.padding)
     ratio = volume.sul_per_suv
     stats = replace(stats, peak=peak, sul_peak=peak * ratio if peak is not None and ratio is not None else None)
