@@ -39,7 +39,7 @@ def test_save_replaces_an_images_set_in_one_transaction(tmp_path: Path) -> None:
 
 
 def test_a_films_measurements_come_back_when_it_is_opened_again(qtbot, tmp_path: Path, monkeypatch) -> None:
-    from PySide6.QtWidgets import QInputDialog
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
 
     path = write_film(tmp_path / "film.dcm", np.full((200, 300), 500, np.uint16), spacing=(0.2, 0.1), window=(500, 1000))
     first = shown_window(qtbot)
@@ -60,7 +60,8 @@ def test_a_films_measurements_come_back_when_it_is_opened_again(qtbot, tmp_path:
     restored = again.area.viewports[0].scene
     assert [(m.kind, m.points, m.text) for m in restored.measurements] == drawn
     assert restored.measure.label(restored.measurements[0]) == scene.measure.label(scene.measurements[0])  # "22.4 mm"
-    qtbot.keyClick(again, Qt.Key.Key_Delete)  # cleared: gone for the next opening too
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.keyClick(again, Qt.Key.Key_Delete, Qt.KeyboardModifier.ShiftModifier)  # cleared: gone for the next opening too
     again.close()
     third = shown_window(qtbot)
     open_and_wait(third, qtbot, path)

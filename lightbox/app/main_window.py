@@ -38,8 +38,9 @@ from ..viewer.volume import Film, Volume
 from .compose import DEMO_PATHS, Opened, frame_text, open_demo
 from .fusion_menu import FusionMenu
 from .hanging import HangingProtocols
-from .keyboard import TextInputKeyGuard
+from .keyboard import TextInputKeyGuard, is_text_input
 from .logs import LOG, REDACTOR, configure_logging, register_phi
+from .mark_deletion import MarkDeletion
 from .pane_export import PaneExport
 from .preferences import Preferences
 from .presentation_menu import PresentationStateMenu
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
 
         self.area = ViewerArea(self)
         self.setCentralWidget(self.area)
+        self.mark_deletion = MarkDeletion(self.area)
         self.area.status.connect(self._show_cursor_status)
         self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
         self.area.said.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -226,7 +228,12 @@ class MainWindow(QMainWindow):
         tools_menu.addSeparator()
         self._action(tools_menu, "Key image (flag / unflag)", self.toggle_key_image, "K",
                      tip="Flag the film or acquired slice shown as a key image of the study")
-        self._action(tools_menu, "Clear measurements", self.clear_measurements, "Delete")
+        self._action(tools_menu, "Delete measurement", self.delete_measurement, "Delete",
+                     tip="Delete the measurement under the mouse, else the last one drawn on the image shown")
+        self._action(tools_menu, "Clear all measurements...", self.clear_measurements, "Shift+Delete",
+                     tip="Clear every measurement and annotation of the images shown (asks first; key images stay)")
+        self._action(tools_menu, "Undo delete", self.undo_delete, "Ctrl+Z",
+                     tip="Bring back the measurement(s) deleted or cleared last")
         self._action(tools_menu, "Insert measurements into the report", self.insert_measurements, "Ctrl+Shift+M",
                      tip="The panes' lengths, angles and ROIs, one line each, at the report's cursor")
         toolbar.addSeparator()
@@ -1136,11 +1143,32 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{len(lines)} measurement(s) inserted into the report", 5000)
         return text
 
+    def delete_measurement(self) -> None:
+        """Tools → Delete measurement: one mark (:mod:`.mark_deletion`), said in the status bar."""
+        self.statusBar().showMessage(self.mark_deletion.delete_one(), 10000)
+
     def clear_measurements(self) -> None:
-        for scene in self.area.scenes():
-            if hasattr(scene, "clear_measurements"):
-                scene.clear_measurements()
-        self.area.save_annotations()
+        """Tools → Clear all measurements...: after a question that counts them; Undo delete brings them back."""
+        count = self.mark_deletion.count_all()
+        if count == 0:
+            self.statusBar().showMessage("No measurement on the images shown", 5000)
+            return
+        answer = QMessageBox.question(
+            self, "Clear all measurements",
+            f"Delete all {count} measurement(s) and annotation(s) of the images shown?\n"
+            "Key images stay flagged; Tools → Undo delete (Ctrl+Z) brings them back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        cleared = self.mark_deletion.clear_all()
+        self.statusBar().showMessage(f"Cleared {cleared} measurement(s) (Tools → Undo delete, Ctrl+Z, brings them back)",
+                                     10000)
+
+    def undo_delete(self) -> None:
+        """Tools → Undo delete; in a text box Ctrl+Z is the text's own undo, never this."""
+        if is_text_input(QApplication.focusWidget()):
+            return
+        self.statusBar().showMessage(self.mark_deletion.undo(), 8000)
 
     def _scroll_active(self, steps: int, wrap: bool = False) -> None:
         scene = self.area.active_scene()

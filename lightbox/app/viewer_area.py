@@ -470,6 +470,12 @@ class ViewerArea(QWidget):
                     self._identity(opened_of[n], widget.scene) == changed_identity:
                 self._restore(opened_of[n], widget.scene, again=True)  # type: ignore[arg-type]
 
+    def image_of(self, widget: Viewport) -> tuple[str, str] | None:
+        """(series UID, image) whose marks a pane shows ("film 0", "axial", ...); None for a pane
+        of no DICOM image (the demo, the 3D pane, an empty one)."""
+        n = self.viewports.index(widget) if widget in self.viewports else None
+        return None if n is None else self._identity(self._opened_of()[n], widget.scene)
+
     def _opened_of(self) -> dict[int, Opened | None]:
         """Each pane's image set: the one placed there, else the open study's."""
         return {n: (self.placed[n].opened if n in self.placed else self.opened) for n in range(len(self.viewports))}

@@ -150,6 +150,41 @@ def sphere_section(points: list[tuple[float, float]], offset: float) -> tuple[tu
     return (points[0][0], points[0][1]), math.sqrt(radius * radius - offset * offset)
 
 
+def _polyline_distance(points: list[tuple[float, float]], u: float, v: float) -> float:
+    """The distance from ``(u, v)`` to the nearest point of the polyline through ``points``."""
+    if len(points) == 1:
+        return math.hypot(u - points[0][0], v - points[0][1])
+    best = math.inf
+    for (u0, v0), (u1, v1) in zip(points, points[1:], strict=False):
+        du, dv = u1 - u0, v1 - v0
+        along = ((u - u0) * du + (v - v0) * dv) / (du * du + dv * dv) if du or dv else 0.0
+        t = min(1.0, max(0.0, along))
+        best = min(best, math.hypot(u - (u0 + t * du), v - (v0 + t * dv)))
+    return best
+
+
+def mark_distance(m: Measurement, u: float, v: float, offset: float = 0.0) -> float:
+    """How far the point ``(u, v)`` of the plane is from the mark ``m`` drawn there, in the plane's
+    units: 0 inside a region (an ROI, a sphere's cut ``offset`` along the normal from its own plane),
+    else to its outline, its lines or its text's point; infinite for one not shown there (a key-image
+    flag, a sphere that does not reach, a mark not yet finished)."""
+    if not m.complete or m.kind == KEY_IMAGE:
+        return math.inf
+    if m.kind == SPHERE:
+        section = sphere_section(m.points, offset)
+        if section is None:
+            return math.inf
+        (cu, cv), r = section
+        return max(0.0, math.hypot(u - cu, v - cv) - r)
+    if m.kind in ROI_KINDS:
+        if bool(inside_roi(m.kind, m.points, np.array([u]), np.array([v]))[0]):
+            return 0.0
+        return _polyline_distance(roi_outline(m.kind, m.points), u, v)
+    if m.kind == "cobb":  # two lines, not one through the four ends
+        return min(_polyline_distance(m.points[:2], u, v), _polyline_distance(m.points[2:], u, v))
+    return _polyline_distance(m.points, u, v)
+
+
 def roi_box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
     """``(u0, v0, u1, v1)``: the ROI's bounding box, lowest corner first (an ellipse's or a
     rectangle's two corners, a freehand outline's points)."""

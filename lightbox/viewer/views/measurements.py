@@ -22,6 +22,7 @@ from ..measure import (
     RoiStatistics,
     arrow_head,
     describe,
+    mark_distance,
     roi_box,
     roi_outline,
     sphere_section,
@@ -91,6 +92,27 @@ class MeasurementOverlay:
         self.items[:] = [(m, plane) for m, plane in self.items if m.kind == KEY_IMAGE]
         self.preview = None
         self.tracing = None
+
+    def shown(self, position: float | None = None, half_step: float = 0.0) -> list[int]:
+        """The finished marks (their places in ``items``) drawn on the image shown: a film's all; on
+        a plane at ``position`` those of that slice (within ``half_step``) and the spheres reaching it."""
+        out = []
+        for n, (m, plane) in enumerate(self.items):
+            if not m.complete or m.kind == KEY_IMAGE:
+                continue
+            if position is None or (m.kind == SPHERE and sphere_section(m.points, position - plane) is not None) \
+                    or (m.kind != SPHERE and abs(plane - position) < half_step):
+                out.append(n)
+        return out
+
+    def nearest(self, point: Point2D, tolerance: float, position: float | None = None,
+                half_step: float = 0.0) -> int | None:
+        """The shown mark (its place in ``items``) nearest ``point`` within ``tolerance`` (the plane's
+        units), inside a region counting as on it; None when none is that near."""
+        scored = [(mark_distance(self.items[n][0], *point, 0.0 if position is None else position - self.items[n][1]), n)
+                  for n in self.shown(position, half_step)]
+        near = [(d, n) for d, n in scored if d <= tolerance]
+        return min(near)[1] if near else None
 
     def is_key(self, plane: float = 0.0, tolerance: float = 1e-6) -> bool:
         return any(m.kind == KEY_IMAGE and abs(p - plane) <= tolerance for m, p in self.items)
@@ -253,7 +275,43 @@ class PlaneScene:
         self.request_render()
         return m
 
-    def clear_measurements(self) -> None:
+    def clear_measurements(self) -> list[tuple[Measurement, float]]:
+        """Clear the marks (key-image flags stay); returns what was cleared, with its planes."""
+        cleared = [(m, plane) for m, plane in self.measure.items if m.complete and m.kind != KEY_IMAGE]
         self.measure.clear()
+        self._refresh_measurements()
+        self.request_render()
+        return cleared
+
+    def _shown_plane(self) -> tuple[float, float] | None:
+        """The plane shown (its position and half a slice step) for a volume's pane; None: a film."""
+        return None
+
+    def delete_mark(self, at: tuple[float, float] | None = None, reach_px: float = 8.0,
+                    ) -> tuple[Measurement, float] | None:
+        """Delete one mark of the image shown: the one under display point ``at`` (within ``reach_px``
+        of its lines or outline, or inside its region), else, with no ``at`` or none there, the last
+        one finished there. Returns it with its plane (to be put back), None when there is none."""
+        shown = self._shown_plane()
+        position, half_step = shown if shown is not None else (None, 0.0)
+        chosen = None
+        if at is not None:
+            point = self._measurement_point(*at)[0]
+            edge = self._measurement_point(at[0] + reach_px, at[1])[0]
+            chosen = self.measure.nearest(point, math.hypot(edge[0] - point[0], edge[1] - point[1]), position, half_step)
+        if chosen is None:
+            candidates = self.measure.shown(position, half_step)
+            if not candidates:
+                return None
+            chosen = candidates[-1]
+        removed = self.measure.items.pop(chosen)
+        self._refresh_measurements()
+        self.request_render()
+        return removed
+
+    def put_back(self, marks: list[tuple[Measurement, float]]) -> None:
+        """Marks deleted or cleared before, on their planes again."""
+        for m, plane in marks:
+            self.measure.add(m, plane)
         self._refresh_measurements()
         self.request_render()

@@ -545,6 +545,9 @@ class MprScene(PlaneScene):
         self._update_overlays()
         self.request_render()
 
+    def _shown_plane(self) -> tuple[float, float] | None:
+        return self.position(), self.slice_step() / 2
+
     # -- interaction ----------------------------------------------------------------------
     def position(self) -> float:
         """Where this plane lies along its normal, in patient mm."""

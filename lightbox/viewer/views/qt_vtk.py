@@ -77,6 +77,7 @@ class SceneInput:
         self._pressed_at: QPointF | None = None
         self._button = Qt.MouseButton.NoButton
         self._trace: list[tuple[float, float]] = []  # a freehand outline's display points while it is drawn
+        self.pointer: tuple[float, float] | None = None  # the mouse over the pane (display point), or None
         self.setMinimumSize(120, 120)  # type: ignore[attr-defined]
         self.setAcceptDrops(True)  # type: ignore[attr-defined]  # a series from the study browser
         # a click on a pane takes the keyboard focus from the study browser, whose type-ahead
@@ -149,6 +150,7 @@ class SceneInput:
         if self.scene is None:
             return
         x, y = self._display_xy(ev.position())
+        self.pointer = (x, y)  # where Delete deletes a mark
         if self._last is not None and self._button != Qt.MouseButton.NoButton:
             tool = self._tool_for(self._button, ev.modifiers())
             ratio = self.devicePixelRatioF()
@@ -214,6 +216,7 @@ class SceneInput:
         pass
 
     def leaveEvent(self, ev) -> None:  # noqa: N802
+        self.pointer = None
         self.status.emit("")
 
 
