@@ -185,6 +185,52 @@ def mark_distance(m: Measurement, u: float, v: float, offset: float = 0.0) -> fl
     return _polyline_distance(m.points, u, v)
 
 
+def handles(m: Measurement, offset: float = 0.0) -> list[tuple[float, float]]:
+    """The points of a finished mark a reader can take and move, in the plane's units: a line's
+    or an angle's points, an arrow's ends, a text's place; a rectangle's four corners; an
+    ellipse's four axis ends (left, right, bottom, top); a sphere's centre and the right end of
+    its cut ``offset`` along the normal from its own plane (none where it does not reach). A
+    freehand outline has none (its many points are a traced edge, not a reader's handles)."""
+    if not m.complete or m.kind in (KEY_IMAGE, FREEHAND):
+        return []
+    if m.kind == SPHERE:
+        section = sphere_section(m.points, offset)
+        return [] if section is None else [section[0], (section[0][0] + section[1], section[0][1])]
+    if m.kind in ("rectangle", "ellipse"):
+        u0, v0, u1, v1 = roi_box(m.points)
+        if m.kind == "rectangle":
+            return [(u0, v0), (u1, v0), (u1, v1), (u0, v1)]
+        cu, cv = (u0 + u1) / 2, (v0 + v1) / 2
+        return [(u0, cv), (u1, cv), (cu, v0), (cu, v1)]
+    return list(m.points)
+
+
+def moved(m: Measurement, handle: int, to: tuple[float, float], offset: float = 0.0) -> list[tuple[float, float]]:
+    """The mark's points with handle ``handle`` (:func:`handles`) moved to ``to``: a rectangle's
+    corner takes its two sides along, an ellipse's axis end its side; a sphere's centre moves it
+    whole on its own plane, its edge sets its radius (the 3D distance, ``offset`` off its plane)."""
+    u, v = to
+    if m.kind == SPHERE:
+        (cu, cv), radius = m.points[0], sphere_radius(m.points)
+        if handle == 0:
+            return [(u, v), (u + radius, v)]
+        reach = math.sqrt((u - cu) ** 2 + (v - cv) ** 2 + offset ** 2)
+        return [(cu, cv), (cu + reach, cv)]
+    if m.kind in ("rectangle", "ellipse"):
+        u0, v0, u1, v1 = roi_box(m.points)
+        if m.kind == "rectangle":
+            u0, u1 = (u, u1) if handle in (0, 3) else (u0, u)
+            v0, v1 = (v, v1) if handle in (0, 1) else (v0, v)
+        elif handle in (0, 1):
+            u0, u1 = (u, u1) if handle == 0 else (u0, u)
+        else:
+            v0, v1 = (v, v1) if handle == 2 else (v0, v)
+        return [(u0, v0), (u1, v1)]
+    points = list(m.points)
+    points[handle] = (u, v)
+    return points
+
+
 def roi_box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
     """``(u0, v0, u1, v1)``: the ROI's bounding box, lowest corner first (an ellipse's or a
     rectangle's two corners, a freehand outline's points)."""

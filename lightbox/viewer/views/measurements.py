@@ -22,7 +22,9 @@ from ..measure import (
     RoiStatistics,
     arrow_head,
     describe,
+    handles,
     mark_distance,
+    moved,
     roi_box,
     roi_outline,
     sphere_section,
@@ -49,6 +51,7 @@ class MeasurementOverlay:
         self.items: list[tuple[Measurement, float]] = []  # (measurement, plane position)
         self.preview: Point2D | None = None  # the far corner of an ROI being dragged out
         self.tracing: tuple[list[Point2D], float] | None = None  # a freehand outline being drawn, on its plane
+        self.moving: Measurement | None = None  # a mark whose handle is being dragged
 
     @property
     def measurements(self) -> list[Measurement]:
@@ -114,6 +117,20 @@ class MeasurementOverlay:
         near = [(d, n) for d, n in scored if d <= tolerance]
         return min(near)[1] if near else None
 
+    def handle_at(self, point: Point2D, tolerance: float, position: float | None = None,
+                  half_step: float = 0.0) -> tuple[int, int] | None:
+        """The handle (:func:`..measure.handles`) of a shown mark nearest ``point`` within
+        ``tolerance``: (its place in ``items``, the handle's number); the newest mark's first."""
+        best: tuple[float, int, int] | None = None
+        for n in reversed(self.shown(position, half_step)):
+            m, plane = self.items[n]
+            offset = 0.0 if position is None else position - plane
+            for h, (u, v) in enumerate(handles(m, offset)):
+                d = math.hypot(u - point[0], v - point[1])
+                if d <= tolerance and (best is None or d < best[0]):
+                    best = (d, n, h)
+        return None if best is None else (best[1], best[2])
+
     def is_key(self, plane: float = 0.0, tolerance: float = 1e-6) -> bool:
         return any(m.kind == KEY_IMAGE and abs(p - plane) <= tolerance for m, p in self.items)
 
@@ -127,6 +144,8 @@ class MeasurementOverlay:
         return True
 
     def label(self, m: Measurement) -> str:
+        if m is self.moving and m.kind in MEASURED_REGIONS:
+            return "measured when let go"
         return describe(m, self.spacing(), self.aspect())
 
     def update(self, visible: Callable[[float], bool] = lambda _: True, label_offset: float = 6.0,
@@ -210,6 +229,7 @@ class PlaneScene:
     measure: MeasurementOverlay
     request_render: Callable[[], None]
     renderer: vtkRenderer
+    _grabbed: tuple[int, int, float] | None = None  # a handle taken: (mark, handle, offset from its plane)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -308,6 +328,49 @@ class PlaneScene:
         self._refresh_measurements()
         self.request_render()
         return removed
+
+    def _reach(self, x: float, y: float, reach_px: float) -> float:
+        """``reach_px`` display pixels at display point ``(x, y)`` in the plane's units."""
+        point = self._measurement_point(x, y)[0]
+        edge = self._measurement_point(x + reach_px, y)[0]
+        return math.hypot(edge[0] - point[0], edge[1] - point[1])
+
+    def grab_handle(self, x: float, y: float, reach_px: float = 6.0) -> bool:
+        """Take the handle of a finished mark of the image shown under display point ``(x, y)``
+        (within ``reach_px``), to move it with :meth:`drag_handle`; False when there is none, or a
+        mark is being drawn (its next point goes there)."""
+        if self.measure.items and not self.measure.items[-1][0].complete:
+            return False
+        shown = self._shown_plane()
+        position, half_step = shown if shown is not None else (None, 0.0)
+        found = self.measure.handle_at(self._measurement_point(x, y)[0], self._reach(x, y, reach_px), position, half_step)
+        self._grabbed = None if found is None else (*found, 0.0 if position is None else
+                                                   position - self.measure.items[found[0]][1])
+        return found is not None
+
+    def drag_handle(self, x: float, y: float) -> None:
+        """Move the handle taken to display point ``(x, y)``, the mark redrawn (measured on release)."""
+        if self._grabbed is None:
+            return
+        n, h, offset = self._grabbed
+        m = self.measure.items[n][0]
+        m.points = moved(m, h, self._measurement_point(x, y)[0], offset)
+        self.measure.moving = m  # its values are of where it was: not shown until it is let go
+        self._refresh_measurements()
+        self.request_render()
+
+    def release_handle(self) -> Measurement | None:
+        """Let go of the handle taken: the mark measured again where it now lies; None without one."""
+        grabbed, self._grabbed = self._grabbed, None
+        if grabbed is None:
+            return None
+        m, plane = self.measure.items[grabbed[0]]
+        self.measure.moving = None
+        if self.measure.statistics is not None and m.kind in MEASURED_REGIONS:
+            m.statistics = self.measure.statistics(m, plane)
+        self._refresh_measurements()
+        self.request_render()
+        return m
 
     def put_back(self, marks: list[tuple[Measurement, float]]) -> None:
         """Marks deleted or cleared before, on their planes again."""

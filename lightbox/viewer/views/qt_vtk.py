@@ -78,6 +78,7 @@ class SceneInput:
         self._button = Qt.MouseButton.NoButton
         self._trace: list[tuple[float, float]] = []  # a freehand outline's display points while it is drawn
         self.pointer: tuple[float, float] | None = None  # the mouse over the pane (display point), or None
+        self._moving_handle = False  # a mark's handle is being dragged (grab_handle took one)
         self.setMinimumSize(120, 120)  # type: ignore[attr-defined]
         self.setAcceptDrops(True)  # type: ignore[attr-defined]  # a series from the study browser
         # a click on a pane takes the keyboard focus from the study browser, whose type-ahead
@@ -132,6 +133,9 @@ class SceneInput:
             if getattr(self.scene, "kind", "") == "film":
                 self.said.emit(SPHERE_ON_FILM)
             return
+        if tool in MEASURE_TOOLS and hasattr(self.scene, "grab_handle") and self.scene.grab_handle(x, y):
+            self._moving_handle = True  # an end, a corner or a sphere's edge taken: dragged, not a new mark
+            return
         if tool in MEASURE_TOOLS and hasattr(self.scene, "add_measurement_point"):
             self._add_measurement_point(tool, x, y)
         elif tool == FREEHAND and hasattr(self.scene, "trace_outline"):
@@ -157,7 +161,9 @@ class SceneInput:
             dx = (ev.position().x() - self._last.x()) * ratio
             dy = -(ev.position().y() - self._last.y()) * ratio  # VTK: y up
             self._last = ev.position()
-            if tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
+            if self._moving_handle:
+                self.scene.drag_handle(x, y)  # type: ignore[attr-defined]
+            elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
                 self.scene.set_crosshair_at(x, y)
             elif tool in DRAG_TOOLS and hasattr(self.scene, "preview_roi"):
                 self.scene.preview_roi(x, y)
@@ -175,6 +181,12 @@ class SceneInput:
         pressed, self._pressed_at = self._pressed_at, None
         self._last = None
         self._button = Qt.MouseButton.NoButton
+        if self._moving_handle:
+            self._moving_handle = False
+            edited = self.scene.release_handle() if self.scene is not None else None  # type: ignore[attr-defined]
+            if edited is not None:
+                self.measured.emit(self.scene.measure.label(edited).replace("\n", "  "))  # type: ignore[union-attr]
+            return
         if tool == FREEHAND and self._trace and self.scene is not None:
             traced, self._trace = self._trace, []
             outline = self.scene.add_outline(traced)
