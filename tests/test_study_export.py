@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
+import pytest
 from dicom_factory import SECONDARY_CAPTURE, base_dataset, set_pixels, write_pet_ct
 from pydicom.fileset import FileSet
 
@@ -191,3 +192,112 @@ def test_an_instance_without_a_transfer_syntax_in_its_meta_is_written_with_the_o
     (written,) = _written(tmp_path / "out")
     assert written.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
     assert np.array_equal(written.pixel_array, np.arange(64).reshape(8, 8))
+
+
+def test_a_cancelled_export_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    """Cancelled after the third file: ExportCancelled, a new folder never made, an empty one left empty."""
+    from lightbox.studyexport.media import ExportCancelled, export_files
+
+    files = sorted(_study(tmp_path / "study")["ct"].iterdir())
+    asked: list[int] = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    with pytest.raises(ExportCancelled) as cancel:
+        export_files(files, tmp_path / "new", cancelled=cancelled)
+    assert str(cancel.value) == f"cancelled after 3 of {len(files)} file(s): nothing was written to {tmp_path / 'new'}"
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "empty").mkdir()
+    asked.clear()
+    with pytest.raises(ExportCancelled):
+        export_files(files, tmp_path / "empty", cancelled=cancelled)
+    assert list((tmp_path / "empty").iterdir()) == []
+
+
+def test_a_write_that_fails_takes_back_what_it_wrote(tmp_path: Path, monkeypatch) -> None:
+    """The disk full as the DICOMDIR is written (the instances already copied in): the folder is
+    left as it was, not a file-set without its directory; the failure is raised to be said."""
+    import errno
+
+    from pydicom.fileset import FileSet as PydicomFileSet
+
+    from lightbox.studyexport.media import export_files
+
+    files = sorted(_study(tmp_path / "study")["ct"].iterdir())
+    copied: list[int] = []
+
+    def full(file_set, fp, **_kwargs) -> None:  # noqa: ANN001
+        copied.append(sum(1 for p in (tmp_path / "out").rglob("*") if p.is_file()))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(PydicomFileSet, "_write_dicomdir", full)
+    with pytest.raises(OSError) as failure:
+        export_files(files, tmp_path / "out")
+    assert failure.value.errno == errno.ENOSPC
+    assert copied == [len(files) + 1]  # the instances and the DICOMDIR begun were in the folder when the disk filled
+    assert not (tmp_path / "out").exists()
+
+
+def test_file_menu_export_can_be_cancelled(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Cancel export (in the status bar while an export runs): the export stops, said; the folder
+    stays empty; the button goes."""
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+    from window_helpers import opened_window
+
+    _study(tmp_path / "study")
+    window = opened_window(qtbot, tmp_path / "study")
+    told: list[str] = []  # an export that ran to its end would say so in a box
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda _parent, _title, text: told.append(text)))
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda _parent, _title, text: told.append(text)))
+    (tmp_path / "out").mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path / "out")))
+    action = next(a for a in window.menuBar().actions()[0].menu().actions()
+                  if a.text() == "Export study as DICOM, de-identified...")
+    # the export thread waits at its first file until the reader has pressed Cancel (however fast the machine)
+    import threading
+
+    from lightbox.app import study_export
+
+    pressed = threading.Event()
+    real_export = study_export.export_files
+
+    def export_after_the_press(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        asked = args[4]
+        return real_export(*args[:4], lambda: pressed.wait(10) and asked(), **kwargs)
+
+    monkeypatch.setattr(study_export, "export_files", export_after_the_press)
+    action.trigger()
+    button = window.study_export.cancel_button
+    assert button.isVisible() and button.isEnabled()
+    button.click()
+    pressed.set()
+    qtbot.waitUntil(lambda: not window.study_export.busy(), timeout=30000)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Export cancelled after "), timeout=5000)
+    assert list((tmp_path / "out").iterdir()) == [] and window.study_export.last is None and not button.isVisible()
+    assert told == []
+
+
+def test_studies_window_export_can_be_cancelled(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Studies → Export...: Cancel in its progress dialog stops it; nothing in the folder, said."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
+
+    from lightbox.app.studies_window import StudiesWindow
+    from lightbox.studydb.catalog import StudyCatalog
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    _study(tmp_path / "study")
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    assert main(["db", "import", str(tmp_path / "study"), "--db", db]) == 0
+    window = StudiesWindow(None, StudyCatalog(db), lambda _files, _beside: None)
+    qtbot.addWidget(window)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: next(b for b in box.buttons() if b.text() == "As acquired")
+                        .click())
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path / "cd")))
+    window.table.selectRow(0)
+    # the reader presses Cancel as the first files are read (the dialog is drawn between files)
+    QTimer.singleShot(0, lambda: window.findChild(QProgressDialog).cancel())
+    assert window.export_selected() is None
+    assert window.message.text().startswith("Export cancelled after ") and not (tmp_path / "cd").exists()

@@ -213,7 +213,7 @@ class StudiesWindow(QDialog):
         """The selected study written to a new or empty folder with a DICOMDIR, as acquired or
         de-identified (asked), with a progress dialog; the folder, or None."""
         from ..studyexport.deidentify import Deidentifier
-        from ..studyexport.media import export_files
+        from ..studyexport.media import ExportCancelled, export_files
 
         uid = self.selected_uid()
         if uid is None:
@@ -236,22 +236,25 @@ class StudiesWindow(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Export the study to a new or empty folder")
         if not folder:
             return None
-        dialog = QProgressDialog("Writing...", "", 0, len(files), self)
-        dialog.setCancelButton(None)  # (a file-set half written is no file-set: it runs to its end)
+        dialog = QProgressDialog("Reading...", "Cancel", 0, len(files), self)
         dialog.setWindowTitle("Export study")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
 
         def progress(done: int, total: int) -> None:
             dialog.setValue(done)
-            dialog.setLabelText(f"Writing {done} of {total} files")
+            dialog.setLabelText(f"Reading {done} of {total} files" if done < total else
+                                "Writing the file-set to the folder (this part cannot be cancelled)...")
             QApplication.processEvents()
 
         deidentifier = Deidentifier() if box.clickedButton() is deidentified else None
         try:
-            result = export_files(files, Path(folder), deidentifier, progress)
-        except ValueError as exc:
-            QMessageBox.warning(self, "Export study", str(exc))
+            result = export_files(files, Path(folder), deidentifier, progress, dialog.wasCanceled)
+        except ExportCancelled as exc:
+            self.message.setText(f"Export {exc}")
+            return None
+        except (ValueError, OSError) as exc:  # a full disk or a stick pulled out: what was written is taken back
+            QMessageBox.warning(self, "Export study", f"The study could not be exported: {exc}")
             return None
         finally:
             dialog.close()

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton
 
 from ..dicomreports.archive import study_of_series
 from ..studyexport.deidentify import Deidentifier
-from ..studyexport.media import Exported, export_files, study_files
+from ..studyexport.media import ExportCancelled, Exported, export_files, study_files
 from .recent import last_folder
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ class _Relay(QObject):
     progress = Signal(int, int)
     done = Signal(object, object)  # Exported, the Deidentifier or None
     failed = Signal(str)
+    cancelled = Signal(str)
 
 
 class StudyExport:
@@ -42,7 +43,15 @@ class StudyExport:
         self._relay.progress.connect(self._progress)
         self._relay.done.connect(self._done)
         self._relay.failed.connect(self._failed)
+        self._relay.cancelled.connect(self._cancelled)
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()  # the reader's Cancel, asked before each file is staged
+        # in the status bar while an export runs: a study on a slow stick takes minutes
+        self.cancel_button = QPushButton("Cancel export")
+        self.cancel_button.setToolTip("Stop the export: nothing is left in the folder")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        window.statusBar().addPermanentWidget(self.cancel_button)
         self.last: Exported | None = None  # the last export's result (what the message said)
 
     def busy(self) -> bool:
@@ -83,7 +92,11 @@ class StudyExport:
 
         def run() -> None:
             try:
-                result = export_files(files, folder, deidentifier, lambda n, total: self._relay.progress.emit(n, total))
+                result = export_files(files, folder, deidentifier, lambda n, total: self._relay.progress.emit(n, total),
+                                      self._stop.is_set)
+            except ExportCancelled as exc:
+                self._relay.cancelled.emit(str(exc))
+                return
             except Exception as exc:  # noqa: BLE001 - a full disk, an unreadable file: said, never a crash
                 self._relay.failed.emit(f"{type(exc).__name__}: {exc}")
                 return
@@ -91,6 +104,9 @@ class StudyExport:
             self._relay.done.emit(result, deidentifier)
 
         self.window.statusBar().showMessage(f"Exporting {len(files)} file(s) to {folder}...")
+        self._stop.clear()
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
         self._thread = threading.Thread(target=run, name="study export", daemon=True)
         self._thread.start()
         return True
@@ -100,14 +116,29 @@ class StudyExport:
         if self._thread is not None:
             self._thread.join()
 
+    def cancel(self) -> None:
+        """Stop the export under way before its next file (its files are written only at the end)."""
+        self._stop.set()
+        self.cancel_button.setEnabled(False)
+
     def _progress(self, done: int, total: int) -> None:
-        self.window.statusBar().showMessage(f"Exporting the study: {done} of {total} file(s)...")
+        if done < total:
+            self.window.statusBar().showMessage(f"Exporting the study: {done} of {total} file(s)...")
+        else:  # the staged instances go into the folder in one go, which cannot be stopped
+            self.cancel_button.setEnabled(False)
+            self.window.statusBar().showMessage(f"Exporting the study: writing {total} file(s) to the folder...")
+
+    def _cancelled(self, reason: str) -> None:
+        self.cancel_button.hide()
+        self.window.statusBar().showMessage(f"Export {reason}", 10000)
 
     def _failed(self, reason: str) -> None:
+        self.cancel_button.hide()
         self.window.statusBar().showMessage(f"The export failed: {reason}", 10000)
         QMessageBox.warning(self.window, "Export study", f"The study could not be exported: {reason}")
 
     def _done(self, result: Exported, deidentifier: Deidentifier | None) -> None:
+        self.cancel_button.hide()
         self.last = result
         how = (f"de-identified (PS3.15 Basic Profile; dates moved back {deidentifier.days_back} days)"
                if deidentifier is not None else "as acquired")

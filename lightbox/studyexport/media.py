@@ -10,6 +10,7 @@ written as it is (or as de-identified).
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -165,12 +166,36 @@ def _stand_in(header: Dataset, keyword: str, ds: Dataset, place: dict[str, Any],
     used.append(keyword)
 
 
+class ExportCancelled(Exception):
+    """The reader stopped the export before its files were written: nothing is in the folder."""
+
+
+def _take_back(out: Path, created: bool) -> None:
+    """Remove what a failed write left in ``out`` (new or empty before it: all of it is the export's)."""
+    import shutil
+
+    for entry in list(out.iterdir()) if out.exists() else []:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if created:
+        with contextlib.suppress(OSError):  # something left that could not be removed: the folder stays
+            out.rmdir()
+
+
 def export_files(files: Iterable[Path], out: Path, deidentifier: Deidentifier | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> Exported:
+                 progress: Callable[[int, int], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> Exported:
     """Write the DICOM ``files`` into the new or empty folder ``out`` as a file-set with a DICOMDIR,
     de-identified by ``deidentifier`` if given. Files that are not DICOM, cannot be read or (de-
     identified) carry burned-in text are left out, each with its reason; ValueError when ``out``
-    holds files already or nothing could be written."""
+    holds files already or nothing could be written.
+
+    The instances are read and staged first (pydicom's FileSet keeps them in a temporary folder),
+    then written into ``out`` in one go: ``cancelled`` is asked before each file is staged
+    (ExportCancelled: ``out`` untouched), and a failure while writing (a full disk, a stick pulled
+    out) takes back what was written, so ``out`` never holds a file-set without its DICOMDIR."""
     from pydicom.fileset import FileSet
 
     files = list(files)
@@ -185,6 +210,8 @@ def export_files(files: Iterable[Path], out: Path, deidentifier: Deidentifier | 
     stood_in: dict[str, int] = {}
     studies: set[str] = set()
     for n, path in enumerate(files, 1):
+        if cancelled is not None and cancelled():
+            raise ExportCancelled(f"cancelled after {n - 1} of {len(files)} file(s): nothing was written to {out}")
         if progress is not None:
             progress(n, len(files))
         try:
@@ -229,8 +256,13 @@ def export_files(files: Iterable[Path], out: Path, deidentifier: Deidentifier | 
         result.written += 1
     if not result.written:
         raise ValueError("no DICOM instance could be written" + (f" ({result.left_out[0]})" if result.left_out else ""))
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    file_set.write(out)
+    try:
+        file_set.write(out)
+    except BaseException:
+        _take_back(out, created)
+        raise
     result.studies = len(studies)
     for keyword, count in sorted(stood_in.items()):
         result.notes.append(f"{count} instance(s) without {keyword}: the DICOMDIR's record has a stand-in "
