@@ -113,3 +113,30 @@ def test_a_spheres_edge_moved_on_another_slice(any_renderer_window, qtbot, tmp_p
     assert sphere.statistics.pixels == int(inside.sum()) and sphere.statistics.maximum == pytest.approx(
         float(suv[inside].max()), rel=1e-6)
     assert "mean" in scene.measure.label(sphere)
+
+
+def test_the_pointer_over_a_handle_shows_the_move_cursor(any_renderer_window, qtbot, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    """With the length tool in hand, the pointer over the length's end (4 px off) shows the move
+    cursor, and 15 px off or in the middle of its line the tool's own; with W/L in hand, the end
+    is no handle (a press there windows)."""
+    from test_mark_deletion import hover
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    window = any_renderer_window
+    widget, at = _film(window, qtbot, tmp_path)
+    window.set_tool("length")
+    for c, r in ((50, 50), (250, 50)):
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=at(c, r))
+    end = at(250, 50)
+    hover(widget, end + type(end)(4, 0))
+    assert widget.cursor().shape() == Qt.CursorShape.SizeAllCursor
+    hover(widget, end + type(end)(15, 0))
+    assert widget.cursor().shape() == Qt.CursorShape.ArrowCursor
+    hover(widget, end + type(end)(-4, 3))
+    assert widget.cursor().shape() == Qt.CursorShape.SizeAllCursor
+    hover(widget, at(150, 50))
+    assert widget.cursor().shape() == Qt.CursorShape.ArrowCursor
+    window.set_tool("wl")
+    hover(widget, end)
+    assert widget.cursor().shape() == Qt.CursorShape.ArrowCursor

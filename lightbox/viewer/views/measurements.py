@@ -335,18 +335,25 @@ class PlaneScene:
         edge = self._measurement_point(x + reach_px, y)[0]
         return math.hypot(edge[0] - point[0], edge[1] - point[1])
 
-    def grab_handle(self, x: float, y: float, reach_px: float = 6.0) -> bool:
-        """Take the handle of a finished mark of the image shown under display point ``(x, y)``
-        (within ``reach_px``), to move it with :meth:`drag_handle`; False when there is none, or a
-        mark is being drawn (its next point goes there)."""
+    def handle_under(self, x: float, y: float, reach_px: float = 6.0) -> tuple[int, int, float] | None:
+        """The handle of a finished mark of the image shown under display point ``(x, y)`` (within
+        ``reach_px``): the mark's place in the overlay, the handle's number and the shown plane's
+        offset from the mark's; None when there is none, or a mark is being drawn (its next point
+        goes there)."""
         if self.measure.items and not self.measure.items[-1][0].complete:
-            return False
+            return None
         shown = self._shown_plane()
         position, half_step = shown if shown is not None else (None, 0.0)
         found = self.measure.handle_at(self._measurement_point(x, y)[0], self._reach(x, y, reach_px), position, half_step)
-        self._grabbed = None if found is None else (*found, 0.0 if position is None else
-                                                   position - self.measure.items[found[0]][1])
-        return found is not None
+        if found is None:
+            return None
+        return (*found, 0.0 if position is None else position - self.measure.items[found[0]][1])
+
+    def grab_handle(self, x: float, y: float, reach_px: float = 6.0) -> bool:
+        """Take the handle under display point ``(x, y)`` (:meth:`handle_under`) to move it with
+        :meth:`drag_handle`; False when there is none."""
+        self._grabbed = self.handle_under(x, y, reach_px)
+        return self._grabbed is not None
 
     def drag_handle(self, x: float, y: float) -> None:
         """Move the handle taken to display point ``(x, y)``, the mark redrawn (measured on release)."""

@@ -155,6 +155,8 @@ class SceneInput:
             return
         x, y = self._display_xy(ev.position())
         self.pointer = (x, y)  # where Delete deletes a mark
+        if self._button == Qt.MouseButton.NoButton:
+            self._show_handle_under(x, y)
         if self._last is not None and self._button != Qt.MouseButton.NoButton:
             tool = self._tool_for(self._button, ev.modifiers())
             ratio = self.devicePixelRatioF()
@@ -175,6 +177,17 @@ class SceneInput:
             elif tool not in CLICK_TOOLS:
                 self.scene.drag(tool, dx, dy, self.wl_convention)  # type: ignore[attr-defined]
         self.status.emit(self.scene.status_text(x, y))  # type: ignore[attr-defined]
+
+    def _show_handle_under(self, x: float, y: float) -> None:
+        """The move cursor over a finished mark's handle while a measurement tool is in hand: a
+        press there moves the end, corner or edge instead of starting a new mark, and the reader
+        should see which of the two a click will do before making it."""
+        over = (self._tool_for(Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier) in MEASURE_TOOLS
+                and hasattr(self.scene, "handle_under") and self.scene.handle_under(x, y) is not None)
+        if over:
+            self.setCursor(Qt.CursorShape.SizeAllCursor)  # type: ignore[attr-defined]
+        else:
+            self.unsetCursor()  # type: ignore[attr-defined]
 
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
         tool = self._tool_for(self._button, ev.modifiers())
