@@ -131,6 +131,10 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
     windows: list[Window] = []
     notes: list[str] = []
     label, title, plane = "", "", ""
+    # the frames of reference the slices name: one (C.7.4.1), or one each where de-identification
+    # replaced them slice by slice (the LIDC CT): a region in patient mm lies in all of them
+    series_frames = frozenset(str(m.header.get("FrameOfReferenceUID", "")) for m in series.instances
+                              if m.header is not None) - {""}
     for member in series.instances:
         header = member.header
         if header is None:
@@ -140,7 +144,7 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
         for frame in frames:
             if not view_presents(state, uid, frame):
                 continue
-            presentation = read_view(state, header, frame)
+            presentation = read_view(state, header, frame, series_frames)
             if presentation is None:
                 continue
             label, title = presentation.label, presentation.title()

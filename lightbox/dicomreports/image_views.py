@@ -29,11 +29,14 @@ def view_presents(header: Dataset, uid: str, frame: int | None = None) -> bool:
     return report_references_image(header, uid)
 
 
-def read_view(document: Dataset, image: Dataset, frame: int | None = None) -> ImagePresentation | None:
-    """What a presentation state or a measurement report says of ``image``. ValueError, in words."""
+def read_view(document: Dataset, image: Dataset, frame: int | None = None,
+              series_frames: frozenset[str] = frozenset()) -> ImagePresentation | None:
+    """What a presentation state or a measurement report says of ``image`` (``series_frames``:
+    the frames of reference its series' images name, see :func:`measurement_presentation`).
+    ValueError, in words."""
     if str(document.get("SOPClassUID", "")) in STATE_CLASSES:
         return presentation_of(document, image, frame)
-    return measurement_presentation(document, image, frame)
+    return measurement_presentation(document, image, frame, series_frames)
 
 
 def views_of_image(documents: list[tuple[Any, Dataset]], image: Dataset, frame: int | None = None,

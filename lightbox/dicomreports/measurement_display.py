@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from pydicom.dataset import Dataset
 
 from ..viewer.calibration import frame_calibration
@@ -24,6 +25,7 @@ from ..viewer.measure import length
 from ..viewer.pixels import element_values, readable_value
 from .pixel_coordinates import from_dicom
 from .presentation_display import ImagePresentation, StateGraphic
+from .scoord3d import ImagePlane, ellipsoid_section, image_plane, planar_region
 
 MEASUREMENT_REPORTS = ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34")  # Comprehensive, 3D SR
 UNIT_WORDS = {"mm": "mm", "mm2": "mm²", "cm": "cm", "cm2": "cm²", "[hnsf'U]": "HU", "{SUVbw}g/ml": "SUVbw",
@@ -109,52 +111,68 @@ def _words(item: Dataset) -> str:
     return f"{name} {value:.1f}{' ' + word if word and word != '°' else word}"
 
 
-def measurement_presentation(report: Dataset, image: Dataset, frame: int | None = None) -> ImagePresentation | None:
+def measurement_presentation(report: Dataset, image: Dataset, frame: int | None = None,
+                             series_frames: frozenset[str] = frozenset()) -> ImagePresentation | None:
     """The regions and values ``report`` places on ``image`` (frame ``frame``), or None when it
-    places none there. Raises ValueError on a report too damaged to read."""
+    places none there. Raises ValueError on a report too damaged to read.
+
+    A region in patient coordinates is placed when its frame of reference is the image's or one
+    of ``series_frames``, those the image's series names: a series has one frame of reference
+    (PS3.3 C.7.4.1), but a de-identified one may give each slice its own (the LIDC CT does), and
+    a region measured on one slice of it lies in the whole series' space."""
     try:
-        return _measurement_presentation(report, image, frame)
+        return _measurement_presentation(report, image, frame, series_frames)
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - a value damaged past reading: said
         raise ValueError(f"the measurement report cannot be read ({type(exc).__name__}: {exc})") from exc
 
 
-def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None) -> ImagePresentation | None:
+def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None,
+                              series_frames: frozenset[str]) -> ImagePresentation | None:
     uid = str(readable_value(image, "SOPInstanceUID") or "")
     scale = image_scale(image, frame)
     graphics: list[StateGraphic] = []
     notes: list[str] = []
+    plane = image_plane(image, frame)  # where regions given in patient coordinates go
     for container in readable_value(report, "ContentSequence") or []:
         if str(readable_value(container.ConceptNameCodeSequence[0], "CodeValue") or "") != "126010":
             continue  # Imaging Measurements
         for group in readable_value(container, "ContentSequence") or []:
-            region, words, concepts, numbers = None, [], set(), []
+            region, region_3d, words, concepts, numbers = None, None, [], set(), []
             for item in readable_value(group, "ContentSequence") or []:
                 kind = str(readable_value(item, "ValueType") or "")
                 if kind == "SCOORD":
                     region = item
+                elif kind == "SCOORD3D":
+                    region_3d = item
                 elif kind == "NUM":
                     words.append(_words(item))
                     concepts.add(str(readable_value(item.ConceptNameCodeSequence[0], "CodeValue") or ""))
                     numbers.append(item)
-            if region is None:
+            if region is None and region_3d is not None:
+                placed = _in_patient_space(region_3d, plane, series_frames, notes)
+                if placed is None:
+                    continue
+                shape, points = placed
+            elif region is None:
                 continue
-            reference = region.ContentSequence[0].ReferencedSOPSequence[0]
-            frames = [int(f) for f in element_values(readable_value(reference, "ReferencedFrameNumber"))]
-            if str(readable_value(reference, "ReferencedSOPInstanceUID") or "") != uid or \
-                    (frames and frame is not None and frame not in frames):
-                continue
-            shape = str(readable_value(region, "GraphicType") or "")
-            if shape not in REGION_KINDS:
-                notes.append(f"a region of type {shape or 'unstated'!r}")
-                continue
-            data = [float(v) for v in element_values(readable_value(region, "GraphicData"))]
-            points = from_dicom(zip(data[0::2], data[1::2], strict=False), report)
-            if not points:
-                continue
+            else:
+                reference = region.ContentSequence[0].ReferencedSOPSequence[0]
+                frames = [int(f) for f in element_values(readable_value(reference, "ReferencedFrameNumber"))]
+                if str(readable_value(reference, "ReferencedSOPInstanceUID") or "") != uid or \
+                        (frames and frame is not None and frame not in frames):
+                    continue
+                shape = str(readable_value(region, "GraphicType") or "")
+                if shape not in REGION_KINDS:
+                    notes.append(f"a region of type {shape or 'unstated'!r}")
+                    continue
+                data = [float(v) for v in element_values(readable_value(region, "GraphicData"))]
+                points = from_dicom(zip(data[0::2], data[1::2], strict=False), report)
+                if not points:
+                    continue
             drawn: list[Any] = [StateGraphic(REGION_KINDS[shape], (p,)) for p in points] if shape == "MULTIPOINT" \
-                else [StateGraphic(REGION_KINDS[shape], tuple(points))]
+                else [StateGraphic(REGION_KINDS.get(shape, "ELLIPSE"), tuple(points))]  # ELLIPSOID: its cut
             if COBB_ANGLE in concepts and shape == "POLYLINE" and len(points) == 4:
                 # the two endplate lines, not a zigzag through them (dcmjs writes a Cobb angle so)
                 drawn = [StateGraphic("POLYLINE", tuple(points[:2])), StateGraphic("POLYLINE", tuple(points[2:]))]
@@ -170,6 +188,39 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
     return ImagePresentation(label="MEASUREMENTS", description=f"by {observer}" if observer else "another reader's",
                              creator=observer, created=str(readable_value(report, "ContentDate") or ""), kind="SR",
                              graphics=tuple(graphics), not_applied=tuple(dict.fromkeys(notes)))
+
+
+def _in_patient_space(region: Dataset, plane: ImagePlane | None, series_frames: frozenset[str], notes: list[str],
+                      ) -> tuple[str, list[tuple[float, float]]] | None:
+    """A SCOORD3D region (:mod:`.scoord3d`) on the image: its shape as drawn ("ELLIPSOID" for an
+    ellipsoid's cut, an ellipse; a POLYGON closed as a POLYLINE) and its points; None when it is
+    in another frame of reference, off the image's slab, or cannot be drawn (said in ``notes``)."""
+    shape = str(readable_value(region, "GraphicType") or "")
+    if plane is None:
+        notes.append("regions in patient coordinates (the image states no plane to place them on)")
+        return None
+    if str(readable_value(region, "ReferencedFrameOfReferenceUID") or "") not in {plane.frame_of_reference, *series_frames}:
+        return None  # measured on another series' frame of reference
+    data = np.asarray([float(v) for v in element_values(readable_value(region, "GraphicData"))])
+    if not len(data) or len(data) % 3:
+        notes.append(f"a {shape or 'region'} whose patient coordinates cannot be read")
+        return None
+    points = data.reshape(-1, 3)
+    if shape == "ELLIPSOID":
+        if len(points) != 6:
+            notes.append("an ELLIPSOID without its three axes' six ends")
+            return None
+        cut = ellipsoid_section(plane, points)
+        return None if cut is None else ("ELLIPSOID", cut)
+    if shape not in (*REGION_KINDS, "POLYGON"):
+        notes.append(f"a region of type {shape or 'unstated'!r}")
+        return None
+    placed = planar_region(plane, points)
+    if placed is None:
+        return None  # on another slice
+    if shape == "POLYGON":  # its first and last vertices are the same (C.18.9.1.2); one sent open is closed
+        return "POLYLINE", placed if np.allclose(placed[0], placed[-1]) else [*placed, placed[0]]
+    return shape, placed
 
 
 def _checked(text: str, item: Dataset, shape: str, points: list[tuple[float, float]],

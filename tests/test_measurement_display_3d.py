@@ -1,0 +1,194 @@
+"""Another system's TID 1500 regions given in patient coordinates (SCOORD3D, written here with
+highdicom as another system writes them): a planar ROI (TID 1410) drawn on the one slice it lies
+in, an ellipsoid VOI (TID 1411) as its cut on every slice it reaches. Every expected outline is
+worked out here from the geometry: each drawn point taken back to patient mm by hand and put in
+the ellipsoid's equation."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicom_factory import write_ct_series
+from pydicom.uid import generate_uid
+
+from lightbox.dicomreports.measurement_display import measurement_presentation
+from lightbox.dicomreports.presentation_display import graphic_polylines
+
+SPACING = (0.5, 0.8)  # mm between rows, between columns
+ORIGIN = (-100.0, -80.0)
+
+
+def _report(images: list[pydicom.Dataset], frame_of_reference: str, ellipsoid: np.ndarray,
+            polygon: np.ndarray | None = None) -> pydicom.Dataset:
+    """The report another system writes: a volumetric ROI, an ellipsoid with its volume and mean,
+    and (given) a planar polygon with its area, in patient mm."""
+    from highdicom.sr import (
+        Comprehensive3DSR,
+        GraphicTypeValues3D,
+        ImageRegion3D,
+        MeasurementReport,
+        ObservationContext,
+        ObserverContext,
+        PersonObserverIdentifyingAttributes,
+        PlanarROIMeasurementsAndQualitativeEvaluations,
+        SourceSeriesForSegmentation,
+        TrackingIdentifier,
+        VolumeSurface,
+        VolumetricROIMeasurementsAndQualitativeEvaluations,
+    )
+    from highdicom.sr import Measurement as SrMeasurement
+    from pydicom.sr.codedict import codes
+    from pydicom.sr.coding import Code
+
+    groups: list = [VolumetricROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier="lesion 1"),
+        referenced_volume_surface=VolumeSurface(GraphicTypeValues3D.ELLIPSOID, ellipsoid, frame_of_reference,
+                                                source_series=SourceSeriesForSegmentation(images[0].SeriesInstanceUID)),
+        measurements=[SrMeasurement(Code("118565006", "SCT", "Volume"), 2.4, Code("ml", "UCUM", "milliliter"))])]
+    if polygon is not None:
+        groups.append(PlanarROIMeasurementsAndQualitativeEvaluations(
+            tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier="node"),
+            referenced_region=ImageRegion3D(GraphicTypeValues3D.POLYGON, polygon, frame_of_reference),
+            measurements=[SrMeasurement(Code("42798000", "SCT", "Area"), 99.0, Code("mm2", "UCUM", "square millimeter"))]))
+    observer = ObserverContext(observer_type=codes.DCM.Person,
+                               observer_identifying_attributes=PersonObserverIdentifyingAttributes(name="Other^Reader"))
+    content = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
+                                procedure_reported=Code("363679005", "SCT", "Imaging procedure"),
+                                imaging_measurements=groups)
+    return Comprehensive3DSR(evidence=images, content=content[0], series_instance_uid=generate_uid(), series_number=5,
+                             sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Other PACS")
+
+
+def _series(tmp_path: Path, orientation: tuple[float, ...] = (1, 0, 0, 0, 1, 0)) -> list[pydicom.Dataset]:
+    """20 slices 2 mm apart (2 mm thick) from z = 10, 0.5 x 0.8 mm pixels, first pixel at (-100, -80)."""
+    paths = write_ct_series(tmp_path / "ct", [(*ORIGIN, 10.0 + 2 * k) for k in range(20)], rows=200, columns=150,
+                            spacing=SPACING, orientation=orientation)
+    images = [pydicom.dcmread(p) for p in paths]
+    frame_of_reference = generate_uid()
+    for image in images:
+        image.SliceThickness = 2.0
+        image.FrameOfReferenceUID = frame_of_reference
+        image.PositionReferenceIndicator = ""
+        for keyword in ("PatientBirthDate", "PatientSex", "StudyDate", "StudyTime", "AccessionNumber",
+                        "ReferringPhysicianName", "StudyID"):  # the study's attributes highdicom copies
+            setattr(image, keyword, getattr(image, keyword, ""))
+    return images
+
+
+def _patient(image: pydicom.Dataset, column: float, row: float) -> np.ndarray:
+    """Lightbox's (column, row) on ``image`` in patient mm, by PS3.3 C.7.6.2.1.1's equation."""
+    orientation = np.asarray(image.ImageOrientationPatient, dtype=float)
+    return (np.asarray(image.ImagePositionPatient, dtype=float) + column * SPACING[1] * orientation[:3]
+            + row * SPACING[0] * orientation[3:])
+
+
+def _outline(presentation) -> list[tuple[float, float]]:  # noqa: ANN001
+    (ellipse,) = [g for g in presentation.graphics if g.kind == "ELLIPSE"]
+    (points,) = graphic_polylines(ellipse)
+    return points
+
+
+def test_an_ellipsoid_is_drawn_as_its_cut_on_each_slice_it_reaches(tmp_path: Path) -> None:
+    """A 12 x 6 x 4 mm (half axes) ellipsoid at (-60, -40, 30): on z = 30 its cut is the ellipse
+    ((x + 60)/12)² + ((y + 40)/6)² = 1; on z = 32 the same shrunk by sqrt(1 - (2/4)²); on z = 36
+    and beyond nothing; its volume written beside it on each."""
+    images = _series(tmp_path)
+    centre = np.array([-60.0, -40.0, 30.0])
+    half = np.diag([12.0, 6.0, 4.0])
+    ends = np.array([centre + sign * half[k] for k in range(3) for sign in (-1, 1)])
+    report = _report(images, images[0].FrameOfReferenceUID, ends)
+    for z, shrink in ((30.0, 1.0), (32.0, math.sqrt(0.75)), (28.0, math.sqrt(0.75)), (26.0 + 1e-9, 0.0)):
+        image = images[int((z - 10) / 2)]
+        presentation = measurement_presentation(report, image)
+        if shrink == 0.0:  # 4 mm off: touching at a point at most
+            assert presentation is None
+            continue
+        assert presentation is not None and presentation.description == "by Other Reader"
+        outline = _outline(presentation)
+        for column, row in outline:
+            x, y, on = _patient(image, column, row)
+            assert on == z
+            assert ((x + 60) / 12) ** 2 + ((y + 40) / 6) ** 2 == pytest.approx(shrink ** 2, rel=1e-6)
+        # the whole ellipse, not an arc: its widest columns reach the x half axis
+        columns = [c for c, _ in outline]
+        assert (max(columns) - min(columns)) * SPACING[1] == pytest.approx(24 * shrink, rel=1e-3)
+        (words,) = [g.text for g in presentation.graphics if g.kind == "TEXT"]
+        assert words == "Volume 2.4 ml"
+    for k in (0, 12, 19):
+        assert measurement_presentation(report, images[k]) is None
+
+
+def test_a_turned_plane_and_an_oblique_ellipsoid(tmp_path: Path) -> None:
+    """Slices turned 30° about the feet-head axis and an ellipsoid whose long axis runs along
+    (1, 1, 0)/√2: on z = 30, its centre's slice, every drawn point is on
+    (d·a/10)² + (d·b/5)² = 1, d its offset from the centre, a and b the axes' directions."""
+    turn = math.radians(30)
+    images = _series(tmp_path, (math.cos(turn), math.sin(turn), 0.0, -math.sin(turn), math.cos(turn), 0.0))
+    centre = np.array([-60.0, -40.0, 30.0])
+    a = np.array([1.0, 1.0, 0.0]) / math.sqrt(2)
+    b = np.array([-1.0, 1.0, 0.0]) / math.sqrt(2)
+    c = np.array([0.0, 0.0, 1.0])
+    ends = np.array([centre - 10 * a, centre + 10 * a, centre - 5 * b, centre + 5 * b, centre - 3 * c, centre + 3 * c])
+    image = images[10]
+    presentation = measurement_presentation(_report(images, images[0].FrameOfReferenceUID, ends), image)
+    assert presentation is not None
+    for column, row in _outline(presentation):
+        offset = _patient(image, column, row) - centre
+        assert offset[2] == pytest.approx(0.0, abs=1e-9)
+        assert (offset @ a / 10) ** 2 + (offset @ b / 5) ** 2 == pytest.approx(1.0, rel=1e-6)
+
+
+def test_a_planar_polygon_in_patient_coordinates_is_on_its_slice_only(tmp_path: Path) -> None:
+    """A triangle at z = 20 (slice 5), closed as C.18.9.1.2 has it: drawn there, at ((x + 100)/0.8, (y + 80)/0.5) with
+    its area (and the area it encloses); on z = 22 and z = 18 (2 mm off, the slices either side) not; nor anything of a
+    report in another frame of reference."""
+    images = _series(tmp_path)
+    far = np.array([[-150.0, -150.0, -150.0], [-150.0, -150.0, -130.0], [-150.0, -140.0, -150.0],
+                    [-150.0, -140.0, -130.0], [-140.0, -145.0, -140.0], [-160.0, -145.0, -140.0]])
+    triangle = np.array([[-90.0, -70.0, 20.0], [-80.0, -70.0, 20.0], [-85.0, -60.0, 20.0], [-90.0, -70.0, 20.0]])
+    report = _report(images, images[0].FrameOfReferenceUID, far, triangle)
+    presentation = measurement_presentation(report, images[5])
+    assert presentation is not None
+    (drawn,) = [g for g in presentation.graphics if g.kind == "POLYLINE"]
+    expected = [((x + 100) / 0.8, (y + 80) / 0.5) for x, y, _ in triangle]
+    assert np.asarray(drawn.points) == pytest.approx(np.asarray(expected))
+    # the report says 99 mm²; the triangle drawn (10 mm base, 10 mm high) is 50 mm², said beside it
+    words = [g.text for g in presentation.graphics if g.kind == "TEXT"]
+    assert words == ["Area 99.0 mm²\n(50.0 mm² by this image's Pixel Spacing)"]
+    assert measurement_presentation(report, images[4]) is None and measurement_presentation(report, images[6]) is None
+    elsewhere = _report(images, generate_uid(), far, triangle)
+    assert measurement_presentation(elsewhere, images[5]) is None
+
+
+@pytest.mark.usefixtures("qtbot")
+def test_a_series_whose_slices_each_name_a_frame_of_reference_shows_the_region(qtbot, tmp_path: Path,
+                                                                                monkeypatch) -> None:
+    """The LIDC CT's de-identification gave each slice its own Frame of Reference UID; a report
+    measured on one slice names that one. Opened in the window, View → Presentation state lists
+    the report and draws the triangle on its slice (z = 20), where it was measured: each drawn
+    point back in patient mm is the triangle's."""
+    from window_helpers import opened_window
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    images = _series(tmp_path)
+    for image in images:
+        image.FrameOfReferenceUID = generate_uid()
+        image.save_as(tmp_path / "ct" / f"slice_{int(image.InstanceNumber) - 1:04d}.dcm", enforce_file_format=True)
+    far = np.array([[-150.0, -150.0, -150.0], [-150.0, -150.0, -130.0], [-150.0, -140.0, -150.0],
+                    [-150.0, -140.0, -130.0], [-140.0, -145.0, -140.0], [-160.0, -145.0, -140.0]])
+    triangle = np.array([[-90.0, -70.0, 20.0], [-80.0, -70.0, 20.0], [-85.0, -60.0, 20.0], [-90.0, -70.0, 20.0]])
+    _report(images, images[0].FrameOfReferenceUID, far, triangle).save_as(tmp_path / "ct" / "report.dcm",
+                                                                           enforce_file_format=True)
+    window = opened_window(qtbot, tmp_path / "ct")
+    scene = window.area.active_scene()
+    assert scene.kind == "mpr"
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == "Measurements by Other Reader").trigger()
+    (outline,) = [m for m in scene._state_marks if not m.text]
+    drawn = np.array([scene._plane_to_world(uv, outline.plane) for uv in outline.points])
+    assert drawn == pytest.approx(triangle)
+    window.close()
