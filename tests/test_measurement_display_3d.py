@@ -192,3 +192,38 @@ def test_a_series_whose_slices_each_name_a_frame_of_reference_shows_the_region(q
     drawn = np.array([scene._plane_to_world(uv, outline.plane) for uv in outline.points])
     assert drawn == pytest.approx(triangle)
     window.close()
+
+
+def test_an_enhanced_multi_frame_images_frames_each_have_their_plane() -> None:
+    """An enhanced CT keeps each frame's position in its per-frame functional groups and the
+    pixel spacing, orientation and thickness in the shared ones (PS3.3 C.7.6.16.2.3 and .4):
+    the ellipsoid of the first test cut on frame 3 (z = 32, 2 mm above its centre) is the same
+    shrunk ellipse, and frame 1 (z = 26, 4 mm below: its pole) shows nothing."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    from lightbox.dicomreports.scoord3d import ellipsoid_section, image_plane
+
+    def item(**values: object) -> Dataset:
+        ds = Dataset()
+        for keyword, value in values.items():
+            setattr(ds, keyword, value)
+        return ds
+
+    image = item(FrameOfReferenceUID="1.2.3", NumberOfFrames=3)
+    shared = item(PixelMeasuresSequence=Sequence([item(PixelSpacing=list(SPACING), SliceThickness=2.0)]),
+                  PlaneOrientationSequence=Sequence([item(ImageOrientationPatient=[1, 0, 0, 0, 1, 0])]))
+    image.SharedFunctionalGroupsSequence = Sequence([shared])
+    image.PerFrameFunctionalGroupsSequence = Sequence([
+        item(PlanePositionSequence=Sequence([item(ImagePositionPatient=[*ORIGIN, z])])) for z in (26.0, 29.0, 32.0)])
+    centre = np.array([-60.0, -40.0, 30.0])
+    half = np.diag([12.0, 6.0, 4.0])
+    ends = np.array([centre + sign * half[k] for k in range(3) for sign in (-1, 1)])
+    plane = image_plane(image, 3)
+    assert plane is not None and plane.origin == pytest.approx([*ORIGIN, 32.0]) and plane.half_depth == 1.0
+    cut = ellipsoid_section(plane, ends)
+    assert cut is not None
+    (left, _), (right, _) = cut[0], cut[1]  # the major axis' ends: along x, 24 mm x sqrt(1 - (2/4)²)
+    assert abs(right - left) * SPACING[1] == pytest.approx(24 * math.sqrt(0.75))
+    first = image_plane(image, 1)
+    assert first is not None and ellipsoid_section(first, ends) is None
