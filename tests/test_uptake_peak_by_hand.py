@@ -255,3 +255,64 @@ def test_the_peak_in_sul_where_sex_weight_and_height_allow(tmp_path: Path) -> No
     assert values["Peak Value Within ROI SUVlbm(Janma)"] == pytest.approx(stats.peak * 59.068 / 74, rel=2e-5)
     plain = write_pet(tmp_path / "no-height")  # no height: no SUL, said, and none in the text
     assert load_volume(build_index(plain).all_series()[0]).sul_per_suv is None
+
+
+def enhanced_pet(folder: Path, out: Path) -> Path:
+    """The single-frame PET in ``folder`` as one Enhanced PET object (PS3.3 A.56), its frames stored
+    head to feet (the volume's order is not the frames'), each frame's position and Rescale Slope in
+    its per-frame functional groups."""
+    import copy
+
+    from pydicom.dataset import Dataset
+    from pydicom.uid import generate_uid
+
+    from tests.dicom_factory import set_pixels
+
+    slices = slices_in_z(folder)[::-1]
+    ds = copy.deepcopy(slices[0])
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.130"
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    for keyword in ("ImagePositionPatient", "RescaleSlope", "RescaleIntercept", "SliceThickness"):
+        delattr(ds, keyword)
+    set_pixels(ds, np.stack([s.pixel_array for s in slices]))
+    ds.NumberOfFrames = len(slices)
+    shared, orientation, measures = Dataset(), Dataset(), Dataset()
+    orientation.ImageOrientationPatient = list(slices[0].ImageOrientationPatient)
+    measures.PixelSpacing, measures.SliceThickness = list(slices[0].PixelSpacing), 4.0
+    shared.PlaneOrientationSequence, shared.PixelMeasuresSequence = [orientation], [measures]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    frames = []
+    for s in slices:
+        item, plane, transform = Dataset(), Dataset(), Dataset()
+        plane.ImagePositionPatient = list(s.ImagePositionPatient)
+        transform.RescaleSlope, transform.RescaleIntercept, transform.RescaleType = float(s.RescaleSlope), 0.0, "BQML"
+        item.PlanePositionSequence, item.PixelValueTransformationSequence = [plane], [transform]
+        frames.append(item)
+    ds.PerFrameFunctionalGroupsSequence = frames
+    out.mkdir(parents=True, exist_ok=True)
+    ds.save_as(out / "pet.dcm", enforce_file_format=True)
+    return out
+
+
+def test_a_multi_frame_pets_report_gives_the_suv_peak(tmp_path: Path) -> None:
+    """The PET as one Enhanced PET object, frames head to feet: a rectangle kept on its highest
+    slice (the volume's third, frame 1) gets, in the TID 1500 report, the SUVpeak worked out here from the single-frame
+    slices' pixels, slopes and positions (it had SUVbw values but no peak)."""
+    from lightbox.app.cli import main
+    from lightbox.dicomreports.measurements import read_measurements
+    from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+    from lightbox.studydb.catalog import StudyCatalog
+
+    folder = write_pet(tmp_path / "pet")
+    slices, suv, positions = pet_by_hand(folder)
+    multi = pydicom.dcmread(enhanced_pet(folder, tmp_path / "multi") / "pet.dcm")
+    x0, y0, z0 = (float(v) for v in slices[2].ImagePositionPatient)
+    row_mm, col_mm = (float(v) for v in slices[2].PixelSpacing)
+    corners = [(x0 + c * col_mm, -(y0 + r * row_mm)) for c, r in ((2.5, 1.5), (8.5, 7.5))]
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(multi.SeriesInstanceUID), "axial", [StoredAnnotation("rectangle", corners, plane=z0)])
+    assert main(["report", "measurements", str(tmp_path / "multi"), "--out", str(tmp_path / "sr.dcm"), "--db", db]) == 0
+    ((_, uid, _, values, frame),) = read_measurements(pydicom.dcmread(tmp_path / "sr.dcm"))
+    assert (uid, frame) == (multi.SOPInstanceUID, 1)
+    expected = brute_peak(suv, positions, [(2, j, i) for j in range(2, 8) for i in range(3, 9)])
+    assert values["Peak Value Within ROI SUVbw"] == pytest.approx(expected, rel=1e-5)

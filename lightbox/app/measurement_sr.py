@@ -187,14 +187,15 @@ class ImagePlacer:
 def _peak_volume(series: Series, placer: ImagePlacer, loaded: Volume | None) -> Volume | None:
     """The PET volume in SUVbw to find an ROI's SUVpeak in (the sphere reaches the slices above and
     below), as the view loads it (``loaded``: the window's, already in memory); None where its
-    slices are not the placer's one by one (a resampled stack, a multi-frame object) or it is not
-    in SUVbw."""
+    slices are not the placer's one by one (a resampled stack) or it is not in SUVbw. A
+    multi-frame PET's slices are its frames in the placer's frame order (the loader's)."""
     from ..viewer.loading import load_volume
 
-    if placer.frame_order or len(placer.members) < 2:
+    slices = len(placer.frame_order) or len(placer.members)
+    if slices < 2:
         return None
     volume = loaded if loaded is not None else load_volume(series)
-    if volume.resampled or volume.shape[0] != len(placer.members) or volume.unit != "SUVbw":
+    if volume.resampled or volume.shape[0] != slices or volume.unit != "SUVbw":
         return None
     return volume
 
@@ -320,7 +321,8 @@ def _measured(stored: list[tuple[str, StoredAnnotation]], series: Series, volume
             padding = pixel_padding(header, (placed.frame or 1) - 1)
         measured = _values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv, aspect)
         if peak_volume is not None and a.kind in ROI_KINDS and measured.get("suv") is not None:
-            measured["suv_peak"] = peak = roi_peak(peak_volume, placed.instance, a.kind, placed.points)
+            k = placer.frame_order.index(placed.frame - 1) if placer.frame_order and placed.frame else placed.instance
+            measured["suv_peak"] = peak = roi_peak(peak_volume, k, a.kind, placed.points)
             ratio = peak_volume.sul_per_suv
             measured["sul_peak"] = peak * ratio if peak is not None and ratio is not None else None
         marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame,
