@@ -150,27 +150,15 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
                     words.append(_words(item))
                     concepts.add(str(readable_value(item.ConceptNameCodeSequence[0], "CodeValue") or ""))
                     numbers.append(item)
-            if region is None and region_3d is not None:
+            if region is not None:
+                placed = _on_image(region, report, uid, frame, notes)
+            elif region_3d is not None:
                 placed = _in_patient_space(region_3d, plane, series_frames, notes)
-                if placed is None:
-                    continue
-                shape, points = placed
-            elif region is None:
-                continue
             else:
-                reference = region.ContentSequence[0].ReferencedSOPSequence[0]
-                frames = [int(f) for f in element_values(readable_value(reference, "ReferencedFrameNumber"))]
-                if str(readable_value(reference, "ReferencedSOPInstanceUID") or "") != uid or \
-                        (frames and frame is not None and frame not in frames):
-                    continue
-                shape = str(readable_value(region, "GraphicType") or "")
-                if shape not in REGION_KINDS:
-                    notes.append(f"a region of type {shape or 'unstated'!r}")
-                    continue
-                data = [float(v) for v in element_values(readable_value(region, "GraphicData"))]
-                points = from_dicom(zip(data[0::2], data[1::2], strict=False), report)
-                if not points:
-                    continue
+                continue
+            if placed is None:
+                continue
+            shape, points = placed
             drawn: list[Any] = [StateGraphic(REGION_KINDS[shape], (p,)) for p in points] if shape == "MULTIPOINT" \
                 else [StateGraphic(REGION_KINDS.get(shape, "ELLIPSE"), tuple(points))]  # ELLIPSOID: its cut
             if COBB_ANGLE in concepts and shape == "POLYLINE" and len(points) == 4:
@@ -188,6 +176,25 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
     return ImagePresentation(label="MEASUREMENTS", description=f"by {observer}" if observer else "another reader's",
                              creator=observer, created=str(readable_value(report, "ContentDate") or ""), kind="SR",
                              graphics=tuple(graphics), not_applied=tuple(dict.fromkeys(notes)))
+
+
+def _on_image(region: Dataset, report: Dataset, uid: str, frame: int | None, notes: list[str],
+              ) -> tuple[str, list[tuple[float, float]]] | None:
+    """A SCOORD region (C.18.6) on the image ``uid`` (frame ``frame``): its shape and points in
+    Lightbox's pixel coordinates; None when it references another image or frame, or cannot be
+    drawn (said in ``notes``)."""
+    reference = region.ContentSequence[0].ReferencedSOPSequence[0]
+    frames = [int(f) for f in element_values(readable_value(reference, "ReferencedFrameNumber"))]
+    if str(readable_value(reference, "ReferencedSOPInstanceUID") or "") != uid or \
+            (frames and frame is not None and frame not in frames):
+        return None
+    shape = str(readable_value(region, "GraphicType") or "")
+    if shape not in REGION_KINDS:
+        notes.append(f"a region of type {shape or 'unstated'!r}")
+        return None
+    data = [float(v) for v in element_values(readable_value(region, "GraphicData"))]
+    points = from_dicom(zip(data[0::2], data[1::2], strict=False), report)
+    return (shape, points) if points else None
 
 
 def _in_patient_space(region: Dataset, plane: ImagePlane | None, series_frames: frozenset[str], notes: list[str],

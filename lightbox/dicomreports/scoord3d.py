@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydicom.dataset import Dataset
 
+from ..viewer.calibration import usable_spacing
 from ..viewer.pixels import functional_group_item, readable_value
 
 
@@ -65,9 +66,9 @@ def image_plane(image: Dataset, frame: int | None = None) -> ImagePlane | None:
 
     position = _floats(value("PlanePositionSequence", "ImagePositionPatient"), 3)
     orientation = _floats(value("PlaneOrientationSequence", "ImageOrientationPatient"), 6)
-    spacing = _floats(value("PixelMeasuresSequence", "PixelSpacing"), 2)
+    spacing = usable_spacing(value("PixelMeasuresSequence", "PixelSpacing"))
     reference = str(readable_value(image, "FrameOfReferenceUID") or "")
-    if position is None or orientation is None or spacing is None or min(spacing) <= 0 or not reference:
+    if position is None or orientation is None or spacing is None or not reference:
         return None
     along_row, down_column = np.asarray(orientation[:3]), np.asarray(orientation[3:])
     if not (np.isclose(np.linalg.norm(along_row), 1, atol=1e-3) and np.isclose(np.linalg.norm(down_column), 1, atol=1e-3)
@@ -79,7 +80,7 @@ def image_plane(image: Dataset, frame: int | None = None) -> ImagePlane | None:
     # half the thinner of the slice and the step to the next, so that a region drawn on a slice
     # is on that one image; 0.5 mm where the image says neither
     half_depth = min(depths) / 2 if depths else 0.5
-    return ImagePlane(np.asarray(position), along_row, down_column, (spacing[0], spacing[1]), half_depth, reference)
+    return ImagePlane(np.asarray(position), along_row, down_column, spacing, half_depth, reference)
 
 
 def planar_region(plane: ImagePlane, points: np.ndarray) -> list[tuple[float, float]] | None:
