@@ -108,13 +108,21 @@ class ImagePlacer:
         points = a.points or [(0.0, 0.0)]
         index = [self.geometry.world_to_index(u * self.right + v * self.up + a.plane * self.normal) for u, v in points]
         k = int(np.rint(index[0][2]))
-        slices = len(self.frame_order) or len(self.members)
-        if not 0 <= k < slices or self.members[0 if self.frame_order else k].header is None:
+        if not 0 <= k < self.slice_count or self.members[0 if self.frame_order else k].header is None:
             return f"{a.kind} at {a.plane:.1f} mm: outside the acquired slices"
         pixel_points = [(float(i[0]), float(i[1])) for i in index] if a.points else []
         if self.frame_order:
             return Placed(0, pixel_points, self.frame_order[k] + 1)
         return Placed(k, pixel_points)
+
+    @property
+    def slice_count(self) -> int:
+        """The acquired slices: a multi-frame volume's frames, else its instances."""
+        return len(self.frame_order) or len(self.members)
+
+    def volume_slice(self, placed: Placed) -> int:
+        """The slice of the volume (in the loader's order) a mark placed on the acquired plane lies on."""
+        return self.frame_order.index(placed.frame - 1) if self.frame_order and placed.frame else placed.instance
 
     def unplace(self, uid: str, pixel_points: list[tuple[float, float]],
                 frame_number: int | None = None) -> tuple[str, list[tuple[float, float]], float] | None:
@@ -191,11 +199,10 @@ def _peak_volume(series: Series, placer: ImagePlacer, loaded: Volume | None) -> 
     multi-frame PET's slices are its frames in the placer's frame order (the loader's)."""
     from ..viewer.loading import load_volume
 
-    slices = len(placer.frame_order) or len(placer.members)
-    if slices < 2:
+    if placer.slice_count < 2:
         return None
     volume = loaded if loaded is not None else load_volume(series)
-    if volume.resampled or volume.shape[0] != slices or volume.unit != "SUVbw":
+    if volume.resampled or volume.shape[0] != placer.slice_count or volume.unit != "SUVbw":
         return None
     return volume
 
@@ -321,8 +328,7 @@ def _measured(stored: list[tuple[str, StoredAnnotation]], series: Series, volume
             padding = pixel_padding(header, (placed.frame or 1) - 1)
         measured = _values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv, aspect)
         if peak_volume is not None and a.kind in ROI_KINDS and measured.get("suv") is not None:
-            k = placer.frame_order.index(placed.frame - 1) if placer.frame_order and placed.frame else placed.instance
-            measured["suv_peak"] = peak = roi_peak(peak_volume, k, a.kind, placed.points)
+            measured["suv_peak"] = peak = roi_peak(peak_volume, placer.volume_slice(placed), a.kind, placed.points)
             ratio = peak_volume.sul_per_suv
             measured["sul_peak"] = peak * ratio if peak is not None and ratio is not None else None
         marks.append(ImageMark(a.kind, placed.points, header, frame=placed.frame,
