@@ -19,6 +19,14 @@ from lightbox.dicomreports.presentation_display import graphic_polylines
 
 SPACING = (0.5, 0.8)  # mm between rows, between columns
 ORIGIN = (-100.0, -80.0)
+# a 12 x 6 x 4 mm (half axes) ellipsoid at (-60, -40, 30), as its three axes' six ends
+ELLIPSOID = np.array([np.array([-60.0, -40.0, 30.0]) + sign * np.diag([12.0, 6.0, 4.0])[k]
+                      for k in range(3) for sign in (-1, 1)])
+# an ellipsoid 10 mm round (-150, -145, -140): off every slice of the series
+FAR = np.array([[-150.0, -150.0, -150.0], [-150.0, -150.0, -130.0], [-150.0, -140.0, -150.0],
+                [-150.0, -140.0, -130.0], [-140.0, -145.0, -140.0], [-160.0, -145.0, -140.0]])
+# a closed triangle on z = 20 (slice 5), 10 mm wide and 10 mm high: 50 mm²
+TRIANGLE = np.array([[-90.0, -70.0, 20.0], [-80.0, -70.0, 20.0], [-85.0, -60.0, 20.0], [-90.0, -70.0, 20.0]])
 
 
 def _report(images: list[pydicom.Dataset], frame_of_reference: str, ellipsoid: np.ndarray,
@@ -96,10 +104,7 @@ def test_an_ellipsoid_is_drawn_as_its_cut_on_each_slice_it_reaches(tmp_path: Pat
     ((x + 60)/12)² + ((y + 40)/6)² = 1; on z = 32 the same shrunk by sqrt(1 - (2/4)²); on z = 36
     and beyond nothing; its volume written beside it on each."""
     images = _series(tmp_path)
-    centre = np.array([-60.0, -40.0, 30.0])
-    half = np.diag([12.0, 6.0, 4.0])
-    ends = np.array([centre + sign * half[k] for k in range(3) for sign in (-1, 1)])
-    report = _report(images, images[0].FrameOfReferenceUID, ends)
+    report = _report(images, images[0].FrameOfReferenceUID, ELLIPSOID)
     for z, shrink in ((30.0, 1.0), (32.0, math.sqrt(0.75)), (28.0, math.sqrt(0.75)), (26.0 + 1e-9, 0.0)):
         image = images[int((z - 10) / 2)]
         presentation = measurement_presentation(report, image)
@@ -146,20 +151,17 @@ def test_a_planar_polygon_in_patient_coordinates_is_on_its_slice_only(tmp_path: 
     its area (and the area it encloses); on z = 22 and z = 18 (2 mm off, the slices either side) not; nor anything of a
     report in another frame of reference."""
     images = _series(tmp_path)
-    far = np.array([[-150.0, -150.0, -150.0], [-150.0, -150.0, -130.0], [-150.0, -140.0, -150.0],
-                    [-150.0, -140.0, -130.0], [-140.0, -145.0, -140.0], [-160.0, -145.0, -140.0]])
-    triangle = np.array([[-90.0, -70.0, 20.0], [-80.0, -70.0, 20.0], [-85.0, -60.0, 20.0], [-90.0, -70.0, 20.0]])
-    report = _report(images, images[0].FrameOfReferenceUID, far, triangle)
+    report = _report(images, images[0].FrameOfReferenceUID, FAR, TRIANGLE)
     presentation = measurement_presentation(report, images[5])
     assert presentation is not None
     (drawn,) = [g for g in presentation.graphics if g.kind == "POLYLINE"]
-    expected = [((x + 100) / 0.8, (y + 80) / 0.5) for x, y, _ in triangle]
+    expected = [((x + 100) / 0.8, (y + 80) / 0.5) for x, y, _ in TRIANGLE]
     assert np.asarray(drawn.points) == pytest.approx(np.asarray(expected))
     # the report says 99 mm²; the triangle drawn (10 mm base, 10 mm high) is 50 mm², said beside it
     words = [g.text for g in presentation.graphics if g.kind == "TEXT"]
     assert words == ["Area 99.0 mm²\n(50.0 mm² by this image's Pixel Spacing)"]
     assert measurement_presentation(report, images[4]) is None and measurement_presentation(report, images[6]) is None
-    elsewhere = _report(images, generate_uid(), far, triangle)
+    elsewhere = _report(images, generate_uid(), FAR, TRIANGLE)
     assert measurement_presentation(elsewhere, images[5]) is None
 
 
@@ -177,11 +179,8 @@ def test_a_series_whose_slices_each_name_a_frame_of_reference_shows_the_region(q
     for image in images:
         image.FrameOfReferenceUID = generate_uid()
         image.save_as(tmp_path / "ct" / f"slice_{int(image.InstanceNumber) - 1:04d}.dcm", enforce_file_format=True)
-    far = np.array([[-150.0, -150.0, -150.0], [-150.0, -150.0, -130.0], [-150.0, -140.0, -150.0],
-                    [-150.0, -140.0, -130.0], [-140.0, -145.0, -140.0], [-160.0, -145.0, -140.0]])
-    triangle = np.array([[-90.0, -70.0, 20.0], [-80.0, -70.0, 20.0], [-85.0, -60.0, 20.0], [-90.0, -70.0, 20.0]])
-    _report(images, images[0].FrameOfReferenceUID, far, triangle).save_as(tmp_path / "ct" / "report.dcm",
-                                                                           enforce_file_format=True)
+    report = _report(images, images[0].FrameOfReferenceUID, FAR, TRIANGLE)
+    report.save_as(tmp_path / "ct" / "report.dcm", enforce_file_format=True)
     window = opened_window(qtbot, tmp_path / "ct")
     scene = window.area.active_scene()
     assert scene.kind == "mpr"
@@ -190,7 +189,7 @@ def test_a_series_whose_slices_each_name_a_frame_of_reference_shows_the_region(q
     next(a for a in menu.actions() if a.text() == "Measurements by Other Reader").trigger()
     (outline,) = [m for m in scene._state_marks if not m.text]
     drawn = np.array([scene._plane_to_world(uv, outline.plane) for uv in outline.points])
-    assert drawn == pytest.approx(triangle)
+    assert drawn == pytest.approx(TRIANGLE)
     window.close()
 
 
@@ -216,14 +215,11 @@ def test_an_enhanced_multi_frame_images_frames_each_have_their_plane() -> None:
     image.SharedFunctionalGroupsSequence = Sequence([shared])
     image.PerFrameFunctionalGroupsSequence = Sequence([
         item(PlanePositionSequence=Sequence([item(ImagePositionPatient=[*ORIGIN, z])])) for z in (26.0, 29.0, 32.0)])
-    centre = np.array([-60.0, -40.0, 30.0])
-    half = np.diag([12.0, 6.0, 4.0])
-    ends = np.array([centre + sign * half[k] for k in range(3) for sign in (-1, 1)])
     plane = image_plane(image, 3)
     assert plane is not None and plane.origin == pytest.approx([*ORIGIN, 32.0]) and plane.half_depth == 1.0
-    cut = ellipsoid_section(plane, ends)
+    cut = ellipsoid_section(plane, ELLIPSOID)
     assert cut is not None
-    (left, _), (right, _) = cut[0], cut[1]  # the major axis' ends: along x, 24 mm x sqrt(1 - (2/4)²)
+    (left, _), (right, _) = cut[0], cut[1]  # the major axis' ELLIPSOID: along x, 24 mm x sqrt(1 - (2/4)²)
     assert abs(right - left) * SPACING[1] == pytest.approx(24 * math.sqrt(0.75))
     first = image_plane(image, 1)
-    assert first is not None and ellipsoid_section(first, ends) is None
+    assert first is not None and ellipsoid_section(first, ELLIPSOID) is None
