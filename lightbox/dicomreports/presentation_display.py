@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
+from ..viewer.geometry import ellipse_outline
 from ..viewer.pixels import VoiTable, Window, cielab_rgb, element_values, readable_value, rescale
 from ..viewer.polarity import image_polarity
 from ..viewer.shutters import DisplayShutter, display_shutter
@@ -464,11 +465,7 @@ def graphic_polylines(graphic: StateGraphic) -> list[list[tuple[float, float]]]:
         t = np.linspace(0.0, 2 * math.pi, CURVE_SEGMENTS + 1)
         return [[(float(centre[0] + radius * math.cos(a)), float(centre[1] + radius * math.sin(a))) for a in t]]
     if graphic.kind == "ELLIPSE":
-        major = (points[1] - points[0]) / 2
-        minor = (points[3] - points[2]) / 2
-        centre = (points[0] + points[1]) / 2
-        t = np.linspace(0.0, 2 * math.pi, CURVE_SEGMENTS + 1)
-        return [[(float(v[0]), float(v[1])) for v in (centre + math.cos(a) * major + math.sin(a) * minor for a in t)]]
+        return [ellipse_outline(list(graphic.points), CURVE_SEGMENTS)]
     if graphic.kind == "POINT":
         c, r = points[0]
         return [[(c - 2, r), (c + 2, r)], [(c, r - 2), (c, r + 2)]]

@@ -20,6 +20,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from ..viewer.calibration import usable_spacing
+from ..viewer.geometry import ellipsoid_cut
 from ..viewer.pixels import functional_group_item, readable_value
 
 
@@ -93,29 +94,9 @@ def planar_region(plane: ImagePlane, points: np.ndarray) -> list[tuple[float, fl
 
 def ellipsoid_section(plane: ImagePlane, axes: np.ndarray) -> list[tuple[float, float]] | None:
     """The cut of an ELLIPSOID (6 x 3 mm: the ends of its three axes) through the image's plane,
-    as an ellipse's major then minor axis ends on the image; None when the plane misses it.
-
-    The ellipsoid is c + M t with |t| <= 1 (M's columns its half axes); on the plane, points
-    o + u r + v d (u, v in mm) give y = y0 + G w with y0 = M⁻¹(o - c), G = M⁻¹[r d]: the cut is
-    |y0 + G w|² <= 1, an ellipse about w* = -(GᵀG)⁻¹Gᵀy0 with (w - w*)ᵀ GᵀG (w - w*) <= 1 - q,
-    q = |y0 + G w*|² (no cut when q >= 1); its half axes are sqrt((1 - q)/λ) along GᵀG's eigenvectors."""
-    ends = np.asarray(axes, dtype=float).reshape(6, 3)
-    centre = ends[0:2].mean(axis=0)
-    half_axes = np.column_stack([(ends[2 * k + 1] - ends[2 * k]) / 2 for k in range(3)])
-    if abs(np.linalg.det(half_axes)) < 1e-9:
-        return None  # a flat or degenerate ellipsoid encloses no volume
-    inverse = np.linalg.inv(half_axes)
-    y0 = inverse @ (plane.origin - centre)
-    g = inverse @ np.column_stack([plane.along_row, plane.down_column])
-    gram = g.T @ g
-    w_centre = -np.linalg.solve(gram, g.T @ y0)
-    q = float(np.sum((y0 + g @ w_centre) ** 2))
-    if q >= 1.0:
+    as an ellipse's major then minor axis ends on the image; None when the plane misses it
+    (:func:`..viewer.geometry.ellipsoid_cut`, in mm, then in pixels)."""
+    cut = ellipsoid_cut(axes, plane.origin, plane.along_row, plane.down_column)
+    if cut is None:
         return None
-    eigenvalues, eigenvectors = np.linalg.eigh(gram)  # ascending: the smallest is the major axis
-    out: list[tuple[float, float]] = []
-    for k in (0, 1):
-        half = np.sqrt((1.0 - q) / eigenvalues[k]) * eigenvectors[:, k]
-        for w in (w_centre - half, w_centre + half):
-            out.append((float(w[0] / plane.spacing[1]), float(w[1] / plane.spacing[0])))
-    return out
+    return [(u / plane.spacing[1], v / plane.spacing[0]) for u, v in cut]

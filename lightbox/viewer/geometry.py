@@ -109,3 +109,46 @@ def first_plane(geometry: Geometry) -> str:
     if abs(float(normal @ np.asarray(axial_normal))) > 1 - 1e-6 and float(up @ np.asarray(axial_up)) > 1 - 1e-6:
         return "axial"
     return ACQUIRED
+
+
+def ellipsoid_cut(ends: np.ndarray, origin: np.ndarray, along: np.ndarray, down: np.ndarray,
+                  ) -> list[tuple[float, float]] | None:
+    """The cut of an ellipsoid (``ends``, 6 x 3 mm: the two ends of each of its three axes, as an
+    SR's ELLIPSOID gives them, PS3.3 C.18.9.1.2) through the plane ``origin + u·along + v·down``
+    (unit, perpendicular ``along`` and ``down``), as an ellipse's major then minor axis ends in
+    (u, v) mm; None when the plane misses it or the ellipsoid encloses no volume.
+
+    The ellipsoid is c + M t with |t| <= 1 (M's columns its half axes); on the plane
+    y = y0 + G w with y0 = M⁻¹(o - c), G = M⁻¹[along down]: the cut is |y0 + G w|² <= 1, an
+    ellipse about w* = -(GᵀG)⁻¹Gᵀy0 with (w - w*)ᵀ GᵀG (w - w*) <= 1 - q, q = |y0 + G w*|² (no
+    cut when q >= 1); its half axes are sqrt((1 - q)/λ) along GᵀG's eigenvectors."""
+    points = np.asarray(ends, dtype=float).reshape(6, 3)
+    centre = points[0:2].mean(axis=0)
+    half_axes = np.column_stack([(points[2 * k + 1] - points[2 * k]) / 2 for k in range(3)])
+    if abs(np.linalg.det(half_axes)) < 1e-9:
+        return None  # a flat or degenerate ellipsoid encloses no volume
+    inverse = np.linalg.inv(half_axes)
+    y0 = inverse @ (np.asarray(origin, dtype=float) - centre)
+    g = inverse @ np.column_stack([np.asarray(along, dtype=float), np.asarray(down, dtype=float)])
+    gram = g.T @ g
+    w_centre = -np.linalg.solve(gram, g.T @ y0)
+    q = float(np.sum((y0 + g @ w_centre) ** 2))
+    if q >= 1.0:
+        return None
+    eigenvalues, eigenvectors = np.linalg.eigh(gram)  # ascending: the smallest is the major axis
+    out: list[tuple[float, float]] = []
+    for k in (0, 1):
+        half = np.sqrt((1.0 - q) / eigenvalues[k]) * eigenvectors[:, k]
+        for w in (w_centre - half, w_centre + half):
+            out.append((float(w[0]), float(w[1])))
+    return out
+
+
+def ellipse_outline(ends: list[tuple[float, float]], segments: int) -> list[tuple[float, float]]:
+    """An ellipse given by the ends of its major then minor axis (PS3.3 C.10.5.1.2's ELLIPSE) as a
+    closed polygon of ``segments`` sides."""
+    points = [np.asarray(p, dtype=float) for p in ends]
+    major, minor = (points[1] - points[0]) / 2, (points[3] - points[2]) / 2
+    centre = (points[0] + points[1]) / 2
+    turns = np.linspace(0.0, 2 * np.pi, segments + 1)
+    return [(float(v[0]), float(v[1])) for v in (centre + np.cos(a) * major + np.sin(a) * minor for a in turns)]
