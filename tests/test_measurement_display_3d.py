@@ -223,3 +223,55 @@ def test_an_enhanced_multi_frame_images_frames_each_have_their_plane() -> None:
     assert abs(right - left) * SPACING[1] == pytest.approx(24 * math.sqrt(0.75))
     first = image_plane(image, 1)
     assert first is not None and ellipsoid_section(first, ELLIPSOID) is None
+
+
+
+def _drawn_points(scene) -> np.ndarray:  # noqa: ANN001
+    """Every point of the state's lines as the pane draws them (world: patient mm)."""
+    points = [polylines._points for polylines in scene.state_graphics.lines.values()]  # noqa: SLF001
+    return np.array([p.GetPoint(k) for p in points for k in range(p.GetNumberOfPoints())]).reshape(-1, 3)
+
+
+def _drawn_texts(scene) -> list[str]:  # noqa: ANN001
+    return [a.GetInput() for w in scene.state_graphics.texts.values() for a in w.actors if a.GetVisibility()]
+
+
+@pytest.mark.usefixtures("qtbot")
+def test_an_ellipsoid_is_cut_by_the_coronal_and_sagittal_panes(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Opened in the window's 2x2 layout with the crosshair on the ellipsoid's centre (-60, -40, 30),
+    the coronal pane (y = -40) draws ((x + 60)/12)² + ((z - 30)/4)² = 1 and the sagittal one
+    (x = -60) ((y + 40)/6)² + ((z - 30)/4)² = 1, each with the volume beside it; the coronal plane
+    moved 3 mm back (y = -37) draws the same shrunk by sqrt(1 - (3/6)²), and 7 mm back nothing."""
+    from window_helpers import opened_window
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    images = _series(tmp_path)
+    for image in images:
+        image.save_as(tmp_path / "ct" / f"slice_{int(image.InstanceNumber) - 1:04d}.dcm", enforce_file_format=True)
+    _report(images, images[0].FrameOfReferenceUID, ELLIPSOID).save_as(tmp_path / "ct" / "report.dcm",
+                                                                     enforce_file_format=True)
+    window = opened_window(qtbot, tmp_path / "ct")
+    window.set_layout("2x2")
+    panes = {getattr(w.scene, "plane", "3d"): w.scene for w in window.area.viewports}
+    axial, coronal, sagittal = panes["axial"], panes["coronal"], panes["sagittal"]
+    axial.display.crosshair = (-60.0, -40.0, 30.0)  # a voxel centre: column 50, row 80, slice 10
+    window.area.active = window.area.viewports[0]
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == "Measurements by Other Reader").trigger()
+    for scene, across, half, fixed, value in ((coronal, 0, 12.0, 1, -40.0), (sagittal, 1, 6.0, 0, -60.0)):
+        drawn = _drawn_points(scene)
+        assert len(drawn) > 40
+        assert drawn[:, fixed] == pytest.approx(value)
+        on = ((drawn[:, across] - (-60.0, -40.0)[across]) / half) ** 2 \
+            + ((drawn[:, 2] - 30.0) / 4.0) ** 2
+        assert on == pytest.approx(1.0, abs=1e-5)  # (vtkPoints keeps single precision)
+        assert _drawn_texts(scene) == ["Volume 2.4 ml"]
+    assert len(_drawn_points(axial)) > 40  # the acquired slice's cut, as before
+    coronal.move_to(-37.0)
+    drawn = _drawn_points(coronal)
+    assert drawn[:, 1] == pytest.approx(-37.0)
+    assert ((drawn[:, 0] + 60) / 12) ** 2 + ((drawn[:, 2] - 30) / 4) ** 2 == pytest.approx(0.75, abs=1e-5)
+    coronal.move_to(-33.0)
+    assert len(_drawn_points(coronal)) == 0 and _drawn_texts(coronal) == []
+    window.close()

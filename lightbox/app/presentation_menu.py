@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
 from ..dicomreports.image_views import is_view, read_state, read_view, view_presents, view_title, views_of_image
+from ..dicomreports.measurement_display import is_measurement_report, report_ellipsoids
 from ..dicomreports.presentation_display import (
     STATE_CLASSES,
     ImagePresentation,
@@ -26,7 +27,7 @@ from ..dicomreports.presentation_display import (
 )
 from ..viewer.loading import film_places
 from ..viewer.pixels import Window
-from ..viewer.views.overlays import StateMark
+from ..viewer.views.overlays import StateEllipsoid, StateMark
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -115,9 +116,16 @@ class VolumeState:
     it is not applied, in words."""
 
     def __init__(self, label: str, title: str, plane: str, marks: list[StateMark], window: Window | None,
-                 not_applied: list[str]) -> None:
+                 not_applied: list[str], ellipsoids: list[StateEllipsoid] | None = None) -> None:
         self.label, self.title, self.plane, self.marks, self.window = label, title, plane, marks, window
         self.not_applied = not_applied
+        self.ellipsoids = ellipsoids or []  # a report's volumes in patient mm, for the other planes' panes
+
+    def marks_for(self, plane: str) -> tuple[list[StateMark], list[StateEllipsoid]]:
+        """What a pane of ``plane`` draws: the graphics by slice on the acquired plane's panes; on
+        the others (a reformat: coronal, sagittal, oblique) the report's ellipsoids, cut where the
+        pane lies (a planar region lies in one acquired slice, and shows there only)."""
+        return (self.marks, []) if plane == self.plane else ([], self.ellipsoids)
 
 
 def volume_state(series: Any, state: Dataset) -> VolumeState | None:
@@ -166,8 +174,10 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
         return None
     if len(set(windows)) > 1:
         notes.append("a window per image (the first applied to the whole volume)")
+    ellipsoids = [StateEllipsoid(tuple(tuple(float(v) for v in end) for end in ends), text)
+                  for ends, text in report_ellipsoids(state, series_frames)] if is_measurement_report(state) else []
     return VolumeState(label, title, plane or getattr(placer, "plane_name", ""), marks, windows[0] if windows else None,
-                       list(dict.fromkeys(notes)))
+                       list(dict.fromkeys(notes)), ellipsoids)
 
 
 class PresentationStateMenu:
@@ -309,7 +319,7 @@ class PresentationStateMenu:
             bar.showMessage(f"Cannot apply the presentation state {Path(path).name}: {exc}", 12000)
             return None
         for scene in self._volume_scenes(volume):  # the graphics on the panes of the plane they were drawn on
-            scene.show_state_marks(state.label, state.marks if scene.plane == state.plane else [])
+            scene.show_state_marks(state.label, *state.marks_for(scene.plane))
         if state.window is not None:
             display.set_window(state.window, "PR")
         self.volume_applied[id(volume)] = str(path)

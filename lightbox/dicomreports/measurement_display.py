@@ -15,6 +15,8 @@ so that a reader comparing a prior's lengths with today's knows which scale each
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -135,47 +137,86 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
     graphics: list[StateGraphic] = []
     notes: list[str] = []
     plane = image_plane(image, frame)  # where regions given in patient coordinates go
-    for container in readable_value(report, "ContentSequence") or []:
-        if str(readable_value(container.ConceptNameCodeSequence[0], "CodeValue") or "") != "126010":
-            continue  # Imaging Measurements
-        for group in readable_value(container, "ContentSequence") or []:
-            region, region_3d, words, concepts, numbers = None, None, [], set(), []
-            for item in readable_value(group, "ContentSequence") or []:
-                kind = str(readable_value(item, "ValueType") or "")
-                if kind == "SCOORD":
-                    region = item
-                elif kind == "SCOORD3D":
-                    region_3d = item
-                elif kind == "NUM":
-                    words.append(_words(item))
-                    concepts.add(str(readable_value(item.ConceptNameCodeSequence[0], "CodeValue") or ""))
-                    numbers.append(item)
-            if region is not None:
-                placed = _on_image(region, report, uid, frame, notes)
-            elif region_3d is not None:
-                placed = _in_patient_space(region_3d, plane, series_frames, notes)
-            else:
-                continue
-            if placed is None:
-                continue
-            shape, points = placed
-            drawn: list[Any] = [StateGraphic(REGION_KINDS[shape], (p,)) for p in points] if shape == "MULTIPOINT" \
-                else [StateGraphic(REGION_KINDS.get(shape, "ELLIPSE"), tuple(points))]  # ELLIPSOID: its cut
-            if COBB_ANGLE in concepts and shape == "POLYLINE" and len(points) == 4:
-                # the two endplate lines, not a zigzag through them (dcmjs writes a Cobb angle so)
-                drawn = [StateGraphic("POLYLINE", tuple(points[:2])), StateGraphic("POLYLINE", tuple(points[2:]))]
-            graphics += drawn
-            if scale is not None:
-                words = [_checked(text, item, shape, points, scale) for text, item in zip(words, numbers, strict=True)]
-            if words:
-                right = max(points, key=lambda p: p[0])  # the values beside the region's right end
-                graphics.append(StateGraphic("TEXT", ((right[0] + 3.0, right[1]),), "; ".join(words)))
+    for group in _groups(report):
+        if group.region is not None:
+            placed = _on_image(group.region, report, uid, frame, notes)
+        elif group.region_3d is not None:
+            placed = _in_patient_space(group.region_3d, plane, series_frames, notes)
+        else:
+            continue
+        if placed is None:
+            continue
+        shape, points = placed
+        drawn: list[Any] = [StateGraphic(REGION_KINDS[shape], (p,)) for p in points] if shape == "MULTIPOINT" \
+            else [StateGraphic(REGION_KINDS.get(shape, "ELLIPSE"), tuple(points))]  # ELLIPSOID: its cut
+        if COBB_ANGLE in group.concepts and shape == "POLYLINE" and len(points) == 4:
+            # the two endplate lines, not a zigzag through them (dcmjs writes a Cobb angle so)
+            drawn = [StateGraphic("POLYLINE", tuple(points[:2])), StateGraphic("POLYLINE", tuple(points[2:]))]
+        graphics += drawn
+        words = group.words
+        if scale is not None:
+            words = [_checked(text, item, shape, points, scale) for text, item in zip(words, group.numbers, strict=True)]
+        if words:
+            right = max(points, key=lambda p: p[0])  # the values beside the region's right end
+            graphics.append(StateGraphic("TEXT", ((right[0] + 3.0, right[1]),), "; ".join(words)))
     if not graphics:
         return None
     observer = observer_name(report)
     return ImagePresentation(label="MEASUREMENTS", description=f"by {observer}" if observer else "another reader's",
                              creator=observer, created=str(readable_value(report, "ContentDate") or ""), kind="SR",
                              graphics=tuple(graphics), not_applied=tuple(dict.fromkeys(notes)))
+
+
+@dataclass
+class _Group:
+    """One measurement group of a TID 1500 report: its region (SCOORD on an image, or SCOORD3D in
+    patient mm) and its values (NUM items, in words and as read)."""
+
+    region: Dataset | None = None
+    region_3d: Dataset | None = None
+    words: list[str] = field(default_factory=list)
+    concepts: set[str] = field(default_factory=set)
+    numbers: list[Dataset] = field(default_factory=list)
+
+
+def _groups(report: Dataset) -> Iterator[_Group]:
+    """The measurement groups under the report's Imaging Measurements (DCM 126010)."""
+    for container in readable_value(report, "ContentSequence") or []:
+        if str(readable_value(container.ConceptNameCodeSequence[0], "CodeValue") or "") != "126010":
+            continue
+        for item_group in readable_value(container, "ContentSequence") or []:
+            group = _Group()
+            for item in readable_value(item_group, "ContentSequence") or []:
+                kind = str(readable_value(item, "ValueType") or "")
+                if kind == "SCOORD":
+                    group.region = item
+                elif kind == "SCOORD3D":
+                    group.region_3d = item
+                elif kind == "NUM":
+                    group.words.append(_words(item))
+                    group.concepts.add(str(readable_value(item.ConceptNameCodeSequence[0], "CodeValue") or ""))
+                    group.numbers.append(item)
+            yield group
+
+
+def report_ellipsoids(report: Dataset, frames_of_reference: frozenset[str]) -> list[tuple[np.ndarray, str]]:
+    """The report's ellipsoid volumes (TID 1411's Volume Surface, SCOORD3D ELLIPSOID) in one of
+    ``frames_of_reference``, each as its axes' six ends (6 x 3 patient mm) and its values in words:
+    for the planes that cut a volume anywhere (a reformat's), where the acquired slices take theirs
+    from :func:`measurement_presentation`. Raises ValueError on a report too damaged to read."""
+    try:
+        out: list[tuple[np.ndarray, str]] = []
+        for group in _groups(report):
+            region = group.region_3d
+            if region is None or str(readable_value(region, "GraphicType") or "") != "ELLIPSOID" or \
+                    str(readable_value(region, "ReferencedFrameOfReferenceUID") or "") not in frames_of_reference:
+                continue
+            data = np.asarray([float(v) for v in element_values(readable_value(region, "GraphicData"))])
+            if len(data) == 18:  # one that is not is said by measurement_presentation, on the acquired slices
+                out.append((data.reshape(6, 3), "; ".join(group.words)))
+        return out
+    except Exception as exc:  # noqa: BLE001 - a value damaged past reading: said
+        raise ValueError(f"the measurement report cannot be read ({type(exc).__name__}: {exc})") from exc
 
 
 def _on_image(region: Dataset, report: Dataset, uid: str, frame: int | None, notes: list[str],

@@ -19,7 +19,7 @@ from vtkmodules.vtkRenderingImage import vtkImageResliceMapper, vtkImageStack
 
 from ..display import VolumeDisplay
 from ..fusion import Fusion
-from ..geometry import ACQUIRED, PLANES, nearest_plane, plane_axes
+from ..geometry import ACQUIRED, PLANES, ellipse_outline, ellipsoid_cut, nearest_plane, plane_axes
 from ..geometry import acquired_axes as geometry_acquired_axes
 from ..geometry import first_plane as geometry_first_plane
 from ..measure import SPHERE, Measurement, RoiStatistics, sphere_radius, volume_roi_statistics
@@ -37,6 +37,7 @@ from .overlays import (
     Polylines,
     RenderRequest,
     ScaleBar,
+    StateEllipsoid,
     StateGraphicsLayer,
     StateMark,
 )
@@ -47,6 +48,7 @@ from .vtk_data import to_vtk_image
 SECTION_PLANES = ("axial", "coronal", "sagittal")
 REFERENCE_LINE_COLOR = (0.3, 0.75, 1.0)  # another pane's slice: blue, apart from the planes' own colours
 # 3D Slicer's colours: red axial, green coronal, yellow sagittal.
+ELLIPSOID_CUT_SEGMENTS = 72  # another reader's ellipsoid, cut by a plane: drawn as a polygon of so many sides
 PLANE_COLORS = {"axial": (0.95, 0.3, 0.3), "coronal": (0.35, 0.85, 0.35), "sagittal": (0.95, 0.85, 0.25)}
 
 
@@ -148,6 +150,7 @@ class MprScene(PlaneScene):
         # slice position, in mm on this plane, read-only; and the state's name for the corner
         self.state_label = ""
         self._state_marks: list[StateMark] = []
+        self._state_ellipsoids: list[StateEllipsoid] = []  # cut by this plane wherever it lies
         self.state_graphics = StateGraphicsLayer(self.renderer)
         # another series of the same frame of reference laid over in colour (a PET over its CT):
         # its own reslice of the same plane, one layer above the image in a VTK image stack
@@ -508,11 +511,14 @@ class MprScene(PlaneScene):
         self._update_state_marks(position, half_step)
         self._update_overlay_planes()
 
-    def show_state_marks(self, label: str, marks: list[StateMark]) -> None:
-        """Show a presentation state's graphics (``marks``: on this plane, by slice) and its name
+    def show_state_marks(self, label: str, marks: list[StateMark], ellipsoids: list[StateEllipsoid] | None = None,
+                         ) -> None:
+        """Show a presentation state's graphics (``marks``: on this plane, by slice; ``ellipsoids``:
+        in patient mm, cut by the plane shown, for a plane other than the acquired one) and its name
         in the corner; ``("", [])`` takes them away."""
         self.state_label = label
         self._state_marks = list(marks)
+        self._state_ellipsoids = list(ellipsoids or [])
         self._update_overlays()
         self.request_render()
 
@@ -530,6 +536,16 @@ class MprScene(PlaneScene):
                 lines.setdefault(mark.colour, []).append(world)
                 if mark.filled:  # its inside filled, translucent, as on a film
                     fills.setdefault(mark.colour, []).append(world)
+        for ellipsoid in self._state_ellipsoids:
+            cut = ellipsoid_cut(np.asarray(ellipsoid.ends), position * self.normal, self.right, self.up)
+            if cut is None:
+                continue  # this plane passes beside it
+            outline = ellipse_outline(cut, ELLIPSOID_CUT_SEGMENTS)
+            lines.setdefault(ellipsoid.colour, []).append([self._plane_to_world(uv, position) for uv in outline])
+            if ellipsoid.text:  # its values beside its right end, as on the acquired slices
+                u, v = max(cut)
+                texts.setdefault(ellipsoid.colour, []).append((self._plane_to_world((u + 3.0, v), position),
+                                                               ellipsoid.text))
         self.state_graphics.show(lines, texts, fills)
 
     # -- measurements (in mm on this plane, shown on their own slice only) ---------------------

@@ -50,6 +50,16 @@ class StateMark:
     filled: bool = False  # a closed outline whose inside the state fills (Graphic Filled, C.10.5.1.2)
 
 
+@dataclass(frozen=True)
+class StateEllipsoid:
+    """Another reader's ellipsoid volume (an SR's SCOORD3D ELLIPSOID) in patient mm, its axes' six
+    ends, with its values in words: drawn as its cut through whichever plane a pane shows."""
+
+    ends: tuple[tuple[float, ...], ...]  # 6 x 3
+    text: str = ""
+    colour: tuple[int, int, int] | None = None
+
+
 class CornerText:
     """The four corner texts (patient, study, technique, view state).
 
