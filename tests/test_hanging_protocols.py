@@ -202,6 +202,30 @@ def test_crosshair_lines_only_of_planes_another_pane_shows(any_renderer_window, 
     assert _line_pixels(axial, "coronal") > 100 and _line_pixels(axial, "sagittal") > 100
 
 
+def test_the_crosshair_placed_in_the_lung_pane_moves_the_sagittal(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """The CT chest protocol's axial panes keep their windows on displays of their own; in 2x2 the
+    sagittal and 3D panes beside them are the volume's. A crosshair placed with the Crosshair
+    tool in the lung pane stayed there: the sagittal pane did not go to it, and the lung pane's
+    sagittal line marked a plane no pane showed. Now every pane of the volume takes the point."""
+    window = any_renderer_window
+    chest_ct(tmp_path)
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None, timeout=30000)
+    window.layout_actions["2x2"].trigger()
+    qtbot.waitUntil(lambda: not window.is_loading(), timeout=30000)
+    lung, mediastinum, sagittal = (w.scene for w in window.area.viewports[:3])
+    assert (lung.plane, mediastinum.plane, sagittal.plane) == ("axial", "axial", "sagittal")
+    assert lung.display is not sagittal.display and lung.volume is sagittal.volume
+    before, sagittal_window = sagittal.display.crosshair, sagittal.display.window_width
+    window.set_tool("crosshair")
+    widget = window.area.viewports[0]
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(widget.width() // 4, widget.height() // 3))
+    placed = lung.display.crosshair
+    assert placed[0] != before[0] and placed[1] != before[1]  # a point off the middle, both ways
+    assert sagittal.display.crosshair == placed and mediastinum.display.crosshair == placed
+    assert (lung.display.window_width, sagittal.display.window_width) == (1500, sagittal_window)  # their own windows
+
+
 def test_a_pet_ct_opens_ct_pet_fused_and_mip_with_the_slices_linked(any_renderer_window, qtbot, tmp_path: Path) -> None:
     """A PET/CT study (one frame of reference): its CT, its PET in SUV 0-5, the CT with the PET
     laid over, and the PET's MIP; the three plane panes scroll together in patient mm. Without a

@@ -119,6 +119,7 @@ class ViewerArea(QWidget):
         self.link: SceneLink | None = None  # panes kept in step (compare with prior)
         # displays whose slice changes redraw the reference lines (by id: they are unhashable dataclasses)
         self._watched_displays: dict[int, weakref.ref[object]] = {}
+        self._sharing_crosshair = False  # one display's crosshair being given to the others of its volume
         self.catalog: StudyCatalog | None = None  # where measurements are kept with their images
         self.set_layout("1x1")
 
@@ -361,6 +362,28 @@ class ViewerArea(QWidget):
         if getattr(scene, "kind", "") == "mpr" and display is not None and (known is None or known() is not display):
             self._watched_displays[id(display)] = weakref.ref(display)
             display.events.crosshair.connect(lambda *_: self.update_reference_lines())
+            source = weakref.ref(display)
+            display.events.crosshair.connect(lambda *_: self._share_crosshair(source()))
+
+    def _share_crosshair(self, source: VolumeDisplay | None) -> None:
+        """One patient point for all the panes of one volume: a hanging protocol's panes window the
+        series each on their own display (the CT chest's lung and mediastinum axials), but the
+        crosshair placed, or a slice scrolled, in one is where the others go (the sagittal beside
+        the lung window's axial stayed where it was, and that pane's crosshair lines showed a
+        sagittal plane no pane showed)."""
+        if source is None or self._sharing_crosshair:
+            return
+        volumes = [w.scene.volume for w in self.viewports if isinstance(w.scene, MprScene) and w.scene.display is source]
+        point = tuple(float(v) for v in source.crosshair)
+        self._sharing_crosshair = True
+        try:
+            for widget in self.viewports:
+                display = getattr(widget.scene, "display", None)
+                if isinstance(display, VolumeDisplay) and display is not source and \
+                        any(getattr(widget.scene, "volume", None) is v for v in volumes) and tuple(display.crosshair) != point:
+                    display.crosshair = point  # type: ignore[assignment]
+        finally:
+            self._sharing_crosshair = False
 
     def link_panes(self, panes: list[int], same_frame_of_reference: bool, **sync: bool) -> SceneLink:
         """Keep the scenes of ``panes`` in step (scroll, window, zoom: ``sync`` switches)."""
