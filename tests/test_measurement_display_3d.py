@@ -275,3 +275,36 @@ def test_an_ellipsoid_is_cut_by_the_coronal_and_sagittal_panes(qtbot, tmp_path: 
     coronal.move_to(-33.0)
     assert len(_drawn_points(coronal)) == 0 and _drawn_texts(coronal) == []
     window.close()
+
+
+def test_the_screenshot_grid_shows_the_ellipsoid_and_its_values_in_each_plane_pane(tmp_path: Path) -> None:
+    """`lightbox screenshot --layout mpr --presentation REPORT`: every plane through the ellipsoid's
+    centre, its cut drawn in the axial, coronal and sagittal panes, and its volume beside it in
+    each pane's own quarter of the picture. The panes share one render window, and the labels of
+    the upper and right panes were pushed out of them (kept inside as if each pane began at 0)."""
+    from lightbox.app.cli import _show_presentation
+    from lightbox.app.compose import build_scenes, open_path
+    from lightbox.app.presentation_menu import presented_volume
+    from lightbox.viewer.views.offscreen import render_grid
+
+    images = _series(tmp_path)
+    for image in images:
+        image.save_as(tmp_path / "ct" / f"slice_{int(image.InstanceNumber) - 1:04d}.dcm", enforce_file_format=True)
+    report = tmp_path / "report.dcm"
+    _report(images, images[0].FrameOfReferenceUID, ELLIPSOID).save_as(report, enforce_file_format=True)
+    opened, _ = open_path(tmp_path / "ct")
+    scenes, (rows, columns) = build_scenes(opened, "mpr")
+    assert _show_presentation(scenes, presented_volume(opened, report)) == []
+    width, height = 800, 600
+    render_grid(scenes, rows, columns, width, height)
+    planes = [s for s in scenes if getattr(s, "kind", "") == "mpr"]
+    assert sorted(s.plane for s in planes) == ["axial", "coronal", "sagittal"]
+    for scene in planes:
+        assert scene.display.crosshair == pytest.approx((-60.0, -40.0, 30.0))
+        (label,) = [a for w in scene.state_graphics.texts.values() for a in w.actors if a.GetVisibility()]
+        assert label.GetInput() == "Volume 2.4 ml"
+        x0, y0, x1, y1 = scene.renderer.GetViewport()  # the pane's share of the picture
+        scene.renderer.SetWorldPoint(*label.GetPositionCoordinate().GetValue(), 1.0)
+        scene.renderer.WorldToDisplay()
+        x, y, _ = scene.renderer.GetDisplayPoint()
+        assert x0 * width <= x <= x1 * width and y0 * height <= y <= y1 * height, (scene.plane, x, y)

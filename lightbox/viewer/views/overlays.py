@@ -301,6 +301,10 @@ class WorldLabels:
         width, height = self.renderer.GetSize()
         if width < 2 or height < 2 or self.renderer.GetRenderWindow() is None:
             return  # not on screen: VTK cannot measure text there
+        # display points are the render window's: a pane of a grid (the screenshot's panes share
+        # one window) starts at its viewport's origin, not at 0 (labels of the upper and right
+        # panes were pushed out of them)
+        left, bottom = self.renderer.GetOrigin()
         size = [0.0, 0.0]
         for anchor, actor in zip(self.anchors, self.actors, strict=False):
             if not actor.GetVisibility():
@@ -309,8 +313,8 @@ class WorldLabels:
             self.renderer.WorldToDisplay()
             x, y, depth = self.renderer.GetDisplayPoint()
             actor.GetSize(self.renderer, size)
-            inside_x = max(self.MARGIN, min(x, width - size[0] - self.MARGIN))
-            inside_y = max(self.MARGIN, min(y, height - size[1] - self.MARGIN))
+            inside_x = max(left + self.MARGIN, min(x, left + width - size[0] - self.MARGIN))
+            inside_y = max(bottom + self.MARGIN, min(y, bottom + height - size[1] - self.MARGIN))
             place = anchor
             if (inside_x, inside_y) != (x, y):
                 self.renderer.SetDisplayPoint(inside_x, inside_y, depth)
