@@ -108,3 +108,37 @@ def test_one_export_replaces_a_uid_the_same_way_and_another_export_otherwise() -
     Deidentifier().apply(third)
     assert first.StudyInstanceUID == second.StudyInstanceUID != original
     assert third.StudyInstanceUID not in (original, first.StudyInstanceUID)  # no link between two exports
+
+
+def test_descriptions_are_kept_cleaned_of_what_the_header_says_identifies() -> None:
+    """Kept descriptions (the study's, the series', the protocol's) lose each part of a person's name
+    (as a word), an ID the profile removes, anything written like a date and the header's dates in
+    words; free text (Image Comments) stays removed; a description
+    that was nothing but an identifier stays removed; the method says what was kept. Without the
+    choice, the Basic Profile removes them all."""
+    from lightbox.studyexport.deidentify import KEPT_METHOD
+
+    def described() -> Dataset:
+        ds = _object("MRN12345", "DOE^JANE")
+        ds.AccessionNumber, ds.InstitutionName = "ACC778", "St Elsewhere Hospital"
+        ds.ReferringPhysicianName, ds.PatientBirthDate = "HEAD^ANNA", "19700315"
+        ds.StudyDescription = "CT CHEST doe jane 2026-01-02"
+        ds.SeriesDescription = "AX LUNG 1.25mm MRN12345 HEADNECK"
+        ds.ProtocolName = "Chest/Routine (St Elsewhere Hospital) 12.03.25, born 15 March 1970"
+        ds.ImageComments = "seen by Dr Gregory House"
+        ds.PerformedProcedureStepDescription = "ACC778"
+        return ds
+
+    ds = described()
+    Deidentifier(seed=5, keep_descriptions=True).apply(ds)
+    assert ds.StudyDescription == "CT CHEST * * *"
+    assert ds.SeriesDescription == "AX LUNG 1.25mm * HEADNECK"  # Dr Head's name as a word only
+    assert ds.ProtocolName == "Chest/Routine (*) *, born *"
+    assert "ImageComments" not in ds and "PerformedProcedureStepDescription" not in ds
+    assert list(ds.DeidentificationMethod)[-1] == KEPT_METHOD and len(KEPT_METHOD) <= 64  # LO
+    assert [c.CodeValue for c in ds.DeidentificationMethodCodeSequence] == ["113100", "113107"]  # not 113105
+    plain = described()
+    Deidentifier(seed=5).apply(plain)
+    assert not any(k in plain for k in ("StudyDescription", "SeriesDescription", "ImageComments"))
+    assert plain.get("ProtocolName") in (None, "ANONYMIZED")  # the profile's X/D: removed or a dummy
+    assert KEPT_METHOD not in list(plain.DeidentificationMethod)

@@ -117,6 +117,16 @@ def test_a_recorded_study_is_exported_from_the_list_and_the_command_line(qtbot, 
     assert window.message.text() == f"60 instance(s) exported de-identified to {tmp_path / 'anon'}, with a DICOMDIR; 1 left out"
     written = [i.load() for i in FileSet(pydicom.dcmread(tmp_path / "anon" / "DICOMDIR"))]
     assert {str(d.PatientName) for d in written} == {"ANONYMIZED"} and len(written) == 60
+    assert not any("SeriesDescription" in d for d in written)  # the Basic Profile removes them
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: next(b for b in box.buttons()
+                                                              if b.text() == "De-identified, keeping descriptions").click())
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path / "teaching")))
+    assert window.export_selected() == tmp_path / "teaching"
+    assert window.message.text().startswith("60 instance(s) exported de-identified, descriptions kept (cleaned) to")
+    kept = [i.load() for i in FileSet(pydicom.dcmread(tmp_path / "teaching" / "DICOMDIR"))]
+    originals = {str(d.SeriesDescription) for d in (pydicom.dcmread(p) for p in (tmp_path / "study").rglob("*.dcm"))
+                 if "SeriesDescription" in d}
+    assert originals and {str(d.SeriesDescription) for d in kept} == originals  # nothing identifying in them
     capsys.readouterr()
     assert main(["db", "export", first.StudyInstanceUID, "--out", str(tmp_path / "cd"), "--db", db]) == 0
     assert "61 instance(s) of 1 study(ies), as acquired, with a DICOMDIR" in capsys.readouterr().out

@@ -143,6 +143,26 @@ def test_export_deidentified_leaves_nothing_planted_and_keeps_the_study_whole(tm
     assert fusion_problem(load_volume(series["CT"]), load_volume(series["PT"])) == ""  # the PET still lies over its CT
 
 
+def test_export_deidentified_keeping_descriptions_cleans_them(tmp_path: Path, capsys) -> None:
+    """`lightbox export --deidentify --keep-descriptions`: the study's description is kept with the
+    patient's given name cleaned out of it ("PET CT WHOLE BODY JANE"), and nothing planted is left
+    anywhere; asked without --deidentify it is refused, in words."""
+    _study(tmp_path / "study")
+    assert main(["export", str(tmp_path / "study"), "--out", str(tmp_path / "x"), "--keep-descriptions"]) == 2
+    assert "--keep-descriptions goes with --deidentify" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "study"), "--out", str(tmp_path / "out"), "--deidentify",
+                 "--keep-descriptions"]) == 0
+    assert "days; descriptions kept, cleaned)" in capsys.readouterr().out
+    written = _written(tmp_path / "out")
+    assert len(written) == 60 and {d.StudyDescription for d in written} == {"PET CT WHOLE BODY *"}
+    for ds in written:
+        found: list[str] = []
+        ds.walk(lambda _d, element, found=found: found.append(str(element.value))
+                if element.VR not in ("OB", "OW", "SQ") else None)
+        assert not [v for v in found for secret in SECRETS if secret.lower() in v.lower()], ds.SOPInstanceUID
+        assert list(ds.DeidentificationMethod)[-1] == "Descriptions kept, cleaned of names, IDs, dates"
+
+
 def test_export_refuses_a_folder_with_files_and_a_demo(tmp_path: Path, capsys) -> None:
     _study(tmp_path / "study")
     (tmp_path / "full").mkdir()
@@ -176,6 +196,13 @@ def test_file_menu_exports_the_open_study(qtbot, tmp_path: Path, monkeypatch) ->
     assert len(_written(tmp_path / "out")) == 60
     action.trigger()  # the same folder again: it has files now
     assert said[-1].endswith("is not empty: choose a new or empty folder (nothing is overwritten).")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path / "kept")))
+    window.study_export.last = None
+    next(a for a in window.menuBar().actions()[0].menu().actions()
+         if a.text() == "Export study as DICOM, de-identified, keeping descriptions...").trigger()
+    qtbot.waitUntil(lambda: window.study_export.last is not None, timeout=30000)
+    assert "descriptions kept, cleaned) to" in said[-1]
+    assert {d.StudyDescription for d in _written(tmp_path / "kept")} == {"PET CT WHOLE BODY *"}
 
 
 def test_an_instance_without_a_transfer_syntax_in_its_meta_is_written_with_the_one_it_was_read_in(tmp_path: Path) -> None:

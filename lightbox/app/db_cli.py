@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..viewer.study_tree import person_name
 from .cli_messages import refuse, refuse_demo
+from .export_cli import add_keep_descriptions
 
 if TYPE_CHECKING:
     from ..studydb.catalog import StudyCatalog
@@ -132,7 +133,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         return found
     _, files, gone = found
     return export_and_say(files, [f"{f.name}: no longer where it was recorded" for f in gone], Path(args.out),
-                          args.deidentify)
+                          args.deidentify, args.keep_descriptions)
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
@@ -191,6 +192,7 @@ def add_db_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("query", help="a study UID, accession, patient ID or text that names one study")
     p.add_argument("--out", required=True, help="a new or empty folder")
     p.add_argument("--deidentify", action="store_true", help="PS3.15 Basic Profile with modified dates")
+    add_keep_descriptions(p)
     p.set_defaults(func=_cmd_export)
     p = dsub.add_parser("list", help="list the recorded studies, newest first, filtered")
     p.add_argument("--json", action="store_true")

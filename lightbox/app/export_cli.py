@@ -25,15 +25,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     files, left_out = study_files(index, args.study)
     if not files:
         return refuse(f"no DICOM file to export in {args.path}")
-    return export_and_say(files, left_out, Path(args.out), args.deidentify)
+    return export_and_say(files, left_out, Path(args.out), args.deidentify, args.keep_descriptions)
 
 
-def export_and_say(files: list[Path], left_out: list[str], out: Path, deidentify: bool) -> int:
-    """Export ``files`` into ``out`` and print what was written and left out; the exit code."""
-    from ..studyexport.deidentify import Deidentifier
+def export_and_say(files: list[Path], left_out: list[str], out: Path, deidentify: bool,
+                   keep_descriptions: bool = False) -> int:
+    """Export ``files`` into ``out`` and print what was written and left out; the exit code.
+    ``keep_descriptions``: de-identified with the descriptions kept, cleaned (:mod:`..studyexport.descriptions`)."""
+    from ..studyexport.deidentify import Deidentifier, how_exported
     from ..studyexport.media import export_files
 
-    deidentifier = Deidentifier() if deidentify else None
+    if keep_descriptions and not deidentify:
+        return refuse("--keep-descriptions goes with --deidentify (an export as acquired keeps everything)")
+    deidentifier = Deidentifier(keep_descriptions=keep_descriptions) if deidentify else None
     try:
         result = export_files(files, out, deidentifier)
     except ValueError as exc:
@@ -42,9 +46,8 @@ def export_and_say(files: list[Path], left_out: list[str], out: Path, deidentify
         print(f"left out: {reason}")
     for note in result.notes:
         print(f"note: {note}")
-    how = (f"de-identified (PS3.15 Basic Profile; dates moved back {deidentifier.days_back} days)"
-           if deidentifier is not None else "as acquired")
-    print(f"{result.folder}  {result.written} instance(s) of {result.studies} study(ies), {how}, with a DICOMDIR")
+    print(f"{result.folder}  {result.written} instance(s) of {result.studies} study(ies), {how_exported(deidentifier)}, "
+          "with a DICOMDIR")
     return 0
 
 
@@ -58,4 +61,11 @@ def add_export_command(sub: argparse._SubParsersAction) -> None:
                    help="PS3.15 Basic Application Level Confidentiality Profile with modified dates: names, IDs, "
                         "institutions and descriptions removed or replaced, UIDs replaced consistently, dates moved "
                         "back by a random whole number of days; documents and images with burned-in text left out")
+    add_keep_descriptions(p)
     p.set_defaults(func=_cmd_export)
+
+
+def add_keep_descriptions(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--keep-descriptions", action="store_true",
+                        help="with --deidentify: keep the study, series and protocol descriptions, cleaned of the "
+                             "names, IDs and dates the header states (free-text comments are still removed)")

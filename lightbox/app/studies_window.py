@@ -229,9 +229,12 @@ class StudiesWindow(QDialog):
                           "dates moved back; documents and images with burned-in text left out)?", parent=self)
         acquired = box.addButton("As acquired", QMessageBox.ButtonRole.AcceptRole)
         deidentified = box.addButton("De-identified", QMessageBox.ButtonRole.AcceptRole)
+        described = box.addButton("De-identified, keeping descriptions", QMessageBox.ButtonRole.AcceptRole)
+        described.setToolTip("The study, series and protocol descriptions kept, cleaned of the names, IDs and dates "
+                             "the header states; free-text comments still removed: look before sharing")
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
-        if box.clickedButton() not in (acquired, deidentified):
+        if box.clickedButton() not in (acquired, deidentified, described):
             return None
         folder = QFileDialog.getExistingDirectory(self, "Export the study to a new or empty folder")
         if not folder:
@@ -247,7 +250,8 @@ class StudiesWindow(QDialog):
                                 "Writing the file-set to the folder (this part cannot be cancelled)...")
             QApplication.processEvents()
 
-        deidentifier = Deidentifier() if box.clickedButton() is deidentified else None
+        deidentifier = None if box.clickedButton() is acquired else \
+            Deidentifier(keep_descriptions=box.clickedButton() is described)
         try:
             result = export_files(files, Path(folder), deidentifier, progress, dialog.wasCanceled)
         except ExportCancelled as exc:
@@ -260,7 +264,8 @@ class StudiesWindow(QDialog):
             dialog.close()
         left_out = len(result.left_out) + len(recorded) - len(files)
         self.message.setText(f"{result.written} instance(s) exported "
-                             + ("de-identified " if deidentifier is not None else "")
+                             + ("" if deidentifier is None else "de-identified, descriptions kept (cleaned) "
+                                if deidentifier.keep_descriptions else "de-identified ")
                              + f"to {result.folder}, with a DICOMDIR" + (f"; {left_out} left out" if left_out else ""))
         return result.folder
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QPushButton
 
 from ..dicomreports.archive import study_of_series
-from ..studyexport.deidentify import Deidentifier
+from ..studyexport.deidentify import Deidentifier, how_exported
 from ..studyexport.media import ExportCancelled, Exported, export_files, study_files
 from .recent import last_folder
 
@@ -39,6 +39,11 @@ class StudyExport:
         window._action(menu, "Export study as DICOM, de-identified...", lambda: self.export_dialog(True),
                        tip="The same, de-identified (PS3.15 Basic Profile: names, IDs and descriptions removed, UIDs "
                            "replaced, dates moved back); documents and images with burned-in text left out")
+        window._action(menu, "Export study as DICOM, de-identified, keeping descriptions...",
+                       lambda: self.export_dialog(True, keep_descriptions=True),
+                       tip="De-identified as above, with the study, series and protocol descriptions kept, cleaned of "
+                           "the names, IDs and dates the header states (a teaching file's series stay named); "
+                           "free-text comments still removed: look before sharing")
         self._relay = _Relay()
         self._relay.progress.connect(self._progress)
         self._relay.done.connect(self._done)
@@ -65,7 +70,7 @@ class StudyExport:
         uid = study_of_series(index, series.uid)
         return (index, uid) if uid else None
 
-    def export_dialog(self, deidentify: bool) -> None:
+    def export_dialog(self, deidentify: bool, keep_descriptions: bool = False) -> None:
         if self.busy():
             self.window.statusBar().showMessage("An export is still being written", 5000)
             return
@@ -75,9 +80,9 @@ class StudyExport:
             return
         folder = QFileDialog.getExistingDirectory(self.window, "Export the study to a new or empty folder", last_folder())
         if folder:
-            self.export(Path(folder), deidentify)
+            self.export(Path(folder), deidentify, keep_descriptions)
 
-    def export(self, folder: Path, deidentify: bool) -> bool:
+    def export(self, folder: Path, deidentify: bool, keep_descriptions: bool = False) -> bool:
         """Write the open study into ``folder`` off the UI thread; False (said) when it cannot start."""
         study = self._study()
         if study is None or self.busy():
@@ -88,7 +93,7 @@ class StudyExport:
             return False
         index, uid = study
         files, left_out = study_files(index, uid)
-        deidentifier = Deidentifier() if deidentify else None
+        deidentifier = Deidentifier(keep_descriptions=keep_descriptions) if deidentify else None
 
         def run() -> None:
             try:
@@ -140,9 +145,7 @@ class StudyExport:
     def _done(self, result: Exported, deidentifier: Deidentifier | None) -> None:
         self.cancel_button.hide()
         self.last = result
-        how = (f"de-identified (PS3.15 Basic Profile; dates moved back {deidentifier.days_back} days)"
-               if deidentifier is not None else "as acquired")
-        summary = f"{result.written} instance(s) exported {how} to {result.folder}, with a DICOMDIR"
+        summary = f"{result.written} instance(s) exported {how_exported(deidentifier)} to {result.folder}, with a DICOMDIR"
         self.window.statusBar().showMessage(summary, 15000)
         details = [summary]
         if result.left_out:

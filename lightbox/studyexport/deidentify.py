@@ -29,12 +29,16 @@ from typing import Any
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from .descriptions import identifying_words, kept_descriptions, restore_cleaned
+
 PROFILE_EDITION = "dicomfields_2026c"  # dicom-anonymizer's transcription of PS3.15 Table E.1-1
 METHOD = ["PS3.15 Basic Application Confidentiality Profile",  # LO: 64 characters a value
           "Retain Longitudinal Temporal Information Modified Dates Option",
           "Lightbox, with dicom-anonymizer's 2026c table"]
 CODES = (("113100", "Basic Application Confidentiality Profile"),
          ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"))
+# with descriptions kept (not the Clean Descriptors Option's code: its free texts are not kept)
+KEPT_METHOD = "Descriptions kept, cleaned of names, IDs, dates"
 PATIENT_NAME = "ANONYMIZED"
 _LIBRARY_MAP = threading.Lock()
 BIRTH = (0x00100030, 0x00100032)  # Patient's Birth Date and Time: emptied as the profile says, not moved
@@ -64,11 +68,13 @@ class Deidentifier:
     """One export's de-identification: its UID map, date shift and patient pseudonyms are shared by
     all the objects it is given, so they stay one study (or several, one patient's) as they were."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, keep_descriptions: bool = False) -> None:
         chooser = random.Random(seed)
         self.days_back = chooser.randint(365, 3650)  # whole days: the weekday and time of day change not
         self.uids: dict[str, str] = {}
         self.patients: dict[str, str] = {}
+        # the study's, series' and protocol's descriptions kept, cleaned (:mod:`.descriptions`)
+        self.keep_descriptions = keep_descriptions
 
     def apply(self, ds: Dataset) -> None:
         """De-identify ``ds`` in place; BurnedInAnnotation when its pixels say they carry text."""
@@ -80,13 +86,19 @@ class Deidentifier:
         key = f"{ds.get('PatientID', '')}|{ds.get('PatientName', '')}|{ds.get('IssuerOfPatientID', '')}"
         pseudonym = self.patients.setdefault(key, f"ANON{len(self.patients) + 1}")
         dates = self._dated(ds)  # the dates as they are, to move back once the profile has run
+        actions = profile.initialize_actions(PROFILE_EDITION)
+        descriptions, words = [], frozenset[str]()
+        if self.keep_descriptions:  # read before the profile removes them and what identifies
+            descriptions = kept_descriptions(ds)
+            words = identifying_words(ds, ((t[0] << 16) | t[1] for t in actions if len(t) == 2))
         with _LIBRARY_MAP:  # the library's UID map is a module global: this export's own, one export at a time
             shared = profile.dictionary
             profile.dictionary = self.uids
             try:
-                profile.anonymize_dataset(ds, base_rules_gen=lambda: profile.initialize_actions(PROFILE_EDITION))
+                profile.anonymize_dataset(ds, base_rules_gen=lambda: actions)
             finally:
                 profile.dictionary = shared
+        restore_cleaned(descriptions, words)
         for dataset, tag, value in dates:
             if tag in dataset:  # what the profile removed stays removed
                 dataset[tag].value = value
@@ -96,7 +108,7 @@ class Deidentifier:
         ds.PatientName, ds.PatientID = PATIENT_NAME, pseudonym
         ds.PatientIdentityRemoved = "YES"
         ds.LongitudinalTemporalInformationModified = "MODIFIED"
-        ds.DeidentificationMethod = METHOD
+        ds.DeidentificationMethod = [*METHOD, KEPT_METHOD] if self.keep_descriptions else METHOD
         codes = []
         for value, meaning in CODES:
             item = Dataset()
@@ -123,3 +135,10 @@ class Deidentifier:
         ds.walk(visit)
         return moved
 
+
+def how_exported(deidentifier: Deidentifier | None) -> str:
+    """An export's way in words, for its message: "as acquired", or de-identified and how."""
+    if deidentifier is None:
+        return "as acquired"
+    kept = "; descriptions kept, cleaned" if deidentifier.keep_descriptions else ""
+    return f"de-identified (PS3.15 Basic Profile; dates moved back {deidentifier.days_back} days{kept})"
