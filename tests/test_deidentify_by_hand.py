@@ -142,3 +142,14 @@ def test_descriptions_are_kept_cleaned_of_what_the_header_says_identifies() -> N
     assert not any(k in plain for k in ("StudyDescription", "SeriesDescription", "ImageComments"))
     assert plain.get("ProtocolName") in (None, "ANONYMIZED")  # the profile's X/D: removed or a dummy
     assert KEPT_METHOD not in list(plain.DeidentificationMethod)
+
+
+def test_a_private_tags_or_a_comments_words_do_not_clean_a_description() -> None:
+    """pydicom's JPEG-lossy.dcm (a GE NM bone scan) as it is written: a private tag says "WHOLE BODY"
+    and the Image Comments "JPEG lossy"; neither identifies anyone, and "Whole Body Bone" and
+    "JPEG lossy 76:1" were cleaned to "* Bone" and "* 76:1" by them."""
+    ds = _object("8NM1", "CompressedSamples^NM1")
+    ds.StudyDescription, ds.DerivationDescription, ds.ImageComments = "Whole Body Bone", "JPEG lossy 76:1", "JPEG lossy"
+    ds.private_block(0x0009, "GEMS_GENIE_1", create=True).add_new(0x20, "LO", "WHOLE BODY")
+    Deidentifier(seed=1, keep_descriptions=True).apply(ds)
+    assert (ds.StudyDescription, ds.DerivationDescription) == ("Whole Body Bone", "JPEG lossy 76:1")

@@ -15,6 +15,8 @@ adds what the profile leaves to the implementer:
 - Patient Identity Removed YES, De-identification Method and its Code Sequence (DCM 113100 Basic
   Application Confidentiality Profile, 113107 Retain Longitudinal Temporal Information Modified
   Dates Option) and Longitudinal Temporal Information Modified MODIFIED are written (C.7.1.1);
+- asked (``keep_descriptions``), the study's, series' and protocol's descriptions are put back
+  after the profile, cleaned of what the header says identifies (:mod:`.descriptions`);
 - an object whose pixels say they carry burned-in annotation (Burned In Annotation YES) is
   refused: its text would still be in the image (E.3.1, Clean Pixel Data Option not offered).
 """

@@ -9,8 +9,8 @@ RIS fills in), and cleans each of:
 
 - every name the header gives a person (each part of every PN value: the patient, the referring,
   performing and reading physicians, the operators), as a word;
-- every other text value the Basic Profile removes or replaces (the patient's and the study's
-  IDs, the accession number, the institution, its address and department, the station), whole;
+- every other short text value (LO, SH) the Basic Profile removes or replaces (the patient's and
+  the study's IDs, the accession number, the institution, its department, the station), whole;
 - anything written like a date (20260102, 2026-01-02, 02/01/2026, 02.01.26), and every date the
   header gives (the birth date and the events') in words too ("2 Jan 2026", "March 1970").
 
@@ -42,7 +42,11 @@ KEPT_DESCRIPTIONS = frozenset({
     "FilterLookupTableDescription", "PyramidDescription", "PyramidLabel", "ROIName", "StructureSetLabel",
 })
 KEPT_TAGS = frozenset(tag_for_keyword(keyword) for keyword in KEPT_DESCRIPTIONS) - {None}
-TEXT_VRS = ("LO", "SH", "ST", "LT", "UT", "UC", "AE")
+# an identifier's text: an ID, a name of a place or a station, an address's line. Not the free texts
+# (ST, LT, UT: a comment saying "JPEG lossy" cleaned "JPEG lossy 76:1" out of a derivation), nor a
+# private tag's (technical words: a GE scanner's "WHOLE BODY" cleaned out of "Whole Body Bone";
+# a name or an ID a private tag repeats is cleaned by the PN and ID values it repeats)
+SHORT_TEXT_VRS = ("LO", "SH", "AE", "UC")
 REMOVED = "*"  # what a cleaned word is replaced with: the description's shape stays readable
 # written like a date: 20260102, 2026-01-02, 2026/01/02, 02/01/2026, 02.01.26, 2-1-2026
 DATE_LIKE = re.compile(r"\b(?:(?:19|20)\d{2}[-/.]?\d{1,2}[-/.]?\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))\b")
@@ -76,7 +80,7 @@ def identifying_words(ds: Dataset, removed_tags: Iterable[int]) -> frozenset[str
                 words.update(part for part in re.split(r"[\^=\s,]+", text) if len(part) >= 2)
             elif vr == "DA":
                 words.update(_written_forms(text))
-            elif vr in TEXT_VRS and (tag in removed or tag.is_private) and len(text) >= 3:
+            elif vr in SHORT_TEXT_VRS and tag in removed and len(text) >= 3:
                 words.add(text)
 
     ds.walk(visit)
