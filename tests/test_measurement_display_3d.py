@@ -237,11 +237,36 @@ def _drawn_texts(scene) -> list[str]:  # noqa: ANN001
 
 
 @pytest.mark.usefixtures("qtbot")
+def test_applying_a_report_brings_its_marked_slice_into_view(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The window opens the series at its middle slice (z = 30); the report's triangle lies on
+    z = 20 and its ellipsoid nowhere in the volume: applied, the axial pane goes to z = 20, where
+    the triangle is drawn."""
+    from window_helpers import opened_window
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    images = _series(tmp_path)
+    for image in images:
+        image.save_as(tmp_path / "ct" / f"slice_{int(image.InstanceNumber) - 1:04d}.dcm", enforce_file_format=True)
+    _report(images, images[0].FrameOfReferenceUID, FAR, TRIANGLE).save_as(tmp_path / "ct" / "report.dcm",
+                                                                         enforce_file_format=True)
+    window = opened_window(qtbot, tmp_path / "ct")
+    scene = window.area.active_scene()
+    assert scene.position() == pytest.approx(30.0)
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == "Measurements by Other Reader").trigger()
+    assert scene.position() == pytest.approx(20.0)
+    assert [m for m in scene._state_marks if abs(m.plane - 20.0) < 1 and not m.text]
+    window.close()
+
+
+@pytest.mark.usefixtures("qtbot")
 def test_an_ellipsoid_is_cut_by_the_coronal_and_sagittal_panes(qtbot, tmp_path: Path, monkeypatch) -> None:
-    """Opened in the window's 2x2 layout with the crosshair on the ellipsoid's centre (-60, -40, 30),
-    the coronal pane (y = -40) draws ((x + 60)/12)² + ((z - 30)/4)² = 1 and the sagittal one
-    (x = -60) ((y + 40)/6)² + ((z - 30)/4)² = 1, each with the volume beside it; the coronal plane
-    moved 3 mm back (y = -37) draws the same shrunk by sqrt(1 - (3/6)²), and 7 mm back nothing."""
+    """Opened in the window's 2x2 layout, View → Presentation state → the report brings every plane
+    through the ellipsoid's centre (-60, -40, 30): the coronal pane (y = -40) draws
+    ((x + 60)/12)² + ((z - 30)/4)² = 1 and the sagittal one (x = -60) ((y + 40)/6)² + ((z - 30)/4)² = 1,
+    each with the volume beside it; the coronal plane moved 3 mm back (y = -37) draws the same
+    shrunk by sqrt(1 - (3/6)²), and 7 mm back nothing. A crosshair in the ellipsoid stays put."""
     from window_helpers import opened_window
 
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
@@ -254,11 +279,13 @@ def test_an_ellipsoid_is_cut_by_the_coronal_and_sagittal_panes(qtbot, tmp_path: 
     window.set_layout("2x2")
     panes = {getattr(w.scene, "plane", "3d"): w.scene for w in window.area.viewports}
     axial, coronal, sagittal = panes["axial"], panes["coronal"], panes["sagittal"]
-    axial.display.crosshair = (-60.0, -40.0, 30.0)  # a voxel centre: column 50, row 80, slice 10
+    assert axial.display.crosshair != pytest.approx((-60.0, -40.0, 30.0))  # the volume's middle: outside it
     window.area.active = window.area.viewports[0]
     menu = window.presentation_menu.menu
     menu.aboutToShow.emit()
     next(a for a in menu.actions() if a.text() == "Measurements by Other Reader").trigger()
+    # every plane brought through its centre, a voxel centre (column 50, row 80, slice 10)
+    assert {scene.display.crosshair for scene in (axial, coronal, sagittal)} == {(-60.0, -40.0, 30.0)}
     for scene, across, half, fixed, value in ((coronal, 0, 12.0, 1, -40.0), (sagittal, 1, 6.0, 0, -60.0)):
         drawn = _drawn_points(scene)
         assert len(drawn) > 40
@@ -274,6 +301,10 @@ def test_an_ellipsoid_is_cut_by_the_coronal_and_sagittal_panes(qtbot, tmp_path: 
     assert ((drawn[:, 0] + 60) / 12) ** 2 + ((drawn[:, 2] - 30) / 4) ** 2 == pytest.approx(0.75, abs=1e-5)
     coronal.move_to(-33.0)
     assert len(_drawn_points(coronal)) == 0 and _drawn_texts(coronal) == []
+    axial.display.crosshair = (-55.2, -40.0, 30.0)  # in the ellipsoid, off its centre: applied again, left there
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == "Measurements by Other Reader").trigger()
+    assert sagittal.display.crosshair == (-55.2, -40.0, 30.0)
     window.close()
 
 

@@ -171,10 +171,7 @@ def _show_presentation(scenes: list[object], presentation: Any) -> list[str]:
     panes with its window, its graphics on the acquired plane's panes (a report's ellipsoids cut
     by the other planes), moved to the first slice it marks, or through the first ellipsoid's
     centre. What is not applied, in words."""
-    import numpy as np
-
-    from ..viewer.views.mpr_scene import snap_to_voxel
-    from .presentation_menu import VolumeState
+    from .presentation_menu import VolumeState, bring_into_view
 
     if not isinstance(presentation, VolumeState):
         unable = scenes[0].apply_presentation(presentation)  # type: ignore[attr-defined]
@@ -182,15 +179,10 @@ def _show_presentation(scenes: list[object], presentation: Any) -> list[str]:
     for scene in scenes:
         if getattr(scene, "kind", "") != "mpr":
             continue
-        on_plane = scene.plane == presentation.plane  # type: ignore[attr-defined]
         scene.show_state_marks(presentation.label, *presentation.marks_for(scene.plane))  # type: ignore[attr-defined]
-        if presentation.ellipsoids:  # every plane through its centre (the panes share the crosshair)
-            centre = np.mean(np.asarray(presentation.ellipsoids[0].ends[:2]), axis=0)  # its first axis's middle
-            scene.display.crosshair = tuple(float(v) for v in snap_to_voxel(scene.volume, centre))  # type: ignore[attr-defined]
-        elif on_plane and presentation.marks:
-            scene.move_to(presentation.marks[0].plane)  # type: ignore[attr-defined]
         if presentation.window is not None:
             scene.display.set_window(presentation.window, "PR")  # type: ignore[attr-defined]
+    bring_into_view(presentation, scenes)
     return presentation.not_applied
 
 

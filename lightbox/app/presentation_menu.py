@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from PySide6.QtGui import QAction, QActionGroup
@@ -180,6 +181,35 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
                        list(dict.fromkeys(notes)), ellipsoids)
 
 
+def bring_into_view(state: VolumeState, scenes: list[Any]) -> None:
+    """Move a volume's plane panes (``scenes``) to what ``state`` marks, unless they show it already
+    (a reader there is not moved): every plane through the first ellipsoid whose centre lies in the
+    volume, unless the crosshair is in one; else the acquired plane to the first marked slice, unless it shows a mark.
+    A report marking slice 40 of 275 was applied with nothing on the slice shown, and no word of
+    where its marks were."""
+    from ..viewer.geometry import inside_ellipsoid
+    from ..viewer.views.mpr_scene import snap_to_voxel
+
+    panes = [s for s in scenes if getattr(s, "kind", "") == "mpr"]
+    acquired = [s for s in panes if s.plane == state.plane]
+    if not panes:
+        return
+    low, high = panes[0].volume.bounds()
+    centres = [np.mean(np.asarray(e.ends[:2], dtype=float), axis=0) for e in state.ellipsoids]  # first axis's middle
+    inside = [(e, c) for e, c in zip(state.ellipsoids, centres, strict=True) if np.all((c >= low) & (c <= high))]
+    if any(inside_ellipsoid(np.asarray(e.ends), np.asarray(panes[0].display.crosshair)) for e, _ in inside):
+        return
+    if not inside and \
+            any(abs(mark.plane - pane.position()) < pane.slice_step() / 2 for pane in acquired for mark in state.marks):
+        return
+    if inside:
+        centre = inside[0][1]
+        for pane in panes:
+            pane.display.crosshair = tuple(float(v) for v in snap_to_voxel(pane.volume, centre))
+    elif state.marks and acquired:
+        acquired[0].move_to(state.marks[0].plane)
+
+
 class PresentationStateMenu:
     """The View menu's Presentation state submenu of ``window``."""
 
@@ -320,6 +350,7 @@ class PresentationStateMenu:
             return None
         for scene in self._volume_scenes(volume):  # the graphics on the panes of the plane they were drawn on
             scene.show_state_marks(state.label, *state.marks_for(scene.plane))
+        bring_into_view(state, self._volume_scenes(volume))
         if state.window is not None:
             display.set_window(state.window, "PR")
         self.volume_applied[id(volume)] = str(path)

@@ -152,3 +152,14 @@ def ellipse_outline(ends: list[tuple[float, float]], segments: int) -> list[tupl
     centre = (points[0] + points[1]) / 2
     turns = np.linspace(0.0, 2 * np.pi, segments + 1)
     return [(float(v[0]), float(v[1])) for v in (centre + np.cos(a) * major + np.sin(a) * minor for a in turns)]
+
+
+def inside_ellipsoid(ends: np.ndarray, point: np.ndarray) -> bool:
+    """Whether ``point`` (mm) lies in the ellipsoid whose three axes end at ``ends`` (6 x 3 mm, as
+    :func:`ellipsoid_cut` takes them); a flat one holds no point."""
+    points = np.asarray(ends, dtype=float).reshape(6, 3)
+    half_axes = np.column_stack([(points[2 * k + 1] - points[2 * k]) / 2 for k in range(3)])
+    if abs(np.linalg.det(half_axes)) < 1e-9:
+        return False
+    offset = np.linalg.solve(half_axes, np.asarray(point, dtype=float) - points[0:2].mean(axis=0))
+    return float(offset @ offset) <= 1.0
