@@ -7,6 +7,7 @@ import sys
 
 from ..inference.bundle import BundleError
 from ..inference.generate import Chat, PromptTooLong, QuestionUnreadable, VisionLanguageModel
+from ..inference.header_check import header_disagreements
 from ..inference.image_check import BlankImageCheck, worth_checking
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import NothingToAsk, StudyRefused, request_prompt, task_options
@@ -61,7 +62,8 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
             print(f"check: {check_sentence(heard.to_confirm)} The answer below is to the question as heard.")
     try:
         result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
-        result.notice = " ".join(x for x in (notice, turned, result.notice) if x)
+        disagreements = header_disagreements(result.text, study, "the draft" if task == "draft" else "the answer")
+        result.notice = " ".join(x for x in (notice, turned, result.notice, *disagreements) if x)
     except (PromptTooLong, QuestionUnreadable) as exc:
         return refuse(exc)
     except BrokenPipeError:
@@ -99,6 +101,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
                     "demo": demo,
                     "label": DEMO_LABEL if demo else "AI draft - not reviewed",
                     "image_check": check.to_dict() if check is not None else None,
+                    "header_check": disagreements,
                 },
                 indent=2,
             )

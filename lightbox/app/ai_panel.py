@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ..inference.bundle import BundleError
 from ..inference.generate import Chat, GenerationResult, PromptTooLong, QuestionUnreadable, VisionLanguageModel
+from ..inference.header_check import header_disagreements
 from ..inference.image_check import BlankImageCheck, ImageCheck, worth_checking
 from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import NothingToAsk, StudyRefused, clean_question, request_prompt, task_options
@@ -176,8 +177,9 @@ class AiWorker(QObject):
             options = task_options(task)
             result = chat.ask(prompt, on_token=lambda piece: self.token.emit(task, piece),
                               options=options, cancel=self.cancel_event)
-            if notice or self.images_notice:
-                result.notice = " ".join(x for x in (notice, self.images_notice, result.notice) if x)
+            disagreements = header_disagreements(result.text, self.study, "the draft" if task == "draft" else "the answer")
+            if notice or self.images_notice or disagreements:
+                result.notice = " ".join(x for x in (notice, self.images_notice, result.notice, *disagreements) if x)
             self.finished.emit(task, result)
         except (StudyRefused, NothingToAsk, PromptTooLong, QuestionUnreadable) as exc:  # nothing generated: said why
             self.refused.emit(task, str(exc))

@@ -1,0 +1,79 @@
+"""What a draft says of the image that its header contradicts (View Position, Image Laterality):
+said beside the text, in the window and at the command line. The sentences expected are written
+out here; the texts are report phrases that do and do not name a projection or a side."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lightbox.inference.header_check import header_disagreements
+from lightbox.inference.models import default_model_dir
+from lightbox.inference.study import StudyContext
+
+PA_CHEST = StudyContext("CR", "CHEST", "PA")
+LEFT_KNEE = StudyContext("DX", "EXTREMITY", "", False, "BodyPartExamined", "knee", "left")
+SAYS_AP = "Header check: the draft calls the film AP; its header says PA (View Position)."
+
+
+@pytest.mark.parametrize("text", ["Frontal AP chest radiograph. Lungs clear.", "Portable anteroposterior view.",
+                                  "Antero-posterior film: lines and tubes in place."])
+def test_a_pa_film_called_ap_is_said(text: str) -> None:
+    assert header_disagreements(text, PA_CHEST, "the draft") == [SAYS_AP]
+
+
+@pytest.mark.parametrize("text", ["Frontal PA chest radiograph.", "PA and lateral views of the chest.",
+                                  "Hyperinflation with increased AP diameter.", "Fullness of the AP window.",
+                                  "Blunting of the left lateral costophrenic angle.", "The heart is normal in size.",
+                                  "the ap"])
+def test_what_names_no_other_projection_is_not_said(text: str) -> None:
+    assert header_disagreements(text, PA_CHEST, "the draft") == []
+
+
+def test_a_pa_film_called_lateral_and_a_film_with_no_view_stated() -> None:
+    assert header_disagreements("Lateral view: no effusion.", PA_CHEST, "the answer") == [
+        "Header check: the answer calls the film lateral; its header says PA (View Position)."]
+    assert header_disagreements("Frontal AP chest radiograph.", StudyContext("CR", "CHEST", ""), "the draft") == []
+
+
+def test_the_other_side_of_a_paired_part_is_said() -> None:
+    assert header_disagreements("Right knee: small joint effusion.", LEFT_KNEE, "the draft") == [
+        "Header check: the draft names the right knee; the image's header says left (Image Laterality)."]
+    assert header_disagreements("The right medial knee compartment is narrowed.", LEFT_KNEE, "the draft") != []
+    for text in ("Left knee: small joint effusion.", "No fracture.", "Right distal femur unremarkable."):
+        assert header_disagreements(text, LEFT_KNEE, "the draft") == []
+    mammogram = StudyContext("MG", "BREAST", "", False, "BodyPartExamined", "", "right")
+    assert header_disagreements("Left breast: scattered fibroglandular density.", mammogram, "the draft") == [
+        "Header check: the draft names the left breast; the image's header says right (Image Laterality)."]
+
+
+@pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(), reason="the demo model bundle is not built")
+def test_the_demo_models_draft_of_a_pa_film_it_calls_ap(shared_data: Path, capsys) -> None:
+    """The SIIM film's header says PA; the demo model writes "Frontal AP chest radiograph": `lightbox
+    draft` prints the header check, and --json carries it."""
+    from lightbox.app.cli import main
+
+    film = next((shared_data / "cr").glob("siim-acr-*.dcm"))
+    assert main(["draft", str(film), "--json", "--no-image-check"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["text"].startswith("FINDINGS: Frontal AP chest radiograph.")
+    assert out["header_check"] == [SAYS_AP] and SAYS_AP in out["notice"]
+
+
+@pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(), reason="the demo model bundle is not built")
+def test_the_window_says_it_under_the_draft(shared_data: Path, qtbot, tmp_path: Path, monkeypatch) -> None:
+    """The AI dock's Draft report on the same film: the draft as written, the header check under
+    it with the draft's state."""
+    from PySide6.QtCore import Qt
+    from window_helpers import opened_window
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    window = opened_window(qtbot, next((shared_data / "cr").glob("siim-acr-*.dcm")))
+    panel = window.ai_panel
+    panel.image_check_box.setChecked(False)
+    with qtbot.waitSignal(panel.shown, timeout=120000):
+        qtbot.mouseClick(panel.draft_button, Qt.MouseButton.LeftButton)
+    assert panel.editor.toPlainText().startswith("FINDINGS: Frontal AP chest radiograph.")
+    assert panel.state_label.text().endswith(SAYS_AP)
+    window.close()
