@@ -77,3 +77,23 @@ def test_the_window_says_it_under_the_draft(shared_data: Path, qtbot, tmp_path: 
     assert panel.editor.toPlainText().startswith("FINDINGS: Frontal AP chest radiograph.")
     assert panel.state_label.text().endswith(SAYS_AP)
     window.close()
+
+
+@pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(), reason="the demo model bundle is not built")
+def test_an_answer_kept_with_the_case_comes_back_with_its_header_check(shared_data: Path, qtbot, tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    """An answer naming the other projection, asked and kept with the case, is shown with its
+    header check in the dock's conversation, then again when the case is opened again."""
+    from window_helpers import opened_window
+
+    from lightbox.workflow.reporting import add_chat
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    film = next((shared_data / "cr").glob("siim-acr-*.dcm"))
+    window = opened_window(qtbot, film)
+    panel = window.ai_panel
+    add_chat(panel.database, panel.case_key, "Which projection is this?", "This is an AP radiograph.", "demo")
+    window.open_path(film)  # the case opened again
+    qtbot.waitUntil(lambda: "AP radiograph" in panel.history.toPlainText(), timeout=20000)
+    assert "Header check: the answer calls the film AP; its header says PA (View Position)." in panel.history.toPlainText()
+    window.close()

@@ -38,7 +38,7 @@ from ..inference.models import DEMO_LABEL, default_model_dir
 from ..inference.prompts import NothingToAsk, StudyRefused, clean_question, request_prompt, task_options
 from ..inference.study import StudyContext
 from ..viewer.study_tree import person_name
-from .ai_inputs import model_images
+from .ai_inputs import model_images, study_of
 from .compose import Opened
 from .logs import LOG, REDACTOR
 from .recent import read_state, write_state
@@ -412,8 +412,10 @@ class AiPanel(QWidget):
         if self.database is not None:  # earlier questions about this case come back with it
             from ..workflow.reporting import chat_history
 
+            study = study_of(opened)
             for question, answer, check in chat_history(self.database, self.case_key):
-                self._add_to_history(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}</p>")
+                said = "".join(f"<br><i>{html.escape(s)}</i>" for s in header_disagreements(answer, study, "the answer"))
+                self._add_to_history(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}{said}</p>")
                 if check:
                     self._add_to_history(_stored_check_paragraph(check))
             from ..workflow.reporting import latest_signed
