@@ -226,6 +226,31 @@ def test_the_crosshair_placed_in_the_lung_pane_moves_the_sagittal(any_renderer_w
     assert (lung.display.window_width, sagittal.display.window_width) == (1500, sagittal_window)  # their own windows
 
 
+def test_the_crosshair_placed_on_the_ct_goes_to_the_same_place_on_the_pet(any_renderer_window, qtbot,
+                                                                          tmp_path: Path) -> None:
+    """PET/CT's panes have displays of their own; the PET and its CT share a Frame of Reference, so
+    a point placed with the Crosshair tool on the CT is the same point in the patient on the PET:
+    the PET pane takes the PET voxel centre nearest it (2 mm pixels from -31, slices 5 mm apart
+    from z = 1.25: worked out here), the fused pane the CT's point itself."""
+    from dicom_factory import write_pet_ct
+
+    write_pet_ct(tmp_path, np.ones((20, 32, 32)))
+    window = any_renderer_window
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None, timeout=60000)
+    ct, pet, fused, _ = (w.scene for w in window.area.viewports)
+    assert pet.display is not ct.display
+    window.area.unlink()  # the crosshair alone, without the scroll link's own snapping of each pane
+    window.set_tool("crosshair")
+    widget = window.area.viewports[0]
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(widget.width() // 3, widget.height() // 4))
+    x, y, z = ct.display.crosshair
+    nearest = (-31 + 2 * np.floor((x + 31) / 2 + 0.5), -31 + 2 * np.floor((y + 31) / 2 + 0.5),
+               1.25 + 5 * np.floor((z - 1.25) / 5 + 0.5))
+    assert pet.display.crosshair == pytest.approx(nearest) and pet.display.crosshair != pytest.approx((x, y, z))
+    assert fused.display.crosshair == (x, y, z)
+
+
 def test_a_pet_ct_opens_ct_pet_fused_and_mip_with_the_slices_linked(any_renderer_window, qtbot, tmp_path: Path) -> None:
     """A PET/CT study (one frame of reference): its CT, its PET in SUV 0-5, the CT with the PET
     laid over, and the PET's MIP; the three plane panes scroll together in patient mm. Without a

@@ -34,6 +34,7 @@ from ..viewer.views.mpr_scene import (
     first_plane,
     section_planes,
     show_crosshair_of_other_panes,
+    snap_to_voxel,
     volume_center,
 )
 from ..viewer.views.qt_raster import RasterWidget, raster_supported
@@ -366,22 +367,32 @@ class ViewerArea(QWidget):
             display.events.crosshair.connect(lambda *_: self._share_crosshair(source()))
 
     def _share_crosshair(self, source: VolumeDisplay | None) -> None:
-        """One patient point for all the panes of one volume: a hanging protocol's panes window the
-        series each on their own display (the CT chest's lung and mediastinum axials), but the
-        crosshair placed, or a slice scrolled, in one is where the others go (the sagittal beside
-        the lung window's axial stayed where it was, and that pane's crosshair lines showed a
-        sagittal plane no pane showed)."""
+        """One patient point for all the panes of one volume, and of the volumes in its Frame of
+        Reference (the same patient space, PS3.3 C.7.4.1: a PET and its CT). A hanging protocol's
+        panes window the series each on their own display (the CT chest's lung and mediastinum
+        axials; PET/CT's CT, PET and fused panes), but the crosshair placed, or a slice scrolled,
+        in one is where the others go: the sagittal beside the lung window's axial stayed where it
+        was, and the PET pane's crosshair lines did not show where the CT's point was. Another
+        volume takes the voxel centre nearest the point (a whole slice, never a blend of two)."""
         if source is None or self._sharing_crosshair:
             return
         volumes = [w.scene.volume for w in self.viewports if isinstance(w.scene, MprScene) and w.scene.display is source]
-        point = tuple(float(v) for v in source.crosshair)
+        frames = {v.metadata.get("frame_of_reference", "") for v in volumes} - {""}
+        point = np.asarray(source.crosshair, dtype=float)
         self._sharing_crosshair = True
         try:
             for widget in self.viewports:
-                display = getattr(widget.scene, "display", None)
-                if isinstance(display, VolumeDisplay) and display is not source and \
-                        any(getattr(widget.scene, "volume", None) is v for v in volumes) and tuple(display.crosshair) != point:
-                    display.crosshair = point  # type: ignore[assignment]
+                display, volume = getattr(widget.scene, "display", None), getattr(widget.scene, "volume", None)
+                if not isinstance(display, VolumeDisplay) or display is source or volume is None:
+                    continue
+                if any(volume is v for v in volumes):
+                    there = point
+                elif volume.metadata.get("frame_of_reference", "") in frames:
+                    there = snap_to_voxel(volume, point)
+                else:
+                    continue
+                if not np.allclose(display.crosshair, there):
+                    display.crosshair = tuple(float(v) for v in there)  # type: ignore[assignment]
         finally:
             self._sharing_crosshair = False
 
