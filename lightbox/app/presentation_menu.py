@@ -26,8 +26,10 @@ from ..dicomreports.presentation_display import (
     is_filled_outline,
     newest_first,
 )
+from ..viewer.geometry import ellipsoid_axes, inside_ellipsoid
 from ..viewer.loading import film_places
 from ..viewer.pixels import Window
+from ..viewer.views.mpr_scene import snap_to_voxel
 from ..viewer.views.overlays import StateEllipsoid, StateMark
 
 if TYPE_CHECKING:
@@ -184,18 +186,15 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
 def bring_into_view(state: VolumeState, scenes: list[Any]) -> None:
     """Move a volume's plane panes (``scenes``) to what ``state`` marks, unless they show it already
     (a reader there is not moved): every plane through the first ellipsoid whose centre lies in the
-    volume, unless the crosshair is in one; else the acquired plane to the first marked slice, unless it shows a mark.
-    A report marking slice 40 of 275 was applied with nothing on the slice shown, and no word of
-    where its marks were."""
-    from ..viewer.geometry import inside_ellipsoid
-    from ..viewer.views.mpr_scene import snap_to_voxel
-
+    volume, unless the crosshair is in one; else the acquired plane to the first marked slice,
+    unless it shows a mark. A report marking slice 40 of 275 was applied with nothing on the slice
+    shown, and no word of where its marks were."""
     panes = [s for s in scenes if getattr(s, "kind", "") == "mpr"]
     acquired = [s for s in panes if s.plane == state.plane]
     if not panes:
         return
     low, high = panes[0].volume.bounds()
-    centres = [np.mean(np.asarray(e.ends[:2], dtype=float), axis=0) for e in state.ellipsoids]  # first axis's middle
+    centres = [ellipsoid_axes(np.asarray(e.ends))[0] for e in state.ellipsoids]
     inside = [(e, c) for e, c in zip(state.ellipsoids, centres, strict=True) if np.all((c >= low) & (c <= high))]
     if any(inside_ellipsoid(np.asarray(e.ends), np.asarray(panes[0].display.crosshair)) for e, _ in inside):
         return

@@ -111,10 +111,16 @@ def first_plane(geometry: Geometry) -> str:
     return ACQUIRED
 
 
+def ellipsoid_axes(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An ellipsoid given as the two ends of each of its three axes (6 x 3 mm, as an SR's ELLIPSOID
+    gives them, PS3.3 C.18.9.1.2): its centre, and its half axes as a 3 x 3 matrix's columns."""
+    points = np.asarray(ends, dtype=float).reshape(6, 3)
+    return points[0:2].mean(axis=0), np.column_stack([(points[2 * k + 1] - points[2 * k]) / 2 for k in range(3)])
+
+
 def ellipsoid_cut(ends: np.ndarray, origin: np.ndarray, along: np.ndarray, down: np.ndarray,
                   ) -> list[tuple[float, float]] | None:
-    """The cut of an ellipsoid (``ends``, 6 x 3 mm: the two ends of each of its three axes, as an
-    SR's ELLIPSOID gives them, PS3.3 C.18.9.1.2) through the plane ``origin + u·along + v·down``
+    """The cut of an ellipsoid (``ends``: :func:`ellipsoid_axes`) through the plane ``origin + u·along + v·down``
     (unit, perpendicular ``along`` and ``down``), as an ellipse's major then minor axis ends in
     (u, v) mm; None when the plane misses it or the ellipsoid encloses no volume.
 
@@ -122,9 +128,7 @@ def ellipsoid_cut(ends: np.ndarray, origin: np.ndarray, along: np.ndarray, down:
     y = y0 + G w with y0 = M⁻¹(o - c), G = M⁻¹[along down]: the cut is |y0 + G w|² <= 1, an
     ellipse about w* = -(GᵀG)⁻¹Gᵀy0 with (w - w*)ᵀ GᵀG (w - w*) <= 1 - q, q = |y0 + G w*|² (no
     cut when q >= 1); its half axes are sqrt((1 - q)/λ) along GᵀG's eigenvectors."""
-    points = np.asarray(ends, dtype=float).reshape(6, 3)
-    centre = points[0:2].mean(axis=0)
-    half_axes = np.column_stack([(points[2 * k + 1] - points[2 * k]) / 2 for k in range(3)])
+    centre, half_axes = ellipsoid_axes(ends)
     if abs(np.linalg.det(half_axes)) < 1e-9:
         return None  # a flat or degenerate ellipsoid encloses no volume
     inverse = np.linalg.inv(half_axes)
@@ -155,11 +159,10 @@ def ellipse_outline(ends: list[tuple[float, float]], segments: int) -> list[tupl
 
 
 def inside_ellipsoid(ends: np.ndarray, point: np.ndarray) -> bool:
-    """Whether ``point`` (mm) lies in the ellipsoid whose three axes end at ``ends`` (6 x 3 mm, as
-    :func:`ellipsoid_cut` takes them); a flat one holds no point."""
-    points = np.asarray(ends, dtype=float).reshape(6, 3)
-    half_axes = np.column_stack([(points[2 * k + 1] - points[2 * k]) / 2 for k in range(3)])
+    """Whether ``point`` (mm) lies in the ellipsoid whose three axes end at ``ends``
+    (:func:`ellipsoid_axes`); a flat one holds no point."""
+    centre, half_axes = ellipsoid_axes(ends)
     if abs(np.linalg.det(half_axes)) < 1e-9:
         return False
-    offset = np.linalg.solve(half_axes, np.asarray(point, dtype=float) - points[0:2].mean(axis=0))
+    offset = np.linalg.solve(half_axes, np.asarray(point, dtype=float) - centre)
     return float(offset @ offset) <= 1.0

@@ -47,8 +47,8 @@ from .vtk_data import to_vtk_image
 
 SECTION_PLANES = ("axial", "coronal", "sagittal")
 REFERENCE_LINE_COLOR = (0.3, 0.75, 1.0)  # another pane's slice: blue, apart from the planes' own colours
-# 3D Slicer's colours: red axial, green coronal, yellow sagittal.
 ELLIPSOID_CUT_SEGMENTS = 72  # another reader's ellipsoid, cut by a plane: drawn as a polygon of so many sides
+# 3D Slicer's colours: red axial, green coronal, yellow sagittal.
 PLANE_COLORS = {"axial": (0.95, 0.3, 0.3), "coronal": (0.35, 0.85, 0.35), "sagittal": (0.95, 0.85, 0.25)}
 
 
