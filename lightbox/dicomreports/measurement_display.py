@@ -211,7 +211,7 @@ def report_ellipsoids(report: Dataset, frames_of_reference: frozenset[str]) -> l
             if region is None or str(readable_value(region, "GraphicType") or "") != "ELLIPSOID" or \
                     str(readable_value(region, "ReferencedFrameOfReferenceUID") or "") not in frames_of_reference:
                 continue
-            data = np.asarray([float(v) for v in element_values(readable_value(region, "GraphicData"))])
+            data = _patient_coordinates(region)
             if len(data) == 18:  # one that is not is said by measurement_presentation, on the acquired slices
                 out.append((data.reshape(6, 3), "; ".join(group.words)))
         return out
@@ -238,6 +238,11 @@ def _on_image(region: Dataset, report: Dataset, uid: str, frame: int | None, not
     return (shape, points) if points else None
 
 
+def _patient_coordinates(region: Dataset) -> np.ndarray:
+    """A SCOORD3D's Graphic Data (x, y, z in patient mm, one point after another) as read."""
+    return np.asarray([float(v) for v in element_values(readable_value(region, "GraphicData"))])
+
+
 def _in_patient_space(region: Dataset, plane: ImagePlane | None, series_frames: frozenset[str], notes: list[str],
                       ) -> tuple[str, list[tuple[float, float]]] | None:
     """A SCOORD3D region (:mod:`.scoord3d`) on the image: its shape as drawn ("ELLIPSOID" for an
@@ -249,7 +254,7 @@ def _in_patient_space(region: Dataset, plane: ImagePlane | None, series_frames: 
         return None
     if str(readable_value(region, "ReferencedFrameOfReferenceUID") or "") not in {plane.frame_of_reference, *series_frames}:
         return None  # measured on another series' frame of reference
-    data = np.asarray([float(v) for v in element_values(readable_value(region, "GraphicData"))])
+    data = _patient_coordinates(region)
     if not len(data) or len(data) % 3:
         notes.append(f"a {shape or 'region'} whose patient coordinates cannot be read")
         return None
