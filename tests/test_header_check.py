@@ -20,7 +20,7 @@ SAYS_AP = "Header check: the draft calls the film AP; its header says PA (View P
 @pytest.mark.parametrize("text", ["Frontal AP chest radiograph. Lungs clear.", "Portable anteroposterior view.",
                                   "Antero-posterior film: lines and tubes in place."])
 def test_a_pa_film_called_ap_is_said(text: str) -> None:
-    assert header_disagreements(text, PA_CHEST, "the draft") == [SAYS_AP]
+    assert header_disagreements(text, PA_CHEST, "draft") == [SAYS_AP]
 
 
 @pytest.mark.parametrize("text", ["Frontal PA chest radiograph.", "PA and lateral views of the chest.",
@@ -28,23 +28,23 @@ def test_a_pa_film_called_ap_is_said(text: str) -> None:
                                   "Blunting of the left lateral costophrenic angle.", "The heart is normal in size.",
                                   "the ap"])
 def test_what_names_no_other_projection_is_not_said(text: str) -> None:
-    assert header_disagreements(text, PA_CHEST, "the draft") == []
+    assert header_disagreements(text, PA_CHEST, "draft") == []
 
 
 def test_a_pa_film_called_lateral_and_a_film_with_no_view_stated() -> None:
-    assert header_disagreements("Lateral view: no effusion.", PA_CHEST, "the answer") == [
+    assert header_disagreements("Lateral view: no effusion.", PA_CHEST, "ask") == [
         "Header check: the answer calls the film lateral; its header says PA (View Position)."]
-    assert header_disagreements("Frontal AP chest radiograph.", StudyContext("CR", "CHEST", ""), "the draft") == []
+    assert header_disagreements("Frontal AP chest radiograph.", StudyContext("CR", "CHEST", ""), "draft") == []
 
 
 def test_the_other_side_of_a_paired_part_is_said() -> None:
-    assert header_disagreements("Right knee: small joint effusion.", LEFT_KNEE, "the draft") == [
+    assert header_disagreements("Right knee: small joint effusion.", LEFT_KNEE, "draft") == [
         "Header check: the draft names the right knee; the image's header says left (Image Laterality)."]
-    assert header_disagreements("The right medial knee compartment is narrowed.", LEFT_KNEE, "the draft") != []
+    assert header_disagreements("The right medial knee compartment is narrowed.", LEFT_KNEE, "draft") != []
     for text in ("Left knee: small joint effusion.", "No fracture.", "Right distal femur unremarkable."):
-        assert header_disagreements(text, LEFT_KNEE, "the draft") == []
+        assert header_disagreements(text, LEFT_KNEE, "draft") == []
     mammogram = StudyContext("MG", "BREAST", "", False, "BodyPartExamined", "", "right")
-    assert header_disagreements("Left breast: scattered fibroglandular density.", mammogram, "the draft") == [
+    assert header_disagreements("Left breast: scattered fibroglandular density.", mammogram, "draft") == [
         "Header check: the draft names the left breast; the image's header says right (Image Laterality)."]
 
 

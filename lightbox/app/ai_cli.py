@@ -62,7 +62,7 @@ def run_ai(args: argparse.Namespace, task: str) -> int:
             print(f"check: {check_sentence(heard.to_confirm)} The answer below is to the question as heard.")
     try:
         result = Chat(model, images=images).ask(prompt, on_token=stream, options=options)
-        disagreements = header_disagreements(result.text, study, "the draft" if task == "draft" else "the answer")
+        disagreements = header_disagreements(result.text, study, task)
         result.notice = " ".join(x for x in (notice, turned, result.notice, *disagreements) if x)
     except (PromptTooLong, QuestionUnreadable) as exc:
         return refuse(exc)

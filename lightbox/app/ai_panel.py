@@ -177,7 +177,7 @@ class AiWorker(QObject):
             options = task_options(task)
             result = chat.ask(prompt, on_token=lambda piece: self.token.emit(task, piece),
                               options=options, cancel=self.cancel_event)
-            disagreements = header_disagreements(result.text, self.study, "the draft" if task == "draft" else "the answer")
+            disagreements = header_disagreements(result.text, self.study, task)
             if notice or self.images_notice or disagreements:
                 result.notice = " ".join(x for x in (notice, self.images_notice, result.notice, *disagreements) if x)
             self.finished.emit(task, result)
@@ -414,7 +414,7 @@ class AiPanel(QWidget):
 
             study = study_of(opened)
             for question, answer, check in chat_history(self.database, self.case_key):
-                said = "".join(f"<br><i>{html.escape(s)}</i>" for s in header_disagreements(answer, study, "the answer"))
+                said = "".join(f"<br><i>{html.escape(s)}</i>" for s in header_disagreements(answer, study, "ask"))
                 self._add_to_history(f"<p><b>You:</b> {html.escape(question)}</p><p><b>AI:</b> {html.escape(answer)}{said}</p>")
                 if check:
                     self._add_to_history(_stored_check_paragraph(check))

@@ -263,10 +263,10 @@ class StudiesWindow(QDialog):
         finally:
             dialog.close()
         left_out = len(result.left_out) + len(recorded) - len(files)
-        self.message.setText(f"{result.written} instance(s) exported "
-                             + ("" if deidentifier is None else "de-identified, descriptions kept (cleaned) "
-                                if deidentifier.keep_descriptions else "de-identified ")
-                             + f"to {result.folder}, with a DICOMDIR" + (f"; {left_out} left out" if left_out else ""))
+        how = "" if deidentifier is None else "de-identified " if not deidentifier.keep_descriptions else \
+            "de-identified, descriptions kept (cleaned) "
+        self.message.setText(f"{result.written} instance(s) exported {how}to {result.folder}, with a DICOMDIR"
+                             + (f"; {left_out} left out" if left_out else ""))
         return result.folder
 
     def remove_selected(self) -> None:

@@ -8,8 +8,9 @@ on 71-82 % of held-out films) or the other side ("right knee" of a left knee), t
 beside the text; the text itself is left as the model wrote it (the reader edits the draft).
 
 Only what the text says in so many words is compared: "PA" / "posteroanterior", "AP" /
-"anteroposterior" (not "AP diameter", "AP window"), "lateral" as a view ("lateral view", "lateral radiograph", "lateral
-projection"; not "lateral costophrenic angle"), and a side next to the part the header names.
+"anteroposterior" (not "AP diameter", "AP window"), "lateral" as a view ("lateral view", "lateral
+radiograph", "lateral projection"; not "lateral costophrenic angle"), and a side next to the part
+the header names.
 """
 from __future__ import annotations
 
@@ -37,9 +38,10 @@ def _projections_named(text: str) -> set[str]:
     return named
 
 
-def header_disagreements(text: str, study: StudyContext, what: str = "the text") -> list[str]:
-    """Sentences for the reader, one per thing ``text`` says that the header contradicts ([] when
-    nothing is); ``what`` names the text ("the draft", "the answer")."""
+def header_disagreements(text: str, study: StudyContext, task: str) -> list[str]:
+    """Sentences for the reader, one per thing ``text`` (the result of ``task``: "draft", "ask")
+    says that the header contradicts; [] when nothing is."""
+    what = "the draft" if task == "draft" else "the answer"
     out: list[str] = []
     named = _projections_named(text)
     if study.view and named and study.view not in named:
