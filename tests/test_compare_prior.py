@@ -309,8 +309,9 @@ def test_a_prior_film_follows_the_window_by_its_own_range(any_renderer_window, q
 
 @pytest.mark.parametrize(("modality", "absolute"), [("CT", True), ("CR", False)])
 def test_panes_in_one_calibrated_unit_share_the_window_others_follow_by_their_own(modality: str, absolute: bool) -> None:
-    """Two CT films (Hounsfield units) with different windows of their own: a preset on one is
-    the same numbers on the other. Two radiographs: the other follows relatively."""
+    """Two CT films (Hounsfield units) with different windows of their own: linked, the second takes
+    the first's; a preset on one is the same numbers on the other. Two radiographs: the other keeps
+    its own and follows relatively."""
     import numpy as np
 
     from lightbox.reading.links import SceneLink, shared_unit
@@ -326,6 +327,9 @@ def test_panes_in_one_calibrated_unit_share_the_window_others_follow_by_their_ow
         scenes.append(FilmScene(film, display))
     assert shared_unit(*scenes) == ("HU" if absolute else "")
     link = SceneLink(scenes, same_frame_of_reference=False)
+    # from the start: the same numbers in one unit (a prior CT shown in its own window beside a
+    # current one in the lung window, until the window was touched); relatively, as it is
+    assert scenes[1].display.window == (Window(40, 400) if absolute else Window(50, 200))
     scenes[0].display.set_window(Window(-600, 1500), "lung")
     expected = Window(-600, 1500) if absolute else Window(50 + (-600 - 40) * 0.5, 1500 * 0.5)
     assert scenes[1].display.window == expected

@@ -60,6 +60,8 @@ class SceneLink:
 
         if same_frame_of_reference and scenes and hasattr(scenes[0], "position"):
             self._scrolled(scenes[0])  # the same place in the patient from the start
+        if window and scenes:  # the same window from the start: a prior CT beside a current one in
+            self._windowed(scenes[0])  # the lung window was shown in its own until the window was touched
 
     def _connect(self, signal: Any, slot: Callable[..., None]) -> None:
         signal.connect(slot)
