@@ -339,3 +339,37 @@ def test_the_screenshot_grid_shows_the_ellipsoid_and_its_values_in_each_plane_pa
         scene.renderer.WorldToDisplay()
         x, y, _ = scene.renderer.GetDisplayPoint()
         assert x0 * width <= x <= x1 * width and y0 * height <= y <= y1 * height, (scene.plane, x, y)
+
+
+@pytest.mark.parametrize("damage", [math.nan, math.inf])
+def test_a_damaged_ellipsoid_draws_nothing_and_breaks_nothing(qtbot, tmp_path: Path, monkeypatch, damage: float) -> None:
+    """A report whose ellipsoid has a coordinate that is no number, or an infinite one: no
+    outline of NaNs, no exception while the panes draw; on every pane nothing of it, and the
+    acquired slices' triangle still drawn where it lies."""
+    from window_helpers import opened_window
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    images = _series(tmp_path)
+    for image in images:
+        image.save_as(tmp_path / "ct" / f"slice_{int(image.InstanceNumber) - 1:04d}.dcm", enforce_file_format=True)
+    report = _report(images, images[0].FrameOfReferenceUID, ELLIPSOID, TRIANGLE)
+    groups = report.ContentSequence[-1].ContentSequence
+    (region,) = [i for g in groups for i in g.ContentSequence if i.ValueType == "SCOORD3D" and i.GraphicType == "ELLIPSOID"]
+    values = list(region.GraphicData)
+    values[0] = damage
+    region.GraphicData = values
+    report.save_as(tmp_path / "ct" / "report.dcm", enforce_file_format=True)
+    assert measurement_presentation(report, images[10]) is None  # its centre slice: nothing of it
+    window = opened_window(qtbot, tmp_path / "ct")
+    window.set_layout("2x2")
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == "Measurements by Other Reader").trigger()
+    planes = {getattr(w.scene, "plane", "3d"): w.scene for w in window.area.viewports}
+    for name in ("coronal", "sagittal"):
+        assert len(_drawn_points(planes[name])) == 0
+    axial = planes["axial"]
+    assert axial.position() == pytest.approx(20.0)  # brought to the triangle's slice
+    drawn = _drawn_points(axial)
+    assert len(drawn) and np.all(np.isfinite(drawn))
+    window.close()

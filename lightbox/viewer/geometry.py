@@ -118,6 +118,17 @@ def ellipsoid_axes(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return points[0:2].mean(axis=0), np.column_stack([(points[2 * k + 1] - points[2 * k]) / 2 for k in range(3)])
 
 
+def _solid(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`ellipsoid_axes` of an ellipsoid that encloses a volume; None for a flat one, or one
+    whose numbers are not finite or too large to invert (a damaged report's: never a NaN outline)."""
+    with np.errstate(all="ignore"):
+        centre, half_axes = ellipsoid_axes(ends)
+        determinant = np.linalg.det(half_axes) if np.all(np.isfinite(half_axes)) else np.nan
+    if not (np.isfinite(determinant) and abs(determinant) >= 1e-9 and np.all(np.isfinite(centre))):
+        return None
+    return centre, half_axes
+
+
 def ellipsoid_cut(ends: np.ndarray, origin: np.ndarray, along: np.ndarray, down: np.ndarray,
                   ) -> list[tuple[float, float]] | None:
     """The cut of an ellipsoid (``ends``: :func:`ellipsoid_axes`) through the plane ``origin + u·along + v·down``
@@ -128,16 +139,20 @@ def ellipsoid_cut(ends: np.ndarray, origin: np.ndarray, along: np.ndarray, down:
     y = y0 + G w with y0 = M⁻¹(o - c), G = M⁻¹[along down]: the cut is |y0 + G w|² <= 1, an
     ellipse about w* = -(GᵀG)⁻¹Gᵀy0 with (w - w*)ᵀ GᵀG (w - w*) <= 1 - q, q = |y0 + G w*|² (no
     cut when q >= 1); its half axes are sqrt((1 - q)/λ) along GᵀG's eigenvectors."""
-    centre, half_axes = ellipsoid_axes(ends)
-    if abs(np.linalg.det(half_axes)) < 1e-9:
-        return None  # a flat or degenerate ellipsoid encloses no volume
-    inverse = np.linalg.inv(half_axes)
-    y0 = inverse @ (np.asarray(origin, dtype=float) - centre)
-    g = inverse @ np.column_stack([np.asarray(along, dtype=float), np.asarray(down, dtype=float)])
-    gram = g.T @ g
-    w_centre = -np.linalg.solve(gram, g.T @ y0)
+    solid = _solid(ends)
+    if solid is None:
+        return None  # a flat, degenerate or unreadable ellipsoid encloses no volume
+    centre, half_axes = solid
+    try:
+        inverse = np.linalg.inv(half_axes)
+        y0 = inverse @ (np.asarray(origin, dtype=float) - centre)
+        g = inverse @ np.column_stack([np.asarray(along, dtype=float), np.asarray(down, dtype=float)])
+        gram = g.T @ g
+        w_centre = -np.linalg.solve(gram, g.T @ y0)
+    except np.linalg.LinAlgError:
+        return None
     q = float(np.sum((y0 + g @ w_centre) ** 2))
-    if q >= 1.0:
+    if not q < 1.0:  # (a NaN too)
         return None
     eigenvalues, eigenvectors = np.linalg.eigh(gram)  # ascending: the smallest is the major axis
     out: list[tuple[float, float]] = []
@@ -161,8 +176,11 @@ def ellipse_outline(ends: list[tuple[float, float]], segments: int) -> list[tupl
 def inside_ellipsoid(ends: np.ndarray, point: np.ndarray) -> bool:
     """Whether ``point`` (mm) lies in the ellipsoid whose three axes end at ``ends``
     (:func:`ellipsoid_axes`); a flat one holds no point."""
-    centre, half_axes = ellipsoid_axes(ends)
-    if abs(np.linalg.det(half_axes)) < 1e-9:
+    solid = _solid(ends)
+    if solid is None:
         return False
-    offset = np.linalg.solve(half_axes, np.asarray(point, dtype=float) - centre)
-    return float(offset @ offset) <= 1.0
+    try:
+        offset = np.linalg.solve(solid[1], np.asarray(point, dtype=float) - solid[0])
+    except np.linalg.LinAlgError:
+        return False
+    return bool(float(offset @ offset) <= 1.0)
