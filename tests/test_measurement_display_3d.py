@@ -373,3 +373,17 @@ def test_a_damaged_ellipsoid_draws_nothing_and_breaks_nothing(qtbot, tmp_path: P
     drawn = _drawn_points(axial)
     assert len(drawn) and np.all(np.isfinite(drawn))
     window.close()
+
+
+def test_a_planar_region_whose_coordinates_are_no_numbers_is_said_not_drawn(tmp_path: Path) -> None:
+    """The triangle with a NaN in its second point: drawn on its slice as a polyline through
+    (nan, nan) until now; left out (said in words where the report places anything else on the
+    image: the by-hand test of the 2D regions)."""
+    images = _series(tmp_path)
+    report = _report(images, images[0].FrameOfReferenceUID, FAR, TRIANGLE)
+    groups = report.ContentSequence[-1].ContentSequence
+    (region,) = [i for g in groups for i in g.ContentSequence if i.ValueType == "SCOORD3D" and i.GraphicType == "POLYGON"]
+    values = list(region.GraphicData)
+    values[3] = math.nan
+    region.GraphicData = values
+    assert measurement_presentation(report, images[5]) is None  # the triangle was all there was on its slice

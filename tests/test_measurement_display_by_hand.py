@@ -171,6 +171,17 @@ def test_a_report_too_damaged_to_read_is_a_value_error() -> None:
         measurement_presentation(report, _image())
 
 
+def test_a_region_whose_coordinates_are_no_numbers_is_said_not_drawn() -> None:
+    """A polyline with a NaN (Graphic Data is FL: a damaged or hostile report can hold one) was drawn
+    with a gap at the NaN; now left out, in words, beside a readable one still drawn."""
+    broken = [_region("POLYLINE", [1.5, 1.5, float("nan"), 2.5]), _num("Length", 5.0, "mm")]
+    readable = [_region("POLYLINE", [5.5, 1.5, 5.5, 9.5]), _num("Length", 8.0, "mm")]
+    presentation = measurement_presentation(_report(broken, readable), _image())
+    assert presentation is not None
+    assert [g.points for g in presentation.graphics if g.kind == "POLYLINE"] == [((5.0, 1.0), (5.0, 9.0))]
+    assert presentation.not_applied == ("a POLYLINE whose coordinates cannot be read",)
+
+
 def test_several_values_an_upright_line_an_odd_count_and_no_date() -> None:
     """Two values of one region in one line; words beside an upright line's first-listed right
     end (both ends share the column: the first, (5, 1)); a region of five numbers read as its two

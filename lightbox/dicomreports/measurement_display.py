@@ -234,6 +234,9 @@ def _on_image(region: Dataset, report: Dataset, uid: str, frame: int | None, not
         notes.append(f"a region of type {shape or 'unstated'!r}")
         return None
     data = [float(v) for v in element_values(readable_value(region, "GraphicData"))]
+    if not all(math.isfinite(v) for v in data):
+        notes.append(f"a {shape} whose coordinates cannot be read")
+        return None
     points = from_dicom(zip(data[0::2], data[1::2], strict=False), report)
     return (shape, points) if points else None
 
@@ -255,7 +258,7 @@ def _in_patient_space(region: Dataset, plane: ImagePlane | None, series_frames: 
     if str(readable_value(region, "ReferencedFrameOfReferenceUID") or "") not in {plane.frame_of_reference, *series_frames}:
         return None  # measured on another series' frame of reference
     data = _patient_coordinates(region)
-    if not len(data) or len(data) % 3:
+    if not len(data) or len(data) % 3 or not np.all(np.isfinite(data)):  # (a NaN was drawn as a gap in the outline)
         notes.append(f"a {shape or 'region'} whose patient coordinates cannot be read")
         return None
     points = data.reshape(-1, 3)
