@@ -384,7 +384,11 @@ def _graphics(state: Dataset, uid: str, frame: int | None, rows: int, columns: i
             if kind not in GRAPHIC_TYPES:
                 notes.append(f"a graphic of type {kind or 'unstated'!r}")
                 continue
-            points = image_points(_numbers(graphic, "GraphicData"), units)
+            numbers = _numbers(graphic, "GraphicData")
+            if not all(math.isfinite(n) for n in numbers):  # an FL value can hold a NaN: drawn as a gap
+                notes.append(f"a {kind.lower()} whose coordinates cannot be read")
+                continue
+            points = image_points(numbers, units)
             needed = {"POINT": 1, "CIRCLE": 2, "ELLIPSE": 4}.get(kind, 2)
             if len(points) < needed:
                 notes.append(f"a {kind.lower()} with too few points")
