@@ -250,12 +250,15 @@ def test_graphics_that_cannot_be_drawn_are_said() -> None:
                             _graphic("SPLINE", [1.0, 1.0, 2.0, 2.0]),
                             _graphic("CIRCLE", [1.0, 1.0]), _graphic("ELLIPSE", [1.0, 1.0, 2.0, 2.0]),
                             _graphic("POLYLINE", [1.0, 1.0, float("nan"), 2.0]),  # drawn with a gap until 2026-12-02
-                            texts=(_item(UnformattedTextValue="lost"),))
+                            texts=(_item(UnformattedTextValue="lost"),
+                                   _item(UnformattedTextValue="nowhere", AnchorPoint=[float("nan"), 2.0],
+                                         AnchorPointAnnotationUnits="PIXEL")))
     presentation = presentation_of(_state(GraphicAnnotationSequence=Sequence([annotation])), _image())
     assert presentation is not None and presentation.graphics == ()
     assert presentation.not_applied == ("graphics in MATRIX units", "a graphic of type 'SPLINE'",
                                         "a circle with too few points", "a ellipse with too few points",
                                         "a polyline whose coordinates cannot be read", "a text without a place")
+    # (the NaN-anchored text is the second "without a place": notes are said once each)
 
 
 def test_an_annotation_for_another_frame_is_not_drawn_on_this_one() -> None:

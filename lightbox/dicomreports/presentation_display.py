@@ -119,6 +119,12 @@ def _numbers(ds: Dataset, keyword: str) -> list[float]:
         return []
 
 
+def _finite(ds: Dataset, keyword: str) -> list[float]:
+    """:func:`_numbers` of a place, [] when one is not a finite number (an FL value can hold a NaN)."""
+    numbers = _numbers(ds, keyword)
+    return numbers if all(math.isfinite(n) for n in numbers) else []
+
+
 def _lists(references: Any, uid: str, frame: int | None) -> bool:
     """Whether a Referenced Image Sequence names image ``uid`` and frame ``frame`` (a reference
     without frame numbers: every frame; no frame asked for: the image as a whole)."""
@@ -384,8 +390,8 @@ def _graphics(state: Dataset, uid: str, frame: int | None, rows: int, columns: i
             if kind not in GRAPHIC_TYPES:
                 notes.append(f"a graphic of type {kind or 'unstated'!r}")
                 continue
-            numbers = _numbers(graphic, "GraphicData")
-            if not all(math.isfinite(n) for n in numbers):  # an FL value can hold a NaN: drawn as a gap
+            numbers = _finite(graphic, "GraphicData")
+            if not numbers and _numbers(graphic, "GraphicData"):  # a NaN was drawn as a gap
                 notes.append(f"a {kind.lower()} whose coordinates cannot be read")
                 continue
             points = image_points(numbers, units)
@@ -397,8 +403,8 @@ def _graphics(state: Dataset, uid: str, frame: int | None, rows: int, columns: i
                                               layer=layer, colour=colour)))
         for text in readable_value(annotation, "TextObjectSequence") or []:
             words = _text(text, "UnformattedTextValue")
-            corners = [_numbers(text, "BoundingBoxTopLeftHandCorner"), _numbers(text, "BoundingBoxBottomRightHandCorner")]
-            anchor = _numbers(text, "AnchorPoint")
+            corners = [_finite(text, "BoundingBoxTopLeftHandCorner"), _finite(text, "BoundingBoxBottomRightHandCorner")]
+            anchor = _finite(text, "AnchorPoint")
             if len(corners[0]) >= 2 and len(corners[1]) >= 2:
                 box_units = _text(text, "BoundingBoxAnnotationUnits").upper() or "PIXEL"
                 points = image_points(corners[0][:2] + corners[1][:2], box_units)
