@@ -226,7 +226,9 @@ class StudiesWindow(QDialog):
             return None
         box = QMessageBox(QMessageBox.Icon.Question, "Export study", "Export the study as it was acquired, or "
                           "de-identified (PS3.15 Basic Profile: names, IDs and descriptions removed, UIDs replaced, "
-                          "dates moved back; documents and images with burned-in text left out)?", parent=self)
+                          "dates moved back; documents and images with burned-in text left out), or de-identified "
+                          "keeping the study, series and protocol descriptions (cleaned of the names, IDs and dates "
+                          "the header states)?", parent=self)
         acquired = box.addButton("As acquired", QMessageBox.ButtonRole.AcceptRole)
         deidentified = box.addButton("De-identified", QMessageBox.ButtonRole.AcceptRole)
         described = box.addButton("De-identified, keeping descriptions", QMessageBox.ButtonRole.AcceptRole)
