@@ -192,7 +192,7 @@ class ViewerArea(QWidget):
             scene.set_shutters_visible(self.shutters_visible)
         widget.set_scene(scene)
         if scene is not None:
-            self._watch_for_reference_lines(scene)
+            self._watch_crosshair(scene)
             self.update_reference_lines()
         self.update_crosshair_lines()  # a pane emptied shows its plane no more
         return widget
@@ -357,7 +357,9 @@ class ViewerArea(QWidget):
                       and o.volume.metadata.get("frame_of_reference", "") == frame]  # type: ignore[attr-defined]
             scene.show_reference_lines(others)  # type: ignore[attr-defined]
 
-    def _watch_for_reference_lines(self, scene: object) -> None:
+    def _watch_crosshair(self, scene: object) -> None:
+        """A plane pane's display, once: its crosshair moved redraws the reference lines and is
+        given to the other panes of its patient space (:meth:`_share_crosshair`)."""
         display = getattr(scene, "display", None)
         known = self._watched_displays.get(id(display))
         if getattr(scene, "kind", "") == "mpr" and display is not None and (known is None or known() is not display):

@@ -109,15 +109,12 @@ def kept_descriptions(ds: Dataset) -> list[tuple[Dataset, int, str, object]]:
     return found
 
 
-def restore_cleaned(descriptions: list[tuple[Dataset, int, str, object]], words: frozenset[str]) -> int:
+def restore_cleaned(descriptions: list[tuple[Dataset, int, str, object]], words: frozenset[str]) -> None:
     """Put each description back, cleaned, where the profile left its dataset (a description in a
-    sequence the profile removed goes with it); how many were kept with text left in them."""
-    kept = 0
+    sequence the profile removed goes with it); one that was nothing but what is cleaned out stays
+    removed."""
     for dataset, tag, vr, value in descriptions:
-        values = [value] if isinstance(value, str) else [str(v) for v in value]  # type: ignore[attr-defined]
+        values = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
         clean = [cleaned(str(v), words) for v in values]
-        if not any(c.strip(REMOVED + " ") for c in clean):
-            continue  # nothing but what was cleaned out: left removed
-        dataset.add_new(tag, vr, clean[0] if isinstance(value, str) else clean)
-        kept += 1
-    return kept
+        if any(c.strip(REMOVED + " ") for c in clean):
+            dataset.add_new(tag, vr, clean[0] if isinstance(value, str) else clean)
