@@ -12,7 +12,7 @@ from ..dicomreports.measurements import ImageMark, VolumeMark
 from ..dicomreports.presentation import GraphicMark
 from ..studydb.annotations import StoredAnnotation, load_series_annotations
 from ..studydb.catalog import StudyCatalog
-from ..viewer.geometry import PLANES, acquired_axes, first_plane
+from ..viewer.geometry import PLANES, acquired_axes, ellipsoid_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
 from ..viewer.measure import FREEHAND, ROI_KINDS, SPHERE, angle, cobb_angle, film_roi_statistics, length, roi_pixels
@@ -149,8 +149,8 @@ class ImagePlacer:
     def sphere_of(self, axes: np.ndarray) -> StoredAnnotation:
         """A sphere written as an ELLIPSOID (its three axes' ends, patient mm) kept as the window
         keeps one drawn on the series' first plane: its centre and a point on its edge to the right."""
-        centre = np.asarray(axes, dtype=float).mean(axis=0)
-        radius = float(np.linalg.norm(axes[1] - axes[0])) / 2
+        centre, half_axes = ellipsoid_axes(axes)
+        radius = float(np.linalg.norm(half_axes[:, 0]))
         u, v = float(centre @ self.right), float(centre @ self.up)
         return StoredAnnotation(SPHERE, [(u, v), (u + radius, v)], "", float(centre @ self.normal))
 
