@@ -31,11 +31,13 @@ def test_ct_rois_and_a_length_on_an_acquired_slice(tmp_path: Path, capsys) -> No
     save_annotations(catalog, str(slice5.SeriesInstanceUID), "axial", [
         StoredAnnotation("rectangle", marker, plane=z5), StoredAnnotation("length", line, plane=z5),
         StoredAnnotation("arrow", line, plane=z5)])  # an arrow is not a measurement: not in the report
+    # a reformat's mark is written in patient mm (test_reformat_measurements), which needs a Frame of
+    # Reference: this CT states none
     save_annotations(catalog, str(slice5.SeriesInstanceUID), "coronal", [StoredAnnotation("length", line, plane=0.0)])
     out = tmp_path / "measurements.dcm"
     assert main(["report", "measurements", str(tmp_path / "ct"), "--out", str(out), "--db", db, "--reader", "Dr Roi"]) == 0
     printed = capsys.readouterr().out
-    assert "left out: length on the coronal reformat: no acquired image to reference" in printed
+    assert "left out: 1 mark(s) on reformatted planes: #1 CT (10 images) states no one Frame of Reference" in printed
     sr = pydicom.dcmread(out)
     assert sr.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"  # Comprehensive 3D SR
     assert sr.StudyInstanceUID == slice5.StudyInstanceUID and sr.ContentTemplateSequence[0].TemplateIdentifier == "1500"
@@ -233,17 +235,22 @@ def test_arrows_on_a_legacy_multi_frame_image_are_written_with_its_display() -> 
 
 def test_marks_only_on_a_reformat_are_said_to_lie_on_no_image_not_to_be_missing(tmp_path: Path, capsys) -> None:
     """A length and an arrow drawn only on a coronal reformat: the CLI said "measure in the window
-    first" / "draw them in the window first", as if none had been drawn."""
+    first" / "draw them in the window first", as if none had been drawn. The arrow has no image
+    for a presentation state to reference; the length, which the report could give in patient mm,
+    has no Frame of Reference here to give it in."""
     paths = write_ct_series(tmp_path / "ct", axial_positions(6, spacing=2.0), rows=20, columns=20)
     uid = str(pydicom.dcmread(paths[0]).SeriesInstanceUID)
     db = f"sqlite:///{tmp_path / 'db.sqlite'}"
     save_annotations(StudyCatalog(db), uid, "coronal", [StoredAnnotation("length", [(0.0, 0.0), (5.0, 5.0)]),
                                                          StoredAnnotation("arrow", [(1.0, 1.0), (4.0, 4.0)])])
-    for kind, words in (("measurements", "none of the 1 measurement(s)"), ("annotations", "none of the 1 arrow(s) and text(s)")):
+    for kind, said, words in (
+            ("measurements", "1 mark(s) on reformatted planes: #1 CT (6 images) states no one Frame of Reference",
+             "no measurement of #1 CT (6 images) could be written"),
+            ("annotations", "on the coronal reformat: no acquired image to reference", "none of the 1 arrow(s) and text(s)")):
         assert main(["report", kind, str(tmp_path / "ct"), "--out", str(tmp_path / f"{kind}.dcm"), "--db", db]) == 2
         printed = capsys.readouterr()
-        assert "on the coronal reformat: no acquired image to reference" in printed.out
-        assert words in printed.err and "lies on one of its images" in printed.err and "first" not in printed.err
+        assert said in printed.out
+        assert words in printed.err and "left out above" in printed.err and "first" not in printed.err
 
 
 def test_an_angle_and_a_cobb_angle_go_in_the_report_in_degrees_measured_in_millimetres(tmp_path: Path,

@@ -8,11 +8,11 @@ from typing import NamedTuple
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..dicomreports.measurements import ImageMark, VolumeMark
+from ..dicomreports.measurements import ImageMark, PlaneMark, VolumeMark
 from ..dicomreports.presentation import GraphicMark
 from ..studydb.annotations import StoredAnnotation, load_series_annotations
 from ..studydb.catalog import StudyCatalog
-from ..viewer.geometry import PLANES, acquired_axes, ellipsoid_axes, first_plane
+from ..viewer.geometry import ACQUIRED, PLANES, acquired_axes, ellipsoid_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
 from ..viewer.measure import FREEHAND, ROI_KINDS, SPHERE, angle, cobb_angle, film_roi_statistics, length, roi_pixels
@@ -21,7 +21,8 @@ from ..viewer.series import multiframe_positions, series_geometry, slice_normal,
 from ..viewer.suv import suv_factor
 from ..viewer.uptake_peak import peak_mean
 from ..viewer.volume import Film, Volume
-from .sphere_marks import sphere_marks
+from .plane_marks import on_plane, plane_marks
+from .sphere_marks import frame_of_reference, sphere_marks
 
 MEASURED = ("length", "angle", "cobb", *ROI_KINDS)
 
@@ -94,6 +95,11 @@ class ImagePlacer:
             self.frame_order = ([int(f) for f in np.argsort(positions @ slice_normal(orientation))]
                                 if positions is not None and orientation is not None
                                 else list(range(self.members[0].frames)))
+
+    def is_reformat(self, image: str) -> bool:
+        """Whether ``image`` names a plane of the volume other than its acquired one (a coronal of
+        an axial stack): no image of the series lies in it."""
+        return not self.film and image != self.plane_name and image in (*PLANES, ACQUIRED)
 
     def place(self, image: str, a: StoredAnnotation) -> Placed | str:
         """Where the mark ``a`` kept on ``image`` lies, or why it has no image."""
@@ -218,30 +224,36 @@ def roi_peak(volume: Volume, k: int, kind: str, points: list[tuple[float, float]
 
 
 def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = None,
-                 ) -> tuple[list[ImageMark | VolumeMark], list[str]]:
-    """The series' lengths, angles and ROIs on its own images and its sphere VOIs in its volume, and
-    what was left out (said). ``volume``: the series as the window loaded it, where it has (a PET's
-    SUVpeak and a sphere need the whole volume: not read twice)."""
+                 ) -> tuple[list[ImageMark | PlaneMark | VolumeMark], list[str]]:
+    """The series' lengths, angles and ROIs on its own images and on its volume's reformatted
+    planes, its sphere VOIs in its volume, and what was left out (said). ``volume``: the series as
+    the window loaded it, where it has (a PET's SUVpeak, a reformat's ROI and a sphere need the
+    whole volume: not read twice)."""
     kept = load_series_annotations(catalog, series.uid)
     stored = [(image, a) for image, a in kept if a.kind in MEASURED]
     spheres = [(image, a, finding_of(image, a)) for image, a in kept if a.kind == SPHERE]
-    marks: list[ImageMark | VolumeMark] = []
+    marks: list[ImageMark | PlaneMark | VolumeMark] = []
     left_out: list[str] = []
+    reformats: list[tuple[str, StoredAnnotation, str]] = []
     if stored:
-        planar, left_out = _measured(stored, series, volume)
+        placer = ImagePlacer(series)
+        reformats = [(image, a, finding_of(image, a)) for image, a in stored if placer.is_reformat(image)]
+        planar, left_out = _measured([(image, a) for image, a in stored if not placer.is_reformat(image)],
+                                     series, volume, placer)
         marks += planar
-    if spheres and series.kind != "film":
+    if (spheres or reformats) and series.kind != "film":
         from ..viewer.loading import load_volume
 
         volume = volume if volume is not None else load_volume(series)
-        more, reasons = sphere_marks(spheres, volume.geometry, series, volume)
-        marks, left_out = [*marks, *more], left_out + reasons
+        on_planes, reasons = plane_marks(reformats, volume.geometry, series, volume)
+        more, sphere_reasons = sphere_marks(spheres, volume.geometry, series, volume) if spheres else ([], [])
+        marks, left_out = [*marks, *on_planes, *more], left_out + reasons + sphere_reasons
     return marks, left_out
 
 
 def report_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = None,
                  fused: tuple[Series, Volume | None] | None = None,
-                 ) -> tuple[list[ImageMark | VolumeMark], list[str], list[Dataset]]:
+                 ) -> tuple[list[ImageMark | PlaneMark | VolumeMark], list[str], list[Dataset]]:
     """What the TID 1500 report of ``series`` holds: its marks (:func:`series_marks`) and, with a
     series laid over it (``fused``: the series and its volume as read, if it has been), its ROIs
     measured there too (:func:`fused_marks`); what was left out; and the evidence, the headers
@@ -256,13 +268,15 @@ def report_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
 
 
 def fused_marks(catalog: StudyCatalog, series: Series, fused: Series, fused_volume: Volume | None = None,
-                own_volume: Volume | None = None) -> tuple[list[ImageMark | VolumeMark], list[str]]:
+                own_volume: Volume | None = None) -> tuple[list[ImageMark | PlaneMark | VolumeMark], list[str]]:
     """The ROIs drawn on ``series`` (a CT) measured in ``fused`` (its PET, laid over it: View →
     Fusion) as the fused pane shows them: each region on the PET slice nearest its plane, in that
     slice's pixel coordinates, with the PET's values (SUVbw, SUVpeak), each mark's ``finding`` its
     ROI's on ``series`` (the report tracks the two as one finding). Only where the two series
-    share a Frame of Reference (C.7.4.1) and their acquired slices one plane: else every ROI is
-    left out, said. Its sphere VOIs likewise (the frame alone places them)."""
+    share a Frame of Reference (C.7.4.1), and for ROIs on the acquired slices only where the two
+    series' acquired slices share one plane: else those ROIs are left out, said. Its ROIs on
+    reformatted planes and its sphere VOIs likewise, in patient coordinates (the frame alone
+    places them)."""
     kept = load_series_annotations(catalog, series.uid)
     rois = [(image, a) for image, a in kept if a.kind in ROI_KINDS]
     spheres = [(image, a, finding_of(image, a)) for image, a in kept if a.kind == SPHERE]
@@ -272,18 +286,22 @@ def fused_marks(catalog: StudyCatalog, series: Series, fused: Series, fused_volu
               if i.header is not None}
     if len(frames) != 1 or "" in frames:
         return [], [f"{fused.label()}: not in the frame of reference of {series.label()} (its ROIs are not measured in it)"]
-    marks: list[ImageMark | VolumeMark] = []
+    own = ImagePlacer(series)
+    reformats = [(image, a, finding_of(image, a)) for image, a in rois if own.is_reformat(image)]
+    rois = [(image, a) for image, a in rois if not own.is_reformat(image)]
+    marks: list[ImageMark | PlaneMark | VolumeMark] = []
     left_out: list[str] = []
-    if spheres:
+    if spheres or reformats:
         from ..viewer.loading import load_volume
 
         drawn_on = (own_volume if own_volume is not None else load_volume(series)).geometry
         fused_volume = fused_volume if fused_volume is not None else load_volume(fused)
-        measured, left_out = sphere_marks(spheres, drawn_on, fused, fused_volume)
-        marks = [*measured]
+        on_planes, left_out = plane_marks(reformats, drawn_on, fused, fused_volume)
+        measured, reasons = sphere_marks(spheres, drawn_on, fused, fused_volume) if spheres else ([], [])
+        marks, left_out = [*on_planes, *measured], left_out + reasons
     if not rois:
         return marks, left_out
-    own, other = ImagePlacer(series), ImagePlacer(fused)
+    other = ImagePlacer(fused)
     if own.film or other.film or own.plane_name != other.plane_name or not (
             np.allclose(own.normal, other.normal, atol=1e-4) and np.allclose(own.up, other.up, atol=1e-4)):
         return marks, left_out + [f"{fused.label()}: its slices do not lie in the plane of {series.label()}'s (its "
@@ -399,7 +417,7 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
     from pydicom import dcmread
 
     from ..dicomreports.key_images import referenced_frames
-    from ..dicomreports.measurements import read_measurements, read_volume_measurements
+    from ..dicomreports.measurements import read_measurements, read_plane_measurements, read_volume_measurements
     from ..dicomreports.pixel_coordinates import written_by_lightbox
     from ..dicomreports.presentation import PRESENTATION_STATES, read_graphics
 
@@ -437,6 +455,13 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
                 for _, source, axes, _ in read_volume_measurements(report) if not placer.film else []:
                     if source == series.uid:  # a sphere VOI measured in this series
                         found.append((placer.plane_name, placer.sphere_of(axes)))
+                reformats = [p for p in (*PLANES, ACQUIRED) if placer.is_reformat(p)]
+                for identifier, frame_uid, _, region, _ in read_plane_measurements(report) if reformats else []:
+                    where = on_plane(identifier, region, reformats, placer.geometry) \
+                        if frame_uid == frame_of_reference(series) else None
+                    kind = _kind_of(identifier, where[1]) if where is not None else None
+                    if where is not None and kind is not None:  # a mark drawn on a reformatted plane
+                        found.append((where[0], StoredAnnotation(kind, _corners(kind, where[1]), "", where[2])))
             elif sop_class in PRESENTATION_STATES and written_by_lightbox(header):
                 # another system's state is a colleague's view, shown as it is (View → Presentation
                 # state), never made this reader's own marks (they would be saved under this name)

@@ -134,8 +134,7 @@ def _cmd_measurements(args: argparse.Namespace) -> int:
     for reason in left_out:
         print(f"left out: {reason}")
     if not marks and left_out:
-        return refuse(f"none of the {len(left_out)} measurement(s) of {series.label()} lies on one of its images "
-                      "(left out above)")
+        return refuse(f"no measurement of {series.label()} could be written (left out above)")
     try:
         sr = measurement_report(marks, evidence, args.reader)
     except ValueError as exc:

@@ -25,8 +25,12 @@ Volume" (DCM 126032, ml: the 41 % isocontour, viewer.sphere_voi) and "Total Lesi
 (DCM 126033, g) of CID 7466 PET Region of Interest Measurement.
 Planar regions are given in the referenced image's pixel coordinates (column, row; PS3.3 C.18.6.1.2,
 a pixel's centre half a pixel in from its top-left corner: :mod:`.pixel_coordinates`): a film's
-own, or the acquired slice a plane's mark was drawn on. Marks on reformatted planes
-(a coronal of an axial stack) have no image of their own and are not written (said).
+own, or the acquired slice a plane's mark was drawn on. A mark on a reformatted plane (a coronal
+of an axial stack) has no image of its own: its region is written in patient coordinates instead
+(TID 1410's Image Region as SCOORD3D in the series' Frame of Reference, C.18.9: a length or an
+angle a POLYLINE, an ellipse an ELLIPSE, a rectangle or a freehand outline a closed POLYGON), its
+tracking identifier naming the plane ("length 2 on the coronal plane", so that it is read back
+onto the plane it was drawn on), with the values the pane measured.
 """
 from __future__ import annotations
 
@@ -62,14 +66,10 @@ IMAGING_MEASUREMENT = Code("363679005", "SCT", "Imaging procedure")
 MEASUREMENT_SERIES_NUMBER = 991  # after the report SR's 990
 
 
-@dataclass(frozen=True)
-class ImageMark:
-    """One finished length, angle or ROI on one image: its points in that image's pixel coordinates
-    (column, row), the image's header, and the values measured (mm, mm², HU)."""
+@dataclass(frozen=True, kw_only=True)
+class RegionValues:
+    """What a length, angle or ROI measured (mm, degrees, mm², HU or SUVbw), and the finding it is."""
 
-    kind: str  # "length", "angle", "cobb", "ellipse", "rectangle" or "freehand"
-    points: list[tuple[float, float]]
-    image: Dataset
     length_mm: float | None = None
     angle_deg: float | None = None  # an angle's or a Cobb angle's, as the view gives it
     area_mm2: float | None = None
@@ -77,14 +77,47 @@ class ImageMark:
     suv: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum in SUVbw (PET, viewer.suv)
     suv_peak: float | None = None  # SUVpeak: the highest mean in a 1 cm³ sphere in it (viewer.uptake_peak)
     sul_peak: float | None = None  # the same in SUL (lean body mass, Janmahasatian; viewer.suv)
-    frame: int | None = None  # the frame (1-based) of a multi-frame image it was drawn on
     # marks of one finding (an ROI on a CT and the same region in the PET laid over it) share
     # their tracking identifier and UID; "" : a finding of its own
     finding: str = ""
 
+
+@dataclass(frozen=True)
+class ImageMark(RegionValues):
+    """One finished length, angle or ROI on one image: its points in that image's pixel coordinates
+    (column, row), the image's header, and the values measured (mm, mm², HU)."""
+
+    kind: str  # "length", "angle", "cobb", "ellipse", "rectangle" or "freehand"
+    points: list[tuple[float, float]]
+    image: Dataset
+    frame: int | None = None  # the frame (1-based) of a multi-frame image it was drawn on
+
     @property
     def series_uid(self) -> str:
         return str(self.image.get("SeriesInstanceUID", ""))
+
+
+@dataclass(frozen=True)
+class PlaneMark(RegionValues):
+    """One finished length, angle or ROI on a reformatted plane of a volume (no image of its own):
+    its points in mm along the plane's ``right`` and ``up`` axes (unit vectors, patient LPS) at
+    ``position`` mm along its ``normal`` (the way the pane looks), as the pane keeps them, in the
+    series' Frame of Reference."""
+
+    kind: str
+    points: list[tuple[float, float]]
+    plane: str  # "coronal", "sagittal", ...: the pane it was drawn on
+    right: tuple[float, float, float]
+    up: tuple[float, float, float]
+    normal: tuple[float, float, float]
+    position: float
+    series_uid: str
+    frame_of_reference_uid: str
+
+    def patient_points(self, points: np.ndarray) -> np.ndarray:
+        """``points`` (N x 2, mm along right and up) in patient mm (N x 3)."""
+        axes = np.array([self.right, self.up], dtype=float)
+        return np.asarray(points, dtype=float) @ axes + self.position * np.asarray(self.normal, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -125,27 +158,41 @@ def ellipse_axes(points: list[tuple[float, float]]) -> np.ndarray:
     return np.array(major + minor, dtype=float)
 
 
+def _outline(kind: str, points: list[tuple[float, float]]) -> tuple[str, np.ndarray, bool]:
+    """The graphic type, points (N x 2) and whether the outline closes on itself, of a mark of
+    ``kind`` given by its kept points (an ellipse or a rectangle by two opposite corners)."""
+    if kind in ("angle", "cobb"):  # arm, vertex, arm; or the two endplate lines' ends
+        return "POLYLINE", np.array(points, dtype=float), False
+    if kind == "ellipse":
+        return "ELLIPSE", ellipse_axes(points[:2]), False
+    if kind == "rectangle":
+        (a, b), (c, d) = points[:2]
+        return "POLYLINE", np.array([(a, b), (c, b), (c, d), (a, d), (a, b)], dtype=float), True
+    if kind == FREEHAND:  # a closed polyline: its first point again at the end (TID 1410)
+        return "POLYLINE", np.array([*points, points[0]], dtype=float), True
+    return "POLYLINE", np.array(points[:2], dtype=float), False
+
+
 def _region(mark: ImageMark):  # noqa: ANN202 - highdicom's ImageRegion
     from highdicom.sr import GraphicTypeValues, ImageRegion, SourceImageForRegion
 
     source = SourceImageForRegion(str(mark.image.SOPClassUID), str(mark.image.SOPInstanceUID),
                                   referenced_frame_numbers=None if mark.frame is None else [mark.frame])
-    if mark.kind in ("angle", "cobb"):  # arm, vertex, arm; or the two endplate lines' ends
-        return ImageRegion(GraphicTypeValues.POLYLINE, np.array(to_dicom(mark.points), dtype=float), source)
-    points = to_dicom(mark.points[:2])
-    if mark.kind == "ellipse":
-        return ImageRegion(GraphicTypeValues.ELLIPSE, ellipse_axes(points), source)
-    if mark.kind == "rectangle":
-        (a, b), (c, d) = points
-        box = [(a, b), (c, b), (c, d), (a, d), (a, b)]
-        return ImageRegion(GraphicTypeValues.POLYLINE, np.array(box, dtype=float), source)
-    if mark.kind == FREEHAND:  # a closed polyline: its first point again at the end (TID 1410)
-        outline = to_dicom(mark.points)
-        return ImageRegion(GraphicTypeValues.POLYLINE, np.array([*outline, outline[0]], dtype=float), source)
-    return ImageRegion(GraphicTypeValues.POLYLINE, np.array(points, dtype=float), source)
+    graphic, points, _ = _outline(mark.kind, to_dicom(mark.points))
+    return ImageRegion(GraphicTypeValues[graphic], points, source)
 
 
-def _region_values(mark: ImageMark | VolumeMark) -> list:  # noqa: ANN401 - highdicom's Measurement items
+def _region_3d(mark: PlaneMark):  # noqa: ANN202 - highdicom's ImageRegion3D
+    """A reformatted plane's mark in patient mm: a closed outline as a POLYGON, SCOORD3D's own
+    closed shape (its first point repeated last, C.18.9.1.2), the others as on an image."""
+    from highdicom.sr import GraphicTypeValues3D, ImageRegion3D
+
+    graphic, points, closed = _outline(mark.kind, mark.points)
+    return ImageRegion3D(GraphicTypeValues3D["POLYGON" if closed else graphic], mark.patient_points(points),
+                         mark.frame_of_reference_uid)
+
+
+def _region_values(mark: RegionValues | VolumeMark) -> list:  # noqa: ANN401 - highdicom's Measurement items
     """A region's values: HU or SUVbw as mean, SD, minimum and maximum, SUVpeak and SULpeak."""
     from highdicom.sr import Measurement
 
@@ -183,7 +230,7 @@ def _volume_group(mark: VolumeMark, tracking):  # noqa: ANN001, ANN202 - highdic
         tracking_identifier=tracking, referenced_volume_surface=surface, measurements=values or None)
 
 
-def measurement_report(marks: list[ImageMark | VolumeMark], evidence: list[Dataset], reader: str = "") -> Dataset:
+def measurement_report(marks: list[ImageMark | PlaneMark | VolumeMark], evidence: list[Dataset], reader: str = "") -> Dataset:
     """The Comprehensive 3D SR (TID 1500) of ``marks`` on the study whose image headers are
     ``evidence``. Raises ValueError when there is no mark to write."""
     from highdicom.sr import (
@@ -207,6 +254,8 @@ def measurement_report(marks: list[ImageMark | VolumeMark], evidence: list[Datas
     tracking: dict[str, tuple[str, str]] = {}  # finding: (its tracking UID, its identifier)
     for n, mark in enumerate(marks, 1):
         uid, name = str(generate_uid()), f"{mark.kind} {n}"
+        if isinstance(mark, PlaneMark):  # read back onto its plane (a length lies in two planes)
+            name += f" on the {mark.plane} plane"
         if mark.finding:
             uid, name = tracking.setdefault(mark.finding, (uid, name))
         if isinstance(mark, VolumeMark):
@@ -223,7 +272,8 @@ def measurement_report(marks: list[ImageMark | VolumeMark], evidence: list[Datas
             values += _region_values(mark)
         groups.append(PlanarROIMeasurementsAndQualitativeEvaluations(
             tracking_identifier=TrackingIdentifier(uid=uid, identifier=name),
-            referenced_region=_region(mark), measurements=values or None))
+            referenced_region=_region(mark) if isinstance(mark, ImageMark) else _region_3d(mark),
+            measurements=values or None))
     person = PersonObserverIdentifyingAttributes(name=typed_name(reader or DEFAULT_OBSERVER))
     observer = ObserverContext(observer_type=codes.DCM.Person, observer_identifying_attributes=person)
     report = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
@@ -282,23 +332,44 @@ def _named_value(item: Dataset) -> tuple[str, float]:
     return name, float(item.MeasuredValueSequence[0].NumericValue)
 
 
+def _identifier_and_values(group: Dataset) -> tuple[str, dict[str, float]]:
+    """A measurement group's tracking identifier and its values by name."""
+    identifier, values = "", {}
+    for item in group.ContentSequence:
+        if item.ValueType == "TEXT" and item.ConceptNameCodeSequence[0].CodeValue == "112039":  # Tracking Identifier
+            identifier = str(item.TextValue)
+        elif item.ValueType == "NUM":
+            name, value = _named_value(item)
+            values[name] = value
+    return identifier, values
+
+
 def read_volume_measurements(sr: Dataset) -> list[tuple[str, str, np.ndarray, dict[str, float]]]:
     """(tracking identifier, source series UID, the ELLIPSOID's 6 points in patient mm, {name:
     value}) of each volumetric ROI group of a TID 1500 report whose region is an ellipsoid."""
     out = []
     for group in _groups(sr):
-        identifier, series, points, values = "", "", np.empty((0, 3)), {}
+        series, points = "", np.empty((0, 3))
         for item in group.ContentSequence:
-            code = item.ConceptNameCodeSequence[0].CodeValue
-            if item.ValueType == "TEXT" and code == "112039":  # Tracking Identifier
-                identifier = str(item.TextValue)
-            elif item.ValueType == "SCOORD3D" and item.GraphicType == "ELLIPSOID":
+            if item.ValueType == "SCOORD3D" and item.GraphicType == "ELLIPSOID":
                 points = np.array([float(v) for v in item.GraphicData]).reshape(-1, 3)
-            elif item.ValueType == "UIDREF" and code == "121232":  # Source series for segmentation
-                series = str(item.UID)
-            elif item.ValueType == "NUM":
-                name, value = _named_value(item)
-                values[name] = value
+            elif item.ValueType == "UIDREF" and item.ConceptNameCodeSequence[0].CodeValue == "121232":
+                series = str(item.UID)  # Source series for segmentation
         if len(points) == 6:
+            identifier, values = _identifier_and_values(group)
             out.append((identifier, series, points, values))
+    return out
+
+
+def read_plane_measurements(sr: Dataset) -> list[tuple[str, str, str, np.ndarray, dict[str, float]]]:
+    """(tracking identifier, Referenced Frame of Reference UID, graphic type, points in patient mm
+    (N x 3), {name: value}) of each planar ROI group of a TID 1500 report whose region is given in
+    patient coordinates (TID 1410 "Image Region", DCM 111030, as SCOORD3D)."""
+    out = []
+    for group in _groups(sr):
+        for item in group.ContentSequence:
+            if item.ValueType == "SCOORD3D" and item.ConceptNameCodeSequence[0].CodeValue == "111030":
+                points = np.array([float(v) for v in item.GraphicData]).reshape(-1, 3)
+                identifier, values = _identifier_and_values(group)
+                out.append((identifier, str(item.ReferencedFrameOfReferenceUID), str(item.GraphicType), points, values))
     return out

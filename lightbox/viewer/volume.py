@@ -61,6 +61,11 @@ class Volume:
         in this volume run along it."""
         return int(np.argmax(np.abs(self.geometry.direction.T @ np.asarray(direction, float))))
 
+    def step_along(self, normal: np.ndarray) -> float:
+        """The voxel spacing (mm) along the index axis closest to ``normal``: one slice's step of
+        a plane of that normal (a pane scrolls by it; an ROI on it counts the voxels within half of it)."""
+        return float(self.geometry.spacing[self.axis_along(normal)])
+
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The patient-space box (lowest corner, highest corner) around the voxel centres."""
         corners = self.corner_points()

@@ -72,11 +72,6 @@ def section_planes(volume: Volume) -> list[str]:
     return [ACQUIRED] + [p for p in SECTION_PLANES if p != nearest]
 
 
-def step_along(volume: Volume, normal: np.ndarray) -> float:
-    """The volume's voxel spacing (mm) along its index axis closest to ``normal``: one slice's step."""
-    return float(volume.geometry.spacing[volume.axis_along(normal)])
-
-
 def snap_to_voxel(volume: Volume, point: np.ndarray) -> np.ndarray:
     """The centre of the voxel nearest to ``point`` (inside the volume): a crosshair on voxel
     centres shows whole slices, never a blend of two."""
@@ -206,7 +201,7 @@ class MprScene(PlaneScene):
 
     def slice_step(self) -> float:
         """Scroll step (mm): the voxel spacing along the axis closest to this plane's normal."""
-        return step_along(self.volume, self.normal)
+        return self.volume.step_along(self.normal)
 
     def slice_count(self) -> tuple[int, int]:
         """(current slice number from 1, number of slices) along this plane's normal."""
@@ -323,7 +318,7 @@ class MprScene(PlaneScene):
         if stats is None or self.fusion is None:
             return stats
         over = self.fusion.volume
-        fused = volume_roi_statistics(over, axes, plane, step_along(over, self.normal) / 2, m.kind, m.points)
+        fused = volume_roi_statistics(over, axes, plane, over.step_along(self.normal) / 2, m.kind, m.points)
         return replace(stats, fused=fused, fused_name=over.modality or "fused")
 
     def fusion_rgba(self, width: int, height: int, smooth: bool = False) -> np.ndarray | None:

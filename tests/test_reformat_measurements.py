@@ -1,0 +1,160 @@
+"""Lengths, angles and ROIs a reader draws on a reformatted plane (a coronal or sagittal of an
+axial CT) go into the TID 1500 measurement report in patient coordinates (SCOORD3D) with the
+values the pane measured, and come back onto the plane they were drawn on when the report is
+found beside the images. Until 2026-12-02 they were left out of the report ("no acquired image
+to reference"), so a coronal measurement never reached the archive.
+
+Every expected coordinate and value is worked out here from the synthetic CT's known layout
+(dicom_factory: slice n stores 1000 + n, rescaled by -1024; rows 0.7 mm, columns 0.8 mm apart)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from dicom_factory import axial_positions, restamp, write_ct_series
+
+from lightbox.app.cli import main
+from lightbox.app.measurement_sr import marks_from_archive
+from lightbox.dicomreports.measurements import read_measurements, read_plane_measurements
+from lightbox.studydb.annotations import StoredAnnotation, save_annotations
+from lightbox.studydb.catalog import StudyCatalog
+from lightbox.viewer.index import build_index
+
+ROW_MM, COLUMN_MM = 0.7, 0.8
+
+
+def ct_with_a_frame(folder: Path) -> tuple[list[pydicom.Dataset], str]:
+    paths = write_ct_series(folder, axial_positions(10, spacing=2.0), rows=40, columns=40)
+    frame = pydicom.uid.generate_uid()
+    restamp(paths, FrameOfReferenceUID=frame)
+    return [pydicom.dcmread(p) for p in paths], frame
+
+
+def test_coronal_and_sagittal_marks_are_written_in_patient_mm_with_the_panes_values(tmp_path: Path, capsys) -> None:
+    slices, frame = ct_with_a_frame(tmp_path / "ct")
+    x0, y0, _ = (float(v) for v in slices[0].ImagePositionPatient)
+    z = {n: float(ds.ImagePositionPatient[2]) for n, ds in enumerate(slices)}
+    series_uid = str(slices[0].SeriesInstanceUID)
+    # coronal pane: u = x, v = z, at y (its position along the normal (0, 1, 0))
+    y_row10 = y0 + 10 * ROW_MM
+    low_z, high_z = sorted((z[2], z[5]))
+    box = [(x0 + 9.7 * COLUMN_MM, low_z - 0.6), (x0 + 15.3 * COLUMN_MM, high_z + 0.6)]  # columns 10..15, slices 2..5
+    oval = [(x0 + 5.0, low_z), (x0 + 15.0, low_z + 4.0)]  # 10 mm across, 4 mm up
+    line = [(x0 + 2.0, low_z), (x0 + 8.0, high_z)]
+    # sagittal pane: u = y, v = z, at -x (its normal is (-1, 0, 0)); a line straight up, which lies
+    # in a coronal plane too
+    x_column5 = x0 + 5 * COLUMN_MM
+    upright = [(y0 + 3.0, low_z), (y0 + 3.0, high_z)]
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    catalog = StudyCatalog(db)
+    save_annotations(catalog, series_uid, "coronal", [
+        StoredAnnotation("rectangle", box, plane=y_row10), StoredAnnotation("ellipse", oval, plane=y_row10),
+        StoredAnnotation("length", line, plane=y_row10)])
+    save_annotations(catalog, series_uid, "sagittal", [StoredAnnotation("length", upright, plane=-x_column5)])
+    out = tmp_path / "ct" / "measurements.dcm"
+    assert main(["report", "measurements", str(tmp_path / "ct"), "--out", str(out), "--db", db]) == 0
+    assert "left out" not in capsys.readouterr().out
+    sr = pydicom.dcmread(out)
+    assert read_measurements(sr) == []  # none lies on an acquired slice
+    written = {identifier: (frame_uid, graphic, points, values)
+               for identifier, frame_uid, graphic, points, values in read_plane_measurements(sr)}
+    assert set(written) == {"rectangle 1 on the coronal plane", "ellipse 2 on the coronal plane",
+                            "length 3 on the coronal plane", "length 4 on the sagittal plane"}
+    assert {w[0] for w in written.values()} == {frame}
+
+    frame_uid, graphic, points, values = written["rectangle 1 on the coronal plane"]
+    (u0, v0), (u1, v1) = box
+    assert graphic == "POLYGON"  # closed: its first point again at the end
+    assert np.allclose(points, [(u0, y_row10, v0), (u1, y_row10, v0), (u1, y_row10, v1), (u0, y_row10, v1),
+                                (u0, y_row10, v0)], atol=1e-4)
+    # the voxels of row 10 (the plane), columns 10..15, slices 2..5: 1000 + n - 1024 HU each
+    hu = np.repeat([1000 + n - 1024 for n in range(2, 6)], 6).astype(float)
+    assert values["Area"] == pytest.approx((u1 - u0) * (v1 - v0))
+    assert values["Mean Attenuation Coefficient"] == pytest.approx(hu.mean())
+    assert values["Standard Deviation Attenuation Coefficient"] == pytest.approx(hu.std(ddof=1))
+    assert (values["Minimum Attenuation Coefficient"], values["Maximum Attenuation Coefficient"]) == (hu.min(), hu.max())
+
+    _, graphic, points, values = written["ellipse 2 on the coronal plane"]
+    assert graphic == "ELLIPSE"  # the major axis' ends (10 mm along x), then the minor axis' (4 mm along z)
+    assert np.allclose(points, [(x0 + 5.0, y_row10, low_z + 2.0), (x0 + 15.0, y_row10, low_z + 2.0),
+                                (x0 + 10.0, y_row10, low_z), (x0 + 10.0, y_row10, low_z + 4.0)], atol=1e-4)
+    assert values["Area"] == pytest.approx(math.pi * 5.0 * 2.0)
+
+    _, graphic, points, values = written["length 3 on the coronal plane"]
+    assert graphic == "POLYLINE" and np.allclose(points, [(x0 + 2.0, y_row10, low_z), (x0 + 8.0, y_row10, high_z)])
+    assert values == {"Length": pytest.approx(math.hypot(6.0, high_z - low_z))}
+
+    _, graphic, points, values = written["length 4 on the sagittal plane"]
+    assert np.allclose(points, [(x_column5, y0 + 3.0, low_z), (x_column5, y0 + 3.0, high_z)])
+    assert values == {"Length": pytest.approx(high_z - low_z)}
+
+    # found beside the images (another workstation, an empty database): each comes back where it was drawn
+    index = build_index(tmp_path / "ct")
+    (series,) = index.all_series()
+    back = {(image, a.kind): a for image, a in marks_from_archive(index.documents, series)}
+    assert set(back) == {("coronal", "rectangle"), ("coronal", "ellipse"), ("coronal", "length"), ("sagittal", "length")}
+    for image, kind, kept, plane in (("coronal", "rectangle", box, y_row10), ("coronal", "ellipse", oval, y_row10),
+                                     ("coronal", "length", line, y_row10), ("sagittal", "length", upright, -x_column5)):
+        assert np.allclose(back[image, kind].points, kept, atol=1e-4) and back[image, kind].plane == pytest.approx(plane)
+
+
+def test_a_pet_laid_over_measures_a_coronal_roi_too(tmp_path: Path) -> None:
+    """An ROI on the CT's coronal reformat with its PET laid over (one frame of reference): the
+    report holds it twice, one finding; the PET's values are those of its own voxels in the plane
+    (the CT's are 40 HU throughout: dicom_factory.write_pet_ct)."""
+    from dicom_factory import write_pet_ct
+
+    from lightbox.app.measurement_sr import report_marks
+
+    k, j, i = np.meshgrid(np.arange(20), np.arange(32), np.arange(32), indexing="ij")
+    write_pet_ct(tmp_path, (0.5 + 0.05 * k + 0.02 * i + 0.1 * j).astype(np.float32))
+    index = build_index(tmp_path)
+    ct, pet = (next(s for s in index.all_series() if s.modality == m) for m in ("CT", "PT"))
+    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    # PET grid: x = -31 + 2 i, y = -31 + 2 j, z = 1.25 + 5 k. Row j = 10 (y = -11), columns 5..8, slices 3..4
+    box = [(-21.6, 15.0), (-14.4, 22.5)]
+    save_annotations(catalog, ct.uid, "coronal", [StoredAnnotation("rectangle", box, plane=-11.0)])
+    marks, left_out, _ = report_marks(catalog, ct, fused=(pet, None))
+    assert left_out == []
+    on_ct, on_pet = marks
+    assert on_ct.series_uid == ct.uid and on_pet.series_uid == pet.uid and on_ct.finding == on_pet.finding != ""
+    assert on_ct.hu == (40.0, 0.0, 40.0, 40.0)
+    suv = np.array([0.5 + 0.05 * kk + 0.02 * ii + 0.1 * 10 for kk in (3, 4) for ii in (5, 6, 7, 8)])
+    assert on_pet.suv == pytest.approx((suv.mean(), suv.std(ddof=1), suv.min(), suv.max()), rel=2e-3)
+
+
+def test_a_length_drawn_on_the_coronal_pane_reaches_the_report_the_window_saves(qtbot, tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    """Layout 2x2, Tools → Length, two clicks on the coronal pane, AI → Save measurements as DICOM
+    SR: the report holds the length where it was drawn, with the value its label shows."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtWidgets import QMessageBox
+    from window_helpers import opened_window
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text, *_: said.append(text))
+    slices, frame = ct_with_a_frame(tmp_path / "ct")
+    x0, y0, _ = (float(v) for v in slices[0].ImagePositionPatient)
+    zs = sorted(float(ds.ImagePositionPatient[2]) for ds in slices)
+    window = opened_window(qtbot, tmp_path / "ct", (1100, 800))
+    window.set_layout("2x2")
+    (widget,) = [w for w in window.area.viewports if getattr(w.scene, "plane", "") == "coronal"]
+    scene = widget.scene
+    y = float(scene.display.crosshair[1])
+    ends = [np.array([x0 + 4.0, y, zs[2]]), np.array([x0 + 20.0, y, zs[7]])]
+    window.set_tool("length")
+    for end in ends:
+        x, yd = scene.world_to_display(end)
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(widget.height() - 1 - yd)))
+    (m,) = scene.measurements
+    written = window.save_measurements_sr(send_to="")
+    assert said == [] and written is not None
+    ((identifier, frame_uid, graphic, points, values),) = read_plane_measurements(pydicom.dcmread(written))
+    assert identifier == "length 1 on the coronal plane" and frame_uid == frame and graphic == "POLYLINE"
+    assert np.allclose(points[:, 1], y) and np.allclose(points, ends, atol=0.5)  # where the clicks fell (to a pixel)
+    assert f"{values['Length']:.1f} mm" == scene.measure.label(m)  # what the label said
+    window.close()
