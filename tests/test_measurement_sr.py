@@ -37,7 +37,7 @@ def test_ct_rois_and_a_length_on_an_acquired_slice(tmp_path: Path, capsys) -> No
     out = tmp_path / "measurements.dcm"
     assert main(["report", "measurements", str(tmp_path / "ct"), "--out", str(out), "--db", db, "--reader", "Dr Roi"]) == 0
     printed = capsys.readouterr().out
-    assert "left out: 1 mark(s) on reformatted planes: #1 CT (10 images) states no one Frame of Reference" in printed
+    assert "left out: length on the coronal plane: #1 CT (10 images) states no Frame of Reference to place it in" in printed
     sr = pydicom.dcmread(out)
     assert sr.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"  # Comprehensive 3D SR
     assert sr.StudyInstanceUID == slice5.StudyInstanceUID and sr.ContentTemplateSequence[0].TemplateIdentifier == "1500"
@@ -244,7 +244,7 @@ def test_marks_only_on_a_reformat_are_said_to_lie_on_no_image_not_to_be_missing(
     save_annotations(StudyCatalog(db), uid, "coronal", [StoredAnnotation("length", [(0.0, 0.0), (5.0, 5.0)]),
                                                          StoredAnnotation("arrow", [(1.0, 1.0), (4.0, 4.0)])])
     for kind, said, words in (
-            ("measurements", "1 mark(s) on reformatted planes: #1 CT (6 images) states no one Frame of Reference",
+            ("measurements", "length on the coronal plane: #1 CT (6 images) states no Frame of Reference to place it in",
              "no measurement of #1 CT (6 images) could be written"),
             ("annotations", "on the coronal reformat: no acquired image to reference", "none of the 1 arrow(s) and text(s)")):
         assert main(["report", kind, str(tmp_path / "ct"), "--out", str(tmp_path / f"{kind}.dcm"), "--db", db]) == 2

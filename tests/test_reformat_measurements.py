@@ -158,3 +158,40 @@ def test_a_length_drawn_on_the_coronal_pane_reaches_the_report_the_window_saves(
     assert np.allclose(points[:, 1], y) and np.allclose(points, ends, atol=0.5)  # where the clicks fell (to a pixel)
     assert f"{values['Length']:.1f} mm" == scene.measure.label(m)  # what the label said
     window.close()
+
+
+def test_a_series_whose_slices_each_state_a_frame_of_their_own_places_a_mark_by_its_nearest_slice(
+        tmp_path: Path, capsys) -> None:
+    """The LIDC CT here (TCIA's de-identification) gives each of its 275 slices a Frame of Reference
+    UID of its own; the viewer stacks them by their positions as one volume all the same. Every
+    coronal mark and sphere VOI on it was left out ("states no one Frame of Reference"): now each
+    region is given in the frame of the slice nearest it, and comes back from the report."""
+    paths = write_ct_series(tmp_path / "ct", axial_positions(10, spacing=2.0), rows=40, columns=40)
+    frames = []
+    for path in paths:
+        frames.append(pydicom.uid.generate_uid())
+        restamp([path], FrameOfReferenceUID=frames[-1])
+    slices = [pydicom.dcmread(p) for p in paths]
+    x0, y0, _ = (float(v) for v in slices[0].ImagePositionPatient)
+    z = [float(ds.ImagePositionPatient[2]) for ds in slices]
+    line = [(x0 + 2.0, z[1]), (x0 + 8.0, z[5] + 0.4)]  # centre nearest slice 3 (z[3] + 0.2 mm)
+    ball = [(x0 + 10.0, -(y0 + 10.0)), (x0 + 13.0, -(y0 + 10.0))]  # drawn on the axial slice 7: a 3 mm sphere
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    catalog = StudyCatalog(db)
+    uid = str(slices[0].SeriesInstanceUID)
+    save_annotations(catalog, uid, "coronal", [StoredAnnotation("length", line, plane=y0 + 5.0)])
+    save_annotations(catalog, uid, "axial", [StoredAnnotation("sphere", ball, plane=z[7])])
+    out = tmp_path / "ct" / "measurements.dcm"
+    assert main(["report", "measurements", str(tmp_path / "ct"), "--out", str(out), "--db", db]) == 0
+    assert "left out" not in capsys.readouterr().out
+    sr = pydicom.dcmread(out)
+    ((_, frame_uid, _, _, _),) = read_plane_measurements(sr)
+    assert frame_uid == frames[3]
+    sphere_frames = [item.ReferencedFrameOfReferenceUID for group in sr.ContentSequence[-1].ContentSequence
+                     for item in group.ContentSequence if item.ValueType == "SCOORD3D" and item.GraphicType == "ELLIPSOID"]
+    assert sphere_frames == [frames[7]]
+    index = build_index(tmp_path / "ct")
+    (series,) = index.all_series()
+    back = {(image, a.kind): a for image, a in marks_from_archive(index.documents, series)}
+    assert set(back) == {("coronal", "length"), ("axial", "sphere")}
+    assert np.allclose(back["coronal", "length"].points, line, atol=1e-4)

@@ -22,7 +22,7 @@ from ..viewer.suv import suv_factor
 from ..viewer.uptake_peak import peak_mean
 from ..viewer.volume import Film, Volume
 from .plane_marks import on_plane, plane_marks
-from .sphere_marks import frame_of_reference, sphere_marks
+from .sphere_marks import frames_of_reference, sphere_marks
 
 MEASURED = ("length", "angle", "cobb", *ROI_KINDS)
 
@@ -458,7 +458,7 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
                 reformats = [p for p in (*PLANES, ACQUIRED) if placer.is_reformat(p)]
                 for identifier, frame_uid, _, region, _ in read_plane_measurements(report) if reformats else []:
                     where = on_plane(identifier, region, reformats, placer.geometry) \
-                        if frame_uid == frame_of_reference(series) else None
+                        if frame_uid in frames_of_reference(series) else None
                     kind = _kind_of(identifier, where[1]) if where is not None else None
                     if where is not None and kind is not None:  # a mark drawn on a reformatted plane
                         found.append((where[0], StoredAnnotation(kind, _corners(kind, where[1]), "", where[2])))

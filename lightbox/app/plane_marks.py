@@ -14,7 +14,7 @@ from ..viewer.geometry import Geometry, plane_axes
 from ..viewer.index import Series
 from ..viewer.measure import ROI_KINDS, angle, cobb_angle, length, volume_roi_statistics
 from ..viewer.volume import Volume
-from .sphere_marks import frame_of_reference
+from .sphere_marks import frame_at
 
 COPLANAR_MM = 0.01  # how far a read-back point may lie off its plane (the report's decimal places)
 
@@ -27,10 +27,6 @@ def plane_marks(reformats: list[tuple[str, StoredAnnotation, str]], drawn_on: Ge
     (viewer.measure.volume_roi_statistics); what was left out, said."""
     if not reformats:
         return [], []
-    frame = frame_of_reference(series)
-    if not frame:
-        return [], [f"{len(reformats)} mark(s) on reformatted planes: {series.label()} states no one Frame of "
-                    "Reference to place them in"]
     if not volume.calibrated:  # its "mm" are pixels: no place in the patient's coordinates
         return [], [f"{len(reformats)} mark(s) on reformatted planes: {series.label()} states no pixel spacing"]
     marks: list[PlaneMark] = []
@@ -40,6 +36,11 @@ def plane_marks(reformats: list[tuple[str, StoredAnnotation, str]], drawn_on: Ge
             right, up, normal = plane_axes(image, drawn_on)
         except KeyError:
             left_out.append(f"{a.kind} on the {image} plane: not a plane the viewer draws on")
+            continue
+        centre = np.mean([u * right + v * up + a.plane * normal for u, v in a.points], axis=0)
+        frame = frame_at(series, centre)
+        if not frame:
+            left_out.append(f"{a.kind} on the {image} plane: {series.label()} states no Frame of Reference to place it in")
             continue
         values: dict[str, object] = {}
         if a.kind == "length":

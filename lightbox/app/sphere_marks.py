@@ -25,19 +25,40 @@ def sphere_centre(image: str, a: StoredAnnotation, drawn_on: Geometry) -> np.nda
     return np.asarray(u * right + v * up + a.plane * normal)
 
 
-def frame_of_reference(series: Series) -> str:
-    """The series' Frame of Reference UID (C.7.4.1), "" when its images state none or several."""
-    frames = {str(i.header.get("FrameOfReferenceUID", "")) for i in series.instances if i.header is not None}
-    return frames.pop() if len(frames) == 1 else ""
+def frames_of_reference(series: Series) -> set[str]:
+    """The Frame of Reference UIDs (C.7.4.1) the series' images state ("" for one that states none)."""
+    return {str(i.header.get("FrameOfReferenceUID", "")) for i in series.instances if i.header is not None}
+
+
+def frame_at(series: Series, point: np.ndarray) -> str:
+    """The Frame of Reference UID a region around ``point`` (patient mm) is given in: the series'
+    one; where its images state several, the frame of the image whose plane lies nearest the point
+    (a de-identifier gave each slice a UID of its own: the LIDC CT here has 275 for its 275
+    slices, which the viewer stacks by their positions as one volume all the same); "" when an
+    image nearest it states none."""
+    frames = frames_of_reference(series)
+    if len(frames) == 1:
+        return frames.pop()
+    nearest, distance = "", np.inf
+    for instance in series.instances:
+        header = instance.header
+        if header is None or "ImagePositionPatient" not in header or "ImageOrientationPatient" not in header:
+            continue
+        try:
+            orientation = np.asarray(header.ImageOrientationPatient, dtype=float)
+            normal = np.cross(orientation[:3], orientation[3:6])
+            away = abs(float((np.asarray(point, dtype=float) - np.asarray(header.ImagePositionPatient, dtype=float)) @ normal))
+        except (TypeError, ValueError):  # a damaged position or orientation: not this image
+            continue
+        if away < distance:
+            nearest, distance = str(header.get("FrameOfReferenceUID", "")), away
+    return nearest
 
 
 def sphere_marks(spheres: list[tuple[str, StoredAnnotation, str]], drawn_on: Geometry, series: Series,
                  volume: Volume) -> tuple[list[VolumeMark], list[str]]:
     """``spheres`` (image, kept sphere, its finding) drawn on a volume of geometry ``drawn_on``,
     measured in ``series`` (read as ``volume``) as the pane measures them; what was left out, said."""
-    frame = frame_of_reference(series)
-    if not frame:
-        return [], [f"{len(spheres)} sphere VOI(s): {series.label()} states no one Frame of Reference to place them in"]
     marks: list[VolumeMark] = []
     left_out: list[str] = []
     unit = volume.unit
@@ -46,6 +67,11 @@ def sphere_marks(spheres: list[tuple[str, StoredAnnotation, str]], drawn_on: Geo
         radius = sphere_radius(a.points)
         if centre is None or radius <= 0:
             left_out.append(f"sphere on the {image} plane: not a plane a sphere is kept on")
+            continue
+        frame = frame_at(series, centre)
+        if not frame:
+            left_out.append(f"sphere at ({', '.join(f'{c:.1f}' for c in centre)}) mm: {series.label()} states no "
+                            "Frame of Reference to place it in")
             continue
         stats = sphere_statistics(volume, centre, radius)
         if stats is None:
