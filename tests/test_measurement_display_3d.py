@@ -387,3 +387,77 @@ def test_a_planar_region_whose_coordinates_are_no_numbers_is_said_not_drawn(tmp_
     values[3] = math.nan
     region.GraphicData = values
     assert measurement_presentation(report, images[5]) is None  # the triangle was all there was on its slice
+
+
+# measured by another reader on reformats: a rectangle on the coronal plane y = -40 (row 80) and a
+# length on the sagittal plane x = -68 (column 40), neither in any one axial slice
+CORONAL_BOX = np.array([[-80.0, -40.0, 20.0], [-60.0, -40.0, 20.0], [-60.0, -40.0, 30.0], [-80.0, -40.0, 30.0],
+                        [-80.0, -40.0, 20.0]])
+SAGITTAL_LINE = np.array([[-68.0, -60.0, 24.0], [-68.0, -50.0, 36.0]])
+
+
+def _reformat_report(images: list[pydicom.Dataset]) -> pydicom.Dataset:
+    """Another system's report of two planar regions in patient mm (TID 1410 as SCOORD3D)."""
+    from highdicom.sr import (
+        Comprehensive3DSR,
+        GraphicTypeValues3D,
+        ImageRegion3D,
+        MeasurementReport,
+        ObservationContext,
+        ObserverContext,
+        PersonObserverIdentifyingAttributes,
+        PlanarROIMeasurementsAndQualitativeEvaluations,
+        TrackingIdentifier,
+    )
+    from highdicom.sr import Measurement as SrMeasurement
+    from pydicom.sr.codedict import codes
+    from pydicom.sr.coding import Code
+
+    frame = images[0].FrameOfReferenceUID
+    groups = [PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=name),
+        referenced_region=ImageRegion3D(graphic, points, frame), measurements=[SrMeasurement(*measured)])
+        for name, graphic, points, measured in (
+            ("box", GraphicTypeValues3D.POLYGON, CORONAL_BOX,
+             (Code("42798000", "SCT", "Area"), 200.0, Code("mm2", "UCUM", "square millimeter"))),
+            ("line", GraphicTypeValues3D.POLYLINE, SAGITTAL_LINE,
+             (Code("410668003", "SCT", "Length"), 15.6, Code("mm", "UCUM", "millimeter"))))]
+    observer = ObserverContext(observer_type=codes.DCM.Person,
+                               observer_identifying_attributes=PersonObserverIdentifyingAttributes(name="Other^Reader"))
+    content = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
+                                procedure_reported=Code("363679005", "SCT", "Imaging procedure"),
+                                imaging_measurements=groups)
+    return Comprehensive3DSR(evidence=images, content=content[0], series_instance_uid=generate_uid(), series_number=5,
+                             sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Other PACS")
+
+
+@pytest.mark.usefixtures("qtbot")
+def test_regions_measured_on_reformats_are_drawn_on_the_coronal_and_sagittal_panes(qtbot, tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    """A report whose regions lie only in a coronal and a sagittal plane: it was not offered as a
+    view of the volume at all (no acquired slice holds them). Applied in the 2x2 layout, the
+    coronal pane goes to y = -40 and draws the rectangle there, the sagittal to x = -68 and draws
+    the line, each with its value beside it; one slice further, nothing."""
+    from window_helpers import opened_window
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    images = _series(tmp_path)
+    for image in images:
+        image.save_as(tmp_path / "ct" / f"slice_{int(image.InstanceNumber) - 1:04d}.dcm", enforce_file_format=True)
+    _reformat_report(images).save_as(tmp_path / "ct" / "report.dcm", enforce_file_format=True)
+    window = opened_window(qtbot, tmp_path / "ct")
+    window.set_layout("2x2")
+    panes = {getattr(w.scene, "plane", "3d"): w.scene for w in window.area.viewports}
+    axial, coronal, sagittal = panes["axial"], panes["coronal"], panes["sagittal"]
+    window.area.active = window.area.viewports[0]
+    menu = window.presentation_menu.menu
+    menu.aboutToShow.emit()
+    next(a for a in menu.actions() if a.text() == "Measurements by Other Reader").trigger()
+    assert coronal.display.crosshair[1] == pytest.approx(-40.0) and sagittal.display.crosshair[0] == pytest.approx(-68.0)
+    assert np.allclose(_drawn_points(coronal), CORONAL_BOX, atol=1e-4)  # the closed outline, where it was measured
+    assert _drawn_texts(coronal) == ["Area 200.0 mm²"]
+    assert np.allclose(_drawn_points(sagittal), SAGITTAL_LINE, atol=1e-4) and _drawn_texts(sagittal) == ["Length 15.6 mm"]
+    assert len(_drawn_points(axial)) == 0
+    coronal.move_to(-40.5)  # the next row
+    assert len(_drawn_points(coronal)) == 0 and _drawn_texts(coronal) == []
+    window.close()

@@ -18,15 +18,23 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
 from ..dicomreports.image_views import is_view, read_state, read_view, view_presents, view_title, views_of_image
-from ..dicomreports.measurement_display import is_measurement_report, report_ellipsoids
+from ..dicomreports.measurement_display import (
+    as_drawn,
+    is_measurement_report,
+    region_graphics,
+    report_ellipsoids,
+    report_planar_regions,
+    report_presentation,
+)
 from ..dicomreports.presentation_display import (
     STATE_CLASSES,
     ImagePresentation,
+    StateGraphic,
     graphic_polylines,
     is_filled_outline,
     newest_first,
 )
-from ..viewer.geometry import ellipsoid_axes, inside_ellipsoid
+from ..viewer.geometry import ACQUIRED, PLANES, ellipsoid_axes, inside_ellipsoid, plane_axes
 from ..viewer.loading import film_places
 from ..viewer.pixels import Window
 from ..viewer.views.mpr_scene import snap_to_voxel
@@ -119,16 +127,19 @@ class VolumeState:
     it is not applied, in words."""
 
     def __init__(self, label: str, title: str, plane: str, marks: list[StateMark], window: Window | None,
-                 not_applied: list[str], ellipsoids: list[StateEllipsoid] | None = None) -> None:
+                 not_applied: list[str], ellipsoids: list[StateEllipsoid] | None = None,
+                 reformat_marks: dict[str, list[StateMark]] | None = None) -> None:
         self.label, self.title, self.plane, self.marks, self.window = label, title, plane, marks, window
         self.not_applied = not_applied
         self.ellipsoids = ellipsoids or []  # a report's volumes in patient mm, for the other planes' panes
+        # a report's planar regions measured on a reformat (in patient mm), by the plane they lie in
+        self.reformat_marks = reformat_marks or {}
 
     def marks_for(self, plane: str) -> tuple[list[StateMark], list[StateEllipsoid]]:
         """What a pane of ``plane`` draws: the graphics by slice on the acquired plane's panes; on
-        the others (a reformat: coronal, sagittal, oblique) the report's ellipsoids, cut where the
-        pane lies (a planar region lies in one acquired slice, and shows there only)."""
-        return (self.marks, []) if plane == self.plane else ([], self.ellipsoids)
+        the others (a reformat: coronal, sagittal, oblique) the report's planar regions that lie in
+        that plane, by slice, and its ellipsoids, cut where the pane lies."""
+        return (self.marks, []) if plane == self.plane else (self.reformat_marks.get(plane, []), self.ellipsoids)
 
 
 def volume_state(series: Any, state: Dataset) -> VolumeState | None:
@@ -165,29 +176,61 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
             if presentation.window is not None:
                 windows.append(presentation.window)
             for graphic in presentation.graphics:
-                shapes = [[graphic.points[0]]] if graphic.kind == "TEXT" else graphic_polylines(graphic)
-                for shape in shapes:
+                for shape in _shapes(graphic):
                     placed = placer.unplace(uid, shape, frame)
                     if placed is None:
                         continue
                     plane = placed[0]
                     marks.append(StateMark(placed[2], tuple(placed[1]), graphic.text, graphic.colour,
                                            filled=is_filled_outline(graphic)))
-    if not label:
-        return None
     if len(set(windows)) > 1:
         notes.append("a window per image (the first applied to the whole volume)")
+    report = is_measurement_report(state)
     ellipsoids = [StateEllipsoid(tuple(tuple(float(v) for v in end) for end in ends), text)
-                  for ends, text in report_ellipsoids(state, series_frames)] if is_measurement_report(state) else []
+                  for ends, text in report_ellipsoids(state, series_frames)] if report else []
+    reformats = _reformat_marks(state, placer, series_frames) if report else {}
+    if not label and (ellipsoids or reformats):  # measured in patient mm only, off the acquired slices
+        shown = report_presentation(state)
+        label, title = shown.label, shown.title()
+    if not label:
+        return None
     return VolumeState(label, title, plane or getattr(placer, "plane_name", ""), marks, windows[0] if windows else None,
-                       list(dict.fromkeys(notes)), ellipsoids)
+                       list(dict.fromkeys(notes)), ellipsoids, reformats)
+
+
+def _shapes(graphic: StateGraphic) -> list[list[tuple[float, float]]]:
+    """A graphic as the polylines a pane draws (a text: its anchor)."""
+    return [[graphic.points[0]]] if graphic.kind == "TEXT" else graphic_polylines(graphic)
+
+
+def _reformat_marks(report: Dataset, placer: Any, series_frames: frozenset[str]) -> dict[str, list[StateMark]]:
+    """The report's planar regions in patient mm that lie in one of the volume's reformatted planes
+    (every point within half a slice step of one plane of it: measured on a coronal pane, say), as
+    that plane's marks by slice, with their values in words."""
+    out: dict[str, list[StateMark]] = {}
+    if placer.film:
+        return out
+    regions = report_planar_regions(report, series_frames)
+    for name in (p for p in (*PLANES, ACQUIRED) if placer.is_reformat(p)):
+        right, up, normal = plane_axes(name, placer.geometry)
+        for shape, points, words, concepts in regions:
+            depth = points @ normal
+            if float(np.ptp(depth)) >= placer.geometry.step_along(normal):
+                continue  # across this plane's slices: not drawn on one of them
+            drawn, placed = as_drawn(shape, [(float(p @ right), float(p @ up)) for p in points])
+            for graphic in region_graphics(drawn, placed, words, concepts):
+                out.setdefault(name, []).extend(
+                    StateMark(float(depth.mean()), tuple(each), graphic.text, graphic.colour,
+                              filled=is_filled_outline(graphic)) for each in _shapes(graphic))
+    return out
 
 
 def bring_into_view(state: VolumeState, scenes: list[Any]) -> None:
     """Move a volume's plane panes (``scenes``) to what ``state`` marks, unless they show it already
     (a reader there is not moved): every plane through the first ellipsoid whose centre lies in the
     volume, unless the crosshair is in one; else the acquired plane to the first marked slice,
-    unless it shows a mark. A report marking slice 40 of 275 was applied with nothing on the slice
+    unless it shows a mark; else each reformat pane to the first region measured on its plane,
+    unless it shows one. A report marking slice 40 of 275 was applied with nothing on the slice
     shown, and no word of where its marks were."""
     panes = [s for s in scenes if getattr(s, "kind", "") == "mpr"]
     acquired = [s for s in panes if s.plane == state.plane]
@@ -207,6 +250,11 @@ def bring_into_view(state: VolumeState, scenes: list[Any]) -> None:
             pane.display.crosshair = tuple(float(v) for v in snap_to_voxel(pane.volume, centre))
     elif state.marks and acquired:
         acquired[0].move_to(state.marks[0].plane)
+    else:
+        for pane in panes:
+            marks = state.reformat_marks.get(pane.plane, [])
+            if marks and not any(abs(m.plane - pane.position()) < pane.slice_step() / 2 for m in marks):
+                pane.move_to(marks[0].plane)
 
 
 class PresentationStateMenu:

@@ -147,24 +147,37 @@ def _measurement_presentation(report: Dataset, image: Dataset, frame: int | None
         if placed is None:
             continue
         shape, points = placed
-        drawn: list[Any] = [StateGraphic(REGION_KINDS[shape], (p,)) for p in points] if shape == "MULTIPOINT" \
-            else [StateGraphic(REGION_KINDS.get(shape, "ELLIPSE"), tuple(points))]  # ELLIPSOID: its cut
-        if COBB_ANGLE in group.concepts and shape == "POLYLINE" and len(points) == 4:
-            # the two endplate lines, not a zigzag through them (dcmjs writes a Cobb angle so)
-            drawn = [StateGraphic("POLYLINE", tuple(points[:2])), StateGraphic("POLYLINE", tuple(points[2:]))]
-        graphics += drawn
         words = group.words
         if scale is not None:
             words = [_checked(text, item, shape, points, scale) for text, item in zip(words, group.numbers, strict=True)]
-        if words:
-            right = max(points, key=lambda p: p[0])  # the values beside the region's right end
-            graphics.append(StateGraphic("TEXT", ((right[0] + 3.0, right[1]),), "; ".join(words)))
+        graphics += region_graphics(shape, points, words, group.concepts)
     if not graphics:
         return None
+    return report_presentation(report, graphics, notes)
+
+
+def report_presentation(report: Dataset, graphics: list[StateGraphic] | None = None,
+                        notes: list[str] | None = None) -> ImagePresentation:
+    """The report as a read-only view ("MEASUREMENTS - by NAME (NAME, date)"), with ``graphics``."""
     observer = observer_name(report)
     return ImagePresentation(label="MEASUREMENTS", description=f"by {observer}" if observer else "another reader's",
                              creator=observer, created=str(readable_value(report, "ContentDate") or ""), kind="SR",
-                             graphics=tuple(graphics), not_applied=tuple(dict.fromkeys(notes)))
+                             graphics=tuple(graphics or ()), not_applied=tuple(dict.fromkeys(notes or [])))
+
+
+def region_graphics(shape: str, points: list[tuple[float, float]], words: list[str],
+                    concepts: set[str]) -> list[StateGraphic]:
+    """A region placed on a plane (``shape`` as :func:`_in_patient_space` gives it; its points in the
+    plane's coordinates) as graphics, its values in words beside its right end."""
+    drawn: list[Any] = [StateGraphic(REGION_KINDS[shape], (p,)) for p in points] if shape == "MULTIPOINT" \
+        else [StateGraphic(REGION_KINDS.get(shape, "ELLIPSE"), tuple(points))]  # ELLIPSOID: its cut
+    if COBB_ANGLE in concepts and shape == "POLYLINE" and len(points) == 4:
+        # the two endplate lines, not a zigzag through them (dcmjs writes a Cobb angle so)
+        drawn = [StateGraphic("POLYLINE", tuple(points[:2])), StateGraphic("POLYLINE", tuple(points[2:]))]
+    if words:
+        right = max(points, key=lambda p: p[0])  # the values beside the region's right end
+        drawn.append(StateGraphic("TEXT", ((right[0] + 3.0, right[1]),), "; ".join(words)))
+    return drawn
 
 
 @dataclass
@@ -214,6 +227,30 @@ def report_ellipsoids(report: Dataset, frames_of_reference: frozenset[str]) -> l
             data = _patient_coordinates(region)
             if len(data) == 18:  # one that is not is said by measurement_presentation, on the acquired slices
                 out.append((data.reshape(6, 3), "; ".join(group.words)))
+        return out
+    except Exception as exc:  # noqa: BLE001 - a value damaged past reading: said
+        raise ValueError(f"the measurement report cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def report_planar_regions(report: Dataset, frames_of_reference: frozenset[str],
+                          ) -> list[tuple[str, np.ndarray, list[str], set[str]]]:
+    """The report's planar regions given in patient coordinates (TID 1410 as SCOORD3D: POINT,
+    MULTIPOINT, POLYLINE, POLYGON, ELLIPSE) in one of ``frames_of_reference``: each as its graphic
+    type, its points (N x 3 patient mm), its values in words and its concepts' codes; for the panes
+    of planes the acquired slices are not (a coronal region of an axial CT: another reader measured
+    on a reformat), where those slices take theirs from :func:`measurement_presentation`, which
+    says which ones cannot be read. Raises ValueError on a report too damaged to read."""
+    try:
+        out: list[tuple[str, np.ndarray, list[str], set[str]]] = []
+        for group in _groups(report):
+            region = group.region_3d
+            shape = str(readable_value(region, "GraphicType") or "") if region is not None else ""
+            if region is None or shape not in (*REGION_KINDS, "POLYGON") or \
+                    str(readable_value(region, "ReferencedFrameOfReferenceUID") or "") not in frames_of_reference:
+                continue
+            data = _patient_coordinates(region)
+            if len(data) and not len(data) % 3 and np.all(np.isfinite(data)):
+                out.append((shape, data.reshape(-1, 3), list(group.words), set(group.concepts)))
         return out
     except Exception as exc:  # noqa: BLE001 - a value damaged past reading: said
         raise ValueError(f"the measurement report cannot be read ({type(exc).__name__}: {exc})") from exc
@@ -272,11 +309,15 @@ def _in_patient_space(region: Dataset, plane: ImagePlane | None, series_frames: 
         notes.append(f"a region of type {shape or 'unstated'!r}")
         return None
     placed = planar_region(plane, points)
-    if placed is None:
-        return None  # on another slice
-    if shape == "POLYGON":  # its first and last vertices are the same (C.18.9.1.2); one sent open is closed
-        return "POLYLINE", placed if np.allclose(placed[0], placed[-1]) else [*placed, placed[0]]
-    return shape, placed
+    return None if placed is None else as_drawn(shape, placed)  # None: on another slice
+
+
+def as_drawn(shape: str, points: list[tuple[float, float]]) -> tuple[str, list[tuple[float, float]]]:
+    """A planar SCOORD3D region placed on a plane, as drawn: a POLYGON as a closed POLYLINE (its
+    first and last vertices are the same, C.18.9.1.2; one sent open is closed), the others as they are."""
+    if shape == "POLYGON":
+        return "POLYLINE", points if np.allclose(points[0], points[-1]) else [*points, points[0]]
+    return shape, points
 
 
 def _checked(text: str, item: Dataset, shape: str, points: list[tuple[float, float]],

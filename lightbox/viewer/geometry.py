@@ -53,6 +53,16 @@ class Geometry:
         index = local / np.asarray(self.spacing)
         return np.asarray(index[0] if xyz.ndim == 1 else index)
 
+    def axis_along(self, direction: np.ndarray) -> int:
+        """The index axis (0 i, 1 j, 2 k) closest to the patient ``direction``: a plane's slices
+        in this volume run along it."""
+        return int(np.argmax(np.abs(self.direction.T @ np.asarray(direction, float))))
+
+    def step_along(self, normal: np.ndarray) -> float:
+        """The voxel spacing (mm) along the index axis closest to ``normal``: one slice's step of
+        a plane of that normal (a pane scrolls by it; an ROI on it counts the voxels within half of it)."""
+        return float(self.spacing[self.axis_along(normal)])
+
     def is_axis_aligned(self, tolerance: float = 1e-3) -> bool:
         """True when the direction matrix is the identity (within ``tolerance``)."""
         return bool(np.allclose(self.direction, np.eye(3), atol=tolerance))

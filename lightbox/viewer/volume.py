@@ -57,14 +57,12 @@ class Volume:
         return np.asarray(self.geometry.index_to_world(corners))
 
     def axis_along(self, direction: np.ndarray) -> int:
-        """The index axis (0 i, 1 j, 2 k) closest to the patient ``direction``: a plane's slices
-        in this volume run along it."""
-        return int(np.argmax(np.abs(self.geometry.direction.T @ np.asarray(direction, float))))
+        """The index axis closest to the patient ``direction``: :meth:`.Geometry.axis_along`."""
+        return self.geometry.axis_along(direction)
 
     def step_along(self, normal: np.ndarray) -> float:
-        """The voxel spacing (mm) along the index axis closest to ``normal``: one slice's step of
-        a plane of that normal (a pane scrolls by it; an ROI on it counts the voxels within half of it)."""
-        return float(self.geometry.spacing[self.axis_along(normal)])
+        """One slice's step (mm) of a plane of ``normal``: :meth:`.Geometry.step_along`."""
+        return self.geometry.step_along(normal)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """The patient-space box (lowest corner, highest corner) around the voxel centres."""
