@@ -120,7 +120,11 @@ def test_the_observer_by_name() -> None:
     (_num("Area", 3.0, "cm2"), "Area 3.0 cm²"),
     (_num("Diameter", 1.25, "cm"), "Diameter 1.2 cm"),
     (_num("Attenuation Coefficient", 35.0, "[hnsf'U]", derivation="Mean"), "Mean Attenuation Coefficient 35.0 HU"),
-    (_num("SUVbw", 4.44, "{SUVbw}g/ml", derivation="Maximum"), "Maximum SUVbw 4.4 SUVbw"),
+    # the unit names the quantity (DCM 112031 in HU, DCM 126401 in SUVbw): the derivation alone
+    (_num("Attenuation Coefficient", 35.0, "[hnsf'U]", derivation="Mean", code="112031"), "Mean 35.0 HU"),
+    (_num("SUVbw", 4.44, "{SUVbw}g/ml", derivation="Maximum", code="126401"), "Maximum 4.4 SUVbw"),
+    (_num("SUVbw", 4.44, "{SUVbw}g/ml", derivation="Maximum"), "Maximum SUVbw 4.4 SUVbw"),  # another code: as written
+    (_num("Attenuation Coefficient", 35.0, "[hnsf'U]", code="112031"), "Attenuation Coefficient 35.0 HU"),  # no derivation
     (_num("Angle", 30.0, "deg"), "Angle 30.0°"),
     (_num("Ratio", 2.0, "1"), "Ratio 2.0"),
     (_num("Time", 5.0, "ms"), "Time 5.0 ms"),
@@ -183,16 +187,16 @@ def test_a_region_whose_coordinates_are_no_numbers_is_said_not_drawn() -> None:
 
 
 def test_several_values_an_upright_line_an_odd_count_and_no_date() -> None:
-    """Two values of one region in one line; words beside an upright line's first-listed right
+    """Two values of one region, a line each; words beside an upright line's first-listed right
     end (both ends share the column: the first, (5, 1)); a region of five numbers read as its two
     pairs; a report without a Content Date names none."""
     upright = [_region("POLYLINE", [5.5, 1.5, 5.5, 9.5, 7.0]), _num("Area", 30.0, "mm2"),
-               _num("Attenuation Coefficient", 35.0, "[hnsf'U]", derivation="Mean")]
+               _num("Attenuation Coefficient", 35.0, "[hnsf'U]", derivation="Mean", code="112031")]
     presentation = measurement_presentation(_report(upright), _image())
     assert presentation is not None and presentation.title() == "MEASUREMENTS - by Doe Ann (Doe Ann)"
     line, words = presentation.graphics
     assert line.points == ((5.0, 1.0), (5.0, 9.0))
-    assert words == StateGraphic("TEXT", ((8.0, 1.0),), "Area 30.0 mm²; Mean Attenuation Coefficient 35.0 HU")
+    assert words == StateGraphic("TEXT", ((8.0, 1.0),), "Area 30.0 mm²\nMean 35.0 HU")
 
 
 def test_a_cobb_angle_is_its_two_endplate_lines_not_a_zigzag() -> None:
@@ -246,7 +250,7 @@ def test_a_length_or_area_is_measured_again_on_the_images_pixels_and_a_differenc
                         [ellipse, _num(area[0], 20.0, "mm2", code=area[1])])
     assert _texts(differing, _calibrated()) == [
         "Length 10.0 mm\n(7.5 mm by this image's Pixel Spacing)",
-        "Area 30.0 mm²\n(25.0 mm² by this image's Pixel Spacing); Mean Mean 40.0 HU",  # a derived value: as written
+        "Area 30.0 mm²\n(25.0 mm² by this image's Pixel Spacing)\nMean Mean 40.0 HU",  # a derived value: as written
         "Area 20.0 mm²\n(15.7 mm² by this image's Pixel Spacing)"]
     # an uncalibrated image: nothing to measure with; a length in another unit, a three-point
     # line, or a derived length (a mean of several) is not measured again

@@ -32,6 +32,9 @@ from .scoord3d import ImagePlane, ellipsoid_section, image_plane, planar_region
 MEASUREMENT_REPORTS = ("1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.88.34")  # Comprehensive, 3D SR
 UNIT_WORDS = {"mm": "mm", "mm2": "mm²", "cm": "cm", "cm2": "cm²", "[hnsf'U]": "HU", "{SUVbw}g/ml": "SUVbw",
               "deg": "°", "1": ""}
+# (concept, unit) pairs whose unit's word says what was measured: Attenuation Coefficient in HU,
+# SUVbw in {SUVbw}g/ml
+UNIT_NAMES_CONCEPT = {("112031", "[hnsf'U]"), ("126401", "{SUVbw}g/ml")}
 COBB_ANGLE = "285285000"  # SCT Cobb angle (PS3.16 CID 7550): its region is two lines' four ends
 REGION_KINDS = {"POLYLINE": "POLYLINE", "ELLIPSE": "ELLIPSE", "CIRCLE": "CIRCLE", "POINT": "POINT",
                 "MULTIPOINT": "POINT"}
@@ -101,14 +104,19 @@ def measured_here(code: str, unit: str, shape: str, points: list[tuple[float, fl
 
 
 def _words(item: Dataset) -> str:
-    """"Length 12.3 mm" of a NUM item (its derivation first: "Mean Attenuation 35.0 HU")."""
-    name = str(readable_value(item.ConceptNameCodeSequence[0], "CodeMeaning") or "")
-    for modifier in readable_value(item, "ContentSequence") or []:
-        if str(readable_value(modifier.ConceptNameCodeSequence[0], "CodeValue") or "") == "121401":  # Derivation
-            name = f"{modifier.ConceptCodeSequence[0].CodeMeaning} {name}"
+    """"Length 12.3 mm" of a NUM item, its derivation first; where the unit names the quantity
+    (HU an attenuation, SUVbw an uptake: CID 7180's and CID 85's concepts) the derivation alone,
+    "Mean 35.0 HU" rather than "Mean Attenuation Coefficient 35.0 HU", as a reader labels an ROI."""
+    concept = item.ConceptNameCodeSequence[0]
+    name = str(readable_value(concept, "CodeMeaning") or "")
     measured = item.MeasuredValueSequence[0]
     value = float(measured.NumericValue)
     unit = str(readable_value(measured.MeasurementUnitsCodeSequence[0], "CodeValue") or "")
+    for modifier in readable_value(item, "ContentSequence") or []:
+        if str(readable_value(modifier.ConceptNameCodeSequence[0], "CodeValue") or "") == "121401":  # Derivation
+            derivation = str(modifier.ConceptCodeSequence[0].CodeMeaning)
+            named_by_unit = (str(readable_value(concept, "CodeValue") or ""), unit) in UNIT_NAMES_CONCEPT
+            name = derivation if named_by_unit else f"{derivation} {name}"
     word = UNIT_WORDS.get(unit, unit)
     return f"{name} {value:.1f}{' ' + word if word and word != '°' else word}"
 
@@ -176,7 +184,7 @@ def region_graphics(shape: str, points: list[tuple[float, float]], words: list[s
         drawn = [StateGraphic("POLYLINE", tuple(points[:2])), StateGraphic("POLYLINE", tuple(points[2:]))]
     if words:
         right = max(points, key=lambda p: p[0])  # the values beside the region's right end
-        drawn.append(StateGraphic("TEXT", ((right[0] + 3.0, right[1]),), "; ".join(words)))
+        drawn.append(StateGraphic("TEXT", ((right[0] + 3.0, right[1]),), "\n".join(words)))  # a value a line
     return drawn
 
 
@@ -226,7 +234,7 @@ def report_ellipsoids(report: Dataset, frames_of_reference: frozenset[str]) -> l
                 continue
             data = _patient_coordinates(region)
             if len(data) == 18:  # one that is not is said by measurement_presentation, on the acquired slices
-                out.append((data.reshape(6, 3), "; ".join(group.words)))
+                out.append((data.reshape(6, 3), "\n".join(group.words)))
         return out
     except Exception as exc:  # noqa: BLE001 - a value damaged past reading: said
         raise ValueError(f"the measurement report cannot be read ({type(exc).__name__}: {exc})") from exc
