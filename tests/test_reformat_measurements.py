@@ -195,3 +195,33 @@ def test_a_series_whose_slices_each_state_a_frame_of_their_own_places_a_mark_by_
     back = {(image, a.kind): a for image, a in marks_from_archive(index.documents, series)}
     assert set(back) == {("coronal", "length"), ("axial", "sphere")}
     assert np.allclose(back["coronal", "length"].points, line, atol=1e-4)
+
+
+def test_an_mr_rois_signal_goes_in_the_report_on_its_slice_and_on_a_reformat(tmp_path: Path) -> None:
+    """An MR's ROI values were left out of the report (only a CT's HU and a PET's SUVbw were
+    written): a reader's lesion-to-CSF ratio never reached the archive. Now its mean, SD, minimum
+    and maximum go in as MR signal intensity (DCM 110852, no units), the values stored (no rescale)."""
+    paths = write_ct_series(tmp_path / "mr", axial_positions(10, spacing=2.0), rows=40, columns=40)
+    restamp(paths, Modality="MR", SOPClassUID="1.2.840.10008.5.1.4.1.1.4", FrameOfReferenceUID=pydicom.uid.generate_uid(),
+            RescaleSlope=None, RescaleIntercept=None, WindowCenter=None, WindowWidth=None)
+    slices = [pydicom.dcmread(p) for p in paths]
+    x0, y0, _ = (float(v) for v in slices[0].ImagePositionPatient)
+    z = [float(ds.ImagePositionPatient[2]) for ds in slices]
+    marker = [(x0 + 2.7 * COLUMN_MM, -(y0 + 1.7 * ROW_MM)), (x0 + 7.3 * COLUMN_MM, -(y0 + 5.3 * ROW_MM))]  # 1500 stored
+    low, high = sorted((z[2], z[5]))
+    box = [(x0 + 9.7 * COLUMN_MM, low - 0.6), (x0 + 15.3 * COLUMN_MM, high + 0.6)]  # row 10: 1000 + n, slices 2..5
+    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    uid = str(slices[0].SeriesInstanceUID)
+    save_annotations(catalog, uid, "axial", [StoredAnnotation("rectangle", marker, plane=z[4])])
+    save_annotations(catalog, uid, "coronal", [StoredAnnotation("rectangle", box, plane=y0 + 10 * ROW_MM)])
+    out = tmp_path / "report.dcm"
+    assert main(["report", "measurements", str(tmp_path / "mr"), "--out", str(out), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"]) == 0
+    sr = pydicom.dcmread(out)
+    ((_, _, _, on_slice, _),) = read_measurements(sr)
+    ((_, _, _, _, on_coronal),) = read_plane_measurements(sr)
+    names = ("Mean MR signal intensity", "Standard Deviation MR signal intensity", "Minimum MR signal intensity",
+             "Maximum MR signal intensity")
+    assert [on_slice[n] for n in names] == [1500.0, 0.0, 1500.0, 1500.0]
+    signal = np.repeat([1000.0 + n for n in range(2, 6)], 6)
+    assert [on_coronal[n] for n in names] == pytest.approx([signal.mean(), signal.std(ddof=1), signal.min(), signal.max()])
+    assert "Mean Attenuation Coefficient" not in on_slice

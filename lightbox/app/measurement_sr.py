@@ -28,7 +28,7 @@ MEASURED = ("length", "angle", "cobb", *ROI_KINDS)
 
 
 def _values(kind: str, points: list[tuple[float, float]], pixels: np.ndarray, spacing: tuple[float, float] | None,
-            is_ct: bool, padding: Padding | None, shown: np.ndarray | None = None,
+            modality: str, padding: Padding | None, shown: np.ndarray | None = None,
             suv: float | None = None, aspect: float = 1.0) -> dict[str, object]:
     """What a length, angle or ROI measures, as the view measures it; ``suv``: the factor that
     turns a PET series' Bq/mL into SUVbw (viewer.suv), as the view reads it; ``aspect``: an
@@ -44,11 +44,13 @@ def _values(kind: str, points: list[tuple[float, float]], pixels: np.ndarray, sp
     if suv is not None:
         pixels = pixels * np.float32(suv)
         padding = Padding(padding.low * suv, padding.high * suv) if padding is not None else None
+    is_ct = modality == "CT"
     stats = film_roi_statistics(pixels, kind, points, spacing, "HU" if is_ct else "", padding, shown)  # as the view counts
     if stats is None:
         return {}
     measured = (stats.mean, stats.sd, stats.minimum, stats.maximum)
-    return {"area_mm2": stats.area, "hu": measured if is_ct else None, "suv": measured if suv is not None else None}
+    return {"area_mm2": stats.area, "hu": measured if is_ct else None, "suv": measured if suv is not None else None,
+            "mr": measured if modality == "MR" else None}
 
 
 class Placed(NamedTuple):
@@ -322,7 +324,6 @@ def _measured(stored: list[tuple[str, StoredAnnotation]], series: Series, volume
     in SUVbw with its SUVpeak), and what was left out (said)."""
     marks: list[ImageMark] = []
     left_out: list[str] = []
-    is_ct = series.modality.upper() == "CT"
     placer = placer or ImagePlacer(series)
     suv, peak_volume = None, None
     if series.modality.upper() == "PT" and not placer.film:  # read in SUVbw, as the view reads the volume
@@ -344,7 +345,7 @@ def _measured(stored: list[tuple[str, StoredAnnotation]], series: Series, volume
             values = placer.values(placed) if a.kind in ROI_KINDS else np.zeros((1, 1))
             spacing = (float(placer.geometry.spacing[1]), float(placer.geometry.spacing[0]))  # (row, column) mm
             padding = pixel_padding(header, (placed.frame or 1) - 1)
-        measured = _values(a.kind, placed.points, values, spacing, is_ct, padding, shown, suv, aspect)
+        measured = _values(a.kind, placed.points, values, spacing, series.modality.upper(), padding, shown, suv, aspect)
         if peak_volume is not None and a.kind in ROI_KINDS and measured.get("suv") is not None:
             measured["suv_peak"] = peak = roi_peak(peak_volume, placer.volume_slice(placed), a.kind, placed.points)
             ratio = peak_volume.sul_per_suv

@@ -55,7 +55,8 @@ def plane_marks(reformats: list[tuple[str, StoredAnnotation, str]], drawn_on: Ge
                 values.update(area_mm2=stats.area, hu=measured if volume.unit == "HU" else None,
                               suv=measured if volume.unit == "SUVbw" else None,
                               suv_peak=stats.peak if volume.unit == "SUVbw" else None,
-                              sul_peak=stats.sul_peak if volume.unit == "SUVbw" else None)
+                              sul_peak=stats.sul_peak if volume.unit == "SUVbw" else None,
+                              mr=measured if volume.modality.strip().upper() == "MR" else None)
         marks.append(PlaneMark(a.kind, list(a.points), image, _triple(right), _triple(up), _triple(normal), float(a.plane),
                                series.uid, frame, finding=finding, **values))  # type: ignore[arg-type]
     return marks, left_out

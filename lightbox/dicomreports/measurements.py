@@ -12,7 +12,8 @@ measurement is "Length" (SCT 410668003, mm); each ellipse or rectangle ROI a gro
 is the ellipse (4 points: major axis ends, minor axis ends) or the closed rectangle, with "Area"
 (SCT 42798000, mm2) and, on CT, the attenuation (DCM 112031, [hnsf'U]) as mean, standard
 deviation, minimum and maximum (derivations SCT 373098007, 386136009, 255605001, 56851009); on a
-PET series read in SUVbw, the SUV body weight (DCM 126401, {SUVbw}g/ml, PS3.16 CID 85) likewise.
+PET series read in SUVbw, the SUV body weight (DCM 126401, {SUVbw}g/ml, PS3.16 CID 85) likewise; on
+MR the signal's (DCM 110852 MR signal intensity, CID 7180, in UCUM "1": MR values have no unit).
 Each three-point angle a group whose region is the polyline arm, vertex, arm with "Angle" (SCT
 1483009, deg); each Cobb angle one whose region is the polyline through the two endplate lines'
 ends with "Cobb angle" (SCT 285285000, CID 7550 Angle Measurement, deg): the form OHIF's
@@ -56,6 +57,7 @@ SUL_JANMA = Code("126405", "DCM", "SUVlbm(Janma)")
 SUL_UNIT = Code("{SUVlbm}g/ml", "UCUM", "Standardized Uptake Value lean body mass")
 MM, MM2, HU = Code("mm", "UCUM", "millimeter"), Code("mm2", "UCUM", "square millimeter"), Code(
     "[hnsf'U]", "UCUM", "Hounsfield unit")
+MR_SIGNAL, NO_UNITS = Code("110852", "DCM", "MR signal intensity"), Code("1", "UCUM", "no units")
 SUVBW, SUVBW_UNIT = Code("126401", "DCM", "SUVbw"), Code("{SUVbw}g/ml", "UCUM", "Standardized Uptake Value body weight")
 ANGLE, COBB = Code("1483009", "SCT", "Angle"), Code("285285000", "SCT", "Cobb angle")
 DEGREE = Code("deg", "UCUM", "degree")
@@ -77,6 +79,7 @@ class RegionValues:
     suv: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum in SUVbw (PET, viewer.suv)
     suv_peak: float | None = None  # SUVpeak: the highest mean in a 1 cm³ sphere in it (viewer.uptake_peak)
     sul_peak: float | None = None  # the same in SUL (lean body mass, Janmahasatian; viewer.suv)
+    mr: tuple[float, float, float, float] | None = None  # mean, SD, minimum, maximum of an MR's values (no unit)
     # marks of one finding (an ROI on a CT and the same region in the PET laid over it) share
     # their tracking identifier and UID; "" : a finding of its own
     finding: str = ""
@@ -193,11 +196,12 @@ def _region_3d(mark: PlaneMark):  # noqa: ANN202 - highdicom's ImageRegion3D
 
 
 def _region_values(mark: RegionValues | VolumeMark) -> list:  # noqa: ANN401 - highdicom's Measurement items
-    """A region's values: HU or SUVbw as mean, SD, minimum and maximum, SUVpeak and SULpeak."""
+    """A region's values: HU, SUVbw or an MR's signal as mean, SD, minimum and maximum, SUVpeak and SULpeak."""
     from highdicom.sr import Measurement
 
     values: list = []
-    for concept, unit, measured in ((ATTENUATION, HU, mark.hu), (SUVBW, SUVBW_UNIT, mark.suv)):
+    signal = mark.mr if isinstance(mark, RegionValues) else None
+    for concept, unit, measured in ((ATTENUATION, HU, mark.hu), (SUVBW, SUVBW_UNIT, mark.suv), (MR_SIGNAL, NO_UNITS, signal)):
         if measured is not None:
             values += [Measurement(concept, v, unit, derivation=d)
                        for v, d in zip(measured, (MEAN, SD, MINIMUM, MAXIMUM), strict=True)]
