@@ -210,12 +210,13 @@ def test_an_mr_rois_signal_goes_in_the_report_on_its_slice_and_on_a_reformat(tmp
     marker = [(x0 + 2.7 * COLUMN_MM, -(y0 + 1.7 * ROW_MM)), (x0 + 7.3 * COLUMN_MM, -(y0 + 5.3 * ROW_MM))]  # 1500 stored
     low, high = sorted((z[2], z[5]))
     box = [(x0 + 9.7 * COLUMN_MM, low - 0.6), (x0 + 15.3 * COLUMN_MM, high + 0.6)]  # row 10: 1000 + n, slices 2..5
-    catalog = StudyCatalog(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    catalog = StudyCatalog(db)
     uid = str(slices[0].SeriesInstanceUID)
     save_annotations(catalog, uid, "axial", [StoredAnnotation("rectangle", marker, plane=z[4])])
     save_annotations(catalog, uid, "coronal", [StoredAnnotation("rectangle", box, plane=y0 + 10 * ROW_MM)])
     out = tmp_path / "report.dcm"
-    assert main(["report", "measurements", str(tmp_path / "mr"), "--out", str(out), "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"]) == 0
+    assert main(["report", "measurements", str(tmp_path / "mr"), "--out", str(out), "--db", db]) == 0
     sr = pydicom.dcmread(out)
     ((_, _, _, on_slice, _),) = read_measurements(sr)
     ((_, _, _, _, on_coronal),) = read_plane_measurements(sr)
