@@ -97,3 +97,42 @@ def test_an_answer_kept_with_the_case_comes_back_with_its_header_check(shared_da
     qtbot.waitUntil(lambda: "AP radiograph" in panel.history.toPlainText(), timeout=20000)
     assert "Header check: the answer calls the film AP; its header says PA (View Position)." in panel.history.toPlainText()
     window.close()
+
+
+CT_CHEST = StudyContext("CT", "CHEST", "", True, "BodyPartExamined")
+MR_HEAD = StudyContext("MR", "HEAD", "", True, "BodyPartExamined")
+
+
+@pytest.mark.parametrize("study, answer, said", [
+    (CT_CHEST, "MRI", "the answer names MR; the image's header says CT (Modality)"),
+    (CT_CHEST, "T2 weighted", "the answer names MR; the image's header says CT (Modality)"),
+    (CT_CHEST, "Chest x-ray", "the answer names a radiograph (X-ray); the image's header says CT (Modality)"),
+    (MR_HEAD, "CT with contrast", "the answer names CT; the image's header says MR (Modality)"),
+    (PA_CHEST, "MRI or CT", "the answer names CT and MR; the image's header says a radiograph (X-ray) (Modality)"),
+    (MR_HEAD, "Right lung", "the answer names the lung; the image's header says head (Body Part Examined)"),
+    (CT_CHEST, "The brain", "the answer names the brain; the image's header says chest (Body Part Examined)"),
+])
+def test_an_answer_naming_another_modality_or_the_chest_of_a_head_is_said(study: StudyContext, answer: str,
+                                                                          said: str) -> None:
+    """VQA-RAD's modality and organ questions, answered as the demo model answered some of them
+    ("Right lung" of a brain, "MRI" of a CT)."""
+    assert header_disagreements(answer, study, "ask") == [f"Header check: {said}."]
+
+
+@pytest.mark.parametrize("study, answer", [
+    (CT_CHEST, "CT with contrast"), (CT_CHEST, "Axial CT of the chest: right lower lobe consolidation."),
+    (CT_CHEST, "PET/CT"), (StudyContext("MG", "BREAST", "", False, "BodyPartExamined", "", "left"), "X-ray"),
+    (MR_HEAD, "MR - Flair"), (MR_HEAD, "FLAIR"), (MR_HEAD, "Brain"), (PA_CHEST, "The liver"),
+    (PA_CHEST, "Chest X-ray"), (PA_CHEST, "Fracture of T2 and T12"), (PA_CHEST, "Let us look at the lungs"),
+    (PA_CHEST, "yes"), (StudyContext("XC", "", ""), "MRI"),  # a PNG: its modality unstated
+    (StudyContext("MR", "HEAD", "", True, "assumed"), "Right lung"),  # a part the prompt assumed, not the header's
+    (StudyContext("CT", "ABDOMEN", "", True, "BodyPartExamined"), "Lung bases clear"),
+])
+def test_what_the_header_does_not_contradict_is_not_said(study: StudyContext, answer: str) -> None:
+    assert header_disagreements(answer, study, "ask") == []
+
+
+def test_a_draft_names_other_modalities_and_parts_in_its_own_right() -> None:
+    """A chest CT's draft: "recommend brain MRI" is advice, not what the image is."""
+    assert header_disagreements("FINDINGS: Spiculated right upper lobe mass. IMPRESSION: Recommend brain MRI for "
+                                "staging; compare with prior radiograph.", CT_CHEST, "draft") == []
