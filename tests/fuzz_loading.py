@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pydicom.dataset import Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dicom_factory import axial_positions, write_ct_series, write_film  # noqa: E402
+from dicom_factory import axial_positions, restamp, write_ct_series, write_film  # noqa: E402
 
 from lightbox.viewer.index import build_index  # noqa: E402
 from lightbox.viewer.loading import LoadError, load_film, load_volume  # noqa: E402
@@ -175,16 +175,22 @@ def _documents(folder: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
     import pydicom
 
     from lightbox.dicomreports.key_images import key_object_selection
-    from lightbox.dicomreports.measurements import ImageMark, measurement_report
+    from lightbox.dicomreports.measurements import ImageMark, PlaneMark, measurement_report
     from lightbox.dicomreports.presentation import presentation_state
     from lightbox.dicomreports.sr import report_sr
 
     paths = write_ct_series(folder, axial_positions(2), rows=16, columns=16)
+    frame = pydicom.uid.generate_uid()
+    restamp(paths, FrameOfReferenceUID=frame)
     evidence = [pydicom.dcmread(p, stop_before_pixels=True) for p in paths]
     mark = ImageMark("ellipse", [(2.0, 2.0), (9.0, 7.0)], evidence[0], area_mm2=30.0, hu=(1.0, 2.0, 0.0, 5.0))
+    # and one on a coronal reformat, in patient mm (read back onto that plane; another system's shown there)
+    on_coronal = PlaneMark("rectangle", [(1.0, 0.0), (6.0, 1.0)], "coronal", (1.0, 0.0, 0.0), (0.0, 0.0, 1.0),
+                           (0.0, 1.0, 0.0), 3.0, str(evidence[0].SeriesInstanceUID), frame, area_mm2=5.0,
+                           hu=(1.0, 0.0, 1.0, 1.0))
     written = {
         "report": report_sr("FINDINGS: Clear lungs.\nIMPRESSION: Normal.", evidence, signed_by="Doe^Ann"),
-        "measurements": measurement_report([mark], evidence[:1], "Doe^Ann"),
+        "measurements": measurement_report([mark, on_coronal], evidence[:1], "Doe^Ann"),
         "keys": key_object_selection(evidence[:1], "Doe^Ann"),
         "marks": presentation_state([(evidence[0], "arrow", [(1.0, 1.0), (5.0, 5.0)], "a", None)], "Doe^Ann"),
     }
@@ -354,11 +360,29 @@ def _load_all(folder: Path) -> None:
         try:
             if series.kind == "volume":
                 load_volume(series)
+                _apply_reports(index.documents, series)
             else:
                 film = load_film(series)
                 _apply_states(index.documents, series, film)
         except LoadError as exc:
             assert str(exc), "a LoadError must say what is wrong"
+
+
+def _apply_reports(documents: list, series: object) -> None:
+    """What View → Presentation state reads of each measurement report beside a volume (its regions
+    on the acquired slices and on the reformats; a ValueError is the message the window shows),
+    Lightbox's own too (the damage may make it another system's)."""
+    import pydicom
+
+    from lightbox.app.presentation_menu import volume_state
+    from lightbox.dicomreports.measurement_display import MEASUREMENT_REPORTS
+
+    for path, document in documents:
+        if str(document.get("SOPClassUID", "")) in MEASUREMENT_REPORTS:
+            try:
+                volume_state(series, pydicom.dcmread(path))
+            except ValueError as exc:
+                assert str(exc), "a ValueError must say what is wrong"
 
 
 def _apply_states(documents: list, series: object, film: object) -> None:

@@ -108,9 +108,8 @@ def test_damaged_documents_beside_the_images_are_listed_or_skipped(tmp_path) -> 
         (folder / f"{name}.dcm").write_bytes(documents[name])
     # the data set's own Study Instance UID comes first (the evidence sequence repeats it later)
     _patched(folder / "report.dcm", b"\x20\x00\x0d\x00UI", b"\x20\x00\x0d\x00\x55\xb6", first_of=2)
-    data = (folder / "measurements.dcm").read_bytes()
-    assert data.count(b"\x70\x00\x22\x00FL") == 1
-    _patched(folder / "measurements.dcm", b"\x70\x00\x22\x00FL", b"\x70\x00\x22\x00\x46\xac")
+    # the first of its two regions' graphic data (the slice's; the other is the coronal one's, in patient mm)
+    _patched(folder / "measurements.dcm", b"\x70\x00\x22\x00FL", b"\x70\x00\x22\x00\x46\xac", first_of=2)
     index = build_index(folder)
     assert [e.path.name for e in index.errors] == ["report.dcm"]
     assert index.errors[0].reason.startswith("a document whose header cannot be read (")
