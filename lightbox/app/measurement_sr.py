@@ -12,7 +12,7 @@ from ..dicomreports.measurements import ImageMark, PlaneMark, VolumeMark
 from ..dicomreports.presentation import GraphicMark
 from ..studydb.annotations import StoredAnnotation, load_series_annotations
 from ..studydb.catalog import StudyCatalog
-from ..viewer.geometry import ACQUIRED, PLANES, acquired_axes, ellipsoid_axes, first_plane
+from ..viewer.geometry import ACQUIRED, PLANES, Geometry, acquired_axes, ellipsoid_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
 from ..viewer.measure import FREEHAND, ROI_KINDS, SPHERE, angle, cobb_angle, film_roi_statistics, length, roi_pixels
@@ -239,18 +239,33 @@ def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
     reformats: list[tuple[str, StoredAnnotation, str]] = []
     if stored:
         placer = ImagePlacer(series)
-        reformats = [(image, a, finding_of(image, a)) for image, a in stored if placer.is_reformat(image)]
-        planar, left_out = _measured([(image, a) for image, a in stored if not placer.is_reformat(image)],
-                                     series, volume, placer)
+        acquired, reformats = _split(placer, stored)
+        planar, left_out = _measured(acquired, series, volume, placer)
         marks += planar
     if (spheres or reformats) and series.kind != "film":
         from ..viewer.loading import load_volume
 
         volume = volume if volume is not None else load_volume(series)
-        on_planes, reasons = plane_marks(reformats, volume.geometry, series, volume)
-        more, sphere_reasons = sphere_marks(spheres, volume.geometry, series, volume) if spheres else ([], [])
-        marks, left_out = [*marks, *on_planes, *more], left_out + reasons + sphere_reasons
+        more, reasons = _in_patient_space(reformats, spheres, volume.geometry, series, volume)
+        marks, left_out = [*marks, *more], left_out + reasons
     return marks, left_out
+
+
+def _split(placer: ImagePlacer, stored: list[tuple[str, StoredAnnotation]],
+           ) -> tuple[list[tuple[str, StoredAnnotation]], list[tuple[str, StoredAnnotation, str]]]:
+    """``stored`` marks on the series' own images, and those on its reformatted planes with their finding."""
+    return ([(image, a) for image, a in stored if not placer.is_reformat(image)],
+            [(image, a, finding_of(image, a)) for image, a in stored if placer.is_reformat(image)])
+
+
+def _in_patient_space(reformats: list[tuple[str, StoredAnnotation, str]], spheres: list[tuple[str, StoredAnnotation, str]],
+                      drawn_on: Geometry, series: Series, volume: Volume,
+                      ) -> tuple[list[PlaneMark | VolumeMark], list[str]]:
+    """Marks on reformatted planes and sphere VOIs drawn on a volume of geometry ``drawn_on``,
+    measured in ``series`` (read as ``volume``), and what was left out."""
+    on_planes, reasons = plane_marks(reformats, drawn_on, series, volume)
+    spheres_measured, more_reasons = sphere_marks(spheres, drawn_on, series, volume)
+    return [*on_planes, *spheres_measured], reasons + more_reasons
 
 
 def report_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = None,
@@ -289,8 +304,7 @@ def fused_marks(catalog: StudyCatalog, series: Series, fused: Series, fused_volu
     if len(frames) != 1 or "" in frames:
         return [], [f"{fused.label()}: not in the frame of reference of {series.label()} (its ROIs are not measured in it)"]
     own = ImagePlacer(series)
-    reformats = [(image, a, finding_of(image, a)) for image, a in rois if own.is_reformat(image)]
-    rois = [(image, a) for image, a in rois if not own.is_reformat(image)]
+    rois, reformats = _split(own, rois)
     marks: list[ImageMark | PlaneMark | VolumeMark] = []
     left_out: list[str] = []
     if spheres or reformats:
@@ -298,9 +312,8 @@ def fused_marks(catalog: StudyCatalog, series: Series, fused: Series, fused_volu
 
         drawn_on = (own_volume if own_volume is not None else load_volume(series)).geometry
         fused_volume = fused_volume if fused_volume is not None else load_volume(fused)
-        on_planes, left_out = plane_marks(reformats, drawn_on, fused, fused_volume)
-        measured, reasons = sphere_marks(spheres, drawn_on, fused, fused_volume) if spheres else ([], [])
-        marks, left_out = [*on_planes, *measured], left_out + reasons
+        in_space, left_out = _in_patient_space(reformats, spheres, drawn_on, fused, fused_volume)
+        marks += in_space
     if not rois:
         return marks, left_out
     other = ImagePlacer(fused)

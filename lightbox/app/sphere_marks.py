@@ -59,6 +59,8 @@ def sphere_marks(spheres: list[tuple[str, StoredAnnotation, str]], drawn_on: Geo
                  volume: Volume) -> tuple[list[VolumeMark], list[str]]:
     """``spheres`` (image, kept sphere, its finding) drawn on a volume of geometry ``drawn_on``,
     measured in ``series`` (read as ``volume``) as the pane measures them; what was left out, said."""
+    if not spheres:
+        return [], []
     marks: list[VolumeMark] = []
     left_out: list[str] = []
     unit = volume.unit
