@@ -109,8 +109,10 @@ MR_HEAD = StudyContext("MR", "HEAD", "", True, "BodyPartExamined")
     (CT_CHEST, "Chest x-ray", "the answer names a radiograph (X-ray); the image's header says CT (Modality)"),
     (MR_HEAD, "CT with contrast", "the answer names CT; the image's header says MR (Modality)"),
     (PA_CHEST, "MRI or CT", "the answer names CT and MR; the image's header says a radiograph (X-ray) (Modality)"),
-    (MR_HEAD, "Right lung", "the answer names the lung; the image's header says head (Body Part Examined)"),
-    (CT_CHEST, "The brain", "the answer names the brain; the image's header says chest (Body Part Examined)"),
+    (MR_HEAD, "Right lung", 'the answer names the chest ("lung"); the image\'s header says head (Body Part Examined)'),
+    (CT_CHEST, "The brain", 'the answer names the head ("brain"); the image\'s header says chest (Body Part Examined)'),
+    (StudyContext("CT", "ABDOMEN", "", True, "BodyPartExamined"), "Cerebral hemispheres",
+     'the answer names the head ("Cerebral"); the image\'s header says abdomen (Body Part Examined)'),
 ])
 def test_an_answer_naming_another_modality_or_the_chest_of_a_head_is_said(study: StudyContext, answer: str,
                                                                           said: str) -> None:
@@ -126,6 +128,9 @@ def test_an_answer_naming_another_modality_or_the_chest_of_a_head_is_said(study:
     (PA_CHEST, "Chest X-ray"), (PA_CHEST, "Fracture of T2 and T12"), (PA_CHEST, "Let us look at the lungs"),
     (PA_CHEST, "yes"), (StudyContext("XC", "", ""), "MRI"),  # a PNG: its modality unstated
     (StudyContext("MR", "HEAD", "", True, "assumed"), "Right lung"),  # a part the prompt assumed, not the header's
+    (StudyContext("MR", "HEAD", "", True, ""), "Right lung"),  # no part stated at all
+    # a limb whose region the header does not name: no part to compare a side with (not a breast)
+    (StudyContext("DX", "EXTREMITY", "", False, "BodyPartExamined", "", "left"), "Right breast"),
     (StudyContext("CT", "ABDOMEN", "", True, "BodyPartExamined"), "Lung bases clear"),
 ])
 def test_what_the_header_does_not_contradict_is_not_said(study: StudyContext, answer: str) -> None:

@@ -73,6 +73,20 @@ MODULES: dict[str, list[str]] = {
     "lightbox/inference/generate.py": ["tests/test_generation_pieces.py", "tests/test_decoder_inputs.py",
                                        "tests/test_genai_chat.py"],
     "lightbox/inference/prompts.py": ["tests/test_question_cleaning.py", "tests/test_study_prompts.py"],
+    # what a draft or an answer says that the header contradicts (the model-running tests take seconds each)
+    "lightbox/inference/header_check.py": [
+        f"tests/test_header_check.py::{name}" for name in (
+            "test_a_pa_film_called_ap_is_said", "test_what_names_no_other_projection_is_not_said",
+            "test_a_pa_film_called_lateral_and_a_film_with_no_view_stated", "test_the_other_side_of_a_paired_part_is_said",
+            "test_an_answer_naming_another_modality_or_the_chest_of_a_head_is_said",
+            "test_what_the_header_does_not_contradict_is_not_said",
+            "test_a_draft_names_other_modalities_and_parts_in_its_own_right")],
+    # a reader's marks on reformatted planes in the measurement report (the window's test left out)
+    "lightbox/app/plane_marks.py": [
+        "tests/test_reformat_measurements.py::test_coronal_and_sagittal_marks_are_written_in_patient_mm_with_the_panes_values",
+        "tests/test_reformat_measurements.py::test_a_pet_laid_over_measures_a_coronal_roi_too",
+        "tests/test_reformat_measurements.py::test_a_series_whose_slices_each_state_a_frame_of_their_own_places_a_mark_by_its_nearest_slice",
+        "tests/test_reformat_measurements.py::test_an_mr_rois_signal_goes_in_the_report_on_its_slice_and_on_a_reformat"],
     "lightbox/studydb/catalog.py": ["tests/test_study_catalog_by_hand.py", "tests/test_study_database.py",
                                     "tests/test_stored_headers.py", "tests/test_study_database_people.py",
                                     # studies_under: the unpacked archives' studies

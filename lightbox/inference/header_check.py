@@ -93,9 +93,9 @@ def _answer_disagreements(text: str, study: StudyContext) -> list[str]:
     if study.body_part_source in ("", "assumed"):
         return out
     if study.body_part == "HEAD" and (chest := CHEST_WORDS.search(text)) and not HEAD_WORDS.search(text):
-        out.append(f"Header check: the answer names the {chest.group(0).lower()}; the image's header says head "
+        out.append(f'Header check: the answer names the chest ("{chest.group(0)}"); the image\'s header says head '
                    "(Body Part Examined).")
     if study.body_part in ("CHEST", "ABDOMEN") and (head := HEAD_WORDS.search(text)):
-        out.append(f"Header check: the answer names the {head.group(0).lower()}; the image's header says "
+        out.append(f'Header check: the answer names the head ("{head.group(0)}"); the image\'s header says '
                    f"{study.body_part.lower()} (Body Part Examined).")
     return out
