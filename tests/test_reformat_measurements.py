@@ -114,16 +114,23 @@ def test_a_pet_laid_over_measures_a_coronal_roi_too(tmp_path: Path) -> None:
     index = build_index(tmp_path)
     ct, pet = (next(s for s in index.all_series() if s.modality == m) for m in ("CT", "PT"))
     catalog = StudyCatalog(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    # PET grid: x = -31 + 2 i, y = -31 + 2 j, z = 1.25 + 5 k. Row j = 10 (y = -11), columns 5..8, slices 3..4
+    # PET grid: x = -31 + 2 i, y = -31 + 2 j, z = 1.25 + 5 k. Row j = 10 (y = -11), columns 5..8, slices 3..4;
+    # the plane 0.8 mm off the row's centres, within half the PET's 2 mm step (the CT's rows 1 mm apart:
+    # its own row at y = -10)
     box = [(-21.6, 15.0), (-14.4, 22.5)]
-    save_annotations(catalog, ct.uid, "coronal", [StoredAnnotation("rectangle", box, plane=-11.0)])
+    save_annotations(catalog, ct.uid, "coronal", [StoredAnnotation("rectangle", box, plane=-10.2)])
     marks, left_out, _ = report_marks(catalog, ct, fused=(pet, None))
     assert left_out == []
     on_ct, on_pet = marks
-    assert on_ct.series_uid == ct.uid and on_pet.series_uid == pet.uid and on_ct.finding == on_pet.finding != ""
-    assert on_ct.hu == (40.0, 0.0, 40.0, 40.0)
+    assert on_ct.series_uid == ct.uid and on_pet.series_uid == pet.uid
+    assert isinstance(on_ct.finding, str) and on_ct.finding and on_ct.finding == on_pet.finding
+    assert on_ct.hu == (40.0, 0.0, 40.0, 40.0) and on_ct.suv is None and on_ct.mr is None and on_ct.suv_peak is None
     suv = np.array([0.5 + 0.05 * kk + 0.02 * ii + 0.1 * 10 for kk in (3, 4) for ii in (5, 6, 7, 8)])
     assert on_pet.suv == pytest.approx((suv.mean(), suv.std(ddof=1), suv.min(), suv.max()), rel=2e-3)
+    assert on_pet.hu is None and on_pet.mr is None
+    # SUVpeak: the highest mean in a 1 cm³ sphere centred on a voxel of the region; the uptake rises
+    # linearly, so a sphere's mean is its centre's value: the region's highest voxel
+    assert on_pet.suv_peak == pytest.approx(suv.max(), rel=2e-3)
 
 
 def test_a_length_drawn_on_the_coronal_pane_reaches_the_report_the_window_saves(qtbot, tmp_path: Path,
@@ -226,3 +233,25 @@ def test_an_mr_rois_signal_goes_in_the_report_on_its_slice_and_on_a_reformat(tmp
     signal = np.repeat([1000.0 + n for n in range(2, 6)], 6)
     assert [on_coronal[n] for n in names] == pytest.approx([signal.mean(), signal.std(ddof=1), signal.min(), signal.max()])
     assert "Mean Attenuation Coefficient" not in on_slice
+
+
+def test_an_angle_and_a_cobb_angle_on_the_sagittal_pane_in_degrees(tmp_path: Path) -> None:
+    """A 30° angle and a 20° Cobb angle (the second endplate tilted by tan 20°) drawn on the
+    sagittal reformat: written as their polylines in patient mm with the degrees worked out here."""
+    slices, frame = ct_with_a_frame(tmp_path / "ct")
+    x0, y0, z0 = (float(v) for v in slices[0].ImagePositionPatient)
+    u0, v0 = y0 + 5.0, z0 + 2.0  # sagittal: u = y, v = z, at -x
+    arms = [(u0 + 10.0, v0), (u0, v0), (u0 + 10.0 * math.cos(math.radians(30)), v0 + 10.0 * math.sin(math.radians(30)))]
+    endplates = [(u0, v0), (u0 + 10.0, v0), (u0, v0 + 5.0), (u0 + 10.0, v0 + 5.0 + 10.0 * math.tan(math.radians(20)))]
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(slices[0].SeriesInstanceUID), "sagittal", [
+        StoredAnnotation("angle", arms, plane=-(x0 + 4.0)), StoredAnnotation("cobb", endplates, plane=-(x0 + 4.0))])
+    out = tmp_path / "report.dcm"
+    assert main(["report", "measurements", str(tmp_path / "ct"), "--out", str(out), "--db", db]) == 0
+    (angle_id, _, angle_shape, angle_points, angle_values), (cobb_id, _, _, cobb_points, cobb_values) = \
+        read_plane_measurements(pydicom.dcmread(out))
+    assert angle_id == "angle 1 on the sagittal plane" and cobb_id == "cobb 2 on the sagittal plane"
+    assert angle_shape == "POLYLINE"
+    assert np.allclose(angle_points, [(x0 + 4.0, u, v) for u, v in arms], atol=1e-4)
+    assert np.allclose(cobb_points, [(x0 + 4.0, u, v) for u, v in endplates], atol=1e-4)
+    assert angle_values == {"Angle": pytest.approx(30.0)} and cobb_values == {"Cobb angle": pytest.approx(20.0)}

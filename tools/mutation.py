@@ -86,7 +86,8 @@ MODULES: dict[str, list[str]] = {
         "tests/test_reformat_measurements.py::test_coronal_and_sagittal_marks_are_written_in_patient_mm_with_the_panes_values",
         "tests/test_reformat_measurements.py::test_a_pet_laid_over_measures_a_coronal_roi_too",
         "tests/test_reformat_measurements.py::test_a_series_whose_slices_each_state_a_frame_of_their_own_places_a_mark_by_its_nearest_slice",
-        "tests/test_reformat_measurements.py::test_an_mr_rois_signal_goes_in_the_report_on_its_slice_and_on_a_reformat"],
+        "tests/test_reformat_measurements.py::test_an_mr_rois_signal_goes_in_the_report_on_its_slice_and_on_a_reformat",
+        "tests/test_reformat_measurements.py::test_an_angle_and_a_cobb_angle_on_the_sagittal_pane_in_degrees"],
     "lightbox/studydb/catalog.py": ["tests/test_study_catalog_by_hand.py", "tests/test_study_database.py",
                                     "tests/test_stored_headers.py", "tests/test_study_database_people.py",
                                     # studies_under: the unpacked archives' studies

@@ -21,7 +21,8 @@ COPLANAR_MM = 0.01  # how far a read-back point may lie off its plane (the repor
 
 def plane_marks(reformats: list[tuple[str, StoredAnnotation, str]], drawn_on: Geometry, series: Series,
                 volume: Volume) -> tuple[list[PlaneMark], list[str]]:
-    """``reformats`` (plane, kept mark, its finding) drawn on reformatted planes of a volume of
+    """``reformats`` (plane, kept mark, its finding) drawn on reformatted planes (named as
+    :func:`..viewer.geometry.plane_axes` names them) of a volume of
     geometry ``drawn_on``, measured in ``series`` (read as ``volume``) as the pane measures them:
     a length and an angle in mm, an ROI's voxels within half a slice step of its plane
     (viewer.measure.volume_roi_statistics); what was left out, said."""
@@ -32,11 +33,7 @@ def plane_marks(reformats: list[tuple[str, StoredAnnotation, str]], drawn_on: Ge
     marks: list[PlaneMark] = []
     left_out: list[str] = []
     for image, a, finding in reformats:
-        try:
-            right, up, normal = plane_axes(image, drawn_on)
-        except KeyError:
-            left_out.append(f"{a.kind} on the {image} plane: not a plane the viewer draws on")
-            continue
+        right, up, normal = plane_axes(image, drawn_on)  # a reformat's plane: a patient plane, or the acquired one
         centre = np.mean([u * right + v * up + a.plane * normal for u, v in a.points], axis=0)
         frame = frame_at(series, centre)
         if not frame:
