@@ -114,7 +114,9 @@ def test_a_recorded_study_is_exported_from_the_list_and_the_command_line(qtbot, 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path / "anon")))
     window.table.selectRow(0)
     assert window.export_selected() == tmp_path / "anon"
-    assert window.message.text() == f"60 instance(s) exported de-identified to {tmp_path / 'anon'}, with a DICOMDIR; 1 left out"
+    said = window.message.text()
+    assert said.startswith("60 instance(s) exported de-identified (PS3.15 Basic Profile; dates moved back ")
+    assert said.endswith(f" days) to {tmp_path / 'anon'}, with a DICOMDIR; 1 left out")
     written = [i.load() for i in FileSet(pydicom.dcmread(tmp_path / "anon" / "DICOMDIR"))]
     assert {str(d.PatientName) for d in written} == {"ANONYMIZED"} and len(written) == 60
     assert not any("SeriesDescription" in d for d in written)  # the Basic Profile removes them
@@ -122,7 +124,8 @@ def test_a_recorded_study_is_exported_from_the_list_and_the_command_line(qtbot, 
                                                               if b.text() == "De-identified, keeping descriptions").click())
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(tmp_path / "teaching")))
     assert window.export_selected() == tmp_path / "teaching"
-    assert window.message.text().startswith("60 instance(s) exported de-identified, descriptions kept (cleaned) to")
+    assert window.message.text().startswith("60 instance(s) exported de-identified (PS3.15 Basic Profile; dates moved "
+                                            "back ") and "days; descriptions kept, cleaned) to" in window.message.text()
     kept = [i.load() for i in FileSet(pydicom.dcmread(tmp_path / "teaching" / "DICOMDIR"))]
     originals = {str(d.SeriesDescription) for d in (pydicom.dcmread(p) for p in (tmp_path / "study").rglob("*.dcm"))
                  if "SeriesDescription" in d}

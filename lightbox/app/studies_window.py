@@ -212,7 +212,7 @@ class StudiesWindow(QDialog):
     def export_selected(self) -> Path | None:
         """The selected study written to a new or empty folder with a DICOMDIR, as acquired or
         de-identified (asked), with a progress dialog; the folder, or None."""
-        from ..studyexport.deidentify import Deidentifier
+        from ..studyexport.deidentify import Deidentifier, how_exported
         from ..studyexport.media import ExportCancelled, export_files
 
         uid = self.selected_uid()
@@ -265,10 +265,8 @@ class StudiesWindow(QDialog):
         finally:
             dialog.close()
         left_out = len(result.left_out) + len(recorded) - len(files)
-        how = "" if deidentifier is None else "de-identified " if not deidentifier.keep_descriptions else \
-            "de-identified, descriptions kept (cleaned) "
-        self.message.setText(f"{result.written} instance(s) exported {how}to {result.folder}, with a DICOMDIR"
-                             + (f"; {left_out} left out" if left_out else ""))
+        self.message.setText(f"{result.written} instance(s) exported {how_exported(deidentifier)} to {result.folder}, "
+                             "with a DICOMDIR" + (f"; {left_out} left out" if left_out else ""))
         return result.folder
 
     def remove_selected(self) -> None:
