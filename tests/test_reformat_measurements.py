@@ -64,6 +64,13 @@ def test_coronal_and_sagittal_marks_are_written_in_patient_mm_with_the_panes_val
     assert set(written) == {"rectangle 1 on the coronal plane", "ellipse 2 on the coronal plane",
                             "length 3 on the coronal plane", "length 4 on the sagittal plane"}
     assert {w[0] for w in written.values()} == {frame}
+    # highdicom, reading it as another system would, finds four planar groups in patient coordinates
+    import highdicom
+
+    groups = highdicom.sr.Comprehensive3DSR.from_dataset(sr).content.get_planar_roi_measurement_groups()
+    assert [(g.tracking_identifier, g.roi.graphic_type.value, g.roi.frame_of_reference_uid) for g in groups] == [
+        ("rectangle 1 on the coronal plane", "POLYGON", frame), ("ellipse 2 on the coronal plane", "ELLIPSE", frame),
+        ("length 3 on the coronal plane", "POLYLINE", frame), ("length 4 on the sagittal plane", "POLYLINE", frame)]
 
     frame_uid, graphic, points, values = written["rectangle 1 on the coronal plane"]
     (u0, v0), (u1, v1) = box
