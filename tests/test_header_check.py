@@ -34,6 +34,8 @@ def test_what_names_no_other_projection_is_not_said(text: str) -> None:
 def test_a_pa_film_called_lateral_and_a_film_with_no_view_stated() -> None:
     assert header_disagreements("Lateral view: no effusion.", PA_CHEST, "ask") == [
         "Header check: the answer calls the film lateral; its header says PA (View Position)."]
+    assert header_disagreements("AP and lateral views.", PA_CHEST, "draft") == [
+        "Header check: the draft calls the film AP and lateral; its header says PA (View Position)."]
     assert header_disagreements("Frontal AP chest radiograph.", StudyContext("CR", "CHEST", ""), "draft") == []
 
 

@@ -154,13 +154,14 @@ def test_regions_on_their_image_and_frame_with_their_words_beside() -> None:
         ("MEASUREMENTS", "by Doe Ann", "Doe Ann", "20261130", "SR")
     assert first.title() == "MEASUREMENTS - by Doe Ann (Doe Ann, 2026-11-30)"
     assert first.graphics == (
-        StateGraphic("POLYLINE", ((10.0, 20.0), (40.0, 20.0))), StateGraphic("TEXT", ((43.0, 20.0),), "Length 6.0 mm"),
+        StateGraphic("POLYLINE", ((10.0, 20.0), (40.0, 20.0))), StateGraphic("TEXT", ((43.0, 20.0),), "Length 6.0 mm",
+                                                                              other_side=(7.0, 20.0)),
         StateGraphic("POINT", ((1.0, 1.0),)), StateGraphic("POINT", ((2.0, 2.0),)),
         StateGraphic("CIRCLE", ((5.0, 5.0), (7.0, 5.0))))
     assert first.not_applied == ("a region of type 'SPLINE'",)
     second = measurement_presentation(report, _image(), 2)  # the ellipse is on frame 2
     assert second is not None and StateGraphic("ELLIPSE", ((0.0, 5.0), (10.0, 5.0), (5.0, 3.0), (5.0, 7.0))) in \
-        second.graphics and StateGraphic("TEXT", ((13.0, 5.0),), "Area 31.4 mm²") in second.graphics
+        second.graphics and StateGraphic("TEXT", ((13.0, 5.0),), "Area 31.4 mm²", other_side=(-3.0, 5.0)) in second.graphics
     whole = measurement_presentation(report, _image())  # the image as a whole: every frame's regions
     assert whole is not None and len(whole.graphics) == len(second.graphics)
     assert measurement_presentation(report, _image("7.7")) is None  # nothing on another image
@@ -196,7 +197,8 @@ def test_several_values_an_upright_line_an_odd_count_and_no_date() -> None:
     assert presentation is not None and presentation.title() == "MEASUREMENTS - by Doe Ann (Doe Ann)"
     line, words = presentation.graphics
     assert line.points == ((5.0, 1.0), (5.0, 9.0))
-    assert words == StateGraphic("TEXT", ((8.0, 1.0),), "Area 30.0 mm²\nMean 35.0 HU")
+    # (and its other side, left of the line, for a pane whose right edge it would pass)
+    assert words == StateGraphic("TEXT", ((8.0, 1.0),), "Area 30.0 mm²\nMean 35.0 HU", other_side=(2.0, 1.0))
 
 
 def test_a_cobb_angle_is_its_two_endplate_lines_not_a_zigzag() -> None:
@@ -208,7 +210,7 @@ def test_a_cobb_angle_is_its_two_endplate_lines_not_a_zigzag() -> None:
     shown = measurement_presentation(_report(cobb), _image())
     assert shown is not None and shown.graphics == (
         StateGraphic("POLYLINE", ((10.0, 80.0), (50.0, 70.0))), StateGraphic("POLYLINE", ((60.0, 20.0), (100.0, 40.0))),
-        StateGraphic("TEXT", ((103.0, 40.0),), "Cobb angle 71.6°"))
+        StateGraphic("TEXT", ((103.0, 40.0),), "Cobb angle 71.6°", other_side=(7.0, 40.0)))
     other = measurement_presentation(_report([_region("POLYLINE", data), _num("Angle", 30.0, "deg")]), _image())
     assert other is not None and other.graphics[0] == StateGraphic("POLYLINE", ((10.0, 80.0), (50.0, 70.0), (60.0, 20.0),
                                                                                 (100.0, 40.0)))

@@ -199,8 +199,11 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
 
 
 def _shapes(graphic: StateGraphic) -> list[list[tuple[float, float]]]:
-    """A graphic as the polylines a pane draws (a text: its anchor)."""
-    return [[graphic.points[0]]] if graphic.kind == "TEXT" else graphic_polylines(graphic)
+    """A graphic as the polylines a pane draws (a text: its anchor, and the other side of what it
+    labels where it names one)."""
+    if graphic.kind == "TEXT":
+        return [[graphic.points[0], graphic.other_side]] if graphic.other_side is not None else [[graphic.points[0]]]
+    return graphic_polylines(graphic)
 
 
 def _reformat_marks(report: Dataset, placer: Any, series_frames: frozenset[str]) -> dict[str, list[StateMark]]:

@@ -182,9 +182,11 @@ def region_graphics(shape: str, points: list[tuple[float, float]], words: list[s
     if COBB_ANGLE in concepts and shape == "POLYLINE" and len(points) == 4:
         # the two endplate lines, not a zigzag through them (dcmjs writes a Cobb angle so)
         drawn = [StateGraphic("POLYLINE", tuple(points[:2])), StateGraphic("POLYLINE", tuple(points[2:]))]
-    if words:
-        right = max(points, key=lambda p: p[0])  # the values beside the region's right end
-        drawn.append(StateGraphic("TEXT", ((right[0] + 3.0, right[1]),), "\n".join(words)))  # a value a line
+    if words:  # the values beside the region's right end, a value a line; its second point: the
+        # other side (its left end), where the values go when they would pass the pane's right edge
+        right = max(points, key=lambda p: p[0])
+        left = min(p[0] for p in points)
+        drawn.append(StateGraphic("TEXT", ((right[0] + 3.0, right[1]),), "\n".join(words), other_side=(left - 3.0, right[1])))
     return drawn
 
 

@@ -39,7 +39,8 @@ class StateGraphic:
     """One graphic or text of a state on the image: ``kind`` is a Graphic Type (C.10.5.1.2) or
     "TEXT"; ``points`` in the image's (column, row) with pixel centres on whole numbers (a text:
     its anchor, or its box's top-left and bottom-right corners); the colour its layer recommends
-    (C.10.7.1.1), or None for the viewer's."""
+    (C.10.7.1.1), or None for the viewer's; a text beside a region (a report's values) may name
+    ``other_side``: where it goes, ending there, when it would pass the pane's right edge."""
 
     kind: str
     points: tuple[tuple[float, float], ...]
@@ -47,6 +48,7 @@ class StateGraphic:
     filled: bool = False
     layer: str = ""
     colour: tuple[int, int, int] | None = None
+    other_side: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ PROJECTIONS = {
     "PA": re.compile(r"\bPA\b|\bpostero-?anterior\b", re.IGNORECASE),
     # not the AP diameter of a hyperinflated chest, nor the AP (aortopulmonary) window
     "AP": re.compile(r"\bAP\b(?!\s+(?:diameter|dimension|window))|\bantero-?posterior\b", re.IGNORECASE),
-    "lateral": re.compile(r"\blateral\s+(?:view|radiograph|film|projection|image)\b", re.IGNORECASE),
+    "lateral": re.compile(r"\blateral\s+(?:view|radiograph|film|projection|image)s?\b", re.IGNORECASE),  # "PA and lateral views"
 }
 OTHER_SIDE = {"left": "right", "right": "left"}
 # how an answer names a modality group (inference.study.MODALITY_GROUPS); abbreviations in capitals

@@ -24,6 +24,7 @@ from .overlays import (
     CornerText,
     EdgeLabels,
     OverlayPlaneLayer,
+    PlacedText,
     RenderRequest,
     ScaleBar,
     StateGraphicsLayer,
@@ -263,11 +264,13 @@ class FilmScene(PlaneScene):
         default), over the image as it is turned and flipped."""
         graphics = self.presentation.graphics if self.presentation is not None else ()
         lines: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
-        texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]] = {}
+        texts: dict[tuple[int, int, int] | None, list[PlacedText]] = {}
         fills: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
         for graphic in graphics:
             if graphic.kind == "TEXT":
-                texts.setdefault(graphic.colour, []).append((self.image_to_world(*graphic.points[0]), graphic.text))
+                other_side = self.image_to_world(*graphic.other_side) if graphic.other_side is not None else None
+                texts.setdefault(graphic.colour, []).append((self.image_to_world(*graphic.points[0]), graphic.text,
+                                                             other_side))
                 continue
             outlines = [[self.image_to_world(c, r) for c, r in line] for line in graphic_polylines(graphic)]
             lines.setdefault(graphic.colour, []).extend(outlines)

@@ -34,6 +34,7 @@ from .overlays import (
     CornerText,
     EdgeLabels,
     OverlayPlaneLayer,
+    PlacedText,
     Polylines,
     RenderRequest,
     ScaleBar,
@@ -519,14 +520,14 @@ class MprScene(PlaneScene):
 
     def _update_state_marks(self, position: float, half_step: float) -> None:
         lines: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
-        texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]] = {}
+        texts: dict[tuple[int, int, int] | None, list[PlacedText]] = {}
         fills: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] = {}
         for mark in self._state_marks:
             if abs(mark.plane - position) >= half_step:  # on its own slice only, as the reader's marks
                 continue
             world = [self._plane_to_world(uv, mark.plane) for uv in mark.points]
-            if mark.text:
-                texts.setdefault(mark.colour, []).append((world[0], mark.text))
+            if mark.text:  # (a second point: the other side of what it labels)
+                texts.setdefault(mark.colour, []).append((world[0], mark.text, world[1] if len(world) > 1 else None))
             else:
                 lines.setdefault(mark.colour, []).append(world)
                 if mark.filled:  # its inside filled, translucent, as on a film
@@ -537,10 +538,11 @@ class MprScene(PlaneScene):
                 continue  # this plane passes beside it
             outline = ellipse_outline(cut, ELLIPSOID_CUT_SEGMENTS)
             lines.setdefault(ellipsoid.colour, []).append([self._plane_to_world(uv, position) for uv in outline])
-            if ellipsoid.text:  # its values beside its right end, as on the acquired slices
+            if ellipsoid.text:  # its values beside its right end (else its left), as on the acquired slices
                 u, v = max(cut)
                 texts.setdefault(ellipsoid.colour, []).append((self._plane_to_world((u + 3.0, v), position),
-                                                               ellipsoid.text))
+                                                               ellipsoid.text,
+                                                               self._plane_to_world((min(cut)[0] - 3.0, v), position)))
         self.state_graphics.show(lines, texts, fills)
 
     # -- measurements (in mm on this plane, shown on their own slice only) ---------------------

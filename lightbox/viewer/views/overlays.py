@@ -280,11 +280,20 @@ class ScaleBar:
         self.length_mm = float(length)
 
 
+Point3 = tuple[float, float, float]
+# a text in world coordinates: its anchor, the text, and the other side of what it labels (or None)
+PlacedText = tuple[Point3, str, Point3 | None]
+
+
 class WorldLabels:
     """Text labels anchored at world positions (measurement values), kept inside the viewport:
     a label whose anchor lies near the right or top edge (a length measured at the edge of a
     zoomed film, a colleague's value beside a region at the image's edge) ran off it, cut short;
-    each one is moved in, as drawn, just enough to be read whole."""
+    each one is moved in, as drawn, just enough to be read whole. A label may name a second place,
+    the other side of what it labels: one that would pass the right edge, or cover a label drawn
+    before it, is put there instead, its right end at that point (moved left over its own region,
+    a colleague's five ROI values hid the ROI and the length beside it); one that still covers
+    another goes below it."""
 
     MARGIN = 3  # display pixels from the viewport's edges
 
@@ -293,11 +302,14 @@ class WorldLabels:
         self.color = color
         self.actors: list[vtkTextActor] = []
         self.anchors: list[tuple[float, float, float]] = []
+        self.other_sides: list[tuple[float, float, float] | None] = []
         renderer.AddObserver("StartEvent", lambda *_: self._keep_inside())  # type: ignore[arg-type]  # VTK takes event names
 
     def _keep_inside(self) -> None:
         """Place each label at its anchor, moved left or down into the viewport where its text
-        would pass the edge (the camera of this render: the zoom and pan as they are now)."""
+        would pass the edge (the camera of this render: the zoom and pan as they are now); one
+        that would pass the right edge, or cover a label placed before it, on the other side of
+        what it labels where it names one and fits there; one still covering another, below it."""
         width, height = self.renderer.GetSize()
         if width < 2 or height < 2 or self.renderer.GetRenderWindow() is None:
             return  # not on screen: VTK cannot measure text there
@@ -306,24 +318,50 @@ class WorldLabels:
         # panes were pushed out of them)
         left, bottom = self.renderer.GetOrigin()
         size = [0.0, 0.0]
-        for anchor, actor in zip(self.anchors, self.actors, strict=False):
+        placed: list[tuple[float, float, float, float]] = []  # the boxes drawn so far: left, bottom, right, top
+
+        def inside(x: float, y: float) -> tuple[float, float]:
+            return (max(left + self.MARGIN, min(x, left + width - size[0] - self.MARGIN)),
+                    max(bottom + self.MARGIN, min(y, bottom + height - size[1] - self.MARGIN)))
+
+        def covered(x: float, y: float) -> tuple[float, float, float, float] | None:
+            return next((b for b in placed if x < b[2] and b[0] < x + size[0] and y < b[3] and b[1] < y + size[1]), None)
+
+        for anchor, other_side, actor in zip(self.anchors, self.other_sides, self.actors, strict=False):
             if not actor.GetVisibility():
                 continue
-            self.renderer.SetWorldPoint(*anchor, 1.0)
-            self.renderer.WorldToDisplay()
-            x, y, depth = self.renderer.GetDisplayPoint()
+            x, y, depth = self._display(anchor)
             actor.GetSize(self.renderer, size)
-            inside_x = max(left + self.MARGIN, min(x, left + width - size[0] - self.MARGIN))
-            inside_y = max(bottom + self.MARGIN, min(y, bottom + height - size[1] - self.MARGIN))
-            place = anchor
-            if (inside_x, inside_y) != (x, y):
-                self.renderer.SetDisplayPoint(inside_x, inside_y, depth)
-                self.renderer.DisplayToWorld()
-                wx, wy, wz, w = self.renderer.GetWorldPoint()
-                place = (wx / w, wy / w, wz / w) if w else anchor
+            at_x, at_y = inside(x, y)
+            passes_edge = x + size[0] > left + width - self.MARGIN
+            if other_side is not None and (passes_edge or covered(at_x, at_y)):
+                other_x, other_y, _ = self._display(other_side)
+                flipped = inside(other_x - size[0], other_y)  # there, ending at it
+                if other_x - size[0] >= left + self.MARGIN and (passes_edge or not covered(*flipped)):
+                    at_x, at_y = flipped
+            for _ in range(len(placed)):  # still over another label: below it
+                hit = covered(at_x, at_y)
+                if hit is None or hit[1] - size[1] - 2 < bottom + self.MARGIN:
+                    break
+                at_y = hit[1] - size[1] - 2
+            placed.append((at_x, at_y, at_x + size[0], at_y + size[1]))
+            place = anchor if (at_x, at_y) == (x, y) else self._world(at_x, at_y, depth, anchor)
             actor.GetPositionCoordinate().SetValue(*place)
 
-    def set(self, labels: Sequence[tuple[tuple[float, float, float], str]]) -> None:
+    def _display(self, world: tuple[float, float, float]) -> tuple[float, float, float]:
+        self.renderer.SetWorldPoint(*world, 1.0)
+        self.renderer.WorldToDisplay()
+        x, y, depth = self.renderer.GetDisplayPoint()
+        return x, y, depth
+
+    def _world(self, x: float, y: float, depth: float, fallback: tuple[float, float, float]) -> tuple[float, float, float]:
+        self.renderer.SetDisplayPoint(x, y, depth)
+        self.renderer.DisplayToWorld()
+        wx, wy, wz, w = self.renderer.GetWorldPoint()
+        return (wx / w, wy / w, wz / w) if w else fallback
+
+    def set(self, labels: Sequence[tuple[Point3, str] | PlacedText]) -> None:
+        """``labels``: (anchor, text) or (anchor, text, the other side's place) in world coordinates."""
         while len(self.actors) < len(labels):
             actor = vtkTextActor()
             prop = actor.GetTextProperty()
@@ -336,13 +374,15 @@ class WorldLabels:
             self.actors.append(actor)
         for n, actor in enumerate(self.actors):
             if n < len(labels):
-                position, text = labels[n]
+                position, text = labels[n][:2]
                 actor.SetInput(text)
                 actor.GetPositionCoordinate().SetValue(*position)
                 actor.SetVisibility(True)
             else:
                 actor.SetVisibility(False)
-        self.anchors = [tuple(position) for position, _ in labels]  # type: ignore[misc]
+        self.anchors = [tuple(label[0]) for label in labels]  # type: ignore[misc]
+        self.other_sides = [tuple(label[2]) if len(label) > 2 and label[2] is not None else None  # type: ignore[misc]
+                            for label in labels]
 
 
 FILL_OPACITY = 0.3  # a filled graphic's inside: its colour over the image, which stays seen
@@ -399,10 +439,11 @@ class StateGraphicsLayer:
         self.fills: dict[tuple[int, int, int] | None, FilledAreas] = {}
 
     def show(self, lines: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]],
-             texts: dict[tuple[int, int, int] | None, list[tuple[tuple[float, float, float], str]]],
+             texts: dict[tuple[int, int, int] | None, list[PlacedText]],
              fills: dict[tuple[int, int, int] | None, list[list[tuple[float, float, float]]]] | None = None) -> None:
-        """Draw ``lines``, ``texts`` and the insides of ``fills`` (world coordinates) by colour
-        (None: the default)."""
+        """Draw ``lines``, ``texts`` (anchor, text and, where it has one, the other side to put it
+        when it would pass the pane's right edge: :class:`WorldLabels`) and the insides of ``fills``
+        (world coordinates) by colour (None: the default)."""
         fills = fills or {}
         for colour in set(fills) | set(self.fills):
             if colour not in self.fills:
