@@ -262,3 +262,16 @@ def test_an_angle_and_a_cobb_angle_on_the_sagittal_pane_in_degrees(tmp_path: Pat
     assert np.allclose(angle_points, [(x0 + 4.0, u, v) for u, v in arms], atol=1e-4)
     assert np.allclose(cobb_points, [(x0 + 4.0, u, v) for u, v in endplates], atol=1e-4)
     assert angle_values == {"Angle": pytest.approx(30.0)} and cobb_values == {"Cobb angle": pytest.approx(20.0)}
+
+
+def test_a_volume_without_pixel_spacing_has_no_patient_coordinates_to_give_them(tmp_path: Path, capsys) -> None:
+    """Its panes measure in pixels (labelled so); a coronal length there has no place in the
+    patient's mm: left out, said, not written at a made-up scale."""
+    paths = write_ct_series(tmp_path / "ct", axial_positions(6, spacing=2.0), rows=20, columns=20)
+    restamp(paths, FrameOfReferenceUID=pydicom.uid.generate_uid(), PixelSpacing=None)
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    save_annotations(StudyCatalog(db), str(pydicom.dcmread(paths[0]).SeriesInstanceUID), "coronal",
+                     [StoredAnnotation("length", [(0.0, 0.0), (5.0, 5.0)], plane=3.0)])
+    assert main(["report", "measurements", str(tmp_path / "ct"), "--out", str(tmp_path / "r.dcm"), "--db", db]) == 2
+    printed = capsys.readouterr()
+    assert "left out: 1 mark(s) on reformatted planes: #1 CT (6 images) states no pixel spacing" in printed.out

@@ -22,8 +22,8 @@ COPLANAR_MM = 0.01  # how far a read-back point may lie off its plane (the repor
 def plane_marks(reformats: list[tuple[str, StoredAnnotation, str]], drawn_on: Geometry, series: Series,
                 volume: Volume) -> tuple[list[PlaneMark], list[str]]:
     """``reformats`` (plane, kept mark, its finding) drawn on reformatted planes (named as
-    :func:`..viewer.geometry.plane_axes` names them) of a volume of
-    geometry ``drawn_on``, measured in ``series`` (read as ``volume``) as the pane measures them:
+    :func:`..viewer.geometry.plane_axes` names them) of a volume of geometry ``drawn_on``,
+    measured in ``series`` (read as ``volume``) as the pane measures them:
     a length and an angle in mm, an ROI's voxels within half a slice step of its plane
     (viewer.measure.volume_roi_statistics); what was left out, said."""
     if not reformats:
