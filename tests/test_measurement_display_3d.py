@@ -29,18 +29,34 @@ FAR = np.array([[-150.0, -150.0, -150.0], [-150.0, -150.0, -130.0], [-150.0, -14
 TRIANGLE = np.array([[-90.0, -70.0, 20.0], [-80.0, -70.0, 20.0], [-85.0, -60.0, 20.0], [-90.0, -70.0, 20.0]])
 
 
+def _other_systems_report(images: list[pydicom.Dataset], groups: list) -> pydicom.Dataset:
+    """A TID 1500 report of measurement ``groups`` as another system writes it (observer Other^Reader)."""
+    from highdicom.sr import (
+        Comprehensive3DSR,
+        MeasurementReport,
+        ObservationContext,
+        ObserverContext,
+        PersonObserverIdentifyingAttributes,
+    )
+    from pydicom.sr.codedict import codes
+    from pydicom.sr.coding import Code
+
+    observer = ObserverContext(observer_type=codes.DCM.Person,
+                               observer_identifying_attributes=PersonObserverIdentifyingAttributes(name="Other^Reader"))
+    content = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
+                                procedure_reported=Code("363679005", "SCT", "Imaging procedure"),
+                                imaging_measurements=groups)
+    return Comprehensive3DSR(evidence=images, content=content[0], series_instance_uid=generate_uid(), series_number=5,
+                             sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Other PACS")
+
+
 def _report(images: list[pydicom.Dataset], frame_of_reference: str, ellipsoid: np.ndarray,
             polygon: np.ndarray | None = None) -> pydicom.Dataset:
     """The report another system writes: a volumetric ROI, an ellipsoid with its volume and mean,
     and (given) a planar polygon with its area, in patient mm."""
     from highdicom.sr import (
-        Comprehensive3DSR,
         GraphicTypeValues3D,
         ImageRegion3D,
-        MeasurementReport,
-        ObservationContext,
-        ObserverContext,
-        PersonObserverIdentifyingAttributes,
         PlanarROIMeasurementsAndQualitativeEvaluations,
         SourceSeriesForSegmentation,
         TrackingIdentifier,
@@ -48,7 +64,6 @@ def _report(images: list[pydicom.Dataset], frame_of_reference: str, ellipsoid: n
         VolumetricROIMeasurementsAndQualitativeEvaluations,
     )
     from highdicom.sr import Measurement as SrMeasurement
-    from pydicom.sr.codedict import codes
     from pydicom.sr.coding import Code
 
     groups: list = [VolumetricROIMeasurementsAndQualitativeEvaluations(
@@ -61,13 +76,7 @@ def _report(images: list[pydicom.Dataset], frame_of_reference: str, ellipsoid: n
             tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier="node"),
             referenced_region=ImageRegion3D(GraphicTypeValues3D.POLYGON, polygon, frame_of_reference),
             measurements=[SrMeasurement(Code("42798000", "SCT", "Area"), 99.0, Code("mm2", "UCUM", "square millimeter"))]))
-    observer = ObserverContext(observer_type=codes.DCM.Person,
-                               observer_identifying_attributes=PersonObserverIdentifyingAttributes(name="Other^Reader"))
-    content = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
-                                procedure_reported=Code("363679005", "SCT", "Imaging procedure"),
-                                imaging_measurements=groups)
-    return Comprehensive3DSR(evidence=images, content=content[0], series_instance_uid=generate_uid(), series_number=5,
-                             sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Other PACS")
+    return _other_systems_report(images, groups)
 
 
 def _series(tmp_path: Path, orientation: tuple[float, ...] = (1, 0, 0, 0, 1, 0)) -> list[pydicom.Dataset]:
@@ -399,18 +408,12 @@ SAGITTAL_LINE = np.array([[-68.0, -60.0, 24.0], [-68.0, -50.0, 36.0]])
 def _reformat_report(images: list[pydicom.Dataset]) -> pydicom.Dataset:
     """Another system's report of two planar regions in patient mm (TID 1410 as SCOORD3D)."""
     from highdicom.sr import (
-        Comprehensive3DSR,
         GraphicTypeValues3D,
         ImageRegion3D,
-        MeasurementReport,
-        ObservationContext,
-        ObserverContext,
-        PersonObserverIdentifyingAttributes,
         PlanarROIMeasurementsAndQualitativeEvaluations,
         TrackingIdentifier,
     )
     from highdicom.sr import Measurement as SrMeasurement
-    from pydicom.sr.codedict import codes
     from pydicom.sr.coding import Code
 
     frame = images[0].FrameOfReferenceUID
@@ -422,13 +425,7 @@ def _reformat_report(images: list[pydicom.Dataset]) -> pydicom.Dataset:
              (Code("42798000", "SCT", "Area"), 200.0, Code("mm2", "UCUM", "square millimeter"))),
             ("line", GraphicTypeValues3D.POLYLINE, SAGITTAL_LINE,
              (Code("410668003", "SCT", "Length"), 15.6, Code("mm", "UCUM", "millimeter"))))]
-    observer = ObserverContext(observer_type=codes.DCM.Person,
-                               observer_identifying_attributes=PersonObserverIdentifyingAttributes(name="Other^Reader"))
-    content = MeasurementReport(observation_context=ObservationContext(observer_person_context=observer),
-                                procedure_reported=Code("363679005", "SCT", "Imaging procedure"),
-                                imaging_measurements=groups)
-    return Comprehensive3DSR(evidence=images, content=content[0], series_instance_uid=generate_uid(), series_number=5,
-                             sop_instance_uid=generate_uid(), instance_number=1, manufacturer="Other PACS")
+    return _other_systems_report(images, groups)
 
 
 @pytest.mark.usefixtures("qtbot")
