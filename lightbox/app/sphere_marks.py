@@ -10,6 +10,7 @@ from ..studydb.annotations import StoredAnnotation
 from ..viewer.geometry import Geometry, plane_axes
 from ..viewer.index import Series
 from ..viewer.measure import sphere_radius
+from ..viewer.series import slice_normal
 from ..viewer.sphere_voi import sphere_statistics
 from ..viewer.volume import Volume
 
@@ -45,8 +46,7 @@ def frame_at(series: Series, point: np.ndarray) -> str:
         if header is None or "ImagePositionPatient" not in header or "ImageOrientationPatient" not in header:
             continue
         try:
-            orientation = np.asarray(header.ImageOrientationPatient, dtype=float)
-            normal = np.cross(orientation[:3], orientation[3:6])
+            normal = slice_normal(tuple(float(v) for v in header.ImageOrientationPatient)[:6])
             away = abs(float((np.asarray(point, dtype=float) - np.asarray(header.ImagePositionPatient, dtype=float)) @ normal))
         except (TypeError, ValueError):  # a damaged position or orientation: not this image
             continue
