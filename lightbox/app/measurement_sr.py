@@ -103,6 +103,11 @@ class ImagePlacer:
         an axial stack): no image of the series lies in it."""
         return not self.film and image != self.plane_name and image in (*PLANES, ACQUIRED)
 
+    @property
+    def reformat_planes(self) -> list[str]:
+        """The planes the viewer draws on that are reformats of the volume ([] for a film)."""
+        return [plane for plane in (*PLANES, ACQUIRED) if self.is_reformat(plane)]
+
     def place(self, image: str, a: StoredAnnotation) -> Placed | str:
         """Where the mark ``a`` kept on ``image`` lies, or why it has no image."""
         if self.film:
@@ -469,10 +474,9 @@ def marks_from_archive(documents: list, series: Series) -> list[tuple[str, Store
                 for _, source, axes, _ in read_volume_measurements(report) if not placer.film else []:
                     if source == series.uid:  # a sphere VOI measured in this series
                         found.append((placer.plane_name, placer.sphere_of(axes)))
-                reformats = [p for p in (*PLANES, ACQUIRED) if placer.is_reformat(p)]
+                reformats, frames = placer.reformat_planes, frames_of_reference(series)
                 for identifier, frame_uid, _, region, _ in read_plane_measurements(report) if reformats else []:
-                    where = on_plane(identifier, region, reformats, placer.geometry) \
-                        if frame_uid in frames_of_reference(series) else None
+                    where = on_plane(identifier, region, reformats, placer.geometry) if frame_uid in frames else None
                     kind = _kind_of(identifier, where[1]) if where is not None else None
                     if where is not None and kind is not None:  # a mark drawn on a reformatted plane
                         found.append((where[0], StoredAnnotation(kind, _corners(kind, where[1]), "", where[2])))

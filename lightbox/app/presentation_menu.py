@@ -34,11 +34,12 @@ from ..dicomreports.presentation_display import (
     is_filled_outline,
     newest_first,
 )
-from ..viewer.geometry import ACQUIRED, PLANES, ellipsoid_axes, inside_ellipsoid, plane_axes
+from ..viewer.geometry import ellipsoid_axes, inside_ellipsoid, plane_axes
 from ..viewer.loading import film_places
 from ..viewer.pixels import Window
 from ..viewer.views.mpr_scene import snap_to_voxel
 from ..viewer.views.overlays import StateEllipsoid, StateMark
+from .sphere_marks import frames_of_reference
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -155,8 +156,7 @@ def volume_state(series: Any, state: Dataset) -> VolumeState | None:
     label, title, plane = "", "", ""
     # the frames of reference the slices name: one (C.7.4.1), or one each where de-identification
     # replaced them slice by slice (the LIDC CT): a region in patient mm lies in all of them
-    series_frames = frozenset(str(m.header.get("FrameOfReferenceUID", "")) for m in series.instances
-                              if m.header is not None) - {""}
+    series_frames = frozenset(frames_of_reference(series)) - {""}
     for member in series.instances:
         header = member.header
         if header is None:
@@ -214,7 +214,7 @@ def _reformat_marks(report: Dataset, placer: Any, series_frames: frozenset[str])
     if placer.film:
         return out
     regions = report_planar_regions(report, series_frames)
-    for name in (p for p in (*PLANES, ACQUIRED) if placer.is_reformat(p)):
+    for name in placer.reformat_planes:
         right, up, normal = plane_axes(name, placer.geometry)
         for shape, points, words, concepts in regions:
             depth = points @ normal
