@@ -14,7 +14,7 @@ from ..viewer.geometry import Geometry, plane_axes
 from ..viewer.index import Series
 from ..viewer.measure import ROI_KINDS, angle, cobb_angle, length, volume_roi_statistics
 from ..viewer.volume import Volume
-from .sphere_marks import frame_at
+from .sphere_marks import frame_at, values_in_unit
 
 COPLANAR_MM = 0.01  # how far a read-back point may lie off its plane (the report's decimal places)
 
@@ -48,12 +48,9 @@ def plane_marks(reformats: list[tuple[str, StoredAnnotation, str]], drawn_on: Ge
             stats = volume_roi_statistics(volume, (right, up, normal), a.plane, volume.step_along(normal) / 2,
                                           a.kind, a.points)
             if stats is not None:  # else no voxel inside: the region is written without values
-                measured = (stats.mean, stats.sd, stats.minimum, stats.maximum)
-                values.update(area_mm2=stats.area, hu=measured if volume.unit == "HU" else None,
-                              suv=measured if volume.unit == "SUVbw" else None,
-                              suv_peak=stats.peak if volume.unit == "SUVbw" else None,
-                              sul_peak=stats.sul_peak if volume.unit == "SUVbw" else None,
-                              mr=measured if volume.modality.strip().upper() == "MR" else None)
+                is_mr = volume.modality.strip().upper() == "MR"
+                values.update(values_in_unit(stats, volume.unit), area_mm2=stats.area,
+                              mr=(stats.mean, stats.sd, stats.minimum, stats.maximum) if is_mr else None)
         marks.append(PlaneMark(a.kind, list(a.points), image, _triple(right), _triple(up), _triple(normal), float(a.plane),
                                series.uid, frame, finding=finding, **values))  # type: ignore[arg-type]
     return marks, left_out

@@ -9,7 +9,7 @@ from ..dicomreports.measurements import VolumeMark
 from ..studydb.annotations import StoredAnnotation
 from ..viewer.geometry import Geometry, plane_axes
 from ..viewer.index import Series
-from ..viewer.measure import sphere_radius
+from ..viewer.measure import RoiStatistics, sphere_radius
 from ..viewer.series import slice_normal
 from ..viewer.sphere_voi import sphere_statistics
 from ..viewer.volume import Volume
@@ -80,10 +80,17 @@ def sphere_marks(spheres: list[tuple[str, StoredAnnotation, str]], drawn_on: Geo
             left_out.append(f"sphere at ({', '.join(f'{c:.1f}' for c in centre)}) mm: no voxel of {series.label()} "
                             "inside it")
             continue
-        values = (stats.mean, stats.sd, stats.minimum, stats.maximum)
         marks.append(VolumeMark(
             (float(centre[0]), float(centre[1]), float(centre[2])), radius, series.uid, frame, stats.volume_ml,
-            hu=values if unit == "HU" else None, suv=values if unit == "SUVbw" else None,
-            suv_peak=stats.peak if unit == "SUVbw" else None, sul_peak=stats.sul_peak if unit == "SUVbw" else None,
-            mtv_ml=stats.mtv_ml, tlg=stats.tlg if unit == "SUVbw" else None, finding=finding))
+            mtv_ml=stats.mtv_ml, tlg=stats.tlg if unit == "SUVbw" else None, finding=finding,
+            **values_in_unit(stats, unit)))  # type: ignore[arg-type]
     return marks, left_out
+
+
+def values_in_unit(stats: RoiStatistics, unit: str) -> dict[str, object]:
+    """A region's mean, SD, minimum and maximum as the report's HU (a CT's) or SUVbw (a PET's),
+    with a PET's SUVpeak and SULpeak; none of them in another unit."""
+    measured = (stats.mean, stats.sd, stats.minimum, stats.maximum)
+    pet = unit == "SUVbw"
+    return {"hu": measured if unit == "HU" else None, "suv": measured if pet else None,
+            "suv_peak": stats.peak if pet else None, "sul_peak": stats.sul_peak if pet else None}
