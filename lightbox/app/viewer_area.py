@@ -214,9 +214,12 @@ class ViewerArea(QWidget):
         self.active_changed.emit(widget)
 
     def set_tool(self, tool: str) -> None:
+        put_down = tool != self.tool
         self.tool = tool
         for widget in self.viewports:
             widget.tool = tool
+            if put_down and hasattr(widget.scene, "drop_open_mark"):
+                widget.scene.drop_open_mark()  # a length's first point left behind is not the next one's
         self.update_crosshair_lines()  # all of them while the Crosshair tool is in hand
 
     def set_mouse(self, right_drag: str, middle_drag: str, wheel_sign: float) -> None:

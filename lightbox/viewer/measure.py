@@ -19,6 +19,7 @@ ROI_KINDS = ("ellipse", "rectangle", FREEHAND)
 # it reaches the planes within its radius of that one (a volume's panes only, not a film)
 SPHERE = "sphere"
 MEASURED_REGIONS = (*ROI_KINDS, SPHERE)  # the kinds whose values are summarised (RoiStatistics)
+LINE_KINDS = ("length", "angle", "cobb")  # drawn point by point: by clicks, or a drag from one point to the next
 ANNOTATION_KINDS = ("arrow", "text")  # marks, not measurements: an arrow (tail, head), a text at a point
 KEY_IMAGE = "key"  # the image (a film, or the acquired slice at a plane position) is flagged as a key image
 POINTS_NEEDED = {"length": 2, "angle": 3, "cobb": 4, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1, KEY_IMAGE: 0,

@@ -15,6 +15,7 @@ from vtkmodules.vtkRenderingCore import vtkRenderer
 from ..measure import (
     FREEHAND,
     KEY_IMAGE,
+    LINE_KINDS,
     MEASURED_REGIONS,
     ROI_KINDS,
     SPHERE,
@@ -49,7 +50,7 @@ class MeasurementOverlay:
         self.aspect = aspect  # an uncalibrated film's pixel height over width (measure.length, angle)
         self.statistics = statistics  # the values inside an ROI on a plane (film or MPR)
         self.items: list[tuple[Measurement, float]] = []  # (measurement, plane position)
-        self.preview: Point2D | None = None  # the far corner of an ROI being dragged out
+        self.preview: Point2D | None = None  # where the next point of the mark being drawn would go (the pointer)
         self.tracing: tuple[list[Point2D], float] | None = None  # a freehand outline being drawn, on its plane
         self.moving: Measurement | None = None  # a mark whose handle is being dragged
 
@@ -84,11 +85,28 @@ class MeasurementOverlay:
         self.preview = None
         return m
 
-    def open_roi(self) -> Measurement | None:
-        """The ROI, sphere or arrow whose first corner (centre, tail) is placed and whose second is not yet."""
-        if self.items and self.items[-1][0].kind in (*MEASURED_REGIONS, "arrow") and not self.items[-1][0].complete:
+    def open_mark(self) -> Measurement | None:
+        """The mark being drawn: an ROI, sphere or arrow whose first corner (centre, tail) is placed
+        and whose second is not yet, or a length, angle or Cobb angle short of its last point."""
+        if self.items and self.items[-1][0].kind in (*MEASURED_REGIONS, "arrow", *LINE_KINDS) \
+                and not self.items[-1][0].complete:
             return self.items[-1][0]
         return None
+
+    def open_on(self, kind: str, plane: float) -> Measurement | None:
+        """The mark of ``kind`` being drawn on ``plane``, which a point of that kind there continues
+        (:meth:`add_point`); None when a point there would start a new one."""
+        m = self.open_mark()
+        return m if m is not None and m.kind == kind and abs(self.items[-1][1] - plane) <= 1e-6 else None
+
+    def drop_open(self) -> bool:
+        """Forget the mark being drawn (another tool was taken up): a first point left behind would
+        otherwise become the far end of the next mark of its kind drawn on that plane."""
+        self.preview = None
+        if self.open_mark() is None:
+            return False
+        self.items.pop()
+        return True
 
     def clear(self) -> None:
         """Clear the measurements and annotations (a key-image flag stays: it is not a mark)."""
@@ -176,15 +194,18 @@ class MeasurementOverlay:
                 if m.points and m.text:
                     labels.append((self.to_world(m.points[0], plane), m.text))
                 continue
-            pts = [self.to_world(p, plane) for p in m.points]
+            drawn = m
+            if m.kind in (*LINE_KINDS, "arrow") and not m.complete and self.preview is not None and m.points:
+                # the mark as it would be with its next point at the pointer: a length's line and its
+                # value follow the mouse until the button is let go (or the next click)
+                drawn = Measurement(m.kind, [*m.points, self.preview])
+            pts = [self.to_world(p, plane) for p in drawn.points]
             if m.kind == "cobb":  # two lines, not one through all four points
                 lines += [pts[n:n + 2] for n in (0, 2) if len(pts[n:n + 2]) == 2]
-                if m.complete:
+                if drawn.complete:
                     anchor = max(pts[2:4], key=lambda p: p[0])  # beside the second line's right end
-                    labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), self.label(m)))
+                    labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), self.label(drawn)))
                 continue
-            if m.kind == "arrow" and not m.complete and self.preview is not None and pts:
-                pts.append(self.to_world(self.preview, plane))  # the shaft while dragging
             if len(pts) >= 2:
                 lines.append(pts)
             if m.kind == "arrow":
@@ -196,7 +217,7 @@ class MeasurementOverlay:
                     if m.text:
                         labels.append((self.to_world(m.points[0], plane), m.text))  # at the tail
                 continue
-            text = self.label(m)
+            text = self.label(drawn)
             if text:
                 anchor = pts[-1] if m.kind == "length" else pts[1]
                 labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), text))
@@ -261,13 +282,25 @@ class PlaneScene:
         self.request_render()
         return m
 
-    def preview_roi(self, x: float, y: float) -> None:
-        """Show the open ROI (first corner placed) with its far corner at display point ``(x, y)``."""
-        if self.measure.open_roi() is None:
+    def preview_mark(self, x: float, y: float) -> None:
+        """Show the mark being drawn (an ROI's first corner placed, a length's first end, ...) with
+        its next point at display point ``(x, y)``."""
+        if self.measure.open_mark() is None:
             return
         self.measure.preview = self._measurement_point(x, y)[0]
         self._refresh_measurements()
         self.request_render()
+
+    def mark_drawn_at(self, kind: str, x: float, y: float) -> Measurement | None:
+        """The mark of ``kind`` being drawn on the plane at display point ``(x, y)``, which a point
+        there continues; None when it would start a new one."""
+        return self.measure.open_on(kind, self._measurement_point(x, y)[1])
+
+    def drop_open_mark(self) -> None:
+        """Forget a mark left unfinished (its tool was put down)."""
+        if self.measure.drop_open():
+            self._refresh_measurements()
+            self.request_render()
 
     def _outline_points(self, display_points: list[tuple[float, float]]) -> tuple[list[Point2D], float]:
         """An outline's display points as the plane's points, on the plane of the first."""

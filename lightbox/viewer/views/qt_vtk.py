@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
-from ..measure import FREEHAND, SPHERE
+from ..measure import FREEHAND, LINE_KINDS, POINTS_NEEDED, SPHERE
 from .vtk_data import new_render_window, read_pixels
 
 SETTLE_MS = 150  # the view counts as still this long after its last change
@@ -35,6 +35,7 @@ def still_timer(parent: QWidget, slot) -> QTimer:
 MEASURE_TOOLS = ("length", "angle", "cobb", "ellipse", "rectangle", SPHERE, "arrow", "text")
 CLICK_TOOLS = {*MEASURE_TOOLS, FREEHAND, "crosshair"}  # FREEHAND: an outline dragged along an edge
 DRAG_TOOLS = ("ellipse", "rectangle", SPHERE, "arrow")  # drawn by dragging (or by clicking both ends)
+REPEATED_POINT = "{kind}: that point is where the one before it is; click where it ends, or drag to it"
 SPHERE_ON_FILM = "Sphere VOI: draw it on a CT, MR or PET pane (a film has no depth)"
 SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the study browser
 STUDY_MIME = "application/x-lightbox-study-uid"  # a study dragged from the Studies window (the study database)
@@ -79,6 +80,8 @@ class SceneInput:
         self._trace: list[tuple[float, float]] = []  # a freehand outline's display points while it is drawn
         self.pointer: tuple[float, float] | None = None  # the mouse over the pane (display point), or None
         self._moving_handle = False  # a mark's handle is being dragged (grab_handle took one)
+        self._finish_on_release = False  # the press would finish a length, angle or Cobb angle: its point goes where it is let go
+        self._placed_at: QPointF | None = None  # where this pane placed the last point of the line mark being drawn
         self.setMinimumSize(120, 120)  # type: ignore[attr-defined]
         self.setAcceptDrops(True)  # type: ignore[attr-defined]  # a series from the study browser
         # a click on a pane takes the keyboard focus from the study browser, whose type-ahead
@@ -136,7 +139,16 @@ class SceneInput:
         if tool in MEASURE_TOOLS and hasattr(self.scene, "grab_handle") and self.scene.grab_handle(x, y):
             self._moving_handle = True  # an end, a corner or a sphere's edge taken: dragged, not a new mark
             return
-        if tool in MEASURE_TOOLS and hasattr(self.scene, "add_measurement_point"):
+        drawn = self.scene.mark_drawn_at(tool, x, y) if tool in LINE_KINDS and hasattr(self.scene, "mark_drawn_at") \
+            else None
+        if drawn is not None and len(drawn.points) + 1 == POINTS_NEEDED[tool]:
+            # its last point goes where the button is let go: a click puts it here, a drag where the
+            # drag ends (an angle's second arm drawn out from its vertex), its value following the mouse
+            self._finish_on_release = True
+            self.scene.preview_mark(x, y)
+        elif drawn is not None and self._repeats_last_point(drawn, ev.position()):
+            self.said.emit(REPEATED_POINT.format(kind=tool.capitalize()))
+        elif tool in MEASURE_TOOLS and hasattr(self.scene, "add_measurement_point"):
             self._add_measurement_point(tool, x, y)
         elif tool == FREEHAND and hasattr(self.scene, "trace_outline"):
             self._trace = [(x, y)]
@@ -157,6 +169,7 @@ class SceneInput:
         self.pointer = (x, y)  # where Delete deletes a mark
         if self._button == Qt.MouseButton.NoButton:
             self._show_handle_under(x, y)
+            self._follow_pointer(x, y)
         if self._last is not None and self._button != Qt.MouseButton.NoButton:
             tool = self._tool_for(self._button, ev.modifiers())
             ratio = self.devicePixelRatioF()
@@ -167,8 +180,8 @@ class SceneInput:
                 self.scene.drag_handle(x, y)  # type: ignore[attr-defined]
             elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
                 self.scene.set_crosshair_at(x, y)
-            elif tool in DRAG_TOOLS and hasattr(self.scene, "preview_roi"):
-                self.scene.preview_roi(x, y)
+            elif tool in (*DRAG_TOOLS, *LINE_KINDS) and hasattr(self.scene, "preview_mark"):
+                self.scene.preview_mark(x, y)
             elif tool == FREEHAND and self._trace:
                 last_x, last_y = self._trace[-1]
                 if max(abs(x - last_x), abs(y - last_y)) >= TRACE_STEP_PIXELS:
@@ -177,6 +190,26 @@ class SceneInput:
             elif tool not in CLICK_TOOLS:
                 self.scene.drag(tool, dx, dy, self.wl_convention)  # type: ignore[attr-defined]
         self.status.emit(self.scene.status_text(x, y))  # type: ignore[attr-defined]
+
+    def _follow_pointer(self, x: float, y: float) -> None:
+        """Between the clicks that draw a mark, its next point follows the mouse (a length's line
+        and value, an ROI's outline), so the reader sees where the first point went and what the
+        next click will make."""
+        measure = getattr(self.scene, "measure", None)
+        drawn = measure.open_mark() if measure is not None else None
+        if drawn is not None and drawn.kind == self._tool_for(Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier):
+            self.scene.preview_mark(x, y)
+
+    def _repeats_last_point(self, drawn: Any, at: QPointF) -> bool:
+        """Whether a point of ``drawn`` (the mark being drawn there) at ``at`` (Qt position) would
+        fall where this pane placed the point before it (a double click): a length of 0 mm, an
+        angle with an arm of none."""
+        if self._placed_at is None or not drawn.points:
+            return False
+        if drawn.kind == "cobb" and len(drawn.points) == 2:
+            return False  # the second endplate line may start anywhere
+        moved = at - self._placed_at
+        return max(abs(moved.x()), abs(moved.y())) * self.devicePixelRatioF() <= ROI_DRAG_PIXELS
 
     def _show_handle_under(self, x: float, y: float) -> None:
         """The move cursor over a finished mark's handle while a measurement tool is in hand: a
@@ -206,10 +239,21 @@ class SceneInput:
             if outline is not None:
                 self.measured.emit(self.scene.measure.label(outline).replace("\n", "  "))
             return
-        if (tool in DRAG_TOOLS and pressed is not None and self.scene is not None
-                and hasattr(self.scene, "measure") and self.scene.measure.open_roi() is not None):
+        if self._finish_on_release and self.scene is not None:
+            self._finish_on_release = False
+            x, y = self._display_xy(ev.position())
+            drawn = self.scene.mark_drawn_at(tool, x, y)
+            if drawn is not None and self._repeats_last_point(drawn, ev.position()):
+                self.scene.preview_mark(x, y)
+                self.said.emit(REPEATED_POINT.format(kind=tool.capitalize()))
+            else:
+                self._add_measurement_point(tool, x, y)
+            return
+        if (tool in (*DRAG_TOOLS, *LINE_KINDS) and pressed is not None and self.scene is not None
+                and hasattr(self.scene, "measure") and self.scene.measure.open_mark() is not None):
             moved = ev.position() - pressed
             if max(abs(moved.x()), abs(moved.y())) * self.devicePixelRatioF() > ROI_DRAG_PIXELS:
+                # a drag: the point after the pressed one goes where it was let go
                 self._add_measurement_point(tool, *self._display_xy(ev.position()))
 
     def _add_measurement_point(self, tool: str, x: float, y: float) -> None:
@@ -218,6 +262,8 @@ class SceneInput:
             if not words:
                 return  # cancelled or empty: no mark
         m = self.scene.add_measurement_point(tool, x, y)
+        self._placed_at = QPointF(x / self.devicePixelRatioF(), self.height() - 1 - y / self.devicePixelRatioF()) \
+            if m.kind in LINE_KINDS and not m.complete else None
         if tool == "text":
             m.text = words
             self.scene._refresh_measurements()

@@ -1,0 +1,194 @@
+"""Lengths, angles and Cobb angles drawn with the mouse as a radiologist draws them: by dragging
+from one end to the other as well as by clicking each point, the line and its value following
+the mouse until the last point is placed.
+
+Until 2026-12-02 these tools took clicks only. Acting as a user in a real X window (xdotool on
+the LIDC CT), a length dragged across a vessel left nothing to see: the press had placed an
+invisible first point and the release nothing; the next click anywhere on that slice, however
+much later, finished a length from that forgotten point, and a second click on the same spot
+made a mark of "0.0 mm".
+
+Expected values are worked out by hand from the film's pixel spacing (0.2 mm by 0.2 mm)."""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dicom_factory import write_film
+from window_helpers import opened_window
+
+SPACING_MM = 0.2
+
+
+@pytest.fixture(params=["cpu", "vtk"])
+def film_window(qtbot, tmp_path: Path, monkeypatch, request):
+    """A calibrated film in the window, once with each 2D renderer (the CPU raster view and VTK's)."""
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", request.param)
+    path = write_film(tmp_path / "film" / "cr.dcm", np.full((300, 200), 500, np.uint16), spacing=(SPACING_MM, SPACING_MM))
+    window = opened_window(qtbot, path, (1100, 800))
+    yield window
+    window.close()
+
+
+def _at(widget, scene, column: float, row: float):
+    """The Qt position over image pixel (column, row)."""
+    from PySide6.QtCore import QPoint
+
+    x, y = scene.image_to_display(column, row)
+    return QPoint(round(x), round(widget.height() - 1 - y))
+
+
+def _labels(scene) -> list[str]:
+    return [actor.GetInput() for actor in scene.measure.labels.actors if actor.GetVisibility()]
+
+
+def _millimetres(text: str) -> float:
+    match = re.fullmatch(r"(\d+\.\d) mm", text)
+    assert match, text
+    return float(match.group(1))
+
+
+def _finished(scene) -> list:
+    return [m for m in scene.measurements if m.complete]
+
+
+def _hover(widget, at) -> None:
+    """The mouse moved over the pane with no button down (QTest's move sends none offscreen)."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.sendEvent(widget, QMouseEvent(QEvent.Type.MouseMove, QPointF(at), QPointF(widget.mapToGlobal(at)),
+                                               Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                                               Qt.KeyboardModifier.NoModifier))
+
+
+def _drag(qtbot, widget, start, end, steps: int = 5, check=None) -> None:
+    from PySide6.QtCore import QPoint, Qt
+
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=start)
+    for n in range(1, steps + 1):
+        qtbot.mouseMove(widget, pos=QPoint(start.x() + (end.x() - start.x()) * n // steps,
+                                           start.y() + (end.y() - start.y()) * n // steps))
+    if check is not None:
+        check()
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)
+
+
+def test_a_length_dragged_from_end_to_end_is_measured_and_shown_while_dragged(qtbot, film_window) -> None:
+    """(40, 60) to (160, 220): 120 columns and 160 rows, 200 pixels of 0.2 mm: 40.0 mm."""
+    film_window.tool_actions["length"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    start, end = _at(widget, scene, 40, 60), _at(widget, scene, 160, 220)
+
+    def while_dragged() -> None:
+        assert _finished(scene) == []  # not yet placed: the button is still down
+        (live,) = _labels(scene)
+        assert _millimetres(live) == pytest.approx(40.0, abs=0.3)
+
+    _drag(qtbot, widget, start, end, check=while_dragged)
+    (m,) = _finished(scene)
+    assert m.kind == "length"
+    (c0, r0), (c1, r1) = m.points
+    assert (c0, r0) == pytest.approx((40, 60), abs=1.0) and (c1, r1) == pytest.approx((160, 220), abs=1.0)
+    (label,) = _labels(scene)
+    assert _millimetres(label) == pytest.approx(40.0, abs=0.3)
+
+
+def test_between_two_clicks_the_line_follows_the_mouse(qtbot, film_window) -> None:
+    from PySide6.QtCore import Qt
+
+    film_window.tool_actions["length"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 40, 60))
+    assert _labels(scene) == []  # one point: nothing to measure yet
+    _hover(widget, _at(widget, scene, 40, 160))  # 100 rows below: 20.0 mm
+    (live,) = _labels(scene)
+    assert _millimetres(live) == pytest.approx(20.0, abs=0.3)
+    assert scene.measure.lines._lines.GetNumberOfCells() == 1  # noqa: SLF001 - the line drawn so far
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 190, 60))  # 150 columns right: 30.0 mm
+    (m,) = _finished(scene)
+    (label,) = _labels(scene)
+    assert _millimetres(label) == pytest.approx(30.0, abs=0.3)
+
+
+def test_a_second_click_on_the_first_point_makes_no_length_of_nothing(qtbot, film_window) -> None:
+    from PySide6.QtCore import Qt
+
+    film_window.tool_actions["length"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    said: list[str] = []
+    widget.said.connect(said.append)
+    at = _at(widget, scene, 100, 100)
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=at)
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=at)
+    assert _finished(scene) == []
+    assert said == ["Length: that point is where the one before it is; click where it ends, or drag to it"]
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 100, 200))  # 100 rows: 20.0 mm
+    (m,) = _finished(scene)
+    assert _millimetres(_labels(scene)[0]) == pytest.approx(20.0, abs=0.3)
+
+
+def test_an_angle_drawn_as_two_drags_out_of_its_vertex(qtbot, film_window) -> None:
+    """One arm dragged from (40, 100) to the vertex (100, 100), the other dragged from the vertex
+    up to (100, 40): a right angle. The press on the vertex must not be taken as the third point."""
+    film_window.tool_actions["angle"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    vertex = _at(widget, scene, 100, 100)
+    _drag(qtbot, widget, _at(widget, scene, 40, 100), vertex)
+    assert _finished(scene) == []
+    _drag(qtbot, widget, vertex, _at(widget, scene, 100, 40))
+    (m,) = _finished(scene)
+    assert m.kind == "angle" and len(m.points) == 3
+    (a, v, c) = m.points
+    arm1, arm2 = (a[0] - v[0], a[1] - v[1]), (c[0] - v[0], c[1] - v[1])
+    between = math.degrees(math.acos((arm1[0] * arm2[0] + arm1[1] * arm2[1]) / (math.hypot(*arm1) * math.hypot(*arm2))))
+    assert between == pytest.approx(90.0, abs=1.5)
+    assert re.fullmatch(r"(89|90)\.\d°", _labels(scene)[0])
+
+
+def test_a_cobb_angle_drawn_as_two_dragged_lines(qtbot, film_window) -> None:
+    """Upper endplate dragged from (40, 60) to (160, 20) (rises 40 over 120: 18.4°), the lower from
+    (40, 240) to (160, 260) (falls 20 over 120: 9.5°): Cobb 27.9°."""
+    film_window.tool_actions["cobb"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    _drag(qtbot, widget, _at(widget, scene, 40, 60), _at(widget, scene, 160, 20))
+    _drag(qtbot, widget, _at(widget, scene, 40, 240), _at(widget, scene, 160, 260))
+    (m,) = _finished(scene)
+    expected = math.degrees(math.atan2(40, 120)) + math.degrees(math.atan2(20, 120))
+    value = float(re.fullmatch(r"Cobb (\d+\.\d)°", _labels(scene)[0]).group(1))
+    assert value == pytest.approx(expected, abs=0.4)
+
+
+def test_a_first_point_left_behind_is_dropped_with_its_tool(qtbot, film_window) -> None:
+    """A length's first point placed, then W/L taken up and Length again: the next click starts a
+    new length, it does not finish one from the forgotten point."""
+    from PySide6.QtCore import Qt
+
+    film_window.tool_actions["length"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 40, 60))
+    film_window.tool_actions["wl"].trigger()
+    film_window.tool_actions["length"].trigger()
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 100, 100))
+    assert _finished(scene) == []
+    assert [len(m.points) for m in scene.measurements] == [1]
+
+
+def test_the_last_point_goes_where_the_button_is_let_go(qtbot, film_window) -> None:
+    """After the first click, the press for the second end can still be moved before it is let go
+    (the value following): the length ends where the button comes up, (40, 260), 40.0 mm from
+    (40, 60), not where it went down, (40, 160)."""
+    from PySide6.QtCore import Qt
+
+    film_window.tool_actions["length"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 40, 60))
+    _drag(qtbot, widget, _at(widget, scene, 40, 160), _at(widget, scene, 40, 260))
+    (m,) = _finished(scene)
+    assert m.points[1] == pytest.approx((40, 260), abs=1.0)
+    assert _millimetres(_labels(scene)[0]) == pytest.approx(40.0, abs=0.3)
