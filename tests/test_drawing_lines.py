@@ -192,3 +192,20 @@ def test_the_last_point_goes_where_the_button_is_let_go(qtbot, film_window) -> N
     (m,) = _finished(scene)
     assert m.points[1] == pytest.approx((40, 260), abs=1.0)
     assert _millimetres(_labels(scene)[0]) == pytest.approx(40.0, abs=0.3)
+
+
+def test_the_status_bar_says_a_text_or_an_arrow_is_placed_not_measured(qtbot, film_window, monkeypatch) -> None:
+    """Seen in the real window: a text annotation was reported as "Measured ascending aorta"."""
+    from PySide6.QtCore import Qt
+
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    monkeypatch.setattr(widget, "ask_text", lambda: "ascending aorta")  # the words typed into the dialog
+    film_window.tool_actions["text"].trigger()
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 50, 50))
+    assert film_window.statusBar().currentMessage() == "Text placed: ascending aorta"
+    film_window.tool_actions["arrow"].trigger()
+    _drag(qtbot, widget, _at(widget, scene, 60, 60), _at(widget, scene, 120, 120))
+    assert film_window.statusBar().currentMessage() == "Arrow placed"
+    film_window.tool_actions["length"].trigger()
+    _drag(qtbot, widget, _at(widget, scene, 40, 60), _at(widget, scene, 40, 160))
+    assert re.fullmatch(r"Measured (19\.9|20\.0|20\.1) mm", film_window.statusBar().currentMessage())

@@ -128,7 +128,7 @@ def test_measure_length_on_a_calibrated_film(window, qtbot, tmp_path: Path) -> N
         qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=b)
     (c0, r0), (c1, r1) = scene.measurements[0].points
     expected = np.hypot((c1 - c0) * 0.1, (r1 - r0) * 0.2)
-    assert signal.args[0] == f"{expected:.1f} mm"
+    assert signal.args[0] == f"Measured {expected:.1f} mm"
     assert abs(expected - np.hypot(200 * 0.1, 100 * 0.2)) < 0.6  # clicks land within a pixel or two
     qtbot.keyClick(window, Qt.Key.Key_Delete)
     assert scene.measurements == []

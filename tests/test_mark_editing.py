@@ -62,7 +62,7 @@ def test_moving_a_lengths_end_and_an_roi_corner(any_renderer_window, qtbot, tmp_
         drag(qtbot, widget, at(*length.points[1]), at(250, 150))
     (c0, r0), (c1, r1) = length.points
     assert abs(c1 - 250) < 1 and abs(r1 - 150) < 1 and len(scene.measurements) == 2
-    assert signal.args[0] == f"{math.hypot((c1 - c0) * 0.1, (r1 - r0) * 0.2):.1f} mm"
+    assert signal.args[0] == f"Measured {math.hypot((c1 - c0) * 0.1, (r1 - r0) * 0.2):.1f} mm"
     assert abs(math.hypot((c1 - c0) * 0.1, (r1 - r0) * 0.2) - math.hypot(20, 20)) < 0.3
     corner = box.points[1]
     with qtbot.waitSignal(widget.measured, timeout=2000):

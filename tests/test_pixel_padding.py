@@ -180,7 +180,7 @@ def test_the_window_reads_and_measures_padding_as_a_radiologist_sees_it(any_rend
     box = (slice(max(r0, 0), r1 + 1), slice(max(c0, 0), c1 + 1))
     expected = hu[box][inside[box]]
     assert m.statistics.pixels == expected.size and m.statistics.mean == pytest.approx(expected.mean())
-    assert signal.args[0].startswith(f"mean {expected.mean():.1f} HU")
+    assert signal.args[0].startswith(f"Measured mean {expected.mean():.1f} HU")
     assert "padding px left out" in signal.args[0]
 
 

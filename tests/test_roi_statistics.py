@@ -130,7 +130,7 @@ def test_drawing_rois_in_the_window(any_renderer_window, qtbot, tmp_path: Path) 
     inside = [1000 + 2 * c + r for r in range(200) for c in range(300) if ((c - cu) / a) ** 2 + ((r - cv) / b) ** 2 <= 1]
     assert m.statistics.pixels == len(inside) and m.statistics.mean == pytest.approx(np.mean(inside))
     assert abs(m.statistics.area - math.pi * 50 * 0.1 * 50 * 0.2) < 0.03 * m.statistics.area  # the drag, within a pixel
-    assert signal.args[0].startswith(f"mean {np.mean(inside):.1f}  SD {np.std(inside, ddof=1):.1f}  min ")
+    assert signal.args[0].startswith(f"Measured mean {np.mean(inside):.1f}  SD {np.std(inside, ddof=1):.1f}  min ")
     assert "area" in signal.args[0] and "mm²" in signal.args[0]
 
     write_ct_series(tmp_path / "ct", axial_positions(12, spacing=2.0), rows=40, columns=40)
@@ -149,7 +149,7 @@ def test_drawing_rois_in_the_window(any_renderer_window, qtbot, tmp_path: Path) 
     with qtbot.waitSignal(widget.measured, timeout=2000) as signal:
         drag(qtbot, widget, viewport_point(widget, scene.world_to_display(np.array([*corner_a[:2], z]))),
              viewport_point(widget, scene.world_to_display(np.array([*corner_b[:2], z]))))
-    assert signal.args[0].startswith("mean 476.0 HU  SD 0.0  min 476  max 476")
+    assert signal.args[0].startswith("Measured mean 476.0 HU  SD 0.0  min 476  max 476")
     assert scene.measurements[0].statistics.pixels == 20
     window.set_layout("1x2")  # the ROI belongs to the image: still there after a layout change
     assert window.area.viewports[0].scene.measurements[0].statistics.mean == 476.0
@@ -184,7 +184,7 @@ def test_arrow_and_text_annotations(any_renderer_window, qtbot, tmp_path: Path, 
     window.set_tool("text")
     with qtbot.waitSignal(widget.measured, timeout=2000) as signal:
         qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=viewport_point(widget, scene.image_to_display(200, 40)))
-    assert signal.args[0] == "pleural effusion"
+    assert signal.args[0] == "Text placed: pleural effusion"
     assert [m.text for m in scene.measurements] == ["", "pleural effusion"]
     labels = [a.GetInput() for a in scene.measure.labels.actors if a.GetVisibility()]
     assert "pleural effusion" in labels

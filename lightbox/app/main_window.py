@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.area)
         self.mark_deletion = MarkDeletion(self.area)
         self.area.status.connect(self._show_cursor_status)
-        self.area.measured.connect(lambda text: self.statusBar().showMessage(f"Measured {text}", 5000))
+        self.area.measured.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.area.said.connect(lambda text: self.statusBar().showMessage(text, 8000))
         # kept with the study at once; the pane measured in speaks for its image
         self.area.measured.connect(lambda _text: self.area.save_annotations(changed=self.area.active_scene()))

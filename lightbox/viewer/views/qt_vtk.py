@@ -231,13 +231,13 @@ class SceneInput:
             self._moving_handle = False
             edited = self.scene.release_handle() if self.scene is not None else None  # type: ignore[attr-defined]
             if edited is not None:
-                self.measured.emit(self.scene.measure.label(edited).replace("\n", "  "))  # type: ignore[union-attr]
+                self.measured.emit(self._finished_text(edited))
             return
         if tool == FREEHAND and self._trace and self.scene is not None:
             traced, self._trace = self._trace, []
             outline = self.scene.add_outline(traced)
             if outline is not None:
-                self.measured.emit(self.scene.measure.label(outline).replace("\n", "  "))
+                self.measured.emit(self._finished_text(outline))
             return
         if self._finish_on_release and self.scene is not None:
             self._finish_on_release = False
@@ -269,7 +269,17 @@ class SceneInput:
             self.scene._refresh_measurements()
             self.scene.request_render()
         if m.complete:
-            self.measured.emit(self.scene.measure.label(m).replace("\n", "  "))
+            self.measured.emit(self._finished_text(m))
+
+    def _finished_text(self, m: Any) -> str:
+        """The status bar's words for a mark finished (or moved): a measurement's values; a text
+        or an arrow is placed, not measured."""
+        label = self.scene.measure.label(m).replace("\n", "  ")
+        if m.kind == "text":
+            return f"Text placed: {label}"
+        if m.kind == "arrow":
+            return f"Arrow placed: {label}" if label else "Arrow placed"
+        return f"Measured {label}"
 
     def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
         if self.scene is not None:
@@ -298,7 +308,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
 
     status = Signal(str)  # text for the status bar: the value under the cursor
     activated = Signal(object)  # emitted with self on any click: the active viewport
-    measured = Signal(str)  # a finished measurement's label
+    measured = Signal(str)  # what the status bar says of a mark finished or moved ("Measured 12.3 mm")
     said = Signal(str)  # a word for the status bar: why a click did nothing
     series_dropped = Signal(object, str)  # self, the UID of a series dropped on the pane
 
