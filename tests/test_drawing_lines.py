@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dicom_factory import write_film
-from window_helpers import opened_window
+from window_helpers import drag, hover, image_point, opened_window
 
 SPACING_MM = 0.2
 
@@ -32,14 +32,6 @@ def film_window(qtbot, tmp_path: Path, monkeypatch, request):
     window = opened_window(qtbot, path, (1100, 800))
     yield window
     window.close()
-
-
-def _at(widget, scene, column: float, row: float):
-    """The Qt position over image pixel (column, row)."""
-    from PySide6.QtCore import QPoint
-
-    x, y = scene.image_to_display(column, row)
-    return QPoint(round(x), round(widget.height() - 1 - y))
 
 
 def _labels(scene) -> list[str]:
@@ -56,41 +48,18 @@ def _finished(scene) -> list:
     return [m for m in scene.measurements if m.complete]
 
 
-def _hover(widget, at) -> None:
-    """The mouse moved over the pane with no button down (QTest's move sends none offscreen)."""
-    from PySide6.QtCore import QEvent, QPointF, Qt
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
-
-    QApplication.sendEvent(widget, QMouseEvent(QEvent.Type.MouseMove, QPointF(at), QPointF(widget.mapToGlobal(at)),
-                                               Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
-                                               Qt.KeyboardModifier.NoModifier))
-
-
-def _drag(qtbot, widget, start, end, steps: int = 5, check=None) -> None:
-    from PySide6.QtCore import QPoint, Qt
-
-    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=start)
-    for n in range(1, steps + 1):
-        qtbot.mouseMove(widget, pos=QPoint(start.x() + (end.x() - start.x()) * n // steps,
-                                           start.y() + (end.y() - start.y()) * n // steps))
-    if check is not None:
-        check()
-    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)
-
-
 def test_a_length_dragged_from_end_to_end_is_measured_and_shown_while_dragged(qtbot, film_window) -> None:
     """(40, 60) to (160, 220): 120 columns and 160 rows, 200 pixels of 0.2 mm: 40.0 mm."""
     film_window.tool_actions["length"].trigger()
     widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
-    start, end = _at(widget, scene, 40, 60), _at(widget, scene, 160, 220)
+    start, end = image_point(widget, scene, 40, 60), image_point(widget, scene, 160, 220)
 
     def while_dragged() -> None:
         assert _finished(scene) == []  # not yet placed: the button is still down
         (live,) = _labels(scene)
         assert _millimetres(live) == pytest.approx(40.0, abs=0.3)
 
-    _drag(qtbot, widget, start, end, check=while_dragged)
+    drag(qtbot, widget, start, end, check=while_dragged)
     (m,) = _finished(scene)
     assert m.kind == "length"
     (c0, r0), (c1, r1) = m.points
@@ -104,13 +73,13 @@ def test_between_two_clicks_the_line_follows_the_mouse(qtbot, film_window) -> No
 
     film_window.tool_actions["length"].trigger()
     widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 40, 60))
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 40, 60))
     assert _labels(scene) == []  # one point: nothing to measure yet
-    _hover(widget, _at(widget, scene, 40, 160))  # 100 rows below: 20.0 mm
+    hover(widget, image_point(widget, scene, 40, 160))  # 100 rows below: 20.0 mm
     (live,) = _labels(scene)
     assert _millimetres(live) == pytest.approx(20.0, abs=0.3)
     assert scene.measure.lines._lines.GetNumberOfCells() == 1  # noqa: SLF001 - the line drawn so far
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 190, 60))  # 150 columns right: 30.0 mm
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 190, 60))  # 150 columns right: 30.0 mm
     (m,) = _finished(scene)
     (label,) = _labels(scene)
     assert _millimetres(label) == pytest.approx(30.0, abs=0.3)
@@ -123,12 +92,12 @@ def test_a_second_click_on_the_first_point_makes_no_length_of_nothing(qtbot, fil
     widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
     said: list[str] = []
     widget.said.connect(said.append)
-    at = _at(widget, scene, 100, 100)
+    at = image_point(widget, scene, 100, 100)
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=at)
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=at)
     assert _finished(scene) == []
     assert said == ["Length: that point is where the one before it is; click where it ends, or drag to it"]
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 100, 200))  # 100 rows: 20.0 mm
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 100, 200))  # 100 rows: 20.0 mm
     (m,) = _finished(scene)
     assert _millimetres(_labels(scene)[0]) == pytest.approx(20.0, abs=0.3)
 
@@ -138,10 +107,10 @@ def test_an_angle_drawn_as_two_drags_out_of_its_vertex(qtbot, film_window) -> No
     up to (100, 40): a right angle. The press on the vertex must not be taken as the third point."""
     film_window.tool_actions["angle"].trigger()
     widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
-    vertex = _at(widget, scene, 100, 100)
-    _drag(qtbot, widget, _at(widget, scene, 40, 100), vertex)
+    vertex = image_point(widget, scene, 100, 100)
+    drag(qtbot, widget, image_point(widget, scene, 40, 100), vertex)
     assert _finished(scene) == []
-    _drag(qtbot, widget, vertex, _at(widget, scene, 100, 40))
+    drag(qtbot, widget, vertex, image_point(widget, scene, 100, 40))
     (m,) = _finished(scene)
     assert m.kind == "angle" and len(m.points) == 3
     (a, v, c) = m.points
@@ -156,8 +125,8 @@ def test_a_cobb_angle_drawn_as_two_dragged_lines(qtbot, film_window) -> None:
     (40, 240) to (160, 260) (falls 20 over 120: 9.5°): Cobb 27.9°."""
     film_window.tool_actions["cobb"].trigger()
     widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
-    _drag(qtbot, widget, _at(widget, scene, 40, 60), _at(widget, scene, 160, 20))
-    _drag(qtbot, widget, _at(widget, scene, 40, 240), _at(widget, scene, 160, 260))
+    drag(qtbot, widget, image_point(widget, scene, 40, 60), image_point(widget, scene, 160, 20))
+    drag(qtbot, widget, image_point(widget, scene, 40, 240), image_point(widget, scene, 160, 260))
     (m,) = _finished(scene)
     expected = math.degrees(math.atan2(40, 120)) + math.degrees(math.atan2(20, 120))
     value = float(re.fullmatch(r"Cobb (\d+\.\d)°", _labels(scene)[0]).group(1))
@@ -171,10 +140,10 @@ def test_a_first_point_left_behind_is_dropped_with_its_tool(qtbot, film_window) 
 
     film_window.tool_actions["length"].trigger()
     widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 40, 60))
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 40, 60))
     film_window.tool_actions["wl"].trigger()
     film_window.tool_actions["length"].trigger()
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 100, 100))
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 100, 100))
     assert _finished(scene) == []
     assert [len(m.points) for m in scene.measurements] == [1]
 
@@ -187,8 +156,8 @@ def test_the_last_point_goes_where_the_button_is_let_go(qtbot, film_window) -> N
 
     film_window.tool_actions["length"].trigger()
     widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 40, 60))
-    _drag(qtbot, widget, _at(widget, scene, 40, 160), _at(widget, scene, 40, 260))
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 40, 60))
+    drag(qtbot, widget, image_point(widget, scene, 40, 160), image_point(widget, scene, 40, 260))
     (m,) = _finished(scene)
     assert m.points[1] == pytest.approx((40, 260), abs=1.0)
     assert _millimetres(_labels(scene)[0]) == pytest.approx(40.0, abs=0.3)
@@ -201,11 +170,11 @@ def test_the_status_bar_says_a_text_or_an_arrow_is_placed_not_measured(qtbot, fi
     widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
     monkeypatch.setattr(widget, "ask_text", lambda: "ascending aorta")  # the words typed into the dialog
     film_window.tool_actions["text"].trigger()
-    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=_at(widget, scene, 50, 50))
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 50, 50))
     assert film_window.statusBar().currentMessage() == "Text placed: ascending aorta"
     film_window.tool_actions["arrow"].trigger()
-    _drag(qtbot, widget, _at(widget, scene, 60, 60), _at(widget, scene, 120, 120))
+    drag(qtbot, widget, image_point(widget, scene, 60, 60), image_point(widget, scene, 120, 120))
     assert film_window.statusBar().currentMessage() == "Arrow placed"
     film_window.tool_actions["length"].trigger()
-    _drag(qtbot, widget, _at(widget, scene, 40, 60), _at(widget, scene, 40, 160))
+    drag(qtbot, widget, image_point(widget, scene, 40, 60), image_point(widget, scene, 40, 160))
     assert re.fullmatch(r"Measured (19\.9|20\.0|20\.1) mm", film_window.statusBar().currentMessage())

@@ -27,3 +27,36 @@ def screen_greys(window: Any, scene: Any, pixels: list[tuple[float, float]]) -> 
         x, y = scene.image_to_display(column, row)
         out.append(int(shot[int(round(shot.shape[0] - 1 - y)), int(round(x))][0]))
     return out
+
+
+def image_point(widget, scene, column: float, row: float):
+    """The Qt position over image pixel (column, row)."""
+    from PySide6.QtCore import QPoint
+
+    x, y = scene.image_to_display(column, row)
+    return QPoint(round(x), round(widget.height() - 1 - y))
+
+
+def hover(widget, at) -> None:
+    """The mouse moved over the pane with no button down (QTest's move sends none offscreen)."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.sendEvent(widget, QMouseEvent(QEvent.Type.MouseMove, QPointF(at), QPointF(widget.mapToGlobal(at)),
+                                               Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                                               Qt.KeyboardModifier.NoModifier))
+
+
+def drag(qtbot, widget, start, end, steps: int = 5, check=None) -> None:
+    """The left button pressed at ``start``, moved to ``end`` in ``steps``, let go there;
+    ``check()`` runs while it is still down."""
+    from PySide6.QtCore import QPoint, Qt
+
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=start)
+    for n in range(1, steps + 1):
+        qtbot.mouseMove(widget, pos=QPoint(start.x() + (end.x() - start.x()) * n // steps,
+                                           start.y() + (end.y() - start.y()) * n // steps))
+    if check is not None:
+        check()
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from ..reading.links import SceneLink
 from ..studydb.annotations import StoredAnnotation, load_annotations, save_annotations
 from ..studydb.catalog import StudyCatalog
+from ..viewer.calibration import READER
 from ..viewer.display import FilmDisplay, VolumeDisplay
 from ..viewer.measure import ROI_KINDS, SPHERE, Measurement
 from ..viewer.presets import default_render_preset
@@ -548,7 +549,11 @@ class ViewerArea(QWidget):
                 label = scene.measure.label(m)  # type: ignore[attr-defined]
                 what = label.removeprefix("Cobb ").replace("\n", ", ").replace("  ", ", ")
                 series = opened.series.label() if opened.series is not None else opened.title
-                lines.append(f"{series}{self._other_study(opened)}, {where}: {MEASURED_NAMES[m.kind]} {what}")
+                # a size by the reader's calibration says so: the image itself states another, or none
+                film = getattr(scene, "film", None)
+                by_reader = " (calibrated by reader)" if film is not None and film.spacing_source == READER \
+                    and m.kind not in ("angle", "cobb") else ""
+                lines.append(f"{series}{self._other_study(opened)}, {where}: {MEASURED_NAMES[m.kind]} {what}{by_reader}")
         return lines
 
     def _other_study(self, opened: Opened) -> str:

@@ -101,9 +101,47 @@ def projection_calibration(ds: Dataset, pixel_spacing: Spacing | None) -> Calibr
     return Calibration(detector, source, notes)
 
 
+READER = "reader"  # a film's spacing_source when the reader calibrated it against an object of known size
+
 # the plane a film's pixel size holds in, as the corner beside the size says it (sources not named
 # here are sizes in the patient or, for a cross-section, simply the image's)
-PLANE_WORDS = {"ERMF": "ERMF", "ImagerPixelSpacing": "at detector"}
+PLANE_WORDS = {"ERMF": "ERMF", "ImagerPixelSpacing": "at detector", READER: "by reader"}
+
+SHORTEST_CALIBRATION_PX = 10.0  # a shorter line cannot be placed on an object's ends to a few per cent
+READER_SPACING_MM = (0.01, 5.0)  # film pixel sizes outside this are a length mistyped (2500 for 25.00)
+
+
+def line_pixels(points: list[tuple[float, float]], aspect: float) -> float:
+    """The length of the line between ``points`` (image column, row) in column widths, a row being
+    ``aspect`` of them high."""
+    (c0, r0), (c1, r1) = points
+    return math.hypot(c1 - c0, (r1 - r0) * aspect)
+
+
+def known_length_spacing(points: list[tuple[float, float]], known_mm: float, aspect: float) -> Spacing:
+    """The pixel size (row, column) in mm that makes the line between ``points`` ``known_mm`` long,
+    the pixels' shape kept (``aspect``: a row's height over a column's width). This is the
+    calibration PS3.3 10.7.1.3 calls FIDUCIAL (against an object of known size in the image: a
+    calibration sphere, a ruler), made by the reader: it holds in the plane of that object only,
+    as any calibration of a projection image does."""
+    column = known_mm / line_pixels(points, aspect)
+    return column * aspect, column
+
+
+def known_length_problem(points: list[tuple[float, float]], known_mm: float, aspect: float) -> str:
+    """Why a line and a known length cannot calibrate a film, in words; "" when they can."""
+    if not (math.isfinite(known_mm) and known_mm > 0):
+        return "the known length must be a positive number of millimetres"
+    pixels = line_pixels(points, aspect)
+    if pixels < SHORTEST_CALIBRATION_PX:
+        return (f"the line is {pixels:.1f} pixels long: draw it along the whole object of known size "
+                f"(at least {SHORTEST_CALIBRATION_PX:.0f} pixels)")
+    column = known_mm / pixels
+    low, high = READER_SPACING_MM
+    if not low <= column <= high:
+        return (f"{known_mm:g} mm over {pixels:.1f} pixels is {column:.4g} mm per pixel, which no radiograph has "
+                f"({low:g} to {high:g}): check the length typed")
+    return ""
 
 CENTIMETRES = 3  # PhysicalUnitsX/YDirection code for cm (PS3.3 C.8.5.5.1.15)
 TISSUE_OR_FLOW_2D = 1  # RegionSpatialFormat: a 2D image region (C.8.5.5.1.1)

@@ -19,11 +19,14 @@ ROI_KINDS = ("ellipse", "rectangle", FREEHAND)
 # it reaches the planes within its radius of that one (a volume's panes only, not a film)
 SPHERE = "sphere"
 MEASURED_REGIONS = (*ROI_KINDS, SPHERE)  # the kinds whose values are summarised (RoiStatistics)
-LINE_KINDS = ("length", "angle", "cobb")  # drawn point by point: by clicks, or a drag from one point to the next
+# a line along an object of known size on a film, its length in mm (the reader's) in its text:
+# the film is measured with the pixel size it gives (calibration.known_length_spacing)
+CALIBRATION = "calibration"
+LINE_KINDS = ("length", "angle", "cobb", CALIBRATION)  # drawn point by point: by clicks, or a drag from one point to the next
 ANNOTATION_KINDS = ("arrow", "text")  # marks, not measurements: an arrow (tail, head), a text at a point
 KEY_IMAGE = "key"  # the image (a film, or the acquired slice at a plane position) is flagged as a key image
-POINTS_NEEDED = {"length": 2, "angle": 3, "cobb": 4, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1, KEY_IMAGE: 0,
-                 SPHERE: 2}
+POINTS_NEEDED = {"length": 2, CALIBRATION: 2, "angle": 3, "cobb": 4, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1,
+                 KEY_IMAGE: 0, SPHERE: 2}
 FREEHAND_POINTS = 3  # the fewest points of a freehand outline (a triangle); it is made whole, never point by point
 
 
@@ -405,6 +408,9 @@ def describe(m: Measurement, spacing: tuple[float, float] | None, aspect: float 
     if m.kind == "length":
         value, unit = length(m.points, spacing, aspect)
         return f"{value:.1f} {unit}"
+    if m.kind == CALIBRATION:
+        # while it is drawn (no length typed yet) its length in pixels, as the dialog will say it
+        return f"{m.text} mm (calibration)" if m.text else f"{length(m.points, None, aspect)[0]:.1f} px"
     if m.kind == "cobb":
         return f"Cobb {cobb_angle(m.points, spacing, aspect):.1f}°"
     return f"{angle(m.points, spacing, aspect):.1f}°"

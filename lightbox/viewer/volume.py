@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .calibration import READER
 from .geometry import Geometry
 from .overlay_planes import OverlayPlane, outline
 from .pixels import Padding, Window
@@ -221,6 +222,19 @@ class Film:
     # values (the readout, ROI statistics and reports read them); a window the reader picks, a
     # preset or a presentation state's window is in modality values and replaces the table (C.11.2)
     voi_output: np.ndarray | None = None
+    # the image's own pixel size and its source while the reader's calibration stands in for them
+    stated_spacing: tuple[tuple[float, float] | None, str] | None = field(default=None, repr=False)
+
+    def calibrate_by_reader(self, spacing: tuple[float, float] | None) -> bool:
+        """Measure with ``spacing``, the reader's calibration against an object of known size
+        (:func:`calibration.known_length_spacing`), or with None the image's own pixel size again.
+        The pixels' shape (:attr:`aspect`) stays: the calibration scales both sides alike.
+        Returns whether the pixel size changed."""
+        if self.stated_spacing is None:
+            self.stated_spacing = (self.spacing, self.spacing_source)
+        before = self.spacing
+        self.spacing, self.spacing_source = (spacing, READER) if spacing is not None else self.stated_spacing
+        return self.spacing != before
 
     def is_padding(self, value: float) -> bool:
         """Whether a value is padding, not image (C.7.5.1.1.2)."""

@@ -10,10 +10,10 @@ from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
 from ...dicomreports.presentation_display import ImagePresentation, graphic_polylines, is_filled_outline
-from ..calibration import PLANE_WORDS
+from ..calibration import PLANE_WORDS, READER, known_length_problem, known_length_spacing, line_pixels
 from ..display import FilmDisplay
 from ..loading import for_processing, quality_control
-from ..measure import film_roi_statistics
+from ..measure import CALIBRATION, Measurement, film_roi_statistics, length
 from ..orientation import film_screen_labels
 from ..pixels import Window, auto_window, table_output_window, window_values
 from ..shutters import DisplayShutter
@@ -555,9 +555,65 @@ class FilmScene(PlaneScene):
         return self.display_to_image(x, y), 0.0
 
     def _refresh_measurements(self) -> None:
+        self._apply_reader_calibration()
         self._update_measurements()
         self._update_overlays()  # the "KEY IMAGE" line is a mark too
         self.request_render()
+
+    def reader_calibration(self) -> Measurement | None:
+        """The finished calibration line on this film (the reader's known length), if any."""
+        return next((m for m, _ in self.measure.items if m.kind == CALIBRATION and m.complete and m.text), None)
+
+    def calibration_prompt(self, line: Measurement) -> str:
+        """What the reader is asked when a calibration line is drawn: how long it is in pixels
+        and, where the film has a pixel size, by that size."""
+        pixels = line_pixels(line.points, self.film.aspect)
+        own = self.film.stated_spacing[0] if self.film.stated_spacing is not None else self.film.spacing
+        source = self.film.stated_spacing[1] if self.film.stated_spacing is not None else self.film.spacing_source
+        plane = PLANE_WORDS.get(source, "")
+        said = (f", {length(line.points, own, self.film.aspect)[0]:.1f} mm by the image's own pixel size"
+                f"{f' ({plane})' if plane else ''}" if own is not None else ", and the image states no pixel size")
+        earlier = self.reader_calibration()
+        replaces = f"\nIt replaces the calibration of {earlier.text} mm." if earlier is not None and earlier is not line else ""
+        return f"The line is {pixels:.1f} pixels long{said}.{replaces}\nThe object's true length (mm):"
+
+    def calibrate_with(self, line: Measurement, known_mm: float | None) -> tuple[bool, str]:
+        """Make ``line`` (a calibration line just drawn) the film's calibration at ``known_mm``, any
+        earlier one going; ``None`` (cancelled) or a length that cannot be takes the line away.
+        Returns whether it was made and what the reader is told."""
+        problem = "cancelled" if known_mm is None else known_length_problem(line.points, known_mm, self.film.aspect)
+        if problem or known_mm is None:
+            self.measure.items[:] = [(m, plane) for m, plane in self.measure.items if m is not line]
+            self._refresh_measurements()
+            return False, f"Calibration not made: {problem}"
+        line.text = f"{known_mm:g}"
+        self.measure.items[:] = [(m, plane) for m, plane in self.measure.items if m.kind != CALIBRATION or m is line]
+        self._refresh_measurements()
+        return True, self.calibration_text()
+
+    def calibration_text(self) -> str:
+        """The film's calibration by the reader in words, for the status bar ("" when none)."""
+        line = self.reader_calibration()
+        if line is None or self.film.spacing_source != READER or self.film.spacing is None:
+            return ""
+        return (f"Calibrated by reader: {line_pixels(line.points, self.film.aspect):.1f} px = {line.text} mm, "
+                f"{self.film.spacing[1]:.4f} mm per pixel; this film's lengths and areas use it "
+                "(delete the calibration line to take it back)")
+
+    def _apply_reader_calibration(self) -> None:
+        """Measure the film with its calibration line's pixel size, or its own again when the line
+        is gone (deleted, undone); the regions' areas are computed again with it."""
+        line = self.reader_calibration()
+        spacing = None
+        if line is not None:
+            try:
+                known = float(line.text)
+            except ValueError:
+                known = math.nan
+            if not known_length_problem(line.points, known, self.film.aspect):
+                spacing = known_length_spacing(line.points, known, self.film.aspect)
+        if (spacing is not None or self.film.stated_spacing is not None) and self.film.calibrate_by_reader(spacing):
+            self.measure.remeasure()
 
     def status_text(self, x: float, y: float) -> str:
         """``"x 120 y 340  value 1234"`` for the pixel under display point ``(x, y)``."""

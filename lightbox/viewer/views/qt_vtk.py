@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
-from ..measure import FREEHAND, LINE_KINDS, POINTS_NEEDED, SPHERE
+from ..measure import CALIBRATION, FREEHAND, LINE_KINDS, POINTS_NEEDED, SPHERE
 from .vtk_data import new_render_window, read_pixels
 
 SETTLE_MS = 150  # the view counts as still this long after its last change
@@ -32,11 +32,12 @@ def still_timer(parent: QWidget, slot) -> QTimer:
     timer.timeout.connect(slot)
     return timer
 
-MEASURE_TOOLS = ("length", "angle", "cobb", "ellipse", "rectangle", SPHERE, "arrow", "text")
+MEASURE_TOOLS = ("length", "angle", "cobb", "ellipse", "rectangle", SPHERE, "arrow", "text", CALIBRATION)
 CLICK_TOOLS = {*MEASURE_TOOLS, FREEHAND, "crosshair"}  # FREEHAND: an outline dragged along an edge
 DRAG_TOOLS = ("ellipse", "rectangle", SPHERE, "arrow")  # drawn by dragging (or by clicking both ends)
 REPEATED_POINT = "{kind}: that point is where the one before it is; click where it ends, or drag to it"
 SPHERE_ON_FILM = "Sphere VOI: draw it on a CT, MR or PET pane (a film has no depth)"
+CALIBRATION_OFF_FILM = "Calibrate: for a film (a radiograph, a photo); a CT, MR or PET states its voxel size"
 SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the study browser
 STUDY_MIME = "application/x-lightbox-study-uid"  # a study dragged from the Studies window (the study database)
 ROI_DRAG_PIXELS = 3  # a release this far from the press places an ROI's second corner (drag); nearer: click-click
@@ -136,6 +137,10 @@ class SceneInput:
             if getattr(self.scene, "kind", "") == "film":
                 self.said.emit(SPHERE_ON_FILM)
             return
+        if tool == CALIBRATION and getattr(self.scene, "kind", "") != "film":
+            if getattr(self.scene, "kind", "") == "mpr":
+                self.said.emit(CALIBRATION_OFF_FILM)
+            return
         if tool in MEASURE_TOOLS and hasattr(self.scene, "grab_handle") and self.scene.grab_handle(x, y):
             self._moving_handle = True  # an end, a corner or a sphere's edge taken: dragged, not a new mark
             return
@@ -161,6 +166,14 @@ class SceneInput:
 
         text, ok = QInputDialog.getText(self, "Text annotation", "Text:")  # type: ignore[arg-type]  # self: the Qt host
         return str(text).strip() if ok else ""
+
+    def ask_known_length(self, prompt: str) -> float | None:
+        """The true length in mm of a calibration line just drawn (Tools → Calibrate); None when cancelled."""
+        from PySide6.QtWidgets import QInputDialog
+
+        value, ok = QInputDialog.getDouble(self, "Calibrate by a known length", prompt,  # type: ignore[arg-type]  # self: the Qt host
+                                           25.0, 0.01, 100000.0, 2)
+        return float(value) if ok else None
 
     def mouseMoveEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
         if self.scene is None:
@@ -268,6 +281,10 @@ class SceneInput:
             m.text = words
             self.scene._refresh_measurements()
             self.scene.request_render()
+        if m.complete and m.kind == CALIBRATION:
+            made, words = self.scene.calibrate_with(m, self.ask_known_length(self.scene.calibration_prompt(m)))
+            (self.measured if made else self.said).emit(words)  # made: kept with the study, as a mark is
+            return
         if m.complete:
             self.measured.emit(self._finished_text(m))
 
@@ -279,6 +296,8 @@ class SceneInput:
             return f"Text placed: {label}"
         if m.kind == "arrow":
             return f"Arrow placed: {label}" if label else "Arrow placed"
+        if m.kind == CALIBRATION:
+            return self.scene.calibration_text() or f"Calibration: {label}"
         return f"Measured {label}"
 
     def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
