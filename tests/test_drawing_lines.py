@@ -178,3 +178,27 @@ def test_the_status_bar_says_a_text_or_an_arrow_is_placed_not_measured(qtbot, fi
     film_window.tool_actions["length"].trigger()
     drag(qtbot, widget, image_point(widget, scene, 40, 60), image_point(widget, scene, 40, 160))
     assert re.fullmatch(r"Measured (19\.9|20\.0|20\.1) mm", film_window.statusBar().currentMessage())
+
+
+def test_the_scale_bar_is_seen_over_a_white_film(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Seen in the real window on the NEMA chest film: the pale scale bar over the white abdomen
+    was barely there. It is drawn with a dark shadow a pixel below, as its text is: under the bar
+    the screen is dark, on it pale, whichever renderer draws it."""
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    white = np.full((300, 200), 4000, np.uint16)
+    white[0, 0] = 0  # not uniform: a uniform film is shown mid-grey whatever its window
+    path = write_film(tmp_path / "film" / "white.dcm", white, window=(1000, 2000))
+    for renderer in ("cpu", "vtk"):
+        monkeypatch.setenv("LIGHTBOX_2D_RENDERER", renderer)
+        window = opened_window(qtbot, path, (1100, 800))
+        widget, scene = window.area.viewports[0], window.area.viewports[0].scene
+        points = scene.scale_bar.lines._points  # noqa: SLF001 - where the bar was put (display pixels)
+        (x0, y, _), (x1, _, _) = points.GetPoint(1), points.GetPoint(2)
+        shot = widget.grab_pixels()
+        height = shot.shape[0]
+        middle = round((x0 + x1) / 2)
+        row = height - 1 - round(y)  # the bar's screen row; its shadow within the three rows under it
+        on_bar, below = shot[row, middle], min((shot[r, middle] for r in range(row + 1, row + 4)), key=lambda p: int(p.max()))
+        assert shot[height - 1 - round(y + 30), middle][0] == 255  # the film: white
+        assert min(on_bar[:3]) > 150 and max(below[:3]) < 60, (renderer, on_bar, below)
+        window.close()

@@ -526,7 +526,7 @@ class FilmScene(PlaneScene):
     def set_overlays_visible(self, visible: bool) -> None:
         """Show or hide the text, orientation letters and scale bar (measurements stay)."""
         self.edges.set_visible(visible)
-        for prop in (*self.corners.actors.values(), self.scale_bar.lines.actor, self.scale_bar.text):
+        for prop in (*self.corners.actors.values(), self.scale_bar.lines.actor, self.scale_bar.shadow.actor, self.scale_bar.text):
             prop.SetVisibility(visible)
         self.request_render()
 

@@ -251,6 +251,9 @@ class ScaleBar:
 
     def __init__(self, renderer: vtkRenderer) -> None:
         self.renderer = renderer
+        # a dark copy a pixel down and right, drawn first, as the text's shadow: over a film's white
+        # (a PA chest's abdomen) the pale bar alone was barely seen
+        self.shadow = Polylines(renderer, (0.0, 0.0, 0.0), 2.0, world=False)
         self.lines = Polylines(renderer, OVERLAY_COLOR, 2.0, world=False)
         self.text = vtkTextActor()
         prop = self.text.GetTextProperty()
@@ -265,6 +268,7 @@ class ScaleBar:
         width, height = self.renderer.GetSize()
         if not screen_pixels_per_mm or width < 80:
             self.lines.set([])
+            self.shadow.set([])
             self.text.SetInput("")
             self.length_mm = None
             return
@@ -274,7 +278,9 @@ class ScaleBar:
         x1 = width - 0.1 * width
         x0 = x1 - px
         y = 0.1 * height + 48  # above the three-line lower-right corner text
-        self.lines.set([[(x0, y + 5), (x0, y), (x1, y), (x1, y + 5)]])
+        bar = [(x0, y + 5), (x0, y), (x1, y), (x1, y + 5)]
+        self.lines.set([bar])
+        self.shadow.set([[(x + 1, y - 1) for x, y in bar]])
         self.text.SetInput(f"{length:g} mm" if length < 10 else f"{length / 10:g} cm")
         self.text.SetPosition((x0 + x1) / 2, y + 6)
         self.length_mm = float(length)
