@@ -202,3 +202,46 @@ def test_the_scale_bar_is_seen_over_a_white_film(qtbot, tmp_path: Path, monkeypa
         assert shot[height - 1 - round(y + 30), middle][0] == 255  # the film: white
         assert min(on_bar[:3]) > 150 and max(below[:3]) < 60, (renderer, on_bar, below)
         window.close()
+
+
+def test_the_cardiothoracic_ratio_from_two_dragged_diameters(qtbot, film_window) -> None:
+    """Tools → Cardiothoracic ratio (Shift+T): the heart's line from (50, 150) to (130, 150), 80
+    pixels of 0.2 mm, 16.0 mm; the thorax's from (20, 100) to (180, 100), 32.0 mm: CTR 0.50. The
+    report's line gives all three; a TID 1500 report says it is not written there."""
+    film_window.tool_actions["ctr"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    scene.one_to_one()  # a screen pixel an image pixel: the drags land on whole pixels
+    drag(qtbot, widget, image_point(widget, scene, 50, 150), image_point(widget, scene, 130, 150))
+    assert _finished(scene) == []
+    drag(qtbot, widget, image_point(widget, scene, 20, 100), image_point(widget, scene, 180, 100))
+    (m,) = _finished(scene)
+    assert _labels(scene) == ["CTR 0.50\nheart 16.0 mm\nthorax 32.0 mm"]
+    assert film_window.statusBar().currentMessage() == "Measured CTR 0.50  heart 16.0 mm  thorax 32.0 mm"
+    assert film_window.area.measurement_lines()[0].endswith(
+        ": cardiothoracic ratio 0.50, heart 16.0 mm, thorax 32.0 mm")
+    assert scene.measure.lines._lines.GetNumberOfCells() == 2  # noqa: SLF001 - two lines, not one through four points
+
+
+def test_a_cardiothoracic_ratio_needs_no_pixel_size() -> None:
+    """A ratio of two lengths: on a film that states no pixel size it is the same, its diameters in
+    pixels; on pixels twice as tall as wide a vertical line counts twice its rows."""
+    from lightbox.viewer.measure import Measurement, describe
+
+    points = [(50.0, 150.0), (110.0, 150.0), (20.0, 100.0), (180.0, 100.0)]  # 60 and 160 pixels
+    assert describe(Measurement("ctr", points), None) == "CTR 0.38\nheart 60.0 px\nthorax 160.0 px"
+    assert describe(Measurement("ctr", points), (0.2, 0.2)) == "CTR 0.38\nheart 12.0 mm\nthorax 32.0 mm"
+    tall = [(10.0, 0.0), (10.0, 30.0), (0.0, 0.0), (120.0, 0.0)]  # 30 rows of aspect 2: 60 columns' width
+    assert describe(Measurement("ctr", tall), None, aspect=2.0) == "CTR 0.50\nheart 60.0 px\nthorax 120.0 px"
+    assert describe(Measurement("ctr", points[:3]), None) == ""  # three points: not finished
+
+
+def test_a_second_line_may_start_where_the_first_ended(qtbot, film_window) -> None:
+    """A Cobb angle's or a cardiothoracic ratio's second line starts a line of its own: a press on
+    the first line's end is its start, not a repeated point (a length of nothing is refused)."""
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    for tool, row in (("cobb", 60), ("ctr", 160)):  # apart: a press on a finished mark's end would move it
+        film_window.tool_actions[tool].trigger()
+        end = image_point(widget, scene, 160, row)
+        drag(qtbot, widget, image_point(widget, scene, 40, row), end)
+        drag(qtbot, widget, end, image_point(widget, scene, 160, row + 80))
+        assert [m.kind for m in _finished(scene)][-1] == tool

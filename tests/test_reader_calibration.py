@@ -168,7 +168,7 @@ def test_a_second_calibration_replaces_the_first_and_a_stated_size_comes_back(qt
     window.close()
 
 
-def test_the_measurement_report_says_the_calibration_is_not_in_it(qtbot, uncalibrated_film, monkeypatch, tmp_path,
+def test_the_measurement_report_says_what_it_leaves_out(qtbot, uncalibrated_film, monkeypatch, tmp_path,
                                                                    capsys) -> None:
     from lightbox.app.cli import main
 
@@ -176,12 +176,18 @@ def test_the_measurement_report_says_the_calibration_is_not_in_it(qtbot, uncalib
     scene = window.area.viewports[0].scene
     _calibrate(qtbot, window, scene, (20, 50), (170, 50), 60.0, monkeypatch)
     _length_label(window, scene, (30, 100), (30, 200), qtbot)
+    widget = window.area.viewports[0]
+    window.tool_actions["ctr"].trigger()  # a cardiothoracic ratio: no TID 1500 item here either
+    drag(qtbot, widget, image_point(widget, scene, 50, 150), image_point(widget, scene, 130, 150))
+    drag(qtbot, widget, image_point(widget, scene, 20, 100), image_point(widget, scene, 180, 100))
     window.area.save_annotations()
     out = tmp_path / "measurements.dcm"
     assert main(["report", "measurements", str(path.parent), "--out", str(out)]) == 0  # the data folder's database
     printed = capsys.readouterr().out
     assert "the reader's calibration of film 0 (60 mm known length): the report's sizes use the image's own " \
            "pixel size (or pixels where it states none)" in printed
+    assert "the cardiothoracic ratio on film 0: not written (a TID 1500 report here holds lengths, angles and " \
+           "regions; Tools → Insert measurements puts it in the report's text)" in printed
 
 
 def test_a_ct_is_not_calibrated_by_hand(qtbot, tmp_path: Path, monkeypatch) -> None:

@@ -70,10 +70,15 @@ TOOLS = [  # (tool, label, shortcut, tip)
     ("arrow", "Arrow", "Y", "Arrow: drag from the tail to the point of interest (or click both)"),
     ("text", "Text", "T", "Text annotation: click where it goes, then type it"),
 ]
-# rarely needed (most films state their pixel size): in the Tools menu, not on the toolbar
-CALIBRATION_TOOL = ("calibration", "Calibrate by a known length (film)", "Shift+L",
-                    "Film: drag along an object of known size (a calibration sphere, a ruler) and type its length "
-                    "in mm; the film's lengths and areas are then in mm 'by reader'. Delete the line to take it back")
+# in the Tools menu, not on the toolbar (full already): a film's own measurements
+MENU_TOOLS = [
+    ("ctr", "Cardiothoracic ratio", "Shift+T",
+     "Frontal chest film: the heart's widest transverse diameter, then the thorax's inner one at its widest "
+     "(drag each line, or click its two ends): CTR = heart / thorax, with both diameters"),
+    ("calibration", "Calibrate by a known length (film)", "Shift+L",
+     "Film: drag along an object of known size (a calibration sphere, a ruler) and type its length "
+     "in mm; the film's lengths and areas are then in mm 'by reader'. Delete the line to take it back"),
+]
 
 
 CINE_RATES = (4, 8, 12, 20, 30)  # images per second
@@ -228,9 +233,9 @@ class MainWindow(QMainWindow):
             action.setIconText(label.replace(" ROI", "").replace(" angle", ""))  # "Ellipse", "Cobb" on the toolbar
             toolbar.addAction(action)
             self.tool_actions[tool] = action
-        tool, label, key, tip = CALIBRATION_TOOL
-        self.tool_actions[tool] = self._action(tools_menu, label, partial(self.set_tool, tool), key, checkable=True,
-                                               group=group, tip=tip)
+        for tool, label, key, tip in MENU_TOOLS:
+            self.tool_actions[tool] = self._action(tools_menu, label, partial(self.set_tool, tool), key, checkable=True,
+                                                   group=group, tip=tip)
         self.tool_actions["wl"].setChecked(True)
         tools_menu.addSeparator()
         self._action(tools_menu, "Key image (flag / unflag)", self.toggle_key_image, "K",

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..studydb.annotations import StoredAnnotation, load_annotations, save_annotations
-from ..viewer.measure import CALIBRATION, Measurement
+from ..viewer.measure import CALIBRATION, CARDIOTHORACIC, Measurement
 
 if TYPE_CHECKING:
     from .viewer_area import ViewerArea
 
-KIND_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", "ellipse": "ROI", "rectangle": "ROI",
+KIND_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", CARDIOTHORACIC: "cardiothoracic ratio",
+              "ellipse": "ROI", "rectangle": "ROI",
               "freehand": "ROI", "sphere": "sphere VOI", "arrow": "arrow", "text": "text"}
 
 
@@ -41,7 +42,7 @@ def describe_mark(m: Measurement, label: str) -> str:
     if m.kind == CALIBRATION:
         return f"calibration line of {m.text} mm (the film is measured with its own pixel size again)"
     first = label.split("\n")[0].strip()
-    return f"{name} {first}" if first and m.kind in ("length", "angle", "cobb") else \
+    return f"{name} {first}" if first and m.kind in ("length", "angle", "cobb", CARDIOTHORACIC) else \
         f"{name} ({first})" if first else name
 
 

@@ -15,7 +15,18 @@ from ..studydb.catalog import StudyCatalog
 from ..viewer.geometry import ACQUIRED, PLANES, Geometry, acquired_axes, ellipsoid_axes, first_plane
 from ..viewer.index import Series
 from ..viewer.loading import _slice_values, film_places, load_film_frames, read_dataset, stored_pixels
-from ..viewer.measure import CALIBRATION, FREEHAND, ROI_KINDS, SPHERE, angle, cobb_angle, film_roi_statistics, length, roi_pixels
+from ..viewer.measure import (
+    CALIBRATION,
+    CARDIOTHORACIC,
+    FREEHAND,
+    ROI_KINDS,
+    SPHERE,
+    angle,
+    cobb_angle,
+    film_roi_statistics,
+    length,
+    roi_pixels,
+)
 from ..viewer.pixels import Padding, Window, auto_window, modality_values, pixel_padding
 from ..viewer.series import multiframe_positions, series_geometry, slice_normal, volume_instances
 from ..viewer.suv import suv_factor
@@ -247,6 +258,9 @@ def series_marks(catalog: StudyCatalog, series: Series, volume: Volume | None = 
         acquired, reformats = _split(placer, stored)
         planar, left_out = _measured(acquired, series, volume, placer)
         marks += planar
+    left_out += [f"the cardiothoracic ratio on {image}: not written (a TID 1500 report here holds lengths, angles "
+                 "and regions; Tools → Insert measurements puts it in the report's text)"
+                 for image, a in kept if a.kind == CARDIOTHORACIC]
     left_out += [f"the reader's calibration of {image} ({a.text} mm known length): the report's sizes use the "
                  "image's own pixel size (or pixels where it states none)" for image, a in kept if a.kind == CALIBRATION]
     if (spheres or reformats) and series.kind != "film":

@@ -27,7 +27,7 @@ from ..studydb.annotations import StoredAnnotation, load_annotations, save_annot
 from ..studydb.catalog import StudyCatalog
 from ..viewer.calibration import READER
 from ..viewer.display import FilmDisplay, VolumeDisplay
-from ..viewer.measure import ROI_KINDS, SPHERE, Measurement
+from ..viewer.measure import CARDIOTHORACIC, ROI_KINDS, SPHERE, Measurement
 from ..viewer.presets import default_render_preset
 from ..viewer.views.film_scene import FilmScene
 from ..viewer.views.mpr_scene import (
@@ -60,8 +60,8 @@ def volume_panes(volume, layout: str, axial_first: bool = False) -> list[str]:
 
 
 # what a report gives as numbers (not arrows or texts), by the name a report gives them
-MEASURED_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", **dict.fromkeys(ROI_KINDS, "ROI"),
-                  SPHERE: "VOI"}
+MEASURED_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", CARDIOTHORACIC: "cardiothoracic ratio",
+                  **dict.fromkeys(ROI_KINDS, "ROI"), SPHERE: "VOI"}
 
 
 class Placed:
@@ -547,12 +547,12 @@ class ViewerArea(QWidget):
                 where = f"film {int(identity[1].split()[1]) + 1}" if identity[1].startswith("film ") \
                     else scene.image_at(plane)  # type: ignore[attr-defined]
                 label = scene.measure.label(m)  # type: ignore[attr-defined]
-                what = label.removeprefix("Cobb ").replace("\n", ", ").replace("  ", ", ")
+                what = label.removeprefix("Cobb ").removeprefix("CTR ").replace("\n", ", ").replace("  ", ", ")
                 series = opened.series.label() if opened.series is not None else opened.title
                 # a size by the reader's calibration says so: the image itself states another, or none
                 film = getattr(scene, "film", None)
                 by_reader = " (calibrated by reader)" if film is not None and film.spacing_source == READER \
-                    and m.kind not in ("angle", "cobb") else ""
+                    and m.kind not in ("angle", "cobb", CARDIOTHORACIC) else ""
                 lines.append(f"{series}{self._other_study(opened)}, {where}: {MEASURED_NAMES[m.kind]} {what}{by_reader}")
         return lines
 

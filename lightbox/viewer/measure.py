@@ -22,11 +22,16 @@ MEASURED_REGIONS = (*ROI_KINDS, SPHERE)  # the kinds whose values are summarised
 # a line along an object of known size on a film, its length in mm (the reader's) in its text:
 # the film is measured with the pixel size it gives (calibration.known_length_spacing)
 CALIBRATION = "calibration"
-LINE_KINDS = ("length", "angle", "cobb", CALIBRATION)  # drawn point by point: by clicks, or a drag from one point to the next
+# the cardiothoracic ratio of a frontal chest film: the heart's widest transverse diameter over the
+# thorax's inner one (Danzer 1919), each drawn as a line; a ratio, so an uncalibrated film has one too
+CARDIOTHORACIC = "ctr"
+TWO_LINE_KINDS = ("cobb", CARDIOTHORACIC)  # four points: two separate lines, not one through all four
+# drawn point by point: by clicks, or a drag from one point to the next
+LINE_KINDS = ("length", "angle", *TWO_LINE_KINDS, CALIBRATION)
 ANNOTATION_KINDS = ("arrow", "text")  # marks, not measurements: an arrow (tail, head), a text at a point
 KEY_IMAGE = "key"  # the image (a film, or the acquired slice at a plane position) is flagged as a key image
-POINTS_NEEDED = {"length": 2, CALIBRATION: 2, "angle": 3, "cobb": 4, "ellipse": 2, "rectangle": 2, "arrow": 2, "text": 1,
-                 KEY_IMAGE: 0, SPHERE: 2}
+POINTS_NEEDED = {"length": 2, CALIBRATION: 2, "angle": 3, "cobb": 4, CARDIOTHORACIC: 4, "ellipse": 2, "rectangle": 2,
+                 "arrow": 2, "text": 1, KEY_IMAGE: 0, SPHERE: 2}
 FREEHAND_POINTS = 3  # the fewest points of a freehand outline (a triangle); it is made whole, never point by point
 
 
@@ -184,7 +189,7 @@ def mark_distance(m: Measurement, u: float, v: float, offset: float = 0.0) -> fl
         if bool(inside_roi(m.kind, m.points, np.array([u]), np.array([v]))[0]):
             return 0.0
         return _polyline_distance(roi_outline(m.kind, m.points), u, v)
-    if m.kind == "cobb":  # two lines, not one through the four ends
+    if m.kind in TWO_LINE_KINDS:  # two lines, not one through the four ends
         return min(_polyline_distance(m.points[:2], u, v), _polyline_distance(m.points[2:], u, v))
     return _polyline_distance(m.points, u, v)
 
@@ -408,6 +413,11 @@ def describe(m: Measurement, spacing: tuple[float, float] | None, aspect: float 
     if m.kind == "length":
         value, unit = length(m.points, spacing, aspect)
         return f"{value:.1f} {unit}"
+    if m.kind == CARDIOTHORACIC:
+        heart, unit = length(m.points[:2], spacing, aspect)
+        thorax, _ = length(m.points[2:], spacing, aspect)
+        ratio = f"{heart / thorax:.2f}" if thorax > 0 else "-"
+        return f"CTR {ratio}\nheart {heart:.1f} {unit}\nthorax {thorax:.1f} {unit}"
     if m.kind == CALIBRATION:
         # while it is drawn (no length typed yet) its length in pixels, as the dialog will say it
         return f"{m.text} mm (calibration)" if m.text else f"{length(m.points, None, aspect)[0]:.1f} px"

@@ -19,6 +19,7 @@ from ..measure import (
     MEASURED_REGIONS,
     ROI_KINDS,
     SPHERE,
+    TWO_LINE_KINDS,
     Measurement,
     RoiStatistics,
     arrow_head,
@@ -200,7 +201,7 @@ class MeasurementOverlay:
                 # value follow the mouse until the button is let go (or the next click)
                 drawn = Measurement(m.kind, [*m.points, self.preview])
             pts = [self.to_world(p, plane) for p in drawn.points]
-            if m.kind == "cobb":  # two lines, not one through all four points
+            if m.kind in TWO_LINE_KINDS:  # two lines, not one through all four points
                 lines += [pts[n:n + 2] for n in (0, 2) if len(pts[n:n + 2]) == 2]
                 if drawn.complete:
                     anchor = max(pts[2:4], key=lambda p: p[0])  # beside the second line's right end

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
-from ..measure import CALIBRATION, FREEHAND, LINE_KINDS, POINTS_NEEDED, SPHERE
+from ..measure import CALIBRATION, CARDIOTHORACIC, FREEHAND, LINE_KINDS, POINTS_NEEDED, SPHERE, TWO_LINE_KINDS
 from .vtk_data import new_render_window, read_pixels
 
 SETTLE_MS = 150  # the view counts as still this long after its last change
@@ -32,7 +32,7 @@ def still_timer(parent: QWidget, slot) -> QTimer:
     timer.timeout.connect(slot)
     return timer
 
-MEASURE_TOOLS = ("length", "angle", "cobb", "ellipse", "rectangle", SPHERE, "arrow", "text", CALIBRATION)
+MEASURE_TOOLS = ("length", "angle", "cobb", CARDIOTHORACIC, "ellipse", "rectangle", SPHERE, "arrow", "text", CALIBRATION)
 CLICK_TOOLS = {*MEASURE_TOOLS, FREEHAND, "crosshair"}  # FREEHAND: an outline dragged along an edge
 DRAG_TOOLS = ("ellipse", "rectangle", SPHERE, "arrow")  # drawn by dragging (or by clicking both ends)
 REPEATED_POINT = "{kind}: that point is where the one before it is; click where it ends, or drag to it"
@@ -219,8 +219,8 @@ class SceneInput:
         angle with an arm of none."""
         if self._placed_at is None or not drawn.points:
             return False
-        if drawn.kind == "cobb" and len(drawn.points) == 2:
-            return False  # the second endplate line may start anywhere
+        if drawn.kind in TWO_LINE_KINDS and len(drawn.points) == 2:
+            return False  # the second line (endplate, thorax) may start anywhere
         moved = at - self._placed_at
         return max(abs(moved.x()), abs(moved.y())) * self.devicePixelRatioF() <= ROI_DRAG_PIXELS
 
