@@ -16,14 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..studydb.annotations import StoredAnnotation, load_annotations, save_annotations
-from ..viewer.measure import CALIBRATION, CARDIOTHORACIC, Measurement
+from ..viewer.measure import CALIBRATION, CARDIOTHORACIC, MARK_NAMES, Measurement
 
 if TYPE_CHECKING:
     from .viewer_area import ViewerArea
-
-KIND_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", CARDIOTHORACIC: "cardiothoracic ratio",
-              "ellipse": "ROI", "rectangle": "ROI",
-              "freehand": "ROI", "sphere": "sphere VOI", "arrow": "arrow", "text": "text"}
 
 
 @dataclass
@@ -36,7 +32,7 @@ class Deleted:
 
 def describe_mark(m: Measurement, label: str) -> str:
     """"length 22.4 mm", "text 'left apex'", "ROI (mean 37.5 HU ...)": a mark in a few words."""
-    name = KIND_NAMES.get(m.kind, m.kind)
+    name = MARK_NAMES.get(m.kind, m.kind)
     if m.kind == "text":
         return f"text '{m.text}'"
     if m.kind == CALIBRATION:

@@ -28,6 +28,10 @@ CARDIOTHORACIC = "ctr"
 TWO_LINE_KINDS = ("cobb", CARDIOTHORACIC)  # four points: two separate lines, not one through all four
 # drawn point by point: by clicks, or a drag from one point to the next
 LINE_KINDS = ("length", "angle", *TWO_LINE_KINDS, CALIBRATION)
+# each kind of mark as the reader's messages name it ("Deleted Cobb angle 27.9°")
+MARK_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", CARDIOTHORACIC: "cardiothoracic ratio",
+              CALIBRATION: "calibration line", "ellipse": "ROI", "rectangle": "ROI", FREEHAND: "ROI", SPHERE: "sphere VOI",
+              "arrow": "arrow", "text": "text"}
 ANNOTATION_KINDS = ("arrow", "text")  # marks, not measurements: an arrow (tail, head), a text at a point
 KEY_IMAGE = "key"  # the image (a film, or the acquired slice at a plane position) is flagged as a key image
 POINTS_NEEDED = {"length": 2, CALIBRATION: 2, "angle": 3, "cobb": 4, CARDIOTHORACIC: 4, "ellipse": 2, "rectangle": 2,

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
-from ..measure import CALIBRATION, CARDIOTHORACIC, FREEHAND, LINE_KINDS, POINTS_NEEDED, SPHERE, TWO_LINE_KINDS
+from ..measure import CALIBRATION, CARDIOTHORACIC, FREEHAND, LINE_KINDS, MARK_NAMES, POINTS_NEEDED, SPHERE, TWO_LINE_KINDS
 from .vtk_data import new_render_window, read_pixels
 
 SETTLE_MS = 150  # the view counts as still this long after its last change
@@ -152,7 +152,7 @@ class SceneInput:
             self._finish_on_release = True
             self.scene.preview_mark(x, y)
         elif drawn is not None and self._repeats_last_point(drawn, ev.position()):
-            self.said.emit(REPEATED_POINT.format(kind=tool.capitalize()))
+            self.said.emit(REPEATED_POINT.format(kind=MARK_NAMES[tool].capitalize()))
         elif tool in MEASURE_TOOLS and hasattr(self.scene, "add_measurement_point"):
             self._add_measurement_point(tool, x, y)
         elif tool == FREEHAND and hasattr(self.scene, "trace_outline"):
@@ -258,7 +258,7 @@ class SceneInput:
             drawn = self.scene.mark_drawn_at(tool, x, y)
             if drawn is not None and self._repeats_last_point(drawn, ev.position()):
                 self.scene.preview_mark(x, y)
-                self.said.emit(REPEATED_POINT.format(kind=tool.capitalize()))
+                self.said.emit(REPEATED_POINT.format(kind=MARK_NAMES[tool].capitalize()))
             else:
                 self._add_measurement_point(tool, x, y)
             return
