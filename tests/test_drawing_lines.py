@@ -245,3 +245,32 @@ def test_a_second_line_may_start_where_the_first_ended(qtbot, film_window) -> No
         drag(qtbot, widget, image_point(widget, scene, 40, row), end)
         drag(qtbot, widget, end, image_point(widget, scene, 160, row + 80))
         assert [m.kind for m in _finished(scene)][-1] == tool
+
+
+def test_a_length_dragged_on_a_ct_pane(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """On the axial pane of a CT (rows 0.7 mm, columns 0.8 mm apart): a drag from the first slice's
+    corner 20 mm along x and 15 mm along y is 25.0 mm, whatever the zoom rounds the pixels to."""
+    from dicom_factory import axial_positions, write_ct_series
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    paths = write_ct_series(tmp_path / "ct", axial_positions(6, spacing=2.0), rows=60, columns=60)
+    import pydicom
+
+    x0, y0, z0 = (float(v) for v in pydicom.dcmread(paths[0]).ImagePositionPatient)
+    window = opened_window(qtbot, tmp_path / "ct", (1100, 800))
+    widget, scene = window.area.viewports[0], window.area.viewports[0].scene
+    assert scene.kind == "mpr"
+    z = scene.display.crosshair[2]  # the slice shown
+    window.tool_actions["length"].trigger()
+
+    def screen(x: float, y: float):
+        from PySide6.QtCore import QPoint
+
+        dx, dy = scene.world_to_display(np.array([x, y, z]))
+        return QPoint(round(dx), round(widget.height() - 1 - dy))
+
+    drag(qtbot, widget, screen(x0 + 10, y0 + 10), screen(x0 + 30, y0 + 25))
+    (m,) = [m for m in scene.measurements if m.complete]
+    value = float(re.fullmatch(r"(\d+\.\d) mm", scene.measure.label(m)).group(1))
+    assert value == pytest.approx(25.0, abs=0.3)  # within a screen pixel or so at this zoom
+    window.close()
