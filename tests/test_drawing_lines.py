@@ -16,8 +16,9 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
-from dicom_factory import write_film
+from dicom_factory import axial_positions, write_ct_series, write_film
 from window_helpers import drag, hover, image_point, opened_window
 
 SPACING_MM = 0.2
@@ -250,13 +251,9 @@ def test_a_second_line_may_start_where_the_first_ended(qtbot, film_window) -> No
 def test_a_length_dragged_on_a_ct_pane(qtbot, tmp_path: Path, monkeypatch) -> None:
     """On the axial pane of a CT (rows 0.7 mm, columns 0.8 mm apart): a drag from the first slice's
     corner 20 mm along x and 15 mm along y is 25.0 mm, whatever the zoom rounds the pixels to."""
-    from dicom_factory import axial_positions, write_ct_series
-
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     paths = write_ct_series(tmp_path / "ct", axial_positions(6, spacing=2.0), rows=60, columns=60)
-    import pydicom
-
-    x0, y0, z0 = (float(v) for v in pydicom.dcmread(paths[0]).ImagePositionPatient)
+    x0, y0, _ = (float(v) for v in pydicom.dcmread(paths[0]).ImagePositionPatient)
     window = opened_window(qtbot, tmp_path / "ct", (1100, 800))
     widget, scene = window.area.viewports[0], window.area.viewports[0].scene
     assert scene.kind == "mpr"
