@@ -84,3 +84,26 @@ def test_a_colleagues_values_at_the_right_edge_go_to_the_other_side_of_their_reg
     assert x1 <= region_left  # whole, and left of the ROI it describes
     l0, b0, r0, t0 = _label_box(scene, length)
     assert r0 <= x0 or x1 <= l0 or t0 <= y0 or y1 <= b0  # the two do not cover each other
+
+
+def test_a_line_reaching_the_right_edge_is_labelled_at_its_left_end(any_renderer_window, qtbot, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """A line running to the pane's right edge (a cardiothoracic ratio's thorax line on a film shown
+    whole): its value, kept inside the pane, lay over the line's own end. It now ends just left of
+    the line's left end, over none of the line, whole, in both renderers."""
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    write_film(tmp_path / "film" / "cr.dcm", np.full((200, 200), 500, np.uint16), spacing=(0.2, 0.2))
+    window = any_renderer_window
+    window.open_path(tmp_path / "film")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    widget = window.area.viewports[0]
+    scene = widget.scene
+    width, height = scene.renderer.GetSize()
+    line_y = height / 2
+    for x in (width - 200, width - 3):  # 197 display pixels long, its right end at the edge
+        scene.add_measurement_point("length", x, line_y)
+    widget.grab_pixels()  # drawn
+    qtbot.wait(20)
+    (actor,) = [a for a in scene.measure.labels.actors if a.GetVisibility()]
+    x0, y0, x1, y1 = _label_box(scene, actor)
+    assert x1 <= width - 200 and x0 >= 0, ((x0, x1), width)  # left of the line, whole

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from vtkmodules.vtkRenderingCore import vtkRenderer
 
 from ..measure import (
+    CALIBRATION,
     FREEHAND,
     KEY_IMAGE,
     LINE_KINDS,
@@ -31,7 +32,7 @@ from ..measure import (
     roi_outline,
     sphere_section,
 )
-from .overlays import MEASURE_COLOR, Polylines, WorldLabels
+from .overlays import MEASURE_COLOR, PlacedText, Polylines, WorldLabels
 
 Point2D = tuple[float, float]
 World = tuple[float, float, float]
@@ -172,7 +173,7 @@ class MeasurementOverlay:
         """Draw the marks on the planes ``visible`` admits; a sphere (on a volume's pane, ``position``
         the shown plane's) as its cut through the shown plane, on every plane it reaches."""
         lines: list[list[World]] = []
-        labels: list[tuple[World, str]] = []
+        labels: list[tuple[World, str] | PlacedText] = []
         if self.tracing is not None and len(self.tracing[0]) >= 2 and visible(self.tracing[1]):
             lines.append([self.to_world(p, self.tracing[1]) for p in self.tracing[0]])  # the outline so far, open
         for m, plane in self.items:
@@ -203,9 +204,8 @@ class MeasurementOverlay:
             pts = [self.to_world(p, plane) for p in drawn.points]
             if m.kind in TWO_LINE_KINDS:  # two lines, not one through all four points
                 lines += [pts[n:n + 2] for n in (0, 2) if len(pts[n:n + 2]) == 2]
-                if drawn.complete:
-                    anchor = max(pts[2:4], key=lambda p: p[0])  # beside the second line's right end
-                    labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), self.label(drawn)))
+                if drawn.complete:  # beside the second line's right end, else ending at its left one
+                    labels.append(self._beside_line(pts[2:4], self.label(drawn), label_offset))
                 continue
             if len(pts) >= 2:
                 lines.append(pts)
@@ -219,14 +219,25 @@ class MeasurementOverlay:
                         labels.append((self.to_world(m.points[0], plane), m.text))  # at the tail
                 continue
             text = self.label(drawn)
-            if text:
-                anchor = pts[-1] if m.kind == "length" else pts[1]
+            if text and m.kind in ("length", CALIBRATION) and m.complete:
+                labels.append(self._beside_line(pts, text, label_offset))
+            elif text:  # a line being drawn: at the pointer's end; an angle: at its vertex
+                anchor = pts[-1] if m.kind in ("length", CALIBRATION) else pts[1]
                 labels.append(((anchor[0] + label_offset, anchor[1], anchor[2]), text))
         self.lines.set(lines)
         self.labels.set(labels)
 
+    @staticmethod
+    def _beside_line(ends: list[World], text: str, offset: float) -> tuple[World, str, World]:
+        """A line's label beside its right end, with its left end as the other side (:class:`WorldLabels`):
+        a label that would pass the pane's edge or cover another ends at the line's left end instead
+        (a cardiothoracic ratio's thorax line reaches the film's edges; its label had covered the
+        line's own end)."""
+        right, left = max(ends, key=lambda p: p[0]), min(ends, key=lambda p: p[0])
+        return (right[0] + offset, right[1], right[2]), text, (left[0] - offset, left[1], left[2])
+
     def _sphere(self, m: Measurement, plane: float, position: float | None, lines: list[list[World]],
-                labels: list[tuple[World, str]]) -> None:
+                labels: list[tuple[World, str] | PlacedText]) -> None:
         """A sphere's circle where it cuts the plane at ``position`` (None: its own plane), labelled
         with its values; while it is dragged out, on its own plane, to the preview point."""
         edge = m.points[1] if m.complete else self.preview
