@@ -271,3 +271,20 @@ def test_a_length_dragged_on_a_ct_pane(qtbot, tmp_path: Path, monkeypatch) -> No
     value = float(re.fullmatch(r"(\d+\.\d) mm", scene.measure.label(m)).group(1))
     assert value == pytest.approx(25.0, abs=0.3)  # within a screen pixel or so at this zoom
     window.close()
+
+
+def test_escape_cancels_the_mark_being_drawn(qtbot, film_window) -> None:
+    """A first point placed by mistake: its line follows the mouse until Esc (Tools → Cancel the
+    mark being drawn) drops it; the next click starts a new length."""
+    from PySide6.QtCore import Qt
+
+    film_window.tool_actions["length"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 40, 60))
+    hover(widget, image_point(widget, scene, 40, 160))
+    assert len(_labels(scene)) == 1  # the line following the mouse
+    qtbot.keyClick(film_window, Qt.Key.Key_Escape)
+    assert scene.measurements == [] and _labels(scene) == []
+    assert film_window.statusBar().currentMessage() == "Mark being drawn cancelled"
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 100, 100))
+    assert [len(m.points) for m in scene.measurements] == [1]

@@ -238,6 +238,8 @@ class MainWindow(QMainWindow):
                                                    group=group, tip=tip)
         self.tool_actions["wl"].setChecked(True)
         tools_menu.addSeparator()
+        self._action(tools_menu, "Cancel the mark being drawn", self.cancel_drawing, "Esc",
+                     tip="Drop a length, angle or ROI whose first point is placed and whose last is not")
         self._action(tools_menu, "Key image (flag / unflag)", self.toggle_key_image, "K",
                      tip="Flag the film or acquired slice shown as a key image of the study")
         self._action(tools_menu, "Delete measurement", self.delete_measurement, "Delete",
@@ -556,6 +558,12 @@ class MainWindow(QMainWindow):
         note = f"; left out: {'; '.join(left_out)}" if left_out else ""
         self.statusBar().showMessage(f"Arrows and texts saved as a presentation state: {path}{note}", 10000)
         return path
+
+    def cancel_drawing(self) -> None:
+        """Tools → Cancel the mark being drawn (Esc): a first point placed by mistake, its line
+        following the mouse, goes without another tool taken up."""
+        if self.area.drop_open_marks():
+            self.statusBar().showMessage("Mark being drawn cancelled", 4000)
 
     def toggle_key_image(self) -> None:
         scene = self.area.active_scene()

@@ -219,8 +219,13 @@ class ViewerArea(QWidget):
         self.tool = tool
         for widget in self.viewports:
             widget.tool = tool
-            if put_down and hasattr(widget.scene, "drop_open_mark"):
-                widget.scene.drop_open_mark()  # a length's first point left behind is not the next one's
+        if put_down:
+            self.drop_open_marks()  # a length's first point left behind is not the next one's
+
+    def drop_open_marks(self) -> bool:
+        """Forget the marks being drawn in the panes (first points placed, last not); whether there was one."""
+        dropped = [widget.scene.drop_open_mark() for widget in self.viewports if hasattr(widget.scene, "drop_open_mark")]
+        return any(dropped)
         self.update_crosshair_lines()  # all of them while the Crosshair tool is in hand
 
     def set_mouse(self, right_drag: str, middle_drag: str, wheel_sign: float) -> None:

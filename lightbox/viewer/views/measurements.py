@@ -308,11 +308,13 @@ class PlaneScene:
         there continues; None when it would start a new one."""
         return self.measure.open_on(kind, self._measurement_point(x, y)[1])
 
-    def drop_open_mark(self) -> None:
-        """Forget a mark left unfinished (its tool was put down)."""
-        if self.measure.drop_open():
-            self._refresh_measurements()
-            self.request_render()
+    def drop_open_mark(self) -> bool:
+        """Forget a mark left unfinished (its tool put down, Esc); whether there was one."""
+        if not self.measure.drop_open():
+            return False
+        self._refresh_measurements()
+        self.request_render()
+        return True
 
     def _outline_points(self, display_points: list[tuple[float, float]]) -> tuple[list[Point2D], float]:
         """An outline's display points as the plane's points, on the plane of the first."""
