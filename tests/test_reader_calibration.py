@@ -31,6 +31,9 @@ def test_the_pixel_size_makes_the_line_as_long_as_the_object() -> None:
     ([(0.0, 0.0), (100.0, 0.0)], -5.0, "the known length must be a positive number of millimetres"),
     ([(0.0, 0.0), (100.0, 0.0)], math.nan, "the known length must be a positive number of millimetres"),
     ([(0.0, 0.0), (6.0, 8.0)], 25.0, ""),  # 10 pixels: just long enough
+    ([(0.0, 0.0), (10.0, 0.0)], 0.5, ""),  # under a millimetre is a length too (0.05 mm a pixel)
+    ([(0.0, 0.0), (100.0, 0.0)], 1.0, ""),  # 0.01 mm a pixel: the finest allowed
+    ([(0.0, 0.0), (10.0, 0.0)], 50.0, ""),  # 5 mm a pixel: the coarsest allowed
     ([(0.0, 0.0), (6.0, 7.0)], 25.0, "the line is 9.2 pixels long: draw it along the whole object of known size "
                                      "(at least 10 pixels)"),
     ([(0.0, 0.0), (100.0, 0.0)], 2500.0, "2500 mm over 100.0 pixels is 25 mm per pixel, which no radiograph has "

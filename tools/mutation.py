@@ -119,7 +119,7 @@ MODULES: dict[str, list[str]] = {
     "lightbox/viewer/calibration.py": ["tests/test_film_calibration_by_hand.py", "tests/test_film_calibration.py",
                                        "tests/test_loading.py",
                                        "tests/test_folder_walk.py::test_ultrasound_films_are_calibrated_from_their_2d_region",
-                                       "tests/test_reader_calibration.py"],
+                                       "tests/test_reader_calibration.py", "tests/test_measurement_display_by_hand.py"],
     "lightbox/viewer/value_text.py": ["tests/test_voi_functions_and_fractional_values.py", "tests/test_pet_suv.py"],
     "lightbox/viewer/suv.py": ["tests/test_pet_suv_by_hand.py", "tests/test_pet_suv.py"],
     # SUVpeak and the segment table: their by-hand tests without the window's
