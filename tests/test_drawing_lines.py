@@ -288,3 +288,19 @@ def test_escape_cancels_the_mark_being_drawn(qtbot, film_window) -> None:
     assert film_window.statusBar().currentMessage() == "Mark being drawn cancelled"
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 100, 100))
     assert [len(m.points) for m in scene.measurements] == [1]
+
+
+def test_between_an_rois_two_clicks_its_outline_follows_the_mouse(qtbot, film_window) -> None:
+    """Clicked corner to corner (not dragged), a rectangle's outline follows the mouse after the
+    first click, its values only once the second corner is placed."""
+    from PySide6.QtCore import Qt
+
+    film_window.tool_actions["rectangle"].trigger()
+    widget, scene = film_window.area.viewports[0], film_window.area.viewports[0].scene
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 40, 60))
+    assert scene.measure.lines._lines.GetNumberOfCells() == 0  # noqa: SLF001 - one corner: nothing drawn yet
+    hover(widget, image_point(widget, scene, 90, 120))
+    assert scene.measure.lines._lines.GetNumberOfCells() == 1 and _labels(scene) == []  # noqa: SLF001
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=image_point(widget, scene, 90, 120))
+    (m,) = _finished(scene)
+    assert "area" in _labels(scene)[0]
