@@ -94,8 +94,13 @@ def test_a_film_calibrated_by_the_reader_is_measured_in_mm(qtbot, uncalibrated_f
     assert "area 32.0 mm²" in labels[1]  # the rectangle's area computed again
     assert labels[2] == "60 mm (calibration)"
     assert _length_label(window, scene, (150, 100), (150, 150), qtbot) == "Measured 20.0 mm"
-    # the report's measurement lines say whose calibration the sizes are by
+    # the report's measurement lines say whose calibration the sizes are by (a ratio's diameters too)
     assert window.area.measurement_lines()[0].endswith(": length 40.0 mm (calibrated by reader)")
+    window.tool_actions["ctr"].trigger()  # heart 60 pixels (24.0 mm), thorax 150 pixels (60.0 mm)
+    drag(qtbot, widget, image_point(widget, scene, 60, 250), image_point(widget, scene, 120, 250))
+    drag(qtbot, widget, image_point(widget, scene, 20, 270), image_point(widget, scene, 170, 270))
+    assert window.area.measurement_lines()[-1].endswith(
+        ": cardiothoracic ratio 0.40, heart 24.0 mm, thorax 60.0 mm (calibrated by reader)")
 
     # kept with the study: the window opened again measures in mm by it
     window.area.save_annotations()

@@ -557,7 +557,7 @@ class ViewerArea(QWidget):
                 # a size by the reader's calibration says so: the image itself states another, or none
                 film = getattr(scene, "film", None)
                 by_reader = " (calibrated by reader)" if film is not None and film.spacing_source == READER \
-                    and m.kind not in ("angle", "cobb", CARDIOTHORACIC) else ""
+                    and m.kind not in ("angle", "cobb") else ""
                 lines.append(f"{series}{self._other_study(opened)}, {where}: {MEASURED_NAMES[m.kind]} {what}{by_reader}")
         return lines
 
