@@ -143,6 +143,35 @@ def known_length_problem(points: list[tuple[float, float]], known_mm: float, asp
                 f"({low:g} to {high:g}): check the length typed")
     return ""
 
+
+def reader_spacing(points: list[tuple[float, float]], known_text: str, aspect: float) -> Spacing | None:
+    """The pixel size a calibration line and its known length (as kept: the mm in words) give;
+    None when they give none (a length that is no number, or one :func:`known_length_problem` refuses)."""
+    try:
+        known = float(known_text)
+    except ValueError:
+        return None
+    return None if known_length_problem(points, known, aspect) else known_length_spacing(points, known, aspect)
+
+
+def calibration_prompt(points: list[tuple[float, float]], aspect: float, own: Spacing | None, source: str,
+                       replaced_mm: str = "") -> str:
+    """What the reader is asked of a calibration line just drawn: how long it is in pixels and, where
+    the image states a pixel size (``own``, from ``source``), in mm by it; ``replaced_mm``: the
+    known length of the calibration it replaces."""
+    (c0, r0), (c1, r1) = points
+    plane = PLANE_WORDS.get(source, "")
+    said = (f", {math.hypot((c1 - c0) * own[1], (r1 - r0) * own[0]):.1f} mm by the image's own pixel size"
+            f"{f' ({plane})' if plane else ''}" if own is not None else ", and the image states no pixel size")
+    replaces = f"\nIt replaces the calibration of {replaced_mm} mm." if replaced_mm else ""
+    return f"The line is {line_pixels(points, aspect):.1f} pixels long{said}.{replaces}\nThe object's true length (mm):"
+
+
+def reader_calibration_text(points: list[tuple[float, float]], aspect: float, known_text: str, column_mm: float) -> str:
+    """A film's calibration by the reader in words, for the status bar."""
+    return (f"Calibrated by reader: {line_pixels(points, aspect):.1f} px = {known_text} mm, {column_mm:.4f} mm per "
+            "pixel; this film's lengths and areas use it (delete the calibration line to take it back)")
+
 CENTIMETRES = 3  # PhysicalUnitsX/YDirection code for cm (PS3.3 C.8.5.5.1.15)
 TISSUE_OR_FLOW_2D = 1  # RegionSpatialFormat: a 2D image region (C.8.5.5.1.1)
 

@@ -10,10 +10,17 @@ from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingCore import vtkImageSlice, vtkImageSliceMapper, vtkRenderer
 
 from ...dicomreports.presentation_display import ImagePresentation, graphic_polylines, is_filled_outline
-from ..calibration import PLANE_WORDS, READER, known_length_problem, known_length_spacing, line_pixels
+from ..calibration import (
+    PLANE_WORDS,
+    READER,
+    calibration_prompt,
+    known_length_problem,
+    reader_calibration_text,
+    reader_spacing,
+)
 from ..display import FilmDisplay
 from ..loading import for_processing, quality_control
-from ..measure import CALIBRATION, Measurement, film_roi_statistics, length
+from ..measure import CALIBRATION, Measurement, film_roi_statistics
 from ..orientation import film_screen_labels
 from ..pixels import Window, auto_window, table_output_window, window_values
 from ..shutters import DisplayShutter
@@ -565,17 +572,11 @@ class FilmScene(PlaneScene):
         return next((m for m, _ in self.measure.items if m.kind == CALIBRATION and m.complete and m.text), None)
 
     def calibration_prompt(self, line: Measurement) -> str:
-        """What the reader is asked when a calibration line is drawn: how long it is in pixels
-        and, where the film has a pixel size, by that size."""
-        pixels = line_pixels(line.points, self.film.aspect)
-        own = self.film.stated_spacing[0] if self.film.stated_spacing is not None else self.film.spacing
-        source = self.film.stated_spacing[1] if self.film.stated_spacing is not None else self.film.spacing_source
-        plane = PLANE_WORDS.get(source, "")
-        said = (f", {length(line.points, own, self.film.aspect)[0]:.1f} mm by the image's own pixel size"
-                f"{f' ({plane})' if plane else ''}" if own is not None else ", and the image states no pixel size")
+        """What the reader is asked when a calibration line is drawn (:func:`calibration.calibration_prompt`)."""
+        own, source = self.film.stated_spacing or (self.film.spacing, self.film.spacing_source)
         earlier = self.reader_calibration()
-        replaces = f"\nIt replaces the calibration of {earlier.text} mm." if earlier is not None and earlier is not line else ""
-        return f"The line is {pixels:.1f} pixels long{said}.{replaces}\nThe object's true length (mm):"
+        return calibration_prompt(line.points, self.film.aspect, own, source,
+                                  earlier.text if earlier is not None and earlier is not line else "")
 
     def calibrate_with(self, line: Measurement, known_mm: float | None) -> tuple[bool, str]:
         """Make ``line`` (a calibration line just drawn) the film's calibration at ``known_mm``, any
@@ -596,22 +597,13 @@ class FilmScene(PlaneScene):
         line = self.reader_calibration()
         if line is None or self.film.spacing_source != READER or self.film.spacing is None:
             return ""
-        return (f"Calibrated by reader: {line_pixels(line.points, self.film.aspect):.1f} px = {line.text} mm, "
-                f"{self.film.spacing[1]:.4f} mm per pixel; this film's lengths and areas use it "
-                "(delete the calibration line to take it back)")
+        return reader_calibration_text(line.points, self.film.aspect, line.text, self.film.spacing[1])
 
     def _apply_reader_calibration(self) -> None:
         """Measure the film with its calibration line's pixel size, or its own again when the line
         is gone (deleted, undone); the regions' areas are computed again with it."""
         line = self.reader_calibration()
-        spacing = None
-        if line is not None:
-            try:
-                known = float(line.text)
-            except ValueError:
-                known = math.nan
-            if not known_length_problem(line.points, known, self.film.aspect):
-                spacing = known_length_spacing(line.points, known, self.film.aspect)
+        spacing = reader_spacing(line.points, line.text, self.film.aspect) if line is not None else None
         if (spacing is not None or self.film.stated_spacing is not None) and self.film.calibrate_by_reader(spacing):
             self.measure.remeasure()
 
