@@ -221,12 +221,12 @@ class ViewerArea(QWidget):
             widget.tool = tool
         if put_down:
             self.drop_open_marks()  # a length's first point left behind is not the next one's
+        self.update_crosshair_lines()  # all of them while the Crosshair tool is in hand
 
     def drop_open_marks(self) -> bool:
         """Forget the marks being drawn in the panes (first points placed, last not); whether there was one."""
         dropped = [widget.scene.drop_open_mark() for widget in self.viewports if hasattr(widget.scene, "drop_open_mark")]
         return any(dropped)
-        self.update_crosshair_lines()  # all of them while the Crosshair tool is in hand
 
     def set_mouse(self, right_drag: str, middle_drag: str, wheel_sign: float) -> None:
         self.right_drag, self.middle_drag, self.wheel_sign = right_drag, middle_drag, wheel_sign

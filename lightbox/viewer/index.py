@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pydicom
 from pydicom.datadict import dictionary_VR, tag_for_keyword
-from pydicom.dataelem import RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
@@ -65,7 +65,8 @@ def _raw_parts(ds: Dataset, keyword: str) -> list[str] | list[int] | object | No
     the data dictionary); _MISSING when absent; None when only pydicom can say (other VRs, big
     endian binary values, an element already converted)."""
     try:
-        element = ds.get_item(_tag(keyword))
+        # pydicom's annotation leaves out the None it returns for an absent element
+        element: DataElement | RawDataElement | None = ds.get_item(_tag(keyword))
     except Exception:  # noqa: BLE001 - let pydicom report it below
         return None
     if element is None:
