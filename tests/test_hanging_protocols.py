@@ -288,3 +288,23 @@ def test_a_pet_ct_opens_ct_pet_fused_and_mip_with_the_slices_linked(any_renderer
     opacity = next(a.menu() for a in menu.actions() if a.text() == "Opacity")
     next(a for a in opacity.actions() if a.text() == "75 %").trigger()
     assert fused.fusion.opacity == 0.75 and ct.fusion is None
+
+
+def test_the_slab_goes_to_the_pane_last_clicked(any_renderer_window, qtbot, tmp_path: Path) -> None:
+    """Seen driving the real window: with the CT chest protocol's lung and mediastinum panes (each
+    with a display of its own), M and ] on the mediastinum pane made a slab in another pane."""
+    window = any_renderer_window
+    chest_ct(tmp_path)
+    window.open_path(tmp_path)
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.link is not None, timeout=30000)
+    left, right = (w.scene for w in window.area.viewports)
+    assert left.display is not right.display
+    activate(window, qtbot)
+    qtbot.mouseClick(window.area.viewports[1], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    qtbot.keyClick(window, Qt.Key.Key_BracketRight)
+    assert (right.display.slab_mode, left.display.slab_mode) == ("mip", "none")
+    assert window.statusBar().currentMessage() == f"Slab: mip {right.display.slab_thickness_mm:g} mm"
+    qtbot.mouseClick(window.area.viewports[0], Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    assert (left.display.slab_mode, right.display.slab_mode) == ("mip", "mip")

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..studydb.catalog import StudyCatalog
-from ..viewer.display import SLAB_MODES
+from ..viewer.display import SLAB_MODES, VolumeDisplay
 from ..viewer.index import Series, StudyIndex
 from ..viewer.pixels import Window, auto_window
 from ..viewer.presets import ct_preset_keys, ct_window_presets, pet_window_presets, preset_for, volume_rendering_presets
@@ -1255,16 +1255,24 @@ class MainWindow(QMainWindow):
                                 f"▶ CINE {self.cine_fps}/s  (Space stops)")
         self.cine_label.setVisible(self.cine.isActive())
 
+    def _slab_display(self) -> VolumeDisplay | None:
+        """The display whose slab M and [ ] change: the pane last clicked, where it shows a volume's
+        plane (a hanging protocol's lung and mediastinum panes each have their own: the slab went
+        to the sagittal pane, which shares the open volume's), else the open volume's."""
+        display = getattr(self.area.active_scene(), "display", None)
+        return display if isinstance(display, VolumeDisplay) else self.area.volume_display
+
     def cycle_slab(self) -> None:
-        display = self.area.volume_display
+        display = self._slab_display()
         if display is not None:
             display.slab_mode = SLAB_MODES[(SLAB_MODES.index(display.slab_mode) + 1) % len(SLAB_MODES)]
             self.statusBar().showMessage(f"Slab: {display.slab_mode} {display.slab_thickness_mm:g} mm", 3000)
 
     def change_slab(self, delta: float) -> None:
-        display = self.area.volume_display
+        display = self._slab_display()
         if display is not None:
             display.slab_thickness_mm = float(min(max(display.slab_thickness_mm + delta, 1.0), 100.0))
+            self.statusBar().showMessage(f"Slab: {display.slab_mode} {display.slab_thickness_mm:g} mm", 3000)
 
     def set_render_preset(self, name: str) -> None:
         if self.area.volume_display is not None:
