@@ -167,3 +167,38 @@ def test_another_patients_study_beside_the_open_one_is_called_out(any_renderer_w
     qtbot.waitUntil(lambda: not window.is_loading() and window.area.viewports[1].scene.volume.shape[0] == 5
                     and window.statusBar().currentMessage().startswith("ANOTHER"), timeout=30000)
     assert window.statusBar().currentMessage() == "ANOTHER PATIENT in pane 2: SMITH, JOHN (born 19800202, not 19700101)"
+
+
+def test_a_vtk_pane_swapped_for_a_cpu_one_is_never_drawn_again(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Opening a CT on a machine without a GPU swaps the first pane's VTK widget for a CPU one. A
+    paint event that reached the discarded VTK widget after its render window was released drew
+    into it: on a real X display the window crashed at start (6 of 12 starts of the Brainix MR under
+    Xvfb, a segmentation fault in vtkRenderWindow.Render from paintEvent; none in 12 after)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QPaintEvent
+
+    from lightbox.app.main_window import MainWindow
+    from lightbox.viewer.views.qt_raster import RasterWidget
+    from lightbox.viewer.views.qt_vtk import VtkWidget
+
+    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LIGHTBOX_2D_RENDERER", "cpu")
+    write_ct_series(tmp_path / "ct", axial_positions(4, spacing=2.0), rows=20, columns=20)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    first = window.area.viewports[0]
+    assert isinstance(first, VtkWidget)  # an empty pane: VTK's until something is shown
+    first.deleteLater = lambda: None  # type: ignore[method-assign]  # kept to be looked at after the swap
+    drawn: list[int] = []
+    real_render = first.render_window.Render
+    first.render_window.Render = lambda: (drawn.append(1), real_render())[1]  # type: ignore[method-assign]
+    window.open_path(tmp_path / "ct")
+    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
+    assert isinstance(window.area.viewports[0], RasterWidget)  # swapped
+    assert not first.isVisible()  # taken out of sight before it is deleted
+    before = len(drawn)
+    QApplication.sendEvent(first, QPaintEvent(QRect(0, 0, 10, 10)))
+    first.render()
+    assert len(drawn) == before  # released: not drawn again
+    window.close()

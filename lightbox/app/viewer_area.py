@@ -162,9 +162,11 @@ class ViewerArea(QWidget):
             self.series_dropped.emit(self.viewports.index(widget), uid)
 
     def _discard(self, widget: Viewport) -> None:
-        """Take a viewport out of the grid and release its scene and render window."""
+        """Take a viewport out of the grid and release its scene and render window (hidden first:
+        no paint event reaches it between here and its deletion)."""
         widget.set_scene(None)
         self.grid.removeWidget(widget)
+        widget.hide()
         widget.Finalize()
         widget.deleteLater()
 

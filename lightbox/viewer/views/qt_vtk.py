@@ -338,6 +338,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
             window.SetWindowInfo = lambda *_: None  # type: ignore[method-assign]
         super().__init__(parent, rw=window)
         self.render_window = window
+        self._finalized = False  # the render window's context released: never drawn again
         self._Iren.SetInteractorStyle(vtkInteractorStyleUser())
         self._init_input()
         # renders a scene asks for only once the view is still (a 3D pane that follows the
@@ -382,8 +383,16 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
 
     def render(self) -> None:  # type: ignore[override]  # noqa: D401 - the scenes' redraw; QWidget.render is unused
         """Render now (synchronously, so that a read-back right after sees the new frame)."""
-        if self.width() > 0 and self.height() > 0:
+        if self.width() > 0 and self.height() > 0 and not self._finalized:
             self.render_window.Render()
+
+    def Finalize(self) -> None:  # noqa: N802 - VTK's name
+        """Release the render window (the pane is being discarded). A paint event that still
+        reaches the widget before it is deleted must not draw into the released window: on an X
+        display that crashed the application at start about one time in three (a hanging protocol
+        swapping a pane's VTK widget for a CPU one; seen starting the window on the Brainix MR)."""
+        self._finalized = True
+        super().Finalize()
 
     def grab_pixels(self):
         """The last rendered frame as an RGB numpy array (top row first)."""
