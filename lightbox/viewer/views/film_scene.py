@@ -533,7 +533,7 @@ class FilmScene(PlaneScene):
     def set_overlays_visible(self, visible: bool) -> None:
         """Show or hide the text, orientation letters and scale bar (measurements stay)."""
         self.edges.set_visible(visible)
-        for prop in (*self.corners.actors.values(), self.scale_bar.lines.actor, self.scale_bar.shadow.actor, self.scale_bar.text):
+        for prop in (*self.corners.actors.values(), *self.scale_bar.props):
             prop.SetVisibility(visible)
         self.request_render()
 
@@ -563,8 +563,7 @@ class FilmScene(PlaneScene):
 
     def _refresh_measurements(self) -> None:
         self._apply_reader_calibration()
-        self._update_measurements()
-        self._update_overlays()  # the "KEY IMAGE" line is a mark too
+        self._update_overlays()  # the "KEY IMAGE" line is a mark too; it draws the marks after the corners
         self.request_render()
 
     def reader_calibration(self) -> Measurement | None:

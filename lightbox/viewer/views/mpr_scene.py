@@ -650,7 +650,7 @@ class MprScene(PlaneScene):
         """Show or hide text, orientation letters, scale bar and crosshair lines."""
         self.edges.set_visible(visible)
         self.colour_bar.set_visible(visible)
-        props = [*self.corners.actors.values(), self.scale_bar.lines.actor, self.scale_bar.shadow.actor, self.scale_bar.text]
+        props = [*self.corners.actors.values(), *self.scale_bar.props]
         props += [lines.actor for lines in self.cross_lines.values()] + [self.reference_lines.actor]
         for prop in props:
             prop.SetVisibility(visible)

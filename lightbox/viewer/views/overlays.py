@@ -264,6 +264,11 @@ class ScaleBar:
         renderer.AddViewProp(self.text)
         self.length_mm: float | None = None
 
+    @property
+    def props(self) -> tuple[vtkActor2D, vtkActor2D, vtkTextActor]:
+        """What it draws (the bar, its shadow, its length), shown or hidden together."""
+        return self.lines.actor, self.shadow.actor, self.text
+
     def update(self, screen_pixels_per_mm: float | None) -> None:
         width, height = self.renderer.GetSize()
         if not screen_pixels_per_mm or width < 80:
