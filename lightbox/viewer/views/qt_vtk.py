@@ -151,10 +151,10 @@ class SceneInput:
             # drag ends (an angle's second arm drawn out from its vertex), its value following the mouse
             self._finish_on_release = True
             self.scene.preview_mark(x, y)
-        elif drawn is not None and self._repeats_last_point(drawn, ev.position()):
-            self.said.emit(REPEATED_POINT.format(kind=MARK_NAMES[tool].capitalize()))
+        elif drawn is not None and self._refuses_repeated_point(drawn, ev.position()):
+            return  # said
         elif tool in MEASURE_TOOLS and hasattr(self.scene, "add_measurement_point"):
-            self._add_measurement_point(tool, x, y)
+            self._add_measurement_point(tool, ev.position())
         elif tool == FREEHAND and hasattr(self.scene, "trace_outline"):
             self._trace = [(x, y)]
         elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
@@ -213,16 +213,23 @@ class SceneInput:
         if drawn is not None and drawn.kind == self._tool_for(Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier):
             self.scene.preview_mark(x, y)
 
-    def _repeats_last_point(self, drawn: Any, at: QPointF) -> bool:
-        """Whether a point of ``drawn`` (the mark being drawn there) at ``at`` (Qt position) would
-        fall where this pane placed the point before it (a double click): a length of 0 mm, an
-        angle with an arm of none."""
+    def _near(self, a: QPointF, b: QPointF) -> bool:
+        """Whether two Qt positions are within ROI_DRAG_PIXELS device pixels: a click, not a drag."""
+        moved = a - b
+        return max(abs(moved.x()), abs(moved.y())) * self.devicePixelRatioF() <= ROI_DRAG_PIXELS
+
+    def _refuses_repeated_point(self, drawn: Any, at: QPointF) -> bool:
+        """Whether a point of ``drawn`` (the mark being drawn there) at ``at`` (Qt position) falls
+        where this pane placed the point before it (a double click: a length of 0 mm, an angle
+        with an arm of none); if so it is refused, said."""
         if self._placed_at is None or not drawn.points:
             return False
         if drawn.kind in TWO_LINE_KINDS and len(drawn.points) == 2:
             return False  # the second line (endplate, thorax) may start anywhere
-        moved = at - self._placed_at
-        return max(abs(moved.x()), abs(moved.y())) * self.devicePixelRatioF() <= ROI_DRAG_PIXELS
+        if not self._near(at, self._placed_at):
+            return False
+        self.said.emit(REPEATED_POINT.format(kind=MARK_NAMES[drawn.kind].capitalize()))
+        return True
 
     def _show_handle_under(self, x: float, y: float) -> None:
         """The move cursor over a finished mark's handle while a measurement tool is in hand: a
@@ -256,27 +263,24 @@ class SceneInput:
             self._finish_on_release = False
             x, y = self._display_xy(ev.position())
             drawn = self.scene.mark_drawn_at(tool, x, y)
-            if drawn is not None and self._repeats_last_point(drawn, ev.position()):
+            if drawn is not None and self._refuses_repeated_point(drawn, ev.position()):
                 self.scene.preview_mark(x, y)
-                self.said.emit(REPEATED_POINT.format(kind=MARK_NAMES[tool].capitalize()))
             else:
-                self._add_measurement_point(tool, x, y)
+                self._add_measurement_point(tool, ev.position())
             return
         if (tool in (*DRAG_TOOLS, *LINE_KINDS) and pressed is not None and self.scene is not None
-                and hasattr(self.scene, "measure") and self.scene.measure.open_mark() is not None):
-            moved = ev.position() - pressed
-            if max(abs(moved.x()), abs(moved.y())) * self.devicePixelRatioF() > ROI_DRAG_PIXELS:
-                # a drag: the point after the pressed one goes where it was let go
-                self._add_measurement_point(tool, *self._display_xy(ev.position()))
+                and hasattr(self.scene, "measure") and self.scene.measure.open_mark() is not None
+                and not self._near(ev.position(), pressed)):
+            self._add_measurement_point(tool, ev.position())  # a drag: the next point where it was let go
 
-    def _add_measurement_point(self, tool: str, x: float, y: float) -> None:
+    def _add_measurement_point(self, tool: str, at: QPointF) -> None:
+        """A point of ``tool``'s mark at Qt position ``at``."""
         if tool == "text":
             words = self.ask_text()
             if not words:
                 return  # cancelled or empty: no mark
-        m = self.scene.add_measurement_point(tool, x, y)
-        self._placed_at = QPointF(x / self.devicePixelRatioF(), self.height() - 1 - y / self.devicePixelRatioF()) \
-            if m.kind in LINE_KINDS and not m.complete else None
+        m = self.scene.add_measurement_point(tool, *self._display_xy(at))
+        self._placed_at = at if m.kind in LINE_KINDS and not m.complete else None
         if tool == "text":
             m.text = words
             self.scene._refresh_measurements()
