@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..studydb.annotations import StoredAnnotation, load_annotations, save_annotations
-from ..viewer.measure import CALIBRATION, CARDIOTHORACIC, MARK_NAMES, Measurement
+from ..viewer.measure import CALIBRATION, LINE_KINDS, MARK_NAMES, Measurement
 
 if TYPE_CHECKING:
     from .viewer_area import ViewerArea
@@ -38,7 +38,7 @@ def describe_mark(m: Measurement, label: str) -> str:
     if m.kind == CALIBRATION:
         return f"calibration line of {m.text} mm (the film is measured with its own pixel size again)"
     first = label.split("\n")[0].strip()
-    return f"{name} {first}" if first and m.kind in ("length", "angle", "cobb", CARDIOTHORACIC) else \
+    return f"{name} {first}" if first and m.kind in LINE_KINDS else \
         f"{name} ({first})" if first else name
 
 

@@ -27,7 +27,7 @@ from ..studydb.annotations import StoredAnnotation, load_annotations, save_annot
 from ..studydb.catalog import StudyCatalog
 from ..viewer.calibration import READER
 from ..viewer.display import FilmDisplay, VolumeDisplay
-from ..viewer.measure import CARDIOTHORACIC, ROI_KINDS, SPHERE, Measurement
+from ..viewer.measure import CARDIOTHORACIC, MARK_NAMES, ROI_KINDS, SPHERE, Measurement
 from ..viewer.presets import default_render_preset
 from ..viewer.views.film_scene import FilmScene
 from ..viewer.views.mpr_scene import (
@@ -60,8 +60,8 @@ def volume_panes(volume, layout: str, axial_first: bool = False) -> list[str]:
 
 
 # what a report gives as numbers (not arrows or texts), by the name a report gives them
-MEASURED_NAMES = {"length": "length", "angle": "angle", "cobb": "Cobb angle", CARDIOTHORACIC: "cardiothoracic ratio",
-                  **dict.fromkeys(ROI_KINDS, "ROI"), SPHERE: "VOI"}
+MEASURED_NAMES = {**{kind: MARK_NAMES[kind] for kind in ("length", "angle", "cobb", CARDIOTHORACIC, *ROI_KINDS)},
+                  SPHERE: "VOI"}
 
 
 class Placed:

@@ -102,7 +102,7 @@ class MeasurementOverlay:
         return m if m is not None and m.kind == kind and abs(self.items[-1][1] - plane) <= 1e-6 else None
 
     def drop_open(self) -> bool:
-        """Forget the mark being drawn (another tool was taken up): a first point left behind would
+        """Forget the mark being drawn (another tool taken up, Esc): a first point left behind would
         otherwise become the far end of the next mark of its kind drawn on that plane."""
         self.preview = None
         if self.open_mark() is None:
