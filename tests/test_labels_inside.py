@@ -20,16 +20,28 @@ def _label_box(scene, actor) -> tuple[float, float, float, float]:
     return x, y, x + size[0], y + size[1]
 
 
-def test_a_length_measured_at_the_right_edge_shows_its_whole_value(any_renderer_window, qtbot, tmp_path: Path,
-                                                                   monkeypatch) -> None:
-    """In both 2D renderers (the CPU raster paints VTK's text actors where VTK would draw them)."""
+def _film_in_window(window, qtbot, tmp_path: Path, monkeypatch):
+    """A 200 x 200 film of 0.2 mm pixels open in ``window``: its first pane and scene."""
     monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
     write_film(tmp_path / "film" / "cr.dcm", np.full((200, 200), 500, np.uint16), spacing=(0.2, 0.2))
-    window = any_renderer_window
     window.open_path(tmp_path / "film")
     qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
     widget = window.area.viewports[0]
-    scene = widget.scene
+    return widget, widget.scene
+
+
+def _the_label(widget, scene, qtbot):
+    """The one label drawn on the pane (after a frame is drawn)."""
+    widget.grab_pixels()
+    qtbot.wait(20)
+    (actor,) = [a for a in scene.measure.labels.actors if a.GetVisibility()]
+    return actor
+
+
+def test_a_length_measured_at_the_right_edge_shows_its_whole_value(any_renderer_window, qtbot, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    """In both 2D renderers (the CPU raster paints VTK's text actors where VTK would draw them)."""
+    widget, scene = _film_in_window(any_renderer_window, qtbot, tmp_path, monkeypatch)
     width, height = scene.renderer.GetSize()
     # a line whose right end lies 2 display pixels from the viewport's right edge, near its top
     right = scene.display_to_image(width - 2, height - 4)
@@ -37,9 +49,7 @@ def test_a_length_measured_at_the_right_edge_shows_its_whole_value(any_renderer_
     for point in (left, right):
         x, y = scene.image_to_display(*point)
         scene.add_measurement_point("length", x, y)
-    widget.grab_pixels()  # drawn
-    qtbot.wait(20)
-    (actor,) = [a for a in scene.measure.labels.actors if a.GetVisibility()]
+    actor = _the_label(widget, scene, qtbot)
     assert actor.GetInput().endswith(" mm")
     x0, y0, x1, y1 = _label_box(scene, actor)
     assert x0 >= 0 and x1 <= width and y0 >= 0 and y1 <= height, ((x0, y0, x1, y1), (width, height))
@@ -91,19 +101,11 @@ def test_a_line_reaching_the_right_edge_is_labelled_at_its_left_end(any_renderer
     """A line running to the pane's right edge (a cardiothoracic ratio's thorax line on a film shown
     whole): its value, kept inside the pane, lay over the line's own end. It now ends just left of
     the line's left end, over none of the line, whole, in both renderers."""
-    monkeypatch.setenv("LIGHTBOX_DATA_DIR", str(tmp_path / "data"))
-    write_film(tmp_path / "film" / "cr.dcm", np.full((200, 200), 500, np.uint16), spacing=(0.2, 0.2))
-    window = any_renderer_window
-    window.open_path(tmp_path / "film")
-    qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened is not None, timeout=30000)
-    widget = window.area.viewports[0]
-    scene = widget.scene
+    widget, scene = _film_in_window(any_renderer_window, qtbot, tmp_path, monkeypatch)
     width, height = scene.renderer.GetSize()
     line_y = height / 2
     for x in (width - 200, width - 3):  # 197 display pixels long, its right end at the edge
         scene.add_measurement_point("length", x, line_y)
-    widget.grab_pixels()  # drawn
-    qtbot.wait(20)
-    (actor,) = [a for a in scene.measure.labels.actors if a.GetVisibility()]
+    actor = _the_label(widget, scene, qtbot)
     x0, y0, x1, y1 = _label_box(scene, actor)
     assert x1 <= width - 200 and x0 >= 0, ((x0, x1), width)  # left of the line, whole
