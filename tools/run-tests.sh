@@ -8,9 +8,12 @@ cd "$(dirname "$0")/.."
 # tests synthesise spoken questions with espeak-ng and mix noise in with sox; the microphone tests
 # speak into a private PulseAudio server's pipe microphone; pdftotext reads exported PDFs back.
 # The PACS tests run a real Orthanc (with its DICOMweb plugin) as a foreground process, and make
-# a throw-away certificate authority with openssl for DICOM over TLS.
+# a throw-away certificate authority with openssl for DICOM over TLS. The window is also started on
+# a real X display (Xvfb) through Qt's xcb platform, which needs the xcb libraries below.
 needed=(libegl1 libegl-mesa0 libgl1-mesa-dri libxkbcommon0 libfontconfig1 libdbus-1-3 espeak-ng sox pulseaudio
-        pulseaudio-utils poppler-utils orthanc orthanc-dicomweb openssl)
+        pulseaudio-utils poppler-utils orthanc orthanc-dicomweb openssl
+        xvfb libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
+        libxcb-xkb1 libxcb-shape0 libxcb-randr0 libxcb-xinerama0)
 missing=()
 for package in "${needed[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
