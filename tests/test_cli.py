@@ -284,15 +284,22 @@ def test_an_oblique_volume_screenshot_shows_the_windows_panes_and_their_lines_on
     scenes, _ = build_scenes(opened, "mpr")
     assert [getattr(s, "plane", "3d") for s in scenes] == volume_panes(opened.volume, "2x2") == [
         "acquired", "coronal", "sagittal", "3d"]
-    # the acquired slices stand for the axial plane (their lines coincide with the coronal one here)
+    # the acquired slices' line is drawn as they lie (their lines coincide with the coronal one here)
     assert [getattr(s, "crosshair_planes", None) for s in scenes[:3]] == [
-        {"coronal", "sagittal"}, {"axial", "sagittal"}, {"axial", "coronal"}]
+        {"coronal", "sagittal"}, {"acquired", "sagittal"}, {"acquired", "coronal"}]
     out = tmp_path / "mpr.png"
     assert main(["screenshot", str(tmp_path / "ct"), "--out", str(out), "--layout", "mpr", "--size", "400x400"]) == 0
-    pane = np.asarray(Image.open(out).convert("RGB")).astype(int)[20:180, 20:180]  # the acquired pane, inside its text
-    r, g, b = np.moveaxis(pane, -1, 0)
+    shot = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    r, g, b = np.moveaxis(shot[20:180, 20:180], -1, 0)  # the acquired pane, inside its text
     assert int((g - np.maximum(r, b) >= 50).sum()) > 50  # the coronal pane's (green) line
     assert int(((r - b >= 50) & (g - b >= 50)).sum()) > 50  # the sagittal pane's (yellow) line
+    # on the sagittal pane (bottom left) the acquired slice's (red) line is tilted as the slices
+    # are, 4° from the horizontal (it was drawn horizontal: the axial plane, which no pane showed)
+    r, g, b = np.moveaxis(shot[220:380, 20:180], -1, 0)
+    rows, columns = np.nonzero(r - np.maximum(g, b) >= 100)
+    assert columns.max() - columns.min() > 100, "no red line across the sagittal pane"
+    slope = np.polyfit(columns, rows, 1)[0]
+    assert abs(abs(slope) - np.tan(tilt)) < 0.01, f"the line falls {slope:.3f} px per px, the slices {np.tan(tilt):.3f}"
 
 
 def test_options_are_spelt_in_full_in_every_subcommand(tmp_path: Path, capsys) -> None:

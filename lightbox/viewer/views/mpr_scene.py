@@ -130,9 +130,14 @@ class MprScene(PlaneScene):
         self._overlay_slice: tuple[tuple[object, ...], tuple[str, ...]] | None = None
         # the last oblique plane's segments: ((key, hidden), RGBA, matrix), not sampled again unchanged
         self._oblique_layer: tuple[tuple[object, ...], np.ndarray, vtkMatrix4x4] | None = None
-        others = [p for p in PLANES if p != plane]  # the acquired plane shows all three
-        self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS[p], 1.0) for p in others}
-        # the planes whose lines are drawn (None: all): the window draws those another pane shows
+        # the crosshair line of each plane another pane may show: the patient planes, and the
+        # acquired slices in the colour of the patient plane nearest them (an oblique stack's line
+        # is drawn at its own angle: its slices are what that pane shows)
+        acquired_colour = PLANE_COLORS[nearest_plane(acquired_axes(volume)[0])[0]]
+        self.cross_lines = {p: Polylines(self.renderer, PLANE_COLORS.get(p, acquired_colour), 1.0)
+                            for p in [*PLANES, ACQUIRED] if p != plane}
+        # the planes whose lines are drawn (None: those of an MPR layout of this volume): the
+        # window draws those another pane shows
         self.crosshair_planes: set[str] | None = None
         # where the slices shown in other panes (another series of the same frame of reference)
         # cut this plane: reference lines, as PACS draw a localiser's
@@ -462,10 +467,10 @@ class MprScene(PlaneScene):
         d, v = self.display, self.volume
         cross = np.asarray(d.crosshair, dtype=float)
         reach = 4000.0
+        drawn = set(section_planes(v)) if self.crosshair_planes is None else self.crosshair_planes
         for plane, lines in self.cross_lines.items():
-            direction = np.cross(self.normal, np.asarray(PLANES[plane][0]))  # line where the planes meet
-            if np.linalg.norm(direction) < 1e-6 or (self.crosshair_planes is not None
-                                                    and plane not in self.crosshair_planes):
+            direction = np.cross(self.normal, plane_axes(plane, v.geometry)[2])  # line where the planes meet
+            if np.linalg.norm(direction) < 1e-6 or plane not in drawn:
                 lines.set([])
                 continue
             direction /= np.linalg.norm(direction)
@@ -695,15 +700,15 @@ class MprScene(PlaneScene):
         return f"{self.plane}  ({p[0]:.1f}, {p[1]:.1f}, {p[2]:.1f}) mm   {shown}{fused}"
 
 
-def patient_plane(scene: MprScene) -> str:
-    """The patient plane a pane shows: its acquired slices count as the plane nearest them."""
-    return nearest_plane(acquired_axes(scene.volume)[0])[0] if scene.plane == ACQUIRED else scene.plane
-
-
 def show_crosshair_of_other_panes(panes: list[MprScene], every: bool = False) -> None:
     """Each pane draws the crosshair lines of the planes other panes of its volume show, not of
-    planes no pane shows (lines across the anatomy that tell the reader nothing); ``every``: all
-    of them (while the Crosshair tool is in hand). The window's panes and a screenshot's alike."""
+    planes no pane shows (lines across the anatomy that tell the reader nothing); ``every``: those
+    of an MPR layout as well (while the Crosshair tool is in hand). The window's panes and a
+    screenshot's alike. A pane of acquired slices is drawn as those slices lie: on a 4° oblique
+    brain MR its line on the sagittal is 4° from the horizontal axial plane's (drawn there until
+    2026-12-02: 7 mm off the slice shown, 10 cm from the crosshair)."""
     for scene in panes:
-        shown = {patient_plane(o) for o in panes if o is not scene and o.volume is scene.volume}
-        scene.show_crosshair_of(None if every else shown)
+        shown = {o.plane for o in panes if o is not scene and o.volume is scene.volume}
+        if every:
+            shown |= set(section_planes(scene.volume))
+        scene.show_crosshair_of(shown - {scene.plane})
