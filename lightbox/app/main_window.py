@@ -46,6 +46,7 @@ from .preferences import Preferences
 from .presentation_menu import PresentationStateMenu
 from .recent import last_folder, recent_studies, remember_opened
 from .screenshots import grab_with_viewports, rgb_image
+from .series_menu import SeriesMenu
 from .study_browser import SeriesTree
 from .study_export import StudyExport
 from .viewer_area import ViewerArea
@@ -143,6 +144,7 @@ class MainWindow(QMainWindow):
         self.browser.setIconSize(QSize(72, 72))
         self.browser.itemActivated.connect(self._series_activated)
         self.browser.itemClicked.connect(self._series_activated)
+        self.series_menu = SeriesMenu(self)  # right click on a series: open, show in a pane, compare
         dock.setWidget(self.browser)
         dock.setMinimumWidth(180)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
