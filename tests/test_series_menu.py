@@ -83,6 +83,11 @@ def test_show_in_pane_and_compare_side_by_side(qtbot, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: not window.is_loading() and 0 in window.area.placed, timeout=30000)
     assert [_shown_series(window, n) for n in (0, 1)] == [second, second]
     assert window.statusBar().currentMessage().endswith("in pane 1")
+    # no pane shows the open series now: a click on it in the browser shows it again (it did nothing)
+    tree = window.browser
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(window.series_items[first]).center())
+    qtbot.waitUntil(lambda: not window.is_loading(), timeout=30000)
+    assert [_shown_series(window, n) for n in (0, 1)] == [first, first]
 
 
 def test_warnings_and_uid(qtbot, tmp_path: Path) -> None:

@@ -997,6 +997,9 @@ class MainWindow(QMainWindow):
                 if segmented is not None:
                     self.statusBar().showMessage(self._after_load_note, 12000)
                     self._after_load_note = ""
+                if all(n in self.area.placed for n in range(len(self.area.viewports))):
+                    # other series placed in every pane: clicking the open one did nothing visible
+                    self.area.show_opened(self.area.opened)
                 return
             self.open_series(series)
 
