@@ -76,6 +76,9 @@ MENU_TOOLS = [
     ("ctr", "Cardiothoracic ratio", "Shift+T",
      "Frontal chest film: the heart's widest transverse diameter, then the thorax's inner one at its widest "
      "(drag each line, or click its two ends): CTR = heart / thorax, with both diameters"),
+    ("magnifier", "Magnifier", "Q",
+     "Hold the left button over a film or a slice: a lens shows its own pixels enlarged (2:1; the wheel, "
+     "while held: 1:1 to 8:1)"),
     ("calibration", "Calibrate by a known length (film)", "Shift+L",
      "Film: drag along an object of known size (a calibration sphere, a ruler) and type its length "
      "in mm; the film's lengths and areas are then in mm 'by reader'. Delete the line to take it back"),

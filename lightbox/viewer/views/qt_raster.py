@@ -67,6 +67,7 @@ class RasterWidget(SceneInput, QWidget):
         return max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
 
     def set_scene(self, scene: object | None) -> None:
+        self.hide_loupe()  # it showed the scene going
         if self.scene is not None:
             self.render_window.RemoveRenderer(self.scene.renderer)  # type: ignore[attr-defined]
             self.scene.request_render = lambda: None  # type: ignore[attr-defined]

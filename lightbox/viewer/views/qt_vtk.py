@@ -18,6 +18,7 @@ from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
 from ..measure import CALIBRATION, CARDIOTHORACIC, FREEHAND, LINE_KINDS, MARK_NAMES, POINTS_NEEDED, SPHERE, TWO_LINE_KINDS
+from .loupe import Loupe, magnifier_text
 from .vtk_data import new_render_window, read_pixels
 
 SETTLE_MS = 150  # the view counts as still this long after its last change
@@ -42,6 +43,7 @@ SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the s
 STUDY_MIME = "application/x-lightbox-study-uid"  # a study dragged from the Studies window (the study database)
 ROI_DRAG_PIXELS = 3  # a release this far from the press places an ROI's second corner (drag); nearer: click-click
 TRACE_STEP_PIXELS = 2.0  # a freehand outline takes a point each time the mouse has moved this far (device px)
+MAGNIFIER = "magnifier"  # the tool: a lens over the image while the left button is held (loupe.py)
 
 
 def headless_platform() -> bool:
@@ -83,6 +85,7 @@ class SceneInput:
         self._moving_handle = False  # a mark's handle is being dragged (grab_handle took one)
         self._finish_on_release = False  # the press would finish a length, angle or Cobb angle: its point goes where it is let go
         self._placed_at: QPointF | None = None  # where this pane placed the last point of the line mark being drawn
+        self._loupe: Loupe | None = None  # made at the first press of the magnifier
         self.setMinimumSize(120, 120)  # type: ignore[attr-defined]
         self.setAcceptDrops(True)  # type: ignore[attr-defined]  # a series from the study browser
         # a click on a pane takes the keyboard focus from the study browser, whose type-ahead
@@ -133,6 +136,9 @@ class SceneInput:
             return
         tool = self._tool_for(ev.button(), ev.modifiers())
         x, y = self._display_xy(ev.position())
+        if tool == MAGNIFIER:
+            self._magnify(ev.position(), pressed=True)
+            return
         if tool == SPHERE and getattr(self.scene, "kind", "") != "mpr":
             if getattr(self.scene, "kind", "") == "film":
                 self.said.emit(SPHERE_ON_FILM)
@@ -191,6 +197,9 @@ class SceneInput:
             self._last = ev.position()
             if self._moving_handle:
                 self.scene.drag_handle(x, y)  # type: ignore[attr-defined]
+            elif tool == MAGNIFIER:
+                self._magnify(ev.position())
+                return  # the status bar keeps the lens's words
             elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
                 self.scene.set_crosshair_at(x, y)
             elif tool in (*DRAG_TOOLS, *LINE_KINDS) and hasattr(self.scene, "preview_mark"):
@@ -242,11 +251,37 @@ class SceneInput:
         else:
             self.unsetCursor()  # type: ignore[attr-defined]
 
+    def _magnify(self, at: QPointF, pressed: bool = False) -> None:
+        """The lens at Qt position ``at`` (made and shown at the press, moved with the drag), or
+        why this pane cannot have one (said once, at the press)."""
+        if self.scene is None:
+            return
+        if self._loupe is None:
+            self._loupe = Loupe()
+        if pressed:
+            why = self._loupe.unavailable(self.scene)
+            if why:
+                self.said.emit(why)
+                self._button = Qt.MouseButton.NoButton  # nothing follows this press
+                return
+        elif not self._loupe.isVisible():
+            return
+        self._loupe.show_at(self, self.scene, at, *self._display_xy(at))  # type: ignore[arg-type]  # self: the Qt host
+        self.status.emit(magnifier_text(self._loupe.magnification))
+
+    def hide_loupe(self) -> None:
+        """The lens gone (the button let go; the pane's scene replaced)."""
+        if self._loupe is not None:
+            self._loupe.forget()
+
     def mouseReleaseEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
         tool = self._tool_for(self._button, ev.modifiers())
         pressed, self._pressed_at = self._pressed_at, None
         self._last = None
         self._button = Qt.MouseButton.NoButton
+        if self._loupe is not None and self._loupe.isVisible():
+            self._loupe.hide()
+            return
         if self._moving_handle:
             self._moving_handle = False
             edited = self.scene.release_handle() if self.scene is not None else None  # type: ignore[attr-defined]
@@ -305,6 +340,10 @@ class SceneInput:
         return f"Measured {label}"
 
     def wheelEvent(self, ev: QWheelEvent) -> None:  # noqa: N802
+        if self._loupe is not None and self._loupe.isVisible():  # the wheel with the lens shown: its magnification
+            if self._loupe.step(ev.angleDelta().y()):
+                self._magnify(ev.position())
+            return
         if self.scene is not None:
             steps = ev.angleDelta().y() / 120.0
             scrolls = getattr(self.scene, "kind", "") == "mpr"  # films and 3D: the wheel zooms either way
@@ -351,6 +390,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
 
     # -- scene ----------------------------------------------------------------------------
     def set_scene(self, scene: object | None) -> None:
+        self.hide_loupe()  # it showed the scene going
         if self.scene is not None:
             self.render_window.RemoveRenderer(self.scene.renderer)  # type: ignore[attr-defined]
             self.scene.request_render = lambda: None  # type: ignore[attr-defined]

@@ -260,6 +260,50 @@ class PlaneRaster:
         return grey
 
 
+    def screen_scale(self) -> float:
+        """Screen pixels per image pixel (a film's own pixel, a slice's voxel) as the view is now."""
+        mapping = self._mapping()
+        if mapping is None:
+            raise ValueError("this view does not run along the image's rows and columns")
+        step = mapping[1]
+        return 1.0 / float(np.abs(step).max())
+
+    def magnified(self, x: float, y: float, size: int, magnification: float) -> np.ndarray:
+        """A magnifier's grey levels (uint8, ``size x size``, top row first): the image around
+        display pixel (x, y) at ``magnification`` loupe pixels per image pixel (a film's own
+        pixels, a slice's voxels: not the screen's, which a film shown whole has far fewer of),
+        each taken as it is (nearest: the acquired pixels, not a smoothing of them), turned and
+        flipped as the view is, windowed, inverted and remapped as it is; black outside the image.
+
+        ValueError where the view cannot be sampled along the image's own axes (an oblique
+        reformat, drawn by VTK) or shows a slab (its pixels are no one slice's).
+        """
+        mapping = self._mapping()
+        if mapping is None or not self.supported():
+            raise ValueError("this view does not run along the image's rows and columns")
+        if self.kind == "mpr" and self._slab() is not None:
+            raise ValueError("this view shows a slab, not the pixels of one slice")
+        _, step_x, step_y = mapping
+        axis_x, axis_y = int(np.argmax(np.abs(step_x))), int(np.argmax(np.abs(step_y)))
+        centre = self._index_of(x, y)
+        offsets = (np.arange(size, dtype=np.float64) - (size - 1) / 2) / magnification
+        coord_x = centre[axis_x] + np.sign(step_x[axis_x]) * offsets
+        coord_y = centre[axis_y] - np.sign(step_y[axis_y]) * offsets  # loupe rows run down, display y up
+        level = self._level(0)
+        if self.kind == "film":
+            plane = level if axis_x == 0 else level.T
+            ix, ok_x = _indices(coord_x, 1, plane.shape[1])
+            iy, ok_y = _indices(coord_y, 1, plane.shape[0])
+        else:
+            plane, iy, ix, ok_y, ok_x = self._volume_plane(level, centre, axis_x, axis_y, coord_x, coord_y, None)
+        d = self.scene.display
+        invert = (self.scene.film.invert if self.kind == "film" else self.scene.volume.invert) != d.invert
+        grey = self._window(np.ascontiguousarray(plane[iy][:, ix]), d.window, invert)
+        remap = getattr(self.scene, "presentation_lut", None) if self.kind == "film" and self._given_source is None else None
+        if isinstance(remap, np.ndarray):
+            grey = remap[grey]
+        return np.where(ok_y[:, None] & ok_x[None, :], grey, np.uint8(0))
+
     def image_mask(self, mask: np.ndarray, width: int, height: int) -> np.ndarray:
         """An image-sized boolean layer (a film's or an acquired slice's overlay planes: rows x
         columns of the source) at screen resolution, nearest pixel, as the VTK view draws it:
