@@ -1,4 +1,4 @@
-"""Tools → Magnifier (viewer/views/loupe.py, PlaneRaster.magnified): while the left button is held
+"""Tools → Magnifier (viewer/views/qt_loupe.py, PlaneRaster.magnified): while the left button is held
 over a film or a slice, a lens shows the image's own pixels enlarged, as the view shows them
 (window, inversion, rotation, flips), nearest; the wheel steps 1:1 to 8:1; an oblique reformat and
 a slab are said, not magnified.

@@ -18,7 +18,7 @@ from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleUser
 
 from ..measure import CALIBRATION, CARDIOTHORACIC, FREEHAND, LINE_KINDS, MARK_NAMES, POINTS_NEEDED, SPHERE, TWO_LINE_KINDS
-from .loupe import Loupe, magnifier_text
+from .qt_loupe import Loupe, magnifier_text
 from .vtk_data import new_render_window, read_pixels
 
 SETTLE_MS = 150  # the view counts as still this long after its last change
@@ -43,7 +43,7 @@ SERIES_MIME = "application/x-lightbox-series-uid"  # a series dragged from the s
 STUDY_MIME = "application/x-lightbox-study-uid"  # a study dragged from the Studies window (the study database)
 ROI_DRAG_PIXELS = 3  # a release this far from the press places an ROI's second corner (drag); nearer: click-click
 TRACE_STEP_PIXELS = 2.0  # a freehand outline takes a point each time the mouse has moved this far (device px)
-MAGNIFIER = "magnifier"  # the tool: a lens over the image while the left button is held (loupe.py)
+MAGNIFIER = "magnifier"  # the tool: a lens over the image while the left button is held (qt_loupe.py)
 
 
 def headless_platform() -> bool:
