@@ -110,3 +110,12 @@ def test_the_demo_offers_open_only(qtbot) -> None:
     assert list(_actions(menu)) == ["Open"]
     menu.actions()[0].trigger()
     qtbot.waitUntil(lambda: not window.is_loading() and window.area.opened.volume is not None, timeout=60000)
+
+
+def test_pane_positions_in_words() -> None:
+    from lightbox.app.series_menu import pane_position
+
+    assert [pane_position("1x1", 0), pane_position("1x2", 1)] == ["", "right"]
+    assert [pane_position("2x2", n) for n in range(4)] == ["top left", "top right", "bottom left", "bottom right"]
+    assert [pane_position("2x3", n) for n in (1, 5)] == ["top middle", "bottom right"]
+    assert [pane_position("3x3", n) for n in (3, 4, 7)] == ["middle left", "centre", "bottom middle"]

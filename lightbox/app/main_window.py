@@ -145,8 +145,8 @@ class MainWindow(QMainWindow):
         self.browser = SeriesTree(dock)  # series drag onto any pane
         self.browser.setHeaderHidden(True)
         self.browser.setIconSize(QSize(72, 72))
-        self.browser.itemActivated.connect(self._series_activated)
-        self.browser.itemClicked.connect(self._series_activated)
+        self.browser.itemActivated.connect(self.activate_series_item)
+        self.browser.itemClicked.connect(self.activate_series_item)
         self.series_menu = SeriesMenu(self)  # right click on a series: open, show in a pane, compare
         dock.setWidget(self.browser)
         dock.setMinimumWidth(180)
@@ -983,7 +983,8 @@ class MainWindow(QMainWindow):
             image = QImage(pixels.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
         item.setIcon(0, QIcon(QPixmap.fromImage(image)))
 
-    def _series_activated(self, item: QTreeWidgetItem, *_: object) -> None:
+    def activate_series_item(self, item: QTreeWidgetItem, *_: object) -> None:
+        """A series of the study browser clicked (or Open in its menu): shown as the study read."""
         uid = item.data(0, Qt.ItemDataRole.UserRole)
         if not uid:
             return

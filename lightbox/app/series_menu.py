@@ -12,20 +12,22 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QTreeWidgetItem
 
-from .compose import DEMO_PATHS
+from .compose import DEMO_PATHS, LAYOUTS
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-# where pane n of a layout sits, for the menu's words ("Pane 2 (top right)")
-GRID_POSITIONS = {
-    "1x1": ("",),
-    "1x2": ("left", "right"),
-    "2x2": ("top left", "top right", "bottom left", "bottom right"),
-    "2x3": ("top left", "top middle", "top right", "bottom left", "bottom middle", "bottom right"),
-    "3x3": ("top left", "top middle", "top right", "middle left", "centre", "middle right", "bottom left",
-            "bottom middle", "bottom right"),
-}
+# where a row and a column of a grid sit, by how many there are, for the menu's words ("Pane 2 (top right)")
+ROW_NAMES = {1: ("",), 2: ("top", "bottom"), 3: ("top", "middle", "bottom")}
+COLUMN_NAMES = {1: ("",), 2: ("left", "right"), 3: ("left", "middle", "right")}
+
+
+def pane_position(layout: str, n: int) -> str:
+    """Where pane ``n`` (row by row) of a layout sits: "top right", "left", "centre"; "" in 1x1."""
+    rows, columns = LAYOUTS[layout]
+    row, column = divmod(n, columns)
+    words = " ".join(w for w in (ROW_NAMES[rows][row], COLUMN_NAMES[columns][column]) if w)
+    return "centre" if words == "middle middle" else words
 
 
 class SeriesMenu:
@@ -56,7 +58,7 @@ class SeriesMenu:
         window = self.window
         menu = QMenu(window.browser)
         menu.setToolTipsVisible(True)
-        menu.addAction("Open", partial(window._series_activated, item))
+        menu.addAction("Open", partial(window.activate_series_item, item))
         if uid in DEMO_PATHS:  # the demo's two image sets open in place of each other only
             return menu
         busy = window.is_loading()
@@ -80,10 +82,9 @@ class SeriesMenu:
         """"Pane 2 (top right): #401 sT2W/FLAIR (22 images), sagittal", one per pane of the layout,
         the pane last clicked marked (an empty pane: "empty")."""
         area = self.window.area
-        positions = GRID_POSITIONS.get(area.layout_name, ())
         names = []
-        for n, opened in area._opened_of().items():
-            where = positions[n] if n < len(positions) and positions[n] else ""
+        for n, opened in area.opened_of_panes().items():
+            where = pane_position(area.layout_name, n)
             scene = area.viewports[n].scene
             label = getattr(scene, "plane_label", None)  # "Axial oblique 4° (acquired)", "Sagittal"
             view = label().lower() if callable(label) else ("3D" if getattr(scene, "kind", "") == "3d" else "")

@@ -491,7 +491,7 @@ class ViewerArea(QWidget):
             return
         by_image: dict[tuple[str, str], list[StoredAnnotation]] = {}
         seen_by_image: dict[tuple[str, str], set[tuple[object, ...]]] = {}
-        opened_of = self._opened_of()
+        opened_of = self.opened_of_panes()
         changed_identity = next((self._identity(opened_of[n], w.scene) for n, w in enumerate(self.viewports)
                                  if changed is not None and w.scene is changed), None)
         for n, widget in enumerate(self.viewports):
@@ -521,9 +521,9 @@ class ViewerArea(QWidget):
         """(series UID, image) whose marks a pane shows ("film 0", "axial", ...); None for a pane
         of no DICOM image (the demo, the 3D pane, an empty one)."""
         n = self.viewports.index(widget) if widget in self.viewports else None
-        return None if n is None else self._identity(self._opened_of()[n], widget.scene)
+        return None if n is None else self._identity(self.opened_of_panes()[n], widget.scene)
 
-    def _opened_of(self) -> dict[int, Opened | None]:
+    def opened_of_panes(self) -> dict[int, Opened | None]:
         """Each pane's image set: the one placed there, else the open study's."""
         return {n: (self.placed[n].opened if n in self.placed else self.opened) for n in range(len(self.viewports))}
 
@@ -540,7 +540,7 @@ class ViewerArea(QWidget):
         what, in one line ("ROI: mean 37.5 HU, SD 12.1, min 2, max 71, area 212.4 mm²")."""
         lines: list[str] = []
         seen: set[tuple[object, ...]] = set()
-        opened_of = self._opened_of()
+        opened_of = self.opened_of_panes()
         for n, widget in enumerate(self.viewports):
             scene, opened = widget.scene, opened_of[n]
             identity = self._identity(opened, scene)
