@@ -97,6 +97,11 @@ def test_warnings_and_uid(qtbot, tmp_path: Path) -> None:
     assert clean["Warnings (0)..."].isEnabled() is False
     gap = _actions(window.series_menu.build(window.series_items[second]))
     assert gap["Warnings (1)..."].isEnabled()
+    # the browser cuts a long line short: its tooltip says it whole, then the warning
+    tip = window.series_items[second].toolTip(0).splitlines()
+    assert tip[:2] == window.series_items[second].text(0).splitlines()[:2]
+    assert tip[-1].startswith("files of this study name another patient (OTHER^PERSON")
+    assert window.series_items[first].toolTip(0).splitlines()[-1] == first
     gap["Copy Series Instance UID"].trigger()
     assert QGuiApplication.clipboard().text() == second
     assert second in window.statusBar().currentMessage()

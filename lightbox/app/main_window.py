@@ -941,7 +941,9 @@ class MainWindow(QMainWindow):
                     )
                     item = QTreeWidgetItem([text])
                     item.setData(0, Qt.ItemDataRole.UserRole, series.uid)
-                    item.setToolTip(0, "\n".join(series.warnings) or series.uid)
+                    # the whole line (a narrow browser cuts "#501 MR T2W/FE-EPI" to "#501 MR T2..."), then
+                    # its warnings, else its UID
+                    item.setToolTip(0, f"{text}\n" + ("\n".join(series.warnings) or series.uid))
                     study_item.addChild(item)
                     self.series_items[series.uid] = item
         self.browser.expandAll()
