@@ -270,7 +270,7 @@ class SceneInput:
         self.status.emit(magnifier_text(self._loupe.magnification))
 
     def hide_loupe(self) -> None:
-        """The lens gone (the button let go; the pane's scene replaced)."""
+        """The lens gone and its scene let go (the pane shows another scene, or none)."""
         if self._loupe is not None:
             self._loupe.forget()
 
