@@ -1357,7 +1357,9 @@ class MainWindow(QMainWindow):
         rows = "".join(f"<tr><td><b>{keys}</b></td><td>{what}</td></tr>" for keys, what in self.shortcuts)
         mouse = (
             "<p><b>Mouse</b>: left drag uses the active tool; right drag zooms; middle drag or Shift+drag pans; "
-            "the wheel zooms films and scrolls MPR panes; in the 3D pane, left drag rotates.</p>"
+            "the wheel zooms films and scrolls MPR panes; in the 3D pane, left drag rotates. In the study browser, "
+            "a click shows a series, a drag puts it in a pane, and a right click (or the Menu key) offers Compare "
+            "side by side, Show in pane, its warnings and its UID.</p>"
         )
         return f"<h3>Keyboard shortcuts</h3><table cellspacing=6>{rows}</table>{mouse}"
 
