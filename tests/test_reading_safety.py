@@ -209,6 +209,27 @@ def test_the_window_works_at_1280x720_and_the_ai_dock_collapses_and_comes_back(q
     w.close()
 
 
+def test_a_draft_arriving_does_not_widen_the_ai_panel_or_shrink_the_image(qtbot) -> None:
+    """Seen in a real X window: the draft's timing line ("Draft: 27 tokens, CPU, first token ...")
+    asked for 478 pixels unwrapped, so the panel grew by 137 pixels as the draft came and the film
+    shrank and jumped (on X, stale pixels of the film were left in the panel's background)."""
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1500, 950)
+    w.show()
+    qtbot.waitExposed(w)
+    w.open_path("demo:film")
+    qtbot.waitUntil(lambda: w.area.opened is not None and not w.is_loading(), timeout=20000)
+    qtbot.wait(100)
+    dock, area = w.ai_dock.geometry(), w.area.geometry()
+    w.ai_panel.start("draft", "")
+    qtbot.waitUntil(lambda: "draft" in w.ai_panel.results, timeout=60000)
+    qtbot.wait(100)
+    assert w.ai_panel.timing_label.text().startswith("Draft: ")
+    assert (w.ai_dock.geometry(), w.area.geometry()) == (dock, area)
+    w.close()
+
+
 def test_the_3d_label_names_the_mapper_that_renders() -> None:
     from lightbox.viewer.demo import demo_ct
     from lightbox.viewer.display import VolumeDisplay
