@@ -6,11 +6,13 @@ swapped for a CPU one at start (a GPU-less machine, a hanging protocol) was draw
 window had been released, and the application died with a segmentation fault in two of three
 starts on the demo film and in every start on the Brainix MR. ``lightbox selftest`` is what a user
 or a site's installer runs; here it runs as a child process on a private X server, so a crash is
-an exit status, not a dead test run.
+an exit status, not a dead test run. The same server shows what the offscreen platform cannot: the
+pixels left on screen when a dock widens over a pane (read back from the X server).
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,3 +79,20 @@ def test_brainix_mr_starts_on_an_x_display_and_its_draft_is_refused_not_failed(x
         # the demo model drafts chest films only: its refusal is reported, and is not a failure
         assert "skip draft   refused, as it should be: lightbox-demo-cxr was not trained to draft reports " \
                "for an MR of the head" in run.stdout, run.stdout
+
+
+def test_a_dock_widened_over_the_pane_leaves_none_of_the_films_pixels(x_display, tmp_path) -> None:
+    """Seen in a real X window: the AI panel widened over the film (its separator dragged, or a
+    draft's long timing line) kept the film's old pixels between its labels and under its title."""
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.update(DISPLAY=x_display, QT_QPA_PLATFORM="xcb", LIGHTBOX_DATA_DIR=str(tmp_path / "data"),
+               PYTHONFAULTHANDLER="1")
+    script = Path(__file__).with_name("x_display_dock_repaint.py")
+    run = subprocess.run([sys.executable, str(script), "demo:film"], env=env, capture_output=True, text=True,
+                         timeout=240)
+    assert run.returncode == 0, run.stdout + run.stderr[-4000:]
+    widths = re.search(r"dock (\d+) -> (\d+) px wide; bright pixels in its left strip: (\d+)", run.stdout)
+    assert widths is not None, run.stdout
+    before, after, bright = (int(g) for g in widths.groups())
+    assert after - before >= 200  # widened over the film (with the old paint: 4,276 bright pixels left there)
+    assert bright == 0, run.stdout

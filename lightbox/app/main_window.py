@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QToolBar,
     QTreeWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from ..studydb.catalog import StudyCatalog
@@ -92,6 +93,15 @@ AI_STRIP_WIDTH = 28
 IMAGE_SHARE = 0.5  # the image area keeps at least this share of the window's width (docks give way)
 
 
+def fill_background(*widgets: QWidget) -> None:
+    """Each widget paints its whole rectangle before its children: a dock widened over a pane
+    (its separator dragged, a long line in it) showed, on an X display, the pane's old film pixels
+    between its labels and buttons, which paint only themselves (the panes' native windows leave
+    their old pixels behind when they shrink)."""
+    for widget in widgets:
+        widget.setAutoFillBackground(True)
+
+
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -150,6 +160,7 @@ class MainWindow(QMainWindow):
         self.series_menu = SeriesMenu(self)  # right click on a series: open, show in a pane, compare
         dock.setWidget(self.browser)
         dock.setMinimumWidth(180)
+        fill_background(dock)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.browser_dock = dock
 
@@ -165,6 +176,7 @@ class MainWindow(QMainWindow):
         self.area.catalog = self.catalog  # measurements are kept there with their images
         dock.setWidget(self.ai_panel)
         dock.setMinimumWidth(AI_DOCK_MIN_WIDTH)
+        fill_background(dock, self.ai_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.ai_dock = dock
 

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QApplication
 STYLE_SHEET = """
 QMainWindow, QDockWidget, QWidget { background: #141518; color: #d9d9d4; }
 QWidget:disabled { color: #5f636b; }
+QDockWidget::title { background: #141518; text-align: left; padding-left: 4px; }
 QToolBar { background: #1b1c20; border: 0; spacing: 2px; padding: 2px; }
 QToolButton { padding: 4px 6px; border-radius: 3px; }
 QToolButton:checked { background: #2f4f6f; }
