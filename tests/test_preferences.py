@@ -132,3 +132,39 @@ def test_view_true_size_shows_a_millimetre_as_a_millimetre_by_the_pitch_set(qtbo
     from lightbox.app.preferences import Preferences
 
     assert Preferences.load().display_pixel_pitch_mm == 0.25  # kept
+
+
+def test_save_dialogs_start_where_the_reader_last_saved(demo_film_window, qtbot, tmp_path: Path) -> None:
+    """File → Export pane as image (Ctrl+E) and the report's Export... started in the process's
+    working folder (the checkout, in a session acted as a user); now in the documents folder (else
+    home) until something is saved, then where it was saved."""
+    from PySide6.QtCore import QStandardPaths, QTimer
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
+
+    window = demo_film_window
+    starts: list[str] = []
+
+    def save_as(target: Path) -> None:  # the dialog open: where it starts, then the file typed and saved
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QFileDialog), dialog
+        starts.append(dialog.directory().absolutePath())
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(str(target))  # typed into the file name field
+        dialog.accept()
+
+    export_pane = next(a for a in window.findChildren(QAction) if a.text() == "Export pane as image...")
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    first = Path(documents) if documents and Path(documents).is_dir() else Path.home()
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    QTimer.singleShot(300, lambda: save_as(folder / "pane.png"))
+    export_pane.trigger()
+    assert (folder / "pane.png").is_file()
+    QTimer.singleShot(300, lambda: save_as(folder / "pane-2.png"))
+    export_pane.trigger()
+    assert (folder / "pane-2.png").is_file()
+    window.ai_panel.editor.setPlainText("FINDINGS: Clear lungs.\nIMPRESSION: Normal.")
+    QTimer.singleShot(300, lambda: save_as(folder / "report.txt"))
+    window.ai_panel.export_button.click()
+    assert (folder / "report.txt").is_file()
+    assert starts == [str(first.resolve()), str(folder.resolve()), str(folder.resolve())], starts

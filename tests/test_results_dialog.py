@@ -57,7 +57,8 @@ def test_the_results_dialog_saves_what_the_cli_writes(qtbot, tmp_path: Path, rat
     buttons = {b.text(): b for b in dialog.findChildren(QPushButton)}
     assert {"Save figure...", "Save figures as CSV...", "Export answers (CSV)..."} <= set(buttons)
     buttons["Save figure..."].click()
-    assert asked == [("Save figure", "chest_pilot-results.png")]
+    # (in the folder saved into last: tests/test_preferences.py)
+    assert [(title, Path(suggested).name) for title, suggested in asked] == [("Save figure", "chest_pilot-results.png")]
     assert warned == [f"{blocker / 'x.png'}: [Errno 20] Not a directory: '{blocker / 'x.png'}'"]
     dialog.close()
 

@@ -765,12 +765,17 @@ class AiPanel(QWidget):
         if not self.has_report():
             QMessageBox.information(self, "Export report", NO_REPORT)
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export report", "report.pdf", "PDF (*.pdf);;Text (*.txt)")
+        from .recent import remember_saved, suggested_save_path
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export report", suggested_save_path("report.pdf"),
+                                              "PDF (*.pdf);;Text (*.txt)")
         if path:
             try:
                 self.export(Path(path))
             except OSError as exc:  # a folder that cannot be written: said, and the report stays as it is
                 QMessageBox.warning(self, "Export report", f"Not exported: {exc.strerror or exc}\n{path}")
+                return
+            remember_saved(Path(path))
 
     def _idle(self) -> None:
         self.busy = ""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from ..viewer.deidentify import burned_in_words, deidentify_metadata
 from ..viewer.views.text import patient_block, study_block
+from .recent import remember_saved, suggested_save_path
 from .screenshots import rgb_image
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class PaneExport:
     def export_dialog(self, deidentify: bool) -> None:
         # never the patient's name in a suggested file name: it would travel with the file
         suggested = "lightbox-pane-deidentified.png" if deidentify else "lightbox-pane.png"
-        name, _ = QFileDialog.getSaveFileName(self.window, "Export pane as image", suggested,
+        name, _ = QFileDialog.getSaveFileName(self.window, "Export pane as image", suggested_save_path(suggested),
                                               "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")
         if not name:
             return
@@ -96,6 +97,7 @@ class PaneExport:
         except ExportRefused as refused:
             QMessageBox.warning(self.window, "Export pane as image", str(refused))
             return
+        remember_saved(path)
         self.window.statusBar().showMessage(f"Exported {path.name}" + (f"; {note}" if note else ""), 10000)
 
     def copy(self) -> None:

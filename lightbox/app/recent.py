@@ -1,6 +1,7 @@
-"""What the window remembers between sessions: the studies opened lately and the last folder a
-file dialog was in, in ``ui_state.json`` in the user's data folder (beside the database and the
-model registry; nothing in the user's home configuration)."""
+"""What the window remembers between sessions: the studies opened lately, the last folder a
+file dialog opened from and the last folder something was saved into, in ``ui_state.json`` in the
+user's data folder (beside the database and the model registry; nothing in the user's home
+configuration)."""
 from __future__ import annotations
 
 import json
@@ -55,3 +56,28 @@ def recent_studies() -> list[Path]:
 def last_folder() -> str:
     folder = read_state().get("last_folder", "")
     return folder if isinstance(folder, str) and folder and Path(folder).is_dir() else ""
+
+
+def save_folder() -> Path:
+    """Where a save dialog starts: the folder the reader last saved into, else their documents
+    folder, else their home. (A bare file name started in the process's working folder: the
+    checkout, or wherever a desktop launcher left it.)"""
+    folder = read_state().get("save_folder", "")
+    if isinstance(folder, str) and folder and Path(folder).is_dir():
+        return Path(folder)
+    from PySide6.QtCore import QStandardPaths
+
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(documents) if documents and Path(documents).is_dir() else Path.home()
+
+
+def suggested_save_path(name: str) -> str:
+    """A save dialog's starting path: ``name`` in :func:`save_folder`."""
+    return str(save_folder() / name)
+
+
+def remember_saved(path: Path) -> None:
+    """``path`` was saved: its folder is where the next save dialog starts."""
+    state = read_state()
+    state["save_folder"] = str(Path(path).resolve().parent)
+    _write(state)

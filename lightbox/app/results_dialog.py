@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ..workflow.export import write_amendments_csv, write_answers_csv, write_csv, write_png
 from ..workflow.statistics import format_results, session_results
+from .recent import remember_saved, suggested_save_path
 
 
 class ResultsDialog(QDialog):
@@ -54,13 +55,15 @@ class ResultsDialog(QDialog):
 
     def _ask_and_save(self, title: str, suggested: str, kinds: str, save) -> None:
         safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in suggested)
-        path, _ = QFileDialog.getSaveFileName(self, title.rstrip("."), safe, kinds)
+        path, _ = QFileDialog.getSaveFileName(self, title.rstrip("."), suggested_save_path(safe), kinds)
         if not path:
             return
         try:
             save(Path(path))
         except (OSError, ValueError) as exc:  # a folder that cannot be written, a suffix with no format
             QMessageBox.warning(self, "Not saved", f"{path}: {exc}")
+            return
+        remember_saved(Path(path))
 
     def save_figure(self, path: Path) -> Path:
         """The figure ``lightbox eval report --png`` draws, in the format the suffix names."""
