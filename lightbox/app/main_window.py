@@ -279,6 +279,9 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
             self.layout_actions[name] = action
         self.layout_actions["1x1"].setChecked(True)
+        self._action(view_menu, "Maximise the pane / back to the grid", self.toggle_maximised, "Ctrl+M",
+                     tip="The pane last clicked fills the area, the grid's other panes kept as they are "
+                         "(also: double click a pane with W/L, Pan, Zoom or Scroll in hand)")
         view_menu.addSeparator()
         for text, slot, key in (
             ("Fit to window", lambda: self._each_scene("fit"), "F"),
@@ -1039,6 +1042,13 @@ class MainWindow(QMainWindow):
     def set_layout(self, name: str) -> None:
         self.area.set_layout(name)
         self.layout_actions[name].setChecked(True)
+
+    def toggle_maximised(self) -> None:
+        """View → Maximise the pane / back to the grid (Ctrl+M; a double click does the same)."""
+        if len(self.area.viewports) < 2:
+            self.statusBar().showMessage("One pane already fills the area (Layout 1x2 or more to maximise one)", 6000)
+            return
+        self.area.toggle_maximised()
 
     def _each_scene(self, method: str) -> None:
         for scene in self.area.scenes():

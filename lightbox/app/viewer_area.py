@@ -111,6 +111,7 @@ class ViewerArea(QWidget):
         self.cine_presentations: dict[str, Callable[[Film], Any]] = {}
         self.display_pixel_pitch_mm = 0.0  # File → Preferences: what a state's TRUE SIZE needs
         self.active: Viewport | None = None
+        self.maximised: Viewport | None = None  # the pane filling the area, the rest of the grid hidden
         self.tool = "wl"
         self.wl_convention = "horizontal-width"
         self.right_drag, self.middle_drag, self.wheel_sign = "zoom", "pan", 1.0  # Preferences
@@ -129,12 +130,11 @@ class ViewerArea(QWidget):
     def set_layout(self, name: str) -> None:
         rows, cols = LAYOUTS[name]
         self.layout_name = name
+        self.maximised = None
         for widget in self.viewports:
             self._discard(widget)
         self.viewports = []
-        for n in range(max(max(shape) for shape in LAYOUTS.values())):  # equal shares for the rows and columns in use
-            self.grid.setRowStretch(n, int(n < rows))
-            self.grid.setColumnStretch(n, int(n < cols))
+        self._stretch(range(rows), range(cols))  # equal shares for the rows and columns in use
         for r in range(rows):
             for c in range(cols):
                 widget = self._new_viewport(VtkWidget)
@@ -144,6 +144,45 @@ class ViewerArea(QWidget):
         self.placed = {n: p for n, p in self.placed.items() if n < len(self.viewports)}
         if self.opened is not None:
             self._build_scenes()
+
+    def _stretch(self, rows: range | list[int], columns: range | list[int]) -> None:
+        """Equal shares of the area for ``rows`` and ``columns`` of the grid, none for the others."""
+        for n in range(max(max(shape) for shape in LAYOUTS.values())):
+            self.grid.setRowStretch(n, int(n in rows))
+            self.grid.setColumnStretch(n, int(n in columns))
+
+    def toggle_maximised(self, widget: Viewport | None = None) -> bool:
+        """One pane of a grid fills the area, the others hidden with their scenes as they are (a
+        double click on it, View → Maximise the pane); again, the grid comes back as it was (each
+        pane's slice, window and zoom kept, nothing rebuilt): as PACS viewers do. Whether a pane
+        is maximised now."""
+        if self.maximised is not None:
+            self.restore_grid()
+            self.said.emit("")  # the "fills the area" words go with it
+            return False
+        widget = widget if widget is not None else self.active
+        if widget not in self.viewports or len(self.viewports) < 2:
+            return False
+        position: Any = self.grid.getItemPosition(self.grid.indexOf(widget))  # (row, column, spans)
+        self._stretch([int(position[0])], [int(position[1])])
+        for other in self.viewports:
+            if other is not widget:
+                other.hide()
+        self.maximised = widget
+        self._activate(widget)
+        self.said.emit(f"Pane {self.viewports.index(widget) + 1} fills the area: double click it, or Ctrl+M, "
+                       f"for the {self.layout_name} grid")
+        return True
+
+    def restore_grid(self) -> None:
+        """The grid back after a maximised pane (and before a pane's scene or the layout changes)."""
+        if self.maximised is None:
+            return
+        self.maximised = None
+        rows, cols = LAYOUTS[self.layout_name]
+        self._stretch(range(rows), range(cols))
+        for widget in self.viewports:
+            widget.show()
 
     def _new_viewport(self, kind: type) -> Viewport:
         widget = kind(self)
@@ -155,6 +194,7 @@ class ViewerArea(QWidget):
         widget.measured.connect(self.measured)
         widget.said.connect(self.said)
         widget.series_dropped.connect(self._on_series_dropped)
+        widget.maximise_requested.connect(self.toggle_maximised)
         return widget
 
     def _on_series_dropped(self, widget: Viewport, uid: str) -> None:
@@ -173,6 +213,7 @@ class ViewerArea(QWidget):
     def show_scene(self, n: int, scene: object | None) -> Viewport:
         """Show ``scene`` in viewport ``n``, first swapping the viewport for the kind of widget
         that should draw it (CPU raster or VTK) when it is not that kind already."""
+        self.restore_grid()  # a pane given a new scene: the grid it belongs to, whole
         widget = self.viewports[n]
         kind = RasterWidget if scene is not None and use_cpu_raster() and raster_supported(scene) else VtkWidget
         if scene is not None and not isinstance(widget, kind):

@@ -41,6 +41,7 @@ class RasterWidget(SceneInput, QWidget):
     measured = Signal(str)
     said = Signal(str)
     series_dropped = Signal(object, str)  # self, the UID of a series dropped on the pane
+    maximise_requested = Signal(object)  # self: a double click with a navigating tool (fill the area / the grid back)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

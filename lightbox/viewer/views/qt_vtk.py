@@ -65,6 +65,7 @@ class SceneInput:
     measured: Any
     said: Any
     series_dropped: Any
+    maximise_requested: Any
     devicePixelRatioF: Callable[[], float]  # noqa: N815 - Qt's name
     height: Callable[[], int]
 
@@ -165,6 +166,16 @@ class SceneInput:
             self._trace = [(x, y)]
         elif tool == "crosshair" and hasattr(self.scene, "set_crosshair_at"):
             self.scene.set_crosshair_at(x, y)
+
+    def mouseDoubleClickEvent(self, ev: QMouseEvent) -> None:  # noqa: N802
+        """A double click with a tool that navigates (W/L, pan, zoom, scroll; the 3D pane's turn)
+        fills the area with this pane, or brings the grid back; with a tool that places points it
+        is two presses, as before (a measurement refuses the repeated point, said)."""
+        if ev.button() == Qt.MouseButton.LeftButton and \
+                self._tool_for(ev.button(), ev.modifiers()) in ("wl", "pan", "zoom", "scroll", "rotate"):
+            self.maximise_requested.emit(self)
+            return
+        self.mousePressEvent(ev)
 
     def ask_text(self) -> str:
         """The words of a text annotation (Tools → Text); empty when cancelled."""
@@ -373,6 +384,7 @@ class VtkWidget(SceneInput, QVTKRenderWindowInteractor):
     measured = Signal(str)  # what the status bar says of a mark finished or moved ("Measured 12.3 mm")
     said = Signal(str)  # a word for the status bar: why a click did nothing
     series_dropped = Signal(object, str)  # self, the UID of a series dropped on the pane
+    maximise_requested = Signal(object)  # self: a double click with a navigating tool (fill the area / the grid back)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         window = new_render_window(offscreen=headless_platform())
