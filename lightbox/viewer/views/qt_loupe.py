@@ -18,7 +18,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QWidget
 
-from .raster import PlaneRaster
+from .raster import PlaneRaster, channel_rasters
 
 LOUPE_SIZE = 256  # the lens's side in logical pixels
 MAGNIFICATIONS = (1, 2, 4, 8)  # lens pixels per image pixel
@@ -50,10 +50,10 @@ class Loupe(QLabel):
         kind = getattr(scene, "kind", "")
         if kind not in ("film", "mpr"):
             return NOT_MAGNIFIED.format(what="a 3D rendering")
-        display = getattr(scene, "display", None)
-        if kind == "mpr" and getattr(display, "slab_mode", "none") != "none":
+        raster = PlaneRaster(scene)
+        if raster.shows_slab():
             return NOT_MAGNIFIED.format(what="a slab (its pixels are no one slice's)")
-        if not PlaneRaster(scene).supported():
+        if not raster.supported():
             return NOT_MAGNIFIED.format(what="an oblique reformat")
         return ""
 
@@ -62,15 +62,12 @@ class Loupe(QLabel):
         film's values are made ready once, not at every press)."""
         if scene is not self._scene:
             self._scene = scene
-            colour = getattr(getattr(scene, "film", None), "colour", None)
-            if colour is not None:
-                self._rasters = [PlaneRaster(scene, np.ascontiguousarray(colour[..., c])) for c in range(3)]
-            elif getattr(scene, "kind", "") == "mpr":
+            if getattr(scene, "kind", "") == "mpr":
                 # the volume's own array: its values windowed at the lens's few pixels (the
                 # raster's 16-bit copy of a whole CT would cost a second of the press)
                 self._rasters = [PlaneRaster(scene, scene.volume.array)]  # type: ignore[attr-defined]
-            else:
-                self._rasters = [PlaneRaster(scene)]
+            else:  # a film: one raster, or one per channel of a colour film
+                self._rasters = channel_rasters(scene) or [PlaneRaster(scene)]
         return self._rasters
 
     def show_at(self, pane: QWidget, scene: object, position: QPointF, x: float, y: float) -> None:

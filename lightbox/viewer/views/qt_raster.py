@@ -20,7 +20,7 @@ from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMa
 
 from .overlays import OVERLAY_COLOR, OVERLAY_PLANE_RGB
 from .qt_vtk import SceneInput, still_timer
-from .raster import PlaneRaster
+from .raster import PlaneRaster, channel_rasters
 from .vtk_data import new_render_window
 
 _BIG = 4000.0  # text boxes are anchored rectangles this large, aligned by Qt
@@ -81,10 +81,7 @@ class RasterWidget(SceneInput, QWidget):
             scene.request_render = self.render  # type: ignore[attr-defined]
             scene.resized()  # type: ignore[attr-defined]
             self.raster = PlaneRaster(scene)
-            colour = getattr(getattr(scene, "film", None), "colour", None)
-            # a colour film: one raster per channel, each windowed as VTK windows each component
-            self.channel_rasters = [PlaneRaster(scene, np.ascontiguousarray(colour[..., c])) for c in range(3)] \
-                if colour is not None else []
+            self.channel_rasters = channel_rasters(scene)  # a colour film: one raster per channel
         self.render()
 
     def render(self) -> None:  # type: ignore[override]  # noqa: D401 - the scenes' redraw; QWidget.render is unused

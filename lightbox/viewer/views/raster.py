@@ -155,11 +155,7 @@ class PlaneRaster:
         level = self._level(wanted)
         scale = 2 ** min(wanted, len(self._levels) - 1)
         if self.kind == "film":
-            # screen x along columns: screen[y, x] = level[iy[y], ix[x]]; a quarter turn puts
-            # screen x along rows: screen[y, x] = level[ix[x], iy[y]] = level.T[iy[y], ix[x]]
-            plane = level if axis_x == 0 else level.T
-            ix, ok_x = _indices(coord_x, scale, plane.shape[1])
-            iy, ok_y = _indices(coord_y, scale, plane.shape[0])
+            plane, iy, ix, ok_y, ok_x = _film_plane(level, axis_x, coord_x, coord_y, scale)
         else:
             plane, iy, ix, ok_y, ok_x = self._volume_plane(level, origin, axis_x, axis_y, coord_x, coord_y, slab)
         self._sample_key = key
@@ -230,7 +226,7 @@ class PlaneRaster:
         """
         plane, rows, columns, inside, at_rows, at_columns = self._sample(width, height)
         d = self.scene.display
-        invert = (self.scene.film.invert if self.kind == "film" else self.scene.volume.invert) != d.invert
+        invert = self._inverted()
         if smooth and self.kind == "mpr":
             # VTK reslices MPR planes with linear interpolation of the values, then windows
             # (minified too: a small pane of a grid shows fewer screen pixels than voxels)
@@ -252,13 +248,25 @@ class PlaneRaster:
                 self._gathered = np.ascontiguousarray(plane[rows][:, columns])
                 self._gathered_key = key
             grey = self._window(self._gathered, d.window, invert)
-        remap = getattr(self.scene, "presentation_lut", None) if self.kind == "film" and self._given_source is None else None
-        if isinstance(remap, np.ndarray):  # a presentation state's Presentation LUT on the windowed grey (C.11.6)
-            grey = remap[grey]
+        grey = self._presentation_remap(grey)
         if not inside.all():
             grey = np.where(inside, grey, np.uint8(0))
         return grey
 
+
+    def _inverted(self) -> bool:
+        """Whether grey runs white to black: the image's own photometric (MONOCHROME1) unless the
+        reader's Invert undoes it, or the reader's Invert alone."""
+        return bool((self.scene.film.invert if self.kind == "film" else self.scene.volume.invert) != self.scene.display.invert)
+
+    def _presentation_remap(self, grey: np.ndarray) -> np.ndarray:
+        """A presentation state's Presentation LUT on a film's windowed grey (C.11.6); other grey as it is."""
+        remap = getattr(self.scene, "presentation_lut", None) if self.kind == "film" and self._given_source is None else None
+        return remap[grey] if isinstance(remap, np.ndarray) else grey
+
+    def shows_slab(self) -> bool:
+        """Whether the view is an MPR slab (MIP, MinIP, mean over a thickness), not one slice."""
+        return self.kind == "mpr" and self._slab() is not None
 
     def screen_scale(self) -> float:
         """Screen pixels per image pixel (a film's own pixel, a slice's voxel) as the view is now."""
@@ -281,7 +289,7 @@ class PlaneRaster:
         mapping = self._mapping()
         if mapping is None or not self.supported():
             raise ValueError("this view does not run along the image's rows and columns")
-        if self.kind == "mpr" and self._slab() is not None:
+        if self.shows_slab():
             raise ValueError("this view shows a slab, not the pixels of one slice")
         _, step_x, step_y = mapping
         axis_x, axis_y = int(np.argmax(np.abs(step_x))), int(np.argmax(np.abs(step_y)))
@@ -291,18 +299,11 @@ class PlaneRaster:
         coord_y = centre[axis_y] - np.sign(step_y[axis_y]) * offsets  # loupe rows run down, display y up
         level = self._level(0)
         if self.kind == "film":
-            plane = level if axis_x == 0 else level.T
-            ix, ok_x = _indices(coord_x, 1, plane.shape[1])
-            iy, ok_y = _indices(coord_y, 1, plane.shape[0])
+            plane, iy, ix, ok_y, ok_x = _film_plane(level, axis_x, coord_x, coord_y, 1)
         else:
             plane, iy, ix, ok_y, ok_x = self._volume_plane(level, centre, axis_x, axis_y, coord_x, coord_y, None)
-        d = self.scene.display
-        invert = (self.scene.film.invert if self.kind == "film" else self.scene.volume.invert) != d.invert
-        grey = self._window(np.ascontiguousarray(plane[iy][:, ix]), d.window, invert)
-        remap = getattr(self.scene, "presentation_lut", None) if self.kind == "film" and self._given_source is None else None
-        if isinstance(remap, np.ndarray):
-            grey = remap[grey]
-        return np.where(ok_y[:, None] & ok_x[None, :], grey, np.uint8(0))
+        grey = self._window(np.ascontiguousarray(plane[iy][:, ix]), self.scene.display.window, self._inverted())
+        return np.where(ok_y[:, None] & ok_x[None, :], self._presentation_remap(grey), np.uint8(0))
 
     def image_mask(self, mask: np.ndarray, width: int, height: int) -> np.ndarray:
         """An image-sized boolean layer (a film's or an acquired slice's overlay planes: rows x
@@ -331,6 +332,24 @@ class PlaneRaster:
         ix, ok_x = _indices(coord_x, 1, plane.shape[1])
         iy, ok_y = _indices(coord_y, 1, plane.shape[0])
         return plane[iy][:, ix], ok_y[:, None] & ok_x[None, :]
+
+
+def channel_rasters(scene) -> list[PlaneRaster]:
+    """A colour film's three rasters, one per channel, each windowed as VTK windows each
+    component; none for a grey image."""
+    colour = getattr(getattr(scene, "film", None), "colour", None)
+    return [PlaneRaster(scene, np.ascontiguousarray(colour[..., c])) for c in range(3)] if colour is not None else []
+
+
+def _film_plane(level: np.ndarray, axis_x: int, coord_x: np.ndarray, coord_y: np.ndarray,
+                scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(plane, iy, ix, ok_y, ok_x)`` of a film's pyramid level: the screen is ``plane[iy][:, ix]``.
+    Screen x along columns: screen[y, x] = level[iy[y], ix[x]]; a quarter turn puts screen x along
+    rows: screen[y, x] = level[ix[x], iy[y]] = level.T[iy[y], ix[x]]."""
+    plane = level if axis_x == 0 else level.T
+    ix, ok_x = _indices(coord_x, scale, plane.shape[1])
+    iy, ok_y = _indices(coord_y, scale, plane.shape[0])
+    return plane, iy, ix, ok_y, ok_x
 
 
 def _bilinear(image: np.ndarray, at_rows: np.ndarray, at_columns: np.ndarray) -> np.ndarray:
