@@ -53,17 +53,23 @@ def recent_studies() -> list[Path]:
     return [Path(p) for p in _recent_entries(read_state())]
 
 
-def last_folder() -> str:
-    folder = read_state().get("last_folder", "")
+def _kept_folder(key: str) -> str:
+    """A folder kept under ``key`` that is still a folder; "" for none (never kept, gone, or the
+    file edited into something else)."""
+    folder = read_state().get(key, "")
     return folder if isinstance(folder, str) and folder and Path(folder).is_dir() else ""
+
+
+def last_folder() -> str:
+    return _kept_folder("last_folder")
 
 
 def save_folder() -> Path:
     """Where a save dialog starts: the folder the reader last saved into, else their documents
     folder, else their home. (A bare file name started in the process's working folder: the
     checkout, or wherever a desktop launcher left it.)"""
-    folder = read_state().get("save_folder", "")
-    if isinstance(folder, str) and folder and Path(folder).is_dir():
+    folder = _kept_folder("save_folder")
+    if folder:
         return Path(folder)
     from PySide6.QtCore import QStandardPaths
 
