@@ -16,6 +16,7 @@ import pytest
 from conftest import window_on
 from dicom_factory import write_film
 from PySide6.QtCore import Qt
+from window_helpers import opened_window
 
 from lightbox.app.main_window import MainWindow
 
@@ -186,13 +187,7 @@ def test_layout_changes_keep_a_films_zoom_rotation_window_and_measurements(any_r
 
 
 def test_the_window_works_at_1280x720_and_the_ai_dock_collapses_and_comes_back(qtbot) -> None:
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_path("demo:ct")
-    qtbot.waitUntil(lambda: w.area.opened is not None, timeout=20000)
+    w = opened_window(qtbot, "demo:ct", (1280, 720))
     w.set_layout("2x2")
     qtbot.waitUntil(lambda: w.area.width() >= 0.5 * w.width() - 20, timeout=3000)  # the docks gave way
     full = w.area.width()
@@ -213,13 +208,7 @@ def test_a_draft_arriving_does_not_widen_the_ai_panel_or_shrink_the_image(qtbot)
     """Seen in a real X window: the draft's timing line ("Draft: 27 tokens, CPU, first token ...")
     asked for 478 pixels unwrapped, so the panel grew by 137 pixels as the draft came and the film
     shrank and jumped (on X, stale pixels of the film were left in the panel's background)."""
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.resize(1500, 950)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_path("demo:film")
-    qtbot.waitUntil(lambda: w.area.opened is not None and not w.is_loading(), timeout=20000)
+    w = opened_window(qtbot, "demo:film", (1500, 950))
     qtbot.wait(100)
     dock, area = w.ai_dock.geometry(), w.area.geometry()
     w.ai_panel.start("draft", "")
