@@ -126,15 +126,21 @@ def test_held_over_a_film_in_the_window(any_renderer_window, qtbot, tmp_path: Pa
     assert (getattr(scene, "zoom", None)) == zoom
     qtbot.mouseRelease(pane, Qt.MouseButton.LeftButton, pos=at)
     assert not loupe.isVisible()
-    # the film zoomed in to about 3 screen pixels per pixel: the lens starts above that, at 4:1
+    # the film zoomed in to 2.5 screen pixels per pixel: the lens starts at least 1.5 times
+    # larger (3.75), at 4:1; at 1.97 (a MONOCHROME1 film at 197 %) 2:1 had magnified nothing
     loupe.magnification = 2
-    scene.zoom_by(3.0 / PlaneRaster(scene).screen_scale())
+    scene.zoom_by(2.5 / PlaneRaster(scene).screen_scale())
     at = image_point(pane, scene, 20, 30)
     _press(qtbot, pane, at)
     assert loupe.isVisible() and loupe.magnification == 4
-    _wheel(pane, at, -1)  # and goes no lower than the view
+    _wheel(pane, at, -1)  # and goes no lower than that
     assert loupe.magnification == 4
     qtbot.mouseRelease(pane, Qt.MouseButton.LeftButton, pos=at)
+    loupe.magnification = 2
+    scene.zoom_by(1.97 / PlaneRaster(scene).screen_scale())
+    _press(qtbot, pane, image_point(pane, scene, 20, 30))
+    assert loupe.magnification == 4  # twice the view, not 2:1 at 1.97
+    qtbot.mouseRelease(pane, Qt.MouseButton.LeftButton, pos=image_point(pane, scene, 20, 30))
 
 
 def test_a_slice_is_magnified_a_slab_is_said(any_renderer_window, qtbot, tmp_path: Path) -> None:

@@ -2,8 +2,8 @@
 square lens centred on the pointer shows the image's own pixels enlarged — a chest film of
 3,000 pixels a side shown whole in an 800-pixel pane hides nine of every ten of its pixels, and a
 fracture line or a pneumothorax's pleural edge may lie in them. The wheel, while the button is
-held, steps the magnification (image pixels 1:1 to 8:1; never below the view's own, so a film
-zoomed in is not shown smaller in the lens). Weasis' lens and a radiologist's loupe
+held, steps the magnification (image pixels 1:1 to 8:1; always at least 1.5 times the view's
+own, so a film zoomed in is still enlarged in the lens). Weasis' lens and a radiologist's loupe
 on a light box do the same.
 
 The lens is a frameless top-level window (as a tooltip is): it shows over a VTK pane's native
@@ -23,6 +23,7 @@ from .raster import PlaneRaster, channel_rasters
 LOUPE_SIZE = 256  # the lens's side in logical pixels
 MAGNIFICATIONS = (1, 2, 4, 8)  # lens pixels per image pixel
 DEFAULT_MAGNIFICATION = 2
+MIN_GAIN = 1.5  # the lens shows the image at least this much larger than the view does
 NOT_MAGNIFIED = ("The magnifier shows a film's or a slice's own pixels: not on {what} (zoom with Z or the right "
                  "button instead)")
 
@@ -75,10 +76,11 @@ class Loupe(QLabel):
         ratio = pane.devicePixelRatioF()
         side = int(round(LOUPE_SIZE * ratio))
         rasters = self._rasters_of(scene)
-        # never smaller than the view: a film zoomed in to 3 screen pixels per pixel gets 4:1
-        shown = rasters[0].screen_scale()
-        if self.magnification <= shown:
-            self.magnification = next((m for m in MAGNIFICATIONS if m > shown), MAGNIFICATIONS[-1])
+        # at least half as large again as the view: a film zoomed in to 2.5 screen pixels per
+        # pixel gets 4:1 (2:1 at 1.97, seen on a MONOCHROME1 film at 197 %, magnified nothing)
+        wanted = MIN_GAIN * rasters[0].screen_scale()
+        if self.magnification < wanted:
+            self.magnification = next((m for m in MAGNIFICATIONS if m >= wanted), MAGNIFICATIONS[-1])
         channels = [r.magnified(x, y, side, self.magnification) for r in rasters]
         rgb = np.ascontiguousarray(np.stack(channels * 3 if len(channels) == 1 else channels, axis=-1))
         self.pixels = rgb
@@ -93,7 +95,7 @@ class Loupe(QLabel):
 
     def step(self, steps: float) -> bool:
         """The wheel while the lens is shown: the next magnification up or down (:meth:`show_at`
-        keeps it above the view's own); whether it changed."""
+        keeps it at least 1.5 times the view's own); whether it changed."""
         n = MAGNIFICATIONS.index(self.magnification)
         wanted = min(max(n + (1 if steps > 0 else -1 if steps < 0 else 0), 0), len(MAGNIFICATIONS) - 1)
         changed = wanted != n
